@@ -1,0 +1,119 @@
+package config
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+var componentNames = []string{"desk", "temporal"}
+
+// Vars declares every environment variable abusedesk reads.
+var Vars = []Var{
+	{Name: "DESK_DATA_DIR", Default: ".desk", Component: "desk", Help: "directory for the embedded Temporal database (dev), the evidence store and endpoints.json"},
+	{Name: "DESK_LOG_LEVEL", Default: "info", Component: "desk", Help: "log level: debug, info, warn or error"},
+	{Name: "DESK_LOG_FORMAT", Default: "text", Component: "desk", Help: "log format: text or json"},
+	{Name: "DESK_HTTP_ADDR", Default: ":8080", Component: "desk", Help: "listen address of the HTTP server (health, metrics, API, webhooks, dashboard) in `desk run`"},
+	{Name: "DESK_PUBLIC_URL", Component: "desk", Help: "URL under which people reach the HTTP server, for links in Slack and Zendesk; default the listen address"},
+	{Name: "DESK_SHUTDOWN_TIMEOUT", Default: "8s", Component: "desk", Help: "how long running activities may take to finish on SIGINT/SIGTERM"},
+	{Name: "DESK_WORKFLOW_CACHE", Default: "1000", Component: "desk", Help: "workflows the worker keeps in memory between tasks (sticky cache); bounds the worker's memory"},
+
+	{Name: "TEMPORAL_ADDRESS", Component: "temporal", Help: "host:port of the Temporal frontend; required by `desk run`, ignored by `desk dev` (embedded server)"},
+	{Name: "TEMPORAL_NAMESPACE", Default: "default", Component: "temporal", Help: "Temporal namespace of the cases"},
+	{Name: "TEMPORAL_TLS", Default: "false", Component: "temporal", Help: "use TLS with the system's roots even without a client certificate (e.g. with an API key)"},
+	{Name: "TEMPORAL_TLS_CERT", Component: "temporal", Help: "path of the client certificate (PEM) for mTLS; needs TEMPORAL_TLS_KEY"},
+	{Name: "TEMPORAL_TLS_KEY", Component: "temporal", Help: "path of the client key (PEM) for mTLS; needs TEMPORAL_TLS_CERT"},
+	{Name: "TEMPORAL_TLS_CA", Component: "temporal", Help: "path of a CA bundle (PEM) to verify the server with, instead of the system's roots"},
+	{Name: "TEMPORAL_TLS_SERVER_NAME", Component: "temporal", Help: "server name to verify in the server's certificate"},
+	{Name: "TEMPORAL_API_KEY", Component: "temporal", Help: "API key sent as a bearer token (Temporal Cloud); implies TLS", Secret: true},
+}
+
+// Desk is the process-wide configuration shared by every command.
+type Desk struct {
+	DataDir         string
+	LogLevel        slog.Level
+	LogFormat       string
+	HTTPAddr        string
+	PublicURL       string
+	ShutdownTimeout time.Duration
+	WorkflowCache   int
+}
+
+// Temporal says how to reach an existing Temporal cluster (`desk run`).
+type Temporal struct {
+	Address       string
+	Namespace     string
+	TLS           bool
+	TLSCert       string
+	TLSKey        string
+	TLSCA         string
+	TLSServerName string
+	APIKey        string
+}
+
+// Redacted returns a copy safe to log.
+func (t Temporal) Redacted() Temporal {
+	if t.APIKey != "" {
+		t.APIKey = "[redacted]"
+	}
+	return t
+}
+
+// LoadDesk reads the process-wide settings.
+func LoadDesk(lookup Lookup) (Desk, error) {
+	r := &reader{lookup: lookup}
+	d := Desk{
+		DataDir:         r.str("DESK_DATA_DIR"),
+		LogFormat:       r.oneOf("DESK_LOG_FORMAT", "text", "json"),
+		HTTPAddr:        r.str("DESK_HTTP_ADDR"),
+		PublicURL:       r.httpURL("DESK_PUBLIC_URL"),
+		ShutdownTimeout: r.duration("DESK_SHUTDOWN_TIMEOUT"),
+		WorkflowCache:   r.integer("DESK_WORKFLOW_CACHE", 10, 1_000_000),
+	}
+	switch lvl := r.oneOf("DESK_LOG_LEVEL", "debug", "info", "warn", "error"); lvl {
+	case "debug":
+		d.LogLevel = slog.LevelDebug
+	case "warn":
+		d.LogLevel = slog.LevelWarn
+	case "error":
+		d.LogLevel = slog.LevelError
+	default:
+		d.LogLevel = slog.LevelInfo
+	}
+	if d.HTTPAddr != "" && !strings.Contains(d.HTTPAddr, ":") {
+		r.fail("DESK_HTTP_ADDR", "%q is not host:port or :port", d.HTTPAddr)
+	}
+	return d, r.err()
+}
+
+// LoadTemporal reads how to reach an existing Temporal cluster. TEMPORAL_ADDRESS is required.
+func LoadTemporal(lookup Lookup) (Temporal, error) {
+	r := &reader{lookup: lookup}
+	t := Temporal{
+		Address:       r.hostPort("TEMPORAL_ADDRESS"),
+		Namespace:     r.str("TEMPORAL_NAMESPACE"),
+		TLS:           r.boolean("TEMPORAL_TLS"),
+		TLSCert:       r.str("TEMPORAL_TLS_CERT"),
+		TLSKey:        r.str("TEMPORAL_TLS_KEY"),
+		TLSCA:         r.str("TEMPORAL_TLS_CA"),
+		TLSServerName: r.str("TEMPORAL_TLS_SERVER_NAME"),
+		APIKey:        r.secret("TEMPORAL_API_KEY"),
+	}
+	if _, set := r.raw("TEMPORAL_ADDRESS"); !set {
+		r.fail("TEMPORAL_ADDRESS", "not set: `desk run` needs the host:port of a Temporal frontend (use `desk dev` for the embedded server)")
+	}
+	if (t.TLSCert == "") != (t.TLSKey == "") {
+		r.fail("TEMPORAL_TLS_CERT", "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together")
+	}
+	for _, f := range []struct{ name, path string }{{"TEMPORAL_TLS_CERT", t.TLSCert}, {"TEMPORAL_TLS_KEY", t.TLSKey}, {"TEMPORAL_TLS_CA", t.TLSCA}} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			r.fail(f.name, "cannot read %s: %v", f.path, errors.Unwrap(err))
+		}
+	}
+	return t, r.err()
+}

@@ -1,0 +1,147 @@
+// Package ingress is abusedesk's HTTP server: health and readiness probes, Prometheus metrics,
+// and the routes other components mount on it (the reports API, Zendesk and Slack webhooks, the
+// dashboard).
+package ingress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"abusedesk/internal/metrics"
+)
+
+// ReadyCheck reports whether one dependency is ready; a non-nil error says why not.
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Server serves the process's HTTP routes on one listener.
+type Server struct {
+	mux     *http.ServeMux
+	log     *slog.Logger
+	metrics *metrics.Metrics
+
+	mu     sync.Mutex
+	checks []ReadyCheck
+
+	srv *http.Server
+	ln  net.Listener
+}
+
+// New makes a server with /healthz, /readyz and /metrics mounted.
+func New(log *slog.Logger, m *metrics.Metrics) *Server {
+	s := &Server{mux: http.NewServeMux(), log: log, metrics: m}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	s.mux.HandleFunc("GET /readyz", s.ready)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	return s
+}
+
+// Handle mounts a handler on a ServeMux pattern such as "POST /api/v1/reports".
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// AddReadyCheck makes /readyz fail while check fails.
+func (s *Server) AddReadyCheck(c ReadyCheck) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checks = append(s.checks, c)
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	checks := append([]ReadyCheck(nil), s.checks...)
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	var failed bool
+	var body []byte
+	for _, c := range checks {
+		if err := c.Check(ctx); err != nil {
+			failed = true
+			body = fmt.Appendf(body, "%s: not ready: %v\n", c.Name, err)
+		} else {
+			body = fmt.Appendf(body, "%s: ok\n", c.Name)
+		}
+	}
+	if failed {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_, _ = w.Write(body)
+}
+
+// Listen binds addr (":0" picks a free port) without serving yet, so the caller learns the
+// address before anything can reach it.
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr is the bound address (after Listen).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve serves until Shutdown; it returns nil after a clean shutdown.
+func (s *Server) Serve() error {
+	s.srv = &http.Server{
+		Handler:           s.instrument(s.mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops accepting requests and waits (bounded by ctx) for running ones.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.srv == nil {
+		if s.ln != nil {
+			return s.ln.Close()
+		}
+		return nil
+	}
+	return s.srv.Shutdown(ctx)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		s.metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
+	})
+}

@@ -1,0 +1,200 @@
+package devserver_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"abusedesk/testenv/devserver"
+	"abusedesk/workflows"
+)
+
+const taskQueue = "devserver-test"
+
+// TimerInput is the input of timerWorkflow.
+type TimerInput struct{ Wait time.Duration }
+
+// TimerResult is the result of timerWorkflow.
+type TimerResult struct{ FiredAt time.Time }
+
+// timerWorkflow sleeps on a durable timer: it only completes if the server keeps the timer.
+func timerWorkflow(ctx workflow.Context, in TimerInput) (*TimerResult, error) {
+	if err := workflow.Sleep(ctx, in.Wait); err != nil {
+		return nil, err
+	}
+	return &TimerResult{FiredAt: workflow.Now(ctx)}, nil
+}
+
+func start(t *testing.T, dataDir string) (*devserver.Server, client.Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := devserver.Start(ctx, devserver.Options{
+		DataDir:          dataDir,
+		Namespace:        "abusedesk",
+		SearchAttributes: workflows.SearchAttributes(),
+		UIPort:           -1,
+		Logger:           slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+	})
+	if err != nil {
+		t.Fatalf("start embedded server: %v", err)
+	}
+	c, err := client.Dial(client.Options{
+		HostPort:  srv.HostPort(),
+		Namespace: srv.Namespace(),
+		Logger:    log.NewStructuredLogger(slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+	})
+	if err != nil {
+		srv.Stop()
+		t.Fatalf("dial %s: %v", srv.HostPort(), err)
+	}
+	return srv, c
+}
+
+func runWorker(t *testing.T, c client.Client) worker.Worker {
+	t.Helper()
+	w := worker.New(c, taskQueue, worker.Options{})
+	w.RegisterWorkflow(timerWorkflow)
+	if err := w.Start(); err != nil {
+		t.Fatalf("start worker: %v", err)
+	}
+	return w
+}
+
+// TestTimerWorkflowInMemory runs a workflow with a timer through the real SDK client on an
+// in-memory server, and checks the namespace carries abusedesk's search attributes.
+func TestTimerWorkflowInMemory(t *testing.T) {
+	srv, c := start(t, "")
+	defer srv.Stop()
+	defer c.Close()
+	w := runWorker(t, c)
+	defer w.Stop()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	begin := time.Now()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "timer-1", TaskQueue: taskQueue}, timerWorkflow, TimerInput{Wait: time.Second})
+	if err != nil {
+		t.Fatalf("start workflow: %v", err)
+	}
+	var res TimerResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatalf("workflow failed: %v", err)
+	}
+	if got := res.FiredAt.Sub(begin); got < time.Second {
+		t.Errorf("timer fired after %v, want at least 1s", got)
+	}
+
+	attrs, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: srv.Namespace()})
+	if err != nil {
+		t.Fatalf("list search attributes: %v", err)
+	}
+	for name, typ := range workflows.SearchAttributes() {
+		if got := attrs.GetCustomAttributes()[name]; got != typ {
+			t.Errorf("search attribute %s: got %v, want %v", name, got, typ)
+		}
+	}
+}
+
+// TestRestartContinuesOpenWorkflows starts a workflow with a timer on a file database, stops
+// the server while the timer is pending, starts a new server on the same data dir and sees the
+// workflow complete there.
+func TestRestartContinuesOpenWorkflows(t *testing.T) {
+	dir := t.TempDir()
+	srv, c := start(t, dir)
+	w := runWorker(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "timer-restart", TaskQueue: taskQueue}, timerWorkflow, TimerInput{Wait: 3 * time.Second})
+	if err != nil {
+		t.Fatalf("start workflow: %v", err)
+	}
+	// Wait until the timer is recorded so the stop really interrupts an open workflow.
+	waitForEvent(ctx, t, c, run.GetID(), enumspb.EVENT_TYPE_TIMER_STARTED)
+	w.Stop()
+	c.Close()
+	srv.Stop()
+
+	if _, err := os.Stat(filepath.Join(dir, devserver.DatabaseFile)); err != nil {
+		t.Fatalf("database file after stop: %v", err)
+	}
+
+	srv2, c2 := start(t, dir)
+	defer srv2.Stop()
+	defer c2.Close()
+	desc, err := c2.DescribeWorkflowExecution(ctx, run.GetID(), "")
+	if err != nil {
+		t.Fatalf("describe after restart: %v", err)
+	}
+	if st := desc.GetWorkflowExecutionInfo().GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		t.Fatalf("after restart the workflow is %v, want running", st)
+	}
+	w2 := runWorker(t, c2)
+	defer w2.Stop()
+	var res TimerResult
+	if err := c2.GetWorkflow(ctx, run.GetID(), "").Get(ctx, &res); err != nil {
+		t.Fatalf("workflow after restart: %v", err)
+	}
+	if res.FiredAt.IsZero() {
+		t.Fatal("workflow completed without firing its timer")
+	}
+}
+
+// TestStartFailsOnBrokenDatabase checks a data dir whose database is not SQLite gives an error
+// naming the file instead of a half-started server.
+func TestStartFailsOnBrokenDatabase(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, devserver.DatabaseFile), []byte("this is not a database, just text that is long enough to have a header"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := devserver.Start(ctx, devserver.Options{DataDir: dir, Namespace: "abusedesk", UIPort: -1})
+	if err == nil {
+		srv.Stop()
+		t.Fatal("start on a broken database succeeded")
+	}
+	if want := filepath.Join(dir, devserver.DatabaseFile); !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not name the database file %s", err, want)
+	}
+}
+
+func waitForEvent(ctx context.Context, t *testing.T, c client.Client, id string, typ enumspb.EventType) {
+	t.Helper()
+	for {
+		it := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				t.Fatalf("history of %s: %v", id, err)
+			}
+			if ev.GetEventType() == typ {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no %v event in %s: %v", typ, id, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// testWriter sends log lines to t.Log so they show only for failing tests.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}

@@ -1,0 +1,34 @@
+package workflows
+
+import (
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Custom search attributes every case keeps current, so cases can be listed and filtered
+// through visibility (the dashboard, the Temporal UI, `temporal workflow list --query`), open or
+// closed.
+var (
+	SearchStatus      = temporal.NewSearchAttributeKeyKeyword("AbuseStatus")
+	SearchAccount     = temporal.NewSearchAttributeKeyKeyword("AbuseAccount")
+	SearchCategory    = temporal.NewSearchAttributeKeyKeyword("AbuseCategory")
+	SearchTier        = temporal.NewSearchAttributeKeyKeyword("AbuseTier")
+	SearchDeadline    = temporal.NewSearchAttributeKeyTime("AbuseDeadline")
+	SearchReportCount = temporal.NewSearchAttributeKeyInt64("AbuseReportCount")
+	SearchTicketID    = temporal.NewSearchAttributeKeyInt64("AbuseTicketID")
+)
+
+// SearchAttributes lists the custom search attributes a namespace needs for abusedesk, with
+// their types, for registering them (the embedded server does it itself; against a real
+// cluster `desk run` checks them at start).
+func SearchAttributes() map[string]enumspb.IndexedValueType {
+	return map[string]enumspb.IndexedValueType{
+		SearchStatus.GetName():      enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		SearchAccount.GetName():     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		SearchCategory.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		SearchTier.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		SearchDeadline.GetName():    enumspb.INDEXED_VALUE_TYPE_DATETIME,
+		SearchReportCount.GetName(): enumspb.INDEXED_VALUE_TYPE_INT,
+		SearchTicketID.GetName():    enumspb.INDEXED_VALUE_TYPE_INT,
+	}
+}
