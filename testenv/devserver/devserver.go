@@ -133,7 +133,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	logger := newServerLogger(opts.Logger, opts.LogLevel)
 
 	dyn := dynamicconfig.StaticClient{
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                opts.HistoryCacheMaxSize,
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 opts.HistoryCacheMaxSize,
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 200,
 	}
 	for k, v := range opts.DynamicConfig {
