@@ -1,0 +1,451 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+
+	"abusedesk/internal/fault"
+	"abusedesk/templates"
+	"abusedesk/workflows"
+)
+
+// Error types at the activity boundary (besides the fault kinds' names).
+const (
+	ErrTemplate     = "Template"
+	ErrNotVerified  = "NotVerified"
+	ErrActionFailed = "ActionFailed"
+)
+
+// Activities are the Case and Appeal workflows' activities.
+type Activities struct {
+	Tickets     Tickets
+	Accounts    Accounts
+	Enforcement Enforcement
+	Approvals   Approvals
+	Evidence    Evidence
+	Templates   *templates.Renderer
+	// DashboardURL is the base URL of the dashboard, for links in Slack and notes ("" for none).
+	DashboardURL string
+	// VerifyWait bounds how long Enforce and LiftAction poll for an action to take effect
+	// before retrying the activity; default 20s.
+	VerifyWait time.Duration
+}
+
+// Register registers every activity under the name the workflows call it by.
+func (a *Activities) Register(r worker.ActivityRegistry) {
+	for name, fn := range map[string]any{
+		workflows.ActivityLoadAccount:         a.LoadAccount,
+		workflows.ActivityOpenCase:            a.OpenCase,
+		workflows.ActivityNotify:              a.Notify,
+		workflows.ActivityRequestApproval:     a.RequestApproval,
+		workflows.ActivityUpdateApproval:      a.UpdateApproval,
+		workflows.ActivityEnforce:             a.Enforce,
+		workflows.ActivityLiftAction:          a.LiftAction,
+		workflows.ActivityCloseCase:           a.CloseCase,
+		workflows.ActivityAcknowledgeReporter: a.AcknowledgeReporters,
+	} {
+		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	}
+}
+
+// LoadAccount reads the account behind a case. It runs as a local activity: short, read-only,
+// safe to repeat.
+func (a *Activities) LoadAccount(ctx context.Context, in workflows.LoadAccountInput) (*workflows.Account, error) {
+	if in.AccountID == "" {
+		return nil, temporal.NewNonRetryableApplicationError("no account ID", fault.Invalid.String(), nil)
+	}
+	acct, err := a.Accounts.GetAccount(ctx, in.AccountID)
+	if err != nil {
+		return nil, boundary("load account "+in.AccountID, err)
+	}
+	if acct.Locale == "" {
+		acct.Locale = templates.DefaultLocale
+	}
+	return acct, nil
+}
+
+// OpenCase opens the case ticket with the violation notice as its first (public) comment,
+// then attaches the raw evidence with an internal note for agents. A retry finds the ticket by
+// its external ID instead of opening a second one, and skips the note if it is there.
+func (a *Activities) OpenCase(ctx context.Context, in workflows.OpenCaseInput) (*workflows.OpenCaseResult, error) {
+	d := in.Notice
+	if d.Account.ContactEmail == "" {
+		return nil, temporal.NewNonRetryableApplicationError("account "+d.Account.ID+" has no contact email to send the notice to", fault.Invalid.String(), nil)
+	}
+	subject, err := a.render("subject", d)
+	if err != nil {
+		return nil, err
+	}
+	notice, err := a.render(workflows.NoticeViolation, d)
+	if err != nil {
+		return nil, err
+	}
+	note, err := a.render(workflows.NoteEvidence, d)
+	if err != nil {
+		return nil, err
+	}
+	var t *Ticket
+	if activity.GetInfo(ctx).Attempt > 1 {
+		if t, err = a.Tickets.FindTicket(ctx, in.ExternalID); err != nil {
+			return nil, boundary("find the case ticket", err)
+		}
+	}
+	if t == nil {
+		t, err = a.Tickets.CreateTicket(ctx, NewTicket{
+			ExternalID:     in.ExternalID,
+			Subject:        subject,
+			RequesterEmail: d.Account.ContactEmail,
+			RequesterName:  d.Account.Name,
+			Comment:        Comment{Body: notice, Public: true},
+			Status:         workflows.TicketPending,
+			Tags:           []string{TagCase, "abusedesk_" + sanitizeTag(string(d.Category)), stepTag("notice")},
+			Fields:         caseFields(d),
+		})
+		if err != nil {
+			return nil, boundary("create the case ticket", err)
+		}
+	}
+	if !slices.Contains(t.Tags, stepTag("evidence")) {
+		var uploads []string
+		for _, digest := range in.Evidence {
+			raw, err := a.Evidence.Get(ctx, digest)
+			if err != nil {
+				activity.GetLogger(ctx).Warn("evidence not attached", "digest", digest, "error", err)
+				continue
+			}
+			tok, err := a.Tickets.Upload(ctx, "report-"+digest[:min(12, len(digest))]+".eml", "message/rfc822", raw)
+			if err != nil {
+				return nil, boundary("attach evidence", err)
+			}
+			uploads = append(uploads, tok)
+		}
+		if err := a.Tickets.UpdateTicket(ctx, t.ID, TicketUpdate{
+			Comment: &Comment{Body: note, Uploads: uploads},
+			AddTags: []string{stepTag("evidence")},
+		}); err != nil {
+			return nil, boundary("post the evidence note", err)
+		}
+	}
+	return &workflows.OpenCaseResult{Ticket: workflows.TicketRef{ID: t.ID, URL: t.URL}, NoticeSentAt: time.Now().UTC()}, nil
+}
+
+// Notify posts a customer-facing message and/or an internal note on the case ticket, keeps the
+// case fields current, and marks the step with a tag so a retry does not post it twice.
+func (a *Activities) Notify(ctx context.Context, in workflows.NotifyInput) (*workflows.NotifyResult, error) {
+	if in.Ticket.ID == 0 || in.Step == "" {
+		return nil, temporal.NewNonRetryableApplicationError("notify needs a ticket and a step", fault.Invalid.String(), nil)
+	}
+	var public, note string
+	var err error
+	if in.Public != "" {
+		if public, err = a.render(in.Public, in.Data); err != nil {
+			return nil, err
+		}
+	}
+	if in.Note != "" {
+		if note, err = a.render(in.Note, in.Data); err != nil {
+			return nil, err
+		}
+	}
+	done, err := a.doneSteps(ctx, in.Ticket.ID)
+	if err != nil {
+		return nil, err
+	}
+	posted := false
+	if public != "" && !done(stepTag(in.Step)) {
+		if err := a.Tickets.UpdateTicket(ctx, in.Ticket.ID, TicketUpdate{
+			Comment: &Comment{Body: public, Public: true},
+			Status:  in.Status,
+			AddTags: []string{stepTag(in.Step)},
+			Fields:  caseFields(in.Data),
+		}); err != nil {
+			return nil, boundary("post "+in.Public, err)
+		}
+		posted = true
+	}
+	if note != "" && !done(stepTag(in.Step+"-note")) {
+		u := TicketUpdate{Comment: &Comment{Body: note}, AddTags: []string{stepTag(in.Step + "-note")}}
+		if public == "" {
+			u.Status, u.Fields = in.Status, caseFields(in.Data)
+		}
+		if err := a.Tickets.UpdateTicket(ctx, in.Ticket.ID, u); err != nil {
+			return nil, boundary("post "+in.Note, err)
+		}
+		posted = true
+	}
+	return &workflows.NotifyResult{Posted: posted}, nil
+}
+
+// doneSteps returns a check for step tags already on the ticket. The first attempt assumes
+// none (it is the first time), so only retries pay for reading the ticket.
+func (a *Activities) doneSteps(ctx context.Context, id int64) (func(string) bool, error) {
+	if activity.GetInfo(ctx).Attempt <= 1 {
+		return func(string) bool { return false }, nil
+	}
+	t, err := a.Tickets.GetTicket(ctx, id)
+	if err != nil {
+		return nil, boundary("read the ticket", err)
+	}
+	return func(tag string) bool { return slices.Contains(t.Tags, tag) }, nil
+}
+
+// RequestApproval posts an approval request to the leads, or re-pings an existing one.
+func (a *Activities) RequestApproval(ctx context.Context, in workflows.ApprovalRequest) (*workflows.ApprovalMessage, error) {
+	text, err := a.render("slack_approval", in.Data)
+	if err != nil {
+		return nil, err
+	}
+	p := ApprovalPost{
+		Step: in.Step, CaseID: in.Data.CaseID, CaseNumber: in.Data.CaseNumber, CaseURL: a.caseURL(in.Data.CaseID),
+		Account: in.Data.Account, Category: in.Data.Category, Reports: in.Data.Reports,
+		Action: in.Data.Action.Description, Reason: in.Data.ApprovalNeeds, Deadline: in.Deadline, Ping: in.Ping, Text: text,
+	}
+	if in.Ping > 0 {
+		if err := a.Approvals.PingApproval(ctx, in.Existing, p); err != nil {
+			return nil, boundary("re-ping the approval request", err)
+		}
+		m := in.Existing
+		return &m, nil
+	}
+	if activity.GetInfo(ctx).Attempt > 1 {
+		m, err := a.Approvals.FindApproval(ctx, in.Step)
+		if err != nil {
+			return nil, boundary("find the approval request", err)
+		}
+		if m != nil {
+			return m, nil
+		}
+	}
+	m, err := a.Approvals.PostApproval(ctx, p)
+	if err != nil {
+		return nil, boundary("post the approval request", err)
+	}
+	return m, nil
+}
+
+// UpdateApproval rewrites the approval message to show who decided, when and what, without
+// buttons.
+func (a *Activities) UpdateApproval(ctx context.Context, in workflows.ApprovalOutcome) (*workflows.ApprovalUpdateResult, error) {
+	text, err := a.render("slack_approval", in.Data)
+	if err != nil {
+		return nil, err
+	}
+	err = a.Approvals.ShowDecision(ctx, in.Message, ApprovalShow{
+		CaseNumber: in.Data.CaseNumber, CaseURL: a.caseURL(in.Data.CaseID), Text: text,
+		Decision: in.Decision, DecidedBy: in.DecidedBy, DecidedAt: in.DecidedAt, Reason: in.Reason,
+	})
+	if err != nil {
+		return nil, boundary("show the decision in Slack", err)
+	}
+	return &workflows.ApprovalUpdateResult{}, nil
+}
+
+// Enforce applies the action with the case's idempotency key and verifies it took effect.
+// A retry with the same key gets the same action back, so an action is applied once however
+// often this runs.
+func (a *Activities) Enforce(ctx context.Context, in workflows.EnforceInput) (*workflows.ActionResult, error) {
+	if in.Key == "" || in.AccountID == "" {
+		return nil, temporal.NewNonRetryableApplicationError("enforce needs a key and an account", fault.Invalid.String(), nil)
+	}
+	req := ActionRequest{AccountID: in.AccountID, Type: in.Type, Level: in.Level, Reason: in.Reason, CaseID: in.CaseID}
+	if in.For > 0 {
+		req.ExpiresAt = time.Now().Add(in.For).UTC()
+	}
+	st, err := a.Enforcement.Apply(ctx, req, in.Key)
+	if err != nil {
+		return nil, boundary("apply "+string(in.Type)+" to "+in.AccountID, err)
+	}
+	st, err = a.waitFor(ctx, st, ActionActive)
+	if err != nil {
+		return nil, err
+	}
+	return &workflows.ActionResult{ActionID: st.ID, State: st.State, AppliedAt: st.AppliedAt, VerifiedAt: time.Now().UTC(), ExpiresAt: st.ExpiresAt}, nil
+}
+
+// LiftAction lifts an action (idempotently) and verifies it is gone.
+func (a *Activities) LiftAction(ctx context.Context, in workflows.LiftInput) (*workflows.ActionResult, error) {
+	if in.Key == "" || in.ActionID == "" {
+		return nil, temporal.NewNonRetryableApplicationError("lift needs a key and an action", fault.Invalid.String(), nil)
+	}
+	st, err := a.Enforcement.Lift(ctx, in.ActionID, in.Reason, in.Key)
+	if err != nil {
+		return nil, boundary("lift action "+in.ActionID, err)
+	}
+	st, err = a.waitFor(ctx, st, ActionLifted)
+	if err != nil {
+		return nil, err
+	}
+	return &workflows.ActionResult{ActionID: st.ID, State: st.State, AppliedAt: st.AppliedAt, VerifiedAt: time.Now().UTC(), LiftedAt: st.LiftedAt}, nil
+}
+
+// waitFor polls the action until it reaches want, heartbeating, for at most VerifyWait; then
+// it fails retryably (the next attempt applies or lifts again, idempotently, and polls again).
+func (a *Activities) waitFor(ctx context.Context, st *ActionState, want string) (*ActionState, error) {
+	limit := a.VerifyWait
+	if limit <= 0 {
+		limit = 20 * time.Second
+	}
+	deadline := time.Now().Add(limit)
+	delay := 200 * time.Millisecond
+	for {
+		switch {
+		case st.State == want:
+			return st, nil
+		case st.State == ActionFailed:
+			return nil, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("the enforcement API reports action %s failed: %s", st.ID, st.Error), ErrActionFailed, nil)
+		case time.Now().After(deadline):
+			return nil, temporal.NewApplicationError(fmt.Sprintf("action %s is %s, not yet %s", st.ID, st.State, want), ErrNotVerified)
+		}
+		activity.RecordHeartbeat(ctx, st.State)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 2*time.Second)
+		next, err := a.Enforcement.GetAction(ctx, st.ID)
+		if err != nil {
+			return nil, boundary("verify action "+st.ID, err)
+		}
+		st = next
+	}
+}
+
+// CloseCase posts the closing message and solves the ticket.
+func (a *Activities) CloseCase(ctx context.Context, in workflows.CloseCaseInput) (*workflows.CloseCaseResult, error) {
+	if _, err := a.Notify(ctx, workflows.NotifyInput{Ticket: in.Ticket, Step: in.Step, Public: workflows.NoticeClosed, Status: workflows.TicketSolved, Data: in.Data}); err != nil {
+		return nil, err
+	}
+	return &workflows.CloseCaseResult{}, nil
+}
+
+// AcknowledgeReporters tells each reporter the outcome, in a solved ticket of its own (so the
+// email goes out through Zendesk and is on record). A retry skips reporters already told.
+func (a *Activities) AcknowledgeReporters(ctx context.Context, in workflows.AcknowledgeInput) (*workflows.AcknowledgeResult, error) {
+	body, err := a.render(workflows.NoticeReporterAck, in.Data)
+	if err != nil {
+		return nil, err
+	}
+	sent := 0
+	for _, rep := range in.Reporters {
+		if !strings.Contains(rep, "@") {
+			continue
+		}
+		ext := in.Data.CaseID + "#" + in.Step + "#" + strings.ToLower(rep)
+		if activity.GetInfo(ctx).Attempt > 1 {
+			t, err := a.Tickets.FindTicket(ctx, ext)
+			if err != nil {
+				return nil, boundary("find the reporter ticket", err)
+			}
+			if t != nil {
+				sent++
+				continue
+			}
+		}
+		_, err := a.Tickets.CreateTicket(ctx, NewTicket{
+			ExternalID:     ext,
+			Subject:        "[" + in.Data.CaseNumber + "] Your abuse report: " + string(in.Data.Outcome),
+			RequesterEmail: rep,
+			Comment:        Comment{Body: body, Public: true},
+			Status:         workflows.TicketSolved,
+			Tags:           []string{TagCase, TagReporter},
+		})
+		if err != nil {
+			if fault.Is(err, fault.Invalid) {
+				activity.GetLogger(ctx).Warn("reporter not acknowledged", "reporter", rep, "error", err)
+				continue
+			}
+			return nil, boundary("acknowledge "+rep, err)
+		}
+		sent++
+	}
+	return &workflows.AcknowledgeResult{Sent: sent}, nil
+}
+
+func (a *Activities) render(kind string, d workflows.NoticeData) (string, error) {
+	s, err := a.Templates.Render(kind, string(d.Category), d.Account.Locale, d)
+	if err != nil {
+		return "", temporal.NewNonRetryableApplicationError(err.Error(), ErrTemplate, err)
+	}
+	return s, nil
+}
+
+func (a *Activities) caseURL(caseID string) string {
+	if a.DashboardURL == "" || caseID == "" {
+		return ""
+	}
+	return strings.TrimRight(a.DashboardURL, "/") + "/cases/" + caseID
+}
+
+// caseFields are the ticket's case fields for the data.
+func caseFields(d workflows.NoticeData) map[string]string {
+	f := map[string]string{
+		FieldCaseID:      d.CaseID,
+		FieldCaseNumber:  d.CaseNumber,
+		FieldStatus:      string(d.Status),
+		FieldCategory:    string(d.Category),
+		FieldAccount:     d.Account.ID,
+		FieldReportCount: strconv.Itoa(d.Reports.Count),
+		FieldAction:      d.Action.Description,
+	}
+	if !d.Deadline.IsZero() {
+		f[FieldDeadline] = d.Deadline.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	if !d.AppealUntil.IsZero() {
+		f[FieldAppealUntil] = d.AppealUntil.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	return f
+}
+
+// stepTag is the ticket tag that marks a step done.
+func stepTag(step string) string { return "abusedesk_step_" + sanitizeTag(step) }
+
+func sanitizeTag(s string) string {
+	b := []byte(strings.ToLower(s))
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// boundary turns an integration error into the activity's error: invalid input, not found and
+// conflicts are non-retryable; rate limits retry after the service's Retry-After (or the retry
+// policy's backoff when it gave none); refused credentials retry slowly (someone has to fix the
+// configuration); everything else retries with backoff.
+func boundary(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return err
+	}
+	msg := op + ": " + err.Error()
+	kind := fault.KindOf(err)
+	switch kind {
+	case fault.Invalid, fault.NotFound, fault.Conflict:
+		return temporal.NewNonRetryableApplicationError(msg, kind.String(), err)
+	case fault.RateLimited:
+		return temporal.NewApplicationErrorWithOptions(msg, kind.String(), temporal.ApplicationErrorOptions{
+			Cause: err, NextRetryDelay: fault.RetryAfter(err),
+		})
+	case fault.Unauthorized:
+		return temporal.NewApplicationErrorWithOptions(msg, kind.String(), temporal.ApplicationErrorOptions{
+			Cause: err, NextRetryDelay: time.Minute,
+		})
+	default:
+		return temporal.NewApplicationErrorWithCause(msg, kind.String(), err)
+	}
+}

@@ -1,0 +1,512 @@
+// Package policy holds the abuse desk's rules — per category: the response window, reminders,
+// the escalation action, whether a lead must approve, approval timeouts, the appeal window and
+// SLA — loaded from YAML (with an embedded default) and validated at start.
+//
+// A case never reads the policy file: intake puts a Snapshot of the rules for the case's
+// category in the case's input, so a running case keeps the rules it started with.
+package policy
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"abusedesk/internal/abuse"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultYAML is the embedded default policy, for `desk policy show` and as a starting point.
+func DefaultYAML() []byte { return bytes.Clone(defaultYAML) }
+
+// Duration is a time.Duration written in YAML as "90s", "24h" or "14d".
+type Duration time.Duration
+
+// D converts to time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// String prints the duration the way it may be written.
+func (d Duration) String() string {
+	t := time.Duration(d)
+	if t >= 24*time.Hour && t%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(t/(24*time.Hour)), 10) + "d"
+	}
+	return t.String()
+}
+
+// UnmarshalYAML accepts Go durations and a whole number of days ("14d").
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return fmt.Errorf("line %d: want a duration like 30s, 24h or 14d", n.Line)
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// ParseDuration parses "90s", "1h30m" or "14d".
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a duration like 30s, 24h or 14d", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration like 30s, 24h or 14d", s)
+	}
+	return v, nil
+}
+
+// MarshalYAML writes the duration back in the same form.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// What happens when an approval request times out.
+const (
+	OnTimeoutEnforce = "enforce" // apply the action without a decision
+	OnTimeoutHold    = "hold"    // keep waiting for a lead, with no further timer
+)
+
+// Action is the enforcement applied at escalation.
+type Action struct {
+	Type  abuse.ActionType `yaml:"type" json:"type"`
+	Level int              `yaml:"level,omitempty" json:"level,omitempty"`
+	// For limits how long the action stays; zero means until lifted.
+	For Duration `yaml:"for,omitempty" json:"for,omitempty"`
+}
+
+// Approval says when a lead must approve an escalation and what happens if none answers.
+type Approval struct {
+	Required bool `yaml:"required" json:"required"`
+	// Timeout is how long one approval request waits for a decision.
+	Timeout Duration `yaml:"timeout" json:"timeout"`
+	// Repings is how many times the request is re-sent (each waiting Timeout again) before
+	// OnTimeout applies.
+	Repings   int    `yaml:"repings" json:"repings"`
+	OnTimeout string `yaml:"on_timeout" json:"on_timeout"`
+}
+
+// Appeal is how long a customer may appeal an enforcement and how fast it is decided.
+type Appeal struct {
+	Window    Duration   `yaml:"window" json:"window"`
+	SLA       Duration   `yaml:"sla" json:"sla"`
+	Reminders []Duration `yaml:"reminders" json:"reminders"`
+}
+
+// Surge pulls the deadline in when many reports arrive while a case waits: once the case has
+// Reports reports, the deadline is at most Deadline away. Zero Reports turns it off.
+type Surge struct {
+	Reports  int      `yaml:"reports" json:"reports"`
+	Deadline Duration `yaml:"deadline" json:"deadline"`
+}
+
+// Rules are the resolved rules for one category.
+type Rules struct {
+	Category abuse.Category `yaml:"-" json:"category"`
+	// ResponseWindow is how long the customer has to answer the notice.
+	ResponseWindow Duration `yaml:"response_window" json:"response_window"`
+	// Reminders are offsets from the start of a wait at which a reminder is sent.
+	Reminders []Duration `yaml:"reminders" json:"reminders"`
+	// MoreInfoWindow is the new window when an agent asks the customer for more.
+	MoreInfoWindow Duration `yaml:"more_info_window" json:"more_info_window"`
+	// ExtendBy is how much an agent's or lead's "extend" adds.
+	ExtendBy Duration `yaml:"extend_by" json:"extend_by"`
+	Surge    Surge    `yaml:"surge" json:"surge"`
+	Action   Action   `yaml:"action" json:"action"`
+	Approval Approval `yaml:"approval" json:"approval"`
+	Appeal   Appeal   `yaml:"appeal" json:"appeal"`
+	// AcknowledgeReporters sends each reporter (up to a bound) the outcome when a case closes.
+	AcknowledgeReporters bool `yaml:"acknowledge_reporters" json:"acknowledge_reporters"`
+}
+
+// RepeatOffender is the stricter track for accounts with prior violations.
+type RepeatOffender struct {
+	MinPriorViolations int      `yaml:"min_prior_violations" json:"min_prior_violations"`
+	MaxResponseWindow  Duration `yaml:"max_response_window" json:"max_response_window"`
+	RequireApproval    bool     `yaml:"require_approval" json:"require_approval"`
+	LevelIncrease      int      `yaml:"level_increase" json:"level_increase"`
+}
+
+// Approvers may decide escalations in Slack: user IDs, or members of user groups.
+type Approvers struct {
+	Users  []string `yaml:"users" json:"users,omitempty"`
+	Groups []string `yaml:"groups" json:"groups,omitempty"`
+}
+
+// NotOurs says what to do with reports about addresses that belong to no customer.
+type NotOurs struct {
+	// Reply answers the reporter that the address is not ours.
+	Reply bool `yaml:"reply" json:"reply"`
+}
+
+// Policy is a whole policy file, resolved: every category has complete rules.
+type Policy struct {
+	Version        string
+	Approvers      Approvers
+	Categories     map[abuse.Category]Rules
+	RepeatOffender RepeatOffender
+	NotOurs        NotOurs
+	// Source names where the policy came from (a path, or "embedded default").
+	Source string
+}
+
+// Snapshot is what a case carries: its category's rules and the account-dependent rules, so
+// the case decides its track itself once it knows the account.
+type Snapshot struct {
+	Version        string         `json:"version"`
+	Rules          Rules          `json:"rules"`
+	RepeatOffender RepeatOffender `json:"repeat_offender"`
+	Approvers      Approvers      `json:"approvers"`
+}
+
+// Track names.
+const (
+	TrackStandard  = "standard"
+	TrackStrict    = "strict"    // repeat offender
+	TrackStrategic = "strategic" // strategic account: always approved by a lead
+)
+
+// Snapshot returns the rules a new case of category c starts with. Unknown categories get the
+// rules of "other".
+func (p *Policy) Snapshot(c abuse.Category) Snapshot {
+	r, ok := p.Categories[c]
+	if !ok {
+		r = p.Categories[abuse.Other]
+		r.Category = c
+	}
+	return Snapshot{Version: p.Version, Rules: r, RepeatOffender: p.RepeatOffender, Approvers: p.Approvers}
+}
+
+// Effective returns the rules for an account of the given tier and prior violations, and the
+// track they put it on. Deterministic; the Case workflow calls it.
+func (s Snapshot) Effective(tier string, priorViolations int) (Rules, string) {
+	r := s.Rules
+	r.Reminders = slices.Clone(r.Reminders)
+	track := TrackStandard
+	ro := s.RepeatOffender
+	if ro.MinPriorViolations > 0 && priorViolations >= ro.MinPriorViolations {
+		track = TrackStrict
+		if ro.MaxResponseWindow > 0 && r.ResponseWindow > ro.MaxResponseWindow {
+			r.ResponseWindow = ro.MaxResponseWindow
+			kept := r.Reminders[:0]
+			for _, off := range r.Reminders {
+				if off < r.ResponseWindow {
+					kept = append(kept, off)
+				}
+			}
+			r.Reminders = kept
+		}
+		if ro.RequireApproval {
+			r.Approval.Required = true
+		}
+		if r.Action.Type == abuse.ActionThrottle {
+			r.Action.Level = min(3, r.Action.Level+ro.LevelIncrease)
+		}
+	}
+	if tier == abuse.TierStrategic {
+		track = TrackStrategic
+		r.Approval.Required = true
+	}
+	return r, track
+}
+
+// IsApprover reports whether a Slack user (with the groups it belongs to) may decide.
+func (a Approvers) IsApprover(user string, groups []string) bool {
+	if user == "" {
+		return false
+	}
+	if slices.Contains(a.Users, user) {
+		return true
+	}
+	for _, g := range groups {
+		if slices.Contains(a.Groups, g) {
+			return true
+		}
+	}
+	return false
+}
+
+// Default returns the embedded default policy.
+func Default() *Policy {
+	p, err := Parse(defaultYAML, "embedded default")
+	if err != nil {
+		panic("policy: the embedded default is invalid: " + err.Error())
+	}
+	return p
+}
+
+// Load reads and validates a policy file; an empty path gives the default.
+func Load(path string) (*Policy, error) {
+	if path == "" {
+		return Default(), nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read policy: %w", err)
+	}
+	return Parse(b, path)
+}
+
+// file is the YAML layout; category entries override defaults field by field.
+type file struct {
+	Version        int                  `yaml:"version"`
+	Approvers      Approvers            `yaml:"approvers"`
+	Defaults       yaml.Node            `yaml:"defaults"`
+	Categories     map[string]yaml.Node `yaml:"categories"`
+	RepeatOffender RepeatOffender       `yaml:"repeat_offender"`
+	NotOurs        NotOurs              `yaml:"not_ours"`
+}
+
+// Error is one problem in a policy, naming the field (as a path) and, where known, the line.
+type Error struct {
+	Source string
+	Line   int
+	Field  string
+	Reason string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s: %s", e.Source, e.Line, e.Field, e.Reason)
+	}
+	return fmt.Sprintf("%s: %s: %s", e.Source, e.Field, e.Reason)
+}
+
+// strictShape is the file decoded once with unknown fields refused, so typos and wrong types
+// are reported with their line before the field-by-field merge.
+type strictShape struct {
+	Version        int              `yaml:"version"`
+	Approvers      Approvers        `yaml:"approvers"`
+	Defaults       Rules            `yaml:"defaults"`
+	Categories     map[string]Rules `yaml:"categories"`
+	RepeatOffender RepeatOffender   `yaml:"repeat_offender"`
+	NotOurs        NotOurs          `yaml:"not_ours"`
+}
+
+// Parse decodes and validates a policy. The error joins every problem found, each an *Error.
+func Parse(b []byte, source string) (*Policy, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return nil, &Error{Source: source, Field: "(file)", Reason: "not valid YAML: " + err.Error()}
+	}
+	if len(root.Content) == 0 {
+		return nil, &Error{Source: source, Field: "(file)", Reason: "empty policy"}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var shape strictShape
+	if err := dec.Decode(&shape); err != nil {
+		return nil, &Error{Source: source, Field: "(file)", Reason: strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n  "), "\n  ", "; ")}
+	}
+	var f file
+	if err := root.Content[0].Decode(&f); err != nil {
+		return nil, &Error{Source: source, Field: "(file)", Reason: err.Error()}
+	}
+	v := &validator{source: source, root: root.Content[0]}
+	if f.Version != 1 {
+		v.fail("version", "must be 1 (the only policy format so far), got %d", f.Version)
+	}
+	var defaults Rules
+	if f.Defaults.Kind == 0 {
+		v.fail("defaults", "missing: every category starts from the defaults")
+	} else if err := f.Defaults.Decode(&defaults); err != nil {
+		v.fail("defaults", "%v", err)
+	}
+	p := &Policy{
+		Approvers:      f.Approvers,
+		Categories:     map[abuse.Category]Rules{},
+		RepeatOffender: f.RepeatOffender,
+		NotOurs:        f.NotOurs,
+		Source:         source,
+	}
+	for _, c := range abuse.Categories {
+		r := defaults
+		r.Reminders = slices.Clone(defaults.Reminders)
+		r.Appeal.Reminders = slices.Clone(defaults.Appeal.Reminders)
+		if n, ok := f.Categories[string(c)]; ok {
+			if err := n.Decode(&r); err != nil {
+				v.fail("categories."+string(c), "%v", err)
+			}
+		}
+		r.Category = c
+		p.Categories[c] = r
+	}
+	names := make([]string, 0, len(f.Categories))
+	for name := range f.Categories {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if !abuse.Category(name).Valid() {
+			v.fail("categories."+name, "unknown category; known: %s", categoryList())
+		}
+	}
+	v.rules("defaults", defaults)
+	for _, c := range abuse.Categories {
+		if _, ok := f.Categories[string(c)]; ok {
+			v.rules("categories."+string(c), p.Categories[c])
+		}
+	}
+	ro := f.RepeatOffender
+	if ro.MinPriorViolations < 0 {
+		v.fail("repeat_offender.min_prior_violations", "must not be negative")
+	}
+	if ro.MaxResponseWindow < 0 {
+		v.fail("repeat_offender.max_response_window", "must not be negative")
+	}
+	if ro.LevelIncrease < 0 || ro.LevelIncrease > 2 {
+		v.fail("repeat_offender.level_increase", "must be 0, 1 or 2")
+	}
+	for i, u := range f.Approvers.Users {
+		if !strings.HasPrefix(u, "U") && !strings.HasPrefix(u, "W") {
+			v.fail(fmt.Sprintf("approvers.users[%d]", i), "%q is not a Slack user ID (U… or W…)", u)
+		}
+	}
+	for i, g := range f.Approvers.Groups {
+		if !strings.HasPrefix(g, "S") {
+			v.fail(fmt.Sprintf("approvers.groups[%d]", i), "%q is not a Slack user-group ID (S…)", g)
+		}
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	p.Version = hex.EncodeToString(sum[:6])
+	return p, nil
+}
+
+func categoryList() string {
+	s := make([]string, len(abuse.Categories))
+	for i, c := range abuse.Categories {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ", ")
+}
+
+type validator struct {
+	source string
+	root   *yaml.Node
+	errs   []error
+}
+
+func (v *validator) fail(field, format string, args ...any) {
+	v.errs = append(v.errs, &Error{Source: v.source, Line: lineOf(v.root, field), Field: field, Reason: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) err() error { return errors.Join(v.errs...) }
+
+func (v *validator) rules(at string, r Rules) {
+	if r.ResponseWindow <= 0 {
+		v.fail(at+".response_window", "must be more than 0")
+	}
+	v.offsets(at+".reminders", r.Reminders, r.ResponseWindow, at+".response_window")
+	if r.MoreInfoWindow <= 0 {
+		v.fail(at+".more_info_window", "must be more than 0")
+	}
+	if r.ExtendBy <= 0 {
+		v.fail(at+".extend_by", "must be more than 0")
+	}
+	if r.Surge.Reports < 0 {
+		v.fail(at+".surge.reports", "must not be negative")
+	}
+	if r.Surge.Reports > 0 && r.Surge.Deadline <= 0 {
+		v.fail(at+".surge.deadline", "must be more than 0 when surge.reports is set")
+	}
+	if !r.Action.Type.Valid() {
+		v.fail(at+".action.type", "%q is not one of none, throttle, suspend_sending, suspend_account", r.Action.Type)
+	}
+	if r.Action.Type == abuse.ActionThrottle && (r.Action.Level < 1 || r.Action.Level > 3) {
+		v.fail(at+".action.level", "a throttle needs a level of 1, 2 or 3, got %d", r.Action.Level)
+	}
+	if r.Action.For < 0 {
+		v.fail(at+".action.for", "must not be negative")
+	}
+	if r.Approval.Timeout <= 0 {
+		v.fail(at+".approval.timeout", "must be more than 0")
+	}
+	if r.Approval.Repings < 0 || r.Approval.Repings > 10 {
+		v.fail(at+".approval.repings", "must be between 0 and 10, got %d", r.Approval.Repings)
+	}
+	if r.Approval.OnTimeout != OnTimeoutEnforce && r.Approval.OnTimeout != OnTimeoutHold {
+		v.fail(at+".approval.on_timeout", "%q is not enforce or hold", r.Approval.OnTimeout)
+	}
+	if r.Appeal.Window <= 0 {
+		v.fail(at+".appeal.window", "must be more than 0")
+	}
+	if r.Appeal.SLA <= 0 {
+		v.fail(at+".appeal.sla", "must be more than 0")
+	}
+	v.offsets(at+".appeal.reminders", r.Appeal.Reminders, r.Appeal.SLA, at+".appeal.sla")
+}
+
+func (v *validator) offsets(at string, offs []Duration, limit Duration, limitName string) {
+	for i, off := range offs {
+		field := fmt.Sprintf("%s[%d]", at, i)
+		switch {
+		case off <= 0:
+			v.fail(field, "must be more than 0")
+		case limit > 0 && off >= limit:
+			v.fail(field, "%s is not before the end of %s (%s)", off, limitName, limit)
+		case i > 0 && off <= offs[i-1]:
+			v.fail(field, "%s must come after the previous reminder (%s)", off, offs[i-1])
+		}
+	}
+}
+
+// lineOf finds the line of a dotted field path ("categories.spam.reminders[1]") in the YAML
+// tree, falling back to the nearest parent that exists (a missing field is reported at its
+// parent's line), or 0.
+func lineOf(n *yaml.Node, path string) int {
+	line := 0
+	cur := n
+	for _, part := range strings.Split(path, ".") {
+		key, idx := part, -1
+		if i := strings.IndexByte(part, '['); i >= 0 && strings.HasSuffix(part, "]") {
+			key = part[:i]
+			idx, _ = strconv.Atoi(part[i+1 : len(part)-1])
+		}
+		next := mapValue(cur, key)
+		if next == nil {
+			return line
+		}
+		cur, line = next, next.Line
+		if idx >= 0 {
+			if cur.Kind != yaml.SequenceNode || idx >= len(cur.Content) {
+				return line
+			}
+			cur = cur.Content[idx]
+			line = cur.Line
+		}
+	}
+	return line
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,169 @@
+package policy
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"abusedesk/internal/abuse"
+)
+
+func TestDefaultPolicy(t *testing.T) {
+	p := Default()
+	tests := []struct {
+		category abuse.Category
+		window   time.Duration
+		action   abuse.ActionType
+		approval bool
+	}{
+		{abuse.Spam, 72 * time.Hour, abuse.ActionThrottle, false},
+		{abuse.Phishing, 24 * time.Hour, abuse.ActionSuspendSending, false},
+		{abuse.Malware, 24 * time.Hour, abuse.ActionSuspendSending, false},
+		{abuse.DoS, 12 * time.Hour, abuse.ActionThrottle, false},
+		{abuse.Copyright, 72 * time.Hour, abuse.ActionSuspendAccount, true},
+		{abuse.AuthFailure, 7 * 24 * time.Hour, abuse.ActionNone, false},
+		{abuse.Other, 72 * time.Hour, abuse.ActionThrottle, true},
+	}
+	for _, tc := range tests {
+		t.Run(string(tc.category), func(t *testing.T) {
+			r := p.Snapshot(tc.category).Rules
+			if r.ResponseWindow.D() != tc.window {
+				t.Errorf("response window %v, want %v", r.ResponseWindow, tc.window)
+			}
+			if r.Action.Type != tc.action {
+				t.Errorf("action %v, want %v", r.Action.Type, tc.action)
+			}
+			if r.Approval.Required != tc.approval {
+				t.Errorf("approval required %v, want %v", r.Approval.Required, tc.approval)
+			}
+			if r.Category != tc.category {
+				t.Errorf("category %q, want %q", r.Category, tc.category)
+			}
+		})
+	}
+	// A category that overrides only its window keeps the default appeal rules.
+	if got := p.Snapshot(abuse.Spam).Rules.Appeal.Window.D(); got != 14*24*time.Hour {
+		t.Errorf("spam appeal window %v, want 14d from defaults", got)
+	}
+	if p.Version == "" {
+		t.Error("policy has no version")
+	}
+}
+
+func TestEffectiveTracks(t *testing.T) {
+	snap := Default().Snapshot(abuse.Spam)
+	tests := []struct {
+		name     string
+		tier     string
+		prior    int
+		track    string
+		window   time.Duration
+		level    int
+		approval bool
+	}{
+		{"standard account", abuse.TierStandard, 0, TrackStandard, 72 * time.Hour, 2, false},
+		{"one prior violation is not yet a repeat", abuse.TierStandard, 1, TrackStandard, 72 * time.Hour, 2, false},
+		{"repeat offender gets the strict track", abuse.TierStandard, 2, TrackStrict, 24 * time.Hour, 3, false},
+		{"strategic account always needs approval", abuse.TierStrategic, 0, TrackStrategic, 72 * time.Hour, 2, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, track := snap.Effective(tc.tier, tc.prior)
+			if track != tc.track || r.ResponseWindow.D() != tc.window || r.Action.Level != tc.level || r.Approval.Required != tc.approval {
+				t.Errorf("got track=%s window=%v level=%d approval=%v, want %s %v %d %v",
+					track, r.ResponseWindow, r.Action.Level, r.Approval.Required, tc.track, tc.window, tc.level, tc.approval)
+			}
+			for _, off := range r.Reminders {
+				if off >= r.ResponseWindow {
+					t.Errorf("reminder %v not inside the window %v", off, r.ResponseWindow)
+				}
+			}
+		})
+	}
+	// Effective must not share the snapshot's reminder slice.
+	r, _ := snap.Effective(abuse.TierStandard, 5)
+	if len(r.Reminders) == len(snap.Rules.Reminders) {
+		t.Fatalf("strict track kept all reminders %v", r.Reminders)
+	}
+	if len(snap.Rules.Reminders) != 2 {
+		t.Errorf("Effective changed the snapshot's reminders: %v", snap.Rules.Reminders)
+	}
+}
+
+func TestBrokenPolicies(t *testing.T) {
+	base := string(DefaultYAML())
+	tests := []struct {
+		name  string
+		yaml  string
+		field string
+		line  bool
+	}{
+		{"negative window", strings.Replace(base, "response_window: 12h", "response_window: -1h", 1), "categories.dos.response_window", true},
+		{"reminder after deadline", strings.Replace(base, "reminders: [6h]", "reminders: [13h]", 1), "categories.dos.reminders[0]", true},
+		{"unknown category", strings.Replace(base, "categories:\n", "categories:\n  spamm:\n    response_window: 1h\n", 1), "categories.spamm", true},
+		{"unknown action", strings.Replace(base, "type: suspend_account", "type: delete_everything", 1), "categories.copyright.action.type", true},
+		{"bad duration", strings.Replace(base, "timeout: 8h", "timeout: soon", 1), "(file)", false},
+		{"typo in field", strings.Replace(base, "extend_by: 48h", "extnd_by: 48h", 1), "(file)", false},
+		{"bad on_timeout", strings.Replace(base, "on_timeout: enforce", "on_timeout: panic", 1), "defaults.approval.on_timeout", true},
+		{"throttle without level", strings.Replace(base, "level: 1\n", "level: 7\n", 1), "categories.port-scan.action.level", true},
+		{"bad approver", strings.Replace(base, "users: []", "users: [alice]", 1), "approvers.users[0]", true},
+		{"wrong version", strings.Replace(base, "version: 1", "version: 2", 1), "version", true},
+		{"not yaml", "version: [1", "(file)", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), "test.yaml")
+			if err == nil {
+				t.Fatal("broken policy accepted")
+			}
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a *policy.Error", err)
+			}
+			if tc.field != "" && pe.Field != tc.field {
+				t.Errorf("error names field %q, want %q (%v)", pe.Field, tc.field, err)
+			}
+			if tc.line && pe.Line == 0 {
+				t.Errorf("error has no line: %v", err)
+			}
+			if !strings.HasPrefix(err.Error(), "test.yaml") {
+				t.Errorf("error %q does not name the file", err)
+			}
+		})
+	}
+}
+
+func TestUnknownCategoryNamed(t *testing.T) {
+	_, err := Parse([]byte(strings.Replace(string(DefaultYAML()), "categories:\n", "categories:\n  spamm:\n    response_window: 1h\n", 1)), "p.yaml")
+	if err == nil || !strings.Contains(err.Error(), "categories.spamm: unknown category") {
+		t.Fatalf("got %v, want the unknown category named", err)
+	}
+}
+
+func TestDurations(t *testing.T) {
+	for in, want := range map[string]time.Duration{"90s": 90 * time.Second, "14d": 14 * 24 * time.Hour, "1h30m": 90 * time.Minute} {
+		got, err := ParseDuration(in)
+		if err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "d", "-3d", "soon"} {
+		if _, err := ParseDuration(in); err == nil {
+			t.Errorf("ParseDuration(%q) accepted", in)
+		}
+	}
+	if s := Duration(14 * 24 * time.Hour).String(); s != "14d" {
+		t.Errorf("String() = %q, want 14d", s)
+	}
+}
+
+func TestApprovers(t *testing.T) {
+	a := Approvers{Users: []string{"U1"}, Groups: []string{"S9"}}
+	if !a.IsApprover("U1", nil) || !a.IsApprover("U2", []string{"S9"}) {
+		t.Error("configured approver refused")
+	}
+	if a.IsApprover("U2", []string{"S8"}) || a.IsApprover("", []string{"S9"}) {
+		t.Error("stranger accepted")
+	}
+}

@@ -1,0 +1,101 @@
+package templates_test
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"abusedesk/internal/abuse"
+	"abusedesk/templates"
+	"abusedesk/workflows"
+)
+
+func sample(c abuse.Category, locale string) workflows.NoticeData {
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	return workflows.NoticeData{
+		CaseID: "case/acct-1/" + string(c), CaseNumber: "TS-7F3K2QXM", Status: workflows.StatusAwaitingResponse,
+		Account:  workflows.Account{ID: "acct-1", Name: "Example Shop", ContactEmail: "ops@shop.example", Locale: locale, Tier: abuse.TierStandard},
+		Category: c, CategoryTitle: c.Title(), Track: "standard",
+		Reports: workflows.ReportDigest{Count: 2, FirstSeen: t0, LastSeen: t0.Add(time.Hour), Severity: "medium", Reporters: 1,
+			Examples: []workflows.ReportSummary{{ID: "r1", Format: "arf", Reporter: "fbl@isp.example", ReceivedAt: t0, Subjects: []string{"ip:192.0.2.1"}, Summary: "spam complaint"}}},
+		Deadline: t0.Add(72 * time.Hour), Window: 72 * time.Hour, Reminder: 1,
+		Action:      workflows.ActionView{Type: abuse.ActionThrottle, Level: 2, Description: abuse.ActionThrottle.Describe(2), ID: "act-1", AppliedAt: t0},
+		AppealUntil: t0.Add(14 * 24 * time.Hour), AppealSLA: t0.Add(48 * time.Hour),
+		Decision: "denied", DecidedBy: "Lee Lead", Note: "because", Outcome: workflows.OutcomeEnforced, Reply: "fixed", ReplyFrom: "ops@shop.example",
+	}
+}
+
+// Every kind renders for every category and locale, without leftovers of template syntax.
+func TestEveryTemplateRenders(t *testing.T) {
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	for _, n := range r.Names() {
+		if k, _, _ := strings.Cut(n, "/"); k != "partials" {
+			kinds[k] = true
+		}
+	}
+	if len(kinds) < 15 {
+		t.Fatalf("only %d template kinds: %v", len(kinds), kinds)
+	}
+	for kind := range kinds {
+		for _, c := range abuse.Categories {
+			for _, loc := range []string{"en", "de", "fr-CA", ""} {
+				out, err := r.Render(kind, string(c), loc, sample(c, loc))
+				if err != nil {
+					t.Errorf("%s/%s/%s: %v", kind, c, loc, err)
+					continue
+				}
+				if out == "" || strings.Contains(out, "{{") || strings.Contains(out, "<no value>") {
+					t.Errorf("%s/%s/%s rendered badly: %q", kind, c, loc, out)
+				}
+			}
+		}
+	}
+}
+
+func TestPickOrder(t *testing.T) {
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ kind, category, locale, want string }{
+		{"notice", "spam", "en", "notice/spam.en"},
+		{"notice", "spam", "de-AT", "notice/default.de"}, // German beats the English category text
+		{"notice", "dos", "en", "notice/default.en"},
+		{"notice", "phishing", "fr", "notice/phishing.en"},
+		{"reminder", "spam", "DE_de", "reminder/default.de"},
+	}
+	for _, tc := range tests {
+		got, err := r.Pick(tc.kind, tc.category, tc.locale)
+		if err != nil || got != tc.want {
+			t.Errorf("Pick(%s, %s, %s) = %q, %v; want %q", tc.kind, tc.category, tc.locale, got, err, tc.want)
+		}
+	}
+	if _, err := r.Pick("nonexistent", "spam", "en"); err == nil {
+		t.Error("a missing kind was found")
+	}
+}
+
+func TestSandbox(t *testing.T) {
+	for _, fn := range []string{"env", "now", "randAlpha", "until", "getHostByName", "uuidv4", "date"} {
+		fsys := fstest.MapFS{"t/x/default.en.tmpl": {Data: []byte("{{ " + fn + " }}")}}
+		if _, err := templates.NewFS(fsys, "t"); err == nil || !strings.Contains(err.Error(), "function \""+fn+"\" not defined") {
+			t.Errorf("template calling %s: %v, want it refused at parse time", fn, err)
+		}
+	}
+	fsys := fstest.MapFS{"t/x/default.en.tmpl": {Data: []byte("{{ .Missing }}")}}
+	r, err := templates.NewFS(fsys, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Render("x", "", "en", map[string]any{}); err == nil {
+		t.Error("a missing key rendered silently")
+	}
+	if _, err := templates.NewFS(fstest.MapFS{"t/x/default.en.tmpl": {Data: []byte("{{ if }")}}, "t"); err == nil {
+		t.Error("a broken template parsed")
+	}
+}

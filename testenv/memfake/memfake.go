@@ -1,0 +1,458 @@
+// Package memfake has in-memory fakes of the interfaces the activities need (tickets,
+// accounts, enforcement, approvals, evidence). Workflow tests run the real activities against
+// them; each fake can be told to fail an operation a number of times to exercise retries.
+package memfake
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"abusedesk/activities"
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/fault"
+	"abusedesk/workflows"
+)
+
+var (
+	_ activities.Tickets     = (*Tickets)(nil)
+	_ activities.Accounts    = (*Accounts)(nil)
+	_ activities.Enforcement = (*Enforcement)(nil)
+	_ activities.Approvals   = (*Approvals)(nil)
+	_ activities.Evidence    = (*Evidence)(nil)
+)
+
+// Faults makes named operations fail a number of times.
+type Faults struct {
+	mu    sync.Mutex
+	fails map[string][]error
+	calls map[string]int
+}
+
+// Fail makes the next n calls of op return err.
+func (f *Faults) Fail(op string, n int, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fails == nil {
+		f.fails = map[string][]error{}
+	}
+	for range n {
+		f.fails[op] = append(f.fails[op], err)
+	}
+}
+
+// Calls counts the calls of op so far.
+func (f *Faults) Calls(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[op]
+}
+
+func (f *Faults) check(op string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.calls == nil {
+		f.calls = map[string]int{}
+	}
+	f.calls[op]++
+	if q := f.fails[op]; len(q) > 0 {
+		f.fails[op] = q[1:]
+		return q[0]
+	}
+	return nil
+}
+
+// Ticket is a fake ticket with its whole history.
+type Ticket struct {
+	activities.Ticket
+	ExternalID     string
+	Subject        string
+	RequesterEmail string
+	Fields         map[string]string
+	Comments       []activities.Comment
+}
+
+// Tickets is an in-memory ticketing system.
+type Tickets struct {
+	Faults
+	mu      sync.Mutex
+	next    int64
+	tickets map[int64]*Ticket
+	uploads map[string][]byte
+}
+
+// NewTickets makes an empty ticketing system.
+func NewTickets() *Tickets {
+	return &Tickets{tickets: map[int64]*Ticket{}, uploads: map[string][]byte{}, next: 100}
+}
+
+// FindTicket implements activities.Tickets.
+func (t *Tickets) FindTicket(_ context.Context, ext string) (*activities.Ticket, error) {
+	if err := t.check("find"); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, tk := range t.tickets {
+		if tk.ExternalID == ext {
+			c := tk.Ticket
+			c.Tags = slices.Clone(c.Tags)
+			return &c, nil
+		}
+	}
+	return nil, nil
+}
+
+// GetTicket implements activities.Tickets.
+func (t *Tickets) GetTicket(_ context.Context, id int64) (*activities.Ticket, error) {
+	if err := t.check("get"); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tk, ok := t.tickets[id]
+	if !ok {
+		return nil, &fault.Error{Kind: fault.NotFound, Service: "memfake", Op: "get ticket", Message: "no ticket " + strconv.FormatInt(id, 10)}
+	}
+	c := tk.Ticket
+	c.Tags = slices.Clone(c.Tags)
+	return &c, nil
+}
+
+// CreateTicket implements activities.Tickets.
+func (t *Tickets) CreateTicket(_ context.Context, n activities.NewTicket) (*activities.Ticket, error) {
+	if err := t.check("create"); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.next++
+	tk := &Ticket{
+		Ticket:         activities.Ticket{ID: t.next, URL: fmt.Sprintf("https://fake.zendesk.test/agent/tickets/%d", t.next), Status: n.Status, Tags: slices.Clone(n.Tags)},
+		ExternalID:     n.ExternalID,
+		Subject:        n.Subject,
+		RequesterEmail: n.RequesterEmail,
+		Fields:         map[string]string{},
+		Comments:       []activities.Comment{n.Comment},
+	}
+	for k, v := range n.Fields {
+		tk.Fields[k] = v
+	}
+	t.tickets[tk.ID] = tk
+	c := tk.Ticket
+	c.Tags = slices.Clone(c.Tags)
+	return &c, nil
+}
+
+// UpdateTicket implements activities.Tickets.
+func (t *Tickets) UpdateTicket(_ context.Context, id int64, u activities.TicketUpdate) error {
+	if err := t.check("update"); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tk, ok := t.tickets[id]
+	if !ok {
+		return &fault.Error{Kind: fault.NotFound, Service: "memfake", Op: "update ticket", Message: "no ticket " + strconv.FormatInt(id, 10)}
+	}
+	if u.Comment != nil {
+		tk.Comments = append(tk.Comments, *u.Comment)
+	}
+	if u.Status != "" {
+		tk.Status = u.Status
+	}
+	for _, tag := range u.AddTags {
+		if !slices.Contains(tk.Tags, tag) {
+			tk.Tags = append(tk.Tags, tag)
+		}
+	}
+	for k, v := range u.Fields {
+		tk.Fields[k] = v
+	}
+	return nil
+}
+
+// Upload implements activities.Tickets.
+func (t *Tickets) Upload(_ context.Context, name, _ string, data []byte) (string, error) {
+	if err := t.check("upload"); err != nil {
+		return "", err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tok := fmt.Sprintf("tok-%d-%s", len(t.uploads)+1, name)
+	t.uploads[tok] = slices.Clone(data)
+	return tok, nil
+}
+
+// All returns copies of every ticket, by ID.
+func (t *Tickets) All() []Ticket {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []Ticket
+	for _, tk := range t.tickets {
+		c := *tk
+		c.Tags = slices.Clone(tk.Tags)
+		c.Comments = slices.Clone(tk.Comments)
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b Ticket) int { return int(a.ID - b.ID) })
+	return out
+}
+
+// Get returns a copy of one ticket.
+func (t *Tickets) Get(id int64) (Ticket, bool) {
+	for _, tk := range t.All() {
+		if tk.ID == id {
+			return tk, true
+		}
+	}
+	return Ticket{}, false
+}
+
+// Accounts is an in-memory account directory.
+type Accounts struct {
+	Faults
+	mu       sync.Mutex
+	accounts map[string]workflows.Account
+}
+
+// NewAccounts makes a directory with the given accounts.
+func NewAccounts(accts ...workflows.Account) *Accounts {
+	a := &Accounts{accounts: map[string]workflows.Account{}}
+	for _, x := range accts {
+		a.accounts[x.ID] = x
+	}
+	return a
+}
+
+// GetAccount implements activities.Accounts.
+func (a *Accounts) GetAccount(_ context.Context, id string) (*workflows.Account, error) {
+	if err := a.check("get"); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	x, ok := a.accounts[id]
+	if !ok {
+		return nil, &fault.Error{Kind: fault.NotFound, Service: "memfake", Op: "get account", Message: "no account " + id}
+	}
+	return &x, nil
+}
+
+// Action is a fake enforcement action.
+type Action struct {
+	activities.ActionState
+	Key     string
+	LiftKey string
+	Reason  string
+	// polls left before a pending action turns active
+	pendingPolls int
+}
+
+// Enforcement is an in-memory enforcement API with idempotency keys. New actions start
+// pending and turn active after PendingPolls reads (0: active at once).
+type Enforcement struct {
+	Faults
+	PendingPolls int
+	mu           sync.Mutex
+	actions      []*Action
+}
+
+// Apply implements activities.Enforcement.
+func (e *Enforcement) Apply(_ context.Context, req activities.ActionRequest, key string) (*activities.ActionState, error) {
+	if err := e.check("apply"); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, a := range e.actions {
+		if a.Key == key {
+			s := a.ActionState
+			return &s, nil
+		}
+	}
+	a := &Action{
+		ActionState: activities.ActionState{
+			ID: fmt.Sprintf("act-%d", len(e.actions)+1), AccountID: req.AccountID, Type: req.Type, Level: req.Level,
+			State: activities.ActionActive, AppliedAt: time.Now().UTC(), ExpiresAt: req.ExpiresAt,
+		},
+		Key: key, Reason: req.Reason, pendingPolls: e.PendingPolls,
+	}
+	if a.pendingPolls > 0 {
+		a.State = activities.ActionPending
+	}
+	e.actions = append(e.actions, a)
+	s := a.ActionState
+	return &s, nil
+}
+
+// GetAction implements activities.Enforcement.
+func (e *Enforcement) GetAction(_ context.Context, id string) (*activities.ActionState, error) {
+	if err := e.check("get"); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, a := range e.actions {
+		if a.ID == id {
+			if a.State == activities.ActionPending {
+				a.pendingPolls--
+				if a.pendingPolls <= 0 {
+					a.State = activities.ActionActive
+				}
+			}
+			s := a.ActionState
+			return &s, nil
+		}
+	}
+	return nil, &fault.Error{Kind: fault.NotFound, Service: "memfake", Op: "get action", Message: "no action " + id}
+}
+
+// Lift implements activities.Enforcement.
+func (e *Enforcement) Lift(_ context.Context, id, _ string, key string) (*activities.ActionState, error) {
+	if err := e.check("lift"); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, a := range e.actions {
+		if a.ID == id {
+			if a.State != activities.ActionLifted {
+				a.State, a.LiftedAt, a.LiftKey = activities.ActionLifted, time.Now().UTC(), key
+			}
+			s := a.ActionState
+			return &s, nil
+		}
+	}
+	return nil, &fault.Error{Kind: fault.NotFound, Service: "memfake", Op: "lift action", Message: "no action " + id}
+}
+
+// Actions returns copies of every action ever applied.
+func (e *Enforcement) Actions() []Action {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Action, len(e.actions))
+	for i, a := range e.actions {
+		out[i] = *a
+	}
+	return out
+}
+
+// Active lists the actions in force on an account.
+func (e *Enforcement) Active(account string) []Action {
+	var out []Action
+	for _, a := range e.Actions() {
+		if a.AccountID == account && a.State == activities.ActionActive {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Approvals records approval requests like a Slack channel would.
+type Approvals struct {
+	Faults
+	mu       sync.Mutex
+	Posts    []activities.ApprovalPost
+	Pings    []activities.ApprovalPost
+	Shown    []activities.ApprovalShow
+	messages map[string]workflows.ApprovalMessage
+}
+
+// FindApproval implements activities.Approvals.
+func (a *Approvals) FindApproval(_ context.Context, step string) (*workflows.ApprovalMessage, error) {
+	if err := a.check("find"); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if m, ok := a.messages[step]; ok {
+		return &m, nil
+	}
+	return nil, nil
+}
+
+// PostApproval implements activities.Approvals.
+func (a *Approvals) PostApproval(_ context.Context, p activities.ApprovalPost) (*workflows.ApprovalMessage, error) {
+	if err := a.check("post"); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.Posts = append(a.Posts, p)
+	m := workflows.ApprovalMessage{Channel: "CLEADS", TS: fmt.Sprintf("1700000000.%06d", len(a.Posts))}
+	if a.messages == nil {
+		a.messages = map[string]workflows.ApprovalMessage{}
+	}
+	a.messages[p.Step] = m
+	return &m, nil
+}
+
+// PingApproval implements activities.Approvals.
+func (a *Approvals) PingApproval(_ context.Context, _ workflows.ApprovalMessage, p activities.ApprovalPost) error {
+	if err := a.check("ping"); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.Pings = append(a.Pings, p)
+	return nil
+}
+
+// ShowDecision implements activities.Approvals.
+func (a *Approvals) ShowDecision(_ context.Context, _ workflows.ApprovalMessage, s activities.ApprovalShow) error {
+	if err := a.check("show"); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.Shown = append(a.Shown, s)
+	return nil
+}
+
+// Snapshot returns copies of what was posted, pinged and shown.
+func (a *Approvals) Snapshot() (posts, pings []activities.ApprovalPost, shown []activities.ApprovalShow) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.Posts), slices.Clone(a.Pings), slices.Clone(a.Shown)
+}
+
+// Evidence is an in-memory evidence store.
+type Evidence struct {
+	mu   sync.Mutex
+	data map[string][]byte
+}
+
+// Put stores raw evidence under a digest.
+func (e *Evidence) Put(digest string, raw []byte) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.data == nil {
+		e.data = map[string][]byte{}
+	}
+	e.data[digest] = slices.Clone(raw)
+}
+
+// Get implements activities.Evidence.
+func (e *Evidence) Get(_ context.Context, digest string) ([]byte, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b, ok := e.data[digest]
+	if !ok {
+		return nil, &fault.Error{Kind: fault.NotFound, Service: "evidence", Op: "get", Message: "no evidence " + digest}
+	}
+	return slices.Clone(b), nil
+}
+
+// DemoAccounts are accounts the tests share: a standard one, a strategic one and a repeat
+// offender.
+func DemoAccounts() []workflows.Account {
+	return []workflows.Account{
+		{ID: "acct-standard", Name: "Example Shop", ContactEmail: "ops@shop.example", Locale: "en", Tier: abuse.TierStandard},
+		{ID: "acct-strategic", Name: "Big Bank", ContactEmail: "noc@bank.example", Locale: "en", Tier: abuse.TierStrategic},
+		{ID: "acct-repeat", Name: "Again Ltd", ContactEmail: "admin@again.example", Locale: "de", Tier: abuse.TierStandard, PriorViolations: 3},
+	}
+}

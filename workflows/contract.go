@@ -1,0 +1,391 @@
+package workflows
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"strings"
+	"time"
+
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/policy"
+)
+
+// TaskQueue is the one task queue abusedesk's workers poll.
+const TaskQueue = "abusedesk"
+
+// Workflow type names.
+const (
+	CaseWorkflowType   = "Case"
+	AppealWorkflowType = "Appeal"
+)
+
+// Signal, update and query names of the Case workflow.
+const (
+	// SignalReports carries a batch of reports (ReportsSignal). Intake sends it with
+	// SignalWithStart, so the first batch opens the case.
+	SignalReports = "reports"
+	// SignalCustomerReply carries a customer's message (CustomerReply): an answer while the
+	// case waits, an appeal once it is enforced; auto-replies and bounces are recorded only.
+	SignalCustomerReply = "customer-reply"
+	// SignalAppeal carries an explicit appeal (Appeal), e.g. from an appeal form.
+	SignalAppeal = "appeal"
+	// UpdateAgentDecision applies an agent's macro (AgentDecision → DecisionResult). Its
+	// validator refuses decisions that do not fit the case's state.
+	UpdateAgentDecision = "agent-decision"
+	// UpdateApproval applies a lead's click in Slack (ApprovalDecision → DecisionResult). Its
+	// validator admits only configured approvers, only while approval is pending; the first
+	// decision wins and later clicks are refused.
+	UpdateApproval = "approval"
+	// QueryStatus returns the case view (StatusQuery → CaseView).
+	QueryStatus = "status"
+
+	// signalAppealDecision is sent by the Case to its Appeal child.
+	signalAppealDecision = "appeal-decision"
+)
+
+// Status is where a case stands.
+type Status string
+
+// Case statuses. The last four are final.
+const (
+	StatusOpen             Status = "open"
+	StatusNoticed          Status = "noticed"
+	StatusAwaitingResponse Status = "awaiting_response"
+	StatusUnderReview      Status = "under_review"
+	StatusEscalated        Status = "escalated"
+	StatusPendingApproval  Status = "pending_approval"
+	StatusEnforced         Status = "enforced"
+	StatusAppealReview     Status = "appeal_review"
+	StatusResolved         Status = "resolved"
+	StatusReinstated       Status = "reinstated"
+	StatusUpheld           Status = "upheld"
+	StatusClosed           Status = "closed"
+)
+
+// Statuses lists every status in lifecycle order (the dashboard's filter uses it).
+var Statuses = []Status{StatusOpen, StatusNoticed, StatusAwaitingResponse, StatusUnderReview, StatusEscalated,
+	StatusPendingApproval, StatusEnforced, StatusAppealReview, StatusResolved, StatusReinstated, StatusUpheld, StatusClosed}
+
+// Final reports whether the case is over.
+func (s Status) Final() bool {
+	switch s {
+	case StatusResolved, StatusReinstated, StatusUpheld, StatusClosed:
+		return true
+	}
+	return false
+}
+
+// Outcome is how a case ended.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeResolved   Outcome = "resolved"   // an agent closed it without action (e.g. not a violation)
+	OutcomeRemediated Outcome = "remediated" // the customer fixed the problem
+	OutcomeEnforced   Outcome = "enforced"   // the action stands; the appeal window passed
+	OutcomeReinstated Outcome = "reinstated" // an appeal was granted and the action lifted
+	OutcomeUpheld     Outcome = "upheld"     // an appeal was denied
+	OutcomeWithdrawn  Outcome = "withdrawn"  // the reports were withdrawn or found invalid
+)
+
+// Agent decisions, one per macro `desk zendesk provision` creates.
+const (
+	DecisionAcceptRemediation = "accept_remediation"
+	DecisionRequestInfo       = "request_info"
+	DecisionExtendDeadline    = "extend_deadline"
+	DecisionTreatAsAppeal     = "treat_as_appeal"
+	DecisionGrantAppeal       = "grant_appeal"
+	DecisionDenyAppeal        = "deny_appeal"
+	DecisionResolve           = "resolve"
+	DecisionWithdraw          = "withdraw"
+)
+
+// AgentDecisions lists the decisions in macro order.
+var AgentDecisions = []string{DecisionAcceptRemediation, DecisionRequestInfo, DecisionExtendDeadline,
+	DecisionTreatAsAppeal, DecisionGrantAppeal, DecisionDenyAppeal, DecisionResolve, DecisionWithdraw}
+
+// Lead decisions on an approval request.
+const (
+	ApprovalApprove = "approve"
+	ApprovalDeny    = "deny"
+	ApprovalExtend  = "extend"
+)
+
+// CaseWorkflowID is the one workflow ID of the open case for an account and category; a new
+// report for the same pair joins that case. Characters outside [A-Za-z0-9._@-] in the account
+// are escaped so the ID stays unambiguous.
+func CaseWorkflowID(account string, category abuse.Category) string {
+	return "case/" + escapeIDPart(account) + "/" + escapeIDPart(string(category))
+}
+
+// ParseCaseWorkflowID splits a case workflow ID back into account and category.
+func ParseCaseWorkflowID(id string) (account string, category abuse.Category, ok bool) {
+	rest, found := strings.CutPrefix(id, "case/")
+	if !found {
+		return "", "", false
+	}
+	a, c, found := strings.Cut(rest, "/")
+	if !found || a == "" || c == "" {
+		return "", "", false
+	}
+	account, ok1 := unescapeIDPart(a)
+	cat, ok2 := unescapeIDPart(c)
+	return account, abuse.Category(cat), ok1 && ok2
+}
+
+func escapeIDPart(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '@', c == '-':
+			b.WriteByte(c)
+		default:
+			const hex = "0123456789ABCDEF"
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
+}
+
+func unescapeIDPart(s string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+2 >= len(s) {
+			return "", false
+		}
+		hi, lo := unhex(s[i+1]), unhex(s[i+2])
+		if hi < 0 || lo < 0 {
+			return "", false
+		}
+		b.WriteByte(byte(hi<<4 | lo))
+		i += 2
+	}
+	return b.String(), true
+}
+
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// crockford is Crockford's base32 alphabet: no I, L, O or U, so a number read aloud or typed
+// from a printout survives.
+var crockford = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
+
+// CaseNumber is the human-facing number of a case, e.g. "TS-7F3K2QXM": "TS-" and eight
+// Crockford base32 characters (40 bits) of the workflow ID's SHA-256. Stable, short, and safe
+// in an email subject. Forty bits keep the chance of two numbers colliding below 1 in 5,000 even
+// with 20,000 cases open at once (six characters would make it about 1 in 5).
+func CaseNumber(workflowID string) string {
+	sum := sha256.Sum256([]byte(workflowID))
+	return "TS-" + crockford.EncodeToString(sum[:5])
+}
+
+// FindCaseNumber returns the first case number in s (a mail subject, say), or "".
+func FindCaseNumber(s string) string {
+	up := strings.ToUpper(s)
+	for i := 0; i+11 <= len(up); i++ {
+		if up[i:i+3] != "TS-" || (i > 0 && isAlnum(up[i-1])) {
+			continue
+		}
+		cand := up[i+3 : i+11]
+		if _, err := crockford.DecodeString(cand); err != nil {
+			continue
+		}
+		if i+11 < len(up) && isAlnum(up[i+11]) {
+			continue
+		}
+		return "TS-" + cand
+	}
+	return ""
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
+}
+
+// ReportSummary is what a case keeps of one report: the extracted facts and the evidence
+// digest, never the raw message (that stays in the evidence store).
+type ReportSummary struct {
+	// ID is the report's stable ID (Message-ID, X-ARF report ID, Zendesk ticket, or digest).
+	ID         string         `json:"id"`
+	Format     string         `json:"format"`
+	Category   abuse.Category `json:"category"`
+	Severity   abuse.Severity `json:"severity,omitempty"`
+	Reporter   string         `json:"reporter,omitempty"`
+	ReceivedAt time.Time      `json:"received_at"`
+	EventTime  time.Time      `json:"event_time,omitzero"`
+	// Subjects are the first few things the report names: "ip:192.0.2.1", "domain:…",
+	// "url:…", "sender:…", "feedback-id:…".
+	Subjects []string `json:"subjects,omitempty"`
+	// Evidence is the SHA-256 (hex) of the raw report in the evidence store.
+	Evidence string `json:"evidence,omitempty"`
+	// Summary is one line for people.
+	Summary string `json:"summary,omitempty"`
+}
+
+// ReportsSignal is a batch of reports for one case.
+type ReportsSignal struct {
+	Reports []ReportSummary `json:"reports"`
+}
+
+// Kinds of customer message.
+const (
+	ReplyKindAnswer    = "answer"
+	ReplyKindAutoReply = "auto-reply"
+	ReplyKindBounce    = "bounce"
+)
+
+// CustomerReply is a message from the customer on the case: an answer to the notice, an
+// appeal once enforced, or an auto-reply or bounce (recorded, never counted as an answer).
+type CustomerReply struct {
+	// ID identifies the message (Message-ID or Zendesk comment ID) so redelivery is ignored.
+	ID         string    `json:"id"`
+	Kind       string    `json:"kind"`
+	From       string    `json:"from,omitempty"`
+	ReceivedAt time.Time `json:"received_at"`
+	// Channel is "email" or "zendesk".
+	Channel string `json:"channel,omitempty"`
+	// Excerpt is the first few hundred characters, for the timeline.
+	Excerpt string `json:"excerpt,omitempty"`
+}
+
+// Appeal is an explicit appeal against an enforcement.
+type Appeal struct {
+	ID         string    `json:"id"`
+	From       string    `json:"from,omitempty"`
+	ReceivedAt time.Time `json:"received_at"`
+	Channel    string    `json:"channel,omitempty"`
+	Excerpt    string    `json:"excerpt,omitempty"`
+}
+
+// AgentDecision is an agent's macro applied to the case ticket.
+type AgentDecision struct {
+	Decision string `json:"decision"`
+	// Agent is the agent's email (compared with the approving lead's for appeals).
+	Agent   string `json:"agent"`
+	AgentID string `json:"agent_id,omitempty"`
+	Note    string `json:"note,omitempty"`
+	// ExtendBy overrides the policy's extend_by for DecisionExtendDeadline.
+	ExtendBy time.Duration `json:"extend_by,omitempty"`
+}
+
+// ApprovalDecision is a lead's click on an approval request.
+type ApprovalDecision struct {
+	Decision string `json:"decision"`
+	// UserID is the Slack user; UserEmail their address (to keep appeal reviewers apart);
+	// UserGroups the Slack user groups they belong to (resolved by the Slack handler).
+	UserID     string   `json:"user_id"`
+	UserName   string   `json:"user_name,omitempty"`
+	UserEmail  string   `json:"user_email,omitempty"`
+	UserGroups []string `json:"user_groups,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
+}
+
+// DecisionResult tells the caller of an update what the decision did.
+type DecisionResult struct {
+	Status Status `json:"status"`
+	// Message is a sentence for the person who clicked.
+	Message string `json:"message"`
+}
+
+// StatusQuery is the (empty) input of QueryStatus.
+type StatusQuery struct{}
+
+// Account is what a case knows of the customer account, loaded from the enforcement API.
+type Account struct {
+	ID              string   `json:"id"`
+	Name            string   `json:"name"`
+	ContactEmail    string   `json:"contact_email"`
+	Locale          string   `json:"locale"`
+	Tier            string   `json:"tier"`
+	PriorViolations int      `json:"prior_violations"`
+	Restrictions    []string `json:"restrictions,omitempty"`
+}
+
+// CaseInput starts a case. Intake fills Account (the ID at least), Category and Policy; State
+// is set only when a case continues as new.
+type CaseInput struct {
+	AccountID string          `json:"account_id"`
+	Category  abuse.Category  `json:"category"`
+	Policy    policy.Snapshot `json:"policy"`
+	// State is the carried state of a case that continued as new.
+	State *CaseState `json:"state,omitempty"`
+	// Pending are reports to record first: those that arrived while the previous case of the
+	// same account and category was closing.
+	Pending []ReportSummary `json:"pending,omitempty"`
+}
+
+// CaseResult is how a case ended.
+type CaseResult struct {
+	CaseNumber  string    `json:"case_number"`
+	Outcome     Outcome   `json:"outcome"`
+	Status      Status    `json:"status"`
+	ReportCount int       `json:"report_count"`
+	ClosedAt    time.Time `json:"closed_at"`
+}
+
+// TimelineEntry is one event in a case's history, for the dashboard and the status query.
+type TimelineEntry struct {
+	At    time.Time `json:"at"`
+	Kind  string    `json:"kind"`
+	Text  string    `json:"text"`
+	Actor string    `json:"actor,omitempty"`
+}
+
+// Timeline entry kinds.
+const (
+	EventReports     = "reports"
+	EventNotice      = "notice"
+	EventReminder    = "reminder"
+	EventReply       = "reply"
+	EventAutoReply   = "auto-reply"
+	EventDecision    = "decision"
+	EventApproval    = "approval"
+	EventEscalation  = "escalation"
+	EventEnforcement = "enforcement"
+	EventAppeal      = "appeal"
+	EventLifted      = "lifted"
+	EventClosed      = "closed"
+	EventNote        = "note"
+)
+
+// CaseView is the answer to QueryStatus.
+type CaseView struct {
+	CaseID     string         `json:"case_id"`
+	CaseNumber string         `json:"case_number"`
+	Status     Status         `json:"status"`
+	Account    Account        `json:"account"`
+	Category   abuse.Category `json:"category"`
+	Track      string         `json:"track"`
+	Severity   string         `json:"severity"`
+	OpenedAt   time.Time      `json:"opened_at"`
+	// Deadline is when the current wait ends (response, approval, appeal window or SLA);
+	// zero when nothing is timed.
+	Deadline     time.Time       `json:"deadline,omitzero"`
+	DeadlineKind string          `json:"deadline_kind,omitempty"`
+	Reports      ReportStats     `json:"reports"`
+	Replies      int             `json:"replies"`
+	AutoReplies  int             `json:"auto_replies"`
+	Ticket       TicketRef       `json:"ticket"`
+	Approval     *ApprovalState  `json:"approval,omitempty"`
+	Enforcement  *Enforcement    `json:"enforcement,omitempty"`
+	Appeal       *AppealState    `json:"appeal,omitempty"`
+	Outcome      Outcome         `json:"outcome,omitempty"`
+	Timeline     []TimelineEntry `json:"timeline"`
+	TimelineLost int             `json:"timeline_lost,omitempty"`
+	PolicyRules  policy.Rules    `json:"policy_rules"`
+	Runs         int             `json:"runs"`
+}

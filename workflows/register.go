@@ -1,0 +1,12 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Register registers the Case and Appeal workflows under their type names.
+func Register(r worker.WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(Case, workflow.RegisterOptions{Name: CaseWorkflowType})
+	r.RegisterWorkflowWithOptions(AppealWorkflow, workflow.RegisterOptions{Name: AppealWorkflowType})
+}

@@ -1,0 +1,387 @@
+package workflows
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"time"
+
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/policy"
+)
+
+// Bounds on what a case keeps, so its state (and a continue-as-new input) stays small however
+// many reports arrive.
+const (
+	maxRecentReports = 10
+	maxReporters     = 20
+	maxSeenReportIDs = 16384
+	maxTimeline      = 200
+	maxReplyIDs      = 64
+)
+
+// CaseState is everything a case carries from one run to the next when it continues as new.
+type CaseState struct {
+	CaseID     string `json:"case_id"`
+	CaseNumber string `json:"case_number"`
+	// ExternalID ties the Zendesk ticket to this case (and not to an earlier, closed case of
+	// the same account and category).
+	ExternalID string         `json:"external_id"`
+	Status     Status         `json:"status"`
+	Account    Account        `json:"account"`
+	Category   abuse.Category `json:"category"`
+	Track      string         `json:"track"`
+	// Rules are the effective rules for this account (the policy snapshot after the track).
+	Rules    policy.Rules `json:"rules"`
+	OpenedAt time.Time    `json:"opened_at"`
+	Ticket   TicketRef    `json:"ticket"`
+
+	// Wait is the current response wait (awaiting_response), nil otherwise.
+	Wait *WaitState `json:"wait,omitempty"`
+	// Round counts response waits; it keys reminders so each is sent once.
+	Round int `json:"round"`
+
+	Reports ReportStats `json:"reports"`
+	// Seen holds the 64-bit hashes of the most recent report IDs (a ring of maxSeenReportIDs),
+	// packed little-endian; SeenNext is the ring's next slot.
+	Seen     []byte `json:"seen,omitempty"`
+	SeenNext int    `json:"seen_next,omitempty"`
+
+	Replies     int      `json:"replies"`
+	AutoReplies int      `json:"auto_replies"`
+	ReplyIDs    []string `json:"reply_ids,omitempty"`
+
+	Approval    *ApprovalState `json:"approval,omitempty"`
+	Enforcement *Enforcement   `json:"enforcement,omitempty"`
+	Appeal      *AppealState   `json:"appeal,omitempty"`
+	// Escalations counts escalations; it keys approval requests and enforcement calls.
+	Escalations int `json:"escalations"`
+
+	Outcome  Outcome   `json:"outcome,omitempty"`
+	ClosedAt time.Time `json:"closed_at,omitzero"`
+
+	Timeline     []TimelineEntry `json:"timeline"`
+	TimelineLost int             `json:"timeline_lost,omitempty"`
+	// Runs counts continue-as-new generations (1 for the first run).
+	Runs int `json:"runs"`
+}
+
+// WaitState is a response wait: the deadline and which reminders went out.
+type WaitState struct {
+	StartedAt     time.Time `json:"started_at"`
+	Deadline      time.Time `json:"deadline"`
+	RemindersSent int       `json:"reminders_sent"`
+	// Surged is set once the report surge pulled the deadline in.
+	Surged bool `json:"surged,omitempty"`
+}
+
+// ReportStats counts a case's reports and keeps the last few.
+type ReportStats struct {
+	Count         int             `json:"count"`
+	Duplicates    int             `json:"duplicates"`
+	FirstSeen     time.Time       `json:"first_seen,omitzero"`
+	LastSeen      time.Time       `json:"last_seen,omitzero"`
+	Severity      abuse.Severity  `json:"severity,omitempty"`
+	Recent        []ReportSummary `json:"recent,omitempty"`
+	Reporters     []string        `json:"reporters,omitempty"`
+	ReportersLost int             `json:"reporters_lost,omitempty"`
+}
+
+// TicketRef points at the case's Zendesk ticket.
+type TicketRef struct {
+	ID  int64  `json:"id"`
+	URL string `json:"url,omitempty"`
+}
+
+// ApprovalMessage points at the Slack message of an approval request.
+type ApprovalMessage struct {
+	Channel   string `json:"channel"`
+	TS        string `json:"ts"`
+	Permalink string `json:"permalink,omitempty"`
+}
+
+// ApprovalState is a lead approval request and its decision.
+type ApprovalState struct {
+	// Escalation is the escalation this request belongs to.
+	Escalation  int             `json:"escalation"`
+	RequestedAt time.Time       `json:"requested_at"`
+	Deadline    time.Time       `json:"deadline,omitzero"`
+	Pings       int             `json:"pings"`
+	Holding     bool            `json:"holding,omitempty"`
+	Message     ApprovalMessage `json:"message"`
+	// Decision is approve, deny, extend, "timeout" (enforced by policy) or "withdrawn"
+	// (the customer answered or an agent decided first).
+	Decision       string    `json:"decision,omitempty"`
+	DecidedBy      string    `json:"decided_by,omitempty"`
+	DecidedByName  string    `json:"decided_by_name,omitempty"`
+	DecidedByEmail string    `json:"decided_by_email,omitempty"`
+	DecidedAt      time.Time `json:"decided_at,omitzero"`
+	Reason         string    `json:"reason,omitempty"`
+	// Shown is set once the Slack message shows the decision.
+	Shown bool `json:"shown,omitempty"`
+}
+
+// Enforcement is the action applied to the account.
+type Enforcement struct {
+	ActionID   string           `json:"action_id"`
+	Type       abuse.ActionType `json:"type"`
+	Level      int              `json:"level,omitempty"`
+	AppliedAt  time.Time        `json:"applied_at"`
+	VerifiedAt time.Time        `json:"verified_at,omitzero"`
+	ExpiresAt  time.Time        `json:"expires_at,omitzero"`
+	// ApprovedBy is the Slack user of the lead who approved (empty when policy enforced).
+	ApprovedBy      string    `json:"approved_by,omitempty"`
+	ApprovedByEmail string    `json:"approved_by_email,omitempty"`
+	AppealUntil     time.Time `json:"appeal_until"`
+	LiftedAt        time.Time `json:"lifted_at,omitzero"`
+}
+
+// AppealState is the customer's appeal and its decision.
+type AppealState struct {
+	Count       int       `json:"count"`
+	ID          string    `json:"id,omitempty"`
+	From        string    `json:"from,omitempty"`
+	ReceivedAt  time.Time `json:"received_at,omitzero"`
+	Excerpt     string    `json:"excerpt,omitempty"`
+	ChildID     string    `json:"child_id,omitempty"`
+	SLADeadline time.Time `json:"sla_deadline,omitzero"`
+	Decision    string    `json:"decision,omitempty"`
+	Reviewer    string    `json:"reviewer,omitempty"`
+	Note        string    `json:"note,omitempty"`
+	DecidedAt   time.Time `json:"decided_at,omitzero"`
+	LateRefused int       `json:"late_refused,omitempty"`
+}
+
+// reportHash is the 64-bit FNV-1a of a report ID, what the dedupe ring keeps.
+func reportHash(id string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(id))
+	return h.Sum64()
+}
+
+// seenSet is the in-memory index over CaseState.Seen; rebuilt at the start of each run.
+type seenSet map[uint64]struct{}
+
+func buildSeen(st *CaseState) seenSet {
+	s := make(seenSet, len(st.Seen)/8)
+	for i := 0; i+8 <= len(st.Seen); i += 8 {
+		s[binary.LittleEndian.Uint64(st.Seen[i:])] = struct{}{}
+	}
+	return s
+}
+
+// remember adds h to the ring, forgetting the oldest hash once the ring is full.
+func (s seenSet) remember(st *CaseState, h uint64) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], h)
+	if len(st.Seen) < maxSeenReportIDs*8 {
+		st.Seen = append(st.Seen, b[:]...)
+		s[h] = struct{}{}
+		return
+	}
+	off := st.SeenNext * 8
+	delete(s, binary.LittleEndian.Uint64(st.Seen[off:]))
+	copy(st.Seen[off:], b[:])
+	st.SeenNext = (st.SeenNext + 1) % maxSeenReportIDs
+	s[h] = struct{}{}
+}
+
+// Activity names; the activities package registers methods with these names.
+const (
+	ActivityLoadAccount         = "LoadAccount"
+	ActivityOpenCase            = "OpenCase"
+	ActivityNotify              = "Notify"
+	ActivityRequestApproval     = "RequestApproval"
+	ActivityUpdateApproval      = "UpdateApproval"
+	ActivityEnforce             = "Enforce"
+	ActivityLiftAction          = "LiftAction"
+	ActivityCloseCase           = "CloseCase"
+	ActivityAcknowledgeReporter = "AcknowledgeReporters"
+)
+
+// LoadAccountInput asks for an account by ID.
+type LoadAccountInput struct {
+	AccountID string `json:"account_id"`
+}
+
+// ReportDigest is what notices show of a case's reports.
+type ReportDigest struct {
+	Count     int             `json:"count"`
+	FirstSeen time.Time       `json:"first_seen,omitzero"`
+	LastSeen  time.Time       `json:"last_seen,omitzero"`
+	Severity  string          `json:"severity"`
+	Examples  []ReportSummary `json:"examples,omitempty"`
+	Reporters int             `json:"reporters"`
+}
+
+// NoticeData is everything a notice, reminder or note template can show.
+type NoticeData struct {
+	CaseID        string         `json:"case_id"`
+	Status        Status         `json:"status"`
+	CaseNumber    string         `json:"case_number"`
+	Account       Account        `json:"account"`
+	Category      abuse.Category `json:"category"`
+	CategoryTitle string         `json:"category_title"`
+	Track         string         `json:"track"`
+	Reports       ReportDigest   `json:"reports"`
+	Deadline      time.Time      `json:"deadline,omitzero"`
+	Window        time.Duration  `json:"window,omitempty"`
+	Reminder      int            `json:"reminder,omitempty"`
+	// Action is the enforcement taken or proposed.
+	Action        ActionView `json:"action"`
+	AppealUntil   time.Time  `json:"appeal_until,omitzero"`
+	AppealSLA     time.Time  `json:"appeal_sla,omitzero"`
+	Decision      string     `json:"decision,omitempty"`
+	DecidedBy     string     `json:"decided_by,omitempty"`
+	Note          string     `json:"note,omitempty"`
+	Outcome       Outcome    `json:"outcome,omitempty"`
+	Reply         string     `json:"reply,omitempty"`
+	ReplyFrom     string     `json:"reply_from,omitempty"`
+	ApprovalNeeds string     `json:"approval_needs,omitempty"`
+}
+
+// ActionView describes an enforcement action in a notice.
+type ActionView struct {
+	Type        abuse.ActionType `json:"type,omitempty"`
+	Level       int              `json:"level,omitempty"`
+	Description string           `json:"description,omitempty"`
+	ID          string           `json:"id,omitempty"`
+	AppliedAt   time.Time        `json:"applied_at,omitzero"`
+	ExpiresAt   time.Time        `json:"expires_at,omitzero"`
+}
+
+// OpenCaseInput opens (or finds, on a retry) the case ticket, posts the evidence note and sends
+// the violation notice.
+type OpenCaseInput struct {
+	ExternalID string     `json:"external_id"`
+	Notice     NoticeData `json:"notice"`
+	// Evidence lists digests of raw reports to attach to the ticket (a few at most).
+	Evidence []string `json:"evidence,omitempty"`
+}
+
+// OpenCaseResult is the ticket the case lives in.
+type OpenCaseResult struct {
+	Ticket       TicketRef `json:"ticket"`
+	NoticeSentAt time.Time `json:"notice_sent_at"`
+}
+
+// Ticket statuses a notice may set (Zendesk's).
+const (
+	TicketOpen    = "open"
+	TicketPending = "pending"
+	TicketHold    = "hold"
+	TicketSolved  = "solved"
+)
+
+// Notice kinds: each is a template (public ones go to the customer, note_* are internal).
+const (
+	NoticeViolation      = "notice"
+	NoticeReminder       = "reminder"
+	NoticeMoreInfo       = "more_info"
+	NoticeExtended       = "extended"
+	NoticeEnforced       = "enforced"
+	NoticeAppealAck      = "appeal_ack"
+	NoticeAppealGranted  = "appeal_granted"
+	NoticeAppealDenied   = "appeal_denied"
+	NoticeAppealLate     = "appeal_late"
+	NoticeClosed         = "closed"
+	NoticeReporterAck    = "reporter_ack"
+	NoteEvidence         = "note_evidence"
+	NoteDecision         = "note_decision"
+	NoteEnforcement      = "note_enforcement"
+	NoteEscalation       = "note_escalation"
+	NoteReply            = "note_reply"
+	NoteAppealReminder   = "note_appeal_reminder"
+	NoteApprovalDecision = "note_approval"
+)
+
+// NotifyInput posts one rendered message on the case ticket. Step keys the message: a step
+// already posted (seen on a retry) is not posted again.
+type NotifyInput struct {
+	Ticket TicketRef `json:"ticket"`
+	Step   string    `json:"step"`
+	// Public is the customer-facing template kind ("" for none); Note the internal one.
+	Public string     `json:"public,omitempty"`
+	Note   string     `json:"note,omitempty"`
+	Status string     `json:"status,omitempty"`
+	Data   NoticeData `json:"data"`
+}
+
+// NotifyResult says whether anything was posted (false when the step was already done).
+type NotifyResult struct {
+	Posted bool `json:"posted"`
+}
+
+// ApprovalRequest asks the leads to approve an escalation.
+type ApprovalRequest struct {
+	Step     string          `json:"step"`
+	Data     NoticeData      `json:"data"`
+	Ping     int             `json:"ping,omitempty"`
+	Existing ApprovalMessage `json:"existing,omitzero"`
+	// DashboardURL links the case page.
+	Deadline time.Time `json:"deadline,omitzero"`
+}
+
+// ApprovalOutcome rewrites an approval message to show the decision, without buttons.
+type ApprovalOutcome struct {
+	Message   ApprovalMessage `json:"message"`
+	Data      NoticeData      `json:"data"`
+	Decision  string          `json:"decision"`
+	DecidedBy string          `json:"decided_by,omitempty"`
+	DecidedAt time.Time       `json:"decided_at"`
+	Reason    string          `json:"reason,omitempty"`
+}
+
+// ApprovalUpdateResult is the (empty) result of UpdateApproval.
+type ApprovalUpdateResult struct{}
+
+// EnforceInput applies an action through the enforcement API. Key is the idempotency key:
+// the same key never applies twice.
+type EnforceInput struct {
+	Key        string           `json:"key"`
+	CaseID     string           `json:"case_id"`
+	CaseNumber string           `json:"case_number"`
+	AccountID  string           `json:"account_id"`
+	Type       abuse.ActionType `json:"type"`
+	Level      int              `json:"level,omitempty"`
+	For        time.Duration    `json:"for,omitempty"`
+	Reason     string           `json:"reason"`
+}
+
+// ActionResult is an action's verified state.
+type ActionResult struct {
+	ActionID   string    `json:"action_id"`
+	State      string    `json:"state"`
+	AppliedAt  time.Time `json:"applied_at,omitzero"`
+	VerifiedAt time.Time `json:"verified_at,omitzero"`
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`
+	LiftedAt   time.Time `json:"lifted_at,omitzero"`
+}
+
+// LiftInput lifts an action (idempotent by Key) and verifies it is gone.
+type LiftInput struct {
+	Key      string `json:"key"`
+	ActionID string `json:"action_id"`
+	Reason   string `json:"reason"`
+}
+
+// CloseCaseInput solves the ticket with the closing message.
+type CloseCaseInput struct {
+	Ticket TicketRef  `json:"ticket"`
+	Step   string     `json:"step"`
+	Data   NoticeData `json:"data"`
+}
+
+// CloseCaseResult is the (empty) result of CloseCase.
+type CloseCaseResult struct{}
+
+// AcknowledgeInput tells reporters the outcome.
+type AcknowledgeInput struct {
+	Step      string     `json:"step"`
+	Reporters []string   `json:"reporters"`
+	Data      NoticeData `json:"data"`
+}
+
+// AcknowledgeResult counts the reporters told.
+type AcknowledgeResult struct {
+	Sent int `json:"sent"`
+}
