@@ -135,19 +135,19 @@ type Enforcement interface {
 // ApprovalPost is an approval request for the leads' channel.
 type ApprovalPost struct {
 	// Step identifies the request so a retried post finds the first one.
-	Step        string
-	CaseID      string
-	CaseNumber  string
-	CaseURL     string
-	TicketURL   string
-	Account     workflows.Account
-	Category    abuse.Category
-	Reports     workflows.ReportDigest
-	Action      string
-	Reason      string
-	Deadline    time.Time
-	Ping        int
-	Text        string
+	Step       string
+	CaseID     string
+	CaseNumber string
+	CaseURL    string
+	TicketURL  string
+	Account    workflows.Account
+	Category   abuse.Category
+	Reports    workflows.ReportDigest
+	Action     string
+	Reason     string
+	Deadline   time.Time
+	Ping       int
+	Text       string
 }
 
 // ApprovalShow rewrites a request to show its decision.

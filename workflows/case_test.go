@@ -526,7 +526,9 @@ func TestAppealGrantedReinstates(t *testing.T) {
 	var v workflows.CaseView
 	h.at(74*time.Hour, func() { v = h.view() })
 	var grant *updateOutcome
-	h.at(80*time.Hour, func() { grant = h.agent("reviewer@desk.example", workflows.DecisionGrantAppeal, "cleaned up, confirmed") })
+	h.at(80*time.Hour, func() {
+		grant = h.agent("reviewer@desk.example", workflows.DecisionGrantAppeal, "cleaned up, confirmed")
+	})
 	h.run("acct-standard", abuse.Spam, 1)
 
 	if v.Status != workflows.StatusAppealReview {
@@ -560,7 +562,9 @@ func TestAppealBySameLeadRefusedThenDenied(t *testing.T) {
 		self = h.agent(strings.ToLower(lead1)+"@desk.example", workflows.DecisionGrantAppeal, "I approved it, I lift it")
 	})
 	h.at(78*time.Hour, func() { noReason = h.agent("reviewer@desk.example", workflows.DecisionDenyAppeal, "") })
-	h.at(79*time.Hour, func() { deny = h.agent("reviewer@desk.example", workflows.DecisionDenyAppeal, "the reports continue after the fix") })
+	h.at(79*time.Hour, func() {
+		deny = h.agent("reviewer@desk.example", workflows.DecisionDenyAppeal, "the reports continue after the fix")
+	})
 	h.run("acct-strategic", abuse.Spam, 1)
 
 	wantRejected(t, "same lead", self, "may not decide its appeal")
