@@ -17,7 +17,8 @@ var Vars = []Var{
 	{Name: "DESK_LOG_FORMAT", Default: "text", Component: "desk", Help: "log format: text or json"},
 	{Name: "DESK_HTTP_ADDR", Default: ":8080", Component: "desk", Help: "listen address of the HTTP server (health, metrics, API, webhooks, dashboard) in `desk run`"},
 	{Name: "DESK_PUBLIC_URL", Component: "desk", Help: "URL under which people reach the HTTP server, for links in Slack and Zendesk; default the listen address"},
-	{Name: "DESK_SHUTDOWN_TIMEOUT", Default: "8s", Component: "desk", Help: "how long running activities may take to finish on SIGINT/SIGTERM"},
+	{Name: "DESK_SHUTDOWN_TIMEOUT", Default: "5s", Component: "desk", Help: "how long running activities may take to finish on SIGINT/SIGTERM"},
+	{Name: "DESK_POLICY_FILE", Component: "desk", Help: "policy YAML (check it with `desk policy check`); default the embedded policy (`desk policy show`)"},
 	{Name: "DESK_WORKFLOW_CACHE", Default: "1000", Component: "desk", Help: "workflows the worker keeps in memory between tasks (sticky cache); bounds the worker's memory"},
 
 	{Name: "TEMPORAL_ADDRESS", Component: "temporal", Help: "host:port of the Temporal frontend; required by `desk run`, ignored by `desk dev` (embedded server)"},
@@ -39,6 +40,7 @@ type Desk struct {
 	PublicURL       string
 	ShutdownTimeout time.Duration
 	WorkflowCache   int
+	PolicyFile      string
 }
 
 // Temporal says how to reach an existing Temporal cluster (`desk run`).
@@ -71,6 +73,7 @@ func LoadDesk(lookup Lookup) (Desk, error) {
 		PublicURL:       r.httpURL("DESK_PUBLIC_URL"),
 		ShutdownTimeout: r.duration("DESK_SHUTDOWN_TIMEOUT"),
 		WorkflowCache:   r.integer("DESK_WORKFLOW_CACHE", 10, 1_000_000),
+		PolicyFile:      r.str("DESK_POLICY_FILE"),
 	}
 	switch lvl := r.oneOf("DESK_LOG_LEVEL", "debug", "info", "warn", "error"); lvl {
 	case "debug":

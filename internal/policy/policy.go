@@ -36,13 +36,20 @@ type Duration time.Duration
 // D converts to time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
-// String prints the duration the way it may be written.
+// String prints the duration the way it may be written: "14d", "36h", "90m", "1h30m", "45s".
 func (d Duration) String() string {
 	t := time.Duration(d)
-	if t >= 24*time.Hour && t%(24*time.Hour) == 0 {
+	if t >= 48*time.Hour && t%(24*time.Hour) == 0 {
 		return strconv.FormatInt(int64(t/(24*time.Hour)), 10) + "d"
 	}
-	return t.String()
+	s := t.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // UnmarshalYAML accepts Go durations and a whole number of days ("14d").

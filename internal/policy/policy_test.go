@@ -153,8 +153,10 @@ func TestDurations(t *testing.T) {
 			t.Errorf("ParseDuration(%q) accepted", in)
 		}
 	}
-	if s := Duration(14 * 24 * time.Hour).String(); s != "14d" {
-		t.Errorf("String() = %q, want 14d", s)
+	for d, want := range map[time.Duration]string{14 * 24 * time.Hour: "14d", 24 * time.Hour: "24h", 36 * time.Hour: "36h", 90 * time.Minute: "1h30m", 45 * time.Second: "45s", 2 * time.Minute: "2m"} {
+		if s := Duration(d).String(); s != want {
+			t.Errorf("Duration(%v).String() = %q, want %q", d, s, want)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ package devserver
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -172,7 +173,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Stop stops the UI and the server; the SQLite file is closed cleanly (WAL checkpointed).
+// Stop stops the UI and the server, then folds the write-ahead log back into the database
+// file, so a stopped data dir is one self-contained SQLite file.
 func (s *Server) Stop() {
 	if s.ui != nil {
 		s.ui.Stop()
@@ -181,7 +183,23 @@ func (s *Server) Stop() {
 	if s.server != nil {
 		_ = s.server.Stop()
 		s.server = nil
+		s.checkpoint()
 	}
+}
+
+// checkpoint runs a truncating WAL checkpoint. The server's SQLite plugin keeps its connection
+// open for the life of the process, so without this the WAL file stays until the next start
+// (which is safe — SQLite replays it — but leaves the data dir in two files).
+func (s *Server) checkpoint() {
+	if s.dbPath == "" {
+		return
+	}
+	db, err := sql.Open("sqlite", "file:"+s.dbPath+"?_pragma=busy_timeout%3D2000")
+	if err != nil {
+		return
+	}
+	defer func() { _ = db.Close() }()
+	_, _ = db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 }
 
 // prepareDatabase builds the SQL config, creating the schema in a new file and registering the

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"abusedesk/internal/config"
+	"abusedesk/internal/metrics"
+	"abusedesk/testenv/devserver"
+	"abusedesk/workflows"
+)
+
+func cmdRun(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet(e, "run", "run [flags]", `
+Runs the desk against an existing Temporal cluster — the production mode. TEMPORAL_ADDRESS is
+required; TLS, mTLS and API keys are configured with the TEMPORAL_* variables (see
+`+"`desk help env`"+`). Every outside service must be configured: there is no sandbox here.
+
+Components scale out separately: run some processes with --components=worker and others with
+--components=http,imap. At start the namespace's search attributes are checked and added when
+missing.`)
+	comps := fs.String("components", "worker,http,imap", "comma-separated components to run: worker, http, imap")
+	policyPath := fs.String("policy", "", "policy file (default $DESK_POLICY_FILE or the embedded default)")
+	if err := parse(e, fs, args); err != nil {
+		return err
+	}
+	which, err := parseComponents(*comps)
+	if err != nil {
+		return err
+	}
+	cfg, errDesk := config.LoadDesk(e.lookup)
+	tcfg, errTemporal := config.LoadTemporal(e.lookup)
+	if err := errors.Join(errDesk, errTemporal); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	if *policyPath != "" {
+		cfg.PolicyFile = *policyPath
+	}
+	svc, err := productionServices(e.lookup)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+
+	a := &app{cfg: cfg, log: newLogger(cfg, e.stderr), metrics: metrics.New(version), svc: svc}
+	defer a.shutdown()
+	if err := a.loadShared(cfg.PolicyFile); err != nil {
+		return err
+	}
+	a.log.Info("connecting to Temporal", "config", fmt.Sprintf("%+v", tcfg.Redacted()))
+	if err := a.dialTemporal(ctx, tcfg); err != nil {
+		return err
+	}
+	if err := devserver.EnsureSearchAttributes(ctx, a.temporal.OperatorService(), tcfg.Namespace, workflows.SearchAttributes()); err != nil {
+		return fmt.Errorf("search attributes (register them with `temporal operator search-attribute create` if this identity may not): %w", err)
+	}
+	if which.http {
+		if err := a.startHTTP(cfg.HTTPAddr); err != nil {
+			return err
+		}
+	}
+	if which.worker {
+		if err := a.startWorker(); err != nil {
+			return err
+		}
+	}
+	a.log.Info("desk running", "components", *comps, "http", a.endpoints.HTTP)
+	<-ctx.Done()
+	a.log.Info("stopping")
+	return nil
+}
+
+func parseComponents(s string) (components, error) {
+	var c components
+	for _, part := range strings.Split(s, ",") {
+		switch strings.TrimSpace(part) {
+		case "worker":
+			c.worker = true
+		case "http":
+			c.http = true
+		case "imap":
+			c.imap = true
+		case "":
+		default:
+			return c, usageError{fmt.Sprintf("--components: unknown component %q (want worker, http, imap)", part)}
+		}
+	}
+	if !c.worker && !c.http && !c.imap {
+		return c, usageError{"--components: name at least one of worker, http, imap"}
+	}
+	return c, nil
+}
+
+// productionServices builds the real integrations from the environment.
+func productionServices(lookup config.Lookup) (services, error) {
+	return services{}, errors.New("ZENDESK_URL, SLACK_BOT_TOKEN, ENFORCEMENT_URL: the production integrations are not wired yet")
+}

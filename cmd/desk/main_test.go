@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"abusedesk/internal/config"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader in different goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func noEnv(string) (string, bool) { return "", false }
+
+func TestEveryCommandHasHelp(t *testing.T) {
+	for _, c := range commands() {
+		var out bytes.Buffer
+		err := run(context.Background(), []string{c.name, "--help"}, &out, io.Discard, noEnv)
+		if err != nil && !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("desk %s --help: %v", c.name, err)
+		}
+		if !strings.Contains(out.String(), "Usage: desk "+c.name) {
+			t.Errorf("desk %s --help printed %q", c.name, out.String())
+		}
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"frobnicate"}, io.Discard, &stderr, noEnv)
+	var u usageError
+	if !errors.As(err, &u) || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
+		t.Errorf("got %v, want a usage error naming the command", err)
+	}
+}
+
+func TestRunNeedsTemporalAddress(t *testing.T) {
+	start := time.Now()
+	err := run(context.Background(), []string{"run"}, io.Discard, io.Discard, noEnv)
+	if err == nil || !strings.Contains(err.Error(), "TEMPORAL_ADDRESS: not set") {
+		t.Fatalf("desk run without TEMPORAL_ADDRESS: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v to fail; it should fail at once", d)
+	}
+	env := config.MapLookup(map[string]string{"TEMPORAL_ADDRESS": "no-port", "DESK_LOG_LEVEL": "loud"})
+	err = run(context.Background(), []string{"run"}, io.Discard, io.Discard, env)
+	for _, want := range []string{`TEMPORAL_ADDRESS: "no-port" is not host:port`, `DESK_LOG_LEVEL: "loud" is not one of debug, info, warn, error`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not say %q", err, want)
+		}
+	}
+}
+
+func TestHelpEnvListsEveryVariable(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"help", "env"}, &out, io.Discard, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range config.Vars {
+		if !strings.Contains(out.String(), v.Name) {
+			t.Errorf("desk help env does not list %s", v.Name)
+		}
+		if !strings.Contains(string(readme), "`"+v.Name+"`") {
+			t.Errorf("README.md's configuration table does not list %s (run the config table generator: desk help env)", v.Name)
+		}
+	}
+}
+
+func TestPolicyCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	var def bytes.Buffer
+	if err := run(context.Background(), []string{"policy", "show"}, &def, io.Discard, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(good, def.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	broken := strings.Replace(def.String(), "response_window: 24h\n    reminders: [12h]", "response_window: 24h\n    reminders: [36h]", 1)
+	if err := os.WriteFile(bad, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"policy", "check", good}, &out, io.Discard, noEnv); err != nil {
+		t.Fatalf("good policy: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), good+": ok") {
+		t.Errorf("output %q", out.String())
+	}
+	out.Reset()
+	err := run(context.Background(), []string{"policy", "check", bad}, &out, io.Discard, noEnv)
+	if err == nil {
+		t.Fatal("broken policy passed")
+	}
+	if !strings.Contains(out.String(), "categories.phishing.reminders[0]: 36h is not before the end of categories.phishing.response_window (24h)") {
+		t.Errorf("the report does not name the field and reason:\n%s", out.String())
+	}
+}
+
+// TestDevStartsAndStops runs `desk dev` in-process on free ports: the banner appears,
+// /healthz and /readyz answer 200, endpoints.json lists the addresses, and cancelling (what
+// Ctrl-C does) returns nil well within 10 s.
+func TestDevStartsAndStops(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"dev", "--data-dir", dir, "--http-port", "0", "--temporal-port", "0", "--ui-port", "-1"}, &stdout, &stderr, noEnv)
+	}()
+	ep := waitForEndpoints(t, dir, done)
+	if !strings.Contains(stdout.String(), ep.HTTP+"/healthz") {
+		t.Errorf("banner does not show the health URL:\n%s", stdout.String())
+	}
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		resp, err := http.Get(ep.HTTP + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
+		}
+		if path == "/metrics" && !strings.Contains(string(body), "desk_build_info") {
+			t.Errorf("/metrics lacks desk_build_info")
+		}
+	}
+	if ep.Temporal == nil || ep.Temporal.Address == "" || ep.Temporal.Namespace != devNamespace {
+		t.Errorf("endpoints.json temporal = %+v", ep.Temporal)
+	}
+
+	stopAt := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("desk dev returned %v\n%s", err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("desk dev did not stop within 10 s")
+	}
+	t.Logf("stopped in %v", time.Since(stopAt))
+	if _, err := os.Stat(filepath.Join(dir, "endpoints.json")); !os.IsNotExist(err) {
+		t.Errorf("endpoints.json left behind after a clean stop: %v", err)
+	}
+}
+
+func waitForEndpoints(t *testing.T, dir string, done <-chan error) endpoints {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("desk dev ended early: %v", err)
+		default:
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "endpoints.json"))
+		if err == nil {
+			var ep endpoints
+			if err := json.Unmarshal(b, &ep); err != nil {
+				t.Fatalf("endpoints.json: %v", err)
+			}
+			return ep
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no endpoints.json within 60 s")
+	return endpoints{}
+}

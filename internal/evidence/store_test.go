@@ -1,0 +1,47 @@
+package evidence
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"abusedesk/internal/fault"
+)
+
+func TestPutGet(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := []byte("From: a@b\r\n\r\nspam!")
+	d1, err := s.Put(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, err := s.Put(raw)
+	if err != nil || d1 != d2 || d1 != Digest(raw) {
+		t.Fatalf("second put: %s %v, want the same digest %s", d2, err, d1)
+	}
+	got, err := s.Get(context.Background(), d1)
+	if err != nil || string(got) != string(raw) {
+		t.Fatalf("get: %q %v", got, err)
+	}
+	if _, err := s.Get(context.Background(), Digest([]byte("other"))); !fault.Is(err, fault.NotFound) {
+		t.Errorf("missing digest: %v, want NotFound", err)
+	}
+	if _, err := s.Get(context.Background(), "../../etc/passwd"); !fault.Is(err, fault.Invalid) {
+		t.Errorf("path-like digest: %v, want Invalid", err)
+	}
+	// A file changed on disk is reported, not served.
+	p, _ := s.path(d1)
+	if err := os.WriteFile(p, []byte("tampered"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(context.Background(), d1); !fault.Is(err, fault.Conflict) {
+		t.Errorf("tampered evidence: %v, want Conflict", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(p), ".put-*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
