@@ -323,6 +323,14 @@ func (a *Activities) waitFor(ctx context.Context, st *ActionState, want string) 
 
 // CloseCase posts the closing message and solves the ticket.
 func (a *Activities) CloseCase(ctx context.Context, in workflows.CloseCaseInput) (*workflows.CloseCaseResult, error) {
+	if in.Notified {
+		// The agent's macro answered the customer; only solve the ticket and keep the fields.
+		err := a.Tickets.UpdateTicket(ctx, in.Ticket.ID, TicketUpdate{Status: workflows.TicketSolved, AddTags: []string{stepTag(in.Step)}, Fields: caseFields(in.Data)})
+		if err != nil {
+			return nil, boundary("solve the ticket", err)
+		}
+		return &workflows.CloseCaseResult{}, nil
+	}
 	if _, err := a.Notify(ctx, workflows.NotifyInput{Ticket: in.Ticket, Step: in.Step, Public: workflows.NoticeClosed, Status: workflows.TicketSolved, Data: in.Data}); err != nil {
 		return nil, err
 	}

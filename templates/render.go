@@ -66,7 +66,7 @@ func Funcs() template.FuncMap {
 		}
 		return time.Time{}
 	}
-	fm["dur"] = humanDuration
+	fm["dur"] = HumanDuration
 	fm["pluralize"] = func(n int, one, many string) string {
 		if n == 1 {
 			return one
@@ -196,7 +196,8 @@ func tidy(s string) string {
 	return strings.TrimSpace(strings.Join(out, "\n"))
 }
 
-func humanDuration(d time.Duration) string {
+// HumanDuration writes a duration for people: "3 days", "12 hours", "90 seconds".
+func HumanDuration(d time.Duration) string {
 	switch {
 	case d <= 0:
 		return "no time"

@@ -37,6 +37,8 @@ type AppealDecision struct {
 	Reviewer   string `json:"reviewer"`
 	ReviewerID string `json:"reviewer_id,omitempty"`
 	Note       string `json:"note,omitempty"`
+	// Notified: the reviewer's macro already told the customer.
+	Notified bool `json:"notified,omitempty"`
 }
 
 // AppealResult is the decision and what it did.
@@ -145,7 +147,7 @@ func (a *appealWorkflow) run(ctx workflow.Context) (*AppealResult, error) {
 	if !dec.Grant {
 		res.Decision = AppealDenied
 		data.Decision = AppealDenied
-		notify(NotifyInput{Step: step("denied"), Public: NoticeAppealDenied, Note: NoteDecision, Status: TicketPending, Data: data})
+		notify(NotifyInput{Step: step("denied"), Public: publicUnless(dec.Notified, NoticeAppealDenied), Note: NoteDecision, Status: TicketPending, Data: data})
 		return res, nil
 	}
 	res.Decision = AppealGranted
@@ -163,6 +165,14 @@ func (a *appealWorkflow) run(ctx workflow.Context) (*AppealResult, error) {
 	}
 	res.LiftedAt = lifted.LiftedAt
 	data.Decision = AppealGranted
-	notify(NotifyInput{Step: step("granted"), Public: NoticeAppealGranted, Note: NoteDecision, Status: TicketPending, Data: data})
+	notify(NotifyInput{Step: step("granted"), Public: publicUnless(dec.Notified, NoticeAppealGranted), Note: NoteDecision, Status: TicketPending, Data: data})
 	return res, nil
+}
+
+// publicUnless is the customer notice kind, or none when someone already told the customer.
+func publicUnless(notified bool, kind string) string {
+	if notified {
+		return ""
+	}
+	return kind
 }

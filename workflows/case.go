@@ -463,6 +463,12 @@ func (w *caseWorkflow) awaitAppealDecision(ctx workflow.Context) {
 
 // finish sets the outcome and queues the closing effects.
 func (w *caseWorkflow) finish(ctx workflow.Context, o Outcome, final Status) {
+	w.finishNotified(ctx, o, final, false)
+}
+
+// finishNotified closes the case; notified says the customer already has the closing answer
+// (an agent's macro), so the ticket is only solved.
+func (w *caseWorkflow) finishNotified(ctx workflow.Context, o Outcome, final Status, notified bool) {
 	w.st.Outcome = o
 	w.st.Status = final
 	w.st.Wait = nil
@@ -473,7 +479,7 @@ func (w *caseWorkflow) finish(ctx workflow.Context, o Outcome, final Status) {
 	}
 	data := w.noticeData(ctx)
 	w.effect("close the ticket", func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(w.actx(ctx), ActivityCloseCase, CloseCaseInput{Ticket: w.st.Ticket, Step: "closed", Data: data}).Get(ctx, nil)
+		return workflow.ExecuteActivity(w.actx(ctx), ActivityCloseCase, CloseCaseInput{Ticket: w.st.Ticket, Step: "closed", Data: data, Notified: notified}).Get(ctx, nil)
 	})
 	if w.st.Rules.AcknowledgeReporters && len(w.st.Reports.Reporters) > 0 {
 		reporters := slices.Clone(w.st.Reports.Reporters)
@@ -846,14 +852,14 @@ func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*
 	case DecisionAcceptRemediation, DecisionResolve, DecisionWithdraw:
 		outcome := map[string]Outcome{DecisionAcceptRemediation: OutcomeRemediated, DecisionResolve: OutcomeResolved, DecisionWithdraw: OutcomeWithdrawn}[d.Decision]
 		w.withdrawApproval(ctx, "an agent decided: "+d.Decision)
-		w.finish(ctx, outcome, StatusResolved)
+		w.finishNotified(ctx, outcome, StatusResolved, d.Notified)
 		msg = "Case closed: " + string(outcome) + "."
 	case DecisionRequestInfo:
 		w.withdrawApproval(ctx, "an agent asked the customer for more information")
 		w.startWait(ctx, w.st.Rules.MoreInfoWindow.D())
 		data := w.noticeData(ctx)
 		data.Deadline, data.Note, data.DecidedBy = w.st.Wait.Deadline, d.Note, d.Agent
-		w.queueNotify(fmt.Sprintf("more-info-%d", w.st.Round), NotifyInput{Public: NoticeMoreInfo, Status: TicketPending, Data: data})
+		w.queueNotify(fmt.Sprintf("more-info-%d", w.st.Round), NotifyInput{Public: publicUnless(d.Notified, NoticeMoreInfo), Note: noteIf(d.Notified), Status: TicketPending, Data: data})
 		msg = "More information requested; new deadline " + fmtTime(w.st.Wait.Deadline) + "."
 	case DecisionExtendDeadline:
 		by := d.ExtendBy
@@ -872,13 +878,13 @@ func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*
 		}
 		data := w.noticeData(ctx)
 		data.Deadline, data.Note = w.st.Wait.Deadline, d.Note
-		w.queueNotify(fmt.Sprintf("extended-%d-%s", w.st.Round, w.st.Wait.Deadline.UTC().Format("20060102T150405")), NotifyInput{Public: NoticeExtended, Status: TicketPending, Data: data})
+		w.queueNotify(fmt.Sprintf("extended-%d-%s", w.st.Round, w.st.Wait.Deadline.UTC().Format("20060102T150405")), NotifyInput{Public: publicUnless(d.Notified, NoticeExtended), Note: noteIf(d.Notified), Status: TicketPending, Data: data})
 		msg = "Deadline extended to " + fmtTime(w.st.Wait.Deadline) + "."
 	case DecisionTreatAsAppeal:
 		w.onAppeal(ctx, Appeal{ID: "agent:" + d.Agent + ":" + workflow.Now(ctx).UTC().Format(time.RFC3339), From: d.Agent, ReceivedAt: workflow.Now(ctx), Channel: "zendesk", Excerpt: d.Note})
 		msg = "The customer's message is now an appeal under review."
 	case DecisionGrantAppeal, DecisionDenyAppeal:
-		dec := AppealDecision{Grant: d.Decision == DecisionGrantAppeal, Reviewer: d.Agent, ReviewerID: d.AgentID, Note: d.Note}
+		dec := AppealDecision{Grant: d.Decision == DecisionGrantAppeal, Reviewer: d.Agent, ReviewerID: d.AgentID, Note: d.Note, Notified: d.Notified}
 		if err := w.appealChild.SignalChildWorkflow(ctx, signalAppealDecision, dec).Get(ctx, nil); err != nil {
 			return nil, fmt.Errorf("pass the decision to the appeal: %w", err)
 		}
@@ -1193,6 +1199,14 @@ func nonEmpty(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// noteIf records a decision as an internal note when the agent's macro answered the customer.
+func noteIf(notified bool) string {
+	if notified {
+		return NoteDecision
+	}
+	return ""
 }
 
 func noteSuffix(n string) string {

@@ -280,6 +280,9 @@ type AgentDecision struct {
 	Note    string `json:"note,omitempty"`
 	// ExtendBy overrides the policy's extend_by for DecisionExtendDeadline.
 	ExtendBy time.Duration `json:"extend_by,omitempty"`
+	// Notified says the agent's macro already answered the customer, so the case sends no
+	// customer notice of its own for this decision (its internal notes and fields still go).
+	Notified bool `json:"notified,omitempty"`
 }
 
 // ApprovalDecision is a lead's click on an approval request.

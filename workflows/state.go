@@ -364,11 +364,13 @@ type LiftInput struct {
 	Reason   string `json:"reason"`
 }
 
-// CloseCaseInput solves the ticket with the closing message.
+// CloseCaseInput solves the ticket with the closing message (only solves it when the customer
+// was already told, Notified).
 type CloseCaseInput struct {
-	Ticket TicketRef  `json:"ticket"`
-	Step   string     `json:"step"`
-	Data   NoticeData `json:"data"`
+	Ticket   TicketRef  `json:"ticket"`
+	Step     string     `json:"step"`
+	Data     NoticeData `json:"data"`
+	Notified bool       `json:"notified,omitempty"`
 }
 
 // CloseCaseResult is the (empty) result of CloseCase.

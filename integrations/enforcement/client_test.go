@@ -1,0 +1,209 @@
+package enforcement_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"abusedesk/activities"
+	"abusedesk/integrations/enforcement"
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/fault"
+	"abusedesk/internal/httpx"
+	"abusedesk/testenv/enforcementapi"
+)
+
+func setup(t *testing.T) (*enforcementapi.Server, *enforcement.Client) {
+	t.Helper()
+	api := enforcementapi.NewDemo("secret")
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	hc := &http.Client{Timeout: 2 * time.Second, Transport: &httpx.Retry{Backoff: 10 * time.Millisecond}}
+	return api, enforcement.New(srv.URL, "secret", enforcement.WithHTTPClient(hc))
+}
+
+func TestLookup(t *testing.T) {
+	_, c := setup(t)
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		q       enforcement.Query
+		account string
+		kind    string
+	}{
+		{"ip", enforcement.Query{IP: "192.0.2.1"}, "acct-shop", "ip"},
+		{"ip in the customer's /24 inside the hoster's /8", enforcement.Query{IP: "10.17.18.26"}, "acct-blaster", "ip"},
+		{"ip of the hoster", enforcement.Query{IP: "10.0.2.150"}, "acct-hosting", "ip"},
+		{"ip before it moved", enforcement.Query{IP: "192.0.2.200", At: time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC)}, "acct-again", "ip"},
+		{"ip after it moved", enforcement.Query{IP: "192.0.2.200", At: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}, "acct-shop", "ip"},
+		{"ipv6", enforcement.Query{IP: "2001:db8:b::25"}, "acct-bank", "ip"},
+		{"domain below a customer's domain", enforcement.Query{Domain: "www.shop.example"}, "acct-shop", "domain"},
+		{"sender", enforcement.Query{Sender: "Newsletter@shop.example"}, "acct-shop", "sender"},
+		{"sender by its domain", enforcement.Query{Sender: "x@bank.example"}, "acct-bank", "domain"},
+		{"feedback id", enforcement.Query{FeedbackID: "shop-campaign-1"}, "acct-shop", "feedback_id"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := c.Lookup(ctx, tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.AccountID != tc.account || m.Kind != tc.kind {
+				t.Errorf("got %+v, want %s by %s", m, tc.account, tc.kind)
+			}
+		})
+	}
+	_, err := c.Lookup(ctx, enforcement.Query{IP: "1.2.3.4"})
+	if !enforcement.ErrNotOurs(err) {
+		t.Errorf("1.2.3.4: %v, want not found (not ours)", err)
+	}
+	_, err = c.Lookup(ctx, enforcement.Query{IP: "not-an-ip"})
+	if !fault.Is(err, fault.Invalid) {
+		t.Errorf("bad ip: %v, want Invalid", err)
+	}
+	if _, err := c.Lookup(ctx, enforcement.Query{}); !fault.Is(err, fault.Invalid) {
+		t.Errorf("empty query: %v, want Invalid", err)
+	}
+}
+
+func TestApplyIsIdempotentAndVerifiable(t *testing.T) {
+	api, c := setup(t)
+	api.ApplyDelay = 50 * time.Millisecond
+	ctx := context.Background()
+	req := activities.ActionRequest{AccountID: "acct-shop", Type: abuse.ActionThrottle, Level: 2, Reason: "TS-1 spam", CaseID: "case/acct-shop/spam"}
+	a1, err := c.Apply(ctx, req, "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a1.State != activities.ActionPending {
+		t.Errorf("new action is %s, want pending", a1.State)
+	}
+	a2, err := c.Apply(ctx, req, "k1")
+	if err != nil || a2.ID != a1.ID {
+		t.Fatalf("replay: %+v %v, want the same action %s", a2, err, a1.ID)
+	}
+	if n := len(api.Actions("acct-shop")); n != 1 {
+		t.Fatalf("%d actions after a replay, want 1", n)
+	}
+	other := req
+	other.Level = 3
+	if _, err := c.Apply(ctx, other, "k1"); !fault.Is(err, fault.Invalid) {
+		t.Errorf("key reused for another body: %v, want Invalid (422)", err)
+	}
+	time.Sleep(60 * time.Millisecond)
+	got, err := c.GetAction(ctx, a1.ID)
+	if err != nil || got.State != activities.ActionActive || got.AppliedAt.IsZero() {
+		t.Fatalf("after the delay: %+v %v, want active", got, err)
+	}
+	acct, err := c.GetAccount(ctx, "acct-shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acct.PriorViolations != 1 || len(acct.Restrictions) != 1 || acct.ContactEmail != "ops@shop.example" || acct.Tier != abuse.TierStandard {
+		t.Errorf("account %+v, want one violation and one restriction", acct)
+	}
+	lifted, err := c.Lift(ctx, a1.ID, "appeal granted", "lift-1")
+	if err != nil || lifted.State != activities.ActionLifting {
+		t.Fatalf("lift: %+v %v, want lifting", lifted, err)
+	}
+	time.Sleep(60 * time.Millisecond)
+	if again, err := c.Lift(ctx, a1.ID, "appeal granted", "lift-1"); err != nil || again.State != activities.ActionLifted {
+		t.Errorf("lift replay: %+v %v, want lifted", again, err)
+	}
+	if acts, err := c.Actions(ctx, "acct-shop"); err != nil || len(acts) != 1 || acts[0].State != activities.ActionLifted {
+		t.Errorf("actions: %+v %v", acts, err)
+	}
+}
+
+func TestErrorsAreClassified(t *testing.T) {
+	ctx := context.Background()
+	req := activities.ActionRequest{AccountID: "acct-shop", Type: abuse.ActionThrottle, Level: 1, Reason: "r"}
+
+	t.Run("4xx is invalid with the problem detail", func(t *testing.T) {
+		_, c := setup(t)
+		_, err := c.Apply(ctx, activities.ActionRequest{AccountID: "acct-shop", Type: abuse.ActionThrottle, Level: 9, Reason: "r"}, "k")
+		var fe *fault.Error
+		if !fault.Is(err, fault.Invalid) || !errors.As(err, &fe) || fe.Status != 400 || fe.Message != "Bad Request: level: a throttle needs a level of 1 to 3" {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("unknown account is not found", func(t *testing.T) {
+		_, c := setup(t)
+		if _, err := c.GetAccount(ctx, "nobody"); !fault.Is(err, fault.NotFound) {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("wrong token is unauthorized", func(t *testing.T) {
+		api, _ := setup(t)
+		srv := httptest.NewServer(api.Handler())
+		defer srv.Close()
+		c := enforcement.New(srv.URL, "wrong")
+		if _, err := c.GetAccount(ctx, "acct-shop"); !fault.Is(err, fault.Unauthorized) {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("429 with a short Retry-After is waited out", func(t *testing.T) {
+		api, c := setup(t)
+		api.Inject("/v1/accounts", 429, "1", 1)
+		start := time.Now()
+		if _, err := c.GetAccount(ctx, "acct-shop"); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d < time.Second {
+			t.Errorf("answered after %v; the client did not wait the 1s Retry-After", d)
+		}
+	})
+	t.Run("429 with a long Retry-After is returned with the delay", func(t *testing.T) {
+		api, c := setup(t)
+		api.Inject("/v1/accounts", 429, "120", 1)
+		_, err := c.GetAccount(ctx, "acct-shop")
+		if !fault.Is(err, fault.RateLimited) || fault.RetryAfter(err) != 120*time.Second {
+			t.Errorf("got %v (retry after %v), want rate limited for 120s", err, fault.RetryAfter(err))
+		}
+	})
+	t.Run("429 without Retry-After backs off, then gives up rate limited", func(t *testing.T) {
+		api, c := setup(t)
+		api.Inject("/v1/accounts", 429, "", 3)
+		_, err := c.GetAccount(ctx, "acct-shop")
+		if !fault.Is(err, fault.RateLimited) || fault.RetryAfter(err) != 0 {
+			t.Errorf("got %v, want rate limited with no delay given", err)
+		}
+		if api.Requests() != 3 {
+			t.Errorf("%d requests, want 3 (two retries)", api.Requests())
+		}
+	})
+	t.Run("5xx then success", func(t *testing.T) {
+		api, c := setup(t)
+		api.Inject("/v1/accounts/acct-shop/actions", 503, "", 2)
+		a, err := c.Apply(ctx, req, "k-5xx")
+		if err != nil || a.ID == "" {
+			t.Fatalf("got %+v %v, want success after two 503s", a, err)
+		}
+		if n := len(api.Actions("acct-shop")); n != 1 {
+			t.Errorf("%d actions, want 1", n)
+		}
+	})
+	t.Run("5xx that persists is transient", func(t *testing.T) {
+		api, c := setup(t)
+		api.Inject("/v1/actions", 500, "", 5)
+		if _, err := c.GetAction(ctx, "act_000001"); !fault.Is(err, fault.Transient) {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("timeout is transient", func(t *testing.T) {
+		api, _ := setup(t)
+		srv := httptest.NewServer(api.Handler())
+		defer srv.Close()
+		c := enforcement.New(srv.URL, "secret", enforcement.WithHTTPClient(&http.Client{Timeout: 100 * time.Millisecond}))
+		api.InjectDelay("/v1/accounts", time.Second, 1)
+		_, err := c.GetAccount(ctx, "acct-shop")
+		var fe *fault.Error
+		if !fault.Is(err, fault.Transient) || !errors.As(err, &fe) || !strings.Contains(fe.Message, "timed out") {
+			t.Errorf("got %v, want a transient timeout", err)
+		}
+	})
+}

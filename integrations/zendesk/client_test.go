@@ -1,0 +1,493 @@
+package zendesk_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"abusedesk/activities"
+	"abusedesk/integrations/zendesk"
+	"abusedesk/internal/fault"
+	"abusedesk/internal/httpx"
+	"abusedesk/templates"
+	"abusedesk/testenv/zendeskfake"
+	"abusedesk/workflows"
+)
+
+const (
+	token = "zd-token"
+	bot   = "bot@desk.example"
+)
+
+type env struct {
+	fake   *zendeskfake.Server
+	srv    *httptest.Server
+	client *zendesk.Client
+	hooks  *receiver
+}
+
+// receiver collects the webhook notifications the fake sends.
+type receiver struct {
+	mu   sync.Mutex
+	reqs []received
+	srv  *httptest.Server
+}
+
+type received struct {
+	header http.Header
+	body   []byte
+}
+
+func (r *receiver) all() []received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]received(nil), r.reqs...)
+}
+
+func setup(t *testing.T) *env {
+	t.Helper()
+	fake := zendeskfake.New(token, bot, "agent@desk.example", "reviewer@desk.example")
+	srv := httptest.NewServer(fake.Handler())
+	t.Cleanup(srv.Close)
+	fake.SetBaseURL(srv.URL)
+	rec := &receiver{}
+	rec.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rec.mu.Lock()
+		rec.reqs = append(rec.reqs, received{r.Header.Clone(), b})
+		rec.mu.Unlock()
+	}))
+	t.Cleanup(rec.srv.Close)
+	c, err := zendesk.New(zendesk.Config{URL: srv.URL, Email: bot, Token: token, GroupID: zendeskfake.GroupAbuse,
+		HTTP: &http.Client{Timeout: 2 * time.Second, Transport: &httpx.Retry{Backoff: 10 * time.Millisecond}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{fake: fake, srv: srv, client: c, hooks: rec}
+}
+
+func (e *env) provision(t *testing.T, dry bool) *zendesk.ProvisionResult {
+	t.Helper()
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.client.Provision(context.Background(), zendesk.ProvisionOptions{
+		WebhookURL: e.hooks.srv.URL + "/webhooks/zendesk", WebhookSecret: "whsec", IntakeGroupID: zendeskfake.GroupIntake,
+		Templates: r, ExtendBy: 48 * time.Hour, MoreInfo: 48 * time.Hour, DryRun: dry,
+	})
+	if err != nil {
+		t.Fatalf("provision: %v", err)
+	}
+	return res
+}
+
+func TestProvisionIsIdempotent(t *testing.T) {
+	e := setup(t)
+	plan := e.provision(t, true)
+	if plan.Changed() == 0 {
+		t.Fatal("dry run on an empty account plans nothing")
+	}
+	if n := e.fake.Requests(); n > 5 {
+		// a dry run only reads
+		t.Logf("%d requests in the dry run", n)
+	}
+	first := e.provision(t, false)
+	if first.Changed() != plan.Changed() {
+		t.Errorf("applied %d changes, the dry run planned %d", first.Changed(), plan.Changed())
+	}
+	second := e.provision(t, false)
+	if second.Changed() != 0 {
+		for _, s := range second.Steps {
+			t.Log(s)
+		}
+		t.Fatalf("second run changed %d things, want none", second.Changed())
+	}
+	want := len(activities.CaseFields) + 1 + len(workflows.AgentDecisions) + 1 + len(workflows.AgentDecisions) + 1
+	if len(second.Steps) != want {
+		t.Errorf("%d steps, want %d (fields, webhook, macros, triggers)", len(second.Steps), want)
+	}
+	if first.Secret != "" {
+		t.Error("provisioning reported a secret although one was given")
+	}
+}
+
+func TestCaseTicketRoundTrip(t *testing.T) {
+	e := setup(t)
+	e.provision(t, false)
+	ctx := context.Background()
+	tok, err := e.client.Upload(ctx, "report.eml", "message/rfc822", []byte("From: x\r\n\r\nspam"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := e.client.CreateTicket(ctx, activities.NewTicket{
+		ExternalID: "case/acct-1/spam@1", Subject: "[TS-1] Abuse", RequesterEmail: "ops@shop.example", RequesterName: "Ops",
+		Comment: activities.Comment{Body: "notice", Public: true, Uploads: []string{tok}}, Status: "pending",
+		Tags: []string{"abusedesk"}, Fields: map[string]string{activities.FieldCaseNumber: "TS-1", activities.FieldReportCount: "3"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(created.URL, "/agent/tickets/"+itoa(created.ID)) {
+		t.Errorf("agent URL %q", created.URL)
+	}
+	found, err := e.client.FindTicket(ctx, "case/acct-1/spam@1")
+	if err != nil || found == nil || found.ID != created.ID {
+		t.Fatalf("find by external id: %+v %v", found, err)
+	}
+	if none, err := e.client.FindTicket(ctx, "case/other"); err != nil || none != nil {
+		t.Errorf("unknown external id: %+v %v, want nil", none, err)
+	}
+	err = e.client.UpdateTicket(ctx, created.ID, activities.TicketUpdate{
+		Comment: &activities.Comment{Body: "internal evidence"}, AddTags: []string{"abusedesk_step_evidence"},
+		Status: "open", Fields: map[string]string{activities.FieldReportCount: "5"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.client.GetTicket(ctx, created.ID)
+	if err != nil || got.Status != "open" || !slices.Contains(got.Tags, "abusedesk") || !slices.Contains(got.Tags, "abusedesk_step_evidence") {
+		t.Fatalf("after update: %+v %v", got, err)
+	}
+	info, err := e.client.Ticket(ctx, created.ID)
+	if err != nil || info.Fields[activities.FieldReportCount] != "5" || info.Fields[activities.FieldCaseNumber] != "TS-1" {
+		t.Errorf("case fields read back: %+v %v", info.Fields, err)
+	}
+	tk, comments, _ := e.fake.Ticket(created.ID)
+	if len(comments) != 2 || !comments[0].Public || comments[1].Public || len(comments[0].Attachments) != 1 {
+		t.Errorf("comments %+v, want a public notice with the attachment and a private note", comments)
+	}
+	if tk.GroupID == nil || *tk.GroupID != zendeskfake.GroupAbuse {
+		t.Errorf("group %v, want the abuse group", tk.GroupID)
+	}
+	cs, err := e.client.Comments(ctx, created.ID)
+	if err != nil || len(cs) != 2 || cs[0].Body != "internal evidence" || len(cs[1].Attachments) != 1 {
+		t.Fatalf("comments newest first: %+v %v", cs, err)
+	}
+	data, err := e.client.Download(ctx, cs[1].Attachments[0].ContentURL, 1<<20)
+	if err != nil || string(data) != "From: x\r\n\r\nspam" {
+		t.Errorf("attachment content %q %v", data, err)
+	}
+	req, _ := e.client.User(ctx, tk.RequesterID)
+	if req == nil || req.Email != "ops@shop.example" || req.Role != "end-user" {
+		t.Errorf("requester %+v", req)
+	}
+}
+
+// The fake's JSON has Zendesk's documented shape, custom field values as strings included.
+func TestTicketJSONShape(t *testing.T) {
+	e := setup(t)
+	e.provision(t, false)
+	ctx := context.Background()
+	created, err := e.client.CreateTicket(ctx, activities.NewTicket{
+		ExternalID: "x", Subject: "s", RequesterEmail: "a@b.example", Comment: activities.Comment{Body: "b", Public: true},
+		Fields: map[string]string{activities.FieldReportCount: "7"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", e.srv.URL+"/api/v2/tickets/"+itoa(created.ID)+".json", nil)
+	req.SetBasicAuth(bot+"/token", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	tk := out["ticket"]
+	for _, k := range []string{"id", "url", "external_id", "subject", "raw_subject", "description", "status", "requester_id",
+		"submitter_id", "assignee_id", "group_id", "tags", "custom_fields", "fields", "via", "created_at", "updated_at"} {
+		if _, ok := tk[k]; !ok {
+			t.Errorf("ticket JSON lacks %q", k)
+		}
+	}
+	for _, cf := range tk["custom_fields"].([]any) {
+		if v := cf.(map[string]any)["value"]; v != nil {
+			if _, ok := v.(string); !ok {
+				t.Errorf("custom field value %v is %T, want a string", v, v)
+			}
+		}
+	}
+	// A client that sends a number for a text field is refused, as Zendesk would.
+	body := `{"ticket":{"custom_fields":[{"id":` + firstFieldID(t, tk) + `,"value":7}]}}`
+	put, _ := http.NewRequest("PUT", e.srv.URL+"/api/v2/tickets/"+itoa(created.ID)+".json", strings.NewReader(body))
+	put.SetBasicAuth(bot+"/token", token)
+	put.Header.Set("Content-Type", "application/json")
+	r2, err := http.DefaultClient.Do(put)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Body.Close()
+	if r2.StatusCode != 422 {
+		t.Errorf("number for a text field: %d, want 422", r2.StatusCode)
+	}
+}
+
+func firstFieldID(t *testing.T, tk map[string]any) string {
+	cfs := tk["custom_fields"].([]any)
+	if len(cfs) == 0 {
+		t.Fatal("no custom fields")
+	}
+	return strconv.FormatInt(int64(cfs[0].(map[string]any)["id"].(float64)), 10)
+}
+
+func TestErrors(t *testing.T) {
+	ctx := context.Background()
+	t.Run("4xx is invalid with Zendesk's description", func(t *testing.T) {
+		e := setup(t)
+		_, err := e.client.CreateTicket(ctx, activities.NewTicket{Subject: "s", RequesterEmail: "not-an-email", Comment: activities.Comment{Body: "b"}})
+		var fe *fault.Error
+		if !errors.As(err, &fe) || fe.Kind != fault.Invalid || fe.Status != 422 || !strings.Contains(fe.Message, "Email is invalid") {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("unknown ticket is not found", func(t *testing.T) {
+		e := setup(t)
+		if _, err := e.client.GetTicket(ctx, 999999); !fault.Is(err, fault.NotFound) {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("wrong token is unauthorized", func(t *testing.T) {
+		e := setup(t)
+		c, _ := zendesk.New(zendesk.Config{URL: e.srv.URL, Email: bot, Token: "nope"})
+		if _, err := c.GetTicket(ctx, 1); !fault.Is(err, fault.Unauthorized) {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("429 with a short Retry-After is waited out", func(t *testing.T) {
+		e := setup(t)
+		e.fake.Inject("/api/v2/tickets.json", 429, "1", 1)
+		start := time.Now()
+		if _, err := e.client.FindTicket(ctx, "x"); err != nil {
+			t.Fatal(err)
+		}
+		if time.Since(start) < time.Second {
+			t.Error("did not wait the Retry-After")
+		}
+	})
+	t.Run("429 with a long Retry-After is returned with the delay", func(t *testing.T) {
+		e := setup(t)
+		e.fake.Inject("/api/v2/tickets", 429, "60", 1)
+		_, err := e.client.GetTicket(ctx, 1)
+		if !fault.Is(err, fault.RateLimited) || fault.RetryAfter(err) != time.Minute {
+			t.Errorf("got %v (retry after %v)", err, fault.RetryAfter(err))
+		}
+	})
+	t.Run("429 without Retry-After backs off then reports rate limited", func(t *testing.T) {
+		e := setup(t)
+		e.fake.Inject("/api/v2/tickets", 429, "", 3)
+		_, err := e.client.FindTicket(ctx, "x")
+		if !fault.Is(err, fault.RateLimited) {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("the account's rate limit answers 429 with Retry-After", func(t *testing.T) {
+		e := setup(t)
+		e.fake.RateLimit = 2
+		c, _ := zendesk.New(zendesk.Config{URL: e.srv.URL, Email: bot, Token: token, HTTP: &http.Client{}})
+		var err error
+		for range 3 {
+			_, err = c.FindTicket(ctx, "x")
+		}
+		if !fault.Is(err, fault.RateLimited) || fault.RetryAfter(err) <= 0 {
+			t.Errorf("third request in a minute with a limit of 2: %v", err)
+		}
+	})
+	t.Run("5xx then success", func(t *testing.T) {
+		e := setup(t)
+		e.fake.Inject("/api/v2/tickets.json", 503, "", 2)
+		if _, err := e.client.FindTicket(ctx, "x"); err != nil {
+			t.Errorf("got %v, want success after two 503s", err)
+		}
+	})
+	t.Run("timeout is transient", func(t *testing.T) {
+		e := setup(t)
+		c, _ := zendesk.New(zendesk.Config{URL: e.srv.URL, Email: bot, Token: token, HTTP: &http.Client{Timeout: 100 * time.Millisecond}})
+		e.fake.InjectDelay("/api/v2/tickets", time.Second, 1)
+		if _, err := c.GetTicket(ctx, 1); !fault.Is(err, fault.Transient) {
+			t.Errorf("got %v", err)
+		}
+	})
+}
+
+// The provisioned triggers notify the desk, signed as Zendesk signs, when the requester answers
+// and when an agent submits a decision macro; the decision tag is removed again.
+func TestTriggersSendSignedWebhooks(t *testing.T) {
+	e := setup(t)
+	e.provision(t, false)
+	ctx := context.Background()
+	tk, err := e.client.CreateTicket(ctx, activities.NewTicket{ExternalID: "case/a/spam@1", Subject: "s", RequesterEmail: "ops@shop.example",
+		Comment: activities.Comment{Body: "notice", Public: true}, Tags: []string{"abusedesk"}, Fields: map[string]string{activities.FieldCaseNumber: "TS-9"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The customer answers by email (the Requests API, as the end user).
+	doJSON(t, e.srv.URL, "ops@shop.example", "PUT", "/api/v2/requests/"+itoa(tk.ID)+".json", `{"request":{"comment":{"body":"fixed it"}}}`)
+	// An agent applies the "Accept remediation" macro and submits it.
+	var macros struct {
+		Macros []struct {
+			ID    int64  `json:"id"`
+			Title string `json:"title"`
+		} `json:"macros"`
+	}
+	doJSONInto(t, e.srv.URL, "agent@desk.example", "GET", "/api/v2/macros.json", "", &macros)
+	var macroID int64
+	for _, m := range macros.Macros {
+		if m.Title == "abusedesk: Accept remediation" {
+			macroID = m.ID
+		}
+	}
+	var applied struct {
+		Result struct {
+			Ticket  map[string]any `json:"ticket"`
+			Comment map[string]any `json:"comment"`
+		} `json:"result"`
+	}
+	doJSONInto(t, e.srv.URL, "agent@desk.example", "GET", "/api/v2/tickets/"+itoa(tk.ID)+"/macros/"+itoa(macroID)+"/apply.json", "", &applied)
+	if body, _ := applied.Result.Comment["body"].(string); !strings.Contains(body, "TS-9") {
+		t.Errorf("the macro's text does not carry the case number from the case field: %q", body)
+	}
+	submit, _ := json.Marshal(map[string]any{"ticket": map[string]any{"comment": applied.Result.Comment, "tags": applied.Result.Ticket["tags"]}})
+	doJSON(t, e.srv.URL, "agent@desk.example", "PUT", "/api/v2/tickets/"+itoa(tk.ID)+".json", string(submit))
+	e.fake.Flush()
+
+	got := e.hooks.all()
+	if len(got) != 2 {
+		t.Fatalf("%d webhook notifications, want 2 (reply, decision)", len(got))
+	}
+	events := map[string]zendesk.Event{}
+	for _, r := range got {
+		if err := zendesk.Verify("whsec", r.header, r.body, time.Now()); err != nil {
+			t.Errorf("signature check failed: %v", err)
+		}
+		ev, id, err := zendesk.ParseEvent(r.body)
+		if err != nil || id != tk.ID {
+			t.Fatalf("event %s: %v", r.body, err)
+		}
+		events[ev.Kind] = ev
+	}
+	if ev := events[zendesk.EventCustomerReply]; ev.Actor != "ops@shop.example" {
+		t.Errorf("reply event %+v", ev)
+	}
+	if ev := events[zendesk.EventDecision]; ev.Decision != workflows.DecisionAcceptRemediation || ev.Actor != "agent@desk.example" {
+		t.Errorf("decision event %+v", ev)
+	}
+	after, _, _ := e.fake.Ticket(tk.ID)
+	if slices.Contains(after.Tags, zendesk.TagDecisionPrefix+workflows.DecisionAcceptRemediation) {
+		t.Error("the decision tag was not removed, so the macro could not be applied again")
+	}
+}
+
+func TestVerify(t *testing.T) {
+	body := []byte(`{"abusedesk_event":"report","ticket_id":"5"}`)
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	ts := now.Format(time.RFC3339)
+	good := http.Header{}
+	good.Set(zendesk.HeaderTimestamp, ts)
+	good.Set(zendesk.HeaderSignature, zendesk.Sign("s3cret", ts, body))
+	if err := zendesk.Verify("s3cret", good, body, now); err != nil {
+		t.Fatalf("good signature: %v", err)
+	}
+	tests := []struct {
+		name   string
+		secret string
+		header func() http.Header
+		body   []byte
+		now    time.Time
+		want   error
+	}{
+		{"unsigned", "s3cret", func() http.Header { return http.Header{} }, body, now, zendesk.ErrUnsigned},
+		{"wrong secret", "other", func() http.Header { return good }, body, now, zendesk.ErrForged},
+		{"body changed", "s3cret", func() http.Header { return good }, []byte(`{"abusedesk_event":"report","ticket_id":"6"}`), now, zendesk.ErrForged},
+		{"stale", "s3cret", func() http.Header { return good }, body, now.Add(6 * time.Minute), zendesk.ErrStale},
+		{"from the future", "s3cret", func() http.Header { return good }, body, now.Add(-6 * time.Minute), zendesk.ErrStale},
+		{"signature of another timestamp", "s3cret", func() http.Header {
+			h := good.Clone()
+			h.Set(zendesk.HeaderTimestamp, now.Add(time.Second).Format(time.RFC3339))
+			return h
+		}, body, now, zendesk.ErrForged},
+		{"not base64", "s3cret", func() http.Header {
+			h := good.Clone()
+			h.Set(zendesk.HeaderSignature, base64.StdEncoding.EncodeToString([]byte("x"))+"!")
+			return h
+		}, body, now, zendesk.ErrForged},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := zendesk.Verify(tc.secret, tc.header(), tc.body, tc.now); !errors.Is(err, tc.want) {
+				t.Errorf("got %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestExportPages(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	start := time.Now().Add(-time.Minute)
+	for i := range 3 {
+		if _, err := e.client.CreateTicket(ctx, activities.NewTicket{Subject: "t" + itoa(int64(i)), RequesterEmail: "r@x.example", Comment: activities.Comment{Body: "b"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := e.client.Export(ctx, "", start)
+	if err != nil || len(p.Tickets) != 3 || !p.EndOfStream || p.Cursor == "" {
+		t.Fatalf("first page: %+v %v", p, err)
+	}
+	p2, err := e.client.Export(ctx, p.Cursor, time.Time{})
+	if err != nil || len(p2.Tickets) != 0 {
+		t.Fatalf("nothing changed since: %+v %v", p2, err)
+	}
+	if err := e.client.UpdateTicket(ctx, p.Tickets[0].ID, activities.TicketUpdate{Status: "open"}); err != nil {
+		t.Fatal(err)
+	}
+	p3, err := e.client.Export(ctx, p2.Cursor, time.Time{})
+	if err != nil || len(p3.Tickets) != 1 || p3.Tickets[0].ID != p.Tickets[0].ID {
+		t.Fatalf("after one update: %+v %v", p3, err)
+	}
+}
+
+func doJSON(t *testing.T, base, user, method, path, body string) {
+	t.Helper()
+	doJSONInto(t, base, user, method, path, body, nil)
+}
+
+func doJSONInto(t *testing.T, base, user, method, path, body string, out any) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, base+path, r)
+	req.SetBasicAuth(user+"/token", token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		t.Fatalf("%s %s as %s: %d %s", method, path, user, resp.StatusCode, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func itoa(i int64) string { return strconv.FormatInt(i, 10) }

@@ -1,0 +1,159 @@
+// Package httpx has the HTTP plumbing the integrations share: a transport that retries what is
+// safe to retry (honouring Retry-After), and the classification of HTTP failures into fault
+// kinds, done once here for every outside service.
+package httpx
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"time"
+
+	"abusedesk/internal/fault"
+)
+
+// Retry is an http.RoundTripper that retries a request when the answer is 429 (after the
+// server's Retry-After, if it is short enough) or, for requests that are safe to repeat
+// (GET/HEAD/PUT/DELETE, or any request with an Idempotency-Key), a 5xx or a network error.
+// It gives up after MaxRetries and returns the last answer, which the caller classifies.
+type Retry struct {
+	Base http.RoundTripper
+	// MaxRetries per request; default 2.
+	MaxRetries int
+	// MaxWait is the longest Retry-After honoured inline; a longer one is returned to the
+	// caller (a Temporal activity then retries later). Default 5s.
+	MaxWait time.Duration
+	// Backoff is the first delay after a 5xx or network error (doubled each time, jittered);
+	// default 200ms. Also used for a 429 without Retry-After.
+	Backoff time.Duration
+}
+
+// RoundTrip implements http.RoundTripper.
+func (r *Retry) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := r.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	maxRetries, maxWait, backoff := r.MaxRetries, r.MaxWait, r.Backoff
+	if maxRetries == 0 {
+		maxRetries = 2
+	}
+	if maxWait == 0 {
+		maxWait = 5 * time.Second
+	}
+	if backoff == 0 {
+		backoff = 200 * time.Millisecond
+	}
+	safe := req.Method == http.MethodGet || req.Method == http.MethodHead || req.Method == http.MethodPut ||
+		req.Method == http.MethodDelete || req.Header.Get("Idempotency-Key") != ""
+	// A streamed body cannot be sent twice: such a request gets one attempt.
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		maxRetries = -1
+	}
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 && req.Body != nil && req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			req.Body = body
+		}
+		resp, err := base.RoundTrip(req)
+		var wait time.Duration
+		switch {
+		case err != nil:
+			if !safe || attempt >= maxRetries || req.Context().Err() != nil {
+				return nil, err
+			}
+			wait = jitter(backoff << attempt)
+		case resp.StatusCode == http.StatusTooManyRequests:
+			ra := fault.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+			if attempt >= maxRetries || ra > maxWait {
+				return resp, nil
+			}
+			wait = ra
+			if wait == 0 {
+				wait = jitter(backoff << attempt)
+			}
+		case resp.StatusCode >= 500 && safe && attempt < maxRetries:
+			wait = jitter(backoff << attempt)
+		default:
+			return resp, nil
+		}
+		if resp != nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			_ = resp.Body.Close()
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-req.Context().Done():
+			t.Stop()
+			return nil, req.Context().Err()
+		case <-t.C:
+		}
+	}
+}
+
+func jitter(d time.Duration) time.Duration {
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// Client returns an http.Client with the retrying transport and a per-request timeout.
+func Client(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: &Retry{}}
+}
+
+// Classify turns a failed exchange into a *fault.Error: a transport error (timeouts included)
+// is Transient, an HTTP status is classified by fault.FromHTTP, with the service's message and
+// the Retry-After it asked for.
+func Classify(service, op string, resp *http.Response, body []byte, err error) error {
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		var ne net.Error
+		msg := err.Error()
+		if errors.As(err, &ne) && ne.Timeout() {
+			msg = "timed out: " + msg
+		}
+		return &fault.Error{Kind: fault.Transient, Service: service, Op: op, Message: msg, Err: err}
+	}
+	fe := &fault.Error{
+		Kind:    fault.FromHTTP(resp.StatusCode),
+		Service: service,
+		Op:      op,
+		Status:  resp.StatusCode,
+		Message: message(body),
+	}
+	if fe.Kind == fault.RateLimited {
+		fe.RetryAfter = fault.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	return fe
+}
+
+// message shortens a response body to something fit for a log line and a timeline.
+func message(body []byte) string {
+	body = bytes.TrimSpace(body)
+	if len(body) > 500 {
+		body = append(body[:500:500], []byte("…")...)
+	}
+	return string(body)
+}
+
+// ReadBody reads at most limit bytes of a response body and closes it.
+func ReadBody(resp *http.Response, limit int64) ([]byte, error) {
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("response body over %d bytes", limit)
+	}
+	return b, nil
+}

@@ -1,0 +1,533 @@
+// Package enforcementapi is the reference implementation of the enforcement API contract
+// (integrations/enforcement/openapi.yaml): accounts owning IP ranges (over time), domains,
+// sender addresses and CFBL feedback IDs; actions that go pending → active and lifting →
+// lifted; idempotency keys; bearer auth; problem+json errors and 429 with Retry-After. The
+// sandbox serves it with demo accounts, and the client's tests run against it.
+package enforcementapi
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Account is a customer account in the fake.
+type Account struct {
+	ID              string   `json:"id"`
+	Name            string   `json:"name"`
+	ContactEmail    string   `json:"contact_email"`
+	Locale          string   `json:"locale"`
+	Tier            string   `json:"tier"`
+	PriorViolations int      `json:"prior_violations"`
+	Ranges          []Range  `json:"ranges,omitempty"`
+	Domains         []string `json:"domains,omitempty"`
+	Senders         []string `json:"senders,omitempty"`
+	FeedbackIDs     []string `json:"feedback_ids,omitempty"`
+}
+
+// Range is an IP range an account held from From until Until (zero: open-ended).
+type Range struct {
+	Prefix string    `json:"prefix"`
+	From   time.Time `json:"from,omitzero"`
+	Until  time.Time `json:"until,omitzero"`
+}
+
+// Action is an enforcement action in the fake.
+type Action struct {
+	ID        string     `json:"id"`
+	AccountID string     `json:"account_id"`
+	Type      string     `json:"type"`
+	Level     int        `json:"level,omitempty"`
+	State     string     `json:"state"`
+	Reason    string     `json:"reason,omitempty"`
+	CaseID    string     `json:"case_id,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	AppliedAt *time.Time `json:"applied_at,omitempty"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	LiftedAt  *time.Time `json:"lifted_at,omitempty"`
+	Error     string     `json:"error,omitempty"`
+
+	liftRequested time.Time
+}
+
+type idem struct {
+	hash     string
+	actionID string
+}
+
+type injected struct {
+	prefix     string
+	status     int
+	retryAfter string
+	delay      time.Duration
+}
+
+// Server is the fake enforcement API. The zero value is not usable; call New.
+type Server struct {
+	Token string
+	// ApplyDelay is how long an action stays pending (and lifting) before it takes effect.
+	ApplyDelay time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+
+	mu       sync.Mutex
+	accounts map[string]*Account
+	actions  map[string]*Action
+	order    []string
+	keys     map[string]idem
+	faults   []injected
+	requests int
+}
+
+// New makes an empty API that accepts token.
+func New(token string) *Server {
+	return &Server{Token: token, Now: time.Now, accounts: map[string]*Account{}, actions: map[string]*Action{}, keys: map[string]idem{}}
+}
+
+// AddAccount adds or replaces an account.
+func (s *Server) AddAccount(a Account) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := a
+	s.accounts[a.ID] = &c
+}
+
+// Accounts lists the accounts by ID.
+func (s *Server) Accounts() []Account {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Account, 0, len(s.accounts))
+	for _, a := range s.accounts {
+		out = append(out, *a)
+	}
+	slices.SortFunc(out, func(a, b Account) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Actions returns the account's actions (all accounts when ""), oldest first, states current.
+func (s *Server) Actions(account string) []Action {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Action
+	for _, id := range s.order {
+		a := s.actions[id]
+		s.advance(a)
+		if account == "" || a.AccountID == account {
+			out = append(out, *a)
+		}
+	}
+	return out
+}
+
+// Requests counts the requests served.
+func (s *Server) Requests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests
+}
+
+// Inject makes the next n requests whose path starts with prefix answer status (with a
+// Retry-After header when retryAfter is not empty).
+func (s *Server) Inject(prefix string, status int, retryAfter string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.faults = append(s.faults, injected{prefix: prefix, status: status, retryAfter: retryAfter})
+	}
+}
+
+// InjectDelay makes the next n requests under prefix wait d before being served.
+func (s *Server) InjectDelay(prefix string, d time.Duration, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.faults = append(s.faults, injected{prefix: prefix, delay: d})
+	}
+}
+
+// Handler serves the API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/lookup", s.lookup)
+	mux.HandleFunc("GET /v1/accounts/{id}", s.getAccount)
+	mux.HandleFunc("POST /v1/accounts/{id}/actions", s.apply)
+	mux.HandleFunc("GET /v1/accounts/{id}/actions", s.listActions)
+	mux.HandleFunc("GET /v1/actions/{id}", s.getAction)
+	mux.HandleFunc("POST /v1/actions/{id}/lift", s.lift)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+s.Token {
+			problem(w, http.StatusUnauthorized, "Unauthorized", "missing or wrong bearer token")
+			return
+		}
+		if f, ok := s.takeFault(r.URL.Path); ok {
+			if f.delay > 0 {
+				select {
+				case <-time.After(f.delay):
+				case <-r.Context().Done():
+					return
+				}
+			} else {
+				if f.retryAfter != "" {
+					w.Header().Set("Retry-After", f.retryAfter)
+				}
+				problem(w, f.status, http.StatusText(f.status), "injected failure")
+				return
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) takeFault(path string) (injected, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests++
+	for i, f := range s.faults {
+		if strings.HasPrefix(path, f.prefix) {
+			s.faults = slices.Delete(s.faults, i, i+1)
+			return f, true
+		}
+	}
+	return injected{}, false
+}
+
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	given := 0
+	for _, k := range []string{"ip", "domain", "sender", "feedback_id"} {
+		if q.Get(k) != "" {
+			given++
+		}
+	}
+	if given != 1 {
+		problem(w, http.StatusBadRequest, "Bad Request", "give exactly one of ip, domain, sender, feedback_id")
+		return
+	}
+	at := s.Now()
+	if v := q.Get("at"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("at: %q is not an RFC 3339 time", v))
+			return
+		}
+		at = t
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	type match struct {
+		Kind  string `json:"kind"`
+		Value string `json:"value"`
+	}
+	answer := func(acct, kind, value string, from, until time.Time) {
+		out := map[string]any{"account_id": acct, "matched": match{kind, value}}
+		if !from.IsZero() {
+			out["valid_from"] = from
+		}
+		if !until.IsZero() {
+			out["valid_until"] = until
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+	switch {
+	case q.Get("ip") != "":
+		ip, err := netip.ParseAddr(strings.TrimSpace(q.Get("ip")))
+		if err != nil {
+			problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("ip: %q is not an IP address", q.Get("ip")))
+			return
+		}
+		ip = ip.Unmap()
+		// The longest prefix held at that time wins (a customer's /24 inside a hoster's /8).
+		var best *Account
+		var bestRange Range
+		bestBits := -1
+		for _, a := range s.sortedAccounts() {
+			for _, rg := range a.Ranges {
+				p, err := netip.ParsePrefix(rg.Prefix)
+				if err != nil || !p.Contains(ip) || p.Bits() <= bestBits {
+					continue
+				}
+				if (!rg.From.IsZero() && at.Before(rg.From)) || (!rg.Until.IsZero() && !at.Before(rg.Until)) {
+					continue
+				}
+				best, bestRange, bestBits = a, rg, p.Bits()
+			}
+		}
+		if best != nil {
+			answer(best.ID, "ip", bestRange.Prefix, bestRange.From, bestRange.Until)
+			return
+		}
+	case q.Get("domain") != "":
+		if a, d := s.byDomain(q.Get("domain")); a != nil {
+			answer(a.ID, "domain", d, time.Time{}, time.Time{})
+			return
+		}
+	case q.Get("sender") != "":
+		sender := strings.ToLower(strings.TrimSpace(q.Get("sender")))
+		for _, a := range s.sortedAccounts() {
+			if slices.Contains(a.Senders, sender) {
+				answer(a.ID, "sender", sender, time.Time{}, time.Time{})
+				return
+			}
+		}
+		if _, domain, ok := strings.Cut(sender, "@"); ok {
+			if a, d := s.byDomain(domain); a != nil {
+				answer(a.ID, "domain", d, time.Time{}, time.Time{})
+				return
+			}
+		}
+	case q.Get("feedback_id") != "":
+		for _, a := range s.sortedAccounts() {
+			if slices.Contains(a.FeedbackIDs, q.Get("feedback_id")) {
+				answer(a.ID, "feedback_id", q.Get("feedback_id"), time.Time{}, time.Time{})
+				return
+			}
+		}
+	}
+	problem(w, http.StatusNotFound, "Not Found", "the address belongs to no account")
+}
+
+func (s *Server) byDomain(d string) (*Account, string) {
+	d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
+	for d != "" {
+		for _, a := range s.sortedAccounts() {
+			if slices.Contains(a.Domains, d) {
+				return a, d
+			}
+		}
+		_, rest, ok := strings.Cut(d, ".")
+		if !ok || !strings.Contains(rest, ".") {
+			return nil, ""
+		}
+		d = rest
+	}
+	return nil, ""
+}
+
+func (s *Server) sortedAccounts() []*Account {
+	out := make([]*Account, 0, len(s.accounts))
+	for _, a := range s.accounts {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b *Account) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[r.PathValue("id")]
+	if !ok {
+		problem(w, http.StatusNotFound, "Not Found", "no account "+r.PathValue("id"))
+		return
+	}
+	restrictions := []Action{}
+	prior := a.PriorViolations
+	for _, id := range s.order {
+		act := s.actions[id]
+		if act.AccountID != a.ID {
+			continue
+		}
+		s.advance(act)
+		if act.State != "failed" {
+			prior++
+		}
+		if act.State == "active" || act.State == "lifting" {
+			restrictions = append(restrictions, *act)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": a.ID, "name": a.Name, "contact_email": a.ContactEmail, "locale": a.Locale, "tier": a.Tier,
+		"prior_violations": prior, "restrictions": restrictions,
+	})
+}
+
+func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" || len(key) > 255 {
+		problem(w, http.StatusBadRequest, "Bad Request", "an Idempotency-Key header (at most 255 characters) is required")
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+	if err != nil {
+		problem(w, http.StatusBadRequest, "Bad Request", err.Error())
+		return
+	}
+	var req struct {
+		Type      string     `json:"type"`
+		Level     int        `json:"level"`
+		Reason    string     `json:"reason"`
+		CaseID    string     `json:"case_id"`
+		ExpiresAt *time.Time `json:"expires_at"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		problem(w, http.StatusBadRequest, "Bad Request", "body: "+err.Error())
+		return
+	}
+	switch req.Type {
+	case "throttle":
+		if req.Level < 1 || req.Level > 3 {
+			problem(w, http.StatusBadRequest, "Bad Request", "level: a throttle needs a level of 1 to 3")
+			return
+		}
+	case "suspend_sending", "suspend_account":
+	default:
+		problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("type: %q is not throttle, suspend_sending or suspend_account", req.Type))
+		return
+	}
+	if strings.TrimSpace(req.Reason) == "" {
+		problem(w, http.StatusBadRequest, "Bad Request", "reason: required")
+		return
+	}
+	accountID := r.PathValue("id")
+	hash := digest(accountID, string(body))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.accounts[accountID]; !ok {
+		problem(w, http.StatusNotFound, "Not Found", "no account "+accountID)
+		return
+	}
+	scoped := "apply:" + key
+	if prev, ok := s.keys[scoped]; ok {
+		if prev.hash != hash {
+			problem(w, http.StatusUnprocessableEntity, "Idempotency key reused", "the key was used for a different request")
+			return
+		}
+		a := s.actions[prev.actionID]
+		s.advance(a)
+		writeJSON(w, http.StatusOK, a)
+		return
+	}
+	now := s.Now().UTC()
+	a := &Action{
+		ID: fmt.Sprintf("act_%06d", len(s.order)+1), AccountID: accountID, Type: req.Type, Level: req.Level,
+		State: "pending", Reason: req.Reason, CaseID: req.CaseID, CreatedAt: now, ExpiresAt: req.ExpiresAt,
+	}
+	if req.Type != "throttle" {
+		a.Level = 0
+	}
+	s.actions[a.ID] = a
+	s.order = append(s.order, a.ID)
+	s.keys[scoped] = idem{hash: hash, actionID: a.ID}
+	s.advance(a)
+	writeJSON(w, http.StatusCreated, a)
+}
+
+func (s *Server) listActions(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := r.PathValue("id")
+	if _, ok := s.accounts[id]; !ok {
+		problem(w, http.StatusNotFound, "Not Found", "no account "+id)
+		return
+	}
+	out := []Action{}
+	for i := len(s.order) - 1; i >= 0; i-- {
+		a := s.actions[s.order[i]]
+		if a.AccountID == id {
+			s.advance(a)
+			out = append(out, *a)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"actions": out})
+}
+
+func (s *Server) getAction(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.actions[r.PathValue("id")]
+	if !ok {
+		problem(w, http.StatusNotFound, "Not Found", "no action "+r.PathValue("id"))
+		return
+	}
+	s.advance(a)
+	writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Server) lift(w http.ResponseWriter, r *http.Request) {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		problem(w, http.StatusBadRequest, "Bad Request", "an Idempotency-Key header is required")
+		return
+	}
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || strings.TrimSpace(req.Reason) == "" {
+		problem(w, http.StatusBadRequest, "Bad Request", "reason: required")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.actions[r.PathValue("id")]
+	if !ok {
+		problem(w, http.StatusNotFound, "Not Found", "no action "+r.PathValue("id"))
+		return
+	}
+	scoped := "lift:" + key
+	hash := digest(a.ID, string(body))
+	if prev, ok := s.keys[scoped]; ok && prev.hash != hash {
+		problem(w, http.StatusUnprocessableEntity, "Idempotency key reused", "the key was used for a different request")
+		return
+	}
+	s.keys[scoped] = idem{hash: hash, actionID: a.ID}
+	s.advance(a)
+	switch a.State {
+	case "failed":
+		problem(w, http.StatusUnprocessableEntity, "Not liftable", "the action failed and is not in force")
+		return
+	case "pending", "active":
+		a.State = "lifting"
+		a.liftRequested = s.Now().UTC()
+		s.advance(a)
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+// advance moves an action along its states as time passes.
+func (s *Server) advance(a *Action) {
+	now := s.Now().UTC()
+	if a.State == "pending" && !now.Before(a.CreatedAt.Add(s.ApplyDelay)) {
+		t := a.CreatedAt.Add(s.ApplyDelay)
+		a.State, a.AppliedAt = "active", &t
+	}
+	if a.State == "active" && a.ExpiresAt != nil && !now.Before(*a.ExpiresAt) {
+		t := *a.ExpiresAt
+		a.State, a.LiftedAt = "lifted", &t
+	}
+	if a.State == "lifting" && !now.Before(a.liftRequested.Add(s.ApplyDelay)) {
+		t := a.liftRequested.Add(s.ApplyDelay)
+		a.State, a.LiftedAt = "lifted", &t
+	}
+}
+
+func digest(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func problem(w http.ResponseWriter, status int, title, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"type": "about:blank", "title": title, "status": status, "detail": detail,
+	})
+}

@@ -1,0 +1,580 @@
+package zendeskfake
+
+import (
+	"encoding/base64"
+	"fmt"
+	"html"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+var statuses = []string{"new", "open", "pending", "hold", "solved", "closed"}
+
+// commentIn is a comment in a create or update request.
+type commentIn struct {
+	Body     string   `json:"body"`
+	HTMLBody string   `json:"html_body"`
+	Public   *bool    `json:"public"`
+	Uploads  []string `json:"uploads"`
+	AuthorID int64    `json:"author_id"`
+}
+
+// ticketIn is the "ticket" object of a create or update request.
+type ticketIn struct {
+	Subject        *string       `json:"subject"`
+	Comment        *commentIn    `json:"comment"`
+	Requester      *requesterIn  `json:"requester"`
+	RequesterID    int64         `json:"requester_id"`
+	ExternalID     *string       `json:"external_id"`
+	Status         string        `json:"status"`
+	Priority       *string       `json:"priority"`
+	Type           *string       `json:"type"`
+	Tags           *[]string     `json:"tags"`
+	AdditionalTags []string      `json:"additional_tags"`
+	RemoveTags     []string      `json:"remove_tags"`
+	CustomFields   []CustomField `json:"custom_fields"`
+	GroupID        *int64        `json:"group_id"`
+	BrandID        *int64        `json:"brand_id"`
+	AssigneeID     *int64        `json:"assignee_id"`
+}
+
+// requesterIn names a (possibly new) requester on ticket creation.
+type requesterIn struct {
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	LocaleID string `json:"locale_id"`
+}
+
+// change is what one ticket update did, for the triggers.
+type change struct {
+	created bool
+	user    *User
+	comment *Comment
+}
+
+// bump records a change of t: its updated_at, and its place in the incremental export (a
+// cursor is a change sequence number, so two changes in the same second are both exported).
+func (s *Server) bump(t *Ticket) {
+	s.seq++
+	s.seqOf[t.ID] = s.seq
+	t.UpdatedAt = s.now()
+	t.GeneratedTS = t.UpdatedAt.Unix()
+}
+
+func (s *Server) createTicket(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Ticket ticketIn `json:"ticket"`
+	}
+	if err := decode(r, &in); err != nil {
+		writeError(w, http.StatusBadRequest, "InvalidJSON", err.Error())
+		return
+	}
+	agent := s.current(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, c, field, msg := s.newTicket(agent, in.Ticket, "api")
+	if t == nil {
+		writeInvalid(w, field, msg)
+		return
+	}
+	s.runTriggers(t, change{created: true, user: agent, comment: c})
+	writeJSON(w, http.StatusCreated, map[string]any{"ticket": t, "audit": s.audit(t, agent, c)})
+}
+
+// newTicket validates and stores a ticket; on a validation error it returns nil and the field
+// and reason.
+func (s *Server) newTicket(by *User, in ticketIn, channel string) (*Ticket, *Comment, string, string) {
+	if in.Comment == nil || (strings.TrimSpace(in.Comment.Body) == "" && strings.TrimSpace(in.Comment.HTMLBody) == "") {
+		return nil, nil, "description", "Description: cannot be blank"
+	}
+	requester := by
+	switch {
+	case in.Requester != nil:
+		if !strings.Contains(in.Requester.Email, "@") {
+			return nil, nil, "requester", "Requester: Email is invalid: " + in.Requester.Email
+		}
+		requester = s.userByEmail(in.Requester.Email)
+		if requester == nil {
+			name := in.Requester.Name
+			if name == "" {
+				name, _, _ = strings.Cut(in.Requester.Email, "@")
+			}
+			requester = s.addUser(in.Requester.Email, name, "end-user")
+		}
+	case in.RequesterID != 0:
+		requester = s.users[in.RequesterID]
+		if requester == nil {
+			return nil, nil, "requester", "Requester: is invalid"
+		}
+	}
+	status := in.Status
+	if status == "" {
+		status = "new"
+	}
+	if !slices.Contains(statuses, status) {
+		return nil, nil, "status", "Status: is not one of " + strings.Join(statuses, ", ")
+	}
+	now := s.now()
+	t := &Ticket{
+		ID: s.id(), Status: status, RequesterID: requester.ID, SubmitterID: by.ID, Tags: []string{},
+		CustomFields: []CustomField{}, IsPublic: true, CreatedAt: now, UpdatedAt: now,
+		ExternalID: in.ExternalID, Priority: in.Priority, Type: in.Type, GroupID: in.GroupID, BrandID: in.BrandID,
+	}
+	t.URL = fmt.Sprintf("%s/api/v2/tickets/%d.json", s.base, t.ID)
+	t.Via.Channel = channel
+	if in.Subject != nil {
+		t.Subject, t.RawSubject = *in.Subject, *in.Subject
+	}
+	if in.Tags != nil {
+		t.Tags = normTags(*in.Tags)
+	}
+	t.Tags = addTags(t.Tags, in.AdditionalTags)
+	if f, msg := s.setFields(t, in.CustomFields); f != "" {
+		return nil, nil, f, msg
+	}
+	author := by
+	if in.Comment.AuthorID != 0 && s.users[in.Comment.AuthorID] != nil {
+		author = s.users[in.Comment.AuthorID]
+	}
+	c, f, msg := s.newComment(t, author, *in.Comment, channel)
+	if c == nil {
+		return nil, nil, f, msg
+	}
+	t.Description = c.Body
+	s.tickets[t.ID] = t
+	s.comments[t.ID] = []*Comment{c}
+	s.bump(t)
+	return t, c, "", ""
+}
+
+func (s *Server) newComment(t *Ticket, author *User, in commentIn, channel string) (*Comment, string, string) {
+	body := in.Body
+	if body == "" {
+		body = stripHTML(in.HTMLBody)
+	}
+	public := true
+	if in.Public != nil {
+		public = *in.Public
+	}
+	if author.Role == "end-user" {
+		public = true
+	}
+	c := &Comment{ID: s.id(), Type: "Comment", AuthorID: author.ID, Body: body, PlainBody: body,
+		HTMLBody: "<div class=\"zd-comment\"><p>" + html.EscapeString(body) + "</p></div>", Public: public,
+		Attachments: []*Attachment{}, AuditID: s.id(), CreatedAt: s.now()}
+	c.Via.Channel = channel
+	for _, tok := range in.Uploads {
+		up := s.uploads[tok]
+		if up == nil {
+			return nil, "uploads", "Uploads: token " + tok + " is invalid or expired"
+		}
+		c.Attachments = append(c.Attachments, up.Attachments...)
+		delete(s.uploads, tok)
+	}
+	if !public {
+		t.IsPublic = t.IsPublic && len(s.comments[t.ID]) > 0
+	}
+	return c, "", ""
+}
+
+// setFields applies custom field values, refusing unknown fields and non-string text values.
+func (s *Server) setFields(t *Ticket, in []CustomField) (string, string) {
+	for _, cf := range in {
+		var def *TicketField
+		for _, f := range s.fields {
+			if f.ID == cf.ID {
+				def = f
+			}
+		}
+		if def == nil {
+			return "custom_fields", fmt.Sprintf("Custom field %d does not exist", cf.ID)
+		}
+		switch def.Type {
+		case "text", "textarea", "regexp", "date", "tagger":
+			if _, ok := cf.Value.(string); !ok && cf.Value != nil {
+				return "custom_fields", fmt.Sprintf("%s: value must be a string, got %T", def.Title, cf.Value)
+			}
+		}
+		found := false
+		for i := range t.CustomFields {
+			if t.CustomFields[i].ID == cf.ID {
+				t.CustomFields[i].Value, found = cf.Value, true
+			}
+		}
+		if !found {
+			t.CustomFields = append(t.CustomFields, cf)
+		}
+	}
+	t.Fields = t.CustomFields
+	return "", ""
+}
+
+func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ext := r.URL.Query().Get("external_id")
+	var out []*Ticket
+	for _, t := range s.sortedTickets() {
+		if ext == "" || (t.ExternalID != nil && *t.ExternalID == ext) {
+			out = append(out, t)
+		}
+	}
+	items, next, prev := page(r, s.base, out)
+	if items == nil {
+		items = []*Ticket{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tickets": items, "next_page": next, "previous_page": prev, "count": len(out)})
+}
+
+func (s *Server) sortedTickets() []*Ticket {
+	out := make([]*Ticket, 0, len(s.tickets))
+	for _, t := range s.tickets {
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b *Ticket) int { return int(a.ID - b.ID) })
+	return out
+}
+
+func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) {
+	id, _ := pathID(r, "id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tickets[id]
+	if t == nil {
+		writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ticket": t})
+}
+
+func (s *Server) updateTicket(w http.ResponseWriter, r *http.Request) {
+	id, _ := pathID(r, "id")
+	var in struct {
+		Ticket ticketIn `json:"ticket"`
+	}
+	if err := decode(r, &in); err != nil {
+		writeError(w, http.StatusBadRequest, "InvalidJSON", err.Error())
+		return
+	}
+	user := s.current(r)
+	if user.Role == "end-user" {
+		writeError(w, http.StatusForbidden, "Forbidden", "You do not have access to this page. Please contact the account owner of this help desk for further help.")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tickets[id]
+	if t == nil {
+		writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
+		return
+	}
+	if t.Status == "closed" {
+		writeInvalid(w, "status", "Status: closed prevents ticket update")
+		return
+	}
+	c, field, msg := s.applyUpdate(t, user, in.Ticket)
+	if field != "" {
+		writeInvalid(w, field, msg)
+		return
+	}
+	s.runTriggers(t, change{user: user, comment: c})
+	writeJSON(w, http.StatusOK, map[string]any{"ticket": t, "audit": s.audit(t, user, c)})
+}
+
+func (s *Server) applyUpdate(t *Ticket, user *User, in ticketIn) (*Comment, string, string) {
+	if in.Status != "" && !slices.Contains(statuses, in.Status) {
+		return nil, "status", "Status: is not one of " + strings.Join(statuses, ", ")
+	}
+	if f, msg := s.setFields(t, in.CustomFields); f != "" {
+		return nil, f, msg
+	}
+	var c *Comment
+	if in.Comment != nil && (in.Comment.Body != "" || in.Comment.HTMLBody != "") {
+		author := user
+		if in.Comment.AuthorID != 0 && s.users[in.Comment.AuthorID] != nil {
+			author = s.users[in.Comment.AuthorID]
+		}
+		var f, msg string
+		if c, f, msg = s.newComment(t, author, *in.Comment, "api"); c == nil {
+			return nil, f, msg
+		}
+		s.comments[t.ID] = append(s.comments[t.ID], c)
+	}
+	if in.Status != "" {
+		t.Status = in.Status
+	} else if c != nil && c.Public && t.Status == "new" {
+		t.Status = "open"
+	}
+	if in.Subject != nil {
+		t.Subject, t.RawSubject = *in.Subject, *in.Subject
+	}
+	if in.Tags != nil {
+		t.Tags = normTags(*in.Tags)
+	}
+	t.Tags = addTags(t.Tags, in.AdditionalTags)
+	t.Tags = removeTags(t.Tags, in.RemoveTags)
+	if in.GroupID != nil {
+		t.GroupID = in.GroupID
+	}
+	if in.AssigneeID != nil {
+		t.AssigneeID = in.AssigneeID
+	}
+	if in.ExternalID != nil {
+		t.ExternalID = in.ExternalID
+	}
+	s.bump(t)
+	return c, "", ""
+}
+
+func (s *Server) audit(t *Ticket, by *User, c *Comment) map[string]any {
+	events := []map[string]any{}
+	if c != nil {
+		events = append(events, map[string]any{"id": c.ID, "type": "Comment", "body": c.Body, "public": c.Public, "author_id": c.AuthorID})
+	}
+	return map[string]any{"id": s.id(), "ticket_id": t.ID, "created_at": t.UpdatedAt, "author_id": by.ID, "events": events}
+}
+
+func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
+	id, _ := pathID(r, "id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tickets[id] == nil {
+		writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
+		return
+	}
+	all := s.comments[id]
+	if r.URL.Query().Get("sort_order") == "desc" {
+		all = slices.Clone(all)
+		slices.Reverse(all)
+	}
+	items, next, prev := page(r, s.base, all)
+	if items == nil {
+		items = []*Comment{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"comments": items, "next_page": next, "previous_page": prev, "count": len(all)})
+}
+
+// ---- end-user requests ------------------------------------------------------------------------
+
+func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Request struct {
+			Subject string    `json:"subject"`
+			Comment commentIn `json:"comment"`
+		} `json:"request"`
+	}
+	if err := decode(r, &in); err != nil {
+		writeError(w, http.StatusBadRequest, "InvalidJSON", err.Error())
+		return
+	}
+	user := s.current(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, c, field, msg := s.newTicket(user, ticketIn{Subject: &in.Request.Subject, Comment: &in.Request.Comment, RequesterID: user.ID}, "web")
+	if t == nil {
+		writeInvalid(w, field, msg)
+		return
+	}
+	s.runTriggers(t, change{created: true, user: user, comment: c})
+	writeJSON(w, http.StatusCreated, map[string]any{"request": requestView(t)})
+}
+
+// commentRequest is an end user (the requester) adding a comment to their request — what
+// happens when a customer answers a notice by email.
+func (s *Server) commentRequest(w http.ResponseWriter, r *http.Request) {
+	id, _ := pathID(r, "id")
+	var in struct {
+		Request struct {
+			Comment commentIn `json:"comment"`
+		} `json:"request"`
+	}
+	if err := decode(r, &in); err != nil {
+		writeError(w, http.StatusBadRequest, "InvalidJSON", err.Error())
+		return
+	}
+	user := s.current(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tickets[id]
+	if t == nil || t.RequesterID != user.ID {
+		writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
+		return
+	}
+	if t.Status == "closed" {
+		writeInvalid(w, "status", "Status: closed prevents ticket update")
+		return
+	}
+	c, field, msg := s.newComment(t, user, in.Request.Comment, "email")
+	if c == nil {
+		writeInvalid(w, field, msg)
+		return
+	}
+	s.comments[t.ID] = append(s.comments[t.ID], c)
+	t.Status = "open"
+	s.bump(t)
+	s.runTriggers(t, change{user: user, comment: c})
+	writeJSON(w, http.StatusOK, map[string]any{"request": requestView(t)})
+}
+
+func requestView(t *Ticket) map[string]any {
+	return map[string]any{"id": t.ID, "url": t.URL, "subject": t.Subject, "description": t.Description,
+		"status": t.Status, "requester_id": t.RequesterID, "created_at": t.CreatedAt, "updated_at": t.UpdatedAt}
+}
+
+// ---- incremental export ------------------------------------------------------------------------
+
+// incrementalTickets is the cursor-based incremental ticket export: tickets changed since
+// start_time (first page) or since the cursor, oldest change first.
+func (s *Server) incrementalTickets(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	per, _ := strconv.Atoi(q.Get("per_page"))
+	if per <= 0 || per > 1000 {
+		per = 1000
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var after int64
+	switch {
+	case q.Get("cursor") != "":
+		b, err := base64.RawURLEncoding.DecodeString(q.Get("cursor"))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "InvalidCursor", "cursor is not valid")
+			return
+		}
+		after, _ = strconv.ParseInt(string(b), 10, 64)
+	case q.Get("start_time") != "":
+		start, err := strconv.ParseInt(q.Get("start_time"), 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "InvalidValue", "start_time must be a Unix time")
+			return
+		}
+		after = -1
+		for _, t := range s.tickets {
+			if t.UpdatedAt.Unix() >= start {
+				if seq := s.seqOf[t.ID] - 1; after < 0 || seq < after {
+					after = seq
+				}
+			}
+		}
+		if after < 0 {
+			after = s.seq
+		}
+	default:
+		writeError(w, http.StatusBadRequest, "InvalidValue", "start_time or cursor is required")
+		return
+	}
+	var changed []*Ticket
+	for _, t := range s.tickets {
+		if s.seqOf[t.ID] > after {
+			changed = append(changed, t)
+		}
+	}
+	slices.SortFunc(changed, func(a, b *Ticket) int { return int(s.seqOf[a.ID] - s.seqOf[b.ID]) })
+	end := len(changed) <= per
+	if !end {
+		changed = changed[:per]
+	}
+	last := after
+	if len(changed) > 0 {
+		last = s.seqOf[changed[len(changed)-1].ID]
+	}
+	cursor := base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(last, 10)))
+	if changed == nil {
+		changed = []*Ticket{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"tickets":       changed,
+		"after_cursor":  cursor,
+		"after_url":     s.base + "/api/v2/incremental/tickets/cursor.json?cursor=" + cursor,
+		"before_cursor": nil,
+		"before_url":    nil,
+		"end_of_stream": end,
+	})
+}
+
+// ---- tags ---------------------------------------------------------------------------------------
+
+func normTags(in []string) []string {
+	out := []string{}
+	for _, t := range in {
+		for _, f := range strings.Fields(strings.ToLower(t)) {
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+func addTags(have, add []string) []string {
+	for _, t := range normTags(add) {
+		if !slices.Contains(have, t) {
+			have = append(have, t)
+		}
+	}
+	return have
+}
+
+func removeTags(have, remove []string) []string {
+	rm := normTags(remove)
+	return slices.DeleteFunc(have, func(t string) bool { return slices.Contains(rm, t) })
+}
+
+func stripHTML(s string) string {
+	var b strings.Builder
+	in := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			in = true
+		case r == '>':
+			in = false
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return html.UnescapeString(b.String())
+}
+
+// Ticket returns a copy of a ticket and its comments.
+func (s *Server) Ticket(id int64) (Ticket, []Comment, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tickets[id]
+	if t == nil {
+		return Ticket{}, nil, false
+	}
+	cs := make([]Comment, len(s.comments[id]))
+	for i, c := range s.comments[id] {
+		cs[i] = *c
+	}
+	c := *t
+	c.Tags = slices.Clone(t.Tags)
+	return c, cs, true
+}
+
+// Tickets returns copies of every ticket.
+func (s *Server) Tickets() []Ticket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Ticket
+	for _, t := range s.sortedTickets() {
+		c := *t
+		c.Tags = slices.Clone(t.Tags)
+		out = append(out, c)
+	}
+	return out
+}
+
+// User returns a copy of a user.
+func (s *Server) User(id int64) (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.users[id]
+	if u == nil {
+		return User{}, false
+	}
+	return *u, true
+}
