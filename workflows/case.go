@@ -998,6 +998,7 @@ func (w *caseWorkflow) publish(ctx workflow.Context) {
 		{SearchStatus.GetName(), string(st.Status), SearchStatus.ValueSet(string(st.Status))},
 		{SearchAccount.GetName(), st.Account.ID, SearchAccount.ValueSet(st.Account.ID)},
 		{SearchCategory.GetName(), string(st.Category), SearchCategory.ValueSet(string(st.Category))},
+		{SearchCaseNumber.GetName(), st.CaseNumber, SearchCaseNumber.ValueSet(st.CaseNumber)},
 		{SearchReportCount.GetName(), int64(st.Reports.Count), SearchReportCount.ValueSet(int64(st.Reports.Count))},
 	}
 	if st.Account.Tier != "" {

@@ -16,6 +16,8 @@ var (
 	SearchDeadline    = temporal.NewSearchAttributeKeyTime("AbuseDeadline")
 	SearchReportCount = temporal.NewSearchAttributeKeyInt64("AbuseReportCount")
 	SearchTicketID    = temporal.NewSearchAttributeKeyInt64("AbuseTicketID")
+	// SearchCaseNumber finds a case from the number in a mail subject.
+	SearchCaseNumber = temporal.NewSearchAttributeKeyKeyword("AbuseCaseNumber")
 )
 
 // SearchAttributes lists the custom search attributes a namespace needs for abusedesk, with
@@ -30,5 +32,6 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 		SearchDeadline.GetName():    enumspb.INDEXED_VALUE_TYPE_DATETIME,
 		SearchReportCount.GetName(): enumspb.INDEXED_VALUE_TYPE_INT,
 		SearchTicketID.GetName():    enumspb.INDEXED_VALUE_TYPE_INT,
+		SearchCaseNumber.GetName():  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +19,10 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"abusedesk/activities"
+	"abusedesk/integrations/enforcement"
+	deskslack "abusedesk/integrations/slack"
+	"abusedesk/integrations/zendesk"
+	"abusedesk/internal/cases"
 	"abusedesk/internal/config"
 	"abusedesk/internal/evidence"
 	"abusedesk/internal/ingress"
@@ -25,6 +30,7 @@ import (
 	"abusedesk/internal/policy"
 	"abusedesk/internal/tclient"
 	"abusedesk/templates"
+	"abusedesk/testenv/sandbox"
 	"abusedesk/workflows"
 )
 
@@ -50,8 +56,15 @@ type app struct {
 	evidence *evidence.Store
 	temporal client.Client
 	svc      services
-	http     *ingress.Server
-	worker   worker.Worker
+
+	integrations config.Integrations
+	zendesk      *zendesk.Client
+	slack        *deskslack.Client
+	enforcement  *enforcement.Client
+	cases        *cases.Client
+	sandbox      *sandbox.Sandbox
+	http         *ingress.Server
+	worker       worker.Worker
 
 	workerUp atomic.Bool
 	// stops run in reverse order at shutdown, each with what is left of the shutdown budget.
@@ -114,8 +127,8 @@ func (a *app) loadShared(policyPath string) error {
 	return nil
 }
 
-// startHTTP binds the HTTP server (so the address is known) and serves it.
-func (a *app) startHTTP(addr string) error {
+// listenHTTP binds the HTTP server, so its address is known before anything is served.
+func (a *app) listenHTTP(addr string) error {
 	a.http = ingress.New(a.log, a.metrics)
 	a.http.AddReadyCheck(ingress.ReadyCheck{Name: "temporal", Check: func(ctx context.Context) error {
 		_, err := a.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
@@ -124,9 +137,14 @@ func (a *app) startHTTP(addr string) error {
 	if err := a.http.Listen(addr); err != nil {
 		return fmt.Errorf("http: %w", err)
 	}
+	a.endpoints.HTTP = "http://" + a.http.Addr()
+	return nil
+}
+
+// serveHTTP serves the routes mounted so far (and later ones: the mux is live).
+func (a *app) serveHTTP() {
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve() }()
-	a.endpoints.HTTP = "http://" + a.http.Addr()
 	a.onStop(func(ctx context.Context) {
 		if err := a.http.Shutdown(ctx); err != nil {
 			a.log.Warn("http shutdown", "error", err)
@@ -135,7 +153,78 @@ func (a *app) startHTTP(addr string) error {
 			a.log.Error("http server", "error", err)
 		}
 	})
+}
+
+// buildServices makes the integration clients from their configuration and adds the
+// configured Slack approvers to the policy's.
+func (a *app) buildServices(ic config.Integrations) error {
+	if missing := ic.Missing(); len(missing) > 0 {
+		return fmt.Errorf("not configured: %s", strings.Join(missing, ", "))
+	}
+	a.integrations = ic
+	zc, err := zendesk.New(zendesk.Config{URL: ic.Zendesk.URL, Email: ic.Zendesk.Email, Token: ic.Zendesk.Token,
+		GroupID: ic.Zendesk.GroupID, BrandID: ic.Zendesk.BrandID})
+	if err != nil {
+		return err
+	}
+	for _, id := range ic.Slack.Approvers {
+		if strings.HasPrefix(id, "S") {
+			a.policy.Approvers.Groups = appendNew(a.policy.Approvers.Groups, id)
+		} else {
+			a.policy.Approvers.Users = appendNew(a.policy.Approvers.Users, id)
+		}
+	}
+	sc, err := deskslack.New(deskslack.Config{BotToken: ic.Slack.BotToken, AppToken: ic.Slack.AppToken, Channel: ic.Slack.Channel,
+		APIURL: ic.Slack.APIURL, Mention: mentions(a.policy.Approvers)})
+	if err != nil {
+		return err
+	}
+	ec := enforcement.New(ic.Enforcement.URL, ic.Enforcement.Token)
+	a.zendesk, a.slack, a.enforcement = zc, sc, ec
+	a.svc = services{tickets: zc, accounts: ec, enforcement: ec, approvals: sc}
+	a.cases = &cases.Client{T: a.temporal}
 	return nil
+}
+
+// startSlack mounts the interactivity endpoint (with a signing secret) and runs Socket Mode
+// (with an app token): one handler behind both.
+func (a *app) startSlack(ctx context.Context) {
+	ic := a.integrations.Slack
+	h := &deskslack.Interactions{API: a.slack.API(), Decider: a.cases, Approvers: a.policy.Approvers, Log: a.log.With("component", "slack")}
+	if ic.SigningSecret != "" && a.http != nil {
+		a.http.Handle("POST /slack/interactions", h.HTTPHandler(ic.SigningSecret))
+	}
+	if ic.AppToken != "" {
+		sctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := h.RunSocketMode(sctx, a.slack.API()); err != nil {
+				a.log.Error("slack socket mode stopped", "error", err)
+			}
+		}()
+		a.onStop(func(context.Context) { cancel(); <-done })
+	}
+}
+
+func mentions(ap policy.Approvers) string {
+	var m []string
+	for _, g := range ap.Groups {
+		m = append(m, "<!subteam^"+g+">")
+	}
+	for _, u := range ap.Users {
+		m = append(m, "<@"+u+">")
+	}
+	return strings.Join(m, " ")
+}
+
+func appendNew(list []string, v string) []string {
+	for _, x := range list {
+		if x == v {
+			return list
+		}
+	}
+	return append(list, v)
 }
 
 // startWorker registers the workflows and activities and starts polling.

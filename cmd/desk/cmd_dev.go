@@ -9,7 +9,7 @@ import (
 	"abusedesk/internal/config"
 	"abusedesk/internal/metrics"
 	"abusedesk/testenv/devserver"
-	"abusedesk/testenv/memfake"
+	"abusedesk/testenv/sandbox"
 	"abusedesk/workflows"
 )
 
@@ -32,6 +32,7 @@ Port 0 picks any free port.`)
 	uiPort := fs.Int("ui-port", 8233, "Temporal Web UI port; -1 turns the UI off")
 	policyPath := fs.String("policy", "", "policy file (default $DESK_POLICY_FILE or the embedded default)")
 	serverLog := fs.String("temporal-log-level", "error", "log level of the embedded Temporal server: debug, info, warn, error")
+	slackMode := fs.String("sandbox-slack", "http", "how the sandbox Slack delivers clicks: http (signed requests to /slack/interactions) or socket (Socket Mode)")
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
@@ -48,6 +49,9 @@ Port 0 picks any free port.`)
 	}
 	if *policyPath != "" {
 		cfg.PolicyFile = *policyPath
+	}
+	if *slackMode != "http" && *slackMode != "socket" {
+		return usageError{fmt.Sprintf("--sandbox-slack: %q is not http or socket", *slackMode)}
 	}
 
 	a := &app{cfg: cfg, log: newLogger(cfg, e.stderr), metrics: metrics.New(version)}
@@ -75,10 +79,14 @@ Port 0 picks any free port.`)
 	if err := a.dialTemporal(ctx, config.Temporal{Address: srv.HostPort(), Namespace: srv.Namespace()}); err != nil {
 		return err
 	}
-	a.svc = sandboxServices()
-	if err := a.startHTTP(loopback(*httpPort)); err != nil {
+	if err := a.listenHTTP(loopback(*httpPort)); err != nil {
 		return err
 	}
+	if err := a.startSandbox(ctx, e.lookup, *slackMode == "socket"); err != nil {
+		return err
+	}
+	a.startSlack(ctx)
+	a.serveHTTP()
 	if err := a.startWorker(); err != nil {
 		return err
 	}
@@ -92,15 +100,43 @@ Port 0 picks any free port.`)
 	return nil
 }
 
-// sandboxServices stands in for Zendesk, Slack and the enforcement API when the environment
-// has no credentials for them.
-func sandboxServices() services {
-	return services{
-		tickets:     memfake.NewTickets(),
-		accounts:    memfake.NewAccounts(memfake.DemoAccounts()...),
-		enforcement: &memfake.Enforcement{},
-		approvals:   &memfake.Approvals{},
+// startSandbox starts a stand-in for every service the environment has no credentials for,
+// points the desk's integrations at them, and provisions the sandbox Zendesk like a real
+// account (fields, macros, webhook, triggers).
+func (a *app) startSandbox(ctx context.Context, lookup config.Lookup, slackSocket bool) error {
+	ic, err := config.LoadIntegrations(lookup)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
 	}
+	sb, err := sandbox.Start(ctx, sandbox.Options{
+		DeskURL: a.endpoints.HTTP, Zendesk: ic.Zendesk == nil, Slack: ic.Slack == nil, Enforcement: ic.Enforcement == nil,
+		SlackSocketMode: slackSocket, Log: a.log,
+	})
+	if err != nil {
+		return err
+	}
+	a.onStop(func(context.Context) { sb.Close() })
+	env := sb.Env()
+	merged := func(name string) (string, bool) {
+		if v, ok := env[name]; ok {
+			return v, true
+		}
+		return lookup(name)
+	}
+	if ic, err = config.LoadIntegrations(merged); err != nil {
+		return fmt.Errorf("sandbox configuration: %w", err)
+	}
+	if err := a.buildServices(ic); err != nil {
+		return err
+	}
+	a.sandbox = sb
+	a.endpoints.Sandbox = sb.Endpoints()
+	if sb.Zendesk != nil {
+		if _, err := a.provisionZendesk(ctx, false); err != nil {
+			return fmt.Errorf("provision the sandbox Zendesk: %w", err)
+		}
+	}
+	return nil
 }
 
 func printBanner(e env, a *app) {

@@ -38,12 +38,15 @@ missing.`)
 	if *policyPath != "" {
 		cfg.PolicyFile = *policyPath
 	}
-	svc, err := productionServices(e.lookup)
+	ic, err := config.LoadIntegrations(e.lookup)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
+	if missing := ic.Missing(); len(missing) > 0 {
+		return fmt.Errorf("configuration: `desk run` needs every service; not configured: %s (see `desk help env`)", strings.Join(missing, ", "))
+	}
 
-	a := &app{cfg: cfg, log: newLogger(cfg, e.stderr), metrics: metrics.New(version), svc: svc}
+	a := &app{cfg: cfg, log: newLogger(cfg, e.stderr), metrics: metrics.New(version)}
 	defer a.shutdown()
 	if err := a.loadShared(cfg.PolicyFile); err != nil {
 		return err
@@ -55,10 +58,15 @@ missing.`)
 	if err := devserver.EnsureSearchAttributes(ctx, a.temporal.OperatorService(), tcfg.Namespace, workflows.SearchAttributes()); err != nil {
 		return fmt.Errorf("search attributes (register them with `temporal operator search-attribute create` if this identity may not): %w", err)
 	}
+	if err := a.buildServices(ic); err != nil {
+		return err
+	}
 	if which.http {
-		if err := a.startHTTP(cfg.HTTPAddr); err != nil {
+		if err := a.listenHTTP(cfg.HTTPAddr); err != nil {
 			return err
 		}
+		a.startSlack(ctx)
+		a.serveHTTP()
 	}
 	if which.worker {
 		if err := a.startWorker(); err != nil {
@@ -90,9 +98,4 @@ func parseComponents(s string) (components, error) {
 		return c, usageError{"--components: name at least one of worker, http, imap"}
 	}
 	return c, nil
-}
-
-// productionServices builds the real integrations from the environment.
-func productionServices(lookup config.Lookup) (services, error) {
-	return services{}, errors.New("ZENDESK_URL, SLACK_BOT_TOKEN, ENFORCEMENT_URL: the production integrations are not wired yet")
 }

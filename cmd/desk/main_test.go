@@ -91,9 +91,12 @@ func TestHelpEnvListsEveryVariable(t *testing.T) {
 		if !strings.Contains(out.String(), v.Name) {
 			t.Errorf("desk help env does not list %s", v.Name)
 		}
-		if !strings.Contains(string(readme), "`"+v.Name+"`") {
-			t.Errorf("README.md's configuration table does not list %s (run the config table generator: desk help env)", v.Name)
-		}
+	}
+	_, rest, _ := strings.Cut(string(readme), "<!-- BEGIN env table")
+	_, table, _ := strings.Cut(rest, "-->\n")
+	table, _, found := strings.Cut(table, "<!-- END env table -->")
+	if !found || table != config.Table() {
+		t.Errorf("README.md's configuration table is not current: regenerate it with `go run ./cmd/desk help env --markdown`")
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-var componentNames = []string{"desk", "temporal"}
+var componentNames = []string{"desk", "temporal", "zendesk", "slack", "enforcement"}
 
 // Vars declares every environment variable abusedesk reads.
 var Vars = []Var{
@@ -29,6 +29,24 @@ var Vars = []Var{
 	{Name: "TEMPORAL_TLS_CA", Component: "temporal", Help: "path of a CA bundle (PEM) to verify the server with, instead of the system's roots"},
 	{Name: "TEMPORAL_TLS_SERVER_NAME", Component: "temporal", Help: "server name to verify in the server's certificate"},
 	{Name: "TEMPORAL_API_KEY", Component: "temporal", Help: "API key sent as a bearer token (Temporal Cloud); implies TLS", Secret: true},
+
+	{Name: "ZENDESK_URL", Component: "zendesk", Help: "the account's URL, e.g. https://acme.zendesk.com; unset in `desk dev` starts the sandbox Zendesk"},
+	{Name: "ZENDESK_EMAIL", Component: "zendesk", Help: "the agent the API token belongs to (the bot)"},
+	{Name: "ZENDESK_API_TOKEN", Component: "zendesk", Help: "Zendesk API token", Secret: true},
+	{Name: "ZENDESK_WEBHOOK_SECRET", Component: "zendesk", Help: "signing secret of the abusedesk webhook (printed by `desk zendesk provision`); webhooks are refused without it", Secret: true},
+	{Name: "ZENDESK_GROUP_ID", Component: "zendesk", Help: "group of the case tickets (default: the account's default group)"},
+	{Name: "ZENDESK_BRAND_ID", Component: "zendesk", Help: "brand of the case tickets (default: the account's default brand)"},
+	{Name: "ZENDESK_INTAKE_GROUP_ID", Component: "zendesk", Help: "tickets created in this group are abuse reports (the intake trigger)"},
+
+	{Name: "SLACK_BOT_TOKEN", Component: "slack", Help: "bot token (xoxb-…); unset in `desk dev` starts the sandbox Slack", Secret: true},
+	{Name: "SLACK_SIGNING_SECRET", Component: "slack", Help: "signing secret for the interactivity endpoint /slack/interactions", Secret: true},
+	{Name: "SLACK_APP_TOKEN", Component: "slack", Help: "app-level token (xapp-…): receive button clicks over Socket Mode, no public endpoint needed", Secret: true},
+	{Name: "SLACK_CHANNEL", Component: "slack", Help: "the leads' channel for approval requests (ID or name)"},
+	{Name: "SLACK_APPROVERS", Component: "slack", Help: "approver user IDs (U…) and user-group IDs (S…), comma-separated, added to the policy's approvers"},
+	{Name: "SLACK_API_URL", Component: "slack", Help: "Slack Web API base URL (default https://slack.com/api/)"},
+
+	{Name: "ENFORCEMENT_URL", Component: "enforcement", Help: "base URL of the enforcement API (contract: integrations/enforcement/openapi.yaml); unset in `desk dev` starts the sandbox"},
+	{Name: "ENFORCEMENT_TOKEN", Component: "enforcement", Help: "bearer token for the enforcement API", Secret: true},
 }
 
 // Desk is the process-wide configuration shared by every command.

@@ -1,0 +1,309 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"abusedesk/internal/policy"
+	"abusedesk/workflows"
+)
+
+// Decider hands a lead's decision to the case (as an Update, so the answer says at once
+// whether the click counted). When the case refuses it, the error has a Refused() reason.
+type Decider interface {
+	DecideApproval(ctx context.Context, caseID string, d workflows.ApprovalDecision) (*workflows.DecisionResult, error)
+}
+
+// refusal is an error by which a case declined a decision (already decided, not pending…).
+type refusal interface{ Refused() string }
+
+// Interactions handles clicks on approval requests — from the HTTP endpoint or Socket Mode,
+// the same way.
+type Interactions struct {
+	API       *slack.Client
+	Decider   Decider
+	Approvers policy.Approvers
+	Log       *slog.Logger
+
+	mu     sync.Mutex
+	groups map[string]groupMembers
+}
+
+type groupMembers struct {
+	users   []string
+	fetched time.Time
+}
+
+// groupTTL is how long user-group membership is cached.
+const groupTTL = 5 * time.Minute
+
+// Handle processes one interaction and returns the response body Slack expects (nil for
+// none): block actions answer through ephemeral messages; the deny modal's submission
+// answers with errors to show in the modal when the case refuses.
+func (h *Interactions) Handle(ctx context.Context, cb slack.InteractionCallback) any {
+	switch cb.Type {
+	case slack.InteractionTypeBlockActions:
+		for _, a := range cb.ActionCallback.BlockActions {
+			h.blockAction(ctx, cb, a)
+		}
+		return nil
+	case slack.InteractionTypeViewSubmission:
+		if cb.View.CallbackID == CallbackDeny {
+			return h.denySubmitted(ctx, cb)
+		}
+	}
+	return nil
+}
+
+func (h *Interactions) blockAction(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
+	var decision string
+	switch a.ActionID {
+	case ActionApprove:
+		decision = workflows.ApprovalApprove
+	case ActionExtend:
+		decision = workflows.ApprovalExtend
+	case ActionDeny:
+		decision = workflows.ApprovalDeny
+	default:
+		return
+	}
+	caseID := a.Value
+	ok, groups := h.isApprover(ctx, cb.User.ID)
+	if !ok {
+		h.ephemeral(ctx, cb, "You are not one of the approvers for abuse escalations, so this click was not counted.")
+		h.log().Info("approval click refused: not an approver", "user_id", cb.User.ID, "case_id", caseID)
+		return
+	}
+	if decision == workflows.ApprovalDeny {
+		h.openDenyModal(ctx, cb, caseID)
+		return
+	}
+	h.decide(ctx, cb, caseID, workflows.ApprovalDecision{Decision: decision}, groups)
+}
+
+func (h *Interactions) decide(ctx context.Context, cb slack.InteractionCallback, caseID string, d workflows.ApprovalDecision, groups []string) error {
+	d.UserID, d.UserGroups = cb.User.ID, groups
+	d.UserName = nonEmpty(cb.User.Name, cb.User.ID)
+	if u, err := h.API.GetUserInfoContext(ctx, cb.User.ID); err == nil {
+		d.UserName = nonEmpty(u.RealName, nonEmpty(u.Name, d.UserName))
+		d.UserEmail = strings.ToLower(u.Profile.Email)
+	} else {
+		h.log().Warn("user info unavailable; deciding without the email", "user_id", cb.User.ID, "error", err)
+	}
+	res, err := h.Decider.DecideApproval(ctx, caseID, d)
+	var r refusal
+	switch {
+	case errors.As(err, &r):
+		h.ephemeral(ctx, cb, "Not applied: "+r.Refused())
+		return err
+	case err != nil:
+		h.log().Error("approval decision failed", "case_id", caseID, "user_id", cb.User.ID, "error", err)
+		h.ephemeral(ctx, cb, "The decision could not be delivered to the case ("+err.Error()+"). Please try again.")
+		return err
+	}
+	h.ephemeral(ctx, cb, res.Message)
+	return nil
+}
+
+func (h *Interactions) openDenyModal(ctx context.Context, cb slack.InteractionCallback, caseID string) {
+	input := slack.NewPlainTextInputBlockElement(slack.NewTextBlockObject(slack.PlainTextType, "Why not? The agents see this.", false, false), actionReasonID)
+	input.Multiline = true
+	view := slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      CallbackDeny,
+		Title:           slack.NewTextBlockObject(slack.PlainTextType, "Deny escalation", false, false),
+		Submit:          slack.NewTextBlockObject(slack.PlainTextType, "Deny", false, false),
+		Close:           slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false),
+		PrivateMetadata: strings.Join([]string{caseID, cb.Channel.ID, cb.User.ID}, "\n"),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			slack.NewInputBlock(blockReason, slack.NewTextBlockObject(slack.PlainTextType, "Reason", false, false), nil, input),
+		}},
+	}
+	if _, err := h.API.OpenViewContext(ctx, cb.TriggerID, view); err != nil {
+		h.log().Error("cannot open the deny dialog", "case_id", caseID, "error", err)
+		h.ephemeral(ctx, cb, "Could not open the dialog to deny ("+err.Error()+").")
+	}
+}
+
+func (h *Interactions) denySubmitted(ctx context.Context, cb slack.InteractionCallback) any {
+	parts := strings.SplitN(cb.View.PrivateMetadata, "\n", 3)
+	caseID := parts[0]
+	if len(parts) == 3 {
+		cb.Channel.ID = parts[1]
+	}
+	reason := ""
+	if cb.View.State != nil {
+		reason = strings.TrimSpace(cb.View.State.Values[blockReason][actionReasonID].Value)
+	}
+	if reason == "" {
+		return viewErrors("Please give a reason: the agents will read it.")
+	}
+	ok, groups := h.isApprover(ctx, cb.User.ID)
+	if !ok {
+		return viewErrors("You are not one of the approvers for abuse escalations.")
+	}
+	err := h.decide(ctx, cb, caseID, workflows.ApprovalDecision{Decision: workflows.ApprovalDeny, Reason: reason}, groups)
+	var r refusal
+	if errors.As(err, &r) {
+		return viewErrors(r.Refused())
+	}
+	if err != nil {
+		return viewErrors("Could not reach the case: " + err.Error())
+	}
+	return nil
+}
+
+func viewErrors(msg string) map[string]any {
+	return map[string]any{"response_action": "errors", "errors": map[string]string{blockReason: msg}}
+}
+
+// isApprover checks the configured users and user groups; it returns the approver groups the
+// user is in.
+func (h *Interactions) isApprover(ctx context.Context, user string) (bool, []string) {
+	var in []string
+	for _, g := range h.Approvers.Groups {
+		if slices.Contains(h.members(ctx, g), user) {
+			in = append(in, g)
+		}
+	}
+	return h.Approvers.IsApprover(user, in), in
+}
+
+func (h *Interactions) members(ctx context.Context, group string) []string {
+	h.mu.Lock()
+	cached, ok := h.groups[group]
+	h.mu.Unlock()
+	if ok && time.Since(cached.fetched) < groupTTL {
+		return cached.users
+	}
+	users, err := h.API.GetUserGroupMembersContext(ctx, group)
+	if err != nil {
+		h.log().Warn("user group members unavailable", "group", group, "error", err)
+		return cached.users
+	}
+	h.mu.Lock()
+	if h.groups == nil {
+		h.groups = map[string]groupMembers{}
+	}
+	h.groups[group] = groupMembers{users: users, fetched: time.Now()}
+	h.mu.Unlock()
+	return users
+}
+
+func (h *Interactions) ephemeral(ctx context.Context, cb slack.InteractionCallback, text string) {
+	if cb.Channel.ID == "" {
+		return
+	}
+	if _, err := h.API.PostEphemeralContext(ctx, cb.Channel.ID, cb.User.ID, slack.MsgOptionText(text, false)); err != nil {
+		h.log().Warn("ephemeral message not sent", "user_id", cb.User.ID, "error", err)
+	}
+}
+
+func (h *Interactions) log() *slog.Logger {
+	if h.Log == nil {
+		return slog.Default()
+	}
+	return h.Log
+}
+
+// maxBody bounds an interaction request.
+const maxBody = 1 << 20
+
+// HTTPHandler serves Slack's interactivity requests: the signing secret is checked (a forged
+// or stale request gets 401 and changes nothing), then the payload is handled.
+func (h *Interactions) HTTPHandler(signingSecret string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		if err != nil || len(body) > maxBody {
+			http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+			return
+		}
+		v, err := slack.NewSecretsVerifier(r.Header, signingSecret)
+		if err == nil {
+			_, _ = v.Write(body)
+			err = v.Ensure()
+		}
+		if err != nil {
+			h.log().Warn("slack interaction refused", "reason", err.Error(), "remote", r.RemoteAddr)
+			http.Error(w, "invalid Slack signature: "+err.Error(), http.StatusUnauthorized)
+			return
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil || form.Get("payload") == "" {
+			http.Error(w, "no payload", http.StatusBadRequest)
+			return
+		}
+		var cb slack.InteractionCallback
+		if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
+			http.Error(w, "payload is not an interaction: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		resp := h.Handle(r.Context(), cb)
+		if resp == nil {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(resp)
+	})
+}
+
+// RunSocketMode receives interactions over Socket Mode until ctx ends. api must carry the
+// app-level token.
+func (h *Interactions) RunSocketMode(ctx context.Context, api *slack.Client) error {
+	smc := socketmode.New(api)
+	errc := make(chan error, 1)
+	go func() { errc <- smc.RunContext(ctx) }()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-errc:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("slack socket mode: %w", err)
+		case evt, ok := <-smc.Events:
+			if !ok {
+				return nil
+			}
+			switch evt.Type {
+			case socketmode.EventTypeInteractive:
+				cb, ok := evt.Data.(slack.InteractionCallback)
+				if !ok || evt.Request == nil {
+					continue
+				}
+				resp := h.Handle(ctx, cb)
+				if resp != nil {
+					_ = smc.Ack(*evt.Request, resp)
+				} else {
+					_ = smc.Ack(*evt.Request)
+				}
+			case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth:
+				h.log().Warn("slack socket mode", "event", string(evt.Type), "data", fmt.Sprint(evt.Data))
+			case socketmode.EventTypeConnected:
+				h.log().Info("slack socket mode connected")
+			}
+		}
+	}
+}
+
+func nonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

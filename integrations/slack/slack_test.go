@@ -1,0 +1,369 @@
+package slack_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"abusedesk/activities"
+	deskslack "abusedesk/integrations/slack"
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/fault"
+	"abusedesk/internal/httpx"
+	"abusedesk/internal/policy"
+	"abusedesk/testenv/slackfake"
+	"abusedesk/workflows"
+)
+
+const (
+	botToken = "xoxb-test"
+	appToken = "xapp-test"
+	secret   = "signing-secret"
+	lead     = "ULEAD1"
+	grouped  = "UGROUPED"
+	stranger = "USTRANGER"
+)
+
+// decider records decisions; it refuses a second one like a case does.
+type decider struct {
+	mu      sync.Mutex
+	got     []workflows.ApprovalDecision
+	decided bool
+}
+
+type refused string
+
+func (r refused) Error() string   { return string(r) }
+func (r refused) Refused() string { return string(r) }
+
+func (d *decider) DecideApproval(_ context.Context, caseID string, dec workflows.ApprovalDecision) (*workflows.DecisionResult, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if caseID != "case/acct-1/spam" {
+		return nil, errors.New("unexpected case " + caseID)
+	}
+	if d.decided {
+		return nil, refused("already decided: approve by lead one")
+	}
+	d.decided = true
+	d.got = append(d.got, dec)
+	return &workflows.DecisionResult{Status: workflows.StatusEscalated, Message: "Approved. Applying the throttle."}, nil
+}
+
+func (d *decider) decisions() []workflows.ApprovalDecision {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]workflows.ApprovalDecision(nil), d.got...)
+}
+
+type env struct {
+	fake   *slackfake.Server
+	client *deskslack.Client
+	h      *deskslack.Interactions
+	dec    *decider
+	hook   *httptest.Server
+	ch     string
+}
+
+func setup(t *testing.T) *env {
+	t.Helper()
+	fake := slackfake.New(botToken, appToken, secret, "abuse-leads")
+	fake.AddUser(slackfake.User{ID: lead, Name: "lead1", RealName: "Lee Lead", Email: "Lee@desk.example"})
+	fake.AddUser(slackfake.User{ID: grouped, Name: "grp", RealName: "Gro Up", Email: "gro@desk.example"})
+	fake.AddUser(slackfake.User{ID: stranger, Name: "str", RealName: "Stran Ger", Email: "s@desk.example"})
+	fake.AddGroup("SLEADS", grouped)
+	srv := httptest.NewServer(fake.Handler())
+	t.Cleanup(srv.Close)
+	fake.SetBaseURL(srv.URL)
+	c, err := deskslack.New(deskslack.Config{BotToken: botToken, AppToken: appToken, Channel: "abuse-leads", APIURL: srv.URL + "/api/",
+		Mention: "<!subteam^SLEADS>", HTTP: &http.Client{Timeout: 2 * time.Second, Transport: &httpx.Retry{Backoff: 10 * time.Millisecond}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := &decider{}
+	h := &deskslack.Interactions{API: c.API(), Decider: dec, Approvers: policy.Approvers{Users: []string{lead}, Groups: []string{"SLEADS"}}}
+	hook := httptest.NewServer(h.HTTPHandler(secret))
+	t.Cleanup(hook.Close)
+	fake.InteractionURL = hook.URL
+	return &env{fake: fake, client: c, h: h, dec: dec, hook: hook, ch: fake.ChannelID("abuse-leads")}
+}
+
+func post() activities.ApprovalPost {
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	return activities.ApprovalPost{
+		Step: "approval-1", CaseID: "case/acct-1/spam", CaseNumber: "TS-ABCD1234", CaseURL: "http://desk.test/cases/case/acct-1/spam",
+		Account:  workflows.Account{ID: "acct-1", Name: "Big Bank", Tier: abuse.TierStrategic, PriorViolations: 1},
+		Category: abuse.Spam, Reports: workflows.ReportDigest{Count: 12, FirstSeen: t0, LastSeen: t0.Add(time.Hour)},
+		Action: "outbound traffic throttled (level 2)", Reason: "strategic account", Deadline: t0.Add(8 * time.Hour), Text: "Approval needed",
+	}
+}
+
+func TestApprovalMessageLifecycle(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	m, err := e.client.PostApproval(ctx, post())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Channel != e.ch || m.TS == "" || !strings.Contains(m.Permalink, m.Channel) {
+		t.Errorf("message ref %+v", m)
+	}
+	msgs := e.fake.Messages(e.ch)
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	blocks := string(msgs[0].Blocks)
+	for _, want := range []string{"TS-ABCD1234", "Big Bank", "strategic", "12 (2026-03-01 09:00", "throttled", "2026-03-01 17:00 UTC",
+		deskslack.ActionApprove, deskslack.ActionDeny, deskslack.ActionExtend, "http://desk.test/cases/case/acct-1/spam"} {
+		if !strings.Contains(blocks, want) {
+			t.Errorf("approval blocks lack %q: %s", want, blocks)
+		}
+	}
+	found, err := e.client.FindApproval(ctx, "approval-1")
+	if err != nil || found == nil || found.TS != m.TS {
+		t.Errorf("find by step: %+v %v", found, err)
+	}
+	if none, err := e.client.FindApproval(ctx, "approval-2"); err != nil || none != nil {
+		t.Errorf("unknown step: %+v %v", none, err)
+	}
+	p := post()
+	p.Ping = 1
+	if err := e.client.PingApproval(ctx, *m, p); err != nil {
+		t.Fatal(err)
+	}
+	msgs = e.fake.Messages(e.ch)
+	if len(msgs) != 2 || msgs[1].ThreadTS != m.TS || !strings.Contains(msgs[1].Text, "<!subteam^SLEADS> Reminder 1") {
+		t.Errorf("re-ping %+v", msgs[len(msgs)-1])
+	}
+	err = e.client.ShowDecision(ctx, *m, activities.ApprovalShow{CaseNumber: "TS-ABCD1234", Text: "Approval needed", Decision: workflows.ApprovalApprove,
+		DecidedBy: "Lee Lead", DecidedAt: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := e.fake.Messages(e.ch)[0]
+	if strings.Contains(string(after.Blocks), deskslack.ActionApprove) || !strings.Contains(string(after.Blocks), "Approved by Lee Lead at 2026-03-01 10:00 UTC") {
+		t.Errorf("decided message still has buttons or lacks who decided: %s", after.Blocks)
+	}
+	if _, err := e.fake.Click(e.ch, m.TS, deskslack.ActionApprove, lead); !errors.Is(err, slackfake.ErrNoButton) {
+		t.Errorf("click on a decided message: %v", err)
+	}
+}
+
+func TestClicksOverHTTP(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	m, err := e.client.PostApproval(ctx, post())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A stranger is refused without reaching the case.
+	if _, err := e.fake.Click(e.ch, m.TS, deskslack.ActionApprove, stranger); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.dec.decisions()) != 0 {
+		t.Fatal("a stranger's click reached the case")
+	}
+	eph := e.fake.Ephemerals()
+	if len(eph) != 1 || eph[0].User != stranger || !strings.Contains(eph[0].Text, "not one of the approvers") {
+		t.Errorf("ephemeral refusal %+v", eph)
+	}
+	// The lead's click counts, with their email for keeping appeal reviewers apart.
+	resp, err := e.fake.Click(e.ch, m.TS, deskslack.ActionApprove, lead)
+	if err != nil || resp.Status != http.StatusOK {
+		t.Fatalf("click: %+v %v", resp, err)
+	}
+	got := e.dec.decisions()
+	if len(got) != 1 || got[0].Decision != workflows.ApprovalApprove || got[0].UserID != lead || got[0].UserEmail != "lee@desk.example" || got[0].UserName != "Lee Lead" {
+		t.Fatalf("decisions %+v", got)
+	}
+	// A second click (by a group member) is answered, not applied.
+	if _, err := e.fake.Click(e.ch, m.TS, deskslack.ActionApprove, grouped); err != nil {
+		t.Fatal(err)
+	}
+	eph = e.fake.Ephemerals()
+	if last := eph[len(eph)-1]; last.User != grouped || !strings.Contains(last.Text, "Not applied: already decided") {
+		t.Errorf("second click answered with %+v", last)
+	}
+	if len(e.dec.decisions()) != 1 {
+		t.Error("the second click was applied")
+	}
+}
+
+func TestDenyAsksForAReason(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	m, err := e.client.PostApproval(ctx, post())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.fake.Click(e.ch, m.TS, deskslack.ActionDeny, grouped); err != nil {
+		t.Fatal(err)
+	}
+	views := e.fake.Views()
+	if len(views) != 1 || views[0].User != grouped || !strings.Contains(string(views[0].Raw), deskslack.CallbackDeny) {
+		t.Fatalf("views %+v", views)
+	}
+	resp, err := e.fake.SubmitView(views[0].ID, map[string]map[string]string{"reason": {"reason_input": "  "}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(resp.Body), `"response_action":"errors"`) || len(e.dec.decisions()) != 0 {
+		t.Errorf("empty reason accepted: %s", resp.Body)
+	}
+	resp, err = e.fake.SubmitView(views[0].ID, map[string]map[string]string{"reason": {"reason_input": "They are migrating"}})
+	if err != nil || len(resp.Body) != 0 {
+		t.Fatalf("submit: %+v %v", resp, err)
+	}
+	got := e.dec.decisions()
+	if len(got) != 1 || got[0].Decision != workflows.ApprovalDeny || got[0].Reason != "They are migrating" || len(got[0].UserGroups) != 1 {
+		t.Errorf("decisions %+v", got)
+	}
+}
+
+func TestForgedOrStaleRequestsAreRejected(t *testing.T) {
+	e := setup(t)
+	payload := `{"type":"block_actions","user":{"id":"` + lead + `"},"channel":{"id":"C0LEADS"},"actions":[{"action_id":"abusedesk_approve","value":"case/acct-1/spam"}]}`
+	body := url.Values{"payload": {payload}}.Encode()
+	now := time.Now().Unix()
+	tests := []struct {
+		name string
+		ts   int64
+		sig  func(ts string) string
+	}{
+		{"no signature", now, func(string) string { return "" }},
+		{"wrong secret", now, func(ts string) string { return slackfake.Sign("guess", ts, []byte(body)) }},
+		{"stale timestamp", now - 600, func(ts string) string { return slackfake.Sign(secret, ts, []byte(body)) }},
+		{"signature for another body", now, func(ts string) string { return slackfake.Sign(secret, ts, []byte(body+"x")) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := strconv.FormatInt(tc.ts, 10)
+			req, _ := http.NewRequest("POST", e.hook.URL, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Slack-Request-Timestamp", ts)
+			if s := tc.sig(ts); s != "" {
+				req.Header.Set("X-Slack-Signature", s)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("status %d, want 401", resp.StatusCode)
+			}
+		})
+	}
+	if len(e.dec.decisions()) != 0 {
+		t.Error("a rejected request reached the case")
+	}
+}
+
+func TestClicksOverSocketMode(t *testing.T) {
+	e := setup(t)
+	e.fake.InteractionURL = "" // no public endpoint: Socket Mode only
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- e.h.RunSocketMode(ctx, e.client.API()) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !e.fake.Connected() {
+		if time.Now().After(deadline) {
+			t.Fatal("the bot did not connect over Socket Mode")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	m, err := e.client.PostApproval(ctx, post())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.fake.Click(e.ch, m.TS, deskslack.ActionDeny, lead); err != nil {
+		t.Fatal(err)
+	}
+	views := e.fake.Views()
+	if len(views) != 1 {
+		t.Fatalf("no deny modal over Socket Mode: %+v", views)
+	}
+	resp, err := e.fake.SubmitView(views[0].ID, map[string]map[string]string{"reason": {"reason_input": "not yet"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.dec.decisions(); len(got) != 1 || got[0].Decision != workflows.ApprovalDeny || got[0].Reason != "not yet" {
+		t.Fatalf("decisions %+v (ack %s)", got, resp.Body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("socket mode ended with %v", err)
+	}
+}
+
+func TestErrorsAreClassified(t *testing.T) {
+	ctx := context.Background()
+	t.Run("429 with a short Retry-After is waited out", func(t *testing.T) {
+		e := setup(t)
+		e.fake.Inject("chat.postMessage", "1", "")
+		start := time.Now()
+		if _, err := e.client.PostApproval(ctx, post()); err != nil {
+			t.Fatal(err)
+		}
+		if time.Since(start) < time.Second {
+			t.Error("did not wait the Retry-After")
+		}
+	})
+	t.Run("429 with a long Retry-After is rate limited with the delay", func(t *testing.T) {
+		e := setup(t)
+		e.fake.Inject("chat.postMessage", "120", "")
+		_, err := e.client.PostApproval(ctx, post())
+		if !fault.Is(err, fault.RateLimited) || fault.RetryAfter(err) != 120*time.Second {
+			t.Errorf("got %v (retry after %v)", err, fault.RetryAfter(err))
+		}
+	})
+	t.Run("429 without Retry-After is rate limited", func(t *testing.T) {
+		e := setup(t)
+		for range 3 {
+			e.fake.Inject("chat.update", "0", "")
+		}
+		err := e.client.ShowDecision(ctx, workflows.ApprovalMessage{Channel: e.ch, TS: "1.1"}, activities.ApprovalShow{Decision: "approve"})
+		if !fault.Is(err, fault.RateLimited) {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("a Slack error is classified", func(t *testing.T) {
+		e := setup(t)
+		e.fake.Inject("chat.postMessage", "", "invalid_auth")
+		if _, err := e.client.PostApproval(ctx, post()); !fault.Is(err, fault.Unauthorized) {
+			t.Errorf("invalid_auth: %v", err)
+		}
+		err := e.client.ShowDecision(ctx, workflows.ApprovalMessage{Channel: e.ch, TS: "9.9"}, activities.ApprovalShow{Decision: "approve"})
+		if !fault.Is(err, fault.NotFound) {
+			t.Errorf("message_not_found: %v", err)
+		}
+	})
+	t.Run("5xx then success", func(t *testing.T) {
+		e := setup(t)
+		e.fake.InjectStatus("conversations.history", 503, 2)
+		if _, err := e.client.FindApproval(ctx, "x"); err != nil {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("timeout is transient", func(t *testing.T) {
+		e := setup(t)
+		srv := httptest.NewServer(e.fake.Handler())
+		defer srv.Close()
+		c, _ := deskslack.New(deskslack.Config{BotToken: botToken, Channel: "abuse-leads", APIURL: srv.URL + "/api/", HTTP: &http.Client{Timeout: 100 * time.Millisecond}})
+		for range 3 {
+			e.fake.InjectDelay("conversations.history", time.Second)
+		}
+		_, err := c.FindApproval(ctx, "x")
+		if !fault.Is(err, fault.Transient) {
+			t.Errorf("got %v", err)
+		}
+	})
+}

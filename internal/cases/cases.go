@@ -1,0 +1,243 @@
+// Package cases is the client side of the Case workflow contract: what intake, the webhooks,
+// Slack and the dashboard use to start and feed cases, deliver decisions (as Updates, whose
+// answer says at once whether the decision counted), query a case and find cases through
+// visibility.
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
+
+	"abusedesk/workflows"
+)
+
+// ErrClosed means the case is no longer running (it closed; a new report would open a new one).
+var ErrClosed = errors.New("the case is closed")
+
+// Refused is a case declining a decision: its validator's reason (already decided, not
+// pending, not an approver…). Slack and Zendesk handlers show it to the person who clicked.
+type Refused struct{ Reason string }
+
+func (r *Refused) Error() string { return "the case refused the decision: " + r.Reason }
+
+// Refused returns the case's reason.
+func (r *Refused) Refused() string { return r.Reason }
+
+// Client talks to cases through a Temporal client.
+type Client struct {
+	T client.Client
+}
+
+// Submit starts the case for caseID or joins it, delivering a batch of reports in one
+// SignalWithStart.
+func (c *Client) Submit(ctx context.Context, caseID string, in workflows.CaseInput, batch []workflows.ReportSummary) (string, error) {
+	run, err := c.T.SignalWithStartWorkflow(ctx, caseID, workflows.SignalReports, workflows.ReportsSignal{Reports: batch},
+		client.StartWorkflowOptions{
+			ID:                    caseID,
+			TaskQueue:             workflows.TaskQueue,
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				workflows.SearchStatus.ValueSet(string(workflows.StatusOpen)),
+				workflows.SearchAccount.ValueSet(in.AccountID),
+				workflows.SearchCategory.ValueSet(string(in.Category)),
+				workflows.SearchCaseNumber.ValueSet(workflows.CaseNumber(caseID)),
+				workflows.SearchReportCount.ValueSet(0),
+			),
+		}, workflows.CaseWorkflowType, in)
+	if err != nil {
+		return "", fmt.Errorf("deliver %d report(s) to %s: %w", len(batch), caseID, err)
+	}
+	return run.GetRunID(), nil
+}
+
+// DecideApproval delivers a lead's decision; it waits until the case applied or refused it.
+func (c *Client) DecideApproval(ctx context.Context, caseID string, d workflows.ApprovalDecision) (*workflows.DecisionResult, error) {
+	return c.update(ctx, caseID, workflows.UpdateApproval, d)
+}
+
+// Decide delivers an agent's decision; it waits until the case applied or refused it.
+func (c *Client) Decide(ctx context.Context, caseID string, d workflows.AgentDecision) (*workflows.DecisionResult, error) {
+	return c.update(ctx, caseID, workflows.UpdateAgentDecision, d)
+}
+
+func (c *Client) update(ctx context.Context, caseID, name string, arg any) (*workflows.DecisionResult, error) {
+	h, err := c.T.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   caseID,
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		var res workflows.DecisionResult
+		if err = h.Get(ctx, &res); err == nil {
+			return &res, nil
+		}
+	}
+	return nil, refusal(err)
+}
+
+// refusal turns the case's refusal into *Refused and a closed case into a refusal saying so;
+// other errors (Temporal unreachable) pass through.
+func refusal(err error) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return &Refused{Reason: app.Message()}
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return &Refused{Reason: "the case is closed"}
+	}
+	return err
+}
+
+// Reply delivers a customer's message to a running case.
+func (c *Client) Reply(ctx context.Context, caseID string, r workflows.CustomerReply) error {
+	return c.signal(ctx, caseID, workflows.SignalCustomerReply, r)
+}
+
+// Appeal delivers an explicit appeal to a running case.
+func (c *Client) Appeal(ctx context.Context, caseID string, a workflows.Appeal) error {
+	return c.signal(ctx, caseID, workflows.SignalAppeal, a)
+}
+
+func (c *Client) signal(ctx context.Context, caseID, name string, arg any) error {
+	err := c.T.SignalWorkflow(ctx, caseID, "", name, arg)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return ErrClosed
+	}
+	return err
+}
+
+// Status queries a case (open or closed) for its view.
+func (c *Client) Status(ctx context.Context, caseID string) (*workflows.CaseView, error) {
+	v, err := c.T.QueryWorkflow(ctx, caseID, "", workflows.QueryStatus, workflows.StatusQuery{})
+	if err != nil {
+		return nil, err
+	}
+	var view workflows.CaseView
+	if err := v.Get(&view); err != nil {
+		return nil, err
+	}
+	return &view, nil
+}
+
+// Summary is a case as visibility lists it.
+type Summary struct {
+	CaseID      string
+	RunID       string
+	CaseNumber  string
+	Status      workflows.Status
+	Account     string
+	Category    string
+	Tier        string
+	Deadline    time.Time
+	ReportCount int64
+	TicketID    int64
+	StartedAt   time.Time
+	ClosedAt    time.Time
+	Running     bool
+}
+
+// List lists cases matching a visibility query, newest first.
+func (c *Client) List(ctx context.Context, query string, pageSize int, token []byte) ([]Summary, []byte, error) {
+	q := "WorkflowType = '" + workflows.CaseWorkflowType + "'"
+	if strings.TrimSpace(query) != "" {
+		q += " AND (" + query + ")"
+	}
+	resp, err := c.T.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: int32(pageSize), NextPageToken: token})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list cases: %w", err)
+	}
+	var out []Summary
+	for _, e := range resp.GetExecutions() {
+		sa := e.GetSearchAttributes()
+		s := Summary{
+			CaseID:    e.GetExecution().GetWorkflowId(),
+			RunID:     e.GetExecution().GetRunId(),
+			StartedAt: e.GetStartTime().AsTime(),
+			Running:   e.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
+		}
+		if e.GetCloseTime() != nil {
+			s.ClosedAt = e.GetCloseTime().AsTime()
+		}
+		s.CaseNumber = decodeString(sa, workflows.SearchCaseNumber.GetName())
+		s.Status = workflows.Status(decodeString(sa, workflows.SearchStatus.GetName()))
+		s.Account = decodeString(sa, workflows.SearchAccount.GetName())
+		s.Category = decodeString(sa, workflows.SearchCategory.GetName())
+		s.Tier = decodeString(sa, workflows.SearchTier.GetName())
+		s.ReportCount = decodeInt(sa, workflows.SearchReportCount.GetName())
+		s.TicketID = decodeInt(sa, workflows.SearchTicketID.GetName())
+		if t := decodeString(sa, workflows.SearchDeadline.GetName()); t != "" {
+			s.Deadline, _ = time.Parse(time.RFC3339Nano, t)
+		}
+		if s.CaseNumber == "" {
+			s.CaseNumber = workflows.CaseNumber(s.CaseID)
+		}
+		out = append(out, s)
+	}
+	return out, resp.GetNextPageToken(), nil
+}
+
+// FindByNumber finds the case with a case number, preferring a running one.
+func (c *Client) FindByNumber(ctx context.Context, number string) (*Summary, error) {
+	return c.findOne(ctx, workflows.SearchCaseNumber.GetName()+" = '"+strings.ReplaceAll(number, "'", "")+"'")
+}
+
+// FindByTicket finds the case whose ticket is id.
+func (c *Client) FindByTicket(ctx context.Context, id int64) (*Summary, error) {
+	return c.findOne(ctx, workflows.SearchTicketID.GetName()+" = "+strconv.FormatInt(id, 10))
+}
+
+func (c *Client) findOne(ctx context.Context, query string) (*Summary, error) {
+	list, _, err := c.List(ctx, query, 20, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, nil
+	}
+	for _, s := range list {
+		if s.Running {
+			return &s, nil
+		}
+	}
+	return &list[0], nil
+}
+
+func decodeString(sa *commonpb.SearchAttributes, key string) string {
+	p := sa.GetIndexedFields()[key]
+	if p == nil {
+		return ""
+	}
+	var v string
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &v); err != nil {
+		return ""
+	}
+	return v
+}
+
+func decodeInt(sa *commonpb.SearchAttributes, key string) int64 {
+	p := sa.GetIndexedFields()[key]
+	if p == nil {
+		return 0
+	}
+	var v int64
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &v); err != nil {
+		return 0
+	}
+	return v
+}

@@ -1,0 +1,218 @@
+// Package sandbox runs local stand-ins for the services abusedesk talks to — Zendesk, Slack
+// and the enforcement API (and the abuse mailbox) — each on loopback with fresh credentials,
+// seeded with demo people and accounts. `desk dev` starts it for every service the environment
+// has no credentials for; the end-to-end tests start it too. The desk then talks to it through
+// its real integrations: pointing at the real services is a configuration change.
+package sandbox
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"abusedesk/testenv/enforcementapi"
+	"abusedesk/testenv/slackfake"
+	"abusedesk/testenv/zendeskfake"
+)
+
+// People of the sandbox. The leads approve in Slack; the agents work in Zendesk. Lee Lead is
+// also a Zendesk agent, so a lead trying to review their own escalation's appeal is refused.
+var (
+	BotEmail = "desk-bot@abusedesk.example"
+	Agents   = []Person{
+		{Name: "Alex Agent", Email: "agent@desk.example"},
+		{Name: "Rita Reviewer", Email: "reviewer@desk.example"},
+		{Name: "Lee Lead", Email: "lee.lead@desk.example"},
+	}
+	Leads = []Person{
+		{SlackID: "ULEAD1", Name: "Lee Lead", Email: "lee.lead@desk.example"},
+		{SlackID: "ULEAD2", Name: "Kim Lead", Email: "kim.lead@desk.example"},
+	}
+	// Bystander is in Slack but not an approver.
+	Bystander = Person{SlackID: "UAGENT1", Name: "Alex Agent", Email: "agent@desk.example"}
+)
+
+// LeadsGroup is the Slack user group of the leads, the sandbox's approvers.
+const LeadsGroup = "SLEADS"
+
+// LeadsChannel is the Slack channel for approval requests.
+const LeadsChannel = "abuse-leads"
+
+// Person is someone in the sandbox.
+type Person struct {
+	SlackID string `json:"slack_id,omitempty"`
+	Name    string `json:"name"`
+	Email   string `json:"email"`
+}
+
+// Options says which services to start and where the desk listens.
+type Options struct {
+	// DeskURL is the desk's HTTP base URL: Zendesk webhooks and Slack interactions go there.
+	DeskURL                     string
+	Zendesk, Slack, Enforcement bool
+	// SlackSocketMode delivers clicks over Socket Mode instead of HTTP.
+	SlackSocketMode bool
+	Log             *slog.Logger
+}
+
+// Sandbox is the running set of stand-ins.
+type Sandbox struct {
+	Zendesk     *zendeskfake.Server
+	Slack       *slackfake.Server
+	Enforcement *enforcementapi.Server
+
+	ZendeskURL, SlackURL, EnforcementURL string
+
+	ZendeskToken, ZendeskWebhookSecret string
+	SlackBotToken, SlackSigningSecret  string
+	SlackAppToken                      string
+	EnforcementToken                   string
+
+	slackSocket bool
+	servers     []*http.Server
+}
+
+// Start starts the services asked for.
+func Start(ctx context.Context, o Options) (*Sandbox, error) {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	s := &Sandbox{}
+	if o.Zendesk {
+		s.ZendeskToken, s.ZendeskWebhookSecret = secret(), secret()
+		z := zendeskfake.New(s.ZendeskToken, BotEmail)
+		for _, a := range Agents {
+			z.AddAgent(a.Email, a.Name)
+		}
+		u, err := s.serve("zendesk", z.Handler())
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		z.SetBaseURL(u)
+		s.Zendesk, s.ZendeskURL = z, u
+	}
+	if o.Slack {
+		s.SlackBotToken, s.SlackSigningSecret, s.SlackAppToken = "xoxb-"+secret(), secret(), "xapp-"+secret()
+		sl := slackfake.New(s.SlackBotToken, s.SlackAppToken, s.SlackSigningSecret, LeadsChannel)
+		var ids []string
+		for _, l := range Leads {
+			sl.AddUser(slackfake.User{ID: l.SlackID, Name: strings.ToLower(strings.Fields(l.Name)[0]), RealName: l.Name, Email: l.Email})
+			ids = append(ids, l.SlackID)
+		}
+		sl.AddUser(slackfake.User{ID: Bystander.SlackID, Name: "alex", RealName: Bystander.Name, Email: Bystander.Email})
+		sl.AddGroup(LeadsGroup, ids...)
+		if o.DeskURL != "" && !o.SlackSocketMode {
+			sl.InteractionURL = strings.TrimRight(o.DeskURL, "/") + "/slack/interactions"
+		}
+		s.slackSocket = o.SlackSocketMode
+		u, err := s.serve("slack", sl.Handler())
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		sl.SetBaseURL(u)
+		s.Slack, s.SlackURL = sl, u
+	}
+	if o.Enforcement {
+		s.EnforcementToken = secret()
+		e := enforcementapi.NewDemo(s.EnforcementToken)
+		e.ApplyDelay = 300 * time.Millisecond
+		u, err := s.serve("enforcement", e.Handler())
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.Enforcement, s.EnforcementURL = e, u
+	}
+	return s, nil
+}
+
+func (s *Sandbox) serve(name string, h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("sandbox %s: %w", name, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Default().Error("sandbox server stopped", "service", name, "error", err)
+		}
+	}()
+	s.servers = append(s.servers, srv)
+	return "http://" + ln.Addr().String(), nil
+}
+
+// Env is the configuration that points the desk at the sandbox's services, in the same
+// variables a real deployment sets.
+func (s *Sandbox) Env() map[string]string {
+	env := map[string]string{}
+	if s.Zendesk != nil {
+		env["ZENDESK_URL"] = s.ZendeskURL
+		env["ZENDESK_EMAIL"] = BotEmail
+		env["ZENDESK_API_TOKEN"] = s.ZendeskToken
+		env["ZENDESK_WEBHOOK_SECRET"] = s.ZendeskWebhookSecret
+		env["ZENDESK_GROUP_ID"] = strconv.Itoa(zendeskfake.GroupAbuse)
+		env["ZENDESK_INTAKE_GROUP_ID"] = strconv.Itoa(zendeskfake.GroupIntake)
+	}
+	if s.Slack != nil {
+		env["SLACK_BOT_TOKEN"] = s.SlackBotToken
+		if s.slackSocket {
+			env["SLACK_APP_TOKEN"] = s.SlackAppToken
+		} else {
+			env["SLACK_SIGNING_SECRET"] = s.SlackSigningSecret
+		}
+		env["SLACK_CHANNEL"] = LeadsChannel
+		env["SLACK_API_URL"] = s.SlackURL + "/api/"
+		env["SLACK_APPROVERS"] = LeadsGroup
+	}
+	if s.Enforcement != nil {
+		env["ENFORCEMENT_URL"] = s.EnforcementURL
+		env["ENFORCEMENT_TOKEN"] = s.EnforcementToken
+	}
+	return env
+}
+
+// Endpoints describes the services and their credentials for endpoints.json.
+func (s *Sandbox) Endpoints() map[string]any {
+	out := map[string]any{}
+	if s.Zendesk != nil {
+		out["zendesk"] = map[string]any{"url": s.ZendeskURL, "email": BotEmail, "api_token": s.ZendeskToken,
+			"webhook_secret": s.ZendeskWebhookSecret, "agents": Agents, "auth": "basic <email>/token:<api_token>; any user's email works"}
+	}
+	if s.Slack != nil {
+		out["slack"] = map[string]any{"api_url": s.SlackURL + "/api/", "sandbox_url": s.SlackURL + "/sandbox/", "socket_mode": s.slackSocket, "bot_token": s.SlackBotToken, "app_token": s.SlackAppToken,
+			"signing_secret": s.SlackSigningSecret, "channel": LeadsChannel, "leads": Leads, "approver_group": LeadsGroup}
+	}
+	if s.Enforcement != nil {
+		out["enforcement"] = map[string]any{"url": s.EnforcementURL, "token": s.EnforcementToken, "accounts": enforcementapi.Demo()}
+	}
+	return out
+}
+
+// Close stops every service.
+func (s *Sandbox) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if s.Zendesk != nil {
+		s.Zendesk.Flush()
+	}
+	for _, srv := range s.servers {
+		_ = srv.Shutdown(ctx)
+	}
+}
+
+// secret makes a random credential for one run of the sandbox.
+func secret() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
