@@ -62,6 +62,7 @@ func commands() []command {
 		{"dev", "run everything on an embedded Temporal server (the sandbox stands in for missing services)", cmdDev},
 		{"run", "run the desk against an existing Temporal cluster (production)", cmdRun},
 		{"policy", "check or show a policy file", cmdPolicy},
+		{"report", "parse report files (what the desk makes of them), or submit them to a running desk", cmdReport},
 		{"zendesk", "set a Zendesk account up for abusedesk (fields, macros, webhook, triggers)", cmdZendesk},
 		{"help", "show help for a command, or `desk help env` for the environment variables", cmdHelp},
 		{"version", "print the version", cmdVersion},

@@ -1,0 +1,206 @@
+package reports
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/emersion/go-message"
+)
+
+// maxCSVRows bounds the reports one notification may expand into.
+const maxCSVRows = 1000
+
+// classify decides what a message is, most certain first: structured reports (ARF, X-ARF),
+// bounces, replies to our cases (and their auto-replies), the known text formats, then
+// free-form complaints. What names nothing to act on is unparseable.
+func (p *Parser) classify(m *msg, res *Result) {
+	received, _, _ := parseDate(m.header.Get("Date"))
+	if b := findXARF4(m); b != nil {
+		r, err := parseXARF4(b)
+		if err == nil {
+			if res.From != "" && (r.Reporter == "" || !strings.Contains(r.Reporter, "@")) {
+				r.Reporter = res.From
+			}
+			if !received.IsZero() {
+				r.ReceivedAt = received
+			}
+			res.Kind, res.Reports = KindReport, []Report{*r}
+			return
+		}
+	}
+	if r := p.arf(m, res); r != nil {
+		res.Kind, res.Reports = KindReport, []Report{*r}
+		return
+	}
+	if y := findXARF02(m); y != nil {
+		res.Kind, res.Reports = KindReport, []Report{*p.xarf02(m, res, y)}
+		return
+	}
+	if why := bounceReason(m, res); why != "" {
+		res.Kind = KindBounce
+		res.Reply = p.reply(m, res, why)
+		return
+	}
+	if p.opts.FindCaseNumber != nil {
+		if cn := p.caseNumberOf(m, res); cn != "" {
+			res.Kind = KindReply
+			why := autoReplyReason(m.header, res.Subject)
+			if why != "" {
+				res.Kind = KindAutoReply
+			}
+			res.Reply = p.reply(m, res, why)
+			res.Reply.CaseNumber = cn
+			return
+		}
+	}
+	var r *Report
+	switch {
+	case isSpamCop(m, res):
+		r = spamcop(m, res)
+	case isSpamhaus(m, res):
+		r = spamhaus(m, res)
+	case isFail2ban(m, res):
+		r = fail2ban(m, res)
+	}
+	if r == nil {
+		if pt, head := csvPart(m); pt != nil {
+			if rows := shadowserver(m, res, pt, head, maxCSVRows); len(rows) > 0 {
+				res.Kind, res.Reports = KindReport, rows
+				return
+			}
+		}
+	}
+	text := m.textOf(512 << 10)
+	if r == nil && reCopyright.MatchString(res.Subject+"\n"+text) {
+		r = copyright(m, res)
+	}
+	if r == nil && reTakedownSubject.MatchString(res.Subject) {
+		r = takedown(m, res, received)
+	}
+	if r == nil {
+		if why := autoReplyReason(m.header, res.Subject); why != "" {
+			// An auto-reply with no case number: nothing to record against.
+			res.Kind, res.Error = KindAutoReply, why+"; no case number to attach it to"
+			res.Reply = p.reply(m, res, why)
+			return
+		}
+		r = freeform(text, res.Subject, res.From, received)
+	}
+	if r == nil || (len(r.SourceIPs) == 0 && len(r.URLs) == 0 && len(r.Domains) == 0 && len(r.Senders) == 0) {
+		res.Kind = KindUnparseable
+		res.Error = "no report format recognised and no address, link or sender found in the text"
+		return
+	}
+	if r.ReceivedAt.IsZero() {
+		r.ReceivedAt = received
+	}
+	if r.ID == "" {
+		r.ID = nonEmpty(res.MessageID, "sha256:"+res.Digest[:32])
+	}
+	res.Kind, res.Reports = KindReport, []Report{*r}
+}
+
+// caseNumberOf finds our case number in the subject, or in In-Reply-To/References (message IDs
+// of mail about a case carry its number).
+func (p *Parser) caseNumberOf(m *msg, res *Result) string {
+	if cn := p.opts.FindCaseNumber(res.Subject); cn != "" {
+		return cn
+	}
+	for _, key := range []string{"In-Reply-To", "References"} {
+		if cn := p.opts.FindCaseNumber(strings.NewReplacer("<", " ", ">", " ", ".", " ", "@", " ").Replace(m.header.Get(key))); cn != "" {
+			return cn
+		}
+	}
+	return ""
+}
+
+var reAutoSubject = regexp.MustCompile(`(?i)^(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|abwesenheit|absence|autosvar|r[ée]ponse automatique|auto:)`)
+
+// autoReplyReason says why a message is an automatic reply (RFC 3834 and common practice), or
+// "".
+func autoReplyReason(h message.Header, subject string) string {
+	if v := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted"))); v != "" && v != "no" {
+		return "Auto-Submitted: " + v
+	}
+	switch strings.ToLower(strings.TrimSpace(h.Get("Precedence"))) {
+	case "auto_reply", "bulk", "junk", "list":
+		return "Precedence: " + h.Get("Precedence")
+	}
+	for _, k := range []string{"X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"} {
+		if v := h.Get(k); v != "" && !(k == "X-Auto-Response-Suppress" && !strings.Contains(strings.ToLower(v), "all")) {
+			return k + ": " + v
+		}
+	}
+	s := strings.TrimSpace(subject)
+	for _, pre := range []string{"re:", "aw:", "fw:", "fwd:", "wg:"} {
+		s = strings.TrimSpace(strings.TrimPrefix(strings.ToLower(s), pre))
+	}
+	if reAutoSubject.MatchString(s) {
+		return "subject " + subject
+	}
+	return ""
+}
+
+// bounceReason says why a message is a delivery failure report, or "".
+func bounceReason(m *msg, res *Result) string {
+	if m.top == "multipart/report" && strings.EqualFold(m.topParams["report-type"], "delivery-status") {
+		return "delivery status notification"
+	}
+	for _, pt := range m.parts {
+		if pt.mediaType == "message/delivery-status" {
+			return "delivery status notification"
+		}
+	}
+	from := strings.ToLower(res.From + " " + m.header.Get("From"))
+	subj := strings.ToLower(res.Subject)
+	if (strings.Contains(from, "mailer-daemon") || strings.Contains(from, "postmaster@")) &&
+		(strings.Contains(subj, "undeliver") || strings.Contains(subj, "delivery") || strings.Contains(subj, "returned mail") || strings.Contains(subj, "failure")) {
+		return "bounce from " + res.From
+	}
+	return ""
+}
+
+// reply builds the reply view: who, when, and the new text without quotes or signature.
+func (p *Parser) reply(m *msg, res *Result, why string) *Reply {
+	r := &Reply{MessageID: res.MessageID, From: res.From, Subject: res.Subject, Why: why}
+	if t, _, ok := parseDate(m.header.Get("Date")); ok {
+		r.Date = t
+	}
+	for _, key := range []string{"In-Reply-To", "References"} {
+		for _, f := range strings.Fields(m.header.Get(key)) {
+			r.InReplyTo = appendUnique(r.InReplyTo, strings.Trim(f, "<>"))
+		}
+	}
+	if p.opts.FindCaseNumber != nil && r.CaseNumber == "" {
+		// A bounce carries the subject of the mail it returns.
+		for _, pt := range m.parts {
+			if strings.HasPrefix(pt.mediaType, "message/rfc822") || strings.Contains(pt.mediaType, "headers") {
+				if cn := p.opts.FindCaseNumber(headerLine(string(pt.body), "Subject")); cn != "" {
+					r.CaseNumber = cn
+					break
+				}
+			}
+		}
+	}
+	r.Excerpt = excerpt(m.textOf(64<<10), 1000)
+	return r
+}
+
+// excerpt keeps the new text of a reply: it stops at the quoted original ("On … wrote:",
+// "-----Original Message-----", "> " lines) and at a signature ("-- ").
+func excerpt(s string, n int) string {
+	var kept []string
+	for _, line := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
+		t := strings.TrimSpace(line)
+		low := strings.ToLower(t)
+		if t == "--" || strings.HasPrefix(t, "-- ") || strings.HasPrefix(low, "-----original message") ||
+			(strings.HasPrefix(low, "on ") && strings.HasSuffix(low, "wrote:")) || (strings.HasPrefix(low, "am ") && strings.HasSuffix(low, "schrieb:")) {
+			break
+		}
+		if strings.HasPrefix(t, ">") {
+			continue
+		}
+		kept = append(kept, t)
+	}
+	return oneLine(strings.Join(kept, " "), n)
+}

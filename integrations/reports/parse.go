@@ -1,0 +1,375 @@
+package reports
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset" // decode the charsets real mail uses
+	"github.com/emersion/go-message/textproto"
+)
+
+// Options bound the parser and tell it what the provider puts on its own mail.
+type Options struct {
+	// MaxBytes, MaxParts and MaxDepth limit a message (defaults 25 MiB, 200 parts, 10 levels of
+	// nesting). A message over a limit is unparseable, with the limit named.
+	MaxBytes int
+	MaxParts int
+	MaxDepth int
+	// AccountHeaders are headers the provider adds to its customers' outbound mail naming the
+	// account (read from the reported message). Default: X-Abusedesk-Account, X-Account-ID.
+	AccountHeaders []string
+	// FindCaseNumber finds one of our case numbers in a subject (nil: replies are not
+	// recognised).
+	FindCaseNumber func(string) string
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = 25 << 20
+	}
+	if o.MaxParts <= 0 {
+		o.MaxParts = 200
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = 10
+	}
+	if o.AccountHeaders == nil {
+		o.AccountHeaders = []string{"X-Abusedesk-Account", "X-Account-ID"}
+	}
+	return o
+}
+
+// Parser parses abuse mail. It is safe for concurrent use.
+type Parser struct{ opts Options }
+
+// New makes a parser.
+func New(opts Options) *Parser { return &Parser{opts: opts.withDefaults()} }
+
+// Digest is the hex SHA-256 of raw bytes (the evidence store's key).
+func Digest(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// part is one leaf of the MIME tree, decoded.
+type part struct {
+	mediaType string
+	params    map[string]string
+	filename  string
+	header    message.Header
+	body      []byte
+	depth     int
+}
+
+// msg is a parsed message: its header and leaves.
+type msg struct {
+	header message.Header
+	parts  []part
+	// top is the top-level media type.
+	top       string
+	topParams map[string]string
+}
+
+// errLimit marks a message over one of the limits.
+type errLimit struct{ what string }
+
+func (e errLimit) Error() string { return e.what }
+
+// Parse reads one raw message (or a bare X-ARF 4 JSON document). It never panics and never
+// returns nil: a parser bug on some message makes that message unparseable, not the desk fail.
+func (p *Parser) Parse(raw []byte) (res *Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = &Result{Digest: Digest(raw), Kind: KindUnparseable,
+				Error: fmt.Sprintf("the parser failed on this message (%v); it is kept for a person to read", r)}
+		}
+	}()
+	return p.parse(raw)
+}
+
+// parse is Parse without the safety net (the fuzz test calls it to see panics).
+func (p *Parser) parse(raw []byte) *Result {
+	res := &Result{Digest: Digest(raw)}
+	if len(raw) > p.opts.MaxBytes {
+		res.Kind = KindUnparseable
+		res.Error = fmt.Sprintf("message too large: %d bytes, the limit is %d", len(raw), p.opts.MaxBytes)
+		return res
+	}
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 {
+		res.Kind, res.Error = KindUnparseable, "empty message"
+		return res
+	}
+	if trimmed[0] == '{' {
+		r, err := parseXARF4(trimmed)
+		if err != nil {
+			res.Kind, res.Error = KindUnparseable, "not a mail, and not an X-ARF 4 report: "+err.Error()
+			return res
+		}
+		r.Digest = res.Digest
+		res.Kind, res.Reports = KindReport, []Report{*r}
+		return res
+	}
+	m, err := p.read(stripMbox(raw))
+	if err != nil {
+		var lim errLimit
+		if errors.As(err, &lim) {
+			res.Kind, res.Error = KindUnparseable, lim.what
+			return res
+		}
+		// A header we cannot read: the text may still name a source.
+		return p.unreadable(raw, res, err)
+	}
+	res.MessageID = strings.Trim(m.header.Get("Message-Id"), "<> ;")
+	res.Subject = decodeHeader(m.header, "Subject")
+	res.From = cleanAddress(decodeHeader(m.header, "From"))
+	p.classify(m, res)
+	for i := range res.Reports {
+		res.Reports[i].Digest = res.Digest
+		if res.Reports[i].Subject == "" {
+			res.Reports[i].Subject = res.Subject
+		}
+		finish(&res.Reports[i])
+	}
+	return res
+}
+
+// unreadable handles a message whose header cannot be read: the text may still be a report.
+func (p *Parser) unreadable(raw []byte, res *Result, err error) *Result {
+	text := string(raw)
+	if len(text) > 1<<20 {
+		text = text[:1<<20]
+	}
+	if r := freeform(text, "", "", time.Time{}); r != nil && len(r.SourceIPs) > 0 {
+		r.Warnings = append(r.Warnings, "the mail header is malformed ("+err.Error()+"); read as plain text")
+		r.ID = "sha256:" + res.Digest[:32]
+		r.Digest = res.Digest
+		finish(r)
+		res.Kind, res.Reports = KindReport, []Report{*r}
+		return res
+	}
+	res.Kind = KindUnparseable
+	res.Error = "malformed mail header: " + err.Error()
+	return res
+}
+
+// stripMbox drops an mbox "From " separator line (and a ">From " one) before the header.
+func stripMbox(raw []byte) []byte {
+	for bytes.HasPrefix(raw, []byte("From ")) || bytes.HasPrefix(raw, []byte(">From ")) {
+		i := bytes.IndexByte(raw, '\n')
+		if i < 0 {
+			return nil
+		}
+		raw = raw[i+1:]
+	}
+	return raw
+}
+
+// read parses the MIME tree within the limits.
+func (p *Parser) read(raw []byte) (*msg, error) {
+	e, err := message.ReadWithOptions(bytes.NewReader(raw), &message.ReadOptions{MaxHeaderBytes: 1 << 20})
+	if e == nil {
+		return nil, err
+	}
+	m := &msg{header: e.Header}
+	m.top, m.topParams, _ = e.Header.ContentType()
+	if m.top == "" {
+		m.top = "text/plain"
+	}
+	count := 0
+	if err := p.walk(e, 0, &count, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (p *Parser) walk(e *message.Entity, depth int, count *int, m *msg) error {
+	if depth > p.opts.MaxDepth {
+		return errLimit{fmt.Sprintf("MIME nesting deeper than %d levels", p.opts.MaxDepth)}
+	}
+	if mr := e.MultipartReader(); mr != nil {
+		for {
+			child, err := mr.NextPart()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				if child == nil {
+					// A broken boundary: keep what was read.
+					return nil
+				}
+			}
+			*count++
+			if *count > p.opts.MaxParts {
+				return errLimit{fmt.Sprintf("more than %d MIME parts", p.opts.MaxParts)}
+			}
+			if err := p.walk(child, depth+1, count, m); err != nil {
+				return err
+			}
+		}
+	}
+	mt, params, _ := e.Header.ContentType()
+	if mt == "" {
+		mt = "text/plain"
+	}
+	body, err := io.ReadAll(io.LimitReader(e.Body, int64(p.opts.MaxBytes)))
+	if err != nil && len(body) == 0 {
+		// Undecodable transfer encoding: keep the raw bytes.
+		body = nil
+	}
+	_, dparams, _ := e.Header.ContentDisposition()
+	name := dparams["filename"]
+	if name == "" {
+		name = params["name"]
+	}
+	m.parts = append(m.parts, part{mediaType: strings.ToLower(mt), params: params, filename: name, header: e.Header, body: body, depth: depth})
+	return nil
+}
+
+// decodeHeader reads a header with encoded words decoded.
+func decodeHeader(h message.Header, key string) string {
+	if v, err := h.Text(key); err == nil {
+		return strings.TrimSpace(v)
+	}
+	v := h.Get(key)
+	dec := new(mime.WordDecoder)
+	if d, err := dec.DecodeHeader(v); err == nil {
+		return strings.TrimSpace(d)
+	}
+	return strings.TrimSpace(v)
+}
+
+// readFields reads "Name: value" lines (with folding) as a feedback report or YAML-free
+// X-ARF block would have them. Keys are canonicalised; repeated keys keep every value.
+func readFields(b []byte) map[string][]string {
+	out := map[string][]string{}
+	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+	if !bytes.HasSuffix(b, []byte("\n\n")) {
+		b = append(b, '\n', '\n')
+	}
+	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(b)))
+	if err != nil {
+		// Fall back to line by line, skipping what is not a field.
+		var key string
+		for _, line := range strings.Split(string(b), "\n") {
+			if line == "" {
+				continue
+			}
+			if (line[0] == ' ' || line[0] == '\t') && key != "" {
+				vs := out[key]
+				vs[len(vs)-1] += " " + strings.TrimSpace(line)
+				continue
+			}
+			k, v, ok := strings.Cut(line, ":")
+			if !ok {
+				key = ""
+				continue
+			}
+			key = canonicalKey(k)
+			out[key] = append(out[key], strings.TrimSpace(v))
+		}
+		return out
+	}
+	fields := h.Fields()
+	for fields.Next() {
+		k := canonicalKey(fields.Key())
+		out[k] = append(out[k], strings.Join(strings.Fields(fields.Value()), " "))
+	}
+	return out
+}
+
+// canonicalKey writes a field name like Source-IP and Reported-URI the same however cased.
+func canonicalKey(k string) string {
+	k = strings.ToLower(strings.TrimSpace(k))
+	parts := strings.Split(k, "-")
+	for i, p := range parts {
+		switch p {
+		case "ip", "uri", "url", "id", "mta", "dkim", "spf", "arf", "xarf":
+			parts[i] = strings.ToUpper(p)
+		default:
+			if p != "" {
+				parts[i] = strings.ToUpper(p[:1]) + p[1:]
+			}
+		}
+	}
+	return strings.Join(parts, "-")
+}
+
+func first(m map[string][]string, key string) string {
+	if v := m[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// textOf is the concatenated text of the message's text parts (for free-form reading).
+func (m *msg) textOf(limit int) string {
+	var b strings.Builder
+	for _, p := range m.parts {
+		if strings.HasPrefix(p.mediaType, "text/") && !strings.Contains(p.mediaType, "rfc822") {
+			t := string(p.body)
+			if p.mediaType == "text/html" {
+				t = htmlText(t)
+			}
+			b.WriteString(t)
+			b.WriteString("\n")
+		}
+		if b.Len() > limit {
+			break
+		}
+	}
+	s := b.String()
+	if len(s) > limit {
+		s = s[:limit]
+	}
+	return s
+}
+
+// htmlText strips tags well enough to find addresses in an HTML complaint.
+func htmlText(s string) string {
+	var b strings.Builder
+	in := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			in = true
+			b.WriteByte(' ')
+		case r == '>':
+			in = false
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&quot;", `"`, "&nbsp;", " ").Replace(b.String())
+}
+
+// finish fills what every report needs: a summary, a severity, tidy subject lists.
+func finish(r *Report) {
+	if r.Severity == 0 {
+		r.Severity = r.Category.DefaultSeverity()
+	}
+	if r.EventTime.IsZero() {
+		r.EventTime = r.ReceivedAt
+	}
+	if r.Summary == "" {
+		var what []string
+		if len(r.SourceIPs) > 0 {
+			what = append(what, r.SourceIPs[0])
+		}
+		if len(r.URLs) > 0 {
+			what = append(what, r.URLs[0])
+		} else if len(r.Domains) > 0 {
+			what = append(what, r.Domains[0])
+		}
+		r.Summary = oneLine(fmt.Sprintf("%s %s report about %s", r.Format, r.Category, strings.Join(what, " / ")), 200)
+	}
+}

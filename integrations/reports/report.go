@@ -1,0 +1,122 @@
+// Package reports turns incoming abuse mail into reports: ARF feedback reports (RFC 5965, with
+// RFC 6591 authentication-failure reports), X-ARF 0.2 (YAML report.txt) and X-ARF 4 (JSON, as
+// an attachment, the body, or bare), SpamCop, Shadowserver-style CSV notifications,
+// fail2ban/blocklist.de reports, phishing takedown notices (Netcraft and others), Spamhaus SBL
+// notifications, copyright notices and free-form human complaints. It also recognises the other
+// mail an abuse mailbox gets: customers' replies to our notices (by case number), their
+// auto-replies, and bounces.
+//
+// Parse never panics and never drops a message: what it cannot read comes back as
+// KindUnparseable with the reason, for a person to look at.
+package reports
+
+import (
+	"time"
+
+	"abusedesk/internal/abuse"
+)
+
+// Kind is what a message is.
+type Kind string
+
+// Kinds of message.
+const (
+	KindReport      Kind = "report"
+	KindReply       Kind = "reply"
+	KindAutoReply   Kind = "auto-reply"
+	KindBounce      Kind = "bounce"
+	KindUnparseable Kind = "unparseable"
+)
+
+// Formats a report can come in.
+const (
+	FormatARF          = "arf"
+	FormatXARF02       = "xarf-0.2"
+	FormatXARF4        = "xarf-4"
+	FormatNetcraft     = "netcraft"
+	FormatSpamCop      = "spamcop"
+	FormatShadowserver = "shadowserver"
+	FormatFail2ban     = "fail2ban"
+	FormatSpamhaus     = "spamhaus"
+	FormatTakedown     = "phishing-takedown"
+	FormatCopyright    = "copyright"
+	FormatFreeform     = "freeform"
+)
+
+// Report is one complaint about one source.
+type Report struct {
+	// ID is stable: the X-ARF report ID, the mail's Message-ID, or a digest of the raw bytes
+	// (with a row number for notifications that list several sources).
+	ID       string         `json:"id"`
+	Format   string         `json:"format"`
+	Category abuse.Category `json:"category"`
+	Severity abuse.Severity `json:"severity,omitempty"`
+	// SourceIPs are the addresses the abuse came from, most certain first.
+	SourceIPs []string `json:"source_ips,omitempty"`
+	Domains   []string `json:"domains,omitempty"`
+	URLs      []string `json:"urls,omitempty"`
+	// Senders are email addresses of the abusive mail (From / Original-Mail-From).
+	Senders []string `json:"senders,omitempty"`
+	// Reporter is who sent the report (an address, or an organisation for bare X-ARF 4).
+	Reporter string `json:"reporter,omitempty"`
+	// EventTime is when the abuse happened, as the report says; ReceivedAt when the report
+	// was written (its Date).
+	EventTime  time.Time `json:"event_time,omitzero"`
+	ReceivedAt time.Time `json:"received_at,omitzero"`
+	// FeedbackID is the CFBL-Feedback-ID (RFC 9477) of the reported message, which the
+	// provider put on its outbound mail; AccountHint an account header the provider adds.
+	FeedbackID  string `json:"feedback_id,omitempty"`
+	AccountHint string `json:"account_hint,omitempty"`
+	// Confidence is how sure the parser is of category and subjects (0..1).
+	Confidence float64 `json:"confidence"`
+	// Digest is the SHA-256 of the raw message (the evidence store key).
+	Digest string `json:"digest"`
+	// Subject is the report mail's subject; Summary one line for people.
+	Subject string `json:"subject,omitempty"`
+	Summary string `json:"summary,omitempty"`
+	// Fields are the format's own fields (ARF feedback fields, X-ARF keys), for agents.
+	Fields map[string][]string `json:"fields,omitempty"`
+	// Original describes the reported message, when the report carries it.
+	Original *Original `json:"original,omitempty"`
+	// Warnings name quirks the parser worked around.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Original is the reported message as far as the report shows it.
+type Original struct {
+	From      string    `json:"from,omitempty"`
+	To        string    `json:"to,omitempty"`
+	Subject   string    `json:"subject,omitempty"`
+	MessageID string    `json:"message_id,omitempty"`
+	Date      time.Time `json:"date,omitzero"`
+	// Arrived is the date of its topmost Received header: when the receiving server took it.
+	Arrived time.Time `json:"arrived,omitzero"`
+}
+
+// Reply is a customer's message about one of our cases (an answer, an auto-reply or a bounce).
+type Reply struct {
+	CaseNumber string    `json:"case_number,omitempty"`
+	MessageID  string    `json:"message_id,omitempty"`
+	From       string    `json:"from,omitempty"`
+	Subject    string    `json:"subject,omitempty"`
+	Date       time.Time `json:"date,omitzero"`
+	InReplyTo  []string  `json:"in_reply_to,omitempty"`
+	// Excerpt is the start of the new text (quoted text and signatures cut).
+	Excerpt string `json:"excerpt,omitempty"`
+	// Why says what made it an auto-reply or a bounce.
+	Why string `json:"why,omitempty"`
+}
+
+// Result is everything a message turned into.
+type Result struct {
+	Kind    Kind     `json:"kind"`
+	Reports []Report `json:"reports,omitempty"`
+	Reply   *Reply   `json:"reply,omitempty"`
+	// Digest of the raw message; MessageID and Subject of the message itself.
+	Digest    string `json:"digest"`
+	MessageID string `json:"message_id,omitempty"`
+	Subject   string `json:"subject,omitempty"`
+	From      string `json:"from,omitempty"`
+	// Error names what failed, for unparseable messages.
+	Error string `json:"error,omitempty"`
+}

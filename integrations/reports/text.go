@@ -1,0 +1,351 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"time"
+
+	"abusedesk/internal/abuse"
+)
+
+// ---- SpamCop ------------------------------------------------------------------------------------
+
+var (
+	reSpamCopFrom = regexp.MustCompile(`(?im)^\s*Email from ([0-9a-f.:]+)\s*/\s*(.+)$`)
+	reSpamCopID   = regexp.MustCompile(`(?i)\[SpamCop \([^)]*\) id:(\d+)\]`)
+	reSpamvertise = regexp.MustCompile(`(?im)^\s*Spamvertised web site:\s*(\S+)`)
+)
+
+func isSpamCop(m *msg, res *Result) bool {
+	return strings.HasSuffix(res.From, "spamcop.net") || reSpamCopID.MatchString(res.Subject)
+}
+
+// spamcop reads a SpamCop report: "Email from <ip> / <date>", the spamvertised sites, and the
+// offending message below.
+func spamcop(m *msg, res *Result) *Report {
+	text := m.textOf(512 << 10)
+	r := &Report{Format: FormatSpamCop, Category: abuse.Spam, Confidence: 0.9, Reporter: res.From}
+	if mm := reSpamCopFrom.FindStringSubmatch(text); mm != nil {
+		r.SourceIPs = appendUnique(r.SourceIPs, firstIP(mm[1]))
+		if t, _, ok := parseDate(mm[2]); ok {
+			r.EventTime = t
+		}
+	}
+	for _, mm := range reSpamvertise.FindAllStringSubmatch(text, -1) {
+		u := refang(mm[1])
+		r.URLs = appendUnique(r.URLs, u)
+		r.Domains = addDomain(r.Domains, hostOf(u))
+	}
+	if i := strings.Index(text, "[ Offending message ]"); i >= 0 {
+		if a := cleanAddress(headerLine(text[i:], "From")); a != "" {
+			r.Senders = appendUnique(r.Senders, a)
+		}
+	}
+	if mm := reSpamCopID.FindStringSubmatch(res.Subject); mm != nil {
+		r.ID = "spamcop:" + mm[1]
+	}
+	if len(r.SourceIPs) == 0 {
+		r.SourceIPs = textIPs(text)
+		r.Confidence = 0.6
+		r.Warnings = append(r.Warnings, `no "Email from" line; addresses taken from the text`)
+	}
+	return r
+}
+
+// headerLine finds "Key: value" at the start of a line in text.
+func headerLine(text, key string) string {
+	for _, line := range strings.Split(text, "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(strings.TrimSpace(k), key) {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// ---- Shadowserver-style CSV notifications ----------------------------------------------------
+
+// csvPart returns the first CSV attachment (or CSV body) with an ip column.
+func csvPart(m *msg) (*part, []string) {
+	for i := range m.parts {
+		pt := &m.parts[i]
+		if pt.mediaType != "text/csv" && !strings.HasSuffix(strings.ToLower(pt.filename), ".csv") {
+			continue
+		}
+		r := csv.NewReader(bytes.NewReader(pt.body))
+		head, err := r.Read()
+		if err != nil {
+			continue
+		}
+		for _, h := range head {
+			if strings.EqualFold(strings.TrimSpace(h), "ip") || strings.EqualFold(strings.TrimSpace(h), "src_ip") {
+				return pt, head
+			}
+		}
+	}
+	return nil, nil
+}
+
+// shadowserver reads a CSV notification: one report per row, each about the row's IP. The
+// category comes from the report name (file name or subject).
+func shadowserver(m *msg, res *Result, pt *part, head []string, maxRows int) []Report {
+	idx := map[string]int{}
+	for i, h := range head {
+		idx[strings.ToLower(strings.TrimSpace(h))] = i
+	}
+	col := func(row []string, names ...string) string {
+		for _, n := range names {
+			if i, ok := idx[n]; ok && i < len(row) {
+				return strings.TrimSpace(row[i])
+			}
+		}
+		return ""
+	}
+	name := strings.TrimSuffix(strings.ToLower(pt.filename), ".csv")
+	cat, known := categoryOfType(name, res.Subject)
+	received, _, _ := parseDate(m.header.Get("Date"))
+	rd := csv.NewReader(bytes.NewReader(pt.body))
+	rd.FieldsPerRecord = -1
+	_, _ = rd.Read()
+	var out []Report
+	for n := 1; len(out) < maxRows; n++ {
+		row, err := rd.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			continue
+		}
+		ip := firstIP(col(row, "ip", "src_ip"))
+		if ip == "" {
+			continue
+		}
+		r := Report{Format: FormatShadowserver, Category: cat, Confidence: 0.9, Reporter: res.From, ReceivedAt: received,
+			SourceIPs: []string{ip}, Fields: map[string][]string{"report": {name}}}
+		if !known {
+			r.Confidence = 0.6
+			r.Warnings = append(r.Warnings, "unknown report type "+name)
+		}
+		if t, _, ok := parseDate(col(row, "timestamp", "time")); ok {
+			r.EventTime = t
+		}
+		r.Domains = addDomain(r.Domains, col(row, "hostname", "host", "domain"))
+		for _, k := range []string{"port", "protocol", "tag", "infection", "asn", "type"} {
+			if v := col(row, k); v != "" {
+				r.Fields[k] = []string{v}
+			}
+		}
+		if tag := col(row, "infection", "tag", "type"); tag != "" {
+			if c, ok := categoryOfType(tag); ok && !known {
+				r.Category = c
+			}
+		}
+		r.ID = fmt.Sprintf("%s#%d", nonEmpty(res.MessageID, "sha256:"+res.Digest[:32]), n)
+		r.Summary = oneLine(fmt.Sprintf("%s: %s %s", name, ip, strings.Join(row, " ")), 200)
+		out = append(out, r)
+	}
+	return out
+}
+
+// ---- fail2ban --------------------------------------------------------------------------------
+
+var reFail2ban = regexp.MustCompile(`(?i)\b(?:IP|host)\s+([0-9a-f.:]+)\s+has (?:just )?been banned`)
+
+func isFail2ban(m *msg, res *Result) bool {
+	return strings.Contains(strings.ToLower(res.Subject), "fail2ban") || reFail2ban.MatchString(m.textOf(64<<10))
+}
+
+// fail2ban reads a fail2ban ban notification: brute force from the banned address.
+func fail2ban(m *msg, res *Result) *Report {
+	text := m.textOf(256 << 10)
+	r := &Report{Format: FormatFail2ban, Category: abuse.BruteForce, Confidence: 0.85, Reporter: res.From}
+	if mm := reFail2ban.FindStringSubmatch(text); mm != nil {
+		r.SourceIPs = appendUnique(r.SourceIPs, firstIP(mm[1]))
+	}
+	if len(r.SourceIPs) == 0 {
+		r.SourceIPs = textIPs(res.Subject)
+	}
+	if strings.Contains(strings.ToLower(text+res.Subject), "portscan") || strings.Contains(strings.ToLower(text+res.Subject), "port scan") {
+		r.Category = abuse.PortScan
+	}
+	// The log lines carry the times of the attempts.
+	r.EventTime = textDate(text)
+	return r
+}
+
+// ---- Spamhaus SBL notifications -------------------------------------------------------------
+
+var (
+	reSBLRef     = regexp.MustCompile(`\bSBL\d+\b`)
+	reSBLIP      = regexp.MustCompile(`(?im)^\s*IP/cidr:\s*(\S+)`)
+	reSBLProblem = regexp.MustCompile(`(?im)^\s*Problem:\s*(.+)$`)
+)
+
+func isSpamhaus(m *msg, res *Result) bool {
+	return strings.HasSuffix(res.From, "spamhaus.org") && reSBLRef.MatchString(res.Subject+m.textOf(8<<10))
+}
+
+// spamhaus reads an SBL listing notification: the listed address and the stated problem.
+func spamhaus(m *msg, res *Result) *Report {
+	text := m.textOf(64 << 10)
+	r := &Report{Format: FormatSpamhaus, Confidence: 0.85, Reporter: res.From, Category: abuse.Spam}
+	if mm := reSBLIP.FindStringSubmatch(text); mm != nil {
+		cidr := mm[1]
+		if ip := firstIP(strings.SplitN(cidr, "/", 2)[0]); ip != "" {
+			r.SourceIPs = append(r.SourceIPs, ip)
+		}
+		if strings.Contains(cidr, "/") {
+			r.Fields = map[string][]string{"cidr": {cidr}}
+		}
+	}
+	problem := ""
+	if mm := reSBLProblem.FindStringSubmatch(text); mm != nil {
+		problem = strings.TrimSpace(mm[1])
+		if c, ok := categoryOfType(problem); ok {
+			r.Category = c
+		}
+	}
+	ref := reSBLRef.FindString(res.Subject + " " + text)
+	if r.Fields == nil {
+		r.Fields = map[string][]string{}
+	}
+	r.Fields["sbl"] = []string{ref}
+	r.ID = "spamhaus:" + ref + ":" + strings.Join(r.SourceIPs, ",")
+	r.Summary = oneLine("Spamhaus "+ref+": "+problem, 200)
+	return r
+}
+
+// ---- copyright notices ---------------------------------------------------------------------
+
+var (
+	reCopyright       = regexp.MustCompile(`(?i)\b(DMCA|copyright infringement|notice of (?:claimed )?infringement|infringing (?:material|content|file)|17 U\.S\.C\.)`)
+	reInfringingURL   = regexp.MustCompile(`(?im)^\s*(?:Infringing (?:URL|Location|Material)|Location|URL)\s*:\s*(\S+)`)
+	reTimestampLine   = regexp.MustCompile(`(?im)^\s*(?:Timestamp|Time|Date of infringement|Infringement date)\s*:\s*(.+)$`)
+	reIPAddressLine   = regexp.MustCompile(`(?im)^\s*(?:IP Address|IP|Infringer IP)\s*:\s*(\S+)`)
+	rePhishingWords   = regexp.MustCompile(`(?i)\b(phishing|phish|credential harvest|fake login|impersonat\w+ (?:bank|brand)|takedown)\b`)
+	reMalwareWords    = regexp.MustCompile(`(?i)\b(malware|trojan|ransomware|virus|botnet|command.and.control|C2 server|infected)\b`)
+	reDoSWords        = regexp.MustCompile(`(?i)\b(DDoS|denial.of.service|flood(?:ing)?|amplification attack)\b`)
+	reBruteWords      = regexp.MustCompile(`(?i)\b(brute.?forc\w*|failed login|login attempts|password guessing|dictionary attack|ssh attack)\b`)
+	reScanWords       = regexp.MustCompile(`(?i)\b(port.?scan\w*|scanning|network scan|probing)\b`)
+	reSpamWords       = regexp.MustCompile(`(?i)\b(spam|unsolicited|bulk (?:e-?)?mail|junk mail|newsletter I never)\b`)
+	reCopyrightWords  = reCopyright
+	reTakedownSubject = regexp.MustCompile(`(?i)(phishing|takedown|fraudulent (?:site|website))`)
+)
+
+// copyright reads a copyright (DMCA-style) notice: infringing locations, the IP and time.
+func copyright(m *msg, res *Result) *Report {
+	text := m.textOf(512 << 10)
+	r := &Report{Format: FormatCopyright, Category: abuse.Copyright, Confidence: 0.8, Reporter: res.From}
+	for _, mm := range reInfringingURL.FindAllStringSubmatch(text, -1) {
+		u := refang(mm[1])
+		if strings.Contains(u, "://") {
+			r.URLs = appendUnique(r.URLs, u)
+			r.Domains = addDomain(r.Domains, hostOf(u))
+			r.SourceIPs = appendUnique(r.SourceIPs, ipOfURL(u))
+		}
+	}
+	for _, mm := range reIPAddressLine.FindAllStringSubmatch(text, -1) {
+		r.SourceIPs = appendUnique(r.SourceIPs, firstIP(mm[1]))
+	}
+	if mm := reTimestampLine.FindStringSubmatch(text); mm != nil {
+		if t, _, ok := parseDate(strings.TrimSpace(mm[1])); ok {
+			r.EventTime = t
+		}
+	}
+	if len(r.URLs) == 0 && len(r.SourceIPs) == 0 {
+		r.SourceIPs = textIPs(text)
+		for _, u := range textURLs(text) {
+			r.URLs = appendUnique(r.URLs, u)
+			r.Domains = addDomain(r.Domains, hostOf(u))
+		}
+		r.Confidence = 0.5
+	}
+	return r
+}
+
+// ---- phishing takedown notices and free-form complaints -------------------------------------
+
+// classifyText guesses a category from the words of a complaint.
+func classifyText(s string) (abuse.Category, bool) {
+	switch {
+	case rePhishingWords.MatchString(s):
+		return abuse.Phishing, true
+	case reMalwareWords.MatchString(s):
+		return abuse.Malware, true
+	case reDoSWords.MatchString(s):
+		return abuse.DoS, true
+	case reBruteWords.MatchString(s):
+		return abuse.BruteForce, true
+	case reScanWords.MatchString(s):
+		return abuse.PortScan, true
+	case reCopyrightWords.MatchString(s):
+		return abuse.Copyright, true
+	case reSpamWords.MatchString(s):
+		return abuse.Spam, true
+	}
+	return abuse.Other, false
+}
+
+// freeform reads a complaint written by a person: the addresses, links and senders it names,
+// the first date, and a category from its words. It returns nil when the text names nothing
+// to act on.
+func freeform(text, subject, from string, received time.Time) *Report {
+	body := stripQuotedReplies(text)
+	r := &Report{Format: FormatFreeform, Reporter: from, ReceivedAt: received, Confidence: 0.4}
+	cat, known := classifyText(subject + "\n" + body)
+	r.Category = cat
+	if !known {
+		r.Confidence = 0.25
+	}
+	r.SourceIPs = textIPs(subject + "\n" + body)
+	for _, u := range textURLs(body) {
+		r.URLs = append(r.URLs, u)
+		if h := hostOf(u); h != "" && len(r.Domains) < maxFound {
+			r.Domains = addDomain(r.Domains, h)
+		}
+		if ip := ipOfURL(u); ip != "" && len(r.SourceIPs) < maxFound {
+			r.SourceIPs = appendUnique(r.SourceIPs, ip)
+		}
+	}
+	for _, a := range textEmails(body) {
+		if a != from {
+			r.Senders = append(r.Senders, a)
+		}
+	}
+	r.EventTime = textDate(body)
+	if len(r.SourceIPs) == 0 && len(r.URLs) == 0 && len(r.Senders) == 0 {
+		return nil
+	}
+	if len(r.SourceIPs) == 0 {
+		r.Confidence -= 0.1
+	}
+	r.Summary = oneLine(subject+": "+body, 200)
+	return r
+}
+
+// takedown reads a phishing takedown notice that is not X-ARF: the attack URLs and addresses.
+func takedown(m *msg, res *Result, received time.Time) *Report {
+	r := freeform(m.textOf(512<<10), res.Subject, res.From, received)
+	if r == nil {
+		return nil
+	}
+	r.Format, r.Category, r.Confidence = FormatTakedown, abuse.Phishing, 0.75
+	return r
+}
+
+// stripQuotedReplies drops "> " quoted lines, so a complaint quoting our own mail does not
+// name our addresses.
+func stripQuotedReplies(s string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), ">") {
+			continue
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
