@@ -20,16 +20,20 @@ import (
 
 	"abusedesk/activities"
 	"abusedesk/integrations/enforcement"
+	"abusedesk/integrations/mailbox"
+	"abusedesk/integrations/reports"
 	deskslack "abusedesk/integrations/slack"
 	"abusedesk/integrations/zendesk"
 	"abusedesk/internal/cases"
 	"abusedesk/internal/config"
 	"abusedesk/internal/evidence"
 	"abusedesk/internal/ingress"
+	"abusedesk/internal/intake"
 	"abusedesk/internal/metrics"
 	"abusedesk/internal/policy"
 	"abusedesk/internal/tclient"
 	"abusedesk/templates"
+	"abusedesk/testenv/imapserver"
 	"abusedesk/testenv/sandbox"
 	"abusedesk/workflows"
 )
@@ -63,6 +67,8 @@ type app struct {
 	enforcement  *enforcement.Client
 	cases        *cases.Client
 	sandbox      *sandbox.Sandbox
+	intake       *intake.Intake
+	mailbox      *imapserver.Server
 	http         *ingress.Server
 	worker       worker.Worker
 
@@ -79,9 +85,15 @@ type endpoints struct {
 	PID      int              `json:"pid"`
 	Started  time.Time        `json:"started"`
 	HTTP     string           `json:"http,omitempty"`
+	API      *apiEndpoint     `json:"api,omitempty"`
 	Temporal *temporalAddress `json:"temporal,omitempty"`
 	UI       string           `json:"ui,omitempty"`
 	Sandbox  map[string]any   `json:"sandbox,omitempty"`
+}
+
+type apiEndpoint struct {
+	URL   string `json:"url"`
+	Token string `json:"token,omitempty"`
 }
 
 type temporalAddress struct {
@@ -305,3 +317,61 @@ func (a *app) writeEndpoints() error {
 
 // hostPortFlag turns a port flag into a loopback listen address.
 func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+
+// startIntake builds the intake pipeline and mounts its routes: the reports API (with a
+// token), the Zendesk webhook, and the Zendesk export poll.
+func (a *app) startIntake(ctx context.Context, ic config.Intake) {
+	a.intake = intake.New(intake.Config{
+		Policy: a.policy, BatchWindow: ic.BatchWindow, BatchMax: ic.BatchMax,
+		Parser: reports.Options{AccountHeaders: ic.AccountHeaders}, Log: a.log, Metrics: a.metrics,
+	}, a.enforcement, a.cases, a.zendesk, a.evidence)
+	a.onStop(func(ctx context.Context) { a.intake.Close(ctx) })
+	if a.http == nil {
+		return
+	}
+	if ic.APIToken != "" {
+		a.http.Handle("POST /api/v1/reports", a.intake.APIHandler(ic.APIToken, 25<<20))
+		a.endpoints.API = &apiEndpoint{URL: a.endpoints.HTTP + "/api/v1/reports"}
+	} else {
+		a.log.Warn("the reports API is off: DESK_API_TOKEN is not set")
+	}
+	zc := a.integrations.Zendesk
+	zi := &intake.Zendesk{Intake: a.intake, API: a.zendesk, Cases: a.cases, Decider: a.cases, Secret: zc.WebhookSecret,
+		IntakeGroupID: zc.IntakeGroupID, CursorFile: filepath.Join(a.cfg.DataDir, "zendesk-export-cursor.json"), Log: a.log.With("component", "zendesk-intake")}
+	if zc.WebhookSecret == "" {
+		a.log.Warn("Zendesk webhooks are refused: ZENDESK_WEBHOOK_SECRET is not set (the export poll still catches up)")
+	}
+	a.http.Handle("POST /webhooks/zendesk", zi.WebhookHandler())
+	if ic.ZendeskPoll > 0 {
+		pctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); zi.Poll(pctx, ic.ZendeskPoll) }()
+		a.onStop(func(context.Context) { cancel(); <-done })
+	}
+}
+
+// startIMAP runs the mailbox watcher; a message moves to the processed folder once intake
+// accepted it, to the failed folder when it could not be read (it is in triage then).
+func (a *app) startIMAP(ctx context.Context, m *config.IMAP) error {
+	handle := func(ctx context.Context, raw []byte, received time.Time) (mailbox.Disposition, error) {
+		out, err := a.intake.Ingest(ctx, raw, intake.Source{Channel: "imap", ReceivedAt: received})
+		if err != nil {
+			return 0, err
+		}
+		if out.Kind == reports.KindUnparseable {
+			return mailbox.Failed, nil
+		}
+		return mailbox.Processed, nil
+	}
+	w, err := mailbox.New(mailbox.Config{Addr: m.Addr, Security: m.Security, Username: m.Username, Password: m.Password,
+		Mailbox: m.Mailbox, Processed: m.Processed, Failed: m.Failed, Poll: m.Poll}, handle, a.log)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(wctx) }()
+	a.onStop(func(context.Context) { cancel(); <-done })
+	a.log.Info("watching the abuse mailbox", "imap", fmt.Sprintf("%+v", m.Redacted()))
+	return nil
+}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"abusedesk/internal/config"
 	"abusedesk/internal/metrics"
 	"abusedesk/testenv/devserver"
+	"abusedesk/testenv/imapserver"
 	"abusedesk/testenv/sandbox"
 	"abusedesk/workflows"
 )
@@ -85,6 +87,23 @@ Port 0 picks any free port.`)
 	if err := a.startSandbox(ctx, e.lookup, *slackMode == "socket"); err != nil {
 		return err
 	}
+	ic, imapCfg, err := config.LoadIntake(e.lookup)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	if ic.APIToken == "" {
+		ic.APIToken = sandbox.Secret()
+	}
+	if imapCfg == nil {
+		if imapCfg, err = a.sandboxMailbox(); err != nil {
+			return err
+		}
+	}
+	a.startIntake(ctx, ic)
+	a.endpoints.API.Token = ic.APIToken
+	if err := a.startIMAP(ctx, imapCfg); err != nil {
+		return err
+	}
 	a.startSlack(ctx)
 	a.serveHTTP()
 	if err := a.startWorker(); err != nil {
@@ -139,6 +158,23 @@ func (a *app) startSandbox(ctx context.Context, lookup config.Lookup, slackSocke
 	return nil
 }
 
+// sandboxMailbox starts the sandbox's abuse mailbox (an in-process IMAP server) and returns
+// the configuration the watcher uses for it.
+func (a *app) sandboxMailbox() (*config.IMAP, error) {
+	pass := sandbox.Secret()
+	srv, err := imapserver.Start("abuse@provider.example", pass)
+	if err != nil {
+		return nil, err
+	}
+	a.onStop(func(context.Context) { srv.Close() })
+	if a.endpoints.Sandbox == nil {
+		a.endpoints.Sandbox = map[string]any{}
+	}
+	a.endpoints.Sandbox["imap"] = map[string]any{"addr": srv.Addr, "username": srv.Username, "password": pass, "security": "none", "mailbox": "INBOX"}
+	a.mailbox = srv
+	return &config.IMAP{Addr: srv.Addr, Security: "none", Username: srv.Username, Password: pass, Poll: 30 * time.Second}, nil
+}
+
 func printBanner(e env, a *app) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nabusedesk (%s) — desk dev\n\n", version)
@@ -148,6 +184,9 @@ func printBanner(e env, a *app) {
 		}
 	}
 	row("HTTP", a.endpoints.HTTP)
+	if a.endpoints.API != nil {
+		row("reports API", a.endpoints.API.URL+" (token in endpoints.json)")
+	}
 	row("health", a.endpoints.HTTP+"/healthz")
 	row("metrics", a.endpoints.HTTP+"/metrics")
 	if t := a.endpoints.Temporal; t != nil {

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"abusedesk/integrations/reports"
@@ -44,21 +49,25 @@ submit  posts each file to the desk's reports API (POST /api/v1/reports) and pri
         report and case IDs it answered. Needs --url (or DESK_PUBLIC_URL) and DESK_API_TOKEN.`)
 	url := fs.String("url", "", "the desk's base URL for submit (default $DESK_PUBLIC_URL, or the HTTP URL in --data-dir's endpoints.json)")
 	dataDir := fs.String("data-dir", "", "read the URL and token of a running `desk dev` from this data dir's endpoints.json")
+	sub := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		sub, args = args[0], args[1:]
+	}
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() < 2 {
+	files := fs.Args()
+	if sub == "" || len(files) == 0 {
 		fs.Usage()
 		return usageError{"report needs parse or submit and at least one FILE"}
 	}
-	files := fs.Args()[1:]
-	switch fs.Arg(0) {
+	switch sub {
 	case "parse":
 		return reportParse(e, files)
 	case "submit":
 		return reportSubmit(ctx, e, *url, *dataDir, files)
 	}
-	return usageError{fmt.Sprintf("unknown report subcommand %q (want parse or submit)", fs.Arg(0))}
+	return usageError{fmt.Sprintf("unknown report subcommand %q (want parse or submit)", sub)}
 }
 
 func reportParse(e env, files []string) error {
@@ -113,6 +122,84 @@ func orEmpty(s []string) []string {
 	return s
 }
 
-func reportSubmit(ctx context.Context, e env, url, dataDir string, files []string) error {
-	return fmt.Errorf("report submit: not available yet")
+// reportSubmit posts files to a desk's reports API, retrying what the desk asks to retry.
+func reportSubmit(ctx context.Context, e env, base, dataDir string, files []string) error {
+	token, _ := e.lookup("DESK_API_TOKEN")
+	if dataDir != "" {
+		b, err := os.ReadFile(filepath.Join(dataDir, "endpoints.json"))
+		if err != nil {
+			return fmt.Errorf("--data-dir: %w (is `desk dev` running there?)", err)
+		}
+		var ep endpoints
+		if err := json.Unmarshal(b, &ep); err != nil {
+			return fmt.Errorf("--data-dir: endpoints.json: %w", err)
+		}
+		if base == "" {
+			base = ep.HTTP
+		}
+		if token == "" && ep.API != nil {
+			token = ep.API.Token
+		}
+	}
+	if base == "" {
+		base, _ = e.lookup("DESK_PUBLIC_URL")
+	}
+	if base == "" {
+		return usageError{"report submit needs --url, --data-dir or DESK_PUBLIC_URL"}
+	}
+	if token == "" {
+		return usageError{"report submit needs DESK_API_TOKEN (or --data-dir of a desk dev)"}
+	}
+	url := strings.TrimRight(base, "/") + "/api/v1/reports"
+	client := &http.Client{Timeout: 60 * time.Second}
+	failed := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			failed++
+			fmt.Fprintf(e.stderr, "%s: %v\n", f, err)
+			continue
+		}
+		ct := "message/rfc822"
+		if strings.HasSuffix(strings.ToLower(f), ".json") {
+			ct = "application/json"
+		}
+		var body []byte
+		var status int
+		for attempt := 0; attempt < 5; attempt++ {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", ct)
+			resp, err := client.Do(req)
+			if err != nil {
+				status, body = 0, []byte(err.Error())
+			} else {
+				body, _ = io.ReadAll(resp.Body)
+				_ = resp.Body.Close()
+				status = resp.StatusCode
+			}
+			if status != http.StatusServiceUnavailable && status != 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(attempt+1) * time.Second):
+			}
+		}
+		if status != http.StatusOK && status != http.StatusAccepted {
+			failed++
+			fmt.Fprintf(e.stderr, "%s: HTTP %d: %s\n", f, status, strings.TrimSpace(string(body)))
+			continue
+		}
+		var out map[string]any
+		_ = json.Unmarshal(body, &out)
+		out["file"] = f
+		line, _ := json.Marshal(out)
+		fmt.Fprintln(e.stdout, string(line))
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d files were not accepted", failed, len(files))
+	}
+	return nil
 }

@@ -58,6 +58,13 @@ missing.`)
 	if err := devserver.EnsureSearchAttributes(ctx, a.temporal.OperatorService(), tcfg.Namespace, workflows.SearchAttributes()); err != nil {
 		return fmt.Errorf("search attributes (register them with `temporal operator search-attribute create` if this identity may not): %w", err)
 	}
+	intakeCfg, imapCfg, err := config.LoadIntake(e.lookup)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	if which.imap && imapCfg == nil {
+		return fmt.Errorf("configuration: IMAP_ADDR: not set, but the imap component was asked for (drop it with --components=worker,http)")
+	}
 	if err := a.buildServices(ic); err != nil {
 		return err
 	}
@@ -65,6 +72,16 @@ missing.`)
 		if err := a.listenHTTP(cfg.HTTPAddr); err != nil {
 			return err
 		}
+	}
+	if which.http || which.imap {
+		a.startIntake(ctx, intakeCfg)
+	}
+	if which.imap {
+		if err := a.startIMAP(ctx, imapCfg); err != nil {
+			return err
+		}
+	}
+	if which.http {
 		a.startSlack(ctx)
 		a.serveHTTP()
 	}

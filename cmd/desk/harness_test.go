@@ -71,13 +71,23 @@ func fastPolicy(t *testing.T, dir string, edits map[string]string) string {
 
 func startDev(t *testing.T, policyPath string, extra ...string) *devDesk {
 	t.Helper()
-	dir := t.TempDir()
+	return startDevIn(t, t.TempDir(), policyPath, nil, extra...)
+}
+
+// startDevIn runs desk dev on a given data dir (to restart on the same one) with extra
+// environment variables.
+func startDevIn(t *testing.T, dir, policyPath string, env map[string]string, extra ...string) *devDesk {
+	t.Helper()
+	vars := map[string]string{"DESK_LOG_LEVEL": "warn"}
+	for k, v := range env {
+		vars[k] = v
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr := &syncBuffer{}
 	done := make(chan error, 1)
 	args := append([]string{"dev", "--data-dir", dir, "--http-port", "0", "--temporal-port", "0", "--ui-port", "-1", "--policy", policyPath}, extra...)
 	go func() {
-		done <- run(ctx, args, io.Discard, stderr, config.MapLookup(map[string]string{"DESK_LOG_LEVEL": "warn"}))
+		done <- run(ctx, args, io.Discard, stderr, config.MapLookup(vars))
 	}()
 	ep := waitForEndpoints(t, dir, done)
 	tc, err := client.Dial(client.Options{HostPort: ep.Temporal.Address, Namespace: ep.Temporal.Namespace})
@@ -95,7 +105,12 @@ func startDev(t *testing.T, policyPath string, extra ...string) *devDesk {
 			d.sandbox[k] = m
 		}
 	}
+	stopped := false
 	d.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		tc.Close()
 		cancel()
 		select {

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-var componentNames = []string{"desk", "temporal", "zendesk", "slack", "enforcement"}
+var componentNames = []string{"desk", "intake", "temporal", "zendesk", "slack", "enforcement", "imap"}
 
 // Vars declares every environment variable abusedesk reads.
 var Vars = []Var{
@@ -20,6 +20,12 @@ var Vars = []Var{
 	{Name: "DESK_SHUTDOWN_TIMEOUT", Default: "5s", Component: "desk", Help: "how long running activities may take to finish on SIGINT/SIGTERM"},
 	{Name: "DESK_POLICY_FILE", Component: "desk", Help: "policy YAML (check it with `desk policy check`); default the embedded policy (`desk policy show`)"},
 	{Name: "DESK_WORKFLOW_CACHE", Default: "1000", Component: "desk", Help: "workflows the worker keeps in memory between tasks (sticky cache); bounds the worker's memory"},
+
+	{Name: "DESK_API_TOKEN", Component: "intake", Help: "bearer token of POST /api/v1/reports (`desk dev` makes one when unset and lists it in endpoints.json)", Secret: true},
+	{Name: "DESK_BATCH_WINDOW", Default: "100ms", Component: "intake", Help: "how long reports for one case are gathered before one delivery (0 delivers each report alone)"},
+	{Name: "DESK_BATCH_MAX", Default: "500", Component: "intake", Help: "a batch is delivered as soon as it holds this many reports"},
+	{Name: "DESK_ACCOUNT_HEADERS", Default: "X-Abusedesk-Account,X-Account-ID", Component: "intake", Help: "headers your outbound mail carries naming the customer account, read from reported messages"},
+	{Name: "ZENDESK_POLL_INTERVAL", Default: "1m", Component: "intake", Help: "how often the Zendesk incremental export is read to catch what a webhook missed (0 turns it off)"},
 
 	{Name: "TEMPORAL_ADDRESS", Component: "temporal", Help: "host:port of the Temporal frontend; required by `desk run`, ignored by `desk dev` (embedded server)"},
 	{Name: "TEMPORAL_NAMESPACE", Default: "default", Component: "temporal", Help: "Temporal namespace of the cases"},
@@ -47,6 +53,15 @@ var Vars = []Var{
 
 	{Name: "ENFORCEMENT_URL", Component: "enforcement", Help: "base URL of the enforcement API (contract: integrations/enforcement/openapi.yaml); unset in `desk dev` starts the sandbox"},
 	{Name: "ENFORCEMENT_TOKEN", Component: "enforcement", Help: "bearer token for the enforcement API", Secret: true},
+
+	{Name: "IMAP_ADDR", Component: "imap", Help: "host:port of the abuse mailbox; unset in `desk dev` starts the sandbox mailbox"},
+	{Name: "IMAP_SECURITY", Default: "tls", Component: "imap", Help: "tls, starttls, or none (plain text: loopback only)"},
+	{Name: "IMAP_USERNAME", Component: "imap", Help: "mailbox login"},
+	{Name: "IMAP_PASSWORD", Component: "imap", Help: "mailbox password", Secret: true},
+	{Name: "IMAP_MAILBOX", Default: "INBOX", Component: "imap", Help: "folder the reports arrive in"},
+	{Name: "IMAP_PROCESSED_FOLDER", Default: "abusedesk/processed", Component: "imap", Help: "where a message goes once its reports are in their cases"},
+	{Name: "IMAP_FAILED_FOLDER", Default: "abusedesk/failed", Component: "imap", Help: "where a message goes that could not be read (it is also in a triage ticket)"},
+	{Name: "IMAP_POLL", Default: "30s", Component: "imap", Help: "how often to look for mail when the server has no IDLE, and how long one IDLE lasts"},
 }
 
 // Desk is the process-wide configuration shared by every command.

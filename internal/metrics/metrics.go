@@ -12,6 +12,11 @@ type Metrics struct {
 	Registry *prometheus.Registry
 
 	HTTPRequests *prometheus.CounterVec
+
+	IntakeMessages      *prometheus.CounterVec
+	IntakeBatches       prometheus.Counter
+	IntakeBatchFailures prometheus.Counter
+	IntakeBatchSize     prometheus.Histogram
 }
 
 // New registers the Go runtime and process collectors, a build-info gauge and abusedesk's own
@@ -32,6 +37,19 @@ func New(version string) *Metrics {
 			Help: "HTTP requests served, by route and status code.",
 		}, []string{"route", "code"}),
 	}
-	reg.MustRegister(build, m.HTTPRequests)
+	m.IntakeMessages = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "desk_intake_messages_total",
+		Help: "Messages taken in, by what they were (report, reply, auto-reply, bounce, unparseable, triaged) and channel.",
+	}, []string{"kind", "channel"})
+	m.IntakeBatches = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "desk_intake_batches_total", Help: "Report batches delivered to cases (one SignalWithStart each).",
+	})
+	m.IntakeBatchFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "desk_intake_batch_failures_total", Help: "Report batches Temporal did not accept (their reports are offered again).",
+	})
+	m.IntakeBatchSize = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "desk_intake_batch_size", Help: "Reports per delivered batch.", Buckets: prometheus.ExponentialBuckets(1, 2, 11),
+	})
+	reg.MustRegister(build, m.HTTPRequests, m.IntakeMessages, m.IntakeBatches, m.IntakeBatchFailures, m.IntakeBatchSize)
 	return m
 }

@@ -210,6 +210,9 @@ func (s *Sandbox) Close() {
 	}
 }
 
+// Secret makes a random credential for one run of the sandbox.
+func Secret() string { return secret() }
+
 // secret makes a random credential for one run of the sandbox.
 func secret() string {
 	var b [16]byte

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"abusedesk/integrations/zendesk"
+	"abusedesk/testenv/imapserver"
+	"abusedesk/workflows"
+)
+
+// arfMail is an ARF complaint about a message from ip (one report, unique by its Message-ID).
+func arfMail(i int, ip string) []byte {
+	return fmt.Appendf(nil, "From: fbl@isp.example\r\nTo: abuse@provider.example\r\nSubject: complaint %d\r\nMessage-ID: <imap-%d@isp.example>\r\n"+
+		"Date: Mon, 2 Mar 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\r\n\r\n"+
+		"--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nSource-IP: %s\r\n\r\n--b--\r\n", i, i, ip)
+}
+
+// TestIMAPReportsLandOnceDespiteAKill: reports appended to a real IMAP server become cases on
+// the embedded server; the desk is stopped while the watcher is mid-way and started again on
+// the same data dir; every report ends up counted in exactly one case, once.
+func TestIMAPReportsLandOnceDespiteAKill(t *testing.T) {
+	srv, err := imapserver.Start("abuse", "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	const n = 240
+	ips := []string{"192.0.2.10", "10.17.18.5", "203.0.113.9"} // acct-shop, acct-blaster, acct-again
+	var msgs [][]byte
+	for i := range n {
+		msgs = append(msgs, arfMail(i, ips[i%len(ips)]))
+	}
+	if err := srv.Append("INBOX", msgs...); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"IMAP_ADDR": srv.Addr, "IMAP_SECURITY": "none", "IMAP_USERNAME": "abuse", "IMAP_PASSWORD": "pw", "IMAP_POLL": "1s"}
+	p := fastPolicy(t, t.TempDir(), map[string]string{"response_window: 72h": "response_window: 1h"})
+	dir := t.TempDir()
+	d := startDevIn(t, dir, p, env)
+	deadline := time.Now().Add(60 * time.Second)
+	for srv.Count("abusedesk/processed") == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	d.stop()
+	moved := srv.Count("abusedesk/processed")
+	t.Logf("stopped with %d of %d processed", moved, n)
+	if moved == 0 {
+		t.Fatal("nothing processed before the stop")
+	}
+
+	d2 := startDevIn(t, dir, p, env)
+	for srv.Count("abusedesk/processed") < n && time.Now().Before(deadline.Add(60*time.Second)) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := srv.Count("abusedesk/processed"); got != n || srv.Count("INBOX") != 0 {
+		t.Fatalf("%d processed, %d left in INBOX, want all %d processed", got, srv.Count("INBOX"), n)
+	}
+	total, dups := 0, 0
+	for _, acct := range []string{"acct-shop", "acct-blaster", "acct-again"} {
+		caseID := workflows.CaseWorkflowID(acct, "spam")
+		var v *workflows.CaseView
+		for time.Now().Before(deadline.Add(90 * time.Second)) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			v, err = d2.cases.Status(ctx, caseID)
+			cancel()
+			if err == nil && v.Reports.Count == n/len(ips) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if v == nil || v.Reports.Count != n/len(ips) {
+			t.Fatalf("%s: %+v, want %d reports", caseID, v, n/len(ips))
+		}
+		total += v.Reports.Count
+		dups += v.Reports.Duplicates
+	}
+	if total != n {
+		t.Errorf("%d reports counted across the cases, want %d", total, n)
+	}
+	t.Logf("%d reports counted once; %d redelivered duplicates ignored", total, dups)
+
+	// The mail server delivers 30 of them again: they are recognised, not counted twice.
+	if err := srv.Append("INBOX", msgs[:30]...); err != nil {
+		t.Fatal(err)
+	}
+	for srv.Count("abusedesk/processed") < n+30 && time.Now().Before(deadline.Add(120*time.Second)) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	again := 0
+	for _, acct := range []string{"acct-shop", "acct-blaster", "acct-again"} {
+		for time.Now().Before(deadline.Add(150 * time.Second)) {
+			v, err := d2.cases.Status(context.Background(), workflows.CaseWorkflowID(acct, "spam"))
+			if err == nil && v.Reports.Duplicates >= 10 {
+				if v.Reports.Count != n/len(ips) {
+					t.Errorf("%s counts %d after the redelivery, want %d", acct, v.Reports.Count, n/len(ips))
+				}
+				again += v.Reports.Duplicates
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if again != dups+30 {
+		t.Errorf("%d duplicates recognised, want %d", again, dups+30)
+	}
+}
+
+// TestZendeskWebhookRefusesForgeries: a forged or stale notification gets 401 and changes
+// nothing; a properly signed one for a report ticket in the intake group opens a case.
+func TestZendeskWebhookRefusesForgeries(t *testing.T) {
+	d := startDev(t, fastPolicy(t, t.TempDir(), nil))
+	z := d.sandbox["zendesk"]
+	secret := z["webhook_secret"].(string)
+	url := d.ep.HTTP + "/webhooks/zendesk"
+	body := []byte(`{"abusedesk_event":"report","ticket_id":"1"}`)
+	post := func(h map[string]string) int {
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	now := time.Now().UTC()
+	fresh, stale := now.Format(time.RFC3339), now.Add(-10*time.Minute).Format(time.RFC3339)
+	for name, h := range map[string]map[string]string{
+		"unsigned":     {},
+		"wrong secret": {zendesk.HeaderTimestamp: fresh, zendesk.HeaderSignature: zendesk.Sign("guess", fresh, body)},
+		"stale":        {zendesk.HeaderTimestamp: stale, zendesk.HeaderSignature: zendesk.Sign(secret, stale, body)},
+	} {
+		if code := post(h); code != http.StatusUnauthorized {
+			t.Errorf("%s: %d, want 401", name, code)
+		}
+	}
+	ctx := context.Background()
+	if list, _, err := d.cases.List(ctx, "", 10, nil); err != nil || len(list) != 0 {
+		t.Fatalf("cases after forged webhooks: %v %v", list, err)
+	}
+
+	// A report mailed to the Zendesk intake group: the provisioned trigger calls the desk.
+	var created struct {
+		Ticket struct{ ID int64 } `json:"ticket"`
+	}
+	zendeskAPI(t, z, "desk-bot@abusedesk.example", "POST", "/api/v2/tickets.json", map[string]any{"ticket": map[string]any{
+		"subject": "Spam from 192.0.2.44", "group_id": 360000002,
+		"requester": map[string]string{"email": "victim@mail.example", "name": "Victim"},
+		"comment":   map[string]any{"body": "I keep getting spam sent from 192.0.2.44 advertising watches."},
+	}}, &created)
+	caseID := workflows.CaseWorkflowID("acct-shop", "spam")
+	v := d.waitStatus(caseID, workflows.StatusAwaitingResponse, 20*time.Second)
+	if v.Reports.Count != 1 || v.Reports.Recent[0].ID != fmt.Sprintf("zendesk:%d", created.Ticket.ID) {
+		t.Errorf("case from the intake ticket: %+v", v.Reports)
+	}
+}
+
+// TestCustomerReplyAndMacroThroughZendesk: the customer answers the notice by email (a
+// requester comment in Zendesk), the trigger tells the desk, the case goes to review; an agent
+// submits the "Accept remediation" macro and the case resolves, without a second message to
+// the customer.
+func TestCustomerReplyAndMacroThroughZendesk(t *testing.T) {
+	d := startDev(t, fastPolicy(t, t.TempDir(), map[string]string{"response_window: 72h": "response_window: 1h"}))
+	caseID := d.submitReports("acct-shop", "spam", "z1")
+	v := d.waitStatus(caseID, workflows.StatusAwaitingResponse, 20*time.Second)
+	z := d.sandbox["zendesk"]
+	zendeskAPI(t, z, "ops@shop.example", "PUT", fmt.Sprintf("/api/v2/requests/%d.json", v.Ticket.ID),
+		map[string]any{"request": map[string]any{"comment": map[string]any{"body": "We removed the infected plugin."}}}, nil)
+	review := d.waitStatus(caseID, workflows.StatusUnderReview, 20*time.Second)
+	if review.Replies != 1 {
+		t.Errorf("replies %d, want 1", review.Replies)
+	}
+	applyMacro(t, z, "agent@desk.example", v.Ticket.ID, "abusedesk: Accept remediation")
+	res := d.waitStatus(caseID, workflows.StatusResolved, 20*time.Second)
+	if res.Outcome != workflows.OutcomeRemediated {
+		t.Errorf("outcome %s", res.Outcome)
+	}
+	// The customer got the notice and the agent's macro answer — not also the bot's closing text.
+	var comments struct {
+		Comments []struct {
+			Body   string `json:"body"`
+			Public bool   `json:"public"`
+		} `json:"comments"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%d/comments.json", v.Ticket.ID), nil, &comments)
+		var status struct {
+			Ticket struct{ Status string } `json:"ticket"`
+		}
+		zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%d.json", v.Ticket.ID), nil, &status)
+		if status.Ticket.Status == "solved" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	closing := 0
+	for _, c := range comments.Comments {
+		if c.Public && strings.Contains(c.Body, "no action was taken on your account") {
+			closing++
+		}
+	}
+	if closing != 1 {
+		t.Errorf("%d closing messages to the customer, want exactly the macro's", closing)
+	}
+}
+
+// zendeskAPI calls the sandbox Zendesk as a user (API-token auth works for any user).
+func zendeskAPI(t *testing.T, z map[string]any, user, method, path string, in, out any) {
+	t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, z["url"].(string)+path, body)
+	req.SetBasicAuth(user+"/token", z["api_token"].(string))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		t.Fatalf("%s %s as %s: %d %s", method, path, user, resp.StatusCode, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// applyMacro does what an agent's click does: apply the macro (Zendesk computes the result)
+// and submit the ticket with it.
+func applyMacro(t *testing.T, z map[string]any, agent string, ticket int64, title string) {
+	t.Helper()
+	var macros struct {
+		Macros []struct {
+			ID    int64  `json:"id"`
+			Title string `json:"title"`
+		} `json:"macros"`
+	}
+	zendeskAPI(t, z, agent, "GET", "/api/v2/macros.json", nil, &macros)
+	var id int64
+	for _, m := range macros.Macros {
+		if m.Title == title {
+			id = m.ID
+		}
+	}
+	if id == 0 {
+		t.Fatalf("no macro %q", title)
+	}
+	var applied struct {
+		Result struct {
+			Ticket  map[string]any `json:"ticket"`
+			Comment map[string]any `json:"comment"`
+		} `json:"result"`
+	}
+	zendeskAPI(t, z, agent, "GET", fmt.Sprintf("/api/v2/tickets/%d/macros/%d/apply.json", ticket, id), nil, &applied)
+	update := map[string]any{"tags": applied.Result.Ticket["tags"]}
+	if applied.Result.Comment != nil {
+		update["comment"] = applied.Result.Comment
+	}
+	zendeskAPI(t, z, agent, "PUT", fmt.Sprintf("/api/v2/tickets/%d.json", ticket), map[string]any{"ticket": update}, nil)
+}

@@ -1,0 +1,79 @@
+package intake
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// APIResponse is the answer of POST /api/v1/reports.
+type APIResponse struct {
+	Kind     string     `json:"kind"`
+	Digest   string     `json:"digest"`
+	Reports  []Accepted `json:"reports"`
+	Triaged  []Triaged  `json:"triaged,omitempty"`
+	ReplyTo  string     `json:"reply_to,omitempty"`
+	Note     string     `json:"note,omitempty"`
+	Accepted bool       `json:"accepted"`
+}
+
+// APIHandler serves POST /api/v1/reports: the body is one raw message (message/rfc822 or
+// text/plain) or an X-ARF 4 report (application/json). It answers once the reports are in
+// their cases (or in triage): 200 with the report and case IDs, 202 when everything went to
+// triage, 400 for an empty body, 401 without the bearer token, 413 over the size limit, and
+// 503 (retry) when a service was unavailable — nothing is lost then, the client sends it again.
+func (in *Intake) APIHandler(token string, maxBytes int) http.Handler {
+	if maxBytes <= 0 {
+		maxBytes = 25 << 20
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if token == "" || !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="abusedesk"`)
+			apiError(w, http.StatusUnauthorized, "missing or wrong bearer token (DESK_API_TOKEN)")
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, int64(maxBytes)+1))
+		if err != nil {
+			apiError(w, http.StatusBadRequest, "could not read the body: "+err.Error())
+			return
+		}
+		if len(body) > maxBytes {
+			apiError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the report is over %d bytes", maxBytes))
+			return
+		}
+		if len(strings.TrimSpace(string(body))) == 0 {
+			apiError(w, http.StatusBadRequest, "empty body: send a raw message or an X-ARF 4 JSON report")
+			return
+		}
+		out, err := in.Ingest(r.Context(), body, Source{Channel: "api", ReceivedAt: time.Now().UTC()})
+		if err != nil {
+			in.log.Warn("report not accepted; the client should retry", "error", err)
+			w.Header().Set("Retry-After", "5")
+			apiError(w, http.StatusServiceUnavailable, "not accepted now, nothing was lost — send it again: "+err.Error())
+			return
+		}
+		resp := APIResponse{Kind: string(out.Kind), Digest: out.Digest, Reports: out.Accepted, Triaged: out.Triaged,
+			ReplyTo: out.ReplyTo, Note: out.Note, Accepted: true}
+		if resp.Reports == nil {
+			resp.Reports = []Accepted{}
+		}
+		status := http.StatusOK
+		if len(out.Accepted) == 0 && len(out.Triaged) > 0 {
+			status = http.StatusAccepted
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(resp)
+	})
+}
+
+func apiError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"title": http.StatusText(status), "status": status, "detail": msg})
+}

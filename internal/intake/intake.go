@@ -1,0 +1,417 @@
+// Package intake turns incoming mail — from the IMAP mailbox, the Zendesk intake group or the
+// HTTP API — into case traffic: it keeps the raw message in the evidence store, parses it,
+// finds the account behind each report through the enforcement API, and delivers the reports
+// to their cases in batches (one SignalWithStart per case per batch). Customers' replies go to
+// their case; anything that cannot be read or attributed goes to a triage ticket with the raw
+// mail attached. Nothing is dropped: Ingest returns an error only when the message must be
+// offered again (a service was unavailable), and then nothing was half-done that a retry could
+// double.
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"abusedesk/activities"
+	"abusedesk/integrations/enforcement"
+	"abusedesk/integrations/reports"
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/cases"
+	"abusedesk/internal/fault"
+	"abusedesk/internal/metrics"
+	"abusedesk/internal/policy"
+	"abusedesk/workflows"
+)
+
+// Lookup finds accounts (the enforcement API).
+type Lookup interface {
+	Lookup(ctx context.Context, q enforcement.Query) (*enforcement.Match, error)
+	GetAccount(ctx context.Context, id string) (*workflows.Account, error)
+}
+
+// Cases delivers to cases.
+type Cases interface {
+	Submit(ctx context.Context, caseID string, in workflows.CaseInput, batch []workflows.ReportSummary) (string, error)
+	Reply(ctx context.Context, caseID string, r workflows.CustomerReply) error
+	FindByNumber(ctx context.Context, number string) (*cases.Summary, error)
+}
+
+// Tickets opens triage tickets and notes (Zendesk).
+type Tickets interface {
+	FindTicket(ctx context.Context, externalID string) (*activities.Ticket, error)
+	CreateTicket(ctx context.Context, t activities.NewTicket) (*activities.Ticket, error)
+	UpdateTicket(ctx context.Context, id int64, u activities.TicketUpdate) error
+	Upload(ctx context.Context, filename, contentType string, data []byte) (string, error)
+}
+
+// Evidence keeps raw messages by digest.
+type Evidence interface {
+	Put(raw []byte) (string, error)
+}
+
+// Config tunes intake.
+type Config struct {
+	Policy *policy.Policy
+	// BatchWindow is how long reports for one case are gathered before they are delivered;
+	// BatchMax delivers a batch as soon as it is this big; MaxInFlight bounds the deliveries
+	// under way at once. Defaults: 100 ms, 500, 32.
+	BatchWindow time.Duration
+	BatchMax    int
+	MaxInFlight int
+	// Parser options (limits, account headers).
+	Parser reports.Options
+	// TriageTag marks triage tickets.
+	Log     *slog.Logger
+	Metrics *metrics.Metrics
+}
+
+// Intake is the intake pipeline. Make it with New.
+type Intake struct {
+	cfg      Config
+	parser   *reports.Parser
+	lookup   *resolver
+	cases    Cases
+	tickets  Tickets
+	evidence Evidence
+	batch    *batcher
+	log      *slog.Logger
+}
+
+// New wires the pipeline.
+func New(cfg Config, lookup Lookup, c Cases, t Tickets, ev Evidence) *Intake {
+	if cfg.BatchWindow < 0 {
+		cfg.BatchWindow = 0
+	} else if cfg.BatchWindow == 0 {
+		cfg.BatchWindow = 100 * time.Millisecond
+	}
+	if cfg.BatchMax <= 0 {
+		cfg.BatchMax = 500
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 32
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Parser.FindCaseNumber == nil {
+		cfg.Parser.FindCaseNumber = workflows.FindCaseNumber
+	}
+	in := &Intake{cfg: cfg, parser: reports.New(cfg.Parser), lookup: newResolver(lookup), cases: c, tickets: t, evidence: ev, log: cfg.Log.With("component", "intake")}
+	in.batch = newBatcher(c.Submit, cfg.BatchWindow, cfg.BatchMax, cfg.MaxInFlight, cfg.Metrics)
+	return in
+}
+
+// Source says where a message came from.
+type Source struct {
+	// Channel is "imap", "api" or "zendesk".
+	Channel    string
+	ReceivedAt time.Time
+	// ReportID overrides the report ID (a Zendesk intake ticket is its own report).
+	ReportID string
+}
+
+// Accepted is one report delivered to its case.
+type Accepted struct {
+	ReportID   string         `json:"report_id"`
+	CaseID     string         `json:"case_id"`
+	CaseNumber string         `json:"case_number"`
+	AccountID  string         `json:"account_id"`
+	Category   abuse.Category `json:"category"`
+}
+
+// Triaged is a message (or report) handed to a person.
+type Triaged struct {
+	TicketID int64  `json:"ticket_id"`
+	Reason   string `json:"reason"`
+	ReportID string `json:"report_id,omitempty"`
+}
+
+// Outcome is what happened to one message.
+type Outcome struct {
+	Kind     reports.Kind `json:"kind"`
+	Digest   string       `json:"digest"`
+	Accepted []Accepted   `json:"accepted,omitempty"`
+	Triaged  []Triaged    `json:"triaged,omitempty"`
+	// CaseID of a reply delivered to its case.
+	ReplyTo string `json:"reply_to,omitempty"`
+	// Note says what was done when nothing above says it (an auto-reply recorded, say).
+	Note string `json:"note,omitempty"`
+}
+
+// Ingest handles one raw message. An error means nothing was lost but the message must be
+// offered again later (a service was unavailable); the work already done is idempotent.
+func (in *Intake) Ingest(ctx context.Context, raw []byte, src Source) (*Outcome, error) {
+	if src.ReceivedAt.IsZero() {
+		src.ReceivedAt = time.Now().UTC()
+	}
+	digest, err := in.evidence.Put(raw)
+	if err != nil {
+		return nil, fmt.Errorf("store the raw message: %w", err)
+	}
+	res := in.parser.Parse(raw)
+	out := &Outcome{Kind: res.Kind, Digest: digest}
+	in.count(string(res.Kind), src.Channel)
+	switch res.Kind {
+	case reports.KindReport:
+		err = in.reports(ctx, raw, res, src, out)
+	case reports.KindReply, reports.KindAutoReply, reports.KindBounce:
+		err = in.reply(ctx, raw, res, src, out)
+	default:
+		var t *Triaged
+		if t, err = in.triage(ctx, raw, res, "unparseable: "+res.Error, ""); err == nil {
+			out.Triaged = append(out.Triaged, *t)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// reports resolves and delivers each report of a message.
+func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, src Source, out *Outcome) error {
+	type delivery struct {
+		acc  Accepted
+		wait <-chan error
+	}
+	var pending []delivery
+	for i, r := range res.Reports {
+		if src.ReportID != "" {
+			r.ID = src.ReportID
+			if len(res.Reports) > 1 {
+				r.ID = fmt.Sprintf("%s#%d", src.ReportID, i+1)
+			}
+		}
+		account, reason, err := in.lookup.resolve(ctx, r)
+		if err != nil {
+			return fmt.Errorf("resolve the account of report %s: %w", r.ID, err)
+		}
+		if account == "" {
+			t, err := in.triage(ctx, raw, res, reason, r.ID)
+			if err != nil {
+				return err
+			}
+			out.Triaged = append(out.Triaged, *t)
+			if err := in.answerNotOurs(ctx, r, reason); err != nil {
+				in.log.Warn("not-ours answer not sent", "report_id", r.ID, "error", err)
+			}
+			continue
+		}
+		caseID := workflows.CaseWorkflowID(account, r.Category)
+		input := workflows.CaseInput{AccountID: account, Category: r.Category, Policy: in.cfg.Policy.Snapshot(r.Category)}
+		sum := summary(r, src)
+		pending = append(pending, delivery{
+			acc:  Accepted{ReportID: r.ID, CaseID: caseID, CaseNumber: workflows.CaseNumber(caseID), AccountID: account, Category: r.Category},
+			wait: in.batch.add(caseID, input, sum),
+		})
+	}
+	var failed error
+	for _, d := range pending {
+		select {
+		case err := <-d.wait:
+			if err != nil {
+				failed = errors.Join(failed, err)
+				continue
+			}
+			out.Accepted = append(out.Accepted, d.acc)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return failed
+}
+
+// summary is what a case keeps of a report.
+func summary(r reports.Report, src Source) workflows.ReportSummary {
+	var subj []string
+	add := func(kind string, vs []string, n int) {
+		for i, v := range vs {
+			if i == n || len(subj) >= 6 {
+				return
+			}
+			if len(v) > 160 {
+				v = v[:160] + "…"
+			}
+			subj = append(subj, kind+":"+v)
+		}
+	}
+	add("ip", r.SourceIPs, 2)
+	add("url", r.URLs, 1)
+	add("domain", r.Domains, 2)
+	add("sender", r.Senders, 1)
+	if r.FeedbackID != "" {
+		subj = append(subj, "feedback-id:"+r.FeedbackID)
+	}
+	received := r.ReceivedAt
+	if received.IsZero() {
+		received = src.ReceivedAt
+	}
+	return workflows.ReportSummary{
+		ID: r.ID, Format: r.Format, Category: r.Category, Severity: r.Severity, Reporter: r.Reporter,
+		ReceivedAt: received.UTC(), EventTime: r.EventTime.UTC(), Subjects: subj, Evidence: r.Digest,
+		Summary: oneLine(r.Summary, 160),
+	}
+}
+
+// reply delivers a customer's message to its case; one about a closed case is noted on the
+// case's ticket; one naming no case we know goes to triage. Automatic replies without a case
+// are recorded (logged and counted) only.
+func (in *Intake) reply(ctx context.Context, raw []byte, res *reports.Result, src Source, out *Outcome) error {
+	r := res.Reply
+	if r.CaseNumber == "" {
+		out.Note = string(res.Kind) + " without a case number recorded: " + nonEmpty(r.Why, res.Error)
+		in.log.Info("automatic mail recorded", "kind", res.Kind, "from", r.From, "why", r.Why)
+		return nil
+	}
+	sum, err := in.cases.FindByNumber(ctx, r.CaseNumber)
+	if err != nil {
+		return fmt.Errorf("find case %s: %w", r.CaseNumber, err)
+	}
+	if sum == nil {
+		t, err := in.triage(ctx, raw, res, "a reply naming case "+r.CaseNumber+", which does not exist", "")
+		if err == nil {
+			out.Triaged = append(out.Triaged, *t)
+		}
+		return err
+	}
+	kind := map[reports.Kind]string{reports.KindReply: workflows.ReplyKindAnswer, reports.KindAutoReply: workflows.ReplyKindAutoReply, reports.KindBounce: workflows.ReplyKindBounce}[res.Kind]
+	msg := workflows.CustomerReply{ID: nonEmpty(r.MessageID, "sha256:"+res.Digest[:32]), Kind: kind, From: r.From,
+		ReceivedAt: src.ReceivedAt.UTC(), Channel: "email", Excerpt: r.Excerpt}
+	if sum.Running {
+		err := in.cases.Reply(ctx, sum.CaseID, msg)
+		if err == nil {
+			out.ReplyTo = sum.CaseID
+			return nil
+		}
+		if !errors.Is(err, cases.ErrClosed) {
+			return fmt.Errorf("deliver the reply to %s: %w", sum.CaseID, err)
+		}
+	}
+	// The case is closed: the agents see the message on its ticket.
+	if sum.TicketID != 0 {
+		if err := in.noteOnTicket(ctx, sum.TicketID, raw, res, "A "+kind+" arrived after case "+r.CaseNumber+" closed; the case did not act on it."); err != nil {
+			return err
+		}
+		out.Note = "the case is closed; the message is on ticket #" + fmt.Sprint(sum.TicketID)
+		return nil
+	}
+	t, err := in.triage(ctx, raw, res, "a reply to closed case "+r.CaseNumber, "")
+	if err == nil {
+		out.Triaged = append(out.Triaged, *t)
+	}
+	return err
+}
+
+func (in *Intake) noteOnTicket(ctx context.Context, id int64, raw []byte, res *reports.Result, text string) error {
+	tok, err := in.tickets.Upload(ctx, "message-"+res.Digest[:12]+".eml", "message/rfc822", raw)
+	if err != nil {
+		return fmt.Errorf("attach the message to ticket %d: %w", id, err)
+	}
+	body := text + "\nFrom: " + res.From + "\nSubject: " + res.Subject
+	if res.Reply != nil && res.Reply.Excerpt != "" {
+		body += "\n\n" + res.Reply.Excerpt
+	}
+	return in.tickets.UpdateTicket(ctx, id, activities.TicketUpdate{Comment: &activities.Comment{Body: body, Uploads: []string{tok}}})
+}
+
+// Triage tags.
+const (
+	TagTriage  = "abusedesk_triage"
+	TagNotOurs = "abusedesk_not_ours"
+)
+
+// triage opens (or, on a retry, finds) a ticket for a person with the raw mail attached and an
+// internal note saying why.
+func (in *Intake) triage(ctx context.Context, raw []byte, res *reports.Result, reason, reportID string) (*Triaged, error) {
+	ext := "abusedesk-triage:" + res.Digest
+	if reportID != "" {
+		ext += ":" + reportID
+	}
+	if t, err := in.tickets.FindTicket(ctx, ext); err != nil {
+		return nil, fmt.Errorf("triage: %w", err)
+	} else if t != nil {
+		return &Triaged{TicketID: t.ID, Reason: reason, ReportID: reportID}, nil
+	}
+	tok, err := in.tickets.Upload(ctx, "message-"+res.Digest[:12]+".eml", "message/rfc822", raw)
+	if err != nil {
+		return nil, fmt.Errorf("triage: attach the raw mail: %w", err)
+	}
+	requester := res.From
+	if requester == "" || !strings.Contains(requester, "@") {
+		requester = "unknown-sender@abusedesk.invalid"
+	}
+	subject := oneLine("[triage] "+nonEmpty(res.Subject, "(no subject)"), 200)
+	body := "abusedesk could not route this message to a case.\n\nWhy: " + reason + "\nFrom: " + res.From + "\nSubject: " + res.Subject +
+		"\nDigest: " + res.Digest + "\n\nThe raw message is attached. `desk report parse` on it shows what the desk read."
+	if len(res.Reports) > 0 {
+		r := res.Reports[0]
+		body += fmt.Sprintf("\n\nParsed as %s/%s: IPs %v, domains %v, URLs %v, senders %v.", r.Format, r.Category, r.SourceIPs, r.Domains, r.URLs, r.Senders)
+	}
+	t, err := in.tickets.CreateTicket(ctx, activities.NewTicket{
+		ExternalID: ext, Subject: subject, RequesterEmail: requester,
+		Comment: activities.Comment{Body: body, Public: false, Uploads: []string{tok}},
+		Status:  "open", Tags: []string{activities.TagCase, TagTriage},
+	})
+	if err != nil {
+		if fault.Is(err, fault.Invalid) && requester != "unknown-sender@abusedesk.invalid" {
+			// A requester Zendesk refuses: keep the ticket, without them.
+			return in.triage(ctx, raw, &reports.Result{Digest: res.Digest, Subject: res.Subject, Reports: res.Reports, From: "unknown"}, reason, reportID)
+		}
+		return nil, fmt.Errorf("triage: open the ticket: %w", err)
+	}
+	in.count("triaged", "")
+	in.log.Info("message triaged", "ticket_id", t.ID, "reason", reason, "digest", res.Digest)
+	return &Triaged{TicketID: t.ID, Reason: reason, ReportID: reportID}, nil
+}
+
+// answerNotOurs tells the reporter the address is not the provider's, when the policy says so
+// and the reporter has an address. Once per report (the ticket's external ID).
+func (in *Intake) answerNotOurs(ctx context.Context, r reports.Report, reason string) error {
+	if in.cfg.Policy == nil || !in.cfg.Policy.NotOurs.Reply || !strings.Contains(r.Reporter, "@") || !strings.HasPrefix(reason, "not ours") {
+		return nil
+	}
+	ext := "abusedesk-not-ours:" + r.ID
+	if t, err := in.tickets.FindTicket(ctx, ext); err != nil || t != nil {
+		return err
+	}
+	what := strings.Join(append(append([]string{}, r.SourceIPs...), r.Domains...), ", ")
+	body := "Hello,\n\nthank you for your report " + r.ID + ". The address(es) it names (" + what + ") do not belong to any of our customers, " +
+		"so we cannot act on it. Please check the responsible network with a WHOIS lookup.\n\nRegards,\nThe Abuse Team"
+	_, err := in.tickets.CreateTicket(ctx, activities.NewTicket{
+		ExternalID: ext, Subject: "Your abuse report: not our network", RequesterEmail: r.Reporter,
+		Comment: activities.Comment{Body: body, Public: true}, Status: "solved", Tags: []string{activities.TagCase, TagNotOurs},
+	})
+	return err
+}
+
+func (in *Intake) count(kind, channel string) {
+	if in.cfg.Metrics != nil {
+		in.cfg.Metrics.IntakeMessages.WithLabelValues(kind, channel).Inc()
+	}
+}
+
+// Close delivers the batches still gathering and waits for them (bounded by ctx).
+func (in *Intake) Close(ctx context.Context) { in.batch.close(ctx) }
+
+func nonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}

@@ -1,0 +1,277 @@
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"abusedesk/activities"
+	"abusedesk/integrations/enforcement"
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/cases"
+	"abusedesk/internal/evidence"
+	"abusedesk/internal/policy"
+	"abusedesk/testenv/enforcementapi"
+	"abusedesk/testenv/memfake"
+	"abusedesk/workflows"
+)
+
+// fakeCases records what intake delivers, like a Temporal-backed cases.Client would accept it.
+type fakeCases struct {
+	mu       sync.Mutex
+	submits  map[string][][]workflows.ReportSummary
+	inputs   map[string]workflows.CaseInput
+	replies  map[string][]workflows.CustomerReply
+	known    map[string]*cases.Summary
+	failNext int
+}
+
+func newFakeCases() *fakeCases {
+	return &fakeCases{submits: map[string][][]workflows.ReportSummary{}, inputs: map[string]workflows.CaseInput{},
+		replies: map[string][]workflows.CustomerReply{}, known: map[string]*cases.Summary{}}
+}
+
+func (f *fakeCases) Submit(_ context.Context, caseID string, in workflows.CaseInput, batch []workflows.ReportSummary) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failNext > 0 {
+		f.failNext--
+		return "", errors.New("temporal unavailable")
+	}
+	f.submits[caseID] = append(f.submits[caseID], batch)
+	f.inputs[caseID] = in
+	return "run-1", nil
+}
+
+func (f *fakeCases) Reply(_ context.Context, caseID string, r workflows.CustomerReply) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s := f.known[caseID]; s != nil && !s.Running {
+		return cases.ErrClosed
+	}
+	f.replies[caseID] = append(f.replies[caseID], r)
+	return nil
+}
+
+func (f *fakeCases) FindByNumber(_ context.Context, number string) (*cases.Summary, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range f.known {
+		if s.CaseNumber == number {
+			c := *s
+			return &c, nil
+		}
+	}
+	return nil, nil
+}
+
+func (f *fakeCases) reports(caseID string) (batches, total int, ids map[string]int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids = map[string]int{}
+	for _, b := range f.submits[caseID] {
+		batches++
+		for _, r := range b {
+			total++
+			ids[r.ID]++
+		}
+	}
+	return
+}
+
+type env struct {
+	in      *Intake
+	cases   *fakeCases
+	tickets *memfake.Tickets
+	api     *enforcementapi.Server
+}
+
+func setup(t *testing.T, window time.Duration) *env {
+	t.Helper()
+	api := enforcementapi.NewDemo("tok")
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	store, err := evidence.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Sync = false
+	c := newFakeCases()
+	tickets := memfake.NewTickets()
+	pol := policy.Default()
+	in := New(Config{Policy: pol, BatchWindow: window, BatchMax: 500}, enforcement.New(srv.URL, "tok"), c, tickets, store)
+	return &env{in: in, cases: c, tickets: tickets, api: api}
+}
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile("../../integrations/reports/testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func TestReportReachesItsCase(t *testing.T) {
+	e := setup(t, 20*time.Millisecond)
+	out, err := e.in.Ingest(context.Background(), fixture(t, "arf-quirks.eml"), Source{Channel: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caseID := workflows.CaseWorkflowID("acct-shop", abuse.Spam)
+	if len(out.Accepted) != 1 || out.Accepted[0].CaseID != caseID || out.Accepted[0].CaseNumber != workflows.CaseNumber(caseID) {
+		t.Fatalf("outcome %+v", out)
+	}
+	batches, total, _ := e.cases.reports(caseID)
+	if batches != 1 || total != 1 {
+		t.Errorf("%d batches with %d reports, want 1 with 1", batches, total)
+	}
+	in := e.cases.inputs[caseID]
+	if in.AccountID != "acct-shop" || in.Category != abuse.Spam || in.Policy.Rules.ResponseWindow == 0 {
+		t.Errorf("case input %+v", in)
+	}
+	sum := e.cases.submits[caseID][0][0]
+	if sum.ID != "fbl-0001@mailbox.example" || sum.Evidence != out.Digest || len(sum.Subjects) == 0 || sum.Subjects[0] != "ip:192.0.2.77" {
+		t.Errorf("summary %+v", sum)
+	}
+}
+
+// A storm of reports for one account costs few deliveries, and every report is in one.
+func TestStormIsBatched(t *testing.T) {
+	e := setup(t, 50*time.Millisecond)
+	const n = 300
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			raw := fmt.Sprintf("From: fbl@isp.example\nTo: abuse@provider.example\nSubject: complaint %d\nMessage-ID: <storm-%d@isp.example>\nDate: Mon, 2 Mar 2026 10:00:00 +0000\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\n\n--b\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nSource-IP: 192.0.2.%d\n\n--b--\n", i, i, 1+i%100)
+			_, err := e.in.Ingest(context.Background(), []byte(raw), Source{Channel: "api"})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	batches, total, ids := e.cases.reports(workflows.CaseWorkflowID("acct-shop", abuse.Spam))
+	if total != n || len(ids) != n {
+		t.Fatalf("%d reports (%d distinct) delivered, want %d", total, len(ids), n)
+	}
+	if batches > n/10 {
+		t.Errorf("%d deliveries for %d reports: not batched", batches, n)
+	}
+	t.Logf("%d reports in %d batches", n, batches)
+}
+
+func TestFailedDeliveryIsReportedForRetry(t *testing.T) {
+	e := setup(t, 0)
+	e.cases.failNext = 1
+	raw := fixture(t, "arf-quirks.eml")
+	if _, err := e.in.Ingest(context.Background(), raw, Source{Channel: "imap"}); err == nil {
+		t.Fatal("a failed delivery was reported as done")
+	}
+	if _, err := e.in.Ingest(context.Background(), raw, Source{Channel: "imap"}); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if _, total, _ := e.cases.reports(workflows.CaseWorkflowID("acct-shop", abuse.Spam)); total != 1 {
+		t.Errorf("%d deliveries after a failure and a retry, want 1", total)
+	}
+}
+
+func TestNotOursGoesToTriageAndIsAnswered(t *testing.T) {
+	e := setup(t, 0)
+	raw := []byte("From: Reporter <rep@victim.example>\nTo: abuse@provider.example\nSubject: attack from 1.2.3.4\nMessage-ID: <n-1@victim.example>\n\nThe address 1.2.3.4 is scanning our ports.\n")
+	out, err := e.in.Ingest(context.Background(), raw, Source{Channel: "imap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Accepted) != 0 || len(out.Triaged) != 1 || !strings.Contains(out.Triaged[0].Reason, "not ours") {
+		t.Fatalf("outcome %+v", out)
+	}
+	var triage, answer *memfake.Ticket
+	for _, tk := range e.tickets.All() {
+		tk := tk
+		switch {
+		case strings.Contains(strings.Join(tk.Tags, " "), TagTriage):
+			triage = &tk
+		case strings.Contains(strings.Join(tk.Tags, " "), TagNotOurs):
+			answer = &tk
+		}
+	}
+	if triage == nil || len(triage.Comments) != 1 || triage.Comments[0].Public || len(triage.Comments[0].Uploads) != 1 {
+		t.Fatalf("triage ticket %+v, want a private note with the raw mail attached", triage)
+	}
+	if answer == nil || answer.RequesterEmail != "rep@victim.example" || !answer.Comments[0].Public || answer.Status != "solved" {
+		t.Errorf("answer to the reporter %+v", answer)
+	}
+	// Offered again (a retry after a crash), nothing is duplicated.
+	if _, err := e.in.Ingest(context.Background(), raw, Source{Channel: "imap"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.tickets.All()); n != 2 {
+		t.Errorf("%d tickets after the message came twice, want 2", n)
+	}
+}
+
+func TestUnparseableGoesToTriage(t *testing.T) {
+	e := setup(t, 0)
+	out, err := e.in.Ingest(context.Background(), fixture(t, "newsletter.eml"), Source{Channel: "imap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Triaged) != 1 || !strings.HasPrefix(out.Triaged[0].Reason, "unparseable: ") {
+		t.Fatalf("outcome %+v", out)
+	}
+}
+
+func TestRepliesFindTheirCase(t *testing.T) {
+	e := setup(t, 0)
+	caseID := workflows.CaseWorkflowID("acct-shop", abuse.Spam)
+	e.cases.known[caseID] = &cases.Summary{CaseID: caseID, CaseNumber: "TS-7F3K2QXM", Running: true, TicketID: 101}
+	out, err := e.in.Ingest(context.Background(), fixture(t, "reply.eml"), Source{Channel: "imap"})
+	if err != nil || out.ReplyTo != caseID {
+		t.Fatalf("reply: %+v %v", out, err)
+	}
+	if _, err := e.in.Ingest(context.Background(), fixture(t, "autoreply.eml"), Source{Channel: "imap"}); err != nil {
+		t.Fatal(err)
+	}
+	got := e.cases.replies[caseID]
+	if len(got) != 2 || got[0].Kind != workflows.ReplyKindAnswer || got[1].Kind != workflows.ReplyKindAutoReply || got[0].Excerpt == "" {
+		t.Fatalf("replies %+v", got)
+	}
+	// The case closes; a later message is noted on its ticket.
+	e.cases.known[caseID].Running = false
+	tk, err := e.tickets.CreateTicket(context.Background(), memfakeTicket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cases.known[caseID].TicketID = tk.ID
+	out, err = e.in.Ingest(context.Background(), fixture(t, "bounce.eml"), Source{Channel: "imap"})
+	if err != nil || !strings.Contains(out.Note, "closed") {
+		t.Fatalf("after close: %+v %v", out, err)
+	}
+	if after, _ := e.tickets.Get(tk.ID); len(after.Comments) != 2 {
+		t.Errorf("no note on the closed case's ticket: %+v", after.Comments)
+	}
+	// A reply naming a case that does not exist goes to triage.
+	delete(e.cases.known, caseID)
+	out, err = e.in.Ingest(context.Background(), fixture(t, "reply.eml"), Source{Channel: "imap"})
+	if err != nil || len(out.Triaged) != 1 {
+		t.Errorf("unknown case: %+v %v", out, err)
+	}
+}
+
+func memfakeTicket() activities.NewTicket {
+	return activities.NewTicket{ExternalID: "case/acct-shop/spam@1", Subject: "case", RequesterEmail: "ops@shop.example", Comment: activities.Comment{Body: "notice", Public: true}}
+}

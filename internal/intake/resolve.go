@@ -1,0 +1,156 @@
+package intake
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"abusedesk/integrations/enforcement"
+	"abusedesk/integrations/reports"
+	"abusedesk/internal/fault"
+)
+
+// resolver finds the account behind a report through the enforcement API, caching answers
+// (found for 10 minutes, not found for 1) and sharing concurrent identical look-ups, so a storm
+// about a few addresses costs a few look-ups.
+type resolver struct {
+	api   Lookup
+	group singleflight.Group
+	mu    sync.Mutex
+	cache map[string]cached
+}
+
+type cached struct {
+	account string
+	until   time.Time
+}
+
+const (
+	foundTTL    = 10 * time.Minute
+	notFoundTTL = time.Minute
+	maxCached   = 200000
+)
+
+func newResolver(api Lookup) *resolver { return &resolver{api: api, cache: map[string]cached{}} }
+
+// resolve returns the account of a report, or "" and why (a reason starting "not ours" when
+// the addresses belong to no customer, "no address" when the report names none). An error
+// means the enforcement API could not answer.
+func (rs *resolver) resolve(ctx context.Context, r reports.Report) (string, string, error) {
+	if h := strings.TrimSpace(r.AccountHint); h != "" {
+		acct, err := rs.cachedLookup(ctx, "hint:"+h, func() (string, error) {
+			a, err := rs.api.GetAccount(ctx, h)
+			if err != nil {
+				return "", err
+			}
+			return a.ID, nil
+		})
+		if err != nil {
+			return "", "", err
+		}
+		if acct != "" {
+			return acct, "", nil
+		}
+	}
+	var queries []enforcement.Query
+	if r.FeedbackID != "" {
+		queries = append(queries, enforcement.Query{FeedbackID: r.FeedbackID})
+	}
+	at := r.EventTime
+	for i, ip := range r.SourceIPs {
+		if i == 3 {
+			break
+		}
+		queries = append(queries, enforcement.Query{IP: ip, At: at})
+	}
+	for i, s := range r.Senders {
+		if i == 2 {
+			break
+		}
+		queries = append(queries, enforcement.Query{Sender: s})
+	}
+	for i, d := range r.Domains {
+		if i == 3 {
+			break
+		}
+		queries = append(queries, enforcement.Query{Domain: d})
+	}
+	if len(queries) == 0 {
+		return "", "no address, domain or sender to look the account up by", nil
+	}
+	var tried []string
+	for _, q := range queries {
+		key := queryKey(q)
+		acct, err := rs.cachedLookup(ctx, key, func() (string, error) {
+			m, err := rs.api.Lookup(ctx, q)
+			if err != nil {
+				return "", err
+			}
+			return m.AccountID, nil
+		})
+		if err != nil {
+			return "", "", err
+		}
+		if acct != "" {
+			return acct, "", nil
+		}
+		tried = append(tried, strings.SplitN(key, "@", 2)[0])
+	}
+	return "", "not ours: no customer account holds " + strings.Join(tried, ", "), nil
+}
+
+// queryKey names a look-up for the cache; IPs are keyed by the hour they were seen in (an
+// address can move between accounts).
+func queryKey(q enforcement.Query) string {
+	switch {
+	case q.FeedbackID != "":
+		return "feedback-id:" + q.FeedbackID
+	case q.IP != "":
+		hour := ""
+		if !q.At.IsZero() {
+			hour = "@" + q.At.UTC().Truncate(time.Hour).Format("2006010215")
+		}
+		return "ip:" + q.IP + hour
+	case q.Sender != "":
+		return "sender:" + strings.ToLower(q.Sender)
+	default:
+		return "domain:" + strings.ToLower(q.Domain)
+	}
+}
+
+// cachedLookup answers from the cache or calls look (once for concurrent callers). Not found
+// is an answer ("", nil); other failures are errors and not cached.
+func (rs *resolver) cachedLookup(ctx context.Context, key string, look func() (string, error)) (string, error) {
+	now := time.Now()
+	rs.mu.Lock()
+	if c, ok := rs.cache[key]; ok && now.Before(c.until) {
+		rs.mu.Unlock()
+		return c.account, nil
+	}
+	rs.mu.Unlock()
+	v, err, _ := rs.group.Do(key, func() (any, error) {
+		acct, err := look()
+		ttl := foundTTL
+		switch {
+		case fault.Is(err, fault.NotFound):
+			acct, err, ttl = "", nil, notFoundTTL
+		case err != nil:
+			return "", err
+		}
+		rs.mu.Lock()
+		if len(rs.cache) >= maxCached {
+			rs.cache = map[string]cached{}
+		}
+		rs.cache[key] = cached{account: acct, until: time.Now().Add(ttl)}
+		rs.mu.Unlock()
+		return acct, nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", key, err)
+	}
+	return v.(string), nil
+}

@@ -1,0 +1,364 @@
+package intake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"abusedesk/activities"
+	"abusedesk/integrations/zendesk"
+	"abusedesk/internal/cases"
+	"abusedesk/workflows"
+)
+
+// ZendeskAPI is what the Zendesk intake reads and writes.
+type ZendeskAPI interface {
+	Ticket(ctx context.Context, id int64) (*zendesk.TicketInfo, error)
+	Comments(ctx context.Context, id int64) ([]zendesk.Comment, error)
+	User(ctx context.Context, id int64) (*zendesk.User, error)
+	Download(ctx context.Context, contentURL string, limit int64) ([]byte, error)
+	Update(ctx context.Context, id int64, u zendesk.Update) error
+	Export(ctx context.Context, cursor string, start time.Time) (*zendesk.ExportPage, error)
+}
+
+// Decider delivers agents' decisions to cases.
+type Decider interface {
+	Decide(ctx context.Context, caseID string, d workflows.AgentDecision) (*workflows.DecisionResult, error)
+}
+
+// TagIntakeDone marks an intake ticket whose report went to its case.
+const TagIntakeDone = "abusedesk_intake_done"
+
+// Zendesk is the Zendesk side of intake: the webhook the provisioned triggers call (reports
+// arriving in the intake group, customers' public comments on case tickets, agents' decision
+// macros) and the incremental-export poll that catches what a webhook missed.
+type Zendesk struct {
+	Intake        *Intake
+	API           ZendeskAPI
+	Cases         Cases
+	Decider       Decider
+	Secret        string
+	IntakeGroupID int64
+	// CursorFile keeps the export cursor across restarts.
+	CursorFile string
+	Log        *slog.Logger
+	// Now is the clock for signature freshness; default time.Now.
+	Now func() time.Time
+}
+
+func (z *Zendesk) log() *slog.Logger {
+	if z.Log == nil {
+		return slog.Default().With("component", "zendesk-intake")
+	}
+	return z.Log
+}
+
+// WebhookHandler serves the webhook: a notification whose signature does not match the
+// signing secret, or whose signed timestamp is more than five minutes off, is refused with 401
+// and changes nothing.
+func (z *Zendesk) WebhookHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20+1))
+		if err != nil || len(body) > 1<<20 {
+			http.Error(w, "body unreadable or over 1 MiB", http.StatusRequestEntityTooLarge)
+			return
+		}
+		now := time.Now()
+		if z.Now != nil {
+			now = z.Now()
+		}
+		if z.Secret == "" {
+			http.Error(w, "the desk has no ZENDESK_WEBHOOK_SECRET: webhooks are refused", http.StatusUnauthorized)
+			return
+		}
+		if err := zendesk.Verify(z.Secret, r.Header, body, now); err != nil {
+			z.log().Warn("zendesk webhook refused", "reason", err.Error(), "remote", r.RemoteAddr)
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		ev, id, err := zendesk.ParseEvent(body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := z.Handle(r.Context(), ev, id); err != nil {
+			z.log().Error("zendesk event not handled; it will come again (webhook retry or the export poll)", "event", ev.Kind, "ticket_id", id, "error", err)
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"ok":true}` + "\n"))
+	})
+}
+
+// Handle processes one event about a ticket.
+func (z *Zendesk) Handle(ctx context.Context, ev zendesk.Event, ticketID int64) error {
+	switch ev.Kind {
+	case zendesk.EventReport:
+		return z.report(ctx, ticketID)
+	case zendesk.EventCustomerReply:
+		return z.reply(ctx, ticketID)
+	case zendesk.EventDecision:
+		actor, _ := strconv.ParseInt(ev.ActorID, 10, 64)
+		return z.decision(ctx, ticketID, ev.Decision, actor, ev.Actor)
+	}
+	return fmt.Errorf("unknown event %q", ev.Kind)
+}
+
+// caseOf returns the case of a case ticket ("" when the ticket is not one).
+func caseOf(t *zendesk.TicketInfo) string {
+	if id := t.Fields[activities.FieldCaseID]; strings.HasPrefix(id, "case/") {
+		return id
+	}
+	if strings.HasPrefix(t.ExternalID, "case/") {
+		id, _, _ := strings.Cut(t.ExternalID, "@")
+		return id
+	}
+	return ""
+}
+
+// report takes a ticket created in the intake group as a report: an attached .eml is the
+// report itself; otherwise the ticket is read as a message from its requester.
+func (z *Zendesk) report(ctx context.Context, id int64) error {
+	t, err := z.API.Ticket(ctx, id)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(t.Tags, TagIntakeDone) || slices.Contains(t.Tags, activities.TagCase) {
+		return nil
+	}
+	if z.IntakeGroupID != 0 && t.GroupID != z.IntakeGroupID {
+		return nil
+	}
+	comments, err := z.API.Comments(ctx, id)
+	if err != nil {
+		return err
+	}
+	var raw []byte
+	var src = Source{Channel: "zendesk", ReceivedAt: t.CreatedAt}
+	if len(comments) > 0 {
+		firstComment := comments[len(comments)-1]
+		for _, a := range firstComment.Attachments {
+			if a.ContentType == "message/rfc822" || strings.HasSuffix(strings.ToLower(a.FileName), ".eml") {
+				if raw, err = z.API.Download(ctx, a.ContentURL, 25<<20); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	if raw == nil {
+		from := "unknown@zendesk.invalid"
+		if u, err := z.API.User(ctx, t.RequesterID); err == nil && u.Email != "" {
+			from = u.Email
+		}
+		body := t.Description
+		if len(comments) > 0 {
+			body = comments[len(comments)-1].Body
+		}
+		raw = fmt.Appendf(nil, "From: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <zendesk-ticket-%d@abusedesk>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
+			from, strings.ReplaceAll(t.Subject, "\n", " "), t.CreatedAt.Format(time.RFC1123Z), id, body)
+		src.ReportID = "zendesk:" + strconv.FormatInt(id, 10)
+	}
+	out, err := z.Intake.Ingest(ctx, raw, src)
+	if err != nil {
+		return err
+	}
+	var note strings.Builder
+	note.WriteString("abusedesk took this ticket as a report.\n")
+	for _, a := range out.Accepted {
+		fmt.Fprintf(&note, "- report %s → case %s (%s, account %s)\n", a.ReportID, a.CaseNumber, a.Category, a.AccountID)
+	}
+	for _, tr := range out.Triaged {
+		fmt.Fprintf(&note, "- triaged in ticket #%d: %s\n", tr.TicketID, tr.Reason)
+	}
+	if out.Note != "" {
+		note.WriteString(out.Note + "\n")
+	}
+	return z.API.Update(ctx, id, zendesk.Update{Comment: &activities.Comment{Body: note.String()}, AddTags: []string{TagIntakeDone}, Status: workflows.TicketSolved})
+}
+
+// reply delivers the requester's latest public comment on a case ticket to the case.
+func (z *Zendesk) reply(ctx context.Context, id int64) error {
+	t, err := z.API.Ticket(ctx, id)
+	if err != nil {
+		return err
+	}
+	caseID := caseOf(t)
+	if caseID == "" {
+		return nil
+	}
+	comments, err := z.API.Comments(ctx, id)
+	if err != nil {
+		return err
+	}
+	var c *zendesk.Comment
+	for i := range comments {
+		if comments[i].Public && comments[i].AuthorID == t.RequesterID {
+			c = &comments[i]
+			break
+		}
+	}
+	if c == nil {
+		return nil
+	}
+	from := ""
+	if u, err := z.API.User(ctx, t.RequesterID); err == nil {
+		from = u.Email
+	}
+	err = z.Cases.Reply(ctx, caseID, workflows.CustomerReply{
+		ID: "zendesk-comment:" + strconv.FormatInt(c.ID, 10), Kind: workflows.ReplyKindAnswer, From: from,
+		ReceivedAt: c.CreatedAt, Channel: "zendesk", Excerpt: oneLine(c.Body, 1000),
+	})
+	if errors.Is(err, cases.ErrClosed) {
+		return z.API.Update(ctx, id, zendesk.Update{Comment: &activities.Comment{Body: "The customer wrote after case " + workflows.CaseNumber(caseID) + " closed; the case did not act on it. Please read and answer by hand."}, Status: "open"})
+	}
+	return err
+}
+
+// decision delivers an agent's macro to the case; a decision the case refuses is explained in
+// an internal note on the ticket.
+func (z *Zendesk) decision(ctx context.Context, id int64, decision string, actorID int64, actorEmail string) error {
+	t, err := z.API.Ticket(ctx, id)
+	if err != nil {
+		return err
+	}
+	caseID := caseOf(t)
+	if caseID == "" || !slices.Contains(workflows.AgentDecisions, decision) {
+		return nil
+	}
+	comments, err := z.API.Comments(ctx, id)
+	if err != nil {
+		return err
+	}
+	var note string
+	notified := false
+	for _, c := range comments {
+		if actorID == 0 || c.AuthorID == actorID {
+			if actorID == 0 {
+				actorID = c.AuthorID
+			}
+			note, notified = oneLine(c.Body, 2000), c.Public
+			break
+		}
+	}
+	if actorEmail == "" && actorID != 0 {
+		if u, err := z.API.User(ctx, actorID); err == nil {
+			actorEmail = u.Email
+		}
+	}
+	d := workflows.AgentDecision{Decision: decision, Agent: strings.ToLower(actorEmail), AgentID: strconv.FormatInt(actorID, 10),
+		Note: note, Notified: notified && zendesk.PublicMacro(decision)}
+	res, err := z.Decider.Decide(ctx, caseID, d)
+	var refused *cases.Refused
+	switch {
+	case errors.As(err, &refused):
+		return z.API.Update(ctx, id, zendesk.Update{Comment: &activities.Comment{Body: "abusedesk did not apply \"" + decision + "\": " + refused.Reason}})
+	case err != nil:
+		return err
+	}
+	z.log().Info("agent decision applied", "case_id", caseID, "decision", decision, "agent", actorEmail, "status", res.Status)
+	if slices.Contains(t.Tags, zendesk.TagDecisionPrefix+decision) {
+		return z.API.Update(ctx, id, zendesk.Update{RemoveTags: []string{zendesk.TagDecisionPrefix + decision}})
+	}
+	return nil
+}
+
+// Poll reads the incremental export every interval and handles what a webhook may have missed:
+// decision tags still on case tickets, customer comments on reopened case tickets, and intake
+// tickets not yet taken. The cursor survives restarts in CursorFile.
+func (z *Zendesk) Poll(ctx context.Context, interval time.Duration) {
+	cursor := z.loadCursor()
+	for {
+		next, end, err := z.pollOnce(ctx, cursor)
+		if err != nil {
+			z.log().Warn("incremental export poll failed", "error", err)
+		} else {
+			cursor = next
+			z.saveCursor(cursor)
+		}
+		wait := interval
+		if err == nil && !end {
+			wait = 6 * time.Second // Zendesk allows 10 export requests a minute
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// pollOnce handles one export page and returns the next cursor.
+func (z *Zendesk) pollOnce(ctx context.Context, cursor string) (string, bool, error) {
+	start := time.Now().Add(-time.Hour)
+	page, err := z.API.Export(ctx, cursor, start)
+	if err != nil {
+		return cursor, false, err
+	}
+	for _, t := range page.Tickets {
+		if err := z.catchUp(ctx, t); err != nil {
+			return cursor, false, fmt.Errorf("ticket %d: %w", t.ID, err)
+		}
+	}
+	return page.Cursor, page.EndOfStream, nil
+}
+
+func (z *Zendesk) catchUp(ctx context.Context, t zendesk.TicketInfo) error {
+	if caseOf(&t) != "" {
+		for _, tag := range t.Tags {
+			if d, ok := strings.CutPrefix(tag, zendesk.TagDecisionPrefix); ok {
+				z.log().Info("decision tag left on a ticket: the webhook was missed", "ticket_id", t.ID, "decision", d)
+				if err := z.decision(ctx, t.ID, d, 0, ""); err != nil {
+					return err
+				}
+			}
+		}
+		if t.Status == "open" {
+			return z.reply(ctx, t.ID)
+		}
+		return nil
+	}
+	if z.IntakeGroupID != 0 && t.GroupID == z.IntakeGroupID && !slices.Contains(t.Tags, TagIntakeDone) && !slices.Contains(t.Tags, activities.TagCase) {
+		return z.report(ctx, t.ID)
+	}
+	return nil
+}
+
+func (z *Zendesk) loadCursor() string {
+	if z.CursorFile == "" {
+		return ""
+	}
+	b, err := os.ReadFile(z.CursorFile)
+	if err != nil {
+		return ""
+	}
+	var c struct{ Cursor string }
+	if json.Unmarshal(b, &c) != nil {
+		return ""
+	}
+	return c.Cursor
+}
+
+func (z *Zendesk) saveCursor(cursor string) {
+	if z.CursorFile == "" || cursor == "" {
+		return
+	}
+	b, _ := json.Marshal(struct{ Cursor string }{cursor})
+	tmp := z.CursorFile + ".tmp"
+	if err := os.MkdirAll(filepath.Dir(z.CursorFile), 0o750); err == nil {
+		if os.WriteFile(tmp, b, 0o600) == nil {
+			_ = os.Rename(tmp, z.CursorFile)
+		}
+	}
+}
