@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"abusedesk/testenv/imapserver"
+	"abusedesk/workflows"
+)
+
+var updateHistories = flag.Bool("update-histories", false, "write the histories of the end-to-end case to workflows/testdata/histories for the replay test")
+
+// sandboxIMAP appends mail to the sandbox mailbox of a running desk dev.
+func (d *devDesk) mail(msgs ...[]byte) {
+	d.t.Helper()
+	m := d.sandbox["imap"]
+	if err := imapserver.Append(m["addr"].(string), m["username"].(string), m["password"].(string), "INBOX", msgs...); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+// enforcementActions lists an account's actions in the sandbox enforcement API.
+func (d *devDesk) enforcementActions(account string) []map[string]any {
+	d.t.Helper()
+	e := d.sandbox["enforcement"]
+	req, _ := http.NewRequest(http.MethodGet, e["url"].(string)+"/v1/accounts/"+account+"/actions", nil)
+	req.Header.Set("Authorization", "Bearer "+e["token"].(string))
+	var out struct {
+		Actions []map[string]any `json:"actions"`
+	}
+	d.do(req, &out)
+	return out.Actions
+}
+
+// TestEndToEndThrottleAppealReinstate is the whole life of a case through the real protocol
+// paths: a report arrives by IMAP → the notice goes out → no answer → escalation → a lead
+// approves in Slack → the throttle is applied and verified → the customer appeals by email →
+// an agent grants it with the Zendesk macro → the action is lifted → the case closes reinstated.
+func TestEndToEndThrottleAppealReinstate(t *testing.T) {
+	p := fastPolicy(t, t.TempDir(), map[string]string{approverPolicy: "  users: []\n  groups: [SLEADS]"})
+	d := startDev(t, p)
+	d.mail([]byte("From: fbl@isp.example\r\nTo: abuse@provider.example\r\nSubject: Complaint\r\nMessage-ID: <e2e-1@isp.example>\r\n" +
+		"Date: Mon, 2 Mar 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nSource-IP: 198.51.100.7\r\n\r\n--b--\r\n"))
+	caseID := workflows.CaseWorkflowID("acct-bank", "spam")
+	v := d.waitStatus(caseID, workflows.StatusAwaitingResponse, 30*time.Second)
+	if v.Ticket.ID == 0 || v.Reports.Count != 1 {
+		t.Fatalf("case opened without a ticket or its report: %+v", v)
+	}
+	pending := d.waitStatus(caseID, workflows.StatusPendingApproval, 30*time.Second)
+	if !strings.Contains(timelineText(pending), "reminder 1 sent") {
+		t.Errorf("no reminder before the deadline:\n%s", timelineText(pending))
+	}
+	ch, msg := d.approvalMessage(pending.CaseNumber)
+	d.slackSandbox("POST", "click", map[string]string{"channel": ch, "ts": msg.TS, "action_id": "abusedesk_approve", "user": "ULEAD1"}, nil)
+	enforced := d.waitStatus(caseID, workflows.StatusEnforced, 30*time.Second)
+	if enforced.Enforcement == nil || enforced.Enforcement.VerifiedAt.IsZero() {
+		t.Fatalf("enforcement not verified: %+v", enforced.Enforcement)
+	}
+	acts := d.enforcementActions("acct-bank")
+	if len(acts) != 1 || acts[0]["state"] != "active" || acts[0]["type"] != "throttle" {
+		t.Fatalf("enforcement API shows %v, want one active throttle", acts)
+	}
+
+	// The customer appeals by email, quoting the case number.
+	d.mail(fmt.Appendf(nil, "From: noc@bank.example\r\nTo: abuse@provider.example\r\nSubject: Re: [%s] we fixed it\r\nMessage-ID: <appeal-1@bank.example>\r\n"+
+		"Date: Mon, 2 Mar 2026 12:00:00 +0000\r\n\r\nThe relay was misconfigured; it is closed now. Please lift the throttle.\r\n", enforced.CaseNumber))
+	d.waitStatus(caseID, workflows.StatusAppealReview, 30*time.Second)
+
+	// The lead who approved may not decide the appeal; a reviewer does, with the macro.
+	z := d.sandbox["zendesk"]
+	applyMacro(t, z, "lee.lead@desk.example", enforced.Ticket.ID, "abusedesk: Grant appeal")
+	time.Sleep(500 * time.Millisecond)
+	if st, _ := d.cases.Status(context.Background(), caseID); st == nil || st.Status != workflows.StatusAppealReview {
+		t.Fatalf("the approving lead's grant was applied: %+v", st)
+	}
+	applyMacro(t, z, "reviewer@desk.example", enforced.Ticket.ID, "abusedesk: Grant appeal")
+	final := d.waitStatus(caseID, workflows.StatusReinstated, 30*time.Second)
+	if final.Outcome != workflows.OutcomeReinstated || final.Appeal == nil || final.Appeal.Reviewer != "reviewer@desk.example" {
+		t.Errorf("final view: outcome %s appeal %+v", final.Outcome, final.Appeal)
+	}
+	if acts := d.enforcementActions("acct-bank"); acts[0]["state"] != "lifted" {
+		t.Errorf("action after the grant: %v", acts[0])
+	}
+	// The refusal of the lead's own grant is on the ticket for the agents.
+	var comments struct {
+		Comments []struct {
+			Body   string `json:"body"`
+			Public bool   `json:"public"`
+		} `json:"comments"`
+	}
+	zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%d/comments.json", enforced.Ticket.ID), nil, &comments)
+	var refusal, statement bool
+	for _, c := range comments.Comments {
+		refusal = refusal || (!c.Public && strings.Contains(c.Body, "may not decide its appeal"))
+		statement = statement || (c.Public && strings.Contains(c.Body, "Statement of reasons"))
+	}
+	if !refusal || !statement {
+		t.Errorf("ticket lacks the refusal note (%v) or the statement of reasons (%v)", refusal, statement)
+	}
+	if *updateHistories {
+		saveHistory(t, d, caseID, "case-reinstated.json")
+		saveHistory(t, d, final.Appeal.ChildID, "appeal-granted.json")
+	}
+}
+
+// TestEndToEndReportStorm: hundreds of reports about one account through the reports API at
+// once become one case with every report counted.
+func TestEndToEndReportStorm(t *testing.T) {
+	d := startDev(t, fastPolicy(t, t.TempDir(), map[string]string{"response_window: 72h": "response_window: 1h"}))
+	const n = 400
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 64)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			body := fmt.Appendf(nil, "From: fbl@isp.example\r\nSubject: storm %d\r\nMessage-ID: <storm-%d@isp.example>\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\r\n\r\n"+
+				"--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nSource-IP: 192.0.2.%d\r\n\r\n--b--\r\n", i, i, 1+i%120)
+			req, _ := http.NewRequest(http.MethodPost, d.ep.API.URL, bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+d.ep.API.Token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			var out struct {
+				Reports []struct {
+					CaseID string `json:"case_id"`
+				} `json:"reports"`
+			}
+			_ = json.NewDecoder(resp.Body).Decode(&out)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || len(out.Reports) != 1 || out.Reports[0].CaseID != workflows.CaseWorkflowID("acct-shop", "spam") {
+				errs <- fmt.Errorf("report %d: HTTP %d %+v", i, resp.StatusCode, out)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	caseID := workflows.CaseWorkflowID("acct-shop", "spam")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		v, err := d.cases.Status(context.Background(), caseID)
+		if err == nil && v.Reports.Count == n {
+			t.Logf("%d reports in one case, %d duplicates, %d run(s)", v.Reports.Count, v.Reports.Duplicates, v.Runs)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("case counts %+v, want %d", v, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	list, _, err := d.cases.List(context.Background(), "", 100, nil)
+	if err != nil || len(list) != 1 {
+		t.Errorf("%d cases (%v), want one", len(list), err)
+	}
+}
+
+// saveHistory writes a workflow's history as JSON for the replay test.
+func saveHistory(t *testing.T, d *devDesk, id, name string) {
+	t.Helper()
+	it := d.tc.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	h := &historypb.History{}
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("..", "..", "workflows", "testdata", "histories", name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	indexPath := filepath.Join(filepath.Dir(path), "index.json")
+	index := map[string]string{}
+	if b, err := os.ReadFile(indexPath); err == nil {
+		_ = json.Unmarshal(b, &index)
+	}
+	index[name] = id
+	ib, _ := json.MarshalIndent(index, "", "  ")
+	if err := os.WriteFile(indexPath, append(ib, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s (%d events)", path, len(h.Events))
+}
