@@ -26,6 +26,7 @@ import (
 	"abusedesk/integrations/zendesk"
 	"abusedesk/internal/cases"
 	"abusedesk/internal/config"
+	"abusedesk/internal/dashboard"
 	"abusedesk/internal/evidence"
 	"abusedesk/internal/ingress"
 	"abusedesk/internal/intake"
@@ -348,6 +349,22 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) {
 		go func() { defer close(done); zi.Poll(pctx, ic.ZendeskPoll) }()
 		a.onStop(func(context.Context) { cancel(); <-done })
 	}
+}
+
+// startDashboard mounts the web dashboard; sb, in desk dev, lets it act as the other parties.
+func (a *app) startDashboard(sb *dashboard.Sandbox) error {
+	if a.http == nil {
+		return nil
+	}
+	d, err := dashboard.New(dashboard.Options{Cases: a.cases, Sandbox: sb, Password: a.cfg.DashboardPassword, Log: a.log})
+	if err != nil {
+		return err
+	}
+	d.Routes(a.http.Handle)
+	if a.cfg.DashboardPassword == "" && sb == nil {
+		a.log.Warn("the dashboard is open to anyone who reaches the HTTP port: set DESK_DASHBOARD_PASSWORD")
+	}
+	return nil
 }
 
 // startIMAP runs the mailbox watcher; a message moves to the processed folder once intake

@@ -4,11 +4,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"abusedesk/integrations/zendesk"
 	"abusedesk/internal/config"
+	"abusedesk/internal/dashboard"
 	"abusedesk/internal/metrics"
+	"abusedesk/testenv/demo"
 	"abusedesk/testenv/devserver"
 	"abusedesk/testenv/imapserver"
 	"abusedesk/testenv/sandbox"
@@ -25,6 +30,17 @@ SQLite under the data dir (workflows survive a restart), the Temporal Web UI, th
 HTTP server (health, metrics, API, webhooks, dashboard). Services without credentials in the
 environment are replaced by the sandbox.
 
+The dashboard is at the HTTP URL. With the sandbox, its Sandbox page and each case page let
+you act as the other parties — mail a report to the abuse mailbox, reply as the customer,
+apply an agent's macro in Zendesk, click Approve or Deny as a lead in Slack — each through
+the real protocol. The sandbox's content (tickets, Slack messages, enforcement actions) is
+kept in <data-dir>/sandbox.json, so a restart carries on where it stopped.
+
+--demo mails the demo's sample reports to the sandbox mailbox once (again after deleting
+<data-dir>/demo-fed) and, unless --policy is given, uses the demo policy: windows of minutes,
+the sandbox leads as approvers. --demo-dir adds a folder of .eml/.json reports (e.g. the
+shared corpus) to the samples.
+
 Prints a banner with every URL and writes them to <data-dir>/endpoints.json. Ctrl-C stops it:
 running activities get DESK_SHUTDOWN_TIMEOUT to finish, then the server stops cleanly.
 Port 0 picks any free port.`)
@@ -35,6 +51,8 @@ Port 0 picks any free port.`)
 	policyPath := fs.String("policy", "", "policy file (default $DESK_POLICY_FILE or the embedded default)")
 	serverLog := fs.String("temporal-log-level", "error", "log level of the embedded Temporal server: debug, info, warn, error")
 	slackMode := fs.String("sandbox-slack", "http", "how the sandbox Slack delivers clicks: http (signed requests to /slack/interactions) or socket (Socket Mode)")
+	demoMode := fs.Bool("demo", false, "feed the sample reports at start and use the demo policy (windows of minutes) unless --policy is given")
+	demoDir := fs.String("demo-dir", "", "a folder of .eml/.json reports added to the samples (fed with --demo, offered on the Sandbox page)")
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
@@ -54,6 +72,19 @@ Port 0 picks any free port.`)
 	}
 	if *slackMode != "http" && *slackMode != "socket" {
 		return usageError{fmt.Sprintf("--sandbox-slack: %q is not http or socket", *slackMode)}
+	}
+	samples := demo.Samples()
+	if *demoDir != "" {
+		more, err := demo.LoadDir(*demoDir)
+		if err != nil {
+			return usageError{"--demo-dir: " + err.Error()}
+		}
+		samples = append(samples, more...)
+	}
+	if *demoMode && cfg.PolicyFile == "" {
+		if cfg.PolicyFile, err = writeDemoPolicy(cfg.DataDir); err != nil {
+			return err
+		}
 	}
 
 	a := &app{cfg: cfg, log: newLogger(cfg, e.stderr), metrics: metrics.New(version)}
@@ -105,6 +136,10 @@ Port 0 picks any free port.`)
 		return err
 	}
 	a.startSlack(ctx)
+	sb := a.dashboardSandbox(imapCfg, ic.APIToken, samples)
+	if err := a.startDashboard(sb); err != nil {
+		return err
+	}
 	a.serveHTTP()
 	if err := a.startWorker(); err != nil {
 		return err
@@ -114,6 +149,9 @@ Port 0 picks any free port.`)
 	}
 	printBanner(e, a)
 	a.log.Info("desk dev running", "http", a.endpoints.HTTP, "temporal", srv.HostPort(), "data_dir", cfg.DataDir)
+	if *demoMode {
+		a.feedDemo(ctx, sb, samples)
+	}
 	<-ctx.Done()
 	a.log.Info("stopping")
 	return nil
@@ -127,9 +165,12 @@ func (a *app) startSandbox(ctx context.Context, lookup config.Lookup, slackSocke
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
+	if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
+		return err
+	}
 	sb, err := sandbox.Start(ctx, sandbox.Options{
 		DeskURL: a.endpoints.HTTP, Zendesk: ic.Zendesk == nil, Slack: ic.Slack == nil, Enforcement: ic.Enforcement == nil,
-		SlackSocketMode: slackSocket, Log: a.log,
+		SlackSocketMode: slackSocket, StateFile: filepath.Join(a.cfg.DataDir, "sandbox.json"), Log: a.log,
 	})
 	if err != nil {
 		return err
@@ -175,6 +216,78 @@ func (a *app) sandboxMailbox() (*config.IMAP, error) {
 	return &config.IMAP{Addr: srv.Addr, Security: "none", Username: srv.Username, Password: pass, Poll: 30 * time.Second}, nil
 }
 
+// writeDemoPolicy writes the demo policy into the data dir (where a person can read and
+// change it) and returns its path.
+func writeDemoPolicy(dataDir string) (string, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dataDir, "demo-policy.yaml")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil // kept: the person may have changed it
+	}
+	if err := os.WriteFile(path, demo.Policy(), 0o600); err != nil {
+		return "", fmt.Errorf("demo policy: %w", err)
+	}
+	return path, nil
+}
+
+// dashboardSandbox tells the dashboard how to act as the other parties through the sandbox's
+// services (only those that are sandboxed).
+func (a *app) dashboardSandbox(mailbox *config.IMAP, apiToken string, samples []demo.Sample) *dashboard.Sandbox {
+	sb := &dashboard.Sandbox{Samples: samples, Macros: zendesk.MacroTitles(), APIToken: apiToken}
+	if a.endpoints.API != nil {
+		sb.APIURL = a.endpoints.API.URL
+	}
+	if a.mailbox != nil {
+		sb.IMAPAddr, sb.IMAPUser, sb.IMAPPass = mailbox.Addr, mailbox.Username, mailbox.Password
+	}
+	if s := a.sandbox; s != nil {
+		if s.Zendesk != nil {
+			sb.ZendeskURL, sb.ZendeskToken = s.ZendeskURL, s.ZendeskToken
+			for _, p := range sandbox.Agents {
+				sb.Agents = append(sb.Agents, dashboard.Person{Name: p.Name, Email: p.Email})
+			}
+		}
+		if s.Slack != nil {
+			sb.SlackAPIURL, sb.SlackSandboxURL, sb.SlackBotToken, sb.SlackChannel = s.SlackURL+"/api/", s.SlackURL+"/sandbox/", s.SlackBotToken, sandbox.LeadsChannel
+			for _, p := range sandbox.Leads {
+				sb.Leads = append(sb.Leads, dashboard.Person{SlackID: p.SlackID, Name: p.Name, Email: p.Email})
+			}
+			sb.Bystander = dashboard.Person{SlackID: sandbox.Bystander.SlackID, Name: sandbox.Bystander.Name, Email: sandbox.Bystander.Email}
+		}
+		if s.Enforcement != nil {
+			sb.EnforcementURL, sb.EnforcementToken = s.EnforcementURL, s.EnforcementToken
+			for _, acct := range s.Enforcement.Accounts() {
+				sb.Accounts = append(sb.Accounts, acct.ID)
+			}
+		}
+	}
+	return sb
+}
+
+// feedDemo sends the samples once per data dir, the way they would arrive.
+func (a *app) feedDemo(ctx context.Context, sb *dashboard.Sandbox, samples []demo.Sample) {
+	marker := filepath.Join(a.cfg.DataDir, "demo-fed")
+	if _, err := os.Stat(marker); err == nil {
+		a.log.Info("the demo reports were fed on an earlier start; delete the marker to feed them again", "marker", marker)
+		return
+	}
+	sent := 0
+	for _, s := range samples {
+		how, err := sb.Deliver(ctx, s, false)
+		if err != nil {
+			a.log.Error("demo report not delivered", "sample", s.Name, "error", err)
+			continue
+		}
+		sent++
+		a.log.Info("demo report", "sample", s.Name, "delivered", how)
+	}
+	if err := os.WriteFile(marker, fmt.Appendf(nil, "%d samples fed at %s\n", sent, time.Now().UTC().Format(time.RFC3339)), 0o600); err != nil {
+		a.log.Warn("demo marker", "error", err)
+	}
+}
+
 func printBanner(e env, a *app) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nabusedesk (%s) — desk dev\n\n", version)
@@ -183,7 +296,10 @@ func printBanner(e env, a *app) {
 			fmt.Fprintf(&b, "  %-12s %s\n", name, val)
 		}
 	}
-	row("HTTP", a.endpoints.HTTP)
+	row("dashboard", a.endpoints.HTTP+"/")
+	if a.sandbox != nil {
+		row("sandbox", a.endpoints.HTTP+"/sandbox (act as customer, agent, lead)")
+	}
 	if a.endpoints.API != nil {
 		row("reports API", a.endpoints.API.URL+" (token in endpoints.json)")
 	}

@@ -83,6 +83,9 @@ missing.`)
 	}
 	if which.http {
 		a.startSlack(ctx)
+		if err := a.startDashboard(nil); err != nil {
+			return err
+		}
 		a.serveHTTP()
 	}
 	if which.worker {

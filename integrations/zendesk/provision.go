@@ -50,6 +50,15 @@ var macroTitles = map[string]string{
 	workflows.DecisionWithdraw:          "Reports withdrawn",
 }
 
+// MacroTitles lists the decision macros' titles as provisioned, in the order agents see them.
+func MacroTitles() []string {
+	out := make([]string, 0, len(workflows.AgentDecisions))
+	for _, d := range workflows.AgentDecisions {
+		out = append(out, macroPrefix+macroTitles[d])
+	}
+	return out
+}
+
 // PublicMacro reports whether a decision's macro answers the customer itself (public comment);
 // the case then does not send its own notice for that step. Treat-as-appeal is an internal note:
 // the appeal's acknowledgement comes from the case.
@@ -300,7 +309,7 @@ func (c *Client) provisionMacros(ctx context.Context, o ProvisionOptions, fields
 		return err
 	}
 	data := MacroData{
-		Customer: "{{ticket.requester.first_name}}", Agent: "{{current_user.name}}",
+		Customer: "{{ticket.requester.name}}", Agent: "{{current_user.name}}",
 		CaseNumber: fields[activities.FieldCaseNumber], Account: fields[activities.FieldAccount],
 		Category: fields[activities.FieldCategory], Deadline: fields[activities.FieldDeadline],
 		ReportCount: fields[activities.FieldReportCount], Action: fields[activities.FieldAction],

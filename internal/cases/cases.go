@@ -241,3 +241,19 @@ func decodeInt(sa *commonpb.SearchAttributes, key string) int64 {
 	}
 	return v
 }
+
+// Count counts cases matching a visibility query.
+func (c *Client) Count(ctx context.Context, query string) (int64, error) {
+	q := "WorkflowType = '" + workflows.CaseWorkflowType + "'"
+	if strings.TrimSpace(query) != "" {
+		q += " AND (" + query + ")"
+	}
+	resp, err := c.T.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: q})
+	if err != nil {
+		return 0, fmt.Errorf("count cases: %w", err)
+	}
+	return resp.GetCount(), nil
+}
+
+// Quote makes a visibility query string literal.
+func Quote(s string) string { return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'" }

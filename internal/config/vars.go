@@ -19,6 +19,7 @@ var Vars = []Var{
 	{Name: "DESK_PUBLIC_URL", Component: "desk", Help: "URL under which people reach the HTTP server, for links in Slack and Zendesk; default the listen address"},
 	{Name: "DESK_SHUTDOWN_TIMEOUT", Default: "5s", Component: "desk", Help: "how long running activities may take to finish on SIGINT/SIGTERM"},
 	{Name: "DESK_POLICY_FILE", Component: "desk", Help: "policy YAML (check it with `desk policy check`); default the embedded policy (`desk policy show`)"},
+	{Name: "DESK_DASHBOARD_PASSWORD", Component: "desk", Help: "password of the web dashboard (HTTP basic auth, any user name); unset leaves it open, so set it wherever the HTTP port is reachable by others", Secret: true},
 	{Name: "DESK_WORKFLOW_CACHE", Default: "1000", Component: "desk", Help: "workflows the worker keeps in memory between tasks (sticky cache); bounds the worker's memory"},
 
 	{Name: "DESK_API_TOKEN", Component: "intake", Help: "bearer token of POST /api/v1/reports (`desk dev` makes one when unset and lists it in endpoints.json)", Secret: true},
@@ -74,6 +75,8 @@ type Desk struct {
 	ShutdownTimeout time.Duration
 	WorkflowCache   int
 	PolicyFile      string
+	// DashboardPassword guards the dashboard (basic auth) when set.
+	DashboardPassword string
 }
 
 // Temporal says how to reach an existing Temporal cluster (`desk run`).
@@ -100,13 +103,14 @@ func (t Temporal) Redacted() Temporal {
 func LoadDesk(lookup Lookup) (Desk, error) {
 	r := &reader{lookup: lookup}
 	d := Desk{
-		DataDir:         r.str("DESK_DATA_DIR"),
-		LogFormat:       r.oneOf("DESK_LOG_FORMAT", "text", "json"),
-		HTTPAddr:        r.str("DESK_HTTP_ADDR"),
-		PublicURL:       r.httpURL("DESK_PUBLIC_URL"),
-		ShutdownTimeout: r.duration("DESK_SHUTDOWN_TIMEOUT"),
-		WorkflowCache:   r.integer("DESK_WORKFLOW_CACHE", 10, 1_000_000),
-		PolicyFile:      r.str("DESK_POLICY_FILE"),
+		DataDir:           r.str("DESK_DATA_DIR"),
+		LogFormat:         r.oneOf("DESK_LOG_FORMAT", "text", "json"),
+		HTTPAddr:          r.str("DESK_HTTP_ADDR"),
+		PublicURL:         r.httpURL("DESK_PUBLIC_URL"),
+		ShutdownTimeout:   r.duration("DESK_SHUTDOWN_TIMEOUT"),
+		WorkflowCache:     r.integer("DESK_WORKFLOW_CACHE", 10, 1_000_000),
+		PolicyFile:        r.str("DESK_POLICY_FILE"),
+		DashboardPassword: r.secret("DESK_DASHBOARD_PASSWORD"),
 	}
 	switch lvl := r.oneOf("DESK_LOG_LEVEL", "debug", "info", "warn", "error"); lvl {
 	case "debug":

@@ -83,6 +83,7 @@ type Server struct {
 	actions  map[string]*Action
 	order    []string
 	keys     map[string]idem
+	index    map[netip.Prefix][]owned // built on the first IP look-up
 	faults   []injected
 	requests int
 }
@@ -98,6 +99,7 @@ func (s *Server) AddAccount(a Account) {
 	defer s.mu.Unlock()
 	c := a
 	s.accounts[a.ID] = &c
+	s.index = nil
 }
 
 // Accounts lists the accounts by ID.
@@ -244,24 +246,8 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		ip = ip.Unmap()
-		// The longest prefix held at that time wins (a customer's /24 inside a hoster's /8).
-		var best *Account
-		var bestRange Range
-		bestBits := -1
-		for _, a := range s.sortedAccounts() {
-			for _, rg := range a.Ranges {
-				p, err := netip.ParsePrefix(rg.Prefix)
-				if err != nil || !p.Contains(ip) || p.Bits() <= bestBits {
-					continue
-				}
-				if (!rg.From.IsZero() && at.Before(rg.From)) || (!rg.Until.IsZero() && !at.Before(rg.Until)) {
-					continue
-				}
-				best, bestRange, bestBits = a, rg, p.Bits()
-			}
-		}
-		if best != nil {
-			answer(best.ID, "ip", bestRange.Prefix, bestRange.From, bestRange.Until)
+		if best, rg, ok := s.ownerOf(ip, at); ok {
+			answer(best.ID, "ip", rg.Prefix, rg.From, rg.Until)
 			return
 		}
 	case q.Get("domain") != "":
@@ -309,6 +295,57 @@ func (s *Server) byDomain(d string) (*Account, string) {
 		d = rest
 	}
 	return nil, ""
+}
+
+// OwnerOf returns the account that held ip at the time (longest prefix wins), "" for none.
+func (s *Server) OwnerOf(ip string, at time.Time) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ""
+	}
+	if at.IsZero() {
+		at = s.Now()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, _, ok := s.ownerOf(addr.Unmap(), at); ok {
+		return a.ID
+	}
+	return ""
+}
+
+// owned is one range of one account in the prefix index.
+type owned struct {
+	account *Account
+	rng     Range
+}
+
+// ownerOf finds the longest prefix holding ip at the time: one map look-up per prefix length,
+// so twenty thousand accounts cost no more than five.
+func (s *Server) ownerOf(ip netip.Addr, at time.Time) (*Account, Range, bool) {
+	if s.index == nil {
+		s.index = map[netip.Prefix][]owned{}
+		for _, a := range s.sortedAccounts() {
+			for _, rg := range a.Ranges {
+				if p, err := netip.ParsePrefix(rg.Prefix); err == nil {
+					s.index[p.Masked()] = append(s.index[p.Masked()], owned{a, rg})
+				}
+			}
+		}
+	}
+	for bits := ip.BitLen(); bits >= 0; bits-- {
+		p, err := ip.Prefix(bits)
+		if err != nil {
+			continue
+		}
+		for _, o := range s.index[p] {
+			if (!o.rng.From.IsZero() && at.Before(o.rng.From)) || (!o.rng.Until.IsZero() && !at.Before(o.rng.Until)) {
+				continue
+			}
+			return o.account, o.rng, true
+		}
+	}
+	return nil, Range{}, false
 }
 
 func (s *Server) sortedAccounts() []*Account {

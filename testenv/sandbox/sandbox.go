@@ -9,11 +9,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -60,7 +62,11 @@ type Options struct {
 	Zendesk, Slack, Enforcement bool
 	// SlackSocketMode delivers clicks over Socket Mode instead of HTTP.
 	SlackSocketMode bool
-	Log             *slog.Logger
+	// StateFile, when set, keeps the services' content, credentials and ports across restarts:
+	// loaded at Start, saved every few seconds and at Close. A sandbox started on the same
+	// data dir again has the same tickets, messages and enforcement actions, so open cases go on.
+	StateFile string
+	Log       *slog.Logger
 }
 
 // Sandbox is the running set of stand-ins.
@@ -78,6 +84,21 @@ type Sandbox struct {
 
 	slackSocket bool
 	servers     []*http.Server
+	addrs       map[string]string
+	stateFile   string
+	log         *slog.Logger
+	stopSaving  chan struct{}
+	savingDone  chan struct{}
+}
+
+// saved is the content of Options.StateFile.
+type saved struct {
+	Version     int               `json:"version"`
+	Credentials map[string]string `json:"credentials"`
+	Addrs       map[string]string `json:"addrs"`
+	Zendesk     json.RawMessage   `json:"zendesk,omitempty"`
+	Slack       json.RawMessage   `json:"slack,omitempty"`
+	Enforcement json.RawMessage   `json:"enforcement,omitempty"`
 }
 
 // Start starts the services asked for.
@@ -85,14 +106,30 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	s := &Sandbox{}
-	if o.Zendesk {
-		s.ZendeskToken, s.ZendeskWebhookSecret = secret(), secret()
-		z := zendeskfake.New(s.ZendeskToken, BotEmail)
-		for _, a := range Agents {
-			z.AddAgent(a.Email, a.Name)
+	s := &Sandbox{addrs: map[string]string{}, stateFile: o.StateFile, log: o.Log}
+	prev, err := readState(o.StateFile)
+	if err != nil {
+		return nil, err
+	}
+	cred := func(name, prefix string) string {
+		if v := prev.Credentials[name]; v != "" {
+			return v
 		}
-		u, err := s.serve("zendesk", z.Handler())
+		return prefix + secret()
+	}
+	if o.Zendesk {
+		s.ZendeskToken, s.ZendeskWebhookSecret = cred("zendesk_token", ""), cred("zendesk_webhook_secret", "")
+		z := zendeskfake.New(s.ZendeskToken, BotEmail)
+		if len(prev.Zendesk) > 0 {
+			if err := z.Load(prev.Zendesk); err != nil {
+				return nil, fmt.Errorf("sandbox state %s: %w (delete it to start afresh)", o.StateFile, err)
+			}
+		} else {
+			for _, a := range Agents {
+				z.AddAgent(a.Email, a.Name)
+			}
+		}
+		u, err := s.serve("zendesk", prev.Addrs["zendesk"], z.Handler())
 		if err != nil {
 			s.Close()
 			return nil, err
@@ -101,20 +138,26 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 		s.Zendesk, s.ZendeskURL = z, u
 	}
 	if o.Slack {
-		s.SlackBotToken, s.SlackSigningSecret, s.SlackAppToken = "xoxb-"+secret(), secret(), "xapp-"+secret()
+		s.SlackBotToken, s.SlackSigningSecret, s.SlackAppToken = cred("slack_bot_token", "xoxb-"), cred("slack_signing_secret", ""), cred("slack_app_token", "xapp-")
 		sl := slackfake.New(s.SlackBotToken, s.SlackAppToken, s.SlackSigningSecret, LeadsChannel)
-		var ids []string
-		for _, l := range Leads {
-			sl.AddUser(slackfake.User{ID: l.SlackID, Name: strings.ToLower(strings.Fields(l.Name)[0]), RealName: l.Name, Email: l.Email})
-			ids = append(ids, l.SlackID)
+		if len(prev.Slack) > 0 {
+			if err := sl.Load(prev.Slack); err != nil {
+				return nil, fmt.Errorf("sandbox state %s: %w (delete it to start afresh)", o.StateFile, err)
+			}
+		} else {
+			var ids []string
+			for _, l := range Leads {
+				sl.AddUser(slackfake.User{ID: l.SlackID, Name: strings.ToLower(strings.Fields(l.Name)[0]), RealName: l.Name, Email: l.Email})
+				ids = append(ids, l.SlackID)
+			}
+			sl.AddUser(slackfake.User{ID: Bystander.SlackID, Name: "alex", RealName: Bystander.Name, Email: Bystander.Email})
+			sl.AddGroup(LeadsGroup, ids...)
 		}
-		sl.AddUser(slackfake.User{ID: Bystander.SlackID, Name: "alex", RealName: Bystander.Name, Email: Bystander.Email})
-		sl.AddGroup(LeadsGroup, ids...)
 		if o.DeskURL != "" && !o.SlackSocketMode {
 			sl.InteractionURL = strings.TrimRight(o.DeskURL, "/") + "/slack/interactions"
 		}
 		s.slackSocket = o.SlackSocketMode
-		u, err := s.serve("slack", sl.Handler())
+		u, err := s.serve("slack", prev.Addrs["slack"], sl.Handler())
 		if err != nil {
 			s.Close()
 			return nil, err
@@ -123,28 +166,128 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 		s.Slack, s.SlackURL = sl, u
 	}
 	if o.Enforcement {
-		s.EnforcementToken = secret()
+		s.EnforcementToken = cred("enforcement_token", "")
 		e := enforcementapi.NewDemo(s.EnforcementToken)
+		if len(prev.Enforcement) > 0 {
+			if err := e.Load(prev.Enforcement); err != nil {
+				return nil, fmt.Errorf("sandbox state %s: %w (delete it to start afresh)", o.StateFile, err)
+			}
+		}
 		e.ApplyDelay = 300 * time.Millisecond
-		u, err := s.serve("enforcement", e.Handler())
+		u, err := s.serve("enforcement", prev.Addrs["enforcement"], e.Handler())
 		if err != nil {
 			s.Close()
 			return nil, err
 		}
 		s.Enforcement, s.EnforcementURL = e, u
 	}
+	if s.stateFile != "" {
+		if err := s.Save(); err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.stopSaving, s.savingDone = make(chan struct{}), make(chan struct{})
+		go s.saveEvery(5 * time.Second)
+	}
 	return s, nil
 }
 
-func (s *Sandbox) serve(name string, h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("sandbox %s: %w", name, err)
+func readState(path string) (saved, error) {
+	var st saved
+	if path == "" {
+		return st, nil
 	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("sandbox state: %w", err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("sandbox state %s: %w (delete it to start afresh)", path, err)
+	}
+	if st.Version != stateVersion {
+		return saved{}, fmt.Errorf("sandbox state %s: version %d, this build reads %d (delete it to start afresh)", path, st.Version, stateVersion)
+	}
+	return st, nil
+}
+
+const stateVersion = 1
+
+// Save writes the services' state to the state file (atomically).
+func (s *Sandbox) Save() error {
+	if s.stateFile == "" {
+		return nil
+	}
+	st := saved{Version: stateVersion, Addrs: s.addrs, Credentials: map[string]string{
+		"zendesk_token": s.ZendeskToken, "zendesk_webhook_secret": s.ZendeskWebhookSecret,
+		"slack_bot_token": s.SlackBotToken, "slack_signing_secret": s.SlackSigningSecret, "slack_app_token": s.SlackAppToken,
+		"enforcement_token": s.EnforcementToken,
+	}}
+	var err error
+	if s.Zendesk != nil {
+		if st.Zendesk, err = s.Zendesk.Save(); err != nil {
+			return err
+		}
+	}
+	if s.Slack != nil {
+		if st.Slack, err = s.Slack.Save(); err != nil {
+			return err
+		}
+	}
+	if s.Enforcement != nil {
+		if st.Enforcement, err = s.Enforcement.Save(); err != nil {
+			return err
+		}
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	tmp := s.stateFile + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("sandbox state: %w", err)
+	}
+	if err := os.Rename(tmp, s.stateFile); err != nil {
+		return fmt.Errorf("sandbox state: %w", err)
+	}
+	return nil
+}
+
+func (s *Sandbox) saveEvery(d time.Duration) {
+	defer close(s.savingDone)
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopSaving:
+			return
+		case <-t.C:
+			if err := s.Save(); err != nil {
+				s.log.Warn("sandbox state not saved", "error", err)
+			}
+		}
+	}
+}
+
+// serve serves h on loopback, on the port it had last time when that is free.
+func (s *Sandbox) serve(name, prefer string, h http.Handler) (string, error) {
+	var ln net.Listener
+	var err error
+	if prefer != "" {
+		ln, err = net.Listen("tcp", prefer)
+	}
+	if ln == nil {
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return "", fmt.Errorf("sandbox %s: %w", name, err)
+		}
+	}
+	s.addrs[name] = ln.Addr().String()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			slog.Default().Error("sandbox server stopped", "service", name, "error", err)
+			s.log.Error("sandbox server stopped", "service", name, "error", err)
 		}
 	}()
 	s.servers = append(s.servers, srv)
@@ -198,15 +341,26 @@ func (s *Sandbox) Endpoints() map[string]any {
 	return out
 }
 
-// Close stops every service.
+// Close stops every service and saves their state.
 func (s *Sandbox) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	started := s.stopSaving != nil
+	if started {
+		close(s.stopSaving)
+		<-s.savingDone
+		s.stopSaving = nil
+	}
 	if s.Zendesk != nil {
 		s.Zendesk.Flush()
 	}
 	for _, srv := range s.servers {
 		_ = srv.Shutdown(ctx)
+	}
+	if started { // a sandbox that failed to start keeps the state it was started from
+		if err := s.Save(); err != nil {
+			s.log.Warn("sandbox state not saved", "error", err)
+		}
 	}
 }
 

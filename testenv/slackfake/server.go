@@ -214,6 +214,8 @@ func (s *Server) Handler() http.Handler {
 			w.WriteHeader(http.StatusOK)
 		case strings.HasPrefix(r.URL.Path, "/sandbox/"):
 			s.sandbox(w, r)
+		case strings.HasPrefix(r.URL.Path, "/archives/") && r.Method == http.MethodGet:
+			s.archive(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -288,7 +290,10 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request, method string) {
 		s.mu.Unlock()
 		reply(w, map[string]any{"ok": true, "message_ts": s.nextTS()})
 	case "chat.getPermalink":
-		reply(w, map[string]any{"ok": true, "channel": args.Get("channel"), "permalink": fmt.Sprintf("https://abusedesk.slack.test/archives/%s/p%s", args.Get("channel"), strings.ReplaceAll(args.Get("message_ts"), ".", ""))})
+		s.mu.Lock()
+		base := s.base
+		s.mu.Unlock()
+		reply(w, map[string]any{"ok": true, "channel": args.Get("channel"), "permalink": fmt.Sprintf("%s/archives/%s/p%s", base, args.Get("channel"), strings.ReplaceAll(args.Get("message_ts"), ".", ""))})
 	case "conversations.history":
 		s.history(w, args)
 	case "views.open":
@@ -492,6 +497,9 @@ var ErrNoButton = errors.New("slackfake: the message has no such button")
 // It returns the bot's response.
 func (s *Server) Click(channelID, ts, actionID, user string) (*Response, error) {
 	s.mu.Lock()
+	if id := s.resolve(channelID); id != "" {
+		channelID = id // a channel's name works too
+	}
 	var msg *Message
 	for _, m := range s.messages[channelID] {
 		if m.TS == ts {

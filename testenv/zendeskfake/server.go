@@ -189,6 +189,11 @@ func (s *Server) Handler() http.Handler {
 			s.attachmentContent(w, r)
 			return
 		}
+		if strings.HasPrefix(r.URL.Path, "/agent/tickets/") {
+			r.SetPathValue("id", strings.TrimPrefix(r.URL.Path, "/agent/tickets/"))
+			s.agentTicket(w, r)
+			return
+		}
 		s.mu.Lock()
 		if s.base == "" {
 			scheme := "http"

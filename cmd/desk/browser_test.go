@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"abusedesk/workflows"
+)
+
+// findBrowser returns a headless-capable Chromium: $DESK_TEST_BROWSER, else the first of
+// chromium, chromium-browser, google-chrome on the PATH. Without one the browser test skips,
+// unless DESK_REQUIRE_BROWSER is set (CI installs Debian's chromium and sets it), then it fails.
+func findBrowser(t *testing.T) string {
+	t.Helper()
+	if b := os.Getenv("DESK_TEST_BROWSER"); b != "" {
+		return b
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("DESK_REQUIRE_BROWSER") != "" {
+		t.Fatal("DESK_REQUIRE_BROWSER is set but no browser was found: install Debian's chromium (apt-get install chromium) or set DESK_TEST_BROWSER")
+	}
+	t.Skip("no headless browser installed (apt-get install chromium, or set DESK_TEST_BROWSER); the dashboard's browser test is skipped")
+	return ""
+}
+
+// TestBrowserApprovesAPendingCase drives the dashboard in headless Chromium the way a newcomer
+// would after `desk dev --demo`: the demo's reports are already on the list; they open the
+// strategic bank's phishing case once it waits for a lead, click Approve in the sandbox
+// section, and the page shows the case enforced.
+func TestBrowserApprovesAPendingCase(t *testing.T) {
+	browser := findBrowser(t)
+	d := startDev(t, leadsPolicy(t), "--demo")
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelTimeout()
+
+	caseID := workflows.CaseWorkflowID("acct-bank", "phishing")
+	row := `tr[data-case="` + caseID + `"]`
+	// The demo fed its samples at start: their cases are on the list (the page refreshes itself).
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(d.ep.HTTP+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#cases`)),
+		chromedp.WaitVisible(chromedp.CSS(row)),
+	); err != nil {
+		t.Fatalf("case list: %v", err)
+	}
+	// The case escalates after its (test) window; the list refreshes itself until it shows it.
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(row+`[data-status="pending_approval"]`))); err != nil {
+		t.Fatalf("the case never showed pending_approval: %v", err)
+	}
+	demoRows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#cases tbody tr[data-case]").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if demoRows < 4 {
+		t.Errorf("the demo shows %d cases, want one per demo account it reported", demoRows)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(row+` a`)),
+		chromedp.WaitVisible(chromedp.ID(`btn-approve`)),
+		chromedp.SetValue(chromedp.CSS(`#approval-form select[name=lead]`), "ULEAD1"),
+		chromedp.Click(chromedp.ID(`btn-approve`)),
+		chromedp.WaitVisible(chromedp.ID(`flash`)),
+	); err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	flash, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(`flash`)))
+	if err != nil || !strings.Contains(flash, "Lee Lead clicked approve") {
+		t.Errorf("flash %q (%v), want Lee Lead's click", flash, err)
+	}
+	// The case page refreshes itself; it shows the case enforced.
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`.casehead h1 .s-enforced`))); err != nil {
+		status, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`.casehead h1 .status`)))
+		t.Fatalf("the case page shows %q, not enforced: %v", status, err)
+	}
+	v := d.waitStatus(caseID, workflows.StatusEnforced, 5*time.Second)
+	if v.Enforcement == nil || v.Enforcement.ApprovedBy != "ULEAD1" {
+		t.Errorf("enforcement %+v, want approved by ULEAD1", v.Enforcement)
+	}
+}

@@ -1,0 +1,247 @@
+// Package dashboard is the desk's web dashboard: server-rendered pages (html/template, no
+// front-end build) listing cases with their status, deadline countdown, account, category and
+// report count, with filters and counts per status; a page per case with its whole timeline
+// and links to the ticket and the approval message. In the sandbox the same pages let a person
+// play the other parties — drop a report into the mailbox, reply as the customer, apply an
+// agent's macro, click Approve or Deny as a lead — through the real protocols (IMAP, the
+// Zendesk API and its webhooks, signed Slack interactions), and see each account's
+// enforcement state.
+package dashboard
+
+import (
+	"context"
+	"crypto/subtle"
+	"embed"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/cases"
+	"abusedesk/workflows"
+)
+
+//go:embed pages/*.html pages/style.css
+var pages embed.FS
+
+// Options configure the dashboard.
+type Options struct {
+	Cases *cases.Client
+	// Sandbox enables playing the other parties (desk dev only).
+	Sandbox *Sandbox
+	// Password, when set, is required (HTTP basic auth, any user name).
+	Password string
+	Log      *slog.Logger
+}
+
+// Dashboard serves the pages.
+type Dashboard struct {
+	opts Options
+	tmpl *template.Template
+	css  []byte
+	log  *slog.Logger
+}
+
+// New parses the page templates (a broken template stops the start).
+func New(opts Options) (*Dashboard, error) {
+	funcs := template.FuncMap{
+		"ts": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.UTC().Format("2006-01-02 15:04:05 UTC")
+		},
+		"iso": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.UTC().Format(time.RFC3339)
+		},
+		"caseURL": func(id string) string { return "/cases/" + id },
+		"final":   func(s workflows.Status) bool { return s.Final() },
+		"title":   func(c abuse.Category) string { return c.Title() },
+		"query":   func(k, v string) string { return url.Values{k: {v}}.Encode() },
+		"join":    strings.Join,
+	}
+	t, err := template.New("").Funcs(funcs).ParseFS(pages, "pages/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("dashboard templates: %w", err)
+	}
+	css, err := pages.ReadFile("pages/style.css")
+	if err != nil {
+		return nil, err
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	return &Dashboard{opts: opts, tmpl: t, css: css, log: opts.Log.With("component", "dashboard")}, nil
+}
+
+// Routes mounts the pages on a mux-like Handle.
+func (d *Dashboard) Routes(handle func(pattern string, h http.Handler)) {
+	handle("GET /{$}", d.auth(http.HandlerFunc(d.list)))
+	handle("GET /cases/{id...}", d.auth(http.HandlerFunc(d.casePage)))
+	handle("GET /static/style.css", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		w.Header().Set("Cache-Control", "max-age=300")
+		_, _ = w.Write(d.css)
+	}))
+	if d.opts.Sandbox != nil {
+		handle("GET /sandbox", d.auth(http.HandlerFunc(d.sandboxPage)))
+		handle("POST /sandbox/report", d.auth(http.HandlerFunc(d.dropReport)))
+		handle("POST /sandbox/cases/{id...}", d.auth(http.HandlerFunc(d.act)))
+	}
+}
+
+func (d *Dashboard) auth(next http.Handler) http.Handler {
+	if d.opts.Password == "" {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, pass, ok := r.BasicAuth()
+		if !ok || subtle.ConstantTimeCompare([]byte(pass), []byte(d.opts.Password)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="abusedesk dashboard"`)
+			http.Error(w, "the dashboard needs the password (DESK_DASHBOARD_PASSWORD)", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusCount is a status with how many cases have it.
+type statusCount struct {
+	Status workflows.Status
+	Count  int64
+	Open   bool
+}
+
+type listPage struct {
+	Title    string
+	Sandbox  bool
+	Flash    string
+	Cases    []cases.Summary
+	Counts   []statusCount
+	Open     bool
+	Filter   filter
+	Statuses []workflows.Status
+	Cats     []abuse.Category
+	More     bool
+	Err      string
+	Now      time.Time
+}
+
+type filter struct {
+	State    string // open (default) or closed or all
+	Status   string
+	Category string
+	Account  string
+	Q        string
+}
+
+func (f filter) query() string {
+	var parts []string
+	switch f.State {
+	case "closed":
+		parts = append(parts, "ExecutionStatus != 'Running'")
+	case "all":
+	default:
+		parts = append(parts, "ExecutionStatus = 'Running'")
+	}
+	if f.Status != "" {
+		parts = append(parts, workflows.SearchStatus.GetName()+" = "+cases.Quote(f.Status))
+	}
+	if f.Category != "" {
+		parts = append(parts, workflows.SearchCategory.GetName()+" = "+cases.Quote(f.Category))
+	}
+	if f.Account != "" {
+		parts = append(parts, workflows.SearchAccount.GetName()+" = "+cases.Quote(f.Account))
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		if strings.HasPrefix(strings.ToUpper(q), "TS-") {
+			parts = append(parts, workflows.SearchCaseNumber.GetName()+" = "+cases.Quote(strings.ToUpper(q)))
+		} else {
+			parts = append(parts, workflows.SearchAccount.GetName()+" = "+cases.Quote(q))
+		}
+	}
+	return strings.Join(parts, " AND ")
+}
+
+func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	q := r.URL.Query()
+	f := filter{State: q.Get("state"), Status: q.Get("status"), Category: q.Get("category"), Account: q.Get("account"), Q: q.Get("q")}
+	p := listPage{Title: "Cases", Sandbox: d.opts.Sandbox != nil, Flash: q.Get("flash"), Filter: f, Statuses: workflows.Statuses,
+		Cats: abuse.Categories, Open: f.State == "" || f.State == "open", Now: time.Now()}
+	list, next, err := d.opts.Cases.List(ctx, f.query(), 200, nil)
+	if err != nil {
+		p.Err = err.Error()
+	}
+	p.Cases, p.More = list, len(next) > 0
+	for _, s := range workflows.Statuses {
+		running := "ExecutionStatus = 'Running'"
+		if s.Final() {
+			running = "ExecutionStatus != 'Running'"
+		}
+		n, err := d.opts.Cases.Count(ctx, workflows.SearchStatus.GetName()+" = "+cases.Quote(string(s))+" AND "+running)
+		if err == nil {
+			p.Counts = append(p.Counts, statusCount{Status: s, Count: n, Open: !s.Final()})
+		}
+	}
+	d.render(w, "list.html", p)
+}
+
+type casePage struct {
+	Title   string
+	Sandbox *Sandbox
+	Flash   string
+	V       *workflows.CaseView
+	Actions []sandboxAction
+	Agents  []string
+	Leads   []Person
+	Macros  []string
+	Err     string
+	Now     time.Time
+}
+
+func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	v, err := d.opts.Cases.Status(ctx, id)
+	p := casePage{Title: id, Sandbox: d.opts.Sandbox, Flash: r.URL.Query().Get("flash"), Now: time.Now()}
+	if err != nil {
+		w.WriteHeader(http.StatusNotFound)
+		p.Err = fmt.Sprintf("no case %s: %v", id, err)
+		d.render(w, "case.html", p)
+		return
+	}
+	p.V, p.Title = v, v.CaseNumber+" · "+v.Account.ID
+	if sb := d.opts.Sandbox; sb != nil {
+		p.Agents = sb.AgentEmails()
+		p.Leads = sb.Leads
+		p.Macros = sb.MacroTitles()
+		p.Actions = sb.actionsFor(v)
+	}
+	d.render(w, "case.html", p)
+}
+
+func (d *Dashboard) render(w http.ResponseWriter, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := d.tmpl.ExecuteTemplate(w, name, data); err != nil {
+		d.log.Error("render", "page", name, "error", err)
+	}
+}
+
+// redirect sends the browser back to a page with a message.
+func redirect(w http.ResponseWriter, r *http.Request, to, flash string) {
+	sep := "?"
+	if strings.Contains(to, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, to+sep+url.Values{"flash": {flash}}.Encode(), http.StatusSeeOther)
+}

@@ -1,0 +1,520 @@
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"abusedesk/activities"
+	"abusedesk/integrations/enforcement"
+	"abusedesk/testenv/demo"
+	"abusedesk/testenv/imapserver"
+	"abusedesk/workflows"
+)
+
+// Person is someone a sandbox user can act as.
+type Person struct {
+	SlackID string
+	Name    string
+	Email   string
+}
+
+// Sandbox says how to reach the sandbox's services to act as the other parties. A service
+// left empty is a real one (configured in the environment): the page offers no actions on it.
+type Sandbox struct {
+	// IMAPAddr is the sandbox abuse mailbox; samples are mailed there.
+	IMAPAddr, IMAPUser, IMAPPass string
+	// APIURL and APIToken reach the desk's reports API, where X-ARF 4 JSON samples go.
+	APIURL, APIToken string
+
+	ZendeskURL, ZendeskToken string
+	Agents                   []Person
+
+	SlackAPIURL, SlackSandboxURL, SlackBotToken, SlackChannel string
+	Leads                                                     []Person
+	// Bystander is in Slack but no approver (to show a refused click).
+	Bystander Person
+
+	EnforcementURL, EnforcementToken string
+	Accounts                         []string
+
+	Samples []demo.Sample
+	Macros  []string
+
+	HTTP *http.Client
+}
+
+// AgentEmails lists the Zendesk agents.
+func (s *Sandbox) AgentEmails() []string {
+	var out []string
+	for _, a := range s.Agents {
+		out = append(out, a.Email)
+	}
+	return out
+}
+
+// MacroTitles lists the decision macros.
+func (s *Sandbox) MacroTitles() []string { return s.Macros }
+
+func (s *Sandbox) client() *http.Client {
+	if s.HTTP == nil {
+		return &http.Client{Timeout: 30 * time.Second}
+	}
+	return s.HTTP
+}
+
+// sandboxAction is a button on a case page.
+type sandboxAction struct {
+	Do    string
+	Label string
+	Hint  string
+}
+
+// actionsFor lists what the customer can do in the case's state, through the services the
+// sandbox runs.
+func (s *Sandbox) actionsFor(v *workflows.CaseView) []sandboxAction {
+	var out []sandboxAction
+	email := func(label, hint string) {
+		if s.IMAPAddr != "" {
+			out = append(out, sandboxAction{"reply_email", label, hint})
+		}
+	}
+	switch v.Status {
+	case workflows.StatusNoticed, workflows.StatusAwaitingResponse, workflows.StatusUnderReview:
+		email("Reply as the customer (email)", "an email to the abuse mailbox with the case number in the subject")
+		if s.ZendeskURL != "" && v.Ticket.ID != 0 {
+			out = append(out, sandboxAction{"reply_zendesk", "Reply as the customer (Zendesk)", "a comment by the requester on the case ticket"})
+		}
+	case workflows.StatusPendingApproval:
+		email("Reply as the customer (email)", "answering now withdraws the approval request")
+	case workflows.StatusEnforced:
+		email("Appeal as the customer (email)", "a reply to the enforcement notice is an appeal")
+	case workflows.StatusAppealReview:
+		email("Write again as the customer", "")
+	}
+	return out
+}
+
+// ---- actions -----------------------------------------------------------------------------------
+
+func (d *Dashboard) act(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	back := "/cases/" + id
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	v, err := d.opts.Cases.Status(ctx, id)
+	if err != nil {
+		redirect(w, r, back, "no such case: "+err.Error())
+		return
+	}
+	sb := d.opts.Sandbox
+	text := strings.TrimSpace(r.FormValue("text"))
+	var msg string
+	switch r.FormValue("do") {
+	case "reply_email":
+		if text == "" {
+			text = "We found the cause and fixed it. Please check again."
+		}
+		raw := fmt.Appendf(nil, "From: %s\r\nTo: abuse@provider.example\r\nSubject: Re: [%s] Abuse report\r\nMessage-ID: <sandbox-%d@customer.example>\r\nDate: %s\r\n\r\n%s\r\n",
+			v.Account.ContactEmail, v.CaseNumber, time.Now().UnixNano(), time.Now().UTC().Format(time.RFC1123Z), text)
+		err = imapserver.Append(sb.IMAPAddr, sb.IMAPUser, sb.IMAPPass, "INBOX", raw)
+		msg = "The customer's email is in the abuse mailbox; the watcher takes it from there."
+	case "reply_zendesk":
+		if text == "" {
+			text = "We found the cause and fixed it. Please check again."
+		}
+		err = sb.zendesk(ctx, v.Account.ContactEmail, http.MethodPut, fmt.Sprintf("/api/v2/requests/%d.json", v.Ticket.ID),
+			map[string]any{"request": map[string]any{"comment": map[string]any{"body": text}}}, nil)
+		msg = "The customer commented on the ticket; Zendesk's trigger calls the desk."
+	case "macro":
+		agent, title := r.FormValue("agent"), r.FormValue("macro")
+		err = sb.applyMacro(ctx, agent, v.Ticket.ID, title, text)
+		msg = fmt.Sprintf("%s applied %q in Zendesk; the trigger calls the desk.", agent, title)
+	case "approve", "deny", "extend":
+		lead := r.FormValue("lead")
+		msg, err = sb.clickApproval(ctx, v.CaseNumber, r.FormValue("do"), lead, text)
+	default:
+		err = fmt.Errorf("unknown action %q", r.FormValue("do"))
+	}
+	if err != nil {
+		redirect(w, r, back, "That did not work: "+err.Error())
+		return
+	}
+	// Give the desk a moment to act, so the page shows the result.
+	time.Sleep(700 * time.Millisecond)
+	redirect(w, r, back, msg)
+}
+
+func (d *Dashboard) dropReport(w http.ResponseWriter, r *http.Request) {
+	sb := d.opts.Sandbox
+	name := r.FormValue("sample")
+	var sample demo.Sample
+	if raw := strings.ReplaceAll(r.FormValue("raw"), "\r\n", "\n"); strings.TrimSpace(raw) != "" {
+		sample = demo.Sample{Name: "the pasted report", Raw: []byte(raw)}
+	} else {
+		for _, s := range sb.Samples {
+			if s.Name == name {
+				sample = s
+			}
+		}
+	}
+	if len(bytes.TrimSpace(sample.Raw)) == 0 {
+		redirect(w, r, "/sandbox", "Pick a sample or paste a report.")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	how, err := sb.Deliver(ctx, sample, true)
+	if err != nil {
+		redirect(w, r, "/sandbox", "The report was not delivered: "+err.Error())
+		return
+	}
+	time.Sleep(700 * time.Millisecond)
+	redirect(w, r, "/", fmt.Sprintf("%s was %s; its case appears below.", sample.Name, how))
+}
+
+// Deliver sends a sample the way it would arrive: X-ARF 4 JSON to the reports API, a message
+// to the abuse mailbox (or to the API when the mailbox is a real one). fresh gives it a new
+// Message-ID, so the same sample can be sent twice as two reports. It says where it went.
+func (s *Sandbox) Deliver(ctx context.Context, sample demo.Sample, fresh bool) (string, error) {
+	raw := sample.Raw
+	if fresh {
+		raw = unique(raw)
+	}
+	if sample.JSON() || s.IMAPAddr == "" {
+		if s.APIURL == "" {
+			return "", fmt.Errorf("neither the sandbox mailbox nor the reports API is available")
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.APIURL, bytes.NewReader(raw))
+		if err != nil {
+			return "", err
+		}
+		req.Header.Set("Authorization", "Bearer "+s.APIToken)
+		req.Header.Set("Content-Type", "message/rfc822")
+		if sample.JSON() {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := s.client().Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer func() { _ = resp.Body.Close() }()
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+		if resp.StatusCode >= 300 {
+			return "", fmt.Errorf("reports API: %d %s", resp.StatusCode, strings.TrimSpace(string(b)))
+		}
+		return "posted to the reports API", nil
+	}
+	if err := imapserver.Append(s.IMAPAddr, s.IMAPUser, s.IMAPPass, "INBOX", raw); err != nil {
+		return "", fmt.Errorf("the mailbox refused it: %w", err)
+	}
+	return "mailed to the abuse mailbox", nil
+}
+
+var spamcopID = regexp.MustCompile(`(?m)^Subject: \[SpamCop [^\n]*id:(\d{6,})\]`)
+
+// unique gives a message a fresh Message-ID (an X-ARF 4 document a fresh report_id), so
+// sending it twice makes two reports.
+func unique(raw []byte) []byte {
+	n := time.Now().UnixNano()
+	if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
+		var doc map[string]any
+		if json.Unmarshal(raw, &doc) != nil {
+			return raw
+		}
+		doc["report_id"] = fmt.Sprintf("sandbox-%d", n)
+		b, err := json.MarshalIndent(doc, "", "  ")
+		if err != nil {
+			return raw
+		}
+		return b
+	}
+	// SpamCop names its reports by the number in the subject ("id:7412589630"): a new copy
+	// gets a new number everywhere it appears.
+	if m := spamcopID.FindSubmatch(raw); m != nil {
+		raw = bytes.ReplaceAll(raw, m[1], fmt.Appendf(nil, "%d", n%1e10))
+	}
+	id := fmt.Sprintf("<sandbox-%d@abusedesk>", n)
+	lines := bytes.Split(raw, []byte("\n"))
+	for i, l := range lines {
+		if len(bytes.TrimSpace(l)) == 0 {
+			break
+		}
+		if bytes.HasPrefix(bytes.ToLower(l), []byte("message-id:")) {
+			lines[i] = []byte("Message-ID: " + id)
+			if bytes.HasSuffix(l, []byte("\r")) {
+				lines[i] = append(lines[i], '\r')
+			}
+			return bytes.Join(lines, []byte("\n"))
+		}
+	}
+	header := []byte("Message-ID: " + id + "\r\n")
+	if bytes.HasPrefix(raw, []byte("From ")) { // an mbox separator line stays first
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			return slices.Concat(raw[:i+1], header, raw[i+1:])
+		}
+	}
+	return append(header, raw...)
+}
+
+// zendesk calls the sandbox Zendesk as a user (any user's email with the API token).
+func (s *Sandbox) zendesk(ctx context.Context, user, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.ZendeskURL+path, body)
+	if err != nil {
+		return err
+	}
+	req.SetBasicAuth(user+"/token", s.ZendeskToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.client().Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("zendesk %s %s: %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(b)))
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+// applyMacro does what an agent's click does: Zendesk computes the macro's result, the agent
+// may add to the text, and submits the ticket.
+func (s *Sandbox) applyMacro(ctx context.Context, agent string, ticket int64, title, extra string) error {
+	var macros struct {
+		Macros []struct {
+			ID    int64  `json:"id"`
+			Title string `json:"title"`
+		} `json:"macros"`
+	}
+	if err := s.zendesk(ctx, agent, http.MethodGet, "/api/v2/macros.json", nil, &macros); err != nil {
+		return err
+	}
+	var id int64
+	for _, m := range macros.Macros {
+		if m.Title == title {
+			id = m.ID
+		}
+	}
+	if id == 0 {
+		return fmt.Errorf("no macro %q (is the sandbox provisioned?)", title)
+	}
+	var applied struct {
+		Result struct {
+			Ticket  map[string]any `json:"ticket"`
+			Comment map[string]any `json:"comment"`
+		} `json:"result"`
+	}
+	if err := s.zendesk(ctx, agent, http.MethodGet, fmt.Sprintf("/api/v2/tickets/%d/macros/%d/apply.json", ticket, id), nil, &applied); err != nil {
+		return err
+	}
+	update := map[string]any{"tags": applied.Result.Ticket["tags"]}
+	if c := applied.Result.Comment; c != nil {
+		if extra != "" {
+			body, _ := c["body"].(string)
+			c["body"] = fillPlaceholder(body, extra)
+		}
+		update["comment"] = c
+	}
+	if st, ok := applied.Result.Ticket["status"]; ok {
+		update["status"] = st
+	}
+	return s.zendesk(ctx, agent, http.MethodPut, fmt.Sprintf("/api/v2/tickets/%d.json", ticket), map[string]any{"ticket": update}, nil)
+}
+
+// fillPlaceholder puts the agent's words where the macro left "[Write …]" (or appends them).
+func fillPlaceholder(body, text string) string {
+	if i := strings.Index(body, "["); i >= 0 {
+		if j := strings.Index(body[i:], "]"); j >= 0 {
+			return body[:i] + text + body[i+j+1:]
+		}
+	}
+	return body + "\n\n" + text
+}
+
+// clickApproval clicks a button of the case's approval request as a lead (a signed
+// interaction from the sandbox Slack), filling the reason dialog for a denial.
+func (s *Sandbox) clickApproval(ctx context.Context, caseNumber, decision, lead, reason string) (string, error) {
+	ts, err := s.findApproval(ctx, caseNumber)
+	if err != nil {
+		return "", err
+	}
+	action := map[string]string{"approve": activitiesApprove, "deny": activitiesDeny, "extend": activitiesExtend}[decision]
+	var clicked struct {
+		OK    bool   `json:"ok"`
+		Error string `json:"error"`
+	}
+	if err := s.slackSandbox(ctx, "click", map[string]string{"channel": s.SlackChannel, "ts": ts, "action_id": action, "user": lead}, &clicked); err != nil {
+		return "", err
+	}
+	if decision != "deny" {
+		return fmt.Sprintf("%s clicked %s in Slack.", s.slackName(lead), decision), nil
+	}
+	var views struct {
+		Views []struct {
+			ID   string `json:"id"`
+			User string `json:"user"`
+		} `json:"views"`
+	}
+	if err := s.slackSandbox(ctx, "views", nil, &views); err != nil {
+		return "", err
+	}
+	viewID := ""
+	for _, v := range views.Views {
+		if v.User == lead {
+			viewID = v.ID
+		}
+	}
+	if viewID == "" {
+		return "", fmt.Errorf("%s may not deny: no dialog opened (only approvers may)", s.slackName(lead))
+	}
+	if reason == "" {
+		reason = "The customer deserves a call before we throttle."
+	}
+	var submitted struct {
+		Body string `json:"body"`
+	}
+	if err := s.slackSandbox(ctx, "submit", map[string]any{"view_id": viewID, "values": map[string]map[string]string{"reason": {"reason_input": reason}}}, &submitted); err != nil {
+		return "", err
+	}
+	if strings.Contains(submitted.Body, "errors") {
+		return "", fmt.Errorf("slack refused the denial: %s", submitted.Body)
+	}
+	return fmt.Sprintf("%s denied in Slack: %s", s.slackName(lead), reason), nil
+}
+
+// slackName is the name of a sandbox Slack user.
+func (s *Sandbox) slackName(id string) string {
+	for _, p := range slices.Concat(s.Leads, []Person{s.Bystander}) {
+		if p.SlackID == id && p.Name != "" {
+			return p.Name
+		}
+	}
+	return id
+}
+
+// Slack action IDs of the approval buttons (integrations/slack).
+const (
+	activitiesApprove = "abusedesk_approve"
+	activitiesDeny    = "abusedesk_deny"
+	activitiesExtend  = "abusedesk_extend"
+)
+
+func (s *Sandbox) findApproval(ctx context.Context, caseNumber string) (string, error) {
+	body, _ := json.Marshal(map[string]string{"channel": s.SlackChannel, "limit": "200"})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.SlackAPIURL+"conversations.history", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+s.SlackBotToken)
+	resp, err := s.client().Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var h struct {
+		Messages []struct {
+			TS     string          `json:"ts"`
+			Blocks json.RawMessage `json:"blocks"`
+		} `json:"messages"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		return "", err
+	}
+	for _, m := range h.Messages {
+		if bytes.Contains(m.Blocks, []byte(caseNumber)) && bytes.Contains(m.Blocks, []byte(activitiesApprove)) {
+			return m.TS, nil
+		}
+	}
+	return "", fmt.Errorf("no open approval request for %s in #%s", caseNumber, s.SlackChannel)
+}
+
+func (s *Sandbox) slackSandbox(ctx context.Context, path string, in, out any) error {
+	method := http.MethodGet
+	var body io.Reader
+	if in != nil {
+		method = http.MethodPost
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.SlackSandboxURL+path, body)
+	if err != nil {
+		return err
+	}
+	resp, err := s.client().Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		var e struct{ Error string }
+		_ = json.Unmarshal(b, &e)
+		return fmt.Errorf("slack: %s", nonEmpty(e.Error, string(b)))
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+// accountState is an account with its actions, for the sandbox page.
+type accountState struct {
+	ID      string
+	Actions []activities.ActionState
+	Err     string
+}
+
+func (s *Sandbox) accountStates(ctx context.Context) []accountState {
+	c := enforcement.New(s.EnforcementURL, s.EnforcementToken)
+	var out []accountState
+	for _, id := range s.Accounts {
+		acts, err := c.Actions(ctx, id)
+		st := accountState{ID: id, Actions: acts}
+		if err != nil {
+			st.Err = err.Error()
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+type sandboxPageData struct {
+	Title    string
+	Sandbox  *Sandbox
+	Flash    string
+	Accounts []accountState
+	Now      time.Time
+}
+
+func (d *Dashboard) sandboxPage(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	d.render(w, "sandbox.html", sandboxPageData{Title: "Sandbox", Sandbox: d.opts.Sandbox, Flash: r.URL.Query().Get("flash"),
+		Accounts: d.opts.Sandbox.accountStates(ctx), Now: time.Now()})
+}
+
+func nonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,82 @@
+// Package demo holds what `desk dev --demo` feeds the sandbox: sample reports written for the
+// sandbox's demo accounts (a mix of formats and categories, one about an address that is no
+// customer's and one no parser can read), and a policy whose windows are minutes long, so a
+// person watching the dashboard sees every stage of a case in one sitting.
+package demo
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+//go:embed samples/* policy.yaml
+var files embed.FS
+
+// Sample is one report as it arrives: a raw message, or an X-ARF 4 JSON document.
+type Sample struct {
+	Name string
+	Raw  []byte
+}
+
+// JSON reports whether the sample is an X-ARF 4 document (sent to the reports API, not mailed).
+func (s Sample) JSON() bool { return bytes.HasPrefix(bytes.TrimSpace(s.Raw), []byte("{")) }
+
+// Samples returns the embedded samples, in name order.
+func Samples() []Sample {
+	entries, err := files.ReadDir("samples")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	var out []Sample
+	for _, e := range entries {
+		b, err := files.ReadFile("samples/" + e.Name())
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, Sample{Name: strings.TrimSuffix(strings.TrimSuffix(e.Name(), ".eml"), ".json"), Raw: b})
+	}
+	return out
+}
+
+// LoadDir reads every .eml and .json file of a directory (e.g. the shared corpus) as samples.
+func LoadDir(dir string) ([]Sample, error) {
+	var names []string
+	for _, pat := range []string{"*.eml", "*.json"} {
+		m, err := filepath.Glob(filepath.Join(dir, pat))
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, m...)
+	}
+	if len(names) == 0 {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("demo samples: %w", err)
+		}
+		return nil, fmt.Errorf("demo samples: no .eml or .json files in %s", dir)
+	}
+	slices.Sort(names)
+	var out []Sample
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			return nil, fmt.Errorf("demo samples: %w", err)
+		}
+		out = append(out, Sample{Name: filepath.Base(n), Raw: b})
+	}
+	return out, nil
+}
+
+// Policy is the demo policy: the default rules with windows of minutes, and the sandbox's
+// leads (Slack group SLEADS) as approvers.
+func Policy() []byte {
+	b, err := files.ReadFile("policy.yaml")
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

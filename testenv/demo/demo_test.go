@@ -1,0 +1,71 @@
+package demo_test
+
+import (
+	"slices"
+	"testing"
+
+	"abusedesk/integrations/reports"
+	"abusedesk/internal/policy"
+	"abusedesk/testenv/demo"
+	"abusedesk/testenv/enforcementapi"
+)
+
+// TestSamplesTellTheDemoStory: each sample reads as the demo means it to, and its address
+// belongs to the demo account it is about (or to no one, for the "not ours" one).
+func TestSamplesTellTheDemoStory(t *testing.T) {
+	want := map[string]struct {
+		kind     reports.Kind
+		category string
+		ip       string
+		account  string
+	}{
+		"01-shop-spam-arf":       {reports.KindReport, "spam", "192.0.2.25", "acct-shop"},
+		"02-bank-phishing-xarf4": {reports.KindReport, "phishing", "198.51.100.20", "acct-bank"},
+		"03-again-ssh-fail2ban":  {reports.KindReport, "brute-force", "203.0.113.77", "acct-again"},
+		"04-blaster-spamcop":     {reports.KindReport, "spam", "10.17.18.44", "acct-blaster"},
+		"05-hosting-copyright":   {reports.KindReport, "copyright", "10.44.0.12", "acct-hosting"},
+		"06-not-ours-portscan":   {reports.KindReport, "port-scan", "1.2.3.4", ""},
+		"07-unreadable":          {reports.KindUnparseable, "", "", ""},
+	}
+	api := enforcementapi.NewDemo("t")
+	p := reports.New(reports.Options{})
+	samples := demo.Samples()
+	if len(samples) != len(want) {
+		t.Errorf("%d samples, want %d", len(samples), len(want))
+	}
+	for _, s := range samples {
+		w, ok := want[s.Name]
+		if !ok {
+			t.Errorf("sample %s is not described here", s.Name)
+			continue
+		}
+		res := p.Parse(s.Raw)
+		if res.Kind != w.kind {
+			t.Errorf("%s: kind %s (%s), want %s", s.Name, res.Kind, res.Error, w.kind)
+			continue
+		}
+		if w.kind != reports.KindReport {
+			continue
+		}
+		r := res.Reports[0]
+		if string(r.Category) != w.category || !slices.Contains(r.SourceIPs, w.ip) {
+			t.Errorf("%s: %s %v, want %s %s", s.Name, r.Category, r.SourceIPs, w.category, w.ip)
+		}
+		if got := api.OwnerOf(w.ip, r.EventTime); got != w.account {
+			t.Errorf("%s: %s belongs to %q, want %q", s.Name, w.ip, got, w.account)
+		}
+	}
+}
+
+func TestDemoPolicyIsValid(t *testing.T) {
+	p, err := policy.Parse(demo.Policy(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(p.Approvers.Groups, "SLEADS") {
+		t.Errorf("the demo's approvers %+v lack the sandbox leads", p.Approvers)
+	}
+	if w := p.Snapshot("spam").Rules.ResponseWindow.D(); w.Minutes() > 5 {
+		t.Errorf("spam window %v: a demo case should escalate within minutes", w)
+	}
+}

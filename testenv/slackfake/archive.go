@@ -1,0 +1,106 @@
+package slackfake
+
+import (
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"strings"
+)
+
+// archivePage is what a message's permalink shows: the message (its blocks' text and
+// buttons, read-only) and its thread, as the leads see it in Slack.
+var archivePage = template.Must(template.New("msg").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>#{{.Channel}} · sandbox Slack</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:50em;color:#1d1c1d}.m{border-left:4px solid #ddd;padding:.3em 1em;margin:.8em 0}
+.meta{color:#666;font-size:12px}pre{white-space:pre-wrap;font:inherit;margin:.3em 0}button{margin-right:.5em}.r{margin-left:2em}</style></head>
+<body><p class="meta">Sandbox Slack · #{{.Channel}} · read-only (click the buttons from the desk's case page)</p>
+{{range .Messages}}<div class="m{{if .Reply}} r{{end}}"><div class="meta">{{.Who}} · {{.TS}}{{if .Edited}} · edited{{end}}</div>
+{{range .Lines}}<pre>{{.}}</pre>{{end}}{{with .Buttons}}<p>{{range .}}<button disabled>{{.}}</button>{{end}}</p>{{end}}</div>{{end}}
+</body></html>`))
+
+type archiveMsg struct {
+	Who, TS        string
+	Reply, Edited  bool
+	Lines, Buttons []string
+}
+
+// archive serves GET /archives/{channel}/p{ts}.
+func (s *Server) archive(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/archives/"), "/")
+	if len(parts) != 2 || !strings.HasPrefix(parts[1], "p") || len(parts[1]) < 8 {
+		http.NotFound(w, r)
+		return
+	}
+	digits := parts[1][1:]
+	ts := digits[:len(digits)-6] + "." + digits[len(digits)-6:]
+	s.mu.Lock()
+	ch := s.resolve(parts[0])
+	name := ch
+	for n, id := range s.channels {
+		if id == ch {
+			name = n
+		}
+	}
+	var msgs []archiveMsg
+	for _, m := range s.messages[ch] {
+		if m.TS != ts && m.ThreadTS != ts {
+			continue
+		}
+		am := archiveMsg{Who: "abusedesk (bot)", TS: m.TS, Reply: m.ThreadTS != "" && m.ThreadTS != m.TS, Edited: m.Edited != nil}
+		if u, ok := s.users[m.User]; ok {
+			am.Who = u.RealName
+		}
+		am.Lines, am.Buttons = blockText(m.Blocks)
+		if len(am.Lines) == 0 {
+			am.Lines = []string{m.Text}
+		}
+		msgs = append(msgs, am)
+	}
+	s.mu.Unlock()
+	if len(msgs) == 0 {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = archivePage.Execute(w, map[string]any{"Channel": name, "Messages": msgs})
+}
+
+// blockText pulls the text of sections, contexts and headers, and the buttons' labels.
+func blockText(raw json.RawMessage) (lines, buttons []string) {
+	var blocks []map[string]any
+	if json.Unmarshal(raw, &blocks) != nil {
+		return nil, nil
+	}
+	text := func(v any) string {
+		if m, ok := v.(map[string]any); ok {
+			s, _ := m["text"].(string)
+			return s
+		}
+		return ""
+	}
+	for _, b := range blocks {
+		if t := text(b["text"]); t != "" {
+			lines = append(lines, t)
+		}
+		if fields, ok := b["fields"].([]any); ok {
+			for _, f := range fields {
+				if t := text(f); t != "" {
+					lines = append(lines, t)
+				}
+			}
+		}
+		if els, ok := b["elements"].([]any); ok {
+			for _, e := range els {
+				em, _ := e.(map[string]any)
+				if em["type"] == "button" {
+					buttons = append(buttons, text(em["text"]))
+				} else if t := text(e); t != "" {
+					lines = append(lines, t)
+				} else if t, ok := em["text"].(string); ok {
+					lines = append(lines, t)
+				}
+			}
+		}
+	}
+	return lines, buttons
+}
