@@ -16,7 +16,8 @@ var (
 	reURL  = regexp.MustCompile(`(?i)\b(?:https?|hxxps?|ftp)://[^\s<>"'` + "`" + `\]\[{}|\\^]+`)
 	reMail = regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+\-=]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*\.[a-z]{2,24}\b`)
 	// reHostIP finds "192.0.2.1 (host.example)" and "host.example (192.0.2.1)" / "[192.0.2.1]".
-	reIPHost = regexp.MustCompile(`(?i)\b((?:\d{1,3}\.){3}\d{1,3})\s*\(([a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)+)\)`)
+	// reHostInParens is the "(host.name)" written right after an address.
+	reHostInParens = regexp.MustCompile(`^[ \t]*\(([a-zA-Z0-9](?:[a-zA-Z0-9\-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9\-]*[a-zA-Z0-9])?)+)\)`)
 )
 
 // usableIP parses an address and refuses the ones that name no one (loopback, unspecified,
@@ -75,10 +76,14 @@ func textIPs(s string) []string {
 	return out
 }
 
+var (
+	refanger    = strings.NewReplacer("[.]", ".", "(.)", ".", "[dot]", ".", "{.}", ".", "[:]", ":")
+	dotRefanger = strings.NewReplacer("[.]", ".", "(.)", ".", "[dot]", ".")
+)
+
 // refang undoes the usual defanging of URLs and hosts (hxxp, [.], (.), [dot]).
 func refang(s string) string {
-	r := strings.NewReplacer("[.]", ".", "(.)", ".", "[dot]", ".", "{.}", ".", "[:]", ":")
-	s = r.Replace(s)
+	s = refanger.Replace(s)
 	low := strings.ToLower(s)
 	switch {
 	case strings.HasPrefix(low, "hxxps://"):
@@ -92,8 +97,11 @@ func refang(s string) string {
 // textURLs finds http(s)/ftp URLs (defanged ones too) in free text.
 func textURLs(s string) []string {
 	var out []string
+	if !strings.Contains(s, "://") { // what every URL the expression finds has
+		return nil
+	}
 	seen := map[string]bool{}
-	s = strings.NewReplacer("[.]", ".", "(.)", ".", "[dot]", ".").Replace(s)
+	s = dotRefanger.Replace(s)
 	for _, m := range reURL.FindAllString(s, 4*maxFound) {
 		u := strings.TrimRight(refang(m), ".,;:!?)>'\"*")
 		if _, err := url.Parse(u); err == nil && len(u) > 10 && !seen[u] {
@@ -268,12 +276,123 @@ func fixZone(t time.Time) time.Time {
 	return t
 }
 
+// quickDate reads the two shapes nearly every report uses — RFC 5322 ("Mon, 2 Jan 2006
+// 15:04:05 -0700 (UTC)", weekday, seconds and comment optional, numeric or named zone) and
+// RFC 3339 — without the dozens of failed layouts (and their error values) of mail.ParseDate.
+// Anything else is left to the general path.
+func quickDate(s string) (time.Time, bool) {
+	if len(s) >= 20 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == 't') {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		return t, err == nil
+	}
+	if i := strings.IndexByte(s, '('); i > 0 {
+		s = s[:i]
+	}
+	var f [6]string
+	n := 0
+	for field := range strings.FieldsSeq(s) {
+		if n == len(f) {
+			return time.Time{}, false
+		}
+		f[n] = field
+		n++
+	}
+	fs := f[:n]
+	if len(fs) > 0 && strings.HasSuffix(fs[0], ",") {
+		fs = fs[1:]
+	}
+	if len(fs) != 4 && len(fs) != 5 {
+		return time.Time{}, false
+	}
+	day, ok1 := smallInt(fs[0], 1, 2)
+	year, ok2 := smallInt(fs[2], 4, 4)
+	mon := monthOf(fs[1])
+	if !ok1 || !ok2 || mon == 0 {
+		return time.Time{}, false
+	}
+	hh, rest, ok := strings.Cut(fs[3], ":")
+	mm, ss, hasSec := strings.Cut(rest, ":")
+	hour, ok3 := smallInt(hh, 1, 2)
+	minute, ok4 := smallInt(mm, 2, 2)
+	sec, ok5 := 0, true
+	if hasSec {
+		sec, ok5 = smallInt(ss, 2, 2)
+	}
+	if !ok || !ok3 || !ok4 || !ok5 || hour > 23 || minute > 59 || sec > 60 {
+		return time.Time{}, false
+	}
+	loc := time.UTC
+	if len(fs) == 5 {
+		z := fs[4]
+		switch {
+		case len(z) == 5 && (z[0] == '+' || z[0] == '-'):
+			zh, okh := smallInt(z[1:3], 2, 2)
+			zm, okm := smallInt(z[3:], 2, 2)
+			if !okh || !okm {
+				return time.Time{}, false
+			}
+			off := zh*3600 + zm*60
+			if z[0] == '-' {
+				off = -off
+			}
+			if off != 0 {
+				loc = time.FixedZone("", off)
+			}
+		case strings.EqualFold(z, "UT") || strings.EqualFold(z, "UTC") || strings.EqualFold(z, "GMT") || z == "Z":
+		default:
+			h, known := zoneOffsets[strings.ToUpper(z)]
+			if !known {
+				return time.Time{}, false
+			}
+			loc = time.FixedZone(strings.ToUpper(z), h*3600)
+		}
+	}
+	t := time.Date(year, time.Month(mon), day, hour, minute, sec, 0, loc)
+	if t.Day() != day { // 31 April and the like
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// smallInt reads an unsigned decimal of min to max digits.
+func smallInt(s string, min, max int) (int, bool) {
+	if len(s) < min || len(s) > max {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
+}
+
+// monthOf is the number of an English month abbreviation (any case), 0 for none.
+func monthOf(s string) int {
+	if len(s) != 3 {
+		return 0
+	}
+	const names = "janfebmaraprmayjunjulaugsepoctnovdec"
+	l := strings.ToLower(s)
+	for i := 0; i < 12; i++ {
+		if names[i*3:i*3+3] == l {
+			return i + 1
+		}
+	}
+	return 0
+}
+
 // parseDate reads a date the many ways reports write them. The second result notes a quirk
 // (an unknown zone read as UTC), the third whether anything was read.
 func parseDate(s string) (time.Time, string, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, "", false
+	}
+	if t, ok := quickDate(s); ok {
+		return t, "", true
 	}
 	if t, err := mail.ParseDate(s); err == nil {
 		return fixZone(t), "", true
@@ -297,6 +416,30 @@ func parseDate(s string) (time.Time, string, bool) {
 		}
 	}
 	return time.Time{}, "", false
+}
+
+// hostsAfterIP finds the host names a text writes in parentheses right after the address ip,
+// as in "192.0.2.1 (mail.example.net)". It looks for the address itself first, so a long
+// text costs a few substring searches rather than a regular expression over all of it.
+func hostsAfterIP(text, ip string) []string {
+	var hosts []string
+	for rest := text; ; {
+		i := strings.Index(rest, ip)
+		if i < 0 {
+			return hosts
+		}
+		before := byte(' ')
+		if i > 0 {
+			before = rest[i-1]
+		}
+		rest = rest[i+len(ip):]
+		if before == '.' || (before >= '0' && before <= '9') {
+			continue // a longer address that ends with this one
+		}
+		if m := reHostInParens.FindStringSubmatch(rest); m != nil {
+			hosts = append(hosts, strings.ToLower(m[1]))
+		}
+	}
 }
 
 // textDate finds the first readable date in prose.

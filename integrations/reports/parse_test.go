@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"slices"
@@ -355,4 +356,37 @@ func BenchmarkParseCorpus(b *testing.B) {
 		p.Parse(raws[i%len(raws)])
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reports/s")
+}
+
+// TestQuickDateAgreesWithTheGeneralPath: the fast reader of the common date shapes gives the
+// same instant as net/mail (plus the zone fix) and refuses what it does not fully understand.
+func TestQuickDateAgreesWithTheGeneralPath(t *testing.T) {
+	for _, s := range []string{
+		"Thu, 8 Mar 2005 17:40:36 EDT", "Mon, 2 Mar 2026 10:00:00 +0000", "5 Mar 2026 06:30:00 -0500",
+		"Tue,  5 Oct 2021 17:37:02 +1300 (NZDT)", "Sat, 8 Oct 2011 15:15:59 -0500 (CDT)", "Wed, 24 Feb 2016 07:06:18 +0000 (UTC)",
+		"Sun, 22 Nov 2026 09:12:00 GMT", "Fri, 31 Jan 2014 07:25:31 +0100", "Mon, 7 Sep 2015 20:17:03 -0700 (PDT)",
+		"1 Jan 2026 00:00 +0530", "2026-03-07T03:03:58+01:00", "2025-01-11T12:17:20Z", "2026-11-22T08:40:00.123Z",
+	} {
+		got, ok := quickDate(s)
+		if !ok {
+			t.Errorf("%q: not read", s)
+			continue
+		}
+		want, err := mail.ParseDate(s)
+		if err != nil {
+			want, err = time.Parse(time.RFC3339Nano, s)
+		}
+		if err != nil {
+			t.Fatalf("%q: the general path fails too: %v", s, err)
+		}
+		if want = fixZone(want); !got.Equal(want) {
+			t.Errorf("%q: %v, net/mail says %v", s, got, want)
+		}
+	}
+	for _, s := range []string{"Mon, 31 Apr 2026 10:00:00 +0000", "Mon, 2 Mar 26 10:00:00 +0000", "2 Mar 2026 25:00:00 +0000",
+		"2 Foo 2026 10:00:00 +0000", "Mon, 26 Oct 2015 11:28:27 UTz", "yesterday", "2 Mar 2026 10:00:00 +00:00 extra words"} {
+		if got, ok := quickDate(s); ok {
+			t.Errorf("%q: read as %v, want it left to the general path", s, got)
+		}
+	}
 }

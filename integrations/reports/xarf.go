@@ -127,9 +127,9 @@ func (p *Parser) xarf02(m *msg, res *Result, yml []byte) *Report {
 	}
 	// The human text names more: the host behind the IP, the phishing URL and its address.
 	text := m.textOf(256 << 10)
-	for _, mm := range reIPHost.FindAllStringSubmatch(text, -1) {
-		if len(r.SourceIPs) > 0 && mm[1] == r.SourceIPs[0] {
-			r.Domains = addDomain(r.Domains, mm[2])
+	if len(r.SourceIPs) > 0 {
+		for _, host := range hostsAfterIP(text, r.SourceIPs[0]) {
+			r.Domains = addDomain(r.Domains, host)
 		}
 	}
 	if r.Category == abuse.Phishing || r.Category == abuse.Malware {
