@@ -152,8 +152,9 @@ func arfID(res *Result, r *Report) string {
 // Source-IP — the connecting address from the topmost Received header.
 func (p *Parser) readOriginal(r *Report, b []byte) {
 	b = stripMbox(bytes.TrimLeft(b, "\r\n"))
-	br := bufio.NewReader(bytes.NewReader(b))
+	br := getReader(b)
 	h, err := textproto.ReadHeader(br)
+	putReader(br)
 	if err != nil {
 		// A header cut short (text/rfc822-headers may end without a blank line) still has
 		// its fields up to the break.

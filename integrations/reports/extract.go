@@ -279,11 +279,12 @@ func fixZone(t time.Time) time.Time {
 // quickDate reads the two shapes nearly every report uses — RFC 5322 ("Mon, 2 Jan 2006
 // 15:04:05 -0700 (UTC)", weekday, seconds and comment optional, numeric or named zone) and
 // RFC 3339 — without the dozens of failed layouts (and their error values) of mail.ParseDate.
-// Anything else is left to the general path.
-func quickDate(s string) (time.Time, bool) {
+// An unknown zone name ("UTz") is read as UTC and returned as the second result. Anything
+// else is left to the general path.
+func quickDate(s string) (time.Time, string, bool) {
 	if len(s) >= 20 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == 't') {
 		t, err := time.Parse(time.RFC3339Nano, s)
-		return t, err == nil
+		return t, "", err == nil
 	}
 	if i := strings.IndexByte(s, '('); i > 0 {
 		s = s[:i]
@@ -292,7 +293,7 @@ func quickDate(s string) (time.Time, bool) {
 	n := 0
 	for field := range strings.FieldsSeq(s) {
 		if n == len(f) {
-			return time.Time{}, false
+			return time.Time{}, "", false
 		}
 		f[n] = field
 		n++
@@ -302,13 +303,13 @@ func quickDate(s string) (time.Time, bool) {
 		fs = fs[1:]
 	}
 	if len(fs) != 4 && len(fs) != 5 {
-		return time.Time{}, false
+		return time.Time{}, "", false
 	}
 	day, ok1 := smallInt(fs[0], 1, 2)
 	year, ok2 := smallInt(fs[2], 4, 4)
 	mon := monthOf(fs[1])
 	if !ok1 || !ok2 || mon == 0 {
-		return time.Time{}, false
+		return time.Time{}, "", false
 	}
 	hh, rest, ok := strings.Cut(fs[3], ":")
 	mm, ss, hasSec := strings.Cut(rest, ":")
@@ -319,9 +320,9 @@ func quickDate(s string) (time.Time, bool) {
 		sec, ok5 = smallInt(ss, 2, 2)
 	}
 	if !ok || !ok3 || !ok4 || !ok5 || hour > 23 || minute > 59 || sec > 60 {
-		return time.Time{}, false
+		return time.Time{}, "", false
 	}
-	loc := time.UTC
+	loc, unknown := time.UTC, ""
 	if len(fs) == 5 {
 		z := fs[4]
 		switch {
@@ -329,7 +330,7 @@ func quickDate(s string) (time.Time, bool) {
 			zh, okh := smallInt(z[1:3], 2, 2)
 			zm, okm := smallInt(z[3:], 2, 2)
 			if !okh || !okm {
-				return time.Time{}, false
+				return time.Time{}, "", false
 			}
 			off := zh*3600 + zm*60
 			if z[0] == '-' {
@@ -342,16 +343,29 @@ func quickDate(s string) (time.Time, bool) {
 		default:
 			h, known := zoneOffsets[strings.ToUpper(z)]
 			if !known {
-				return time.Time{}, false
+				if !isLetters(z) {
+					return time.Time{}, "", false
+				}
+				unknown = z
+				break
 			}
 			loc = time.FixedZone(strings.ToUpper(z), h*3600)
 		}
 	}
 	t := time.Date(year, time.Month(mon), day, hour, minute, sec, 0, loc)
 	if t.Day() != day { // 31 April and the like
-		return time.Time{}, false
+		return time.Time{}, "", false
 	}
-	return t, true
+	return t, unknown, true
+}
+
+func isLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // smallInt reads an unsigned decimal of min to max digits.
@@ -391,7 +405,10 @@ func parseDate(s string) (time.Time, string, bool) {
 	if s == "" {
 		return time.Time{}, "", false
 	}
-	if t, ok := quickDate(s); ok {
+	if t, zone, ok := quickDate(s); ok {
+		if zone != "" {
+			return t, "unknown time zone " + zone + " read as UTC", true
+		}
 		return t, "", true
 	}
 	if t, err := mail.ParseDate(s); err == nil {

@@ -10,11 +10,11 @@ import (
 	"io"
 	"mime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // decode the charsets real mail uses
-	"github.com/emersion/go-message/textproto"
 )
 
 // Options bound the parser and tell it what the provider puts on its own mail.
@@ -174,9 +174,26 @@ func stripMbox(raw []byte) []byte {
 	return raw
 }
 
-// read parses the MIME tree within the limits.
+// readers are the buffered readers messages are read through; reused, they spare a 4 KiB
+// buffer per message and per embedded header.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+
+func getReader(b []byte) *bufio.Reader {
+	r := readers.Get().(*bufio.Reader)
+	r.Reset(bytes.NewReader(b))
+	return r
+}
+
+func putReader(r *bufio.Reader) {
+	r.Reset(nil)
+	readers.Put(r)
+}
+
+// read parses the MIME tree within the limits. Every body is read before it returns.
 func (p *Parser) read(raw []byte) (*msg, error) {
-	e, err := message.ReadWithOptions(bytes.NewReader(raw), &message.ReadOptions{MaxHeaderBytes: 1 << 20})
+	br := getReader(raw) // go-message keeps a *bufio.Reader it is given
+	defer putReader(br)
+	e, err := message.ReadWithOptions(br, &message.ReadOptions{MaxHeaderBytes: 1 << 20})
 	if e == nil {
 		return nil, err
 	}
@@ -249,59 +266,114 @@ func decodeHeader(h message.Header, key string) string {
 }
 
 // readFields reads "Name: value" lines (with folding) as a feedback report or YAML-free
-// X-ARF block would have them. Keys are canonicalised; repeated keys keep every value.
+// X-ARF block would have them. Keys are canonicalised; repeated keys keep every value. A block
+// that is a proper header ends at its first blank line; otherwise every line that looks like
+// a field is read, and the rest skipped.
 func readFields(b []byte) map[string][]string {
-	out := map[string][]string{}
-	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
-	if !bytes.HasSuffix(b, []byte("\n\n")) {
-		b = append(b, '\n', '\n')
-	}
-	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(b)))
-	if err != nil {
-		// Fall back to line by line, skipping what is not a field.
-		var key string
-		for _, line := range strings.Split(string(b), "\n") {
-			if line == "" {
-				continue
-			}
-			if (line[0] == ' ' || line[0] == '\t') && key != "" {
-				vs := out[key]
-				vs[len(vs)-1] += " " + strings.TrimSpace(line)
-				continue
-			}
-			k, v, ok := strings.Cut(line, ":")
-			if !ok {
-				key = ""
-				continue
-			}
-			key = canonicalKey(k)
-			out[key] = append(out[key], strings.TrimSpace(v))
-		}
+	if out, ok := headerFields(string(b)); ok {
 		return out
 	}
-	fields := h.Fields()
-	for fields.Next() {
-		k := canonicalKey(fields.Key())
-		out[k] = append(out[k], strings.Join(strings.Fields(fields.Value()), " "))
+	out := map[string][]string{}
+	var key string
+	for line := range strings.SplitSeq(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		if (line[0] == ' ' || line[0] == '\t') && key != "" {
+			vs := out[key]
+			vs[len(vs)-1] += " " + strings.TrimSpace(line)
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			key = ""
+			continue
+		}
+		key = canonicalKey(k)
+		out[key] = append(out[key], strings.TrimSpace(v))
 	}
 	return out
+}
+
+// headerFields reads s as a header (RFC 5322 fields up to the first blank line, folded lines
+// joined, runs of white space made one space); false when some line is not a field.
+func headerFields(s string) (map[string][]string, bool) {
+	out := map[string][]string{}
+	var key, val string
+	flush := func() {
+		if key != "" {
+			out[key] = append(out[key], strings.Join(strings.Fields(val), " "))
+		}
+	}
+	for len(s) > 0 {
+		line := s
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
+		line = strings.TrimSuffix(line, "\r")
+		if line == "" {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if key == "" {
+				return nil, false
+			}
+			val += " " + line
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || !fieldName(k) {
+			return nil, false
+		}
+		flush()
+		key, val = canonicalKey(k), v
+	}
+	flush()
+	return out, true
+}
+
+// fieldName reports whether k is a header field name (printable ASCII, no spaces or colons).
+func fieldName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] <= ' ' || k[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // canonicalKey writes a field name like Source-IP and Reported-URI the same however cased.
 func canonicalKey(k string) string {
 	k = strings.ToLower(strings.TrimSpace(k))
-	parts := strings.Split(k, "-")
-	for i, p := range parts {
+	var b strings.Builder
+	b.Grow(len(k))
+	for i, p := range strings.Split(k, "-") {
+		if i > 0 {
+			b.WriteByte('-')
+		}
 		switch p {
 		case "ip", "uri", "url", "id", "mta", "dkim", "spf", "arf", "xarf":
-			parts[i] = strings.ToUpper(p)
+			b.WriteString(strings.ToUpper(p))
 		default:
 			if p != "" {
-				parts[i] = strings.ToUpper(p[:1]) + p[1:]
+				b.WriteByte(upperASCII(p[0]))
+				b.WriteString(p[1:])
 			}
 		}
 	}
-	return strings.Join(parts, "-")
+	return b.String()
+}
+
+func upperASCII(c byte) byte {
+	if c >= 'a' && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
 }
 
 func first(m map[string][]string, key string) string {

@@ -367,8 +367,8 @@ func TestQuickDateAgreesWithTheGeneralPath(t *testing.T) {
 		"Sun, 22 Nov 2026 09:12:00 GMT", "Fri, 31 Jan 2014 07:25:31 +0100", "Mon, 7 Sep 2015 20:17:03 -0700 (PDT)",
 		"1 Jan 2026 00:00 +0530", "2026-03-07T03:03:58+01:00", "2025-01-11T12:17:20Z", "2026-11-22T08:40:00.123Z",
 	} {
-		got, ok := quickDate(s)
-		if !ok {
+		got, zone, ok := quickDate(s)
+		if !ok || zone != "" {
 			t.Errorf("%q: not read", s)
 			continue
 		}
@@ -384,9 +384,13 @@ func TestQuickDateAgreesWithTheGeneralPath(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"Mon, 31 Apr 2026 10:00:00 +0000", "Mon, 2 Mar 26 10:00:00 +0000", "2 Mar 2026 25:00:00 +0000",
-		"2 Foo 2026 10:00:00 +0000", "Mon, 26 Oct 2015 11:28:27 UTz", "yesterday", "2 Mar 2026 10:00:00 +00:00 extra words"} {
-		if got, ok := quickDate(s); ok {
+		"2 Foo 2026 10:00:00 +0000", "Mon, 26 Oct 2015 11:28:27 U2z", "yesterday", "2 Mar 2026 10:00:00 +00:00 extra words"} {
+		if got, _, ok := quickDate(s); ok {
 			t.Errorf("%q: read as %v, want it left to the general path", s, got)
 		}
+	}
+	// An unknown zone name reads as UTC, and says so.
+	if got, zone, ok := quickDate("Mon, 26 Oct 2015 11:28:27 UTz"); !ok || zone != "UTz" || !got.Equal(time.Date(2015, 10, 26, 11, 28, 27, 0, time.UTC)) {
+		t.Errorf("unknown zone: %v %q %v", got, zone, ok)
 	}
 }
