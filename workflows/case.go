@@ -122,6 +122,9 @@ func newCase(ctx workflow.Context, in CaseInput) (*caseWorkflow, error) {
 	for _, r := range in.Pending {
 		w.recordReports(ctx, []ReportSummary{r})
 	}
+	for _, b := range in.PendingBatches {
+		w.recordSignal(ctx, b)
+	}
 
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func(StatusQuery) (*CaseView, error) {
 		return w.view(ctx), nil
@@ -179,7 +182,7 @@ func (w *caseWorkflow) run(ctx workflow.Context) (*CaseResult, error) {
 	// Reports that arrived while the case was closing belong to a new case for the same
 	// account and category: continue as new with them instead of dropping them.
 	if pending := w.drainNewReports(ctx); len(pending) > 0 {
-		w.log.Info("reports arrived while closing; opening a new case", "reports", len(pending))
+		w.log.Info("reports arrived while closing; opening a new case", "batches", len(pending))
 		return nil, w.continueAsNew(ctx, nil, pending)
 	}
 	w.logDropped(ctx)
@@ -542,10 +545,14 @@ func (w *caseWorkflow) addSignals(ctx workflow.Context, sel workflow.Selector) {
 	sel.AddReceive(w.reportsCh, func(c workflow.ReceiveChannel, _ bool) {
 		var s ReportsSignal
 		c.Receive(ctx, &s)
-		w.recordReports(ctx, s.Reports)
+		w.recordSignal(ctx, s)
 		// Take every batch already queued in one go.
-		for c.ReceiveAsync(&s) {
-			w.recordReports(ctx, s.Reports)
+		for {
+			s = ReportsSignal{}
+			if !c.ReceiveAsync(&s) {
+				break
+			}
+			w.recordSignal(ctx, s)
 		}
 	})
 	sel.AddReceive(w.replyCh, func(c workflow.ReceiveChannel, _ bool) {
@@ -568,7 +575,7 @@ func (w *caseWorkflow) drainSignals(ctx workflow.Context) {
 		var a Appeal
 		switch {
 		case w.reportsCh.ReceiveAsync(&s):
-			w.recordReports(ctx, s.Reports)
+			w.recordSignal(ctx, s)
 		case w.replyCh.ReceiveAsync(&r):
 			w.onReply(ctx, r)
 		case w.appealCh.ReceiveAsync(&a):
@@ -579,19 +586,29 @@ func (w *caseWorkflow) drainSignals(ctx workflow.Context) {
 	}
 }
 
-// drainNewReports takes the reports delivered after the case closed.
-func (w *caseWorkflow) drainNewReports(ctx workflow.Context) []ReportSummary {
-	var out []ReportSummary
-	var s ReportsSignal
-	for w.reportsCh.ReceiveAsync(&s) {
+// drainNewReports takes the reports delivered after the case closed (those it had not seen).
+func (w *caseWorkflow) drainNewReports(ctx workflow.Context) []ReportsSignal {
+	var out []ReportsSignal
+	for {
+		var s ReportsSignal
+		if !w.reportsCh.ReceiveAsync(&s) {
+			return out
+		}
+		fresh := ReportsSignal{Reporters: s.Reporters}
 		for _, r := range s.Reports {
 			if _, dup := w.seen[reportHash(r.ID)]; !dup {
-				out = append(out, r)
+				fresh.Reports = append(fresh.Reports, r)
 			}
 		}
-		s = ReportsSignal{}
+		for _, ref := range s.Refs {
+			if _, dup := w.seen[ref.Hash]; !dup {
+				fresh.Refs = append(fresh.Refs, ref)
+			}
+		}
+		if len(fresh.Reports)+len(fresh.Refs) > 0 {
+			out = append(out, fresh)
+		}
 	}
-	return out
 }
 
 // logDropped logs customer messages that arrived after the case closed; intake has already
@@ -610,42 +627,63 @@ func (w *caseWorkflow) logDropped(ctx workflow.Context) {
 // recordReports counts new reports, skips ones already seen, and may raise severity or pull
 // the deadline in (surge).
 func (w *caseWorkflow) recordReports(ctx workflow.Context, reports []ReportSummary) {
+	w.recordSignal(ctx, ReportsSignal{Reports: reports})
+}
+
+// recordSignal counts a batch: its refs (counted only) and its whole reports (counted and
+// kept among the recent ones).
+func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 	added, dups := 0, 0
 	rs := &w.st.Reports
 	before := rs.Severity
-	for _, r := range reports {
-		h := reportHash(r.ID)
+	count := func(h uint64, seenAt time.Time, sev abuse.Severity, reporter string) bool {
 		if _, dup := w.seen[h]; dup {
 			dups++
-			continue
+			return false
 		}
 		w.seen.remember(w.st, h)
 		added++
 		rs.Count++
-		seenAt := r.EventTime
-		if seenAt.IsZero() {
-			seenAt = r.ReceivedAt
-		}
 		if !seenAt.IsZero() && (rs.FirstSeen.IsZero() || seenAt.Before(rs.FirstSeen)) {
 			rs.FirstSeen = seenAt
 		}
 		if seenAt.After(rs.LastSeen) {
 			rs.LastSeen = seenAt
 		}
+		rs.Severity = max(rs.Severity, sev)
+		if reporter != "" && !slices.Contains(rs.Reporters, reporter) {
+			if len(rs.Reporters) < maxReporters {
+				rs.Reporters = append(rs.Reporters, reporter)
+			} else {
+				rs.ReportersLost++
+			}
+		}
+		return true
+	}
+	for _, ref := range s.Refs {
+		var seenAt time.Time
+		if ref.Seen != 0 {
+			seenAt = time.Unix(ref.Seen, 0).UTC()
+		}
+		reporter := ""
+		if ref.Reporter > 0 && ref.Reporter <= len(s.Reporters) {
+			reporter = s.Reporters[ref.Reporter-1]
+		}
+		sev := ref.Severity
+		if sev == 0 {
+			sev = w.st.Category.DefaultSeverity()
+		}
+		count(ref.Hash, seenAt, sev, reporter)
+	}
+	for _, r := range s.Reports {
 		sev := r.Severity
 		if sev == 0 {
 			sev = r.Category.DefaultSeverity()
 		}
-		rs.Severity = max(rs.Severity, sev)
-		rs.Recent = append(rs.Recent, r)
-		if len(rs.Recent) > maxRecentReports {
-			rs.Recent = slices.Delete(rs.Recent, 0, len(rs.Recent)-maxRecentReports)
-		}
-		if r.Reporter != "" && !slices.Contains(rs.Reporters, r.Reporter) {
-			if len(rs.Reporters) < maxReporters {
-				rs.Reporters = append(rs.Reporters, r.Reporter)
-			} else {
-				rs.ReportersLost++
+		if count(reportHash(r.ID), r.seen(), sev, r.Reporter) {
+			rs.Recent = append(rs.Recent, r)
+			if len(rs.Recent) > maxRecentReports {
+				rs.Recent = slices.Delete(rs.Recent, 0, len(rs.Recent)-maxRecentReports)
 			}
 		}
 	}
@@ -1064,7 +1102,7 @@ func (w *caseWorkflow) shouldContinueAsNew(ctx workflow.Context) bool {
 }
 
 // continueAsNew carries the state (or, with st nil, starts a fresh case with pending reports).
-func (w *caseWorkflow) continueAsNew(ctx workflow.Context, st *CaseState, pending []ReportSummary) error {
+func (w *caseWorkflow) continueAsNew(ctx workflow.Context, st *CaseState, pending []ReportsSignal) error {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return err
 	}
@@ -1076,11 +1114,11 @@ func (w *caseWorkflow) continueAsNew(ctx workflow.Context, st *CaseState, pendin
 	}
 	w.cancelTimer()
 	return workflow.NewContinueAsNewError(ctx, CaseWorkflowType, CaseInput{
-		AccountID: w.st.Account.ID,
-		Category:  w.st.Category,
-		Policy:    w.policy,
-		State:     st,
-		Pending:   pending,
+		AccountID:      w.st.Account.ID,
+		Category:       w.st.Category,
+		Policy:         w.policy,
+		State:          st,
+		PendingBatches: pending,
 	})
 }
 

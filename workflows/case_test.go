@@ -93,7 +93,7 @@ func (h *harness) signalReports(category abuse.Category, prefix string, n int) {
 		})
 		h.evidence.Put(fmt.Sprintf("%064x", i), []byte("raw report"))
 	}
-	h.env.SignalWorkflow(workflows.SignalReports, workflows.ReportsSignal{Reports: batch})
+	h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal(batch))
 }
 
 func (h *harness) reply(kind, id string) {
@@ -855,8 +855,12 @@ func TestReportsWhileClosingOpenANewCase(t *testing.T) {
 	if err := decodePayloads(can, &in); err != nil {
 		t.Fatal(err)
 	}
-	if in.State != nil || len(in.Pending) != 2 {
-		t.Errorf("new case input: state=%v pending=%d; want a fresh case with the 2 reports", in.State != nil, len(in.Pending))
+	pending := 0
+	for _, b := range in.PendingBatches {
+		pending += len(b.Reports) + len(b.Refs)
+	}
+	if in.State != nil || pending != 2 {
+		t.Errorf("new case input: state=%v pending=%d; want a fresh case with the 2 reports", in.State != nil, pending)
 	}
 }
 
@@ -888,4 +892,33 @@ func (l testLogger) Warn(msg string, kv ...any) {
 func (l testLogger) Error(msg string, kv ...any) {
 	l.t.Helper()
 	l.t.Log(append([]any{"ERROR", msg}, kv...)...)
+}
+
+// TestBigBatchCountsRefsAndShowsTheNewest: a batch bigger than the recent list travels mostly
+// as refs; the case counts every report once (a repeated batch only as duplicates), knows every
+// reporter and the time range, and shows the newest reports whole.
+func TestBigBatchCountsRefsAndShowsTheNewest(t *testing.T) {
+	h := newHarness(t)
+	var v workflows.CaseView
+	h.at(time.Minute, func() { h.signalReports(abuse.Spam, "r", 300) }) // the same 300 again
+	h.at(2*time.Minute, func() { v = h.view() })
+	h.at(3*time.Minute, func() { h.env.CancelWorkflow() })
+	h.run("acct-standard", abuse.Spam, 300)
+
+	sig := workflows.NewReportsSignal(make([]workflows.ReportSummary, 300))
+	if len(sig.Refs) != 290 || len(sig.Reports) != 10 {
+		t.Fatalf("a 300-report batch: %d refs and %d whole reports, want 290 and 10", len(sig.Refs), len(sig.Reports))
+	}
+	if v.Reports.Count != 300 || v.Reports.Duplicates != 300 {
+		t.Errorf("count %d, duplicates %d; want 300 and 300", v.Reports.Count, v.Reports.Duplicates)
+	}
+	if len(v.Reports.Reporters) != 3 {
+		t.Errorf("reporters %v, want the 3 of the batch", v.Reports.Reporters)
+	}
+	if len(v.Reports.Recent) != 10 || v.Reports.Recent[9].ID != "r-299" || v.Reports.Recent[0].ID != "r-290" {
+		t.Errorf("recent %d, newest %+v", len(v.Reports.Recent), v.Reports.Recent)
+	}
+	if v.Reports.FirstSeen.IsZero() || v.Reports.LastSeen.Before(v.Reports.FirstSeen) {
+		t.Errorf("seen %v – %v", v.Reports.FirstSeen, v.Reports.LastSeen)
+	}
 }

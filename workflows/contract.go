@@ -236,9 +236,60 @@ type ReportSummary struct {
 	Summary string `json:"summary,omitempty"`
 }
 
-// ReportsSignal is a batch of reports for one case.
+// ReportsSignal is a batch of reports for one case. The newest reports of a batch come whole
+// (a case shows its latest few); the older ones of a big batch come as refs — what a case
+// counts, not what it shows — which keeps a storm's history a fraction of the size.
 type ReportsSignal struct {
 	Reports []ReportSummary `json:"reports"`
+	Refs    []ReportRef     `json:"refs,omitempty"`
+	// Reporters are the refs' reporters, each once.
+	Reporters []string `json:"reporters,omitempty"`
+}
+
+// ReportRef is a report counted but not shown: the hash of its ID (the case dedupes by it),
+// when the abuse happened (or the report came), who sent it and how bad it is.
+type ReportRef struct {
+	Hash uint64 `json:"h"`
+	// Seen is Unix seconds of the event, else of the report's receipt; 0 for unknown.
+	Seen int64 `json:"t,omitempty"`
+	// Reporter is 1 + the index in ReportsSignal.Reporters; 0 for none.
+	Reporter int            `json:"r,omitempty"`
+	Severity abuse.Severity `json:"s,omitempty"`
+}
+
+// NewReportsSignal makes the signal for a batch: the last reports whole, the rest as refs.
+func NewReportsSignal(batch []ReportSummary) ReportsSignal {
+	if len(batch) <= maxRecentReports {
+		return ReportsSignal{Reports: batch}
+	}
+	split := len(batch) - maxRecentReports
+	s := ReportsSignal{Reports: batch[split:], Refs: make([]ReportRef, split)}
+	index := map[string]int{}
+	for i, r := range batch[:split] {
+		ref := ReportRef{Hash: reportHash(r.ID), Severity: r.Severity}
+		if seen := r.seen(); !seen.IsZero() {
+			ref.Seen = seen.Unix()
+		}
+		if r.Reporter != "" {
+			n, ok := index[r.Reporter]
+			if !ok {
+				s.Reporters = append(s.Reporters, r.Reporter)
+				n = len(s.Reporters)
+				index[r.Reporter] = n
+			}
+			ref.Reporter = n
+		}
+		s.Refs[i] = ref
+	}
+	return s
+}
+
+// seen is when the abuse happened, else when the report came.
+func (r ReportSummary) seen() time.Time {
+	if !r.EventTime.IsZero() {
+		return r.EventTime
+	}
+	return r.ReceivedAt
 }
 
 // Kinds of customer message.
@@ -329,6 +380,8 @@ type CaseInput struct {
 	// Pending are reports to record first: those that arrived while the previous case of the
 	// same account and category was closing.
 	Pending []ReportSummary `json:"pending,omitempty"`
+	// PendingBatches are such reports as they came (whole reports and refs).
+	PendingBatches []ReportsSignal `json:"pending_batches,omitempty"`
 }
 
 // CaseResult is how a case ended.

@@ -44,7 +44,7 @@ type Client struct {
 // Submit starts the case for caseID or joins it, delivering a batch of reports in one
 // SignalWithStart.
 func (c *Client) Submit(ctx context.Context, caseID string, in workflows.CaseInput, batch []workflows.ReportSummary) (string, error) {
-	run, err := c.T.SignalWithStartWorkflow(ctx, caseID, workflows.SignalReports, workflows.ReportsSignal{Reports: batch},
+	run, err := c.T.SignalWithStartWorkflow(ctx, caseID, workflows.SignalReports, workflows.NewReportsSignal(batch),
 		client.StartWorkflowOptions{
 			ID:                    caseID,
 			TaskQueue:             workflows.TaskQueue,
