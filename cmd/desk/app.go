@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -257,6 +259,13 @@ func (a *app) startWorker() error {
 	worker.SetStickyWorkflowCacheSize(a.cfg.WorkflowCache)
 	w := worker.New(a.temporal, workflows.TaskQueue, worker.Options{
 		WorkerStopTimeout: a.cfg.ShutdownTimeout,
+		// Separate pollers for the normal and the sticky queue. With one mixed poller the SDK
+		// polls the sticky queue whenever it has a backlog, so in a report storm the busy
+		// cases' tasks starve every new case and every first task after a restart (measured:
+		// minutes). Autoscaling keeps both queues polled.
+		WorkflowTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{
+			InitialNumberOfPollers: 4, MinimumNumberOfPollers: 2, MaximumNumberOfPollers: 16,
+		}),
 	})
 	workflows.Register(w)
 	acts := &activities.Activities{
@@ -321,14 +330,19 @@ func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.It
 
 // startIntake builds the intake pipeline and mounts its routes: the reports API (with a
 // token), the Zendesk webhook, and the Zendesk export poll.
-func (a *app) startIntake(ctx context.Context, ic config.Intake) {
-	a.intake = intake.New(intake.Config{
-		Policy: a.policy, BatchWindow: ic.BatchWindow, BatchMax: ic.BatchMax,
-		Parser: reports.Options{AccountHeaders: ic.AccountHeaders}, Log: a.log, Metrics: a.metrics,
+func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
+	in, err := intake.New(intake.Config{
+		Policy: a.policy, BatchWindow: ic.BatchWindow, BatchMax: ic.BatchMax, MaxQueued: ic.MaxQueued, MaxInFlight: ic.Concurrency,
+		JournalDir: filepath.Join(a.cfg.DataDir, "intake"),
+		Parser:     reports.Options{AccountHeaders: ic.AccountHeaders}, Log: a.log, Metrics: a.metrics,
 	}, a.enforcement, a.cases, a.zendesk, a.evidence)
+	if err != nil {
+		return err
+	}
+	a.intake = in
 	a.onStop(func(ctx context.Context) { a.intake.Close(ctx) })
 	if a.http == nil {
-		return
+		return nil
 	}
 	if ic.APIToken != "" {
 		a.http.Handle("POST /api/v1/reports", a.intake.APIHandler(ic.APIToken, 25<<20))
@@ -349,6 +363,7 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) {
 		go func() { defer close(done); zi.Poll(pctx, ic.ZendeskPoll) }()
 		a.onStop(func(context.Context) { cancel(); <-done })
 	}
+	return nil
 }
 
 // startDashboard mounts the web dashboard; sb, in desk dev, lets it act as the other parties.
@@ -361,6 +376,13 @@ func (a *app) startDashboard(sb *dashboard.Sandbox) error {
 		return err
 	}
 	d.Routes(a.http.Handle)
+	if a.cfg.PProf {
+		a.http.Handle("GET /debug/pprof/", d.Protect(http.HandlerFunc(pprof.Index)))
+		a.http.Handle("GET /debug/pprof/profile", d.Protect(http.HandlerFunc(pprof.Profile)))
+		a.http.Handle("GET /debug/pprof/trace", d.Protect(http.HandlerFunc(pprof.Trace)))
+		a.http.Handle("GET /debug/pprof/symbol", d.Protect(http.HandlerFunc(pprof.Symbol)))
+		a.log.Warn("the Go profiler is served at /debug/pprof/ (DESK_PPROF)")
+	}
 	if a.cfg.DashboardPassword == "" && sb == nil {
 		a.log.Warn("the dashboard is open to anyone who reaches the HTTP port: set DESK_DASHBOARD_PASSWORD")
 	}

@@ -130,7 +130,9 @@ Port 0 picks any free port.`)
 			return err
 		}
 	}
-	a.startIntake(ctx, ic)
+	if err := a.startIntake(ctx, ic); err != nil {
+		return err
+	}
 	a.endpoints.API.Token = ic.APIToken
 	if err := a.startIMAP(ctx, imapCfg); err != nil {
 		return err

@@ -74,7 +74,9 @@ missing.`)
 		}
 	}
 	if which.http || which.imap {
-		a.startIntake(ctx, intakeCfg)
+		if err := a.startIntake(ctx, intakeCfg); err != nil {
+			return err
+		}
 	}
 	if which.imap {
 		if err := a.startIMAP(ctx, imapCfg); err != nil {

@@ -1,7 +1,8 @@
 // Package mailbox watches the abuse mailbox over IMAP (go-imap v2): it logs in (TLS, STARTTLS,
 // or plain on loopback), waits for mail with IDLE (or polls where the server has no IDLE),
 // reconnects with backoff, and hands each message to intake by UID. A message is moved to the
-// processed folder only after intake accepted it (its reports are in their cases), or to the
+// processed folder only after intake accepted it (its reports are on disk in intake's journal,
+// on their way to their cases), or to the
 // failed folder when intake says it never will — so a crash between the two offers a message
 // again rather than losing it, and intake's dedupe by report ID keeps it from counting twice.
 package mailbox

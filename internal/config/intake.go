@@ -10,6 +10,8 @@ type Intake struct {
 	APIToken       string
 	BatchWindow    time.Duration
 	BatchMax       int
+	MaxQueued      int
+	Concurrency    int
 	AccountHeaders []string
 	ZendeskPoll    time.Duration
 }
@@ -41,6 +43,8 @@ func LoadIntake(lookup Lookup) (Intake, *IMAP, error) {
 		APIToken:    r.secret("DESK_API_TOKEN"),
 		BatchWindow: r.duration("DESK_BATCH_WINDOW"),
 		BatchMax:    r.integer("DESK_BATCH_MAX", 1, 10000),
+		MaxQueued:   r.integer("DESK_INTAKE_MAX_QUEUED", 100, 100_000_000),
+		Concurrency: r.integer("DESK_BATCH_CONCURRENCY", 1, 1000),
 		ZendeskPoll: r.duration("ZENDESK_POLL_INTERVAL"),
 	}
 	for _, h := range r.list("DESK_ACCOUNT_HEADERS") {

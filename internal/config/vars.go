@@ -20,11 +20,14 @@ var Vars = []Var{
 	{Name: "DESK_SHUTDOWN_TIMEOUT", Default: "5s", Component: "desk", Help: "how long running activities may take to finish on SIGINT/SIGTERM"},
 	{Name: "DESK_POLICY_FILE", Component: "desk", Help: "policy YAML (check it with `desk policy check`); default the embedded policy (`desk policy show`)"},
 	{Name: "DESK_DASHBOARD_PASSWORD", Component: "desk", Help: "password of the web dashboard (HTTP basic auth, any user name); unset leaves it open, so set it wherever the HTTP port is reachable by others", Secret: true},
+	{Name: "DESK_PPROF", Default: "false", Component: "desk", Help: "serve Go's profiler at /debug/pprof/ on the HTTP server (behind DESK_DASHBOARD_PASSWORD when set); for diagnosing, not for everyday"},
 	{Name: "DESK_WORKFLOW_CACHE", Default: "1000", Component: "desk", Help: "workflows the worker keeps in memory between tasks (sticky cache); bounds the worker's memory"},
 
 	{Name: "DESK_API_TOKEN", Component: "intake", Help: "bearer token of POST /api/v1/reports (`desk dev` makes one when unset and lists it in endpoints.json)", Secret: true},
-	{Name: "DESK_BATCH_WINDOW", Default: "100ms", Component: "intake", Help: "how long reports for one case are gathered before one delivery (0 delivers each report alone)"},
-	{Name: "DESK_BATCH_MAX", Default: "500", Component: "intake", Help: "a batch is delivered as soon as it holds this many reports"},
+	{Name: "DESK_BATCH_WINDOW", Default: "100ms", Component: "intake", Help: "how long a case's reports are gathered before one delivery (SignalWithStart); 0 delivers as soon as a slot is free"},
+	{Name: "DESK_BATCH_MAX", Default: "500", Component: "intake", Help: "a batch is delivered as soon as it holds this many reports (1: one SignalWithStart per report)"},
+	{Name: "DESK_BATCH_CONCURRENCY", Default: "8", Component: "intake", Help: "deliveries (SignalWithStart) under way at once; fewer leave Temporal room for the cases' own work and make bigger batches under load"},
+	{Name: "DESK_INTAKE_MAX_QUEUED", Default: "200000", Component: "intake", Help: "accepted reports waiting for their cases (in <data-dir>/intake) before intake answers busy (API 503, mail left in the mailbox)"},
 	{Name: "DESK_ACCOUNT_HEADERS", Default: "X-Abusedesk-Account,X-Account-ID", Component: "intake", Help: "headers your outbound mail carries naming the customer account, read from reported messages"},
 	{Name: "ZENDESK_POLL_INTERVAL", Default: "1m", Component: "intake", Help: "how often the Zendesk incremental export is read to catch what a webhook missed (0 turns it off)"},
 
@@ -77,6 +80,8 @@ type Desk struct {
 	PolicyFile      string
 	// DashboardPassword guards the dashboard (basic auth) when set.
 	DashboardPassword string
+	// PProf serves /debug/pprof/.
+	PProf bool
 }
 
 // Temporal says how to reach an existing Temporal cluster (`desk run`).
@@ -111,6 +116,7 @@ func LoadDesk(lookup Lookup) (Desk, error) {
 		WorkflowCache:     r.integer("DESK_WORKFLOW_CACHE", 10, 1_000_000),
 		PolicyFile:        r.str("DESK_POLICY_FILE"),
 		DashboardPassword: r.secret("DESK_DASHBOARD_PASSWORD"),
+		PProf:             r.boolean("DESK_PPROF"),
 	}
 	switch lvl := r.oneOf("DESK_LOG_LEVEL", "debug", "info", "warn", "error"); lvl {
 	case "debug":

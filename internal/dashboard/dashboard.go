@@ -97,6 +97,9 @@ func (d *Dashboard) Routes(handle func(pattern string, h http.Handler)) {
 	}
 }
 
+// Protect puts a handler behind the dashboard's password (when one is set).
+func (d *Dashboard) Protect(h http.Handler) http.Handler { return d.auth(h) }
+
 func (d *Dashboard) auth(next http.Handler) http.Handler {
 	if d.opts.Password == "" {
 		return next

@@ -22,10 +22,11 @@ type APIResponse struct {
 }
 
 // APIHandler serves POST /api/v1/reports: the body is one raw message (message/rfc822 or
-// text/plain) or an X-ARF 4 report (application/json). It answers once the reports are in
-// their cases (or in triage): 200 with the report and case IDs, 202 when everything went to
-// triage, 400 for an empty body, 401 without the bearer token, 413 over the size limit, and
-// 503 (retry) when a service was unavailable — nothing is lost then, the client sends it again.
+// text/plain) or an X-ARF 4 report (application/json). It answers once the reports are
+// accepted — on disk in the intake journal, on their way to their cases — or in triage: 200
+// with the report and case IDs, 202 when everything went to triage, 400 for an empty body, 401
+// without the bearer token, 413 over the size limit, and 503 (retry) when a service was
+// unavailable or intake is full — nothing is lost then, the client sends it again.
 func (in *Intake) APIHandler(token string, maxBytes int) http.Handler {
 	if maxBytes <= 0 {
 		maxBytes = 25 << 20

@@ -2,9 +2,14 @@ package intake
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
+
+	"abusedesk/internal/abuse"
 	"abusedesk/internal/metrics"
 	"abusedesk/workflows"
 )
@@ -12,112 +17,263 @@ import (
 // submitFunc delivers one batch to a case (cases.Client.Submit).
 type submitFunc func(ctx context.Context, caseID string, in workflows.CaseInput, batch []workflows.ReportSummary) (string, error)
 
-// batcher gathers reports per case and delivers each batch with one SignalWithStart: a batch
-// goes out when its window ends or when it is full, with at most maxInFlight deliveries under
-// way. Under load batches grow by themselves, so a storm against a few accounts costs a few
-// workflow tasks; at rest a report waits at most one window.
+// ErrBusy means intake holds as many undelivered reports as it may: offer the message again
+// later (the API answers 503, the mailbox leaves the message where it is).
+var ErrBusy = errors.New("intake is full: too many reports wait for their cases")
+
+// batcher delivers accepted reports to their cases, in the background, one SignalWithStart
+// per batch. A case's reports gather for a window from the first of them; a batch goes out
+// when its window ends or it is full, once a delivery slot is free and the case has no other
+// delivery under way. So the slower Temporal answers, the bigger the batches: a storm costs a
+// few workflow tasks per case, and at rest a report waits one window. A failed delivery is
+// retried with backoff; what Temporal refuses for good is split, and a single report it
+// refuses goes to the refused callback (triage). Reports are in the journal until delivered.
 type batcher struct {
-	submit   submitFunc
-	window   time.Duration
-	max      int
-	sem      chan struct{}
-	metrics  *metrics.Metrics
-	mu       sync.Mutex
-	pending  map[string]*batch
-	inflight sync.WaitGroup
+	submit  submitFunc
+	input   func(account string, c abuse.Category) workflows.CaseInput
+	journal *journal
+	refused func(q *queued, err error)
+	window  time.Duration
+	max     int
+	limit   int
+	metrics *metrics.Metrics
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	cases   map[string]*caseQueue
+	ready   []string
+	slots   int
+	queued  int
+	closing bool
+	idle    chan struct{} // closed and remade when queued drops to 0
+	sends   sync.WaitGroup
 }
 
-type batch struct {
-	caseID  string
-	input   workflows.CaseInput
-	items   []workflows.ReportSummary
-	waiters []chan error
-	timer   *time.Timer
+// caseQueue is one case's undelivered reports.
+type caseQueue struct {
+	account  string
+	category abuse.Category
+	items    []*queued
+	due      bool // its window (or backoff) is over
+	inReady  bool
+	sending  bool
+	timer    *time.Timer
+	failures int
+	// take limits the next batch while Temporal refuses bigger ones.
+	take int
 }
 
-func newBatcher(submit submitFunc, window time.Duration, max, inFlight int, m *metrics.Metrics) *batcher {
-	return &batcher{submit: submit, window: window, max: max, sem: make(chan struct{}, inFlight), metrics: m, pending: map[string]*batch{}}
+func newBatcher(submit submitFunc, input func(string, abuse.Category) workflows.CaseInput, j *journal, refused func(*queued, error),
+	window time.Duration, max, inFlight, limit int, m *metrics.Metrics, log *slog.Logger) *batcher {
+	return &batcher{submit: submit, input: input, journal: j, refused: refused, window: window, max: max, slots: inFlight, limit: limit,
+		metrics: m, log: log, cases: map[string]*caseQueue{}, idle: make(chan struct{})}
 }
 
-// add queues a report for a case; the channel gets the delivery's result.
-func (b *batcher) add(caseID string, in workflows.CaseInput, item workflows.ReportSummary) <-chan error {
-	done := make(chan error, 1)
+// accept journals reports and queues them for delivery; it returns once they are on disk.
+func (b *batcher) accept(items []*queued) error {
+	if len(items) == 0 {
+		return nil
+	}
 	b.mu.Lock()
-	bt := b.pending[caseID]
-	if bt == nil {
-		bt = &batch{caseID: caseID, input: in}
-		b.pending[caseID] = bt
-		if b.window > 0 && b.max > 1 {
-			bt.timer = time.AfterFunc(b.window, func() { b.flush(bt) })
-		}
-	}
-	bt.items = append(bt.items, item)
-	bt.waiters = append(bt.waiters, done)
-	full := len(bt.items) >= b.max || b.window == 0 || b.max == 1
-	if full {
-		delete(b.pending, caseID)
-		if bt.timer != nil {
-			bt.timer.Stop()
-		}
-		b.inflight.Add(1)
-	}
-	b.mu.Unlock()
-	if full {
-		go b.send(bt)
-	}
-	return done
-}
-
-// flush sends a batch whose window ended (unless it already went out full).
-func (b *batcher) flush(bt *batch) {
-	b.mu.Lock()
-	if b.pending[bt.caseID] != bt {
+	if b.queued+len(items) > b.limit {
 		b.mu.Unlock()
+		return ErrBusy
+	}
+	b.queued += len(items) // reserved
+	b.mu.Unlock()
+	if err := b.journal.add(items); err != nil {
+		b.mu.Lock()
+		b.queued -= len(items)
+		b.mu.Unlock()
+		return err
+	}
+	b.enqueue(items, false)
+	return nil
+}
+
+// enqueue queues reports already in the journal (counted is whether b.queued has them).
+func (b *batcher) enqueue(items []*queued, recovered bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if recovered {
+		b.queued += len(items)
+	}
+	for _, q := range items {
+		id := workflows.CaseWorkflowID(q.Account, q.Category)
+		cq := b.cases[id]
+		if cq == nil {
+			cq = &caseQueue{account: q.Account, category: q.Category}
+			b.cases[id] = cq
+		}
+		cq.items = append(cq.items, q)
+		switch {
+		case len(cq.items) >= b.max || b.window <= 0 || b.closing:
+			b.makeDue(id, cq)
+		case len(cq.items) == 1 && !cq.due && cq.timer == nil:
+			cq.timer = time.AfterFunc(b.window, func() { b.windowOver(id, cq) })
+		}
+	}
+	b.setGauge()
+	b.dispatch()
+}
+
+func (b *batcher) windowOver(id string, cq *caseQueue) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	cq.timer = nil
+	if b.cases[id] != cq {
 		return
 	}
-	delete(b.pending, bt.caseID)
-	b.inflight.Add(1)
-	b.mu.Unlock()
-	b.send(bt)
+	b.makeDue(id, cq)
+	b.dispatch()
 }
 
-func (b *batcher) send(bt *batch) {
-	defer b.inflight.Done()
-	b.sem <- struct{}{}
+// makeDue marks a case's reports ready to go (b.mu held).
+func (b *batcher) makeDue(id string, cq *caseQueue) {
+	cq.due = true
+	if cq.timer != nil {
+		cq.timer.Stop()
+		cq.timer = nil
+	}
+	if !cq.inReady && !cq.sending && len(cq.items) > 0 {
+		cq.inReady = true
+		b.ready = append(b.ready, id)
+	}
+}
+
+// dispatch starts deliveries while slots are free (b.mu held).
+func (b *batcher) dispatch() {
+	for b.slots > 0 && len(b.ready) > 0 {
+		id := b.ready[0]
+		b.ready = b.ready[1:]
+		cq := b.cases[id]
+		if cq == nil {
+			continue
+		}
+		cq.inReady = false
+		if cq.sending || len(cq.items) == 0 {
+			continue
+		}
+		n := min(len(cq.items), b.max)
+		if cq.take > 0 {
+			n = min(n, cq.take)
+		}
+		batch := make([]*queued, n)
+		copy(batch, cq.items)
+		cq.items = append(cq.items[:0:0], cq.items[n:]...)
+		cq.sending = true
+		cq.due = len(cq.items) > 0 // what is left has waited long enough
+		b.slots--
+		b.sends.Add(1)
+		go b.send(id, cq, batch)
+	}
+}
+
+func (b *batcher) send(id string, cq *caseQueue, batch []*queued) {
+	defer b.sends.Done()
+	sums := make([]workflows.ReportSummary, len(batch))
+	for i, q := range batch {
+		sums[i] = q.Report
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	_, err := b.submit(ctx, bt.caseID, bt.input, bt.items)
+	_, err := b.submit(ctx, id, b.input(cq.account, cq.category), sums)
 	cancel()
-	<-b.sem
 	if b.metrics != nil {
 		b.metrics.IntakeBatches.Inc()
-		b.metrics.IntakeBatchSize.Observe(float64(len(bt.items)))
+		b.metrics.IntakeBatchSize.Observe(float64(len(batch)))
 		if err != nil {
 			b.metrics.IntakeBatchFailures.Inc()
 		}
 	}
-	for _, w := range bt.waiters {
-		w <- err
+	var invalid *serviceerror.InvalidArgument
+	refused := errors.As(err, &invalid)
+	if err == nil || (refused && len(batch) == 1) {
+		if err != nil {
+			b.log.Error("Temporal refused a report for good; it goes to triage", "case_id", id, "report_id", batch[0].Report.ID, "error", err)
+			b.refused(batch[0], err)
+		}
+		seqs := make([]uint64, len(batch))
+		for i, q := range batch {
+			seqs[i] = q.Seq
+		}
+		if jerr := b.journal.done(seqs); jerr != nil {
+			b.log.Warn("intake journal: delivery not recorded (the reports will be delivered again after a restart)", "error", jerr)
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.slots++
+	cq.sending = false
+	switch {
+	case err == nil || (refused && len(batch) == 1):
+		b.queued -= len(batch)
+		cq.failures = 0
+		if err == nil {
+			cq.take = 0
+		}
+	default:
+		// Back to the front of the queue; a batch Temporal refuses is tried in halves.
+		cq.items = append(batch, cq.items...)
+		if refused {
+			cq.take = max(1, len(batch)/2)
+			b.makeDue(id, cq)
+			break
+		}
+		cq.failures++
+		wait := min(30*time.Second, 100*time.Millisecond<<min(cq.failures, 9))
+		b.log.Warn("report delivery failed; retrying", "case_id", id, "reports", len(batch), "retry_in", wait, "error", err)
+		cq.due = false
+		if cq.timer != nil {
+			cq.timer.Stop()
+		}
+		cq.timer = time.AfterFunc(wait, func() { b.windowOver(id, cq) })
+	}
+	if len(cq.items) == 0 {
+		if cq.timer != nil {
+			cq.timer.Stop()
+		}
+		delete(b.cases, id)
+	} else if cq.due || b.closing {
+		b.makeDue(id, cq)
+	}
+	b.setGauge()
+	if b.queued == 0 {
+		close(b.idle)
+		b.idle = make(chan struct{})
+	}
+	b.dispatch()
+}
+
+func (b *batcher) setGauge() {
+	if b.metrics != nil {
+		b.metrics.IntakeQueued.Set(float64(b.queued))
 	}
 }
 
-// close sends every gathering batch now and waits for the deliveries (bounded by ctx).
+// close delivers what waits now (no more windows) and returns when everything is delivered
+// or ctx ends; what is left stays in the journal for the next start.
 func (b *batcher) close(ctx context.Context) {
 	b.mu.Lock()
-	var rest []*batch
-	for id, bt := range b.pending {
-		delete(b.pending, id)
-		if bt.timer != nil {
-			bt.timer.Stop()
-		}
-		b.inflight.Add(1)
-		rest = append(rest, bt)
+	b.closing = true
+	for id, cq := range b.cases {
+		b.makeDue(id, cq)
 	}
+	b.dispatch()
+	idle, empty := b.idle, b.queued == 0
 	b.mu.Unlock()
-	for _, bt := range rest {
-		go b.send(bt)
+	if !empty {
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			b.mu.Lock()
+			left := b.queued
+			b.mu.Unlock()
+			b.log.Warn("stopping with reports not yet in their cases; they are delivered at the next start", "reports", left)
+		}
 	}
+	// Deliveries under way finish (each is bounded by its own timeout).
 	done := make(chan struct{})
-	go func() { b.inflight.Wait(); close(done) }()
+	go func() { b.sends.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():

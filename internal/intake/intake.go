@@ -1,11 +1,12 @@
 // Package intake turns incoming mail — from the IMAP mailbox, the Zendesk intake group or the
 // HTTP API — into case traffic: it keeps the raw message in the evidence store, parses it,
 // finds the account behind each report through the enforcement API, and delivers the reports
-// to their cases in batches (one SignalWithStart per case per batch). Customers' replies go to
-// their case; anything that cannot be read or attributed goes to a triage ticket with the raw
-// mail attached. Nothing is dropped: Ingest returns an error only when the message must be
-// offered again (a service was unavailable), and then nothing was half-done that a retry could
-// double.
+// to their cases in batches (one SignalWithStart per case per batch). A report is accepted once
+// it is in the intake journal on disk; delivery follows in the background and survives a
+// restart. Customers' replies go to their case; anything that cannot be read or attributed goes
+// to a triage ticket with the raw mail attached. Nothing is dropped: Ingest returns an error
+// only when the message must be offered again (a service was unavailable, or intake is full),
+// and then nothing was half-done that a retry could double.
 package intake
 
 import (
@@ -13,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"abusedesk/integrations/reports"
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/cases"
+	"abusedesk/internal/durable"
 	"abusedesk/internal/fault"
 	"abusedesk/internal/metrics"
 	"abusedesk/internal/policy"
@@ -48,20 +51,36 @@ type Tickets interface {
 	Upload(ctx context.Context, filename, contentType string, data []byte) (string, error)
 }
 
-// Evidence keeps raw messages by digest.
+// Evidence keeps raw messages by digest (evidence.Store): Write stores, Flush makes what was
+// written durable.
 type Evidence interface {
-	Put(raw []byte) (string, error)
+	Write(raw []byte) (string, error)
+	Flush() error
+	Get(ctx context.Context, digest string) ([]byte, error)
+}
+
+// sharedFlush is an evidence store whose file-system-wide flush can make the journal durable
+// too, so a report costs one flush, not two.
+type sharedFlush interface {
+	Group() *durable.Group
+	Dir() string
 }
 
 // Config tunes intake.
 type Config struct {
 	Policy *policy.Policy
-	// BatchWindow is how long reports for one case are gathered before they are delivered;
-	// BatchMax delivers a batch as soon as it is this big; MaxInFlight bounds the deliveries
-	// under way at once. Defaults: 100 ms, 500, 32.
+	// BatchWindow is how long reports for one case are gathered before they are delivered (0:
+	// as soon as a delivery slot is free); BatchMax delivers a batch as soon as it is this big
+	// (1: one SignalWithStart per report); MaxInFlight bounds the deliveries under way at
+	// once. Defaults: 0, 500, 32.
 	BatchWindow time.Duration
 	BatchMax    int
 	MaxInFlight int
+	// JournalDir holds the journal of accepted, undelivered reports (required).
+	JournalDir string
+	// MaxQueued is how many undelivered reports intake holds before it answers "busy"
+	// (default 200,000).
+	MaxQueued int
 	// Parser options (limits, account headers).
 	Parser reports.Options
 	// TriageTag marks triage tickets.
@@ -77,22 +96,26 @@ type Intake struct {
 	cases    Cases
 	tickets  Tickets
 	evidence Evidence
+	journal  *journal
 	batch    *batcher
 	log      *slog.Logger
 }
 
-// New wires the pipeline.
-func New(cfg Config, lookup Lookup, c Cases, t Tickets, ev Evidence) *Intake {
-	if cfg.BatchWindow < 0 {
-		cfg.BatchWindow = 0
-	} else if cfg.BatchWindow == 0 {
-		cfg.BatchWindow = 100 * time.Millisecond
-	}
+// New wires the pipeline, opens the journal and starts delivering the reports a previous run
+// accepted and did not deliver.
+func New(cfg Config, lookup Lookup, c Cases, t Tickets, ev Evidence) (*Intake, error) {
+	cfg.BatchWindow = max(cfg.BatchWindow, 0)
 	if cfg.BatchMax <= 0 {
 		cfg.BatchMax = 500
 	}
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 32
+	}
+	if cfg.MaxQueued <= 0 {
+		cfg.MaxQueued = 200_000
+	}
+	if cfg.JournalDir == "" {
+		return nil, errors.New("intake: no journal directory")
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -101,8 +124,41 @@ func New(cfg Config, lookup Lookup, c Cases, t Tickets, ev Evidence) *Intake {
 		cfg.Parser.FindCaseNumber = workflows.FindCaseNumber
 	}
 	in := &Intake{cfg: cfg, parser: reports.New(cfg.Parser), lookup: newResolver(lookup), cases: c, tickets: t, evidence: ev, log: cfg.Log.With("component", "intake")}
-	in.batch = newBatcher(c.Submit, cfg.BatchWindow, cfg.BatchMax, cfg.MaxInFlight, cfg.Metrics)
-	return in
+	var shared *durable.Group
+	if sf, ok := ev.(sharedFlush); ok && sf.Group() != nil {
+		if err := os.MkdirAll(cfg.JournalDir, 0o750); err == nil && sameFileSystem(sf.Dir(), cfg.JournalDir) {
+			shared = sf.Group()
+		}
+	}
+	j, pending, err := openJournal(cfg.JournalDir, shared)
+	if err != nil {
+		return nil, err
+	}
+	in.journal = j
+	input := func(account string, c abuse.Category) workflows.CaseInput {
+		return workflows.CaseInput{AccountID: account, Category: c, Policy: cfg.Policy.Snapshot(c)}
+	}
+	in.batch = newBatcher(c.Submit, input, j, in.refused, cfg.BatchWindow, cfg.BatchMax, cfg.MaxInFlight, cfg.MaxQueued, cfg.Metrics, in.log)
+	if len(pending) > 0 {
+		in.log.Info("delivering reports accepted before the last stop", "reports", len(pending))
+		in.batch.enqueue(pending, true)
+	}
+	return in, nil
+}
+
+// refused sends a report Temporal will never take to triage, so a person sees it.
+func (in *Intake) refused(q *queued, cause error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	raw, err := in.evidence.Get(ctx, q.Report.Evidence)
+	if err != nil {
+		in.log.Error("a refused report's raw message is unreadable; the journal and the log keep it", "report_id", q.Report.ID, "error", err)
+		return
+	}
+	res := in.parser.Parse(raw)
+	if _, err := in.triage(ctx, raw, res, "Temporal refused the report: "+cause.Error(), q.Report.ID); err != nil {
+		in.log.Error("a refused report could not be triaged", "report_id", q.Report.ID, "error", err)
+	}
 }
 
 // Source says where a message came from.
@@ -148,11 +204,18 @@ func (in *Intake) Ingest(ctx context.Context, raw []byte, src Source) (*Outcome,
 	if src.ReceivedAt.IsZero() {
 		src.ReceivedAt = time.Now().UTC()
 	}
-	digest, err := in.evidence.Put(raw)
+	digest, err := in.evidence.Write(raw)
 	if err != nil {
 		return nil, fmt.Errorf("store the raw message: %w", err)
 	}
 	res := in.parser.Parse(raw)
+	// The raw message is durable before anything names its digest: for reports the journal's
+	// flush covers it when both share a file system, otherwise it is flushed now.
+	if res.Kind != reports.KindReport || in.journal.shared == nil {
+		if err := in.evidence.Flush(); err != nil {
+			return nil, fmt.Errorf("store the raw message: %w", err)
+		}
+	}
 	out := &Outcome{Kind: res.Kind, Digest: digest}
 	in.count(string(res.Kind), src.Channel)
 	switch res.Kind {
@@ -172,13 +235,10 @@ func (in *Intake) Ingest(ctx context.Context, raw []byte, src Source) (*Outcome,
 	return out, nil
 }
 
-// reports resolves and delivers each report of a message.
+// reports resolves each report of a message and accepts it for its case (in the journal).
 func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, src Source, out *Outcome) error {
-	type delivery struct {
-		acc  Accepted
-		wait <-chan error
-	}
-	var pending []delivery
+	var items []*queued
+	var accepted []Accepted
 	for i, r := range res.Reports {
 		if src.ReportID != "" {
 			r.ID = src.ReportID
@@ -202,27 +262,17 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 			continue
 		}
 		caseID := workflows.CaseWorkflowID(account, r.Category)
-		input := workflows.CaseInput{AccountID: account, Category: r.Category, Policy: in.cfg.Policy.Snapshot(r.Category)}
-		sum := summary(r, src)
-		pending = append(pending, delivery{
-			acc:  Accepted{ReportID: r.ID, CaseID: caseID, CaseNumber: workflows.CaseNumber(caseID), AccountID: account, Category: r.Category},
-			wait: in.batch.add(caseID, input, sum),
-		})
+		items = append(items, &queued{Account: account, Category: r.Category, Report: summary(r, src)})
+		accepted = append(accepted, Accepted{ReportID: r.ID, CaseID: caseID, CaseNumber: workflows.CaseNumber(caseID), AccountID: account, Category: r.Category})
 	}
-	var failed error
-	for _, d := range pending {
-		select {
-		case err := <-d.wait:
-			if err != nil {
-				failed = errors.Join(failed, err)
-				continue
-			}
-			out.Accepted = append(out.Accepted, d.acc)
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if len(items) == 0 && in.journal.shared != nil {
+		return in.evidence.Flush() // no journal write to cover the raw message
 	}
-	return failed
+	if err := in.batch.accept(items); err != nil {
+		return err
+	}
+	out.Accepted = append(out.Accepted, accepted...)
+	return nil
 }
 
 // summary is what a case keeps of a report.
@@ -394,8 +444,17 @@ func (in *Intake) count(kind, channel string) {
 	}
 }
 
-// Close delivers the batches still gathering and waits for them (bounded by ctx).
-func (in *Intake) Close(ctx context.Context) { in.batch.close(ctx) }
+// Close delivers what is queued and waits for it (bounded by ctx; what is left is delivered
+// at the next start), then closes the journal.
+func (in *Intake) Close(ctx context.Context) {
+	in.batch.close(ctx)
+	if err := in.journal.close(); err != nil {
+		in.log.Warn("intake journal", "error", err)
+	}
+}
+
+// Queued is how many accepted reports are not yet in their cases.
+func (in *Intake) Queued() int { return in.journal.pending() }
 
 func nonEmpty(a, b string) string {
 	if a != "" {

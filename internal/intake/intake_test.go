@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.temporal.io/api/serviceerror"
 
 	"abusedesk/activities"
 	"abusedesk/integrations/enforcement"
@@ -24,7 +28,9 @@ import (
 
 // fakeCases records what intake delivers, like a Temporal-backed cases.Client would accept it.
 type fakeCases struct {
-	mu       sync.Mutex
+	mu sync.Mutex
+	// refuse makes Submit refuse for good (InvalidArgument) a batch holding this report.
+	refuse   string
 	submits  map[string][][]workflows.ReportSummary
 	inputs   map[string]workflows.CaseInput
 	replies  map[string][]workflows.CustomerReply
@@ -43,6 +49,11 @@ func (f *fakeCases) Submit(_ context.Context, caseID string, in workflows.CaseIn
 	if f.failNext > 0 {
 		f.failNext--
 		return "", errors.New("temporal unavailable")
+	}
+	for _, r := range batch {
+		if f.refuse != "" && r.ID == f.refuse {
+			return "", serviceerror.NewInvalidArgument("payload too large")
+		}
 	}
 	f.submits[caseID] = append(f.submits[caseID], batch)
 	f.inputs[caseID] = in
@@ -105,8 +116,24 @@ func setup(t *testing.T, window time.Duration) *env {
 	c := newFakeCases()
 	tickets := memfake.NewTickets()
 	pol := policy.Default()
-	in := New(Config{Policy: pol, BatchWindow: window, BatchMax: 500}, enforcement.New(srv.URL, "tok"), c, tickets, store)
+	in, err := New(Config{Policy: pol, BatchWindow: window, BatchMax: 500, JournalDir: t.TempDir()}, enforcement.New(srv.URL, "tok"), c, tickets, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close(context.Background()) })
 	return &env{in: in, cases: c, tickets: tickets, api: api}
+}
+
+// settle waits until every accepted report is delivered.
+func (e *env) settle(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.in.Queued() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d reports still undelivered", e.in.Queued())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func fixture(t *testing.T, name string) []byte {
@@ -128,6 +155,7 @@ func TestReportReachesItsCase(t *testing.T) {
 	if len(out.Accepted) != 1 || out.Accepted[0].CaseID != caseID || out.Accepted[0].CaseNumber != workflows.CaseNumber(caseID) {
 		t.Fatalf("outcome %+v", out)
 	}
+	e.settle(t)
 	batches, total, _ := e.cases.reports(caseID)
 	if batches != 1 || total != 1 {
 		t.Errorf("%d batches with %d reports, want 1 with 1", batches, total)
@@ -164,6 +192,7 @@ func TestStormIsBatched(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	e.settle(t)
 	batches, total, ids := e.cases.reports(workflows.CaseWorkflowID("acct-shop", abuse.Spam))
 	if total != n || len(ids) != n {
 		t.Fatalf("%d reports (%d distinct) delivered, want %d", total, len(ids), n)
@@ -174,18 +203,133 @@ func TestStormIsBatched(t *testing.T) {
 	t.Logf("%d reports in %d batches", n, batches)
 }
 
-func TestFailedDeliveryIsReportedForRetry(t *testing.T) {
+// TestFailedDeliveryIsRetried: a report is accepted once it is in the journal; a delivery
+// Temporal fails is retried until it lands, once.
+func TestFailedDeliveryIsRetried(t *testing.T) {
 	e := setup(t, 0)
-	e.cases.failNext = 1
-	raw := fixture(t, "arf-quirks.eml")
-	if _, err := e.in.Ingest(context.Background(), raw, Source{Channel: "imap"}); err == nil {
-		t.Fatal("a failed delivery was reported as done")
+	e.cases.mu.Lock()
+	e.cases.failNext = 2
+	e.cases.mu.Unlock()
+	if _, err := e.in.Ingest(context.Background(), fixture(t, "arf-quirks.eml"), Source{Channel: "imap"}); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := e.in.Ingest(context.Background(), raw, Source{Channel: "imap"}); err != nil {
-		t.Fatalf("retry: %v", err)
-	}
+	e.settle(t)
 	if _, total, _ := e.cases.reports(workflows.CaseWorkflowID("acct-shop", abuse.Spam)); total != 1 {
-		t.Errorf("%d deliveries after a failure and a retry, want 1", total)
+		t.Errorf("%d deliveries after two failures, want 1", total)
+	}
+}
+
+// TestRefusedReportGoesToTriage: a report Temporal refuses for good is split from its batch
+// (the others are delivered) and handed to a person.
+func TestRefusedReportGoesToTriage(t *testing.T) {
+	e := setup(t, 30*time.Millisecond)
+	e.cases.refuse = "poison-3@isp.example"
+	for i := range 6 {
+		raw := fmt.Sprintf("From: fbl@isp.example\nSubject: c\nMessage-ID: <poison-%d@isp.example>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\n\n--b\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nSource-IP: 192.0.2.9\n\n--b--\n", i)
+		if _, err := e.in.Ingest(context.Background(), []byte(raw), Source{Channel: "api"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.settle(t)
+	_, total, ids := e.cases.reports(workflows.CaseWorkflowID("acct-shop", abuse.Spam))
+	if total != 5 || ids["poison-3@isp.example"] != 0 {
+		t.Fatalf("%d delivered (%v), want the 5 others", total, ids)
+	}
+	found := false
+	for _, tk := range e.tickets.All() {
+		if strings.Contains(tk.ExternalID, "poison-3@isp.example") && slices.Contains(tk.Tags, TagTriage) {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the refused report has no triage ticket")
+	}
+}
+
+// TestAcceptedReportsSurviveARestart: reports accepted while Temporal is down stay in the
+// journal; the next intake on the same directory delivers them, each once.
+func TestAcceptedReportsSurviveARestart(t *testing.T) {
+	api := enforcementapi.NewDemo("tok")
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	store, err := evidence.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	down := newFakeCases()
+	down.failNext = 1 << 30
+	first, err := New(Config{Policy: policy.Default(), JournalDir: dir}, enforcement.New(srv.URL, "tok"), down, memfake.NewTickets(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 25
+	for i := range n {
+		raw := fmt.Sprintf("From: fbl@isp.example\nSubject: c\nMessage-ID: <keep-%d@isp.example>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\n\n--b\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nSource-IP: 192.0.2.9\n\n--b--\n", i)
+		if _, err := first.Ingest(context.Background(), []byte(raw), Source{Channel: "api"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	first.Close(ctx) // Temporal is still down: the reports stay in the journal
+	cancel()
+	if got := first.Queued(); got != n {
+		t.Fatalf("%d reports pending at the stop, want %d", got, n)
+	}
+
+	up := newFakeCases()
+	second, err := New(Config{Policy: policy.Default(), JournalDir: dir}, enforcement.New(srv.URL, "tok"), up, memfake.NewTickets(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close(context.Background())
+	e := &env{in: second, cases: up}
+	e.settle(t)
+	_, total, ids := up.reports(workflows.CaseWorkflowID("acct-shop", abuse.Spam))
+	if total != n || len(ids) != n {
+		t.Fatalf("after the restart %d reports (%d distinct) delivered, want %d", total, len(ids), n)
+	}
+	// Delivered reports are not delivered a third time.
+	third, err := New(Config{Policy: policy.Default(), JournalDir: dir}, enforcement.New(srv.URL, "tok"), newFakeCases(), memfake.NewTickets(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close(context.Background())
+	if q := third.Queued(); q != 0 {
+		t.Errorf("%d reports would be delivered again", q)
+	}
+}
+
+// TestJournalSkipsATornLastLine: a crash in the middle of writing the last line loses only
+// that line, which was never acknowledged.
+func TestJournalSkipsATornLastLine(t *testing.T) {
+	dir := t.TempDir()
+	j, _, err := openJournal(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.add([]*queued{{Account: "acct-shop", Category: abuse.Spam, Report: workflows.ReportSummary{ID: "r1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	_ = j.close()
+	f, err := os.OpenFile(dir+"/journal.jsonl", os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString(`{"add":{"seq":2,"account":"acct-sh`)
+	_ = f.Close()
+	j2, pending, err := openJournal(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j2.close()
+	if len(pending) != 1 || pending[0].Report.ID != "r1" {
+		t.Fatalf("pending %+v, want r1 only", pending)
+	}
+	// A broken line in the middle is corruption, named with its line.
+	_ = os.WriteFile(dir+"/journal.jsonl", []byte("{oops\n{\"done\":[1]}\n"), 0o640)
+	if _, _, err := openJournal(dir, nil); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("a corrupt journal opened: %v", err)
 	}
 }
 
@@ -274,4 +418,74 @@ func TestRepliesFindTheirCase(t *testing.T) {
 
 func memfakeTicket() activities.NewTicket {
 	return activities.NewTicket{ExternalID: "case/acct-shop/spam@1", Subject: "case", RequesterEmail: "ops@shop.example", Comment: activities.Comment{Body: "notice", Public: true}}
+}
+
+// TestBatchWaitsForTheCasesDeliveryUnderWay: while a case's delivery is under way, the reports
+// that arrive for it gather into one batch, sent when that delivery returns; another case is
+// not held up.
+func TestBatchWaitsForTheCasesDeliveryUnderWay(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var sizes = map[string][]int{}
+	a, b := workflows.CaseWorkflowID("acct-a", abuse.Spam), workflows.CaseWorkflowID("acct-b", abuse.Spam)
+	submit := func(ctx context.Context, caseID string, _ workflows.CaseInput, batch []workflows.ReportSummary) (string, error) {
+		mu.Lock()
+		sizes[caseID] = append(sizes[caseID], len(batch))
+		first := len(sizes[caseID]) == 1 && caseID == a
+		mu.Unlock()
+		if first {
+			<-release // Temporal is slow to answer the first delivery for a
+		}
+		return "run", nil
+	}
+	j, _, err := openJournal(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	input := func(acct string, c abuse.Category) workflows.CaseInput {
+		return workflows.CaseInput{AccountID: acct, Category: c}
+	}
+	bt := newBatcher(submit, input, j, func(*queued, error) {}, 10*time.Millisecond, 500, 8, 1000, nil, slog.Default())
+	report := func(acct string, i int) []*queued {
+		return []*queued{{Account: acct, Category: abuse.Spam, Report: workflows.ReportSummary{ID: fmt.Sprintf("%s-%d", acct, i)}}}
+	}
+	if err := bt.accept(report("acct-a", 0)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // a's first batch is under way
+	for i := range 20 {
+		if err := bt.accept(report("acct-a", i+1)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * time.Millisecond) // several windows pass
+	}
+	if err := bt.accept(report("acct-b", 0)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		mu.Lock()
+		got := len(sizes[b])
+		mu.Unlock()
+		if got == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("case b waited for case a")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	bt.close(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	if got := sizes[a]; len(got) != 2 || got[0] != 1 || got[1] != 20 {
+		t.Errorf("case a's batches %v, want [1 20]", got)
+	}
+	if j.pending() != 0 {
+		t.Errorf("%d reports left undelivered", j.pending())
+	}
 }

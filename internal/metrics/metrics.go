@@ -17,6 +17,7 @@ type Metrics struct {
 	IntakeBatches       prometheus.Counter
 	IntakeBatchFailures prometheus.Counter
 	IntakeBatchSize     prometheus.Histogram
+	IntakeQueued        prometheus.Gauge
 }
 
 // New registers the Go runtime and process collectors, a build-info gauge and abusedesk's own
@@ -45,11 +46,14 @@ func New(version string) *Metrics {
 		Name: "desk_intake_batches_total", Help: "Report batches delivered to cases (one SignalWithStart each).",
 	})
 	m.IntakeBatchFailures = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "desk_intake_batch_failures_total", Help: "Report batches Temporal did not accept (their reports are offered again).",
+		Name: "desk_intake_batch_failures_total", Help: "Report batches Temporal did not accept (they are retried).",
 	})
 	m.IntakeBatchSize = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "desk_intake_batch_size", Help: "Reports per delivered batch.", Buckets: prometheus.ExponentialBuckets(1, 2, 11),
 	})
-	reg.MustRegister(build, m.HTTPRequests, m.IntakeMessages, m.IntakeBatches, m.IntakeBatchFailures, m.IntakeBatchSize)
+	m.IntakeQueued = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "desk_intake_queued", Help: "Reports accepted (in the intake journal) and not yet delivered to their cases.",
+	})
+	reg.MustRegister(build, m.HTTPRequests, m.IntakeMessages, m.IntakeBatches, m.IntakeBatchFailures, m.IntakeBatchSize, m.IntakeQueued)
 	return m
 }

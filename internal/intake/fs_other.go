@@ -1,0 +1,5 @@
+//go:build !unix
+
+package intake
+
+func sameFileSystem(string, string) bool { return false }
