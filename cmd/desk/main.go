@@ -64,6 +64,7 @@ func commands() []command {
 		{"policy", "check or show a policy file", cmdPolicy},
 		{"report", "parse report files (what the desk makes of them), or submit them to a running desk", cmdReport},
 		{"zendesk", "set a Zendesk account up for abusedesk (fields, macros, webhook, triggers)", cmdZendesk},
+		{"bench", "measure intake storms, case throughput, capacity, deadline precision and parsing", cmdBench},
 		{"help", "show help for a command, or `desk help env` for the environment variables", cmdHelp},
 		{"version", "print the version", cmdVersion},
 	}

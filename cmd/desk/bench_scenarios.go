@@ -1,0 +1,622 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"sync"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/policy"
+	"abusedesk/workflows"
+)
+
+const caseQuery = "WorkflowType = '" + workflows.CaseWorkflowType + "'"
+
+// benchStorm: a storm through the reports API, then the naive path for the ratio.
+func benchStorm(ctx context.Context, o *benchOptions, r *benchReport) error {
+	r.Params["reports"], r.Params["accounts"], r.Params["zipf_s"], r.Params["clients"], r.Params["naive_reports"] = o.reports, o.accounts, o.zipf, o.clients, o.naive
+	dir := filepath.Join(o.dataDir, "storm")
+	env, err := newBenchEnv(ctx, o, dir, o.accounts, nil)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	var extra map[string]string
+	if o.profile != "" {
+		extra = map[string]string{"DESK_PPROF": "true"}
+	}
+	d, err := env.startDesk(ctx, filepath.Join(dir, "batched"), extra)
+	if err != nil {
+		return err
+	}
+	defer func() { _, _ = d.stop() }()
+	if o.profile != "" {
+		stopProfile := d.profile(filepath.Join(o.profile, "desk-storm.pprof"), 30*time.Second)
+		defer stopProfile()
+	}
+
+	plan := stormPlan(o.reports, o.accounts, o.zipf, 1)
+	expect := map[string]int64{}
+	for _, a := range plan {
+		expect[benchAccount(a)]++
+	}
+	top := 0
+	for _, n := range expect {
+		top = max(top, int(n))
+	}
+	r.note("%d of %d accounts got reports; the busiest got %d", len(expect), o.accounts, top)
+	at := time.Now().UTC()
+	cpu0 := d.cpu()
+	fmt.Fprintf(o.log, "posting %d reports with %d clients\n", o.reports, o.clients)
+	res := d.post(ctx, o.reports, o.clients, func(i int) []byte { return benchMail(i, benchIP(plan[i], i), at) }, nil)
+	if res.accepted != int64(o.reports) {
+		return fmt.Errorf("%d of %d reports accepted: %v", res.accepted, o.reports, res.failures)
+	}
+	r.atLeast("reports accepted per second", res.rate(), "reports/s", 1000)
+	r.add("API retries (503)", float64(res.retries), "requests")
+
+	counts, counted, err := waitCounted(ctx, d, o.reports, res.first)
+	if err != nil {
+		return err
+	}
+	r.add("time until every report is counted in its case", counted.Seconds(), "s")
+	r.add("reports into their cases per second (end to end)", float64(o.reports)/counted.Seconds(), "reports/s")
+	wrong := 0
+	for acct, n := range expect {
+		if counts[acct] != n {
+			wrong++
+		}
+	}
+	r.add("cases whose count differs from the reports sent", float64(wrong), "cases")
+	if wrong > 0 || len(counts) != len(expect) {
+		return fmt.Errorf("%d cases hold a wrong count (%d cases for %d accounts)", wrong, len(counts), len(expect))
+	}
+	r.add("desk CPU during the storm", (d.cpu() - cpu0).Seconds(), "CPU-s")
+	hs, err := d.historyStats(ctx, caseQuery)
+	if err != nil {
+		return err
+	}
+	batches := d.metric("desk_intake_batches_total")
+	r.add("cases", float64(len(counts)), "cases")
+	r.add("batches delivered (SignalWithStart)", batches, "batches")
+	r.add("workflow tasks used", float64(hs.workflowTasks), "tasks")
+	r.add("workflow tasks per 1,000 reports", float64(hs.workflowTasks)*1000/float64(o.reports), "tasks")
+	r.add("history per case", float64(hs.bytes)/float64(max(1, len(counts))), "B")
+	r.add("runs (continue-as-new included)", float64(hs.runs), "runs")
+	if _, err := d.stop(); err != nil {
+		return err
+	}
+
+	// The naive path: one SignalWithStart per report, on a fresh desk.
+	n, err := env.startDesk(ctx, filepath.Join(dir, "naive"), map[string]string{"DESK_BATCH_MAX": "1", "DESK_BATCH_WINDOW": "0"})
+	if err != nil {
+		return err
+	}
+	defer func() { _, _ = n.stop() }()
+	nplan := stormPlan(o.naive, o.accounts, o.zipf, 2)
+	fmt.Fprintf(o.log, "posting %d reports, one SignalWithStart each\n", o.naive)
+	nres := n.post(ctx, o.naive, o.clients, func(i int) []byte { return benchMail(o.reports+i, benchIP(nplan[i], i), at) }, nil)
+	if nres.accepted != int64(o.naive) {
+		return fmt.Errorf("naive: %d of %d reports accepted: %v", nres.accepted, o.naive, nres.failures)
+	}
+	_, ncounted, err := waitCounted(ctx, n, o.naive, nres.first)
+	if err != nil {
+		return fmt.Errorf("naive: %w", err)
+	}
+	nhs, err := n.historyStats(ctx, caseQuery)
+	if err != nil {
+		return err
+	}
+	naiveRate := float64(o.naive) / ncounted.Seconds()
+	r.add("naive: reports into their cases per second (end to end)", naiveRate, "reports/s")
+	r.add("naive: SignalWithStart calls", n.metric("desk_intake_batches_total"), "calls")
+	r.add("naive: workflow tasks per 1,000 reports", float64(nhs.workflowTasks)*1000/float64(o.naive), "tasks")
+	r.atLeast("batched ÷ naive, end-to-end rate", float64(o.reports)/counted.Seconds()/naiveRate, "×", 20)
+	return nil
+}
+
+// waitCounted waits until the running cases count n reports in all and returns the counts
+// per account and the time since start.
+func waitCounted(ctx context.Context, d *benchDesk, n int, start time.Time) (map[string]int64, time.Duration, error) {
+	var counts map[string]int64
+	err := waitFor(ctx, 30*time.Minute, 250*time.Millisecond, func() (bool, error) {
+		c, err := d.caseCounts(ctx, "ExecutionStatus = 'Running'")
+		if err != nil {
+			return false, err
+		}
+		counts = c
+		return sum(c) >= int64(n), nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("waiting for every report to be counted (%d of %d): %w", sum(counts), n, err)
+	}
+	return counts, time.Since(start), nil
+}
+
+func sum(m map[string]int64) int64 {
+	var s int64
+	for _, v := range m {
+		s += v
+	}
+	return s
+}
+
+// lifecyclePolicy makes a case go notice → 1 s deadline → auto-enforce → 1 s appeal window → close.
+var lifecyclePolicy = map[string]string{
+	"response_window: 72h":  "response_window: 1s",
+	"reminders: [24h, 48h]": "reminders: []",
+	"window: 14d":           "window: 1s",
+	"reminders: [24h]\n":    "reminders: []\n",
+}
+
+// benchLifecycle: N cases through their whole life, then a bare workflow of the same shape.
+func benchLifecycle(ctx context.Context, o *benchOptions, r *benchReport) error {
+	r.Params["cases"] = o.cases
+	dir := filepath.Join(o.dataDir, "lifecycle")
+	env, err := newBenchEnv(ctx, o, dir, o.cases, lifecyclePolicy)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	d, err := env.startDesk(ctx, filepath.Join(dir, "desk"), nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _, _ = d.stop() }()
+	p, err := policy.Load(env.policyPath)
+	if err != nil {
+		return err
+	}
+	snap := p.Snapshot(abuse.Spam)
+	now := time.Now().UTC()
+	fmt.Fprintf(o.log, "opening %d cases\n", o.cases)
+	err = parallel(ctx, o.cases, 32, func(i int) error {
+		acct := benchAccount(i)
+		_, err := d.cases.Submit(ctx, workflows.CaseWorkflowID(acct, abuse.Spam), workflows.CaseInput{AccountID: acct, Category: abuse.Spam, Policy: snap},
+			[]workflows.ReportSummary{{ID: fmt.Sprintf("life-%d", i), Format: "arf", Category: abuse.Spam, Reporter: "fbl@isp.example",
+				ReceivedAt: now, Subjects: []string{"ip:" + benchIP(i, 1)}, Summary: "bench report"}})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	desk, err := closedTimes(ctx, d, caseQuery, o.cases)
+	if err != nil {
+		return err
+	}
+	closed, err := d.caseSummaries(ctx, "ExecutionStatus != 'Running'")
+	if err != nil {
+		return err
+	}
+	enforced := 0
+	for _, s := range closed {
+		if len(env.enforcement.Actions(s.Account)) > 0 {
+			enforced++
+		}
+	}
+	if enforced != o.cases {
+		return fmt.Errorf("%d of %d cases were enforced", enforced, o.cases)
+	}
+	shape, err := caseShape(ctx, d, closed[0].CaseID, closed[0].RunID)
+	if err != nil {
+		return err
+	}
+	r.note("a case ran %s", shape)
+	r.add("abusedesk: cases per second", desk.rate(), "cases/s")
+	r.add("abusedesk: time per case (elapsed ÷ cases)", desk.perCase().Seconds(), "s")
+	r.add("abusedesk: p50 case duration", desk.p(50).Seconds(), "s")
+	r.add("abusedesk: p99 case duration", desk.p(99).Seconds(), "s")
+
+	// The bare workflow: the same activities (doing nothing) and timers, on the same server.
+	w := worker.New(d.tc, "bench-bare", worker.Options{})
+	w.RegisterWorkflowWithOptions(benchBare, workflow.RegisterOptions{Name: "BenchBare"})
+	w.RegisterActivityWithOptions(benchNoop, activityName("BenchNoop"))
+	if err := w.Start(); err != nil {
+		return err
+	}
+	defer w.Stop()
+	fmt.Fprintf(o.log, "running %d bare workflows\n", o.cases)
+	err = parallel(ctx, o.cases, 32, func(i int) error {
+		_, err := d.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bare-%d", i), TaskQueue: "bench-bare"}, "BenchBare", shape)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	bare, err := closedTimes(ctx, d, "WorkflowType = 'BenchBare'", o.cases)
+	if err != nil {
+		return err
+	}
+	r.add("bare: cases per second", bare.rate(), "cases/s")
+	r.add("bare: time per case (elapsed ÷ cases)", bare.perCase().Seconds(), "s")
+	r.add("bare: p50 duration", bare.p(50).Seconds(), "s")
+	r.add("bare: p99 duration", bare.p(99).Seconds(), "s")
+	r.atMost("overhead: time per case, abusedesk ÷ bare", desk.perCase().Seconds()/bare.perCase().Seconds(), "×", 1.25)
+	r.add("overhead: p50 duration, abusedesk ÷ bare", desk.p(50).Seconds()/bare.p(50).Seconds(), "×")
+	return nil
+}
+
+// runTimes are the start and close times of finished workflows.
+type runTimes struct {
+	first, last time.Time
+	durations   []time.Duration
+}
+
+func (t runTimes) rate() float64 { return float64(len(t.durations)) / t.last.Sub(t.first).Seconds() }
+func (t runTimes) perCase() time.Duration {
+	return t.last.Sub(t.first) / time.Duration(max(1, len(t.durations)))
+}
+func (t runTimes) p(q float64) time.Duration { return percentile(sortedDurations(t.durations), q) }
+
+// closedTimes waits until n workflows of a query have closed and reads their times.
+func closedTimes(ctx context.Context, d *benchDesk, query string, n int) (runTimes, error) {
+	closedQ := query + " AND ExecutionStatus != 'Running'"
+	var got int64
+	err := waitFor(ctx, 30*time.Minute, 500*time.Millisecond, func() (bool, error) {
+		resp, err := d.tc.CountWorkflow(ctx, countRequest(closedQ))
+		if err != nil {
+			return false, err
+		}
+		got = resp.GetCount()
+		return got >= int64(n), nil
+	})
+	if err != nil {
+		return runTimes{}, fmt.Errorf("%d of %d workflows closed: %w", got, n, err)
+	}
+	var t runTimes
+	var token []byte
+	for {
+		resp, err := d.tc.ListWorkflow(ctx, listRequest(closedQ, token))
+		if err != nil {
+			return t, err
+		}
+		for _, e := range resp.Executions {
+			if e.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+				return t, fmt.Errorf("workflow %s ended %s", e.GetExecution().GetWorkflowId(), e.GetStatus())
+			}
+			start, end := e.GetStartTime().AsTime(), e.GetCloseTime().AsTime()
+			if t.first.IsZero() || start.Before(t.first) {
+				t.first = start
+			}
+			if end.After(t.last) {
+				t.last = end
+			}
+			t.durations = append(t.durations, end.Sub(start))
+		}
+		if len(resp.NextPageToken) == 0 {
+			return t, nil
+		}
+		token = resp.NextPageToken
+	}
+}
+
+func countRequest(q string) *workflowservice.CountWorkflowExecutionsRequest {
+	return &workflowservice.CountWorkflowExecutionsRequest{Query: q}
+}
+
+func listRequest(q string, token []byte) *workflowservice.ListWorkflowExecutionsRequest {
+	return &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: 1000, NextPageToken: token}
+}
+
+func activityName(name string) activity.RegisterOptions { return activity.RegisterOptions{Name: name} }
+
+// benchStep is one step of a case's life as the bare workflow repeats it.
+type benchStep struct {
+	Kind string        `json:"kind"` // activity, local, timer
+	Wait time.Duration `json:"wait,omitempty"`
+}
+
+type benchShape []benchStep
+
+func (s benchShape) String() string {
+	var a, l, t int
+	for _, st := range s {
+		switch st.Kind {
+		case "activity":
+			a++
+		case "local":
+			l++
+		case "timer":
+			t++
+		}
+	}
+	return fmt.Sprintf("%d activities, %d local activities and %d timers", a, l, t)
+}
+
+// caseShape reads the activities and fired timers of one case's history, in order.
+func caseShape(ctx context.Context, d *benchDesk, id, run string) (benchShape, error) {
+	var shape benchShape
+	timers := map[string]time.Duration{}
+	it := d.tc.GetWorkflowHistory(ctx, id, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return nil, err
+		}
+		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			shape = append(shape, benchStep{Kind: "activity"})
+		case enumspb.EVENT_TYPE_MARKER_RECORDED:
+			if ev.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
+				shape = append(shape, benchStep{Kind: "local"})
+			}
+		case enumspb.EVENT_TYPE_TIMER_STARTED:
+			a := ev.GetTimerStartedEventAttributes()
+			timers[a.GetTimerId()] = a.GetStartToFireTimeout().AsDuration()
+		case enumspb.EVENT_TYPE_TIMER_FIRED:
+			shape = append(shape, benchStep{Kind: "timer", Wait: timers[ev.GetTimerFiredEventAttributes().GetTimerId()]})
+		}
+	}
+	if len(shape) == 0 {
+		return nil, errors.New("the case's history has no activities")
+	}
+	return shape, nil
+}
+
+// benchBare is a workflow doing what a case does, with activities that do nothing.
+func benchBare(ctx workflow.Context, shape benchShape) error {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3}})
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+	for _, st := range shape {
+		var err error
+		switch st.Kind {
+		case "activity":
+			err = workflow.ExecuteActivity(actx, "BenchNoop").Get(ctx, nil)
+		case "local":
+			err = workflow.ExecuteLocalActivity(lctx, benchNoop).Get(ctx, nil)
+		case "timer":
+			err = workflow.Sleep(ctx, st.Wait)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func benchNoop(context.Context) error { return nil }
+
+// benchPrecision: cases whose deadlines fall while a storm runs; how late their escalations
+// reach the enforcement API.
+func benchPrecision(ctx context.Context, o *benchOptions, r *benchReport) error {
+	r.Params["cases"], r.Params["deadline"], r.Params["storm_accounts"], r.Params["clients"] = o.precisionCases, o.deadline.String(), o.accounts, o.clients
+	dir := filepath.Join(o.dataDir, "precision")
+	window := o.deadline.String()
+	env, err := newBenchEnv(ctx, o, dir, o.accounts+o.precisionCases, map[string]string{
+		"response_window: 12h\n    reminders: [6h]": "response_window: " + window + "\n    reminders: []",
+	})
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	var extra map[string]string
+	if o.profile != "" {
+		extra = map[string]string{"DESK_PPROF": "true"}
+	}
+	d, err := env.startDesk(ctx, filepath.Join(dir, "desk"), extra)
+	if err != nil {
+		return err
+	}
+	defer func() { _, _ = d.stop() }()
+	if o.profile != "" {
+		defer d.profile(filepath.Join(o.profile, "desk-precision.pprof"), 30*time.Second)()
+	}
+	p, err := policy.Load(env.policyPath)
+	if err != nil {
+		return err
+	}
+	snap := p.Snapshot(abuse.DoS)
+
+	// The storm runs until the escalations are in.
+	stop := make(chan struct{})
+	var storm *postResult
+	var stormDone sync.WaitGroup
+	plan := stormPlan(o.reports, o.accounts, o.zipf, 3)
+	at := time.Now().UTC()
+	stormDone.Go(func() { // as long as it takes: the plan repeats, every report is new
+		storm = d.post(ctx, math.MaxInt32, o.clients, func(i int) []byte { return benchMail(i, benchIP(plan[i%len(plan)], i), at) }, stop)
+	})
+	stopStorm := sync.OnceFunc(func() { close(stop); stormDone.Wait() })
+	defer stopStorm()
+	time.Sleep(3 * time.Second)
+
+	fmt.Fprintf(o.log, "opening %d cases due in %v while the storm runs\n", o.precisionCases, o.deadline)
+	acct := func(i int) string { return benchAccount(o.accounts + i) }
+	err = parallel(ctx, o.precisionCases, 16, func(i int) error {
+		_, err := d.cases.Submit(ctx, workflows.CaseWorkflowID(acct(i), abuse.DoS), workflows.CaseInput{AccountID: acct(i), Category: abuse.DoS, Policy: snap},
+			[]workflows.ReportSummary{{ID: fmt.Sprintf("prec-%d", i), Format: "arf", Category: abuse.DoS, Reporter: "noc@isp.example",
+				ReceivedAt: time.Now().UTC(), Subjects: []string{"ip:" + benchIP(o.accounts+i, 1)}, Summary: "bench DoS report"}})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	// Wait until every case's escalation reached the enforcement API.
+	var arrived []time.Time
+	err = waitFor(ctx, o.deadline+10*time.Minute, 250*time.Millisecond, func() (bool, error) {
+		arrived = arrived[:0]
+		for i := range o.precisionCases {
+			acts := env.enforcement.Actions(acct(i))
+			if len(acts) == 0 {
+				return false, nil
+			}
+			arrived = append(arrived, acts[0].CreatedAt)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%d of %d escalations arrived: %w", len(arrived), o.precisionCases, err)
+	}
+	stopStorm()
+	// Each case's deadline, from its history: the response timer's start (workflow time, as
+	// the case computed it) plus its duration.
+	late := make([]time.Duration, o.precisionCases)
+	err = parallel(ctx, o.precisionCases, 8, func(i int) error {
+		deadline, err := responseDeadline(ctx, d, workflows.CaseWorkflowID(acct(i), abuse.DoS), o.deadline)
+		if err != nil {
+			return err
+		}
+		late[i] = arrived[i].Sub(deadline)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.add("storm during the measurement", storm.rate(), "reports/s")
+	r.add("storm reports accepted", float64(storm.accepted), "reports")
+	s := sortedDurations(late)
+	r.add("escalation lateness p50", percentile(s, 50).Seconds(), "s")
+	r.atMost("escalation lateness p99", percentile(s, 99).Seconds(), "s", 2)
+	r.add("escalation lateness max", s[len(s)-1].Seconds(), "s")
+	if s[0] < 0 {
+		r.note("an escalation came %v before its deadline", -s[0])
+	}
+	r.note("lateness = when the enforcement API received the throttle request − the case's deadline")
+	return nil
+}
+
+// responseDeadline reads a case's response deadline from its history: the start of the timer
+// of about window, at the workflow time of the task that started it.
+func responseDeadline(ctx context.Context, d *benchDesk, id string, window time.Duration) (time.Time, error) {
+	it := d.tc.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var taskStarted time.Time
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return time.Time{}, err
+		}
+		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+			taskStarted = ev.GetEventTime().AsTime()
+		case enumspb.EVENT_TYPE_TIMER_STARTED:
+			if fire := ev.GetTimerStartedEventAttributes().GetStartToFireTimeout().AsDuration(); fire > window-2*time.Second && fire <= window {
+				return taskStarted.Add(fire), nil
+			}
+		}
+	}
+	return time.Time{}, fmt.Errorf("case %s: no response timer of about %v in its history", id, window)
+}
+
+// benchCapacity: many open cases waiting on long deadlines.
+func benchCapacity(ctx context.Context, o *benchOptions, r *benchReport) error {
+	r.Params["open"], r.Params["clients"], r.Params["idle"] = o.open, o.clients, o.idle.String()
+	dir := filepath.Join(o.dataDir, "capacity")
+	env, err := newBenchEnv(ctx, o, dir, o.open, nil)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	data := filepath.Join(dir, "desk")
+	// The database of an empty desk, measured after a stop has checkpointed it, like the
+	// measurement it is subtracted from.
+	d, err := env.startDesk(ctx, data, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := d.stop(); err != nil {
+		return err
+	}
+	base := d.dbBytes()
+	d, err = env.startDesk(ctx, data, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _, _ = d.stop() }()
+	at := time.Now().UTC()
+	fmt.Fprintf(o.log, "opening %d cases through the reports API\n", o.open)
+	start := time.Now()
+	res := d.post(ctx, o.open, o.clients, func(i int) []byte { return benchMail(i, benchIP(i, 0), at) }, nil)
+	if res.accepted != int64(o.open) {
+		return fmt.Errorf("%d of %d reports accepted: %v", res.accepted, o.open, res.failures)
+	}
+	awaiting := statusQuery(workflows.StatusAwaitingResponse)
+	var n int64
+	err = waitFor(ctx, 2*time.Hour, 2*time.Second, func() (bool, error) {
+		c, err := d.cases.Count(ctx, awaiting)
+		n = c
+		return c >= int64(o.open), err
+	})
+	if err != nil {
+		return fmt.Errorf("%d of %d cases awaiting a response: %w", n, o.open, err)
+	}
+	r.add("cases opened per second (report → ticket → notice)", float64(o.open)/time.Since(start).Seconds(), "cases/s")
+	time.Sleep(min(o.idle/3, 10*time.Second)) // let the last tasks settle
+	rss, peak := d.rss()
+	r.atMost("RSS with every case open", float64(rss)/(1<<20), "MiB", 1024)
+	r.add("peak RSS while opening", float64(peak)/(1<<20), "MiB")
+	cpu0, t0 := d.cpu(), time.Now()
+	time.Sleep(o.idle)
+	r.add("idle CPU", 100*(d.cpu()-cpu0).Seconds()/time.Since(t0).Seconds(), "% of a core")
+	r.add("database with its WAL while running, per case", float64(d.dbBytes()-base)/float64(o.open)/1000, "KB")
+
+	stopTime, err := d.stop()
+	if err != nil {
+		return err
+	}
+	r.add("stop time", stopTime.Seconds(), "s")
+	r.atMost("database per case (after the stop's checkpoint)", float64(d.dbBytes()-base)/float64(o.open)/1000, "KB", 40)
+	d2, err := env.startDesk(ctx, data, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _, _ = d2.stop() }()
+	r.atMost("restart time (start → ready) with every case open", d2.ready.Seconds(), "s", 5)
+	if c, err := d2.cases.Count(ctx, awaiting); err != nil || c != int64(o.open) {
+		return fmt.Errorf("after the restart %d cases await a response (%v), want %d", c, err, o.open)
+	}
+	probe := workflows.CaseWorkflowID(benchAccount(o.open/2), abuse.Spam)
+	qStart := time.Now()
+	if v, err := d2.cases.Status(ctx, probe); err != nil || v.Status != workflows.StatusAwaitingResponse {
+		return fmt.Errorf("case %s after the restart: %v %v", probe, v, err)
+	}
+	r.add("first status query after the restart", time.Since(qStart).Seconds(), "s")
+	rss2, _ := d2.rss()
+	r.add("RSS after the restart", float64(rss2)/(1<<20), "MiB")
+	return nil
+}
+
+// parallel runs f for 0..n-1 on at most width goroutines; the first error wins.
+func parallel(ctx context.Context, n, width int, f func(i int) error) error {
+	var mu sync.Mutex
+	var first error
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range width {
+		wg.Go(func() {
+			for i := range next {
+				if err := f(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
+}
