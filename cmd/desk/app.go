@@ -12,6 +12,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -62,6 +63,8 @@ type app struct {
 	policy   *policy.Policy
 	evidence *evidence.Store
 	temporal client.Client
+	// pressure is how far behind this process's worker is (nothing when no worker runs here).
+	pressure *tclient.Pressure
 	svc      services
 
 	integrations config.Integrations
@@ -294,9 +297,22 @@ func (a *app) publicURL() string {
 	return a.endpoints.HTTP
 }
 
+// limitMemory sets the soft memory limit (DESK_MEMORY_LIMIT) unless GOMEMLIMIT does, and puts
+// the previous one back at shutdown. The embedded server and the worker keep caches whose
+// garbage would otherwise let the heap double before a collection.
+func (a *app) limitMemory() {
+	if a.cfg.MemoryLimit <= 0 || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	prev := debug.SetMemoryLimit(a.cfg.MemoryLimit)
+	a.onStop(func(context.Context) { debug.SetMemoryLimit(prev) })
+}
+
 // dialTemporal connects the SDK client and registers its close.
 func (a *app) dialTemporal(ctx context.Context, cfg config.Temporal) error {
-	c, err := tclient.Dial(ctx, cfg, a.log)
+	a.pressure = tclient.NewPressure()
+	a.metrics.WatchWorker(func() float64 { return a.pressure.Wait().Seconds() })
+	c, err := tclient.Dial(ctx, cfg, a.log, a.pressure.MetricsHandler())
 	if err != nil {
 		return err
 	}
@@ -334,6 +350,7 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 	in, err := intake.New(intake.Config{
 		Policy: a.policy, BatchWindow: ic.BatchWindow, BatchMax: ic.BatchMax, MaxQueued: ic.MaxQueued, MaxInFlight: ic.Concurrency,
 		JournalDir: filepath.Join(a.cfg.DataDir, "intake"),
+		Yield:      intake.Yield{Wait: a.pressure.Wait, At: ic.YieldAt},
 		Parser:     reports.Options{AccountHeaders: ic.AccountHeaders}, Log: a.log, Metrics: a.metrics,
 	}, a.enforcement, a.cases, a.zendesk, a.evidence)
 	if err != nil {

@@ -89,6 +89,7 @@ Port 0 picks any free port.`)
 
 	a := &app{cfg: cfg, log: newLogger(cfg, e.stderr), metrics: metrics.New(version)}
 	defer a.shutdown()
+	a.limitMemory()
 	if err := a.loadShared(cfg.PolicyFile); err != nil {
 		return err
 	}

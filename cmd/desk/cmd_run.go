@@ -48,6 +48,7 @@ missing.`)
 
 	a := &app{cfg: cfg, log: newLogger(cfg, e.stderr), metrics: metrics.New(version)}
 	defer a.shutdown()
+	a.limitMemory()
 	if err := a.loadShared(cfg.PolicyFile); err != nil {
 		return err
 	}

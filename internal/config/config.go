@@ -116,6 +116,30 @@ func (r *reader) duration(name string) time.Duration {
 	return d
 }
 
+// size reads a byte count: a whole number with an optional unit (KiB, MiB, GiB; KB, MB, GB).
+func (r *reader) size(name string) int64 {
+	s, _ := r.raw(name)
+	if s == "" {
+		return 0
+	}
+	num, mult := s, int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > (1<<50)/mult {
+		r.fail(name, "%q is not a size like 768MiB or 2GiB", s)
+		return 0
+	}
+	return n * mult
+}
+
 func (r *reader) integer(name string, min, max int) int {
 	s, _ := r.raw(name)
 	if s == "" {

@@ -12,6 +12,7 @@ type Intake struct {
 	BatchMax       int
 	MaxQueued      int
 	Concurrency    int
+	YieldAt        time.Duration
 	AccountHeaders []string
 	ZendeskPoll    time.Duration
 }
@@ -45,6 +46,7 @@ func LoadIntake(lookup Lookup) (Intake, *IMAP, error) {
 		BatchMax:    r.integer("DESK_BATCH_MAX", 1, 10000),
 		MaxQueued:   r.integer("DESK_INTAKE_MAX_QUEUED", 100, 100_000_000),
 		Concurrency: r.integer("DESK_BATCH_CONCURRENCY", 1, 1000),
+		YieldAt:     r.duration("DESK_BATCH_YIELD_AT"),
 		ZendeskPoll: r.duration("ZENDESK_POLL_INTERVAL"),
 	}
 	for _, h := range r.list("DESK_ACCOUNT_HEADERS") {

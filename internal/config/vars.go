@@ -21,12 +21,14 @@ var Vars = []Var{
 	{Name: "DESK_POLICY_FILE", Component: "desk", Help: "policy YAML (check it with `desk policy check`); default the embedded policy (`desk policy show`)"},
 	{Name: "DESK_DASHBOARD_PASSWORD", Component: "desk", Help: "password of the web dashboard (HTTP basic auth, any user name); unset leaves it open, so set it wherever the HTTP port is reachable by others", Secret: true},
 	{Name: "DESK_PPROF", Default: "false", Component: "desk", Help: "serve Go's profiler at /debug/pprof/ on the HTTP server (behind DESK_DASHBOARD_PASSWORD when set); for diagnosing, not for everyday"},
+	{Name: "DESK_MEMORY_LIMIT", Default: "768MiB", Component: "desk", Help: "soft limit of the process's Go memory: past it the garbage collector works harder and returns memory to the system (GOMEMLIMIT, when set, wins; 0 turns it off)"},
 	{Name: "DESK_WORKFLOW_CACHE", Default: "1000", Component: "desk", Help: "workflows the worker keeps in memory between tasks (sticky cache); bounds the worker's memory"},
 
 	{Name: "DESK_API_TOKEN", Component: "intake", Help: "bearer token of POST /api/v1/reports (`desk dev` makes one when unset and lists it in endpoints.json)", Secret: true},
 	{Name: "DESK_BATCH_WINDOW", Default: "100ms", Component: "intake", Help: "how long a case's reports are gathered before one delivery (SignalWithStart); 0 delivers as soon as a slot is free"},
 	{Name: "DESK_BATCH_MAX", Default: "500", Component: "intake", Help: "a batch is delivered as soon as it holds this many reports (1: one SignalWithStart per report)"},
 	{Name: "DESK_BATCH_CONCURRENCY", Default: "8", Component: "intake", Help: "deliveries (SignalWithStart) under way at once; fewer leave Temporal room for the cases' own work and make bigger batches under load"},
+	{Name: "DESK_BATCH_YIELD_AT", Default: "500ms", Component: "intake", Help: "when the worker in the same process picks workflow tasks up later than this after they were scheduled, intake starts at most 4 deliveries a second, so the cases' deadlines are not queued behind a storm (reports wait in the journal, then go in bigger batches); 0 never holds back"},
 	{Name: "DESK_INTAKE_MAX_QUEUED", Default: "200000", Component: "intake", Help: "accepted reports waiting for their cases (in <data-dir>/intake) before intake answers busy (API 503, mail left in the mailbox)"},
 	{Name: "DESK_ACCOUNT_HEADERS", Default: "X-Abusedesk-Account,X-Account-ID", Component: "intake", Help: "headers your outbound mail carries naming the customer account, read from reported messages"},
 	{Name: "ZENDESK_POLL_INTERVAL", Default: "1m", Component: "intake", Help: "how often the Zendesk incremental export is read to catch what a webhook missed (0 turns it off)"},
@@ -82,6 +84,8 @@ type Desk struct {
 	DashboardPassword string
 	// PProf serves /debug/pprof/.
 	PProf bool
+	// MemoryLimit is the soft memory limit in bytes (0: none).
+	MemoryLimit int64
 }
 
 // Temporal says how to reach an existing Temporal cluster (`desk run`).
@@ -117,6 +121,7 @@ func LoadDesk(lookup Lookup) (Desk, error) {
 		PolicyFile:        r.str("DESK_POLICY_FILE"),
 		DashboardPassword: r.secret("DESK_DASHBOARD_PASSWORD"),
 		PProf:             r.boolean("DESK_PPROF"),
+		MemoryLimit:       r.size("DESK_MEMORY_LIMIT"),
 	}
 	switch lvl := r.oneOf("DESK_LOG_LEVEL", "debug", "info", "warn", "error"); lvl {
 	case "debug":

@@ -3,6 +3,7 @@ package intake
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -53,8 +54,13 @@ func (in *Intake) APIHandler(token string, maxBytes int) http.Handler {
 		}
 		out, err := in.Ingest(r.Context(), body, Source{Channel: "api", ReceivedAt: time.Now().UTC()})
 		if err != nil {
-			in.log.Warn("report not accepted; the client should retry", "error", err)
-			w.Header().Set("Retry-After", "5")
+			retry := "5"
+			if errors.Is(err, ErrSlowDown) {
+				retry = "1" // counted in desk_intake_messages_total{kind="held"}, too many to log
+			} else {
+				in.log.Warn("report not accepted; the client should retry", "error", err)
+			}
+			w.Header().Set("Retry-After", retry)
 			apiError(w, http.StatusServiceUnavailable, "not accepted now, nothing was lost — send it again: "+err.Error())
 			return
 		}

@@ -21,6 +21,10 @@ type submitFunc func(ctx context.Context, caseID string, in workflows.CaseInput,
 // later (the API answers 503, the mailbox leaves the message where it is).
 var ErrBusy = errors.New("intake is full: too many reports wait for their cases")
 
+// ErrSlowDown means intake lets reports in more slowly while the worker is behind, so the
+// cases' deadlines are kept: offer the message again in a second (API 503).
+var ErrSlowDown = errors.New("intake is letting reports in slowly while the cases catch up")
+
 // batcher delivers accepted reports to their cases, in the background, one SignalWithStart
 // per batch. A case's reports gather for a window from the first of them; a batch goes out
 // when its window ends or it is full, once a delivery slot is free and the case has no other
@@ -38,8 +42,13 @@ type batcher struct {
 	limit   int
 	metrics *metrics.Metrics
 	log     *slog.Logger
+	// yield holds deliveries back while cases are behind (see yielding).
+	yield Yield
 
 	mu      sync.Mutex
+	held    bool // a re-check of yield is scheduled
+	lastOut time.Time
+	adm     admission
 	cases   map[string]*caseQueue
 	ready   []string
 	slots   int
@@ -141,9 +150,109 @@ func (b *batcher) makeDue(id string, cq *caseQueue) {
 	}
 }
 
+// Yield holds report deliveries back while the worker is behind. Wait says how long workflow
+// tasks wait for the worker now (tclient.Pressure); above At, intake starts at most one
+// delivery per Every, so the cases' own steps — deadlines first among them — are not queued
+// behind a storm's signals. The held reports wait in the journal and go out in bigger
+// batches. A zero Yield never holds back.
+type Yield struct {
+	Wait  func() time.Duration
+	At    time.Duration
+	Every time.Duration
+}
+
+// admission limits how fast reports are let in while the worker is behind: the rate starts
+// at three quarters of the pace just before and halves each second the worker stays behind, rises by a twentieth each quarter second
+// it keeps up, and the limit goes after five calm seconds. Letting a storm in faster than
+// its cases can take it only takes the worker's time from the deadlines.
+type admission struct {
+	rate      float64 // reports a second; 0: no limit
+	tokens    float64
+	refilled  time.Time
+	adjusted  time.Time
+	decreased time.Time
+	behindAt  time.Time // when the worker was last seen behind
+	seen      int       // let in since adjusted
+	now       func() time.Time
+}
+
+// minAdmit is the least rate admission falls to, so a storm never stops altogether.
+const minAdmit = 20
+
+// admit lets one report-bearing message in, or says to offer it again (ErrSlowDown).
+func (b *batcher) admit() error {
+	if b.yield.Wait == nil || b.yield.At <= 0 {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	a := &b.adm
+	if a.now == nil {
+		a.now = time.Now
+	}
+	now := a.now()
+	if el := now.Sub(a.adjusted); el >= 250*time.Millisecond {
+		behind := b.yield.Wait() > b.yield.At
+		switch {
+		case behind && a.rate == 0:
+			a.rate = max(minAdmit, 0.75*float64(a.seen)/el.Seconds())
+			a.decreased, a.refilled, a.tokens = now, now, 0
+			b.log.Warn("the worker is behind: letting reports in more slowly so deadlines are kept", "reports_per_second", int(a.rate))
+		case behind && now.Sub(a.decreased) >= time.Second:
+			a.rate, a.decreased = max(minAdmit, a.rate/2), now
+		case !behind && a.rate > 0 && now.Sub(a.behindAt) >= 5*time.Second:
+			a.rate = 0
+			b.log.Info("the worker keeps up again: reports are let in as fast as they come")
+		case !behind && a.rate > 0:
+			a.rate *= 1.05
+		}
+		if behind {
+			a.behindAt = now
+		}
+		a.adjusted, a.seen = now, 0
+		if b.metrics != nil {
+			b.metrics.IntakeAdmitRate.Set(a.rate)
+		}
+	}
+	if a.rate > 0 {
+		a.tokens = min(a.rate, a.tokens+now.Sub(a.refilled).Seconds()*a.rate)
+		a.refilled = now
+		if a.tokens < 1 {
+			return ErrSlowDown
+		}
+		a.tokens--
+	}
+	a.seen++
+	return nil
+}
+
+// yielding says whether deliveries are held back now, and for how long at most (b.mu held).
+func (b *batcher) yielding() (bool, time.Duration) {
+	if b.yield.Wait == nil || b.yield.At <= 0 || b.closing || b.yield.Wait() <= b.yield.At {
+		return false, 0
+	}
+	if next := b.lastOut.Add(b.yield.Every); time.Now().Before(next) {
+		return true, time.Until(next)
+	}
+	return false, 0
+}
+
 // dispatch starts deliveries while slots are free (b.mu held).
 func (b *batcher) dispatch() {
 	for b.slots > 0 && len(b.ready) > 0 {
+		if hold, wait := b.yielding(); hold {
+			if !b.held {
+				b.held = true
+				time.AfterFunc(min(wait, 100*time.Millisecond), func() {
+					b.mu.Lock()
+					defer b.mu.Unlock()
+					b.held = false
+					b.dispatch()
+				})
+			}
+			return
+		}
+		b.lastOut = time.Now()
 		id := b.ready[0]
 		b.ready = b.ready[1:]
 		cq := b.cases[id]

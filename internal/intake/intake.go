@@ -76,6 +76,8 @@ type Config struct {
 	BatchWindow time.Duration
 	BatchMax    int
 	MaxInFlight int
+	// Yield holds deliveries back while the worker in this process is behind (zero: never).
+	Yield Yield
 	// JournalDir holds the journal of accepted, undelivered reports (required).
 	JournalDir string
 	// MaxQueued is how many undelivered reports intake holds before it answers "busy"
@@ -139,6 +141,10 @@ func New(cfg Config, lookup Lookup, c Cases, t Tickets, ev Evidence) (*Intake, e
 		return workflows.CaseInput{AccountID: account, Category: c, Policy: cfg.Policy.Snapshot(c)}
 	}
 	in.batch = newBatcher(c.Submit, input, j, in.refused, cfg.BatchWindow, cfg.BatchMax, cfg.MaxInFlight, cfg.MaxQueued, cfg.Metrics, in.log)
+	in.batch.yield = cfg.Yield
+	if in.batch.yield.Every <= 0 {
+		in.batch.yield.Every = 250 * time.Millisecond
+	}
 	if len(pending) > 0 {
 		in.log.Info("delivering reports accepted before the last stop", "reports", len(pending))
 		in.batch.enqueue(pending, true)
@@ -204,11 +210,18 @@ func (in *Intake) Ingest(ctx context.Context, raw []byte, src Source) (*Outcome,
 	if src.ReceivedAt.IsZero() {
 		src.ReceivedAt = time.Now().UTC()
 	}
+	res := in.parser.Parse(raw)
+	if res.Kind == reports.KindReport {
+		// Reports may be held back while the cases catch up; replies never are.
+		if err := in.batch.admit(); err != nil {
+			in.count("held", src.Channel)
+			return nil, err
+		}
+	}
 	digest, err := in.evidence.Write(raw)
 	if err != nil {
 		return nil, fmt.Errorf("store the raw message: %w", err)
 	}
-	res := in.parser.Parse(raw)
 	// The raw message is durable before anything names its digest: for reports the journal's
 	// flush covers it when both share a file system, otherwise it is flushed now.
 	if res.Kind != reports.KindReport || in.journal.shared == nil {

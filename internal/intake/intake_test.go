@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -487,5 +488,119 @@ func TestBatchWaitsForTheCasesDeliveryUnderWay(t *testing.T) {
 	}
 	if j.pending() != 0 {
 		t.Errorf("%d reports left undelivered", j.pending())
+	}
+}
+
+// TestDeliveriesYieldWhileTheWorkerIsBehind: while workflow tasks wait longer than Yield.At,
+// deliveries start at most once per Yield.Every; once the worker catches up they all go, and
+// every report is delivered once.
+func TestDeliveriesYieldWhileTheWorkerIsBehind(t *testing.T) {
+	j, _, err := openJournal(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var behind atomic.Bool
+	behind.Store(true)
+	var mu sync.Mutex
+	var starts []time.Time
+	delivered := map[string]int{}
+	submit := func(_ context.Context, caseID string, _ workflows.CaseInput, batch []workflows.ReportSummary) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		starts = append(starts, time.Now())
+		for _, r := range batch {
+			delivered[r.ID]++
+		}
+		return "run", nil
+	}
+	input := func(a string, c abuse.Category) workflows.CaseInput {
+		return workflows.CaseInput{AccountID: a, Category: c}
+	}
+	b := newBatcher(submit, input, j, func(*queued, error) {}, 0, 500, 8, 1000, nil, slog.Default())
+	b.yield = Yield{At: 100 * time.Millisecond, Every: 50 * time.Millisecond, Wait: func() time.Duration {
+		if behind.Load() {
+			return time.Second
+		}
+		return 0
+	}}
+	const n = 40
+	items := make([]*queued, n)
+	for i := range items { // a case each: nothing to batch, so only yielding spaces them
+		items[i] = &queued{Account: fmt.Sprintf("acct-%d", i), Category: abuse.Spam, Report: workflows.ReportSummary{ID: fmt.Sprintf("r-%d", i)}}
+	}
+	if err := b.accept(items); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	mu.Lock()
+	held := len(starts)
+	mu.Unlock()
+	if held < 2 || held > 8 {
+		t.Fatalf("%d deliveries started in 300 ms while the worker was behind, want about 6 (one per 50 ms)", held)
+	}
+	behind.Store(false)
+	b.close(context.Background())
+	mu.Lock()
+	defer mu.Unlock()
+	if len(delivered) != n {
+		t.Fatalf("%d of %d reports delivered", len(delivered), n)
+	}
+	for id, c := range delivered {
+		if c != 1 {
+			t.Errorf("%s delivered %d times", id, c)
+		}
+	}
+	for i := 1; i < held; i++ {
+		if gap := starts[i].Sub(starts[i-1]); gap < 40*time.Millisecond {
+			t.Errorf("deliveries %d and %d started %v apart while held back, want ≥ 50 ms", i-1, i, gap)
+		}
+	}
+}
+
+// TestAdmissionSlowsWhileTheWorkerIsBehind: reports are let in without limit while the worker
+// keeps up, at a falling rate (ErrSlowDown for the rest) while it is behind, and without limit
+// again once it has kept up for a while.
+func TestAdmissionSlowsWhileTheWorkerIsBehind(t *testing.T) {
+	var behind bool
+	clock := time.Unix(1000, 0)
+	b := &batcher{log: slog.Default(), yield: Yield{At: 100 * time.Millisecond, Wait: func() time.Duration {
+		if behind {
+			return time.Second
+		}
+		return 0
+	}}}
+	b.adm.now = func() time.Time { return clock }
+	// offer tries one report every step for d and counts what is let in each second.
+	offer := func(d, step time.Duration) (perSecond []int, held int) {
+		for end := clock.Add(d); clock.Before(end); clock = clock.Add(step) {
+			sec := int(d.Seconds()) - int(end.Sub(clock).Seconds()+0.999)
+			for len(perSecond) <= sec {
+				perSecond = append(perSecond, 0)
+			}
+			switch err := b.admit(); {
+			case err == nil:
+				perSecond[sec]++
+			case errors.Is(err, ErrSlowDown):
+				held++
+			default:
+				t.Fatal(err)
+			}
+		}
+		return perSecond, held
+	}
+	if _, held := offer(2*time.Second, 5*time.Millisecond); held != 0 { // 200 a second
+		t.Fatalf("the worker keeps up, yet %d reports were held back", held)
+	}
+	behind = true
+	let, held := offer(3*time.Second, time.Millisecond) // 1,000 a second
+	if held < 2500 || let[0] > 200 || let[2] >= let[0] {
+		t.Errorf("while the worker was behind, let in %v a second and held back %d: want a falling rate below the 200 a second before", let, held)
+	}
+	behind = false
+	if _, held := offer(6*time.Second, 10*time.Millisecond); held == 0 {
+		t.Log("nothing held back while the limit rose again")
+	}
+	if _, held := offer(time.Second, time.Millisecond); held != 0 {
+		t.Errorf("after six calm seconds %d reports were still held back", held)
 	}
 }

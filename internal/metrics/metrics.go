@@ -18,6 +18,17 @@ type Metrics struct {
 	IntakeBatchFailures prometheus.Counter
 	IntakeBatchSize     prometheus.Histogram
 	IntakeQueued        prometheus.Gauge
+	// IntakeAdmitRate is set by intake: reports/s let in while the worker is behind.
+	IntakeAdmitRate prometheus.Gauge
+}
+
+// WatchWorker publishes how long workflow tasks wait for this process's worker (wait is
+// tclient.Pressure.Wait), read at each scrape.
+func (m *Metrics) WatchWorker(wait func() float64) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "desk_worker_task_wait_seconds",
+		Help: "Longest wait of the workflow tasks this process's worker picked up in the last second (0 when it picked none up).",
+	}, wait))
 }
 
 // New registers the Go runtime and process collectors, a build-info gauge and abusedesk's own
@@ -54,6 +65,9 @@ func New(version string) *Metrics {
 	m.IntakeQueued = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "desk_intake_queued", Help: "Reports accepted (in the intake journal) and not yet delivered to their cases.",
 	})
-	reg.MustRegister(build, m.HTTPRequests, m.IntakeMessages, m.IntakeBatches, m.IntakeBatchFailures, m.IntakeBatchSize, m.IntakeQueued)
+	m.IntakeAdmitRate = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "desk_intake_admit_rate", Help: "Reports a second intake lets in while the worker is behind (0: no limit).",
+	})
+	reg.MustRegister(build, m.HTTPRequests, m.IntakeMessages, m.IntakeBatches, m.IntakeBatchFailures, m.IntakeBatchSize, m.IntakeQueued, m.IntakeAdmitRate)
 	return m
 }

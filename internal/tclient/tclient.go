@@ -16,12 +16,14 @@ import (
 	"abusedesk/internal/config"
 )
 
-// Dial connects to the cluster described by cfg and checks it answers.
-func Dial(ctx context.Context, cfg config.Temporal, logger *slog.Logger) (client.Client, error) {
+// Dial connects to the cluster described by cfg and checks it answers. The SDK's metrics go
+// to metrics when it is not nil.
+func Dial(ctx context.Context, cfg config.Temporal, logger *slog.Logger, metrics client.MetricsHandler) (client.Client, error) {
 	opts := client.Options{
-		HostPort:  cfg.Address,
-		Namespace: cfg.Namespace,
-		Logger:    SDKLogger(logger),
+		HostPort:       cfg.Address,
+		Namespace:      cfg.Namespace,
+		Logger:         SDKLogger(logger),
+		MetricsHandler: metrics,
 	}
 	tlsConf, err := tlsConfig(cfg)
 	if err != nil {
