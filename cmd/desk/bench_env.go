@@ -171,6 +171,9 @@ func (b *benchEnv) startDesk(ctx context.Context, dataDir string, extra map[stri
 	for k, v := range b.vars {
 		vars[k] = v
 	}
+	for k, v := range b.o.set {
+		vars[k] = v
+	}
 	for k, v := range extra {
 		vars[k] = v
 	}
@@ -426,7 +429,8 @@ func (p *postResult) rate() float64 {
 }
 
 // post sends n messages to the reports API from clients concurrent clients as fast as they go;
-// a 503 is retried (the API's "send it again"). stop, when closed, ends it early.
+// a 503 is retried after its Retry-After (the API's "send it again"), for up to ten minutes.
+// stop, when closed, ends it early.
 func (d *benchDesk) post(ctx context.Context, n, clients int, msg func(i int) []byte, stop <-chan struct{}) *postResult {
 	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients, IdleConnTimeout: time.Minute}
 	defer tr.CloseIdleConnections()
@@ -445,7 +449,8 @@ func (d *benchDesk) post(ctx context.Context, n, clients int, msg func(i int) []
 					return
 				}
 				body := msg(i)
-				for attempt := 0; ; attempt++ {
+				giveUp := time.Now().Add(10 * time.Minute)
+				for {
 					select {
 					case <-stop:
 						return
@@ -457,18 +462,21 @@ func (d *benchDesk) post(ctx context.Context, n, clients int, msg func(i int) []
 					req.Header.Set("Authorization", "Bearer "+token)
 					req.Header.Set("Content-Type", "message/rfc822")
 					resp, err := hc.Do(req)
-					status := 0
+					status, wait := 0, 200*time.Millisecond
 					if err == nil {
 						_, _ = io.Copy(io.Discard, resp.Body)
 						_ = resp.Body.Close()
 						status = resp.StatusCode
+						if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
+							wait = time.Duration(s) * time.Second
+						}
 					}
 					if status == http.StatusOK || status == http.StatusAccepted {
 						accepted.Add(1)
 						lastNanos.Store(time.Now().UnixNano())
 						break
 					}
-					if (err == nil && status != http.StatusServiceUnavailable) || attempt == 20 {
+					if (err == nil && status != http.StatusServiceUnavailable) || time.Now().After(giveUp) {
 						mu.Lock()
 						if len(res.failures) < 5 {
 							res.failures = append(res.failures, fmt.Sprintf("report %d: status %d %v", i, status, err))
@@ -477,7 +485,13 @@ func (d *benchDesk) post(ctx context.Context, n, clients int, msg func(i int) []
 						break
 					}
 					retries.Add(1)
-					time.Sleep(200 * time.Millisecond)
+					select { // the API's Retry-After, as a client should
+					case <-time.After(wait):
+					case <-stop:
+						return
+					case <-ctx.Done():
+						return
+					}
 				}
 			}
 		})

@@ -393,6 +393,7 @@ func benchNoop(context.Context) error { return nil }
 // reach the enforcement API.
 func benchPrecision(ctx context.Context, o *benchOptions, r *benchReport) error {
 	r.Params["cases"], r.Params["deadline"], r.Params["storm_accounts"], r.Params["clients"] = o.precisionCases, o.deadline.String(), o.accounts, o.clients
+	r.Params["cases_per_second"] = o.precisionRate
 	dir := filepath.Join(o.dataDir, "precision")
 	window := o.deadline.String()
 	env, err := newBenchEnv(ctx, o, dir, o.accounts+o.precisionCases, map[string]string{
@@ -433,9 +434,12 @@ func benchPrecision(ctx context.Context, o *benchOptions, r *benchReport) error 
 	defer stopStorm()
 	time.Sleep(3 * time.Second)
 
-	fmt.Fprintf(o.log, "opening %d cases due in %v while the storm runs\n", o.precisionCases, o.deadline)
+	fmt.Fprintf(o.log, "opening %d cases due in %v, %v a second, while the storm runs\n", o.precisionCases, o.deadline, o.precisionRate)
 	acct := func(i int) string { return benchAccount(o.accounts + i) }
+	openStart := time.Now()
 	err = parallel(ctx, o.precisionCases, 16, func(i int) error {
+		// Paced, so the deadlines fall at that rate too.
+		time.Sleep(time.Until(openStart.Add(time.Duration(float64(i) / o.precisionRate * float64(time.Second)))))
 		_, err := d.cases.Submit(ctx, workflows.CaseWorkflowID(acct(i), abuse.DoS), workflows.CaseInput{AccountID: acct(i), Category: abuse.DoS, Policy: snap},
 			[]workflows.ReportSummary{{ID: fmt.Sprintf("prec-%d", i), Format: "arf", Category: abuse.DoS, Reporter: "noc@isp.example",
 				ReceivedAt: time.Now().UTC(), Subjects: []string{"ip:" + benchIP(o.accounts+i, 1)}, Summary: "bench DoS report"}})
@@ -461,19 +465,25 @@ func benchPrecision(ctx context.Context, o *benchOptions, r *benchReport) error 
 		return fmt.Errorf("%d of %d escalations arrived: %w", len(arrived), o.precisionCases, err)
 	}
 	stopStorm()
-	// Each case's deadline, from its history: the response timer's start (workflow time, as
-	// the case computed it) plus its duration.
-	late := make([]time.Duration, o.precisionCases)
+	// Each case's deadline and the steps from it to the request, from its history.
+	traces := make([]escalationTrace, o.precisionCases)
 	err = parallel(ctx, o.precisionCases, 8, func(i int) error {
-		deadline, err := responseDeadline(ctx, d, workflows.CaseWorkflowID(acct(i), abuse.DoS), o.deadline)
-		if err != nil {
-			return err
-		}
-		late[i] = arrived[i].Sub(deadline)
-		return nil
+		t, err := traceEscalation(ctx, d, workflows.CaseWorkflowID(acct(i), abuse.DoS), o.deadline)
+		traces[i] = t
+		return err
 	})
 	if err != nil {
 		return err
+	}
+	late := make([]time.Duration, o.precisionCases)
+	steps := map[string][]time.Duration{}
+	for i, t := range traces {
+		late[i] = arrived[i].Sub(t.deadline)
+		steps["timer fired"] = append(steps["timer fired"], t.fired.Sub(t.deadline))
+		steps["workflow task picked up"] = append(steps["workflow task picked up"], t.taskStarted.Sub(t.fired))
+		steps["workflow task done, enforcement scheduled"] = append(steps["workflow task done, enforcement scheduled"], t.scheduled.Sub(t.taskStarted))
+		steps["enforcement activity picked up"] = append(steps["enforcement activity picked up"], t.started.Sub(t.scheduled))
+		steps["request reached the enforcement API"] = append(steps["request reached the enforcement API"], arrived[i].Sub(t.started))
 	}
 	r.add("storm during the measurement", storm.rate(), "reports/s")
 	r.add("storm reports accepted", float64(storm.accepted), "reports")
@@ -481,33 +491,68 @@ func benchPrecision(ctx context.Context, o *benchOptions, r *benchReport) error 
 	r.add("escalation lateness p50", percentile(s, 50).Seconds(), "s")
 	r.atMost("escalation lateness p99", percentile(s, 99).Seconds(), "s", 2)
 	r.add("escalation lateness max", s[len(s)-1].Seconds(), "s")
+	for _, step := range []string{"timer fired", "workflow task picked up", "workflow task done, enforcement scheduled", "enforcement activity picked up", "request reached the enforcement API"} {
+		ds := sortedDurations(steps[step])
+		r.add("step: "+step+", p50", percentile(ds, 50).Seconds(), "s")
+		r.add("step: "+step+", p99", percentile(ds, 99).Seconds(), "s")
+	}
 	if s[0] < 0 {
 		r.note("an escalation came %v before its deadline", -s[0])
 	}
-	r.note("lateness = when the enforcement API received the throttle request − the case's deadline")
+	r.note("lateness = when the enforcement API received the throttle request − the case's deadline; the steps are from each case's history (server clock)")
 	return nil
 }
 
-// responseDeadline reads a case's response deadline from its history: the start of the timer
-// of about window, at the workflow time of the task that started it.
-func responseDeadline(ctx context.Context, d *benchDesk, id string, window time.Duration) (time.Time, error) {
+// escalationTrace is when each step between a case's deadline and its enforcement request
+// happened, from the case's history.
+type escalationTrace struct {
+	deadline, fired, taskStarted, scheduled, started time.Time
+}
+
+// traceEscalation reads a case's history: its response deadline (the start of the timer of
+// about window, at the workflow time of the task that started it), when that timer fired, when
+// the next workflow task started, and when the enforcement activity was scheduled and started.
+func traceEscalation(ctx context.Context, d *benchDesk, id string, window time.Duration) (escalationTrace, error) {
+	var t escalationTrace
 	it := d.tc.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var taskStarted time.Time
+	var timerID string
+	var enforceEvent int64
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {
-			return time.Time{}, err
+			return t, err
 		}
+		at := ev.GetEventTime().AsTime()
 		switch ev.GetEventType() {
 		case enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED:
-			taskStarted = ev.GetEventTime().AsTime()
+			taskStarted = at
+			if !t.fired.IsZero() && t.taskStarted.IsZero() {
+				t.taskStarted = at
+			}
 		case enumspb.EVENT_TYPE_TIMER_STARTED:
-			if fire := ev.GetTimerStartedEventAttributes().GetStartToFireTimeout().AsDuration(); fire > window-2*time.Second && fire <= window {
-				return taskStarted.Add(fire), nil
+			a := ev.GetTimerStartedEventAttributes()
+			if fire := a.GetStartToFireTimeout().AsDuration(); timerID == "" && fire > window-2*time.Second && fire <= window {
+				t.deadline, timerID = taskStarted.Add(fire), a.GetTimerId()
+			}
+		case enumspb.EVENT_TYPE_TIMER_FIRED:
+			if timerID != "" && ev.GetTimerFiredEventAttributes().GetTimerId() == timerID {
+				t.fired = at
+			}
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			if ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == workflows.ActivityEnforce && enforceEvent == 0 {
+				t.scheduled, enforceEvent = at, ev.GetEventId()
+			}
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+			if enforceEvent != 0 && ev.GetActivityTaskStartedEventAttributes().GetScheduledEventId() == enforceEvent {
+				t.started = at
 			}
 		}
 	}
-	return time.Time{}, fmt.Errorf("case %s: no response timer of about %v in its history", id, window)
+	if t.deadline.IsZero() || t.fired.IsZero() || t.taskStarted.IsZero() || t.scheduled.IsZero() || t.started.IsZero() {
+		return t, fmt.Errorf("case %s: its history lacks a step from the response timer (of about %v) to the enforcement activity: %+v", id, window, t)
+	}
+	return t, nil
 }
 
 // benchCapacity: many open cases waiting on long deadlines.

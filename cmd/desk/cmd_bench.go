@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"abusedesk/integrations/reports"
+	"abusedesk/internal/config"
 	"abusedesk/testenv/demo"
 )
 
@@ -39,9 +40,12 @@ type benchOptions struct {
 	open                              int
 	idle                              time.Duration
 	precisionCases                    int
+	precisionRate                     float64
 	deadline                          time.Duration
 	corpus                            string
 	profile                           string
+	// set is configuration given to every desk the bench starts (--set NAME=VALUE).
+	set map[string]string
 }
 
 func cmdBench(ctx context.Context, e env, args []string) error {
@@ -60,8 +64,9 @@ Scenarios:
   lifecycle  --cases cases through notice → deadline (1 s) → auto-enforce → close: cases/s and
              p50/p99 per case; then a bare workflow with the same activities and timers, and
              the ratio (abusedesk's overhead over Temporal's)
-  precision  --precision-cases cases whose --deadline falls while a storm runs: how late the
-             enforcement request reaches the enforcement API behind each deadline, p50/p99/max
+  precision  --precision-cases cases, opened --precision-rate a second, whose --deadline falls
+             while a storm runs: how late the enforcement request reaches the enforcement API
+             behind each deadline, p50/p99/max, and where the time went
   capacity   --open cases opened through intake → ticket → notice, left waiting on long
              deadlines: open rate, RSS, database bytes per case, idle CPU, restart time
   all        every scenario above
@@ -83,8 +88,18 @@ docs/benchmarks.md has the latest figures.`)
 	fs.IntVar(&o.open, "open", 20_000, "capacity: open cases")
 	fs.DurationVar(&o.idle, "idle", 30*time.Second, "capacity: how long idle CPU is measured")
 	fs.IntVar(&o.precisionCases, "precision-cases", 300, "precision: cases whose deadline falls during the storm")
+	fs.Float64Var(&o.precisionRate, "precision-rate", 10, "precision: cases opened per second, so as many deadlines fall each second during the storm")
 	fs.DurationVar(&o.deadline, "deadline", 20*time.Second, "precision: the cases' response window")
 	fs.StringVar(&o.profile, "profile", "", "storm: save a 30 s CPU profile of the desk under the storm to this folder (desk-storm.pprof)")
+	o.set = map[string]string{}
+	fs.Func("set", "NAME=VALUE: configuration for the desks the bench starts (repeatable), e.g. --set DESK_BATCH_CONCURRENCY=4", func(v string) error {
+		name, value, ok := strings.Cut(v, "=")
+		if !ok || !slices.ContainsFunc(config.Vars, func(cv config.Var) bool { return cv.Name == name }) {
+			return fmt.Errorf("%q: want NAME=VALUE with NAME one of `desk help env`", v)
+		}
+		o.set[name] = value
+		return nil
+	})
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process to the file (with --in-process it covers the desk too)")
 	fs.StringVar(&o.corpus, "corpus", "", "parse: folder of .eml/.json reports (default ../shared/corpus, else the parser's fixtures, else the demo samples)")
 	// Scenarios and flags may come in any order.
@@ -109,6 +124,9 @@ docs/benchmarks.md has the latest figures.`)
 		if !slices.Contains(benchScenarios, s) {
 			return usageError{fmt.Sprintf("unknown scenario %q (want %s or all)", s, strings.Join(benchScenarios, ", "))}
 		}
+	}
+	if o.precisionRate <= 0 {
+		return usageError{"--precision-rate must be above 0"}
 	}
 	if o.zipf <= 1 {
 		return usageError{"--zipf must be greater than 1"}
@@ -142,6 +160,9 @@ docs/benchmarks.md has the latest figures.`)
 	}
 	for _, s := range which {
 		r := newBenchReport(s)
+		if len(o.set) > 0 {
+			r.Params["set"] = o.set
+		}
 		fmt.Fprintf(e.stderr, "== bench %s\n", s)
 		var err error
 		switch s {
