@@ -142,9 +142,6 @@ func New(cfg Config, lookup Lookup, c Cases, t Tickets, ev Evidence) (*Intake, e
 	}
 	in.batch = newBatcher(c.Submit, input, j, in.refused, cfg.BatchWindow, cfg.BatchMax, cfg.MaxInFlight, cfg.MaxQueued, cfg.Metrics, in.log)
 	in.batch.yield = cfg.Yield
-	if in.batch.yield.Every <= 0 {
-		in.batch.yield.Every = 250 * time.Millisecond
-	}
 	if len(pending) > 0 {
 		in.log.Info("delivering reports accepted before the last stop", "reports", len(pending))
 		in.batch.enqueue(pending, true)
