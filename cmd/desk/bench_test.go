@@ -31,7 +31,7 @@ func TestBenchScenariosRun(t *testing.T) {
 		"lifecycle": "overhead: time per case, abusedesk ÷ bare",
 		"precision": "escalation lateness p99",
 		"capacity":  "restart time (start → ready) with every case open",
-		"parse":     "messages parsed per second (one core)",
+		"parse":     "messages parsed per second (one core), median of 5",
 	}
 	for scenario, figure := range want {
 		b, err := os.ReadFile(filepath.Join(out, "bench-"+scenario+".json"))
