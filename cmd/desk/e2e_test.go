@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,6 +128,7 @@ func TestEndToEndReportStorm(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	sem := make(chan struct{}, 64)
+	var retried atomic.Int64
 	for i := range n {
 		wg.Add(1)
 		sem <- struct{}{}
@@ -134,12 +137,25 @@ func TestEndToEndReportStorm(t *testing.T) {
 			defer func() { <-sem }()
 			body := fmt.Appendf(nil, "From: fbl@isp.example\r\nSubject: storm %d\r\nMessage-ID: <storm-%d@isp.example>\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\r\n\r\n"+
 				"--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nSource-IP: 192.0.2.%d\r\n\r\n--b--\r\n", i, i, 1+i%120)
-			req, _ := http.NewRequest(http.MethodPost, d.ep.API.URL, bytes.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+d.ep.API.Token)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				errs <- err
-				return
+			// A 503 means "send it again" (intake holds reports back while the worker is
+			// behind); a client honours its Retry-After.
+			var resp *http.Response
+			for give := time.Now().Add(time.Minute); ; {
+				req, _ := http.NewRequest(http.MethodPost, d.ep.API.URL, bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+d.ep.API.Token)
+				r, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if r.StatusCode != http.StatusServiceUnavailable || time.Now().After(give) {
+					resp = r
+					break
+				}
+				r.Body.Close()
+				retried.Add(1)
+				wait, _ := strconv.Atoi(r.Header.Get("Retry-After"))
+				time.Sleep(time.Duration(max(wait, 1)) * time.Second)
 			}
 			var out struct {
 				Reports []struct {
@@ -163,7 +179,7 @@ func TestEndToEndReportStorm(t *testing.T) {
 	for {
 		v, err := d.cases.Status(context.Background(), caseID)
 		if err == nil && v.Reports.Count == n {
-			t.Logf("%d reports in one case, %d duplicates, %d run(s)", v.Reports.Count, v.Reports.Duplicates, v.Runs)
+			t.Logf("%d reports in one case, %d duplicates, %d run(s), %d posts answered 503 and sent again", v.Reports.Count, v.Reports.Duplicates, v.Runs, retried.Load())
 			break
 		}
 		if time.Now().After(deadline) {

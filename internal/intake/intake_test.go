@@ -519,7 +519,9 @@ func TestDeliveriesYieldWhileTheWorkerIsBehind(t *testing.T) {
 		mu.Unlock()
 		return "run", nil
 	}
-	input := func(a string, c abuse.Category) workflows.CaseInput { return workflows.CaseInput{AccountID: a, Category: c} }
+	input := func(a string, c abuse.Category) workflows.CaseInput {
+		return workflows.CaseInput{AccountID: a, Category: c}
+	}
 	b := newBatcher(submit, input, j, func(*queued, error) {}, 0, 500, 8, 1000, nil, slog.Default())
 	b.yield = Yield{At: 100 * time.Millisecond, Wait: func() time.Duration {
 		if behind.Load() {
