@@ -220,6 +220,21 @@ func (b *benchEnv) startDesk(ctx context.Context, dataDir string, extra map[stri
 	return d, nil
 }
 
+// startProfiled starts a desk for a scenario. With --profile the desk serves pprof and a
+// 30-second CPU profile starts now; the returned func waits for it to be saved as
+// desk-SCENARIO.pprof (without --profile it does nothing).
+func (b *benchEnv) startProfiled(ctx context.Context, dataDir, scenario string) (*benchDesk, func(), error) {
+	if b.o.profile == "" {
+		d, err := b.startDesk(ctx, dataDir, nil)
+		return d, func() {}, err
+	}
+	d, err := b.startDesk(ctx, dataDir, map[string]string{"DESK_PPROF": "true"})
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, d.profile(filepath.Join(b.o.profile, "desk-"+scenario+".pprof"), 30*time.Second), nil
+}
+
 // childEnv is this process's environment without any desk configuration, plus vars.
 func childEnv(vars map[string]string) []string {
 	ours := map[string]bool{}

@@ -33,19 +33,12 @@ func benchStorm(ctx context.Context, o *benchOptions, r *benchReport) error {
 		return err
 	}
 	defer env.close()
-	var extra map[string]string
-	if o.profile != "" {
-		extra = map[string]string{"DESK_PPROF": "true"}
-	}
-	d, err := env.startDesk(ctx, filepath.Join(dir, "batched"), extra)
+	d, profiled, err := env.startProfiled(ctx, filepath.Join(dir, "batched"), "storm")
 	if err != nil {
 		return err
 	}
 	defer func() { _, _ = d.stop() }()
-	if o.profile != "" {
-		stopProfile := d.profile(filepath.Join(o.profile, "desk-storm.pprof"), 30*time.Second)
-		defer stopProfile()
-	}
+	defer profiled()
 
 	plan := stormPlan(o.reports, o.accounts, o.zipf, 1)
 	expect := map[string]int64{}
@@ -403,18 +396,12 @@ func benchPrecision(ctx context.Context, o *benchOptions, r *benchReport) error 
 		return err
 	}
 	defer env.close()
-	var extra map[string]string
-	if o.profile != "" {
-		extra = map[string]string{"DESK_PPROF": "true"}
-	}
-	d, err := env.startDesk(ctx, filepath.Join(dir, "desk"), extra)
+	d, profiled, err := env.startProfiled(ctx, filepath.Join(dir, "desk"), "precision")
 	if err != nil {
 		return err
 	}
 	defer func() { _, _ = d.stop() }()
-	if o.profile != "" {
-		defer d.profile(filepath.Join(o.profile, "desk-precision.pprof"), 30*time.Second)()
-	}
+	defer profiled()
 	p, err := policy.Load(env.policyPath)
 	if err != nil {
 		return err
