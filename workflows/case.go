@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -798,13 +799,13 @@ func (w *caseWorkflow) validateApproval(ctx workflow.Context, d ApprovalDecision
 		return fmt.Errorf("the approval request was withdrawn at %s: %s", fmtTime(a.DecidedAt), a.Reason)
 	}
 	if a != nil && a.Decision != "" {
-		return fmt.Errorf("already decided: %s by %s at %s", a.Decision, nonEmpty(nonEmpty(a.DecidedByName, a.DecidedBy), "policy"), fmtTime(a.DecidedAt))
+		return fmt.Errorf("already decided: %s by %s at %s", a.Decision, cmp.Or(a.DecidedByName, a.DecidedBy, "policy"), fmtTime(a.DecidedAt))
 	}
 	if w.st.Status != StatusPendingApproval || a == nil {
 		return fmt.Errorf("no approval is pending: the case is %s", w.st.Status)
 	}
 	if !w.policy.Approvers.IsApprover(d.UserID, d.UserGroups) {
-		return fmt.Errorf("%s is not an approver for this case", nonEmpty(d.UserName, d.UserID))
+		return fmt.Errorf("%s is not an approver for this case", cmp.Or(d.UserName, d.UserID))
 	}
 	if d.Decision == ApprovalDeny && strings.TrimSpace(d.Reason) == "" {
 		return errors.New("a denial needs a reason")
@@ -815,7 +816,7 @@ func (w *caseWorkflow) validateApproval(ctx workflow.Context, d ApprovalDecision
 func (w *caseWorkflow) onApproval(ctx workflow.Context, d ApprovalDecision) (*DecisionResult, error) {
 	a := w.st.Approval
 	now := workflow.Now(ctx)
-	who := nonEmpty(d.UserName, d.UserID)
+	who := cmp.Or(d.UserName, d.UserID)
 	a.Decision, a.DecidedBy, a.DecidedByName, a.DecidedByEmail, a.DecidedAt, a.Reason = d.Decision, d.UserID, d.UserName, d.UserEmail, now, d.Reason
 	var msg string
 	switch d.Decision {
@@ -952,7 +953,7 @@ func (w *caseWorkflow) showApproval(ctx workflow.Context) {
 	}
 	a.Shown = true
 	out := ApprovalOutcome{Message: a.Message, Data: w.noticeData(ctx), Decision: a.Decision,
-		DecidedBy: nonEmpty(a.DecidedByName, a.DecidedBy), DecidedAt: a.DecidedAt, Reason: a.Reason}
+		DecidedBy: cmp.Or(a.DecidedByName, a.DecidedBy), DecidedAt: a.DecidedAt, Reason: a.Reason}
 	w.effect("show the approval decision in Slack", func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(w.actx(ctx), ActivityUpdateApproval, out).Get(ctx, nil)
 	})
@@ -981,7 +982,7 @@ func (w *caseWorkflow) queueNotify(step string, in NotifyInput) {
 		return
 	}
 	in.Ticket, in.Step = w.st.Ticket, step
-	w.effect("post "+nonEmpty(in.Public, in.Note), func(ctx workflow.Context) error {
+	w.effect("post "+cmp.Or(in.Public, in.Note), func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(w.actx(ctx), ActivityNotify, in).Get(ctx, nil)
 	})
 }
@@ -993,7 +994,7 @@ func (w *caseWorkflow) notify(ctx workflow.Context, in NotifyInput) bool {
 	}
 	in.Ticket = w.st.Ticket
 	if err := workflow.ExecuteActivity(w.actx(ctx), ActivityNotify, in).Get(ctx, nil); err != nil {
-		w.stepFailedNoReview(ctx, "post "+nonEmpty(in.Public, in.Note), err)
+		w.stepFailedNoReview(ctx, "post "+cmp.Or(in.Public, in.Note), err)
 		return false
 	}
 	return true
@@ -1232,13 +1233,6 @@ func (w *caseWorkflow) view(ctx workflow.Context) *CaseView {
 // ---- helpers ------------------------------------------------------------------------------
 
 func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
-
-func nonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
 
 // noteIf records a decision as an internal note when the agent's macro answered the customer.
 func noteIf(notified bool) string {

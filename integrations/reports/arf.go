@@ -134,7 +134,7 @@ func (p *Parser) arf(m *msg, res *Result) *Report {
 		r.Domains = addDomain(r.Domains, domainOfAddress(r.Senders[0]))
 	}
 	if r.Category == abuse.AuthFailure && first(fields, "Auth-Failure") != "" {
-		r.Summary = oneLine("authentication failure ("+first(fields, "Auth-Failure")+") for "+strings.Join(r.Domains, ", ")+" from "+strings.Join(r.SourceIPs, ", "), 200)
+		r.Summary = OneLine("authentication failure ("+first(fields, "Auth-Failure")+") for "+strings.Join(r.Domains, ", ")+" from "+strings.Join(r.SourceIPs, ", "), 200)
 	}
 	r.ID = arfID(res, r)
 	return r
@@ -167,8 +167,8 @@ func (p *Parser) readOriginal(r *Report, b []byte) {
 	mh := message.Header{Header: h}
 	o := &Original{
 		From:      cleanAddress(decodeHeader(mh, "From")),
-		To:        oneLine(decodeHeader(mh, "To"), 200),
-		Subject:   oneLine(decodeHeader(mh, "Subject"), 200),
+		To:        OneLine(decodeHeader(mh, "To"), 200),
+		Subject:   OneLine(decodeHeader(mh, "Subject"), 200),
 		MessageID: strings.Trim(mh.Get("Message-Id"), "<> ;"),
 	}
 	if t, _, ok := parseDate(mh.Get("Date")); ok {

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"regexp"
 	"strings"
 
@@ -95,7 +96,7 @@ func (p *Parser) classify(m *msg, res *Result) {
 		r.ReceivedAt = received
 	}
 	if r.ID == "" {
-		r.ID = nonEmpty(res.MessageID, "sha256:"+res.Digest[:32])
+		r.ID = cmp.Or(res.MessageID, "sha256:"+res.Digest[:32])
 	}
 	res.Kind, res.Reports = KindReport, []Report{*r}
 }
@@ -202,5 +203,5 @@ func excerpt(s string, n int) string {
 		}
 		kept = append(kept, t)
 	}
-	return oneLine(strings.Join(kept, " "), n)
+	return OneLine(strings.Join(kept, " "), n)
 }

@@ -488,8 +488,9 @@ func addDomain(list []string, d string) []string {
 	return list
 }
 
-// oneLine squeezes whitespace and cuts to n bytes (on a rune boundary).
-func oneLine(s string, n int) string {
+// OneLine squeezes whitespace and cuts to n bytes (on a rune boundary), marking a cut with
+// an ellipsis.
+func OneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) <= n {
 		return s

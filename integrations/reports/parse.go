@@ -442,6 +442,6 @@ func finish(r *Report) {
 		} else if len(r.Domains) > 0 {
 			what = append(what, r.Domains[0])
 		}
-		r.Summary = oneLine(fmt.Sprintf("%s %s report about %s", r.Format, r.Category, strings.Join(what, " / ")), 200)
+		r.Summary = OneLine(fmt.Sprintf("%s %s report about %s", r.Format, r.Category, strings.Join(what, " / ")), 200)
 	}
 }

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -143,8 +144,8 @@ func shadowserver(m *msg, res *Result, pt *part, head []string, maxRows int) []R
 				r.Category = c
 			}
 		}
-		r.ID = fmt.Sprintf("%s#%d", nonEmpty(res.MessageID, "sha256:"+res.Digest[:32]), n)
-		r.Summary = oneLine(fmt.Sprintf("%s: %s %s", name, ip, strings.Join(row, " ")), 200)
+		r.ID = fmt.Sprintf("%s#%d", cmp.Or(res.MessageID, "sha256:"+res.Digest[:32]), n)
+		r.Summary = OneLine(fmt.Sprintf("%s: %s %s", name, ip, strings.Join(row, " ")), 200)
 		out = append(out, r)
 	}
 	return out
@@ -214,7 +215,7 @@ func spamhaus(m *msg, res *Result) *Report {
 	}
 	r.Fields["sbl"] = []string{ref}
 	r.ID = "spamhaus:" + ref + ":" + strings.Join(r.SourceIPs, ",")
-	r.Summary = oneLine("Spamhaus "+ref+": "+problem, 200)
+	r.Summary = OneLine("Spamhaus "+ref+": "+problem, 200)
 	return r
 }
 
@@ -322,7 +323,7 @@ func freeform(text, subject, from string, received time.Time) *Report {
 	if len(r.SourceIPs) == 0 {
 		r.Confidence -= 0.1
 	}
-	r.Summary = oneLine(subject+": "+body, 200)
+	r.Summary = OneLine(subject+": "+body, 200)
 	return r
 }
 

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -270,7 +271,7 @@ func parseXARF4(b []byte) (*Report, error) {
 		r.ID = "xarf4:" + Digest(b)[:32]
 		r.Warnings = append(r.Warnings, "no report_id; the ID is a digest")
 	}
-	r.Summary = oneLine(fmt.Sprintf("X-ARF %s/%s from %s about %s", x.Category, x.Type, nonEmpty(x.Reporter.Org, r.Reporter), nonEmpty(x.SourceIdentifier, x.URL)), 200)
+	r.Summary = OneLine(fmt.Sprintf("X-ARF %s/%s from %s about %s", x.Category, x.Type, cmp.Or(x.Reporter.Org, r.Reporter), cmp.Or(x.SourceIdentifier, x.URL)), 200)
 	finish(r)
 	return r, nil
 }
@@ -289,11 +290,4 @@ func findXARF4(m *msg) []byte {
 		}
 	}
 	return nil
-}
-
-func nonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

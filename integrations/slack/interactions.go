@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -96,9 +97,9 @@ func (h *Interactions) blockAction(ctx context.Context, cb slack.InteractionCall
 
 func (h *Interactions) decide(ctx context.Context, cb slack.InteractionCallback, caseID string, d workflows.ApprovalDecision, groups []string) error {
 	d.UserID, d.UserGroups = cb.User.ID, groups
-	d.UserName = nonEmpty(cb.User.Name, cb.User.ID)
+	d.UserName = cmp.Or(cb.User.Name, cb.User.ID)
 	if u, err := h.API.GetUserInfoContext(ctx, cb.User.ID); err == nil {
-		d.UserName = nonEmpty(u.RealName, nonEmpty(u.Name, d.UserName))
+		d.UserName = cmp.Or(u.RealName, u.Name, d.UserName)
 		d.UserEmail = strings.ToLower(u.Profile.Email)
 	} else {
 		h.log().Warn("user info unavailable; deciding without the email", "user_id", cb.User.ID, "error", err)
@@ -299,11 +300,4 @@ func (h *Interactions) RunSocketMode(ctx context.Context, api *slack.Client) err
 			}
 		}
 	}
-}
-
-func nonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

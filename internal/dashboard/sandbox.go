@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -468,7 +469,7 @@ func (s *Sandbox) slackSandbox(ctx context.Context, path string, in, out any) er
 	if resp.StatusCode >= 300 {
 		var e struct{ Error string }
 		_ = json.Unmarshal(b, &e)
-		return fmt.Errorf("slack: %s", nonEmpty(e.Error, string(b)))
+		return fmt.Errorf("slack: %s", cmp.Or(e.Error, string(b)))
 	}
 	if out != nil {
 		return json.Unmarshal(b, out)
@@ -510,11 +511,4 @@ func (d *Dashboard) sandboxPage(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	d.render(w, "sandbox.html", sandboxPageData{Title: "Sandbox", Sandbox: d.opts.Sandbox, Flash: r.URL.Query().Get("flash"),
 		Accounts: d.opts.Sandbox.accountStates(ctx), Now: time.Now()})
-}
-
-func nonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

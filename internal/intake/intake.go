@@ -10,6 +10,7 @@
 package intake
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -313,7 +314,7 @@ func summary(r reports.Report, src Source) workflows.ReportSummary {
 	return workflows.ReportSummary{
 		ID: r.ID, Format: r.Format, Category: r.Category, Severity: r.Severity, Reporter: r.Reporter,
 		ReceivedAt: received.UTC(), EventTime: r.EventTime.UTC(), Subjects: subj, Evidence: r.Digest,
-		Summary: oneLine(r.Summary, 160),
+		Summary: reports.OneLine(r.Summary, 160),
 	}
 }
 
@@ -323,7 +324,7 @@ func summary(r reports.Report, src Source) workflows.ReportSummary {
 func (in *Intake) reply(ctx context.Context, raw []byte, res *reports.Result, src Source, out *Outcome) error {
 	r := res.Reply
 	if r.CaseNumber == "" {
-		out.Note = string(res.Kind) + " without a case number recorded: " + nonEmpty(r.Why, res.Error)
+		out.Note = string(res.Kind) + " without a case number recorded: " + cmp.Or(r.Why, res.Error)
 		in.log.Info("automatic mail recorded", "kind", res.Kind, "from", r.From, "why", r.Why)
 		return nil
 	}
@@ -339,7 +340,7 @@ func (in *Intake) reply(ctx context.Context, raw []byte, res *reports.Result, sr
 		return err
 	}
 	kind := map[reports.Kind]string{reports.KindReply: workflows.ReplyKindAnswer, reports.KindAutoReply: workflows.ReplyKindAutoReply, reports.KindBounce: workflows.ReplyKindBounce}[res.Kind]
-	msg := workflows.CustomerReply{ID: nonEmpty(r.MessageID, "sha256:"+res.Digest[:32]), Kind: kind, From: r.From,
+	msg := workflows.CustomerReply{ID: cmp.Or(r.MessageID, "sha256:"+res.Digest[:32]), Kind: kind, From: r.From,
 		ReceivedAt: src.ReceivedAt.UTC(), Channel: "email", Excerpt: r.Excerpt}
 	if sum.Running {
 		err := in.cases.Reply(ctx, sum.CaseID, msg)
@@ -404,7 +405,7 @@ func (in *Intake) triage(ctx context.Context, raw []byte, res *reports.Result, r
 	if requester == "" || !strings.Contains(requester, "@") {
 		requester = "unknown-sender@abusedesk.invalid"
 	}
-	subject := oneLine("[triage] "+nonEmpty(res.Subject, "(no subject)"), 200)
+	subject := reports.OneLine("[triage] "+cmp.Or(res.Subject, "(no subject)"), 200)
 	body := "abusedesk could not route this message to a case.\n\nWhy: " + reason + "\nFrom: " + res.From + "\nSubject: " + res.Subject +
 		"\nDigest: " + res.Digest + "\n\nThe raw message is attached. `desk report parse` on it shows what the desk read."
 	if len(res.Reports) > 0 {
@@ -465,22 +466,3 @@ func (in *Intake) Close(ctx context.Context) {
 
 // Queued is how many accepted reports are not yet in their cases.
 func (in *Intake) Queued() int { return in.journal.pending() }
-
-func nonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && s[cut]&0xC0 == 0x80 {
-		cut--
-	}
-	return s[:cut] + "…"
-}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"abusedesk/activities"
+	"abusedesk/integrations/reports"
 	"abusedesk/integrations/zendesk"
 	"abusedesk/internal/cases"
 	"abusedesk/workflows"
@@ -218,7 +219,7 @@ func (z *Zendesk) reply(ctx context.Context, id int64) error {
 	}
 	err = z.Cases.Reply(ctx, caseID, workflows.CustomerReply{
 		ID: "zendesk-comment:" + strconv.FormatInt(c.ID, 10), Kind: workflows.ReplyKindAnswer, From: from,
-		ReceivedAt: c.CreatedAt, Channel: "zendesk", Excerpt: oneLine(c.Body, 1000),
+		ReceivedAt: c.CreatedAt, Channel: "zendesk", Excerpt: reports.OneLine(c.Body, 1000),
 	})
 	if errors.Is(err, cases.ErrClosed) {
 		return z.API.Update(ctx, id, zendesk.Update{Comment: &activities.Comment{Body: "The customer wrote after case " + workflows.CaseNumber(caseID) + " closed; the case did not act on it. Please read and answer by hand."}, Status: "open"})
@@ -248,7 +249,7 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision string, actor
 			if actorID == 0 {
 				actorID = c.AuthorID
 			}
-			note, notified = oneLine(c.Body, 2000), c.Public
+			note, notified = reports.OneLine(c.Body, 2000), c.Public
 			break
 		}
 	}
