@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"abusedesk/testenv/faults"
 )
 
 // Account is a customer account in the fake.
@@ -63,13 +65,6 @@ type idem struct {
 	actionID string
 }
 
-type injected struct {
-	prefix     string
-	status     int
-	retryAfter string
-	delay      time.Duration
-}
-
 // Server is the fake enforcement API. The zero value is not usable; call New.
 type Server struct {
 	Token string
@@ -84,7 +79,7 @@ type Server struct {
 	order    []string
 	keys     map[string]idem
 	index    map[netip.Prefix][]owned // built on the first IP look-up
-	faults   []injected
+	faults   faults.Queue
 	requests int
 }
 
@@ -139,20 +134,12 @@ func (s *Server) Requests() int {
 // Inject makes the next n requests whose path starts with prefix answer status (with a
 // Retry-After header when retryAfter is not empty).
 func (s *Server) Inject(prefix string, status int, retryAfter string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, injected{prefix: prefix, status: status, retryAfter: retryAfter})
-	}
+	s.faults.Add(faults.Fault{Prefix: prefix, Status: status, RetryAfter: retryAfter}, n)
 }
 
 // InjectDelay makes the next n requests under prefix wait d before being served.
 func (s *Server) InjectDelay(prefix string, d time.Duration, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, injected{prefix: prefix, delay: d})
-	}
+	s.faults.Add(faults.Fault{Prefix: prefix, Delay: d}, n)
 }
 
 // Handler serves the API.
@@ -169,36 +156,16 @@ func (s *Server) Handler() http.Handler {
 			problem(w, http.StatusUnauthorized, "Unauthorized", "missing or wrong bearer token")
 			return
 		}
-		if f, ok := s.takeFault(r.URL.Path); ok {
-			if f.delay > 0 {
-				select {
-				case <-time.After(f.delay):
-				case <-r.Context().Done():
-					return
-				}
-			} else {
-				if f.retryAfter != "" {
-					w.Header().Set("Retry-After", f.retryAfter)
-				}
-				problem(w, f.status, http.StatusText(f.status), "injected failure")
-				return
-			}
+		s.mu.Lock()
+		s.requests++
+		s.mu.Unlock()
+		if !s.faults.Serve(w, r, func(w http.ResponseWriter, status int) {
+			problem(w, status, http.StatusText(status), "injected failure")
+		}) {
+			return
 		}
 		mux.ServeHTTP(w, r)
 	})
-}
-
-func (s *Server) takeFault(path string) (injected, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests++
-	for i, f := range s.faults {
-		if strings.HasPrefix(path, f.prefix) {
-			s.faults = slices.Delete(s.faults, i, i+1)
-			return f, true
-		}
-	}
-	return injected{}, false
 }
 
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {

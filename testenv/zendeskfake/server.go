@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"abusedesk/testenv/faults"
 )
 
 // Server is the fake Zendesk account. Make it with New.
@@ -41,20 +43,13 @@ type Server struct {
 	attachments map[int64]*Attachment
 	groups      []map[string]any
 	deliveries  []Delivery
-	faults      []injected
+	faults      faults.Queue
 	window      time.Time
 	inWindow    int
 	requests    int
 	pending     sync.WaitGroup
 	seq         int64
 	seqOf       map[int64]int64
-}
-
-type injected struct {
-	prefix     string
-	status     int
-	retryAfter string
-	delay      time.Duration
 }
 
 // Seeded groups: case tickets go to the abuse group, reports sent to the desk arrive in the
@@ -124,20 +119,12 @@ func (s *Server) AddAgent(email, name string) {
 // Inject makes the next n requests whose path starts with prefix answer status (with
 // Retry-After when retryAfter is set).
 func (s *Server) Inject(prefix string, status int, retryAfter string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, injected{prefix: prefix, status: status, retryAfter: retryAfter})
-	}
+	s.faults.Add(faults.Fault{Prefix: prefix, Status: status, RetryAfter: retryAfter}, n)
 }
 
 // InjectDelay makes the next n requests under prefix wait d.
 func (s *Server) InjectDelay(prefix string, d time.Duration, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, injected{prefix: prefix, delay: d})
-	}
+	s.faults.Add(faults.Fault{Prefix: prefix, Delay: d}, n)
 }
 
 // Requests counts API requests served.
@@ -203,20 +190,11 @@ func (s *Server) Handler() http.Handler {
 			s.base = scheme + "://" + r.Host
 		}
 		s.requests++
-		f, faulted := s.takeFault(r.URL.Path)
 		limited, wait := s.rateLimited()
 		s.mu.Unlock()
-		if faulted && f.delay > 0 {
-			select {
-			case <-time.After(f.delay):
-			case <-r.Context().Done():
-				return
-			}
-		} else if faulted {
-			if f.retryAfter != "" {
-				w.Header().Set("Retry-After", f.retryAfter)
-			}
-			writeError(w, f.status, "InjectedFailure", http.StatusText(f.status))
+		if !s.faults.Serve(w, r, func(w http.ResponseWriter, status int) {
+			writeError(w, status, "InjectedFailure", http.StatusText(status))
+		}) {
 			return
 		}
 		if limited {
@@ -231,16 +209,6 @@ func (s *Server) Handler() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
-}
-
-func (s *Server) takeFault(path string) (injected, bool) {
-	for i, f := range s.faults {
-		if strings.HasPrefix(path, f.prefix) {
-			s.faults = slices.Delete(s.faults, i, i+1)
-			return f, true
-		}
-	}
-	return injected{}, false
 }
 
 // rateLimited counts the request in the current minute window.
