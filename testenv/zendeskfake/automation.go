@@ -41,8 +41,7 @@ func (s *Server) createField(w http.ResponseWriter, r *http.Request) {
 			Active      *bool  `json:"active"`
 		} `json:"ticket_field"`
 	}
-	if err := decode(r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "InvalidJSON", err.Error())
+	if !decode(w, r, &in) {
 		return
 	}
 	f := in.TicketField
@@ -73,8 +72,7 @@ func (s *Server) updateField(w http.ResponseWriter, r *http.Request) {
 			Active      *bool   `json:"active"`
 		} `json:"ticket_field"`
 	}
-	if err := decode(r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "InvalidJSON", err.Error())
+	if !decode(w, r, &in) {
 		return
 	}
 	s.mu.Lock()
@@ -95,7 +93,7 @@ func (s *Server) updateField(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
+	notFound(w)
 }
 
 // ---- macros ----------------------------------------------------------------------------------
@@ -121,8 +119,7 @@ func (s *Server) listMacros(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createMacro(w http.ResponseWriter, r *http.Request) {
 	var in macroIn
-	if err := decode(r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "InvalidJSON", err.Error())
+	if !decode(w, r, &in) {
 		return
 	}
 	if in.Macro.Title == "" || len(in.Macro.Actions) == 0 {
@@ -157,7 +154,7 @@ func (s *Server) getMacro(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	m := s.findMacro(r)
 	if m == nil {
-		writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
+		notFound(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"macro": m})
@@ -165,15 +162,14 @@ func (s *Server) getMacro(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) updateMacro(w http.ResponseWriter, r *http.Request) {
 	var in macroIn
-	if err := decode(r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "InvalidJSON", err.Error())
+	if !decode(w, r, &in) {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.findMacro(r)
 	if m == nil {
-		writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
+		notFound(w)
 		return
 	}
 	if in.Macro.Title != "" {
@@ -203,7 +199,7 @@ func (s *Server) applyMacro(w http.ResponseWriter, r *http.Request) {
 	t := s.tickets[tid]
 	m := s.findMacro(r)
 	if t == nil || m == nil {
-		writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
+		notFound(w)
 		return
 	}
 	tags := slices.Clone(t.Tags)
@@ -360,8 +356,7 @@ func (s *Server) listTriggers(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createTrigger(w http.ResponseWriter, r *http.Request) {
 	var in triggerIn
-	if err := decode(r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "InvalidJSON", err.Error())
+	if !decode(w, r, &in) {
 		return
 	}
 	if in.Trigger.Title == "" || len(in.Trigger.Actions) == 0 || len(in.Trigger.Conditions.All)+len(in.Trigger.Conditions.Any) == 0 {
@@ -415,7 +410,7 @@ func (s *Server) getTrigger(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	t := s.findTrigger(r)
 	if t == nil {
-		writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
+		notFound(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"trigger": t})
@@ -423,15 +418,14 @@ func (s *Server) getTrigger(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) updateTrigger(w http.ResponseWriter, r *http.Request) {
 	var in triggerIn
-	if err := decode(r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "InvalidJSON", err.Error())
+	if !decode(w, r, &in) {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.findTrigger(r)
 	if t == nil {
-		writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
+		notFound(w)
 		return
 	}
 	if msg := s.checkActions(in.Trigger.Actions); msg != "" {
@@ -613,8 +607,7 @@ type webhookIn struct {
 
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
 	var in webhookIn
-	if err := decode(r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "InvalidJSON", err.Error())
+	if !decode(w, r, &in) {
 		return
 	}
 	h := in.Webhook
@@ -648,8 +641,7 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 	var in webhookIn
-	if err := decode(r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "InvalidJSON", err.Error())
+	if !decode(w, r, &in) {
 		return
 	}
 	s.mu.Lock()

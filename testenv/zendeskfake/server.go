@@ -280,7 +280,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	u := s.users[id]
 	if !ok || u == nil {
-		writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
+		notFound(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"user": u})
@@ -344,7 +344,7 @@ func (s *Server) getAttachment(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	a := s.attachments[id]
 	if a == nil {
-		writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
+		notFound(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"attachment": a})
@@ -430,8 +430,18 @@ func page[T any](r *http.Request, base string, items []T) ([]T, any, any) {
 	return items[start:end], next, prev
 }
 
-func decode(r *http.Request, v any) error {
-	return json.NewDecoder(io.LimitReader(r.Body, 10<<20)).Decode(v)
+// decode reads the JSON body into v, or answers 400 as Zendesk does and returns false.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(io.LimitReader(r.Body, 10<<20)).Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "InvalidJSON", err.Error())
+		return false
+	}
+	return true
+}
+
+// notFound answers 404 as Zendesk does.
+func notFound(w http.ResponseWriter) {
+	writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
 }
 
 func strPtr(s string) *string { return &s }

@@ -67,8 +67,7 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Ticket ticketIn `json:"ticket"`
 	}
-	if err := decode(r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "InvalidJSON", err.Error())
+	if !decode(w, r, &in) {
 		return
 	}
 	agent := s.current(r)
@@ -243,7 +242,7 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	t := s.tickets[id]
 	if t == nil {
-		writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
+		notFound(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ticket": t})
@@ -254,8 +253,7 @@ func (s *Server) updateTicket(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Ticket ticketIn `json:"ticket"`
 	}
-	if err := decode(r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "InvalidJSON", err.Error())
+	if !decode(w, r, &in) {
 		return
 	}
 	user := s.current(r)
@@ -267,7 +265,7 @@ func (s *Server) updateTicket(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	t := s.tickets[id]
 	if t == nil {
-		writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
+		notFound(w)
 		return
 	}
 	if t.Status == "closed" {
@@ -341,7 +339,7 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.tickets[id] == nil {
-		writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
+		notFound(w)
 		return
 	}
 	all := s.comments[id]
@@ -365,8 +363,7 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 			Comment commentIn `json:"comment"`
 		} `json:"request"`
 	}
-	if err := decode(r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "InvalidJSON", err.Error())
+	if !decode(w, r, &in) {
 		return
 	}
 	user := s.current(r)
@@ -390,8 +387,7 @@ func (s *Server) commentRequest(w http.ResponseWriter, r *http.Request) {
 			Comment commentIn `json:"comment"`
 		} `json:"request"`
 	}
-	if err := decode(r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "InvalidJSON", err.Error())
+	if !decode(w, r, &in) {
 		return
 	}
 	user := s.current(r)
@@ -399,7 +395,7 @@ func (s *Server) commentRequest(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	t := s.tickets[id]
 	if t == nil || t.RequesterID != user.ID {
-		writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
+		notFound(w)
 		return
 	}
 	if t.Status == "closed" {
