@@ -100,7 +100,8 @@ func (b *batcher) accept(items []*queued) error {
 	return nil
 }
 
-// enqueue queues reports already in the journal (counted is whether b.queued has them).
+// enqueue queues reports already in the journal; recovered ones (read back at the start) are
+// not yet counted in b.queued, accepted ones were reserved by accept.
 func (b *batcher) enqueue(items []*queued, recovered bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

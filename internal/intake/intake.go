@@ -294,10 +294,7 @@ func summary(r reports.Report, src Source) workflows.ReportSummary {
 			if i == n || len(subj) >= 6 {
 				return
 			}
-			if len(v) > 160 {
-				v = v[:160] + "…"
-			}
-			subj = append(subj, kind+":"+v)
+			subj = append(subj, kind+":"+reports.OneLine(v, 160))
 		}
 	}
 	add("ip", r.SourceIPs, 2)

@@ -3,6 +3,7 @@ package intake
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,12 +78,17 @@ func openJournal(dir string, shared *durable.Group) (*journal, []*queued, error)
 			return f.Sync()
 		})
 	}
-	pending := make([]*queued, 0, len(j.live))
+	return j, j.sortedLive(), nil
+}
+
+// sortedLive is the undelivered reports, oldest first.
+func (j *journal) sortedLive() []*queued {
+	live := make([]*queued, 0, len(j.live))
 	for _, q := range j.live {
-		pending = append(pending, q)
+		live = append(live, q)
 	}
-	slices.SortFunc(pending, func(a, b *queued) int { return int(a.Seq - b.Seq) })
-	return j, pending, nil
+	slices.SortFunc(live, func(a, b *queued) int { return cmp.Compare(a.Seq, b.Seq) })
+	return live
 }
 
 func (j *journal) read() error {
@@ -131,14 +137,9 @@ func (j *journal) rewrite() error {
 	if err != nil {
 		return fmt.Errorf("intake journal: %w", err)
 	}
-	live := make([]*queued, 0, len(j.live))
-	for _, q := range j.live {
-		live = append(live, q)
-	}
-	slices.SortFunc(live, func(a, b *queued) int { return int(a.Seq - b.Seq) })
 	w := bufio.NewWriterSize(f, 1<<20)
 	var size int64
-	for _, q := range live {
+	for _, q := range j.sortedLive() {
 		b, _ := json.Marshal(journalLine{Add: q})
 		n, _ := w.Write(append(b, '\n'))
 		size += int64(n)
