@@ -203,11 +203,7 @@ func (r *reader) httpURL(name string) string {
 
 func (r *reader) list(name string) []string {
 	s, _ := r.raw(name)
-	var out []string
-	for _, f := range strings.FieldsFunc(s, func(c rune) bool { return c == ',' || c == ' ' }) {
-		out = append(out, f)
-	}
-	return out
+	return strings.FieldsFunc(s, func(c rune) bool { return c == ',' || c == ' ' })
 }
 
 // Table renders Vars as a Markdown table (the README's configuration table).

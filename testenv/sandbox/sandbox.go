@@ -274,11 +274,11 @@ func (s *Sandbox) saveEvery(d time.Duration) {
 // serve serves h on loopback, on the port it had last time when that is free.
 func (s *Sandbox) serve(name, prefer string, h http.Handler) (string, error) {
 	var ln net.Listener
-	var err error
 	if prefer != "" {
-		ln, err = net.Listen("tcp", prefer)
+		ln, _ = net.Listen("tcp", prefer) // taken now: any free port will do
 	}
 	if ln == nil {
+		var err error
 		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 			return "", fmt.Errorf("sandbox %s: %w", name, err)
 		}

@@ -444,8 +444,6 @@ func notFound(w http.ResponseWriter) {
 	writeError(w, http.StatusNotFound, "RecordNotFound", "Not found")
 }
 
-func strPtr(s string) *string { return &s }
-
 // sign computes Zendesk's webhook signature: base64(HMAC-SHA256(secret, timestamp+body)).
 func signature(secret, timestamp string, body []byte) string {
 	return base64.StdEncoding.EncodeToString(hmacSHA256([]byte(secret), append([]byte(timestamp), body...)))
