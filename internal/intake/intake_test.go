@@ -1,10 +1,12 @@
 package intake
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -618,10 +620,42 @@ func TestAdmissionSlowsWhileTheWorkerIsBehind(t *testing.T) {
 		t.Errorf("while the worker was behind, let in %v a second and held back %d: want a falling rate below the 200 a second before", let, held)
 	}
 	behind = false
-	if _, held := offer(6*time.Second, 10*time.Millisecond); held == 0 {
-		t.Log("nothing held back while the limit rose again")
-	}
+	offer(6*time.Second, 10*time.Millisecond) // the limit rises, then goes after five calm seconds
 	if _, held := offer(time.Second, time.Millisecond); held != 0 {
 		t.Errorf("after six calm seconds %d reports were still held back", held)
+	}
+}
+
+// TestRepliesAreNeverHeldBack: while the worker is behind, a report is answered "again in a
+// second" (503, Retry-After: 1) and nothing of it is kept, but a customer's reply still
+// reaches its case.
+func TestRepliesAreNeverHeldBack(t *testing.T) {
+	e := setup(t, 0)
+	e.in.batch.yield = Yield{At: time.Millisecond, Wait: func() time.Duration { return time.Second }}
+	caseID := workflows.CaseWorkflowID("acct-shop", abuse.Spam)
+	e.cases.known[caseID] = &cases.Summary{CaseID: caseID, CaseNumber: "TS-7F3K2QXM", Running: true, TicketID: 101}
+
+	api := httptest.NewServer(e.in.APIHandler("tok", 0))
+	defer api.Close()
+	req, _ := http.NewRequest(http.MethodPost, api.URL, bytes.NewReader(fixture(t, "arf-quirks.eml")))
+	req.Header.Set("Authorization", "Bearer tok")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" {
+		t.Fatalf("a report while the worker is behind: HTTP %d, Retry-After %q; want 503, 1", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if e.in.Queued() != 0 {
+		t.Errorf("%d reports queued from a message answered 503", e.in.Queued())
+	}
+
+	out, err := e.in.Ingest(context.Background(), fixture(t, "reply.eml"), Source{Channel: "imap"})
+	if err != nil || out.ReplyTo != caseID {
+		t.Fatalf("a reply while the worker is behind: %+v %v", out, err)
+	}
+	if got := e.cases.replies[caseID]; len(got) != 1 {
+		t.Errorf("replies delivered: %+v", got)
 	}
 }
