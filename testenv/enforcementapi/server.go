@@ -353,15 +353,25 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
+// keyAndBody reads what every state-changing call needs: its Idempotency-Key (required, at
+// most 255 characters) and its body; it answers 400 itself when either is wrong.
+func keyAndBody(w http.ResponseWriter, r *http.Request) (string, []byte, bool) {
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" || len(key) > 255 {
 		problem(w, http.StatusBadRequest, "Bad Request", "an Idempotency-Key header (at most 255 characters) is required")
-		return
+		return "", nil, false
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<16))
 	if err != nil {
 		problem(w, http.StatusBadRequest, "Bad Request", err.Error())
+		return "", nil, false
+	}
+	return key, body, true
+}
+
+func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
+	key, body, ok := keyAndBody(w, r)
+	if !ok {
 		return
 	}
 	var req struct {
@@ -456,12 +466,10 @@ func (s *Server) getAction(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) lift(w http.ResponseWriter, r *http.Request) {
-	key := r.Header.Get("Idempotency-Key")
-	if key == "" {
-		problem(w, http.StatusBadRequest, "Bad Request", "an Idempotency-Key header is required")
+	key, body, ok := keyAndBody(w, r)
+	if !ok {
 		return
 	}
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
 	var req struct {
 		Reason string `json:"reason"`
 	}
