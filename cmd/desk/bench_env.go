@@ -444,14 +444,25 @@ func (p *postResult) rate() float64 {
 }
 
 // post sends n messages to the reports API from clients concurrent clients as fast as they go;
-// a 503 is retried after its Retry-After (the API's "send it again"), for up to ten minutes.
-// stop, when closed, ends it early.
+// a 503 is sent again after its Retry-After (postReport), for up to ten minutes. stop, when
+// closed, ends it early.
 func (d *benchDesk) post(ctx context.Context, n, clients int, msg func(i int) []byte, stop <-chan struct{}) *postResult {
 	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients, IdleConnTimeout: time.Minute}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
 	url, token := d.ep.API.URL, d.ep.API.Token
 	res := &postResult{first: time.Now()}
+	pctx, cancel := context.WithCancel(ctx) // stop ends the posting, requests under way too
+	defer cancel()
+	if stop != nil {
+		go func() {
+			select {
+			case <-stop:
+				cancel()
+			case <-pctx.Done():
+			}
+		}()
+	}
 	var next, accepted, retries atomic.Int64
 	var mu sync.Mutex
 	var lastNanos atomic.Int64
@@ -463,50 +474,20 @@ func (d *benchDesk) post(ctx context.Context, n, clients int, msg func(i int) []
 				if i >= n {
 					return
 				}
-				body := msg(i)
-				giveUp := time.Now().Add(10 * time.Minute)
-				for {
-					select {
-					case <-stop:
-						return
-					case <-ctx.Done():
-						return
-					default:
+				status, _, again, err := postReport(pctx, hc, url, token, "message/rfc822", msg(i), time.Now().Add(10*time.Minute))
+				retries.Add(int64(again))
+				switch {
+				case status == http.StatusOK || status == http.StatusAccepted:
+					accepted.Add(1)
+					lastNanos.Store(time.Now().UnixNano())
+				case pctx.Err() != nil:
+					return
+				default:
+					mu.Lock()
+					if len(res.failures) < 5 {
+						res.failures = append(res.failures, fmt.Sprintf("report %d: status %d %v", i, status, err))
 					}
-					req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-					req.Header.Set("Authorization", "Bearer "+token)
-					req.Header.Set("Content-Type", "message/rfc822")
-					resp, err := hc.Do(req)
-					status, wait := 0, 200*time.Millisecond
-					if err == nil {
-						_, _ = io.Copy(io.Discard, resp.Body)
-						_ = resp.Body.Close()
-						status = resp.StatusCode
-						if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
-							wait = time.Duration(s) * time.Second
-						}
-					}
-					if status == http.StatusOK || status == http.StatusAccepted {
-						accepted.Add(1)
-						lastNanos.Store(time.Now().UnixNano())
-						break
-					}
-					if (err == nil && status != http.StatusServiceUnavailable) || time.Now().After(giveUp) {
-						mu.Lock()
-						if len(res.failures) < 5 {
-							res.failures = append(res.failures, fmt.Sprintf("report %d: status %d %v", i, status, err))
-						}
-						mu.Unlock()
-						break
-					}
-					retries.Add(1)
-					select { // the API's Retry-After, as a client should
-					case <-time.After(wait):
-					case <-stop:
-						return
-					case <-ctx.Done():
-						return
-					}
+					mu.Unlock()
 				}
 			}
 		})

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,6 +123,38 @@ func orEmpty(s []string) []string {
 	return s
 }
 
+// postReport sends one report to a desk's reports API, and sends it again after a 503 or no
+// answer — waiting the answer's Retry-After (else a second) — until the answer is another
+// or giveUp has passed. It returns the last status (0: no answer), the answer's body, how
+// many times it sent again, and the last error; ctx ends it early.
+func postReport(ctx context.Context, hc *http.Client, url, token, contentType string, body []byte, giveUp time.Time) (status int, answer []byte, retries int, err error) {
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", contentType)
+		resp, rerr := hc.Do(req)
+		status, answer, err = 0, nil, rerr
+		wait := time.Second
+		if rerr == nil {
+			answer, err = io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			status = resp.StatusCode
+			if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
+				wait = time.Duration(s) * time.Second
+			}
+		}
+		if (status != 0 && status != http.StatusServiceUnavailable) || time.Now().Add(wait).After(giveUp) {
+			return status, answer, retries, err
+		}
+		retries++
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return status, answer, retries, ctx.Err()
+		}
+	}
+}
+
 // reportSubmit posts files to a desk's reports API, retrying what the desk asks to retry.
 func reportSubmit(ctx context.Context, e env, base, dataDir string, files []string) error {
 	token, _ := e.lookup("DESK_API_TOKEN")
@@ -164,28 +197,12 @@ func reportSubmit(ctx context.Context, e env, base, dataDir string, files []stri
 		if strings.HasSuffix(strings.ToLower(f), ".json") {
 			ct = "application/json"
 		}
-		var body []byte
-		var status int
-		for attempt := 0; attempt < 5; attempt++ {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
-			req.Header.Set("Authorization", "Bearer "+token)
-			req.Header.Set("Content-Type", ct)
-			resp, err := client.Do(req)
-			if err != nil {
-				status, body = 0, []byte(err.Error())
-			} else {
-				body, _ = io.ReadAll(resp.Body)
-				_ = resp.Body.Close()
-				status = resp.StatusCode
-			}
-			if status != http.StatusServiceUnavailable && status != 0 {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Duration(attempt+1) * time.Second):
-			}
+		status, body, _, err := postReport(ctx, client, url, token, ct, raw, time.Now().Add(30*time.Second))
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			body = []byte(err.Error())
 		}
 		if status != http.StatusOK && status != http.StatusAccepted {
 			failed++

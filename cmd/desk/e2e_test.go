@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +19,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"abusedesk/internal/config"
 	"abusedesk/testenv/imapserver"
 	"abusedesk/workflows"
 )
@@ -138,34 +138,21 @@ func TestEndToEndReportStorm(t *testing.T) {
 			body := fmt.Appendf(nil, "From: fbl@isp.example\r\nSubject: storm %d\r\nMessage-ID: <storm-%d@isp.example>\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\r\n\r\n"+
 				"--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nSource-IP: 192.0.2.%d\r\n\r\n--b--\r\n", i, i, 1+i%120)
 			// A 503 means "send it again" (intake holds reports back while the worker is
-			// behind); a client honours its Retry-After.
-			var resp *http.Response
-			for give := time.Now().Add(time.Minute); ; {
-				req, _ := http.NewRequest(http.MethodPost, d.ep.API.URL, bytes.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+d.ep.API.Token)
-				r, err := http.DefaultClient.Do(req)
-				if err != nil {
-					errs <- err
-					return
-				}
-				if r.StatusCode != http.StatusServiceUnavailable || time.Now().After(give) {
-					resp = r
-					break
-				}
-				r.Body.Close()
-				retried.Add(1)
-				wait, _ := strconv.Atoi(r.Header.Get("Retry-After"))
-				time.Sleep(time.Duration(max(wait, 1)) * time.Second)
+			// behind); postReport honours its Retry-After, as a client should.
+			status, answer, again, err := postReport(context.Background(), http.DefaultClient, d.ep.API.URL, d.ep.API.Token, "message/rfc822", body, time.Now().Add(time.Minute))
+			retried.Add(int64(again))
+			if err != nil {
+				errs <- err
+				return
 			}
 			var out struct {
 				Reports []struct {
 					CaseID string `json:"case_id"`
 				} `json:"reports"`
 			}
-			_ = json.NewDecoder(resp.Body).Decode(&out)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK || len(out.Reports) != 1 || out.Reports[0].CaseID != workflows.CaseWorkflowID("acct-shop", "spam") {
-				errs <- fmt.Errorf("report %d: HTTP %d %+v", i, resp.StatusCode, out)
+			_ = json.Unmarshal(answer, &out)
+			if status != http.StatusOK || len(out.Reports) != 1 || out.Reports[0].CaseID != workflows.CaseWorkflowID("acct-shop", "spam") {
+				errs <- fmt.Errorf("report %d: HTTP %d %+v", i, status, out)
 			}
 		}()
 	}
@@ -190,6 +177,33 @@ func TestEndToEndReportStorm(t *testing.T) {
 	list, _, err := d.cases.List(context.Background(), "", 100, nil)
 	if err != nil || len(list) != 1 {
 		t.Errorf("%d cases (%v), want one", len(list), err)
+	}
+
+	// One more through `desk report submit`, which finds the desk by its data dir and prints
+	// the report's case.
+	file := filepath.Join(t.TempDir(), "one-more.eml")
+	if err := os.WriteFile(file, []byte("From: fbl@isp.example\r\nSubject: one more\r\nMessage-ID: <storm-more@isp.example>\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\r\n\r\n"+
+		"--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nSource-IP: 192.0.2.7\r\n\r\n--b--\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"report", "submit", "--data-dir", d.dir, file}, &stdout, &stderr, config.MapLookup(nil)); err != nil {
+		t.Fatalf("report submit: %v\n%s", err, stderr.String())
+	}
+	var submitted struct {
+		File    string `json:"file"`
+		Reports []struct {
+			CaseID string `json:"case_id"`
+		} `json:"reports"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &submitted); err != nil || submitted.File != file || len(submitted.Reports) != 1 || submitted.Reports[0].CaseID != caseID {
+		t.Fatalf("report submit printed %q (%v)", stdout.String(), err)
+	}
+	if err := waitFor(context.Background(), 30*time.Second, 100*time.Millisecond, func() (bool, error) {
+		v, err := d.cases.Status(context.Background(), caseID)
+		return err == nil && v.Reports.Count == n+1, nil
+	}); err != nil {
+		t.Fatalf("the submitted report is not counted in its case: %v", err)
 	}
 }
 
