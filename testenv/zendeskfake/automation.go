@@ -25,11 +25,7 @@ func hmacSHA256(key, msg []byte) []byte {
 func (s *Server) listFields(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	items, next, prev := page(r, s.base, s.fields)
-	if items == nil {
-		items = []*TicketField{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ticket_fields": items, "next_page": next, "previous_page": prev, "count": len(s.fields)})
+	writePage(w, r, s.base, "ticket_fields", s.fields)
 }
 
 func (s *Server) createField(w http.ResponseWriter, r *http.Request) {
@@ -110,11 +106,7 @@ type macroIn struct {
 func (s *Server) listMacros(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	items, next, prev := page(r, s.base, s.macros)
-	if items == nil {
-		items = []*Macro{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"macros": items, "next_page": next, "previous_page": prev, "count": len(s.macros)})
+	writePage(w, r, s.base, "macros", s.macros)
 }
 
 func (s *Server) createMacro(w http.ResponseWriter, r *http.Request) {
@@ -347,11 +339,7 @@ type triggerIn struct {
 func (s *Server) listTriggers(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	items, next, prev := page(r, s.base, s.triggers)
-	if items == nil {
-		items = []*Trigger{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"triggers": items, "next_page": next, "previous_page": prev, "count": len(s.triggers)})
+	writePage(w, r, s.base, "triggers", s.triggers)
 }
 
 func (s *Server) createTrigger(w http.ResponseWriter, r *http.Request) {

@@ -402,6 +402,16 @@ func writeInvalid(w http.ResponseWriter, field, desc string) {
 	})
 }
 
+// writePage answers a list call with one page of all under key, with next/previous URLs and
+// the count, as Zendesk's offset pagination (?page=&per_page=) does.
+func writePage[T any](w http.ResponseWriter, r *http.Request, base, key string, all []T) {
+	items, next, prev := page(r, base, all)
+	if items == nil {
+		items = []T{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{key: items, "next_page": next, "previous_page": prev, "count": len(all)})
+}
+
 // page slices items for offset pagination (?page=&per_page=) and returns next/previous URLs.
 func page[T any](r *http.Request, base string, items []T) ([]T, any, any) {
 	per, _ := strconv.Atoi(r.URL.Query().Get("per_page"))

@@ -220,11 +220,7 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) {
 			out = append(out, t)
 		}
 	}
-	items, next, prev := page(r, s.base, out)
-	if items == nil {
-		items = []*Ticket{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"tickets": items, "next_page": next, "previous_page": prev, "count": len(out)})
+	writePage(w, r, s.base, "tickets", out)
 }
 
 func (s *Server) sortedTickets() []*Ticket {
@@ -347,11 +343,7 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 		all = slices.Clone(all)
 		slices.Reverse(all)
 	}
-	items, next, prev := page(r, s.base, all)
-	if items == nil {
-		items = []*Comment{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"comments": items, "next_page": next, "previous_page": prev, "count": len(all)})
+	writePage(w, r, s.base, "comments", all)
 }
 
 // ---- end-user requests ------------------------------------------------------------------------
