@@ -120,9 +120,6 @@ func newCase(ctx workflow.Context, in CaseInput) (*caseWorkflow, error) {
 	}
 	w.seen = buildSeen(w.st)
 	w.log = log.With(workflow.GetLogger(ctx), "case_id", w.st.CaseID, "case_number", w.st.CaseNumber)
-	for _, r := range in.Pending {
-		w.recordReports(ctx, []ReportSummary{r})
-	}
 	for _, b := range in.PendingBatches {
 		w.recordSignal(ctx, b)
 	}
@@ -625,14 +622,9 @@ func (w *caseWorkflow) logDropped(ctx workflow.Context) {
 	}
 }
 
-// recordReports counts new reports, skips ones already seen, and may raise severity or pull
+// recordSignal counts a batch — its refs (counted only) and its whole reports (counted and
+// kept among the recent ones) — skips reports already seen, and may raise severity or pull
 // the deadline in (surge).
-func (w *caseWorkflow) recordReports(ctx workflow.Context, reports []ReportSummary) {
-	w.recordSignal(ctx, ReportsSignal{Reports: reports})
-}
-
-// recordSignal counts a batch: its refs (counted only) and its whole reports (counted and
-// kept among the recent ones).
 func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 	added, dups := 0, 0
 	rs := &w.st.Reports

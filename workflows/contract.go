@@ -377,10 +377,8 @@ type CaseInput struct {
 	Policy    policy.Snapshot `json:"policy"`
 	// State is the carried state of a case that continued as new.
 	State *CaseState `json:"state,omitempty"`
-	// Pending are reports to record first: those that arrived while the previous case of the
-	// same account and category was closing.
-	Pending []ReportSummary `json:"pending,omitempty"`
-	// PendingBatches are such reports as they came (whole reports and refs).
+	// PendingBatches are reports to record first, as they came (whole reports and refs):
+	// those that arrived while the previous case of the same account and category was closing.
 	PendingBatches []ReportsSignal `json:"pending_batches,omitempty"`
 }
 
