@@ -294,7 +294,10 @@ func summary(r reports.Report, src Source) workflows.ReportSummary {
 			if i == n || len(subj) >= 6 {
 				return
 			}
-			subj = append(subj, kind+":"+reports.OneLine(v, 160))
+			if len(v) > 160 {
+				v = reports.OneLine(v, 160)
+			}
+			subj = append(subj, kind+":"+v)
 		}
 	}
 	add("ip", r.SourceIPs, 2)
