@@ -19,6 +19,8 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"go.temporal.io/sdk/client"
+
 	"abusedesk/internal/config"
 	"abusedesk/testenv/imapserver"
 	"abusedesk/workflows"
@@ -115,8 +117,8 @@ func TestEndToEndThrottleAppealReinstate(t *testing.T) {
 		t.Errorf("ticket lacks the refusal note (%v) or the statement of reasons (%v)", refusal, statement)
 	}
 	if *updateHistories {
-		saveHistory(t, d, caseID, "case-reinstated.json")
-		saveHistory(t, d, final.Appeal.ChildID, "appeal-granted.json")
+		saveHistory(t, d.tc, caseID, "", "case-reinstated.json")
+		saveHistory(t, d.tc, final.Appeal.ChildID, "", "appeal-granted.json")
 	}
 }
 
@@ -207,10 +209,11 @@ func TestEndToEndReportStorm(t *testing.T) {
 	}
 }
 
-// saveHistory writes a workflow's history as JSON for the replay test.
-func saveHistory(t *testing.T, d *devDesk, id, name string) {
+// saveHistory writes the history of a workflow's run (the latest for runID "") as JSON for the
+// replay test.
+func saveHistory(t *testing.T, tc client.Client, id, runID, name string) {
 	t.Helper()
-	it := d.tc.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := tc.GetWorkflowHistory(context.Background(), id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	h := &historypb.History{}
 	for it.HasNext() {
 		ev, err := it.Next()

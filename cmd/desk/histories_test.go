@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"abusedesk/activities"
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/policy"
+	"abusedesk/internal/tclient"
+	"abusedesk/templates"
+	"abusedesk/testenv/devserver"
+	"abusedesk/testenv/memfake"
+	"abusedesk/workflows"
+)
+
+// pathsDesk runs the Case workflow on the embedded Temporal server with the real activities over
+// in-memory fakes: the main paths of a case, each checked for where it ends. With
+// -update-histories their histories are saved for the replay test in workflows/.
+type pathsDesk struct {
+	t   *testing.T
+	c   client.Client
+	enf *memfake.Enforcement
+}
+
+func startPathsDesk(t *testing.T) *pathsDesk {
+	t.Helper()
+	ctx := context.Background()
+	srv, err := devserver.Start(ctx, devserver.Options{Namespace: "default", UIPort: -1, SearchAttributes: workflows.SearchAttributes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	c, err := client.Dial(client.Options{HostPort: srv.HostPort(), Namespace: srv.Namespace(), Logger: tclient.SDKLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &pathsDesk{t: t, c: c, enf: &memfake.Enforcement{}}
+	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	workflows.Register(w)
+	(&activities.Activities{
+		Tickets: memfake.NewTickets(), Accounts: memfake.NewAccounts(memfake.DemoAccounts()...), Enforcement: d.enf,
+		Approvals: &memfake.Approvals{}, Evidence: &memfake.Evidence{}, Templates: r, VerifyWait: 10 * time.Millisecond,
+	}).Register(w)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	return d
+}
+
+// rules are windows of a second or two, so a whole case runs in seconds.
+func pathRules(category abuse.Category) policy.Snapshot {
+	p := policy.Default()
+	p.Approvers = policy.Approvers{Users: []string{"ULEAD1"}}
+	s := p.Snapshot(category)
+	s.Rules.ResponseWindow = policy.Duration(1500 * time.Millisecond)
+	s.Rules.Reminders = []policy.Duration{policy.Duration(500 * time.Millisecond)}
+	s.Rules.Surge.Reports = 0
+	s.Rules.Approval.Timeout = policy.Duration(time.Second)
+	s.Rules.Approval.Repings = 1
+	s.Rules.Appeal.Window = policy.Duration(2 * time.Second)
+	s.Rules.Appeal.SLA = policy.Duration(30 * time.Second)
+	s.Rules.Appeal.Reminders = nil
+	return s
+}
+
+// open starts the case for account and category with one report, as intake does.
+func (d *pathsDesk) open(account string, category abuse.Category, policy policy.Snapshot) string {
+	d.t.Helper()
+	id := workflows.CaseWorkflowID(account, category)
+	batch := []workflows.ReportSummary{{ID: "r-" + id, Format: "arf", Category: category, Reporter: "fbl@isp.example",
+		ReceivedAt: time.Now().UTC(), Subjects: []string{"ip:192.0.2.10"}, Summary: "complaint"}}
+	_, err := d.c.SignalWithStartWorkflow(context.Background(), id, workflows.SignalReports, workflows.NewReportsSignal(batch),
+		client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
+		workflows.CaseWorkflowType, workflows.CaseInput{AccountID: account, Category: category, Policy: policy})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return id
+}
+
+func (d *pathsDesk) view(id string) workflows.CaseView {
+	d.t.Helper()
+	v, err := d.c.QueryWorkflow(context.Background(), id, "", workflows.QueryStatus, workflows.StatusQuery{})
+	if err != nil {
+		d.t.Fatalf("query %s: %v", id, err)
+	}
+	var cv workflows.CaseView
+	if err := v.Get(&cv); err != nil {
+		d.t.Fatal(err)
+	}
+	return cv
+}
+
+// waitStatus polls the case until it reaches want (queries answer from the worker's cache).
+func (d *pathsDesk) waitStatus(id string, want workflows.Status) workflows.CaseView {
+	d.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		v := d.view(id)
+		if v.Status == want {
+			return v
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("%s: status %s, want %s\n%s", id, v.Status, want, timelineText(&v))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (d *pathsDesk) update(id, name string, arg any) error {
+	h, err := d.c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(context.Background(), nil)
+}
+
+// result waits for the case to end and returns how.
+func (d *pathsDesk) result(id string) workflows.CaseResult {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var res workflows.CaseResult
+	if err := d.c.GetWorkflow(ctx, id, "").Get(ctx, &res); err != nil {
+		d.t.Fatalf("%s: %v", id, err)
+	}
+	return res
+}
+
+// save writes the history of one run (the latest for runID "") when -update-histories is set.
+func (d *pathsDesk) save(id, runID, file string) {
+	d.t.Helper()
+	if *updateHistories {
+		saveHistory(d.t, d.c, id, runID, file)
+	}
+}
+
+// TestCasePathsOnTheServer runs the approval, denial, approval-timeout, appeal and
+// continue-as-new paths of a case on the embedded server and checks where each ends.
+func TestCasePathsOnTheServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs cases on the embedded Temporal server; skipped with -short")
+	}
+	d := startPathsDesk(t)
+
+	t.Run("approved", func(t *testing.T) {
+		id := d.open("acct-strategic", abuse.Spam, pathRules(abuse.Spam))
+		d.waitStatus(id, workflows.StatusPendingApproval)
+		if err := d.update(id, workflows.UpdateApproval, workflows.ApprovalDecision{Decision: workflows.ApprovalApprove, UserID: "ULEAD1", UserName: "Lee Lead"}); err != nil {
+			t.Fatalf("approve: %v", err)
+		}
+		if res := d.result(id); res.Outcome != workflows.OutcomeEnforced {
+			t.Fatalf("outcome %s, want enforced", res.Outcome)
+		}
+		d.save(id, "", "case-approved.json")
+	})
+
+	t.Run("denied", func(t *testing.T) {
+		id := d.open("acct-strategic", abuse.Phishing, pathRules(abuse.Phishing))
+		d.waitStatus(id, workflows.StatusPendingApproval)
+		if err := d.update(id, workflows.UpdateApproval, workflows.ApprovalDecision{Decision: workflows.ApprovalDeny, UserID: "ULEAD1", Reason: "shared hosting, not the customer"}); err != nil {
+			t.Fatalf("deny: %v", err)
+		}
+		d.waitStatus(id, workflows.StatusUnderReview)
+		if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionResolve, Agent: "agent@desk.example"}); err != nil {
+			t.Fatalf("resolve: %v", err)
+		}
+		if res := d.result(id); res.Outcome != workflows.OutcomeResolved {
+			t.Fatalf("outcome %s, want resolved", res.Outcome)
+		}
+		d.save(id, "", "case-denied.json")
+	})
+
+	t.Run("approval timeout", func(t *testing.T) {
+		id := d.open("acct-strategic", abuse.DoS, pathRules(abuse.DoS))
+		if res := d.result(id); res.Outcome != workflows.OutcomeEnforced {
+			t.Fatalf("outcome %s, want enforced", res.Outcome)
+		}
+		d.save(id, "", "case-approval-timeout.json")
+	})
+
+	t.Run("appeal denied", func(t *testing.T) {
+		r := pathRules(abuse.PortScan)
+		r.Rules.Appeal.Window = policy.Duration(time.Minute)
+		id := d.open("acct-standard", abuse.PortScan, r)
+		d.waitStatus(id, workflows.StatusEnforced)
+		if err := d.c.SignalWorkflow(context.Background(), id, "", workflows.SignalAppeal, workflows.Appeal{ID: "appeal-1", From: "ops@shop.example", ReceivedAt: time.Now().UTC(), Channel: "email", Excerpt: "we closed the scanner"}); err != nil {
+			t.Fatal(err)
+		}
+		v := d.waitStatus(id, workflows.StatusAppealReview)
+		// The child starts with the status; wait until it takes decisions.
+		var err error
+		for range 100 {
+			if err = d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionDenyAppeal, Agent: "reviewer@desk.example", Note: "the scans went on after the notice"}); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatalf("deny the appeal: %v", err)
+		}
+		if res := d.result(id); res.Outcome != workflows.OutcomeUpheld {
+			t.Fatalf("outcome %s, want upheld", res.Outcome)
+		}
+		d.save(id, "", "case-appeal-denied.json")
+		d.save(fmt.Sprintf("%s/appeal/%d", v.CaseID, 1), "", "appeal-denied.json")
+	})
+
+	t.Run("continued as new", func(t *testing.T) {
+		r := pathRules(abuse.Malware)
+		r.Rules.ResponseWindow = policy.Duration(time.Hour)
+		id := d.open("acct-standard", abuse.Malware, r)
+		first := d.c.GetWorkflow(context.Background(), id, "").GetRunID()
+		d.waitStatus(id, workflows.StatusAwaitingResponse)
+		// Single-report signals one by one until the history passes the case's bound.
+		for i := 0; ; i++ {
+			batch := []workflows.ReportSummary{{ID: fmt.Sprintf("storm-%d", i), Format: "arf", Category: abuse.Malware, ReceivedAt: time.Now().UTC()}}
+			err := d.c.SignalWorkflow(context.Background(), id, first, workflows.SignalReports, workflows.NewReportsSignal(batch))
+			if err != nil {
+				break // the first run continued as new
+			}
+			if i > 5000 {
+				t.Fatal("the case never continued as new")
+			}
+		}
+		v := d.view(id)
+		if v.Runs < 2 || v.Status != workflows.StatusAwaitingResponse {
+			t.Fatalf("after continue-as-new: runs %d status %s", v.Runs, v.Status)
+		}
+		if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionAcceptRemediation, Agent: "agent@desk.example"}); err != nil {
+			t.Fatal(err)
+		}
+		if res := d.result(id); res.Outcome != workflows.OutcomeRemediated || res.ReportCount != v.Reports.Count {
+			t.Fatalf("result %+v, want remediated with %d reports", res, v.Reports.Count)
+		}
+		d.save(id, first, "case-continued-run1.json")
+	})
+}
