@@ -13,7 +13,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/approval"
 	"abusedesk/internal/fault"
+	"abusedesk/internal/ticket"
 	"abusedesk/templates"
 	"abusedesk/workflows"
 )
@@ -59,7 +62,7 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 
 // LoadAccount reads the account behind a case. It runs as a local activity: short, read-only,
 // safe to repeat.
-func (a *Activities) LoadAccount(ctx context.Context, in workflows.LoadAccountInput) (*workflows.Account, error) {
+func (a *Activities) LoadAccount(ctx context.Context, in workflows.LoadAccountInput) (*abuse.Account, error) {
 	if in.AccountID == "" {
 		return nil, temporal.NewNonRetryableApplicationError("no account ID", fault.Invalid.String(), nil)
 	}
@@ -93,21 +96,21 @@ func (a *Activities) OpenCase(ctx context.Context, in workflows.OpenCaseInput) (
 	if err != nil {
 		return nil, err
 	}
-	var t *Ticket
+	var t *ticket.Ticket
 	if activity.GetInfo(ctx).Attempt > 1 {
 		if t, err = a.Tickets.FindTicket(ctx, in.ExternalID); err != nil {
 			return nil, boundary("find the case ticket", err)
 		}
 	}
 	if t == nil {
-		t, err = a.Tickets.CreateTicket(ctx, NewTicket{
+		t, err = a.Tickets.CreateTicket(ctx, ticket.New{
 			ExternalID:     in.ExternalID,
 			Subject:        subject,
 			RequesterEmail: d.Account.ContactEmail,
 			RequesterName:  d.Account.Name,
-			Comment:        Comment{Body: notice, Public: true},
+			Comment:        ticket.Comment{Body: notice, Public: true},
 			Status:         workflows.TicketPending,
-			Tags:           []string{TagCase, "abusedesk_" + sanitizeTag(string(d.Category)), stepTag("notice")},
+			Tags:           []string{ticket.TagCase, "abusedesk_" + sanitizeTag(string(d.Category)), stepTag("notice")},
 			Fields:         caseFields(d),
 		})
 		if err != nil {
@@ -128,8 +131,8 @@ func (a *Activities) OpenCase(ctx context.Context, in workflows.OpenCaseInput) (
 			}
 			uploads = append(uploads, tok)
 		}
-		if err := a.Tickets.UpdateTicket(ctx, t.ID, TicketUpdate{
-			Comment: &Comment{Body: note, Uploads: uploads},
+		if err := a.Tickets.UpdateTicket(ctx, t.ID, ticket.Update{
+			Comment: &ticket.Comment{Body: note, Uploads: uploads},
 			AddTags: []string{stepTag("evidence")},
 		}); err != nil {
 			return nil, boundary("post the evidence note", err)
@@ -162,8 +165,8 @@ func (a *Activities) Notify(ctx context.Context, in workflows.NotifyInput) (*wor
 	}
 	posted := false
 	if public != "" && !done(stepTag(in.Step)) {
-		if err := a.Tickets.UpdateTicket(ctx, in.Ticket.ID, TicketUpdate{
-			Comment: &Comment{Body: public, Public: true},
+		if err := a.Tickets.UpdateTicket(ctx, in.Ticket.ID, ticket.Update{
+			Comment: &ticket.Comment{Body: public, Public: true},
 			Status:  in.Status,
 			AddTags: []string{stepTag(in.Step)},
 			Fields:  caseFields(in.Data),
@@ -173,7 +176,7 @@ func (a *Activities) Notify(ctx context.Context, in workflows.NotifyInput) (*wor
 		posted = true
 	}
 	if note != "" && !done(stepTag(in.Step+"-note")) {
-		u := TicketUpdate{Comment: &Comment{Body: note}, AddTags: []string{stepTag(in.Step + "-note")}}
+		u := ticket.Update{Comment: &ticket.Comment{Body: note}, AddTags: []string{stepTag(in.Step + "-note")}}
 		if public == "" {
 			u.Status, u.Fields = in.Status, caseFields(in.Data)
 		}
@@ -199,15 +202,16 @@ func (a *Activities) doneSteps(ctx context.Context, id int64) (func(string) bool
 }
 
 // RequestApproval posts an approval request to the leads, or re-pings an existing one.
-func (a *Activities) RequestApproval(ctx context.Context, in workflows.ApprovalRequest) (*workflows.ApprovalMessage, error) {
+func (a *Activities) RequestApproval(ctx context.Context, in workflows.ApprovalRequest) (*approval.Message, error) {
 	text, err := a.render("slack_approval", in.Data)
 	if err != nil {
 		return nil, err
 	}
-	p := ApprovalPost{
+	p := approval.Post{
 		Step: in.Step, CaseID: in.Data.CaseID, CaseNumber: in.Data.CaseNumber, CaseURL: a.caseURL(in.Data.CaseID),
-		Account: in.Data.Account, Category: in.Data.Category, Reports: in.Data.Reports,
-		Action: in.Data.Action.Description, Reason: in.Data.ApprovalNeeds, Deadline: in.Deadline, Ping: in.Ping, Text: text,
+		Account: in.Data.Account, Category: in.Data.Category,
+		Reports: approval.Reports{Count: in.Data.Reports.Count, FirstSeen: in.Data.Reports.FirstSeen, LastSeen: in.Data.Reports.LastSeen},
+		Action:  in.Data.Action.Description, Reason: in.Data.ApprovalNeeds, Deadline: in.Deadline, Ping: in.Ping, Text: text,
 	}
 	if in.Ping > 0 {
 		if err := a.Approvals.PingApproval(ctx, in.Existing, p); err != nil {
@@ -239,7 +243,7 @@ func (a *Activities) UpdateApproval(ctx context.Context, in workflows.ApprovalOu
 	if err != nil {
 		return nil, err
 	}
-	err = a.Approvals.ShowDecision(ctx, in.Message, ApprovalShow{
+	err = a.Approvals.ShowDecision(ctx, in.Message, approval.Show{
 		CaseNumber: in.Data.CaseNumber, CaseURL: a.caseURL(in.Data.CaseID), Text: text,
 		Decision: in.Decision, DecidedBy: in.DecidedBy, DecidedAt: in.DecidedAt, Reason: in.Reason,
 	})
@@ -256,7 +260,7 @@ func (a *Activities) Enforce(ctx context.Context, in workflows.EnforceInput) (*w
 	if in.Key == "" || in.AccountID == "" {
 		return nil, temporal.NewNonRetryableApplicationError("enforce needs a key and an account", fault.Invalid.String(), nil)
 	}
-	req := ActionRequest{AccountID: in.AccountID, Type: in.Type, Level: in.Level, Reason: in.Reason, CaseID: in.CaseID}
+	req := abuse.ActionRequest{AccountID: in.AccountID, Type: in.Type, Level: in.Level, Reason: in.Reason, CaseID: in.CaseID}
 	if in.For > 0 {
 		req.ExpiresAt = time.Now().Add(in.For).UTC()
 	}
@@ -264,7 +268,7 @@ func (a *Activities) Enforce(ctx context.Context, in workflows.EnforceInput) (*w
 	if err != nil {
 		return nil, boundary("apply "+string(in.Type)+" to "+in.AccountID, err)
 	}
-	st, err = a.waitFor(ctx, st, ActionActive)
+	st, err = a.waitFor(ctx, st, abuse.StateActive)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +284,7 @@ func (a *Activities) LiftAction(ctx context.Context, in workflows.LiftInput) (*w
 	if err != nil {
 		return nil, boundary("lift action "+in.ActionID, err)
 	}
-	st, err = a.waitFor(ctx, st, ActionLifted)
+	st, err = a.waitFor(ctx, st, abuse.StateLifted)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +293,7 @@ func (a *Activities) LiftAction(ctx context.Context, in workflows.LiftInput) (*w
 
 // waitFor polls the action until it reaches want, heartbeating, for at most VerifyWait; then
 // it fails retryably (the next attempt applies or lifts again, idempotently, and polls again).
-func (a *Activities) waitFor(ctx context.Context, st *ActionState, want string) (*ActionState, error) {
+func (a *Activities) waitFor(ctx context.Context, st *abuse.ActionState, want string) (*abuse.ActionState, error) {
 	limit := a.VerifyWait
 	if limit <= 0 {
 		limit = 20 * time.Second
@@ -300,7 +304,7 @@ func (a *Activities) waitFor(ctx context.Context, st *ActionState, want string) 
 		switch {
 		case st.State == want:
 			return st, nil
-		case st.State == ActionFailed:
+		case st.State == abuse.StateFailed:
 			return nil, temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("the enforcement API reports action %s failed: %s", st.ID, st.Error), ErrActionFailed, nil)
 		case time.Now().After(deadline):
@@ -325,7 +329,7 @@ func (a *Activities) waitFor(ctx context.Context, st *ActionState, want string) 
 func (a *Activities) CloseCase(ctx context.Context, in workflows.CloseCaseInput) (*workflows.CloseCaseResult, error) {
 	if in.Notified {
 		// The agent's macro answered the customer; only solve the ticket and keep the fields.
-		err := a.Tickets.UpdateTicket(ctx, in.Ticket.ID, TicketUpdate{Status: workflows.TicketSolved, AddTags: []string{stepTag(in.Step)}, Fields: caseFields(in.Data)})
+		err := a.Tickets.UpdateTicket(ctx, in.Ticket.ID, ticket.Update{Status: workflows.TicketSolved, AddTags: []string{stepTag(in.Step)}, Fields: caseFields(in.Data)})
 		if err != nil {
 			return nil, boundary("solve the ticket", err)
 		}
@@ -360,13 +364,13 @@ func (a *Activities) AcknowledgeReporters(ctx context.Context, in workflows.Ackn
 				continue
 			}
 		}
-		_, err := a.Tickets.CreateTicket(ctx, NewTicket{
+		_, err := a.Tickets.CreateTicket(ctx, ticket.New{
 			ExternalID:     ext,
 			Subject:        "[" + in.Data.CaseNumber + "] Your abuse report: " + string(in.Data.Outcome),
 			RequesterEmail: rep,
-			Comment:        Comment{Body: body, Public: true},
+			Comment:        ticket.Comment{Body: body, Public: true},
 			Status:         workflows.TicketSolved,
-			Tags:           []string{TagCase, TagReporter},
+			Tags:           []string{ticket.TagCase, ticket.TagReporter},
 		})
 		if err != nil {
 			if fault.Is(err, fault.Invalid) {
@@ -398,19 +402,19 @@ func (a *Activities) caseURL(caseID string) string {
 // caseFields are the ticket's case fields for the data.
 func caseFields(d workflows.NoticeData) map[string]string {
 	f := map[string]string{
-		FieldCaseID:      d.CaseID,
-		FieldCaseNumber:  d.CaseNumber,
-		FieldStatus:      string(d.Status),
-		FieldCategory:    string(d.Category),
-		FieldAccount:     d.Account.ID,
-		FieldReportCount: strconv.Itoa(d.Reports.Count),
-		FieldAction:      d.Action.Description,
+		ticket.FieldCaseID:      d.CaseID,
+		ticket.FieldCaseNumber:  d.CaseNumber,
+		ticket.FieldStatus:      string(d.Status),
+		ticket.FieldCategory:    string(d.Category),
+		ticket.FieldAccount:     d.Account.ID,
+		ticket.FieldReportCount: strconv.Itoa(d.Reports.Count),
+		ticket.FieldAction:      d.Action.Description,
 	}
 	if !d.Deadline.IsZero() {
-		f[FieldDeadline] = d.Deadline.UTC().Format("2006-01-02 15:04 UTC")
+		f[ticket.FieldDeadline] = d.Deadline.UTC().Format("2006-01-02 15:04 UTC")
 	}
 	if !d.AppealUntil.IsZero() {
-		f[FieldAppealUntil] = d.AppealUntil.UTC().Format("2006-01-02 15:04 UTC")
+		f[ticket.FieldAppealUntil] = d.AppealUntil.UTC().Format("2006-01-02 15:04 UTC")
 	}
 	return f
 }

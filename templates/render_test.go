@@ -15,7 +15,7 @@ func sample(c abuse.Category, locale string) workflows.NoticeData {
 	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	return workflows.NoticeData{
 		CaseID: "case/acct-1/" + string(c), CaseNumber: "TS-7F3K2QXM", Status: workflows.StatusAwaitingResponse,
-		Account:  workflows.Account{ID: "acct-1", Name: "Example Shop", ContactEmail: "ops@shop.example", Locale: locale, Tier: abuse.TierStandard},
+		Account:  abuse.Account{ID: "acct-1", Name: "Example Shop", ContactEmail: "ops@shop.example", Locale: locale, Tier: abuse.TierStandard},
 		Category: c, CategoryTitle: c.Title(), Track: "standard",
 		Reports: workflows.ReportDigest{Count: 2, FirstSeen: t0, LastSeen: t0.Add(time.Hour), Severity: "medium", Reporters: 1,
 			Examples: []workflows.ReportSummary{{ID: "r1", Format: "arf", Reporter: "fbl@isp.example", ReceivedAt: t0, Subjects: []string{"ip:192.0.2.1"}, Summary: "spam complaint"}}},

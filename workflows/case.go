@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"abusedesk/internal/abuse"
+	"abusedesk/internal/approval"
 	"abusedesk/internal/policy"
 )
 
@@ -110,7 +111,7 @@ func newCase(ctx workflow.Context, in CaseInput) (*caseWorkflow, error) {
 			CaseNumber: CaseNumber(id),
 			ExternalID: fmt.Sprintf("%s@%d", id, now.Unix()),
 			Status:     StatusOpen,
-			Account:    Account{ID: in.AccountID},
+			Account:    abuse.Account{ID: in.AccountID},
 			Category:   in.Category,
 			Track:      policy.TrackStandard,
 			Rules:      in.Policy.Rules,
@@ -203,7 +204,7 @@ func (w *caseWorkflow) open(ctx workflow.Context) {
 		w.waitUntil(ctx, time.Time{})
 		return
 	}
-	var acct Account
+	var acct abuse.Account
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 15 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
@@ -291,7 +292,7 @@ func (w *caseWorkflow) escalate(ctx workflow.Context) {
 		return
 	}
 	a := w.st.Approval
-	decided := a != nil && a.Escalation == w.st.Escalations && (a.Decision == ApprovalApprove || a.Decision == "timeout")
+	decided := a != nil && a.Escalation == w.st.Escalations && (a.Decision == approval.Approve || a.Decision == "timeout")
 	if decided || !r.Approval.Required {
 		w.enforce(ctx)
 		return
@@ -299,7 +300,7 @@ func (w *caseWorkflow) escalate(ctx workflow.Context) {
 	now := workflow.Now(ctx)
 	w.st.Approval = &ApprovalState{Escalation: w.st.Escalations, RequestedAt: now, Deadline: now.Add(r.Approval.Timeout.D())}
 	w.st.Status = StatusPendingApproval
-	var msg ApprovalMessage
+	var msg approval.Message
 	err := workflow.ExecuteActivity(w.actx(ctx), ActivityRequestApproval, ApprovalRequest{
 		Step:     fmt.Sprintf("approval-%d", w.st.Escalations),
 		Data:     w.noticeData(ctx),
@@ -381,7 +382,7 @@ func (w *caseWorkflow) enforce(ctx workflow.Context) {
 		AppliedAt: res.AppliedAt, VerifiedAt: res.VerifiedAt, ExpiresAt: res.ExpiresAt,
 		AppealUntil: now.Add(r.Appeal.Window.D()),
 	}
-	if a := w.st.Approval; a != nil && a.Escalation == w.st.Escalations && a.Decision == ApprovalApprove {
+	if a := w.st.Approval; a != nil && a.Escalation == w.st.Escalations && a.Decision == approval.Approve {
 		e.ApprovedBy, e.ApprovedByEmail = a.DecidedBy, a.DecidedByEmail
 	}
 	w.st.Enforcement = e
@@ -722,7 +723,7 @@ func (w *caseWorkflow) onReply(ctx workflow.Context, r CustomerReply) {
 	}
 	if r.Kind == ReplyKindAutoReply || r.Kind == ReplyKindBounce {
 		w.st.AutoReplies++
-		w.note(ctx, EventAutoReply, r.Kind+" from "+r.From+" recorded; it does not count as an answer", r.From)
+		w.note(ctx, EventAutoReply, string(r.Kind)+" from "+r.From+" recorded; it does not count as an answer", r.From)
 		return
 	}
 	w.st.Replies++
@@ -780,9 +781,9 @@ func (w *caseWorkflow) onAppeal(ctx workflow.Context, a Appeal) {
 
 // ---- updates --------------------------------------------------------------------------------
 
-func (w *caseWorkflow) validateApproval(ctx workflow.Context, d ApprovalDecision) error {
+func (w *caseWorkflow) validateApproval(ctx workflow.Context, d approval.Decision) error {
 	switch d.Decision {
-	case ApprovalApprove, ApprovalDeny, ApprovalExtend:
+	case approval.Approve, approval.Deny, approval.Extend:
 	default:
 		return fmt.Errorf("unknown decision %q: want approve, deny or extend", d.Decision)
 	}
@@ -799,31 +800,31 @@ func (w *caseWorkflow) validateApproval(ctx workflow.Context, d ApprovalDecision
 	if !w.policy.Approvers.IsApprover(d.UserID, d.UserGroups) {
 		return fmt.Errorf("%s is not an approver for this case", cmp.Or(d.UserName, d.UserID))
 	}
-	if d.Decision == ApprovalDeny && strings.TrimSpace(d.Reason) == "" {
+	if d.Decision == approval.Deny && strings.TrimSpace(d.Reason) == "" {
 		return errors.New("a denial needs a reason")
 	}
 	return nil
 }
 
-func (w *caseWorkflow) onApproval(ctx workflow.Context, d ApprovalDecision) (*DecisionResult, error) {
+func (w *caseWorkflow) onApproval(ctx workflow.Context, d approval.Decision) (*DecisionResult, error) {
 	a := w.st.Approval
 	now := workflow.Now(ctx)
 	who := cmp.Or(d.UserName, d.UserID)
 	a.Decision, a.DecidedBy, a.DecidedByName, a.DecidedByEmail, a.DecidedAt, a.Reason = d.Decision, d.UserID, d.UserName, d.UserEmail, now, d.Reason
 	var msg string
 	switch d.Decision {
-	case ApprovalApprove:
+	case approval.Approve:
 		w.st.Status = StatusEscalated
 		w.note(ctx, EventApproval, "approved by "+who, who)
 		msg = fmt.Sprintf("Approved. %s is being applied to %s.", w.st.Rules.Action.Type.Describe(w.st.Rules.Action.Level), w.st.Account.ID)
-	case ApprovalDeny:
+	case approval.Deny:
 		w.st.Status = StatusUnderReview
 		w.note(ctx, EventApproval, "denied by "+who+": "+d.Reason, who)
 		data := w.noticeData(ctx)
 		data.Decision, data.DecidedBy, data.Note = "denied", who, d.Reason
 		w.queueNotify(fmt.Sprintf("approval-%d-denied", w.st.Escalations), NotifyInput{Note: NoteApprovalDecision, Status: TicketOpen, Data: data})
 		msg = "Denied. The case is back with the agents for review."
-	case ApprovalExtend:
+	case approval.Extend:
 		w.startWait(ctx, w.st.Rules.ExtendBy.D())
 		w.note(ctx, EventApproval, "deadline extended by "+who+" to "+fmtTime(w.st.Wait.Deadline), who)
 		data := w.noticeData(ctx)
@@ -877,12 +878,12 @@ func (w *caseWorkflow) validateAgentDecision(ctx workflow.Context, d AgentDecisi
 }
 
 func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*DecisionResult, error) {
-	w.note(ctx, EventDecision, d.Decision+" by "+d.Agent+noteSuffix(d.Note), d.Agent)
+	w.note(ctx, EventDecision, string(d.Decision)+" by "+d.Agent+noteSuffix(d.Note), d.Agent)
 	var msg string
 	switch d.Decision {
 	case DecisionAcceptRemediation, DecisionResolve, DecisionWithdraw:
-		outcome := map[string]Outcome{DecisionAcceptRemediation: OutcomeRemediated, DecisionResolve: OutcomeResolved, DecisionWithdraw: OutcomeWithdrawn}[d.Decision]
-		w.withdrawApproval(ctx, "an agent decided: "+d.Decision)
+		outcome := map[Decision]Outcome{DecisionAcceptRemediation: OutcomeRemediated, DecisionResolve: OutcomeResolved, DecisionWithdraw: OutcomeWithdrawn}[d.Decision]
+		w.withdrawApproval(ctx, "an agent decided: "+string(d.Decision))
 		w.finishNotified(ctx, outcome, StatusResolved, d.Notified)
 		msg = "Case closed: " + string(outcome) + "."
 	case DecisionRequestInfo:

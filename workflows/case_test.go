@@ -14,8 +14,10 @@ import (
 
 	"abusedesk/activities"
 	"abusedesk/internal/abuse"
+	"abusedesk/internal/approval"
 	"abusedesk/internal/fault"
 	"abusedesk/internal/policy"
+	"abusedesk/internal/ticket"
 	"abusedesk/templates"
 	"abusedesk/testenv/memfake"
 	"abusedesk/workflows"
@@ -55,7 +57,7 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets) *harness {
 		evidence: &memfake.Evidence{},
 		pol:      policy.Default(),
 	}
-	h.pol.Approvers = policy.Approvers{Users: []string{lead1, lead2}}
+	h.pol.Approvers = approval.Approvers{Users: []string{lead1, lead2}}
 	h.suite.SetLogger(testLogger{t})
 	h.env = h.suite.NewTestWorkflowEnvironment()
 	h.env.SetTestTimeout(30 * time.Second)
@@ -96,7 +98,7 @@ func (h *harness) signalReports(category abuse.Category, prefix string, n int) {
 	h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal(batch))
 }
 
-func (h *harness) reply(kind, id string) {
+func (h *harness) reply(kind workflows.ReplyKind, id string) {
 	h.env.SignalWorkflow(workflows.SignalCustomerReply, workflows.CustomerReply{
 		ID: id, Kind: kind, From: "ops@shop.example", ReceivedAt: h.env.Now(), Channel: "email", Excerpt: "We removed the compromised form.",
 	})
@@ -126,10 +128,10 @@ func (h *harness) update(name string, arg any) *updateOutcome {
 }
 
 func (h *harness) approve(user, decision, reason string) *updateOutcome {
-	return h.update(workflows.UpdateApproval, workflows.ApprovalDecision{Decision: decision, UserID: user, UserName: "lead " + user, UserEmail: strings.ToLower(user) + "@desk.example", Reason: reason})
+	return h.update(workflows.UpdateApproval, approval.Decision{Decision: decision, UserID: user, UserName: "lead " + user, UserEmail: strings.ToLower(user) + "@desk.example", Reason: reason})
 }
 
-func (h *harness) agent(agent, decision, note string) *updateOutcome {
+func (h *harness) agent(agent string, decision workflows.Decision, note string) *updateOutcome {
 	return h.update(workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: decision, Agent: agent, Note: note})
 }
 
@@ -172,7 +174,7 @@ func (h *harness) ticket() memfake.Ticket {
 	h.t.Helper()
 	all := h.tickets.All()
 	for _, tk := range all {
-		if !strings.Contains(strings.Join(tk.Tags, " "), activities.TagReporter) {
+		if !strings.Contains(strings.Join(tk.Tags, " "), ticket.TagReporter) {
 			return tk
 		}
 	}
@@ -320,7 +322,7 @@ func TestSilentAccountIsEnforcedThenClosed(t *testing.T) {
 	// Reporters are told the outcome (three distinct reporters).
 	acks := 0
 	for _, tk := range h.tickets.All() {
-		if strings.Contains(strings.Join(tk.Tags, " "), activities.TagReporter) {
+		if strings.Contains(strings.Join(tk.Tags, " "), ticket.TagReporter) {
 			acks++
 		}
 	}
@@ -334,7 +336,7 @@ func TestStrategicAccountApproved(t *testing.T) {
 	var pending workflows.CaseView
 	h.at(73*time.Hour, func() { pending = h.view() })
 	var approve *updateOutcome
-	h.at(74*time.Hour, func() { approve = h.approve(lead1, workflows.ApprovalApprove, "") })
+	h.at(74*time.Hour, func() { approve = h.approve(lead1, approval.Approve, "") })
 	enforced := h.statusAt(75 * time.Hour)
 	h.run("acct-strategic", abuse.Spam, 1)
 
@@ -352,7 +354,7 @@ func TestStrategicAccountApproved(t *testing.T) {
 	if len(posts) != 1 || posts[0].Reason != "strategic account" {
 		t.Errorf("approval posts %+v, want one for a strategic account", posts)
 	}
-	if len(shown) != 1 || shown[0].Decision != workflows.ApprovalApprove || shown[0].DecidedBy != "lead "+lead1 {
+	if len(shown) != 1 || shown[0].Decision != approval.Approve || shown[0].DecidedBy != "lead "+lead1 {
 		t.Errorf("decision shown %+v, want approve by lead %s", shown, lead1)
 	}
 	if len(h.enf.Actions()) != 1 {
@@ -363,10 +365,10 @@ func TestStrategicAccountApproved(t *testing.T) {
 func TestApprovalDeniedGoesBackToReview(t *testing.T) {
 	h := newHarness(t)
 	var noReason, deny, again *updateOutcome
-	h.at(74*time.Hour, func() { noReason = h.approve(lead1, workflows.ApprovalDeny, "") })
-	h.at(75*time.Hour, func() { deny = h.approve(lead1, workflows.ApprovalDeny, "customer is migrating, give them time") })
+	h.at(74*time.Hour, func() { noReason = h.approve(lead1, approval.Deny, "") })
+	h.at(75*time.Hour, func() { deny = h.approve(lead1, approval.Deny, "customer is migrating, give them time") })
 	review := h.statusAt(76 * time.Hour)
-	h.at(77*time.Hour, func() { again = h.approve(lead2, workflows.ApprovalApprove, "") })
+	h.at(77*time.Hour, func() { again = h.approve(lead2, approval.Approve, "") })
 	h.at(80*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
 	h.run("acct-strategic", abuse.Spam, 1)
 
@@ -392,9 +394,9 @@ func TestApprovalDeniedGoesBackToReview(t *testing.T) {
 func TestDuplicateAndUnauthorizedApprovals(t *testing.T) {
 	h := newHarness(t)
 	var stranger, first, second *updateOutcome
-	h.at(74*time.Hour, func() { stranger = h.approve("UINTRUDER", workflows.ApprovalApprove, "") })
-	h.at(75*time.Hour, func() { first = h.approve(lead1, workflows.ApprovalApprove, "") })
-	h.at(75*time.Hour+time.Millisecond, func() { second = h.approve(lead2, workflows.ApprovalApprove, "") })
+	h.at(74*time.Hour, func() { stranger = h.approve("UINTRUDER", approval.Approve, "") })
+	h.at(75*time.Hour, func() { first = h.approve(lead1, approval.Approve, "") })
+	h.at(75*time.Hour+time.Millisecond, func() { second = h.approve(lead2, approval.Approve, "") })
 	h.run("acct-strategic", abuse.Spam, 1)
 
 	wantRejected(t, "stranger", stranger, "is not an approver")
@@ -435,7 +437,7 @@ func TestApprovalTimeoutHolds(t *testing.T) {
 	var held workflows.CaseView
 	h.at(30*24*time.Hour, func() { held = h.view() })
 	var late *updateOutcome
-	h.at(30*24*time.Hour+time.Hour, func() { late = h.approve(lead2, workflows.ApprovalApprove, "") })
+	h.at(30*24*time.Hour+time.Hour, func() { late = h.approve(lead2, approval.Approve, "") })
 	h.run("acct-strategic", abuse.Spam, 1)
 
 	if held.Status != workflows.StatusPendingApproval || held.Approval == nil || !held.Approval.Holding {
@@ -452,7 +454,7 @@ func TestReplyAfterEscalationBegan(t *testing.T) {
 	h.at(74*time.Hour, func() { h.reply(workflows.ReplyKindAnswer, "late-1") })
 	review := h.statusAt(75 * time.Hour)
 	var click *updateOutcome
-	h.at(76*time.Hour, func() { click = h.approve(lead1, workflows.ApprovalApprove, "") })
+	h.at(76*time.Hour, func() { click = h.approve(lead1, approval.Approve, "") })
 	h.at(77*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionAcceptRemediation, "") })
 	h.run("acct-strategic", abuse.Spam, 1)
 
@@ -496,7 +498,7 @@ func TestReportsInEveryState(t *testing.T) {
 	// A redelivered batch is ignored.
 	record(2*time.Hour, "redelivered", "a", 5)
 	record(74*time.Hour, "pending", "b", 2)
-	h.at(75*time.Hour, func() { h.approve(lead1, workflows.ApprovalApprove, "") })
+	h.at(75*time.Hour, func() { h.approve(lead1, approval.Approve, "") })
 	record(76*time.Hour, "enforced", "c", 2)
 	h.at(77*time.Hour, func() { h.reply(workflows.ReplyKindAnswer, "appeal-1") })
 	record(78*time.Hour, "appeal", "d", 2)
@@ -540,7 +542,7 @@ func TestAppealGrantedReinstates(t *testing.T) {
 		t.Errorf("result %s/%s, want reinstated", res.Outcome, res.Status)
 	}
 	acts := h.enf.Actions()
-	if len(acts) != 1 || acts[0].State != activities.ActionLifted {
+	if len(acts) != 1 || acts[0].State != abuse.StateLifted {
 		t.Errorf("actions %+v, want one, lifted", acts)
 	}
 	pub := h.publicComments()
@@ -553,7 +555,7 @@ func TestAppealGrantedReinstates(t *testing.T) {
 
 func TestAppealBySameLeadRefusedThenDenied(t *testing.T) {
 	h := newHarness(t)
-	h.at(74*time.Hour, func() { h.approve(lead1, workflows.ApprovalApprove, "") })
+	h.at(74*time.Hour, func() { h.approve(lead1, approval.Approve, "") })
 	h.at(76*time.Hour, func() {
 		h.env.SignalWorkflow(workflows.SignalAppeal, workflows.Appeal{ID: "form-1", From: "noc@bank.example", ReceivedAt: h.env.Now(), Channel: "form", Excerpt: "please reconsider"})
 	})
@@ -574,7 +576,7 @@ func TestAppealBySameLeadRefusedThenDenied(t *testing.T) {
 	if res.Outcome != workflows.OutcomeUpheld {
 		t.Errorf("outcome %s, want upheld", res.Outcome)
 	}
-	if acts := h.enf.Actions(); len(acts) != 1 || acts[0].State != activities.ActionActive {
+	if acts := h.enf.Actions(); len(acts) != 1 || acts[0].State != abuse.StateActive {
 		t.Errorf("actions %+v, want one still active", acts)
 	}
 	if countContaining(h.publicComments(), "the reports continue after the fix") != 1 {
@@ -602,7 +604,7 @@ func TestAppealAfterWindowRefused(t *testing.T) {
 	if countContaining(h.publicComments(), "after the appeal window closed") != 1 {
 		t.Error("the customer was not told the appeal came too late")
 	}
-	if acts := h.enf.Actions(); len(acts) != 1 || acts[0].State != activities.ActionActive {
+	if acts := h.enf.Actions(); len(acts) != 1 || acts[0].State != abuse.StateActive {
 		t.Errorf("actions %+v, want one still active", acts)
 	}
 }
@@ -660,7 +662,7 @@ func TestRateLimitedTicketingRetries(t *testing.T) {
 	}
 	cases := 0
 	for _, tk := range h.tickets.All() {
-		if !strings.Contains(strings.Join(tk.Tags, " "), activities.TagReporter) {
+		if !strings.Contains(strings.Join(tk.Tags, " "), ticket.TagReporter) {
 			cases++
 		}
 	}
@@ -725,7 +727,7 @@ func TestExtendDeadline(t *testing.T) {
 func TestLeadExtends(t *testing.T) {
 	h := newHarness(t)
 	var ext *updateOutcome
-	h.at(74*time.Hour, func() { ext = h.approve(lead1, workflows.ApprovalExtend, "") })
+	h.at(74*time.Hour, func() { ext = h.approve(lead1, approval.Extend, "") })
 	waiting := h.statusAt(75 * time.Hour)
 	h.at(76*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
 	h.run("acct-strategic", abuse.Spam, 1)

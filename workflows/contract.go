@@ -32,7 +32,7 @@ const (
 	// UpdateAgentDecision applies an agent's macro (AgentDecision → DecisionResult). Its
 	// validator refuses decisions that do not fit the case's state.
 	UpdateAgentDecision = "agent-decision"
-	// UpdateApproval applies a lead's click in Slack (ApprovalDecision → DecisionResult). Its
+	// UpdateApproval applies a lead's click in Slack (approval.Decision → DecisionResult). Its
 	// validator admits only configured approvers, only while approval is pending; the first
 	// decision wins and later clicks are refused.
 	UpdateApproval = "approval"
@@ -88,28 +88,24 @@ const (
 	OutcomeWithdrawn  Outcome = "withdrawn"  // the reports were withdrawn or found invalid
 )
 
-// Agent decisions, one per macro `desk zendesk provision` creates.
+// Decision is an agent's decision on a case, one per macro `desk zendesk provision` creates.
+type Decision string
+
+// Agent decisions.
 const (
-	DecisionAcceptRemediation = "accept_remediation"
-	DecisionRequestInfo       = "request_info"
-	DecisionExtendDeadline    = "extend_deadline"
-	DecisionTreatAsAppeal     = "treat_as_appeal"
-	DecisionGrantAppeal       = "grant_appeal"
-	DecisionDenyAppeal        = "deny_appeal"
-	DecisionResolve           = "resolve"
-	DecisionWithdraw          = "withdraw"
+	DecisionAcceptRemediation Decision = "accept_remediation"
+	DecisionRequestInfo       Decision = "request_info"
+	DecisionExtendDeadline    Decision = "extend_deadline"
+	DecisionTreatAsAppeal     Decision = "treat_as_appeal"
+	DecisionGrantAppeal       Decision = "grant_appeal"
+	DecisionDenyAppeal        Decision = "deny_appeal"
+	DecisionResolve           Decision = "resolve"
+	DecisionWithdraw          Decision = "withdraw"
 )
 
 // AgentDecisions lists the decisions in macro order.
-var AgentDecisions = []string{DecisionAcceptRemediation, DecisionRequestInfo, DecisionExtendDeadline,
+var AgentDecisions = []Decision{DecisionAcceptRemediation, DecisionRequestInfo, DecisionExtendDeadline,
 	DecisionTreatAsAppeal, DecisionGrantAppeal, DecisionDenyAppeal, DecisionResolve, DecisionWithdraw}
-
-// Lead decisions on an approval request.
-const (
-	ApprovalApprove = "approve"
-	ApprovalDeny    = "deny"
-	ApprovalExtend  = "extend"
-)
 
 // CaseWorkflowID is the one workflow ID of the open case for an account and category; a new
 // report for the same pair joins that case. Characters outside [A-Za-z0-9._@-] in the account
@@ -292,11 +288,23 @@ func (r ReportSummary) seen() time.Time {
 	return r.ReceivedAt
 }
 
+// ReplyKind is what a customer's message is.
+type ReplyKind string
+
 // Kinds of customer message.
 const (
-	ReplyKindAnswer    = "answer"
-	ReplyKindAutoReply = "auto-reply"
-	ReplyKindBounce    = "bounce"
+	ReplyKindAnswer    ReplyKind = "answer"
+	ReplyKindAutoReply ReplyKind = "auto-reply"
+	ReplyKindBounce    ReplyKind = "bounce"
+)
+
+// Channel is how a message reached the case.
+type Channel string
+
+// Channels.
+const (
+	ChannelEmail   Channel = "email"
+	ChannelZendesk Channel = "zendesk"
 )
 
 // CustomerReply is a message from the customer on the case: an answer to the notice, an
@@ -304,11 +312,10 @@ const (
 type CustomerReply struct {
 	// ID identifies the message (Message-ID or Zendesk comment ID) so redelivery is ignored.
 	ID         string    `json:"id"`
-	Kind       string    `json:"kind"`
+	Kind       ReplyKind `json:"kind"`
 	From       string    `json:"from,omitempty"`
 	ReceivedAt time.Time `json:"received_at"`
-	// Channel is "email" or "zendesk".
-	Channel string `json:"channel,omitempty"`
+	Channel    Channel   `json:"channel,omitempty"`
 	// Excerpt is the first few hundred characters, for the timeline.
 	Excerpt string `json:"excerpt,omitempty"`
 }
@@ -318,13 +325,13 @@ type Appeal struct {
 	ID         string    `json:"id"`
 	From       string    `json:"from,omitempty"`
 	ReceivedAt time.Time `json:"received_at"`
-	Channel    string    `json:"channel,omitempty"`
+	Channel    Channel   `json:"channel,omitempty"`
 	Excerpt    string    `json:"excerpt,omitempty"`
 }
 
 // AgentDecision is an agent's macro applied to the case ticket.
 type AgentDecision struct {
-	Decision string `json:"decision"`
+	Decision Decision `json:"decision"`
 	// Agent is the agent's email (compared with the approving lead's for appeals).
 	Agent   string `json:"agent"`
 	AgentID string `json:"agent_id,omitempty"`
@@ -336,18 +343,6 @@ type AgentDecision struct {
 	Notified bool `json:"notified,omitempty"`
 }
 
-// ApprovalDecision is a lead's click on an approval request.
-type ApprovalDecision struct {
-	Decision string `json:"decision"`
-	// UserID is the Slack user; UserEmail their address (to keep appeal reviewers apart);
-	// UserGroups the Slack user groups they belong to (resolved by the Slack handler).
-	UserID     string   `json:"user_id"`
-	UserName   string   `json:"user_name,omitempty"`
-	UserEmail  string   `json:"user_email,omitempty"`
-	UserGroups []string `json:"user_groups,omitempty"`
-	Reason     string   `json:"reason,omitempty"`
-}
-
 // DecisionResult tells the caller of an update what the decision did.
 type DecisionResult struct {
 	Status Status `json:"status"`
@@ -357,17 +352,6 @@ type DecisionResult struct {
 
 // StatusQuery is the (empty) input of QueryStatus.
 type StatusQuery struct{}
-
-// Account is what a case knows of the customer account, loaded from the enforcement API.
-type Account struct {
-	ID              string   `json:"id"`
-	Name            string   `json:"name"`
-	ContactEmail    string   `json:"contact_email"`
-	Locale          string   `json:"locale"`
-	Tier            string   `json:"tier"`
-	PriorViolations int      `json:"prior_violations"`
-	Restrictions    []string `json:"restrictions,omitempty"`
-}
 
 // CaseInput starts a case. Intake fills Account (the ID at least), Category and Policy; State
 // is set only when a case continues as new.
@@ -421,7 +405,7 @@ type CaseView struct {
 	CaseID     string         `json:"case_id"`
 	CaseNumber string         `json:"case_number"`
 	Status     Status         `json:"status"`
-	Account    Account        `json:"account"`
+	Account    abuse.Account  `json:"account"`
 	Category   abuse.Category `json:"category"`
 	Track      string         `json:"track"`
 	Severity   string         `json:"severity"`

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"abusedesk/internal/abuse"
+	"abusedesk/internal/approval"
 	"abusedesk/internal/policy"
 )
 
@@ -27,7 +28,7 @@ type CaseState struct {
 	// the same account and category).
 	ExternalID string         `json:"external_id"`
 	Status     Status         `json:"status"`
-	Account    Account        `json:"account"`
+	Account    abuse.Account  `json:"account"`
 	Category   abuse.Category `json:"category"`
 	Track      string         `json:"track"`
 	// Rules are the effective rules for this account (the policy snapshot after the track).
@@ -92,22 +93,15 @@ type TicketRef struct {
 	URL string `json:"url,omitempty"`
 }
 
-// ApprovalMessage points at the Slack message of an approval request.
-type ApprovalMessage struct {
-	Channel   string `json:"channel"`
-	TS        string `json:"ts"`
-	Permalink string `json:"permalink,omitempty"`
-}
-
 // ApprovalState is a lead approval request and its decision.
 type ApprovalState struct {
 	// Escalation is the escalation this request belongs to.
-	Escalation  int             `json:"escalation"`
-	RequestedAt time.Time       `json:"requested_at"`
-	Deadline    time.Time       `json:"deadline,omitzero"`
-	Pings       int             `json:"pings"`
-	Holding     bool            `json:"holding,omitempty"`
-	Message     ApprovalMessage `json:"message"`
+	Escalation  int              `json:"escalation"`
+	RequestedAt time.Time        `json:"requested_at"`
+	Deadline    time.Time        `json:"deadline,omitzero"`
+	Pings       int              `json:"pings"`
+	Holding     bool             `json:"holding,omitempty"`
+	Message     approval.Message `json:"message"`
 	// Decision is approve, deny, extend, "timeout" (enforced by policy) or "withdrawn"
 	// (the customer answered or an agent decided first).
 	Decision       string    `json:"decision,omitempty"`
@@ -218,7 +212,7 @@ type NoticeData struct {
 	CaseID        string         `json:"case_id"`
 	Status        Status         `json:"status"`
 	CaseNumber    string         `json:"case_number"`
-	Account       Account        `json:"account"`
+	Account       abuse.Account  `json:"account"`
 	Category      abuse.Category `json:"category"`
 	CategoryTitle string         `json:"category_title"`
 	Track         string         `json:"track"`
@@ -313,22 +307,22 @@ type NotifyResult struct {
 
 // ApprovalRequest asks the leads to approve an escalation.
 type ApprovalRequest struct {
-	Step     string          `json:"step"`
-	Data     NoticeData      `json:"data"`
-	Ping     int             `json:"ping,omitempty"`
-	Existing ApprovalMessage `json:"existing,omitzero"`
+	Step     string           `json:"step"`
+	Data     NoticeData       `json:"data"`
+	Ping     int              `json:"ping,omitempty"`
+	Existing approval.Message `json:"existing,omitzero"`
 	// DashboardURL links the case page.
 	Deadline time.Time `json:"deadline,omitzero"`
 }
 
 // ApprovalOutcome rewrites an approval message to show the decision, without buttons.
 type ApprovalOutcome struct {
-	Message   ApprovalMessage `json:"message"`
-	Data      NoticeData      `json:"data"`
-	Decision  string          `json:"decision"`
-	DecidedBy string          `json:"decided_by,omitempty"`
-	DecidedAt time.Time       `json:"decided_at"`
-	Reason    string          `json:"reason,omitempty"`
+	Message   approval.Message `json:"message"`
+	Data      NoticeData       `json:"data"`
+	Decision  string           `json:"decision"`
+	DecidedBy string           `json:"decided_by,omitempty"`
+	DecidedAt time.Time        `json:"decided_at"`
+	Reason    string           `json:"reason,omitempty"`
 }
 
 // ApprovalUpdateResult is the (empty) result of UpdateApproval.

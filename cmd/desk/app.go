@@ -27,10 +27,12 @@ import (
 	"abusedesk/integrations/reports"
 	deskslack "abusedesk/integrations/slack"
 	"abusedesk/integrations/zendesk"
+	"abusedesk/internal/approval"
 	"abusedesk/internal/cases"
 	"abusedesk/internal/config"
 	"abusedesk/internal/dashboard"
 	"abusedesk/internal/evidence"
+	"abusedesk/internal/inbound"
 	"abusedesk/internal/ingress"
 	"abusedesk/internal/intake"
 	"abusedesk/internal/metrics"
@@ -54,6 +56,14 @@ type services struct {
 	enforcement activities.Enforcement
 	approvals   activities.Approvals
 }
+
+// The integrations' clients are what the activities need of the outside systems.
+var (
+	_ activities.Tickets     = (*zendesk.Client)(nil)
+	_ activities.Accounts    = (*enforcement.Client)(nil)
+	_ activities.Enforcement = (*enforcement.Client)(nil)
+	_ activities.Approvals   = (*deskslack.Client)(nil)
+)
 
 // app is one running desk process: its components in start order, stopped in reverse.
 type app struct {
@@ -208,7 +218,7 @@ func (a *app) buildServices(ic config.Integrations) error {
 // (with an app token): one handler behind both.
 func (a *app) startSlack(ctx context.Context) {
 	ic := a.integrations.Slack
-	h := &deskslack.Interactions{API: a.slack.API(), Decider: a.cases, Approvers: a.policy.Approvers, Log: a.log.With("component", "slack")}
+	h := &deskslack.Interactions{API: a.slack.API(), Decider: inbound.Slack{Cases: a.cases}, Approvers: a.policy.Approvers, Log: a.log.With("component", "slack")}
 	if ic.SigningSecret != "" && a.http != nil {
 		a.http.Handle("POST /slack/interactions", h.HTTPHandler(ic.SigningSecret))
 	}
@@ -225,7 +235,7 @@ func (a *app) startSlack(ctx context.Context) {
 	}
 }
 
-func mentions(ap policy.Approvers) string {
+func mentions(ap approval.Approvers) string {
 	var m []string
 	for _, g := range ap.Groups {
 		m = append(m, "<!subteam^"+g+">")
@@ -362,13 +372,13 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 		return nil
 	}
 	if ic.APIToken != "" {
-		a.http.Handle("POST /api/v1/reports", a.intake.APIHandler(ic.APIToken, 25<<20))
+		a.http.Handle("POST /api/v1/reports", inbound.ReportsAPI(a.intake, ic.APIToken, 25<<20, a.log.With("component", "reports-api")))
 		a.endpoints.API = &apiEndpoint{URL: a.endpoints.HTTP + "/api/v1/reports"}
 	} else {
 		a.log.Warn("the reports API is off: DESK_API_TOKEN is not set")
 	}
 	zc := a.integrations.Zendesk
-	zi := &intake.Zendesk{Intake: a.intake, API: a.zendesk, Cases: a.cases, Decider: a.cases, Secret: zc.WebhookSecret,
+	zi := &inbound.Zendesk{Intake: a.intake, API: a.zendesk, Cases: a.cases, Decider: a.cases, Secret: zc.WebhookSecret,
 		IntakeGroupID: zc.IntakeGroupID, CursorFile: filepath.Join(a.cfg.DataDir, "zendesk-export-cursor.json"), Log: a.log.With("component", "zendesk-intake")}
 	if zc.WebhookSecret == "" {
 		a.log.Warn("Zendesk webhooks are refused: ZENDESK_WEBHOOK_SECRET is not set (the export poll still catches up)")
@@ -409,18 +419,8 @@ func (a *app) startDashboard(sb *dashboard.Sandbox) error {
 // startIMAP runs the mailbox watcher; a message moves to the processed folder once intake
 // accepted it, to the failed folder when it could not be read (it is in triage then).
 func (a *app) startIMAP(ctx context.Context, m *config.IMAP) error {
-	handle := func(ctx context.Context, raw []byte, received time.Time) (mailbox.Disposition, error) {
-		out, err := a.intake.Ingest(ctx, raw, intake.Source{Channel: "imap", ReceivedAt: received})
-		if err != nil {
-			return 0, err
-		}
-		if out.Kind == reports.KindUnparseable {
-			return mailbox.Failed, nil
-		}
-		return mailbox.Processed, nil
-	}
 	w, err := mailbox.New(mailbox.Config{Addr: m.Addr, Security: m.Security, Username: m.Username, Password: m.Password,
-		Mailbox: m.Mailbox, Processed: m.Processed, Failed: m.Failed, Poll: m.Poll}, handle, a.log)
+		Mailbox: m.Mailbox, Processed: m.Processed, Failed: m.Failed, Poll: m.Poll}, inbound.Mailbox(a.intake), a.log)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"abusedesk/internal/approval"
 	"abusedesk/workflows"
 )
 
@@ -69,7 +70,7 @@ func TestApprovalDenyOverSocketMode(t *testing.T) {
 	}
 	d.slackSandbox("POST", "submit", map[string]any{"view_id": views.Views[0].ID, "values": map[string]map[string]string{"reason": {"reason_input": "customer is a partner, call them first"}}}, nil)
 	review := d.waitStatus(caseID, workflows.StatusUnderReview, 20*time.Second)
-	if review.Approval == nil || review.Approval.Decision != workflows.ApprovalDeny || review.Approval.Reason != "customer is a partner, call them first" || review.Approval.DecidedBy != "ULEAD2" {
+	if review.Approval == nil || review.Approval.Decision != approval.Deny || review.Approval.Reason != "customer is a partner, call them first" || review.Approval.DecidedBy != "ULEAD2" {
 		t.Errorf("approval %+v", review.Approval)
 	}
 	if review.Enforcement != nil {

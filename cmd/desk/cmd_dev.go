@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/integrations/zendesk"
 	"abusedesk/internal/config"
 	"abusedesk/internal/dashboard"
 	"abusedesk/internal/metrics"
+	"abusedesk/internal/provision"
 	"abusedesk/testenv/demo"
 	"abusedesk/testenv/devserver"
 	"abusedesk/testenv/imapserver"
@@ -238,7 +238,7 @@ func writeDemoPolicy(dataDir string) (string, error) {
 // dashboardSandbox tells the dashboard how to act as the other parties through the sandbox's
 // services (only those that are sandboxed).
 func (a *app) dashboardSandbox(mailbox *config.IMAP, apiToken string, samples []demo.Sample) *dashboard.Sandbox {
-	sb := &dashboard.Sandbox{Samples: samples, Macros: zendesk.MacroTitles(), APIToken: apiToken}
+	sb := &dashboard.Sandbox{Samples: samples, Macros: provision.MacroTitles(), APIToken: apiToken}
 	if a.endpoints.API != nil {
 		sb.APIURL = a.endpoints.API.URL
 	}

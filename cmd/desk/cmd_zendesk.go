@@ -10,6 +10,7 @@ import (
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/config"
 	"abusedesk/internal/metrics"
+	"abusedesk/internal/provision"
 	"abusedesk/templates"
 )
 
@@ -101,6 +102,6 @@ func (a *app) provisionZendeskTo(ctx context.Context, webhookURL string, dry boo
 	rules := a.policy.Categories[abuse.Spam]
 	return a.zendesk.Provision(ctx, zendesk.ProvisionOptions{
 		WebhookURL: webhookURL, WebhookSecret: a.integrations.Zendesk.WebhookSecret, IntakeGroupID: a.integrations.Zendesk.IntakeGroupID,
-		Templates: r, ExtendBy: rules.ExtendBy.D(), MoreInfo: rules.MoreInfoWindow.D(), DryRun: dry,
+		Fields: provision.Fields(), Macros: provision.Macros(r, rules.ExtendBy.D(), rules.MoreInfoWindow.D()), DryRun: dry,
 	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"abusedesk/activities"
 	"abusedesk/internal/abuse"
+	"abusedesk/internal/approval"
 	"abusedesk/internal/policy"
 	"abusedesk/internal/tclient"
 	"abusedesk/templates"
@@ -64,7 +65,7 @@ func startPathsDesk(t *testing.T) *pathsDesk {
 // rules are windows of a second or two, so a whole case runs in seconds.
 func pathRules(category abuse.Category) policy.Snapshot {
 	p := policy.Default()
-	p.Approvers = policy.Approvers{Users: []string{"ULEAD1"}}
+	p.Approvers = approval.Approvers{Users: []string{"ULEAD1"}}
 	s := p.Snapshot(category)
 	s.Rules.ResponseWindow = policy.Duration(1500 * time.Millisecond)
 	s.Rules.Reminders = []policy.Duration{policy.Duration(500 * time.Millisecond)}
@@ -162,7 +163,7 @@ func TestCasePathsOnTheServer(t *testing.T) {
 	t.Run("approved", func(t *testing.T) {
 		id := d.open("acct-strategic", abuse.Spam, pathRules(abuse.Spam))
 		d.waitStatus(id, workflows.StatusPendingApproval)
-		if err := d.update(id, workflows.UpdateApproval, workflows.ApprovalDecision{Decision: workflows.ApprovalApprove, UserID: "ULEAD1", UserName: "Lee Lead"}); err != nil {
+		if err := d.update(id, workflows.UpdateApproval, approval.Decision{Decision: approval.Approve, UserID: "ULEAD1", UserName: "Lee Lead"}); err != nil {
 			t.Fatalf("approve: %v", err)
 		}
 		if res := d.result(id); res.Outcome != workflows.OutcomeEnforced {
@@ -174,7 +175,7 @@ func TestCasePathsOnTheServer(t *testing.T) {
 	t.Run("denied", func(t *testing.T) {
 		id := d.open("acct-strategic", abuse.Phishing, pathRules(abuse.Phishing))
 		d.waitStatus(id, workflows.StatusPendingApproval)
-		if err := d.update(id, workflows.UpdateApproval, workflows.ApprovalDecision{Decision: workflows.ApprovalDeny, UserID: "ULEAD1", Reason: "shared hosting, not the customer"}); err != nil {
+		if err := d.update(id, workflows.UpdateApproval, approval.Decision{Decision: approval.Deny, UserID: "ULEAD1", Reason: "shared hosting, not the customer"}); err != nil {
 			t.Fatalf("deny: %v", err)
 		}
 		d.waitStatus(id, workflows.StatusUnderReview)

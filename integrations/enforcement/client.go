@@ -13,19 +13,12 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/activities"
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/fault"
 	"abusedesk/internal/httpx"
-	"abusedesk/workflows"
 )
 
 const service = "enforcement"
-
-var (
-	_ activities.Accounts    = (*Client)(nil)
-	_ activities.Enforcement = (*Client)(nil)
-)
 
 // Client talks to one enforcement API.
 type Client struct {
@@ -117,8 +110,8 @@ type action struct {
 	Error     string           `json:"error,omitempty"`
 }
 
-func (a action) state() *activities.ActionState {
-	s := &activities.ActionState{ID: a.ID, AccountID: a.AccountID, Type: a.Type, Level: a.Level, State: a.State, Error: a.Error}
+func (a action) state() *abuse.ActionState {
+	s := &abuse.ActionState{ID: a.ID, AccountID: a.AccountID, Type: a.Type, Level: a.Level, State: a.State, Error: a.Error}
 	if a.AppliedAt != nil {
 		s.AppliedAt = *a.AppliedAt
 	}
@@ -131,8 +124,8 @@ func (a action) state() *activities.ActionState {
 	return s
 }
 
-// GetAccount implements activities.Accounts.
-func (c *Client) GetAccount(ctx context.Context, id string) (*workflows.Account, error) {
+// GetAccount implements the activities' Accounts.
+func (c *Client) GetAccount(ctx context.Context, id string) (*abuse.Account, error) {
 	var out struct {
 		ID              string   `json:"id"`
 		Name            string   `json:"name"`
@@ -145,15 +138,15 @@ func (c *Client) GetAccount(ctx context.Context, id string) (*workflows.Account,
 	if err := c.do(ctx, "get account "+id, http.MethodGet, "/v1/accounts/"+url.PathEscape(id), "", nil, &out); err != nil {
 		return nil, err
 	}
-	acct := &workflows.Account{ID: out.ID, Name: out.Name, ContactEmail: out.ContactEmail, Locale: out.Locale, Tier: out.Tier, PriorViolations: out.PriorViolations}
+	acct := &abuse.Account{ID: out.ID, Name: out.Name, ContactEmail: out.ContactEmail, Locale: out.Locale, Tier: out.Tier, PriorViolations: out.PriorViolations}
 	for _, r := range out.Restrictions {
 		acct.Restrictions = append(acct.Restrictions, r.Type.Describe(r.Level)+" ("+r.ID+")")
 	}
 	return acct, nil
 }
 
-// Apply implements activities.Enforcement: the same key never applies twice.
-func (c *Client) Apply(ctx context.Context, req activities.ActionRequest, key string) (*activities.ActionState, error) {
+// Apply implements the activities' Enforcement: the same key never applies twice.
+func (c *Client) Apply(ctx context.Context, req abuse.ActionRequest, key string) (*abuse.ActionState, error) {
 	if key == "" {
 		return nil, &fault.Error{Kind: fault.Invalid, Service: service, Op: "apply", Message: "no idempotency key"}
 	}
@@ -174,8 +167,8 @@ func (c *Client) Apply(ctx context.Context, req activities.ActionRequest, key st
 	return out.state(), nil
 }
 
-// GetAction implements activities.Enforcement.
-func (c *Client) GetAction(ctx context.Context, id string) (*activities.ActionState, error) {
+// GetAction implements the activities' Enforcement.
+func (c *Client) GetAction(ctx context.Context, id string) (*abuse.ActionState, error) {
 	var out action
 	if err := c.do(ctx, "get action "+id, http.MethodGet, "/v1/actions/"+url.PathEscape(id), "", nil, &out); err != nil {
 		return nil, err
@@ -183,8 +176,8 @@ func (c *Client) GetAction(ctx context.Context, id string) (*activities.ActionSt
 	return out.state(), nil
 }
 
-// Lift implements activities.Enforcement.
-func (c *Client) Lift(ctx context.Context, id, reason, key string) (*activities.ActionState, error) {
+// Lift implements the activities' Enforcement.
+func (c *Client) Lift(ctx context.Context, id, reason, key string) (*abuse.ActionState, error) {
 	if key == "" {
 		return nil, &fault.Error{Kind: fault.Invalid, Service: service, Op: "lift", Message: "no idempotency key"}
 	}
@@ -196,14 +189,14 @@ func (c *Client) Lift(ctx context.Context, id, reason, key string) (*activities.
 }
 
 // Actions lists an account's actions, newest first.
-func (c *Client) Actions(ctx context.Context, accountID string) ([]activities.ActionState, error) {
+func (c *Client) Actions(ctx context.Context, accountID string) ([]abuse.ActionState, error) {
 	var out struct {
 		Actions []action `json:"actions"`
 	}
 	if err := c.do(ctx, "list actions of "+accountID, http.MethodGet, "/v1/accounts/"+url.PathEscape(accountID)+"/actions", "", nil, &out); err != nil {
 		return nil, err
 	}
-	res := make([]activities.ActionState, len(out.Actions))
+	res := make([]abuse.ActionState, len(out.Actions))
 	for i, a := range out.Actions {
 		res[i] = *a.state()
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/activities"
 	"abusedesk/integrations/enforcement"
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/fault"
@@ -74,12 +73,12 @@ func TestApplyIsIdempotentAndVerifiable(t *testing.T) {
 	api, c := setup(t)
 	api.ApplyDelay = 50 * time.Millisecond
 	ctx := context.Background()
-	req := activities.ActionRequest{AccountID: "acct-shop", Type: abuse.ActionThrottle, Level: 2, Reason: "TS-1 spam", CaseID: "case/acct-shop/spam"}
+	req := abuse.ActionRequest{AccountID: "acct-shop", Type: abuse.ActionThrottle, Level: 2, Reason: "TS-1 spam", CaseID: "case/acct-shop/spam"}
 	a1, err := c.Apply(ctx, req, "k1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a1.State != activities.ActionPending {
+	if a1.State != abuse.StatePending {
 		t.Errorf("new action is %s, want pending", a1.State)
 	}
 	a2, err := c.Apply(ctx, req, "k1")
@@ -96,7 +95,7 @@ func TestApplyIsIdempotentAndVerifiable(t *testing.T) {
 	}
 	time.Sleep(60 * time.Millisecond)
 	got, err := c.GetAction(ctx, a1.ID)
-	if err != nil || got.State != activities.ActionActive || got.AppliedAt.IsZero() {
+	if err != nil || got.State != abuse.StateActive || got.AppliedAt.IsZero() {
 		t.Fatalf("after the delay: %+v %v, want active", got, err)
 	}
 	acct, err := c.GetAccount(ctx, "acct-shop")
@@ -107,25 +106,25 @@ func TestApplyIsIdempotentAndVerifiable(t *testing.T) {
 		t.Errorf("account %+v, want one violation and one restriction", acct)
 	}
 	lifted, err := c.Lift(ctx, a1.ID, "appeal granted", "lift-1")
-	if err != nil || lifted.State != activities.ActionLifting {
+	if err != nil || lifted.State != abuse.StateLifting {
 		t.Fatalf("lift: %+v %v, want lifting", lifted, err)
 	}
 	time.Sleep(60 * time.Millisecond)
-	if again, err := c.Lift(ctx, a1.ID, "appeal granted", "lift-1"); err != nil || again.State != activities.ActionLifted {
+	if again, err := c.Lift(ctx, a1.ID, "appeal granted", "lift-1"); err != nil || again.State != abuse.StateLifted {
 		t.Errorf("lift replay: %+v %v, want lifted", again, err)
 	}
-	if acts, err := c.Actions(ctx, "acct-shop"); err != nil || len(acts) != 1 || acts[0].State != activities.ActionLifted {
+	if acts, err := c.Actions(ctx, "acct-shop"); err != nil || len(acts) != 1 || acts[0].State != abuse.StateLifted {
 		t.Errorf("actions: %+v %v", acts, err)
 	}
 }
 
 func TestErrorsAreClassified(t *testing.T) {
 	ctx := context.Background()
-	req := activities.ActionRequest{AccountID: "acct-shop", Type: abuse.ActionThrottle, Level: 1, Reason: "r"}
+	req := abuse.ActionRequest{AccountID: "acct-shop", Type: abuse.ActionThrottle, Level: 1, Reason: "r"}
 
 	t.Run("4xx is invalid with the problem detail", func(t *testing.T) {
 		_, c := setup(t)
-		_, err := c.Apply(ctx, activities.ActionRequest{AccountID: "acct-shop", Type: abuse.ActionThrottle, Level: 9, Reason: "r"}, "k")
+		_, err := c.Apply(ctx, abuse.ActionRequest{AccountID: "acct-shop", Type: abuse.ActionThrottle, Level: 9, Reason: "r"}, "k")
 		var fe *fault.Error
 		if !fault.Is(err, fault.Invalid) || !errors.As(err, &fe) || fe.Status != 400 || fe.Message != "Bad Request: level: a throttle needs a level of 1 to 3" {
 			t.Errorf("got %v", err)

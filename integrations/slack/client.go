@@ -14,15 +14,12 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"abusedesk/activities"
+	"abusedesk/internal/approval"
 	"abusedesk/internal/fault"
 	"abusedesk/internal/httpx"
-	"abusedesk/workflows"
 )
 
 const service = "slack"
-
-var _ activities.Approvals = (*Client)(nil)
 
 // Action IDs of the approval buttons and the deny modal.
 const (
@@ -76,9 +73,9 @@ func New(cfg Config) (*Client, error) {
 // API is the underlying slack-go client.
 func (c *Client) API() *slack.Client { return c.api }
 
-// FindApproval implements activities.Approvals: it looks through the channel's recent history
+// FindApproval implements the activities' Approvals: it looks through the channel's recent history
 // for the request posted for step (a retried post then finds the first one).
-func (c *Client) FindApproval(ctx context.Context, step string) (*workflows.ApprovalMessage, error) {
+func (c *Client) FindApproval(ctx context.Context, step string) (*approval.Message, error) {
 	var h *slack.GetConversationHistoryResponse
 	err := idempotent(ctx, "read the channel history", func() (err error) {
 		h, err = c.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
@@ -91,7 +88,7 @@ func (c *Client) FindApproval(ctx context.Context, step string) (*workflows.Appr
 	}
 	for _, m := range h.Messages {
 		if m.Metadata.EventType == metadataType && fmt.Sprint(m.Metadata.EventPayload["step"]) == step {
-			return &workflows.ApprovalMessage{Channel: c.channelID(h, m), TS: m.Timestamp}, nil
+			return &approval.Message{Channel: c.channelID(h, m), TS: m.Timestamp}, nil
 		}
 	}
 	return nil, nil
@@ -104,8 +101,8 @@ func (c *Client) channelID(_ *slack.GetConversationHistoryResponse, m slack.Mess
 	return c.cfg.Channel
 }
 
-// PostApproval implements activities.Approvals.
-func (c *Client) PostApproval(ctx context.Context, p activities.ApprovalPost) (*workflows.ApprovalMessage, error) {
+// PostApproval implements the activities' Approvals.
+func (c *Client) PostApproval(ctx context.Context, p approval.Post) (*approval.Message, error) {
 	channel, ts, err := c.api.PostMessageContext(ctx, c.cfg.Channel,
 		slack.MsgOptionText(p.Text, false),
 		slack.MsgOptionBlocks(ApprovalBlocks(p)...),
@@ -114,16 +111,16 @@ func (c *Client) PostApproval(ctx context.Context, p activities.ApprovalPost) (*
 	if err != nil {
 		return nil, classify("post the approval request", err)
 	}
-	msg := &workflows.ApprovalMessage{Channel: channel, TS: ts}
+	msg := &approval.Message{Channel: channel, TS: ts}
 	if link, err := c.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts}); err == nil {
 		msg.Permalink = link
 	}
 	return msg, nil
 }
 
-// PingApproval implements activities.Approvals: a reply in the request's thread, broadcast to
+// PingApproval implements the activities' Approvals: a reply in the request's thread, broadcast to
 // the channel, mentioning the approvers.
-func (c *Client) PingApproval(ctx context.Context, m workflows.ApprovalMessage, p activities.ApprovalPost) error {
+func (c *Client) PingApproval(ctx context.Context, m approval.Message, p approval.Post) error {
 	text := fmt.Sprintf("Reminder %d: case %s is still waiting for a decision (%s). The request times out %s.",
 		p.Ping, p.CaseNumber, p.Action, p.Deadline.UTC().Format("2006-01-02 15:04 UTC"))
 	if c.cfg.Mention != "" {
@@ -136,9 +133,9 @@ func (c *Client) PingApproval(ctx context.Context, m workflows.ApprovalMessage, 
 	return nil
 }
 
-// ShowDecision implements activities.Approvals: the message is rewritten with who decided,
+// ShowDecision implements the activities' Approvals: the message is rewritten with who decided,
 // when and the outcome, and without buttons.
-func (c *Client) ShowDecision(ctx context.Context, m workflows.ApprovalMessage, s activities.ApprovalShow) error {
+func (c *Client) ShowDecision(ctx context.Context, m approval.Message, s approval.Show) error {
 	return idempotent(ctx, "update the approval message", func() error {
 		_, _, _, err := c.api.UpdateMessageContext(ctx, m.Channel, m.TS,
 			slack.MsgOptionText(DecisionText(s), false),
@@ -149,7 +146,7 @@ func (c *Client) ShowDecision(ctx context.Context, m workflows.ApprovalMessage, 
 }
 
 // ApprovalBlocks is the Block Kit body of an approval request.
-func ApprovalBlocks(p activities.ApprovalPost) []slack.Block {
+func ApprovalBlocks(p approval.Post) []slack.Block {
 	title := fmt.Sprintf("Approval needed: %s", p.CaseNumber)
 	if p.Ping > 0 {
 		title += fmt.Sprintf(" (reminder %d)", p.Ping)
@@ -191,9 +188,9 @@ func ApprovalBlocks(p activities.ApprovalPost) []slack.Block {
 }
 
 // DecisionText is the one-line summary of a decision.
-func DecisionText(s activities.ApprovalShow) string {
+func DecisionText(s approval.Show) string {
 	verb := map[string]string{
-		workflows.ApprovalApprove: "Approved", workflows.ApprovalDeny: "Denied", workflows.ApprovalExtend: "Extended",
+		approval.Approve: "Approved", approval.Deny: "Denied", approval.Extend: "Extended",
 		"timeout": "No decision in time — enforced by policy", "withdrawn": "Withdrawn",
 	}[s.Decision]
 	if verb == "" {
@@ -212,7 +209,7 @@ func DecisionText(s activities.ApprovalShow) string {
 
 // DecisionBlocks replaces the request once decided: the request's summary and the decision,
 // no buttons.
-func DecisionBlocks(s activities.ApprovalShow) []slack.Block {
+func DecisionBlocks(s approval.Show) []slack.Block {
 	md := func(t string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.MarkdownType, t, false, false)
 	}

@@ -18,14 +18,14 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
-	"abusedesk/internal/policy"
-	"abusedesk/workflows"
+	"abusedesk/internal/approval"
 )
 
 // Decider hands a lead's decision to the case (as an Update, so the answer says at once
-// whether the click counted). When the case refuses it, the error has a Refused() reason.
+// whether the click counted) and returns the sentence to show the lead. When the case refuses
+// it, the error has a Refused() reason.
 type Decider interface {
-	DecideApproval(ctx context.Context, caseID string, d workflows.ApprovalDecision) (*workflows.DecisionResult, error)
+	DecideApproval(ctx context.Context, caseID string, d approval.Decision) (message string, err error)
 }
 
 // refusal is an error by which a case declined a decision (already decided, not pending…).
@@ -36,7 +36,7 @@ type refusal interface{ Refused() string }
 type Interactions struct {
 	API       *slack.Client
 	Decider   Decider
-	Approvers policy.Approvers
+	Approvers approval.Approvers
 	Log       *slog.Logger
 
 	mu     sync.Mutex
@@ -73,11 +73,11 @@ func (h *Interactions) blockAction(ctx context.Context, cb slack.InteractionCall
 	var decision string
 	switch a.ActionID {
 	case ActionApprove:
-		decision = workflows.ApprovalApprove
+		decision = approval.Approve
 	case ActionExtend:
-		decision = workflows.ApprovalExtend
+		decision = approval.Extend
 	case ActionDeny:
-		decision = workflows.ApprovalDeny
+		decision = approval.Deny
 	default:
 		return
 	}
@@ -88,14 +88,14 @@ func (h *Interactions) blockAction(ctx context.Context, cb slack.InteractionCall
 		h.log().Info("approval click refused: not an approver", "user_id", cb.User.ID, "case_id", caseID)
 		return
 	}
-	if decision == workflows.ApprovalDeny {
+	if decision == approval.Deny {
 		h.openDenyModal(ctx, cb, caseID)
 		return
 	}
-	h.decide(ctx, cb, caseID, workflows.ApprovalDecision{Decision: decision}, groups)
+	h.decide(ctx, cb, caseID, approval.Decision{Decision: decision}, groups)
 }
 
-func (h *Interactions) decide(ctx context.Context, cb slack.InteractionCallback, caseID string, d workflows.ApprovalDecision, groups []string) error {
+func (h *Interactions) decide(ctx context.Context, cb slack.InteractionCallback, caseID string, d approval.Decision, groups []string) error {
 	d.UserID, d.UserGroups = cb.User.ID, groups
 	d.UserName = cmp.Or(cb.User.Name, cb.User.ID)
 	if u, err := h.API.GetUserInfoContext(ctx, cb.User.ID); err == nil {
@@ -104,7 +104,7 @@ func (h *Interactions) decide(ctx context.Context, cb slack.InteractionCallback,
 	} else {
 		h.log().Warn("user info unavailable; deciding without the email", "user_id", cb.User.ID, "error", err)
 	}
-	res, err := h.Decider.DecideApproval(ctx, caseID, d)
+	msg, err := h.Decider.DecideApproval(ctx, caseID, d)
 	var r refusal
 	switch {
 	case errors.As(err, &r):
@@ -115,7 +115,7 @@ func (h *Interactions) decide(ctx context.Context, cb slack.InteractionCallback,
 		h.ephemeral(ctx, cb, "The decision could not be delivered to the case ("+err.Error()+"). Please try again.")
 		return err
 	}
-	h.ephemeral(ctx, cb, res.Message)
+	h.ephemeral(ctx, cb, msg)
 	return nil
 }
 
@@ -156,7 +156,7 @@ func (h *Interactions) denySubmitted(ctx context.Context, cb slack.InteractionCa
 	if !ok {
 		return viewErrors("You are not one of the approvers for abuse escalations.")
 	}
-	err := h.decide(ctx, cb, caseID, workflows.ApprovalDecision{Decision: workflows.ApprovalDeny, Reason: reason}, groups)
+	err := h.decide(ctx, cb, caseID, approval.Decision{Decision: approval.Deny, Reason: reason}, groups)
 	var r refusal
 	if errors.As(err, &r) {
 		return viewErrors(r.Refused())

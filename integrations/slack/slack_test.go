@@ -12,14 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/activities"
 	deskslack "abusedesk/integrations/slack"
 	"abusedesk/internal/abuse"
+	"abusedesk/internal/approval"
 	"abusedesk/internal/fault"
 	"abusedesk/internal/httpx"
-	"abusedesk/internal/policy"
 	"abusedesk/testenv/slackfake"
-	"abusedesk/workflows"
 )
 
 const (
@@ -34,7 +32,7 @@ const (
 // decider records decisions; it refuses a second one like a case does.
 type decider struct {
 	mu      sync.Mutex
-	got     []workflows.ApprovalDecision
+	got     []approval.Decision
 	decided bool
 }
 
@@ -43,24 +41,24 @@ type refused string
 func (r refused) Error() string   { return string(r) }
 func (r refused) Refused() string { return string(r) }
 
-func (d *decider) DecideApproval(_ context.Context, caseID string, dec workflows.ApprovalDecision) (*workflows.DecisionResult, error) {
+func (d *decider) DecideApproval(_ context.Context, caseID string, dec approval.Decision) (string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if caseID != "case/acct-1/spam" {
-		return nil, errors.New("unexpected case " + caseID)
+		return "", errors.New("unexpected case " + caseID)
 	}
 	if d.decided {
-		return nil, refused("already decided: approve by lead one")
+		return "", refused("already decided: approve by lead one")
 	}
 	d.decided = true
 	d.got = append(d.got, dec)
-	return &workflows.DecisionResult{Status: workflows.StatusEscalated, Message: "Approved. Applying the throttle."}, nil
+	return "Approved. Applying the throttle.", nil
 }
 
-func (d *decider) decisions() []workflows.ApprovalDecision {
+func (d *decider) decisions() []approval.Decision {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return append([]workflows.ApprovalDecision(nil), d.got...)
+	return append([]approval.Decision(nil), d.got...)
 }
 
 type env struct {
@@ -88,19 +86,19 @@ func setup(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	dec := &decider{}
-	h := &deskslack.Interactions{API: c.API(), Decider: dec, Approvers: policy.Approvers{Users: []string{lead}, Groups: []string{"SLEADS"}}}
+	h := &deskslack.Interactions{API: c.API(), Decider: dec, Approvers: approval.Approvers{Users: []string{lead}, Groups: []string{"SLEADS"}}}
 	hook := httptest.NewServer(h.HTTPHandler(secret))
 	t.Cleanup(hook.Close)
 	fake.InteractionURL = hook.URL
 	return &env{fake: fake, client: c, h: h, dec: dec, hook: hook, ch: fake.ChannelID("abuse-leads")}
 }
 
-func post() activities.ApprovalPost {
+func post() approval.Post {
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	return activities.ApprovalPost{
+	return approval.Post{
 		Step: "approval-1", CaseID: "case/acct-1/spam", CaseNumber: "TS-ABCD1234", CaseURL: "http://desk.test/cases/case/acct-1/spam",
-		Account:  workflows.Account{ID: "acct-1", Name: "Big Bank", Tier: abuse.TierStrategic, PriorViolations: 1},
-		Category: abuse.Spam, Reports: workflows.ReportDigest{Count: 12, FirstSeen: t0, LastSeen: t0.Add(time.Hour)},
+		Account:  abuse.Account{ID: "acct-1", Name: "Big Bank", Tier: abuse.TierStrategic, PriorViolations: 1},
+		Category: abuse.Spam, Reports: approval.Reports{Count: 12, FirstSeen: t0, LastSeen: t0.Add(time.Hour)},
 		Action: "outbound traffic throttled (level 2)", Reason: "strategic account", Deadline: t0.Add(8 * time.Hour), Text: "Approval needed",
 	}
 }
@@ -142,7 +140,7 @@ func TestApprovalMessageLifecycle(t *testing.T) {
 	if len(msgs) != 2 || msgs[1].ThreadTS != m.TS || !strings.Contains(msgs[1].Text, "<!subteam^SLEADS> Reminder 1") {
 		t.Errorf("re-ping %+v", msgs[len(msgs)-1])
 	}
-	err = e.client.ShowDecision(ctx, *m, activities.ApprovalShow{CaseNumber: "TS-ABCD1234", Text: "Approval needed", Decision: workflows.ApprovalApprove,
+	err = e.client.ShowDecision(ctx, *m, approval.Show{CaseNumber: "TS-ABCD1234", Text: "Approval needed", Decision: approval.Approve,
 		DecidedBy: "Lee Lead", DecidedAt: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +178,7 @@ func TestClicksOverHTTP(t *testing.T) {
 		t.Fatalf("click: %+v %v", resp, err)
 	}
 	got := e.dec.decisions()
-	if len(got) != 1 || got[0].Decision != workflows.ApprovalApprove || got[0].UserID != lead || got[0].UserEmail != "lee@desk.example" || got[0].UserName != "Lee Lead" {
+	if len(got) != 1 || got[0].Decision != approval.Approve || got[0].UserID != lead || got[0].UserEmail != "lee@desk.example" || got[0].UserName != "Lee Lead" {
 		t.Fatalf("decisions %+v", got)
 	}
 	// A second click (by a group member) is answered, not applied.
@@ -222,7 +220,7 @@ func TestDenyAsksForAReason(t *testing.T) {
 		t.Fatalf("submit: %+v %v", resp, err)
 	}
 	got := e.dec.decisions()
-	if len(got) != 1 || got[0].Decision != workflows.ApprovalDeny || got[0].Reason != "They are migrating" || len(got[0].UserGroups) != 1 {
+	if len(got) != 1 || got[0].Decision != approval.Deny || got[0].Reason != "They are migrating" || len(got[0].UserGroups) != 1 {
 		t.Errorf("decisions %+v", got)
 	}
 }
@@ -295,7 +293,7 @@ func TestClicksOverSocketMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := e.dec.decisions(); len(got) != 1 || got[0].Decision != workflows.ApprovalDeny || got[0].Reason != "not yet" {
+	if got := e.dec.decisions(); len(got) != 1 || got[0].Decision != approval.Deny || got[0].Reason != "not yet" {
 		t.Fatalf("decisions %+v (ack %s)", got, resp.Body)
 	}
 	cancel()
@@ -330,7 +328,7 @@ func TestErrorsAreClassified(t *testing.T) {
 		for range 3 {
 			e.fake.Inject("chat.update", "0", "")
 		}
-		err := e.client.ShowDecision(ctx, workflows.ApprovalMessage{Channel: e.ch, TS: "1.1"}, activities.ApprovalShow{Decision: "approve"})
+		err := e.client.ShowDecision(ctx, approval.Message{Channel: e.ch, TS: "1.1"}, approval.Show{Decision: "approve"})
 		if !fault.Is(err, fault.RateLimited) {
 			t.Errorf("got %v", err)
 		}
@@ -341,7 +339,7 @@ func TestErrorsAreClassified(t *testing.T) {
 		if _, err := e.client.PostApproval(ctx, post()); !fault.Is(err, fault.Unauthorized) {
 			t.Errorf("invalid_auth: %v", err)
 		}
-		err := e.client.ShowDecision(ctx, workflows.ApprovalMessage{Channel: e.ch, TS: "9.9"}, activities.ApprovalShow{Decision: "approve"})
+		err := e.client.ShowDecision(ctx, approval.Message{Channel: e.ch, TS: "9.9"}, approval.Show{Decision: "approve"})
 		if !fault.Is(err, fault.NotFound) {
 			t.Errorf("message_not_found: %v", err)
 		}

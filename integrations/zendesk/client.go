@@ -32,14 +32,12 @@ import (
 
 	zd "github.com/nukosuke/go-zendesk/zendesk"
 
-	"abusedesk/activities"
 	"abusedesk/internal/fault"
 	"abusedesk/internal/httpx"
+	"abusedesk/internal/ticket"
 )
 
 const service = "zendesk"
-
-var _ activities.Tickets = (*Client)(nil)
 
 // Config says how to reach a Zendesk account.
 type Config struct {
@@ -115,12 +113,12 @@ type wireTicket struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-func (c *Client) toTicket(t wireTicket) *activities.Ticket {
-	return &activities.Ticket{ID: t.ID, URL: c.AgentURL(t.ID), Status: t.Status, Tags: t.Tags}
+func (c *Client) toTicket(t wireTicket) *ticket.Ticket {
+	return &ticket.Ticket{ID: t.ID, URL: c.AgentURL(t.ID), Status: t.Status, Tags: t.Tags}
 }
 
-// FindTicket implements activities.Tickets: the ticket with this external ID, or nil.
-func (c *Client) FindTicket(ctx context.Context, externalID string) (*activities.Ticket, error) {
+// FindTicket implements the activities' Tickets: the ticket with this external ID, or nil.
+func (c *Client) FindTicket(ctx context.Context, externalID string) (*ticket.Ticket, error) {
 	var out struct {
 		Tickets []wireTicket `json:"tickets"`
 	}
@@ -135,13 +133,13 @@ func (c *Client) FindTicket(ctx context.Context, externalID string) (*activities
 	return nil, nil
 }
 
-// GetTicket implements activities.Tickets.
-func (c *Client) GetTicket(ctx context.Context, id int64) (*activities.Ticket, error) {
+// GetTicket implements the activities' Tickets.
+func (c *Client) GetTicket(ctx context.Context, id int64) (*ticket.Ticket, error) {
 	t, err := c.zd.GetTicket(ctx, id)
 	if err != nil {
 		return nil, classify("get ticket "+strconv.FormatInt(id, 10), err)
 	}
-	return &activities.Ticket{ID: t.ID, URL: c.AgentURL(t.ID), Status: t.Status, Tags: t.Tags}, nil
+	return &ticket.Ticket{ID: t.ID, URL: c.AgentURL(t.ID), Status: t.Status, Tags: t.Tags}, nil
 }
 
 // Ticket returns the whole ticket as abusedesk reads it (for intake and the dashboard).
@@ -197,8 +195,8 @@ func (c *Client) info(ctx context.Context, t wireTicket) (*TicketInfo, error) {
 	return ti, nil
 }
 
-// CreateTicket implements activities.Tickets. Case fields are written as strings.
-func (c *Client) CreateTicket(ctx context.Context, n activities.NewTicket) (*activities.Ticket, error) {
+// CreateTicket implements the activities' Tickets. Case fields are written as strings.
+func (c *Client) CreateTicket(ctx context.Context, n ticket.New) (*ticket.Ticket, error) {
 	fields, err := c.customFields(ctx, n.Fields)
 	if err != nil {
 		return nil, err
@@ -221,19 +219,19 @@ func (c *Client) CreateTicket(ctx context.Context, n activities.NewTicket) (*act
 	if err != nil {
 		return nil, classify("create ticket", err)
 	}
-	return &activities.Ticket{ID: created.ID, URL: c.AgentURL(created.ID), Status: created.Status, Tags: created.Tags}, nil
+	return &ticket.Ticket{ID: created.ID, URL: c.AgentURL(created.ID), Status: created.Status, Tags: created.Tags}, nil
 }
 
-// UpdateTicket implements activities.Tickets. A comment goes through the ticket update (the
+// UpdateTicket implements the activities' Tickets. A comment goes through the ticket update (the
 // library's CreateTicketComment returns an empty comment), and tags are added with
 // additional_tags so agents' tags are kept.
-func (c *Client) UpdateTicket(ctx context.Context, id int64, u activities.TicketUpdate) error {
+func (c *Client) UpdateTicket(ctx context.Context, id int64, u ticket.Update) error {
 	return c.Update(ctx, id, Update{Comment: u.Comment, Status: u.Status, AddTags: u.AddTags, Fields: u.Fields})
 }
 
 // Update is a ticket update with everything abusedesk changes.
 type Update struct {
-	Comment    *activities.Comment
+	Comment    *ticket.Comment
 	AuthorID   int64
 	Status     string
 	AddTags    []string
@@ -275,7 +273,7 @@ func (c *Client) Update(ctx context.Context, id int64, u Update) error {
 	return c.raw(ctx, "update ticket "+strconv.FormatInt(id, 10), http.MethodPut, fmt.Sprintf("/tickets/%d.json", id), map[string]any{"ticket": body}, nil)
 }
 
-// Upload implements activities.Tickets.
+// Upload implements the activities' Tickets.
 func (c *Client) Upload(ctx context.Context, filename, _ string, data []byte) (string, error) {
 	w := c.zd.UploadAttachment(ctx, filename, "")
 	if _, err := w.Write(data); err != nil {
@@ -379,7 +377,7 @@ func (c *Client) caseFieldIDs(ctx context.Context) (map[string]int64, error) {
 	}
 	ids := map[string]int64{}
 	for _, f := range fields {
-		for _, key := range activities.CaseFields {
+		for _, key := range ticket.CaseFields {
 			if f.Active && strings.Contains(f.Description, fieldMarker(key)) {
 				ids[key] = f.ID
 			}

@@ -15,10 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/activities"
 	"abusedesk/integrations/zendesk"
 	"abusedesk/internal/fault"
 	"abusedesk/internal/httpx"
+	"abusedesk/internal/provision"
+	"abusedesk/internal/ticket"
 	"abusedesk/templates"
 	"abusedesk/testenv/zendeskfake"
 	"abusedesk/workflows"
@@ -84,7 +85,7 @@ func (e *env) provision(t *testing.T, dry bool) *zendesk.ProvisionResult {
 	}
 	res, err := e.client.Provision(context.Background(), zendesk.ProvisionOptions{
 		WebhookURL: e.hooks.srv.URL + "/webhooks/zendesk", WebhookSecret: "whsec", IntakeGroupID: zendeskfake.GroupIntake,
-		Templates: r, ExtendBy: 48 * time.Hour, MoreInfo: 48 * time.Hour, DryRun: dry,
+		Fields: provision.Fields(), Macros: provision.Macros(r, 48*time.Hour, 48*time.Hour), DryRun: dry,
 	})
 	if err != nil {
 		t.Fatalf("provision: %v", err)
@@ -113,7 +114,7 @@ func TestProvisionIsIdempotent(t *testing.T) {
 		}
 		t.Fatalf("second run changed %d things, want none", second.Changed())
 	}
-	want := len(activities.CaseFields) + 1 + len(workflows.AgentDecisions) + 1 + len(workflows.AgentDecisions) + 1
+	want := len(ticket.CaseFields) + 1 + len(workflows.AgentDecisions) + 1 + len(workflows.AgentDecisions) + 1
 	if len(second.Steps) != want {
 		t.Errorf("%d steps, want %d (fields, webhook, macros, triggers)", len(second.Steps), want)
 	}
@@ -130,10 +131,10 @@ func TestCaseTicketRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	created, err := e.client.CreateTicket(ctx, activities.NewTicket{
+	created, err := e.client.CreateTicket(ctx, ticket.New{
 		ExternalID: "case/acct-1/spam@1", Subject: "[TS-1] Abuse", RequesterEmail: "ops@shop.example", RequesterName: "Ops",
-		Comment: activities.Comment{Body: "notice", Public: true, Uploads: []string{tok}}, Status: "pending",
-		Tags: []string{"abusedesk"}, Fields: map[string]string{activities.FieldCaseNumber: "TS-1", activities.FieldReportCount: "3"},
+		Comment: ticket.Comment{Body: "notice", Public: true, Uploads: []string{tok}}, Status: "pending",
+		Tags: []string{"abusedesk"}, Fields: map[string]string{ticket.FieldCaseNumber: "TS-1", ticket.FieldReportCount: "3"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -148,9 +149,9 @@ func TestCaseTicketRoundTrip(t *testing.T) {
 	if none, err := e.client.FindTicket(ctx, "case/other"); err != nil || none != nil {
 		t.Errorf("unknown external id: %+v %v, want nil", none, err)
 	}
-	err = e.client.UpdateTicket(ctx, created.ID, activities.TicketUpdate{
-		Comment: &activities.Comment{Body: "internal evidence"}, AddTags: []string{"abusedesk_step_evidence"},
-		Status: "open", Fields: map[string]string{activities.FieldReportCount: "5"},
+	err = e.client.UpdateTicket(ctx, created.ID, ticket.Update{
+		Comment: &ticket.Comment{Body: "internal evidence"}, AddTags: []string{"abusedesk_step_evidence"},
+		Status: "open", Fields: map[string]string{ticket.FieldReportCount: "5"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +161,7 @@ func TestCaseTicketRoundTrip(t *testing.T) {
 		t.Fatalf("after update: %+v %v", got, err)
 	}
 	info, err := e.client.Ticket(ctx, created.ID)
-	if err != nil || info.Fields[activities.FieldReportCount] != "5" || info.Fields[activities.FieldCaseNumber] != "TS-1" {
+	if err != nil || info.Fields[ticket.FieldReportCount] != "5" || info.Fields[ticket.FieldCaseNumber] != "TS-1" {
 		t.Errorf("case fields read back: %+v %v", info.Fields, err)
 	}
 	tk, comments, _ := e.fake.Ticket(created.ID)
@@ -189,9 +190,9 @@ func TestTicketJSONShape(t *testing.T) {
 	e := setup(t)
 	e.provision(t, false)
 	ctx := context.Background()
-	created, err := e.client.CreateTicket(ctx, activities.NewTicket{
-		ExternalID: "x", Subject: "s", RequesterEmail: "a@b.example", Comment: activities.Comment{Body: "b", Public: true},
-		Fields: map[string]string{activities.FieldReportCount: "7"},
+	created, err := e.client.CreateTicket(ctx, ticket.New{
+		ExternalID: "x", Subject: "s", RequesterEmail: "a@b.example", Comment: ticket.Comment{Body: "b", Public: true},
+		Fields: map[string]string{ticket.FieldReportCount: "7"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +249,7 @@ func TestErrors(t *testing.T) {
 	ctx := context.Background()
 	t.Run("4xx is invalid with Zendesk's description", func(t *testing.T) {
 		e := setup(t)
-		_, err := e.client.CreateTicket(ctx, activities.NewTicket{Subject: "s", RequesterEmail: "not-an-email", Comment: activities.Comment{Body: "b"}})
+		_, err := e.client.CreateTicket(ctx, ticket.New{Subject: "s", RequesterEmail: "not-an-email", Comment: ticket.Comment{Body: "b"}})
 		var fe *fault.Error
 		if !errors.As(err, &fe) || fe.Kind != fault.Invalid || fe.Status != 422 || !strings.Contains(fe.Message, "Email is invalid") {
 			t.Errorf("got %v", err)
@@ -329,8 +330,8 @@ func TestTriggersSendSignedWebhooks(t *testing.T) {
 	e := setup(t)
 	e.provision(t, false)
 	ctx := context.Background()
-	tk, err := e.client.CreateTicket(ctx, activities.NewTicket{ExternalID: "case/a/spam@1", Subject: "s", RequesterEmail: "ops@shop.example",
-		Comment: activities.Comment{Body: "notice", Public: true}, Tags: []string{"abusedesk"}, Fields: map[string]string{activities.FieldCaseNumber: "TS-9"}})
+	tk, err := e.client.CreateTicket(ctx, ticket.New{ExternalID: "case/a/spam@1", Subject: "s", RequesterEmail: "ops@shop.example",
+		Comment: ticket.Comment{Body: "notice", Public: true}, Tags: []string{"abusedesk"}, Fields: map[string]string{ticket.FieldCaseNumber: "TS-9"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,11 +383,11 @@ func TestTriggersSendSignedWebhooks(t *testing.T) {
 	if ev := events[zendesk.EventCustomerReply]; ev.Actor != "ops@shop.example" {
 		t.Errorf("reply event %+v", ev)
 	}
-	if ev := events[zendesk.EventDecision]; ev.Decision != workflows.DecisionAcceptRemediation || ev.Actor != "agent@desk.example" {
+	if ev := events[zendesk.EventDecision]; ev.Decision != string(workflows.DecisionAcceptRemediation) || ev.Actor != "agent@desk.example" {
 		t.Errorf("decision event %+v", ev)
 	}
 	after, _, _ := e.fake.Ticket(tk.ID)
-	if slices.Contains(after.Tags, zendesk.TagDecisionPrefix+workflows.DecisionAcceptRemediation) {
+	if slices.Contains(after.Tags, zendesk.TagDecisionPrefix+string(workflows.DecisionAcceptRemediation)) {
 		t.Error("the decision tag was not removed, so the macro could not be applied again")
 	}
 }
@@ -439,7 +440,7 @@ func TestExportPages(t *testing.T) {
 	ctx := context.Background()
 	start := time.Now().Add(-time.Minute)
 	for i := range 3 {
-		if _, err := e.client.CreateTicket(ctx, activities.NewTicket{Subject: "t" + itoa(int64(i)), RequesterEmail: "r@x.example", Comment: activities.Comment{Body: "b"}}); err != nil {
+		if _, err := e.client.CreateTicket(ctx, ticket.New{Subject: "t" + itoa(int64(i)), RequesterEmail: "r@x.example", Comment: ticket.Comment{Body: "b"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -451,7 +452,7 @@ func TestExportPages(t *testing.T) {
 	if err != nil || len(p2.Tickets) != 0 {
 		t.Fatalf("nothing changed since: %+v %v", p2, err)
 	}
-	if err := e.client.UpdateTicket(ctx, p.Tickets[0].ID, activities.TicketUpdate{Status: "open"}); err != nil {
+	if err := e.client.UpdateTicket(ctx, p.Tickets[0].ID, ticket.Update{Status: "open"}); err != nil {
 		t.Fatal(err)
 	}
 	p3, err := e.client.Export(ctx, p2.Cursor, time.Time{})

@@ -8,13 +8,10 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"time"
 
 	zd "github.com/nukosuke/go-zendesk/zendesk"
 
-	"abusedesk/activities"
-	"abusedesk/templates"
-	"abusedesk/workflows"
+	"abusedesk/internal/ticket"
 )
 
 // Names of what provisioning creates; it finds its own objects again by these.
@@ -25,44 +22,30 @@ const (
 	macroPrefix       = "abusedesk: "
 )
 
-// fieldTitles are the agent-facing titles of the case fields.
-var fieldTitles = map[string]string{
-	activities.FieldCaseID:      "Abuse case ID",
-	activities.FieldCaseNumber:  "Abuse case number",
-	activities.FieldStatus:      "Abuse case status",
-	activities.FieldCategory:    "Abuse category",
-	activities.FieldAccount:     "Abuse account",
-	activities.FieldDeadline:    "Abuse deadline",
-	activities.FieldReportCount: "Abuse report count",
-	activities.FieldAction:      "Abuse action",
-	activities.FieldAppealUntil: "Abuse appeal until",
+// FieldSpec is a custom ticket field the bot keeps filled: its key (see package ticket) and the
+// title agents see.
+type FieldSpec struct {
+	Key   string
+	Title string
 }
 
-// macroTitles are the macros, one per agent decision, in the order agents see them.
-var macroTitles = map[string]string{
-	workflows.DecisionAcceptRemediation: "Accept remediation",
-	workflows.DecisionRequestInfo:       "Request more information",
-	workflows.DecisionExtendDeadline:    "Extend deadline",
-	workflows.DecisionTreatAsAppeal:     "Treat as appeal",
-	workflows.DecisionGrantAppeal:       "Grant appeal",
-	workflows.DecisionDenyAppeal:        "Deny appeal",
-	workflows.DecisionResolve:           "Close without action",
-	workflows.DecisionWithdraw:          "Reports withdrawn",
+// MacroSpec is one agent decision macro. Applying it tags the ticket with TagDecisionPrefix +
+// Decision, which a trigger reports to the desk's webhook.
+type MacroSpec struct {
+	Decision string
+	// Title is what agents see, after the "abusedesk: " prefix.
+	Title string
+	// Public says the macro's comment answers the customer (else it is an internal note).
+	Public bool
+	// Pending sets the ticket pending (the customer is asked for something).
+	Pending bool
+	// Text renders the comment, given the Zendesk placeholder of each field key
+	// ("{{ticket.ticket_field_123}}") so the text the agent sends is complete.
+	Text func(placeholders map[string]string) (string, error)
 }
 
-// MacroTitles lists the decision macros' titles as provisioned, in the order agents see them.
-func MacroTitles() []string {
-	out := make([]string, 0, len(workflows.AgentDecisions))
-	for _, d := range workflows.AgentDecisions {
-		out = append(out, macroPrefix+macroTitles[d])
-	}
-	return out
-}
-
-// PublicMacro reports whether a decision's macro answers the customer itself (public comment);
-// the case then does not send its own notice for that step. Treat-as-appeal is an internal note:
-// the appeal's acknowledgement comes from the case.
-func PublicMacro(decision string) bool { return decision != workflows.DecisionTreatAsAppeal }
+// MacroTitle is the macro's title as provisioned.
+func MacroTitle(m MacroSpec) string { return macroPrefix + m.Title }
 
 // ProvisionOptions configures what `desk zendesk provision` sets up.
 type ProvisionOptions struct {
@@ -72,10 +55,9 @@ type ProvisionOptions struct {
 	WebhookSecret string
 	// IntakeGroupID: tickets created in this group are reports (0: no intake trigger).
 	IntakeGroupID int64
-	// Templates renders the macro texts; ExtendBy and MoreInfo are quoted in them.
-	Templates *templates.Renderer
-	ExtendBy  time.Duration
-	MoreInfo  time.Duration
+	// Fields are the case fields, Macros the decision macros, in the order agents see them.
+	Fields []FieldSpec
+	Macros []MacroSpec
 	// DryRun plans without changing anything.
 	DryRun bool
 }
@@ -119,8 +101,8 @@ func (r *ProvisionResult) Changed() int {
 // macro per agent decision and the triggers that notify the desk. Objects are found by name and
 // only changed when they differ, so a second run changes nothing.
 func (c *Client) Provision(ctx context.Context, o ProvisionOptions) (*ProvisionResult, error) {
-	if o.WebhookURL == "" || o.Templates == nil {
-		return nil, fmt.Errorf("provision needs the webhook URL and the templates")
+	if o.WebhookURL == "" || len(o.Fields) == 0 {
+		return nil, fmt.Errorf("provision needs the webhook URL and the fields")
 	}
 	res := &ProvisionResult{}
 	fieldIDs, err := c.provisionFields(ctx, o, res)
@@ -146,8 +128,8 @@ func (c *Client) provisionFields(ctx context.Context, o ProvisionOptions, res *P
 		return nil, err
 	}
 	ids := map[string]string{}
-	for _, key := range activities.CaseFields {
-		title := fieldTitles[key]
+	for _, spec := range o.Fields {
+		key, title := spec.Key, spec.Title
 		desc := "Kept current by abusedesk; agents read it, the bot writes it. " + fieldMarker(key)
 		var found *zd.TicketField
 		for i := range existing {
@@ -282,22 +264,6 @@ func (c *Client) macros(ctx context.Context) ([]macroWire, error) {
 	return all, nil
 }
 
-// MacroData is what the macro templates see: Zendesk placeholders for the case fields the bot
-// keeps filled, so the text the agent sends is complete.
-type MacroData struct {
-	Customer    string
-	Agent       string
-	CaseNumber  string
-	Account     string
-	Category    string
-	Deadline    string
-	ReportCount string
-	Action      string
-	AppealUntil string
-	ExtendBy    string
-	MoreInfo    string
-}
-
 type action struct {
 	Field string `json:"field"`
 	Value any    `json:"value"`
@@ -308,26 +274,18 @@ func (c *Client) provisionMacros(ctx context.Context, o ProvisionOptions, fields
 	if err != nil {
 		return err
 	}
-	data := MacroData{
-		Customer: "{{ticket.requester.name}}", Agent: "{{current_user.name}}",
-		CaseNumber: fields[activities.FieldCaseNumber], Account: fields[activities.FieldAccount],
-		Category: fields[activities.FieldCategory], Deadline: fields[activities.FieldDeadline],
-		ReportCount: fields[activities.FieldReportCount], Action: fields[activities.FieldAction],
-		AppealUntil: fields[activities.FieldAppealUntil],
-		ExtendBy:    templates.HumanDuration(o.ExtendBy), MoreInfo: templates.HumanDuration(o.MoreInfo),
-	}
-	for _, decision := range workflows.AgentDecisions {
-		title := macroPrefix + macroTitles[decision]
-		text, err := o.Templates.Render("macro_"+decision, "", "en", data)
+	for _, m := range o.Macros {
+		title, decision := MacroTitle(m), m.Decision
+		text, err := m.Text(fields)
 		if err != nil {
 			return fmt.Errorf("macro %s: %w", title, err)
 		}
 		want := []action{
 			{"comment_value", text},
-			{"comment_mode_is_public", strconv.FormatBool(PublicMacro(decision))},
+			{"comment_mode_is_public", strconv.FormatBool(m.Public)},
 			{"current_tags", TagDecisionPrefix + decision},
 		}
-		if decision == workflows.DecisionRequestInfo || decision == workflows.DecisionExtendDeadline {
+		if m.Pending {
 			want = append(want, action{"status", "pending"})
 		}
 		var found *macroWire
@@ -430,14 +388,15 @@ func (c *Client) provisionTriggers(ctx context.Context, o ProvisionOptions, res 
 			{Field: "update_type", Operator: "is", Value: "Change"},
 			{Field: "comment_is_public", Operator: "is", Value: "true"},
 			{Field: "role", Operator: "is", Value: "end_user"},
-			{Field: "current_tags", Operator: "includes", Value: activities.TagCase},
+			{Field: "current_tags", Operator: "includes", Value: ticket.TagCase},
 		},
 		actions: []zd.TriggerAction{notify(with("abusedesk_event", EventCustomerReply))},
 	})
-	for _, d := range workflows.AgentDecisions {
+	for _, m := range o.Macros {
+		d := m.Decision
 		tag := TagDecisionPrefix + d
 		specs = append(specs, spec{
-			title: triggerPrefix + "decision " + macroTitles[d],
+			title: triggerPrefix + "decision " + m.Title,
 			all:   []zd.TriggerCondition{{Field: "current_tags", Operator: "includes", Value: tag}},
 			actions: []zd.TriggerAction{
 				notify(with("abusedesk_event", EventDecision, "decision", d)),
@@ -451,7 +410,7 @@ func (c *Client) provisionTriggers(ctx context.Context, o ProvisionOptions, res 
 			all: []zd.TriggerCondition{
 				{Field: "update_type", Operator: "is", Value: "Create"},
 				{Field: "group_id", Operator: "is", Value: strconv.FormatInt(o.IntakeGroupID, 10)},
-				{Field: "current_tags", Operator: "not_includes", Value: activities.TagCase},
+				{Field: "current_tags", Operator: "not_includes", Value: ticket.TagCase},
 			},
 			actions: []zd.TriggerAction{notify(with("abusedesk_event", EventReport))},
 		})

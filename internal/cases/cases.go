@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
+	"abusedesk/internal/approval"
 	"abusedesk/workflows"
 )
 
@@ -64,7 +65,7 @@ func (c *Client) Submit(ctx context.Context, caseID string, in workflows.CaseInp
 }
 
 // DecideApproval delivers a lead's decision; it waits until the case applied or refused it.
-func (c *Client) DecideApproval(ctx context.Context, caseID string, d workflows.ApprovalDecision) (*workflows.DecisionResult, error) {
+func (c *Client) DecideApproval(ctx context.Context, caseID string, d approval.Decision) (*workflows.DecisionResult, error) {
 	return c.update(ctx, caseID, workflows.UpdateApproval, d)
 }
 

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/activities"
 	"abusedesk/integrations/enforcement"
+	"abusedesk/internal/abuse"
 	"abusedesk/testenv/demo"
 	"abusedesk/testenv/imapserver"
 	"abusedesk/workflows"
@@ -480,7 +480,7 @@ func (s *Sandbox) slackSandbox(ctx context.Context, path string, in, out any) er
 // accountState is an account with its actions, for the sandbox page.
 type accountState struct {
 	ID      string
-	Actions []activities.ActionState
+	Actions []abuse.ActionState
 	Err     string
 }
 

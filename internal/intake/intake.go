@@ -19,7 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/activities"
 	"abusedesk/integrations/enforcement"
 	"abusedesk/integrations/reports"
 	"abusedesk/internal/abuse"
@@ -28,13 +27,14 @@ import (
 	"abusedesk/internal/fault"
 	"abusedesk/internal/metrics"
 	"abusedesk/internal/policy"
+	"abusedesk/internal/ticket"
 	"abusedesk/workflows"
 )
 
 // Lookup finds accounts (the enforcement API).
 type Lookup interface {
 	Lookup(ctx context.Context, q enforcement.Query) (*enforcement.Match, error)
-	GetAccount(ctx context.Context, id string) (*workflows.Account, error)
+	GetAccount(ctx context.Context, id string) (*abuse.Account, error)
 }
 
 // Cases delivers to cases.
@@ -46,9 +46,9 @@ type Cases interface {
 
 // Tickets opens triage tickets and notes (Zendesk).
 type Tickets interface {
-	FindTicket(ctx context.Context, externalID string) (*activities.Ticket, error)
-	CreateTicket(ctx context.Context, t activities.NewTicket) (*activities.Ticket, error)
-	UpdateTicket(ctx context.Context, id int64, u activities.TicketUpdate) error
+	FindTicket(ctx context.Context, externalID string) (*ticket.Ticket, error)
+	CreateTicket(ctx context.Context, t ticket.New) (*ticket.Ticket, error)
+	UpdateTicket(ctx context.Context, id int64, u ticket.Update) error
 	Upload(ctx context.Context, filename, contentType string, data []byte) (string, error)
 }
 
@@ -339,9 +339,9 @@ func (in *Intake) reply(ctx context.Context, raw []byte, res *reports.Result, sr
 		}
 		return err
 	}
-	kind := map[reports.Kind]string{reports.KindReply: workflows.ReplyKindAnswer, reports.KindAutoReply: workflows.ReplyKindAutoReply, reports.KindBounce: workflows.ReplyKindBounce}[res.Kind]
+	kind := map[reports.Kind]workflows.ReplyKind{reports.KindReply: workflows.ReplyKindAnswer, reports.KindAutoReply: workflows.ReplyKindAutoReply, reports.KindBounce: workflows.ReplyKindBounce}[res.Kind]
 	msg := workflows.CustomerReply{ID: cmp.Or(r.MessageID, "sha256:"+res.Digest[:32]), Kind: kind, From: r.From,
-		ReceivedAt: src.ReceivedAt.UTC(), Channel: "email", Excerpt: r.Excerpt}
+		ReceivedAt: src.ReceivedAt.UTC(), Channel: workflows.ChannelEmail, Excerpt: r.Excerpt}
 	if sum.Running {
 		err := in.cases.Reply(ctx, sum.CaseID, msg)
 		if err == nil {
@@ -354,7 +354,7 @@ func (in *Intake) reply(ctx context.Context, raw []byte, res *reports.Result, sr
 	}
 	// The case is closed: the agents see the message on its ticket.
 	if sum.TicketID != 0 {
-		if err := in.noteOnTicket(ctx, sum.TicketID, raw, res, "A "+kind+" arrived after case "+r.CaseNumber+" closed; the case did not act on it."); err != nil {
+		if err := in.noteOnTicket(ctx, sum.TicketID, raw, res, "A "+string(kind)+" arrived after case "+r.CaseNumber+" closed; the case did not act on it."); err != nil {
 			return err
 		}
 		out.Note = "the case is closed; the message is on ticket #" + fmt.Sprint(sum.TicketID)
@@ -376,7 +376,7 @@ func (in *Intake) noteOnTicket(ctx context.Context, id int64, raw []byte, res *r
 	if res.Reply != nil && res.Reply.Excerpt != "" {
 		body += "\n\n" + res.Reply.Excerpt
 	}
-	return in.tickets.UpdateTicket(ctx, id, activities.TicketUpdate{Comment: &activities.Comment{Body: body, Uploads: []string{tok}}})
+	return in.tickets.UpdateTicket(ctx, id, ticket.Update{Comment: &ticket.Comment{Body: body, Uploads: []string{tok}}})
 }
 
 // Triage tags.
@@ -412,10 +412,10 @@ func (in *Intake) triage(ctx context.Context, raw []byte, res *reports.Result, r
 		r := res.Reports[0]
 		body += fmt.Sprintf("\n\nParsed as %s/%s: IPs %v, domains %v, URLs %v, senders %v.", r.Format, r.Category, r.SourceIPs, r.Domains, r.URLs, r.Senders)
 	}
-	t, err := in.tickets.CreateTicket(ctx, activities.NewTicket{
+	t, err := in.tickets.CreateTicket(ctx, ticket.New{
 		ExternalID: ext, Subject: subject, RequesterEmail: requester,
-		Comment: activities.Comment{Body: body, Public: false, Uploads: []string{tok}},
-		Status:  "open", Tags: []string{activities.TagCase, TagTriage},
+		Comment: ticket.Comment{Body: body, Public: false, Uploads: []string{tok}},
+		Status:  "open", Tags: []string{ticket.TagCase, TagTriage},
 	})
 	if err != nil {
 		if fault.Is(err, fault.Invalid) && requester != "unknown-sender@abusedesk.invalid" {
@@ -442,9 +442,9 @@ func (in *Intake) answerNotOurs(ctx context.Context, r reports.Report, reason st
 	what := strings.Join(append(append([]string{}, r.SourceIPs...), r.Domains...), ", ")
 	body := "Hello,\n\nthank you for your report " + r.ID + ". The address(es) it names (" + what + ") do not belong to any of our customers, " +
 		"so we cannot act on it. Please check the responsible network with a WHOIS lookup.\n\nRegards,\nThe Abuse Team"
-	_, err := in.tickets.CreateTicket(ctx, activities.NewTicket{
+	_, err := in.tickets.CreateTicket(ctx, ticket.New{
 		ExternalID: ext, Subject: "Your abuse report: not our network", RequesterEmail: r.Reporter,
-		Comment: activities.Comment{Body: body, Public: true}, Status: "solved", Tags: []string{activities.TagCase, TagNotOurs},
+		Comment: ticket.Comment{Body: body, Public: true}, Status: "solved", Tags: []string{ticket.TagCase, TagNotOurs},
 	})
 	return err
 }

@@ -22,6 +22,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"abusedesk/internal/abuse"
+	"abusedesk/internal/approval"
 )
 
 //go:embed default.yaml
@@ -152,12 +153,6 @@ type RepeatOffender struct {
 	LevelIncrease      int      `yaml:"level_increase" json:"level_increase"`
 }
 
-// Approvers may decide escalations in Slack: user IDs, or members of user groups.
-type Approvers struct {
-	Users  []string `yaml:"users" json:"users,omitempty"`
-	Groups []string `yaml:"groups" json:"groups,omitempty"`
-}
-
 // NotOurs says what to do with reports about addresses that belong to no customer.
 type NotOurs struct {
 	// Reply answers the reporter that the address is not ours.
@@ -167,7 +162,7 @@ type NotOurs struct {
 // Policy is a whole policy file, resolved: every category has complete rules.
 type Policy struct {
 	Version        string
-	Approvers      Approvers
+	Approvers      approval.Approvers
 	Categories     map[abuse.Category]Rules
 	RepeatOffender RepeatOffender
 	NotOurs        NotOurs
@@ -178,10 +173,10 @@ type Policy struct {
 // Snapshot is what a case carries: its category's rules and the account-dependent rules, so
 // the case decides its track itself once it knows the account.
 type Snapshot struct {
-	Version        string         `json:"version"`
-	Rules          Rules          `json:"rules"`
-	RepeatOffender RepeatOffender `json:"repeat_offender"`
-	Approvers      Approvers      `json:"approvers"`
+	Version        string             `json:"version"`
+	Rules          Rules              `json:"rules"`
+	RepeatOffender RepeatOffender     `json:"repeat_offender"`
+	Approvers      approval.Approvers `json:"approvers"`
 }
 
 // Track names.
@@ -235,22 +230,6 @@ func (s Snapshot) Effective(tier string, priorViolations int) (Rules, string) {
 	return r, track
 }
 
-// IsApprover reports whether a Slack user (with the groups it belongs to) may decide.
-func (a Approvers) IsApprover(user string, groups []string) bool {
-	if user == "" {
-		return false
-	}
-	if slices.Contains(a.Users, user) {
-		return true
-	}
-	for _, g := range groups {
-		if slices.Contains(a.Groups, g) {
-			return true
-		}
-	}
-	return false
-}
-
 // Default returns the embedded default policy.
 func Default() *Policy {
 	p, err := Parse(defaultYAML, "embedded default")
@@ -275,7 +254,7 @@ func Load(path string) (*Policy, error) {
 // file is the YAML layout; category entries override defaults field by field.
 type file struct {
 	Version        int                  `yaml:"version"`
-	Approvers      Approvers            `yaml:"approvers"`
+	Approvers      approval.Approvers   `yaml:"approvers"`
 	Defaults       yaml.Node            `yaml:"defaults"`
 	Categories     map[string]yaml.Node `yaml:"categories"`
 	RepeatOffender RepeatOffender       `yaml:"repeat_offender"`
@@ -300,12 +279,12 @@ func (e *Error) Error() string {
 // strictShape is the file decoded once with unknown fields refused, so typos and wrong types
 // are reported with their line before the field-by-field merge.
 type strictShape struct {
-	Version        int              `yaml:"version"`
-	Approvers      Approvers        `yaml:"approvers"`
-	Defaults       Rules            `yaml:"defaults"`
-	Categories     map[string]Rules `yaml:"categories"`
-	RepeatOffender RepeatOffender   `yaml:"repeat_offender"`
-	NotOurs        NotOurs          `yaml:"not_ours"`
+	Version        int                `yaml:"version"`
+	Approvers      approval.Approvers `yaml:"approvers"`
+	Defaults       Rules              `yaml:"defaults"`
+	Categories     map[string]Rules   `yaml:"categories"`
+	RepeatOffender RepeatOffender     `yaml:"repeat_offender"`
+	NotOurs        NotOurs            `yaml:"not_ours"`
 }
 
 // Parse decodes and validates a policy. The error joins every problem found, each an *Error.

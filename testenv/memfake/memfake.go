@@ -13,8 +13,9 @@ import (
 
 	"abusedesk/activities"
 	"abusedesk/internal/abuse"
+	"abusedesk/internal/approval"
 	"abusedesk/internal/fault"
-	"abusedesk/workflows"
+	"abusedesk/internal/ticket"
 )
 
 var (
@@ -67,12 +68,12 @@ func (f *Faults) check(op string) error {
 
 // Ticket is a fake ticket with its whole history.
 type Ticket struct {
-	activities.Ticket
+	ticket.Ticket
 	ExternalID     string
 	Subject        string
 	RequesterEmail string
 	Fields         map[string]string
-	Comments       []activities.Comment
+	Comments       []ticket.Comment
 }
 
 // Tickets is an in-memory ticketing system.
@@ -90,7 +91,7 @@ func NewTickets() *Tickets {
 }
 
 // FindTicket implements activities.Tickets.
-func (t *Tickets) FindTicket(_ context.Context, ext string) (*activities.Ticket, error) {
+func (t *Tickets) FindTicket(_ context.Context, ext string) (*ticket.Ticket, error) {
 	if err := t.check("find"); err != nil {
 		return nil, err
 	}
@@ -107,7 +108,7 @@ func (t *Tickets) FindTicket(_ context.Context, ext string) (*activities.Ticket,
 }
 
 // GetTicket implements activities.Tickets.
-func (t *Tickets) GetTicket(_ context.Context, id int64) (*activities.Ticket, error) {
+func (t *Tickets) GetTicket(_ context.Context, id int64) (*ticket.Ticket, error) {
 	if err := t.check("get"); err != nil {
 		return nil, err
 	}
@@ -123,7 +124,7 @@ func (t *Tickets) GetTicket(_ context.Context, id int64) (*activities.Ticket, er
 }
 
 // CreateTicket implements activities.Tickets.
-func (t *Tickets) CreateTicket(_ context.Context, n activities.NewTicket) (*activities.Ticket, error) {
+func (t *Tickets) CreateTicket(_ context.Context, n ticket.New) (*ticket.Ticket, error) {
 	if err := t.check("create"); err != nil {
 		return nil, err
 	}
@@ -131,12 +132,12 @@ func (t *Tickets) CreateTicket(_ context.Context, n activities.NewTicket) (*acti
 	defer t.mu.Unlock()
 	t.next++
 	tk := &Ticket{
-		Ticket:         activities.Ticket{ID: t.next, URL: fmt.Sprintf("https://fake.zendesk.test/agent/tickets/%d", t.next), Status: n.Status, Tags: slices.Clone(n.Tags)},
+		Ticket:         ticket.Ticket{ID: t.next, URL: fmt.Sprintf("https://fake.zendesk.test/agent/tickets/%d", t.next), Status: n.Status, Tags: slices.Clone(n.Tags)},
 		ExternalID:     n.ExternalID,
 		Subject:        n.Subject,
 		RequesterEmail: n.RequesterEmail,
 		Fields:         map[string]string{},
-		Comments:       []activities.Comment{n.Comment},
+		Comments:       []ticket.Comment{n.Comment},
 	}
 	for k, v := range n.Fields {
 		tk.Fields[k] = v
@@ -148,7 +149,7 @@ func (t *Tickets) CreateTicket(_ context.Context, n activities.NewTicket) (*acti
 }
 
 // UpdateTicket implements activities.Tickets.
-func (t *Tickets) UpdateTicket(_ context.Context, id int64, u activities.TicketUpdate) error {
+func (t *Tickets) UpdateTicket(_ context.Context, id int64, u ticket.Update) error {
 	if err := t.check("update"); err != nil {
 		return err
 	}
@@ -216,12 +217,12 @@ func (t *Tickets) Get(id int64) (Ticket, bool) {
 type Accounts struct {
 	Faults
 	mu       sync.Mutex
-	accounts map[string]workflows.Account
+	accounts map[string]abuse.Account
 }
 
 // NewAccounts makes a directory with the given accounts.
-func NewAccounts(accts ...workflows.Account) *Accounts {
-	a := &Accounts{accounts: map[string]workflows.Account{}}
+func NewAccounts(accts ...abuse.Account) *Accounts {
+	a := &Accounts{accounts: map[string]abuse.Account{}}
 	for _, x := range accts {
 		a.accounts[x.ID] = x
 	}
@@ -229,7 +230,7 @@ func NewAccounts(accts ...workflows.Account) *Accounts {
 }
 
 // GetAccount implements activities.Accounts.
-func (a *Accounts) GetAccount(_ context.Context, id string) (*workflows.Account, error) {
+func (a *Accounts) GetAccount(_ context.Context, id string) (*abuse.Account, error) {
 	if err := a.check("get"); err != nil {
 		return nil, err
 	}
@@ -244,7 +245,7 @@ func (a *Accounts) GetAccount(_ context.Context, id string) (*workflows.Account,
 
 // Action is a fake enforcement action.
 type Action struct {
-	activities.ActionState
+	abuse.ActionState
 	Key     string
 	LiftKey string
 	Reason  string
@@ -262,7 +263,7 @@ type Enforcement struct {
 }
 
 // Apply implements activities.Enforcement.
-func (e *Enforcement) Apply(_ context.Context, req activities.ActionRequest, key string) (*activities.ActionState, error) {
+func (e *Enforcement) Apply(_ context.Context, req abuse.ActionRequest, key string) (*abuse.ActionState, error) {
 	if err := e.check("apply"); err != nil {
 		return nil, err
 	}
@@ -275,14 +276,14 @@ func (e *Enforcement) Apply(_ context.Context, req activities.ActionRequest, key
 		}
 	}
 	a := &Action{
-		ActionState: activities.ActionState{
+		ActionState: abuse.ActionState{
 			ID: fmt.Sprintf("act-%d", len(e.actions)+1), AccountID: req.AccountID, Type: req.Type, Level: req.Level,
-			State: activities.ActionActive, AppliedAt: time.Now().UTC(), ExpiresAt: req.ExpiresAt,
+			State: abuse.StateActive, AppliedAt: time.Now().UTC(), ExpiresAt: req.ExpiresAt,
 		},
 		Key: key, Reason: req.Reason, pendingPolls: e.PendingPolls,
 	}
 	if a.pendingPolls > 0 {
-		a.State = activities.ActionPending
+		a.State = abuse.StatePending
 	}
 	e.actions = append(e.actions, a)
 	s := a.ActionState
@@ -290,7 +291,7 @@ func (e *Enforcement) Apply(_ context.Context, req activities.ActionRequest, key
 }
 
 // GetAction implements activities.Enforcement.
-func (e *Enforcement) GetAction(_ context.Context, id string) (*activities.ActionState, error) {
+func (e *Enforcement) GetAction(_ context.Context, id string) (*abuse.ActionState, error) {
 	if err := e.check("get"); err != nil {
 		return nil, err
 	}
@@ -298,10 +299,10 @@ func (e *Enforcement) GetAction(_ context.Context, id string) (*activities.Actio
 	defer e.mu.Unlock()
 	for _, a := range e.actions {
 		if a.ID == id {
-			if a.State == activities.ActionPending {
+			if a.State == abuse.StatePending {
 				a.pendingPolls--
 				if a.pendingPolls <= 0 {
-					a.State = activities.ActionActive
+					a.State = abuse.StateActive
 				}
 			}
 			s := a.ActionState
@@ -312,7 +313,7 @@ func (e *Enforcement) GetAction(_ context.Context, id string) (*activities.Actio
 }
 
 // Lift implements activities.Enforcement.
-func (e *Enforcement) Lift(_ context.Context, id, _ string, key string) (*activities.ActionState, error) {
+func (e *Enforcement) Lift(_ context.Context, id, _ string, key string) (*abuse.ActionState, error) {
 	if err := e.check("lift"); err != nil {
 		return nil, err
 	}
@@ -320,8 +321,8 @@ func (e *Enforcement) Lift(_ context.Context, id, _ string, key string) (*activi
 	defer e.mu.Unlock()
 	for _, a := range e.actions {
 		if a.ID == id {
-			if a.State != activities.ActionLifted {
-				a.State, a.LiftedAt, a.LiftKey = activities.ActionLifted, time.Now().UTC(), key
+			if a.State != abuse.StateLifted {
+				a.State, a.LiftedAt, a.LiftKey = abuse.StateLifted, time.Now().UTC(), key
 			}
 			s := a.ActionState
 			return &s, nil
@@ -345,7 +346,7 @@ func (e *Enforcement) Actions() []Action {
 func (e *Enforcement) Active(account string) []Action {
 	var out []Action
 	for _, a := range e.Actions() {
-		if a.AccountID == account && a.State == activities.ActionActive {
+		if a.AccountID == account && a.State == abuse.StateActive {
 			out = append(out, a)
 		}
 	}
@@ -356,14 +357,14 @@ func (e *Enforcement) Active(account string) []Action {
 type Approvals struct {
 	Faults
 	mu       sync.Mutex
-	Posts    []activities.ApprovalPost
-	Pings    []activities.ApprovalPost
-	Shown    []activities.ApprovalShow
-	messages map[string]workflows.ApprovalMessage
+	Posts    []approval.Post
+	Pings    []approval.Post
+	Shown    []approval.Show
+	messages map[string]approval.Message
 }
 
 // FindApproval implements activities.Approvals.
-func (a *Approvals) FindApproval(_ context.Context, step string) (*workflows.ApprovalMessage, error) {
+func (a *Approvals) FindApproval(_ context.Context, step string) (*approval.Message, error) {
 	if err := a.check("find"); err != nil {
 		return nil, err
 	}
@@ -376,23 +377,23 @@ func (a *Approvals) FindApproval(_ context.Context, step string) (*workflows.App
 }
 
 // PostApproval implements activities.Approvals.
-func (a *Approvals) PostApproval(_ context.Context, p activities.ApprovalPost) (*workflows.ApprovalMessage, error) {
+func (a *Approvals) PostApproval(_ context.Context, p approval.Post) (*approval.Message, error) {
 	if err := a.check("post"); err != nil {
 		return nil, err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.Posts = append(a.Posts, p)
-	m := workflows.ApprovalMessage{Channel: "CLEADS", TS: fmt.Sprintf("1700000000.%06d", len(a.Posts))}
+	m := approval.Message{Channel: "CLEADS", TS: fmt.Sprintf("1700000000.%06d", len(a.Posts))}
 	if a.messages == nil {
-		a.messages = map[string]workflows.ApprovalMessage{}
+		a.messages = map[string]approval.Message{}
 	}
 	a.messages[p.Step] = m
 	return &m, nil
 }
 
 // PingApproval implements activities.Approvals.
-func (a *Approvals) PingApproval(_ context.Context, _ workflows.ApprovalMessage, p activities.ApprovalPost) error {
+func (a *Approvals) PingApproval(_ context.Context, _ approval.Message, p approval.Post) error {
 	if err := a.check("ping"); err != nil {
 		return err
 	}
@@ -403,7 +404,7 @@ func (a *Approvals) PingApproval(_ context.Context, _ workflows.ApprovalMessage,
 }
 
 // ShowDecision implements activities.Approvals.
-func (a *Approvals) ShowDecision(_ context.Context, _ workflows.ApprovalMessage, s activities.ApprovalShow) error {
+func (a *Approvals) ShowDecision(_ context.Context, _ approval.Message, s approval.Show) error {
 	if err := a.check("show"); err != nil {
 		return err
 	}
@@ -414,7 +415,7 @@ func (a *Approvals) ShowDecision(_ context.Context, _ workflows.ApprovalMessage,
 }
 
 // Snapshot returns copies of what was posted, pinged and shown.
-func (a *Approvals) Snapshot() (posts, pings []activities.ApprovalPost, shown []activities.ApprovalShow) {
+func (a *Approvals) Snapshot() (posts, pings []approval.Post, shown []approval.Show) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return slices.Clone(a.Posts), slices.Clone(a.Pings), slices.Clone(a.Shown)
@@ -449,8 +450,8 @@ func (e *Evidence) Get(_ context.Context, digest string) ([]byte, error) {
 
 // DemoAccounts are accounts the tests share: a standard one, a strategic one and a repeat
 // offender.
-func DemoAccounts() []workflows.Account {
-	return []workflows.Account{
+func DemoAccounts() []abuse.Account {
+	return []abuse.Account{
 		{ID: "acct-standard", Name: "Example Shop", ContactEmail: "ops@shop.example", Locale: "en", Tier: abuse.TierStandard},
 		{ID: "acct-strategic", Name: "Big Bank", ContactEmail: "noc@bank.example", Locale: "en", Tier: abuse.TierStrategic},
 		{ID: "acct-repeat", Name: "Again Ltd", ContactEmail: "admin@again.example", Locale: "de", Tier: abuse.TierStandard, PriorViolations: 3},

@@ -1,34 +1,42 @@
-package intake
+package inbound
 
 import (
+	"abusedesk/internal/intake"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 )
 
-// APIResponse is the answer of POST /api/v1/reports.
-type APIResponse struct {
-	Kind     string     `json:"kind"`
-	Digest   string     `json:"digest"`
-	Reports  []Accepted `json:"reports"`
-	Triaged  []Triaged  `json:"triaged,omitempty"`
-	ReplyTo  string     `json:"reply_to,omitempty"`
-	Note     string     `json:"note,omitempty"`
-	Accepted bool       `json:"accepted"`
+// Ingester is what the channels hand messages to: intake.
+type Ingester interface {
+	Ingest(ctx context.Context, raw []byte, src intake.Source) (*intake.Outcome, error)
 }
 
-// APIHandler serves POST /api/v1/reports: the body is one raw message (message/rfc822 or
+// APIResponse is the answer of POST /api/v1/reports.
+type APIResponse struct {
+	Kind     string            `json:"kind"`
+	Digest   string            `json:"digest"`
+	Reports  []intake.Accepted `json:"reports"`
+	Triaged  []intake.Triaged  `json:"triaged,omitempty"`
+	ReplyTo  string            `json:"reply_to,omitempty"`
+	Note     string            `json:"note,omitempty"`
+	Accepted bool              `json:"accepted"`
+}
+
+// ReportsAPI serves POST /api/v1/reports: the body is one raw message (message/rfc822 or
 // text/plain) or an X-ARF 4 report (application/json). It answers once the reports are
 // accepted — on disk in the intake journal, on their way to their cases — or in triage: 200
 // with the report and case IDs, 202 when everything went to triage, 400 for an empty body, 401
 // without the bearer token, 413 over the size limit, and 503 (retry) when a service was
 // unavailable or intake is full — nothing is lost then, the client sends it again.
-func (in *Intake) APIHandler(token string, maxBytes int) http.Handler {
+func ReportsAPI(in Ingester, token string, maxBytes int, log *slog.Logger) http.Handler {
 	if maxBytes <= 0 {
 		maxBytes = 25 << 20
 	}
@@ -52,13 +60,13 @@ func (in *Intake) APIHandler(token string, maxBytes int) http.Handler {
 			apiError(w, http.StatusBadRequest, "empty body: send a raw message or an X-ARF 4 JSON report")
 			return
 		}
-		out, err := in.Ingest(r.Context(), body, Source{Channel: "api", ReceivedAt: time.Now().UTC()})
+		out, err := in.Ingest(r.Context(), body, intake.Source{Channel: "api", ReceivedAt: time.Now().UTC()})
 		if err != nil {
 			retry := "5"
-			if errors.Is(err, ErrSlowDown) {
+			if errors.Is(err, intake.ErrSlowDown) {
 				retry = "1" // counted in desk_intake_messages_total{kind="held"}, too many to log
 			} else {
-				in.log.Warn("report not accepted; the client should retry", "error", err)
+				log.Warn("report not accepted; the client should retry", "error", err)
 			}
 			w.Header().Set("Retry-After", retry)
 			apiError(w, http.StatusServiceUnavailable, "not accepted now, nothing was lost — send it again: "+err.Error())
@@ -67,7 +75,7 @@ func (in *Intake) APIHandler(token string, maxBytes int) http.Handler {
 		resp := APIResponse{Kind: string(out.Kind), Digest: out.Digest, Reports: out.Accepted, Triaged: out.Triaged,
 			ReplyTo: out.ReplyTo, Note: out.Note, Accepted: true}
 		if resp.Reports == nil {
-			resp.Reports = []Accepted{}
+			resp.Reports = []intake.Accepted{}
 		}
 		status := http.StatusOK
 		if len(out.Accepted) == 0 && len(out.Triaged) > 0 {

@@ -1,4 +1,4 @@
-package intake
+package inbound
 
 import (
 	"context"
@@ -15,10 +15,12 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/activities"
 	"abusedesk/integrations/reports"
 	"abusedesk/integrations/zendesk"
 	"abusedesk/internal/cases"
+	"abusedesk/internal/intake"
+	"abusedesk/internal/provision"
+	"abusedesk/internal/ticket"
 	"abusedesk/workflows"
 )
 
@@ -40,13 +42,13 @@ type Decider interface {
 // TagIntakeDone marks an intake ticket whose report went to its case.
 const TagIntakeDone = "abusedesk_intake_done"
 
-// Zendesk is the Zendesk side of intake: the webhook the provisioned triggers call (reports
+// Zendesk is the Zendesk channel: the webhook the provisioned triggers call (reports
 // arriving in the intake group, customers' public comments on case tickets, agents' decision
 // macros) and the incremental-export poll that catches what a webhook missed.
 type Zendesk struct {
-	Intake        *Intake
+	Intake        Ingester
 	API           ZendeskAPI
-	Cases         Cases
+	Cases         intake.Cases
 	Decider       Decider
 	Secret        string
 	IntakeGroupID int64
@@ -111,14 +113,14 @@ func (z *Zendesk) Handle(ctx context.Context, ev zendesk.Event, ticketID int64) 
 		return z.reply(ctx, ticketID)
 	case zendesk.EventDecision:
 		actor, _ := strconv.ParseInt(ev.ActorID, 10, 64)
-		return z.decision(ctx, ticketID, ev.Decision, actor, ev.Actor)
+		return z.decision(ctx, ticketID, workflows.Decision(ev.Decision), actor, ev.Actor)
 	}
 	return fmt.Errorf("unknown event %q", ev.Kind)
 }
 
 // caseOf returns the case of a case ticket ("" when the ticket is not one).
 func caseOf(t *zendesk.TicketInfo) string {
-	if id := t.Fields[activities.FieldCaseID]; strings.HasPrefix(id, "case/") {
+	if id := t.Fields[ticket.FieldCaseID]; strings.HasPrefix(id, "case/") {
 		return id
 	}
 	if strings.HasPrefix(t.ExternalID, "case/") {
@@ -135,7 +137,7 @@ func (z *Zendesk) report(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	if slices.Contains(t.Tags, TagIntakeDone) || slices.Contains(t.Tags, activities.TagCase) {
+	if slices.Contains(t.Tags, TagIntakeDone) || slices.Contains(t.Tags, ticket.TagCase) {
 		return nil
 	}
 	if z.IntakeGroupID != 0 && t.GroupID != z.IntakeGroupID {
@@ -146,7 +148,7 @@ func (z *Zendesk) report(ctx context.Context, id int64) error {
 		return err
 	}
 	var raw []byte
-	var src = Source{Channel: "zendesk", ReceivedAt: t.CreatedAt}
+	var src = intake.Source{Channel: "zendesk", ReceivedAt: t.CreatedAt}
 	if len(comments) > 0 {
 		firstComment := comments[len(comments)-1]
 		for _, a := range firstComment.Attachments {
@@ -186,7 +188,7 @@ func (z *Zendesk) report(ctx context.Context, id int64) error {
 	if out.Note != "" {
 		note.WriteString(out.Note + "\n")
 	}
-	return z.API.Update(ctx, id, zendesk.Update{Comment: &activities.Comment{Body: note.String()}, AddTags: []string{TagIntakeDone}, Status: workflows.TicketSolved})
+	return z.API.Update(ctx, id, zendesk.Update{Comment: &ticket.Comment{Body: note.String()}, AddTags: []string{TagIntakeDone}, Status: workflows.TicketSolved})
 }
 
 // reply delivers the requester's latest public comment on a case ticket to the case.
@@ -222,14 +224,14 @@ func (z *Zendesk) reply(ctx context.Context, id int64) error {
 		ReceivedAt: c.CreatedAt, Channel: "zendesk", Excerpt: reports.OneLine(c.Body, 1000),
 	})
 	if errors.Is(err, cases.ErrClosed) {
-		return z.API.Update(ctx, id, zendesk.Update{Comment: &activities.Comment{Body: "The customer wrote after case " + workflows.CaseNumber(caseID) + " closed; the case did not act on it. Please read and answer by hand."}, Status: "open"})
+		return z.API.Update(ctx, id, zendesk.Update{Comment: &ticket.Comment{Body: "The customer wrote after case " + workflows.CaseNumber(caseID) + " closed; the case did not act on it. Please read and answer by hand."}, Status: "open"})
 	}
 	return err
 }
 
 // decision delivers an agent's macro to the case; a decision the case refuses is explained in
 // an internal note on the ticket.
-func (z *Zendesk) decision(ctx context.Context, id int64, decision string, actorID int64, actorEmail string) error {
+func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Decision, actorID int64, actorEmail string) error {
 	t, err := z.API.Ticket(ctx, id)
 	if err != nil {
 		return err
@@ -259,18 +261,18 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision string, actor
 		}
 	}
 	d := workflows.AgentDecision{Decision: decision, Agent: strings.ToLower(actorEmail), AgentID: strconv.FormatInt(actorID, 10),
-		Note: note, Notified: notified && zendesk.PublicMacro(decision)}
+		Note: note, Notified: notified && provision.PublicMacro(decision)}
 	res, err := z.Decider.Decide(ctx, caseID, d)
 	var refused *cases.Refused
 	switch {
 	case errors.As(err, &refused):
-		return z.API.Update(ctx, id, zendesk.Update{Comment: &activities.Comment{Body: "abusedesk did not apply \"" + decision + "\": " + refused.Reason}})
+		return z.API.Update(ctx, id, zendesk.Update{Comment: &ticket.Comment{Body: "abusedesk did not apply \"" + string(decision) + "\": " + refused.Reason}})
 	case err != nil:
 		return err
 	}
 	z.log().Info("agent decision applied", "case_id", caseID, "decision", decision, "agent", actorEmail, "status", res.Status)
-	if slices.Contains(t.Tags, zendesk.TagDecisionPrefix+decision) {
-		return z.API.Update(ctx, id, zendesk.Update{RemoveTags: []string{zendesk.TagDecisionPrefix + decision}})
+	if slices.Contains(t.Tags, zendesk.TagDecisionPrefix+string(decision)) {
+		return z.API.Update(ctx, id, zendesk.Update{RemoveTags: []string{zendesk.TagDecisionPrefix + string(decision)}})
 	}
 	return nil
 }
@@ -320,7 +322,7 @@ func (z *Zendesk) catchUp(ctx context.Context, t zendesk.TicketInfo) error {
 		for _, tag := range t.Tags {
 			if d, ok := strings.CutPrefix(tag, zendesk.TagDecisionPrefix); ok {
 				z.log().Info("decision tag left on a ticket: the webhook was missed", "ticket_id", t.ID, "decision", d)
-				if err := z.decision(ctx, t.ID, d, 0, ""); err != nil {
+				if err := z.decision(ctx, t.ID, workflows.Decision(d), 0, ""); err != nil {
 					return err
 				}
 			}
@@ -330,7 +332,7 @@ func (z *Zendesk) catchUp(ctx context.Context, t zendesk.TicketInfo) error {
 		}
 		return nil
 	}
-	if z.IntakeGroupID != 0 && t.GroupID == z.IntakeGroupID && !slices.Contains(t.Tags, TagIntakeDone) && !slices.Contains(t.Tags, activities.TagCase) {
+	if z.IntakeGroupID != 0 && t.GroupID == z.IntakeGroupID && !slices.Contains(t.Tags, TagIntakeDone) && !slices.Contains(t.Tags, ticket.TagCase) {
 		return z.report(ctx, t.ID)
 	}
 	return nil

@@ -1,0 +1,46 @@
+package abuse
+
+import "time"
+
+// Account is what the desk knows of a customer account, loaded from the enforcement API.
+type Account struct {
+	ID              string   `json:"id"`
+	Name            string   `json:"name"`
+	ContactEmail    string   `json:"contact_email"`
+	Locale          string   `json:"locale"`
+	Tier            string   `json:"tier"`
+	PriorViolations int      `json:"prior_violations"`
+	Restrictions    []string `json:"restrictions,omitempty"`
+}
+
+// States of an enforcement action, as the enforcement API reports them.
+const (
+	StatePending = "pending"
+	StateActive  = "active"
+	StateLifting = "lifting"
+	StateLifted  = "lifted"
+	StateFailed  = "failed"
+)
+
+// ActionRequest is an enforcement action to apply to an account.
+type ActionRequest struct {
+	AccountID string
+	Type      ActionType
+	Level     int
+	Reason    string
+	CaseID    string
+	ExpiresAt time.Time
+}
+
+// ActionState is an action as the enforcement API reports it.
+type ActionState struct {
+	ID        string
+	AccountID string
+	Type      ActionType
+	Level     int
+	State     string
+	AppliedAt time.Time
+	ExpiresAt time.Time
+	LiftedAt  time.Time
+	Error     string
+}

@@ -1,0 +1,96 @@
+// Package approval is the vocabulary of a lead's approval of an escalation, shared by the Case
+// workflow, its activities, the policy and the Slack integration: the request posted to the
+// leads, the message it lives in, a lead's decision, and who may decide. It depends only on
+// the abuse vocabulary.
+package approval
+
+import (
+	"slices"
+	"time"
+
+	"abusedesk/internal/abuse"
+)
+
+// A lead's decisions on an approval request.
+const (
+	Approve = "approve"
+	Deny    = "deny"
+	Extend  = "extend"
+)
+
+// Decision is a lead's click on an approval request.
+type Decision struct {
+	Decision string `json:"decision"`
+	// UserID is the Slack user; UserEmail their address (to keep appeal reviewers apart);
+	// UserGroups the Slack user groups they belong to (resolved by the Slack handler).
+	UserID     string   `json:"user_id"`
+	UserName   string   `json:"user_name,omitempty"`
+	UserEmail  string   `json:"user_email,omitempty"`
+	UserGroups []string `json:"user_groups,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
+}
+
+// Message points at the message of an approval request (a Slack channel and timestamp).
+type Message struct {
+	Channel   string `json:"channel"`
+	TS        string `json:"ts"`
+	Permalink string `json:"permalink,omitempty"`
+}
+
+// Reports is what a request shows of the case's reports.
+type Reports struct {
+	Count     int
+	FirstSeen time.Time
+	LastSeen  time.Time
+}
+
+// Post is an approval request for the leads' channel.
+type Post struct {
+	// Step identifies the request so a retried post finds the first one.
+	Step       string
+	CaseID     string
+	CaseNumber string
+	CaseURL    string
+	TicketURL  string
+	Account    abuse.Account
+	Category   abuse.Category
+	Reports    Reports
+	Action     string
+	Reason     string
+	Deadline   time.Time
+	Ping       int
+	Text       string
+}
+
+// Show rewrites a request to show its decision.
+type Show struct {
+	CaseNumber string
+	CaseURL    string
+	Text       string
+	Decision   string
+	DecidedBy  string
+	DecidedAt  time.Time
+	Reason     string
+}
+
+// Approvers are the Slack users (U…) and user groups (S…) who may approve or deny.
+type Approvers struct {
+	Users  []string `yaml:"users" json:"users,omitempty"`
+	Groups []string `yaml:"groups" json:"groups,omitempty"`
+}
+
+// IsApprover reports whether a Slack user (with the groups it belongs to) may decide.
+func (a Approvers) IsApprover(user string, groups []string) bool {
+	if user == "" {
+		return false
+	}
+	if slices.Contains(a.Users, user) {
+		return true
+	}
+	for _, g := range groups {
+		if slices.Contains(a.Groups, g) {
+			return true
+		}
+	}
+	return false
+}

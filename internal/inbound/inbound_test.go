@@ -1,0 +1,113 @@
+package inbound
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"abusedesk/integrations/mailbox"
+	"abusedesk/integrations/reports"
+	"abusedesk/internal/intake"
+)
+
+// ingester answers what the test says and records what it got.
+type ingester struct {
+	out *intake.Outcome
+	err error
+	got []intake.Source
+}
+
+func (f *ingester) Ingest(_ context.Context, _ []byte, src intake.Source) (*intake.Outcome, error) {
+	f.got = append(f.got, src)
+	return f.out, f.err
+}
+
+func TestReportsAPIAnswers(t *testing.T) {
+	accepted := &intake.Outcome{Kind: reports.KindReport, Accepted: []intake.Accepted{{ReportID: "r1", CaseID: "case/a/spam"}}}
+	triaged := &intake.Outcome{Kind: reports.KindUnparseable, Triaged: []intake.Triaged{{Reason: "unreadable"}}}
+	tests := []struct {
+		name       string
+		auth, body string
+		in         *ingester
+		status     int
+		retryAfter string
+		ingested   int
+	}{
+		{"accepted", "Bearer tok", "report", &ingester{out: accepted}, http.StatusOK, "", 1},
+		{"only triage", "Bearer tok", "report", &ingester{out: triaged}, http.StatusAccepted, "", 1},
+		{"no token", "", "report", &ingester{out: accepted}, http.StatusUnauthorized, "", 0},
+		{"wrong token", "Bearer nope", "report", &ingester{out: accepted}, http.StatusUnauthorized, "", 0},
+		{"empty body", "Bearer tok", "  \n", &ingester{out: accepted}, http.StatusBadRequest, "", 0},
+		{"too large", "Bearer tok", strings.Repeat("x", 65), &ingester{out: accepted}, http.StatusRequestEntityTooLarge, "", 0},
+		{"held back", "Bearer tok", "report", &ingester{err: intake.ErrSlowDown}, http.StatusServiceUnavailable, "1", 1},
+		{"service down", "Bearer tok", "report", &ingester{err: errors.New("enforcement API unavailable")}, http.StatusServiceUnavailable, "5", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(ReportsAPI(tc.in, "tok", 64, slog.New(slog.NewTextHandler(io.Discard, nil))))
+			defer srv.Close()
+			req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(tc.body))
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != tc.status || resp.Header.Get("Retry-After") != tc.retryAfter {
+				t.Fatalf("HTTP %d Retry-After %q, want %d %q", resp.StatusCode, resp.Header.Get("Retry-After"), tc.status, tc.retryAfter)
+			}
+			if len(tc.in.got) != tc.ingested {
+				t.Fatalf("intake got %d messages, want %d", len(tc.in.got), tc.ingested)
+			}
+			if tc.ingested > 0 && tc.in.got[0].Channel != "api" {
+				t.Errorf("channel %q, want api", tc.in.got[0].Channel)
+			}
+			var body map[string]any
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatalf("the answer is not JSON: %v", err)
+			}
+			if tc.status >= 400 {
+				if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" || body["detail"] == "" {
+					t.Errorf("error answer: %s %v, want problem+json with a detail", ct, body)
+				}
+			} else if body["accepted"] != true {
+				t.Errorf("answer %v does not say accepted", body)
+			}
+		})
+	}
+}
+
+func TestMailboxDisposition(t *testing.T) {
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		in   *ingester
+		want mailbox.Disposition
+		err  bool
+	}{
+		{"a report is processed", &ingester{out: &intake.Outcome{Kind: reports.KindReport}}, mailbox.Processed, false},
+		{"a reply is processed", &ingester{out: &intake.Outcome{Kind: reports.KindReply}}, mailbox.Processed, false},
+		{"unreadable mail goes to the failed folder", &ingester{out: &intake.Outcome{Kind: reports.KindUnparseable}}, mailbox.Failed, false},
+		{"not accepted stays in the mailbox", &ingester{err: intake.ErrBusy}, 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Mailbox(tc.in)(context.Background(), []byte("mail"), at)
+			if (err != nil) != tc.err || got != tc.want {
+				t.Fatalf("disposition %v, error %v; want %v, error %v", got, err, tc.want, tc.err)
+			}
+			if src := tc.in.got[0]; src.Channel != "imap" || !src.ReceivedAt.Equal(at) {
+				t.Errorf("source %+v, want imap at %s", src, at)
+			}
+		})
+	}
+}

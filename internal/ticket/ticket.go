@@ -1,0 +1,66 @@
+// Package ticket is the vocabulary of the ticketing system (Zendesk) that the activities, the
+// Zendesk integration and provisioning share: tickets, comments, the case fields the bot keeps
+// filled, and the tags it sets. It depends on nothing.
+package ticket
+
+// Case field keys the bot keeps filled on every case ticket. The Zendesk integration maps them
+// to the account's custom fields (created by `desk zendesk provision`), and the agent macros'
+// text uses them.
+const (
+	FieldCaseID      = "case_id"
+	FieldCaseNumber  = "case_number"
+	FieldStatus      = "case_status"
+	FieldCategory    = "case_category"
+	FieldAccount     = "case_account"
+	FieldDeadline    = "case_deadline"
+	FieldReportCount = "case_report_count"
+	FieldAction      = "case_action"
+	FieldAppealUntil = "case_appeal_until"
+)
+
+// CaseFields lists the case field keys in the order provisioning creates them.
+var CaseFields = []string{FieldCaseID, FieldCaseNumber, FieldStatus, FieldCategory, FieldAccount,
+	FieldDeadline, FieldReportCount, FieldAction, FieldAppealUntil}
+
+// Tags the bot sets.
+const (
+	// TagCase marks every case ticket.
+	TagCase = "abusedesk"
+	// TagReporter marks a ticket that tells a reporter the outcome.
+	TagReporter = "abusedesk_reporter_ack"
+)
+
+// Ticket is a ticket as the desk sees it.
+type Ticket struct {
+	ID     int64
+	URL    string
+	Status string
+	Tags   []string
+}
+
+// Comment is a ticket comment: public ones are emailed to the requester.
+type Comment struct {
+	Body    string
+	Public  bool
+	Uploads []string
+}
+
+// New is a ticket to create, with its first comment.
+type New struct {
+	ExternalID     string
+	Subject        string
+	RequesterEmail string
+	RequesterName  string
+	Comment        Comment
+	Status         string
+	Tags           []string
+	Fields         map[string]string
+}
+
+// Update changes a ticket; empty parts are left alone.
+type Update struct {
+	Comment *Comment
+	Status  string
+	AddTags []string
+	Fields  map[string]string
+}
