@@ -22,6 +22,8 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"abusedesk/activities"
+	"abusedesk/devenv/imapsandbox"
+	"abusedesk/devenv/sandbox"
 	"abusedesk/integrations/enforcement"
 	"abusedesk/integrations/mailbox"
 	"abusedesk/integrations/reports"
@@ -39,8 +41,6 @@ import (
 	"abusedesk/internal/policy"
 	"abusedesk/internal/tclient"
 	"abusedesk/templates"
-	"abusedesk/testenv/imapserver"
-	"abusedesk/testenv/sandbox"
 	"abusedesk/workflows"
 )
 
@@ -84,7 +84,7 @@ type app struct {
 	cases        *cases.Client
 	sandbox      *sandbox.Sandbox
 	intake       *intake.Intake
-	mailbox      *imapserver.Server
+	mailbox      *imapsandbox.Server
 	http         *ingress.Server
 	worker       worker.Worker
 
@@ -393,12 +393,12 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 	return nil
 }
 
-// startDashboard mounts the web dashboard; sb, in desk dev, lets it act as the other parties.
-func (a *app) startDashboard(sb *dashboard.Sandbox) error {
+// startDashboard mounts the web dashboard; pg, in desk dev, lets it act as the other parties.
+func (a *app) startDashboard(pg dashboard.Playground) error {
 	if a.http == nil {
 		return nil
 	}
-	d, err := dashboard.New(dashboard.Options{Cases: a.cases, Sandbox: sb, Password: a.cfg.DashboardPassword, Log: a.log})
+	d, err := dashboard.New(dashboard.Options{Cases: a.cases, Playground: pg, Password: a.cfg.DashboardPassword, Log: a.log})
 	if err != nil {
 		return err
 	}
@@ -410,7 +410,7 @@ func (a *app) startDashboard(sb *dashboard.Sandbox) error {
 		a.http.Handle("GET /debug/pprof/symbol", d.Protect(http.HandlerFunc(pprof.Symbol)))
 		a.log.Warn("the Go profiler is served at /debug/pprof/ (DESK_PPROF)")
 	}
-	if a.cfg.DashboardPassword == "" && sb == nil {
+	if a.cfg.DashboardPassword == "" && pg == nil {
 		a.log.Warn("the dashboard is open to anyone who reaches the HTTP port: set DESK_DASHBOARD_PASSWORD")
 	}
 	return nil

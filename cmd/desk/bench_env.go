@@ -28,14 +28,14 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/proto"
 
+	"abusedesk/devenv/devserver"
+	"abusedesk/devenv/enforcementapi"
+	"abusedesk/devenv/slacksandbox"
+	"abusedesk/devenv/zendesksandbox"
 	"abusedesk/internal/cases"
 	"abusedesk/internal/config"
 	"abusedesk/internal/policy"
 	"abusedesk/internal/tclient"
-	"abusedesk/testenv/devserver"
-	"abusedesk/testenv/enforcementapi"
-	"abusedesk/testenv/slackfake"
-	"abusedesk/testenv/zendeskfake"
 	"abusedesk/workflows"
 )
 
@@ -45,8 +45,8 @@ import (
 type benchEnv struct {
 	o           *benchOptions
 	dir         string
-	zendesk     *zendeskfake.Server
-	slack       *slackfake.Server
+	zendesk     *zendesksandbox.Server
+	slack       *slacksandbox.Server
 	enforcement *enforcementapi.Server
 	servers     []*http.Server
 	vars        map[string]string
@@ -86,8 +86,8 @@ func newBenchEnv(ctx context.Context, o *benchOptions, dir string, n int, edits 
 	}
 
 	const zToken, botEmail = "bench-zendesk-token", "desk-bot@bench.example"
-	b.zendesk = zendeskfake.New(zToken, botEmail, "agent@bench.example")
-	b.slack = slackfake.New("xoxb-bench", "xapp-bench", "bench-signing-secret", "abuse-leads")
+	b.zendesk = zendesksandbox.New(zToken, botEmail, "agent@bench.example")
+	b.slack = slacksandbox.New("xoxb-bench", "xapp-bench", "bench-signing-secret", "abuse-leads")
 	b.enforcement = enforcementapi.New("bench-enforcement-token")
 	for i := range n {
 		b.enforcement.AddAccount(enforcementapi.Account{
@@ -114,7 +114,7 @@ func newBenchEnv(ctx context.Context, o *benchOptions, dir string, n int, edits 
 	b.vars = map[string]string{
 		"DESK_LOG_LEVEL": "warn", "DESK_API_TOKEN": "bench-api-token", "ZENDESK_POLL_INTERVAL": "0",
 		"ZENDESK_URL": zURL, "ZENDESK_EMAIL": botEmail, "ZENDESK_API_TOKEN": zToken, "ZENDESK_WEBHOOK_SECRET": "bench-webhook-secret",
-		"ZENDESK_GROUP_ID": strconv.Itoa(zendeskfake.GroupAbuse),
+		"ZENDESK_GROUP_ID": strconv.Itoa(zendesksandbox.GroupAbuse),
 		"SLACK_BOT_TOKEN":  "xoxb-bench", "SLACK_SIGNING_SECRET": "bench-signing-secret", "SLACK_CHANNEL": "abuse-leads", "SLACK_API_URL": sURL + "/api/",
 		"ENFORCEMENT_URL": eURL, "ENFORCEMENT_TOKEN": "bench-enforcement-token",
 	}

@@ -19,9 +19,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"abusedesk/devenv/demo"
 	"abusedesk/integrations/reports"
 	"abusedesk/internal/config"
-	"abusedesk/testenv/demo"
 )
 
 // benchScenarios are the scenarios of `desk bench`, in the order `all` runs them.

@@ -9,14 +9,14 @@ import (
 	"strings"
 	"time"
 
+	"abusedesk/devenv/demo"
+	"abusedesk/devenv/devserver"
+	"abusedesk/devenv/imapsandbox"
+	"abusedesk/devenv/playground"
+	"abusedesk/devenv/sandbox"
 	"abusedesk/internal/config"
-	"abusedesk/internal/dashboard"
 	"abusedesk/internal/metrics"
 	"abusedesk/internal/provision"
-	"abusedesk/testenv/demo"
-	"abusedesk/testenv/devserver"
-	"abusedesk/testenv/imapserver"
-	"abusedesk/testenv/sandbox"
 	"abusedesk/workflows"
 )
 
@@ -140,6 +140,9 @@ Port 0 picks any free port.`)
 	}
 	a.startSlack(ctx)
 	sb := a.dashboardSandbox(imapCfg, ic.APIToken, samples)
+	if err := sb.Parse(); err != nil {
+		return err
+	}
 	if err := a.startDashboard(sb); err != nil {
 		return err
 	}
@@ -206,7 +209,7 @@ func (a *app) startSandbox(ctx context.Context, lookup config.Lookup, slackSocke
 // the configuration the watcher uses for it.
 func (a *app) sandboxMailbox() (*config.IMAP, error) {
 	pass := sandbox.Secret()
-	srv, err := imapserver.Start("abuse@provider.example", pass)
+	srv, err := imapsandbox.Start("abuse@provider.example", pass)
 	if err != nil {
 		return nil, err
 	}
@@ -237,8 +240,8 @@ func writeDemoPolicy(dataDir string) (string, error) {
 
 // dashboardSandbox tells the dashboard how to act as the other parties through the sandbox's
 // services (only those that are sandboxed).
-func (a *app) dashboardSandbox(mailbox *config.IMAP, apiToken string, samples []demo.Sample) *dashboard.Sandbox {
-	sb := &dashboard.Sandbox{Samples: samples, Macros: provision.MacroTitles(), APIToken: apiToken}
+func (a *app) dashboardSandbox(mailbox *config.IMAP, apiToken string, samples []demo.Sample) *playground.Sandbox {
+	sb := &playground.Sandbox{Cases: a.cases, Samples: samples, Macros: provision.MacroTitles(), APIToken: apiToken}
 	if a.endpoints.API != nil {
 		sb.APIURL = a.endpoints.API.URL
 	}
@@ -249,15 +252,15 @@ func (a *app) dashboardSandbox(mailbox *config.IMAP, apiToken string, samples []
 		if s.Zendesk != nil {
 			sb.ZendeskURL, sb.ZendeskToken = s.ZendeskURL, s.ZendeskToken
 			for _, p := range sandbox.Agents {
-				sb.Agents = append(sb.Agents, dashboard.Person{Name: p.Name, Email: p.Email})
+				sb.Agents = append(sb.Agents, playground.Person{Name: p.Name, Email: p.Email})
 			}
 		}
 		if s.Slack != nil {
 			sb.SlackAPIURL, sb.SlackSandboxURL, sb.SlackBotToken, sb.SlackChannel = s.SlackURL+"/api/", s.SlackURL+"/sandbox/", s.SlackBotToken, sandbox.LeadsChannel
 			for _, p := range sandbox.Leads {
-				sb.Leads = append(sb.Leads, dashboard.Person{SlackID: p.SlackID, Name: p.Name, Email: p.Email})
+				sb.Leads = append(sb.Leads, playground.Person{SlackID: p.SlackID, Name: p.Name, Email: p.Email})
 			}
-			sb.Bystander = dashboard.Person{SlackID: sandbox.Bystander.SlackID, Name: sandbox.Bystander.Name, Email: sandbox.Bystander.Email}
+			sb.Bystander = playground.Person{SlackID: sandbox.Bystander.SlackID, Name: sandbox.Bystander.Name, Email: sandbox.Bystander.Email}
 		}
 		if s.Enforcement != nil {
 			sb.EnforcementURL, sb.EnforcementToken = s.EnforcementURL, s.EnforcementToken
@@ -270,7 +273,7 @@ func (a *app) dashboardSandbox(mailbox *config.IMAP, apiToken string, samples []
 }
 
 // feedDemo sends the samples once per data dir, the way they would arrive.
-func (a *app) feedDemo(ctx context.Context, sb *dashboard.Sandbox, samples []demo.Sample) {
+func (a *app) feedDemo(ctx context.Context, sb *playground.Sandbox, samples []demo.Sample) {
 	marker := filepath.Join(a.cfg.DataDir, "demo-fed")
 	if _, err := os.Stat(marker); err == nil {
 		a.log.Info("the demo reports were fed on an earlier start; delete the marker to feed them again", "marker", marker)

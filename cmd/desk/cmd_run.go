@@ -8,7 +8,7 @@ import (
 
 	"abusedesk/internal/config"
 	"abusedesk/internal/metrics"
-	"abusedesk/testenv/devserver"
+	"abusedesk/internal/tclient"
 	"abusedesk/workflows"
 )
 
@@ -56,7 +56,7 @@ missing.`)
 	if err := a.dialTemporal(ctx, tcfg); err != nil {
 		return err
 	}
-	if err := devserver.EnsureSearchAttributes(ctx, a.temporal.OperatorService(), tcfg.Namespace, workflows.SearchAttributes()); err != nil {
+	if err := tclient.EnsureSearchAttributes(ctx, a.temporal.OperatorService(), tcfg.Namespace, workflows.SearchAttributes()); err != nil {
 		return fmt.Errorf("search attributes (register them with `temporal operator search-attribute create` if this identity may not): %w", err)
 	}
 	intakeCfg, imapCfg, err := config.LoadIntake(e.lookup)

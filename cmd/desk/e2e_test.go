@@ -21,8 +21,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"abusedesk/devenv/imapsandbox"
 	"abusedesk/internal/config"
-	"abusedesk/testenv/imapserver"
 	"abusedesk/workflows"
 )
 
@@ -32,7 +32,7 @@ var updateHistories = flag.Bool("update-histories", false, "write the histories 
 func (d *devDesk) mail(msgs ...[]byte) {
 	d.t.Helper()
 	m := d.sandbox["imap"]
-	if err := imapserver.Append(m["addr"].(string), m["username"].(string), m["password"].(string), "INBOX", msgs...); err != nil {
+	if err := imapsandbox.Append(m["addr"].(string), m["username"].(string), m["password"].(string), "INBOX", msgs...); err != nil {
 		d.t.Fatal(err)
 	}
 }

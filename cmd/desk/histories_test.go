@@ -12,12 +12,12 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"abusedesk/activities"
+	"abusedesk/devenv/devserver"
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/approval"
 	"abusedesk/internal/policy"
 	"abusedesk/internal/tclient"
 	"abusedesk/templates"
-	"abusedesk/testenv/devserver"
 	"abusedesk/testenv/memfake"
 	"abusedesk/workflows"
 )

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"abusedesk/devenv/imapsandbox"
 	"abusedesk/integrations/zendesk"
-	"abusedesk/testenv/imapserver"
 	"abusedesk/workflows"
 )
 
@@ -27,7 +27,7 @@ func arfMail(i int, ip string) []byte {
 // the embedded server; the desk is stopped while the watcher is mid-way and started again on
 // the same data dir; every report ends up counted in exactly one case, once.
 func TestIMAPReportsLandOnceDespiteAKill(t *testing.T) {
-	srv, err := imapserver.Start("abuse", "pw")
+	srv, err := imapsandbox.Start("abuse", "pw")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/fault"
 	"abusedesk/internal/httpx"
-	"abusedesk/testenv/enforcementapi"
+	"abusedesk/devenv/enforcementapi"
 )
 
 func setup(t *testing.T) (*enforcementapi.Server, *enforcement.Client) {

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"abusedesk/integrations/mailbox"
-	"abusedesk/testenv/imapserver"
+	"abusedesk/devenv/imapsandbox"
 )
 
 func mail(i int) []byte {
@@ -67,7 +67,7 @@ func (r *recorder) count(s string) int {
 	return r.seen[s]
 }
 
-func start(t *testing.T, srv *imapserver.Server, h mailbox.Handler) (*mailbox.Watcher, context.CancelFunc, <-chan error) {
+func start(t *testing.T, srv *imapsandbox.Server, h mailbox.Handler) (*mailbox.Watcher, context.CancelFunc, <-chan error) {
 	t.Helper()
 	w, err := mailbox.New(mailbox.Config{Addr: srv.Addr, Security: mailbox.SecurityNone, Username: srv.Username, Password: srv.Password,
 		Poll: 200 * time.Millisecond, Batch: 4, Concurrency: 3}, h, nil)
@@ -92,7 +92,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestWatcherMovesOnlyHandledMail(t *testing.T) {
-	srv, err := imapserver.Start("abuse", "secret")
+	srv, err := imapsandbox.Start("abuse", "secret")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestWatcherMovesOnlyHandledMail(t *testing.T) {
 // TestWatcherKilledMidBatch: the watcher stops while messages are being handled; the next one
 // handles everything not moved, so every message is handled at least once and moved once.
 func TestWatcherKilledMidBatch(t *testing.T) {
-	srv, err := imapserver.Start("abuse", "secret")
+	srv, err := imapsandbox.Start("abuse", "secret")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestWatcherKilledMidBatch(t *testing.T) {
 }
 
 func TestWatcherReconnects(t *testing.T) {
-	srv, err := imapserver.Start("abuse", "secret")
+	srv, err := imapsandbox.Start("abuse", "secret")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestWatcherReconnects(t *testing.T) {
 	srv.Close()
 	waitFor(t, "the failure noticed", func() bool { return w.Stats().LastError != "" })
 	// The server comes back on the same address.
-	srv2, err := imapserver.StartOn(addr, "abuse", "secret")
+	srv2, err := imapsandbox.StartOn(addr, "abuse", "secret")
 	if err != nil {
 		t.Skipf("could not reuse %s: %v", addr, err)
 	}
@@ -204,7 +204,7 @@ func TestWatcherReconnects(t *testing.T) {
 }
 
 func TestWrongPasswordIsReported(t *testing.T) {
-	srv, err := imapserver.Start("abuse", "secret")
+	srv, err := imapsandbox.Start("abuse", "secret")
 	if err != nil {
 		t.Fatal(err)
 	}

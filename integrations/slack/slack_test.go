@@ -17,7 +17,7 @@ import (
 	"abusedesk/internal/approval"
 	"abusedesk/internal/fault"
 	"abusedesk/internal/httpx"
-	"abusedesk/testenv/slackfake"
+	"abusedesk/devenv/slacksandbox"
 )
 
 const (
@@ -62,7 +62,7 @@ func (d *decider) decisions() []approval.Decision {
 }
 
 type env struct {
-	fake   *slackfake.Server
+	fake   *slacksandbox.Server
 	client *deskslack.Client
 	h      *deskslack.Interactions
 	dec    *decider
@@ -72,10 +72,10 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	fake := slackfake.New(botToken, appToken, secret, "abuse-leads")
-	fake.AddUser(slackfake.User{ID: lead, Name: "lead1", RealName: "Lee Lead", Email: "Lee@desk.example"})
-	fake.AddUser(slackfake.User{ID: grouped, Name: "grp", RealName: "Gro Up", Email: "gro@desk.example"})
-	fake.AddUser(slackfake.User{ID: stranger, Name: "str", RealName: "Stran Ger", Email: "s@desk.example"})
+	fake := slacksandbox.New(botToken, appToken, secret, "abuse-leads")
+	fake.AddUser(slacksandbox.User{ID: lead, Name: "lead1", RealName: "Lee Lead", Email: "Lee@desk.example"})
+	fake.AddUser(slacksandbox.User{ID: grouped, Name: "grp", RealName: "Gro Up", Email: "gro@desk.example"})
+	fake.AddUser(slacksandbox.User{ID: stranger, Name: "str", RealName: "Stran Ger", Email: "s@desk.example"})
 	fake.AddGroup("SLEADS", grouped)
 	srv := httptest.NewServer(fake.Handler())
 	t.Cleanup(srv.Close)
@@ -149,7 +149,7 @@ func TestApprovalMessageLifecycle(t *testing.T) {
 	if strings.Contains(string(after.Blocks), deskslack.ActionApprove) || !strings.Contains(string(after.Blocks), "Approved by Lee Lead at 2026-03-01 10:00 UTC") {
 		t.Errorf("decided message still has buttons or lacks who decided: %s", after.Blocks)
 	}
-	if _, err := e.fake.Click(e.ch, m.TS, deskslack.ActionApprove, lead); !errors.Is(err, slackfake.ErrNoButton) {
+	if _, err := e.fake.Click(e.ch, m.TS, deskslack.ActionApprove, lead); !errors.Is(err, slacksandbox.ErrNoButton) {
 		t.Errorf("click on a decided message: %v", err)
 	}
 }
@@ -236,9 +236,9 @@ func TestForgedOrStaleRequestsAreRejected(t *testing.T) {
 		sig  func(ts string) string
 	}{
 		{"no signature", now, func(string) string { return "" }},
-		{"wrong secret", now, func(ts string) string { return slackfake.Sign("guess", ts, []byte(body)) }},
-		{"stale timestamp", now - 600, func(ts string) string { return slackfake.Sign(secret, ts, []byte(body)) }},
-		{"signature for another body", now, func(ts string) string { return slackfake.Sign(secret, ts, []byte(body+"x")) }},
+		{"wrong secret", now, func(ts string) string { return slacksandbox.Sign("guess", ts, []byte(body)) }},
+		{"stale timestamp", now - 600, func(ts string) string { return slacksandbox.Sign(secret, ts, []byte(body)) }},
+		{"signature for another body", now, func(ts string) string { return slacksandbox.Sign(secret, ts, []byte(body+"x")) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,7 +21,7 @@ import (
 	"abusedesk/internal/provision"
 	"abusedesk/internal/ticket"
 	"abusedesk/templates"
-	"abusedesk/testenv/zendeskfake"
+	"abusedesk/devenv/zendesksandbox"
 	"abusedesk/workflows"
 )
 
@@ -31,7 +31,7 @@ const (
 )
 
 type env struct {
-	fake   *zendeskfake.Server
+	fake   *zendesksandbox.Server
 	srv    *httptest.Server
 	client *zendesk.Client
 	hooks  *receiver
@@ -57,7 +57,7 @@ func (r *receiver) all() []received {
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	fake := zendeskfake.New(token, bot, "agent@desk.example", "reviewer@desk.example")
+	fake := zendesksandbox.New(token, bot, "agent@desk.example", "reviewer@desk.example")
 	srv := httptest.NewServer(fake.Handler())
 	t.Cleanup(srv.Close)
 	fake.SetBaseURL(srv.URL)
@@ -69,7 +69,7 @@ func setup(t *testing.T) *env {
 		rec.mu.Unlock()
 	}))
 	t.Cleanup(rec.srv.Close)
-	c, err := zendesk.New(zendesk.Config{URL: srv.URL, Email: bot, Token: token, GroupID: zendeskfake.GroupAbuse,
+	c, err := zendesk.New(zendesk.Config{URL: srv.URL, Email: bot, Token: token, GroupID: zendesksandbox.GroupAbuse,
 		HTTP: &http.Client{Timeout: 2 * time.Second, Transport: &httpx.Retry{Backoff: 10 * time.Millisecond}}})
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +84,7 @@ func (e *env) provision(t *testing.T, dry bool) *zendesk.ProvisionResult {
 		t.Fatal(err)
 	}
 	res, err := e.client.Provision(context.Background(), zendesk.ProvisionOptions{
-		WebhookURL: e.hooks.srv.URL + "/webhooks/zendesk", WebhookSecret: "whsec", IntakeGroupID: zendeskfake.GroupIntake,
+		WebhookURL: e.hooks.srv.URL + "/webhooks/zendesk", WebhookSecret: "whsec", IntakeGroupID: zendesksandbox.GroupIntake,
 		Fields: provision.Fields(), Macros: provision.Macros(r, 48*time.Hour, 48*time.Hour), DryRun: dry,
 	})
 	if err != nil {
@@ -168,7 +168,7 @@ func TestCaseTicketRoundTrip(t *testing.T) {
 	if len(comments) != 2 || !comments[0].Public || comments[1].Public || len(comments[0].Attachments) != 1 {
 		t.Errorf("comments %+v, want a public notice with the attachment and a private note", comments)
 	}
-	if tk.GroupID == nil || *tk.GroupID != zendeskfake.GroupAbuse {
+	if tk.GroupID == nil || *tk.GroupID != zendesksandbox.GroupAbuse {
 		t.Errorf("group %v, want the abuse group", tk.GroupID)
 	}
 	cs, err := e.client.Comments(ctx, created.ID)

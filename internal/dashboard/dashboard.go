@@ -1,11 +1,8 @@
 // Package dashboard is the desk's web dashboard: server-rendered pages (html/template, no
 // front-end build) listing cases with their status, deadline countdown, account, category and
 // report count, with filters and counts per status; a page per case with its whole timeline
-// and links to the ticket and the approval message. In the sandbox the same pages let a person
-// play the other parties — drop a report into the mailbox, reply as the customer, apply an
-// agent's macro, click Approve or Deny as a lead — through the real protocols (IMAP, the
-// Zendesk API and its webhooks, signed Slack interactions), and see each account's
-// enforcement state.
+// and links to the ticket and the approval message. A Playground (in `desk dev`, the sandbox's)
+// plugs its own pages and a panel on each open case's page in, to play the other parties.
 package dashboard
 
 import (
@@ -31,12 +28,27 @@ var pages embed.FS
 // Options configure the dashboard.
 type Options struct {
 	Cases *cases.Client
-	// Sandbox enables playing the other parties (desk dev only).
-	Sandbox *Sandbox
+	// Playground, when set, lets a person play the other parties (desk dev only).
+	Playground Playground
 	// Password, when set, is required (HTTP basic auth, any user name).
 	Password string
 	Log      *slog.Logger
 }
+
+// Playground lets a person act as the other parties from the dashboard. `desk dev` plugs the
+// sandbox's in (devenv/playground); the dashboard knows nothing of what is behind it.
+type Playground interface {
+	// Home is the path of the playground's own page, linked from every page.
+	Home() string
+	// Routes mounts the playground's handlers; page renders a body inside the dashboard's
+	// layout.
+	Routes(handle func(pattern string, h http.Handler), page PageFunc)
+	// CasePanel is the HTML of an open case's "act as the other parties" section.
+	CasePanel(v *workflows.CaseView) (template.HTML, error)
+}
+
+// PageFunc writes a page of the dashboard with the given title and body.
+type PageFunc func(w http.ResponseWriter, r *http.Request, title string, body template.HTML)
 
 // Dashboard serves the pages.
 type Dashboard struct {
@@ -90,10 +102,8 @@ func (d *Dashboard) Routes(handle func(pattern string, h http.Handler)) {
 		w.Header().Set("Cache-Control", "max-age=300")
 		_, _ = w.Write(d.css)
 	}))
-	if d.opts.Sandbox != nil {
-		handle("GET /sandbox", d.auth(http.HandlerFunc(d.sandboxPage)))
-		handle("POST /sandbox/report", d.auth(http.HandlerFunc(d.dropReport)))
-		handle("POST /sandbox/cases/{id...}", d.auth(http.HandlerFunc(d.act)))
+	if pg := d.opts.Playground; pg != nil {
+		pg.Routes(func(pattern string, h http.Handler) { handle(pattern, d.auth(h)) }, d.page)
 	}
 }
 
@@ -124,7 +134,7 @@ type statusCount struct {
 
 type listPage struct {
 	Title    string
-	Sandbox  bool
+	Home     string
 	Flash    string
 	Cases    []cases.Summary
 	Counts   []statusCount
@@ -178,7 +188,7 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	q := r.URL.Query()
 	f := filter{State: q.Get("state"), Status: q.Get("status"), Category: q.Get("category"), Account: q.Get("account"), Q: q.Get("q")}
-	p := listPage{Title: "Cases", Sandbox: d.opts.Sandbox != nil, Flash: q.Get("flash"), Filter: f, Statuses: workflows.Statuses,
+	p := listPage{Title: "Cases", Home: d.home(), Flash: q.Get("flash"), Filter: f, Statuses: workflows.Statuses,
 		Cats: abuse.Categories, Open: f.State == "" || f.State == "open", Now: time.Now()}
 	list, next, err := d.opts.Cases.List(ctx, f.query(), 200, nil)
 	if err != nil {
@@ -199,16 +209,14 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 }
 
 type casePage struct {
-	Title   string
-	Sandbox *Sandbox
-	Flash   string
-	V       *workflows.CaseView
-	Actions []sandboxAction
-	Agents  []string
-	Leads   []Person
-	Macros  []string
-	Err     string
-	Now     time.Time
+	Title string
+	Home  string
+	Flash string
+	V     *workflows.CaseView
+	// Panel is the playground's section for an open case.
+	Panel template.HTML
+	Err   string
+	Now   time.Time
 }
 
 func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
@@ -216,7 +224,7 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
 	v, err := d.opts.Cases.Status(ctx, id)
-	p := casePage{Title: id, Sandbox: d.opts.Sandbox, Flash: r.URL.Query().Get("flash"), Now: time.Now()}
+	p := casePage{Title: id, Home: d.home(), Flash: r.URL.Query().Get("flash"), Now: time.Now()}
 	if err != nil {
 		w.WriteHeader(http.StatusNotFound)
 		p.Err = fmt.Sprintf("no case %s: %v", id, err)
@@ -224,14 +232,32 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.V, p.Title = v, v.CaseNumber+" · "+v.Account.ID
-	if sb := d.opts.Sandbox; sb != nil {
-		p.Agents = sb.AgentEmails()
-		p.Leads = sb.Leads
-		p.Macros = sb.MacroTitles()
-		p.Actions = sb.actionsFor(v)
+	if pg := d.opts.Playground; pg != nil && !v.Status.Final() {
+		if p.Panel, err = pg.CasePanel(v); err != nil {
+			d.log.Error("render the playground's panel", "case_id", id, "error", err)
+		}
 	}
 	d.render(w, "case.html", p)
 }
+
+// home is the playground's page, or "" without one.
+func (d *Dashboard) home() string {
+	if d.opts.Playground == nil {
+		return ""
+	}
+	return d.opts.Playground.Home()
+}
+
+// page renders a playground page inside the layout.
+func (d *Dashboard) page(w http.ResponseWriter, r *http.Request, title string, body template.HTML) {
+	d.render(w, "page.html", struct {
+		Title, Home, Flash string
+		Body               template.HTML
+	}{title, d.home(), r.URL.Query().Get("flash"), body})
+}
+
+// Redirect sends the browser back to a page with a message shown at its top.
+func Redirect(w http.ResponseWriter, r *http.Request, to, flash string) { redirect(w, r, to, flash) }
 
 func (d *Dashboard) render(w http.ResponseWriter, name string, data any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

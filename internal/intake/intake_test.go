@@ -22,7 +22,7 @@ import (
 	"abusedesk/internal/evidence"
 	"abusedesk/internal/policy"
 	"abusedesk/internal/ticket"
-	"abusedesk/testenv/enforcementapi"
+	"abusedesk/devenv/enforcementapi"
 	"abusedesk/testenv/memfake"
 	"abusedesk/workflows"
 )

@@ -76,6 +76,15 @@ type Ticket struct {
 	Comments       []ticket.Comment
 }
 
+// Each fake fits the interface the activities declare.
+var (
+	_ activities.Tickets     = (*Tickets)(nil)
+	_ activities.Accounts    = (*Accounts)(nil)
+	_ activities.Enforcement = (*Enforcement)(nil)
+	_ activities.Approvals   = (*Approvals)(nil)
+	_ activities.Evidence    = (*Evidence)(nil)
+)
+
 // Tickets is an in-memory ticketing system.
 type Tickets struct {
 	Faults

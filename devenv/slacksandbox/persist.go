@@ -1,4 +1,4 @@
-package slackfake
+package slacksandbox
 
 import (
 	"encoding/json"
@@ -29,7 +29,7 @@ func (s *Server) Save() ([]byte, error) {
 func (s *Server) Load(b []byte) error {
 	var st state
 	if err := json.Unmarshal(b, &st); err != nil {
-		return fmt.Errorf("slackfake: state: %w", err)
+		return fmt.Errorf("slack sandbox: state: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,6 +1,6 @@
-// Package faults queues the failures a fake serves instead of an answer: a status (with
+// Package faults queues the failures a stand-in serves instead of an answer: a status (with
 // Retry-After when set) or a delay, for the next requests under a path prefix. The Zendesk and
-// enforcement fakes share it, so tests drive both the same way.
+// enforcement stand-ins share it, so tests drive both the same way.
 package faults
 
 import (

@@ -1,4 +1,4 @@
-// Package zendeskfake is a stateful fake of the Zendesk Support API as abusedesk uses it: users,
+// Package zendesksandbox is a stateful stand-in for the Zendesk Support API as abusedesk uses it: users,
 // tickets with comments, custom fields and tags, uploads and attachments, ticket fields,
 // macros (and applying them), triggers, webhooks with signing secrets, end-user requests, and
 // cursor-based incremental export — with Zendesk's paths, JSON shapes (custom field values are
@@ -8,7 +8,7 @@
 // webhook notifications signed exactly as Zendesk signs them (HMAC-SHA256 over timestamp and
 // body, base64). So an account provisioned by `desk zendesk provision` behaves here as it
 // would in Zendesk: a requester's comment or an agent's macro reaches the desk's webhook.
-package zendeskfake
+package zendesksandbox
 
 import (
 	"encoding/json"

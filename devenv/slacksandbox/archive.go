@@ -1,4 +1,4 @@
-package slackfake
+package slacksandbox
 
 import (
 	"encoding/json"

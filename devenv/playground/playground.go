@@ -1,22 +1,31 @@
-package dashboard
+// Package playground is the dashboard's sandbox page of `desk dev`: it lets a person act as the
+// other parties — drop a report into the abuse mailbox, reply as the customer, apply an agent's
+// macro, click Approve or Deny as a lead — each through the real protocol (IMAP, the Zendesk
+// API and its webhooks, signed Slack interactions), and shows each account's enforcement state.
+// It plugs into the dashboard as a dashboard.Playground.
+package playground
 
 import (
 	"bytes"
 	"cmp"
 	"context"
+	"embed"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"abusedesk/devenv/demo"
+	"abusedesk/devenv/imapsandbox"
 	"abusedesk/integrations/enforcement"
 	"abusedesk/internal/abuse"
-	"abusedesk/testenv/demo"
-	"abusedesk/testenv/imapserver"
+	"abusedesk/internal/dashboard"
 	"abusedesk/workflows"
 )
 
@@ -27,9 +36,19 @@ type Person struct {
 	Email   string
 }
 
+//go:embed pages/*.html
+var pages embed.FS
+
+// Cases is what the playground reads of cases.
+type Cases interface {
+	Status(ctx context.Context, caseID string) (*workflows.CaseView, error)
+}
+
 // Sandbox says how to reach the sandbox's services to act as the other parties. A service
 // left empty is a real one (configured in the environment): the page offers no actions on it.
 type Sandbox struct {
+	Cases Cases
+
 	// IMAPAddr is the sandbox abuse mailbox; samples are mailed there.
 	IMAPAddr, IMAPUser, IMAPPass string
 	// APIURL and APIToken reach the desk's reports API, where X-ARF 4 JSON samples go.
@@ -50,6 +69,63 @@ type Sandbox struct {
 	Macros  []string
 
 	HTTP *http.Client
+
+	tmpl *template.Template
+}
+
+var _ dashboard.Playground = (*Sandbox)(nil)
+
+// Parse parses the playground's templates (a broken template stops the start).
+func (s *Sandbox) Parse() error {
+	t, err := template.New("").Funcs(template.FuncMap{
+		"ts": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.UTC().Format("2006-01-02 15:04:05 UTC")
+		},
+		"query": func(k, v string) string { return url.Values{k: {v}}.Encode() },
+	}).ParseFS(pages, "pages/*.html")
+	if err != nil {
+		return fmt.Errorf("playground templates: %w", err)
+	}
+	s.tmpl = t
+	return nil
+}
+
+// Home implements dashboard.Playground.
+func (s *Sandbox) Home() string { return "/sandbox" }
+
+// Routes implements dashboard.Playground.
+func (s *Sandbox) Routes(handle func(pattern string, h http.Handler), page dashboard.PageFunc) {
+	handle("GET /sandbox", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.sandboxPage(w, r, page) }))
+	handle("POST /sandbox/report", http.HandlerFunc(s.dropReport))
+	handle("POST /sandbox/cases/{id...}", http.HandlerFunc(s.act))
+}
+
+// CasePanel implements dashboard.Playground.
+func (s *Sandbox) CasePanel(v *workflows.CaseView) (template.HTML, error) {
+	return s.render("panel.html", struct {
+		V       *workflows.CaseView
+		Sandbox *Sandbox
+		Actions []sandboxAction
+		Agents  []string
+		Leads   []Person
+		Macros  []string
+	}{v, s, s.actionsFor(v), s.AgentEmails(), s.Leads, s.MacroTitles()})
+}
+
+func (s *Sandbox) render(name string, data any) (template.HTML, error) {
+	if s.tmpl == nil {
+		if err := s.Parse(); err != nil {
+			return "", err
+		}
+	}
+	var b bytes.Buffer
+	if err := s.tmpl.ExecuteTemplate(&b, name, data); err != nil {
+		return "", err
+	}
+	return template.HTML(b.String()), nil //nolint:gosec // html/template output
 }
 
 // AgentEmails lists the Zendesk agents.
@@ -105,17 +181,16 @@ func (s *Sandbox) actionsFor(v *workflows.CaseView) []sandboxAction {
 
 // ---- actions -----------------------------------------------------------------------------------
 
-func (d *Dashboard) act(w http.ResponseWriter, r *http.Request) {
+func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	back := "/cases/" + id
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	v, err := d.opts.Cases.Status(ctx, id)
+	v, err := sb.Cases.Status(ctx, id)
 	if err != nil {
-		redirect(w, r, back, "no such case: "+err.Error())
+		dashboard.Redirect(w, r, back, "no such case: "+err.Error())
 		return
 	}
-	sb := d.opts.Sandbox
 	text := strings.TrimSpace(r.FormValue("text"))
 	var msg string
 	switch r.FormValue("do") {
@@ -125,7 +200,7 @@ func (d *Dashboard) act(w http.ResponseWriter, r *http.Request) {
 		}
 		raw := fmt.Appendf(nil, "From: %s\r\nTo: abuse@provider.example\r\nSubject: Re: [%s] Abuse report\r\nMessage-ID: <sandbox-%d@customer.example>\r\nDate: %s\r\n\r\n%s\r\n",
 			v.Account.ContactEmail, v.CaseNumber, time.Now().UnixNano(), time.Now().UTC().Format(time.RFC1123Z), text)
-		err = imapserver.Append(sb.IMAPAddr, sb.IMAPUser, sb.IMAPPass, "INBOX", raw)
+		err = imapsandbox.Append(sb.IMAPAddr, sb.IMAPUser, sb.IMAPPass, "INBOX", raw)
 		msg = "The customer's email is in the abuse mailbox; the watcher takes it from there."
 	case "reply_zendesk":
 		if text == "" {
@@ -145,16 +220,15 @@ func (d *Dashboard) act(w http.ResponseWriter, r *http.Request) {
 		err = fmt.Errorf("unknown action %q", r.FormValue("do"))
 	}
 	if err != nil {
-		redirect(w, r, back, "That did not work: "+err.Error())
+		dashboard.Redirect(w, r, back, "That did not work: "+err.Error())
 		return
 	}
 	// Give the desk a moment to act, so the page shows the result.
 	time.Sleep(700 * time.Millisecond)
-	redirect(w, r, back, msg)
+	dashboard.Redirect(w, r, back, msg)
 }
 
-func (d *Dashboard) dropReport(w http.ResponseWriter, r *http.Request) {
-	sb := d.opts.Sandbox
+func (sb *Sandbox) dropReport(w http.ResponseWriter, r *http.Request) {
 	name := r.FormValue("sample")
 	var sample demo.Sample
 	if raw := strings.ReplaceAll(r.FormValue("raw"), "\r\n", "\n"); strings.TrimSpace(raw) != "" {
@@ -167,18 +241,18 @@ func (d *Dashboard) dropReport(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(bytes.TrimSpace(sample.Raw)) == 0 {
-		redirect(w, r, "/sandbox", "Pick a sample or paste a report.")
+		dashboard.Redirect(w, r, "/sandbox", "Pick a sample or paste a report.")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
 	how, err := sb.Deliver(ctx, sample, true)
 	if err != nil {
-		redirect(w, r, "/sandbox", "The report was not delivered: "+err.Error())
+		dashboard.Redirect(w, r, "/sandbox", "The report was not delivered: "+err.Error())
 		return
 	}
 	time.Sleep(700 * time.Millisecond)
-	redirect(w, r, "/", fmt.Sprintf("%s was %s; its case appears below.", sample.Name, how))
+	dashboard.Redirect(w, r, "/", fmt.Sprintf("%s was %s; its case appears below.", sample.Name, how))
 }
 
 // Deliver sends a sample the way it would arrive: X-ARF 4 JSON to the reports API, a message
@@ -213,7 +287,7 @@ func (s *Sandbox) Deliver(ctx context.Context, sample demo.Sample, fresh bool) (
 		}
 		return "posted to the reports API", nil
 	}
-	if err := imapserver.Append(s.IMAPAddr, s.IMAPUser, s.IMAPPass, "INBOX", raw); err != nil {
+	if err := imapsandbox.Append(s.IMAPAddr, s.IMAPUser, s.IMAPPass, "INBOX", raw); err != nil {
 		return "", fmt.Errorf("the mailbox refused it: %w", err)
 	}
 	return "mailed to the abuse mailbox", nil
@@ -498,17 +572,16 @@ func (s *Sandbox) accountStates(ctx context.Context) []accountState {
 	return out
 }
 
-type sandboxPageData struct {
-	Title    string
-	Sandbox  *Sandbox
-	Flash    string
-	Accounts []accountState
-	Now      time.Time
-}
-
-func (d *Dashboard) sandboxPage(w http.ResponseWriter, r *http.Request) {
+func (s *Sandbox) sandboxPage(w http.ResponseWriter, r *http.Request, page dashboard.PageFunc) {
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	d.render(w, "sandbox.html", sandboxPageData{Title: "Sandbox", Sandbox: d.opts.Sandbox, Flash: r.URL.Query().Get("flash"),
-		Accounts: d.opts.Sandbox.accountStates(ctx), Now: time.Now()})
+	body, err := s.render("sandbox.html", struct {
+		Sandbox  *Sandbox
+		Accounts []accountState
+	}{s, s.accountStates(ctx)})
+	if err != nil {
+		http.Error(w, "the sandbox page could not be rendered: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	page(w, r, "Sandbox", body)
 }

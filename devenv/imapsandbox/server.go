@@ -1,8 +1,8 @@
-// Package imapserver runs an in-process IMAP server (go-imap v2's imapserver with its memory
+// Package imapsandbox runs an in-process IMAP server (go-imap v2's imapserver with its memory
 // backend) on loopback: the sandbox's abuse mailbox, which accepts APPEND from any IMAP client,
 // and the mailbox the watcher's tests read. It speaks IMAP4rev1 with IDLE, MOVE and UIDPLUS,
 // plain-text login (loopback only).
-package imapserver
+package imapsandbox
 
 import (
 	"bytes"
@@ -40,7 +40,7 @@ func StartOn(addr, username, password string, mailboxes ...string) (*Server, err
 	user := imapmemserver.NewUser(username, password)
 	for _, mb := range append([]string{"INBOX"}, mailboxes...) {
 		if err := user.Create(mb, nil); err != nil {
-			return nil, fmt.Errorf("imapserver: create %s: %w", mb, err)
+			return nil, fmt.Errorf("imap sandbox: create %s: %w", mb, err)
 		}
 	}
 	mem.AddUser(user)
@@ -54,7 +54,7 @@ func StartOn(addr, username, password string, mailboxes ...string) (*Server, err
 	})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("imapserver: %w", err)
+		return nil, fmt.Errorf("imap sandbox: %w", err)
 	}
 	s := &Server{Addr: ln.Addr().String(), Username: username, Password: password, srv: srv, user: user, ln: ln, done: make(chan struct{})}
 	go func() {

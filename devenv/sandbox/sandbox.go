@@ -20,9 +20,9 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/testenv/enforcementapi"
-	"abusedesk/testenv/slackfake"
-	"abusedesk/testenv/zendeskfake"
+	"abusedesk/devenv/enforcementapi"
+	"abusedesk/devenv/slacksandbox"
+	"abusedesk/devenv/zendesksandbox"
 )
 
 // People of the sandbox. The leads approve in Slack; the agents work in Zendesk. Lee Lead is
@@ -71,8 +71,8 @@ type Options struct {
 
 // Sandbox is the running set of stand-ins.
 type Sandbox struct {
-	Zendesk     *zendeskfake.Server
-	Slack       *slackfake.Server
+	Zendesk     *zendesksandbox.Server
+	Slack       *slacksandbox.Server
 	Enforcement *enforcementapi.Server
 
 	ZendeskURL, SlackURL, EnforcementURL string
@@ -119,7 +119,7 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	}
 	if o.Zendesk {
 		s.ZendeskToken, s.ZendeskWebhookSecret = cred("zendesk_token", ""), cred("zendesk_webhook_secret", "")
-		z := zendeskfake.New(s.ZendeskToken, BotEmail)
+		z := zendesksandbox.New(s.ZendeskToken, BotEmail)
 		if len(prev.Zendesk) > 0 {
 			if err := z.Load(prev.Zendesk); err != nil {
 				return nil, fmt.Errorf("sandbox state %s: %w (delete it to start afresh)", o.StateFile, err)
@@ -139,7 +139,7 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	}
 	if o.Slack {
 		s.SlackBotToken, s.SlackSigningSecret, s.SlackAppToken = cred("slack_bot_token", "xoxb-"), cred("slack_signing_secret", ""), cred("slack_app_token", "xapp-")
-		sl := slackfake.New(s.SlackBotToken, s.SlackAppToken, s.SlackSigningSecret, LeadsChannel)
+		sl := slacksandbox.New(s.SlackBotToken, s.SlackAppToken, s.SlackSigningSecret, LeadsChannel)
 		if len(prev.Slack) > 0 {
 			if err := sl.Load(prev.Slack); err != nil {
 				return nil, fmt.Errorf("sandbox state %s: %w (delete it to start afresh)", o.StateFile, err)
@@ -147,10 +147,10 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 		} else {
 			var ids []string
 			for _, l := range Leads {
-				sl.AddUser(slackfake.User{ID: l.SlackID, Name: strings.ToLower(strings.Fields(l.Name)[0]), RealName: l.Name, Email: l.Email})
+				sl.AddUser(slacksandbox.User{ID: l.SlackID, Name: strings.ToLower(strings.Fields(l.Name)[0]), RealName: l.Name, Email: l.Email})
 				ids = append(ids, l.SlackID)
 			}
-			sl.AddUser(slackfake.User{ID: Bystander.SlackID, Name: "alex", RealName: Bystander.Name, Email: Bystander.Email})
+			sl.AddUser(slacksandbox.User{ID: Bystander.SlackID, Name: "alex", RealName: Bystander.Name, Email: Bystander.Email})
 			sl.AddGroup(LeadsGroup, ids...)
 		}
 		if o.DeskURL != "" && !o.SlackSocketMode {
@@ -303,8 +303,8 @@ func (s *Sandbox) Env() map[string]string {
 		env["ZENDESK_EMAIL"] = BotEmail
 		env["ZENDESK_API_TOKEN"] = s.ZendeskToken
 		env["ZENDESK_WEBHOOK_SECRET"] = s.ZendeskWebhookSecret
-		env["ZENDESK_GROUP_ID"] = strconv.Itoa(zendeskfake.GroupAbuse)
-		env["ZENDESK_INTAKE_GROUP_ID"] = strconv.Itoa(zendeskfake.GroupIntake)
+		env["ZENDESK_GROUP_ID"] = strconv.Itoa(zendesksandbox.GroupAbuse)
+		env["ZENDESK_INTAKE_GROUP_ID"] = strconv.Itoa(zendesksandbox.GroupIntake)
 	}
 	if s.Slack != nil {
 		env["SLACK_BOT_TOKEN"] = s.SlackBotToken

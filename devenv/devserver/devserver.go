@@ -7,6 +7,7 @@
 package devserver
 
 import (
+	"abusedesk/internal/tclient"
 	"context"
 	"database/sql"
 	"errors"
@@ -23,8 +24,6 @@ import (
 	uiconfig "github.com/temporalio/ui-server/v2/server/config"
 	uiserveroptions "github.com/temporalio/ui-server/v2/server/server_options"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/operatorservice/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
@@ -308,41 +307,7 @@ func (s *Server) ensureSearchAttributes(ctx context.Context, want map[string]enu
 		return fmt.Errorf("devserver: connect to %s: %w", s.hostPort, err)
 	}
 	defer c.Close()
-	return EnsureSearchAttributes(ctx, c.OperatorService(), s.namespace, want)
-}
-
-// EnsureSearchAttributes adds the attributes in want that the namespace does not have yet and
-// fails when one exists with another type.
-func EnsureSearchAttributes(ctx context.Context, op operatorservice.OperatorServiceClient, namespace string, want map[string]enumspb.IndexedValueType) error {
-	if len(want) == 0 {
-		return nil
-	}
-	have, err := op.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
-	if err != nil {
-		return fmt.Errorf("list search attributes of namespace %q: %w", namespace, err)
-	}
-	missing := map[string]enumspb.IndexedValueType{}
-	for name, typ := range want {
-		got, ok := have.GetCustomAttributes()[name]
-		switch {
-		case !ok:
-			missing[name] = typ
-		case got != typ:
-			return fmt.Errorf("search attribute %s of namespace %q is %s, want %s", name, namespace, got, typ)
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	_, err = op.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
-		Namespace:        namespace,
-		SearchAttributes: missing,
-	})
-	var exists *serviceerror.AlreadyExists
-	if err != nil && !errors.As(err, &exists) {
-		return fmt.Errorf("add search attributes to namespace %q: %w", namespace, err)
-	}
-	return nil
+	return tclient.EnsureSearchAttributes(ctx, c.OperatorService(), s.namespace, want)
 }
 
 func (s *Server) startUI(opts Options) error {

@@ -1,4 +1,4 @@
-package zendeskfake
+package zendesksandbox
 
 import (
 	"crypto/rand"
@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"abusedesk/testenv/faults"
+	"abusedesk/devenv/faults"
 )
 
 // Server is the fake Zendesk account. Make it with New.

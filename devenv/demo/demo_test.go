@@ -6,8 +6,8 @@ import (
 
 	"abusedesk/integrations/reports"
 	"abusedesk/internal/policy"
-	"abusedesk/testenv/demo"
-	"abusedesk/testenv/enforcementapi"
+	"abusedesk/devenv/demo"
+	"abusedesk/devenv/enforcementapi"
 )
 
 // TestSamplesTellTheDemoStory: each sample reads as the demo means it to, and its address

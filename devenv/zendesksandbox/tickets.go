@@ -1,4 +1,4 @@
-package zendeskfake
+package zendesksandbox
 
 import (
 	"encoding/base64"

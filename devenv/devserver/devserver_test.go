@@ -16,7 +16,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/testenv/devserver"
+	"abusedesk/devenv/devserver"
 	"abusedesk/workflows"
 )
 

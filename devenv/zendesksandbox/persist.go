@@ -1,4 +1,4 @@
-package zendeskfake
+package zendesksandbox
 
 import (
 	"encoding/json"
@@ -43,7 +43,7 @@ func (s *Server) Save() ([]byte, error) {
 func (s *Server) Load(b []byte) error {
 	var st state
 	if err := json.Unmarshal(b, &st); err != nil {
-		return fmt.Errorf("zendeskfake: state: %w", err)
+		return fmt.Errorf("zendesk sandbox: state: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

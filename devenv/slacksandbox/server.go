@@ -1,10 +1,10 @@
-// Package slackfake is a fake Slack workspace for abusedesk: the Web API methods the bot uses
+// Package slacksandbox is a stand-in Slack workspace for abusedesk: the Web API methods the bot uses
 // (auth.test, chat.postMessage/update/postEphemeral/getPermalink, conversations.history,
 // views.open, users.info, usergroups.users.list, apps.connections.open) with Slack's request
 // and response shapes, bearer or form tokens and 429s with Retry-After — and a way to click a
 // button or submit a modal as a user, which sends the bot a correctly signed interaction over
 // HTTP or an envelope over Socket Mode, as Slack would.
-package slackfake
+package slacksandbox
 
 import (
 	"crypto/hmac"
@@ -490,7 +490,7 @@ func (s *Server) openView(w http.ResponseWriter, args url.Values) {
 // ---- clicking as a user ----------------------------------------------------------------------
 
 // ErrNoButton means the message has no button with that action ID (e.g. it was already decided).
-var ErrNoButton = errors.New("slackfake: the message has no such button")
+var ErrNoButton = errors.New("slack sandbox: the message has no such button")
 
 // Click makes user click the button actionID on the message ts in channel: the bot receives a
 // block_actions interaction (HTTP, signed, or over Socket Mode when a bot is connected).
@@ -508,7 +508,7 @@ func (s *Server) Click(channelID, ts, actionID, user string) (*Response, error) 
 	}
 	if msg == nil {
 		s.mu.Unlock()
-		return nil, fmt.Errorf("slackfake: no message %s in %s", ts, channelID)
+		return nil, fmt.Errorf("slack sandbox: no message %s in %s", ts, channelID)
 	}
 	value, blockID, ok := findButton(msg.Blocks, actionID)
 	if !ok {
@@ -551,7 +551,7 @@ func (s *Server) SubmitView(viewID string, values map[string]map[string]string) 
 	}
 	if v == nil {
 		s.mu.Unlock()
-		return nil, fmt.Errorf("slackfake: no view %s", viewID)
+		return nil, fmt.Errorf("slack sandbox: no view %s", viewID)
 	}
 	var req struct {
 		CallbackID      string `json:"callback_id"`
@@ -595,7 +595,7 @@ func (s *Server) send(payload map[string]any) (*Response, error) {
 		return c.deliver(b)
 	}
 	if s.InteractionURL == "" {
-		return nil, errors.New("slackfake: no bot endpoint and no socket connection")
+		return nil, errors.New("slack sandbox: no bot endpoint and no socket connection")
 	}
 	body := url.Values{"payload": {string(b)}}.Encode()
 	req, err := http.NewRequest(http.MethodPost, s.InteractionURL, strings.NewReader(body))
@@ -671,7 +671,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	s.conns = append(s.conns, c)
 	s.mu.Unlock()
 	hello := map[string]any{"type": "hello", "num_connections": 1,
-		"debug_info":      map[string]any{"host": "slackfake", "approximate_connection_time": 18060},
+		"debug_info":      map[string]any{"host": "slacksandbox", "approximate_connection_time": 18060},
 		"connection_info": map[string]any{"app_id": "A0DESK"}}
 	c.write(hello)
 	defer func() {
@@ -734,9 +734,9 @@ func (c *socketConn) deliver(payload []byte) (*Response, error) {
 	case p := <-ch:
 		return &Response{Status: http.StatusOK, Body: p}, nil
 	case <-c.done:
-		return nil, errors.New("slackfake: the bot disconnected before acknowledging")
+		return nil, errors.New("slack sandbox: the bot disconnected before acknowledging")
 	case <-time.After(30 * time.Second):
-		return nil, errors.New("slackfake: the bot did not acknowledge within 30s")
+		return nil, errors.New("slack sandbox: the bot did not acknowledge within 30s")
 	}
 }
 

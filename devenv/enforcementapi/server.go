@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"abusedesk/testenv/faults"
+	"abusedesk/devenv/faults"
 )
 
 // Account is a customer account in the fake.
