@@ -4,10 +4,10 @@ import (
 	"slices"
 	"testing"
 
-	"abusedesk/integrations/reports"
-	"abusedesk/internal/policy"
 	"abusedesk/devenv/demo"
 	"abusedesk/devenv/enforcementapi"
+	"abusedesk/integrations/reports"
+	"abusedesk/internal/policy"
 )
 
 // TestSamplesTellTheDemoStory: each sample reads as the demo means it to, and its address

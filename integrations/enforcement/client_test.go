@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"abusedesk/devenv/enforcementapi"
 	"abusedesk/integrations/enforcement"
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/fault"
 	"abusedesk/internal/httpx"
-	"abusedesk/devenv/enforcementapi"
 )
 
 func setup(t *testing.T) (*enforcementapi.Server, *enforcement.Client) {

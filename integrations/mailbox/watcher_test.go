@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/integrations/mailbox"
 	"abusedesk/devenv/imapsandbox"
+	"abusedesk/integrations/mailbox"
 )
 
 func mail(i int) []byte {

@@ -12,12 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"abusedesk/devenv/slacksandbox"
 	deskslack "abusedesk/integrations/slack"
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/approval"
 	"abusedesk/internal/fault"
 	"abusedesk/internal/httpx"
-	"abusedesk/devenv/slacksandbox"
 )
 
 const (

@@ -15,13 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"abusedesk/devenv/zendesksandbox"
 	"abusedesk/integrations/zendesk"
 	"abusedesk/internal/fault"
 	"abusedesk/internal/httpx"
 	"abusedesk/internal/provision"
 	"abusedesk/internal/ticket"
 	"abusedesk/templates"
-	"abusedesk/devenv/zendesksandbox"
 	"abusedesk/workflows"
 )
 

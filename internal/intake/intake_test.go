@@ -16,13 +16,13 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 
+	"abusedesk/devenv/enforcementapi"
 	"abusedesk/integrations/enforcement"
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/cases"
 	"abusedesk/internal/evidence"
 	"abusedesk/internal/policy"
 	"abusedesk/internal/ticket"
-	"abusedesk/devenv/enforcementapi"
 	"abusedesk/testenv/memfake"
 	"abusedesk/workflows"
 )
