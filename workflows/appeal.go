@@ -81,10 +81,7 @@ func (a *appealWorkflow) setup(ctx workflow.Context) error {
 }
 
 func (a *appealWorkflow) run(ctx workflow.Context) (*AppealResult, error) {
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
-	})
+	actx := withStep(ctx)
 	start := workflow.Now(ctx)
 	sla := start.Add(a.in.Rules.SLA.D())
 	data := a.in.Data
@@ -151,10 +148,7 @@ func (a *appealWorkflow) run(ctx workflow.Context) (*AppealResult, error) {
 		return res, nil
 	}
 	res.Decision = AppealGranted
-	lctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
-	})
+	lctx := withAction(ctx)
 	var lifted ActionResult
 	if err := workflow.ExecuteActivity(lctx, ActivityLiftAction, LiftInput{
 		Key:      fmt.Sprintf("%s/lift/%d", a.in.ExternalID, a.in.Number),

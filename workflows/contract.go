@@ -43,51 +43,6 @@ const (
 	signalAppealDecision = "appeal-decision"
 )
 
-// Status is where a case stands.
-type Status string
-
-// Case statuses. The last four are final.
-const (
-	StatusOpen             Status = "open"
-	StatusNoticed          Status = "noticed"
-	StatusAwaitingResponse Status = "awaiting_response"
-	StatusUnderReview      Status = "under_review"
-	StatusEscalated        Status = "escalated"
-	StatusPendingApproval  Status = "pending_approval"
-	StatusEnforced         Status = "enforced"
-	StatusAppealReview     Status = "appeal_review"
-	StatusResolved         Status = "resolved"
-	StatusReinstated       Status = "reinstated"
-	StatusUpheld           Status = "upheld"
-	StatusClosed           Status = "closed"
-)
-
-// Statuses lists every status in lifecycle order (the dashboard's filter uses it).
-var Statuses = []Status{StatusOpen, StatusNoticed, StatusAwaitingResponse, StatusUnderReview, StatusEscalated,
-	StatusPendingApproval, StatusEnforced, StatusAppealReview, StatusResolved, StatusReinstated, StatusUpheld, StatusClosed}
-
-// Final reports whether the case is over.
-func (s Status) Final() bool {
-	switch s {
-	case StatusResolved, StatusReinstated, StatusUpheld, StatusClosed:
-		return true
-	}
-	return false
-}
-
-// Outcome is how a case ended.
-type Outcome string
-
-// Outcomes.
-const (
-	OutcomeResolved   Outcome = "resolved"   // an agent closed it without action (e.g. not a violation)
-	OutcomeRemediated Outcome = "remediated" // the customer fixed the problem
-	OutcomeEnforced   Outcome = "enforced"   // the action stands; the appeal window passed
-	OutcomeReinstated Outcome = "reinstated" // an appeal was granted and the action lifted
-	OutcomeUpheld     Outcome = "upheld"     // an appeal was denied
-	OutcomeWithdrawn  Outcome = "withdrawn"  // the reports were withdrawn or found invalid
-)
-
 // Decision is an agent's decision on a case, one per macro `desk zendesk provision` creates.
 type Decision string
 

@@ -7,7 +7,6 @@
 package devserver
 
 import (
-	"abusedesk/internal/tclient"
 	"context"
 	"database/sql"
 	"errors"
@@ -34,6 +33,8 @@ import (
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
 	"google.golang.org/protobuf/types/known/durationpb"
+
+	"abusedesk/internal/tclient"
 )
 
 // DatabaseFile is the name of the SQLite file inside the data directory.

@@ -1,11 +1,12 @@
 package playground
 
 import (
-	"abusedesk/devenv/demo"
-	"abusedesk/integrations/reports"
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"abusedesk/devenv/demo"
+	"abusedesk/integrations/reports"
 )
 
 // TestUniqueMakesANewReport: a sample sent twice is two reports — the parser sees a new ID

@@ -1,7 +1,6 @@
 package inbound
 
 import (
-	"abusedesk/internal/intake"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -12,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"abusedesk/internal/intake"
 )
 
 // Ingester is what the channels hand messages to: intake.

@@ -1,0 +1,215 @@
+package workflows
+
+import (
+	"time"
+
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/approval"
+)
+
+// The activity contract of the Case and Appeal workflows: the activities' names, and one input
+// and one result struct for each. The activities package implements them; the options the
+// workflows call them with are in options.go.
+
+// Activity names; the activities package registers methods with these names.
+const (
+	ActivityLoadAccount         = "LoadAccount"
+	ActivityOpenCase            = "OpenCase"
+	ActivityNotify              = "Notify"
+	ActivityRequestApproval     = "RequestApproval"
+	ActivityUpdateApproval      = "UpdateApproval"
+	ActivityEnforce             = "Enforce"
+	ActivityLiftAction          = "LiftAction"
+	ActivityCloseCase           = "CloseCase"
+	ActivityAcknowledgeReporter = "AcknowledgeReporters"
+)
+
+// LoadAccountInput asks for an account by ID.
+type LoadAccountInput struct {
+	AccountID string `json:"account_id"`
+}
+
+// ReportDigest is what notices show of a case's reports.
+type ReportDigest struct {
+	Count     int             `json:"count"`
+	FirstSeen time.Time       `json:"first_seen,omitzero"`
+	LastSeen  time.Time       `json:"last_seen,omitzero"`
+	Severity  string          `json:"severity"`
+	Examples  []ReportSummary `json:"examples,omitempty"`
+	Reporters int             `json:"reporters"`
+}
+
+// NoticeData is everything a notice, reminder or note template can show.
+type NoticeData struct {
+	CaseID        string         `json:"case_id"`
+	Status        Status         `json:"status"`
+	CaseNumber    string         `json:"case_number"`
+	Account       abuse.Account  `json:"account"`
+	Category      abuse.Category `json:"category"`
+	CategoryTitle string         `json:"category_title"`
+	Track         string         `json:"track"`
+	Reports       ReportDigest   `json:"reports"`
+	Deadline      time.Time      `json:"deadline,omitzero"`
+	Window        time.Duration  `json:"window,omitempty"`
+	Reminder      int            `json:"reminder,omitempty"`
+	// Action is the enforcement taken or proposed.
+	Action        ActionView `json:"action"`
+	AppealUntil   time.Time  `json:"appeal_until,omitzero"`
+	AppealSLA     time.Time  `json:"appeal_sla,omitzero"`
+	Decision      string     `json:"decision,omitempty"`
+	DecidedBy     string     `json:"decided_by,omitempty"`
+	Note          string     `json:"note,omitempty"`
+	Outcome       Outcome    `json:"outcome,omitempty"`
+	Reply         string     `json:"reply,omitempty"`
+	ReplyFrom     string     `json:"reply_from,omitempty"`
+	ApprovalNeeds string     `json:"approval_needs,omitempty"`
+}
+
+// ActionView describes an enforcement action in a notice.
+type ActionView struct {
+	Type        abuse.ActionType `json:"type,omitempty"`
+	Level       int              `json:"level,omitempty"`
+	Description string           `json:"description,omitempty"`
+	ID          string           `json:"id,omitempty"`
+	AppliedAt   time.Time        `json:"applied_at,omitzero"`
+	ExpiresAt   time.Time        `json:"expires_at,omitzero"`
+}
+
+// OpenCaseInput opens (or finds, on a retry) the case ticket, posts the evidence note and sends
+// the violation notice.
+type OpenCaseInput struct {
+	ExternalID string     `json:"external_id"`
+	Notice     NoticeData `json:"notice"`
+	// Evidence lists digests of raw reports to attach to the ticket (a few at most).
+	Evidence []string `json:"evidence,omitempty"`
+}
+
+// OpenCaseResult is the ticket the case lives in.
+type OpenCaseResult struct {
+	Ticket       TicketRef `json:"ticket"`
+	NoticeSentAt time.Time `json:"notice_sent_at"`
+}
+
+// Ticket statuses a notice may set (Zendesk's).
+const (
+	TicketOpen    = "open"
+	TicketPending = "pending"
+	TicketHold    = "hold"
+	TicketSolved  = "solved"
+)
+
+// Notice kinds: each is a template (public ones go to the customer, note_* are internal).
+const (
+	NoticeViolation      = "notice"
+	NoticeReminder       = "reminder"
+	NoticeMoreInfo       = "more_info"
+	NoticeExtended       = "extended"
+	NoticeEnforced       = "enforced"
+	NoticeAppealAck      = "appeal_ack"
+	NoticeAppealGranted  = "appeal_granted"
+	NoticeAppealDenied   = "appeal_denied"
+	NoticeAppealLate     = "appeal_late"
+	NoticeClosed         = "closed"
+	NoticeReporterAck    = "reporter_ack"
+	NoteEvidence         = "note_evidence"
+	NoteDecision         = "note_decision"
+	NoteEnforcement      = "note_enforcement"
+	NoteEscalation       = "note_escalation"
+	NoteReply            = "note_reply"
+	NoteAppealReminder   = "note_appeal_reminder"
+	NoteApprovalDecision = "note_approval"
+)
+
+// NotifyInput posts one rendered message on the case ticket. Step keys the message: a step
+// already posted (seen on a retry) is not posted again.
+type NotifyInput struct {
+	Ticket TicketRef `json:"ticket"`
+	Step   string    `json:"step"`
+	// Public is the customer-facing template kind ("" for none); Note the internal one.
+	Public string     `json:"public,omitempty"`
+	Note   string     `json:"note,omitempty"`
+	Status string     `json:"status,omitempty"`
+	Data   NoticeData `json:"data"`
+}
+
+// NotifyResult says whether anything was posted (false when the step was already done).
+type NotifyResult struct {
+	Posted bool `json:"posted"`
+}
+
+// ApprovalRequest asks the leads to approve an escalation.
+type ApprovalRequest struct {
+	Step     string           `json:"step"`
+	Data     NoticeData       `json:"data"`
+	Ping     int              `json:"ping,omitempty"`
+	Existing approval.Message `json:"existing,omitzero"`
+	// DashboardURL links the case page.
+	Deadline time.Time `json:"deadline,omitzero"`
+}
+
+// ApprovalOutcome rewrites an approval message to show the decision, without buttons.
+type ApprovalOutcome struct {
+	Message   approval.Message `json:"message"`
+	Data      NoticeData       `json:"data"`
+	Decision  string           `json:"decision"`
+	DecidedBy string           `json:"decided_by,omitempty"`
+	DecidedAt time.Time        `json:"decided_at"`
+	Reason    string           `json:"reason,omitempty"`
+}
+
+// ApprovalUpdateResult is the (empty) result of UpdateApproval.
+type ApprovalUpdateResult struct{}
+
+// EnforceInput applies an action through the enforcement API. Key is the idempotency key:
+// the same key never applies twice.
+type EnforceInput struct {
+	Key        string           `json:"key"`
+	CaseID     string           `json:"case_id"`
+	CaseNumber string           `json:"case_number"`
+	AccountID  string           `json:"account_id"`
+	Type       abuse.ActionType `json:"type"`
+	Level      int              `json:"level,omitempty"`
+	For        time.Duration    `json:"for,omitempty"`
+	Reason     string           `json:"reason"`
+}
+
+// ActionResult is an action's verified state.
+type ActionResult struct {
+	ActionID   string    `json:"action_id"`
+	State      string    `json:"state"`
+	AppliedAt  time.Time `json:"applied_at,omitzero"`
+	VerifiedAt time.Time `json:"verified_at,omitzero"`
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`
+	LiftedAt   time.Time `json:"lifted_at,omitzero"`
+}
+
+// LiftInput lifts an action (idempotent by Key) and verifies it is gone.
+type LiftInput struct {
+	Key      string `json:"key"`
+	ActionID string `json:"action_id"`
+	Reason   string `json:"reason"`
+}
+
+// CloseCaseInput solves the ticket with the closing message (only solves it when the customer
+// was already told, Notified).
+type CloseCaseInput struct {
+	Ticket   TicketRef  `json:"ticket"`
+	Step     string     `json:"step"`
+	Data     NoticeData `json:"data"`
+	Notified bool       `json:"notified,omitempty"`
+}
+
+// CloseCaseResult is the (empty) result of CloseCase.
+type CloseCaseResult struct{}
+
+// AcknowledgeInput tells reporters the outcome.
+type AcknowledgeInput struct {
+	Step      string     `json:"step"`
+	Reporters []string   `json:"reporters"`
+	Data      NoticeData `json:"data"`
+}
+
+// AcknowledgeResult counts the reporters told.
+type AcknowledgeResult struct {
+	Sent int `json:"sent"`
+}

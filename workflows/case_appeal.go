@@ -1,0 +1,115 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Appeal: while the window is open a customer's message is an appeal, decided by a reviewer in
+// the Appeal child workflow; a late one is refused.
+
+// awaitAppealWindow waits for an appeal until the window closes, then closes the case.
+func (w *caseWorkflow) awaitAppealWindow(ctx workflow.Context) {
+	until := w.st.Enforcement.AppealUntil
+	if !w.waitUntil(ctx, until) {
+		return
+	}
+	// Appeals received before the end still count.
+	w.drainSignals(ctx)
+	if w.st.Status != StatusEnforced {
+		return
+	}
+	w.note(ctx, EventClosed, "appeal window ended without an appeal", "")
+	w.finish(ctx, OutcomeEnforced, StatusClosed)
+}
+
+// awaitAppealDecision runs the Appeal child and waits for its result.
+func (w *caseWorkflow) awaitAppealDecision(ctx workflow.Context) {
+	ap := w.st.Appeal
+	if w.appealChild == nil {
+		// Not started in this run (or never): start it.
+		e := w.st.Enforcement
+		ap.ChildID = fmt.Sprintf("%s/appeal/%d", w.st.CaseID, ap.Count)
+		ap.SLADeadline = workflow.Now(ctx).Add(w.st.Rules.Appeal.SLA.D())
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID:        ap.ChildID,
+			ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_TERMINATE,
+		})
+		w.appealChild = workflow.ExecuteChildWorkflow(cctx, AppealWorkflowType, AppealInput{
+			CaseID: w.st.CaseID, CaseNumber: w.st.CaseNumber, ExternalID: w.st.ExternalID,
+			Ticket: w.st.Ticket, Appeal: Appeal{ID: ap.ID, From: ap.From, ReceivedAt: ap.ReceivedAt, Excerpt: ap.Excerpt},
+			Number: ap.Count, Enforcement: *e, Rules: w.st.Rules.Appeal, Data: w.noticeData(ctx),
+		})
+		w.appealDone = false
+	}
+	if !w.appealDone {
+		sel := workflow.NewSelector(ctx)
+		sel.AddFuture(w.appealChild, func(f workflow.Future) {
+			w.appealDone = true
+			var res AppealResult
+			if err := f.Get(ctx, &res); err != nil {
+				w.appealRes = nil
+				w.stepFailed(ctx, "run the appeal", err)
+				return
+			}
+			w.appealRes = &res
+		})
+		w.addSignals(ctx, sel)
+		sel.AddReceive(w.wake, func(c workflow.ReceiveChannel, _ bool) { c.ReceiveAsync(nil) })
+		sel.Select(ctx)
+		return
+	}
+	res := w.appealRes
+	w.appealChild = nil
+	if res == nil {
+		// The appeal could not finish (its lift failed for good): people take over.
+		w.setStatus(StatusUnderReview)
+		return
+	}
+	ap.Decision, ap.Reviewer, ap.Note, ap.DecidedAt = res.Decision, res.Reviewer, res.Note, res.DecidedAt
+	if res.Decision == AppealGranted {
+		w.st.Enforcement.LiftedAt = res.LiftedAt
+		w.note(ctx, EventLifted, "appeal granted by "+res.Reviewer+"; action lifted", res.Reviewer)
+		w.finish(ctx, OutcomeReinstated, StatusReinstated)
+		return
+	}
+	w.note(ctx, EventAppeal, "appeal denied by "+res.Reviewer+"; the action stands", res.Reviewer)
+	w.finish(ctx, OutcomeUpheld, StatusUpheld)
+}
+
+// onAppeal starts an appeal while the window is open, and refuses it after.
+func (w *caseWorkflow) onAppeal(ctx workflow.Context, a Appeal) {
+	if a.ReceivedAt.IsZero() {
+		a.ReceivedAt = workflow.Now(ctx)
+	}
+	e := w.st.Enforcement
+	switch {
+	case w.st.Status == StatusAppealReview:
+		w.note(ctx, EventAppeal, "further message during the appeal: "+excerpt(a.Excerpt, 200), a.From)
+		return
+	case w.st.Status != StatusEnforced || e == nil:
+		w.note(ctx, EventAppeal, "appeal received while nothing is enforced; recorded for the agent", a.From)
+		return
+	case a.ReceivedAt.After(e.AppealUntil):
+		if w.st.Appeal == nil {
+			w.st.Appeal = &AppealState{}
+		}
+		w.st.Appeal.LateRefused++
+		w.note(ctx, EventAppeal, "appeal received "+fmtTime(a.ReceivedAt)+", after the window closed "+fmtTime(e.AppealUntil)+"; refused", a.From)
+		data := w.noticeData(ctx)
+		w.queueNotify(fmt.Sprintf("appeal-late-%d", w.st.Appeal.LateRefused), NotifyInput{Public: NoticeAppealLate, Data: data})
+		return
+	}
+	if w.st.Appeal == nil {
+		w.st.Appeal = &AppealState{}
+	}
+	ap := w.st.Appeal
+	ap.Count++
+	ap.ID, ap.From, ap.ReceivedAt, ap.Excerpt = a.ID, a.From, a.ReceivedAt, excerpt(a.Excerpt, 500)
+	ap.Decision, ap.Reviewer, ap.Note, ap.DecidedAt, ap.ChildID = "", "", "", time.Time{}, ""
+	w.setStatus(StatusAppealReview)
+	w.note(ctx, EventAppeal, "appeal received: "+excerpt(a.Excerpt, 200), a.From)
+}

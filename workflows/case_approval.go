@@ -1,0 +1,184 @@
+package workflows
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/approval"
+	"abusedesk/internal/policy"
+)
+
+// Escalation and approval: at the deadline a silent account is escalated; where the policy asks,
+// a lead approves, denies or extends in Slack (an Update with a validator), re-pinged until the
+// policy's timeout, which enforces or holds.
+
+// escalate decides between enforcing and asking a lead.
+func (w *caseWorkflow) escalate(ctx workflow.Context) {
+	r := w.st.Rules
+	if r.Action.Type == abuse.ActionNone {
+		w.setStatus(StatusUnderReview)
+		w.note(ctx, EventEscalation, "referred to the abuse team: the policy applies no automatic action", "")
+		w.notify(ctx, NotifyInput{Step: fmt.Sprintf("escalation-%d", w.st.Escalations), Note: NoteEscalation, Status: TicketOpen, Data: w.noticeData(ctx)})
+		return
+	}
+	a := w.st.Approval
+	decided := a != nil && a.Escalation == w.st.Escalations && (a.Decision == approval.Approve || a.Decision == ApprovalTimedOut)
+	if decided || !r.Approval.Required {
+		w.enforce(ctx)
+		return
+	}
+	now := workflow.Now(ctx)
+	w.st.Approval = &ApprovalState{Escalation: w.st.Escalations, RequestedAt: now, Deadline: now.Add(r.Approval.Timeout.D())}
+	w.setStatus(StatusPendingApproval)
+	var msg approval.Message
+	err := workflow.ExecuteActivity(withStep(ctx), ActivityRequestApproval, ApprovalRequest{
+		Step:     fmt.Sprintf("approval-%d", w.st.Escalations),
+		Data:     w.noticeData(ctx),
+		Deadline: w.st.Approval.Deadline,
+	}).Get(ctx, &msg)
+	if err != nil {
+		w.stepFailed(ctx, "ask the leads for approval", err)
+		return
+	}
+	if w.st.Approval != nil {
+		w.st.Approval.Message = msg
+	}
+	w.note(ctx, EventApproval, "approval requested from the leads ("+w.approvalReason()+")", "")
+}
+
+// awaitApproval waits for a lead; on timeout it re-pings, then follows the policy.
+func (w *caseWorkflow) awaitApproval(ctx workflow.Context) {
+	a := w.st.Approval
+	if a.Decision != "" {
+		// Decided while the request was being sent; the handler moved the case on already.
+		return
+	}
+	if !w.waitUntil(ctx, a.Deadline) {
+		return
+	}
+	w.drainSignals(ctx)
+	if w.st.Status != StatusPendingApproval || w.st.Approval != a || a.Decision != "" {
+		return
+	}
+	rules := w.st.Rules.Approval
+	now := workflow.Now(ctx)
+	if a.Pings < rules.Repings {
+		a.Pings++
+		a.Deadline = now.Add(rules.Timeout.D())
+		data := w.noticeData(ctx)
+		err := workflow.ExecuteActivity(withStep(ctx), ActivityRequestApproval, ApprovalRequest{
+			Step: fmt.Sprintf("approval-%d-ping-%d", w.st.Escalations, a.Pings), Data: data,
+			Ping: a.Pings, Existing: a.Message, Deadline: a.Deadline,
+		}).Get(ctx, nil)
+		if err != nil {
+			w.stepFailed(ctx, "re-ping the leads", err)
+			return
+		}
+		w.note(ctx, EventApproval, fmt.Sprintf("no decision yet; leads pinged again (%d of %d)", a.Pings, rules.Repings), "")
+		return
+	}
+	if rules.OnTimeout == policy.OnTimeoutHold {
+		a.Holding, a.Deadline = true, time.Time{}
+		w.note(ctx, EventApproval, "no decision after every re-ping; holding for a lead (policy: hold)", "")
+		return
+	}
+	a.Decision, a.DecidedAt, a.Reason = ApprovalTimedOut, now, "no lead decided in time; enforced by policy"
+	w.note(ctx, EventApproval, "no decision after every re-ping; enforcing (policy: enforce)", "")
+	w.showApproval(ctx)
+	w.setStatus(StatusEscalated)
+}
+
+func (w *caseWorkflow) validateApproval(ctx workflow.Context, d approval.Decision) error {
+	switch d.Decision {
+	case approval.Approve, approval.Deny, approval.Extend:
+	default:
+		return fmt.Errorf("unknown decision %q: want approve, deny or extend", d.Decision)
+	}
+	a := w.st.Approval
+	if a != nil && a.Decision == ApprovalWithdrawn {
+		return fmt.Errorf("the approval request was withdrawn at %s: %s", fmtTime(a.DecidedAt), a.Reason)
+	}
+	if a != nil && a.Decision != "" {
+		return fmt.Errorf("already decided: %s by %s at %s", a.Decision, cmp.Or(a.DecidedByName, a.DecidedBy, "policy"), fmtTime(a.DecidedAt))
+	}
+	if w.st.Status != StatusPendingApproval || a == nil {
+		return fmt.Errorf("no approval is pending: the case is %s", w.st.Status)
+	}
+	if !w.policy.Approvers.IsApprover(d.UserID, d.UserGroups) {
+		return fmt.Errorf("%s is not an approver for this case", cmp.Or(d.UserName, d.UserID))
+	}
+	if d.Decision == approval.Deny && strings.TrimSpace(d.Reason) == "" {
+		return errors.New("a denial needs a reason")
+	}
+	return nil
+}
+
+func (w *caseWorkflow) onApproval(ctx workflow.Context, d approval.Decision) (*DecisionResult, error) {
+	a := w.st.Approval
+	now := workflow.Now(ctx)
+	who := cmp.Or(d.UserName, d.UserID)
+	a.Decision, a.DecidedBy, a.DecidedByName, a.DecidedByEmail, a.DecidedAt, a.Reason = d.Decision, d.UserID, d.UserName, d.UserEmail, now, d.Reason
+	var msg string
+	switch d.Decision {
+	case approval.Approve:
+		w.setStatus(StatusEscalated)
+		w.note(ctx, EventApproval, "approved by "+who, who)
+		msg = fmt.Sprintf("Approved. %s is being applied to %s.", w.st.Rules.Action.Type.Describe(w.st.Rules.Action.Level), w.st.Account.ID)
+	case approval.Deny:
+		w.setStatus(StatusUnderReview)
+		w.note(ctx, EventApproval, "denied by "+who+": "+d.Reason, who)
+		data := w.noticeData(ctx)
+		data.Decision, data.DecidedBy, data.Note = "denied", who, d.Reason
+		w.queueNotify(fmt.Sprintf("approval-%d-denied", w.st.Escalations), NotifyInput{Note: NoteApprovalDecision, Status: TicketOpen, Data: data})
+		msg = "Denied. The case is back with the agents for review."
+	case approval.Extend:
+		w.extendDeadline(ctx, w.st.Rules.ExtendBy.D(), d.Reason, false)
+		w.note(ctx, EventApproval, "deadline extended by "+who+" to "+fmtTime(w.st.Wait.Deadline), who)
+		msg = "Extended. The customer has until " + fmtTime(w.st.Wait.Deadline) + "."
+	}
+	w.showApproval(ctx)
+	w.nudge()
+	return &DecisionResult{Status: w.st.Status, Message: msg}, nil
+}
+
+// withdrawApproval marks a pending approval as no longer needed and updates its message.
+func (w *caseWorkflow) withdrawApproval(ctx workflow.Context, reason string) {
+	a := w.st.Approval
+	if w.st.Status != StatusPendingApproval || a == nil || a.Decision != "" {
+		return
+	}
+	a.Decision, a.DecidedAt, a.Reason = ApprovalWithdrawn, workflow.Now(ctx), reason
+	w.note(ctx, EventApproval, "approval request withdrawn: "+reason, "")
+	w.showApproval(ctx)
+}
+
+// showApproval queues the update of the Slack message to show the decision without buttons.
+func (w *caseWorkflow) showApproval(ctx workflow.Context) {
+	a := w.st.Approval
+	if a == nil || a.Message.TS == "" || a.Shown {
+		return
+	}
+	a.Shown = true
+	out := ApprovalOutcome{Message: a.Message, Data: w.noticeData(ctx), Decision: a.Decision,
+		DecidedBy: cmp.Or(a.DecidedByName, a.DecidedBy), DecidedAt: a.DecidedAt, Reason: a.Reason}
+	w.effect("show the approval decision in Slack", func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(withStep(ctx), ActivityUpdateApproval, out).Get(ctx, nil)
+	})
+}
+
+func (w *caseWorkflow) approvalReason() string {
+	switch {
+	case w.st.Account.Tier == abuse.TierStrategic:
+		return "strategic account"
+	case w.st.Track == policy.TrackStrict && w.policy.RepeatOffender.RequireApproval:
+		return "repeat offender"
+	default:
+		return "the policy for " + string(w.st.Category) + " requires it"
+	}
+}

@@ -1,0 +1,89 @@
+package workflows
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+// Agent decisions: the macros agents apply in Zendesk, as an Update with a validator.
+
+func (w *caseWorkflow) validateAgentDecision(ctx workflow.Context, d AgentDecision) error {
+	if strings.TrimSpace(d.Agent) == "" {
+		return errors.New("the decision names no agent")
+	}
+	st := w.st.Status
+	open := st == StatusAwaitingResponse || st == StatusUnderReview || st == StatusPendingApproval || st == StatusNoticed
+	switch d.Decision {
+	case DecisionAcceptRemediation, DecisionResolve, DecisionWithdraw, DecisionRequestInfo, DecisionExtendDeadline:
+		if !open {
+			return fmt.Errorf("%s does not apply: the case is %s", d.Decision, st)
+		}
+		if d.Decision == DecisionExtendDeadline && d.ExtendBy < 0 {
+			return errors.New("extend_by must not be negative")
+		}
+	case DecisionTreatAsAppeal:
+		if st != StatusEnforced || w.st.Enforcement == nil {
+			return fmt.Errorf("treat_as_appeal needs an enforced case; the case is %s", st)
+		}
+		if now := workflow.Now(ctx); now.After(w.st.Enforcement.AppealUntil) {
+			return fmt.Errorf("the appeal window closed at %s", fmtTime(w.st.Enforcement.AppealUntil))
+		}
+	case DecisionGrantAppeal, DecisionDenyAppeal:
+		if st != StatusAppealReview || w.appealChild == nil || w.appealDone {
+			return fmt.Errorf("%s needs an appeal under review; the case is %s", d.Decision, st)
+		}
+		if w.st.Appeal != nil && w.st.Appeal.Reviewer != "" {
+			return fmt.Errorf("the appeal was already decided by %s", w.st.Appeal.Reviewer)
+		}
+		if e := w.st.Enforcement; e != nil && e.ApprovedByEmail != "" && strings.EqualFold(strings.TrimSpace(d.Agent), e.ApprovedByEmail) {
+			return fmt.Errorf("%s approved the enforcement and may not decide its appeal; another reviewer must", d.Agent)
+		}
+		if d.Decision == DecisionDenyAppeal && strings.TrimSpace(d.Note) == "" {
+			return errors.New("denying an appeal needs the reasons in the note")
+		}
+	default:
+		return fmt.Errorf("unknown decision %q", d.Decision)
+	}
+	return nil
+}
+
+func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*DecisionResult, error) {
+	w.note(ctx, EventDecision, string(d.Decision)+" by "+d.Agent+noteSuffix(d.Note), d.Agent)
+	var msg string
+	switch d.Decision {
+	case DecisionAcceptRemediation, DecisionResolve, DecisionWithdraw:
+		outcome := map[Decision]Outcome{DecisionAcceptRemediation: OutcomeRemediated, DecisionResolve: OutcomeResolved, DecisionWithdraw: OutcomeWithdrawn}[d.Decision]
+		w.withdrawApproval(ctx, "an agent decided: "+string(d.Decision))
+		w.finishNotified(ctx, outcome, StatusResolved, d.Notified)
+		msg = "Case closed: " + string(outcome) + "."
+	case DecisionRequestInfo:
+		w.withdrawApproval(ctx, "an agent asked the customer for more information")
+		w.startWait(ctx, w.st.Rules.MoreInfoWindow.D())
+		data := w.noticeData(ctx)
+		data.Deadline, data.Note, data.DecidedBy = w.st.Wait.Deadline, d.Note, d.Agent
+		w.queueNotify(fmt.Sprintf("more-info-%d", w.st.Round), NotifyInput{Public: publicUnless(d.Notified, NoticeMoreInfo), Note: noteIf(d.Notified), Status: TicketPending, Data: data})
+		msg = "More information requested; new deadline " + fmtTime(w.st.Wait.Deadline) + "."
+	case DecisionExtendDeadline:
+		by := cmp.Or(d.ExtendBy, w.st.Rules.ExtendBy.D())
+		w.withdrawApproval(ctx, "an agent extended the deadline")
+		w.extendDeadline(ctx, by, d.Note, d.Notified)
+		msg = "Deadline extended to " + fmtTime(w.st.Wait.Deadline) + "."
+	case DecisionTreatAsAppeal:
+		w.onAppeal(ctx, Appeal{ID: "agent:" + d.Agent + ":" + workflow.Now(ctx).UTC().Format(time.RFC3339), From: d.Agent, ReceivedAt: workflow.Now(ctx), Channel: "zendesk", Excerpt: d.Note})
+		msg = "The customer's message is now an appeal under review."
+	case DecisionGrantAppeal, DecisionDenyAppeal:
+		dec := AppealDecision{Grant: d.Decision == DecisionGrantAppeal, Reviewer: d.Agent, ReviewerID: d.AgentID, Note: d.Note, Notified: d.Notified}
+		if err := w.appealChild.SignalChildWorkflow(ctx, signalAppealDecision, dec).Get(ctx, nil); err != nil {
+			return nil, fmt.Errorf("pass the decision to the appeal: %w", err)
+		}
+		w.st.Appeal.Reviewer = d.Agent
+		msg = "Appeal decision recorded: " + map[bool]string{true: "granted", false: "denied"}[dec.Grant] + "."
+	}
+	w.nudge()
+	return &DecisionResult{Status: w.st.Status, Message: msg}, nil
+}

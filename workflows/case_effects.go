@@ -1,0 +1,98 @@
+package workflows
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+// Effects: activities decided inside handlers run in order from the main loop; a step that
+// fails for good goes to people; closing a case solves its ticket and tells the reporters.
+
+func (w *caseWorkflow) effect(name string, run func(ctx workflow.Context) error) {
+	w.effects = append(w.effects, effect{name: name, run: run})
+}
+
+func (w *caseWorkflow) runEffects(ctx workflow.Context) {
+	for len(w.effects) > 0 {
+		e := w.effects[0]
+		w.effects = w.effects[1:]
+		if err := e.run(ctx); err != nil {
+			w.stepFailedNoReview(ctx, e.name, err)
+		}
+	}
+}
+
+func (w *caseWorkflow) queueNotify(step string, in NotifyInput) {
+	if w.st.Ticket.ID == 0 {
+		return
+	}
+	in.Ticket, in.Step = w.st.Ticket, step
+	w.effect("post "+cmp.Or(in.Public, in.Note), func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(withStep(ctx), ActivityNotify, in).Get(ctx, nil)
+	})
+}
+
+// notify posts on the ticket now; false when it failed (already recorded).
+func (w *caseWorkflow) notify(ctx workflow.Context, in NotifyInput) bool {
+	if w.st.Ticket.ID == 0 {
+		return false
+	}
+	in.Ticket = w.st.Ticket
+	if err := workflow.ExecuteActivity(withStep(ctx), ActivityNotify, in).Get(ctx, nil); err != nil {
+		w.stepFailedNoReview(ctx, "post "+cmp.Or(in.Public, in.Note), err)
+		return false
+	}
+	return true
+}
+
+// stepFailed records a step that failed for good (its activity gave up) and hands the case to
+// people: it moves to under_review, where an agent decides.
+func (w *caseWorkflow) stepFailed(ctx workflow.Context, step string, err error) {
+	w.stepFailedNoReview(ctx, step, err)
+	if !w.st.Status.Final() && w.st.Status != StatusAppealReview {
+		w.withdrawApproval(ctx, "a step failed")
+		w.st.Wait = nil
+		w.setStatus(StatusUnderReview)
+	}
+}
+
+func (w *caseWorkflow) stepFailedNoReview(ctx workflow.Context, step string, err error) {
+	w.log.Error("case step failed", "step", step, "error", err)
+	w.note(ctx, EventNote, "failed to "+step+": "+rootMessage(err), "")
+}
+
+// finish sets the outcome and queues the closing effects.
+func (w *caseWorkflow) finish(ctx workflow.Context, o Outcome, final Status) {
+	w.finishNotified(ctx, o, final, false)
+}
+
+// finishNotified closes the case; notified says the customer already has the closing answer
+// (an agent's macro), so the ticket is only solved.
+func (w *caseWorkflow) finishNotified(ctx workflow.Context, o Outcome, final Status, notified bool) {
+	w.st.Outcome = o
+	w.setStatus(final)
+	w.st.Wait = nil
+	w.st.ClosedAt = workflow.Now(ctx)
+	w.note(ctx, EventClosed, "closed: "+string(o), "")
+	if w.st.Ticket.ID == 0 {
+		return
+	}
+	data := w.noticeData(ctx)
+	w.effect("close the ticket", func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(withStep(ctx), ActivityCloseCase, CloseCaseInput{Ticket: w.st.Ticket, Step: "closed", Data: data, Notified: notified}).Get(ctx, nil)
+	})
+	if w.st.Rules.AcknowledgeReporters && len(w.st.Reports.Reporters) > 0 {
+		reporters := slices.Clone(w.st.Reports.Reporters)
+		w.effect("acknowledge the reporters", func(ctx workflow.Context) error {
+			var res AcknowledgeResult
+			if err := workflow.ExecuteActivity(withStep(ctx), ActivityAcknowledgeReporter, AcknowledgeInput{Step: "reporter-ack", Reporters: reporters, Data: data}).Get(ctx, &res); err != nil {
+				return err
+			}
+			w.note(ctx, EventNote, fmt.Sprintf("outcome sent to %d reporter(s)", res.Sent), "")
+			return nil
+		})
+	}
+}

@@ -1,0 +1,131 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/policy"
+)
+
+// Notice and wait: the case opens its ticket and sends the violation notice, then waits for
+// the customer with reminders until the deadline (which a surge of reports may pull in, and an
+// agent or a lead may extend).
+
+// open loads the account, decides the track, opens the ticket and sends the notice. A case
+// exists because of its reports: until the first batch is in, there is nothing to say.
+func (w *caseWorkflow) open(ctx workflow.Context) {
+	w.drainSignals(ctx)
+	if w.st.Reports.Count == 0 {
+		w.waitUntil(ctx, time.Time{})
+		return
+	}
+	var acct abuse.Account
+	lctx := withLookup(ctx)
+	if err := workflow.ExecuteLocalActivity(lctx, ActivityLoadAccount, LoadAccountInput{AccountID: w.st.Account.ID}).Get(ctx, &acct); err != nil {
+		w.stepFailed(ctx, "load account "+w.st.Account.ID, err)
+		return
+	}
+	w.st.Account = acct
+	w.st.Rules, w.st.Track = w.policy.Effective(acct.Tier, acct.PriorViolations)
+	if w.st.Track != policy.TrackStandard {
+		w.note(ctx, EventNote, fmt.Sprintf("%s track (tier %s, %d prior violations)", w.st.Track, acct.Tier, acct.PriorViolations), "")
+	}
+
+	deadline := workflow.Now(ctx).Add(w.st.Rules.ResponseWindow.D())
+	data := w.noticeData(ctx)
+	data.Deadline = deadline
+	data.Window = w.st.Rules.ResponseWindow.D()
+	var res OpenCaseResult
+	err := workflow.ExecuteActivity(withStep(ctx), ActivityOpenCase, OpenCaseInput{
+		ExternalID: w.st.ExternalID,
+		Notice:     data,
+		Evidence:   w.evidenceDigests(3),
+	}).Get(ctx, &res)
+	if err != nil {
+		w.stepFailed(ctx, "open the ticket and send the notice", err)
+		return
+	}
+	w.st.Ticket = res.Ticket
+	w.note(ctx, EventNotice, fmt.Sprintf("violation notice sent to %s (ticket #%d)", acct.ContactEmail, res.Ticket.ID), "")
+	if w.st.Status == StatusOpen {
+		w.setStatus(StatusNoticed)
+	}
+}
+
+// startWait begins a response wait of d from now.
+func (w *caseWorkflow) startWait(ctx workflow.Context, d time.Duration) {
+	now := workflow.Now(ctx)
+	w.st.Round++
+	w.st.Wait = &WaitState{StartedAt: now, Deadline: now.Add(d)}
+	w.setStatus(StatusAwaitingResponse)
+	w.applySurge(ctx)
+}
+
+// awaitResponse waits for an answer until the deadline, sending reminders on the way.
+func (w *caseWorkflow) awaitResponse(ctx workflow.Context) {
+	wait := w.st.Wait
+	next, isReminder := wait.Deadline, false
+	if r := w.st.Rules.Reminders; wait.RemindersSent < len(r) {
+		if at := wait.StartedAt.Add(r[wait.RemindersSent].D()); at.Before(wait.Deadline) {
+			next, isReminder = at, true
+		}
+	}
+	if !w.waitUntil(ctx, next) {
+		return
+	}
+	// A reply that arrived together with the deadline still counts.
+	w.drainSignals(ctx)
+	if w.st.Status != StatusAwaitingResponse || w.st.Wait != wait {
+		return
+	}
+	if isReminder {
+		wait.RemindersSent++
+		n := wait.RemindersSent
+		data := w.noticeData(ctx)
+		data.Deadline, data.Reminder = wait.Deadline, n
+		if w.notify(ctx, NotifyInput{Step: fmt.Sprintf("reminder-%d-%d", w.st.Round, n), Public: NoticeReminder, Status: TicketPending, Data: data}) {
+			w.note(ctx, EventReminder, fmt.Sprintf("reminder %d sent; deadline %s", n, fmtTime(wait.Deadline)), "")
+		}
+		return
+	}
+	w.st.Wait = nil
+	w.st.Escalations++
+	w.setStatus(StatusEscalated)
+	w.note(ctx, EventEscalation, "no answer by the deadline", "")
+}
+
+// applySurge pulls the deadline in once the case has the policy's surge count of reports.
+func (w *caseWorkflow) applySurge(ctx workflow.Context) {
+	s, wait := w.st.Rules.Surge, w.st.Wait
+	if s.Reports <= 0 || wait == nil || wait.Surged || w.st.Reports.Count < s.Reports {
+		return
+	}
+	wait.Surged = true
+	if at := workflow.Now(ctx).Add(s.Deadline.D()); at.Before(wait.Deadline) {
+		wait.Deadline = at
+		w.note(ctx, EventReports, fmt.Sprintf("%d reports: deadline moved to %s (policy surge)", w.st.Reports.Count, fmtTime(at)), "")
+	}
+}
+
+// extendDeadline gives the customer more time, for an agent's or a lead's "extend": the running
+// response wait ends `by` later (counted from now if it already passed), or, in any other
+// state, a new wait of `by` starts. The customer is told unless notified says the agent's
+// macro did; the note is the decider's words.
+func (w *caseWorkflow) extendDeadline(ctx workflow.Context, by time.Duration, note string, notified bool) {
+	if w.st.Status == StatusAwaitingResponse && w.st.Wait != nil {
+		base := w.st.Wait.Deadline
+		if now := workflow.Now(ctx); base.Before(now) {
+			base = now
+		}
+		w.st.Wait.Deadline = base.Add(by)
+	} else {
+		w.startWait(ctx, by)
+	}
+	data := w.noticeData(ctx)
+	data.Deadline, data.Note = w.st.Wait.Deadline, note
+	w.queueNotify(fmt.Sprintf("extended-%d-%s", w.st.Round, w.st.Wait.Deadline.UTC().Format("20060102T150405")),
+		NotifyInput{Public: publicUnless(notified, NoticeExtended), Note: noteIf(notified), Status: TicketPending, Data: data})
+}

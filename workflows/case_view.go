@@ -1,0 +1,219 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// What the case shows: search attributes for lists, the timeline, the data templates render,
+// and the status query's view.
+
+type searchValue struct {
+	key string
+	val any
+	upd temporal.SearchAttributeUpdate
+}
+
+// publish upserts the search attributes that changed since the last call (all of them at the
+// start of a run).
+func (w *caseWorkflow) publish(ctx workflow.Context) {
+	st := w.st
+	vals := []searchValue{
+		{SearchStatus.GetName(), string(st.Status), SearchStatus.ValueSet(string(st.Status))},
+		{SearchAccount.GetName(), st.Account.ID, SearchAccount.ValueSet(st.Account.ID)},
+		{SearchCategory.GetName(), string(st.Category), SearchCategory.ValueSet(string(st.Category))},
+		{SearchCaseNumber.GetName(), st.CaseNumber, SearchCaseNumber.ValueSet(st.CaseNumber)},
+		{SearchReportCount.GetName(), int64(st.Reports.Count), SearchReportCount.ValueSet(int64(st.Reports.Count))},
+	}
+	if st.Account.Tier != "" {
+		vals = append(vals, searchValue{SearchTier.GetName(), st.Account.Tier, SearchTier.ValueSet(st.Account.Tier)})
+	}
+	if st.Ticket.ID != 0 {
+		vals = append(vals, searchValue{SearchTicketID.GetName(), st.Ticket.ID, SearchTicketID.ValueSet(st.Ticket.ID)})
+	}
+	if deadline, _ := w.deadline(); deadline.IsZero() {
+		vals = append(vals, searchValue{SearchDeadline.GetName(), time.Time{}, SearchDeadline.ValueUnset()})
+	} else {
+		vals = append(vals, searchValue{SearchDeadline.GetName(), deadline.UTC(), SearchDeadline.ValueSet(deadline.UTC())})
+	}
+	var updates []temporal.SearchAttributeUpdate
+	for _, v := range vals {
+		if old, ok := w.published[v.key]; ok && old == v.val {
+			continue
+		}
+		w.published[v.key] = v.val
+		updates = append(updates, v.upd)
+	}
+	if len(updates) > 0 {
+		if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+			w.log.Warn("search attributes not updated", "error", err)
+		}
+	}
+}
+
+// deadline is the time the current wait ends, and what it is.
+func (w *caseWorkflow) deadline() (time.Time, string) {
+	switch w.st.Status {
+	case StatusAwaitingResponse:
+		if w.st.Wait != nil {
+			return w.st.Wait.Deadline, "response"
+		}
+	case StatusPendingApproval:
+		if a := w.st.Approval; a != nil && !a.Deadline.IsZero() {
+			return a.Deadline, "approval"
+		}
+	case StatusEnforced:
+		if e := w.st.Enforcement; e != nil {
+			return e.AppealUntil, "appeal window"
+		}
+	case StatusAppealReview:
+		if ap := w.st.Appeal; ap != nil && !ap.SLADeadline.IsZero() {
+			return ap.SLADeadline, "appeal decision"
+		}
+	}
+	return time.Time{}, ""
+}
+
+func (w *caseWorkflow) note(ctx workflow.Context, kind, text, actor string) {
+	w.reportsOpen = false
+	w.st.Timeline = append(w.st.Timeline, TimelineEntry{At: workflow.Now(ctx), Kind: kind, Text: text, Actor: actor})
+	w.trimTimeline()
+}
+
+// noteReports coalesces consecutive report batches into one timeline entry, so a storm does
+// not push everything else out of the bounded timeline.
+func (w *caseWorkflow) noteReports(ctx workflow.Context, added, dups int) {
+	if n := len(w.st.Timeline); w.reportsOpen && n > 0 && w.st.Timeline[n-1].Kind == EventReports {
+		w.reportsAdded += added
+		w.reportsDups += dups
+		e := &w.st.Timeline[n-1]
+		e.At = workflow.Now(ctx)
+		e.Text = reportsText(w.reportsAdded, w.reportsDups)
+		return
+	}
+	w.note(ctx, EventReports, reportsText(added, dups), "")
+	w.reportsOpen, w.reportsAdded, w.reportsDups = true, added, dups
+}
+
+func reportsText(added, dups int) string {
+	s := fmt.Sprintf("%d new report(s)", added)
+	if dups > 0 {
+		s += fmt.Sprintf(", %d duplicate(s) ignored", dups)
+	}
+	return s
+}
+
+func (w *caseWorkflow) trimTimeline() {
+	if over := len(w.st.Timeline) - maxTimeline; over > 0 {
+		w.st.Timeline = slices.Delete(w.st.Timeline, 0, over)
+		w.st.TimelineLost += over
+	}
+}
+
+func (w *caseWorkflow) evidenceDigests(n int) []string {
+	var out []string
+	for _, r := range w.st.Reports.Recent {
+		if r.Evidence != "" && !slices.Contains(out, r.Evidence) {
+			out = append(out, r.Evidence)
+		}
+		if len(out) == n {
+			break
+		}
+	}
+	return out
+}
+
+// noticeData is the template data for the case as it stands.
+func (w *caseWorkflow) noticeData(ctx workflow.Context) NoticeData {
+	st := w.st
+	rs := st.Reports
+	examples := rs.Recent
+	if len(examples) > 5 {
+		examples = examples[len(examples)-5:]
+	}
+	d := NoticeData{
+		CaseID: st.CaseID, Status: st.Status, CaseNumber: st.CaseNumber, Account: st.Account, Category: st.Category,
+		CategoryTitle: st.Category.Title(), Track: st.Track,
+		Reports: ReportDigest{Count: rs.Count, FirstSeen: rs.FirstSeen, LastSeen: rs.LastSeen,
+			Severity: rs.Severity.String(), Examples: slices.Clone(examples), Reporters: len(rs.Reporters) + rs.ReportersLost},
+		Action:  ActionView{Type: st.Rules.Action.Type, Level: st.Rules.Action.Level, Description: st.Rules.Action.Type.Describe(st.Rules.Action.Level)},
+		Outcome: st.Outcome,
+	}
+	if st.Wait != nil {
+		d.Deadline, d.Window = st.Wait.Deadline, st.Wait.Deadline.Sub(st.Wait.StartedAt)
+	}
+	if e := st.Enforcement; e != nil {
+		d.Action.ID, d.Action.AppliedAt, d.Action.ExpiresAt = e.ActionID, e.AppliedAt, e.ExpiresAt
+		d.AppealUntil = e.AppealUntil
+	}
+	if ap := st.Appeal; ap != nil {
+		d.AppealSLA = ap.SLADeadline
+	}
+	if st.Approval != nil || st.Rules.Approval.Required {
+		d.ApprovalNeeds = w.approvalReason()
+	}
+	return d
+}
+
+func (w *caseWorkflow) view(ctx workflow.Context) *CaseView {
+	st := w.st
+	deadline, kind := w.deadline()
+	v := &CaseView{
+		CaseID: st.CaseID, CaseNumber: st.CaseNumber, Status: st.Status, Account: st.Account,
+		Category: st.Category, Track: st.Track, Severity: st.Reports.Severity.String(), OpenedAt: st.OpenedAt,
+		Deadline: deadline, DeadlineKind: kind, Reports: st.Reports, Replies: st.Replies, AutoReplies: st.AutoReplies,
+		Ticket: st.Ticket, Approval: st.Approval, Enforcement: st.Enforcement, Appeal: st.Appeal,
+		Outcome: st.Outcome, Timeline: st.Timeline, TimelineLost: st.TimelineLost, PolicyRules: st.Rules, Runs: st.Runs,
+	}
+	return v
+}
+
+func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// noteIf records a decision as an internal note when the agent's macro answered the customer.
+func noteIf(notified bool) string {
+	if notified {
+		return NoteDecision
+	}
+	return ""
+}
+
+func noteSuffix(n string) string {
+	if n = strings.TrimSpace(n); n == "" {
+		return ""
+	}
+	return ": " + excerpt(n, 200)
+}
+
+func excerpt(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && (s[cut]&0xC0) == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// rootMessage is the innermost message of an activity error, which is what people need.
+func rootMessage(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Error()
+	}
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}

@@ -1,0 +1,79 @@
+package workflows
+
+import "slices"
+
+// The lifecycle of a case, in one place: its statuses, how it may move between them, and how it
+// ends. The Case workflow changes a case's status only through one method that checks Moves;
+// README.md and the dashboard point here.
+//
+//	open ─> noticed ─> awaiting_response ──reply──> under_review ──agent──> resolved
+//	                        │   ▲                        ▲  │
+//	                        │   └──request info, extend──┼──┘
+//	                        └─deadline─> escalated ─> pending_approval ─deny─> under_review
+//	                                        │               └─approve / timeout─> escalated
+//	                                        └──(no approval needed)──> enforced
+//	enforced ─appeal─> appeal_review ─granted─> reinstated ; ─denied─> upheld
+//	enforced ─appeal window ends─> closed
+//
+// A step that fails for good (its activity gave up) hands the case to people: under_review.
+
+// Status is where a case stands.
+type Status string
+
+// Case statuses. The last four are final.
+const (
+	StatusOpen             Status = "open"
+	StatusNoticed          Status = "noticed"
+	StatusAwaitingResponse Status = "awaiting_response"
+	StatusUnderReview      Status = "under_review"
+	StatusEscalated        Status = "escalated"
+	StatusPendingApproval  Status = "pending_approval"
+	StatusEnforced         Status = "enforced"
+	StatusAppealReview     Status = "appeal_review"
+	StatusResolved         Status = "resolved"
+	StatusReinstated       Status = "reinstated"
+	StatusUpheld           Status = "upheld"
+	StatusClosed           Status = "closed"
+)
+
+// Statuses lists every status in lifecycle order (the dashboard's filter uses it).
+var Statuses = []Status{StatusOpen, StatusNoticed, StatusAwaitingResponse, StatusUnderReview, StatusEscalated,
+	StatusPendingApproval, StatusEnforced, StatusAppealReview, StatusResolved, StatusReinstated, StatusUpheld, StatusClosed}
+
+// Final reports whether the case is over.
+func (s Status) Final() bool {
+	switch s {
+	case StatusResolved, StatusReinstated, StatusUpheld, StatusClosed:
+		return true
+	}
+	return false
+}
+
+// Outcome is how a case ended.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeResolved   Outcome = "resolved"   // an agent closed it without action (e.g. not a violation)
+	OutcomeRemediated Outcome = "remediated" // the customer fixed the problem
+	OutcomeEnforced   Outcome = "enforced"   // the action stands; the appeal window passed
+	OutcomeReinstated Outcome = "reinstated" // an appeal was granted and the action lifted
+	OutcomeUpheld     Outcome = "upheld"     // an appeal was denied
+	OutcomeWithdrawn  Outcome = "withdrawn"  // the reports were withdrawn or found invalid
+)
+
+// Moves are the status changes a case may make, from each status that is not final. Staying in
+// the same status (a new wait after "request more information") is not a move.
+var Moves = map[Status][]Status{
+	StatusOpen:             {StatusNoticed, StatusUnderReview},
+	StatusNoticed:          {StatusAwaitingResponse, StatusUnderReview, StatusResolved},
+	StatusAwaitingResponse: {StatusEscalated, StatusUnderReview, StatusResolved},
+	StatusUnderReview:      {StatusAwaitingResponse, StatusResolved},
+	StatusEscalated:        {StatusPendingApproval, StatusEnforced, StatusUnderReview},
+	StatusPendingApproval:  {StatusEscalated, StatusUnderReview, StatusAwaitingResponse, StatusResolved},
+	StatusEnforced:         {StatusAppealReview, StatusClosed},
+	StatusAppealReview:     {StatusReinstated, StatusUpheld, StatusUnderReview},
+}
+
+// CanMove reports whether a case may move from one status to another.
+func CanMove(from, to Status) bool { return slices.Contains(Moves[from], to) }

@@ -1,0 +1,41 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// How the workflows call their activities, defined once. Every activity retries until it
+// succeeds or fails for good (the activities mark invalid input non-retryable, and a 429 comes
+// back after the service's Retry-After); a step that failed for good goes to people.
+var (
+	// stepOptions: tickets, notices, Slack messages and reporter replies.
+	stepOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
+	}
+	// actionOptions: applying and lifting enforcement actions, which wait for the enforcement
+	// API to verify them.
+	actionOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
+	}
+	// lookupOptions: loading the account, a quick read run as a local activity.
+	lookupOptions = workflow.LocalActivityOptions{
+		StartToCloseTimeout: 15 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	}
+)
+
+// withStep, withAction and withLookup put those options on a context.
+func withStep(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, stepOptions)
+}
+func withAction(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, actionOptions)
+}
+func withLookup(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, lookupOptions)
+}
