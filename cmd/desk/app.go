@@ -92,29 +92,7 @@ type app struct {
 	// stops run in reverse order at shutdown, each with what is left of the shutdown budget.
 	stops []func(ctx context.Context)
 	// endpoints are written to <data-dir>/endpoints.json.
-	endpoints endpoints
-}
-
-// endpoints is the content of <data-dir>/endpoints.json: every address the process listens on,
-// so scripts and tests find them.
-type endpoints struct {
-	PID      int              `json:"pid"`
-	Started  time.Time        `json:"started"`
-	HTTP     string           `json:"http,omitempty"`
-	API      *apiEndpoint     `json:"api,omitempty"`
-	Temporal *temporalAddress `json:"temporal,omitempty"`
-	UI       string           `json:"ui,omitempty"`
-	Sandbox  map[string]any   `json:"sandbox,omitempty"`
-}
-
-type apiEndpoint struct {
-	URL   string `json:"url"`
-	Token string `json:"token,omitempty"`
-}
-
-type temporalAddress struct {
-	Address   string `json:"address"`
-	Namespace string `json:"namespace"`
+	endpoints config.Endpoints
 }
 
 func newLogger(cfg config.Desk, w io.Writer) *slog.Logger {
@@ -373,7 +351,7 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 	}
 	if ic.APIToken != "" {
 		a.http.Handle("POST /api/v1/reports", inbound.ReportsAPI(a.intake, ic.APIToken, 25<<20, a.log.With("component", "reports-api")))
-		a.endpoints.API = &apiEndpoint{URL: a.endpoints.HTTP + "/api/v1/reports"}
+		a.endpoints.API = &config.APIEndpoint{URL: a.endpoints.HTTP + "/api/v1/reports"}
 	} else {
 		a.log.Warn("the reports API is off: DESK_API_TOKEN is not set")
 	}

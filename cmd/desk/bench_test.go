@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"abusedesk/internal/bench"
 	"abusedesk/internal/config"
 )
 
@@ -16,9 +17,7 @@ import (
 // is not enforced), and each writes its figures. The figures themselves are not judged here —
 // timings belong to the benchmark, not to a test.
 func TestBenchScenariosRun(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts several desks")
-	}
+	skipShort(t)
 	out := t.TempDir()
 	args := []string{"bench", "all", "--in-process", "--out", out, "--data-dir", t.TempDir(),
 		"--reports", "600", "--accounts", "30", "--naive", "60", "--clients", "16",
@@ -38,7 +37,7 @@ func TestBenchScenariosRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var r benchReport
+		var r bench.Report
 		if err := json.Unmarshal(b, &r); err != nil {
 			t.Fatal(err)
 		}

@@ -38,6 +38,7 @@ func findBrowser(t *testing.T) string {
 // strategic bank's phishing case once it waits for a lead, click Approve in the sandbox
 // section, and the page shows the case enforced.
 func TestBrowserApprovesAPendingCase(t *testing.T) {
+	skipShort(t)
 	browser := findBrowser(t)
 	d := startDev(t, leadsPolicy(t), "--demo")
 

@@ -107,7 +107,7 @@ Port 0 picks any free port.`)
 		return fmt.Errorf("embedded Temporal: %w", err)
 	}
 	a.onStop(func(context.Context) { srv.Stop() })
-	a.endpoints.Temporal = &temporalAddress{Address: srv.HostPort(), Namespace: srv.Namespace()}
+	a.endpoints.Temporal = &config.TemporalAddress{Address: srv.HostPort(), Namespace: srv.Namespace()}
 	a.endpoints.UI = srv.UIURL()
 
 	if err := a.dialTemporal(ctx, config.Temporal{Address: srv.HostPort(), Namespace: srv.Namespace()}); err != nil {

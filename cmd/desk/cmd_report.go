@@ -1,19 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"abusedesk/integrations/reports"
+	"abusedesk/internal/config"
+	"abusedesk/internal/httpx"
 	"abusedesk/workflows"
 )
 
@@ -123,38 +122,6 @@ func orEmpty(s []string) []string {
 	return s
 }
 
-// postReport sends one report to a desk's reports API, and sends it again after a 503 or no
-// answer — waiting the answer's Retry-After (else a second) — until the answer is another
-// or giveUp has passed. It returns the last status (0: no answer), the answer's body, how
-// many times it sent again, and the last error; ctx ends it early.
-func postReport(ctx context.Context, hc *http.Client, url, token, contentType string, body []byte, giveUp time.Time) (status int, answer []byte, retries int, err error) {
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", contentType)
-		resp, rerr := hc.Do(req)
-		status, answer, err = 0, nil, rerr
-		wait := time.Second
-		if rerr == nil {
-			answer, err = io.ReadAll(resp.Body)
-			_ = resp.Body.Close()
-			status = resp.StatusCode
-			if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
-				wait = time.Duration(s) * time.Second
-			}
-		}
-		if (status != 0 && status != http.StatusServiceUnavailable) || time.Now().Add(wait).After(giveUp) {
-			return status, answer, retries, err
-		}
-		retries++
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return status, answer, retries, ctx.Err()
-		}
-	}
-}
-
 // reportSubmit posts files to a desk's reports API, retrying what the desk asks to retry.
 func reportSubmit(ctx context.Context, e env, base, dataDir string, files []string) error {
 	token, _ := e.lookup("DESK_API_TOKEN")
@@ -163,7 +130,7 @@ func reportSubmit(ctx context.Context, e env, base, dataDir string, files []stri
 		if err != nil {
 			return fmt.Errorf("--data-dir: %w (is `desk dev` running there?)", err)
 		}
-		var ep endpoints
+		var ep config.Endpoints
 		if err := json.Unmarshal(b, &ep); err != nil {
 			return fmt.Errorf("--data-dir: endpoints.json: %w", err)
 		}
@@ -197,7 +164,7 @@ func reportSubmit(ctx context.Context, e env, base, dataDir string, files []stri
 		if strings.HasSuffix(strings.ToLower(f), ".json") {
 			ct = "application/json"
 		}
-		status, body, _, err := postReport(ctx, client, url, token, ct, raw, time.Now().Add(30*time.Second))
+		status, body, _, err := httpx.PostUntilAccepted(ctx, client, url, token, ct, raw, time.Now().Add(30*time.Second))
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

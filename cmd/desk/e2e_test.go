@@ -22,6 +22,7 @@ import (
 
 	"abusedesk/devenv/imapsandbox"
 	"abusedesk/internal/config"
+	"abusedesk/internal/httpx"
 	"abusedesk/workflows"
 )
 
@@ -140,7 +141,7 @@ func TestEndToEndReportStorm(t *testing.T) {
 				"--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nSource-IP: 192.0.2.%d\r\n\r\n--b--\r\n", i, i, 1+i%120)
 			// A 503 means "send it again" (intake holds reports back while the worker is
 			// behind); postReport honours its Retry-After, as a client should.
-			status, answer, again, err := postReport(context.Background(), http.DefaultClient, d.ep.API.URL, d.ep.API.Token, "message/rfc822", body, time.Now().Add(time.Minute))
+			status, answer, again, err := httpx.PostUntilAccepted(context.Background(), http.DefaultClient, d.ep.API.URL, d.ep.API.Token, "message/rfc822", body, time.Now().Add(time.Minute))
 			retried.Add(int64(again))
 			if err != nil {
 				errs <- err
@@ -200,11 +201,13 @@ func TestEndToEndReportStorm(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &submitted); err != nil || submitted.File != file || len(submitted.Reports) != 1 || submitted.Reports[0].CaseID != caseID {
 		t.Fatalf("report submit printed %q (%v)", stdout.String(), err)
 	}
-	if err := waitFor(context.Background(), 30*time.Second, 100*time.Millisecond, func() (bool, error) {
-		v, err := d.cases.Status(context.Background(), caseID)
-		return err == nil && v.Reports.Count == n+1, nil
-	}); err != nil {
-		t.Fatalf("the submitted report is not counted in its case: %v", err)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if v, err := d.cases.Status(context.Background(), caseID); err == nil && v.Reports.Count == n+1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the submitted report is not counted in its case after 30 s")
+		}
 	}
 }
 

@@ -27,7 +27,7 @@ import (
 type devDesk struct {
 	t       *testing.T
 	dir     string
-	ep      endpoints
+	ep      config.Endpoints
 	cases   *cases.Client
 	tc      client.Client
 	stop    func()
@@ -78,6 +78,7 @@ func startDev(t *testing.T, policyPath string, extra ...string) *devDesk {
 // environment variables.
 func startDevIn(t *testing.T, dir, policyPath string, env map[string]string, extra ...string) *devDesk {
 	t.Helper()
+	skipShort(t)
 	vars := map[string]string{"DESK_LOG_LEVEL": "warn"}
 	for k, v := range env {
 		vars[k] = v
@@ -247,4 +248,13 @@ func (d *devDesk) submitReports(account, category string, ids ...string) string 
 		d.t.Fatal(err)
 	}
 	return caseID
+}
+
+// skipShort skips a test that runs whole desks (end to end, in the browser) under -short, the
+// fast inner loop; CI runs everything.
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs desk dev end to end; skipped with -short")
+	}
 }

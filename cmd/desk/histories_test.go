@@ -155,9 +155,7 @@ func (d *pathsDesk) save(id, runID, file string) {
 // TestCasePathsOnTheServer runs the approval, denial, approval-timeout, appeal and
 // continue-as-new paths of a case on the embedded server and checks where each ends.
 func TestCasePathsOnTheServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs cases on the embedded Temporal server; skipped with -short")
-	}
+	skipShort(t)
 	d := startPathsDesk(t)
 
 	t.Run("approved", func(t *testing.T) {

@@ -136,6 +136,7 @@ func TestPolicyCheck(t *testing.T) {
 // /healthz and /readyz answer 200, endpoints.json lists the addresses, and cancelling (what
 // Ctrl-C does) returns nil well within 10 s.
 func TestDevStartsAndStops(t *testing.T) {
+	skipShort(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
@@ -181,7 +182,7 @@ func TestDevStartsAndStops(t *testing.T) {
 	}
 }
 
-func waitForEndpoints(t *testing.T, dir string, done <-chan error) endpoints {
+func waitForEndpoints(t *testing.T, dir string, done <-chan error) config.Endpoints {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
@@ -192,7 +193,7 @@ func waitForEndpoints(t *testing.T, dir string, done <-chan error) endpoints {
 		}
 		b, err := os.ReadFile(filepath.Join(dir, "endpoints.json"))
 		if err == nil {
-			var ep endpoints
+			var ep config.Endpoints
 			if err := json.Unmarshal(b, &ep); err != nil {
 				t.Fatalf("endpoints.json: %v", err)
 			}
@@ -201,5 +202,5 @@ func waitForEndpoints(t *testing.T, dir string, done <-chan error) endpoints {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("no endpoints.json within 60 s")
-	return endpoints{}
+	return config.Endpoints{}
 }

@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"abusedesk/internal/fault"
@@ -156,4 +157,36 @@ func ReadBody(resp *http.Response, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("response body over %d bytes", limit)
 	}
 	return b, nil
+}
+
+// PostUntilAccepted posts body with a bearer token (a report to a desk's reports API), and sends it again after a 503 or no
+// answer — waiting the answer's Retry-After (else a second) — until the answer is another
+// or giveUp has passed. It returns the last status (0: no answer), the answer's body, how
+// many times it sent again, and the last error; ctx ends it early.
+func PostUntilAccepted(ctx context.Context, hc *http.Client, url, token, contentType string, body []byte, giveUp time.Time) (status int, answer []byte, retries int, err error) {
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", contentType)
+		resp, rerr := hc.Do(req)
+		status, answer, err = 0, nil, rerr
+		wait := time.Second
+		if rerr == nil {
+			answer, err = io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			status = resp.StatusCode
+			if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
+				wait = time.Duration(s) * time.Second
+			}
+		}
+		if (status != 0 && status != http.StatusServiceUnavailable) || time.Now().Add(wait).After(giveUp) {
+			return status, answer, retries, err
+		}
+		retries++
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return status, answer, retries, ctx.Err()
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -28,12 +27,9 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/proto"
 
-	"abusedesk/devenv/devserver"
-	"abusedesk/devenv/enforcementapi"
-	"abusedesk/devenv/slacksandbox"
-	"abusedesk/devenv/zendesksandbox"
 	"abusedesk/internal/cases"
 	"abusedesk/internal/config"
+	"abusedesk/internal/httpx"
 	"abusedesk/internal/policy"
 	"abusedesk/internal/tclient"
 	"abusedesk/workflows"
@@ -43,15 +39,12 @@ import (
 // API served from the bench process (so the desk's own memory and CPU are measured alone),
 // bench accounts owning 10.x.y.0/24 each, a policy, and the configuration pointing at them.
 type benchEnv struct {
-	o           *benchOptions
-	dir         string
-	zendesk     *zendesksandbox.Server
-	slack       *slacksandbox.Server
-	enforcement *enforcementapi.Server
-	servers     []*http.Server
-	vars        map[string]string
-	policyPath  string
-	accounts    int
+	o          *Options
+	dir        string
+	standIns   StandIns
+	vars       map[string]string
+	policyPath string
+	accounts   int
 }
 
 // benchAccount is the ID of bench account i.
@@ -62,7 +55,7 @@ func benchIP(i, h int) string { return fmt.Sprintf("10.%d.%d.%d", (i>>8)&255, i&
 
 // newBenchEnv starts the stand-ins with n accounts and writes the policy (the default with
 // edits, like the tests' fast policies) into dir.
-func newBenchEnv(ctx context.Context, o *benchOptions, dir string, n int, edits map[string]string) (*benchEnv, error) {
+func newBenchEnv(ctx context.Context, o *Options, dir string, n int, edits map[string]string) (*benchEnv, error) {
 	if n > 65_000 {
 		return nil, fmt.Errorf("at most 65,000 bench accounts (one /24 each in 10.0.0.0/8), not %d", n)
 	}
@@ -85,42 +78,21 @@ func newBenchEnv(ctx context.Context, o *benchOptions, dir string, n int, edits 
 		return nil, fmt.Errorf("bench policy: %w", err)
 	}
 
-	const zToken, botEmail = "bench-zendesk-token", "desk-bot@bench.example"
-	b.zendesk = zendesksandbox.New(zToken, botEmail, "agent@bench.example")
-	b.slack = slacksandbox.New("xoxb-bench", "xapp-bench", "bench-signing-secret", "abuse-leads")
-	b.enforcement = enforcementapi.New("bench-enforcement-token")
+	accounts := make([]Account, n)
 	for i := range n {
-		b.enforcement.AddAccount(enforcementapi.Account{
-			ID: benchAccount(i), Name: fmt.Sprintf("Bench Customer %d", i), ContactEmail: fmt.Sprintf("ops@b%05d.example", i),
-			Locale: "en", Tier: "standard", Ranges: []enforcementapi.Range{{Prefix: fmt.Sprintf("10.%d.%d.0/24", (i>>8)&255, i&255)}},
-		})
+		accounts[i] = Account{ID: benchAccount(i), Name: fmt.Sprintf("Bench Customer %d", i), ContactEmail: fmt.Sprintf("ops@b%05d.example", i),
+			Range: fmt.Sprintf("10.%d.%d.0/24", (i>>8)&255, i&255)}
 	}
-	zURL, err := b.serve(b.zendesk.Handler())
-	if err != nil {
-		return nil, err
-	}
-	b.zendesk.SetBaseURL(zURL)
-	sURL, err := b.serve(b.slack.Handler())
+	b.standIns = o.NewStandIns()
+	vars, err := b.standIns.Serve(accounts)
 	if err != nil {
 		b.close()
 		return nil, err
 	}
-	b.slack.SetBaseURL(sURL)
-	eURL, err := b.serve(b.enforcement.Handler())
-	if err != nil {
-		b.close()
-		return nil, err
-	}
-	b.vars = map[string]string{
-		"DESK_LOG_LEVEL": "warn", "DESK_API_TOKEN": "bench-api-token", "ZENDESK_POLL_INTERVAL": "0",
-		"ZENDESK_URL": zURL, "ZENDESK_EMAIL": botEmail, "ZENDESK_API_TOKEN": zToken, "ZENDESK_WEBHOOK_SECRET": "bench-webhook-secret",
-		"ZENDESK_GROUP_ID": strconv.Itoa(zendesksandbox.GroupAbuse),
-		"SLACK_BOT_TOKEN":  "xoxb-bench", "SLACK_SIGNING_SECRET": "bench-signing-secret", "SLACK_CHANNEL": "abuse-leads", "SLACK_API_URL": sURL + "/api/",
-		"ENFORCEMENT_URL": eURL, "ENFORCEMENT_TOKEN": "bench-enforcement-token",
-	}
+	b.vars = vars
 	// Provision the stand-in like a real account (fields, macros); nothing here calls the webhook.
 	var out bytes.Buffer
-	if err := run(ctx, []string{"zendesk", "--webhook-url", "http://127.0.0.1:9/webhooks/zendesk", "--policy", b.policyPath, "provision"},
+	if err := b.o.Run(ctx, []string{"zendesk", "--webhook-url", "http://127.0.0.1:9/webhooks/zendesk", "--policy", b.policyPath, "provision"},
 		&out, &out, config.MapLookup(b.vars)); err != nil {
 		b.close()
 		return nil, fmt.Errorf("provision the bench Zendesk: %w\n%s", err, out.String())
@@ -128,22 +100,9 @@ func newBenchEnv(ctx context.Context, o *benchOptions, dir string, n int, edits 
 	return b, nil
 }
 
-func (b *benchEnv) serve(h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	b.servers = append(b.servers, srv)
-	return "http://" + ln.Addr().String(), nil
-}
-
 func (b *benchEnv) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	for _, s := range b.servers {
-		_ = s.Shutdown(ctx)
+	if b.standIns != nil {
+		b.standIns.Close()
 	}
 }
 
@@ -151,7 +110,7 @@ func (b *benchEnv) close() {
 type benchDesk struct {
 	env     *benchEnv
 	dataDir string
-	ep      endpoints
+	ep      config.Endpoints
 	tc      client.Client
 	cases   *cases.Client
 	pid     int
@@ -171,7 +130,7 @@ func (b *benchEnv) startDesk(ctx context.Context, dataDir string, extra map[stri
 	for k, v := range b.vars {
 		vars[k] = v
 	}
-	for k, v := range b.o.set {
+	for k, v := range b.o.Set {
 		vars[k] = v
 	}
 	for k, v := range extra {
@@ -188,10 +147,10 @@ func (b *benchEnv) startDesk(ctx context.Context, dataDir string, extra map[stri
 	args := []string{"dev", "--data-dir", dataDir, "--http-port", "0", "--temporal-port", "0", "--ui-port", "-1", "--policy", b.policyPath}
 	d := &benchDesk{env: b, dataDir: dataDir, done: make(chan error, 1), logFile: logFile}
 	start := time.Now()
-	if b.o.inProcess {
+	if b.o.InProcess {
 		dctx, cancel := context.WithCancel(context.Background())
 		d.cancel, d.pid = cancel, os.Getpid()
-		go func() { d.done <- run(dctx, args, io.Discard, logFile, config.MapLookup(vars)) }()
+		go func() { d.done <- b.o.Run(dctx, args, io.Discard, logFile, config.MapLookup(vars)) }()
 	} else {
 		self, err := os.Executable()
 		if err != nil {
@@ -224,7 +183,7 @@ func (b *benchEnv) startDesk(ctx context.Context, dataDir string, extra map[stri
 // 30-second CPU profile starts now; the returned func waits for it to be saved as
 // desk-SCENARIO.pprof (without --profile it does nothing).
 func (b *benchEnv) startProfiled(ctx context.Context, dataDir, scenario string) (*benchDesk, func(), error) {
-	if b.o.profile == "" {
+	if b.o.Profile == "" {
 		d, err := b.startDesk(ctx, dataDir, nil)
 		return d, func() {}, err
 	}
@@ -232,7 +191,7 @@ func (b *benchEnv) startProfiled(ctx context.Context, dataDir, scenario string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	return d, d.profile(filepath.Join(b.o.profile, "desk-"+scenario+".pprof"), 30*time.Second), nil
+	return d, d.profile(filepath.Join(b.o.Profile, "desk-"+scenario+".pprof"), 30*time.Second), nil
 }
 
 // childEnv is this process's environment without any desk configuration, plus vars.
@@ -269,7 +228,7 @@ func (d *benchDesk) waitReady(ctx context.Context, timeout time.Duration) error 
 		if err != nil {
 			continue
 		}
-		var ep endpoints
+		var ep config.Endpoints
 		if json.Unmarshal(b, &ep) != nil || ep.PID != d.pid || ep.Temporal == nil {
 			continue
 		}
@@ -357,7 +316,7 @@ func (d *benchDesk) cpu() time.Duration {
 func (d *benchDesk) dbBytes() int64 {
 	var n int64
 	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if fi, err := os.Stat(filepath.Join(d.dataDir, devserver.DatabaseFile+suffix)); err == nil {
+		if fi, err := os.Stat(filepath.Join(d.dataDir, d.env.o.DatabaseFile+suffix)); err == nil {
 			n += fi.Size()
 		}
 	}
@@ -389,7 +348,7 @@ func (d *benchDesk) profile(path string, dur time.Duration) func() {
 		defer close(done)
 		resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", d.ep.HTTP, int(dur.Seconds())))
 		if err != nil {
-			fmt.Fprintf(d.env.o.log, "profile: %v\n", err)
+			fmt.Fprintf(d.env.o.Log, "profile: %v\n", err)
 			return
 		}
 		defer func() { _ = resp.Body.Close() }()
@@ -400,10 +359,10 @@ func (d *benchDesk) profile(path string, dur time.Duration) func() {
 			err = fmt.Errorf("status %d", resp.StatusCode)
 		}
 		if err != nil {
-			fmt.Fprintf(d.env.o.log, "profile: %v\n", err)
+			fmt.Fprintf(d.env.o.Log, "profile: %v\n", err)
 			return
 		}
-		fmt.Fprintf(d.env.o.log, "CPU profile of the desk: %s\n", path)
+		fmt.Fprintf(d.env.o.Log, "CPU profile of the desk: %s\n", path)
 	}()
 	return func() { <-done }
 }
@@ -474,7 +433,7 @@ func (d *benchDesk) post(ctx context.Context, n, clients int, msg func(i int) []
 				if i >= n {
 					return
 				}
-				status, _, again, err := postReport(pctx, hc, url, token, "message/rfc822", msg(i), time.Now().Add(10*time.Minute))
+				status, _, again, err := httpx.PostUntilAccepted(pctx, hc, url, token, "message/rfc822", msg(i), time.Now().Add(10*time.Minute))
 				retries.Add(int64(again))
 				switch {
 				case status == http.StatusOK || status == http.StatusAccepted:

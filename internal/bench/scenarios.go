@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -25,10 +25,10 @@ import (
 const caseQuery = "WorkflowType = '" + workflows.CaseWorkflowType + "'"
 
 // benchStorm: a storm through the reports API, then the naive path for the ratio.
-func benchStorm(ctx context.Context, o *benchOptions, r *benchReport) error {
-	r.Params["reports"], r.Params["accounts"], r.Params["zipf_s"], r.Params["clients"], r.Params["naive_reports"] = o.reports, o.accounts, o.zipf, o.clients, o.naive
-	dir := filepath.Join(o.dataDir, "storm")
-	env, err := newBenchEnv(ctx, o, dir, o.accounts, nil)
+func benchStorm(ctx context.Context, o *Options, r *Report) error {
+	r.Params["reports"], r.Params["accounts"], r.Params["zipf_s"], r.Params["clients"], r.Params["naive_reports"] = o.Reports, o.Accounts, o.Zipf, o.Clients, o.Naive
+	dir := filepath.Join(o.DataDir, "storm")
+	env, err := newBenchEnv(ctx, o, dir, o.Accounts, nil)
 	if err != nil {
 		return err
 	}
@@ -40,7 +40,7 @@ func benchStorm(ctx context.Context, o *benchOptions, r *benchReport) error {
 	defer func() { _, _ = d.stop() }()
 	defer profiled()
 
-	plan := stormPlan(o.reports, o.accounts, o.zipf, 1)
+	plan := stormPlan(o.Reports, o.Accounts, o.Zipf, 1)
 	expect := map[string]int64{}
 	for _, a := range plan {
 		expect[benchAccount(a)]++
@@ -49,23 +49,23 @@ func benchStorm(ctx context.Context, o *benchOptions, r *benchReport) error {
 	for _, n := range expect {
 		top = max(top, int(n))
 	}
-	r.note("%d of %d accounts got reports; the busiest got %d", len(expect), o.accounts, top)
+	r.note("%d of %d accounts got reports; the busiest got %d", len(expect), o.Accounts, top)
 	at := time.Now().UTC()
 	cpu0 := d.cpu()
-	fmt.Fprintf(o.log, "posting %d reports with %d clients\n", o.reports, o.clients)
-	res := d.post(ctx, o.reports, o.clients, func(i int) []byte { return benchMail(i, benchIP(plan[i], i), at) }, nil)
-	if res.accepted != int64(o.reports) {
-		return fmt.Errorf("%d of %d reports accepted: %v", res.accepted, o.reports, res.failures)
+	fmt.Fprintf(o.Log, "posting %d reports with %d clients\n", o.Reports, o.Clients)
+	res := d.post(ctx, o.Reports, o.Clients, func(i int) []byte { return benchMail(i, benchIP(plan[i], i), at) }, nil)
+	if res.accepted != int64(o.Reports) {
+		return fmt.Errorf("%d of %d reports accepted: %v", res.accepted, o.Reports, res.failures)
 	}
 	r.atLeast("reports accepted per second", res.rate(), "reports/s", 1000)
 	r.add("API retries (503)", float64(res.retries), "requests")
 
-	counts, counted, err := waitCounted(ctx, d, o.reports, res.first)
+	counts, counted, err := waitCounted(ctx, d, o.Reports, res.first)
 	if err != nil {
 		return err
 	}
 	r.add("time until every report is counted in its case", counted.Seconds(), "s")
-	r.add("reports into their cases per second (end to end)", float64(o.reports)/counted.Seconds(), "reports/s")
+	r.add("reports into their cases per second (end to end)", float64(o.Reports)/counted.Seconds(), "reports/s")
 	wrong := 0
 	for acct, n := range expect {
 		if counts[acct] != n {
@@ -85,7 +85,7 @@ func benchStorm(ctx context.Context, o *benchOptions, r *benchReport) error {
 	r.add("cases", float64(len(counts)), "cases")
 	r.add("batches delivered (SignalWithStart)", batches, "batches")
 	r.add("workflow tasks used", float64(hs.workflowTasks), "tasks")
-	r.add("workflow tasks per 1,000 reports", float64(hs.workflowTasks)*1000/float64(o.reports), "tasks")
+	r.add("workflow tasks per 1,000 reports", float64(hs.workflowTasks)*1000/float64(o.Reports), "tasks")
 	r.add("history per case", float64(hs.bytes)/float64(max(1, len(counts))), "B")
 	r.add("runs (continue-as-new included)", float64(hs.runs), "runs")
 	if _, err := d.stop(); err != nil {
@@ -98,13 +98,13 @@ func benchStorm(ctx context.Context, o *benchOptions, r *benchReport) error {
 		return err
 	}
 	defer func() { _, _ = n.stop() }()
-	nplan := stormPlan(o.naive, o.accounts, o.zipf, 2)
-	fmt.Fprintf(o.log, "posting %d reports, one SignalWithStart each\n", o.naive)
-	nres := n.post(ctx, o.naive, o.clients, func(i int) []byte { return benchMail(o.reports+i, benchIP(nplan[i], i), at) }, nil)
-	if nres.accepted != int64(o.naive) {
-		return fmt.Errorf("naive: %d of %d reports accepted: %v", nres.accepted, o.naive, nres.failures)
+	nplan := stormPlan(o.Naive, o.Accounts, o.Zipf, 2)
+	fmt.Fprintf(o.Log, "posting %d reports, one SignalWithStart each\n", o.Naive)
+	nres := n.post(ctx, o.Naive, o.Clients, func(i int) []byte { return benchMail(o.Reports+i, benchIP(nplan[i], i), at) }, nil)
+	if nres.accepted != int64(o.Naive) {
+		return fmt.Errorf("naive: %d of %d reports accepted: %v", nres.accepted, o.Naive, nres.failures)
 	}
-	_, ncounted, err := waitCounted(ctx, n, o.naive, nres.first)
+	_, ncounted, err := waitCounted(ctx, n, o.Naive, nres.first)
 	if err != nil {
 		return fmt.Errorf("naive: %w", err)
 	}
@@ -112,11 +112,11 @@ func benchStorm(ctx context.Context, o *benchOptions, r *benchReport) error {
 	if err != nil {
 		return err
 	}
-	naiveRate := float64(o.naive) / ncounted.Seconds()
+	naiveRate := float64(o.Naive) / ncounted.Seconds()
 	r.add("naive: reports into their cases per second (end to end)", naiveRate, "reports/s")
 	r.add("naive: SignalWithStart calls", n.metric("desk_intake_batches_total"), "calls")
-	r.add("naive: workflow tasks per 1,000 reports", float64(nhs.workflowTasks)*1000/float64(o.naive), "tasks")
-	r.atLeast("batched ÷ naive, end-to-end rate", float64(o.reports)/counted.Seconds()/naiveRate, "×", 20)
+	r.add("naive: workflow tasks per 1,000 reports", float64(nhs.workflowTasks)*1000/float64(o.Naive), "tasks")
+	r.atLeast("batched ÷ naive, end-to-end rate", float64(o.Reports)/counted.Seconds()/naiveRate, "×", 20)
 	return nil
 }
 
@@ -155,10 +155,10 @@ var lifecyclePolicy = map[string]string{
 }
 
 // benchLifecycle: N cases through their whole life, then a bare workflow of the same shape.
-func benchLifecycle(ctx context.Context, o *benchOptions, r *benchReport) error {
-	r.Params["cases"] = o.cases
-	dir := filepath.Join(o.dataDir, "lifecycle")
-	env, err := newBenchEnv(ctx, o, dir, o.cases, lifecyclePolicy)
+func benchLifecycle(ctx context.Context, o *Options, r *Report) error {
+	r.Params["cases"] = o.Cases
+	dir := filepath.Join(o.DataDir, "lifecycle")
+	env, err := newBenchEnv(ctx, o, dir, o.Cases, lifecyclePolicy)
 	if err != nil {
 		return err
 	}
@@ -174,8 +174,8 @@ func benchLifecycle(ctx context.Context, o *benchOptions, r *benchReport) error 
 	}
 	snap := p.Snapshot(abuse.Spam)
 	now := time.Now().UTC()
-	fmt.Fprintf(o.log, "opening %d cases\n", o.cases)
-	err = parallel(ctx, o.cases, 32, func(i int) error {
+	fmt.Fprintf(o.Log, "opening %d cases\n", o.Cases)
+	err = parallel(ctx, o.Cases, 32, func(i int) error {
 		acct := benchAccount(i)
 		_, err := d.cases.Submit(ctx, workflows.CaseWorkflowID(acct, abuse.Spam), workflows.CaseInput{AccountID: acct, Category: abuse.Spam, Policy: snap},
 			[]workflows.ReportSummary{{ID: fmt.Sprintf("life-%d", i), Format: "arf", Category: abuse.Spam, Reporter: "fbl@isp.example",
@@ -185,7 +185,7 @@ func benchLifecycle(ctx context.Context, o *benchOptions, r *benchReport) error 
 	if err != nil {
 		return err
 	}
-	desk, err := closedTimes(ctx, d, caseQuery, o.cases)
+	desk, err := closedTimes(ctx, d, caseQuery, o.Cases)
 	if err != nil {
 		return err
 	}
@@ -195,12 +195,12 @@ func benchLifecycle(ctx context.Context, o *benchOptions, r *benchReport) error 
 	}
 	enforced := 0
 	for _, s := range closed {
-		if len(env.enforcement.Actions(s.Account)) > 0 {
+		if len(env.standIns.Actions(s.Account)) > 0 {
 			enforced++
 		}
 	}
-	if enforced != o.cases {
-		return fmt.Errorf("%d of %d cases were enforced", enforced, o.cases)
+	if enforced != o.Cases {
+		return fmt.Errorf("%d of %d cases were enforced", enforced, o.Cases)
 	}
 	shape, err := caseShape(ctx, d, closed[0].CaseID, closed[0].RunID)
 	if err != nil {
@@ -220,15 +220,15 @@ func benchLifecycle(ctx context.Context, o *benchOptions, r *benchReport) error 
 		return err
 	}
 	defer w.Stop()
-	fmt.Fprintf(o.log, "running %d bare workflows\n", o.cases)
-	err = parallel(ctx, o.cases, 32, func(i int) error {
+	fmt.Fprintf(o.Log, "running %d bare workflows\n", o.Cases)
+	err = parallel(ctx, o.Cases, 32, func(i int) error {
 		_, err := d.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bare-%d", i), TaskQueue: "bench-bare"}, "BenchBare", shape)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	bare, err := closedTimes(ctx, d, "WorkflowType = 'BenchBare'", o.cases)
+	bare, err := closedTimes(ctx, d, "WorkflowType = 'BenchBare'", o.Cases)
 	if err != nil {
 		return err
 	}
@@ -384,12 +384,12 @@ func benchNoop(context.Context) error { return nil }
 
 // benchPrecision: cases whose deadlines fall while a storm runs; how late their escalations
 // reach the enforcement API.
-func benchPrecision(ctx context.Context, o *benchOptions, r *benchReport) error {
-	r.Params["cases"], r.Params["deadline"], r.Params["storm_accounts"], r.Params["clients"] = o.precisionCases, o.deadline.String(), o.accounts, o.clients
-	r.Params["cases_per_second"] = o.precisionRate
-	dir := filepath.Join(o.dataDir, "precision")
-	window := o.deadline.String()
-	env, err := newBenchEnv(ctx, o, dir, o.accounts+o.precisionCases, map[string]string{
+func benchPrecision(ctx context.Context, o *Options, r *Report) error {
+	r.Params["cases"], r.Params["deadline"], r.Params["storm_accounts"], r.Params["clients"] = o.PrecisionCases, o.Deadline.String(), o.Accounts, o.Clients
+	r.Params["cases_per_second"] = o.PrecisionRate
+	dir := filepath.Join(o.DataDir, "precision")
+	window := o.Deadline.String()
+	env, err := newBenchEnv(ctx, o, dir, o.Accounts+o.PrecisionCases, map[string]string{
 		"response_window: 12h\n    reminders: [6h]": "response_window: " + window + "\n    reminders: []",
 	})
 	if err != nil {
@@ -412,24 +412,24 @@ func benchPrecision(ctx context.Context, o *benchOptions, r *benchReport) error 
 	stop := make(chan struct{})
 	var storm *postResult
 	var stormDone sync.WaitGroup
-	plan := stormPlan(o.reports, o.accounts, o.zipf, 3)
+	plan := stormPlan(o.Reports, o.Accounts, o.Zipf, 3)
 	at := time.Now().UTC()
 	stormDone.Go(func() { // as long as it takes: the plan repeats, every report is new
-		storm = d.post(ctx, math.MaxInt32, o.clients, func(i int) []byte { return benchMail(i, benchIP(plan[i%len(plan)], i), at) }, stop)
+		storm = d.post(ctx, math.MaxInt32, o.Clients, func(i int) []byte { return benchMail(i, benchIP(plan[i%len(plan)], i), at) }, stop)
 	})
 	stopStorm := sync.OnceFunc(func() { close(stop); stormDone.Wait() })
 	defer stopStorm()
 	time.Sleep(3 * time.Second)
 
-	fmt.Fprintf(o.log, "opening %d cases due in %v, %v a second, while the storm runs\n", o.precisionCases, o.deadline, o.precisionRate)
-	acct := func(i int) string { return benchAccount(o.accounts + i) }
+	fmt.Fprintf(o.Log, "opening %d cases due in %v, %v a second, while the storm runs\n", o.PrecisionCases, o.Deadline, o.PrecisionRate)
+	acct := func(i int) string { return benchAccount(o.Accounts + i) }
 	openStart := time.Now()
-	err = parallel(ctx, o.precisionCases, 16, func(i int) error {
+	err = parallel(ctx, o.PrecisionCases, 16, func(i int) error {
 		// Paced, so the deadlines fall at that rate too.
-		time.Sleep(time.Until(openStart.Add(time.Duration(float64(i) / o.precisionRate * float64(time.Second)))))
+		time.Sleep(time.Until(openStart.Add(time.Duration(float64(i) / o.PrecisionRate * float64(time.Second)))))
 		_, err := d.cases.Submit(ctx, workflows.CaseWorkflowID(acct(i), abuse.DoS), workflows.CaseInput{AccountID: acct(i), Category: abuse.DoS, Policy: snap},
 			[]workflows.ReportSummary{{ID: fmt.Sprintf("prec-%d", i), Format: "arf", Category: abuse.DoS, Reporter: "noc@isp.example",
-				ReceivedAt: time.Now().UTC(), Subjects: []string{"ip:" + benchIP(o.accounts+i, 1)}, Summary: "bench DoS report"}})
+				ReceivedAt: time.Now().UTC(), Subjects: []string{"ip:" + benchIP(o.Accounts+i, 1)}, Summary: "bench DoS report"}})
 		return err
 	})
 	if err != nil {
@@ -437,10 +437,10 @@ func benchPrecision(ctx context.Context, o *benchOptions, r *benchReport) error 
 	}
 	// Wait until every case's escalation reached the enforcement API.
 	var arrived []time.Time
-	err = waitFor(ctx, o.deadline+10*time.Minute, 250*time.Millisecond, func() (bool, error) {
+	err = waitFor(ctx, o.Deadline+10*time.Minute, 250*time.Millisecond, func() (bool, error) {
 		arrived = arrived[:0]
-		for i := range o.precisionCases {
-			acts := env.enforcement.Actions(acct(i))
+		for i := range o.PrecisionCases {
+			acts := env.standIns.Actions(acct(i))
 			if len(acts) == 0 {
 				return false, nil
 			}
@@ -449,20 +449,20 @@ func benchPrecision(ctx context.Context, o *benchOptions, r *benchReport) error 
 		return true, nil
 	})
 	if err != nil {
-		return fmt.Errorf("%d of %d escalations arrived: %w", len(arrived), o.precisionCases, err)
+		return fmt.Errorf("%d of %d escalations arrived: %w", len(arrived), o.PrecisionCases, err)
 	}
 	stopStorm()
 	// Each case's deadline and the steps from it to the request, from its history.
-	traces := make([]escalationTrace, o.precisionCases)
-	err = parallel(ctx, o.precisionCases, 8, func(i int) error {
-		t, err := traceEscalation(ctx, d, workflows.CaseWorkflowID(acct(i), abuse.DoS), o.deadline)
+	traces := make([]escalationTrace, o.PrecisionCases)
+	err = parallel(ctx, o.PrecisionCases, 8, func(i int) error {
+		t, err := traceEscalation(ctx, d, workflows.CaseWorkflowID(acct(i), abuse.DoS), o.Deadline)
 		traces[i] = t
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	late := make([]time.Duration, o.precisionCases)
+	late := make([]time.Duration, o.PrecisionCases)
 	steps := map[string][]time.Duration{}
 	for i, t := range traces {
 		late[i] = arrived[i].Sub(t.deadline)
@@ -543,10 +543,10 @@ func traceEscalation(ctx context.Context, d *benchDesk, id string, window time.D
 }
 
 // benchCapacity: many open cases waiting on long deadlines.
-func benchCapacity(ctx context.Context, o *benchOptions, r *benchReport) error {
-	r.Params["open"], r.Params["clients"], r.Params["idle"] = o.open, o.clients, o.idle.String()
-	dir := filepath.Join(o.dataDir, "capacity")
-	env, err := newBenchEnv(ctx, o, dir, o.open, nil)
+func benchCapacity(ctx context.Context, o *Options, r *Report) error {
+	r.Params["open"], r.Params["clients"], r.Params["idle"] = o.Open, o.Clients, o.Idle.String()
+	dir := filepath.Join(o.DataDir, "capacity")
+	env, err := newBenchEnv(ctx, o, dir, o.Open, nil)
 	if err != nil {
 		return err
 	}
@@ -568,48 +568,48 @@ func benchCapacity(ctx context.Context, o *benchOptions, r *benchReport) error {
 	}
 	defer func() { _, _ = d.stop() }()
 	at := time.Now().UTC()
-	fmt.Fprintf(o.log, "opening %d cases through the reports API\n", o.open)
+	fmt.Fprintf(o.Log, "opening %d cases through the reports API\n", o.Open)
 	start := time.Now()
-	res := d.post(ctx, o.open, o.clients, func(i int) []byte { return benchMail(i, benchIP(i, 0), at) }, nil)
-	if res.accepted != int64(o.open) {
-		return fmt.Errorf("%d of %d reports accepted: %v", res.accepted, o.open, res.failures)
+	res := d.post(ctx, o.Open, o.Clients, func(i int) []byte { return benchMail(i, benchIP(i, 0), at) }, nil)
+	if res.accepted != int64(o.Open) {
+		return fmt.Errorf("%d of %d reports accepted: %v", res.accepted, o.Open, res.failures)
 	}
 	awaiting := statusQuery(workflows.StatusAwaitingResponse)
 	var n int64
 	err = waitFor(ctx, 2*time.Hour, 2*time.Second, func() (bool, error) {
 		c, err := d.cases.Count(ctx, awaiting)
 		n = c
-		return c >= int64(o.open), err
+		return c >= int64(o.Open), err
 	})
 	if err != nil {
-		return fmt.Errorf("%d of %d cases awaiting a response: %w", n, o.open, err)
+		return fmt.Errorf("%d of %d cases awaiting a response: %w", n, o.Open, err)
 	}
-	r.add("cases opened per second (report → ticket → notice)", float64(o.open)/time.Since(start).Seconds(), "cases/s")
-	time.Sleep(min(o.idle/3, 10*time.Second)) // let the last tasks settle
+	r.add("cases opened per second (report → ticket → notice)", float64(o.Open)/time.Since(start).Seconds(), "cases/s")
+	time.Sleep(min(o.Idle/3, 10*time.Second)) // let the last tasks settle
 	rss, peak := d.rss()
 	r.atMost("RSS with every case open", float64(rss)/(1<<20), "MiB", 1024)
 	r.add("peak RSS while opening", float64(peak)/(1<<20), "MiB")
 	cpu0, t0 := d.cpu(), time.Now()
-	time.Sleep(o.idle)
+	time.Sleep(o.Idle)
 	r.add("idle CPU", 100*(d.cpu()-cpu0).Seconds()/time.Since(t0).Seconds(), "% of a core")
-	r.add("database with its WAL while running, per case", float64(d.dbBytes()-base)/float64(o.open)/1000, "KB")
+	r.add("database with its WAL while running, per case", float64(d.dbBytes()-base)/float64(o.Open)/1000, "KB")
 
 	stopTime, err := d.stop()
 	if err != nil {
 		return err
 	}
 	r.add("stop time", stopTime.Seconds(), "s")
-	r.atMost("database per case (after the stop's checkpoint)", float64(d.dbBytes()-base)/float64(o.open)/1000, "KB", 40)
+	r.atMost("database per case (after the stop's checkpoint)", float64(d.dbBytes()-base)/float64(o.Open)/1000, "KB", 40)
 	d2, err := env.startDesk(ctx, data, nil)
 	if err != nil {
 		return err
 	}
 	defer func() { _, _ = d2.stop() }()
 	r.atMost("restart time (start → ready) with every case open", d2.ready.Seconds(), "s", 5)
-	if c, err := d2.cases.Count(ctx, awaiting); err != nil || c != int64(o.open) {
-		return fmt.Errorf("after the restart %d cases await a response (%v), want %d", c, err, o.open)
+	if c, err := d2.cases.Count(ctx, awaiting); err != nil || c != int64(o.Open) {
+		return fmt.Errorf("after the restart %d cases await a response (%v), want %d", c, err, o.Open)
 	}
-	probe := workflows.CaseWorkflowID(benchAccount(o.open/2), abuse.Spam)
+	probe := workflows.CaseWorkflowID(benchAccount(o.Open/2), abuse.Spam)
 	qStart := time.Now()
 	if v, err := d2.cases.Status(ctx, probe); err != nil || v.Status != workflows.StatusAwaitingResponse {
 		return fmt.Errorf("case %s after the restart: %v %v", probe, v, err)

@@ -1,0 +1,27 @@
+package config
+
+import "time"
+
+// Endpoints is the content of <data-dir>/endpoints.json: every address the process listens on,
+// so scripts and tests find them.
+type Endpoints struct {
+	PID      int              `json:"pid"`
+	Started  time.Time        `json:"started"`
+	HTTP     string           `json:"http,omitempty"`
+	API      *APIEndpoint     `json:"api,omitempty"`
+	Temporal *TemporalAddress `json:"temporal,omitempty"`
+	UI       string           `json:"ui,omitempty"`
+	Sandbox  map[string]any   `json:"sandbox,omitempty"`
+}
+
+// APIEndpoint is the reports API and its token.
+type APIEndpoint struct {
+	URL   string `json:"url"`
+	Token string `json:"token,omitempty"`
+}
+
+// TemporalAddress is the Temporal frontend and namespace.
+type TemporalAddress struct {
+	Address   string `json:"address"`
+	Namespace string `json:"namespace"`
+}
