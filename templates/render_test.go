@@ -34,7 +34,7 @@ func TestEveryTemplateRenders(t *testing.T) {
 	}
 	kinds := map[string]bool{}
 	for _, n := range r.Names() {
-		if k, _, _ := strings.Cut(n, "/"); k != "partials" && !strings.HasPrefix(k, "macro_") {
+		if k, _, _ := strings.Cut(n, "/"); k != "partials" && !strings.HasPrefix(k, "macro_") && !strings.HasPrefix(k, "intake_") {
 			kinds[k] = true
 		}
 	}
@@ -97,5 +97,46 @@ func TestSandbox(t *testing.T) {
 	}
 	if _, err := templates.NewFS(fstest.MapFS{"t/x/default.en.tmpl": {Data: []byte("{{ if }")}}, "t"); err == nil {
 		t.Error("a broken template parsed")
+	}
+}
+
+// The texts intake and the inbound channels write render with their own data, every field in
+// place, and nothing is left of the template syntax.
+func TestIntakeTextsRender(t *testing.T) {
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	triage := templates.TriageData{Reason: "not ours: no customer account holds ip:198.51.100.7", From: "rep@isp.example", Subject: "attack", Digest: "abc123",
+		Parsed: &templates.ParsedReport{Format: "arf", Category: "spam", IPs: []string{"198.51.100.7", "198.51.100.8"}}}
+	for _, tc := range []struct {
+		kind string
+		data any
+		want []string
+	}{
+		{"intake_triage", triage, []string{"Why: not ours", "From: rep@isp.example", "Digest: abc123", "IPs 198.51.100.7, 198.51.100.8, domains none"}},
+		{"intake_triage", templates.TriageData{Reason: "unparseable: empty", Digest: "d"}, []string{"Why: unparseable: empty"}},
+		{"intake_triage_subject", triage, []string{"[triage] attack"}},
+		{"intake_triage_subject", templates.TriageData{}, []string{"[triage] (no subject)"}},
+		{"intake_not_ours", templates.NotOursData{ReportID: "r-1", Addresses: []string{"198.51.100.7", "bad.example"}}, []string{"report r-1", "(198.51.100.7, bad.example)"}},
+		{"intake_not_ours_subject", templates.NotOursData{}, []string{"not our network"}},
+		{"intake_late_message", templates.LateMessageData{Kind: "auto-reply", CaseNumber: "TS-7F3K2QXM", From: "ops@shop.example", Subject: "Out of office", Excerpt: "back Monday"},
+			[]string{"A message (auto-reply) arrived after case TS-7F3K2QXM closed", "From: ops@shop.example", "back Monday"}},
+		{"intake_late_comment", templates.LateMessageData{CaseNumber: "TS-7F3K2QXM"}, []string{"after case TS-7F3K2QXM closed", "answer by hand"}},
+		{"intake_decision_refused", templates.RefusedDecisionData{Decision: "grant_appeal", Reason: "another reviewer must"}, []string{`did not apply "grant_appeal": another reviewer must`}},
+	} {
+		out, err := r.Render(tc.kind, "", "en", tc.data)
+		if err != nil {
+			t.Errorf("%s: %v", tc.kind, err)
+			continue
+		}
+		if strings.Contains(out, "{{") || strings.Contains(out, "<no value>") {
+			t.Errorf("%s rendered badly: %q", tc.kind, out)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s lacks %q:\n%s", tc.kind, w, out)
+			}
+		}
 	}
 }

@@ -74,7 +74,7 @@ func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*
 		w.extendDeadline(ctx, by, d.Note, d.Notified)
 		msg = "Deadline extended to " + fmtTime(w.st.Wait.Deadline) + "."
 	case DecisionTreatAsAppeal:
-		w.onAppeal(ctx, Appeal{ID: "agent:" + d.Agent + ":" + workflow.Now(ctx).UTC().Format(time.RFC3339), From: d.Agent, ReceivedAt: workflow.Now(ctx), Channel: "zendesk", Excerpt: d.Note})
+		w.onAppeal(ctx, Appeal{ID: "agent:" + d.Agent + ":" + workflow.Now(ctx).UTC().Format(time.RFC3339), From: d.Agent, ReceivedAt: workflow.Now(ctx), Channel: ChannelZendesk, Excerpt: d.Note})
 		msg = "The customer's message is now an appeal under review."
 	case DecisionGrantAppeal, DecisionDenyAppeal:
 		dec := AppealDecision{Grant: d.Decision == DecisionGrantAppeal, Reviewer: d.Agent, ReviewerID: d.AgentID, Note: d.Note, Notified: d.Notified}

@@ -230,7 +230,7 @@ func (w *caseWorkflow) onReply(ctx workflow.Context, r CustomerReply) {
 	}
 	w.st.Replies++
 	w.note(ctx, EventReply, "customer replied: "+excerpt(r.Excerpt, 200), r.From)
-	if r.Channel == "email" && w.st.Ticket.ID != 0 {
+	if r.Channel == ChannelEmail && w.st.Ticket.ID != 0 {
 		data := w.noticeData(ctx)
 		data.Reply, data.ReplyFrom = r.Excerpt, r.From
 		w.queueNotify(fmt.Sprintf("reply-%d", w.st.Replies), NotifyInput{Note: NoteReply, Status: TicketOpen, Data: data})

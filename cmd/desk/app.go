@@ -67,12 +67,14 @@ var (
 
 // app is one running desk process: its components in start order, stopped in reverse.
 type app struct {
-	log      *slog.Logger
-	cfg      config.Desk
-	metrics  *metrics.Metrics
-	policy   *policy.Policy
-	evidence *evidence.Store
-	temporal client.Client
+	log     *slog.Logger
+	cfg     config.Desk
+	metrics *metrics.Metrics
+	policy  *policy.Policy
+	// templates are parsed once at start: a broken template stops the start.
+	templates *templates.Renderer
+	evidence  *evidence.Store
+	temporal  client.Client
 	// pressure is how far behind this process's worker is (nothing when no worker runs here).
 	pressure *tclient.Pressure
 	svc      services
@@ -118,8 +120,13 @@ func (a *app) shutdown() {
 	}
 }
 
-// loadShared loads the policy and opens the evidence store.
+// loadShared parses the templates, loads the policy and opens the evidence store.
 func (a *app) loadShared(policyPath string) error {
+	r, err := templates.New()
+	if err != nil {
+		return fmt.Errorf("templates: %w", err)
+	}
+	a.templates = r
 	p, err := policy.Load(policyPath)
 	if err != nil {
 		return err
@@ -243,10 +250,6 @@ func (a *app) startWorker() error {
 			return nil
 		}})
 	}
-	renderer, err := templates.New()
-	if err != nil {
-		return fmt.Errorf("templates: %w", err)
-	}
 	worker.SetStickyWorkflowCacheSize(a.cfg.WorkflowCache)
 	w := worker.New(a.temporal, workflows.TaskQueue, worker.Options{
 		WorkerStopTimeout: a.cfg.ShutdownTimeout,
@@ -261,7 +264,7 @@ func (a *app) startWorker() error {
 	workflows.Register(w)
 	acts := &activities.Activities{
 		Tickets: a.svc.tickets, Accounts: a.svc.accounts, Enforcement: a.svc.enforcement,
-		Approvals: a.svc.approvals, Evidence: a.evidence, Templates: renderer,
+		Approvals: a.svc.approvals, Evidence: a.evidence, Templates: a.templates,
 		DashboardURL: a.publicURL(),
 	}
 	acts.Register(w)
@@ -339,7 +342,7 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 		Policy: a.policy, BatchWindow: ic.BatchWindow, BatchMax: ic.BatchMax, MaxQueued: ic.MaxQueued, MaxInFlight: ic.Concurrency,
 		JournalDir: filepath.Join(a.cfg.DataDir, "intake"),
 		Yield:      intake.Yield{Wait: a.pressure.Wait, At: ic.YieldAt},
-		Parser:     reports.Options{AccountHeaders: ic.AccountHeaders}, Log: a.log, Metrics: a.metrics,
+		Parser:     reports.Options{AccountHeaders: ic.AccountHeaders}, Templates: a.templates, Log: a.log, Metrics: a.metrics,
 	}, a.enforcement, a.cases, a.zendesk, a.evidence)
 	if err != nil {
 		return err
@@ -356,7 +359,7 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 		a.log.Warn("the reports API is off: DESK_API_TOKEN is not set")
 	}
 	zc := a.integrations.Zendesk
-	zi := &inbound.Zendesk{Intake: a.intake, API: a.zendesk, Cases: a.cases, Decider: a.cases, Secret: zc.WebhookSecret,
+	zi := &inbound.Zendesk{Intake: a.intake, API: a.zendesk, Cases: a.cases, Decider: a.cases, Templates: a.templates, Secret: zc.WebhookSecret,
 		IntakeGroupID: zc.IntakeGroupID, CursorFile: filepath.Join(a.cfg.DataDir, "zendesk-export-cursor.json"), Log: a.log.With("component", "zendesk-intake")}
 	if zc.WebhookSecret == "" {
 		a.log.Warn("Zendesk webhooks are refused: ZENDESK_WEBHOOK_SECRET is not set (the export poll still catches up)")

@@ -11,7 +11,6 @@ import (
 	"abusedesk/internal/config"
 	"abusedesk/internal/metrics"
 	"abusedesk/internal/provision"
-	"abusedesk/templates"
 )
 
 func cmdZendesk(ctx context.Context, e env, args []string) error {
@@ -95,13 +94,9 @@ func (a *app) provisionZendesk(ctx context.Context, dry bool) (*zendesk.Provisio
 }
 
 func (a *app) provisionZendeskTo(ctx context.Context, webhookURL string, dry bool) (*zendesk.ProvisionResult, error) {
-	r, err := templates.New()
-	if err != nil {
-		return nil, err
-	}
 	rules := a.policy.Categories[abuse.Spam]
 	return a.zendesk.Provision(ctx, zendesk.ProvisionOptions{
 		WebhookURL: webhookURL, WebhookSecret: a.integrations.Zendesk.WebhookSecret, IntakeGroupID: a.integrations.Zendesk.IntakeGroupID,
-		Fields: provision.Fields(), Macros: provision.Macros(r, rules.ExtendBy.D(), rules.MoreInfoWindow.D()), DryRun: dry,
+		Fields: provision.Fields(), Macros: provision.Macros(a.templates, rules.ExtendBy.D(), rules.MoreInfoWindow.D()), DryRun: dry,
 	})
 }

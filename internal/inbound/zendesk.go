@@ -21,6 +21,7 @@ import (
 	"abusedesk/internal/intake"
 	"abusedesk/internal/provision"
 	"abusedesk/internal/ticket"
+	"abusedesk/templates"
 	"abusedesk/workflows"
 )
 
@@ -46,10 +47,12 @@ const TagIntakeDone = "abusedesk_intake_done"
 // arriving in the intake group, customers' public comments on case tickets, agents' decision
 // macros) and the incremental-export poll that catches what a webhook missed.
 type Zendesk struct {
-	Intake        Ingester
-	API           ZendeskAPI
-	Cases         intake.Cases
-	Decider       Decider
+	Intake  Ingester
+	API     ZendeskAPI
+	Cases   intake.Cases
+	Decider Decider
+	// Templates render the notes it writes on tickets.
+	Templates     *templates.Renderer
 	Secret        string
 	IntakeGroupID int64
 	// CursorFile keeps the export cursor across restarts.
@@ -221,10 +224,14 @@ func (z *Zendesk) reply(ctx context.Context, id int64) error {
 	}
 	err = z.Cases.Reply(ctx, caseID, workflows.CustomerReply{
 		ID: "zendesk-comment:" + strconv.FormatInt(c.ID, 10), Kind: workflows.ReplyKindAnswer, From: from,
-		ReceivedAt: c.CreatedAt, Channel: "zendesk", Excerpt: reports.OneLine(c.Body, 1000),
+		ReceivedAt: c.CreatedAt, Channel: workflows.ChannelZendesk, Excerpt: reports.OneLine(c.Body, 1000),
 	})
 	if errors.Is(err, cases.ErrClosed) {
-		return z.API.Update(ctx, id, zendesk.Update{Comment: &ticket.Comment{Body: "The customer wrote after case " + workflows.CaseNumber(caseID) + " closed; the case did not act on it. Please read and answer by hand."}, Status: "open"})
+		body, err := z.Templates.Render("intake_late_comment", "", templates.DefaultLocale, templates.LateMessageData{Kind: "comment", CaseNumber: workflows.CaseNumber(caseID)})
+		if err != nil {
+			return err
+		}
+		return z.API.Update(ctx, id, zendesk.Update{Comment: &ticket.Comment{Body: body}, Status: "open"})
 	}
 	return err
 }
@@ -266,7 +273,11 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 	var refused *cases.Refused
 	switch {
 	case errors.As(err, &refused):
-		return z.API.Update(ctx, id, zendesk.Update{Comment: &ticket.Comment{Body: "abusedesk did not apply \"" + string(decision) + "\": " + refused.Reason}})
+		body, err := z.Templates.Render("intake_decision_refused", "", templates.DefaultLocale, templates.RefusedDecisionData{Decision: string(decision), Reason: refused.Reason})
+		if err != nil {
+			return err
+		}
+		return z.API.Update(ctx, id, zendesk.Update{Comment: &ticket.Comment{Body: body}})
 	case err != nil:
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	"abusedesk/internal/metrics"
 	"abusedesk/internal/policy"
 	"abusedesk/internal/ticket"
+	"abusedesk/templates"
 	"abusedesk/workflows"
 )
 
@@ -86,9 +88,11 @@ type Config struct {
 	MaxQueued int
 	// Parser options (limits, account headers).
 	Parser reports.Options
-	// TriageTag marks triage tickets.
-	Log     *slog.Logger
-	Metrics *metrics.Metrics
+	// Templates render the texts intake writes: triage tickets, notes, answers to reporters
+	// (required).
+	Templates *templates.Renderer
+	Log       *slog.Logger
+	Metrics   *metrics.Metrics
 }
 
 // Intake is the intake pipeline. Make it with New.
@@ -119,6 +123,9 @@ func New(cfg Config, lookup Lookup, c Cases, t Tickets, ev Evidence) (*Intake, e
 	}
 	if cfg.JournalDir == "" {
 		return nil, errors.New("intake: no journal directory")
+	}
+	if cfg.Templates == nil {
+		return nil, errors.New("intake: no templates")
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -354,7 +361,7 @@ func (in *Intake) reply(ctx context.Context, raw []byte, res *reports.Result, sr
 	}
 	// The case is closed: the agents see the message on its ticket.
 	if sum.TicketID != 0 {
-		if err := in.noteOnTicket(ctx, sum.TicketID, raw, res, "A "+string(kind)+" arrived after case "+r.CaseNumber+" closed; the case did not act on it."); err != nil {
+		if err := in.noteOnTicket(ctx, sum.TicketID, raw, res, templates.LateMessageData{Kind: string(kind), CaseNumber: r.CaseNumber}); err != nil {
 			return err
 		}
 		out.Note = "the case is closed; the message is on ticket #" + fmt.Sprint(sum.TicketID)
@@ -367,14 +374,20 @@ func (in *Intake) reply(ctx context.Context, raw []byte, res *reports.Result, sr
 	return err
 }
 
-func (in *Intake) noteOnTicket(ctx context.Context, id int64, raw []byte, res *reports.Result, text string) error {
+// noteOnTicket puts a message about a closed case on its ticket: an internal note saying what
+// arrived, with the raw message attached.
+func (in *Intake) noteOnTicket(ctx context.Context, id int64, raw []byte, res *reports.Result, d templates.LateMessageData) error {
+	d.From, d.Subject = res.From, res.Subject
+	if res.Reply != nil {
+		d.Excerpt = res.Reply.Excerpt
+	}
+	body, err := in.text("intake_late_message", d)
+	if err != nil {
+		return err
+	}
 	tok, err := in.tickets.Upload(ctx, "message-"+res.Digest[:12]+".eml", "message/rfc822", raw)
 	if err != nil {
 		return fmt.Errorf("attach the message to ticket %d: %w", id, err)
-	}
-	body := text + "\nFrom: " + res.From + "\nSubject: " + res.Subject
-	if res.Reply != nil && res.Reply.Excerpt != "" {
-		body += "\n\n" + res.Reply.Excerpt
 	}
 	return in.tickets.UpdateTicket(ctx, id, ticket.Update{Comment: &ticket.Comment{Body: body, Uploads: []string{tok}}})
 }
@@ -405,12 +418,19 @@ func (in *Intake) triage(ctx context.Context, raw []byte, res *reports.Result, r
 	if requester == "" || !strings.Contains(requester, "@") {
 		requester = "unknown-sender@abusedesk.invalid"
 	}
-	subject := reports.OneLine("[triage] "+cmp.Or(res.Subject, "(no subject)"), 200)
-	body := "abusedesk could not route this message to a case.\n\nWhy: " + reason + "\nFrom: " + res.From + "\nSubject: " + res.Subject +
-		"\nDigest: " + res.Digest + "\n\nThe raw message is attached. `desk report parse` on it shows what the desk read."
+	data := templates.TriageData{Reason: reason, From: res.From, Subject: res.Subject, Digest: res.Digest}
 	if len(res.Reports) > 0 {
 		r := res.Reports[0]
-		body += fmt.Sprintf("\n\nParsed as %s/%s: IPs %v, domains %v, URLs %v, senders %v.", r.Format, r.Category, r.SourceIPs, r.Domains, r.URLs, r.Senders)
+		data.Parsed = &templates.ParsedReport{Format: r.Format, Category: string(r.Category), IPs: r.SourceIPs, Domains: r.Domains, URLs: r.URLs, Senders: r.Senders}
+	}
+	subject, err := in.text("intake_triage_subject", data)
+	if err != nil {
+		return nil, err
+	}
+	subject = reports.OneLine(subject, 200)
+	body, err := in.text("intake_triage", data)
+	if err != nil {
+		return nil, err
 	}
 	t, err := in.tickets.CreateTicket(ctx, ticket.New{
 		ExternalID: ext, Subject: subject, RequesterEmail: requester,
@@ -439,14 +459,25 @@ func (in *Intake) answerNotOurs(ctx context.Context, r reports.Report, reason st
 	if t, err := in.tickets.FindTicket(ctx, ext); err != nil || t != nil {
 		return err
 	}
-	what := strings.Join(append(append([]string{}, r.SourceIPs...), r.Domains...), ", ")
-	body := "Hello,\n\nthank you for your report " + r.ID + ". The address(es) it names (" + what + ") do not belong to any of our customers, " +
-		"so we cannot act on it. Please check the responsible network with a WHOIS lookup.\n\nRegards,\nThe Abuse Team"
-	_, err := in.tickets.CreateTicket(ctx, ticket.New{
-		ExternalID: ext, Subject: "Your abuse report: not our network", RequesterEmail: r.Reporter,
+	data := templates.NotOursData{ReportID: r.ID, Addresses: append(slices.Clone(r.SourceIPs), r.Domains...)}
+	subject, err := in.text("intake_not_ours_subject", data)
+	if err != nil {
+		return err
+	}
+	body, err := in.text("intake_not_ours", data)
+	if err != nil {
+		return err
+	}
+	_, err = in.tickets.CreateTicket(ctx, ticket.New{
+		ExternalID: ext, Subject: subject, RequesterEmail: r.Reporter,
 		Comment: ticket.Comment{Body: body, Public: true}, Status: "solved", Tags: []string{ticket.TagCase, TagNotOurs},
 	})
 	return err
+}
+
+// text renders one of intake's texts (kinds intake_*).
+func (in *Intake) text(kind string, data any) (string, error) {
+	return in.cfg.Templates.Render(kind, "", templates.DefaultLocale, data)
 }
 
 func (in *Intake) count(kind, channel string) {

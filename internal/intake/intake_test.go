@@ -23,6 +23,7 @@ import (
 	"abusedesk/internal/evidence"
 	"abusedesk/internal/policy"
 	"abusedesk/internal/ticket"
+	"abusedesk/templates"
 	"abusedesk/testenv/memfake"
 	"abusedesk/workflows"
 )
@@ -117,7 +118,7 @@ func setup(t *testing.T, window time.Duration) *env {
 	c := newFakeCases()
 	tickets := memfake.NewTickets()
 	pol := policy.Default()
-	in, err := New(Config{Policy: pol, BatchWindow: window, BatchMax: 500, JournalDir: t.TempDir()}, enforcement.New(srv.URL, "tok"), c, tickets, store)
+	in, err := New(Config{Policy: pol, BatchWindow: window, BatchMax: 500, JournalDir: t.TempDir(), Templates: mustTemplates(t)}, enforcement.New(srv.URL, "tok"), c, tickets, store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +261,7 @@ func TestAcceptedReportsSurviveARestart(t *testing.T) {
 	dir := t.TempDir()
 	down := newFakeCases()
 	down.failNext = 1 << 30
-	first, err := New(Config{Policy: policy.Default(), JournalDir: dir}, enforcement.New(srv.URL, "tok"), down, memfake.NewTickets(), store)
+	first, err := New(Config{Policy: policy.Default(), JournalDir: dir, Templates: mustTemplates(t)}, enforcement.New(srv.URL, "tok"), down, memfake.NewTickets(), store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +280,7 @@ func TestAcceptedReportsSurviveARestart(t *testing.T) {
 	}
 
 	up := newFakeCases()
-	second, err := New(Config{Policy: policy.Default(), JournalDir: dir}, enforcement.New(srv.URL, "tok"), up, memfake.NewTickets(), store)
+	second, err := New(Config{Policy: policy.Default(), JournalDir: dir, Templates: mustTemplates(t)}, enforcement.New(srv.URL, "tok"), up, memfake.NewTickets(), store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +292,7 @@ func TestAcceptedReportsSurviveARestart(t *testing.T) {
 		t.Fatalf("after the restart %d reports (%d distinct) delivered, want %d", total, len(ids), n)
 	}
 	// Delivered reports are not delivered a third time.
-	third, err := New(Config{Policy: policy.Default(), JournalDir: dir}, enforcement.New(srv.URL, "tok"), newFakeCases(), memfake.NewTickets(), store)
+	third, err := New(Config{Policy: policy.Default(), JournalDir: dir, Templates: mustTemplates(t)}, enforcement.New(srv.URL, "tok"), newFakeCases(), memfake.NewTickets(), store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +359,21 @@ func TestNotOursGoesToTriageAndIsAnswered(t *testing.T) {
 		t.Fatalf("triage ticket %+v, want a private note with the raw mail attached", triage)
 	}
 	if answer == nil || answer.RequesterEmail != "rep@victim.example" || !answer.Comments[0].Public || answer.Status != "solved" {
-		t.Errorf("answer to the reporter %+v", answer)
+		t.Fatalf("answer to the reporter %+v", answer)
+	}
+	// The texts come from templates/: the agent reads why and what was parsed, the reporter
+	// which report and which address.
+	note := triage.Comments[0].Body
+	for _, want := range []string{"Why: not ours", "From: rep@victim.example", "IPs 1.2.3.4", "desk report parse"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("triage note lacks %q:\n%s", want, note)
+		}
+	}
+	if triage.Subject != "[triage] attack from 1.2.3.4" {
+		t.Errorf("triage subject %q", triage.Subject)
+	}
+	if body := answer.Comments[0].Body; !strings.Contains(body, "report n-1@victim.example") || !strings.Contains(body, "(1.2.3.4)") || answer.Subject != "Your abuse report: not our network" {
+		t.Errorf("answer to the reporter: %q\n%s", answer.Subject, body)
 	}
 	// Offered again (a retry after a crash), nothing is duplicated.
 	if _, err := e.in.Ingest(context.Background(), raw, Source{Channel: "imap"}); err != nil {
@@ -647,4 +662,13 @@ func TestRepliesAreNeverHeldBack(t *testing.T) {
 	if got := e.cases.replies[caseID]; len(got) != 1 {
 		t.Errorf("replies delivered: %+v", got)
 	}
+}
+
+func mustTemplates(t *testing.T) *templates.Renderer {
+	t.Helper()
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
