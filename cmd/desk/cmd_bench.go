@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"abusedesk/devenv/devserver"
+	"abusedesk/devenv/sandbox"
 	"abusedesk/internal/bench"
 	"abusedesk/internal/config"
 )
@@ -40,7 +41,7 @@ Scenarios:
 Targets (2-core machine): storm ≥ 1,000 reports/s and ≥ 20× naive; lifecycle ≤ 1.25× bare;
 capacity ≤ 1 GiB RSS, ≤ 40 KB/case, restart ≤ 5 s; precision p99 ≤ 2 s; parse ≥ 10,000/s.
 docs/benchmarks.md has the latest figures.`)
-	o := bench.Options{Set: map[string]string{}, Run: run, NewStandIns: newBenchStandIns, LoadCorpus: benchCorpus,
+	o := bench.Options{Set: map[string]string{}, Run: run, NewStandIns: sandbox.NewBenchStandIns, LoadCorpus: sandbox.BenchCorpus,
 		DatabaseFile: devserver.DatabaseFile, Version: version, Log: e.stderr}
 	var keep bool
 	fs.StringVar(&o.Out, "out", ".", "directory for bench-SCENARIO.json")

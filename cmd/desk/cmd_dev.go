@@ -82,7 +82,7 @@ Port 0 picks any free port.`)
 		samples = append(samples, more...)
 	}
 	if *demoMode && cfg.PolicyFile == "" {
-		if cfg.PolicyFile, err = writeDemoPolicy(cfg.DataDir); err != nil {
+		if cfg.PolicyFile, err = demo.WritePolicy(cfg.DataDir); err != nil {
 			return err
 		}
 	}
@@ -139,7 +139,11 @@ Port 0 picks any free port.`)
 		return err
 	}
 	a.startSlack(ctx)
-	sb := a.dashboardSandbox(imapCfg, ic.APIToken, samples)
+	var sandboxIMAP *config.IMAP // the playground mails only a sandboxed mailbox
+	if a.mailbox != nil {
+		sandboxIMAP = imapCfg
+	}
+	sb := playground.New(a.cases, a.sandbox, sandboxIMAP, a.endpoints.API, samples, provision.MacroTitles())
 	if err := sb.Parse(); err != nil {
 		return err
 	}
@@ -156,7 +160,7 @@ Port 0 picks any free port.`)
 	printBanner(e, a)
 	a.log.Info("desk dev running", "http", a.endpoints.HTTP, "temporal", srv.HostPort(), "data_dir", cfg.DataDir)
 	if *demoMode {
-		a.feedDemo(ctx, sb, samples)
+		sb.FeedOnce(ctx, cfg.DataDir, samples, a.log)
 	}
 	<-ctx.Done()
 	a.log.Info("stopping")
@@ -220,78 +224,6 @@ func (a *app) sandboxMailbox() (*config.IMAP, error) {
 	a.endpoints.Sandbox["imap"] = map[string]any{"addr": srv.Addr, "username": srv.Username, "password": pass, "security": "none", "mailbox": "INBOX"}
 	a.mailbox = srv
 	return &config.IMAP{Addr: srv.Addr, Security: "none", Username: srv.Username, Password: pass, Poll: 30 * time.Second}, nil
-}
-
-// writeDemoPolicy writes the demo policy into the data dir (where a person can read and
-// change it) and returns its path.
-func writeDemoPolicy(dataDir string) (string, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return "", err
-	}
-	path := filepath.Join(dataDir, "demo-policy.yaml")
-	if _, err := os.Stat(path); err == nil {
-		return path, nil // kept: the person may have changed it
-	}
-	if err := os.WriteFile(path, demo.Policy(), 0o600); err != nil {
-		return "", fmt.Errorf("demo policy: %w", err)
-	}
-	return path, nil
-}
-
-// dashboardSandbox tells the dashboard how to act as the other parties through the sandbox's
-// services (only those that are sandboxed).
-func (a *app) dashboardSandbox(mailbox *config.IMAP, apiToken string, samples []demo.Sample) *playground.Sandbox {
-	sb := &playground.Sandbox{Cases: a.cases, Samples: samples, Macros: provision.MacroTitles(), APIToken: apiToken}
-	if a.endpoints.API != nil {
-		sb.APIURL = a.endpoints.API.URL
-	}
-	if a.mailbox != nil {
-		sb.IMAPAddr, sb.IMAPUser, sb.IMAPPass = mailbox.Addr, mailbox.Username, mailbox.Password
-	}
-	if s := a.sandbox; s != nil {
-		if s.Zendesk != nil {
-			sb.ZendeskURL, sb.ZendeskToken = s.ZendeskURL, s.ZendeskToken
-			for _, p := range sandbox.Agents {
-				sb.Agents = append(sb.Agents, playground.Person{Name: p.Name, Email: p.Email})
-			}
-		}
-		if s.Slack != nil {
-			sb.SlackAPIURL, sb.SlackSandboxURL, sb.SlackBotToken, sb.SlackChannel = s.SlackURL+"/api/", s.SlackURL+"/sandbox/", s.SlackBotToken, sandbox.LeadsChannel
-			for _, p := range sandbox.Leads {
-				sb.Leads = append(sb.Leads, playground.Person{SlackID: p.SlackID, Name: p.Name, Email: p.Email})
-			}
-			sb.Bystander = playground.Person{SlackID: sandbox.Bystander.SlackID, Name: sandbox.Bystander.Name, Email: sandbox.Bystander.Email}
-		}
-		if s.Enforcement != nil {
-			sb.EnforcementURL, sb.EnforcementToken = s.EnforcementURL, s.EnforcementToken
-			for _, acct := range s.Enforcement.Accounts() {
-				sb.Accounts = append(sb.Accounts, acct.ID)
-			}
-		}
-	}
-	return sb
-}
-
-// feedDemo sends the samples once per data dir, the way they would arrive.
-func (a *app) feedDemo(ctx context.Context, sb *playground.Sandbox, samples []demo.Sample) {
-	marker := filepath.Join(a.cfg.DataDir, "demo-fed")
-	if _, err := os.Stat(marker); err == nil {
-		a.log.Info("the demo reports were fed on an earlier start; delete the marker to feed them again", "marker", marker)
-		return
-	}
-	sent := 0
-	for _, s := range samples {
-		how, err := sb.Deliver(ctx, s, false)
-		if err != nil {
-			a.log.Error("demo report not delivered", "sample", s.Name, "error", err)
-			continue
-		}
-		sent++
-		a.log.Info("demo report", "sample", s.Name, "delivered", how)
-	}
-	if err := os.WriteFile(marker, fmt.Appendf(nil, "%d samples fed at %s\n", sent, time.Now().UTC().Format(time.RFC3339)), 0o600); err != nil {
-		a.log.Warn("demo marker", "error", err)
-	}
 }
 
 func printBanner(e env, a *app) {

@@ -80,3 +80,19 @@ func Policy() []byte {
 	}
 	return b
 }
+
+// WritePolicy writes the demo policy into the data dir (where a person can read and
+// change it) and returns its path.
+func WritePolicy(dataDir string) (string, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dataDir, "demo-policy.yaml")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil // kept: the person may have changed it
+	}
+	if err := os.WriteFile(path, Policy(), 0o600); err != nil {
+		return "", fmt.Errorf("demo policy: %w", err)
+	}
+	return path, nil
+}

@@ -14,8 +14,11 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -23,8 +26,10 @@ import (
 
 	"abusedesk/devenv/demo"
 	"abusedesk/devenv/imapsandbox"
+	"abusedesk/devenv/sandbox"
 	"abusedesk/integrations/enforcement"
 	"abusedesk/internal/abuse"
+	"abusedesk/internal/config"
 	"abusedesk/internal/dashboard"
 	"abusedesk/workflows"
 )
@@ -584,4 +589,61 @@ func (s *Sandbox) sandboxPage(w http.ResponseWriter, r *http.Request, page dashb
 		return
 	}
 	page(w, r, "Sandbox", body)
+}
+
+// New tells the playground how to act as the other parties through the sandbox's services
+// (only those that are sandboxed: s and mailbox may be nil, api too when the reports API is
+// off), with the samples it offers and the decision macros' titles.
+func New(cases Cases, s *sandbox.Sandbox, mailbox *config.IMAP, api *config.APIEndpoint, samples []demo.Sample, macros []string) *Sandbox {
+	sb := &Sandbox{Cases: cases, Samples: samples, Macros: macros}
+	if api != nil {
+		sb.APIURL, sb.APIToken = api.URL, api.Token
+	}
+	if mailbox != nil {
+		sb.IMAPAddr, sb.IMAPUser, sb.IMAPPass = mailbox.Addr, mailbox.Username, mailbox.Password
+	}
+	if s != nil {
+		if s.Zendesk != nil {
+			sb.ZendeskURL, sb.ZendeskToken = s.ZendeskURL, s.ZendeskToken
+			for _, p := range sandbox.Agents {
+				sb.Agents = append(sb.Agents, Person{Name: p.Name, Email: p.Email})
+			}
+		}
+		if s.Slack != nil {
+			sb.SlackAPIURL, sb.SlackSandboxURL, sb.SlackBotToken, sb.SlackChannel = s.SlackURL+"/api/", s.SlackURL+"/sandbox/", s.SlackBotToken, sandbox.LeadsChannel
+			for _, p := range sandbox.Leads {
+				sb.Leads = append(sb.Leads, Person{SlackID: p.SlackID, Name: p.Name, Email: p.Email})
+			}
+			sb.Bystander = Person{SlackID: sandbox.Bystander.SlackID, Name: sandbox.Bystander.Name, Email: sandbox.Bystander.Email}
+		}
+		if s.Enforcement != nil {
+			sb.EnforcementURL, sb.EnforcementToken = s.EnforcementURL, s.EnforcementToken
+			for _, acct := range s.Enforcement.Accounts() {
+				sb.Accounts = append(sb.Accounts, acct.ID)
+			}
+		}
+	}
+	return sb
+}
+
+// FeedOnce sends the samples once per data dir, the way they would arrive (`desk dev --demo`).
+func (sb *Sandbox) FeedOnce(ctx context.Context, dataDir string, samples []demo.Sample, log *slog.Logger) {
+	marker := filepath.Join(dataDir, "demo-fed")
+	if _, err := os.Stat(marker); err == nil {
+		log.Info("the demo reports were fed on an earlier start; delete the marker to feed them again", "marker", marker)
+		return
+	}
+	sent := 0
+	for _, s := range samples {
+		how, err := sb.Deliver(ctx, s, false)
+		if err != nil {
+			log.Error("demo report not delivered", "sample", s.Name, "error", err)
+			continue
+		}
+		sent++
+		log.Info("demo report", "sample", s.Name, "delivered", how)
+	}
+	if err := os.WriteFile(marker, fmt.Appendf(nil, "%d samples fed at %s\n", sent, time.Now().UTC().Format(time.RFC3339)), 0o600); err != nil {
+		log.Warn("demo marker", "error", err)
+	}
 }

@@ -1,4 +1,4 @@
-package main
+package sandbox
 
 import (
 	"context"
@@ -20,7 +20,8 @@ type benchStandIns struct {
 	servers     []*http.Server
 }
 
-func newBenchStandIns() bench.StandIns { return &benchStandIns{} }
+// NewBenchStandIns makes the stand-ins `desk bench` serves its desks from its own process.
+func NewBenchStandIns() bench.StandIns { return &benchStandIns{} }
 
 // Serve implements bench.StandIns.
 func (s *benchStandIns) Serve(accounts []bench.Account) (map[string]string, error) {
@@ -84,9 +85,9 @@ func (s *benchStandIns) Close() {
 	}
 }
 
-// benchCorpus finds the reports to parse: the given folder, else the shared corpus, else the
+// BenchCorpus finds the reports `desk bench parse` parses: the given folder, else the shared corpus, else the
 // parser's fixtures (both when run from the repository), else the embedded demo samples.
-func benchCorpus(dir string) ([]bench.Sample, string, error) {
+func BenchCorpus(dir string) ([]bench.Sample, string, error) {
 	conv := func(in []demo.Sample) []bench.Sample {
 		out := make([]bench.Sample, len(in))
 		for i, s := range in {
