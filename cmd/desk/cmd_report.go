@@ -23,10 +23,14 @@ type parsedLine struct {
 	ID         string    `json:"id,omitempty"`
 	Format     string    `json:"format,omitempty"`
 	Category   string    `json:"category,omitempty"`
+	Track      string    `json:"track,omitempty"`
 	SourceIPs  []string  `json:"source_ips"`
 	Domains    []string  `json:"domains"`
 	URLs       []string  `json:"urls"`
 	Senders    []string  `json:"senders"`
+	Ranges     []string  `json:"ranges"`
+	Phones     []string  `json:"phones"`
+	SenderIDs  []string  `json:"sender_ids,omitempty"`
 	Reporter   string    `json:"reporter,omitempty"`
 	EventTime  time.Time `json:"event_time,omitzero"`
 	ReceivedAt time.Time `json:"received_at,omitzero"`
@@ -42,9 +46,9 @@ func cmdReport(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "report", "report parse FILE... | report submit [flags] FILE...", `
 parse   reads each file (a raw message, or an X-ARF 4 JSON report) and prints what the desk
         makes of it, one JSON object per report (or per file for replies and failures): id,
-        format, category, source_ips, domains, urls, senders, reporter, event_time,
-        feedback_id, kind (report, reply, auto-reply, bounce, unparseable) and an error naming
-        what failed. Nothing is submitted. Exit code 1 when a file is unparseable.
+        format, category, track (abuse, advisory, legal, customer), source_ips, ranges (CIDR),
+        phones (E.164), sender_ids, domains, urls, senders, reporter, event_time, feedback_id,
+        kind (report, reply, auto-reply, bounce, unparseable) and an error naming what failed. Nothing is submitted. Exit code 1 when a file is unparseable.
 submit  posts each file to the desk's reports API (POST /api/v1/reports) and prints the
         report and case IDs it answered. Needs --url (or DESK_PUBLIC_URL) and DESK_API_TOKEN.`)
 	url := fs.String("url", "", "the desk's base URL for submit (default $DESK_PUBLIC_URL, or the HTTP URL in --data-dir's endpoints.json)")
@@ -106,8 +110,9 @@ func linesOf(file string, res *reports.Result) []parsedLine {
 	var out []parsedLine
 	for _, r := range res.Reports {
 		out = append(out, parsedLine{
-			File: file, Kind: string(res.Kind), ID: r.ID, Format: r.Format, Category: string(r.Category),
+			File: file, Kind: string(res.Kind), ID: r.ID, Format: r.Format, Category: string(r.Category), Track: string(r.Track),
 			SourceIPs: orEmpty(r.SourceIPs), Domains: orEmpty(r.Domains), URLs: orEmpty(r.URLs), Senders: orEmpty(r.Senders),
+			Ranges: orEmpty(r.Ranges), Phones: orEmpty(r.Phones), SenderIDs: r.SenderIDs,
 			Reporter: r.Reporter, EventTime: r.EventTime, ReceivedAt: r.ReceivedAt, FeedbackID: r.FeedbackID, Account: r.AccountHint,
 			Confidence: r.Confidence, Warnings: r.Warnings,
 		})

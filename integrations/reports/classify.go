@@ -79,17 +79,16 @@ func (p *Parser) classify(m *msg, res *Result) {
 		r = takedown(m, res, received)
 	}
 	if r == nil {
-		if why := autoReplyReason(m.header, res.Subject); why != "" {
-			// An auto-reply with no case number: nothing to record against.
-			res.Kind, res.Error = KindAutoReply, why+"; no case number to attach it to"
-			res.Reply = p.reply(m, res, why)
-			return
-		}
+		// Machine-written mail (Auto-Submitted, Precedence: bulk) that answers none of our
+		// cases is a reporter's system at work: read it as a report like any other.
 		r = freeform(text, res.Subject, res.From, received)
 	}
-	if r == nil || (len(r.SourceIPs) == 0 && len(r.URLs) == 0 && len(r.Domains) == 0 && len(r.Senders) == 0) {
+	if r == nil || (len(r.SourceIPs) == 0 && len(r.URLs) == 0 && len(r.Domains) == 0 && len(r.Senders) == 0 && len(r.Ranges) == 0 && len(r.Phones) == 0 && len(r.SenderIDs) == 0) {
 		res.Kind = KindUnparseable
 		res.Error = "no report format recognised and no address, link or sender found in the text"
+		if why := autoReplyReason(m.header, res.Subject); why != "" {
+			res.Error = "an automatic message (" + why + ") that answers none of our cases and names nothing to act on"
+		}
 		return
 	}
 	if r.ReceivedAt.IsZero() {

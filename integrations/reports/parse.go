@@ -426,6 +426,7 @@ func htmlText(s string) string {
 
 // finish fills what every report needs: a summary, a severity, tidy subject lists.
 func finish(r *Report) {
+	r.Track = r.Category.Track()
 	if r.Severity == 0 {
 		r.Severity = r.Category.DefaultSeverity()
 	}
@@ -436,6 +437,10 @@ func finish(r *Report) {
 		var what []string
 		if len(r.SourceIPs) > 0 {
 			what = append(what, r.SourceIPs[0])
+		} else if len(r.Ranges) > 0 {
+			what = append(what, r.Ranges[0])
+		} else if len(r.Phones) > 0 {
+			what = append(what, r.Phones[0])
 		}
 		if len(r.URLs) > 0 {
 			what = append(what, r.URLs[0])

@@ -129,7 +129,7 @@ func TestFixtures(t *testing.T) {
 		"spamcop.eml": {kind: KindReport, id: "spamcop:7412589630", format: FormatSpamCop, category: abuse.Spam, ips: []string{"192.0.2.15"},
 			domains: []string{"shop.example"}, urls: []string{"http://shop.example/deal"}, senders: []string{"deals@shop.example"},
 			event: "2026-03-05T05:12:44-05:00"},
-		"shadowserver.eml": {kind: KindReport, id: "ss-20260305-drone@shadowserver.org#1", format: FormatShadowserver, category: abuse.Malware,
+		"shadowserver.eml": {kind: KindReport, id: "ss-20260305-drone@shadowserver.org#1", format: FormatShadowserver, category: abuse.Infected,
 			ips: []string{"10.17.18.40"}, domains: []string{"pc40.blaster.example"}, event: "2026-03-05T10:11:12Z", reports: 2},
 		"fail2ban.eml": {kind: KindReport, format: FormatFail2ban, category: abuse.BruteForce, ips: []string{"203.0.113.50"}, event: "2026-03-07T03:03:58+01:00"},
 		"takedown.eml": {kind: KindReport, format: FormatTakedown, category: abuse.Phishing, ips: []string{"203.0.113.77"},

@@ -50,6 +50,8 @@ type Report struct {
 	ID       string         `json:"id"`
 	Format   string         `json:"format"`
 	Category abuse.Category `json:"category"`
+	// Track is the kind of matter, from the category: abuse, advisory, legal or customer.
+	Track    abuse.Track    `json:"track"`
 	Severity abuse.Severity `json:"severity,omitempty"`
 	// SourceIPs are the addresses the abuse came from, most certain first.
 	SourceIPs []string `json:"source_ips,omitempty"`
@@ -57,6 +59,12 @@ type Report struct {
 	URLs      []string `json:"urls,omitempty"`
 	// Senders are email addresses of the abusive mail (From / Original-Mail-From).
 	Senders []string `json:"senders,omitempty"`
+	// Ranges are CIDR ranges the report names as sources, e.g. a blocklist's "192.0.2.0/26".
+	Ranges []string `json:"ranges,omitempty"`
+	// Phones are phone numbers in E.164 ("+447700900123") the report names as senders of SMS
+	// or voice abuse; SenderIDs are alphanumeric sender IDs and short codes.
+	Phones    []string `json:"phones,omitempty"`
+	SenderIDs []string `json:"sender_ids,omitempty"`
 	// Reporter is who sent the report (an address, or an organisation for bare X-ARF 4).
 	Reporter string `json:"reporter,omitempty"`
 	// EventTime is when the abuse happened, as the report says; ReceivedAt when the report

@@ -6,7 +6,9 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -195,7 +197,10 @@ func spamhaus(m *msg, res *Result) *Report {
 	r := &Report{Format: FormatSpamhaus, Confidence: 0.85, Reporter: res.From, Category: abuse.Spam}
 	if mm := reSBLIP.FindStringSubmatch(text); mm != nil {
 		cidr := mm[1]
-		if ip := firstIP(strings.SplitN(cidr, "/", 2)[0]); ip != "" {
+		// A listed range is the range, every address of it; a /32 (or /128) is one address.
+		if p, err := netip.ParsePrefix(cidr); err == nil && p.Bits() < p.Addr().BitLen() {
+			r.Ranges = appendUnique(r.Ranges, p.Masked().String())
+		} else if ip := firstIP(strings.SplitN(cidr, "/", 2)[0]); ip != "" {
 			r.SourceIPs = append(r.SourceIPs, ip)
 		}
 		if strings.Contains(cidr, "/") {
@@ -214,7 +219,7 @@ func spamhaus(m *msg, res *Result) *Report {
 		r.Fields = map[string][]string{}
 	}
 	r.Fields["sbl"] = []string{ref}
-	r.ID = "spamhaus:" + ref + ":" + strings.Join(r.SourceIPs, ",")
+	r.ID = "spamhaus:" + ref + ":" + strings.Join(append(slices.Clone(r.SourceIPs), r.Ranges...), ",")
 	r.Summary = OneLine("Spamhaus "+ref+": "+problem, 200)
 	return r
 }
@@ -226,13 +231,6 @@ var (
 	reInfringingURL   = regexp.MustCompile(`(?im)^\s*(?:Infringing (?:URL|Location|Material)|Location|URL)\s*:\s*(\S+)`)
 	reTimestampLine   = regexp.MustCompile(`(?im)^\s*(?:Timestamp|Time|Date of infringement|Infringement date)\s*:\s*(.+)$`)
 	reIPAddressLine   = regexp.MustCompile(`(?im)^\s*(?:IP Address|IP|Infringer IP)\s*:\s*(\S+)`)
-	rePhishingWords   = regexp.MustCompile(`(?i)\b(phishing|phish|credential harvest|fake login|impersonat\w+ (?:bank|brand)|takedown)\b`)
-	reMalwareWords    = regexp.MustCompile(`(?i)\b(malware|trojan|ransomware|virus|botnet|command.and.control|C2 server|infected)\b`)
-	reDoSWords        = regexp.MustCompile(`(?i)\b(DDoS|denial.of.service|flood(?:ing)?|amplification attack)\b`)
-	reBruteWords      = regexp.MustCompile(`(?i)\b(brute.?forc\w*|failed login|login attempts|password guessing|dictionary attack|ssh attack)\b`)
-	reScanWords       = regexp.MustCompile(`(?i)\b(port.?scan\w*|scanning|network scan|probing)\b`)
-	reSpamWords       = regexp.MustCompile(`(?i)\b(spam|unsolicited|bulk (?:e-?)?mail|junk mail|newsletter I never)\b`)
-	reCopyrightWords  = reCopyright
 	reTakedownSubject = regexp.MustCompile(`(?i)(phishing|takedown|fraudulent (?:site|website))`)
 )
 
@@ -269,39 +267,31 @@ func copyright(m *msg, res *Result) *Report {
 
 // ---- phishing takedown notices and free-form complaints -------------------------------------
 
-// classifyText guesses a category from the words of a complaint.
-func classifyText(s string) (abuse.Category, bool) {
-	switch {
-	case rePhishingWords.MatchString(s):
-		return abuse.Phishing, true
-	case reMalwareWords.MatchString(s):
-		return abuse.Malware, true
-	case reDoSWords.MatchString(s):
-		return abuse.DoS, true
-	case reBruteWords.MatchString(s):
-		return abuse.BruteForce, true
-	case reScanWords.MatchString(s):
-		return abuse.PortScan, true
-	case reCopyrightWords.MatchString(s):
-		return abuse.Copyright, true
-	case reSpamWords.MatchString(s):
-		return abuse.Spam, true
-	}
-	return abuse.Other, false
-}
-
 // freeform reads a complaint written by a person: the addresses, links and senders it names,
 // the first date, and a category from its words. It returns nil when the text names nothing
 // to act on.
 func freeform(text, subject, from string, received time.Time) *Report {
-	body := stripQuotedReplies(text)
+	body := signatureCut(stripQuotedReplies(text))
 	r := &Report{Format: FormatFreeform, Reporter: from, ReceivedAt: received, Confidence: 0.4}
-	cat, known := classifyText(subject + "\n" + body)
+	cat, known := categoryOfText(subject + "\n" + body)
 	r.Category = cat
 	if !known {
 		r.Confidence = 0.25
 	}
-	r.SourceIPs = textIPs(subject + "\n" + body)
+	whole := subject + "\n" + body
+	r.Ranges = textRanges(whole)
+	var named []string
+	for _, ip := range textIPs(whole) {
+		if !inRangeNotation(whole, ip) {
+			named = append(named, ip)
+		}
+	}
+	var left []string
+	r.SourceIPs, left = complaintIPs(whole, named)
+	r.Phones, r.SenderIDs = textPhones(whole)
+	if len(left) > 0 {
+		r.Warnings = append(r.Warnings, "address choice: "+strings.Join(left, ", "))
+	}
 	for _, u := range textURLs(body) {
 		r.URLs = append(r.URLs, u)
 		if h := hostOf(u); h != "" && len(r.Domains) < maxFound {
@@ -317,7 +307,7 @@ func freeform(text, subject, from string, received time.Time) *Report {
 		}
 	}
 	r.EventTime = textDate(body)
-	if len(r.SourceIPs) == 0 && len(r.URLs) == 0 && len(r.Senders) == 0 {
+	if len(r.SourceIPs) == 0 && len(r.URLs) == 0 && len(r.Senders) == 0 && len(r.Ranges) == 0 && len(r.Phones) == 0 && len(r.SenderIDs) == 0 {
 		return nil
 	}
 	if len(r.SourceIPs) == 0 {

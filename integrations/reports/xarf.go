@@ -13,37 +13,6 @@ import (
 	"abusedesk/internal/abuse"
 )
 
-// categoryOfType maps the free vocabulary of report types (X-ARF 0.2 Report-Type, X-ARF 4
-// type, Shadowserver report names) to a category.
-func categoryOfType(words ...string) (abuse.Category, bool) {
-	s := strings.ToLower(strings.Join(words, " "))
-	has := func(ks ...string) bool {
-		for _, k := range ks {
-			if strings.Contains(s, k) {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case has("phish", "fraud"):
-		return abuse.Phishing, true
-	case has("malware", "virus", "botnet", "drone", "sinkhole", "infected", "trojan", "c2", "command_and_control", "compromised"):
-		return abuse.Malware, true
-	case has("ddos", "dos", "flood", "amplification"):
-		return abuse.DoS, true
-	case has("login", "brute", "ssh", "ftp", "rdp", "password", "auth_attack", "imap", "pop3", "bruteforce", "credential_stuffing"):
-		return abuse.BruteForce, true
-	case has("scan", "probe", "portscan", "port_scan"):
-		return abuse.PortScan, true
-	case has("copyright", "dmca", "infringement", "piracy"):
-		return abuse.Copyright, true
-	case has("spam", "regbot", "forum", "comment", "bulk", "messaging", "unsolicited"):
-		return abuse.Spam, true
-	}
-	return abuse.Other, false
-}
-
 // findXARF02 returns the YAML report.txt of an X-ARF 0.2 mail, if any.
 func findXARF02(m *msg) []byte {
 	marked := strings.EqualFold(strings.TrimSpace(m.header.Get("X-Xarf")), "plain") ||

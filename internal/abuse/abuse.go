@@ -8,7 +8,8 @@ import "slices"
 // Category is what a report says the account did.
 type Category string
 
-// The categories a report is classified into.
+// The categories a report is classified into. The first nine are abuse by a customer; the
+// rest belong to the other tracks (see Track).
 const (
 	Spam        Category = "spam"
 	Phishing    Category = "phishing"
@@ -19,10 +20,55 @@ const (
 	Copyright   Category = "copyright"
 	AuthFailure Category = "auth-failure"
 	Other       Category = "other"
+
+	// Advisory: a service on our network is vulnerable, misconfigured or open (Vulnerable),
+	// infected and talking to a botnet or sinkhole (Infected), or taken over (Compromised).
+	Vulnerable  Category = "vulnerable"
+	Infected    Category = "infected"
+	Compromised Category = "compromised"
+	// Legal: a request from law enforcement or a court (preservation, subpoena, data request,
+	// order), and a CSAM hotline notice.
+	LegalRequest Category = "legal-request"
+	CSAM         Category = "csam"
+	// Customer: our own customer asks for help because their mail is blocked or listed.
+	Deliverability Category = "deliverability"
 )
 
 // Categories lists every category in a fixed order.
-var Categories = []Category{Spam, Phishing, Malware, PortScan, DoS, BruteForce, Copyright, AuthFailure, Other}
+var Categories = []Category{Spam, Phishing, Malware, PortScan, DoS, BruteForce, Copyright, AuthFailure, Other,
+	Vulnerable, Infected, Compromised, LegalRequest, CSAM, Deliverability}
+
+// Track is what kind of matter a report is, and so which lifecycle handles it.
+type Track string
+
+// Tracks.
+const (
+	// TrackAbuse: our customer harms others; notice, wait, escalate, enforce.
+	TrackAbuse Track = "abuse"
+	// TrackAdvisory: a vulnerable, open or infected service on our network; advise and re-check.
+	TrackAdvisory Track = "advisory"
+	// TrackLegal: law enforcement, courts and hotlines; confidential, never a word to the customer.
+	TrackLegal Track = "legal"
+	// TrackCustomer: our own customer asks for help; support, no enforcement.
+	TrackCustomer Track = "customer"
+)
+
+// Tracks lists the tracks.
+var Tracks = []Track{TrackAbuse, TrackAdvisory, TrackLegal, TrackCustomer}
+
+// Track is the track a category belongs to.
+func (c Category) Track() Track {
+	switch c {
+	case Vulnerable, Infected, Compromised:
+		return TrackAdvisory
+	case LegalRequest, CSAM:
+		return TrackLegal
+	case Deliverability:
+		return TrackCustomer
+	default:
+		return TrackAbuse
+	}
+}
 
 // Valid reports whether c is one of Categories.
 func (c Category) Valid() bool { return slices.Contains(Categories, c) }
@@ -46,6 +92,18 @@ func (c Category) Title() string {
 		return "copyright infringement"
 	case AuthFailure:
 		return "email authentication failures"
+	case Vulnerable:
+		return "a vulnerable or openly reachable service"
+	case Infected:
+		return "an infected system"
+	case Compromised:
+		return "a compromised system or website"
+	case LegalRequest:
+		return "a legal request"
+	case CSAM:
+		return "child sexual abuse material"
+	case Deliverability:
+		return "blocked or listed mail (deliverability)"
 	default:
 		return "abuse"
 	}
@@ -125,8 +183,12 @@ func (s Severity) String() string {
 // DefaultSeverity is a category's severity when a report says nothing more.
 func (c Category) DefaultSeverity() Severity {
 	switch c {
-	case Phishing, Malware, DoS:
+	case CSAM:
+		return SeverityCritical
+	case Phishing, Malware, DoS, Infected, Compromised, LegalRequest:
 		return SeverityHigh
+	case Vulnerable:
+		return SeverityMedium
 	case Spam, BruteForce, PortScan, Copyright:
 		return SeverityMedium
 	default:

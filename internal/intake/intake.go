@@ -257,12 +257,20 @@ func (in *Intake) Ingest(ctx context.Context, raw []byte, src Source) (*Outcome,
 func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, src Source, out *Outcome) error {
 	var items []*queued
 	var accepted []Accepted
+	other := map[abuse.Track][]reports.Report{}
 	for i, r := range res.Reports {
 		if src.ReportID != "" {
 			r.ID = src.ReportID
 			if len(res.Reports) > 1 {
 				r.ID = fmt.Sprintf("%s#%d", src.ReportID, i+1)
 			}
+		}
+		if r.Track != "" && r.Track != abuse.TrackAbuse {
+			// Not abuse by a customer: advisory, legal and customer matters have no lifecycle
+			// here yet, and must not get an abuse notice; a person decides (one ticket per
+			// message and track).
+			other[r.Track] = append(other[r.Track], r)
+			continue
 		}
 		account, reason, err := in.lookup.resolve(ctx, r)
 		if err != nil {
@@ -282,6 +290,24 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 		caseID := workflows.CaseWorkflowID(account, r.Category)
 		items = append(items, &queued{Account: account, Category: r.Category, Report: summary(r, src)})
 		accepted = append(accepted, Accepted{ReportID: r.ID, CaseID: caseID, CaseNumber: workflows.CaseNumber(caseID), AccountID: account, Category: r.Category})
+	}
+	for _, track := range abuse.Tracks {
+		held := other[track]
+		if len(held) == 0 {
+			continue
+		}
+		var cats []string
+		for _, r := range held {
+			if !slices.Contains(cats, string(r.Category)) {
+				cats = append(cats, string(r.Category))
+			}
+		}
+		reason := fmt.Sprintf("%s track (%s), %d report(s): the desk opens no abuse case for it; a person decides", track, strings.Join(cats, ", "), len(held))
+		t, err := in.triage(ctx, raw, &reports.Result{Digest: res.Digest, Subject: res.Subject, From: res.From, Reports: held}, reason, "track:"+string(track))
+		if err != nil {
+			return err
+		}
+		out.Triaged = append(out.Triaged, *t)
 	}
 	if len(items) == 0 && in.journal.shared != nil {
 		return in.evidence.Flush() // no journal write to cover the raw message
@@ -311,6 +337,8 @@ func summary(r reports.Report, src Source) workflows.ReportSummary {
 	add("url", r.URLs, 1)
 	add("domain", r.Domains, 2)
 	add("sender", r.Senders, 1)
+	add("range", r.Ranges, 1)
+	add("phone", r.Phones, 1)
 	if r.FeedbackID != "" {
 		subj = append(subj, "feedback-id:"+r.FeedbackID)
 	}
@@ -326,14 +354,15 @@ func summary(r reports.Report, src Source) workflows.ReportSummary {
 }
 
 // reply delivers a customer's message to its case; one about a closed case is noted on the
-// case's ticket; one naming no case we know goes to triage. Automatic replies without a case
-// are recorded (logged and counted) only.
+// case's ticket; one naming no case we know goes to triage, so nothing is only logged.
 func (in *Intake) reply(ctx context.Context, raw []byte, res *reports.Result, src Source, out *Outcome) error {
 	r := res.Reply
 	if r.CaseNumber == "" {
-		out.Note = string(res.Kind) + " without a case number recorded: " + cmp.Or(r.Why, res.Error)
-		in.log.Info("automatic mail recorded", "kind", res.Kind, "from", r.From, "why", r.Why)
-		return nil
+		t, err := in.triage(ctx, raw, res, string(res.Kind)+" that names none of our cases ("+cmp.Or(r.Why, res.Error, "no case number")+")", "")
+		if err == nil {
+			out.Triaged = append(out.Triaged, *t)
+		}
+		return err
 	}
 	sum, err := in.cases.FindByNumber(ctx, r.CaseNumber)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"abusedesk/devenv/enforcementapi"
 	"abusedesk/integrations/enforcement"
+	"abusedesk/integrations/reports"
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/cases"
 	"abusedesk/internal/evidence"
@@ -671,4 +672,64 @@ func mustTemplates(t *testing.T) *templates.Renderer {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// TestNonAbuseTracksGoToAPerson: a police request, an advisory finding and a customer's own
+// "we are blocked" mail about a customer's address open no abuse case; each message is one
+// triage ticket that says which track, and nothing reaches a case.
+func TestNonAbuseTracksGoToAPerson(t *testing.T) {
+	e := setup(t, 0)
+	for _, tc := range []struct{ name, mail, track string }{
+		{"legal", "From: Det. Smith <cyber@police.example>\nSubject: Preservation request\nMessage-ID: <lr-1@police.example>\n\n" +
+			"Under 18 U.S.C. 2703(f) this is a preservation request for all records of the subscriber of 192.0.2.77. Do NOT disclose this request to the subscriber.\n", "legal"},
+		{"advisory", "From: CERT <notify@cert.example>\nSubject: Open DNS resolver on your network\nMessage-ID: <adv-1@cert.example>\n\n" +
+			"The host 192.0.2.77 runs an open resolver that answers recursive queries from anyone.\n", "advisory"},
+		{"customer", "From: ops@shop.example\nSubject: help\nMessage-ID: <cu-1@shop.example>\n\n" +
+			"Our mail server 192.0.2.77 is being blocked by several providers. Please help us get delisted.\n", "customer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := e.in.Ingest(context.Background(), []byte(tc.mail), Source{Channel: "imap"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Accepted) != 0 || len(out.Triaged) != 1 || !strings.HasPrefix(out.Triaged[0].Reason, tc.track+" track") {
+				t.Fatalf("outcome %+v, want one triage ticket for the %s track", out, tc.track)
+			}
+		})
+	}
+	e.settle(t)
+	if len(e.cases.submits) != 0 {
+		t.Errorf("cases opened: %v", e.cases.submits)
+	}
+}
+
+// TestAutomatedReportIsAReport: a reporter's system marks its mail Auto-Submitted and
+// Precedence: bulk; without one of our case numbers that is a report, not an auto-reply.
+func TestAutomatedReportIsAReport(t *testing.T) {
+	e := setup(t, 0)
+	raw := []byte("From: sensor@ids.example\nSubject: Brute force attempts from 192.0.2.77\nMessage-ID: <ids-1@ids.example>\n" +
+		"Auto-Submitted: auto-generated\nPrecedence: bulk\nX-Auto-Response-Suppress: All\n\n" +
+		"Our sensor saw 420 failed login attempts (SSH) from 192.0.2.77 between 10:00 and 10:05 UTC.\n")
+	out, err := e.in.Ingest(context.Background(), raw, Source{Channel: "imap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Kind != reports.KindReport || len(out.Accepted) != 1 || out.Accepted[0].AccountID != "acct-shop" || out.Accepted[0].Category != abuse.BruteForce {
+		t.Fatalf("outcome %+v, want one brute-force report against acct-shop", out)
+	}
+}
+
+// TestBounceWithoutACaseGoesToAPerson: automatic mail that answers none of our cases is not
+// only logged: a person sees it.
+func TestBounceWithoutACaseGoesToAPerson(t *testing.T) {
+	e := setup(t, 0)
+	raw := []byte("From: MAILER-DAEMON@mx.example\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <b-9@mx.example>\n\n" +
+		"This is the mail system. Your message could not be delivered.\n")
+	out, err := e.in.Ingest(context.Background(), raw, Source{Channel: "imap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Kind != reports.KindBounce || len(out.Triaged) != 1 || !strings.Contains(out.Triaged[0].Reason, "names none of our cases") {
+		t.Fatalf("outcome %+v, want the bounce in triage", out)
+	}
 }
