@@ -8,9 +8,6 @@ import (
 	"github.com/emersion/go-message"
 )
 
-// maxCSVRows bounds the reports one notification may expand into.
-const maxCSVRows = 1000
-
 // classify decides what a message is, most certain first: structured reports (ARF, X-ARF),
 // bounces, replies to our cases (and their auto-replies), the known text formats, then
 // free-form complaints. What names nothing to act on is unparseable.
@@ -64,11 +61,18 @@ func (p *Parser) classify(m *msg, res *Result) {
 		r = fail2ban(m, res)
 	}
 	if r == nil {
-		if pt, head := csvPart(m); pt != nil {
-			if rows := shadowserver(m, res, pt, head, maxCSVRows); len(rows) > 0 {
-				res.Kind, res.Reports = KindReport, rows
-				return
-			}
+		if rows := p.tables(m, res); len(rows) > 0 {
+			res.Kind, res.Reports = KindReport, rows
+			return
+		}
+		rows, why := p.xmlReports(m, res)
+		if len(rows) > 0 {
+			res.Kind, res.Reports = KindReport, rows
+			return
+		}
+		if why != "" {
+			res.Kind, res.Error = KindUnparseable, why
+			return
 		}
 	}
 	text := m.textOf(512 << 10)

@@ -13,6 +13,8 @@ import (
 //	go test -fuzz FuzzParse -fuzztime 60s ./integrations/reports/
 func FuzzParse(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/*.eml")
+	samples, _ := filepath.Glob("testdata/samples/*.eml")
+	seeds = append(seeds, samples...)
 	corpus, _ := filepath.Glob(filepath.Join(corpusDir, "*.e*"))
 	jsons, _ := filepath.Glob(filepath.Join(corpusDir, "*.json"))
 	for _, s := range append(append(seeds, corpus...), jsons...) {
@@ -53,6 +55,54 @@ func FuzzParse(f *testing.F) {
 			}
 		default:
 			t.Fatalf("unknown kind %q", res.Kind)
+		}
+	})
+}
+
+// FuzzAttachments feeds hostile bytes to the unpacking and table stages directly, as a zip, a
+// gzip, a CSV, a JSON list and an XML document: no panic, no hang, memory within the bounds
+// (an archive over a bound is an error naming it).
+//
+//	go test -fuzz FuzzAttachments -fuzztime 60s ./integrations/reports/
+func FuzzAttachments(f *testing.F) {
+	f.Add([]byte("PK\x03\x04"), "report.zip")
+	f.Add([]byte("ip,port\n192.0.2.1,22\n"), "scan_ssh.csv")
+	f.Add([]byte(`{"events":[{"source":{"ip":"192.0.2.1"},"type":"open_resolver"}]}`), "x.json")
+	f.Add([]byte(`<feedback><record><row><source_ip>192.0.2.1</source_ip><policy_evaluated><dkim>fail</dkim><spf>fail</spf></policy_evaluated></row></record></feedback>`), "agg.xml")
+	f.Add([]byte(`<IODEF-Document><Incident><EventData><Flow><System category="source"><Node><Address>192.0.2.1</Address></Node></System></Flow></EventData></Incident></IODEF-Document>`), "i.xml")
+	for _, name := range []string{"ss-scan-ssh-zip.eml", "ss-sinkhole-gz.eml", "dmarc-aggregate-gz.eml"} {
+		if raw, err := os.ReadFile(filepath.Join("testdata/samples", name)); err == nil {
+			if m, err := New(Options{}).read(raw); err == nil {
+				for _, pt := range m.parts {
+					f.Add(pt.body, pt.filename)
+				}
+			}
+		}
+	}
+	p := New(Options{MaxUnpacked: 8 << 20, MaxRows: 5000})
+	f.Fuzz(func(t *testing.T, body []byte, name string) {
+		start := time.Now()
+		for _, mt := range []string{"application/zip", "application/gzip", "text/csv", "application/json", "application/xml"} {
+			u := &unpacker{left: p.opts.MaxUnpacked, opts: p.opts}
+			parts, err := u.unpack([]part{{mediaType: mt, filename: name, body: body, params: map[string]string{}}})
+			if err != nil {
+				if _, ok := err.(errLimit); !ok {
+					t.Fatalf("%s: an error that names no bound: %v", mt, err)
+				}
+				continue
+			}
+			if total := p.opts.MaxUnpacked - u.left; total < 0 || total > p.opts.MaxUnpacked {
+				t.Fatalf("%s: unpacked %d bytes, bound %d", mt, total, p.opts.MaxUnpacked)
+			}
+			m := &msg{parts: parts}
+			res := &Result{Digest: Digest(body)}
+			if rows := p.tables(m, res); len(rows) > p.opts.MaxRows {
+				t.Fatalf("%d rows past the bound", len(rows))
+			}
+			p.xmlReports(m, res)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Fatalf("%d bytes took %v", len(body), d)
 		}
 	})
 }

@@ -24,6 +24,15 @@ type Options struct {
 	MaxBytes int
 	MaxParts int
 	MaxDepth int
+	// MaxUnpacked, MaxEntries and MaxRatio bound the zip and gzip attachments of one message:
+	// the bytes they unpack to (default 64 MiB), the files in them (default 100), and how many
+	// times its compressed size one file may unpack to (default 200).
+	MaxUnpacked int64
+	MaxEntries  int
+	MaxRatio    int
+	// MaxRows bounds the reports one notification (a CSV or JSON list) expands into
+	// (default 100,000); rows past it are named in a warning.
+	MaxRows int
 	// AccountHeaders are headers the provider adds to its customers' outbound mail naming the
 	// account (read from the reported message). Default: X-Abusedesk-Account, X-Account-ID.
 	AccountHeaders []string
@@ -41,6 +50,18 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxDepth <= 0 {
 		o.MaxDepth = 10
+	}
+	if o.MaxUnpacked <= 0 {
+		o.MaxUnpacked = 64 << 20
+	}
+	if o.MaxEntries <= 0 {
+		o.MaxEntries = 100
+	}
+	if o.MaxRatio <= 0 {
+		o.MaxRatio = 200
+	}
+	if o.MaxRows <= 0 {
+		o.MaxRows = 100_000
 	}
 	if o.AccountHeaders == nil {
 		o.AccountHeaders = []string{"X-Abusedesk-Account", "X-Account-ID"}
@@ -206,6 +227,12 @@ func (p *Parser) read(raw []byte) (*msg, error) {
 	if err := p.walk(e, 0, &count, m); err != nil {
 		return nil, err
 	}
+	u := &unpacker{left: p.opts.MaxUnpacked, opts: p.opts}
+	parts, err := u.unpack(m.parts)
+	if err != nil {
+		return nil, err
+	}
+	m.parts = parts
 	return m, nil
 }
 

@@ -36,6 +36,7 @@ const (
 	FormatNetcraft     = "netcraft"
 	FormatSpamCop      = "spamcop"
 	FormatShadowserver = "shadowserver"
+	FormatTable        = "table" // a CSV or JSON list of sources that is not Shadowserver's
 	FormatFail2ban     = "fail2ban"
 	FormatSpamhaus     = "spamhaus"
 	FormatTakedown     = "phishing-takedown"

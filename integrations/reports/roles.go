@@ -91,8 +91,12 @@ func roleOf(text, ip string) ipRole {
 	}
 	end := i + len(ip)
 	stop := end
-	for stop < len(text) && text[stop] != '\n' && stop-end < cueWindow/2 {
-		stop++
+	// The words right after it, up to the next address.
+	for sawSpace := false; stop < len(text) && text[stop] != '\n' && stop-end < cueWindow/2; stop++ {
+		if sawSpace && isDigit(text[stop]) {
+			break
+		}
+		sawSpace = sawSpace || text[stop] == ' '
 	}
 	after := strings.ToLower(text[end:stop])
 	for _, w := range []string{"(our", "(my", "is our", "is my", "(unser", "(notre", "(nuestro", "(nosso", "(nostro", "(onze", "(nasz", "(наш", "(мій"} {

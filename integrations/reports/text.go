@@ -1,11 +1,6 @@
 package reports
 
 import (
-	"bytes"
-	"cmp"
-	"encoding/csv"
-	"fmt"
-	"io"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -67,90 +62,6 @@ func headerLine(text, key string) string {
 		}
 	}
 	return ""
-}
-
-// ---- Shadowserver-style CSV notifications ----------------------------------------------------
-
-// csvPart returns the first CSV attachment (or CSV body) with an ip column.
-func csvPart(m *msg) (*part, []string) {
-	for i := range m.parts {
-		pt := &m.parts[i]
-		if pt.mediaType != "text/csv" && !strings.HasSuffix(strings.ToLower(pt.filename), ".csv") {
-			continue
-		}
-		r := csv.NewReader(bytes.NewReader(pt.body))
-		head, err := r.Read()
-		if err != nil {
-			continue
-		}
-		for _, h := range head {
-			if strings.EqualFold(strings.TrimSpace(h), "ip") || strings.EqualFold(strings.TrimSpace(h), "src_ip") {
-				return pt, head
-			}
-		}
-	}
-	return nil, nil
-}
-
-// shadowserver reads a CSV notification: one report per row, each about the row's IP. The
-// category comes from the report name (file name or subject).
-func shadowserver(m *msg, res *Result, pt *part, head []string, maxRows int) []Report {
-	idx := map[string]int{}
-	for i, h := range head {
-		idx[strings.ToLower(strings.TrimSpace(h))] = i
-	}
-	col := func(row []string, names ...string) string {
-		for _, n := range names {
-			if i, ok := idx[n]; ok && i < len(row) {
-				return strings.TrimSpace(row[i])
-			}
-		}
-		return ""
-	}
-	name := strings.TrimSuffix(strings.ToLower(pt.filename), ".csv")
-	cat, known := categoryOfType(name, res.Subject)
-	received, _, _ := parseDate(m.header.Get("Date"))
-	rd := csv.NewReader(bytes.NewReader(pt.body))
-	rd.FieldsPerRecord = -1
-	_, _ = rd.Read()
-	var out []Report
-	for n := 1; len(out) < maxRows; n++ {
-		row, err := rd.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			continue
-		}
-		ip := firstIP(col(row, "ip", "src_ip"))
-		if ip == "" {
-			continue
-		}
-		r := Report{Format: FormatShadowserver, Category: cat, Confidence: 0.9, Reporter: res.From, ReceivedAt: received,
-			SourceIPs: []string{ip}, Fields: map[string][]string{"report": {name}}}
-		if !known {
-			r.Confidence = 0.6
-			r.Warnings = append(r.Warnings, "unknown report type "+name)
-		}
-		if t, _, ok := parseDate(col(row, "timestamp", "time")); ok {
-			r.EventTime = t
-		}
-		r.Domains = addDomain(r.Domains, col(row, "hostname", "host", "domain"))
-		for _, k := range []string{"port", "protocol", "tag", "infection", "asn", "type"} {
-			if v := col(row, k); v != "" {
-				r.Fields[k] = []string{v}
-			}
-		}
-		if tag := col(row, "infection", "tag", "type"); tag != "" {
-			if c, ok := categoryOfType(tag); ok && !known {
-				r.Category = c
-			}
-		}
-		r.ID = fmt.Sprintf("%s#%d", cmp.Or(res.MessageID, "sha256:"+res.Digest[:32]), n)
-		r.Summary = OneLine(fmt.Sprintf("%s: %s %s", name, ip, strings.Join(row, " ")), 200)
-		out = append(out, r)
-	}
-	return out
 }
 
 // ---- fail2ban --------------------------------------------------------------------------------

@@ -258,6 +258,8 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 	var items []*queued
 	var accepted []Accepted
 	other := map[abuse.Track][]reports.Report{}
+	var unresolved []reports.Report // about no customer's address
+	var reasons []string
 	for i, r := range res.Reports {
 		if src.ReportID != "" {
 			r.ID = src.ReportID
@@ -277,19 +279,16 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 			return fmt.Errorf("resolve the account of report %s: %w", r.ID, err)
 		}
 		if account == "" {
-			t, err := in.triage(ctx, raw, res, reason, r.ID)
-			if err != nil {
-				return err
-			}
-			out.Triaged = append(out.Triaged, *t)
-			if err := in.answerNotOurs(ctx, r, reason); err != nil {
-				in.log.Warn("not-ours answer not sent", "report_id", r.ID, "error", err)
-			}
+			unresolved = append(unresolved, r)
+			reasons = append(reasons, reason)
 			continue
 		}
 		caseID := workflows.CaseWorkflowID(account, r.Category)
 		items = append(items, &queued{Account: account, Category: r.Category, Report: summary(r, src)})
 		accepted = append(accepted, Accepted{ReportID: r.ID, CaseID: caseID, CaseNumber: workflows.CaseNumber(caseID), AccountID: account, Category: r.Category})
+	}
+	if err := in.unresolved(ctx, raw, res, unresolved, reasons, out); err != nil {
+		return err
 	}
 	for _, track := range abuse.Tracks {
 		held := other[track]
@@ -478,17 +477,69 @@ func (in *Intake) triage(ctx context.Context, raw []byte, res *reports.Result, r
 	return &Triaged{TicketID: t.ID, Reason: reason, ReportID: reportID}, nil
 }
 
-// answerNotOurs tells the reporter the address is not the provider's, when the policy says so
-// and the reporter has an address. Once per report (the ticket's external ID).
-func (in *Intake) answerNotOurs(ctx context.Context, r reports.Report, reason string) error {
-	if in.cfg.Policy == nil || !in.cfg.Policy.NotOurs.Reply || !strings.Contains(r.Reporter, "@") || !strings.HasPrefix(reason, "not ours") {
+// unresolved hands the reports about no customer's address to a person — one triage ticket
+// for the message however many rows it has — and, where the policy says so, answers the
+// reporter once.
+func (in *Intake) unresolved(ctx context.Context, raw []byte, res *reports.Result, rs []reports.Report, reasons []string, out *Outcome) error {
+	if len(rs) == 0 {
 		return nil
 	}
+	reason, reportID := reasons[0], rs[0].ID
+	if len(rs) > 1 {
+		reportID = "unresolved"
+		notOurs := 0
+		for _, r := range reasons {
+			if strings.HasPrefix(r, "not ours") {
+				notOurs++
+			}
+		}
+		reason = fmt.Sprintf("%d of %d reports name addresses no customer holds (%d not ours); first: %s", len(rs), len(res.Reports), notOurs, reasons[0])
+	}
+	t, err := in.triage(ctx, raw, &reports.Result{Digest: res.Digest, Subject: res.Subject, From: res.From, Reports: rs}, reason, reportID)
+	if err != nil {
+		return err
+	}
+	out.Triaged = append(out.Triaged, *t)
+	var ours []reports.Report
+	for i, r := range rs {
+		if strings.HasPrefix(reasons[i], "not ours") {
+			ours = append(ours, r)
+		}
+	}
+	if err := in.answerNotOurs(ctx, res, ours); err != nil {
+		in.log.Warn("not-ours answer not sent", "report_id", reportID, "error", err)
+	}
+	return nil
+}
+
+// maxNotOursListed bounds the addresses one not-ours answer lists.
+const maxNotOursListed = 50
+
+// answerNotOurs tells the reporter the address is not the provider's, when the policy says so
+// and the reporter has an address. Once per report (the ticket's external ID).
+func (in *Intake) answerNotOurs(ctx context.Context, res *reports.Result, rs []reports.Report) error {
+	if len(rs) == 0 || in.cfg.Policy == nil || !in.cfg.Policy.NotOurs.Reply || !strings.Contains(rs[0].Reporter, "@") {
+		return nil
+	}
+	r := rs[0]
 	ext := "abusedesk-not-ours:" + r.ID
+	if len(rs) > 1 {
+		ext = "abusedesk-not-ours:" + res.Digest
+	}
 	if t, err := in.tickets.FindTicket(ctx, ext); err != nil || t != nil {
 		return err
 	}
-	data := templates.NotOursData{ReportID: r.ID, Addresses: append(slices.Clone(r.SourceIPs), r.Domains...)}
+	data := templates.NotOursData{ReportID: cmp.Or(res.MessageID, r.ID)}
+	if len(rs) == 1 {
+		data.ReportID = r.ID
+	}
+	for _, x := range rs {
+		for _, a := range slices.Concat(x.SourceIPs, x.Ranges, x.Domains) {
+			if len(data.Addresses) < maxNotOursListed && !slices.Contains(data.Addresses, a) {
+				data.Addresses = append(data.Addresses, a)
+			}
+		}
+	}
 	subject, err := in.text("intake_not_ours_subject", data)
 	if err != nil {
 		return err

@@ -733,3 +733,51 @@ func TestBounceWithoutACaseGoesToAPerson(t *testing.T) {
 		t.Fatalf("outcome %+v, want the bounce in triage", out)
 	}
 }
+
+// TestNotificationFansOutPerAccount: one notification listing many sources becomes one report
+// per source, grouped into one case per account (one delivery, so one notice), and the rows
+// about no customer into one triage ticket and one answer to the reporter — not one per row.
+func TestNotificationFansOutPerAccount(t *testing.T) {
+	e := setup(t, 20*time.Millisecond)
+	csv := "timestamp,src_ip,dst_port,login_attempts\n" +
+		"2026-11-27 03:00:00,192.0.2.21,22,50\n2026-11-27 03:00:01,192.0.2.22,22,60\n2026-11-27 03:00:02,198.51.100.31,22,70\n" +
+		"2026-11-27 03:00:03,1.2.3.4,22,80\n2026-11-27 03:00:04,5.6.7.8,22,90\n2026-11-27 03:00:05,9.9.9.9,22,99\n"
+	raw := []byte("From: Feed <feed@honeypots.example>\r\nSubject: Honeypot events\r\nMessage-ID: <hp-1@honeypots.example>\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nAttached.\r\n" +
+		"--b\r\nContent-Type: text/csv; name=\"event4_honeypot_brute_force.csv\"\r\nContent-Disposition: attachment; filename=\"event4_honeypot_brute_force.csv\"\r\n\r\n" + csv + "--b--\r\n")
+	out, err := e.in.Ingest(context.Background(), raw, Source{Channel: "imap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Accepted) != 3 || len(out.Triaged) != 1 || !strings.HasPrefix(out.Triaged[0].Reason, "3 of 6 reports") {
+		t.Fatalf("outcome %+v, want 3 accepted and one triage ticket for the 3 unknown rows", out)
+	}
+	e.settle(t)
+	shop, bank := workflows.CaseWorkflowID("acct-shop", abuse.BruteForce), ""
+	for id := range e.cases.submits {
+		if id != shop {
+			bank = id
+		}
+	}
+	if b, n, _ := e.cases.reports(shop); b != 1 || n != 2 {
+		t.Errorf("acct-shop's case got %d deliveries with %d reports, want 1 with 2", b, n)
+	}
+	if b, n, _ := e.cases.reports(bank); len(e.cases.submits) != 2 || b != 1 || n != 1 {
+		t.Errorf("cases %v: the other account's case got %d deliveries with %d reports, want 1 with 1", len(e.cases.submits), b, n)
+	}
+	var triage, answers int
+	for _, tk := range e.tickets.All() {
+		switch {
+		case slices.Contains(tk.Tags, TagTriage):
+			triage++
+		case slices.Contains(tk.Tags, TagNotOurs):
+			answers++
+			if body := tk.Comments[0].Body; !strings.Contains(body, "1.2.3.4, 5.6.7.8, 9.9.9.9") {
+				t.Errorf("the answer lists %q", body)
+			}
+		}
+	}
+	if triage != 1 || answers != 1 {
+		t.Errorf("%d triage tickets and %d answers, want one of each", triage, answers)
+	}
+}

@@ -1,0 +1,128 @@
+package reports
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"abusedesk/internal/abuse"
+)
+
+// TestReportTypesDoc: every example in docs/report-types.md maps to the track and category
+// the document gives it, so the table people read is the table the parser runs.
+func TestReportTypesDoc(t *testing.T) {
+	b, err := os.ReadFile("../../docs/report-types.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	inTable := false
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "| example report type |") {
+			inTable = true
+			continue
+		}
+		if !inTable || !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "| "), "|")
+		if len(cells) != 3 {
+			t.Fatalf("row %q: want three cells", line)
+		}
+		name := strings.Trim(strings.TrimSpace(cells[0]), "`")
+		track, category := abuse.Track(strings.TrimSpace(cells[1])), abuse.Category(strings.TrimSpace(cells[2]))
+		got, known := categoryOfType(name)
+		if !known || got != category || got.Track() != track {
+			t.Errorf("%s: %s/%s (known %v), the document says %s/%s", name, got.Track(), got, known, track, category)
+		}
+		rows++
+	}
+	if rows < 20 {
+		t.Fatalf("only %d example rows read from the document", rows)
+	}
+}
+
+// TestComplaintLanguages: a complaint is classified in each of the ten languages.
+func TestComplaintLanguages(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want abuse.Category
+	}{
+		{"Your customer sends us spam every day.", abuse.Spam},
+		{"Von dieser Adresse kommen ständig Anmeldeversuche auf unseren SSH-Server.", abuse.BruteForce},
+		{"Ce serveur héberge une page d'hameçonnage qui imite notre banque.", abuse.Phishing},
+		{"Recibimos correo no deseado desde su red.", abuse.Spam},
+		{"O endereço está fazendo varredura de portas na nossa rede.", abuse.PortScan},
+		{"Il server distribuisce software dannoso.", abuse.Malware},
+		{"Deze host voert een poortscan uit op ons netwerk.", abuse.PortScan},
+		{"Z tego adresu przychodzą próby logowania na nasz serwer.", abuse.BruteForce},
+		{"С этого адреса идет DDoS на наш сайт, отказ в обслуживании.", abuse.DoS},
+		{"З цієї адреси надходить фішинг від імені банку.", abuse.Phishing},
+		{"Мы получаем спам с вашего сервера.", abuse.Spam},
+		{"Das Material verletzt unser Urheberrecht.", abuse.Copyright},
+		{"This is a preservation request under 18 U.S.C. 2703(f).", abuse.LegalRequest},
+		{"Bitte beachten Sie das Auskunftsersuchen der Staatsanwaltschaft.", abuse.LegalRequest},
+		{"The IWF found child sexual abuse material at this URL.", abuse.CSAM},
+		{"Our mail is being blocked by Outlook, please help.", abuse.Deliverability},
+		{"Unsere E-Mails werden seit gestern blockiert.", abuse.Deliverability},
+		{"The host runs an open resolver.", abuse.Vulnerable},
+		{"Your server is infected with a banking trojan? No: it is infected, it talks to our sinkhole.", abuse.Malware},
+		{"The machine is infected and beacons to our sinkhole.", abuse.Infected},
+		{"The website was defaced last night.", abuse.Compromised},
+	} {
+		got, _ := categoryOfText(tc.text)
+		if got != tc.want {
+			t.Errorf("%q: %s, want %s", tc.text, got, tc.want)
+		}
+	}
+}
+
+// TestComplaintAddresses: the sources of a complaint, told from victims, version numbers and
+// private hops.
+func TestComplaintAddresses(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"My server 192.0.2.10 is flooded from 198.51.100.7.", []string{"198.51.100.7"}},
+		{"Mein Server 192.0.2.10 wird von 198.51.100.7 angegriffen.", []string{"198.51.100.7"}},
+		{"Notre serveur 192.0.2.10 est attaqué depuis 198.51.100.7.", []string{"198.51.100.7"}},
+		{"Наш сервер 192.0.2.10 атакуют с адреса 198.51.100.7", []string{"198.51.100.7"}},
+		{"Attack from 198.51.100.7 to 192.0.2.10 port 22.", []string{"198.51.100.7"}},
+		{"Source: 198.51.100.7\nDestination: 192.0.2.10", []string{"198.51.100.7"}},
+		{"198.51.100.7 is attacking 192.0.2.10 (our web server).", []string{"198.51.100.7"}},
+		{"The scanner 198.51.100.7 runs nmap version 7.94.0.1 against us.", []string{"198.51.100.7"}},
+		{"User agent Mozilla/5.0 Chrome/120.0.0.1 from 203.0.113.9", []string{"203.0.113.9"}},
+		{"Spam from 203.0.113.9, relayed through 10.1.2.3 and 192.168.7.7.", []string{"203.0.113.9"}},
+		{"Only an internal address is named: 10.17.18.40.", []string{"10.17.18.40"}},
+		{"Our server 192.0.2.10 was hit.", []string{"192.0.2.10"}},
+		{"Our new server has been hit from 203.0.113.9.", []string{"203.0.113.9"}},
+	} {
+		got, _ := complaintIPs(tc.text, textIPs(tc.text))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%q: %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}
+
+func TestNumbers(t *testing.T) {
+	for in, want := range map[string]string{
+		"+44 7700 900123": "+447700900123", "0044 7700 900123": "+447700900123", "tel:+1-202-555-0100": "+12025550100",
+		"+1 (202) 555-0100": "+12025550100", "07700 900123": "", "+0123456789": "", "+1234567": "", "+1234567890123456": "",
+	} {
+		if got := E164(in); got != want {
+			t.Errorf("E164(%q) = %q, want %q", in, got, want)
+		}
+	}
+	phones, ids := textPhones("SMS spam received from +44 7700 900123 and tel:+1-202-555-0100.\nSender ID: ACMEBNK\nShort code: 84433\n")
+	if !slices.Equal(phones, []string{"+12025550100", "+447700900123"}) || !slices.Equal(ids, []string{"ACMEBNK", "84433"}) {
+		t.Errorf("phones %v, sender IDs %v", phones, ids)
+	}
+	if p, _ := textPhones("Regards, Jane, +44 20 7946 0000"); len(p) != 0 {
+		t.Errorf("a number outside an SMS or call complaint was taken: %v", p)
+	}
+	if got := textRanges("Listed: 192.0.2.64/26, 2001:db8:1::/48, 10.0.0.0/4 and 198.51.100.7/32"); !slices.Equal(got, []string{"192.0.2.64/26", "2001:db8:1::/48", "198.51.100.7/32"}) {
+		t.Errorf("ranges %v", got)
+	}
+}
