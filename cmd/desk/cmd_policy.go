@@ -51,7 +51,7 @@ show   prints the embedded default policy (a starting point to copy), or with FI
 				if r.Approval.Required {
 					approval = ", lead approval"
 				}
-				fmt.Fprintf(e.stdout, "  %-13s answer within %-5s reminders %v, then %s%s; appeal within %s\n",
+				fmt.Fprintf(e.stdout, "  %-15s answer within %-5s reminders %v, then %s%s; appeal within %s\n",
 					c, r.ResponseWindow, r.Reminders, r.Action.Type.Describe(r.Action.Level), approval, r.Appeal.Window)
 			}
 		}

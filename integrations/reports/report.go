@@ -1,10 +1,12 @@
-// Package reports turns incoming abuse mail into reports: ARF feedback reports (RFC 5965, with
-// RFC 6591 authentication-failure reports), X-ARF 0.2 (YAML report.txt) and X-ARF 4 (JSON, as
-// an attachment, the body, or bare), SpamCop, Shadowserver-style CSV notifications,
-// fail2ban/blocklist.de reports, phishing takedown notices (Netcraft and others), Spamhaus SBL
-// notifications, copyright notices and free-form human complaints. It also recognises the other
-// mail an abuse mailbox gets: customers' replies to our notices (by case number), their
-// auto-replies, and bounces.
+// Package reports turns incoming abuse mail into reports. It reads in one direction: unpack
+// (MIME parts, zip and gzip attachments under bounds, HTML to text) → recognise (one file per
+// format family: ARF with RFC 6591 and RFC 9477 in arf.go, X-ARF 0.2 and 4 in xarf.go, CSV and
+// JSON lists in tables.go, DMARC aggregate and IODEF in xmlreports.go, SpamCop, Spamhaus,
+// fail2ban, copyright, takedowns and free-form complaints in text.go, replies in classify.go)
+// → extract subjects with their roles (extract.go, roles.go, numbers.go) → classify (kind,
+// category and so track, confidence; the vocabulary of report types and complaint words in
+// vocabulary.go). The mail an abuse mailbox gets besides reports — customers' replies to our
+// notices (by case number), their auto-replies, bounces — is recognised too.
 //
 // Parse never panics and never drops a message: what it cannot read comes back as
 // KindUnparseable with the reason, for a person to look at.

@@ -327,6 +327,13 @@ func Parse(b []byte, source string) (*Policy, error) {
 		r := defaults
 		r.Reminders = slices.Clone(defaults.Reminders)
 		r.Appeal.Reminders = slices.Clone(defaults.Appeal.Reminders)
+		if c.Track() != abuse.TrackAbuse {
+			// Advisory, legal and customer matters are not violations: unless the file says
+			// otherwise, no action, a lead decides, and nobody is told the outcome.
+			r.Action = Action{Type: abuse.ActionNone}
+			r.Approval.Required, r.Approval.OnTimeout = true, OnTimeoutHold
+			r.AcknowledgeReporters = false
+		}
 		if n, ok := f.Categories[string(c)]; ok {
 			if err := n.Decode(&r); err != nil {
 				v.fail("categories."+string(c), "%v", err)

@@ -159,3 +159,29 @@ func TestDurations(t *testing.T) {
 		}
 	}
 }
+
+// TestOtherTracksAreNotViolations: the categories of the advisory, legal and customer tracks
+// get no action and wait for a lead, unless the policy file says otherwise.
+func TestOtherTracksAreNotViolations(t *testing.T) {
+	p := Default()
+	for _, c := range abuse.Categories {
+		r := p.Categories[c]
+		if c.Track() == abuse.TrackAbuse {
+			continue
+		}
+		if r.Action.Type != abuse.ActionNone || !r.Approval.Required || r.Approval.OnTimeout != OnTimeoutHold || r.AcknowledgeReporters {
+			t.Errorf("%s (%s track): %+v", c, c.Track(), r)
+		}
+	}
+	if p.Categories[abuse.Spam].Action.Type != abuse.ActionThrottle {
+		t.Error("an abuse category lost its action")
+	}
+	// A file that configures one of them is followed.
+	q, err := Parse([]byte(strings.Replace(string(DefaultYAML()), "categories:\n", "categories:\n  vulnerable:\n    action:\n      type: throttle\n      level: 1\n", 1)), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Categories[abuse.Vulnerable].Action.Type != abuse.ActionThrottle {
+		t.Errorf("vulnerable as configured: %+v", q.Categories[abuse.Vulnerable].Action)
+	}
+}
