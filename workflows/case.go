@@ -22,6 +22,13 @@ const (
 	maxHistoryBytes  = 4 << 20
 )
 
+// Change IDs of workflow.GetVersion: each guards a change in what a running case decides, so
+// histories recorded before it replay as they ran.
+const (
+	// versionStrategicHolds: a strategic account's approval timeout holds instead of enforcing.
+	versionStrategicHolds = "strategic-approval-holds"
+)
+
 // Error types of the Case workflow's own failures.
 const (
 	ErrInvalidCaseInput = "InvalidCaseInput"

@@ -30,6 +30,11 @@ func (w *caseWorkflow) open(ctx workflow.Context) {
 	}
 	w.st.Account = acct
 	w.st.Rules, w.st.Track = w.policy.Effective(acct.Tier, acct.PriorViolations)
+	// A lead always decides for a strategic account: its approval request never times out into
+	// enforcement, it holds. Cases opened before this rule keep what they started with.
+	if workflow.GetVersion(ctx, versionStrategicHolds, workflow.DefaultVersion, 1) >= 1 && acct.Tier == abuse.TierStrategic {
+		w.st.Rules.Approval.OnTimeout = policy.OnTimeoutHold
+	}
 	if w.st.Track != policy.TrackStandard {
 		w.note(ctx, EventNote, fmt.Sprintf("%s track (tier %s, %d prior violations)", w.st.Track, acct.Tier, acct.PriorViolations), "")
 	}

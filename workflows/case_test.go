@@ -409,10 +409,14 @@ func TestDuplicateAndUnauthorizedApprovals(t *testing.T) {
 
 func TestApprovalTimeoutRepingsThenEnforces(t *testing.T) {
 	h := newHarness(t)
-	// 72h window, then 8h per request with one re-ping: enforced at 88h.
+	// A standard account whose category needs approval, with on_timeout: enforce. 72h window,
+	// then 8h per request with one re-ping: enforced at 88h.
+	spam := h.pol.Categories[abuse.Spam]
+	spam.Approval.Required = true
+	h.pol.Categories[abuse.Spam] = spam
 	before := h.statusAt(87 * time.Hour)
 	after := h.statusAt(89 * time.Hour)
-	h.run("acct-strategic", abuse.Spam, 1)
+	h.run("acct-standard", abuse.Spam, 1)
 
 	if *before != workflows.StatusPendingApproval || *after != workflows.StatusEnforced {
 		t.Errorf("status at 87h=%s, 89h=%s; want pending_approval then enforced", *before, *after)
@@ -426,6 +430,26 @@ func TestApprovalTimeoutRepingsThenEnforces(t *testing.T) {
 	}
 	if len(h.enf.Actions()) != 1 {
 		t.Errorf("%d actions, want 1", len(h.enf.Actions()))
+	}
+}
+
+// TestStrategicApprovalTimeoutHolds: for a strategic account a lead always decides — even with
+// on_timeout: enforce, the request re-pings and then holds; nothing is enforced.
+func TestStrategicApprovalTimeoutHolds(t *testing.T) {
+	h := newHarness(t)
+	var held workflows.CaseView
+	h.at(30*24*time.Hour, func() { held = h.view() })
+	h.at(31*24*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "closing the test") })
+	h.run("acct-strategic", abuse.Spam, 1)
+
+	if held.Status != workflows.StatusPendingApproval || held.Approval == nil || !held.Approval.Holding {
+		t.Errorf("strategic account after every re-ping: %s holding=%v, want pending_approval, holding", held.Status, held.Approval != nil && held.Approval.Holding)
+	}
+	if n := len(h.enf.Actions()); n != 0 {
+		t.Errorf("%d actions on a strategic account without a lead's decision", n)
+	}
+	if _, pings, _ := h.appr.Snapshot(); len(pings) != 1 {
+		t.Errorf("%d re-pings, want 1", len(pings))
 	}
 }
 
