@@ -187,7 +187,11 @@ func TestCasePathsOnTheServer(t *testing.T) {
 	})
 
 	t.Run("approval timeout", func(t *testing.T) {
-		id := d.open("acct-strategic", abuse.DoS, pathRules(abuse.DoS))
+		// A standard account whose category needs approval, with on_timeout: enforce (a
+		// strategic account holds instead; the saved history predates that rule).
+		r := pathRules(abuse.DoS)
+		r.Rules.Approval.Required = true
+		id := d.open("acct-standard", abuse.DoS, r)
 		if res := d.result(id); res.Outcome != workflows.OutcomeEnforced {
 			t.Fatalf("outcome %s, want enforced", res.Outcome)
 		}
