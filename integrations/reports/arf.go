@@ -195,12 +195,13 @@ func (p *Parser) readOriginal(r *Report, b []byte) {
 		}
 	}
 	if len(r.SourceIPs) == 0 {
-		for _, rcv := range h.Values("Received") {
-			if ip := receivedIP(rcv); ip != "" {
-				r.SourceIPs = appendUnique(r.SourceIPs, ip)
-				r.Warnings = append(r.Warnings, "no Source-IP; the address is from the reported message's first Received header")
-				break
+		if ip, skipped := receivedSource(h.Values("Received"), domainOfAddress(r.Reporter)); ip != "" {
+			r.SourceIPs = appendUnique(r.SourceIPs, ip)
+			w := "no Source-IP; the address is from the reported message's first Received header from outside the reporter"
+			if len(skipped) > 0 {
+				w += " (passed over: " + strings.Join(skipped, ", ") + ")"
 			}
+			r.Warnings = append(r.Warnings, w)
 		}
 	}
 	// A phishing or malware report's evidence is in the links of the message.

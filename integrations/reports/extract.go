@@ -243,6 +243,54 @@ func receivedIP(v string) string {
 	return ""
 }
 
+// providerInternal are host-name suffixes of mailbox providers' own relays: a hop from one of
+// them is the provider passing the message on, not the sender.
+var providerInternal = []string{".prod.outlook.com", ".outlook.com", ".google.com", ".yahoo.com", ".yahoodns.net", ".mail.ru", ".yandex.net"}
+
+// receivedSource walks a message's Received headers from the top — the receiving side's
+// newest hop first — and returns the first connecting address from outside the receiving side:
+// hops from private addresses, from the reporter's own hosts (its domain) and from mailbox
+// providers' internal relays are passed over (and named in skipped).
+func receivedSource(values []string, reporterDomain string) (ip string, skipped []string) {
+	firstPrivate := ""
+	defer func() {
+		// Only private hops: published samples are sanitised to 10.x, and a provider reports
+		// its own private ranges too; the first one is the best there is.
+		if ip == "" && firstPrivate != "" {
+			ip = firstPrivate
+		}
+	}()
+	for _, v := range values {
+		a := receivedIP(v)
+		if a == "" {
+			continue
+		}
+		host := ""
+		if m := reReceivedFrom.FindStringSubmatch(strings.Join(strings.Fields(v), " ")); m != nil {
+			for _, f := range strings.FieldsFunc(m[1], func(r rune) bool { return r == ' ' || r == '(' || r == ')' || r == '[' || r == ']' }) {
+				if validDomain(strings.ToLower(f)) {
+					host = strings.ToLower(f)
+					break
+				}
+			}
+		}
+		switch {
+		case internalIP(a):
+			skipped = append(skipped, a+" (private)")
+			if firstPrivate == "" {
+				firstPrivate = a
+			}
+		case reporterDomain != "" && (host == reporterDomain || strings.HasSuffix(host, "."+reporterDomain)):
+			skipped = append(skipped, a+" (the reporter's own "+host+")")
+		case slices.ContainsFunc(providerInternal, func(s string) bool { return strings.HasSuffix(host, s) }):
+			skipped = append(skipped, a+" (a provider's internal relay "+host+")")
+		default:
+			return a, skipped
+		}
+	}
+	return "", skipped
+}
+
 // ---- dates -------------------------------------------------------------------------------------
 
 var (
