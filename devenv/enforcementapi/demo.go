@@ -6,7 +6,8 @@ import "time"
 // sanitised addresses of the sample reports, so demo reports land on real cases:
 // a standard shop, a strategic bank (a lead must approve), a repeat offender with a German
 // contact, a bulk mailer with one earlier violation, and a hosting customer. 1.2.3.4 and
-// everything else belong to no one ("not ours").
+// everything else belong to no one ("not ours"). The shop also owns phone numbers and an SMS
+// sender ID.
 func Demo() []Account {
 	moved := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	return []Account{
@@ -15,6 +16,8 @@ func Demo() []Account {
 			Ranges:  []Range{{Prefix: "192.0.2.0/25"}, {Prefix: "192.0.2.128/25", From: moved}},
 			Domains: []string{"shop.example", "example.net"}, Senders: []string{"newsletter@shop.example"},
 			FeedbackIDs: []string{"shop-campaign-1"},
+			// The shop sends SMS too: its numbers and sender ID.
+			Phones: []string{"+447700900123", "+12025550100"}, SenderIDs: []string{"SHOPNEWS"},
 		},
 		{
 			ID: "acct-bank", Name: "Big Bank", ContactEmail: "noc@bank.example", Locale: "en", Tier: "strategic",

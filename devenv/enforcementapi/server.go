@@ -33,6 +33,10 @@ type Account struct {
 	Domains         []string `json:"domains,omitempty"`
 	Senders         []string `json:"senders,omitempty"`
 	FeedbackIDs     []string `json:"feedback_ids,omitempty"`
+	// Phones are the account's phone numbers (E.164), SenderIDs its SMS sender IDs and short
+	// codes.
+	Phones    []string `json:"phones,omitempty"`
+	SenderIDs []string `json:"sender_ids,omitempty"`
 }
 
 // Range is an IP range an account held from From until Until (zero: open-ended).
@@ -146,6 +150,7 @@ func (s *Server) InjectDelay(prefix string, d time.Duration, n int) {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/lookup", s.lookup)
+	mux.HandleFunc("GET /v1/lookup/range", s.lookupRange)
 	mux.HandleFunc("GET /v1/accounts/{id}", s.getAccount)
 	mux.HandleFunc("POST /v1/accounts/{id}/actions", s.apply)
 	mux.HandleFunc("GET /v1/accounts/{id}/actions", s.listActions)
@@ -171,13 +176,13 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	given := 0
-	for _, k := range []string{"ip", "domain", "sender", "feedback_id"} {
+	for _, k := range []string{"ip", "domain", "sender", "feedback_id", "phone", "sender_id"} {
 		if q.Get(k) != "" {
 			given++
 		}
 	}
 	if given != 1 {
-		problem(w, http.StatusBadRequest, "Bad Request", "give exactly one of ip, domain, sender, feedback_id")
+		problem(w, http.StatusBadRequest, "Bad Request", "give exactly one of ip, domain, sender, feedback_id, phone, sender_id")
 		return
 	}
 	at := s.Now()
@@ -243,8 +248,91 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
+	case q.Get("phone") != "":
+		phone := strings.TrimSpace(q.Get("phone"))
+		if !validE164(phone) {
+			problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("phone: %q is not an E.164 number like +447700900123", phone))
+			return
+		}
+		for _, a := range s.sortedAccounts() {
+			if slices.Contains(a.Phones, phone) {
+				answer(a.ID, "phone", phone, time.Time{}, time.Time{})
+				return
+			}
+		}
+	case q.Get("sender_id") != "":
+		id := strings.ToUpper(strings.TrimSpace(q.Get("sender_id")))
+		for _, a := range s.sortedAccounts() {
+			if slices.ContainsFunc(a.SenderIDs, func(v string) bool { return strings.EqualFold(v, id) }) {
+				answer(a.ID, "sender_id", id, time.Time{}, time.Time{})
+				return
+			}
+		}
 	}
 	problem(w, http.StatusNotFound, "Not Found", "the address belongs to no account")
+}
+
+// validE164 reports whether s is "+" and 8 to 15 digits, not starting with 0.
+func validE164(s string) bool {
+	if len(s) < 9 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// minRangeBits are the widest ranges a range look-up answers: wider ones are refused (400).
+const minRangeBits4, minRangeBits6 = 16, 32
+
+// lookupRange answers every account that held an address of a range at a time: a listing of
+// a /26 is about every customer in it.
+func (s *Server) lookupRange(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	p, err := netip.ParsePrefix(strings.TrimSpace(q.Get("cidr")))
+	if err != nil {
+		problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("cidr: %q is not a range like 192.0.2.64/26", q.Get("cidr")))
+		return
+	}
+	p = p.Masked()
+	if (p.Addr().Is4() && p.Bits() < minRangeBits4) || (p.Addr().Is6() && p.Bits() < minRangeBits6) {
+		problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("cidr: %s is wider than /%d (IPv4) or /%d (IPv6)", p, minRangeBits4, minRangeBits6))
+		return
+	}
+	at := s.Now()
+	if v := q.Get("at"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("at: %q is not an RFC 3339 time", v))
+			return
+		}
+		at = t
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	type held struct {
+		AccountID  string    `json:"account_id"`
+		Prefix     string    `json:"prefix"`
+		ValidFrom  time.Time `json:"valid_from,omitzero"`
+		ValidUntil time.Time `json:"valid_until,omitzero"`
+	}
+	out := []held{}
+	for _, a := range s.sortedAccounts() {
+		for _, rg := range a.Ranges {
+			rp, err := netip.ParsePrefix(rg.Prefix)
+			if err != nil || !rp.Overlaps(p) {
+				continue
+			}
+			if (!rg.From.IsZero() && at.Before(rg.From)) || (!rg.Until.IsZero() && !at.Before(rg.Until)) {
+				continue
+			}
+			out = append(out, held{AccountID: a.ID, Prefix: rp.Masked().String(), ValidFrom: rg.From, ValidUntil: rg.Until})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"cidr": p.String(), "accounts": out})
 }
 
 func (s *Server) byDomain(d string) (*Account, string) {

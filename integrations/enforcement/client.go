@@ -49,6 +49,9 @@ type Query struct {
 	Domain     string
 	Sender     string
 	FeedbackID string
+	// Phone is an E.164 number; SenderID an SMS sender ID or short code.
+	Phone    string
+	SenderID string
 }
 
 // Match is a lookup's answer.
@@ -76,6 +79,10 @@ func (c *Client) Lookup(ctx context.Context, q Query) (*Match, error) {
 		v.Set("sender", q.Sender)
 	case q.FeedbackID != "":
 		v.Set("feedback_id", q.FeedbackID)
+	case q.Phone != "":
+		v.Set("phone", q.Phone)
+	case q.SenderID != "":
+		v.Set("sender_id", q.SenderID)
 	default:
 		return nil, &fault.Error{Kind: fault.Invalid, Service: service, Op: "lookup", Message: "the query names no address"}
 	}
@@ -92,6 +99,31 @@ func (c *Client) Lookup(ctx context.Context, q Query) (*Match, error) {
 		return nil, err
 	}
 	return &Match{AccountID: out.AccountID, Kind: out.Matched.Kind, Value: out.Matched.Value, ValidFrom: out.ValidFrom, ValidUntil: out.ValidUntil}, nil
+}
+
+// LookupRange finds every account that held an address of a range (CIDR) at a time: a
+// blocklist listing a /26 is about each customer in it. None is an empty list, not an error.
+func (c *Client) LookupRange(ctx context.Context, cidr string, at time.Time) ([]Match, error) {
+	v := url.Values{"cidr": {cidr}}
+	if !at.IsZero() {
+		v.Set("at", at.UTC().Format(time.RFC3339))
+	}
+	var out struct {
+		Accounts []struct {
+			AccountID  string    `json:"account_id"`
+			Prefix     string    `json:"prefix"`
+			ValidFrom  time.Time `json:"valid_from"`
+			ValidUntil time.Time `json:"valid_until"`
+		} `json:"accounts"`
+	}
+	if err := c.do(ctx, "lookup range", http.MethodGet, "/v1/lookup/range?"+v.Encode(), "", nil, &out); err != nil {
+		return nil, err
+	}
+	ms := make([]Match, 0, len(out.Accounts))
+	for _, a := range out.Accounts {
+		ms = append(ms, Match{AccountID: a.AccountID, Kind: "range", Value: a.Prefix, ValidFrom: a.ValidFrom, ValidUntil: a.ValidUntil})
+	}
+	return ms, nil
 }
 
 // action is the wire form of an Action.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +45,8 @@ func TestLookup(t *testing.T) {
 		{"sender", enforcement.Query{Sender: "Newsletter@shop.example"}, "acct-shop", "sender"},
 		{"sender by its domain", enforcement.Query{Sender: "x@bank.example"}, "acct-bank", "domain"},
 		{"feedback id", enforcement.Query{FeedbackID: "shop-campaign-1"}, "acct-shop", "feedback_id"},
+		{"phone number", enforcement.Query{Phone: "+447700900123"}, "acct-shop", "phone"},
+		{"sender ID", enforcement.Query{SenderID: "shopnews"}, "acct-shop", "sender_id"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,6 +69,52 @@ func TestLookup(t *testing.T) {
 	}
 	if _, err := c.Lookup(ctx, enforcement.Query{}); !fault.Is(err, fault.Invalid) {
 		t.Errorf("empty query: %v, want Invalid", err)
+	}
+	if _, err := c.Lookup(ctx, enforcement.Query{Phone: "07700 900123"}); !fault.Is(err, fault.Invalid) {
+		t.Errorf("a number not in E.164: %v, want Invalid", err)
+	}
+	if _, err := c.Lookup(ctx, enforcement.Query{Phone: "+15550000000"}); !enforcement.ErrNotOurs(err) {
+		t.Errorf("a number nobody owns: %v, want not ours", err)
+	}
+}
+
+// TestLookupRange: a range names every account that held part of it at the time.
+func TestLookupRange(t *testing.T) {
+	_, c := setup(t)
+	ctx := context.Background()
+	accounts := func(cidr string, at time.Time) []string {
+		t.Helper()
+		ms, err := c.LookupRange(ctx, cidr, at)
+		if err != nil {
+			t.Fatalf("%s: %v", cidr, err)
+		}
+		var out []string
+		for _, m := range ms {
+			out = append(out, m.AccountID+" "+m.Value)
+		}
+		return out
+	}
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	if got := accounts("192.0.2.64/26", now); !slices.Equal(got, []string{"acct-shop 192.0.2.0/25"}) {
+		t.Errorf("192.0.2.64/26: %v", got)
+	}
+	if got := accounts("192.0.2.0/24", now); !slices.Equal(got, []string{"acct-shop 192.0.2.0/25", "acct-shop 192.0.2.128/25"}) {
+		t.Errorf("192.0.2.0/24 now: %v", got)
+	}
+	if got := accounts("192.0.2.0/24", time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC)); !slices.Equal(got, []string{"acct-again 192.0.2.128/25", "acct-shop 192.0.2.0/25"}) {
+		t.Errorf("192.0.2.0/24 in 2023: %v", got)
+	}
+	if got := accounts("10.17.18.0/23", now); !slices.Equal(got, []string{"acct-blaster 10.17.18.0/24", "acct-hosting 10.0.0.0/8"}) {
+		t.Errorf("10.17.18.0/23: %v", got)
+	}
+	if got := accounts("1.2.3.0/24", now); len(got) != 0 {
+		t.Errorf("a range nobody holds: %v", got)
+	}
+	if _, err := c.LookupRange(ctx, "10.0.0.0/8", now); !fault.Is(err, fault.Invalid) {
+		t.Errorf("a /8: %v, want Invalid (too wide)", err)
+	}
+	if _, err := c.LookupRange(ctx, "banana", now); !fault.Is(err, fault.Invalid) {
+		t.Errorf("not a range: %v, want Invalid", err)
 	}
 }
 

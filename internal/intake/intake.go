@@ -36,6 +36,7 @@ import (
 // Lookup finds accounts (the enforcement API).
 type Lookup interface {
 	Lookup(ctx context.Context, q enforcement.Query) (*enforcement.Match, error)
+	LookupRange(ctx context.Context, cidr string, at time.Time) ([]enforcement.Match, error)
 	GetAccount(ctx context.Context, id string) (*abuse.Account, error)
 }
 
@@ -274,18 +275,21 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 			other[r.Track] = append(other[r.Track], r)
 			continue
 		}
-		account, reason, err := in.lookup.resolve(ctx, r)
+		accounts, reason, err := in.lookup.resolve(ctx, r)
 		if err != nil {
 			return fmt.Errorf("resolve the account of report %s: %w", r.ID, err)
 		}
-		if account == "" {
+		if len(accounts) == 0 {
 			unresolved = append(unresolved, r)
 			reasons = append(reasons, reason)
 			continue
 		}
-		caseID := workflows.CaseWorkflowID(account, r.Category)
-		items = append(items, &queued{Account: account, Category: r.Category, Report: summary(r, src)})
-		accepted = append(accepted, Accepted{ReportID: r.ID, CaseID: caseID, CaseNumber: workflows.CaseNumber(caseID), AccountID: account, Category: r.Category})
+		// A range names every customer in it: the report goes to each one's case.
+		for _, account := range accounts {
+			caseID := workflows.CaseWorkflowID(account, r.Category)
+			items = append(items, &queued{Account: account, Category: r.Category, Report: summary(r, src)})
+			accepted = append(accepted, Accepted{ReportID: r.ID, CaseID: caseID, CaseNumber: workflows.CaseNumber(caseID), AccountID: account, Category: r.Category})
+		}
 	}
 	if err := in.unresolved(ctx, raw, res, unresolved, reasons, out); err != nil {
 		return err

@@ -781,3 +781,30 @@ func TestNotificationFansOutPerAccount(t *testing.T) {
 		t.Errorf("%d triage tickets and %d answers, want one of each", triage, answers)
 	}
 }
+
+// TestRangesAndNumbersFindTheirAccounts: a listing of a range reaches every customer in it,
+// each in its own case; an SMS complaint reaches the account that owns the number.
+func TestRangesAndNumbersFindTheirAccounts(t *testing.T) {
+	e := setup(t, 0)
+	out, err := e.in.Ingest(context.Background(), []byte("From: RBL <listings@rbl.example>\nSubject: Listing\nMessage-ID: <rbl-1@rbl.example>\n\n"+
+		"The range 10.17.18.0/23 is listed for sending spam to our traps.\n"), Source{Channel: "imap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range out.Accepted {
+		got = append(got, a.AccountID)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"acct-blaster", "acct-hosting"}) || out.Accepted[0].Category != abuse.Spam {
+		t.Fatalf("a /23 listing reached %v, want acct-blaster and acct-hosting (%+v)", got, out)
+	}
+	out, err = e.in.Ingest(context.Background(), []byte("From: Carrier <7726@carrier.example>\nSubject: SMS spam report\nMessage-ID: <sms-1@carrier.example>\n\n"+
+		"A subscriber forwarded this SMS spam to 7726. Sender: +44 7700 900123\n"), Source{Channel: "imap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Accepted) != 1 || out.Accepted[0].AccountID != "acct-shop" {
+		t.Fatalf("the SMS complaint: %+v, want acct-shop (owner of +447700900123)", out)
+	}
+}

@@ -3,6 +3,7 @@ package intake
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -37,10 +38,51 @@ const (
 
 func newResolver(api Lookup) *resolver { return &resolver{api: api, cache: map[string]cached{}} }
 
-// resolve returns the account of a report, or "" and why (a reason starting "not ours" when
-// the addresses belong to no customer, "no address" when the report names none). An error
-// means the enforcement API could not answer.
-func (rs *resolver) resolve(ctx context.Context, r reports.Report) (string, string, error) {
+// maxRangeAccounts bounds the accounts one listed range may name.
+const maxRangeAccounts = 256
+
+// resolve returns the accounts a report is about — one, or every customer in a listed range —
+// or none and why (a reason starting "not ours" when the addresses belong to no customer, "no
+// address" when the report names none). An error means the enforcement API could not answer.
+func (rs *resolver) resolve(ctx context.Context, r reports.Report) ([]string, string, error) {
+	acct, reason, err := rs.resolveOne(ctx, r)
+	if err != nil || acct != "" || len(r.Ranges) == 0 {
+		if acct != "" {
+			return []string{acct}, "", err
+		}
+		return nil, reason, err
+	}
+	var accounts []string
+	for i, cidr := range r.Ranges {
+		if i == 3 {
+			break
+		}
+		ms, err := rs.api.LookupRange(ctx, cidr, r.EventTime)
+		if err != nil {
+			if fault.Is(err, fault.Invalid) {
+				reason = "the range " + cidr + " cannot be looked up: " + err.Error()
+				continue
+			}
+			return nil, "", fmt.Errorf("look up range %s: %w", cidr, err)
+		}
+		for _, m := range ms {
+			if len(accounts) < maxRangeAccounts && !slices.Contains(accounts, m.AccountID) {
+				accounts = append(accounts, m.AccountID)
+			}
+		}
+	}
+	if len(accounts) == 0 {
+		if strings.HasPrefix(reason, "the range") {
+			return nil, reason, nil
+		}
+		return nil, "not ours: no customer account holds " + strings.Join(r.Ranges, ", "), nil
+	}
+	return accounts, "", nil
+}
+
+// resolveOne returns the one account a report's addresses, senders, domains, numbers or
+// account hint belong to.
+func (rs *resolver) resolveOne(ctx context.Context, r reports.Report) (string, string, error) {
 	if h := strings.TrimSpace(r.AccountHint); h != "" {
 		acct, err := rs.cachedLookup(ctx, "hint:"+h, func() (string, error) {
 			a, err := rs.api.GetAccount(ctx, h)
@@ -79,7 +121,22 @@ func (rs *resolver) resolve(ctx context.Context, r reports.Report) (string, stri
 		}
 		queries = append(queries, enforcement.Query{Domain: d})
 	}
+	for i, p := range r.Phones {
+		if i == 3 {
+			break
+		}
+		queries = append(queries, enforcement.Query{Phone: p})
+	}
+	for i, id := range r.SenderIDs {
+		if i == 2 {
+			break
+		}
+		queries = append(queries, enforcement.Query{SenderID: id})
+	}
 	if len(queries) == 0 {
+		if len(r.Ranges) > 0 {
+			return "", "", nil // the ranges are looked up next
+		}
 		return "", "no address, domain or sender to look the account up by", nil
 	}
 	var tried []string
@@ -117,6 +174,10 @@ func queryKey(q enforcement.Query) string {
 		return "ip:" + q.IP + hour
 	case q.Sender != "":
 		return "sender:" + strings.ToLower(q.Sender)
+	case q.Phone != "":
+		return "phone:" + q.Phone
+	case q.SenderID != "":
+		return "sender-id:" + strings.ToUpper(q.SenderID)
 	default:
 		return "domain:" + strings.ToLower(q.Domain)
 	}
