@@ -35,3 +35,13 @@ type LateMessageData struct {
 type RefusedDecisionData struct {
 	Decision, Reason string
 }
+
+// ReporterDriftData is the leads' alert when a reporter's reports stop parsing
+// (intake_reporter_drift).
+type ReporterDriftData struct {
+	Reporter           string
+	FailStreak, Parsed int
+	LastError          string
+	// DashboardURL is the reporters page, "" when there is no public URL.
+	DashboardURL string
+}

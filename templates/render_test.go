@@ -124,6 +124,8 @@ func TestIntakeTextsRender(t *testing.T) {
 			[]string{"A message (auto-reply) arrived after case TS-7F3K2QXM closed", "From: ops@shop.example", "back Monday"}},
 		{"intake_late_comment", templates.LateMessageData{CaseNumber: "TS-7F3K2QXM"}, []string{"after case TS-7F3K2QXM closed", "answer by hand"}},
 		{"intake_decision_refused", templates.RefusedDecisionData{Decision: "grant_appeal", Reason: "another reviewer must"}, []string{`did not apply "grant_appeal": another reviewer must`}},
+		{"intake_reporter_drift", templates.ReporterDriftData{Reporter: "cert.example", FailStreak: 3, Parsed: 12, LastError: "no report format recognised", DashboardURL: "http://desk/reporters"},
+			[]string{"*cert.example* stopped parsing", "the last 3 message(s)", "after 12", "no report format recognised", "http://desk/reporters"}},
 	} {
 		out, err := r.Render(tc.kind, "", "en", tc.data)
 		if err != nil {

@@ -86,6 +86,7 @@ type app struct {
 	cases        *cases.Client
 	sandbox      *sandbox.Sandbox
 	intake       *intake.Intake
+	reporters    *intake.Reporters
 	mailbox      *imapsandbox.Server
 	http         *ingress.Server
 	worker       worker.Worker
@@ -338,11 +339,17 @@ func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.It
 // startIntake builds the intake pipeline and mounts its routes: the reports API (with a
 // token), the Zendesk webhook, and the Zendesk export poll.
 func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
+	reporters, err := intake.OpenReporters(filepath.Join(a.cfg.DataDir, "intake", "reporters.json"), a.driftAlert, a.metrics, a.log.With("component", "reporters"))
+	if err != nil {
+		return err
+	}
+	a.reporters = reporters
+	a.onStop(func(context.Context) { reporters.Close() })
 	in, err := intake.New(intake.Config{
 		Policy: a.policy, BatchWindow: ic.BatchWindow, BatchMax: ic.BatchMax, MaxQueued: ic.MaxQueued, MaxInFlight: ic.Concurrency,
 		JournalDir: filepath.Join(a.cfg.DataDir, "intake"),
 		Yield:      intake.Yield{Wait: a.pressure.Wait, At: ic.YieldAt},
-		Parser:     reports.Options{AccountHeaders: ic.AccountHeaders}, Templates: a.templates, Log: a.log, Metrics: a.metrics,
+		Parser:     reports.Options{AccountHeaders: ic.AccountHeaders}, Templates: a.templates, Reporters: reporters, Log: a.log, Metrics: a.metrics,
 	}, a.enforcement, a.cases, a.zendesk, a.evidence)
 	if err != nil {
 		return err
@@ -374,12 +381,22 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 	return nil
 }
 
+// driftAlert tells the leads in Slack that a reporter's reports stopped parsing.
+func (a *app) driftAlert(ctx context.Context, h intake.ReporterHealth) error {
+	text, err := a.templates.Render("intake_reporter_drift", "", templates.DefaultLocale, templates.ReporterDriftData{
+		Reporter: h.Reporter, FailStreak: h.FailStreak, Parsed: h.Parsed, LastError: h.LastError, DashboardURL: a.publicURL() + "/reporters"})
+	if err != nil {
+		return err
+	}
+	return a.slack.PostAlert(ctx, text)
+}
+
 // startDashboard mounts the web dashboard; pg, in desk dev, lets it act as the other parties.
 func (a *app) startDashboard(pg dashboard.Playground) error {
 	if a.http == nil {
 		return nil
 	}
-	d, err := dashboard.New(dashboard.Options{Cases: a.cases, Playground: pg, Password: a.cfg.DashboardPassword, Log: a.log})
+	d, err := dashboard.New(dashboard.Options{Cases: a.cases, Playground: pg, Reporters: a.reporters.Snapshot, Password: a.cfg.DashboardPassword, Log: a.log})
 	if err != nil {
 		return err
 	}

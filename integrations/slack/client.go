@@ -101,6 +101,15 @@ func (c *Client) channelID(_ *slack.GetConversationHistoryResponse, m slack.Mess
 	return c.cfg.Channel
 }
 
+// PostAlert posts a message for the leads to their channel (a spike, a reporter whose reports
+// stopped parsing).
+func (c *Client) PostAlert(ctx context.Context, text string) error {
+	if _, _, err := c.api.PostMessageContext(ctx, c.cfg.Channel, slack.MsgOptionText(text, false)); err != nil {
+		return classify("post an alert", err)
+	}
+	return nil
+}
+
 // PostApproval implements the activities' Approvals.
 func (c *Client) PostApproval(ctx context.Context, p approval.Post) (*approval.Message, error) {
 	channel, ts, err := c.api.PostMessageContext(ctx, c.cfg.Channel,

@@ -19,6 +19,7 @@ import (
 
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/cases"
+	"abusedesk/internal/intake"
 	"abusedesk/workflows"
 )
 
@@ -30,6 +31,8 @@ type Options struct {
 	Cases *cases.Client
 	// Playground, when set, lets a person play the other parties (desk dev only).
 	Playground Playground
+	// Reporters lists each reporter's parser health (nil: no reporters page).
+	Reporters func() []intake.ReporterHealth
 	// Password, when set, is required (HTTP basic auth, any user name).
 	Password string
 	Log      *slog.Logger
@@ -97,6 +100,9 @@ func New(opts Options) (*Dashboard, error) {
 func (d *Dashboard) Routes(handle func(pattern string, h http.Handler)) {
 	handle("GET /{$}", d.auth(http.HandlerFunc(d.list)))
 	handle("GET /cases/{id...}", d.auth(http.HandlerFunc(d.casePage)))
+	if d.opts.Reporters != nil {
+		handle("GET /reporters", d.auth(http.HandlerFunc(d.reportersPage)))
+	}
 	handle("GET /static/style.css", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		w.Header().Set("Cache-Control", "max-age=300")
@@ -238,6 +244,14 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.render(w, "case.html", p)
+}
+
+// reportersPage shows each reporter's parser health: drifting reporters first.
+func (d *Dashboard) reportersPage(w http.ResponseWriter, r *http.Request) {
+	d.render(w, "reporters.html", struct {
+		Title, Home, Flash string
+		Reporters          []intake.ReporterHealth
+	}{"Reporters", d.home(), r.URL.Query().Get("flash"), d.opts.Reporters()})
 }
 
 // home is the playground's page, or "" without one.

@@ -1,7 +1,12 @@
 package dashboard
 
 import (
+	"abusedesk/internal/intake"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestFilterQuery(t *testing.T) {
@@ -20,6 +25,32 @@ func TestFilterQuery(t *testing.T) {
 	} {
 		if got := tc.f.query(); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.f, got, tc.want)
+		}
+	}
+}
+
+// TestReportersPage: the page lists each reporter's counts and marks a drifting one.
+func TestReportersPage(t *testing.T) {
+	d, err := New(Options{Reporters: func() []intake.ReporterHealth {
+		return []intake.ReporterHealth{
+			{Reporter: "cert.example", Parsed: 12, Unparseable: 3, FailStreak: 3, Drifting: true, LastSeen: time.Now(), LastFailed: time.Now(), LastError: "no report format recognised"},
+			{Reporter: "fbl.example", Parsed: 40, LastSeen: time.Now(), LastFormat: "arf"},
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	d.Routes(func(p string, h http.Handler) { mux.Handle(p, h) })
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/reporters", nil))
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("HTTP %d: %s", rec.Code, body)
+	}
+	for _, want := range []string{"cert.example", `class="drifting"`, "3 in a row", "no report format recognised", "fbl.example", "<td>40</td>", "arf"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
 		}
 	}
 }

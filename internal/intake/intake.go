@@ -92,6 +92,8 @@ type Config struct {
 	// Templates render the texts intake writes: triage tickets, notes, answers to reporters
 	// (required).
 	Templates *templates.Renderer
+	// Reporters keeps each reporter's parser health (nil: not kept).
+	Reporters *Reporters
 	Log       *slog.Logger
 	Metrics   *metrics.Metrics
 }
@@ -251,6 +253,14 @@ func (in *Intake) Ingest(ctx context.Context, raw []byte, src Source) (*Outcome,
 	if err != nil {
 		return nil, err
 	}
+	outcome := outcomeParsed
+	switch {
+	case res.Kind == reports.KindUnparseable:
+		outcome = outcomeUnparseable
+	case len(out.Accepted) == 0:
+		outcome = outcomeTriaged
+	}
+	in.cfg.Reporters.record(ctx, res, outcome, src.ReceivedAt)
 	return out, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -806,5 +807,55 @@ func TestRangesAndNumbersFindTheirAccounts(t *testing.T) {
 	}
 	if len(out.Accepted) != 1 || out.Accepted[0].AccountID != "acct-shop" {
 		t.Fatalf("the SMS complaint: %+v, want acct-shop (owner of +447700900123)", out)
+	}
+}
+
+// TestReporterDrift: a reporter whose reports parsed and now fail three times in a row is
+// drifting, the leads are told once, a readable report ends it, and the records survive a
+// restart.
+func TestReporterDrift(t *testing.T) {
+	dir := t.TempDir()
+	var alerts []ReporterHealth
+	alert := func(_ context.Context, h ReporterHealth) error { alerts = append(alerts, h); return nil }
+	rs, err := OpenReporters(filepath.Join(dir, "reporters.json"), alert, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := reports.New(reports.Options{})
+	good := p.Parse([]byte("From: feed@cert.example\nSubject: scan\n\nPort scanning from 192.0.2.9.\n"))
+	bad := p.Parse([]byte("From: feed@cert.example\nSubject: report\n\nNothing we can read.\n"))
+	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		rs.record(context.Background(), good, outcomeParsed, at.Add(time.Duration(i)*time.Minute))
+	}
+	for i := range 4 {
+		rs.record(context.Background(), bad, outcomeUnparseable, at.Add(time.Hour+time.Duration(i)*time.Minute))
+	}
+	if len(alerts) != 1 || alerts[0].Reporter != "cert.example" || alerts[0].FailStreak != 3 {
+		t.Fatalf("alerts %+v, want one for cert.example after 3 failures", alerts)
+	}
+	snap := rs.Snapshot()
+	if len(snap) != 1 || !snap[0].Drifting || snap[0].Parsed != 3 || snap[0].Unparseable != 4 || snap[0].LastError == "" {
+		t.Fatalf("records %+v", snap)
+	}
+	rs.record(context.Background(), good, outcomeParsed, at.Add(2*time.Hour))
+	if s := rs.Snapshot()[0]; s.Drifting || s.FailStreak != 0 {
+		t.Errorf("after a readable report: %+v", s)
+	}
+	// A reporter that never parsed is not drifting: it was never read.
+	for range 5 {
+		rs.record(context.Background(), p.Parse([]byte("From: x@new.example\nSubject: ?\n\n?\n")), outcomeUnparseable, at)
+	}
+	if len(alerts) != 1 {
+		t.Errorf("%d alerts, want still 1", len(alerts))
+	}
+	rs.Close()
+	again, err := OpenReporters(filepath.Join(dir, "reporters.json"), alert, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if got := again.Snapshot(); len(got) != 2 || got[0].Reporter != "cert.example" && got[1].Reporter != "cert.example" {
+		t.Errorf("after a restart: %+v", got)
 	}
 }

@@ -20,6 +20,9 @@ type Metrics struct {
 	IntakeQueued        prometheus.Gauge
 	// IntakeAdmitRate is set by intake: reports/s let in while the worker is behind.
 	IntakeAdmitRate prometheus.Gauge
+	// ReporterMessages counts each reporter's messages by outcome (parsed, triaged,
+	// unparseable): parser health per reporter.
+	ReporterMessages *prometheus.CounterVec
 }
 
 // WatchWorker publishes how long workflow tasks wait for this process's worker (wait is
@@ -68,6 +71,10 @@ func New(version string) *Metrics {
 	m.IntakeAdmitRate = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "desk_intake_admit_rate", Help: "Reports a second intake lets in while the worker is behind (0: no limit).",
 	})
-	reg.MustRegister(build, m.HTTPRequests, m.IntakeMessages, m.IntakeBatches, m.IntakeBatchFailures, m.IntakeBatchSize, m.IntakeQueued, m.IntakeAdmitRate)
+	m.ReporterMessages = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "desk_reporter_messages_total",
+		Help: "Reporters' messages by reporter (the domain of the sender) and outcome: parsed (read as reports), triaged (read, but nothing went to a case), unparseable.",
+	}, []string{"reporter", "outcome"})
+	reg.MustRegister(build, m.HTTPRequests, m.IntakeMessages, m.IntakeBatches, m.IntakeBatchFailures, m.IntakeBatchSize, m.IntakeQueued, m.IntakeAdmitRate, m.ReporterMessages)
 	return m
 }
