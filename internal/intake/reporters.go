@@ -83,12 +83,14 @@ func OpenReporters(path string, alert DriftAlert, m *metrics.Metrics, log *slog.
 	return r, nil
 }
 
-// reporterOf is the domain of a From address, "unknown" without one.
+// reporterOf is the domain of a reporter's address (or the name an X-ARF document gives),
+// "unknown" without one.
 func reporterOf(from string) string {
-	if _, d, ok := strings.Cut(strings.ToLower(strings.TrimSpace(from)), "@"); ok && d != "" {
+	from = strings.ToLower(strings.TrimSpace(from))
+	if _, d, ok := strings.Cut(from, "@"); ok && d != "" {
 		return strings.Trim(d, "<> ")
 	}
-	return "unknown"
+	return cmp.Or(reports.OneLine(from, 80), "unknown")
 }
 
 // outcomes of a reporter's message.
@@ -103,7 +105,11 @@ func (r *Reporters) record(ctx context.Context, res *reports.Result, outcome str
 	if r == nil || (res.Kind != reports.KindReport && res.Kind != reports.KindUnparseable) {
 		return // customers' replies are not reporters' mail
 	}
-	name := reporterOf(res.From)
+	from := res.From
+	if from == "" && len(res.Reports) > 0 {
+		from = res.Reports[0].Reporter // a bare X-ARF 4 document names its reporter
+	}
+	name := reporterOf(from)
 	r.mu.Lock()
 	h := r.byName[name]
 	if h == nil {
