@@ -859,3 +859,61 @@ func TestReporterDrift(t *testing.T) {
 		t.Errorf("after a restart: %+v", got)
 	}
 }
+
+// countingLookup counts the look-ups a resolver makes of the demo enforcement API.
+type countingLookup struct {
+	*enforcement.Client
+	ranges, single int
+}
+
+func (c *countingLookup) LookupRange(ctx context.Context, cidr string, at time.Time) ([]enforcement.Match, error) {
+	c.ranges++
+	return c.Client.LookupRange(ctx, cidr, at)
+}
+
+func (c *countingLookup) Lookup(ctx context.Context, q enforcement.Query) (*enforcement.Match, error) {
+	c.single++
+	return c.Client.Lookup(ctx, q)
+}
+
+// TestBigNotificationsResolveByBlock: a notification with many rows looks its addresses up
+// per /24 — a block one account holds whole answers all its rows, a block nobody holds is not
+// ours — and gives the same answers as the look-up per address.
+func TestBigNotificationsResolveByBlock(t *testing.T) {
+	api := enforcementapi.NewDemo("tok")
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	c := &countingLookup{Client: enforcement.New(srv.URL, "tok")}
+	rs := newResolver(c)
+	var rr []reports.Report
+	for i := range 60 {
+		block := []string{"203.0.113.%d", "198.51.100.%d", "1.2.3.%d", "10.17.18.%d"}[i%4]
+		rr = append(rr, reports.Report{ID: fmt.Sprint(i), SourceIPs: []string{fmt.Sprintf(block, 1+i)}})
+	}
+	known, err := rs.preresolve(context.Background(), rr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ranges != 4 || c.single != 0 {
+		t.Errorf("%d range and %d single look-ups, want 4 and 0", c.ranges, c.single)
+	}
+	if len(known) != 45 {
+		t.Errorf("%d addresses answered by block, want 45 (the split 10.17.18.0/24 is left to single look-ups)", len(known))
+	}
+	for _, r := range rr {
+		acct, ok := known[r.SourceIPs[0]]
+		if !ok {
+			continue
+		}
+		one, _, err := rs.resolve(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := strings.Join(one, ""); acct != want {
+			t.Errorf("%s: by block %q, by address %q", r.SourceIPs[0], acct, want)
+		}
+	}
+	if few, _ := rs.preresolve(context.Background(), rr[:10]); few != nil {
+		t.Error("a small notification was looked up by block")
+	}
+}

@@ -3,6 +3,7 @@ package intake
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -214,4 +215,75 @@ func (rs *resolver) cachedLookup(ctx context.Context, key string, look func() (s
 		return "", fmt.Errorf("%s: %w", key, err)
 	}
 	return v.(string), nil
+}
+
+// bulkFrom is how many reports a message must have before their addresses are looked up by
+// block rather than one by one.
+const bulkFrom = 50
+
+// blockOf is the block an address is looked up in: its /24 (IPv4) or /48 (IPv6).
+func blockOf(ip string) (netip.Prefix, bool) {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	bits := 24
+	if a.Is6() {
+		bits = 48
+	}
+	p, err := a.Prefix(bits)
+	return p, err == nil
+}
+
+// preresolve looks the addresses of a big notification up by block: one range look-up per /24
+// (or /48) instead of one per row. A block held whole by one account, with no change of
+// holder in its assignment's lifetime, answers every address in it; a block nobody holds
+// answers "not ours"; anything else (split blocks, moves) is left to the per-address look-up.
+// It returns the answers by address ("" for not ours).
+func (rs *resolver) preresolve(ctx context.Context, rr []reports.Report) (map[string]string, error) {
+	if len(rr) < bulkFrom {
+		return nil, nil
+	}
+	at := time.Time{}
+	blocks := map[netip.Prefix]bool{}
+	var order []netip.Prefix
+	for _, r := range rr {
+		if len(r.SourceIPs) != 1 || r.FeedbackID != "" || r.AccountHint != "" {
+			continue
+		}
+		if p, ok := blockOf(r.SourceIPs[0]); ok && !blocks[p] {
+			blocks[p] = true
+			order = append(order, p)
+			if at.IsZero() {
+				at = r.EventTime
+			}
+		}
+	}
+	whole := map[netip.Prefix]string{}
+	for _, p := range order {
+		ms, err := rs.api.LookupRange(ctx, p.String(), at)
+		if err != nil {
+			return nil, fmt.Errorf("look up block %s: %w", p, err)
+		}
+		switch {
+		case len(ms) == 0:
+			whole[p] = ""
+		case len(ms) == 1 && ms[0].ValidFrom.IsZero() && ms[0].ValidUntil.IsZero():
+			if held, err := netip.ParsePrefix(ms[0].Value); err == nil && held.Bits() <= p.Bits() && held.Contains(p.Addr()) {
+				whole[p] = ms[0].AccountID
+			}
+		}
+	}
+	out := map[string]string{}
+	for _, r := range rr {
+		if len(r.SourceIPs) != 1 || r.FeedbackID != "" || r.AccountHint != "" {
+			continue
+		}
+		if p, ok := blockOf(r.SourceIPs[0]); ok {
+			if acct, known := whole[p]; known {
+				out[r.SourceIPs[0]] = acct
+			}
+		}
+	}
+	return out, nil
 }
