@@ -24,7 +24,7 @@ import (
 )
 
 // Scenarios are the scenarios, in the order "all" runs them.
-var Scenarios = []string{"parse", "storm", "lifecycle", "precision", "capacity"}
+var Scenarios = []string{"parse", "storm", "lifecycle", "precision", "capacity", "notification"}
 
 // RunFunc runs one desk command in this process (`desk dev …`, `desk zendesk provision`), as
 // `desk` would with these arguments, output and environment.
@@ -77,6 +77,9 @@ type Options struct {
 	PrecisionCases                    int
 	PrecisionRate                     float64
 	Deadline                          time.Duration
+	// Rows and RowAccounts size the notification scenario: one list of Rows rows about
+	// RowAccounts accounts.
+	Rows, RowAccounts int
 	// Corpus is the parse scenario's folder of reports ("" for the default).
 	Corpus string
 	// Profile, when set, is where a 30 s CPU profile of the storm's desk is saved.
@@ -103,7 +106,7 @@ func (o *Options) Validate() error {
 		return errors.New("--precision-rate must be above 0")
 	case o.Zipf <= 1:
 		return errors.New("--zipf must be greater than 1")
-	case o.Reports < 1 || o.Accounts < 1 || o.Naive < 1 || o.Clients < 1 || o.Cases < 1 || o.Open < 1 || o.PrecisionCases < 1:
+	case o.Reports < 1 || o.Accounts < 1 || o.Naive < 1 || o.Clients < 1 || o.Cases < 1 || o.Open < 1 || o.PrecisionCases < 1 || o.Rows < 1 || o.RowAccounts < 1:
 		return errors.New("counts must be at least 1")
 	case o.Run == nil || o.NewStandIns == nil || o.LoadCorpus == nil:
 		return errors.New("bench: Run, NewStandIns and LoadCorpus are required")
@@ -146,6 +149,8 @@ func Run(ctx context.Context, o Options, scenarios []string, stdout io.Writer) e
 			err = benchPrecision(ctx, &o, r)
 		case "capacity":
 			err = benchCapacity(ctx, &o, r)
+		case "notification":
+			err = benchNotification(ctx, &o, r)
 		}
 		r.Duration = time.Since(r.Started).Round(time.Second).String()
 		if err != nil {
