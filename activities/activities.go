@@ -280,7 +280,7 @@ func (a *Activities) LiftAction(ctx context.Context, in workflows.LiftInput) (*w
 	if in.Key == "" || in.ActionID == "" {
 		return nil, temporal.NewNonRetryableApplicationError("lift needs a key and an action", fault.Invalid.String(), nil)
 	}
-	st, err := a.Enforcement.Lift(ctx, in.ActionID, in.Reason, in.Key)
+	st, err := a.Enforcement.Lift(ctx, abuse.LiftRequest{ActionID: in.ActionID, Reason: in.Reason, Overturned: in.Overturned}, in.Key)
 	if err != nil {
 		return nil, boundary("lift action "+in.ActionID, err)
 	}

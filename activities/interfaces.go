@@ -37,7 +37,7 @@ type Accounts interface {
 type Enforcement interface {
 	Apply(ctx context.Context, req abuse.ActionRequest, idempotencyKey string) (*abuse.ActionState, error)
 	GetAction(ctx context.Context, id string) (*abuse.ActionState, error)
-	Lift(ctx context.Context, id, reason, idempotencyKey string) (*abuse.ActionState, error)
+	Lift(ctx context.Context, req abuse.LiftRequest, idempotencyKey string) (*abuse.ActionState, error)
 }
 
 // Approvals posts approval requests to the leads (Slack) and updates them.

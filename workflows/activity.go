@@ -188,6 +188,8 @@ type LiftInput struct {
 	Key      string `json:"key"`
 	ActionID string `json:"action_id"`
 	Reason   string `json:"reason"`
+	// Overturned: the action was wrong (a granted appeal); it stops counting as a violation.
+	Overturned bool `json:"overturned,omitempty"`
 }
 
 // CloseCaseInput solves the ticket with the closing message (only solves it when the customer

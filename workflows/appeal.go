@@ -151,9 +151,10 @@ func (a *appealWorkflow) run(ctx workflow.Context) (*AppealResult, error) {
 	lctx := withAction(ctx)
 	var lifted ActionResult
 	if err := workflow.ExecuteActivity(lctx, ActivityLiftAction, LiftInput{
-		Key:      fmt.Sprintf("%s/lift/%d", a.in.ExternalID, a.in.Number),
-		ActionID: a.in.Enforcement.ActionID,
-		Reason:   fmt.Sprintf("%s: appeal granted by %s", a.in.CaseNumber, dec.Reviewer),
+		Key:        fmt.Sprintf("%s/lift/%d", a.in.ExternalID, a.in.Number),
+		ActionID:   a.in.Enforcement.ActionID,
+		Reason:     fmt.Sprintf("%s: appeal granted by %s", a.in.CaseNumber, dec.Reviewer),
+		Overturned: true,
 	}).Get(ctx, &lifted); err != nil {
 		return nil, err
 	}

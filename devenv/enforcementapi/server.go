@@ -60,6 +60,8 @@ type Action struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	LiftedAt  *time.Time `json:"lifted_at,omitempty"`
 	Error     string     `json:"error,omitempty"`
+	// Overturned: lifted because it was wrong; it no longer counts as a violation.
+	Overturned bool `json:"overturned,omitempty"`
 
 	liftRequested time.Time
 }
@@ -428,7 +430,7 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		s.advance(act)
-		if act.State != "failed" {
+		if act.State != "failed" && !act.Overturned {
 			prior++
 		}
 		if act.State == "active" || act.State == "lifting" {
@@ -559,7 +561,8 @@ func (s *Server) lift(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		Reason string `json:"reason"`
+		Reason     string `json:"reason"`
+		Overturned bool   `json:"overturned"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil || strings.TrimSpace(req.Reason) == "" {
 		problem(w, http.StatusBadRequest, "Bad Request", "reason: required")
@@ -588,6 +591,9 @@ func (s *Server) lift(w http.ResponseWriter, r *http.Request) {
 		a.State = "lifting"
 		a.liftRequested = s.Now().UTC()
 		s.advance(a)
+	}
+	if req.Overturned {
+		a.Overturned = true
 	}
 	writeJSON(w, http.StatusOK, a)
 }

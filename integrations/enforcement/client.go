@@ -209,12 +209,16 @@ func (c *Client) GetAction(ctx context.Context, id string) (*abuse.ActionState, 
 }
 
 // Lift implements the activities' Enforcement.
-func (c *Client) Lift(ctx context.Context, id, reason, key string) (*abuse.ActionState, error) {
+func (c *Client) Lift(ctx context.Context, req abuse.LiftRequest, key string) (*abuse.ActionState, error) {
 	if key == "" {
 		return nil, &fault.Error{Kind: fault.Invalid, Service: service, Op: "lift", Message: "no idempotency key"}
 	}
+	body := map[string]any{"reason": req.Reason}
+	if req.Overturned {
+		body["overturned"] = true
+	}
 	var out action
-	if err := c.do(ctx, "lift action "+id, http.MethodPost, "/v1/actions/"+url.PathEscape(id)+"/lift", key, map[string]string{"reason": reason}, &out); err != nil {
+	if err := c.do(ctx, "lift action "+req.ActionID, http.MethodPost, "/v1/actions/"+url.PathEscape(req.ActionID)+"/lift", key, body, &out); err != nil {
 		return nil, err
 	}
 	return out.state(), nil

@@ -154,16 +154,32 @@ func TestApplyIsIdempotentAndVerifiable(t *testing.T) {
 	if acct.PriorViolations != 1 || len(acct.Restrictions) != 1 || acct.ContactEmail != "ops@shop.example" || acct.Tier != abuse.TierStandard {
 		t.Errorf("account %+v, want one violation and one restriction", acct)
 	}
-	lifted, err := c.Lift(ctx, a1.ID, "appeal granted", "lift-1")
+	grant := abuse.LiftRequest{ActionID: a1.ID, Reason: "appeal granted", Overturned: true}
+	lifted, err := c.Lift(ctx, grant, "lift-1")
 	if err != nil || lifted.State != abuse.StateLifting {
 		t.Fatalf("lift: %+v %v, want lifting", lifted, err)
 	}
 	time.Sleep(60 * time.Millisecond)
-	if again, err := c.Lift(ctx, a1.ID, "appeal granted", "lift-1"); err != nil || again.State != abuse.StateLifted {
+	if again, err := c.Lift(ctx, grant, "lift-1"); err != nil || again.State != abuse.StateLifted {
 		t.Errorf("lift replay: %+v %v, want lifted", again, err)
 	}
 	if acts, err := c.Actions(ctx, "acct-shop"); err != nil || len(acts) != 1 || acts[0].State != abuse.StateLifted {
 		t.Errorf("actions: %+v %v", acts, err)
+	}
+	// Overturned, the action is no violation any more.
+	if acct, err := c.GetAccount(ctx, "acct-shop"); err != nil || acct.PriorViolations != 0 {
+		t.Errorf("after the overturn: %+v %v, want no prior violation", acct, err)
+	}
+	// A lift that is not an overturn (the action ran its course) still counts.
+	a2, err2 := c.Apply(ctx, abuse.ActionRequest{AccountID: "acct-shop", Type: abuse.ActionThrottle, Level: 1, Reason: "again"}, "k2")
+	if err2 != nil {
+		t.Fatal(err2)
+	}
+	if _, err := c.Lift(ctx, abuse.LiftRequest{ActionID: a2.ID, Reason: "fixed"}, "lift-2"); err != nil {
+		t.Fatal(err)
+	}
+	if acct, err := c.GetAccount(ctx, "acct-shop"); err != nil || acct.PriorViolations != 1 {
+		t.Errorf("after a plain lift: %+v %v, want one prior violation", acct, err)
 	}
 }
 

@@ -44,3 +44,12 @@ type ActionState struct {
 	LiftedAt  time.Time
 	Error     string
 }
+
+// LiftRequest lifts an action. Overturned says the action was wrong (an appeal was granted, a
+// lead reversed it): the enforcement API then no longer counts it among the account's prior
+// violations.
+type LiftRequest struct {
+	ActionID   string
+	Reason     string
+	Overturned bool
+}

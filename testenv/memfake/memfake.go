@@ -322,7 +322,8 @@ func (e *Enforcement) GetAction(_ context.Context, id string) (*abuse.ActionStat
 }
 
 // Lift implements activities.Enforcement.
-func (e *Enforcement) Lift(_ context.Context, id, _ string, key string) (*abuse.ActionState, error) {
+func (e *Enforcement) Lift(_ context.Context, req abuse.LiftRequest, key string) (*abuse.ActionState, error) {
+	id := req.ActionID
 	if err := e.check("lift"); err != nil {
 		return nil, err
 	}
