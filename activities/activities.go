@@ -35,7 +35,9 @@ type Activities struct {
 	Enforcement Enforcement
 	Approvals   Approvals
 	Evidence    Evidence
-	Templates   *templates.Renderer
+	// Incidents reads a case's earlier incidents (nil: none are known).
+	Incidents Incidents
+	Templates *templates.Renderer
 	// DashboardURL is the base URL of the dashboard, for links in Slack and notes ("" for none).
 	DashboardURL string
 	// VerifyWait bounds how long Enforce and LiftAction poll for an action to take effect
@@ -55,9 +57,25 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 		workflows.ActivityLiftAction:          a.LiftAction,
 		workflows.ActivityCloseCase:           a.CloseCase,
 		workflows.ActivityAcknowledgeReporter: a.AcknowledgeReporters,
+		workflows.ActivityPreviousIncident:    a.PreviousIncident,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
+}
+
+// PreviousIncident reads the case's last completed incident (a local activity: one read).
+func (a *Activities) PreviousIncident(ctx context.Context, in workflows.PreviousIncidentInput) (*workflows.PreviousIncidentResult, error) {
+	if a.Incidents == nil {
+		return &workflows.PreviousIncidentResult{}, nil
+	}
+	res, err := a.Incidents.LastClosed(ctx, in.CaseID)
+	if err != nil {
+		return nil, boundary("read the previous incident of "+in.CaseID, err)
+	}
+	if res == nil {
+		return &workflows.PreviousIncidentResult{}, nil
+	}
+	return &workflows.PreviousIncidentResult{Found: true, Result: *res}, nil
 }
 
 // LoadAccount reads the account behind a case. It runs as a local activity: short, read-only,

@@ -15,6 +15,7 @@ import (
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/approval"
 	"abusedesk/internal/ticket"
+	"abusedesk/workflows"
 )
 
 // Tickets is what cases need of the ticketing system (Zendesk).
@@ -52,4 +53,10 @@ type Approvals interface {
 // Evidence reads raw reports from the content-addressed evidence store.
 type Evidence interface {
 	Get(ctx context.Context, digest string) ([]byte, error)
+}
+
+// Incidents reads a case's earlier incidents (Temporal).
+type Incidents interface {
+	// LastClosed returns the result of the most recent completed incident, or nil.
+	LastClosed(ctx context.Context, caseID string) (*workflows.CaseResult, error)
 }

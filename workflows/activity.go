@@ -22,7 +22,20 @@ const (
 	ActivityLiftAction          = "LiftAction"
 	ActivityCloseCase           = "CloseCase"
 	ActivityAcknowledgeReporter = "AcknowledgeReporters"
+	ActivityPreviousIncident    = "PreviousIncident"
 )
+
+// PreviousIncidentInput asks for the last closed incident of a case (the same account and
+// category).
+type PreviousIncidentInput struct {
+	CaseID string `json:"case_id"`
+}
+
+// PreviousIncidentResult is that incident's result, when there is one.
+type PreviousIncidentResult struct {
+	Found  bool       `json:"found"`
+	Result CaseResult `json:"result,omitzero"`
+}
 
 // LoadAccountInput asks for an account by ID.
 type LoadAccountInput struct {

@@ -27,6 +27,9 @@ const (
 const (
 	// versionStrategicHolds: a strategic account's approval timeout holds instead of enforcing.
 	versionStrategicHolds = "strategic-approval-holds"
+	// versionDuplicateIncident: a new incident whose every report the previous one handled
+	// closes as a duplicate.
+	versionDuplicateIncident = "duplicate-incident"
 )
 
 // Error types of the Case workflow's own failures.
@@ -194,6 +197,7 @@ func (w *caseWorkflow) run(ctx workflow.Context) (*CaseResult, error) {
 		Status:      w.st.Status,
 		ReportCount: w.st.Reports.Count,
 		ClosedAt:    w.st.ClosedAt,
+		Seen:        w.st.Seen,
 	}, nil
 }
 

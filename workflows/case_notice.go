@@ -22,6 +22,9 @@ func (w *caseWorkflow) open(ctx workflow.Context) {
 		w.waitUntil(ctx, time.Time{})
 		return
 	}
+	if w.duplicateOfPrevious(ctx) {
+		return
+	}
 	var acct abuse.Account
 	lctx := withLookup(ctx)
 	if err := workflow.ExecuteLocalActivity(lctx, ActivityLoadAccount, LoadAccountInput{AccountID: w.st.Account.ID}).Get(ctx, &acct); err != nil {
@@ -133,4 +136,35 @@ func (w *caseWorkflow) extendDeadline(ctx workflow.Context, by time.Duration, no
 	data.Deadline, data.Note = w.st.Wait.Deadline, note
 	w.queueNotify(fmt.Sprintf("extended-%d-%s", w.st.Round, w.st.Wait.Deadline.UTC().Format("20060102T150405")),
 		NotifyInput{Public: publicUnless(notified, NoticeExtended), Note: noteIf(notified), Status: TicketPending, Data: data})
+}
+
+// duplicateOfPrevious closes a new incident whose every report the account's previous
+// incident (same category) already handled, within the policy's dedupe window: a report sent
+// again is not a new violation. True when it closed the case.
+func (w *caseWorkflow) duplicateOfPrevious(ctx workflow.Context) bool {
+	if w.st.Runs != 1 || workflow.GetVersion(ctx, versionDuplicateIncident, workflow.DefaultVersion, 1) < 1 {
+		return false
+	}
+	window := w.st.Rules.DedupeWindow.D()
+	if window <= 0 {
+		return false
+	}
+	var prev PreviousIncidentResult
+	if err := workflow.ExecuteLocalActivity(withHint(ctx), ActivityPreviousIncident, PreviousIncidentInput{CaseID: w.st.CaseID}).Get(ctx, &prev); err != nil {
+		w.log.Warn("previous incident not read; the case goes on as new", "error", err)
+		return false
+	}
+	if !prev.Found || workflow.Now(ctx).Sub(prev.Result.ClosedAt) > window {
+		return false
+	}
+	handled := buildSeen(&CaseState{Seen: prev.Result.Seen})
+	for h := range w.seen {
+		if _, ok := handled[h]; !ok {
+			return false
+		}
+	}
+	w.note(ctx, EventNote, fmt.Sprintf("every report was already handled by the previous incident %s (%s, closed %s): closed as a duplicate, nothing sent",
+		prev.Result.CaseNumber, prev.Result.Outcome, fmtTime(prev.Result.ClosedAt)), "")
+	w.finish(ctx, OutcomeDuplicate, StatusClosed)
+	return true
 }

@@ -39,6 +39,7 @@ type harness struct {
 	enf      *memfake.Enforcement
 	appr     *memfake.Approvals
 	evidence *memfake.Evidence
+	incs     *memfake.Incidents
 	pol      *policy.Policy
 	caseID   string
 }
@@ -55,6 +56,7 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets) *harness {
 		enf:      &memfake.Enforcement{},
 		appr:     &memfake.Approvals{},
 		evidence: &memfake.Evidence{},
+		incs:     &memfake.Incidents{},
 		pol:      policy.Default(),
 	}
 	h.pol.Approvers = approval.Approvers{Users: []string{lead1, lead2}}
@@ -68,7 +70,7 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets) *harness {
 	}
 	acts := &activities.Activities{
 		Tickets: h.tickets, Accounts: h.accounts, Enforcement: h.enf, Approvals: h.appr,
-		Evidence: h.evidence, Templates: r, VerifyWait: time.Second,
+		Evidence: h.evidence, Incidents: h.incs, Templates: r, VerifyWait: time.Second,
 	}
 	acts.Register(h.env)
 	return h
@@ -946,5 +948,48 @@ func TestBigBatchCountsRefsAndShowsTheNewest(t *testing.T) {
 	}
 	if v.Reports.FirstSeen.IsZero() || v.Reports.LastSeen.Before(v.Reports.FirstSeen) {
 		t.Errorf("seen %v – %v", v.Reports.FirstSeen, v.Reports.LastSeen)
+	}
+}
+
+// TestResentReportIsNoNewIncident: reports the account's previous incident already handled
+// (within the dedupe window) do not open a new one: the case closes as a duplicate without a
+// ticket or a notice. One new report among them makes it a new incident.
+func TestResentReportIsNoNewIncident(t *testing.T) {
+	id := workflows.CaseWorkflowID("acct-standard", abuse.Spam)
+	prev := func(h *harness, ids ...string) {
+		// The previous incident's result carries the hashes of what it handled.
+		h.incs.Closed(id, workflows.CaseResult{CaseNumber: workflows.CaseNumber(id), Outcome: workflows.OutcomeReinstated,
+			ClosedAt: h.env.Now().Add(-24 * time.Hour), Seen: workflows.SeenOf(ids...)})
+	}
+	h := newHarness(t)
+	prev(h, "r-0", "r-1", "r-2")
+	h.run("acct-standard", abuse.Spam, 2) // r-0 and r-1 again
+	res := h.result()
+	if res.Outcome != workflows.OutcomeDuplicate || res.Status != workflows.StatusClosed {
+		t.Fatalf("resent reports: %+v, want closed as a duplicate", res)
+	}
+	if n := len(h.tickets.All()); n != 0 {
+		t.Errorf("%d tickets for a duplicate", n)
+	}
+
+	h = newHarness(t)
+	prev(h, "r-0")
+	var v workflows.CaseView
+	h.at(time.Hour, func() { v = h.view() })
+	h.at(2*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
+	h.run("acct-standard", abuse.Spam, 2) // r-0 again, r-1 new
+	if v.Status != workflows.StatusAwaitingResponse || v.Ticket.ID == 0 || v.Reports.Count != 2 {
+		t.Errorf("with a new report: %s, ticket %d, %d reports; want a noticed case with both reports", v.Status, v.Ticket.ID, v.Reports.Count)
+	}
+
+	h = newHarness(t)
+	spam := h.pol.Categories[abuse.Spam]
+	spam.DedupeWindow = policy.Duration(time.Hour)
+	h.pol.Categories[abuse.Spam] = spam
+	prev(h, "r-0", "r-1")
+	h.at(2*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
+	h.run("acct-standard", abuse.Spam, 2) // the previous incident closed a day ago: past the window
+	if res := h.result(); res.Outcome == workflows.OutcomeDuplicate {
+		t.Error("a resent report past the dedupe window was taken as a duplicate")
 	}
 }

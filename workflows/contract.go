@@ -328,6 +328,9 @@ type CaseResult struct {
 	Status      Status    `json:"status"`
 	ReportCount int       `json:"report_count"`
 	ClosedAt    time.Time `json:"closed_at"`
+	// Seen are the hashes of the report IDs the incident handled (CaseState.Seen), so the
+	// account's next incident can tell a report sent again from a new one.
+	Seen []byte `json:"seen,omitempty"`
 }
 
 // TimelineEntry is one event in a case's history, for the dashboard and the status query.

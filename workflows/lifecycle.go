@@ -15,7 +15,9 @@ import "slices"
 //	enforced ─appeal─> appeal_review ─granted─> reinstated ; ─denied─> upheld
 //	enforced ─appeal window ends─> closed
 //
-// A step that fails for good (its activity gave up) hands the case to people: under_review.
+// A step that fails for good (its activity gave up) hands the case to people: under_review. A
+// case whose every report the account's previous incident already handled closes at once
+// (open ─> closed, outcome duplicate).
 
 // Status is where a case stands.
 type Status string
@@ -60,12 +62,13 @@ const (
 	OutcomeReinstated Outcome = "reinstated" // an appeal was granted and the action lifted
 	OutcomeUpheld     Outcome = "upheld"     // an appeal was denied
 	OutcomeWithdrawn  Outcome = "withdrawn"  // the reports were withdrawn or found invalid
+	OutcomeDuplicate  Outcome = "duplicate"  // every report was already handled by the account's previous incident
 )
 
 // Moves are the status changes a case may make, from each status that is not final. Staying in
 // the same status (a new wait after "request more information") is not a move.
 var Moves = map[Status][]Status{
-	StatusOpen:             {StatusNoticed, StatusUnderReview},
+	StatusOpen:             {StatusNoticed, StatusUnderReview, StatusClosed},
 	StatusNoticed:          {StatusAwaitingResponse, StatusUnderReview, StatusResolved},
 	StatusAwaitingResponse: {StatusEscalated, StatusUnderReview, StatusResolved},
 	StatusUnderReview:      {StatusAwaitingResponse, StatusResolved},

@@ -27,6 +27,12 @@ var (
 		StartToCloseTimeout: 15 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	}
+	// hintOptions: a read the case can do without (the previous incident): two short tries,
+	// then the case goes on without it.
+	hintOptions = workflow.LocalActivityOptions{
+		StartToCloseTimeout: 5 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 2},
+	}
 )
 
 // withStep, withAction and withLookup put those options on a context.
@@ -38,4 +44,7 @@ func withAction(ctx workflow.Context) workflow.Context {
 }
 func withLookup(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, lookupOptions)
+}
+func withHint(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, hintOptions)
 }

@@ -159,6 +159,16 @@ func reportHash(id string) uint64 {
 	return h.Sum64()
 }
 
+// SeenOf packs the hashes of report IDs the way CaseState.Seen and CaseResult.Seen keep them.
+func SeenOf(ids ...string) []byte {
+	st := &CaseState{}
+	s := seenSet{}
+	for _, id := range ids {
+		s.remember(st, reportHash(id))
+	}
+	return st.Seen
+}
+
 // seenSet is the in-memory index over CaseState.Seen; rebuilt at the start of each run.
 type seenSet map[uint64]struct{}
 

@@ -265,7 +265,7 @@ func (a *app) startWorker() error {
 	workflows.Register(w)
 	acts := &activities.Activities{
 		Tickets: a.svc.tickets, Accounts: a.svc.accounts, Enforcement: a.svc.enforcement,
-		Approvals: a.svc.approvals, Evidence: a.evidence, Templates: a.templates,
+		Approvals: a.svc.approvals, Evidence: a.evidence, Incidents: a.cases, Templates: a.templates,
 		DashboardURL: a.publicURL(),
 	}
 	acts.Register(w)

@@ -15,6 +15,7 @@ import (
 	"abusedesk/devenv/devserver"
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/approval"
+	"abusedesk/internal/cases"
 	"abusedesk/internal/policy"
 	"abusedesk/internal/tclient"
 	"abusedesk/templates"
@@ -53,7 +54,7 @@ func startPathsDesk(t *testing.T) *pathsDesk {
 	workflows.Register(w)
 	(&activities.Activities{
 		Tickets: memfake.NewTickets(), Accounts: memfake.NewAccounts(memfake.DemoAccounts()...), Enforcement: d.enf,
-		Approvals: &memfake.Approvals{}, Evidence: &memfake.Evidence{}, Templates: r, VerifyWait: 10 * time.Millisecond,
+		Approvals: &memfake.Approvals{}, Evidence: &memfake.Evidence{}, Incidents: &cases.Client{T: c}, Templates: r, VerifyWait: 10 * time.Millisecond,
 	}).Register(w)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
@@ -168,6 +169,16 @@ func TestCasePathsOnTheServer(t *testing.T) {
 			t.Fatalf("outcome %s, want enforced", res.Outcome)
 		}
 		d.save(id, "", "case-approved.json")
+	})
+
+	t.Run("resent report", func(t *testing.T) {
+		// The same report again after the approved case closed: no new incident.
+		r := pathRules(abuse.Spam)
+		r.Rules.DedupeWindow = policy.Duration(time.Hour)
+		id := d.open("acct-strategic", abuse.Spam, r)
+		if res := d.result(id); res.Outcome != workflows.OutcomeDuplicate || res.Status != workflows.StatusClosed {
+			t.Fatalf("the resent report: %+v, want closed as a duplicate", res)
+		}
 	})
 
 	t.Run("denied", func(t *testing.T) {

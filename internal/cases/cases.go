@@ -192,6 +192,20 @@ func (c *Client) List(ctx context.Context, query string, pageSize int, token []b
 	return out, resp.GetNextPageToken(), nil
 }
 
+// LastClosed returns the result of the case's most recent incident that completed (a case
+// workflow ID keeps one incident per run), or nil when there is none.
+func (c *Client) LastClosed(ctx context.Context, caseID string) (*workflows.CaseResult, error) {
+	list, _, err := c.List(ctx, "WorkflowId = "+Quote(caseID)+" AND ExecutionStatus = 'Completed'", 1, nil)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	var res workflows.CaseResult
+	if err := c.T.GetWorkflow(ctx, caseID, list[0].RunID).Get(ctx, &res); err != nil {
+		return nil, fmt.Errorf("the result of %s run %s: %w", caseID, list[0].RunID, err)
+	}
+	return &res, nil
+}
+
 // FindByNumber finds the case with a case number, preferring a running one.
 func (c *Client) FindByNumber(ctx context.Context, number string) (*Summary, error) {
 	return c.findOne(ctx, workflows.SearchCaseNumber.GetName()+" = '"+strings.ReplaceAll(number, "'", "")+"'")

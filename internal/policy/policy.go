@@ -143,6 +143,10 @@ type Rules struct {
 	Appeal   Appeal   `yaml:"appeal" json:"appeal"`
 	// AcknowledgeReporters sends each reporter (up to a bound) the outcome when a case closes.
 	AcknowledgeReporters bool `yaml:"acknowledge_reporters" json:"acknowledge_reporters"`
+	// DedupeWindow: a new incident whose every report the account's previous incident (same
+	// category, closed less than this ago) already handled is closed as a duplicate. 0 turns
+	// it off.
+	DedupeWindow Duration `yaml:"dedupe_window,omitempty" json:"dedupe_window,omitempty"`
 }
 
 // RepeatOffender is the stricter track for accounts with prior violations.

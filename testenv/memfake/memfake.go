@@ -16,6 +16,7 @@ import (
 	"abusedesk/internal/approval"
 	"abusedesk/internal/fault"
 	"abusedesk/internal/ticket"
+	"abusedesk/workflows"
 )
 
 var (
@@ -466,4 +467,32 @@ func DemoAccounts() []abuse.Account {
 		{ID: "acct-strategic", Name: "Big Bank", ContactEmail: "noc@bank.example", Locale: "en", Tier: abuse.TierStrategic},
 		{ID: "acct-repeat", Name: "Again Ltd", ContactEmail: "admin@again.example", Locale: "de", Tier: abuse.TierStandard, PriorViolations: 3},
 	}
+}
+
+// Incidents holds the results of cases' completed incidents.
+type Incidents struct {
+	mu   sync.Mutex
+	last map[string]workflows.CaseResult
+}
+
+var _ activities.Incidents = (*Incidents)(nil)
+
+// Closed records a completed incident of a case.
+func (i *Incidents) Closed(caseID string, res workflows.CaseResult) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.last == nil {
+		i.last = map[string]workflows.CaseResult{}
+	}
+	i.last[caseID] = res
+}
+
+// LastClosed implements activities.Incidents.
+func (i *Incidents) LastClosed(_ context.Context, caseID string) (*workflows.CaseResult, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if r, ok := i.last[caseID]; ok {
+		return &r, nil
+	}
+	return nil, nil
 }
