@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -103,6 +104,11 @@ Port 0 picks any free port.`)
 		Logger:           a.log,
 		LogLevel:         serverLevel,
 	})
+	var taken *devserver.PortInUseError
+	if errors.As(err, &taken) {
+		flag := map[string]string{"frontend": "--temporal-port", "ui": "--ui-port"}[taken.Service]
+		return usageError{fmt.Sprintf("%s %d: the port is taken (is another desk dev running?); pick another, 0 for any free one", flag, taken.Port)}
+	}
 	if err != nil {
 		return fmt.Errorf("embedded Temporal: %w", err)
 	}
@@ -114,7 +120,7 @@ Port 0 picks any free port.`)
 		return err
 	}
 	if err := a.listenHTTP(loopback(*httpPort)); err != nil {
-		return err
+		return usageError{fmt.Sprintf("--http-port %d: %v; pick another, 0 for any free one", *httpPort, errors.Unwrap(err))}
 	}
 	if err := a.startSandbox(ctx, e.lookup, *slackMode == "socket"); err != nil {
 		return err

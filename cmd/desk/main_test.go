@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -203,4 +206,26 @@ func waitForEndpoints(t *testing.T, dir string, done <-chan error) config.Endpoi
 	}
 	t.Fatal("no endpoints.json within 60 s")
 	return config.Endpoints{}
+}
+
+// TestDevNamesATakenPort: a port already in use stops desk dev with the flag to change, not a
+// panic inside the embedded server.
+func TestDevNamesATakenPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	var stderr syncBuffer
+	err = run(context.Background(), []string{"dev", "--data-dir", t.TempDir(), "--http-port", "0", "--temporal-port", strconv.Itoa(port), "--ui-port", "-1"}, io.Discard, &stderr, noEnv)
+	var u usageError
+	if !errors.As(err, &u) || !strings.Contains(err.Error(), fmt.Sprintf("--temporal-port %d", port)) {
+		t.Fatalf("desk dev on a taken Temporal port: %v, want a usage error naming --temporal-port %d", err, port)
+	}
+	skipShort(t)
+	err = run(context.Background(), []string{"dev", "--data-dir", t.TempDir(), "--http-port", strconv.Itoa(port), "--temporal-port", "0", "--ui-port", "-1"}, io.Discard, &stderr, noEnv)
+	if !errors.As(err, &u) || !strings.Contains(err.Error(), fmt.Sprintf("--http-port %d", port)) {
+		t.Fatalf("desk dev on a taken HTTP port: %v, want a usage error naming --http-port %d", err, port)
+	}
 }

@@ -114,6 +114,18 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.LogLevel == 0 {
 		opts.LogLevel = slog.LevelError
 	}
+	// A port that is taken makes the server's own start fail deep inside (with a panic in
+	// some versions): refuse it first, saying which one.
+	for _, p := range []struct {
+		port    int
+		service string
+	}{{opts.FrontendPort, "frontend"}, {opts.UIPort, "ui"}} {
+		if p.port > 0 {
+			if err := portFree(opts.IP, p.port); err != nil {
+				return nil, &PortInUseError{Service: p.service, Port: p.port, Err: err}
+			}
+		}
+	}
 	ports, err := freePorts(opts.IP, 5)
 	if err != nil {
 		return nil, err
@@ -356,6 +368,29 @@ func (s *Server) startUI(opts Options) error {
 
 // freePorts returns n distinct loopback ports that were free a moment ago. Each is put in
 // TIME_WAIT by a short self-connection so the kernel does not hand it out again at once.
+// PortInUseError says a port the server was asked to listen on is taken.
+type PortInUseError struct {
+	// Service is "frontend" (Temporal's gRPC port) or "ui" (the Web UI).
+	Service string
+	Port    int
+	Err     error
+}
+
+func (e *PortInUseError) Error() string {
+	return fmt.Sprintf("the %s port %d is taken: %v", e.Service, e.Port, e.Err)
+}
+
+func (e *PortInUseError) Unwrap() error { return e.Err }
+
+// portFree reports an error when nothing can listen on ip:port now.
+func portFree(ip string, port int) error {
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+	if err != nil {
+		return err
+	}
+	return ln.Close()
+}
+
 func freePorts(ip string, n int) ([]int, error) {
 	ports := make([]int, 0, n)
 	for len(ports) < n {
