@@ -125,7 +125,7 @@ func (p *Parser) parse(raw []byte) *Result {
 		res.Error = fmt.Sprintf("message too large: %d bytes, the limit is %d", len(raw), p.opts.MaxBytes)
 		return res
 	}
-	trimmed := bytes.TrimSpace(raw)
+	trimmed := bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(raw), []byte("\ufeff"))) // a UTF-8 byte order mark
 	if len(trimmed) == 0 {
 		res.Kind, res.Error = KindUnparseable, "empty message"
 		return res
@@ -140,7 +140,7 @@ func (p *Parser) parse(raw []byte) *Result {
 		res.Kind, res.Reports = KindReport, []Report{*r}
 		return res
 	}
-	m, err := p.read(stripMbox(raw))
+	m, err := p.read(stripMbox(bytes.TrimPrefix(raw, []byte("\ufeff"))))
 	if err != nil {
 		var lim errLimit
 		if errors.As(err, &lim) {

@@ -394,3 +394,16 @@ func TestQuickDateAgreesWithTheGeneralPath(t *testing.T) {
 		t.Errorf("unknown zone: %v %q %v", got, zone, ok)
 	}
 }
+
+// A UTF-8 byte order mark before an X-ARF 4 document or a mail changes nothing.
+func TestByteOrderMark(t *testing.T) {
+	p := parser()
+	doc := []byte("\ufeff" + `{"xarf_version":"4.0.0","report_id":"bom-1","category":"messaging","type":"spam","source_identifier":"192.0.2.9","timestamp":"2026-11-27T07:00:00Z","reporter":{"org":"X","contact":"x@x.example","domain":"x.example"}}`)
+	if res := p.Parse(doc); res.Kind != KindReport || res.Reports[0].Format != FormatXARF4 {
+		t.Errorf("X-ARF 4 after a BOM: %s %q", res.Kind, res.Error)
+	}
+	mail := []byte("\ufeffFrom: a@b.example\nSubject: spam\n\nSpam from 192.0.2.9.\n")
+	if res := p.Parse(mail); res.Kind != KindReport || res.From != "a@b.example" {
+		t.Errorf("a mail after a BOM: %s from %q", res.Kind, res.From)
+	}
+}

@@ -1,6 +1,8 @@
 package inbound
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"abusedesk/integrations/reports"
 	"abusedesk/internal/intake"
 )
 
@@ -31,24 +34,47 @@ type APIResponse struct {
 	Accepted bool              `json:"accepted"`
 }
 
-// ReportsAPI serves POST /api/v1/reports: the body is one raw message (message/rfc822 or
-// text/plain) or an X-ARF 4 report (application/json). It answers once the reports are
-// accepted — on disk in the intake journal, on their way to their cases — or in triage: 200
-// with the report and case IDs, 202 when everything went to triage, 400 for an empty body, 401
-// without the bearer token, 413 over the size limit, and 503 (retry) when a service was
-// unavailable or intake is full — nothing is lost then, the client sends it again.
+// ReportsAPI serves /api/v1/reports: POST a body of one raw message (message/rfc822 or
+// text/plain) or an X-ARF 4 report (application/json), gzip-compressed or not
+// (Content-Encoding). It answers once the reports are accepted — on disk in the intake journal,
+// on their way to their cases — or in triage: 200 with the report and case IDs, 202 when
+// everything went to triage, 400 for an empty or unreadable body, 401 without the bearer token
+// (the scheme in any case, RFC 9110), 405 for another method, 413 over the size limit, 415 for
+// an encoding other than gzip, 422 for a JSON body that is no valid X-ARF 4 report (kept in
+// triage too), and 503 (retry) when a service was unavailable or intake is full — nothing is
+// lost then, the client sends it again. Errors are problem+json (RFC 9457).
 func ReportsAPI(in Ingester, token string, maxBytes int, log *slog.Logger) http.Handler {
 	if maxBytes <= 0 {
 		maxBytes = 25 << 20
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if token == "" || !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			apiError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed here: POST a report")
+			return
+		}
+		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if token == "" || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="abusedesk"`)
 			apiError(w, http.StatusUnauthorized, "missing or wrong bearer token (DESK_API_TOKEN)")
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, int64(maxBytes)+1))
+		src := io.Reader(r.Body)
+		switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+		case "", "identity":
+		case "gzip", "x-gzip":
+			zr, err := gzip.NewReader(r.Body)
+			if err != nil {
+				apiError(w, http.StatusBadRequest, "Content-Encoding: gzip, but the body is not gzip: "+err.Error())
+				return
+			}
+			defer zr.Close()
+			src = zr
+		default:
+			apiError(w, http.StatusUnsupportedMediaType, "Content-Encoding "+enc+" is not supported: send the report plain or gzip-compressed")
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(src, int64(maxBytes)+1))
 		if err != nil {
 			apiError(w, http.StatusBadRequest, "could not read the body: "+err.Error())
 			return
@@ -82,6 +108,16 @@ func ReportsAPI(in Ingester, token string, maxBytes int, log *slog.Logger) http.
 		if len(out.Accepted) == 0 && len(out.Triaged) > 0 {
 			status = http.StatusAccepted
 		}
+		if out.Kind == reports.KindUnparseable && looksLikeJSON(body) {
+			// An API client sent a report that is no valid X-ARF 4: say what is wrong (it
+			// is kept in triage all the same).
+			detail := "the JSON body is no valid X-ARF 4 report"
+			if len(out.Triaged) > 0 {
+				detail += ": " + strings.TrimPrefix(out.Triaged[0].Reason, "unparseable: ")
+			}
+			apiError(w, http.StatusUnprocessableEntity, detail)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(resp)
@@ -92,4 +128,10 @@ func apiError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"title": http.StatusText(status), "status": status, "detail": msg})
+}
+
+// looksLikeJSON reports whether a body is a JSON document (after a UTF-8 byte order mark).
+func looksLikeJSON(b []byte) bool {
+	b = bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(b), []byte("\ufeff")))
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
 }

@@ -1,6 +1,8 @@
 package inbound
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -48,6 +50,9 @@ func TestReportsAPIAnswers(t *testing.T) {
 		{"too large", "Bearer tok", strings.Repeat("x", 65), &ingester{out: accepted}, http.StatusRequestEntityTooLarge, "", 0},
 		{"held back", "Bearer tok", "report", &ingester{err: intake.ErrSlowDown}, http.StatusServiceUnavailable, "1", 1},
 		{"service down", "Bearer tok", "report", &ingester{err: errors.New("enforcement API unavailable")}, http.StatusServiceUnavailable, "5", 1},
+		{"scheme in lower case (RFC 9110)", "bearer tok", "report", &ingester{out: accepted}, http.StatusOK, "", 1},
+		{"JSON that is no X-ARF", "Bearer tok", `{"category":"x"}`, &ingester{out: &intake.Outcome{Kind: reports.KindUnparseable,
+			Triaged: []intake.Triaged{{Reason: "unparseable: not a mail, and not an X-ARF 4 report: no xarf_version"}}}}, http.StatusUnprocessableEntity, "", 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,5 +114,43 @@ func TestMailboxDisposition(t *testing.T) {
 				t.Errorf("source %+v, want imap at %s", src, at)
 			}
 		})
+	}
+}
+
+// TestReportsAPIProtocol: methods, encodings and what an API client reads back.
+func TestReportsAPIProtocol(t *testing.T) {
+	in := &ingester{out: &intake.Outcome{Kind: reports.KindReport, Accepted: []intake.Accepted{{ReportID: "r1"}}}}
+	srv := httptest.NewServer(ReportsAPI(in, "tok", 1<<20, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	defer srv.Close()
+	do := func(method, encoding string, body []byte) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer tok")
+		if encoding != "" {
+			req.Header.Set("Content-Encoding", encoding)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	if resp := do(http.MethodGet, "", nil); resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" ||
+		resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("GET: %d, Allow %q, %s; want 405 problem+json allowing POST", resp.StatusCode, resp.Header.Get("Allow"), resp.Header.Get("Content-Type"))
+	}
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	_, _ = zw.Write([]byte("From: a@b.example\n\nspam from 192.0.2.1\n"))
+	_ = zw.Close()
+	if resp := do(http.MethodPost, "gzip", zipped.Bytes()); resp.StatusCode != http.StatusOK || len(in.got) != 1 {
+		t.Errorf("gzip body: %d, %d messages", resp.StatusCode, len(in.got))
+	}
+	if resp := do(http.MethodPost, "gzip", []byte("not gzip")); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a body that is not gzip: %d, want 400", resp.StatusCode)
+	}
+	if resp := do(http.MethodPost, "br", []byte("x")); resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("Content-Encoding br: %d, want 415", resp.StatusCode)
 	}
 }
