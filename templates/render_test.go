@@ -142,3 +142,33 @@ func TestIntakeTextsRender(t *testing.T) {
 		}
 	}
 }
+
+// TestCustomerNoticesNameNoReporter: what a customer reads names the source, not the person
+// who reported it, unless the policy discloses reporters; the agents' note always does.
+func TestCustomerNoticesNameNoReporter(t *testing.T) {
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"notice", "enforced"} {
+		for _, loc := range []string{"en", "de"} {
+			d := sample(abuse.Spam, loc)
+			out, err := r.Render(kind, "spam", loc, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(out, "fbl@isp.example") || strings.Contains(out, "spam complaint") || !strings.Contains(out, "192.0.2.1") {
+				t.Errorf("%s/%s names the reporter or quotes the report, or lost the address:\n%s", kind, loc, out)
+			}
+			d.DiscloseReporters = true
+			out, _ = r.Render(kind, "spam", loc, d)
+			if !strings.Contains(out, "fbl@isp.example") {
+				t.Errorf("%s/%s with disclose_reporters does not name the reporter:\n%s", kind, loc, out)
+			}
+		}
+	}
+	note, err := r.Render("note_evidence", "spam", "en", sample(abuse.Spam, "en"))
+	if err != nil || !strings.Contains(note, "fbl@isp.example") {
+		t.Errorf("the agents' evidence note lacks the reporter (%v):\n%s", err, note)
+	}
+}

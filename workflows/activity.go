@@ -76,6 +76,9 @@ type NoticeData struct {
 	Reply         string     `json:"reply,omitempty"`
 	ReplyFrom     string     `json:"reply_from,omitempty"`
 	ApprovalNeeds string     `json:"approval_needs,omitempty"`
+	// DiscloseReporters lets customer notices name the reporters and quote their reports
+	// (policy disclose_reporters); otherwise they show when, what and the addresses only.
+	DiscloseReporters bool `json:"disclose_reporters,omitempty"`
 }
 
 // ActionView describes an enforcement action in a notice.

@@ -143,6 +143,10 @@ type Rules struct {
 	Appeal   Appeal   `yaml:"appeal" json:"appeal"`
 	// AcknowledgeReporters sends each reporter (up to a bound) the outcome when a case closes.
 	AcknowledgeReporters bool `yaml:"acknowledge_reporters" json:"acknowledge_reporters"`
+	// DiscloseReporters lets customer notices name the reporters and quote their reports;
+	// off, they carry no personal data of a reporter (the statement of reasons names the
+	// source, not the person).
+	DiscloseReporters bool `yaml:"disclose_reporters,omitempty" json:"disclose_reporters,omitempty"`
 	// DedupeWindow: a new incident whose every report the account's previous incident (same
 	// category, closed less than this ago) already handled is closed as a duplicate. 0 turns
 	// it off.
