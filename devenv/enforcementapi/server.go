@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -187,14 +188,9 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusBadRequest, "Bad Request", "give exactly one of ip, domain, sender, feedback_id, phone, sender_id")
 		return
 	}
-	at := s.Now()
-	if v := q.Get("at"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("at: %q is not an RFC 3339 time", v))
-			return
-		}
-		at = t
+	at, ok := s.atOf(w, q)
+	if !ok {
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -274,6 +270,20 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
 	problem(w, http.StatusNotFound, "Not Found", "the address belongs to no account")
 }
 
+// atOf reads a look-up's "at" (default now); it answers 400 itself when the time is wrong.
+func (s *Server) atOf(w http.ResponseWriter, q url.Values) (time.Time, bool) {
+	v := q.Get("at")
+	if v == "" {
+		return s.Now(), true
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("at: %q is not an RFC 3339 time", v))
+		return time.Time{}, false
+	}
+	return t, true
+}
+
 // validE164 reports whether s is "+" and 8 to 15 digits, not starting with 0.
 func validE164(s string) bool {
 	if len(s) < 9 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
@@ -304,14 +314,9 @@ func (s *Server) lookupRange(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("cidr: %s is wider than /%d (IPv4) or /%d (IPv6)", p, minRangeBits4, minRangeBits6))
 		return
 	}
-	at := s.Now()
-	if v := q.Get("at"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("at: %q is not an RFC 3339 time", v))
-			return
-		}
-		at = t
+	at, ok := s.atOf(w, q)
+	if !ok {
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
