@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -140,6 +141,10 @@ func TestDashboardTakesACaseFromReportToReinstatement(t *testing.T) {
 	if !strings.Contains(p.get("/?status=pending_approval"), `data-case="`+caseID+`"`) || strings.Contains(p.get("/?category=spam"), `data-case="`+caseID+`"`) {
 		t.Error("the status and category filters do not select the case")
 	}
+	// The status chips link to those filters (their "=" not escaped away).
+	if list := p.get("/"); !strings.Contains(list, `href="/?status=pending_approval"`) {
+		t.Error("the pending_approval chip does not link to its filter")
+	}
 	if body := p.get("/cases/" + caseID); !strings.Contains(body, `id="btn-approve"`) || !strings.Contains(body, "approval requested") {
 		t.Fatalf("the case page offers no approval:\n%s", body)
 	}
@@ -191,6 +196,24 @@ func TestDashboardTakesACaseFromReportToReinstatement(t *testing.T) {
 	}
 	if _, flash := p.submit(act, url.Values{"do": {"dance"}}); !strings.Contains(flash, `unknown action "dance"`) {
 		t.Errorf("unknown action: %q", flash)
+	}
+
+	// A new report about the same account and category is a new incident; the earlier one
+	// stays reachable from the account history on the case page.
+	first := done
+	p.submit("/sandbox/report", url.Values{"sample": {"02-bank-phishing-xarf4"}})
+	d.waitStatus(caseID, workflows.StatusPendingApproval, 30*time.Second)
+	page := p.get("/cases/" + caseID)
+	if !strings.Contains(page, `id="history"`) || strings.Count(page, `href="/cases/`+caseID+`?run=`) != 2 {
+		t.Fatalf("the new incident's page lists no history of two incidents:\n%s", page)
+	}
+	runs, err := d.cases.History(context.Background(), "acct-bank")
+	if err != nil || len(runs) != 2 || runs[1].Running || runs[1].Status != workflows.StatusReinstated {
+		t.Fatalf("history %+v %v, want the new incident and the reinstated one", runs, err)
+	}
+	earlier := p.get("/cases/" + caseID + "?run=" + runs[1].RunID)
+	if !strings.Contains(earlier, "closed: reinstated") || strings.Contains(earlier, `id="act"`) || !strings.Contains(earlier, first.CaseNumber) {
+		t.Errorf("the earlier incident's page does not show it:\n%s", earlier)
 	}
 }
 

@@ -89,7 +89,7 @@ func (s *Sandbox) Parse() error {
 			}
 			return t.UTC().Format("2006-01-02 15:04:05 UTC")
 		},
-		"query": func(k, v string) string { return url.Values{k: {v}}.Encode() },
+		"query": func(k, v string) template.URL { return template.URL(url.Values{k: {v}}.Encode()) }, //nolint:gosec // Encode escapes
 	}).ParseFS(pages, "pages/*.html")
 	if err != nil {
 		return fmt.Errorf("playground templates: %w", err)

@@ -122,9 +122,15 @@ func (c *Client) signal(ctx context.Context, caseID, name string, arg any) error
 	return err
 }
 
-// Status queries a case (open or closed) for its view.
+// Status queries a case (open or closed) for its view: its latest incident.
 func (c *Client) Status(ctx context.Context, caseID string) (*workflows.CaseView, error) {
-	v, err := c.T.QueryWorkflow(ctx, caseID, "", workflows.QueryStatus, workflows.StatusQuery{})
+	return c.StatusRun(ctx, caseID, "")
+}
+
+// StatusRun queries one incident of a case — a run of its workflow ("": the latest) — for its
+// view.
+func (c *Client) StatusRun(ctx context.Context, caseID, runID string) (*workflows.CaseView, error) {
+	v, err := c.T.QueryWorkflow(ctx, caseID, runID, workflows.QueryStatus, workflows.StatusQuery{})
 	if err != nil {
 		return nil, err
 	}
@@ -190,6 +196,14 @@ func (c *Client) List(ctx context.Context, query string, pageSize int, token []b
 		out = append(out, s)
 	}
 	return out, resp.GetNextPageToken(), nil
+}
+
+// History lists an account's incidents, every category, newest first (at most 50): the run
+// that ends each incident, and the one under way. A run that continued as new is part of the
+// incident its last run shows.
+func (c *Client) History(ctx context.Context, accountID string) ([]Summary, error) {
+	list, _, err := c.List(ctx, workflows.SearchAccount.GetName()+" = "+Quote(accountID)+" AND ExecutionStatus != 'ContinuedAsNew'", 50, nil)
+	return list, err
 }
 
 // LastClosed returns the result of the case's most recent incident that completed (a case

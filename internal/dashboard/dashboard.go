@@ -79,8 +79,10 @@ func New(opts Options) (*Dashboard, error) {
 		"caseURL": func(id string) string { return "/cases/" + id },
 		"final":   func(s workflows.Status) bool { return s.Final() },
 		"title":   func(c abuse.Category) string { return c.Title() },
-		"query":   func(k, v string) string { return url.Values{k: {v}}.Encode() },
-		"join":    strings.Join,
+		// query is a query-string pair for an href: template.URL, so html/template keeps its
+		// "=" (a plain string there is escaped to %3d and the link filters nothing).
+		"query": func(k, v string) template.URL { return template.URL(url.Values{k: {v}}.Encode()) }, //nolint:gosec // Encode escapes
+		"join":  strings.Join,
 	}
 	t, err := template.New("").Funcs(funcs).ParseFS(pages, "pages/*.html")
 	if err != nil {
@@ -219,6 +221,9 @@ type casePage struct {
 	Home  string
 	Flash string
 	V     *workflows.CaseView
+	// Run is the incident shown ("" for the latest); History the account's incidents.
+	Run     string
+	History []cases.Summary
 	// Panel is the playground's section for an open case.
 	Panel template.HTML
 	Err   string
@@ -229,8 +234,9 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	v, err := d.opts.Cases.Status(ctx, id)
-	p := casePage{Title: id, Home: d.home(), Flash: r.URL.Query().Get("flash"), Now: time.Now()}
+	run := r.URL.Query().Get("run")
+	v, err := d.opts.Cases.StatusRun(ctx, id, run)
+	p := casePage{Title: id, Home: d.home(), Flash: r.URL.Query().Get("flash"), Now: time.Now(), Run: run}
 	if err != nil {
 		w.WriteHeader(http.StatusNotFound)
 		p.Err = fmt.Sprintf("no case %s: %v", id, err)
@@ -238,7 +244,12 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.V, p.Title = v, v.CaseNumber+" · "+v.Account.ID
-	if pg := d.opts.Playground; pg != nil && !v.Status.Final() {
+	if h, err := d.opts.Cases.History(ctx, v.Account.ID); err == nil {
+		p.History = h
+	} else {
+		d.log.Warn("account history not listed", "account", v.Account.ID, "error", err)
+	}
+	if pg := d.opts.Playground; pg != nil && run == "" && !v.Status.Final() {
 		if p.Panel, err = pg.CasePanel(v); err != nil {
 			d.log.Error("render the playground's panel", "case_id", id, "error", err)
 		}
