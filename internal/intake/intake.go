@@ -289,15 +289,8 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 			other[r.Track] = append(other[r.Track], r)
 			continue
 		}
-		var accounts []string
-		var reason string
-		if acct, ok := known[firstOf(r.SourceIPs)]; ok && len(r.SourceIPs) == 1 {
-			if acct != "" {
-				accounts = []string{acct}
-			} else {
-				reason = "not ours: no customer account holds ip:" + r.SourceIPs[0]
-			}
-		} else if accounts, reason, err = in.lookup.resolve(ctx, r); err != nil {
+		accounts, reason, err := in.lookup.resolve(ctx, r, known)
+		if err != nil {
 			return fmt.Errorf("resolve the account of report %s: %w", r.ID, err)
 		}
 		if len(accounts) == 0 {
@@ -341,13 +334,6 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 	}
 	out.Accepted = append(out.Accepted, accepted...)
 	return nil
-}
-
-func firstOf(s []string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	return s[0]
 }
 
 // summary is what a case keeps of a report.

@@ -45,7 +45,18 @@ const maxRangeAccounts = 256
 // resolve returns the accounts a report is about — one, or every customer in a listed range —
 // or none and why (a reason starting "not ours" when the addresses belong to no customer, "no
 // address" when the report names none). An error means the enforcement API could not answer.
-func (rs *resolver) resolve(ctx context.Context, r reports.Report) ([]string, string, error) {
+//
+// known are a big notification's answers per block (preresolve): a report whose one address
+// is in a block they answer takes that answer without a look-up of its own.
+func (rs *resolver) resolve(ctx context.Context, r reports.Report, known blockAnswers) ([]string, string, error) {
+	if p, ok := blockOfReport(r); ok {
+		if acct, ok := known[p]; ok {
+			if acct == "" {
+				return nil, "not ours: no customer account holds ip:" + r.SourceIPs[0], nil
+			}
+			return []string{acct}, "", nil
+		}
+	}
 	acct, reason, err := rs.resolveOne(ctx, r)
 	if err != nil || acct != "" || len(r.Ranges) == 0 {
 		if acct != "" {
@@ -221,9 +232,17 @@ func (rs *resolver) cachedLookup(ctx context.Context, key string, look func() (s
 // block rather than one by one.
 const bulkFrom = 50
 
-// blockOf is the block an address is looked up in: its /24 (IPv4) or /48 (IPv6).
-func blockOf(ip string) (netip.Prefix, bool) {
-	a, err := netip.ParseAddr(ip)
+// blockAnswers are the accounts that hold whole blocks ("" for a block nobody holds).
+type blockAnswers map[netip.Prefix]string
+
+// blockOfReport is the block a report's address is looked up in — its /24 (IPv4) or /48
+// (IPv6) — for a report that names one address and nothing that would find its account
+// otherwise.
+func blockOfReport(r reports.Report) (netip.Prefix, bool) {
+	if len(r.SourceIPs) != 1 || r.FeedbackID != "" || r.AccountHint != "" {
+		return netip.Prefix{}, false
+	}
+	a, err := netip.ParseAddr(r.SourceIPs[0])
 	if err != nil {
 		return netip.Prefix{}, false
 	}
@@ -239,28 +258,22 @@ func blockOf(ip string) (netip.Prefix, bool) {
 // (or /48) instead of one per row. A block held whole by one account, with no change of
 // holder in its assignment's lifetime, answers every address in it; a block nobody holds
 // answers "not ours"; anything else (split blocks, moves) is left to the per-address look-up.
-// It returns the answers by address ("" for not ours).
-func (rs *resolver) preresolve(ctx context.Context, rr []reports.Report) (map[string]string, error) {
+func (rs *resolver) preresolve(ctx context.Context, rr []reports.Report) (blockAnswers, error) {
 	if len(rr) < bulkFrom {
 		return nil, nil
 	}
 	at := time.Time{}
-	blocks := map[netip.Prefix]bool{}
-	var order []netip.Prefix
+	seen := map[netip.Prefix]bool{}
+	whole := blockAnswers{}
 	for _, r := range rr {
-		if len(r.SourceIPs) != 1 || r.FeedbackID != "" || r.AccountHint != "" {
+		p, ok := blockOfReport(r)
+		if !ok || seen[p] {
 			continue
 		}
-		if p, ok := blockOf(r.SourceIPs[0]); ok && !blocks[p] {
-			blocks[p] = true
-			order = append(order, p)
-			if at.IsZero() {
-				at = r.EventTime
-			}
+		seen[p] = true
+		if at.IsZero() {
+			at = r.EventTime
 		}
-	}
-	whole := map[netip.Prefix]string{}
-	for _, p := range order {
 		ms, err := rs.api.LookupRange(ctx, p.String(), at)
 		if err != nil {
 			return nil, fmt.Errorf("look up block %s: %w", p, err)
@@ -274,16 +287,5 @@ func (rs *resolver) preresolve(ctx context.Context, rr []reports.Report) (map[st
 			}
 		}
 	}
-	out := map[string]string{}
-	for _, r := range rr {
-		if len(r.SourceIPs) != 1 || r.FeedbackID != "" || r.AccountHint != "" {
-			continue
-		}
-		if p, ok := blockOf(r.SourceIPs[0]); ok {
-			if acct, known := whole[p]; known {
-				out[r.SourceIPs[0]] = acct
-			}
-		}
-	}
-	return out, nil
+	return whole, nil
 }
