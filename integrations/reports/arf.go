@@ -131,7 +131,7 @@ func (p *Parser) arf(m *msg, res *Result) *Report {
 		}
 	}
 	if len(r.Senders) > 0 && len(r.Domains) == 0 {
-		r.Domains = addDomain(r.Domains, domainOfAddress(r.Senders[0]))
+		r.Domains = addDomain(r.Domains, DomainOf(r.Senders[0]))
 	}
 	if r.Category == abuse.AuthFailure && first(fields, "Auth-Failure") != "" {
 		r.Summary = OneLine("authentication failure ("+first(fields, "Auth-Failure")+") for "+strings.Join(r.Domains, ", ")+" from "+strings.Join(r.SourceIPs, ", "), 200)
@@ -195,7 +195,7 @@ func (p *Parser) readOriginal(r *Report, b []byte) {
 		}
 	}
 	if len(r.SourceIPs) == 0 {
-		if ip, skipped := receivedSource(h.Values("Received"), domainOfAddress(r.Reporter)); ip != "" {
+		if ip, skipped := receivedSource(h.Values("Received"), DomainOf(r.Reporter)); ip != "" {
 			r.SourceIPs = appendUnique(r.SourceIPs, ip)
 			w := "no Source-IP; the address is from the reported message's first Received header from outside the reporter"
 			if len(skipped) > 0 {

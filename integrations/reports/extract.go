@@ -159,8 +159,8 @@ func ipOfURL(raw string) string {
 	return ""
 }
 
-// domainOfAddress returns the domain of an email address.
-func domainOfAddress(addr string) string {
+// DomainOf returns the domain of an email address ("" for none).
+func DomainOf(addr string) string {
 	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
 		return strings.ToLower(strings.Trim(addr[i+1:], "<> ."))
 	}

@@ -23,7 +23,9 @@ var ipColumns = []string{"ip", "src_ip", "source_ip", "ip_address", "srcip", "ip
 // table is a list of rows read from one part.
 type table struct {
 	name string // the report name: the file name without its extension, or the subject
-	rows []map[string]string
+	// ipCol is the address column when every row has the same columns (CSV), else "".
+	ipCol string
+	rows  []map[string]string
 	// more is set when the part has rows past the bound.
 	more bool
 }
@@ -33,14 +35,19 @@ func normKey(k string) string {
 	return strings.NewReplacer(" ", "_", "-", "_").Replace(strings.ToLower(strings.TrimSpace(strings.TrimPrefix(k, "\ufeff"))))
 }
 
-// ipColumn is the table's address column, or "".
-func ipColumn(keys map[string]bool) string {
+// ipColumn is the address column of a table that has the columns has says it has, or "".
+func ipColumn(has func(column string) bool) string {
 	for _, c := range ipColumns {
-		if keys[c] {
+		if has(c) {
 			return c
 		}
 	}
 	return ""
+}
+
+// rowHas says which columns a row has.
+func rowHas(row map[string]string) func(string) bool {
+	return func(c string) bool { _, ok := row[c]; return ok }
 }
 
 // tables reads every CSV or JSON list in the message and turns its rows into reports.
@@ -83,15 +90,14 @@ func readCSV(pt *part, maxRows int) *table {
 	if err != nil {
 		return nil
 	}
-	keys := map[string]bool{}
 	for i, h := range head {
 		head[i] = normKey(h)
-		keys[head[i]] = true
 	}
-	if ipColumn(keys) == "" {
+	col := ipColumn(func(c string) bool { return slices.Contains(head, c) })
+	if col == "" {
 		return nil
 	}
-	t := &table{name: strings.TrimSuffix(strings.ToLower(pt.filename), ".csv")}
+	t := &table{name: strings.TrimSuffix(strings.ToLower(pt.filename), ".csv"), ipCol: col}
 	for {
 		row, err := rd.Read()
 		if err == io.EOF {
@@ -164,11 +170,7 @@ func readJSONList(pt *part, maxRows int) *table {
 				}
 			}
 		}
-		keys := map[string]bool{}
-		for k := range row {
-			keys[k] = true
-		}
-		if ipColumn(keys) != "" {
+		if ipColumn(rowHas(row)) != "" {
 			t.rows = append(t.rows, row)
 		}
 	}
@@ -187,11 +189,11 @@ func tableReports(m *msg, res *Result, t *table, before int) []Report {
 	}
 	var out []Report
 	for n, row := range t.rows {
-		keys := map[string]bool{}
-		for k := range row {
-			keys[k] = true
+		col := t.ipCol
+		if col == "" {
+			col = ipColumn(rowHas(row))
 		}
-		ip := firstIP(row[ipColumn(keys)])
+		ip := firstIP(row[col])
 		if ip == "" {
 			continue
 		}

@@ -86,11 +86,10 @@ func OpenReporters(path string, alert DriftAlert, m *metrics.Metrics, log *slog.
 // reporterOf is the domain of a reporter's address (or the name an X-ARF document gives),
 // "unknown" without one.
 func reporterOf(from string) string {
-	from = strings.ToLower(strings.TrimSpace(from))
-	if _, d, ok := strings.Cut(from, "@"); ok && d != "" {
-		return strings.Trim(d, "<> ")
+	if d := reports.DomainOf(from); d != "" {
+		return d
 	}
-	return cmp.Or(reports.OneLine(from, 80), "unknown")
+	return cmp.Or(reports.OneLine(strings.ToLower(from), 80), "unknown")
 }
 
 // outcomes of a reporter's message.

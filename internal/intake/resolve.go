@@ -49,7 +49,7 @@ const maxRangeAccounts = 256
 // known are a big notification's answers per block (preresolve): a report whose one address
 // is in a block they answer takes that answer without a look-up of its own.
 func (rs *resolver) resolve(ctx context.Context, r reports.Report, known blockAnswers) ([]string, string, error) {
-	if p, ok := blockOfReport(r); ok {
+	if p, ok := blockOfReport(r); ok && len(known) > 0 {
 		if acct, ok := known[p]; ok {
 			if acct == "" {
 				return nil, "not ours: no customer account holds ip:" + r.SourceIPs[0], nil
