@@ -149,8 +149,8 @@ Port 0 picks any free port.`)
 	if a.mailbox != nil {
 		sandboxIMAP = imapCfg
 	}
-	sb := playground.New(a.cases, a.sandbox, sandboxIMAP, a.endpoints.API, samples, provision.MacroTitles())
-	if err := sb.Parse(); err != nil {
+	sb, err := playground.New(a.cases, a.sandbox, sandboxIMAP, a.endpoints.API, samples, provision.MacroTitles())
+	if err != nil {
 		return err
 	}
 	if err := a.startDashboard(sb); err != nil {

@@ -80,8 +80,8 @@ type Sandbox struct {
 
 var _ dashboard.Playground = (*Sandbox)(nil)
 
-// Parse parses the playground's templates (a broken template stops the start).
-func (s *Sandbox) Parse() error {
+// parsePages parses the playground's templates (New does, so a broken one stops the start).
+func parsePages() (*template.Template, error) {
 	t, err := template.New("").Funcs(template.FuncMap{
 		"ts": func(t time.Time) string {
 			if t.IsZero() {
@@ -92,10 +92,9 @@ func (s *Sandbox) Parse() error {
 		"query": func(k, v string) template.URL { return template.URL(url.Values{k: {v}}.Encode()) }, //nolint:gosec // Encode escapes
 	}).ParseFS(pages, "pages/*.html")
 	if err != nil {
-		return fmt.Errorf("playground templates: %w", err)
+		return nil, fmt.Errorf("playground templates: %w", err)
 	}
-	s.tmpl = t
-	return nil
+	return t, nil
 }
 
 // Home implements dashboard.Playground.
@@ -121,11 +120,6 @@ func (s *Sandbox) CasePanel(v *workflows.CaseView) (template.HTML, error) {
 }
 
 func (s *Sandbox) render(name string, data any) (template.HTML, error) {
-	if s.tmpl == nil {
-		if err := s.Parse(); err != nil {
-			return "", err
-		}
-	}
 	var b bytes.Buffer
 	if err := s.tmpl.ExecuteTemplate(&b, name, data); err != nil {
 		return "", err
@@ -594,8 +588,12 @@ func (s *Sandbox) sandboxPage(w http.ResponseWriter, r *http.Request, page dashb
 // New tells the playground how to act as the other parties through the sandbox's services
 // (only those that are sandboxed: s and mailbox may be nil, api too when the reports API is
 // off), with the samples it offers and the decision macros' titles.
-func New(cases Cases, s *sandbox.Sandbox, mailbox *config.IMAP, api *config.APIEndpoint, samples []demo.Sample, macros []string) *Sandbox {
-	sb := &Sandbox{Cases: cases, Samples: samples, Macros: macros}
+func New(cases Cases, s *sandbox.Sandbox, mailbox *config.IMAP, api *config.APIEndpoint, samples []demo.Sample, macros []string) (*Sandbox, error) {
+	tmpl, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	sb := &Sandbox{Cases: cases, Samples: samples, Macros: macros, tmpl: tmpl}
 	if api != nil {
 		sb.APIURL, sb.APIToken = api.URL, api.Token
 	}
@@ -623,7 +621,7 @@ func New(cases Cases, s *sandbox.Sandbox, mailbox *config.IMAP, api *config.APIE
 			}
 		}
 	}
-	return sb
+	return sb, nil
 }
 
 // FeedOnce sends the samples once per data dir, the way they would arrive (`desk dev --demo`).
