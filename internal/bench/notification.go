@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"abusedesk/internal/httpx"
+	"abusedesk/workflows"
 )
 
 // benchNotification posts one zipped CSV notification of o.Rows rows about o.RowAccounts
@@ -85,8 +86,20 @@ func benchNotification(ctx context.Context, o *Options, r *Report) error {
 		}
 	}
 	r.add("until every case counts its rows", time.Since(start).Seconds(), "s")
-	r.add("cases (one notice each)", float64(len(counts)), "cases")
+	r.add("cases (one per account)", float64(len(counts)), "cases")
 	r.atMost("cases whose count differs from their rows", float64(wrong), "cases", 0)
+	// A case awaits the customer once its one notice went out.
+	awaiting := statusQuery(workflows.StatusAwaitingResponse)
+	var noticed int64
+	err = waitFor(ctx, time.Hour, 2*time.Second, func() (bool, error) {
+		n, err := d.cases.Count(ctx, awaiting)
+		noticed = n
+		return n >= int64(o.RowAccounts), err
+	})
+	if err != nil {
+		return fmt.Errorf("%d of %d cases noticed: %w", noticed, o.RowAccounts, err)
+	}
+	r.add("until every case sent its notice", time.Since(start).Seconds(), "s")
 	_, peak = d.rss()
 	r.add("peak RSS of the desk", float64(peak)/(1<<20), "MiB")
 	return nil
