@@ -14,6 +14,8 @@ type TriageData struct {
 type ParsedReport struct {
 	Format, Category            string
 	IPs, Domains, URLs, Senders []string
+	// Ranges and Phones are named only when the report has them.
+	Ranges, Phones []string
 }
 
 // NotOursData is the answer to a reporter whose addresses belong to no customer

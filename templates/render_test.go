@@ -116,6 +116,8 @@ func TestIntakeTextsRender(t *testing.T) {
 	}{
 		{"intake_triage", triage, []string{"Why: not ours", "From: rep@isp.example", "Digest: abc123", "IPs 198.51.100.7, 198.51.100.8, domains none"}},
 		{"intake_triage", templates.TriageData{Reason: "unparseable: empty", Digest: "d"}, []string{"Why: unparseable: empty"}},
+		{"intake_triage", templates.TriageData{Reason: "not ours", Parsed: &templates.ParsedReport{Format: "freeform", Category: "spam", Ranges: []string{"192.0.2.64/26"}, Phones: []string{"+447700900123"}}},
+			[]string{"IPs none", "ranges 192.0.2.64/26", "phone numbers +447700900123"}},
 		{"intake_triage_subject", triage, []string{"[triage] attack"}},
 		{"intake_triage_subject", templates.TriageData{}, []string{"[triage] (no subject)"}},
 		{"intake_not_ours", templates.NotOursData{ReportID: "r-1", Addresses: []string{"198.51.100.7", "bad.example"}}, []string{"report r-1", "(198.51.100.7, bad.example)"}},

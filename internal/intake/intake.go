@@ -467,7 +467,8 @@ func (in *Intake) triage(ctx context.Context, raw []byte, res *reports.Result, r
 	data := templates.TriageData{Reason: reason, From: res.From, Subject: res.Subject, Digest: res.Digest}
 	if len(res.Reports) > 0 {
 		r := res.Reports[0]
-		data.Parsed = &templates.ParsedReport{Format: r.Format, Category: string(r.Category), IPs: r.SourceIPs, Domains: r.Domains, URLs: r.URLs, Senders: r.Senders}
+		data.Parsed = &templates.ParsedReport{Format: r.Format, Category: string(r.Category), IPs: r.SourceIPs, Domains: r.Domains, URLs: r.URLs, Senders: r.Senders,
+			Ranges: r.Ranges, Phones: slices.Concat(r.Phones, r.SenderIDs)}
 	}
 	subject, err := in.text("intake_triage_subject", data)
 	if err != nil {
