@@ -16,7 +16,7 @@ var (
 		"von", "quelle", "angreifer", "ausgehend", // de
 		"depuis", "provenant de", "de l'adresse", "attaquant", // fr
 		"desde", "origen", "atacante", "procedente de", // es
-		"de origem", "origem", "atacante", "vindo de", // pt
+		"de origem", "origem", "vindo de", // pt (atacante: as in es)
 		"proveniente da", "sorgente", "attaccante", "dall'indirizzo", // it
 		"vanaf", "afkomstig van", "bron", "aanvaller", // nl
 		"z adresu", "źródło", "atakujący", "pochodzący z", // pl
@@ -35,7 +35,7 @@ var (
 		"onze server", "mijn server", "ons ip", "mijn ip", "doelwit", "slachtoffer", "bestemming", // nl
 		"nasz serwer", "mój serwer", "nasze ip", "moje ip", "cel ", "ofiara", // pl
 		"наш сервер", "мой сервер", "наш ip", "мой ip", "цель", "жертва", "на адрес", // ru
-		"мій сервер", "наш ip", "мій ip", "ціль", "жертва", "на адресу", // uk
+		"мій сервер", "мій ip", "ціль", "на адресу", // uk (наш ip, жертва: as in ru)
 	}
 	// versionBefore are words written before a dotted version number that looks like an address.
 	versionBefore = []string{"version", "ver.", "ver ", "build", "release", "firmware", "v.", "revision", "версия", "версія", "wersja"}

@@ -107,7 +107,7 @@ var textRules = []textRule{
 	{abuse.Copyright, regexp.MustCompile(`(?i)(\bDMCA\b|copyright infringement|notice of (?:claimed )?infringement|infringing (?:material|content|file)|17 U\.S\.C\.|urheberrecht\w*|droit d'auteur|derechos de autor|direitos autorais|diritto d'autore|auteursrecht\w*|prawa? autorsk\w*|авторск\w* прав\w*|авторськ\w* прав\w*)`)},
 	{abuse.Spam, regexp.MustCompile(`(?i)(\bspam\b|\bunsolicited\b|bulk (?:e-?)?mail|junk mail|newsletter I never|unerwünschte (?:e-?mail|werbung)|courriel indésirable|pourriel|correo no deseado|lixo eletr[ôo]nico|posta indesiderata|ongewenste (?:e-?mail|reclame)|niechciana poczta|спам\w*)`)},
 	{abuse.Vulnerable, regexp.MustCompile(`(?i)(open (?:dns )?resolver|open recursive|open relay|open proxy|vulnerable (?:to|version|service)|unpatched|publicly accessible|exposed to the internet|offener resolver|verwundbar|résolveur ouvert|vulnerable a|vulnerabile|kwetsbaar|podatn\w*|уязвим\w*|вразлив\w*)`)},
-	{abuse.Infected, regexp.MustCompile(`(?i)(\binfected\b|\bsinkhole|botnet|\bbot infection|infiziert|infecté|infectad|infettat|geïnfecteerd|zainfekowan\w*|заражен\w*|заражен\w*|інфікован\w*)`)},
+	{abuse.Infected, regexp.MustCompile(`(?i)(\binfected\b|\bsinkhole|botnet|\bbot infection|infiziert|infecté|infectad|infettat|geïnfecteerd|zainfekowan\w*|заражен\w*|інфікован\w*)`)},
 	{abuse.Compromised, regexp.MustCompile(`(?i)(\bcompromised\b|\bhacked\b|defaced|webshell|kompromittiert|compromis|comprometid|compromess|gecompromitteerd|przejęt\w*|взломан\w*|зламан\w*)`)},
 }
 
