@@ -37,6 +37,11 @@ type Activities struct {
 	Evidence    Evidence
 	// Incidents reads a case's earlier incidents (nil: none are known).
 	Incidents Incidents
+	// Alerts reaches the leads' channel (nil: alerts fail, and the case records that).
+	Alerts Alerts
+	// Reports takes reports an agent moved to another case (nil: reclassifying fails, and the
+	// case records that).
+	Reports   Reports
 	Templates *templates.Renderer
 	// DashboardURL is the base URL of the dashboard, for links in Slack and notes ("" for none).
 	DashboardURL string
@@ -58,6 +63,9 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 		workflows.ActivityCloseCase:           a.CloseCase,
 		workflows.ActivityAcknowledgeReporter: a.AcknowledgeReporters,
 		workflows.ActivityPreviousIncident:    a.PreviousIncident,
+		workflows.ActivityOpenTriage:          a.OpenTriage,
+		workflows.ActivityForwardReports:      a.ForwardReports,
+		workflows.ActivityAlert:               a.Alert,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -219,6 +227,79 @@ func (a *Activities) doneSteps(ctx context.Context, id int64) (func(string) bool
 	return func(tag string) bool { return slices.Contains(t.Tags, tag) }, nil
 }
 
+// OpenTriage opens the internal ticket of a case that waits for triage: the triage note (why,
+// the reports, the decisions) as a private comment with the raw reports attached, open, in the
+// desk's group. The customer hears nothing; the requester is the first reporter (or a
+// placeholder), so an agent can ask them for more.
+func (a *Activities) OpenTriage(ctx context.Context, in workflows.OpenTriageInput) (*workflows.TicketRef, error) {
+	subject, err := a.render("triage_subject", in.Data)
+	if err != nil {
+		return nil, err
+	}
+	note, err := a.render(workflows.NoteTriage, in.Data)
+	if err != nil {
+		return nil, err
+	}
+	if t, err := a.Tickets.FindTicket(ctx, in.ExternalID); err != nil {
+		return nil, boundary("find the triage ticket", err)
+	} else if t != nil {
+		return &workflows.TicketRef{ID: t.ID, URL: t.URL}, nil
+	}
+	var uploads []string
+	for _, digest := range in.Evidence {
+		raw, err := a.Evidence.Get(ctx, digest)
+		if err != nil {
+			activity.GetLogger(ctx).Warn("evidence not attached", "digest", digest, "error", err)
+			continue
+		}
+		tok, err := a.Tickets.Upload(ctx, "report-"+digest[:min(12, len(digest))]+".eml", "message/rfc822", raw)
+		if err != nil {
+			return nil, boundary("attach evidence", err)
+		}
+		uploads = append(uploads, tok)
+	}
+	requester := in.Requester
+	if !strings.Contains(requester, "@") {
+		requester = "unknown-sender@abusedesk.invalid"
+	}
+	t, err := a.Tickets.CreateTicket(ctx, ticket.New{
+		ExternalID:     in.ExternalID,
+		Subject:        strings.TrimSpace(subject),
+		RequesterEmail: requester,
+		Comment:        ticket.Comment{Body: note, Public: false, Uploads: uploads},
+		Status:         workflows.TicketOpen,
+		Tags:           []string{ticket.TagCase, ticket.TagNeedsTriage, "abusedesk_" + sanitizeTag(string(in.Data.Category))},
+		Fields:         caseFields(in.Data),
+	})
+	if err != nil {
+		return nil, boundary("create the triage ticket", err)
+	}
+	return &workflows.TicketRef{ID: t.ID, URL: t.URL}, nil
+}
+
+// ForwardReports hands an agent's reclassified reports to their new case.
+func (a *Activities) ForwardReports(ctx context.Context, in workflows.ForwardReportsInput) error {
+	if a.Reports == nil {
+		return temporal.NewNonRetryableApplicationError("no intake is configured to move reports to another case", fault.Invalid.String(), nil)
+	}
+	if err := a.Reports.Forward(ctx, in.Account, in.Category, in.Reports); err != nil {
+		return boundary(fmt.Sprintf("move %d report(s) to the %s case of %s", len(in.Reports), in.Category, in.Account), err)
+	}
+	return nil
+}
+
+// Alert posts a message for the leads. Slack has no idempotency key: a retried post may show
+// twice, which beats an alert that is lost.
+func (a *Activities) Alert(ctx context.Context, in workflows.AlertInput) error {
+	if a.Alerts == nil {
+		return temporal.NewNonRetryableApplicationError("no alert channel is configured", fault.Invalid.String(), nil)
+	}
+	if err := a.Alerts.PostAlert(ctx, in.Text); err != nil {
+		return boundary("alert the leads", err)
+	}
+	return nil
+}
+
 // RequestApproval posts an approval request to the leads, or re-pings an existing one.
 func (a *Activities) RequestApproval(ctx context.Context, in workflows.ApprovalRequest) (*approval.Message, error) {
 	text, err := a.render("slack_approval", in.Data)
@@ -226,10 +307,11 @@ func (a *Activities) RequestApproval(ctx context.Context, in workflows.ApprovalR
 		return nil, err
 	}
 	p := approval.Post{
-		Step: in.Step, CaseID: in.Data.CaseID, CaseNumber: in.Data.CaseNumber, CaseURL: a.caseURL(in.Data.CaseID),
+		Step: in.Step, CaseID: in.Data.CaseID, CaseNumber: in.Data.CaseNumber, CaseURL: a.caseURL(in.Data.CaseNumber),
 		Account: in.Data.Account, Category: in.Data.Category,
 		Reports: approval.Reports{Count: in.Data.Reports.Count, FirstSeen: in.Data.Reports.FirstSeen, LastSeen: in.Data.Reports.LastSeen},
 		Action:  in.Data.Action.Description, Reason: in.Data.ApprovalNeeds, Deadline: in.Deadline, Ping: in.Ping, Text: text,
+		Mention: in.Managers.Mention(),
 	}
 	if in.Ping > 0 {
 		if err := a.Approvals.PingApproval(ctx, in.Existing, p); err != nil {
@@ -262,7 +344,7 @@ func (a *Activities) UpdateApproval(ctx context.Context, in workflows.ApprovalOu
 		return nil, err
 	}
 	err = a.Approvals.ShowDecision(ctx, in.Message, approval.Show{
-		CaseNumber: in.Data.CaseNumber, CaseURL: a.caseURL(in.Data.CaseID), Text: text,
+		CaseNumber: in.Data.CaseNumber, CaseURL: a.caseURL(in.Data.CaseNumber), Text: text,
 		Decision: in.Decision, DecidedBy: in.DecidedBy, DecidedAt: in.DecidedAt, Reason: in.Reason,
 	})
 	if err != nil {
@@ -410,11 +492,12 @@ func (a *Activities) render(kind string, d workflows.NoticeData) (string, error)
 	return s, nil
 }
 
-func (a *Activities) caseURL(caseID string) string {
-	if a.DashboardURL == "" || caseID == "" {
+// caseURL is the dashboard page of one incident, by its case number.
+func (a *Activities) caseURL(number string) string {
+	if a.DashboardURL == "" || number == "" {
 		return ""
 	}
-	return strings.TrimRight(a.DashboardURL, "/") + "/cases/" + caseID
+	return strings.TrimRight(a.DashboardURL, "/") + "/cases/" + number
 }
 
 // caseFields are the ticket's case fields for the data.

@@ -50,6 +50,17 @@ type Approvals interface {
 	ShowDecision(ctx context.Context, m approval.Message, s approval.Show) error
 }
 
+// Alerts posts messages for the leads to their channel (Slack).
+type Alerts interface {
+	PostAlert(ctx context.Context, text string) error
+}
+
+// Reports hands reports to the case of an account and category the way intake does (durably,
+// deduplicated by report ID in the receiving case).
+type Reports interface {
+	Forward(ctx context.Context, account string, category abuse.Category, reports []workflows.ReportSummary) error
+}
+
 // Evidence reads raw reports from the content-addressed evidence store.
 type Evidence interface {
 	Get(ctx context.Context, digest string) ([]byte, error)

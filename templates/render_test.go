@@ -23,6 +23,7 @@ func sample(c abuse.Category, locale string) workflows.NoticeData {
 		Action:      workflows.ActionView{Type: abuse.ActionThrottle, Level: 2, Description: abuse.ActionThrottle.Describe(2), ID: "act-1", AppliedAt: t0},
 		AppealUntil: t0.Add(14 * 24 * time.Hour), AppealSLA: t0.Add(48 * time.Hour),
 		Decision: "denied", DecidedBy: "Lee Lead", Note: "because", Outcome: workflows.OutcomeEnforced, Reply: "fixed", ReplyFrom: "ops@shop.example",
+		TriageReason: "category other: the report's kind is unclear", TriageDue: t0.Add(4 * time.Hour),
 	}
 }
 

@@ -23,7 +23,34 @@ const (
 	ActivityCloseCase           = "CloseCase"
 	ActivityAcknowledgeReporter = "AcknowledgeReporters"
 	ActivityPreviousIncident    = "PreviousIncident"
+	ActivityOpenTriage          = "OpenTriage"
+	ActivityForwardReports      = "ForwardReports"
+	ActivityAlert               = "Alert"
 )
+
+// OpenTriageInput opens (or finds, on a retry) the internal ticket of a case that waits for
+// triage: nothing reaches the customer; the reporter of the first report is its requester.
+type OpenTriageInput struct {
+	ExternalID string     `json:"external_id"`
+	Requester  string     `json:"requester,omitempty"`
+	Data       NoticeData `json:"data"`
+	Evidence   []string   `json:"evidence,omitempty"`
+}
+
+// ForwardReportsInput moves a case's reports to the case of another account or category (an
+// agent reclassified them). Step keys the move so a retry sends nothing twice.
+type ForwardReportsInput struct {
+	Step     string          `json:"step"`
+	Account  string          `json:"account"`
+	Category abuse.Category  `json:"category"`
+	Reports  []ReportSummary `json:"reports"`
+}
+
+// AlertInput posts a message for the leads to their channel.
+type AlertInput struct {
+	Step string `json:"step"`
+	Text string `json:"text"`
+}
 
 // PreviousIncidentInput asks for the last closed incident of a case (the same account and
 // category).
@@ -79,6 +106,9 @@ type NoticeData struct {
 	// DiscloseReporters lets customer notices name the reporters and quote their reports
 	// (policy disclose_reporters); otherwise they show when, what and the addresses only.
 	DiscloseReporters bool `json:"disclose_reporters,omitempty"`
+	// TriageReason and TriageDue describe a wait for triage (internal notes only).
+	TriageReason string    `json:"triage_reason,omitempty"`
+	TriageDue    time.Time `json:"triage_due,omitzero"`
 }
 
 // ActionView describes an enforcement action in a notice.
@@ -134,6 +164,8 @@ const (
 	NoteReply            = "note_reply"
 	NoteAppealReminder   = "note_appeal_reminder"
 	NoteApprovalDecision = "note_approval"
+	NoteTriage           = "note_triage"
+	NoteTriageReminder   = "note_triage_reminder"
 )
 
 // NotifyInput posts one rendered message on the case ticket. Step keys the message: a step
@@ -159,6 +191,8 @@ type ApprovalRequest struct {
 	Data     NoticeData       `json:"data"`
 	Ping     int              `json:"ping,omitempty"`
 	Existing approval.Message `json:"existing,omitzero"`
+	// Managers, when set, are asked instead of the leads: the request went up the chain.
+	Managers approval.Approvers `json:"managers,omitzero"`
 	// DashboardURL links the case page.
 	Deadline time.Time `json:"deadline,omitzero"`
 }

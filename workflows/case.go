@@ -30,6 +30,12 @@ const (
 	// versionDuplicateIncident: a new incident whose every report the previous one handled
 	// closes as a duplicate.
 	versionDuplicateIncident = "duplicate-incident"
+	// versionIncidentNumber: each incident gets its own case number (from its first run).
+	versionIncidentNumber = "incident-number"
+	// versionTriageGate: a case whose every report is uncertain waits for triage.
+	versionTriageGate = "triage-gate"
+	// versionApprovalChain: an approval timeout never enforces; it asks the managers, then holds.
+	versionApprovalChain = "approval-chain"
 )
 
 // Error types of the Case workflow's own failures.
@@ -112,9 +118,13 @@ func newCase(ctx workflow.Context, in CaseInput) (*caseWorkflow, error) {
 		}
 		id := info.WorkflowExecution.ID
 		now := workflow.Now(ctx)
+		number := CaseNumber(id)
+		if workflow.GetVersion(ctx, versionIncidentNumber, workflow.DefaultVersion, 1) >= 1 {
+			number = IncidentNumber(id, info.WorkflowExecution.RunID)
+		}
 		w.st = &CaseState{
 			CaseID:     id,
-			CaseNumber: CaseNumber(id),
+			CaseNumber: number,
 			ExternalID: fmt.Sprintf("%s@%d", id, now.Unix()),
 			Status:     StatusOpen,
 			Account:    abuse.Account{ID: in.AccountID},
@@ -160,6 +170,8 @@ func (w *caseWorkflow) run(ctx workflow.Context) (*CaseResult, error) {
 		switch w.st.Status {
 		case StatusOpen:
 			w.open(ctx)
+		case StatusNeedsTriage:
+			w.awaitTriage(ctx)
 		case StatusNoticed:
 			w.startWait(ctx, w.st.Rules.ResponseWindow.D())
 		case StatusAwaitingResponse:
@@ -204,6 +216,10 @@ func (w *caseWorkflow) run(ctx workflow.Context) (*CaseResult, error) {
 func (w *caseWorkflow) shouldContinueAsNew(ctx workflow.Context) bool {
 	switch w.st.Status {
 	case StatusAwaitingResponse, StatusUnderReview, StatusPendingApproval, StatusEnforced:
+	case StatusNeedsTriage:
+		if w.st.Triage == nil || w.st.Triage.Decision != "" {
+			return false // a decision is being applied
+		}
 	default:
 		return false // mid-step or an appeal child is running
 	}

@@ -83,6 +83,28 @@ func (w *caseWorkflow) awaitApproval(ctx workflow.Context) {
 		w.note(ctx, EventApproval, fmt.Sprintf("no decision yet; leads pinged again (%d of %d)", a.Pings, rules.Repings), "")
 		return
 	}
+	if workflow.GetVersion(ctx, versionApprovalChain, workflow.DefaultVersion, 1) >= 1 {
+		// A timeout never enforces: the request goes up the chain (the managers, once), then
+		// holds for a person.
+		managers := w.policy.Managers
+		if !a.Managers && (len(managers.Users) > 0 || len(managers.Groups) > 0) {
+			a.Managers, a.Pings = true, a.Pings+1
+			a.Deadline = now.Add(rules.Timeout.D())
+			err := workflow.ExecuteActivity(withStep(ctx), ActivityRequestApproval, ApprovalRequest{
+				Step: fmt.Sprintf("approval-%d-managers", w.st.Escalations), Data: w.noticeData(ctx),
+				Ping: a.Pings, Existing: a.Message, Deadline: a.Deadline, Managers: managers,
+			}).Get(ctx, nil)
+			if err != nil {
+				w.stepFailed(ctx, "ask the managers", err)
+				return
+			}
+			w.note(ctx, EventApproval, "no lead decided after every re-ping; asked the managers", "")
+			return
+		}
+		a.Holding, a.Deadline = true, time.Time{}
+		w.note(ctx, EventApproval, "no decision after every re-ping; holding for a person (an approval timeout never enforces)", "")
+		return
+	}
 	if rules.OnTimeout == policy.OnTimeoutHold {
 		a.Holding, a.Deadline = true, time.Time{}
 		w.note(ctx, EventApproval, "no decision after every re-ping; holding for a lead (policy: hold)", "")
@@ -110,7 +132,7 @@ func (w *caseWorkflow) validateApproval(ctx workflow.Context, d approval.Decisio
 	if w.st.Status != StatusPendingApproval || a == nil {
 		return fmt.Errorf("no approval is pending: the case is %s", w.st.Status)
 	}
-	if !w.policy.Approvers.IsApprover(d.UserID, d.UserGroups) {
+	if !w.policy.MayDecide(d.UserID, d.UserGroups) {
 		return fmt.Errorf("%s is not an approver for this case", cmp.Or(d.UserName, d.UserID))
 	}
 	if d.Decision == approval.Deny && strings.TrimSpace(d.Reason) == "" {
@@ -120,6 +142,10 @@ func (w *caseWorkflow) validateApproval(ctx workflow.Context, d approval.Decisio
 }
 
 func (w *caseWorkflow) onApproval(ctx workflow.Context, d approval.Decision) (*DecisionResult, error) {
+	// Two clicks delivered in the same workflow task both pass the validator; the first wins.
+	if err := w.validateApproval(ctx, d); err != nil {
+		return nil, err
+	}
 	a := w.st.Approval
 	now := workflow.Now(ctx)
 	who := cmp.Or(d.UserName, d.UserID)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 func (w *caseWorkflow) validateAgentDecision(ctx workflow.Context, d AgentDecision) error {
 	if strings.TrimSpace(d.Agent) == "" {
 		return errors.New("the decision names no agent")
+	}
+	if slices.Contains(TriageDecisions, d.Decision) {
+		return w.validateTriage(d)
 	}
 	st := w.st.Status
 	open := st == StatusAwaitingResponse || st == StatusUnderReview || st == StatusPendingApproval || st == StatusNoticed
@@ -53,9 +57,16 @@ func (w *caseWorkflow) validateAgentDecision(ctx workflow.Context, d AgentDecisi
 }
 
 func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*DecisionResult, error) {
+	// Two decisions delivered in the same workflow task both pass their validators before
+	// either handler runs: the first one applied wins, the second is refused here.
+	if err := w.validateAgentDecision(ctx, d); err != nil {
+		return nil, err
+	}
 	w.note(ctx, EventDecision, string(d.Decision)+" by "+d.Agent+noteSuffix(d.Note), d.Agent)
 	var msg string
 	switch d.Decision {
+	case DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute:
+		msg = w.onTriage(ctx, d)
 	case DecisionAcceptRemediation, DecisionResolve, DecisionWithdraw:
 		outcome := map[Decision]Outcome{DecisionAcceptRemediation: OutcomeRemediated, DecisionResolve: OutcomeResolved, DecisionWithdraw: OutcomeWithdrawn}[d.Decision]
 		w.withdrawApproval(ctx, "an agent decided: "+string(d.Decision))

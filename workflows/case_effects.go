@@ -72,19 +72,35 @@ func (w *caseWorkflow) finish(ctx workflow.Context, o Outcome, final Status) {
 // finishNotified closes the case; notified says the customer already has the closing answer
 // (an agent's macro), so the ticket is only solved.
 func (w *caseWorkflow) finishNotified(ctx workflow.Context, o Outcome, final Status, notified bool) {
+	w.closeState(ctx, o, final)
+	w.closeEffects(ctx, closing{solve: true, notified: notified, ack: w.st.Rules.AcknowledgeReporters})
+}
+
+// closeState records the outcome and the final status.
+func (w *caseWorkflow) closeState(ctx workflow.Context, o Outcome, final Status) {
 	w.st.Outcome = o
 	w.setStatus(final)
 	w.st.Wait = nil
 	w.st.ClosedAt = workflow.Now(ctx)
 	w.note(ctx, EventClosed, "closed: "+string(o), "")
+}
+
+// closing says what closing a case does: solve its ticket (notified: with no closing notice of
+// its own), tell the reporters the outcome.
+type closing struct{ solve, notified, ack bool }
+
+// closeEffects queues the closing effects.
+func (w *caseWorkflow) closeEffects(ctx workflow.Context, c closing) {
 	if w.st.Ticket.ID == 0 {
 		return
 	}
 	data := w.noticeData(ctx)
-	w.effect("close the ticket", func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(withStep(ctx), ActivityCloseCase, CloseCaseInput{Ticket: w.st.Ticket, Step: "closed", Data: data, Notified: notified}).Get(ctx, nil)
-	})
-	if w.st.Rules.AcknowledgeReporters && len(w.st.Reports.Reporters) > 0 {
+	if c.solve {
+		w.effect("close the ticket", func(ctx workflow.Context) error {
+			return workflow.ExecuteActivity(withStep(ctx), ActivityCloseCase, CloseCaseInput{Ticket: w.st.Ticket, Step: "closed", Data: data, Notified: c.notified}).Get(ctx, nil)
+		})
+	}
+	if c.ack && len(w.st.Reports.Reporters) > 0 {
 		reporters := slices.Clone(w.st.Reports.Reporters)
 		w.effect("acknowledge the reporters", func(ctx workflow.Context) error {
 			var res AcknowledgeResult

@@ -42,7 +42,18 @@ func (w *caseWorkflow) open(ctx workflow.Context) {
 	if w.st.Track != policy.TrackStandard {
 		w.note(ctx, EventNote, fmt.Sprintf("%s track (tier %s, %d prior violations)", w.st.Track, acct.Tier, acct.PriorViolations), "")
 	}
+	// Uncertain reports wait for a person before anything is sent. (The version marker is
+	// written only when a case is held, so cases that were never in doubt replay unchanged.)
+	if reason := w.triageReason(); reason != "" && workflow.GetVersion(ctx, versionTriageGate, workflow.DefaultVersion, 1) >= 1 {
+		w.holdForTriage(ctx, reason)
+		return
+	}
+	w.sendNotice(ctx)
+}
 
+// sendNotice opens the customer's ticket with the violation notice.
+func (w *caseWorkflow) sendNotice(ctx workflow.Context) {
+	acct := w.st.Account
 	deadline := workflow.Now(ctx).Add(w.st.Rules.ResponseWindow.D())
 	data := w.noticeData(ctx)
 	data.Deadline = deadline
@@ -59,7 +70,7 @@ func (w *caseWorkflow) open(ctx workflow.Context) {
 	}
 	w.st.Ticket = res.Ticket
 	w.note(ctx, EventNotice, fmt.Sprintf("violation notice sent to %s (ticket #%d)", acct.ContactEmail, res.Ticket.ID), "")
-	if w.st.Status == StatusOpen {
+	if w.st.Status == StatusOpen || w.st.Status == StatusNeedsTriage {
 		w.setStatus(StatusNoticed)
 	}
 }

@@ -40,8 +40,11 @@ type harness struct {
 	appr     *memfake.Approvals
 	evidence *memfake.Evidence
 	incs     *memfake.Incidents
+	alerts   *memfake.Alerts
+	fwd      *memfake.Reports
 	pol      *policy.Policy
 	caseID   string
+	updates  int
 }
 
 func newHarness(t *testing.T) *harness { return newHarnessWith(t, memfake.NewTickets()) }
@@ -57,6 +60,8 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets) *harness {
 		appr:     &memfake.Approvals{},
 		evidence: &memfake.Evidence{},
 		incs:     &memfake.Incidents{},
+		alerts:   &memfake.Alerts{},
+		fwd:      &memfake.Reports{},
 		pol:      policy.Default(),
 	}
 	h.pol.Approvers = approval.Approvers{Users: []string{lead1, lead2}}
@@ -70,7 +75,7 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets) *harness {
 	}
 	acts := &activities.Activities{
 		Tickets: h.tickets, Accounts: h.accounts, Enforcement: h.enf, Approvals: h.appr,
-		Evidence: h.evidence, Incidents: h.incs, Templates: r, VerifyWait: time.Second,
+		Evidence: h.evidence, Incidents: h.incs, Alerts: h.alerts, Reports: h.fwd, Templates: r, VerifyWait: time.Second,
 	}
 	acts.Register(h.env)
 	return h
@@ -116,7 +121,8 @@ type updateOutcome struct {
 
 func (h *harness) update(name string, arg any) *updateOutcome {
 	out := &updateOutcome{}
-	h.env.UpdateWorkflow(name, fmt.Sprintf("u-%d", h.env.Now().UnixNano()), &testsuite.TestUpdateCallback{
+	h.updates++ // update IDs are unique: Temporal answers a repeated ID with the first one's result
+	h.env.UpdateWorkflow(name, fmt.Sprintf("u-%d-%d", h.env.Now().UnixNano(), h.updates), &testsuite.TestUpdateCallback{
 		OnAccept: func() {},
 		OnReject: func(err error) { out.rejected, out.done = err, true },
 		OnComplete: func(v any, err error) {
@@ -409,34 +415,50 @@ func TestDuplicateAndUnauthorizedApprovals(t *testing.T) {
 	}
 }
 
-func TestApprovalTimeoutRepingsThenEnforces(t *testing.T) {
+// TestApprovalTimeoutGoesUpTheChain: a standard account whose category needs approval. 72h
+// window, then 8h per request with one re-ping to the leads, then the managers are asked (8h),
+// then the request holds; nothing is enforced until a manager approves.
+func TestApprovalTimeoutGoesUpTheChain(t *testing.T) {
 	h := newHarness(t)
-	// A standard account whose category needs approval, with on_timeout: enforce. 72h window,
-	// then 8h per request with one re-ping: enforced at 88h.
+	const manager = "UMANAGER"
+	h.pol.Managers = approval.Approvers{Users: []string{manager}}
 	spam := h.pol.Categories[abuse.Spam]
 	spam.Approval.Required = true
+	spam.Approval.OnTimeout = policy.OnTimeoutEnforce // a snapshot from before the chain: ignored
 	h.pol.Categories[abuse.Spam] = spam
-	before := h.statusAt(87 * time.Hour)
-	after := h.statusAt(89 * time.Hour)
+	var atLeads, atManagers, held workflows.CaseView
+	h.at(87*time.Hour, func() { atLeads = h.view() })
+	h.at(95*time.Hour, func() { atManagers = h.view() })
+	h.at(30*24*time.Hour, func() { held = h.view() })
+	var byManager *updateOutcome
+	h.at(30*24*time.Hour+time.Hour, func() { byManager = h.approve(manager, approval.Approve, "") })
 	h.run("acct-standard", abuse.Spam, 1)
 
-	if *before != workflows.StatusPendingApproval || *after != workflows.StatusEnforced {
-		t.Errorf("status at 87h=%s, 89h=%s; want pending_approval then enforced", *before, *after)
+	if atLeads.Status != workflows.StatusPendingApproval || atLeads.Approval.Managers {
+		t.Errorf("at 87h: %s managers=%v, want pending_approval with the leads", atLeads.Status, atLeads.Approval.Managers)
 	}
-	posts, pings, shown := h.appr.Snapshot()
-	if len(posts) != 1 || len(pings) != 1 {
-		t.Errorf("%d posts and %d pings, want 1 and 1", len(posts), len(pings))
+	if atManagers.Status != workflows.StatusPendingApproval || !atManagers.Approval.Managers || atManagers.Approval.Holding {
+		t.Errorf("at 95h: %s managers=%v holding=%v, want pending_approval, asked the managers, not yet holding",
+			atManagers.Status, atManagers.Approval.Managers, atManagers.Approval.Holding)
 	}
-	if len(shown) != 1 || shown[0].Decision != "timeout" {
-		t.Errorf("shown %+v, want the timeout decision", shown)
+	if held.Status != workflows.StatusPendingApproval || !held.Approval.Holding {
+		t.Errorf("after 30 days: %s holding=%v, want pending_approval, holding", held.Status, held.Approval.Holding)
 	}
-	if len(h.enf.Actions()) != 1 {
-		t.Errorf("%d actions, want 1", len(h.enf.Actions()))
+	posts, pings, _ := h.appr.Snapshot()
+	if len(posts) != 1 || len(pings) != 2 {
+		t.Fatalf("%d posts and %d pings, want 1 and 2 (leads, then managers)", len(posts), len(pings))
+	}
+	if pings[0].Mention != "" || pings[1].Mention != "<@"+manager+">" {
+		t.Errorf("ping mentions %q, %q; want the channel's usual mention, then the manager", pings[0].Mention, pings[1].Mention)
+	}
+	wantAccepted(t, "the manager's approval", byManager)
+	if n := len(h.enf.Actions()); n != 1 {
+		t.Errorf("%d actions, want 1 (after the manager approved)", n)
 	}
 }
 
-// TestStrategicApprovalTimeoutHolds: for a strategic account a lead always decides — even with
-// on_timeout: enforce, the request re-pings and then holds; nothing is enforced.
+// TestStrategicApprovalTimeoutHolds: for a strategic account a lead always decides: the request
+// re-pings and then holds (no managers configured); nothing is enforced.
 func TestStrategicApprovalTimeoutHolds(t *testing.T) {
 	h := newHarness(t)
 	var held workflows.CaseView

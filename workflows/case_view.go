@@ -60,6 +60,10 @@ func (w *caseWorkflow) publish(ctx workflow.Context) {
 // deadline is the time the current wait ends, and what it is.
 func (w *caseWorkflow) deadline() (time.Time, string) {
 	switch w.st.Status {
+	case StatusNeedsTriage:
+		if t := w.st.Triage; t != nil && t.Decision == "" {
+			return t.Due, "triage"
+		}
 	case StatusAwaitingResponse:
 		if w.st.Wait != nil {
 			return w.st.Wait.Deadline, "response"
@@ -158,6 +162,9 @@ func (w *caseWorkflow) noticeData(ctx workflow.Context) NoticeData {
 	if st.Approval != nil || st.Rules.Approval.Required {
 		d.ApprovalNeeds = w.approvalReason()
 	}
+	if t := st.Triage; t != nil {
+		d.TriageReason, d.TriageDue = t.Reason, t.Due
+	}
 	return d
 }
 
@@ -168,7 +175,7 @@ func (w *caseWorkflow) view(ctx workflow.Context) *CaseView {
 		CaseID: st.CaseID, CaseNumber: st.CaseNumber, Status: st.Status, Account: st.Account,
 		Category: st.Category, Track: st.Track, Severity: st.Reports.Severity.String(), OpenedAt: st.OpenedAt,
 		Deadline: deadline, DeadlineKind: kind, Reports: st.Reports, Replies: st.Replies, AutoReplies: st.AutoReplies,
-		Ticket: st.Ticket, Approval: st.Approval, Enforcement: st.Enforcement, Appeal: st.Appeal,
+		Ticket: st.Ticket, Triage: st.Triage, Approval: st.Approval, Enforcement: st.Enforcement, Appeal: st.Appeal,
 		Outcome: st.Outcome, Timeline: st.Timeline, TimelineLost: st.TimelineLost, PolicyRules: st.Rules, Runs: st.Runs,
 	}
 	return v

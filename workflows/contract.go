@@ -56,11 +56,21 @@ const (
 	DecisionDenyAppeal        Decision = "deny_appeal"
 	DecisionResolve           Decision = "resolve"
 	DecisionWithdraw          Decision = "withdraw"
+	// The triage gate's decisions (needs_triage): confirm and notify; move the reports to
+	// another account's or category's case; close as not abuse; route to a team.
+	DecisionConfirm    Decision = "confirm"
+	DecisionReclassify Decision = "reclassify"
+	DecisionNotAbuse   Decision = "not_abuse"
+	DecisionRoute      Decision = "route"
 )
 
 // AgentDecisions lists the decisions in macro order.
 var AgentDecisions = []Decision{DecisionAcceptRemediation, DecisionRequestInfo, DecisionExtendDeadline,
-	DecisionTreatAsAppeal, DecisionGrantAppeal, DecisionDenyAppeal, DecisionResolve, DecisionWithdraw}
+	DecisionTreatAsAppeal, DecisionGrantAppeal, DecisionDenyAppeal, DecisionResolve, DecisionWithdraw,
+	DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute}
+
+// TriageDecisions are the decisions of the triage gate.
+var TriageDecisions = []Decision{DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute}
 
 // CaseWorkflowID is the one workflow ID of the open case for an account and category; a new
 // report for the same pair joins that case. Characters outside [A-Za-z0-9._@-] in the account
@@ -133,29 +143,46 @@ func unhex(c byte) int {
 
 // crockford is Crockford's base32 alphabet: no I, L, O or U, so a number read aloud or typed
 // from a printout survives.
-var crockford = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
+var crockford = base32.NewEncoding(crockfordAlphabet).WithPadding(base32.NoPadding)
+
+const crockfordAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 // CaseNumber is the human-facing number of a case, e.g. "TS-7F3K2QXM": "TS-" and eight
 // Crockford base32 characters (40 bits) of the workflow ID's SHA-256. Stable, short, and safe
 // in an email subject. Forty bits keep the chance of two numbers colliding below 1 in 5,000 even
 // with 20,000 cases open at once (six characters would make it about 1 in 5).
+//
+// Cases opened before incident numbers keep it; new incidents get an IncidentNumber.
 func CaseNumber(workflowID string) string {
 	sum := sha256.Sum256([]byte(workflowID))
 	return "TS-" + crockford.EncodeToString(sum[:5])
 }
 
-// FindCaseNumber returns the first case number in s (a mail subject, say), or "".
+// IncidentNumber is the number of one incident of a case — the run of its workflow that opened
+// it — e.g. "TS-7F3K2QXM4B": ten characters (50 bits), so that numbers stay unique across every
+// incident a desk ever opens (about 1 in 2,000 that any two of a million collide).
+func IncidentNumber(workflowID, firstRunID string) string {
+	sum := sha256.Sum256([]byte(workflowID + "\x00" + firstRunID))
+	return "TS-" + crockford.EncodeToString(sum[:7])[:10]
+}
+
+// FindCaseNumber returns the first case number in s (a mail subject, say), or "": an incident's
+// number (ten characters) or an older case's (eight).
 func FindCaseNumber(s string) string {
 	up := strings.ToUpper(s)
 	for i := 0; i+11 <= len(up); i++ {
 		if up[i:i+3] != "TS-" || (i > 0 && isAlnum(up[i-1])) {
 			continue
 		}
-		cand := up[i+3 : i+11]
-		if _, err := crockford.DecodeString(cand); err != nil {
+		n := 0
+		for i+3+n < len(up) && isAlnum(up[i+3+n]) {
+			n++
+		}
+		if n != 8 && n != 10 {
 			continue
 		}
-		if i+11 < len(up) && isAlnum(up[i+11]) {
+		cand := up[i+3 : i+3+n]
+		if strings.IndexFunc(cand, func(r rune) bool { return !strings.ContainsRune(crockfordAlphabet, r) }) >= 0 {
 			continue
 		}
 		return "TS-" + cand
@@ -185,6 +212,12 @@ type ReportSummary struct {
 	Evidence string `json:"evidence,omitempty"`
 	// Summary is one line for people.
 	Summary string `json:"summary,omitempty"`
+	// Confidence is the parser's (0..1; 0 when not known). OtherAccounts are further accounts
+	// the report's sources belong to. Confirmed says a person classified the report (it was
+	// reclassified into this case), so the triage gate does not hold it again.
+	Confidence    float64  `json:"confidence,omitempty"`
+	OtherAccounts []string `json:"other_accounts,omitempty"`
+	Confirmed     bool     `json:"confirmed,omitempty"`
 }
 
 // ReportsSignal is a batch of reports for one case. The newest reports of a batch come whole
@@ -296,6 +329,11 @@ type AgentDecision struct {
 	// Notified says the agent's macro already answered the customer, so the case sends no
 	// customer notice of its own for this decision (its internal notes and fields still go).
 	Notified bool `json:"notified,omitempty"`
+	// Account and Category are where DecisionReclassify moves the reports (either may stay
+	// the case's own); Team is who DecisionRoute hands the matter to.
+	Account  string         `json:"account,omitempty"`
+	Category abuse.Category `json:"category,omitempty"`
+	Team     string         `json:"team,omitempty"`
 }
 
 // DecisionResult tells the caller of an update what the decision did.
@@ -350,6 +388,7 @@ const (
 	EventAutoReply   = "auto-reply"
 	EventDecision    = "decision"
 	EventApproval    = "approval"
+	EventTriage      = "triage"
 	EventEscalation  = "escalation"
 	EventEnforcement = "enforcement"
 	EventAppeal      = "appeal"
@@ -376,6 +415,7 @@ type CaseView struct {
 	Replies      int             `json:"replies"`
 	AutoReplies  int             `json:"auto_replies"`
 	Ticket       TicketRef       `json:"ticket"`
+	Triage       *TriageState    `json:"triage,omitempty"`
 	Approval     *ApprovalState  `json:"approval,omitempty"`
 	Enforcement  *Enforcement    `json:"enforcement,omitempty"`
 	Appeal       *AppealState    `json:"appeal,omitempty"`

@@ -59,10 +59,29 @@ func TestCaseNumber(t *testing.T) {
 	}
 }
 
+func TestIncidentNumber(t *testing.T) {
+	id := CaseWorkflowID("acct-1", abuse.Spam)
+	a, b := IncidentNumber(id, "run-1"), IncidentNumber(id, "run-2")
+	if a != IncidentNumber(id, "run-1") {
+		t.Fatal("incident number is not stable")
+	}
+	if a == b || a == CaseNumber(id) {
+		t.Errorf("two incidents of one case share a number: %s, %s (case %s)", a, b, CaseNumber(id))
+	}
+	if len(a) != 13 || !strings.HasPrefix(a, "TS-") || strings.ContainsAny(a[3:], "ILOU") {
+		t.Errorf("incident number %q is not TS- and 10 Crockford characters", a)
+	}
+	if FindCaseNumber("Re: ["+a+"] Abuse report") != a {
+		t.Errorf("FindCaseNumber does not find %s", a)
+	}
+}
+
 func TestFindCaseNumber(t *testing.T) {
 	n := CaseNumber("case/acct-1/spam")
 	tests := []struct{ subject, want string }{
 		{"Re: [" + n + "] Abuse report", n},
+		{"Re: [TS-7F3K2QXM4B] Abuse report", "TS-7F3K2QXM4B"},
+		{"TS-7F3K2QXM4 nine characters", ""},
 		{"RE: AW: " + strings.ToLower(n) + " done", n},
 		{"no number here", ""},
 		{"XTS-7F3K2QXM is glued to a word", ""},

@@ -6,6 +6,7 @@ import "slices"
 // ends. The Case workflow changes a case's status only through one method that checks Moves;
 // README.md and the dashboard point here.
 //
+//	open ─(uncertain)─> needs_triage ─confirm─> noticed ; ─not abuse, reclassify, route─> resolved
 //	open ─> noticed ─> awaiting_response ──reply──> under_review ──agent──> resolved
 //	                        │   ▲                        ▲  │
 //	                        │   └──request info, extend──┼──┘
@@ -25,6 +26,7 @@ type Status string
 // Case statuses. The last four are final.
 const (
 	StatusOpen             Status = "open"
+	StatusNeedsTriage      Status = "needs_triage"
 	StatusNoticed          Status = "noticed"
 	StatusAwaitingResponse Status = "awaiting_response"
 	StatusUnderReview      Status = "under_review"
@@ -39,7 +41,7 @@ const (
 )
 
 // Statuses lists every status in lifecycle order (the dashboard's filter uses it).
-var Statuses = []Status{StatusOpen, StatusNoticed, StatusAwaitingResponse, StatusUnderReview, StatusEscalated,
+var Statuses = []Status{StatusOpen, StatusNeedsTriage, StatusNoticed, StatusAwaitingResponse, StatusUnderReview, StatusEscalated,
 	StatusPendingApproval, StatusEnforced, StatusAppealReview, StatusResolved, StatusReinstated, StatusUpheld, StatusClosed}
 
 // Final reports whether the case is over.
@@ -63,12 +65,17 @@ const (
 	OutcomeUpheld     Outcome = "upheld"     // an appeal was denied
 	OutcomeWithdrawn  Outcome = "withdrawn"  // the reports were withdrawn or found invalid
 	OutcomeDuplicate  Outcome = "duplicate"  // every report was already handled by the account's previous incident
+	// Outcomes of the triage gate.
+	OutcomeNotAbuse     Outcome = "not_abuse"    // an agent found the reports are not abuse
+	OutcomeReclassified Outcome = "reclassified" // the reports moved to another account's or category's case
+	OutcomeRouted       Outcome = "routed"       // handed to another team; the desk does not act
 )
 
 // Moves are the status changes a case may make, from each status that is not final. Staying in
 // the same status (a new wait after "request more information") is not a move.
 var Moves = map[Status][]Status{
-	StatusOpen:             {StatusNoticed, StatusUnderReview, StatusClosed},
+	StatusOpen:             {StatusNoticed, StatusNeedsTriage, StatusUnderReview, StatusClosed},
+	StatusNeedsTriage:      {StatusNoticed, StatusUnderReview, StatusResolved},
 	StatusNoticed:          {StatusAwaitingResponse, StatusUnderReview, StatusResolved},
 	StatusAwaitingResponse: {StatusEscalated, StatusUnderReview, StatusResolved},
 	StatusUnderReview:      {StatusAwaitingResponse, StatusResolved},

@@ -51,6 +51,10 @@ type CaseState struct {
 	AutoReplies int      `json:"auto_replies"`
 	ReplyIDs    []string `json:"reply_ids,omitempty"`
 
+	// Triage is the triage gate's wait (needs_triage) and its decision; nil when the case
+	// never waited for triage.
+	Triage *TriageState `json:"triage,omitempty"`
+
 	Approval    *ApprovalState `json:"approval,omitempty"`
 	Enforcement *Enforcement   `json:"enforcement,omitempty"`
 	Appeal      *AppealState   `json:"appeal,omitempty"`
@@ -64,6 +68,23 @@ type CaseState struct {
 	TimelineLost int             `json:"timeline_lost,omitempty"`
 	// Runs counts continue-as-new generations (1 for the first run).
 	Runs int `json:"runs"`
+}
+
+// TriageState is a case's wait for triage.
+type TriageState struct {
+	// Reason says why the case waits ("category other", "parser confidence 0.40 < 0.50", …).
+	Reason        string    `json:"reason"`
+	Since         time.Time `json:"since"`
+	Due           time.Time `json:"due"`
+	RemindersSent int       `json:"reminders_sent"`
+	// Breached is set once the SLA passed (the leads were alerted).
+	Breached bool `json:"breached,omitempty"`
+	// Ticket is the internal triage ticket (the customer's ticket opens only on confirm).
+	Ticket TicketRef `json:"ticket"`
+	// Decision is the agent's, by whom and when.
+	Decision  Decision  `json:"decision,omitempty"`
+	DecidedBy string    `json:"decided_by,omitempty"`
+	DecidedAt time.Time `json:"decided_at,omitzero"`
 }
 
 // WaitState is a response wait: the deadline and which reminders went out.
@@ -104,12 +125,14 @@ const (
 // ApprovalState is a lead approval request and its decision.
 type ApprovalState struct {
 	// Escalation is the escalation this request belongs to.
-	Escalation  int              `json:"escalation"`
-	RequestedAt time.Time        `json:"requested_at"`
-	Deadline    time.Time        `json:"deadline,omitzero"`
-	Pings       int              `json:"pings"`
-	Holding     bool             `json:"holding,omitempty"`
-	Message     approval.Message `json:"message"`
+	Escalation  int       `json:"escalation"`
+	RequestedAt time.Time `json:"requested_at"`
+	Deadline    time.Time `json:"deadline,omitzero"`
+	Pings       int       `json:"pings"`
+	Holding     bool      `json:"holding,omitempty"`
+	// Managers is set once the request went up the chain to the managers.
+	Managers bool             `json:"managers,omitempty"`
+	Message  approval.Message `json:"message"`
 	// Decision is approval.Approve, Deny or Extend, ApprovalTimedOut or ApprovalWithdrawn.
 	Decision       string    `json:"decision,omitempty"`
 	DecidedBy      string    `json:"decided_by,omitempty"`

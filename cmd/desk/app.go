@@ -29,7 +29,6 @@ import (
 	"abusedesk/integrations/reports"
 	deskslack "abusedesk/integrations/slack"
 	"abusedesk/integrations/zendesk"
-	"abusedesk/internal/approval"
 	"abusedesk/internal/cases"
 	"abusedesk/internal/config"
 	"abusedesk/internal/dashboard"
@@ -55,6 +54,7 @@ type services struct {
 	accounts    activities.Accounts
 	enforcement activities.Enforcement
 	approvals   activities.Approvals
+	alerts      activities.Alerts
 }
 
 // The integrations' clients are what the activities need of the outside systems.
@@ -63,6 +63,8 @@ var (
 	_ activities.Accounts    = (*enforcement.Client)(nil)
 	_ activities.Enforcement = (*enforcement.Client)(nil)
 	_ activities.Approvals   = (*deskslack.Client)(nil)
+	_ activities.Alerts      = (*deskslack.Client)(nil)
+	_ activities.Reports     = cases.Forwarder{}
 )
 
 // app is one running desk process: its components in start order, stopped in reverse.
@@ -189,13 +191,13 @@ func (a *app) buildServices(ic config.Integrations) error {
 		}
 	}
 	sc, err := deskslack.New(deskslack.Config{BotToken: ic.Slack.BotToken, AppToken: ic.Slack.AppToken, Channel: ic.Slack.Channel,
-		APIURL: ic.Slack.APIURL, Mention: mentions(a.policy.Approvers)})
+		APIURL: ic.Slack.APIURL, Mention: a.policy.Approvers.Mention()})
 	if err != nil {
 		return err
 	}
 	ec := enforcement.New(ic.Enforcement.URL, ic.Enforcement.Token)
 	a.zendesk, a.slack, a.enforcement = zc, sc, ec
-	a.svc = services{tickets: zc, accounts: ec, enforcement: ec, approvals: sc}
+	a.svc = services{tickets: zc, accounts: ec, enforcement: ec, approvals: sc, alerts: sc}
 	a.cases = &cases.Client{T: a.temporal}
 	return nil
 }
@@ -204,7 +206,7 @@ func (a *app) buildServices(ic config.Integrations) error {
 // (with an app token): one handler behind both.
 func (a *app) startSlack(ctx context.Context) {
 	ic := a.integrations.Slack
-	h := &deskslack.Interactions{API: a.slack.API(), Decider: inbound.Slack{Cases: a.cases}, Approvers: a.policy.Approvers, Log: a.log.With("component", "slack")}
+	h := &deskslack.Interactions{API: a.slack.API(), Decider: inbound.Slack{Cases: a.cases}, Approvers: a.policy.Approvers.With(a.policy.Managers), Log: a.log.With("component", "slack")}
 	if ic.SigningSecret != "" && a.http != nil {
 		a.http.Handle("POST /slack/interactions", h.HTTPHandler(ic.SigningSecret))
 	}
@@ -219,17 +221,6 @@ func (a *app) startSlack(ctx context.Context) {
 		}()
 		a.onStop(func(context.Context) { cancel(); <-done })
 	}
-}
-
-func mentions(ap approval.Approvers) string {
-	var m []string
-	for _, g := range ap.Groups {
-		m = append(m, "<!subteam^"+g+">")
-	}
-	for _, u := range ap.Users {
-		m = append(m, "<@"+u+">")
-	}
-	return strings.Join(m, " ")
 }
 
 func appendNew(list []string, v string) []string {
@@ -266,6 +257,7 @@ func (a *app) startWorker() error {
 	acts := &activities.Activities{
 		Tickets: a.svc.tickets, Accounts: a.svc.accounts, Enforcement: a.svc.enforcement,
 		Approvals: a.svc.approvals, Evidence: a.evidence, Incidents: a.cases, Templates: a.templates,
+		Alerts: a.svc.alerts, Reports: cases.Forwarder{Cases: a.cases, Policy: a.policy},
 		DashboardURL: a.publicURL(),
 	}
 	acts.Register(w)
@@ -367,7 +359,7 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 	}
 	zc := a.integrations.Zendesk
 	zi := &inbound.Zendesk{Intake: a.intake, API: a.zendesk, Cases: a.cases, Decider: a.cases, Templates: a.templates, Secret: zc.WebhookSecret,
-		IntakeGroupID: zc.IntakeGroupID, CursorFile: filepath.Join(a.cfg.DataDir, "zendesk-export-cursor.json"), Log: a.log.With("component", "zendesk-intake")}
+		IntakeGroupID: zc.IntakeGroupID, CaseGroupID: zc.GroupID, CursorFile: filepath.Join(a.cfg.DataDir, "zendesk-export-cursor.json"), Log: a.log.With("component", "zendesk-intake")}
 	if zc.WebhookSecret == "" {
 		a.log.Warn("Zendesk webhooks are refused: ZENDESK_WEBHOOK_SECRET is not set (the export poll still catches up)")
 	}

@@ -197,16 +197,31 @@ func TestCasePathsOnTheServer(t *testing.T) {
 		d.save(id, "", "case-denied.json")
 	})
 
-	t.Run("approval timeout", func(t *testing.T) {
-		// A standard account whose category needs approval, with on_timeout: enforce (a
-		// strategic account holds instead; the saved history predates that rule).
+	t.Run("approval chain", func(t *testing.T) {
+		// A standard account whose category needs approval: the leads are re-pinged, the
+		// managers asked, then the request holds until a manager approves. (The saved
+		// case-approval-timeout.json predates the chain: it enforced at the timeout.)
 		r := pathRules(abuse.DoS)
 		r.Rules.Approval.Required = true
+		r.Managers = approval.Approvers{Users: []string{"UMANAGER"}}
 		id := d.open("acct-standard", abuse.DoS, r)
+		var v workflows.CaseView
+		for range 200 {
+			if v = d.view(id); v.Approval != nil && v.Approval.Holding {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if v.Status != workflows.StatusPendingApproval || !v.Approval.Holding || !v.Approval.Managers {
+			t.Fatalf("after the timeouts: %s, approval %+v; want pending_approval holding after asking the managers", v.Status, v.Approval)
+		}
+		if err := d.update(id, workflows.UpdateApproval, approval.Decision{Decision: approval.Approve, UserID: "UMANAGER", UserName: "manager"}); err != nil {
+			t.Fatalf("the manager's approval: %v", err)
+		}
 		if res := d.result(id); res.Outcome != workflows.OutcomeEnforced {
 			t.Fatalf("outcome %s, want enforced", res.Outcome)
 		}
-		d.save(id, "", "case-approval-timeout.json")
+		d.save(id, "", "case-approval-chain.json")
 	})
 
 	t.Run("appeal denied", func(t *testing.T) {

@@ -190,6 +190,7 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 		dashboard.Redirect(w, r, back, "no such case: "+err.Error())
 		return
 	}
+	back = "/cases/" + v.CaseNumber
 	text := strings.TrimSpace(r.FormValue("text"))
 	var msg string
 	switch r.FormValue("do") {

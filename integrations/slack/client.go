@@ -132,8 +132,15 @@ func (c *Client) PostApproval(ctx context.Context, p approval.Post) (*approval.M
 func (c *Client) PingApproval(ctx context.Context, m approval.Message, p approval.Post) error {
 	text := fmt.Sprintf("Reminder %d: case %s is still waiting for a decision (%s). The request times out %s.",
 		p.Ping, p.CaseNumber, p.Action, p.Deadline.UTC().Format("2006-01-02 15:04 UTC"))
-	if c.cfg.Mention != "" {
-		text = c.cfg.Mention + " " + text
+	mention := c.cfg.Mention
+	if p.Mention != "" {
+		// Up the chain: no lead decided in time.
+		mention = p.Mention
+		text = fmt.Sprintf("Escalated to the managers: no lead decided on case %s (%s). Please decide here; it waits until %s, then holds for a person.",
+			p.CaseNumber, p.Action, p.Deadline.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	if mention != "" {
+		text = mention + " " + text
 	}
 	_, _, err := c.api.PostMessageContext(ctx, m.Channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(m.TS), slack.MsgOptionBroadcast())
 	if err != nil {

@@ -6,6 +6,7 @@ package approval
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"abusedesk/internal/abuse"
@@ -59,7 +60,10 @@ type Post struct {
 	Reason     string
 	Deadline   time.Time
 	Ping       int
-	Text       string
+	// Mention, when set, names who is asked now (the managers, up the chain) instead of the
+	// channel's usual mention.
+	Mention string
+	Text    string
 }
 
 // Show rewrites a request to show its decision.
@@ -77,6 +81,23 @@ type Show struct {
 type Approvers struct {
 	Users  []string `yaml:"users" json:"users,omitempty"`
 	Groups []string `yaml:"groups" json:"groups,omitempty"`
+}
+
+// Mention is the Slack mark-up that mentions every user and user group.
+func (a Approvers) Mention() string {
+	var parts []string
+	for _, u := range a.Users {
+		parts = append(parts, "<@"+u+">")
+	}
+	for _, g := range a.Groups {
+		parts = append(parts, "<!subteam^"+g+">")
+	}
+	return strings.Join(parts, " ")
+}
+
+// With returns the users and groups of both lists (the leads and the managers, say).
+func (a Approvers) With(b Approvers) Approvers {
+	return Approvers{Users: slices.Concat(a.Users, b.Users), Groups: slices.Concat(a.Groups, b.Groups)}
 }
 
 // IsApprover reports whether a Slack user (with the groups it belongs to) may decide.

@@ -20,7 +20,9 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"abusedesk/internal/abuse"
 	"abusedesk/internal/approval"
+	"abusedesk/internal/policy"
 	"abusedesk/workflows"
 )
 
@@ -53,7 +55,6 @@ func (c *Client) Submit(ctx context.Context, caseID string, in workflows.CaseInp
 				workflows.SearchStatus.ValueSet(string(workflows.StatusOpen)),
 				workflows.SearchAccount.ValueSet(in.AccountID),
 				workflows.SearchCategory.ValueSet(string(in.Category)),
-				workflows.SearchCaseNumber.ValueSet(workflows.CaseNumber(caseID)),
 				workflows.SearchReportCount.ValueSet(0),
 			),
 		}, workflows.CaseWorkflowType, in)
@@ -61,6 +62,21 @@ func (c *Client) Submit(ctx context.Context, caseID string, in workflows.CaseInp
 		return "", fmt.Errorf("deliver %d report(s) to %s: %w", len(batch), caseID, err)
 	}
 	return run.GetRunID(), nil
+}
+
+// Forwarder delivers reports an agent moved to the case of another account or category (the
+// triage gate's "reclassify"): started with that category's policy, or joined. The receiving
+// case counts each report ID once, so a retried move adds nothing.
+type Forwarder struct {
+	Cases  *Client
+	Policy *policy.Policy
+}
+
+// Forward implements the activities' Reports.
+func (f Forwarder) Forward(ctx context.Context, account string, category abuse.Category, reports []workflows.ReportSummary) error {
+	_, err := f.Cases.Submit(ctx, workflows.CaseWorkflowID(account, category),
+		workflows.CaseInput{AccountID: account, Category: category, Policy: f.Policy.Snapshot(category)}, reports)
+	return err
 }
 
 // DecideApproval delivers a lead's decision; it waits until the case applied or refused it.
@@ -220,9 +236,11 @@ func (c *Client) LastClosed(ctx context.Context, caseID string) (*workflows.Case
 	return &res, nil
 }
 
-// FindByNumber finds the case with a case number, preferring a running one.
+// FindByNumber finds the incident with a case number: the run under way, or the run that
+// closed it (not one that continued as new), preferring a running one. Summary.RunID names the
+// run to query.
 func (c *Client) FindByNumber(ctx context.Context, number string) (*Summary, error) {
-	return c.findOne(ctx, workflows.SearchCaseNumber.GetName()+" = '"+strings.ReplaceAll(number, "'", "")+"'")
+	return c.findOne(ctx, workflows.SearchCaseNumber.GetName()+" = "+Quote(number)+" AND ExecutionStatus != 'ContinuedAsNew'")
 }
 
 // FindByTicket finds the case whose ticket is id.

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -76,7 +77,7 @@ func New(opts Options) (*Dashboard, error) {
 			}
 			return t.UTC().Format(time.RFC3339)
 		},
-		"caseURL": func(id string) string { return "/cases/" + id },
+		"caseURL": func(number string) string { return "/cases/" + number },
 		"final":   func(s workflows.Status) bool { return s.Final() },
 		"title":   func(c abuse.Category) string { return c.Title() },
 		// query is a query-string pair for an href: template.URL, so html/template keeps its
@@ -235,7 +236,24 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
 	run := r.URL.Query().Get("run")
-	v, err := d.opts.Cases.StatusRun(ctx, id, run)
+	var v *workflows.CaseView
+	var err error
+	if number := workflows.FindCaseNumber(id); number != "" && number == strings.ToUpper(id) {
+		// A case number names one incident: the run under way, or the run that closed it.
+		var s *cases.Summary
+		if s, err = d.opts.Cases.FindByNumber(ctx, number); err == nil && s == nil {
+			err = errors.New("no incident has this number")
+		}
+		if err == nil {
+			id, run = s.CaseID, s.RunID
+			if s.Running {
+				run = ""
+			}
+		}
+	}
+	if err == nil {
+		v, err = d.opts.Cases.StatusRun(ctx, id, run)
+	}
 	p := casePage{Title: id, Home: d.home(), Flash: r.URL.Query().Get("flash"), Now: time.Now(), Run: run}
 	if err != nil {
 		w.WriteHeader(http.StatusNotFound)

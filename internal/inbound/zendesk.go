@@ -1,6 +1,7 @@
 package inbound
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 
 	"abusedesk/integrations/reports"
 	"abusedesk/integrations/zendesk"
+	"abusedesk/internal/abuse"
 	"abusedesk/internal/cases"
 	"abusedesk/internal/intake"
 	"abusedesk/internal/provision"
@@ -55,6 +57,9 @@ type Zendesk struct {
 	Templates     *templates.Renderer
 	Secret        string
 	IntakeGroupID int64
+	// CaseGroupID is the desk's own group: a triage ticket "routed to a team" is one an agent
+	// moved to another group first.
+	CaseGroupID int64
 	// CursorFile keeps the export cursor across restarts.
 	CursorFile string
 	Log        *slog.Logger
@@ -133,6 +138,23 @@ func caseOf(t *zendesk.TicketInfo) string {
 	return ""
 }
 
+// incident returns the case of a case ticket and its number, and whether that incident is still
+// under way. A case workflow ID holds one incident after another: a ticket whose incident closed
+// must not reach a later incident of the same account and category. A ticket without a number
+// (or one visibility does not list yet) counts as under way.
+func (z *Zendesk) incident(ctx context.Context, t *zendesk.TicketInfo) (caseID, number string, open bool, err error) {
+	caseID = caseOf(t)
+	number = t.Fields[ticket.FieldCaseNumber]
+	if caseID == "" || number == "" {
+		return caseID, cmp.Or(number, workflows.CaseNumber(caseID)), caseID != "", nil
+	}
+	s, err := z.Cases.FindByNumber(ctx, number)
+	if err != nil {
+		return "", "", false, fmt.Errorf("find case %s: %w", number, err)
+	}
+	return caseID, number, s == nil || s.Running, nil
+}
+
 // report takes a ticket created in the intake group as a report: an attached .eml is the
 // report itself; otherwise the ticket is read as a message from its requester.
 func (z *Zendesk) report(ctx context.Context, id int64) error {
@@ -183,7 +205,7 @@ func (z *Zendesk) report(ctx context.Context, id int64) error {
 	var note strings.Builder
 	note.WriteString("abusedesk took this ticket as a report.\n")
 	for _, a := range out.Accepted {
-		fmt.Fprintf(&note, "- report %s → case %s (%s, account %s)\n", a.ReportID, a.CaseNumber, a.Category, a.AccountID)
+		fmt.Fprintf(&note, "- report %s → the %s case of account %s\n", a.ReportID, a.Category, a.AccountID)
 	}
 	for _, tr := range out.Triaged {
 		fmt.Fprintf(&note, "- triaged in ticket #%d: %s\n", tr.TicketID, tr.Reason)
@@ -200,9 +222,9 @@ func (z *Zendesk) reply(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	caseID := caseOf(t)
-	if caseID == "" {
-		return nil
+	caseID, number, open, err := z.incident(ctx, t)
+	if err != nil || caseID == "" {
+		return err
 	}
 	comments, err := z.API.Comments(ctx, id)
 	if err != nil {
@@ -222,12 +244,15 @@ func (z *Zendesk) reply(ctx context.Context, id int64) error {
 	if u, err := z.API.User(ctx, t.RequesterID); err == nil {
 		from = u.Email
 	}
-	err = z.Cases.Reply(ctx, caseID, workflows.CustomerReply{
-		ID: "zendesk-comment:" + strconv.FormatInt(c.ID, 10), Kind: workflows.ReplyKindAnswer, From: from,
-		ReceivedAt: c.CreatedAt, Channel: workflows.ChannelZendesk, Excerpt: reports.OneLine(c.Body, 1000),
-	})
+	err = cases.ErrClosed
+	if open {
+		err = z.Cases.Reply(ctx, caseID, workflows.CustomerReply{
+			ID: "zendesk-comment:" + strconv.FormatInt(c.ID, 10), Kind: workflows.ReplyKindAnswer, From: from,
+			ReceivedAt: c.CreatedAt, Channel: workflows.ChannelZendesk, Excerpt: reports.OneLine(c.Body, 1000),
+		})
+	}
 	if errors.Is(err, cases.ErrClosed) {
-		body, err := z.Templates.Render("intake_late_comment", "", templates.DefaultLocale, templates.LateMessageData{Kind: "comment", CaseNumber: workflows.CaseNumber(caseID)})
+		body, err := z.Templates.Render("intake_late_comment", "", templates.DefaultLocale, templates.LateMessageData{Kind: "comment", CaseNumber: number})
 		if err != nil {
 			return err
 		}
@@ -243,9 +268,9 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 	if err != nil {
 		return err
 	}
-	caseID := caseOf(t)
-	if caseID == "" || !slices.Contains(workflows.AgentDecisions, decision) {
-		return nil
+	caseID, number, open, err := z.incident(ctx, t)
+	if err != nil || caseID == "" || !slices.Contains(workflows.AgentDecisions, decision) {
+		return err
 	}
 	comments, err := z.API.Comments(ctx, id)
 	if err != nil {
@@ -269,7 +294,21 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 	}
 	d := workflows.AgentDecision{Decision: decision, Agent: strings.ToLower(actorEmail), AgentID: strconv.FormatInt(actorID, 10),
 		Note: note, Notified: notified && provision.PublicMacro(decision)}
-	res, err := z.Decider.Decide(ctx, caseID, d)
+	switch decision {
+	case workflows.DecisionReclassify:
+		// The agent sets the account and category fields before applying the macro.
+		d.Account, d.Category = t.Fields[ticket.FieldAccount], abuse.Category(t.Fields[ticket.FieldCategory])
+	case workflows.DecisionRoute:
+		if t.GroupID != 0 && t.GroupID != z.CaseGroupID {
+			d.Team = "Zendesk group " + strconv.FormatInt(t.GroupID, 10)
+		}
+	}
+	var res *workflows.DecisionResult
+	if open {
+		res, err = z.Decider.Decide(ctx, caseID, d)
+	} else {
+		err = &cases.Refused{Reason: "case " + number + " is closed; a later case of the same account and category is not this ticket's"}
+	}
 	var refused *cases.Refused
 	switch {
 	case errors.As(err, &refused):

@@ -184,13 +184,15 @@ type Source struct {
 	ReportID string
 }
 
-// Accepted is one report delivered to its case.
+// Accepted is one report accepted for its case: the open case of an account and category
+// (CaseID), which the report joins or opens. The incident's case number is given when the case
+// opens (in the reporter's acknowledgement and on the case page), not here: a report is accepted
+// before it reaches its case.
 type Accepted struct {
-	ReportID   string         `json:"report_id"`
-	CaseID     string         `json:"case_id"`
-	CaseNumber string         `json:"case_number"`
-	AccountID  string         `json:"account_id"`
-	Category   abuse.Category `json:"category"`
+	ReportID  string         `json:"report_id"`
+	CaseID    string         `json:"case_id"`
+	AccountID string         `json:"account_id"`
+	Category  abuse.Category `json:"category"`
 }
 
 // Triaged is a message (or report) handed to a person.
@@ -298,11 +300,17 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 			reasons = append(reasons, reason)
 			continue
 		}
+		sum := summary(r, src)
+		if len(accounts) == 1 {
+			if sum.OtherAccounts, err = in.lookup.otherAccounts(ctx, r, accounts[0]); err != nil {
+				return fmt.Errorf("resolve the accounts of report %s: %w", r.ID, err)
+			}
+		}
 		// A range names every customer in it: the report goes to each one's case.
 		for _, account := range accounts {
 			caseID := workflows.CaseWorkflowID(account, r.Category)
-			items = append(items, &queued{Account: account, Category: r.Category, Report: summary(r, src)})
-			accepted = append(accepted, Accepted{ReportID: r.ID, CaseID: caseID, CaseNumber: workflows.CaseNumber(caseID), AccountID: account, Category: r.Category})
+			items = append(items, &queued{Account: account, Category: r.Category, Report: sum})
+			accepted = append(accepted, Accepted{ReportID: r.ID, CaseID: caseID, AccountID: account, Category: r.Category})
 		}
 	}
 	if err := in.unresolved(ctx, raw, res, unresolved, reasons, out); err != nil {
@@ -366,7 +374,7 @@ func summary(r reports.Report, src Source) workflows.ReportSummary {
 	return workflows.ReportSummary{
 		ID: r.ID, Format: r.Format, Category: r.Category, Severity: r.Severity, Reporter: r.Reporter,
 		ReceivedAt: received.UTC(), EventTime: r.EventTime.UTC(), Subjects: subj, Evidence: r.Digest,
-		Summary: reports.OneLine(r.Summary, 160),
+		Summary: reports.OneLine(r.Summary, 160), Confidence: r.Confidence,
 	}
 }
 

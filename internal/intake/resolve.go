@@ -172,6 +172,36 @@ func (rs *resolver) resolveOne(ctx context.Context, r reports.Report) (string, s
 	return "", "not ours: no customer account holds " + strings.Join(tried, ", "), nil
 }
 
+// otherAccounts returns the accounts other than acct that a report's first few source
+// addresses belong to: a report that names sources of several customers is about one of them,
+// and a person says which (the triage gate). Look-ups are cached like any other.
+func (rs *resolver) otherAccounts(ctx context.Context, r reports.Report, acct string) ([]string, error) {
+	if len(r.SourceIPs) < 2 {
+		return nil, nil
+	}
+	var others []string
+	for i, ip := range r.SourceIPs {
+		if i == 3 {
+			break
+		}
+		q := enforcement.Query{IP: ip, At: r.EventTime}
+		a, err := rs.cachedLookup(ctx, queryKey(q), func() (string, error) {
+			m, err := rs.api.Lookup(ctx, q)
+			if err != nil {
+				return "", err
+			}
+			return m.AccountID, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if a != "" && a != acct && !slices.Contains(others, a) {
+			others = append(others, a)
+		}
+	}
+	return others, nil
+}
+
 // queryKey names a look-up for the cache; IPs are keyed by the hour they were seen in (an
 // address can move between accounts).
 func queryKey(q enforcement.Query) string {

@@ -89,8 +89,10 @@ func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
 // What happens when an approval request times out.
 const (
-	OnTimeoutEnforce = "enforce" // apply the action without a decision
-	OnTimeoutHold    = "hold"    // keep waiting for a lead, with no further timer
+	// OnTimeoutEnforce applied the action without a decision. Policies may no longer say it;
+	// cases started under it before the approval chain replay as they ran.
+	OnTimeoutEnforce = "enforce"
+	OnTimeoutHold    = "hold" // ask the managers (if any), then wait for a person with no further timer
 )
 
 // Action is the enforcement applied at escalation.
@@ -161,6 +163,24 @@ type RepeatOffender struct {
 	LevelIncrease      int      `yaml:"level_increase" json:"level_increase"`
 }
 
+// Triage is the gate before a case acts: a case whose every report is uncertain waits for a
+// person before anything is sent.
+type Triage struct {
+	// Confidence is the threshold: a report the parser is less sure of (0..1) is uncertain, as
+	// is one of category "other" or one whose sources belong to several accounts. 0 turns the
+	// confidence test off.
+	Confidence float64 `yaml:"confidence" json:"confidence"`
+	// SLA is how long a case may wait for triage; Reminders are internal notes on the way
+	// (offsets from the start of the wait). At the SLA the leads get a Slack alert; the case
+	// still waits.
+	SLA       Duration   `yaml:"sla" json:"sla"`
+	Reminders []Duration `yaml:"reminders" json:"reminders"`
+}
+
+// defaultTriage is the gate of a policy file that has no triage section (the embedded default
+// says the same).
+var defaultTriage = Triage{Confidence: 0.5, SLA: Duration(4 * time.Hour), Reminders: []Duration{Duration(time.Hour), Duration(2 * time.Hour)}}
+
 // NotOurs says what to do with reports about addresses that belong to no customer.
 type NotOurs struct {
 	// Reply answers the reporter that the address is not ours.
@@ -169,11 +189,15 @@ type NotOurs struct {
 
 // Policy is a whole policy file, resolved: every category has complete rules.
 type Policy struct {
-	Version        string
-	Approvers      approval.Approvers
+	Version   string
+	Approvers approval.Approvers
+	// Managers are the second link of the approval chain: pinged when the leads did not decide
+	// within every re-ping, and allowed to decide too.
+	Managers       approval.Approvers
 	Categories     map[abuse.Category]Rules
 	RepeatOffender RepeatOffender
 	NotOurs        NotOurs
+	Triage         Triage
 	// Source names where the policy came from (a path, or "embedded default").
 	Source string
 }
@@ -185,6 +209,13 @@ type Snapshot struct {
 	Rules          Rules              `json:"rules"`
 	RepeatOffender RepeatOffender     `json:"repeat_offender"`
 	Approvers      approval.Approvers `json:"approvers"`
+	Managers       approval.Approvers `json:"managers,omitzero"`
+	Triage         Triage             `json:"triage,omitzero"`
+}
+
+// MayDecide reports whether a Slack user may decide an approval: a lead (approver) or a manager.
+func (s Snapshot) MayDecide(user string, groups []string) bool {
+	return s.Approvers.IsApprover(user, groups) || s.Managers.IsApprover(user, groups)
 }
 
 // Track names.
@@ -202,7 +233,7 @@ func (p *Policy) Snapshot(c abuse.Category) Snapshot {
 		r = p.Categories[abuse.Other]
 		r.Category = c
 	}
-	return Snapshot{Version: p.Version, Rules: r, RepeatOffender: p.RepeatOffender, Approvers: p.Approvers}
+	return Snapshot{Version: p.Version, Rules: r, RepeatOffender: p.RepeatOffender, Approvers: p.Approvers, Managers: p.Managers, Triage: p.Triage}
 }
 
 // Effective returns the rules for an account of the given tier and prior violations, and the
@@ -263,10 +294,12 @@ func Load(path string) (*Policy, error) {
 type file struct {
 	Version        int                  `yaml:"version"`
 	Approvers      approval.Approvers   `yaml:"approvers"`
+	Managers       approval.Approvers   `yaml:"managers"`
 	Defaults       yaml.Node            `yaml:"defaults"`
 	Categories     map[string]yaml.Node `yaml:"categories"`
 	RepeatOffender RepeatOffender       `yaml:"repeat_offender"`
 	NotOurs        NotOurs              `yaml:"not_ours"`
+	Triage         Triage               `yaml:"triage"`
 }
 
 // Error is one problem in a policy, naming the field (as a path) and, where known, the line.
@@ -289,10 +322,12 @@ func (e *Error) Error() string {
 type strictShape struct {
 	Version        int                `yaml:"version"`
 	Approvers      approval.Approvers `yaml:"approvers"`
+	Managers       approval.Approvers `yaml:"managers"`
 	Defaults       Rules              `yaml:"defaults"`
 	Categories     map[string]Rules   `yaml:"categories"`
 	RepeatOffender RepeatOffender     `yaml:"repeat_offender"`
 	NotOurs        NotOurs            `yaml:"not_ours"`
+	Triage         Triage             `yaml:"triage"`
 }
 
 // Parse decodes and validates a policy. The error joins every problem found, each an *Error.
@@ -326,9 +361,11 @@ func Parse(b []byte, source string) (*Policy, error) {
 	}
 	p := &Policy{
 		Approvers:      f.Approvers,
+		Managers:       f.Managers,
 		Categories:     map[abuse.Category]Rules{},
 		RepeatOffender: f.RepeatOffender,
 		NotOurs:        f.NotOurs,
+		Triage:         f.Triage,
 		Source:         source,
 	}
 	for _, c := range abuse.Categories {
@@ -376,22 +413,44 @@ func Parse(b []byte, source string) (*Policy, error) {
 	if ro.LevelIncrease < 0 || ro.LevelIncrease > 2 {
 		v.fail("repeat_offender.level_increase", "must be 0, 1 or 2")
 	}
-	for i, u := range f.Approvers.Users {
-		if !strings.HasPrefix(u, "U") && !strings.HasPrefix(u, "W") {
-			v.fail(fmt.Sprintf("approvers.users[%d]", i), "%q is not a Slack user ID (U… or W…)", u)
+	if f.Triage.SLA == 0 && f.Triage.Confidence == 0 && len(f.Triage.Reminders) == 0 {
+		// A policy without a triage section gets the default gate.
+		f.Triage = defaultTriage
+		p.Triage = defaultTriage
+	}
+	if t := f.Triage; t.Confidence < 0 || t.Confidence > 1 {
+		v.fail("triage.confidence", "must be between 0 and 1, got %g", t.Confidence)
+	}
+	if f.Triage.SLA <= 0 {
+		v.fail("triage.sla", "must be more than 0")
+	}
+	for i, r := range f.Triage.Reminders {
+		if r <= 0 || r >= f.Triage.SLA {
+			v.fail(fmt.Sprintf("triage.reminders[%d]", i), "must be more than 0 and before the SLA (%s), got %s", f.Triage.SLA, r)
 		}
 	}
-	for i, g := range f.Approvers.Groups {
-		if !strings.HasPrefix(g, "S") {
-			v.fail(fmt.Sprintf("approvers.groups[%d]", i), "%q is not a Slack user-group ID (S…)", g)
-		}
-	}
+	v.slackIDs("approvers", f.Approvers)
+	v.slackIDs("managers", f.Managers)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(b)
 	p.Version = hex.EncodeToString(sum[:6])
 	return p, nil
+}
+
+// slackIDs checks that a list of Slack users and user groups holds Slack IDs.
+func (v *validator) slackIDs(at string, a approval.Approvers) {
+	for i, u := range a.Users {
+		if !strings.HasPrefix(u, "U") && !strings.HasPrefix(u, "W") {
+			v.fail(fmt.Sprintf("%s.users[%d]", at, i), "%q is not a Slack user ID (U… or W…)", u)
+		}
+	}
+	for i, g := range a.Groups {
+		if !strings.HasPrefix(g, "S") {
+			v.fail(fmt.Sprintf("%s.groups[%d]", at, i), "%q is not a Slack user-group ID (S…)", g)
+		}
+	}
 }
 
 func categoryList() string {
@@ -446,8 +505,12 @@ func (v *validator) rules(at string, r Rules) {
 	if r.Approval.Repings < 0 || r.Approval.Repings > 10 {
 		v.fail(at+".approval.repings", "must be between 0 and 10, got %d", r.Approval.Repings)
 	}
-	if r.Approval.OnTimeout != OnTimeoutEnforce && r.Approval.OnTimeout != OnTimeoutHold {
-		v.fail(at+".approval.on_timeout", "%q is not enforce or hold", r.Approval.OnTimeout)
+	switch r.Approval.OnTimeout {
+	case OnTimeoutHold:
+	case OnTimeoutEnforce:
+		v.fail(at+".approval.on_timeout", "enforce is no longer allowed: an approval timeout never enforces (the request goes to the managers, then holds for a person); use hold")
+	default:
+		v.fail(at+".approval.on_timeout", "%q is not hold", r.Approval.OnTimeout)
 	}
 	if r.Appeal.Window <= 0 {
 		v.fail(at+".appeal.window", "must be more than 0")

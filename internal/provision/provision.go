@@ -5,6 +5,7 @@
 package provision
 
 import (
+	"slices"
 	"time"
 
 	"abusedesk/integrations/zendesk"
@@ -36,6 +37,10 @@ var macroTitles = map[workflows.Decision]string{
 	workflows.DecisionDenyAppeal:        "Deny appeal",
 	workflows.DecisionResolve:           "Close without action",
 	workflows.DecisionWithdraw:          "Reports withdrawn",
+	workflows.DecisionConfirm:           "Triage: confirm and notify",
+	workflows.DecisionReclassify:        "Triage: reclassify",
+	workflows.DecisionNotAbuse:          "Triage: not abuse",
+	workflows.DecisionRoute:             "Triage: route to a team",
 }
 
 // Fields are the case fields, in the order provisioning creates them.
@@ -100,5 +105,8 @@ func MacroTitles() []string {
 
 // PublicMacro reports whether a decision's macro answers the customer itself (public comment);
 // the case then sends no notice of its own for that step. Treat-as-appeal is an internal note:
-// the appeal's acknowledgement comes from the case.
-func PublicMacro(d workflows.Decision) bool { return d != workflows.DecisionTreatAsAppeal }
+// the appeal's acknowledgement comes from the case. The triage macros are internal notes too:
+// a triage ticket's requester is the reporter, and the customer has been told nothing.
+func PublicMacro(d workflows.Decision) bool {
+	return d != workflows.DecisionTreatAsAppeal && !slices.Contains(workflows.TriageDecisions, d)
+}

@@ -28,6 +28,8 @@ const (
 	TagCase = "abusedesk"
 	// TagReporter marks a ticket that tells a reporter the outcome.
 	TagReporter = "abusedesk_reporter_ack"
+	// TagNeedsTriage marks the internal ticket of a case that waits for triage.
+	TagNeedsTriage = "abusedesk_needs_triage"
 )
 
 // Ticket is a ticket as the desk sees it.

@@ -496,3 +496,56 @@ func (i *Incidents) LastClosed(_ context.Context, caseID string) (*workflows.Cas
 	}
 	return nil, nil
 }
+
+// Alerts records the alerts posted for the leads.
+type Alerts struct {
+	mu    sync.Mutex
+	texts []string
+}
+
+var _ activities.Alerts = (*Alerts)(nil)
+
+// PostAlert implements activities.Alerts.
+func (a *Alerts) PostAlert(_ context.Context, text string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.texts = append(a.texts, text)
+	return nil
+}
+
+// Texts returns the alerts posted so far.
+func (a *Alerts) Texts() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.texts)
+}
+
+// Forwarded is one move of reports to another case.
+type Forwarded struct {
+	Account  string
+	Category abuse.Category
+	Reports  []workflows.ReportSummary
+}
+
+// Reports records reports moved to other cases.
+type Reports struct {
+	mu    sync.Mutex
+	moves []Forwarded
+}
+
+var _ activities.Reports = (*Reports)(nil)
+
+// Forward implements activities.Reports.
+func (r *Reports) Forward(_ context.Context, account string, category abuse.Category, rs []workflows.ReportSummary) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.moves = append(r.moves, Forwarded{Account: account, Category: category, Reports: slices.Clone(rs)})
+	return nil
+}
+
+// Moves returns the moves so far.
+func (r *Reports) Moves() []Forwarded {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.moves)
+}

@@ -1,0 +1,187 @@
+package workflows
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"abusedesk/internal/abuse"
+)
+
+// The triage gate: a case whose every report is uncertain (the parser unsure, category "other",
+// sources that belong to several accounts) sends nothing. It opens an internal triage ticket and
+// waits in needs_triage, with reminders and an SLA, until an agent confirms it (the notice goes
+// out and the case goes on), reclassifies it (its reports move to the right account × category
+// case and this one closes), closes it as not abuse, or routes it to a team. The wait never acts
+// on the customer by itself.
+
+// triageReason says why the case's reports need a person before anything is sent, or "" when
+// at least one report is certain.
+func (w *caseWorkflow) triageReason() string {
+	var reasons []string
+	for _, r := range w.st.Reports.Recent {
+		why := reportDoubt(r, w.policy.Triage.Confidence)
+		if why == "" {
+			return ""
+		}
+		if !slices.Contains(reasons, why) {
+			reasons = append(reasons, why)
+		}
+	}
+	return strings.Join(reasons, "; ")
+}
+
+// reportDoubt says why one report is uncertain, or "".
+func reportDoubt(r ReportSummary, threshold float64) string {
+	switch {
+	case r.Confirmed:
+		return ""
+	case len(r.OtherAccounts) > 0:
+		return "its sources also belong to " + strings.Join(r.OtherAccounts, ", ")
+	case r.Category == abuse.Other:
+		return "category other: the report's kind is unclear"
+	case threshold > 0 && r.Confidence > 0 && r.Confidence < threshold:
+		return fmt.Sprintf("the parser is unsure (confidence %.2f, below the policy's %.2f)", r.Confidence, threshold)
+	}
+	return ""
+}
+
+// holdForTriage opens the internal triage ticket and starts the wait.
+func (w *caseWorkflow) holdForTriage(ctx workflow.Context, reason string) {
+	now := workflow.Now(ctx)
+	t := &TriageState{Reason: reason, Since: now, Due: now.Add(w.policy.Triage.SLA.D())}
+	w.st.Triage = t
+	w.setStatus(StatusNeedsTriage)
+	data := w.noticeData(ctx)
+	requester := ""
+	if len(w.st.Reports.Reporters) > 0 {
+		requester = w.st.Reports.Reporters[0]
+	}
+	var ref TicketRef
+	err := workflow.ExecuteActivity(withStep(ctx), ActivityOpenTriage, OpenTriageInput{
+		ExternalID: w.st.ExternalID + "/triage", Requester: requester, Data: data, Evidence: w.evidenceDigests(3),
+	}).Get(ctx, &ref)
+	if err != nil {
+		// Without a ticket no agent sees it: the case goes to review, still sending nothing.
+		w.stepFailed(ctx, "open the triage ticket", err)
+		return
+	}
+	t.Ticket, w.st.Ticket = ref, ref
+	w.note(ctx, EventTriage, fmt.Sprintf("waiting for triage (ticket #%d): %s; due %s", ref.ID, reason, fmtTime(t.Due)), "")
+}
+
+// awaitTriage waits for an agent's decision, posting reminders and alerting the leads at the
+// SLA; a confirmed case sends its notice.
+func (w *caseWorkflow) awaitTriage(ctx workflow.Context) {
+	t := w.st.Triage
+	if t.Decision == DecisionConfirm {
+		w.st.Ticket = TicketRef{} // the customer's ticket opens with the notice
+		w.sendNotice(ctx)
+		return
+	}
+	next, isReminder := time.Time{}, false
+	if r := w.policy.Triage.Reminders; t.RemindersSent < len(r) {
+		next, isReminder = t.Since.Add(r[t.RemindersSent].D()), true
+	} else if !t.Breached {
+		next = t.Due
+	}
+	if !w.waitUntil(ctx, next) {
+		return
+	}
+	w.drainSignals(ctx)
+	if w.st.Status != StatusNeedsTriage || t.Decision != "" {
+		return
+	}
+	data := w.noticeData(ctx)
+	if isReminder {
+		t.RemindersSent++
+		data.Reminder = t.RemindersSent
+		if w.notify(ctx, NotifyInput{Step: fmt.Sprintf("triage-reminder-%d", t.RemindersSent), Note: NoteTriageReminder, Status: TicketOpen, Data: data}) {
+			w.note(ctx, EventTriage, fmt.Sprintf("triage reminder %d; due %s", t.RemindersSent, fmtTime(t.Due)), "")
+		}
+		return
+	}
+	t.Breached = true
+	w.notify(ctx, NotifyInput{Step: "triage-sla", Note: NoteTriageReminder, Status: TicketOpen, Data: data})
+	err := workflow.ExecuteActivity(withStep(ctx), ActivityAlert, AlertInput{Step: "triage-sla",
+		Text: fmt.Sprintf("Case %s (%s, account %s) has waited for triage since %s, past its SLA (%s): %s. Ticket #%d.",
+			w.st.CaseNumber, w.st.Category, w.st.Account.ID, fmtTime(t.Since), fmtTime(t.Due), t.Reason, t.Ticket.ID)}).Get(ctx, nil)
+	if err != nil {
+		w.stepFailedNoReview(ctx, "alert the leads to the triage SLA", err)
+	}
+	w.note(ctx, EventTriage, "triage SLA passed; the leads were alerted. The case still waits for an agent.", "")
+}
+
+// validateTriage checks a triage decision.
+func (w *caseWorkflow) validateTriage(d AgentDecision) error {
+	if w.st.Status != StatusNeedsTriage || w.st.Triage == nil {
+		return fmt.Errorf("%s is a triage decision; the case is %s", d.Decision, w.st.Status)
+	}
+	if t := w.st.Triage; t.Decision != "" {
+		return fmt.Errorf("already triaged: %s by %s at %s", t.Decision, t.DecidedBy, fmtTime(t.DecidedAt))
+	}
+	switch d.Decision {
+	case DecisionReclassify:
+		acct, cat := cmp.Or(d.Account, w.st.Account.ID), cmp.Or(d.Category, w.st.Category)
+		if !cat.Valid() {
+			return fmt.Errorf("reclassify: %q is not a category", d.Category)
+		}
+		if acct == w.st.Account.ID && cat == w.st.Category {
+			return fmt.Errorf("reclassify needs another account or category than this case's (%s, %s); to keep them, confirm", acct, cat)
+		}
+	case DecisionRoute:
+		if strings.TrimSpace(d.Team) == "" {
+			return fmt.Errorf("route needs the team it goes to")
+		}
+	}
+	return nil
+}
+
+// onTriage applies a triage decision.
+func (w *caseWorkflow) onTriage(ctx workflow.Context, d AgentDecision) string {
+	t := w.st.Triage
+	t.Decision, t.DecidedBy, t.DecidedAt = d.Decision, d.Agent, workflow.Now(ctx)
+	data := w.noticeData(ctx)
+	data.Decision, data.DecidedBy, data.Note = string(d.Decision), d.Agent, d.Note
+	switch d.Decision {
+	case DecisionConfirm:
+		w.queueNotify("triage-confirmed", NotifyInput{Note: NoteDecision, Status: TicketSolved, Data: data})
+		w.nudge()
+		return "Confirmed: the notice goes to the customer now."
+	case DecisionReclassify:
+		acct, cat := cmp.Or(d.Account, w.st.Account.ID), cmp.Or(d.Category, w.st.Category)
+		moved := slices.Clone(w.st.Reports.Recent)
+		for i := range moved {
+			moved[i].Category, moved[i].Confirmed, moved[i].OtherAccounts = cat, true, nil
+		}
+		w.effect("move the reports", func(ctx workflow.Context) error {
+			return workflow.ExecuteActivity(withStep(ctx), ActivityForwardReports, ForwardReportsInput{
+				Step: "reclassify", Account: acct, Category: cat, Reports: moved}).Get(ctx, nil)
+		})
+		data.Note = strings.TrimSpace(fmt.Sprintf("Reports moved to the %s case of account %s. %s", cat, acct, d.Note))
+		w.queueNotify("triage-decision", NotifyInput{Note: NoteDecision, Data: data})
+		w.closeTriaged(ctx, OutcomeReclassified, true)
+		return fmt.Sprintf("Reclassified: %d report(s) go to the %s case of account %s.", len(moved), cat, acct)
+	case DecisionNotAbuse:
+		w.queueNotify("triage-decision", NotifyInput{Note: NoteDecision, Data: data})
+		w.closeTriaged(ctx, OutcomeNotAbuse, true)
+		return "Closed as not abuse; nothing was sent to the customer."
+	default: // DecisionRoute
+		data.Note = strings.TrimSpace("Routed to " + d.Team + ". " + d.Note)
+		w.queueNotify("triage-decision", NotifyInput{Note: NoteDecision, Status: TicketOpen, Data: data})
+		w.closeTriaged(ctx, OutcomeRouted, false)
+		return "Routed to " + d.Team + "; the desk does not act on it."
+	}
+}
+
+// closeTriaged ends a case that never noticed the customer: the triage ticket gets no public
+// word (solved, or left open for the team it was routed to); reporters hear the outcome of a
+// not-abuse decision where the policy says (a moved case's reporters hear from that case).
+func (w *caseWorkflow) closeTriaged(ctx workflow.Context, o Outcome, solve bool) {
+	w.closeState(ctx, o, StatusResolved)
+	w.closeEffects(ctx, closing{solve: solve, notified: true, ack: o == OutcomeNotAbuse && w.st.Rules.AcknowledgeReporters})
+}

@@ -1,0 +1,209 @@
+package workflows_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/ticket"
+	"abusedesk/workflows"
+)
+
+// runUncertain runs a case whose first report is uncertain in the given way.
+func (h *harness) runUncertain(account string, category abuse.Category, doubt func(*workflows.ReportSummary)) {
+	h.caseID = workflows.CaseWorkflowID(account, category)
+	h.env.SetStartWorkflowOptions(testStartOptions(h.caseID))
+	h.at(0, func() {
+		r := workflows.ReportSummary{ID: "free-1", Format: "freeform", Category: category, Reporter: "victim@example.org",
+			ReceivedAt: h.env.Now(), Subjects: []string{"ip:192.0.2.10"}, Evidence: fmt.Sprintf("%064x", 7), Summary: "my server is flooded"}
+		doubt(&r)
+		h.evidence.Put(r.Evidence, []byte("raw report"))
+		h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{r}))
+	})
+	h.env.ExecuteWorkflow(workflows.CaseWorkflowType, workflows.CaseInput{AccountID: account, Category: category, Policy: h.pol.Snapshot(category)})
+}
+
+func unsure(r *workflows.ReportSummary) { r.Confidence = 0.4 }
+
+// noPublicWord fails when a ticket other than a reporter's acknowledgement carries a public
+// comment (an email to its requester): neither the customer nor the triage ticket's requester
+// hears anything.
+func (h *harness) noPublicWord(t *testing.T) {
+	t.Helper()
+	for _, tk := range h.tickets.All() {
+		if strings.Contains(strings.Join(tk.Tags, " "), ticket.TagReporter) {
+			continue
+		}
+		for _, c := range tk.Comments {
+			if c.Public {
+				t.Errorf("ticket #%d (%s) has a public comment: %q", tk.ID, tk.RequesterEmail, c.Body)
+			}
+		}
+	}
+}
+
+func (h *harness) triageTicket(t *testing.T) int64 {
+	t.Helper()
+	for _, tk := range h.tickets.All() {
+		if strings.Contains(strings.Join(tk.Tags, " "), ticket.TagNeedsTriage) {
+			return tk.ID
+		}
+	}
+	t.Fatal("no triage ticket")
+	return 0
+}
+
+// An uncertain report waits for triage with nothing sent: reminders are internal notes, the SLA
+// alerts the leads, and weeks later the case still waits and has acted on nothing. "Not abuse"
+// closes it without a word to the customer.
+func TestTriageGateWaitsAndNeverActs(t *testing.T) {
+	h := newHarness(t)
+	var waiting workflows.CaseView
+	h.at(30*24*time.Hour, func() { waiting = h.view() })
+	var closed *updateOutcome
+	h.at(30*24*time.Hour+time.Minute, func() { closed = h.agent("agent@desk.example", workflows.DecisionNotAbuse, "a misdirected complaint") })
+	h.runUncertain("acct-standard", abuse.Spam, unsure)
+
+	if waiting.Status != workflows.StatusNeedsTriage || waiting.Triage == nil || !waiting.Triage.Breached || waiting.Triage.RemindersSent != 2 {
+		t.Fatalf("after 30 days: %s triage %+v; want needs_triage, 2 reminders, SLA breached", waiting.Status, waiting.Triage)
+	}
+	if !strings.Contains(waiting.Triage.Reason, "confidence 0.40") {
+		t.Errorf("reason %q does not say the parser was unsure", waiting.Triage.Reason)
+	}
+	wantAccepted(t, "not abuse", closed)
+	res := h.result()
+	if res.Outcome != workflows.OutcomeNotAbuse {
+		t.Errorf("outcome %s, want not_abuse", res.Outcome)
+	}
+	h.noPublicWord(t)
+	if n := len(h.enf.Actions()); n != 0 {
+		t.Errorf("%d enforcement actions on a case nobody confirmed", n)
+	}
+	acks := 0
+	for _, tk := range h.tickets.All() {
+		if strings.Contains(strings.Join(tk.Tags, " "), ticket.TagReporter) && tk.RequesterEmail == "victim@example.org" {
+			acks++
+		}
+	}
+	if acks != 1 {
+		t.Errorf("%d acknowledgements to the reporter, want 1 (policy acknowledge_reporters)", acks)
+	}
+	if a := h.alerts.Texts(); len(a) != 1 || !strings.Contains(a[0], "past its SLA") {
+		t.Errorf("alerts %q, want one SLA alert", a)
+	}
+	tk, _ := h.tickets.Get(h.triageTicket(t))
+	if tk.Status != workflows.TicketSolved || tk.RequesterEmail != "victim@example.org" || len(tk.Comments) < 4 {
+		t.Errorf("triage ticket: status %s, requester %s, %d comments; want solved, the reporter, note + 2 reminders + SLA + decision",
+			tk.Status, tk.RequesterEmail, len(tk.Comments))
+	}
+}
+
+// Confirm sends the notice in the customer's own ticket and the case goes on as usual.
+func TestTriageConfirmSendsTheNotice(t *testing.T) {
+	h := newHarness(t)
+	var before, after workflows.CaseView
+	h.at(20*time.Minute, func() { before = h.view() })
+	var confirm *updateOutcome
+	h.at(30*time.Minute, func() { confirm = h.agent("agent@desk.example", workflows.DecisionConfirm, "") })
+	h.at(40*time.Minute, func() { after = h.view() })
+	h.at(50*time.Minute, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "test over") })
+	h.runUncertain("acct-standard", abuse.Spam, func(r *workflows.ReportSummary) { r.Category = abuse.Other })
+
+	wantAccepted(t, "confirm", confirm)
+	if before.Status != workflows.StatusNeedsTriage || !strings.Contains(before.Triage.Reason, "category other") {
+		t.Errorf("before confirm: %s, %+v; want needs_triage for category other", before.Status, before.Triage)
+	}
+	if after.Status != workflows.StatusAwaitingResponse || after.Ticket.ID == before.Ticket.ID {
+		t.Errorf("after confirm: %s in ticket #%d (triage ticket #%d); want awaiting_response in the customer's own ticket",
+			after.Status, after.Ticket.ID, before.Ticket.ID)
+	}
+	notice, _ := h.tickets.Get(after.Ticket.ID)
+	if notice.RequesterEmail != "ops@shop.example" || len(notice.Comments) == 0 || !notice.Comments[0].Public {
+		t.Errorf("notice ticket: requester %s, comments %d; want the customer, a public notice", notice.RequesterEmail, len(notice.Comments))
+	}
+	triage, _ := h.tickets.Get(before.Ticket.ID)
+	if triage.Status != workflows.TicketSolved {
+		t.Errorf("triage ticket %s after confirm, want solved", triage.Status)
+	}
+}
+
+// Reclassify moves the reports (marked confirmed, in their new category) to the case of
+// another account or category and closes this one; route closes it and leaves the ticket with
+// the team. Neither says a word to the customer.
+func TestTriageReclassifyAndRoute(t *testing.T) {
+	t.Run("reclassify", func(t *testing.T) {
+		h := newHarness(t)
+		var same, moved *updateOutcome
+		h.at(time.Minute, func() {
+			same = h.update(workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionReclassify, Agent: "agent@desk.example"})
+		})
+		h.at(2*time.Minute, func() {
+			moved = h.update(workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionReclassify, Agent: "agent@desk.example",
+				Account: "acct-bank", Category: abuse.DoS, Note: "the complainant's own server was named first"})
+		})
+		h.runUncertain("acct-standard", abuse.Spam, func(r *workflows.ReportSummary) { r.OtherAccounts = []string{"acct-bank"} })
+
+		wantRejected(t, "reclassify into the same case", same, "another account or category")
+		wantAccepted(t, "reclassify", moved)
+		if res := h.result(); res.Outcome != workflows.OutcomeReclassified {
+			t.Errorf("outcome %s, want reclassified", res.Outcome)
+		}
+		m := h.fwd.Moves()
+		if len(m) != 1 || m[0].Account != "acct-bank" || m[0].Category != abuse.DoS || len(m[0].Reports) != 1 ||
+			!m[0].Reports[0].Confirmed || m[0].Reports[0].Category != abuse.DoS || len(m[0].Reports[0].OtherAccounts) != 0 {
+			t.Errorf("moves %+v; want the one report, confirmed, as dos, to acct-bank", m)
+		}
+		h.noPublicWord(t)
+	})
+	t.Run("route", func(t *testing.T) {
+		h := newHarness(t)
+		var noTeam, routed *updateOutcome
+		h.at(time.Minute, func() { noTeam = h.agent("agent@desk.example", workflows.DecisionRoute, "") })
+		h.at(2*time.Minute, func() {
+			routed = h.update(workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionRoute, Agent: "agent@desk.example", Team: "security"})
+		})
+		h.runUncertain("acct-standard", abuse.Spam, unsure)
+
+		wantRejected(t, "route without a team", noTeam, "needs the team")
+		wantAccepted(t, "route", routed)
+		if res := h.result(); res.Outcome != workflows.OutcomeRouted {
+			t.Errorf("outcome %s, want routed", res.Outcome)
+		}
+		if tk, _ := h.tickets.Get(h.triageTicket(t)); tk.Status == workflows.TicketSolved {
+			t.Error("a routed ticket was solved; the team works on it")
+		}
+		h.noPublicWord(t)
+	})
+}
+
+// Triage decisions only apply in needs_triage, once; a certain report is never held.
+func TestTriageDecisionsRefusedOutsideTheGate(t *testing.T) {
+	h := newHarness(t)
+	var confirm *updateOutcome
+	var status workflows.Status
+	h.at(time.Hour, func() {
+		status = h.view().Status
+		confirm = h.agent("agent@desk.example", workflows.DecisionConfirm, "")
+	})
+	h.at(2*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "test over") })
+	h.run("acct-standard", abuse.Spam, 1)
+
+	if status != workflows.StatusAwaitingResponse {
+		t.Errorf("a certain report: %s, want awaiting_response (no triage)", status)
+	}
+	wantRejected(t, "confirm outside triage", confirm, "triage decision")
+
+	h2 := newHarness(t)
+	var first, second *updateOutcome
+	h2.at(time.Minute, func() {
+		first = h2.agent("a@desk.example", workflows.DecisionNotAbuse, "")
+		second = h2.agent("b@desk.example", workflows.DecisionConfirm, "")
+	})
+	h2.runUncertain("acct-standard", abuse.Spam, unsure)
+	wantAccepted(t, "first decision", first)
+	if !second.done || (second.rejected == nil && (second.err == nil || !strings.Contains(second.err.Error(), "already triaged"))) {
+		t.Errorf("second decision in the same task: done=%v rejected=%v err=%v; want refused, already triaged", second.done, second.rejected, second.err)
+	}
+}
