@@ -203,15 +203,18 @@ func TestDashboardTakesACaseFromReportToReinstatement(t *testing.T) {
 	first := done
 	p.submit("/sandbox/report", url.Values{"sample": {"02-bank-phishing-xarf4"}})
 	d.waitStatus(caseID, workflows.StatusPendingApproval, 30*time.Second)
-	page := p.get("/cases/" + caseID)
-	if !strings.Contains(page, `id="history"`) || strings.Count(page, `href="/cases/`+caseID+`?run=`) != 2 {
-		t.Fatalf("the new incident's page lists no history of two incidents:\n%s", page)
-	}
 	runs, err := d.cases.History(context.Background(), "acct-bank")
 	if err != nil || len(runs) != 2 || runs[1].Running || runs[1].Status != workflows.StatusReinstated {
 		t.Fatalf("history %+v %v, want the new incident and the reinstated one", runs, err)
 	}
-	earlier := p.get("/cases/" + caseID + "?run=" + runs[1].RunID)
+	if runs[0].CaseNumber == runs[1].CaseNumber || runs[1].CaseNumber != first.CaseNumber {
+		t.Fatalf("incident numbers %s and %s; want two, the earlier %s", runs[0].CaseNumber, runs[1].CaseNumber, first.CaseNumber)
+	}
+	page := p.get("/cases/" + runs[0].CaseNumber)
+	if !strings.Contains(page, `id="history"`) || !strings.Contains(page, `href="/cases/`+runs[0].CaseNumber+`"`) || !strings.Contains(page, `href="/cases/`+first.CaseNumber+`"`) {
+		t.Fatalf("the new incident's page does not link both incidents by number:\n%s", page)
+	}
+	earlier := p.get("/cases/" + first.CaseNumber)
 	if !strings.Contains(earlier, "closed: reinstated") || strings.Contains(earlier, `id="act"`) || !strings.Contains(earlier, first.CaseNumber) {
 		t.Errorf("the earlier incident's page does not show it:\n%s", earlier)
 	}

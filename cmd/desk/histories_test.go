@@ -81,10 +81,15 @@ func pathRules(category abuse.Category) policy.Snapshot {
 
 // open starts the case for account and category with one report, as intake does.
 func (d *pathsDesk) open(account string, category abuse.Category, policy policy.Snapshot) string {
+	return d.openWith(account, category, policy, 0)
+}
+
+// openWith opens the case with a report the parser was as sure of as confidence (0: not said).
+func (d *pathsDesk) openWith(account string, category abuse.Category, policy policy.Snapshot, confidence float64) string {
 	d.t.Helper()
 	id := workflows.CaseWorkflowID(account, category)
 	batch := []workflows.ReportSummary{{ID: "r-" + id, Format: "arf", Category: category, Reporter: "fbl@isp.example",
-		ReceivedAt: time.Now().UTC(), Subjects: []string{"ip:192.0.2.10"}, Summary: "complaint"}}
+		ReceivedAt: time.Now().UTC(), Subjects: []string{"ip:192.0.2.10"}, Summary: "complaint", Confidence: confidence}}
 	_, err := d.c.SignalWithStartWorkflow(context.Background(), id, workflows.SignalReports, workflows.NewReportsSignal(batch),
 		client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
 		workflows.CaseWorkflowType, workflows.CaseInput{AccountID: account, Category: category, Policy: policy})
@@ -222,6 +227,26 @@ func TestCasePathsOnTheServer(t *testing.T) {
 			t.Fatalf("outcome %s, want enforced", res.Outcome)
 		}
 		d.save(id, "", "case-approval-chain.json")
+	})
+
+	t.Run("triage confirmed", func(t *testing.T) {
+		// An uncertain report: the case waits for triage, an agent confirms, the notice goes out.
+		id := d.openWith("acct-standard", abuse.BruteForce, pathRules(abuse.BruteForce), 0.3)
+		held := d.waitStatus(id, workflows.StatusNeedsTriage)
+		if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionConfirm, Agent: "agent@desk.example"}); err != nil {
+			t.Fatalf("confirm: %v", err)
+		}
+		v := d.waitStatus(id, workflows.StatusAwaitingResponse)
+		if v.Ticket.ID == held.Ticket.ID {
+			t.Fatalf("the notice went to the triage ticket #%d", held.Ticket.ID)
+		}
+		if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionResolve, Agent: "agent@desk.example"}); err != nil {
+			t.Fatalf("resolve: %v", err)
+		}
+		if res := d.result(id); res.Outcome != workflows.OutcomeResolved || res.CaseNumber == workflows.CaseNumber(id) {
+			t.Fatalf("outcome %s number %s, want resolved with an incident number", res.Outcome, res.CaseNumber)
+		}
+		d.save(id, "", "case-triage-confirmed.json")
 	})
 
 	t.Run("appeal denied", func(t *testing.T) {

@@ -164,9 +164,15 @@ func TestZendeskWebhookRefusesForgeries(t *testing.T) {
 		"comment":   map[string]any{"body": "I keep getting spam sent from 192.0.2.44 advertising watches."},
 	}}, &created)
 	caseID := workflows.CaseWorkflowID("acct-shop", "spam")
-	v := d.waitStatus(caseID, workflows.StatusAwaitingResponse, 20*time.Second)
+	// A free-form complaint from one person is uncertain: the case waits for triage with
+	// nothing sent, until an agent confirms it with the macro.
+	v := d.waitStatus(caseID, workflows.StatusNeedsTriage, 20*time.Second)
 	if v.Reports.Count != 1 || v.Reports.Recent[0].ID != fmt.Sprintf("zendesk:%d", created.Ticket.ID) {
 		t.Errorf("case from the intake ticket: %+v", v.Reports)
+	}
+	applyMacro(t, z, "agent@desk.example", v.Ticket.ID, "abusedesk: Triage: confirm and notify")
+	if after := d.waitStatus(caseID, workflows.StatusAwaitingResponse, 20*time.Second); after.Ticket.ID == v.Ticket.ID || after.Triage.DecidedBy != "agent@desk.example" {
+		t.Errorf("after confirm: ticket #%d (triage #%d), decided by %q; want the customer's own ticket, the agent", after.Ticket.ID, v.Ticket.ID, after.Triage.DecidedBy)
 	}
 }
 
