@@ -50,6 +50,19 @@ func (d *devDesk) enforcementActions(account string) []map[string]any {
 	return out.Actions
 }
 
+// priorViolations reads an account's count of prior violations from the sandbox enforcement API.
+func (d *devDesk) priorViolations(account string) int {
+	d.t.Helper()
+	e := d.sandbox["enforcement"]
+	req, _ := http.NewRequest(http.MethodGet, e["url"].(string)+"/v1/accounts/"+account, nil)
+	req.Header.Set("Authorization", "Bearer "+e["token"].(string))
+	var out struct {
+		PriorViolations int `json:"prior_violations"`
+	}
+	d.do(req, &out)
+	return out.PriorViolations
+}
+
 // TestEndToEndThrottleAppealReinstate is the whole life of a case through the real protocol
 // paths: a report arrives by IMAP → the notice goes out → no answer → escalation → a lead
 // approves in Slack → the throttle is applied and verified → the customer appeals by email →
@@ -79,6 +92,9 @@ func TestEndToEndThrottleAppealReinstate(t *testing.T) {
 	if len(acts) != 1 || acts[0]["state"] != "active" || acts[0]["type"] != "throttle" {
 		t.Fatalf("enforcement API shows %v, want one active throttle", acts)
 	}
+	if n := d.priorViolations("acct-bank"); n != 1 {
+		t.Errorf("prior violations while the throttle stands: %d, want 1", n)
+	}
 
 	// The customer appeals by email, quoting the case number.
 	d.mail(fmt.Appendf(nil, "From: noc@bank.example\r\nTo: abuse@provider.example\r\nSubject: Re: [%s] we fixed it\r\nMessage-ID: <appeal-1@bank.example>\r\n"+
@@ -97,8 +113,12 @@ func TestEndToEndThrottleAppealReinstate(t *testing.T) {
 	if final.Outcome != workflows.OutcomeReinstated || final.Appeal == nil || final.Appeal.Reviewer != "reviewer@desk.example" {
 		t.Errorf("final view: outcome %s appeal %+v", final.Outcome, final.Appeal)
 	}
-	if acts := d.enforcementActions("acct-bank"); acts[0]["state"] != "lifted" {
-		t.Errorf("action after the grant: %v", acts[0])
+	if acts := d.enforcementActions("acct-bank"); acts[0]["state"] != "lifted" || acts[0]["overturned"] != true {
+		t.Errorf("action after the grant: %v, want lifted and overturned", acts[0])
+	}
+	// A granted appeal overturns the action: it no longer counts against the account.
+	if n := d.priorViolations("acct-bank"); n != 0 {
+		t.Errorf("prior violations after the appeal was granted: %d, want 0", n)
 	}
 	// The refusal of the lead's own grant is on the ticket for the agents.
 	var comments struct {
