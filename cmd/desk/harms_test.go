@@ -175,7 +175,9 @@ func TestMeasuredHarmsEndSafely(t *testing.T) {
 
 	t.Run("police preservation request", func(t *testing.T) {
 		// Was: a public notice to the customer quoting the request, then a throttle.
-		tk := d.waitTicket(func(tk zendeskTicket) bool { return mentions(tk, "2703(f)") || mentions(tk, "legal") && mentions(tk, "192.0.2.10") }, "the preservation request")
+		tk := d.waitTicket(func(tk zendeskTicket) bool {
+			return mentions(tk, "2703(f)") || mentions(tk, "legal") && mentions(tk, "192.0.2.10")
+		}, "the preservation request")
 		for _, c := range tk.Comments {
 			if c.Public {
 				t.Errorf("the legal ticket #%d has a public comment: %q", tk.ID, reportsOneLine(c.Body))
