@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,8 +38,13 @@ type Activities struct {
 	Evidence    Evidence
 	// Incidents reads a case's earlier incidents (nil: none are known).
 	Incidents Incidents
-	// Alerts reaches the leads' channel (nil: alerts fail, and the case records that).
-	Alerts Alerts
+	// Alerts reaches the leads' channel (nil: alerts fail, and the case records that), and
+	// LegalChannel the legal team's ("": the leads').
+	Alerts       Alerts
+	LegalChannel string
+	// LegalGroupID and SupportGroupID place legal-track and customer-track tickets (0: the
+	// desk's group).
+	LegalGroupID, SupportGroupID int64
 	// Reports takes reports an agent moved to another case (nil: reclassifying fails, and the
 	// case records that).
 	Reports   Reports
@@ -66,6 +72,7 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 		workflows.ActivityOpenTriage:          a.OpenTriage,
 		workflows.ActivityForwardReports:      a.ForwardReports,
 		workflows.ActivityAlert:               a.Alert,
+		workflows.ActivityHoldEvidence:        a.HoldEvidence,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -110,11 +117,11 @@ func (a *Activities) OpenCase(ctx context.Context, in workflows.OpenCaseInput) (
 	if d.Account.ContactEmail == "" {
 		return nil, temporal.NewNonRetryableApplicationError("account "+d.Account.ID+" has no contact email to send the notice to", fault.Invalid.String(), nil)
 	}
-	subject, err := a.render("subject", d)
+	subject, err := a.render(cmp.Or(in.SubjectKind, "subject"), d)
 	if err != nil {
 		return nil, err
 	}
-	notice, err := a.render(workflows.NoticeViolation, d)
+	notice, err := a.render(cmp.Or(in.NoticeKind, workflows.NoticeViolation), d)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +196,18 @@ func (a *Activities) Notify(ctx context.Context, in workflows.NotifyInput) (*wor
 	if err != nil {
 		return nil, err
 	}
+	if public != "" {
+		// The last line of defence of the legal track: whatever the workflow asked, a legal
+		// matter's ticket never gets a public comment (an email to its requester). One read of
+		// the ticket per customer-facing message.
+		t, err := a.Tickets.GetTicket(ctx, in.Ticket.ID)
+		if err != nil {
+			return nil, boundary("read the ticket", err)
+		}
+		if slices.Contains(t.Tags, ticket.TagLegal) {
+			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("refused to post %s on legal ticket #%d: a legal matter never gets a public comment", in.Public, in.Ticket.ID), fault.Invalid.String(), nil)
+		}
+	}
 	posted := false
 	if public != "" && !done(stepTag(in.Step)) {
 		if err := a.Tickets.UpdateTicket(ctx, in.Ticket.ID, ticket.Update{
@@ -227,18 +246,38 @@ func (a *Activities) doneSteps(ctx context.Context, id int64) (func(string) bool
 	return func(tag string) bool { return slices.Contains(t.Tags, tag) }, nil
 }
 
-// OpenTriage opens the internal ticket of a case that waits for triage: the triage note (why,
-// the reports, the decisions) as a private comment with the raw reports attached, open, in the
-// desk's group. The customer hears nothing; the requester is the first reporter (or a
-// placeholder), so an agent can ask them for more.
+// internalTickets are the internal tickets OpenTriage opens: their subject and note templates,
+// their tag.
+var internalTickets = map[workflows.TicketKind]struct{ subject, note, tag string }{
+	workflows.TicketTriage:  {"triage_subject", workflows.NoteTriage, ticket.TagNeedsTriage},
+	workflows.TicketLegal:   {"legal_subject", workflows.NoteLegal, ticket.TagLegal},
+	workflows.TicketSupport: {"support_subject", workflows.NoteSupport, ticket.TagSupport},
+}
+
+// OpenTriage opens an internal ticket of a case: its note (why, the reports, what to decide)
+// as a private comment with the raw reports attached, open — a triage ticket in the desk's
+// group, a legal matter in the restricted legal group, a customer's request for help in the
+// support group. The customer hears nothing from the bot; the requester is the first reporter
+// (or a placeholder), so an agent can answer them.
 func (a *Activities) OpenTriage(ctx context.Context, in workflows.OpenTriageInput) (*workflows.TicketRef, error) {
-	subject, err := a.render("triage_subject", in.Data)
+	kind, ok := internalTickets[in.Kind]
+	if !ok {
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown internal ticket kind %q", in.Kind), fault.Invalid.String(), nil)
+	}
+	subject, err := a.render(kind.subject, in.Data)
 	if err != nil {
 		return nil, err
 	}
-	note, err := a.render(workflows.NoteTriage, in.Data)
+	note, err := a.render(kind.note, in.Data)
 	if err != nil {
 		return nil, err
+	}
+	group := int64(0)
+	switch in.Kind {
+	case workflows.TicketLegal:
+		group = a.LegalGroupID
+	case workflows.TicketSupport:
+		group = a.SupportGroupID
 	}
 	if t, err := a.Tickets.FindTicket(ctx, in.ExternalID); err != nil {
 		return nil, boundary("find the triage ticket", err)
@@ -268,13 +307,22 @@ func (a *Activities) OpenTriage(ctx context.Context, in workflows.OpenTriageInpu
 		RequesterEmail: requester,
 		Comment:        ticket.Comment{Body: note, Public: false, Uploads: uploads},
 		Status:         workflows.TicketOpen,
-		Tags:           []string{ticket.TagCase, ticket.TagNeedsTriage, "abusedesk_" + sanitizeTag(string(in.Data.Category))},
+		Tags:           []string{ticket.TagCase, kind.tag, "abusedesk_" + sanitizeTag(string(in.Data.Category))},
 		Fields:         caseFields(in.Data),
+		GroupID:        group,
 	})
 	if err != nil {
-		return nil, boundary("create the triage ticket", err)
+		return nil, boundary("create the "+cmp.Or(string(in.Kind), "triage")+" ticket", err)
 	}
 	return &workflows.TicketRef{ID: t.ID, URL: t.URL}, nil
+}
+
+// HoldEvidence records a legal hold on a case's evidence.
+func (a *Activities) HoldEvidence(ctx context.Context, in workflows.HoldInput) error {
+	if err := a.Evidence.Hold(ctx, in.Key, in.Digests, in.Reason); err != nil {
+		return boundary(fmt.Sprintf("hold %d piece(s) of evidence", len(in.Digests)), err)
+	}
+	return nil
 }
 
 // ForwardReports hands an agent's reclassified reports to their new case.
@@ -294,7 +342,11 @@ func (a *Activities) Alert(ctx context.Context, in workflows.AlertInput) error {
 	if a.Alerts == nil {
 		return temporal.NewNonRetryableApplicationError("no alert channel is configured", fault.Invalid.String(), nil)
 	}
-	if err := a.Alerts.PostAlert(ctx, in.Text); err != nil {
+	channel := ""
+	if in.Channel == workflows.AlertChannelLegal {
+		channel = a.LegalChannel
+	}
+	if err := a.Alerts.PostAlertTo(ctx, channel, in.Text); err != nil {
 		return boundary("alert the leads", err)
 	}
 	return nil

@@ -50,9 +50,9 @@ type Approvals interface {
 	ShowDecision(ctx context.Context, m approval.Message, s approval.Show) error
 }
 
-// Alerts posts messages for the leads to their channel (Slack).
+// Alerts posts messages to a team's channel (Slack); channel "" is the leads'.
 type Alerts interface {
-	PostAlert(ctx context.Context, text string) error
+	PostAlertTo(ctx context.Context, channel, text string) error
 }
 
 // Reports hands reports to the case of an account and category the way intake does (durably,
@@ -64,6 +64,8 @@ type Reports interface {
 // Evidence reads raw reports from the content-addressed evidence store.
 type Evidence interface {
 	Get(ctx context.Context, digest string) ([]byte, error)
+	// Hold records a legal hold on stored evidence under key (idempotent).
+	Hold(ctx context.Context, key string, digests []string, reason string) error
 }
 
 // Incidents reads a case's earlier incidents (Temporal).

@@ -26,16 +26,37 @@ const (
 	ActivityOpenTriage          = "OpenTriage"
 	ActivityForwardReports      = "ForwardReports"
 	ActivityAlert               = "Alert"
+	ActivityHoldEvidence        = "HoldEvidence"
 )
 
-// OpenTriageInput opens (or finds, on a retry) the internal ticket of a case that waits for
-// triage: nothing reaches the customer; the reporter of the first report is its requester.
+// HoldInput records a legal hold on a case's evidence.
+type HoldInput struct {
+	Key     string   `json:"key"`
+	Digests []string `json:"digests"`
+	Reason  string   `json:"reason"`
+}
+
+// OpenTriageInput opens (or finds, on a retry) an internal ticket of a case — nothing reaches
+// the customer; the reporter of the first report is its requester: the triage ticket of a case
+// that waits for triage, the restricted ticket of a legal matter, or the support ticket of a
+// customer asking for help (Kind).
 type OpenTriageInput struct {
+	Kind       TicketKind `json:"kind,omitempty"`
 	ExternalID string     `json:"external_id"`
 	Requester  string     `json:"requester,omitempty"`
 	Data       NoticeData `json:"data"`
 	Evidence   []string   `json:"evidence,omitempty"`
 }
+
+// TicketKind says which internal ticket OpenTriage opens.
+type TicketKind string
+
+// Internal ticket kinds.
+const (
+	TicketTriage  TicketKind = ""        // the triage gate's ticket, in the desk's group
+	TicketLegal   TicketKind = "legal"   // a legal matter, in the restricted legal group
+	TicketSupport TicketKind = "support" // a customer asking for help, in the support group
+)
 
 // ForwardReportsInput moves a case's reports to the case of another account or category (an
 // agent reclassified them). Step keys the move so a retry sends nothing twice.
@@ -46,11 +67,15 @@ type ForwardReportsInput struct {
 	Reports  []ReportSummary `json:"reports"`
 }
 
-// AlertInput posts a message for the leads to their channel.
+// AlertInput posts a message to a team's channel: the leads' (""), or AlertChannelLegal.
 type AlertInput struct {
-	Step string `json:"step"`
-	Text string `json:"text"`
+	Step    string `json:"step"`
+	Channel string `json:"channel,omitempty"`
+	Text    string `json:"text"`
 }
+
+// AlertChannelLegal names the legal team's channel in AlertInput.
+const AlertChannelLegal = "legal"
 
 // PreviousIncidentInput asks for the last closed incident of a case (the same account and
 // category).
@@ -128,6 +153,10 @@ type OpenCaseInput struct {
 	Notice     NoticeData `json:"notice"`
 	// Evidence lists digests of raw reports to attach to the ticket (a few at most).
 	Evidence []string `json:"evidence,omitempty"`
+	// NoticeKind and SubjectKind name the templates of the first message ("": the violation
+	// notice and its subject; the advisory track sends advice).
+	NoticeKind  string `json:"notice_kind,omitempty"`
+	SubjectKind string `json:"subject_kind,omitempty"`
 }
 
 // OpenCaseResult is the ticket the case lives in.
@@ -166,6 +195,11 @@ const (
 	NoteApprovalDecision = "note_approval"
 	NoteTriage           = "note_triage"
 	NoteTriageReminder   = "note_triage_reminder"
+	NoteLegal            = "note_legal"
+	NoteLegalReminder    = "note_legal_reminder"
+	NoteSupport          = "note_support"
+	NoticeAdvisory       = "advisory"
+	NoticeAdvisoryUpdate = "advisory_update"
 )
 
 // NotifyInput posts one rendered message on the case ticket. Step keys the message: a step

@@ -34,6 +34,8 @@ const (
 	versionIncidentNumber = "incident-number"
 	// versionTriageGate: a case whose every report is uncertain waits for triage.
 	versionTriageGate = "triage-gate"
+	// versionTracks: legal, advisory and customer cases follow their track's lifecycle.
+	versionTracks = "track-lifecycles"
 	// versionApprovalChain: an approval timeout never enforces; it asks the managers, then holds.
 	versionApprovalChain = "approval-chain"
 )
@@ -172,6 +174,10 @@ func (w *caseWorkflow) run(ctx workflow.Context) (*CaseResult, error) {
 			w.open(ctx)
 		case StatusNeedsTriage:
 			w.awaitTriage(ctx)
+		case StatusLegalReview:
+			w.awaitLegal(ctx)
+		case StatusMonitoring:
+			w.awaitMonitoring(ctx)
 		case StatusNoticed:
 			w.startWait(ctx, w.st.Rules.ResponseWindow.D())
 		case StatusAwaitingResponse:
@@ -215,7 +221,7 @@ func (w *caseWorkflow) run(ctx workflow.Context) (*CaseResult, error) {
 
 func (w *caseWorkflow) shouldContinueAsNew(ctx workflow.Context) bool {
 	switch w.st.Status {
-	case StatusAwaitingResponse, StatusUnderReview, StatusPendingApproval, StatusEnforced:
+	case StatusAwaitingResponse, StatusUnderReview, StatusPendingApproval, StatusEnforced, StatusLegalReview, StatusMonitoring:
 	case StatusNeedsTriage:
 		if w.st.Triage == nil || w.st.Triage.Decision != "" {
 			return false // a decision is being applied

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"abusedesk/internal/abuse"
 	"cmp"
 	"errors"
 	"fmt"
@@ -20,7 +21,22 @@ func (w *caseWorkflow) validateAgentDecision(ctx workflow.Context, d AgentDecisi
 	if slices.Contains(TriageDecisions, d.Decision) {
 		return w.validateTriage(d)
 	}
+	if slices.Contains(LegalDecisions, d.Decision) {
+		return w.validateLegal(d)
+	}
 	st := w.st.Status
+	if t := w.track(); t != abuse.TrackAbuse && w.st.Status != StatusEnforced && w.st.Status != StatusAppealReview {
+		// Outside the abuse track an agent closes a case; asking the customer for an answer
+		// would start a response wait that ends in enforcement.
+		switch d.Decision {
+		case DecisionResolve, DecisionWithdraw, DecisionAcceptRemediation:
+			if st == StatusLegalReview || st == StatusMonitoring {
+				return nil
+			}
+		default:
+			return fmt.Errorf("%s does not apply to a case on the %s track", d.Decision, t)
+		}
+	}
 	open := st == StatusAwaitingResponse || st == StatusUnderReview || st == StatusPendingApproval || st == StatusNoticed
 	switch d.Decision {
 	case DecisionAcceptRemediation, DecisionResolve, DecisionWithdraw, DecisionRequestInfo, DecisionExtendDeadline:
@@ -67,6 +83,8 @@ func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*
 	switch d.Decision {
 	case DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute:
 		msg = w.onTriage(ctx, d)
+	case DecisionPreserve, DecisionDisclose, DecisionReject, DecisionAskMore:
+		msg = w.onLegal(ctx, d)
 	case DecisionAcceptRemediation, DecisionResolve, DecisionWithdraw:
 		outcome := map[Decision]Outcome{DecisionAcceptRemediation: OutcomeRemediated, DecisionResolve: OutcomeResolved, DecisionWithdraw: OutcomeWithdrawn}[d.Decision]
 		w.withdrawApproval(ctx, "an agent decided: "+string(d.Decision))

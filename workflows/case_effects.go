@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"abusedesk/internal/abuse"
 	"cmp"
 	"fmt"
 	"slices"
@@ -31,6 +32,9 @@ func (w *caseWorkflow) queueNotify(step string, in NotifyInput) {
 	}
 	in.Ticket, in.Step = w.st.Ticket, step
 	w.effect("post "+cmp.Or(in.Public, in.Note), func(ctx workflow.Context) error {
+		if !w.withhold(ctx, &in) {
+			return nil
+		}
 		return workflow.ExecuteActivity(withStep(ctx), ActivityNotify, in).Get(ctx, nil)
 	})
 }
@@ -38,6 +42,9 @@ func (w *caseWorkflow) queueNotify(step string, in NotifyInput) {
 // notify posts on the ticket now; false when it failed (already recorded).
 func (w *caseWorkflow) notify(ctx workflow.Context, in NotifyInput) bool {
 	if w.st.Ticket.ID == 0 {
+		return false
+	}
+	if !w.withhold(ctx, &in) {
 		return false
 	}
 	in.Ticket = w.st.Ticket
@@ -73,7 +80,9 @@ func (w *caseWorkflow) finish(ctx workflow.Context, o Outcome, final Status) {
 // (an agent's macro), so the ticket is only solved.
 func (w *caseWorkflow) finishNotified(ctx workflow.Context, o Outcome, final Status, notified bool) {
 	w.closeState(ctx, o, final)
-	w.closeEffects(ctx, closing{solve: true, notified: notified, ack: w.st.Rules.AcknowledgeReporters})
+	// A legal matter closes without a word to the customer; a support ticket with the agent's.
+	silent := w.confidential() || w.track() == abuse.TrackCustomer
+	w.closeEffects(ctx, closing{solve: true, notified: notified || silent, ack: w.st.Rules.AcknowledgeReporters})
 }
 
 // closeState records the outcome and the final status.

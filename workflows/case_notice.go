@@ -42,10 +42,22 @@ func (w *caseWorkflow) open(ctx workflow.Context) {
 	if w.st.Track != policy.TrackStandard {
 		w.note(ctx, EventNote, fmt.Sprintf("%s track (tier %s, %d prior violations)", w.st.Track, acct.Tier, acct.PriorViolations), "")
 	}
-	// Uncertain reports wait for a person before anything is sent. (The version marker is
-	// written only when a case is held, so cases that were never in doubt replay unchanged.)
+	// Legal matters and customers asking for help have lifecycles of their own. (Version
+	// markers are written only on the cases they change, so the others replay unchanged.)
+	advisory := false
+	if t := w.track(); t != abuse.TrackAbuse && workflow.GetVersion(ctx, versionTracks, workflow.DefaultVersion, 1) >= 1 {
+		if w.openTrack(ctx) {
+			return
+		}
+		advisory = t == abuse.TrackAdvisory
+	}
+	// Uncertain reports wait for a person before anything is sent.
 	if reason := w.triageReason(); reason != "" && workflow.GetVersion(ctx, versionTriageGate, workflow.DefaultVersion, 1) >= 1 {
 		w.holdForTriage(ctx, reason)
+		return
+	}
+	if advisory {
+		w.sendAdvice(ctx)
 		return
 	}
 	w.sendNotice(ctx)

@@ -76,6 +76,7 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets) *harness {
 	acts := &activities.Activities{
 		Tickets: h.tickets, Accounts: h.accounts, Enforcement: h.enf, Approvals: h.appr,
 		Evidence: h.evidence, Incidents: h.incs, Alerts: h.alerts, Reports: h.fwd, Templates: r, VerifyWait: time.Second,
+		LegalChannel: "legal", LegalGroupID: 77, SupportGroupID: 88,
 	}
 	acts.Register(h.env)
 	return h

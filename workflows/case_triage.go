@@ -79,8 +79,12 @@ func (w *caseWorkflow) holdForTriage(ctx workflow.Context, reason string) {
 func (w *caseWorkflow) awaitTriage(ctx workflow.Context) {
 	t := w.st.Triage
 	if t.Decision == DecisionConfirm {
-		w.st.Ticket = TicketRef{} // the customer's ticket opens with the notice
-		w.sendNotice(ctx)
+		w.st.Ticket = TicketRef{} // the customer's ticket opens with the notice (or advice)
+		if w.track() == abuse.TrackAdvisory {
+			w.sendAdvice(ctx)
+		} else {
+			w.sendNotice(ctx)
+		}
 		return
 	}
 	next, isReminder := time.Time{}, false
@@ -164,24 +168,23 @@ func (w *caseWorkflow) onTriage(ctx workflow.Context, d AgentDecision) string {
 		})
 		data.Note = strings.TrimSpace(fmt.Sprintf("Reports moved to the %s case of account %s. %s", cat, acct, d.Note))
 		w.queueNotify("triage-decision", NotifyInput{Note: NoteDecision, Data: data})
-		w.closeTriaged(ctx, OutcomeReclassified, true)
+		w.closeQuietly(ctx, OutcomeReclassified, true, false)
 		return fmt.Sprintf("Reclassified: %d report(s) go to the %s case of account %s.", len(moved), cat, acct)
 	case DecisionNotAbuse:
 		w.queueNotify("triage-decision", NotifyInput{Note: NoteDecision, Data: data})
-		w.closeTriaged(ctx, OutcomeNotAbuse, true)
+		w.closeQuietly(ctx, OutcomeNotAbuse, true, true)
 		return "Closed as not abuse; nothing was sent to the customer."
 	default: // DecisionRoute
 		data.Note = strings.TrimSpace("Routed to " + d.Team + ". " + d.Note)
 		w.queueNotify("triage-decision", NotifyInput{Note: NoteDecision, Status: TicketOpen, Data: data})
-		w.closeTriaged(ctx, OutcomeRouted, false)
+		w.closeQuietly(ctx, OutcomeRouted, false, false)
 		return "Routed to " + d.Team + "; the desk does not act on it."
 	}
 }
 
-// closeTriaged ends a case that never noticed the customer: the triage ticket gets no public
-// word (solved, or left open for the team it was routed to); reporters hear the outcome of a
-// not-abuse decision where the policy says (a moved case's reporters hear from that case).
-func (w *caseWorkflow) closeTriaged(ctx workflow.Context, o Outcome, solve bool) {
+// closeQuietly ends a case without a closing notice of its own: its ticket is solved (or, with
+// solve false, left open for the team it went to); reporters hear the outcome only with ack.
+func (w *caseWorkflow) closeQuietly(ctx workflow.Context, o Outcome, solve, ack bool) {
 	w.closeState(ctx, o, StatusResolved)
-	w.closeEffects(ctx, closing{solve: solve, notified: true, ack: o == OutcomeNotAbuse && w.st.Rules.AcknowledgeReporters})
+	w.closeEffects(ctx, closing{solve: solve, notified: true, ack: ack && w.st.Rules.AcknowledgeReporters})
 }

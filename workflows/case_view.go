@@ -60,6 +60,14 @@ func (w *caseWorkflow) publish(ctx workflow.Context) {
 // deadline is the time the current wait ends, and what it is.
 func (w *caseWorkflow) deadline() (time.Time, string) {
 	switch w.st.Status {
+	case StatusLegalReview:
+		if l := w.st.Legal; l != nil {
+			return l.Due, "legal decision"
+		}
+	case StatusMonitoring:
+		if a := w.st.Advisory; a != nil {
+			return a.LastListedAt.Add(w.policy.Advisory.Quiet.D()), "quiet period"
+		}
 	case StatusNeedsTriage:
 		if t := w.st.Triage; t != nil && t.Decision == "" {
 			return t.Due, "triage"
@@ -165,6 +173,9 @@ func (w *caseWorkflow) noticeData(ctx workflow.Context) NoticeData {
 	if t := st.Triage; t != nil {
 		d.TriageReason, d.TriageDue = t.Reason, t.Due
 	}
+	if l := st.Legal; l != nil {
+		d.Deadline = l.Due
+	}
 	return d
 }
 
@@ -175,7 +186,7 @@ func (w *caseWorkflow) view(ctx workflow.Context) *CaseView {
 		CaseID: st.CaseID, CaseNumber: st.CaseNumber, Status: st.Status, Account: st.Account,
 		Category: st.Category, Track: st.Track, Severity: st.Reports.Severity.String(), OpenedAt: st.OpenedAt,
 		Deadline: deadline, DeadlineKind: kind, Reports: st.Reports, Replies: st.Replies, AutoReplies: st.AutoReplies,
-		Ticket: st.Ticket, Triage: st.Triage, Approval: st.Approval, Enforcement: st.Enforcement, Appeal: st.Appeal,
+		Ticket: st.Ticket, Triage: st.Triage, Legal: st.Legal, Advisory: st.Advisory, Approval: st.Approval, Enforcement: st.Enforcement, Appeal: st.Appeal,
 		Outcome: st.Outcome, Timeline: st.Timeline, TimelineLost: st.TimelineLost, PolicyRules: st.Rules, Runs: st.Runs,
 	}
 	return v

@@ -62,12 +62,22 @@ const (
 	DecisionReclassify Decision = "reclassify"
 	DecisionNotAbuse   Decision = "not_abuse"
 	DecisionRoute      Decision = "route"
+	// The legal track's decisions (legal_review): keep the records, hand them over, refuse the
+	// request, ask the requester for more (the matter stays open).
+	DecisionPreserve Decision = "preserve"
+	DecisionDisclose Decision = "disclose"
+	DecisionReject   Decision = "reject"
+	DecisionAskMore  Decision = "ask_more"
 )
 
 // AgentDecisions lists the decisions in macro order.
 var AgentDecisions = []Decision{DecisionAcceptRemediation, DecisionRequestInfo, DecisionExtendDeadline,
 	DecisionTreatAsAppeal, DecisionGrantAppeal, DecisionDenyAppeal, DecisionResolve, DecisionWithdraw,
-	DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute}
+	DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute,
+	DecisionPreserve, DecisionDisclose, DecisionReject, DecisionAskMore}
+
+// LegalDecisions are the decisions of the legal track.
+var LegalDecisions = []Decision{DecisionPreserve, DecisionDisclose, DecisionReject, DecisionAskMore}
 
 // TriageDecisions are the decisions of the triage gate.
 var TriageDecisions = []Decision{DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute}
@@ -389,6 +399,7 @@ const (
 	EventDecision    = "decision"
 	EventApproval    = "approval"
 	EventTriage      = "triage"
+	EventLegal       = "legal"
 	EventEscalation  = "escalation"
 	EventEnforcement = "enforcement"
 	EventAppeal      = "appeal"
@@ -416,6 +427,8 @@ type CaseView struct {
 	AutoReplies  int             `json:"auto_replies"`
 	Ticket       TicketRef       `json:"ticket"`
 	Triage       *TriageState    `json:"triage,omitempty"`
+	Legal        *LegalState     `json:"legal,omitempty"`
+	Advisory     *AdvisoryState  `json:"advisory,omitempty"`
 	Approval     *ApprovalState  `json:"approval,omitempty"`
 	Enforcement  *Enforcement    `json:"enforcement,omitempty"`
 	Appeal       *AppealState    `json:"appeal,omitempty"`

@@ -6,6 +6,10 @@ import "slices"
 // ends. The Case workflow changes a case's status only through one method that checks Moves;
 // README.md and the dashboard point here.
 //
+//	open ─(legal track)─> legal_review ─preserve, disclose, reject─> resolved
+//	open ─(CSAM)─> escalated ─> pending_approval ─approve─> enforced   (no word to the customer)
+//	open ─(advisory track)─> monitoring ─quiet period, agent─> resolved
+//	open ─(customer track)─> under_review ─agent─> resolved            (a support ticket)
 //	open ─(uncertain)─> needs_triage ─confirm─> noticed ; ─not abuse, reclassify, route─> resolved
 //	open ─> noticed ─> awaiting_response ──reply──> under_review ──agent──> resolved
 //	                        │   ▲                        ▲  │
@@ -27,6 +31,8 @@ type Status string
 const (
 	StatusOpen             Status = "open"
 	StatusNeedsTriage      Status = "needs_triage"
+	StatusLegalReview      Status = "legal_review"
+	StatusMonitoring       Status = "monitoring"
 	StatusNoticed          Status = "noticed"
 	StatusAwaitingResponse Status = "awaiting_response"
 	StatusUnderReview      Status = "under_review"
@@ -41,7 +47,7 @@ const (
 )
 
 // Statuses lists every status in lifecycle order (the dashboard's filter uses it).
-var Statuses = []Status{StatusOpen, StatusNeedsTriage, StatusNoticed, StatusAwaitingResponse, StatusUnderReview, StatusEscalated,
+var Statuses = []Status{StatusOpen, StatusNeedsTriage, StatusLegalReview, StatusMonitoring, StatusNoticed, StatusAwaitingResponse, StatusUnderReview, StatusEscalated,
 	StatusPendingApproval, StatusEnforced, StatusAppealReview, StatusResolved, StatusReinstated, StatusUpheld, StatusClosed}
 
 // Final reports whether the case is over.
@@ -69,13 +75,22 @@ const (
 	OutcomeNotAbuse     Outcome = "not_abuse"    // an agent found the reports are not abuse
 	OutcomeReclassified Outcome = "reclassified" // the reports moved to another account's or category's case
 	OutcomeRouted       Outcome = "routed"       // handed to another team; the desk does not act
+	// Outcomes of the legal track.
+	OutcomePreserved Outcome = "preserved" // the records were preserved as requested
+	OutcomeDisclosed Outcome = "disclosed" // the records were handed over under legal process
+	OutcomeRejected  Outcome = "rejected"  // the request was refused (invalid, not ours, no legal basis)
+	// OutcomeQuiet: an advisory case closed because no report listed the host for the policy's
+	// quiet period.
+	OutcomeQuiet Outcome = "quiet"
 )
 
 // Moves are the status changes a case may make, from each status that is not final. Staying in
 // the same status (a new wait after "request more information") is not a move.
 var Moves = map[Status][]Status{
-	StatusOpen:             {StatusNoticed, StatusNeedsTriage, StatusUnderReview, StatusClosed},
-	StatusNeedsTriage:      {StatusNoticed, StatusUnderReview, StatusResolved},
+	StatusOpen:             {StatusNoticed, StatusNeedsTriage, StatusLegalReview, StatusMonitoring, StatusEscalated, StatusUnderReview, StatusClosed},
+	StatusNeedsTriage:      {StatusNoticed, StatusMonitoring, StatusUnderReview, StatusResolved},
+	StatusLegalReview:      {StatusUnderReview, StatusResolved},
+	StatusMonitoring:       {StatusUnderReview, StatusResolved},
 	StatusNoticed:          {StatusAwaitingResponse, StatusUnderReview, StatusResolved},
 	StatusAwaitingResponse: {StatusEscalated, StatusUnderReview, StatusResolved},
 	StatusUnderReview:      {StatusAwaitingResponse, StatusResolved},

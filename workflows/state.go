@@ -54,6 +54,9 @@ type CaseState struct {
 	// Triage is the triage gate's wait (needs_triage) and its decision; nil when the case
 	// never waited for triage.
 	Triage *TriageState `json:"triage,omitempty"`
+	// Legal is a legal matter's review (legal track); Advisory an advisory case's updates.
+	Legal    *LegalState    `json:"legal,omitempty"`
+	Advisory *AdvisoryState `json:"advisory,omitempty"`
 
 	Approval    *ApprovalState `json:"approval,omitempty"`
 	Enforcement *Enforcement   `json:"enforcement,omitempty"`
@@ -85,6 +88,40 @@ type TriageState struct {
 	Decision  Decision  `json:"decision,omitempty"`
 	DecidedBy string    `json:"decided_by,omitempty"`
 	DecidedAt time.Time `json:"decided_at,omitzero"`
+}
+
+// LegalState is a legal matter under review.
+type LegalState struct {
+	Since         time.Time `json:"since"`
+	Due           time.Time `json:"due"`
+	RemindersSent int       `json:"reminders_sent"`
+	Breached      bool      `json:"breached,omitempty"`
+	// Held lists the evidence under legal hold.
+	Held []string `json:"held,omitempty"`
+	// Decisions are the legal team's, in order (ask_more keeps the matter open).
+	Decisions []LegalDecision `json:"decisions,omitempty"`
+}
+
+// LegalDecision is one decision on a legal matter: what, who, when, why.
+type LegalDecision struct {
+	Decision  Decision  `json:"decision"`
+	DecidedBy string    `json:"decided_by"`
+	DecidedAt time.Time `json:"decided_at"`
+	Note      string    `json:"note,omitempty"`
+}
+
+// AdvisoryState is an advisory case's correspondence: the first advice and the updates that
+// followed while reports still listed the host.
+type AdvisoryState struct {
+	NotifiedAt   time.Time `json:"notified_at"`
+	LastUpdateAt time.Time `json:"last_update_at"`
+	// LastListedAt is when the latest report arrived (CountSeen the count then): the quiet
+	// period runs from it.
+	LastListedAt time.Time `json:"last_listed_at"`
+	CountSeen    int       `json:"count_seen"`
+	// ReportsAtUpdate is the report count the last advice or update covered.
+	ReportsAtUpdate int `json:"reports_at_update"`
+	Updates         int `json:"updates"`
 }
 
 // WaitState is a response wait: the deadline and which reminders went out.

@@ -258,6 +258,7 @@ func (a *app) startWorker() error {
 		Tickets: a.svc.tickets, Accounts: a.svc.accounts, Enforcement: a.svc.enforcement,
 		Approvals: a.svc.approvals, Evidence: a.evidence, Incidents: a.cases, Templates: a.templates,
 		Alerts: a.svc.alerts, Reports: cases.Forwarder{Cases: a.cases, Policy: a.policy},
+		LegalChannel: a.integrations.Slack.LegalChannel, LegalGroupID: a.integrations.Zendesk.LegalGroupID, SupportGroupID: a.integrations.Zendesk.SupportGroupID,
 		DashboardURL: a.publicURL(),
 	}
 	acts.Register(w)
@@ -342,6 +343,7 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 		JournalDir: filepath.Join(a.cfg.DataDir, "intake"),
 		Yield:      intake.Yield{Wait: a.pressure.Wait, At: ic.YieldAt},
 		Parser:     reports.Options{AccountHeaders: ic.AccountHeaders}, Templates: a.templates, Reporters: reporters, Log: a.log, Metrics: a.metrics,
+		LegalGroupID: a.integrations.Zendesk.LegalGroupID, SupportGroupID: a.integrations.Zendesk.SupportGroupID,
 	}, a.enforcement, a.cases, a.zendesk, a.evidence)
 	if err != nil {
 		return err

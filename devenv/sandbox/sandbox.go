@@ -45,8 +45,11 @@ var (
 // LeadsGroup is the Slack user group of the leads, the sandbox's approvers.
 const LeadsGroup = "SLEADS"
 
-// LeadsChannel is the Slack channel for approval requests.
-const LeadsChannel = "abuse-leads"
+// LeadsChannel is the Slack channel for approval requests; LegalChannel the legal team's.
+const (
+	LeadsChannel = "abuse-leads"
+	LegalChannel = "abuse-legal"
+)
 
 // Person is someone in the sandbox.
 type Person struct {
@@ -153,6 +156,7 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 			sl.AddUser(slacksandbox.User{ID: Bystander.SlackID, Name: "alex", RealName: Bystander.Name, Email: Bystander.Email})
 			sl.AddGroup(LeadsGroup, ids...)
 		}
+		sl.AddChannel(LegalChannel, "C0LEGAL")
 		if o.DeskURL != "" && !o.SlackSocketMode {
 			sl.InteractionURL = strings.TrimRight(o.DeskURL, "/") + "/slack/interactions"
 		}
@@ -305,6 +309,8 @@ func (s *Sandbox) Env() map[string]string {
 		env["ZENDESK_WEBHOOK_SECRET"] = s.ZendeskWebhookSecret
 		env["ZENDESK_GROUP_ID"] = strconv.Itoa(zendesksandbox.GroupAbuse)
 		env["ZENDESK_INTAKE_GROUP_ID"] = strconv.Itoa(zendesksandbox.GroupIntake)
+		env["ZENDESK_LEGAL_GROUP_ID"] = strconv.Itoa(zendesksandbox.GroupLegal)
+		env["ZENDESK_SUPPORT_GROUP_ID"] = strconv.Itoa(zendesksandbox.GroupSupport)
 	}
 	if s.Slack != nil {
 		env["SLACK_BOT_TOKEN"] = s.SlackBotToken
@@ -314,6 +320,7 @@ func (s *Sandbox) Env() map[string]string {
 			env["SLACK_SIGNING_SECRET"] = s.SlackSigningSecret
 		}
 		env["SLACK_CHANNEL"] = LeadsChannel
+		env["SLACK_LEGAL_CHANNEL"] = LegalChannel
 		env["SLACK_API_URL"] = s.SlackURL + "/api/"
 		env["SLACK_APPROVERS"] = LeadsGroup
 	}

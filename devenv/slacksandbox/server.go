@@ -108,6 +108,13 @@ func New(botToken, appToken, signingSecret, channelName string) *Server {
 	return s
 }
 
+// AddChannel adds a channel (again: no change).
+func (s *Server) AddChannel(name, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channels[strings.TrimPrefix(name, "#")] = id
+}
+
 // ChannelID is the ID of a channel given by name.
 func (s *Server) ChannelID(name string) string {
 	s.mu.Lock()

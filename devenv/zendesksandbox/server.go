@@ -53,10 +53,13 @@ type Server struct {
 }
 
 // Seeded groups: case tickets go to the abuse group, reports sent to the desk arrive in the
-// intake group.
+// intake group, legal-track tickets go to the restricted legal group and customers asking for
+// help to support.
 const (
-	GroupAbuse  = 360000001
-	GroupIntake = 360000002
+	GroupAbuse   = 360000001
+	GroupIntake  = 360000002
+	GroupLegal   = 360000003
+	GroupSupport = 360000004
 )
 
 // New makes an account with an admin (the bot) and the given agents.
@@ -68,6 +71,8 @@ func New(apiToken, botEmail string, agents ...string) *Server {
 		groups: []map[string]any{
 			{"id": GroupAbuse, "name": "Abuse", "default": false, "deleted": false},
 			{"id": GroupIntake, "name": "Abuse intake", "default": false, "deleted": false},
+			{"id": GroupLegal, "name": "Legal (restricted)", "default": false, "deleted": false},
+			{"id": GroupSupport, "name": "Support", "default": false, "deleted": false},
 		},
 	}
 	s.addUser(botEmail, "abusedesk bot", "admin")

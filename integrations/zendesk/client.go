@@ -17,6 +17,7 @@ package zendesk
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -212,8 +213,8 @@ func (c *Client) CreateTicket(ctx context.Context, n ticket.New) (*ticket.Ticket
 		Comment:      &zd.TicketComment{Body: n.Comment.Body, Public: &public, Uploads: n.Comment.Uploads},
 		BrandID:      c.cfg.BrandID,
 	}
-	if c.cfg.GroupID != 0 {
-		t.GroupID = json.Number(strconv.FormatInt(c.cfg.GroupID, 10))
+	if g := cmp.Or(n.GroupID, c.cfg.GroupID); g != 0 {
+		t.GroupID = json.Number(strconv.FormatInt(g, 10))
 	}
 	created, err := c.zd.CreateTicket(ctx, t)
 	if err != nil {

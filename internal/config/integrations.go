@@ -14,6 +14,10 @@ type Zendesk struct {
 	GroupID       int64
 	BrandID       int64
 	IntakeGroupID int64
+	// LegalGroupID is the restricted group of legal-track tickets; SupportGroupID the group of
+	// customers asking for help (customer track). 0: the desk's group.
+	LegalGroupID   int64
+	SupportGroupID int64
 }
 
 // Slack says how to reach the leads' Slack workspace.
@@ -22,7 +26,9 @@ type Slack struct {
 	SigningSecret string
 	AppToken      string
 	Channel       string
-	APIURL        string
+	// LegalChannel is where legal-track alerts go ("": the leads' channel).
+	LegalChannel string
+	APIURL       string
 	// Approvers are extra approver user (U…) and group (S…) IDs added to the policy's.
 	Approvers []string
 }
@@ -63,13 +69,15 @@ func LoadIntegrations(lookup Lookup) (Integrations, error) {
 	var out Integrations
 	if _, set := r.raw("ZENDESK_URL"); set {
 		z := &Zendesk{
-			URL:           r.httpURL("ZENDESK_URL"),
-			Email:         r.str("ZENDESK_EMAIL"),
-			Token:         r.secret("ZENDESK_API_TOKEN"),
-			WebhookSecret: r.secret("ZENDESK_WEBHOOK_SECRET"),
-			GroupID:       r.id("ZENDESK_GROUP_ID"),
-			BrandID:       r.id("ZENDESK_BRAND_ID"),
-			IntakeGroupID: r.id("ZENDESK_INTAKE_GROUP_ID"),
+			URL:            r.httpURL("ZENDESK_URL"),
+			Email:          r.str("ZENDESK_EMAIL"),
+			Token:          r.secret("ZENDESK_API_TOKEN"),
+			WebhookSecret:  r.secret("ZENDESK_WEBHOOK_SECRET"),
+			GroupID:        r.id("ZENDESK_GROUP_ID"),
+			BrandID:        r.id("ZENDESK_BRAND_ID"),
+			IntakeGroupID:  r.id("ZENDESK_INTAKE_GROUP_ID"),
+			LegalGroupID:   r.id("ZENDESK_LEGAL_GROUP_ID"),
+			SupportGroupID: r.id("ZENDESK_SUPPORT_GROUP_ID"),
 		}
 		r.require(z.Email, "ZENDESK_EMAIL", "the agent email the API token belongs to")
 		r.require(z.Token, "ZENDESK_API_TOKEN", "a Zendesk API token")
@@ -81,6 +89,7 @@ func LoadIntegrations(lookup Lookup) (Integrations, error) {
 			SigningSecret: r.secret("SLACK_SIGNING_SECRET"),
 			AppToken:      r.secret("SLACK_APP_TOKEN"),
 			Channel:       r.str("SLACK_CHANNEL"),
+			LegalChannel:  r.str("SLACK_LEGAL_CHANNEL"),
 			APIURL:        r.httpURL("SLACK_API_URL"),
 			Approvers:     r.list("SLACK_APPROVERS"),
 		}

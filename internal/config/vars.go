@@ -49,11 +49,14 @@ var Vars = []Var{
 	{Name: "ZENDESK_GROUP_ID", Component: "zendesk", Help: "group of the case tickets (default: the account's default group)"},
 	{Name: "ZENDESK_BRAND_ID", Component: "zendesk", Help: "brand of the case tickets (default: the account's default brand)"},
 	{Name: "ZENDESK_INTAKE_GROUP_ID", Component: "zendesk", Help: "tickets created in this group are abuse reports (the intake trigger)"},
+	{Name: "ZENDESK_LEGAL_GROUP_ID", Component: "zendesk", Help: "restricted group of legal-track tickets (law-enforcement requests, CSAM notices); default: ZENDESK_GROUP_ID — set it, so only the legal team sees them"},
+	{Name: "ZENDESK_SUPPORT_GROUP_ID", Component: "zendesk", Help: "group of customer-track tickets (a customer asking for help, e.g. their mail is blocked); default: ZENDESK_GROUP_ID"},
 
 	{Name: "SLACK_BOT_TOKEN", Component: "slack", Help: "bot token (xoxb-…); unset in `desk dev` starts the sandbox Slack", Secret: true},
 	{Name: "SLACK_SIGNING_SECRET", Component: "slack", Help: "signing secret for the interactivity endpoint /slack/interactions", Secret: true},
 	{Name: "SLACK_APP_TOKEN", Component: "slack", Help: "app-level token (xapp-…): receive button clicks over Socket Mode, no public endpoint needed", Secret: true},
 	{Name: "SLACK_CHANNEL", Component: "slack", Help: "the leads' channel for approval requests (ID or name)"},
+	{Name: "SLACK_LEGAL_CHANNEL", Component: "slack", Help: "the legal team's channel for legal-track alerts (ID or name); default: SLACK_CHANNEL"},
 	{Name: "SLACK_APPROVERS", Component: "slack", Help: "approver user IDs (U…) and user-group IDs (S…), comma-separated, added to the policy's approvers"},
 	{Name: "SLACK_API_URL", Component: "slack", Help: "Slack Web API base URL (default https://slack.com/api/)"},
 

@@ -7,11 +7,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"abusedesk/internal/durable"
 	"abusedesk/internal/fault"
@@ -146,4 +148,83 @@ func (s *Store) Get(_ context.Context, digest string) ([]byte, error) {
 		return nil, &fault.Error{Kind: fault.Conflict, Service: "evidence", Op: "get", Message: "evidence " + digest + " is corrupt (its bytes no longer match the digest)"}
 	}
 	return b, nil
+}
+
+// Hold is a legal hold: the evidence a case names must be kept, whatever retention later
+// applies, until the hold is lifted by hand.
+type Hold struct {
+	Key     string    `json:"key"`
+	Digests []string  `json:"digests"`
+	Reason  string    `json:"reason"`
+	At      time.Time `json:"at"`
+}
+
+// Hold records a legal hold under key (a case), in dir/holds/, durably: written to a temporary
+// file, synced, renamed into place. Holding the same key again replaces the record (a retry is
+// harmless). Every digest must be stored already: a hold on evidence the desk does not have
+// would be a promise it cannot keep.
+func (s *Store) Hold(_ context.Context, key string, digests []string, reason string) error {
+	for _, d := range digests {
+		p, err := s.path(d)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(p); err != nil {
+			return &fault.Error{Kind: fault.NotFound, Service: "evidence", Op: "hold", Message: "no evidence " + d + " to hold"}
+		}
+	}
+	b, err := json.MarshalIndent(Hold{Key: key, Digests: digests, Reason: reason, At: time.Now().UTC()}, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(s.dir, "holds")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("evidence hold: %w", err)
+	}
+	sum := sha256.Sum256([]byte(key))
+	final := filepath.Join(dir, hex.EncodeToString(sum[:12])+".json")
+	tmp, err := os.CreateTemp(dir, ".hold-*")
+	if err != nil {
+		return fmt.Errorf("evidence hold: %w", err)
+	}
+	_, werr := tmp.Write(b)
+	if werr == nil {
+		werr = tmp.Sync()
+	}
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), final)
+	}
+	if werr != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("evidence hold %s: %w", key, werr)
+	}
+	if d, err := os.Open(dir); err == nil {
+		werr = d.Sync()
+		_ = d.Close()
+	}
+	return werr
+}
+
+// Holds lists the legal holds recorded.
+func (s *Store) Holds() ([]Hold, error) {
+	files, err := filepath.Glob(filepath.Join(s.dir, "holds", "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []Hold
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var h Hold
+		if err := json.Unmarshal(b, &h); err != nil {
+			return nil, fmt.Errorf("evidence hold %s: %w", f, err)
+		}
+		out = append(out, h)
+	}
+	return out, nil
 }

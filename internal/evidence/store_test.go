@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"abusedesk/internal/fault"
@@ -71,5 +72,32 @@ func TestTornWriteIsRepaired(t *testing.T) {
 	back, err := s.Get(context.Background(), digest)
 	if err != nil || string(back) != string(raw) {
 		t.Fatalf("after the repair: %q %v", back, err)
+	}
+}
+
+func TestHold(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.Put([]byte("a police request"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Hold(ctx, "case/acct-1/legal-request", []string{d}, "preservation request"); err != nil {
+		t.Fatal(err)
+	}
+	// Again (a retried activity): one record.
+	if err := s.Hold(ctx, "case/acct-1/legal-request", []string{d}, "preservation request"); err != nil {
+		t.Fatal(err)
+	}
+	holds, err := s.Holds()
+	if err != nil || len(holds) != 1 || holds[0].Key != "case/acct-1/legal-request" || holds[0].Digests[0] != d {
+		t.Fatalf("holds %+v %v, want the one hold", holds, err)
+	}
+	missing := strings.Repeat("ab", 32)
+	if err := s.Hold(ctx, "case/acct-2/legal-request", []string{missing}, "x"); !fault.Is(err, fault.NotFound) {
+		t.Errorf("a hold on evidence the store does not have: %v, want NotFound", err)
 	}
 }

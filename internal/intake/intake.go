@@ -94,8 +94,11 @@ type Config struct {
 	Templates *templates.Renderer
 	// Reporters keeps each reporter's parser health (nil: not kept).
 	Reporters *Reporters
-	Log       *slog.Logger
-	Metrics   *metrics.Metrics
+	// LegalGroupID and SupportGroupID place the triage tickets of legal-track and
+	// customer-track messages that name no customer (0: the desk's group).
+	LegalGroupID, SupportGroupID int64
+	Log                          *slog.Logger
+	Metrics                      *metrics.Metrics
 }
 
 // Intake is the intake pipeline. Make it with New.
@@ -284,22 +287,23 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 				r.ID = fmt.Sprintf("%s#%d", src.ReportID, i+1)
 			}
 		}
-		if r.Track != "" && r.Track != abuse.TrackAbuse {
-			// Not abuse by a customer: advisory, legal and customer matters have no lifecycle
-			// here yet, and must not get an abuse notice; a person decides (one ticket per
-			// message and track).
-			other[r.Track] = append(other[r.Track], r)
-			continue
-		}
 		accounts, reason, err := in.lookup.resolve(ctx, r, known)
 		if err != nil {
 			return fmt.Errorf("resolve the account of report %s: %w", r.ID, err)
 		}
 		if len(accounts) == 0 {
+			if r.Track != "" && r.Track != abuse.TrackAbuse {
+				// A legal, advisory or customer matter about no customer of ours: a person
+				// decides (one ticket per message and track), and nobody is told "not ours".
+				other[r.Track] = append(other[r.Track], r)
+				continue
+			}
 			unresolved = append(unresolved, r)
 			reasons = append(reasons, reason)
 			continue
 		}
+		// Legal, advisory and customer matters go to their account's case too: each track
+		// has its own lifecycle there (workflows/case_tracks.go).
 		sum := summary(r, src)
 		if len(accounts) == 1 {
 			if sum.OtherAccounts, err = in.lookup.otherAccounts(ctx, r, accounts[0]); err != nil {
@@ -327,8 +331,15 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 				cats = append(cats, string(r.Category))
 			}
 		}
-		reason := fmt.Sprintf("%s track (%s), %d report(s): the desk opens no abuse case for it; a person decides", track, strings.Join(cats, ", "), len(held))
-		t, err := in.triage(ctx, raw, &reports.Result{Digest: res.Digest, Subject: res.Subject, From: res.From, Reports: held}, reason, "track:"+string(track))
+		reason := fmt.Sprintf("%s track (%s), %d report(s) about no customer account of ours: a person decides", track, strings.Join(cats, ", "), len(held))
+		group := int64(0)
+		switch track {
+		case abuse.TrackLegal:
+			group = in.cfg.LegalGroupID
+		case abuse.TrackCustomer:
+			group = in.cfg.SupportGroupID
+		}
+		t, err := in.triageIn(ctx, raw, &reports.Result{Digest: res.Digest, Subject: res.Subject, From: res.From, Reports: held}, reason, "track:"+string(track), group)
 		if err != nil {
 			return err
 		}
@@ -455,6 +466,11 @@ const (
 // triage opens (or, on a retry, finds) a ticket for a person with the raw mail attached and an
 // internal note saying why.
 func (in *Intake) triage(ctx context.Context, raw []byte, res *reports.Result, reason, reportID string) (*Triaged, error) {
+	return in.triageIn(ctx, raw, res, reason, reportID, 0)
+}
+
+// triageIn is triage into a group (0: the desk's).
+func (in *Intake) triageIn(ctx context.Context, raw []byte, res *reports.Result, reason, reportID string, group int64) (*Triaged, error) {
 	ext := "abusedesk-triage:" + res.Digest
 	if reportID != "" {
 		ext += ":" + reportID
@@ -490,12 +506,12 @@ func (in *Intake) triage(ctx context.Context, raw []byte, res *reports.Result, r
 	t, err := in.tickets.CreateTicket(ctx, ticket.New{
 		ExternalID: ext, Subject: subject, RequesterEmail: requester,
 		Comment: ticket.Comment{Body: body, Public: false, Uploads: []string{tok}},
-		Status:  "open", Tags: []string{ticket.TagCase, TagTriage},
+		Status:  "open", Tags: []string{ticket.TagCase, TagTriage}, GroupID: group,
 	})
 	if err != nil {
 		if fault.Is(err, fault.Invalid) && requester != "unknown-sender@abusedesk.invalid" {
 			// A requester Zendesk refuses: keep the ticket, without them.
-			return in.triage(ctx, raw, &reports.Result{Digest: res.Digest, Subject: res.Subject, Reports: res.Reports, From: "unknown"}, reason, reportID)
+			return in.triageIn(ctx, raw, &reports.Result{Digest: res.Digest, Subject: res.Subject, Reports: res.Reports, From: "unknown"}, reason, reportID, group)
 		}
 		return nil, fmt.Errorf("triage: open the ticket: %w", err)
 	}

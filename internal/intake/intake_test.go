@@ -675,11 +675,14 @@ func mustTemplates(t *testing.T) *templates.Renderer {
 	return r
 }
 
-// TestNonAbuseTracksGoToAPerson: a police request, an advisory finding and a customer's own
-// "we are blocked" mail about a customer's address open no abuse case; each message is one
-// triage ticket that says which track, and nothing reaches a case.
-func TestNonAbuseTracksGoToAPerson(t *testing.T) {
+// TestNonAbuseTracksGoToTheirCase: a police request, an advisory finding and a customer's own
+// "we are blocked" mail about a customer's address go to that account's case of their category
+// (whose lifecycle is the track's); about an address of no customer, each message is one
+// triage ticket that says which track — legal ones in the legal group — and nobody is told
+// "not ours".
+func TestNonAbuseTracksGoToTheirCase(t *testing.T) {
 	e := setup(t, 0)
+	e.in.cfg.LegalGroupID, e.in.cfg.SupportGroupID = 77, 88
 	for _, tc := range []struct{ name, mail, track string }{
 		{"legal", "From: Det. Smith <cyber@police.example>\nSubject: Preservation request\nMessage-ID: <lr-1@police.example>\n\n" +
 			"Under 18 U.S.C. 2703(f) this is a preservation request for all records of the subscriber of 192.0.2.77. Do NOT disclose this request to the subscriber.\n", "legal"},
@@ -693,14 +696,28 @@ func TestNonAbuseTracksGoToAPerson(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if len(out.Accepted) != 1 || len(out.Triaged) != 0 || out.Accepted[0].AccountID != "acct-shop" || out.Accepted[0].Category.Track() != abuse.Track(tc.track) {
+				t.Fatalf("outcome %+v, want the report in acct-shop's case on the %s track", out, tc.track)
+			}
+			// The same about an address that is no customer's: a person decides.
+			other := strings.ReplaceAll(strings.ReplaceAll(tc.mail, "192.0.2.77", "1.2.3.4"), "@", "+x@")
+			out, err = e.in.Ingest(context.Background(), []byte(other), Source{Channel: "imap"})
+			if err != nil {
+				t.Fatal(err)
+			}
 			if len(out.Accepted) != 0 || len(out.Triaged) != 1 || !strings.HasPrefix(out.Triaged[0].Reason, tc.track+" track") {
-				t.Fatalf("outcome %+v, want one triage ticket for the %s track", out, tc.track)
+				t.Fatalf("about no customer: %+v, want one triage ticket for the %s track", out, tc.track)
+			}
+			tk, _ := e.tickets.Get(out.Triaged[0].TicketID)
+			wantGroup := map[string]int64{"legal": 77, "customer": 88}[tc.track]
+			if tk.GroupID != wantGroup || len(tk.Comments) != 1 || tk.Comments[0].Public {
+				t.Errorf("triage ticket in group %d with %d comments, want group %d and one private note (no \"not ours\" answer)", tk.GroupID, len(tk.Comments), wantGroup)
 			}
 		})
 	}
 	e.settle(t)
-	if len(e.cases.submits) != 0 {
-		t.Errorf("cases opened: %v", e.cases.submits)
+	if len(e.cases.submits) != 3 {
+		t.Errorf("%d cases opened, want 3: %v", len(e.cases.submits), e.cases.submits)
 	}
 }
 

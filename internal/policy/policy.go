@@ -177,6 +177,30 @@ type Triage struct {
 	Reminders []Duration `yaml:"reminders" json:"reminders"`
 }
 
+// Legal is the legal track: law-enforcement requests (and CSAM notices) are handled in a
+// restricted group, never with a word to the customer, and decided by the due time.
+type Legal struct {
+	// Due is how long the legal team has to decide; Reminders are internal notes and a Slack
+	// alert to the legal channel on the way (offsets from the request).
+	Due       Duration   `yaml:"due" json:"due"`
+	Reminders []Duration `yaml:"reminders" json:"reminders"`
+}
+
+// Advisory is the advisory track: a customer's vulnerable, infected or compromised host gets
+// fix-it guidance, never a violation.
+type Advisory struct {
+	// Renotify is the least time between two updates to the customer while new reports still
+	// list the host (one digest per customer and class per period).
+	Renotify Duration `yaml:"renotify" json:"renotify"`
+	// Quiet closes the case when no report listed the host for this long.
+	Quiet Duration `yaml:"quiet" json:"quiet"`
+}
+
+var (
+	defaultLegal    = Legal{Due: Duration(72 * time.Hour), Reminders: []Duration{Duration(24 * time.Hour), Duration(48 * time.Hour)}}
+	defaultAdvisory = Advisory{Renotify: Duration(24 * time.Hour), Quiet: Duration(7 * 24 * time.Hour)}
+)
+
 // defaultTriage is the gate of a policy file that has no triage section (the embedded default
 // says the same).
 var defaultTriage = Triage{Confidence: 0.5, SLA: Duration(4 * time.Hour), Reminders: []Duration{Duration(time.Hour), Duration(2 * time.Hour)}}
@@ -198,6 +222,8 @@ type Policy struct {
 	RepeatOffender RepeatOffender
 	NotOurs        NotOurs
 	Triage         Triage
+	Legal          Legal
+	Advisory       Advisory
 	// Source names where the policy came from (a path, or "embedded default").
 	Source string
 }
@@ -211,6 +237,8 @@ type Snapshot struct {
 	Approvers      approval.Approvers `json:"approvers"`
 	Managers       approval.Approvers `json:"managers,omitzero"`
 	Triage         Triage             `json:"triage,omitzero"`
+	Legal          Legal              `json:"legal,omitzero"`
+	Advisory       Advisory           `json:"advisory,omitzero"`
 }
 
 // MayDecide reports whether a Slack user may decide an approval: a lead (approver) or a manager.
@@ -233,7 +261,8 @@ func (p *Policy) Snapshot(c abuse.Category) Snapshot {
 		r = p.Categories[abuse.Other]
 		r.Category = c
 	}
-	return Snapshot{Version: p.Version, Rules: r, RepeatOffender: p.RepeatOffender, Approvers: p.Approvers, Managers: p.Managers, Triage: p.Triage}
+	return Snapshot{Version: p.Version, Rules: r, RepeatOffender: p.RepeatOffender, Approvers: p.Approvers, Managers: p.Managers, Triage: p.Triage,
+		Legal: p.Legal, Advisory: p.Advisory}
 }
 
 // Effective returns the rules for an account of the given tier and prior violations, and the
@@ -300,6 +329,8 @@ type file struct {
 	RepeatOffender RepeatOffender       `yaml:"repeat_offender"`
 	NotOurs        NotOurs              `yaml:"not_ours"`
 	Triage         Triage               `yaml:"triage"`
+	Legal          Legal                `yaml:"legal"`
+	Advisory       Advisory             `yaml:"advisory"`
 }
 
 // Error is one problem in a policy, naming the field (as a path) and, where known, the line.
@@ -328,6 +359,8 @@ type strictShape struct {
 	RepeatOffender RepeatOffender     `yaml:"repeat_offender"`
 	NotOurs        NotOurs            `yaml:"not_ours"`
 	Triage         Triage             `yaml:"triage"`
+	Legal          Legal              `yaml:"legal"`
+	Advisory       Advisory           `yaml:"advisory"`
 }
 
 // Parse decodes and validates a policy. The error joins every problem found, each an *Error.
@@ -366,6 +399,8 @@ func Parse(b []byte, source string) (*Policy, error) {
 		RepeatOffender: f.RepeatOffender,
 		NotOurs:        f.NotOurs,
 		Triage:         f.Triage,
+		Legal:          f.Legal,
+		Advisory:       f.Advisory,
 		Source:         source,
 	}
 	for _, c := range abuse.Categories {
@@ -376,6 +411,10 @@ func Parse(b []byte, source string) (*Policy, error) {
 			// Advisory, legal and customer matters are not violations: unless the file says
 			// otherwise, no action, a lead decides, and nobody is told the outcome.
 			r.Action = Action{Type: abuse.ActionNone}
+			if c == abuse.CSAM {
+				// The takedown path: a lead approves suspending the account at once.
+				r.Action = Action{Type: abuse.ActionSuspendAccount}
+			}
 			r.Approval.Required, r.Approval.OnTimeout = true, OnTimeoutHold
 			r.AcknowledgeReporters = false
 		}
@@ -428,6 +467,26 @@ func Parse(b []byte, source string) (*Policy, error) {
 		if r <= 0 || r >= f.Triage.SLA {
 			v.fail(fmt.Sprintf("triage.reminders[%d]", i), "must be more than 0 and before the SLA (%s), got %s", f.Triage.SLA, r)
 		}
+	}
+	if f.Legal.Due == 0 && len(f.Legal.Reminders) == 0 {
+		f.Legal, p.Legal = defaultLegal, defaultLegal
+	}
+	if f.Legal.Due <= 0 {
+		v.fail("legal.due", "must be more than 0")
+	}
+	for i, r := range f.Legal.Reminders {
+		if r <= 0 || r >= f.Legal.Due {
+			v.fail(fmt.Sprintf("legal.reminders[%d]", i), "must be more than 0 and before the due time (%s), got %s", f.Legal.Due, r)
+		}
+	}
+	if f.Advisory == (Advisory{}) {
+		f.Advisory, p.Advisory = defaultAdvisory, defaultAdvisory
+	}
+	if f.Advisory.Renotify <= 0 {
+		v.fail("advisory.renotify", "must be more than 0")
+	}
+	if f.Advisory.Quiet <= 0 {
+		v.fail("advisory.quiet", "must be more than 0")
 	}
 	v.slackIDs("approvers", f.Approvers)
 	v.slackIDs("managers", f.Managers)

@@ -41,6 +41,10 @@ var macroTitles = map[workflows.Decision]string{
 	workflows.DecisionReclassify:        "Triage: reclassify",
 	workflows.DecisionNotAbuse:          "Triage: not abuse",
 	workflows.DecisionRoute:             "Triage: route to a team",
+	workflows.DecisionPreserve:          "Legal: preserve",
+	workflows.DecisionDisclose:          "Legal: disclose",
+	workflows.DecisionReject:            "Legal: reject",
+	workflows.DecisionAskMore:           "Legal: ask for more",
 }
 
 // Fields are the case fields, in the order provisioning creates them.
@@ -105,8 +109,9 @@ func MacroTitles() []string {
 
 // PublicMacro reports whether a decision's macro answers the customer itself (public comment);
 // the case then sends no notice of its own for that step. Treat-as-appeal is an internal note:
-// the appeal's acknowledgement comes from the case. The triage macros are internal notes too:
-// a triage ticket's requester is the reporter, and the customer has been told nothing.
+// the appeal's acknowledgement comes from the case. The triage and legal macros are internal
+// notes too: those tickets' requester is the reporter or the authority, and the customer is
+// told nothing.
 func PublicMacro(d workflows.Decision) bool {
-	return d != workflows.DecisionTreatAsAppeal && !slices.Contains(workflows.TriageDecisions, d)
+	return d != workflows.DecisionTreatAsAppeal && !slices.Contains(workflows.TriageDecisions, d) && !slices.Contains(workflows.LegalDecisions, d)
 }

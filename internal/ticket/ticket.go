@@ -30,6 +30,10 @@ const (
 	TagReporter = "abusedesk_reporter_ack"
 	// TagNeedsTriage marks the internal ticket of a case that waits for triage.
 	TagNeedsTriage = "abusedesk_needs_triage"
+	// TagLegal marks a legal-track ticket (restricted; never a public comment from the bot).
+	TagLegal = "abusedesk_legal"
+	// TagSupport marks a customer-track ticket (a customer asking for help).
+	TagSupport = "abusedesk_support"
 )
 
 // Ticket is a ticket as the desk sees it.
@@ -57,6 +61,8 @@ type New struct {
 	Status         string
 	Tags           []string
 	Fields         map[string]string
+	// GroupID places the ticket in a group (0: the client's default, the desk's group).
+	GroupID int64
 }
 
 // Update changes a ticket; empty parts are left alone.

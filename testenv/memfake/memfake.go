@@ -73,6 +73,7 @@ type Ticket struct {
 	ExternalID     string
 	Subject        string
 	RequesterEmail string
+	GroupID        int64
 	Fields         map[string]string
 	Comments       []ticket.Comment
 }
@@ -146,6 +147,7 @@ func (t *Tickets) CreateTicket(_ context.Context, n ticket.New) (*ticket.Ticket,
 		ExternalID:     n.ExternalID,
 		Subject:        n.Subject,
 		RequesterEmail: n.RequesterEmail,
+		GroupID:        n.GroupID,
 		Fields:         map[string]string{},
 		Comments:       []ticket.Comment{n.Comment},
 	}
@@ -434,8 +436,32 @@ func (a *Approvals) Snapshot() (posts, pings []approval.Post, shown []approval.S
 
 // Evidence is an in-memory evidence store.
 type Evidence struct {
-	mu   sync.Mutex
-	data map[string][]byte
+	mu    sync.Mutex
+	data  map[string][]byte
+	holds map[string][]string
+}
+
+// Hold implements activities.Evidence.
+func (e *Evidence) Hold(_ context.Context, key string, digests []string, _ string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, d := range digests {
+		if _, ok := e.data[d]; !ok {
+			return &fault.Error{Kind: fault.NotFound, Service: "evidence", Op: "hold", Message: "no evidence " + d + " to hold"}
+		}
+	}
+	if e.holds == nil {
+		e.holds = map[string][]string{}
+	}
+	e.holds[key] = slices.Clone(digests)
+	return nil
+}
+
+// Holds returns the digests held under key.
+func (e *Evidence) Holds(key string) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.holds[key])
 }
 
 // Put stores raw evidence under a digest.
@@ -505,10 +531,14 @@ type Alerts struct {
 
 var _ activities.Alerts = (*Alerts)(nil)
 
-// PostAlert implements activities.Alerts.
-func (a *Alerts) PostAlert(_ context.Context, text string) error {
+// PostAlertTo implements activities.Alerts; an alert to a channel other than the leads' is
+// recorded as "#channel: text".
+func (a *Alerts) PostAlertTo(_ context.Context, channel, text string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if channel != "" {
+		text = "#" + channel + ": " + text
+	}
 	a.texts = append(a.texts, text)
 	return nil
 }

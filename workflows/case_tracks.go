@@ -1,0 +1,251 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"abusedesk/internal/abuse"
+)
+
+// The tracks besides abuse, each with its own lifecycle in the same Case workflow (one case
+// per account and category, the same ticket, timeline, decisions and dashboard):
+//
+//   - legal (law-enforcement requests, CSAM notices): confidential. A restricted ticket in the
+//     legal group, the evidence under legal hold, an alert to the legal channel, a due time with
+//     reminders; the legal team decides (preserve, disclose, reject, ask for more) and who
+//     decided is recorded. Never a word to the customer: every customer notice is withheld, and
+//     the Notify activity refuses a public comment on a legal ticket. A CSAM notice also goes
+//     straight to a lead for the takedown (the policy's action, with approval).
+//   - advisory (vulnerable, infected, compromised): fix-it guidance to the customer, an update at
+//     most once per renotify period while reports still list the host, closed when no report
+//     listed it for the quiet period. Never enforced, never a violation.
+//   - customer (a customer asking for help, e.g. their mail is blocked): a support ticket in the
+//     support group with the account linked and the listings extracted; an agent answers and
+//     closes it. Never enforced, never a violation.
+
+// track is the case's track: its category's.
+func (w *caseWorkflow) track() abuse.Track { return w.st.Category.Track() }
+
+// confidential says no customer may hear of the case.
+func (w *caseWorkflow) confidential() bool { return w.track() == abuse.TrackLegal }
+
+// openTrack starts the legal or customer lifecycle; false for the other tracks.
+func (w *caseWorkflow) openTrack(ctx workflow.Context) bool {
+	switch w.track() {
+	case abuse.TrackLegal:
+		w.openLegal(ctx)
+	case abuse.TrackCustomer:
+		w.openSupport(ctx)
+	default:
+		return false
+	}
+	return true
+}
+
+// requester is who an internal ticket is from: the first reporter.
+func (w *caseWorkflow) requester() string {
+	if len(w.st.Reports.Reporters) > 0 {
+		return w.st.Reports.Reporters[0]
+	}
+	return ""
+}
+
+// ---- legal ----------------------------------------------------------------------------------
+
+func (w *caseWorkflow) openLegal(ctx workflow.Context) {
+	now := workflow.Now(ctx)
+	l := &LegalState{Since: now, Due: now.Add(w.policy.Legal.Due.D())}
+	w.st.Legal = l
+	csam := w.st.Category == abuse.CSAM
+	if !csam {
+		w.setStatus(StatusLegalReview)
+	}
+	var ref TicketRef
+	err := workflow.ExecuteActivity(withStep(ctx), ActivityOpenTriage, OpenTriageInput{
+		Kind: TicketLegal, ExternalID: w.st.ExternalID + "/legal", Requester: w.requester(), Data: w.noticeData(ctx), Evidence: w.evidenceDigests(3),
+	}).Get(ctx, &ref)
+	if err != nil {
+		w.stepFailed(ctx, "open the legal ticket", err)
+		return
+	}
+	w.st.Ticket = ref
+	w.note(ctx, EventLegal, fmt.Sprintf("legal matter in restricted ticket #%d; due %s; nothing goes to the customer", ref.ID, fmtTime(l.Due)), "")
+	if held := w.evidenceDigests(maxRecentReports); len(held) > 0 {
+		err := workflow.ExecuteActivity(withStep(ctx), ActivityHoldEvidence, HoldInput{
+			Key: w.st.CaseID + " " + w.st.CaseNumber, Digests: held, Reason: fmt.Sprintf("%s from %s", w.st.Category, w.requester()),
+		}).Get(ctx, nil)
+		if err != nil {
+			w.stepFailedNoReview(ctx, "hold the evidence", err)
+		} else {
+			l.Held = held
+			w.note(ctx, EventLegal, fmt.Sprintf("legal hold on %d piece(s) of evidence", len(held)), "")
+		}
+	}
+	w.alertLegal(ctx, "opened", fmt.Sprintf("New %s for account %s: case %s, restricted ticket #%d, due %s.",
+		w.st.Category.Title(), w.st.Account.ID, w.st.CaseNumber, ref.ID, fmtTime(l.Due)))
+	if csam {
+		// The takedown path: a lead approves the policy's action at once; the customer is not
+		// told (the notices are withheld), and the reporting checklist is on the ticket.
+		w.st.Escalations++
+		w.setStatus(StatusEscalated)
+		w.note(ctx, EventEscalation, "CSAM notice: takedown sent to the leads for approval", "")
+	}
+}
+
+// alertLegal posts to the legal team's channel; a failure is recorded, not fatal.
+func (w *caseWorkflow) alertLegal(ctx workflow.Context, step, text string) {
+	err := workflow.ExecuteActivity(withStep(ctx), ActivityAlert, AlertInput{Step: "legal-" + step, Channel: AlertChannelLegal, Text: text}).Get(ctx, nil)
+	if err != nil {
+		w.stepFailedNoReview(ctx, "alert the legal team", err)
+	}
+}
+
+// awaitLegal waits for the legal team's decision, with reminders and an alert at the due time.
+func (w *caseWorkflow) awaitLegal(ctx workflow.Context) {
+	l := w.st.Legal
+	next, isReminder := time.Time{}, false
+	if r := w.policy.Legal.Reminders; l.RemindersSent < len(r) {
+		next, isReminder = l.Since.Add(r[l.RemindersSent].D()), true
+	} else if !l.Breached {
+		next = l.Due
+	}
+	if !w.waitUntil(ctx, next) {
+		return
+	}
+	w.drainSignals(ctx)
+	if w.st.Status != StatusLegalReview {
+		return
+	}
+	data := w.noticeData(ctx)
+	if isReminder {
+		l.RemindersSent++
+		data.Reminder = l.RemindersSent
+		w.notify(ctx, NotifyInput{Step: fmt.Sprintf("legal-reminder-%d", l.RemindersSent), Note: NoteLegalReminder, Status: TicketOpen, Data: data})
+		w.alertLegal(ctx, fmt.Sprintf("reminder-%d", l.RemindersSent), fmt.Sprintf("Reminder %d: case %s (%s, account %s) is due %s; ticket #%d.",
+			l.RemindersSent, w.st.CaseNumber, w.st.Category.Title(), w.st.Account.ID, fmtTime(l.Due), w.st.Ticket.ID))
+		w.note(ctx, EventLegal, fmt.Sprintf("legal reminder %d; due %s", l.RemindersSent, fmtTime(l.Due)), "")
+		return
+	}
+	l.Breached = true
+	w.notify(ctx, NotifyInput{Step: "legal-due", Note: NoteLegalReminder, Status: TicketOpen, Data: data})
+	w.alertLegal(ctx, "due", fmt.Sprintf("Case %s (%s, account %s) is past its due time %s; ticket #%d.",
+		w.st.CaseNumber, w.st.Category.Title(), w.st.Account.ID, fmtTime(l.Due), w.st.Ticket.ID))
+	w.note(ctx, EventLegal, "the legal matter is past its due time; the legal team was alerted", "")
+}
+
+// validateLegal checks a legal decision.
+func (w *caseWorkflow) validateLegal(d AgentDecision) error {
+	if w.st.Status != StatusLegalReview || w.st.Legal == nil {
+		return fmt.Errorf("%s is a legal decision; the case is %s", d.Decision, w.st.Status)
+	}
+	return nil
+}
+
+// onLegal records a legal decision; all but ask_more close the matter, without a word to the
+// customer.
+func (w *caseWorkflow) onLegal(ctx workflow.Context, d AgentDecision) string {
+	l := w.st.Legal
+	l.Decisions = append(l.Decisions, LegalDecision{Decision: d.Decision, DecidedBy: d.Agent, DecidedAt: workflow.Now(ctx), Note: d.Note})
+	data := w.noticeData(ctx)
+	data.Decision, data.DecidedBy, data.Note = string(d.Decision), d.Agent, d.Note
+	w.queueNotify(fmt.Sprintf("legal-decision-%d", len(l.Decisions)), NotifyInput{Note: NoteDecision, Data: data})
+	if d.Decision == DecisionAskMore {
+		return "Recorded: more asked of the requester; the matter stays open, due " + fmtTime(l.Due) + "."
+	}
+	outcome := map[Decision]Outcome{DecisionPreserve: OutcomePreserved, DecisionDisclose: OutcomeDisclosed, DecisionReject: OutcomeRejected}[d.Decision]
+	w.closeQuietly(ctx, outcome, true, false)
+	return "Recorded: " + string(outcome) + " by " + d.Agent + "; the matter is closed. Nothing was sent to the customer."
+}
+
+// withhold drops the customer-facing part of a post on a confidential case (the internal note
+// stays); false when nothing is left to post.
+func (w *caseWorkflow) withhold(ctx workflow.Context, in *NotifyInput) bool {
+	if in.Public == "" || !w.confidential() {
+		return true
+	}
+	w.note(ctx, EventLegal, "customer notice "+in.Public+" withheld: legal track", "")
+	in.Public = ""
+	return in.Note != ""
+}
+
+// ---- customer -------------------------------------------------------------------------------
+
+func (w *caseWorkflow) openSupport(ctx workflow.Context) {
+	w.setStatus(StatusUnderReview)
+	var ref TicketRef
+	err := workflow.ExecuteActivity(withStep(ctx), ActivityOpenTriage, OpenTriageInput{
+		Kind: TicketSupport, ExternalID: w.st.ExternalID + "/support", Requester: w.requester(), Data: w.noticeData(ctx), Evidence: w.evidenceDigests(3),
+	}).Get(ctx, &ref)
+	if err != nil {
+		w.stepFailed(ctx, "open the support ticket", err)
+		return
+	}
+	w.st.Ticket = ref
+	w.note(ctx, EventNote, fmt.Sprintf("the customer asks for help: support ticket #%d; no enforcement, no violation", ref.ID), "")
+}
+
+// ---- advisory -------------------------------------------------------------------------------
+
+// sendAdvice sends the advisory (fix-it guidance for the class) in the customer's ticket and
+// starts watching later reports.
+func (w *caseWorkflow) sendAdvice(ctx workflow.Context) {
+	data := w.noticeData(ctx)
+	var res OpenCaseResult
+	err := workflow.ExecuteActivity(withStep(ctx), ActivityOpenCase, OpenCaseInput{
+		ExternalID: w.st.ExternalID, Notice: data, Evidence: w.evidenceDigests(3), NoticeKind: NoticeAdvisory, SubjectKind: "advisory_subject",
+	}).Get(ctx, &res)
+	if err != nil {
+		w.stepFailed(ctx, "open the ticket and send the advisory", err)
+		return
+	}
+	now := workflow.Now(ctx)
+	w.st.Ticket = res.Ticket
+	w.st.Advisory = &AdvisoryState{NotifiedAt: now, LastUpdateAt: now, LastListedAt: now, ReportsAtUpdate: w.st.Reports.Count, CountSeen: w.st.Reports.Count}
+	w.setStatus(StatusMonitoring)
+	w.note(ctx, EventNotice, fmt.Sprintf("advisory sent to %s (ticket #%d); closes after %s without a new report", w.st.Account.ContactEmail, res.Ticket.ID, w.policy.Advisory.Quiet), "")
+}
+
+// awaitMonitoring sends one update per renotify period while reports still list the host, and
+// closes the case after the quiet period.
+func (w *caseWorkflow) awaitMonitoring(ctx workflow.Context) {
+	a, cfg := w.st.Advisory, w.policy.Advisory
+	w.noteListed(ctx)
+	quietAt := a.LastListedAt.Add(cfg.Quiet.D())
+	next, isUpdate := quietAt, false
+	if w.st.Reports.Count > a.ReportsAtUpdate {
+		if at := a.LastUpdateAt.Add(cfg.Renotify.D()); at.Before(next) {
+			next, isUpdate = at, true
+		}
+	}
+	if !w.waitUntil(ctx, next) {
+		return
+	}
+	w.drainSignals(ctx)
+	w.noteListed(ctx)
+	if w.st.Status != StatusMonitoring {
+		return
+	}
+	now := workflow.Now(ctx)
+	if isUpdate && w.st.Reports.Count > a.ReportsAtUpdate {
+		data := w.noticeData(ctx)
+		data.Reminder = w.st.Reports.Count - a.ReportsAtUpdate
+		a.Updates++
+		if w.notify(ctx, NotifyInput{Step: fmt.Sprintf("advisory-update-%d", a.Updates), Public: NoticeAdvisoryUpdate, Status: TicketPending, Data: data}) {
+			w.note(ctx, EventReminder, fmt.Sprintf("advisory update %d: %d new report(s) still list the host", a.Updates, data.Reminder), "")
+		}
+		a.LastUpdateAt, a.ReportsAtUpdate = now, w.st.Reports.Count
+		return
+	}
+	if !now.Before(a.LastListedAt.Add(cfg.Quiet.D())) {
+		w.finish(ctx, OutcomeQuiet, StatusResolved)
+	}
+}
+
+// noteListed moves the quiet period on when new reports arrived.
+func (w *caseWorkflow) noteListed(ctx workflow.Context) {
+	if a := w.st.Advisory; a != nil && w.st.Reports.Count > a.CountSeen {
+		a.CountSeen, a.LastListedAt = w.st.Reports.Count, workflow.Now(ctx)
+	}
+}

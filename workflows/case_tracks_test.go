@@ -1,0 +1,192 @@
+package workflows_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/approval"
+	"abusedesk/internal/ticket"
+	"abusedesk/workflows"
+)
+
+// trackTicket returns the ticket tagged tag.
+func (h *harness) trackTicket(t *testing.T, tag string) (tk struct {
+	ID        int64
+	Requester string
+	Group     int64
+	Status    string
+	Public    int
+	Comments  int
+}) {
+	t.Helper()
+	for _, x := range h.tickets.All() {
+		if strings.Contains(strings.Join(x.Tags, " "), tag) {
+			tk.ID, tk.Requester, tk.Group, tk.Status, tk.Comments = x.ID, x.RequesterEmail, x.GroupID, x.Status, len(x.Comments)
+			for _, c := range x.Comments {
+				if c.Public {
+					tk.Public++
+				}
+			}
+			return tk
+		}
+	}
+	t.Fatalf("no ticket tagged %s", tag)
+	return tk
+}
+
+// A police request: a restricted ticket in the legal group, the evidence held, the legal channel
+// alerted, reminders and the due alert; the legal team asks for more, then preserves; who
+// decided is recorded, and nobody else hears a word.
+func TestLegalTrack(t *testing.T) {
+	h := newHarness(t)
+	var reviewing workflows.CaseView
+	var askMore, preserve, moreInfo *updateOutcome
+	h.at(time.Hour, func() {
+		moreInfo = h.agent("agent@desk.example", workflows.DecisionRequestInfo, "")
+		askMore = h.agent("legal@desk.example", workflows.DecisionAskMore, "which period exactly?")
+	})
+	h.at(80*time.Hour, func() { reviewing = h.view() })
+	h.at(81*time.Hour, func() {
+		preserve = h.agent("legal@desk.example", workflows.DecisionPreserve, "records of 1-28 Feb kept")
+	})
+	h.runUncertain("acct-standard", abuse.LegalRequest, unsure)
+
+	wantRejected(t, "request info on a legal matter", moreInfo, "does not apply to a case on the legal track")
+	wantAccepted(t, "ask for more", askMore)
+	wantAccepted(t, "preserve", preserve)
+	if reviewing.Status != workflows.StatusLegalReview || reviewing.Legal == nil || reviewing.Legal.RemindersSent != 2 || !reviewing.Legal.Breached {
+		t.Errorf("at 80h: %s %+v; want legal_review, 2 reminders, past due", reviewing.Status, reviewing.Legal)
+	}
+	res := h.result()
+	if res.Outcome != workflows.OutcomePreserved {
+		t.Errorf("outcome %s, want preserved", res.Outcome)
+	}
+	tk := h.trackTicket(t, ticket.TagLegal)
+	if tk.Group != 77 || tk.Requester != "victim@example.org" || tk.Public != 0 || tk.Status != workflows.TicketSolved {
+		t.Errorf("legal ticket: group %d, requester %s, %d public comments, %s; want 77, the requester, none, solved", tk.Group, tk.Requester, tk.Public, tk.Status)
+	}
+	if len(h.tickets.All()) != 1 {
+		t.Errorf("%d tickets, want only the legal one (no customer ticket, no acknowledgement)", len(h.tickets.All()))
+	}
+	if held := h.evidence.Holds(h.caseID + " " + res.CaseNumber); len(held) != 1 {
+		t.Errorf("evidence held: %v, want the request", held)
+	}
+	alerts := h.alerts.Texts()
+	if len(alerts) != 4 || !strings.HasPrefix(alerts[0], "#legal: New") || !strings.Contains(alerts[3], "past its due time") {
+		t.Errorf("legal alerts %q, want opened, 2 reminders, past due — all to #legal", alerts)
+	}
+	v := h.view()
+	if d := v.Legal.Decisions; len(d) != 2 || d[0].Decision != workflows.DecisionAskMore || d[1].DecidedBy != "legal@desk.example" {
+		t.Errorf("legal decisions %+v, want ask_more then preserve by legal@desk.example", d)
+	}
+	if n := len(h.enf.Actions()); n != 0 {
+		t.Errorf("%d enforcement actions on a legal matter", n)
+	}
+}
+
+// A CSAM notice: the legal ticket and hold, and the takedown straight to the leads; after a
+// lead's approval the account is suspended, and the customer is still told nothing.
+func TestCSAMTakedown(t *testing.T) {
+	h := newHarness(t)
+	var approved *updateOutcome
+	var enforced workflows.CaseView
+	h.at(time.Minute, func() { approved = h.approve(lead1, approval.Approve, "") })
+	h.at(2*time.Minute, func() { enforced = h.view() })
+	h.at(15*24*time.Hour, func() {})
+	h.runUncertain("acct-standard", abuse.CSAM, func(r *workflows.ReportSummary) { r.Confidence = 0.9 })
+
+	wantAccepted(t, "the lead's approval", approved)
+	if enforced.Status != workflows.StatusEnforced || enforced.Enforcement == nil || enforced.Enforcement.Type != abuse.ActionSuspendAccount {
+		t.Errorf("after approval: %s %+v, want enforced with the account suspended", enforced.Status, enforced.Enforcement)
+	}
+	h.noPublicWord(t)
+	if n := len(h.tickets.All()); n != 1 {
+		t.Errorf("%d tickets, want the legal one only", n)
+	}
+	if !strings.Contains(timelineOf(enforced), "withheld: legal track") {
+		t.Errorf("the enforcement notice was not withheld:\n%s", timelineOf(enforced))
+	}
+}
+
+func timelineOf(v workflows.CaseView) string {
+	var b strings.Builder
+	for _, e := range v.Timeline {
+		b.WriteString(e.Kind + " " + e.Text + "\n")
+	}
+	return b.String()
+}
+
+// An advisory: fix-it advice to the customer, one update per day while reports still list the
+// host, closed after the quiet period; never enforced, and no response wait can be started.
+func TestAdvisoryTrack(t *testing.T) {
+	h := newHarness(t)
+	more := func(id string) func() {
+		return func() {
+			h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{{ID: id, Format: "table",
+				Category: abuse.Vulnerable, Reporter: "feed@cert.example", ReceivedAt: h.env.Now(), Subjects: []string{"ip:192.0.2.10"}}}))
+		}
+	}
+	var monitoring workflows.CaseView
+	var extend *updateOutcome
+	h.at(2*time.Hour, more("day1-a"))
+	h.at(3*time.Hour, more("day1-b"))
+	h.at(30*time.Hour, more("day2"))
+	h.at(31*time.Hour, func() {
+		monitoring = h.view()
+		extend = h.agent("agent@desk.example", workflows.DecisionExtendDeadline, "")
+	})
+	h.runUncertain("acct-standard", abuse.Vulnerable, func(r *workflows.ReportSummary) { r.Confidence = 0.9 })
+
+	wantRejected(t, "extend on an advisory", extend, "does not apply to a case on the advisory track")
+	if monitoring.Status != workflows.StatusMonitoring || monitoring.Advisory == nil || monitoring.Advisory.Updates != 1 {
+		t.Errorf("at 31h: %s %+v; want monitoring after one update", monitoring.Status, monitoring.Advisory)
+	}
+	res := h.result()
+	if res.Outcome != workflows.OutcomeQuiet {
+		t.Errorf("outcome %s, want quiet", res.Outcome)
+	}
+	v := h.view()
+	if want := 30*time.Hour + 7*24*time.Hour; v.Advisory.Updates != 2 || res.ClosedAt.Sub(v.OpenedAt) < want {
+		t.Errorf("%d updates, closed %v after opening; want 2 updates (day 1, day 2) and a close 7 days after the last report (%v)",
+			v.Advisory.Updates, res.ClosedAt.Sub(v.OpenedAt), want)
+	}
+	pub := h.publicComments()
+	if len(pub) != 4 || !strings.Contains(pub[0], "security advisory, not a violation") || !strings.Contains(pub[1], "2 new reports") || !strings.Contains(pub[3], "no new report has listed the host") {
+		t.Errorf("public comments %q; want the advice, two updates, the closing", pub)
+	}
+	if n := len(h.enf.Actions()); n != 0 {
+		t.Errorf("%d enforcement actions on an advisory", n)
+	}
+}
+
+// A customer asking for help: a support ticket in the support group, the customer who wrote as
+// requester, no bot text to them, closed by an agent; never enforced.
+func TestCustomerTrack(t *testing.T) {
+	h := newHarness(t)
+	var extend, resolve *updateOutcome
+	var open workflows.CaseView
+	h.at(time.Hour, func() {
+		open = h.view()
+		extend = h.agent("agent@desk.example", workflows.DecisionRequestInfo, "")
+		resolve = h.agent("support@desk.example", workflows.DecisionResolve, "delisted at the blocklist")
+	})
+	h.runUncertain("acct-standard", abuse.Deliverability, func(r *workflows.ReportSummary) { r.Reporter = "ops@shop.example" })
+
+	wantRejected(t, "request info on a support matter", extend, "does not apply to a case on the customer track")
+	wantAccepted(t, "resolve", resolve)
+	if open.Status != workflows.StatusUnderReview {
+		t.Errorf("at 1h: %s, want under_review (an agent answers)", open.Status)
+	}
+	if res := h.result(); res.Outcome != workflows.OutcomeResolved {
+		t.Errorf("outcome %s, want resolved", res.Outcome)
+	}
+	tk := h.trackTicket(t, ticket.TagSupport)
+	if tk.Group != 88 || tk.Requester != "ops@shop.example" || tk.Public != 0 || tk.Status != workflows.TicketSolved {
+		t.Errorf("support ticket: group %d, requester %s, %d public comments, %s; want 88, the customer, none from the bot, solved", tk.Group, tk.Requester, tk.Public, tk.Status)
+	}
+	if n := len(h.enf.Actions()); n != 0 {
+		t.Errorf("%d enforcement actions", n)
+	}
+}
