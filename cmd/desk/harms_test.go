@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"abusedesk/devenv/sandbox"
+	"abusedesk/devenv/zendesksandbox"
+	"abusedesk/internal/abuse"
 	"abusedesk/internal/cases"
 	"abusedesk/workflows"
 )
@@ -137,6 +140,25 @@ func (d *devDesk) waitTicket(match func(zendeskTicket) bool, what string) zendes
 	return zendeskTicket{}
 }
 
+// waitSlack waits for a message naming text in a sandbox Slack channel.
+func (d *devDesk) waitSlack(channel, text string) {
+	d.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		var h struct {
+			Messages []slackMessage `json:"messages"`
+		}
+		d.slackAPI("conversations.history", map[string]string{"channel": channel}, &h)
+		for _, m := range h.Messages {
+			if strings.Contains(m.Text, text) {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	d.t.Fatalf("no message naming %s in #%s", text, channel)
+}
+
 func mentions(tk zendeskTicket, s string) bool {
 	if strings.Contains(tk.Subject, s) {
 		return true
@@ -174,24 +196,41 @@ func TestMeasuredHarmsEndSafely(t *testing.T) {
 	)
 
 	t.Run("police preservation request", func(t *testing.T) {
-		// Was: a public notice to the customer quoting the request, then a throttle.
-		tk := d.waitTicket(func(tk zendeskTicket) bool {
-			return mentions(tk, "2703(f)") || mentions(tk, "legal") && mentions(tk, "192.0.2.10")
-		}, "the preservation request")
+		// Was: a public notice to the customer quoting the request, then a throttle. Now a
+		// legal matter: a restricted ticket in the legal group, the legal channel alerted.
+		id := workflows.CaseWorkflowID("acct-shop", "legal-request")
+		v := d.waitStatus(id, workflows.StatusLegalReview, 30*time.Second)
+		for i := 0; i < 100 && (v.Legal == nil || len(v.Legal.Held) == 0); i++ {
+			time.Sleep(100 * time.Millisecond) // the ticket and the hold follow the status
+			v = d.waitStatus(id, workflows.StatusLegalReview, 5*time.Second)
+		}
+		tk := d.waitTicket(func(tk zendeskTicket) bool { return tk.ID == v.Ticket.ID }, "the legal ticket")
+		if tk.GroupID != zendesksandbox.GroupLegal || !strings.EqualFold(tk.Requester, "jane.roe@police.example") {
+			t.Errorf("legal ticket #%d in group %d from %s, want the legal group, from the requester", tk.ID, tk.GroupID, tk.Requester)
+		}
 		for _, c := range tk.Comments {
 			if c.Public {
 				t.Errorf("the legal ticket #%d has a public comment: %q", tk.ID, reportsOneLine(c.Body))
 			}
 		}
+		if v.Legal == nil || len(v.Legal.Held) == 0 {
+			t.Errorf("legal state %+v, want the evidence held", v.Legal)
+		}
+		d.waitSlack(sandbox.LegalChannel, v.CaseNumber)
 	})
 	t.Run("open resolver and vulnerable Exchange", func(t *testing.T) {
 		// Was: a "network scanning" notice and a throttle; a throttle of the strategic bank.
-		d.waitTicket(func(tk zendeskTicket) bool { return mentions(tk, "192.0.2.11") }, "the open-resolver finding")
-		d.waitTicket(func(tk zendeskTicket) bool { return mentions(tk, "198.51.100.20") }, "the vulnerable Exchange finding")
+		// Now advisories — and these free-form ones wait for triage before any advice goes out.
+		d.waitStatus(workflows.CaseWorkflowID("acct-shop", "vulnerable"), workflows.StatusNeedsTriage, 30*time.Second)
+		d.waitStatus(workflows.CaseWorkflowID("acct-bank", "vulnerable"), workflows.StatusNeedsTriage, 30*time.Second)
 	})
 	t.Run("customer asks for help", func(t *testing.T) {
-		// Was: a report against the customer, ending in a throttle.
-		d.waitTicket(func(tk zendeskTicket) bool { return mentions(tk, "192.0.2.12") }, "the customer's request for help")
+		// Was: a report against the customer, ending in a throttle. Now a support ticket.
+		v := d.waitStatus(workflows.CaseWorkflowID("acct-shop", "deliverability"), workflows.StatusUnderReview, 30*time.Second)
+		tk := d.waitTicket(func(tk zendeskTicket) bool { return tk.ID == v.Ticket.ID }, "the support ticket")
+		if tk.GroupID != zendesksandbox.GroupSupport || !strings.EqualFold(tk.Requester, "ops@shop.example") {
+			t.Errorf("support ticket #%d in group %d from %s, want the support group, from the customer", tk.ID, tk.GroupID, tk.Requester)
+		}
 	})
 	t.Run("victim named first", func(t *testing.T) {
 		// Was: the case went to the victim's account. Now the attacker's account has a case,
@@ -253,8 +292,7 @@ func TestMeasuredHarmsEndSafely(t *testing.T) {
 	})
 
 	// Across all of it: no customer got a word except from the cases this test opened on
-	// purpose, nothing was enforced, and the advisory, legal and customer matters opened no
-	// case.
+	// purpose, nothing was enforced, and no other case is on the abuse track.
 	noticed := map[int64]bool{}
 	for _, id := range deliberate {
 		for _, c := range d.accountCasesByID(id) {
@@ -271,10 +309,10 @@ func TestMeasuredHarmsEndSafely(t *testing.T) {
 			t.Errorf("%s: %d enforcement actions, want none: %v", acct, len(acts), acts)
 		}
 	}
-	for _, acct := range []string{"acct-shop", "acct-bank"} {
+	for _, acct := range []string{"acct-shop", "acct-bank", "acct-again"} {
 		for _, c := range d.accountCases(acct) {
-			if c.Category != "spam" {
-				t.Errorf("%s has a %s case (%s): advisory, legal and customer matters open none", acct, c.Category, c.CaseNumber)
+			if abuse.Category(c.Category).Track() == abuse.TrackAbuse && c.Category != "spam" && c.Category != "dos" {
+				t.Errorf("%s has a %s case (%s): none of these messages is abuse of that kind", acct, c.Category, c.CaseNumber)
 			}
 		}
 	}
