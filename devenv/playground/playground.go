@@ -116,7 +116,27 @@ func (s *Sandbox) CasePanel(v *workflows.CaseView) (template.HTML, error) {
 		Agents  []string
 		Leads   []Person
 		Macros  []string
-	}{v, s, s.actionsFor(v), s.AgentEmails(), s.Leads, s.MacroTitles()})
+	}{v, s, s.actionsFor(v), s.AgentEmails(), s.Leads, s.macrosFor(v)})
+}
+
+// macrosFor lists the macros that apply in the case's state: the triage gate's while it waits
+// for triage, the legal team's on a legal matter, the case macros otherwise.
+func (s *Sandbox) macrosFor(v *workflows.CaseView) []string {
+	kind := ""
+	switch v.Status {
+	case workflows.StatusNeedsTriage:
+		kind = "Triage:"
+	case workflows.StatusLegalReview:
+		kind = "Legal:"
+	}
+	var out []string
+	for _, m := range s.Macros {
+		triage, legal := strings.Contains(m, "Triage:"), strings.Contains(m, "Legal:")
+		if (kind == "" && !triage && !legal) || (kind != "" && strings.Contains(m, kind)) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func (s *Sandbox) render(name string, data any) (template.HTML, error) {
