@@ -192,6 +192,7 @@ func (w *caseWorkflow) openSupport(ctx workflow.Context) {
 // starts watching later reports.
 func (w *caseWorkflow) sendAdvice(ctx workflow.Context) {
 	data := w.noticeData(ctx)
+	data.Window = w.policy.Advisory.Renotify.D() // how often updates may follow
 	var res OpenCaseResult
 	err := workflow.ExecuteActivity(withStep(ctx), ActivityOpenCase, OpenCaseInput{
 		ExternalID: w.st.ExternalID, Notice: data, Evidence: w.evidenceDigests(3), NoticeKind: NoticeAdvisory, SubjectKind: "advisory_subject",

@@ -420,21 +420,24 @@ type CaseView struct {
 	OpenedAt   time.Time      `json:"opened_at"`
 	// Deadline is when the current wait ends (response, approval, appeal window or SLA);
 	// zero when nothing is timed.
-	Deadline     time.Time       `json:"deadline,omitzero"`
-	DeadlineKind string          `json:"deadline_kind,omitempty"`
-	Reports      ReportStats     `json:"reports"`
-	Replies      int             `json:"replies"`
-	AutoReplies  int             `json:"auto_replies"`
-	Ticket       TicketRef       `json:"ticket"`
-	Triage       *TriageState    `json:"triage,omitempty"`
-	Legal        *LegalState     `json:"legal,omitempty"`
-	Advisory     *AdvisoryState  `json:"advisory,omitempty"`
-	Approval     *ApprovalState  `json:"approval,omitempty"`
-	Enforcement  *Enforcement    `json:"enforcement,omitempty"`
-	Appeal       *AppealState    `json:"appeal,omitempty"`
-	Outcome      Outcome         `json:"outcome,omitempty"`
-	Timeline     []TimelineEntry `json:"timeline"`
-	TimelineLost int             `json:"timeline_lost,omitempty"`
-	PolicyRules  policy.Rules    `json:"policy_rules"`
-	Runs         int             `json:"runs"`
+	Deadline     time.Time   `json:"deadline,omitzero"`
+	DeadlineKind string      `json:"deadline_kind,omitempty"`
+	Reports      ReportStats `json:"reports"`
+	Replies      int         `json:"replies"`
+	AutoReplies  int         `json:"auto_replies"`
+	Ticket       TicketRef   `json:"ticket"`
+	// CategoryTrack is the track of the case's category (abuse, advisory, legal, customer);
+	// Track is the account's rules (standard, strict, strategic).
+	CategoryTrack abuse.Track     `json:"category_track,omitempty"`
+	Triage        *TriageState    `json:"triage,omitempty"`
+	Legal         *LegalState     `json:"legal,omitempty"`
+	Advisory      *AdvisoryState  `json:"advisory,omitempty"`
+	Approval      *ApprovalState  `json:"approval,omitempty"`
+	Enforcement   *Enforcement    `json:"enforcement,omitempty"`
+	Appeal        *AppealState    `json:"appeal,omitempty"`
+	Outcome       Outcome         `json:"outcome,omitempty"`
+	Timeline      []TimelineEntry `json:"timeline"`
+	TimelineLost  int             `json:"timeline_lost,omitempty"`
+	PolicyRules   policy.Rules    `json:"policy_rules"`
+	Runs          int             `json:"runs"`
 }
