@@ -55,6 +55,7 @@ func startPathsDesk(t *testing.T) *pathsDesk {
 	(&activities.Activities{
 		Tickets: memfake.NewTickets(), Accounts: memfake.NewAccounts(memfake.DemoAccounts()...), Enforcement: d.enf,
 		Approvals: &memfake.Approvals{}, Evidence: &memfake.Evidence{}, Incidents: &cases.Client{T: c}, Templates: r, VerifyWait: 10 * time.Millisecond,
+		Alerts: &memfake.Alerts{},
 	}).Register(w)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
@@ -247,6 +248,42 @@ func TestCasePathsOnTheServer(t *testing.T) {
 			t.Fatalf("outcome %s number %s, want resolved with an incident number", res.Outcome, res.CaseNumber)
 		}
 		d.save(id, "", "case-triage-confirmed.json")
+	})
+
+	t.Run("legal matter", func(t *testing.T) {
+		// A preservation request: legal review, a reminder, past due, then preserved.
+		r := pathRules(abuse.LegalRequest)
+		r.Legal = policy.Legal{Due: policy.Duration(2 * time.Second), Reminders: []policy.Duration{policy.Duration(time.Second)}}
+		id := d.openWith("acct-standard", abuse.LegalRequest, r, 0.4)
+		var v workflows.CaseView
+		for range 200 {
+			if v = d.view(id); v.Legal != nil && v.Legal.Breached {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if v.Status != workflows.StatusLegalReview || !v.Legal.Breached || v.Legal.RemindersSent != 1 {
+			t.Fatalf("legal matter: %s %+v; want legal_review, one reminder, past due", v.Status, v.Legal)
+		}
+		if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionPreserve, Agent: "legal@desk.example"}); err != nil {
+			t.Fatalf("preserve: %v", err)
+		}
+		if res := d.result(id); res.Outcome != workflows.OutcomePreserved {
+			t.Fatalf("outcome %s, want preserved", res.Outcome)
+		}
+		d.save(id, "", "case-legal-preserved.json")
+	})
+
+	t.Run("advisory quiet", func(t *testing.T) {
+		// Advice, then no further report: closed after the quiet period.
+		r := pathRules(abuse.Vulnerable)
+		r.Advisory = policy.Advisory{Renotify: policy.Duration(time.Second), Quiet: policy.Duration(2 * time.Second)}
+		id := d.openWith("acct-standard", abuse.Vulnerable, r, 0.9)
+		d.waitStatus(id, workflows.StatusMonitoring)
+		if res := d.result(id); res.Outcome != workflows.OutcomeQuiet {
+			t.Fatalf("outcome %s, want quiet", res.Outcome)
+		}
+		d.save(id, "", "case-advisory-quiet.json")
 	})
 
 	t.Run("appeal denied", func(t *testing.T) {
