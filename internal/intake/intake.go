@@ -151,6 +151,9 @@ func New(cfg Config, lookup Lookup, c Cases, t Tickets, ev Evidence) (*Intake, e
 		return nil, err
 	}
 	in.journal = j
+	for _, r := range j.Recovered {
+		in.log.Error("intake journal repaired on start", "journal", j.path, "found", r)
+	}
 	input := func(account string, c abuse.Category) workflows.CaseInput {
 		return workflows.CaseInput{AccountID: account, Category: c, Policy: cfg.Policy.Snapshot(c)}
 	}

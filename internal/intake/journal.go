@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/durable"
@@ -41,14 +42,27 @@ type journal struct {
 	group *durable.Group
 	// shared is the evidence store's flush when it covers the journal too.
 	shared *durable.Group
+	// Recovered says what opening the journal found and set aside (torn or glued lines);
+	// empty when the file was whole.
+	Recovered []string
 
 	mu        sync.Mutex
-	f         *os.File
-	old       *os.File // the file before the last compaction, closed at the next
+	f         journalFile
+	old       journalFile // the file before the last compaction, closed at the next
 	size      int64
 	next      uint64
 	live      map[uint64]*queued
 	compactAt int64
+	// torn is set when a failed write left a fragment it could not cut back.
+	torn bool
+}
+
+// journalFile is what the journal needs of its file (a test stands in a failing disk).
+type journalFile interface {
+	Write(b []byte) (int, error)
+	Truncate(size int64) error
+	Sync() error
+	Close() error
 }
 
 // journalCompactAt is the size from which delivered entries are dropped from the file.
@@ -101,15 +115,21 @@ func (j *journal) read() error {
 	}
 	defer func() { _ = f.Close() }()
 	r := bufio.NewReaderSize(f, 1<<20)
+	var torn [][]byte
 	for n := 1; ; n++ {
 		line, err := r.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
 			var l journalLine
 			if jerr := json.Unmarshal(line, &l); jerr != nil {
-				if err == io.EOF {
-					break // torn last line
+				// A write that failed part-way (a full disk, a crash) left a fragment, and the
+				// next record may have been glued onto it. The fragment was never acknowledged;
+				// the record after it may have been: take it, and keep the fragment aside.
+				frag, rec := splitTorn(line)
+				torn = append(torn, frag)
+				j.Recovered = append(j.Recovered, fmt.Sprintf("line %d: %d torn bytes set aside%s", n, len(frag), map[bool]string{true: ", the record glued after them recovered"}[rec != nil]))
+				if rec == nil || json.Unmarshal(rec, &l) != nil {
+					continue
 				}
-				return fmt.Errorf("intake journal %s line %d: %w", j.path, n, jerr)
 			}
 			if l.Add != nil {
 				j.live[l.Add.Seq] = l.Add
@@ -120,13 +140,33 @@ func (j *journal) read() error {
 			}
 		}
 		if err == io.EOF {
-			return nil
+			break
 		}
 		if err != nil {
 			return fmt.Errorf("intake journal: %w", err)
 		}
 	}
+	if len(torn) == 0 {
+		return nil
+	}
+	// What could not be read is kept for a person, beside the journal; the start goes on.
+	aside := fmt.Sprintf("%s.torn-%d", j.path, time.Now().UnixNano())
+	if err := os.WriteFile(aside, bytes.Join(torn, []byte("\n")), 0o640); err != nil {
+		return fmt.Errorf("intake journal: keep its torn lines: %w", err)
+	}
+	j.Recovered = append(j.Recovered, "torn bytes kept in "+aside)
 	return nil
+}
+
+// splitTorn splits an unreadable journal line into the torn fragment before the last record
+// that starts inside it, and that record (nil when none does).
+func splitTorn(line []byte) (frag, rec []byte) {
+	line = bytes.TrimRight(line, "\n")
+	at := max(bytes.LastIndex(line, []byte(`{"add":`)), bytes.LastIndex(line, []byte(`{"done":`)))
+	if at <= 0 || !json.Valid(line[at:]) {
+		return line, nil
+	}
+	return line[:at], line[at:]
 }
 
 // rewrite replaces the file with one holding only the live entries (j.mu held or not yet
@@ -190,8 +230,7 @@ func (j *journal) add(items []*queued) error {
 		buf.Write(b)
 		buf.WriteByte('\n')
 	}
-	n, err := j.f.Write(buf.Bytes())
-	j.size += int64(n)
+	err := j.append(buf.Bytes())
 	if err == nil {
 		for _, q := range items {
 			j.live[q.Seq] = q
@@ -199,9 +238,31 @@ func (j *journal) add(items []*queued) error {
 	}
 	j.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("intake journal: write: %w", err)
+		return err
 	}
 	return j.group.Wait()
+}
+
+// append writes whole lines or nothing (j.mu held): a write that fails part-way (a full disk)
+// is cut back to where it began, so the next record never glues onto a fragment. If even that
+// fails, the journal starts its next write on a fresh line and reading sets the fragment aside.
+func (j *journal) append(b []byte) error {
+	if j.torn {
+		b = append([]byte{'\n'}, b...)
+	}
+	n, err := j.f.Write(b)
+	if err == nil {
+		j.size += int64(n)
+		j.torn = false
+		return nil
+	}
+	if n > 0 {
+		if terr := j.f.Truncate(j.size); terr != nil {
+			j.size += int64(n)
+			j.torn = true
+		}
+	}
+	return fmt.Errorf("intake journal: write: %w", err)
 }
 
 // done marks reports delivered. It is not flushed on its own: a crash before the next flush
@@ -210,10 +271,8 @@ func (j *journal) done(seqs []uint64) error {
 	b, _ := json.Marshal(journalLine{Done: seqs})
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	n, err := j.f.Write(append(b, '\n'))
-	j.size += int64(n)
-	if err != nil {
-		return fmt.Errorf("intake journal: write: %w", err)
+	if err := j.append(append(b, '\n')); err != nil {
+		return err
 	}
 	for _, s := range seqs {
 		delete(j.live, s)
