@@ -339,6 +339,9 @@ type AgentDecision struct {
 	// Notified says the agent's macro already answered the customer, so the case sends no
 	// customer notice of its own for this decision (its internal notes and fields still go).
 	Notified bool `json:"notified,omitempty"`
+	// RequestID, when set, identifies the decision (the Zendesk comment its macro wrote): a
+	// decision delivered twice with one ID is applied once.
+	RequestID string `json:"request_id,omitempty"`
 	// Account and Category are where DecisionReclassify moves the reports (either may stay
 	// the case's own); Team is who DecisionRoute hands the matter to.
 	Account  string         `json:"account,omitempty"`

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -285,4 +286,75 @@ func applyMacro(t *testing.T, z map[string]any, agent string, ticket int64, titl
 		update["comment"] = applied.Result.Comment
 	}
 	zendeskAPI(t, z, agent, "PUT", fmt.Sprintf("/api/v2/tickets/%d.json", ticket), map[string]any{"ticket": update}, nil)
+}
+
+// TestDecisionSurvivesALostWebhook: the webhook that would carry an agent's "Request more
+// information" is lost (the desk's webhook is off in Zendesk); the decision tag stays on the
+// ticket, the export poll finds it and the case applies the decision once — then the webhook
+// comes back and the poll runs again, and nothing is applied twice.
+func TestDecisionSurvivesALostWebhook(t *testing.T) {
+	d := startDevIn(t, t.TempDir(), fastPolicy(t, t.TempDir(), map[string]string{"response_window: 72h": "response_window: 1h"}),
+		map[string]string{"ZENDESK_POLL_INTERVAL": "1s"})
+	caseID := d.submitReports("acct-shop", "spam", "lost-1")
+	v := d.waitStatus(caseID, workflows.StatusAwaitingResponse, 20*time.Second)
+	z := d.sandbox["zendesk"]
+	var hooks struct {
+		Webhooks []struct {
+			ID string `json:"id"`
+		} `json:"webhooks"`
+	}
+	zendeskAPI(t, z, "desk-bot@abusedesk.example", "GET", "/api/v2/webhooks", nil, &hooks)
+	if len(hooks.Webhooks) != 1 {
+		t.Fatalf("%d webhooks, want the desk's", len(hooks.Webhooks))
+	}
+	setHook := func(status string) {
+		zendeskAPI(t, z, "desk-bot@abusedesk.example", "PUT", "/api/v2/webhooks/"+hooks.Webhooks[0].ID,
+			map[string]any{"webhook": map[string]any{"status": status}}, nil)
+	}
+	setHook("inactive")
+	applyMacro(t, z, "agent@desk.example", v.Ticket.ID, "abusedesk: Request more information")
+	var after *workflows.CaseView
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		after, _ = d.cases.Status(context.Background(), caseID)
+		if after != nil && strings.Contains(timelineText(after), "request_info by") {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if after == nil || !strings.Contains(timelineText(after), "request_info by") {
+		t.Fatalf("the lost decision never reached the case: %+v", after)
+	}
+	// The poll removed the decision tags; turning the webhook on again and touching the ticket
+	// sends nothing more.
+	waitTags := func() []string {
+		var tk struct {
+			Ticket struct{ Tags []string } `json:"ticket"`
+		}
+		for range 50 {
+			zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%d.json", v.Ticket.ID), nil, &tk)
+			if !slices.ContainsFunc(tk.Ticket.Tags, func(s string) bool { return strings.HasPrefix(s, "abusedesk_decision_") }) {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		return tk.Ticket.Tags
+	}
+	if tags := waitTags(); slices.ContainsFunc(tags, func(s string) bool {
+		return strings.HasPrefix(s, "abusedesk_decision_") || strings.HasPrefix(s, "abusedesk_sent_")
+	}) {
+		t.Errorf("decision tags left after the poll applied it: %v", tags)
+	}
+	setHook("active")
+	zendeskAPI(t, z, "agent@desk.example", "PUT", fmt.Sprintf("/api/v2/tickets/%d.json", v.Ticket.ID),
+		map[string]any{"ticket": map[string]any{"comment": map[string]any{"body": "checked again", "public": false}}}, nil)
+	time.Sleep(2500 * time.Millisecond) // two more polls
+	final, err := d.cases.Status(context.Background(), caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decisions := strings.Count(timelineText(final), "request_info by")
+	if final.Status != workflows.StatusAwaitingResponse || decisions != 1 {
+		t.Errorf("%s with %d request_info decisions, want awaiting_response and exactly one:\n%s", final.Status, decisions, timelineText(final))
+	}
 }

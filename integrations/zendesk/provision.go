@@ -18,6 +18,9 @@ import (
 const (
 	WebhookName       = "abusedesk"
 	TagDecisionPrefix = "abusedesk_decision_"
+	// TagDecisionSent + decision marks a decision the trigger has sent to the desk (so it is
+	// sent once); the desk removes it with the decision tag.
+	TagDecisionSent = "abusedesk_sent_"
 	triggerPrefix     = "abusedesk: "
 	macroPrefix       = "abusedesk: "
 )
@@ -395,12 +398,18 @@ func (c *Client) provisionTriggers(ctx context.Context, o ProvisionOptions, res 
 	for _, m := range o.Macros {
 		d := m.Decision
 		tag := TagDecisionPrefix + d
+		// The trigger calls the desk once (it marks the ticket sent) and leaves the decision tag:
+		// the desk removes both once the case has the decision, so a webhook that is lost
+		// leaves the tag for the export poll to find.
 		specs = append(specs, spec{
 			title: triggerPrefix + "decision " + m.Title,
-			all:   []zd.TriggerCondition{{Field: "current_tags", Operator: "includes", Value: tag}},
+			all: []zd.TriggerCondition{
+				{Field: "current_tags", Operator: "includes", Value: tag},
+				{Field: "current_tags", Operator: "not_includes", Value: TagDecisionSent + d},
+			},
 			actions: []zd.TriggerAction{
 				notify(with("abusedesk_event", EventDecision, "decision", d)),
-				{Field: "remove_tags", Value: tag},
+				{Field: "current_tags", Value: TagDecisionSent + d},
 			},
 		})
 	}

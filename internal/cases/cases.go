@@ -86,11 +86,13 @@ func (c *Client) DecideApproval(ctx context.Context, caseID string, d approval.D
 
 // Decide delivers an agent's decision; it waits until the case applied or refused it.
 func (c *Client) Decide(ctx context.Context, caseID string, d workflows.AgentDecision) (*workflows.DecisionResult, error) {
-	return c.update(ctx, caseID, workflows.UpdateAgentDecision, d)
+	return c.update(ctx, caseID, workflows.UpdateAgentDecision, d, d.RequestID)
 }
 
-func (c *Client) update(ctx context.Context, caseID, name string, arg any) (*workflows.DecisionResult, error) {
+// update sends an update; id (optional) makes a repeated delivery of the same decision one.
+func (c *Client) update(ctx context.Context, caseID, name string, arg any, id ...string) (*workflows.DecisionResult, error) {
 	h, err := c.T.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		UpdateID:     strings.Join(id, ""),
 		WorkflowID:   caseID,
 		UpdateName:   name,
 		Args:         []any{arg},

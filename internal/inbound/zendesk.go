@@ -20,6 +20,7 @@ import (
 	"abusedesk/integrations/zendesk"
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/cases"
+	"abusedesk/internal/fault"
 	"abusedesk/internal/intake"
 	"abusedesk/internal/provision"
 	"abusedesk/internal/ticket"
@@ -67,6 +68,13 @@ type Zendesk struct {
 	Now func() time.Time
 }
 
+func (z *Zendesk) now() time.Time {
+	if z.Now != nil {
+		return z.Now()
+	}
+	return time.Now()
+}
+
 func (z *Zendesk) log() *slog.Logger {
 	if z.Log == nil {
 		return slog.Default().With("component", "zendesk-intake")
@@ -103,7 +111,14 @@ func (z *Zendesk) WebhookHandler() http.Handler {
 			return
 		}
 		if err := z.Handle(r.Context(), ev, id); err != nil {
+			if fault.Is(err, fault.Invalid) || fault.Is(err, fault.NotFound) {
+				// Permanent: asking again cannot help (the ticket does not exist, say).
+				z.log().Error("zendesk event refused for good", "event", ev.Kind, "ticket_id", id, "error", err)
+				apiError(w, http.StatusUnprocessableEntity, err.Error())
+				return
+			}
 			z.log().Error("zendesk event not handled; it will come again (webhook retry or the export poll)", "event", ev.Kind, "ticket_id", id, "error", err)
+			w.Header().Set("Retry-After", "30")
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
@@ -278,12 +293,17 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 	}
 	var note string
 	notified := false
+	// The decision is keyed by the comment its macro wrote, so the webhook and the export poll
+	// (which finds the tag when the webhook is lost — or still under way) deliver it once:
+	// Temporal answers a repeated update ID with the first one's result.
+	requestID := fmt.Sprintf("zendesk:%d:%s", id, decision)
 	for _, c := range comments {
 		if actorID == 0 || c.AuthorID == actorID {
 			if actorID == 0 {
 				actorID = c.AuthorID
 			}
 			note, notified = reports.OneLine(c.Body, 2000), c.Public
+			requestID = fmt.Sprintf("zendesk:%d:comment:%d:%s", id, c.ID, decision)
 			break
 		}
 	}
@@ -293,7 +313,7 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 		}
 	}
 	d := workflows.AgentDecision{Decision: decision, Agent: strings.ToLower(actorEmail), AgentID: strconv.FormatInt(actorID, 10),
-		Note: note, Notified: notified && provision.PublicMacro(decision)}
+		Note: note, Notified: notified && provision.PublicMacro(decision), RequestID: requestID}
 	switch decision {
 	case workflows.DecisionReclassify:
 		// The agent sets the account and category fields before applying the macro.
@@ -316,15 +336,23 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 		if err != nil {
 			return err
 		}
-		return z.API.Update(ctx, id, zendesk.Update{Comment: &ticket.Comment{Body: body}})
+		tags := []string{zendesk.TagDecisionPrefix + string(decision), zendesk.TagDecisionSent + string(decision)}
+		return z.API.Update(ctx, id, zendesk.Update{Comment: &ticket.Comment{Body: body}, RemoveTags: tags})
 	case err != nil:
 		return err
 	}
 	z.log().Info("agent decision applied", "case_id", caseID, "decision", decision, "agent", actorEmail, "status", res.Status)
-	if slices.Contains(t.Tags, zendesk.TagDecisionPrefix+string(decision)) {
-		return z.API.Update(ctx, id, zendesk.Update{RemoveTags: []string{zendesk.TagDecisionPrefix + string(decision)}})
+	return z.doneWith(ctx, t, decision)
+}
+
+// doneWith removes a decision's tags once the case has it (or refused it, with a note): until
+// then the export poll finds the decision even if the webhook was lost.
+func (z *Zendesk) doneWith(ctx context.Context, t *zendesk.TicketInfo, decision workflows.Decision) error {
+	tags := []string{zendesk.TagDecisionPrefix + string(decision), zendesk.TagDecisionSent + string(decision)}
+	if !slices.ContainsFunc(tags, func(tag string) bool { return slices.Contains(t.Tags, tag) }) {
+		return nil
 	}
-	return nil
+	return z.API.Update(ctx, t.ID, zendesk.Update{RemoveTags: tags})
 }
 
 // Poll reads the incremental export every interval and handles what a webhook may have missed:
