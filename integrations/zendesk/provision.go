@@ -21,8 +21,8 @@ const (
 	// TagDecisionSent + decision marks a decision the trigger has sent to the desk (so it is
 	// sent once); the desk removes it with the decision tag.
 	TagDecisionSent = "abusedesk_sent_"
-	triggerPrefix     = "abusedesk: "
-	macroPrefix       = "abusedesk: "
+	triggerPrefix   = "abusedesk: "
+	macroPrefix     = "abusedesk: "
 )
 
 // FieldSpec is a custom ticket field the bot keeps filled: its key (see package ticket) and the
