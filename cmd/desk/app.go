@@ -350,6 +350,9 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 	}
 	a.intake = in
 	a.onStop(func(ctx context.Context) { a.intake.Close(ctx) })
+	if a.http != nil {
+		a.http.AddReadyCheck(ingress.DiskCheck(a.cfg.DataDir, uint64(a.cfg.MinFreeDisk), in.StorageError))
+	}
 	if a.http == nil {
 		return nil
 	}

@@ -21,6 +21,7 @@ var Vars = []Var{
 	{Name: "DESK_POLICY_FILE", Component: "desk", Help: "policy YAML (check it with `desk policy check`); default the embedded policy (`desk policy show`)"},
 	{Name: "DESK_DASHBOARD_PASSWORD", Component: "desk", Help: "password of the web dashboard (HTTP basic auth, any user name); unset leaves it open, so set it wherever the HTTP port is reachable by others", Secret: true},
 	{Name: "DESK_PPROF", Default: "false", Component: "desk", Help: "serve Go's profiler at /debug/pprof/ on the HTTP server (behind DESK_DASHBOARD_PASSWORD when set); for diagnosing, not for everyday"},
+	{Name: "DESK_MIN_FREE_DISK", Default: "64MiB", Component: "desk", Help: "free space on the data dir's file system below which /readyz says not ready (reports would be refused); it also says so for a minute after a write failed for lack of space"},
 	{Name: "DESK_MEMORY_LIMIT", Default: "768MiB", Component: "desk", Help: "soft limit of the process's Go memory: past it the garbage collector works harder and returns memory to the system (GOMEMLIMIT, when set, wins; 0 turns it off)"},
 	{Name: "DESK_WORKFLOW_CACHE", Default: "1000", Component: "desk", Help: "workflows the worker keeps in memory between tasks (sticky cache); bounds the worker's memory"},
 
@@ -89,6 +90,8 @@ type Desk struct {
 	PProf bool
 	// MemoryLimit is the soft memory limit in bytes (0: none).
 	MemoryLimit int64
+	// MinFreeDisk is the free space below which /readyz says not ready.
+	MinFreeDisk int64
 }
 
 // Temporal says how to reach an existing Temporal cluster (`desk run`).
@@ -125,6 +128,7 @@ func LoadDesk(lookup Lookup) (Desk, error) {
 		DashboardPassword: r.secret("DESK_DASHBOARD_PASSWORD"),
 		PProf:             r.boolean("DESK_PPROF"),
 		MemoryLimit:       r.size("DESK_MEMORY_LIMIT"),
+		MinFreeDisk:       r.size("DESK_MIN_FREE_DISK"),
 	}
 	switch lvl := r.oneOf("DESK_LOG_LEVEL", "debug", "info", "warn", "error"); lvl {
 	case "debug":

@@ -18,6 +18,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"abusedesk/integrations/enforcement"
@@ -112,6 +114,40 @@ type Intake struct {
 	journal  *journal
 	batch    *batcher
 	log      *slog.Logger
+
+	fullMu sync.Mutex
+	full   time.Time // the last write that failed for lack of space
+	fullE  error
+}
+
+// fullWindow is how long a write that failed for lack of space keeps the desk not ready (the
+// next write that succeeds clears it sooner).
+const fullWindow = time.Minute
+
+// StorageError is the last failure to store a report for lack of space, within the last
+// minute and not followed by a success; nil otherwise. /readyz reports it.
+func (in *Intake) StorageError() error {
+	in.fullMu.Lock()
+	defer in.fullMu.Unlock()
+	if in.fullE == nil || time.Since(in.full) > fullWindow {
+		return nil
+	}
+	return fmt.Errorf("reports cannot be stored (since %s): %w", in.full.UTC().Format(time.RFC3339), in.fullE)
+}
+
+// noteStorage records the outcome of storing a message.
+func (in *Intake) noteStorage(err error) {
+	in.fullMu.Lock()
+	defer in.fullMu.Unlock()
+	switch {
+	case err == nil:
+		in.fullE = nil
+	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+		if in.fullE == nil {
+			in.full = time.Now()
+		}
+		in.fullE = err
+	}
 }
 
 // New wires the pipeline, opens the journal and starts delivering the reports a previous run
@@ -235,6 +271,7 @@ func (in *Intake) Ingest(ctx context.Context, raw []byte, src Source) (*Outcome,
 		}
 	}
 	digest, err := in.evidence.Write(raw)
+	in.noteStorage(err)
 	if err != nil {
 		return nil, fmt.Errorf("store the raw message: %w", err)
 	}
@@ -351,7 +388,9 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 	if len(items) == 0 && in.journal.shared != nil {
 		return in.evidence.Flush() // no journal write to cover the raw message
 	}
-	if err := in.batch.accept(items); err != nil {
+	err = in.batch.accept(items)
+	in.noteStorage(err)
+	if err != nil {
 		return err
 	}
 	out.Accepted = append(out.Accepted, accepted...)

@@ -1030,3 +1030,34 @@ func TestBigNotificationsResolveByBlock(t *testing.T) {
 		t.Error("a small notification was looked up by block")
 	}
 }
+
+// TestFullDiskIsNotReady: a report refused because the journal's disk is full makes
+// StorageError (and so /readyz) say so; once a report is stored again it clears.
+func TestFullDiskIsNotReady(t *testing.T) {
+	e := setup(t, 0)
+	if err := e.in.StorageError(); err != nil {
+		t.Fatalf("a fresh desk: %v", err)
+	}
+	j := e.in.journal
+	f, err := os.OpenFile(j.path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.mu.Lock()
+	disk := &fullDisk{f: f, limit: j.size + 10, size: j.size}
+	j.f = disk
+	j.mu.Unlock()
+	if _, err := e.in.Ingest(context.Background(), fixture(t, "arf-quirks.eml"), Source{Channel: "api"}); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("a report on a full disk: %v, want ENOSPC", err)
+	}
+	if err := e.in.StorageError(); !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("after the refusal: %v, want not ready with ENOSPC", err)
+	}
+	disk.limit = 1 << 40
+	if _, err := e.in.Ingest(context.Background(), fixture(t, "arf-quirks.eml"), Source{Channel: "api"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.in.StorageError(); err != nil {
+		t.Errorf("after a stored report: %v, want ready", err)
+	}
+}
