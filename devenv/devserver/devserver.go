@@ -228,10 +228,15 @@ func (s *Server) prepareDatabase(opts Options) (*config.SQL, error) {
 		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
 		conf.DatabaseName = "desk-" + strconv.FormatUint(rand.Uint64(), 36)
 	} else {
-		if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
+		if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("devserver: create data dir: %w", err)
 		}
 		s.dbPath = filepath.Join(opts.DataDir, DatabaseFile)
+		// The database holds every case (reports, customers, decisions): only its owner reads
+		// it. SQLite gives its -wal and -shm files the database file's mode.
+		if err := ownerOnly(s.dbPath); err != nil {
+			return nil, fmt.Errorf("devserver: %w", err)
+		}
 		conf.DatabaseName = s.dbPath
 		conf.ConnectAttributes = map[string]string{
 			"mode": "rwc",
@@ -243,6 +248,12 @@ func (s *Server) prepareDatabase(opts Options) (*config.SQL, error) {
 			"busy_timeout": "10000",
 		}
 		if _, err := os.Stat(s.dbPath); errors.Is(err, os.ErrNotExist) {
+			// Created empty and owner-only first: SQLite keeps the mode of the file it finds.
+			f, err := os.OpenFile(s.dbPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return nil, fmt.Errorf("devserver: create %s: %w", s.dbPath, err)
+			}
+			_ = f.Close()
 			if err := sqliteschema.SetupSchema(conf); err != nil {
 				_ = os.Remove(s.dbPath)
 				return nil, fmt.Errorf("devserver: create schema in %s: %w", s.dbPath, err)
@@ -430,4 +441,14 @@ func FreePort(ip string) (int, error) {
 	}
 	_ = c.Close()
 	return port, nil
+}
+
+// ownerOnly makes the database file and its WAL files readable by their owner alone.
+func ownerOnly(db string) error {
+	for _, p := range []string{db, db + "-wal", db + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }

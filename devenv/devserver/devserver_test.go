@@ -126,13 +126,25 @@ func TestRestartContinuesOpenWorkflows(t *testing.T) {
 	c.Close()
 	srv.Stop()
 
-	if _, err := os.Stat(filepath.Join(dir, devserver.DatabaseFile)); err != nil {
+	fi, err := os.Stat(filepath.Join(dir, devserver.DatabaseFile))
+	if err != nil {
 		t.Fatalf("database file after stop: %v", err)
+	}
+	// Every case is in it: only its owner may read it.
+	if mode := fi.Mode().Perm(); mode != 0o600 {
+		t.Errorf("database file mode %o, want 600", mode)
+	}
+	// One made readable by others (by hand, or by an older desk) is closed again at the start.
+	if err := os.Chmod(filepath.Join(dir, devserver.DatabaseFile), 0o644); err != nil {
+		t.Fatal(err)
 	}
 
 	srv2, c2 := start(t, dir)
 	defer srv2.Stop()
 	defer c2.Close()
+	if fi, err := os.Stat(filepath.Join(dir, devserver.DatabaseFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("database file after a restart: %v %v, want mode 600", fi.Mode().Perm(), err)
+	}
 	desc, err := c2.DescribeWorkflowExecution(ctx, run.GetID(), "")
 	if err != nil {
 		t.Fatalf("describe after restart: %v", err)

@@ -160,7 +160,13 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/actions/{id}", s.getAction)
 	mux.HandleFunc("POST /v1/actions/{id}/lift", s.lift)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+s.Token {
+		if auth := r.Header.Get("Authorization"); auth != "Bearer "+s.Token {
+			// RFC 6750: a 401 says which scheme to use, and whether the token was wrong.
+			challenge := `Bearer realm="enforcement"`
+			if auth != "" {
+				challenge += `, error="invalid_token"`
+			}
+			w.Header().Set("WWW-Authenticate", challenge)
 			problem(w, http.StatusUnauthorized, "Unauthorized", "missing or wrong bearer token")
 			return
 		}
@@ -487,6 +493,10 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case "suspend_sending", "suspend_account":
+		if req.Level != 0 {
+			problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("level: only a throttle has a level; %s takes none", req.Type))
+			return
+		}
 	default:
 		problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("type: %q is not throttle, suspend_sending or suspend_account", req.Type))
 		return
@@ -496,7 +506,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	accountID := r.PathValue("id")
-	hash := digest(accountID, string(body))
+	hash := digest(accountID, canonicalJSON(body))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.accounts[accountID]; !ok {
@@ -581,7 +591,7 @@ func (s *Server) lift(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scoped := "lift:" + key
-	hash := digest(a.ID, string(body))
+	hash := digest(a.ID, canonicalJSON(body))
 	if prev, ok := s.keys[scoped]; ok && prev.hash != hash {
 		problem(w, http.StatusUnprocessableEntity, "Idempotency key reused", "the key was used for a different request")
 		return
@@ -641,4 +651,18 @@ func problem(w http.ResponseWriter, status int, title, detail string) {
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"type": "about:blank", "title": title, "status": status, "detail": detail,
 	})
+}
+
+// canonicalJSON is a request body with its keys sorted and spacing removed, so a retry that
+// sends the same request with its fields in another order is the same request.
+func canonicalJSON(body []byte) string {
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return string(body)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return string(body)
+	}
+	return string(b)
 }

@@ -183,8 +183,8 @@ func (c *Client) Apply(ctx context.Context, req abuse.ActionRequest, key string)
 		return nil, &fault.Error{Kind: fault.Invalid, Service: service, Op: "apply", Message: "no idempotency key"}
 	}
 	body := map[string]any{"type": req.Type, "reason": req.Reason}
-	if req.Level > 0 {
-		body["level"] = req.Level
+	if req.Level > 0 && req.Type == abuse.ActionThrottle {
+		body["level"] = req.Level // only a throttle has a level (the contract refuses one elsewhere)
 	}
 	if req.CaseID != "" {
 		body["case_id"] = req.CaseID

@@ -271,3 +271,51 @@ func TestErrorsAreClassified(t *testing.T) {
 		}
 	})
 }
+
+// TestReferenceProtocol checks the reference implementation against the contract's small print,
+// with raw requests as another client would send them: a 401 names its scheme, a reordered
+// retry is the same request, and a level is refused on anything but a throttle (the desk's
+// client never sends one there).
+func TestReferenceProtocol(t *testing.T) {
+	api := enforcementapi.NewDemo("secret")
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	send := func(method, path, token, key, body string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if r := send("GET", "/v1/accounts/acct-shop", "", "", ""); r.StatusCode != 401 || r.Header.Get("WWW-Authenticate") != `Bearer realm="enforcement"` {
+		t.Errorf("no token: %d %q", r.StatusCode, r.Header.Get("WWW-Authenticate"))
+	}
+	if r := send("GET", "/v1/accounts/acct-shop", "wrong", "", ""); r.StatusCode != 401 || !strings.Contains(r.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Errorf("wrong token: %d %q", r.StatusCode, r.Header.Get("WWW-Authenticate"))
+	}
+	first := send("POST", "/v1/accounts/acct-shop/actions", "secret", "k-1", `{"type":"throttle","level":2,"reason":"spam"}`)
+	again := send("POST", "/v1/accounts/acct-shop/actions", "secret", "k-1", "{\n  \"reason\": \"spam\",\n  \"level\": 2, \"type\": \"throttle\"\n}")
+	other := send("POST", "/v1/accounts/acct-shop/actions", "secret", "k-1", `{"type":"throttle","level":3,"reason":"spam"}`)
+	if first.StatusCode != 201 || again.StatusCode != 200 || other.StatusCode != 422 {
+		t.Errorf("idempotency: first %d, reordered retry %d (want 200), different body %d (want 422)", first.StatusCode, again.StatusCode, other.StatusCode)
+	}
+	if r := send("POST", "/v1/accounts/acct-shop/actions", "secret", "k-2", `{"type":"suspend_sending","level":2,"reason":"phishing"}`); r.StatusCode != 400 {
+		t.Errorf("a level on suspend_sending: %d, want 400", r.StatusCode)
+	}
+	// The desk's client leaves the level out where the contract has none.
+	c := enforcement.New(srv.URL, "secret")
+	st, err := c.Apply(context.Background(), abuse.ActionRequest{AccountID: "acct-shop", Type: abuse.ActionSuspendSending, Level: 2, Reason: "phishing"}, "k-3")
+	if err != nil || st.Level != 0 {
+		t.Errorf("suspend_sending through the client: %+v %v", st, err)
+	}
+}

@@ -11,9 +11,11 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -86,6 +88,30 @@ func ParseDuration(s string) (time.Duration, error) {
 
 // MarshalYAML writes the duration back in the same form.
 func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// MarshalJSON writes the duration as people write it ("72h", "14d"), in the status query, the
+// cases API and the snapshot a case carries.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads "72h" or "14d", and the nanoseconds that cases started before durations
+// were strings carry.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var ns int64
+	if err := json.Unmarshal(b, &ns); err == nil {
+		*d = Duration(ns)
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want a duration like \"30s\", \"24h\" or \"14d\", got %s", b)
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
 
 // What happens when an approval request times out.
 const (
@@ -376,7 +402,16 @@ func Parse(b []byte, source string) (*Policy, error) {
 	dec.KnownFields(true)
 	var shape strictShape
 	if err := dec.Decode(&shape); err != nil {
-		return nil, &Error{Source: source, Field: "(file)", Reason: strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n  "), "\n  ", "; ")}
+		reason := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n  "), "\n  ", "; ")
+		e := &Error{Source: source, Field: "(file)", Reason: reason}
+		// Name the field as well as the line: "defaults.response_window", not only "line 20".
+		if m := lineRE.FindStringSubmatch(reason); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			if path := pathAtLine(root.Content[0], n, ""); path != "" {
+				e.Field, e.Line, e.Reason = path, n, strings.TrimPrefix(reason, m[0])
+			}
+		}
+		return nil, e
 	}
 	var f file
 	if err := root.Content[0].Decode(&f); err != nil {
@@ -424,6 +459,11 @@ func Parse(b []byte, source string) (*Policy, error) {
 			}
 		}
 		r.Category = c
+		if r.Action.Type != abuse.ActionThrottle {
+			// Only a throttle has a level; the defaults' level must not follow a category that
+			// suspends into its cases and notices.
+			r.Action.Level = 0
+		}
 		p.Categories[c] = r
 	}
 	names := make([]string, 0, len(f.Categories))
@@ -510,6 +550,40 @@ func (v *validator) slackIDs(at string, a approval.Approvers) {
 			v.fail(fmt.Sprintf("%s.groups[%d]", at, i), "%q is not a Slack user-group ID (S…)", g)
 		}
 	}
+}
+
+var lineRE = regexp.MustCompile(`^line (\d+): `)
+
+// pathAtLine names the field whose key or value is on line n ("categories.spam.surge.reports"),
+// or "".
+func pathAtLine(node *yaml.Node, n int, at string) string {
+	switch node.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			k, v := node.Content[i], node.Content[i+1]
+			path := k.Value
+			if at != "" {
+				path = at + "." + k.Value
+			}
+			if k.Line == n && (v.Kind == yaml.ScalarNode || v.Line == n) {
+				return path
+			}
+			if p := pathAtLine(v, n, path); p != "" {
+				return p
+			}
+		}
+	case yaml.SequenceNode:
+		for i, v := range node.Content {
+			path := fmt.Sprintf("%s[%d]", at, i)
+			if v.Line == n && v.Kind == yaml.ScalarNode {
+				return path
+			}
+			if p := pathAtLine(v, n, path); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 func categoryList() string {

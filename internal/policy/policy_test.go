@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -103,8 +104,8 @@ func TestBrokenPolicies(t *testing.T) {
 		{"reminder after deadline", strings.Replace(base, "reminders: [6h]", "reminders: [13h]", 1), "categories.dos.reminders[0]", true},
 		{"unknown category", strings.Replace(base, "categories:\n", "categories:\n  spamm:\n    response_window: 1h\n", 1), "categories.spamm", true},
 		{"unknown action", strings.Replace(base, "type: suspend_account", "type: delete_everything", 1), "categories.copyright.action.type", true},
-		{"bad duration", strings.Replace(base, "timeout: 8h", "timeout: soon", 1), "(file)", false},
-		{"typo in field", strings.Replace(base, "extend_by: 48h", "extnd_by: 48h", 1), "(file)", false},
+		{"bad duration", strings.Replace(base, "timeout: 8h", "timeout: soon", 1), "defaults.approval.timeout", true},
+		{"typo in field", strings.Replace(base, "extend_by: 48h", "extnd_by: 48h", 1), "defaults.extnd_by", true},
 		{"bad on_timeout", strings.Replace(base, "on_timeout: hold", "on_timeout: panic", 1), "defaults.approval.on_timeout", true},
 		{"timeout enforces", strings.Replace(base, "on_timeout: hold", "on_timeout: enforce", 1), "defaults.approval.on_timeout", true},
 		{"bad manager", strings.Replace(base, "managers:\n  users: []", "managers:\n  users: [bob]", 1), "managers.users[0]", true},
@@ -190,5 +191,36 @@ func TestOtherTracksAreNotViolations(t *testing.T) {
 	}
 	if q.Categories[abuse.Vulnerable].Action.Type != abuse.ActionThrottle {
 		t.Errorf("vulnerable as configured: %+v", q.Categories[abuse.Vulnerable].Action)
+	}
+}
+
+// TestDurationJSON: durations are written as people write them, and both that and the
+// nanoseconds of older snapshots are read.
+func TestDurationJSON(t *testing.T) {
+	b, err := json.Marshal(struct{ W Duration }{Duration(72 * time.Hour)})
+	if err != nil || string(b) != `{"W":"3d"}` {
+		t.Errorf("marshal: %s %v", b, err)
+	}
+	for in, want := range map[string]time.Duration{`"36h"`: 36 * time.Hour, `"14d"`: 14 * 24 * time.Hour, `259200000000000`: 72 * time.Hour} {
+		var d Duration
+		if err := json.Unmarshal([]byte(in), &d); err != nil || d.D() != want {
+			t.Errorf("unmarshal %s: %v %v, want %v", in, d.D(), err, want)
+		}
+	}
+	var d Duration
+	if err := json.Unmarshal([]byte(`"banana"`), &d); err == nil {
+		t.Error("a banana parsed as a duration")
+	}
+}
+
+// TestOnlyAThrottleHasALevel: a category that suspends does not inherit the defaults'
+// throttle level into its cases and notices.
+func TestOnlyAThrottleHasALevel(t *testing.T) {
+	p := Default()
+	if a := p.Categories[abuse.Phishing].Action; a.Type != abuse.ActionSuspendSending || a.Level != 0 {
+		t.Errorf("phishing action %+v, want suspend_sending without a level", a)
+	}
+	if a := p.Categories[abuse.Spam].Action; a.Type != abuse.ActionThrottle || a.Level != 2 {
+		t.Errorf("spam action %+v, want throttle level 2", a)
 	}
 }
