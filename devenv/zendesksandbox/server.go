@@ -28,6 +28,9 @@ type Server struct {
 	RateLimit int
 	// WebhookClient delivers webhook notifications; default a 10 s client.
 	WebhookClient *http.Client
+	// ExportLag is how recent a change the incremental export leaves out, as Zendesk does
+	// (default a minute; negative: none).
+	ExportLag time.Duration
 
 	mu          sync.Mutex
 	base        string

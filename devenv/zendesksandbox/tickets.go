@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 var statuses = []string{"new", "open", "pending", "hold", "solved", "closed"}
@@ -424,18 +425,22 @@ func (s *Server) incrementalTickets(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var after int64
+	ok := false
 	switch {
 	case q.Get("cursor") != "":
-		b, err := base64.RawURLEncoding.DecodeString(q.Get("cursor"))
-		if err != nil {
+		after, ok = parseCursor(q.Get("cursor"))
+		if !ok {
 			writeError(w, http.StatusBadRequest, "InvalidCursor", "cursor is not valid")
 			return
 		}
-		after, _ = strconv.ParseInt(string(b), 10, 64)
 	case q.Get("start_time") != "":
 		start, err := strconv.ParseInt(q.Get("start_time"), 10, 64)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "InvalidValue", "start_time must be a Unix time")
+			return
+		}
+		if start > s.now().Unix() {
+			writeError(w, http.StatusBadRequest, "InvalidValue", "start_time is in the future")
 			return
 		}
 		after = -1
@@ -453,9 +458,15 @@ func (s *Server) incrementalTickets(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "InvalidValue", "start_time or cursor is required")
 		return
 	}
+	// Like Zendesk, changes of the last minute are left for a later request (ExportLag).
+	lag := s.ExportLag
+	if lag == 0 {
+		lag = time.Minute
+	}
+	cutoff := s.now().Add(-lag)
 	var changed []*Ticket
 	for _, t := range s.tickets {
-		if s.seqOf[t.ID] > after {
+		if s.seqOf[t.ID] > after && (lag < 0 || !t.UpdatedAt.After(cutoff)) {
 			changed = append(changed, t)
 		}
 	}
@@ -468,7 +479,7 @@ func (s *Server) incrementalTickets(w http.ResponseWriter, r *http.Request) {
 	if len(changed) > 0 {
 		last = s.seqOf[changed[len(changed)-1].ID]
 	}
-	cursor := base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(last, 10)))
+	cursor := makeCursor(last)
 	if changed == nil {
 		changed = []*Ticket{}
 	}
@@ -480,6 +491,26 @@ func (s *Server) incrementalTickets(w http.ResponseWriter, r *http.Request) {
 		"before_url":    nil,
 		"end_of_stream": end,
 	})
+}
+
+// makeCursor and parseCursor: a cursor is standard base64 with padding, as Zendesk's are
+// ("MTU4MDc1Mzc5OC4wfHw0MzJ8", "…fA=="), so a client that does not escape "+", "/" and "="
+// in the query fails here as it would there.
+func makeCursor(seq int64) string {
+	return base64.StdEncoding.EncodeToString([]byte(strconv.FormatInt(seq, 10) + ".0||>~?|"))
+}
+
+func parseCursor(c string) (int64, bool) {
+	b, err := base64.StdEncoding.DecodeString(c)
+	if err != nil {
+		return 0, false
+	}
+	n, rest, ok := strings.Cut(string(b), ".0||")
+	if !ok || rest != ">~?|" {
+		return 0, false
+	}
+	seq, err := strconv.ParseInt(n, 10, 64)
+	return seq, err == nil
 }
 
 // ---- tags ---------------------------------------------------------------------------------------

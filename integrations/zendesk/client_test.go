@@ -444,18 +444,30 @@ func TestVerify(t *testing.T) {
 	}
 }
 
+// TestExportPages: the incremental export as Zendesk serves it — the last minute's changes
+// are left for a later request, a start time in the future is refused, and cursors are
+// standard base64 ("+", "/", "="), which the client must escape in the query.
 func TestExportPages(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
-	start := time.Now().Add(-time.Minute)
+	clock := time.Now()
+	e.fake.Now = func() time.Time { return clock }
+	start := clock.Add(-time.Minute)
 	for i := range 3 {
 		if _, err := e.client.CreateTicket(ctx, ticket.New{Subject: "t" + itoa(int64(i)), RequesterEmail: "r@x.example", Comment: ticket.Comment{Body: "b"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	if p, err := e.client.Export(ctx, "", start); err != nil || len(p.Tickets) != 0 {
+		t.Fatalf("changes of the last minute: %+v %v, want none yet", p, err)
+	}
+	if _, err := e.client.Export(ctx, "", clock.Add(time.Hour)); !fault.Is(err, fault.Invalid) {
+		t.Errorf("a start time in the future: %v, want refused", err)
+	}
+	clock = clock.Add(61 * time.Second)
 	p, err := e.client.Export(ctx, "", start)
-	if err != nil || len(p.Tickets) != 3 || !p.EndOfStream || p.Cursor == "" {
-		t.Fatalf("first page: %+v %v", p, err)
+	if err != nil || len(p.Tickets) != 3 || !p.EndOfStream || !strings.ContainsAny(p.Cursor, "+/=") {
+		t.Fatalf("first page: %+v %v (the cursor should need escaping)", p, err)
 	}
 	p2, err := e.client.Export(ctx, p.Cursor, time.Time{})
 	if err != nil || len(p2.Tickets) != 0 {
@@ -464,6 +476,7 @@ func TestExportPages(t *testing.T) {
 	if err := e.client.UpdateTicket(ctx, p.Tickets[0].ID, ticket.Update{Status: "open"}); err != nil {
 		t.Fatal(err)
 	}
+	clock = clock.Add(61 * time.Second)
 	p3, err := e.client.Export(ctx, p2.Cursor, time.Time{})
 	if err != nil || len(p3.Tickets) != 1 || p3.Tickets[0].ID != p.Tickets[0].ID {
 		t.Fatalf("after one update: %+v %v", p3, err)

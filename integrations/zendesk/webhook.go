@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 )
@@ -111,7 +112,7 @@ type ExportPage struct {
 func (c *Client) Export(ctx context.Context, cursor string, start time.Time) (*ExportPage, error) {
 	path := "/incremental/tickets/cursor.json?per_page=1000&"
 	if cursor != "" {
-		path += "cursor=" + cursor
+		path += "cursor=" + url.QueryEscape(cursor) // real cursors are base64: "+", "/" and "="
 	} else {
 		path += "start_time=" + strconv.FormatInt(start.Unix(), 10)
 	}
