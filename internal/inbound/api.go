@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -21,6 +22,28 @@ import (
 // Ingester is what the channels hand messages to: intake.
 type Ingester interface {
 	Ingest(ctx context.Context, raw []byte, src intake.Source) (*intake.Outcome, error)
+}
+
+// Admitter is an Ingester that can say whether it takes a message before the message is read.
+type Admitter interface {
+	Admit() error
+}
+
+// APILimits bound what the reports API holds at once: Slots uploads read and parsed at the same
+// time (the rest are answered 503 at once, before their bodies are read), each body read within
+// BodyTimeout.
+type APILimits struct {
+	Slots       int
+	BodyTimeout time.Duration
+}
+
+// Slots is how many maxBytes uploads fit in a memory limit, each taking about three times its
+// size while it is read, parsed and stored: at least 2, at most 64.
+func Slots(memoryLimit int64, maxBytes int) int {
+	if memoryLimit <= 0 || maxBytes <= 0 {
+		return 16
+	}
+	return int(min(64, max(2, memoryLimit/(3*int64(maxBytes)))))
 }
 
 // APIResponse is the answer of POST /api/v1/reports.
@@ -43,10 +66,18 @@ type APIResponse struct {
 // an encoding other than gzip, 422 for a JSON body that is no valid X-ARF 4 report (kept in
 // triage too), and 503 (retry) when a service was unavailable or intake is full — nothing is
 // lost then, the client sends it again. Errors are problem+json (RFC 9457).
-func ReportsAPI(in Ingester, token string, maxBytes int, log *slog.Logger) http.Handler {
+func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *slog.Logger) http.Handler {
 	if maxBytes <= 0 {
 		maxBytes = 25 << 20
 	}
+	if limits.Slots <= 0 {
+		limits.Slots = 16
+	}
+	if limits.BodyTimeout <= 0 {
+		limits.BodyTimeout = time.Minute
+	}
+	slots := make(chan struct{}, limits.Slots)
+	admitter, _ := in.(Admitter)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -59,6 +90,24 @@ func ReportsAPI(in Ingester, token string, maxBytes int, log *slog.Logger) http.
 			apiError(w, http.StatusUnauthorized, "missing or wrong bearer token (DESK_API_TOKEN)")
 			return
 		}
+		// Admission before the body is read: a refused request costs its headers only.
+		if admitter != nil {
+			if err := admitter.Admit(); err != nil {
+				w.Header().Set("Retry-After", "1")
+				apiError(w, http.StatusServiceUnavailable, "not accepted now, nothing was lost — send it again: "+err.Error())
+				return
+			}
+		}
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+		default:
+			w.Header().Set("Retry-After", "1")
+			apiError(w, http.StatusServiceUnavailable, fmt.Sprintf("%d reports are being read already — send it again", limits.Slots))
+			return
+		}
+		// A body that trickles in is cut off, so slow clients cannot hold the desk's slots.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(limits.BodyTimeout))
 		src := io.Reader(r.Body)
 		switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 		case "", "identity":
@@ -75,6 +124,10 @@ func ReportsAPI(in Ingester, token string, maxBytes int, log *slog.Logger) http.
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(src, int64(maxBytes)+1))
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			apiError(w, http.StatusRequestTimeout, fmt.Sprintf("the body did not arrive within %s — send it again", limits.BodyTimeout))
+			return
+		}
 		if err != nil {
 			apiError(w, http.StatusBadRequest, "could not read the body: "+err.Error())
 			return
@@ -87,7 +140,7 @@ func ReportsAPI(in Ingester, token string, maxBytes int, log *slog.Logger) http.
 			apiError(w, http.StatusBadRequest, "empty body: send a raw message or an X-ARF 4 JSON report")
 			return
 		}
-		out, err := in.Ingest(r.Context(), body, intake.Source{Channel: "api", ReceivedAt: time.Now().UTC()})
+		out, err := in.Ingest(r.Context(), body, intake.Source{Channel: "api", ReceivedAt: time.Now().UTC(), Admitted: admitter != nil})
 		if err != nil {
 			retry := "5"
 			if errors.Is(err, intake.ErrSlowDown) {

@@ -56,7 +56,7 @@ func TestReportsAPIAnswers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(ReportsAPI(tc.in, "tok", 64, slog.New(slog.NewTextHandler(io.Discard, nil))))
+			srv := httptest.NewServer(ReportsAPI(tc.in, "tok", 64, APILimits{}, slog.New(slog.NewTextHandler(io.Discard, nil))))
 			defer srv.Close()
 			req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(tc.body))
 			if tc.auth != "" {
@@ -120,7 +120,7 @@ func TestMailboxDisposition(t *testing.T) {
 // TestReportsAPIProtocol: methods, encodings and what an API client reads back.
 func TestReportsAPIProtocol(t *testing.T) {
 	in := &ingester{out: &intake.Outcome{Kind: reports.KindReport, Accepted: []intake.Accepted{{ReportID: "r1"}}}}
-	srv := httptest.NewServer(ReportsAPI(in, "tok", 1<<20, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	srv := httptest.NewServer(ReportsAPI(in, "tok", 1<<20, APILimits{}, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	defer srv.Close()
 	do := func(method, encoding string, body []byte) *http.Response {
 		t.Helper()
@@ -153,4 +153,105 @@ func TestReportsAPIProtocol(t *testing.T) {
 	if resp := do(http.MethodPost, "br", []byte("x")); resp.StatusCode != http.StatusUnsupportedMediaType {
 		t.Errorf("Content-Encoding br: %d, want 415", resp.StatusCode)
 	}
+}
+
+// gate is an ingester that admits or refuses before the body is read, and holds each Ingest
+// until released.
+type gate struct {
+	refuse  error
+	release chan struct{}
+	started chan struct{}
+}
+
+func (g *gate) Admit() error { return g.refuse }
+
+func (g *gate) Ingest(ctx context.Context, _ []byte, src intake.Source) (*intake.Outcome, error) {
+	if !src.Admitted {
+		return nil, errors.New("ingested without admission")
+	}
+	g.started <- struct{}{}
+	<-g.release
+	return &intake.Outcome{Kind: reports.KindReport}, nil
+}
+
+// countingBody records how much of a request body the server read.
+type countingBody struct {
+	n    int
+	left int
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	if b.left == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), b.left)
+	for i := range n {
+		p[i] = 'x'
+	}
+	b.n += n
+	b.left -= n
+	return n, nil
+}
+
+// TestReportsAPIBounds: a refused request is answered before its body is read; uploads beyond
+// the slots are answered 503 at once; a body that stalls is cut off with 408.
+func TestReportsAPIBounds(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	post := func(url string, body io.Reader) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, url, body)
+		req.Header.Set("Authorization", "Bearer tok")
+		req.ContentLength = -1
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+
+	t.Run("admission before the body", func(t *testing.T) {
+		g := &gate{refuse: intake.ErrSlowDown}
+		srv := httptest.NewServer(ReportsAPI(g, "tok", 25<<20, APILimits{}, log))
+		defer srv.Close()
+		body := &countingBody{left: 20 << 20}
+		resp := post(srv.URL, body)
+		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "1" {
+			t.Errorf("refused: %d %q, want 503 Retry-After: 1", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		if body.n > 1<<20 {
+			t.Errorf("%d bytes of the refused body were read, want at most what the connection buffers", body.n)
+		}
+	})
+
+	t.Run("slots", func(t *testing.T) {
+		g := &gate{release: make(chan struct{}), started: make(chan struct{}, 2)}
+		srv := httptest.NewServer(ReportsAPI(g, "tok", 1<<20, APILimits{Slots: 1}, log))
+		defer srv.Close()
+		done := make(chan *http.Response)
+		go func() { done <- post(srv.URL, strings.NewReader("From: a@b.example\r\n\r\nspam from 192.0.2.1\r\n")) }()
+		<-g.started
+		if resp := post(srv.URL, strings.NewReader("second")); resp.StatusCode != 503 {
+			t.Errorf("an upload while the only slot is busy: %d, want 503", resp.StatusCode)
+		}
+		close(g.release)
+		if resp := <-done; resp.StatusCode != 200 {
+			t.Errorf("the upload in the slot: %d", resp.StatusCode)
+		}
+	})
+
+	t.Run("slow body", func(t *testing.T) {
+		g := &gate{release: make(chan struct{}), started: make(chan struct{}, 1)}
+		close(g.release)
+		srv := httptest.NewServer(ReportsAPI(g, "tok", 1<<20, APILimits{BodyTimeout: 300 * time.Millisecond}, log))
+		defer srv.Close()
+		pr, pw := io.Pipe()
+		defer pw.Close()
+		go func() { _, _ = pw.Write([]byte("From: a@b.example\r\n")) }() // then nothing more
+		start := time.Now()
+		resp := post(srv.URL, pr)
+		if resp.StatusCode != http.StatusRequestTimeout || time.Since(start) > 5*time.Second {
+			t.Errorf("a stalled body: %d after %v, want 408 after about 300ms", resp.StatusCode, time.Since(start))
+		}
+	})
 }

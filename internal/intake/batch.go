@@ -79,6 +79,13 @@ func newBatcher(submit submitFunc, input func(string, abuse.Category) workflows.
 }
 
 // accept journals reports and queues them for delivery; it returns once they are on disk.
+// full reports whether the queue has no room left.
+func (b *batcher) full() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.queued >= b.limit
+}
+
 func (b *batcher) accept(items []*queued) error {
 	if len(items) == 0 {
 		return nil

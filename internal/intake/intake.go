@@ -224,6 +224,8 @@ type Source struct {
 	ReceivedAt time.Time
 	// ReportID overrides the report ID (a Zendesk intake ticket is its own report).
 	ReportID string
+	// Admitted says the caller already passed Admit before reading the message.
+	Admitted bool
 }
 
 // Accepted is one report accepted for its case: the open case of an account and category
@@ -256,6 +258,22 @@ type Outcome struct {
 	Note string `json:"note,omitempty"`
 }
 
+// Admit says whether a message would be let in now — before it is read: while the cases catch
+// up (ErrSlowDown) or the queue is full (ErrBusy), refusing a request before its body is read
+// and parsed keeps a storm of clients that ignore Retry-After from eating the time reports
+// need. Pass Source.Admitted to Ingest after it.
+func (in *Intake) Admit() error {
+	if in.batch.full() {
+		in.count("held", "api")
+		return ErrBusy
+	}
+	if err := in.batch.admit(); err != nil {
+		in.count("held", "api")
+		return err
+	}
+	return nil
+}
+
 // Ingest handles one raw message. An error means nothing was lost but the message must be
 // offered again later (a service was unavailable); the work already done is idempotent.
 func (in *Intake) Ingest(ctx context.Context, raw []byte, src Source) (*Outcome, error) {
@@ -263,7 +281,7 @@ func (in *Intake) Ingest(ctx context.Context, raw []byte, src Source) (*Outcome,
 		src.ReceivedAt = time.Now().UTC()
 	}
 	res := in.parser.Parse(raw)
-	if res.Kind == reports.KindReport {
+	if res.Kind == reports.KindReport && !src.Admitted {
 		// Reports may be held back while the cases catch up; replies never are.
 		if err := in.batch.admit(); err != nil {
 			in.count("held", src.Channel)
