@@ -131,6 +131,9 @@ Port 0 picks any free port.`)
 	}
 	if ic.APIToken == "" {
 		ic.APIToken = sandbox.Secret()
+		if a.sandbox != nil {
+			ic.APIToken = a.sandbox.Credential("api_token") // the same after a restart
+		}
 	}
 	if imapCfg == nil {
 		if imapCfg, err = a.sandboxMailbox(); err != nil {
@@ -218,10 +221,23 @@ func (a *app) startSandbox(ctx context.Context, lookup config.Lookup, slackSocke
 // sandboxMailbox starts the sandbox's abuse mailbox (an in-process IMAP server) and returns
 // the configuration the watcher uses for it.
 func (a *app) sandboxMailbox() (*config.IMAP, error) {
-	pass := sandbox.Secret()
-	srv, err := imapsandbox.Start("abuse@provider.example", pass)
-	if err != nil {
-		return nil, err
+	// The same address and password as last run when the port is free, so scripts keep working.
+	pass, prefer := sandbox.Secret(), ""
+	if a.sandbox != nil {
+		pass, prefer = a.sandbox.Credential("imap_password"), a.sandbox.PreviousAddr("imap")
+	}
+	var srv *imapsandbox.Server
+	var err error
+	if prefer != "" {
+		srv, err = imapsandbox.StartOn(prefer, "abuse@provider.example", pass)
+	}
+	if srv == nil {
+		if srv, err = imapsandbox.Start("abuse@provider.example", pass); err != nil {
+			return nil, err
+		}
+	}
+	if a.sandbox != nil {
+		a.sandbox.UseAddr("imap", srv.Addr)
 	}
 	a.onStop(func(context.Context) { srv.Close() })
 	if a.endpoints.Sandbox == nil {

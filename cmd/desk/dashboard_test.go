@@ -229,13 +229,20 @@ func TestSandboxCarriesOnAfterARestart(t *testing.T) {
 	caseID := d.submitReports("acct-bank", "spam", "before-restart")
 	v := d.waitStatus(caseID, workflows.StatusPendingApproval, 30*time.Second)
 	_, before := d.approvalMessage(v.CaseNumber)
-	zBefore := d.sandbox["zendesk"]
+	zBefore, mBefore, tokenBefore := d.sandbox["zendesk"], d.sandbox["imap"], d.ep.API.Token
 	d.stop()
 
 	d2 := startDevIn(t, dir, pol, nil)
 	z := d2.sandbox["zendesk"]
 	if z["url"] != zBefore["url"] || z["api_token"] != zBefore["api_token"] {
 		t.Errorf("the sandbox Zendesk moved: %v → %v", zBefore["url"], z["url"])
+	}
+	// The mailbox and the reports API keep their address and secrets, so scripts keep working.
+	if m := d2.sandbox["imap"]; m["addr"] != mBefore["addr"] || m["password"] != mBefore["password"] {
+		t.Errorf("the sandbox mailbox moved: %v → %v", mBefore, m)
+	}
+	if d2.ep.API.Token != tokenBefore {
+		t.Error("the reports API token changed over the restart")
 	}
 	var ticket struct {
 		Ticket struct {

@@ -88,6 +88,11 @@ type Sandbox struct {
 	slackSocket bool
 	servers     []*http.Server
 	addrs       map[string]string
+	// prevAddrs and creds are what the last run used, for services started outside this
+	// package (the mailbox) and for credentials the desk itself needs (the API token), so a
+	// restart keeps the ports and secrets scripts use.
+	prevAddrs map[string]string
+	creds     map[string]string
 	stateFile   string
 	log         *slog.Logger
 	stopSaving  chan struct{}
@@ -109,10 +114,14 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	s := &Sandbox{addrs: map[string]string{}, stateFile: o.StateFile, log: o.Log}
+	s := &Sandbox{addrs: map[string]string{}, stateFile: o.StateFile, log: o.Log, creds: map[string]string{}}
 	prev, err := readState(o.StateFile)
 	if err != nil {
 		return nil, err
+	}
+	s.prevAddrs = prev.Addrs
+	for k, v := range prev.Credentials {
+		s.creds[k] = v
 	}
 	cred := func(name, prefix string) string {
 		if v := prev.Credentials[name]; v != "" {
@@ -224,11 +233,18 @@ func (s *Sandbox) Save() error {
 	if s.stateFile == "" {
 		return nil
 	}
-	st := saved{Version: stateVersion, Addrs: s.addrs, Credentials: map[string]string{
+	creds := map[string]string{}
+	for k, v := range s.creds {
+		creds[k] = v
+	}
+	for k, v := range map[string]string{
 		"zendesk_token": s.ZendeskToken, "zendesk_webhook_secret": s.ZendeskWebhookSecret,
 		"slack_bot_token": s.SlackBotToken, "slack_signing_secret": s.SlackSigningSecret, "slack_app_token": s.SlackAppToken,
 		"enforcement_token": s.EnforcementToken,
-	}}
+	} {
+		creds[k] = v
+	}
+	st := saved{Version: stateVersion, Addrs: s.addrs, Credentials: creds}
 	var err error
 	if s.Zendesk != nil {
 		if st.Zendesk, err = s.Zendesk.Save(); err != nil {
@@ -274,6 +290,20 @@ func (s *Sandbox) saveEvery(d time.Duration) {
 		}
 	}
 }
+
+// Credential returns the secret kept under name: last run's, or a new one from now on.
+func (s *Sandbox) Credential(name string) string {
+	if s.creds[name] == "" {
+		s.creds[name] = secret()
+	}
+	return s.creds[name]
+}
+
+// PreviousAddr is the address a service had last run ("" for none); UseAddr records this run's.
+func (s *Sandbox) PreviousAddr(name string) string { return s.prevAddrs[name] }
+
+// UseAddr records the address a service listens on this run.
+func (s *Sandbox) UseAddr(name, addr string) { s.addrs[name] = addr }
 
 // serve serves h on loopback, on the port it had last time when that is free.
 func (s *Sandbox) serve(name, prefer string, h http.Handler) (string, error) {
