@@ -91,12 +91,12 @@ type Sandbox struct {
 	// prevAddrs and creds are what the last run used, for services started outside this
 	// package (the mailbox) and for credentials the desk itself needs (the API token), so a
 	// restart keeps the ports and secrets scripts use.
-	prevAddrs map[string]string
-	creds     map[string]string
-	stateFile   string
-	log         *slog.Logger
-	stopSaving  chan struct{}
-	savingDone  chan struct{}
+	prevAddrs  map[string]string
+	creds      map[string]string
+	stateFile  string
+	log        *slog.Logger
+	stopSaving chan struct{}
+	savingDone chan struct{}
 }
 
 // saved is the content of Options.StateFile.
