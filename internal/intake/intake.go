@@ -115,6 +115,8 @@ type Intake struct {
 	batch    *batcher
 	log      *slog.Logger
 
+	notOurs notOursLimit
+
 	fullMu sync.Mutex
 	full   time.Time // the last write that failed for lack of space
 	fullE  error
@@ -535,6 +537,12 @@ func (in *Intake) triageIn(ctx context.Context, raw []byte, res *reports.Result,
 	if reportID != "" {
 		ext += ":" + reportID
 	}
+	return in.triageAs(ctx, raw, res, reason, ext, reportID, group)
+}
+
+// triageAs opens the triage ticket with external ID ext (or finds it: a message offered again
+// opens nothing new).
+func (in *Intake) triageAs(ctx context.Context, raw []byte, res *reports.Result, reason, ext, reportID string, group int64) (*Triaged, error) {
 	if t, err := in.tickets.FindTicket(ctx, ext); err != nil {
 		return nil, fmt.Errorf("triage: %w", err)
 	} else if t != nil {
@@ -548,18 +556,12 @@ func (in *Intake) triageIn(ctx context.Context, raw []byte, res *reports.Result,
 	if requester == "" || !strings.Contains(requester, "@") {
 		requester = "unknown-sender@abusedesk.invalid"
 	}
-	data := templates.TriageData{Reason: reason, From: res.From, Subject: res.Subject, Digest: res.Digest}
-	if len(res.Reports) > 0 {
-		r := res.Reports[0]
-		data.Parsed = &templates.ParsedReport{Format: r.Format, Category: string(r.Category), IPs: r.SourceIPs, Domains: r.Domains, URLs: r.URLs, Senders: r.Senders,
-			Ranges: r.Ranges, Phones: slices.Concat(r.Phones, r.SenderIDs)}
-	}
-	subject, err := in.text("intake_triage_subject", data)
+	subject, err := in.text("intake_triage_subject", triageData(res, reason))
 	if err != nil {
 		return nil, err
 	}
 	subject = reports.OneLine(subject, 200)
-	body, err := in.text("intake_triage", data)
+	body, err := in.triageNote(res, reason)
 	if err != nil {
 		return nil, err
 	}
@@ -571,13 +573,29 @@ func (in *Intake) triageIn(ctx context.Context, raw []byte, res *reports.Result,
 	if err != nil {
 		if fault.Is(err, fault.Invalid) && requester != "unknown-sender@abusedesk.invalid" {
 			// A requester Zendesk refuses: keep the ticket, without them.
-			return in.triageIn(ctx, raw, &reports.Result{Digest: res.Digest, Subject: res.Subject, Reports: res.Reports, From: "unknown"}, reason, reportID, group)
+			return in.triageAs(ctx, raw, &reports.Result{Digest: res.Digest, Subject: res.Subject, Reports: res.Reports, From: "unknown"}, reason, ext, reportID, group)
 		}
 		return nil, fmt.Errorf("triage: open the ticket: %w", err)
 	}
 	in.count("triaged", "")
 	in.log.Info("message triaged", "ticket_id", t.ID, "reason", reason, "digest", res.Digest)
 	return &Triaged{TicketID: t.ID, Reason: reason, ReportID: reportID}, nil
+}
+
+// triageData is what the triage texts show of a message.
+func triageData(res *reports.Result, reason string) templates.TriageData {
+	data := templates.TriageData{Reason: reason, From: res.From, Subject: res.Subject, Digest: res.Digest}
+	if len(res.Reports) > 0 {
+		r := res.Reports[0]
+		data.Parsed = &templates.ParsedReport{Format: r.Format, Category: string(r.Category), IPs: r.SourceIPs, Domains: r.Domains, URLs: r.URLs, Senders: r.Senders,
+			Ranges: r.Ranges, Phones: slices.Concat(r.Phones, r.SenderIDs)}
+	}
+	return data
+}
+
+// triageNote is the note that tells an agent why a message is theirs and what was parsed.
+func (in *Intake) triageNote(res *reports.Result, reason string) (string, error) {
+	return in.text("intake_triage", triageData(res, reason))
 }
 
 // unresolved hands the reports about no customer's address to a person — one triage ticket
@@ -598,21 +616,98 @@ func (in *Intake) unresolved(ctx context.Context, raw []byte, res *reports.Resul
 		}
 		reason = fmt.Sprintf("%d of %d reports name addresses no customer holds (%d not ours); first: %s", len(rs), len(res.Reports), notOurs, reasons[0])
 	}
-	t, err := in.triage(ctx, raw, &reports.Result{Digest: res.Digest, Subject: res.Subject, From: res.From, Reports: rs}, reason, reportID)
-	if err != nil {
-		return err
-	}
-	out.Triaged = append(out.Triaged, *t)
 	var ours []reports.Report
 	for i, r := range rs {
 		if strings.HasPrefix(reasons[i], "not ours") {
 			ours = append(ours, r)
 		}
 	}
+	// A reporter (or someone forging their address) who sends many messages about addresses
+	// nobody here holds gets one triage ticket per hour, each message a note on it, and at
+	// most one "not ours" answer per hour — and all reporters together at most
+	// notOursPerHour answers — so a flood cannot fan out into tickets and mail.
+	sub := &reports.Result{Digest: res.Digest, Subject: res.Subject, From: res.From, Reports: rs}
+	var t *Triaged
+	var err error
+	if reporter := strings.ToLower(rs[0].Reporter); len(ours) == len(rs) && strings.Contains(reporter, "@") {
+		t, err = in.triageGrouped(ctx, raw, sub, reason, reporter)
+	} else {
+		t, err = in.triage(ctx, raw, sub, reason, reportID)
+	}
+	if err != nil {
+		return err
+	}
+	out.Triaged = append(out.Triaged, *t)
+	if len(ours) > 0 && !in.notOurs.allow(strings.ToLower(ours[0].Reporter), time.Now()) {
+		in.log.Info("not-ours answer withheld: this reporter was answered within the hour, or the hourly cap is reached", "reporter", ours[0].Reporter)
+		return nil
+	}
 	if err := in.answerNotOurs(ctx, res, ours); err != nil {
 		in.log.Warn("not-ours answer not sent", "report_id", reportID, "error", err)
 	}
 	return nil
+}
+
+// triageGrouped adds a message to its reporter's triage ticket of this hour (one ticket per
+// reporter and hour for messages about addresses nobody here holds), opening it if needed.
+func (in *Intake) triageGrouped(ctx context.Context, raw []byte, res *reports.Result, reason, reporter string) (*Triaged, error) {
+	ext := "abusedesk-triage:not-ours:" + reporter + ":" + time.Now().UTC().Format("2006010215")
+	t, err := in.tickets.FindTicket(ctx, ext)
+	if err != nil {
+		return nil, fmt.Errorf("triage: %w", err)
+	}
+	if t == nil {
+		return in.triageAs(ctx, raw, res, reason, ext, "", 0)
+	}
+	tok, err := in.tickets.Upload(ctx, "message-"+res.Digest[:12]+".eml", "message/rfc822", raw)
+	if err != nil {
+		return nil, fmt.Errorf("triage: attach the raw mail: %w", err)
+	}
+	note, err := in.triageNote(res, reason)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.tickets.UpdateTicket(ctx, t.ID, ticket.Update{Comment: &ticket.Comment{Body: note, Uploads: []string{tok}}, Status: "open"}); err != nil {
+		return nil, fmt.Errorf("triage: add to ticket #%d: %w", t.ID, err)
+	}
+	in.count("triaged", "")
+	return &Triaged{TicketID: t.ID, Reason: reason}, nil
+}
+
+// notOursLimit allows one "not ours" answer per reporter per hour, and perHour in all.
+type notOursLimit struct {
+	mu      sync.Mutex
+	last    map[string]time.Time
+	hour    time.Time
+	sent    int
+	perHour int
+}
+
+// notOursPerHour bounds the "not ours" answers of all reporters together.
+const notOursPerHour = 200
+
+func (l *notOursLimit) allow(reporter string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last == nil {
+		l.last = map[string]time.Time{}
+	}
+	if h := now.Truncate(time.Hour); !h.Equal(l.hour) {
+		l.hour, l.sent = h, 0
+		for r, at := range l.last {
+			if now.Sub(at) >= time.Hour {
+				delete(l.last, r)
+			}
+		}
+	}
+	if at, ok := l.last[reporter]; ok && now.Sub(at) < time.Hour {
+		return false
+	}
+	if l.sent >= cmp.Or(l.perHour, notOursPerHour) {
+		return false
+	}
+	l.last[reporter], l.sent = now, l.sent+1
+	return true
 }
 
 // maxNotOursListed bounds the addresses one not-ours answer lists.

@@ -1061,3 +1061,43 @@ func TestFullDiskIsNotReady(t *testing.T) {
 		t.Errorf("after a stored report: %v, want ready", err)
 	}
 }
+
+// TestNotOursFloodIsBounded: fifty messages from one reporter (or someone forging them) about
+// an address nobody here holds become one triage ticket with fifty notes and one "not ours"
+// answer; other reporters get their own, up to the hourly cap of answers.
+func TestNotOursFloodIsBounded(t *testing.T) {
+	e := setup(t, 0)
+	mail := func(from string, i int) []byte {
+		return fmt.Appendf(nil, "From: %s\nSubject: scan from 1.2.3.4\nMessage-ID: <flood-%d-%s>\n\nThe address 1.2.3.4 is scanning our ports (%d).\n", from, i, from, i)
+	}
+	for i := range 50 {
+		if _, err := e.in.Ingest(context.Background(), mail("rep@victim.example", i), Source{Channel: "imap"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() (triage, answers, notes int) {
+		for _, tk := range e.tickets.All() {
+			tags := strings.Join(tk.Tags, " ")
+			switch {
+			case strings.Contains(tags, TagTriage):
+				triage++
+				notes += len(tk.Comments)
+			case strings.Contains(tags, TagNotOurs):
+				answers++
+			}
+		}
+		return
+	}
+	if triage, answers, notes := count(); triage != 1 || answers != 1 || notes != 50 {
+		t.Errorf("one reporter, 50 messages: %d triage tickets with %d notes, %d answers; want 1 with 50, and 1", triage, notes, answers)
+	}
+	e.in.notOurs.perHour = 3 // one answer went out already
+	for i, from := range []string{"a@one.example", "b@two.example", "c@three.example"} {
+		if _, err := e.in.Ingest(context.Background(), mail(from, i), Source{Channel: "imap"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if triage, answers, _ := count(); triage != 4 || answers != 3 {
+		t.Errorf("three more reporters with a cap of 3 answers an hour: %d triage tickets, %d answers; want 4 and 3", triage, answers)
+	}
+}
