@@ -226,13 +226,15 @@ func (a *app) sandboxMailbox() (*config.IMAP, error) {
 	if a.sandbox != nil {
 		pass, prefer = a.sandbox.Credential("imap_password"), a.sandbox.PreviousAddr("imap")
 	}
+	// Its INBOX is spooled under the data dir: acknowledged mail survives a kill.
+	spool := filepath.Join(a.cfg.DataDir, "sandbox-mailbox")
 	var srv *imapsandbox.Server
 	var err error
 	if prefer != "" {
-		srv, err = imapsandbox.StartOn(prefer, "abuse@provider.example", pass)
+		srv, _ = imapsandbox.StartSpooled(spool, prefer, "abuse@provider.example", pass) // taken now: any free port
 	}
 	if srv == nil {
-		if srv, err = imapsandbox.Start("abuse@provider.example", pass); err != nil {
+		if srv, err = imapsandbox.StartSpooled(spool, "127.0.0.1:0", "abuse@provider.example", pass); err != nil {
 			return nil, err
 		}
 	}

@@ -36,6 +36,13 @@ func Start(username, password string, mailboxes ...string) (*Server, error) {
 
 // StartOn is Start on a given address.
 func StartOn(addr, username, password string, mailboxes ...string) (*Server, error) {
+	return StartSpooled("", addr, username, password, mailboxes...)
+}
+
+// StartSpooled is StartOn with INBOX kept in spoolDir ("": in memory only): a message the
+// server acknowledged survives a kill and is back in INBOX at the next start, until it is moved
+// out of INBOX.
+func StartSpooled(spoolDir, addr, username, password string, mailboxes ...string) (*Server, error) {
 	mem := imapmemserver.New()
 	user := imapmemserver.NewUser(username, password)
 	for _, mb := range append([]string{"INBOX"}, mailboxes...) {
@@ -44,8 +51,24 @@ func StartOn(addr, username, password string, mailboxes ...string) (*Server, err
 		}
 	}
 	mem.AddUser(user)
+	var sp *spool
+	if spoolDir != "" {
+		var kept [][]byte
+		var err error
+		if sp, kept, err = openSpool(spoolDir); err != nil {
+			return nil, err
+		}
+		for _, m := range kept {
+			if _, err := user.Append("INBOX", literal{bytes.NewReader(m)}, &imap.AppendOptions{}); err != nil {
+				return nil, fmt.Errorf("imap sandbox: restore a spooled message: %w", err)
+			}
+		}
+	}
 	srv := imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			if sp != nil {
+				return &spoolSession{Session: mem.NewSession(), spool: sp}, nil, nil
+			}
 			return mem.NewSession(), nil, nil
 		},
 		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIdle: {}, imap.CapMove: {}, imap.CapUIDPlus: {}, imap.CapNamespace: {}, imap.CapUnselect: {}},
@@ -57,6 +80,9 @@ func StartOn(addr, username, password string, mailboxes ...string) (*Server, err
 		return nil, fmt.Errorf("imap sandbox: %w", err)
 	}
 	s := &Server{Addr: ln.Addr().String(), Username: username, Password: password, srv: srv, user: user, ln: ln, done: make(chan struct{})}
+	if sp != nil {
+		sp.list = func() ([][]byte, error) { return s.Messages("INBOX") }
+	}
 	go func() {
 		defer close(s.done)
 		_ = srv.Serve(ln)
