@@ -33,6 +33,7 @@ func TestBenchScenariosRun(t *testing.T) {
 		"capacity":     "restart time (start → ready) with every case open",
 		"parse":        "messages parsed per second (one core), median of 5",
 		"notification": "cases whose count differs from their rows",
+		"admission":    "greedy / obedient useful throughput",
 	}
 	for scenario, figure := range want {
 		b, err := os.ReadFile(filepath.Join(out, "bench-"+scenario+".json"))

@@ -24,7 +24,7 @@ import (
 )
 
 // Scenarios are the scenarios, in the order "all" runs them.
-var Scenarios = []string{"parse", "storm", "lifecycle", "precision", "capacity", "notification"}
+var Scenarios = []string{"parse", "storm", "lifecycle", "precision", "capacity", "notification", "admission"}
 
 // RunFunc runs one desk command in this process (`desk dev …`, `desk zendesk provision`), as
 // `desk` would with these arguments, output and environment.
@@ -88,6 +88,9 @@ type Options struct {
 	Set map[string]string
 	// Version is the desk's build, written into each report.
 	Version string
+	// Greedy makes the bench's API clients ignore Retry-After: a refused report is sent again
+	// at once (the admission scenario sets it for its second run).
+	Greedy bool
 
 	// Run runs desk commands in this process (with InProcess, and to provision the stand-in
 	// Zendesk); NewStandIns makes the stand-ins for one scenario; LoadCorpus reads the parse
@@ -151,6 +154,8 @@ func Run(ctx context.Context, o Options, scenarios []string, stdout io.Writer) e
 			err = benchCapacity(ctx, &o, r)
 		case "notification":
 			err = benchNotification(ctx, &o, r)
+		case "admission":
+			err = benchAdmission(ctx, &o, r)
 		}
 		r.Duration = time.Since(r.Started).Round(time.Second).String()
 		if err != nil {

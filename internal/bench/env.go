@@ -433,7 +433,7 @@ func (d *benchDesk) post(ctx context.Context, n, clients int, msg func(i int) []
 				if i >= n {
 					return
 				}
-				status, _, again, err := httpx.PostUntilAccepted(pctx, hc, url, token, "message/rfc822", msg(i), time.Now().Add(10*time.Minute))
+				status, _, again, err := httpx.PostUntilAcceptedPacing(pctx, hc, url, token, "message/rfc822", msg(i), time.Now().Add(10*time.Minute), d.pace())
 				retries.Add(int64(again))
 				switch {
 				case status == http.StatusOK || status == http.StatusAccepted:
@@ -455,6 +455,15 @@ func (d *benchDesk) post(ctx context.Context, n, clients int, msg func(i int) []
 	res.accepted, res.retries = accepted.Load(), retries.Load()
 	res.last = time.Unix(0, lastNanos.Load())
 	return res
+}
+
+// pace is how long the bench's clients wait before sending a refused report again: the
+// server's Retry-After, or nothing at all with Options.Greedy.
+func (d *benchDesk) pace() func(time.Duration) time.Duration {
+	if d.env.o.Greedy {
+		return func(time.Duration) time.Duration { return time.Millisecond }
+	}
+	return func(retryAfter time.Duration) time.Duration { return retryAfter }
 }
 
 // caseCounts sums the report counts of the cases matching a query (visibility).

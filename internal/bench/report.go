@@ -64,6 +64,16 @@ func (r *Report) atMost(name string, v float64, unit string, target float64) {
 	r.Figures = append(r.Figures, Figure{Name: name, Value: round3(v), Unit: unit, Target: fmt.Sprintf("≤ %g", target), Met: &met})
 }
 
+// value is the figure called name (0 when there is none).
+func (r *Report) value(name string) float64 {
+	for _, f := range r.Figures {
+		if f.Name == name {
+			return f.Value
+		}
+	}
+	return 0
+}
+
 func (r *Report) note(format string, args ...any) {
 	r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
 }

@@ -164,6 +164,12 @@ func ReadBody(resp *http.Response, limit int64) ([]byte, error) {
 // or giveUp has passed. It returns the last status (0: no answer), the answer's body, how
 // many times it sent again, and the last error; ctx ends it early.
 func PostUntilAccepted(ctx context.Context, hc *http.Client, url, token, contentType string, body []byte, giveUp time.Time) (status int, answer []byte, retries int, err error) {
+	return PostUntilAcceptedPacing(ctx, hc, url, token, contentType, body, giveUp, func(d time.Duration) time.Duration { return d })
+}
+
+// PostUntilAcceptedPacing is PostUntilAccepted with the wait before a retry chosen by pace from
+// the server's Retry-After (a benchmark's clients that ignore it answer 0).
+func PostUntilAcceptedPacing(ctx context.Context, hc *http.Client, url, token, contentType string, body []byte, giveUp time.Time, pace func(retryAfter time.Duration) time.Duration) (status int, answer []byte, retries int, err error) {
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -179,6 +185,7 @@ func PostUntilAccepted(ctx context.Context, hc *http.Client, url, token, content
 				wait = time.Duration(s) * time.Second
 			}
 		}
+		wait = pace(wait)
 		if (status != 0 && status != http.StatusServiceUnavailable) || time.Now().Add(wait).After(giveUp) {
 			return status, answer, retries, err
 		}
