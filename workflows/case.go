@@ -45,13 +45,15 @@ const (
 	ErrInvalidCaseInput = "InvalidCaseInput"
 )
 
-// Case is the workflow of one abuse case, one per (account, category). Intake starts or joins
-// it with SignalWithStart (SignalReports). It opens the ticket and sends the notice, waits for
-// the customer with reminders, escalates a silent account (with a lead's approval where the
-// policy asks), enforces and verifies, handles appeals through the Appeal child, and closes
-// with an outcome. Its statuses and the moves between them are in lifecycle.go; each stage has
-// its file (case_notice.go, case_approval.go, case_enforcement.go, case_appeal.go,
-// case_decisions.go, case_inbox.go, case_effects.go, case_view.go).
+// Case is the workflow of one case, one per (account, category). Intake starts or joins
+// it with SignalWithStart (SignalReports). On the abuse track it opens the ticket and sends the
+// notice (after the triage gate, when every report is uncertain), waits for the customer with
+// reminders, escalates a silent account (with a lead's approval where the policy asks),
+// enforces and verifies, handles appeals through the Appeal child, and closes with an outcome;
+// advisory, legal and customer cases follow their own lifecycles (case_tracks.go). Its
+// statuses and the moves between them are in lifecycle.go; each stage has its file
+// (case_notice.go, case_triage.go, case_approval.go, case_enforcement.go, case_appeal.go,
+// case_decisions.go, case_inbox.go, case_effects.go, case_view.go, case_tracks.go).
 func Case(ctx workflow.Context, in CaseInput) (*CaseResult, error) {
 	w, err := newCase(ctx, in)
 	if err != nil {

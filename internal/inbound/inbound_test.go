@@ -219,8 +219,10 @@ func TestReportsAPIBounds(t *testing.T) {
 		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "1" {
 			t.Errorf("refused: %d %q, want 503 Retry-After: 1", resp.StatusCode, resp.Header.Get("Retry-After"))
 		}
-		if body.n > 1<<20 {
-			t.Errorf("%d bytes of the refused body were read, want at most what the connection buffers", body.n)
+		// The client may push a few MB into the sockets' buffers before the answer comes; the
+		// server read none of it (it would have read all 20 MB before answering).
+		if body.n >= 10<<20 {
+			t.Errorf("%d bytes of the refused 20 MB body were sent, want only what the connection buffers", body.n)
 		}
 	})
 
