@@ -412,7 +412,7 @@ func (a *Activities) Enforce(ctx context.Context, in workflows.EnforceInput) (*w
 	if in.Key == "" || in.AccountID == "" {
 		return nil, temporal.NewNonRetryableApplicationError("enforce needs a key and an account", fault.Invalid.String(), nil)
 	}
-	req := abuse.ActionRequest{AccountID: in.AccountID, Type: in.Type, Level: in.Level, Reason: in.Reason, CaseID: in.CaseID}
+	req := abuse.ActionRequest{AccountID: in.AccountID, Type: in.Type, Level: in.Level, Reason: in.Reason, CaseID: in.CaseID, Scope: in.Scope}
 	if in.For > 0 {
 		req.ExpiresAt = time.Now().Add(in.For).UTC()
 	}

@@ -142,6 +142,7 @@ type ActionView struct {
 	Level       int              `json:"level,omitempty"`
 	Description string           `json:"description,omitempty"`
 	ID          string           `json:"id,omitempty"`
+	Scope       *abuse.Scope     `json:"scope,omitempty"`
 	AppliedAt   time.Time        `json:"applied_at,omitzero"`
 	ExpiresAt   time.Time        `json:"expires_at,omitzero"`
 }
@@ -255,6 +256,8 @@ type EnforceInput struct {
 	Level      int              `json:"level,omitempty"`
 	For        time.Duration    `json:"for,omitempty"`
 	Reason     string           `json:"reason"`
+	// Scope narrows the action to one phone number or sender ID of the account.
+	Scope *abuse.Scope `json:"scope,omitempty"`
 }
 
 // ActionResult is an action's verified state.

@@ -36,6 +36,8 @@ const (
 	versionTriageGate = "triage-gate"
 	// versionTracks: legal, advisory and customer cases follow their track's lifecycle.
 	versionTracks = "track-lifecycles"
+	// versionScopedActions: abuse from one number or sender ID is acted on there.
+	versionScopedActions = "scoped-actions"
 	// versionApprovalChain: an approval timeout never enforces; it asks the managers, then holds.
 	versionApprovalChain = "approval-chain"
 )

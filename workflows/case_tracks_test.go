@@ -190,3 +190,37 @@ func TestCustomerTrack(t *testing.T) {
 		t.Errorf("%d enforcement actions", n)
 	}
 }
+
+// SMS spam from one of the account's numbers: the throttle is on that number, not the account,
+// and the notice says so; a case whose reports also name an address acts on the account.
+func TestActionOnOneNumber(t *testing.T) {
+	run := func(subjects ...[]string) (workflows.CaseView, []string) {
+		h := newHarness(t)
+		h.caseID = workflows.CaseWorkflowID("acct-standard", abuse.Spam)
+		h.env.SetStartWorkflowOptions(testStartOptions(h.caseID))
+		h.at(0, func() {
+			var batch []workflows.ReportSummary
+			for i, s := range subjects {
+				batch = append(batch, workflows.ReportSummary{ID: "sms-" + string(rune('a'+i)), Format: "freeform", Category: abuse.Spam,
+					Reporter: "7726@operator.example", ReceivedAt: h.env.Now(), Subjects: s, Confidence: 0.9})
+			}
+			h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal(batch))
+		})
+		var v workflows.CaseView
+		h.at(80*time.Hour, func() { v = h.view() })
+		h.at(81*time.Hour, func() {})
+		h.env.ExecuteWorkflow(workflows.CaseWorkflowType, workflows.CaseInput{AccountID: "acct-standard", Category: abuse.Spam, Policy: h.pol.Snapshot(abuse.Spam)})
+		return v, h.publicComments()
+	}
+	v, pub := run([]string{"phone:+447700900123", "url:http://win.example/x"}, []string{"phone:+447700900123"})
+	if e := v.Enforcement; e == nil || e.Scope == nil || e.Scope.Kind != abuse.ScopePhone || e.Scope.Value != "+447700900123" {
+		t.Fatalf("enforcement %+v, want a throttle on the number", v.Enforcement)
+	}
+	if len(pub) < 2 || !strings.Contains(pub[0], "on the number +447700900123") || !strings.Contains(pub[len(pub)-1], "on the number +447700900123") {
+		t.Errorf("the notice and the enforcement notice should name the number: %q", pub)
+	}
+	v, _ = run([]string{"phone:+447700900123"}, []string{"ip:192.0.2.10"})
+	if e := v.Enforcement; e == nil || e.Scope != nil {
+		t.Errorf("reports naming an address too: %+v, want an action on the account", v.Enforcement)
+	}
+}

@@ -163,6 +163,12 @@ func (w *caseWorkflow) noticeData(ctx workflow.Context) NoticeData {
 	if e := st.Enforcement; e != nil {
 		d.Action.ID, d.Action.AppliedAt, d.Action.ExpiresAt = e.ActionID, e.AppliedAt, e.ExpiresAt
 		d.AppealUntil = e.AppealUntil
+		d.Action.Scope = e.Scope
+	} else {
+		d.Action.Scope = w.actionScope() // what the notice warns of
+	}
+	if d.Action.Scope != nil {
+		d.Action.Description += " on " + d.Action.Scope.String()
 	}
 	if ap := st.Appeal; ap != nil {
 		d.AppealSLA = ap.SLADeadline

@@ -183,12 +183,14 @@ type ApprovalState struct {
 
 // Enforcement is the action applied to the account.
 type Enforcement struct {
-	ActionID   string           `json:"action_id"`
-	Type       abuse.ActionType `json:"type"`
-	Level      int              `json:"level,omitempty"`
-	AppliedAt  time.Time        `json:"applied_at"`
-	VerifiedAt time.Time        `json:"verified_at,omitzero"`
-	ExpiresAt  time.Time        `json:"expires_at,omitzero"`
+	ActionID string           `json:"action_id"`
+	Type     abuse.ActionType `json:"type"`
+	Level    int              `json:"level,omitempty"`
+	// Scope is the one number or sender ID the action is on (nil: the whole account).
+	Scope      *abuse.Scope `json:"scope,omitempty"`
+	AppliedAt  time.Time    `json:"applied_at"`
+	VerifiedAt time.Time    `json:"verified_at,omitzero"`
+	ExpiresAt  time.Time    `json:"expires_at,omitzero"`
 	// ApprovedBy is the Slack user of the lead who approved (empty when policy enforced).
 	ApprovedBy      string    `json:"approved_by,omitempty"`
 	ApprovedByEmail string    `json:"approved_by_email,omitempty"`

@@ -40,6 +40,12 @@ type Account struct {
 	SenderIDs []string `json:"sender_ids,omitempty"`
 }
 
+// Scope is one sending identity of an account.
+type Scope struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+}
+
 // Range is an IP range an account held from From until Until (zero: open-ended).
 type Range struct {
 	Prefix string    `json:"prefix"`
@@ -63,6 +69,8 @@ type Action struct {
 	Error     string     `json:"error,omitempty"`
 	// Overturned: lifted because it was wrong; it no longer counts as a violation.
 	Overturned bool `json:"overturned,omitempty"`
+	// Scope narrows the action to one phone number or sender ID of the account.
+	Scope *Scope `json:"scope,omitempty"`
 
 	liftRequested time.Time
 }
@@ -481,6 +489,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 		Reason    string     `json:"reason"`
 		CaseID    string     `json:"case_id"`
 		ExpiresAt *time.Time `json:"expires_at"`
+		Scope     *Scope     `json:"scope"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		problem(w, http.StatusBadRequest, "Bad Request", "body: "+err.Error())
@@ -505,13 +514,34 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusBadRequest, "Bad Request", "reason: required")
 		return
 	}
+	if sc := req.Scope; sc != nil {
+		switch {
+		case sc.Kind != "phone" && sc.Kind != "sender_id":
+			problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("scope.kind: %q is not phone or sender_id", sc.Kind))
+			return
+		case req.Type == "suspend_account":
+			problem(w, http.StatusBadRequest, "Bad Request", "scope: suspend_account acts on the whole account; a scope takes throttle or suspend_sending")
+			return
+		}
+	}
 	accountID := r.PathValue("id")
 	hash := digest(accountID, canonicalJSON(body))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.accounts[accountID]; !ok {
+	acct, ok := s.accounts[accountID]
+	if !ok {
 		problem(w, http.StatusNotFound, "Not Found", "no account "+accountID)
 		return
+	}
+	if sc := req.Scope; sc != nil {
+		owned := acct.Phones
+		if sc.Kind == "sender_id" {
+			owned = acct.SenderIDs
+		}
+		if !slices.ContainsFunc(owned, func(v string) bool { return strings.EqualFold(v, sc.Value) }) {
+			problem(w, http.StatusUnprocessableEntity, "Unprocessable Entity", fmt.Sprintf("scope: account %s has no %s %s", accountID, sc.Kind, sc.Value))
+			return
+		}
 	}
 	scoped := "apply:" + key
 	if prev, ok := s.keys[scoped]; ok {
@@ -527,7 +557,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 	now := s.Now().UTC()
 	a := &Action{
 		ID: fmt.Sprintf("act_%06d", len(s.order)+1), AccountID: accountID, Type: req.Type, Level: req.Level,
-		State: "pending", Reason: req.Reason, CaseID: req.CaseID, CreatedAt: now, ExpiresAt: req.ExpiresAt,
+		State: "pending", Reason: req.Reason, CaseID: req.CaseID, CreatedAt: now, ExpiresAt: req.ExpiresAt, Scope: req.Scope,
 	}
 	if req.Type != "throttle" {
 		a.Level = 0

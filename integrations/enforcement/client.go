@@ -140,10 +140,11 @@ type action struct {
 	ExpiresAt *time.Time       `json:"expires_at,omitempty"`
 	LiftedAt  *time.Time       `json:"lifted_at,omitempty"`
 	Error     string           `json:"error,omitempty"`
+	Scope     *abuse.Scope     `json:"scope,omitempty"`
 }
 
 func (a action) state() *abuse.ActionState {
-	s := &abuse.ActionState{ID: a.ID, AccountID: a.AccountID, Type: a.Type, Level: a.Level, State: a.State, Error: a.Error}
+	s := &abuse.ActionState{ID: a.ID, AccountID: a.AccountID, Type: a.Type, Level: a.Level, State: a.State, Error: a.Error, Scope: a.Scope}
 	if a.AppliedAt != nil {
 		s.AppliedAt = *a.AppliedAt
 	}
@@ -188,6 +189,9 @@ func (c *Client) Apply(ctx context.Context, req abuse.ActionRequest, key string)
 	}
 	if req.CaseID != "" {
 		body["case_id"] = req.CaseID
+	}
+	if req.Scope != nil {
+		body["scope"] = req.Scope
 	}
 	if !req.ExpiresAt.IsZero() {
 		body["expires_at"] = req.ExpiresAt.UTC().Format(time.RFC3339)

@@ -319,3 +319,27 @@ func TestReferenceProtocol(t *testing.T) {
 		t.Errorf("suspend_sending through the client: %+v %v", st, err)
 	}
 }
+
+// TestScopedActions: an action on one of the account's numbers or sender IDs; a number the
+// account does not hold is refused, as is a scope on a suspension of the whole account.
+func TestScopedActions(t *testing.T) {
+	_, c := setup(t)
+	ctx := context.Background()
+	st, err := c.Apply(ctx, abuse.ActionRequest{AccountID: "acct-shop", Type: abuse.ActionSuspendSending, Reason: "sms spam",
+		Scope: &abuse.Scope{Kind: abuse.ScopeSenderID, Value: "SHOPNEWS"}}, "s-1")
+	if err != nil || st.Scope == nil || st.Scope.Value != "SHOPNEWS" {
+		t.Fatalf("scoped action: %+v %v", st, err)
+	}
+	got, err := c.GetAction(ctx, st.ID)
+	if err != nil || got.Scope == nil || got.Scope.Kind != abuse.ScopeSenderID {
+		t.Errorf("read back: %+v %v", got, err)
+	}
+	if _, err := c.Apply(ctx, abuse.ActionRequest{AccountID: "acct-shop", Type: abuse.ActionThrottle, Level: 1, Reason: "r",
+		Scope: &abuse.Scope{Kind: abuse.ScopePhone, Value: "+15555550100"}}, "s-2"); !fault.Is(err, fault.Invalid) {
+		t.Errorf("a number the account does not hold: %v, want refused", err)
+	}
+	if _, err := c.Apply(ctx, abuse.ActionRequest{AccountID: "acct-shop", Type: abuse.ActionSuspendAccount, Reason: "r",
+		Scope: &abuse.Scope{Kind: abuse.ScopePhone, Value: "+447700900123"}}, "s-3"); !fault.Is(err, fault.Invalid) {
+		t.Errorf("a scope on suspend_account: %v, want refused", err)
+	}
+}

@@ -30,12 +30,39 @@ type ActionRequest struct {
 	Reason    string
 	CaseID    string
 	ExpiresAt time.Time
+	// Scope, when set, narrows the action to one of the account's phone numbers or SMS
+	// sender IDs (a throttle or a suspension of sending); nil acts on the whole account.
+	Scope *Scope
+}
+
+// Scope is one sending identity of an account that an action can be narrowed to.
+type Scope struct {
+	Kind  string `json:"kind"` // ScopePhone or ScopeSenderID
+	Value string `json:"value"`
+}
+
+// Scope kinds.
+const (
+	ScopePhone    = "phone"
+	ScopeSenderID = "sender_id"
+)
+
+// String names the scope for people: "the number +447700900123", "the sender ID SHOPNEWS".
+func (s *Scope) String() string {
+	if s == nil {
+		return "the account"
+	}
+	if s.Kind == ScopePhone {
+		return "the number " + s.Value
+	}
+	return "the sender ID " + s.Value
 }
 
 // ActionState is an action as the enforcement API reports it.
 type ActionState struct {
 	ID        string
 	AccountID string
+	Scope     *Scope
 	Type      ActionType
 	Level     int
 	State     string

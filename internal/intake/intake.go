@@ -437,6 +437,7 @@ func summary(r reports.Report, src Source) workflows.ReportSummary {
 	add("sender", r.Senders, 1)
 	add("range", r.Ranges, 1)
 	add("phone", r.Phones, 1)
+	add("sender-id", r.SenderIDs, 1)
 	if r.FeedbackID != "" {
 		subj = append(subj, "feedback-id:"+r.FeedbackID)
 	}

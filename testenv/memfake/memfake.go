@@ -289,7 +289,7 @@ func (e *Enforcement) Apply(_ context.Context, req abuse.ActionRequest, key stri
 	}
 	a := &Action{
 		ActionState: abuse.ActionState{
-			ID: fmt.Sprintf("act-%d", len(e.actions)+1), AccountID: req.AccountID, Type: req.Type, Level: req.Level,
+			ID: fmt.Sprintf("act-%d", len(e.actions)+1), AccountID: req.AccountID, Type: req.Type, Level: req.Level, Scope: req.Scope,
 			State: abuse.StateActive, AppliedAt: time.Now().UTC(), ExpiresAt: req.ExpiresAt,
 		},
 		Key: key, Reason: req.Reason, pendingPolls: e.PendingPolls,
