@@ -45,7 +45,7 @@ func (w *caseWorkflow) enforce(ctx workflow.Context) {
 	}
 	w.st.Enforcement = e
 	w.setStatus(StatusEnforced)
-	w.note(ctx, EventEnforcement, fmt.Sprintf("%s applied to %s and verified (action %s)", r.Action.Type.Describe(r.Action.Level), scope, res.ActionID), "")
+	w.note(ctx, EventEnforcement, fmt.Sprintf("%s on %s applied and verified (action %s)", r.Action.Type.Describe(r.Action.Level), scope, res.ActionID), "")
 	data := w.noticeData(ctx)
 	if w.notify(ctx, NotifyInput{Step: fmt.Sprintf("enforced-%d", w.st.Escalations), Public: NoticeEnforced, Note: NoteEnforcement, Status: TicketPending, Data: data}) {
 		w.note(ctx, EventNotice, "enforcement notice with the statement of reasons sent; appeal until "+fmtTime(e.AppealUntil), "")
