@@ -2,6 +2,7 @@ package reports
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"abusedesk/internal/abuse"
@@ -87,16 +88,30 @@ func (r typeRule) matches(s string) bool {
 // textRule classifies a person's complaint by its words.
 type textRule struct {
 	category abuse.Category
-	words    *regexp.Regexp
+	words    interface{ MatchString(string) bool }
+}
+
+// cued is a regular expression tried only on text that contains one of its lower-case cues: a
+// cheap filter for a rule most text never matches.
+type cued struct {
+	cues []string
+	re   *regexp.Regexp
+}
+
+func (c cued) MatchString(s string) bool {
+	lower := strings.ToLower(s)
+	return slices.ContainsFunc(c.cues, func(cue string) bool { return strings.Contains(lower, cue) }) && c.re.MatchString(s)
 }
 
 // textRules are tried in order; the first that matches wins. Law enforcement and hotlines
 // first (they must never reach a customer), then a customer asking for help, then content
-// abuse, then findings about a vulnerable service — before denial of service, because a finding
-// names the attack it enables ("open resolvers can be abused for amplification attacks") and a
-// reflector's owner is advised, not punished — then the other abuse, then infections and
-// compromises. Each has its words in English, German, French, Spanish, Portuguese,
-// Italian, Dutch, Polish, Russian and Ukrainian. Go's \b knows only ASCII letters, so the words
+// abuse, then the strong cues of a finding about a vulnerable service — before denial of
+// service, because a finding names the attack it enables ("open resolvers can be abused for
+// amplification attacks") and a reflector's owner is advised, not punished — then the other
+// abuse, then the rest of the vulnerable-service words, infections and compromises. (The short
+// rule first and the long one later keep the parser's speed: most text never reaches it.) Each
+// has its words in English, German, French, Spanish, Portuguese, Italian, Dutch, Polish,
+// Russian and Ukrainian. Go's \b knows only ASCII letters, so the words
 // in other scripts stand without it.
 var textRules = []textRule{
 	{abuse.CSAM, regexp.MustCompile(`(?i)(\bCSAM\b|child sexual abuse|child (?:abuse|porn\w*)|\bNCMEC\b|CyberTipline|\bIWF\b|\bINHOPE\b|kinderporno\w*|pédopornograph\w*|pornograf[íi]a infantil|pedopornografi\w*|pornografia dziecięca|детск\w* порнограф\w*|дитяч\w* порнограф\w*)`)},
@@ -104,12 +119,14 @@ var textRules = []textRule{
 	{abuse.Deliverability, regexp.MustCompile(`(?i)(\b(?:our|my)\s+(?:\S+\s+){0,2}(?:mails?|e-?mails?|messages?|newsletters?|mailings?|smtp|ips?|domains?)\b\s*(?:\S+\s+){0,2}(?:is|are|was|were|being|get|gets|got)\s+(?:\S+\s+)?(?:blocked|blacklisted|blocklisted|rejected|listed)\b|\bwe\s+(?:are|were|got|have been)\s+(?:\S+\s+)?(?:blocked|blacklisted|blocklisted|listed)\b|please\s+(?:help\s+us\s+)?(?:delist|remove)\s+(?:us|our|my)\b|unsere\s+(?:\S+\s+){0,2}werden\s+(?:\S+\s+){0,3}(?:blockiert|abgelehnt)|nos\s+(?:\S+\s+){0,2}sont\s+(?:\S+\s+){0,3}(?:bloqué|rejeté)|nuestros?\s+(?:\S+\s+){0,2}(?:son|están|está|es)\s+(?:\S+\s+){0,3}(?:bloquead|rechazad)|nossos?\s+(?:\S+\s+){0,2}(?:são|estão|está)\s+(?:\S+\s+){0,3}(?:bloquead|rejeitad)|(?:le nostre|i nostri)\s+(?:\S+\s+){0,2}(?:sono|vengono)\s+(?:\S+\s+){0,3}(?:bloccat|rifiutat)|onze\s+(?:\S+\s+){0,2}worden\s+(?:\S+\s+){0,3}(?:geblokkeerd|geweigerd)|nasze\s+(?:\S+\s+){0,2}są\s+(?:\S+\s+){0,3}(?:blokowan|odrzucan)|наш\w*\s+(?:\S+\s+){0,2}(?:блокиру\w*|отклоня\w*)|наш\w*\s+(?:\S+\s+){0,2}(?:блоку\w*|відхиля\w*))`)},
 	{abuse.Phishing, regexp.MustCompile(`(?i)(\bphishing|\bphish\b|credential harvest|fake login|impersonat\w+ (?:bank|brand)|\btakedown\b|hameçonnage|suplantaci[óo]n de identidad|falsche anmeldeseite|wyłudzani\w*|фишинг\w*|фішинг\w*)`)},
 	{abuse.Malware, regexp.MustCompile(`(?i)(\bmalware\b|\btrojan|\bransomware\b|\bvirus\b|command.and.control|\bC2 server|schadsoftware|logiciel malveillant|software malicioso|software dannoso|kwaadaardige software|złośliwe oprogramowanie|вредоносн\w*|шкідлив\w*)`)},
-	{abuse.Vulnerable, regexp.MustCompile(`(?i)(open (?:dns |ntp |smtp )?(?:resolver|recursive|relay|proxy)|vulnerab\w*|\bCVE-\d{4}-\d{4,}\b|answers recursive queries|unpatched|publicly accessible|exposed to the internet|offener resolver|verwundbar|résolveur ouvert|vulnerable a|vulnerabile|kwetsbaar|podatn\w*|уязвим\w*|вразлив\w*)`)},
+	{abuse.Vulnerable, cued{[]string{"open ", "vulnerab", "cve-", "recursive"},
+		regexp.MustCompile(`(?i)(open (?:dns |ntp |smtp )?(?:resolver|recursive|relay|proxy)|vulnerab|\bCVE-\d{4}-\d{4,}|answers recursive queries)`)}}, // the strong cues, before DoS
 	{abuse.DoS, regexp.MustCompile(`(?i)(\bDDoS\b|denial.of.service|\bflood(?:ing|ed)?\b|amplification attack|überlastungsangriff|déni de service|denegaci[óo]n de servicio|nega[çc][ãa]o de servi[çc]o|negazione del servizio|odmowa usługi|отказ в обслуживании|відмова в обслуговуванні)`)},
 	{abuse.BruteForce, regexp.MustCompile(`(?i)(brute.?forc\w*|failed login|login attempts|password guessing|dictionary attack|\bssh attack|anmeldeversuch\w*|force brute|fuerza bruta|força bruta|forza bruta|inlogpoging\w*|próby logowania|перебор парол\w*|перебір парол\w*)`)},
 	{abuse.PortScan, regexp.MustCompile(`(?i)(port.?scan\w*|\bscanning\b|network scan|\bprobing\b|\bscannt\b|balayage de ports|escaneo de puertos|varredura de portas|scansione delle porte|poortscan\w*|skanowanie port\w*|сканирован\w* порт\w*|сканування порт\w*)`)},
 	{abuse.Copyright, regexp.MustCompile(`(?i)(\bDMCA\b|copyright infringement|notice of (?:claimed )?infringement|infringing (?:material|content|file)|17 U\.S\.C\.|urheberrecht\w*|droit d'auteur|derechos de autor|direitos autorais|diritto d'autore|auteursrecht\w*|prawa? autorsk\w*|авторск\w* прав\w*|авторськ\w* прав\w*)`)},
 	{abuse.Spam, regexp.MustCompile(`(?i)(\bspam\b|\bunsolicited\b|bulk (?:e-?)?mail|junk mail|newsletter I never|unerwünschte (?:e-?mail|werbung)|courriel indésirable|pourriel|correo no deseado|lixo eletr[ôo]nico|posta indesiderata|ongewenste (?:e-?mail|reclame)|niechciana poczta|спам\w*)`)},
+	{abuse.Vulnerable, regexp.MustCompile(`(?i)(open (?:dns |ntp |smtp )?(?:resolver|recursive|relay|proxy)|vulnerab\w*|\bCVE-\d{4}-\d{4,}\b|answers recursive queries|unpatched|publicly accessible|exposed to the internet|offener resolver|verwundbar|résolveur ouvert|vulnerable a|vulnerabile|kwetsbaar|podatn\w*|уязвим\w*|вразлив\w*)`)},
 	{abuse.Infected, regexp.MustCompile(`(?i)(\binfected\b|\bsinkhole|botnet|\bbot infection|infiziert|infecté|infectad|infettat|geïnfecteerd|zainfekowan\w*|заражен\w*|інфікован\w*)`)},
 	{abuse.Compromised, regexp.MustCompile(`(?i)(\bcompromised\b|\bhacked\b|defaced|webshell|kompromittiert|compromis|comprometid|compromess|gecompromitteerd|przejęt\w*|взломан\w*|зламан\w*)`)},
 }
