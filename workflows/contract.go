@@ -89,13 +89,29 @@ func CaseWorkflowID(account string, category abuse.Category) string {
 	return "case/" + escapeIDPart(account) + "/" + escapeIDPart(string(category))
 }
 
-// ParseCaseWorkflowID splits a case workflow ID back into account and category.
+// PerRequest reports whether each report of a category is a case of its own rather than
+// joining the account's open case: a legal request (each has its own authority, scope and due
+// time).
+func PerRequest(c abuse.Category) bool { return c == abuse.LegalRequest }
+
+// CaseIDFor is the workflow ID of the case a report joins: the account's case of the category,
+// or, for a category handled per request, that request's own (keyed by the report ID).
+func CaseIDFor(account string, category abuse.Category, reportID string) string {
+	if PerRequest(category) && reportID != "" {
+		return CaseWorkflowID(account, category) + "/" + escapeIDPart(reportID)
+	}
+	return CaseWorkflowID(account, category)
+}
+
+// ParseCaseWorkflowID splits a case workflow ID back into account and category (a request's
+// key after them, if any, is left out).
 func ParseCaseWorkflowID(id string) (account string, category abuse.Category, ok bool) {
 	rest, found := strings.CutPrefix(id, "case/")
 	if !found {
 		return "", "", false
 	}
 	a, c, found := strings.Cut(rest, "/")
+	c, _, _ = strings.Cut(c, "/")
 	if !found || a == "" || c == "" {
 		return "", "", false
 	}

@@ -198,7 +198,7 @@ func TestMeasuredHarmsEndSafely(t *testing.T) {
 	t.Run("police preservation request", func(t *testing.T) {
 		// Was: a public notice to the customer quoting the request, then a throttle. Now a
 		// legal matter: a restricted ticket in the legal group, the legal channel alerted.
-		id := workflows.CaseWorkflowID("acct-shop", "legal-request")
+		id := workflows.CaseIDFor("acct-shop", "legal-request", "pres-1@police.example")
 		v := d.waitStatus(id, workflows.StatusLegalReview, 30*time.Second)
 		for i := 0; i < 100 && (v.Legal == nil || len(v.Legal.Held) == 0); i++ {
 			time.Sleep(100 * time.Millisecond) // the ticket and the hold follow the status

@@ -116,7 +116,7 @@ func (b *batcher) enqueue(items []*queued, recovered bool) {
 		b.queued += len(items)
 	}
 	for _, q := range items {
-		id := workflows.CaseWorkflowID(q.Account, q.Category)
+		id := q.caseID()
 		cq := b.cases[id]
 		if cq == nil {
 			cq = &caseQueue{account: q.Account, category: q.Category}

@@ -372,7 +372,7 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 		}
 		// A range names every customer in it: the report goes to each one's case.
 		for _, account := range accounts {
-			caseID := workflows.CaseWorkflowID(account, r.Category)
+			caseID := workflows.CaseIDFor(account, r.Category, r.ID)
 			items = append(items, &queued{Account: account, Category: r.Category, Report: sum})
 			accepted = append(accepted, Accepted{ReportID: r.ID, CaseID: caseID, AccountID: account, Category: r.Category})
 		}

@@ -1101,3 +1101,37 @@ func TestNotOursFloodIsBounded(t *testing.T) {
 		t.Errorf("three more reporters with a cap of 3 answers an hour: %d triage tickets, %d answers; want 4 and 3", triage, answers)
 	}
 }
+
+// TestEachLegalRequestIsItsOwnCase: two police requests about one account are two matters (each
+// with its own due time and decisions); two spam complaints share the account's case.
+func TestEachLegalRequestIsItsOwnCase(t *testing.T) {
+	e := setup(t, 0)
+	var ids []string
+	for i, mail := range []string{
+		"From: cyber@police.example\nSubject: Preservation request\nMessage-ID: <lr-a@police.example>\n\nUnder 18 U.S.C. 2703(f) preserve the records of 192.0.2.77.\n",
+		"From: court@court.example\nSubject: Court order\nMessage-ID: <lr-b@court.example>\n\nThis court order requires the subscriber records of 192.0.2.77.\n",
+		"From: a@victim.example\nSubject: spam\nMessage-ID: <sp-a@victim.example>\n\nSpam from 192.0.2.77 again.\n",
+		"From: b@victim.example\nSubject: spam\nMessage-ID: <sp-b@victim.example>\n\nMore spam from 192.0.2.77.\n",
+	} {
+		out, err := e.in.Ingest(context.Background(), []byte(mail), Source{Channel: "imap"})
+		if err != nil || len(out.Accepted) != 1 {
+			t.Fatalf("mail %d: %+v %v", i, out, err)
+		}
+		ids = append(ids, out.Accepted[0].CaseID)
+	}
+	if ids[0] == ids[1] || !strings.HasPrefix(ids[0], workflows.CaseWorkflowID("acct-shop", abuse.LegalRequest)+"/") {
+		t.Errorf("legal requests went to %s and %s, want a case each", ids[0], ids[1])
+	}
+	if ids[2] != ids[3] || ids[2] != workflows.CaseWorkflowID("acct-shop", abuse.Spam) {
+		t.Errorf("spam went to %s and %s, want the account's one spam case", ids[2], ids[3])
+	}
+	e.settle(t)
+	for _, id := range ids[:2] {
+		if _, total, _ := e.cases.reports(id); total != 1 {
+			t.Errorf("%s got %d reports, want 1", id, total)
+		}
+	}
+	if acct, cat, ok := workflows.ParseCaseWorkflowID(ids[0]); !ok || acct != "acct-shop" || cat != abuse.LegalRequest {
+		t.Errorf("ParseCaseWorkflowID(%s) = %s %s %v", ids[0], acct, cat, ok)
+	}
+}

@@ -27,6 +27,9 @@ type queued struct {
 	Report   workflows.ReportSummary `json:"report"`
 }
 
+// caseID is the case the report goes to (workflows.CaseIDFor).
+func (q *queued) caseID() string { return workflows.CaseIDFor(q.Account, q.Category, q.Report.ID) }
+
 // journalLine is one line of the journal: a report accepted, or reports delivered.
 type journalLine struct {
 	Add  *queued  `json:"add,omitempty"`
