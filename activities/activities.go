@@ -151,18 +151,9 @@ func (a *Activities) OpenCase(ctx context.Context, in workflows.OpenCaseInput) (
 		}
 	}
 	if !slices.Contains(t.Tags, stepTag("evidence")) {
-		var uploads []string
-		for _, digest := range in.Evidence {
-			raw, err := a.Evidence.Get(ctx, digest)
-			if err != nil {
-				activity.GetLogger(ctx).Warn("evidence not attached", "digest", digest, "error", err)
-				continue
-			}
-			tok, err := a.Tickets.Upload(ctx, "report-"+digest[:min(12, len(digest))]+".eml", "message/rfc822", raw)
-			if err != nil {
-				return nil, boundary("attach evidence", err)
-			}
-			uploads = append(uploads, tok)
+		uploads, err := a.uploadEvidence(ctx, in.Evidence)
+		if err != nil {
+			return nil, err
 		}
 		if err := a.Tickets.UpdateTicket(ctx, t.ID, ticket.Update{
 			Comment: &ticket.Comment{Body: note, Uploads: uploads},
@@ -284,18 +275,9 @@ func (a *Activities) OpenTriage(ctx context.Context, in workflows.OpenTriageInpu
 	} else if t != nil {
 		return &workflows.TicketRef{ID: t.ID, URL: t.URL}, nil
 	}
-	var uploads []string
-	for _, digest := range in.Evidence {
-		raw, err := a.Evidence.Get(ctx, digest)
-		if err != nil {
-			activity.GetLogger(ctx).Warn("evidence not attached", "digest", digest, "error", err)
-			continue
-		}
-		tok, err := a.Tickets.Upload(ctx, "report-"+digest[:min(12, len(digest))]+".eml", "message/rfc822", raw)
-		if err != nil {
-			return nil, boundary("attach evidence", err)
-		}
-		uploads = append(uploads, tok)
+	uploads, err := a.uploadEvidence(ctx, in.Evidence)
+	if err != nil {
+		return nil, err
 	}
 	requester := in.Requester
 	if !strings.Contains(requester, "@") {
@@ -315,6 +297,25 @@ func (a *Activities) OpenTriage(ctx context.Context, in workflows.OpenTriageInpu
 		return nil, boundary("create the "+cmp.Or(string(in.Kind), "triage")+" ticket", err)
 	}
 	return &workflows.TicketRef{ID: t.ID, URL: t.URL}, nil
+}
+
+// uploadEvidence attaches raw reports from the evidence store to the ticketing system and
+// returns the upload tokens; a report the store cannot give is left out (and logged).
+func (a *Activities) uploadEvidence(ctx context.Context, digests []string) ([]string, error) {
+	var uploads []string
+	for _, digest := range digests {
+		raw, err := a.Evidence.Get(ctx, digest)
+		if err != nil {
+			activity.GetLogger(ctx).Warn("evidence not attached", "digest", digest, "error", err)
+			continue
+		}
+		tok, err := a.Tickets.Upload(ctx, "report-"+digest[:min(12, len(digest))]+".eml", "message/rfc822", raw)
+		if err != nil {
+			return nil, boundary("attach evidence", err)
+		}
+		uploads = append(uploads, tok)
+	}
+	return uploads, nil
 }
 
 // HoldEvidence records a legal hold on a case's evidence.
