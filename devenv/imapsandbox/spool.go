@@ -1,6 +1,7 @@
 package imapsandbox
 
 import (
+	"abusedesk/internal/durable"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -63,30 +64,7 @@ func (s *spool) keep(b []byte) error {
 	if _, err := os.Stat(final); err == nil {
 		return nil
 	}
-	tmp, err := os.CreateTemp(s.dir, ".in-*")
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(b)
-	if werr == nil {
-		werr = tmp.Sync()
-	}
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), final)
-	}
-	if werr != nil {
-		_ = os.Remove(tmp.Name())
-		return werr
-	}
-	d, err := os.Open(s.dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return durable.WriteFile(final, b, 0o600)
 }
 
 // reconcileSoon drops, shortly, the spooled messages that are no longer in INBOX.

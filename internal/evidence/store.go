@@ -182,30 +182,10 @@ func (s *Store) Hold(_ context.Context, key string, digests []string, reason str
 		return fmt.Errorf("evidence hold: %w", err)
 	}
 	sum := sha256.Sum256([]byte(key))
-	final := filepath.Join(dir, hex.EncodeToString(sum[:12])+".json")
-	tmp, err := os.CreateTemp(dir, ".hold-*")
-	if err != nil {
-		return fmt.Errorf("evidence hold: %w", err)
+	if err := durable.WriteFile(filepath.Join(dir, hex.EncodeToString(sum[:12])+".json"), b, 0o640); err != nil {
+		return fmt.Errorf("evidence hold %s: %w", key, err)
 	}
-	_, werr := tmp.Write(b)
-	if werr == nil {
-		werr = tmp.Sync()
-	}
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), final)
-	}
-	if werr != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("evidence hold %s: %w", key, werr)
-	}
-	if d, err := os.Open(dir); err == nil {
-		werr = d.Sync()
-		_ = d.Close()
-	}
-	return werr
+	return nil
 }
 
 // Holds lists the legal holds recorded.
