@@ -144,6 +144,13 @@ Port 0 picks any free port.`)
 		return err
 	}
 	a.endpoints.API.Token = ic.APIToken
+	if a.sandbox != nil {
+		// The mailbox's address and password and the API token are kept now, not at the next
+		// periodic save: a kill before it must not change them.
+		if err := a.sandbox.Save(); err != nil {
+			return err
+		}
+	}
 	if err := a.startIMAP(ctx, imapCfg); err != nil {
 		return err
 	}
