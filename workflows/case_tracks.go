@@ -1,12 +1,14 @@
 package workflows
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
 
 	"abusedesk/internal/abuse"
+	"abusedesk/internal/policy"
 )
 
 // The tracks besides abuse, each with its own lifecycle in the same Case workflow (one case
@@ -44,12 +46,41 @@ func (w *caseWorkflow) openTrack(ctx workflow.Context) bool {
 	return true
 }
 
+// openInternal opens one of the case's internal tickets — triage, legal or support: nothing
+// reaches the customer, the first reporter is the requester — and makes it the case's ticket.
+// When it fails the case goes to review, still sending nothing (false).
+func (w *caseWorkflow) openInternal(ctx workflow.Context, kind TicketKind) (TicketRef, bool) {
+	name := cmp.Or(string(kind), "triage")
+	var ref TicketRef
+	err := workflow.ExecuteActivity(withStep(ctx), ActivityOpenTriage, OpenTriageInput{
+		Kind: kind, ExternalID: w.st.ExternalID + "/" + name, Requester: w.requester(), Data: w.noticeData(ctx), Evidence: w.evidenceDigests(3),
+	}).Get(ctx, &ref)
+	if err != nil {
+		w.stepFailed(ctx, "open the "+name+" ticket", err)
+		return TicketRef{}, false
+	}
+	w.st.Ticket = ref
+	return ref, true
+}
+
 // requester is who an internal ticket is from: the first reporter.
 func (w *caseWorkflow) requester() string {
 	if len(w.st.Reports.Reporters) > 0 {
 		return w.st.Reports.Reporters[0]
 	}
 	return ""
+}
+
+// nextWake is when a wait with reminders at offsets from since wakes next: the next reminder
+// not yet sent (true), else the due time until it has passed, else never (zero).
+func nextWake(since time.Time, reminders []policy.Duration, sent int, due time.Time, breached bool) (time.Time, bool) {
+	switch {
+	case sent < len(reminders):
+		return since.Add(reminders[sent].D()), true
+	case !breached:
+		return due, false
+	}
+	return time.Time{}, false
 }
 
 // ---- legal ----------------------------------------------------------------------------------
@@ -62,15 +93,10 @@ func (w *caseWorkflow) openLegal(ctx workflow.Context) {
 	if !csam {
 		w.setStatus(StatusLegalReview)
 	}
-	var ref TicketRef
-	err := workflow.ExecuteActivity(withStep(ctx), ActivityOpenTriage, OpenTriageInput{
-		Kind: TicketLegal, ExternalID: w.st.ExternalID + "/legal", Requester: w.requester(), Data: w.noticeData(ctx), Evidence: w.evidenceDigests(3),
-	}).Get(ctx, &ref)
-	if err != nil {
-		w.stepFailed(ctx, "open the legal ticket", err)
+	ref, ok := w.openInternal(ctx, TicketLegal)
+	if !ok {
 		return
 	}
-	w.st.Ticket = ref
 	w.note(ctx, EventLegal, fmt.Sprintf("legal matter in restricted ticket #%d; due %s; nothing goes to the customer", ref.ID, fmtTime(l.Due)), "")
 	if held := w.evidenceDigests(maxRecentReports); len(held) > 0 {
 		err := workflow.ExecuteActivity(withStep(ctx), ActivityHoldEvidence, HoldInput{
@@ -105,12 +131,7 @@ func (w *caseWorkflow) alertLegal(ctx workflow.Context, step, text string) {
 // awaitLegal waits for the legal team's decision, with reminders and an alert at the due time.
 func (w *caseWorkflow) awaitLegal(ctx workflow.Context) {
 	l := w.st.Legal
-	next, isReminder := time.Time{}, false
-	if r := w.policy.Legal.Reminders; l.RemindersSent < len(r) {
-		next, isReminder = l.Since.Add(r[l.RemindersSent].D()), true
-	} else if !l.Breached {
-		next = l.Due
-	}
+	next, isReminder := nextWake(l.Since, w.policy.Legal.Reminders, l.RemindersSent, l.Due, l.Breached)
 	if !w.waitUntil(ctx, next) {
 		return
 	}
@@ -174,15 +195,10 @@ func (w *caseWorkflow) withhold(ctx workflow.Context, in *NotifyInput) bool {
 
 func (w *caseWorkflow) openSupport(ctx workflow.Context) {
 	w.setStatus(StatusUnderReview)
-	var ref TicketRef
-	err := workflow.ExecuteActivity(withStep(ctx), ActivityOpenTriage, OpenTriageInput{
-		Kind: TicketSupport, ExternalID: w.st.ExternalID + "/support", Requester: w.requester(), Data: w.noticeData(ctx), Evidence: w.evidenceDigests(3),
-	}).Get(ctx, &ref)
-	if err != nil {
-		w.stepFailed(ctx, "open the support ticket", err)
+	ref, ok := w.openInternal(ctx, TicketSupport)
+	if !ok {
 		return
 	}
-	w.st.Ticket = ref
 	w.note(ctx, EventNote, fmt.Sprintf("the customer asks for help: support ticket #%d; no enforcement, no violation", ref.ID), "")
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -56,21 +55,11 @@ func (w *caseWorkflow) holdForTriage(ctx workflow.Context, reason string) {
 	t := &TriageState{Reason: reason, Since: now, Due: now.Add(w.policy.Triage.SLA.D())}
 	w.st.Triage = t
 	w.setStatus(StatusNeedsTriage)
-	data := w.noticeData(ctx)
-	requester := ""
-	if len(w.st.Reports.Reporters) > 0 {
-		requester = w.st.Reports.Reporters[0]
-	}
-	var ref TicketRef
-	err := workflow.ExecuteActivity(withStep(ctx), ActivityOpenTriage, OpenTriageInput{
-		ExternalID: w.st.ExternalID + "/triage", Requester: requester, Data: data, Evidence: w.evidenceDigests(3),
-	}).Get(ctx, &ref)
-	if err != nil {
-		// Without a ticket no agent sees it: the case goes to review, still sending nothing.
-		w.stepFailed(ctx, "open the triage ticket", err)
+	ref, ok := w.openInternal(ctx, TicketTriage)
+	if !ok {
 		return
 	}
-	t.Ticket, w.st.Ticket = ref, ref
+	t.Ticket = ref
 	w.note(ctx, EventTriage, fmt.Sprintf("waiting for triage (ticket #%d): %s; due %s", ref.ID, reason, fmtTime(t.Due)), "")
 }
 
@@ -87,12 +76,7 @@ func (w *caseWorkflow) awaitTriage(ctx workflow.Context) {
 		}
 		return
 	}
-	next, isReminder := time.Time{}, false
-	if r := w.policy.Triage.Reminders; t.RemindersSent < len(r) {
-		next, isReminder = t.Since.Add(r[t.RemindersSent].D()), true
-	} else if !t.Breached {
-		next = t.Due
-	}
+	next, isReminder := nextWake(t.Since, w.policy.Triage.Reminders, t.RemindersSent, t.Due, t.Breached)
 	if !w.waitUntil(ctx, next) {
 		return
 	}
