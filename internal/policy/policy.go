@@ -492,40 +492,31 @@ func Parse(b []byte, source string) (*Policy, error) {
 	if ro.LevelIncrease < 0 || ro.LevelIncrease > 2 {
 		v.fail("repeat_offender.level_increase", "must be 0, 1 or 2")
 	}
-	if f.Triage.SLA == 0 && f.Triage.Confidence == 0 && len(f.Triage.Reminders) == 0 {
-		// A policy without a triage section gets the default gate.
-		f.Triage = defaultTriage
+	// A policy without a triage, legal or advisory section gets the default one.
+	if p.Triage.SLA == 0 && p.Triage.Confidence == 0 && len(p.Triage.Reminders) == 0 {
 		p.Triage = defaultTriage
 	}
-	if t := f.Triage; t.Confidence < 0 || t.Confidence > 1 {
+	if p.Legal.Due == 0 && len(p.Legal.Reminders) == 0 {
+		p.Legal = defaultLegal
+	}
+	if p.Advisory == (Advisory{}) {
+		p.Advisory = defaultAdvisory
+	}
+	if t := p.Triage; t.Confidence < 0 || t.Confidence > 1 {
 		v.fail("triage.confidence", "must be between 0 and 1, got %g", t.Confidence)
 	}
-	if f.Triage.SLA <= 0 {
+	if p.Triage.SLA <= 0 {
 		v.fail("triage.sla", "must be more than 0")
 	}
-	for i, r := range f.Triage.Reminders {
-		if r <= 0 || r >= f.Triage.SLA {
-			v.fail(fmt.Sprintf("triage.reminders[%d]", i), "must be more than 0 and before the SLA (%s), got %s", f.Triage.SLA, r)
-		}
-	}
-	if f.Legal.Due == 0 && len(f.Legal.Reminders) == 0 {
-		f.Legal, p.Legal = defaultLegal, defaultLegal
-	}
-	if f.Legal.Due <= 0 {
+	v.offsets("triage.reminders", p.Triage.Reminders, p.Triage.SLA, "triage.sla")
+	if p.Legal.Due <= 0 {
 		v.fail("legal.due", "must be more than 0")
 	}
-	for i, r := range f.Legal.Reminders {
-		if r <= 0 || r >= f.Legal.Due {
-			v.fail(fmt.Sprintf("legal.reminders[%d]", i), "must be more than 0 and before the due time (%s), got %s", f.Legal.Due, r)
-		}
-	}
-	if f.Advisory == (Advisory{}) {
-		f.Advisory, p.Advisory = defaultAdvisory, defaultAdvisory
-	}
-	if f.Advisory.Renotify <= 0 {
+	v.offsets("legal.reminders", p.Legal.Reminders, p.Legal.Due, "legal.due")
+	if p.Advisory.Renotify <= 0 {
 		v.fail("advisory.renotify", "must be more than 0")
 	}
-	if f.Advisory.Quiet <= 0 {
+	if p.Advisory.Quiet <= 0 {
 		v.fail("advisory.quiet", "must be more than 0")
 	}
 	v.slackIDs("approvers", f.Approvers)

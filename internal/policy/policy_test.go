@@ -108,6 +108,8 @@ func TestBrokenPolicies(t *testing.T) {
 		{"typo in field", strings.Replace(base, "extend_by: 48h", "extnd_by: 48h", 1), "defaults.extnd_by", true},
 		{"bad on_timeout", strings.Replace(base, "on_timeout: hold", "on_timeout: panic", 1), "defaults.approval.on_timeout", true},
 		{"timeout enforces", strings.Replace(base, "on_timeout: hold", "on_timeout: enforce", 1), "defaults.approval.on_timeout", true},
+		{"triage reminder after the SLA", strings.Replace(base, "reminders: [1h, 2h]", "reminders: [1h, 5h]", 1), "triage.reminders[1]", true},
+		{"legal reminder after the due time", strings.Replace(base, "reminders: [24h, 48h]\n\n# The advisory", "reminders: [24h, 96h]\n\n# The advisory", 1), "legal.reminders[1]", true},
 		{"bad manager", strings.Replace(base, "managers:\n  users: []", "managers:\n  users: [bob]", 1), "managers.users[0]", true},
 		{"throttle without level", strings.Replace(base, "level: 1\n", "level: 7\n", 1), "categories.port-scan.action.level", true},
 		{"bad approver", strings.Replace(base, "users: []", "users: [alice]", 1), "approvers.users[0]", true},
