@@ -25,6 +25,12 @@ const (
 	macroPrefix     = "abusedesk: "
 )
 
+// DecisionTags are the tags a decision leaves on a ticket until the desk has it: the macro's
+// and the trigger's mark that it was sent.
+func DecisionTags(decision string) []string {
+	return []string{TagDecisionPrefix + decision, TagDecisionSent + decision}
+}
+
 // FieldSpec is a custom ticket field the bot keeps filled: its key (see package ticket) and the
 // title agents see.
 type FieldSpec struct {

@@ -81,18 +81,19 @@ func (f Forwarder) Forward(ctx context.Context, account string, category abuse.C
 
 // DecideApproval delivers a lead's decision; it waits until the case applied or refused it.
 func (c *Client) DecideApproval(ctx context.Context, caseID string, d approval.Decision) (*workflows.DecisionResult, error) {
-	return c.update(ctx, caseID, workflows.UpdateApproval, d)
+	return c.update(ctx, caseID, workflows.UpdateApproval, "", d)
 }
 
 // Decide delivers an agent's decision; it waits until the case applied or refused it.
 func (c *Client) Decide(ctx context.Context, caseID string, d workflows.AgentDecision) (*workflows.DecisionResult, error) {
-	return c.update(ctx, caseID, workflows.UpdateAgentDecision, d, d.RequestID)
+	return c.update(ctx, caseID, workflows.UpdateAgentDecision, d.RequestID, d)
 }
 
-// update sends an update; id (optional) makes a repeated delivery of the same decision one.
-func (c *Client) update(ctx context.Context, caseID, name string, arg any, id ...string) (*workflows.DecisionResult, error) {
+// update sends an update; an updateID ("": a new one) makes a repeated delivery of the same
+// decision one.
+func (c *Client) update(ctx context.Context, caseID, name, updateID string, arg any) (*workflows.DecisionResult, error) {
 	h, err := c.T.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		UpdateID:     strings.Join(id, ""),
+		UpdateID:     updateID,
 		WorkflowID:   caseID,
 		UpdateName:   name,
 		Args:         []any{arg},

@@ -237,9 +237,8 @@ func (z *Zendesk) reply(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	caseID, number, open, err := z.incident(ctx, t)
-	if err != nil || caseID == "" {
-		return err
+	if caseOf(t) == "" {
+		return nil
 	}
 	comments, err := z.API.Comments(ctx, id)
 	if err != nil {
@@ -254,6 +253,11 @@ func (z *Zendesk) reply(ctx context.Context, id int64) error {
 	}
 	if c == nil {
 		return nil
+	}
+	// Which incident, only once there is a comment to deliver (a visibility query).
+	caseID, number, open, err := z.incident(ctx, t)
+	if err != nil {
+		return err
 	}
 	from := ""
 	if u, err := z.API.User(ctx, t.RequesterID); err == nil {
@@ -336,8 +340,7 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 		if err != nil {
 			return err
 		}
-		tags := []string{zendesk.TagDecisionPrefix + string(decision), zendesk.TagDecisionSent + string(decision)}
-		return z.API.Update(ctx, id, zendesk.Update{Comment: &ticket.Comment{Body: body}, RemoveTags: tags})
+		return z.API.Update(ctx, id, zendesk.Update{Comment: &ticket.Comment{Body: body}, RemoveTags: zendesk.DecisionTags(string(decision))})
 	case err != nil:
 		return err
 	}
@@ -348,7 +351,7 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 // doneWith removes a decision's tags once the case has it (or refused it, with a note): until
 // then the export poll finds the decision even if the webhook was lost.
 func (z *Zendesk) doneWith(ctx context.Context, t *zendesk.TicketInfo, decision workflows.Decision) error {
-	tags := []string{zendesk.TagDecisionPrefix + string(decision), zendesk.TagDecisionSent + string(decision)}
+	tags := zendesk.DecisionTags(string(decision))
 	if !slices.ContainsFunc(tags, func(tag string) bool { return slices.Contains(t.Tags, tag) }) {
 		return nil
 	}
