@@ -32,6 +32,7 @@ import (
 	"abusedesk/internal/cases"
 	"abusedesk/internal/config"
 	"abusedesk/internal/dashboard"
+	"abusedesk/internal/durable"
 	"abusedesk/internal/evidence"
 	"abusedesk/internal/inbound"
 	"abusedesk/internal/ingress"
@@ -315,11 +316,7 @@ func (a *app) writeEndpoints() error {
 		return err
 	}
 	path := filepath.Join(a.cfg.DataDir, "endpoints.json")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := durable.WriteFile(path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	a.onStop(func(context.Context) { _ = os.Remove(path) })

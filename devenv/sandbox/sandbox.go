@@ -23,6 +23,7 @@ import (
 	"abusedesk/devenv/enforcementapi"
 	"abusedesk/devenv/slacksandbox"
 	"abusedesk/devenv/zendesksandbox"
+	"abusedesk/internal/durable"
 )
 
 // People of the sandbox. The leads approve in Slack; the agents work in Zendesk. Lee Lead is
@@ -265,11 +266,7 @@ func (s *Sandbox) Save() error {
 	if err != nil {
 		return err
 	}
-	tmp := s.stateFile + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("sandbox state: %w", err)
-	}
-	if err := os.Rename(tmp, s.stateFile); err != nil {
+	if err := durable.WriteFile(s.stateFile, b, 0o600); err != nil {
 		return fmt.Errorf("sandbox state: %w", err)
 	}
 	return nil

@@ -187,24 +187,3 @@ func (s *Store) Hold(_ context.Context, key string, digests []string, reason str
 	}
 	return nil
 }
-
-// Holds lists the legal holds recorded.
-func (s *Store) Holds() ([]Hold, error) {
-	files, err := filepath.Glob(filepath.Join(s.dir, "holds", "*.json"))
-	if err != nil {
-		return nil, err
-	}
-	var out []Hold
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		var h Hold
-		if err := json.Unmarshal(b, &h); err != nil {
-			return nil, fmt.Errorf("evidence hold %s: %w", f, err)
-		}
-		out = append(out, h)
-	}
-	return out, nil
-}

@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,9 +93,13 @@ func TestHold(t *testing.T) {
 	if err := s.Hold(ctx, "case/acct-1/legal-request", []string{d}, "preservation request"); err != nil {
 		t.Fatal(err)
 	}
-	holds, err := s.Holds()
-	if err != nil || len(holds) != 1 || holds[0].Key != "case/acct-1/legal-request" || holds[0].Digests[0] != d {
-		t.Fatalf("holds %+v %v, want the one hold", holds, err)
+	files, _ := filepath.Glob(filepath.Join(s.Dir(), "holds", "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("hold records %v, want one", files)
+	}
+	var h Hold
+	if b, err := os.ReadFile(files[0]); err != nil || json.Unmarshal(b, &h) != nil || h.Key != "case/acct-1/legal-request" || h.Digests[0] != d {
+		t.Fatalf("hold %+v %v, want the one hold", h, err)
 	}
 	missing := strings.Repeat("ab", 32)
 	if err := s.Hold(ctx, "case/acct-2/legal-request", []string{missing}, "x"); !fault.Is(err, fault.NotFound) {

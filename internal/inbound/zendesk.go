@@ -20,6 +20,7 @@ import (
 	"abusedesk/integrations/zendesk"
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/cases"
+	"abusedesk/internal/durable"
 	"abusedesk/internal/fault"
 	"abusedesk/internal/intake"
 	"abusedesk/internal/provision"
@@ -439,10 +440,9 @@ func (z *Zendesk) saveCursor(cursor string) {
 		return
 	}
 	b, _ := json.Marshal(struct{ Cursor string }{cursor})
-	tmp := z.CursorFile + ".tmp"
 	if err := os.MkdirAll(filepath.Dir(z.CursorFile), 0o750); err == nil {
-		if os.WriteFile(tmp, b, 0o600) == nil {
-			_ = os.Rename(tmp, z.CursorFile)
+		if err := durable.WriteFile(z.CursorFile, b, 0o600); err != nil {
+			z.log().Warn("export cursor not saved; the next start reads the export again from an hour back", "error", err)
 		}
 	}
 }

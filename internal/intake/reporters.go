@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"abusedesk/integrations/reports"
+	"abusedesk/internal/durable"
 	"abusedesk/internal/metrics"
 )
 
@@ -214,11 +215,8 @@ func (r *Reporters) save() {
 	r.mu.Unlock()
 	b, err := json.MarshalIndent(r.Snapshot(), "", " ")
 	if err == nil {
-		tmp := r.path + ".tmp"
 		if err = os.MkdirAll(filepath.Dir(r.path), 0o750); err == nil {
-			if err = os.WriteFile(tmp, b, 0o600); err == nil {
-				err = os.Rename(tmp, r.path)
-			}
+			err = durable.WriteFile(r.path, b, 0o600)
 		}
 	}
 	if err != nil {
