@@ -123,8 +123,7 @@ func (d *devDesk) waitClosed(caseID string) {
 	}
 }
 
-// waitTriaged waits until intake handed a message to a person (a triage ticket whose subject
-// or note names it).
+// waitTicket waits for a ticket that match accepts.
 func (d *devDesk) waitTicket(match func(zendeskTicket) bool, what string) zendeskTicket {
 	d.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -157,18 +156,6 @@ func (d *devDesk) waitSlack(channel, text string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	d.t.Fatalf("no message naming %s in #%s", text, channel)
-}
-
-func mentions(tk zendeskTicket, s string) bool {
-	if strings.Contains(tk.Subject, s) {
-		return true
-	}
-	for _, c := range tk.Comments {
-		if strings.Contains(c.Body, s) {
-			return true
-		}
-	}
-	return false
 }
 
 func TestMeasuredHarmsEndSafely(t *testing.T) {

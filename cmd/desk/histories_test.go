@@ -116,10 +116,16 @@ func (d *pathsDesk) view(id string) workflows.CaseView {
 // waitStatus polls the case until it reaches want (queries answer from the worker's cache).
 func (d *pathsDesk) waitStatus(id string, want workflows.Status) workflows.CaseView {
 	d.t.Helper()
+	return d.waitView(id, "status "+string(want), func(v workflows.CaseView) bool { return v.Status == want })
+}
+
+// waitView polls the case until ok says its view is as wanted (30 s at most).
+func (d *pathsDesk) waitView(id, want string, ok func(workflows.CaseView) bool) workflows.CaseView {
+	d.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		v := d.view(id)
-		if v.Status == want {
+		if ok(v) {
 			return v
 		}
 		if time.Now().After(deadline) {
@@ -211,13 +217,7 @@ func TestCasePathsOnTheServer(t *testing.T) {
 		r.Rules.Approval.Required = true
 		r.Managers = approval.Approvers{Users: []string{"UMANAGER"}}
 		id := d.open("acct-standard", abuse.DoS, r)
-		var v workflows.CaseView
-		for range 200 {
-			if v = d.view(id); v.Approval != nil && v.Approval.Holding {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		v := d.waitView(id, "the approval holding", func(v workflows.CaseView) bool { return v.Approval != nil && v.Approval.Holding })
 		if v.Status != workflows.StatusPendingApproval || !v.Approval.Holding || !v.Approval.Managers {
 			t.Fatalf("after the timeouts: %s, approval %+v; want pending_approval holding after asking the managers", v.Status, v.Approval)
 		}
@@ -255,13 +255,7 @@ func TestCasePathsOnTheServer(t *testing.T) {
 		r := pathRules(abuse.LegalRequest)
 		r.Legal = policy.Legal{Due: policy.Duration(2 * time.Second), Reminders: []policy.Duration{policy.Duration(time.Second)}}
 		id := d.openWith("acct-standard", abuse.LegalRequest, r, 0.4)
-		var v workflows.CaseView
-		for range 200 {
-			if v = d.view(id); v.Legal != nil && v.Legal.Breached {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		v := d.waitView(id, "the legal matter past due", func(v workflows.CaseView) bool { return v.Legal != nil && v.Legal.Breached })
 		if v.Status != workflows.StatusLegalReview || !v.Legal.Breached || v.Legal.RemindersSent != 1 {
 			t.Fatalf("legal matter: %s %+v; want legal_review, one reminder, past due", v.Status, v.Legal)
 		}
