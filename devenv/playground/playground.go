@@ -31,6 +31,7 @@ import (
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/config"
 	"abusedesk/internal/dashboard"
+	"abusedesk/internal/provision"
 	"abusedesk/workflows"
 )
 
@@ -122,17 +123,21 @@ func (s *Sandbox) CasePanel(v *workflows.CaseView) (template.HTML, error) {
 // macrosFor lists the macros that apply in the case's state: the triage gate's while it waits
 // for triage, the legal team's on a legal matter, the case macros otherwise.
 func (s *Sandbox) macrosFor(v *workflows.CaseView) []string {
-	kind := ""
-	switch v.Status {
-	case workflows.StatusNeedsTriage:
-		kind = "Triage:"
-	case workflows.StatusLegalReview:
-		kind = "Legal:"
+	applies := map[string]bool{}
+	for _, d := range workflows.AgentDecisions {
+		triage, legal := slices.Contains(workflows.TriageDecisions, d), slices.Contains(workflows.LegalDecisions, d)
+		switch v.Status {
+		case workflows.StatusNeedsTriage:
+			applies[provision.MacroTitleOf(d)] = triage
+		case workflows.StatusLegalReview:
+			applies[provision.MacroTitleOf(d)] = legal
+		default:
+			applies[provision.MacroTitleOf(d)] = !triage && !legal
+		}
 	}
 	var out []string
 	for _, m := range s.Macros {
-		triage, legal := strings.Contains(m, "Triage:"), strings.Contains(m, "Legal:")
-		if (kind == "" && !triage && !legal) || (kind != "" && strings.Contains(m, kind)) {
+		if applies[m] {
 			out = append(out, m)
 		}
 	}

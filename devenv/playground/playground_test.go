@@ -3,10 +3,13 @@ package playground
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"abusedesk/devenv/demo"
 	"abusedesk/integrations/reports"
+	"abusedesk/internal/provision"
+	"abusedesk/workflows"
 )
 
 // TestUniqueMakesANewReport: a sample sent twice is two reports — the parser sees a new ID
@@ -41,4 +44,24 @@ func equalJSON(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return bytes.Equal(x, y)
+}
+
+// TestMacrosForTheState: the panel offers the triage gate's macros while a case waits for
+// triage, the legal team's on a legal matter, and the case macros otherwise.
+func TestMacrosForTheState(t *testing.T) {
+	s := &Sandbox{Macros: provision.MacroTitles()}
+	for status, want := range map[workflows.Status][]workflows.Decision{
+		workflows.StatusNeedsTriage:      workflows.TriageDecisions,
+		workflows.StatusLegalReview:      workflows.LegalDecisions,
+		workflows.StatusAwaitingResponse: workflows.AgentDecisions[:8],
+	} {
+		got := s.macrosFor(&workflows.CaseView{Status: status})
+		var titles []string
+		for _, d := range want {
+			titles = append(titles, provision.MacroTitleOf(d))
+		}
+		if !slices.Equal(got, titles) {
+			t.Errorf("%s: %q, want %q", status, got, titles)
+		}
+	}
 }

@@ -98,6 +98,11 @@ func Macros(r *templates.Renderer, extendBy, moreInfo time.Duration) []zendesk.M
 	return out
 }
 
+// MacroTitleOf is the provisioned title of one decision's macro.
+func MacroTitleOf(d workflows.Decision) string {
+	return zendesk.MacroTitle(zendesk.MacroSpec{Decision: string(d), Title: macroTitles[d]})
+}
+
 // MacroTitles lists the decision macros' titles as provisioned, in the order agents see them.
 func MacroTitles() []string {
 	var out []string
