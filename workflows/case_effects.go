@@ -85,6 +85,13 @@ func (w *caseWorkflow) finishNotified(ctx workflow.Context, o Outcome, final Sta
 	w.closeEffects(ctx, closing{solve: true, notified: notified || silent, ack: w.st.Rules.AcknowledgeReporters})
 }
 
+// closeQuietly ends a case without a closing notice of its own: its ticket is solved (or, with
+// solve false, left open for the team it went to); reporters hear the outcome only with ack.
+func (w *caseWorkflow) closeQuietly(ctx workflow.Context, o Outcome, solve, ack bool) {
+	w.closeState(ctx, o, StatusResolved)
+	w.closeEffects(ctx, closing{solve: solve, notified: true, ack: ack && w.st.Rules.AcknowledgeReporters})
+}
+
 // closeState records the outcome and the final status.
 func (w *caseWorkflow) closeState(ctx workflow.Context, o Outcome, final Status) {
 	w.st.Outcome = o

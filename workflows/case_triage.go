@@ -165,10 +165,3 @@ func (w *caseWorkflow) onTriage(ctx workflow.Context, d AgentDecision) string {
 		return "Routed to " + d.Team + "; the desk does not act on it."
 	}
 }
-
-// closeQuietly ends a case without a closing notice of its own: its ticket is solved (or, with
-// solve false, left open for the team it went to); reporters hear the outcome only with ack.
-func (w *caseWorkflow) closeQuietly(ctx workflow.Context, o Outcome, solve, ack bool) {
-	w.closeState(ctx, o, StatusResolved)
-	w.closeEffects(ctx, closing{solve: solve, notified: true, ack: ack && w.st.Rules.AcknowledgeReporters})
-}

@@ -257,3 +257,14 @@ func TestReportsAPIBounds(t *testing.T) {
 		}
 	})
 }
+
+func TestSlots(t *testing.T) {
+	for _, tc := range []struct {
+		limit int64
+		want  int
+	}{{768 << 20, 10}, {0, 16}, {10 << 20, 2}, {64 << 30, 64}} {
+		if got := Slots(tc.limit, 25<<20); got != tc.want {
+			t.Errorf("Slots(%d MiB) = %d, want %d", tc.limit>>20, got, tc.want)
+		}
+	}
+}
