@@ -355,7 +355,7 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 	}
 	if ic.APIToken != "" {
 		a.http.Handle("/api/v1/reports", inbound.ReportsAPI(a.intake, ic.APIToken, 25<<20,
-			inbound.APILimits{Slots: inbound.Slots(a.cfg.MemoryLimit, 25<<20)}, a.log.With("component", "reports-api")))
+			inbound.APILimits{Budget: inbound.Budget(a.cfg.MemoryLimit, 25<<20), BodyTimeout: ic.BodyTimeout}, a.log.With("component", "reports-api")))
 		a.endpoints.API = &config.APIEndpoint{URL: a.endpoints.HTTP + "/api/v1/reports"}
 	} else {
 		a.log.Warn("the reports API is off: DESK_API_TOKEN is not set")

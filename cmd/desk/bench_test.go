@@ -12,14 +12,15 @@ import (
 	"abusedesk/internal/config"
 )
 
-// TestBenchScenariosRun runs every `desk bench` scenario in miniature, in this process: the
+// TestBenchScenariosRun runs every `desk bench` scenario but reliability (TestReliability) in
+// miniature, in this process: the
 // harness must keep working (a scenario fails when a report is lost, a count is wrong or a case
 // is not enforced), and each writes its figures. The figures themselves are not judged here —
 // timings belong to the benchmark, not to a test.
 func TestBenchScenariosRun(t *testing.T) {
 	skipShort(t)
 	out := t.TempDir()
-	args := []string{"bench", "all", "--in-process", "--out", out, "--data-dir", t.TempDir(),
+	args := []string{"bench", "parse", "storm", "lifecycle", "precision", "capacity", "notification", "admission", "--in-process", "--out", out, "--data-dir", t.TempDir(),
 		"--reports", "600", "--accounts", "30", "--naive", "60", "--clients", "16",
 		"--cases", "12", "--open", "40", "--idle", "1s", "--precision-cases", "8", "--deadline", "8s",
 		"--rows", "300", "--row-accounts", "30"}
@@ -59,5 +60,71 @@ func TestBenchScenariosRun(t *testing.T) {
 		if !found {
 			t.Errorf("%s: no figure %q in %s", scenario, figure, b)
 		}
+	}
+}
+
+// TestMain lets this test binary stand in for the desk binary: the reliability scenario runs
+// its desks as child processes of os.Executable() (it kills them -9), and with
+// DESK_TEST_AS_DESK=1 in its environment this binary runs `desk` instead of the tests.
+func TestMain(m *testing.M) {
+	if os.Getenv("DESK_TEST_AS_DESK") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestReliability runs `desk bench reliability` in miniature: kill -9 mid storm, a small file
+// system filling up mid storm (when this runs as root, as in CI), large uploads at once and a
+// flood of trickling uploads. Every part must end with no report lost or counted twice, the
+// desk starting again by itself, every slow upload answered and its connection released.
+func TestReliability(t *testing.T) {
+	skipShort(t)
+	t.Setenv("DESK_TEST_AS_DESK", "1")
+	out := t.TempDir()
+	args := []string{"bench", "reliability", "--out", out, "--data-dir", t.TempDir(),
+		"--reports", "1000", "--accounts", "40", "--clients", "16",
+		"--uploads", "12", "--upload-mb", "8", "--slow-uploads", "300", "--fs-mb", "128"}
+	if err := run(context.Background(), args, io.Discard, io.Discard, config.MapLookup(nil)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "bench-reliability.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r bench.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range r.Figures {
+		got[f.Name] = f.Value
+	}
+	parts := []string{"kill -9", "large uploads"}
+	if os.Geteuid() == 0 {
+		parts = append(parts, "file system full")
+		if got["file system full: /readyz says not ready while it is full (1 yes, 0 no)"] != 1 {
+			t.Error("/readyz said ready while the file system was full")
+		}
+		if got["file system full: reports refused while it was full (503, sent again later)"] == 0 {
+			t.Error("no report was refused while the file system was full: it did not fill mid storm")
+		}
+	}
+	for _, p := range parts {
+		for _, fig := range []string{p + ": reports lost", p + ": reports counted twice"} {
+			v, ok := got[fig]
+			if !ok || v != 0 {
+				t.Errorf("%s: %v (present %v), want 0", fig, v, ok)
+			}
+		}
+	}
+	if v := got["kill -9: reports acknowledged before the kill"]; v == 0 || v >= 1000 {
+		t.Errorf("the kill came after %v of 1000 reports, want mid storm", v)
+	}
+	if got["slow uploads: never answered"] != 0 || got["slow uploads: answered 408 when the body timeout ended"]+got["slow uploads: answered 503 at once (no room in the upload budget)"] != 300 {
+		t.Errorf("slow uploads: %v", r.Figures)
+	}
+	if v := got["slow uploads: descriptors still held once every slow upload was answered"]; v > 16 {
+		t.Errorf("the desk still holds %v descriptors after the slow uploads were answered", v)
 	}
 }

@@ -41,11 +41,19 @@ Scenarios:
              resolved), then until each account's one case counts its rows
   admission  precision twice: API clients that wait the Retry-After of a refused report, then
              clients that send it again at once; the storm's useful throughput in each
+  reliability  the desk under faults, each part ending in exact counts (lost, counted twice):
+             kill -9 mid storm (--reports reports) and a start again; a storm on a small file
+             system (--fs-mb; a tmpfs, needs root, skipped otherwise) that fills up, is freed
+             and then kill -9; --uploads uploads of --upload-mb MiB at once against
+             DESK_MEMORY_LIMIT (peak RSS); --slow-uploads uploads trickling a byte a second
+             (answers, descriptors held, an ordinary report still taken). Desks always run
+             as child processes here
   all        every scenario above
 
 Targets (2-core machine): storm ≥ 1,000 reports/s and ≥ 20× naive; lifecycle ≤ 1.25× bare;
 capacity ≤ 1 GiB RSS, ≤ 40 KB/case, restart ≤ 5 s; precision p99 ≤ 2 s; parse ≥ 10,000/s;
-notification accepted ≤ 10 s; admission: greedy clients keep ≥ 0.5× the obedient throughput.
+notification accepted ≤ 10 s; admission: greedy clients keep ≥ 0.5× the obedient throughput;
+reliability: 0 lost, 0 counted twice, peak RSS ≤ 1.25 × DESK_MEMORY_LIMIT.
 docs/benchmarks.md has the latest figures.`)
 	o := bench.Options{Set: map[string]string{}, Run: run, NewStandIns: sandbox.NewBenchStandIns, LoadCorpus: sandbox.BenchCorpus,
 		DatabaseFile: devserver.DatabaseFile, Version: version, Log: e.stderr}
@@ -67,6 +75,10 @@ docs/benchmarks.md has the latest figures.`)
 	fs.DurationVar(&o.Deadline, "deadline", 20*time.Second, "precision: the cases' response window")
 	fs.IntVar(&o.Rows, "rows", 50_000, "notification: rows in the one notification")
 	fs.IntVar(&o.RowAccounts, "row-accounts", 5_000, "notification: accounts the rows are about")
+	fs.IntVar(&o.Uploads, "uploads", 64, "reliability: large uploads sent at once")
+	fs.IntVar(&o.UploadMB, "upload-mb", 25, "reliability: size of each large upload, MiB")
+	fs.IntVar(&o.SlowUploads, "slow-uploads", 2_000, "reliability: uploads whose bodies trickle in, a byte a second")
+	fs.IntVar(&o.FileSystemMB, "fs-mb", 256, "reliability: size of the small file system (a tmpfs; needs root) that fills up mid storm, MiB")
 	fs.StringVar(&o.Profile, "profile", "", "storm: save a 30 s CPU profile of the desk under the storm to this folder (desk-storm.pprof)")
 	fs.Func("set", "NAME=VALUE: configuration for the desks the bench starts (repeatable), e.g. --set DESK_BATCH_CONCURRENCY=4", func(v string) error {
 		name, value, ok := strings.Cut(v, "=")

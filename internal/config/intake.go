@@ -15,6 +15,8 @@ type Intake struct {
 	YieldAt        time.Duration
 	AccountHeaders []string
 	ZendeskPoll    time.Duration
+	// BodyTimeout is how long the reports API waits for a body to arrive.
+	BodyTimeout time.Duration
 }
 
 // IMAP says how to reach the abuse mailbox; nil when not configured.
@@ -48,6 +50,7 @@ func LoadIntake(lookup Lookup) (Intake, *IMAP, error) {
 		Concurrency: r.integer("DESK_BATCH_CONCURRENCY", 1, 1000),
 		YieldAt:     r.duration("DESK_BATCH_YIELD_AT"),
 		ZendeskPoll: r.duration("ZENDESK_POLL_INTERVAL"),
+		BodyTimeout: r.duration("DESK_API_BODY_TIMEOUT"),
 	}
 	for _, h := range r.list("DESK_ACCOUNT_HEADERS") {
 		in.AccountHeaders = append(in.AccountHeaders, strings.TrimSpace(h))

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"abusedesk/integrations/reports"
 	"abusedesk/internal/intake"
 )
@@ -29,21 +31,29 @@ type Admitter interface {
 	Admit() error
 }
 
-// APILimits bound what the reports API holds at once: Slots uploads read and parsed at the same
-// time (the rest are answered 503 at once, before their bodies are read), each body read within
-// BodyTimeout.
+// APILimits bound what the reports API holds at once. The bodies being read and parsed reserve
+// Budget bytes between them — each its Content-Length, or the size limit when the length is
+// unknown or the body compressed, and at least MinReservation — and an upload that does not
+// fit is answered 503 at once, before its body is read; so a flood of small or trickling
+// uploads never keeps out the rest, and large ones cannot together pass the memory limit.
+// Each body must arrive within BodyTimeout.
 type APILimits struct {
-	Slots       int
+	Budget      int64
 	BodyTimeout time.Duration
 }
 
-// Slots is how many maxBytes uploads fit in a memory limit, each taking about three times its
-// size while it is read, parsed and stored: at least 2, at most 64.
-func Slots(memoryLimit int64, maxBytes int) int {
+// MinReservation is the least an upload reserves of APILimits.Budget, which bounds how many
+// are read at once (4,096 in the default 256 MiB).
+const MinReservation = 64 << 10
+
+// Budget is the share of a memory limit the reports API's uploads may reserve: a third of it,
+// as an upload takes about three times its size while it is read, parsed and stored (at least
+// two uploads of maxBytes; sixteen without a limit).
+func Budget(memoryLimit int64, maxBytes int) int64 {
 	if memoryLimit <= 0 || maxBytes <= 0 {
-		return 16
+		return 16 * int64(max(maxBytes, 25<<20))
 	}
-	return int(min(64, max(2, memoryLimit/(3*int64(maxBytes)))))
+	return max(2*int64(maxBytes), memoryLimit/3)
 }
 
 // APIResponse is the answer of POST /api/v1/reports.
@@ -70,13 +80,13 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 	if maxBytes <= 0 {
 		maxBytes = 25 << 20
 	}
-	if limits.Slots <= 0 {
-		limits.Slots = 16
+	if limits.Budget <= 0 {
+		limits.Budget = Budget(0, maxBytes)
 	}
 	if limits.BodyTimeout <= 0 {
 		limits.BodyTimeout = time.Minute
 	}
-	slots := make(chan struct{}, limits.Slots)
+	budget := semaphore.NewWeighted(limits.Budget)
 	admitter, _ := in.(Admitter)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -94,18 +104,22 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 		if admitter != nil {
 			if err := admitter.Admit(); err != nil {
 				w.Header().Set("Retry-After", "1")
+				closeUnread(w)
 				apiError(w, http.StatusServiceUnavailable, "not accepted now, nothing was lost — send it again: "+err.Error())
 				return
 			}
 		}
-		select {
-		case slots <- struct{}{}:
-			defer func() { <-slots }()
-		default:
+		reserve := int64(maxBytes)
+		if enc := r.Header.Get("Content-Encoding"); r.ContentLength >= 0 && (enc == "" || strings.EqualFold(enc, "identity")) {
+			reserve = min(reserve, max(r.ContentLength, MinReservation))
+		}
+		if !budget.TryAcquire(reserve) {
 			w.Header().Set("Retry-After", "1")
-			apiError(w, http.StatusServiceUnavailable, fmt.Sprintf("%d reports are being read already — send it again", limits.Slots))
+			closeUnread(w)
+			apiError(w, http.StatusServiceUnavailable, "as many reports as the desk's memory allows are being read already — send it again")
 			return
 		}
+		defer budget.Release(reserve)
 		// A body that trickles in is cut off, so slow clients cannot hold the desk's slots.
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(limits.BodyTimeout))
 		src := io.Reader(r.Body)
@@ -123,8 +137,9 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 			apiError(w, http.StatusUnsupportedMediaType, "Content-Encoding "+enc+" is not supported: send the report plain or gzip-compressed")
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(src, int64(maxBytes)+1))
+		body, err := readBody(src, r.ContentLength, src == r.Body, maxBytes)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
+			closeUnread(w)
 			apiError(w, http.StatusRequestTimeout, fmt.Sprintf("the body did not arrive within %s — send it again", limits.BodyTimeout))
 			return
 		}
@@ -133,6 +148,7 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 			return
 		}
 		if len(body) > maxBytes {
+			closeUnread(w)
 			apiError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the report is over %d bytes", maxBytes))
 			return
 		}
@@ -176,6 +192,23 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 		_ = json.NewEncoder(w).Encode(resp)
 	})
 }
+
+// readBody reads up to maxBytes+1 bytes of an upload. When the body is not compressed and its
+// Content-Length is known, the buffer is allocated once at that size, so a 25 MB upload takes
+// 25 MB rather than the twice as much that growing a buffer by doubling peaks at.
+func readBody(src io.Reader, contentLength int64, plain bool, maxBytes int) ([]byte, error) {
+	limited := io.LimitReader(src, int64(maxBytes)+1)
+	if !plain || contentLength <= 0 || contentLength > int64(maxBytes) {
+		return io.ReadAll(limited)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, contentLength+bytes.MinRead))
+	_, err := buf.ReadFrom(limited)
+	return buf.Bytes(), err
+}
+
+// closeUnread ends the connection after this answer: the request's body was not read (or
+// not to its end), and draining it would let a client that trickles it hold the connection.
+func closeUnread(w http.ResponseWriter) { w.Header().Set("Connection", "close") }
 
 func apiError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/problem+json")

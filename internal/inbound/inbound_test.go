@@ -194,14 +194,13 @@ func (b *countingBody) Read(p []byte) (int, error) {
 }
 
 // TestReportsAPIBounds: a refused request is answered before its body is read; uploads beyond
-// the slots are answered 503 at once; a body that stalls is cut off with 408.
+// the memory budget are answered 503 at once; a body that stalls is cut off with 408.
 func TestReportsAPIBounds(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	post := func(url string, body io.Reader) *http.Response {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodPost, url, body)
 		req.Header.Set("Authorization", "Bearer tok")
-		req.ContentLength = -1
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -226,19 +225,43 @@ func TestReportsAPIBounds(t *testing.T) {
 		}
 	})
 
-	t.Run("slots", func(t *testing.T) {
+	t.Run("budget", func(t *testing.T) {
+		// Room for one upload's least reservation and not two: the second waits for the first.
 		g := &gate{release: make(chan struct{}), started: make(chan struct{}, 2)}
-		srv := httptest.NewServer(ReportsAPI(g, "tok", 1<<20, APILimits{Slots: 1}, log))
+		srv := httptest.NewServer(ReportsAPI(g, "tok", 1<<20, APILimits{Budget: MinReservation * 3 / 2}, log))
 		defer srv.Close()
 		done := make(chan *http.Response)
 		go func() { done <- post(srv.URL, strings.NewReader("From: a@b.example\r\n\r\nspam from 192.0.2.1\r\n")) }()
 		<-g.started
-		if resp := post(srv.URL, strings.NewReader("second")); resp.StatusCode != 503 {
-			t.Errorf("an upload while the only slot is busy: %d, want 503", resp.StatusCode)
+		if resp := post(srv.URL, strings.NewReader("second")); resp.StatusCode != 503 || !resp.Close {
+			t.Errorf("an upload while the budget is taken: %d (close %v), want 503 and the connection closed", resp.StatusCode, resp.Close)
 		}
 		close(g.release)
 		if resp := <-done; resp.StatusCode != 200 {
-			t.Errorf("the upload in the slot: %d", resp.StatusCode)
+			t.Errorf("the upload within the budget: %d", resp.StatusCode)
+		}
+	})
+
+	t.Run("small uploads pass a large one", func(t *testing.T) {
+		// A 1 MiB budget: a large upload in progress (its Content-Length reserved) leaves room
+		// for small ones, not for a second large one.
+		g := &gate{release: make(chan struct{}), started: make(chan struct{}, 3)}
+		srv := httptest.NewServer(ReportsAPI(g, "tok", 1<<20, APILimits{Budget: 1 << 20}, log))
+		defer srv.Close()
+		large := "From: a@b.example\r\n\r\nspam from 192.0.2.1\r\n" + strings.Repeat("x", 700<<10)
+		done := make(chan *http.Response, 2)
+		go func() { done <- post(srv.URL, strings.NewReader(large)) }()
+		<-g.started
+		if resp := post(srv.URL, strings.NewReader(large)); resp.StatusCode != 503 {
+			t.Errorf("a second 700 KiB upload in a 1 MiB budget: %d, want 503", resp.StatusCode)
+		}
+		go func() { done <- post(srv.URL, strings.NewReader("From: a@b.example\r\n\r\nspam from 192.0.2.2\r\n")) }()
+		<-g.started // the small one is being handled while the large one still is
+		close(g.release)
+		for range 2 {
+			if resp := <-done; resp.StatusCode != 200 {
+				t.Errorf("an upload within the budget: %d", resp.StatusCode)
+			}
 		}
 	})
 
@@ -258,13 +281,13 @@ func TestReportsAPIBounds(t *testing.T) {
 	})
 }
 
-func TestSlots(t *testing.T) {
+func TestBudget(t *testing.T) {
 	for _, tc := range []struct {
 		limit int64
-		want  int
-	}{{768 << 20, 10}, {0, 16}, {10 << 20, 2}, {64 << 30, 64}} {
-		if got := Slots(tc.limit, 25<<20); got != tc.want {
-			t.Errorf("Slots(%d MiB) = %d, want %d", tc.limit>>20, got, tc.want)
+		want  int64
+	}{{768 << 20, 256 << 20}, {0, 400 << 20}, {10 << 20, 50 << 20}, {3 << 30, 1 << 30}} {
+		if got := Budget(tc.limit, 25<<20); got != tc.want {
+			t.Errorf("Budget(%d MiB) = %d MiB, want %d MiB", tc.limit>>20, got>>20, tc.want>>20)
 		}
 	}
 }
