@@ -205,9 +205,14 @@ func (a *app) buildServices(ic config.Integrations) error {
 
 // startSlack mounts the interactivity endpoint (with a signing secret) and runs Socket Mode
 // (with an app token): one handler behind both.
-func (a *app) startSlack(ctx context.Context) {
+func (a *app) startSlack(ctx context.Context) error {
 	ic := a.integrations.Slack
 	h := &deskslack.Interactions{API: a.slack.API(), Decider: inbound.Slack{Cases: a.cases}, Approvers: a.policy.Approvers.With(a.policy.Managers), Log: a.log.With("component", "slack")}
+	q, err := a.startInbox(ctx, "slack", h.Process, h.GiveUp)
+	if err != nil {
+		return err
+	}
+	h.Queue = q
 	if ic.SigningSecret != "" && a.http != nil {
 		a.http.Handle("POST /slack/interactions", h.HTTPHandler(ic.SigningSecret))
 	}
@@ -222,6 +227,26 @@ func (a *app) startSlack(ctx context.Context) {
 		}()
 		a.onStop(func(context.Context) { cancel(); <-done })
 	}
+	return nil
+}
+
+// startInbox opens <data-dir>/inbox/NAME, where a channel keeps what it acknowledged before
+// doing it (durable.Inbox), and works through it until the desk stops: what a crash left is
+// done at this start.
+func (a *app) startInbox(ctx context.Context, name string, handle func(context.Context, []byte) error, giveUp func(context.Context, []byte, error)) (*durable.Inbox, error) {
+	log := a.log.With("component", name+"-inbox")
+	q, err := durable.OpenInbox(durable.InboxConfig{Dir: filepath.Join(a.cfg.DataDir, "inbox", name), Handle: handle, GiveUp: giveUp, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	if n := q.Pending(); n > 0 {
+		log.Info("doing what the last run acknowledged and did not finish", "entries", n)
+	}
+	qctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); q.Run(qctx) }()
+	a.onStop(func(context.Context) { cancel(); <-done })
+	return q, nil
 }
 
 func appendNew(list []string, v string) []string {
@@ -363,6 +388,11 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 	zc := a.integrations.Zendesk
 	zi := &inbound.Zendesk{Intake: a.intake, API: a.zendesk, Cases: a.cases, Decider: a.cases, Templates: a.templates, Secret: zc.WebhookSecret,
 		IntakeGroupID: zc.IntakeGroupID, CaseGroupID: zc.GroupID, CursorFile: filepath.Join(a.cfg.DataDir, "zendesk-export-cursor.json"), Log: a.log.With("component", "zendesk-intake")}
+	q, err := a.startInbox(ctx, "zendesk", zi.Process, nil)
+	if err != nil {
+		return err
+	}
+	zi.Queue = q
 	if zc.WebhookSecret == "" {
 		a.log.Warn("Zendesk webhooks are refused: ZENDESK_WEBHOOK_SECRET is not set (the export poll still catches up)")
 	}

@@ -154,7 +154,9 @@ Port 0 picks any free port.`)
 	if err := a.startIMAP(ctx, imapCfg); err != nil {
 		return err
 	}
-	a.startSlack(ctx)
+	if err := a.startSlack(ctx); err != nil {
+		return err
+	}
 	var sandboxIMAP *config.IMAP // the playground mails only a sandboxed mailbox
 	if a.mailbox != nil {
 		sandboxIMAP = imapCfg

@@ -85,7 +85,9 @@ missing.`)
 		}
 	}
 	if which.http {
-		a.startSlack(ctx)
+		if err := a.startSlack(ctx); err != nil {
+			return err
+		}
 		if err := a.startDashboard(nil); err != nil {
 			return err
 		}

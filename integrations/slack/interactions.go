@@ -28,6 +28,11 @@ type Decider interface {
 	DecideApproval(ctx context.Context, caseID string, d approval.Decision) (message string, err error)
 }
 
+// Queue keeps a verified interaction's payload (JSON) for Process.
+type Queue interface {
+	Put(payload []byte) error
+}
+
 // refusal is an error by which a case declined a decision (already decided, not pending…).
 type refusal interface{ Refused() string }
 
@@ -38,6 +43,11 @@ type Interactions struct {
 	Decider   Decider
 	Approvers approval.Approvers
 	Log       *slog.Logger
+	// Queue, when set, keeps the clicks that need no answer in the moment (Approve, Extend, a
+	// deny with its reason) durably, so Slack is answered at once — within its 3 s, whatever
+	// Temporal and Slack's API take — and Process does them after; a crash between the answer
+	// and the work loses nothing. Without it every click is handled before Slack is answered.
+	Queue Queue
 
 	mu     sync.Mutex
 	groups map[string]groupMembers
@@ -55,21 +65,83 @@ const groupTTL = 5 * time.Minute
 // none): block actions answer through ephemeral messages; the deny modal's submission
 // answers with errors to show in the modal when the case refuses.
 func (h *Interactions) Handle(ctx context.Context, cb slack.InteractionCallback) any {
+	resp, _ := h.handle(ctx, cb, false)
+	return resp
+}
+
+// Process does a click Queue kept (its payload as Slack sent it). A case's refusal is told
+// the lead and done with; an error means the case could not be reached, and the click is
+// to be tried again (the same click decides once: its decision carries a request ID).
+func (h *Interactions) Process(ctx context.Context, payload []byte) error {
+	var cb slack.InteractionCallback
+	if err := json.Unmarshal(payload, &cb); err != nil {
+		return permanentError{fmt.Errorf("a kept interaction is unreadable: %w", err)}
+	}
+	_, err := h.handle(ctx, cb, true)
+	return err
+}
+
+// permanentError is a kept interaction that cannot be done, however often it is tried (an
+// Inbox sets it aside).
+type permanentError struct{ error }
+
+func (permanentError) Permanent() bool { return true }
+
+// GiveUp tells the lead that a kept click could not be delivered and was not applied.
+func (h *Interactions) GiveUp(ctx context.Context, payload []byte, cause error) {
+	var cb slack.InteractionCallback
+	if json.Unmarshal(payload, &cb) != nil {
+		return
+	}
+	if cb.Type == slack.InteractionTypeViewSubmission {
+		if parts := strings.SplitN(cb.View.PrivateMetadata, "\n", 3); len(parts) == 3 {
+			cb.Channel.ID = parts[1]
+		}
+	}
+	h.ephemeral(ctx, cb, "Your decision could not be delivered to the case and was not applied ("+cause.Error()+"). Please click again.")
+}
+
+// deferrable reports whether a click can be answered before it is done: Approve and Extend
+// (answered by an ephemeral message anyway) and a deny with its reason. Deny's click opens a
+// dialog, which Slack allows only within 3 s of it, and a deny without a reason is answered
+// in the dialog.
+func (h *Interactions) deferrable(cb slack.InteractionCallback) bool {
+	if h.Queue == nil {
+		return false
+	}
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
 		for _, a := range cb.ActionCallback.BlockActions {
-			h.blockAction(ctx, cb, a)
+			if a.ActionID != ActionApprove && a.ActionID != ActionExtend {
+				return false
+			}
 		}
-		return nil
+		return len(cb.ActionCallback.BlockActions) > 0
 	case slack.InteractionTypeViewSubmission:
-		if cb.View.CallbackID == CallbackDeny {
-			return h.denySubmitted(ctx, cb)
-		}
+		return cb.View.CallbackID == CallbackDeny && denyReason(cb) != ""
 	}
-	return nil
+	return false
 }
 
-func (h *Interactions) blockAction(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
+// handle processes one interaction; deferred (from Queue) it returns the error of a case that
+// could not be reached instead of asking the lead to click again.
+func (h *Interactions) handle(ctx context.Context, cb slack.InteractionCallback, deferred bool) (any, error) {
+	switch cb.Type {
+	case slack.InteractionTypeBlockActions:
+		var errs []error
+		for _, a := range cb.ActionCallback.BlockActions {
+			errs = append(errs, h.blockAction(ctx, cb, a, deferred))
+		}
+		return nil, errors.Join(errs...)
+	case slack.InteractionTypeViewSubmission:
+		if cb.View.CallbackID == CallbackDeny {
+			return h.denySubmitted(ctx, cb, deferred)
+		}
+	}
+	return nil, nil
+}
+
+func (h *Interactions) blockAction(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction, deferred bool) error {
 	var decision string
 	switch a.ActionID {
 	case ActionApprove:
@@ -79,23 +151,28 @@ func (h *Interactions) blockAction(ctx context.Context, cb slack.InteractionCall
 	case ActionDeny:
 		decision = approval.Deny
 	default:
-		return
+		return nil
 	}
 	caseID := a.Value
 	ok, groups := h.isApprover(ctx, cb.User.ID)
 	if !ok {
 		h.ephemeral(ctx, cb, "You are not one of the approvers for abuse escalations, so this click was not counted.")
 		h.log().Info("approval click refused: not an approver", "user_id", cb.User.ID, "case_id", caseID)
-		return
+		return nil
 	}
 	if decision == approval.Deny {
 		h.openDenyModal(ctx, cb, caseID)
-		return
+		return nil
 	}
-	h.decide(ctx, cb, caseID, approval.Decision{Decision: decision}, groups)
+	err := h.decide(ctx, cb, caseID, approval.Decision{Decision: decision, RequestID: requestID(cb.User.ID, a.ActionTs)}, groups, deferred)
+	var r refusal
+	if errors.As(err, &r) {
+		return nil
+	}
+	return err
 }
 
-func (h *Interactions) decide(ctx context.Context, cb slack.InteractionCallback, caseID string, d approval.Decision, groups []string) error {
+func (h *Interactions) decide(ctx context.Context, cb slack.InteractionCallback, caseID string, d approval.Decision, groups []string, deferred bool) error {
 	d.UserID, d.UserGroups = cb.User.ID, groups
 	d.UserName = cmp.Or(cb.User.Name, cb.User.ID)
 	if u, err := h.API.GetUserInfoContext(ctx, cb.User.ID); err == nil {
@@ -110,6 +187,8 @@ func (h *Interactions) decide(ctx context.Context, cb slack.InteractionCallback,
 	case errors.As(err, &r):
 		h.ephemeral(ctx, cb, "Not applied: "+r.Refused())
 		return err
+	case err != nil && deferred:
+		return err // kept: tried again, the lead is told only if it never goes through
 	case err != nil:
 		h.log().Error("approval decision failed", "case_id", caseID, "user_id", cb.User.ID, "error", err)
 		h.ephemeral(ctx, cb, "The decision could not be delivered to the case ("+err.Error()+"). Please try again.")
@@ -139,32 +218,54 @@ func (h *Interactions) openDenyModal(ctx context.Context, cb slack.InteractionCa
 	}
 }
 
-func (h *Interactions) denySubmitted(ctx context.Context, cb slack.InteractionCallback) any {
+func (h *Interactions) denySubmitted(ctx context.Context, cb slack.InteractionCallback, deferred bool) (any, error) {
 	parts := strings.SplitN(cb.View.PrivateMetadata, "\n", 3)
 	caseID := parts[0]
 	if len(parts) == 3 {
 		cb.Channel.ID = parts[1]
 	}
-	reason := ""
-	if cb.View.State != nil {
-		reason = strings.TrimSpace(cb.View.State.Values[blockReason][actionReasonID].Value)
-	}
+	reason := denyReason(cb)
 	if reason == "" {
-		return viewErrors("Please give a reason: the agents will read it.")
+		return viewErrors("Please give a reason: the agents will read it."), nil
 	}
 	ok, groups := h.isApprover(ctx, cb.User.ID)
 	if !ok {
-		return viewErrors("You are not one of the approvers for abuse escalations.")
+		if deferred {
+			h.ephemeral(ctx, cb, "You are not one of the approvers for abuse escalations, so your deny was not counted.")
+			return nil, nil
+		}
+		return viewErrors("You are not one of the approvers for abuse escalations."), nil
 	}
-	err := h.decide(ctx, cb, caseID, approval.Decision{Decision: approval.Deny, Reason: reason}, groups)
+	err := h.decide(ctx, cb, caseID, approval.Decision{Decision: approval.Deny, Reason: reason, RequestID: requestID(cb.User.ID, cb.View.ID)}, groups, deferred)
 	var r refusal
-	if errors.As(err, &r) {
-		return viewErrors(r.Refused())
+	switch {
+	case errors.As(err, &r) && deferred:
+		return nil, nil // told by an ephemeral message
+	case errors.As(err, &r):
+		return viewErrors(r.Refused()), nil
+	case err != nil && deferred:
+		return nil, err
+	case err != nil:
+		return viewErrors("Could not reach the case: " + err.Error()), nil
 	}
-	if err != nil {
-		return viewErrors("Could not reach the case: " + err.Error())
+	return nil, nil
+}
+
+// requestID names one click (a user and Slack's ID of the action or dialog), so that delivering
+// it twice decides once; without Slack's ID it is "" (a fresh one each time).
+func requestID(user, id string) string {
+	if id == "" {
+		return ""
 	}
-	return nil
+	return "slack/" + user + "/" + id
+}
+
+// denyReason is the reason typed in the deny dialog.
+func denyReason(cb slack.InteractionCallback) string {
+	if cb.View.State == nil {
+		return ""
+	}
+	return strings.TrimSpace(cb.View.State.Values[blockReason][actionReasonID].Value)
 }
 
 func viewErrors(msg string) map[string]any {
@@ -252,6 +353,14 @@ func (h *Interactions) HTTPHandler(signingSecret string) http.Handler {
 			http.Error(w, "payload is not an interaction: "+err.Error(), http.StatusBadRequest)
 			return
 		}
+		if h.deferrable(cb) {
+			if err := h.Queue.Put([]byte(form.Get("payload"))); err == nil {
+				w.WriteHeader(http.StatusOK)
+				return
+			} else {
+				h.log().Warn("click not kept for later; handling it now", "error", err)
+			}
+		}
 		resp := h.Handle(r.Context(), cb)
 		if resp == nil {
 			w.WriteHeader(http.StatusOK)
@@ -286,6 +395,14 @@ func (h *Interactions) RunSocketMode(ctx context.Context, api *slack.Client) err
 				cb, ok := evt.Data.(slack.InteractionCallback)
 				if !ok || evt.Request == nil {
 					continue
+				}
+				if h.deferrable(cb) && len(evt.Request.Payload) > 0 {
+					if err := h.Queue.Put(evt.Request.Payload); err == nil {
+						_ = smc.Ack(*evt.Request)
+						continue
+					} else {
+						h.log().Warn("click not kept for later; handling it now", "error", err)
+					}
 				}
 				resp := h.Handle(ctx, cb)
 				if resp != nil {

@@ -34,6 +34,8 @@ type decider struct {
 	mu      sync.Mutex
 	got     []approval.Decision
 	decided bool
+	// down makes it fail as an unreachable Temporal would.
+	down bool
 }
 
 type refused string
@@ -46,6 +48,9 @@ func (d *decider) DecideApproval(_ context.Context, caseID string, dec approval.
 	defer d.mu.Unlock()
 	if caseID != "case/acct-1/spam" {
 		return "", errors.New("unexpected case " + caseID)
+	}
+	if d.down {
+		return "", errors.New("temporal unavailable")
 	}
 	if d.decided {
 		return "", refused("already decided: approve by lead one")
@@ -364,4 +369,111 @@ func TestErrorsAreClassified(t *testing.T) {
 			t.Errorf("got %v", err)
 		}
 	})
+}
+
+// memQueue keeps payloads as a durable inbox would.
+type memQueue struct {
+	mu   sync.Mutex
+	kept [][]byte
+}
+
+func (q *memQueue) Put(p []byte) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.kept = append(q.kept, append([]byte(nil), p...))
+	return nil
+}
+
+func (q *memQueue) take(t *testing.T) []byte {
+	t.Helper()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.kept) != 1 {
+		t.Fatalf("%d interactions kept, want 1", len(q.kept))
+	}
+	p := q.kept[0]
+	q.kept = nil
+	return p
+}
+
+// TestQueuedClicks: with a Queue, an Approve is answered at once and only kept; Process decides
+// it, with a request ID naming the click, and tells the lead. While the case cannot be
+// reached, Process fails without a word to the lead (it is tried again), and GiveUp tells the
+// lead the click was not applied. Deny still opens its dialog at once; the reason submitted
+// is kept and decided like a click.
+func TestQueuedClicks(t *testing.T) {
+	e := setup(t)
+	q := &memQueue{}
+	e.h.Queue = q
+	ctx := context.Background()
+	m, err := e.client.PostApproval(ctx, post())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.dec.mu.Lock()
+	e.dec.down = true
+	e.dec.mu.Unlock()
+	resp, err := e.fake.Click(e.ch, m.TS, deskslack.ActionApprove, lead)
+	if err != nil || resp.Status != http.StatusOK {
+		t.Fatalf("click: %+v %v", resp, err)
+	}
+	payload := q.take(t)
+	if len(e.dec.decisions()) != 0 || len(e.fake.Ephemerals()) != 0 {
+		t.Fatal("a kept click was handled before Slack was answered")
+	}
+	if err := e.h.Process(ctx, payload); err == nil {
+		t.Fatal("Process succeeded while the case could not be reached")
+	}
+	if eph := e.fake.Ephemerals(); len(eph) != 0 {
+		t.Errorf("the lead was told %q while the click is still being tried", eph[0].Text)
+	}
+	e.dec.mu.Lock()
+	e.dec.down = false
+	e.dec.mu.Unlock()
+	if err := e.h.Process(ctx, payload); err != nil {
+		t.Fatal(err)
+	}
+	got := e.dec.decisions()
+	if len(got) != 1 || got[0].Decision != approval.Approve || got[0].UserID != lead || !strings.HasPrefix(got[0].RequestID, "slack/"+lead+"/") || strings.HasSuffix(got[0].RequestID, "/") {
+		t.Fatalf("decisions %+v, want one approve with the click's request ID", got)
+	}
+	if eph := e.fake.Ephemerals(); len(eph) != 1 || !strings.Contains(eph[0].Text, "Approved") {
+		t.Errorf("ephemerals after the kept click was done: %+v", eph)
+	}
+	// A second processing of a kept click (a crash before its entry was removed) is answered
+	// by the case's refusal, and done with.
+	if err := e.h.Process(ctx, payload); err != nil {
+		t.Errorf("a refused click is done with, not tried again: %v", err)
+	}
+	e.h.GiveUp(ctx, payload, errors.New("temporal unavailable"))
+	if eph := e.fake.Ephemerals(); !strings.Contains(eph[len(eph)-1].Text, "was not applied") {
+		t.Errorf("giving up told the lead %q", eph[len(eph)-1].Text)
+	}
+	if err := e.h.Process(ctx, []byte("{")); err == nil || !strings.Contains(err.Error(), "unreadable") {
+		t.Errorf("an unreadable entry: %v", err)
+	}
+
+	// Deny: the dialog opens at once (Slack allows it only then); the reason is kept.
+	e2 := setup(t)
+	e2.h.Queue = q
+	m2, err := e2.client.PostApproval(ctx, post())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e2.fake.Click(e2.ch, m2.TS, deskslack.ActionDeny, grouped); err != nil {
+		t.Fatal(err)
+	}
+	views := e2.fake.Views()
+	if len(views) != 1 {
+		t.Fatalf("views %+v", views)
+	}
+	if resp, err := e2.fake.SubmitView(views[0].ID, map[string]map[string]string{"reason": {"reason_input": "They are migrating"}}); err != nil || len(resp.Body) != 0 {
+		t.Fatalf("submit: %+v %v", resp, err)
+	}
+	if err := e2.h.Process(ctx, q.take(t)); err != nil {
+		t.Fatal(err)
+	}
+	if got := e2.dec.decisions(); len(got) != 1 || got[0].Decision != approval.Deny || got[0].Reason != "They are migrating" || got[0].RequestID == "" {
+		t.Errorf("decisions %+v", got)
+	}
 }

@@ -29,6 +29,8 @@ type Decision struct {
 	UserEmail  string   `json:"user_email,omitempty"`
 	UserGroups []string `json:"user_groups,omitempty"`
 	Reason     string   `json:"reason,omitempty"`
+	// RequestID names the click: a decision delivered twice with one ID is applied once.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // Message points at the message of an approval request (a Slack channel and timestamp).

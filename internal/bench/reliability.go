@@ -173,6 +173,8 @@ func reliabilityLarge(ctx context.Context, env *benchEnv, r *Report) error {
 	defer func() { _, _ = d.stop() }()
 	size := env.o.UploadMB << 20
 	n := env.o.Uploads
+	before, _ := d.rss()
+	r.add("large uploads: RSS before (the desk with its embedded Temporal server)", float64(before)/(1<<20), "MiB")
 	hc := &http.Client{Timeout: 5 * time.Minute}
 	var wg sync.WaitGroup
 	var accepted, retries atomic.Int64

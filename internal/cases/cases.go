@@ -81,7 +81,7 @@ func (f Forwarder) Forward(ctx context.Context, account string, category abuse.C
 
 // DecideApproval delivers a lead's decision; it waits until the case applied or refused it.
 func (c *Client) DecideApproval(ctx context.Context, caseID string, d approval.Decision) (*workflows.DecisionResult, error) {
-	return c.update(ctx, caseID, workflows.UpdateApproval, "", d)
+	return c.update(ctx, caseID, workflows.UpdateApproval, d.RequestID, d)
 }
 
 // Decide delivers an agent's decision; it waits until the case applied or refused it.

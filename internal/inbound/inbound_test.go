@@ -285,7 +285,7 @@ func TestBudget(t *testing.T) {
 	for _, tc := range []struct {
 		limit int64
 		want  int64
-	}{{768 << 20, 256 << 20}, {0, 400 << 20}, {10 << 20, 50 << 20}, {3 << 30, 1 << 30}} {
+	}{{768 << 20, 192 << 20}, {0, 400 << 20}, {10 << 20, 50 << 20}, {4 << 30, 1 << 30}} {
 		if got := Budget(tc.limit, 25<<20); got != tc.want {
 			t.Errorf("Budget(%d MiB) = %d MiB, want %d MiB", tc.limit>>20, got>>20, tc.want>>20)
 		}

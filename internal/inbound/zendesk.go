@@ -64,7 +64,12 @@ type Zendesk struct {
 	CaseGroupID int64
 	// CursorFile keeps the export cursor across restarts.
 	CursorFile string
-	Log        *slog.Logger
+	// Queue, when set, keeps each verified notification durably and the webhook answers at
+	// once — well within Zendesk's 10 s, whatever the ticket reads and the case's update take
+	// — and Process does it after; a crash in between loses nothing. Without it the webhook
+	// does the work before it answers.
+	Queue interface{ Put(payload []byte) error }
+	Log   *slog.Logger
 	// Now is the clock for signature freshness; default time.Now.
 	Now func() time.Time
 }
@@ -111,6 +116,15 @@ func (z *Zendesk) WebhookHandler() http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		if z.Queue != nil {
+			if err := z.Queue.Put(body); err == nil {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"ok":true,"queued":true}` + "\n"))
+				return
+			} else {
+				z.log().Warn("zendesk event not kept for later; handling it now", "event", ev.Kind, "ticket_id", id, "error", err)
+			}
+		}
 		if err := z.Handle(r.Context(), ev, id); err != nil {
 			if fault.Is(err, fault.Invalid) || fault.Is(err, fault.NotFound) {
 				// Permanent: asking again cannot help (the ticket does not exist, say).
@@ -126,6 +140,23 @@ func (z *Zendesk) WebhookHandler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"ok":true}` + "\n"))
 	})
+}
+
+// Process does a notification Queue kept (its body as Zendesk signed it). An error that asking
+// again cannot mend (the ticket does not exist, say) is durable.Permanent: the entry is set
+// aside; any other is tried again.
+func (z *Zendesk) Process(ctx context.Context, body []byte) error {
+	ev, id, err := zendesk.ParseEvent(body)
+	if err != nil {
+		return durable.Permanent(err)
+	}
+	if err := z.Handle(ctx, ev, id); err != nil {
+		if fault.Is(err, fault.Invalid) || fault.Is(err, fault.NotFound) {
+			return durable.Permanent(fmt.Errorf("zendesk %s event about ticket %d: %w", ev.Kind, id, err))
+		}
+		return fmt.Errorf("zendesk %s event about ticket %d: %w", ev.Kind, id, err)
+	}
+	return nil
 }
 
 // Handle processes one event about a ticket.
