@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +18,7 @@ import (
 	"time"
 
 	"abusedesk/internal/config"
+	"abusedesk/internal/httpx"
 )
 
 // benchReliability is the desk under the faults that once lost reports or took it down, each
@@ -182,20 +181,14 @@ func reliabilityLarge(ctx context.Context, env *benchEnv, r *Report) error {
 	start := time.Now()
 	for i := range n {
 		wg.Go(func() {
-			for ctx.Err() == nil {
-				status, retryAfter, err := postLarge(ctx, hc, d, i, size)
-				switch {
-				case status == http.StatusOK:
-					accepted.Add(1)
-					return
-				case status == http.StatusServiceUnavailable || err != nil && time.Since(start) < 10*time.Minute:
-					retries.Add(1)
-					time.Sleep(retryAfter)
-				default:
-					errs <- fmt.Errorf("upload %d: status %d %v", i, status, err)
-					return
-				}
+			body := largeMail(40_000_000+i, benchIP(i%env.accounts, i), size)
+			status, _, again, err := httpx.PostUntilAcceptedPacing(ctx, hc, d.ep.API.URL, d.ep.API.Token, "message/rfc822", body, start.Add(10*time.Minute), d.pace())
+			retries.Add(int64(again))
+			if status != http.StatusOK {
+				errs <- fmt.Errorf("upload %d: status %d %v", i, status, err)
+				return
 			}
+			accepted.Add(1)
 		})
 	}
 	wg.Wait()
@@ -219,7 +212,7 @@ func reliabilityLarge(ctx context.Context, env *benchEnv, r *Report) error {
 
 // reliabilitySlow opens SlowUploads connections that each announce a body and send a byte of
 // it a second, and one ordinary report in the middle: the desk must answer the flood at once
-// (no upload slot) or when the body timeout ends, close those connections, and still take the
+// (no room in the upload budget) or when the body timeout ends, close those connections, and still take the
 // ordinary report.
 func reliabilitySlow(ctx context.Context, env *benchEnv, r *Report) error {
 	const bodyTimeout = 5 * time.Second
@@ -349,9 +342,10 @@ func newSender(n, clients int) *sender {
 	return &sender{clients: clients, acked: make([]atomic.Bool, n)}
 }
 
-// send posts every report not yet acknowledged once, from s.clients clients; a 503 is sent again
-// after its Retry-After until giveUp has passed since that report's first try. A request that
-// fails (the desk was killed, say) leaves its report unacknowledged.
+// send posts every report not yet acknowledged once, from s.clients clients; a 503 or a failed
+// connection is tried again after the Retry-After (or a second) until giveUp has passed since
+// that report's first try. A report still not taken then (the desk was killed, say) stays
+// unacknowledged.
 func (s *sender) send(ctx context.Context, d *benchDesk, msg func(i int) []byte, giveUp time.Duration) {
 	defer s.finished.Store(true)
 	s.finished.Store(false)
@@ -370,7 +364,7 @@ func (s *sender) send(ctx context.Context, d *benchDesk, msg func(i int) []byte,
 				if s.acked[i].Load() {
 					continue
 				}
-				status, err := postOnce(ctx, hc, d, msg(i), time.Now().Add(giveUp))
+				status, _, _, err := httpx.PostUntilAcceptedPacing(ctx, hc, d.ep.API.URL, d.ep.API.Token, "message/rfc822", msg(i), time.Now().Add(giveUp), d.pace())
 				switch {
 				case err == nil && (status == http.StatusOK || status == http.StatusAccepted):
 					s.acked[i].Store(true)
@@ -396,57 +390,9 @@ func (s *sender) sendRest(ctx context.Context, d *benchDesk, msg func(i int) []b
 	return nil
 }
 
-// postOnce posts one report, sending it again after a 503's Retry-After until giveUp.
-func postOnce(ctx context.Context, hc *http.Client, d *benchDesk, body []byte, giveUp time.Time) (int, error) {
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.ep.API.URL, bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+d.ep.API.Token)
-		req.Header.Set("Content-Type", "message/rfc822")
-		resp, err := hc.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		_ = resp.Body.Close()
-		wait := time.Second
-		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-			wait = time.Duration(s) * time.Second
-		}
-		if resp.StatusCode != http.StatusServiceUnavailable || time.Now().Add(wait).After(giveUp) {
-			return resp.StatusCode, nil
-		}
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		}
-	}
-}
-
-// postLarge posts upload i of about size bytes (an ARF report whose original message carries a
-// large attachment), generated as it is sent.
-func postLarge(ctx context.Context, hc *http.Client, d *benchDesk, i, size int) (status int, retryAfter time.Duration, err error) {
-	body := largeMail(40_000_000+i, benchIP(i%d.env.accounts, i), size)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.ep.API.URL, body)
-	req.ContentLength = int64(body.Len())
-	req.Header.Set("Authorization", "Bearer "+d.ep.API.Token)
-	req.Header.Set("Content-Type", "message/rfc822")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, time.Second, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	retryAfter = time.Second
-	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-		retryAfter = time.Duration(s) * time.Second
-	}
-	return resp.StatusCode, retryAfter, nil
-}
-
 // largeMail is an ARF complaint about addr whose reported message carries an attachment of
-// base64 lines, about size bytes in all, produced as it is read.
-func largeMail(n int, addr string, size int) *strings.Reader {
+// base64 lines, about size bytes in all.
+func largeMail(n int, addr string, size int) []byte {
 	at := time.Now().UTC().Format(time.RFC1123Z)
 	head := fmt.Sprintf("From: fbl@isp.example\r\nTo: abuse@provider.example\r\nSubject: Complaint about %s\r\n"+
 		"Message-ID: <bench-large-%d@isp.example>\r\nDate: %s\r\nMIME-Version: 1.0\r\n"+
@@ -461,14 +407,12 @@ func largeMail(n int, addr string, size int) *strings.Reader {
 	tail := "--i--\r\n\r\n--b--\r\n"
 	line := strings.Repeat("QUJD", 19) + "\r\n" // 76 characters, as MIME wants
 	lines := max(1, (size-len(head)-len(tail))/len(line))
-	var b strings.Builder
-	b.Grow(len(head) + lines*len(line) + len(tail))
-	b.WriteString(head)
+	b := make([]byte, 0, len(head)+lines*len(line)+len(tail))
+	b = append(b, head...)
 	for range lines {
-		b.WriteString(line)
+		b = append(b, line...)
 	}
-	b.WriteString(tail)
-	return strings.NewReader(b.String())
+	return append(b, tail...)
 }
 
 // exactCounts waits until the desk has delivered every report the plan sent (its intake
@@ -536,21 +480,13 @@ func fill(path string) (int64, error) {
 	return n, nil
 }
 
-// memoryLimit is the DESK_MEMORY_LIMIT the bench's desks run with.
+// memoryLimit is the DESK_MEMORY_LIMIT the bench's desks run with, read as the desk reads it.
 func memoryLimit(set map[string]string) (int64, error) {
-	s, ok := set["DESK_MEMORY_LIMIT"]
-	if !ok {
-		for _, v := range config.Vars {
-			if v.Name == "DESK_MEMORY_LIMIT" {
-				s = v.Default
-			}
-		}
-	}
-	n, err := config.ParseSize(s)
-	if err == nil && n == 0 {
+	d, err := config.LoadDesk(config.MapLookup(set))
+	if err == nil && d.MemoryLimit == 0 {
 		err = errors.New("the reliability scenario needs a DESK_MEMORY_LIMIT to compare with, not 0")
 	}
-	return n, err
+	return d.MemoryLimit, err
 }
 
 // kill ends the desk with SIGKILL, as a crash or the OOM killer would.

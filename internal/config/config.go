@@ -116,22 +116,12 @@ func (r *reader) duration(name string) time.Duration {
 	return d
 }
 
-// size reads a byte count (ParseSize).
+// size reads a byte count: a whole number with an optional unit (KiB, MiB, GiB; KB, MB, GB).
 func (r *reader) size(name string) int64 {
 	s, _ := r.raw(name)
 	if s == "" {
 		return 0
 	}
-	n, err := ParseSize(s)
-	if err != nil {
-		r.fail(name, "%v", err)
-	}
-	return n
-}
-
-// ParseSize reads a byte count: a whole number with an optional unit (KiB, MiB, GiB; KB, MB,
-// GB), as DESK_MEMORY_LIMIT and DESK_MIN_FREE_DISK take it.
-func ParseSize(s string) (int64, error) {
 	num, mult := s, int64(1)
 	for _, u := range []struct {
 		suffix string
@@ -144,9 +134,10 @@ func ParseSize(s string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(num, 10, 64)
 	if err != nil || n < 0 || n > (1<<50)/mult {
-		return 0, fmt.Errorf("%q is not a size like 768MiB or 2GiB", s)
+		r.fail(name, "%q is not a size like 768MiB or 2GiB", s)
+		return 0
 	}
-	return n * mult, nil
+	return n * mult
 }
 
 func (r *reader) integer(name string, min, max int) int {
