@@ -94,9 +94,7 @@ func (h *Interactions) GiveUp(ctx context.Context, payload []byte, cause error) 
 		return
 	}
 	if cb.Type == slack.InteractionTypeViewSubmission {
-		if parts := strings.SplitN(cb.View.PrivateMetadata, "\n", 3); len(parts) == 3 {
-			cb.Channel.ID = parts[1]
-		}
+		_, cb = denyDialog(cb)
 	}
 	h.ephemeral(ctx, cb, "Your decision could not be delivered to the case and was not applied ("+cause.Error()+"). Please click again.")
 }
@@ -121,6 +119,19 @@ func (h *Interactions) deferrable(cb slack.InteractionCallback) bool {
 		return cb.View.CallbackID == CallbackDeny && denyReason(cb) != ""
 	}
 	return false
+}
+
+// keep puts a click that can be answered before it is done (deferrable) in the Queue and
+// reports whether it did; a click it could not keep is handled at once, as without a Queue.
+func (h *Interactions) keep(cb slack.InteractionCallback, payload []byte) bool {
+	if !h.deferrable(cb) || len(payload) == 0 {
+		return false
+	}
+	if err := h.Queue.Put(payload); err != nil {
+		h.log().Warn("click not kept for later; handling it now", "error", err)
+		return false
+	}
+	return true
 }
 
 // handle processes one interaction; deferred (from Queue) it returns the error of a case that
@@ -219,11 +230,7 @@ func (h *Interactions) openDenyModal(ctx context.Context, cb slack.InteractionCa
 }
 
 func (h *Interactions) denySubmitted(ctx context.Context, cb slack.InteractionCallback, deferred bool) (any, error) {
-	parts := strings.SplitN(cb.View.PrivateMetadata, "\n", 3)
-	caseID := parts[0]
-	if len(parts) == 3 {
-		cb.Channel.ID = parts[1]
-	}
+	caseID, cb := denyDialog(cb)
 	reason := denyReason(cb)
 	if reason == "" {
 		return viewErrors("Please give a reason: the agents will read it."), nil
@@ -249,6 +256,16 @@ func (h *Interactions) denySubmitted(ctx context.Context, cb slack.InteractionCa
 		return viewErrors("Could not reach the case: " + err.Error()), nil
 	}
 	return nil, nil
+}
+
+// denyDialog reads what openDenyModal put in the dialog's private metadata: the case, and
+// the channel of the approval message (returned in cb, where ephemeral answers go).
+func denyDialog(cb slack.InteractionCallback) (caseID string, _ slack.InteractionCallback) {
+	parts := strings.SplitN(cb.View.PrivateMetadata, "\n", 3)
+	if len(parts) == 3 {
+		cb.Channel.ID = parts[1]
+	}
+	return parts[0], cb
 }
 
 // requestID names one click (a user and Slack's ID of the action or dialog), so that delivering
@@ -353,13 +370,9 @@ func (h *Interactions) HTTPHandler(signingSecret string) http.Handler {
 			http.Error(w, "payload is not an interaction: "+err.Error(), http.StatusBadRequest)
 			return
 		}
-		if h.deferrable(cb) {
-			if err := h.Queue.Put([]byte(form.Get("payload"))); err == nil {
-				w.WriteHeader(http.StatusOK)
-				return
-			} else {
-				h.log().Warn("click not kept for later; handling it now", "error", err)
-			}
+		if h.keep(cb, []byte(form.Get("payload"))) {
+			w.WriteHeader(http.StatusOK)
+			return
 		}
 		resp := h.Handle(r.Context(), cb)
 		if resp == nil {
@@ -396,13 +409,9 @@ func (h *Interactions) RunSocketMode(ctx context.Context, api *slack.Client) err
 				if !ok || evt.Request == nil {
 					continue
 				}
-				if h.deferrable(cb) && len(evt.Request.Payload) > 0 {
-					if err := h.Queue.Put(evt.Request.Payload); err == nil {
-						_ = smc.Ack(*evt.Request)
-						continue
-					} else {
-						h.log().Warn("click not kept for later; handling it now", "error", err)
-					}
+				if h.keep(cb, evt.Request.Payload) {
+					_ = smc.Ack(*evt.Request)
+					continue
 				}
 				resp := h.Handle(ctx, cb)
 				if resp != nil {

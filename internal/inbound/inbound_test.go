@@ -16,6 +16,8 @@ import (
 
 	"abusedesk/integrations/mailbox"
 	"abusedesk/integrations/reports"
+	"abusedesk/integrations/zendesk"
+	"abusedesk/internal/fault"
 	"abusedesk/internal/intake"
 )
 
@@ -289,5 +291,55 @@ func TestBudget(t *testing.T) {
 		if got := Budget(tc.limit, 25<<20); got != tc.want {
 			t.Errorf("Budget(%d MiB) = %d MiB, want %d MiB", tc.limit>>20, got>>20, tc.want>>20)
 		}
+	}
+}
+
+// missingTickets is a Zendesk whose every ticket read fails with err; it fails the test if the
+// webhook reaches it before answering.
+type missingTickets struct {
+	ZendeskAPI
+	err   error
+	reads int
+}
+
+func (m *missingTickets) Ticket(context.Context, int64) (*zendesk.TicketInfo, error) {
+	m.reads++
+	return nil, m.err
+}
+
+type keptBodies struct{ kept [][]byte }
+
+func (k *keptBodies) Put(p []byte) error { k.kept = append(k.kept, p); return nil }
+
+// TestZendeskWebhookKeepsThenProcesses: with a Queue, a signed notification is kept and
+// answered at once, before any Zendesk read; Process then does it, and an event about a
+// ticket that does not exist comes back Permanent (the inbox sets it aside) while an outage
+// does not (it is tried again).
+func TestZendeskWebhookKeepsThenProcesses(t *testing.T) {
+	api := &missingTickets{err: &fault.Error{Kind: fault.NotFound, Service: "zendesk", Op: "show ticket", Status: 404}}
+	q := &keptBodies{}
+	z := &Zendesk{API: api, Secret: "whsec", Queue: q, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	srv := httptest.NewServer(z.WebhookHandler())
+	defer srv.Close()
+	body := []byte(`{"abusedesk_event":"report","ticket_id":"999"}`)
+	ts := time.Now().UTC().Format(time.RFC3339)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))
+	req.Header.Set(zendesk.HeaderTimestamp, ts)
+	req.Header.Set(zendesk.HeaderSignature, zendesk.Sign("whsec", ts, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || len(q.kept) != 1 || api.reads != 0 {
+		t.Fatalf("webhook: %d, %d kept, %d ticket reads; want 200, kept, none read", resp.StatusCode, len(q.kept), api.reads)
+	}
+	var p interface{ Permanent() bool }
+	if err := z.Process(context.Background(), q.kept[0]); !errors.As(err, &p) || !p.Permanent() {
+		t.Errorf("a notification about a ticket that does not exist: %v, want a permanent error", err)
+	}
+	api.err = &fault.Error{Kind: fault.Transient, Service: "zendesk", Op: "show ticket", Status: 503}
+	if err := z.Process(context.Background(), q.kept[0]); err == nil || errors.As(err, &p) {
+		t.Errorf("a notification while Zendesk is down: %v, want an error to try again", err)
 	}
 }

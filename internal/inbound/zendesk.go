@@ -126,8 +126,7 @@ func (z *Zendesk) WebhookHandler() http.Handler {
 			}
 		}
 		if err := z.Handle(r.Context(), ev, id); err != nil {
-			if fault.Is(err, fault.Invalid) || fault.Is(err, fault.NotFound) {
-				// Permanent: asking again cannot help (the ticket does not exist, say).
+			if permanent(err) {
 				z.log().Error("zendesk event refused for good", "event", ev.Kind, "ticket_id", id, "error", err)
 				apiError(w, http.StatusUnprocessableEntity, err.Error())
 				return
@@ -151,13 +150,16 @@ func (z *Zendesk) Process(ctx context.Context, body []byte) error {
 		return durable.Permanent(err)
 	}
 	if err := z.Handle(ctx, ev, id); err != nil {
-		if fault.Is(err, fault.Invalid) || fault.Is(err, fault.NotFound) {
+		if permanent(err) {
 			return durable.Permanent(fmt.Errorf("zendesk %s event about ticket %d: %w", ev.Kind, id, err))
 		}
 		return fmt.Errorf("zendesk %s event about ticket %d: %w", ev.Kind, id, err)
 	}
 	return nil
 }
+
+// permanent reports whether asking again cannot help (the ticket does not exist, say).
+func permanent(err error) bool { return fault.Is(err, fault.Invalid) || fault.Is(err, fault.NotFound) }
 
 // Handle processes one event about a ticket.
 func (z *Zendesk) Handle(ctx context.Context, ev zendesk.Event, ticketID int64) error {
