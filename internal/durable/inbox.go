@@ -96,21 +96,12 @@ func (in *Inbox) Put(payload []byte) error {
 	if err := WriteFile(filepath.Join(in.cfg.Dir, name), payload, 0o600); err != nil {
 		return fmt.Errorf("inbox: keep the entry: %w", err)
 	}
-	select {
-	case in.wake <- struct{}{}:
-	default:
-	}
+	in.poke()
 	return nil
 }
 
 // Pending is how many entries wait or run.
 func (in *Inbox) Pending() int { return len(in.entries()) }
-
-// Failed is how many entries were set aside.
-func (in *Inbox) Failed() int {
-	names, _ := filepath.Glob(filepath.Join(in.cfg.Dir, "failed", "*.entry"))
-	return len(names)
-}
 
 // entries lists the entries, oldest first.
 func (in *Inbox) entries() []string {
@@ -122,13 +113,13 @@ func (in *Inbox) entries() []string {
 	return names
 }
 
-// Run works through the entries until ctx ends, then waits for the ones under way.
+// Run works through the entries until ctx ends, then waits for the ones under way. It looks
+// at the folder when Put or a failed entry wakes it, or when a failed entry is due again —
+// not on a clock while there is nothing to do.
 func (in *Inbox) Run(ctx context.Context) {
 	slots := make(chan struct{}, in.cfg.Workers)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
 	for {
 		now := time.Now()
 		for _, name := range in.entries() {
@@ -154,12 +145,44 @@ func (in *Inbox) Run(ctx context.Context) {
 				in.run(ctx, name)
 			})
 		}
+		var due <-chan time.Time
+		var timer *time.Timer
+		if next, ok := in.nextDue(); ok {
+			timer = time.NewTimer(time.Until(next))
+			due = timer.C
+		}
 		select {
 		case <-ctx.Done():
-			return
 		case <-in.wake:
-		case <-tick.C:
+		case <-due:
 		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// nextDue is when the first failed entry is to be tried again.
+func (in *Inbox) nextDue() (time.Time, bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	var next time.Time
+	for _, t := range in.due {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	return next, !next.IsZero()
+}
+
+// poke wakes Run.
+func (in *Inbox) poke() {
+	select {
+	case in.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -200,6 +223,7 @@ func (in *Inbox) run(ctx context.Context, name string) {
 	pause := min(time.Minute, time.Second<<min(in.tries[name]-1, 6))
 	in.due[name] = time.Now().Add(pause)
 	in.mu.Unlock()
+	in.poke() // Run waits for this entry's due time now
 	in.cfg.Log.Warn("inbox: entry failed; trying again", "entry", name, "in", pause.String(), "error", err)
 }
 
