@@ -68,14 +68,7 @@ func reliabilityKill(ctx context.Context, env *benchEnv, r *Report) error {
 		return err
 	}
 	s := newSender(n, env.o.Clients)
-	killed := make(chan struct{})
-	go func() {
-		defer close(killed)
-		for s.count.Load() < int64(n/2) && ctx.Err() == nil && !s.finished.Load() {
-			time.Sleep(2 * time.Millisecond)
-		}
-		d.kill()
-	}()
+	killed := s.at(ctx, n/2, d.kill)
 	s.send(ctx, d, msg, 3*time.Second)
 	<-killed
 	before := s.count.Load()
@@ -117,20 +110,13 @@ func reliabilityFull(ctx context.Context, env *benchEnv, r *Report) error {
 		return err
 	}
 	s := newSender(n, env.o.Clients)
-	filled := make(chan error, 1)
 	var filler int64
-	go func() {
-		for s.count.Load() < int64(n/3) && ctx.Err() == nil && !s.finished.Load() {
-			time.Sleep(2 * time.Millisecond)
-		}
-		var err error
-		filler, err = fill(filepath.Join(mnt, "filler"))
-		filled <- err
-	}()
+	var fillErr error
+	filled := s.at(ctx, n/3, func() { filler, fillErr = fill(filepath.Join(mnt, "filler")) })
 	// While the storm runs on, the file system is full: what cannot be written is refused.
 	s.send(ctx, d, msg, 2*time.Second)
-	if err := <-filled; err != nil {
-		return err
+	if <-filled; fillErr != nil {
+		return fillErr
 	}
 	notReady := d.readyStatus() == http.StatusServiceUnavailable
 	r.add("file system full: /readyz says not ready while it is full (1 yes, 0 no)", b2f(notReady), "")
@@ -149,7 +135,7 @@ func reliabilityFull(ctx context.Context, env *benchEnv, r *Report) error {
 	}
 	defer func() { _, _ = d.stop() }()
 	r.add("file system full: restart after kill -9 (start → ready)", d.ready.Seconds(), "s")
-	torn, _ := filepath.Glob(filepath.Join(dataDir, "intake", "journal.torn-*"))
+	torn, _ := filepath.Glob(filepath.Join(dataDir, "intake", "journal.jsonl.torn-*"))
 	r.add("file system full: torn journal tails set aside on restart", float64(len(torn)), "files")
 	if !notReady {
 		return errors.New("/readyz said ready while the file system was full")
@@ -340,6 +326,20 @@ type sender struct {
 
 func newSender(n, clients int) *sender {
 	return &sender{clients: clients, acked: make([]atomic.Bool, n)}
+}
+
+// at runs f in the background once k reports are acknowledged (or sooner, when the sending
+// ended or ctx did); the channel is closed when f has run.
+func (s *sender) at(ctx context.Context, k int, f func()) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for s.count.Load() < int64(k) && ctx.Err() == nil && !s.finished.Load() {
+			time.Sleep(2 * time.Millisecond)
+		}
+		f()
+	}()
+	return done
 }
 
 // send posts every report not yet acknowledged once, from s.clients clients; a 503 or a failed
