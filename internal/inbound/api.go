@@ -105,7 +105,7 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 		if admitter != nil {
 			if err := admitter.Admit(); err != nil {
 				w.Header().Set("Retry-After", "1")
-				closeUnread(w)
+				drainBriefly(w)
 				apiError(w, http.StatusServiceUnavailable, "not accepted now, nothing was lost — send it again: "+err.Error())
 				return
 			}
@@ -118,7 +118,7 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 		}
 		if !budget.TryAcquire(reserve) {
 			w.Header().Set("Retry-After", "1")
-			closeUnread(w)
+			drainBriefly(w)
 			apiError(w, http.StatusServiceUnavailable, "as many reports as the desk's memory allows are being read already — send it again")
 			return
 		}
@@ -207,6 +207,15 @@ func readBody(src io.Reader, contentLength int64, plain bool, maxBytes int) ([]b
 	buf := bytes.NewBuffer(make([]byte, 0, contentLength+bytes.MinRead))
 	_, err := buf.ReadFrom(limited)
 	return buf.Bytes(), err
+}
+
+// drainBriefly gives the server a second to read the rest of a refused request's body after
+// the answer: a client that has sent it keeps its connection for the next try (reconnecting
+// for every 503 would cost more than the refusal itself), one that trickles it is
+// disconnected instead of holding the connection. Go's server drains at most 256 KiB and
+// closes the connection past that.
+func drainBriefly(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Second))
 }
 
 // closeUnread ends the connection after this answer: the request's body was not read (or

@@ -1,13 +1,16 @@
 package inbound
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -235,8 +238,25 @@ func TestReportsAPIBounds(t *testing.T) {
 		done := make(chan *http.Response)
 		go func() { done <- post(srv.URL, strings.NewReader("From: a@b.example\r\n\r\nspam from 192.0.2.1\r\n")) }()
 		<-g.started
-		if resp := post(srv.URL, strings.NewReader("second")); resp.StatusCode != 503 || !resp.Close {
-			t.Errorf("an upload while the budget is taken: %d (close %v), want 503 and the connection closed", resp.StatusCode, resp.Close)
+		if resp := post(srv.URL, strings.NewReader("second")); resp.StatusCode != 503 || resp.Close {
+			t.Errorf("an upload while the budget is taken: %d (close %v), want 503 on a connection kept for the next try", resp.StatusCode, resp.Close)
+		}
+		// Refused too, a body that trickles: the connection is cut soon after the answer,
+		// not held while the client dawdles.
+		c, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok\r\nContent-Length: 1000\r\n\r\nFrom: ")
+		start := time.Now()
+		_ = c.SetReadDeadline(start.Add(10 * time.Second))
+		br := bufio.NewReader(c)
+		if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 503 {
+			t.Fatalf("a trickling upload while the budget is taken: %v %v", resp, err)
+		}
+		if _, err := io.Copy(io.Discard, br); err != nil || time.Since(start) > 5*time.Second {
+			t.Errorf("the trickling client's connection ended after %v (%v), want closed within a few seconds", time.Since(start), err)
 		}
 		close(g.release)
 		if resp := <-done; resp.StatusCode != 200 {
