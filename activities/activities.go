@@ -47,7 +47,10 @@ type Activities struct {
 	LegalGroupID, SupportGroupID int64
 	// Reports takes reports an agent moved to another case (nil: reclassifying fails, and the
 	// case records that).
-	Reports   Reports
+	Reports Reports
+	// Ledger keeps every case event for metrics and reports (nil: none is kept; tests only —
+	// the desk always has one).
+	Ledger    Ledger
 	Templates *templates.Renderer
 	// DashboardURL is the base URL of the dashboard, for links in Slack and notes ("" for none).
 	DashboardURL string
@@ -73,6 +76,7 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 		workflows.ActivityForwardReports:      a.ForwardReports,
 		workflows.ActivityAlert:               a.Alert,
 		workflows.ActivityHoldEvidence:        a.HoldEvidence,
+		workflows.ActivityRecordEvents:        a.RecordEvents,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -322,6 +326,18 @@ func (a *Activities) uploadEvidence(ctx context.Context, digests []string) ([]st
 func (a *Activities) HoldEvidence(ctx context.Context, in workflows.HoldInput) error {
 	if err := a.Evidence.Hold(ctx, in.Key, in.Digests, in.Reason); err != nil {
 		return boundary(fmt.Sprintf("hold %d piece(s) of evidence", len(in.Digests)), err)
+	}
+	return nil
+}
+
+// RecordEvents appends a case's events to the ledger; each event is kept once however often
+// it is sent.
+func (a *Activities) RecordEvents(ctx context.Context, in workflows.RecordEventsInput) error {
+	if a.Ledger == nil {
+		return nil
+	}
+	if err := a.Ledger.Record(ctx, in); err != nil {
+		return boundary(fmt.Sprintf("record %d event(s) of %s in the ledger", len(in.Events), in.Case.Number), err)
 	}
 	return nil
 }

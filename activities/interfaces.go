@@ -73,3 +73,8 @@ type Incidents interface {
 	// LastClosed returns the result of the most recent completed incident, or nil.
 	LastClosed(ctx context.Context, caseID string) (*workflows.CaseResult, error)
 }
+
+// Ledger appends case events, idempotently by their key.
+type Ledger interface {
+	Record(ctx context.Context, in workflows.RecordEventsInput) error
+}

@@ -27,6 +27,7 @@ const (
 	ActivityForwardReports      = "ForwardReports"
 	ActivityAlert               = "Alert"
 	ActivityHoldEvidence        = "HoldEvidence"
+	ActivityRecordEvents        = "RecordEvents"
 )
 
 // HoldInput records a legal hold on a case's evidence.

@@ -40,6 +40,8 @@ const (
 	versionScopedActions = "scoped-actions"
 	// versionApprovalChain: an approval timeout never enforces; it asks the managers, then holds.
 	versionApprovalChain = "approval-chain"
+	// versionLedger: a case records its events in the ledger (RecordEvents).
+	versionLedger = "ledger"
 )
 
 // Error types of the Case workflow's own failures.
@@ -88,6 +90,8 @@ type caseWorkflow struct {
 	appealRes   *AppealResult
 
 	published map[string]any
+
+	ledger ledger
 
 	// reportsOpen is set while the last timeline entry is a report tally this run can extend.
 	reportsOpen               bool
@@ -143,6 +147,14 @@ func newCase(ctx workflow.Context, in CaseInput) (*caseWorkflow, error) {
 	}
 	w.seen = buildSeen(w.st)
 	w.log = log.With(workflow.GetLogger(ctx), "case_id", w.st.CaseID, "case_number", w.st.CaseNumber)
+	w.ledger.on = workflow.GetVersion(ctx, versionLedger, workflow.DefaultVersion, 1) >= 1
+	switch {
+	case in.State == nil:
+		w.record(ctx, LedgerEvent{At: w.st.OpenedAt, Kind: LedgerOpened})
+	case w.ledger.on && w.st.LedgerSeq == 0:
+		// A case from before the ledger: what it did so far, rebuilt from its state.
+		w.ledger.pending = LedgerFromView(w.view(ctx))
+	}
 	for _, b := range in.PendingBatches {
 		w.recordSignal(ctx, b)
 	}
@@ -167,6 +179,7 @@ func (w *caseWorkflow) run(ctx workflow.Context) (*CaseResult, error) {
 	for {
 		w.runEffects(ctx)
 		w.publish(ctx)
+		w.flushLedger(ctx)
 		if w.st.Status.Final() {
 			break
 		}
@@ -206,6 +219,7 @@ func (w *caseWorkflow) run(ctx workflow.Context) (*CaseResult, error) {
 		return nil, err
 	}
 	w.runEffects(ctx)
+	w.awaitLedger(ctx)
 	// Reports that arrived while the case was closing belong to a new case for the same
 	// account and category: continue as new with them instead of dropping them.
 	if pending := w.drainNewReports(ctx); len(pending) > 0 {
@@ -251,6 +265,7 @@ func (w *caseWorkflow) continueAsNew(ctx workflow.Context, st *CaseState, pendin
 		st.Timeline = append(st.Timeline, TimelineEntry{At: workflow.Now(ctx), Kind: EventNote, Text: fmt.Sprintf("history compacted (run %d)", st.Runs+1)})
 		w.trimTimeline()
 	}
+	w.awaitLedger(ctx)
 	w.cancelTimer()
 	return workflow.NewContinueAsNewError(ctx, CaseWorkflowType, CaseInput{
 		AccountID:      w.st.Account.ID,

@@ -70,9 +70,14 @@ func (w *caseWorkflow) awaitAppealDecision(ctx workflow.Context) {
 		return
 	}
 	ap.Decision, ap.Reviewer, ap.Note, ap.DecidedAt = res.Decision, res.Reviewer, res.Note, res.DecidedAt
+	if !ap.SLADeadline.IsZero() && res.DecidedAt.After(ap.SLADeadline) {
+		w.record(ctx, LedgerEvent{At: ap.SLADeadline, Kind: LedgerSLABreached, Decision: SLAAppeal})
+	}
+	w.record(ctx, LedgerEvent{At: res.DecidedAt, Kind: LedgerAppealDecided, Decision: res.Decision, Actor: res.Reviewer, Text: res.Note})
 	if res.Decision == AppealGranted {
 		w.st.Enforcement.LiftedAt = res.LiftedAt
 		w.note(ctx, EventLifted, "appeal granted by "+res.Reviewer+"; action lifted", res.Reviewer)
+		w.record(ctx, LedgerEvent{Kind: LedgerLifted, Decision: "appeal"})
 		w.finish(ctx, OutcomeReinstated, StatusReinstated)
 		return
 	}
@@ -99,6 +104,7 @@ func (w *caseWorkflow) onAppeal(ctx workflow.Context, a Appeal) {
 		}
 		w.st.Appeal.LateRefused++
 		w.note(ctx, EventAppeal, "appeal received "+fmtTime(a.ReceivedAt)+", after the window closed "+fmtTime(e.AppealUntil)+"; refused", a.From)
+		w.record(ctx, LedgerEvent{At: a.ReceivedAt, Kind: LedgerAppealed, Actor: a.From, Decision: "late"})
 		data := w.noticeData(ctx)
 		w.queueNotify(fmt.Sprintf("appeal-late-%d", w.st.Appeal.LateRefused), NotifyInput{Public: NoticeAppealLate, Data: data})
 		return
@@ -112,4 +118,5 @@ func (w *caseWorkflow) onAppeal(ctx workflow.Context, a Appeal) {
 	ap.Decision, ap.Reviewer, ap.Note, ap.DecidedAt, ap.ChildID = "", "", "", time.Time{}, ""
 	w.setStatus(StatusAppealReview)
 	w.note(ctx, EventAppeal, "appeal received: "+excerpt(a.Excerpt, 200), a.From)
+	w.record(ctx, LedgerEvent{At: a.ReceivedAt, Kind: LedgerAppealed, Actor: a.From})
 }

@@ -24,6 +24,7 @@ func (w *caseWorkflow) escalate(ctx workflow.Context) {
 	if r.Action.Type == abuse.ActionNone {
 		w.setStatus(StatusUnderReview)
 		w.note(ctx, EventEscalation, "referred to the abuse team: the policy applies no automatic action", "")
+		w.record(ctx, LedgerEvent{Kind: LedgerEscalated, Decision: "review"})
 		w.notify(ctx, NotifyInput{Step: fmt.Sprintf("escalation-%d", w.st.Escalations), Note: NoteEscalation, Status: TicketOpen, Data: w.noticeData(ctx)})
 		return
 	}
@@ -50,6 +51,7 @@ func (w *caseWorkflow) escalate(ctx workflow.Context) {
 		w.st.Approval.Message = msg
 	}
 	w.note(ctx, EventApproval, "approval requested from the leads ("+w.approvalReason()+")", "")
+	w.record(ctx, LedgerEvent{At: now, Kind: LedgerApprovalAsked, Text: w.approvalReason()})
 }
 
 // awaitApproval waits for a lead; on timeout it re-pings, then follows the policy.
@@ -87,6 +89,7 @@ func (w *caseWorkflow) awaitApproval(ctx workflow.Context) {
 		// A timeout never enforces: the request goes up the chain (the managers, once), then
 		// holds for a person.
 		managers := w.policy.Managers
+		w.approvalBreached(ctx)
 		if !a.Managers && (len(managers.Users) > 0 || len(managers.Groups) > 0) {
 			a.Managers, a.Pings = true, a.Pings+1
 			a.Deadline = now.Add(rules.Timeout.D())
@@ -105,6 +108,7 @@ func (w *caseWorkflow) awaitApproval(ctx workflow.Context) {
 		w.note(ctx, EventApproval, "no decision after every re-ping; holding for a person (an approval timeout never enforces)", "")
 		return
 	}
+	w.approvalBreached(ctx)
 	if rules.OnTimeout == policy.OnTimeoutHold {
 		a.Holding, a.Deadline = true, time.Time{}
 		w.note(ctx, EventApproval, "no decision after every re-ping; holding for a lead (policy: hold)", "")
@@ -112,6 +116,7 @@ func (w *caseWorkflow) awaitApproval(ctx workflow.Context) {
 	}
 	a.Decision, a.DecidedAt, a.Reason = ApprovalTimedOut, now, "no lead decided in time; enforced by policy"
 	w.note(ctx, EventApproval, "no decision after every re-ping; enforcing (policy: enforce)", "")
+	w.record(ctx, LedgerEvent{Kind: LedgerApprovalDecided, Decision: ApprovalTimedOut})
 	w.showApproval(ctx)
 	w.setStatus(StatusEscalated)
 }
@@ -150,6 +155,7 @@ func (w *caseWorkflow) onApproval(ctx workflow.Context, d approval.Decision) (*D
 	now := workflow.Now(ctx)
 	who := cmp.Or(d.UserName, d.UserID)
 	a.Decision, a.DecidedBy, a.DecidedByName, a.DecidedByEmail, a.DecidedAt, a.Reason = d.Decision, d.UserID, d.UserName, d.UserEmail, now, d.Reason
+	w.record(ctx, LedgerEvent{Kind: LedgerApprovalDecided, Decision: d.Decision, Actor: cmp.Or(d.UserEmail, d.UserID), Text: d.Reason})
 	var msg string
 	switch d.Decision {
 	case approval.Approve:
@@ -181,6 +187,7 @@ func (w *caseWorkflow) withdrawApproval(ctx workflow.Context, reason string) {
 	}
 	a.Decision, a.DecidedAt, a.Reason = ApprovalWithdrawn, workflow.Now(ctx), reason
 	w.note(ctx, EventApproval, "approval request withdrawn: "+reason, "")
+	w.record(ctx, LedgerEvent{Kind: LedgerApprovalDecided, Decision: ApprovalWithdrawn, Text: reason})
 	w.showApproval(ctx)
 }
 
@@ -206,5 +213,13 @@ func (w *caseWorkflow) approvalReason() string {
 		return "repeat offender"
 	default:
 		return "the policy for " + string(w.st.Category) + " requires it"
+	}
+}
+
+// approvalBreached records, once per request, that no lead decided within the approval SLA
+// (every re-ping went unanswered).
+func (w *caseWorkflow) approvalBreached(ctx workflow.Context) {
+	if a := w.st.Approval; a != nil && !a.Managers && !a.Holding {
+		w.record(ctx, LedgerEvent{Kind: LedgerSLABreached, Decision: SLAApproval})
 	}
 }

@@ -79,6 +79,7 @@ func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*
 		return nil, err
 	}
 	w.note(ctx, EventDecision, string(d.Decision)+" by "+d.Agent+noteSuffix(d.Note), d.Agent)
+	w.record(ctx, LedgerEvent{Kind: d.Decision.ledgerKind(), Decision: string(d.Decision), Actor: d.Agent, Text: d.Note})
 	var msg string
 	switch d.Decision {
 	case DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute:
@@ -115,4 +116,15 @@ func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*
 	}
 	w.nudge()
 	return &DecisionResult{Status: w.st.Status, Message: msg}, nil
+}
+
+// ledgerKind is the ledger event an agent's decision is recorded as.
+func (d Decision) ledgerKind() string {
+	switch d {
+	case DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute:
+		return LedgerTriaged
+	case DecisionPreserve, DecisionDisclose, DecisionReject, DecisionAskMore:
+		return LedgerLegalDecided
+	}
+	return LedgerAgentDecision
 }

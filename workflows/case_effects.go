@@ -99,6 +99,7 @@ func (w *caseWorkflow) closeState(ctx workflow.Context, o Outcome, final Status)
 	w.st.Wait = nil
 	w.st.ClosedAt = workflow.Now(ctx)
 	w.note(ctx, EventClosed, "closed: "+string(o), "")
+	w.record(ctx, LedgerEvent{At: w.st.ClosedAt, Kind: LedgerClosed, Outcome: o})
 }
 
 // closing says what closing a case does: solve its ticket (notified: with no closing notice of

@@ -46,6 +46,7 @@ func (w *caseWorkflow) enforce(ctx workflow.Context) {
 	w.st.Enforcement = e
 	w.setStatus(StatusEnforced)
 	w.note(ctx, EventEnforcement, fmt.Sprintf("%s on %s applied and verified (action %s)", r.Action.Type.Describe(r.Action.Level), scope, res.ActionID), "")
+	w.record(ctx, LedgerEvent{Kind: LedgerEnforced, Decision: string(r.Action.Type), Actor: e.ApprovedByEmail, Count: r.Action.Level})
 	data := w.noticeData(ctx)
 	if w.notify(ctx, NotifyInput{Step: fmt.Sprintf("enforced-%d", w.st.Escalations), Public: NoticeEnforced, Note: NoteEnforcement, Status: TicketPending, Data: data}) {
 		w.note(ctx, EventNotice, "enforcement notice with the statement of reasons sent; appeal until "+fmtTime(e.AppealUntil), "")

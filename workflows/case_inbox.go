@@ -143,6 +143,7 @@ func (w *caseWorkflow) logDropped(ctx workflow.Context) {
 // the deadline in (surge).
 func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 	added, dups := 0, 0
+	var reporters []string // of this batch's new reports, for the ledger
 	rs := &w.st.Reports
 	before := rs.Severity
 	count := func(h uint64, seenAt time.Time, sev abuse.Severity, reporter string) bool {
@@ -152,6 +153,9 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 		}
 		w.seen.remember(w.st, h)
 		added++
+		if reporter != "" && !slices.Contains(reporters, reporter) && len(reporters) < maxReporters {
+			reporters = append(reporters, reporter)
+		}
 		rs.Count++
 		if !seenAt.IsZero() && (rs.FirstSeen.IsZero() || seenAt.Before(rs.FirstSeen)) {
 			rs.FirstSeen = seenAt
@@ -201,6 +205,9 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 		return
 	}
 	w.noteReports(ctx, added, dups)
+	if added > 0 {
+		w.record(ctx, LedgerEvent{Kind: LedgerReports, Count: added, Reporters: reporters})
+	}
 	if rs.Severity > before && before != 0 {
 		w.note(ctx, EventReports, "severity raised to "+rs.Severity.String(), "")
 	}
@@ -230,6 +237,7 @@ func (w *caseWorkflow) onReply(ctx workflow.Context, r CustomerReply) {
 	}
 	w.st.Replies++
 	w.note(ctx, EventReply, "customer replied: "+excerpt(r.Excerpt, 200), r.From)
+	w.record(ctx, LedgerEvent{At: r.ReceivedAt, Kind: LedgerReplied, Actor: r.From, Text: string(r.Channel)})
 	if r.Channel == ChannelEmail && w.st.Ticket.ID != 0 {
 		data := w.noticeData(ctx)
 		data.Reply, data.ReplyFrom = r.Excerpt, r.From

@@ -82,6 +82,7 @@ func (w *caseWorkflow) sendNotice(ctx workflow.Context) {
 	}
 	w.st.Ticket = res.Ticket
 	w.note(ctx, EventNotice, fmt.Sprintf("violation notice sent to %s (ticket #%d)", acct.ContactEmail, res.Ticket.ID), "")
+	w.record(ctx, LedgerEvent{Kind: LedgerNoticed, Decision: "violation"})
 	if w.st.Status == StatusOpen || w.st.Status == StatusNeedsTriage {
 		w.setStatus(StatusNoticed)
 	}
@@ -120,6 +121,7 @@ func (w *caseWorkflow) awaitResponse(ctx workflow.Context) {
 		data.Deadline, data.Reminder = wait.Deadline, n
 		if w.notify(ctx, NotifyInput{Step: fmt.Sprintf("reminder-%d-%d", w.st.Round, n), Public: NoticeReminder, Status: TicketPending, Data: data}) {
 			w.note(ctx, EventReminder, fmt.Sprintf("reminder %d sent; deadline %s", n, fmtTime(wait.Deadline)), "")
+			w.record(ctx, LedgerEvent{Kind: LedgerReminded, Count: n})
 		}
 		return
 	}
@@ -127,6 +129,7 @@ func (w *caseWorkflow) awaitResponse(ctx workflow.Context) {
 	w.st.Escalations++
 	w.setStatus(StatusEscalated)
 	w.note(ctx, EventEscalation, "no answer by the deadline", "")
+	w.record(ctx, LedgerEvent{Kind: LedgerEscalated, Decision: "no answer"})
 }
 
 // applySurge pulls the deadline in once the case has the policy's surge count of reports.

@@ -42,6 +42,7 @@ type harness struct {
 	incs     *memfake.Incidents
 	alerts   *memfake.Alerts
 	fwd      *memfake.Reports
+	ledger   *memfake.Ledger
 	pol      *policy.Policy
 	caseID   string
 	updates  int
@@ -50,7 +51,8 @@ type harness struct {
 func newHarness(t *testing.T) *harness { return newHarnessWith(t, memfake.NewTickets()) }
 
 // newHarnessWith shares a ticketing system with an earlier harness (a continued case).
-func newHarnessWith(t *testing.T, tickets *memfake.Tickets) *harness {
+// newHarnessWith makes a harness on these tickets (and, when given, this ledger).
+func newHarnessWith(t *testing.T, tickets *memfake.Tickets, ledger ...*memfake.Ledger) *harness {
 	t.Helper()
 	h := &harness{
 		t:        t,
@@ -62,7 +64,11 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets) *harness {
 		incs:     &memfake.Incidents{},
 		alerts:   &memfake.Alerts{},
 		fwd:      &memfake.Reports{},
+		ledger:   &memfake.Ledger{},
 		pol:      policy.Default(),
+	}
+	if len(ledger) > 0 {
+		h.ledger = ledger[0]
 	}
 	h.pol.Approvers = approval.Approvers{Users: []string{lead1, lead2}}
 	h.suite.SetLogger(testLogger{t})
@@ -75,7 +81,7 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets) *harness {
 	}
 	acts := &activities.Activities{
 		Tickets: h.tickets, Accounts: h.accounts, Enforcement: h.enf, Approvals: h.appr,
-		Evidence: h.evidence, Incidents: h.incs, Alerts: h.alerts, Reports: h.fwd, Templates: r, VerifyWait: time.Second,
+		Evidence: h.evidence, Incidents: h.incs, Alerts: h.alerts, Reports: h.fwd, Ledger: h.ledger, Templates: r, VerifyWait: time.Second,
 		LegalChannel: "legal", LegalGroupID: 77, SupportGroupID: 88,
 	}
 	acts.Register(h.env)

@@ -98,6 +98,7 @@ func (w *caseWorkflow) openLegal(ctx workflow.Context) {
 		return
 	}
 	w.note(ctx, EventLegal, fmt.Sprintf("legal matter in restricted ticket #%d; due %s; nothing goes to the customer", ref.ID, fmtTime(l.Due)), "")
+	w.record(ctx, LedgerEvent{Kind: LedgerLegalOpened})
 	if held := w.evidenceDigests(maxRecentReports); len(held) > 0 {
 		err := workflow.ExecuteActivity(withStep(ctx), ActivityHoldEvidence, HoldInput{
 			Key: w.st.CaseID + " " + w.st.CaseNumber, Digests: held, Reason: fmt.Sprintf("%s from %s", w.st.Category, w.requester()),
@@ -117,6 +118,7 @@ func (w *caseWorkflow) openLegal(ctx workflow.Context) {
 		w.st.Escalations++
 		w.setStatus(StatusEscalated)
 		w.note(ctx, EventEscalation, "CSAM notice: takedown sent to the leads for approval", "")
+		w.record(ctx, LedgerEvent{Kind: LedgerEscalated, Decision: "takedown"})
 	}
 }
 
@@ -154,6 +156,7 @@ func (w *caseWorkflow) awaitLegal(ctx workflow.Context) {
 	w.alertLegal(ctx, "due", fmt.Sprintf("Case %s (%s, account %s) is past its due time %s; ticket #%d.",
 		w.st.CaseNumber, w.st.Category.Title(), w.st.Account.ID, fmtTime(l.Due), w.st.Ticket.ID))
 	w.note(ctx, EventLegal, "the legal matter is past its due time; the legal team was alerted", "")
+	w.record(ctx, LedgerEvent{At: l.Due, Kind: LedgerSLABreached, Decision: SLALegal})
 }
 
 // validateLegal checks a legal decision.
@@ -222,6 +225,7 @@ func (w *caseWorkflow) sendAdvice(ctx workflow.Context) {
 	w.st.Advisory = &AdvisoryState{NotifiedAt: now, LastUpdateAt: now, LastListedAt: now, ReportsAtUpdate: w.st.Reports.Count, CountSeen: w.st.Reports.Count}
 	w.setStatus(StatusMonitoring)
 	w.note(ctx, EventNotice, fmt.Sprintf("advisory sent to %s (ticket #%d); closes after %s without a new report", w.st.Account.ContactEmail, res.Ticket.ID, w.policy.Advisory.Quiet), "")
+	w.record(ctx, LedgerEvent{Kind: LedgerNoticed, Decision: "advisory"})
 }
 
 // awaitMonitoring sends one update per renotify period while reports still list the host, and
@@ -251,6 +255,7 @@ func (w *caseWorkflow) awaitMonitoring(ctx workflow.Context) {
 		a.Updates++
 		if w.notify(ctx, NotifyInput{Step: fmt.Sprintf("advisory-update-%d", a.Updates), Public: NoticeAdvisoryUpdate, Status: TicketPending, Data: data}) {
 			w.note(ctx, EventReminder, fmt.Sprintf("advisory update %d: %d new report(s) still list the host", a.Updates, data.Reminder), "")
+			w.record(ctx, LedgerEvent{Kind: LedgerReminded, Decision: "advisory update", Count: a.Updates})
 		}
 		a.LastUpdateAt, a.ReportsAtUpdate = now, w.st.Reports.Count
 		return

@@ -61,6 +61,7 @@ func (w *caseWorkflow) holdForTriage(ctx workflow.Context, reason string) {
 	}
 	t.Ticket = ref
 	w.note(ctx, EventTriage, fmt.Sprintf("waiting for triage (ticket #%d): %s; due %s", ref.ID, reason, fmtTime(t.Due)), "")
+	w.record(ctx, LedgerEvent{At: t.Since, Kind: LedgerTriageAsked, Text: reason})
 }
 
 // awaitTriage waits for an agent's decision, posting reminders and alerting the leads at the
@@ -102,6 +103,7 @@ func (w *caseWorkflow) awaitTriage(ctx workflow.Context) {
 		w.stepFailedNoReview(ctx, "alert the leads to the triage SLA", err)
 	}
 	w.note(ctx, EventTriage, "triage SLA passed; the leads were alerted. The case still waits for an agent.", "")
+	w.record(ctx, LedgerEvent{At: t.Due, Kind: LedgerSLABreached, Decision: SLATriage})
 }
 
 // validateTriage checks a triage decision.

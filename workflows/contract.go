@@ -455,6 +455,7 @@ type CaseView struct {
 	Enforcement   *Enforcement    `json:"enforcement,omitempty"`
 	Appeal        *AppealState    `json:"appeal,omitempty"`
 	Outcome       Outcome         `json:"outcome,omitempty"`
+	ClosedAt      time.Time       `json:"closed_at,omitzero"`
 	Timeline      []TimelineEntry `json:"timeline"`
 	TimelineLost  int             `json:"timeline_lost,omitempty"`
 	PolicyRules   policy.Rules    `json:"policy_rules"`

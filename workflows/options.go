@@ -27,6 +27,13 @@ var (
 		StartToCloseTimeout: 15 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	}
+	// ledgerOptions: appending a case's events to the ledger, a local write run as a local
+	// activity. It retries until the ledger takes the events (they are idempotent by key); a
+	// run waits for its events only when it ends.
+	ledgerOptions = workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
+	}
 	// hintOptions: a read the case can do without (the previous incident): two short tries,
 	// then the case goes on without it.
 	hintOptions = workflow.LocalActivityOptions{
@@ -44,6 +51,9 @@ func withAction(ctx workflow.Context) workflow.Context {
 }
 func withLookup(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, lookupOptions)
+}
+func withLedger(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, ledgerOptions)
 }
 func withHint(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, hintOptions)

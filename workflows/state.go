@@ -71,6 +71,9 @@ type CaseState struct {
 	TimelineLost int             `json:"timeline_lost,omitempty"`
 	// Runs counts continue-as-new generations (1 for the first run).
 	Runs int `json:"runs"`
+	// LedgerSeq numbers the case's ledger events (the last one given); zero before the case
+	// recorded any.
+	LedgerSeq int `json:"ledger_seq,omitempty"`
 }
 
 // TriageState is a case's wait for triage.

@@ -5,6 +5,7 @@ package memfake
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -578,4 +579,73 @@ func (r *Reports) Moves() []Forwarded {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.moves)
+}
+
+// Ledger keeps case events in memory, once per key, like the SQL ledger.
+type Ledger struct {
+	mu     sync.Mutex
+	keys   map[string]bool
+	events []LedgerRow
+	// Sends counts Record calls; Fail, when set, fails the next that many.
+	Sends, Fail int
+}
+
+// LedgerRow is one kept event and the case it belongs to.
+type LedgerRow struct {
+	Case  workflows.LedgerCase
+	Event workflows.LedgerEvent
+}
+
+var _ activities.Ledger = (*Ledger)(nil)
+
+// Record implements activities.Ledger.
+func (l *Ledger) Record(_ context.Context, in workflows.RecordEventsInput) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.Sends++
+	if l.Fail > 0 {
+		l.Fail--
+		return errors.New("ledger unavailable")
+	}
+	if l.keys == nil {
+		l.keys = map[string]bool{}
+	}
+	for _, e := range in.Events {
+		k := in.Case.Number + "/" + e.Key
+		if l.keys[k] {
+			continue
+		}
+		l.keys[k] = true
+		l.events = append(l.events, LedgerRow{Case: in.Case, Event: e})
+	}
+	return nil
+}
+
+// Kinds returns the kinds of the kept events in the order of Rows.
+func (l *Ledger) Kinds() []string {
+	var out []string
+	for _, r := range l.Rows() {
+		out = append(out, r.Event.Kind)
+	}
+	return out
+}
+
+// Rows returns the kept events in the order they happened (by time, then by number within a
+// case; an outage makes the ledger keep them in another order).
+func (l *Ledger) Rows() []LedgerRow {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := slices.Clone(l.events)
+	slices.SortStableFunc(out, func(a, b LedgerRow) int {
+		if c := a.Event.At.Compare(b.Event.At); c != 0 {
+			return c
+		}
+		x, errX := strconv.Atoi(a.Event.Key)
+		y, errY := strconv.Atoi(b.Event.Key)
+		if errX == nil && errY == nil {
+			return x - y
+		}
+		return 0
+	})
+	return out
 }

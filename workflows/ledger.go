@@ -1,0 +1,219 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"abusedesk/internal/abuse"
+)
+
+// The case ledger: every case records what happened to it (opened, noticed, replied, escalated,
+// approved, enforced, appealed, closed with its outcome, …) as ledger events, appended to a SQL
+// database by the RecordEvents activity. An event's key is its case number and its place in the
+// case (LedgerEvent.Key), so a retried or repeated append records nothing twice.
+
+// RecordEventsInput appends events of one case to the ledger.
+type RecordEventsInput struct {
+	Case   LedgerCase    `json:"case"`
+	Events []LedgerEvent `json:"events"`
+}
+
+// LedgerCase is what the ledger knows of a case besides its events; the latest values win.
+type LedgerCase struct {
+	Number   string         `json:"number"`
+	ID       string         `json:"id"`
+	Account  string         `json:"account"`
+	Category abuse.Category `json:"category"`
+	// Track is the category's track (abuse, advisory, legal, customer); Rules the account's
+	// (standard, strict, strategic), Tier its tier, both empty until the account is loaded.
+	Track    abuse.Track `json:"track"`
+	Rules    string      `json:"rules,omitempty"`
+	Tier     string      `json:"tier,omitempty"`
+	OpenedAt time.Time   `json:"opened_at"`
+}
+
+// LedgerEvent is one event of a case.
+type LedgerEvent struct {
+	// Key is unique within the case: the event's number ("7") for events a case records as they
+	// happen, "state-<kind>-<n>" for events rebuilt from a case's state (LedgerFromView).
+	Key  string    `json:"key"`
+	At   time.Time `json:"at"`
+	Kind string    `json:"kind"`
+	// Actor is who did it (an agent, a lead, a reviewer, a customer's address); empty for the desk.
+	Actor string `json:"actor,omitempty"`
+	// Decision is what was decided (approve, deny, grant, …) or, for LedgerSLABreached, which
+	// SLA (triage, approval, appeal, legal).
+	Decision string  `json:"decision,omitempty"`
+	Outcome  Outcome `json:"outcome,omitempty"`
+	// Count is how many (reports in a LedgerReports event, the reminder's number, …).
+	Count     int      `json:"count,omitempty"`
+	Reporters []string `json:"reporters,omitempty"`
+	Text      string   `json:"text,omitempty"`
+}
+
+// Ledger event kinds.
+const (
+	LedgerOpened          = "opened"
+	LedgerReports         = "reports"
+	LedgerTriageAsked     = "triage_asked"
+	LedgerTriaged         = "triaged"
+	LedgerNoticed         = "noticed"
+	LedgerReminded        = "reminded"
+	LedgerReplied         = "replied"
+	LedgerAgentDecision   = "agent_decision"
+	LedgerEscalated       = "escalated"
+	LedgerApprovalAsked   = "approval_asked"
+	LedgerApprovalDecided = "approval_decided"
+	LedgerEnforced        = "enforced"
+	LedgerLifted          = "lifted"
+	LedgerAppealed        = "appealed"
+	LedgerAppealDecided   = "appeal_decided"
+	LedgerLegalOpened     = "legal_opened"
+	LedgerLegalDecided    = "legal_decided"
+	LedgerSLABreached     = "sla_breached"
+	LedgerClosed          = "closed"
+)
+
+// SLAs a LedgerSLABreached event names.
+const (
+	SLATriage   = "triage"
+	SLAApproval = "approval"
+	SLAAppeal   = "appeal"
+	SLALegal    = "legal"
+)
+
+// ledger is a run's side of the ledger: the events not yet sent and the appends under way.
+type ledger struct {
+	on      bool
+	pending []LedgerEvent
+	flights []workflow.Future
+}
+
+// record adds an event; it is sent at the end of the step (flushLedger). Consecutive report
+// batches fold into one event, so a storm adds one event a step, not one a batch.
+func (w *caseWorkflow) record(ctx workflow.Context, e LedgerEvent) {
+	if !w.ledger.on {
+		return
+	}
+	if e.At.IsZero() {
+		e.At = workflow.Now(ctx)
+	}
+	if n := len(w.ledger.pending); e.Kind == LedgerReports && n > 0 && w.ledger.pending[n-1].Kind == LedgerReports {
+		last := &w.ledger.pending[n-1]
+		last.Count += e.Count
+		last.At = e.At
+		for _, r := range e.Reporters {
+			if !slices.Contains(last.Reporters, r) && len(last.Reporters) < maxReporters {
+				last.Reporters = append(last.Reporters, r)
+			}
+		}
+		return
+	}
+	w.st.LedgerSeq++
+	e.Key = strconv.Itoa(w.st.LedgerSeq)
+	w.ledger.pending = append(w.ledger.pending, e)
+}
+
+// ledgerCase is what the ledger keeps of the case itself.
+func ledgerCase(st *CaseState) LedgerCase {
+	return LedgerCase{
+		Number: st.CaseNumber, ID: st.CaseID, Account: st.Account.ID, Category: st.Category,
+		Track: st.Category.Track(), Rules: st.Track, Tier: st.Account.Tier, OpenedAt: st.OpenedAt,
+	}
+}
+
+// flushLedger starts appending the pending events. The case goes on meanwhile: a slow or
+// unreachable ledger delays no deadline; awaitLedger waits for every append when the run ends.
+func (w *caseWorkflow) flushLedger(ctx workflow.Context) {
+	if len(w.ledger.pending) == 0 {
+		return
+	}
+	in := RecordEventsInput{Case: ledgerCase(w.st), Events: w.ledger.pending}
+	w.ledger.pending = nil
+	w.ledger.flights = slices.DeleteFunc(w.ledger.flights, workflow.Future.IsReady)
+	w.ledger.flights = append(w.ledger.flights, workflow.ExecuteLocalActivity(withLedger(ctx), ActivityRecordEvents, in))
+}
+
+// awaitLedger sends what is pending and waits until the ledger has every event of this run.
+func (w *caseWorkflow) awaitLedger(ctx workflow.Context) {
+	w.flushLedger(ctx)
+	for _, f := range w.ledger.flights {
+		if err := f.Get(ctx, nil); err != nil {
+			// Only a non-retryable failure (invalid events) ends the retries; the case goes on.
+			w.log.Error("ledger did not take the case's events", "error", err)
+		}
+	}
+	w.ledger.flights = nil
+}
+
+// LedgerFromView rebuilds the events of a case from what its state shows, for a case that
+// started before the ledger existed (desk ledger backfill, and such a case itself when it first
+// records). Keys are "state-<kind>-<n>", the same from the same state, so rebuilding twice
+// records once. The timeline is bounded, so counts come from the state, not from the timeline.
+func LedgerFromView(v *CaseView) []LedgerEvent {
+	var out []LedgerEvent
+	n := map[string]int{}
+	add := func(e LedgerEvent) {
+		if e.At.IsZero() {
+			return
+		}
+		n[e.Kind]++
+		e.Key = fmt.Sprintf("state-%s-%d", e.Kind, n[e.Kind])
+		out = append(out, e)
+	}
+	add(LedgerEvent{At: v.OpenedAt, Kind: LedgerOpened})
+	if v.Reports.Count > 0 {
+		add(LedgerEvent{At: v.Reports.FirstSeen, Kind: LedgerReports, Count: v.Reports.Count, Reporters: v.Reports.Reporters})
+	}
+	if t := v.Triage; t != nil {
+		add(LedgerEvent{At: t.Since, Kind: LedgerTriageAsked, Text: t.Reason})
+		if t.Breached {
+			add(LedgerEvent{At: t.Due, Kind: LedgerSLABreached, Decision: SLATriage})
+		}
+		if t.Decision != "" {
+			add(LedgerEvent{At: t.DecidedAt, Kind: LedgerTriaged, Decision: string(t.Decision), Actor: t.DecidedBy})
+		}
+	}
+	if l := v.Legal; l != nil {
+		add(LedgerEvent{At: l.Since, Kind: LedgerLegalOpened})
+		if l.Breached {
+			add(LedgerEvent{At: l.Due, Kind: LedgerSLABreached, Decision: SLALegal})
+		}
+		for _, d := range l.Decisions {
+			add(LedgerEvent{At: d.DecidedAt, Kind: LedgerLegalDecided, Decision: string(d.Decision), Actor: d.DecidedBy, Text: d.Note})
+		}
+	}
+	for _, e := range v.Timeline {
+		switch e.Kind {
+		case EventNotice:
+			add(LedgerEvent{At: e.At, Kind: LedgerNoticed, Text: e.Text})
+		case EventReply:
+			add(LedgerEvent{At: e.At, Kind: LedgerReplied, Actor: e.Actor})
+		}
+	}
+	if a := v.Approval; a != nil {
+		add(LedgerEvent{At: a.RequestedAt, Kind: LedgerApprovalAsked})
+		if a.Decision != "" {
+			add(LedgerEvent{At: a.DecidedAt, Kind: LedgerApprovalDecided, Decision: a.Decision, Actor: a.DecidedBy, Text: a.Reason})
+		}
+	}
+	if e := v.Enforcement; e != nil {
+		add(LedgerEvent{At: e.AppliedAt, Kind: LedgerEnforced, Decision: string(e.Type), Actor: e.ApprovedBy})
+		add(LedgerEvent{At: e.LiftedAt, Kind: LedgerLifted})
+	}
+	if ap := v.Appeal; ap != nil {
+		add(LedgerEvent{At: ap.ReceivedAt, Kind: LedgerAppealed, Actor: ap.From})
+		if ap.Decision != "" {
+			add(LedgerEvent{At: ap.DecidedAt, Kind: LedgerAppealDecided, Decision: ap.Decision, Actor: ap.Reviewer, Text: ap.Note})
+		}
+	}
+	if v.Status.Final() {
+		add(LedgerEvent{At: v.ClosedAt, Kind: LedgerClosed, Outcome: v.Outcome})
+	}
+	slices.SortStableFunc(out, func(a, b LedgerEvent) int { return a.At.Compare(b.At) })
+	return out
+}
