@@ -235,4 +235,3 @@ func TestOpenNamesWhatIsWrong(t *testing.T) {
 		t.Error("opened a ledger without a path")
 	}
 }
-

@@ -34,7 +34,7 @@ var (
 
 type server struct {
 	dir, bin, base string // base is the admin URL without a database name
-	asPostgres         bool
+	asPostgres     bool
 }
 
 // Main runs the tests and then stops the cluster, if one was started: call it from TestMain.
