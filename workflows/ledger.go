@@ -126,6 +126,14 @@ func ledgerCase(st *CaseState) LedgerCase {
 	}
 }
 
+// LedgerCaseOf is what the ledger keeps of the case a view shows.
+func LedgerCaseOf(v *CaseView) LedgerCase {
+	return LedgerCase{
+		Number: v.CaseNumber, ID: v.CaseID, Account: v.Account.ID, Category: v.Category,
+		Track: v.CategoryTrack, Rules: v.Track, Tier: v.Account.Tier, OpenedAt: v.OpenedAt,
+	}
+}
+
 // flushLedger starts appending the pending events. The case goes on meanwhile: a slow or
 // unreachable ledger delays no deadline; awaitLedger waits for every append when the run ends.
 func (w *caseWorkflow) flushLedger(ctx workflow.Context) {

@@ -37,6 +37,7 @@ import (
 	"abusedesk/internal/inbound"
 	"abusedesk/internal/ingress"
 	"abusedesk/internal/intake"
+	"abusedesk/internal/ledger"
 	"abusedesk/internal/metrics"
 	"abusedesk/internal/policy"
 	"abusedesk/internal/tclient"
@@ -77,6 +78,7 @@ type app struct {
 	// templates are parsed once at start: a broken template stops the start.
 	templates *templates.Renderer
 	evidence  *evidence.Store
+	ledger    *ledger.Store
 	temporal  client.Client
 	// pressure is how far behind this process's worker is (nothing when no worker runs here).
 	pressure *tclient.Pressure
@@ -141,6 +143,21 @@ func (a *app) loadShared(policyPath string) error {
 		return err
 	}
 	a.evidence = store
+	return nil
+}
+
+// openLedger opens the case ledger (DESK_LEDGER_URL, or SQLite under the data dir) and brings
+// its schema up to date.
+func (a *app) openLedger(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	l, err := ledger.Open(ctx, a.cfg.Ledger())
+	if err != nil {
+		return fmt.Errorf("%w (DESK_LEDGER_URL)", err)
+	}
+	a.ledger = l
+	a.onStop(func(context.Context) { _ = l.Close() })
+	a.log.Info("ledger open", "database", l.Where)
 	return nil
 }
 
@@ -285,7 +302,7 @@ func (a *app) startWorker() error {
 		Approvals: a.svc.approvals, Evidence: a.evidence, Incidents: a.cases, Templates: a.templates,
 		Alerts: a.svc.alerts, Reports: cases.Forwarder{Cases: a.cases, Policy: a.policy},
 		LegalChannel: a.integrations.Slack.LegalChannel, LegalGroupID: a.integrations.Zendesk.LegalGroupID, SupportGroupID: a.integrations.Zendesk.SupportGroupID,
-		DashboardURL: a.publicURL(),
+		DashboardURL: a.publicURL(), Ledger: a.ledger,
 	}
 	acts.Register(w)
 	if err := w.Start(); err != nil {

@@ -94,6 +94,9 @@ Port 0 picks any free port.`)
 	if err := a.loadShared(cfg.PolicyFile); err != nil {
 		return err
 	}
+	if err := a.openLedger(ctx); err != nil {
+		return err
+	}
 
 	srv, err := devserver.Start(ctx, devserver.Options{
 		DataDir:          cfg.DataDir,

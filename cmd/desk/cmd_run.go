@@ -52,6 +52,12 @@ missing.`)
 	if err := a.loadShared(cfg.PolicyFile); err != nil {
 		return err
 	}
+	if err := a.openLedger(ctx); err != nil {
+		return err
+	}
+	if !a.ledger.Postgres() {
+		a.log.Warn("the ledger is a SQLite file of this process; with more than one desk process each keeps its own part of it: set DESK_LEDGER_URL to a PostgreSQL database", "ledger", a.ledger.Where)
+	}
 	a.log.Info("connecting to Temporal", "config", fmt.Sprintf("%+v", tcfg.Redacted()))
 	if err := a.dialTemporal(ctx, tcfg); err != nil {
 		return err

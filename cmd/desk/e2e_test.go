@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -135,6 +137,34 @@ func TestEndToEndThrottleAppealReinstate(t *testing.T) {
 	}
 	if !refusal || !statement {
 		t.Errorf("ticket lacks the refusal note (%v) or the statement of reasons (%v)", refusal, statement)
+	}
+	// The ledger has the case's story, who decided included: `desk ledger events` prints it.
+	var events string
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var out bytes.Buffer
+		err := run(context.Background(), []string{"ledger", "events", "--data-dir", d.dir, final.CaseNumber}, &out, io.Discard, config.MapLookup(nil))
+		events = out.String()
+		if err == nil && strings.Contains(events, "closed") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, want := range [][]string{{"opened"}, {"reports"}, {"noticed", "violation"}, {"reminded"}, {"escalated", "no answer"}, {"approval_asked"},
+		{"approval_decided", "approve", "lee.lead@desk.example"}, {"enforced", "throttle"}, {"appealed", "noc@bank.example"},
+		{"appeal_decided", "granted", "reviewer@desk.example"}, {"lifted"}, {"closed", "reinstated"}} {
+		if !slices.ContainsFunc(strings.Split(events, "\n"), func(line string) bool {
+			return slices.Equal(slices.DeleteFunc(slices.Clone(want), func(w string) bool { return strings.Contains(line, " "+w+" ") }), nil)
+		}) {
+			t.Errorf("the ledger has no event with %q:\n%s", want, events)
+		}
+	}
+	// The case recorded its own events: a backfill leaves it alone.
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"ledger", "backfill", "--data-dir", d.dir}, &out, io.Discard, config.MapLookup(nil)); err != nil {
+		t.Errorf("ledger backfill: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "0 case(s) rebuilt from Temporal, 1 had recorded their own events, 0 failed") {
+		t.Errorf("backfill says %q", out.String())
 	}
 	if *updateHistories {
 		saveHistory(t, d.tc, caseID, "", "case-reinstated.json")

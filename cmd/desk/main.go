@@ -63,6 +63,7 @@ func commands() []command {
 		{"run", "run the desk against an existing Temporal cluster (production)", cmdRun},
 		{"policy", "check or show a policy file", cmdPolicy},
 		{"report", "parse report files (what the desk makes of them), or submit them to a running desk", cmdReport},
+		{"ledger", "rebuild the case ledger of cases from before it, or print a case's events", cmdLedger},
 		{"zendesk", "set a Zendesk account up for abusedesk (fields, macros, webhook, triggers)", cmdZendesk},
 		{"bench", "measure intake storms, case throughput, capacity, deadline precision and parsing", cmdBench},
 		{"help", "show help for a command, or `desk help env` for the environment variables", cmdHelp},

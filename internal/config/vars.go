@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -23,6 +24,7 @@ var Vars = []Var{
 	{Name: "DESK_PPROF", Default: "false", Component: "desk", Help: "serve Go's profiler at /debug/pprof/ on the HTTP server (behind DESK_DASHBOARD_PASSWORD when set); for diagnosing, not for everyday"},
 	{Name: "DESK_MIN_FREE_DISK", Default: "64MiB", Component: "desk", Help: "free space on the data dir's file system below which /readyz says not ready (reports would be refused); it also says so for a minute after a write failed for lack of space"},
 	{Name: "DESK_MEMORY_LIMIT", Default: "768MiB", Component: "desk", Help: "soft limit of the process's Go memory: past it the garbage collector works harder and returns memory to the system (GOMEMLIMIT, when set, wins; 0 turns it off)"},
+	{Name: "DESK_LEDGER_URL", Component: "desk", Help: "the case ledger (every case event, for metrics and reports): postgres://user:password@host/db for PostgreSQL, or the path of a SQLite file; default <data-dir>/ledger.db", Secret: true},
 	{Name: "DESK_WORKFLOW_CACHE", Default: "1000", Component: "desk", Help: "workflows the worker keeps in memory between tasks (sticky cache); bounds the worker's memory"},
 
 	{Name: "DESK_API_TOKEN", Component: "intake", Help: "bearer token of POST /api/v1/reports (`desk dev` makes one when unset and lists it in endpoints.json)", Secret: true},
@@ -93,6 +95,16 @@ type Desk struct {
 	MemoryLimit int64
 	// MinFreeDisk is the free space below which /readyz says not ready.
 	MinFreeDisk int64
+	// LedgerURL is the ledger's database: a postgres:// URL or a SQLite path ("": Ledger()).
+	LedgerURL string
+}
+
+// Ledger is the ledger's database: LedgerURL, or SQLite in the data dir.
+func (d Desk) Ledger() string {
+	if d.LedgerURL != "" {
+		return d.LedgerURL
+	}
+	return filepath.Join(d.DataDir, "ledger.db")
 }
 
 // Temporal says how to reach an existing Temporal cluster (`desk run`).
@@ -130,6 +142,7 @@ func LoadDesk(lookup Lookup) (Desk, error) {
 		PProf:             r.boolean("DESK_PPROF"),
 		MemoryLimit:       r.size("DESK_MEMORY_LIMIT"),
 		MinFreeDisk:       r.size("DESK_MIN_FREE_DISK"),
+		LedgerURL:         r.secret("DESK_LEDGER_URL"),
 	}
 	switch lvl := r.oneOf("DESK_LOG_LEVEL", "debug", "info", "warn", "error"); lvl {
 	case "debug":
