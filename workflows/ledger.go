@@ -84,6 +84,7 @@ const (
 	SLAApproval = "approval"
 	SLAAppeal   = "appeal"
 	SLALegal    = "legal"
+	SLAHandoff  = "handoff"
 )
 
 // ledger is a run's side of the ledger: the events not yet sent and the appends under way.

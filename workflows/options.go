@@ -28,11 +28,14 @@ var (
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	}
 	// ledgerOptions: appending a case's events to the ledger, a local write run as a local
-	// activity. It retries until the ledger takes the events (they are idempotent by key); a
-	// run waits for its events only when it ends.
+	// activity. It retries until the ledger takes the events (they are idempotent by key), at
+	// least once a minute; a run waits for its events only when it ends. ScheduleToClose is
+	// what bounds a local activity's retries (unset, it is StartToClose: ten seconds of a full
+	// disk would drop the events), so it is set far out.
 	ledgerOptions = workflow.LocalActivityOptions{
-		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: 30 * 24 * time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	}
 	// hintOptions: a read the case can do without (the previous incident): two short tries,
 	// then the case goes on without it.

@@ -19,6 +19,7 @@ import (
 
 	"abusedesk/internal/config"
 	"abusedesk/internal/httpx"
+	"abusedesk/internal/ledger"
 )
 
 // benchReliability is the desk under the faults that once lost reports or took it down, each
@@ -452,6 +453,64 @@ func exactCounts(ctx context.Context, d *benchDesk, r *Report, part string, plan
 	r.add(part+": reports counted twice", float64(doubled), "reports")
 	if lost > 0 || doubled > 0 {
 		return fmt.Errorf("%d reports lost, %d counted twice", lost, doubled)
+	}
+	return ledgerMatches(ctx, d, r, part, counts)
+}
+
+// ledgerMatches compares the desk's ledger with its cases in Temporal: each account's reports
+// as the ledger sums them against its cases' counts, and one opening event per case. A kill -9
+// must leave the ledger neither short nor doubled. The cases append their events without
+// waiting for them, so it waits a while for the ledger to catch up.
+func ledgerMatches(ctx context.Context, d *benchDesk, r *Report, part string, counts map[string]int64) error {
+	l, err := ledger.Open(ctx, filepath.Join(d.dataDir, "ledger.db"))
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	var missing, doubled int64
+	compare := func() (bool, error) {
+		rows, err := l.DB().QueryContext(ctx, `SELECT account_id, SUM(reports) FROM cases GROUP BY account_id`)
+		if err != nil {
+			return false, err
+		}
+		defer rows.Close()
+		got := map[string]int64{}
+		for rows.Next() {
+			var acct string
+			var n int64
+			if err := rows.Scan(&acct, &n); err != nil {
+				return false, err
+			}
+			got[acct] = n
+		}
+		missing, doubled = 0, 0
+		for acct, n := range counts {
+			if g := got[acct]; g < n {
+				missing += n - g
+			} else {
+				doubled += g - n
+			}
+		}
+		for acct, g := range got {
+			if _, ok := counts[acct]; !ok {
+				doubled += g
+			}
+		}
+		return missing == 0 && doubled == 0, rows.Err()
+	}
+	// A case retries a failed append at least once a minute.
+	if err := waitFor(ctx, 3*time.Minute, 500*time.Millisecond, compare); err != nil && missing+doubled == 0 {
+		return err
+	}
+	var twice int64
+	if err := l.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT case_number FROM case_events WHERE kind = 'opened' GROUP BY case_number HAVING COUNT(*) > 1) AS t`).Scan(&twice); err != nil {
+		return err
+	}
+	r.add(part+": ledger: reports missing", float64(missing), "reports")
+	r.add(part+": ledger: reports counted twice", float64(doubled), "reports")
+	r.add(part+": ledger: cases opened twice", float64(twice), "cases")
+	if missing > 0 || doubled > 0 || twice > 0 {
+		return fmt.Errorf("the ledger differs from the cases: %d reports missing, %d counted twice, %d cases opened twice", missing, doubled, twice)
 	}
 	return nil
 }

@@ -251,7 +251,11 @@ func summarise(e workflows.LedgerEvent) (string, []any) {
 		addFirst("escalated_ms")
 	case workflows.LedgerApprovalAsked:
 		add("approvals_asked = approvals_asked + 1")
+		addFirst("approval_asked_ms")
 	case workflows.LedgerApprovalDecided:
+		if e.Decision != workflows.ApprovalWithdrawn {
+			addFirst("approval_decided_ms")
+		}
 		switch e.Decision {
 		case workflows.ApprovalTimedOut:
 			add("approval_timeouts = approval_timeouts + 1")
@@ -281,6 +285,10 @@ func summarise(e workflows.LedgerEvent) (string, []any) {
 		decided(e.Actor)
 	case workflows.LedgerSLABreached:
 		add("sla_breaches = sla_breaches + 1")
+		switch e.Decision {
+		case workflows.SLATriage, workflows.SLAApproval, workflows.SLAAppeal, workflows.SLALegal, workflows.SLAHandoff:
+			add(e.Decision + "_breaches = " + e.Decision + "_breaches + 1")
+		}
 	case workflows.LedgerClosed:
 		add("closed_ms = ?", at)
 		add("outcome = ?", string(e.Outcome))

@@ -40,6 +40,8 @@ CREATE TABLE cases (
     first_reply_ms    BIGINT,
     escalated_ms      BIGINT,
     approvals_asked   INTEGER NOT NULL DEFAULT 0,
+    approval_asked_ms BIGINT,                      -- the first request
+    approval_decided_ms BIGINT,                    -- the first answer (a lead's or the timeout's)
     approval_timeouts INTEGER NOT NULL DEFAULT 0,
     approved_by       TEXT    NOT NULL DEFAULT '',
     enforced_ms       BIGINT,
@@ -52,7 +54,12 @@ CREATE TABLE cases (
     appeal_decided_by TEXT    NOT NULL DEFAULT '',
     decided_ms        BIGINT,
     decided_by        TEXT    NOT NULL DEFAULT '',  -- who made the last decision on the case
-    sla_breaches      INTEGER NOT NULL DEFAULT 0,
+    sla_breaches      INTEGER NOT NULL DEFAULT 0,  -- all of them; by SLA below
+    triage_breaches   INTEGER NOT NULL DEFAULT 0,
+    approval_breaches INTEGER NOT NULL DEFAULT 0,
+    appeal_breaches   INTEGER NOT NULL DEFAULT 0,
+    legal_breaches    INTEGER NOT NULL DEFAULT 0,
+    handoff_breaches  INTEGER NOT NULL DEFAULT 0,
     closed_ms         BIGINT,
     outcome           TEXT    NOT NULL DEFAULT ''
 );
