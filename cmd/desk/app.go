@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -154,6 +155,16 @@ func (a *app) openLedger(ctx context.Context) error {
 	l, err := ledger.Open(ctx, a.cfg.Ledger())
 	if err != nil {
 		return fmt.Errorf("%w (DESK_LEDGER_URL)", err)
+	}
+	l.OnKept = func(c workflows.LedgerCase, e workflows.LedgerEvent) {
+		result := cmp.Or(string(e.Outcome), e.Decision)
+		a.metrics.CaseEvents.WithLabelValues(e.Kind, string(c.Category), string(c.Track), result).Inc()
+		switch e.Kind {
+		case workflows.LedgerNoticed:
+			a.metrics.CaseStep.WithLabelValues("notice", string(c.Category)).Observe(e.At.Sub(c.OpenedAt).Seconds())
+		case workflows.LedgerEnforced:
+			a.metrics.CaseStep.WithLabelValues("action", string(c.Category)).Observe(e.At.Sub(c.OpenedAt).Seconds())
+		}
 	}
 	a.ledger = l
 	a.onStop(func(context.Context) { _ = l.Close() })
@@ -438,7 +449,11 @@ func (a *app) startDashboard(pg dashboard.Playground) error {
 	if a.http == nil {
 		return nil
 	}
-	d, err := dashboard.New(dashboard.Options{Cases: a.cases, Playground: pg, Reporters: a.reporters.Snapshot, Password: a.cfg.DashboardPassword, Log: a.log})
+	opts := dashboard.Options{Cases: a.cases, Playground: pg, Reporters: a.reporters.Snapshot, Password: a.cfg.DashboardPassword, Log: a.log}
+	if a.ledger != nil {
+		opts.Metrics = a.ledger.Metrics
+	}
+	d, err := dashboard.New(opts)
 	if err != nil {
 		return err
 	}

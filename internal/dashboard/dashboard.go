@@ -34,6 +34,8 @@ type Options struct {
 	Playground Playground
 	// Reporters lists each reporter's parser health (nil: no reporters page).
 	Reporters func() []intake.ReporterHealth
+	// Metrics computes the operations figures from the ledger (nil: no operations page).
+	Metrics MetricsFunc
 	// Password, when set, is required (HTTP basic auth, any user name).
 	Password string
 	Log      *slog.Logger
@@ -84,6 +86,13 @@ func New(opts Options) (*Dashboard, error) {
 		// "=" (a plain string there is escaped to %3d and the link filters nothing).
 		"query": func(k, v string) template.URL { return template.URL(url.Values{k: {v}}.Encode()) }, //nolint:gosec // Encode escapes
 		"join":  strings.Join,
+		"pct": func(r float64) string { return fmt.Sprintf("%.0f%%", r*100) },
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.UTC().Format(time.DateOnly)
+		},
 	}
 	t, err := template.New("").Funcs(funcs).ParseFS(pages, "pages/*.html")
 	if err != nil {
@@ -105,6 +114,10 @@ func (d *Dashboard) Routes(handle func(pattern string, h http.Handler)) {
 	handle("GET /cases/{id...}", d.auth(http.HandlerFunc(d.casePage)))
 	if d.opts.Reporters != nil {
 		handle("GET /reporters", d.auth(http.HandlerFunc(d.reportersPage)))
+	}
+	if d.opts.Metrics != nil {
+		handle("GET /operations", d.auth(http.HandlerFunc(d.operationsPage)))
+		handle("GET /api/v1/metrics", d.auth(http.HandlerFunc(d.metricsJSON)))
 	}
 	handle("GET /static/style.css", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")

@@ -6,6 +6,7 @@ package httpx
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -196,4 +197,12 @@ func PostUntilAcceptedPacing(ctx context.Context, hc *http.Client, url, token, c
 			return status, answer, retries, ctx.Err()
 		}
 	}
+}
+
+// Problem answers with an RFC 9457 problem+json: the status, its text as the title, and detail
+// saying what was wrong.
+func Problem(w http.ResponseWriter, status int, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"title": http.StatusText(status), "status": status, "detail": detail})
 }

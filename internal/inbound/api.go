@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"abusedesk/integrations/reports"
+	"abusedesk/internal/httpx"
 	"abusedesk/internal/intake"
 )
 
@@ -92,13 +93,13 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
-			apiError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed here: POST a report")
+			httpx.Problem(w, http.StatusMethodNotAllowed, r.Method+" is not allowed here: POST a report")
 			return
 		}
 		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		if token == "" || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="abusedesk"`)
-			apiError(w, http.StatusUnauthorized, "missing or wrong bearer token (DESK_API_TOKEN)")
+			httpx.Problem(w, http.StatusUnauthorized, "missing or wrong bearer token (DESK_API_TOKEN)")
 			return
 		}
 		// Admission before the body is read: a refused request costs its headers only.
@@ -106,7 +107,7 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 			if err := admitter.Admit(); err != nil {
 				w.Header().Set("Retry-After", "1")
 				drainBriefly(w)
-				apiError(w, http.StatusServiceUnavailable, "not accepted now, nothing was lost — send it again: "+err.Error())
+				httpx.Problem(w, http.StatusServiceUnavailable, "not accepted now, nothing was lost — send it again: "+err.Error())
 				return
 			}
 		}
@@ -119,7 +120,7 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 		if !budget.TryAcquire(reserve) {
 			w.Header().Set("Retry-After", "1")
 			drainBriefly(w)
-			apiError(w, http.StatusServiceUnavailable, "as many reports as the desk's memory allows are being read already — send it again")
+			httpx.Problem(w, http.StatusServiceUnavailable, "as many reports as the desk's memory allows are being read already — send it again")
 			return
 		}
 		defer budget.Release(reserve)
@@ -131,32 +132,32 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 		case enc == "gzip" || enc == "x-gzip":
 			zr, err := gzip.NewReader(r.Body)
 			if err != nil {
-				apiError(w, http.StatusBadRequest, "Content-Encoding: gzip, but the body is not gzip: "+err.Error())
+				httpx.Problem(w, http.StatusBadRequest, "Content-Encoding: gzip, but the body is not gzip: "+err.Error())
 				return
 			}
 			defer zr.Close()
 			src = zr
 		default:
-			apiError(w, http.StatusUnsupportedMediaType, "Content-Encoding "+enc+" is not supported: send the report plain or gzip-compressed")
+			httpx.Problem(w, http.StatusUnsupportedMediaType, "Content-Encoding "+enc+" is not supported: send the report plain or gzip-compressed")
 			return
 		}
 		body, err := readBody(src, r.ContentLength, plain, maxBytes)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			closeUnread(w)
-			apiError(w, http.StatusRequestTimeout, fmt.Sprintf("the body did not arrive within %s — send it again", limits.BodyTimeout))
+			httpx.Problem(w, http.StatusRequestTimeout, fmt.Sprintf("the body did not arrive within %s — send it again", limits.BodyTimeout))
 			return
 		}
 		if err != nil {
-			apiError(w, http.StatusBadRequest, "could not read the body: "+err.Error())
+			httpx.Problem(w, http.StatusBadRequest, "could not read the body: "+err.Error())
 			return
 		}
 		if len(body) > maxBytes {
 			closeUnread(w)
-			apiError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the report is over %d bytes", maxBytes))
+			httpx.Problem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the report is over %d bytes", maxBytes))
 			return
 		}
 		if len(strings.TrimSpace(string(body))) == 0 {
-			apiError(w, http.StatusBadRequest, "empty body: send a raw message or an X-ARF 4 JSON report")
+			httpx.Problem(w, http.StatusBadRequest, "empty body: send a raw message or an X-ARF 4 JSON report")
 			return
 		}
 		out, err := in.Ingest(r.Context(), body, intake.Source{Channel: "api", ReceivedAt: time.Now().UTC(), Admitted: admitter != nil})
@@ -168,7 +169,7 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 				log.Warn("report not accepted; the client should retry", "error", err)
 			}
 			w.Header().Set("Retry-After", retry)
-			apiError(w, http.StatusServiceUnavailable, "not accepted now, nothing was lost — send it again: "+err.Error())
+			httpx.Problem(w, http.StatusServiceUnavailable, "not accepted now, nothing was lost — send it again: "+err.Error())
 			return
 		}
 		resp := APIResponse{Kind: string(out.Kind), Digest: out.Digest, Reports: out.Accepted, Triaged: out.Triaged,
@@ -187,7 +188,7 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 			if len(out.Triaged) > 0 {
 				detail += ": " + strings.TrimPrefix(out.Triaged[0].Reason, "unparseable: ")
 			}
-			apiError(w, http.StatusUnprocessableEntity, detail)
+			httpx.Problem(w, http.StatusUnprocessableEntity, detail)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -221,12 +222,6 @@ func drainBriefly(w http.ResponseWriter) {
 // closeUnread ends the connection after this answer: the request's body was not read (or
 // not to its end), and draining it would let a client that trickles it hold the connection.
 func closeUnread(w http.ResponseWriter) { w.Header().Set("Connection", "close") }
-
-func apiError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"title": http.StatusText(status), "status": status, "detail": msg})
-}
 
 // looksLikeJSON reports whether a body is a JSON document (after a UTF-8 byte order mark).
 func looksLikeJSON(b []byte) bool {

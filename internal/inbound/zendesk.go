@@ -22,6 +22,7 @@ import (
 	"abusedesk/internal/cases"
 	"abusedesk/internal/durable"
 	"abusedesk/internal/fault"
+	"abusedesk/internal/httpx"
 	"abusedesk/internal/intake"
 	"abusedesk/internal/provision"
 	"abusedesk/internal/ticket"
@@ -128,7 +129,7 @@ func (z *Zendesk) WebhookHandler() http.Handler {
 		if err := z.Handle(r.Context(), ev, id); err != nil {
 			if permanent(err) {
 				z.log().Error("zendesk event refused for good", "event", ev.Kind, "ticket_id", id, "error", err)
-				apiError(w, http.StatusUnprocessableEntity, err.Error())
+				httpx.Problem(w, http.StatusUnprocessableEntity, err.Error())
 				return
 			}
 			z.log().Error("zendesk event not handled; it will come again (webhook retry or the export poll)", "event", ev.Kind, "ticket_id", id, "error", err)

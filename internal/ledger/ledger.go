@@ -41,6 +41,9 @@ type Store struct {
 	// Where names the database for messages (a path, or the PostgreSQL host and database;
 	// never a password).
 	Where string
+	// OnKept, when set, hears of each event the ledger kept for the first time, once it is
+	// committed (the desk counts them on /metrics).
+	OnKept func(workflows.LedgerCase, workflows.LedgerEvent)
 }
 
 // Open opens the ledger at url and brings its schema up to date. A url starting postgres:// or
@@ -185,6 +188,7 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 		return fmt.Errorf("ledger %s: case %s: %w", s.Where, c.Number, err)
 	}
 	now := ms(time.Now())
+	var kept []workflows.LedgerEvent
 	for _, e := range in.Events {
 		if e.Key == "" || e.Kind == "" || e.At.IsZero() {
 			return invalid(fmt.Sprintf("case %s: an event without a key, kind or time (%q, %q)", c.Number, e.Key, e.Kind))
@@ -203,6 +207,7 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 		} else if n == 0 {
 			continue // kept before
 		}
+		kept = append(kept, e)
 		set, args := summarise(e)
 		if set == "" {
 			continue
@@ -213,6 +218,11 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("ledger %s: %w", s.Where, err)
+	}
+	if s.OnKept != nil {
+		for _, e := range kept {
+			s.OnKept(c, e)
+		}
 	}
 	return nil
 }

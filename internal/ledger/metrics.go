@@ -93,6 +93,16 @@ type Duration time.Duration
 // MarshalText writes the duration to the second, without zero parts.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+// UnmarshalText reads what MarshalText wrote (any Go duration).
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
 func (d Duration) String() string {
 	s := time.Duration(d).Round(time.Second).String()
 	if strings.HasSuffix(s, "m0s") {
@@ -178,6 +188,15 @@ func compute(q Query, all []caseFacts) *Metrics {
 	groups := map[string]map[string]*Figures{}
 	for _, g := range Groupings {
 		groups[g] = map[string]*Figures{}
+	}
+	// Every week of the period shows, quiet ones too (up to two years of them).
+	if q.To.Sub(q.From) <= 2*366*24*time.Hour {
+		for t := q.From; t.Before(q.To); t = t.Add(24 * time.Hour) {
+			k := week(ms(t))
+			if groups["week"][k] == nil {
+				groups["week"][k] = &Figures{Key: k}
+			}
+		}
 	}
 	to := ms(q.To)
 	for i := range all {
@@ -302,6 +321,9 @@ func (f *Figures) add(c *caseFacts, r30, r90 bool) {
 }
 
 func (f *Figures) finish() {
+	if f.Outcomes == nil {
+		f.Outcomes = map[string]int{}
+	}
 	f.EnforcementRate = rate(f.Enforced, f.Cases)
 	f.OverturnRate = rate(f.Overturned, f.Appealed)
 	f.ReinstatementRate = rate(f.Reinstated, f.Enforced)

@@ -23,6 +23,11 @@ type Metrics struct {
 	// ReporterMessages counts each reporter's messages by outcome (parsed, triaged,
 	// unparseable): parser health per reporter.
 	ReporterMessages *prometheus.CounterVec
+	// CaseEvents counts the case events the ledger kept, by kind, category, track and result
+	// (the decision, outcome, SLA or action the event carries); CaseStep observes how long
+	// after its opening a case was noticed and acted on.
+	CaseEvents *prometheus.CounterVec
+	CaseStep   *prometheus.HistogramVec
 }
 
 // WatchWorker publishes how long workflow tasks wait for this process's worker (wait is
@@ -75,6 +80,16 @@ func New(version string) *Metrics {
 		Name: "desk_reporter_messages_total",
 		Help: "Reporters' messages by reporter (the domain of the sender) and outcome: parsed (read as reports), triaged (read, but nothing went to a case), unparseable.",
 	}, []string{"reporter", "outcome"})
+	m.CaseEvents = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "desk_case_events_total",
+		Help: "Case events kept in the ledger (each once), by kind (opened, noticed, escalated, approval_decided, enforced, appealed, appeal_decided, sla_breached, closed, …), category, track and result: the decision, outcome, SLA or action the event carries.",
+	}, []string{"kind", "category", "track", "result"})
+	m.CaseStep = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "desk_case_step_seconds",
+		Help:    "Time from a case's opening to a step: its notice (step=notice) and its enforcement (step=action), by category.",
+		Buckets: []float64{60, 600, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 48 * 3600, 72 * 3600, 7 * 24 * 3600, 14 * 24 * 3600, 30 * 24 * 3600},
+	}, []string{"step", "category"})
+	reg.MustRegister(m.CaseEvents, m.CaseStep)
 	reg.MustRegister(build, m.HTTPRequests, m.IntakeMessages, m.IntakeBatches, m.IntakeBatchFailures, m.IntakeBatchSize, m.IntakeQueued, m.IntakeAdmitRate, m.ReporterMessages)
 	return m
 }

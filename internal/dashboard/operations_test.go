@@ -1,0 +1,98 @@
+package dashboard
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/ledger"
+	"abusedesk/workflows"
+)
+
+// TestOperationsPageAndJSONAgree: the page shows the ledger's figures with its charts, and the
+// JSON endpoint answers the very same numbers for the same query.
+func TestOperationsPageAndJSONAgree(t *testing.T) {
+	ctx := context.Background()
+	store, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	for i, outcome := range []workflows.Outcome{workflows.OutcomeEnforced, workflows.OutcomeRemediated, ""} {
+		c := workflows.LedgerCase{Number: "TS-" + string(rune('A'+i)), ID: "case/x", Account: "acct-1", Category: abuse.Phishing, Track: abuse.TrackAbuse, OpenedAt: t0.Add(time.Duration(i) * 24 * time.Hour)}
+		evs := []workflows.LedgerEvent{{Key: "1", At: c.OpenedAt, Kind: workflows.LedgerOpened}, {Key: "2", At: c.OpenedAt.Add(time.Hour), Kind: workflows.LedgerNoticed}}
+		if outcome == workflows.OutcomeEnforced {
+			evs = append(evs, workflows.LedgerEvent{Key: "3", At: c.OpenedAt.Add(72 * time.Hour), Kind: workflows.LedgerEnforced, Decision: "suspend_account"})
+		}
+		if outcome != "" {
+			evs = append(evs, workflows.LedgerEvent{Key: "4", At: c.OpenedAt.Add(80 * time.Hour), Kind: workflows.LedgerClosed, Outcome: outcome})
+		}
+		if err := store.Record(ctx, workflows.RecordEventsInput{Case: c, Events: evs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := New(Options{Metrics: store.Metrics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	d.Routes(func(p string, h http.Handler) { mux.Handle(p, h) })
+	get := func(path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec
+	}
+	const q = "?from=2026-10-26&to=2026-11-15"
+	page := get("/operations" + q)
+	body := page.Body.String()
+	if page.Code != http.StatusOK {
+		t.Fatalf("HTTP %d: %s", page.Code, body)
+	}
+	for _, want := range []string{"<b>3</b>", "33%", "1 of 3 cases", "72h", "<svg", "2026-W45", "remediated", "phishing"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+
+	js := get("/api/v1/metrics" + q)
+	if js.Code != http.StatusOK || js.Header().Get("Content-Type") != "application/json" {
+		t.Fatalf("JSON: HTTP %d %s: %s", js.Code, js.Header().Get("Content-Type"), js.Body)
+	}
+	var got ledger.Metrics
+	if err := json.Unmarshal(js.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want, err := store.Metrics(ctx, ledger.Query{From: time.Date(2026, 10, 26, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Compare as JSON: what a client reads.
+	a, _ := json.Marshal(got)
+	b, _ := json.Marshal(want)
+	var x, y any
+	_ = json.Unmarshal(a, &x)
+	_ = json.Unmarshal(b, &y)
+	if !reflect.DeepEqual(x, y) {
+		t.Errorf("the JSON differs from the ledger's figures:\n%s\n%s", a, b)
+	}
+	if got.Total.Cases != 3 || got.Total.Enforced != 1 {
+		t.Errorf("JSON total: %+v", got.Total)
+	}
+
+	// A bad query is a 400 naming what is wrong.
+	bad := get("/api/v1/metrics?from=yesterday")
+	if bad.Code != http.StatusBadRequest || !strings.Contains(bad.Body.String(), `from: \"yesterday\" is not a date`) {
+		t.Errorf("bad from: HTTP %d %s", bad.Code, bad.Body)
+	}
+	if p := get("/operations?category=nonsense"); p.Code != http.StatusBadRequest || !strings.Contains(p.Body.String(), "is not a category") {
+		t.Errorf("bad category: HTTP %d", p.Code)
+	}
+}
