@@ -86,7 +86,7 @@ func New(opts Options) (*Dashboard, error) {
 		// "=" (a plain string there is escaped to %3d and the link filters nothing).
 		"query": func(k, v string) template.URL { return template.URL(url.Values{k: {v}}.Encode()) }, //nolint:gosec // Encode escapes
 		"join":  strings.Join,
-		"pct": func(r float64) string { return fmt.Sprintf("%.0f%%", r*100) },
+		"pct":   func(r float64) string { return fmt.Sprintf("%.0f%%", r*100) },
 		"date": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
