@@ -179,7 +179,6 @@ func (w *caseWorkflow) run(ctx workflow.Context) (*CaseResult, error) {
 	for {
 		w.runEffects(ctx)
 		w.publish(ctx)
-		w.flushLedger(ctx)
 		if w.st.Status.Final() {
 			break
 		}

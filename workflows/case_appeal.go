@@ -59,6 +59,7 @@ func (w *caseWorkflow) awaitAppealDecision(ctx workflow.Context) {
 		})
 		w.addSignals(ctx, sel)
 		sel.AddReceive(w.wake, func(c workflow.ReceiveChannel, _ bool) { c.ReceiveAsync(nil) })
+		w.flushLedger(ctx)
 		sel.Select(ctx)
 		return
 	}

@@ -27,6 +27,7 @@ func (w *caseWorkflow) waitUntil(ctx workflow.Context, at time.Time) bool {
 	}
 	w.addSignals(ctx, sel)
 	sel.AddReceive(w.wake, func(c workflow.ReceiveChannel, _ bool) { c.ReceiveAsync(nil) })
+	w.flushLedger(ctx)
 	sel.Select(ctx)
 	if fired {
 		w.timer, w.timerCancel, w.timerAt = nil, nil, time.Time{}

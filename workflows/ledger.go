@@ -135,7 +135,9 @@ func LedgerCaseOf(v *CaseView) LedgerCase {
 	}
 }
 
-// flushLedger starts appending the pending events. The case goes on meanwhile: a slow or
+// flushLedger starts appending the pending events; the case calls it whenever it is about to
+// wait (for a timer, a message, a decision), so the ledger is never more than a step behind
+// and the steps between two waits cost one append. The case goes on meanwhile: a slow or
 // unreachable ledger delays no deadline; awaitLedger waits for every append when the run ends.
 func (w *caseWorkflow) flushLedger(ctx workflow.Context) {
 	if len(w.ledger.pending) == 0 {

@@ -150,6 +150,10 @@ func (a *app) loadShared(policyPath string) error {
 // openLedger opens the case ledger (DESK_LEDGER_URL, or SQLite under the data dir) and brings
 // its schema up to date.
 func (a *app) openLedger(ctx context.Context) error {
+	if a.cfg.Ledger() == "off" {
+		a.log.Warn("no ledger is kept (DESK_LEDGER_URL=off): case events are not recorded, there are no operations figures")
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	l, err := ledger.Open(ctx, a.cfg.Ledger())
@@ -313,7 +317,10 @@ func (a *app) startWorker() error {
 		Approvals: a.svc.approvals, Evidence: a.evidence, Incidents: a.cases, Templates: a.templates,
 		Alerts: a.svc.alerts, Reports: cases.Forwarder{Cases: a.cases, Policy: a.policy},
 		LegalChannel: a.integrations.Slack.LegalChannel, LegalGroupID: a.integrations.Zendesk.LegalGroupID, SupportGroupID: a.integrations.Zendesk.SupportGroupID,
-		DashboardURL: a.publicURL(), Ledger: a.ledger,
+		DashboardURL: a.publicURL(),
+	}
+	if a.ledger != nil {
+		acts.Ledger = a.ledger
 	}
 	acts.Register(w)
 	if err := w.Start(); err != nil {

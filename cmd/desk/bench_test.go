@@ -20,10 +20,10 @@ import (
 func TestBenchScenariosRun(t *testing.T) {
 	skipShort(t)
 	out := t.TempDir()
-	args := []string{"bench", "parse", "storm", "lifecycle", "precision", "capacity", "notification", "admission", "--in-process", "--out", out, "--data-dir", t.TempDir(),
+	args := []string{"bench", "parse", "storm", "lifecycle", "precision", "capacity", "notification", "admission", "metrics", "--in-process", "--out", out, "--data-dir", t.TempDir(),
 		"--reports", "600", "--accounts", "30", "--naive", "60", "--clients", "16",
 		"--cases", "12", "--open", "40", "--idle", "1s", "--precision-cases", "8", "--deadline", "8s",
-		"--rows", "300", "--row-accounts", "30"}
+		"--rows", "300", "--row-accounts", "30", "--ledger-cases", "500"}
 	if err := run(context.Background(), args, io.Discard, io.Discard, config.MapLookup(nil)); err != nil {
 		t.Fatal(err)
 	}
@@ -35,6 +35,7 @@ func TestBenchScenariosRun(t *testing.T) {
 		"parse":        "messages parsed per second (one core), median of 5",
 		"notification": "cases whose count differs from their rows",
 		"admission":    "greedy / obedient useful throughput",
+		"metrics":      "the operations page, median of 5",
 	}
 	for scenario, figure := range want {
 		b, err := os.ReadFile(filepath.Join(out, "bench-"+scenario+".json"))

@@ -30,7 +30,10 @@ Scenarios:
              SignalWithStart each) on a fresh desk, and the ratio of the two rates
   lifecycle  --cases cases through notice → deadline (1 s) → auto-enforce → close: cases/s and
              p50/p99 per case; then a bare workflow with the same activities and timers, and
-             the ratio (abusedesk's overhead over Temporal's)
+             the ratio (abusedesk's overhead over Temporal's); and what the case ledger costs:
+             the same cases on a desk that keeps none (DESK_LEDGER_URL=off), in rounds
+             alternating with the other desk, and the bare workflow with and without the
+             ledger's local activities side by side
   precision  --precision-cases cases, opened --precision-rate a second, whose --deadline falls
              while a storm runs: how late the enforcement request reaches the enforcement API
              behind each deadline, p50/p99/max, and where the time went
@@ -41,13 +44,16 @@ Scenarios:
              resolved), then until each account's one case counts its rows
   admission  precision twice: API clients that wait the Retry-After of a refused report, then
              clients that send it again at once; the storm's useful throughput in each
+  metrics    a SQLite ledger of --ledger-cases cases over a year: how long the operations
+             figures and the /operations page take over all of them, against reading the rows
   reliability  the desk under faults, each part ending in exact counts (lost, counted twice):
              kill -9 mid storm (--reports reports) and a start again; a storm on a small file
              system (--fs-mb; a tmpfs, needs root, skipped otherwise) that fills up, is freed
              and then kill -9; --uploads uploads of --upload-mb MiB at once against
              DESK_MEMORY_LIMIT (peak RSS); --slow-uploads uploads trickling a byte a second
-             (answers, descriptors held, an ordinary report still taken). Desks always run
-             as child processes here
+             (answers, descriptors held, an ordinary report still taken); after kill -9 and
+             the full disk, the ledger must sum every account's reports as its cases count
+             them. Desks always run as child processes here
   all        every scenario above
 
 Targets (2-core machine): storm ≥ 1,000 reports/s and ≥ 20× naive; lifecycle ≤ 1.25× bare;
@@ -75,6 +81,7 @@ docs/benchmarks.md has the latest figures.`)
 	fs.DurationVar(&o.Deadline, "deadline", 20*time.Second, "precision: the cases' response window")
 	fs.IntVar(&o.Rows, "rows", 50_000, "notification: rows in the one notification")
 	fs.IntVar(&o.RowAccounts, "row-accounts", 5_000, "notification: accounts the rows are about")
+	fs.IntVar(&o.LedgerCases, "ledger-cases", 100_000, "metrics: cases in the ledger the operations figures are computed over")
 	fs.IntVar(&o.Uploads, "uploads", 64, "reliability: large uploads sent at once")
 	fs.IntVar(&o.UploadMB, "upload-mb", 25, "reliability: size of each large upload, MiB")
 	fs.IntVar(&o.SlowUploads, "slow-uploads", 2_000, "reliability: uploads whose bodies trickle in, a byte a second")

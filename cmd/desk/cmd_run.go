@@ -55,7 +55,7 @@ missing.`)
 	if err := a.openLedger(ctx); err != nil {
 		return err
 	}
-	if !a.ledger.Postgres() {
+	if a.ledger != nil && !a.ledger.Postgres() {
 		a.log.Warn("the ledger is a SQLite file of this process; with more than one desk process each keeps its own part of it: set DESK_LEDGER_URL to a PostgreSQL database", "ledger", a.ledger.Where)
 	}
 	a.log.Info("connecting to Temporal", "config", fmt.Sprintf("%+v", tcfg.Redacted()))

@@ -24,7 +24,7 @@ import (
 )
 
 // Scenarios are the scenarios, in the order "all" runs them.
-var Scenarios = []string{"parse", "storm", "lifecycle", "precision", "capacity", "notification", "admission", "reliability"}
+var Scenarios = []string{"parse", "storm", "lifecycle", "precision", "capacity", "notification", "admission", "metrics", "reliability"}
 
 // RunFunc runs one desk command in this process (`desk dev …`, `desk zendesk provision`), as
 // `desk` would with these arguments, output and environment.
@@ -83,6 +83,8 @@ type Options struct {
 	// Uploads large uploads of UploadMB MiB at once, SlowUploads trickling ones, and a small
 	// file system of FileSystemMB MiB size the reliability scenario.
 	Uploads, UploadMB, SlowUploads, FileSystemMB int
+	// LedgerCases sizes the metrics scenario's ledger.
+	LedgerCases int
 	// Corpus is the parse scenario's folder of reports ("" for the default).
 	Corpus string
 	// Profile, when set, is where a 30 s CPU profile of the storm's desk is saved.
@@ -113,7 +115,7 @@ func (o *Options) Validate() error {
 	case o.Zipf <= 1:
 		return errors.New("--zipf must be greater than 1")
 	case o.Reports < 1 || o.Accounts < 1 || o.Naive < 1 || o.Clients < 1 || o.Cases < 1 || o.Open < 1 || o.PrecisionCases < 1 || o.Rows < 1 || o.RowAccounts < 1 ||
-		o.Uploads < 1 || o.UploadMB < 1 || o.SlowUploads < 1 || o.FileSystemMB < 1:
+		o.Uploads < 1 || o.UploadMB < 1 || o.SlowUploads < 1 || o.FileSystemMB < 1 || o.LedgerCases < 1:
 		return errors.New("counts must be at least 1")
 	case o.Run == nil || o.NewStandIns == nil || o.LoadCorpus == nil:
 		return errors.New("bench: Run, NewStandIns and LoadCorpus are required")
@@ -160,6 +162,8 @@ func Run(ctx context.Context, o Options, scenarios []string, stdout io.Writer) e
 			err = benchNotification(ctx, &o, r)
 		case "admission":
 			err = benchAdmission(ctx, &o, r)
+		case "metrics":
+			err = benchMetrics(ctx, &o, r)
 		case "reliability":
 			err = benchReliability(ctx, &o, r)
 		}

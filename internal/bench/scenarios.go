@@ -1,11 +1,13 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"abusedesk/internal/abuse"
+	"abusedesk/internal/ledger"
 	"abusedesk/internal/policy"
 	"abusedesk/workflows"
 )
@@ -155,36 +158,52 @@ var lifecyclePolicy = map[string]string{
 }
 
 // benchLifecycle: N cases through their whole life, then a bare workflow of the same shape.
+// The same cases also run on a desk that keeps no ledger, in rounds alternating with the desk
+// that keeps one (so that a machine's drift falls on both), and the bare workflow runs with and
+// without the ledger's local activities side by side: what the ledger costs.
 func benchLifecycle(ctx context.Context, o *Options, r *Report) error {
 	r.Params["cases"] = o.Cases
 	dir := filepath.Join(o.DataDir, "lifecycle")
-	env, err := newBenchEnv(ctx, o, dir, o.Cases, lifecyclePolicy)
+	env, err := newBenchEnv(ctx, o, dir, 2*o.Cases, lifecyclePolicy)
 	if err != nil {
 		return err
 	}
 	defer env.close()
-	d, err := env.startDesk(ctx, filepath.Join(dir, "desk"), nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _, _ = d.stop() }()
 	p, err := policy.Load(env.policyPath)
 	if err != nil {
 		return err
 	}
 	snap := p.Snapshot(abuse.Spam)
-	now := time.Now().UTC()
-	fmt.Fprintf(o.Log, "opening %d cases\n", o.Cases)
-	err = parallel(ctx, o.Cases, 32, func(i int) error {
-		acct := benchAccount(i)
-		_, err := d.cases.Submit(ctx, workflows.CaseWorkflowID(acct, abuse.Spam), workflows.CaseInput{AccountID: acct, Category: abuse.Spam, Policy: snap},
-			[]workflows.ReportSummary{{ID: fmt.Sprintf("life-%d", i), Format: "arf", Category: abuse.Spam, Reporter: "fbl@isp.example",
-				ReceivedAt: now, Subjects: []string{"ip:" + benchIP(i, 1)}, Summary: "bench report"}})
-		return err
-	})
+
+	off, err := env.startDesk(ctx, filepath.Join(dir, "desk-no-ledger"), map[string]string{"DESK_LEDGER_URL": "off"})
 	if err != nil {
 		return err
 	}
+	defer func() { _, _ = off.stop() }()
+	d, err := env.startDesk(ctx, filepath.Join(dir, "desk"), nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _, _ = d.stop() }()
+	const rounds = 4
+	var onRun, offRun lifecycleRun
+	for k := range rounds {
+		from, n := k*o.Cases/rounds, (k+1)*o.Cases/rounds-k*o.Cases/rounds
+		for _, side := range []struct {
+			d      *benchDesk
+			prefix string
+			acc    *lifecycleRun
+		}{{off, "plain", &offRun}, {d, "life", &onRun}} {
+			fmt.Fprintf(o.Log, "round %d of %d: %d cases (%s)\n", k+1, rounds, n, side.prefix)
+			run, err := lifecycleCases(ctx, env, side.d, snap, side.prefix, from, n)
+			if err != nil {
+				return fmt.Errorf("%s, round %d: %w", side.prefix, k+1, err)
+			}
+			side.acc.elapsed += run.elapsed
+			side.acc.cpu += run.cpu
+		}
+	}
+	_, _ = off.stop()
 	desk, err := closedTimes(ctx, d, caseQuery, o.Cases)
 	if err != nil {
 		return err
@@ -206,9 +225,19 @@ func benchLifecycle(ctx context.Context, o *Options, r *Report) error {
 	if err != nil {
 		return err
 	}
+	kept, err := ledgerCases(ctx, d)
+	if err != nil {
+		return err
+	}
+	if kept != o.Cases {
+		return fmt.Errorf("the ledger closed %d of %d cases", kept, o.Cases)
+	}
 	r.note("a case ran %s", shape)
-	r.add("abusedesk: cases per second", desk.rate(), "cases/s")
-	r.add("abusedesk: time per case (elapsed ÷ cases)", desk.perCase().Seconds(), "s")
+	// The cases ran in rounds: their rate is over the time the rounds took, not from the first
+	// start to the last close (the other desk's rounds fell between).
+	deskPerCase := onRun.elapsed.Seconds() / float64(o.Cases)
+	r.add("abusedesk: cases per second", 1/deskPerCase, "cases/s")
+	r.add("abusedesk: time per case (elapsed ÷ cases)", deskPerCase, "s")
 	r.add("abusedesk: p50 case duration", desk.p(50).Seconds(), "s")
 	r.add("abusedesk: p99 case duration", desk.p(99).Seconds(), "s")
 
@@ -220,25 +249,131 @@ func benchLifecycle(ctx context.Context, o *Options, r *Report) error {
 		return err
 	}
 	defer w.Stop()
+	// In the same rounds as the cases, so that the two compare.
 	fmt.Fprintf(o.Log, "running %d bare workflows\n", o.Cases)
-	err = parallel(ctx, o.Cases, 32, func(i int) error {
-		_, err := d.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bare-%d", i), TaskQueue: "bench-bare"}, "BenchBare", shape)
-		return err
-	})
-	if err != nil {
-		return err
+	var bareElapsed time.Duration
+	for k := range rounds {
+		from, n := k*o.Cases/rounds, (k+1)*o.Cases/rounds-k*o.Cases/rounds
+		took, err := round(ctx, d, "WorkflowType = 'BenchBare'", from, n, func(i int) error {
+			_, err := d.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bare-%d", from+i), TaskQueue: "bench-bare"}, "BenchBare", shape)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("bare, round %d: %w", k+1, err)
+		}
+		bareElapsed += took
 	}
 	bare, err := closedTimes(ctx, d, "WorkflowType = 'BenchBare'", o.Cases)
 	if err != nil {
 		return err
 	}
-	r.add("bare: cases per second", bare.rate(), "cases/s")
-	r.add("bare: time per case (elapsed ÷ cases)", bare.perCase().Seconds(), "s")
+	barePerCase := bareElapsed.Seconds() / float64(o.Cases)
+	r.add("bare: cases per second", 1/barePerCase, "cases/s")
+	r.add("bare: time per case (elapsed ÷ cases)", barePerCase, "s")
 	r.add("bare: p50 duration", bare.p(50).Seconds(), "s")
 	r.add("bare: p99 duration", bare.p(99).Seconds(), "s")
-	r.atMost("overhead: time per case, abusedesk ÷ bare", desk.perCase().Seconds()/bare.perCase().Seconds(), "×", 1.25)
+	r.atMost("overhead: time per case, abusedesk ÷ bare", deskPerCase/barePerCase, "×", 1.25)
 	r.add("overhead: p50 duration, abusedesk ÷ bare", desk.p(50).Seconds()/bare.p(50).Seconds(), "×")
+
+	// What the ledger costs: its writes (the desk with ÷ without it; without it the case still
+	// calls the local activity, which then writes nothing), and its local activities (the bare
+	// workflow with ÷ without them).
+	// Elapsed time per case, summed over the rounds of each desk; CPU time per case measures
+	// the writes more steadily on a busy machine.
+	perCase := func(d time.Duration) float64 { return d.Seconds() / float64(o.Cases) }
+	r.add("ledger off: time per case", perCase(offRun.elapsed), "s")
+	r.add("ledger: time per case", perCase(onRun.elapsed), "s")
+	r.add("ledger: time per case, with ÷ without its writes", onRun.elapsed.Seconds()/offRun.elapsed.Seconds(), "×")
+	r.add("ledger off: desk CPU per case", perCase(offRun.cpu), "s")
+	r.add("ledger: desk CPU per case", perCase(onRun.cpu), "s")
+	writes := onRun.cpu.Seconds() / offRun.cpu.Seconds()
+	r.add("ledger: desk CPU per case, with ÷ without its writes", writes, "×")
+	// The local activities: bare workflows with and without them, started alternately so both
+	// run under the same load; their median durations compare.
+	lean := shape.withoutLedger()
+	fmt.Fprintf(o.Log, "running %d bare workflows with and %d without the ledger's local activities, side by side\n", o.Cases, o.Cases)
+	err = parallel(ctx, 2*o.Cases, 32, func(i int) error {
+		id, s := fmt.Sprintf("mix-full-%d", i/2), shape
+		if i%2 == 1 {
+			id, s = fmt.Sprintf("mix-lean-%d", i/2), lean
+		}
+		_, err := d.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: "bench-bare"}, "BenchBare", s)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	full, err := closedTimes(ctx, d, "WorkflowType = 'BenchBare' AND WorkflowId STARTS_WITH 'mix-full-'", o.Cases)
+	if err != nil {
+		return err
+	}
+	bareLean, err := closedTimes(ctx, d, "WorkflowType = 'BenchBare' AND WorkflowId STARTS_WITH 'mix-lean-'", o.Cases)
+	if err != nil {
+		return err
+	}
+	calls := full.p(50).Seconds() / bareLean.p(50).Seconds()
+	r.note("the ledger's local activities: %d of the case's %d steps", len(shape)-len(lean), len(shape))
+	r.add("ledger: bare p50 duration, with ÷ without its local activities (side by side)", calls, "×")
+	// The bare workflow does less per step than a case, so the same local activities are a
+	// larger share of its time: the product overstates what they add to a case.
+	r.atMost("ledger: added to time per case (writes × local activities)", writes*calls, "×", 1.10)
 	return nil
+}
+
+// lifecycleRun is how long cases took to run, in wall time and in the desk's CPU time.
+type lifecycleRun struct{ elapsed, cpu time.Duration }
+
+// lifecycleCases opens n cases on d (accounts from, …), each with one report, and waits until
+// every case on d closed.
+func lifecycleCases(ctx context.Context, env *benchEnv, d *benchDesk, snap policy.Snapshot, prefix string, from, n int) (lifecycleRun, error) {
+	now := time.Now().UTC()
+	cpu := d.cpu()
+	took, err := round(ctx, d, caseQuery, from, n, func(i int) error {
+		acct := benchAccount(from + i)
+		_, err := d.cases.Submit(ctx, workflows.CaseWorkflowID(acct, abuse.Spam), workflows.CaseInput{AccountID: acct, Category: abuse.Spam, Policy: snap},
+			[]workflows.ReportSummary{{ID: fmt.Sprintf("%s-%d", prefix, from+i), Format: "arf", Category: abuse.Spam, Reporter: "fbl@isp.example",
+				ReceivedAt: now, Subjects: []string{"ip:" + benchIP(from+i, 1)}, Summary: "bench report"}})
+		return err
+	})
+	if err != nil {
+		return lifecycleRun{}, err
+	}
+	return lifecycleRun{elapsed: took, cpu: d.cpu() - cpu}, nil
+}
+
+// round starts n workflows (start(i) for i < n) and waits until from+n of those query selects
+// have closed; it returns how long that took.
+func round(ctx context.Context, d *benchDesk, query string, from, n int, start func(i int) error) (time.Duration, error) {
+	began := time.Now()
+	if err := parallel(ctx, n, 32, start); err != nil {
+		return 0, err
+	}
+	q := query + " AND ExecutionStatus != 'Running'"
+	var got int64
+	err := waitFor(ctx, 30*time.Minute, 100*time.Millisecond, func() (bool, error) {
+		resp, err := d.tc.CountWorkflow(ctx, countRequest(q))
+		if err != nil {
+			return false, err
+		}
+		got = resp.GetCount()
+		return got >= int64(from+n), nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("%d of %d closed: %w", got, from+n, err)
+	}
+	return time.Since(began), nil
+}
+
+// ledgerCases counts the closed cases in the desk's ledger.
+func ledgerCases(ctx context.Context, d *benchDesk) (int, error) {
+	l, err := ledger.Open(ctx, filepath.Join(d.dataDir, "ledger.db"))
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	var n int
+	err = l.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM cases WHERE closed_ms IS NOT NULL`).Scan(&n)
+	return n, err
 }
 
 // runTimes are the start and close times of finished workflows.
@@ -309,9 +444,16 @@ func activityName(name string) activity.RegisterOptions { return activity.Regist
 type benchStep struct {
 	Kind string        `json:"kind"` // activity, local, timer
 	Wait time.Duration `json:"wait,omitempty"`
+	// Ledger marks the case's appends to the ledger (local activities).
+	Ledger bool `json:"ledger,omitempty"`
 }
 
 type benchShape []benchStep
+
+// withoutLedger is the shape without the ledger's local activities.
+func (s benchShape) withoutLedger() benchShape {
+	return slices.DeleteFunc(slices.Clone(s), func(st benchStep) bool { return st.Ledger })
+}
 
 func (s benchShape) String() string {
 	var a, l, t int
@@ -342,8 +484,14 @@ func caseShape(ctx context.Context, d *benchDesk, id, run string) (benchShape, e
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			shape = append(shape, benchStep{Kind: "activity"})
 		case enumspb.EVENT_TYPE_MARKER_RECORDED:
-			if ev.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
-				shape = append(shape, benchStep{Kind: "local"})
+			if m := ev.GetMarkerRecordedEventAttributes(); m.GetMarkerName() == "LocalActivity" {
+				ledger := false
+				for _, p := range m.GetDetails() {
+					for _, d := range p.GetPayloads() {
+						ledger = ledger || bytes.Contains(d.GetData(), []byte(`"`+workflows.ActivityRecordEvents+`"`))
+					}
+				}
+				shape = append(shape, benchStep{Kind: "local", Ledger: ledger})
 			}
 		case enumspb.EVENT_TYPE_TIMER_STARTED:
 			a := ev.GetTimerStartedEventAttributes()

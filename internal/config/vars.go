@@ -24,7 +24,7 @@ var Vars = []Var{
 	{Name: "DESK_PPROF", Default: "false", Component: "desk", Help: "serve Go's profiler at /debug/pprof/ on the HTTP server (behind DESK_DASHBOARD_PASSWORD when set); for diagnosing, not for everyday"},
 	{Name: "DESK_MIN_FREE_DISK", Default: "64MiB", Component: "desk", Help: "free space on the data dir's file system below which /readyz says not ready (reports would be refused); it also says so for a minute after a write failed for lack of space"},
 	{Name: "DESK_MEMORY_LIMIT", Default: "768MiB", Component: "desk", Help: "soft limit of the process's Go memory: past it the garbage collector works harder and returns memory to the system (GOMEMLIMIT, when set, wins; 0 turns it off)"},
-	{Name: "DESK_LEDGER_URL", Component: "desk", Help: "the case ledger (every case event, for metrics and reports): postgres://user:password@host/db for PostgreSQL, or the path of a SQLite file; default <data-dir>/ledger.db", Secret: true},
+	{Name: "DESK_LEDGER_URL", Component: "desk", Help: "the case ledger (every case event, for metrics and reports): postgres://user:password@host/db for PostgreSQL, or the path of a SQLite file; default <data-dir>/ledger.db (off keeps none: only to measure what the ledger costs, with desk bench lifecycle)", Secret: true},
 	{Name: "DESK_WORKFLOW_CACHE", Default: "1000", Component: "desk", Help: "workflows the worker keeps in memory between tasks (sticky cache); bounds the worker's memory"},
 
 	{Name: "DESK_API_TOKEN", Component: "intake", Help: "bearer token of POST /api/v1/reports (`desk dev` makes one when unset and lists it in endpoints.json)", Secret: true},

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
@@ -44,6 +45,38 @@ type Store struct {
 	// OnKept, when set, hears of each event the ledger kept for the first time, once it is
 	// committed (the desk counts them on /metrics).
 	OnKept func(workflows.LedgerCase, workflows.LedgerEvent)
+
+	// stmts are the statements Record runs, prepared once by their SQL.
+	stmts sync.Map // string → *sql.Stmt
+	// writing serialises appends to SQLite, which takes one writer at a time: waiting here
+	// wakes a writer as soon as the last one is done, where SQLite's busy handler sleeps for
+	// milliseconds at a time (holding up the worker's workflow tasks meanwhile).
+	writing sync.Mutex
+}
+
+// stmt is the prepared statement of a query (written with ? placeholders), in tx.
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return tx.StmtContext(ctx, st.(*sql.Stmt)), nil
+	}
+	st, err := s.db.PrepareContext(ctx, s.Q(query))
+	if err != nil {
+		return nil, err
+	}
+	if old, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		_ = st.Close()
+		st = old.(*sql.Stmt)
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+// exec runs a query in tx through its prepared statement.
+func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	st, err := s.stmt(ctx, tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
 }
 
 // Open opens the ledger at url and brings its schema up to date. A url starting postgres:// or
@@ -140,7 +173,10 @@ func (s *Store) migrate(ctx context.Context, dialect goose.Dialect, opt goose.Pr
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmts.Range(func(_, st any) bool { _ = st.(*sql.Stmt).Close(); return true })
+	return s.db.Close()
+}
 
 // DB is the database, for the ledger's readers (metrics) and tests.
 func (s *Store) DB() *sql.DB { return s.db }
@@ -173,17 +209,21 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 	if c.Number == "" || c.ID == "" {
 		return invalid("events without a case number or case ID")
 	}
+	if !s.postgres {
+		s.writing.Lock()
+		defer s.writing.Unlock()
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("ledger %s: %w", s.Where, err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, s.Q(`INSERT INTO cases (case_number, case_id, account_id, category, track, rules, tier, opened_ms)
+	if _, err := s.exec(ctx, tx, `INSERT INTO cases (case_number, case_id, account_id, category, track, rules, tier, opened_ms)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (case_number) DO UPDATE SET
 			track = CASE WHEN excluded.track <> '' THEN excluded.track ELSE cases.track END,
 			rules = CASE WHEN excluded.rules <> '' THEN excluded.rules ELSE cases.rules END,
-			tier  = CASE WHEN excluded.tier  <> '' THEN excluded.tier  ELSE cases.tier  END`),
+			tier  = CASE WHEN excluded.tier  <> '' THEN excluded.tier  ELSE cases.tier  END`,
 		c.Number, c.ID, c.Account, string(c.Category), string(c.Track), c.Rules, c.Tier, ms(c.OpenedAt)); err != nil {
 		return fmt.Errorf("ledger %s: case %s: %w", s.Where, c.Number, err)
 	}
@@ -193,10 +233,10 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 		if e.Key == "" || e.Kind == "" || e.At.IsZero() {
 			return invalid(fmt.Sprintf("case %s: an event without a key, kind or time (%q, %q)", c.Number, e.Key, e.Kind))
 		}
-		res, err := tx.ExecContext(ctx, s.Q(`INSERT INTO case_events
+		res, err := s.exec(ctx, tx, `INSERT INTO case_events
 			(event_key, case_number, case_id, at_ms, kind, account_id, category, actor, decision, outcome, n, reporters, detail, recorded_ms)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (event_key) DO NOTHING`),
+			ON CONFLICT (event_key) DO NOTHING`,
 			c.Number+"/"+e.Key, c.Number, c.ID, ms(e.At), e.Kind, c.Account, string(c.Category), e.Actor, e.Decision,
 			string(e.Outcome), e.Count, strings.Join(e.Reporters, "\n"), e.Text, now)
 		if err != nil {
@@ -212,7 +252,7 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 		if set == "" {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, s.Q("UPDATE cases SET "+set+" WHERE case_number = ?"), append(args, c.Number)...); err != nil {
+		if _, err := s.exec(ctx, tx, "UPDATE cases SET "+set+" WHERE case_number = ?", append(args, c.Number)...); err != nil {
 			return fmt.Errorf("ledger %s: case %s after %s: %w", s.Where, c.Number, e.Kind, err)
 		}
 	}
