@@ -144,7 +144,9 @@ func (w *caseWorkflow) logDropped(ctx workflow.Context) {
 // the deadline in (surge).
 func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 	added, dups := 0, 0
-	var reporters []string // of this batch's new reports, for the ledger
+	// The reporters of this batch's new reports and how many each sent, for the ledger.
+	var reporters []string
+	var perReporter []int
 	rs := &w.st.Reports
 	before := rs.Severity
 	count := func(h uint64, seenAt time.Time, sev abuse.Severity, reporter string) bool {
@@ -154,8 +156,10 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 		}
 		w.seen.remember(w.st, h)
 		added++
-		if reporter != "" && !slices.Contains(reporters, reporter) && len(reporters) < maxReporters {
-			reporters = append(reporters, reporter)
+		if i := slices.Index(reporters, reporter); i >= 0 {
+			perReporter[i]++
+		} else if len(reporters) < maxReporters {
+			reporters, perReporter = append(reporters, reporter), append(perReporter, 1)
 		}
 		rs.Count++
 		if !seenAt.IsZero() && (rs.FirstSeen.IsZero() || seenAt.Before(rs.FirstSeen)) {
@@ -207,7 +211,7 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 	}
 	w.noteReports(ctx, added, dups)
 	if added > 0 {
-		w.record(ctx, LedgerEvent{Kind: LedgerReports, Count: added, Reporters: reporters})
+		w.record(ctx, LedgerEvent{Kind: LedgerReports, Count: added, Reporters: reporters, PerReporter: perReporter})
 	}
 	if rs.Severity > before && before != 0 {
 		w.note(ctx, EventReports, "severity raised to "+rs.Severity.String(), "")

@@ -52,6 +52,9 @@ type LedgerEvent struct {
 	// Count is how many (reports in a LedgerReports event, the reminder's number, …).
 	Count     int      `json:"count,omitempty"`
 	Reporters []string `json:"reporters,omitempty"`
+	// PerReporter is how many of Count each of Reporters sent (same order; "" is a report
+	// without a known reporter); empty when not known (events rebuilt from a case's state).
+	PerReporter []int `json:"per_reporter,omitempty"`
 	Text      string   `json:"text,omitempty"`
 }
 
@@ -107,9 +110,14 @@ func (w *caseWorkflow) record(ctx workflow.Context, e LedgerEvent) {
 		last := &w.ledger.pending[n-1]
 		last.Count += e.Count
 		last.At = e.At
-		for _, r := range e.Reporters {
-			if !slices.Contains(last.Reporters, r) && len(last.Reporters) < maxReporters {
-				last.Reporters = append(last.Reporters, r)
+		for i, r := range e.Reporters {
+			j := slices.Index(last.Reporters, r)
+			if j < 0 && len(last.Reporters) < maxReporters {
+				last.Reporters, last.PerReporter = append(last.Reporters, r), append(last.PerReporter, 0)
+				j = len(last.Reporters) - 1
+			}
+			if j >= 0 && i < len(e.PerReporter) {
+				last.PerReporter[j] += e.PerReporter[i]
 			}
 		}
 		return

@@ -13,6 +13,8 @@ import (
 	"abusedesk/integrations/reports"
 	"abusedesk/internal/config"
 	"abusedesk/internal/httpx"
+	"abusedesk/internal/ledger"
+	"abusedesk/internal/policy"
 	"abusedesk/workflows"
 )
 
@@ -43,16 +45,28 @@ type parsedLine struct {
 }
 
 func cmdReport(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "report", "report parse FILE... | report submit [flags] FILE...", `
+	fs := newFlagSet(e, "report", "report parse FILE... | report submit [flags] FILE... | report transparency --from DATE --to DATE [--format csv|json]", `
 parse   reads each file (a raw message, or an X-ARF 4 JSON report) and prints what the desk
         makes of it, one JSON object per report (or per file for replies and failures): id,
         format, category, track (abuse, advisory, legal, customer), source_ips, ranges (CIDR),
         phones (E.164), sender_ids, domains, urls, senders, reporter, event_time, feedback_id,
         kind (report, reply, auto-reply, bounce, unparseable) and an error naming what failed. Nothing is submitted. Exit code 1 when a file is unparseable.
 submit  posts each file to the desk's reports API (POST /api/v1/reports) and prints the
-        report and case IDs it answered. Needs --url (or DESK_PUBLIC_URL) and DESK_API_TOKEN.`)
+        report and case IDs it answered. Needs --url (or DESK_PUBLIC_URL) and DESK_API_TOKEN.
+transparency  the Digital Services Act transparency report of a hosting service (Art. 15(1)(b)
+        notices and (d) complaints) for a period, from the case ledger (DESK_LEDGER_URL, or
+        --data-dir's ledger.db): notices by type of alleged illegal content and from trusted
+        flaggers, notices processed automatically, actions by ground (law or terms), type and
+        category, automated actions and the median time to action; complaints (appeals) by
+        basis, their decisions, the median decision time and how many were reversed. Trusted
+        flaggers and the law categories come from the policy's transparency section.
+        docs/transparency.md says how each figure is counted.`)
 	url := fs.String("url", "", "the desk's base URL for submit (default $DESK_PUBLIC_URL, or the HTTP URL in --data-dir's endpoints.json)")
-	dataDir := fs.String("data-dir", "", "read the URL and token of a running `desk dev` from this data dir's endpoints.json")
+	dataDir := fs.String("data-dir", "", "read the URL and token of a running `desk dev` from this data dir's endpoints.json (submit), or its ledger (transparency)")
+	from := fs.String("from", "", "transparency: the first day of the period (2026-01-01)")
+	to := fs.String("to", "", "transparency: the last day of the period, included (2026-06-30)")
+	format := fs.String("format", "csv", "transparency: csv or json")
+	policyFile := fs.String("policy", "", "transparency: the policy file (default $DESK_POLICY_FILE, or the embedded policy)")
 	sub := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		sub, args = args[0], args[1:]
@@ -61,6 +75,9 @@ submit  posts each file to the desk's reports API (POST /api/v1/reports) and pri
 		return err
 	}
 	files := fs.Args()
+	if sub == "transparency" {
+		return reportTransparency(ctx, e, *dataDir, *policyFile, *from, *to, *format)
+	}
 	if sub == "" || len(files) == 0 {
 		fs.Usage()
 		return usageError{"report needs parse or submit and at least one FILE"}
@@ -71,7 +88,66 @@ submit  posts each file to the desk's reports API (POST /api/v1/reports) and pri
 	case "submit":
 		return reportSubmit(ctx, e, *url, *dataDir, files)
 	}
-	return usageError{fmt.Sprintf("unknown report subcommand %q (want parse or submit)", sub)}
+	return usageError{fmt.Sprintf("unknown report subcommand %q (want parse, submit or transparency)", sub)}
+}
+
+// reportTransparency prints the DSA transparency report of a period from the ledger.
+func reportTransparency(ctx context.Context, e env, dataDir, policyFile, from, to, format string) error {
+	if format != "csv" && format != "json" {
+		return usageError{fmt.Sprintf("--format %q: want csv or json", format)}
+	}
+	day := func(flag, v string) (time.Time, error) {
+		if v == "" {
+			return time.Time{}, usageError{"report transparency needs --" + flag + " (a date like 2026-01-01)"}
+		}
+		t, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			return time.Time{}, usageError{fmt.Sprintf("--%s %q: not a date like 2026-01-01", flag, v)}
+		}
+		return t, nil
+	}
+	start, err := day("from", from)
+	if err != nil {
+		return err
+	}
+	end, err := day("to", to)
+	if err != nil {
+		return err
+	}
+	end = end.Add(24 * time.Hour) // --to is included
+	if !start.Before(end) {
+		return usageError{fmt.Sprintf("--from %s is after --to %s", from, to)}
+	}
+	lookup := e.lookup
+	if dataDir != "" {
+		lookup = overlay(e.lookup, map[string]string{"DESK_DATA_DIR": dataDir})
+	}
+	cfg, err := config.LoadDesk(lookup)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	if policyFile == "" {
+		policyFile = cfg.PolicyFile
+	}
+	p, err := policy.Load(policyFile)
+	if err != nil {
+		return err
+	}
+	store, err := ledger.Open(ctx, cfg.Ledger())
+	if err != nil {
+		return fmt.Errorf("%w (DESK_LEDGER_URL)", err)
+	}
+	defer store.Close()
+	r, err := store.Transparency(ctx, start, end, p.Transparency)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	return r.WriteCSV(e.stdout)
 }
 
 func reportParse(e env, files []string) error {

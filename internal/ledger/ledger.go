@@ -238,7 +238,7 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (event_key) DO NOTHING`,
 			c.Number+"/"+e.Key, c.Number, c.ID, ms(e.At), e.Kind, c.Account, string(c.Category), e.Actor, e.Decision,
-			string(e.Outcome), e.Count, strings.Join(e.Reporters, "\n"), e.Text, now)
+			string(e.Outcome), e.Count, reportersText(e), e.Text, now)
 		if err != nil {
 			return fmt.Errorf("ledger %s: event %s/%s: %w", s.Where, c.Number, e.Key, err)
 		}
@@ -406,6 +406,40 @@ func (s *Store) Counts(ctx context.Context) (events, cases int, err error) {
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// reportersText is how case_events.reporters keeps a reports event's reporters: a line each,
+// "reporter<TAB>count" when the counts are known, the reporter alone when not.
+func reportersText(e workflows.LedgerEvent) string {
+	var b strings.Builder
+	for i, r := range e.Reporters {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(strings.NewReplacer("\t", " ", "\n", " ").Replace(r))
+		if len(e.PerReporter) == len(e.Reporters) {
+			b.WriteString("\t" + strconv.Itoa(e.PerReporter[i]))
+		}
+	}
+	return b.String()
+}
+
+// parseReporters reads reportersText back: each reporter with its count (-1: not known).
+func parseReporters(s string) (names []string, counts []int) {
+	if s == "" {
+		return nil, nil
+	}
+	for _, line := range strings.Split(s, "\n") {
+		name, n, ok := strings.Cut(line, "\t")
+		c := -1
+		if ok {
+			if v, err := strconv.Atoi(n); err == nil {
+				c = v
+			}
+		}
+		names, counts = append(names, name), append(counts, c)
+	}
+	return names, counts
+}
 
 // invalid is input the ledger can never take: the activity does not retry it.
 func invalid(msg string) error {

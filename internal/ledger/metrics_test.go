@@ -51,7 +51,7 @@ func crafted(t *testing.T, s *ledger.Store) {
 			at(73*h, workflows.LedgerEvent{Kind: workflows.LedgerEscalated}).
 			at(74*h, workflows.LedgerEvent{Kind: workflows.LedgerApprovalAsked}).
 			at(76*h, workflows.LedgerEvent{Kind: workflows.LedgerApprovalDecided, Decision: "approve", Actor: "lead1@desk.example"}).
-			at(76*h, workflows.LedgerEvent{Kind: workflows.LedgerEnforced, Decision: "throttle"}).
+			at(76*h, workflows.LedgerEvent{Kind: workflows.LedgerEnforced, Decision: "throttle", Actor: "lead1@desk.example"}).
 			at(80*h, workflows.LedgerEvent{Kind: workflows.LedgerAppealed}).
 			at(88*h, workflows.LedgerEvent{Kind: workflows.LedgerSLABreached, Decision: workflows.SLAAppeal}).
 			at(90*h, workflows.LedgerEvent{Kind: workflows.LedgerAppealDecided, Decision: workflows.AppealGranted, Actor: "rev@desk.example"}).

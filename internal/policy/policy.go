@@ -222,8 +222,39 @@ type Advisory struct {
 	Quiet Duration `yaml:"quiet" json:"quiet"`
 }
 
+// Transparency says how the DSA transparency report (`desk report transparency`) counts.
+type Transparency struct {
+	// TrustedFlaggers are reporters whose notices count as from trusted flaggers: addresses,
+	// or "@domain" for every address of a domain.
+	TrustedFlaggers []string `yaml:"trusted_flaggers" json:"trusted_flaggers,omitempty"`
+	// LawCategories are the categories whose actions are taken on the basis of the law (the
+	// content is illegal); actions in the others rest on the terms and conditions.
+	LawCategories []abuse.Category `yaml:"law_categories" json:"law_categories,omitempty"`
+}
+
+// Trusted says whether a reporter is a trusted flagger.
+func (t Transparency) Trusted(reporter string) bool {
+	r := strings.ToLower(strings.TrimSpace(reporter))
+	for _, f := range t.TrustedFlaggers {
+		f = strings.ToLower(strings.TrimSpace(f))
+		if f != "" && (r == f || strings.HasPrefix(f, "@") && strings.HasSuffix(r, f)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Ground is "law" for an action in a law category, "terms" otherwise.
+func (t Transparency) Ground(c abuse.Category) string {
+	if slices.Contains(t.LawCategories, c) {
+		return "law"
+	}
+	return "terms"
+}
+
 var (
-	defaultLegal    = Legal{Due: Duration(72 * time.Hour), Reminders: []Duration{Duration(24 * time.Hour), Duration(48 * time.Hour)}}
+	defaultTransparency = Transparency{LawCategories: []abuse.Category{abuse.CSAM, abuse.Copyright, abuse.Phishing, abuse.Malware, abuse.LegalRequest}}
+	defaultLegal        = Legal{Due: Duration(72 * time.Hour), Reminders: []Duration{Duration(24 * time.Hour), Duration(48 * time.Hour)}}
 	defaultAdvisory = Advisory{Renotify: Duration(24 * time.Hour), Quiet: Duration(7 * 24 * time.Hour)}
 )
 
@@ -250,6 +281,7 @@ type Policy struct {
 	Triage         Triage
 	Legal          Legal
 	Advisory       Advisory
+	Transparency   Transparency
 	// Source names where the policy came from (a path, or "embedded default").
 	Source string
 }
@@ -357,6 +389,7 @@ type file struct {
 	Triage         Triage               `yaml:"triage"`
 	Legal          Legal                `yaml:"legal"`
 	Advisory       Advisory             `yaml:"advisory"`
+	Transparency   *Transparency        `yaml:"transparency"`
 }
 
 // Error is one problem in a policy, naming the field (as a path) and, where known, the line.
@@ -387,6 +420,7 @@ type strictShape struct {
 	Triage         Triage             `yaml:"triage"`
 	Legal          Legal              `yaml:"legal"`
 	Advisory       Advisory           `yaml:"advisory"`
+	Transparency   *Transparency      `yaml:"transparency"`
 }
 
 // Parse decodes and validates a policy. The error joins every problem found, each an *Error.
@@ -436,7 +470,14 @@ func Parse(b []byte, source string) (*Policy, error) {
 		Triage:         f.Triage,
 		Legal:          f.Legal,
 		Advisory:       f.Advisory,
+		Transparency:   defaultTransparency,
 		Source:         source,
+	}
+	if f.Transparency != nil {
+		p.Transparency = *f.Transparency
+		if p.Transparency.LawCategories == nil {
+			p.Transparency.LawCategories = defaultTransparency.LawCategories
+		}
 	}
 	for _, c := range abuse.Categories {
 		r := defaults
@@ -518,6 +559,16 @@ func Parse(b []byte, source string) (*Policy, error) {
 	}
 	if p.Advisory.Quiet <= 0 {
 		v.fail("advisory.quiet", "must be more than 0")
+	}
+	for i, c := range p.Transparency.LawCategories {
+		if !c.Valid() {
+			v.fail(fmt.Sprintf("transparency.law_categories[%d]", i), "unknown category %q", c)
+		}
+	}
+	for i, f := range p.Transparency.TrustedFlaggers {
+		if f = strings.TrimSpace(f); f == "" || !strings.Contains(f, "@") {
+			v.fail(fmt.Sprintf("transparency.trusted_flaggers[%d]", i), "%q is neither an address nor @domain", f)
+		}
 	}
 	v.slackIDs("approvers", f.Approvers)
 	v.slackIDs("managers", f.Managers)

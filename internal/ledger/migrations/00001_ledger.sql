@@ -15,7 +15,7 @@ CREATE TABLE case_events (
     decision    TEXT    NOT NULL DEFAULT '',
     outcome     TEXT    NOT NULL DEFAULT '',
     n           INTEGER NOT NULL DEFAULT 0,
-    reporters   TEXT    NOT NULL DEFAULT '', -- newline-separated
+    reporters   TEXT    NOT NULL DEFAULT '', -- a line each: reporter, TAB, how many it sent (when known)
     detail      TEXT    NOT NULL DEFAULT '',
     recorded_ms BIGINT  NOT NULL
 );
