@@ -147,6 +147,7 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 	// The reporters of this batch's new reports and how many each sent, for the ledger.
 	var reporters []string
 	var perReporter []int
+	var indicators []string // what the new whole reports name (their subjects)
 	rs := &w.st.Reports
 	before := rs.Severity
 	count := func(h uint64, seenAt time.Time, sev abuse.Severity, reporter string) bool {
@@ -199,6 +200,11 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 			sev = r.Category.DefaultSeverity()
 		}
 		if count(reportHash(r.ID), r.seen(), sev, r.Reporter) {
+			for _, s := range r.Subjects {
+				if !slices.Contains(indicators, s) && len(indicators) < maxIndicators {
+					indicators = append(indicators, s)
+				}
+			}
 			rs.Recent = append(rs.Recent, r)
 			if len(rs.Recent) > maxRecentReports {
 				rs.Recent = slices.Delete(rs.Recent, 0, len(rs.Recent)-maxRecentReports)
@@ -211,7 +217,7 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 	}
 	w.noteReports(ctx, added, dups)
 	if added > 0 {
-		w.record(ctx, LedgerEvent{Kind: LedgerReports, Count: added, Reporters: reporters, PerReporter: perReporter})
+		w.record(ctx, LedgerEvent{Kind: LedgerReports, Count: added, Reporters: reporters, PerReporter: perReporter, Indicators: indicators})
 	}
 	if rs.Severity > before && before != 0 {
 		w.note(ctx, EventReports, "severity raised to "+rs.Severity.String(), "")

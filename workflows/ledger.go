@@ -55,6 +55,9 @@ type LedgerEvent struct {
 	// PerReporter is how many of Count each of Reporters sent (same order; "" is a report
 	// without a known reporter); empty when not known (events rebuilt from a case's state).
 	PerReporter []int `json:"per_reporter,omitempty"`
+	// Indicators are what the reports name ("ip:…", "url:…", "domain:…", "sender:…",
+	// "phone:…"; at most maxIndicators), for spikes and linked accounts.
+	Indicators []string `json:"indicators,omitempty"`
 	Text      string   `json:"text,omitempty"`
 }
 
@@ -118,6 +121,11 @@ func (w *caseWorkflow) record(ctx workflow.Context, e LedgerEvent) {
 			}
 			if j >= 0 && i < len(e.PerReporter) {
 				last.PerReporter[j] += e.PerReporter[i]
+			}
+		}
+		for _, s := range e.Indicators {
+			if !slices.Contains(last.Indicators, s) && len(last.Indicators) < maxIndicators {
+				last.Indicators = append(last.Indicators, s)
 			}
 		}
 		return

@@ -18,6 +18,7 @@ const (
 	maxSeenReportIDs = 16384
 	maxTimeline      = 200
 	maxReplyIDs      = 64
+	maxIndicators    = 32
 )
 
 // CaseState is everything a case carries from one run to the next when it continues as new.

@@ -35,7 +35,7 @@ func TestBenchScenariosRun(t *testing.T) {
 		"parse":        "messages parsed per second (one core), median of 5",
 		"notification": "cases whose count differs from their rows",
 		"admission":    "greedy / obedient useful throughput",
-		"metrics":      "the operations page, median of 5",
+		"metrics":      "the operations page, default period, median of 5",
 	}
 	for scenario, figure := range want {
 		b, err := os.ReadFile(filepath.Join(out, "bench-"+scenario+".json"))

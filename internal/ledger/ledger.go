@@ -248,6 +248,13 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 			continue // kept before
 		}
 		kept = append(kept, e)
+		for _, in := range indicatorsOf(e.Indicators) {
+			if _, err := s.exec(ctx, tx, `INSERT INTO indicators (case_number, account_id, category, kind, value, first_ms)
+				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (case_number, kind, value) DO NOTHING`,
+				c.Number, c.Account, string(c.Category), in.kind, in.value, ms(e.At)); err != nil {
+				return fmt.Errorf("ledger %s: case %s: indicator: %w", s.Where, c.Number, err)
+			}
+		}
 		set, args := summarise(e)
 		if set == "" {
 			continue

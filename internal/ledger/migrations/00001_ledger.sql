@@ -67,6 +67,33 @@ CREATE INDEX cases_opened ON cases (opened_ms);
 CREATE INDEX cases_account ON cases (account_id, opened_ms);
 CREATE INDEX cases_closed ON cases (closed_ms);
 
+-- What the reports name, a row for each case and thing: links accounts that share a phishing
+-- host, a sender domain or a phone number, and counts sightings per network for spikes.
+CREATE TABLE indicators (
+    case_number TEXT   NOT NULL,
+    account_id  TEXT   NOT NULL,
+    category    TEXT   NOT NULL,
+    kind        TEXT   NOT NULL, -- ip, host, domain, sender-domain, sender, phone
+    value       TEXT   NOT NULL,
+    first_ms    BIGINT NOT NULL,
+    PRIMARY KEY (case_number, kind, value)
+);
+CREATE INDEX indicators_value ON indicators (kind, value);
+CREATE INDEX indicators_first ON indicators (first_ms);
+
+-- Spike alerts sent, one per dimension, key and window: several processes may look, one posts.
+CREATE TABLE alerts (
+    alert_key TEXT PRIMARY KEY,
+    at_ms     BIGINT  NOT NULL,
+    dimension TEXT    NOT NULL,
+    subject   TEXT    NOT NULL,
+    count     INTEGER NOT NULL,
+    baseline  DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX alerts_subject ON alerts (dimension, subject, at_ms);
+
 -- +goose Down
+DROP TABLE alerts;
+DROP TABLE indicators;
 DROP TABLE cases;
 DROP TABLE case_events;
