@@ -58,7 +58,7 @@ type LedgerEvent struct {
 	// Indicators are what the reports name ("ip:…", "url:…", "domain:…", "sender:…",
 	// "phone:…"; at most maxIndicators), for spikes and linked accounts.
 	Indicators []string `json:"indicators,omitempty"`
-	Text      string   `json:"text,omitempty"`
+	Text       string   `json:"text,omitempty"`
 }
 
 // Ledger event kinds.

@@ -36,7 +36,7 @@ func TestTransparencyFromACraftedLedger(t *testing.T) {
 			"notices received": {r.Notices.Received, 11}, "spam notices": {r.Notices.ByCategory["spam"], 9}, "phishing notices": {r.Notices.ByCategory["phishing"], 2},
 			"from trusted flaggers": {r.Notices.FromTrustedFlaggers, 5}, "trusted spam": {r.Notices.TrustedByCategory["spam"], 3}, "trusted phishing": {r.Notices.TrustedByCategory["phishing"], 2},
 			"processed automatically": {r.Notices.ProcessedAutomatically, 4},
-			"actions": {r.Actions.Taken, 2}, "on the law": {r.Actions.ByGround["law"], 1}, "on the terms": {r.Actions.ByGround["terms"], 1},
+			"actions":                 {r.Actions.Taken, 2}, "on the law": {r.Actions.ByGround["law"], 1}, "on the terms": {r.Actions.ByGround["terms"], 1},
 			"throttles": {r.Actions.ByType["throttle"], 1}, "automated actions": {r.Actions.Automated, 1},
 			"complaints": {r.Complaints.Received, 1}, "against a throttle": {r.Complaints.ByBasis["throttle"], 1}, "decided": {r.Complaints.Decided, 1},
 			"granted": {r.Complaints.Decisions[workflows.AppealGranted], 1}, "reversed": {r.Complaints.Reversed, 1}, "refused late": {r.Complaints.RefusedLate, 0},

@@ -255,7 +255,7 @@ func (t Transparency) Ground(c abuse.Category) string {
 var (
 	defaultTransparency = Transparency{LawCategories: []abuse.Category{abuse.CSAM, abuse.Copyright, abuse.Phishing, abuse.Malware, abuse.LegalRequest}}
 	defaultLegal        = Legal{Due: Duration(72 * time.Hour), Reminders: []Duration{Duration(24 * time.Hour), Duration(48 * time.Hour)}}
-	defaultAdvisory = Advisory{Renotify: Duration(24 * time.Hour), Quiet: Duration(7 * 24 * time.Hour)}
+	defaultAdvisory     = Advisory{Renotify: Duration(24 * time.Hour), Quiet: Duration(7 * 24 * time.Hour)}
 )
 
 // defaultTriage is the gate of a policy file that has no triage section (the embedded default
