@@ -8,6 +8,7 @@ package policy
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
@@ -252,7 +253,24 @@ func (t Transparency) Ground(c abuse.Category) string {
 	return "terms"
 }
 
+// Trends are the spike rules: a count of reports over a window (per category, reporter,
+// account and network) that reaches Floor and Factor times its mean over the Baseline before
+// posts one alert to the leads; Clusters link accounts by shared indicators.
+type Trends struct {
+	Window   Duration `yaml:"window" json:"window"`
+	Baseline Duration `yaml:"baseline" json:"baseline"`
+	Factor   float64  `yaml:"factor" json:"factor"`
+	Floor    int      `yaml:"floor" json:"floor"`
+	// Quiet is the least time between two alerts about the same thing.
+	Quiet Duration `yaml:"quiet" json:"quiet"`
+	// ClusterMaxAccounts: an indicator more accounts than this share is too common to link
+	// them (a webmail domain).
+	ClusterMaxAccounts int `yaml:"cluster_max_accounts" json:"cluster_max_accounts"`
+}
+
 var (
+	defaultTrends = Trends{Window: Duration(time.Hour), Baseline: Duration(7 * 24 * time.Hour), Factor: 3, Floor: 20,
+		Quiet: Duration(24 * time.Hour), ClusterMaxAccounts: 20}
 	defaultTransparency = Transparency{LawCategories: []abuse.Category{abuse.CSAM, abuse.Copyright, abuse.Phishing, abuse.Malware, abuse.LegalRequest}}
 	defaultLegal        = Legal{Due: Duration(72 * time.Hour), Reminders: []Duration{Duration(24 * time.Hour), Duration(48 * time.Hour)}}
 	defaultAdvisory     = Advisory{Renotify: Duration(24 * time.Hour), Quiet: Duration(7 * 24 * time.Hour)}
@@ -282,6 +300,7 @@ type Policy struct {
 	Legal          Legal
 	Advisory       Advisory
 	Transparency   Transparency
+	Trends         Trends
 	// Source names where the policy came from (a path, or "embedded default").
 	Source string
 }
@@ -390,6 +409,7 @@ type file struct {
 	Legal          Legal                `yaml:"legal"`
 	Advisory       Advisory             `yaml:"advisory"`
 	Transparency   *Transparency        `yaml:"transparency"`
+	Trends         *Trends              `yaml:"trends"`
 }
 
 // Error is one problem in a policy, naming the field (as a path) and, where known, the line.
@@ -421,6 +441,7 @@ type strictShape struct {
 	Legal          Legal              `yaml:"legal"`
 	Advisory       Advisory           `yaml:"advisory"`
 	Transparency   *Transparency      `yaml:"transparency"`
+	Trends         *Trends            `yaml:"trends"`
 }
 
 // Parse decodes and validates a policy. The error joins every problem found, each an *Error.
@@ -471,7 +492,16 @@ func Parse(b []byte, source string) (*Policy, error) {
 		Legal:          f.Legal,
 		Advisory:       f.Advisory,
 		Transparency:   defaultTransparency,
+		Trends:         defaultTrends,
 		Source:         source,
+	}
+	if t := f.Trends; t != nil {
+		// What the section leaves out keeps its default.
+		p.Trends = *t
+		d := defaultTrends
+		p.Trends.Window, p.Trends.Baseline = cmp.Or(t.Window, d.Window), cmp.Or(t.Baseline, d.Baseline)
+		p.Trends.Factor, p.Trends.Floor = cmp.Or(t.Factor, d.Factor), cmp.Or(t.Floor, d.Floor)
+		p.Trends.Quiet, p.Trends.ClusterMaxAccounts = cmp.Or(t.Quiet, d.Quiet), cmp.Or(t.ClusterMaxAccounts, d.ClusterMaxAccounts)
 	}
 	if f.Transparency != nil {
 		p.Transparency = *f.Transparency
@@ -559,6 +589,18 @@ func Parse(b []byte, source string) (*Policy, error) {
 	}
 	if p.Advisory.Quiet <= 0 {
 		v.fail("advisory.quiet", "must be more than 0")
+	}
+	if t := p.Trends; t.Window <= 0 || t.Baseline < t.Window {
+		v.fail("trends.baseline", "must hold at least one window (window %s, baseline %s)", t.Window, t.Baseline)
+	}
+	if p.Trends.Factor < 1 {
+		v.fail("trends.factor", "must be at least 1, got %g", p.Trends.Factor)
+	}
+	if p.Trends.Floor < 1 {
+		v.fail("trends.floor", "must be at least 1, got %d", p.Trends.Floor)
+	}
+	if p.Trends.ClusterMaxAccounts < 2 {
+		v.fail("trends.cluster_max_accounts", "must be at least 2 (a cluster links two accounts), got %d", p.Trends.ClusterMaxAccounts)
 	}
 	for i, c := range p.Transparency.LawCategories {
 		if !c.Valid() {

@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +225,48 @@ func TestOnlyAThrottleHasALevel(t *testing.T) {
 	}
 	if a := p.Categories[abuse.Spam].Action; a.Type != abuse.ActionThrottle || a.Level != 2 {
 		t.Errorf("spam action %+v, want throttle level 2", a)
+	}
+}
+
+// TestTrendsAndTransparencySections: a section that sets some fields keeps the defaults of
+// the others; a broken one names its field.
+func TestTrendsAndTransparencySections(t *testing.T) {
+	base, err := os.ReadFile("default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := strings.Index(string(base), "\ntrends:")
+	end := strings.Index(string(base), "\n# The DSA transparency report")
+	if cut < 0 || end < 0 {
+		t.Fatal("default.yaml has no trends section before the transparency one")
+	}
+	with := func(section string) string { return string(base[:cut]) + "\n" + section + "\n" + string(base[end:]) }
+	p, err := Parse([]byte(with("trends:\n  floor: 50")), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Trends.Floor != 50 || p.Trends.Window.D() != time.Hour || p.Trends.Factor != 3 {
+		t.Errorf("trends %+v: floor from the file, the rest the defaults", p.Trends)
+	}
+	if p.Transparency.Ground(abuse.CSAM) != "law" || p.Transparency.Ground(abuse.Spam) != "terms" {
+		t.Errorf("transparency defaults: %+v", p.Transparency)
+	}
+	for section, field := range map[string]string{
+		"trends:\n  window: 2h\n  baseline: 1h":                     "trends.baseline",
+		"trends:\n  cluster_max_accounts: 1":                        "trends.cluster_max_accounts",
+		"trends:\n  floor: 3\n  factor: 0.5":                        "trends.factor",
+		"trends:\n  floor: 3\ntransparency:\n  law_categories: [x]": "transparency.law_categories[0]",
+	} {
+		text := with(section)
+		text = strings.Replace(text, "\ntransparency:\n  trusted_flaggers: []\n  law_categories: [csam, copyright, phishing, malware, legal-request]\n", "\n", strings.Count(section, "transparency:"))
+		if _, err := Parse([]byte(text), "t.yaml"); err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("%q: error %v, want one naming %s", section, err, field)
+		}
+	}
+	tr := Transparency{TrustedFlaggers: []string{"notices@hotline.example", "@flagger.example"}}
+	for r, want := range map[string]bool{"Notices@Hotline.example": true, "a@flagger.example": true, "a@notflagger.example": false, "x@hotline.example": false} {
+		if tr.Trusted(r) != want {
+			t.Errorf("Trusted(%q) = %v", r, !want)
+		}
 	}
 }
