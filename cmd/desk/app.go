@@ -176,6 +176,43 @@ func (a *app) openLedger(ctx context.Context) error {
 	return nil
 }
 
+// trendRules are the policy's spike rules.
+func (a *app) trendRules() ledger.TrendRules {
+	t := a.policy.Trends
+	return ledger.TrendRules{Window: t.Window.D(), Baseline: t.Baseline.D(), Factor: t.Factor, Floor: t.Floor, ClusterMaxAccounts: t.ClusterMaxAccounts}
+}
+
+// watchTrends looks for report spikes every minute and posts each new one to the leads'
+// channel once (several processes may look; the ledger lets one post). Runs with the worker.
+func (a *app) watchTrends(ctx context.Context) {
+	if a.ledger == nil || a.svc.alerts == nil {
+		return
+	}
+	link := strings.TrimRight(a.publicURL(), "/") + "/trends"
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			n, err := a.ledger.AlertSpikes(ctx, time.Now(), a.trendRules(), a.policy.Trends.Quiet.D(), link,
+				func(ctx context.Context, text string) error { return a.svc.alerts.PostAlertTo(ctx, "", text) })
+			if err != nil && ctx.Err() == nil {
+				a.log.Error("spike alerts", "error", err)
+			} else if n > 0 {
+				a.log.Info("spike alerts sent", "count", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	a.onStop(func(context.Context) { cancel(); <-done })
+}
+
 // listenHTTP binds the HTTP server, so its address is known before anything is served.
 func (a *app) listenHTTP(addr string) error {
 	a.http = ingress.New(a.log, a.metrics)
@@ -459,6 +496,7 @@ func (a *app) startDashboard(pg dashboard.Playground) error {
 	opts := dashboard.Options{Cases: a.cases, Playground: pg, Reporters: a.reporters.Snapshot, Password: a.cfg.DashboardPassword, Log: a.log}
 	if a.ledger != nil {
 		opts.Metrics = a.ledger.Metrics
+		opts.Trends = &dashboard.Trends{Store: a.ledger, Rules: a.trendRules()}
 	}
 	d, err := dashboard.New(opts)
 	if err != nil {

@@ -103,6 +103,7 @@ missing.`)
 		if err := a.startWorker(); err != nil {
 			return err
 		}
+		a.watchTrends(ctx)
 	}
 	a.log.Info("desk running", "components", *comps, "http", a.endpoints.HTTP)
 	<-ctx.Done()

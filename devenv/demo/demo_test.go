@@ -26,6 +26,8 @@ func TestSamplesTellTheDemoStory(t *testing.T) {
 		"05-hosting-copyright":   {reports.KindReport, "copyright", "10.44.0.12", "acct-hosting"},
 		"06-not-ours-portscan":   {reports.KindReport, "port-scan", "1.2.3.4", ""},
 		"07-unreadable":          {reports.KindUnparseable, "", "", ""},
+		// The bank's phishing kit, served from the shop as well: the two accounts are linked.
+		"08-shop-phishing-kit-xarf4": {reports.KindReport, "phishing", "192.0.2.40", "acct-shop"},
 	}
 	api := enforcementapi.NewDemo("t")
 	p := reports.New(reports.Options{})

@@ -34,8 +34,10 @@ type Options struct {
 	Playground Playground
 	// Reporters lists each reporter's parser health (nil: no reporters page).
 	Reporters func() []intake.ReporterHealth
-	// Metrics computes the operations figures from the ledger (nil: no operations page).
+	// Metrics computes the operations figures from the ledger (nil: no operations page);
+	// Trends reads spikes and linked accounts (nil: no trends page).
 	Metrics MetricsFunc
+	Trends  *Trends
 	// Password, when set, is required (HTTP basic auth, any user name).
 	Password string
 	Log      *slog.Logger
@@ -118,6 +120,9 @@ func (d *Dashboard) Routes(handle func(pattern string, h http.Handler)) {
 	if d.opts.Metrics != nil {
 		handle("GET /operations", d.auth(http.HandlerFunc(d.operationsPage)))
 		handle("GET /api/v1/metrics", d.auth(http.HandlerFunc(d.metricsJSON)))
+	}
+	if d.opts.Trends != nil {
+		handle("GET /trends", d.auth(http.HandlerFunc(d.trendsPage)))
 	}
 	handle("GET /static/style.css", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")

@@ -96,3 +96,40 @@ func TestOperationsPageAndJSONAgree(t *testing.T) {
 		t.Errorf("bad category: HTTP %d", p.Code)
 	}
 }
+
+// TestTrendsPage: a spike and two accounts linked by a phishing host show on the page.
+func TestTrendsPage(t *testing.T) {
+	ctx := context.Background()
+	store, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	now := time.Now()
+	for i, acct := range []string{"acct-shop", "acct-blog"} {
+		c := workflows.LedgerCase{Number: "TS-T" + acct, ID: "case/" + acct, Account: acct, Category: abuse.Phishing, Track: abuse.TrackAbuse, OpenedAt: now.Add(-10 * time.Minute)}
+		evs := []workflows.LedgerEvent{{Key: "1", At: c.OpenedAt, Kind: workflows.LedgerOpened},
+			{Key: "2", At: c.OpenedAt, Kind: workflows.LedgerReports, Count: 30 * (i + 1), Reporters: []string{"feed@phish.example"}, PerReporter: []int{30 * (i + 1)},
+				Indicators: []string{"url:https://secure-login.example/x" + acct}}}
+		if err := store.Record(ctx, workflows.RecordEventsInput{Case: c, Events: evs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := New(Options{Trends: &Trends{Store: store, Rules: ledger.TrendRules{Window: time.Hour, Baseline: 24 * time.Hour, Factor: 3, Floor: 20, ClusterMaxAccounts: 20}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	d.Routes(func(p string, h http.Handler) { mux.Handle(p, h) })
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/trends", nil))
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("HTTP %d: %s", rec.Code, body)
+	}
+	for _, want := range []string{"<td>category</td>", ">phishing<", "<td class=\"num\">90</td>", "2 accounts:", "secure-login.example", "TS-Tacct-blog"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+}

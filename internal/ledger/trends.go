@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -209,14 +210,68 @@ func (s *Store) NewAlert(ctx context.Context, sp Spike, window, quiet time.Durat
 	if recent > 0 {
 		return false, nil
 	}
-	key := fmt.Sprintf("%s/%s/%d", sp.Dimension, sp.Subject, ms(sp.WindowStart)/max(1, window.Milliseconds()))
 	res, err := s.db.ExecContext(ctx, s.Q(`INSERT INTO alerts (alert_key, at_ms, dimension, subject, count, baseline) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (alert_key) DO NOTHING`), key, ms(sp.WindowStart.Add(window)), sp.Dimension, sp.Subject, sp.Count, sp.Baseline)
+		ON CONFLICT (alert_key) DO NOTHING`), alertKey(sp, window), ms(sp.WindowStart.Add(window)), sp.Dimension, sp.Subject, sp.Count, sp.Baseline)
 	if err != nil {
 		return false, fmt.Errorf("ledger %s: %w", s.Where, err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+func alertKey(sp Spike, window time.Duration) string {
+	return fmt.Sprintf("%s/%s/%d", sp.Dimension, sp.Subject, ms(sp.WindowStart)/max(1, window.Milliseconds()))
+}
+
+// forgetAlert drops an alert that could not be sent, so that the next look sends it.
+func (s *Store) forgetAlert(ctx context.Context, sp Spike, window time.Duration) error {
+	_, err := s.db.ExecContext(ctx, s.Q(`DELETE FROM alerts WHERE alert_key = ?`), alertKey(sp, window))
+	return err
+}
+
+// AlertSpikes looks for spikes at now and sends each new one to post (the leads' channel),
+// with a link to the trends page; what could not be sent is sent at the next look. It returns
+// how many it sent.
+func (s *Store) AlertSpikes(ctx context.Context, now time.Time, r TrendRules, quiet time.Duration, link string, post func(ctx context.Context, text string) error) (int, error) {
+	spikes, err := s.Spikes(ctx, now, r)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	var errs []error
+	for _, sp := range spikes {
+		ok, err := s.NewAlert(ctx, sp, r.Window, quiet)
+		if err != nil {
+			return sent, err
+		}
+		if !ok {
+			continue
+		}
+		if err := post(ctx, sp.Text(r.Window, link)); err != nil {
+			errs = append(errs, err)
+			if ferr := s.forgetAlert(ctx, sp, r.Window); ferr != nil {
+				errs = append(errs, ferr)
+			}
+			continue
+		}
+		sent++
+	}
+	return sent, errors.Join(errs...)
+}
+
+// Text is the alert's message.
+func (sp Spike) Text(window time.Duration, link string) string {
+	what := map[string]string{"category": "reports of " + sp.Subject, "reporter": "reports from " + sp.Subject,
+		"account": "reports about account " + sp.Subject}[sp.Dimension]
+	if what == "" {
+		what = "addresses named in " + sp.Subject
+	}
+	s := fmt.Sprintf(":chart_with_upwards_trend: Spike: %d %s in the %s to %s UTC, %.0f× the usual %.1f.",
+		sp.Count, what, Duration(window), sp.WindowStart.Add(window).UTC().Format("2006-01-02 15:04"), sp.Factor(), sp.Baseline)
+	if link != "" {
+		s += " Trends: " + link
+	}
+	return s
 }
 
 // Alerted lists the spike alerts sent since a time, newest first.

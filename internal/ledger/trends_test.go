@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,6 +116,42 @@ func TestClustersLinkAccounts(t *testing.T) {
 		for _, l := range c.Links {
 			if l.Kind == "host" && (l.Value != "login-bank.example" || len(l.Cases) != 2) {
 				t.Errorf("host link %+v", l)
+			}
+		}
+	})
+}
+
+// TestAlertSpikesSendsEachOnceEvenAfterAFailure: a spike whose alert could not be posted is
+// posted at the next look, and then not again.
+func TestAlertSpikesSendsEachOnceEvenAfterAFailure(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
+		now := t0.Add(48 * time.Hour)
+		reportsAt(t, s, "TS-X", "acct-x", abuse.Phishing, now.Add(-5*time.Minute), 40, "feed@phish.example")
+		var posted []string
+		fail := true
+		post := func(_ context.Context, text string) error {
+			if fail {
+				return fmt.Errorf("slack is down")
+			}
+			posted = append(posted, text)
+			return nil
+		}
+		if n, err := s.AlertSpikes(context.Background(), now, rules, 24*time.Hour, "http://desk/trends", post); err == nil || n != 0 {
+			t.Fatalf("with Slack down: %d sent, err %v", n, err)
+		}
+		fail = false
+		for range 3 {
+			if _, err := s.AlertSpikes(context.Background(), now.Add(time.Minute), rules, 24*time.Hour, "http://desk/trends", post); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// category, reporter and account each spiked: three alerts, each once.
+		if len(posted) != 3 {
+			t.Fatalf("posted %d alerts, want 3: %q", len(posted), posted)
+		}
+		for _, p := range posted {
+			if !strings.Contains(p, "40 ") || !strings.Contains(p, "http://desk/trends") {
+				t.Errorf("alert %q lacks the count or the link", p)
 			}
 		}
 	})
