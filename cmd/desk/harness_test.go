@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -257,4 +258,28 @@ func skipShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs desk dev end to end; skipped with -short")
 	}
+}
+
+// intakeQueued is the desk's desk_intake_queued gauge (reports accepted and not yet delivered
+// to their cases), -1 when it cannot be read.
+func (d *devDesk) intakeQueued() int {
+	resp, err := http.Get(d.ep.HTTP + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "desk_intake_queued "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return -1
+			}
+			return int(f)
+		}
+	}
+	return -1
 }
