@@ -32,6 +32,9 @@ import (
 	"abusedesk/workflows"
 )
 
+// sqliteConns is how many connections a SQLite ledger keeps (one writes at a time).
+const sqliteConns = 4
+
 //go:embed migrations/*.sql
 var migrations embed.FS
 
@@ -109,7 +112,8 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(4)
+	db.SetMaxOpenConns(sqliteConns)
+	db.SetMaxIdleConns(sqliteConns)
 	s := &Store{db: db, Where: path}
 	if err := s.migrate(ctx, goose.DialectSQLite3, nil); err != nil {
 		_ = db.Close()
@@ -264,6 +268,13 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 		}
 	}
 	if err := tx.Commit(); err != nil {
+		if !s.postgres {
+			// A COMMIT that fails for lack of space may leave SQLite's transaction open on
+			// the connection database/sql has just taken back, holding the write lock for
+			// good: close the idle connections, which rolls it back.
+			s.db.SetMaxIdleConns(0)
+			s.db.SetMaxIdleConns(sqliteConns)
+		}
 		return fmt.Errorf("ledger %s: %w", s.Where, err)
 	}
 	if s.OnKept != nil {
