@@ -143,11 +143,9 @@ func (w *caseWorkflow) logDropped(ctx workflow.Context) {
 // kept among the recent ones) — skips reports already seen, and may raise severity or pull
 // the deadline in (surge).
 func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
-	added, dups := 0, 0
-	// The reporters of this batch's new reports and how many each sent, for the ledger.
-	var reporters []string
-	var perReporter []int
-	var indicators []string // what the new whole reports name (their subjects)
+	dups := 0
+	// The batch's new reports, for the ledger: how many, from whom, naming what.
+	batch := LedgerEvent{Kind: LedgerReports}
 	rs := &w.st.Reports
 	before := rs.Severity
 	count := func(h uint64, seenAt time.Time, sev abuse.Severity, reporter string) bool {
@@ -156,12 +154,7 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 			return false
 		}
 		w.seen.remember(w.st, h)
-		added++
-		if i := slices.Index(reporters, reporter); i >= 0 {
-			perReporter[i]++
-		} else if len(reporters) < maxReporters {
-			reporters, perReporter = append(reporters, reporter), append(perReporter, 1)
-		}
+		batch.addReports(reporter, 1)
 		rs.Count++
 		if !seenAt.IsZero() && (rs.FirstSeen.IsZero() || seenAt.Before(rs.FirstSeen)) {
 			rs.FirstSeen = seenAt
@@ -200,11 +193,7 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 			sev = r.Category.DefaultSeverity()
 		}
 		if count(reportHash(r.ID), r.seen(), sev, r.Reporter) {
-			for _, s := range r.Subjects {
-				if !slices.Contains(indicators, s) && len(indicators) < maxIndicators {
-					indicators = append(indicators, s)
-				}
-			}
+			batch.addIndicators(r.Subjects...)
 			rs.Recent = append(rs.Recent, r)
 			if len(rs.Recent) > maxRecentReports {
 				rs.Recent = slices.Delete(rs.Recent, 0, len(rs.Recent)-maxRecentReports)
@@ -212,12 +201,12 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 		}
 	}
 	rs.Duplicates += dups
-	if added == 0 && dups == 0 {
+	if batch.Count == 0 && dups == 0 {
 		return
 	}
-	w.noteReports(ctx, added, dups)
-	if added > 0 {
-		w.record(ctx, LedgerEvent{Kind: LedgerReports, Count: added, Reporters: reporters, PerReporter: perReporter, Indicators: indicators})
+	w.noteReports(ctx, batch.Count, dups)
+	if batch.Count > 0 {
+		w.record(ctx, batch)
 	}
 	if rs.Severity > before && before != 0 {
 		w.note(ctx, EventReports, "severity raised to "+rs.Severity.String(), "")

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -110,29 +111,44 @@ func (w *caseWorkflow) record(ctx workflow.Context, e LedgerEvent) {
 		e.At = workflow.Now(ctx)
 	}
 	if n := len(w.ledger.pending); e.Kind == LedgerReports && n > 0 && w.ledger.pending[n-1].Kind == LedgerReports {
-		last := &w.ledger.pending[n-1]
-		last.Count += e.Count
-		last.At = e.At
-		for i, r := range e.Reporters {
-			j := slices.Index(last.Reporters, r)
-			if j < 0 && len(last.Reporters) < maxReporters {
-				last.Reporters, last.PerReporter = append(last.Reporters, r), append(last.PerReporter, 0)
-				j = len(last.Reporters) - 1
-			}
-			if j >= 0 && i < len(e.PerReporter) {
-				last.PerReporter[j] += e.PerReporter[i]
-			}
-		}
-		for _, s := range e.Indicators {
-			if !slices.Contains(last.Indicators, s) && len(last.Indicators) < maxIndicators {
-				last.Indicators = append(last.Indicators, s)
-			}
-		}
+		w.ledger.pending[n-1].merge(e)
 		return
 	}
 	w.st.LedgerSeq++
 	e.Key = strconv.Itoa(w.st.LedgerSeq)
 	w.ledger.pending = append(w.ledger.pending, e)
+}
+
+// addReports counts n reports from reporter into a reports event; past maxReporters a new
+// reporter's reports are counted without it being named.
+func (e *LedgerEvent) addReports(reporter string, n int) {
+	e.Count += n
+	if i := slices.Index(e.Reporters, reporter); i >= 0 {
+		e.PerReporter[i] += n
+	} else if len(e.Reporters) < maxReporters {
+		e.Reporters, e.PerReporter = append(e.Reporters, reporter), append(e.PerReporter, n)
+	}
+}
+
+// addIndicators adds what a report names, each once, up to maxIndicators.
+func (e *LedgerEvent) addIndicators(subjects ...string) {
+	for _, s := range subjects {
+		if !slices.Contains(e.Indicators, s) && len(e.Indicators) < maxIndicators {
+			e.Indicators = append(e.Indicators, s)
+		}
+	}
+}
+
+// merge folds a later reports event (with per-reporter counts) into e.
+func (e *LedgerEvent) merge(later LedgerEvent) {
+	e.At = later.At
+	unnamed := later.Count
+	for i, r := range later.Reporters {
+		e.addReports(r, later.PerReporter[i])
+		unnamed -= later.PerReporter[i]
+	}
+	e.Count += unnamed
+	e.addIndicators(later.Indicators...)
 }
 
 // ledgerCase is what the ledger keeps of the case itself.
@@ -225,11 +241,11 @@ func LedgerFromView(v *CaseView) []LedgerEvent {
 	if a := v.Approval; a != nil {
 		add(LedgerEvent{At: a.RequestedAt, Kind: LedgerApprovalAsked})
 		if a.Decision != "" {
-			add(LedgerEvent{At: a.DecidedAt, Kind: LedgerApprovalDecided, Decision: a.Decision, Actor: a.DecidedBy, Text: a.Reason})
+			add(LedgerEvent{At: a.DecidedAt, Kind: LedgerApprovalDecided, Decision: a.Decision, Actor: cmp.Or(a.DecidedByEmail, a.DecidedBy), Text: a.Reason})
 		}
 	}
 	if e := v.Enforcement; e != nil {
-		add(LedgerEvent{At: e.AppliedAt, Kind: LedgerEnforced, Decision: string(e.Type), Actor: e.ApprovedBy})
+		add(LedgerEvent{At: e.AppliedAt, Kind: LedgerEnforced, Decision: string(e.Type), Actor: e.ApprovedByEmail, Count: e.Level})
 		add(LedgerEvent{At: e.LiftedAt, Kind: LedgerLifted})
 	}
 	if ap := v.Appeal; ap != nil {

@@ -1,0 +1,38 @@
+package workflows
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestReportsEventsFold: batches folded into one reports event keep every report's count,
+// each reporter's share and what they name, each once.
+func TestReportsEventsFold(t *testing.T) {
+	var a, b LedgerEvent
+	a.addReports("fbl@isp.example", 2)
+	a.addReports("", 1)
+	a.addIndicators("ip:192.0.2.1", "url:http://x.example/")
+	b.addReports("fbl@isp.example", 3)
+	b.addReports("feed@phish.example", 1)
+	b.addIndicators("ip:192.0.2.1", "phone:+15555550100")
+	a.merge(b)
+	if a.Count != 7 || !slices.Equal(a.Reporters, []string{"fbl@isp.example", "", "feed@phish.example"}) || !slices.Equal(a.PerReporter, []int{5, 1, 1}) {
+		t.Errorf("folded: %d reports, %v %v", a.Count, a.Reporters, a.PerReporter)
+	}
+	if len(a.Indicators) != 3 {
+		t.Errorf("indicators %v, want each once", a.Indicators)
+	}
+	// Past the bound, reports still count; their reporters are not named.
+	var c LedgerEvent
+	for i := range maxReporters + 5 {
+		c.addReports(string(rune('a'+i)), 1)
+	}
+	if c.Count != maxReporters+5 || len(c.Reporters) != maxReporters {
+		t.Errorf("%d reports from %d named reporters", c.Count, len(c.Reporters))
+	}
+	var d LedgerEvent
+	d.merge(c)
+	if d.Count != c.Count {
+		t.Errorf("merging counted %d of %d", d.Count, c.Count)
+	}
+}
