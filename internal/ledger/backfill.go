@@ -58,11 +58,15 @@ func Backfill(ctx context.Context, c Cases, s *Store, query string, progress fun
 				res.Failed = append(res.Failed, fmt.Sprintf("%s (%s run %s): %v", sum.CaseNumber, sum.CaseID, sum.RunID, err))
 				continue
 			}
-			if done, err := s.Recorded(ctx, v.CaseNumber); err != nil {
-				return res, err
-			} else if done {
-				res.Recorded++
-				continue
+			// Visibility's number is the one the case shows, unless the case is older than
+			// its search attribute; then ask again by the number its state gives.
+			if v.CaseNumber != sum.CaseNumber {
+				if done, err := s.Recorded(ctx, v.CaseNumber); err != nil {
+					return res, err
+				} else if done {
+					res.Recorded++
+					continue
+				}
 			}
 			in := workflows.RecordEventsInput{Case: workflows.LedgerCaseOf(v), Events: workflows.LedgerFromView(v)}
 			if err := s.Record(ctx, in); err != nil {

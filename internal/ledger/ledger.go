@@ -24,6 +24,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
@@ -193,17 +194,7 @@ func (s *Store) Q(query string) string {
 	if !s.postgres {
 		return query
 	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return sqlx.Rebind(sqlx.DOLLAR, query)
 }
 
 // Record appends a case's events; events already kept are skipped. It implements
@@ -212,6 +203,11 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 	c := in.Case
 	if c.Number == "" || c.ID == "" {
 		return invalid("events without a case number or case ID")
+	}
+	for _, e := range in.Events {
+		if e.Key == "" || e.Kind == "" || e.At.IsZero() {
+			return invalid(fmt.Sprintf("case %s: an event without a key, kind or time (%q, %q)", c.Number, e.Key, e.Kind))
+		}
 	}
 	if !s.postgres {
 		s.writing.Lock()
@@ -234,9 +230,6 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 	now := ms(time.Now())
 	var kept []workflows.LedgerEvent
 	for _, e := range in.Events {
-		if e.Key == "" || e.Kind == "" || e.At.IsZero() {
-			return invalid(fmt.Sprintf("case %s: an event without a key, kind or time (%q, %q)", c.Number, e.Key, e.Kind))
-		}
 		res, err := s.exec(ctx, tx, `INSERT INTO case_events
 			(event_key, case_number, case_id, at_ms, kind, account_id, category, actor, decision, outcome, n, reporters, detail, recorded_ms)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -290,13 +283,12 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 // latest.
 func summarise(e workflows.LedgerEvent) (string, []any) {
 	at := ms(e.At)
-	first := func(col string) (string, []any) {
-		return col + " = CASE WHEN " + col + " IS NULL OR " + col + " > ? THEN ? ELSE " + col + " END", []any{at, at}
-	}
 	var sets []string
 	var args []any
 	add := func(s string, a ...any) { sets, args = append(sets, s), append(args, a...) }
-	addFirst := func(col string) { s, a := first(col); add(s, a...) }
+	addFirst := func(col string) {
+		add(col+" = CASE WHEN "+col+" IS NULL OR "+col+" > ? THEN ? ELSE "+col+" END", at, at)
+	}
 	decided := func(by string) {
 		add("decided_by = CASE WHEN decided_ms IS NULL OR decided_ms <= ? THEN ? ELSE decided_by END", at, by)
 		add("decided_ms = CASE WHEN decided_ms IS NULL OR decided_ms < ? THEN ? ELSE decided_ms END", at, at)

@@ -139,7 +139,8 @@ type caseFacts struct {
 	breaches                                                                   Breaches
 }
 
-const restumbleDay = int64(24 * time.Hour / time.Millisecond)
+// dayMs is a day in Unix milliseconds.
+const dayMs = int64(24 * time.Hour / time.Millisecond)
 
 // Metrics computes the figures of the cases q selects.
 func (s *Store) Metrics(ctx context.Context, q Query) (*Metrics, error) {
@@ -152,7 +153,7 @@ func (s *Store) Metrics(ctx context.Context, q Query) (*Metrics, error) {
 	// Restumbles look at the accounts' cases up to 90 days after the period. The rows are
 	// read in parts of the period at once, one connection each (reading them is most of the
 	// time the figures take).
-	lo, hi := ms(q.From), ms(q.To)+90*restumbleDay
+	lo, hi := ms(q.From), ms(q.To)+90*dayMs
 	parts := max(1, min(runtime.GOMAXPROCS(0), 4))
 	results := make([][]caseFacts, parts)
 	g, gctx := errgroup.WithContext(ctx)
@@ -210,32 +211,29 @@ func compute(q Query, all []caseFacts) *Metrics {
 		slices.Sort(o)
 	}
 	m := &Metrics{From: q.From.UTC(), To: q.To.UTC()}
-	groups := map[string]map[string]*Figures{}
-	for _, g := range Groupings {
-		groups[g] = map[string]*Figures{}
+	groups := make([]map[string]*Figures, len(Groupings)) // by index in Groupings
+	for i := range groups {
+		groups[i] = map[string]*Figures{}
 	}
-	// Every week of the period shows, quiet ones too (up to two years of them).
+	// Every week of the period shows, quiet ones too (up to two years of them); week is the
+	// first grouping.
 	if q.To.Sub(q.From) <= 2*366*24*time.Hour {
 		for t := q.From; t.Before(q.To); t = t.Add(24 * time.Hour) {
 			k := week(ms(t))
-			if groups["week"][k] == nil {
-				groups["week"][k] = &Figures{Key: k}
+			if groups[0][k] == nil {
+				groups[0][k] = &Figures{Key: k}
 			}
 		}
 	}
 	to := ms(q.To)
 	weeks := map[int64]string{} // by day
-	byGrouping := make([]map[string]*Figures, len(Groupings))
-	for i, g := range Groupings {
-		byGrouping[i] = groups[g]
-	}
 	for i := range all {
 		c := &all[i]
 		if c.opened >= to || (q.Category != "" && c.category != q.Category) || (q.Track != "" && c.track != q.Track) || (q.Tier != "" && c.tier != q.Tier) {
 			continue
 		}
 		r30, r90 := restumbles(c, opens[c.account])
-		day := c.opened / restumbleDay
+		day := c.opened / dayMs
 		wk, ok := weeks[day]
 		if !ok {
 			wk = week(c.opened)
@@ -246,7 +244,7 @@ func compute(q Query, all []caseFacts) *Metrics {
 			cmp.Or(c.reporter, "unknown"), cmp.Or(c.decider, "the desk (no person decided)")}
 		m.Total.add(c, r30, r90)
 		for gi, k := range keys {
-			g := byGrouping[gi]
+			g := groups[gi]
 			f := g[k]
 			if f == nil {
 				f = &Figures{Key: k}
@@ -257,9 +255,9 @@ func compute(q Query, all []caseFacts) *Metrics {
 	}
 	m.Total.finish()
 	m.By = map[string][]Figures{}
-	for _, g := range Groupings {
+	for gi, g := range Groupings {
 		var list []Figures
-		for _, f := range groups[g] {
+		for _, f := range groups[gi] {
 			f.finish()
 			list = append(list, *f)
 		}
@@ -286,7 +284,7 @@ func restumbles(c *caseFacts, opens []int64) (bool, bool) {
 		return false, false
 	}
 	next := opens[i] - c.closed.Int64
-	return next <= 30*restumbleDay, next <= 90*restumbleDay
+	return next <= 30*dayMs, next <= 90*dayMs
 }
 
 func fixed(c *caseFacts) bool {
