@@ -150,7 +150,7 @@ func (a *app) loadShared(policyPath string) error {
 // openLedger opens the case ledger (DESK_LEDGER_URL, or SQLite under the data dir) and brings
 // its schema up to date.
 func (a *app) openLedger(ctx context.Context) error {
-	if a.cfg.Ledger() == "off" {
+	if a.cfg.LedgerOff() {
 		a.log.Warn("no ledger is kept (DESK_LEDGER_URL=off): case events are not recorded, there are no operations figures")
 		return nil
 	}

@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -43,17 +40,9 @@ events    prints the events the ledger keeps of one case.`)
 		fs.Usage()
 		return usageError{"ledger needs backfill or events"}
 	}
-	lookup := e.lookup
-	if *dataDir != "" {
-		lookup = overlay(e.lookup, map[string]string{"DESK_DATA_DIR": *dataDir})
-	}
-	cfg, err := config.LoadDesk(lookup)
+	store, cfg, lookup, err := openLedgerOf(ctx, e, *dataDir)
 	if err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
-	}
-	store, err := ledger.Open(ctx, cfg.Ledger())
-	if err != nil {
-		return fmt.Errorf("%w (DESK_LEDGER_URL)", err)
+		return err
 	}
 	defer store.Close()
 
@@ -115,15 +104,36 @@ func temporalFor(lookup config.Lookup, dataDir string) (config.Temporal, error) 
 		}
 		return t, nil
 	}
-	b, err := os.ReadFile(filepath.Join(dataDir, "endpoints.json"))
+	ep, err := config.ReadEndpoints(dataDir)
 	if err != nil {
-		return config.Temporal{}, usageError{fmt.Sprintf("no Temporal to read cases from: set TEMPORAL_ADDRESS, or run `desk dev` with data dir %s (%v)", dataDir, err)}
+		return config.Temporal{}, usageError{fmt.Sprintf("no Temporal to read cases from: set TEMPORAL_ADDRESS, or run `desk dev` on %s (%v)", dataDir, err)}
 	}
-	var ep config.Endpoints
-	if err := json.Unmarshal(b, &ep); err != nil || ep.Temporal == nil {
-		return config.Temporal{}, fmt.Errorf("%s: no Temporal address in it (%v)", filepath.Join(dataDir, "endpoints.json"), err)
+	if ep.Temporal == nil {
+		return config.Temporal{}, fmt.Errorf("%s/endpoints.json has no Temporal address", dataDir)
 	}
 	return config.Temporal{Address: ep.Temporal.Address, Namespace: ep.Temporal.Namespace}, nil
+}
+
+// openLedgerOf opens the ledger the configuration names (DESK_LEDGER_URL, or the ledger.db of
+// dataDir, default DESK_DATA_DIR), for the commands that read it; it returns the
+// configuration and its lookup with them.
+func openLedgerOf(ctx context.Context, e env, dataDir string) (*ledger.Store, config.Desk, config.Lookup, error) {
+	lookup := e.lookup
+	if dataDir != "" {
+		lookup = overlay(e.lookup, map[string]string{"DESK_DATA_DIR": dataDir})
+	}
+	cfg, err := config.LoadDesk(lookup)
+	if err != nil {
+		return nil, cfg, nil, fmt.Errorf("configuration:\n%w", err)
+	}
+	if cfg.LedgerOff() {
+		return nil, cfg, nil, usageError{"DESK_LEDGER_URL=off: this desk keeps no ledger"}
+	}
+	store, err := ledger.Open(ctx, cfg.Ledger())
+	if err != nil {
+		return nil, cfg, nil, fmt.Errorf("%w (DESK_LEDGER_URL)", err)
+	}
+	return store, cfg, lookup, nil
 }
 
 // overlay is lookup with some variables set.

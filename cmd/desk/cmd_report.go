@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"abusedesk/integrations/reports"
 	"abusedesk/internal/config"
 	"abusedesk/internal/httpx"
-	"abusedesk/internal/ledger"
 	"abusedesk/internal/policy"
 	"abusedesk/workflows"
 )
@@ -118,14 +116,11 @@ func reportTransparency(ctx context.Context, e env, dataDir, policyFile, from, t
 	if !start.Before(end) {
 		return usageError{fmt.Sprintf("--from %s is after --to %s", from, to)}
 	}
-	lookup := e.lookup
-	if dataDir != "" {
-		lookup = overlay(e.lookup, map[string]string{"DESK_DATA_DIR": dataDir})
-	}
-	cfg, err := config.LoadDesk(lookup)
+	store, cfg, _, err := openLedgerOf(ctx, e, dataDir)
 	if err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
+		return err
 	}
+	defer store.Close()
 	if policyFile == "" {
 		policyFile = cfg.PolicyFile
 	}
@@ -133,11 +128,6 @@ func reportTransparency(ctx context.Context, e env, dataDir, policyFile, from, t
 	if err != nil {
 		return err
 	}
-	store, err := ledger.Open(ctx, cfg.Ledger())
-	if err != nil {
-		return fmt.Errorf("%w (DESK_LEDGER_URL)", err)
-	}
-	defer store.Close()
 	r, err := store.Transparency(ctx, start, end, p.Transparency)
 	if err != nil {
 		return err
@@ -207,13 +197,9 @@ func orEmpty(s []string) []string {
 func reportSubmit(ctx context.Context, e env, base, dataDir string, files []string) error {
 	token, _ := e.lookup("DESK_API_TOKEN")
 	if dataDir != "" {
-		b, err := os.ReadFile(filepath.Join(dataDir, "endpoints.json"))
+		ep, err := config.ReadEndpoints(dataDir)
 		if err != nil {
-			return fmt.Errorf("--data-dir: %w (is `desk dev` running there?)", err)
-		}
-		var ep config.Endpoints
-		if err := json.Unmarshal(b, &ep); err != nil {
-			return fmt.Errorf("--data-dir: endpoints.json: %w", err)
+			return fmt.Errorf("--data-dir: %w", err)
 		}
 		if base == "" {
 			base = ep.HTTP

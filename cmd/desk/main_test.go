@@ -229,3 +229,20 @@ func TestDevNamesATakenPort(t *testing.T) {
 		t.Fatalf("desk dev on a taken HTTP port: %v, want a usage error naming --http-port %d", err, port)
 	}
 }
+
+// TestLedgerCommandsRefuseNoLedger: with DESK_LEDGER_URL=off the ledger commands say so
+// instead of opening a SQLite file called "off".
+func TestLedgerCommandsRefuseNoLedger(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	lookup := config.MapLookup(map[string]string{"DESK_LEDGER_URL": "off"})
+	for _, args := range [][]string{{"ledger", "events", "TS-1"}, {"report", "transparency", "--from", "2026-01-01", "--to", "2026-01-31"}} {
+		err := run(context.Background(), args, io.Discard, io.Discard, lookup)
+		if err == nil || !strings.Contains(err.Error(), "keeps no ledger") {
+			t.Errorf("%v: %v, want it to say the desk keeps no ledger", args, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "off")); err == nil {
+		t.Error("a file called off was created")
+	}
+}

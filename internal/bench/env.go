@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -215,7 +214,6 @@ func childEnv(vars map[string]string) []string {
 // waitReady waits for this start's endpoints.json and a ready /readyz.
 func (d *benchDesk) waitReady(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	path := filepath.Join(d.dataDir, "endpoints.json")
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-d.done:
@@ -224,12 +222,8 @@ func (d *benchDesk) waitReady(ctx context.Context, timeout time.Duration) error 
 			return ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			continue
-		}
-		var ep config.Endpoints
-		if json.Unmarshal(b, &ep) != nil || ep.PID != d.pid || ep.Temporal == nil {
+		ep, err := config.ReadEndpoints(d.dataDir)
+		if err != nil || ep.PID != d.pid || ep.Temporal == nil {
 			continue
 		}
 		resp, err := http.Get(ep.HTTP + "/readyz")

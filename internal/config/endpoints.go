@@ -1,6 +1,12 @@
 package config
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
 
 // Endpoints is the content of <data-dir>/endpoints.json: every address the process listens on,
 // so scripts and tests find them.
@@ -24,4 +30,18 @@ type APIEndpoint struct {
 type TemporalAddress struct {
 	Address   string `json:"address"`
 	Namespace string `json:"namespace"`
+}
+
+// ReadEndpoints reads the endpoints.json a desk running on dataDir wrote.
+func ReadEndpoints(dataDir string) (Endpoints, error) {
+	path := filepath.Join(dataDir, "endpoints.json")
+	var ep Endpoints
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ep, fmt.Errorf("%w (is a desk running on %s?)", err, dataDir)
+	}
+	if err := json.Unmarshal(b, &ep); err != nil {
+		return ep, fmt.Errorf("%s: %w", path, err)
+	}
+	return ep, nil
 }

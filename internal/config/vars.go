@@ -99,6 +99,9 @@ type Desk struct {
 	LedgerURL string
 }
 
+// LedgerOff says the desk keeps no ledger (DESK_LEDGER_URL=off).
+func (d Desk) LedgerOff() bool { return d.LedgerURL == "off" }
+
 // Ledger is the ledger's database: LedgerURL, or SQLite in the data dir.
 func (d Desk) Ledger() string {
 	if d.LedgerURL != "" {
