@@ -8,7 +8,6 @@ package policy
 
 import (
 	"bytes"
-	"cmp"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
@@ -408,8 +407,9 @@ type file struct {
 	Triage         Triage               `yaml:"triage"`
 	Legal          Legal                `yaml:"legal"`
 	Advisory       Advisory             `yaml:"advisory"`
-	Transparency   *Transparency        `yaml:"transparency"`
-	Trends         *Trends              `yaml:"trends"`
+	// Transparency and Trends start as the defaults: a section keeps what it leaves out.
+	Transparency Transparency `yaml:"transparency"`
+	Trends       Trends       `yaml:"trends"`
 }
 
 // Error is one problem in a policy, naming the field (as a path) and, where known, the line.
@@ -468,7 +468,7 @@ func Parse(b []byte, source string) (*Policy, error) {
 		}
 		return nil, e
 	}
-	var f file
+	f := file{Trends: defaultTrends, Transparency: Transparency{LawCategories: slices.Clone(defaultTransparency.LawCategories)}}
 	if err := root.Content[0].Decode(&f); err != nil {
 		return nil, &Error{Source: source, Field: "(file)", Reason: err.Error()}
 	}
@@ -491,23 +491,9 @@ func Parse(b []byte, source string) (*Policy, error) {
 		Triage:         f.Triage,
 		Legal:          f.Legal,
 		Advisory:       f.Advisory,
-		Transparency:   defaultTransparency,
-		Trends:         defaultTrends,
+		Transparency:   f.Transparency,
+		Trends:         f.Trends,
 		Source:         source,
-	}
-	if t := f.Trends; t != nil {
-		// What the section leaves out keeps its default.
-		p.Trends = *t
-		d := defaultTrends
-		p.Trends.Window, p.Trends.Baseline = cmp.Or(t.Window, d.Window), cmp.Or(t.Baseline, d.Baseline)
-		p.Trends.Factor, p.Trends.Floor = cmp.Or(t.Factor, d.Factor), cmp.Or(t.Floor, d.Floor)
-		p.Trends.Quiet, p.Trends.ClusterMaxAccounts = cmp.Or(t.Quiet, d.Quiet), cmp.Or(t.ClusterMaxAccounts, d.ClusterMaxAccounts)
-	}
-	if f.Transparency != nil {
-		p.Transparency = *f.Transparency
-		if p.Transparency.LawCategories == nil {
-			p.Transparency.LawCategories = defaultTransparency.LawCategories
-		}
 	}
 	for _, c := range abuse.Categories {
 		r := defaults

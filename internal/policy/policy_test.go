@@ -251,6 +251,12 @@ func TestTrendsAndTransparencySections(t *testing.T) {
 	if p.Transparency.Ground(abuse.CSAM) != "law" || p.Transparency.Ground(abuse.Spam) != "terms" {
 		t.Errorf("transparency defaults: %+v", p.Transparency)
 	}
+	only := strings.Replace(with("trends:\n  floor: 50"), "  law_categories: [csam, copyright, phishing, malware, legal-request]\n", "", 1)
+	if p, err := Parse([]byte(strings.Replace(only, "trusted_flaggers: []", "trusted_flaggers: [\"@hotline.example\"]", 1)), "t.yaml"); err != nil {
+		t.Fatal(err)
+	} else if !p.Transparency.Trusted("a@hotline.example") || p.Transparency.Ground(abuse.Copyright) != "law" {
+		t.Errorf("a transparency section naming only trusted flaggers: %+v, want the default law categories kept", p.Transparency)
+	}
 	for section, field := range map[string]string{
 		"trends:\n  window: 2h\n  baseline: 1h":                     "trends.baseline",
 		"trends:\n  cluster_max_accounts: 1":                        "trends.cluster_max_accounts",
