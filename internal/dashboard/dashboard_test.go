@@ -40,10 +40,7 @@ func TestReportersPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	d.Routes(func(p string, h http.Handler) { mux.Handle(p, h) })
-	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/reporters", nil))
+	rec := get(d, "/reporters")
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK {
 		t.Fatalf("HTTP %d: %s", rec.Code, body)
@@ -53,4 +50,13 @@ func TestReportersPage(t *testing.T) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
+}
+
+// get serves a GET of path through the dashboard's routes.
+func get(d *Dashboard, path string) *httptest.ResponseRecorder {
+	mux := http.NewServeMux()
+	d.Routes(func(p string, h http.Handler) { mux.Handle(p, h) })
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	return rec
 }

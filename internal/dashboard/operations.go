@@ -87,12 +87,6 @@ func (d *Dashboard) metricsJSON(w http.ResponseWriter, r *http.Request) {
 	_ = enc.Encode(m)
 }
 
-// opsRow is a row of a breakdown table.
-type opsRow struct {
-	Key string
-	F   ledger.Figures
-}
-
 // operationsPage renders /operations.
 func (d *Dashboard) operationsPage(w http.ResponseWriter, r *http.Request) {
 	q, qerr := metricsQuery(r.URL.Query(), time.Now())
@@ -105,10 +99,11 @@ func (d *Dashboard) operationsPage(w http.ResponseWriter, r *http.Request) {
 		Charts             []template.HTML
 		Breakdowns         []breakdown
 		Categories         []abuse.Category
-		Tracks, Tiers      []string
+		Tracks             []abuse.Track
+		Tiers              []string
 		JSON               string
 	}{Title: "Operations", Home: d.home(), Flash: r.URL.Query().Get("flash"), Q: q, Categories: abuse.Categories,
-		Tracks: []string{"abuse", "advisory", "legal", "customer"}, Tiers: []string{"standard", "business", "strategic"}}
+		Tracks: abuse.Tracks, Tiers: []string{abuse.TierStandard, "business", abuse.TierStrategic}}
 	data.ToDay = q.To.Add(-time.Nanosecond).Format(time.DateOnly)
 	if qerr != nil {
 		data.Error = qerr.Error()

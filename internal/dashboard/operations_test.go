@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -20,11 +19,7 @@ import (
 // JSON endpoint answers the very same numbers for the same query.
 func TestOperationsPageAndJSONAgree(t *testing.T) {
 	ctx := context.Background()
-	store, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := newLedger(t)
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	for i, outcome := range []workflows.Outcome{workflows.OutcomeEnforced, workflows.OutcomeRemediated, ""} {
 		c := workflows.LedgerCase{Number: "TS-" + string(rune('A'+i)), ID: "case/x", Account: "acct-1", Category: abuse.Phishing, Track: abuse.TrackAbuse, OpenedAt: t0.Add(time.Duration(i) * 24 * time.Hour)}
@@ -43,15 +38,8 @@ func TestOperationsPageAndJSONAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	d.Routes(func(p string, h http.Handler) { mux.Handle(p, h) })
-	get := func(path string) *httptest.ResponseRecorder {
-		rec := httptest.NewRecorder()
-		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
-		return rec
-	}
 	const q = "?from=2026-10-26&to=2026-11-15"
-	page := get("/operations" + q)
+	page := get(d, "/operations"+q)
 	body := page.Body.String()
 	if page.Code != http.StatusOK {
 		t.Fatalf("HTTP %d: %s", page.Code, body)
@@ -62,7 +50,7 @@ func TestOperationsPageAndJSONAgree(t *testing.T) {
 		}
 	}
 
-	js := get("/api/v1/metrics" + q)
+	js := get(d, "/api/v1/metrics"+q)
 	if js.Code != http.StatusOK || js.Header().Get("Content-Type") != "application/json" {
 		t.Fatalf("JSON: HTTP %d %s: %s", js.Code, js.Header().Get("Content-Type"), js.Body)
 	}
@@ -88,11 +76,11 @@ func TestOperationsPageAndJSONAgree(t *testing.T) {
 	}
 
 	// A bad query is a 400 naming what is wrong.
-	bad := get("/api/v1/metrics?from=yesterday")
+	bad := get(d, "/api/v1/metrics?from=yesterday")
 	if bad.Code != http.StatusBadRequest || !strings.Contains(bad.Body.String(), `from: \"yesterday\" is not a date`) {
 		t.Errorf("bad from: HTTP %d %s", bad.Code, bad.Body)
 	}
-	if p := get("/operations?category=nonsense"); p.Code != http.StatusBadRequest || !strings.Contains(p.Body.String(), "is not a category") {
+	if p := get(d, "/operations?category=nonsense"); p.Code != http.StatusBadRequest || !strings.Contains(p.Body.String(), "is not a category") {
 		t.Errorf("bad category: HTTP %d", p.Code)
 	}
 }
@@ -100,11 +88,7 @@ func TestOperationsPageAndJSONAgree(t *testing.T) {
 // TestTrendsPage: a spike and two accounts linked by a phishing host show on the page.
 func TestTrendsPage(t *testing.T) {
 	ctx := context.Background()
-	store, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := newLedger(t)
 	now := time.Now()
 	for i, acct := range []string{"acct-shop", "acct-blog"} {
 		c := workflows.LedgerCase{Number: "TS-T" + acct, ID: "case/" + acct, Account: acct, Category: abuse.Phishing, Track: abuse.TrackAbuse, OpenedAt: now.Add(-10 * time.Minute)}
@@ -119,10 +103,7 @@ func TestTrendsPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	d.Routes(func(p string, h http.Handler) { mux.Handle(p, h) })
-	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/trends", nil))
+	rec := get(d, "/trends")
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK {
 		t.Fatalf("HTTP %d: %s", rec.Code, body)
@@ -132,4 +113,15 @@ func TestTrendsPage(t *testing.T) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
+}
+
+// newLedger opens a SQLite ledger in a temporary directory, closed when the test ends.
+func newLedger(t *testing.T) *ledger.Store {
+	t.Helper()
+	store, err := ledger.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	return store
 }
