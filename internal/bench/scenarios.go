@@ -348,20 +348,28 @@ func round(ctx context.Context, d *benchDesk, query string, from, n int, start f
 	if err := parallel(ctx, n, 32, start); err != nil {
 		return 0, err
 	}
+	if err := waitClosed(ctx, d, query, from+n, 100*time.Millisecond); err != nil {
+		return 0, err
+	}
+	return time.Since(began), nil
+}
+
+// waitClosed waits until n workflows of a query have closed, looking every interval.
+func waitClosed(ctx context.Context, d *benchDesk, query string, n int, interval time.Duration) error {
 	q := query + " AND ExecutionStatus != 'Running'"
 	var got int64
-	err := waitFor(ctx, 30*time.Minute, 100*time.Millisecond, func() (bool, error) {
+	err := waitFor(ctx, 30*time.Minute, interval, func() (bool, error) {
 		resp, err := d.tc.CountWorkflow(ctx, countRequest(q))
 		if err != nil {
 			return false, err
 		}
 		got = resp.GetCount()
-		return got >= int64(from+n), nil
+		return got >= int64(n), nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("%d of %d closed: %w", got, from+n, err)
+		return fmt.Errorf("%d of %d workflows closed: %w", got, n, err)
 	}
-	return time.Since(began), nil
+	return nil
 }
 
 // ledgerCases counts the closed cases in the desk's ledger.
@@ -390,19 +398,10 @@ func (t runTimes) p(q float64) time.Duration { return percentile(sortedDurations
 
 // closedTimes waits until n workflows of a query have closed and reads their times.
 func closedTimes(ctx context.Context, d *benchDesk, query string, n int) (runTimes, error) {
-	closedQ := query + " AND ExecutionStatus != 'Running'"
-	var got int64
-	err := waitFor(ctx, 30*time.Minute, 500*time.Millisecond, func() (bool, error) {
-		resp, err := d.tc.CountWorkflow(ctx, countRequest(closedQ))
-		if err != nil {
-			return false, err
-		}
-		got = resp.GetCount()
-		return got >= int64(n), nil
-	})
-	if err != nil {
-		return runTimes{}, fmt.Errorf("%d of %d workflows closed: %w", got, n, err)
+	if err := waitClosed(ctx, d, query, n, 500*time.Millisecond); err != nil {
+		return runTimes{}, err
 	}
+	closedQ := query + " AND ExecutionStatus != 'Running'"
 	var t runTimes
 	var token []byte
 	for {
