@@ -101,4 +101,16 @@ func TestBrowserApprovesAPendingCase(t *testing.T) {
 	if v.Enforcement == nil || v.Enforcement.ApprovedBy != "ULEAD1" {
 		t.Errorf("enforcement %+v, want approved by ULEAD1", v.Enforcement)
 	}
+	// The demo reports the bank's phishing kit on the shop as well: the trends page links the
+	// two accounts into one cluster.
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(d.ep.HTTP+"/trends"),
+		chromedp.WaitVisible(chromedp.CSS(`.cluster`)),
+	); err != nil {
+		t.Fatalf("trends page: %v", err)
+	}
+	clusters, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".cluster > p")].map(p => p.innerText)`))
+	if err != nil || len(clusters) != 1 || !strings.Contains(clusters[0], "2 accounts: acct-bank, acct-shop") {
+		t.Errorf("linked accounts %q (%v), want one cluster of acct-bank and acct-shop", clusters, err)
+	}
 }

@@ -51,9 +51,9 @@ Scenarios:
              system (--fs-mb; a tmpfs, needs root, skipped otherwise) that fills up, is freed
              and then kill -9; --uploads uploads of --upload-mb MiB at once against
              DESK_MEMORY_LIMIT (peak RSS); --slow-uploads uploads trickling a byte a second
-             (answers, descriptors held, an ordinary report still taken); after kill -9 and
-             the full disk, the ledger must sum every account's reports as its cases count
-             them. Desks always run as child processes here
+             (answers, descriptors held, an ordinary report still taken); after kill -9 the
+             ledger must sum every account's reports as its cases count them (after the full
+             disk, how far it is behind is reported). Desks always run as child processes here
   all        every scenario above
 
 Targets (2-core machine): storm ≥ 1,000 reports/s and ≥ 20× naive; lifecycle ≤ 1.25× bare;
