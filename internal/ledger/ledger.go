@@ -29,6 +29,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
+	"abusedesk/internal/abuse"
 	"abusedesk/internal/fault"
 	"abusedesk/workflows"
 )
@@ -49,6 +50,9 @@ type Store struct {
 	// OnKept, when set, hears of each event the ledger kept for the first time, once it is
 	// committed (the desk counts them on /metrics).
 	OnKept func(workflows.LedgerCase, workflows.LedgerEvent)
+	// SampleRate, when set, is the share (0–1) of a category's decisions entered into the
+	// quality review queue as their events are kept (the policy's qa section).
+	SampleRate func(abuse.Category) float64
 
 	// stmts are the statements Record runs, prepared once by their SQL.
 	stmts sync.Map // string → *sql.Stmt
@@ -245,6 +249,9 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 			continue // kept before
 		}
 		kept = append(kept, e)
+		if err := s.sample(ctx, tx, c, e, now); err != nil {
+			return err
+		}
 		for _, in := range indicatorsOf(e.Indicators) {
 			if _, err := s.exec(ctx, tx, `INSERT INTO indicators (case_number, account_id, category, kind, value, first_ms)
 				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (case_number, kind, value) DO NOTHING`,

@@ -37,6 +37,8 @@ type Metrics struct {
 	To    time.Time            `json:"to"`
 	Total Figures              `json:"total"`
 	By    map[string][]Figures `json:"by"`
+	// QA are the quality reviews of the decisions made in the period.
+	QA *QAFigures `json:"qa"`
 }
 
 // Figures are the operations figures of a set of cases. Rates are shares (0–1) of the count
@@ -165,10 +167,18 @@ func (s *Store) Metrics(ctx context.Context, q Query) (*Metrics, error) {
 			return err
 		})
 	}
+	var qa *QAFigures
+	g.Go(func() error {
+		var err error
+		qa, err = s.QA(gctx, q)
+		return err
+	})
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	return compute(q, slices.Concat(results...)), nil
+	m := compute(q, slices.Concat(results...))
+	m.QA = qa
+	return m, nil
 }
 
 // caseFacts reads the case rows opened in [from, to) (Unix milliseconds).

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -267,7 +268,25 @@ type Trends struct {
 	ClusterMaxAccounts int `yaml:"cluster_max_accounts" json:"cluster_max_accounts"`
 }
 
+// QA is quality sampling: a share of the decisions made on cases (an enforcement, an appeal's
+// decision, an agent's closing decision) enters the review queue, where a reviewer who did not
+// make the decision agrees or disagrees.
+type QA struct {
+	// SampleRate is the share (0–1) of decisions sampled; Categories overrides it per category.
+	SampleRate float64                    `yaml:"sample_rate" json:"sample_rate"`
+	Categories map[abuse.Category]float64 `yaml:"categories" json:"categories,omitempty"`
+}
+
+// Rate is the share of category c's decisions that are sampled.
+func (q QA) Rate(c abuse.Category) float64 {
+	if r, ok := q.Categories[c]; ok {
+		return r
+	}
+	return q.SampleRate
+}
+
 var (
+	defaultQA     = QA{SampleRate: 0.05}
 	defaultTrends = Trends{Window: Duration(time.Hour), Baseline: Duration(7 * 24 * time.Hour), Factor: 3, Floor: 20,
 		Quiet: Duration(24 * time.Hour), ClusterMaxAccounts: 20}
 	defaultTransparency = Transparency{LawCategories: []abuse.Category{abuse.CSAM, abuse.Copyright, abuse.Phishing, abuse.Malware, abuse.LegalRequest}}
@@ -300,6 +319,7 @@ type Policy struct {
 	Advisory       Advisory
 	Transparency   Transparency
 	Trends         Trends
+	QA             QA
 	// Source names where the policy came from (a path, or "embedded default").
 	Source string
 }
@@ -410,6 +430,7 @@ type file struct {
 	// Transparency and Trends start as the defaults: a section keeps what it leaves out.
 	Transparency Transparency `yaml:"transparency"`
 	Trends       Trends       `yaml:"trends"`
+	QA           QA           `yaml:"qa"`
 }
 
 // Error is one problem in a policy, naming the field (as a path) and, where known, the line.
@@ -442,6 +463,7 @@ type strictShape struct {
 	Advisory       Advisory           `yaml:"advisory"`
 	Transparency   *Transparency      `yaml:"transparency"`
 	Trends         *Trends            `yaml:"trends"`
+	QA             *QA                `yaml:"qa"`
 }
 
 // Parse decodes and validates a policy. The error joins every problem found, each an *Error.
@@ -468,7 +490,7 @@ func Parse(b []byte, source string) (*Policy, error) {
 		}
 		return nil, e
 	}
-	f := file{Trends: defaultTrends, Transparency: Transparency{LawCategories: slices.Clone(defaultTransparency.LawCategories)}}
+	f := file{Trends: defaultTrends, QA: defaultQA, Transparency: Transparency{LawCategories: slices.Clone(defaultTransparency.LawCategories)}}
 	if err := root.Content[0].Decode(&f); err != nil {
 		return nil, &Error{Source: source, Field: "(file)", Reason: err.Error()}
 	}
@@ -493,6 +515,7 @@ func Parse(b []byte, source string) (*Policy, error) {
 		Advisory:       f.Advisory,
 		Transparency:   f.Transparency,
 		Trends:         f.Trends,
+		QA:             f.QA,
 		Source:         source,
 	}
 	for _, c := range abuse.Categories {
@@ -596,6 +619,17 @@ func Parse(b []byte, source string) (*Policy, error) {
 	for i, f := range p.Transparency.TrustedFlaggers {
 		if f = strings.TrimSpace(f); f == "" || !strings.Contains(f, "@") {
 			v.fail(fmt.Sprintf("transparency.trusted_flaggers[%d]", i), "%q is neither an address nor @domain", f)
+		}
+	}
+	if r := p.QA.SampleRate; r < 0 || r > 1 {
+		v.fail("qa.sample_rate", "must be between 0 and 1 (a share of the decisions), got %g", r)
+	}
+	qaCats := slices.Sorted(maps.Keys(p.QA.Categories))
+	for _, c := range qaCats {
+		if r := p.QA.Categories[c]; !c.Valid() {
+			v.fail("qa.categories."+string(c), "unknown category; known: %s", categoryList())
+		} else if r < 0 || r > 1 {
+			v.fail("qa.categories."+string(c), "must be between 0 and 1 (a share of the decisions), got %g", r)
 		}
 	}
 	v.slackIDs("approvers", f.Approvers)

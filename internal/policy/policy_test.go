@@ -276,3 +276,33 @@ func TestTrendsAndTransparencySections(t *testing.T) {
 		}
 	}
 }
+
+func TestQASampling(t *testing.T) {
+	p := Default()
+	if got := p.QA.Rate(abuse.Spam); got != 0.05 {
+		t.Errorf("default spam rate = %g, want the file's 0.05", got)
+	}
+	if got := p.QA.Rate(abuse.Copyright); got != 0.25 {
+		t.Errorf("default copyright rate = %g, want the file's 0.25", got)
+	}
+	// A file without a qa section samples at the default rate.
+	y := string(DefaultYAML())
+	start := strings.Index(y, "\nqa:\n")
+	end := start + 1 + strings.Index(y[start+1:], "\n\n")
+	if start < 0 || end <= start {
+		t.Fatal("the default policy has no qa section")
+	}
+	bare, err := Parse([]byte(y[:start]+y[end:]), "bare.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bare.QA.Rate(abuse.Phishing); got != 0.05 {
+		t.Errorf("no qa section: phishing rate = %g, want 0.05", got)
+	}
+	_, err = Parse([]byte(y[:start]+"\nqa:\n  sample_rate: 1.5\n  categories:\n    fishing: 0.5\n    spam: -1\n"+y[end:]), "bad.yaml")
+	for _, want := range []string{"qa.sample_rate: must be between 0 and 1", "qa.categories.fishing: unknown category", "qa.categories.spam: must be between 0 and 1"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not say %q", err, want)
+		}
+	}
+}
