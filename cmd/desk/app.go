@@ -170,6 +170,7 @@ func (a *app) openLedger(ctx context.Context) error {
 			a.metrics.CaseStep.WithLabelValues("action", string(c.Category)).Observe(e.At.Sub(c.OpenedAt).Seconds())
 		}
 	}
+	l.SampleRate = a.policy.QA.Rate
 	a.ledger = l
 	a.onStop(func(context.Context) { _ = l.Close() })
 	a.log.Info("ledger open", "database", l.Where)
@@ -497,6 +498,9 @@ func (a *app) startDashboard(pg dashboard.Playground) error {
 	if a.ledger != nil {
 		opts.Metrics = a.ledger.Metrics
 		opts.Trends = &dashboard.Trends{Store: a.ledger, Rules: a.trendRules()}
+		opts.QA = &dashboard.QA{Store: a.ledger, OnReview: func(it ledger.QAItem) {
+			a.metrics.QAReviews.WithLabelValues(it.Category, it.Subject, it.Decider, it.Verdict).Inc()
+		}}
 	}
 	d, err := dashboard.New(opts)
 	if err != nil {

@@ -38,6 +38,8 @@ type Options struct {
 	// Trends reads spikes and linked accounts (nil: no trends page).
 	Metrics MetricsFunc
 	Trends  *Trends
+	// QA is the quality review queue (nil: no review pages).
+	QA *QA
 	// Password, when set, is required (HTTP basic auth, any user name).
 	Password string
 	Log      *slog.Logger
@@ -123,6 +125,12 @@ func (d *Dashboard) Routes(handle func(pattern string, h http.Handler)) {
 	}
 	if d.opts.Trends != nil {
 		handle("GET /trends", d.auth(http.HandlerFunc(d.trendsPage)))
+	}
+	if d.opts.QA != nil {
+		handle("GET /qa", d.auth(http.HandlerFunc(d.qaPage)))
+		handle("POST /qa/{id...}", d.auth(http.HandlerFunc(d.reviewForm)))
+		handle("GET /api/v1/qa", d.auth(http.HandlerFunc(d.qaJSON)))
+		handle("POST /api/v1/qa/{id...}", d.auth(http.HandlerFunc(d.reviewJSON)))
 	}
 	handle("GET /static/style.css", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")

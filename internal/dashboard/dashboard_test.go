@@ -54,9 +54,14 @@ func TestReportersPage(t *testing.T) {
 
 // get serves a GET of path through the dashboard's routes.
 func get(d *Dashboard, path string) *httptest.ResponseRecorder {
+	return serve(d, httptest.NewRequest(http.MethodGet, path, nil))
+}
+
+// serve serves a request through the dashboard's routes.
+func serve(d *Dashboard, r *http.Request) *httptest.ResponseRecorder {
 	mux := http.NewServeMux()
 	d.Routes(func(p string, h http.Handler) { mux.Handle(p, h) })
 	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	mux.ServeHTTP(rec, r)
 	return rec
 }

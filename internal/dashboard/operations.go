@@ -3,7 +3,6 @@ package dashboard
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"math"
@@ -81,10 +80,7 @@ func (d *Dashboard) metricsJSON(w http.ResponseWriter, r *http.Request) {
 		httpx.Problem(w, http.StatusInternalServerError, "the ledger could not be read: "+err.Error())
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(m)
+	writeJSON(w, http.StatusOK, m)
 }
 
 // operationsPage renders /operations.

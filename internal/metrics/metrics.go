@@ -28,6 +28,9 @@ type Metrics struct {
 	// after its opening a case was noticed and acted on.
 	CaseEvents *prometheus.CounterVec
 	CaseStep   *prometheus.HistogramVec
+	// QAReviews counts quality reviews by category, kind of decision, decider and verdict: the
+	// agreement rate per category and decider is agree / (agree + disagree).
+	QAReviews *prometheus.CounterVec
 }
 
 // WatchWorker publishes how long workflow tasks wait for this process's worker (wait is
@@ -89,7 +92,11 @@ func New(version string) *Metrics {
 		Help:    "Time from a case's opening to a step: its notice (step=notice) and its enforcement (step=action), by category.",
 		Buckets: []float64{60, 600, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 48 * 3600, 72 * 3600, 7 * 24 * 3600, 14 * 24 * 3600, 30 * 24 * 3600},
 	}, []string{"step", "category"})
-	reg.MustRegister(m.CaseEvents, m.CaseStep)
+	m.QAReviews = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "desk_qa_reviews_total",
+		Help: "Quality reviews of sampled decisions, by category, subject (enforcement, appeal, agent), decider and verdict (agree, disagree).",
+	}, []string{"category", "subject", "decider", "verdict"})
+	reg.MustRegister(m.CaseEvents, m.CaseStep, m.QAReviews)
 	reg.MustRegister(build, m.HTTPRequests, m.IntakeMessages, m.IntakeBatches, m.IntakeBatchFailures, m.IntakeBatchSize, m.IntakeQueued, m.IntakeAdmitRate, m.ReporterMessages)
 	return m
 }
