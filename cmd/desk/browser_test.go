@@ -101,6 +101,33 @@ func TestBrowserApprovesAPendingCase(t *testing.T) {
 	if v.Enforcement == nil || v.Enforcement.ApprovedBy != "ULEAD1" {
 		t.Errorf("enforcement %+v, want approved by ULEAD1", v.Enforcement)
 	}
+	// Every decision is sampled for review: the approver may not review the enforcement (the
+	// page says so, as a refusal), another lead may.
+	if v.Enforcement.ApprovedByEmail == "" {
+		t.Fatalf("enforcement %+v names no approver's address", v.Enforcement)
+	}
+	qaRow := `#qa-` + v.CaseNumber + `-enforcement`
+	review := func(reviewer, verdict, wait string) {
+		t.Helper()
+		if err := chromedp.Do(ctx,
+			chromedp.Navigate(d.ep.HTTP+"/qa"),
+			chromedp.WaitVisible(chromedp.CSS(qaRow)),
+			chromedp.SendKeys(chromedp.CSS(qaRow+` input[name=reviewer]`), reviewer),
+			chromedp.Click(chromedp.CSS(qaRow+` input[value=`+verdict+`]`)),
+			chromedp.Click(chromedp.CSS(qaRow+` button`)),
+			chromedp.WaitVisible(chromedp.ID(wait)),
+		); err != nil {
+			t.Fatalf("review by %s: %v", reviewer, err)
+		}
+	}
+	review(v.Enforcement.ApprovedByEmail, "agree", "refused")
+	if text, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(`refused`))); err != nil || !strings.Contains(text, "made this decision") {
+		t.Errorf("the approver's own review shows %q (%v), want the refusal", text, err)
+	}
+	review("lead2@desk.example", "disagree", "flash")
+	if text, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(`flash`))); err != nil || !strings.Contains(text, "Review recorded: you disagree") {
+		t.Errorf("a peer's review shows %q (%v)", text, err)
+	}
 	// The demo reports the bank's phishing kit on the shop as well: the trends page links the
 	// two accounts into one cluster.
 	if err := chromedp.Do(ctx,

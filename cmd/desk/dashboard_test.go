@@ -21,6 +21,7 @@ func leadsPolicy(t *testing.T) string {
 		approverPolicy:         "  users: []\n  groups: [SLEADS]",
 		"response_window: 24h": "response_window: 3s",
 		"reminders: [12h]":     "reminders: [1s]",
+		"sample_rate: 0.05":    "sample_rate: 1",
 	})
 }
 
