@@ -370,7 +370,7 @@ func (f *Figures) finish() {
 	f.RestumbleRate = rate(f.Restumble30, f.Fixed)
 	f.Restumble90R = rate(f.Restumble90, f.Fixed)
 	for i, q := range []*Quantiles{&f.TimeToNotice, &f.TimeToReply, &f.TimeToAction, &f.TimeToAppealDecision, &f.ApprovalWait} {
-		*q = quantiles(f.times[i])
+		*q = QuantilesOf(f.times[i])
 	}
 	f.times = [5][]time.Duration{}
 }
@@ -382,8 +382,8 @@ func rate(n, of int) float64 {
 	return float64(n) / float64(of)
 }
 
-// quantiles are the nearest-rank median and 90th percentile.
-func quantiles(d []time.Duration) Quantiles {
+// QuantilesOf is the median and 90th percentile of d (sorted in place; the nearest rank).
+func QuantilesOf(d []time.Duration) Quantiles {
 	if len(d) == 0 {
 		return Quantiles{}
 	}

@@ -123,3 +123,32 @@ func TestQualitySamplingRate(t *testing.T) {
 		}
 	})
 }
+
+// TestTimelines: the cases opened in a period with their events in order, and each account's
+// enforcement times.
+func TestTimelines(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
+		ctx := context.Background()
+		crafted(t, s)
+		tl, err := s.Timelines(ctx, t0, t0.Add(3*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range tl {
+			got = append(got, c.Number+":"+c.Tier)
+			for i := 1; i < len(c.Events); i++ {
+				if c.Events[i].At.Before(c.Events[i-1].At) {
+					t.Errorf("%s: events out of order: %+v", c.Number, c.Events)
+				}
+			}
+		}
+		if strings.Join(got, " ") != "TS-A:business TS-B:business TS-C:business" || len(tl[1].Events) != 12 || tl[1].Events[11].Kind != "closed" {
+			t.Errorf("timelines %v (TS-B has %d events)", got, len(tl[1].Events))
+		}
+		enf, err := s.Enforcements(ctx, t0.Add(1000*time.Hour))
+		if err != nil || len(enf) != 1 || len(enf["acct-2"]) != 1 || !enf["acct-2"][0].Equal(t0.Add(77*time.Hour)) {
+			t.Errorf("enforcements %v, %v; want acct-2 at 77h", enf, err)
+		}
+	})
+}

@@ -155,8 +155,8 @@ func (s *Store) Transparency(ctx context.Context, from, to time.Time, f Flagging
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
 	}
-	t.Actions.MedianTimeToAction = quantiles(toAction).P50
-	t.Complaints.MedianDecisionTime = quantiles(toDecision).P50
+	t.Actions.MedianTimeToAction = QuantilesOf(toAction).P50
+	t.Complaints.MedianDecisionTime = QuantilesOf(toDecision).P50
 	return t, nil
 }
 
