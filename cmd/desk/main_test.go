@@ -18,7 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"abusedesk/internal/abuse"
 	"abusedesk/internal/config"
+	"abusedesk/internal/ledger"
+	"abusedesk/internal/policy"
+	"abusedesk/workflows"
 )
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader in different goroutines.
@@ -236,7 +240,11 @@ func TestLedgerCommandsRefuseNoLedger(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	lookup := config.MapLookup(map[string]string{"DESK_LEDGER_URL": "off"})
-	for _, args := range [][]string{{"ledger", "events", "TS-1"}, {"report", "transparency", "--from", "2026-01-01", "--to", "2026-01-31"}} {
+	candidate := filepath.Join(dir, "candidate.yaml")
+	if err := os.WriteFile(candidate, policy.DefaultYAML(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"ledger", "events", "TS-1"}, {"report", "transparency", "--from", "2026-01-01", "--to", "2026-01-31"}, {"policy", "simulate", candidate}} {
 		err := run(context.Background(), args, io.Discard, io.Discard, lookup)
 		if err == nil || !strings.Contains(err.Error(), "keeps no ledger") {
 			t.Errorf("%v: %v, want it to say the desk keeps no ledger", args, err)
@@ -244,5 +252,66 @@ func TestLedgerCommandsRefuseNoLedger(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "off")); err == nil {
 		t.Error("a file called off was created")
+	}
+}
+
+// TestPolicySimulateCommand: desk policy simulate reads the data dir's ledger and prints what a
+// candidate changes, as text and as JSON; bad flags are usage errors naming the flag.
+func TestPolicySimulateCommand(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, err := ledger.Open(ctx, filepath.Join(dir, "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A phishing case answered 30 h after its notice: enforced at 24 h under the default policy,
+	// not under a candidate that gives 48 h.
+	opened := time.Now().Add(-10 * 24 * time.Hour).UTC().Truncate(time.Second)
+	c := workflows.LedgerCase{Number: "TS-SIM1", ID: "case/acct-1/phishing", Account: "acct-1", Category: abuse.Phishing, Track: abuse.TrackAbuse, Rules: "standard", Tier: "business", OpenedAt: opened}
+	if err := store.Record(ctx, workflows.RecordEventsInput{Case: c, Events: []workflows.LedgerEvent{
+		{Key: "1", At: opened, Kind: workflows.LedgerOpened},
+		{Key: "2", At: opened, Kind: workflows.LedgerNoticed},
+		{Key: "3", At: opened.Add(24 * time.Hour), Kind: workflows.LedgerEnforced, Decision: "suspend_sending"},
+		{Key: "4", At: opened.Add(30 * time.Hour), Kind: workflows.LedgerReplied},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	_ = store.Close()
+	candidate := filepath.Join(dir, "candidate.yaml")
+	y := strings.Replace(string(policy.DefaultYAML()), "  phishing:\n    response_window: 24h", "  phishing:\n    response_window: 48h", 1)
+	if err := os.WriteFile(candidate, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"policy", "simulate", "--data-dir", dir, "--since", "30d", candidate}, &out, io.Discard, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1 of 1 replayed cases (100.0%)", "adds 0 enforcement(s) and avoids 1", "TS-SIM1  phishing  acct-1  avoided", "the customer answered 30h after the notice, within 2d"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the text lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if err := run(ctx, []string{"policy", "simulate", "--data-dir", dir, "--format", "json", candidate}, &out, io.Discard, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Avoided int `json:"enforcements_avoided"`
+		Differ  []struct {
+			Number string `json:"case_number"`
+		} `json:"cases_that_differ"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || got.Avoided != 1 || len(got.Differ) != 1 || got.Differ[0].Number != "TS-SIM1" {
+		t.Errorf("JSON %s: %+v, %v", out.String(), got, err)
+	}
+	for flag, args := range map[string][]string{
+		"--format":  {"policy", "simulate", "--data-dir", dir, "--format", "xml", candidate},
+		"--since":   {"policy", "simulate", "--data-dir", dir, "--since", "soon", candidate},
+		"CANDIDATE": {"policy", "simulate", "--data-dir", dir},
+	} {
+		var u usageError
+		if err := run(ctx, args, io.Discard, io.Discard, noEnv); !errors.As(err, &u) || !strings.Contains(err.Error(), flag) {
+			t.Errorf("%v: %v, want a usage error naming %s", args, err, flag)
+		}
 	}
 }

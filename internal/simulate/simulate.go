@@ -84,7 +84,7 @@ type Result struct {
 	Cases    int `json:"cases"`
 	Replayed int `json:"replayed"`
 	// Matched: replaying the current policy gives the recorded enforcement (enforced or not) in
-	// this many of the replayed cases.
+	// this many of the replayed cases (a case still waiting for a lead is not enforced).
 	Matched   int  `json:"matched_recorded"`
 	Current   Side `json:"current"`
 	Candidate Side `json:"candidate"`
@@ -117,7 +117,7 @@ func Run(current, candidate *policy.Policy, timelines []ledger.Timeline, priors 
 		}
 		c := Case{Number: t.Number, Account: t.Account, Category: t.Category, Recorded: f.enforced, Overruled: f.overturned,
 			Current: replay(current, f, n), Candidate: replay(candidate, f, n)}
-		if c.Current.Enforced == f.enforced && !c.Current.WaitsForLead {
+		if c.Current.Enforced == f.enforced {
 			r.Matched++
 		}
 		r.Current.add(c.Current, f, t.Category)
