@@ -67,10 +67,10 @@ type Case struct {
 
 // Side sums up one policy's replay.
 type Side struct {
-	Enforced     int                `json:"enforced"`
-	AskedLead    int                `json:"approvals_requested"`
-	WaitsForLead int                `json:"waiting_for_a_lead"`
-	TimeToAction ledger.Quantiles   `json:"time_to_action"`
+	Enforced     int              `json:"enforced"`
+	AskedLead    int              `json:"approvals_requested"`
+	WaitsForLead int              `json:"waiting_for_a_lead"`
+	TimeToAction ledger.Quantiles `json:"time_to_action"`
 	ByCategory   map[string]int   `json:"enforced_by_category"`
 	times        []time.Duration
 }

@@ -37,7 +37,9 @@ func (s *story) at(d time.Duration, e workflows.LedgerEvent) *story {
 	return s
 }
 
-func (s *story) noticed() *story { return s.at(h, workflows.LedgerEvent{Kind: workflows.LedgerNoticed}) }
+func (s *story) noticed() *story {
+	return s.at(h, workflows.LedgerEvent{Kind: workflows.LedgerNoticed})
+}
 func (s *story) replied(d time.Duration) *story {
 	return s.at(d, workflows.LedgerEvent{Kind: workflows.LedgerReplied, Actor: "ops@customer.example"})
 }
@@ -51,11 +53,11 @@ func (s *story) enforced(d time.Duration, action string) *story {
 func candidateYAML(t *testing.T) []byte {
 	y := string(policy.DefaultYAML())
 	for old, repl := range map[string]string{
-		"  phishing:\n    response_window: 24h": "  phishing:\n    response_window: 48h",
+		"  phishing:\n    response_window: 24h":                                                  "  phishing:\n    response_window: 48h",
 		"  spam:\n    response_window: 72h\n    surge:\n      reports: 500\n      deadline: 12h": "  spam:\n    response_window: 36h\n    reminders: [12h]\n    surge:\n      reports: 3\n      deadline: 2h",
 		"      type: suspend_account\n    approval:\n      required: true\n":                     "      type: suspend_account\n    approval:\n      required: false\n",
-		"  brute-force:\n    response_window: 48h\n    reminders: [24h]\n":                          "  brute-force:\n    response_window: 48h\n    reminders: [24h]\n    approval:\n      required: true\n",
-		"  min_prior_violations: 2": "  min_prior_violations: 3",
+		"  brute-force:\n    response_window: 48h\n    reminders: [24h]\n":                       "  brute-force:\n    response_window: 48h\n    reminders: [24h]\n    approval:\n      required: true\n",
+		"  min_prior_violations: 2":                                                              "  min_prior_violations: 3",
 	} {
 		if !strings.Contains(y, old) {
 			t.Fatalf("the default policy no longer says %q", old)
@@ -92,7 +94,7 @@ func TestSimulateACraftedLedger(t *testing.T) {
 		newStory("TS-P2", "acct-p2", abuse.Phishing, t0.Add(h)).noticed().enforced(25*h, "suspend_sending"),
 		// S1: spam answered 50 h after the notice, within 72 h; the candidate's 36 h window
 		// enforces at 37 h.
-		newStory("TS-S1", "acct-s1", abuse.Spam, t0.Add(2*h)).noticed().replied(51*h),
+		newStory("TS-S1", "acct-s1", abuse.Spam, t0.Add(2*h)).noticed().replied(51 * h),
 		// S2: spam, 5 more reports an hour after the notice, answered after 10 h: the
 		// candidate's surge (3 reports → 2 h) enforces at 4 h.
 		newStory("TS-S2", "acct-s2", abuse.Spam, t0.Add(3*h)).noticed().at(2*h, workflows.LedgerEvent{Kind: workflows.LedgerReports, Count: 5}).replied(11 * h),

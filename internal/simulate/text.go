@@ -23,7 +23,9 @@ func WriteText(w io.Writer, r *Result, current, candidate string, limit int) err
 		r.Matched, r.Replayed, pct(r.Matched, r.Replayed))
 	const line = "%-42s %10s %10s %8s\n"
 	fmt.Fprintf(w, line, "", "current", "candidate", "change")
-	row := func(name string, a, b int) { fmt.Fprintf(w, line, name, fmt.Sprint(a), fmt.Sprint(b), fmt.Sprintf("%+d", b-a)) }
+	row := func(name string, a, b int) {
+		fmt.Fprintf(w, line, name, fmt.Sprint(a), fmt.Sprint(b), fmt.Sprintf("%+d", b-a))
+	}
 	row("enforcements", r.Current.Enforced, r.Candidate.Enforced)
 	for _, c := range r.Categories() {
 		row("  "+c, r.Current.ByCategory[c], r.Candidate.ByCategory[c])
