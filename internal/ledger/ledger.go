@@ -246,18 +246,18 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 		if n, err := res.RowsAffected(); err != nil {
 			return fmt.Errorf("ledger %s: %w", s.Where, err)
 		} else if n == 0 {
-			continue // kept before
+			// Kept before; a reports event may come again with more reports (grow).
+			if err := s.grow(ctx, tx, c, e); err != nil {
+				return err
+			}
+			continue
 		}
 		kept = append(kept, e)
 		if err := s.sample(ctx, tx, c, e, now); err != nil {
 			return err
 		}
-		for _, in := range indicatorsOf(e.Indicators) {
-			if _, err := s.exec(ctx, tx, `INSERT INTO indicators (case_number, account_id, category, kind, value, first_ms)
-				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (case_number, kind, value) DO NOTHING`,
-				c.Number, c.Account, string(c.Category), in.kind, in.value, ms(e.At)); err != nil {
-				return fmt.Errorf("ledger %s: case %s: indicator: %w", s.Where, c.Number, err)
-			}
+		if err := s.indicators(ctx, tx, c, e); err != nil {
+			return err
 		}
 		set, args := summarise(e)
 		if set == "" {
@@ -280,6 +280,50 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 	if s.OnKept != nil {
 		for _, e := range kept {
 			s.OnKept(c, e)
+		}
+	}
+	return nil
+}
+
+// grow takes a reports event that comes again under a key already kept with more reports than
+// were kept, and adds the difference to the event and its case.
+//
+// A case's events get their keys in the order the case records them, and a case folds
+// consecutive report batches into one event. Its appends run as local activities, so an append
+// can happen in a workflow task that is then lost (it timed out, or its completion failed on a
+// full disk): the task's next attempt replays the same history plus whatever signals came
+// meanwhile, and may fold more batches into the same event, under the same key. Kept once by
+// its key, the later batches would be lost. The history only grows between attempts, so under
+// a key the reports only grow: keeping the largest count keeps every report once.
+func (s *Store) grow(ctx context.Context, tx *sql.Tx, c workflows.LedgerCase, e workflows.LedgerEvent) error {
+	if e.Kind != workflows.LedgerReports {
+		return nil
+	}
+	key := c.Number + "/" + e.Key
+	var kind string
+	var kept int
+	if err := tx.QueryRowContext(ctx, s.Q(`SELECT kind, n FROM case_events WHERE event_key = ?`), key).Scan(&kind, &kept); err != nil {
+		return fmt.Errorf("ledger %s: event %s: %w", s.Where, key, err)
+	}
+	if kind != e.Kind || e.Count <= kept {
+		return nil
+	}
+	if _, err := s.exec(ctx, tx, `UPDATE case_events SET n = ?, reporters = ?, at_ms = ? WHERE event_key = ?`, e.Count, reportersText(e), ms(e.At), key); err != nil {
+		return fmt.Errorf("ledger %s: event %s: %w", s.Where, key, err)
+	}
+	if _, err := s.exec(ctx, tx, `UPDATE cases SET reports = reports + ? WHERE case_number = ?`, e.Count-kept, c.Number); err != nil {
+		return fmt.Errorf("ledger %s: case %s: %w", s.Where, c.Number, err)
+	}
+	return s.indicators(ctx, tx, c, e)
+}
+
+// indicators keeps what an event's reports name, each once a case.
+func (s *Store) indicators(ctx context.Context, tx *sql.Tx, c workflows.LedgerCase, e workflows.LedgerEvent) error {
+	for _, in := range indicatorsOf(e.Indicators) {
+		if _, err := s.exec(ctx, tx, `INSERT INTO indicators (case_number, account_id, category, kind, value, first_ms)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (case_number, kind, value) DO NOTHING`,
+			c.Number, c.Account, string(c.Category), in.kind, in.value, ms(e.At)); err != nil {
+			return fmt.Errorf("ledger %s: case %s: indicator: %w", s.Where, c.Number, err)
 		}
 	}
 	return nil

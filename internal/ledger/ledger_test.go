@@ -235,3 +235,36 @@ func TestOpenNamesWhatIsWrong(t *testing.T) {
 		t.Error("opened a ledger without a path")
 	}
 }
+
+// TestReportsEventGrows: a reports event sent again under its key with more reports (a lost
+// workflow task's next attempt folded later batches into it) adds the difference once; the same
+// or fewer reports change nothing.
+func TestReportsEventGrows(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
+		ctx := context.Background()
+		c := caseOf(7)
+		send := func(count int, reporters []string, per []int, indicators ...string) {
+			t.Helper()
+			e := ev("5", time.Duration(count)*time.Minute, workflows.LedgerReports)
+			e.Count, e.Reporters, e.PerReporter, e.Indicators = count, reporters, per, indicators
+			if err := s.Record(ctx, workflows.RecordEventsInput{Case: c, Events: []workflows.LedgerEvent{ev("1", 0, workflows.LedgerOpened), e}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		send(10, []string{"a@isp.example"}, []int{10}, "ip:192.0.2.1")
+		send(15, []string{"a@isp.example", "b@isp.example"}, []int{10, 5}, "ip:192.0.2.1", "ip:192.0.2.9")
+		send(15, []string{"a@isp.example", "b@isp.example"}, []int{10, 5})
+		send(12, []string{"a@isp.example"}, []int{12})
+		if r := caseRow(t, s, c.Number); r.reports != 15 {
+			t.Errorf("the case sums %d reports, want 15", r.reports)
+		}
+		evs, err := s.Events(ctx, c.Number)
+		if err != nil || len(evs) != 2 || evs[1].Count != 15 {
+			t.Fatalf("events %+v, %v; want the reports event with 15", evs, err)
+		}
+		var n int
+		if err := s.DB().QueryRow(s.Q(`SELECT COUNT(*) FROM indicators WHERE case_number = ?`), c.Number).Scan(&n); err != nil || n != 2 {
+			t.Errorf("%d indicators (%v), want both addresses", n, err)
+		}
+	})
+}
