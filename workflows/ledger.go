@@ -25,10 +25,13 @@ type RecordEventsInput struct {
 
 // LedgerCase is what the ledger knows of a case besides its events; the latest values win.
 type LedgerCase struct {
-	Number   string         `json:"number"`
-	ID       string         `json:"id"`
-	Account  string         `json:"account"`
-	Category abuse.Category `json:"category"`
+	Number  string `json:"number"`
+	ID      string `json:"id"`
+	Account string `json:"account"`
+	// AccountName is the customer's name, for searching cases by it (empty until the account is
+	// loaded).
+	AccountName string         `json:"account_name,omitempty"`
+	Category    abuse.Category `json:"category"`
 	// Track is the category's track (abuse, advisory, legal, customer); Rules the account's
 	// (standard, strict, strategic), Tier its tier, both empty until the account is loaded.
 	Track    abuse.Track `json:"track"`
@@ -154,7 +157,7 @@ func (e *LedgerEvent) merge(later LedgerEvent) {
 // ledgerCase is what the ledger keeps of the case itself.
 func ledgerCase(st *CaseState) LedgerCase {
 	return LedgerCase{
-		Number: st.CaseNumber, ID: st.CaseID, Account: st.Account.ID, Category: st.Category,
+		Number: st.CaseNumber, ID: st.CaseID, Account: st.Account.ID, AccountName: st.Account.Name, Category: st.Category,
 		Track: st.Category.Track(), Rules: st.Track, Tier: st.Account.Tier, OpenedAt: st.OpenedAt,
 	}
 }
@@ -162,7 +165,7 @@ func ledgerCase(st *CaseState) LedgerCase {
 // LedgerCaseOf is what the ledger keeps of the case a view shows.
 func LedgerCaseOf(v *CaseView) LedgerCase {
 	return LedgerCase{
-		Number: v.CaseNumber, ID: v.CaseID, Account: v.Account.ID, Category: v.Category,
+		Number: v.CaseNumber, ID: v.CaseID, Account: v.Account.ID, AccountName: v.Account.Name, Category: v.Category,
 		Track: v.CategoryTrack, Rules: v.Track, Tier: v.Account.Tier, OpenedAt: v.OpenedAt,
 	}
 }

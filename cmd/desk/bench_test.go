@@ -111,6 +111,11 @@ func TestReliability(t *testing.T) {
 			t.Error("no report was refused while the file system was full: it did not fill mid storm")
 		}
 	}
+	for _, fig := range []string{"file system full: ledger: reports missing", "file system full: ledger: reports counted twice"} {
+		if v, ok := got[fig]; ok {
+			t.Logf("%s: %v (reported, not yet required to be 0)", fig, v)
+		}
+	}
 	for _, p := range parts {
 		for _, fig := range []string{p + ": reports lost", p + ": reports counted twice"} {
 			v, ok := got[fig]

@@ -222,13 +222,14 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 		return fmt.Errorf("ledger %s: %w", s.Where, err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if _, err := s.exec(ctx, tx, `INSERT INTO cases (case_number, case_id, account_id, category, track, rules, tier, opened_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	if _, err := s.exec(ctx, tx, `INSERT INTO cases (case_number, case_id, account_id, category, track, rules, tier, opened_ms, account_name)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (case_number) DO UPDATE SET
 			track = CASE WHEN excluded.track <> '' THEN excluded.track ELSE cases.track END,
 			rules = CASE WHEN excluded.rules <> '' THEN excluded.rules ELSE cases.rules END,
-			tier  = CASE WHEN excluded.tier  <> '' THEN excluded.tier  ELSE cases.tier  END`,
-		c.Number, c.ID, c.Account, string(c.Category), string(c.Track), c.Rules, c.Tier, ms(c.OpenedAt)); err != nil {
+			tier  = CASE WHEN excluded.tier  <> '' THEN excluded.tier  ELSE cases.tier  END,
+			account_name = CASE WHEN excluded.account_name <> '' THEN excluded.account_name ELSE cases.account_name END`,
+		c.Number, c.ID, c.Account, string(c.Category), string(c.Track), c.Rules, c.Tier, ms(c.OpenedAt), c.AccountName); err != nil {
 		return fmt.Errorf("ledger %s: case %s: %w", s.Where, c.Number, err)
 	}
 	now := ms(time.Now())

@@ -1,0 +1,162 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// Search finds cases by what their reports name and by their customer: an IP address (or every
+// address in a CIDR range), a host or domain (and its subdomains), a sender address or domain, a
+// phone number (any spacing; E.164 with or without "+" or "00"), an account ID, or part of the
+// account's name. It returns at most limit case numbers, newest case first, and whether there
+// were more.
+
+// SearchKind says how Search read a query.
+type SearchKind string
+
+// How a query was read.
+const (
+	SearchIP     SearchKind = "ip"
+	SearchRange  SearchKind = "range"
+	SearchDomain SearchKind = "domain"
+	SearchSender SearchKind = "sender"
+	SearchPhone  SearchKind = "phone"
+	SearchText   SearchKind = "account" // an account ID or part of its name
+)
+
+// ReadQuery says how Search reads q, and the normalised value it looks for.
+func ReadQuery(q string) (SearchKind, string) {
+	q = strings.TrimSpace(q)
+	if a, err := netip.ParseAddr(q); err == nil {
+		return SearchIP, a.Unmap().String()
+	}
+	if p, err := netip.ParsePrefix(q); err == nil {
+		return SearchRange, p.Masked().String()
+	}
+	if phone, ok := phoneOf(q); ok {
+		return SearchPhone, phone
+	}
+	if strings.Contains(q, "@") && !strings.ContainsAny(q, " /") {
+		return SearchSender, strings.ToLower(q)
+	}
+	host := q
+	if u, err := url.Parse(q); err == nil && u.Hostname() != "" && strings.Contains(q, "://") {
+		host = u.Hostname()
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if strings.Contains(host, ".") && !strings.ContainsAny(host, " /:@") {
+		return SearchDomain, host
+	}
+	return SearchText, q
+}
+
+// phoneOf reads a phone number: digits with optional spaces, dots, dashes and brackets, at
+// least 7 digits, starting "+" or "00" (international) — written as E.164.
+func phoneOf(q string) (string, bool) {
+	var digits strings.Builder
+	for i, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			digits.WriteRune(r)
+		case r == '+' && i == 0:
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
+		default:
+			return "", false
+		}
+	}
+	d := digits.String()
+	switch {
+	case strings.HasPrefix(q, "+"):
+	case strings.HasPrefix(d, "00"):
+		d = d[2:]
+	default:
+		return "", false
+	}
+	if len(d) < 7 || len(d) > 15 {
+		return "", false
+	}
+	return "+" + d, true
+}
+
+// Search returns the case numbers q finds (see ReadQuery), newest first, at most limit, and
+// whether there were more.
+func (s *Store) Search(ctx context.Context, q string, limit int) ([]string, SearchKind, bool, error) {
+	kind, v := ReadQuery(q)
+	if v == "" {
+		return nil, kind, false, nil
+	}
+	var query string
+	var args []any
+	switch kind {
+	case SearchIP:
+		query, args = `SELECT DISTINCT c.case_number, c.opened_ms FROM indicators i JOIN cases c ON c.case_number = i.case_number
+			WHERE i.kind = 'ip' AND i.value = ?`, []any{v}
+	case SearchRange:
+		return s.searchRange(ctx, netip.MustParsePrefix(v), limit)
+	case SearchDomain:
+		query, args = `SELECT DISTINCT c.case_number, c.opened_ms FROM indicators i JOIN cases c ON c.case_number = i.case_number
+			WHERE i.kind IN ('host', 'domain', 'sender-domain') AND (i.value = ? OR i.value LIKE ?)`, []any{v, "%." + v}
+	case SearchSender:
+		_, domain, _ := strings.Cut(v, "@")
+		query, args = `SELECT DISTINCT c.case_number, c.opened_ms FROM indicators i JOIN cases c ON c.case_number = i.case_number
+			WHERE (i.kind = 'sender' AND LOWER(i.value) = ?) OR (i.kind = 'sender-domain' AND i.value = ?)`, []any{v, domain}
+	case SearchPhone:
+		query, args = `SELECT DISTINCT c.case_number, c.opened_ms FROM indicators i JOIN cases c ON c.case_number = i.case_number
+			WHERE i.kind = 'phone' AND i.value = ?`, []any{v}
+	default:
+		query, args = `SELECT case_number, opened_ms FROM cases WHERE account_id = ? OR LOWER(account_name) LIKE ?`,
+			[]any{v, "%" + strings.ToLower(v) + "%"}
+	}
+	numbers, more, err := s.caseNumbers(ctx, query+fmt.Sprintf(" ORDER BY 2 DESC LIMIT %d", limit+1), args, limit)
+	return numbers, kind, more, err
+}
+
+// searchRange finds the cases naming an address in p.
+func (s *Store) searchRange(ctx context.Context, p netip.Prefix, limit int) ([]string, SearchKind, bool, error) {
+	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT i.value, c.case_number, c.opened_ms FROM indicators i JOIN cases c ON c.case_number = i.case_number
+		WHERE i.kind = 'ip' ORDER BY c.opened_ms DESC`))
+	if err != nil {
+		return nil, SearchRange, false, fmt.Errorf("ledger %s: %w", s.Where, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v, number string
+		var opened int64
+		if err := rows.Scan(&v, &number, &opened); err != nil {
+			return nil, SearchRange, false, fmt.Errorf("ledger %s: %w", s.Where, err)
+		}
+		if a, err := netip.ParseAddr(v); err == nil && p.Contains(a) && !slices.Contains(out, number) {
+			if len(out) == limit {
+				return out, SearchRange, true, nil
+			}
+			out = append(out, number)
+		}
+	}
+	return out, SearchRange, false, rows.Err()
+}
+
+func (s *Store) caseNumbers(ctx context.Context, query string, args []any, limit int) ([]string, bool, error) {
+	rows, err := s.db.QueryContext(ctx, s.Q(query), args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("ledger %s: %w", s.Where, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var number string
+		var opened int64
+		if err := rows.Scan(&number, &opened); err != nil {
+			return nil, false, fmt.Errorf("ledger %s: %w", s.Where, err)
+		}
+		out = append(out, number)
+	}
+	if len(out) > limit {
+		return out[:limit], true, rows.Err()
+	}
+	return out, false, rows.Err()
+}

@@ -1,0 +1,55 @@
+package ledger_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/ledger"
+	"abusedesk/workflows"
+)
+
+// TestSearch: cases are found by an address, a range, a domain or subdomain, a sender, a phone
+// number written any way, an account ID and part of the account's name; newest first.
+func TestSearch(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
+		ctx := context.Background()
+		record := func(n int, name string, at time.Duration, indicators ...string) {
+			c := caseOf(n)
+			c.AccountName, c.Category, c.OpenedAt = name, abuse.Phishing, t0.Add(at)
+			e := ev("1", at, workflows.LedgerReports)
+			e.Count, e.Indicators = 1, indicators
+			if err := s.Record(ctx, workflows.RecordEventsInput{Case: c, Events: []workflows.LedgerEvent{e}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		record(1, "Northwind Bank", 0, "ip:192.0.2.10", "url:https://login.northwind-secure.example/verify", "phone:+15557654321")
+		record(2, "Contoso Shop", time.Hour, "ip:192.0.2.77", "url:http://northwind-secure.example/", "sender:billing@contoso-mail.example")
+		record(3, "Fabrikam", 2*time.Hour, "ip:198.51.100.5", "domain:fabrikam.example")
+		for q, want := range map[string]string{
+			"192.0.2.10":               "ip TS-0001",
+			"192.0.2.0/24":             "range TS-0002 TS-0001",
+			"northwind-secure.example": "domain TS-0002 TS-0001",
+			"https://Login.Northwind-Secure.example/x": "domain TS-0001",
+			"billing@contoso-mail.example":             "sender TS-0002",
+			"+1 (555) 765-4321":                        "phone TS-0001",
+			"0015557654321":                            "phone TS-0001",
+			"acct-3":                                   "account TS-0003",
+			"contoso":                                  "account TS-0002",
+			"203.0.113.1":                              "ip",
+		} {
+			got, kind, more, err := s.Search(ctx, q, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := strings.TrimSpace(string(kind) + " " + strings.Join(got, " ")); g != want || more {
+				t.Errorf("search %q: %q (more %v), want %q", q, g, more, want)
+			}
+		}
+		if got, _, more, _ := s.Search(ctx, "192.0.2.0/24", 1); len(got) != 1 || !more {
+			t.Errorf("a limit of 1: %v, more %v", got, more)
+		}
+	})
+}
