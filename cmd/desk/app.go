@@ -31,6 +31,7 @@ import (
 	deskslack "abusedesk/integrations/slack"
 	"abusedesk/integrations/zendesk"
 	"abusedesk/internal/cases"
+	"abusedesk/internal/casesapi"
 	"abusedesk/internal/config"
 	"abusedesk/internal/dashboard"
 	"abusedesk/internal/durable"
@@ -80,7 +81,9 @@ type app struct {
 	templates *templates.Renderer
 	evidence  *evidence.Store
 	ledger    *ledger.Store
-	temporal  client.Client
+	// apiToken is the reports API's bearer token, which the cases API takes too.
+	apiToken string
+	temporal client.Client
 	// pressure is how far behind this process's worker is (nothing when no worker runs here).
 	pressure *tclient.Pressure
 	svc      services
@@ -451,6 +454,7 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 	if a.http == nil {
 		return nil
 	}
+	a.apiToken = ic.APIToken
 	if ic.APIToken != "" {
 		a.http.Handle("/api/v1/reports", inbound.ReportsAPI(a.intake, ic.APIToken, 25<<20,
 			inbound.APILimits{Budget: inbound.Budget(a.cfg.MemoryLimit, 25<<20), BodyTimeout: ic.BodyTimeout}, a.log.With("component", "reports-api")))
@@ -507,6 +511,11 @@ func (a *app) startDashboard(pg dashboard.Playground) error {
 		return err
 	}
 	d.Routes(a.http.Handle)
+	api := &casesapi.API{Cases: a.cases, Token: a.apiToken, Password: a.cfg.DashboardPassword, Log: a.log.With("component", "cases-api")}
+	if a.ledger != nil {
+		api.Search = a.ledger
+	}
+	api.Routes(a.http.Handle)
 	if a.cfg.PProf {
 		a.http.Handle("GET /debug/pprof/", d.Protect(http.HandlerFunc(pprof.Index)))
 		a.http.Handle("GET /debug/pprof/profile", d.Protect(http.HandlerFunc(pprof.Profile)))

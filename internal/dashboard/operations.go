@@ -80,7 +80,7 @@ func (d *Dashboard) metricsJSON(w http.ResponseWriter, r *http.Request) {
 		httpx.Problem(w, http.StatusInternalServerError, "the ledger could not be read: "+err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, m)
+	httpx.WriteJSON(w, http.StatusOK, m)
 }
 
 // operationsPage renders /operations.

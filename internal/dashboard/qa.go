@@ -150,7 +150,7 @@ func (d *Dashboard) qaJSON(w http.ResponseWriter, r *http.Request) {
 	if items == nil {
 		items = []ledger.QAItem{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items, "agreement": f})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"items": items, "agreement": f})
 }
 
 // reviewJSON answers POST /api/v1/qa/{id...} with {"reviewer", "verdict", "note"}: the reviewed
@@ -167,13 +167,5 @@ func (d *Dashboard) reviewJSON(w http.ResponseWriter, r *http.Request) {
 		httpx.Problem(w, reviewStatus(err), err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, it)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	httpx.WriteJSON(w, http.StatusOK, it)
 }

@@ -199,6 +199,15 @@ func PostUntilAcceptedPacing(ctx context.Context, hc *http.Client, url, token, c
 	}
 }
 
+// WriteJSON answers with v as indented JSON.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
 // Problem answers with an RFC 9457 problem+json: the status, its text as the title, and detail
 // saying what was wrong.
 func Problem(w http.ResponseWriter, status int, detail string) {

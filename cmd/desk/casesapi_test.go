@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"abusedesk/workflows"
+)
+
+// TestCasesAPI: on the demo, the cases API lets in the API token or the dashboard's password
+// and nothing else; finds cases by case number, domain, address and account name; filters and
+// pages; returns a case's view with durations as text; keeps a legal case out (404, never
+// listed); and names a bad parameter.
+func TestCasesAPI(t *testing.T) {
+	skipShort(t)
+	d := startDevIn(t, t.TempDir(), leadsPolicy(t), map[string]string{"DESK_DASHBOARD_PASSWORD": "s3cret"}, "--demo")
+	d.mail(plainMail("Det. Jane Roe <jane.roe@police.example>", "Preservation request - reference 2026-7001", "pres-api@police.example",
+		"Pursuant to 18 U.S.C. 2703(f) we request that you preserve all records associated with the IP address 192.0.2.10\n"+
+			"for the period 1 to 28 February 2026, pending legal process. Please do NOT disclose this request to the subscriber."))
+	legal := d.waitStatus(workflows.CaseIDFor("acct-shop", "legal-request", "pres-api@police.example"), workflows.StatusLegalReview, 30*time.Second)
+	bank := d.waitStatus(workflows.CaseWorkflowID("acct-bank", "phishing"), workflows.StatusPendingApproval, 60*time.Second)
+	var shop *workflows.CaseView
+	for i := 0; shop == nil && i < 300; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		shop, _ = d.cases.Status(ctx, workflows.CaseWorkflowID("acct-shop", "phishing"))
+		cancel()
+		time.Sleep(100 * time.Millisecond)
+	}
+	if shop == nil {
+		t.Fatal("the demo's shop phishing case never opened")
+	}
+
+	get := func(path string, auth func(*http.Request), out any) int {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, d.ep.HTTP+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if auth != nil {
+			auth(req)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if out != nil && resp.StatusCode == http.StatusOK {
+			if err := json.Unmarshal(b, out); err != nil {
+				t.Fatalf("GET %s: %v in %s", path, err, b)
+			}
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Logf("GET %s: HTTP %d %s", path, resp.StatusCode, b)
+		}
+		return resp.StatusCode
+	}
+	token := func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+d.ep.API.Token) }
+	basic := func(r *http.Request) { r.SetBasicAuth("lead", "s3cret") }
+	wrong := func(r *http.Request) { r.Header.Set("Authorization", "Bearer nope") }
+	for name, auth := range map[string]func(*http.Request){"nothing": nil, "a wrong token": wrong} {
+		if code := get("/api/v1/cases", auth, nil); code != http.StatusUnauthorized {
+			t.Errorf("with %s: HTTP %d, want 401", name, code)
+		}
+	}
+	type list struct {
+		Cases []struct {
+			CaseNumber string `json:"case_number"`
+			Account    string `json:"account"`
+			Category   string `json:"category"`
+			Track      string `json:"track"`
+			Status     string `json:"status"`
+		} `json:"cases"`
+		Next   string `json:"next"`
+		Search string `json:"search"`
+	}
+	numbers := func(l list) []string {
+		var out []string
+		for _, c := range l.Cases {
+			out = append(out, c.CaseNumber)
+		}
+		return out
+	}
+	// Search: the ledger takes each case's events as it waits, so poll briefly.
+	search := func(q, kind string, want ...string) {
+		t.Helper()
+		var l list
+		for i := 0; i < 100; i++ {
+			l = list{}
+			if code := get("/api/v1/cases?state=all&"+url.Values{"q": {q}}.Encode(), token, &l); code != http.StatusOK {
+				t.Fatalf("search %q: HTTP %d", q, code)
+			}
+			got := numbers(l)
+			ok := l.Search == kind
+			for _, w := range want {
+				ok = ok && slices.Contains(got, w)
+			}
+			if ok {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		got := numbers(l)
+		for _, w := range want {
+			if !slices.Contains(got, w) || l.Search != kind {
+				t.Errorf("search %q read as %q found %v, want %s in it (read as %s)", q, l.Search, got, w, kind)
+			}
+		}
+		if slices.Contains(got, legal.CaseNumber) {
+			t.Errorf("search %q lists the legal case %s", q, legal.CaseNumber)
+		}
+	}
+	search(bank.CaseNumber, "case_number", bank.CaseNumber)
+	search("login.consumer.example", "domain", bank.CaseNumber, shop.CaseNumber)
+	search("http://LOGIN.consumer.example/verify", "domain", bank.CaseNumber, shop.CaseNumber)
+	search("big bank", "account", bank.CaseNumber)
+	search("192.0.2.0/24", "range", shop.CaseNumber)
+	search("192.0.2.10", "ip") // only the legal case names it
+
+	var page1, page2 list
+	if code := get("/api/v1/cases?category=phishing&limit=1", basic, &page1); code != http.StatusOK || len(page1.Cases) != 1 || page1.Cases[0].Category != "phishing" || page1.Next == "" {
+		t.Fatalf("page 1 of phishing, by the dashboard's password: HTTP %d %+v", code, page1)
+	}
+	if code := get("/api/v1/cases?category=phishing&limit=1&cursor="+url.QueryEscape(page1.Next), token, &page2); code != http.StatusOK || len(page2.Cases) != 1 || page2.Cases[0].CaseNumber == page1.Cases[0].CaseNumber {
+		t.Errorf("page 2: HTTP %d %+v, want the other phishing case", code, page2)
+	}
+	var legalList list
+	if get("/api/v1/cases?state=all&limit=200", token, &legalList); slices.Contains(numbers(legalList), legal.CaseNumber) {
+		t.Errorf("the list shows the legal case %s", legal.CaseNumber)
+	}
+	if code := get("/api/v1/cases?track=legal", token, &legalList); code != http.StatusOK || len(legalList.Cases) != 0 {
+		t.Errorf("track=legal: HTTP %d, %d cases, want none", code, len(legalList.Cases))
+	}
+
+	var view map[string]any
+	if code := get("/api/v1/cases/"+strings.ToLower(bank.CaseNumber), token, &view); code != http.StatusOK || view["case_number"] != bank.CaseNumber {
+		t.Fatalf("the bank's case: HTTP %d %v", code, view["case_number"])
+	}
+	if rules, _ := view["policy_rules"].(map[string]any); rules == nil || rules["response_window"] != "3s" {
+		t.Errorf("policy_rules %v, want durations as text (response_window 3s)", view["policy_rules"])
+	}
+	if code := get("/api/v1/cases/"+legal.CaseNumber, token, nil); code != http.StatusNotFound {
+		t.Errorf("the legal case: HTTP %d, want 404", code)
+	}
+	for path, want := range map[string]int{
+		"/api/v1/cases?status=bogus":  http.StatusBadRequest,
+		"/api/v1/cases?limit=5000":    http.StatusBadRequest,
+		"/api/v1/cases?cursor=!!!":    http.StatusBadRequest,
+		"/api/v1/cases/not-a-number":  http.StatusBadRequest,
+		"/api/v1/cases/TS-0000000000": http.StatusNotFound,
+	} {
+		if code := get(path, token, nil); code != want {
+			t.Errorf("GET %s: HTTP %d, want %d", path, code, want)
+		}
+	}
+}

@@ -1,0 +1,304 @@
+// Package casesapi is the desk's JSON API for cases: GET /api/v1/cases lists and searches them,
+// GET /api/v1/cases/{case number} returns one case's whole view. Integrations and scripts read
+// cases here instead of scraping the dashboard or querying Temporal. docs/openapi.yaml describes
+// it, with the reports API; a test keeps the two equal.
+//
+// Legal-track cases (law-enforcement requests, CSAM notices) are never listed or shown here:
+// they are confidential to the legal team, and the API has no roles yet.
+package casesapi
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/cases"
+	"abusedesk/internal/httpx"
+	"abusedesk/internal/ledger"
+	"abusedesk/workflows"
+)
+
+// Searcher finds case numbers by what their reports name or their customer (ledger.Store).
+type Searcher interface {
+	Search(ctx context.Context, q string, limit int) ([]string, ledger.SearchKind, bool, error)
+}
+
+// API serves the cases API.
+type API struct {
+	Cases *cases.Client
+	// Search, when set, finds cases by address, range, domain, sender, phone or account name;
+	// without it a search finds a case number or an account ID only.
+	Search Searcher
+	// Token is the reports API's bearer token; Password the dashboard's. A request carrying
+	// either is let in; with neither set (a `desk dev` without a password) the API is as open
+	// as the dashboard.
+	Token, Password string
+	Log             *slog.Logger
+}
+
+// Routes mounts the API.
+func (a *API) Routes(handle func(pattern string, h http.Handler)) {
+	handle("GET /api/v1/cases", a.auth(http.HandlerFunc(a.list)))
+	handle("GET /api/v1/cases/{number}", a.auth(http.HandlerFunc(a.one)))
+}
+
+func (a *API) auth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.Password == "" && a.Token == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if a.Token != "" && strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(a.Token)) == 1 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if _, pass, ok := r.BasicAuth(); ok && a.Password != "" && subtle.ConstantTimeCompare([]byte(pass), []byte(a.Password)) == 1 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="abusedesk", Basic realm="abusedesk dashboard"`)
+		httpx.Problem(w, http.StatusUnauthorized, "the cases API needs the API token (Authorization: Bearer, DESK_API_TOKEN) or the dashboard's password (basic auth)")
+	})
+}
+
+// Case is a case as the list returns it.
+type Case struct {
+	CaseNumber string `json:"case_number"`
+	CaseID     string `json:"case_id"`
+	Status     string `json:"status"`
+	Open       bool   `json:"open"`
+	Account    string `json:"account"`
+	Category   string `json:"category"`
+	Track      string `json:"track"`
+	Tier       string `json:"tier,omitempty"`
+	// Deadline is when the case's current wait ends (absent when nothing is timed).
+	Deadline time.Time `json:"deadline,omitzero"`
+	Reports  int64     `json:"reports"`
+	TicketID int64     `json:"ticket_id,omitempty"`
+	OpenedAt time.Time `json:"opened_at"`
+	ClosedAt time.Time `json:"closed_at,omitzero"`
+	URL      string    `json:"url"`
+}
+
+// List is a page of cases.
+type List struct {
+	Cases []Case `json:"cases"`
+	// Next is the cursor of the next page (pass it as ?cursor=); absent on the last page.
+	Next string `json:"next,omitempty"`
+	// Search says how q was read (ip, range, domain, sender, phone, account, case_number), and
+	// SearchTruncated that it matched more cases than one search returns (500: narrow it).
+	Search          string `json:"search,omitempty"`
+	SearchTruncated bool   `json:"search_truncated,omitempty"`
+}
+
+// searchLimit is how many cases one search may match.
+const searchLimit = 500
+
+// legalCategories are the categories of the legal track, kept out of the API.
+func legalCategories() []string {
+	var out []string
+	for _, c := range abuse.Categories {
+		if c.Track() == abuse.TrackLegal {
+			out = append(out, string(c))
+		}
+	}
+	return out
+}
+
+func inList(attr string, values []string) string {
+	return attr + " IN (" + strings.Join(quoted(values), ", ") + ")"
+}
+
+func quoted(values []string) []string {
+	q := make([]string, len(values))
+	for i, v := range values {
+		q[i] = cases.Quote(v)
+	}
+	return q
+}
+
+// badRequest is a query parameter that is wrong, said as such.
+type badRequest struct{ msg string }
+
+func (b badRequest) Error() string { return b.msg }
+
+// query builds the visibility query of a list request.
+func (a *API) query(ctx context.Context, v map[string][]string) (string, List, error) {
+	get := func(k string) string {
+		if len(v[k]) == 0 {
+			return ""
+		}
+		return strings.TrimSpace(v[k][0])
+	}
+	var out List
+	parts := []string{workflows.SearchCategory.GetName() + " NOT IN (" + strings.Join(quoted(legalCategories()), ", ") + ")"}
+	switch s := get("state"); s {
+	case "", "open":
+		parts = append(parts, "ExecutionStatus = 'Running'")
+	case "closed":
+		parts = append(parts, "ExecutionStatus != 'Running'", "ExecutionStatus != 'ContinuedAsNew'")
+	case "all":
+		parts = append(parts, "ExecutionStatus != 'ContinuedAsNew'")
+	default:
+		return "", out, badRequest{fmt.Sprintf("state %q: want open, closed or all", s)}
+	}
+	if s := get("status"); s != "" {
+		if !validStatus(s) {
+			return "", out, badRequest{fmt.Sprintf("status %q is not a case status", s)}
+		}
+		parts = append(parts, workflows.SearchStatus.GetName()+" = "+cases.Quote(s))
+	}
+	if c := get("category"); c != "" {
+		if !abuse.Category(c).Valid() {
+			return "", out, badRequest{fmt.Sprintf("category %q is not a category", c)}
+		}
+		parts = append(parts, workflows.SearchCategory.GetName()+" = "+cases.Quote(c))
+	}
+	if t := get("track"); t != "" {
+		var cats []string
+		for _, c := range abuse.Categories {
+			if string(c.Track()) == t {
+				cats = append(cats, string(c))
+			}
+		}
+		if len(cats) == 0 {
+			return "", out, badRequest{fmt.Sprintf("track %q: want abuse, advisory, legal or customer", t)}
+		}
+		parts = append(parts, inList(workflows.SearchCategory.GetName(), cats))
+	}
+	if t := get("tier"); t != "" {
+		parts = append(parts, workflows.SearchTier.GetName()+" = "+cases.Quote(t))
+	}
+	if acct := get("account"); acct != "" {
+		parts = append(parts, workflows.SearchAccount.GetName()+" = "+cases.Quote(acct))
+	}
+	if q := get("q"); q != "" {
+		if n := workflows.FindCaseNumber(q); n != "" && n == strings.ToUpper(q) {
+			out.Search = "case_number"
+			parts = append(parts, workflows.SearchCaseNumber.GetName()+" = "+cases.Quote(n))
+		} else if a.Search == nil {
+			out.Search = "account"
+			parts = append(parts, workflows.SearchAccount.GetName()+" = "+cases.Quote(q))
+		} else {
+			numbers, kind, more, err := a.Search.Search(ctx, q, searchLimit)
+			if err != nil {
+				return "", out, err
+			}
+			out.Search, out.SearchTruncated = string(kind), more
+			if kind == ledger.SearchText {
+				numbers = append(numbers, "") // and the account ID itself, for cases the ledger lacks
+				parts = append(parts, "("+workflows.SearchAccount.GetName()+" = "+cases.Quote(q)+" OR "+inList(workflows.SearchCaseNumber.GetName(), numbers)+")")
+			} else if len(numbers) == 0 {
+				return "", out, nil // nothing matches
+			} else {
+				parts = append(parts, inList(workflows.SearchCaseNumber.GetName(), numbers))
+			}
+		}
+	}
+	return strings.Join(parts, " AND "), out, nil
+}
+
+func validStatus(s string) bool {
+	for _, st := range workflows.Statuses {
+		if string(st) == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *API) list(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	v := r.URL.Query()
+	limit := 50
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 200 {
+			httpx.Problem(w, http.StatusBadRequest, fmt.Sprintf("limit %q: want a number from 1 to 200", s))
+			return
+		}
+		limit = n
+	}
+	var token []byte
+	if c := v.Get("cursor"); c != "" {
+		t, err := base64.RawURLEncoding.DecodeString(c)
+		if err != nil {
+			httpx.Problem(w, http.StatusBadRequest, "cursor: not a cursor this API returned")
+			return
+		}
+		token = t
+	}
+	query, out, err := a.query(ctx, v)
+	var bad badRequest
+	if errors.As(err, &bad) {
+		httpx.Problem(w, http.StatusBadRequest, bad.msg)
+		return
+	}
+	if err != nil {
+		a.Log.Error("cases API: search", "error", err)
+		httpx.Problem(w, http.StatusServiceUnavailable, "the search could not be run: "+err.Error())
+		return
+	}
+	out.Cases = []Case{}
+	if query != "" {
+		list, next, err := a.Cases.List(ctx, query, limit, token)
+		if err != nil {
+			a.Log.Error("cases API: list", "error", err)
+			httpx.Problem(w, http.StatusServiceUnavailable, "the cases could not be listed: "+err.Error())
+			return
+		}
+		for _, s := range list {
+			out.Cases = append(out.Cases, Case{CaseNumber: s.CaseNumber, CaseID: s.CaseID, Status: string(s.Status), Open: s.Running,
+				Account: s.Account, Category: s.Category, Track: string(abuse.Category(s.Category).Track()), Tier: s.Tier,
+				Deadline: s.Deadline, Reports: s.ReportCount, TicketID: s.TicketID, OpenedAt: s.StartedAt, ClosedAt: s.ClosedAt,
+				URL: "/api/v1/cases/" + s.CaseNumber})
+		}
+		if len(next) > 0 {
+			out.Next = base64.RawURLEncoding.EncodeToString(next)
+		}
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+// one answers GET /api/v1/cases/{number}: the case's view (the run under way, or the run that
+// closed it), durations as text ("24h").
+func (a *API) one(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	number := strings.ToUpper(r.PathValue("number"))
+	if workflows.FindCaseNumber(number) != number {
+		httpx.Problem(w, http.StatusBadRequest, fmt.Sprintf("%q is not a case number (TS- and ten letters or digits)", r.PathValue("number")))
+		return
+	}
+	s, err := a.Cases.FindByNumber(ctx, number)
+	if err != nil {
+		a.Log.Error("cases API: find", "case_number", number, "error", err)
+		httpx.Problem(w, http.StatusServiceUnavailable, "the case could not be looked up: "+err.Error())
+		return
+	}
+	if s == nil || abuse.Category(s.Category).Track() == abuse.TrackLegal {
+		httpx.Problem(w, http.StatusNotFound, "no case "+number)
+		return
+	}
+	run := s.RunID
+	if s.Running {
+		run = ""
+	}
+	view, err := a.Cases.StatusRun(ctx, s.CaseID, run)
+	if err != nil {
+		a.Log.Error("cases API: view", "case_number", number, "error", err)
+		httpx.Problem(w, http.StatusServiceUnavailable, "the case could not be read: "+err.Error())
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, view)
+}
