@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -217,9 +218,25 @@ func (a *app) watchTrends(ctx context.Context) {
 	a.onStop(func(context.Context) { cancel(); <-done })
 }
 
+// openAPI describes the desk's HTTP API (served at /api/v1/openapi.yaml; TestOpenAPIMatchesRoutes
+// keeps it equal to the routes).
+//
+//go:embed openapi.yaml
+var openAPI []byte
+
+// testHookHTTP, set by a test, hears of each desk's HTTP server as it is made.
+var testHookHTTP func(*ingress.Server)
+
 // listenHTTP binds the HTTP server, so its address is known before anything is served.
 func (a *app) listenHTTP(addr string) error {
 	a.http = ingress.New(a.log, a.metrics)
+	a.http.Handle("GET /api/v1/openapi.yaml", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		_, _ = w.Write(openAPI)
+	}))
+	if testHookHTTP != nil {
+		testHookHTTP(a.http)
+	}
 	a.http.AddReadyCheck(ingress.ReadyCheck{Name: "temporal", Check: func(ctx context.Context) error {
 		_, err := a.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
 		return err

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -31,8 +32,9 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics.Metrics
 
-	mu     sync.Mutex
-	checks []ReadyCheck
+	mu       sync.Mutex
+	checks   []ReadyCheck
+	patterns []string
 
 	srv *http.Server
 	ln  net.Listener
@@ -51,7 +53,19 @@ func New(log *slog.Logger, m *metrics.Metrics) *Server {
 }
 
 // Handle mounts a handler on a ServeMux pattern such as "POST /api/v1/reports".
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+	s.mu.Lock()
+	s.patterns = append(s.patterns, pattern)
+	s.mu.Unlock()
+}
+
+// Patterns lists the patterns mounted so far, in the order they were.
+func (s *Server) Patterns() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.patterns)
+}
 
 // AddReadyCheck makes /readyz fail while check fails.
 func (s *Server) AddReadyCheck(c ReadyCheck) {
