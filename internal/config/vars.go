@@ -27,7 +27,7 @@ var Vars = []Var{
 	{Name: "DESK_LEDGER_URL", Component: "desk", Help: "the case ledger (every case event, for metrics and reports): postgres://user:password@host/db for PostgreSQL, or the path of a SQLite file; default <data-dir>/ledger.db (off keeps none: only to measure what the ledger costs, with desk bench lifecycle)", Secret: true},
 	{Name: "DESK_WORKFLOW_CACHE", Default: "1000", Component: "desk", Help: "workflows the worker keeps in memory between tasks (sticky cache); bounds the worker's memory"},
 
-	{Name: "DESK_API_TOKEN", Component: "intake", Help: "bearer token of POST /api/v1/reports (`desk dev` makes one when unset and lists it in endpoints.json)", Secret: true},
+	{Name: "DESK_API_TOKEN", Component: "intake", Help: "bearer token of POST /api/v1/reports and of the cases API, GET /api/v1/cases (`desk dev` makes one when unset and lists it in endpoints.json)", Secret: true},
 	{Name: "DESK_API_BODY_TIMEOUT", Default: "1m", Component: "intake", Help: "how long the reports API waits for an upload's body once it has taken it on; a slower one is answered 408 and its connection closed, so trickling clients cannot hold on to the memory reserved for uploads"},
 	{Name: "DESK_BATCH_WINDOW", Default: "100ms", Component: "intake", Help: "how long a case's reports are gathered before one delivery (SignalWithStart); 0 delivers as soon as a slot is free"},
 	{Name: "DESK_BATCH_MAX", Default: "500", Component: "intake", Help: "a batch is delivered as soon as it holds this many reports (1: one SignalWithStart per report)"},
