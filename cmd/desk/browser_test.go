@@ -84,11 +84,11 @@ func TestBrowserApprovesAPendingCase(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID(`btn-approve`)),
 		chromedp.SetValue(chromedp.CSS(`#approval-form select[name=lead]`), "ULEAD1"),
 		chromedp.Click(chromedp.ID(`btn-approve`)),
-		chromedp.WaitVisible(chromedp.ID(`flash`)),
+		chromedp.WaitVisible(chromedp.CSS(`#flash, #refused`)),
 	); err != nil {
 		t.Fatalf("approve: %v", err)
 	}
-	flash, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(`flash`)))
+	flash, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#flash, #refused`)))
 	if err != nil || !strings.Contains(flash, "Lee Lead clicked approve") {
 		t.Errorf("flash %q (%v), want Lee Lead's click", flash, err)
 	}

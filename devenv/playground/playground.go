@@ -11,6 +11,7 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -236,16 +237,24 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 		msg = "The customer commented on the ticket; Zendesk's trigger calls the desk."
 	case "macro":
 		agent, title := r.FormValue("agent"), r.FormValue("macro")
-		err = sb.applyMacro(ctx, agent, v.Ticket.ID, title, text)
-		msg = fmt.Sprintf("%s applied %q in Zendesk; the trigger calls the desk.", agent, title)
+		var refused string
+		if refused, err = sb.applyMacro(ctx, agent, v.Ticket.ID, title, text); err == nil && refused != "" {
+			dashboard.Refused(w, r, back, fmt.Sprintf("%s applied %q in Zendesk, and the desk refused it: %s", agent, title, refused))
+			return
+		}
+		msg = fmt.Sprintf("%s applied %q in Zendesk; the desk took it.", agent, title)
 	case "approve", "deny", "extend":
 		lead := r.FormValue("lead")
-		msg, err = sb.clickApproval(ctx, v.CaseNumber, r.FormValue("do"), lead, text)
+		var refused string
+		if msg, refused, err = sb.clickApproval(ctx, v, r.FormValue("do"), lead, text); err == nil && refused != "" {
+			dashboard.Refused(w, r, back, fmt.Sprintf("%s clicked %s in Slack, and the desk refused it: %s", sb.slackName(lead), r.FormValue("do"), refused))
+			return
+		}
 	default:
 		err = fmt.Errorf("unknown action %q", r.FormValue("do"))
 	}
 	if err != nil {
-		dashboard.Redirect(w, r, back, "That did not work: "+err.Error())
+		dashboard.Refused(w, r, back, "That did not work: "+err.Error())
 		return
 	}
 	// Give the desk a moment to act, so the page shows the result.
@@ -396,8 +405,10 @@ func (s *Sandbox) zendesk(ctx context.Context, user, method, path string, in, ou
 }
 
 // applyMacro does what an agent's click does: Zendesk computes the macro's result, the agent
-// may add to the text, and submits the ticket.
-func (s *Sandbox) applyMacro(ctx context.Context, agent string, ticket int64, title, extra string) error {
+// may add to the text, and submits the ticket. Then it waits for the desk's answer, as the agent
+// would see it on the ticket: the macro's tags taken off (the desk has it), and an internal note
+// when the desk refused it, whose reason it returns.
+func (s *Sandbox) applyMacro(ctx context.Context, agent string, ticket int64, title, extra string) (refused string, err error) {
 	var macros struct {
 		Macros []struct {
 			ID    int64  `json:"id"`
@@ -405,7 +416,7 @@ func (s *Sandbox) applyMacro(ctx context.Context, agent string, ticket int64, ti
 		} `json:"macros"`
 	}
 	if err := s.zendesk(ctx, agent, http.MethodGet, "/api/v2/macros.json", nil, &macros); err != nil {
-		return err
+		return "", err
 	}
 	var id int64
 	for _, m := range macros.Macros {
@@ -414,7 +425,11 @@ func (s *Sandbox) applyMacro(ctx context.Context, agent string, ticket int64, ti
 		}
 	}
 	if id == 0 {
-		return fmt.Errorf("no macro %q (is the sandbox provisioned?)", title)
+		return "", fmt.Errorf("no macro %q (is the sandbox provisioned?)", title)
+	}
+	before, err := s.ticketState(ctx, agent, ticket)
+	if err != nil {
+		return "", err
 	}
 	var applied struct {
 		Result struct {
@@ -423,7 +438,7 @@ func (s *Sandbox) applyMacro(ctx context.Context, agent string, ticket int64, ti
 		} `json:"result"`
 	}
 	if err := s.zendesk(ctx, agent, http.MethodGet, fmt.Sprintf("/api/v2/tickets/%d/macros/%d/apply.json", ticket, id), nil, &applied); err != nil {
-		return err
+		return "", err
 	}
 	update := map[string]any{"tags": applied.Result.Ticket["tags"]}
 	if c := applied.Result.Comment; c != nil {
@@ -436,7 +451,62 @@ func (s *Sandbox) applyMacro(ctx context.Context, agent string, ticket int64, ti
 	if st, ok := applied.Result.Ticket["status"]; ok {
 		update["status"] = st
 	}
-	return s.zendesk(ctx, agent, http.MethodPut, fmt.Sprintf("/api/v2/tickets/%d.json", ticket), map[string]any{"ticket": update}, nil)
+	if err := s.zendesk(ctx, agent, http.MethodPut, fmt.Sprintf("/api/v2/tickets/%d.json", ticket), map[string]any{"ticket": update}, nil); err != nil {
+		return "", err
+	}
+	var added []string
+	if tags, ok := applied.Result.Ticket["tags"].([]any); ok {
+		for _, t := range tags {
+			if t, ok := t.(string); ok && !slices.Contains(before.tags, t) {
+				added = append(added, t)
+			}
+		}
+	}
+	for range 150 {
+		now, err := s.ticketState(ctx, agent, ticket)
+		if err != nil {
+			return "", err
+		}
+		for _, c := range now.comments[min(len(before.comments), len(now.comments)):] {
+			if reason, ok := strings.CutPrefix(c, "abusedesk did not apply "); ok {
+				return reason, nil
+			}
+		}
+		if !slices.ContainsFunc(added, func(t string) bool { return slices.Contains(now.tags, t) }) {
+			return "", nil // the desk took the decision and its tags off
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return "", errors.New("the macro is on the ticket, and the desk has not answered within 15 s (the export poll will find it if the webhook was lost)")
+}
+
+// ticketView is what an agent sees of a ticket: its tags and its comments' texts.
+type ticketView struct {
+	tags, comments []string
+}
+
+func (s *Sandbox) ticketState(ctx context.Context, agent string, ticket int64) (ticketView, error) {
+	var t struct {
+		Ticket struct {
+			Tags []string `json:"tags"`
+		} `json:"ticket"`
+	}
+	if err := s.zendesk(ctx, agent, http.MethodGet, fmt.Sprintf("/api/v2/tickets/%d.json", ticket), nil, &t); err != nil {
+		return ticketView{}, err
+	}
+	var c struct {
+		Comments []struct {
+			Body string `json:"body"`
+		} `json:"comments"`
+	}
+	if err := s.zendesk(ctx, agent, http.MethodGet, fmt.Sprintf("/api/v2/tickets/%d/comments.json", ticket), nil, &c); err != nil {
+		return ticketView{}, err
+	}
+	v := ticketView{tags: t.Ticket.Tags}
+	for _, cm := range c.Comments {
+		v.comments = append(v.comments, cm.Body)
+	}
+	return v, nil
 }
 
 // fillPlaceholder puts the agent's words where the macro left "[Write …]" (or appends them).
@@ -451,10 +521,14 @@ func fillPlaceholder(body, text string) string {
 
 // clickApproval clicks a button of the case's approval request as a lead (a signed
 // interaction from the sandbox Slack), filling the reason dialog for a denial.
-func (s *Sandbox) clickApproval(ctx context.Context, caseNumber, decision, lead, reason string) (string, error) {
-	ts, err := s.findApproval(ctx, caseNumber)
+func (s *Sandbox) clickApproval(ctx context.Context, before *workflows.CaseView, decision, lead, reason string) (msg, refused string, err error) {
+	ts, err := s.findApproval(ctx, before.CaseNumber)
 	if err != nil {
-		return "", err
+		return "", "", err
+	}
+	seen, err := s.ephemeralsFor(ctx, lead)
+	if err != nil {
+		return "", "", err
 	}
 	action := map[string]string{"approve": activitiesApprove, "deny": activitiesDeny, "extend": activitiesExtend}[decision]
 	var clicked struct {
@@ -462,42 +536,81 @@ func (s *Sandbox) clickApproval(ctx context.Context, caseNumber, decision, lead,
 		Error string `json:"error"`
 	}
 	if err := s.slackSandbox(ctx, "click", map[string]string{"channel": s.SlackChannel, "ts": ts, "action_id": action, "user": lead}, &clicked); err != nil {
-		return "", err
+		return "", "", err
 	}
-	if decision != "deny" {
-		return fmt.Sprintf("%s clicked %s in Slack.", s.slackName(lead), decision), nil
-	}
-	var views struct {
-		Views []struct {
-			ID   string `json:"id"`
-			User string `json:"user"`
-		} `json:"views"`
-	}
-	if err := s.slackSandbox(ctx, "views", nil, &views); err != nil {
-		return "", err
-	}
-	viewID := ""
-	for _, v := range views.Views {
-		if v.User == lead {
-			viewID = v.ID
+	name := s.slackName(lead)
+	msg = fmt.Sprintf("%s clicked %s in Slack", name, decision)
+	if decision == "deny" {
+		var views struct {
+			Views []struct {
+				ID   string `json:"id"`
+				User string `json:"user"`
+			} `json:"views"`
+		}
+		if err := s.slackSandbox(ctx, "views", nil, &views); err != nil {
+			return "", "", err
+		}
+		viewID := ""
+		for _, v := range views.Views {
+			if v.User == lead {
+				viewID = v.ID
+			}
+		}
+		if viewID != "" {
+			if reason == "" {
+				reason = "The customer deserves a call before we throttle."
+			}
+			var submitted struct {
+				Body string `json:"body"`
+			}
+			if err := s.slackSandbox(ctx, "submit", map[string]any{"view_id": viewID, "values": map[string]map[string]string{"reason": {"reason_input": reason}}}, &submitted); err != nil {
+				return "", "", err
+			}
+			if strings.Contains(submitted.Body, "errors") {
+				return "", fmt.Sprintf("Slack's dialog refused the denial: %s", submitted.Body), nil
+			}
+			msg = fmt.Sprintf("%s denied in Slack (%s)", name, reason)
 		}
 	}
-	if viewID == "" {
-		return "", fmt.Errorf("%s may not deny: no dialog opened (only approvers may)", s.slackName(lead))
+	// The desk's answer: a message only the clicker sees (a refusal), or the case moving on.
+	for range 150 {
+		now, err := s.ephemeralsFor(ctx, lead)
+		if err != nil {
+			return "", "", err
+		}
+		if len(now) > len(seen) {
+			return "", now[len(now)-1], nil
+		}
+		v, err := s.Cases.Status(ctx, before.CaseID)
+		if err != nil {
+			return "", "", err
+		}
+		if v.Status != before.Status || !v.Deadline.Equal(before.Deadline) {
+			return fmt.Sprintf("%s; the desk took it: the case is %s now.", msg, strings.ReplaceAll(string(v.Status), "_", " ")), "", nil
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	if reason == "" {
-		reason = "The customer deserves a call before we throttle."
+	return "", "", fmt.Errorf("%s; the desk has not answered within 15 s", msg)
+}
+
+// ephemeralsFor lists the texts of the messages only user saw in Slack, oldest first.
+func (s *Sandbox) ephemeralsFor(ctx context.Context, user string) ([]string, error) {
+	var out struct {
+		Ephemerals []struct {
+			User string `json:"user"`
+			Text string `json:"text"`
+		} `json:"ephemerals"`
 	}
-	var submitted struct {
-		Body string `json:"body"`
+	if err := s.slackSandbox(ctx, "ephemerals", nil, &out); err != nil {
+		return nil, err
 	}
-	if err := s.slackSandbox(ctx, "submit", map[string]any{"view_id": viewID, "values": map[string]map[string]string{"reason": {"reason_input": reason}}}, &submitted); err != nil {
-		return "", err
+	var texts []string
+	for _, e := range out.Ephemerals {
+		if e.User == user {
+			texts = append(texts, e.Text)
+		}
 	}
-	if strings.Contains(submitted.Body, "errors") {
-		return "", fmt.Errorf("slack refused the denial: %s", submitted.Body)
-	}
-	return fmt.Sprintf("%s denied in Slack: %s", s.slackName(lead), reason), nil
+	return texts, nil
 }
 
 // slackName is the name of a sandbox Slack user.

@@ -755,6 +755,7 @@ func (c *socketConn) deliver(payload []byte) (*Response, error) {
 //	POST /sandbox/click   {"channel": "C…", "ts": "…", "action_id": "…", "user": "U…"}
 //	POST /sandbox/submit  {"view_id": "V…", "values": {"block": {"action": "text"}}}
 //	GET  /sandbox/views   the modals opened so far
+//	GET  /sandbox/ephemerals  the messages only one user saw (the desk's answers to a click)
 func (s *Server) sandbox(w http.ResponseWriter, r *http.Request) {
 	var resp *Response
 	var err error
@@ -775,6 +776,13 @@ func (s *Server) sandbox(w http.ResponseWriter, r *http.Request) {
 		if err = json.NewDecoder(r.Body).Decode(&in); err == nil {
 			resp, err = s.SubmitView(in.ViewID, in.Values)
 		}
+	case "/sandbox/ephemerals":
+		var out []map[string]any
+		for _, e := range s.Ephemerals() {
+			out = append(out, map[string]any{"channel": e.Channel, "user": e.User, "text": e.Text})
+		}
+		reply(w, map[string]any{"ephemerals": out})
+		return
 	case "/sandbox/views":
 		var out []map[string]any
 		for _, v := range s.Views() {

@@ -90,7 +90,9 @@ func New(opts Options) (*Dashboard, error) {
 		// "=" (a plain string there is escaped to %3d and the link filters nothing).
 		"query": func(k, v string) template.URL { return template.URL(url.Values{k: {v}}.Encode()) }, //nolint:gosec // Encode escapes
 		"join":  strings.Join,
-		"pct":   func(r float64) string { return fmt.Sprintf("%.0f%%", r*100) },
+		// refusal reads a flash: the refusal's text and true, or the text and false.
+		"refusal": func(flash string) bool { return strings.HasPrefix(flash, refusedPrefix) },
+		"pct":     func(r float64) string { return fmt.Sprintf("%.0f%%", r*100) },
 		"date": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
@@ -327,6 +329,15 @@ func (d *Dashboard) page(w http.ResponseWriter, r *http.Request, title string, b
 
 // Redirect sends the browser back to a page with a message shown at its top.
 func Redirect(w http.ResponseWriter, r *http.Request, to, flash string) { redirect(w, r, to, flash) }
+
+// refusedPrefix marks a flash that tells of a refusal (shown as one, not as a success).
+const refusedPrefix = "Refused: "
+
+// Refused sends the browser back to a page saying, as a refusal, that what was asked was not
+// done and why.
+func Refused(w http.ResponseWriter, r *http.Request, to, why string) {
+	redirect(w, r, to, refusedPrefix+why)
+}
 
 func (d *Dashboard) render(w http.ResponseWriter, name string, data any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
