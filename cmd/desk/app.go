@@ -339,6 +339,22 @@ func (a *app) startInbox(ctx context.Context, name string, handle func(context.C
 	return q, nil
 }
 
+// looseEnds are the desk's own loose ends for the work queue: inbox entries (Zendesk webhooks,
+// mailbox messages, …) that failed for good, kept under <data-dir>/inbox/<name>/failed/.
+func (a *app) looseEnds() []dashboard.Loose {
+	dirs, _ := filepath.Glob(filepath.Join(a.cfg.DataDir, "inbox", "*", "failed"))
+	var out []dashboard.Loose
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil || len(entries) == 0 {
+			continue
+		}
+		name := filepath.Base(filepath.Dir(dir))
+		out = append(out, dashboard.Loose{What: name + " messages the desk could not act on", Where: dir, Count: len(entries)})
+	}
+	return out
+}
+
 func appendNew(list []string, v string) []string {
 	for _, x := range list {
 		if x == v {
@@ -523,6 +539,7 @@ func (a *app) startDashboard(pg dashboard.Playground) error {
 			a.metrics.QAReviews.WithLabelValues(it.Category, it.Subject, it.Decider, it.Verdict).Inc()
 		}}
 	}
+	opts.Loose = a.looseEnds
 	d, err := dashboard.New(opts)
 	if err != nil {
 		return err

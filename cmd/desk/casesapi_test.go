@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -20,7 +22,8 @@ import (
 // listed); and names a bad parameter.
 func TestCasesAPI(t *testing.T) {
 	skipShort(t)
-	d := startDevIn(t, t.TempDir(), leadsPolicy(t), map[string]string{"DESK_DASHBOARD_PASSWORD": "s3cret"}, "--demo")
+	dir := t.TempDir()
+	d := startDevIn(t, dir, leadsPolicy(t), map[string]string{"DESK_DASHBOARD_PASSWORD": "s3cret"}, "--demo")
 	d.mail(plainMail("Det. Jane Roe <jane.roe@police.example>", "Preservation request - reference 2026-7001", "pres-api@police.example",
 		"Pursuant to 18 U.S.C. 2703(f) we request that you preserve all records associated with the IP address 192.0.2.10\n"+
 			"for the period 1 to 28 February 2026, pending legal process. Please do NOT disclose this request to the subscriber."))
@@ -159,5 +162,40 @@ func TestCasesAPI(t *testing.T) {
 		if code := get(path, token, nil); code != want {
 			t.Errorf("GET %s: HTTP %d, want %d", path, code, want)
 		}
+	}
+
+	// The work queue: the bank's approval waits on a lead, the legal request on the legal team,
+	// a Zendesk webhook that failed for good on an operator; soonest due first.
+	failed := filepath.Join(dir, "inbox", "zendesk", "failed")
+	if err := os.MkdirAll(failed, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(failed, "0001.json"), []byte(`{}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var queue struct {
+		Items []struct {
+			CaseNumber string    `json:"case_number"`
+			Due        time.Time `json:"due"`
+			WaitingOn  string    `json:"waiting_on"`
+		} `json:"items"`
+	}
+	if code := get("/api/v1/queue", token, nil); code != http.StatusUnauthorized {
+		t.Errorf("the queue takes the dashboard's password, not the API token: HTTP %d", code)
+	}
+	if code := get("/api/v1/queue", basic, &queue); code != http.StatusOK {
+		t.Fatalf("queue: HTTP %d", code)
+	}
+	on := map[string]string{}
+	var operator bool
+	for i, it := range queue.Items {
+		on[it.CaseNumber] = it.WaitingOn
+		operator = operator || strings.Contains(it.WaitingOn, "zendesk messages the desk could not act on")
+		if i > 0 && !it.Due.IsZero() && (queue.Items[i-1].Due.IsZero() || it.Due.Before(queue.Items[i-1].Due)) {
+			t.Errorf("the queue is not in due order at %d: %+v", i, queue.Items)
+		}
+	}
+	if !strings.Contains(on[bank.CaseNumber], "a lead") || !strings.Contains(on[legal.CaseNumber], "the legal team") || !operator {
+		t.Errorf("queue %+v: want the bank's case on a lead, the legal request on the legal team and the failed webhook on an operator", queue.Items)
 	}
 }

@@ -40,6 +40,9 @@ type Options struct {
 	Trends  *Trends
 	// QA is the quality review queue (nil: no review pages).
 	QA *QA
+	// Loose, when set, lists the desk's own loose ends for the work queue (messages it could
+	// not act on, …).
+	Loose func() []Loose
 	// Password, when set, is required (HTTP basic auth, any user name).
 	Password string
 	Log      *slog.Logger
@@ -117,6 +120,8 @@ func New(opts Options) (*Dashboard, error) {
 // Routes mounts the pages on a mux-like Handle.
 func (d *Dashboard) Routes(handle func(pattern string, h http.Handler)) {
 	handle("GET /{$}", d.auth(http.HandlerFunc(d.list)))
+	handle("GET /queue", d.auth(http.HandlerFunc(d.queuePage)))
+	handle("GET /api/v1/queue", d.auth(http.HandlerFunc(d.queueJSON)))
 	handle("GET /cases/{id...}", d.auth(http.HandlerFunc(d.casePage)))
 	if d.opts.Reporters != nil {
 		handle("GET /reporters", d.auth(http.HandlerFunc(d.reportersPage)))

@@ -1,0 +1,182 @@
+package dashboard
+
+import (
+	"cmp"
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"abusedesk/internal/cases"
+	"abusedesk/internal/httpx"
+	"abusedesk/internal/ledger"
+	"abusedesk/workflows"
+)
+
+// The work queue (/queue, /api/v1/queue): what needs a person now — cases waiting for triage,
+// a lead's approval, an agent after the customer answered, an appeal decision or the legal
+// team — soonest due first, overdue ones on top, with who waits on whom; and the desk's own
+// loose ends (decisions waiting for quality review, messages it could not act on).
+
+// waits says, for each status where a case waits for a person, on whom and who waits.
+var waits = map[workflows.Status]struct{ On, Waiting string }{
+	workflows.StatusNeedsTriage:     {"an agent, to triage the reports", "the reporters; nothing has gone to the customer"},
+	workflows.StatusPendingApproval: {"a lead, to approve or deny the action in Slack", "the escalation"},
+	workflows.StatusUnderReview:     {"an agent: the customer answered", "the customer"},
+	workflows.StatusAppealReview:    {"a reviewer other than the approver, to decide the appeal", "the customer, whose service is limited"},
+	workflows.StatusLegalReview:     {"the legal team, to decide the request", "the requesting authority"},
+}
+
+// soon is how close a due time counts as about to pass.
+const soon = time.Hour
+
+// QueueItem is one thing that needs a person.
+type QueueItem struct {
+	CaseNumber string           `json:"case_number,omitempty"`
+	Status     workflows.Status `json:"status,omitempty"`
+	Account    string           `json:"account,omitempty"`
+	Category   string           `json:"category,omitempty"`
+	// Due is when the wait's deadline or SLA passes (absent: no due time, e.g. a customer's
+	// answer); Overdue and Soon say where it stands.
+	Due     time.Time `json:"due,omitzero"`
+	DueWhat string    `json:"due_what,omitempty"`
+	Overdue bool      `json:"overdue,omitempty"`
+	Soon    bool      `json:"soon,omitempty"`
+	// WaitingOn is who must act; Waiting who waits for them.
+	WaitingOn string    `json:"waiting_on"`
+	Waiting   string    `json:"waiting,omitempty"`
+	Since     time.Time `json:"since,omitzero"`
+	// URL is where to act (the case page, the review queue, …); empty for the desk's own loose
+	// ends, which WaitingOn says where to find.
+	URL string `json:"url,omitempty"`
+}
+
+// Loose is a loose end of the desk itself for the queue: what, how many, and where they are
+// kept (a folder, a URL).
+type Loose struct {
+	What, Where string
+	Count       int
+}
+
+// Queue builds the work queue at now.
+func (d *Dashboard) Queue(ctx context.Context, now time.Time) ([]QueueItem, error) {
+	var statuses []string
+	for s := range waits {
+		statuses = append(statuses, cases.Quote(string(s)))
+	}
+	slices.Sort(statuses)
+	query := "ExecutionStatus = 'Running' AND " + workflows.SearchStatus.GetName() + " IN (" + strings.Join(statuses, ", ") + ")"
+	var items []QueueItem
+	var token []byte
+	for range 10 { // at most 10,000
+		list, next, err := d.opts.Cases.List(ctx, query, 1000, token)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range list {
+			w := waits[s.Status]
+			it := QueueItem{CaseNumber: s.CaseNumber, Status: s.Status, Account: s.Account, Category: s.Category, Due: s.Deadline,
+				DueWhat: dueWhat(s.Status), WaitingOn: w.On, Waiting: w.Waiting, Since: s.StartedAt, URL: "/cases/" + s.CaseNumber}
+			if !it.Due.IsZero() {
+				it.Overdue, it.Soon = now.After(it.Due), !now.After(it.Due) && it.Due.Sub(now) <= soon
+			}
+			items = append(items, it)
+		}
+		if token = next; len(token) == 0 {
+			break
+		}
+	}
+	if d.opts.QA != nil {
+		waiting, err := d.opts.QA.Store.QAQueue(ctx, ledger.QAFilter{Limit: 1000})
+		if err == nil && len(waiting) > 0 {
+			items = append(items, QueueItem{WaitingOn: "a reviewer who did not make them, for quality review", Waiting: plural(len(waiting), "sampled decision"),
+				Since: waiting[0].SampledAt, URL: "/qa"})
+		}
+	}
+	if d.opts.Loose != nil {
+		for _, l := range d.opts.Loose() {
+			if l.Count > 0 {
+				items = append(items, QueueItem{WaitingOn: "an operator: " + l.What + " (kept in " + l.Where + ")", Waiting: plural(l.Count, "item")})
+			}
+		}
+	}
+	// Overdue first, then by due time; items without one after, oldest first.
+	slices.SortStableFunc(items, func(a, b QueueItem) int {
+		if a.Due.IsZero() != b.Due.IsZero() {
+			if a.Due.IsZero() {
+				return 1
+			}
+			return -1
+		}
+		if c := a.Due.Compare(b.Due); c != 0 {
+			return c
+		}
+		return cmp.Or(a.Since.Compare(b.Since), strings.Compare(a.CaseNumber, b.CaseNumber))
+	})
+	return items, nil
+}
+
+// dueWhat is what a status's deadline is.
+func dueWhat(s workflows.Status) string {
+	switch s {
+	case workflows.StatusNeedsTriage:
+		return "triage SLA"
+	case workflows.StatusPendingApproval:
+		return "the next re-ping of the leads"
+	case workflows.StatusAppealReview:
+		return "appeal decision SLA"
+	case workflows.StatusLegalReview:
+		return "legal due time"
+	}
+	return ""
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
+
+func (d *Dashboard) queuePage(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	now := time.Now()
+	items, err := d.Queue(ctx, now)
+	data := struct {
+		Title, Home, Flash, Err string
+		Items                   []QueueItem
+		Overdue, Soon           int
+		Now                     time.Time
+	}{Title: "Work queue", Home: d.home(), Flash: r.URL.Query().Get("flash"), Items: items, Now: now}
+	if err != nil {
+		data.Err = "the queue could not be read: " + err.Error()
+		d.log.Error("work queue", "error", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	for _, it := range items {
+		if it.Overdue {
+			data.Overdue++
+		} else if it.Soon {
+			data.Soon++
+		}
+	}
+	d.render(w, "queue.html", data)
+}
+
+func (d *Dashboard) queueJSON(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	items, err := d.Queue(ctx, time.Now())
+	if err != nil {
+		d.log.Error("work queue", "error", err)
+		httpx.Problem(w, http.StatusServiceUnavailable, "the queue could not be read: "+err.Error())
+		return
+	}
+	if items == nil {
+		items = []QueueItem{}
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"items": items})
+}
