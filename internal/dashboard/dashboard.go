@@ -93,6 +93,9 @@ func New(opts Options) (*Dashboard, error) {
 		// "=" (a plain string there is escaped to %3d and the link filters nothing).
 		"query": func(k, v string) template.URL { return template.URL(url.Values{k: {v}}.Encode()) }, //nolint:gosec // Encode escapes
 		"join":  strings.Join,
+		// label is a status in words; deadlineOf says which deadline a status's countdown is.
+		"label":      StatusLabel,
+		"deadlineOf": deadlineOf,
 		// refusal reads a flash: the refusal's text and true, or the text and false.
 		"refusal": func(flash string) bool { return strings.HasPrefix(flash, refusedPrefix) },
 		"pct":     func(r float64) string { return fmt.Sprintf("%.0f%%", r*100) },
@@ -330,6 +333,55 @@ func (d *Dashboard) page(w http.ResponseWriter, r *http.Request, title string, b
 		Title, Home, Flash string
 		Body               template.HTML
 	}{title, d.home(), r.URL.Query().Get("flash"), body})
+}
+
+// statusLabels are the statuses in words (those not listed read as their name without "_").
+var statusLabels = map[workflows.Status]string{
+	workflows.StatusOpen:             "opening",
+	workflows.StatusNeedsTriage:      "needs triage",
+	workflows.StatusLegalReview:      "legal review",
+	workflows.StatusMonitoring:       "advised, watching",
+	workflows.StatusNoticed:          "noticed",
+	workflows.StatusAwaitingResponse: "waiting for the customer",
+	workflows.StatusUnderReview:      "agent review",
+	workflows.StatusEscalated:        "escalating",
+	workflows.StatusPendingApproval:  "waiting for a lead",
+	workflows.StatusEnforced:         "enforced",
+	workflows.StatusAppealReview:     "appeal under review",
+	workflows.StatusResolved:         "resolved",
+	workflows.StatusReinstated:       "reinstated",
+	workflows.StatusUpheld:           "upheld",
+	workflows.StatusClosed:           "closed",
+}
+
+// StatusLabel is a status (or an action's state) in words.
+func StatusLabel(s workflows.Status) string {
+	if l, ok := statusLabels[s]; ok {
+		return l
+	}
+	return strings.ReplaceAll(string(s), "_", " ")
+}
+
+// deadlineOf is which deadline a case in status s counts down to (as the case view's
+// DeadlineKind says it).
+func deadlineOf(s workflows.Status) string {
+	switch s {
+	case workflows.StatusNeedsTriage:
+		return "triage SLA"
+	case workflows.StatusLegalReview:
+		return "legal due time"
+	case workflows.StatusMonitoring:
+		return "quiet period"
+	case workflows.StatusAwaitingResponse:
+		return "customer's answer"
+	case workflows.StatusPendingApproval:
+		return "lead's answer"
+	case workflows.StatusEnforced:
+		return "appeal window"
+	case workflows.StatusAppealReview:
+		return "appeal decision SLA"
+	}
+	return ""
 }
 
 // Redirect sends the browser back to a page with a message shown at its top.
