@@ -535,6 +535,7 @@ func (a *app) startDashboard(pg dashboard.Playground) error {
 	if a.ledger != nil {
 		opts.Metrics = a.ledger.Metrics
 		opts.Trends = &dashboard.Trends{Store: a.ledger, Rules: a.trendRules()}
+		opts.Ledger = a.ledger
 		opts.QA = &dashboard.QA{Store: a.ledger, OnReview: func(it ledger.QAItem) {
 			a.metrics.QAReviews.WithLabelValues(it.Category, it.Subject, it.Decider, it.Verdict).Inc()
 		}}

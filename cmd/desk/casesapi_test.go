@@ -198,4 +198,13 @@ func TestCasesAPI(t *testing.T) {
 	if !strings.Contains(on[bank.CaseNumber], "a lead") || !strings.Contains(on[legal.CaseNumber], "the legal team") || !operator {
 		t.Errorf("queue %+v: want the bank's case on a lead, the legal request on the legal team and the failed webhook on an operator", queue.Items)
 	}
+
+	// The account page: who the customer is, its incidents, and nothing for an unknown account.
+	page := d.dashboard("s3cret")
+	if body := page.get("/accounts/acct-bank"); !strings.Contains(body, "Big Bank") || !strings.Contains(body, `data-case="`+bank.CaseNumber+`"`) {
+		t.Errorf("the account page of acct-bank lacks its name or its case:\n%s", body)
+	}
+	if code, _, _ := page.do(http.MethodGet, "/accounts/acct-nobody", nil); code != http.StatusNotFound {
+		t.Errorf("an unknown account: HTTP %d, want 404", code)
+	}
 }

@@ -12,16 +12,17 @@ import (
 var archivePage = template.Must(template.New("msg").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>#{{.Channel}} · sandbox Slack</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:50em;color:#1d1c1d}.m{border-left:4px solid #ddd;padding:.3em 1em;margin:.8em 0}
-.meta{color:#666;font-size:12px}pre{white-space:pre-wrap;font:inherit;margin:.3em 0}button{margin-right:.5em}.r{margin-left:2em}</style></head>
+.meta{color:#666;font-size:12px}.t{white-space:pre-wrap;margin:.3em 0}code{background:#f4f4f4;border:1px solid #ddd;border-radius:3px;padding:0 .2em}.mention{color:#1264a3;background:#e8f5fa}button{margin-right:.5em}.r{margin-left:2em}</style></head>
 <body><p class="meta">Sandbox Slack · #{{.Channel}} · read-only (click the buttons from the desk's case page)</p>
 {{range .Messages}}<div class="m{{if .Reply}} r{{end}}"><div class="meta">{{.Who}} · {{.TS}}{{if .Edited}} · edited{{end}}</div>
-{{range .Lines}}<pre>{{.}}</pre>{{end}}{{with .Buttons}}<p>{{range .}}<button disabled>{{.}}</button>{{end}}</p>{{end}}</div>{{end}}
+{{range .Lines}}<div class="t">{{.}}</div>{{end}}{{with .Buttons}}<p>{{range .}}<button disabled>{{.}}</button>{{end}}</p>{{end}}</div>{{end}}
 </body></html>`))
 
 type archiveMsg struct {
-	Who, TS        string
-	Reply, Edited  bool
-	Lines, Buttons []string
+	Who, TS       string
+	Reply, Edited bool
+	Lines         []template.HTML
+	Buttons       []string
 }
 
 // archive serves GET /archives/{channel}/p{ts}.
@@ -50,10 +51,14 @@ func (s *Server) archive(w http.ResponseWriter, r *http.Request) {
 		if u, ok := s.users[m.User]; ok {
 			am.Who = u.RealName
 		}
-		am.Lines, am.Buttons = blockText(m.Blocks)
-		if len(am.Lines) == 0 {
-			am.Lines = []string{m.Text}
+		lines, buttons := blockText(m.Blocks)
+		if len(lines) == 0 {
+			lines = []string{m.Text}
 		}
+		for _, l := range lines {
+			am.Lines = append(am.Lines, mrkdwn(l, s.nameOf))
+		}
+		am.Buttons = buttons
 		msgs = append(msgs, am)
 	}
 	s.mu.Unlock()
@@ -63,6 +68,14 @@ func (s *Server) archive(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = archivePage.Execute(w, map[string]any{"Channel": name, "Messages": msgs})
+}
+
+// nameOf is a user's name, for mentions (the ID when unknown). The caller holds s.mu.
+func (s *Server) nameOf(id string) string {
+	if u, ok := s.users[id]; ok && u.RealName != "" {
+		return u.RealName
+	}
+	return id // a user group: the sandbox knows its ID only
 }
 
 // blockText pulls the text of sections, contexts and headers, and the buttons' labels.

@@ -21,6 +21,7 @@ import (
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/cases"
 	"abusedesk/internal/intake"
+	"abusedesk/internal/ledger"
 	"abusedesk/workflows"
 )
 
@@ -40,6 +41,8 @@ type Options struct {
 	Trends  *Trends
 	// QA is the quality review queue (nil: no review pages).
 	QA *QA
+	// Ledger, when set, gives the account page each account's actions and decisions.
+	Ledger *ledger.Store
 	// Loose, when set, lists the desk's own loose ends for the work queue (messages it could
 	// not act on, …).
 	Loose func() []Loose
@@ -96,6 +99,8 @@ func New(opts Options) (*Dashboard, error) {
 		// label is a status in words; deadlineOf says which deadline a status's countdown is.
 		"label":      StatusLabel,
 		"deadlineOf": deadlineOf,
+		"category":   func(s string) abuse.Category { return abuse.Category(s) },
+		"eventLabel": func(kind string) string { return strings.ReplaceAll(kind, "_", " ") },
 		// refusal reads a flash: the refusal's text and true, or the text and false.
 		"refusal": func(flash string) bool { return strings.HasPrefix(flash, refusedPrefix) },
 		"pct":     func(r float64) string { return fmt.Sprintf("%.0f%%", r*100) },
@@ -124,6 +129,7 @@ func New(opts Options) (*Dashboard, error) {
 func (d *Dashboard) Routes(handle func(pattern string, h http.Handler)) {
 	handle("GET /{$}", d.auth(http.HandlerFunc(d.list)))
 	handle("GET /queue", d.auth(http.HandlerFunc(d.queuePage)))
+	handle("GET /accounts/{id}", d.auth(http.HandlerFunc(d.accountPage)))
 	handle("GET /api/v1/queue", d.auth(http.HandlerFunc(d.queueJSON)))
 	handle("GET /cases/{id...}", d.auth(http.HandlerFunc(d.casePage)))
 	if d.opts.Reporters != nil {

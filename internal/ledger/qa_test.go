@@ -9,6 +9,7 @@ import (
 
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/ledger"
+	"abusedesk/workflows"
 )
 
 // TestQualityReview: with every decision sampled, the crafted ledger's four decisions wait for
@@ -145,6 +146,10 @@ func TestTimelines(t *testing.T) {
 		}
 		if strings.Join(got, " ") != "TS-A:business TS-B:business TS-C:business" || len(tl[1].Events) != 12 || tl[1].Events[11].Kind != "closed" {
 			t.Errorf("timelines %v (TS-B has %d events)", got, len(tl[1].Events))
+		}
+		acts, err := s.AccountEvents(ctx, "acct-2", 10, workflows.LedgerEnforced, workflows.LedgerLifted)
+		if err != nil || len(acts) != 2 || acts[0].Kind != workflows.LedgerLifted || acts[1].Kind != workflows.LedgerEnforced {
+			t.Errorf("acct-2's actions, newest first: %+v, %v", acts, err)
 		}
 		enf, err := s.Enforcements(ctx, t0.Add(1000*time.Hour))
 		if err != nil || len(enf) != 1 || len(enf["acct-2"]) != 1 || !enf["acct-2"][0].Equal(t0.Add(77*time.Hour)) {

@@ -85,3 +85,32 @@ func (s *Store) Enforcements(ctx context.Context, to time.Time) (map[string][]ti
 	}
 	return out, rows.Err()
 }
+
+// AccountEvents returns an account's events of the given kinds (all kinds when none), newest
+// first, at most limit.
+func (s *Store) AccountEvents(ctx context.Context, account string, limit int, kinds ...string) ([]Event, error) {
+	q, args := `SELECT event_key, case_number, at_ms, kind, account_id, category, actor, decision, outcome, n FROM case_events WHERE account_id = ?`, []any{account}
+	if len(kinds) > 0 {
+		q += ` AND kind IN (?` + strings.Repeat(`, ?`, len(kinds)-1) + `)`
+		for _, k := range kinds {
+			args = append(args, k)
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, s.Q(q+fmt.Sprintf(` ORDER BY at_ms DESC, event_key LIMIT %d`, limit)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var at int64
+		if err := rows.Scan(&e.Key, &e.CaseNumber, &at, &e.Kind, &e.Account, &e.Category, &e.Actor, &e.Decision, &e.Outcome, &e.Count); err != nil {
+			return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
+		}
+		e.Key = strings.TrimPrefix(e.Key, e.CaseNumber+"/")
+		e.At = time.UnixMilli(at).UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,59 @@
+package dashboard
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"abusedesk/internal/abuse"
+	"abusedesk/internal/cases"
+	"abusedesk/internal/ledger"
+	"abusedesk/workflows"
+)
+
+// accountPage (/accounts/{id}) is one customer account: who it is, every incident (newest
+// first) and every action taken on it — enforcements, lifts, appeal decisions — from the ledger.
+func (d *Dashboard) accountPage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	data := struct {
+		Title, Home, Flash string
+		Errors             []string
+		ID                 string
+		Account            *abuse.Account
+		Incidents          []cases.Summary
+		Actions            []ledger.Event
+	}{Title: "Account " + id, Home: d.home(), Flash: r.URL.Query().Get("flash"), ID: id}
+	var err error
+	if data.Incidents, err = d.opts.Cases.History(ctx, id); err != nil {
+		data.Errors = append(data.Errors, "incidents: "+err.Error())
+	}
+	if len(data.Incidents) > 0 {
+		latest := data.Incidents[0]
+		run := latest.RunID
+		if latest.Running {
+			run = ""
+		}
+		if v, err := d.opts.Cases.StatusRun(ctx, latest.CaseID, run); err == nil {
+			data.Account = &v.Account
+		}
+	}
+	if d.opts.Ledger != nil {
+		if data.Actions, err = d.opts.Ledger.AccountEvents(ctx, id, 200, workflows.LedgerEnforced, workflows.LedgerLifted,
+			workflows.LedgerAppealDecided, workflows.LedgerApprovalDecided, workflows.LedgerClosed); err != nil {
+			data.Errors = append(data.Errors, "actions: "+err.Error())
+		}
+	}
+	status := http.StatusOK
+	switch {
+	case len(data.Errors) > 0:
+		d.log.Error("account page", "account", id, "errors", data.Errors)
+		status = http.StatusServiceUnavailable
+	case len(data.Incidents) == 0 && len(data.Actions) == 0:
+		status = http.StatusNotFound
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	d.render(w, "account.html", data)
+}
