@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"abusedesk/internal/bench"
 	"abusedesk/internal/config"
@@ -67,10 +69,19 @@ func TestBenchScenariosRun(t *testing.T) {
 // TestMain lets this test binary stand in for the desk binary: the reliability scenario runs
 // its desks as child processes of os.Executable() (it kills them -9), and with
 // DESK_TEST_AS_DESK=1 in its environment this binary runs `desk` instead of the tests.
+//
+// This package's tests run whole desks end to end and take most of `go test ./...` (several
+// minutes on 2 cores, more under load). The go command's default timeout, 10 minutes a test
+// binary, is too close: left at that default, it is raised to 40 minutes. A -timeout given on
+// the command line (any other value) stands.
 func TestMain(m *testing.M) {
 	if os.Getenv("DESK_TEST_AS_DESK") == "1" {
 		main()
 		os.Exit(0)
+	}
+	flag.Parse()
+	if f := flag.Lookup("test.timeout"); f != nil && f.Value.String() == (10*time.Minute).String() {
+		_ = f.Value.Set((40 * time.Minute).String())
 	}
 	os.Exit(m.Run())
 }
