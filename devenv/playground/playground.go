@@ -572,21 +572,32 @@ func (s *Sandbox) clickApproval(ctx context.Context, before *workflows.CaseView,
 			msg = fmt.Sprintf("%s denied in Slack (%s)", name, reason)
 		}
 	}
-	// The desk's answer: a message only the clicker sees (a refusal), or the case moving on.
+	// The desk's answer: the case moving on (the decision taken), or a message only the
+	// clicker sees while the case stays where it was (a refusal; the desk also confirms a
+	// decision it took that way, after taking it).
+	moved := func(v *workflows.CaseView) bool {
+		decided := func(v *workflows.CaseView) string {
+			if v.Approval == nil {
+				return ""
+			}
+			return v.Approval.Decision + v.Approval.DecidedAt.String()
+		}
+		return v.Status != before.Status || !v.Deadline.Equal(before.Deadline) || decided(v) != decided(before)
+	}
 	for range 150 {
 		now, err := s.ephemeralsFor(ctx, lead)
 		if err != nil {
 			return "", "", err
 		}
-		if len(now) > len(seen) {
-			return "", now[len(now)-1], nil
-		}
 		v, err := s.Cases.Status(ctx, before.CaseID)
 		if err != nil {
 			return "", "", err
 		}
-		if v.Status != before.Status || !v.Deadline.Equal(before.Deadline) {
+		if moved(v) {
 			return fmt.Sprintf("%s; the desk took it: the case is %s now.", msg, strings.ReplaceAll(string(v.Status), "_", " ")), "", nil
+		}
+		if len(now) > len(seen) {
+			return "", now[len(now)-1], nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
