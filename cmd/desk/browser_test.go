@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -140,4 +141,99 @@ func TestBrowserApprovesAPendingCase(t *testing.T) {
 	if err != nil || len(clusters) != 1 || !strings.Contains(clusters[0], "2 accounts: acct-bank, acct-shop") {
 		t.Errorf("linked accounts %q (%v), want one cluster of acct-bank and acct-shop", clusters, err)
 	}
+
+	walkPages(ctx, t, d.ep.HTTP, v.CaseNumber)
+}
+
+// axeScript is axe-core (from the npm registry; .ci/run fetches it and sets DESK_AXE_JS).
+// Without it the accessibility check is skipped, unless DESK_REQUIRE_BROWSER is set.
+func axeScript(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("DESK_AXE_JS")
+	if path == "" {
+		if os.Getenv("DESK_REQUIRE_BROWSER") != "" {
+			t.Fatal("DESK_REQUIRE_BROWSER is set but DESK_AXE_JS is not: point it at axe-core's axe.min.js (.ci/run fetches it with npm)")
+		}
+		t.Log("DESK_AXE_JS is not set: the accessibility check is skipped")
+		return ""
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("DESK_AXE_JS: %v", err)
+	}
+	return string(b)
+}
+
+// walkPages opens every page of the dashboard a person uses, on a desktop and on a 390 px
+// phone: each must render without a serious or critical accessibility violation (axe-core),
+// and on the phone no page may be wider than the screen (tables scroll inside their box). A
+// screenshot of each is saved under $DESK_TEST_ARTIFACTS (else the test's temp dir); with
+// DESK_UPDATE_SCREENSHOTS=1 the queue's and the case page's go to docs/screenshots for the
+// README.
+func walkPages(ctx context.Context, t *testing.T, base, caseNumber string) {
+	axe := axeScript(t)
+	out := os.Getenv("DESK_TEST_ARTIFACTS")
+	if out == "" {
+		out = t.TempDir()
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pages := map[string]string{
+		"queue": "/queue", "cases": "/", "closed": "/?state=closed", "case": "/cases/" + caseNumber, "account": "/accounts/acct-bank",
+		"operations": "/operations", "trends": "/trends", "qa": "/qa", "reporters": "/reporters", "sandbox": "/sandbox",
+	}
+	for _, screen := range []struct {
+		name          string
+		width, height int64
+	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(screen.width, screen.height)); err != nil {
+			t.Fatal(err)
+		}
+		for name, path := range pages {
+			if err := chromedp.Do(ctx, chromedp.Navigate(base+path), chromedp.WaitReady(chromedp.CSS(`main`))); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatalf("%s: screenshot: %v", path, err)
+			}
+			file := filepath.Join(out, name+"-"+screen.name+".png")
+			if err := os.WriteFile(file, png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if screen.name == "phone" {
+				if wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`)); err != nil || wide {
+					t.Errorf("%s on a 390 px screen is wider than the screen (%v); see %s", path, err, file)
+				}
+			}
+			if axe == "" {
+				continue
+			}
+			if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](axe)); err != nil {
+				t.Fatalf("%s: inject axe-core: %v", path, err)
+			}
+			found, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations
+				.filter(v => v.impact === "serious" || v.impact === "critical")
+				.map(v => v.impact + " " + v.id + ": " + v.help + " — " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ")))`, chromedp.EvalAwaitPromise))
+			if err != nil {
+				t.Fatalf("%s: axe-core: %v", path, err)
+			}
+			for _, f := range found {
+				t.Errorf("%s (%s): %s", path, screen.name, f)
+			}
+		}
+	}
+	if os.Getenv("DESK_UPDATE_SCREENSHOTS") == "1" {
+		for _, name := range []string{"queue-desktop", "case-desktop"} {
+			b, err := os.ReadFile(filepath.Join(out, name+".png"))
+			if err == nil {
+				err = os.WriteFile(filepath.Join("..", "..", "docs", "screenshots", name+".png"), b, 0o644)
+			}
+			if err != nil {
+				t.Errorf("update the README's screenshot %s: %v", name, err)
+			}
+		}
+	}
+	t.Logf("screenshots of every page in %s", out)
 }
