@@ -339,6 +339,21 @@ func (a *app) startInbox(ctx context.Context, name string, handle func(context.C
 	return q, nil
 }
 
+// recordHandOver keeps a message intake handed to a person (or answered "not ours") in the
+// ledger for the dashboard's intake page. The ticket is in Zendesk already: a failure here only
+// leaves the page short, and is logged.
+func (a *app) recordHandOver(h intake.HandOver) {
+	if a.ledger == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.ledger.RecordHandOver(ctx, ledger.HandOver{At: h.At, Kind: h.Kind, TicketID: h.TicketID, Reason: h.Reason,
+		Reporter: h.Reporter, Subject: h.Subject, Digest: h.Digest}); err != nil {
+		a.log.Error("hand-over not listed on the dashboard (the ticket is in Zendesk)", "ticket_id", h.TicketID, "kind", h.Kind, "error", err)
+	}
+}
+
 // looseEnds are the desk's own loose ends for the work queue: inbox entries (Zendesk webhooks,
 // mailbox messages, …) that failed for good, kept under <data-dir>/inbox/<name>/failed/.
 func (a *app) looseEnds() []dashboard.Loose {
@@ -474,6 +489,7 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 		JournalDir: filepath.Join(a.cfg.DataDir, "intake"),
 		Yield:      intake.Yield{Wait: a.pressure.Wait, At: ic.YieldAt},
 		Parser:     reports.Options{AccountHeaders: ic.AccountHeaders}, Templates: a.templates, Reporters: reporters, Log: a.log, Metrics: a.metrics,
+		OnHandOver:   a.recordHandOver,
 		LegalGroupID: a.integrations.Zendesk.LegalGroupID, SupportGroupID: a.integrations.Zendesk.SupportGroupID,
 	}, a.enforcement, a.cases, a.zendesk, a.evidence)
 	if err != nil {
@@ -536,6 +552,9 @@ func (a *app) startDashboard(pg dashboard.Playground) error {
 		opts.Metrics = a.ledger.Metrics
 		opts.Trends = &dashboard.Trends{Store: a.ledger, Rules: a.trendRules()}
 		opts.Ledger = a.ledger
+		if a.zendesk != nil {
+			opts.TicketURL = a.zendesk.AgentURL
+		}
 		opts.QA = &dashboard.QA{Store: a.ledger, OnReview: func(it ledger.QAItem) {
 			a.metrics.QAReviews.WithLabelValues(it.Category, it.Subject, it.Decider, it.Verdict).Inc()
 		}}

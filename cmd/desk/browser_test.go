@@ -181,7 +181,7 @@ func walkPages(ctx context.Context, t *testing.T, base, caseNumber string) {
 	}
 	pages := map[string]string{
 		"queue": "/queue", "cases": "/", "closed": "/?state=closed", "case": "/cases/" + caseNumber, "account": "/accounts/acct-bank",
-		"operations": "/operations", "trends": "/trends", "qa": "/qa", "reporters": "/reporters", "sandbox": "/sandbox",
+		"operations": "/operations", "trends": "/trends", "qa": "/qa", "reporters": "/reporters", "sandbox": "/sandbox", "intake": "/intake",
 	}
 	for _, screen := range []struct {
 		name          string

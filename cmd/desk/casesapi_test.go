@@ -207,4 +207,17 @@ func TestCasesAPI(t *testing.T) {
 	if code, _, _ := page.do(http.MethodGet, "/accounts/acct-nobody", nil); code != http.StatusNotFound {
 		t.Errorf("an unknown account: HTTP %d, want 404", code)
 	}
+
+	// The demo's unreadable message went to a person, its report about a stranger's address was
+	// answered "not ours": both are listed.
+	var intake string
+	for i := 0; i < 100; i++ {
+		if intake = page.get("/intake"); strings.Contains(intake, `data-kind="triage"`) && strings.Contains(intake, `data-kind="not_ours"`) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(intake, `data-kind="triage"`) || !strings.Contains(intake, `data-kind="not_ours"`) || !strings.Contains(intake, "/agent/tickets/") {
+		t.Errorf("the intake page lacks the demo's triage ticket or its not-ours answer (with their Zendesk links):\n%s", intake)
+	}
 }

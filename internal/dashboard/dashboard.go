@@ -41,8 +41,11 @@ type Options struct {
 	Trends  *Trends
 	// QA is the quality review queue (nil: no review pages).
 	QA *QA
-	// Ledger, when set, gives the account page each account's actions and decisions.
+	// Ledger, when set, gives the account page each account's actions and decisions, and the
+	// intake page the messages handed to people.
 	Ledger *ledger.Store
+	// TicketURL, when set, is a ticket's address in Zendesk's agent interface.
+	TicketURL func(id int64) string
 	// Loose, when set, lists the desk's own loose ends for the work queue (messages it could
 	// not act on, …).
 	Loose func() []Loose
@@ -101,6 +104,12 @@ func New(opts Options) (*Dashboard, error) {
 		"deadlineOf": deadlineOf,
 		"category":   func(s string) abuse.Category { return abuse.Category(s) },
 		"eventLabel": func(kind string) string { return strings.ReplaceAll(kind, "_", " ") },
+		"ticketURL": func(id int64) string {
+			if opts.TicketURL == nil {
+				return ""
+			}
+			return opts.TicketURL(id)
+		},
 		// refusal reads a flash: the refusal's text and true, or the text and false.
 		"refusal": func(flash string) bool { return strings.HasPrefix(flash, refusedPrefix) },
 		"pct":     func(r float64) string { return fmt.Sprintf("%.0f%%", r*100) },
@@ -130,6 +139,9 @@ func (d *Dashboard) Routes(handle func(pattern string, h http.Handler)) {
 	handle("GET /{$}", d.auth(http.HandlerFunc(d.list)))
 	handle("GET /queue", d.auth(http.HandlerFunc(d.queuePage)))
 	handle("GET /accounts/{id}", d.auth(http.HandlerFunc(d.accountPage)))
+	if d.opts.Ledger != nil {
+		handle("GET /intake", d.auth(http.HandlerFunc(d.intakePage)))
+	}
 	handle("GET /api/v1/queue", d.auth(http.HandlerFunc(d.queueJSON)))
 	handle("GET /cases/{id...}", d.auth(http.HandlerFunc(d.casePage)))
 	if d.opts.Reporters != nil {

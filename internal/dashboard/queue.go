@@ -95,6 +95,21 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time) ([]QueueItem, erro
 				Since: waiting[0].SampledAt, URL: "/qa"})
 		}
 	}
+	if d.opts.Ledger != nil {
+		if hs, err := d.opts.Ledger.HandOvers(ctx, now.Add(-24*time.Hour), 1000); err == nil {
+			n, first := 0, time.Time{}
+			for _, h := range hs {
+				if h.Kind == "triage" {
+					n++
+					first = h.At
+				}
+			}
+			if n > 0 {
+				items = append(items, QueueItem{WaitingOn: "agents: messages handed to a person (triage tickets in Zendesk)", Waiting: plural(n, "message") + " of the last day",
+					Since: first, URL: "/intake"})
+			}
+		}
+	}
 	if d.opts.Loose != nil {
 		for _, l := range d.opts.Loose() {
 			if l.Count > 0 {

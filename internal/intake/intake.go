@@ -96,6 +96,10 @@ type Config struct {
 	Templates *templates.Renderer
 	// Reporters keeps each reporter's parser health (nil: not kept).
 	Reporters *Reporters
+	// OnHandOver, when set, hears of each message intake handed to a person (a triage ticket,
+	// or a note on one) and each "not ours" answer it sent, so the dashboard can list them.
+	// It may hear of one twice (a message offered again).
+	OnHandOver func(HandOver)
 	// LegalGroupID and SupportGroupID place the triage tickets of legal-track and
 	// customer-track messages that name no customer (0: the desk's group).
 	LegalGroupID, SupportGroupID int64
@@ -580,6 +584,7 @@ func (in *Intake) triageAs(ctx context.Context, raw []byte, res *reports.Result,
 	}
 	in.count("triaged", "")
 	in.log.Info("message triaged", "ticket_id", t.ID, "reason", reason, "digest", res.Digest)
+	in.handedOver(HandOverTriage, t.ID, reason, res, "")
 	return &Triaged{TicketID: t.ID, Reason: reason, ReportID: reportID}, nil
 }
 
@@ -592,6 +597,32 @@ func triageData(res *reports.Result, reason string) templates.TriageData {
 			Ranges: r.Ranges, Phones: slices.Concat(r.Phones, r.SenderIDs)}
 	}
 	return data
+}
+
+// HandOver is a message intake did not give to a case: handed to a person on a triage ticket,
+// or answered "not ours" to its reporter.
+type HandOver struct {
+	At       time.Time
+	Kind     string // HandOverTriage, HandOverNotOurs
+	TicketID int64
+	Reason   string
+	Reporter string
+	Subject  string
+	Digest   string
+}
+
+// Kinds of HandOver.
+const (
+	HandOverTriage  = "triage"
+	HandOverNotOurs = "not_ours"
+)
+
+func (in *Intake) handedOver(kind string, ticketID int64, reason string, res *reports.Result, reporter string) {
+	if in.cfg.OnHandOver == nil {
+		return
+	}
+	in.cfg.OnHandOver(HandOver{At: time.Now().UTC(), Kind: kind, TicketID: ticketID, Reason: reason,
+		Reporter: cmp.Or(reporter, res.From), Subject: res.Subject, Digest: res.Digest})
 }
 
 // triageNote is the note that tells an agent why a message is theirs and what was parsed.
@@ -672,6 +703,7 @@ func (in *Intake) triageGrouped(ctx context.Context, raw []byte, res *reports.Re
 		return nil, fmt.Errorf("triage: add to ticket #%d: %w", t.ID, err)
 	}
 	in.count("triaged", "")
+	in.handedOver(HandOverTriage, t.ID, reason, res, reporter)
 	return &Triaged{TicketID: t.ID, Reason: reason}, nil
 }
 
@@ -747,11 +779,15 @@ func (in *Intake) answerNotOurs(ctx context.Context, res *reports.Result, rs []r
 	if err != nil {
 		return err
 	}
-	_, err = in.tickets.CreateTicket(ctx, ticket.New{
+	t, err := in.tickets.CreateTicket(ctx, ticket.New{
 		ExternalID: ext, Subject: subject, RequesterEmail: r.Reporter,
 		Comment: ticket.Comment{Body: body, Public: true}, Status: "solved", Tags: []string{ticket.TagCase, TagNotOurs},
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	in.handedOver(HandOverNotOurs, t.ID, "answered: "+strings.Join(data.Addresses, ", ")+" not ours", res, r.Reporter)
+	return nil
 }
 
 // text renders one of intake's texts (kinds intake_*).
