@@ -43,6 +43,7 @@ import (
 	"abusedesk/internal/ledger"
 	"abusedesk/internal/metrics"
 	"abusedesk/internal/policy"
+	"abusedesk/internal/signin"
 	"abusedesk/internal/tclient"
 	"abusedesk/templates"
 	"abusedesk/workflows"
@@ -560,12 +561,25 @@ func (a *app) startDashboard(pg dashboard.Playground) error {
 		}}
 	}
 	opts.Loose = a.looseEnds
+	if oc := a.cfg.OIDC; oc.Issuer != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s, err := signin.New(ctx, signin.Config{Issuer: oc.Issuer, ClientID: oc.ClientID, ClientSecret: oc.ClientSecret,
+			RedirectURL: strings.TrimRight(a.publicURL(), "/") + "/auth/callback", GroupsClaim: oc.GroupsClaim, Roles: oc.Roles,
+			SessionKey: oc.SessionKey, Log: a.log.With("component", "signin")})
+		if err != nil {
+			return err
+		}
+		s.Routes(a.http.Handle)
+		opts.SignIn = s
+		a.log.Info("people sign into the dashboard through the identity provider", "issuer", oc.Issuer)
+	}
 	d, err := dashboard.New(opts)
 	if err != nil {
 		return err
 	}
 	d.Routes(a.http.Handle)
-	api := &casesapi.API{Cases: a.cases, Token: a.apiToken, Password: a.cfg.DashboardPassword, Log: a.log.With("component", "cases-api")}
+	api := &casesapi.API{Cases: a.cases, Token: a.apiToken, Password: a.cfg.DashboardPassword, SignIn: opts.SignIn, Log: a.log.With("component", "cases-api")}
 	if a.ledger != nil {
 		api.Search = a.ledger
 	}
@@ -577,7 +591,7 @@ func (a *app) startDashboard(pg dashboard.Playground) error {
 		a.http.Handle("GET /debug/pprof/symbol", d.Protect(http.HandlerFunc(pprof.Symbol)))
 		a.log.Warn("the Go profiler is served at /debug/pprof/ (DESK_PPROF)")
 	}
-	if a.cfg.DashboardPassword == "" && pg == nil {
+	if a.cfg.DashboardPassword == "" && opts.SignIn == nil && pg == nil {
 		a.log.Warn("the dashboard is open to anyone who reaches the HTTP port: set DESK_DASHBOARD_PASSWORD")
 	}
 	return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"abusedesk/devenv/demo"
 	"abusedesk/devenv/devserver"
+	"abusedesk/devenv/idp"
 	"abusedesk/devenv/imapsandbox"
 	"abusedesk/devenv/playground"
 	"abusedesk/devenv/sandbox"
@@ -53,6 +55,7 @@ Port 0 picks any free port.`)
 	serverLog := fs.String("temporal-log-level", "error", "log level of the embedded Temporal server: debug, info, warn, error")
 	slackMode := fs.String("sandbox-slack", "http", "how the sandbox Slack delivers clicks: http (signed requests to /slack/interactions) or socket (Socket Mode)")
 	demoMode := fs.Bool("demo", false, "feed the sample reports at start and use the demo policy (windows of minutes) unless --policy is given")
+	signinMode := fs.Bool("signin", false, "sign people into the dashboard through a stand-in OpenID Connect identity provider on loopback (one demo person per role: agent, lead, legal, admin) instead of the dashboard password")
 	demoDir := fs.String("demo-dir", "", "a folder of .eml/.json reports added to the samples (fed with --demo, offered on the Sandbox page)")
 	if err := parse(e, fs, args); err != nil {
 		return err
@@ -168,6 +171,11 @@ Port 0 picks any free port.`)
 	if err != nil {
 		return err
 	}
+	if *signinMode {
+		if err := a.sandboxSignIn(); err != nil {
+			return err
+		}
+	}
 	if err := a.startDashboard(sb); err != nil {
 		return err
 	}
@@ -228,6 +236,47 @@ func (a *app) startSandbox(ctx context.Context, lookup config.Lookup, slackSocke
 			return fmt.Errorf("provision the sandbox Zendesk: %w", err)
 		}
 	}
+	return nil
+}
+
+// sandboxPeople are the stand-in identity provider's people: one per role (the lead is an agent
+// too, as leads usually are).
+var sandboxPeople = []idp.Person{
+	{Email: "agent@desk.example", Name: "Alex Agent", Groups: []string{"abuse-agents"}},
+	{Email: "lee.lead@desk.example", Name: "Lee Lead", Groups: []string{"abuse-agents", "abuse-leads"}},
+	{Email: "legal@desk.example", Name: "Lou Legal", Groups: []string{"legal"}},
+	{Email: "admin@desk.example", Name: "Ada Admin", Groups: []string{"desk-admins"}},
+	{Email: "visitor@desk.example", Name: "Vic Visitor (no role)", Groups: []string{"marketing"}},
+}
+
+// sandboxSignIn starts the stand-in identity provider and signs the dashboard's people in
+// through it (unless DESK_OIDC_ISSUER names a real one).
+func (a *app) sandboxSignIn() error {
+	if a.cfg.OIDC.Issuer != "" {
+		return nil
+	}
+	secret, key := sandbox.Secret(), make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return err
+	}
+	p, err := idp.New("abusedesk", secret, sandboxPeople)
+	if err != nil {
+		return err
+	}
+	if err := p.Start("127.0.0.1:0"); err != nil {
+		return fmt.Errorf("the sandbox identity provider: %w", err)
+	}
+	a.onStop(func(context.Context) { _ = p.Close() })
+	a.cfg.OIDC = config.OIDC{Issuer: p.Issuer(), ClientID: "abusedesk", ClientSecret: secret, GroupsClaim: "groups", SessionKey: key,
+		Roles: map[string][]string{"agent": {"abuse-agents"}, "lead": {"abuse-leads"}, "legal": {"legal"}, "admin": {"desk-admins"}}}
+	if a.endpoints.Sandbox == nil {
+		a.endpoints.Sandbox = map[string]any{}
+	}
+	var people []string
+	for _, x := range sandboxPeople {
+		people = append(people, x.Email)
+	}
+	a.endpoints.Sandbox["idp"] = map[string]any{"issuer": p.Issuer(), "people": people}
 	return nil
 }
 

@@ -23,6 +23,7 @@ import (
 	"abusedesk/internal/cases"
 	"abusedesk/internal/httpx"
 	"abusedesk/internal/ledger"
+	"abusedesk/internal/signin"
 	"abusedesk/workflows"
 )
 
@@ -41,7 +42,10 @@ type API struct {
 	// either is let in. Without a dashboard password (`desk dev`) the API is as open as the
 	// dashboard, which shows the same cases.
 	Token, Password string
-	Log             *slog.Logger
+	// SignIn, when set, lets a person signed into the dashboard in too (and the password is
+	// not taken).
+	SignIn *signin.SignIn
+	Log    *slog.Logger
 }
 
 // Routes mounts the API.
@@ -51,14 +55,22 @@ func (a *API) Routes(handle func(pattern string, h http.Handler)) {
 }
 
 func (a *API) auth(next http.Handler) http.Handler {
+	var session http.Handler
+	if a.SignIn != nil {
+		session = a.SignIn.Require(next)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.Password == "" {
-			next.ServeHTTP(w, r) // the dashboard, which shows the same, is open too
-			return
-		}
 		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		if a.Token != "" && strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(a.Token)) == 1 {
 			next.ServeHTTP(w, r)
+			return
+		}
+		if session != nil {
+			session.ServeHTTP(w, r)
+			return
+		}
+		if a.Password == "" {
+			next.ServeHTTP(w, r) // the dashboard, which shows the same, is open too
 			return
 		}
 		if _, pass, ok := r.BasicAuth(); ok && a.Password != "" && subtle.ConstantTimeCompare([]byte(pass), []byte(a.Password)) == 1 {

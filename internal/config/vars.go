@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -21,6 +22,12 @@ var Vars = []Var{
 	{Name: "DESK_SHUTDOWN_TIMEOUT", Default: "5s", Component: "desk", Help: "how long running activities may take to finish on SIGINT/SIGTERM"},
 	{Name: "DESK_POLICY_FILE", Component: "desk", Help: "policy YAML (check it with `desk policy check`); default the embedded policy (`desk policy show`)"},
 	{Name: "DESK_DASHBOARD_PASSWORD", Component: "desk", Help: "password of the web dashboard (HTTP basic auth, any user name); unset leaves it open, so set it wherever the HTTP port is reachable by others", Secret: true},
+	{Name: "DESK_OIDC_ISSUER", Component: "desk", Help: "the organisation's OpenID Connect identity provider (its issuer URL): people sign into the dashboard there instead of sharing DESK_DASHBOARD_PASSWORD (`desk dev --signin` runs a stand-in)"},
+	{Name: "DESK_OIDC_CLIENT_ID", Component: "desk", Help: "the desk's client ID at the identity provider; the redirect URL to register is <DESK_PUBLIC_URL>/auth/callback"},
+	{Name: "DESK_OIDC_CLIENT_SECRET", Component: "desk", Help: "the desk's client secret at the identity provider", Secret: true},
+	{Name: "DESK_OIDC_ROLES", Component: "desk", Help: "which identity provider groups give which role: agent=GROUP,…;lead=…;legal=…;admin=… (legal cases are seen by the legal role only; quality reviews need lead)"},
+	{Name: "DESK_OIDC_GROUPS_CLAIM", Default: "groups", Component: "desk", Help: "the ID token claim that lists a person's groups"},
+	{Name: "DESK_SESSION_KEY", Component: "desk", Help: "key (at least 32 bytes) that signs sign-in session cookies; the same in every desk process", Secret: true},
 	{Name: "DESK_PPROF", Default: "false", Component: "desk", Help: "serve Go's profiler at /debug/pprof/ on the HTTP server (behind DESK_DASHBOARD_PASSWORD when set); for diagnosing, not for everyday"},
 	{Name: "DESK_MIN_FREE_DISK", Default: "64MiB", Component: "desk", Help: "free space on the data dir's file system below which /readyz says not ready (reports would be refused); it also says so for a minute after a write failed for lack of space"},
 	{Name: "DESK_MEMORY_LIMIT", Default: "768MiB", Component: "desk", Help: "soft limit of the process's Go memory: past it the garbage collector works harder and returns memory to the system (GOMEMLIMIT, when set, wins; 0 turns it off)"},
@@ -97,6 +104,16 @@ type Desk struct {
 	MinFreeDisk int64
 	// LedgerURL is the ledger's database: a postgres:// URL or a SQLite path ("": Ledger()).
 	LedgerURL string
+	// OIDC is the sign-in through the organisation's identity provider (Issuer "": none).
+	OIDC OIDC
+}
+
+// OIDC configures sign-in through an OpenID Connect identity provider.
+type OIDC struct {
+	Issuer, ClientID, ClientSecret string
+	Roles                          map[string][]string
+	GroupsClaim                    string
+	SessionKey                     []byte
 }
 
 // LedgerOff says the desk keeps no ledger (DESK_LEDGER_URL=off).
@@ -157,6 +174,21 @@ func LoadDesk(lookup Lookup) (Desk, error) {
 	default:
 		d.LogLevel = slog.LevelInfo
 	}
+	d.OIDC = OIDC{Issuer: r.httpURL("DESK_OIDC_ISSUER"), ClientID: r.str("DESK_OIDC_CLIENT_ID"), ClientSecret: r.secret("DESK_OIDC_CLIENT_SECRET"),
+		GroupsClaim: r.str("DESK_OIDC_GROUPS_CLAIM"), SessionKey: []byte(r.secret("DESK_SESSION_KEY"))}
+	if d.OIDC.Issuer != "" {
+		if d.OIDC.ClientID == "" {
+			r.fail("DESK_OIDC_CLIENT_ID", "not set: sign-in through %s needs the desk's client ID there", d.OIDC.Issuer)
+		}
+		if roles, err := signinRoles(r.str("DESK_OIDC_ROLES")); err != nil {
+			r.fail("DESK_OIDC_ROLES", "%v", err)
+		} else {
+			d.OIDC.Roles = roles
+		}
+		if len(d.OIDC.SessionKey) < 32 {
+			r.fail("DESK_SESSION_KEY", "must be at least 32 bytes when DESK_OIDC_ISSUER is set (it signs the session cookies)")
+		}
+	}
 	if d.HTTPAddr != "" && !strings.Contains(d.HTTPAddr, ":") {
 		r.fail("DESK_HTTP_ADDR", "%q is not host:port or :port", d.HTTPAddr)
 	}
@@ -191,4 +223,28 @@ func LoadTemporal(lookup Lookup) (Temporal, error) {
 		}
 	}
 	return t, r.err()
+}
+
+// signinRoles reads DESK_OIDC_ROLES: role=group,group;… with roles agent, lead, legal, admin.
+func signinRoles(s string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for part := range strings.SplitSeq(s, ";") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		role, groups, ok := strings.Cut(part, "=")
+		role = strings.TrimSpace(role)
+		if !ok || (role != "agent" && role != "lead" && role != "legal" && role != "admin") {
+			return nil, fmt.Errorf("%q: want role=group,group with a role of agent, lead, legal or admin", part)
+		}
+		for g := range strings.SplitSeq(groups, ",") {
+			if g = strings.TrimSpace(g); g != "" {
+				out[role] = append(out[role], g)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no role is given to any group: set it like agent=abuse-agents;lead=abuse-leads;legal=legal")
+	}
+	return out, nil
 }

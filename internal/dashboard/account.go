@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"abusedesk/internal/abuse"
@@ -29,6 +30,7 @@ func (d *Dashboard) accountPage(w http.ResponseWriter, r *http.Request) {
 	if data.Incidents, err = d.opts.Cases.History(ctx, id); err != nil {
 		data.Errors = append(data.Errors, "incidents: "+err.Error())
 	}
+	data.Incidents = d.visible(r, data.Incidents)
 	if len(data.Incidents) > 0 {
 		latest := data.Incidents[0]
 		run := latest.RunID
@@ -43,6 +45,9 @@ func (d *Dashboard) accountPage(w http.ResponseWriter, r *http.Request) {
 		if data.Actions, err = d.opts.Ledger.AccountEvents(ctx, id, 200, workflows.LedgerEnforced, workflows.LedgerLifted,
 			workflows.LedgerAppealDecided, workflows.LedgerApprovalDecided, workflows.LedgerClosed); err != nil {
 			data.Errors = append(data.Errors, "actions: "+err.Error())
+		}
+		if !d.seesLegal(r) {
+			data.Actions = slices.DeleteFunc(data.Actions, func(e ledger.Event) bool { return abuse.Category(e.Category).Track() == abuse.TrackLegal })
 		}
 	}
 	status := http.StatusOK

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"abusedesk/internal/cases"
 	"abusedesk/internal/intake"
 	"abusedesk/internal/ledger"
+	"abusedesk/internal/signin"
 	"abusedesk/workflows"
 )
 
@@ -49,9 +51,13 @@ type Options struct {
 	// Loose, when set, lists the desk's own loose ends for the work queue (messages it could
 	// not act on, …).
 	Loose func() []Loose
-	// Password, when set, is required (HTTP basic auth, any user name).
+	// Password, when set, is required (HTTP basic auth, any user name), unless SignIn is set.
 	Password string
-	Log      *slog.Logger
+	// SignIn, when set, signs people in through the organisation's identity provider instead:
+	// legal-track cases are then seen by the legal role only (and each look is on record),
+	// quality reviews need the lead role and are by the person signed in.
+	SignIn *signin.SignIn
+	Log    *slog.Logger
 }
 
 // Playground lets a person act as the other parties from the dashboard. `desk dev` plugs the
@@ -174,6 +180,9 @@ func (d *Dashboard) Routes(handle func(pattern string, h http.Handler)) {
 func (d *Dashboard) Protect(h http.Handler) http.Handler { return d.auth(h) }
 
 func (d *Dashboard) auth(next http.Handler) http.Handler {
+	if d.opts.SignIn != nil {
+		return d.opts.SignIn.Require(next)
+	}
 	if d.opts.Password == "" {
 		return next
 	}
@@ -253,7 +262,11 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 	f := filter{State: q.Get("state"), Status: q.Get("status"), Category: q.Get("category"), Account: q.Get("account"), Q: q.Get("q")}
 	p := listPage{Title: "Cases", Home: d.home(), Flash: q.Get("flash"), Filter: f, Statuses: workflows.Statuses,
 		Cats: abuse.Categories, Open: f.State == "" || f.State == "open", Now: time.Now()}
-	list, next, err := d.opts.Cases.List(ctx, f.query(), 200, nil)
+	query := f.query()
+	if !d.seesLegal(r) {
+		query = strings.Join(slices.DeleteFunc([]string{query, notLegal()}, func(s string) bool { return s == "" }), " AND ")
+	}
+	list, next, err := d.opts.Cases.List(ctx, query, 200, nil)
 	if err != nil {
 		p.Err = err.Error()
 	}
@@ -281,8 +294,10 @@ type casePage struct {
 	History []cases.Summary
 	// Panel is the playground's section for an open case.
 	Panel template.HTML
-	Err   string
-	Now   time.Time
+	// Accesses are the looks at a legal case on record (newest first).
+	Accesses []ledger.Access
+	Err      string
+	Now      time.Time
 }
 
 func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
@@ -315,9 +330,28 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 		d.render(w, "case.html", p)
 		return
 	}
+	if v.CategoryTrack == abuse.TrackLegal || v.Category.Track() == abuse.TrackLegal {
+		if !d.seesLegal(r) {
+			w.WriteHeader(http.StatusNotFound)
+			p.Err = fmt.Sprintf("no case %s: %v", id, errors.New("no incident has this number"))
+			d.render(w, "case.html", p)
+			return
+		}
+		if who, ok := signin.From(r.Context()); ok && d.opts.Ledger != nil {
+			if err := d.opts.Ledger.RecordAccess(ctx, ledger.Access{At: time.Now().UTC(), Who: who.Email, CaseNumber: v.CaseNumber, What: "viewed"}); err != nil {
+				// A look that cannot be put on record is not shown.
+				d.log.Error("legal case view not recorded; not shown", "case", v.CaseNumber, "who", who.Email, "error", err)
+				w.WriteHeader(http.StatusServiceUnavailable)
+				p.Err = "this legal case cannot be shown now: the record of who looked at it could not be written"
+				d.render(w, "case.html", p)
+				return
+			}
+			p.Accesses, _ = d.opts.Ledger.Accesses(ctx, v.CaseNumber, 50)
+		}
+	}
 	p.V, p.Title = v, v.CaseNumber+" · "+v.Account.ID
 	if h, err := d.opts.Cases.History(ctx, v.Account.ID); err == nil {
-		p.History = h
+		p.History = d.visible(r, h)
 	} else {
 		d.log.Warn("account history not listed", "account", v.Account.ID, "error", err)
 	}
@@ -351,6 +385,40 @@ func (d *Dashboard) page(w http.ResponseWriter, r *http.Request, title string, b
 		Title, Home, Flash string
 		Body               template.HTML
 	}{title, d.home(), r.URL.Query().Get("flash"), body})
+}
+
+// seesLegal says whether the person behind a request may see legal-track cases: without sign-in
+// (the shared password, desk dev) everyone who is let in does.
+func (d *Dashboard) seesLegal(r *http.Request) bool {
+	if d.opts.SignIn == nil {
+		return true
+	}
+	p, ok := signin.From(r.Context())
+	return ok && p.Has(signin.Legal)
+}
+
+// visible leaves out the legal-track cases the person may not see.
+func (d *Dashboard) visible(r *http.Request, list []cases.Summary) []cases.Summary {
+	if d.seesLegal(r) {
+		return list
+	}
+	return slices.DeleteFunc(list, func(c cases.Summary) bool { return abuse.Category(c.Category).Track() == abuse.TrackLegal })
+}
+
+// legalCategories are the categories of the legal track.
+func legalCategories() []string {
+	var out []string
+	for _, c := range abuse.Categories {
+		if c.Track() == abuse.TrackLegal {
+			out = append(out, cases.Quote(string(c)))
+		}
+	}
+	return out
+}
+
+// notLegal is a visibility query clause that leaves the legal track's cases out.
+func notLegal() string {
+	return workflows.SearchCategory.GetName() + " NOT IN (" + strings.Join(legalCategories(), ", ") + ")"
 }
 
 // statusLabels are the statuses in words (those not listed read as their name without "_").

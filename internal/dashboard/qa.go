@@ -11,6 +11,7 @@ import (
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/httpx"
 	"abusedesk/internal/ledger"
+	"abusedesk/internal/signin"
 )
 
 // The quality review queue (/qa, /api/v1/qa): decisions the policy's qa.sample_rate picked, for
@@ -26,14 +27,20 @@ type QA struct {
 // qaPeriod is how far back the page's agreement figures look.
 const qaPeriod = 90 * 24 * time.Hour
 
-// reviewer is who is reviewing: the dashboard's sign-in user name when there is one, else the
-// name the form or JSON gave.
+// reviewer is who is reviewing: the person signed in; without sign-in, the basic-auth user name
+// when there is one, else the name the form or JSON gave.
 func reviewer(r *http.Request, given string) string {
+	if p, ok := signin.From(r.Context()); ok {
+		return p.Email
+	}
 	if user, _, ok := r.BasicAuth(); ok && strings.TrimSpace(user) != "" {
 		return strings.TrimSpace(user)
 	}
 	return strings.TrimSpace(given)
 }
+
+// errNotLead refuses a quality review by someone signed in without the lead role.
+var errNotLead = errors.New("quality reviews need the lead role")
 
 type qaPage struct {
 	Title, Home, Flash string
@@ -92,7 +99,7 @@ func reviewStatus(err error) int {
 	switch {
 	case errors.Is(err, ledger.ErrNoSuchReview):
 		return http.StatusNotFound
-	case errors.Is(err, ledger.ErrSelfReview):
+	case errors.Is(err, ledger.ErrSelfReview), errors.Is(err, errNotLead):
 		return http.StatusForbidden
 	case errors.Is(err, ledger.ErrReviewed):
 		return http.StatusConflict
@@ -104,6 +111,11 @@ func reviewStatus(err error) int {
 
 // review records one, and says what the desk made of it.
 func (d *Dashboard) review(r *http.Request, id, who, verdict, note string) (ledger.QAItem, error) {
+	if d.opts.SignIn != nil {
+		if p, ok := signin.From(r.Context()); !ok || !p.Has(signin.Lead) {
+			return ledger.QAItem{}, fmt.Errorf("%w: %s is signed in without it", errNotLead, p.Email)
+		}
+	}
 	it, err := d.opts.QA.Store.Review(r.Context(), id, who, verdict, note, time.Now())
 	if err != nil {
 		if reviewStatus(err) == http.StatusInternalServerError {

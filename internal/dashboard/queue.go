@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"abusedesk/internal/abuse"
 	"abusedesk/internal/cases"
 	"abusedesk/internal/httpx"
 	"abusedesk/internal/ledger"
@@ -60,8 +61,8 @@ type Loose struct {
 	Count       int
 }
 
-// Queue builds the work queue at now.
-func (d *Dashboard) Queue(ctx context.Context, now time.Time) ([]QueueItem, error) {
+// Queue builds the work queue at now; legal cases only when legal (the person may see them).
+func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]QueueItem, error) {
 	var statuses []string
 	for s := range waits {
 		statuses = append(statuses, cases.Quote(string(s)))
@@ -76,6 +77,9 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time) ([]QueueItem, erro
 			return nil, err
 		}
 		for _, s := range list {
+			if !legal && abuse.Category(s.Category).Track() == abuse.TrackLegal {
+				continue
+			}
 			w := waits[s.Status]
 			it := QueueItem{CaseNumber: s.CaseNumber, Status: s.Status, Account: s.Account, Category: s.Category, Due: s.Deadline,
 				DueWhat: dueWhat(s.Status), WaitingOn: w.On, Waiting: w.Waiting, Since: s.StartedAt, URL: "/cases/" + s.CaseNumber}
@@ -159,7 +163,7 @@ func (d *Dashboard) queuePage(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
 	now := time.Now()
-	items, err := d.Queue(ctx, now)
+	items, err := d.Queue(ctx, now, d.seesLegal(r))
 	data := struct {
 		Title, Home, Flash, Err string
 		Items                   []QueueItem
@@ -184,7 +188,7 @@ func (d *Dashboard) queuePage(w http.ResponseWriter, r *http.Request) {
 func (d *Dashboard) queueJSON(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	items, err := d.Queue(ctx, time.Now())
+	items, err := d.Queue(ctx, time.Now(), d.seesLegal(r))
 	if err != nil {
 		d.log.Error("work queue", "error", err)
 		httpx.Problem(w, http.StatusServiceUnavailable, "the queue could not be read: "+err.Error())

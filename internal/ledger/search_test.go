@@ -73,3 +73,22 @@ func TestHandOvers(t *testing.T) {
 		}
 	})
 }
+
+// TestAudit: every look is kept, newest first.
+func TestAudit(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
+		ctx := context.Background()
+		for i, who := range []string{"legal@desk.example", "legal2@desk.example", "legal@desk.example"} {
+			if err := s.RecordAccess(ctx, ledger.Access{At: t0.Add(time.Duration(i) * time.Minute), Who: who, CaseNumber: "TS-LEGAL", What: "viewed"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Accesses(ctx, "TS-LEGAL", 10)
+		if err != nil || len(got) != 3 || got[0].Who != "legal@desk.example" || !got[0].At.Equal(t0.Add(2*time.Minute)) {
+			t.Errorf("accesses %+v, %v", got, err)
+		}
+		if err := s.RecordAccess(ctx, ledger.Access{At: t0, CaseNumber: "TS-LEGAL"}); err == nil {
+			t.Error("an access without who was kept")
+		}
+	})
+}

@@ -8,6 +8,7 @@
 package signin
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -54,32 +55,6 @@ type Config struct {
 	// SessionFor is how long a session lasts (a working day when 0).
 	SessionFor time.Duration
 	Log        *slog.Logger
-}
-
-// ParseRoles reads "agent=g1,g2;lead=g3;legal=g4;admin=g5" into role → groups, naming a
-// mistake.
-func ParseRoles(s string) (map[string][]string, error) {
-	out := map[string][]string{}
-	for part := range strings.SplitSeq(s, ";") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		role, groups, ok := strings.Cut(part, "=")
-		role = strings.TrimSpace(role)
-		if !ok || !slices.Contains(AllRoles, role) {
-			return nil, fmt.Errorf("%q: want role=group,group with a role of %s", part, strings.Join(AllRoles, ", "))
-		}
-		for g := range strings.SplitSeq(groups, ",") {
-			if g = strings.TrimSpace(g); g != "" {
-				out[role] = append(out[role], g)
-			}
-		}
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no role is given to any group")
-	}
-	return out, nil
 }
 
 // Person is who is signed in.
@@ -136,6 +111,7 @@ func (s *SignIn) Routes(handle func(pattern string, h http.Handler)) {
 const (
 	sessionCookie = "desk_session"
 	flowCookie    = "desk_signin"
+	whoCookie     = "desk_who"
 )
 
 // flow is what the browser carries from /login to the callback.
@@ -201,6 +177,9 @@ func (s *SignIn) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Expires = time.Now().Add(s.cfg.SessionFor)
 	s.setCookie(w, r, sessionCookie, p, p.Expires)
+	// For the page header only (the signed session is the cookie above).
+	http.SetCookie(w, &http.Cookie{Name: whoCookie, Value: url.QueryEscape(cmp.Or(p.Name, p.Email) + " (" + strings.Join(p.Roles, ", ") + ")"),
+		Path: "/", Expires: p.Expires, SameSite: http.SameSiteLaxMode})
 	s.cfg.Log.Info("signed in", "email", p.Email, "roles", p.Roles)
 	http.Redirect(w, r, f.Next, http.StatusFound)
 }
@@ -235,6 +214,7 @@ func (s *SignIn) person(claims map[string]any, sub string) Person {
 
 func (s *SignIn) logout(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1})
+	http.SetCookie(w, &http.Cookie{Name: whoCookie, Path: "/", MaxAge: -1})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"abusedesk/workflows"
+)
+
+// TestSignInRoles: `desk dev --signin` signs people in through the stand-in identity provider;
+// each role sees and does what it may: a legal case is 404 to an agent, a lead and an admin and
+// shown to the legal team (the look on record); a quality review needs a lead; without a session
+// pages send to sign-in and the API answers 401; someone in no role's group is refused.
+func TestSignInRoles(t *testing.T) {
+	d := startDevIn(t, t.TempDir(), leadsPolicy(t), nil, "--demo", "--signin")
+	d.mail(plainMail("Det. Jane Roe <jane.roe@police.example>", "Preservation request - reference 2026-7002", "pres-signin@police.example",
+		"Pursuant to 18 U.S.C. 2703(f) we request that you preserve all records associated with the IP address 192.0.2.10\n"+
+			"for the period 1 to 28 February 2026, pending legal process. Please do NOT disclose this request to the subscriber."))
+	legal := d.waitStatus(workflows.CaseIDFor("acct-shop", "legal-request", "pres-signin@police.example"), workflows.StatusLegalReview, 30*time.Second)
+	bank := d.waitStatus(workflows.CaseWorkflowID("acct-bank", "phishing"), workflows.StatusPendingApproval, 60*time.Second)
+
+	type session struct{ c *http.Client }
+	signIn := func(email string) (session, int, string) {
+		t.Helper()
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+		resp, err := c.Get(d.ep.HTTP + "/login?" + url.Values{"login_hint": {email}, "next": {"/queue"}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return session{c}, resp.StatusCode, string(b)
+	}
+	do := func(s session, method, path, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, d.ep.HTTP+path, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := s.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	// Nobody signed in.
+	anon := session{&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if code, _ := do(anon, http.MethodGet, "/queue", ""); code != http.StatusFound {
+		t.Errorf("the queue without a session: HTTP %d, want a redirect to sign in", code)
+	}
+	if code, _ := do(anon, http.MethodGet, "/api/v1/queue", ""); code != http.StatusUnauthorized {
+		t.Errorf("the queue's JSON without a session: HTTP %d, want 401", code)
+	}
+	if _, code, body := signIn("visitor@desk.example"); code != http.StatusForbidden || !strings.Contains(body, "none of the groups") {
+		t.Errorf("someone in no role's group: HTTP %d %s", code, body)
+	}
+
+	waiting := func(s session) []struct {
+		ID, Decider string
+	} {
+		t.Helper()
+		var out struct {
+			Items []struct {
+				ID      string `json:"id"`
+				Decider string `json:"decider"`
+			} `json:"items"`
+		}
+		for i := 0; i < 100; i++ {
+			code, body := do(s, http.MethodGet, "/api/v1/qa", "")
+			if code != http.StatusOK {
+				t.Fatalf("QA queue: HTTP %d %s", code, body)
+			}
+			_ = json.Unmarshal([]byte(body), &out)
+			if len(out.Items) > 0 {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		var list []struct{ ID, Decider string }
+		for _, it := range out.Items {
+			list = append(list, struct{ ID, Decider string }{it.ID, it.Decider})
+		}
+		return list
+	}
+
+	for _, who := range []string{"agent@desk.example", "lee.lead@desk.example", "admin@desk.example"} {
+		s, code, body := signIn(who)
+		if code != http.StatusOK || !strings.Contains(body, "Work queue") {
+			t.Fatalf("%s signs in: HTTP %d, not back on the queue", who, code)
+		}
+		if strings.Contains(body, legal.CaseNumber) {
+			t.Errorf("%s's queue lists the legal case", who)
+		}
+		if code, _ := do(s, http.MethodGet, "/cases/"+legal.CaseNumber, ""); code != http.StatusNotFound {
+			t.Errorf("%s opens the legal case: HTTP %d, want 404", who, code)
+		}
+		if code, body := do(s, http.MethodGet, "/accounts/acct-shop", ""); code != http.StatusOK || strings.Contains(body, legal.CaseNumber) {
+			t.Errorf("%s's account page of acct-shop: HTTP %d, lists the legal case: %v", who, code, strings.Contains(body, legal.CaseNumber))
+		}
+		if code, _ := do(s, http.MethodGet, "/cases/"+bank.CaseNumber, ""); code != http.StatusOK {
+			t.Errorf("%s opens the bank's case: HTTP %d", who, code)
+		}
+		if code, _ := do(s, http.MethodGet, "/api/v1/cases?state=all", ""); code != http.StatusOK {
+			t.Errorf("%s reads the cases API with the session: HTTP %d", who, code)
+		}
+	}
+
+	// A quality review needs a lead; the lead's review is by the lead signed in.
+	agent, _, _ := signIn("agent@desk.example")
+	items := waiting(agent)
+	if len(items) == 0 {
+		t.Fatal("no sampled decision to review (the policy samples every one)")
+	}
+	if code, body := do(agent, http.MethodPost, "/api/v1/qa/"+items[0].ID, `{"verdict":"agree","reviewer":"lee.lead@desk.example"}`); code != http.StatusForbidden || !strings.Contains(body, "lead role") {
+		t.Errorf("an agent's review: HTTP %d %s, want 403 naming the lead role", code, body)
+	}
+	lead, _, _ := signIn("lee.lead@desk.example")
+	code, body := do(lead, http.MethodPost, "/api/v1/qa/"+items[0].ID, `{"verdict":"agree","reviewer":"someone@else.example"}`)
+	if code != http.StatusOK || !strings.Contains(body, `"reviewer": "lee.lead@desk.example"`) {
+		t.Errorf("the lead's review: HTTP %d %s, want it recorded as the lead's", code, body)
+	}
+
+	// The legal team sees the legal case, and each look is on record.
+	lawyer, code, _ := signIn("legal@desk.example")
+	if code != http.StatusOK {
+		t.Fatalf("legal signs in: HTTP %d", code)
+	}
+	do(lawyer, http.MethodGet, "/cases/"+legal.CaseNumber, "")
+	code, body = do(lawyer, http.MethodGet, "/cases/"+legal.CaseNumber, "")
+	if code != http.StatusOK || !strings.Contains(body, `id="accesses"`) || strings.Count(body, "legal@desk.example") < 2 {
+		t.Errorf("legal opens the legal case: HTTP %d; the page lacks the record of both looks:\n%s", code, body)
+	}
+	if code, _ := do(lawyer, http.MethodPost, "/logout", ""); code != http.StatusOK {
+		t.Errorf("sign out: HTTP %d", code)
+	}
+	if code, _ := do(lawyer, http.MethodGet, "/api/v1/queue", ""); code != http.StatusUnauthorized {
+		t.Errorf("after signing out: HTTP %d, want 401", code)
+	}
+}
