@@ -149,6 +149,14 @@ func TestDashboardTakesACaseFromReportToReinstatement(t *testing.T) {
 	if body := p.get("/cases/" + caseID); !strings.Contains(body, `id="btn-approve"`) || !strings.Contains(body, "approval requested") {
 		t.Fatalf("the case page offers no approval:\n%s", body)
 	}
+	// Labels a person reads: the status in words, which deadline the countdown is, the category
+	// once.
+	if list := p.get("/"); !strings.Contains(list, ">waiting for a lead</span>") || !strings.Contains(list, "lead&#39;s answer") {
+		t.Error("the list shows the status or its deadline in internal words")
+	}
+	if page := p.get("/cases/" + caseID); strings.Contains(page, "phishing (phishing)") || !strings.Contains(page, "Next deadline") {
+		t.Error("the case page repeats the category or does not say which deadline")
+	}
 
 	// Someone who is no approver clicks Approve: Slack answers them, the case does not move.
 	act := "/sandbox/cases/" + caseID
@@ -165,6 +173,9 @@ func TestDashboardTakesACaseFromReportToReinstatement(t *testing.T) {
 	enforced := d.waitStatus(caseID, workflows.StatusEnforced, 30*time.Second)
 	if enforced.Enforcement == nil || enforced.Enforcement.ApprovedBy != "ULEAD1" {
 		t.Fatalf("enforcement %+v, want approved by ULEAD1", enforced.Enforcement)
+	}
+	if page := p.get("/cases/" + caseID); !strings.Contains(page, "approved by Lee Lead") || strings.Contains(page, "approved by ULEAD1") {
+		t.Error("the enforcement names the approver by Slack ID, not by name")
 	}
 	if body := p.get("/sandbox"); !strings.Contains(body, `s-active">active</span> suspend_sending`) {
 		t.Errorf("the sandbox page does not show acct-bank's active suspension")
