@@ -142,6 +142,19 @@ func TestBrowserApprovesAPendingCase(t *testing.T) {
 		t.Errorf("linked accounts %q (%v), want one cluster of acct-bank and acct-shop", clusters, err)
 	}
 
+	// The case page refreshes itself every 3 s, but never over a form that was sent: once a
+	// submit happened, the page waits for its answer (a refresh used to abort the POST).
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(d.ep.HTTP+"/cases/"+v.CaseNumber),
+		chromedp.WaitReady(chromedp.CSS(`main`)),
+		chromedp.Evaluate[chromedp.Void](`window.unreloaded = true; document.body.dispatchEvent(new Event("submit", {bubbles: true}))`),
+		chromedp.Sleep(4*time.Second),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if same, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.unreloaded === true`)); err != nil || !same {
+		t.Errorf("the case page refreshed over a sent form (%v)", err)
+	}
 	walkPages(ctx, t, d.ep.HTTP, v.CaseNumber)
 }
 
