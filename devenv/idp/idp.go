@@ -53,7 +53,9 @@ type grant struct {
 	person             Person
 	clientID, redirect string
 	nonce              string
-	expires            time.Time
+	// challenge is the PKCE code challenge (S256) the code was issued with, if any.
+	challenge string
+	expires   time.Time
 }
 
 // New makes an IdP for one client with the given people; Start serves it.
@@ -113,6 +115,7 @@ func (s *Server) discovery(w http.ResponseWriter, _ *http.Request) {
 		"scopes_supported":                      []string{"openid", "email", "profile", "groups"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
 		"claims_supported":                      []string{"sub", "email", "email_verified", "name", "groups", "nonce"},
+		"code_challenge_methods_supported":      []string{"S256"},
 	})
 }
 
@@ -160,7 +163,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	if person == nil {
 		params := map[string]string{}
-		for _, k := range []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce"} {
+		for _, k := range []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method"} {
 			params[k] = q.Get(k)
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -169,7 +172,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	code := randomString()
 	s.mu.Lock()
-	s.codes[code] = grant{person: *person, clientID: s.ClientID, redirect: redirect, nonce: q.Get("nonce"), expires: time.Now().Add(time.Minute)}
+	if m := q.Get("code_challenge_method"); q.Get("code_challenge") != "" && m != "S256" {
+		fail("invalid_request", "code_challenge_method must be S256")
+		return
+	}
+	s.codes[code] = grant{person: *person, clientID: s.ClientID, redirect: redirect, nonce: q.Get("nonce"), challenge: q.Get("code_challenge"),
+		expires: time.Now().Add(time.Minute)}
 	s.mu.Unlock()
 	v := u.Query()
 	v.Set("code", code)
@@ -201,6 +209,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if !found || time.Now().After(g.expires) || g.redirect != r.PostForm.Get("redirect_uri") {
 		httpx.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
 		return
+	}
+	if g.challenge != "" {
+		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+		if base64.RawURLEncoding.EncodeToString(sum[:]) != g.challenge {
+			httpx.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant", "error_description": "the code verifier does not match the challenge"})
+			return
+		}
 	}
 	now := time.Now()
 	claims := map[string]any{

@@ -117,7 +117,9 @@ const (
 // flow is what the browser carries from /login to the callback.
 type flow struct {
 	State, Nonce, Next string
-	Expires            time.Time
+	// Verifier is the PKCE code verifier (RFC 7636): the code is worth nothing without it.
+	Verifier string
+	Expires  time.Time
 }
 
 func (s *SignIn) login(w http.ResponseWriter, r *http.Request) {
@@ -125,9 +127,9 @@ func (s *SignIn) login(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
 		next = "/queue"
 	}
-	f := flow{State: random(), Nonce: random(), Next: next, Expires: time.Now().Add(10 * time.Minute)}
+	f := flow{State: random(), Nonce: random(), Next: next, Verifier: oauth2.GenerateVerifier(), Expires: time.Now().Add(10 * time.Minute)}
 	s.setCookie(w, r, flowCookie, f, f.Expires)
-	opts := []oauth2.AuthCodeOption{oidc.Nonce(f.Nonce)}
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)}
 	if hint := r.URL.Query().Get("login_hint"); hint != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("login_hint", hint))
 	}
@@ -147,7 +149,7 @@ func (s *SignIn) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 20*time.Second)
 	defer cancel()
-	tok, err := s.oauth.Exchange(ctx, r.URL.Query().Get("code"))
+	tok, err := s.oauth.Exchange(ctx, r.URL.Query().Get("code"), oauth2.VerifierOption(f.Verifier))
 	if err != nil {
 		s.cfg.Log.Warn("sign-in: code exchange failed", "error", err)
 		http.Error(w, "sign-in: the identity provider did not exchange the code: "+err.Error(), http.StatusBadGateway)
@@ -167,6 +169,10 @@ func (s *SignIn) callback(w http.ResponseWriter, r *http.Request) {
 	var claims map[string]any
 	if err := idt.Claims(&claims); err != nil {
 		http.Error(w, "sign-in: the ID token's claims: "+err.Error(), http.StatusForbidden)
+		return
+	}
+	if v, ok := claims["email_verified"].(bool); ok && !v {
+		http.Error(w, "sign-in: the identity provider has not verified this person's address", http.StatusForbidden)
 		return
 	}
 	p := s.person(claims, idt.Subject)

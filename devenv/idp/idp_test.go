@@ -1,0 +1,68 @@
+package idp
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestCodeIsOneUseAndBoundToItsVerifier: a code is exchanged once, only by its client, only with
+// the PKCE verifier whose challenge it was issued with.
+func TestCodeIsOneUseAndBoundToItsVerifier(t *testing.T) {
+	s, err := New("desk", "secret", []Person{{Email: "a@desk.example", Name: "A", Groups: []string{"g"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	verifier := "a-verifier-that-is-long-enough-for-pkce-0123456789"
+	sum := sha256.Sum256([]byte(verifier))
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	code := func() string {
+		t.Helper()
+		resp, err := noFollow.Get(s.Issuer() + "/authorize?" + url.Values{"response_type": {"code"}, "client_id": {"desk"}, "redirect_uri": {"http://desk.example/cb"},
+			"scope": {"openid email"}, "state": {"st"}, "login_hint": {"a@desk.example"}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])},
+			"code_challenge_method": {"S256"}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		if loc.Query().Get("state") != "st" || loc.Query().Get("code") == "" {
+			t.Fatalf("authorize answered %d to %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		return loc.Query().Get("code")
+	}
+	exchange := func(c, verifier, secret string) (int, map[string]any) {
+		t.Helper()
+		resp, err := http.PostForm(s.Issuer()+"/token", url.Values{"grant_type": {"authorization_code"}, "code": {c}, "redirect_uri": {"http://desk.example/cb"},
+			"client_id": {"desk"}, "client_secret": {secret}, "code_verifier": {verifier}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	if status, _ := exchange(code(), verifier, "wrong"); status != http.StatusUnauthorized {
+		t.Errorf("a wrong client secret: HTTP %d", status)
+	}
+	if status, out := exchange(code(), "another-verifier-0123456789-0123456789-0123456789", "secret"); status != http.StatusBadRequest || out["error"] != "invalid_grant" {
+		t.Errorf("a wrong verifier: HTTP %d %v", status, out)
+	}
+	c := code()
+	status, out := exchange(c, verifier, "secret")
+	if id, _ := out["id_token"].(string); status != http.StatusOK || strings.Count(id, ".") != 2 {
+		t.Fatalf("the right verifier: HTTP %d %v", status, out)
+	}
+	if status, _ := exchange(c, verifier, "secret"); status != http.StatusBadRequest {
+		t.Errorf("the same code again: HTTP %d, want 400", status)
+	}
+}
