@@ -42,6 +42,8 @@ const (
 	versionApprovalChain = "approval-chain"
 	// versionLedger: a case records its events in the ledger (RecordEvents).
 	versionLedger = "ledger"
+	// versionBusinessHours: the triage SLA and the legal due time run on the policy's calendar.
+	versionBusinessHours = "business-hours"
 )
 
 // Error types of the Case workflow's own failures.

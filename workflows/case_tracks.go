@@ -88,6 +88,9 @@ func nextWake(since time.Time, reminders []policy.Duration, sent int, due time.T
 func (w *caseWorkflow) openLegal(ctx workflow.Context) {
 	now := workflow.Now(ctx)
 	l := &LegalState{Since: now, Due: now.Add(w.policy.Legal.Due.D())}
+	if w.policy.Legal.Hours != nil && workflow.GetVersion(ctx, versionBusinessHours, workflow.DefaultVersion, 1) >= 1 {
+		l.Due = w.policy.Legal.DueAt(now) // working time on the legal team's calendar
+	}
 	w.st.Legal = l
 	csam := w.st.Category == abuse.CSAM
 	if !csam {

@@ -53,6 +53,9 @@ func reportDoubt(r ReportSummary, threshold float64) string {
 func (w *caseWorkflow) holdForTriage(ctx workflow.Context, reason string) {
 	now := workflow.Now(ctx)
 	t := &TriageState{Reason: reason, Since: now, Due: now.Add(w.policy.Triage.SLA.D())}
+	if w.policy.Triage.Hours != nil && workflow.GetVersion(ctx, versionBusinessHours, workflow.DefaultVersion, 1) >= 1 {
+		t.Due = w.policy.Triage.Due(now) // working time on the triage team's calendar
+	}
 	w.st.Triage = t
 	w.setStatus(StatusNeedsTriage)
 	ref, ok := w.openInternal(ctx, TicketTriage)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"abusedesk/internal/abuse"
+	"abusedesk/internal/calendar"
+	"abusedesk/internal/policy"
 	"abusedesk/internal/ticket"
 	"abusedesk/workflows"
 )
@@ -205,5 +207,37 @@ func TestTriageDecisionsRefusedOutsideTheGate(t *testing.T) {
 	wantAccepted(t, "first decision", first)
 	if !second.done || (second.rejected == nil && (second.err == nil || !strings.Contains(second.err.Error(), "already triaged"))) {
 		t.Errorf("second decision in the same task: done=%v rejected=%v err=%v; want refused, already triaged", second.done, second.rejected, second.err)
+	}
+}
+
+// The triage SLA on a calendar counts working time only: an uncertain report at Friday 16:00
+// with a 4-hour SLA on Mon–Fri 09:00–17:00 UTC, Monday a holiday, is due Tuesday 12:00; the
+// alert comes then, not on Friday evening.
+func TestTriageSLAOnACalendar(t *testing.T) {
+	h := newHarness(t)
+	friday := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC)
+	h.env.SetStartTime(friday)
+	open, close, err := calendar.ParseHours("09:00-17:00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal := &calendar.Calendar{Zone: "UTC", Days: []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday},
+		Open: open, Close: close, Holidays: []string{"2026-12-07"}}
+	if err := cal.Resolve(friday); err != nil {
+		t.Fatal(err)
+	}
+	h.pol.Triage.SLA, h.pol.Triage.Reminders, h.pol.Triage.Calendar, h.pol.Triage.Hours = policy.Duration(4*time.Hour), nil, "triage-team", cal
+	var monday, tuesday workflows.CaseView
+	h.at(3*24*time.Hour, func() { monday = h.view() })              // Monday 16:00 (a holiday)
+	h.at(4*24*time.Hour-3*time.Hour, func() { tuesday = h.view() }) // Tuesday 13:00
+	h.at(5*24*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionNotAbuse, "done") })
+	h.runUncertain("acct-standard", abuse.Spam, unsure)
+
+	want := time.Date(2026, 12, 8, 12, 0, 0, 0, time.UTC)
+	if monday.Triage == nil || !monday.Triage.Due.Equal(want) || monday.Triage.Breached {
+		t.Fatalf("on the holiday Monday: triage %+v, want due %s and not breached", monday.Triage, want)
+	}
+	if tuesday.Triage == nil || !tuesday.Triage.Breached {
+		t.Errorf("on Tuesday 13:00: triage %+v, want the SLA breached", tuesday.Triage)
 	}
 }

@@ -7,6 +7,7 @@
 package policy
 
 import (
+	"abusedesk/internal/calendar"
 	"bytes"
 	"crypto/sha256"
 	_ "embed"
@@ -202,7 +203,23 @@ type Triage struct {
 	// still waits.
 	SLA       Duration   `yaml:"sla" json:"sla"`
 	Reminders []Duration `yaml:"reminders" json:"reminders"`
+	// Calendar names the calendar (the calendars section) the SLA runs on: working time only.
+	// Empty: wall-clock time. Reminders stay wall-clock offsets.
+	Calendar string `yaml:"calendar,omitempty" json:"calendar,omitempty"`
+	// Hours is that calendar, resolved when the policy is loaded.
+	Hours *calendar.Calendar `yaml:"-" json:"hours,omitempty"`
 }
+
+// Due is when an SLA of d from start passes: on the calendar when there is one.
+func due(start time.Time, d Duration, hours *calendar.Calendar) time.Time {
+	if hours == nil {
+		return start.Add(d.D())
+	}
+	return hours.Add(start, d.D())
+}
+
+// Due is when the triage SLA started at start passes.
+func (t Triage) Due(start time.Time) time.Time { return due(start, t.SLA, t.Hours) }
 
 // Legal is the legal track: law-enforcement requests (and CSAM notices) are handled in a
 // restricted group, never with a word to the customer, and decided by the due time.
@@ -211,6 +228,21 @@ type Legal struct {
 	// alert to the legal channel on the way (offsets from the request).
 	Due       Duration   `yaml:"due" json:"due"`
 	Reminders []Duration `yaml:"reminders" json:"reminders"`
+	// Calendar names the legal team's calendar: Due counts working time only. Empty:
+	// wall-clock time.
+	Calendar string             `yaml:"calendar,omitempty" json:"calendar,omitempty"`
+	Hours    *calendar.Calendar `yaml:"-" json:"hours,omitempty"`
+}
+
+// DueAt is when the legal team's decision on a request received at start is due.
+func (l Legal) DueAt(start time.Time) time.Time { return due(start, l.Due, l.Hours) }
+
+// CalendarSpec is a calendar as the policy file writes it.
+type CalendarSpec struct {
+	Zone     string   `yaml:"zone"`
+	Days     []string `yaml:"days"`
+	Hours    string   `yaml:"hours"`
+	Holidays []string `yaml:"holidays"`
 }
 
 // Advisory is the advisory track: a customer's vulnerable, infected or compromised host gets
@@ -428,9 +460,10 @@ type file struct {
 	Legal          Legal                `yaml:"legal"`
 	Advisory       Advisory             `yaml:"advisory"`
 	// Transparency and Trends start as the defaults: a section keeps what it leaves out.
-	Transparency Transparency `yaml:"transparency"`
-	Trends       Trends       `yaml:"trends"`
-	QA           QA           `yaml:"qa"`
+	Transparency Transparency            `yaml:"transparency"`
+	Trends       Trends                  `yaml:"trends"`
+	QA           QA                      `yaml:"qa"`
+	Calendars    map[string]CalendarSpec `yaml:"calendars"`
 }
 
 // Error is one problem in a policy, naming the field (as a path) and, where known, the line.
@@ -451,19 +484,20 @@ func (e *Error) Error() string {
 // strictShape is the file decoded once with unknown fields refused, so typos and wrong types
 // are reported with their line before the field-by-field merge.
 type strictShape struct {
-	Version        int                `yaml:"version"`
-	Approvers      approval.Approvers `yaml:"approvers"`
-	Managers       approval.Approvers `yaml:"managers"`
-	Defaults       Rules              `yaml:"defaults"`
-	Categories     map[string]Rules   `yaml:"categories"`
-	RepeatOffender RepeatOffender     `yaml:"repeat_offender"`
-	NotOurs        NotOurs            `yaml:"not_ours"`
-	Triage         Triage             `yaml:"triage"`
-	Legal          Legal              `yaml:"legal"`
-	Advisory       Advisory           `yaml:"advisory"`
-	Transparency   *Transparency      `yaml:"transparency"`
-	Trends         *Trends            `yaml:"trends"`
-	QA             *QA                `yaml:"qa"`
+	Version        int                     `yaml:"version"`
+	Approvers      approval.Approvers      `yaml:"approvers"`
+	Managers       approval.Approvers      `yaml:"managers"`
+	Defaults       Rules                   `yaml:"defaults"`
+	Categories     map[string]Rules        `yaml:"categories"`
+	RepeatOffender RepeatOffender          `yaml:"repeat_offender"`
+	NotOurs        NotOurs                 `yaml:"not_ours"`
+	Triage         Triage                  `yaml:"triage"`
+	Legal          Legal                   `yaml:"legal"`
+	Advisory       Advisory                `yaml:"advisory"`
+	Transparency   *Transparency           `yaml:"transparency"`
+	Trends         *Trends                 `yaml:"trends"`
+	QA             *QA                     `yaml:"qa"`
+	Calendars      map[string]CalendarSpec `yaml:"calendars"`
 }
 
 // Parse decodes and validates a policy. The error joins every problem found, each an *Error.
@@ -632,6 +666,49 @@ func Parse(b []byte, source string) (*Policy, error) {
 			v.fail("qa.categories."+string(c), "must be between 0 and 1 (a share of the decisions), got %g", r)
 		}
 	}
+	cals := map[string]*calendar.Calendar{}
+	for _, name := range slices.Sorted(maps.Keys(f.Calendars)) {
+		spec, at := f.Calendars[name], "calendars."+name
+		c := &calendar.Calendar{Zone: spec.Zone, Holidays: spec.Holidays}
+		if spec.Zone == "" {
+			v.fail(at+".zone", "missing: the time zone the team works in (Europe/Berlin, America/New_York, UTC)")
+		} else if err := c.Resolve(time.Now()); err != nil {
+			v.fail(at+".zone", "%v", err)
+		}
+		if len(spec.Days) == 0 {
+			v.fail(at+".days", "missing: the working weekdays, like [mon, tue, wed, thu, fri]")
+		}
+		for _, d := range spec.Days {
+			if wd, err := calendar.ParseDay(d); err != nil {
+				v.fail(at+".days", "%v", err)
+			} else {
+				c.Days = append(c.Days, wd)
+			}
+		}
+		if open, close, err := calendar.ParseHours(spec.Hours); err != nil {
+			v.fail(at+".hours", "%v", err)
+		} else {
+			c.Open, c.Close = open, close
+		}
+		for _, h := range spec.Holidays {
+			if _, err := time.Parse(time.DateOnly, h); err != nil {
+				v.fail(at+".holidays", "%q is not a date like 2026-12-25", h)
+			}
+		}
+		cals[name] = c
+	}
+	use := func(field, name string) *calendar.Calendar {
+		if name == "" {
+			return nil
+		}
+		c, ok := cals[name]
+		if !ok {
+			v.fail(field, "no calendar %q in the calendars section (%s)", name, strings.Join(slices.Sorted(maps.Keys(cals)), ", "))
+		}
+		return c
+	}
+	p.Triage.Hours = use("triage.calendar", p.Triage.Calendar)
+	p.Legal.Hours = use("legal.calendar", p.Legal.Calendar)
 	v.slackIDs("approvers", f.Approvers)
 	v.slackIDs("managers", f.Managers)
 	if err := v.err(); err != nil {

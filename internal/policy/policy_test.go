@@ -306,3 +306,30 @@ func TestQASampling(t *testing.T) {
 		}
 	}
 }
+
+// TestCalendars: a calendar section is resolved and given to the SLAs that name it; each
+// mistake is named by its field.
+func TestCalendars(t *testing.T) {
+	y := string(DefaultYAML())
+	good := y + "\ncalendars:\n  legal-team:\n    zone: Europe/Berlin\n    days: [mon, tue, wed, thu, fri]\n    hours: \"09:00-17:00\"\n    holidays: [2026-12-25]\n"
+	good = strings.Replace(good, "legal:\n  due: 72h\n", "legal:\n  due: 72h\n  calendar: legal-team\n", 1)
+	p, err := Parse([]byte(good), "good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Legal.Hours == nil || p.Legal.Hours.Zone != "Europe/Berlin" || len(p.Legal.Hours.Days) != 5 || p.Triage.Hours != nil {
+		t.Fatalf("legal %+v triage %+v", p.Legal, p.Triage)
+	}
+	friday := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC) // 17:00 in Berlin
+	if got, want := p.Legal.DueAt(friday), time.Date(2026, 12, 17, 16, 0, 0, 0, time.UTC); !got.Equal(want) { // nine 8-hour days
+		t.Errorf("72 working hours from Friday closing: %s, want %s", got, want)
+	}
+	bad := y + "\ncalendars:\n  x:\n    zone: Mars/Olympus\n    days: [someday]\n    hours: \"17:00-09:00\"\n    holidays: [christmas]\n"
+	bad = strings.Replace(bad, "triage:\n  confidence: 0.5\n", "triage:\n  confidence: 0.5\n  calendar: nobody\n", 1)
+	_, err = Parse([]byte(bad), "bad.yaml")
+	for _, want := range []string{"calendars.x.zone", "calendars.x.days", "calendars.x.hours", "calendars.x.holidays", `triage.calendar: no calendar "nobody"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+}
