@@ -84,6 +84,9 @@ func (a *appealWorkflow) run(ctx workflow.Context) (*AppealResult, error) {
 	actx := withStep(ctx)
 	start := workflow.Now(ctx)
 	sla := start.Add(a.in.Rules.SLA.D())
+	if a.in.Rules.Hours != nil && workflow.GetVersion(ctx, versionBusinessHours, workflow.DefaultVersion, 1) >= 1 {
+		sla = a.in.Rules.SLADue(start) // working time on the reviewers' calendar
+	}
 	data := a.in.Data
 	data.AppealSLA = sla
 	data.Reply, data.ReplyFrom = a.in.Appeal.Excerpt, a.in.Appeal.From

@@ -34,6 +34,9 @@ func (w *caseWorkflow) awaitAppealDecision(ctx workflow.Context) {
 		e := w.st.Enforcement
 		ap.ChildID = fmt.Sprintf("%s/appeal/%d", w.st.CaseID, ap.Count)
 		ap.SLADeadline = workflow.Now(ctx).Add(w.st.Rules.Appeal.SLA.D())
+		if w.st.Rules.Appeal.Hours != nil && workflow.GetVersion(ctx, versionBusinessHours, workflow.DefaultVersion, 1) >= 1 {
+			ap.SLADeadline = w.st.Rules.Appeal.SLADue(workflow.Now(ctx))
+		}
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 			WorkflowID:        ap.ChildID,
 			ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_TERMINATE,

@@ -241,3 +241,28 @@ func TestTriageSLAOnACalendar(t *testing.T) {
 		t.Errorf("on Tuesday 13:00: triage %+v, want the SLA breached", tuesday.Triage)
 	}
 }
+
+// An appeal's decision SLA on the reviewers' calendar counts working time only: an appeal on
+// Monday 09:00 with a 48-hour SLA on Mon–Fri 09:00–17:00 UTC is due the Monday after, 17:00.
+func TestAppealSLAOnACalendar(t *testing.T) {
+	h := newHarness(t)
+	friday := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+	h.env.SetStartTime(friday)
+	open, close, _ := calendar.ParseHours("09:00-17:00")
+	cal := &calendar.Calendar{Zone: "UTC", Days: []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}, Open: open, Close: close}
+	if err := cal.Resolve(friday); err != nil {
+		t.Fatal(err)
+	}
+	r := h.pol.Categories[abuse.Spam]
+	r.Appeal.Calendar, r.Appeal.Hours = "reviewers", cal
+	h.pol.Categories[abuse.Spam] = r
+	h.at(73*time.Hour, func() { h.reply(workflows.ReplyKindAnswer, "appeal-1") }) // Monday 09:00
+	var v workflows.CaseView
+	h.at(74*time.Hour, func() { v = h.view() })
+	h.at(80*time.Hour, func() { h.agent("reviewer@desk.example", workflows.DecisionGrantAppeal, "fixed") })
+	h.run("acct-standard", abuse.Spam, 1)
+
+	if want := time.Date(2026, 12, 14, 17, 0, 0, 0, time.UTC); v.Status != workflows.StatusAppealReview || !v.Deadline.Equal(want) {
+		t.Errorf("appeal under review: %s, deadline %s (%s), want the appeal decision due %s", v.Status, v.Deadline, v.DeadlineKind, want)
+	}
+}

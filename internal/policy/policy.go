@@ -147,7 +147,14 @@ type Appeal struct {
 	Window    Duration   `yaml:"window" json:"window"`
 	SLA       Duration   `yaml:"sla" json:"sla"`
 	Reminders []Duration `yaml:"reminders" json:"reminders"`
+	// Calendar names the reviewers' calendar: the SLA counts working time only (the customer's
+	// appeal window stays wall-clock time). Empty: wall-clock time.
+	Calendar string             `yaml:"calendar,omitempty" json:"calendar,omitempty"`
+	Hours    *calendar.Calendar `yaml:"-" json:"hours,omitempty"`
 }
+
+// SLADue is when the decision on an appeal received at start is due.
+func (a Appeal) SLADue(start time.Time) time.Time { return due(start, a.SLA, a.Hours) }
 
 // Surge pulls the deadline in when many reports arrive while a case waits: once the case has
 // Reports reports, the deadline is at most Deadline away. Zero Reports turns it off.
@@ -708,6 +715,11 @@ func Parse(b []byte, source string) (*Policy, error) {
 		return c
 	}
 	p.Triage.Hours = use("triage.calendar", p.Triage.Calendar)
+	for _, c := range abuse.Categories {
+		r := p.Categories[c]
+		r.Appeal.Hours = use("appeal.calendar of "+string(c), r.Appeal.Calendar)
+		p.Categories[c] = r
+	}
 	p.Legal.Hours = use("legal.calendar", p.Legal.Calendar)
 	v.slackIDs("approvers", f.Approvers)
 	v.slackIDs("managers", f.Managers)

@@ -313,12 +313,16 @@ func TestCalendars(t *testing.T) {
 	y := string(DefaultYAML())
 	good := y + "\ncalendars:\n  legal-team:\n    zone: Europe/Berlin\n    days: [mon, tue, wed, thu, fri]\n    hours: \"09:00-17:00\"\n    holidays: [2026-12-25]\n"
 	good = strings.Replace(good, "legal:\n  due: 72h\n", "legal:\n  due: 72h\n  calendar: legal-team\n", 1)
+	good = strings.Replace(good, "    sla: 48h\n", "    sla: 48h\n    calendar: legal-team\n", 1) // the defaults' appeal
 	p, err := Parse([]byte(good), "good.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.Legal.Hours == nil || p.Legal.Hours.Zone != "Europe/Berlin" || len(p.Legal.Hours.Days) != 5 || p.Triage.Hours != nil {
 		t.Fatalf("legal %+v triage %+v", p.Legal, p.Triage)
+	}
+	if a := p.Categories[abuse.Phishing].Appeal; a.Calendar != "legal-team" || a.Hours == nil {
+		t.Errorf("phishing's appeal (from the defaults) is not on the calendar: %+v", a)
 	}
 	friday := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC) // 17:00 in Berlin
 	if got, want := p.Legal.DueAt(friday), time.Date(2026, 12, 17, 16, 0, 0, 0, time.UTC); !got.Equal(want) { // nine 8-hour days
