@@ -324,7 +324,7 @@ func TestCalendars(t *testing.T) {
 	if a := p.Categories[abuse.Phishing].Appeal; a.Calendar != "legal-team" || a.Hours == nil {
 		t.Errorf("phishing's appeal (from the defaults) is not on the calendar: %+v", a)
 	}
-	friday := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC) // 17:00 in Berlin
+	friday := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC)                                                   // 17:00 in Berlin
 	if got, want := p.Legal.DueAt(friday), time.Date(2026, 12, 17, 16, 0, 0, 0, time.UTC); !got.Equal(want) { // nine 8-hour days
 		t.Errorf("72 working hours from Friday closing: %s, want %s", got, want)
 	}
