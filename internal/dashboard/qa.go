@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,6 +79,7 @@ func (d *Dashboard) renderQA(w http.ResponseWriter, r *http.Request, status int,
 	if data.Reviewed, err = store.QAQueue(r.Context(), ledger.QAFilter{Reviewed: true, Category: cat, Limit: 50}); err != nil {
 		data.Errors = append(data.Errors, "reviewed: "+err.Error())
 	}
+	data.Waiting, data.Reviewed = d.visibleQA(r, data.Waiting), d.visibleQA(r, data.Reviewed)
 	now := time.Now()
 	if data.Figures, err = store.QA(r.Context(), ledger.Query{From: now.Add(-qaPeriod), To: now, Category: cat}); err != nil {
 		data.Errors = append(data.Errors, "agreement: "+err.Error())
@@ -110,7 +112,20 @@ func reviewStatus(err error) int {
 }
 
 // review records one, and says what the desk made of it.
+// visibleQA leaves out the decisions on legal-track cases the person may not see.
+func (d *Dashboard) visibleQA(r *http.Request, items []ledger.QAItem) []ledger.QAItem {
+	if d.seesLegal(r) {
+		return items
+	}
+	return slices.DeleteFunc(items, func(it ledger.QAItem) bool { return abuse.Category(it.Category).Track() == abuse.TrackLegal })
+}
+
 func (d *Dashboard) review(r *http.Request, id, who, verdict, note string) (ledger.QAItem, error) {
+	if !d.seesLegal(r) {
+		if it, err := d.opts.QA.Store.QAItem(r.Context(), id); err == nil && abuse.Category(it.Category).Track() == abuse.TrackLegal {
+			return ledger.QAItem{}, fmt.Errorf("%w: %s", ledger.ErrNoSuchReview, id)
+		}
+	}
 	if d.opts.SignIn != nil {
 		if p, ok := signin.From(r.Context()); !ok || !p.Has(signin.Lead) {
 			return ledger.QAItem{}, fmt.Errorf("%w: %s is signed in without it", errNotLead, p.Email)
@@ -159,7 +174,7 @@ func (d *Dashboard) qaJSON(w http.ResponseWriter, r *http.Request) {
 		httpx.Problem(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	if items == nil {
+	if items = d.visibleQA(r, items); items == nil {
 		items = []ledger.QAItem{}
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"items": items, "agreement": f})

@@ -94,6 +94,9 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 	}
 	if d.opts.QA != nil {
 		waiting, err := d.opts.QA.Store.QAQueue(ctx, ledger.QAFilter{Limit: 1000})
+		if !legal {
+			waiting = slices.DeleteFunc(waiting, func(it ledger.QAItem) bool { return abuse.Category(it.Category).Track() == abuse.TrackLegal })
+		}
 		if err == nil && len(waiting) > 0 {
 			items = append(items, QueueItem{WaitingOn: "a reviewer who did not make them, for quality review", Waiting: plural(len(waiting), "sampled decision"),
 				Since: waiting[0].SampledAt, URL: "/qa"})
