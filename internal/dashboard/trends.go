@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"abusedesk/internal/abuse"
 	"abusedesk/internal/ledger"
 )
 
@@ -39,7 +40,15 @@ func (d *Dashboard) trendsPage(w http.ResponseWriter, r *http.Request) {
 	if data.Alerted, err = t.Store.Alerted(r.Context(), now.Add(-alertPeriod)); err != nil {
 		data.Errors = append(data.Errors, "alerts: "+err.Error())
 	}
-	if data.Clusters, err = t.Store.Clusters(r.Context(), now.Add(-clusterPeriod), t.Rules.ClusterMaxAccounts); err != nil {
+	var hidden []string
+	if !d.seesLegal(r) {
+		for _, c := range abuse.Categories {
+			if c.Track() == abuse.TrackLegal {
+				hidden = append(hidden, string(c))
+			}
+		}
+	}
+	if data.Clusters, err = t.Store.Clusters(r.Context(), now.Add(-clusterPeriod), t.Rules.ClusterMaxAccounts, hidden...); err != nil {
 		data.Errors = append(data.Errors, "linked accounts: "+err.Error())
 	}
 	if len(data.Errors) > 0 {

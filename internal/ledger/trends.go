@@ -314,12 +314,20 @@ type Link struct {
 // domain, SMS sender ID or phone number (addresses belong to one account, so they link
 // nothing); an indicator named for more than maxAccounts accounts is too common to link.
 // Linked accounts are one cluster however many steps apart; biggest cluster first.
-func (s *Store) Clusters(ctx context.Context, since time.Time, maxAccounts int) ([]Cluster, error) {
+func (s *Store) Clusters(ctx context.Context, since time.Time, maxAccounts int, excludeCategories ...string) ([]Cluster, error) {
+	not, args := "", []any{}
+	if len(excludeCategories) > 0 {
+		not = ` AND category NOT IN (?` + strings.Repeat(`, ?`, len(excludeCategories)-1) + `)`
+		for _, c := range excludeCategories {
+			args = append(args, c)
+		}
+	}
+	all := append(append(append(append([]any{ms(since)}, args...), ms(since)), args...), maxAccounts)
 	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT kind, value, account_id, case_number FROM indicators
-		WHERE kind <> 'ip' AND first_ms >= ? AND (kind, value) IN (
-			SELECT kind, value FROM indicators WHERE kind <> 'ip' AND first_ms >= ?
+		WHERE kind <> 'ip' AND first_ms >= ?`+not+` AND (kind, value) IN (
+			SELECT kind, value FROM indicators WHERE kind <> 'ip' AND first_ms >= ?`+not+`
 			GROUP BY kind, value HAVING COUNT(DISTINCT account_id) BETWEEN 2 AND ?)
-		ORDER BY kind, value, account_id, case_number`), ms(since), ms(since), maxAccounts)
+		ORDER BY kind, value, account_id, case_number`), all...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
 	}

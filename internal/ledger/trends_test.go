@@ -118,6 +118,12 @@ func TestClustersLinkAccounts(t *testing.T) {
 				t.Errorf("host link %+v", l)
 			}
 		}
+		// Leaving a category out (the legal track, for someone without the legal role) leaves
+		// its cases out of the links: without the phishing cases only the phone is shared, by one
+		// account, and nothing links.
+		if hidden, err := s.Clusters(context.Background(), t0.Add(-time.Hour), rules.ClusterMaxAccounts, string(abuse.Phishing)); err != nil || len(hidden) != 0 {
+			t.Errorf("clusters without phishing: %+v, %v", hidden, err)
+		}
 	})
 }
 
