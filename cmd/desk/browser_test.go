@@ -155,6 +155,15 @@ func TestBrowserApprovesAPendingCase(t *testing.T) {
 	if same, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.unreloaded === true`)); err != nil || !same {
 		t.Errorf("the case page refreshed over a sent form (%v)", err)
 	}
+	// A deadline that passed says so: "overdue by …", in red (it used to read "37s ago").
+	passed, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const el = document.createElement("time"); el.dataset.deadline = new Date(Date.now() - 37000).toISOString();
+		document.querySelector("main").append(el); tick();
+		return el.textContent + (el.classList.contains("overdue") ? " [red]" : "");
+	})()`))
+	if err != nil || !strings.HasPrefix(passed, "overdue by 3") || !strings.HasSuffix(passed, "s [red]") {
+		t.Errorf("a passed deadline reads %q (%v), want overdue by 37s, in red", passed, err)
+	}
 	walkPages(ctx, t, d.ep.HTTP, v.CaseNumber)
 }
 
