@@ -102,6 +102,28 @@ func TestBrowserApprovesAPendingCase(t *testing.T) {
 	if v.Enforcement == nil || v.Enforcement.ApprovedBy != "ULEAD1" {
 		t.Errorf("enforcement %+v, want approved by ULEAD1", v.Enforcement)
 	}
+	// The customer appeals by email and a reviewer grants it with the macro, both by clicks on
+	// the case page; the page says what the desk did each time and ends reinstated.
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(d.ep.HTTP+"/cases/"+v.CaseNumber),
+		chromedp.Click(chromedp.Search(`//button[contains(., "as the customer (email)")]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#flash, #refused`)),
+		chromedp.WaitVisible(chromedp.CSS(`.casehead h1 .s-appeal_review`)),
+		chromedp.Focus(chromedp.CSS(`#macro-form select[name=agent]`)), // as a person would: the page does not refresh under them
+		chromedp.SetValue(chromedp.CSS(`#macro-form select[name=agent]`), "reviewer@desk.example"),
+		chromedp.SetValue(chromedp.CSS(`#macro-form select[name=macro]`), "abusedesk: Grant appeal"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#flash, #refused").forEach(e => e.remove())`), // the appeal's message
+		chromedp.Click(chromedp.CSS(`#macro-form button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#flash, #refused`)),
+	); err != nil {
+		t.Fatalf("appeal and grant by clicks: %v", err)
+	}
+	if text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#flash, #refused`))); err != nil || !strings.Contains(text, "the desk took it") {
+		t.Errorf("the grant shows %q (%v), want the desk's acceptance", text, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`.casehead h1 .s-reinstated`))); err != nil {
+		t.Fatalf("the case page never showed the case reinstated: %v", err)
+	}
 	// Every decision is sampled for review: the approver may not review the enforcement (the
 	// page says so, as a refusal), another lead may.
 	if v.Enforcement.ApprovedByEmail == "" {
