@@ -1,0 +1,119 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"abusedesk/internal/config"
+)
+
+// TestComposeIsHonest keeps docker-compose.yml true to the code: its desk services run `desk
+// run` with known components; every variable they set is one the desk reads; with the required
+// variables given, their environment passes the desk's own configuration checks for what each
+// runs; and the processes share one PostgreSQL ledger (a SQLite file per process would split it).
+func TestComposeIsHonest(t *testing.T) {
+	b, err := os.ReadFile("../../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Services map[string]struct {
+			Command     []string          `yaml:"command"`
+			Environment map[string]string `yaml:"environment"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, v := range config.Vars {
+		known[v.Name] = true
+	}
+	// ${NAME:-default} is the default, ${NAME:?why} a value the operator must give (a stand-in
+	// here), ${NAME} the operator's.
+	ref := regexp.MustCompile(`\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}`)
+	expand := func(v string) string {
+		return ref.ReplaceAllStringFunc(v, func(m string) string {
+			p := ref.FindStringSubmatch(m)
+			switch {
+			case p[2] == "-":
+				return p[3]
+			case p[2] == "?" || p[2] == "":
+				return standIn(p[1])
+			}
+			return ""
+		})
+	}
+	desks := 0
+	for name, svc := range doc.Services {
+		if len(svc.Command) == 0 || svc.Command[0] != "run" {
+			continue
+		}
+		desks++
+		comps := ""
+		for _, arg := range svc.Command[1:] {
+			if c, ok := strings.CutPrefix(arg, "--components="); ok {
+				comps = c
+			} else {
+				t.Errorf("%s: `desk run` has no flag %q here", name, arg)
+			}
+		}
+		which, err := parseComponents(comps)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		env := map[string]string{}
+		for k, v := range svc.Environment {
+			if !known[k] {
+				t.Errorf("%s sets %s, which the desk does not read (see `desk help env`)", name, k)
+			}
+			if v = expand(v); v != "" {
+				env[k] = v
+			}
+		}
+		lookup := config.MapLookup(env)
+		if _, err := config.LoadDesk(lookup); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if _, err := config.LoadTemporal(lookup); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		ic, err := config.LoadIntegrations(lookup)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		} else if missing := ic.Missing(); len(missing) > 0 {
+			t.Errorf("%s: `desk run` needs every service; not configured: %v", name, missing)
+		}
+		if _, imap, err := config.LoadIntake(lookup); err != nil {
+			t.Errorf("%s: %v", name, err)
+		} else if which.imap && imap == nil && env["IMAP_ADDR"] == "" {
+			t.Errorf("%s runs the imap component without IMAP_ADDR", name)
+		}
+		if url := env["DESK_LEDGER_URL"]; !strings.HasPrefix(url, "postgres://") {
+			t.Errorf("%s: DESK_LEDGER_URL %q is not the shared PostgreSQL ledger", name, url)
+		}
+	}
+	if desks < 2 {
+		t.Errorf("%d desk services, want the workers and the ingress", desks)
+	}
+}
+
+// standIn is a value for a variable the operator must give: the form the desk checks for.
+func standIn(name string) string {
+	switch {
+	case strings.HasSuffix(name, "_URL") || name == "DESK_PUBLIC_URL":
+		return "https://" + strings.ToLower(strings.TrimSuffix(name, "_URL")) + ".example"
+	case name == "IMAP_ADDR":
+		return "imap.example:993"
+	case slices.Contains([]string{"SLACK_CHANNEL"}, name):
+		return "#abuse-leads"
+	case strings.HasSuffix(name, "_EMAIL"):
+		return "bot@desk.example"
+	}
+	return "stand-in-" + strings.ToLower(name)
+}
