@@ -113,7 +113,7 @@ func reliabilityFull(ctx context.Context, env *benchEnv, r *Report) error {
 	s := newSender(n, env.o.Clients)
 	var filler int64
 	var fillErr error
-	filled := s.at(ctx, n/3, func() { filler, fillErr = fill(filepath.Join(mnt, "filler")) })
+	filled := s.at(ctx, n/3, func() { filler, fillErr = FillDisk(filepath.Join(mnt, "filler")) })
 	// While the storm runs on, the file system is full: what cannot be written is refused.
 	s.send(ctx, d, msg, 2*time.Second)
 	if <-filled; fillErr != nil {
@@ -523,8 +523,9 @@ func ledgerMatches(ctx context.Context, d *benchDesk, r *Report, part string, co
 	return nil
 }
 
-// fill writes a file at path until the file system is full and returns its size.
-func fill(path string) (int64, error) {
+// FillDisk writes a file at path until the file system is full and returns its size (the
+// reliability bench's full disk; tests of what a full disk does use it too).
+func FillDisk(path string) (int64, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return 0, err

@@ -4,7 +4,6 @@ package ledger_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"abusedesk/internal/bench"
 	"abusedesk/internal/ledger"
 	"abusedesk/workflows"
 )
@@ -68,7 +68,7 @@ func TestRecordOnAFullDisk(t *testing.T) {
 	}
 	// Fill the disk while the appends run.
 	close(start)
-	if _, err := fillUp(filler); err != nil {
+	if _, err := bench.FillDisk(filler); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()
@@ -123,28 +123,4 @@ func TestRecordOnAFullDisk(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d appends failed on the full disk and were retried", len(failed), cases*batches)
-}
-
-// fillUp writes a file until the file system is full.
-func fillUp(path string) (int64, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	var n int64
-	for _, chunk := range []int{64 << 10, 4 << 10, 1} {
-		buf := make([]byte, chunk)
-		for {
-			w, err := f.Write(buf)
-			n += int64(w)
-			if errors.Is(err, syscall.ENOSPC) {
-				break
-			}
-			if err != nil {
-				return n, err
-			}
-		}
-	}
-	return n, nil
 }

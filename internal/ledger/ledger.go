@@ -424,24 +424,35 @@ type Event struct {
 
 // Events returns the events of a case in the order they happened.
 func (s *Store) Events(ctx context.Context, caseNumber string) ([]Event, error) {
-	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT event_key, case_number, at_ms, kind, account_id, category, actor, decision, outcome, n
-		FROM case_events WHERE case_number = ? ORDER BY at_ms, recorded_ms, event_key`), caseNumber)
+	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT `+eventColumns+` FROM case_events WHERE case_number = ? ORDER BY at_ms, recorded_ms, event_key`), caseNumber)
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
 	}
 	defer rows.Close()
 	var out []Event
 	for rows.Next() {
-		var e Event
-		var at int64
-		if err := rows.Scan(&e.Key, &e.CaseNumber, &at, &e.Kind, &e.Account, &e.Category, &e.Actor, &e.Decision, &e.Outcome, &e.Count); err != nil {
+		e, err := scanEvent(rows)
+		if err != nil {
 			return nil, err
 		}
-		e.Key = strings.TrimPrefix(e.Key, caseNumber+"/")
-		e.At = time.UnixMilli(at).UTC()
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// eventColumns are the columns scanEvent reads, in its order.
+const eventColumns = `event_key, case_number, at_ms, kind, account_id, category, actor, decision, outcome, n`
+
+// scanEvent reads a row of eventColumns; the key is the event's within its case.
+func scanEvent(r interface{ Scan(...any) error }) (Event, error) {
+	var e Event
+	var at int64
+	if err := r.Scan(&e.Key, &e.CaseNumber, &at, &e.Kind, &e.Account, &e.Category, &e.Actor, &e.Decision, &e.Outcome, &e.Count); err != nil {
+		return Event{}, err
+	}
+	e.Key = strings.TrimPrefix(e.Key, e.CaseNumber+"/")
+	e.At = time.UnixMilli(at).UTC()
+	return e, nil
 }
 
 // Recorded says whether the ledger has the case's first event as the case itself recorded it

@@ -48,13 +48,10 @@ func (s *Store) Timelines(ctx context.Context, from, to time.Time) ([]Timeline, 
 	}
 	defer ev.Close()
 	for ev.Next() {
-		var e Event
-		var at int64
-		if err := ev.Scan(&e.Key, &e.CaseNumber, &at, &e.Kind, &e.Account, &e.Category, &e.Actor, &e.Decision, &e.Outcome, &e.Count); err != nil {
+		e, err := scanEvent(ev)
+		if err != nil {
 			return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
 		}
-		e.Key = strings.TrimPrefix(e.Key, e.CaseNumber+"/")
-		e.At = time.UnixMilli(at).UTC()
 		if i, ok := index[e.CaseNumber]; ok {
 			out[i].Events = append(out[i].Events, e)
 		}
@@ -89,7 +86,7 @@ func (s *Store) Enforcements(ctx context.Context, to time.Time) (map[string][]ti
 // AccountEvents returns an account's events of the given kinds (all kinds when none), newest
 // first, at most limit.
 func (s *Store) AccountEvents(ctx context.Context, account string, limit int, kinds ...string) ([]Event, error) {
-	q, args := `SELECT event_key, case_number, at_ms, kind, account_id, category, actor, decision, outcome, n FROM case_events WHERE account_id = ?`, []any{account}
+	q, args := `SELECT `+eventColumns+` FROM case_events WHERE account_id = ?`, []any{account}
 	if len(kinds) > 0 {
 		q += ` AND kind IN (?` + strings.Repeat(`, ?`, len(kinds)-1) + `)`
 		for _, k := range kinds {
@@ -103,13 +100,10 @@ func (s *Store) AccountEvents(ctx context.Context, account string, limit int, ki
 	defer rows.Close()
 	var out []Event
 	for rows.Next() {
-		var e Event
-		var at int64
-		if err := rows.Scan(&e.Key, &e.CaseNumber, &at, &e.Kind, &e.Account, &e.Category, &e.Actor, &e.Decision, &e.Outcome, &e.Count); err != nil {
+		e, err := scanEvent(rows)
+		if err != nil {
 			return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
 		}
-		e.Key = strings.TrimPrefix(e.Key, e.CaseNumber+"/")
-		e.At = time.UnixMilli(at).UTC()
 		out = append(out, e)
 	}
 	return out, rows.Err()
