@@ -579,7 +579,7 @@ func (a *app) startDashboard(pg dashboard.Playground) error {
 		return err
 	}
 	d.Routes(a.http.Handle)
-	api := &casesapi.API{Cases: a.cases, Token: a.apiToken, Password: a.cfg.DashboardPassword, SignIn: opts.SignIn, Log: a.log.With("component", "cases-api")}
+	api := &casesapi.API{Cases: a.cases, Token: a.apiToken, Dashboard: d.Protect, Log: a.log.With("component", "cases-api")}
 	if a.ledger != nil {
 		api.Search = a.ledger
 	}

@@ -129,6 +129,10 @@ func TestSignInRoles(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, `"reviewer": "lee.lead@desk.example"`) {
 		t.Errorf("the lead's review: HTTP %d %s, want it recorded as the lead's", code, body)
 	}
+	// The review is counted on /metrics (the agreement rate per category and decider).
+	if code, metrics := do(anon, http.MethodGet, "/metrics", ""); code != http.StatusOK || !strings.Contains(metrics, `desk_qa_reviews_total{`) || !strings.Contains(metrics, `verdict="agree"} 1`) {
+		t.Errorf("/metrics: HTTP %d, no desk_qa_reviews_total with the lead's agreement", code)
+	}
 
 	// The legal team sees the legal case, and each look is on record.
 	lawyer, code, _ := signIn("legal@desk.example")

@@ -219,6 +219,7 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 	back = "/cases/" + v.CaseNumber
 	text := strings.TrimSpace(r.FormValue("text"))
 	var msg string
+	answered := false // the desk's answer was waited for
 	switch r.FormValue("do") {
 	case "reply_email":
 		if text == "" {
@@ -242,7 +243,7 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 			dashboard.Refused(w, r, back, fmt.Sprintf("%s applied %q in Zendesk, and the desk refused it: %s", agent, title, refused))
 			return
 		}
-		msg = fmt.Sprintf("%s applied %q in Zendesk; the desk took it.", agent, title)
+		msg, answered = fmt.Sprintf("%s applied %q in Zendesk; the desk took it.", agent, title), true
 	case "approve", "deny", "extend":
 		lead := r.FormValue("lead")
 		var refused string
@@ -250,6 +251,7 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 			dashboard.Refused(w, r, back, fmt.Sprintf("%s clicked %s in Slack, and the desk refused it: %s", sb.slackName(lead), r.FormValue("do"), refused))
 			return
 		}
+		answered = true
 	default:
 		err = fmt.Errorf("unknown action %q", r.FormValue("do"))
 	}
@@ -257,8 +259,11 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 		dashboard.Refused(w, r, back, "That did not work: "+err.Error())
 		return
 	}
-	// Give the desk a moment to act, so the page shows the result.
-	time.Sleep(700 * time.Millisecond)
+	if !answered {
+		// A customer's message has no answer to wait for: give the desk a moment to act, so
+		// the page shows the result.
+		time.Sleep(700 * time.Millisecond)
+	}
 	dashboard.Redirect(w, r, back, msg)
 }
 

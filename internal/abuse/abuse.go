@@ -70,6 +70,17 @@ func (c Category) Track() Track {
 	}
 }
 
+// Categories lists the categories on track t.
+func (t Track) Categories() []Category {
+	var out []Category
+	for _, c := range Categories {
+		if c.Track() == t {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Valid reports whether c is one of Categories.
 func (c Category) Valid() bool { return slices.Contains(Categories, c) }
 

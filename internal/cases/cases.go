@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -306,3 +307,38 @@ func (c *Client) Count(ctx context.Context, query string) (int64, error) {
 
 // Quote makes a visibility query string literal.
 func Quote(s string) string { return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'" }
+
+// In is a visibility clause: attr is one of values.
+func In(attr string, values ...string) string { return attr + " IN (" + quoteAll(values) + ")" }
+
+func quoteAll(values []string) string {
+	q := make([]string, len(values))
+	for i, v := range values {
+		q[i] = Quote(v)
+	}
+	return strings.Join(q, ", ")
+}
+
+// trackCategories are the categories of a track, as visibility keeps them.
+func trackCategories(t abuse.Track) []string {
+	var out []string
+	for _, c := range t.Categories() {
+		out = append(out, string(c))
+	}
+	return out
+}
+
+// InTrack is a visibility clause selecting the cases of a track's categories.
+func InTrack(t abuse.Track) string {
+	return In(workflows.SearchCategory.GetName(), trackCategories(t)...)
+}
+
+// OutsideTrack is a visibility clause leaving out the cases of a track's categories.
+func OutsideTrack(t abuse.Track) string {
+	return workflows.SearchCategory.GetName() + " NOT IN (" + quoteAll(trackCategories(t)) + ")"
+}
+
+// And joins the clauses that are not empty.
+func And(clauses ...string) string {
+	return strings.Join(slices.DeleteFunc(clauses, func(c string) bool { return c == "" }), " AND ")
+}

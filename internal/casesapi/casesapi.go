@@ -1,20 +1,20 @@
 // Package casesapi is the desk's JSON API for cases: GET /api/v1/cases lists and searches them,
 // GET /api/v1/cases/{case number} returns one case's whole view. Integrations and scripts read
-// cases here instead of scraping the dashboard or querying Temporal. docs/openapi.yaml describes
-// it, with the reports API; a test keeps the two equal.
+// cases here instead of scraping the dashboard or querying Temporal. cmd/desk/openapi.yaml
+// describes it with the rest of the desk's API; a test keeps the two equal.
 //
-// Legal-track cases (law-enforcement requests, CSAM notices) are never listed or shown here:
-// they are confidential to the legal team, and the API has no roles yet.
+// Legal-track cases (law-enforcement requests, CSAM notices) are never listed or shown here,
+// whoever asks: they are confidential to the legal team, which reads them in the dashboard.
 package casesapi
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +23,6 @@ import (
 	"abusedesk/internal/cases"
 	"abusedesk/internal/httpx"
 	"abusedesk/internal/ledger"
-	"abusedesk/internal/signin"
 	"abusedesk/workflows"
 )
 
@@ -38,14 +37,12 @@ type API struct {
 	// Search, when set, finds cases by address, range, domain, sender, phone or account name;
 	// without it a search finds a case number or an account ID only.
 	Search Searcher
-	// Token is the reports API's bearer token; Password the dashboard's. A request carrying
-	// either is let in. Without a dashboard password (`desk dev`) the API is as open as the
-	// dashboard, which shows the same cases.
-	Token, Password string
-	// SignIn, when set, lets a person signed into the dashboard in too (and the password is
-	// not taken).
-	SignIn *signin.SignIn
-	Log    *slog.Logger
+	// Token is the reports API's bearer token: a request carrying it is let in. Dashboard is the
+	// dashboard's own guard (a signed-in session, or its password; open when it is open): any
+	// other request goes through it (none: the token only).
+	Token     string
+	Dashboard func(http.Handler) http.Handler
+	Log       *slog.Logger
 }
 
 // Routes mounts the API.
@@ -55,30 +52,19 @@ func (a *API) Routes(handle func(pattern string, h http.Handler)) {
 }
 
 func (a *API) auth(next http.Handler) http.Handler {
-	var session http.Handler
-	if a.SignIn != nil {
-		session = a.SignIn.Require(next)
+	guarded := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="abusedesk"`)
+		httpx.Problem(w, http.StatusUnauthorized, "the cases API needs the API token (Authorization: Bearer, DESK_API_TOKEN)")
+	}))
+	if a.Dashboard != nil {
+		guarded = a.Dashboard(next)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if a.Token != "" && strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(a.Token)) == 1 {
+		if httpx.HasBearer(r, a.Token) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if session != nil {
-			session.ServeHTTP(w, r)
-			return
-		}
-		if a.Password == "" {
-			next.ServeHTTP(w, r) // the dashboard, which shows the same, is open too
-			return
-		}
-		if _, pass, ok := r.BasicAuth(); ok && a.Password != "" && subtle.ConstantTimeCompare([]byte(pass), []byte(a.Password)) == 1 {
-			next.ServeHTTP(w, r)
-			return
-		}
-		w.Header().Set("WWW-Authenticate", `Bearer realm="abusedesk", Basic realm="abusedesk dashboard"`)
-		httpx.Problem(w, http.StatusUnauthorized, "the cases API needs the API token (Authorization: Bearer, DESK_API_TOKEN) or the dashboard's password (basic auth)")
+		guarded.ServeHTTP(w, r)
 	})
 }
 
@@ -115,29 +101,6 @@ type List struct {
 // searchLimit is how many cases one search may match.
 const searchLimit = 500
 
-// legalCategories are the categories of the legal track, kept out of the API.
-func legalCategories() []string {
-	var out []string
-	for _, c := range abuse.Categories {
-		if c.Track() == abuse.TrackLegal {
-			out = append(out, string(c))
-		}
-	}
-	return out
-}
-
-func inList(attr string, values []string) string {
-	return attr + " IN (" + strings.Join(quoted(values), ", ") + ")"
-}
-
-func quoted(values []string) []string {
-	q := make([]string, len(values))
-	for i, v := range values {
-		q[i] = cases.Quote(v)
-	}
-	return q
-}
-
 // badRequest is a query parameter that is wrong, said as such.
 type badRequest struct{ msg string }
 
@@ -152,7 +115,7 @@ func (a *API) query(ctx context.Context, v map[string][]string) (string, List, e
 		return strings.TrimSpace(v[k][0])
 	}
 	var out List
-	parts := []string{workflows.SearchCategory.GetName() + " NOT IN (" + strings.Join(quoted(legalCategories()), ", ") + ")"}
+	parts := []string{cases.OutsideTrack(abuse.TrackLegal)}
 	switch s := get("state"); s {
 	case "", "open":
 		parts = append(parts, "ExecutionStatus = 'Running'")
@@ -164,7 +127,7 @@ func (a *API) query(ctx context.Context, v map[string][]string) (string, List, e
 		return "", out, badRequest{fmt.Sprintf("state %q: want open, closed or all", s)}
 	}
 	if s := get("status"); s != "" {
-		if !validStatus(s) {
+		if !slices.Contains(workflows.Statuses, workflows.Status(s)) {
 			return "", out, badRequest{fmt.Sprintf("status %q is not a case status", s)}
 		}
 		parts = append(parts, workflows.SearchStatus.GetName()+" = "+cases.Quote(s))
@@ -176,16 +139,10 @@ func (a *API) query(ctx context.Context, v map[string][]string) (string, List, e
 		parts = append(parts, workflows.SearchCategory.GetName()+" = "+cases.Quote(c))
 	}
 	if t := get("track"); t != "" {
-		var cats []string
-		for _, c := range abuse.Categories {
-			if string(c.Track()) == t {
-				cats = append(cats, string(c))
-			}
-		}
-		if len(cats) == 0 {
+		if !slices.Contains(abuse.Tracks, abuse.Track(t)) {
 			return "", out, badRequest{fmt.Sprintf("track %q: want abuse, advisory, legal or customer", t)}
 		}
-		parts = append(parts, inList(workflows.SearchCategory.GetName(), cats))
+		parts = append(parts, cases.InTrack(abuse.Track(t)))
 	}
 	if t := get("tier"); t != "" {
 		parts = append(parts, workflows.SearchTier.GetName()+" = "+cases.Quote(t))
@@ -206,26 +163,19 @@ func (a *API) query(ctx context.Context, v map[string][]string) (string, List, e
 				return "", out, err
 			}
 			out.Search, out.SearchTruncated = string(kind), more
-			if kind == ledger.SearchText {
-				numbers = append(numbers, "") // and the account ID itself, for cases the ledger lacks
-				parts = append(parts, "("+workflows.SearchAccount.GetName()+" = "+cases.Quote(q)+" OR "+inList(workflows.SearchCaseNumber.GetName(), numbers)+")")
-			} else if len(numbers) == 0 {
+			switch byAccount := workflows.SearchAccount.GetName() + " = " + cases.Quote(q); {
+			case kind == ledger.SearchText && len(numbers) == 0:
+				parts = append(parts, byAccount) // the account ID, for cases the ledger lacks
+			case kind == ledger.SearchText:
+				parts = append(parts, "("+byAccount+" OR "+cases.In(workflows.SearchCaseNumber.GetName(), numbers...)+")")
+			case len(numbers) == 0:
 				return "", out, nil // nothing matches
-			} else {
-				parts = append(parts, inList(workflows.SearchCaseNumber.GetName(), numbers))
+			default:
+				parts = append(parts, cases.In(workflows.SearchCaseNumber.GetName(), numbers...))
 			}
 		}
 	}
 	return strings.Join(parts, " AND "), out, nil
-}
-
-func validStatus(s string) bool {
-	for _, st := range workflows.Statuses {
-		if string(st) == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (a *API) list(w http.ResponseWriter, r *http.Request) {

@@ -18,10 +18,20 @@ func serve(a *API, r *http.Request) *httptest.ResponseRecorder {
 	return w
 }
 
-// TestAuth: with a dashboard password, the API token or the password lets a client in, nothing
-// else does; a bad parameter is a 400 naming it, before any case is read.
+// TestAuthAndBadParameters: the API token, or whatever the dashboard's guard lets in, lets a
+// client in, nothing else does; a bad parameter is a 400 naming it, before any case is read.
 func TestAuthAndBadParameters(t *testing.T) {
-	a := &API{Token: "tok", Password: "pw"}
+	// The dashboard's guard, as a password-protected dashboard has it.
+	dashboard := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, pass, ok := r.BasicAuth(); !ok || pass != "pw" {
+				http.Error(w, "password", http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	a := &API{Token: "tok", Dashboard: dashboard}
 	for name, set := range map[string]func(*http.Request){
 		"nothing":                 func(*http.Request) {},
 		"a wrong token":           func(r *http.Request) { r.Header.Set("Authorization", "Bearer nope") },

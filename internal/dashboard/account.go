@@ -47,7 +47,7 @@ func (d *Dashboard) accountPage(w http.ResponseWriter, r *http.Request) {
 			data.Errors = append(data.Errors, "actions: "+err.Error())
 		}
 		if !d.seesLegal(r) {
-			data.Actions = slices.DeleteFunc(data.Actions, func(e ledger.Event) bool { return abuse.Category(e.Category).Track() == abuse.TrackLegal })
+			data.Actions = slices.DeleteFunc(data.Actions, func(e ledger.Event) bool { return onLegalTrack(e.Category) })
 		}
 	}
 	status := http.StatusOK

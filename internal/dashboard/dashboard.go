@@ -21,6 +21,7 @@ import (
 
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/cases"
+	"abusedesk/internal/httpx"
 	"abusedesk/internal/intake"
 	"abusedesk/internal/ledger"
 	"abusedesk/internal/signin"
@@ -190,7 +191,12 @@ func (d *Dashboard) auth(next http.Handler) http.Handler {
 		_, pass, ok := r.BasicAuth()
 		if !ok || subtle.ConstantTimeCompare([]byte(pass), []byte(d.opts.Password)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Basic realm="abusedesk dashboard"`)
-			http.Error(w, "the dashboard needs the password (DESK_DASHBOARD_PASSWORD)", http.StatusUnauthorized)
+			const why = "the dashboard needs the password (DESK_DASHBOARD_PASSWORD)"
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				httpx.Problem(w, http.StatusUnauthorized, why)
+			} else {
+				http.Error(w, why, http.StatusUnauthorized)
+			}
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -264,7 +270,7 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 		Cats: abuse.Categories, Open: f.State == "" || f.State == "open", Now: time.Now()}
 	query := f.query()
 	if !d.seesLegal(r) {
-		query = strings.Join(slices.DeleteFunc([]string{query, notLegal()}, func(s string) bool { return s == "" }), " AND ")
+		query = cases.And(query, cases.OutsideTrack(abuse.TrackLegal))
 	}
 	list, next, err := d.opts.Cases.List(ctx, query, 200, nil)
 	if err != nil {
@@ -330,10 +336,10 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 		d.render(w, "case.html", p)
 		return
 	}
-	if v.CategoryTrack == abuse.TrackLegal || v.Category.Track() == abuse.TrackLegal {
+	if onLegalTrack(string(v.Category)) {
 		if !d.seesLegal(r) {
 			w.WriteHeader(http.StatusNotFound)
-			p.Err = fmt.Sprintf("no case %s: %v", id, errors.New("no incident has this number"))
+			p.Err = fmt.Sprintf("no case %s: no incident has this number", id)
 			d.render(w, "case.html", p)
 			return
 		}
@@ -352,7 +358,9 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 				d.render(w, "case.html", p)
 				return
 			}
-			p.Accesses, _ = d.opts.Ledger.Accesses(ctx, v.CaseNumber, 50)
+			if p.Accesses, err = d.opts.Ledger.Accesses(ctx, v.CaseNumber, 50); err != nil {
+				d.log.Warn("the looks at a legal case not listed", "case", v.CaseNumber, "error", err)
+			}
 		}
 	}
 	p.V, p.Title = v, v.CaseNumber+" · "+v.Account.ID
@@ -408,24 +416,11 @@ func (d *Dashboard) visible(r *http.Request, list []cases.Summary) []cases.Summa
 	if d.seesLegal(r) {
 		return list
 	}
-	return slices.DeleteFunc(list, func(c cases.Summary) bool { return abuse.Category(c.Category).Track() == abuse.TrackLegal })
+	return slices.DeleteFunc(list, func(c cases.Summary) bool { return onLegalTrack(c.Category) })
 }
 
-// legalCategories are the categories of the legal track.
-func legalCategories() []string {
-	var out []string
-	for _, c := range abuse.Categories {
-		if c.Track() == abuse.TrackLegal {
-			out = append(out, cases.Quote(string(c)))
-		}
-	}
-	return out
-}
-
-// notLegal is a visibility query clause that leaves the legal track's cases out.
-func notLegal() string {
-	return workflows.SearchCategory.GetName() + " NOT IN (" + strings.Join(legalCategories(), ", ") + ")"
-}
+// onLegalTrack says whether a case of category c is a legal matter.
+func onLegalTrack(c string) bool { return abuse.Category(c).Track() == abuse.TrackLegal }
 
 // statusLabels are the statuses in words (those not listed read as their name without "_").
 var statusLabels = map[workflows.Status]string{

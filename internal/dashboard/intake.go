@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"abusedesk/internal/intake"
 	"abusedesk/internal/ledger"
 )
 
@@ -29,7 +30,7 @@ func (d *Dashboard) intakePage(w http.ResponseWriter, r *http.Request) {
 	}
 	data.Items = items
 	for _, h := range items {
-		if h.Kind == "triage" {
+		if h.Kind == intake.HandOverTriage {
 			data.Triage++
 		} else {
 			data.NotOurs++

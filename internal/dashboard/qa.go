@@ -117,12 +117,12 @@ func (d *Dashboard) visibleQA(r *http.Request, items []ledger.QAItem) []ledger.Q
 	if d.seesLegal(r) {
 		return items
 	}
-	return slices.DeleteFunc(items, func(it ledger.QAItem) bool { return abuse.Category(it.Category).Track() == abuse.TrackLegal })
+	return slices.DeleteFunc(items, func(it ledger.QAItem) bool { return onLegalTrack(it.Category) })
 }
 
 func (d *Dashboard) review(r *http.Request, id, who, verdict, note string) (ledger.QAItem, error) {
 	if !d.seesLegal(r) {
-		if it, err := d.opts.QA.Store.QAItem(r.Context(), id); err == nil && abuse.Category(it.Category).Track() == abuse.TrackLegal {
+		if it, err := d.opts.QA.Store.QAItem(r.Context(), id); err == nil && onLegalTrack(it.Category) {
 			return ledger.QAItem{}, fmt.Errorf("%w: %s", ledger.ErrNoSuchReview, id)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/cases"
 	"abusedesk/internal/httpx"
+	"abusedesk/internal/intake"
 	"abusedesk/internal/ledger"
 	"abusedesk/workflows"
 )
@@ -65,10 +66,13 @@ type Loose struct {
 func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]QueueItem, error) {
 	var statuses []string
 	for s := range waits {
-		statuses = append(statuses, cases.Quote(string(s)))
+		statuses = append(statuses, string(s))
 	}
 	slices.Sort(statuses)
-	query := "ExecutionStatus = 'Running' AND " + workflows.SearchStatus.GetName() + " IN (" + strings.Join(statuses, ", ") + ")"
+	query := cases.And("ExecutionStatus = 'Running'", cases.In(workflows.SearchStatus.GetName(), statuses...))
+	if !legal {
+		query = cases.And(query, cases.OutsideTrack(abuse.TrackLegal))
+	}
 	var items []QueueItem
 	var token []byte
 	for range 10 { // at most 10,000
@@ -77,12 +81,9 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 			return nil, err
 		}
 		for _, s := range list {
-			if !legal && abuse.Category(s.Category).Track() == abuse.TrackLegal {
-				continue
-			}
 			w := waits[s.Status]
 			it := QueueItem{CaseNumber: s.CaseNumber, Status: s.Status, Account: s.Account, Category: s.Category, Due: s.Deadline,
-				DueWhat: dueWhat(s.Status), WaitingOn: w.On, Waiting: w.Waiting, Since: s.StartedAt, URL: "/cases/" + s.CaseNumber}
+				DueWhat: deadlineOf(s.Status), WaitingOn: w.On, Waiting: w.Waiting, Since: s.StartedAt, URL: "/cases/" + s.CaseNumber}
 			if !it.Due.IsZero() {
 				it.Overdue, it.Soon = now.After(it.Due), !now.After(it.Due) && it.Due.Sub(now) <= soon
 			}
@@ -94,10 +95,13 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 	}
 	if d.opts.QA != nil {
 		waiting, err := d.opts.QA.Store.QAQueue(ctx, ledger.QAFilter{Limit: 1000})
-		if !legal {
-			waiting = slices.DeleteFunc(waiting, func(it ledger.QAItem) bool { return abuse.Category(it.Category).Track() == abuse.TrackLegal })
+		if err != nil {
+			d.log.Warn("work queue: decisions waiting for review not counted", "error", err)
 		}
-		if err == nil && len(waiting) > 0 {
+		if !legal {
+			waiting = slices.DeleteFunc(waiting, func(it ledger.QAItem) bool { return onLegalTrack(it.Category) })
+		}
+		if len(waiting) > 0 {
 			items = append(items, QueueItem{WaitingOn: "a reviewer who did not make them, for quality review", Waiting: plural(len(waiting), "sampled decision"),
 				Since: waiting[0].SampledAt, URL: "/qa"})
 		}
@@ -106,7 +110,7 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 		if hs, err := d.opts.Ledger.HandOvers(ctx, now.Add(-24*time.Hour), 1000); err == nil {
 			n, first := 0, time.Time{}
 			for _, h := range hs {
-				if h.Kind == "triage" {
+				if h.Kind == intake.HandOverTriage {
 					n++
 					first = h.At
 				}
@@ -138,21 +142,6 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 		return cmp.Or(a.Since.Compare(b.Since), strings.Compare(a.CaseNumber, b.CaseNumber))
 	})
 	return items, nil
-}
-
-// dueWhat is what a status's deadline is.
-func dueWhat(s workflows.Status) string {
-	switch s {
-	case workflows.StatusNeedsTriage:
-		return "triage SLA"
-	case workflows.StatusPendingApproval:
-		return "the next re-ping of the leads"
-	case workflows.StatusAppealReview:
-		return "appeal decision SLA"
-	case workflows.StatusLegalReview:
-		return "legal due time"
-	}
-	return ""
 }
 
 func plural(n int, what string) string {

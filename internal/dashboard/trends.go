@@ -42,10 +42,8 @@ func (d *Dashboard) trendsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	var hidden []string
 	if !d.seesLegal(r) {
-		for _, c := range abuse.Categories {
-			if c.Track() == abuse.TrackLegal {
-				hidden = append(hidden, string(c))
-			}
+		for _, c := range abuse.TrackLegal.Categories() {
+			hidden = append(hidden, string(c))
 		}
 	}
 	if data.Clusters, err = t.Store.Clusters(r.Context(), now.Add(-clusterPeriod), t.Rules.ClusterMaxAccounts, hidden...); err != nil {

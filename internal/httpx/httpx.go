@@ -6,6 +6,7 @@ package httpx
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"abusedesk/internal/fault"
@@ -197,6 +199,13 @@ func PostUntilAcceptedPacing(ctx context.Context, hc *http.Client, url, token, c
 			return status, answer, retries, ctx.Err()
 		}
 	}
+}
+
+// HasBearer says whether a request carries the bearer token (the scheme in any case, RFC 9110);
+// an empty token matches nothing.
+func HasBearer(r *http.Request, token string) bool {
+	scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	return token != "" && strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) == 1
 }
 
 // WriteJSON answers with v as indented JSON.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,8 +95,7 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 			httpx.Problem(w, http.StatusMethodNotAllowed, r.Method+" is not allowed here: POST a report")
 			return
 		}
-		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if token == "" || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
+		if !httpx.HasBearer(r, token) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="abusedesk"`)
 			httpx.Problem(w, http.StatusUnauthorized, "missing or wrong bearer token (DESK_API_TOKEN)")
 			return

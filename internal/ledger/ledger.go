@@ -424,7 +424,12 @@ type Event struct {
 
 // Events returns the events of a case in the order they happened.
 func (s *Store) Events(ctx context.Context, caseNumber string) ([]Event, error) {
-	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT `+eventColumns+` FROM case_events WHERE case_number = ? ORDER BY at_ms, recorded_ms, event_key`), caseNumber)
+	return s.events(ctx, `SELECT `+eventColumns+` FROM case_events WHERE case_number = ? ORDER BY at_ms, recorded_ms, event_key`, caseNumber)
+}
+
+// events runs a query of eventColumns.
+func (s *Store) events(ctx context.Context, query string, args ...any) ([]Event, error) {
+	rows, err := s.db.QueryContext(ctx, s.Q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
 	}
@@ -433,7 +438,7 @@ func (s *Store) Events(ctx context.Context, caseNumber string) ([]Event, error) 
 	for rows.Next() {
 		e, err := scanEvent(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
 		}
 		out = append(out, e)
 	}

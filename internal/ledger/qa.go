@@ -117,9 +117,9 @@ func (s *Store) sample(ctx context.Context, tx *sql.Tx, c workflows.LedgerCase, 
 	return nil
 }
 
-// QAFilter selects review queue items: Waiting only those not reviewed yet, else only the
-// reviewed; at most Limit (100 when 0), oldest decision first while waiting, newest review
-// first once reviewed.
+// QAFilter selects review queue items: those waiting for review (oldest decision first), or
+// with Reviewed those reviewed (newest review first); of Category when set; at most Limit (100
+// when 0).
 type QAFilter struct {
 	Reviewed bool
 	Category string

@@ -88,23 +88,17 @@ func (s *Store) Enforcements(ctx context.Context, to time.Time) (map[string][]ti
 func (s *Store) AccountEvents(ctx context.Context, account string, limit int, kinds ...string) ([]Event, error) {
 	q, args := `SELECT `+eventColumns+` FROM case_events WHERE account_id = ?`, []any{account}
 	if len(kinds) > 0 {
-		q += ` AND kind IN (?` + strings.Repeat(`, ?`, len(kinds)-1) + `)`
-		for _, k := range kinds {
-			args = append(args, k)
-		}
+		list, more := inList(kinds)
+		q, args = q+` AND kind IN `+list, append(args, more...)
 	}
-	rows, err := s.db.QueryContext(ctx, s.Q(q+fmt.Sprintf(` ORDER BY at_ms DESC, event_key LIMIT %d`, limit)), args...)
-	if err != nil {
-		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
+	return s.events(ctx, q+fmt.Sprintf(` ORDER BY at_ms DESC, event_key LIMIT %d`, limit), args...)
+}
+
+// inList is an SQL list of placeholders for values, "(?, ?, ?)", and the values as arguments.
+func inList(values []string) (string, []any) {
+	args := make([]any, len(values))
+	for i, v := range values {
+		args[i] = v
 	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return "(?" + strings.Repeat(", ?", len(values)-1) + ")", args
 }

@@ -317,10 +317,9 @@ type Link struct {
 func (s *Store) Clusters(ctx context.Context, since time.Time, maxAccounts int, excludeCategories ...string) ([]Cluster, error) {
 	not, args := "", []any{}
 	if len(excludeCategories) > 0 {
-		not = ` AND category NOT IN (?` + strings.Repeat(`, ?`, len(excludeCategories)-1) + `)`
-		for _, c := range excludeCategories {
-			args = append(args, c)
-		}
+		var list string
+		list, args = inList(excludeCategories)
+		not = ` AND category NOT IN ` + list
 	}
 	all := append(append(append(append([]any{ms(since)}, args...), ms(since)), args...), maxAccounts)
 	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT kind, value, account_id, case_number FROM indicators
