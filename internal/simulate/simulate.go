@@ -137,7 +137,7 @@ func Run(current, candidate *policy.Policy, timelines []ledger.Timeline, priors 
 		case c.Current.Enforced && c.Current.Action != c.Candidate.Action:
 			c.Change = "action"
 			r.ActionChanged++
-		case c.Current.AskedLead != c.Candidate.AskedLead || c.Current.WaitsForLead != c.Candidate.WaitsForLead:
+		case c.Current.AskedLead != c.Candidate.AskedLead:
 			c.Change = "approval"
 		case !c.Current.At.Equal(c.Candidate.At):
 			c.Change = "time"
