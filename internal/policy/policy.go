@@ -188,7 +188,34 @@ type Rules struct {
 	// category, closed less than this ago) already handled is closed as a duplicate. 0 turns
 	// it off.
 	DedupeWindow Duration `yaml:"dedupe_window,omitempty" json:"dedupe_window,omitempty"`
+	// Remediation is how a fix is verified before the case closes as remediated.
+	Remediation Remediation `yaml:"remediation,omitempty" json:"remediation,omitzero"`
 }
+
+// Remediation checks. CheckHTTP: each reported URL no longer answers with content.
+// CheckBlocklist: each reported address is off the DNS blocklists named in Blocklists.
+// CheckFeed: no report about the case seen after the fix was accepted.
+const (
+	CheckHTTP      = "http"
+	CheckBlocklist = "blocklist"
+	CheckFeed      = "feed"
+)
+
+// RemediationChecks lists the checks a policy may name.
+var RemediationChecks = []string{CheckHTTP, CheckBlocklist, CheckFeed}
+
+// Remediation says how a customer's fix is verified: once an agent accepts it, the Checks run
+// at each offset of Verify (from the acceptance); a check that finds it not fixed, or could not
+// tell at the last offset, reopens the case for an agent. The case closes as remediated after
+// the last offset. No offsets (or nothing the checks can look at) takes the fix on trust.
+type Remediation struct {
+	Verify     []Duration `yaml:"verify" json:"verify,omitempty"`
+	Checks     []string   `yaml:"checks" json:"checks,omitempty"`
+	Blocklists []string   `yaml:"blocklists" json:"blocklists,omitempty"`
+}
+
+// Has reports whether the policy names check c.
+func (r Remediation) Has(c string) bool { return slices.Contains(r.Checks, c) }
 
 // RepeatOffender is the stricter track for accounts with prior violations.
 type RepeatOffender struct {
@@ -563,6 +590,8 @@ func Parse(b []byte, source string) (*Policy, error) {
 		r := defaults
 		r.Reminders = slices.Clone(defaults.Reminders)
 		r.Appeal.Reminders = slices.Clone(defaults.Appeal.Reminders)
+		r.Remediation = Remediation{Verify: slices.Clone(defaults.Remediation.Verify), Checks: slices.Clone(defaults.Remediation.Checks),
+			Blocklists: slices.Clone(defaults.Remediation.Blocklists)}
 		if c.Track() != abuse.TrackAbuse {
 			// Advisory, legal and customer matters are not violations: unless the file says
 			// otherwise, no action, a lead decides, and nobody is told the outcome.
@@ -845,6 +874,70 @@ func (v *validator) rules(at string, r Rules) {
 		v.fail(at+".appeal.sla", "must be more than 0")
 	}
 	v.offsets(at+".appeal.reminders", r.Appeal.Reminders, r.Appeal.SLA, at+".appeal.sla")
+	v.remediation(at+".remediation", r.Remediation)
+}
+
+// maxVerify bounds the re-checks of a fix: how many and how far out.
+const (
+	maxVerifyOffsets = 10
+	maxVerifyOffset  = Duration(90 * 24 * time.Hour)
+)
+
+func (v *validator) remediation(at string, r Remediation) {
+	if len(r.Verify) > maxVerifyOffsets {
+		v.fail(at+".verify", "at most %d re-checks, got %d", maxVerifyOffsets, len(r.Verify))
+	}
+	for i, off := range r.Verify {
+		field := fmt.Sprintf("%s.verify[%d]", at, i)
+		switch {
+		case off <= 0:
+			v.fail(field, "must be more than 0")
+		case off > maxVerifyOffset:
+			v.fail(field, "%s is more than %s after the acceptance; a case would stay open that long", off, maxVerifyOffset)
+		case i > 0 && off <= r.Verify[i-1]:
+			v.fail(field, "%s must come after the previous re-check (%s)", off, r.Verify[i-1])
+		}
+	}
+	if len(r.Verify) > 0 && len(r.Checks) == 0 {
+		v.fail(at+".checks", "missing: name the checks (%s) that verify a fix, or set verify: [] to take fixes on trust", strings.Join(RemediationChecks, ", "))
+	}
+	for i, c := range r.Checks {
+		field := fmt.Sprintf("%s.checks[%d]", at, i)
+		switch {
+		case !slices.Contains(RemediationChecks, c):
+			v.fail(field, "%q is not a check; known: %s", c, strings.Join(RemediationChecks, ", "))
+		case slices.Index(r.Checks, c) < i:
+			v.fail(field, "%q is listed twice", c)
+		}
+	}
+	if r.Has(CheckBlocklist) && len(r.Blocklists) == 0 {
+		v.fail(at+".blocklists", "missing: the blocklist check needs the DNS blocklist zones to query (like zen.spamhaus.org)")
+	}
+	for i, z := range r.Blocklists {
+		if !dnsName(z) {
+			v.fail(fmt.Sprintf("%s.blocklists[%d]", at, i), "%q is not a DNS zone like bl.example.org", z)
+		}
+	}
+}
+
+// dnsName reports whether s is a DNS name of at least two labels (letters, digits, hyphens).
+func dnsName(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	labels := strings.Split(s, ".")
+	if len(s) == 0 || len(s) > 253 || len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, c := range l {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (v *validator) offsets(at string, offs []Duration, limit Duration, limitName string) {

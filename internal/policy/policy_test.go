@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -335,5 +336,45 @@ func TestCalendars(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not name %s", err, want)
 		}
+	}
+}
+
+// TestRemediation: the defaults' re-checks reach every category, a category's checks replace
+// the defaults' while keeping their offsets, and each mistake is named by its field.
+func TestRemediation(t *testing.T) {
+	p := Default()
+	spam, phish := p.Categories[abuse.Spam].Remediation, p.Categories[abuse.Phishing].Remediation
+	if len(spam.Verify) != 3 || spam.Verify[2].D() != 7*24*time.Hour || !slices.Equal(spam.Checks, []string{CheckFeed}) {
+		t.Errorf("spam's remediation = %+v, want the defaults' [1h 24h 7d] and feed", spam)
+	}
+	if !slices.Equal(phish.Verify, spam.Verify) || !slices.Equal(phish.Checks, []string{CheckHTTP, CheckFeed}) || !phish.Has(CheckHTTP) || phish.Has(CheckBlocklist) {
+		t.Errorf("phishing's remediation = %+v, want the defaults' offsets and http, feed", phish)
+	}
+	y := string(DefaultYAML())
+	good := strings.Replace(y, "    surge:\n      reports: 500\n", "    remediation:\n      checks: [blocklist]\n      blocklists: [bl.example.org]\n    surge:\n      reports: 500\n", 1)
+	q, err := Parse([]byte(good), "good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := q.Categories[abuse.Spam].Remediation; !slices.Equal(r.Blocklists, []string{"bl.example.org"}) || !r.Has(CheckBlocklist) || len(r.Verify) != 3 {
+		t.Errorf("spam's remediation = %+v", r)
+	}
+	if r := q.Categories[abuse.DoS].Remediation; len(r.Blocklists) != 0 || r.Has(CheckBlocklist) {
+		t.Errorf("spam's blocklists leaked into dos: %+v", r)
+	}
+	bad := strings.Replace(y, "    verify: [1h, 24h, 7d]\n    checks: [feed]\n", "    verify: [2h, 1h, 120d]\n    checks: [feed, ping, feed, blocklist]\n", 1)
+	bad = strings.Replace(bad, "    blocklists: []\n", "    blocklists: [\"not a zone\"]\n", 1)
+	bad = strings.Replace(bad, "      checks: [http, feed]\n", "      checks: []\n", 1)
+	_, err = Parse([]byte(bad), "bad.yaml")
+	for _, want := range []string{"defaults.remediation.verify[1]: 1h must come after", "defaults.remediation.verify[2]: 120d is more than",
+		`defaults.remediation.checks[1]: "ping" is not a check`, `defaults.remediation.checks[2]: "feed" is listed twice`,
+		`defaults.remediation.blocklists[0]: "not a zone"`, "categories.phishing.remediation.checks: missing"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not say %q", err, want)
+		}
+	}
+	noZones := strings.Replace(y, "    checks: [feed]\n", "    checks: [blocklist]\n", 1)
+	if _, err := Parse([]byte(noZones), "nozones.yaml"); err == nil || !strings.Contains(err.Error(), "defaults.remediation.blocklists: missing") {
+		t.Errorf("a blocklist check without zones: %v", err)
 	}
 }
