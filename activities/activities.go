@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -50,7 +51,10 @@ type Activities struct {
 	Reports Reports
 	// Ledger keeps every case event for metrics and reports (nil: none is kept; tests only —
 	// the desk always has one).
-	Ledger    Ledger
+	Ledger Ledger
+	// Probes check a customer's fix (nil: every check could not tell, and the case goes to an
+	// agent rather than closing unverified).
+	Probes    Probes
 	Templates *templates.Renderer
 	// DashboardURL is the base URL of the dashboard, for links in Slack and notes ("" for none).
 	DashboardURL string
@@ -77,6 +81,7 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 		workflows.ActivityAlert:               a.Alert,
 		workflows.ActivityHoldEvidence:        a.HoldEvidence,
 		workflows.ActivityRecordEvents:        a.RecordEvents,
+		workflows.ActivityVerifyRemediation:   a.VerifyRemediation,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -340,6 +345,47 @@ func (a *Activities) RecordEvents(ctx context.Context, in workflows.RecordEvents
 		return boundary(fmt.Sprintf("record %d event(s) of %s in the ledger", len(in.Events), in.Case.Number), err)
 	}
 	return nil
+}
+
+// probeParallel bounds the checks of one verification that run at once.
+const probeParallel = 4
+
+// VerifyRemediation runs the outside checks of a fix: each URL fetched, each address asked of
+// each blocklist zone, a few at a time. Results come in the input's order.
+func (a *Activities) VerifyRemediation(ctx context.Context, in workflows.VerifyInput) (*workflows.VerifyResult, error) {
+	type job struct {
+		check, subject string
+		run            func(context.Context) (string, string)
+	}
+	var jobs []job
+	for _, u := range in.URLs {
+		jobs = append(jobs, job{workflows.CheckHTTP, u, func(ctx context.Context) (string, string) { return a.Probes.URL(ctx, u) }})
+	}
+	for _, ip := range in.Addresses {
+		for _, zone := range in.Blocklists {
+			jobs = append(jobs, job{workflows.CheckBlocklist, ip + " on " + zone, func(ctx context.Context) (string, string) { return a.Probes.Listed(ctx, ip, zone) }})
+		}
+	}
+	out := &workflows.VerifyResult{Results: make([]workflows.CheckResult, len(jobs))}
+	if a.Probes == nil {
+		for i, j := range jobs {
+			out.Results[i] = workflows.CheckResult{Check: j.check, Subject: j.subject, Verdict: workflows.VerdictUnknown, Detail: "no remediation checks are configured"}
+		}
+		return out, nil
+	}
+	sem := make(chan struct{}, probeParallel)
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			verdict, detail := j.run(ctx)
+			out.Results[i] = workflows.CheckResult{Check: j.check, Subject: j.subject, Verdict: verdict, Detail: detail}
+		}()
+	}
+	wg.Wait()
+	return out, nil
 }
 
 // ForwardReports hands an agent's reclassified reports to their new case.

@@ -78,3 +78,11 @@ type Incidents interface {
 type Ledger interface {
 	Record(ctx context.Context, in workflows.RecordEventsInput) error
 }
+
+// Probes check a customer's fix from outside (integrations/probe): each returns a verdict
+// (workflows.VerdictFixed, VerdictStill or VerdictUnknown) and what it saw. A probe never
+// fails: what it could not find out is VerdictUnknown.
+type Probes interface {
+	URL(ctx context.Context, url string) (verdict, detail string)
+	Listed(ctx context.Context, ip, zone string) (verdict, detail string)
+}

@@ -24,6 +24,40 @@ func sample(c abuse.Category, locale string) workflows.NoticeData {
 		AppealUntil: t0.Add(14 * 24 * time.Hour), AppealSLA: t0.Add(48 * time.Hour),
 		Decision: "denied", DecidedBy: "Lee Lead", Note: "because", Outcome: workflows.OutcomeEnforced, Reply: "fixed", ReplyFrom: "ops@shop.example",
 		TriageReason: "category other: the report's kind is unclear", TriageDue: t0.Add(4 * time.Hour),
+		Remediation: &workflows.RemediationState{AcceptedAt: t0, AcceptedBy: "agent@desk.example", Checks: []string{"http", "feed"},
+			Due: []time.Time{t0.Add(time.Hour), t0.Add(24 * time.Hour)}, Done: 1, CheckedAt: t0.Add(time.Hour),
+			Results: []workflows.CheckResult{{Check: "http", Subject: "http://login.shop.example/verify", Verdict: workflows.VerdictStill, Detail: "HTTP 200, 5120 bytes"}}},
+	}
+}
+
+// TestRemediationNote: the internal note says what was accepted and when it is checked, what
+// the customer's answer was checked against, and why a case reopened — with each result.
+func TestRemediationNote(t *testing.T) {
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sample(abuse.Phishing, "en")
+	render := func() string {
+		out, err := r.Render(workflows.NoteRemediation, "phishing", "en", d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for _, want := range []string{"agent@desk.example accepted the customer's fix", "(http, feed)", "2026-", "then closes the case as remediated",
+		"- http: http://login.shop.example/verify: STILL THERE (HTTP 200, 5120 bytes)"} {
+		if out := render(); !strings.Contains(out, want) {
+			t.Errorf("accepted: %q lacks %q", out, want)
+		}
+	}
+	d.Remediation.Outcome, d.Remediation.Reason = workflows.RemediationReopened, "the problem is still there: http://login.shop.example/verify still (HTTP 200)"
+	if out := render(); !strings.Contains(out, "is open again: the customer's fix did not hold. the problem is still there") || !strings.Contains(out, "Nothing was done to the account") {
+		t.Errorf("reopened: %q", out)
+	}
+	d.Remediation.Outcome, d.Remediation.AcceptedAt = "", time.Time{}
+	if out := render(); !strings.Contains(out, "The customer answered on case") || !strings.Contains(out, "STILL THERE") {
+		t.Errorf("checked on the answer: %q", out)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/approval"
+	"abusedesk/internal/policy"
 )
 
 // The activity contract of the Case and Appeal workflows: the activities' names, and one input
@@ -28,6 +29,43 @@ const (
 	ActivityAlert               = "Alert"
 	ActivityHoldEvidence        = "HoldEvidence"
 	ActivityRecordEvents        = "RecordEvents"
+	ActivityVerifyRemediation   = "VerifyRemediation"
+)
+
+// VerifyInput asks for the outside checks of a customer's fix: each URL fetched, each address
+// looked up on each blocklist zone. Either list may be empty.
+type VerifyInput struct {
+	URLs       []string `json:"urls,omitempty"`
+	Addresses  []string `json:"addresses,omitempty"`
+	Blocklists []string `json:"blocklists,omitempty"`
+}
+
+// Check names, as in the policy (policy.CheckHTTP, CheckBlocklist, CheckFeed).
+const (
+	CheckHTTP      = policy.CheckHTTP
+	CheckBlocklist = policy.CheckBlocklist
+	CheckFeed      = policy.CheckFeed
+)
+
+// VerifyResult is what the checks found, one result per URL and per address and zone.
+type VerifyResult struct {
+	Results []CheckResult `json:"results"`
+}
+
+// CheckResult is one check of one subject: the check (policy.CheckHTTP, CheckBlocklist,
+// CheckFeed), what it looked at, its verdict and what it saw.
+type CheckResult struct {
+	Check   string `json:"check"`
+	Subject string `json:"subject"`
+	Verdict string `json:"verdict"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// Verdicts of a check: fixed, still there, or could not tell.
+const (
+	VerdictFixed   = "fixed"
+	VerdictStill   = "still"
+	VerdictUnknown = "unknown"
 )
 
 // HoldInput records a legal hold on a case's evidence.
@@ -135,6 +173,9 @@ type NoticeData struct {
 	// TriageReason and TriageDue describe a wait for triage (internal notes only).
 	TriageReason string    `json:"triage_reason,omitempty"`
 	TriageDue    time.Time `json:"triage_due,omitzero"`
+	// Remediation is the verification of a fix (note_remediation): the plan, the latest
+	// checks, why the case reopened.
+	Remediation *RemediationState `json:"remediation,omitempty"`
 }
 
 // ActionView describes an enforcement action in a notice.
@@ -200,6 +241,7 @@ const (
 	NoteLegal            = "note_legal"
 	NoteLegalReminder    = "note_legal_reminder"
 	NoteSupport          = "note_support"
+	NoteRemediation      = "note_remediation"
 	NoticeAdvisory       = "advisory"
 	NoticeAdvisoryUpdate = "advisory_update"
 )

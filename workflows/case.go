@@ -44,6 +44,9 @@ const (
 	versionLedger = "ledger"
 	// versionBusinessHours: the triage SLA and the legal due time run on the policy's calendar.
 	versionBusinessHours = "business-hours"
+	// versionVerifiedRemediation: an accepted fix is re-checked before the case closes, and the
+	// checks run once when the customer answers.
+	versionVerifiedRemediation = "verified-remediation"
 )
 
 // Error types of the Case workflow's own failures.
@@ -202,6 +205,8 @@ func (w *caseWorkflow) run(ctx workflow.Context) (*CaseResult, error) {
 			w.awaitResponse(ctx)
 		case StatusUnderReview:
 			w.waitUntil(ctx, time.Time{})
+		case StatusVerifying:
+			w.awaitVerification(ctx)
 		case StatusEscalated:
 			w.escalate(ctx)
 		case StatusPendingApproval:
@@ -240,7 +245,7 @@ func (w *caseWorkflow) run(ctx workflow.Context) (*CaseResult, error) {
 
 func (w *caseWorkflow) shouldContinueAsNew(ctx workflow.Context) bool {
 	switch w.st.Status {
-	case StatusAwaitingResponse, StatusUnderReview, StatusPendingApproval, StatusEnforced, StatusLegalReview, StatusMonitoring:
+	case StatusAwaitingResponse, StatusUnderReview, StatusPendingApproval, StatusEnforced, StatusLegalReview, StatusMonitoring, StatusVerifying:
 	case StatusNeedsTriage:
 		if w.st.Triage == nil || w.st.Triage.Decision != "" {
 			return false // a decision is being applied

@@ -40,6 +40,14 @@ func (w *caseWorkflow) validateAgentDecision(ctx workflow.Context, d AgentDecisi
 	open := st == StatusAwaitingResponse || st == StatusUnderReview || st == StatusPendingApproval || st == StatusNoticed
 	switch d.Decision {
 	case DecisionAcceptRemediation, DecisionResolve, DecisionWithdraw, DecisionRequestInfo, DecisionExtendDeadline:
+		if st == StatusVerifying {
+			// While a fix is verified an agent may close the case or ask the customer again;
+			// there is no deadline to extend and the fix is already accepted.
+			if d.Decision == DecisionAcceptRemediation || d.Decision == DecisionExtendDeadline {
+				return fmt.Errorf("%s does not apply: the customer's fix is being verified (the case is %s)", d.Decision, st)
+			}
+			break
+		}
 		if !open {
 			return fmt.Errorf("%s does not apply: the case is %s", d.Decision, st)
 		}
@@ -87,11 +95,17 @@ func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*
 	case DecisionPreserve, DecisionDisclose, DecisionReject, DecisionAskMore:
 		msg = w.onLegal(ctx, d)
 	case DecisionAcceptRemediation, DecisionResolve, DecisionWithdraw:
+		if d.Decision == DecisionAcceptRemediation && w.verifies(ctx) {
+			msg = w.startVerification(ctx, d)
+			break
+		}
+		w.stopVerification()
 		outcome := map[Decision]Outcome{DecisionAcceptRemediation: OutcomeRemediated, DecisionResolve: OutcomeResolved, DecisionWithdraw: OutcomeWithdrawn}[d.Decision]
 		w.withdrawApproval(ctx, "an agent decided: "+string(d.Decision))
 		w.finishNotified(ctx, outcome, StatusResolved, d.Notified)
 		msg = "Case closed: " + string(outcome) + "."
 	case DecisionRequestInfo:
+		w.stopVerification()
 		w.withdrawApproval(ctx, "an agent asked the customer for more information")
 		w.startWait(ctx, w.st.Rules.MoreInfoWindow.D())
 		data := w.noticeData(ctx)

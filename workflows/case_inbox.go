@@ -154,6 +154,7 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 			return false
 		}
 		w.seen.remember(w.st, h)
+		w.countForFeed(seenAt)
 		batch.addReports(reporter, 1)
 		rs.Count++
 		if !seenAt.IsZero() && (rs.FirstSeen.IsZero() || seenAt.Before(rs.FirstSeen)) {
@@ -247,9 +248,11 @@ func (w *caseWorkflow) onReply(ctx workflow.Context, r CustomerReply) {
 	case StatusAwaitingResponse, StatusNoticed, StatusEscalated:
 		w.st.Wait = nil
 		w.setStatus(StatusUnderReview)
+		w.precheckOnReply(ctx)
 	case StatusPendingApproval:
 		w.withdrawApproval(ctx, "the customer replied")
 		w.setStatus(StatusUnderReview)
+		w.precheckOnReply(ctx)
 	case StatusEnforced:
 		w.onAppeal(ctx, Appeal{ID: r.ID, From: r.From, ReceivedAt: r.ReceivedAt, Channel: r.Channel, Excerpt: r.Excerpt})
 	}

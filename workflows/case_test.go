@@ -43,6 +43,7 @@ type harness struct {
 	alerts   *memfake.Alerts
 	fwd      *memfake.Reports
 	ledger   *memfake.Ledger
+	probes   *memfake.Probes
 	pol      *policy.Policy
 	caseID   string
 	updates  int
@@ -65,6 +66,7 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets, ledger ...*memfake.L
 		alerts:   &memfake.Alerts{},
 		fwd:      &memfake.Reports{},
 		ledger:   &memfake.Ledger{},
+		probes:   &memfake.Probes{},
 		pol:      policy.Default(),
 	}
 	if len(ledger) > 0 {
@@ -81,7 +83,7 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets, ledger ...*memfake.L
 	}
 	acts := &activities.Activities{
 		Tickets: h.tickets, Accounts: h.accounts, Enforcement: h.enf, Approvals: h.appr,
-		Evidence: h.evidence, Incidents: h.incs, Alerts: h.alerts, Reports: h.fwd, Ledger: h.ledger, Templates: r, VerifyWait: time.Second,
+		Evidence: h.evidence, Incidents: h.incs, Alerts: h.alerts, Reports: h.fwd, Ledger: h.ledger, Probes: h.probes, Templates: r, VerifyWait: time.Second,
 		LegalChannel: "legal", LegalGroupID: 77, SupportGroupID: 88,
 	}
 	acts.Register(h.env)

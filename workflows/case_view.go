@@ -88,6 +88,10 @@ func (w *caseWorkflow) deadline() (time.Time, string) {
 		if ap := w.st.Appeal; ap != nil && !ap.SLADeadline.IsZero() {
 			return ap.SLADeadline, "appeal decision"
 		}
+	case StatusVerifying:
+		if rm := w.st.Remediation; rm != nil && rm.Done < len(rm.Due) {
+			return rm.Due[rm.Done], "re-check of the fix"
+		}
 	}
 	return time.Time{}, ""
 }
@@ -182,6 +186,7 @@ func (w *caseWorkflow) noticeData(ctx workflow.Context) NoticeData {
 	if l := st.Legal; l != nil {
 		d.Deadline = l.Due
 	}
+	d.Remediation = st.Remediation
 	return d
 }
 
@@ -193,7 +198,8 @@ func (w *caseWorkflow) view(ctx workflow.Context) *CaseView {
 		Category: st.Category, Track: st.Track, Severity: st.Reports.Severity.String(), OpenedAt: st.OpenedAt,
 		Deadline: deadline, DeadlineKind: kind, Reports: st.Reports, Replies: st.Replies, AutoReplies: st.AutoReplies,
 		CategoryTrack: st.Category.Track(), Ticket: st.Ticket, Triage: st.Triage, Legal: st.Legal, Advisory: st.Advisory, Approval: st.Approval, Enforcement: st.Enforcement, Appeal: st.Appeal,
-		Outcome: st.Outcome, ClosedAt: st.ClosedAt, Timeline: st.Timeline, TimelineLost: st.TimelineLost, PolicyRules: st.Rules, Runs: st.Runs,
+		Remediation: st.Remediation,
+		Outcome:     st.Outcome, ClosedAt: st.ClosedAt, Timeline: st.Timeline, TimelineLost: st.TimelineLost, PolicyRules: st.Rules, Runs: st.Runs,
 	}
 	return v
 }

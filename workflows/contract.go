@@ -425,6 +425,8 @@ const (
 	EventLifted      = "lifted"
 	EventClosed      = "closed"
 	EventNote        = "note"
+	// EventRemediation: a fix accepted, re-checked, verified or not.
+	EventRemediation = "remediation"
 )
 
 // CaseView is the answer to QueryStatus.
@@ -447,17 +449,18 @@ type CaseView struct {
 	Ticket       TicketRef   `json:"ticket"`
 	// CategoryTrack is the track of the case's category (abuse, advisory, legal, customer);
 	// Track is the account's rules (standard, strict, strategic).
-	CategoryTrack abuse.Track     `json:"category_track,omitempty"`
-	Triage        *TriageState    `json:"triage,omitempty"`
-	Legal         *LegalState     `json:"legal,omitempty"`
-	Advisory      *AdvisoryState  `json:"advisory,omitempty"`
-	Approval      *ApprovalState  `json:"approval,omitempty"`
-	Enforcement   *Enforcement    `json:"enforcement,omitempty"`
-	Appeal        *AppealState    `json:"appeal,omitempty"`
-	Outcome       Outcome         `json:"outcome,omitempty"`
-	ClosedAt      time.Time       `json:"closed_at,omitzero"`
-	Timeline      []TimelineEntry `json:"timeline"`
-	TimelineLost  int             `json:"timeline_lost,omitempty"`
-	PolicyRules   policy.Rules    `json:"policy_rules"`
-	Runs          int             `json:"runs"`
+	CategoryTrack abuse.Track       `json:"category_track,omitempty"`
+	Triage        *TriageState      `json:"triage,omitempty"`
+	Legal         *LegalState       `json:"legal,omitempty"`
+	Advisory      *AdvisoryState    `json:"advisory,omitempty"`
+	Approval      *ApprovalState    `json:"approval,omitempty"`
+	Enforcement   *Enforcement      `json:"enforcement,omitempty"`
+	Appeal        *AppealState      `json:"appeal,omitempty"`
+	Remediation   *RemediationState `json:"remediation,omitempty"`
+	Outcome       Outcome           `json:"outcome,omitempty"`
+	ClosedAt      time.Time         `json:"closed_at,omitzero"`
+	Timeline      []TimelineEntry   `json:"timeline"`
+	TimelineLost  int               `json:"timeline_lost,omitempty"`
+	PolicyRules   policy.Rules      `json:"policy_rules"`
+	Runs          int               `json:"runs"`
 }

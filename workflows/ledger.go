@@ -85,7 +85,11 @@ const (
 	LedgerLegalOpened     = "legal_opened"
 	LedgerLegalDecided    = "legal_decided"
 	LedgerSLABreached     = "sla_breached"
-	LedgerClosed          = "closed"
+	// LedgerChecked is a re-check of a fix (Decision: its verdict, fixed, still or unknown;
+	// Count: which re-check; Text: what was seen); LedgerReopened a case a re-check reopened.
+	LedgerChecked  = "remediation_checked"
+	LedgerReopened = "reopened"
+	LedgerClosed   = "closed"
 )
 
 // SLAs a LedgerSLABreached event names.

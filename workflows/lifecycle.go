@@ -12,6 +12,8 @@ import "slices"
 //	open ─(customer track)─> under_review ─agent─> resolved            (a support ticket)
 //	open ─(uncertain)─> needs_triage ─confirm─> noticed ; ─not abuse, reclassify, route─> resolved
 //	open ─> noticed ─> awaiting_response ──reply──> under_review ──agent──> resolved
+//	noticed, awaiting_response, under_review, pending_approval ─accept remediation─> verifying
+//	verifying ─every re-check fixed─> resolved ; ─a re-check not fixed (or none could tell)─> under_review
 //	                        │   ▲                        ▲  │
 //	                        │   └──request info, extend──┼──┘
 //	                        └─deadline─> escalated ─> pending_approval ─deny─> under_review
@@ -36,6 +38,7 @@ const (
 	StatusNoticed          Status = "noticed"
 	StatusAwaitingResponse Status = "awaiting_response"
 	StatusUnderReview      Status = "under_review"
+	StatusVerifying        Status = "verifying"
 	StatusEscalated        Status = "escalated"
 	StatusPendingApproval  Status = "pending_approval"
 	StatusEnforced         Status = "enforced"
@@ -47,7 +50,7 @@ const (
 )
 
 // Statuses lists every status in lifecycle order (the dashboard's filter uses it).
-var Statuses = []Status{StatusOpen, StatusNeedsTriage, StatusLegalReview, StatusMonitoring, StatusNoticed, StatusAwaitingResponse, StatusUnderReview, StatusEscalated,
+var Statuses = []Status{StatusOpen, StatusNeedsTriage, StatusLegalReview, StatusMonitoring, StatusNoticed, StatusAwaitingResponse, StatusUnderReview, StatusVerifying, StatusEscalated,
 	StatusPendingApproval, StatusEnforced, StatusAppealReview, StatusResolved, StatusReinstated, StatusUpheld, StatusClosed}
 
 // Final reports whether the case is over.
@@ -91,11 +94,12 @@ var Moves = map[Status][]Status{
 	StatusNeedsTriage:      {StatusNoticed, StatusMonitoring, StatusUnderReview, StatusResolved},
 	StatusLegalReview:      {StatusUnderReview, StatusResolved},
 	StatusMonitoring:       {StatusUnderReview, StatusResolved},
-	StatusNoticed:          {StatusAwaitingResponse, StatusUnderReview, StatusResolved},
-	StatusAwaitingResponse: {StatusEscalated, StatusUnderReview, StatusResolved},
-	StatusUnderReview:      {StatusAwaitingResponse, StatusResolved},
+	StatusNoticed:          {StatusAwaitingResponse, StatusUnderReview, StatusVerifying, StatusResolved},
+	StatusAwaitingResponse: {StatusEscalated, StatusUnderReview, StatusVerifying, StatusResolved},
+	StatusUnderReview:      {StatusAwaitingResponse, StatusVerifying, StatusResolved},
+	StatusVerifying:        {StatusUnderReview, StatusAwaitingResponse, StatusResolved},
 	StatusEscalated:        {StatusPendingApproval, StatusEnforced, StatusUnderReview},
-	StatusPendingApproval:  {StatusEscalated, StatusUnderReview, StatusAwaitingResponse, StatusResolved},
+	StatusPendingApproval:  {StatusEscalated, StatusUnderReview, StatusAwaitingResponse, StatusVerifying, StatusResolved},
 	StatusEnforced:         {StatusAppealReview, StatusClosed},
 	StatusAppealReview:     {StatusReinstated, StatusUpheld, StatusUnderReview},
 }

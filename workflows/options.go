@@ -37,6 +37,13 @@ var (
 		ScheduleToCloseTimeout: 30 * 24 * time.Hour,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	}
+	// checkOptions: the outside checks of a fix (HTTP fetches, DNS queries), each bounded by
+	// its own timeout; a check that cannot tell is a result, so the activity fails only when
+	// the worker does: three tries, then the round counts as "could not tell".
+	checkOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: 3 * time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumAttempts: 3},
+	}
 	// hintOptions: a read the case can do without (the previous incident): two short tries,
 	// then the case goes on without it.
 	hintOptions = workflow.LocalActivityOptions{
@@ -57,6 +64,9 @@ func withLookup(ctx workflow.Context) workflow.Context {
 }
 func withLedger(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, ledgerOptions)
+}
+func withCheck(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, checkOptions)
 }
 func withHint(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, hintOptions)

@@ -62,6 +62,9 @@ type CaseState struct {
 	Approval    *ApprovalState `json:"approval,omitempty"`
 	Enforcement *Enforcement   `json:"enforcement,omitempty"`
 	Appeal      *AppealState   `json:"appeal,omitempty"`
+	// Remediation is the verification of the customer's fix (verifying), kept after it ends;
+	// nil when no fix was accepted or checked.
+	Remediation *RemediationState `json:"remediation,omitempty"`
 	// Escalations counts escalations; it keys approval requests and enforcement calls.
 	Escalations int `json:"escalations"`
 
@@ -217,6 +220,47 @@ type AppealState struct {
 	DecidedAt   time.Time `json:"decided_at,omitzero"`
 	LateRefused int       `json:"late_refused,omitempty"`
 }
+
+// RemediationState is the verification of a customer's fix: what is checked, when, and what
+// the checks found.
+type RemediationState struct {
+	// AcceptedAt and AcceptedBy: the agent's accept_remediation (zero when the checks ran only
+	// on the customer's answer, for the agent to read). Notified: the agent's macro told the
+	// customer, so the verified close sends no closing notice of its own.
+	AcceptedAt time.Time `json:"accepted_at,omitzero"`
+	AcceptedBy string    `json:"accepted_by,omitempty"`
+	Notified   bool      `json:"notified,omitempty"`
+	// Checks are the policy's checks that apply to this case (http only with reported URLs,
+	// blocklist only with reported addresses); URLs, Addresses and Blocklists what they look at.
+	Checks     []string `json:"checks,omitempty"`
+	URLs       []string `json:"urls,omitempty"`
+	Addresses  []string `json:"addresses,omitempty"`
+	Blocklists []string `json:"blocklists,omitempty"`
+	// Due are the re-checks' times; Done how many ran.
+	Due  []time.Time `json:"due,omitempty"`
+	Done int         `json:"done,omitempty"`
+	// NewReports counts reports seen after the acceptance (the feed check), LastReport the
+	// latest one's time.
+	NewReports int       `json:"new_reports,omitempty"`
+	LastReport time.Time `json:"last_report,omitzero"`
+	// Results are the latest checks, at CheckedAt.
+	Results   []CheckResult `json:"results,omitempty"`
+	CheckedAt time.Time     `json:"checked_at,omitzero"`
+	// Outcome is "" while verifying, then RemediationVerified, RemediationReopened or
+	// RemediationStopped (an agent closed or asked the customer first); Reason says why it
+	// reopened.
+	Outcome string `json:"outcome,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	// Reopened counts the fixes of this case that did not hold.
+	Reopened int `json:"reopened,omitempty"`
+}
+
+// Outcomes of a verification.
+const (
+	RemediationVerified = "verified"
+	RemediationReopened = "reopened"
+	RemediationStopped  = "stopped"
+)
 
 // reportHash is the 64-bit FNV-1a of a report ID, what the dedupe ring keeps.
 func reportHash(id string) uint64 {

@@ -649,3 +649,50 @@ func (l *Ledger) Rows() []LedgerRow {
 	})
 	return out
 }
+
+// Probes answers remediation checks from what a test sets: a URL answers with content (still)
+// until Set says otherwise; an address is listed once Set lists it. Calls counts the checks.
+type Probes struct {
+	mu    sync.Mutex
+	state map[string][2]string // URL, or "ip zone": verdict and detail
+	calls []string
+}
+
+var _ activities.Probes = (*Probes)(nil)
+
+// Set sets what checking subject answers: a URL, or "ip zone" for a blocklist.
+func (p *Probes) Set(subject, verdict, detail string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state == nil {
+		p.state = map[string][2]string{}
+	}
+	p.state[subject] = [2]string{verdict, detail}
+}
+
+// URL implements activities.Probes.
+func (p *Probes) URL(_ context.Context, url string) (string, string) {
+	return p.answer(url, workflows.VerdictStill, "HTTP 200")
+}
+
+// Listed implements activities.Probes.
+func (p *Probes) Listed(_ context.Context, ip, zone string) (string, string) {
+	return p.answer(ip+" "+zone, workflows.VerdictFixed, "not listed")
+}
+
+func (p *Probes) answer(subject, verdict, detail string) (string, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, subject)
+	if s, ok := p.state[subject]; ok {
+		return s[0], s[1]
+	}
+	return verdict, detail
+}
+
+// Calls returns the subjects checked so far, in order.
+func (p *Probes) Calls() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.calls)
+}
