@@ -28,6 +28,7 @@ import (
 	"abusedesk/devenv/sandbox"
 	"abusedesk/integrations/enforcement"
 	"abusedesk/integrations/mailbox"
+	"abusedesk/integrations/probe"
 	"abusedesk/integrations/reports"
 	deskslack "abusedesk/integrations/slack"
 	"abusedesk/integrations/zendesk"
@@ -412,6 +413,11 @@ func (a *app) startWorker() error {
 	if a.ledger != nil {
 		acts.Ledger = a.ledger
 	}
+	p, err := probe.New(probe.Options{Proxy: a.cfg.Checks.Proxy, DNS: a.cfg.Checks.DNS, Timeout: a.cfg.Checks.Timeout})
+	if err != nil {
+		return err
+	}
+	acts.Probes = probes{p}
 	acts.Register(w)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -424,6 +430,19 @@ func (a *app) startWorker() error {
 		w.Stop()
 	})
 	return nil
+}
+
+// probes adapts integrations/probe to the activities' Probes.
+type probes struct{ p *probe.Prober }
+
+func (p probes) URL(ctx context.Context, url string) (string, string) {
+	r := p.p.URL(ctx, url)
+	return string(r.Verdict), r.Detail
+}
+
+func (p probes) Listed(ctx context.Context, ip, zone string) (string, string) {
+	r := p.p.Listed(ctx, ip, zone)
+	return string(r.Verdict), r.Detail
 }
 
 func (a *app) publicURL() string {

@@ -211,12 +211,18 @@ func (a *app) startSandbox(ctx context.Context, lookup config.Lookup, slackSocke
 	sb, err := sandbox.Start(ctx, sandbox.Options{
 		DeskURL: a.endpoints.HTTP, Zendesk: ic.Zendesk == nil, Slack: ic.Slack == nil, Enforcement: ic.Enforcement == nil,
 		SlackSocketMode: slackSocket, StateFile: filepath.Join(a.cfg.DataDir, "sandbox.json"), Log: a.log,
+		// The checks of a fix look at the sandbox's stand-in for the customers' servers and its
+		// blocklist, unless the environment names a proxy or a DNS server of its own.
+		Hosting: a.cfg.Checks.Proxy == "" && a.cfg.Checks.DNS == "", Listed: demo.Listed,
 	})
 	if err != nil {
 		return err
 	}
 	a.onStop(func(context.Context) { sb.Close() })
 	env := sb.Env()
+	if sb.Hosting != nil {
+		a.cfg.Checks.Proxy, a.cfg.Checks.DNS = sb.HostingProxy, sb.HostingDNS
+	}
 	merged := func(name string) (string, bool) {
 		if v, ok := env[name]; ok {
 			return v, true

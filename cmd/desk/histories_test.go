@@ -77,6 +77,8 @@ func pathRules(category abuse.Category) policy.Snapshot {
 	s.Rules.Appeal.Window = policy.Duration(2 * time.Second)
 	s.Rules.Appeal.SLA = policy.Duration(30 * time.Second)
 	s.Rules.Appeal.Reminders = nil
+	// An accepted fix is re-checked (the feed: no report since) twice within two seconds.
+	s.Rules.Remediation.Verify = []policy.Duration{policy.Duration(time.Second), policy.Duration(2 * time.Second)}
 	return s
 }
 

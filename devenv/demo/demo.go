@@ -17,6 +17,11 @@ import (
 //go:embed samples/* policy.yaml
 var files embed.FS
 
+// Listed are the addresses the sandbox's DNS blocklist lists at the start: the spam sample's
+// sender, so the demo's spam fix is checked against a listing that a person can take away
+// (POST /sandbox/delist on the sandbox's hosting stand-in).
+var Listed = []string{"192.0.2.25"}
+
 // Sample is one report as it arrives: a raw message, or an X-ARF 4 JSON document.
 type Sample struct {
 	Name string

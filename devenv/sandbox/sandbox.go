@@ -1,5 +1,6 @@
 // Package sandbox runs local stand-ins for the services abusedesk talks to — Zendesk, Slack
-// and the enforcement API (and the abuse mailbox) — each on loopback with fresh credentials,
+// and the enforcement API (and the abuse mailbox, and the customers' servers and a DNS
+// blocklist that remediation checks look at) — each on loopback with fresh credentials,
 // seeded with demo people and accounts. `desk dev` starts it for every service the environment
 // has no credentials for; the end-to-end tests start it too. The desk then talks to it through
 // its real integrations: pointing at the real services is a configuration change.
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"abusedesk/devenv/enforcementapi"
+	"abusedesk/devenv/hosting"
 	"abusedesk/devenv/slacksandbox"
 	"abusedesk/devenv/zendesksandbox"
 	"abusedesk/internal/durable"
@@ -66,6 +68,10 @@ type Options struct {
 	Zendesk, Slack, Enforcement bool
 	// SlackSocketMode delivers clicks over Socket Mode instead of HTTP.
 	SlackSocketMode bool
+	// Hosting starts the stand-in for the customers' servers (an HTTP proxy) and a DNS
+	// blocklist, which the remediation checks query; Listed are the addresses it lists.
+	Hosting bool
+	Listed  []string
 	// StateFile, when set, keeps the services' content, credentials and ports across restarts:
 	// loaded at Start, saved every few seconds and at Close. A sandbox started on the same
 	// data dir again has the same tickets, messages and enforcement actions, so open cases go on.
@@ -78,8 +84,11 @@ type Sandbox struct {
 	Zendesk     *zendesksandbox.Server
 	Slack       *slacksandbox.Server
 	Enforcement *enforcementapi.Server
+	Hosting     *hosting.Server
 
 	ZendeskURL, SlackURL, EnforcementURL string
+	// HostingProxy is the stand-in's proxy URL, HostingDNS its blocklist's host:port.
+	HostingProxy, HostingDNS string
 
 	ZendeskToken, ZendeskWebhookSecret string
 	SlackBotToken, SlackSigningSecret  string
@@ -88,6 +97,7 @@ type Sandbox struct {
 
 	slackSocket bool
 	servers     []*http.Server
+	packets     []net.PacketConn
 	addrs       map[string]string
 	// prevAddrs and creds are what the last run used, for services started outside this
 	// package (the mailbox) and for credentials the desk itself needs (the API token), so a
@@ -194,6 +204,28 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 			return nil, err
 		}
 		s.Enforcement, s.EnforcementURL = e, u
+	}
+	if o.Hosting {
+		h := hosting.New(o.Log, o.Listed...)
+		u, err := s.serve("hosting", prev.Addrs["hosting"], h.Handler())
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		var pc net.PacketConn
+		if p := prev.Addrs["hosting-dns"]; p != "" {
+			pc, _ = net.ListenPacket("udp", p) // taken now: any free port will do
+		}
+		if pc == nil {
+			if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+				s.Close()
+				return nil, fmt.Errorf("sandbox blocklist: %w", err)
+			}
+		}
+		s.addrs["hosting-dns"] = pc.LocalAddr().String()
+		s.packets = append(s.packets, pc)
+		go h.ServeDNS(pc)
+		s.Hosting, s.HostingProxy, s.HostingDNS = h, u, pc.LocalAddr().String()
 	}
 	if s.stateFile != "" {
 		if err := s.Save(); err != nil {
@@ -355,6 +387,10 @@ func (s *Sandbox) Env() map[string]string {
 		env["ENFORCEMENT_URL"] = s.EnforcementURL
 		env["ENFORCEMENT_TOKEN"] = s.EnforcementToken
 	}
+	if s.Hosting != nil {
+		env["DESK_CHECK_PROXY"] = s.HostingProxy
+		env["DESK_CHECK_DNS"] = s.HostingDNS
+	}
 	return env
 }
 
@@ -371,6 +407,10 @@ func (s *Sandbox) Endpoints() map[string]any {
 	}
 	if s.Enforcement != nil {
 		out["enforcement"] = map[string]any{"url": s.EnforcementURL, "token": s.EnforcementToken, "accounts": enforcementapi.Demo()}
+	}
+	if s.Hosting != nil {
+		out["hosting"] = map[string]any{"proxy": s.HostingProxy, "control": s.HostingProxy + "/sandbox/", "dnsbl": s.HostingDNS, "zone": hosting.Zone,
+			"use": "POST /sandbox/takedown {\"url\":…} takes a reported page down; POST /sandbox/delist {\"ip\":…} takes an address off the blocklist; GET /sandbox/state"}
 	}
 	return out
 }
@@ -390,6 +430,9 @@ func (s *Sandbox) Close() {
 	}
 	for _, srv := range s.servers {
 		_ = srv.Shutdown(ctx)
+	}
+	for _, pc := range s.packets {
+		_ = pc.Close()
 	}
 	if started { // a sandbox that failed to start keeps the state it was started from
 		if err := s.Save(); err != nil {

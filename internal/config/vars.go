@@ -32,6 +32,9 @@ var Vars = []Var{
 	{Name: "DESK_MIN_FREE_DISK", Default: "64MiB", Component: "desk", Help: "free space on the data dir's file system below which /readyz says not ready (reports would be refused); it also says so for a minute after a write failed for lack of space"},
 	{Name: "DESK_MEMORY_LIMIT", Default: "768MiB", Component: "desk", Help: "soft limit of the process's Go memory: past it the garbage collector works harder and returns memory to the system (GOMEMLIMIT, when set, wins; 0 turns it off)"},
 	{Name: "DESK_LEDGER_URL", Component: "desk", Help: "the case ledger (every case event, for metrics and reports): postgres://user:password@host/db for PostgreSQL, or the path of a SQLite file; default <data-dir>/ledger.db (off keeps none: only to measure what the ledger costs, with desk bench lifecycle)", Secret: true},
+	{Name: "DESK_CHECK_PROXY", Component: "desk", Help: "HTTP proxy the remediation checks fetch reported URLs through (best an egress proxy outside your network); unset, they fetch directly and refuse internal addresses; `desk dev` points it at the sandbox's stand-in for the customers' servers"},
+	{Name: "DESK_CHECK_DNS", Component: "desk", Help: "host:port of the DNS server the remediation checks ask DNS blocklists through; default the system's resolver (many blocklists refuse public resolvers); `desk dev` points it at the sandbox's blocklist"},
+	{Name: "DESK_CHECK_TIMEOUT", Default: "15s", Component: "desk", Help: "how long one remediation check (a URL fetch, a blocklist query) may take before it counts as could not tell"},
 	{Name: "DESK_WORKFLOW_CACHE", Default: "1000", Component: "desk", Help: "workflows the worker keeps in memory between tasks (sticky cache); bounds the worker's memory"},
 
 	{Name: "DESK_API_TOKEN", Component: "intake", Help: "bearer token of POST /api/v1/reports and of the cases API, GET /api/v1/cases (`desk dev` makes one when unset and lists it in endpoints.json)", Secret: true},
@@ -106,6 +109,15 @@ type Desk struct {
 	LedgerURL string
 	// OIDC is the sign-in through the organisation's identity provider (Issuer "": none).
 	OIDC OIDC
+	// Checks configures the remediation checks.
+	Checks Checks
+}
+
+// Checks configures the remediation checks: the proxy URL fetches go through and the DNS
+// server blocklist queries go to ("": direct, the system's), and how long one may take.
+type Checks struct {
+	Proxy, DNS string
+	Timeout    time.Duration
 }
 
 // OIDC configures sign-in through an OpenID Connect identity provider.
@@ -163,6 +175,10 @@ func LoadDesk(lookup Lookup) (Desk, error) {
 		MemoryLimit:       r.size("DESK_MEMORY_LIMIT"),
 		MinFreeDisk:       r.size("DESK_MIN_FREE_DISK"),
 		LedgerURL:         r.secret("DESK_LEDGER_URL"),
+		Checks:            Checks{Proxy: r.httpURL("DESK_CHECK_PROXY"), Timeout: r.duration("DESK_CHECK_TIMEOUT")},
+	}
+	if _, set := r.raw("DESK_CHECK_DNS"); set {
+		d.Checks.DNS = r.hostPort("DESK_CHECK_DNS")
 	}
 	switch lvl := r.oneOf("DESK_LOG_LEVEL", "debug", "info", "warn", "error"); lvl {
 	case "debug":

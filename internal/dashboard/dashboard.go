@@ -431,6 +431,7 @@ var statusLabels = map[workflows.Status]string{
 	workflows.StatusNoticed:          "noticed",
 	workflows.StatusAwaitingResponse: "waiting for the customer",
 	workflows.StatusUnderReview:      "agent review",
+	workflows.StatusVerifying:        "checking the fix",
 	workflows.StatusEscalated:        "escalating",
 	workflows.StatusPendingApproval:  "waiting for a lead",
 	workflows.StatusEnforced:         "enforced",

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"abusedesk/integrations/probe"
+	"abusedesk/internal/config"
+	"abusedesk/workflows"
+)
+
+// The activities' verdicts are the probe's, passed through by name.
+func TestProbeVerdictsAreTheWorkflowsOwn(t *testing.T) {
+	for p, w := range map[probe.Verdict]string{probe.Fixed: workflows.VerdictFixed, probe.Still: workflows.VerdictStill, probe.Unknown: workflows.VerdictUnknown} {
+		if string(p) != w {
+			t.Errorf("probe verdict %q is %q in the workflows", p, w)
+		}
+	}
+	if probe.CheckHTTP != workflows.CheckHTTP || probe.CheckBlocklist != workflows.CheckBlocklist {
+		t.Error("probe and workflows name the checks differently")
+	}
+}
+
+// TestEndToEndRemediationReopens: a phishing report through the reports API; the customer says
+// it is fixed by email (the check on the answer finds the page still up, and says so on the
+// ticket); the agent accepts the fix with the Zendesk macro anyway; the re-check fetches the
+// page through the sandbox's proxy, finds it still answering, and the case is back with an
+// agent, the ticket open, nothing done to the account. Then the page is taken down, the agent
+// accepts again, and the case closes remediated after its re-checks.
+func TestEndToEndRemediationReopens(t *testing.T) {
+	dir := t.TempDir()
+	p := fastPolicy(t, dir, map[string]string{"verify: [1h, 24h, 7d]": "verify: [2s, 4s]"})
+	d := startDev(t, p)
+	host := d.sandbox["hosting"]
+	if host == nil {
+		t.Fatal("desk dev started no stand-in for the customers' servers")
+	}
+	const page = "http://shop.example/wp-includes/login/verify.php"
+	report := filepath.Join(dir, "phish.json")
+	xarf := fmt.Sprintf(`{"xarf_version":"4.0.0","report_id":"e2e-phish-1","timestamp":"%s",
+"reporter":{"org":"Phish Watch","contact":"reports@phishwatch.example","domain":"phishwatch.example"},
+"sender":{"org":"Phish Watch","contact":"reports@phishwatch.example","domain":"phishwatch.example"},
+"source_identifier":"192.0.2.30","category":"content","type":"phishing","url":%q,
+"description":"Credential phishing page on a compromised shop.","evidence_source":"crawler"}`, time.Now().UTC().Format(time.RFC3339), page)
+	if err := os.WriteFile(report, []byte(xarf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"report", "submit", "--data-dir", d.dir, report}, &out, &out, config.MapLookup(nil)); err != nil {
+		t.Fatalf("report submit: %v\n%s", err, out.String())
+	}
+	caseID := workflows.CaseWorkflowID("acct-shop", "phishing")
+	v := d.waitStatus(caseID, workflows.StatusAwaitingResponse, 30*time.Second)
+	if !slices.ContainsFunc(v.Reports.Recent, func(r workflows.ReportSummary) bool { return slices.Contains(r.Subjects, "url:"+page) }) {
+		t.Fatalf("the case's report does not name the page: %+v", v.Reports.Recent)
+	}
+
+	d.mail(fmt.Appendf(nil, "From: ops@shop.example\r\nTo: abuse@provider.example\r\nSubject: Re: [%s] fixed\r\nMessage-ID: <fixed-1@shop.example>\r\n"+
+		"Date: Mon, 2 Mar 2026 12:00:00 +0000\r\n\r\nWe removed the page and changed the passwords.\r\n", v.CaseNumber))
+	checked := waitView(t, d, caseID, 30*time.Second, func(v *workflows.CaseView) bool {
+		return v.Status == workflows.StatusUnderReview && v.Remediation != nil && len(v.Remediation.Results) > 0
+	})
+	if r := checked.Remediation.Results[0]; r.Verdict != workflows.VerdictStill || !strings.HasPrefix(r.Detail, "HTTP 200") {
+		t.Errorf("the check on the answer: %+v, want the page still answering", r)
+	}
+	z := d.sandbox["zendesk"]
+	if !ticketHas(t, z, v.Ticket.ID, false, "STILL THERE") {
+		t.Error("the agent was not told the page still answers")
+	}
+
+	applyMacro(t, z, "agent@desk.example", v.Ticket.ID, "abusedesk: Accept remediation")
+	d.waitStatus(caseID, workflows.StatusVerifying, 30*time.Second)
+	reopened := waitView(t, d, caseID, 30*time.Second, func(v *workflows.CaseView) bool {
+		return v.Status == workflows.StatusUnderReview && v.Remediation != nil && v.Remediation.Outcome == workflows.RemediationReopened
+	})
+	if !strings.Contains(reopened.Remediation.Reason, page+" still (HTTP 200") {
+		t.Errorf("reopened because %q", reopened.Remediation.Reason)
+	}
+	if !ticketHas(t, z, v.Ticket.ID, false, "is open again: the customer's fix did not hold") {
+		t.Error("no note on the ticket says why the case is open again")
+	}
+	if acts := d.enforcementActions("acct-shop"); len(acts) != 0 {
+		t.Errorf("a fix that did not hold acted against the account: %v", acts)
+	}
+
+	// The page is taken down; the agent accepts again; the re-checks find it gone.
+	hostingControl(t, host, "takedown", map[string]string{"url": page})
+	applyMacro(t, z, "agent@desk.example", v.Ticket.ID, "abusedesk: Accept remediation")
+	final := d.waitStatus(caseID, workflows.StatusResolved, 30*time.Second)
+	if final.Outcome != workflows.OutcomeRemediated || final.Remediation == nil || final.Remediation.Outcome != workflows.RemediationVerified || final.Remediation.Reopened != 1 {
+		t.Errorf("final: outcome %s remediation %+v", final.Outcome, final.Remediation)
+	}
+	var state struct {
+		Fetches []string `json:"fetches"`
+	}
+	hostingGet(t, host, &state)
+	if n := strings.Count(strings.Join(state.Fetches, "\n"), "shop.example/wp-includes/login/verify.php"); n < 4 {
+		t.Errorf("the stand-in saw %d fetches of the page, want the answer's, the failed re-check and two more: %q", n, state.Fetches)
+	}
+}
+
+// waitView polls the case until ok says so.
+func waitView(t *testing.T, d *devDesk, caseID string, timeout time.Duration, ok func(*workflows.CaseView) bool) *workflows.CaseView {
+	t.Helper()
+	var v *workflows.CaseView
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		var err error
+		if v, err = d.cases.Status(context.Background(), caseID); err == nil && ok(v) {
+			return v
+		}
+	}
+	if v != nil {
+		t.Fatalf("case %s: the wait timed out at %s:\n%s", caseID, v.Status, timelineText(v))
+	}
+	t.Fatalf("case %s: the wait timed out", caseID)
+	return nil
+}
+
+// ticketHas says whether a ticket has a comment (public or internal) containing sub.
+func ticketHas(t *testing.T, z map[string]any, id int64, public bool, sub string) bool {
+	t.Helper()
+	var comments struct {
+		Comments []struct {
+			Body   string `json:"body"`
+			Public bool   `json:"public"`
+		} `json:"comments"`
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%d/comments.json", id), nil, &comments)
+		for _, c := range comments.Comments {
+			if c.Public == public && strings.Contains(c.Body, sub) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hostingControl(t *testing.T, host map[string]any, verb string, body map[string]string) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(host["control"].(string)+verb, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		msg, _ := io.ReadAll(resp.Body)
+		t.Fatalf("hosting %s: HTTP %d %s", verb, resp.StatusCode, msg)
+	}
+}
+
+func hostingGet(t *testing.T, host map[string]any, out any) {
+	t.Helper()
+	resp, err := http.Get(host["control"].(string) + "state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+}
