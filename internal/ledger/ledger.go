@@ -395,6 +395,11 @@ func summarise(e workflows.LedgerEvent) (string, []any) {
 		decided(e.Actor)
 	case workflows.LedgerTriaged, workflows.LedgerAgentDecision, workflows.LedgerLegalDecided:
 		decided(e.Actor)
+		if e.Kind == workflows.LedgerAgentDecision && e.Decision == string(workflows.DecisionAcceptRemediation) {
+			add("fixes_accepted = fixes_accepted + 1")
+		}
+	case workflows.LedgerReopened:
+		add("fixes_reopened = fixes_reopened + 1")
 	case workflows.LedgerSLABreached:
 		add("sla_breaches = sla_breaches + 1")
 		switch e.Decision {

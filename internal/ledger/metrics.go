@@ -69,6 +69,11 @@ type Figures struct {
 	Restumble90   int     `json:"restumble_90d"`
 	RestumbleRate float64 `json:"restumble_rate_30d"`
 	Restumble90R  float64 `json:"restumble_rate_90d"`
+	// Fixes an agent accepted, those a re-check found not to hold (the case reopened), and
+	// FixReopenRate = FixesReopened / FixesAccepted.
+	FixesAccepted int     `json:"fixes_accepted"`
+	FixesReopened int     `json:"fixes_reopened"`
+	FixReopenRate float64 `json:"fix_reopen_rate"`
 	// Times: opened → first notice, first notice → first customer reply, opened → enforced,
 	// appeal received → decided, approval asked → first answer.
 	TimeToNotice         Quantiles `json:"time_to_notice"`
@@ -136,6 +141,7 @@ type caseFacts struct {
 	account, category, track, tier, reporter, decider, outcome, appealDecision string
 	opened                                                                     int64
 	reports, notices, approvalsAsked, approvalTimeouts, appeals                int
+	fixesAccepted, fixesReopened                                               int
 	firstNotice, firstReply, approvalAsked, approvalDecided                    sql.NullInt64
 	enforced, appealed, appealDecided, closed                                  sql.NullInt64
 	breaches                                                                   Breaches
@@ -186,7 +192,7 @@ func (s *Store) caseFacts(ctx context.Context, from, to int64) ([]caseFacts, err
 	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT account_id, category, track, tier, reporter, decided_by, outcome, appeal_decision,
 			opened_ms, reports, notices, approvals_asked, approval_timeouts, appeals,
 			first_notice_ms, first_reply_ms, approval_asked_ms, approval_decided_ms, enforced_ms, appealed_ms, appeal_decided_ms, closed_ms,
-			triage_breaches, approval_breaches, appeal_breaches, legal_breaches, handoff_breaches
+			triage_breaches, approval_breaches, appeal_breaches, legal_breaches, handoff_breaches, fixes_accepted, fixes_reopened
 		FROM cases WHERE opened_ms >= ? AND opened_ms < ?`), from, to)
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
@@ -198,7 +204,7 @@ func (s *Store) caseFacts(ctx context.Context, from, to int64) ([]caseFacts, err
 		if err := rows.Scan(&c.account, &c.category, &c.track, &c.tier, &c.reporter, &c.decider, &c.outcome, &c.appealDecision,
 			&c.opened, &c.reports, &c.notices, &c.approvalsAsked, &c.approvalTimeouts, &c.appeals,
 			&c.firstNotice, &c.firstReply, &c.approvalAsked, &c.approvalDecided, &c.enforced, &c.appealed, &c.appealDecided, &c.closed,
-			&c.breaches.Triage, &c.breaches.Approval, &c.breaches.Appeal, &c.breaches.Legal, &c.breaches.Handoff); err != nil {
+			&c.breaches.Triage, &c.breaches.Approval, &c.breaches.Appeal, &c.breaches.Legal, &c.breaches.Handoff, &c.fixesAccepted, &c.fixesReopened); err != nil {
 			return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
 		}
 		all = append(all, c)
@@ -343,6 +349,8 @@ func (f *Figures) add(c *caseFacts, r30, r90 bool) {
 	}
 	f.ApprovalsAsked += c.approvalsAsked
 	f.ApprovalTimeouts += c.approvalTimeouts
+	f.FixesAccepted += c.fixesAccepted
+	f.FixesReopened += c.fixesReopened
 	f.Breaches.Triage += c.breaches.Triage
 	f.Breaches.Approval += c.breaches.Approval
 	f.Breaches.Appeal += c.breaches.Appeal
@@ -369,6 +377,7 @@ func (f *Figures) finish() {
 	f.ReinstatementRate = rate(f.Reinstated, f.Enforced)
 	f.RestumbleRate = rate(f.Restumble30, f.Fixed)
 	f.Restumble90R = rate(f.Restumble90, f.Fixed)
+	f.FixReopenRate = rate(f.FixesReopened, f.FixesAccepted)
 	for i, q := range []*Quantiles{&f.TimeToNotice, &f.TimeToReply, &f.TimeToAction, &f.TimeToAppealDecision, &f.ApprovalWait} {
 		*q = QuantilesOf(f.times[i])
 	}

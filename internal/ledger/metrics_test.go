@@ -174,3 +174,39 @@ func TestMetricsRefusesAnEmptyPeriod(t *testing.T) {
 		}
 	})
 }
+
+// TestFixesThatDidNotHold: an accepted fix a re-check found not to hold, then one that held:
+// two fixes accepted, one reopened; a case without a fix counts neither.
+func TestFixesThatDidNotHold(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
+		h := time.Hour
+		accept := workflows.LedgerEvent{Kind: workflows.LedgerAgentDecision, Decision: string(workflows.DecisionAcceptRemediation), Actor: "agent1@desk.example"}
+		for _, st := range []*story{
+			newStory("TS-F", "acct-1", abuse.Phishing, t0).reports(1, "reports@phishtank.example").
+				at(h, workflows.LedgerEvent{Kind: workflows.LedgerNoticed}).
+				at(2*h, accept).
+				at(3*h, workflows.LedgerEvent{Kind: workflows.LedgerChecked, Decision: workflows.VerdictStill, Count: 1}).
+				at(3*h, workflows.LedgerEvent{Kind: workflows.LedgerReopened, Text: "http://x still (HTTP 200)"}).
+				at(4*h, accept).
+				at(5*h, workflows.LedgerEvent{Kind: workflows.LedgerChecked, Decision: workflows.VerdictFixed, Count: 1}).
+				at(5*h, workflows.LedgerEvent{Kind: workflows.LedgerClosed, Outcome: workflows.OutcomeRemediated}),
+			newStory("TS-G", "acct-2", abuse.Spam, t0).reports(1, "fbl@isp.example"),
+		} {
+			if err := s.Record(context.Background(), workflows.RecordEventsInput{Case: st.c, Events: st.events}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m, err := s.Metrics(context.Background(), period)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := m.Total; f.FixesAccepted != 2 || f.FixesReopened != 1 || f.FixReopenRate != 0.5 || f.Cases != 2 {
+			t.Errorf("fixes: %d accepted, %d reopened, rate %v (%d cases); want 2, 1, 0.5", f.FixesAccepted, f.FixesReopened, f.FixReopenRate, f.Cases)
+		}
+		for _, f := range m.By["category"] {
+			if f.Key == "spam" && (f.FixesAccepted != 0 || f.FixesReopened != 0) {
+				t.Errorf("spam has fixes it never had: %+v", f)
+			}
+		}
+	})
+}
