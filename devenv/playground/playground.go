@@ -72,6 +72,10 @@ type Sandbox struct {
 	EnforcementURL, EnforcementToken string
 	Accounts                         []string
 
+	// HostingURL is the stand-in for the customers' servers and the blocklist (its control
+	// API), where the customer takes a page down or gets an address delisted.
+	HostingURL string
+
 	Samples []demo.Sample
 	Macros  []string
 
@@ -172,11 +176,12 @@ func (s *Sandbox) client() *http.Client {
 	return s.HTTP
 }
 
-// sandboxAction is a button on a case page.
+// sandboxAction is a button on a case page; NoText leaves out the customer's words.
 type sandboxAction struct {
-	Do    string
-	Label string
-	Hint  string
+	Do     string
+	Label  string
+	Hint   string
+	NoText bool
 }
 
 // actionsFor lists what the customer can do in the case's state, through the services the
@@ -185,14 +190,14 @@ func (s *Sandbox) actionsFor(v *workflows.CaseView) []sandboxAction {
 	var out []sandboxAction
 	email := func(label, hint string) {
 		if s.IMAPAddr != "" {
-			out = append(out, sandboxAction{"reply_email", label, hint})
+			out = append(out, sandboxAction{Do: "reply_email", Label: label, Hint: hint})
 		}
 	}
 	switch v.Status {
 	case workflows.StatusNoticed, workflows.StatusAwaitingResponse, workflows.StatusUnderReview:
 		email("Reply as the customer (email)", "an email to the abuse mailbox with the case number in the subject")
 		if s.ZendeskURL != "" && v.Ticket.ID != 0 {
-			out = append(out, sandboxAction{"reply_zendesk", "Reply as the customer (Zendesk)", "a comment by the requester on the case ticket"})
+			out = append(out, sandboxAction{Do: "reply_zendesk", Label: "Reply as the customer (Zendesk)", Hint: "a comment by the requester on the case ticket"})
 		}
 	case workflows.StatusPendingApproval:
 		email("Reply as the customer (email)", "answering now withdraws the approval request")
@@ -201,7 +206,30 @@ func (s *Sandbox) actionsFor(v *workflows.CaseView) []sandboxAction {
 	case workflows.StatusAppealReview:
 		email("Write again as the customer", "")
 	}
+	if s.HostingURL != "" && !v.Status.Final() {
+		if urls, addrs := reported(v); len(urls) > 0 {
+			out = append(out, sandboxAction{"takedown", "Take the reported page down (as the customer)", "the sandbox's stand-in for the customer's server answers 404 for " + strings.Join(urls, ", ") + " from now on", true})
+		} else if len(addrs) > 0 {
+			out = append(out, sandboxAction{"delist", "Get the address off the blocklist (as the customer)", "the sandbox's blocklist stops listing " + strings.Join(addrs, ", "), true})
+		}
+	}
 	return out
+}
+
+// reported lists the URLs and addresses a case's latest reports name.
+func reported(v *workflows.CaseView) (urls, addrs []string) {
+	for _, r := range v.Reports.Recent {
+		for _, subj := range r.Subjects {
+			kind, val, _ := strings.Cut(subj, ":")
+			switch {
+			case kind == "url" && !slices.Contains(urls, val):
+				urls = append(urls, val)
+			case kind == "ip" && !slices.Contains(addrs, val):
+				addrs = append(addrs, val)
+			}
+		}
+	}
+	return urls, addrs
 }
 
 // ---- actions -----------------------------------------------------------------------------------
@@ -236,6 +264,18 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 		err = sb.zendesk(ctx, v.Account.ContactEmail, http.MethodPut, fmt.Sprintf("/api/v2/requests/%d.json", v.Ticket.ID),
 			map[string]any{"request": map[string]any{"comment": map[string]any{"body": text}}}, nil)
 		msg = "The customer commented on the ticket; Zendesk's trigger calls the desk."
+	case "takedown", "delist":
+		urls, addrs := reported(v)
+		field, list := "url", urls
+		if r.FormValue("do") == "delist" {
+			field, list = "ip", addrs
+		}
+		for _, x := range list {
+			if err = sb.hosting(ctx, r.FormValue("do"), field, x); err != nil {
+				break
+			}
+		}
+		msg = fmt.Sprintf("Done on the sandbox's stand-in: %s. The desk sees it at its next check of the fix.", strings.Join(list, ", "))
 	case "macro":
 		agent, title := r.FormValue("agent"), r.FormValue("macro")
 		var refused string
@@ -265,6 +305,26 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(700 * time.Millisecond)
 	}
 	dashboard.Redirect(w, r, back, msg)
+}
+
+// hosting calls the stand-in's control API (POST /sandbox/takedown, /sandbox/delist).
+func (sb *Sandbox) hosting(ctx context.Context, verb, field, value string) error {
+	body, _ := json.Marshal(map[string]string{field: value})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(sb.HostingURL, "/")+"/sandbox/"+verb, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := sb.client().Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusNoContent {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<12))
+		return fmt.Errorf("the stand-in answered %d: %s", resp.StatusCode, strings.TrimSpace(string(b)))
+	}
+	return nil
 }
 
 func (sb *Sandbox) dropReport(w http.ResponseWriter, r *http.Request) {
@@ -768,6 +828,9 @@ func New(cases Cases, s *sandbox.Sandbox, mailbox *config.IMAP, api *config.APIE
 				sb.Leads = append(sb.Leads, Person{SlackID: p.SlackID, Name: p.Name, Email: p.Email})
 			}
 			sb.Bystander = Person{SlackID: sandbox.Bystander.SlackID, Name: sandbox.Bystander.Name, Email: sandbox.Bystander.Email}
+		}
+		if s.Hosting != nil {
+			sb.HostingURL = s.HostingProxy
 		}
 		if s.Enforcement != nil {
 			sb.EnforcementURL, sb.EnforcementToken = s.EnforcementURL, s.EnforcementToken

@@ -2,11 +2,17 @@ package playground
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"abusedesk/devenv/demo"
+	"abusedesk/devenv/hosting"
 	"abusedesk/integrations/reports"
 	"abusedesk/internal/provision"
 	"abusedesk/workflows"
@@ -62,6 +68,45 @@ func TestMacrosForTheState(t *testing.T) {
 		}
 		if !slices.Equal(got, titles) {
 			t.Errorf("%s: %q, want %q", status, got, titles)
+		}
+	}
+}
+
+// fakeCases answers the status of one case.
+type fakeCases struct{ v *workflows.CaseView }
+
+func (f fakeCases) Status(context.Context, string) (*workflows.CaseView, error) { return f.v, nil }
+
+// TestTakeThePageDown: a case whose reports name a page offers the customer's takedown; the
+// button takes every reported page down on the hosting stand-in, which then answers 404.
+func TestTakeThePageDown(t *testing.T) {
+	h := hosting.New(nil, "192.0.2.25")
+	srv := httptest.NewServer(h.Handler())
+	defer srv.Close()
+	v := &workflows.CaseView{CaseID: "case/acct-shop/phishing", CaseNumber: "TS-1", Status: workflows.StatusVerifying,
+		Reports: workflows.ReportStats{Recent: []workflows.ReportSummary{{Subjects: []string{"url:http://shop.example/a", "ip:192.0.2.25"}}, {Subjects: []string{"url:http://shop.example/b"}}}}}
+	sb := &Sandbox{Cases: fakeCases{v}, HostingURL: srv.URL}
+	acts := sb.actionsFor(v)
+	if !slices.ContainsFunc(acts, func(a sandboxAction) bool { return a.Do == "takedown" && a.NoText }) {
+		t.Fatalf("actions %+v, want the takedown", acts)
+	}
+	if (&Sandbox{}).actionsFor(v) != nil {
+		t.Error("a takedown offered without the hosting stand-in")
+	}
+	req := httptest.NewRequest("POST", "/sandbox/cases/case/acct-shop/phishing", strings.NewReader(url.Values{"do": {"takedown"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetPathValue("id", "case/acct-shop/phishing")
+	rec := httptest.NewRecorder()
+	sb.act(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("act answered %d: %s", rec.Code, rec.Body)
+	}
+	for _, page := range []string{"http://shop.example/a", "http://shop.example/b"} {
+		proxied := httptest.NewRequest("GET", page, nil)
+		out := httptest.NewRecorder()
+		h.Handler().ServeHTTP(out, proxied)
+		if out.Code != http.StatusNotFound {
+			t.Errorf("%s answers %d after the takedown, want 404", page, out.Code)
 		}
 	}
 }
