@@ -82,6 +82,9 @@ func (w *caseWorkflow) startVerification(ctx workflow.Context, d AgentDecision) 
 	}
 	if old := w.st.Remediation; old != nil {
 		plan.Reopened = old.Reopened
+		// The latest checks (on the customer's answer, or the re-check that reopened the case)
+		// stay in view until the first re-check.
+		plan.Results, plan.CheckedAt = old.Results, old.CheckedAt
 	}
 	w.st.Remediation = &plan
 	w.st.Wait = nil
