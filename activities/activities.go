@@ -54,8 +54,10 @@ type Activities struct {
 	Ledger Ledger
 	// Probes check a customer's fix (nil: every check could not tell, and the case goes to an
 	// agent rather than closing unverified).
-	Probes    Probes
-	Templates *templates.Renderer
+	Probes Probes
+	// Probations find accounts on probation after a reinstatement (nil: none is).
+	Probations Probations
+	Templates  *templates.Renderer
 	// DashboardURL is the base URL of the dashboard, for links in Slack and notes ("" for none).
 	DashboardURL string
 	// VerifyWait bounds how long Enforce and LiftAction poll for an action to take effect
@@ -82,6 +84,7 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 		workflows.ActivityHoldEvidence:        a.HoldEvidence,
 		workflows.ActivityRecordEvents:        a.RecordEvents,
 		workflows.ActivityVerifyRemediation:   a.VerifyRemediation,
+		workflows.ActivityProbation:           a.Probation,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -345,6 +348,19 @@ func (a *Activities) RecordEvents(ctx context.Context, in workflows.RecordEvents
 		return boundary(fmt.Sprintf("record %d event(s) of %s in the ledger", len(in.Events), in.Case.Number), err)
 	}
 	return nil
+}
+
+// Probation says whether an account is on probation after a reinstatement (a local activity:
+// one visibility read).
+func (a *Activities) Probation(ctx context.Context, in workflows.ProbationInput) (*workflows.ProbationResult, error) {
+	if a.Probations == nil {
+		return &workflows.ProbationResult{}, nil
+	}
+	p, err := a.Probations.OnProbation(ctx, in.AccountID)
+	if err != nil {
+		return nil, boundary("look up the probation of "+in.AccountID, err)
+	}
+	return p, nil
 }
 
 // probeParallel bounds the checks of one verification that run at once.

@@ -86,3 +86,9 @@ type Probes interface {
 	URL(ctx context.Context, url string) (verdict, detail string)
 	Listed(ctx context.Context, ip, zone string) (verdict, detail string)
 }
+
+// Probations find an account's probation after a reinstatement (Temporal visibility).
+type Probations interface {
+	// OnProbation returns the account's probation, or a result with On false.
+	OnProbation(ctx context.Context, account string) (*workflows.ProbationResult, error)
+}

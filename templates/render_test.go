@@ -24,6 +24,8 @@ func sample(c abuse.Category, locale string) workflows.NoticeData {
 		AppealUntil: t0.Add(14 * 24 * time.Hour), AppealSLA: t0.Add(48 * time.Hour),
 		Decision: "denied", DecidedBy: "Lee Lead", Note: "because", Outcome: workflows.OutcomeEnforced, Reply: "fixed", ReplyFrom: "ops@shop.example",
 		TriageReason: "category other: the report's kind is unclear", TriageDue: t0.Add(4 * time.Hour),
+		Reinstatement: &workflows.ReinstatementNotice{RequestedAt: t0, Due: t0.Add(72 * time.Hour), Request: "We closed the relay and added rate limits.",
+			From: "ops@shop.example", Probation: 90 * 24 * time.Hour, ProbationUntil: t0.Add(90 * 24 * time.Hour)},
 		Remediation: &workflows.RemediationState{AcceptedAt: t0, AcceptedBy: "agent@desk.example", Checks: []string{"http", "feed"},
 			Due: []time.Time{t0.Add(time.Hour), t0.Add(24 * time.Hour)}, Done: 1, CheckedAt: t0.Add(time.Hour),
 			Results: []workflows.CheckResult{{Check: "http", Subject: "http://login.shop.example/verify", Verdict: workflows.VerdictStill, Detail: "HTTP 200, 5120 bytes"}}},

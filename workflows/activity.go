@@ -30,7 +30,22 @@ const (
 	ActivityHoldEvidence        = "HoldEvidence"
 	ActivityRecordEvents        = "RecordEvents"
 	ActivityVerifyRemediation   = "VerifyRemediation"
+	ActivityProbation           = "Probation"
 )
+
+// ProbationInput asks whether an account is on probation after a reinstatement.
+type ProbationInput struct {
+	AccountID string `json:"account_id"`
+}
+
+// ProbationResult is the account's probation, when it is on one: the reinstatement's workflow
+// and case, and when it ends.
+type ProbationResult struct {
+	On         bool      `json:"on"`
+	WorkflowID string    `json:"workflow_id,omitempty"`
+	CaseNumber string    `json:"case_number,omitempty"`
+	Until      time.Time `json:"until,omitzero"`
+}
 
 // VerifyInput asks for the outside checks of a customer's fix: each URL fetched, each address
 // looked up on each blocklist zone. Either list may be empty.
@@ -176,6 +191,23 @@ type NoticeData struct {
 	// Remediation is the verification of a fix (note_remediation): the plan, the latest
 	// checks, why the case reopened.
 	Remediation *RemediationState `json:"remediation,omitempty"`
+	// Reinstatement is a request to lift an action after the appeal window.
+	Reinstatement *ReinstatementNotice `json:"reinstatement,omitempty"`
+}
+
+// ReinstatementNotice is what reinstatement notices show: the request, when it is due, the
+// decision, the probation.
+type ReinstatementNotice struct {
+	RequestedAt    time.Time     `json:"requested_at"`
+	Due            time.Time     `json:"due"`
+	Request        string        `json:"request,omitempty"`
+	From           string        `json:"from,omitempty"`
+	Decision       string        `json:"decision,omitempty"`
+	Reviewer       string        `json:"reviewer,omitempty"`
+	Note           string        `json:"note,omitempty"`
+	Probation      time.Duration `json:"probation,omitempty"`
+	ProbationUntil time.Time     `json:"probation_until,omitzero"`
+	Breached       bool          `json:"breached,omitempty"`
 }
 
 // ActionView describes an enforcement action in a notice.
@@ -242,8 +274,15 @@ const (
 	NoteLegalReminder    = "note_legal_reminder"
 	NoteSupport          = "note_support"
 	NoteRemediation      = "note_remediation"
-	NoticeAdvisory       = "advisory"
-	NoticeAdvisoryUpdate = "advisory_update"
+	// A request for reinstatement after the appeal window: the acknowledgement, the decision
+	// (public), and the internal notes (the request with its due time, reminders, a
+	// re-offence during probation).
+	NoticeReinstatementAck     = "reinstatement_ack"
+	NoticeReinstatementGranted = "reinstatement_granted"
+	NoticeReinstatementDenied  = "reinstatement_denied"
+	NoteReinstatement          = "note_reinstatement"
+	NoticeAdvisory             = "advisory"
+	NoticeAdvisoryUpdate       = "advisory_update"
 )
 
 // NotifyInput posts one rendered message on the case ticket. Step keys the message: a step

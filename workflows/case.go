@@ -47,6 +47,9 @@ const (
 	// versionVerifiedRemediation: an accepted fix is re-checked before the case closes, and the
 	// checks run once when the customer answers.
 	versionVerifiedRemediation = "verified-remediation"
+	// versionProbation: a new abuse case on an account on probation after a reinstatement goes
+	// on the strict track with a lead's approval, and the reinstatement records a re-offence.
+	versionProbation = "probation"
 )
 
 // Error types of the Case workflow's own failures.

@@ -24,6 +24,9 @@ func (w *caseWorkflow) validateAgentDecision(ctx workflow.Context, d AgentDecisi
 	if slices.Contains(LegalDecisions, d.Decision) {
 		return w.validateLegal(d)
 	}
+	if slices.Contains(ReinstatementDecisions, d.Decision) {
+		return fmt.Errorf("%s decides a request for reinstatement, made after the case closed; this case is %s", d.Decision, w.st.Status)
+	}
 	st := w.st.Status
 	if t := w.track(); t != abuse.TrackAbuse && w.st.Status != StatusEnforced && w.st.Status != StatusAppealReview {
 		// Outside the abuse track an agent closes a case; asking the customer for an answer

@@ -39,6 +39,9 @@ func (w *caseWorkflow) open(ctx workflow.Context) {
 	if workflow.GetVersion(ctx, versionStrategicHolds, workflow.DefaultVersion, 1) >= 1 && acct.Tier == abuse.TierStrategic {
 		w.st.Rules.Approval.OnTimeout = policy.OnTimeoutHold
 	}
+	if w.track() == abuse.TrackAbuse && workflow.GetVersion(ctx, versionProbation, workflow.DefaultVersion, 1) >= 1 {
+		w.checkProbation(ctx)
+	}
 	if w.st.Track != policy.TrackStandard {
 		w.note(ctx, EventNote, fmt.Sprintf("%s track (tier %s, %d prior violations)", w.st.Track, acct.Tier, acct.PriorViolations), "")
 	}
@@ -61,6 +64,31 @@ func (w *caseWorkflow) open(ctx workflow.Context) {
 		return
 	}
 	w.sendNotice(ctx)
+}
+
+// checkProbation puts a case of an account on probation after a reinstatement on the strict
+// track, with a lead's approval before any action, and tells the reinstatement of the
+// re-offence. A look-up that fails leaves the case on its track, noted for the agents.
+func (w *caseWorkflow) checkProbation(ctx workflow.Context) {
+	var p ProbationResult
+	if err := workflow.ExecuteLocalActivity(withHint(ctx), ActivityProbation, ProbationInput{AccountID: w.st.Account.ID}).Get(ctx, &p); err != nil {
+		w.note(ctx, EventNote, "could not tell whether the account is on probation: "+rootMessage(err), "")
+		return
+	}
+	if !p.On {
+		return
+	}
+	acct := w.st.Account
+	w.st.Rules, _ = w.policy.Effective(acct.Tier, max(acct.PriorViolations, w.policy.RepeatOffender.MinPriorViolations))
+	w.st.Rules.Approval.Required = true
+	w.st.Track = policy.TrackStrict
+	w.note(ctx, EventNote, fmt.Sprintf("a re-offence: the account is on probation until %s after the reinstatement of %s; strict track, a lead approves any action", fmtTime(p.Until), p.CaseNumber), "")
+	err := workflow.SignalExternalWorkflow(ctx, p.WorkflowID, "", SignalReoffence, Reoffence{
+		CaseID: w.st.CaseID, CaseNumber: w.st.CaseNumber, Category: w.st.Category, At: workflow.Now(ctx),
+	}).Get(ctx, nil)
+	if err != nil {
+		w.note(ctx, EventNote, "the reinstatement of "+p.CaseNumber+" was not told of this re-offence: "+rootMessage(err), "")
+	}
 }
 
 // sendNotice opens the customer's ticket with the violation notice.

@@ -44,6 +44,7 @@ type harness struct {
 	fwd      *memfake.Reports
 	ledger   *memfake.Ledger
 	probes   *memfake.Probes
+	probs    *memfake.Probations
 	pol      *policy.Policy
 	caseID   string
 	updates  int
@@ -67,6 +68,7 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets, ledger ...*memfake.L
 		fwd:      &memfake.Reports{},
 		ledger:   &memfake.Ledger{},
 		probes:   &memfake.Probes{},
+		probs:    &memfake.Probations{},
 		pol:      policy.Default(),
 	}
 	if len(ledger) > 0 {
@@ -83,7 +85,7 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets, ledger ...*memfake.L
 	}
 	acts := &activities.Activities{
 		Tickets: h.tickets, Accounts: h.accounts, Enforcement: h.enf, Approvals: h.appr,
-		Evidence: h.evidence, Incidents: h.incs, Alerts: h.alerts, Reports: h.fwd, Ledger: h.ledger, Probes: h.probes, Templates: r, VerifyWait: time.Second,
+		Evidence: h.evidence, Incidents: h.incs, Alerts: h.alerts, Reports: h.fwd, Ledger: h.ledger, Probes: h.probes, Probations: h.probs, Templates: r, VerifyWait: time.Second,
 		LegalChannel: "legal", LegalGroupID: 77, SupportGroupID: 88,
 	}
 	acts.Register(h.env)

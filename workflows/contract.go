@@ -74,7 +74,8 @@ const (
 var AgentDecisions = []Decision{DecisionAcceptRemediation, DecisionRequestInfo, DecisionExtendDeadline,
 	DecisionTreatAsAppeal, DecisionGrantAppeal, DecisionDenyAppeal, DecisionResolve, DecisionWithdraw,
 	DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute,
-	DecisionPreserve, DecisionDisclose, DecisionReject, DecisionAskMore}
+	DecisionPreserve, DecisionDisclose, DecisionReject, DecisionAskMore,
+	DecisionGrantReinstatement, DecisionDenyReinstatement}
 
 // LegalDecisions are the decisions of the legal track.
 var LegalDecisions = []Decision{DecisionPreserve, DecisionDisclose, DecisionReject, DecisionAskMore}

@@ -9,4 +9,5 @@ import (
 func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(Case, workflow.RegisterOptions{Name: CaseWorkflowType})
 	r.RegisterWorkflowWithOptions(AppealWorkflow, workflow.RegisterOptions{Name: AppealWorkflowType})
+	r.RegisterWorkflowWithOptions(ReinstatementWorkflow, workflow.RegisterOptions{Name: ReinstatementWorkflowType})
 }

@@ -268,6 +268,23 @@ type Legal struct {
 	Hours    *calendar.Calendar `yaml:"-" json:"hours,omitempty"`
 }
 
+// Reinstatement is how a customer's request to lift an action after the appeal window is
+// reviewed: a reviewer other than the approver decides within SLA (internal reminders on the
+// way); a granted request lifts the action and starts a probation of Probation, during which a
+// new incident on the account goes on the strict track, needs a lead's approval, and is
+// recorded as a re-offence.
+type Reinstatement struct {
+	SLA       Duration   `yaml:"sla" json:"sla"`
+	Reminders []Duration `yaml:"reminders" json:"reminders"`
+	Probation Duration   `yaml:"probation" json:"probation"`
+	// Calendar names the reviewers' calendar: the SLA counts working time only.
+	Calendar string             `yaml:"calendar,omitempty" json:"calendar,omitempty"`
+	Hours    *calendar.Calendar `yaml:"-" json:"hours,omitempty"`
+}
+
+// Due is when the decision on a request received at start is due.
+func (r Reinstatement) Due(start time.Time) time.Time { return due(start, r.SLA, r.Hours) }
+
 // DueAt is when the legal team's decision on a request received at start is due.
 func (l Legal) DueAt(start time.Time) time.Time { return due(start, l.Due, l.Hours) }
 
@@ -357,6 +374,7 @@ var (
 		Quiet: Duration(24 * time.Hour), ClusterMaxAccounts: 20}
 	defaultTransparency = Transparency{LawCategories: []abuse.Category{abuse.CSAM, abuse.Copyright, abuse.Phishing, abuse.Malware, abuse.LegalRequest}}
 	defaultLegal        = Legal{Due: Duration(72 * time.Hour), Reminders: []Duration{Duration(24 * time.Hour), Duration(48 * time.Hour)}}
+	defaultReinstate    = Reinstatement{SLA: Duration(72 * time.Hour), Reminders: []Duration{Duration(48 * time.Hour)}, Probation: Duration(90 * 24 * time.Hour)}
 	defaultAdvisory     = Advisory{Renotify: Duration(24 * time.Hour), Quiet: Duration(7 * 24 * time.Hour)}
 )
 
@@ -383,6 +401,7 @@ type Policy struct {
 	Triage         Triage
 	Legal          Legal
 	Advisory       Advisory
+	Reinstatement  Reinstatement
 	Transparency   Transparency
 	Trends         Trends
 	QA             QA
@@ -493,6 +512,7 @@ type file struct {
 	Triage         Triage               `yaml:"triage"`
 	Legal          Legal                `yaml:"legal"`
 	Advisory       Advisory             `yaml:"advisory"`
+	Reinstatement  Reinstatement        `yaml:"reinstatement"`
 	// Transparency and Trends start as the defaults: a section keeps what it leaves out.
 	Transparency Transparency            `yaml:"transparency"`
 	Trends       Trends                  `yaml:"trends"`
@@ -528,6 +548,7 @@ type strictShape struct {
 	Triage         Triage                  `yaml:"triage"`
 	Legal          Legal                   `yaml:"legal"`
 	Advisory       Advisory                `yaml:"advisory"`
+	Reinstatement  Reinstatement           `yaml:"reinstatement"`
 	Transparency   *Transparency           `yaml:"transparency"`
 	Trends         *Trends                 `yaml:"trends"`
 	QA             *QA                     `yaml:"qa"`
@@ -581,6 +602,7 @@ func Parse(b []byte, source string) (*Policy, error) {
 		Triage:         f.Triage,
 		Legal:          f.Legal,
 		Advisory:       f.Advisory,
+		Reinstatement:  f.Reinstatement,
 		Transparency:   f.Transparency,
 		Trends:         f.Trends,
 		QA:             f.QA,
@@ -651,6 +673,16 @@ func Parse(b []byte, source string) (*Policy, error) {
 	}
 	if p.Advisory == (Advisory{}) {
 		p.Advisory = defaultAdvisory
+	}
+	if r := p.Reinstatement; r.SLA == 0 && r.Probation == 0 && len(r.Reminders) == 0 && r.Calendar == "" {
+		p.Reinstatement = defaultReinstate
+	}
+	if p.Reinstatement.SLA <= 0 {
+		v.fail("reinstatement.sla", "must be more than 0")
+	}
+	v.offsets("reinstatement.reminders", p.Reinstatement.Reminders, p.Reinstatement.SLA, "reinstatement.sla")
+	if p.Reinstatement.Probation < 0 {
+		v.fail("reinstatement.probation", "must not be negative (0: no probation)")
 	}
 	if t := p.Triage; t.Confidence < 0 || t.Confidence > 1 {
 		v.fail("triage.confidence", "must be between 0 and 1, got %g", t.Confidence)
@@ -750,6 +782,7 @@ func Parse(b []byte, source string) (*Policy, error) {
 		p.Categories[c] = r
 	}
 	p.Legal.Hours = use("legal.calendar", p.Legal.Calendar)
+	p.Reinstatement.Hours = use("reinstatement.calendar", p.Reinstatement.Calendar)
 	v.slackIDs("approvers", f.Approvers)
 	v.slackIDs("managers", f.Managers)
 	if err := v.err(); err != nil {

@@ -45,6 +45,9 @@ var macroTitles = map[workflows.Decision]string{
 	workflows.DecisionDisclose:          "Legal: disclose",
 	workflows.DecisionReject:            "Legal: reject",
 	workflows.DecisionAskMore:           "Legal: ask for more",
+	// On a closed case's ticket, when the customer asked for the action to be lifted.
+	workflows.DecisionGrantReinstatement: "Grant reinstatement",
+	workflows.DecisionDenyReinstatement:  "Deny reinstatement",
 }
 
 // Fields are the case fields, in the order provisioning creates them.

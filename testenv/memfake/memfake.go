@@ -262,6 +262,8 @@ type Action struct {
 	Key     string
 	LiftKey string
 	Reason  string
+	// Overturned: the lift said the action was wrong (a granted appeal), not a reinstatement.
+	Overturned bool
 	// polls left before a pending action turns active
 	pendingPolls int
 }
@@ -336,7 +338,7 @@ func (e *Enforcement) Lift(_ context.Context, req abuse.LiftRequest, key string)
 	for _, a := range e.actions {
 		if a.ID == id {
 			if a.State != abuse.StateLifted {
-				a.State, a.LiftedAt, a.LiftKey = abuse.StateLifted, time.Now().UTC(), key
+				a.State, a.LiftedAt, a.LiftKey, a.Overturned = abuse.StateLifted, time.Now().UTC(), key, req.Overturned
 			}
 			s := a.ActionState
 			return &s, nil
@@ -695,4 +697,31 @@ func (p *Probes) Calls() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.calls)
+}
+
+// Probations says which accounts are on probation after a reinstatement.
+type Probations struct {
+	mu sync.Mutex
+	on map[string]workflows.ProbationResult
+}
+
+var _ activities.Probations = (*Probations)(nil)
+
+// Put puts an account on probation.
+func (p *Probations) Put(account string, r workflows.ProbationResult) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.on == nil {
+		p.on = map[string]workflows.ProbationResult{}
+	}
+	r.On = true
+	p.on[account] = r
+}
+
+// OnProbation implements activities.Probations.
+func (p *Probations) OnProbation(_ context.Context, account string) (*workflows.ProbationResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.on[account]
+	return &r, nil
 }
