@@ -291,7 +291,7 @@ func (a *app) buildServices(ic config.Integrations) error {
 	ec := enforcement.New(ic.Enforcement.URL, ic.Enforcement.Token)
 	a.zendesk, a.slack, a.enforcement = zc, sc, ec
 	a.svc = services{tickets: zc, accounts: ec, enforcement: ec, approvals: sc, alerts: sc}
-	a.cases = &cases.Client{T: a.temporal}
+	a.cases = &cases.Client{T: a.temporal, Reinstatement: a.policy.Reinstatement}
 	return nil
 }
 
@@ -418,6 +418,7 @@ func (a *app) startWorker() error {
 		return err
 	}
 	acts.Probes = probes{p}
+	acts.Probations = a.cases
 	acts.Register(w)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

@@ -171,3 +171,63 @@ func hostingGet(t *testing.T, host map[string]any, out any) {
 		t.Fatal(err)
 	}
 }
+
+// TestEndToEndReinstatementAndReoffence: a spam case enforced by the policy closes after its
+// appeal window; weeks later (seconds here) the customer asks by email for the throttle to be
+// lifted; a reviewer grants it with the Zendesk macro; the action is lifted — not overturned,
+// so it still counts — and the account is on probation; a new spam case on it goes on the strict
+// track with a lead's approval and is recorded as a re-offence on the reinstated case.
+func TestEndToEndReinstatementAndReoffence(t *testing.T) {
+	p := fastPolicy(t, t.TempDir(), map[string]string{"window: 14d": "window: 3s"})
+	d := startDev(t, p)
+	caseID := d.submitReports("acct-shop", "spam", "rein-1")
+	closed := d.waitStatus(caseID, workflows.StatusClosed, 60*time.Second)
+	if closed.Outcome != workflows.OutcomeEnforced || closed.Enforcement == nil {
+		t.Fatalf("closed: %s %+v", closed.Outcome, closed.Enforcement)
+	}
+
+	d.mail(fmt.Appendf(nil, "From: ops@shop.example\r\nTo: abuse@provider.example\r\nSubject: Re: [%s] please lift the throttle\r\nMessage-ID: <rein-1@shop.example>\r\n"+
+		"Date: Mon, 2 Mar 2026 12:00:00 +0000\r\n\r\nWe found the compromised account, closed it and now rate-limit every mailbox.\r\n", closed.CaseNumber))
+	rid := workflows.ReinstatementWorkflowID(closed.CaseNumber)
+	review := waitReinstatement(t, d, rid, func(v *workflows.ReinstatementView) bool { return v.Status == workflows.ReinstatementReview })
+	if !strings.Contains(review.Request.Excerpt, "rate-limit every mailbox") {
+		t.Errorf("the review holds %+v", review.Request)
+	}
+	z := d.sandbox["zendesk"]
+	if !ticketHas(t, z, closed.Ticket.ID, true, "we have received your request to lift the action") {
+		t.Error("the customer was not told the request is under review")
+	}
+	applyMacro(t, z, "reviewer@desk.example", closed.Ticket.ID, "abusedesk: Grant reinstatement")
+	probation := waitReinstatement(t, d, rid, func(v *workflows.ReinstatementView) bool { return v.Status == workflows.ReinstatementProbation })
+	if probation.Reviewer != "reviewer@desk.example" || probation.LiftedAt.IsZero() {
+		t.Errorf("granted: %+v", probation)
+	}
+	acts := d.enforcementActions("acct-shop")
+	if len(acts) != 1 || acts[0]["state"] != "lifted" || acts[0]["overturned"] == true {
+		t.Errorf("the action after the reinstatement: %v, want lifted, not overturned", acts)
+	}
+
+	// A new incident within the probation.
+	again := d.submitReports("acct-shop", "spam", "rein-2")
+	v := waitView(t, d, again, 30*time.Second, func(v *workflows.CaseView) bool { return v.CaseNumber != closed.CaseNumber && v.Ticket.ID != 0 })
+	if v.Track != "strict" || !v.PolicyRules.Approval.Required || !strings.Contains(timelineText(v), "a re-offence: the account is on probation") {
+		t.Errorf("the new case: track %s, approval %v\n%s", v.Track, v.PolicyRules.Approval.Required, timelineText(v))
+	}
+	reoff := waitReinstatement(t, d, rid, func(r *workflows.ReinstatementView) bool { return len(r.Reoffences) == 1 })
+	if reoff.Reoffences[0].CaseNumber != v.CaseNumber {
+		t.Errorf("re-offence %+v, want %s", reoff.Reoffences, v.CaseNumber)
+	}
+}
+
+func waitReinstatement(t *testing.T, d *devDesk, id string, ok func(*workflows.ReinstatementView) bool) *workflows.ReinstatementView {
+	t.Helper()
+	var v workflows.ReinstatementView
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		res, err := d.tc.QueryWorkflow(context.Background(), id, "", workflows.QueryStatus, workflows.StatusQuery{})
+		if err == nil && res.Get(&v) == nil && ok(&v) {
+			return &v
+		}
+	}
+	t.Fatalf("reinstatement %s: the wait timed out at %+v", id, v)
+	return nil
+}

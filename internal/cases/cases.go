@@ -42,6 +42,9 @@ func (r *Refused) Refused() string { return r.Reason }
 // Client talks to cases through a Temporal client.
 type Client struct {
 	T client.Client
+	// Reinstatement are the policy's rules for reinstatement reviews (zero: the default
+	// policy's).
+	Reinstatement policy.Reinstatement
 }
 
 // Submit starts the case for caseID or joins it, delivering a batch of reports in one

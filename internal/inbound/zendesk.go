@@ -43,6 +43,8 @@ type ZendeskAPI interface {
 // Decider delivers agents' decisions to cases.
 type Decider interface {
 	Decide(ctx context.Context, caseID string, d workflows.AgentDecision) (*workflows.DecisionResult, error)
+	// DecideReinstatement delivers a decision on a closed case's request for reinstatement.
+	DecideReinstatement(ctx context.Context, caseNumber string, d workflows.AgentDecision) (*workflows.DecisionResult, error)
 }
 
 // TagIntakeDone marks an intake ticket whose report went to its case.
@@ -298,14 +300,26 @@ func (z *Zendesk) reply(ctx context.Context, id int64) error {
 	if u, err := z.API.User(ctx, t.RequesterID); err == nil {
 		from = u.Email
 	}
+	msg := workflows.CustomerReply{
+		ID: "zendesk-comment:" + strconv.FormatInt(c.ID, 10), Kind: workflows.ReplyKindAnswer, From: from,
+		ReceivedAt: c.CreatedAt, Channel: workflows.ChannelZendesk, Excerpt: reports.OneLine(c.Body, 1000),
+	}
 	err = cases.ErrClosed
 	if open {
-		err = z.Cases.Reply(ctx, caseID, workflows.CustomerReply{
-			ID: "zendesk-comment:" + strconv.FormatInt(c.ID, 10), Kind: workflows.ReplyKindAnswer, From: from,
-			ReceivedAt: c.CreatedAt, Channel: workflows.ChannelZendesk, Excerpt: reports.OneLine(c.Body, 1000),
-		})
+		err = z.Cases.Reply(ctx, caseID, msg)
 	}
 	if errors.Is(err, cases.ErrClosed) {
+		// A closed case whose action stands: the comment asks for reinstatement.
+		if sum, ferr := z.Cases.FindByNumber(ctx, number); ferr != nil {
+			return ferr
+		} else if sum != nil {
+			switch rerr := z.Cases.Reinstate(ctx, sum, msg); {
+			case rerr == nil:
+				return nil
+			case !errors.Is(rerr, cases.ErrNotReinstatable):
+				return rerr
+			}
+		}
 		body, err := z.Templates.Render("intake_late_comment", "", templates.DefaultLocale, templates.LateMessageData{Kind: "comment", CaseNumber: number})
 		if err != nil {
 			return err
@@ -363,9 +377,13 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 		}
 	}
 	var res *workflows.DecisionResult
-	if open {
+	switch {
+	case slices.Contains(workflows.ReinstatementDecisions, decision):
+		// Decided on the closed case's ticket, by its request for reinstatement.
+		res, err = z.Decider.DecideReinstatement(ctx, number, d)
+	case open:
 		res, err = z.Decider.Decide(ctx, caseID, d)
-	} else {
+	default:
 		err = &cases.Refused{Reason: "case " + number + " is closed; a later case of the same account and category is not this ticket's"}
 	}
 	var refused *cases.Refused

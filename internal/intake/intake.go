@@ -47,6 +47,9 @@ type Cases interface {
 	Submit(ctx context.Context, caseID string, in workflows.CaseInput, batch []workflows.ReportSummary) (string, error)
 	Reply(ctx context.Context, caseID string, r workflows.CustomerReply) error
 	FindByNumber(ctx context.Context, number string) (*cases.Summary, error)
+	// Reinstate takes a message about a closed case whose action stands as a request for
+	// reinstatement (cases.ErrNotReinstatable when there is nothing to lift).
+	Reinstate(ctx context.Context, sum *cases.Summary, msg workflows.CustomerReply) error
 }
 
 // Tickets opens triage tickets and notes (Zendesk).
@@ -491,7 +494,17 @@ func (in *Intake) reply(ctx context.Context, raw []byte, res *reports.Result, sr
 			return fmt.Errorf("deliver the reply to %s: %w", sum.CaseID, err)
 		}
 	}
-	// The case is closed: the agents see the message on its ticket.
+	// The case is closed. With its action still standing, the message asks for reinstatement:
+	// a review opens (and the reviewer reads it on the ticket).
+	switch err := in.cases.Reinstate(ctx, sum, msg); {
+	case err == nil:
+		out.ReplyTo = workflows.ReinstatementWorkflowID(r.CaseNumber)
+		out.Note = "case " + r.CaseNumber + " is closed with its action standing; the message asks for reinstatement, under review"
+		return nil
+	case !errors.Is(err, cases.ErrNotReinstatable):
+		return fmt.Errorf("open the reinstatement review of %s: %w", r.CaseNumber, err)
+	}
+	// Otherwise the agents see the message on its ticket.
 	if sum.TicketID != 0 {
 		if err := in.noteOnTicket(ctx, sum.TicketID, raw, res, templates.LateMessageData{Kind: string(kind), CaseNumber: r.CaseNumber}); err != nil {
 			return err

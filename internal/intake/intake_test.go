@@ -41,6 +41,9 @@ type fakeCases struct {
 	replies  map[string][]workflows.CustomerReply
 	known    map[string]*cases.Summary
 	failNext int
+	// reinstatable are closed cases (by number) whose action stands; reinstated the requests.
+	reinstatable map[string]bool
+	reinstated   []workflows.CustomerReply
 }
 
 func newFakeCases() *fakeCases {
@@ -72,6 +75,16 @@ func (f *fakeCases) Reply(_ context.Context, caseID string, r workflows.Customer
 		return cases.ErrClosed
 	}
 	f.replies[caseID] = append(f.replies[caseID], r)
+	return nil
+}
+
+func (f *fakeCases) Reinstate(_ context.Context, sum *cases.Summary, msg workflows.CustomerReply) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.reinstatable[sum.CaseNumber] || msg.Kind != workflows.ReplyKindAnswer {
+		return cases.ErrNotReinstatable
+	}
+	f.reinstated = append(f.reinstated, msg)
 	return nil
 }
 
@@ -518,6 +531,15 @@ func TestRepliesFindTheirCase(t *testing.T) {
 	}
 	if after, _ := e.tickets.Get(tk.ID); len(after.Comments) != 2 {
 		t.Errorf("no note on the closed case's ticket: %+v", after.Comments)
+	}
+	// Closed with its action standing: an answer asks for reinstatement (a bounce does not).
+	e.cases.reinstatable = map[string]bool{"TS-7F3K2QXM": true}
+	out, err = e.in.Ingest(context.Background(), fixture(t, "reply.eml"), Source{Channel: "imap"})
+	if err != nil || out.ReplyTo != workflows.ReinstatementWorkflowID("TS-7F3K2QXM") || !strings.Contains(out.Note, "asks for reinstatement") || len(e.cases.reinstated) != 1 {
+		t.Fatalf("a request for reinstatement: %+v %v (%d requests)", out, err, len(e.cases.reinstated))
+	}
+	if after, _ := e.tickets.Get(tk.ID); len(after.Comments) != 2 {
+		t.Errorf("the request was also noted by intake (the review notes it): %+v", after.Comments)
 	}
 	// A reply naming a case that does not exist goes to triage.
 	delete(e.cases.known, caseID)
