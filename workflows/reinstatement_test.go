@@ -78,7 +78,9 @@ func TestReinstatementGrantedThenReoffence(t *testing.T) {
 		noReason = h.decideAs("reviewer@desk.example", workflows.DecisionDenyReinstatement, "")
 		appealMacro = h.decideAs("reviewer@desk.example", workflows.DecisionGrantAppeal, "")
 	})
-	h.at(3*time.Hour, func() { granted = h.decideAs("reviewer@desk.example", workflows.DecisionGrantReinstatement, "the plan of action is credible") })
+	h.at(3*time.Hour, func() {
+		granted = h.decideAs("reviewer@desk.example", workflows.DecisionGrantReinstatement, "the plan of action is credible")
+	})
 	h.at(4*time.Hour, func() { again = h.decideAs("other@desk.example", workflows.DecisionDenyReinstatement, "no") })
 	var probation workflows.ReinstatementView
 	h.at(5*time.Hour, func() { probation = h.reinstatementView() })
@@ -141,7 +143,9 @@ func TestReinstatementGrantedThenReoffence(t *testing.T) {
 func TestReinstatementDeniedAfterTheSLA(t *testing.T) {
 	h := newHarness(t)
 	in := h.reinstatementInput()
-	h.at(80*time.Hour, func() { h.decideAs("reviewer@desk.example", workflows.DecisionDenyReinstatement, "reports continued after the change") })
+	h.at(80*time.Hour, func() {
+		h.decideAs("reviewer@desk.example", workflows.DecisionDenyReinstatement, "reports continued after the change")
+	})
 	h.runReinstatement(in)
 	var res workflows.ReinstatementResult
 	if err := h.env.GetWorkflowResult(&res); err != nil || res.Decision != workflows.ReinstatementDenied {

@@ -193,6 +193,18 @@ func TestEndToEndReinstatementAndReoffence(t *testing.T) {
 	if !strings.Contains(review.Request.Excerpt, "rate-limit every mailbox") {
 		t.Errorf("the review holds %+v", review.Request)
 	}
+	type queueItem struct {
+		CaseNumber string `json:"case_number"`
+		DueWhat    string `json:"due_what"`
+	}
+	var queue struct{ Items []queueItem }
+	getJSON(t, d.ep.HTTP+"/api/v1/queue", &queue)
+	if !slices.ContainsFunc(queue.Items, func(it queueItem) bool { return it.CaseNumber == closed.CaseNumber && it.DueWhat == "reinstatement decision" }) {
+		t.Errorf("the work queue does not list the request: %+v", queue.Items)
+	}
+	if page := getText(t, d.ep.HTTP+"/cases/"+closed.CaseNumber); !strings.Contains(page, "Reinstatement</dt>") || !strings.Contains(page, "under review") {
+		t.Error("the case page does not show the request under review")
+	}
 	z := d.sandbox["zendesk"]
 	if !ticketHas(t, z, closed.Ticket.ID, true, "we have received your request to lift the action") {
 		t.Error("the customer was not told the request is under review")
@@ -230,4 +242,27 @@ func waitReinstatement(t *testing.T, d *devDesk, id string, ok func(*workflows.R
 	}
 	t.Fatalf("reinstatement %s: the wait timed out at %+v", id, v)
 	return nil
+}
+
+func getJSON(t *testing.T, url string, out any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+func getText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }

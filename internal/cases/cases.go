@@ -183,7 +183,19 @@ type Summary struct {
 
 // List lists cases matching a visibility query, newest first.
 func (c *Client) List(ctx context.Context, query string, pageSize int, token []byte) ([]Summary, []byte, error) {
-	q := "WorkflowType = '" + workflows.CaseWorkflowType + "'"
+	return c.listOf(ctx, workflows.CaseWorkflowType, query, pageSize, token)
+}
+
+// Reviews lists the requests for reinstatement waiting for a decision (Status
+// workflows.ReinstatementReview, Deadline the due time), newest first.
+func (c *Client) Reviews(ctx context.Context) ([]Summary, error) {
+	list, _, err := c.listOf(ctx, workflows.ReinstatementWorkflowType, "ExecutionStatus = 'Running' AND "+workflows.SearchStatus.GetName()+" = "+Quote(workflows.ReinstatementReview), 1000, nil)
+	return list, err
+}
+
+// listOf lists workflows of a type matching a visibility query, newest first.
+func (c *Client) listOf(ctx context.Context, workflowType, query string, pageSize int, token []byte) ([]Summary, []byte, error) {
+	q := "WorkflowType = '" + workflowType + "'"
 	if strings.TrimSpace(query) != "" {
 		q += " AND (" + query + ")"
 	}

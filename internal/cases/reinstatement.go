@@ -104,3 +104,21 @@ func (c *Client) OnProbation(ctx context.Context, account string) (*workflows.Pr
 	}
 	return &workflows.ProbationResult{}, nil
 }
+
+// ReinstatementOf returns the latest reinstatement review of a case (by its number), or nil when
+// none was asked for.
+func (c *Client) ReinstatementOf(ctx context.Context, caseNumber string) (*workflows.ReinstatementView, error) {
+	res, err := c.T.QueryWorkflow(ctx, workflows.ReinstatementWorkflowID(caseNumber), "", workflows.QueryStatus, workflows.StatusQuery{})
+	if err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var v workflows.ReinstatementView
+	if err := res.Get(&v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}

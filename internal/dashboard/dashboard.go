@@ -302,7 +302,9 @@ type casePage struct {
 	Panel template.HTML
 	// Accesses are the looks at a legal case on record (newest first).
 	Accesses []ledger.Access
-	Err      string
+	// Reinstatement is the request to lift the action of a closed case, when there is one.
+	Reinstatement *workflows.ReinstatementView
+	Err           string
 	Now      time.Time
 }
 
@@ -364,6 +366,11 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.V, p.Title = v, v.CaseNumber+" · "+v.Account.ID
+	if v.Outcome == workflows.OutcomeEnforced || v.Outcome == workflows.OutcomeUpheld {
+		if p.Reinstatement, err = d.opts.Cases.ReinstatementOf(ctx, v.CaseNumber); err != nil {
+			d.log.Warn("the case's reinstatement not shown", "case", v.CaseNumber, "error", err)
+		}
+	}
 	if h, err := d.opts.Cases.History(ctx, v.Account.ID); err == nil {
 		p.History = d.visible(r, h)
 	} else {
@@ -431,6 +438,7 @@ var statusLabels = map[workflows.Status]string{
 	workflows.StatusNoticed:          "noticed",
 	workflows.StatusAwaitingResponse: "waiting for the customer",
 	workflows.StatusUnderReview:      "agent review",
+	workflows.ReinstatementReview:    "reinstatement review",
 	workflows.StatusVerifying:        "checking the fix",
 	workflows.StatusEscalated:        "escalating",
 	workflows.StatusPendingApproval:  "waiting for a lead",

@@ -93,6 +93,19 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 			break
 		}
 	}
+	if reviews, err := d.opts.Cases.Reviews(ctx); err != nil {
+		d.log.Warn("work queue: requests for reinstatement not listed", "error", err)
+	} else {
+		for _, s := range reviews {
+			it := QueueItem{CaseNumber: s.CaseNumber, Status: s.Status, Account: s.Account, Category: s.Category, Due: s.Deadline,
+				DueWhat: "reinstatement decision", WaitingOn: "a reviewer other than the approver, to decide the request for reinstatement (macros on the case's ticket)",
+				Waiting: "the customer, whose action stands", Since: s.StartedAt, URL: "/cases/" + s.CaseNumber}
+			if !it.Due.IsZero() {
+				it.Overdue, it.Soon = now.After(it.Due), !now.After(it.Due) && it.Due.Sub(now) <= soon
+			}
+			items = append(items, it)
+		}
+	}
 	if d.opts.QA != nil {
 		waiting, err := d.opts.QA.Store.QAQueue(ctx, ledger.QAFilter{Limit: 1000})
 		if err != nil {
