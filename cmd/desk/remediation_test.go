@@ -199,7 +199,9 @@ func TestEndToEndReinstatementAndReoffence(t *testing.T) {
 	}
 	var queue struct{ Items []queueItem }
 	getJSON(t, d.ep.HTTP+"/api/v1/queue", &queue)
-	if !slices.ContainsFunc(queue.Items, func(it queueItem) bool { return it.CaseNumber == closed.CaseNumber && it.DueWhat == "reinstatement decision" }) {
+	if !slices.ContainsFunc(queue.Items, func(it queueItem) bool {
+		return it.CaseNumber == closed.CaseNumber && it.DueWhat == "reinstatement decision"
+	}) {
 		t.Errorf("the work queue does not list the request: %+v", queue.Items)
 	}
 	if page := getText(t, d.ep.HTTP+"/cases/"+closed.CaseNumber); !strings.Contains(page, "Reinstatement</dt>") || !strings.Contains(page, "under review") {

@@ -305,7 +305,7 @@ type casePage struct {
 	// Reinstatement is the request to lift the action of a closed case, when there is one.
 	Reinstatement *workflows.ReinstatementView
 	Err           string
-	Now      time.Time
+	Now           time.Time
 }
 
 func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
