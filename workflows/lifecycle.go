@@ -22,6 +22,9 @@ import "slices"
 //	enforced ─appeal─> appeal_review ─granted─> reinstated ; ─denied─> upheld
 //	enforced ─appeal window ends─> closed
 //
+// A closed case whose action stands may be reinstated later: the customer's request opens a
+// Reinstatement workflow of its own (reinstatement.go), not a status of the case.
+//
 // A step that fails for good (its activity gave up) hands the case to people: under_review. A
 // case whose every report the account's previous incident already handled closes at once
 // (open ─> closed, outcome duplicate).

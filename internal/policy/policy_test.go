@@ -378,3 +378,23 @@ func TestRemediation(t *testing.T) {
 		t.Errorf("a blocklist check without zones: %v", err)
 	}
 }
+
+// TestReinstatement: the default review rules, a section that replaces them, and its mistakes.
+func TestReinstatement(t *testing.T) {
+	if r := Default().Reinstatement; r.SLA.D() != 72*time.Hour || r.Probation.D() != 90*24*time.Hour || len(r.Reminders) != 1 {
+		t.Errorf("default reinstatement %+v", r)
+	}
+	y := string(DefaultYAML())
+	good := strings.Replace(y, "reinstatement:\n  sla: 72h\n  reminders: [48h]\n  probation: 90d\n", "reinstatement:\n  sla: 24h\n  reminders: []\n  probation: 30d\n", 1)
+	p, err := Parse([]byte(good), "good.yaml")
+	if err != nil || p.Reinstatement.Probation.D() != 30*24*time.Hour || p.Reinstatement.SLA.D() != 24*time.Hour {
+		t.Fatalf("%+v %v", p.Reinstatement, err)
+	}
+	bad := strings.Replace(y, "reinstatement:\n  sla: 72h\n  reminders: [48h]\n  probation: 90d\n", "reinstatement:\n  sla: 0s\n  reminders: [1h]\n  probation: 0s\n  calendar: nobody\n", 1)
+	_, err = Parse([]byte(bad), "bad.yaml")
+	for _, want := range []string{"reinstatement.sla: must be more than 0", `reinstatement.calendar: no calendar "nobody"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not say %q", err, want)
+		}
+	}
+}
