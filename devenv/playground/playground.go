@@ -115,6 +115,10 @@ func (s *Sandbox) Routes(handle func(pattern string, h http.Handler), page dashb
 
 // CasePanel implements dashboard.Playground.
 func (s *Sandbox) CasePanel(v *workflows.CaseView) (template.HTML, error) {
+	actions, macros := s.actionsFor(v), s.macrosFor(v)
+	if len(actions) == 0 && len(macros) == 0 && v.Status != workflows.StatusPendingApproval {
+		return "", nil
+	}
 	return s.render("panel.html", struct {
 		V       *workflows.CaseView
 		Sandbox *Sandbox
@@ -122,7 +126,7 @@ func (s *Sandbox) CasePanel(v *workflows.CaseView) (template.HTML, error) {
 		Agents  []string
 		Leads   []Person
 		Macros  []string
-	}{v, s, s.actionsFor(v), s.AgentEmails(), s.Leads, s.macrosFor(v)})
+	}{v, s, actions, s.AgentEmails(), s.Leads, macros})
 }
 
 // macrosFor lists the macros that apply in the case's state: the triage gate's while it waits
@@ -131,13 +135,17 @@ func (s *Sandbox) macrosFor(v *workflows.CaseView) []string {
 	applies := map[string]bool{}
 	for _, d := range workflows.AgentDecisions {
 		triage, legal := slices.Contains(workflows.TriageDecisions, d), slices.Contains(workflows.LegalDecisions, d)
-		switch v.Status {
-		case workflows.StatusNeedsTriage:
+		reinstate := slices.Contains(workflows.ReinstatementDecisions, d)
+		switch {
+		case v.Status == workflows.StatusNeedsTriage:
 			applies[provision.MacroTitleOf(d)] = triage
-		case workflows.StatusLegalReview:
+		case v.Status == workflows.StatusLegalReview:
 			applies[provision.MacroTitleOf(d)] = legal
+		case v.Status.Final():
+			// A closed case's ticket takes the decisions on a request for reinstatement.
+			applies[provision.MacroTitleOf(d)] = reinstate && standing(v)
 		default:
-			applies[provision.MacroTitleOf(d)] = !triage && !legal
+			applies[provision.MacroTitleOf(d)] = !triage && !legal && !reinstate
 		}
 	}
 	var out []string
@@ -205,6 +213,10 @@ func (s *Sandbox) actionsFor(v *workflows.CaseView) []sandboxAction {
 		email("Appeal as the customer (email)", "a reply to the enforcement notice is an appeal")
 	case workflows.StatusAppealReview:
 		email("Write again as the customer", "")
+	default:
+		if standing(v) {
+			email("Ask for reinstatement as the customer (email)", "after the appeal window: a reply to the closed case opens a reinstatement review")
+		}
 	}
 	if s.HostingURL != "" && !v.Status.Final() {
 		if urls, addrs := reported(v); len(urls) > 0 {
@@ -214,6 +226,12 @@ func (s *Sandbox) actionsFor(v *workflows.CaseView) []sandboxAction {
 		}
 	}
 	return out
+}
+
+// standing says whether a closed case's action still stands (a reinstatement could lift it).
+func standing(v *workflows.CaseView) bool {
+	return v.Status.Final() && (v.Outcome == workflows.OutcomeEnforced || v.Outcome == workflows.OutcomeUpheld) &&
+		v.Enforcement != nil && v.Enforcement.LiftedAt.IsZero()
 }
 
 // reported lists the URLs and addresses a case's latest reports name.

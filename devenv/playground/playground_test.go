@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"abusedesk/devenv/demo"
 	"abusedesk/devenv/hosting"
@@ -69,6 +70,14 @@ func TestMacrosForTheState(t *testing.T) {
 		if !slices.Equal(got, titles) {
 			t.Errorf("%s: %q, want %q", status, got, titles)
 		}
+	}
+	standing := &workflows.CaseView{Status: workflows.StatusClosed, Outcome: workflows.OutcomeEnforced, Enforcement: &workflows.Enforcement{ActionID: "a1"}}
+	if got := s.macrosFor(standing); !slices.Equal(got, []string{provision.MacroTitleOf(workflows.DecisionGrantReinstatement), provision.MacroTitleOf(workflows.DecisionDenyReinstatement)}) {
+		t.Errorf("closed with the action standing: %q", got)
+	}
+	standing.Enforcement.LiftedAt = time.Now()
+	if got := s.macrosFor(standing); len(got) != 0 {
+		t.Errorf("closed with the action lifted: %q", got)
 	}
 }
 

@@ -69,7 +69,8 @@ type Playground interface {
 	// Routes mounts the playground's handlers; page renders a body inside the dashboard's
 	// layout.
 	Routes(handle func(pattern string, h http.Handler), page PageFunc)
-	// CasePanel is the HTML of an open case's "act as the other parties" section.
+	// CasePanel is the HTML of a case's "act as the other parties" section ("" when none
+	// applies).
 	CasePanel(v *workflows.CaseView) (template.HTML, error)
 }
 
@@ -376,7 +377,9 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 	} else {
 		d.log.Warn("account history not listed", "account", v.Account.ID, "error", err)
 	}
-	if pg := d.opts.Playground; pg != nil && run == "" && !v.Status.Final() {
+	// The playground acts on the case under way, or on a closed incident (a request for
+	// reinstatement); it offers nothing where nothing applies.
+	if pg := d.opts.Playground; pg != nil && (run == "" || v.Status.Final()) {
 		if p.Panel, err = pg.CasePanel(v); err != nil {
 			d.log.Error("render the playground's panel", "case_id", id, "error", err)
 		}
