@@ -238,7 +238,12 @@ func (r *reinstatement) run(ctx workflow.Context) (*ReinstatementResult, error) 
 
 	d := *r.decided
 	now := workflow.Now(ctx)
-	r.v.Reviewer, r.v.Note, r.v.DecidedAt = d.Agent, d.Note, now
+	r.v.Reviewer, r.v.DecidedAt = d.Agent, now
+	if !d.Notified {
+		// A macro that answered the customer wrote its text on the ticket; the view keeps
+		// only a reviewer's own note.
+		r.v.Note = d.Note
+	}
 	res := &ReinstatementResult{Reviewer: d.Agent}
 	if d.Decision == DecisionDenyReinstatement {
 		r.v.Decision, r.v.Status, res.Decision = ReinstatementDenied, ReinstatementDenied, ReinstatementDenied
