@@ -57,7 +57,9 @@ type Activities struct {
 	Probes Probes
 	// Probations find accounts on probation after a reinstatement (nil: none is).
 	Probations Probations
-	Templates  *templates.Renderer
+	// HandOffs reach teams' channels (nil: hand-offs fail, and the case records that).
+	HandOffs  HandOffs
+	Templates *templates.Renderer
 	// DashboardURL is the base URL of the dashboard, for links in Slack and notes ("" for none).
 	DashboardURL string
 	// VerifyWait bounds how long Enforce and LiftAction poll for an action to take effect
@@ -85,6 +87,8 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 		workflows.ActivityRecordEvents:        a.RecordEvents,
 		workflows.ActivityVerifyRemediation:   a.VerifyRemediation,
 		workflows.ActivityProbation:           a.Probation,
+		workflows.ActivityOpenHandOff:         a.OpenHandOff,
+		workflows.ActivityHandOffNote:         a.HandOffNote,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

@@ -193,6 +193,9 @@ type NoticeData struct {
 	Remediation *RemediationState `json:"remediation,omitempty"`
 	// Reinstatement is a request to lift an action after the appeal window.
 	Reinstatement *ReinstatementNotice `json:"reinstatement,omitempty"`
+	// HandOffWork and HandOffMessage link a hand-off's ticket and Slack message (note_handoff).
+	HandOffWork    string `json:"handoff_work,omitempty"`
+	HandOffMessage string `json:"handoff_message,omitempty"`
 }
 
 // ReinstatementNotice is what reinstatement notices show: the request, when it is due, the
@@ -281,8 +284,11 @@ const (
 	NoticeReinstatementGranted = "reinstatement_granted"
 	NoticeReinstatementDenied  = "reinstatement_denied"
 	NoteReinstatement          = "note_reinstatement"
-	NoticeAdvisory             = "advisory"
-	NoticeAdvisoryUpdate       = "advisory_update"
+	// NoteHandOff: a hand-off on the case's ticket and on the team's linked ticket, and what
+	// the team answered.
+	NoteHandOff          = "note_handoff"
+	NoticeAdvisory       = "advisory"
+	NoticeAdvisoryUpdate = "advisory_update"
 )
 
 // NotifyInput posts one rendered message on the case ticket. Step keys the message: a step

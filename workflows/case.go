@@ -83,6 +83,7 @@ type caseWorkflow struct {
 	reportsCh workflow.ReceiveChannel
 	replyCh   workflow.ReceiveChannel
 	appealCh  workflow.ReceiveChannel
+	handOffCh workflow.ReceiveChannel
 	// wake is nudged by update handlers so the main loop re-reads the state.
 	wake workflow.Channel
 
@@ -124,6 +125,7 @@ func newCase(ctx workflow.Context, in CaseInput) (*caseWorkflow, error) {
 		reportsCh: workflow.GetSignalChannel(ctx, SignalReports),
 		replyCh:   workflow.GetSignalChannel(ctx, SignalCustomerReply),
 		appealCh:  workflow.GetSignalChannel(ctx, SignalAppeal),
+		handOffCh: workflow.GetSignalChannel(ctx, SignalHandOff),
 		wake:      workflow.NewBufferedChannel(ctx, 1),
 		published: map[string]any{},
 	}

@@ -24,6 +24,9 @@ func (w *caseWorkflow) validateAgentDecision(ctx workflow.Context, d AgentDecisi
 	if slices.Contains(LegalDecisions, d.Decision) {
 		return w.validateLegal(d)
 	}
+	if d.Decision == DecisionHandOff {
+		return w.validateHandOff(d)
+	}
 	if slices.Contains(ReinstatementDecisions, d.Decision) {
 		return fmt.Errorf("%s decides a request for reinstatement, made after the case closed; this case is %s", d.Decision, w.st.Status)
 	}
@@ -120,6 +123,8 @@ func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*
 		w.withdrawApproval(ctx, "an agent extended the deadline")
 		w.extendDeadline(ctx, by, d.Note, d.Notified)
 		msg = "Deadline extended to " + fmtTime(w.st.Wait.Deadline) + "."
+	case DecisionHandOff:
+		msg = w.startHandOff(ctx, d)
 	case DecisionTreatAsAppeal:
 		w.onAppeal(ctx, Appeal{ID: "agent:" + d.Agent + ":" + workflow.Now(ctx).UTC().Format(time.RFC3339), From: d.Agent, ReceivedAt: workflow.Now(ctx), Channel: ChannelZendesk, Excerpt: d.Note})
 		msg = "The customer's message is now an appeal under review."

@@ -80,6 +80,11 @@ func (w *caseWorkflow) addSignals(ctx workflow.Context, sel workflow.Selector) {
 		c.Receive(ctx, &a)
 		w.onAppeal(ctx, a)
 	})
+	sel.AddReceive(w.handOffCh, func(c workflow.ReceiveChannel, _ bool) {
+		var e HandOffEvent
+		c.Receive(ctx, &e)
+		w.onHandOff(ctx, e)
+	})
 }
 
 // drainSignals handles every signal already delivered, without blocking.
@@ -88,6 +93,7 @@ func (w *caseWorkflow) drainSignals(ctx workflow.Context) {
 		var s ReportsSignal
 		var r CustomerReply
 		var a Appeal
+		var e HandOffEvent
 		switch {
 		case w.reportsCh.ReceiveAsync(&s):
 			w.recordSignal(ctx, s)
@@ -95,6 +101,8 @@ func (w *caseWorkflow) drainSignals(ctx workflow.Context) {
 			w.onReply(ctx, r)
 		case w.appealCh.ReceiveAsync(&a):
 			w.onAppeal(ctx, a)
+		case w.handOffCh.ReceiveAsync(&e):
+			w.onHandOff(ctx, e)
 		default:
 			return
 		}

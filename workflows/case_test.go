@@ -45,6 +45,7 @@ type harness struct {
 	ledger   *memfake.Ledger
 	probes   *memfake.Probes
 	probs    *memfake.Probations
+	hand     *memfake.HandOffs
 	pol      *policy.Policy
 	caseID   string
 	updates  int
@@ -69,6 +70,7 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets, ledger ...*memfake.L
 		ledger:   &memfake.Ledger{},
 		probes:   &memfake.Probes{},
 		probs:    &memfake.Probations{},
+		hand:     &memfake.HandOffs{},
 		pol:      policy.Default(),
 	}
 	if len(ledger) > 0 {
@@ -85,7 +87,7 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets, ledger ...*memfake.L
 	}
 	acts := &activities.Activities{
 		Tickets: h.tickets, Accounts: h.accounts, Enforcement: h.enf, Approvals: h.appr,
-		Evidence: h.evidence, Incidents: h.incs, Alerts: h.alerts, Reports: h.fwd, Ledger: h.ledger, Probes: h.probes, Probations: h.probs, Templates: r, VerifyWait: time.Second,
+		Evidence: h.evidence, Incidents: h.incs, Alerts: h.alerts, Reports: h.fwd, Ledger: h.ledger, Probes: h.probes, Probations: h.probs, HandOffs: h.hand, Templates: r, VerifyWait: time.Second,
 		LegalChannel: "legal", LegalGroupID: 77, SupportGroupID: 88,
 	}
 	acts.Register(h.env)

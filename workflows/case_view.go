@@ -198,8 +198,8 @@ func (w *caseWorkflow) view(ctx workflow.Context) *CaseView {
 		Category: st.Category, Track: st.Track, Severity: st.Reports.Severity.String(), OpenedAt: st.OpenedAt,
 		Deadline: deadline, DeadlineKind: kind, Reports: st.Reports, Replies: st.Replies, AutoReplies: st.AutoReplies,
 		CategoryTrack: st.Category.Track(), Ticket: st.Ticket, Triage: st.Triage, Legal: st.Legal, Advisory: st.Advisory, Approval: st.Approval, Enforcement: st.Enforcement, Appeal: st.Appeal,
-		Remediation: st.Remediation,
-		Outcome:     st.Outcome, ClosedAt: st.ClosedAt, Timeline: st.Timeline, TimelineLost: st.TimelineLost, PolicyRules: st.Rules, Runs: st.Runs,
+		Remediation: st.Remediation, HandOffs: st.HandOffs,
+		Outcome: st.Outcome, ClosedAt: st.ClosedAt, Timeline: st.Timeline, TimelineLost: st.TimelineLost, PolicyRules: st.Rules, Runs: st.Runs,
 	}
 	return v
 }

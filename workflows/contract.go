@@ -75,7 +75,7 @@ var AgentDecisions = []Decision{DecisionAcceptRemediation, DecisionRequestInfo, 
 	DecisionTreatAsAppeal, DecisionGrantAppeal, DecisionDenyAppeal, DecisionResolve, DecisionWithdraw,
 	DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute,
 	DecisionPreserve, DecisionDisclose, DecisionReject, DecisionAskMore,
-	DecisionGrantReinstatement, DecisionDenyReinstatement}
+	DecisionGrantReinstatement, DecisionDenyReinstatement, DecisionHandOff}
 
 // LegalDecisions are the decisions of the legal track.
 var LegalDecisions = []Decision{DecisionPreserve, DecisionDisclose, DecisionReject, DecisionAskMore}
@@ -428,6 +428,8 @@ const (
 	EventNote        = "note"
 	// EventRemediation: a fix accepted, re-checked, verified or not.
 	EventRemediation = "remediation"
+	// EventHandOff: work handed to a team, and what became of it.
+	EventHandOff = "handoff"
 )
 
 // CaseView is the answer to QueryStatus.
@@ -458,6 +460,7 @@ type CaseView struct {
 	Enforcement   *Enforcement      `json:"enforcement,omitempty"`
 	Appeal        *AppealState      `json:"appeal,omitempty"`
 	Remediation   *RemediationState `json:"remediation,omitempty"`
+	HandOffs      []HandOffState    `json:"handoffs,omitempty"`
 	Outcome       Outcome           `json:"outcome,omitempty"`
 	ClosedAt      time.Time         `json:"closed_at,omitzero"`
 	Timeline      []TimelineEntry   `json:"timeline"`

@@ -10,4 +10,5 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(Case, workflow.RegisterOptions{Name: CaseWorkflowType})
 	r.RegisterWorkflowWithOptions(AppealWorkflow, workflow.RegisterOptions{Name: AppealWorkflowType})
 	r.RegisterWorkflowWithOptions(ReinstatementWorkflow, workflow.RegisterOptions{Name: ReinstatementWorkflowType})
+	r.RegisterWorkflowWithOptions(HandOffWorkflow, workflow.RegisterOptions{Name: HandOffWorkflowType})
 }

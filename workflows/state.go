@@ -65,6 +65,8 @@ type CaseState struct {
 	// Remediation is the verification of the customer's fix (verifying), kept after it ends;
 	// nil when no fix was accepted or checked.
 	Remediation *RemediationState `json:"remediation,omitempty"`
+	// HandOffs are the work handed to other teams, in order.
+	HandOffs []HandOffState `json:"handoffs,omitempty"`
 	// Escalations counts escalations; it keys approval requests and enforcement calls.
 	Escalations int `json:"escalations"`
 

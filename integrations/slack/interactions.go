@@ -28,6 +28,12 @@ type Decider interface {
 	DecideApproval(ctx context.Context, caseID string, d approval.Decision) (message string, err error)
 }
 
+// HandOffs hand a team's answer to a hand-off (as an Update) and return the sentence to show
+// who answered; a refusal has a Refused() reason.
+type HandOffs interface {
+	AnswerHandOff(ctx context.Context, workflowID string, a approval.TeamAnswer) (message string, err error)
+}
+
 // Queue keeps a verified interaction's payload (JSON) for Process.
 type Queue interface {
 	Put(payload []byte) error
@@ -41,6 +47,8 @@ type refusal interface{ Refused() string }
 type Interactions struct {
 	API       *slack.Client
 	Decider   Decider
+	// HandOffs takes answers to hand-offs (nil: their buttons are refused).
+	HandOffs  HandOffs
 	Approvers approval.Approvers
 	Log       *slog.Logger
 	// Queue, when set, keeps the clicks that need no answer in the moment (Approve, Extend, a
@@ -94,7 +102,13 @@ func (h *Interactions) GiveUp(ctx context.Context, payload []byte, cause error) 
 		return
 	}
 	if cb.Type == slack.InteractionTypeViewSubmission {
-		_, cb = denyDialog(cb)
+		if cb.View.CallbackID == CallbackHandOff {
+			if parts := strings.SplitN(cb.View.PrivateMetadata, "\n", 4); len(parts) == 4 {
+				cb.Channel.ID = parts[2]
+			}
+		} else {
+			_, cb = denyDialog(cb)
+		}
 	}
 	h.ephemeral(ctx, cb, "Your decision could not be delivered to the case and was not applied ("+cause.Error()+"). Please click again.")
 }
@@ -116,7 +130,7 @@ func (h *Interactions) deferrable(cb slack.InteractionCallback) bool {
 		}
 		return len(cb.ActionCallback.BlockActions) > 0
 	case slack.InteractionTypeViewSubmission:
-		return cb.View.CallbackID == CallbackDeny && denyReason(cb) != ""
+		return (cb.View.CallbackID == CallbackDeny && denyReason(cb) != "") || (cb.View.CallbackID == CallbackHandOff && handOffReady(cb))
 	}
 	return false
 }
@@ -145,8 +159,11 @@ func (h *Interactions) handle(ctx context.Context, cb slack.InteractionCallback,
 		}
 		return nil, errors.Join(errs...)
 	case slack.InteractionTypeViewSubmission:
-		if cb.View.CallbackID == CallbackDeny {
+		switch cb.View.CallbackID {
+		case CallbackDeny:
 			return h.denySubmitted(ctx, cb, deferred)
+		case CallbackHandOff:
+			return h.handOffSubmitted(ctx, cb, deferred)
 		}
 	}
 	return nil, nil
@@ -162,6 +179,10 @@ func (h *Interactions) blockAction(ctx context.Context, cb slack.InteractionCall
 	case ActionDeny:
 		decision = approval.Deny
 	default:
+		if action, ok := handOffActions[a.ActionID]; ok {
+			// Anyone in the team's channel may answer; who did is recorded.
+			h.openHandOffDialog(ctx, cb, a.Value, action)
+		}
 		return nil
 	}
 	caseID := a.Value
@@ -277,7 +298,14 @@ func requestID(user, id string) string {
 	return "slack/" + user + "/" + id
 }
 
-// denyReason is the reason typed in the deny dialog.
+// handOffReady says a hand-off dialog was filled in as its answer needs (a resolution may be
+// empty; a question or a team may not).
+func handOffReady(cb slack.InteractionCallback) bool {
+	parts := strings.SplitN(cb.View.PrivateMetadata, "\n", 4)
+	return len(parts) == 4 && (parts[1] == approval.HandOffResolve || denyReason(cb) != "")
+}
+
+// denyReason is the reason typed in the deny dialog (and in a hand-off's).
 func denyReason(cb slack.InteractionCallback) string {
 	if cb.View.State == nil {
 		return ""

@@ -227,7 +227,7 @@ func (c *Client) CreateTicket(ctx context.Context, n ticket.New) (*ticket.Ticket
 // library's CreateTicketComment returns an empty comment), and tags are added with
 // additional_tags so agents' tags are kept.
 func (c *Client) UpdateTicket(ctx context.Context, id int64, u ticket.Update) error {
-	return c.Update(ctx, id, Update{Comment: u.Comment, Status: u.Status, AddTags: u.AddTags, Fields: u.Fields})
+	return c.Update(ctx, id, Update{Comment: u.Comment, Status: u.Status, AddTags: u.AddTags, Fields: u.Fields, GroupID: u.GroupID})
 }
 
 // Update is a ticket update with everything abusedesk changes.
@@ -238,6 +238,8 @@ type Update struct {
 	AddTags    []string
 	RemoveTags []string
 	Fields     map[string]string
+	// GroupID moves the ticket to another group (0: stays).
+	GroupID int64
 }
 
 // Update changes a ticket.
@@ -255,6 +257,9 @@ func (c *Client) Update(ctx context.Context, id int64, u Update) error {
 	}
 	if u.Status != "" {
 		body["status"] = u.Status
+	}
+	if u.GroupID != 0 {
+		body["group_id"] = u.GroupID
 	}
 	if len(u.AddTags) > 0 {
 		body["additional_tags"] = u.AddTags

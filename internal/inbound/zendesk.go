@@ -371,6 +371,9 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 	case workflows.DecisionReclassify:
 		// The agent sets the account and category fields before applying the macro.
 		d.Account, d.Category = t.Fields[ticket.FieldAccount], abuse.Category(t.Fields[ticket.FieldCategory])
+	case workflows.DecisionHandOff:
+		// The agent names the team in the hand-off field before applying the macro.
+		d.Team = t.Fields[ticket.FieldTeam]
 	case workflows.DecisionRoute:
 		if t.GroupID != 0 && t.GroupID != z.CaseGroupID {
 			d.Team = "Zendesk group " + strconv.FormatInt(t.GroupID, 10)

@@ -9,6 +9,7 @@ package policy
 import (
 	"abusedesk/internal/calendar"
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
@@ -268,6 +269,31 @@ type Legal struct {
 	Hours    *calendar.Calendar `yaml:"-" json:"hours,omitempty"`
 }
 
+// Team is another team work can be handed to: where its linked ticket goes (a Zendesk group),
+// its Slack channel (the hand-off message with Resolve, Need info and Reassign), how long it
+// has (SLA, on its calendar if it names one), and who is pinged in turn once the SLA passes
+// (Chain: Slack users U… or user groups S…, e.g. the team lead, then the T&S manager), one
+// every Step (default: the SLA again).
+type Team struct {
+	Title    string             `yaml:"title" json:"title"`
+	Group    int64              `yaml:"group,omitempty" json:"group,omitempty"`
+	Channel  string             `yaml:"channel" json:"channel"`
+	SLA      Duration           `yaml:"sla" json:"sla"`
+	Chain    []string           `yaml:"chain,omitempty" json:"chain,omitempty"`
+	Step     Duration           `yaml:"step,omitempty" json:"step,omitempty"`
+	Calendar string             `yaml:"calendar,omitempty" json:"calendar,omitempty"`
+	Hours    *calendar.Calendar `yaml:"-" json:"hours,omitempty"`
+}
+
+// Due is when a hand-off to the team made at start is due.
+func (t Team) Due(start time.Time) time.Time { return due(start, t.SLA, t.Hours) }
+
+// StepAfter is when the chain's next ping falls after at.
+func (t Team) StepAfter(at time.Time) time.Time { return due(at, cmp.Or(t.Step, t.SLA), t.Hours) }
+
+// Name is how people read a team: its title, or its name.
+func (t Team) Name(name string) string { return cmp.Or(t.Title, name) }
+
 // Reinstatement is how a customer's request to lift an action after the appeal window is
 // reviewed: a reviewer other than the approver decides within SLA (internal reminders on the
 // way); a granted request lifts the action and starts a probation of Probation, during which a
@@ -402,9 +428,11 @@ type Policy struct {
 	Legal          Legal
 	Advisory       Advisory
 	Reinstatement  Reinstatement
-	Transparency   Transparency
-	Trends         Trends
-	QA             QA
+	// Teams are the teams work can be handed to, by name.
+	Teams        map[string]Team
+	Transparency Transparency
+	Trends       Trends
+	QA           QA
 	// Source names where the policy came from (a path, or "embedded default").
 	Source string
 }
@@ -420,6 +448,8 @@ type Snapshot struct {
 	Triage         Triage             `json:"triage,omitzero"`
 	Legal          Legal              `json:"legal,omitzero"`
 	Advisory       Advisory           `json:"advisory,omitzero"`
+	// Teams are the teams a case may hand work to.
+	Teams map[string]Team `json:"teams,omitempty"`
 }
 
 // MayDecide reports whether a Slack user may decide an approval: a lead (approver) or a manager.
@@ -443,7 +473,7 @@ func (p *Policy) Snapshot(c abuse.Category) Snapshot {
 		r.Category = c
 	}
 	return Snapshot{Version: p.Version, Rules: r, RepeatOffender: p.RepeatOffender, Approvers: p.Approvers, Managers: p.Managers, Triage: p.Triage,
-		Legal: p.Legal, Advisory: p.Advisory}
+		Legal: p.Legal, Advisory: p.Advisory, Teams: p.Teams}
 }
 
 // Effective returns the rules for an account of the given tier and prior violations, and the
@@ -513,12 +543,16 @@ type file struct {
 	Legal          Legal                `yaml:"legal"`
 	Advisory       Advisory             `yaml:"advisory"`
 	Reinstatement  Reinstatement        `yaml:"reinstatement"`
+	Teams          map[string]Team      `yaml:"teams"`
 	// Transparency and Trends start as the defaults: a section keeps what it leaves out.
 	Transparency Transparency            `yaml:"transparency"`
 	Trends       Trends                  `yaml:"trends"`
 	QA           QA                      `yaml:"qa"`
 	Calendars    map[string]CalendarSpec `yaml:"calendars"`
 }
+
+// teamName is what a team may be called.
+var teamName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
 // Error is one problem in a policy, naming the field (as a path) and, where known, the line.
 type Error struct {
@@ -549,6 +583,7 @@ type strictShape struct {
 	Legal          Legal                   `yaml:"legal"`
 	Advisory       Advisory                `yaml:"advisory"`
 	Reinstatement  Reinstatement           `yaml:"reinstatement"`
+	Teams          map[string]Team         `yaml:"teams"`
 	Transparency   *Transparency           `yaml:"transparency"`
 	Trends         *Trends                 `yaml:"trends"`
 	QA             *QA                     `yaml:"qa"`
@@ -603,6 +638,7 @@ func Parse(b []byte, source string) (*Policy, error) {
 		Legal:          f.Legal,
 		Advisory:       f.Advisory,
 		Reinstatement:  f.Reinstatement,
+		Teams:          map[string]Team{},
 		Transparency:   f.Transparency,
 		Trends:         f.Trends,
 		QA:             f.QA,
@@ -783,6 +819,31 @@ func Parse(b []byte, source string) (*Policy, error) {
 	}
 	p.Legal.Hours = use("legal.calendar", p.Legal.Calendar)
 	p.Reinstatement.Hours = use("reinstatement.calendar", p.Reinstatement.Calendar)
+	for _, name := range slices.Sorted(maps.Keys(f.Teams)) {
+		t, at := f.Teams[name], "teams."+name
+		if !teamName.MatchString(name) {
+			v.fail(at, "a team's name is lower-case letters, digits and hyphens (security, tier-2)")
+		}
+		if strings.TrimSpace(t.Channel) == "" {
+			v.fail(at+".channel", "missing: the Slack channel the team is asked in")
+		}
+		if t.SLA <= 0 {
+			v.fail(at+".sla", "must be more than 0")
+		}
+		if t.Step < 0 {
+			v.fail(at+".step", "must not be negative")
+		}
+		if t.Group < 0 {
+			v.fail(at+".group", "must be a Zendesk group ID (0: the desk's group)")
+		}
+		for i, u := range t.Chain {
+			if !strings.HasPrefix(u, "U") && !strings.HasPrefix(u, "W") && !strings.HasPrefix(u, "S") {
+				v.fail(fmt.Sprintf("%s.chain[%d]", at, i), "%q is not a Slack user (U…) or user group (S…)", u)
+			}
+		}
+		t.Hours = use(at+".calendar", t.Calendar)
+		p.Teams[name] = t
+	}
 	v.slackIDs("approvers", f.Approvers)
 	v.slackIDs("managers", f.Managers)
 	if err := v.err(); err != nil {

@@ -25,6 +25,7 @@ var fieldTitles = map[string]string{
 	ticket.FieldReportCount: "Abuse report count",
 	ticket.FieldAction:      "Abuse action",
 	ticket.FieldAppealUntil: "Abuse appeal until",
+	ticket.FieldTeam:        "Abuse hand-off team",
 }
 
 // macroTitles are the macros, one per agent decision.
@@ -48,6 +49,8 @@ var macroTitles = map[workflows.Decision]string{
 	// On a closed case's ticket, when the customer asked for the action to be lifted.
 	workflows.DecisionGrantReinstatement: "Grant reinstatement",
 	workflows.DecisionDenyReinstatement:  "Deny reinstatement",
+	// The agent names the team in the "Abuse hand-off team" field first.
+	workflows.DecisionHandOff: "Hand off to a team",
 }
 
 // Fields are the case fields, in the order provisioning creates them.
@@ -121,5 +124,5 @@ func MacroTitles() []string {
 // notes too: those tickets' requester is the reporter or the authority, and the customer is
 // told nothing.
 func PublicMacro(d workflows.Decision) bool {
-	return d != workflows.DecisionTreatAsAppeal && !slices.Contains(workflows.TriageDecisions, d) && !slices.Contains(workflows.LegalDecisions, d)
+	return d != workflows.DecisionTreatAsAppeal && d != workflows.DecisionHandOff && !slices.Contains(workflows.TriageDecisions, d) && !slices.Contains(workflows.LegalDecisions, d)
 }

@@ -16,11 +16,13 @@ const (
 	FieldReportCount = "case_report_count"
 	FieldAction      = "case_action"
 	FieldAppealUntil = "case_appeal_until"
+	// FieldTeam is set by the agent before the hand-off macro: the team it goes to.
+	FieldTeam = "case_handoff_team"
 )
 
 // CaseFields lists the case field keys in the order provisioning creates them.
 var CaseFields = []string{FieldCaseID, FieldCaseNumber, FieldStatus, FieldCategory, FieldAccount,
-	FieldDeadline, FieldReportCount, FieldAction, FieldAppealUntil}
+	FieldDeadline, FieldReportCount, FieldAction, FieldAppealUntil, FieldTeam}
 
 // Tags the bot sets.
 const (
@@ -71,4 +73,6 @@ type Update struct {
 	Status  string
 	AddTags []string
 	Fields  map[string]string
+	// GroupID moves the ticket to another group (0: stays).
+	GroupID int64
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -177,6 +178,9 @@ func (t *Tickets) UpdateTicket(_ context.Context, id int64, u ticket.Update) err
 	}
 	if u.Status != "" {
 		tk.Status = u.Status
+	}
+	if u.GroupID != 0 {
+		tk.GroupID = u.GroupID
 	}
 	for _, tag := range u.AddTags {
 		if !slices.Contains(tk.Tags, tag) {
@@ -724,4 +728,57 @@ func (p *Probations) OnProbation(_ context.Context, account string) (*workflows.
 	defer p.mu.Unlock()
 	r := p.on[account]
 	return &r, nil
+}
+
+// HandOffs records hand-offs posted to teams' channels like Slack would.
+type HandOffs struct {
+	mu    sync.Mutex
+	posts []approval.HandOffPost
+	pings []string
+	shows []approval.HandOffShow
+}
+
+var _ activities.HandOffs = (*HandOffs)(nil)
+
+// FindHandOff implements activities.HandOffs.
+func (h *HandOffs) FindHandOff(_ context.Context, channel, step string) (*approval.Message, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, p := range h.posts {
+		if p.Channel == channel && p.Step == step {
+			return &approval.Message{Channel: channel, TS: strconv.Itoa(i + 1)}, nil
+		}
+	}
+	return nil, nil
+}
+
+// PostHandOff implements activities.HandOffs.
+func (h *HandOffs) PostHandOff(_ context.Context, p approval.HandOffPost) (*approval.Message, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.posts = append(h.posts, p)
+	return &approval.Message{Channel: p.Channel, TS: strconv.Itoa(len(h.posts))}, nil
+}
+
+// PingHandOff implements activities.HandOffs; the ping is kept as "channel: mention text".
+func (h *HandOffs) PingHandOff(_ context.Context, m approval.Message, mention, text string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.pings = append(h.pings, strings.TrimSpace(m.Channel+": "+mention+" "+text))
+	return nil
+}
+
+// ShowHandOff implements activities.HandOffs.
+func (h *HandOffs) ShowHandOff(_ context.Context, _ approval.Message, s approval.HandOffShow) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.shows = append(h.shows, s)
+	return nil
+}
+
+// Snapshot returns the posts, pings and shown outcomes so far.
+func (h *HandOffs) Snapshot() ([]approval.HandOffPost, []string, []approval.HandOffShow) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.posts), slices.Clone(h.pings), slices.Clone(h.shows)
 }
