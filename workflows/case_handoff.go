@@ -3,7 +3,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -20,7 +19,7 @@ func (w *caseWorkflow) validateHandOff(d AgentDecision) error {
 		return errors.New("the policy names no teams to hand work to (the teams section)")
 	}
 	if _, ok := w.policy.Teams[team]; !ok {
-		return fmt.Errorf("no team %q in the policy (teams: %s)", d.Team, strings.Join(slices.Sorted(maps.Keys(w.policy.Teams)), ", "))
+		return fmt.Errorf("no team %q in the policy (teams: %s)", d.Team, teamList(w.policy.Teams))
 	}
 	if strings.TrimSpace(d.Note) == "" {
 		return errors.New("a hand-off needs the reason in the note: it is what the team reads")

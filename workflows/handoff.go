@@ -3,7 +3,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -200,7 +199,7 @@ func (h *handOff) validate(_ workflow.Context, a approval.TeamAnswer) error {
 	case approval.HandOffReassign:
 		to := strings.ToLower(strings.TrimSpace(a.Text))
 		if _, ok := h.in.Teams[to]; !ok {
-			return fmt.Errorf("no team %q in the policy (teams: %s)", a.Text, strings.Join(slices.Sorted(maps.Keys(h.in.Teams)), ", "))
+			return fmt.Errorf("no team %q in the policy (teams: %s)", a.Text, teamList(h.in.Teams))
 		}
 		if to == h.team {
 			return fmt.Errorf("the hand-off is already with %s", h.t.Name(to))
@@ -361,6 +360,18 @@ func (h *handOff) publish(ctx workflow.Context) {
 	if err != nil {
 		h.log.Warn("search attributes not updated", "error", err)
 	}
+}
+
+// teamList names the teams, sorted (the map's order does not reach the result).
+//
+//workflowcheck:ignore
+func teamList(teams map[string]policy.Team) string {
+	names := make([]string, 0, len(teams))
+	for name := range teams {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }
 
 func cmpOr(ss ...string) string {
