@@ -45,8 +45,8 @@ type refusal interface{ Refused() string }
 // Interactions handles clicks on approval requests — from the HTTP endpoint or Socket Mode,
 // the same way.
 type Interactions struct {
-	API       *slack.Client
-	Decider   Decider
+	API     *slack.Client
+	Decider Decider
 	// HandOffs takes answers to hand-offs (nil: their buttons are refused).
 	HandOffs  HandOffs
 	Approvers approval.Approvers
