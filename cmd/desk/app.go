@@ -61,6 +61,7 @@ type services struct {
 	accounts    activities.Accounts
 	enforcement activities.Enforcement
 	approvals   activities.Approvals
+	handOffs    activities.HandOffs
 	alerts      activities.Alerts
 }
 
@@ -290,7 +291,7 @@ func (a *app) buildServices(ic config.Integrations) error {
 	}
 	ec := enforcement.New(ic.Enforcement.URL, ic.Enforcement.Token)
 	a.zendesk, a.slack, a.enforcement = zc, sc, ec
-	a.svc = services{tickets: zc, accounts: ec, enforcement: ec, approvals: sc, alerts: sc}
+	a.svc = services{tickets: zc, accounts: ec, enforcement: ec, approvals: sc, alerts: sc, handOffs: sc}
 	a.cases = &cases.Client{T: a.temporal, Reinstatement: a.policy.Reinstatement}
 	return nil
 }
@@ -299,7 +300,7 @@ func (a *app) buildServices(ic config.Integrations) error {
 // (with an app token): one handler behind both.
 func (a *app) startSlack(ctx context.Context) error {
 	ic := a.integrations.Slack
-	h := &deskslack.Interactions{API: a.slack.API(), Decider: inbound.Slack{Cases: a.cases}, Approvers: a.policy.Approvers.With(a.policy.Managers), Log: a.log.With("component", "slack")}
+	h := &deskslack.Interactions{API: a.slack.API(), Decider: inbound.Slack{Cases: a.cases}, HandOffs: inbound.Slack{Cases: a.cases}, Approvers: a.policy.Approvers.With(a.policy.Managers), Log: a.log.With("component", "slack")}
 	q, err := a.startInbox(ctx, "slack", h.Process, h.GiveUp)
 	if err != nil {
 		return err
@@ -419,6 +420,7 @@ func (a *app) startWorker() error {
 	}
 	acts.Probes = probes{p}
 	acts.Probations = a.cases
+	acts.HandOffs = a.svc.handOffs
 	acts.Register(w)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -171,6 +173,7 @@ Port 0 picks any free port.`)
 	if err != nil {
 		return err
 	}
+	sb.Teams = slices.Sorted(maps.Keys(a.policy.Teams))
 	if *signinMode {
 		if err := a.sandboxSignIn(); err != nil {
 			return err

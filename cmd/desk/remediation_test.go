@@ -268,3 +268,81 @@ func getText(t *testing.T, url string) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// TestEndToEndHandOffToSecurity: an agent hands a phishing case to Security with the Zendesk
+// macro (the team named in the ticket's field); the team's ticket opens and its Slack channel
+// gets the hand-off; someone in Security clicks Resolve (a signed interaction) and says what was
+// done; the case shows the resolution, its ticket has it, and the case goes on waiting for the
+// customer as before.
+func TestEndToEndHandOffToSecurity(t *testing.T) {
+	teams := "teams:\n  security:\n    title: Security\n    channel: abuse-security\n    sla: 1h\n    chain: [ULEAD1]\n\n# Spikes and linked accounts"
+	p := fastPolicy(t, t.TempDir(), map[string]string{"# Spikes and linked accounts": teams})
+	d := startDev(t, p)
+	caseID := d.submitReports("acct-shop", "phishing", "ho-1")
+	v := d.waitStatus(caseID, workflows.StatusAwaitingResponse, 30*time.Second)
+	z := d.sandbox["zendesk"]
+	var fields struct {
+		Fields []struct {
+			ID    int64  `json:"id"`
+			Title string `json:"title"`
+		} `json:"ticket_fields"`
+	}
+	zendeskAPI(t, z, "agent@desk.example", "GET", "/api/v2/ticket_fields.json", nil, &fields)
+	var field int64
+	for _, f := range fields.Fields {
+		if f.Title == "Abuse hand-off team" {
+			field = f.ID
+		}
+	}
+	if field == 0 {
+		t.Fatalf("provisioning made no hand-off field: %+v", fields.Fields)
+	}
+	zendeskAPI(t, z, "agent@desk.example", "PUT", fmt.Sprintf("/api/v2/tickets/%d.json", v.Ticket.ID),
+		map[string]any{"ticket": map[string]any{"custom_fields": []map[string]any{{"id": field, "value": "security"}}}}, nil)
+	applyMacro(t, z, "agent@desk.example", v.Ticket.ID, "abusedesk: Hand off to a team")
+	open := waitView(t, d, caseID, 30*time.Second, func(v *workflows.CaseView) bool { return len(v.HandOffs) == 1 && v.HandOffs[0].Work.ID != 0 })
+	if h := open.HandOffs[0]; h.Team != "security" || h.By != "agent@desk.example" || h.Status != workflows.HandOffOpen {
+		t.Errorf("the hand-off: %+v", h)
+	}
+	if !ticketHas(t, z, v.Ticket.ID, false, "Handed to Security by agent@desk.example") {
+		t.Error("the case's ticket does not say it was handed off")
+	}
+
+	var msg slackMessage
+	for deadline := time.Now().Add(10 * time.Second); msg.TS == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		var h struct {
+			Messages []slackMessage `json:"messages"`
+		}
+		d.slackAPI("conversations.history", map[string]string{"channel": "abuse-security"}, &h)
+		for _, m := range h.Messages {
+			if strings.Contains(string(m.Blocks), v.CaseNumber) && strings.Contains(string(m.Blocks), "abusedesk_handoff_resolve") {
+				msg = m
+			}
+		}
+	}
+	if msg.TS == "" {
+		t.Fatal("no hand-off message in Security's channel")
+	}
+	d.slackSandbox("POST", "click", map[string]string{"channel": "C0SECURITY", "ts": msg.TS, "action_id": "abusedesk_handoff_resolve", "user": "UAGENT1"}, nil)
+	var views struct {
+		Views []struct {
+			ID   string `json:"id"`
+			User string `json:"user"`
+		} `json:"views"`
+	}
+	d.slackSandbox("GET", "views", nil, &views)
+	if len(views.Views) == 0 {
+		t.Fatal("Resolve opened no dialog")
+	}
+	d.slackSandbox("POST", "submit", map[string]any{"view_id": views.Views[len(views.Views)-1].ID, "values": map[string]map[string]string{"reason": {"reason_input": "the host is patched and the kit removed"}}}, nil)
+	done := waitView(t, d, caseID, 30*time.Second, func(v *workflows.CaseView) bool { return v.HandOffs[0].Status == workflows.HandOffResolved })
+	if h := done.HandOffs[0]; h.Outcome != "the host is patched and the kit removed" || h.DoneBy == "" {
+		t.Errorf("resolved: %+v", h)
+	}
+	if done.Status != workflows.StatusAwaitingResponse {
+		t.Errorf("the case is %s after the hand-off, want it still waiting for the customer", done.Status)
+	}
+	if !ticketHas(t, z, v.Ticket.ID, false, "Security resolved the hand-off of this case") {
+		t.Error("the resolution is not on the case's ticket")
+	}
+}

@@ -75,6 +75,8 @@ type Sandbox struct {
 	// HostingURL is the stand-in for the customers' servers and the blocklist (its control
 	// API), where the customer takes a page down or gets an address delisted.
 	HostingURL string
+	// Teams are the policy's teams an agent may hand a case to.
+	Teams []string
 
 	Samples []demo.Sample
 	Macros  []string
@@ -116,17 +118,26 @@ func (s *Sandbox) Routes(handle func(pattern string, h http.Handler), page dashb
 // CasePanel implements dashboard.Playground.
 func (s *Sandbox) CasePanel(v *workflows.CaseView) (template.HTML, error) {
 	actions, macros := s.actionsFor(v), s.macrosFor(v)
-	if len(actions) == 0 && len(macros) == 0 && v.Status != workflows.StatusPendingApproval {
+	if len(actions) == 0 && len(macros) == 0 && len(s.teamsFor(v)) == 0 && v.Status != workflows.StatusPendingApproval {
 		return "", nil
 	}
 	return s.render("panel.html", struct {
 		V       *workflows.CaseView
 		Sandbox *Sandbox
+		Teams   []string
 		Actions []sandboxAction
 		Agents  []string
 		Leads   []Person
 		Macros  []string
-	}{v, s, actions, s.AgentEmails(), s.Leads, macros})
+	}{v, s, s.teamsFor(v), actions, s.AgentEmails(), s.Leads, macros})
+}
+
+// teamsFor lists the teams a case may be handed to (an open case with a ticket).
+func (s *Sandbox) teamsFor(v *workflows.CaseView) []string {
+	if v.Status.Final() || v.Ticket.ID == 0 || s.ZendeskURL == "" {
+		return nil
+	}
+	return s.Teams
 }
 
 // macrosFor lists the macros that apply in the case's state: the triage gate's while it waits
@@ -144,6 +155,9 @@ func (s *Sandbox) macrosFor(v *workflows.CaseView) []string {
 		case v.Status.Final():
 			// A closed case's ticket takes the decisions on a request for reinstatement.
 			applies[provision.MacroTitleOf(d)] = reinstate && standing(v)
+		case d == workflows.DecisionHandOff:
+			// Its own form: the team is set in the ticket's field first.
+			applies[provision.MacroTitleOf(d)] = false
 		default:
 			applies[provision.MacroTitleOf(d)] = !triage && !legal && !reinstate
 		}
@@ -294,6 +308,16 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		msg = fmt.Sprintf("Done on the sandbox's stand-in: %s. The desk sees it at its next check of the fix.", strings.Join(list, ", "))
+	case "handoff":
+		agent, team := r.FormValue("agent"), r.FormValue("team")
+		var refused string
+		if err = sb.setField(ctx, agent, v.Ticket.ID, "Abuse hand-off team", team); err == nil {
+			if refused, err = sb.applyMacro(ctx, agent, v.Ticket.ID, provision.MacroTitleOf(workflows.DecisionHandOff), text); err == nil && refused != "" {
+				dashboard.Refused(w, r, back, fmt.Sprintf("%s handed the case to %s in Zendesk, and the desk refused it: %s", agent, team, refused))
+				return
+			}
+		}
+		msg, answered = fmt.Sprintf("%s handed the case to %s; the team's message is in its Slack channel.", agent, team), true
 	case "macro":
 		agent, title := r.FormValue("agent"), r.FormValue("macro")
 		var refused string
@@ -323,6 +347,26 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(700 * time.Millisecond)
 	}
 	dashboard.Redirect(w, r, back, msg)
+}
+
+// setField sets a ticket field (by its title) as an agent would before a macro.
+func (sb *Sandbox) setField(ctx context.Context, agent string, ticket int64, title, value string) error {
+	var fields struct {
+		Fields []struct {
+			ID    int64  `json:"id"`
+			Title string `json:"title"`
+		} `json:"ticket_fields"`
+	}
+	if err := sb.zendesk(ctx, agent, http.MethodGet, "/api/v2/ticket_fields.json", nil, &fields); err != nil {
+		return err
+	}
+	for _, f := range fields.Fields {
+		if f.Title == title {
+			return sb.zendesk(ctx, agent, http.MethodPut, fmt.Sprintf("/api/v2/tickets/%d.json", ticket),
+				map[string]any{"ticket": map[string]any{"custom_fields": []map[string]any{{"id": f.ID, "value": value}}}}, nil)
+		}
+	}
+	return fmt.Errorf("no ticket field %q (is the sandbox provisioned?)", title)
 }
 
 // hosting calls the stand-in's control API (POST /sandbox/takedown, /sandbox/delist).

@@ -60,7 +60,7 @@ func TestMacrosForTheState(t *testing.T) {
 	for status, want := range map[workflows.Status][]workflows.Decision{
 		workflows.StatusNeedsTriage:      workflows.TriageDecisions,
 		workflows.StatusLegalReview:      workflows.LegalDecisions,
-		workflows.StatusAwaitingResponse: workflows.AgentDecisions[:8],
+		workflows.StatusAwaitingResponse: workflows.AgentDecisions[:8], // not the hand-off: it has a form of its own
 	} {
 		got := s.macrosFor(&workflows.CaseView{Status: status})
 		var titles []string

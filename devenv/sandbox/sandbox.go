@@ -48,10 +48,13 @@ var (
 // LeadsGroup is the Slack user group of the leads, the sandbox's approvers.
 const LeadsGroup = "SLEADS"
 
-// LeadsChannel is the Slack channel for approval requests; LegalChannel the legal team's.
+// LeadsChannel is the Slack channel for approval requests; LegalChannel the legal team's;
+// SecurityChannel and Tier2Channel the demo policy's teams' (hand-offs).
 const (
-	LeadsChannel = "abuse-leads"
-	LegalChannel = "abuse-legal"
+	LeadsChannel    = "abuse-leads"
+	LegalChannel    = "abuse-legal"
+	SecurityChannel = "abuse-security"
+	Tier2Channel    = "abuse-tier2"
 )
 
 // Person is someone in the sandbox.
@@ -177,6 +180,8 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 			sl.AddGroup(LeadsGroup, ids...)
 		}
 		sl.AddChannel(LegalChannel, "C0LEGAL")
+		sl.AddChannel(SecurityChannel, "C0SECURITY")
+		sl.AddChannel(Tier2Channel, "C0TIER2")
 		if o.DeskURL != "" && !o.SlackSocketMode {
 			sl.InteractionURL = strings.TrimRight(o.DeskURL, "/") + "/slack/interactions"
 		}

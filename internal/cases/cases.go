@@ -88,6 +88,24 @@ func (c *Client) DecideApproval(ctx context.Context, caseID string, d approval.D
 	return c.update(ctx, caseID, workflows.UpdateApproval, d.RequestID, d)
 }
 
+// AnswerHandOff delivers a team's answer to a hand-off (its workflow ID); it waits until the
+// hand-off applied or refused it.
+func (c *Client) AnswerHandOff(ctx context.Context, workflowID string, a approval.TeamAnswer) (*workflows.DecisionResult, error) {
+	res, err := c.update(ctx, workflowID, workflows.UpdateHandOffAnswer, a.RequestID, a)
+	var refused *Refused
+	if errors.As(err, &refused) && refused.Reason == "the case is closed" {
+		return nil, &Refused{Reason: "this hand-off is over (resolved, or its case was removed)"}
+	}
+	return res, err
+}
+
+// HandOffs lists the hand-offs waiting for a team (Status "handoff:<team>", Deadline the due
+// time), newest first.
+func (c *Client) HandOffs(ctx context.Context) ([]Summary, error) {
+	list, _, err := c.listOf(ctx, workflows.HandOffWorkflowType, "ExecutionStatus = 'Running'", 1000, nil)
+	return list, err
+}
+
 // Decide delivers an agent's decision; it waits until the case applied or refused it.
 func (c *Client) Decide(ctx context.Context, caseID string, d workflows.AgentDecision) (*workflows.DecisionResult, error) {
 	return c.update(ctx, caseID, workflows.UpdateAgentDecision, d.RequestID, d)

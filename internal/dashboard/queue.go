@@ -106,6 +106,23 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 			items = append(items, it)
 		}
 	}
+	if hs, err := d.opts.Cases.HandOffs(ctx); err != nil {
+		d.log.Warn("work queue: hand-offs not listed", "error", err)
+	} else {
+		for _, s := range hs {
+			team := strings.TrimPrefix(string(s.Status), "handoff:")
+			if !legal && onLegalTrack(s.Category) {
+				continue
+			}
+			it := QueueItem{CaseNumber: s.CaseNumber, Status: s.Status, Account: s.Account, Category: s.Category, Due: s.Deadline,
+				DueWhat: "hand-off to " + team, WaitingOn: "the " + team + " team, to answer the hand-off (in their Slack channel)",
+				Waiting: "the agent on the case", Since: s.StartedAt, URL: "/cases/" + s.CaseNumber}
+			if !it.Due.IsZero() {
+				it.Overdue, it.Soon = now.After(it.Due), !now.After(it.Due) && it.Due.Sub(now) <= soon
+			}
+			items = append(items, it)
+		}
+	}
 	if d.opts.QA != nil {
 		waiting, err := d.opts.QA.Store.QAQueue(ctx, ledger.QAFilter{Limit: 1000})
 		if err != nil {
