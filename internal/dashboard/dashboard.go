@@ -458,6 +458,9 @@ func StatusLabel(s workflows.Status) string {
 	if l, ok := statusLabels[s]; ok {
 		return l
 	}
+	if team, ok := strings.CutPrefix(string(s), "handoff:"); ok {
+		return "with " + team
+	}
 	return strings.ReplaceAll(string(s), "_", " ")
 }
 

@@ -372,8 +372,15 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 		// The agent sets the account and category fields before applying the macro.
 		d.Account, d.Category = t.Fields[ticket.FieldAccount], abuse.Category(t.Fields[ticket.FieldCategory])
 	case workflows.DecisionHandOff:
-		// The agent names the team in the hand-off field before applying the macro.
+		// The agent names the team in the hand-off field before applying the macro, and writes
+		// the reason after its "Why:" (the macro's placeholder left as it is is no reason).
 		d.Team = t.Fields[ticket.FieldTeam]
+		if _, why, ok := strings.Cut(d.Note, "Why:"); ok {
+			d.Note = strings.TrimSpace(why)
+		}
+		if strings.HasPrefix(d.Note, "[") && strings.HasSuffix(d.Note, "]") {
+			d.Note = ""
+		}
 	case workflows.DecisionRoute:
 		if t.GroupID != 0 && t.GroupID != z.CaseGroupID {
 			d.Team = "Zendesk group " + strconv.FormatInt(t.GroupID, 10)
