@@ -268,7 +268,7 @@ func zendeskAPI(t *testing.T, z map[string]any, user, method, path string, in, o
 
 // applyMacro does what an agent's click does: apply the macro (Zendesk computes the result)
 // and submit the ticket with it.
-func applyMacro(t *testing.T, z map[string]any, agent string, ticket int64, title string) {
+func applyMacro(t *testing.T, z map[string]any, agent string, ticket int64, title string, edit ...func(string) string) {
 	t.Helper()
 	var macros struct {
 		Macros []struct {
@@ -294,8 +294,13 @@ func applyMacro(t *testing.T, z map[string]any, agent string, ticket int64, titl
 	}
 	zendeskAPI(t, z, agent, "GET", fmt.Sprintf("/api/v2/tickets/%d/macros/%d/apply.json", ticket, id), nil, &applied)
 	update := map[string]any{"tags": applied.Result.Ticket["tags"]}
-	if applied.Result.Comment != nil {
-		update["comment"] = applied.Result.Comment
+	if c := applied.Result.Comment; c != nil {
+		// The agent edits the macro's text before submitting it.
+		for _, e := range edit {
+			body, _ := c["body"].(string)
+			c["body"] = e(body)
+		}
+		update["comment"] = c
 	}
 	zendeskAPI(t, z, agent, "PUT", fmt.Sprintf("/api/v2/tickets/%d.json", ticket), map[string]any{"ticket": update}, nil)
 }

@@ -299,9 +299,17 @@ func TestEndToEndHandOffToSecurity(t *testing.T) {
 	}
 	zendeskAPI(t, z, "agent@desk.example", "PUT", fmt.Sprintf("/api/v2/tickets/%d.json", v.Ticket.ID),
 		map[string]any{"ticket": map[string]any{"custom_fields": []map[string]any{{"id": field, "value": "security"}}}}, nil)
+	// Left with the macro's placeholder, the hand-off has no reason and is refused, on the ticket.
 	applyMacro(t, z, "agent@desk.example", v.Ticket.ID, "abusedesk: Hand off to a team")
+	if !ticketHas(t, z, v.Ticket.ID, false, "needs the reason") {
+		t.Error("a hand-off without a reason was not refused on the ticket")
+	}
+	applyMacro(t, z, "agent@desk.example", v.Ticket.ID, "abusedesk: Hand off to a team", func(body string) string {
+		before, _, _ := strings.Cut(body, "Why:")
+		return before + "Why: the kit came in through a vulnerable plugin; please check the host for others."
+	})
 	open := waitView(t, d, caseID, 30*time.Second, func(v *workflows.CaseView) bool { return len(v.HandOffs) == 1 && v.HandOffs[0].Work.ID != 0 })
-	if h := open.HandOffs[0]; h.Team != "security" || h.By != "agent@desk.example" || h.Status != workflows.HandOffOpen {
+	if h := open.HandOffs[0]; h.Team != "security" || h.By != "agent@desk.example" || h.Status != workflows.HandOffOpen || !strings.HasPrefix(h.Reason, "the kit came in") {
 		t.Errorf("the hand-off: %+v", h)
 	}
 	if !ticketHas(t, z, v.Ticket.ID, false, "Handed to Security by agent@desk.example") {
