@@ -132,10 +132,9 @@ type updateOutcome struct {
 	done     bool
 }
 
-func (h *harness) update(name string, arg any) *updateOutcome {
-	out := &updateOutcome{}
-	h.updates++ // update IDs are unique: Temporal answers a repeated ID with the first one's result
-	h.env.UpdateWorkflow(name, fmt.Sprintf("u-%d-%d", h.env.Now().UnixNano(), h.updates), &testsuite.TestUpdateCallback{
+// callbacks record an update's outcome in out.
+func (out *updateOutcome) callbacks() *testsuite.TestUpdateCallback {
+	return &testsuite.TestUpdateCallback{
 		OnAccept: func() {},
 		OnReject: func(err error) { out.rejected, out.done = err, true },
 		OnComplete: func(v any, err error) {
@@ -144,7 +143,13 @@ func (h *harness) update(name string, arg any) *updateOutcome {
 				out.result = r
 			}
 		},
-	}, arg)
+	}
+}
+
+func (h *harness) update(name string, arg any) *updateOutcome {
+	out := &updateOutcome{}
+	h.updates++ // update IDs are unique: Temporal answers a repeated ID with the first one's result
+	h.env.UpdateWorkflow(name, fmt.Sprintf("u-%d-%d", h.env.Now().UnixNano(), h.updates), out.callbacks(), arg)
 	return out
 }
 

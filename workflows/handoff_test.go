@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/testsuite"
-
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/approval"
 	"abusedesk/internal/policy"
@@ -31,16 +29,7 @@ func (h *harness) handOff(team, reason string) *updateOutcome {
 func (h *harness) answer(n int, action, text string) *updateOutcome {
 	out := &updateOutcome{}
 	h.updates++
-	err := h.env.UpdateWorkflowByID(workflows.HandOffWorkflowID(h.caseID, n), workflows.UpdateHandOffAnswer, fmt.Sprintf("a-%d", h.updates), &testsuite.TestUpdateCallback{
-		OnAccept: func() {},
-		OnReject: func(err error) { out.rejected, out.done = err, true },
-		OnComplete: func(v any, err error) {
-			out.done, out.err = true, err
-			if r, ok := v.(*workflows.DecisionResult); ok {
-				out.result = r
-			}
-		},
-	}, approval.TeamAnswer{Action: action, UserID: "USEC1", UserName: "Sam Security", Text: text})
+	err := h.env.UpdateWorkflowByID(workflows.HandOffWorkflowID(h.caseID, n), workflows.UpdateHandOffAnswer, fmt.Sprintf("a-%d", h.updates), out.callbacks(), approval.TeamAnswer{Action: action, UserID: "USEC1", UserName: "Sam Security", Text: text})
 	if err != nil {
 		out.err, out.done = err, true
 	}

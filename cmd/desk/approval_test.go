@@ -58,17 +58,11 @@ func TestApprovalDenyOverSocketMode(t *testing.T) {
 	v := d.waitStatus(caseID, workflows.StatusPendingApproval, 20*time.Second)
 	ch, msg := d.approvalMessage(v.CaseNumber)
 	d.slackSandbox("POST", "click", map[string]string{"channel": ch, "ts": msg.TS, "action_id": "abusedesk_deny", "user": "ULEAD2"}, nil)
-	var views struct {
-		Views []struct {
-			ID   string `json:"id"`
-			User string `json:"user"`
-		} `json:"views"`
-	}
-	d.slackSandbox("GET", "views", nil, &views)
-	if len(views.Views) != 1 || views.Views[0].User != "ULEAD2" {
+	views := d.views()
+	if len(views) != 1 || views[0].User != "ULEAD2" {
 		t.Fatalf("deny dialog not opened over Socket Mode: %+v", views)
 	}
-	d.slackSandbox("POST", "submit", map[string]any{"view_id": views.Views[0].ID, "values": map[string]map[string]string{"reason": {"reason_input": "customer is a partner, call them first"}}}, nil)
+	d.slackSandbox("POST", "submit", map[string]any{"view_id": views[0].ID, "values": map[string]map[string]string{"reason": {"reason_input": "customer is a partner, call them first"}}}, nil)
 	review := d.waitStatus(caseID, workflows.StatusUnderReview, 20*time.Second)
 	if review.Approval == nil || review.Approval.Decision != approval.Deny || review.Approval.Reason != "customer is a partner, call them first" || review.Approval.DecidedBy != "ULEAD2" {
 		t.Errorf("approval %+v", review.Approval)

@@ -50,6 +50,8 @@ func fastPolicy(t *testing.T, dir string, edits map[string]string) string {
 		"window: 14d":           "window: 60s",
 		"sla: 48h":              "sla: 60s",
 		"reminders: [24h]\n":    "reminders: [30s]\n",
+		// An accepted fix is re-checked within seconds, not days.
+		"verify: [1h, 24h, 7d]": "verify: [1s, 2s]",
 	}
 	for k, v := range edits {
 		repl[k] = v
@@ -186,6 +188,22 @@ func (d *devDesk) slackSandbox(method, path string, in, out any) {
 	}
 	req, _ := http.NewRequest(method, d.sandbox["slack"]["sandbox_url"].(string)+path, body)
 	d.do(req, out)
+}
+
+// sandboxView is a dialog the sandbox Slack opened for a user.
+type sandboxView struct {
+	ID   string `json:"id"`
+	User string `json:"user"`
+}
+
+// views lists the dialogs the sandbox Slack has opened, oldest first.
+func (d *devDesk) views() []sandboxView {
+	d.t.Helper()
+	var out struct {
+		Views []sandboxView `json:"views"`
+	}
+	d.slackSandbox("GET", "views", nil, &out)
+	return out.Views
 }
 
 func (d *devDesk) do(req *http.Request, out any) {

@@ -230,7 +230,7 @@ func TestCustomerReplyAndMacroThroughZendesk(t *testing.T) {
 	}
 	closing := 0
 	for _, c := range comments.Comments {
-		if c.Public && strings.Contains(c.Body, "no action was taken on your account") {
+		if c.Public && strings.Contains(strings.ToLower(c.Body), "no action was taken on your account") {
 			closing++
 		}
 	}
