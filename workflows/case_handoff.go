@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/workflow"
@@ -56,6 +57,7 @@ func (w *caseWorkflow) startHandOff(ctx workflow.Context, d AgentDecision) strin
 		child := workflow.ExecuteChildWorkflow(cctx, HandOffWorkflowType, in)
 		return child.GetChildWorkflowExecution().Get(ctx, nil)
 	})
+	w.syncPause(ctx)
 	return fmt.Sprintf("Handed to %s; due %s. The case shows what they answer.", h.Title, fmtTime(h.Due))
 }
 
@@ -103,7 +105,35 @@ func (w *caseWorkflow) onHandOff(ctx workflow.Context, e HandOffEvent) {
 		h.Status, h.Outcome = HandOffResolved, "failed: "+e.Text
 		w.note(ctx, EventHandOff, "hand-off to "+h.Title+" failed: "+e.Text, "")
 	}
+	w.syncPause(ctx)
 	w.nudge()
+}
+
+// syncPause stops the customer's response clock while a hand-off to a team whose policy pauses
+// the case is open, and starts it again — deadline and reminders moved on by the pause — when
+// none is.
+func (w *caseWorkflow) syncPause(ctx workflow.Context) {
+	wait := w.st.Wait
+	if wait == nil || w.st.Status != StatusAwaitingResponse {
+		return
+	}
+	var by string
+	for _, h := range w.st.HandOffs {
+		if h.Status != HandOffResolved && w.policy.Teams[h.Team].PauseCase {
+			by = h.Title
+			break
+		}
+	}
+	now := workflow.Now(ctx)
+	switch {
+	case by != "" && wait.PausedAt.IsZero():
+		wait.PausedAt = now
+		w.note(ctx, EventHandOff, "the customer's deadline is paused while "+by+" has the hand-off", "")
+	case by == "" && !wait.PausedAt.IsZero():
+		d := now.Sub(wait.PausedAt)
+		wait.StartedAt, wait.Deadline, wait.PausedAt = wait.StartedAt.Add(d), wait.Deadline.Add(d), time.Time{}
+		w.note(ctx, EventHandOff, fmt.Sprintf("the customer's deadline runs again after a pause of %s; now %s", d.Round(time.Second), fmtTime(wait.Deadline)), "")
+	}
 }
 
 func ticketLink(t TicketRef) string {

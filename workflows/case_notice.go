@@ -123,11 +123,16 @@ func (w *caseWorkflow) startWait(ctx workflow.Context, d time.Duration) {
 	w.st.Wait = &WaitState{StartedAt: now, Deadline: now.Add(d)}
 	w.setStatus(StatusAwaitingResponse)
 	w.applySurge(ctx)
+	w.syncPause(ctx)
 }
 
 // awaitResponse waits for an answer until the deadline, sending reminders on the way.
 func (w *caseWorkflow) awaitResponse(ctx workflow.Context) {
 	wait := w.st.Wait
+	if !wait.PausedAt.IsZero() {
+		w.waitUntil(ctx, time.Time{}) // a hand-off holds the clock
+		return
+	}
 	next, isReminder := wait.Deadline, false
 	if r := w.st.Rules.Reminders; wait.RemindersSent < len(r) {
 		if at := wait.StartedAt.Add(r[wait.RemindersSent].D()); at.Before(wait.Deadline) {

@@ -73,6 +73,9 @@ func (w *caseWorkflow) deadline() (time.Time, string) {
 			return t.Due, "triage"
 		}
 	case StatusAwaitingResponse:
+		if w.st.Wait != nil && !w.st.Wait.PausedAt.IsZero() {
+			return time.Time{}, "" // paused while a team has the hand-off
+		}
 		if w.st.Wait != nil {
 			return w.st.Wait.Deadline, "response"
 		}

@@ -197,3 +197,41 @@ func TestTwoHandOffsAndAReassignment(t *testing.T) {
 		}
 	}
 }
+
+// TestHandOffPausesTheCustomersDeadline: with a team whose policy pauses the case, the 72 h
+// response window stops while the hand-off is open (10 h → 40 h): no escalation at 72 h, the
+// deadline moves on by the 30 h pause and the case escalates at 102 h. A team without the
+// switch leaves the clock running.
+func TestHandOffPausesTheCustomersDeadline(t *testing.T) {
+	h := newHarness(t)
+	h.teams()
+	sec := h.pol.Teams["security"]
+	sec.PauseCase, sec.SLA = true, policy.Duration(48*time.Hour)
+	h.pol.Teams["security"] = sec
+	var started time.Time
+	h.at(0, func() { started = h.env.Now() })
+	h.at(10*time.Hour, func() { h.handOff("security", "is this host ours at all?") })
+	var paused workflows.CaseView
+	h.at(20*time.Hour, func() { paused = h.view() })
+	h.at(40*time.Hour, func() { h.answer(1, approval.HandOffResolve, "yes, it is the customer's") })
+	at80 := h.statusAt(80 * time.Hour)
+	var later workflows.CaseView
+	h.at(81*time.Hour, func() { later = h.view() })
+	at101 := h.statusAt(101 * time.Hour)
+	at103 := h.statusAt(103 * time.Hour)
+	h.at(104*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
+	h.run("acct-standard", abuse.Spam, 1)
+	h.result()
+	if !paused.Deadline.IsZero() || !hasEvent(paused, workflows.EventHandOff, "the customer's deadline is paused while Security has the hand-off") {
+		t.Errorf("during the hand-off: deadline %s\n%+v", paused.Deadline, paused.Timeline)
+	}
+	if *at80 != workflows.StatusAwaitingResponse || *at101 != workflows.StatusAwaitingResponse {
+		t.Errorf("at 80 h %s, at 101 h %s; want still waiting for the customer", *at80, *at101)
+	}
+	if want := started.Add(102 * time.Hour); !later.Deadline.Equal(want) {
+		t.Errorf("deadline after the pause %s, want %s (72 h + the 30 h pause)", later.Deadline, want)
+	}
+	if *at103 == workflows.StatusAwaitingResponse {
+		t.Errorf("at 103 h the case is still %s; it should have escalated at 102 h", *at103)
+	}
+}

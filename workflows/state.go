@@ -140,6 +140,9 @@ type WaitState struct {
 	RemindersSent int       `json:"reminders_sent"`
 	// Surged is set once the report surge pulled the deadline in.
 	Surged bool `json:"surged,omitempty"`
+	// PausedAt is set while a hand-off to a team whose policy pauses the case is open: the
+	// deadline and reminders wait, and move on by the pause when it ends.
+	PausedAt time.Time `json:"paused_at,omitzero"`
 }
 
 // ReportStats counts a case's reports and keeps the last few.

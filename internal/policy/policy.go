@@ -283,6 +283,9 @@ type Team struct {
 	Step     Duration           `yaml:"step,omitempty" json:"step,omitempty"`
 	Calendar string             `yaml:"calendar,omitempty" json:"calendar,omitempty"`
 	Hours    *calendar.Calendar `yaml:"-" json:"hours,omitempty"`
+	// PauseCase stops the customer's response deadline and reminders while a hand-off to the
+	// team is open; they resume shifted by the pause. Off, the case's timers keep running.
+	PauseCase bool `yaml:"pause_case,omitempty" json:"pause_case,omitempty"`
 }
 
 // Due is when a hand-off to the team made at start is due.
