@@ -90,7 +90,10 @@ type app struct {
 	temporal client.Client
 	// pressure is how far behind this process's worker is (nothing when no worker runs here).
 	pressure *tclient.Pressure
-	svc      services
+	// backlog is how far behind the task queue's workers are, from the server's statistics:
+	// what a process without a worker holds intake back on (nil when a worker runs here).
+	backlog *tclient.Backlog
+	svc     services
 
 	integrations config.Integrations
 	zendesk      *zendesk.Client
@@ -498,6 +501,32 @@ func (a *app) writeEndpoints() error {
 // hostPortFlag turns a port flag into a loopback listen address.
 func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 
+// watchBacklog reads the task queue's statistics from the server, for a process that runs
+// intake without a worker: its own worker's wait says nothing there.
+func (a *app) watchBacklog(ctx context.Context) {
+	a.backlog = tclient.NewBacklog(a.temporal, workflows.TaskQueue, 500*time.Millisecond, a.log.With("component", "backlog"))
+	a.metrics.WatchBacklog(func() float64 { return a.backlog.Wait().Seconds() })
+	bctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.backlog.Run(bctx)
+	}()
+	a.onStop(func(context.Context) {
+		cancel()
+		<-done
+	})
+}
+
+// behind is how long workflow tasks wait to be picked up: the server's backlog where no worker
+// runs in this process, this process's worker's wait otherwise.
+func (a *app) behind() time.Duration {
+	if a.backlog != nil {
+		return a.backlog.Wait()
+	}
+	return a.pressure.Wait()
+}
+
 // startIntake builds the intake pipeline and mounts its routes: the reports API (with a
 // token), the Zendesk webhook, and the Zendesk export poll.
 func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
@@ -510,7 +539,7 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 	in, err := intake.New(intake.Config{
 		Policy: a.policy, BatchWindow: ic.BatchWindow, BatchMax: ic.BatchMax, MaxQueued: ic.MaxQueued, MaxInFlight: ic.Concurrency,
 		JournalDir: filepath.Join(a.cfg.DataDir, "intake"),
-		Yield:      intake.Yield{Wait: a.pressure.Wait, At: ic.YieldAt},
+		Yield:      intake.Yield{Wait: a.behind, At: ic.YieldAt},
 		Parser:     reports.Options{AccountHeaders: ic.AccountHeaders}, Templates: a.templates, Reporters: reporters, Log: a.log, Metrics: a.metrics,
 		OnHandOver:   a.recordHandOver,
 		LegalGroupID: a.integrations.Zendesk.LegalGroupID, SupportGroupID: a.integrations.Zendesk.SupportGroupID,

@@ -80,6 +80,10 @@ missing.`)
 			return err
 		}
 	}
+	if (which.http || which.imap) && !which.worker {
+		// No worker here: hold intake back on the server's view of the task queue.
+		a.watchBacklog(ctx)
+	}
 	if which.http || which.imap {
 		if err := a.startIntake(ctx, intakeCfg); err != nil {
 			return err

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"abusedesk/devenv/devserver"
+	"abusedesk/internal/tclient"
 	"abusedesk/workflows"
 )
 
@@ -209,4 +210,40 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
+}
+
+// TestBacklogFromTaskQueueStatistics: the server's task queue statistics show a workflow task
+// nobody picks up ageing in the queue (what an ingress without a worker holds back on), and
+// the backlog gone once a worker polls.
+func TestBacklogFromTaskQueueStatistics(t *testing.T) {
+	srv, c := start(t, "")
+	defer srv.Stop()
+	defer c.Close()
+	ctx := context.Background()
+	b := tclient.NewBacklog(c, taskQueue, 200*time.Millisecond, nil)
+	b.Read(ctx)
+	if w := b.Wait(); w != 0 {
+		t.Fatalf("an empty queue has a backlog of %v", w)
+	}
+	if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "backlog-1", TaskQueue: taskQueue}, timerWorkflow, TimerInput{Wait: time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	var aged time.Duration
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline) && aged < time.Second; time.Sleep(200 * time.Millisecond) {
+		b.Read(ctx)
+		aged = b.Wait()
+	}
+	if aged < time.Second || b.Count() < 1 {
+		t.Fatalf("with no worker the task waits %v (count %d), want over a second", aged, b.Count())
+	}
+	w := runWorker(t, c)
+	defer w.Stop()
+	drained := false
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline) && !drained; time.Sleep(200 * time.Millisecond) {
+		b.Read(ctx)
+		drained = b.Wait() == 0 && b.Count() == 0
+	}
+	if !drained {
+		t.Errorf("after a worker polled: backlog %v, %d tasks", b.Wait(), b.Count())
+	}
 }

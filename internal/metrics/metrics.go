@@ -42,6 +42,15 @@ func (m *Metrics) WatchWorker(wait func() float64) {
 	}, wait))
 }
 
+// WatchBacklog exports the age of the oldest workflow task waiting in the task queue, as the
+// server's statistics show it (a process without a worker holds back on it).
+func (m *Metrics) WatchBacklog(age func() float64) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "desk_task_queue_backlog_seconds",
+		Help: "Age of the oldest workflow task waiting in the cases' task queue, from the server's task queue statistics (read by processes without a worker; 0 when unknown).",
+	}, age))
+}
+
 // New registers the Go runtime and process collectors, a build-info gauge and abusedesk's own
 // metrics in a fresh registry.
 func New(version string) *Metrics {
