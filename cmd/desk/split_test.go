@@ -35,8 +35,8 @@ func TestSplitIngress(t *testing.T) {
 		"DESK_LEDGER_URL": "off", "DESK_LOG_LEVEL": "warn",
 		"ZENDESK_URL": z["url"].(string), "ZENDESK_EMAIL": z["email"].(string), "ZENDESK_API_TOKEN": z["api_token"].(string),
 		"ZENDESK_WEBHOOK_SECRET": z["webhook_secret"].(string),
-		"SLACK_API_URL": s["api_url"].(string), "SLACK_BOT_TOKEN": s["bot_token"].(string), "SLACK_SIGNING_SECRET": s["signing_secret"].(string),
-		"SLACK_CHANNEL": s["channel"].(string),
+		"SLACK_API_URL":          s["api_url"].(string), "SLACK_BOT_TOKEN": s["bot_token"].(string), "SLACK_SIGNING_SECRET": s["signing_secret"].(string),
+		"SLACK_CHANNEL":   s["channel"].(string),
 		"ENFORCEMENT_URL": e["url"].(string), "ENFORCEMENT_TOKEN": e["token"].(string),
 	})
 	ctx, cancel := context.WithCancel(context.Background())
