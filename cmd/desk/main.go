@@ -61,6 +61,7 @@ func commands() []command {
 	return []command{
 		{"dev", "run everything on an embedded Temporal server (the sandbox stands in for missing services)", cmdDev},
 		{"run", "run the desk against an existing Temporal cluster (production)", cmdRun},
+		{"cluster", "try the production topology locally: PostgreSQL, the Temporal server, workers and an ingress", cmdCluster},
 		{"policy", "check or show a policy file", cmdPolicy},
 		{"report", "parse report files (what the desk makes of them), or submit them to a running desk", cmdReport},
 		{"ledger", "rebuild the case ledger of cases from before it, or print a case's events", cmdLedger},

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"go.temporal.io/sdk/client"
+
+	"abusedesk/devenv/cluster"
+	"abusedesk/internal/cases"
+	"abusedesk/internal/pglocal"
+	"abusedesk/workflows"
+)
+
+// TestCluster runs the production topology — PostgreSQL, the Temporal server built from the
+// module graph, two worker processes and an ingress — and storms it through the ingress while a
+// worker is killed with SIGKILL and the Temporal server is killed and started again: every case
+// must finish (notice, deadline, enforcement, appeal window), every report counted once in its
+// case and in the PostgreSQL ledger.
+func TestCluster(t *testing.T) {
+	skipShort(t)
+	if _, err := pglocal.BinDir(); err != nil {
+		if os.Getenv("DESK_REQUIRE_POSTGRES") == "1" {
+			t.Fatalf("PostgreSQL is required: %v", err)
+		}
+		t.Skipf("no PostgreSQL for the cluster: %v", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := fastPolicy(t, t.TempDir(), map[string]string{"window: 14d": "window: 5s"})
+	ctx := context.Background()
+	dir := t.TempDir()
+	started := time.Now()
+	c, err := cluster.Start(ctx, cluster.Options{Dir: dir, Workers: 2, Desk: []string{self}, DeskEnv: map[string]string{"DESK_TEST_AS_DESK": "1"}, PolicyFile: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	defer func() {
+		if t.Failed() {
+			for _, f := range []string{"ingress.log", "worker-1.log", "worker-2.log"} {
+				b, _ := os.ReadFile(c.Logs() + "/" + f)
+				if len(b) > 4000 {
+					b = b[len(b)-4000:]
+				}
+				t.Logf("%s:\n%s", f, b)
+			}
+		}
+	}()
+	t.Logf("cluster up in %s", time.Since(started).Round(time.Millisecond))
+
+	sources := map[string]string{"acct-shop": "192.0.2.30", "acct-again": "203.0.113.10", "acct-blaster": "10.17.18.5"}
+	accounts := []string{"acct-shop", "acct-again", "acct-blaster"}
+	const total = 300
+	var posted atomic.Int64
+	sent := map[string]int{}
+	post := func(i int) error {
+		acct := accounts[i%len(accounts)]
+		msg := fmt.Appendf(nil, "From: fbl@isp.example\r\nTo: abuse@provider.example\r\nSubject: Complaint %d\r\nMessage-ID: <cluster-%d@isp.example>\r\n"+
+			"Date: Mon, 2 Mar 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\r\n\r\n"+
+			"--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nSource-IP: %s\r\n\r\n--b--\r\n", i, i, sources[acct])
+		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(250 * time.Millisecond) {
+			req, _ := http.NewRequest(http.MethodPost, c.IngressURL+"/api/v1/reports", bytes.NewReader(msg))
+			req.Header.Set("Authorization", "Bearer "+c.APIToken)
+			req.Header.Set("Content-Type", "message/rfc822")
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusAccepted || resp.StatusCode == http.StatusOK {
+					posted.Add(1)
+					return nil
+				}
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("report %d not accepted in 2 minutes (last: %v)", i, err)
+			}
+		}
+	}
+	for i := range total {
+		sent[accounts[i%len(accounts)]]++
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, total)
+	next := atomic.Int64{}
+	stormStart := time.Now()
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= total {
+					return
+				}
+				if err := post(i); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	// Mid-storm: a worker killed outright, then the Temporal server.
+	waitPosted := func(n int64) {
+		for posted.Load() < n {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitPosted(total / 3)
+	if err := c.KillWorker(0); err != nil {
+		t.Fatal(err)
+	}
+	waitPosted(2 * total / 3)
+	failover, err := c.RestartTemporal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.StartWorker(0); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	accepted := time.Since(stormStart)
+
+	tc, err := client.Dial(client.Options{HostPort: c.Frontend, Namespace: cluster.Namespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	cc := &cases.Client{T: tc}
+	for _, acct := range accounts {
+		id := workflows.CaseWorkflowID(acct, "spam")
+		var v *workflows.CaseView
+		for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+			if v, err = cc.Status(ctx, id); err == nil && v.Status.Final() {
+				break
+			}
+		}
+		if v == nil || !v.Status.Final() {
+			t.Fatalf("%s did not finish: %+v %v", id, v, err)
+		}
+		if v.Outcome != workflows.OutcomeEnforced || v.Reports.Count != sent[acct] || v.Reports.Duplicates != 0 {
+			t.Errorf("%s: outcome %s, %d reports (%d duplicates), want enforced with %d", id, v.Outcome, v.Reports.Count, v.Reports.Duplicates, sent[acct])
+		}
+	}
+	done := time.Since(stormStart)
+	db, err := sql.Open("pgx", c.LedgerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ledgered int
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(250 * time.Millisecond) {
+		if err := db.QueryRow(`SELECT COALESCE(SUM(reports), 0) FROM cases WHERE category = 'spam'`).Scan(&ledgered); err != nil {
+			t.Fatal(err)
+		}
+		if ledgered == total || time.Now().After(deadline) {
+			break
+		}
+	}
+	if ledgered != total {
+		t.Errorf("the PostgreSQL ledger counts %d reports, want %d", ledgered, total)
+	}
+	t.Logf("%d reports through the ingress in %s (a worker killed, the Temporal server restarted: frontend back in %s); every case finished and counted %s after the storm began",
+		total, accepted.Round(time.Millisecond), failover.Round(time.Millisecond), done.Round(time.Millisecond))
+}
