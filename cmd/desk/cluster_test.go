@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -59,6 +61,7 @@ func TestCluster(t *testing.T) {
 		}
 	}()
 	t.Logf("cluster up in %s", time.Since(started).Round(time.Millisecond))
+	composeMatches(t, c.Processes())
 
 	sources := map[string]string{"acct-shop": "192.0.2.30", "acct-again": "203.0.113.10", "acct-blaster": "10.17.18.5"}
 	accounts := []string{"acct-shop", "acct-again", "acct-blaster"}
@@ -175,4 +178,44 @@ func TestCluster(t *testing.T) {
 	}
 	t.Logf("%d reports through the ingress in %s (a worker killed, the Temporal server restarted: frontend back in %s); every case finished and counted %s after the storm began",
 		total, accepted.Round(time.Millisecond), failover.Round(time.Millisecond), done.Round(time.Millisecond))
+}
+
+// composeMatches keeps docker-compose.yml and the cluster in step: the same desk processes (by
+// their components), each variable the cluster gives one set in compose's service too (but for
+// the stand-ins' own), and each variable compose demands of the operator given by the cluster.
+func composeMatches(t *testing.T, procs []cluster.Process) {
+	t.Helper()
+	doc := readCompose(t)
+	byComps := map[string]composeService{}
+	for _, svc := range doc.Services {
+		if comps := svc.components(); comps != "" {
+			byComps[comps] = svc
+		}
+	}
+	seen := map[string]bool{}
+	for _, p := range procs {
+		svc, ok := byComps[p.Components]
+		if !ok {
+			t.Errorf("the cluster's %s runs --components=%s; docker-compose.yml has no such service", p.Name, p.Components)
+			continue
+		}
+		seen[p.Components] = true
+		for k := range p.Env {
+			if _, set := svc.Environment[k]; !set && !slices.Contains(cluster.StandInOnly, k) {
+				t.Errorf("the cluster's %s sets %s; docker-compose.yml's --components=%s service does not", p.Name, k, p.Components)
+			}
+		}
+		for k, v := range svc.Environment {
+			if strings.Contains(v, ":?") {
+				if _, set := p.Env[k]; !set {
+					t.Errorf("docker-compose.yml demands %s for --components=%s; the cluster's %s does not set it", k, p.Components, p.Name)
+				}
+			}
+		}
+	}
+	for comps := range byComps {
+		if !seen[comps] {
+			t.Errorf("docker-compose.yml runs --components=%s; the cluster does not", comps)
+		}
+	}
 }

@@ -17,19 +17,7 @@ import (
 // variables given, their environment passes the desk's own configuration checks for what each
 // runs; and the processes share one PostgreSQL ledger (a SQLite file per process would split it).
 func TestComposeIsHonest(t *testing.T) {
-	b, err := os.ReadFile("../../docker-compose.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Services map[string]struct {
-			Command     []string          `yaml:"command"`
-			Environment map[string]string `yaml:"environment"`
-		} `yaml:"services"`
-	}
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
+	doc := readCompose(t)
 	known := map[string]bool{}
 	for _, v := range config.Vars {
 		known[v.Name] = true
@@ -101,6 +89,42 @@ func TestComposeIsHonest(t *testing.T) {
 	if desks < 2 {
 		t.Errorf("%d desk services, want the workers and the ingress", desks)
 	}
+}
+
+// composeFile is docker-compose.yml as far as the desk's services go.
+type composeFile struct {
+	Services map[string]composeService `yaml:"services"`
+}
+
+type composeService struct {
+	Command     []string          `yaml:"command"`
+	Environment map[string]string `yaml:"environment"`
+}
+
+// components is what a desk service runs (its --components), "" for another service.
+func (s composeService) components() string {
+	if len(s.Command) == 0 || s.Command[0] != "run" {
+		return ""
+	}
+	for _, arg := range s.Command[1:] {
+		if c, ok := strings.CutPrefix(arg, "--components="); ok {
+			return c
+		}
+	}
+	return "worker,http,imap"
+}
+
+func readCompose(t *testing.T) composeFile {
+	t.Helper()
+	b, err := os.ReadFile("../../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc composeFile
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
 }
 
 // standIn is a value for a variable the operator must give: the form the desk checks for.

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -367,6 +368,36 @@ func (c *Cluster) startDesk(ctx context.Context) error {
 		}
 	}
 }
+
+// Process is one desk process of the cluster: its name, what it runs and its environment.
+type Process struct {
+	Name       string
+	Components string
+	Env        map[string]string
+}
+
+// Processes are the desk processes the cluster runs, as docker-compose.yml's services are.
+func (c *Cluster) Processes() []Process {
+	var out []Process
+	for _, p := range append(slices.Clone(c.workers), c.ingress) {
+		comps := ""
+		for _, a := range p.args {
+			if v, ok := strings.CutPrefix(a, "--components="); ok {
+				comps = v
+			}
+		}
+		out = append(out, Process{Name: p.name, Components: comps, Env: maps.Clone(p.env)})
+	}
+	return out
+}
+
+// StandInOnly are the variables the cluster sets only because its services are stand-ins on
+// loopback (a plain-text mailbox, Slack's API address, the sandbox's proxy and blocklist, the
+// sandbox Zendesk's groups) or to keep a test short; a real deployment leaves them at their
+// defaults.
+var StandInOnly = []string{"SLACK_API_URL", "SLACK_LEGAL_CHANNEL", "SLACK_APPROVERS", "ZENDESK_GROUP_ID", "ZENDESK_INTAKE_GROUP_ID",
+	"ZENDESK_LEGAL_GROUP_ID", "ZENDESK_SUPPORT_GROUP_ID", "DESK_CHECK_PROXY", "DESK_CHECK_DNS", "IMAP_SECURITY", "IMAP_POLL",
+	"DESK_SHUTDOWN_TIMEOUT", "DESK_LOG_LEVEL", "DESK_TEST_AS_DESK"}
 
 // Logs is the directory of every process's log.
 func (c *Cluster) Logs() string { return filepath.Join(c.o.Dir, "logs") }
