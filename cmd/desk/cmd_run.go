@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"abusedesk/internal/config"
 	"abusedesk/internal/metrics"
@@ -64,6 +65,11 @@ missing.`)
 	}
 	if err := tclient.EnsureSearchAttributes(ctx, a.temporal.OperatorService(), tcfg.Namespace, workflows.SearchAttributes()); err != nil {
 		return fmt.Errorf("search attributes (register them with `temporal operator search-attribute create` if this identity may not): %w", err)
+	}
+	// Added attributes reach the frontend some seconds later; a case started before would be
+	// refused, so the desk waits for them.
+	if err := tclient.AwaitSearchAttributes(ctx, a.temporal, workflows.SearchAttributes(), 2*time.Minute); err != nil {
+		return err
 	}
 	intakeCfg, imapCfg, err := config.LoadIntake(e.lookup)
 	if err != nil {

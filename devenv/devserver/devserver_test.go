@@ -247,3 +247,23 @@ func TestBacklogFromTaskQueueStatistics(t *testing.T) {
 		t.Errorf("after a worker polled: backlog %v, %d tasks", b.Wait(), b.Count())
 	}
 }
+
+// TestAwaitSearchAttributes: an attribute just added becomes usable in queries (the wait ends),
+// and one never added is named in the error once the wait gives up.
+func TestAwaitSearchAttributes(t *testing.T) {
+	srv, c := start(t, "")
+	defer srv.Stop()
+	defer c.Close()
+	ctx := context.Background()
+	added := map[string]enumspb.IndexedValueType{"DeskProbeKeyword": enumspb.INDEXED_VALUE_TYPE_KEYWORD, "DeskProbeInt": enumspb.INDEXED_VALUE_TYPE_INT}
+	if err := tclient.EnsureSearchAttributes(ctx, c.OperatorService(), srv.Namespace(), added); err != nil {
+		t.Fatal(err)
+	}
+	if err := tclient.AwaitSearchAttributes(ctx, c, added, time.Minute); err != nil {
+		t.Fatalf("added attributes not usable: %v", err)
+	}
+	err := tclient.AwaitSearchAttributes(ctx, c, map[string]enumspb.IndexedValueType{"DeskNeverAdded": enumspb.INDEXED_VALUE_TYPE_KEYWORD}, 2*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "DeskNeverAdded") {
+		t.Errorf("an attribute never added: %v", err)
+	}
+}
