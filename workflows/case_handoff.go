@@ -90,10 +90,11 @@ func (w *caseWorkflow) onHandOff(ctx workflow.Context, e HandOffEvent) {
 		w.note(ctx, EventHandOff, fmt.Sprintf("hand-off to %s past its SLA (due %s): %s pinged", h.Title, fmtTime(h.Due), e.Text), "")
 	case HandOffNeedInfo:
 		h.Status, h.Question = HandOffNeedInfo, e.Text
+		h.Asked++
 		w.note(ctx, EventHandOff, fmt.Sprintf("%s (%s) needs information: %s", h.Title, e.By, excerpt(e.Text, 300)), e.By)
 		data := w.noticeData(ctx)
 		data.Note = fmt.Sprintf("%s (%s) needs information for the hand-off of this case: %s\n\nAnswer them on their ticket (%s).", h.Title, e.By, e.Text, ticketLink(h.Work))
-		w.queueNotify(fmt.Sprintf("handoff-%d-info-%d", h.N, len(w.st.Timeline)), NotifyInput{Note: NoteHandOff, Status: TicketOpen, Data: data})
+		w.queueNotify(fmt.Sprintf("handoff-%d-info-%d", h.N, h.Asked), NotifyInput{Note: NoteHandOff, Status: TicketOpen, Data: data})
 	case HandOffResolved:
 		h.Status, h.Outcome, h.DoneBy, h.DoneAt = HandOffResolved, e.Text, e.By, e.At
 		w.note(ctx, EventHandOff, fmt.Sprintf("%s resolved the hand-off (%s)%s", h.Title, e.By, noteSuffix(e.Text)), e.By)

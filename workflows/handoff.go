@@ -98,9 +98,11 @@ type HandOffState struct {
 	Work     TicketRef `json:"work,omitzero"`
 	ChildID  string    `json:"child_id"`
 	Question string    `json:"question,omitempty"`
-	Outcome  string    `json:"outcome,omitempty"`
-	DoneBy   string    `json:"done_by,omitempty"`
-	DoneAt   time.Time `json:"done_at,omitzero"`
+	// Asked counts the team's questions (each one's note is its own step).
+	Asked   int       `json:"asked,omitempty"`
+	Outcome string    `json:"outcome,omitempty"`
+	DoneBy  string    `json:"done_by,omitempty"`
+	DoneAt  time.Time `json:"done_at,omitzero"`
 }
 
 // HandOffResult is how a hand-off ended.

@@ -24,7 +24,7 @@ server there). Ctrl-C stops everything; --dir keeps the logs.
 	dir := fs.String("dir", "", "directory for the database, the binaries, the logs and the desk's data (default: a new temporary directory)")
 	workers := fs.Int("workers", 2, "worker processes")
 	policyPath := fs.String("policy", "", "policy file the desk runs (default: the embedded policy)")
-	if err := fs.Parse(args); err != nil {
+	if err := parse(e, fs, args); err != nil {
 		return err
 	}
 	if *dir == "" {
