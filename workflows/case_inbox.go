@@ -227,14 +227,9 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 
 // onReply handles a customer's message in any state.
 func (w *caseWorkflow) onReply(ctx workflow.Context, r CustomerReply) {
-	if r.ID != "" {
-		if slices.Contains(w.st.ReplyIDs, r.ID) {
-			return
-		}
-		w.st.ReplyIDs = append(w.st.ReplyIDs, r.ID)
-		if len(w.st.ReplyIDs) > maxReplyIDs {
-			w.st.ReplyIDs = slices.Delete(w.st.ReplyIDs, 0, len(w.st.ReplyIDs)-maxReplyIDs)
-		}
+	var fresh bool
+	if w.st.ReplyIDs, fresh = rememberID(w.st.ReplyIDs, r.ID); !fresh {
+		return
 	}
 	if r.ReceivedAt.IsZero() {
 		r.ReceivedAt = workflow.Now(ctx)

@@ -201,7 +201,7 @@ func (r *reinstatement) run(ctx workflow.Context) (*ReinstatementResult, error) 
 	if first.ReceivedAt.IsZero() {
 		first.ReceivedAt = workflow.Now(ctx)
 	}
-	r.seen = append(r.seen, first.ID)
+	r.seen, _ = rememberID(r.seen, first.ID)
 	start := workflow.Now(ctx)
 	r.v.Request, r.v.RequestedAt, r.v.Messages = first, first.ReceivedAt, 1
 	r.v.Due = r.in.Rules.Due(start)
@@ -329,12 +329,9 @@ func (r *reinstatement) decisionFuture(ctx workflow.Context) workflow.Future {
 
 // onMessage notes a further message from the customer on the ticket.
 func (r *reinstatement) onMessage(ctx workflow.Context, m CustomerReply) {
-	if m.ID != "" && slices.Contains(r.seen, m.ID) {
+	var fresh bool
+	if r.seen, fresh = rememberID(r.seen, m.ID); !fresh {
 		return
-	}
-	r.seen = append(r.seen, m.ID)
-	if len(r.seen) > maxReplyIDs {
-		r.seen = slices.Delete(r.seen, 0, len(r.seen)-maxReplyIDs)
 	}
 	r.v.Messages++
 	if m.Kind == ReplyKindAutoReply || m.Kind == ReplyKindBounce {

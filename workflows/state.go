@@ -3,6 +3,7 @@ package workflows
 import (
 	"encoding/binary"
 	"hash/fnv"
+	"slices"
 	"time"
 
 	"abusedesk/internal/abuse"
@@ -266,6 +267,22 @@ const (
 	RemediationReopened = "reopened"
 	RemediationStopped  = "stopped"
 )
+
+// rememberID adds a message ID to a bounded list of the latest ones (the oldest forgotten past
+// maxReplyIDs) and says whether it is new; an empty ID is always new and not kept.
+func rememberID(ids []string, id string) ([]string, bool) {
+	if id == "" {
+		return ids, true
+	}
+	if slices.Contains(ids, id) {
+		return ids, false
+	}
+	ids = append(ids, id)
+	if len(ids) > maxReplyIDs {
+		ids = slices.Delete(ids, 0, len(ids)-maxReplyIDs)
+	}
+	return ids, true
+}
 
 // reportHash is the 64-bit FNV-1a of a report ID, what the dedupe ring keeps.
 func reportHash(id string) uint64 {
