@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"abusedesk/internal/abuse"
@@ -77,8 +80,27 @@ simulate  replays the recorded timelines of the cases opened in the last --since
 				if r.Approval.Required {
 					approval = ", lead approval"
 				}
-				fmt.Fprintf(e.stdout, "  %-15s answer within %-5s reminders %v, then %s%s; appeal within %s\n",
-					c, r.ResponseWindow, r.Reminders, r.Action.Type.Describe(r.Action.Level), approval, r.Appeal.Window)
+				fixes := "; fixes taken on trust"
+				if c.Track() != abuse.TrackAbuse {
+					fixes = "" // no violation, no fix to verify
+				} else if rm := r.Remediation; len(rm.Verify) > 0 {
+					fixes = fmt.Sprintf("; fixes checked after %v (%s)", rm.Verify, strings.Join(rm.Checks, ", "))
+				}
+				fmt.Fprintf(e.stdout, "  %-15s answer within %-5s reminders %v, then %s%s; appeal within %s%s\n",
+					c, r.ResponseWindow, r.Reminders, r.Action.Type.Describe(r.Action.Level), approval, r.Appeal.Window, fixes)
+			}
+			ri := p.Reinstatement
+			fmt.Fprintf(e.stdout, "  %-15s decided within %s, reminders %v, then a probation of %s\n", "reinstatement", ri.SLA, ri.Reminders, ri.Probation)
+			if len(p.Teams) == 0 {
+				fmt.Fprintf(e.stdout, "  %-15s none: hand-offs are refused\n", "teams")
+			}
+			for _, name := range slices.Sorted(maps.Keys(p.Teams)) {
+				t := p.Teams[name]
+				pause := ""
+				if t.PauseCase {
+					pause = ", pauses the customer's deadline"
+				}
+				fmt.Fprintf(e.stdout, "  %-15s %s in %s, within %s, then %v%s\n", "team "+name, t.Name(name), t.Channel, t.SLA, t.Chain, pause)
 			}
 		}
 		if broken > 0 {

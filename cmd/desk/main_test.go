@@ -126,8 +126,11 @@ func TestPolicyCheck(t *testing.T) {
 	if err := run(context.Background(), []string{"policy", "check", good}, &out, io.Discard, noEnv); err != nil {
 		t.Fatalf("good policy: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), good+": ok") {
-		t.Errorf("output %q", out.String())
+	for _, want := range []string{good + ": ok", "phishing        answer within 24h", "fixes checked after [1h 24h 7d] (http, feed)",
+		"reinstatement   decided within 3d, reminders [2d], then a probation of 90d", "teams           none: hand-offs are refused"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 	out.Reset()
 	err := run(context.Background(), []string{"policy", "check", bad}, &out, io.Discard, noEnv)
