@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -189,7 +190,7 @@ func (h *Interactions) handOffSubmitted(ctx context.Context, cb slack.Interactio
 	}
 	a := approval.TeamAnswer{Action: action, UserID: cb.User.ID, UserName: cb.User.Name, Text: text, RequestID: requestID(cb.User.ID, cb.View.ID)}
 	if u, err := h.API.GetUserInfoContext(ctx, cb.User.ID); err == nil {
-		a.UserName, a.UserEmail = firstNonEmpty(u.RealName, u.Name, a.UserName), strings.ToLower(u.Profile.Email)
+		a.UserName, a.UserEmail = cmp.Or(u.RealName, u.Name, a.UserName), strings.ToLower(u.Profile.Email)
 	}
 	if h.HandOffs == nil {
 		return viewErrors("This desk takes no hand-off answers."), nil
@@ -209,13 +210,4 @@ func (h *Interactions) handOffSubmitted(ctx context.Context, cb slack.Interactio
 	}
 	h.ephemeral(ctx, cb, msg)
 	return nil, nil
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
