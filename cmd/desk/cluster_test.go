@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -18,7 +21,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"abusedesk/devenv/cluster"
+	"abusedesk/internal/bench"
 	"abusedesk/internal/cases"
+	"abusedesk/internal/config"
 	"abusedesk/internal/pglocal"
 	"abusedesk/workflows"
 )
@@ -218,4 +223,62 @@ func composeMatches(t *testing.T, procs []cluster.Process) {
 			t.Errorf("docker-compose.yml runs --components=%s; the cluster does not", comps)
 		}
 	}
+}
+
+// TestBenchTopology runs `desk bench topology` in miniature: the storm, lifecycle and precision
+// scenarios on the embedded default and then on the production topology (PostgreSQL, the
+// Temporal server, two worker processes and an ingress holding intake back on the server's
+// task queue statistics). Each must finish with every report counted in its case, every case
+// enforced and closed (the ledger in PostgreSQL agreeing) and every escalation traced; the
+// figures are written side by side. Their values are the benchmark's, not judged here. It also
+// checks that a scenario the cluster cannot run is refused by name.
+func TestBenchTopology(t *testing.T) {
+	skipShort(t)
+	if _, err := pglocal.BinDir(); err != nil {
+		if os.Getenv("DESK_REQUIRE_POSTGRES") == "1" {
+			t.Fatalf("PostgreSQL is required: %v", err)
+		}
+		t.Skipf("no PostgreSQL for the cluster: %v", err)
+	}
+	t.Setenv("DESK_TEST_AS_DESK", "1") // the cluster's desk processes are this binary
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"bench", "--topology", "cluster", "capacity", "--out", t.TempDir()}, io.Discard, &stderr, config.MapLookup(nil))
+	if err == nil || !strings.Contains(err.Error(), "capacity runs on the embedded default only") {
+		t.Errorf("bench --topology cluster capacity: %v, want it refused by name", err)
+	}
+	out := t.TempDir()
+	args := []string{"bench", "topology", "--in-process", "--out", out, "--data-dir", t.TempDir(),
+		"--reports", "400", "--accounts", "20", "--clients", "16", "--cases", "8", "--precision-cases", "6", "--deadline", "8s"}
+	stderr.Reset()
+	if err := run(context.Background(), args, io.Discard, &stderr, config.MapLookup(nil)); err != nil {
+		t.Fatalf("%v\n%s", err, tail(stderr.String(), 4000))
+	}
+	b, err := os.ReadFile(filepath.Join(out, "bench-topology.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r bench.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Error != "" {
+		t.Fatal(r.Error)
+	}
+	names := map[string]bool{}
+	for _, f := range r.Figures {
+		names[f.Name] = true
+	}
+	for _, want := range []string{"cluster: precision: escalation lateness p99", "embedded: storm: reports accepted per second",
+		"cluster ÷ embedded: lifecycle: abusedesk: cases per second", "cluster: storm: Temporal server and PostgreSQL CPU during the storm"} {
+		if !names[want] {
+			t.Errorf("no figure %q in %s", want, b)
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }

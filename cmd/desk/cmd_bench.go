@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
 
+	"abusedesk/devenv/cluster"
 	"abusedesk/devenv/devserver"
 	"abusedesk/devenv/sandbox"
 	"abusedesk/internal/bench"
@@ -54,11 +57,20 @@ Scenarios:
              (answers, descriptors held, an ordinary report still taken); after kill -9 the
              ledger must sum every account's reports as its cases count them (after the full
              disk, how far it is behind is reported). Desks always run as child processes here
+  topology   storm, lifecycle and precision on the embedded default, then on the production
+             topology (as desk cluster runs it: PostgreSQL, the Temporal server built from the
+             module graph, two worker processes and an ingress; needs Debian's postgresql
+             package and the abusedesk module), and their figures side by side: cluster ÷
+             embedded, from the same run. Sized by the same flags as the three scenarios
   all        every scenario above
+
+--topology cluster runs storm, lifecycle, precision and admission on the production
+topology alone (the storm's naive part on a fresh cluster; the lifecycle without its ledger
+comparison, which would need a second cluster).
 
 Targets (2-core machine): storm ≥ 1,000 reports/s and ≥ 20× naive; lifecycle ≤ 1.25× bare;
 capacity ≤ 1 GiB RSS, ≤ 40 KB/case, restart ≤ 5 s; precision p99 ≤ 2 s; parse ≥ 10,000/s;
-notification accepted ≤ 10 s; admission: greedy clients keep ≥ 0.5× the obedient throughput;
+notification accepted ≤ 10 s; topology: precision p99 ≤ 2 s on the cluster; admission: greedy clients keep ≥ 0.5× the obedient throughput;
 reliability: 0 lost, 0 counted twice, peak RSS ≤ 1.25 × DESK_MEMORY_LIMIT.
 docs/benchmarks.md has the latest figures.`)
 	o := bench.Options{Set: map[string]string{}, Run: run, NewStandIns: sandbox.NewBenchStandIns, LoadCorpus: sandbox.BenchCorpus,
@@ -67,6 +79,7 @@ docs/benchmarks.md has the latest figures.`)
 	fs.StringVar(&o.Out, "out", ".", "directory for bench-SCENARIO.json")
 	fs.StringVar(&o.DataDir, "data-dir", "", "directory for the desks' data dirs (default a temporary one, removed afterwards)")
 	fs.BoolVar(&keep, "keep", false, "keep the data dirs (and the desks' logs) afterwards")
+	fs.StringVar(&o.Topology, "topology", bench.Embedded, "where storm, lifecycle, precision and admission run: embedded (desk dev) or cluster (the production topology)")
 	fs.BoolVar(&o.InProcess, "in-process", false, "run desk dev inside this process instead of a child (RSS, CPU and restart then describe the whole process)")
 	fs.IntVar(&o.Reports, "reports", 100_000, "storm: reports posted")
 	fs.IntVar(&o.Accounts, "accounts", 1_000, "storm: accounts they are about")
@@ -133,6 +146,12 @@ docs/benchmarks.md has the latest figures.`)
 			defer func() { _ = os.RemoveAll(dir) }()
 		}
 	}
+	abs, err := filepath.Abs(o.DataDir)
+	if err != nil {
+		return err
+	}
+	o.DataDir = abs
+	o.StartCluster = cluster.ForBench(nil, filepath.Join(abs, "cluster-bin"), slog.New(slog.NewTextHandler(e.stderr, nil)))
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"abusedesk/devenv/cluster"
+	"abusedesk/devenv/devserver"
 	"abusedesk/internal/config"
 )
 
@@ -89,6 +91,32 @@ func TestComposeIsHonest(t *testing.T) {
 	if desks < 2 {
 		t.Errorf("%d desk services, want the workers and the ingress", desks)
 	}
+
+	// The Temporal service runs with the desk's dynamic configuration: the file `desk cluster`
+	// runs with, mounted where DYNAMIC_CONFIG_FILE_PATH points, with the embedded server's
+	// visibility limit.
+	tsvc := doc.Services["temporal"]
+	path := tsvc.Environment["DYNAMIC_CONFIG_FILE_PATH"]
+	mounted := false
+	for _, v := range tsvc.Volumes {
+		src, dst, _ := strings.Cut(v, ":")
+		dst, _, _ = strings.Cut(dst, ":")
+		if src == "./devenv/cluster/temporal-dynamicconfig.yaml" && path != "" && strings.HasSuffix(dst, "/"+path) {
+			mounted = true
+		}
+	}
+	if !mounted {
+		t.Errorf("the temporal service does not mount ./devenv/cluster/temporal-dynamicconfig.yaml where DYNAMIC_CONFIG_FILE_PATH (%q) points: %v", path, tsvc.Volumes)
+	}
+	var dyn map[string][]struct {
+		Value any `yaml:"value"`
+	}
+	if err := yaml.Unmarshal(cluster.DynamicConfig, &dyn); err != nil {
+		t.Fatal(err)
+	}
+	if got := dyn["frontend.namespaceRPS.visibility"]; len(got) != 1 || got[0].Value != devserver.VisibilityRPS {
+		t.Errorf("the dynamic configuration's frontend.namespaceRPS.visibility is %v; the embedded server runs with %d", got, devserver.VisibilityRPS)
+	}
 }
 
 // composeFile is docker-compose.yml as far as the desk's services go.
@@ -99,6 +127,7 @@ type composeFile struct {
 type composeService struct {
 	Command     []string          `yaml:"command"`
 	Environment map[string]string `yaml:"environment"`
+	Volumes     []string          `yaml:"volumes"`
 }
 
 // components is what a desk service runs (its --components), "" for another service.

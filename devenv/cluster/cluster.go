@@ -9,7 +9,9 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +46,10 @@ const Namespace = "default"
 type Options struct {
 	// Dir holds everything: the database, the binaries, the logs, the desk's data.
 	Dir string
+	// BinDir, when set, is where the Temporal server and its SQL tool are built instead of
+	// Dir/bin, once: binaries already there are used as they are (a bench starts several
+	// clusters).
+	BinDir string
 	// Workers is how many worker processes run (default 2).
 	Workers int
 	// Desk is the command that runs the desk (default: this executable); DeskEnv is added to
@@ -52,7 +58,12 @@ type Options struct {
 	DeskEnv map[string]string
 	// PolicyFile is the policy the desk runs ("": the embedded default).
 	PolicyFile string
-	Log        *slog.Logger
+	// Outside, when set, is the configuration of outside services the caller serves itself
+	// (Zendesk, Slack, the enforcement API; a bench's stand-ins, already provisioned): then the
+	// cluster starts no sandbox and no mailbox, and the ingress runs the HTTP component only.
+	// Its DESK_API_TOKEN, when given, is the reports API's token.
+	Outside map[string]string
+	Log     *slog.Logger
 }
 
 // Cluster is the running topology.
@@ -85,7 +96,7 @@ type proc struct {
 }
 
 // Start starts the cluster and waits until the ingress is ready.
-func Start(ctx context.Context, o Options) (c *Cluster, err error) {
+func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if o.Workers <= 0 {
 		o.Workers = 2
 	}
@@ -102,9 +113,9 @@ func Start(ctx context.Context, o Options) (c *Cluster, err error) {
 	if err := os.MkdirAll(filepath.Join(o.Dir, "logs"), 0o755); err != nil {
 		return nil, err
 	}
-	c = &Cluster{o: o, bin: filepath.Join(o.Dir, "bin")}
+	c := &Cluster{o: o, bin: cmp.Or(o.BinDir, filepath.Join(o.Dir, "bin"))}
 	defer func() {
-		if err != nil {
+		if err != nil { // what did start is stopped again
 			c.Stop()
 		}
 	}()
@@ -139,6 +150,9 @@ func Start(ctx context.Context, o Options) (c *Cluster, err error) {
 // build builds the Temporal server and the SQL tool from the module graph.
 func (c *Cluster) build(ctx context.Context) error {
 	for name, pkg := range map[string]string{"temporal-server": "go.temporal.io/server/cmd/server", "temporal-sql-tool": "go.temporal.io/server/cmd/tools/sql"} {
+		if _, err := os.Stat(filepath.Join(c.bin, name)); err == nil && c.o.BinDir != "" {
+			continue
+		}
 		out, err := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(c.bin, name), pkg).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("cluster: go build %s (run from the abusedesk module): %v: %s", pkg, err, out)
@@ -203,7 +217,8 @@ func freePorts(n int) ([]int, error) {
 }
 
 // serverConfig is the Temporal server's configuration: PostgreSQL for persistence and SQL
-// visibility, four history shards, every service on loopback.
+// visibility, four history shards, every service on loopback, the dynamic configuration from
+// a file (DynamicConfig).
 const serverConfig = `log:
   stdout: true
   level: warn
@@ -236,15 +251,27 @@ clusterMetadata:
     active: {enabled: true, initialFailoverVersion: 1, rpcName: frontend, rpcAddress: "127.0.0.1:%[2]d"}
 dcRedirectionPolicy:
   policy: noop
+dynamicConfigClient:
+  filepath: "%[11]s"
+  pollInterval: 10s
 `
+
+// DynamicConfig is the Temporal server's dynamic configuration for the desk's namespace (the
+// cluster's and docker-compose.yml's).
+//
+//go:embed temporal-dynamicconfig.yaml
+var DynamicConfig []byte
 
 func (c *Cluster) startTemporal(ctx context.Context) error {
 	p, err := freePorts(9)
 	if err != nil {
 		return err
 	}
-	cfg := filepath.Join(c.o.Dir, "temporal.yaml")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, serverConfig, c.PG.Port, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]), 0o644); err != nil {
+	cfg, dyn := filepath.Join(c.o.Dir, "temporal.yaml"), filepath.Join(c.o.Dir, "temporal-dynamicconfig.yaml")
+	if err := os.WriteFile(dyn, DynamicConfig, 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, serverConfig, c.PG.Port, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], dyn), 0o644); err != nil {
 		return err
 	}
 	c.Frontend = "127.0.0.1:" + strconv.Itoa(p[0])
@@ -306,38 +333,43 @@ func (c *Cluster) registerNamespace(ctx context.Context) error {
 	}
 }
 
-// startDesk starts the stand-ins, provisions the sandbox Zendesk, then the workers and the
-// ingress.
+// startDesk starts the stand-ins (unless the caller serves its own), provisions the sandbox
+// Zendesk, then the workers and the ingress.
 func (c *Cluster) startDesk(ctx context.Context) error {
 	ports, err := freePorts(1)
 	if err != nil {
 		return err
 	}
 	c.IngressURL = "http://127.0.0.1:" + strconv.Itoa(ports[0])
-	if c.Sandbox, err = sandbox.Start(ctx, sandbox.Options{DeskURL: c.IngressURL, Zendesk: true, Slack: true, Enforcement: true, Hosting: true,
-		StateFile: filepath.Join(c.o.Dir, "sandbox.json"), Log: c.o.Log}); err != nil {
-		return fmt.Errorf("cluster: sandbox: %w", err)
+	outside := c.o.Outside != nil
+	if outside {
+		c.env = maps.Clone(c.o.Outside)
+		c.APIToken = cmp.Or(c.o.Outside["DESK_API_TOKEN"], sandbox.Secret())
+	} else {
+		if c.Sandbox, err = sandbox.Start(ctx, sandbox.Options{DeskURL: c.IngressURL, Zendesk: true, Slack: true, Enforcement: true, Hosting: true,
+			StateFile: filepath.Join(c.o.Dir, "sandbox.json"), Log: c.o.Log}); err != nil {
+			return fmt.Errorf("cluster: sandbox: %w", err)
+		}
+		c.env = maps.Clone(c.Sandbox.Env())
+		c.APIToken = sandbox.Secret()
 	}
-	pass := sandbox.Secret()
-	if c.Mailbox, err = imapsandbox.StartSpooled(filepath.Join(c.o.Dir, "mailbox"), "127.0.0.1:0", "abuse@provider.example", pass); err != nil {
-		return fmt.Errorf("cluster: mailbox: %w", err)
-	}
-	c.APIToken = sandbox.Secret()
+	delete(c.env, "DESK_API_TOKEN") // the ingress's alone
 	data := filepath.Join(c.o.Dir, "desk-data")
-	c.env = maps.Clone(c.Sandbox.Env())
 	maps.Copy(c.env, map[string]string{
 		"TEMPORAL_ADDRESS": c.Frontend, "TEMPORAL_NAMESPACE": Namespace,
 		"DESK_DATA_DIR": data, "DESK_LEDGER_URL": c.LedgerURL, "DESK_PUBLIC_URL": c.IngressURL,
-		"DESK_SHUTDOWN_TIMEOUT": "2s", "DESK_LOG_LEVEL": "info",
+		"DESK_SHUTDOWN_TIMEOUT": "2s", "DESK_LOG_LEVEL": cmp.Or(c.env["DESK_LOG_LEVEL"], "info"),
 	})
 	if c.o.PolicyFile != "" {
 		c.env["DESK_POLICY_FILE"] = c.o.PolicyFile
 	}
 	maps.Copy(c.env, c.o.DeskEnv)
-	// Provision the sandbox Zendesk the way an operator provisions a real one.
-	prov := &proc{name: "provision", args: append(append([]string{}, c.o.Desk...), "zendesk", "provision"), env: c.env, log: filepath.Join(c.o.Dir, "logs", "provision.log")}
-	if err := prov.run(ctx); err != nil {
-		return err
+	if !outside {
+		// Provision the sandbox Zendesk the way an operator provisions a real one.
+		prov := &proc{name: "provision", args: append(append([]string{}, c.o.Desk...), "zendesk", "provision"), env: c.env, log: filepath.Join(c.o.Dir, "logs", "provision.log")}
+		if err := prov.run(ctx); err != nil {
+			return err
+		}
 	}
 	for i := range c.o.Workers {
 		w := &proc{name: fmt.Sprintf("worker-%d", i+1), args: append(append([]string{}, c.o.Desk...), "run", "--components=worker"), env: c.env,
@@ -348,11 +380,17 @@ func (c *Cluster) startDesk(ctx context.Context) error {
 		c.workers = append(c.workers, w)
 	}
 	ienv := maps.Clone(c.env)
-	maps.Copy(ienv, map[string]string{
-		"DESK_HTTP_ADDR": strings.TrimPrefix(c.IngressURL, "http://"), "DESK_API_TOKEN": c.APIToken,
-		"IMAP_ADDR": c.Mailbox.Addr, "IMAP_USERNAME": c.Mailbox.Username, "IMAP_PASSWORD": pass, "IMAP_SECURITY": "none", "IMAP_POLL": "1s",
-	})
-	c.ingress = &proc{name: "ingress", args: append(append([]string{}, c.o.Desk...), "run", "--components=http,imap"), env: ienv, log: filepath.Join(c.o.Dir, "logs", "ingress.log")}
+	maps.Copy(ienv, map[string]string{"DESK_HTTP_ADDR": strings.TrimPrefix(c.IngressURL, "http://"), "DESK_API_TOKEN": c.APIToken})
+	components := "http"
+	if !outside {
+		if c.Mailbox, err = imapsandbox.StartSpooled(filepath.Join(c.o.Dir, "mailbox"), "127.0.0.1:0", "abuse@provider.example", sandbox.Secret()); err != nil {
+			return fmt.Errorf("cluster: mailbox: %w", err)
+		}
+		maps.Copy(ienv, map[string]string{"IMAP_ADDR": c.Mailbox.Addr, "IMAP_USERNAME": c.Mailbox.Username, "IMAP_PASSWORD": c.Mailbox.Password,
+			"IMAP_SECURITY": "none", "IMAP_POLL": "1s"})
+		components = "http,imap"
+	}
+	c.ingress = &proc{name: "ingress", args: append(append([]string{}, c.o.Desk...), "run", "--components="+components), env: ienv, log: filepath.Join(c.o.Dir, "logs", "ingress.log")}
 	if err := c.ingress.start(); err != nil {
 		return err
 	}
@@ -398,6 +436,32 @@ func (c *Cluster) Processes() []Process {
 var StandInOnly = []string{"SLACK_API_URL", "SLACK_LEGAL_CHANNEL", "SLACK_APPROVERS", "ZENDESK_GROUP_ID", "ZENDESK_INTAKE_GROUP_ID",
 	"ZENDESK_LEGAL_GROUP_ID", "ZENDESK_SUPPORT_GROUP_ID", "DESK_CHECK_PROXY", "DESK_CHECK_DNS", "IMAP_SECURITY", "IMAP_POLL",
 	"DESK_SHUTDOWN_TIMEOUT", "DESK_LOG_LEVEL", "DESK_TEST_AS_DESK"}
+
+// DeskPIDs are the process IDs of the desk processes running now (workers, then the ingress).
+func (c *Cluster) DeskPIDs() []int {
+	var pids []int
+	for _, p := range append(slices.Clone(c.workers), c.ingress) {
+		if p != nil && p.cmd != nil {
+			pids = append(pids, p.cmd.Process.Pid)
+		}
+	}
+	return pids
+}
+
+// ServerPIDs are the process IDs of the Temporal server and PostgreSQL's postmaster, when
+// running.
+func (c *Cluster) ServerPIDs() []int {
+	var pids []int
+	if c.temporal != nil && c.temporal.cmd != nil {
+		pids = append(pids, c.temporal.cmd.Process.Pid)
+	}
+	if c.PG != nil {
+		if pid := c.PG.PID(); pid > 0 {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
 
 // Logs is the directory of every process's log.
 func (c *Cluster) Logs() string { return filepath.Join(c.o.Dir, "logs") }

@@ -40,6 +40,12 @@ import (
 // DatabaseFile is the name of the SQLite file inside the data directory.
 const DatabaseFile = "temporal.db"
 
+// VisibilityRPS is the visibility requests a second the frontend takes for the namespace
+// (Temporal's default is 10): every new incident reads its account's previous one, and a storm
+// opening many cases at once would wait on the limit. devenv/cluster's dynamic configuration
+// (the production one) sets the same.
+const VisibilityRPS = 200
+
 // Options configures the embedded server. The zero value (plus a Namespace) is a usable
 // in-memory server on free loopback ports without a UI.
 type Options struct {
@@ -147,7 +153,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 	dyn := dynamicconfig.StaticClient{
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 opts.HistoryCacheMaxSize,
-		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 200,
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): VisibilityRPS,
 	}
 	for k, v := range opts.DynamicConfig {
 		dyn[dynamicconfig.MakeKey(k)] = v

@@ -24,7 +24,17 @@ import (
 )
 
 // Scenarios are the scenarios, in the order "all" runs them.
-var Scenarios = []string{"parse", "storm", "lifecycle", "precision", "capacity", "notification", "admission", "metrics", "reliability"}
+var Scenarios = []string{"parse", "storm", "lifecycle", "precision", "capacity", "notification", "admission", "metrics", "reliability", "topology"}
+
+// Topologies a desk under bench runs in: the embedded default (`desk dev`, one process) and
+// the production topology (Options.StartCluster).
+const (
+	Embedded = "embedded"
+	Cluster  = "cluster"
+)
+
+// ClusterScenarios are the scenarios that run on the production topology too.
+var ClusterScenarios = []string{"storm", "lifecycle", "precision", "admission"}
 
 // RunFunc runs one desk command in this process (`desk dev …`, `desk zendesk provision`), as
 // `desk` would with these arguments, output and environment.
@@ -54,6 +64,22 @@ type StandIns interface {
 	Close()
 }
 
+// ProductionTopology is the production topology running for a bench: PostgreSQL, a Temporal
+// server on it, worker processes and an ingress (devenv/cluster).
+type ProductionTopology interface {
+	// Endpoints are the ingress's HTTP base URL and reports API (with its token) and the
+	// Temporal frontend.
+	Endpoints() config.Endpoints
+	// LedgerURL is the desk's ledger database.
+	LedgerURL() string
+	// DeskPIDs are the desk processes' IDs; ServerPIDs those of the Temporal server and the
+	// database (whose children count with them).
+	DeskPIDs() []int
+	ServerPIDs() []int
+	// Stop stops every process.
+	Stop()
+}
+
 // Sample is one report of the parse corpus.
 type Sample struct {
 	Name string
@@ -66,6 +92,8 @@ type Options struct {
 	Out, DataDir string
 	// InProcess runs desk dev in this process instead of a child.
 	InProcess bool
+	// Topology is where the ClusterScenarios run: Embedded ("" too) or Cluster.
+	Topology string
 	// Log receives progress.
 	Log io.Writer
 
@@ -105,6 +133,14 @@ type Options struct {
 	NewStandIns  func() StandIns
 	LoadCorpus   func(dir string) ([]Sample, string, error)
 	DatabaseFile string
+	// StartCluster starts the production topology in dir with the desk configured by vars
+	// (the stand-ins', already provisioned) and running the policy file; the cluster topology
+	// and the topology scenario need it.
+	StartCluster func(ctx context.Context, dir string, vars map[string]string, policyFile string) (ProductionTopology, error)
+
+	// Set by the topology scenario: the storm's naive part and the lifecycle's ledger
+	// comparison are left out.
+	skipNaive, skipLedger bool
 }
 
 // Validate checks the parameters, naming the flag that is wrong.
@@ -119,6 +155,10 @@ func (o *Options) Validate() error {
 		return errors.New("counts must be at least 1")
 	case o.Run == nil || o.NewStandIns == nil || o.LoadCorpus == nil:
 		return errors.New("bench: Run, NewStandIns and LoadCorpus are required")
+	case o.Topology != "" && o.Topology != Embedded && o.Topology != Cluster:
+		return fmt.Errorf("--topology %q: want %s or %s", o.Topology, Embedded, Cluster)
+	case o.Topology == Cluster && o.InProcess:
+		return errors.New("--in-process runs desk dev in this process: the cluster topology runs its desks as processes of their own")
 	}
 	return nil
 }
@@ -133,6 +173,12 @@ func Run(ctx context.Context, o Options, scenarios []string, stdout io.Writer) e
 		if !slices.Contains(Scenarios, s) {
 			return fmt.Errorf("unknown scenario %q (want %s or all)", s, strings.Join(Scenarios, ", "))
 		}
+		if o.Topology == Cluster && !slices.Contains(ClusterScenarios, s) {
+			return fmt.Errorf("scenario %s runs on the embedded default only (on the cluster: %s)", s, strings.Join(ClusterScenarios, ", "))
+		}
+		if (o.Topology == Cluster || s == "topology") && o.StartCluster == nil {
+			return fmt.Errorf("scenario %s on the cluster: bench.Options.StartCluster is not set", s)
+		}
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -144,6 +190,9 @@ func Run(ctx context.Context, o Options, scenarios []string, stdout io.Writer) e
 		r := newReport(s, o.Version)
 		if len(o.Set) > 0 {
 			r.Params["set"] = o.Set
+		}
+		if o.Topology == Cluster {
+			r.Params["topology"] = Cluster
 		}
 		fmt.Fprintf(o.Log, "== bench %s\n", s)
 		var err error
@@ -166,6 +215,8 @@ func Run(ctx context.Context, o Options, scenarios []string, stdout io.Writer) e
 			err = benchMetrics(ctx, &o, r)
 		case "reliability":
 			err = benchReliability(ctx, &o, r)
+		case "topology":
+			err = benchTopology(ctx, &o, r)
 		}
 		r.Duration = time.Since(r.Started).Round(time.Second).String()
 		if err != nil {

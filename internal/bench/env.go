@@ -105,18 +105,22 @@ func (b *benchEnv) close() {
 	}
 }
 
-// benchDesk is one running `desk dev`.
+// benchDesk is one running `desk dev`, or the production topology (Options.Topology).
 type benchDesk struct {
 	env     *benchEnv
 	dataDir string
 	ep      config.Endpoints
 	tc      client.Client
 	cases   *cases.Client
-	pid     int
-	cmd     *exec.Cmd
-	cancel  context.CancelFunc
-	done    chan error
-	logFile *os.File
+	// pid is the desk process (this one with InProcess); cluster the production topology
+	// instead, when it runs.
+	pid       int
+	cluster   ProductionTopology
+	ledgerURL string
+	cmd       *exec.Cmd
+	cancel    context.CancelFunc
+	done      chan error
+	logFile   *os.File
 	// ready is how long it took from the start to a ready /readyz.
 	ready time.Duration
 	// stopped is set by the first stop; later calls return nothing more.
@@ -144,9 +148,19 @@ func (b *benchEnv) startDesk(ctx context.Context, dataDir string, extra map[stri
 		return nil, err
 	}
 	args := []string{"dev", "--data-dir", dataDir, "--http-port", "0", "--temporal-port", "0", "--ui-port", "-1", "--policy", b.policyPath}
-	d := &benchDesk{env: b, dataDir: dataDir, done: make(chan error, 1), logFile: logFile}
+	d := &benchDesk{env: b, dataDir: dataDir, done: make(chan error, 1), logFile: logFile, ledgerURL: filepath.Join(dataDir, "ledger.db")}
 	start := time.Now()
-	if b.o.InProcess {
+	if b.o.Topology == Cluster {
+		fmt.Fprintf(b.o.Log, "starting the production topology in %s\n", dataDir)
+		c, err := b.o.StartCluster(ctx, dataDir, vars, b.policyPath)
+		if err != nil {
+			_ = logFile.Close()
+			return nil, fmt.Errorf("start the cluster: %w", err)
+		}
+		d.cluster, d.ep, d.ledgerURL = c, c.Endpoints(), c.LedgerURL()
+		d.ready = time.Since(start)
+		fmt.Fprintf(b.o.Log, "cluster up in %s (logs in %s)\n", d.ready.Round(time.Millisecond), dataDir)
+	} else if b.o.InProcess {
 		dctx, cancel := context.WithCancel(context.Background())
 		d.cancel, d.pid = cancel, os.Getpid()
 		go func() { d.done <- b.o.Run(dctx, args, io.Discard, logFile, config.MapLookup(vars)) }()
@@ -164,11 +178,13 @@ func (b *benchEnv) startDesk(ctx context.Context, dataDir string, extra map[stri
 		d.cmd, d.pid = cmd, cmd.Process.Pid
 		go func() { d.done <- cmd.Wait() }()
 	}
-	if err := d.waitReady(ctx, 5*time.Minute); err != nil {
-		_, _ = d.stop()
-		return nil, fmt.Errorf("%w (log: %s)", err, filepath.Join(dataDir, "desk.log"))
+	if d.cluster == nil {
+		if err := d.waitReady(ctx, 5*time.Minute); err != nil {
+			_, _ = d.stop()
+			return nil, fmt.Errorf("%w (log: %s)", err, filepath.Join(dataDir, "desk.log"))
+		}
+		d.ready = time.Since(start)
 	}
-	d.ready = time.Since(start)
 	tc, err := client.Dial(client.Options{HostPort: d.ep.Temporal.Address, Namespace: d.ep.Temporal.Namespace, Logger: tclient.SDKLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
 	if err != nil {
 		_, _ = d.stop()
@@ -250,6 +266,11 @@ func (d *benchDesk) stop() (time.Duration, error) {
 		d.tc = nil
 	}
 	start := time.Now()
+	if d.cluster != nil {
+		d.cluster.Stop()
+		_ = d.logFile.Close()
+		return time.Since(start), nil
+	}
 	if d.cancel != nil {
 		d.cancel()
 	} else if d.cmd != nil && d.cmd.Process != nil {
@@ -268,9 +289,26 @@ func (d *benchDesk) stop() (time.Duration, error) {
 	return time.Since(start), err
 }
 
-// rss is the desk process's resident memory now and at its peak, in bytes (Linux).
+// pids are the desk's processes: the one desk dev, or the cluster's desk processes.
+func (d *benchDesk) pids() []int {
+	if d.cluster != nil {
+		return d.cluster.DeskPIDs()
+	}
+	return []int{d.pid}
+}
+
+// rss is the desk's resident memory now and at its peak, in bytes (Linux), summed over its
+// processes.
 func (d *benchDesk) rss() (now, peak int64) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", d.pid))
+	for _, pid := range d.pids() {
+		n, p := processRSS(pid)
+		now, peak = now+n, peak+p
+	}
+	return now, peak
+}
+
+func processRSS(pid int) (now, peak int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, 0
 	}
@@ -289,21 +327,66 @@ func (d *benchDesk) rss() (now, peak int64) {
 	return now, peak
 }
 
-// cpu is the CPU time the desk process has used (user + system; Linux, 100 ticks/s).
+// cpu is the CPU time the desk's processes have used (user + system; Linux, 100 ticks/s).
 func (d *benchDesk) cpu() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", d.pid))
-	if err != nil {
+	var t time.Duration
+	for _, pid := range d.pids() {
+		t += processCPU(pid)
+	}
+	return t
+}
+
+// serverCPU is the CPU time the cluster's Temporal server and database have used, their child
+// processes included (PostgreSQL runs a process per connection); 0 on the embedded default,
+// whose server runs inside the desk.
+func (d *benchDesk) serverCPU() time.Duration {
+	if d.cluster == nil {
 		return 0
 	}
-	// Fields after the command name (which may hold spaces) start after the last ')'.
+	var t time.Duration
+	for _, pid := range d.cluster.ServerPIDs() {
+		t += processCPU(pid)
+		for _, child := range childPIDs(pid) {
+			t += processCPU(child)
+		}
+	}
+	return t
+}
+
+// statFields are the fields of /proc/PID/stat after the command name (which may hold spaces).
+func statFields(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
 	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+}
+
+func processCPU(pid int) time.Duration {
+	f := statFields(pid)
 	if len(f) < 13 {
 		return 0
 	}
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// childPIDs are the processes whose parent is pid.
+func childPIDs(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if f := statFields(p); len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // dbBytes is the size of the embedded Temporal database with its WAL.

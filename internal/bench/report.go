@@ -74,6 +74,16 @@ func (r *Report) value(name string) float64 {
 	return 0
 }
 
+// figure is the figure called name, or nil.
+func (r *Report) figure(name string) *Figure {
+	for i := range r.Figures {
+		if r.Figures[i].Name == name {
+			return &r.Figures[i]
+		}
+	}
+	return nil
+}
+
 func (r *Report) note(format string, args ...any) {
 	r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
 }

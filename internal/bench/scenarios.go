@@ -58,7 +58,7 @@ func benchStorm(ctx context.Context, o *Options, r *Report) error {
 	}
 	r.note("%d of %d accounts got reports; the busiest got %d", len(expect), o.Accounts, top)
 	at := time.Now().UTC()
-	cpu0 := d.cpu()
+	cpu0, server0 := d.cpu(), d.serverCPU()
 	fmt.Fprintf(o.Log, "posting %d reports with %d clients\n", o.Reports, o.Clients)
 	res := d.post(ctx, o.Reports, o.Clients, func(i int) []byte { return benchMail(i, benchIP(plan[i], i), at) }, nil)
 	if res.accepted != int64(o.Reports) {
@@ -84,6 +84,9 @@ func benchStorm(ctx context.Context, o *Options, r *Report) error {
 		return fmt.Errorf("%d cases hold a wrong count (%d cases for %d accounts)", wrong, len(counts), len(expect))
 	}
 	r.add("desk CPU during the storm", (d.cpu() - cpu0).Seconds(), "CPU-s")
+	if d.cluster != nil {
+		r.add("Temporal server and PostgreSQL CPU during the storm", (d.serverCPU() - server0).Seconds(), "CPU-s")
+	}
 	hs, err := d.historyStats(ctx, caseQuery)
 	if err != nil {
 		return err
@@ -97,6 +100,9 @@ func benchStorm(ctx context.Context, o *Options, r *Report) error {
 	r.add("runs (continue-as-new included)", float64(hs.runs), "runs")
 	if _, err := d.stop(); err != nil {
 		return err
+	}
+	if o.skipNaive {
+		return nil
 	}
 
 	// The naive path: one SignalWithStart per report, on a fresh desk.
@@ -179,25 +185,32 @@ func benchLifecycle(ctx context.Context, o *Options, r *Report) error {
 	}
 	snap := p.Snapshot(abuse.Spam)
 
-	off, err := env.startDesk(ctx, filepath.Join(dir, "desk-no-ledger"), map[string]string{"DESK_LEDGER_URL": "off"})
-	if err != nil {
-		return err
+	type side struct {
+		d      *benchDesk
+		prefix string
+		acc    *lifecycleRun
 	}
-	defer func() { _, _ = off.stop() }()
+	var onRun, offRun lifecycleRun
+	var sides []side
+	if !o.skipLedger {
+		off, err := env.startDesk(ctx, filepath.Join(dir, "desk-no-ledger"), map[string]string{"DESK_LEDGER_URL": "off"})
+		if err != nil {
+			return err
+		}
+		defer func() { _, _ = off.stop() }()
+		sides = append(sides, side{off, "plain", &offRun})
+	}
 	d, err := env.startDesk(ctx, filepath.Join(dir, "desk"), nil)
 	if err != nil {
 		return err
 	}
 	defer func() { _, _ = d.stop() }()
+	sides = append(sides, side{d, "life", &onRun})
 	const rounds = 4
-	var onRun, offRun lifecycleRun
+	server0 := d.serverCPU()
 	for k := range rounds {
 		from, n := k*o.Cases/rounds, (k+1)*o.Cases/rounds-k*o.Cases/rounds
-		for _, side := range []struct {
-			d      *benchDesk
-			prefix string
-			acc    *lifecycleRun
-		}{{off, "plain", &offRun}, {d, "life", &onRun}} {
+		for _, side := range sides {
 			fmt.Fprintf(o.Log, "round %d of %d: %d cases (%s)\n", k+1, rounds, n, side.prefix)
 			run, err := lifecycleCases(ctx, env, side.d, snap, side.prefix, from, n)
 			if err != nil {
@@ -207,7 +220,10 @@ func benchLifecycle(ctx context.Context, o *Options, r *Report) error {
 			side.acc.cpu += run.cpu
 		}
 	}
-	_, _ = off.stop()
+	serverCPU := d.serverCPU() - server0
+	if !o.skipLedger {
+		_, _ = sides[0].d.stop()
+	}
 	desk, err := closedTimes(ctx, d, caseQuery, o.Cases)
 	if err != nil {
 		return err
@@ -244,6 +260,10 @@ func benchLifecycle(ctx context.Context, o *Options, r *Report) error {
 	r.add("abusedesk: time per case (elapsed ÷ cases)", deskPerCase, "s")
 	r.add("abusedesk: p50 case duration", desk.p(50).Seconds(), "s")
 	r.add("abusedesk: p99 case duration", desk.p(99).Seconds(), "s")
+	r.add("abusedesk: desk CPU per case", onRun.cpu.Seconds()/float64(o.Cases), "s")
+	if d.cluster != nil {
+		r.add("abusedesk: Temporal server and PostgreSQL CPU per case", serverCPU.Seconds()/float64(o.Cases), "s")
+	}
 
 	// The bare workflow: the same activities (doing nothing) and timers, on the same server.
 	w := worker.New(d.tc, "bench-bare", worker.Options{})
@@ -278,6 +298,9 @@ func benchLifecycle(ctx context.Context, o *Options, r *Report) error {
 	r.add("bare: p99 duration", bare.p(99).Seconds(), "s")
 	r.atMost("overhead: time per case, abusedesk ÷ bare", deskPerCase/barePerCase, "×", 1.25)
 	r.add("overhead: p50 duration, abusedesk ÷ bare", desk.p(50).Seconds()/bare.p(50).Seconds(), "×")
+	if o.skipLedger {
+		return nil
+	}
 
 	// What the ledger costs: its writes (the desk with ÷ without it; without it the case still
 	// calls the local activity, which then writes nothing), and its local activities (the bare
@@ -378,7 +401,7 @@ func waitClosed(ctx context.Context, d *benchDesk, query string, n int, interval
 
 // ledgerCases counts the closed cases in the desk's ledger.
 func ledgerCases(ctx context.Context, d *benchDesk) (int, error) {
-	l, err := ledger.Open(ctx, filepath.Join(d.dataDir, "ledger.db"))
+	l, err := ledger.Open(ctx, d.ledgerURL)
 	if err != nil {
 		return 0, err
 	}
@@ -679,7 +702,27 @@ type escalationTrace struct {
 // traceEscalation reads a case's history: its response deadline (the start of the timer of
 // about window, at the workflow time of the task that started it), when that timer fired, when
 // the next workflow task started, and when the enforcement activity was scheduled and started.
+// The server writes an activity's start into the history only when the activity ends, so a
+// request that has reached the enforcement API may not be in the history yet: the history is
+// read again until it is (for up to a minute).
 func traceEscalation(ctx context.Context, d *benchDesk, id string, window time.Duration) (escalationTrace, error) {
+	var t escalationTrace
+	var err error
+	for deadline := time.Now().Add(time.Minute); ; {
+		t, err = readEscalation(ctx, d, id, window)
+		if err == nil || !t.started.IsZero() || t.scheduled.IsZero() || time.Now().After(deadline) {
+			return t, err
+		}
+		select {
+		case <-ctx.Done():
+			return t, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// readEscalation reads the steps of traceEscalation from the history once.
+func readEscalation(ctx context.Context, d *benchDesk, id string, window time.Duration) (escalationTrace, error) {
 	var t escalationTrace
 	it := d.tc.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var taskStarted time.Time

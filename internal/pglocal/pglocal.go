@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
@@ -103,6 +104,17 @@ func Start(parent string, maxConns int) (*Server, error) {
 
 // URL is a database's URL.
 func (s *Server) URL(db string) string { return s.Base + "/" + db + "?sslmode=disable" }
+
+// PID is the postmaster's process ID (from postmaster.pid), or 0 when it cannot be read.
+func (s *Server) PID() int {
+	b, err := os.ReadFile(filepath.Join(s.Dir, "data", "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	pid, _ := strconv.Atoi(strings.TrimSpace(line))
+	return pid
+}
 
 // CreateDatabase creates a database.
 func (s *Server) CreateDatabase(name string) error {

@@ -1,0 +1,32 @@
+package cluster
+
+import (
+	"context"
+	"log/slog"
+
+	"abusedesk/internal/bench"
+	"abusedesk/internal/config"
+)
+
+// ForBench is bench.Options.StartCluster for desks run by the command desk (nil: this
+// executable, as for Start) with the logger log: the production topology with two workers,
+// on the bench's stand-ins instead of the sandbox's, its Temporal server built once into
+// binDir.
+func ForBench(desk []string, binDir string, log *slog.Logger) func(ctx context.Context, dir string, vars map[string]string, policyFile string) (bench.ProductionTopology, error) {
+	return func(ctx context.Context, dir string, vars map[string]string, policyFile string) (bench.ProductionTopology, error) {
+		c, err := Start(ctx, Options{Dir: dir, BinDir: binDir, Workers: 2, Desk: desk, PolicyFile: policyFile, Outside: vars, Log: log})
+		if err != nil {
+			return nil, err
+		}
+		return benchCluster{c}, nil
+	}
+}
+
+type benchCluster struct{ *Cluster }
+
+func (b benchCluster) Endpoints() config.Endpoints {
+	return config.Endpoints{HTTP: b.IngressURL, API: &config.APIEndpoint{URL: b.IngressURL + "/api/v1/reports", Token: b.APIToken},
+		Temporal: &config.TemporalAddress{Address: b.Frontend, Namespace: Namespace}}
+}
+
+func (b benchCluster) LedgerURL() string { return b.Cluster.LedgerURL }
