@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
 
 	"abusedesk/internal/bench"
@@ -30,3 +31,15 @@ func (b benchCluster) Endpoints() config.Endpoints {
 }
 
 func (b benchCluster) LedgerURL() string { return b.Cluster.LedgerURL }
+
+// DatabaseBytes is the size of the Temporal server's two databases.
+func (b benchCluster) DatabaseBytes(ctx context.Context) (int64, error) {
+	db, err := sql.Open("pgx", b.PG.URL("postgres"))
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var n int64
+	err = db.QueryRowContext(ctx, `SELECT pg_database_size('temporal') + pg_database_size('temporal_visibility')`).Scan(&n)
+	return n, err
+}

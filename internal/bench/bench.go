@@ -76,6 +76,8 @@ type ProductionTopology interface {
 	// database (whose children count with them).
 	DeskPIDs() []int
 	ServerPIDs() []int
+	// DatabaseBytes is the size of Temporal's databases (persistence and visibility).
+	DatabaseBytes(ctx context.Context) (int64, error)
 	// Stop stops every process.
 	Stop()
 }

@@ -353,6 +353,15 @@ func (d *benchDesk) serverCPU() time.Duration {
 	return t
 }
 
+// databaseBytes is the size of the cluster's Temporal databases (0 on the embedded default:
+// dbBytes).
+func (d *benchDesk) databaseBytes(ctx context.Context) (int64, error) {
+	if d.cluster == nil {
+		return 0, nil
+	}
+	return d.cluster.DatabaseBytes(ctx)
+}
+
 // statFields are the fields of /proc/PID/stat after the command name (which may hold spaces).
 func statFields(pid int) []string {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))

@@ -208,6 +208,7 @@ func benchLifecycle(ctx context.Context, o *Options, r *Report) error {
 	sides = append(sides, side{d, "life", &onRun})
 	const rounds = 4
 	server0 := d.serverCPU()
+	db0, _ := d.databaseBytes(ctx)
 	for k := range rounds {
 		from, n := k*o.Cases/rounds, (k+1)*o.Cases/rounds-k*o.Cases/rounds
 		for _, side := range sides {
@@ -221,6 +222,7 @@ func benchLifecycle(ctx context.Context, o *Options, r *Report) error {
 		}
 	}
 	serverCPU := d.serverCPU() - server0
+	db1, dbErr := d.databaseBytes(ctx)
 	if !o.skipLedger {
 		_, _ = sides[0].d.stop()
 	}
@@ -263,6 +265,9 @@ func benchLifecycle(ctx context.Context, o *Options, r *Report) error {
 	r.add("abusedesk: desk CPU per case", onRun.cpu.Seconds()/float64(o.Cases), "s")
 	if d.cluster != nil {
 		r.add("abusedesk: Temporal server and PostgreSQL CPU per case", serverCPU.Seconds()/float64(o.Cases), "s")
+		if dbErr == nil && db0 > 0 {
+			r.add("abusedesk: Temporal's PostgreSQL databases grew per case", float64(db1-db0)/float64(o.Cases), "B")
+		}
 	}
 
 	// The bare workflow: the same activities (doing nothing) and timers, on the same server.

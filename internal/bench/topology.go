@@ -70,7 +70,8 @@ func benchTopology(ctx context.Context, o *Options, r *Report) error {
 				r.add("cluster ÷ embedded: "+scenario+": "+f.name, c.Value/e.Value, "×")
 			}
 		}
-		for _, name := range []string{"Temporal server and PostgreSQL CPU during the storm", "abusedesk: Temporal server and PostgreSQL CPU per case"} {
+		for _, name := range []string{"Temporal server and PostgreSQL CPU during the storm", "abusedesk: Temporal server and PostgreSQL CPU per case",
+			"abusedesk: Temporal's PostgreSQL databases grew per case"} {
 			if f := subs[Cluster].figure(name); f != nil {
 				r.add("cluster: "+scenario+": "+name, f.Value, f.Unit)
 			}
