@@ -40,14 +40,7 @@ func TestBenchScenariosRun(t *testing.T) {
 		"metrics":      "the operations page, default period, median of 5",
 	}
 	for scenario, figure := range want {
-		b, err := os.ReadFile(filepath.Join(out, "bench-"+scenario+".json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r bench.Report
-		if err := json.Unmarshal(b, &r); err != nil {
-			t.Fatal(err)
-		}
+		r, b := readBenchReport(t, out, scenario)
 		if r.Error != "" {
 			t.Errorf("%s: %s", scenario, r.Error)
 		}
@@ -64,6 +57,20 @@ func TestBenchScenariosRun(t *testing.T) {
 			t.Errorf("%s: no figure %q in %s", scenario, figure, b)
 		}
 	}
+}
+
+// readBenchReport reads the bench-SCENARIO.json a bench wrote to out, and its bytes.
+func readBenchReport(t *testing.T, out, scenario string) (bench.Report, []byte) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(out, "bench-"+scenario+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r bench.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r, b
 }
 
 // TestMain lets this test binary stand in for the desk binary: the reliability scenario runs

@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -21,7 +19,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"abusedesk/devenv/cluster"
-	"abusedesk/internal/bench"
 	"abusedesk/internal/cases"
 	"abusedesk/internal/config"
 	"abusedesk/internal/pglocal"
@@ -35,12 +32,7 @@ import (
 // case and in the PostgreSQL ledger.
 func TestCluster(t *testing.T) {
 	skipShort(t)
-	if _, err := pglocal.BinDir(); err != nil {
-		if os.Getenv("DESK_REQUIRE_POSTGRES") == "1" {
-			t.Fatalf("PostgreSQL is required: %v", err)
-		}
-		t.Skipf("no PostgreSQL for the cluster: %v", err)
-	}
+	needPostgres(t)
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -234,12 +226,7 @@ func composeMatches(t *testing.T, procs []cluster.Process) {
 // checks that a scenario the cluster cannot run is refused by name.
 func TestBenchTopology(t *testing.T) {
 	skipShort(t)
-	if _, err := pglocal.BinDir(); err != nil {
-		if os.Getenv("DESK_REQUIRE_POSTGRES") == "1" {
-			t.Fatalf("PostgreSQL is required: %v", err)
-		}
-		t.Skipf("no PostgreSQL for the cluster: %v", err)
-	}
+	needPostgres(t)
 	t.Setenv("DESK_TEST_AS_DESK", "1") // the cluster's desk processes are this binary
 	var stderr bytes.Buffer
 	err := run(context.Background(), []string{"bench", "--topology", "cluster", "capacity", "--out", t.TempDir()}, io.Discard, &stderr, config.MapLookup(nil))
@@ -253,14 +240,7 @@ func TestBenchTopology(t *testing.T) {
 	if err := run(context.Background(), args, io.Discard, &stderr, config.MapLookup(nil)); err != nil {
 		t.Fatalf("%v\n%s", err, tail(stderr.String(), 4000))
 	}
-	b, err := os.ReadFile(filepath.Join(out, "bench-topology.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r bench.Report
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
+	r, b := readBenchReport(t, out, "topology")
 	if r.Error != "" {
 		t.Fatal(r.Error)
 	}
@@ -273,6 +253,18 @@ func TestBenchTopology(t *testing.T) {
 		if !names[want] {
 			t.Errorf("no figure %q in %s", want, b)
 		}
+	}
+}
+
+// needPostgres skips the test without Debian's PostgreSQL (fails it under
+// DESK_REQUIRE_POSTGRES=1, as in CI).
+func needPostgres(t *testing.T) {
+	t.Helper()
+	if _, err := pglocal.BinDir(); err != nil {
+		if os.Getenv("DESK_REQUIRE_POSTGRES") == "1" {
+			t.Fatalf("PostgreSQL is required: %v", err)
+		}
+		t.Skipf("no PostgreSQL for the cluster: %v", err)
 	}
 }
 
