@@ -518,6 +518,30 @@ func (a *app) watchBacklog(ctx context.Context) {
 	})
 }
 
+// intakeCases is what intake delivers to: the cases, and, where the server's backlog is
+// read, each case delivered to noted for it (its next workflow task may wait in a worker's
+// sticky queue, which the queue's statistics do not show).
+func (a *app) intakeCases() intake.Cases {
+	if a.backlog == nil {
+		return a.cases
+	}
+	return noteDeliveries{Cases: a.cases, backlog: a.backlog}
+}
+
+// noteDeliveries tells the backlog which cases reports were delivered to.
+type noteDeliveries struct {
+	intake.Cases
+	backlog *tclient.Backlog
+}
+
+func (n noteDeliveries) Submit(ctx context.Context, caseID string, in workflows.CaseInput, batch []workflows.ReportSummary) (string, error) {
+	run, err := n.Cases.Submit(ctx, caseID, in, batch)
+	if err == nil {
+		n.backlog.Delivered(caseID)
+	}
+	return run, err
+}
+
 // behind is how long workflow tasks wait to be picked up: the server's backlog where no worker
 // runs in this process, this process's worker's wait otherwise.
 func (a *app) behind() time.Duration {
@@ -543,7 +567,7 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 		Parser:     reports.Options{AccountHeaders: ic.AccountHeaders}, Templates: a.templates, Reporters: reporters, Log: a.log, Metrics: a.metrics,
 		OnHandOver:   a.recordHandOver,
 		LegalGroupID: a.integrations.Zendesk.LegalGroupID, SupportGroupID: a.integrations.Zendesk.SupportGroupID,
-	}, a.enforcement, a.cases, a.zendesk, a.evidence)
+	}, a.enforcement, a.intakeCases(), a.zendesk, a.evidence)
 	if err != nil {
 		return err
 	}

@@ -248,6 +248,40 @@ func TestBacklogFromTaskQueueStatistics(t *testing.T) {
 	}
 }
 
+// TestBacklogFromDeliveredWorkflows: a workflow task waiting where the statistics of the queue
+// Backlog reads do not see it (here: another queue, as a worker's sticky queue is) still holds
+// intake back once its workflow was delivered to; and it stops counting once picked up.
+func TestBacklogFromDeliveredWorkflows(t *testing.T) {
+	srv, c := start(t, "")
+	defer srv.Stop()
+	defer c.Close()
+	ctx := context.Background()
+	b := tclient.NewBacklog(c, "some-other-queue", 200*time.Millisecond, nil)
+	if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "sticky-1", TaskQueue: taskQueue}, timerWorkflow, TimerInput{Wait: time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	b.Read(ctx)
+	if w := b.Wait(); w != 0 {
+		t.Fatalf("before the workflow was delivered to, the backlog is %v: the other queue's statistics should show nothing", w)
+	}
+	b.Delivered("sticky-1")
+	b.Read(ctx)
+	if w := b.Wait(); w < time.Second {
+		t.Fatalf("a delivered workflow's task waited over a second; the backlog says %v", w)
+	}
+	w := runWorker(t, c)
+	defer w.Stop()
+	drained := false
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline) && !drained; time.Sleep(200 * time.Millisecond) {
+		b.Read(ctx)
+		drained = b.Wait() == 0
+	}
+	if !drained {
+		t.Errorf("after a worker picked the task up the backlog is still %v", b.Wait())
+	}
+}
+
 // TestAwaitSearchAttributes: an attribute just added becomes usable in queries (the wait ends),
 // and one never added is named in the error once the wait gives up.
 func TestAwaitSearchAttributes(t *testing.T) {

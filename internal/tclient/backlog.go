@@ -3,9 +3,11 @@ package tclient
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 )
 
@@ -14,6 +16,13 @@ import (
 // DescribeTaskQueue with stats). A process that runs no worker — the ingress of a split
 // deployment — reads it to hold back report deliveries while the workers elsewhere catch up, the
 // way Pressure does for a worker in the same process.
+//
+// The statistics cover the queue every worker polls, not the workers' sticky queues, where a
+// workflow the worker has cached gets its next tasks: in a storm most tasks wait there, out of
+// sight (on the cluster the queue's oldest task was under 0.2 s old while tasks waited over a
+// second to be picked up). So Backlog also looks at the last workflows the process delivered to
+// (Delivered): a workflow task scheduled and not yet started is waiting, sticky or not, and its
+// age counts too.
 type Backlog struct {
 	c         client.Client
 	taskQueue string
@@ -21,6 +30,7 @@ type Backlog struct {
 	log       *slog.Logger
 
 	mu     sync.Mutex
+	recent []string // the last workflows delivered to, newest last
 	age    time.Duration
 	count  int64
 	at     time.Time // when age was read
@@ -40,6 +50,23 @@ func NewBacklog(c client.Client, taskQueue string, interval time.Duration, log *
 	return &Backlog{c: c, taskQueue: taskQueue, interval: interval, log: log, now: time.Now}
 }
 
+// sampled is how many of the latest workflows delivered to each Read looks at.
+const sampled = 8
+
+// Delivered notes a workflow this process just delivered to (a report batch's case): the next
+// Reads look at whether its workflow task waits.
+func (b *Backlog) Delivered(workflowID string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if i := slices.Index(b.recent, workflowID); i >= 0 {
+		b.recent = slices.Delete(b.recent, i, i+1)
+	}
+	b.recent = append(b.recent, workflowID)
+	if len(b.recent) > sampled {
+		b.recent = slices.Delete(b.recent, 0, len(b.recent)-sampled)
+	}
+}
+
 // Run reads the statistics every interval until ctx ends.
 func (b *Backlog) Run(ctx context.Context) {
 	t := time.NewTicker(b.interval)
@@ -55,13 +82,18 @@ func (b *Backlog) Run(ctx context.Context) {
 }
 
 // Read reads the statistics once: the oldest workflow task's age over every version of the
-// queue. A failed read leaves the last value to go stale (Wait then says nothing).
+// queue, or of a task waiting for one of the workflows delivered to last, whichever is older. A
+// failed read of the statistics leaves the last value to go stale (Wait then says nothing).
 func (b *Backlog) Read(ctx context.Context) {
 	rctx, cancel := context.WithTimeout(ctx, 2*b.interval+time.Second)
 	defer cancel()
 	d, err := b.c.DescribeTaskQueueEnhanced(rctx, client.DescribeTaskQueueEnhancedOptions{
 		TaskQueue: b.taskQueue, TaskQueueTypes: []client.TaskQueueType{client.TaskQueueTypeWorkflow}, ReportStats: true,
 	})
+	b.mu.Lock()
+	recent := slices.Clone(b.recent)
+	b.mu.Unlock()
+	pending := b.pendingAge(rctx, recent)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
@@ -82,7 +114,26 @@ func (b *Backlog) Read(ctx context.Context) {
 			}
 		}
 	}
-	b.age, b.count, b.at = age, count, now
+	b.age, b.count, b.at = max(age, pending), count, now
+}
+
+// pendingAge is the age of the oldest workflow task scheduled and not yet started among the
+// workflows, by the server's clock as the workflows' descriptions give it (a failed
+// description counts nothing).
+func (b *Backlog) pendingAge(ctx context.Context, ids []string) time.Duration {
+	var oldest time.Duration
+	for _, id := range ids {
+		d, err := b.c.DescribeWorkflowExecution(ctx, id, "")
+		if err != nil {
+			continue
+		}
+		wt := d.GetPendingWorkflowTask()
+		if wt == nil || wt.GetState() != enumspb.PENDING_WORKFLOW_TASK_STATE_SCHEDULED || wt.GetScheduledTime() == nil {
+			continue
+		}
+		oldest = max(oldest, b.now().Sub(wt.GetScheduledTime().AsTime()))
+	}
+	return oldest
 }
 
 // Wait is the age of the oldest workflow task waiting in the queue, as last read; zero when
