@@ -90,6 +90,9 @@ type app struct {
 	temporal client.Client
 	// pressure is how far behind this process's worker is (nothing when no worker runs here).
 	pressure *tclient.Pressure
+	// workerWait is the longest task wait the workers wrote to the shared ledger (an ingress
+	// without a worker reads it; time.Duration).
+	workerWait atomic.Int64
 	// backlog is how far behind the task queue's workers are, from the server's statistics:
 	// what a process without a worker holds intake back on (nil when a worker runs here).
 	backlog *tclient.Backlog
@@ -505,12 +508,63 @@ func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.It
 // intake without a worker: its own worker's wait says nothing there.
 func (a *app) watchBacklog(ctx context.Context) {
 	a.backlog = tclient.NewBacklog(a.temporal, workflows.TaskQueue, 500*time.Millisecond, a.log.With("component", "backlog"))
-	a.metrics.WatchBacklog(func() float64 { return a.backlog.Wait().Seconds() })
-	bctx, cancel := context.WithCancel(ctx)
+	a.metrics.WatchBacklog(func() float64 { return a.behind().Seconds() })
+	a.every(ctx, func(ctx context.Context) { a.backlog.Run(ctx) }, 0)
+	if a.ledger != nil && a.ledger.Postgres() {
+		// The workers' own measure, which the server's view can miss, through the shared ledger.
+		a.every(ctx, func(ctx context.Context) {
+			w, err := a.ledger.WorkerWait(ctx, time.Now().Add(-workerWaitFresh))
+			if err != nil {
+				w = 0 // unreadable: the server's view alone
+			}
+			a.workerWait.Store(int64(w))
+		}, workerWaitEvery)
+	}
+}
+
+// workerWaitEvery is how often a worker writes its task wait to the shared ledger and an
+// ingress without a worker reads the longest; a report older than workerWaitFresh counts
+// nothing (the worker stopped).
+const (
+	workerWaitEvery = 500 * time.Millisecond
+	workerWaitFresh = 3 * workerWaitEvery
+)
+
+// reportWorkerWait writes how long this process's worker's tasks wait (its sticky queue
+// included) to the shared ledger, for the ingress processes that run no worker.
+func (a *app) reportWorkerWait(ctx context.Context) {
+	host, _ := os.Hostname()
+	id := fmt.Sprintf("%s/%d", host, os.Getpid())
+	failed := time.Time{}
+	a.every(ctx, func(ctx context.Context) {
+		if err := a.ledger.ReportWorkerWait(ctx, id, a.pressure.Wait(), time.Now()); err != nil && time.Since(failed) > time.Minute {
+			failed = time.Now()
+			a.log.Warn("the worker's task wait not written to the ledger; ingress processes hold back on the server's view alone", "error", err)
+		}
+	}, workerWaitEvery)
+}
+
+// every runs f until the desk stops: once (interval 0: f runs until its context ends) or every
+// interval.
+func (a *app) every(ctx context.Context, f func(context.Context), interval time.Duration) {
+	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		a.backlog.Run(bctx)
+		if interval == 0 {
+			f(rctx)
+			return
+		}
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			f(rctx)
+			select {
+			case <-rctx.Done():
+				return
+			case <-t.C:
+			}
+		}
 	}()
 	a.onStop(func(context.Context) {
 		cancel()
@@ -542,11 +596,12 @@ func (n noteDeliveries) Submit(ctx context.Context, caseID string, in workflows.
 	return run, err
 }
 
-// behind is how long workflow tasks wait to be picked up: the server's backlog where no worker
-// runs in this process, this process's worker's wait otherwise.
+// behind is how long workflow tasks wait to be picked up: where no worker runs in this
+// process, the longer of the server's backlog and the workers' own waits in the shared ledger;
+// this process's worker's wait otherwise.
 func (a *app) behind() time.Duration {
 	if a.backlog != nil {
-		return a.backlog.Wait()
+		return max(a.backlog.Wait(), time.Duration(a.workerWait.Load()))
 	}
 	return a.pressure.Wait()
 }

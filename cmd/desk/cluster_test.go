@@ -173,6 +173,15 @@ func TestCluster(t *testing.T) {
 	if ledgered != total {
 		t.Errorf("the PostgreSQL ledger counts %d reports, want %d", ledgered, total)
 	}
+	// Each worker process writes its task wait for the ingress (the restarted one under a new
+	// process ID), fresh while it runs.
+	var workers, fresh int
+	if err := db.QueryRow(`SELECT COUNT(*), COUNT(*) FILTER (WHERE at_ms > $1) FROM worker_waits`, time.Now().Add(-5*time.Second).UnixMilli()).Scan(&workers, &fresh); err != nil {
+		t.Fatal(err)
+	}
+	if workers < c.Workers() || fresh < c.Workers() {
+		t.Errorf("worker_waits: %d workers wrote, %d lately; want each of the %d", workers, fresh, c.Workers())
+	}
 	t.Logf("%d reports through the ingress in %s (a worker killed, the Temporal server restarted: frontend back in %s); every case finished and counted %s after the storm began",
 		total, accepted.Round(time.Millisecond), failover.Round(time.Millisecond), done.Round(time.Millisecond))
 }

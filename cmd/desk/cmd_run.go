@@ -114,6 +114,9 @@ missing.`)
 			return err
 		}
 		a.watchTrends(ctx)
+		if a.ledger != nil && a.ledger.Postgres() {
+			a.reportWorkerWait(ctx)
+		}
 	}
 	a.log.Info("desk running", "components", *comps, "http", a.endpoints.HTTP)
 	<-ctx.Done()

@@ -268,3 +268,29 @@ func TestReportsEventGrows(t *testing.T) {
 		}
 	})
 }
+
+// TestWorkerWaits: each worker's latest report replaces its last; the longest fresh one is the
+// wait, and a report older than the cut-off counts nothing.
+func TestWorkerWaits(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
+		ctx := context.Background()
+		if w, err := s.WorkerWait(ctx, t0); err != nil || w != 0 {
+			t.Fatalf("no worker reported: %v, %v", w, err)
+		}
+		for _, r := range []struct {
+			worker string
+			wait   time.Duration
+			at     time.Duration
+		}{{"w1", 1500 * time.Millisecond, 0}, {"w2", 300 * time.Millisecond, time.Second}, {"w1", 200 * time.Millisecond, 2 * time.Second}, {"w3", 9 * time.Second, -time.Minute}} {
+			if err := s.ReportWorkerWait(ctx, r.worker, r.wait, t0.Add(r.at)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if w, err := s.WorkerWait(ctx, t0); err != nil || w != 300*time.Millisecond {
+			t.Errorf("fresh waits 200 ms (w1's latest) and 300 ms (w2), stale 9 s: got %v, %v; want 300ms", w, err)
+		}
+		if w, err := s.WorkerWait(ctx, t0.Add(90*time.Second)); err != nil || w != 0 {
+			t.Errorf("nothing reported lately: %v, %v", w, err)
+		}
+	})
+}
