@@ -42,12 +42,12 @@ func (m *Metrics) WatchWorker(wait func() float64) {
 	}, wait))
 }
 
-// WatchBacklog exports the age of the oldest workflow task waiting in the task queue, as the
-// server's statistics show it (a process without a worker holds back on it).
+// WatchBacklog exports how long the cases' workflow tasks wait to be picked up, as a process
+// without a worker sees it (and holds back on it).
 func (m *Metrics) WatchBacklog(age func() float64) {
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "desk_task_queue_backlog_seconds",
-		Help: "Age of the oldest workflow task waiting in the cases' task queue, from the server's task queue statistics (read by processes without a worker; 0 when unknown).",
+		Help: "How long the cases' workflow tasks wait to be picked up, as a process without a worker sees it: the longest of the workers' own waits (shared ledger), the task queue's statistics and the last cases delivered to (0 when unknown).",
 	}, age))
 }
 
