@@ -90,9 +90,6 @@ type app struct {
 	temporal client.Client
 	// pressure is how far behind this process's worker is (nothing when no worker runs here).
 	pressure *tclient.Pressure
-	// workerWait is the longest task wait the workers wrote to the shared ledger (an ingress
-	// without a worker reads it; time.Duration).
-	workerWait atomic.Int64
 	// backlog is how far behind the task queue's workers are, from the server's statistics:
 	// what a process without a worker holds intake back on (nil when a worker runs here).
 	backlog *tclient.Backlog
@@ -203,28 +200,15 @@ func (a *app) watchTrends(ctx context.Context) {
 		return
 	}
 	link := strings.TrimRight(a.publicURL(), "/") + "/trends"
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(time.Minute)
-		defer t.Stop()
-		for {
-			n, err := a.ledger.AlertSpikes(ctx, time.Now(), a.trendRules(), a.policy.Trends.Quiet.D(), link,
-				func(ctx context.Context, text string) error { return a.svc.alerts.PostAlertTo(ctx, "", text) })
-			if err != nil && ctx.Err() == nil {
-				a.log.Error("spike alerts", "error", err)
-			} else if n > 0 {
-				a.log.Info("spike alerts sent", "count", n)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+	a.every(ctx, time.Minute, func(ctx context.Context) {
+		n, err := a.ledger.AlertSpikes(ctx, time.Now(), a.trendRules(), a.policy.Trends.Quiet.D(), link,
+			func(ctx context.Context, text string) error { return a.svc.alerts.PostAlertTo(ctx, "", text) })
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("spike alerts", "error", err)
+		} else if n > 0 {
+			a.log.Info("spike alerts sent", "count", n)
 		}
-	}()
-	a.onStop(func(context.Context) { cancel(); <-done })
+	})
 }
 
 // openAPI describes the desk's HTTP API (served at /api/v1/openapi.yaml; TestOpenAPIMatchesRoutes
@@ -507,23 +491,19 @@ func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.It
 // watchBacklog reads the task queue's statistics from the server, for a process that runs
 // intake without a worker: its own worker's wait says nothing there.
 func (a *app) watchBacklog(ctx context.Context) {
-	a.backlog = tclient.NewBacklog(a.temporal, workflows.TaskQueue, 500*time.Millisecond, a.log.With("component", "backlog"))
-	a.metrics.WatchBacklog(func() float64 { return a.behind().Seconds() })
-	a.every(ctx, func(ctx context.Context) { a.backlog.Run(ctx) }, 0)
+	a.backlog = tclient.NewBacklog(a.temporal, workflows.TaskQueue, workerWaitEvery, a.log.With("component", "backlog"))
 	if a.ledger != nil && a.ledger.Postgres() {
 		// The workers' own measure, which the server's view can miss, through the shared ledger.
-		a.every(ctx, func(ctx context.Context) {
-			w, err := a.ledger.WorkerWait(ctx, time.Now().Add(-workerWaitFresh))
-			if err != nil {
-				w = 0 // unreadable: the server's view alone
-			}
-			a.workerWait.Store(int64(w))
-		}, workerWaitEvery)
+		a.backlog.AlsoWait(func(ctx context.Context) (time.Duration, error) {
+			return a.ledger.WorkerWait(ctx, time.Now().Add(-workerWaitFresh))
+		})
 	}
+	a.metrics.WatchBacklog(func() float64 { return a.behind().Seconds() })
+	a.every(ctx, workerWaitEvery, a.backlog.Read)
 }
 
 // workerWaitEvery is how often a worker writes its task wait to the shared ledger and an
-// ingress without a worker reads the longest; a report older than workerWaitFresh counts
+// ingress without a worker reads the longest (with the server's view); a report older than workerWaitFresh counts
 // nothing (the worker stopped).
 const (
 	workerWaitEvery = 500 * time.Millisecond
@@ -536,25 +516,20 @@ func (a *app) reportWorkerWait(ctx context.Context) {
 	host, _ := os.Hostname()
 	id := fmt.Sprintf("%s/%d", host, os.Getpid())
 	failed := time.Time{}
-	a.every(ctx, func(ctx context.Context) {
-		if err := a.ledger.ReportWorkerWait(ctx, id, a.pressure.Wait(), time.Now()); err != nil && time.Since(failed) > time.Minute {
+	a.every(ctx, workerWaitEvery, func(ctx context.Context) {
+		if err := a.ledger.ReportWorkerWait(ctx, id, a.pressure.Wait(), time.Now()); err != nil && ctx.Err() == nil && time.Since(failed) > time.Minute {
 			failed = time.Now()
 			a.log.Warn("the worker's task wait not written to the ledger; ingress processes hold back on the server's view alone", "error", err)
 		}
-	}, workerWaitEvery)
+	})
 }
 
-// every runs f until the desk stops: once (interval 0: f runs until its context ends) or every
-// interval.
-func (a *app) every(ctx context.Context, f func(context.Context), interval time.Duration) {
+// every runs f now and then every interval until the desk stops.
+func (a *app) every(ctx context.Context, interval time.Duration, f func(context.Context)) {
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if interval == 0 {
-			f(rctx)
-			return
-		}
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
@@ -597,11 +572,11 @@ func (n noteDeliveries) Submit(ctx context.Context, caseID string, in workflows.
 }
 
 // behind is how long workflow tasks wait to be picked up: where no worker runs in this
-// process, the longer of the server's backlog and the workers' own waits in the shared ledger;
+// process, the backlog (the server's view and the workers' own waits in the shared ledger);
 // this process's worker's wait otherwise.
 func (a *app) behind() time.Duration {
 	if a.backlog != nil {
-		return max(a.backlog.Wait(), time.Duration(a.workerWait.Load()))
+		return a.backlog.Wait()
 	}
 	return a.pressure.Wait()
 }

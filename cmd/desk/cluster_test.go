@@ -50,10 +50,7 @@ func TestCluster(t *testing.T) {
 		if t.Failed() {
 			for _, f := range []string{"ingress.log", "worker-1.log", "worker-2.log"} {
 				b, _ := os.ReadFile(c.Logs() + "/" + f)
-				if len(b) > 4000 {
-					b = b[len(b)-4000:]
-				}
-				t.Logf("%s:\n%s", f, b)
+				t.Logf("%s:\n%s", f, tail(string(b), 4000))
 			}
 		}
 	}()

@@ -2,6 +2,7 @@ package devserver_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -270,6 +271,20 @@ func TestBacklogFromDeliveredWorkflows(t *testing.T) {
 	if w := b.Wait(); w < time.Second {
 		t.Fatalf("a delivered workflow's task waited over a second; the backlog says %v", w)
 	}
+	// The workers' own measure (AlsoWait) counts when it is the longest; when it cannot be read,
+	// the server's view alone.
+	reported := 5 * time.Second
+	b.AlsoWait(func(context.Context) (time.Duration, error) { return reported, nil })
+	b.Read(ctx)
+	if w := b.Wait(); w != reported {
+		t.Fatalf("the workers report %v; the backlog says %v", reported, w)
+	}
+	b.AlsoWait(func(context.Context) (time.Duration, error) { return time.Hour, errors.New("ledger down") })
+	b.Read(ctx)
+	if w := b.Wait(); w >= reported || w < time.Second {
+		t.Fatalf("with the workers' measure unreadable the backlog says %v, want the delivered task's wait", w)
+	}
+	b.AlsoWait(nil)
 	w := runWorker(t, c)
 	defer w.Stop()
 	drained := false

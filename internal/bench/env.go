@@ -139,6 +139,9 @@ func (b *benchEnv) startDesk(ctx context.Context, dataDir string, extra map[stri
 	for k, v := range extra {
 		vars[k] = v
 	}
+	if b.o.Topology == Cluster {
+		return b.startCluster(ctx, dataDir, vars)
+	}
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -150,17 +153,7 @@ func (b *benchEnv) startDesk(ctx context.Context, dataDir string, extra map[stri
 	args := []string{"dev", "--data-dir", dataDir, "--http-port", "0", "--temporal-port", "0", "--ui-port", "-1", "--policy", b.policyPath}
 	d := &benchDesk{env: b, dataDir: dataDir, done: make(chan error, 1), logFile: logFile, ledgerURL: filepath.Join(dataDir, "ledger.db")}
 	start := time.Now()
-	if b.o.Topology == Cluster {
-		fmt.Fprintf(b.o.Log, "starting the production topology in %s\n", dataDir)
-		c, err := b.o.StartCluster(ctx, dataDir, vars, b.policyPath)
-		if err != nil {
-			_ = logFile.Close()
-			return nil, fmt.Errorf("start the cluster: %w", err)
-		}
-		d.cluster, d.ep, d.ledgerURL = c, c.Endpoints(), c.LedgerURL()
-		d.ready = time.Since(start)
-		fmt.Fprintf(b.o.Log, "cluster up in %s (logs in %s)\n", d.ready.Round(time.Millisecond), dataDir)
-	} else if b.o.InProcess {
+	if b.o.InProcess {
 		dctx, cancel := context.WithCancel(context.Background())
 		d.cancel, d.pid = cancel, os.Getpid()
 		go func() { d.done <- b.o.Run(dctx, args, io.Discard, logFile, config.MapLookup(vars)) }()
@@ -178,19 +171,41 @@ func (b *benchEnv) startDesk(ctx context.Context, dataDir string, extra map[stri
 		d.cmd, d.pid = cmd, cmd.Process.Pid
 		go func() { d.done <- cmd.Wait() }()
 	}
-	if d.cluster == nil {
-		if err := d.waitReady(ctx, 5*time.Minute); err != nil {
-			_, _ = d.stop()
-			return nil, fmt.Errorf("%w (log: %s)", err, filepath.Join(dataDir, "desk.log"))
-		}
-		d.ready = time.Since(start)
+	if err := d.waitReady(ctx, 5*time.Minute); err != nil {
+		_, _ = d.stop()
+		return nil, fmt.Errorf("%w (log: %s)", err, filepath.Join(dataDir, "desk.log"))
 	}
+	d.ready = time.Since(start)
+	if err := d.dial(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// dial connects the bench's Temporal client to the desk's server; a failure stops the desk.
+func (d *benchDesk) dial() error {
 	tc, err := client.Dial(client.Options{HostPort: d.ep.Temporal.Address, Namespace: d.ep.Temporal.Namespace, Logger: tclient.SDKLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
 	if err != nil {
 		_, _ = d.stop()
-		return nil, err
+		return err
 	}
 	d.tc, d.cases = tc, &cases.Client{T: tc}
+	return nil
+}
+
+// startCluster starts the production topology on dataDir (its processes log under its logs/).
+func (b *benchEnv) startCluster(ctx context.Context, dataDir string, vars map[string]string) (*benchDesk, error) {
+	fmt.Fprintf(b.o.Log, "starting the production topology in %s\n", dataDir)
+	start := time.Now()
+	c, err := b.o.StartCluster(ctx, dataDir, vars, b.policyPath)
+	if err != nil {
+		return nil, fmt.Errorf("start the cluster: %w", err)
+	}
+	d := &benchDesk{env: b, dataDir: dataDir, cluster: c, ep: c.Endpoints(), ledgerURL: c.LedgerURL(), ready: time.Since(start)}
+	fmt.Fprintf(b.o.Log, "cluster up in %s (logs in %s)\n", d.ready.Round(time.Millisecond), dataDir)
+	if err := d.dial(); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -268,7 +283,6 @@ func (d *benchDesk) stop() (time.Duration, error) {
 	start := time.Now()
 	if d.cluster != nil {
 		d.cluster.Stop()
-		_ = d.logFile.Close()
 		return time.Since(start), nil
 	}
 	if d.cancel != nil {

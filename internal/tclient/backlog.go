@@ -29,6 +29,9 @@ type Backlog struct {
 	interval  time.Duration
 	log       *slog.Logger
 
+	// also is another measure of the workers' wait (AlsoWait), nil for none.
+	also func(context.Context) (time.Duration, error)
+
 	mu     sync.Mutex
 	recent []string // the last workflows delivered to, newest last
 	age    time.Duration
@@ -38,8 +41,7 @@ type Backlog struct {
 	now    func() time.Time
 }
 
-// NewBacklog returns a Backlog of the task queue's workflow tasks, read every interval once
-// Run runs.
+// NewBacklog returns a Backlog of the task queue's workflow tasks, to be read every interval.
 func NewBacklog(c client.Client, taskQueue string, interval time.Duration, log *slog.Logger) *Backlog {
 	if interval <= 0 {
 		interval = 500 * time.Millisecond
@@ -67,22 +69,13 @@ func (b *Backlog) Delivered(workflowID string) {
 	}
 }
 
-// Run reads the statistics every interval until ctx ends.
-func (b *Backlog) Run(ctx context.Context) {
-	t := time.NewTicker(b.interval)
-	defer t.Stop()
-	for {
-		b.Read(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
+// AlsoWait adds a measure of the workers' wait read with the statistics (the workers' own,
+// shared through the ledger); a failed read of it counts nothing.
+func (b *Backlog) AlsoWait(f func(context.Context) (time.Duration, error)) { b.also = f }
 
-// Read reads the statistics once: the oldest workflow task's age over every version of the
-// queue, or of a task waiting for one of the workflows delivered to last, whichever is older. A
+// Read reads the statistics once (every interval, as the desk runs it): the oldest workflow
+// task's age over every version of the queue, of a task waiting for one of the workflows
+// delivered to last, or AlsoWait's, whichever is longest. A
 // failed read of the statistics leaves the last value to go stale (Wait then says nothing).
 func (b *Backlog) Read(ctx context.Context) {
 	rctx, cancel := context.WithTimeout(ctx, 2*b.interval+time.Second)
@@ -94,6 +87,11 @@ func (b *Backlog) Read(ctx context.Context) {
 	recent := slices.Clone(b.recent)
 	b.mu.Unlock()
 	pending := b.pendingAge(rctx, recent)
+	if b.also != nil {
+		if w, err := b.also(rctx); err == nil {
+			pending = max(pending, w)
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
