@@ -87,6 +87,7 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 		workflows.ActivityRecordEvents:        a.RecordEvents,
 		workflows.ActivityVerifyRemediation:   a.VerifyRemediation,
 		workflows.ActivityProbation:           a.Probation,
+		workflows.ActivityResolveDeciders:     a.ResolveDeciders,
 		workflows.ActivityOpenHandOff:         a.OpenHandOff,
 		workflows.ActivityHandOffNote:         a.HandOffNote,
 	} {
@@ -469,6 +470,21 @@ func (a *Activities) RequestApproval(ctx context.Context, in workflows.ApprovalR
 		return nil, boundary("post the approval request", err)
 	}
 	return m, nil
+}
+
+// ResolveDeciders reads from Slack who may decide an approval: the users the policy names and
+// the members of its user groups now.
+func (a *Activities) ResolveDeciders(ctx context.Context, in workflows.ResolveDecidersInput) (*workflows.ResolveDecidersResult, error) {
+	users := slices.Clone(in.Approvers.Users)
+	for _, g := range in.Approvers.Groups {
+		members, err := a.Approvals.GroupMembers(ctx, g)
+		if err != nil {
+			return nil, boundary("read the members of user group "+g, err)
+		}
+		users = append(users, members...)
+	}
+	slices.Sort(users)
+	return &workflows.ResolveDecidersResult{Users: slices.Compact(users)}, nil
 }
 
 // UpdateApproval rewrites the approval message to show who decided, when and what, without

@@ -48,6 +48,8 @@ type Approvals interface {
 	PostApproval(ctx context.Context, p approval.Post) (*approval.Message, error)
 	PingApproval(ctx context.Context, m approval.Message, p approval.Post) error
 	ShowDecision(ctx context.Context, m approval.Message, s approval.Show) error
+	// GroupMembers lists the users of a user group, as the chat system says now.
+	GroupMembers(ctx context.Context, group string) ([]string, error)
 }
 
 // Alerts posts messages to a team's channel (Slack); channel "" is the leads'.

@@ -31,7 +31,21 @@ const (
 	ActivityRecordEvents        = "RecordEvents"
 	ActivityVerifyRemediation   = "VerifyRemediation"
 	ActivityProbation           = "Probation"
+	ActivityResolveDeciders     = "ResolveDeciders"
 )
+
+// ResolveDecidersInput asks who may decide an approval: the Slack users named, and the members
+// of the Slack user groups named, read from Slack itself.
+type ResolveDecidersInput struct {
+	Approvers approval.Approvers `json:"approvers"`
+}
+
+// ResolveDecidersResult is the Slack users who may decide, as Slack says now. The case keeps
+// them and accepts an approval only from one of them: a decision's payload never says who may
+// decide.
+type ResolveDecidersResult struct {
+	Users []string `json:"users"`
+}
 
 // ProbationInput asks whether an account is on probation after a reinstatement.
 type ProbationInput struct {

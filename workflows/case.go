@@ -50,6 +50,9 @@ const (
 	// versionProbation: a new abuse case on an account on probation after a reinstatement goes
 	// on the strict track with a lead's approval, and the reinstatement records a re-offence.
 	versionProbation = "probation"
+	// versionResolvedDeciders: who may decide an approval is resolved from Slack when it is
+	// asked and kept in the case; a decision's claimed groups count for nothing.
+	versionResolvedDeciders = "resolved-deciders"
 )
 
 // Error types of the Case workflow's own failures.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +38,7 @@ func (w *caseWorkflow) escalate(ctx workflow.Context) {
 	now := workflow.Now(ctx)
 	w.st.Approval = &ApprovalState{Escalation: w.st.Escalations, RequestedAt: now, Deadline: now.Add(r.Approval.Timeout.D())}
 	w.setStatus(StatusPendingApproval)
+	w.resolveDeciders(ctx, w.policy.Approvers)
 	var msg approval.Message
 	err := workflow.ExecuteActivity(withStep(ctx), ActivityRequestApproval, ApprovalRequest{
 		Step:     fmt.Sprintf("approval-%d", w.st.Escalations),
@@ -73,6 +75,7 @@ func (w *caseWorkflow) awaitApproval(ctx workflow.Context) {
 	if a.Pings < rules.Repings {
 		a.Pings++
 		a.Deadline = now.Add(rules.Timeout.D())
+		w.resolveDeciders(ctx, w.askedNow())
 		data := w.noticeData(ctx)
 		err := workflow.ExecuteActivity(withStep(ctx), ActivityRequestApproval, ApprovalRequest{
 			Step: fmt.Sprintf("approval-%d-ping-%d", w.st.Escalations, a.Pings), Data: data,
@@ -93,6 +96,7 @@ func (w *caseWorkflow) awaitApproval(ctx workflow.Context) {
 		if !a.Managers && (len(managers.Users) > 0 || len(managers.Groups) > 0) {
 			a.Managers, a.Pings = true, a.Pings+1
 			a.Deadline = now.Add(rules.Timeout.D())
+			w.resolveDeciders(ctx, w.askedNow())
 			err := workflow.ExecuteActivity(withStep(ctx), ActivityRequestApproval, ApprovalRequest{
 				Step: fmt.Sprintf("approval-%d-managers", w.st.Escalations), Data: w.noticeData(ctx),
 				Ping: a.Pings, Existing: a.Message, Deadline: a.Deadline, Managers: managers,
@@ -121,7 +125,22 @@ func (w *caseWorkflow) awaitApproval(ctx workflow.Context) {
 	w.setStatus(StatusEscalated)
 }
 
+// validateApproval is the approval update's validator: the decision must fit the pending
+// request, and the person must be one of the deciders the desk resolved.
 func (w *caseWorkflow) validateApproval(ctx workflow.Context, d approval.Decision) error {
+	if err := w.approvalFits(d); err != nil {
+		return err
+	}
+	if !w.mayDecide(d.UserID) {
+		return fmt.Errorf("%s is not an approver for this case", cmp.Or(d.UserName, d.UserID, "a decision naming no one"))
+	}
+	return nil
+}
+
+// approvalFits checks a decision against the request, not who made it: the handler checks it
+// again (two clicks in one workflow task both pass the validator), while who may decide is
+// the validator's alone, which replay does not run.
+func (w *caseWorkflow) approvalFits(d approval.Decision) error {
 	switch d.Decision {
 	case approval.Approve, approval.Deny, approval.Extend:
 	default:
@@ -137,9 +156,6 @@ func (w *caseWorkflow) validateApproval(ctx workflow.Context, d approval.Decisio
 	if w.st.Status != StatusPendingApproval || a == nil {
 		return fmt.Errorf("no approval is pending: the case is %s", w.st.Status)
 	}
-	if !w.policy.MayDecide(d.UserID, d.UserGroups) {
-		return fmt.Errorf("%s is not an approver for this case", cmp.Or(d.UserName, d.UserID))
-	}
 	if d.Decision == approval.Deny && strings.TrimSpace(d.Reason) == "" {
 		return errors.New("a denial needs a reason")
 	}
@@ -148,7 +164,7 @@ func (w *caseWorkflow) validateApproval(ctx workflow.Context, d approval.Decisio
 
 func (w *caseWorkflow) onApproval(ctx workflow.Context, d approval.Decision) (*DecisionResult, error) {
 	// Two clicks delivered in the same workflow task both pass the validator; the first wins.
-	if err := w.validateApproval(ctx, d); err != nil {
+	if err := w.approvalFits(d); err != nil {
 		return nil, err
 	}
 	a := w.st.Approval
@@ -177,6 +193,45 @@ func (w *caseWorkflow) onApproval(ctx workflow.Context, d approval.Decision) (*D
 	w.showApproval(ctx)
 	w.nudge()
 	return &DecisionResult{Status: w.st.Status, Message: msg}, nil
+}
+
+// askedNow is who the pending request asks: the leads, and the managers once it went up the
+// chain.
+func (w *caseWorkflow) askedNow() approval.Approvers {
+	if a := w.st.Approval; a != nil && a.Managers {
+		return w.policy.Approvers.With(w.policy.Managers)
+	}
+	return w.policy.Approvers
+}
+
+// resolveDeciders asks Slack who may decide the pending request — the users the policy names
+// and the members of its user groups — and keeps them in the case. When Slack cannot say, the
+// case keeps those it had (or, before any, only the users the policy names by ID).
+func (w *caseWorkflow) resolveDeciders(ctx workflow.Context, who approval.Approvers) {
+	a := w.st.Approval
+	if a == nil || workflow.GetVersion(ctx, versionResolvedDeciders, workflow.DefaultVersion, 1) < 1 {
+		return
+	}
+	var res ResolveDecidersResult
+	err := workflow.ExecuteActivity(withDeciders(ctx), ActivityResolveDeciders, ResolveDecidersInput{Approvers: who}).Get(ctx, &res)
+	if err != nil {
+		w.note(ctx, EventApproval, "could not read the approvers' Slack groups ("+err.Error()+"); only approvers named by ID may decide for now", "")
+		res.Users = slices.Concat(a.Deciders, who.Users)
+	}
+	slices.Sort(res.Users)
+	a.Deciders, a.Resolved = slices.Compact(res.Users), true
+}
+
+// mayDecide says whether a Slack user may decide the pending request: one of the deciders the
+// desk resolved, never whoever a decision's payload says is in a group.
+func (w *caseWorkflow) mayDecide(user string) bool {
+	if user == "" {
+		return false
+	}
+	if a := w.st.Approval; a != nil && a.Resolved {
+		return slices.Contains(a.Deciders, user)
+	}
+	return w.policy.NamedDecider(user)
 }
 
 // withdrawApproval marks a pending approval as no longer needed and updates its message.

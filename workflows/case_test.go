@@ -433,6 +433,57 @@ func TestDuplicateAndUnauthorizedApprovals(t *testing.T) {
 	}
 }
 
+// TestApprovalTrustsNoClaimedGroups: who may decide is what Slack said when the desk asked,
+// kept in the case; an update that claims a leads' group for a stranger (as anyone with the
+// Temporal CLI could send) is refused, and a member of the group is accepted.
+func TestApprovalTrustsNoClaimedGroups(t *testing.T) {
+	h := newHarness(t)
+	const member = "UGROUPLEAD"
+	h.pol.Approvers = approval.Approvers{Groups: []string{"SLEADS"}}
+	h.appr.Groups = map[string][]string{"SLEADS": {member}}
+	var forged, claimedEmpty, genuine *updateOutcome
+	var pending workflows.CaseView
+	h.at(73*time.Hour, func() { pending = h.view() })
+	h.at(74*time.Hour, func() {
+		forged = h.update(workflows.UpdateApproval, map[string]any{"decision": "approve", "user_id": "UFORGED", "user_groups": []string{"SLEADS"}})
+	})
+	h.at(74*time.Hour+time.Minute, func() {
+		claimedEmpty = h.update(workflows.UpdateApproval, map[string]any{"decision": "approve", "user_id": "", "user_groups": []string{"SLEADS"}})
+	})
+	h.at(75*time.Hour, func() { genuine = h.approve(member, approval.Approve, "") })
+	h.run("acct-strategic", abuse.Spam, 1)
+
+	if pending.Status != workflows.StatusPendingApproval {
+		t.Fatalf("at 73h the case is %s, want pending_approval", pending.Status)
+	}
+	wantRejected(t, "forged groups", forged, "is not an approver")
+	wantRejected(t, "no user", claimedEmpty, "is not an approver")
+	wantAccepted(t, "the group's member", genuine)
+	if n := len(h.enf.Actions()); n != 1 {
+		t.Errorf("%d actions, want 1 (after the member approved)", n)
+	}
+	if h.appr.Calls("members") == 0 {
+		t.Error("the desk never read the leads' group from Slack")
+	}
+}
+
+// TestApprovalDecidersWithoutSlack: when Slack cannot list a group, only the users the policy
+// names by ID may decide; a group's member is not taken on the word of a payload.
+func TestApprovalDecidersWithoutSlack(t *testing.T) {
+	h := newHarness(t)
+	const member = "UGROUPLEAD"
+	h.pol.Approvers = approval.Approvers{Users: []string{lead1}, Groups: []string{"SLEADS"}}
+	h.appr.Groups = map[string][]string{"SLEADS": {member}}
+	h.appr.Fail("members", 100, &fault.Error{Kind: fault.Transient, Service: "slack", Op: "usergroups.users.list"})
+	var byMember, byLead *updateOutcome
+	h.at(74*time.Hour, func() { byMember = h.approve(member, approval.Approve, "") })
+	h.at(75*time.Hour, func() { byLead = h.approve(lead1, approval.Approve, "") })
+	h.run("acct-strategic", abuse.Spam, 1)
+
+	wantRejected(t, "a group member Slack could not confirm", byMember, "is not an approver")
+	wantAccepted(t, "a lead the policy names", byLead)
+}
+
 // TestApprovalTimeoutGoesUpTheChain: a standard account whose category needs approval. 72h
 // window, then 8h per request with one re-ping to the leads, then the managers are asked (8h),
 // then the request holds; nothing is enforced until a manager approves.

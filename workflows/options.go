@@ -44,6 +44,12 @@ var (
 		StartToCloseTimeout: 3 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumAttempts: 3},
 	}
+	// decidersOptions: reading from Slack who may decide an approval; a few tries, then the
+	// case goes on with the approvers it can name without Slack.
+	decidersOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 5},
+	}
 	// hintOptions: a read the case can do without (the previous incident): two short tries,
 	// then the case goes on without it.
 	hintOptions = workflow.LocalActivityOptions{
@@ -67,6 +73,9 @@ func withLedger(ctx workflow.Context) workflow.Context {
 }
 func withCheck(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, checkOptions)
+}
+func withDeciders(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, decidersOptions)
 }
 func withHint(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, hintOptions)

@@ -181,7 +181,13 @@ type ApprovalState struct {
 	Pings       int       `json:"pings"`
 	Holding     bool      `json:"holding,omitempty"`
 	// Managers is set once the request went up the chain to the managers.
-	Managers bool             `json:"managers,omitempty"`
+	Managers bool `json:"managers,omitempty"`
+	// Deciders are the Slack users the desk resolved (users named by the policy, members of its
+	// user groups) when it asked; Resolved says it did. An approval is accepted only from one
+	// of them. A request from before the desk resolved them accepts only users the policy
+	// names, never a group a decision claims.
+	Deciders []string         `json:"deciders,omitempty"`
+	Resolved bool             `json:"resolved,omitempty"`
 	Message  approval.Message `json:"message"`
 	// Decision is approval.Approve, Deny or Extend, ApprovalTimedOut or ApprovalWithdrawn.
 	Decision       string    `json:"decision,omitempty"`

@@ -133,6 +133,16 @@ func (c *Client) PostApproval(ctx context.Context, p approval.Post) (*approval.M
 	return msg, nil
 }
 
+// GroupMembers implements the activities' Approvals: the users of a Slack user group
+// (usergroups.users.list).
+func (c *Client) GroupMembers(ctx context.Context, group string) ([]string, error) {
+	users, err := c.api.GetUserGroupMembersContext(ctx, group)
+	if err != nil {
+		return nil, classify("read the members of user group "+group, err)
+	}
+	return users, nil
+}
+
 // PingApproval implements the activities' Approvals: a reply in the request's thread, broadcast to
 // the channel, mentioning the approvers.
 func (c *Client) PingApproval(ctx context.Context, m approval.Message, p approval.Post) error {

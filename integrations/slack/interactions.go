@@ -186,8 +186,7 @@ func (h *Interactions) blockAction(ctx context.Context, cb slack.InteractionCall
 		return nil
 	}
 	caseID := a.Value
-	ok, groups := h.isApprover(ctx, cb.User.ID)
-	if !ok {
+	if !h.isApprover(ctx, cb.User.ID) {
 		h.ephemeral(ctx, cb, "You are not one of the approvers for abuse escalations, so this click was not counted.")
 		h.log().Info("approval click refused: not an approver", "user_id", cb.User.ID, "case_id", caseID)
 		return nil
@@ -196,7 +195,7 @@ func (h *Interactions) blockAction(ctx context.Context, cb slack.InteractionCall
 		h.openDenyModal(ctx, cb, caseID)
 		return nil
 	}
-	err := h.decide(ctx, cb, caseID, approval.Decision{Decision: decision, RequestID: requestID(cb.User.ID, a.ActionTs)}, groups, deferred)
+	err := h.decide(ctx, cb, caseID, approval.Decision{Decision: decision, RequestID: requestID(cb.User.ID, a.ActionTs)}, deferred)
 	var r refusal
 	if errors.As(err, &r) {
 		return nil
@@ -204,8 +203,8 @@ func (h *Interactions) blockAction(ctx context.Context, cb slack.InteractionCall
 	return err
 }
 
-func (h *Interactions) decide(ctx context.Context, cb slack.InteractionCallback, caseID string, d approval.Decision, groups []string, deferred bool) error {
-	d.UserID, d.UserGroups = cb.User.ID, groups
+func (h *Interactions) decide(ctx context.Context, cb slack.InteractionCallback, caseID string, d approval.Decision, deferred bool) error {
+	d.UserID = cb.User.ID
 	d.UserName = cmp.Or(cb.User.Name, cb.User.ID)
 	if u, err := h.API.GetUserInfoContext(ctx, cb.User.ID); err == nil {
 		d.UserName = cmp.Or(u.RealName, u.Name, d.UserName)
@@ -256,15 +255,14 @@ func (h *Interactions) denySubmitted(ctx context.Context, cb slack.InteractionCa
 	if reason == "" {
 		return viewErrors("Please give a reason: the agents will read it."), nil
 	}
-	ok, groups := h.isApprover(ctx, cb.User.ID)
-	if !ok {
+	if !h.isApprover(ctx, cb.User.ID) {
 		if deferred {
 			h.ephemeral(ctx, cb, "You are not one of the approvers for abuse escalations, so your deny was not counted.")
 			return nil, nil
 		}
 		return viewErrors("You are not one of the approvers for abuse escalations."), nil
 	}
-	err := h.decide(ctx, cb, caseID, approval.Decision{Decision: approval.Deny, Reason: reason, RequestID: requestID(cb.User.ID, cb.View.ID)}, groups, deferred)
+	err := h.decide(ctx, cb, caseID, approval.Decision{Decision: approval.Deny, Reason: reason, RequestID: requestID(cb.User.ID, cb.View.ID)}, deferred)
 	var r refusal
 	switch {
 	case errors.As(err, &r) && deferred:
@@ -317,16 +315,16 @@ func viewErrors(msg string) map[string]any {
 	return map[string]any{"response_action": "errors", "errors": map[string]string{blockReason: msg}}
 }
 
-// isApprover checks the configured users and user groups; it returns the approver groups the
-// user is in.
-func (h *Interactions) isApprover(ctx context.Context, user string) (bool, []string) {
+// isApprover checks the configured users and user groups, so that a bystander's click is
+// answered at once; the case itself accepts a decision only from the deciders it resolved.
+func (h *Interactions) isApprover(ctx context.Context, user string) bool {
 	var in []string
 	for _, g := range h.Approvers.Groups {
 		if slices.Contains(h.members(ctx, g), user) {
 			in = append(in, g)
 		}
 	}
-	return h.Approvers.IsApprover(user, in), in
+	return h.Approvers.IsApprover(user, in)
 }
 
 func (h *Interactions) members(ctx context.Context, group string) []string {

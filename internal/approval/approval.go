@@ -22,13 +22,13 @@ const (
 // Decision is a lead's click on an approval request.
 type Decision struct {
 	Decision string `json:"decision"`
-	// UserID is the Slack user; UserEmail their address (to keep appeal reviewers apart);
-	// UserGroups the Slack user groups they belong to (resolved by the Slack handler).
-	UserID     string   `json:"user_id"`
-	UserName   string   `json:"user_name,omitempty"`
-	UserEmail  string   `json:"user_email,omitempty"`
-	UserGroups []string `json:"user_groups,omitempty"`
-	Reason     string   `json:"reason,omitempty"`
+	// UserID is the Slack user of the signed interaction; UserEmail their address (to keep
+	// appeal reviewers apart). Whether they may decide is the case's to say, from the deciders
+	// it resolved itself: a decision carries no claim of groups.
+	UserID    string `json:"user_id"`
+	UserName  string `json:"user_name,omitempty"`
+	UserEmail string `json:"user_email,omitempty"`
+	Reason    string `json:"reason,omitempty"`
 	// RequestID names the click: a decision delivered twice with one ID is applied once.
 	RequestID string `json:"request_id,omitempty"`
 }

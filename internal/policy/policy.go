@@ -455,9 +455,10 @@ type Snapshot struct {
 	Teams map[string]Team `json:"teams,omitempty"`
 }
 
-// MayDecide reports whether a Slack user may decide an approval: a lead (approver) or a manager.
-func (s Snapshot) MayDecide(user string, groups []string) bool {
-	return s.Approvers.IsApprover(user, groups) || s.Managers.IsApprover(user, groups)
+// NamedDecider reports whether the policy names a Slack user, by ID, as a lead (approver) or a
+// manager. Members of the policy's user groups are resolved from Slack, not from here.
+func (s Snapshot) NamedDecider(user string) bool {
+	return s.Approvers.IsApprover(user, nil) || s.Managers.IsApprover(user, nil)
 }
 
 // Track names.

@@ -376,11 +376,23 @@ func (e *Enforcement) Active(account string) []Action {
 // Approvals records approval requests like a Slack channel would.
 type Approvals struct {
 	Faults
-	mu       sync.Mutex
-	Posts    []approval.Post
-	Pings    []approval.Post
-	Shown    []approval.Show
+	mu    sync.Mutex
+	Posts []approval.Post
+	Pings []approval.Post
+	Shown []approval.Show
+	// Groups are the user groups' members, as Slack would list them.
+	Groups   map[string][]string
 	messages map[string]approval.Message
+}
+
+// GroupMembers implements activities.Approvals.
+func (a *Approvals) GroupMembers(_ context.Context, group string) ([]string, error) {
+	if err := a.check("members"); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.Groups[group]), nil
 }
 
 // FindApproval implements activities.Approvals.
