@@ -88,6 +88,7 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 		workflows.ActivityVerifyRemediation:   a.VerifyRemediation,
 		workflows.ActivityProbation:           a.Probation,
 		workflows.ActivityResolveDeciders:     a.ResolveDeciders,
+		workflows.ActivityResolveLegalTeam:    a.ResolveLegalTeam,
 		workflows.ActivityOpenHandOff:         a.OpenHandOff,
 		workflows.ActivityHandOffNote:         a.HandOffNote,
 	} {
@@ -485,6 +486,21 @@ func (a *Activities) ResolveDeciders(ctx context.Context, in workflows.ResolveDe
 	}
 	slices.Sort(users)
 	return &workflows.ResolveDecidersResult{Users: slices.Compact(users)}, nil
+}
+
+// ResolveLegalTeam lists the agents of the legal group (LegalGroupID; 0: the desk's group).
+func (a *Activities) ResolveLegalTeam(ctx context.Context, _ workflows.ResolveLegalTeamInput) (*workflows.ResolveLegalTeamResult, error) {
+	ids, err := a.Tickets.GroupMembers(ctx, a.LegalGroupID)
+	if err != nil {
+		return nil, boundary("list the legal team", err)
+	}
+	out := &workflows.ResolveLegalTeamResult{Agents: []string{}}
+	for _, id := range ids {
+		out.Agents = append(out.Agents, strconv.FormatInt(id, 10))
+	}
+	slices.Sort(out.Agents)
+	out.Agents = slices.Compact(out.Agents)
+	return out, nil
 }
 
 // UpdateApproval rewrites the approval message to show who decided, when and what, without

@@ -27,6 +27,8 @@ type Tickets interface {
 	UpdateTicket(ctx context.Context, id int64, u ticket.Update) error
 	// Upload stores an attachment and returns the token to put on a comment.
 	Upload(ctx context.Context, filename, contentType string, data []byte) (string, error)
+	// GroupMembers lists the IDs of a group's agents (group 0: the desk's own group).
+	GroupMembers(ctx context.Context, group int64) ([]int64, error)
 }
 
 // Accounts loads customer accounts.

@@ -32,7 +32,18 @@ const (
 	ActivityVerifyRemediation   = "VerifyRemediation"
 	ActivityProbation           = "Probation"
 	ActivityResolveDeciders     = "ResolveDeciders"
+	ActivityResolveLegalTeam    = "ResolveLegalTeam"
 )
+
+// ResolveLegalTeamInput asks who is on the legal team: the agents of the restricted legal
+// group, as the ticketing system lists them now.
+type ResolveLegalTeamInput struct{}
+
+// ResolveLegalTeamResult is the legal team's agents (ticketing user IDs). A legal case keeps
+// them and accepts a decision only from one of them.
+type ResolveLegalTeamResult struct {
+	Agents []string `json:"agents"`
+}
 
 // ResolveDecidersInput asks who may decide an approval: the Slack users named, and the members
 // of the Slack user groups named, read from Slack itself.

@@ -53,6 +53,9 @@ const (
 	// versionResolvedDeciders: who may decide an approval is resolved from Slack when it is
 	// asked and kept in the case; a decision's claimed groups count for nothing.
 	versionResolvedDeciders = "resolved-deciders"
+	// versionLegalTeam: a legal case resolves the legal group's agents from the ticketing
+	// system and accepts a decision only from one of them.
+	versionLegalTeam = "legal-team"
 )
 
 // Error types of the Case workflow's own failures.

@@ -15,6 +15,19 @@ import (
 // Agent decisions: the macros agents apply in Zendesk, as an Update with a validator.
 
 func (w *caseWorkflow) validateAgentDecision(ctx workflow.Context, d AgentDecision) error {
+	if err := w.agentDecisionFits(ctx, d); err != nil {
+		return err
+	}
+	if w.confidential() {
+		return w.legalDecider(d)
+	}
+	return nil
+}
+
+// agentDecisionFits checks a decision against the case, not who made it: the handler checks it
+// again (two decisions in one workflow task both pass the validator), while who may decide is
+// the validator's alone, which replay does not run.
+func (w *caseWorkflow) agentDecisionFits(ctx workflow.Context, d AgentDecision) error {
 	if strings.TrimSpace(d.Agent) == "" {
 		return errors.New("the decision names no agent")
 	}
@@ -89,7 +102,7 @@ func (w *caseWorkflow) validateAgentDecision(ctx workflow.Context, d AgentDecisi
 func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*DecisionResult, error) {
 	// Two decisions delivered in the same workflow task both pass their validators before
 	// either handler runs: the first one applied wins, the second is refused here.
-	if err := w.validateAgentDecision(ctx, d); err != nil {
+	if err := w.agentDecisionFits(ctx, d); err != nil {
 		return nil, err
 	}
 	w.note(ctx, EventDecision, string(d.Decision)+" by "+d.Agent+noteSuffix(d.Note), d.Agent)

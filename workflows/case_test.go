@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,9 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets, ledger ...*memfake.L
 		h.ledger = ledger[0]
 	}
 	h.pol.Approvers = approval.Approvers{Users: []string{lead1, lead2}}
+	if h.tickets.Groups == nil {
+		h.tickets.Groups = map[int64][]int64{legalGroup: {agentIDs["legal@desk.example"]}}
+	}
 	h.suite.SetLogger(testLogger{t})
 	h.env = h.suite.NewTestWorkflowEnvironment()
 	h.env.SetTestTimeout(30 * time.Second)
@@ -88,7 +92,7 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets, ledger ...*memfake.L
 	acts := &activities.Activities{
 		Tickets: h.tickets, Accounts: h.accounts, Enforcement: h.enf, Approvals: h.appr,
 		Evidence: h.evidence, Incidents: h.incs, Alerts: h.alerts, Reports: h.fwd, Ledger: h.ledger, Probes: h.probes, Probations: h.probs, HandOffs: h.hand, Templates: r, VerifyWait: time.Second,
-		LegalChannel: "legal", LegalGroupID: 77, SupportGroupID: 88,
+		LegalChannel: "legal", LegalGroupID: legalGroup, SupportGroupID: 88,
 	}
 	acts.Register(h.env)
 	return h
@@ -157,8 +161,20 @@ func (h *harness) approve(user, decision, reason string) *updateOutcome {
 	return h.update(workflows.UpdateApproval, approval.Decision{Decision: decision, UserID: user, UserName: "lead " + user, UserEmail: strings.ToLower(user) + "@desk.example", Reason: reason})
 }
 
+// legalGroup is the harness's legal group; agentIDs the ticketing user IDs of its agents (the
+// legal group has legal@ alone).
+const legalGroup = 77
+
+var agentIDs = map[string]int64{"agent@desk.example": 9001, "reviewer@desk.example": 9002, "legal@desk.example": 9003, "support@desk.example": 9004}
+
+// agent applies an agent's decision, with the agent's ticketing user ID as the inbound
+// channels give it.
 func (h *harness) agent(agent string, decision workflows.Decision, note string) *updateOutcome {
-	return h.update(workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: decision, Agent: agent, Note: note})
+	d := workflows.AgentDecision{Decision: decision, Agent: agent, Note: note}
+	if id, ok := agentIDs[agent]; ok {
+		d.AgentID = strconv.FormatInt(id, 10)
+	}
+	return h.update(workflows.UpdateAgentDecision, d)
 }
 
 func (h *harness) view() workflows.CaseView {

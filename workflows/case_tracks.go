@@ -2,7 +2,9 @@ package workflows
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -92,6 +94,7 @@ func (w *caseWorkflow) openLegal(ctx workflow.Context) {
 		l.Due = w.policy.Legal.DueAt(now) // working time on the legal team's calendar
 	}
 	w.st.Legal = l
+	w.resolveLegalTeam(ctx)
 	csam := w.st.Category == abuse.CSAM
 	if !csam {
 		w.setStatus(StatusLegalReview)
@@ -136,6 +139,9 @@ func (w *caseWorkflow) alertLegal(ctx workflow.Context, step, text string) {
 // awaitLegal waits for the legal team's decision, with reminders and an alert at the due time.
 func (w *caseWorkflow) awaitLegal(ctx workflow.Context) {
 	l := w.st.Legal
+	if !l.TeamResolved && l.TeamError == "" {
+		w.resolveLegalTeam(ctx) // a matter opened before the desk kept its legal team
+	}
 	next, isReminder := nextWake(l.Since, w.policy.Legal.Reminders, l.RemindersSent, l.Due, l.Breached)
 	if !w.waitUntil(ctx, next) {
 		return
@@ -143,6 +149,9 @@ func (w *caseWorkflow) awaitLegal(ctx workflow.Context) {
 	w.drainSignals(ctx)
 	if w.st.Status != StatusLegalReview {
 		return
+	}
+	if l.TeamError != "" {
+		w.resolveLegalTeam(ctx) // the team could not be read before: try again
 	}
 	data := w.noticeData(ctx)
 	if isReminder {
@@ -160,6 +169,40 @@ func (w *caseWorkflow) awaitLegal(ctx workflow.Context) {
 		w.st.CaseNumber, w.st.Category.Title(), w.st.Account.ID, fmtTime(l.Due), w.st.Ticket.ID))
 	w.note(ctx, EventLegal, "the legal matter is past its due time; the legal team was alerted", "")
 	w.record(ctx, LedgerEvent{At: l.Due, Kind: LedgerSLABreached, Decision: SLALegal})
+}
+
+// resolveLegalTeam reads the legal group's agents and keeps them in the case: only they decide
+// the matter. When the ticketing system cannot say, nobody may until it can (the next reminder
+// asks again), and the case says why.
+func (w *caseWorkflow) resolveLegalTeam(ctx workflow.Context) {
+	l := w.st.Legal
+	if l == nil || workflow.GetVersion(ctx, versionLegalTeam, workflow.DefaultVersion, 1) < 1 {
+		return
+	}
+	var res ResolveLegalTeamResult
+	if err := workflow.ExecuteActivity(withDeciders(ctx), ActivityResolveLegalTeam, ResolveLegalTeamInput{}).Get(ctx, &res); err != nil {
+		l.TeamError = err.Error()
+		w.note(ctx, EventLegal, "could not read who is on the legal team ("+err.Error()+"); no decision is accepted until the desk can", "")
+		return
+	}
+	l.Team, l.TeamResolved, l.TeamError = res.Agents, true, ""
+}
+
+// legalDecider checks that an agent is on the legal team the case resolved: every decision on
+// a legal-track case is the legal team's, wherever it comes from.
+func (w *caseWorkflow) legalDecider(d AgentDecision) error {
+	l := w.st.Legal
+	switch {
+	case l == nil:
+		return nil // no matter opened: nothing legal to decide yet (the status checks refuse)
+	case l.TeamError != "":
+		return fmt.Errorf("the desk could not read who is on the legal team (%s); no decision on this matter is accepted until it can", l.TeamError)
+	case !l.TeamResolved:
+		return errors.New("the legal team of this matter is not known yet; the desk reads it when the case next wakes (a reminder or a new report)")
+	case d.AgentID == "" || !slices.Contains(l.Team, d.AgentID):
+		return fmt.Errorf("%s is not on the legal team: only the legal group's agents decide a legal matter", cmp.Or(d.Agent, d.AgentID, "a decision naming no one"))
+	}
+	return nil
 }
 
 // validateLegal checks a legal decision.

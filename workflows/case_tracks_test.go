@@ -7,6 +7,7 @@ import (
 
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/approval"
+	"abusedesk/internal/fault"
 	"abusedesk/internal/ticket"
 	"abusedesk/workflows"
 )
@@ -84,6 +85,45 @@ func TestLegalTrack(t *testing.T) {
 	if n := len(h.enf.Actions()); n != 0 {
 		t.Errorf("%d enforcement actions on a legal matter", n)
 	}
+}
+
+// TestLegalDecisionsOnlyByTheLegalTeam: who is on the legal team is what the ticketing system
+// lists in the legal group when the matter opens; another agent's legal decision is refused,
+// whatever its payload says of the case, and so is any decision while the team is unknown.
+func TestLegalDecisionsOnlyByTheLegalTeam(t *testing.T) {
+	h := newHarness(t)
+	var byAgent, closeByAgent, forgedID, byLegal *updateOutcome
+	h.at(time.Hour, func() {
+		byAgent = h.agent("agent@desk.example", workflows.DecisionDisclose, "disclosing")
+		closeByAgent = h.agent("agent@desk.example", workflows.DecisionResolve, "")
+		forgedID = h.update(workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionDisclose, Agent: "legal@desk.example", AgentID: "424242"})
+	})
+	h.at(2*time.Hour, func() { byLegal = h.agent("legal@desk.example", workflows.DecisionPreserve, "kept") })
+	h.runUncertain("acct-standard", abuse.LegalRequest, unsure)
+
+	wantRejected(t, "disclose by an agent outside the legal group", byAgent, "agent@desk.example is not on the legal team")
+	wantRejected(t, "close by an agent outside the legal group", closeByAgent, "is not on the legal team")
+	wantRejected(t, "an ID outside the legal group", forgedID, "is not on the legal team")
+	wantAccepted(t, "the legal team's decision", byLegal)
+	if h.tickets.Calls("members") == 0 {
+		t.Error("the desk never read the legal group's members")
+	}
+	if res := h.result(); res.Outcome != workflows.OutcomePreserved {
+		t.Errorf("outcome %s, want preserved", res.Outcome)
+	}
+}
+
+// TestLegalTeamUnknown: when the ticketing system cannot list the legal group, no decision is
+// accepted, and the refusal says why.
+func TestLegalTeamUnknown(t *testing.T) {
+	h := newHarness(t)
+	h.tickets.Fail("members", 100, &fault.Error{Kind: fault.Invalid, Service: "zendesk", Op: "list the members of group 77", Message: "no such group"})
+	var byLegal *updateOutcome
+	h.at(time.Hour, func() { byLegal = h.agent("legal@desk.example", workflows.DecisionPreserve, "kept") })
+	h.at(15*24*time.Hour, func() {})
+	h.runUncertain("acct-standard", abuse.LegalRequest, unsure)
+
+	wantRejected(t, "a decision while the team is unknown", byLegal, "could not read who is on the legal team")
 }
 
 // A CSAM notice: the legal ticket and hold, and the takedown straight to the leads; after a

@@ -110,6 +110,12 @@ type LegalState struct {
 	Held []string `json:"held,omitempty"`
 	// Decisions are the legal team's, in order (ask_more keeps the matter open).
 	Decisions []LegalDecision `json:"decisions,omitempty"`
+	// Team is the legal group's agents (ticketing user IDs) as the desk resolved them;
+	// TeamResolved says it did. Only they decide the matter; TeamError says why the desk could
+	// not tell (then nobody may, until a reminder resolves them again).
+	Team         []string `json:"team,omitempty"`
+	TeamResolved bool     `json:"team_resolved,omitempty"`
+	TeamError    string   `json:"team_error,omitempty"`
 }
 
 // LegalDecision is one decision on a legal matter: what, who, when, why.

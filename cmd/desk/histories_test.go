@@ -53,7 +53,7 @@ func startPathsDesk(t *testing.T) *pathsDesk {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	workflows.Register(w)
 	(&activities.Activities{
-		Tickets: memfake.NewTickets(), Accounts: memfake.NewAccounts(memfake.DemoAccounts()...), Enforcement: d.enf,
+		Tickets: legalTickets(), Accounts: memfake.NewAccounts(memfake.DemoAccounts()...), Enforcement: d.enf,
 		Approvals: &memfake.Approvals{}, Evidence: &memfake.Evidence{}, Incidents: &cases.Client{T: c}, Templates: r, VerifyWait: 10 * time.Millisecond,
 		Alerts: &memfake.Alerts{},
 	}).Register(w)
@@ -62,6 +62,14 @@ func startPathsDesk(t *testing.T) *pathsDesk {
 	}
 	t.Cleanup(w.Stop)
 	return d
+}
+
+// legalTickets is a ticketing system whose desk group (the legal group when none is set) has
+// one agent, 9003: legal@desk.example.
+func legalTickets() *memfake.Tickets {
+	t := memfake.NewTickets()
+	t.Groups = map[int64][]int64{0: {9003}}
+	return t
 }
 
 // rules are windows of a second or two, so a whole case runs in seconds.
@@ -261,7 +269,7 @@ func TestCasePathsOnTheServer(t *testing.T) {
 		if v.Status != workflows.StatusLegalReview || !v.Legal.Breached || v.Legal.RemindersSent != 1 {
 			t.Fatalf("legal matter: %s %+v; want legal_review, one reminder, past due", v.Status, v.Legal)
 		}
-		if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionPreserve, Agent: "legal@desk.example"}); err != nil {
+		if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionPreserve, Agent: "legal@desk.example", AgentID: "9003"}); err != nil {
 			t.Fatalf("preserve: %v", err)
 		}
 		if res := d.result(id); res.Outcome != workflows.OutcomePreserved {

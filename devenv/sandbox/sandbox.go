@@ -36,6 +36,7 @@ var (
 		{Name: "Alex Agent", Email: "agent@desk.example"},
 		{Name: "Rita Reviewer", Email: "reviewer@desk.example"},
 		{Name: "Lee Lead", Email: "lee.lead@desk.example"},
+		{Name: "Lou Legal", Email: "legal@desk.example", Legal: true},
 	}
 	Leads = []Person{
 		{SlackID: "ULEAD1", Name: "Lee Lead", Email: "lee.lead@desk.example"},
@@ -62,6 +63,9 @@ type Person struct {
 	SlackID string `json:"slack_id,omitempty"`
 	Name    string `json:"name"`
 	Email   string `json:"email"`
+	// Legal agents are in Zendesk's restricted legal group (the others in the abuse group):
+	// only they decide legal matters.
+	Legal bool `json:"legal,omitempty"`
 }
 
 // Options says which services to start and where the desk listens.
@@ -150,10 +154,13 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 			if err := z.Load(prev.Zendesk); err != nil {
 				return nil, fmt.Errorf("sandbox state %s: %w (delete it to start afresh)", o.StateFile, err)
 			}
-		} else {
-			for _, a := range Agents {
-				z.AddAgent(a.Email, a.Name)
+		}
+		for _, a := range Agents { // a state saved before a person or a group was added gets them
+			group := int64(zendesksandbox.GroupAbuse)
+			if a.Legal {
+				group = zendesksandbox.GroupLegal
 			}
+			z.AddAgent(a.Email, a.Name, group)
 		}
 		u, err := s.serve("zendesk", prev.Addrs["zendesk"], z.Handler())
 		if err != nil {

@@ -200,3 +200,15 @@ type Delivery struct {
 	Error     string    `json:"error,omitempty"`
 	At        time.Time `json:"at"`
 }
+
+// Audit is one update of a ticket: who made it, the comment it added and the tags before and
+// after (PreviousTags nil: the ticket's creation).
+type Audit struct {
+	ID           int64     `json:"id"`
+	TicketID     int64     `json:"ticket_id"`
+	CreatedAt    time.Time `json:"created_at"`
+	AuthorID     int64     `json:"author_id"`
+	CommentID    int64     `json:"comment_id,omitempty"`
+	Tags         []string  `json:"tags"`
+	PreviousTags []string  `json:"previous_tags"`
+}

@@ -21,6 +21,8 @@ type state struct {
 	WebhookSecrets map[string]string    `json:"webhook_secrets"`
 	Uploads        map[string]*Upload   `json:"uploads"`
 	Files          map[int64][]byte     `json:"files"`
+	Memberships    map[int64][]int64    `json:"memberships,omitempty"`
+	Audits         map[int64][]*Audit   `json:"audits,omitempty"`
 }
 
 // Save returns the account's state as JSON.
@@ -28,7 +30,7 @@ func (s *Server) Save() ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := state{NextID: s.nextID, Seq: s.seq, SeqOf: s.seqOf, Users: s.users, Tickets: s.tickets, Comments: s.comments,
-		Fields: s.fields, Macros: s.macros, Triggers: s.triggers, Webhooks: s.webhooks, Uploads: s.uploads,
+		Fields: s.fields, Macros: s.macros, Triggers: s.triggers, Webhooks: s.webhooks, Uploads: s.uploads, Memberships: s.memberships, Audits: s.audits,
 		WebhookSecrets: map[string]string{}, Files: map[int64][]byte{}}
 	for _, wh := range s.webhooks {
 		st.WebhookSecrets[wh.ID] = wh.secret
@@ -50,6 +52,7 @@ func (s *Server) Load(b []byte) error {
 	s.nextID, s.seq = st.NextID, st.Seq
 	s.seqOf, s.users, s.tickets, s.comments = orEmpty(st.SeqOf), orEmpty(st.Users), orEmpty(st.Tickets), orEmpty(st.Comments)
 	s.fields, s.macros, s.triggers, s.webhooks, s.uploads = st.Fields, st.Macros, st.Triggers, st.Webhooks, orEmpty(st.Uploads)
+	s.memberships, s.audits = orEmpty(st.Memberships), orEmpty(st.Audits)
 	for _, wh := range s.webhooks {
 		wh.secret = st.WebhookSecrets[wh.ID]
 	}

@@ -45,6 +45,8 @@ type Server struct {
 	uploads     map[string]*Upload
 	attachments map[int64]*Attachment
 	groups      []map[string]any
+	memberships map[int64][]int64 // group → its agents' user IDs
+	audits      map[int64][]*Audit
 	deliveries  []Delivery
 	faults      faults.Queue
 	window      time.Time
@@ -71,6 +73,7 @@ func New(apiToken, botEmail string, agents ...string) *Server {
 		APIToken: apiToken, Now: time.Now, nextID: 1000,
 		users: map[int64]*User{}, tickets: map[int64]*Ticket{}, comments: map[int64][]*Comment{},
 		uploads: map[string]*Upload{}, attachments: map[int64]*Attachment{}, seqOf: map[int64]int64{},
+		memberships: map[int64][]int64{},
 		groups: []map[string]any{
 			{"id": GroupAbuse, "name": "Abuse", "default": false, "deleted": false},
 			{"id": GroupIntake, "name": "Abuse intake", "default": false, "deleted": false},
@@ -115,12 +118,19 @@ func (s *Server) userByEmail(email string) *User {
 	return nil
 }
 
-// AddAgent adds an agent user.
-func (s *Server) AddAgent(email, name string) {
+// AddAgent adds an agent user (if there is none with this email) and makes it a member of the
+// groups given.
+func (s *Server) AddAgent(email, name string, groups ...int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.userByEmail(email) == nil {
-		s.addUser(email, name, "agent")
+	u := s.userByEmail(email)
+	if u == nil {
+		u = s.addUser(email, name, "agent")
+	}
+	for _, g := range groups {
+		if !slices.Contains(s.memberships[g], u.ID) {
+			s.memberships[g] = append(s.memberships[g], u.ID)
+		}
 	}
 }
 
@@ -152,11 +162,13 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v2/users/{id}", s.getUser)
 	mux.HandleFunc("GET /api/v2/users/search.json", s.searchUsers)
 	mux.HandleFunc("GET /api/v2/groups.json", s.listGroups)
+	mux.HandleFunc("GET /api/v2/groups/{id}/memberships.json", s.listMemberships)
 	mux.HandleFunc("GET /api/v2/tickets.json", s.listTickets)
 	mux.HandleFunc("POST /api/v2/tickets.json", s.createTicket)
 	mux.HandleFunc("GET /api/v2/tickets/{id}", s.getTicket)
 	mux.HandleFunc("PUT /api/v2/tickets/{id}", s.updateTicket)
 	mux.HandleFunc("GET /api/v2/tickets/{id}/comments.json", s.listComments)
+	mux.HandleFunc("GET /api/v2/tickets/{id}/audits.json", s.listAudits)
 	mux.HandleFunc("GET /api/v2/tickets/{id}/macros/{mid}/apply.json", s.applyMacro)
 	mux.HandleFunc("POST /api/v2/uploads.json", s.upload)
 	mux.HandleFunc("GET /api/v2/attachments/{id}", s.getAttachment)
@@ -309,6 +321,25 @@ func (s *Server) listGroups(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"groups": s.groups, "next_page": nil, "previous_page": nil, "count": len(s.groups)})
+}
+
+// listMemberships answers GET /api/v2/groups/{id}/memberships.json: the group's agents, one
+// page (the sandbox's groups are small).
+func (s *Server) listMemberships(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	known := slices.ContainsFunc(s.groups, func(g map[string]any) bool { return fmt.Sprint(g["id"]) == strconv.FormatInt(id, 10) })
+	if !ok || !known {
+		notFound(w)
+		return
+	}
+	out := []map[string]any{}
+	for _, uid := range s.memberships[id] {
+		out = append(out, map[string]any{"id": id*1000 + uid, "user_id": uid, "group_id": id, "default": false,
+			"url": fmt.Sprintf("%s/api/v2/group_memberships/%d.json", s.base, id*1000+uid)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"group_memberships": out, "next_page": nil, "previous_page": nil, "count": len(out)})
 }
 
 // ---- uploads and attachments ---------------------------------------------------------------

@@ -146,6 +146,7 @@ func (s *Server) newTicket(by *User, in ticketIn, channel string) (*Ticket, *Com
 	s.tickets[t.ID] = t
 	s.comments[t.ID] = []*Comment{c}
 	s.bump(t)
+	s.record(t, by, c, nil)
 	return t, c, "", ""
 }
 
@@ -279,6 +280,15 @@ func (s *Server) updateTicket(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) applyUpdate(t *Ticket, user *User, in ticketIn) (*Comment, string, string) {
+	before := slices.Clone(t.Tags)
+	c, f, msg := s.changeTicket(t, user, in)
+	if f == "" {
+		s.record(t, user, c, before)
+	}
+	return c, f, msg
+}
+
+func (s *Server) changeTicket(t *Ticket, user *User, in ticketIn) (*Comment, string, string) {
 	if in.Status != "" && !slices.Contains(statuses, in.Status) {
 		return nil, "status", "Status: is not one of " + strings.Join(statuses, ", ")
 	}
@@ -323,12 +333,71 @@ func (s *Server) applyUpdate(t *Ticket, user *User, in ticketIn) (*Comment, stri
 	return c, "", ""
 }
 
-func (s *Server) audit(t *Ticket, by *User, c *Comment) map[string]any {
-	events := []map[string]any{}
-	if c != nil {
-		events = append(events, map[string]any{"id": c.ID, "type": "Comment", "body": c.Body, "public": c.Public, "author_id": c.AuthorID})
+// record keeps the audit of one update of t by a user: the comment it added and how it changed
+// the tags (before is the tags it had).
+func (s *Server) record(t *Ticket, by *User, c *Comment, before []string) {
+	a := &Audit{ID: s.id(), TicketID: t.ID, CreatedAt: s.now(), AuthorID: by.ID, Tags: slices.Clone(t.Tags)}
+	if before != nil {
+		a.PreviousTags = before
 	}
-	return map[string]any{"id": s.id(), "ticket_id": t.ID, "created_at": t.UpdatedAt, "author_id": by.ID, "events": events}
+	if c != nil {
+		a.CommentID = c.ID
+		c.AuditID = a.ID
+	}
+	if s.audits == nil {
+		s.audits = map[int64][]*Audit{}
+	}
+	s.audits[t.ID] = append(s.audits[t.ID], a)
+}
+
+// audit is the last audit of t in Zendesk's shape, as an update's answer carries it.
+func (s *Server) audit(t *Ticket, _ *User, _ *Comment) map[string]any {
+	all := s.audits[t.ID]
+	if len(all) == 0 {
+		return nil
+	}
+	return s.auditJSON(all[len(all)-1])
+}
+
+// auditJSON is an audit in Zendesk's shape: a Comment event for the comment it added, a
+// Create or Change event on the tags.
+func (s *Server) auditJSON(a *Audit) map[string]any {
+	events := []map[string]any{}
+	if a.CommentID != 0 {
+		for _, c := range s.comments[a.TicketID] {
+			if c.ID == a.CommentID {
+				events = append(events, map[string]any{"id": c.ID, "type": "Comment", "body": c.Body, "public": c.Public, "author_id": c.AuthorID})
+			}
+		}
+	}
+	switch {
+	case a.PreviousTags == nil:
+		events = append(events, map[string]any{"id": a.ID + 1, "type": "Create", "field_name": "tags", "value": a.Tags})
+	case !slices.Equal(a.PreviousTags, a.Tags):
+		events = append(events, map[string]any{"id": a.ID + 1, "type": "Change", "field_name": "tags", "value": a.Tags, "previous_value": a.PreviousTags})
+	}
+	return map[string]any{"id": a.ID, "ticket_id": a.TicketID, "created_at": a.CreatedAt, "author_id": a.AuthorID,
+		"via": map[string]any{"channel": "api"}, "events": events}
+}
+
+// listAudits answers GET /api/v2/tickets/{id}/audits.json, oldest first (sort_order=desc:
+// newest first).
+func (s *Server) listAudits(w http.ResponseWriter, r *http.Request) {
+	id, _ := pathID(r, "id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tickets[id] == nil {
+		notFound(w)
+		return
+	}
+	all := []map[string]any{}
+	for _, a := range s.audits[id] {
+		all = append(all, s.auditJSON(a))
+	}
+	if r.URL.Query().Get("sort_order") == "desc" {
+		slices.Reverse(all)
+	}
+	writePage(w, r, s.base, "audits", all)
 }
 
 func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
@@ -403,6 +472,7 @@ func (s *Server) commentRequest(w http.ResponseWriter, r *http.Request) {
 	s.comments[t.ID] = append(s.comments[t.ID], c)
 	t.Status = "open"
 	s.bump(t)
+	s.record(t, user, c, slices.Clone(t.Tags))
 	s.runTriggers(t, change{user: user, comment: c})
 	writeJSON(w, http.StatusOK, map[string]any{"request": requestView(t)})
 }
@@ -592,6 +662,17 @@ func (s *Server) User(id int64) (User, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.users[id]
+	if u == nil {
+		return User{}, false
+	}
+	return *u, true
+}
+
+// UserByEmail returns a copy of the user with this email.
+func (s *Server) UserByEmail(email string) (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.userByEmail(email)
 	if u == nil {
 		return User{}, false
 	}

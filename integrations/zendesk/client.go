@@ -325,6 +325,74 @@ func (c *Client) Comments(ctx context.Context, id int64) ([]Comment, error) {
 	return out.Comments, nil
 }
 
+// Audit is one update of a ticket as Zendesk recorded it: who made it, the comment it added and
+// the tags it added. It is what says who applied a macro (the ticket's latest comment does not).
+type Audit struct {
+	ID        int64
+	AuthorID  int64
+	CreatedAt time.Time
+	// Comment is the comment the update added (nil: none).
+	Comment *Comment
+	// AddedTags are the tags the update added (at creation: every tag).
+	AddedTags []string
+}
+
+// Audits lists a ticket's audits, newest first (the latest 100).
+func (c *Client) Audits(ctx context.Context, id int64) ([]Audit, error) {
+	var out struct {
+		Audits []struct {
+			ID        int64     `json:"id"`
+			AuthorID  int64     `json:"author_id"`
+			CreatedAt time.Time `json:"created_at"`
+			Events    []struct {
+				ID            int64           `json:"id"`
+				Type          string          `json:"type"`
+				Body          string          `json:"body"`
+				Public        bool            `json:"public"`
+				AuthorID      int64           `json:"author_id"`
+				FieldName     string          `json:"field_name"`
+				Value         json.RawMessage `json:"value"`
+				PreviousValue json.RawMessage `json:"previous_value"`
+			} `json:"events"`
+		} `json:"audits"`
+	}
+	if err := c.raw(ctx, "list audits of "+strconv.FormatInt(id, 10), http.MethodGet, fmt.Sprintf("/tickets/%d/audits.json?sort_order=desc&per_page=100", id), nil, &out); err != nil {
+		return nil, err
+	}
+	audits := make([]Audit, 0, len(out.Audits))
+	for _, w := range out.Audits {
+		a := Audit{ID: w.ID, AuthorID: w.AuthorID, CreatedAt: w.CreatedAt}
+		for _, e := range w.Events {
+			switch {
+			case e.Type == "Comment":
+				a.Comment = &Comment{ID: e.ID, AuthorID: e.AuthorID, Body: e.Body, Public: e.Public, CreatedAt: w.CreatedAt}
+			case e.FieldName == "tags" && (e.Type == "Create" || e.Type == "Change"):
+				before := auditTags(e.PreviousValue)
+				for _, t := range auditTags(e.Value) {
+					if !slices.Contains(before, t) {
+						a.AddedTags = append(a.AddedTags, t)
+					}
+				}
+			}
+		}
+		audits = append(audits, a)
+	}
+	return audits, nil
+}
+
+// auditTags reads an audit event's tags: a list, or (in older audits) one space-separated string.
+func auditTags(raw json.RawMessage) []string {
+	var list []string
+	if json.Unmarshal(raw, &list) == nil {
+		return list
+	}
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return strings.Fields(one)
+	}
+	return nil
+}
+
 // User is a Zendesk user as abusedesk needs it.
 type User struct {
 	ID    int64  `json:"id"`
@@ -340,6 +408,39 @@ func (c *Client) User(ctx context.Context, id int64) (*User, error) {
 		return nil, classify("get user "+strconv.FormatInt(id, 10), err)
 	}
 	return &User{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role}, nil
+}
+
+// GroupMembers lists the IDs of a group's agents (GET /groups/{id}/memberships, every page).
+// go-zendesk's GetGroupMemberships asks /group_memberships.json with a group_id parameter
+// that the endpoint does not filter by: it would list every group's agents.
+// Group 0 is the desk's own group (ZENDESK_GROUP_ID).
+func (c *Client) GroupMembers(ctx context.Context, group int64) ([]int64, error) {
+	group = cmp.Or(group, c.cfg.GroupID)
+	op := "list the members of group " + strconv.FormatInt(group, 10)
+	if group == 0 {
+		return nil, &fault.Error{Kind: fault.Invalid, Service: service, Op: op, Message: "no group is configured (ZENDESK_LEGAL_GROUP_ID, ZENDESK_GROUP_ID)"}
+	}
+	var ids []int64
+	next := fmt.Sprintf("/groups/%d/memberships.json?per_page=100", group)
+	for page := 0; next != "" && page < 100; page++ {
+		var out struct {
+			GroupMemberships []struct {
+				UserID int64 `json:"user_id"`
+			} `json:"group_memberships"`
+			NextPage *string `json:"next_page"`
+		}
+		if err := c.raw(ctx, op, http.MethodGet, next, nil, &out); err != nil {
+			return nil, err
+		}
+		for _, m := range out.GroupMemberships {
+			ids = append(ids, m.UserID)
+		}
+		next = ""
+		if out.NextPage != nil {
+			next = *out.NextPage
+		}
+	}
+	return ids, nil
 }
 
 // Download reads an attachment's content (authenticated, at most limit bytes).

@@ -514,3 +514,28 @@ func doJSONInto(t *testing.T, base, user, method, path, body string, out any) {
 }
 
 func itoa(i int64) string { return strconv.FormatInt(i, 10) }
+
+// TestGroupMembers: a group's agents are read from the group's own memberships (not every
+// group's), group 0 is the desk's group, and an unknown group is an error naming it.
+func TestGroupMembers(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	e.fake.AddAgent("legal@desk.example", "Lou Legal", zendesksandbox.GroupLegal)
+	e.fake.AddAgent("agent@desk.example", "agent", zendesksandbox.GroupAbuse)
+	legal, err := e.client.GroupMembers(ctx, zendesksandbox.GroupLegal)
+	if err != nil || len(legal) != 1 {
+		t.Fatalf("legal group: %v %v, want its one agent", legal, err)
+	}
+	u, err := e.client.User(ctx, legal[0])
+	if err != nil || u.Email != "legal@desk.example" {
+		t.Fatalf("the legal group's member is %+v (%v), want legal@desk.example", u, err)
+	}
+	desk, err := e.client.GroupMembers(ctx, 0)
+	if err != nil || len(desk) != 1 || desk[0] == legal[0] {
+		t.Errorf("group 0 (the desk's abuse group): %v %v, want the abuse agent alone", desk, err)
+	}
+	_, err = e.client.GroupMembers(ctx, 999)
+	if fault.KindOf(err) != fault.NotFound || !strings.Contains(err.Error(), "999") {
+		t.Errorf("unknown group: %v, want not found naming it", err)
+	}
+}

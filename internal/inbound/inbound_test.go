@@ -17,11 +17,15 @@ import (
 	"testing"
 	"time"
 
+	"abusedesk/devenv/zendesksandbox"
 	"abusedesk/integrations/mailbox"
 	"abusedesk/integrations/reports"
 	"abusedesk/integrations/zendesk"
 	"abusedesk/internal/fault"
 	"abusedesk/internal/intake"
+	"abusedesk/internal/ticket"
+	"abusedesk/templates"
+	"abusedesk/workflows"
 )
 
 // ingester answers what the test says and records what it got.
@@ -361,5 +365,88 @@ func TestZendeskWebhookKeepsThenProcesses(t *testing.T) {
 	api.err = &fault.Error{Kind: fault.Transient, Service: "zendesk", Op: "show ticket", Status: 503}
 	if err := z.Process(context.Background(), q.kept[0]); err == nil || errors.As(err, &p) {
 		t.Errorf("a notification while Zendesk is down: %v, want an error to try again", err)
+	}
+}
+
+// decisions records the decisions delivered to cases.
+type decisions struct{ got []workflows.AgentDecision }
+
+func (d *decisions) Decide(_ context.Context, _ string, a workflows.AgentDecision) (*workflows.DecisionResult, error) {
+	d.got = append(d.got, a)
+	return &workflows.DecisionResult{Status: workflows.StatusAppealReview}, nil
+}
+
+func (d *decisions) DecideReinstatement(context.Context, string, workflows.AgentDecision) (*workflows.DecisionResult, error) {
+	return nil, errors.New("not in this test")
+}
+
+// TestDecisionAuthorFromTheAudit: a decision is credited to whoever made the update that added
+// the macro's tag (the ticket's audits), never to the author of a later comment, whether the
+// export poll recovers it (no actor) or a webhook names someone else; a tag no update added
+// by an agent is refused with a note, not guessed.
+func TestDecisionAuthorFromTheAudit(t *testing.T) {
+	fake := zendesksandbox.New("tok", "bot@desk.example", "lead@desk.example", "agent@desk.example")
+	srv := httptest.NewServer(fake.Handler())
+	defer srv.Close()
+	fake.SetBaseURL(srv.URL)
+	as := func(email string) *zendesk.Client {
+		c, err := zendesk.New(zendesk.Config{URL: srv.URL, Email: email, Token: "tok"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	bot, lead, agent := as("bot@desk.example"), as("lead@desk.example"), as("agent@desk.example")
+	ctx := context.Background()
+	tk, err := bot.CreateTicket(ctx, ticket.New{ExternalID: "case/acct-bank/phishing", Subject: "Case", RequesterEmail: "customer@bank.example", Comment: ticket.Comment{Body: "notice"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grant := workflows.DecisionGrantAppeal
+	if err := lead.Update(ctx, tk.ID, zendesk.Update{Comment: &ticket.Comment{Body: "Checked: the page is gone."}, AddTags: []string{zendesk.TagDecisionPrefix + string(grant)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := agent.Update(ctx, tk.ID, zendesk.Update{Comment: &ticket.Comment{Body: "fyi, customer called"}}); err != nil {
+		t.Fatal(err)
+	}
+	dec := &decisions{}
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := &Zendesk{API: bot, Decider: dec, Templates: r, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	leadUser, _ := fake.UserByEmail("lead@desk.example")
+	agentUser, _ := fake.UserByEmail("agent@desk.example")
+
+	// The poll: no actor known.
+	if err := z.Handle(ctx, zendesk.Event{Kind: zendesk.EventDecision, Decision: string(grant)}, tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	// A webhook naming the later commenter.
+	if err := z.Handle(ctx, zendesk.Event{Kind: zendesk.EventDecision, Decision: string(grant), ActorID: fmt.Sprint(agentUser.ID), Actor: "agent@desk.example"}, tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(dec.got) != 2 {
+		t.Fatalf("%d decisions delivered, want 2", len(dec.got))
+	}
+	for i, d := range dec.got {
+		if d.Agent != "lead@desk.example" || d.AgentID != fmt.Sprint(leadUser.ID) || d.Note != "Checked: the page is gone." {
+			t.Errorf("decision %d credited to %s (%s) with note %q; want lead@desk.example, who applied the macro, and their comment", i, d.Agent, d.AgentID, d.Note)
+		}
+	}
+	if dec.got[0].RequestID != dec.got[1].RequestID {
+		t.Errorf("the poll and the webhook keyed the decision %q and %q: it would apply twice", dec.got[0].RequestID, dec.got[1].RequestID)
+	}
+
+	// A decision tag that no update of the ticket added (here: never there at all).
+	if err := z.Handle(ctx, zendesk.Event{Kind: zendesk.EventDecision, Decision: string(workflows.DecisionDenyAppeal)}, tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(dec.got) != 2 {
+		t.Errorf("a decision nobody can be credited with was delivered: %+v", dec.got[2:])
+	}
+	comments, err := bot.Comments(ctx, tk.ID)
+	if err != nil || len(comments) == 0 || !strings.Contains(comments[0].Body, "cannot tell who applied the macro") {
+		t.Errorf("no note saying who applied the macro is unknown: %+v %v", comments, err)
 	}
 }

@@ -34,6 +34,8 @@ import (
 type ZendeskAPI interface {
 	Ticket(ctx context.Context, id int64) (*zendesk.TicketInfo, error)
 	Comments(ctx context.Context, id int64) ([]zendesk.Comment, error)
+	// Audits lists a ticket's updates, newest first: who made each, its comment, the tags added.
+	Audits(ctx context.Context, id int64) ([]zendesk.Audit, error)
 	User(ctx context.Context, id int64) (*zendesk.User, error)
 	Download(ctx context.Context, contentURL string, limit int64) ([]byte, error)
 	Update(ctx context.Context, id int64, u zendesk.Update) error
@@ -340,30 +342,39 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 	if err != nil || caseID == "" || !slices.Contains(workflows.AgentDecisions, decision) {
 		return err
 	}
-	comments, err := z.API.Comments(ctx, id)
+	// Who decided is who made the update that added the macro's tag, as the ticket's audits
+	// say: the webhook's actor and the poll (which knows none) find the same person, never the
+	// author of a later comment. The decision is keyed by the comment its macro wrote (else by
+	// the audit), so the webhook and the export poll deliver it once: Temporal answers a
+	// repeated update ID with the first one's result.
+	audits, err := z.API.Audits(ctx, id)
 	if err != nil {
 		return err
 	}
+	tag := zendesk.TagDecisionPrefix + string(decision)
+	i := slices.IndexFunc(audits, func(a zendesk.Audit) bool { return slices.Contains(a.AddedTags, tag) })
+	if i < 0 {
+		return z.refuse(ctx, id, decision, "the desk cannot tell who applied the macro: no update of this ticket's latest 100 added its tag. Apply the macro again.")
+	}
+	by := audits[i]
+	if actorID != 0 && actorID != by.AuthorID {
+		z.log().Warn("the webhook's actor is not who applied the macro; the ticket's audit decides", "ticket_id", id, "decision", decision, "webhook_actor", actorID, "audit_author", by.AuthorID)
+		actorEmail = ""
+	}
+	actorID = by.AuthorID
 	var note string
 	notified := false
-	// The decision is keyed by the comment its macro wrote, so the webhook and the export poll
-	// (which finds the tag when the webhook is lost — or still under way) deliver it once:
-	// Temporal answers a repeated update ID with the first one's result.
-	requestID := fmt.Sprintf("zendesk:%d:%s", id, decision)
-	for _, c := range comments {
-		if actorID == 0 || c.AuthorID == actorID {
-			if actorID == 0 {
-				actorID = c.AuthorID
-			}
-			note, notified = reports.OneLine(c.Body, 2000), c.Public
-			requestID = fmt.Sprintf("zendesk:%d:comment:%d:%s", id, c.ID, decision)
-			break
-		}
+	requestID := fmt.Sprintf("zendesk:%d:audit:%d:%s", id, by.ID, decision)
+	if c := by.Comment; c != nil && c.AuthorID == actorID {
+		note, notified = reports.OneLine(c.Body, 2000), c.Public
+		requestID = fmt.Sprintf("zendesk:%d:comment:%d:%s", id, c.ID, decision)
 	}
-	if actorEmail == "" && actorID != 0 {
-		if u, err := z.API.User(ctx, actorID); err == nil {
-			actorEmail = u.Email
+	if actorEmail == "" {
+		u, err := z.API.User(ctx, actorID)
+		if err != nil {
+			return err
 		}
+		actorEmail = u.Email
 	}
 	d := workflows.AgentDecision{Decision: decision, Agent: strings.ToLower(actorEmail), AgentID: strconv.FormatInt(actorID, 10),
 		Note: note, Notified: notified && provision.PublicMacro(decision), RequestID: requestID}
@@ -399,16 +410,21 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 	var refused *cases.Refused
 	switch {
 	case errors.As(err, &refused):
-		body, err := z.Templates.Render("intake_decision_refused", "", templates.DefaultLocale, templates.RefusedDecisionData{Decision: string(decision), Reason: refused.Reason})
-		if err != nil {
-			return err
-		}
-		return z.API.Update(ctx, id, zendesk.Update{Comment: &ticket.Comment{Body: body}, RemoveTags: zendesk.DecisionTags(string(decision))})
+		return z.refuse(ctx, id, decision, refused.Reason)
 	case err != nil:
 		return err
 	}
 	z.log().Info("agent decision applied", "case_id", caseID, "decision", decision, "agent", actorEmail, "status", res.Status)
 	return z.doneWith(ctx, t, decision)
+}
+
+// refuse explains in an internal note why a decision was not applied, and removes its tags.
+func (z *Zendesk) refuse(ctx context.Context, id int64, decision workflows.Decision, reason string) error {
+	body, err := z.Templates.Render("intake_decision_refused", "", templates.DefaultLocale, templates.RefusedDecisionData{Decision: string(decision), Reason: reason})
+	if err != nil {
+		return err
+	}
+	return z.API.Update(ctx, id, zendesk.Update{Comment: &ticket.Comment{Body: body}, RemoveTags: zendesk.DecisionTags(string(decision))})
 }
 
 // doneWith removes a decision's tags once the case has it (or refused it, with a note): until

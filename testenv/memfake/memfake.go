@@ -96,6 +96,18 @@ type Tickets struct {
 	next    int64
 	tickets map[int64]*Ticket
 	uploads map[string][]byte
+	// Groups are the agents (user IDs) of each group, as Zendesk would list them.
+	Groups map[int64][]int64
+}
+
+// GroupMembers implements activities.Tickets.
+func (t *Tickets) GroupMembers(_ context.Context, group int64) ([]int64, error) {
+	if err := t.check("members"); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.Groups[group]), nil
 }
 
 // NewTickets makes an empty ticketing system.
