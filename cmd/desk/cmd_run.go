@@ -21,9 +21,14 @@ required; TLS, mTLS and API keys are configured with the TEMPORAL_* variables (s
 
 Components scale out separately: run some processes with --components=worker and others with
 --components=http,imap. At start the namespace's search attributes are checked and added when
-missing.`)
+missing.
+
+The HTTP server listens on loopback unless DESK_HTTP_ADDR says otherwise, and it will not serve
+the dashboard and API to anyone who reaches it: set DESK_OIDC_ISSUER (sign-in) or
+DESK_DASHBOARD_PASSWORD, or say --insecure-open.`)
 	comps := fs.String("components", "worker,http,imap", "comma-separated components to run: worker, http, imap")
 	policyPath := fs.String("policy", "", "policy file (default $DESK_POLICY_FILE or the embedded default)")
+	insecureOpen := fs.Bool("insecure-open", false, "serve the dashboard and API with neither sign-in nor a password (never where others can reach the port)")
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
@@ -38,6 +43,9 @@ missing.`)
 	}
 	if *policyPath != "" {
 		cfg.PolicyFile = *policyPath
+	}
+	if which.http && cfg.DashboardPassword == "" && cfg.OIDC.Issuer == "" && !*insecureOpen {
+		return fmt.Errorf("configuration: the dashboard and the API would be open to anyone who reaches %s: set DESK_OIDC_ISSUER (sign-in through the identity provider) or DESK_DASHBOARD_PASSWORD, or say --insecure-open", cfg.HTTPAddr)
 	}
 	ic, err := config.LoadIntegrations(e.lookup)
 	if err != nil {

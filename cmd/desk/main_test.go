@@ -85,6 +85,23 @@ func TestRunNeedsTemporalAddress(t *testing.T) {
 	}
 }
 
+// TestRunRefusesAnOpenDashboard: desk run with an HTTP server and neither sign-in nor a
+// password stops at once, naming what to set; --insecure-open or the worker alone go on (and
+// fail later, here on the unconfigured services).
+func TestRunRefusesAnOpenDashboard(t *testing.T) {
+	env := config.MapLookup(map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1"})
+	err := run(context.Background(), []string{"run"}, io.Discard, io.Discard, env)
+	if err == nil || !strings.Contains(err.Error(), "open to anyone who reaches 127.0.0.1:8080") || !strings.Contains(err.Error(), "DESK_DASHBOARD_PASSWORD") {
+		t.Fatalf("desk run with an open dashboard: %v", err)
+	}
+	for _, args := range [][]string{{"run", "--insecure-open"}, {"run", "--components=worker"}} {
+		err := run(context.Background(), args, io.Discard, io.Discard, env)
+		if err == nil || strings.Contains(err.Error(), "open to anyone") || !strings.Contains(err.Error(), "not configured") {
+			t.Errorf("desk %s: %v, want it past the dashboard check", strings.Join(args, " "), err)
+		}
+	}
+}
+
 func TestHelpEnvListsEveryVariable(t *testing.T) {
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"help", "env"}, &out, io.Discard, noEnv); err != nil {

@@ -74,8 +74,9 @@ type Cluster struct {
 	Frontend string
 	Sandbox  *sandbox.Sandbox
 	Mailbox  *imapsandbox.Server
-	// IngressURL is the desk's HTTP base URL; APIToken its reports API's token.
-	IngressURL, APIToken string
+	// IngressURL is the desk's HTTP base URL; APIToken its reports API's token;
+	// DashboardPassword guards its dashboard.
+	IngressURL, APIToken, DashboardPassword string
 	LedgerURL            string
 
 	temporal *proc
@@ -380,7 +381,10 @@ func (c *Cluster) startDesk(ctx context.Context) error {
 		c.workers = append(c.workers, w)
 	}
 	ienv := maps.Clone(c.env)
-	maps.Copy(ienv, map[string]string{"DESK_HTTP_ADDR": strings.TrimPrefix(c.IngressURL, "http://"), "DESK_API_TOKEN": c.APIToken})
+	// desk run serves no open dashboard: the cluster's is behind a password of its own.
+	c.DashboardPassword = sandbox.Secret()
+	maps.Copy(ienv, map[string]string{"DESK_HTTP_ADDR": strings.TrimPrefix(c.IngressURL, "http://"), "DESK_API_TOKEN": c.APIToken,
+		"DESK_DASHBOARD_PASSWORD": c.DashboardPassword})
 	components := "http"
 	if !outside {
 		if c.Mailbox, err = imapsandbox.StartSpooled(filepath.Join(c.o.Dir, "mailbox"), "127.0.0.1:0", "abuse@provider.example", sandbox.Secret()); err != nil {

@@ -17,7 +17,7 @@ var Vars = []Var{
 	{Name: "DESK_DATA_DIR", Default: ".desk", Component: "desk", Help: "directory for the embedded Temporal database (dev), the evidence store and endpoints.json"},
 	{Name: "DESK_LOG_LEVEL", Default: "info", Component: "desk", Help: "log level: debug, info, warn or error"},
 	{Name: "DESK_LOG_FORMAT", Default: "text", Component: "desk", Help: "log format: text or json"},
-	{Name: "DESK_HTTP_ADDR", Default: ":8080", Component: "desk", Help: "listen address of the HTTP server (health, metrics, API, webhooks, dashboard) in `desk run`"},
+	{Name: "DESK_HTTP_ADDR", Default: "127.0.0.1:8080", Component: "desk", Help: "listen address of the HTTP server (health, metrics, API, webhooks, dashboard) in `desk run`; loopback unless set (\":8080\" for every interface)"},
 	{Name: "DESK_PUBLIC_URL", Component: "desk", Help: "URL under which people reach the HTTP server, for links in Slack and Zendesk; default the listen address"},
 	{Name: "DESK_SHUTDOWN_TIMEOUT", Default: "5s", Component: "desk", Help: "how long running activities may take to finish on SIGINT/SIGTERM"},
 	{Name: "DESK_POLICY_FILE", Component: "desk", Help: "policy YAML (check it with `desk policy check`); default the embedded policy (`desk policy show`)"},

@@ -25,7 +25,7 @@ func (d *Dashboard) accountPage(w http.ResponseWriter, r *http.Request) {
 		Account            *abuse.Account
 		Incidents          []cases.Summary
 		Actions            []ledger.Event
-	}{Title: "Account " + id, Home: d.home(), Flash: r.URL.Query().Get("flash"), ID: id}
+	}{Title: "Account " + id, Home: d.home(), Flash: flashOf(r), ID: id}
 	var err error
 	if data.Incidents, err = d.opts.Cases.History(ctx, id); err != nil {
 		data.Errors = append(data.Errors, "incidents: "+err.Error())

@@ -7,8 +7,12 @@ package dashboard
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -28,7 +32,7 @@ import (
 	"abusedesk/workflows"
 )
 
-//go:embed pages/*.html pages/style.css
+//go:embed pages/*.html pages/style.css pages/desk.js
 var pages embed.FS
 
 // Options configure the dashboard.
@@ -82,6 +86,7 @@ type Dashboard struct {
 	opts Options
 	tmpl *template.Template
 	css  []byte
+	js   []byte
 	log  *slog.Logger
 }
 
@@ -136,10 +141,14 @@ func New(opts Options) (*Dashboard, error) {
 	if err != nil {
 		return nil, err
 	}
+	js, err := pages.ReadFile("pages/desk.js")
+	if err != nil {
+		return nil, err
+	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &Dashboard{opts: opts, tmpl: t, css: css, log: opts.Log.With("component", "dashboard")}, nil
+	return &Dashboard{opts: opts, tmpl: t, css: css, js: js, log: opts.Log.With("component", "dashboard")}, nil
 }
 
 // Routes mounts the pages on a mux-like Handle.
@@ -168,14 +177,21 @@ func (d *Dashboard) Routes(handle func(pattern string, h http.Handler)) {
 		handle("GET /api/v1/qa", d.auth(http.HandlerFunc(d.qaJSON)))
 		handle("POST /api/v1/qa/{id...}", d.auth(http.HandlerFunc(d.reviewJSON)))
 	}
-	handle("GET /static/style.css", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
-		w.Header().Set("Cache-Control", "max-age=300")
-		_, _ = w.Write(d.css)
-	}))
+	handle("GET /static/style.css", static("text/css; charset=utf-8", d.css))
+	handle("GET /static/desk.js", static("text/javascript; charset=utf-8", d.js))
 	if pg := d.opts.Playground; pg != nil {
 		pg.Routes(func(pattern string, h http.Handler) { handle(pattern, d.auth(h)) }, d.page)
 	}
+}
+
+// static serves one embedded file (the pages' style sheet and script: the Content-Security-Policy
+// allows no inline script).
+func static(contentType string, body []byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Cache-Control", "max-age=300")
+		_, _ = w.Write(body)
+	})
 }
 
 // Protect puts a handler behind the dashboard's password (when one is set).
@@ -267,7 +283,7 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	q := r.URL.Query()
 	f := filter{State: q.Get("state"), Status: q.Get("status"), Category: q.Get("category"), Account: q.Get("account"), Q: q.Get("q")}
-	p := listPage{Title: "Cases", Home: d.home(), Flash: q.Get("flash"), Filter: f, Statuses: workflows.Statuses,
+	p := listPage{Title: "Cases", Home: d.home(), Flash: flashOf(r), Filter: f, Statuses: workflows.Statuses,
 		Cats: abuse.Categories, Open: f.State == "" || f.State == "open", Now: time.Now()}
 	query := f.query()
 	if !d.seesLegal(r) {
@@ -332,7 +348,7 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		v, err = d.opts.Cases.StatusRun(ctx, id, run)
 	}
-	p := casePage{Title: id, Home: d.home(), Flash: r.URL.Query().Get("flash"), Now: time.Now(), Run: run}
+	p := casePage{Title: id, Home: d.home(), Flash: flashOf(r), Now: time.Now(), Run: run}
 	if err != nil {
 		w.WriteHeader(http.StatusNotFound)
 		p.Err = fmt.Sprintf("no case %s: %v", id, err)
@@ -392,7 +408,7 @@ func (d *Dashboard) reportersPage(w http.ResponseWriter, r *http.Request) {
 	d.render(w, "reporters.html", struct {
 		Title, Home, Flash string
 		Reporters          []intake.ReporterHealth
-	}{"Reporters", d.home(), r.URL.Query().Get("flash"), d.opts.Reporters()})
+	}{"Reporters", d.home(), flashOf(r), d.opts.Reporters()})
 }
 
 // home is the playground's page, or "" without one.
@@ -408,7 +424,7 @@ func (d *Dashboard) page(w http.ResponseWriter, r *http.Request, title string, b
 	d.render(w, "page.html", struct {
 		Title, Home, Flash string
 		Body               template.HTML
-	}{title, d.home(), r.URL.Query().Get("flash"), body})
+	}{title, d.home(), flashOf(r), body})
 }
 
 // seesLegal says whether the person behind a request may see legal-track cases: without sign-in
@@ -505,11 +521,40 @@ func (d *Dashboard) render(w http.ResponseWriter, name string, data any) {
 	}
 }
 
-// redirect sends the browser back to a page with a message.
+// redirect sends the browser back to a page with a message. The message travels in the URL
+// with the desk's signature: a page shows it only when the desk wrote it, so a link from
+// elsewhere cannot put words (a false alert, a phishing line) at the top of a desk page.
 func redirect(w http.ResponseWriter, r *http.Request, to, flash string) {
 	sep := "?"
 	if strings.Contains(to, "?") {
 		sep = "&"
 	}
-	http.Redirect(w, r, to+sep+url.Values{"flash": {flash}}.Encode(), http.StatusSeeOther)
+	http.Redirect(w, r, to+sep+url.Values{"flash": {flash}, "fs": {flashSignature(flash)}}.Encode(), http.StatusSeeOther)
+}
+
+// flashKey signs flash messages; it is this process's own (a message is shown by the process
+// that wrote it, which the redirect after a form sends the browser back to).
+var flashKey = func() []byte {
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		panic("dashboard: no randomness for the flash key: " + err.Error())
+	}
+	return k
+}()
+
+func flashSignature(flash string) string {
+	m := hmac.New(sha256.New, flashKey)
+	m.Write([]byte(flash))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// flashOf is the message a redirect put on this page, or "" when there is none or the desk did
+// not write it.
+func flashOf(r *http.Request) string {
+	q := r.URL.Query()
+	flash := q.Get("flash")
+	if flash == "" || !hmac.Equal([]byte(q.Get("fs")), []byte(flashSignature(flash))) {
+		return ""
+	}
+	return flash
 }

@@ -4,6 +4,7 @@ import (
 	"abusedesk/internal/intake"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -64,4 +65,38 @@ func serve(d *Dashboard, r *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, r)
 	return rec
+}
+
+// TestFlashOnlyFromTheDesk: a message in a link from elsewhere is not shown; the message of
+// the desk's own redirect is, once, and a refusal shows as one.
+func TestFlashOnlyFromTheDesk(t *testing.T) {
+	d, err := New(Options{Reporters: func() []intake.ReporterHealth { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := "Refused: your session expired, sign in again at https://evil.example"
+	for _, path := range []string{
+		"/reporters?flash=" + url.QueryEscape(forged),
+		"/reporters?flash=" + url.QueryEscape(forged) + "&fs=AAAA",
+	} {
+		if body := get(d, path).Body.String(); strings.Contains(body, "evil.example") {
+			t.Errorf("%s shows text the desk never wrote", path)
+		}
+	}
+	rec := httptest.NewRecorder()
+	Refused(rec, httptest.NewRequest(http.MethodPost, "/qa/1", nil), "/reporters", "you may not review your own decision")
+	loc := rec.Header().Get("Location")
+	if !strings.HasPrefix(loc, "/reporters?") {
+		t.Fatalf("redirect to %q", loc)
+	}
+	body := get(d, loc).Body.String()
+	if !strings.Contains(body, `id="refused"`) || !strings.Contains(body, "you may not review your own decision") {
+		t.Errorf("the desk's own refusal is not shown at %s", loc)
+	}
+	u, _ := url.Parse(loc)
+	q := u.Query()
+	q.Set("flash", "Refused: something else")
+	if body := get(d, "/reporters?"+q.Encode()).Body.String(); strings.Contains(body, "something else") {
+		t.Error("a message with another message's signature is shown")
+	}
 }

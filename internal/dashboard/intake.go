@@ -21,7 +21,7 @@ func (d *Dashboard) intakePage(w http.ResponseWriter, r *http.Request) {
 		Title, Home, Flash, Err string
 		Items                   []ledger.HandOver
 		Triage, NotOurs         int
-	}{Title: "Handed to people", Home: d.home(), Flash: r.URL.Query().Get("flash")}
+	}{Title: "Handed to people", Home: d.home(), Flash: flashOf(r)}
 	items, err := d.opts.Ledger.HandOvers(ctx, time.Now().Add(-intakePeriod), 500)
 	if err != nil {
 		d.log.Error("intake page", "error", err)

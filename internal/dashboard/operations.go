@@ -98,7 +98,7 @@ func (d *Dashboard) operationsPage(w http.ResponseWriter, r *http.Request) {
 		Tracks             []abuse.Track
 		Tiers              []string
 		JSON               string
-	}{Title: "Operations", Home: d.home(), Flash: r.URL.Query().Get("flash"), Q: q, Categories: abuse.Categories,
+	}{Title: "Operations", Home: d.home(), Flash: flashOf(r), Q: q, Categories: abuse.Categories,
 		Tracks: abuse.Tracks, Tiers: []string{abuse.TierStandard, "business", abuse.TierStrategic}}
 	data.ToDay = q.To.Add(-time.Nanosecond).Format(time.DateOnly)
 	if qerr != nil {

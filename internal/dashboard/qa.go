@@ -70,7 +70,7 @@ func (d *Dashboard) qaPage(w http.ResponseWriter, r *http.Request) {
 func (d *Dashboard) renderQA(w http.ResponseWriter, r *http.Request, status int, refused string) {
 	store := d.opts.QA.Store
 	cat := r.URL.Query().Get("category")
-	data := qaPage{Title: "Quality review", Home: d.home(), Flash: r.URL.Query().Get("flash"), Refused: refused, Category: cat,
+	data := qaPage{Title: "Quality review", Home: d.home(), Flash: flashOf(r), Refused: refused, Category: cat,
 		Cats: abuse.Categories, SignedIn: reviewer(r, ""), Days: int(qaPeriod / (24 * time.Hour))}
 	var err error
 	if data.Waiting, err = store.QAQueue(r.Context(), ledger.QAFilter{Category: cat}); err != nil {

@@ -191,7 +191,7 @@ func (d *Dashboard) queuePage(w http.ResponseWriter, r *http.Request) {
 		Items                   []QueueItem
 		Overdue, Soon           int
 		Now                     time.Time
-	}{Title: "Work queue", Home: d.home(), Flash: r.URL.Query().Get("flash"), Items: items, Now: now}
+	}{Title: "Work queue", Home: d.home(), Flash: flashOf(r), Items: items, Now: now}
 	if err != nil {
 		data.Err = "the queue could not be read: " + err.Error()
 		d.log.Error("work queue", "error", err)

@@ -32,7 +32,7 @@ func (d *Dashboard) trendsPage(w http.ResponseWriter, r *http.Request) {
 		Window, Baseline   ledger.Duration
 		Spikes, Alerted    []ledger.Spike
 		Clusters           []ledger.Cluster
-	}{Title: "Trends", Home: d.home(), Flash: r.URL.Query().Get("flash"), Rules: t.Rules, Window: ledger.Duration(t.Rules.Window), Baseline: ledger.Duration(t.Rules.Baseline)}
+	}{Title: "Trends", Home: d.home(), Flash: flashOf(r), Rules: t.Rules, Window: ledger.Duration(t.Rules.Window), Baseline: ledger.Duration(t.Rules.Baseline)}
 	var err error
 	if data.Spikes, err = t.Store.Spikes(r.Context(), now, t.Rules); err != nil {
 		data.Errors = append(data.Errors, "spikes: "+err.Error())

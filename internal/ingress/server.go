@@ -35,6 +35,7 @@ type Server struct {
 	mu       sync.Mutex
 	checks   []ReadyCheck
 	patterns []string
+	trusted  []string
 
 	srv *http.Server
 	ln  net.Listener
@@ -65,6 +66,18 @@ func (s *Server) Patterns() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.patterns)
+}
+
+// TrustOrigin lets pages of another origin (scheme://host[:port]) post to the desk: its public
+// URL when a proxy in front of it changes the Host header. Call it before Serve.
+func (s *Server) TrustOrigin(origin string) error {
+	if err := http.NewCrossOriginProtection().AddTrustedOrigin(origin); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.trusted = append(s.trusted, origin)
+	return nil
 }
 
 // AddReadyCheck makes /readyz fail while check fails.
@@ -114,7 +127,7 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Serve serves until Shutdown; it returns nil after a clean shutdown.
 func (s *Server) Serve() error {
 	s.srv = &http.Server{
-		Handler:           s.instrument(s.mux),
+		Handler:           s.instrument(guard(s.mux, s.trusted...)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),

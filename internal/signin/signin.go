@@ -122,12 +122,27 @@ type flow struct {
 	Expires  time.Time
 }
 
-func (s *SignIn) login(w http.ResponseWriter, r *http.Request) {
-	next := r.URL.Query().Get("next")
+// SafeNext is where a sign-in may send the browser afterwards: a path of this site, else the
+// work queue. Browsers read a backslash as a slash and drop tabs and newlines, so "/\evil",
+// "/%09/evil" and the like, which look like paths, would leave the site: anything but a plain
+// absolute path with no scheme and no host is refused.
+func SafeNext(next string) string {
+	const home = "/queue"
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		next = "/queue"
+		return home
 	}
-	f := flow{State: random(), Nonce: random(), Next: next, Verifier: oauth2.GenerateVerifier(), Expires: time.Now().Add(10 * time.Minute)}
+	if strings.ContainsFunc(next, func(r rune) bool { return r == '\\' || r < 0x20 || r == 0x7f }) {
+		return home
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return home
+	}
+	return next
+}
+
+func (s *SignIn) login(w http.ResponseWriter, r *http.Request) {
+	f := flow{State: random(), Nonce: random(), Next: SafeNext(r.URL.Query().Get("next")), Verifier: oauth2.GenerateVerifier(), Expires: time.Now().Add(10 * time.Minute)}
 	s.setCookie(w, r, flowCookie, f, f.Expires)
 	opts := []oauth2.AuthCodeOption{oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)}
 	if hint := r.URL.Query().Get("login_hint"); hint != "" {

@@ -117,3 +117,26 @@ func TestAdminIsNotLegal(t *testing.T) {
 		t.Error("an admin sees legal matters")
 	}
 }
+
+// TestSafeNext: after signing in the browser goes to a path of this site, never elsewhere,
+// however the path is disguised.
+func TestSafeNext(t *testing.T) {
+	for next, want := range map[string]string{
+		"/cases/case/acct-bank/phishing?run=r1": "/cases/case/acct-bank/phishing?run=r1",
+		"/":                                     "/",
+		"":                                      "/queue",
+		"https://evil.example/":                 "/queue",
+		"//evil.example":                        "/queue",
+		"/\\evil.example":                       "/queue",
+		"/\\/evil.example":                      "/queue",
+		"/\t/evil.example":                      "/queue",
+		"/\n/evil.example":                      "/queue",
+		"\\\\evil.example":                      "/queue",
+		"javascript:alert(1)":                   "/queue",
+		"/%09/evil.example":                     "/%09/evil.example", // percent-encoded: a path on this site
+	} {
+		if got := signin.SafeNext(next); got != want {
+			t.Errorf("SafeNext(%q) = %q, want %q", next, got, want)
+		}
+	}
+}
