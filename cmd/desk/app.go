@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"net/http/pprof"
 	"os"
 	"path/filepath"
@@ -223,6 +224,16 @@ var testHookHTTP func(*ingress.Server)
 // listenHTTP binds the HTTP server, so its address is known before anything is served.
 func (a *app) listenHTTP(addr string) error {
 	a.http = ingress.New(a.log, a.metrics)
+	if a.cfg.PublicURL != "" {
+		// Pages served through a proxy at the public URL may post to the desk.
+		u, err := url.Parse(a.cfg.PublicURL)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return fmt.Errorf("DESK_PUBLIC_URL: %q is not an absolute URL", a.cfg.PublicURL)
+		}
+		if err := a.http.TrustOrigin(u.Scheme + "://" + u.Host); err != nil {
+			return fmt.Errorf("DESK_PUBLIC_URL: %w", err)
+		}
+	}
 	a.http.Handle("GET /api/v1/openapi.yaml", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
 		_, _ = w.Write(openAPI)

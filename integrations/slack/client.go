@@ -110,7 +110,7 @@ func (c *Client) PostAlert(ctx context.Context, text string) error {
 
 // PostAlertTo implements the activities' Alerts: a message to a channel ("": the leads').
 func (c *Client) PostAlertTo(ctx context.Context, channel, text string) error {
-	if _, _, err := c.api.PostMessageContext(ctx, cmp.Or(channel, c.cfg.Channel), slack.MsgOptionText(text, false)); err != nil {
+	if _, _, err := c.api.PostMessageContext(ctx, cmp.Or(channel, c.cfg.Channel), slack.MsgOptionText(Escape(text), false)); err != nil {
 		return classify("post an alert to "+cmp.Or(channel, c.cfg.Channel), err)
 	}
 	return nil
@@ -119,7 +119,7 @@ func (c *Client) PostAlertTo(ctx context.Context, channel, text string) error {
 // PostApproval implements the activities' Approvals.
 func (c *Client) PostApproval(ctx context.Context, p approval.Post) (*approval.Message, error) {
 	channel, ts, err := c.api.PostMessageContext(ctx, c.cfg.Channel,
-		slack.MsgOptionText(p.Text, false),
+		slack.MsgOptionText(Escape(p.Text), false),
 		slack.MsgOptionBlocks(ApprovalBlocks(p)...),
 		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType, EventPayload: map[string]any{"case_id": p.CaseID, "step": p.Step}}),
 	)
@@ -147,13 +147,13 @@ func (c *Client) GroupMembers(ctx context.Context, group string) ([]string, erro
 // the channel, mentioning the approvers.
 func (c *Client) PingApproval(ctx context.Context, m approval.Message, p approval.Post) error {
 	text := fmt.Sprintf("Reminder %d: case %s is still waiting for a decision (%s). The request times out %s.",
-		p.Ping, p.CaseNumber, p.Action, p.Deadline.UTC().Format("2006-01-02 15:04 UTC"))
+		p.Ping, Escape(p.CaseNumber), Escape(p.Action), p.Deadline.UTC().Format("2006-01-02 15:04 UTC"))
 	mention := c.cfg.Mention
 	if p.Mention != "" {
 		// Up the chain: no lead decided in time.
 		mention = p.Mention
 		text = fmt.Sprintf("Escalated to the managers: no lead decided on case %s (%s). Please decide here; it waits until %s, then holds for a person.",
-			p.CaseNumber, p.Action, p.Deadline.UTC().Format("2006-01-02 15:04 UTC"))
+			Escape(p.CaseNumber), Escape(p.Action), p.Deadline.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	if mention != "" {
 		text = mention + " " + text
@@ -177,15 +177,30 @@ func (c *Client) ShowDecision(ctx context.Context, m approval.Message, s approva
 	})
 }
 
+// Escape makes text from outside (an account's name, a reporter's domain, a reason typed by
+// someone) inert in a Slack message: Slack reads <…> as links, user and channel mentions and
+// @channel/@here (<!channel>), so "<https://evil.example|Approve TS-1>" in a customer's name
+// would be a link, and "<!channel>" a ping of everyone. Slack's own escaping of &, < and >
+// shows them as written. Every string the desk did not write goes through it.
+func Escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// linkURL is a URL the desk built, made safe inside <url|label>: the characters that would end
+// the link or start its label are percent-encoded.
+func linkURL(u string) string {
+	return strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C", " ", "%20").Replace(u)
+}
+
 // ApprovalBlocks is the Block Kit body of an approval request.
 func ApprovalBlocks(p approval.Post) []slack.Block {
 	title := fmt.Sprintf("Approval needed: %s", p.CaseNumber)
 	if p.Ping > 0 {
 		title += fmt.Sprintf(" (reminder %d)", p.Ping)
 	}
-	caseRef := "*Case*\n" + p.CaseNumber
+	caseRef := "*Case*\n" + Escape(p.CaseNumber)
 	if p.CaseURL != "" {
-		caseRef = fmt.Sprintf("*Case*\n<%s|%s>", p.CaseURL, p.CaseNumber)
+		caseRef = fmt.Sprintf("*Case*\n<%s|%s>", linkURL(p.CaseURL), Escape(p.CaseNumber))
 	}
 	seen := "-"
 	if !p.Reports.FirstSeen.IsZero() {
@@ -196,13 +211,13 @@ func ApprovalBlocks(p approval.Post) []slack.Block {
 	}
 	fields := []*slack.TextBlockObject{
 		field(caseRef),
-		field(fmt.Sprintf("*Account*\n%s — %s (%s)", p.Account.ID, p.Account.Name, p.Account.Tier)),
-		field("*Category*\n" + string(p.Category)),
+		field(fmt.Sprintf("*Account*\n%s — %s (%s)", Escape(p.Account.ID), Escape(p.Account.Name), Escape(string(p.Account.Tier)))),
+		field("*Category*\n" + Escape(string(p.Category))),
 		field(fmt.Sprintf("*Reports*\n%d (%s)", p.Reports.Count, seen)),
-		field("*Will apply*\n" + p.Action),
+		field("*Will apply*\n" + Escape(p.Action)),
 		field("*Decide by*\n" + p.Deadline.UTC().Format("2006-01-02 15:04 UTC")),
 	}
-	why := "Why a lead decides: " + p.Reason
+	why := "Why a lead decides: " + Escape(p.Reason)
 	if p.Account.PriorViolations > 0 {
 		why += fmt.Sprintf(" · %d prior violations", p.Account.PriorViolations)
 	}
@@ -230,11 +245,11 @@ func DecisionText(s approval.Show) string {
 	}
 	by := ""
 	if s.DecidedBy != "" {
-		by = " by " + s.DecidedBy
+		by = " by " + Escape(s.DecidedBy)
 	}
-	text := fmt.Sprintf("%s%s at %s — case %s", verb, by, s.DecidedAt.UTC().Format("2006-01-02 15:04 UTC"), s.CaseNumber)
+	text := fmt.Sprintf("%s%s at %s — case %s", verb, by, s.DecidedAt.UTC().Format("2006-01-02 15:04 UTC"), Escape(s.CaseNumber))
 	if s.Reason != "" {
-		text += ". " + s.Reason
+		text += ". " + Escape(s.Reason)
 	}
 	return text
 }
@@ -245,9 +260,9 @@ func DecisionBlocks(s approval.Show) []slack.Block {
 	md := func(t string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.MarkdownType, t, false, false)
 	}
-	summary := s.Text
+	summary := Escape(s.Text)
 	if s.CaseURL != "" {
-		summary += fmt.Sprintf(" <%s|Open the case>", s.CaseURL)
+		summary += fmt.Sprintf(" <%s|Open the case>", linkURL(s.CaseURL))
 	}
 	return []slack.Block{
 		slack.NewSectionBlock(md(summary), nil, nil),

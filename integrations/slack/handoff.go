@@ -54,7 +54,7 @@ func (c *Client) FindHandOff(ctx context.Context, channel, step string) (*approv
 // PostHandOff posts a hand-off to the team's channel with Resolve, Need info and Reassign.
 func (c *Client) PostHandOff(ctx context.Context, p approval.HandOffPost) (*approval.Message, error) {
 	channel, ts, err := c.api.PostMessageContext(ctx, p.Channel,
-		slack.MsgOptionText(fmt.Sprintf("Hand-off to %s: case %s — %s", p.Team, p.CaseNumber, p.Reason), false),
+		slack.MsgOptionText(Escape(fmt.Sprintf("Hand-off to %s: case %s — %s", p.Team, p.CaseNumber, p.Reason)), false),
 		slack.MsgOptionBlocks(HandOffBlocks(p)...),
 		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: handOffMetadataType, EventPayload: map[string]any{"workflow_id": p.WorkflowID, "step": p.Step}}),
 	)
@@ -71,6 +71,7 @@ func (c *Client) PostHandOff(ctx context.Context, p approval.HandOffPost) (*appr
 // PingHandOff replies in the hand-off's thread, broadcast to the channel, mentioning who is
 // asked now (up the chain).
 func (c *Client) PingHandOff(ctx context.Context, m approval.Message, mention, text string) error {
+	text = Escape(text)
 	if mention != "" {
 		text = mention + " " + text
 	}
@@ -86,9 +87,9 @@ func (c *Client) ShowHandOff(ctx context.Context, m approval.Message, s approval
 	md := func(t string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.MarkdownType, t, false, false)
 	}
-	summary := fmt.Sprintf("Hand-off to %s: case %s", s.Team, s.CaseNumber)
+	summary := Escape(fmt.Sprintf("Hand-off to %s: case %s", s.Team, s.CaseNumber))
 	if s.CaseURL != "" {
-		summary += fmt.Sprintf(" <%s|Open the case>", s.CaseURL)
+		summary += fmt.Sprintf(" <%s|Open the case>", linkURL(s.CaseURL))
 	}
 	return idempotent(ctx, "update the hand-off message", func() error {
 		_, _, _, err := c.api.UpdateMessageContext(ctx, m.Channel, m.TS, slack.MsgOptionText(text, false),
@@ -105,11 +106,11 @@ func HandOffOutcomeText(s approval.HandOffShow) string {
 	}
 	text := verb
 	if s.By != "" {
-		text += " by " + s.By
+		text += " by " + Escape(s.By)
 	}
 	text += " at " + s.At.UTC().Format("2006-01-02 15:04 UTC")
 	if s.Text != "" {
-		text += ": " + s.Text
+		text += ": " + Escape(s.Text)
 	}
 	return text
 }
@@ -119,17 +120,17 @@ func HandOffBlocks(p approval.HandOffPost) []slack.Block {
 	md := func(s string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
 	}
-	caseRef := "*Case*\n" + p.CaseNumber
+	caseRef := "*Case*\n" + Escape(p.CaseNumber)
 	if p.CaseURL != "" {
-		caseRef = fmt.Sprintf("*Case*\n<%s|%s>", p.CaseURL, p.CaseNumber)
+		caseRef = fmt.Sprintf("*Case*\n<%s|%s>", linkURL(p.CaseURL), Escape(p.CaseNumber))
 	}
 	ticket := "-"
 	if p.TicketURL != "" {
-		ticket = fmt.Sprintf("<%s|linked ticket>", p.TicketURL)
+		ticket = fmt.Sprintf("<%s|linked ticket>", linkURL(p.TicketURL))
 	}
 	fields := []*slack.TextBlockObject{
-		md(caseRef), md(fmt.Sprintf("*Account*\n%s", p.Account)), md("*Category*\n" + p.Category),
-		md("*From*\n" + p.By), md("*Due*\n" + p.Due.UTC().Format("2006-01-02 15:04 UTC")), md("*Work item*\n" + ticket),
+		md(caseRef), md(fmt.Sprintf("*Account*\n%s", Escape(p.Account))), md("*Category*\n" + Escape(p.Category)),
+		md("*From*\n" + Escape(p.By)), md("*Due*\n" + p.Due.UTC().Format("2006-01-02 15:04 UTC")), md("*Work item*\n" + ticket),
 	}
 	button := func(id, label string, style slack.Style) *slack.ButtonBlockElement {
 		b := slack.NewButtonBlockElement(id, p.WorkflowID, slack.NewTextBlockObject(slack.PlainTextType, label, false, false))
@@ -138,7 +139,7 @@ func HandOffBlocks(p approval.HandOffPost) []slack.Block {
 	}
 	return []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "Hand-off to "+p.Team+": "+p.CaseNumber, false, false)),
-		slack.NewSectionBlock(md("*Why*\n"+p.Reason), fields, nil),
+		slack.NewSectionBlock(md("*Why*\n"+Escape(p.Reason)), fields, nil),
 		slack.NewActionBlock("handoff", button(ActionHandOffResolve, "Resolve", slack.StylePrimary), button(ActionHandOffNeedInfo, "Need info", ""),
 			button(ActionHandOffReassign, "Reassign", "")),
 	}

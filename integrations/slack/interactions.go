@@ -352,7 +352,7 @@ func (h *Interactions) ephemeral(ctx context.Context, cb slack.InteractionCallba
 	if cb.Channel.ID == "" {
 		return
 	}
-	if _, err := h.API.PostEphemeralContext(ctx, cb.Channel.ID, cb.User.ID, slack.MsgOptionText(text, false)); err != nil {
+	if _, err := h.API.PostEphemeralContext(ctx, cb.Channel.ID, cb.User.ID, slack.MsgOptionText(Escape(text), false)); err != nil {
 		h.log().Warn("ephemeral message not sent", "user_id", cb.User.ID, "error", err)
 	}
 }

@@ -477,3 +477,40 @@ func TestQueuedClicks(t *testing.T) {
 		t.Errorf("decisions %+v", got)
 	}
 }
+
+// TestTextFromOutsideIsInert: an account name, a reason or an alert carrying Slack mark-up
+// (a disguised link, @channel, a user mention) is posted as written, not as mark-up; the links
+// the desk builds stay links.
+func TestTextFromOutsideIsInert(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	const evil = "<https://evil.example/approve|Approve TS-ABCD1234> <!channel> <@" + lead + "> & co"
+	p := post()
+	p.Account.Name, p.Reason, p.Text = evil, evil, "Approval needed for "+evil
+	m, err := e.client.PostApproval(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.client.ShowDecision(ctx, *m, approval.Show{CaseNumber: "TS-ABCD1234", Text: p.Text, Decision: approval.Deny, DecidedBy: evil, Reason: evil,
+		DecidedAt: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), CaseURL: "http://desk.test/cases/case/acct-1/spam"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.client.PostAlert(ctx, "Spike from reporter "+evil); err != nil {
+		t.Fatal(err)
+	}
+	unJSON := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&") // blocks are JSON, which escapes these
+	for _, msg := range e.fake.Messages(e.ch) {
+		all := msg.Text + unJSON.Replace(string(msg.Blocks))
+		for _, bad := range []string{"<https://evil.example", "<!channel>", "<@" + lead + ">", "& co"} {
+			if strings.Contains(all, bad) {
+				t.Errorf("a message carries %q as mark-up: %s", bad, all)
+			}
+		}
+		if !strings.Contains(all, "&lt;!channel&gt;") {
+			t.Errorf("the outside text is not shown as written: %s", all)
+		}
+	}
+	if msgs := e.fake.Messages(e.ch); len(msgs) < 2 || !strings.Contains(unJSON.Replace(string(msgs[0].Blocks)), "<http://desk.test/cases/case/acct-1/spam|Open the case>") {
+		t.Errorf("the desk's own link to the case is gone: %+v", msgs)
+	}
+}
