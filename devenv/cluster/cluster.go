@@ -77,7 +77,7 @@ type Cluster struct {
 	// IngressURL is the desk's HTTP base URL; APIToken its reports API's token;
 	// DashboardPassword guards its dashboard.
 	IngressURL, APIToken, DashboardPassword string
-	LedgerURL            string
+	LedgerURL                               string
 
 	temporal *proc
 	workers  []*proc
