@@ -101,8 +101,19 @@ func TestSignInRoles(t *testing.T) {
 		if strings.Contains(body, legal.CaseNumber) {
 			t.Errorf("%s's queue lists the legal case", who)
 		}
-		if code, _ := do(s, http.MethodGet, "/cases/"+legal.CaseNumber, ""); code != http.StatusNotFound {
+		code, page := do(s, http.MethodGet, "/cases/"+legal.CaseNumber, "")
+		if code != http.StatusNotFound {
 			t.Errorf("%s opens the legal case: HTTP %d, want 404", who, code)
+		}
+		// The 404 reads like that of a number no incident has: nothing of the case behind it.
+		for _, leak := range []string{legal.CaseID, "acct-shop", "legal", "police"} {
+			if strings.Contains(strings.ToLower(page), strings.ToLower(leak)) {
+				t.Errorf("%s's 404 for the legal case names %q", who, leak)
+			}
+		}
+		_, none := do(s, http.MethodGet, "/cases/TS-00000000", "")
+		if strings.ReplaceAll(page, legal.CaseNumber, "N") != strings.ReplaceAll(none, "TS-00000000", "N") {
+			t.Errorf("%s tells a legal case's 404 from a missing number's", who)
 		}
 		if code, body := do(s, http.MethodGet, "/accounts/acct-shop", ""); code != http.StatusOK || strings.Contains(body, legal.CaseNumber) {
 			t.Errorf("%s's account page of acct-shop: HTTP %d, lists the legal case: %v", who, code, strings.Contains(body, legal.CaseNumber))

@@ -144,6 +144,12 @@ func refusal(err error) error {
 	return err
 }
 
+// IsNotFound says whether err means there is no such case (no workflow, or no such run).
+func IsNotFound(err error) bool {
+	var nf *serviceerror.NotFound
+	return errors.As(err, &nf)
+}
+
 // Reply delivers a customer's message to a running case.
 func (c *Client) Reply(ctx context.Context, caseID string, r workflows.CustomerReply) error {
 	return c.signal(ctx, caseID, workflows.SignalCustomerReply, r)

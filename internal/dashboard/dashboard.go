@@ -325,8 +325,12 @@ type casePage struct {
 	Now           time.Time
 }
 
+// errNoIncident: no incident has the case number asked for.
+var errNoIncident = errors.New("no incident has this number")
+
 func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	asked := id // what the person asked for: all a page that finds nothing may repeat
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
 	run := r.URL.Query().Get("run")
@@ -336,7 +340,7 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 		// A case number names one incident: the run under way, or the run that closed it.
 		var s *cases.Summary
 		if s, err = d.opts.Cases.FindByNumber(ctx, number); err == nil && s == nil {
-			err = errors.New("no incident has this number")
+			err = errNoIncident
 		}
 		if err == nil {
 			id, run = s.CaseID, s.RunID
@@ -348,20 +352,23 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		v, err = d.opts.Cases.StatusRun(ctx, id, run)
 	}
-	p := casePage{Title: id, Home: d.home(), Flash: flashOf(r), Now: time.Now(), Run: run}
-	if err != nil {
+	p := casePage{Title: asked, Home: d.home(), Flash: flashOf(r), Now: time.Now(), Run: run}
+	if err != nil || (onLegalTrack(string(v.Category)) && !d.seesLegal(r)) {
+		// Not found, and a legal case to someone without the legal role, read the same: the
+		// page names only what was asked, never the internal ID, account or message behind it.
+		if err != nil && !errors.Is(err, errNoIncident) && !cases.IsNotFound(err) {
+			d.log.Warn("case not read", "asked", asked, "error", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			p.Err = "the case cannot be read now; try again in a moment"
+			d.render(w, "case.html", p)
+			return
+		}
 		w.WriteHeader(http.StatusNotFound)
-		p.Err = fmt.Sprintf("no case %s: %v", id, err)
+		p.Err = fmt.Sprintf("no case %s: no incident has this number or ID", asked)
 		d.render(w, "case.html", p)
 		return
 	}
 	if onLegalTrack(string(v.Category)) {
-		if !d.seesLegal(r) {
-			w.WriteHeader(http.StatusNotFound)
-			p.Err = fmt.Sprintf("no case %s: no incident has this number", id)
-			d.render(w, "case.html", p)
-			return
-		}
 		if who, ok := signin.From(r.Context()); ok {
 			var err error
 			if d.opts.Ledger == nil {
