@@ -131,12 +131,20 @@ func TestEndToEndThrottleAppealReinstate(t *testing.T) {
 	}
 	zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%d/comments.json", enforced.Ticket.ID), nil, &comments)
 	var refusal, statement bool
+	granted := 0
 	for _, c := range comments.Comments {
 		refusal = refusal || (!c.Public && strings.Contains(c.Body, "may not decide its appeal"))
 		statement = statement || (c.Public && strings.Contains(c.Body, "Statement of reasons"))
+		if c.Public && strings.Contains(c.Body, "granted it") {
+			granted++
+		}
 	}
 	if !refusal || !statement {
 		t.Errorf("ticket lacks the refusal note (%v) or the statement of reasons (%v)", refusal, statement)
+	}
+	// The refused grant told the customer nothing; the accepted one, once, in the desk's words.
+	if granted != 1 {
+		t.Errorf("%d public messages say the appeal was granted, want 1 (the desk's, after it took the decision)", granted)
 	}
 	// The ledger has the case's story, who decided included: `desk ledger events` prints it.
 	var events string

@@ -24,7 +24,6 @@ import (
 	"abusedesk/internal/fault"
 	"abusedesk/internal/httpx"
 	"abusedesk/internal/intake"
-	"abusedesk/internal/provision"
 	"abusedesk/internal/ticket"
 	"abusedesk/templates"
 	"abusedesk/workflows"
@@ -362,12 +361,18 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 		actorEmail = ""
 	}
 	actorID = by.AuthorID
+	// The macro's comment is an internal note; what the agent wrote after its "Why:" is the
+	// decision's note (the macro's placeholder left as it is, none). The desk alone speaks to
+	// the customer, once it has taken the decision: a macro from before, still posting in
+	// public, has spoken already, and is logged for `desk zendesk provision` to migrate.
 	var note string
-	notified := false
 	requestID := fmt.Sprintf("zendesk:%d:audit:%d:%s", id, by.ID, decision)
 	if c := by.Comment; c != nil && c.AuthorID == actorID {
-		note, notified = reports.OneLine(c.Body, 2000), c.Public
+		note = macroNote(c.Body)
 		requestID = fmt.Sprintf("zendesk:%d:comment:%d:%s", id, c.ID, decision)
+		if c.Public {
+			z.log().Warn("a decision macro answered the customer in public before the desk took the decision; run `desk zendesk provision` to make its macros internal notes", "ticket_id", id, "decision", decision)
+		}
 	}
 	if actorEmail == "" {
 		u, err := z.API.User(ctx, actorID)
@@ -377,7 +382,7 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 		actorEmail = u.Email
 	}
 	d := workflows.AgentDecision{Decision: decision, Agent: strings.ToLower(actorEmail), AgentID: strconv.FormatInt(actorID, 10),
-		Note: note, Notified: notified && provision.PublicMacro(decision), RequestID: requestID}
+		Note: note, RequestID: requestID}
 	switch decision {
 	case workflows.DecisionReclassify:
 		// The agent sets the account and category fields before applying the macro.
@@ -386,12 +391,6 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 		// The agent names the team in the hand-off field before applying the macro, and writes
 		// the reason after its "Why:" (the macro's placeholder left as it is is no reason).
 		d.Team = t.Fields[ticket.FieldTeam]
-		if _, why, ok := strings.Cut(d.Note, "Why:"); ok {
-			d.Note = strings.TrimSpace(why)
-		}
-		if strings.HasPrefix(d.Note, "[") && strings.HasSuffix(d.Note, "]") {
-			d.Note = ""
-		}
 	case workflows.DecisionRoute:
 		if t.GroupID != 0 && t.GroupID != z.CaseGroupID {
 			d.Team = "Zendesk group " + strconv.FormatInt(t.GroupID, 10)
@@ -416,6 +415,19 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 	}
 	z.log().Info("agent decision applied", "case_id", caseID, "decision", decision, "agent", actorEmail, "status", res.Status)
 	return z.doneWith(ctx, t, decision)
+}
+
+// macroNote is what an agent wrote in a decision macro's note: the text after its "Why:" (none
+// when the macro's [placeholder] is left as it is), or the whole note when it has no "Why:".
+func macroNote(body string) string {
+	note := reports.OneLine(body, 2000)
+	if _, why, ok := strings.Cut(note, "Why:"); ok {
+		note = strings.TrimSpace(why)
+	}
+	if strings.HasPrefix(note, "[") && strings.HasSuffix(note, "]") {
+		return ""
+	}
+	return note
 }
 
 // refuse explains in an internal note why a decision was not applied, and removes its tags.

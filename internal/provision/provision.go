@@ -5,7 +5,6 @@
 package provision
 
 import (
-	"slices"
 	"time"
 
 	"abusedesk/integrations/zendesk"
@@ -84,7 +83,7 @@ func Macros(r *templates.Renderer, extendBy, moreInfo time.Duration) []zendesk.M
 	out := make([]zendesk.MacroSpec, 0, len(workflows.AgentDecisions))
 	for _, d := range workflows.AgentDecisions {
 		m := zendesk.MacroSpec{
-			Decision: string(d), Title: macroTitles[d], Public: PublicMacro(d),
+			Decision: string(d), Title: macroTitles[d], // an internal note: the desk speaks to the customer
 			Pending: d == workflows.DecisionRequestInfo || d == workflows.DecisionExtendDeadline,
 		}
 		if r != nil {
@@ -118,11 +117,3 @@ func MacroTitles() []string {
 	return out
 }
 
-// PublicMacro reports whether a decision's macro answers the customer itself (public comment);
-// the case then sends no notice of its own for that step. Treat-as-appeal is an internal note:
-// the appeal's acknowledgement comes from the case. The triage and legal macros are internal
-// notes too: those tickets' requester is the reporter or the authority, and the customer is
-// told nothing.
-func PublicMacro(d workflows.Decision) bool {
-	return d != workflows.DecisionTreatAsAppeal && d != workflows.DecisionHandOff && !slices.Contains(workflows.TriageDecisions, d) && !slices.Contains(workflows.LegalDecisions, d)
-}
