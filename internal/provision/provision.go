@@ -116,4 +116,3 @@ func MacroTitles() []string {
 	}
 	return out
 }
-
