@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
 	"abusedesk/activities"
@@ -89,6 +90,8 @@ type app struct {
 	// apiToken is the reports API's bearer token, which the cases API takes too.
 	apiToken string
 	temporal client.Client
+	// codec encrypts the payloads (nil: DESK_PAYLOAD_KEYS=off); /codec serves it.
+	codec *tclient.Codec
 	// pressure is how far behind this process's worker is (nothing when no worker runs here).
 	pressure *tclient.Pressure
 	// backlog is how far behind the task queue's workers are, from the server's statistics:
@@ -475,6 +478,13 @@ func (a *app) dialTemporal(ctx context.Context, cfg config.Temporal) error {
 	if err != nil {
 		return err
 	}
+	if cfg.PayloadKeys != "" && cfg.PayloadKeys != "off" {
+		keys, err := tclient.ParseKeys(cfg.PayloadKeys)
+		if err != nil {
+			return fmt.Errorf("DESK_PAYLOAD_KEYS: %w", err)
+		}
+		a.codec = &tclient.Codec{Keys: keys}
+	}
 	a.temporal = c
 	a.onStop(func(context.Context) { c.Close() })
 	return nil
@@ -700,6 +710,12 @@ func (a *app) startDashboard(pg dashboard.Playground) error {
 		api.Search = a.ledger
 	}
 	api.Routes(a.http.Handle)
+	if a.codec != nil {
+		// The codec endpoint: the Temporal CLI (--codec-endpoint <desk>/codec) and Web UI decode
+		// the encrypted payloads through it, for those who may read everything (legal matters
+		// included).
+		a.http.Handle("POST /codec/{op}", d.ProtectLegal(http.MaxBytesHandler(converter.NewPayloadCodecHTTPHandler(a.codec), 8<<20)))
+	}
 	if a.cfg.PProf {
 		a.http.Handle("GET /debug/pprof/", d.Protect(http.HandlerFunc(pprof.Index)))
 		a.http.Handle("GET /debug/pprof/profile", d.Protect(http.HandlerFunc(pprof.Profile)))

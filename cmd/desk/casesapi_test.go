@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"abusedesk/devenv/devserver"
+	"abusedesk/internal/tclient"
 	"abusedesk/workflows"
 )
 
@@ -220,4 +223,35 @@ func TestCasesAPI(t *testing.T) {
 	if !strings.Contains(intake, `data-kind="triage"`) || !strings.Contains(intake, `data-kind="not_ours"`) || !strings.Contains(intake, "/agent/tickets/") {
 		t.Errorf("the intake page lacks the demo's triage ticket or its not-ours answer (with their Zendesk links):\n%s", intake)
 	}
+
+	// Temporal's database holds no report text in clear: the payloads are encrypted. (Its
+	// write-ahead log is read too: recent writes are there.)
+	stored := temporalBytes(t, dir)
+	for _, clear := range []string{"Pursuant to 18 U.S.C", "jane.roe@police.example", "login.consumer.example"} {
+		if bytes.Contains(stored, []byte(clear)) {
+			t.Errorf("Temporal's database holds %q in clear", clear)
+		}
+	}
+	if !bytes.Contains(stored, []byte(tclient.MetadataEncodingEncrypted)) {
+		t.Error("Temporal's database holds no encrypted payload: is this the desk's database?")
+	}
+}
+
+// temporalBytes is everything the embedded Temporal server keeps in the data dir's database
+// files (the database and its write-ahead log).
+func temporalBytes(t *testing.T, dir string) []byte {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, devserver.DatabaseFile+"*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Temporal database in %s (%v)", dir, err)
+	}
+	var all []byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	return all
 }

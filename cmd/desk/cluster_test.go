@@ -22,6 +22,7 @@ import (
 	"abusedesk/internal/cases"
 	"abusedesk/internal/config"
 	"abusedesk/internal/pglocal"
+	"abusedesk/internal/tclient"
 	"abusedesk/workflows"
 )
 
@@ -131,7 +132,11 @@ func TestCluster(t *testing.T) {
 	}
 	accepted := time.Since(stormStart)
 
-	tc, err := client.Dial(client.Options{HostPort: c.Frontend, Namespace: cluster.Namespace})
+	opts, err := tclient.Options(config.Temporal{Address: c.Frontend, Namespace: cluster.Namespace, PayloadKeys: c.PayloadKeys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := client.Dial(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

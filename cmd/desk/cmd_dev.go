@@ -22,6 +22,7 @@ import (
 	"abusedesk/internal/config"
 	"abusedesk/internal/metrics"
 	"abusedesk/internal/provision"
+	"abusedesk/internal/tclient"
 	"abusedesk/workflows"
 )
 
@@ -124,7 +125,11 @@ Port 0 picks any free port.`)
 	a.endpoints.Temporal = &config.TemporalAddress{Address: srv.HostPort(), Namespace: srv.Namespace()}
 	a.endpoints.UI = srv.UIURL()
 
-	if err := a.dialTemporal(ctx, config.Temporal{Address: srv.HostPort(), Namespace: srv.Namespace()}); err != nil {
+	keys, err := devPayloadKeys(e.lookup, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if err := a.dialTemporal(ctx, config.Temporal{Address: srv.HostPort(), Namespace: srv.Namespace(), PayloadKeys: keys}); err != nil {
 		return err
 	}
 	if err := a.listenHTTP(loopback(*httpPort)); err != nil {
@@ -346,4 +351,13 @@ func printBanner(e env, a *app) {
 	row("policy", a.policy.Source)
 	fmt.Fprintf(&b, "\nEndpoints are in %s/endpoints.json. Press Ctrl-C to stop.\n\n", a.cfg.DataDir)
 	fmt.Fprint(e.stdout, b.String())
+}
+
+// devPayloadKeys are the keys a desk dev encrypts its payloads with: DESK_PAYLOAD_KEYS when
+// set, else the data dir's own (made the first time).
+func devPayloadKeys(lookup config.Lookup, dataDir string) (string, error) {
+	if v, ok := lookup("DESK_PAYLOAD_KEYS"); ok && strings.TrimSpace(v) != "" {
+		return strings.TrimSpace(v), nil
+	}
+	return tclient.DevKeys(dataDir)
 }

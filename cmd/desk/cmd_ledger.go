@@ -111,7 +111,11 @@ func temporalFor(lookup config.Lookup, dataDir string) (config.Temporal, error) 
 	if ep.Temporal == nil {
 		return config.Temporal{}, fmt.Errorf("%s/endpoints.json has no Temporal address", dataDir)
 	}
-	return config.Temporal{Address: ep.Temporal.Address, Namespace: ep.Temporal.Namespace}, nil
+	keys, err := devPayloadKeys(lookup, dataDir)
+	if err != nil {
+		return config.Temporal{}, err
+	}
+	return config.Temporal{Address: ep.Temporal.Address, Namespace: ep.Temporal.Namespace, PayloadKeys: keys}, nil
 }
 
 // openLedgerOf opens the ledger the configuration names (DESK_LEDGER_URL, or the ledger.db of

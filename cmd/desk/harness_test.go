@@ -20,6 +20,7 @@ import (
 	"abusedesk/internal/cases"
 	"abusedesk/internal/config"
 	"abusedesk/internal/policy"
+	"abusedesk/internal/tclient"
 	"abusedesk/workflows"
 )
 
@@ -94,7 +95,7 @@ func startDevIn(t *testing.T, dir, policyPath string, env map[string]string, ext
 		done <- run(ctx, args, io.Discard, stderr, config.MapLookup(vars))
 	}()
 	ep := waitForEndpoints(t, dir, done)
-	tc, err := client.Dial(client.Options{HostPort: ep.Temporal.Address, Namespace: ep.Temporal.Namespace})
+	tc, err := dialDev(dir, ep, vars["DESK_PAYLOAD_KEYS"])
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -300,4 +301,20 @@ func (d *devDesk) intakeQueued() int {
 		}
 	}
 	return -1
+}
+
+// dialDev connects a test's client to a desk dev's Temporal with the payload keys it was given
+// (keys), or else those it keeps in its data dir.
+func dialDev(dir string, ep config.Endpoints, keys string) (client.Client, error) {
+	if keys == "" {
+		var err error
+		if keys, err = tclient.DevKeys(dir); err != nil {
+			return nil, err
+		}
+	}
+	opts, err := tclient.Options(config.Temporal{Address: ep.Temporal.Address, Namespace: ep.Temporal.Namespace, PayloadKeys: keys})
+	if err != nil {
+		return nil, err
+	}
+	return client.Dial(opts)
 }

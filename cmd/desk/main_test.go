@@ -89,7 +89,7 @@ func TestRunNeedsTemporalAddress(t *testing.T) {
 // password stops at once, naming what to set; --insecure-open or the worker alone go on (and
 // fail later, here on the unconfigured services).
 func TestRunRefusesAnOpenDashboard(t *testing.T) {
-	env := config.MapLookup(map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1"})
+	env := config.MapLookup(map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1", "DESK_PAYLOAD_KEYS": "off"})
 	err := run(context.Background(), []string{"run"}, io.Discard, io.Discard, env)
 	if err == nil || !strings.Contains(err.Error(), "open to anyone who reaches 127.0.0.1:8080") || !strings.Contains(err.Error(), "DESK_DASHBOARD_PASSWORD") {
 		t.Fatalf("desk run with an open dashboard: %v", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,11 @@ import (
 	"testing"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"abusedesk/internal/config"
+	"abusedesk/internal/tclient"
 	"abusedesk/workflows"
 )
 
@@ -154,6 +160,24 @@ func TestSignInRoles(t *testing.T) {
 	code, body = do(lawyer, http.MethodGet, "/cases/"+legal.CaseNumber, "")
 	if code != http.StatusOK || !strings.Contains(body, `id="accesses"`) || strings.Count(body, "legal@desk.example") < 2 {
 		t.Errorf("legal opens the legal case: HTTP %d; the page lacks the record of both looks:\n%s", code, body)
+	}
+	// The codec endpoint decodes what the desk keeps in Temporal for the legal team alone.
+	keys, err := tclient.DevKeys(d.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, _ := tclient.Options(config.Temporal{PayloadKeys: keys})
+	p, err := opts.DataConverter.ToPayload("Please do NOT disclose this request to the subscriber.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	encrypted, _ := protojson.Marshal(&commonpb.Payloads{Payloads: []*commonpb.Payload{p}})
+	agent, _, _ = signIn("agent@desk.example")
+	if code, _ := do(agent, http.MethodPost, "/codec/decode", string(encrypted)); code != http.StatusForbidden {
+		t.Errorf("an agent decodes a payload: HTTP %d, want 403", code)
+	}
+	if code, body := do(lawyer, http.MethodPost, "/codec/decode", string(encrypted)); code != http.StatusOK || !strings.Contains(body, base64.StdEncoding.EncodeToString([]byte("json/plain"))) {
+		t.Errorf("legal decodes a payload: HTTP %d %s, want the payload in clear", code, body)
 	}
 	if code, _ := do(lawyer, http.MethodPost, "/logout", ""); code != http.StatusOK {
 		t.Errorf("sign out: HTTP %d", code)

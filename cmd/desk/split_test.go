@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"abusedesk/internal/config"
+	"abusedesk/internal/tclient"
 	"abusedesk/workflows"
 )
 
@@ -28,10 +29,14 @@ func TestSplitIngress(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
+	keys, err := tclient.DevKeys(d.dir) // the ingress writes to the dev desk's cases: its keys
+	if err != nil {
+		t.Fatal(err)
+	}
 	z, s, e := d.sandbox["zendesk"], d.sandbox["slack"], d.sandbox["enforcement"]
 	env := config.MapLookup(map[string]string{
 		"TEMPORAL_ADDRESS": d.ep.Temporal.Address, "TEMPORAL_NAMESPACE": d.ep.Temporal.Namespace,
-		"DESK_DATA_DIR": t.TempDir(), "DESK_HTTP_ADDR": addr, "DESK_API_TOKEN": "split-token", "DESK_DASHBOARD_PASSWORD": "split-pass", "DESK_POLICY_FILE": p,
+		"DESK_DATA_DIR": t.TempDir(), "DESK_HTTP_ADDR": addr, "DESK_API_TOKEN": "split-token", "DESK_DASHBOARD_PASSWORD": "split-pass", "DESK_PAYLOAD_KEYS": keys, "DESK_POLICY_FILE": p,
 		"DESK_LEDGER_URL": "off", "DESK_LOG_LEVEL": "warn",
 		"ZENDESK_URL": z["url"].(string), "ZENDESK_EMAIL": z["email"].(string), "ZENDESK_API_TOKEN": z["api_token"].(string),
 		"ZENDESK_WEBHOOK_SECRET": z["webhook_secret"].(string),

@@ -32,6 +32,8 @@ func (b benchCluster) Endpoints() config.Endpoints {
 
 func (b benchCluster) LedgerURL() string { return b.Cluster.LedgerURL }
 
+func (b benchCluster) PayloadKeys() string { return b.Cluster.PayloadKeys }
+
 // DatabaseBytes is the size of the Temporal server's two databases.
 func (b benchCluster) DatabaseBytes(ctx context.Context) (int64, error) {
 	db, err := sql.Open("pgx", b.PG.URL("postgres"))

@@ -77,6 +77,8 @@ type Cluster struct {
 	// IngressURL is the desk's HTTP base URL; APIToken its reports API's token;
 	// DashboardPassword guards its dashboard.
 	IngressURL, APIToken, DashboardPassword string
+	// PayloadKeys encrypt what the desk processes write to Temporal (DESK_PAYLOAD_KEYS).
+	PayloadKeys string
 	LedgerURL                               string
 
 	temporal *proc
@@ -356,6 +358,12 @@ func (c *Cluster) startDesk(ctx context.Context) error {
 	}
 	delete(c.env, "DESK_API_TOKEN") // the ingress's alone
 	data := filepath.Join(c.o.Dir, "desk-data")
+	// Every desk process encrypts its payloads with the same key, which lives in the cluster's
+	// data dir (payload-keys) like a desk dev's.
+	if c.PayloadKeys, err = tclient.DevKeys(data); err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
+	c.env["DESK_PAYLOAD_KEYS"] = c.PayloadKeys
 	maps.Copy(c.env, map[string]string{
 		"TEMPORAL_ADDRESS": c.Frontend, "TEMPORAL_NAMESPACE": Namespace,
 		"DESK_DATA_DIR": data, "DESK_LEDGER_URL": c.LedgerURL, "DESK_PUBLIC_URL": c.IngressURL,

@@ -72,6 +72,8 @@ type ProductionTopology interface {
 	Endpoints() config.Endpoints
 	// LedgerURL is the desk's ledger database.
 	LedgerURL() string
+	// PayloadKeys encrypt the desks' payloads in Temporal (DESK_PAYLOAD_KEYS).
+	PayloadKeys() string
 	// DeskPIDs are the desk processes' IDs; ServerPIDs those of the Temporal server and the
 	// database (whose children count with them).
 	DeskPIDs() []int

@@ -182,9 +182,29 @@ func (b *benchEnv) startDesk(ctx context.Context, dataDir string, extra map[stri
 	return d, nil
 }
 
+// payloadKeys are the keys the desk encrypts its payloads with: the cluster's, or those a desk
+// dev keeps in its data dir.
+func (d *benchDesk) payloadKeys() (string, error) {
+	if d.cluster != nil {
+		return d.cluster.PayloadKeys(), nil
+	}
+	return tclient.DevKeys(d.dataDir)
+}
+
 // dial connects the bench's Temporal client to the desk's server; a failure stops the desk.
 func (d *benchDesk) dial() error {
-	tc, err := client.Dial(client.Options{HostPort: d.ep.Temporal.Address, Namespace: d.ep.Temporal.Namespace, Logger: tclient.SDKLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+	keys, err := d.payloadKeys()
+	if err != nil {
+		_, _ = d.stop()
+		return err
+	}
+	opts, err := tclient.Options(config.Temporal{Address: d.ep.Temporal.Address, Namespace: d.ep.Temporal.Namespace, PayloadKeys: keys})
+	if err != nil {
+		_, _ = d.stop()
+		return err
+	}
+	opts.Logger = tclient.SDKLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	tc, err := client.Dial(opts)
 	if err != nil {
 		_, _ = d.stop()
 		return err

@@ -55,6 +55,7 @@ var Vars = []Var{
 	{Name: "TEMPORAL_TLS_CA", Component: "temporal", Help: "path of a CA bundle (PEM) to verify the server with, instead of the system's roots"},
 	{Name: "TEMPORAL_TLS_SERVER_NAME", Component: "temporal", Help: "server name to verify in the server's certificate"},
 	{Name: "TEMPORAL_API_KEY", Component: "temporal", Help: "API key sent as a bearer token (Temporal Cloud); implies TLS", Secret: true},
+	{Name: "DESK_PAYLOAD_KEYS", Component: "temporal", Secret: true, Help: "keys that encrypt every payload the desk writes to Temporal (AES-256-GCM), so its database and UI hold no report text in clear: id=base64 entries (32 bytes each, e.g. `k1=$(openssl rand -base64 32)`) separated by commas; the first encrypts, all decrypt (rotation). Required by `desk run` (`off` writes payloads in clear); `desk dev` keeps its own in the data dir (payload-keys)"},
 
 	{Name: "ZENDESK_URL", Component: "zendesk", Help: "the account's URL, e.g. https://acme.zendesk.com; unset in `desk dev` starts the sandbox Zendesk"},
 	{Name: "ZENDESK_EMAIL", Component: "zendesk", Help: "the agent the API token belongs to (the bot)"},
@@ -149,12 +150,18 @@ type Temporal struct {
 	TLSCA         string
 	TLSServerName string
 	APIKey        string
+	// PayloadKeys encrypt the payloads (DESK_PAYLOAD_KEYS: id=base64 entries; "off" or "":
+	// none).
+	PayloadKeys string
 }
 
 // Redacted returns a copy safe to log.
 func (t Temporal) Redacted() Temporal {
 	if t.APIKey != "" {
 		t.APIKey = "[redacted]"
+	}
+	if t.PayloadKeys != "" && t.PayloadKeys != "off" {
+		t.PayloadKeys = "[redacted]"
 	}
 	return t
 }
@@ -223,6 +230,10 @@ func LoadTemporal(lookup Lookup) (Temporal, error) {
 		TLSCA:         r.str("TEMPORAL_TLS_CA"),
 		TLSServerName: r.str("TEMPORAL_TLS_SERVER_NAME"),
 		APIKey:        r.secret("TEMPORAL_API_KEY"),
+		PayloadKeys:   strings.TrimSpace(r.secret("DESK_PAYLOAD_KEYS")),
+	}
+	if t.PayloadKeys == "" {
+		r.fail("DESK_PAYLOAD_KEYS", "not set: `desk run` encrypts what it writes to Temporal; give a key (k1=$(openssl rand -base64 32)) or say off to write it in clear")
 	}
 	if _, set := r.raw("TEMPORAL_ADDRESS"); !set {
 		r.fail("TEMPORAL_ADDRESS", "not set: `desk run` needs the host:port of a Temporal frontend (use `desk dev` for the embedded server)")

@@ -197,6 +197,18 @@ func static(contentType string, body []byte) http.Handler {
 // Protect puts a handler behind the dashboard's password (when one is set).
 func (d *Dashboard) Protect(h http.Handler) http.Handler { return d.auth(h) }
 
+// ProtectLegal puts a handler behind the sign-in and serves it only to those who may see legal
+// matters (with the shared password: anyone who has it).
+func (d *Dashboard) ProtectLegal(h http.Handler) http.Handler {
+	return d.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !d.seesLegal(r) {
+			httpx.Problem(w, http.StatusForbidden, "only the legal team may read what the desk keeps in Temporal")
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+}
+
 func (d *Dashboard) auth(next http.Handler) http.Handler {
 	if d.opts.SignIn != nil {
 		return d.opts.SignIn.Require(next)

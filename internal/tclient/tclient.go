@@ -19,15 +19,25 @@ import (
 // Dial connects to the cluster described by cfg and checks it answers. The SDK's metrics go
 // to metrics when it is not nil.
 func Dial(ctx context.Context, cfg config.Temporal, logger *slog.Logger, metrics client.MetricsHandler) (client.Client, error) {
-	opts := client.Options{
-		HostPort:       cfg.Address,
-		Namespace:      cfg.Namespace,
-		Logger:         SDKLogger(logger),
-		MetricsHandler: metrics,
-	}
-	tlsConf, err := tlsConfig(cfg)
+	opts, err := Options(cfg)
 	if err != nil {
 		return nil, err
+	}
+	opts.Logger, opts.MetricsHandler = SDKLogger(logger), metrics
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s (namespace %s): %w", cfg.Address, cfg.Namespace, err)
+	}
+	return c, nil
+}
+
+// Options are the client options for cfg: address, namespace, TLS, API key and the payload
+// codec (every client of the desk's cases, tools' and tests' too, needs the same keys).
+func Options(cfg config.Temporal) (client.Options, error) {
+	opts := client.Options{HostPort: cfg.Address, Namespace: cfg.Namespace}
+	tlsConf, err := tlsConfig(cfg)
+	if err != nil {
+		return opts, err
 	}
 	if tlsConf != nil {
 		opts.ConnectionOptions.TLS = tlsConf
@@ -35,11 +45,15 @@ func Dial(ctx context.Context, cfg config.Temporal, logger *slog.Logger, metrics
 	if cfg.APIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.APIKey)
 	}
-	c, err := client.DialContext(ctx, opts)
-	if err != nil {
-		return nil, fmt.Errorf("connect to Temporal at %s (namespace %s): %w", cfg.Address, cfg.Namespace, err)
+	if cfg.PayloadKeys != "" && cfg.PayloadKeys != "off" {
+		keys, err := ParseKeys(cfg.PayloadKeys)
+		if err != nil {
+			return opts, fmt.Errorf("DESK_PAYLOAD_KEYS: %w", err)
+		}
+		opts.DataConverter = DataConverter(keys)
+		opts.FailureConverter = FailureConverter(opts.DataConverter)
 	}
-	return c, nil
+	return opts, nil
 }
 
 func tlsConfig(cfg config.Temporal) (*tls.Config, error) {
