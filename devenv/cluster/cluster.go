@@ -79,7 +79,7 @@ type Cluster struct {
 	IngressURL, APIToken, DashboardPassword string
 	// PayloadKeys encrypt what the desk processes write to Temporal (DESK_PAYLOAD_KEYS).
 	PayloadKeys string
-	LedgerURL                               string
+	LedgerURL   string
 
 	temporal *proc
 	workers  []*proc
