@@ -161,6 +161,45 @@ func TestSignInRoles(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, `id="accesses"`) || strings.Count(body, "legal@desk.example") < 2 {
 		t.Errorf("legal opens the legal case: HTTP %d; the page lacks the record of both looks:\n%s", code, body)
 	}
+	// Aggregates: the legal team's figures and counts include the legal matter; an agent's
+	// leave it out entirely (not a zero: no legal category, track or status at all).
+	legalFigures := func(s session) (inMetrics, inCounts bool) {
+		t.Helper()
+		_, body := do(s, http.MethodGet, "/api/v1/metrics", "")
+		var m struct {
+			By map[string][]struct {
+				Key string `json:"key"`
+			} `json:"by"`
+		}
+		if err := json.Unmarshal([]byte(body), &m); err != nil {
+			t.Fatalf("metrics: %v in %s", err, body)
+		}
+		for _, f := range m.By["category"] {
+			inMetrics = inMetrics || f.Key == "legal-request"
+		}
+		for _, f := range m.By["track"] {
+			inMetrics = inMetrics || f.Key == "legal"
+		}
+		_, list := do(s, http.MethodGet, "/", "")
+		return inMetrics, strings.Contains(list, "s-legal_review")
+	}
+	var lawMetrics, lawCounts bool
+	for i := 0; i < 100 && !(lawMetrics && lawCounts); i++ {
+		if lawMetrics, lawCounts = legalFigures(lawyer); !(lawMetrics && lawCounts) {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if !lawMetrics || !lawCounts {
+		t.Errorf("the legal team's figures lack the legal matter: metrics %v, status counts %v", lawMetrics, lawCounts)
+	}
+	agentSession, _, _ := signIn("agent@desk.example")
+	if inMetrics, inCounts := legalFigures(agentSession); inMetrics || inCounts {
+		t.Errorf("an agent's figures show the legal matter: metrics %v, status counts %v", inMetrics, inCounts)
+	}
+	if _, ops := do(agentSession, http.MethodGet, "/operations", ""); strings.Contains(ops, "legal-request") || strings.Contains(ops, `value="legal"`) {
+		t.Error("an agent's /operations offers the legal category or track")
+	}
+
 	// The codec endpoint decodes what the desk keeps in Temporal for the legal team alone.
 	keys, err := tclient.DevKeys(d.dir)
 	if err != nil {

@@ -297,21 +297,25 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 	f := filter{State: q.Get("state"), Status: q.Get("status"), Category: q.Get("category"), Account: q.Get("account"), Q: q.Get("q")}
 	p := listPage{Title: "Cases", Home: d.home(), Flash: flashOf(r), Filter: f, Statuses: workflows.Statuses,
 		Cats: abuse.Categories, Open: f.State == "" || f.State == "open", Now: time.Now()}
-	query := f.query()
+	query, outside := f.query(), ""
 	if !d.seesLegal(r) {
-		query = cases.And(query, cases.OutsideTrack(abuse.TrackLegal))
+		// Legal cases are not listed, not counted and their status is not offered.
+		outside = cases.OutsideTrack(abuse.TrackLegal)
+		query = cases.And(query, outside)
+		p.Statuses = slices.DeleteFunc(slices.Clone(p.Statuses), func(s workflows.Status) bool { return s == workflows.StatusLegalReview })
+		p.Cats = slices.DeleteFunc(slices.Clone(p.Cats), func(c abuse.Category) bool { return c.Track() == abuse.TrackLegal })
 	}
 	list, next, err := d.opts.Cases.List(ctx, query, 200, nil)
 	if err != nil {
 		p.Err = err.Error()
 	}
 	p.Cases, p.More = list, len(next) > 0
-	for _, s := range workflows.Statuses {
+	for _, s := range p.Statuses {
 		running := "ExecutionStatus = 'Running'"
 		if s.Final() {
 			running = "ExecutionStatus != 'Running'"
 		}
-		n, err := d.opts.Cases.Count(ctx, workflows.SearchStatus.GetName()+" = "+cases.Quote(string(s))+" AND "+running)
+		n, err := d.opts.Cases.Count(ctx, cases.And(workflows.SearchStatus.GetName()+" = "+cases.Quote(string(s))+" AND "+running, outside))
 		if err == nil {
 			p.Counts = append(p.Counts, statusCount{Status: s, Count: n, Open: !s.Final()})
 		}
@@ -454,6 +458,19 @@ func (d *Dashboard) seesLegal(r *http.Request) bool {
 	}
 	p, ok := signin.From(r.Context())
 	return ok && p.Has(signin.Legal)
+}
+
+// hiddenCategories are the categories whose cases the person behind a request may not see,
+// even as a count: the legal track's, for anyone without the legal role.
+func (d *Dashboard) hiddenCategories(r *http.Request) []string {
+	if d.seesLegal(r) {
+		return nil
+	}
+	var hidden []string
+	for _, c := range abuse.TrackLegal.Categories() {
+		hidden = append(hidden, string(c))
+	}
+	return hidden
 }
 
 // visible leaves out the legal-track cases the person may not see.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,6 +75,7 @@ func (d *Dashboard) metricsJSON(w http.ResponseWriter, r *http.Request) {
 		httpx.Problem(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	q.Hidden = d.hiddenCategories(r)
 	m, err := d.opts.Metrics(r.Context(), q)
 	if err != nil {
 		d.log.Error("metrics", "error", err)
@@ -86,6 +88,12 @@ func (d *Dashboard) metricsJSON(w http.ResponseWriter, r *http.Request) {
 // operationsPage renders /operations.
 func (d *Dashboard) operationsPage(w http.ResponseWriter, r *http.Request) {
 	q, qerr := metricsQuery(r.URL.Query(), time.Now())
+	q.Hidden = d.hiddenCategories(r)
+	cats, tracks := abuse.Categories, abuse.Tracks
+	if len(q.Hidden) > 0 {
+		cats = slices.DeleteFunc(slices.Clone(cats), func(c abuse.Category) bool { return slices.Contains(q.Hidden, string(c)) })
+		tracks = slices.DeleteFunc(slices.Clone(tracks), func(t abuse.Track) bool { return t == abuse.TrackLegal })
+	}
 	data := struct {
 		Title, Home, Flash string
 		Error              string
@@ -98,8 +106,8 @@ func (d *Dashboard) operationsPage(w http.ResponseWriter, r *http.Request) {
 		Tracks             []abuse.Track
 		Tiers              []string
 		JSON               string
-	}{Title: "Operations", Home: d.home(), Flash: flashOf(r), Q: q, Categories: abuse.Categories,
-		Tracks: abuse.Tracks, Tiers: []string{abuse.TierStandard, "business", abuse.TierStrategic}}
+	}{Title: "Operations", Home: d.home(), Flash: flashOf(r), Q: q, Categories: cats,
+		Tracks: tracks, Tiers: []string{abuse.TierStandard, "business", abuse.TierStrategic}}
 	data.ToDay = q.To.Add(-time.Nanosecond).Format(time.DateOnly)
 	if qerr != nil {
 		data.Error = qerr.Error()

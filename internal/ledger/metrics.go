@@ -26,6 +26,9 @@ type Query struct {
 	Category string
 	Track    string
 	Tier     string
+	// Hidden are categories left out of every figure (the legal track's, for anyone without
+	// the legal role): their cases, decisions and reviews count nowhere.
+	Hidden []string
 }
 
 // Groupings the figures are broken down by.
@@ -245,7 +248,8 @@ func compute(q Query, all []caseFacts) *Metrics {
 	weeks := map[int64]string{} // by day
 	for i := range all {
 		c := &all[i]
-		if c.opened >= to || (q.Category != "" && c.category != q.Category) || (q.Track != "" && c.track != q.Track) || (q.Tier != "" && c.tier != q.Tier) {
+		if c.opened >= to || (q.Category != "" && c.category != q.Category) || (q.Track != "" && c.track != q.Track) || (q.Tier != "" && c.tier != q.Tier) ||
+			slices.Contains(q.Hidden, c.category) {
 			continue
 		}
 		r30, r90 := restumbles(c, opens[c.account])

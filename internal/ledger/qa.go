@@ -266,6 +266,9 @@ func (s *Store) QA(ctx context.Context, q Query) (*QAFigures, error) {
 	if q.Category != "" {
 		query, args = query+` AND category = ?`, append(args, q.Category)
 	}
+	for _, c := range q.Hidden {
+		query, args = query+` AND category <> ?`, append(args, c)
+	}
 	rows, err := s.db.QueryContext(ctx, s.Q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
