@@ -356,7 +356,7 @@ func (a *app) recordHandOver(h intake.HandOver) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := a.ledger.RecordHandOver(ctx, ledger.HandOver{At: h.At, Kind: h.Kind, TicketID: h.TicketID, Reason: h.Reason,
-		Reporter: h.Reporter, Subject: h.Subject, Digest: h.Digest}); err != nil {
+		Reporter: h.Reporter, Subject: h.Subject, Digest: h.Digest, Legal: h.Legal}); err != nil {
 		a.log.Error("hand-over not listed on the dashboard (the ticket is in Zendesk)", "ticket_id", h.TicketID, "kind", h.Kind, "error", err)
 	}
 }

@@ -199,6 +199,18 @@ func TestSignInRoles(t *testing.T) {
 	if _, ops := do(agentSession, http.MethodGet, "/operations", ""); strings.Contains(ops, "legal-request") || strings.Contains(ops, `value="legal"`) {
 		t.Error("an agent's /operations offers the legal category or track")
 	}
+	// The police force is a reporter the legal team sees, and nobody else.
+	if _, rep := do(lawyer, http.MethodGet, "/reporters", ""); !strings.Contains(rep, "police.example") {
+		t.Error("the legal team's /reporters lacks the police force")
+	}
+	for _, path := range []string{"/reporters", "/intake", "/queue", "/"} {
+		if _, page := do(agentSession, http.MethodGet, path, ""); strings.Contains(page, "police.example") {
+			t.Errorf("an agent's %s names the police force", path)
+		}
+	}
+	if _, m := do(anon, http.MethodGet, "/metrics", ""); strings.Contains(m, "police.example") {
+		t.Error("/metrics names the police force")
+	}
 
 	// The codec endpoint decodes what the desk keeps in Temporal for the legal team alone.
 	keys, err := tclient.DevKeys(d.dir)

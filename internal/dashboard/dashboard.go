@@ -431,7 +431,7 @@ func (d *Dashboard) reportersPage(w http.ResponseWriter, r *http.Request) {
 	d.render(w, "reporters.html", struct {
 		Title, Home, Flash string
 		Reporters          []intake.ReporterHealth
-	}{"Reporters", d.home(), flashOf(r), d.opts.Reporters()})
+	}{"Reporters", d.home(), flashOf(r), d.reporters(r)})
 }
 
 // home is the playground's page, or "" without one.
@@ -458,6 +458,16 @@ func (d *Dashboard) seesLegal(r *http.Request) bool {
 	}
 	p, ok := signin.From(r.Context())
 	return ok && p.Has(signin.Legal)
+}
+
+// reporters are the reporters' health the person may see: a reporter of legal matters (a police
+// force, a hotline) only to the legal team.
+func (d *Dashboard) reporters(r *http.Request) []intake.ReporterHealth {
+	all := d.opts.Reporters()
+	if d.seesLegal(r) {
+		return all
+	}
+	return slices.DeleteFunc(all, func(h intake.ReporterHealth) bool { return h.Legal })
 }
 
 // hiddenCategories are the categories whose cases the person behind a request may not see,

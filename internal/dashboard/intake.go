@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"abusedesk/internal/intake"
@@ -27,6 +28,9 @@ func (d *Dashboard) intakePage(w http.ResponseWriter, r *http.Request) {
 		d.log.Error("intake page", "error", err)
 		data.Err = "the hand-overs could not be read: " + err.Error()
 		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	if !d.seesLegal(r) {
+		items = slices.DeleteFunc(items, func(h ledger.HandOver) bool { return h.Legal })
 	}
 	data.Items = items
 	for _, h := range items {

@@ -140,7 +140,7 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 		if hs, err := d.opts.Ledger.HandOvers(ctx, now.Add(-24*time.Hour), 1000); err == nil {
 			n, first := 0, time.Time{}
 			for _, h := range hs {
-				if h.Kind == intake.HandOverTriage {
+				if h.Kind == intake.HandOverTriage && (legal || !h.Legal) {
 					n++
 					first = h.At
 				}

@@ -622,6 +622,8 @@ type HandOver struct {
 	Reporter string
 	Subject  string
 	Digest   string
+	// Legal says the message reads as a legal matter (for the legal team's eyes only).
+	Legal bool
 }
 
 // Kinds of HandOver.
@@ -635,7 +637,7 @@ func (in *Intake) handedOver(kind string, ticketID int64, reason string, res *re
 		return
 	}
 	in.cfg.OnHandOver(HandOver{At: time.Now().UTC(), Kind: kind, TicketID: ticketID, Reason: reason,
-		Reporter: cmp.Or(reporter, res.From), Subject: res.Subject, Digest: res.Digest})
+		Reporter: cmp.Or(reporter, res.From), Subject: res.Subject, Digest: res.Digest, Legal: legalMessage(res)})
 }
 
 // triageNote is the note that tells an agent why a message is theirs and what was parsed.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"abusedesk/integrations/reports"
+	"abusedesk/internal/abuse"
 	"abusedesk/internal/durable"
 	"abusedesk/internal/metrics"
 )
@@ -45,6 +46,15 @@ type ReporterHealth struct {
 	LastFailed  time.Time `json:"last_failed,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
 	LastFormat  string    `json:"last_format,omitempty"`
+	// Legal is set once a message of the reporter read as a legal matter (a police request, a
+	// hotline's notice): the reporter is then shown only to the legal team, counted on
+	// /metrics under "legal" and never named in the leads' channel.
+	Legal bool `json:"legal,omitempty"`
+}
+
+// legalMessage says whether a message reads as a legal matter.
+func legalMessage(res *reports.Result) bool {
+	return slices.ContainsFunc(res.Reports, func(r reports.Report) bool { return r.Category.Track() == abuse.TrackLegal })
 }
 
 // DriftAlert tells the leads that a reporter's format drifted (text from templates/).
@@ -120,6 +130,8 @@ func (r *Reporters) record(ctx context.Context, res *reports.Result, outcome str
 		r.byName[name] = h
 	}
 	h.LastSeen = at
+	legal := legalMessage(res)
+	h.Legal = h.Legal || legal
 	var drifted bool
 	switch outcome {
 	case outcomeUnparseable:
@@ -144,7 +156,15 @@ func (r *Reporters) record(ctx context.Context, res *reports.Result, outcome str
 	snapshot := *h
 	r.mu.Unlock()
 	if r.metrics != nil {
-		r.metrics.ReporterMessages.WithLabelValues(name, outcome).Inc()
+		label := name
+		if snapshot.Legal {
+			label = "legal"
+		}
+		r.metrics.ReporterMessages.WithLabelValues(label, outcome).Inc()
+	}
+	if drifted && snapshot.Legal {
+		r.log.Warn("a legal reporter's messages stopped parsing; the leads are not told (legal matters stay with the legal team)", "fail_streak", snapshot.FailStreak)
+		drifted = false
 	}
 	if drifted {
 		r.log.Warn("a reporter's reports stopped parsing", "reporter", name, "fail_streak", snapshot.FailStreak, "parsed_before", snapshot.Parsed)

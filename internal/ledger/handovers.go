@@ -17,6 +17,8 @@ type HandOver struct {
 	Reporter string    `json:"reporter,omitempty"`
 	Subject  string    `json:"subject,omitempty"`
 	Digest   string    `json:"digest,omitempty"`
+	// Legal says the message reads as a legal matter: for the legal team's eyes only.
+	Legal bool `json:"legal,omitempty"`
 }
 
 // RecordHandOver keeps a hand-over once (by kind, ticket and message).
@@ -28,9 +30,13 @@ func (s *Store) RecordHandOver(ctx context.Context, h HandOver) error {
 		s.writing.Lock()
 		defer s.writing.Unlock()
 	}
-	_, err := s.db.ExecContext(ctx, s.Q(`INSERT INTO handovers (handover_key, at_ms, kind, ticket_id, reason, reporter, subject, digest)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (handover_key) DO NOTHING`),
-		h.Kind+"/"+strconv.FormatInt(h.TicketID, 10)+"/"+h.Digest, ms(h.At), h.Kind, h.TicketID, h.Reason, h.Reporter, h.Subject, h.Digest)
+	legal := 0
+	if h.Legal {
+		legal = 1
+	}
+	_, err := s.db.ExecContext(ctx, s.Q(`INSERT INTO handovers (handover_key, at_ms, kind, ticket_id, reason, reporter, subject, digest, legal)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (handover_key) DO NOTHING`),
+		h.Kind+"/"+strconv.FormatInt(h.TicketID, 10)+"/"+h.Digest, ms(h.At), h.Kind, h.TicketID, h.Reason, h.Reporter, h.Subject, h.Digest, legal)
 	if err != nil {
 		return fmt.Errorf("ledger %s: hand-over: %w", s.Where, err)
 	}
@@ -39,7 +45,7 @@ func (s *Store) RecordHandOver(ctx context.Context, h HandOver) error {
 
 // HandOvers lists the hand-overs since a time, newest first, at most limit.
 func (s *Store) HandOvers(ctx context.Context, since time.Time, limit int) ([]HandOver, error) {
-	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT at_ms, kind, ticket_id, reason, reporter, subject, digest FROM handovers
+	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT at_ms, kind, ticket_id, reason, reporter, subject, digest, legal FROM handovers
 		WHERE at_ms >= ? ORDER BY at_ms DESC, handover_key LIMIT `+strconv.Itoa(limit)), ms(since))
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
@@ -48,11 +54,11 @@ func (s *Store) HandOvers(ctx context.Context, since time.Time, limit int) ([]Ha
 	var out []HandOver
 	for rows.Next() {
 		var h HandOver
-		var at int64
-		if err := rows.Scan(&at, &h.Kind, &h.TicketID, &h.Reason, &h.Reporter, &h.Subject, &h.Digest); err != nil {
+		var at, legal int64
+		if err := rows.Scan(&at, &h.Kind, &h.TicketID, &h.Reason, &h.Reporter, &h.Subject, &h.Digest, &legal); err != nil {
 			return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
 		}
-		h.At = time.UnixMilli(at).UTC()
+		h.At, h.Legal = time.UnixMilli(at).UTC(), legal != 0
 		out = append(out, h)
 	}
 	return out, rows.Err()

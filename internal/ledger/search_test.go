@@ -62,14 +62,15 @@ func TestHandOvers(t *testing.T) {
 			{At: t0, Kind: "triage", TicketID: 7, Reason: "category other", Digest: "d1"},
 			{At: t0.Add(time.Minute), Kind: "not_ours", TicketID: 8, Reason: "answered: 203.0.113.9 not ours", Reporter: "cert@example.net", Digest: "d2"},
 			{At: t0.Add(2 * time.Minute), Kind: "triage", TicketID: 7, Reason: "category other", Digest: "d1"},
+			{At: t0.Add(3 * time.Minute), Kind: "triage", TicketID: 9, Reason: "legal track", Reporter: "police.example", Digest: "d3", Legal: true},
 		} {
 			if err := s.RecordHandOver(ctx, h); err != nil {
 				t.Fatalf("%d: %v", i, err)
 			}
 		}
 		got, err := s.HandOvers(ctx, t0.Add(-time.Hour), 10)
-		if err != nil || len(got) != 2 || got[0].Kind != "not_ours" || got[1].TicketID != 7 {
-			t.Errorf("hand-overs %+v, %v; want the answer, then the triage ticket once", got, err)
+		if err != nil || len(got) != 3 || !got[0].Legal || got[1].Kind != "not_ours" || got[1].Legal || got[2].TicketID != 7 {
+			t.Errorf("hand-overs %+v, %v; want the legal matter (marked), the answer, then the triage ticket once", got, err)
 		}
 	})
 }
