@@ -390,7 +390,7 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 			if d.opts.Ledger == nil {
 				err = errors.New("no ledger is kept (DESK_LEDGER_URL=off)")
 			} else {
-				err = d.opts.Ledger.RecordAccess(ctx, ledger.Access{At: time.Now().UTC(), Who: who.Email, CaseNumber: v.CaseNumber, What: "viewed"})
+				err = d.recordLook(ctx, who.Email, v.CaseNumber)
 			}
 			if err != nil {
 				// A look that cannot be put on record is not shown.
@@ -458,6 +458,24 @@ func (d *Dashboard) seesLegal(r *http.Request) bool {
 	}
 	p, ok := signin.From(r.Context())
 	return ok && p.Has(signin.Legal)
+}
+
+// lookWindow: a person's looks at a legal case within this long of the last one on record are
+// one look (the page refreshes itself every few seconds while open).
+const lookWindow = 15 * time.Minute
+
+// recordLook puts a look at a legal case on record, unless the same person's last look is
+// recent: the record says who looked and when, not how often the page refreshed.
+func (d *Dashboard) recordLook(ctx context.Context, who, number string) error {
+	now := time.Now().UTC()
+	last, err := d.opts.Ledger.Accesses(ctx, number, 1)
+	if err != nil {
+		return err
+	}
+	if len(last) == 1 && last[0].Who == who && last[0].What == "viewed" && now.Sub(last[0].At) < lookWindow {
+		return nil
+	}
+	return d.opts.Ledger.RecordAccess(ctx, ledger.Access{At: now, Who: who, CaseNumber: number, What: "viewed"})
 }
 
 // reporters are the reporters' health the person may see: a reporter of legal matters (a police
