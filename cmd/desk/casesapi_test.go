@@ -156,9 +156,12 @@ func TestCasesAPI(t *testing.T) {
 		t.Errorf("the legal case: HTTP %d, want 404", code)
 	}
 	for path, want := range map[string]int{
-		"/api/v1/cases?status=bogus":  http.StatusBadRequest,
-		"/api/v1/cases?limit=5000":    http.StatusBadRequest,
-		"/api/v1/cases?cursor=!!!":    http.StatusBadRequest,
+		"/api/v1/cases?status=bogus": http.StatusBadRequest,
+		"/api/v1/cases?limit=5000":   http.StatusBadRequest,
+		"/api/v1/cases?cursor=!!!":   http.StatusBadRequest,
+		"/api/v1/cases?cursor=eyJ9":  http.StatusBadRequest, // base64, but no cursor of ours
+		"/api/v1/cases?category=spam&limit=1&cursor=" + url.QueryEscape(page1.Next): http.StatusBadRequest, // another search's
+		"/api/v1/nothing-here":        http.StatusNotFound,
 		"/api/v1/cases/not-a-number":  http.StatusBadRequest,
 		"/api/v1/cases/TS-0000000000": http.StatusNotFound,
 	} {

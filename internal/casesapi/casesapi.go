@@ -9,6 +9,9 @@ package casesapi
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -191,15 +194,6 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	var token []byte
-	if c := v.Get("cursor"); c != "" {
-		t, err := base64.RawURLEncoding.DecodeString(c)
-		if err != nil {
-			httpx.Problem(w, http.StatusBadRequest, "cursor: not a cursor this API returned")
-			return
-		}
-		token = t
-	}
 	query, out, err := a.query(ctx, v)
 	var bad badRequest
 	if errors.As(err, &bad) {
@@ -210,6 +204,15 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 		a.Log.Error("cases API: search", "error", err)
 		httpx.Problem(w, http.StatusServiceUnavailable, "the search could not be run: "+err.Error())
 		return
+	}
+	var token []byte
+	if c := v.Get("cursor"); c != "" {
+		t, ok := a.openCursor(query, c)
+		if !ok {
+			httpx.Problem(w, http.StatusBadRequest, "cursor: not a cursor this API returned for this search")
+			return
+		}
+		token = t
 	}
 	out.Cases = []Case{}
 	if query != "" {
@@ -226,11 +229,57 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 				URL: "/api/v1/cases/" + s.CaseNumber})
 		}
 		if len(next) > 0 {
-			out.Next = base64.RawURLEncoding.EncodeToString(next)
+			out.Next = a.sealCursor(query, next)
 		}
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
 }
+
+// A cursor is Temporal's page token with the API's signature over it and the search it pages:
+// a cursor the API did not return (or returned for another search) is a 400 at once, never a
+// token handed to Temporal to choke on.
+func (a *API) sealCursor(query string, token []byte) string {
+	return base64.RawURLEncoding.EncodeToString(token) + "." + base64.RawURLEncoding.EncodeToString(a.cursorMAC(query, token))
+}
+
+func (a *API) openCursor(query, c string) ([]byte, bool) {
+	t, sig, ok := strings.Cut(c, ".")
+	if !ok {
+		return nil, false
+	}
+	token, err1 := base64.RawURLEncoding.DecodeString(t)
+	mac, err2 := base64.RawURLEncoding.DecodeString(sig)
+	if err1 != nil || err2 != nil || len(token) == 0 || !hmac.Equal(mac, a.cursorMAC(query, token)) {
+		return nil, false
+	}
+	return token, true
+}
+
+// cursorMAC signs a page token for a search, with a key every ingress process shares (from the
+// API token) or, without one, this process's own.
+func (a *API) cursorMAC(query string, token []byte) []byte {
+	m := hmac.New(sha256.New, a.cursorKey())
+	m.Write([]byte(query))
+	m.Write([]byte{0})
+	m.Write(token)
+	return m.Sum(nil)
+}
+
+func (a *API) cursorKey() []byte {
+	if a.Token != "" {
+		k := sha256.Sum256([]byte("abusedesk cases API cursor\x00" + a.Token))
+		return k[:]
+	}
+	return processCursorKey
+}
+
+var processCursorKey = func() []byte {
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		panic("casesapi: no randomness: " + err.Error())
+	}
+	return k
+}()
 
 // one answers GET /api/v1/cases/{number}: the case's view (the run under way, or the run that
 // closed it), durations as text ("24h").

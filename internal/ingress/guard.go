@@ -2,6 +2,9 @@ package ingress
 
 import (
 	"net/http"
+	"strings"
+
+	"abusedesk/internal/httpx"
 )
 
 // ContentSecurityPolicy is what every answer allows a browser to do with it: scripts and
@@ -47,3 +50,44 @@ func origin(r *http.Request) string {
 	}
 	return "an unknown page"
 }
+
+// apiProblems answers a request under /api/ that no route takes (no such path: 404; another
+// method: 405, with Allow) as problem+json, like every other API error, instead of the mux's
+// plain text.
+func apiProblems(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/api/") {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		rec := &statusOnly{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		if allow := rec.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		status := rec.status
+		if status == 0 || status == http.StatusOK {
+			status = http.StatusNotFound
+		}
+		detail := "no such API path: " + r.URL.Path
+		if status == http.StatusMethodNotAllowed {
+			detail = r.Method + " is not allowed on " + r.URL.Path + " (allowed: " + rec.header.Get("Allow") + ")"
+		}
+		httpx.Problem(w, status, detail)
+	})
+}
+
+// statusOnly keeps what the mux's own not-found or not-allowed answer would have been.
+type statusOnly struct {
+	header http.Header
+	status int
+}
+
+func (s *statusOnly) Header() http.Header         { return s.header }
+func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
+func (s *statusOnly) WriteHeader(code int)        { s.status = code }

@@ -73,6 +73,27 @@ func TestGuard(t *testing.T) {
 			}
 		}
 	}
+	// An API path no route takes answers problem+json, like every other API error.
+	s.mux.Handle("POST /api/v1/things", http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{{http.MethodGet, "/api/v1/nothing-here", http.StatusNotFound}, {http.MethodGet, "/api/v1/things", http.StatusMethodNotAllowed}} {
+		req, _ := http.NewRequest(tc.method, base+tc.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(string(b), `"status":`) {
+			t.Errorf("%s %s: %d %s %s, want %d as problem+json", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), b, tc.want)
+		}
+		if tc.want == http.StatusMethodNotAllowed && !strings.Contains(resp.Header.Get("Allow"), "POST") {
+			t.Errorf("405 without Allow: %v", resp.Header)
+		}
+	}
+
 	resp, err := http.Get(base + "/healthz")
 	if err != nil {
 		t.Fatal(err)

@@ -127,7 +127,7 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Serve serves until Shutdown; it returns nil after a clean shutdown.
 func (s *Server) Serve() error {
 	s.srv = &http.Server{
-		Handler:           s.instrument(guard(s.mux, s.trusted...)),
+		Handler:           s.instrument(guard(apiProblems(s.mux), s.trusted...)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
