@@ -20,6 +20,7 @@ import (
 	"abusedesk/devenv/playground"
 	"abusedesk/devenv/sandbox"
 	"abusedesk/internal/config"
+	"abusedesk/internal/durable"
 	"abusedesk/internal/metrics"
 	"abusedesk/internal/provision"
 	"abusedesk/internal/tclient"
@@ -70,6 +71,12 @@ Port 0 picks any free port.`)
 	if *dataDir != "" {
 		cfg.DataDir = *dataDir
 	}
+	// One data dir, one desk: a second would take over the first one's Temporal storage.
+	unlock, err := durable.LockDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	var serverLevel slog.Level
 	if err := serverLevel.UnmarshalText([]byte(*serverLog)); err != nil {
 		return usageError{fmt.Sprintf("--temporal-log-level: %q is not debug, info, warn or error", *serverLog)}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +25,14 @@ import (
 func TestSplitIngress(t *testing.T) {
 	p := fastPolicy(t, t.TempDir(), map[string]string{"response_window: 72h": "response_window: 1h"})
 	d := startDev(t, p)
+	// One data dir, one desk: a second desk dev on it stops at once, naming the first.
+	second := run(context.Background(), []string{"dev", "--data-dir", d.dir, "--http-port", "0", "--temporal-port", "0", "--ui-port", "-1"}, io.Discard, io.Discard, config.MapLookup(nil))
+	if second == nil || !strings.Contains(second.Error(), "is in use by process") {
+		t.Fatalf("a second desk dev on the same data dir: %v", second)
+	}
+	if _, err := os.Stat(filepath.Join(d.dir, "endpoints.json")); err != nil {
+		t.Errorf("the first desk's endpoints.json: %v", err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
