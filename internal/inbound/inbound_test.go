@@ -450,3 +450,25 @@ func TestDecisionAuthorFromTheAudit(t *testing.T) {
 		t.Errorf("no note saying who applied the macro is unknown: %+v %v", comments, err)
 	}
 }
+
+// TestPollWaitHonoursRetryAfter: the export poll waits its interval, 6 s between the pages of a
+// stream, and never less than a refusal's Retry-After.
+func TestPollWaitHonoursRetryAfter(t *testing.T) {
+	limited := &fault.Error{Kind: fault.RateLimited, Service: "zendesk", Op: "incremental export", Status: 429, RetryAfter: 7 * time.Second}
+	for _, tc := range []struct {
+		interval time.Duration
+		end      bool
+		err      error
+		want     time.Duration
+	}{
+		{3 * time.Second, true, nil, 3 * time.Second},
+		{3 * time.Second, false, nil, 6 * time.Second},
+		{3 * time.Second, false, limited, 7 * time.Second},
+		{time.Minute, true, limited, time.Minute},
+		{3 * time.Second, false, errors.New("connection refused"), 3 * time.Second},
+	} {
+		if got := pollWait(tc.interval, tc.end, tc.err); got != tc.want {
+			t.Errorf("pollWait(%v, end=%v, %v) = %v, want %v", tc.interval, tc.end, tc.err, got, tc.want)
+		}
+	}
+}

@@ -457,21 +457,29 @@ func (z *Zendesk) Poll(ctx context.Context, interval time.Duration) {
 	for {
 		next, end, err := z.pollOnce(ctx, cursor)
 		if err != nil {
-			z.log().Warn("incremental export poll failed", "error", err)
+			z.log().Warn("incremental export poll failed", "error", err, "retry_after", fault.RetryAfter(err))
 		} else {
 			cursor = next
 			z.saveCursor(cursor)
 		}
-		wait := interval
-		if err == nil && !end {
-			wait = 6 * time.Second // Zendesk allows 10 export requests a minute
-		}
+		wait := pollWait(interval, end, err)
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(wait):
 		}
 	}
+}
+
+// pollWait is how long the poll waits before its next request: the interval; 6 s between
+// pages of a stream not yet read to its end (Zendesk allows 10 export requests a minute); and
+// never less than the Retry-After Zendesk answered a refused request with.
+func pollWait(interval time.Duration, end bool, err error) time.Duration {
+	wait := interval
+	if err == nil && !end {
+		wait = 6 * time.Second
+	}
+	return max(wait, fault.RetryAfter(err))
 }
 
 // pollOnce handles one export page and returns the next cursor.
