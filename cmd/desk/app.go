@@ -690,9 +690,13 @@ func (a *app) startDashboard(pg dashboard.Playground) error {
 	if oc := a.cfg.OIDC; oc.Issuer != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		var sessions signin.Sessions // without a ledger: this process's own
+		if a.ledger != nil {
+			sessions = ledgerSessions{a.ledger}
+		}
 		s, err := signin.New(ctx, signin.Config{Issuer: oc.Issuer, ClientID: oc.ClientID, ClientSecret: oc.ClientSecret,
 			RedirectURL: strings.TrimRight(a.publicURL(), "/") + "/auth/callback", GroupsClaim: oc.GroupsClaim, Roles: oc.Roles,
-			SessionKey: oc.SessionKey, Log: a.log.With("component", "signin")})
+			SessionKey: oc.SessionKey, Sessions: sessions, Log: a.log.With("component", "signin")})
 		if err != nil {
 			return err
 		}
@@ -743,4 +747,28 @@ func (a *app) startIMAP(ctx context.Context, m *config.IMAP) error {
 	a.onStop(func(context.Context) { cancel(); <-done })
 	a.log.Info("watching the abuse mailbox", "imap", fmt.Sprintf("%+v", m.Redacted()))
 	return nil
+}
+
+// ledgerSessions keeps the sign-in's sessions in the ledger, shared by every desk process.
+type ledgerSessions struct{ l *ledger.Store }
+
+func (s ledgerSessions) PutSession(ctx context.Context, id string, p signin.Person) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return s.l.PutSession(ctx, id, b, p.Expires)
+}
+
+func (s ledgerSessions) Session(ctx context.Context, id string) (signin.Person, bool, error) {
+	var p signin.Person
+	b, ok, err := s.l.Session(ctx, id)
+	if err != nil || !ok {
+		return p, false, err
+	}
+	return p, true, json.Unmarshal(b, &p)
+}
+
+func (s ledgerSessions) DeleteSession(ctx context.Context, id string) error {
+	return s.l.DeleteSession(ctx, id)
 }

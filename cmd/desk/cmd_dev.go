@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -276,19 +277,34 @@ func (a *app) sandboxSignIn() error {
 	if a.cfg.OIDC.Issuer != "" {
 		return nil
 	}
-	secret, key := sandbox.Secret(), make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
+	// The session key, the client secret and the provider's address are kept in the data dir:
+	// a restart of desk dev signs nobody out.
+	key, err := keptSecret(filepath.Join(a.cfg.DataDir, "signin-session-key"), func() (string, error) {
+		k := make([]byte, 32)
+		_, err := rand.Read(k)
+		return hex.EncodeToString(k), err
+	})
+	if err != nil {
+		return err
+	}
+	secret, err := keptSecret(filepath.Join(a.cfg.DataDir, "signin-client-secret"), func() (string, error) { return sandbox.Secret(), nil })
+	if err != nil {
 		return err
 	}
 	p, err := idp.New("abusedesk", secret, sandboxPeople)
 	if err != nil {
 		return err
 	}
-	if err := p.Start("127.0.0.1:0"); err != nil {
-		return fmt.Errorf("the sandbox identity provider: %w", err)
+	addrFile := filepath.Join(a.cfg.DataDir, "signin-idp-addr")
+	addr, _ := os.ReadFile(addrFile)
+	if len(addr) == 0 || p.Start(strings.TrimSpace(string(addr))) != nil {
+		if err := p.Start("127.0.0.1:0"); err != nil {
+			return fmt.Errorf("the sandbox identity provider: %w", err)
+		}
 	}
+	_ = durable.WriteFile(addrFile, []byte(strings.TrimPrefix(p.Issuer(), "http://")), 0o600)
 	a.onStop(func(context.Context) { _ = p.Close() })
-	a.cfg.OIDC = config.OIDC{Issuer: p.Issuer(), ClientID: "abusedesk", ClientSecret: secret, GroupsClaim: "groups", SessionKey: key,
+	a.cfg.OIDC = config.OIDC{Issuer: p.Issuer(), ClientID: "abusedesk", ClientSecret: secret, GroupsClaim: "groups", SessionKey: []byte(key),
 		Roles: map[string][]string{"agent": {"abuse-agents"}, "lead": {"abuse-leads"}, "legal": {"legal"}, "admin": {"desk-admins"}}}
 	if a.endpoints.Sandbox == nil {
 		a.endpoints.Sandbox = map[string]any{}
@@ -367,4 +383,19 @@ func devPayloadKeys(lookup config.Lookup, dataDir string) (string, error) {
 		return strings.TrimSpace(v), nil
 	}
 	return tclient.DevKeys(dataDir)
+}
+
+// keptSecret reads a secret kept in a file (mode 0600), making it with mint the first time.
+func keptSecret(path string, mint func() (string, error)) (string, error) {
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	v, err := mint()
+	if err != nil {
+		return "", err
+	}
+	if err := durable.WriteFile(path, []byte(v), 0o600); err != nil {
+		return "", fmt.Errorf("keep %s: %w", path, err)
+	}
+	return v, nil
 }

@@ -93,3 +93,28 @@ func TestAudit(t *testing.T) {
 		}
 	})
 }
+
+// TestSessions: a session is kept until it is deleted or expires.
+func TestSessions(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
+		ctx := context.Background()
+		if err := s.PutSession(ctx, "s1", []byte(`{"email":"a@desk.example"}`), time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutSession(ctx, "old", []byte(`{}`), time.Now().Add(-time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if data, ok, err := s.Session(ctx, "s1"); err != nil || !ok || string(data) != `{"email":"a@desk.example"}` {
+			t.Errorf("s1: %s %v %v", data, ok, err)
+		}
+		if _, ok, err := s.Session(ctx, "old"); err != nil || ok {
+			t.Errorf("an expired session: %v %v, want none", ok, err)
+		}
+		if err := s.DeleteSession(ctx, "s1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := s.Session(ctx, "s1"); err != nil || ok {
+			t.Errorf("a deleted session: %v %v, want none", ok, err)
+		}
+	})
+}

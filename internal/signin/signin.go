@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -54,7 +55,58 @@ type Config struct {
 	SessionKey []byte
 	// SessionFor is how long a session lasts (a working day when 0).
 	SessionFor time.Duration
-	Log        *slog.Logger
+	// Sessions keeps the sessions on the server, shared by every desk process (the ledger); nil
+	// keeps them in this process (one desk process, or sessions lost at a restart).
+	Sessions Sessions
+	Log      *slog.Logger
+}
+
+// Sessions keeps signed-in sessions on the server: the cookie carries only the session's ID, so
+// a session ends for good at sign-out (or when an admin deletes it), whoever copied the cookie.
+type Sessions interface {
+	PutSession(ctx context.Context, id string, p Person) error
+	// Session returns the session, or false when there is none (ended, or never begun).
+	Session(ctx context.Context, id string) (Person, bool, error)
+	DeleteSession(ctx context.Context, id string) error
+}
+
+// MemorySessions keeps sessions in this process.
+type MemorySessions struct {
+	mu sync.Mutex
+	m  map[string]Person
+}
+
+// PutSession implements Sessions.
+func (m *MemorySessions) PutSession(_ context.Context, id string, p Person) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil {
+		m.m = map[string]Person{}
+	}
+	now := time.Now()
+	for k, v := range m.m { // forget the expired
+		if now.After(v.Expires) {
+			delete(m.m, k)
+		}
+	}
+	m.m[id] = p
+	return nil
+}
+
+// Session implements Sessions.
+func (m *MemorySessions) Session(_ context.Context, id string) (Person, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.m[id]
+	return p, ok, nil
+}
+
+// DeleteSession implements Sessions.
+func (m *MemorySessions) DeleteSession(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.m, id)
+	return nil
 }
 
 // Person is who is signed in.
@@ -91,6 +143,9 @@ func New(ctx context.Context, cfg Config) (*SignIn, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
+	}
+	if cfg.Sessions == nil {
+		cfg.Sessions = &MemorySessions{}
 	}
 	p, err := oidc.NewProvider(ctx, cfg.Issuer)
 	if err != nil {
@@ -186,8 +241,9 @@ func (s *SignIn) callback(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "sign-in: the ID token's claims: "+err.Error(), http.StatusForbidden)
 		return
 	}
-	if v, ok := claims["email_verified"].(bool); ok && !v {
-		http.Error(w, "sign-in: the identity provider has not verified this person's address", http.StatusForbidden)
+	if why := s.strictClaims(claims); why != "" {
+		s.cfg.Log.Warn("sign-in: ID token refused", "why", why)
+		http.Error(w, "sign-in: "+why, http.StatusForbidden)
 		return
 	}
 	p := s.person(claims, idt.Subject)
@@ -197,7 +253,19 @@ func (s *SignIn) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Expires = time.Now().Add(s.cfg.SessionFor)
-	s.setCookie(w, r, sessionCookie, p, p.Expires)
+	// A new session at every sign-in (a session ID planted before it is worth nothing); the
+	// one this browser had ends.
+	var old string
+	if s.readCookie(r, sessionCookie, &old) && old != "" {
+		_ = s.cfg.Sessions.DeleteSession(ctx, old)
+	}
+	id := random()
+	if err := s.cfg.Sessions.PutSession(ctx, id, p); err != nil {
+		s.cfg.Log.Error("sign-in: session not kept", "error", err)
+		http.Error(w, "sign-in: the session could not be kept; try again", http.StatusServiceUnavailable)
+		return
+	}
+	s.setCookie(w, r, sessionCookie, id, p.Expires)
 	// For the page header only (the signed session is the cookie above).
 	http.SetCookie(w, &http.Cookie{Name: whoCookie, Value: url.QueryEscape(cmp.Or(p.Name, p.Email) + " (" + strings.Join(p.Roles, ", ") + ")"),
 		Path: "/", Expires: p.Expires, SameSite: http.SameSiteLaxMode})
@@ -233,7 +301,32 @@ func (s *SignIn) person(claims map[string]any, sub string) Person {
 	return p
 }
 
+// strictClaims says what is wrong with an ID token's claims beyond the signature, issuer,
+// audience and expiry go-oidc checks ("" when nothing): an address the IdP says it has not
+// verified (email_verified must be the boolean true when present: "false" as a string is not
+// true), and a token for several audiences that does not name this desk as its authorised
+// party (azp).
+func (s *SignIn) strictClaims(claims map[string]any) string {
+	if v, present := claims["email_verified"]; present && v != true {
+		return fmt.Sprintf("the identity provider has not verified this person's address (email_verified is %v)", v)
+	}
+	if auds, ok := claims["aud"].([]any); ok && len(auds) > 1 {
+		if azp, _ := claims["azp"].(string); azp != s.cfg.ClientID {
+			return fmt.Sprintf("the ID token is for several audiences and names %q, not this desk, as its authorised party (azp)", azp)
+		}
+	}
+	return ""
+}
+
 func (s *SignIn) logout(w http.ResponseWriter, r *http.Request) {
+	var id string
+	if s.readCookie(r, sessionCookie, &id) && id != "" {
+		if err := s.cfg.Sessions.DeleteSession(r.Context(), id); err != nil {
+			s.cfg.Log.Error("sign-out: the session could not be ended", "error", err)
+			http.Error(w, "sign-out: the session could not be ended; try again", http.StatusServiceUnavailable)
+			return
+		}
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1})
 	http.SetCookie(w, &http.Cookie{Name: whoCookie, Path: "/", MaxAge: -1})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -243,8 +336,18 @@ func (s *SignIn) logout(w http.ResponseWriter, r *http.Request) {
 // to sign in (pages) or answered 401 (the JSON API).
 func (s *SignIn) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var id string
 		var p Person
-		if !s.readCookie(r, sessionCookie, &p) || time.Now().After(p.Expires) {
+		found := s.readCookie(r, sessionCookie, &id) && id != ""
+		if found {
+			var err error
+			if p, found, err = s.cfg.Sessions.Session(r.Context(), id); err != nil {
+				s.cfg.Log.Error("sign-in: sessions unreadable", "error", err)
+				httpx.Problem(w, http.StatusServiceUnavailable, "the sessions cannot be read now; try again")
+				return
+			}
+		}
+		if !found || time.Now().After(p.Expires) {
 			if strings.HasPrefix(r.URL.Path, "/api/") || r.Method != http.MethodGet {
 				httpx.Problem(w, http.StatusUnauthorized, "sign in first (/login)")
 				return

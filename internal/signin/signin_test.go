@@ -140,3 +140,29 @@ func TestSafeNext(t *testing.T) {
 		}
 	}
 }
+
+// TestSignOutEndsTheSession: after signing out, the session's cookie (copied before, say) is no
+// session any more; signing in again gives a new one.
+func TestSignOutEndsTheSession(t *testing.T) {
+	srv, _ := desk(t)
+	c := browser()
+	if code, body := get(t, c, srv.URL+"/login?"+url.Values{"login_hint": {"agent@desk.example"}, "next": {"/whoami"}}.Encode()); code != http.StatusOK || !strings.HasPrefix(body, "agent@desk.example") {
+		t.Fatalf("sign in: HTTP %d %q", code, body)
+	}
+	u, _ := url.Parse(srv.URL)
+	copied := c.Jar.Cookies(u)
+	resp, err := c.Post(srv.URL+"/logout", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	thief := browser()
+	thief.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	thief.Jar.SetCookies(u, copied)
+	if code, body := get(t, thief, srv.URL+"/whoami"); code == http.StatusOK {
+		t.Errorf("a copied cookie after sign-out: HTTP %d %q, want sent to sign in", code, body)
+	}
+	if code, _ := get(t, thief, srv.URL+"/api/v1/x"); code != http.StatusUnauthorized {
+		t.Errorf("the API with a copied cookie after sign-out: HTTP %d, want 401", code)
+	}
+}
