@@ -295,6 +295,7 @@ func (a *app) sandboxSignIn() error {
 	if err != nil {
 		return err
 	}
+	p.RedirectURIs = []string{strings.TrimRight(a.publicURL(), "/") + "/auth/callback"}
 	addrFile := filepath.Join(a.cfg.DataDir, "signin-idp-addr")
 	addr, _ := os.ReadFile(addrFile)
 	if len(addr) == 0 || p.Start(strings.TrimSpace(string(addr))) != nil {

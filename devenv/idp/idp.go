@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,9 @@ type Person struct {
 type Server struct {
 	ClientID, ClientSecret string
 	People                 []Person
+	// RedirectURIs are the client's registered redirect URIs: a code goes to one of them only
+	// (none registered: any absolute URI, for tests).
+	RedirectURIs []string
 
 	key    *rsa.PrivateKey
 	kid    string
@@ -134,8 +138,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.Form
 	redirect := q.Get("redirect_uri")
 	u, err := url.Parse(redirect)
-	if q.Get("client_id") != s.ClientID || redirect == "" || err != nil || !u.IsAbs() {
-		http.Error(w, "unknown client_id or bad redirect_uri", http.StatusBadRequest)
+	if q.Get("client_id") != s.ClientID || redirect == "" || err != nil || !u.IsAbs() ||
+		(len(s.RedirectURIs) > 0 && !slices.Contains(s.RedirectURIs, redirect)) {
+		// Never redirect to a URI the client did not register: the code would go there.
+		http.Error(w, "unknown client_id, or a redirect_uri the client did not register", http.StatusBadRequest)
 		return
 	}
 	fail := func(code, why string) {
@@ -170,12 +176,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		_ = chooser.Execute(w, map[string]any{"Params": params, "People": s.People})
 		return
 	}
-	code := randomString()
-	s.mu.Lock()
 	if m := q.Get("code_challenge_method"); q.Get("code_challenge") != "" && m != "S256" {
 		fail("invalid_request", "code_challenge_method must be S256")
 		return
 	}
+	code := randomString()
+	s.mu.Lock()
 	s.codes[code] = grant{person: *person, clientID: s.ClientID, redirect: redirect, nonce: q.Get("nonce"), challenge: q.Get("code_challenge"),
 		expires: time.Now().Add(time.Minute)}
 	s.mu.Unlock()

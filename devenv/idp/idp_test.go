@@ -66,3 +66,40 @@ func TestCodeIsOneUseAndBoundToItsVerifier(t *testing.T) {
 		t.Errorf("the same code again: HTTP %d, want 400", status)
 	}
 }
+
+// TestAuthorizeRefusals: a plain PKCE challenge is refused (and the IdP still answers the next
+// request: it used to stay locked), and a redirect URI the client did not register gets no code.
+func TestAuthorizeRefusals(t *testing.T) {
+	s, err := New("desk", "secret", []Person{{Email: "a@desk.example", Name: "A"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.RedirectURIs = []string{"http://desk.example/cb"}
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	authorize := func(redirect, method string) *http.Response {
+		t.Helper()
+		resp, err := noFollow.Get(s.Issuer() + "/authorize?" + url.Values{"response_type": {"code"}, "client_id": {"desk"}, "redirect_uri": {redirect},
+			"scope": {"openid"}, "state": {"st"}, "login_hint": {"a@desk.example"}, "code_challenge": {"abc"}, "code_challenge_method": {method}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for i := 0; i < 2; i++ {
+		resp := authorize("http://desk.example/cb", "plain")
+		if loc, _ := url.Parse(resp.Header.Get("Location")); resp.StatusCode != http.StatusFound || loc.Query().Get("error") != "invalid_request" {
+			t.Fatalf("plain PKCE (try %d): %d %s, want an invalid_request answer", i+1, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	if resp := authorize("https://evil.example/cb", "S256"); resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
+		t.Errorf("an unregistered redirect URI: %d to %q, want 400 and no redirect", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp := authorize("http://desk.example/cb", "S256"); resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Location"), "code=") {
+		t.Errorf("the registered redirect URI: %d %s, want a code", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
