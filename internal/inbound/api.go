@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -57,6 +59,43 @@ func Budget(memoryLimit int64, maxBytes int) int64 {
 	return max(2*int64(maxBytes), memoryLimit/4)
 }
 
+// clientShares bounds what one client (one remote address) holds of the upload budget at once:
+// a quarter of it, or one upload of the size limit when that is more. So a client that announces
+// large bodies and trickles them in cannot hold the whole budget and keep every other reporter
+// out (each of its uploads is cut off after BodyTimeout all the same).
+type clientShares struct {
+	mu   sync.Mutex
+	held map[string]int64
+	max  int64
+}
+
+func (c *clientShares) take(client string, n int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.held[client]+n > c.max {
+		return false
+	}
+	c.held[client] += n
+	return true
+}
+
+func (c *clientShares) give(client string, n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.held[client] -= n; c.held[client] <= 0 {
+		delete(c.held, client)
+	}
+}
+
+// clientOf is the client an upload counts against: its remote address without the port.
+func clientOf(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
 // APIResponse is the answer of POST /api/v1/reports.
 type APIResponse struct {
 	Kind     string            `json:"kind"`
@@ -88,6 +127,7 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 		limits.BodyTimeout = time.Minute
 	}
 	budget := semaphore.NewWeighted(limits.Budget)
+	clients := &clientShares{held: map[string]int64{}, max: max(int64(maxBytes), limits.Budget/4)}
 	admitter, _ := in.(Admitter)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -115,6 +155,14 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 		if plain && r.ContentLength >= 0 {
 			reserve = min(reserve, max(r.ContentLength, MinReservation))
 		}
+		client := clientOf(r)
+		if !clients.take(client, reserve) {
+			w.Header().Set("Retry-After", "1")
+			drainBriefly(w)
+			httpx.Problem(w, http.StatusServiceUnavailable, "this client is sending as much as one client may at once — send it again when one of its uploads is done")
+			return
+		}
+		defer clients.give(client, reserve)
 		if !budget.TryAcquire(reserve) {
 			w.Header().Set("Retry-After", "1")
 			drainBriefly(w)

@@ -291,6 +291,43 @@ func TestReportsAPIBounds(t *testing.T) {
 		}
 	})
 
+	t.Run("one client cannot starve the others", func(t *testing.T) {
+		// A 4 MiB budget with a 1 MiB limit: one client holds at most 1 MiB at once. Its
+		// trickling uploads beyond that are refused; another client's report goes through.
+		g := &gate{release: make(chan struct{}), started: make(chan struct{}, 8)}
+		close(g.release)
+		srv := httptest.NewServer(ReportsAPI(g, "tok", 1<<20, APILimits{Budget: 4 << 20, BodyTimeout: 5 * time.Second}, log))
+		defer srv.Close()
+		addr := strings.TrimPrefix(srv.URL, "http://")
+		var refused int
+		for range 4 {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok\r\nContent-Length: %d\r\n\r\nFrom: ", 1<<20)
+			_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil && resp.StatusCode == 503 {
+				refused++
+			}
+		}
+		if refused != 3 {
+			t.Errorf("%d of the trickler's 4 uploads refused at once, want 3 (it holds its share with the first)", refused)
+		}
+		other := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}).DialContext}}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("From: a@b.example\r\n\r\nspam from 192.0.2.1\r\n"))
+		req.Header.Set("Authorization", "Bearer tok")
+		resp, err := other.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("another client's report while the first trickles: %d, want 200", resp.StatusCode)
+		}
+	})
+
 	t.Run("slow body", func(t *testing.T) {
 		g := &gate{release: make(chan struct{}), started: make(chan struct{}, 1)}
 		close(g.release)
