@@ -380,27 +380,24 @@ func (s *Server) auditJSON(a *Audit) map[string]any {
 		"via": map[string]any{"channel": "api"}, "events": events}
 }
 
-// listAudits answers GET /api/v2/tickets/{id}/audits.json, oldest first (sort_order=desc:
-// newest first).
+// listAudits answers GET /api/v2/tickets/{id}/audits.json.
 func (s *Server) listAudits(w http.ResponseWriter, r *http.Request) {
-	id, _ := pathID(r, "id")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tickets[id] == nil {
-		notFound(w)
-		return
-	}
-	all := []map[string]any{}
-	for _, a := range s.audits[id] {
-		all = append(all, s.auditJSON(a))
-	}
-	if r.URL.Query().Get("sort_order") == "desc" {
-		slices.Reverse(all)
-	}
-	writePage(w, r, s.base, "audits", all)
+	writeTicketList(s, w, r, "audits", func(id int64) []map[string]any {
+		all := []map[string]any{}
+		for _, a := range s.audits[id] {
+			all = append(all, s.auditJSON(a))
+		}
+		return all
+	})
 }
 
 func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
+	writeTicketList(s, w, r, "comments", func(id int64) []*Comment { return s.comments[id] })
+}
+
+// writeTicketList answers a list of one ticket's items (its comments, its audits), oldest first
+// (sort_order=desc: newest first), or 404 for a ticket that does not exist.
+func writeTicketList[T any](s *Server, w http.ResponseWriter, r *http.Request, key string, items func(id int64) []T) {
 	id, _ := pathID(r, "id")
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -408,12 +405,11 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 		notFound(w)
 		return
 	}
-	all := s.comments[id]
+	all := slices.Clone(items(id))
 	if r.URL.Query().Get("sort_order") == "desc" {
-		all = slices.Clone(all)
 		slices.Reverse(all)
 	}
-	writePage(w, r, s.base, "comments", all)
+	writePage(w, r, s.base, key, all)
 }
 
 // ---- end-user requests ------------------------------------------------------------------------
