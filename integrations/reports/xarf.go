@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -166,6 +167,53 @@ type xarf4 struct {
 	Evidence         []struct {
 		ContentType string `json:"content_type"`
 	} `json:"evidence"`
+}
+
+// xarf4Categories are X-ARF 4's categories.
+var xarf4Categories = []string{"messaging", "connection", "content", "infrastructure", "copyright", "vulnerability", "reputation"}
+
+// CheckXARF4 says what an X-ARF 4 document lacks of what the format requires (nil: nothing):
+// xarf_version 4.x, report_id, timestamp, the reporter's contact, source_identifier, and a
+// known category with its type. The parser reads what it can of a document that fails this (a
+// reporter's mail is read as it comes); the reports API holds clients to the format.
+func CheckXARF4(b []byte) error {
+	var x struct {
+		Version   string `json:"xarf_version"`
+		ReportID  string `json:"report_id"`
+		Timestamp string `json:"timestamp"`
+		Reporter  *struct {
+			Contact string `json:"contact"`
+		} `json:"reporter"`
+		Source   string `json:"source_identifier"`
+		Category string `json:"category"`
+		Type     string `json:"type"`
+	}
+	if err := json.Unmarshal(b, &x); err != nil {
+		return fmt.Errorf("invalid JSON: %w", err)
+	}
+	var missing []string
+	for _, f := range []struct{ name, v string }{{"xarf_version", x.Version}, {"report_id", x.ReportID}, {"timestamp", x.Timestamp},
+		{"source_identifier", x.Source}, {"category", x.Category}, {"type", x.Type}} {
+		if strings.TrimSpace(f.v) == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if x.Reporter == nil || strings.TrimSpace(x.Reporter.Contact) == "" {
+		missing = append(missing, "reporter.contact")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing required X-ARF 4 field(s): %s", strings.Join(missing, ", "))
+	}
+	if !strings.HasPrefix(x.Version, "4") {
+		return fmt.Errorf("xarf_version %q is not 4.x", x.Version)
+	}
+	if _, err := time.Parse(time.RFC3339, x.Timestamp); err != nil {
+		return fmt.Errorf("timestamp %q is not an RFC 3339 date and time", x.Timestamp)
+	}
+	if !slices.Contains(xarf4Categories, strings.ToLower(x.Category)) {
+		return fmt.Errorf("category %q is not an X-ARF 4 category (%s)", x.Category, strings.Join(xarf4Categories, ", "))
+	}
+	return nil
 }
 
 // parseXARF4 reads an X-ARF 4 JSON report.

@@ -113,8 +113,9 @@ type APIResponse struct {
 // on their way to their cases — or in triage: 200 with the report and case IDs, 202 when
 // everything went to triage, 400 for an empty or unreadable body, 401 without the bearer token
 // (the scheme in any case, RFC 9110), 405 for another method, 413 over the size limit, 415 for
-// an encoding other than gzip, 422 for a JSON body that is no valid X-ARF 4 report (kept in
-// triage too), and 503 (retry) when a service was unavailable or intake is full — nothing is
+// an encoding other than gzip, 422 for a JSON body that is no X-ARF 4 report (kept in triage
+// too) or an X-ARF 4 report that lacks a required field or names an unknown category (nothing is
+// taken: the detail names what is wrong, for the client to send it whole), and 503 (retry) when a service was unavailable or intake is full — nothing is
 // lost then, the client sends it again. Errors are problem+json (RFC 9457).
 func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *slog.Logger) http.Handler {
 	if maxBytes <= 0 {
@@ -205,6 +206,14 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 		if len(strings.TrimSpace(string(body))) == 0 {
 			httpx.Problem(w, http.StatusBadRequest, "empty body: send a raw message or an X-ARF 4 JSON report")
 			return
+		}
+		if looksLikeJSON(body) && bytes.Contains(body, []byte(`"xarf_version"`)) {
+			// An X-ARF 4 document from an API client must be whole: one that is not is
+			// answered 422 naming what is wrong, before anything is taken (the client has it).
+			if err := reports.CheckXARF4(body); err != nil {
+				httpx.Problem(w, http.StatusUnprocessableEntity, "not a valid X-ARF 4 report, nothing was taken: "+err.Error())
+				return
+			}
 		}
 		out, err := in.Ingest(r.Context(), body, intake.Source{Channel: "api", ReceivedAt: time.Now().UTC(), Admitted: admitter != nil})
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -506,6 +507,56 @@ func TestPollWaitHonoursRetryAfter(t *testing.T) {
 	} {
 		if got := pollWait(tc.interval, tc.end, tc.err); got != tc.want {
 			t.Errorf("pollWait(%v, end=%v, %v) = %v, want %v", tc.interval, tc.end, tc.err, got, tc.want)
+		}
+	}
+}
+
+// TestReportsAPIRefusesIncompleteXARF: an X-ARF 4 document that lacks a required field, or names
+// a category X-ARF 4 does not have, is answered 422 naming what is wrong, and nothing is taken;
+// a whole one is taken.
+func TestReportsAPIRefusesIncompleteXARF(t *testing.T) {
+	whole := map[string]any{"xarf_version": "4.2.0", "report_id": "r-1", "timestamp": "2026-12-01T10:00:00Z",
+		"reporter": map[string]any{"org": "Watch", "contact": "reports@watch.example", "domain": "watch.example"},
+		"source_identifier": "192.0.2.10", "category": "connection", "type": "login_attack"}
+	without := func(k string) map[string]any {
+		m := maps.Clone(whole)
+		delete(m, k)
+		return m
+	}
+	with := func(k string, v any) map[string]any {
+		m := maps.Clone(whole)
+		m[k] = v
+		return m
+	}
+	for name, tc := range map[string]struct {
+		doc  map[string]any
+		want string
+	}{
+		"no reporter":      {without("reporter"), "reporter.contact"},
+		"no timestamp":     {without("timestamp"), "timestamp"},
+		"no report_id":     {without("report_id"), "report_id"},
+		"unknown category": {with("category", "spam"), "is not an X-ARF 4 category"},
+		"a bad timestamp":  {with("timestamp", "yesterday"), "is not an RFC 3339 date"},
+		"whole":            {whole, ""},
+	} {
+		in := &ingester{out: &intake.Outcome{Kind: reports.KindReport, Accepted: []intake.Accepted{{ReportID: "r-1", CaseID: "case/a/brute-force"}}}}
+		srv := httptest.NewServer(ReportsAPI(in, "tok", 1<<20, APILimits{}, slog.New(slog.NewTextHandler(io.Discard, nil))))
+		b, _ := json.Marshal(tc.doc)
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer tok")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		srv.Close()
+		switch {
+		case tc.want == "" && (resp.StatusCode != http.StatusOK || len(in.got) != 1):
+			t.Errorf("%s: HTTP %d, %d taken; want 200 and taken", name, resp.StatusCode, len(in.got))
+		case tc.want != "" && (resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(body), tc.want) || len(in.got) != 0):
+			t.Errorf("%s: HTTP %d %s, %d taken; want 422 naming %q, nothing taken", name, resp.StatusCode, body, len(in.got), tc.want)
 		}
 	}
 }
