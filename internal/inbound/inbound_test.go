@@ -516,7 +516,7 @@ func TestPollWaitHonoursRetryAfter(t *testing.T) {
 // a whole one is taken.
 func TestReportsAPIRefusesIncompleteXARF(t *testing.T) {
 	whole := map[string]any{"xarf_version": "4.2.0", "report_id": "r-1", "timestamp": "2026-12-01T10:00:00Z",
-		"reporter": map[string]any{"org": "Watch", "contact": "reports@watch.example", "domain": "watch.example"},
+		"reporter":          map[string]any{"org": "Watch", "contact": "reports@watch.example", "domain": "watch.example"},
 		"source_identifier": "192.0.2.10", "category": "connection", "type": "login_attack"}
 	without := func(k string) map[string]any {
 		m := maps.Clone(whole)
