@@ -227,6 +227,7 @@ var testHookHTTP func(*ingress.Server)
 // listenHTTP binds the HTTP server, so its address is known before anything is served.
 func (a *app) listenHTTP(addr string) error {
 	a.http = ingress.New(a.log, a.metrics)
+	a.http.RequireMetricsToken(a.cfg.MetricsToken)
 	if a.cfg.PublicURL != "" {
 		// Pages served through a proxy at the public URL may post to the desk.
 		u, err := url.Parse(a.cfg.PublicURL)

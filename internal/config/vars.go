@@ -21,7 +21,8 @@ var Vars = []Var{
 	{Name: "DESK_PUBLIC_URL", Component: "desk", Help: "URL under which people reach the HTTP server, for links in Slack and Zendesk; default the listen address"},
 	{Name: "DESK_SHUTDOWN_TIMEOUT", Default: "5s", Component: "desk", Help: "how long running activities may take to finish on SIGINT/SIGTERM"},
 	{Name: "DESK_POLICY_FILE", Component: "desk", Help: "policy YAML (check it with `desk policy check`); default the embedded policy (`desk policy show`)"},
-	{Name: "DESK_DASHBOARD_PASSWORD", Component: "desk", Help: "password of the web dashboard (HTTP basic auth, any user name); unset leaves it open, so set it wherever the HTTP port is reachable by others", Secret: true},
+	{Name: "DESK_DASHBOARD_PASSWORD", Component: "desk", Help: "password of the web dashboard (HTTP basic auth, any user name); `desk run` needs it or DESK_OIDC_ISSUER (or --insecure-open)", Secret: true},
+	{Name: "DESK_METRICS_TOKEN", Component: "desk", Help: "bearer token /metrics asks of Prometheus; unset leaves /metrics open (it names no legal matter), so set it wherever the HTTP port is reachable by others", Secret: true},
 	{Name: "DESK_OIDC_ISSUER", Component: "desk", Help: "the organisation's OpenID Connect identity provider (its issuer URL): people sign into the dashboard there instead of sharing DESK_DASHBOARD_PASSWORD (`desk dev --signin` runs a stand-in)"},
 	{Name: "DESK_OIDC_CLIENT_ID", Component: "desk", Help: "the desk's client ID at the identity provider; the redirect URL to register is <DESK_PUBLIC_URL>/auth/callback"},
 	{Name: "DESK_OIDC_CLIENT_SECRET", Component: "desk", Help: "the desk's client secret at the identity provider", Secret: true},
@@ -100,6 +101,8 @@ type Desk struct {
 	PolicyFile      string
 	// DashboardPassword guards the dashboard (basic auth) when set.
 	DashboardPassword string
+	// MetricsToken guards /metrics (a bearer token) when set.
+	MetricsToken string
 	// PProf serves /debug/pprof/.
 	PProf bool
 	// MemoryLimit is the soft memory limit in bytes (0: none).
@@ -178,6 +181,7 @@ func LoadDesk(lookup Lookup) (Desk, error) {
 		WorkflowCache:     r.integer("DESK_WORKFLOW_CACHE", 10, 1_000_000),
 		PolicyFile:        r.str("DESK_POLICY_FILE"),
 		DashboardPassword: r.secret("DESK_DASHBOARD_PASSWORD"),
+		MetricsToken:      r.secret("DESK_METRICS_TOKEN"),
 		PProf:             r.boolean("DESK_PPROF"),
 		MemoryLimit:       r.size("DESK_MEMORY_LIMIT"),
 		MinFreeDisk:       r.size("DESK_MIN_FREE_DISK"),

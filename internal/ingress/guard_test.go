@@ -103,3 +103,35 @@ func TestGuard(t *testing.T) {
 		t.Errorf("a GET's headers: %v", resp.Header)
 	}
 }
+
+// TestMetricsToken: with a token set, /metrics answers only Prometheus with it; without one it
+// is open.
+func TestMetricsToken(t *testing.T) {
+	s := New(slog.New(slog.NewTextHandler(io.Discard, nil)), metrics.New("test"))
+	if err := s.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.Serve() }()
+	t.Cleanup(func() { _ = s.srv.Close() })
+	get := func(token string) int {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+s.Addr()+"/metrics", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(""); code != http.StatusOK {
+		t.Errorf("no token set, none sent: %d, want 200", code)
+	}
+	s.RequireMetricsToken("scrape-me")
+	for token, want := range map[string]int{"": http.StatusUnauthorized, "wrong": http.StatusUnauthorized, "scrape-me": http.StatusOK} {
+		if code := get(token); code != want {
+			t.Errorf("token %q: %d, want %d", token, code, want)
+		}
+	}
+}

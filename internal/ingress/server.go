@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"abusedesk/internal/httpx"
 	"abusedesk/internal/metrics"
 )
 
@@ -36,6 +37,8 @@ type Server struct {
 	checks   []ReadyCheck
 	patterns []string
 	trusted  []string
+	// metricsToken guards /metrics ("": open).
+	metricsToken string
 
 	srv *http.Server
 	ln  net.Listener
@@ -44,13 +47,31 @@ type Server struct {
 // New makes a server with /healthz, /readyz and /metrics mounted.
 func New(log *slog.Logger, m *metrics.Metrics) *Server {
 	s := &Server{mux: http.NewServeMux(), log: log, metrics: m}
+	metricsHandler := promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	s.mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		token := s.metricsToken
+		s.mu.Unlock()
+		if token != "" && !httpx.HasBearer(r, token) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="abusedesk metrics"`)
+			http.Error(w, "/metrics needs its bearer token (DESK_METRICS_TOKEN)", http.StatusUnauthorized)
+			return
+		}
+		metricsHandler.ServeHTTP(w, r)
+	}))
 	return s
+}
+
+// RequireMetricsToken makes /metrics answer only requests that carry token as a bearer token.
+func (s *Server) RequireMetricsToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.metricsToken = token
 }
 
 // Handle mounts a handler on a ServeMux pattern such as "POST /api/v1/reports".
