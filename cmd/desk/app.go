@@ -92,6 +92,8 @@ type app struct {
 	temporal client.Client
 	// codec encrypts the payloads (nil: DESK_PAYLOAD_KEYS=off); /codec serves it.
 	codec *tclient.Codec
+	// watcher watches the abuse mailbox (nil: none here).
+	watcher *mailbox.Watcher
 	// pressure is how far behind this process's worker is (nothing when no worker runs here).
 	pressure *tclient.Pressure
 	// backlog is how far behind the task queue's workers are, from the server's statistics:
@@ -374,6 +376,11 @@ func (a *app) looseEnds() []dashboard.Loose {
 		}
 		name := filepath.Base(filepath.Dir(dir))
 		out = append(out, dashboard.Loose{What: name + " messages the desk could not act on", Where: dir, Count: len(entries)})
+	}
+	if a.watcher != nil {
+		if err := a.watcher.Ready(); err != nil {
+			out = append(out, dashboard.Loose{What: "the abuse mailbox: " + err.Error(), Where: "the mailbox (IMAP_ADDR)", Count: 1})
+		}
 	}
 	return out
 }
@@ -741,6 +748,10 @@ func (a *app) startIMAP(ctx context.Context, m *config.IMAP) error {
 		Mailbox: m.Mailbox, Processed: m.Processed, Failed: m.Failed, Poll: m.Poll}, inbound.Mailbox(a.intake), a.log)
 	if err != nil {
 		return err
+	}
+	a.watcher = w
+	if a.http != nil {
+		a.http.AddReadyCheck(ingress.ReadyCheck{Name: "mailbox", Check: func(context.Context) error { return w.Ready() }})
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

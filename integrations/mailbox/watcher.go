@@ -43,6 +43,9 @@ type Config struct {
 	Poll time.Duration
 	// Concurrency is how many messages are handed to intake at once (default 16).
 	Concurrency int
+	// NotReadyAfter is how long the watcher may be without a working session before Ready
+	// says it cannot work the mailbox (default a minute: a reconnect is not an outage).
+	NotReadyAfter time.Duration
 	// Batch is how many messages are fetched per round trip (default 50).
 	Batch     int
 	TLSConfig *tls.Config
@@ -72,6 +75,41 @@ type Watcher struct {
 
 	mu    sync.Mutex
 	stats Stats
+	// working says the current session has its folders and is working the mailbox;
+	// notWorking says why not (the last session's error), since when.
+	working    bool
+	notWorking string
+	since      time.Time
+	// processed and failed are the folders' names as this server writes them.
+	processed, failed string
+}
+
+// Ready says whether the watcher works the mailbox, and if not, why: nil while a session works
+// it, or while it has been without one for less than Config.NotReadyAfter (a reconnect); /readyz
+// and the work queue show the error.
+func (w *Watcher) Ready() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.working || time.Since(w.since) < w.cfg.NotReadyAfter {
+		return nil
+	}
+	if w.notWorking == "" {
+		return fmt.Errorf("not connected to the mailbox %s for %s", w.cfg.Addr, time.Since(w.since).Round(time.Second))
+	}
+	return fmt.Errorf("cannot work the mailbox %s for %s: %s", w.cfg.Addr, time.Since(w.since).Round(time.Second), w.notWorking)
+}
+
+// FolderName is a configured folder ("abusedesk/processed", "/" separating levels) as a server
+// with hierarchy delimiter delim writes it: "abusedesk.processed" on Dovecot's default maildir
+// layout; with no hierarchy at all (delim 0), "abusedesk-processed".
+func FolderName(name string, delim rune) string {
+	switch delim {
+	case '/':
+		return name
+	case 0:
+		return strings.ReplaceAll(name, "/", "-")
+	}
+	return strings.ReplaceAll(name, "/", string(delim))
 }
 
 // Stats counts what the watcher did.
@@ -113,10 +151,23 @@ func New(cfg Config, handle Handler, log *slog.Logger) (*Watcher, error) {
 	if cfg.Batch <= 0 {
 		cfg.Batch = 50
 	}
+	if cfg.NotReadyAfter <= 0 {
+		cfg.NotReadyAfter = time.Minute
+	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Watcher{cfg: cfg, handle: handle, log: log.With("component", "imap", "mailbox", cfg.Mailbox)}, nil
+	return &Watcher{cfg: cfg, handle: handle, log: log.With("component", "imap", "mailbox", cfg.Mailbox), since: time.Now()}, nil
+}
+
+// folder is the processed (or failed) folder as this session's server names it.
+func (w *Watcher) folder(processed bool) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if processed {
+		return w.processed
+	}
+	return w.failed
 }
 
 // Stats returns the counters so far.
@@ -138,6 +189,10 @@ func (w *Watcher) Run(ctx context.Context) error {
 		}
 		w.mu.Lock()
 		w.stats.LastError = fmt.Sprint(err)
+		if w.working {
+			w.since = time.Now()
+		}
+		w.working, w.notWorking = false, fmt.Sprint(err)
 		w.mu.Unlock()
 		if time.Since(start) > time.Minute {
 			backoff = time.Second
@@ -189,7 +244,18 @@ func (w *Watcher) session(ctx context.Context) error {
 	if err := c.Login(w.cfg.Username, w.cfg.Password).Wait(); err != nil {
 		return fmt.Errorf("log in as %s: %w", w.cfg.Username, err)
 	}
-	for _, box := range []string{w.cfg.Processed, w.cfg.Failed} {
+	// LIST "" "" answers the server's hierarchy delimiter (RFC 3501 6.3.8): the folders are
+	// named with it, not with a "/" the server may refuse.
+	root, err := c.List("", "", nil).Collect()
+	if err != nil {
+		return fmt.Errorf("ask %s its hierarchy delimiter: %w", w.cfg.Addr, err)
+	}
+	delim := '/'
+	if len(root) > 0 {
+		delim = root[0].Delim
+	}
+	processed, failed := FolderName(w.cfg.Processed, delim), FolderName(w.cfg.Failed, delim)
+	for _, box := range []string{processed, failed} {
 		if err := c.Create(box, nil).Wait(); err != nil && !alreadyExists(err) {
 			return fmt.Errorf("create folder %s: %w", box, err)
 		}
@@ -199,6 +265,8 @@ func (w *Watcher) session(ctx context.Context) error {
 	}
 	w.mu.Lock()
 	w.stats.Connects++
+	w.working, w.notWorking = true, ""
+	w.processed, w.failed = processed, failed
 	w.mu.Unlock()
 	w.log.Info("imap connected", "addr", w.cfg.Addr, "idle", c.Caps().Has(imap.CapIdle) || c.Caps().Has(imap.CapIMAP4rev2))
 	canIdle := c.Caps().Has(imap.CapIdle) || c.Caps().Has(imap.CapIMAP4rev2)
@@ -271,7 +339,7 @@ func (w *Watcher) drain(ctx context.Context, c *imapclient.Client) (bool, error)
 		for _, mv := range []struct {
 			uids []imap.UID
 			box  string
-		}{{processed, w.cfg.Processed}, {failed, w.cfg.Failed}} {
+		}{{processed, w.folder(true)}, {failed, w.folder(false)}} {
 			if len(mv.uids) == 0 {
 				continue
 			}

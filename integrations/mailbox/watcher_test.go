@@ -209,7 +209,8 @@ func TestWrongPasswordIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	w, err := mailbox.New(mailbox.Config{Addr: srv.Addr, Security: mailbox.SecurityNone, Username: "abuse", Password: "wrong"}, newRecorder().handle, nil)
+	w, err := mailbox.New(mailbox.Config{Addr: srv.Addr, Security: mailbox.SecurityNone, Username: "abuse", Password: "wrong",
+		NotReadyAfter: 200 * time.Millisecond}, newRecorder().handle, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,6 +218,11 @@ func TestWrongPasswordIsReported(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
 	waitFor(t, "the login failure", func() bool { return strings.Contains(w.Stats().LastError, "log in as abuse") })
+	// It says so where people look (/readyz, the work queue), once it is no mere reconnect.
+	waitFor(t, "the watcher to say it cannot work the mailbox", func() bool {
+		err := w.Ready()
+		return err != nil && strings.Contains(err.Error(), "cannot work the mailbox") && strings.Contains(err.Error(), "log in as abuse")
+	})
 	cancel()
 	<-done
 }
