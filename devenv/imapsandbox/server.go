@@ -66,10 +66,7 @@ func StartSpooled(spoolDir, addr, username, password string, mailboxes ...string
 	}
 	srv := imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			if sp != nil {
-				return &spoolSession{Session: mem.NewSession(), spool: sp}, nil, nil
-			}
-			return mem.NewSession(), nil, nil
+			return &session{Session: mem.NewSession(), spool: sp}, nil, nil
 		},
 		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIdle: {}, imap.CapMove: {}, imap.CapUIDPlus: {}, imap.CapNamespace: {}, imap.CapUnselect: {}},
 		InsecureAuth: true,

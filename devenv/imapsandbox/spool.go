@@ -107,8 +107,10 @@ func (s *spool) reconcile() error {
 	return nil
 }
 
-// spoolSession is a memory-backend session whose INBOX appends go through the spool.
-type spoolSession struct {
+// session is a memory-backend session that answers as Dovecot does where the memory backend
+// does not (it refuses a message of no bytes), and whose INBOX appends go through the spool
+// (when there is one).
+type session struct {
 	imapserver.Session
 	spool *spool
 }
@@ -119,8 +121,12 @@ type literal struct {
 
 func (l literal) Size() int64 { return l.Reader.Size() }
 
-func (s *spoolSession) Append(mailbox string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
-	if !strings.EqualFold(mailbox, "INBOX") {
+func (s *session) Append(mailbox string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
+	if r.Size() == 0 {
+		// Dovecot: "NO Can't save a zero byte message".
+		return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "Can't save a zero byte message"}
+	}
+	if s.spool == nil || !strings.EqualFold(mailbox, "INBOX") {
 		return s.Session.Append(mailbox, r, options)
 	}
 	b, err := io.ReadAll(r)
@@ -133,18 +139,22 @@ func (s *spoolSession) Append(mailbox string, r imap.LiteralReader, options *ima
 	return s.Session.Append(mailbox, literal{bytes.NewReader(b)}, options)
 }
 
-func (s *spoolSession) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
+func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
 	err := s.Session.(imapserver.SessionMove).Move(w, numSet, dest)
-	s.spool.reconcileSoon()
+	if s.spool != nil {
+		s.spool.reconcileSoon()
+	}
 	return err
 }
 
-func (s *spoolSession) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
+func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
 	err := s.Session.Expunge(w, uids)
-	s.spool.reconcileSoon()
+	if s.spool != nil {
+		s.spool.reconcileSoon()
+	}
 	return err
 }
 
-func (s *spoolSession) Namespace() (*imap.NamespaceData, error) {
+func (s *session) Namespace() (*imap.NamespaceData, error) {
 	return s.Session.(imapserver.SessionNamespace).Namespace()
 }

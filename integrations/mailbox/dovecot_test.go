@@ -8,6 +8,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"abusedesk/devenv/imapsandbox"
 	"abusedesk/integrations/mailbox"
 	"abusedesk/testenv/dovecot"
 )
@@ -75,5 +76,44 @@ func TestWatcherOnDovecot(t *testing.T) {
 				t.Errorf("INBOX holds %d messages, want none", n)
 			}
 		})
+	}
+}
+
+// TestSandboxAnswersAsDovecot: the sandbox mailbox `desk dev` runs answers as Dovecot does where
+// the watcher could tell them apart: a message of no bytes is refused. (A message with no header
+// at all is still served empty by the sandbox's memory backend, whole by Dovecot.)
+func TestSandboxAnswersAsDovecot(t *testing.T) {
+	real := dovecot.Start(t, ".")
+	sb, err := imapsandbox.Start("abuse", "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	for _, srv := range []struct{ name, addr, user, pass string }{
+		{"dovecot", real.Addr, real.Username, real.Password},
+		{"sandbox", sb.Addr, sb.Username, sb.Password},
+	} {
+		c, err := imapclient.DialInsecure(srv.addr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Login(srv.user, srv.pass).Wait(); err != nil {
+			t.Fatalf("%s: log in: %v", srv.name, err)
+		}
+		appendRaw := func(raw []byte) error {
+			cmd := c.Append("INBOX", int64(len(raw)), nil)
+			if _, err := cmd.Write(raw); err != nil {
+				return err
+			}
+			if err := cmd.Close(); err != nil {
+				return err
+			}
+			_, err := cmd.Wait()
+			return err
+		}
+		if err := appendRaw(nil); err == nil {
+			t.Errorf("%s took a message of no bytes", srv.name)
+		}
+		_ = c.Close()
 	}
 }
