@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"abusedesk/internal/config"
 )
@@ -59,8 +60,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"dev", "run everything on an embedded Temporal server (the sandbox stands in for missing services)", cmdDev},
-		{"run", "run the desk against an existing Temporal cluster (production)", cmdRun},
+		{"dev", "run everything on an embedded Temporal server (the sandbox stands in for missing services)", waitForDisk(cmdDev)},
+		{"run", "run the desk against an existing Temporal cluster (production)", waitForDisk(cmdRun)},
 		{"cluster", "try the production topology locally: PostgreSQL, the Temporal server, workers and an ingress", cmdCluster},
 		{"policy", "check or show a policy file", cmdPolicy},
 		{"report", "parse report files (what the desk makes of them), or submit them to a running desk", cmdReport},
@@ -70,6 +71,38 @@ func commands() []command {
 		{"help", "show help for a command, or `desk help env` for the environment variables", cmdHelp},
 		{"version", "print the version", cmdVersion},
 	}
+}
+
+// diskRetry is how often a desk that could not start for want of disk space tries again.
+var diskRetry = 5 * time.Second
+
+// waitForDisk runs a desk again while it stops because the disk is full: started on a full
+// disk, it waits for space and then starts, instead of exiting and staying down.
+func waitForDisk(cmd func(ctx context.Context, e env, args []string) error) func(ctx context.Context, e env, args []string) error {
+	return func(ctx context.Context, e env, args []string) error {
+		for {
+			err := cmd(ctx, e, args)
+			if err == nil || !diskFull(err) || ctx.Err() != nil {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "desk: the disk is full (%v); starting again once there is space (every %s; Ctrl-C stops)\n", err, diskRetry)
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(diskRetry):
+			}
+		}
+	}
+}
+
+// diskFull says whether err comes of a full disk (or quota): the system's error, or SQLite's
+// and PostgreSQL's words for it.
+func diskFull(err error) bool {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return true
+	}
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "no space left on device") || strings.Contains(msg, "database or disk is full") || strings.Contains(msg, "disk quota exceeded")
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup config.Lookup) error {
