@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -150,6 +151,9 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	if o.Zendesk {
 		s.ZendeskToken, s.ZendeskWebhookSecret = cred("zendesk_token", ""), cred("zendesk_webhook_secret", "")
 		z := zendesksandbox.New(s.ZendeskToken, BotEmail)
+		if o.StateFile != "" {
+			z.FilesDir = filepath.Join(filepath.Dir(o.StateFile), "sandbox-zendesk-files")
+		}
 		if len(prev.Zendesk) > 0 {
 			if err := z.Load(prev.Zendesk); err != nil {
 				return nil, fmt.Errorf("sandbox state %s: %w (delete it to start afresh)", o.StateFile, err)

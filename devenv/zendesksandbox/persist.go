@@ -36,7 +36,9 @@ func (s *Server) Save() ([]byte, error) {
 		st.WebhookSecrets[wh.ID] = wh.secret
 	}
 	for id, a := range s.attachments {
-		st.Files[id] = a.data
+		if a.data != nil { // on disk (FilesDir) otherwise
+			st.Files[id] = a.data
+		}
 	}
 	return json.Marshal(st)
 }

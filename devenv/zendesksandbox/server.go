@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +24,9 @@ import (
 type Server struct {
 	// APIToken authenticates "email/token" basic auth for any user of the account.
 	APIToken string
+	// FilesDir, when set, keeps attachments' bytes there, one file each, instead of in memory
+	// (and in the saved state): a desk dev taking many large reports stays within its memory.
+	FilesDir string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// RateLimit is requests per minute before 429 (0: no limit).
@@ -369,6 +374,16 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		s.uploads[tok] = up
 	}
 	a := &Attachment{ID: s.id(), FileName: name, ContentType: ct, Size: len(data), data: data}
+	if s.FilesDir != "" {
+		if err := os.MkdirAll(s.FilesDir, 0o755); err == nil {
+			err = os.WriteFile(s.file(a.ID), data, 0o644)
+		}
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "InternalError", "the upload could not be stored: "+err.Error())
+			return
+		}
+		a.data = nil
+	}
 	a.URL = fmt.Sprintf("%s/api/v2/attachments/%d.json", s.base, a.ID)
 	a.ContentURL = fmt.Sprintf("%s/attachments/token/%s/?name=%s", s.base, tok+strconv.FormatInt(a.ID, 36), url.QueryEscape(name))
 	s.attachments[a.ID] = a
@@ -391,26 +406,58 @@ func (s *Server) getAttachment(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) attachmentContent(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var found *Attachment
 	for _, a := range s.attachments {
 		if strings.HasPrefix(r.URL.Path, "/attachments/token/") && strings.Contains(a.ContentURL, r.URL.Path) {
-			w.Header().Set("Content-Type", a.ContentType)
-			_, _ = w.Write(a.data)
-			return
+			found = a
+			break
 		}
 	}
-	http.NotFound(w, r)
+	var data []byte
+	if found != nil {
+		data = found.data
+	}
+	s.mu.Unlock()
+	if found == nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", found.ContentType)
+	if data != nil {
+		_, _ = w.Write(data)
+		return
+	}
+	f, err := os.Open(s.file(found.ID))
+	if err != nil {
+		http.Error(w, "the attachment's file is gone: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	defer f.Close()
+	_, _ = io.Copy(w, f)
+}
+
+// file is where an attachment's bytes are kept on disk.
+func (s *Server) file(id int64) string {
+	return filepath.Join(s.FilesDir, strconv.FormatInt(id, 10))
 }
 
 // AttachmentData returns the bytes of an attachment.
 func (s *Server) AttachmentData(id int64) ([]byte, bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	a := s.attachments[id]
+	var data []byte
+	if a != nil {
+		data = slices.Clone(a.data)
+	}
+	s.mu.Unlock()
 	if a == nil {
 		return nil, false
 	}
-	return slices.Clone(a.data), true
+	if data == nil && s.FilesDir != "" {
+		b, err := os.ReadFile(s.file(id))
+		return b, err == nil
+	}
+	return data, true
 }
 
 func randomToken() string {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -537,5 +538,42 @@ func TestGroupMembers(t *testing.T) {
 	_, err = e.client.GroupMembers(ctx, 999)
 	if fault.KindOf(err) != fault.NotFound || !strings.Contains(err.Error(), "999") {
 		t.Errorf("unknown group: %v, want not found naming it", err)
+	}
+}
+
+// TestSandboxKeepsFilesOnDisk: with FilesDir set, the sandbox Zendesk keeps an attachment's bytes
+// in a file, not in memory nor in its saved state, and serves them whole.
+func TestSandboxKeepsFilesOnDisk(t *testing.T) {
+	e := setup(t)
+	e.fake.FilesDir = t.TempDir()
+	ctx := context.Background()
+	raw := []byte("From: x\r\n\r\n" + strings.Repeat("a large report ", 10000))
+	tok, err := e.client.Upload(ctx, "large.eml", "message/rfc822", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := e.client.CreateTicket(ctx, ticket.New{ExternalID: "case/acct-1/spam@1", Subject: "s", RequesterEmail: "ops@shop.example",
+		Comment: ticket.Comment{Body: "notice", Public: true, Uploads: []string{tok}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := os.ReadDir(e.fake.FilesDir)
+	if len(files) != 1 {
+		t.Fatalf("%d files kept, want the attachment's", len(files))
+	}
+	state, err := e.fake.Save()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(state) > len(raw)/2 {
+		t.Errorf("the saved state is %d bytes: it holds the %d-byte attachment", len(state), len(raw))
+	}
+	cs, err := e.client.Comments(ctx, created.ID)
+	if err != nil || len(cs) == 0 || len(cs[0].Attachments) != 1 {
+		t.Fatalf("comments %+v %v", cs, err)
+	}
+	got, err := e.client.Download(ctx, cs[0].Attachments[0].ContentURL, 1<<20)
+	if err != nil || string(got) != string(raw) {
+		t.Errorf("downloaded %d bytes (%v), want the %d uploaded", len(got), err, len(raw))
 	}
 }
