@@ -50,6 +50,14 @@ type Server struct {
 
 	mu    sync.Mutex
 	codes map[string]grant
+	// tokens are the access tokens given out, for UserInfo.
+	tokens map[string]accessToken
+}
+
+// accessToken is who an access token was given for, until when.
+type accessToken struct {
+	person  Person
+	expires time.Time
 }
 
 // grant is an authorization code waiting to be exchanged.
@@ -104,6 +112,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /authorize", s.authorize)
 	mux.HandleFunc("POST /token", s.token)
 	mux.HandleFunc("GET /jwks", s.jwks)
+	mux.HandleFunc("GET /userinfo", s.userinfo)
 	return mux
 }
 
@@ -113,6 +122,7 @@ func (s *Server) discovery(w http.ResponseWriter, _ *http.Request) {
 		"authorization_endpoint":                s.issuer + "/authorize",
 		"token_endpoint":                        s.issuer + "/token",
 		"jwks_uri":                              s.issuer + "/jwks",
+		"userinfo_endpoint":                     s.issuer + "/userinfo",
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
@@ -166,6 +176,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		if strings.EqualFold(s.People[i].Email, who) {
 			person = &s.People[i]
 		}
+	}
+	if person == nil && q.Get("prompt") == "none" {
+		// No one may be asked (prompt=none), and the stand-in keeps no session of its own.
+		fail("login_required", "prompt=none, and nobody is signed in here")
+		return
 	}
 	if person == nil {
 		params := map[string]string{}
@@ -236,8 +251,36 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error", "error_description": err.Error()})
 		return
 	}
+	access := randomString()
+	s.mu.Lock()
+	if s.tokens == nil {
+		s.tokens = map[string]accessToken{}
+	}
+	for k, v := range s.tokens {
+		if now.After(v.expires) {
+			delete(s.tokens, k)
+		}
+	}
+	s.tokens[access] = accessToken{person: g.person, expires: now.Add(time.Hour)}
+	s.mu.Unlock()
 	w.Header().Set("Cache-Control", "no-store")
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"access_token": randomString(), "token_type": "Bearer", "expires_in": 3600, "id_token": idToken})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": 3600, "id_token": idToken})
+}
+
+// userinfo is the UserInfo endpoint (OIDC Core 5.3): the claims of whoever an access token was
+// given for.
+func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	s.mu.Lock()
+	a, found := s.tokens[strings.TrimSpace(tok)]
+	s.mu.Unlock()
+	if !ok || !found || time.Now().After(a.expires) {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		httpx.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"sub": a.person.Email, "email": a.person.Email, "email_verified": true,
+		"name": a.person.Name, "groups": a.person.Groups})
 }
 
 func (s *Server) sign(claims map[string]any) (string, error) {

@@ -103,3 +103,62 @@ func TestAuthorizeRefusals(t *testing.T) {
 		t.Errorf("the registered redirect URI: %d %s, want a code", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
+
+// TestUserInfoAndPromptNone: an access token reads its person's claims at the UserInfo
+// endpoint (another token does not); prompt=none without a person is login_required.
+func TestUserInfoAndPromptNone(t *testing.T) {
+	s, err := New("desk", "secret", []Person{{Email: "a@desk.example", Name: "A", Groups: []string{"g"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	authorize := func(extra url.Values) *url.URL {
+		t.Helper()
+		v := url.Values{"response_type": {"code"}, "client_id": {"desk"}, "redirect_uri": {"http://desk.example/cb"}, "scope": {"openid"}, "state": {"st"}}
+		for k, x := range extra {
+			v[k] = x
+		}
+		resp, err := noFollow.Get(s.Issuer() + "/authorize?" + v.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		return loc
+	}
+	if loc := authorize(url.Values{"prompt": {"none"}}); loc == nil || loc.Query().Get("error") != "login_required" {
+		t.Errorf("prompt=none with nobody: %v, want login_required", loc)
+	}
+	code := authorize(url.Values{"login_hint": {"a@desk.example"}}).Query().Get("code")
+	resp, err := http.PostForm(s.Issuer()+"/token", url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {"http://desk.example/cb"},
+		"client_id": {"desk"}, "client_secret": {"secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	info := func(token string) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodGet, s.Issuer()+"/userinfo", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	access, _ := tok["access_token"].(string)
+	if code, out := info(access); code != http.StatusOK || out["email"] != "a@desk.example" {
+		t.Errorf("userinfo: %d %v", code, out)
+	}
+	if code, _ := info("not-a-token"); code != http.StatusUnauthorized {
+		t.Errorf("userinfo with a wrong token: %d, want 401", code)
+	}
+}
