@@ -57,6 +57,26 @@ func TestCluster(t *testing.T) {
 	}()
 	t.Logf("cluster up in %s", time.Since(started).Round(time.Millisecond))
 	composeMatches(t, c.Processes())
+	// Temporal is an admin surface: it takes mTLS only. A client without the cluster's
+	// certificate gets nowhere (as the temporal CLI would without --tls-cert-path).
+	for name, cfg := range map[string]config.Temporal{
+		"no TLS":                           {Address: c.Frontend, Namespace: cluster.Namespace},
+		"TLS without a client certificate": {Address: c.Frontend, Namespace: cluster.Namespace, TLSCA: c.TLS.CA},
+	} {
+		opts, err := tclient.Options(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if tc, err := client.DialContext(dctx, opts); err == nil {
+			_, err = tc.CheckHealth(dctx, &client.CheckHealthRequest{})
+			tc.Close()
+			if err == nil {
+				t.Errorf("%s: the Temporal frontend answered", name)
+			}
+		}
+		cancel()
+	}
 
 	sources := map[string]string{"acct-shop": "192.0.2.30", "acct-again": "203.0.113.10", "acct-blaster": "10.17.18.5"}
 	accounts := []string{"acct-shop", "acct-again", "acct-blaster"}
@@ -132,7 +152,7 @@ func TestCluster(t *testing.T) {
 	}
 	accepted := time.Since(stormStart)
 
-	opts, err := tclient.Options(config.Temporal{Address: c.Frontend, Namespace: cluster.Namespace, PayloadKeys: c.PayloadKeys})
+	opts, err := tclient.Options(c.Temporal(""))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,12 +50,12 @@ server there). Ctrl-C stops everything; --dir keeps the logs.
 	defer c.Stop()
 	fmt.Fprintf(e.stdout, `abusedesk cluster running
   dashboard    %s/  (password %s; reports API %s/api/v1/reports, token %s)
-  Temporal     %s (namespace %s) on PostgreSQL %s
+  Temporal     %s (namespace %s, mTLS: %s) on PostgreSQL %s
   processes    %d workers and an ingress; logs in %s
   sandbox      Zendesk %s · Slack %s · enforcement %s · mailbox %s
 
 Press Ctrl-C to stop.
-`, c.IngressURL, c.DashboardPassword, c.IngressURL, c.APIToken, c.Frontend, cluster.Namespace, c.PG.Base, c.Workers(), c.Logs(),
+`, c.IngressURL, c.DashboardPassword, c.IngressURL, c.APIToken, c.Frontend, cluster.Namespace, filepath.Dir(c.TLS.Cert), c.PG.Base, c.Workers(), c.Logs(),
 		c.Sandbox.ZendeskURL, c.Sandbox.SlackURL, c.Sandbox.EnforcementURL, c.Mailbox.Addr)
 	<-ctx.Done()
 	return nil

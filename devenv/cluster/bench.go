@@ -32,7 +32,7 @@ func (b benchCluster) Endpoints() config.Endpoints {
 
 func (b benchCluster) LedgerURL() string { return b.Cluster.LedgerURL }
 
-func (b benchCluster) PayloadKeys() string { return b.Cluster.PayloadKeys }
+func (b benchCluster) Temporal() config.Temporal { return b.Cluster.Temporal("") }
 
 // DatabaseBytes is the size of the Temporal server's two databases.
 func (b benchCluster) DatabaseBytes(ctx context.Context) (int64, error) {

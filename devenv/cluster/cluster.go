@@ -35,6 +35,7 @@ import (
 
 	"abusedesk/devenv/imapsandbox"
 	"abusedesk/devenv/sandbox"
+	"abusedesk/internal/config"
 	"abusedesk/internal/pglocal"
 	"abusedesk/internal/tclient"
 )
@@ -80,6 +81,8 @@ type Cluster struct {
 	// PayloadKeys encrypt what the desk processes write to Temporal (DESK_PAYLOAD_KEYS).
 	PayloadKeys string
 	LedgerURL   string
+	// TLS are the certificates of the Temporal endpoint, which takes mTLS only.
+	TLS TLSFiles
 
 	temporal *proc
 	workers  []*proc
@@ -137,6 +140,9 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 		return nil, err
 	}
 	c.LedgerURL = c.PG.URL("abusedesk_ledger")
+	if c.TLS, err = makeTLS(filepath.Join(c.o.Dir, "tls")); err != nil {
+		return nil, err
+	}
 	if err := c.startTemporal(ctx); err != nil {
 		return nil, err
 	}
@@ -220,8 +226,9 @@ func freePorts(n int) ([]int, error) {
 }
 
 // serverConfig is the Temporal server's configuration: PostgreSQL for persistence and SQL
-// visibility, four history shards, every service on loopback, the dynamic configuration from
-// a file (DynamicConfig).
+// visibility, four history shards, every service on loopback with mTLS (its clients and its
+// services between them present the cluster's certificate), the dynamic configuration from a
+// file (DynamicConfig).
 const serverConfig = `log:
   stdout: true
   level: warn
@@ -236,6 +243,17 @@ persistence:
       sql: {pluginName: postgres12, databaseName: temporal_visibility, connectAddr: "127.0.0.1:%[1]d", connectProtocol: tcp, user: desk, maxConns: 10, maxIdleConns: 10, maxConnLifetime: 1h}
 global:
   membership: {maxJoinDuration: 30s, broadcastAddress: "127.0.0.1"}
+  tls:
+    internode:
+      server: {certFile: "%[12]s", keyFile: "%[13]s", requireClientAuth: true, clientCaFiles: ["%[14]s"]}
+      client: {serverName: "127.0.0.1", rootCaFiles: ["%[14]s"]}
+    frontend:
+      server: {certFile: "%[12]s", keyFile: "%[13]s", requireClientAuth: true, clientCaFiles: ["%[14]s"]}
+      client: {serverName: "127.0.0.1", rootCaFiles: ["%[14]s"]}
+    systemWorker:
+      certFile: "%[12]s"
+      keyFile: "%[13]s"
+      client: {serverName: "127.0.0.1", rootCaFiles: ["%[14]s"]}
 services:
   frontend:
     rpc: {grpcPort: %[2]d, membershipPort: %[3]d, httpPort: %[4]d, bindOnLocalHost: true}
@@ -274,7 +292,8 @@ func (c *Cluster) startTemporal(ctx context.Context) error {
 	if err := os.WriteFile(dyn, DynamicConfig, 0o644); err != nil {
 		return err
 	}
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, serverConfig, c.PG.Port, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], dyn), 0o644); err != nil {
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, serverConfig, c.PG.Port, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], dyn,
+		c.TLS.Cert, c.TLS.Key, c.TLS.CA), 0o644); err != nil {
 		return err
 	}
 	c.Frontend = "127.0.0.1:" + strconv.Itoa(p[0])
@@ -290,7 +309,11 @@ func (c *Cluster) startTemporal(ctx context.Context) error {
 func (c *Cluster) waitFrontend(ctx context.Context, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for {
-		tc, err := client.Dial(client.Options{HostPort: c.Frontend, Namespace: "temporal-system", Logger: tclient.SDKLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+		opts, err := c.clientOptions("temporal-system")
+		if err != nil {
+			return err
+		}
+		tc, err := client.Dial(opts)
 		if err == nil {
 			_, err = tc.CheckHealth(ctx, &client.CheckHealthRequest{})
 			tc.Close()
@@ -310,7 +333,11 @@ func (c *Cluster) waitFrontend(ctx context.Context, limit time.Duration) error {
 }
 
 func (c *Cluster) registerNamespace(ctx context.Context) error {
-	nc, err := client.NewNamespaceClient(client.Options{HostPort: c.Frontend, Logger: tclient.SDKLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+	opts, err := c.clientOptions("")
+	if err != nil {
+		return err
+	}
+	nc, err := client.NewNamespaceClient(opts)
 	if err != nil {
 		return err
 	}
@@ -334,6 +361,20 @@ func (c *Cluster) registerNamespace(ctx context.Context) error {
 			return fmt.Errorf("cluster: namespace %s not visible: %w", Namespace, err)
 		}
 	}
+}
+
+// Temporal is how a client reaches the cluster's Temporal in namespace ("": the desk's): its
+// frontend with the cluster's certificate (mTLS), and the desk's payload keys.
+func (c *Cluster) Temporal(namespace string) config.Temporal {
+	return config.Temporal{Address: c.Frontend, Namespace: cmp.Or(namespace, Namespace), TLSCert: c.TLS.Cert, TLSKey: c.TLS.Key, TLSCA: c.TLS.CA,
+		PayloadKeys: c.PayloadKeys}
+}
+
+// clientOptions are a quiet client's options for namespace.
+func (c *Cluster) clientOptions(namespace string) (client.Options, error) {
+	opts, err := tclient.Options(c.Temporal(namespace))
+	opts.Logger = tclient.SDKLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return opts, err
 }
 
 // startDesk starts the stand-ins (unless the caller serves its own), provisions the sandbox
@@ -366,6 +407,7 @@ func (c *Cluster) startDesk(ctx context.Context) error {
 	c.env["DESK_PAYLOAD_KEYS"] = c.PayloadKeys
 	maps.Copy(c.env, map[string]string{
 		"TEMPORAL_ADDRESS": c.Frontend, "TEMPORAL_NAMESPACE": Namespace,
+		"TEMPORAL_TLS_CERT": c.TLS.Cert, "TEMPORAL_TLS_KEY": c.TLS.Key, "TEMPORAL_TLS_CA": c.TLS.CA,
 		"DESK_DATA_DIR": data, "DESK_LEDGER_URL": c.LedgerURL, "DESK_PUBLIC_URL": c.IngressURL,
 		"DESK_SHUTDOWN_TIMEOUT": "2s", "DESK_LOG_LEVEL": cmp.Or(c.env["DESK_LOG_LEVEL"], "info"),
 	})

@@ -72,8 +72,9 @@ type ProductionTopology interface {
 	Endpoints() config.Endpoints
 	// LedgerURL is the desk's ledger database.
 	LedgerURL() string
-	// PayloadKeys encrypt the desks' payloads in Temporal (DESK_PAYLOAD_KEYS).
-	PayloadKeys() string
+	// Temporal is how a client reaches the topology's Temporal: its frontend with mTLS, and the
+	// desks' payload keys.
+	Temporal() config.Temporal
 	// DeskPIDs are the desk processes' IDs; ServerPIDs those of the Temporal server and the
 	// database (whose children count with them).
 	DeskPIDs() []int

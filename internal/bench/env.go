@@ -182,23 +182,24 @@ func (b *benchEnv) startDesk(ctx context.Context, dataDir string, extra map[stri
 	return d, nil
 }
 
-// payloadKeys are the keys the desk encrypts its payloads with: the cluster's, or those a desk
-// dev keeps in its data dir.
-func (d *benchDesk) payloadKeys() (string, error) {
+// temporal is how the bench reaches the desk's Temporal: the cluster's (mTLS), or the desk
+// dev's embedded server with the keys it keeps in its data dir.
+func (d *benchDesk) temporal() (config.Temporal, error) {
 	if d.cluster != nil {
-		return d.cluster.PayloadKeys(), nil
+		return d.cluster.Temporal(), nil
 	}
-	return tclient.DevKeys(d.dataDir)
+	keys, err := tclient.DevKeys(d.dataDir)
+	return config.Temporal{Address: d.ep.Temporal.Address, Namespace: d.ep.Temporal.Namespace, PayloadKeys: keys}, err
 }
 
 // dial connects the bench's Temporal client to the desk's server; a failure stops the desk.
 func (d *benchDesk) dial() error {
-	keys, err := d.payloadKeys()
+	tcfg, err := d.temporal()
 	if err != nil {
 		_, _ = d.stop()
 		return err
 	}
-	opts, err := tclient.Options(config.Temporal{Address: d.ep.Temporal.Address, Namespace: d.ep.Temporal.Namespace, PayloadKeys: keys})
+	opts, err := tclient.Options(tcfg)
 	if err != nil {
 		_, _ = d.stop()
 		return err
