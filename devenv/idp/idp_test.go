@@ -13,14 +13,7 @@ import (
 // TestCodeIsOneUseAndBoundToItsVerifier: a code is exchanged once, only by its client, only with
 // the PKCE verifier whose challenge it was issued with.
 func TestCodeIsOneUseAndBoundToItsVerifier(t *testing.T) {
-	s, err := New("desk", "secret", []Person{{Email: "a@desk.example", Name: "A", Groups: []string{"g"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := start(t, nil)
 	verifier := "a-verifier-that-is-long-enough-for-pkce-0123456789"
 	sum := sha256.Sum256([]byte(verifier))
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -70,15 +63,7 @@ func TestCodeIsOneUseAndBoundToItsVerifier(t *testing.T) {
 // TestAuthorizeRefusals: a plain PKCE challenge is refused (and the IdP still answers the next
 // request: it used to stay locked), and a redirect URI the client did not register gets no code.
 func TestAuthorizeRefusals(t *testing.T) {
-	s, err := New("desk", "secret", []Person{{Email: "a@desk.example", Name: "A"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.RedirectURIs = []string{"http://desk.example/cb"}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := start(t, []string{"http://desk.example/cb"})
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	authorize := func(redirect, method string) *http.Response {
 		t.Helper()
@@ -107,14 +92,7 @@ func TestAuthorizeRefusals(t *testing.T) {
 // TestUserInfoAndPromptNone: an access token reads its person's claims at the UserInfo
 // endpoint (another token does not); prompt=none without a person is login_required.
 func TestUserInfoAndPromptNone(t *testing.T) {
-	s, err := New("desk", "secret", []Person{{Email: "a@desk.example", Name: "A", Groups: []string{"g"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := start(t, nil)
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	authorize := func(extra url.Values) *url.URL {
 		t.Helper()
@@ -161,4 +139,20 @@ func TestUserInfoAndPromptNone(t *testing.T) {
 	if code, _ := info("not-a-token"); code != http.StatusUnauthorized {
 		t.Errorf("userinfo with a wrong token: %d, want 401", code)
 	}
+}
+
+// start runs an IdP for client "desk" (secret "secret") with one person, a@desk.example, until
+// the test ends; redirects, when given, are the client's registered redirect URIs.
+func start(t *testing.T, redirects []string) *Server {
+	t.Helper()
+	s, err := New("desk", "secret", []Person{{Email: "a@desk.example", Name: "A", Groups: []string{"g"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.RedirectURIs = redirects
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }
