@@ -205,7 +205,8 @@ func (z *Zendesk) incident(ctx context.Context, t *zendesk.TicketInfo) (caseID, 
 	if err != nil {
 		return "", "", false, fmt.Errorf("find case %s: %w", number, err)
 	}
-	return caseID, number, s == nil || s.Running, nil
+	// A case whose status is final is closed even while its run finishes its last steps.
+	return caseID, number, s == nil || (s.Running && !s.Status.Final()), nil
 }
 
 // report takes a ticket created in the intake group as a report: an attached .eml is the

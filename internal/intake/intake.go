@@ -484,7 +484,10 @@ func (in *Intake) reply(ctx context.Context, raw []byte, res *reports.Result, sr
 	kind := map[reports.Kind]workflows.ReplyKind{reports.KindReply: workflows.ReplyKindAnswer, reports.KindAutoReply: workflows.ReplyKindAutoReply, reports.KindBounce: workflows.ReplyKindBounce}[res.Kind]
 	msg := workflows.CustomerReply{ID: cmp.Or(r.MessageID, "sha256:"+res.Digest[:32]), Kind: kind, From: r.From,
 		ReceivedAt: src.ReceivedAt.UTC(), Channel: workflows.ChannelEmail, Excerpt: r.Excerpt}
-	if sum.Running {
+	// A case whose status is final is closed, even while its run still finishes (its last
+	// steps): a message then would reach the case only to be dropped, so it takes the closed
+	// case's path (a request for reinstatement, or a note on the ticket).
+	if sum.Running && !sum.Status.Final() {
 		err := in.cases.Reply(ctx, sum.CaseID, msg)
 		if err == nil {
 			out.ReplyTo = sum.CaseID

@@ -541,6 +541,13 @@ func TestRepliesFindTheirCase(t *testing.T) {
 	if after, _ := e.tickets.Get(tk.ID); len(after.Comments) != 2 {
 		t.Errorf("the request was also noted by intake (the review notes it): %+v", after.Comments)
 	}
+	// Closed while its run still finishes its last steps: the answer is a request for
+	// reinstatement too, not a message to a case that would drop it.
+	e.cases.known[caseID].Running, e.cases.known[caseID].Status = true, workflows.StatusClosed
+	out, err = e.in.Ingest(context.Background(), fixture(t, "reply.eml"), Source{Channel: "imap"})
+	if err != nil || out.ReplyTo != workflows.ReinstatementWorkflowID("TS-7F3K2QXM") || len(e.cases.reinstated) != 2 || len(e.cases.replies[caseID]) != 2 {
+		t.Fatalf("an answer while the closed case finishes: %+v %v (%d requests, %d replies)", out, err, len(e.cases.reinstated), len(e.cases.replies[caseID]))
+	}
 	// A reply naming a case that does not exist goes to triage.
 	delete(e.cases.known, caseID)
 	out, err = e.in.Ingest(context.Background(), fixture(t, "reply.eml"), Source{Channel: "imap"})
