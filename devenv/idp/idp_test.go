@@ -34,15 +34,8 @@ func TestCodeIsOneUseAndBoundToItsVerifier(t *testing.T) {
 	}
 	exchange := func(c, verifier, secret string) (int, map[string]any) {
 		t.Helper()
-		resp, err := http.PostForm(s.Issuer()+"/token", url.Values{"grant_type": {"authorization_code"}, "code": {c}, "redirect_uri": {"http://desk.example/cb"},
-			"client_id": {"desk"}, "client_secret": {secret}, "code_verifier": {verifier}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
+		return answer(t)(http.PostForm(s.Issuer()+"/token", url.Values{"grant_type": {"authorization_code"}, "code": {c}, "redirect_uri": {"http://desk.example/cb"},
+			"client_id": {"desk"}, "client_secret": {secret}, "code_verifier": {verifier}}))
 	}
 	if status, _ := exchange(code(), verifier, "wrong"); status != http.StatusUnauthorized {
 		t.Errorf("a wrong client secret: HTTP %d", status)
@@ -123,14 +116,7 @@ func TestUserInfoAndPromptNone(t *testing.T) {
 	info := func(token string) (int, map[string]any) {
 		req, _ := http.NewRequest(http.MethodGet, s.Issuer()+"/userinfo", nil)
 		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
+		return answer(t)(http.DefaultClient.Do(req))
 	}
 	access, _ := tok["access_token"].(string)
 	if code, out := info(access); code != http.StatusOK || out["email"] != "a@desk.example" {
@@ -155,4 +141,18 @@ func start(t *testing.T, redirects []string) *Server {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// answer reads a JSON answer: its status and its object (a failed request fails the test).
+func answer(t *testing.T) func(*http.Response, error) (int, map[string]any) {
+	return func(resp *http.Response, err error) (int, map[string]any) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
 }
