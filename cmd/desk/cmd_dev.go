@@ -388,15 +388,9 @@ func devPayloadKeys(lookup config.Lookup, dataDir string) (string, error) {
 
 // keptSecret reads a secret kept in a file (mode 0600), making it with mint the first time.
 func keptSecret(path string, mint func() (string, error)) (string, error) {
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
-		return strings.TrimSpace(string(b)), nil
-	}
-	v, err := mint()
+	v, err := durable.KeptFile(path, mint)
 	if err != nil {
-		return "", err
-	}
-	if err := durable.WriteFile(path, []byte(v), 0o600); err != nil {
 		return "", fmt.Errorf("keep %s: %w", path, err)
 	}
-	return v, nil
+	return strings.TrimSpace(v), nil
 }

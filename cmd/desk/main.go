@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"abusedesk/internal/config"
+	"abusedesk/internal/durable"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -82,7 +83,7 @@ func waitForDisk(cmd func(ctx context.Context, e env, args []string) error) func
 	return func(ctx context.Context, e env, args []string) error {
 		for {
 			err := cmd(ctx, e, args)
-			if err == nil || !diskFull(err) || ctx.Err() != nil {
+			if err == nil || !durable.DiskFull(err) || ctx.Err() != nil {
 				return err
 			}
 			fmt.Fprintf(e.stderr, "desk: the disk is full (%v); starting again once there is space (every %s; Ctrl-C stops)\n", err, diskRetry)
@@ -93,16 +94,6 @@ func waitForDisk(cmd func(ctx context.Context, e env, args []string) error) func
 			}
 		}
 	}
-}
-
-// diskFull says whether err comes of a full disk (or quota): the system's error, or SQLite's
-// and PostgreSQL's words for it.
-func diskFull(err error) bool {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return true
-	}
-	msg := strings.ToLower(err.Error())
-	return strings.Contains(msg, "no space left on device") || strings.Contains(msg, "database or disk is full") || strings.Contains(msg, "disk quota exceeded")
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup config.Lookup) error {

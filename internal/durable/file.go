@@ -1,8 +1,11 @@
 package durable
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 )
 
 // WriteFile replaces path with b so that a crash leaves either the old file or the new one,
@@ -37,4 +40,51 @@ func WriteFile(path string, b []byte, perm os.FileMode) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// KeptFile returns the contents of path, a secret kept there (mode 0600): made with mint the
+// first time (the directory too), synced before it is used. Two processes that both make it
+// read the one that was written first.
+func KeptFile(path string, mint func() (string, error)) (string, error) {
+	if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+		return string(b), nil
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	v, err := mint()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) { // another process made it first
+		b, err := os.ReadFile(path)
+		return string(b), err
+	}
+	if err != nil {
+		return "", err
+	}
+	_, werr := f.WriteString(v)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	return v, werr
+}
+
+// DiskFull says whether err comes of a full disk (or quota): the system's error, or SQLite's
+// words for it.
+func DiskFull(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return true
+	}
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "no space left on device") || strings.Contains(msg, "database or disk is full") || strings.Contains(msg, "disk quota exceeded")
 }

@@ -19,7 +19,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"abusedesk/integrations/enforcement"
@@ -151,7 +150,7 @@ func (in *Intake) noteStorage(err error) {
 	switch {
 	case err == nil:
 		in.fullE = nil
-	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+	case durable.DiskFull(err):
 		if in.fullE == nil {
 			in.full = time.Now()
 		}

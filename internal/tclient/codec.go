@@ -7,13 +7,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+
+	"abusedesk/internal/durable"
 )
 
 // Payload encryption: every workflow and activity input and result, query answer, signal and
@@ -108,39 +109,14 @@ func NewKey(id string) (string, error) {
 // DevKeys reads the payload keys `desk dev` keeps in its data dir, making the file (mode 0600)
 // with a new key the first time.
 func DevKeys(dataDir string) (string, error) {
-	path := filepath.Join(dataDir, "payload-keys")
-	b, err := os.ReadFile(path)
-	if err == nil {
-		return string(b), nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("payload keys: %w", err)
-	}
-	entry, err := NewKey("dev-1")
-	if err != nil {
-		return "", err
-	}
-	content := "# abusedesk payload keys (desk dev): the first encrypts, all decrypt. Keep this file: without it\n# the cases in this data dir cannot be read.\n" + entry + "\n"
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return "", fmt.Errorf("payload keys: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) { // another process made it first
-		b, err := os.ReadFile(path)
-		return string(b), err
-	}
+	keys, err := durable.KeptFile(filepath.Join(dataDir, "payload-keys"), func() (string, error) {
+		entry, err := NewKey("dev-1")
+		return "# abusedesk payload keys (desk dev): the first encrypts, all decrypt. Keep this file: without it\n# the cases in this data dir cannot be read.\n" + entry + "\n", err
+	})
 	if err != nil {
 		return "", fmt.Errorf("payload keys: %w", err)
 	}
-	if _, err := f.WriteString(content); err != nil {
-		_ = f.Close()
-		return "", fmt.Errorf("payload keys: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return "", fmt.Errorf("payload keys: %w", err)
-	}
-	return content, f.Close()
+	return keys, nil
 }
 
 // Codec is the payload codec: AES-256-GCM with the key ID in the metadata.
