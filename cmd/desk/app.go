@@ -486,12 +486,8 @@ func (a *app) dialTemporal(ctx context.Context, cfg config.Temporal) error {
 	if err != nil {
 		return err
 	}
-	if cfg.PayloadKeys != "" && cfg.PayloadKeys != "off" {
-		keys, err := tclient.ParseKeys(cfg.PayloadKeys)
-		if err != nil {
-			return fmt.Errorf("DESK_PAYLOAD_KEYS: %w", err)
-		}
-		a.codec = &tclient.Codec{Keys: keys}
+	if a.codec, err = tclient.NewCodec(cfg.PayloadKeys); err != nil {
+		return err
 	}
 	a.temporal = c
 	a.onStop(func(context.Context) { c.Close() })

@@ -122,6 +122,18 @@ func DevKeys(dataDir string) (string, error) {
 // Codec is the payload codec: AES-256-GCM with the key ID in the metadata.
 type Codec struct{ Keys *Keys }
 
+// NewCodec is the codec of DESK_PAYLOAD_KEYS' value: nil for "" or "off" (payloads in clear).
+func NewCodec(keys string) (*Codec, error) {
+	if keys == "" || keys == "off" {
+		return nil, nil
+	}
+	k, err := ParseKeys(keys)
+	if err != nil {
+		return nil, fmt.Errorf("DESK_PAYLOAD_KEYS: %w", err)
+	}
+	return &Codec{Keys: k}, nil
+}
+
 var _ converter.PayloadCodec = (*Codec)(nil)
 
 // Encode encrypts each payload (its metadata and data, marshalled) with the current key.

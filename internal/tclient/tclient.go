@@ -45,12 +45,12 @@ func Options(cfg config.Temporal) (client.Options, error) {
 	if cfg.APIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.APIKey)
 	}
-	if cfg.PayloadKeys != "" && cfg.PayloadKeys != "off" {
-		keys, err := ParseKeys(cfg.PayloadKeys)
-		if err != nil {
-			return opts, fmt.Errorf("DESK_PAYLOAD_KEYS: %w", err)
-		}
-		opts.DataConverter = DataConverter(keys)
+	codec, err := NewCodec(cfg.PayloadKeys)
+	if err != nil {
+		return opts, err
+	}
+	if codec != nil {
+		opts.DataConverter = DataConverter(codec.Keys)
 		opts.FailureConverter = FailureConverter(opts.DataConverter)
 	}
 	return opts, nil
