@@ -303,7 +303,7 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 		outside = cases.OutsideTrack(abuse.TrackLegal)
 		query = cases.And(query, outside)
 		p.Statuses = slices.DeleteFunc(slices.Clone(p.Statuses), func(s workflows.Status) bool { return s == workflows.StatusLegalReview })
-		p.Cats = slices.DeleteFunc(slices.Clone(p.Cats), func(c abuse.Category) bool { return c.Track() == abuse.TrackLegal })
+		p.Cats = d.visibleCategories(r)
 	}
 	list, next, err := d.opts.Cases.List(ctx, query, 200, nil)
 	if err != nil {
@@ -499,6 +499,12 @@ func (d *Dashboard) hiddenCategories(r *http.Request) []string {
 		hidden = append(hidden, string(c))
 	}
 	return hidden
+}
+
+// visibleCategories are the categories the person may filter by: all but the hidden ones.
+func (d *Dashboard) visibleCategories(r *http.Request) []abuse.Category {
+	hidden := d.hiddenCategories(r)
+	return slices.DeleteFunc(slices.Clone(abuse.Categories), func(c abuse.Category) bool { return slices.Contains(hidden, string(c)) })
 }
 
 // visible leaves out the legal-track cases the person may not see.

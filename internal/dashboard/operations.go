@@ -89,9 +89,8 @@ func (d *Dashboard) metricsJSON(w http.ResponseWriter, r *http.Request) {
 func (d *Dashboard) operationsPage(w http.ResponseWriter, r *http.Request) {
 	q, qerr := metricsQuery(r.URL.Query(), time.Now())
 	q.Hidden = d.hiddenCategories(r)
-	cats, tracks := abuse.Categories, abuse.Tracks
+	tracks := abuse.Tracks
 	if len(q.Hidden) > 0 {
-		cats = slices.DeleteFunc(slices.Clone(cats), func(c abuse.Category) bool { return slices.Contains(q.Hidden, string(c)) })
 		tracks = slices.DeleteFunc(slices.Clone(tracks), func(t abuse.Track) bool { return t == abuse.TrackLegal })
 	}
 	data := struct {
@@ -106,7 +105,7 @@ func (d *Dashboard) operationsPage(w http.ResponseWriter, r *http.Request) {
 		Tracks             []abuse.Track
 		Tiers              []string
 		JSON               string
-	}{Title: "Operations", Home: d.home(), Flash: flashOf(r), Q: q, Categories: cats,
+	}{Title: "Operations", Home: d.home(), Flash: flashOf(r), Q: q, Categories: d.visibleCategories(r),
 		Tracks: tracks, Tiers: []string{abuse.TierStandard, "business", abuse.TierStrategic}}
 	data.ToDay = q.To.Add(-time.Nanosecond).Format(time.DateOnly)
 	if qerr != nil {

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"abusedesk/internal/abuse"
 	"abusedesk/internal/ledger"
 )
 
@@ -40,13 +39,7 @@ func (d *Dashboard) trendsPage(w http.ResponseWriter, r *http.Request) {
 	if data.Alerted, err = t.Store.Alerted(r.Context(), now.Add(-alertPeriod)); err != nil {
 		data.Errors = append(data.Errors, "alerts: "+err.Error())
 	}
-	var hidden []string
-	if !d.seesLegal(r) {
-		for _, c := range abuse.TrackLegal.Categories() {
-			hidden = append(hidden, string(c))
-		}
-	}
-	if data.Clusters, err = t.Store.Clusters(r.Context(), now.Add(-clusterPeriod), t.Rules.ClusterMaxAccounts, hidden...); err != nil {
+	if data.Clusters, err = t.Store.Clusters(r.Context(), now.Add(-clusterPeriod), t.Rules.ClusterMaxAccounts, d.hiddenCategories(r)...); err != nil {
 		data.Errors = append(data.Errors, "linked accounts: "+err.Error())
 	}
 	if len(data.Errors) > 0 {
