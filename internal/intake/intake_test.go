@@ -24,6 +24,7 @@ import (
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/cases"
 	"abusedesk/internal/evidence"
+	"abusedesk/internal/metrics"
 	"abusedesk/internal/policy"
 	"abusedesk/internal/ticket"
 	"abusedesk/templates"
@@ -1162,5 +1163,47 @@ func TestEachLegalRequestIsItsOwnCase(t *testing.T) {
 	}
 	if acct, cat, ok := workflows.ParseCaseWorkflowID(ids[0]); !ok || acct != "acct-shop" || cat != abuse.LegalRequest {
 		t.Errorf("ParseCaseWorkflowID(%s) = %s %s %v", ids[0], acct, cat, ok)
+	}
+}
+
+// TestLegalReporterStaysWithTheLegalTeam: a reporter whose message reads as a legal matter is
+// marked so (the dashboard shows it to the legal team only) and counted on /metrics under
+// "legal", never under its own name.
+func TestLegalReporterStaysWithTheLegalTeam(t *testing.T) {
+	m := metrics.New("test")
+	rs, err := OpenReporters(filepath.Join(t.TempDir(), "reporters.json"), nil, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	res := reports.New(reports.Options{}).Parse([]byte("From: Det. Jane Roe <jane.roe@police.example>\nSubject: Preservation request - reference 2026-7001\n\n" +
+		"Pursuant to 18 U.S.C. 2703(f) we request that you preserve all records associated with the IP address 192.0.2.10\n" +
+		"for the period 1 to 28 February 2026, pending legal process. Please do NOT disclose this request to the subscriber.\n"))
+	if len(res.Reports) == 0 || res.Reports[0].Category.Track() != abuse.TrackLegal {
+		t.Fatalf("the police request reads as %+v, want a legal matter", res.Reports)
+	}
+	rs.record(context.Background(), res, outcomeParsed, time.Now())
+	if snap := rs.Snapshot(); len(snap) != 1 || !snap[0].Legal {
+		t.Errorf("records %+v, want the police force marked legal", snap)
+	}
+	families, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var series []string
+	for _, f := range families {
+		if f.GetName() != "desk_reporter_messages_total" {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			for _, l := range s.GetLabel() {
+				if l.GetName() == "reporter" {
+					series = append(series, fmt.Sprintf("%s=%v", l.GetValue(), s.GetCounter().GetValue()))
+				}
+			}
+		}
+	}
+	if len(series) != 1 || series[0] != "legal=1" {
+		t.Errorf("reporter series on /metrics %v, want one message under legal and no police force", series)
 	}
 }
