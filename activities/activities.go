@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,7 +66,21 @@ type Activities struct {
 	// VerifyWait bounds how long Enforce and LiftAction poll for an action to take effect
 	// before retrying the activity; default 20s.
 	VerifyWait time.Duration
+
+	team teamCache
 }
+
+// teamCache keeps the desk team's last read for a few minutes, so cases that need it at
+// once ask the ticketing system once.
+type teamCache struct {
+	mu     sync.Mutex
+	agents map[string]string
+	at     time.Time
+}
+
+// deskTeamTTL is how long a read of the desk team serves other cases; a fresh read (someone
+// the case's last read did not list) always asks the ticketing system.
+const deskTeamTTL = 5 * time.Minute
 
 // Register registers every activity under the name the workflows call it by.
 func (a *Activities) Register(r worker.ActivityRegistry) {
@@ -89,6 +104,7 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 		workflows.ActivityProbation:           a.Probation,
 		workflows.ActivityResolveDeciders:     a.ResolveDeciders,
 		workflows.ActivityResolveLegalTeam:    a.ResolveLegalTeam,
+		workflows.ActivityResolveDeskTeam:     a.ResolveDeskTeam,
 		workflows.ActivityOpenHandOff:         a.OpenHandOff,
 		workflows.ActivityHandOffNote:         a.HandOffNote,
 	} {
@@ -501,6 +517,37 @@ func (a *Activities) ResolveLegalTeam(ctx context.Context, _ workflows.ResolveLe
 	slices.Sort(out.Agents)
 	out.Agents = slices.Compact(out.Agents)
 	return out, nil
+}
+
+// ResolveDeskTeam lists who may take agent decisions: the agents of the desk's group and of
+// the legal group, each with the e-mail address the ticketing system knows. A desk with no
+// group configured has no team, and the error says so.
+func (a *Activities) ResolveDeskTeam(ctx context.Context, in workflows.ResolveDeskTeamInput) (*workflows.ResolveDeskTeamResult, error) {
+	c := &a.team
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.agents != nil && !in.Fresh && time.Since(c.at) < deskTeamTTL {
+		return &workflows.ResolveDeskTeamResult{Agents: maps.Clone(c.agents)}, nil
+	}
+	var ids []int64
+	for _, g := range slices.Compact([]int64{0, a.LegalGroupID}) {
+		members, err := a.Tickets.GroupMembers(ctx, g)
+		if err != nil {
+			return nil, boundary("list the desk's agents", err)
+		}
+		ids = append(ids, members...)
+	}
+	slices.Sort(ids)
+	agents := map[string]string{}
+	for _, id := range slices.Compact(ids) {
+		email, err := a.Tickets.AgentEmail(ctx, id)
+		if err != nil {
+			return nil, boundary(fmt.Sprintf("read agent %d", id), err)
+		}
+		agents[strconv.FormatInt(id, 10)] = email
+	}
+	c.agents, c.at = agents, time.Now()
+	return &workflows.ResolveDeskTeamResult{Agents: maps.Clone(agents)}, nil
 }
 
 // UpdateApproval rewrites the approval message to show who decided, when and what, without

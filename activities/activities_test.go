@@ -9,6 +9,7 @@ import (
 
 	"abusedesk/activities"
 	"abusedesk/internal/abuse"
+	"abusedesk/internal/fault"
 	"abusedesk/internal/ticket"
 	"abusedesk/templates"
 	"abusedesk/testenv/memfake"
@@ -57,5 +58,47 @@ func TestNotifyNeverPostsPubliclyOnALegalTicket(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "never gets a public comment") || public != 0 {
 			t.Errorf("a legal ticket: %v, %d public comments; want refused, none", err, public)
 		}
+	}
+}
+
+// TestResolveDeskTeam: the desk team is the agents of the desk's group and of the legal group,
+// each named by their address; a read serves other cases for a while, and a fresh read asks
+// the ticketing system again (someone may have joined).
+func TestResolveDeskTeam(t *testing.T) {
+	tickets := memfake.NewTickets()
+	tickets.AddAgent(0, 1, "agent@desk.example")
+	tickets.AddAgent(0, 2, "lead@desk.example")
+	tickets.AddAgent(77, 2, "lead@desk.example")
+	tickets.AddAgent(77, 3, "legal@desk.example")
+	acts := &activities.Activities{Tickets: tickets, LegalGroupID: 77}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	acts.Register(env)
+	resolve := func(fresh bool) map[string]string {
+		t.Helper()
+		v, err := env.ExecuteActivity(workflows.ActivityResolveDeskTeam, workflows.ResolveDeskTeamInput{Fresh: fresh})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res workflows.ResolveDeskTeamResult
+		if err := v.Get(&res); err != nil {
+			t.Fatal(err)
+		}
+		return res.Agents
+	}
+	if got := resolve(false); len(got) != 3 || got["1"] != "agent@desk.example" || got["2"] != "lead@desk.example" || got["3"] != "legal@desk.example" {
+		t.Errorf("team %v, want agents 1, 2 and 3 with their addresses", got)
+	}
+	reads := tickets.Calls("members")
+	tickets.AddAgent(0, 4, "new@desk.example")
+	if got := resolve(false); len(got) != 3 || tickets.Calls("members") != reads {
+		t.Errorf("a second read within the cache's life: %v, %d group reads; want the cached team, no read", got, tickets.Calls("members")-reads)
+	}
+	if got := resolve(true); got["4"] != "new@desk.example" {
+		t.Errorf("a fresh read: %v, want the agent who joined", got)
+	}
+	tickets.Fail("members", 1, &fault.Error{Kind: fault.Invalid, Service: "zendesk", Op: "list the members of group 0", Message: "no group is configured"})
+	if _, err := env.ExecuteActivity(workflows.ActivityResolveDeskTeam, workflows.ResolveDeskTeamInput{Fresh: true}); err == nil || !strings.Contains(err.Error(), "no group is configured") {
+		t.Errorf("an unreadable group: %v, want the reason", err)
 	}
 }

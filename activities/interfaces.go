@@ -29,6 +29,8 @@ type Tickets interface {
 	Upload(ctx context.Context, filename, contentType string, data []byte) (string, error)
 	// GroupMembers lists the IDs of a group's agents (group 0: the desk's own group).
 	GroupMembers(ctx context.Context, group int64) ([]int64, error)
+	// AgentEmail is the e-mail address of a user (an agent).
+	AgentEmail(ctx context.Context, id int64) (string, error)
 }
 
 // Accounts loads customer accounts.

@@ -33,6 +33,7 @@ const (
 	ActivityProbation           = "Probation"
 	ActivityResolveDeciders     = "ResolveDeciders"
 	ActivityResolveLegalTeam    = "ResolveLegalTeam"
+	ActivityResolveDeskTeam     = "ResolveDeskTeam"
 )
 
 // ResolveLegalTeamInput asks who is on the legal team: the agents of the restricted legal

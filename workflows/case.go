@@ -93,6 +93,9 @@ type caseWorkflow struct {
 	// wake is nudged by update handlers so the main loop re-reads the state.
 	wake workflow.Channel
 
+	// decisions lets agent decisions apply one at a time (see onAgentDecision).
+	decisions workflow.Mutex
+
 	// effects are side effects (activities) decided by handlers, run by the main loop in order.
 	effects []effect
 
@@ -184,6 +187,7 @@ func newCase(ctx workflow.Context, in CaseInput) (*caseWorkflow, error) {
 		workflow.UpdateHandlerOptions{Validator: w.validateApproval}); err != nil {
 		return nil, err
 	}
+	w.decisions = workflow.NewMutex(ctx)
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAgentDecision, w.onAgentDecision,
 		workflow.UpdateHandlerOptions{Validator: w.validateAgentDecision}); err != nil {
 		return nil, err

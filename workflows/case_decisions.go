@@ -100,8 +100,20 @@ func (w *caseWorkflow) agentDecisionFits(ctx workflow.Context, d AgentDecision) 
 }
 
 func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*DecisionResult, error) {
+	if workflow.GetVersion(ctx, versionDeskTeam, workflow.DefaultVersion, 1) >= 1 {
+		// One decision at a time: naming who decided may wait on the ticketing system, and a
+		// decision that waited must see what the one before it did.
+		if err := w.decisions.Lock(ctx); err != nil {
+			return nil, err
+		}
+		defer w.decisions.Unlock()
+	}
 	// Two decisions delivered in the same workflow task both pass their validators before
-	// either handler runs: the first one applied wins, the second is refused here.
+	// either handler runs: the first one applied wins, the second is refused here. Who
+	// decided is the desk team's word for the agent's ID, never the payload's.
+	if err := deskAgent(ctx, &w.st.Team, &d); err != nil {
+		return nil, err
+	}
 	if err := w.agentDecisionFits(ctx, d); err != nil {
 		return nil, err
 	}

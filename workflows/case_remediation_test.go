@@ -31,7 +31,7 @@ func (h *harness) runPhishing() {
 
 // accept applies the accept_remediation macro (which answered the customer).
 func (h *harness) accept(agent string) *updateOutcome {
-	return h.update(workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionAcceptRemediation, Agent: agent, Notified: true})
+	return h.decide(workflows.AgentDecision{Decision: workflows.DecisionAcceptRemediation, Agent: agent, Notified: true})
 }
 
 // internalNotes returns the internal comments of the case ticket.

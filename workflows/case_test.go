@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
@@ -80,6 +82,17 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets, ledger ...*memfake.L
 	h.pol.Approvers = approval.Approvers{Users: []string{lead1, lead2}}
 	if h.tickets.Groups == nil {
 		h.tickets.Groups = map[int64][]int64{legalGroup: {agentIDs["legal@desk.example"]}}
+		for email, id := range agentIDs {
+			if email != "legal@desk.example" {
+				h.tickets.Groups[0] = append(h.tickets.Groups[0], id) // the desk's group
+			}
+		}
+	}
+	if h.tickets.Emails == nil {
+		h.tickets.Emails = map[int64]string{}
+		for email, id := range agentIDs {
+			h.tickets.Emails[id] = email
+		}
 	}
 	h.suite.SetLogger(testLogger{t})
 	h.env = h.suite.NewTestWorkflowEnvironment()
@@ -161,17 +174,22 @@ func (h *harness) approve(user, decision, reason string) *updateOutcome {
 	return h.update(workflows.UpdateApproval, approval.Decision{Decision: decision, UserID: user, UserName: "lead " + user, UserEmail: strings.ToLower(user) + "@desk.example", Reason: reason})
 }
 
-// legalGroup is the harness's legal group; agentIDs the ticketing user IDs of its agents (the
-// legal group has legal@ alone).
+// legalGroup is the harness's legal group; agentIDs the ticketing user IDs of the desk's
+// agents (the legal group has legal@ alone, the desk's group the others).
 const legalGroup = 77
 
-var agentIDs = map[string]int64{"agent@desk.example": 9001, "reviewer@desk.example": 9002, "legal@desk.example": 9003, "support@desk.example": 9004}
+var agentIDs = map[string]int64{"agent@desk.example": 9001, "reviewer@desk.example": 9002, "legal@desk.example": 9003, "support@desk.example": 9004,
+	"other@desk.example": 9005, "lee.lead@desk.example": 9006}
 
-// agent applies an agent's decision, with the agent's ticketing user ID as the inbound
-// channels give it.
+// agent applies an agent's decision.
 func (h *harness) agent(agent string, decision workflows.Decision, note string) *updateOutcome {
-	d := workflows.AgentDecision{Decision: decision, Agent: agent, Note: note}
-	if id, ok := agentIDs[agent]; ok {
+	return h.decide(workflows.AgentDecision{Decision: decision, Agent: agent, Note: note})
+}
+
+// decide applies an agent's decision with the agent's ticketing user ID, as the inbound
+// channels give it.
+func (h *harness) decide(d workflows.AgentDecision) *updateOutcome {
+	if id, ok := agentIDs[strings.ToLower(d.Agent)]; ok {
 		d.AgentID = strconv.FormatInt(id, 10)
 	}
 	return h.update(workflows.UpdateAgentDecision, d)
@@ -264,6 +282,25 @@ func wantRejected(t *testing.T, what string, u *updateOutcome, sub string) {
 	}
 	if !strings.Contains(u.rejected.Error(), sub) {
 		t.Errorf("%s: rejected with %q, want it to say %q", what, u.rejected, sub)
+	}
+}
+
+// wantRefused: the update was refused, by its validator or by its handler (a decision that
+// waited for who made it is checked again when it applies).
+func wantRefused(t *testing.T, what string, u *updateOutcome, sub string) {
+	t.Helper()
+	if !u.done {
+		t.Fatalf("%s: the update never finished", what)
+	}
+	err := u.rejected
+	if err == nil {
+		err = u.err
+	}
+	if err == nil {
+		t.Fatalf("%s: applied, want refused with %q", what, sub)
+	}
+	if !strings.Contains(err.Error(), sub) {
+		t.Errorf("%s: refused with %q, want it to say %q", what, err, sub)
 	}
 }
 
@@ -976,9 +1013,13 @@ func TestContinueAsNewKeepsState(t *testing.T) {
 
 func TestReportsWhileClosingOpenANewCase(t *testing.T) {
 	h := newHarness(t)
-	h.at(time.Hour, func() {
-		h.agent("agent@desk.example", workflows.DecisionResolve, "")
-		h.signalReports(abuse.Spam, "after", 2)
+	h.at(time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
+	signalled := false
+	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == workflows.ActivityCloseCase && !signalled {
+			signalled = true // while the case closes its ticket
+			h.signalReports(abuse.Spam, "after", 2)
+		}
 	})
 	h.run("acct-standard", abuse.Spam, 1)
 

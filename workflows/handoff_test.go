@@ -22,7 +22,7 @@ func (h *harness) teams() {
 }
 
 func (h *harness) handOff(team, reason string) *updateOutcome {
-	return h.update(workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionHandOff, Agent: "agent@desk.example", Team: team, Note: reason})
+	return h.decide(workflows.AgentDecision{Decision: workflows.DecisionHandOff, Agent: "agent@desk.example", Team: team, Note: reason})
 }
 
 // answer answers the case's n-th hand-off as a team member in Slack.
@@ -169,7 +169,7 @@ func TestTwoHandOffsAndAReassignment(t *testing.T) {
 	h.run("acct-standard", abuse.Phishing, 1)
 	h.result()
 
-	wantRejected(t, "a second open hand-off to one team", twice, "already has a hand-off of this case open")
+	wantRefused(t, "a second open hand-off to one team", twice, "already has a hand-off of this case open")
 	wantRejected(t, "reassign to the same team", toSame, "already with Tier 2")
 	wantAccepted(t, "reassign", reassigned)
 	wantAccepted(t, "need info", info)

@@ -126,6 +126,7 @@ type reinstatement struct {
 	requests workflow.ReceiveChannel
 	reoffend workflow.ReceiveChannel
 	decided  *AgentDecision
+	team     *DeskTeam
 	// decidedF is ready once a decision was taken.
 	decidedF workflow.Future
 	seq      int
@@ -179,6 +180,9 @@ func (r *reinstatement) validate(_ workflow.Context, d AgentDecision) error {
 }
 
 func (r *reinstatement) onDecision(ctx workflow.Context, d AgentDecision) (*DecisionResult, error) {
+	if err := deskAgent(ctx, &r.team, &d); err != nil {
+		return nil, err
+	}
 	if err := r.validate(ctx, d); err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ func (h *harness) reinstatementView() workflows.ReinstatementView {
 }
 
 func (h *harness) decideAs(agent string, d workflows.Decision, note string) *updateOutcome {
-	return h.update(workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: d, Agent: agent, Note: note})
+	return h.decide(workflows.AgentDecision{Decision: d, Agent: agent, Note: note})
 }
 
 // TestReinstatementGrantedThenReoffence: the customer asks after the window; the approver may

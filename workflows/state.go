@@ -60,9 +60,12 @@ type CaseState struct {
 	Legal    *LegalState    `json:"legal,omitempty"`
 	Advisory *AdvisoryState `json:"advisory,omitempty"`
 
-	Approval    *ApprovalState `json:"approval,omitempty"`
-	Enforcement *Enforcement   `json:"enforcement,omitempty"`
-	Appeal      *AppealState   `json:"appeal,omitempty"`
+	Approval *ApprovalState `json:"approval,omitempty"`
+	// Team is who may take agent decisions, as last read (see deskAgent); nil until a
+	// decision needed it.
+	Team        *DeskTeam    `json:"team,omitempty"`
+	Enforcement *Enforcement `json:"enforcement,omitempty"`
+	Appeal      *AppealState `json:"appeal,omitempty"`
 	// Remediation is the verification of the customer's fix (verifying), kept after it ends;
 	// nil when no fix was accepted or checked.
 	Remediation *RemediationState `json:"remediation,omitempty"`

@@ -118,6 +118,8 @@ type app struct {
 	stops []func(ctx context.Context)
 	// endpoints are written to <data-dir>/endpoints.json.
 	endpoints config.Endpoints
+	// uiOff says why desk dev runs no Temporal Web UI ("": it runs one, or was told not to).
+	uiOff string
 }
 
 func newLogger(cfg config.Desk, w io.Writer) *slog.Logger {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -55,7 +56,7 @@ Port 0 picks any free port.`)
 	dataDir := fs.String("data-dir", "", "data directory (default $DESK_DATA_DIR or .desk)")
 	httpPort := fs.Int("http-port", 8080, "HTTP port (dashboard, API, webhooks, health, metrics)")
 	temporalPort := fs.Int("temporal-port", 7233, "Temporal frontend gRPC port")
-	uiPort := fs.Int("ui-port", 8233, "Temporal Web UI port; -1 turns the UI off")
+	uiPort := fs.Int("ui-port", 8233, "Temporal Web UI port; -1 turns the UI off (with --signin it is off unless this is given: the UI has no roles)")
 	policyPath := fs.String("policy", "", "policy file (default $DESK_POLICY_FILE or the embedded default)")
 	serverLog := fs.String("temporal-log-level", "error", "log level of the embedded Temporal server: debug, info, warn, error")
 	slackMode := fs.String("sandbox-slack", "http", "how the sandbox Slack delivers clicks: http (signed requests to /slack/interactions) or socket (Socket Mode)")
@@ -85,6 +86,8 @@ Port 0 picks any free port.`)
 	if *policyPath != "" {
 		cfg.PolicyFile = *policyPath
 	}
+	var uiOff string
+	*uiPort, uiOff = devUIPort(*uiPort, flagGiven(fs, "ui-port"), *signinMode)
 	if *slackMode != "http" && *slackMode != "socket" {
 		return usageError{fmt.Sprintf("--sandbox-slack: %q is not http or socket", *slackMode)}
 	}
@@ -132,6 +135,7 @@ Port 0 picks any free port.`)
 	a.onStop(func(context.Context) { srv.Stop() })
 	a.endpoints.Temporal = &config.TemporalAddress{Address: srv.HostPort(), Namespace: srv.Namespace()}
 	a.endpoints.UI = srv.UIURL()
+	a.uiOff = uiOff
 
 	keys, err := devPayloadKeys(e.lookup, cfg.DataDir)
 	if err != nil {
@@ -370,11 +374,21 @@ func printBanner(e env, a *app) {
 	if t := a.endpoints.Temporal; t != nil {
 		row("Temporal", t.Address+" (namespace "+t.Namespace+")")
 	}
-	row("Temporal UI", a.endpoints.UI)
+	row("Temporal UI", cmp.Or(a.endpoints.UI, a.uiOff))
 	row("data dir", a.cfg.DataDir)
 	row("policy", a.policy.Source)
 	fmt.Fprintf(&b, "\nEndpoints are in %s/endpoints.json. Press Ctrl-C to stop.\n\n", a.cfg.DataDir)
 	fmt.Fprint(e.stdout, b.String())
+}
+
+// devUIPort is the Temporal Web UI's port for desk dev, and why it is off when it is. The UI
+// has no roles: everyone it lets in sees every workflow, legal matters' included. With people
+// signed in by role it runs only when its port is given.
+func devUIPort(port int, given, signin bool) (int, string) {
+	if signin && !given {
+		return -1, "off: it has no roles and would show legal matters to every agent (--ui-port runs it for you, on loopback)"
+	}
+	return port, ""
 }
 
 // devPayloadKeys are the keys a desk dev encrypts its payloads with: DESK_PAYLOAD_KEYS when

@@ -141,6 +141,13 @@ func newFlagSet(e env, name, synopsis, description string) *flag.FlagSet {
 	return fs
 }
 
+// flagGiven reports whether the command line set the flag name.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
 // parse parses flags; --help prints usage to stdout and stops with flag.ErrHelp.
 func parse(e env, fs *flag.FlagSet, args []string) error {
 	for _, a := range args {

@@ -335,3 +335,18 @@ func TestPolicySimulateCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestDevUIOffWithSignIn: with people signed in by role, desk dev runs no Temporal Web UI
+// (it has no roles) unless its port is given; without sign-in it runs as asked.
+func TestDevUIOffWithSignIn(t *testing.T) {
+	for _, tc := range []struct {
+		given, signin bool
+		want          int
+		off           bool
+	}{{false, false, 8233, false}, {false, true, -1, true}, {true, true, 8233, false}, {true, false, 8233, false}} {
+		port, why := devUIPort(8233, tc.given, tc.signin)
+		if port != tc.want || (why != "") != tc.off {
+			t.Errorf("given %v, signin %v: port %d (%q); want %d, off %v", tc.given, tc.signin, port, why, tc.want, tc.off)
+		}
+	}
+}

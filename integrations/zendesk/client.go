@@ -410,6 +410,15 @@ func (c *Client) User(ctx context.Context, id int64) (*User, error) {
 	return &User{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role}, nil
 }
 
+// AgentEmail is a user's e-mail address (implements the activities' Tickets).
+func (c *Client) AgentEmail(ctx context.Context, id int64) (string, error) {
+	u, err := c.User(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return u.Email, nil
+}
+
 // GroupMembers lists the IDs of a group's agents (GET /groups/{id}/memberships, every page).
 // go-zendesk's GetGroupMemberships asks /group_memberships.json with a group_id parameter
 // that the endpoint does not filter by: it would list every group's agents.

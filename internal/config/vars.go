@@ -62,7 +62,7 @@ var Vars = []Var{
 	{Name: "ZENDESK_EMAIL", Component: "zendesk", Help: "the agent the API token belongs to (the bot)"},
 	{Name: "ZENDESK_API_TOKEN", Component: "zendesk", Help: "Zendesk API token", Secret: true},
 	{Name: "ZENDESK_WEBHOOK_SECRET", Component: "zendesk", Help: "signing secret of the abusedesk webhook (printed by `desk zendesk provision`); webhooks are refused without it", Secret: true},
-	{Name: "ZENDESK_GROUP_ID", Component: "zendesk", Help: "group of the case tickets (default: the account's default group)"},
+	{Name: "ZENDESK_GROUP_ID", Component: "zendesk", Help: "group of the case tickets (default: the account's default group); its agents and the legal group's are who may take decisions — unset, every decision is refused"},
 	{Name: "ZENDESK_BRAND_ID", Component: "zendesk", Help: "brand of the case tickets (default: the account's default brand)"},
 	{Name: "ZENDESK_INTAKE_GROUP_ID", Component: "zendesk", Help: "tickets created in this group are abuse reports (the intake trigger)"},
 	{Name: "ZENDESK_LEGAL_GROUP_ID", Component: "zendesk", Help: "restricted group of legal-track tickets (law-enforcement requests, CSAM notices); default: ZENDESK_GROUP_ID — set it, so only the legal team sees them"},

@@ -98,6 +98,36 @@ type Tickets struct {
 	uploads map[string][]byte
 	// Groups are the agents (user IDs) of each group, as Zendesk would list them.
 	Groups map[int64][]int64
+	// Emails are the users' e-mail addresses (user ID → address).
+	Emails map[int64]string
+}
+
+// AddAgent puts a user with an e-mail address in a group.
+func (t *Tickets) AddAgent(group, id int64, email string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.Groups == nil {
+		t.Groups = map[int64][]int64{}
+	}
+	if t.Emails == nil {
+		t.Emails = map[int64]string{}
+	}
+	t.Groups[group] = append(t.Groups[group], id)
+	t.Emails[id] = email
+}
+
+// AgentEmail implements activities.Tickets.
+func (t *Tickets) AgentEmail(_ context.Context, id int64) (string, error) {
+	if err := t.check("user"); err != nil {
+		return "", err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.Emails[id]
+	if !ok {
+		return "", &fault.Error{Kind: fault.NotFound, Service: "tickets", Op: fmt.Sprintf("get user %d", id), Message: "no such user"}
+	}
+	return e, nil
 }
 
 // GroupMembers implements activities.Tickets.
