@@ -73,7 +73,9 @@ func TestReinstatementApproverCannotPoseAsAnother(t *testing.T) {
 	h.at(time.Hour, func() {
 		posing = h.update(workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionGrantReinstatement, Agent: "reviewer@desk.example", AgentID: "9006"})
 	})
-	h.at(2*time.Hour, func() { granted = h.decideAs("reviewer@desk.example", workflows.DecisionGrantReinstatement, "credible") })
+	h.at(2*time.Hour, func() {
+		granted = h.decideAs("reviewer@desk.example", workflows.DecisionGrantReinstatement, "credible")
+	})
 	h.at(100*24*time.Hour, func() {})
 	h.runReinstatement(in)
 
