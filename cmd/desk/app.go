@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -513,6 +514,20 @@ func (a *app) writeEndpoints() error {
 }
 
 // hostPortFlag turns a port flag into a loopback listen address.
+// loopbackAddr reports whether a listen address (host:port) takes connections from this
+// machine only: a loopback IP or "localhost"; an empty host is every interface.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
 func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 
 // watchBacklog reads the task queue's statistics from the server, for a process that runs

@@ -25,10 +25,11 @@ missing.
 
 The HTTP server listens on loopback unless DESK_HTTP_ADDR says otherwise, and it will not serve
 the dashboard and API to anyone who reaches it: set DESK_OIDC_ISSUER (sign-in) or
-DESK_DASHBOARD_PASSWORD, or say --insecure-open.`)
+DESK_DASHBOARD_PASSWORD, or say --insecure-open. Beyond loopback, /metrics needs
+DESK_METRICS_TOKEN too.`)
 	comps := fs.String("components", "worker,http,imap", "comma-separated components to run: worker, http, imap")
 	policyPath := fs.String("policy", "", "policy file (default $DESK_POLICY_FILE or the embedded default)")
-	insecureOpen := fs.Bool("insecure-open", false, "serve the dashboard and API with neither sign-in nor a password (never where others can reach the port)")
+	insecureOpen := fs.Bool("insecure-open", false, "serve the dashboard and API with neither sign-in nor a password, and /metrics without a token (never where others can reach the port)")
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
@@ -44,8 +45,8 @@ DESK_DASHBOARD_PASSWORD, or say --insecure-open.`)
 	if *policyPath != "" {
 		cfg.PolicyFile = *policyPath
 	}
-	if which.http && cfg.DashboardPassword == "" && cfg.OIDC.Issuer == "" && !*insecureOpen {
-		return fmt.Errorf("configuration: the dashboard and the API would be open to anyone who reaches %s: set DESK_OIDC_ISSUER (sign-in through the identity provider) or DESK_DASHBOARD_PASSWORD, or say --insecure-open", cfg.HTTPAddr)
+	if err := closedByDefault(which, cfg, *insecureOpen); err != nil {
+		return err
 	}
 	ic, err := config.LoadIntegrations(e.lookup)
 	if err != nil {
@@ -151,4 +152,19 @@ func parseComponents(s string) (components, error) {
 		return c, usageError{"--components: name at least one of worker, http, imap"}
 	}
 	return c, nil
+}
+
+// closedByDefault refuses an HTTP server anyone who reaches it could use: the dashboard and
+// API need sign-in or a password, and /metrics beyond loopback its token, unless the operator
+// says --insecure-open.
+func closedByDefault(which components, cfg config.Desk, insecureOpen bool) error {
+	switch {
+	case !which.http || insecureOpen:
+		return nil
+	case cfg.DashboardPassword == "" && cfg.OIDC.Issuer == "":
+		return fmt.Errorf("configuration: the dashboard and the API would be open to anyone who reaches %s: set DESK_OIDC_ISSUER (sign-in through the identity provider) or DESK_DASHBOARD_PASSWORD, or say --insecure-open", cfg.HTTPAddr)
+	case cfg.MetricsToken == "" && !loopbackAddr(cfg.HTTPAddr):
+		return fmt.Errorf("configuration: /metrics would be open to anyone who reaches %s: set DESK_METRICS_TOKEN (the bearer token Prometheus sends), listen on loopback, or say --insecure-open", cfg.HTTPAddr)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -99,6 +100,35 @@ func TestRunRefusesAnOpenDashboard(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "open to anyone") || !strings.Contains(err.Error(), "not configured") {
 			t.Errorf("desk %s: %v, want it past the dashboard check", strings.Join(args, " "), err)
 		}
+	}
+}
+
+// TestRunRefusesOpenMetrics: desk run listening beyond loopback needs DESK_METRICS_TOKEN
+// (or --insecure-open); on loopback, or with the token, it goes on.
+func TestRunRefusesOpenMetrics(t *testing.T) {
+	base := map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1", "DESK_PAYLOAD_KEYS": "off", "DESK_DASHBOARD_PASSWORD": "pw"}
+	with := func(kv ...string) config.Lookup {
+		m := maps.Clone(base)
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return config.MapLookup(m)
+	}
+	err := run(context.Background(), []string{"run"}, io.Discard, io.Discard, with("DESK_HTTP_ADDR", ":8080"))
+	if err == nil || !strings.Contains(err.Error(), "/metrics would be open to anyone who reaches :8080") || !strings.Contains(err.Error(), "DESK_METRICS_TOKEN") {
+		t.Fatalf("desk run on every interface without a metrics token: %v", err)
+	}
+	for name, env := range map[string]config.Lookup{
+		"on loopback":    with("DESK_HTTP_ADDR", "127.0.0.1:8080"),
+		"on [::1]":       with("DESK_HTTP_ADDR", "[::1]:8080"),
+		"with the token": with("DESK_HTTP_ADDR", "0.0.0.0:8080", "DESK_METRICS_TOKEN", "t0ken"),
+	} {
+		if err := run(context.Background(), []string{"run"}, io.Discard, io.Discard, env); err == nil || strings.Contains(err.Error(), "/metrics would be open") {
+			t.Errorf("desk run %s: %v, want it past the metrics check", name, err)
+		}
+	}
+	if err := run(context.Background(), []string{"run", "--insecure-open"}, io.Discard, io.Discard, with("DESK_HTTP_ADDR", ":8080")); err == nil || strings.Contains(err.Error(), "/metrics would be open") {
+		t.Errorf("desk run --insecure-open: %v, want it past the metrics check", err)
 	}
 }
 

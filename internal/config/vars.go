@@ -22,7 +22,7 @@ var Vars = []Var{
 	{Name: "DESK_SHUTDOWN_TIMEOUT", Default: "5s", Component: "desk", Help: "how long running activities may take to finish on SIGINT/SIGTERM"},
 	{Name: "DESK_POLICY_FILE", Component: "desk", Help: "policy YAML (check it with `desk policy check`); default the embedded policy (`desk policy show`)"},
 	{Name: "DESK_DASHBOARD_PASSWORD", Component: "desk", Help: "password of the web dashboard (HTTP basic auth, any user name); `desk run` needs it or DESK_OIDC_ISSUER (or --insecure-open)", Secret: true},
-	{Name: "DESK_METRICS_TOKEN", Component: "desk", Help: "bearer token /metrics asks of Prometheus; unset leaves /metrics open (it names no legal matter), so set it wherever the HTTP port is reachable by others", Secret: true},
+	{Name: "DESK_METRICS_TOKEN", Component: "desk", Help: "bearer token /metrics asks of Prometheus; `desk run` listening beyond loopback needs it (or --insecure-open)", Secret: true},
 	{Name: "DESK_OIDC_ISSUER", Component: "desk", Help: "the organisation's OpenID Connect identity provider (its issuer URL): people sign into the dashboard there instead of sharing DESK_DASHBOARD_PASSWORD (`desk dev --signin` runs a stand-in)"},
 	{Name: "DESK_OIDC_CLIENT_ID", Component: "desk", Help: "the desk's client ID at the identity provider; the redirect URL to register is <DESK_PUBLIC_URL>/auth/callback"},
 	{Name: "DESK_OIDC_CLIENT_SECRET", Component: "desk", Help: "the desk's client secret at the identity provider", Secret: true},
