@@ -233,6 +233,10 @@ var testHookHTTP func(*ingress.Server)
 func (a *app) listenHTTP(addr string) error {
 	a.http = ingress.New(a.log, a.metrics)
 	a.http.RequireMetricsToken(a.cfg.MetricsToken)
+	// CSRF tokens one ingress gives are good at every other: they share these secrets.
+	if secret := cmp.Or(string(a.cfg.OIDC.SessionKey), a.cfg.DashboardPassword); secret != "" {
+		a.http.SetCSRFKey(ingress.CSRFKeyFrom(secret))
+	}
 	if a.cfg.PublicURL != "" {
 		// Pages served through a proxy at the public URL may post to the desk.
 		u, err := url.Parse(a.cfg.PublicURL)

@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"abusedesk/internal/ingress"
 	"abusedesk/workflows"
 )
 
@@ -35,13 +39,31 @@ type page struct {
 }
 
 func (d *devDesk) dashboard(password string) *page {
+	jar, _ := cookiejar.New(nil)
 	return &page{t: d.t, base: d.ep.HTTP, password: password, client: &http.Client{
 		Timeout:       30 * time.Second,
+		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }
 
+// do sends a request as the dashboard's pages would: a form goes with this browser's CSRF
+// token, asked for first, as desk.js does (send sends it as it is).
 func (p *page) do(method, path string, form url.Values) (int, string, http.Header) {
+	p.t.Helper()
+	if form != nil {
+		code, body, _ := p.send(http.MethodGet, ingress.CSRFPath, nil)
+		var tok struct{ Token string }
+		if err := json.Unmarshal([]byte(body), &tok); code != http.StatusOK || err != nil || tok.Token == "" {
+			p.t.Fatalf("GET %s: %d %s", ingress.CSRFPath, code, body)
+		}
+		form = maps.Clone(form)
+		form.Set(ingress.CSRFField, tok.Token)
+	}
+	return p.send(method, path, form)
+}
+
+func (p *page) send(method, path string, form url.Values) (int, string, http.Header) {
 	p.t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -132,6 +154,11 @@ func TestDashboardTakesACaseFromReportToReinstatement(t *testing.T) {
 		if !strings.Contains(sandboxPage, want) {
 			t.Fatalf("the sandbox page lacks %q", want)
 		}
+	}
+	// A form without this browser's CSRF token changes nothing, even with the password (a page
+	// elsewhere gets the browser to send that much).
+	if code, body, _ := p.send(http.MethodPost, "/sandbox/report", url.Values{"sample": {"02-bank-phishing-xarf4"}}); code != http.StatusForbidden || !strings.Contains(body, "CSRF token") {
+		t.Fatalf("a form without its CSRF token: %d %s", code, body)
 	}
 	if loc, flash := p.submit("/sandbox/report", url.Values{"sample": {"02-bank-phishing-xarf4"}}); loc != "/" || !strings.Contains(flash, "reports API") {
 		t.Fatalf("drop sample: back to %s with %q", loc, flash)

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"abusedesk/internal/config"
+	"abusedesk/internal/ingress"
 	"abusedesk/internal/tclient"
 	"abusedesk/workflows"
 )
@@ -231,8 +232,24 @@ func TestSignInRoles(t *testing.T) {
 	if code, body := do(lawyer, http.MethodPost, "/codec/decode", string(encrypted)); code != http.StatusOK || !strings.Contains(body, base64.StdEncoding.EncodeToString([]byte("json/plain"))) {
 		t.Errorf("legal decodes a payload: HTTP %d %s, want the payload in clear", code, body)
 	}
-	if code, _ := do(lawyer, http.MethodPost, "/logout", ""); code != http.StatusOK {
-		t.Errorf("sign out: HTTP %d", code)
+	// Signing out is a form: without this browser's CSRF token (a page elsewhere could send
+	// that much) it is refused, with it the session ends.
+	if code, body := do(lawyer, http.MethodPost, "/logout", ""); code != http.StatusForbidden || !strings.Contains(body, "CSRF token") {
+		t.Errorf("sign out without the CSRF token: HTTP %d %s, want 403", code, body)
+	}
+	var tok struct{ Token string }
+	if code, body := do(lawyer, http.MethodGet, ingress.CSRFPath, ""); code != http.StatusOK || json.Unmarshal([]byte(body), &tok) != nil {
+		t.Fatalf("GET %s: HTTP %d %s", ingress.CSRFPath, code, body)
+	}
+	if code, _ := do(lawyer, http.MethodPost, "/logout?"+url.Values{ingress.CSRFField: {tok.Token}}.Encode(), ""); code != http.StatusForbidden {
+		t.Errorf("sign out with the token in the URL: HTTP %d, want 403 (only the form or the header carries it)", code)
+	}
+	req, _ := http.NewRequest(http.MethodPost, d.ep.HTTP+"/logout", strings.NewReader(url.Values{ingress.CSRFField: {tok.Token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, err := lawyer.c.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("sign out with the token: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	if code, _ := do(lawyer, http.MethodGet, "/api/v1/queue", ""); code != http.StatusUnauthorized {
 		t.Errorf("after signing out: HTTP %d, want 401", code)

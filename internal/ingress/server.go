@@ -39,6 +39,8 @@ type Server struct {
 	trusted  []string
 	// metricsToken guards /metrics ("": open).
 	metricsToken string
+	// csrfKey keys the CSRF tokens (csrf.go).
+	csrfKey []byte
 
 	srv *http.Server
 	ln  net.Listener
@@ -46,7 +48,7 @@ type Server struct {
 
 // New makes a server with /healthz, /readyz and /metrics mounted.
 func New(log *slog.Logger, m *metrics.Metrics) *Server {
-	s := &Server{mux: http.NewServeMux(), log: log, metrics: m}
+	s := &Server{mux: http.NewServeMux(), log: log, metrics: m, csrfKey: newCSRFKey()}
 	metricsHandler := promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -87,6 +89,14 @@ func (s *Server) Patterns() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.patterns)
+}
+
+// SetCSRFKey keys the CSRF tokens (see CSRFKeyFrom); without it each process has its own.
+// Call it before Serve.
+func (s *Server) SetCSRFKey(key []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.csrfKey = key
 }
 
 // TrustOrigin lets pages of another origin (scheme://host[:port]) post to the desk: its public
@@ -148,7 +158,7 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Serve serves until Shutdown; it returns nil after a clean shutdown.
 func (s *Server) Serve() error {
 	s.srv = &http.Server{
-		Handler:           s.instrument(guard(apiProblems(s.mux), s.trusted...)),
+		Handler:           s.instrument(guard(csrf{key: s.csrfKey}.wrap(apiProblems(s.mux)), s.trusted...)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),

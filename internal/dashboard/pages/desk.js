@@ -41,6 +41,24 @@ for (const table of document.querySelectorAll("table.sortable")) {
     th.addEventListener("keydown", e => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sort(); } });
   });
 }
+// A form that changes something carries this browser's CSRF token: the desk gives it to its own
+// pages only (a page elsewhere cannot read the answer), and refuses a post without it. The
+// form is sent once the token is in, with the button that was clicked.
+document.addEventListener("submit", e => {
+  const f = e.target;
+  if (f.method.toLowerCase() !== "post" || f.dataset.csrf === "in") return;
+  e.preventDefault(); e.stopImmediatePropagation(); submitting = true;
+  const by = e.submitter;
+  fetch("/auth/csrf", { credentials: "same-origin", cache: "no-store" })
+    .then(r => r.ok ? r.json() : Promise.reject(new Error("HTTP " + r.status)))
+    .then(j => {
+      let i = f.querySelector("input[name=csrf]");
+      if (!i) { i = document.createElement("input"); i.type = "hidden"; i.name = "csrf"; f.append(i); }
+      i.value = j.token; f.dataset.csrf = "in";
+      f.requestSubmit(by && by.form === f ? by : undefined);
+    })
+    .catch(err => { alert("The desk could not be reached to send this form (" + err.message + "); try again."); });
+}, true);
 // A submitted form is never cut short by a refresh: once one is sent, the page waits for its
 // answer (the desk's decision) instead of reloading over it.
 let submitting = false;
