@@ -131,6 +131,25 @@ func TestSignInRoles(t *testing.T) {
 		if code, _ := do(s, http.MethodGet, "/api/v1/cases?state=all", ""); code != http.StatusOK {
 			t.Errorf("%s reads the cases API with the session: HTTP %d", who, code)
 		}
+		// Every page and export the dashboard serves, read as this person: no trace of the
+		// legal matter (its number, its ID, the police force, the request's words).
+		for _, path := range []string{"/", "/?state=closed", "/?state=all", "/queue", "/reporters", "/intake", "/operations", "/trends", "/qa",
+			"/accounts/acct-shop", "/api/v1/cases?state=all", "/api/v1/cases?q=192.0.2.10&state=all", "/api/v1/cases?q=police.example&state=all",
+			"/api/v1/queue", "/api/v1/metrics", "/api/v1/metrics?track=legal", "/api/v1/qa", "/api/v1/cases/" + legal.CaseNumber} {
+			_, body := do(s, http.MethodGet, path, "")
+			if strings.HasSuffix(path, legal.CaseNumber) { // answered as a number no incident has
+				_, none := do(s, http.MethodGet, "/api/v1/cases/TS-00000000", "")
+				if strings.ReplaceAll(body, legal.CaseNumber, "N") != strings.ReplaceAll(none, "TS-00000000", "N") {
+					t.Errorf("%s's cases API tells the legal case from a missing number: %s", who, body)
+				}
+				body = strings.ReplaceAll(body, legal.CaseNumber, "N")
+			}
+			for _, leak := range []string{legal.CaseNumber, legal.CaseID, "police.example", "Preservation request", "2703(f)"} {
+				if strings.Contains(body, leak) {
+					t.Errorf("%s's %s names %q", who, path, leak)
+				}
+			}
+		}
 	}
 
 	// A quality review needs a lead; the lead's review is by the lead signed in.
