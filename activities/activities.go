@@ -229,8 +229,8 @@ func (a *Activities) Notify(ctx context.Context, in workflows.NotifyInput) (*wor
 		if err != nil {
 			return nil, boundary("read the ticket", err)
 		}
-		if slices.Contains(t.Tags, ticket.TagLegal) {
-			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("refused to post %s on legal ticket #%d: a legal matter never gets a public comment", in.Public, in.Ticket.ID), fault.Invalid.String(), nil)
+		if slices.Contains(t.Tags, ticket.TagLegal) && !authorityNotice(in) {
+			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("refused to post %s on legal ticket #%d: a legal matter never gets a public comment but the authority's receipt and answer", in.Public, in.Ticket.ID), fault.Invalid.String(), nil)
 		}
 	}
 	posted := false
@@ -519,6 +519,22 @@ func (a *Activities) ResolveLegalTeam(ctx context.Context, _ workflows.ResolveLe
 	return out, nil
 }
 
+// authorityNotice says a public post is a message to the authority that sent a legal request
+// (its receipt or answer), addressed to that authority, which is not the customer: the only
+// public comment a legal ticket ever gets.
+func authorityNotice(in workflows.NotifyInput) bool {
+	d := in.Data
+	if !slices.Contains(workflows.AuthorityNotices, in.Public) || d.Authority == "" || d.Category.Track() != abuse.TrackLegal {
+		return false
+	}
+	domain := func(addr string) string {
+		_, dom, _ := strings.Cut(strings.ToLower(strings.TrimSpace(addr)), "@")
+		return dom
+	}
+	c := d.Account.ContactEmail
+	return c == "" || !strings.EqualFold(strings.TrimSpace(c), strings.TrimSpace(d.Authority)) && domain(c) != domain(d.Authority)
+}
+
 // ResolveDeskTeam lists who may take agent decisions: the agents of the desk's group and of
 // the legal group, each with the e-mail address the ticketing system knows. A desk with no
 // group configured has no team, and the error says so.
@@ -699,7 +715,11 @@ func (a *Activities) AcknowledgeReporters(ctx context.Context, in workflows.Ackn
 }
 
 func (a *Activities) render(kind string, d workflows.NoticeData) (string, error) {
-	s, err := a.Templates.Render(kind, string(d.Category), d.Account.Locale, d)
+	locale := d.Account.Locale
+	if slices.Contains(workflows.AuthorityNotices, kind) {
+		locale = d.AuthorityLocale // the authority's language, never the customer's
+	}
+	s, err := a.Templates.Render(kind, string(d.Category), locale, d)
 	if err != nil {
 		return "", temporal.NewNonRetryableApplicationError(err.Error(), ErrTemplate, err)
 	}

@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -57,6 +58,53 @@ func TestNotifyNeverPostsPubliclyOnALegalTicket(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), "never gets a public comment") || public != 0 {
 			t.Errorf("a legal ticket: %v, %d public comments; want refused, none", err, public)
+		}
+	}
+}
+
+// TestAuthorityNoticesOnlyToTheAuthority: the one public message a legal ticket takes is the
+// authority's receipt or answer, addressed to an authority that is not the customer (not its
+// contact, not its domain), in the request's language; a customer notice is refused however it
+// is addressed.
+func TestAuthorityNoticesOnlyToTheAuthority(t *testing.T) {
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tickets := memfake.NewTickets()
+	acts := &activities.Activities{Tickets: tickets, Templates: r}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	acts.Register(env)
+	for i, tc := range []struct {
+		kind, authority, locale string
+		ok                      bool
+		says                    string
+	}{
+		{workflows.NoticeLegalReceipt, "jane.roe@police.example", "fr", true, "accusons réception"},
+		{workflows.NoticeLegalAnswer, "jane.roe@police.example", "", true, "Our answer to your request"},
+		{workflows.NoticeLegalReceipt, "ops@shop.example", "", false, ""},
+		{workflows.NoticeLegalReceipt, "someone@shop.example", "", false, ""},
+		{workflows.NoticeLegalReceipt, "", "", false, ""},
+		{workflows.NoticeEnforced, "jane.roe@police.example", "", false, ""},
+	} {
+		tk, err := tickets.CreateTicket(context.Background(), ticket.New{ExternalID: fmt.Sprint("legal-", i), Subject: "s", RequesterEmail: tc.authority,
+			Comment: ticket.Comment{Body: "note"}, Tags: []string{ticket.TagCase, ticket.TagLegal}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := workflows.NoticeData{CaseNumber: "TS-7F3K2QXM4B", Category: abuse.LegalRequest, Account: abuse.Account{ID: "acct-1", ContactEmail: "ops@shop.example", Locale: "de"},
+			Authority: tc.authority, AuthorityLocale: tc.locale, Legal: &workflows.LegalState{Requests: 1}}
+		_, err = env.ExecuteActivity(workflows.ActivityNotify, workflows.NotifyInput{Ticket: workflows.TicketRef{ID: tk.ID}, Step: "x", Public: tc.kind, Data: data})
+		got, _ := tickets.Get(tk.ID)
+		var public []string
+		for _, c := range got.Comments {
+			if c.Public {
+				public = append(public, c.Body)
+			}
+		}
+		if tc.ok != (err == nil) || tc.ok != (len(public) == 1) || tc.ok && !strings.Contains(public[0], tc.says) {
+			t.Errorf("%s to %q: %v, public %q; want posted %v saying %q", tc.kind, tc.authority, err, public, tc.ok, tc.says)
 		}
 	}
 }

@@ -222,6 +222,12 @@ type NoticeData struct {
 	// HandOffWork and HandOffMessage link a hand-off's ticket and Slack message (note_handoff).
 	HandOffWork    string `json:"handoff_work,omitempty"`
 	HandOffMessage string `json:"handoff_message,omitempty"`
+	// Legal is a legal matter's state (legal notes, the authority's receipt and answer);
+	// Authority the requester of its restricted ticket and AuthorityLocale the language of its
+	// latest request, which the authority's messages are written in.
+	Legal           *LegalState `json:"legal,omitempty"`
+	Authority       string      `json:"authority,omitempty"`
+	AuthorityLocale string      `json:"authority_locale,omitempty"`
 }
 
 // ReinstatementNotice is what reinstatement notices show: the request, when it is due, the
@@ -315,7 +321,19 @@ const (
 	NoteHandOff          = "note_handoff"
 	NoticeAdvisory       = "advisory"
 	NoticeAdvisoryUpdate = "advisory_update"
+	// To the authority that sent a legal request, on its restricted ticket (never to the
+	// customer): the acknowledgement of receipt and the final answer. NoteLegalOrder is a
+	// further request joining a matter; NoteLegalPreservation the preservation's reminder and
+	// lapse.
+	NoticeLegalReceipt    = "legal_receipt"
+	NoticeLegalAnswer     = "legal_answer"
+	NoteLegalOrder        = "note_legal_order"
+	NoteLegalPreservation = "note_legal_preservation"
 )
+
+// AuthorityNotices are the only public messages a legal ticket ever gets: to the authority
+// that is its requester.
+var AuthorityNotices = []string{NoticeLegalReceipt, NoticeLegalAnswer}
 
 // NotifyInput posts one rendered message on the case ticket. Step keys the message: a step
 // already posted (seen on a retry) is not posted again.

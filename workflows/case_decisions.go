@@ -35,7 +35,7 @@ func (w *caseWorkflow) agentDecisionFits(ctx workflow.Context, d AgentDecision) 
 		return w.validateTriage(d)
 	}
 	if slices.Contains(LegalDecisions, d.Decision) {
-		return w.validateLegal(d)
+		return w.validateLegal(ctx, d)
 	}
 	if d.Decision == DecisionHandOff {
 		return w.validateHandOff(d)
@@ -123,7 +123,8 @@ func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*
 	switch d.Decision {
 	case DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute:
 		msg = w.onTriage(ctx, d)
-	case DecisionPreserve, DecisionDisclose, DecisionReject, DecisionAskMore:
+	case DecisionValidate, DecisionPreserve, DecisionExtendPreservation, DecisionReleasePreservation,
+		DecisionDisclose, DecisionReject, DecisionAskMore, DecisionCloseMatter:
 		msg = w.onLegal(ctx, d)
 	case DecisionAcceptRemediation, DecisionResolve, DecisionWithdraw:
 		if d.Decision == DecisionAcceptRemediation && w.verifies(ctx) {
@@ -170,7 +171,8 @@ func (d Decision) ledgerKind() string {
 	switch d {
 	case DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute:
 		return LedgerTriaged
-	case DecisionPreserve, DecisionDisclose, DecisionReject, DecisionAskMore:
+	case DecisionValidate, DecisionPreserve, DecisionExtendPreservation, DecisionReleasePreservation,
+		DecisionDisclose, DecisionReject, DecisionAskMore, DecisionCloseMatter:
 		return LedgerLegalDecided
 	}
 	return LedgerAgentDecision

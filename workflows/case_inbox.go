@@ -152,6 +152,7 @@ func (w *caseWorkflow) logDropped(ctx workflow.Context) {
 // the deadline in (surge).
 func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 	dups := 0
+	var evidence []string // of the new whole reports
 	// The batch's new reports, for the ledger: how many, from whom, naming what.
 	batch := LedgerEvent{Kind: LedgerReports}
 	rs := &w.st.Reports
@@ -202,6 +203,9 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 			sev = r.Category.DefaultSeverity()
 		}
 		if count(reportHash(r.ID), r.seen(), sev, r.Reporter) {
+			if r.Evidence != "" {
+				evidence = append(evidence, r.Evidence)
+			}
 			batch.addIndicators(r.Subjects...)
 			rs.Recent = append(rs.Recent, r)
 			if len(rs.Recent) > maxRecentReports {
@@ -222,6 +226,9 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 	}
 	if w.st.Status == StatusAwaitingResponse {
 		w.applySurge(ctx)
+	}
+	if l := w.st.Legal; l != nil && l.Lifecycle && w.st.Status == StatusLegalReview && batch.Count > 0 {
+		w.onLegalRequest(ctx, batch.Count, evidence)
 	}
 }
 

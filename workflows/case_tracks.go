@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -94,8 +95,11 @@ func (w *caseWorkflow) openLegal(ctx workflow.Context) {
 		l.Due = w.policy.Legal.DueAt(now) // working time on the legal team's calendar
 	}
 	w.st.Legal = l
-	w.resolveLegalTeam(ctx)
 	csam := w.st.Category == abuse.CSAM
+	if !csam && workflow.GetVersion(ctx, versionLegalLifecycle, workflow.DefaultVersion, 1) >= 1 {
+		l.Lifecycle, l.Stage, l.Requests = true, LegalReceived, 1
+	}
+	w.resolveLegalTeam(ctx)
 	if !csam {
 		w.setStatus(StatusLegalReview)
 	}
@@ -118,6 +122,7 @@ func (w *caseWorkflow) openLegal(ctx workflow.Context) {
 	}
 	w.alertLegal(ctx, "opened", fmt.Sprintf("New %s for account %s: case %s, restricted ticket #%d, due %s.",
 		w.st.Category.Title(), w.st.Account.ID, w.st.CaseNumber, ref.ID, fmtTime(l.Due)))
+	w.sendReceipt(ctx)
 	if csam {
 		// The takedown path: a lead approves the policy's action at once; the customer is not
 		// told (the notices are withheld), and the reporting checklist is on the ticket.
@@ -141,6 +146,10 @@ func (w *caseWorkflow) awaitLegal(ctx workflow.Context) {
 	l := w.st.Legal
 	if !l.TeamResolved && l.TeamError == "" {
 		w.resolveLegalTeam(ctx) // a matter opened before the desk kept its legal team
+	}
+	if l.Lifecycle {
+		w.awaitLegalMatter(ctx)
+		return
 	}
 	next, isReminder := nextWake(l.Since, w.policy.Legal.Reminders, l.RemindersSent, l.Due, l.Breached)
 	if !w.waitUntil(ctx, next) {
@@ -206,18 +215,59 @@ func (w *caseWorkflow) legalDecider(d AgentDecision) error {
 }
 
 // validateLegal checks a legal decision.
-func (w *caseWorkflow) validateLegal(d AgentDecision) error {
-	if w.st.Status != StatusLegalReview || w.st.Legal == nil {
+func (w *caseWorkflow) validateLegal(ctx workflow.Context, d AgentDecision) error {
+	l := w.st.Legal
+	if w.st.Status != StatusLegalReview || l == nil {
 		return fmt.Errorf("%s is a legal decision; the case is %s", d.Decision, w.st.Status)
+	}
+	if !l.Lifecycle {
+		if !slices.Contains(legalSteps, d.Decision) {
+			return fmt.Errorf("%s does not apply to this matter: it was opened before matters had a lifecycle (preserve, disclose or reject close it)", d.Decision)
+		}
+		return nil
+	}
+	now, p := workflow.Now(ctx), l.Preservation
+	switch d.Decision {
+	case DecisionExtendPreservation, DecisionReleasePreservation:
+		if !p.Active(now) {
+			return fmt.Errorf("%s needs records under preservation; %s", d.Decision, preservationState(p))
+		}
+	case DecisionCloseMatter:
+		if p.Active(now) {
+			return fmt.Errorf("the records are preserved until %s: release the preservation first (Legal: release preservation), or let it lapse", fmtTime(p.Until))
+		}
+		if l.Stage == LegalReceived || l.Stage == "" {
+			return errors.New("nothing was decided on this matter yet: validate, preserve, disclose or reject the request before closing it")
+		}
+	case DecisionReject, DecisionDisclose:
+		if strings.TrimSpace(d.Note) == "" {
+			return fmt.Errorf("%s needs the basis in the note (the order, or why the request is refused): it is the record, and the answer to the authority", d.Decision)
+		}
 	}
 	return nil
 }
 
-// onLegal records a legal decision; all but ask_more close the matter, without a word to the
-// customer.
+// preservationState says where a preservation stands, for a refusal.
+func preservationState(p *Preservation) string {
+	switch {
+	case p == nil:
+		return "nothing is preserved"
+	case !p.ReleasedAt.IsZero():
+		return "the preservation was released " + fmtTime(p.ReleasedAt)
+	case !p.LapsedAt.IsZero():
+		return "the preservation lapsed " + fmtTime(p.LapsedAt)
+	}
+	return "the preservation ended " + fmtTime(p.Until)
+}
+
+// onLegal records a legal decision. A matter with a lifecycle stays open until close_matter;
+// one opened before closes on any decision but ask_more. Never a word to the customer.
 func (w *caseWorkflow) onLegal(ctx workflow.Context, d AgentDecision) string {
 	l := w.st.Legal
 	l.Decisions = append(l.Decisions, LegalDecision{Decision: d.Decision, DecidedBy: d.Agent, DecidedAt: workflow.Now(ctx), Note: d.Note})
+	if l.Lifecycle {
+		return w.onLegalStep(ctx, d)
+	}
 	data := w.noticeData(ctx)
 	data.Decision, data.DecidedBy, data.Note = string(d.Decision), d.Agent, d.Note
 	w.queueNotify(fmt.Sprintf("legal-decision-%d", len(l.Decisions)), NotifyInput{Note: NoteDecision, Data: data})
@@ -234,6 +284,9 @@ func (w *caseWorkflow) onLegal(ctx workflow.Context, d AgentDecision) string {
 func (w *caseWorkflow) withhold(ctx workflow.Context, in *NotifyInput) bool {
 	if in.Public == "" || !w.confidential() {
 		return true
+	}
+	if slices.Contains(AuthorityNotices, in.Public) && in.Data.Authority != "" {
+		return true // to the authority that is the ticket's requester (the activity checks it)
 	}
 	w.note(ctx, EventLegal, "customer notice "+in.Public+" withheld: legal track", "")
 	in.Public = ""

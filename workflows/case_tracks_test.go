@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -38,52 +39,142 @@ func (h *harness) trackTicket(t *testing.T, tag string) (tk struct {
 }
 
 // A police request: a restricted ticket in the legal group, the evidence held, the legal channel
-// alerted, reminders and the due alert; the legal team asks for more, then preserves; who
-// decided is recorded, and nobody else hears a word.
+// alerted, an acknowledgement of receipt to the authority, reminders and the due alert; the
+// legal team asks for more, validates and preserves — the matter stays open; a production order
+// 40 days later joins it (its own receipt and due time); the records are disclosed; the matter
+// cannot close while records are preserved; released, it closes with the final answer to the
+// authority. Who decided is recorded, and the customer never hears a word.
 func TestLegalTrack(t *testing.T) {
 	h := newHarness(t)
-	var reviewing workflows.CaseView
-	var askMore, preserve, moreInfo *updateOutcome
+	var reviewing, preserved, joined workflows.CaseView
+	var askMore, validate, preserve, moreInfo, closeEarly, disclose, closePreserved, release, closed *updateOutcome
 	h.at(time.Hour, func() {
 		moreInfo = h.agent("agent@desk.example", workflows.DecisionRequestInfo, "")
 		askMore = h.agent("legal@desk.example", workflows.DecisionAskMore, "which period exactly?")
+		closeEarly = h.agent("legal@desk.example", workflows.DecisionCloseMatter, "")
 	})
 	h.at(80*time.Hour, func() { reviewing = h.view() })
 	h.at(81*time.Hour, func() {
+		validate = h.agent("legal@desk.example", workflows.DecisionValidate, "Det. Roe, verified by phone; 18 U.S.C. 2703(f); US; subscriber records; no order needed to preserve")
 		preserve = h.agent("legal@desk.example", workflows.DecisionPreserve, "records of 1-28 Feb kept")
+	})
+	h.at(82*time.Hour, func() { preserved = h.view() })
+	h.at(40*24*time.Hour, func() {
+		h.evidence.Put(fmt.Sprintf("%064x", 8), []byte("raw order"))
+		h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{{ID: "order-2", Format: "freeform", Category: abuse.LegalRequest,
+			Reporter: "victim@example.org", ReceivedAt: h.env.Now(), Subjects: []string{"ip:192.0.2.10"}, Evidence: fmt.Sprintf("%064x", 8), Summary: "production order", Language: "fr"}}))
+	})
+	h.at(40*24*time.Hour+time.Hour, func() { joined = h.view() })
+	h.at(41*24*time.Hour, func() {
+		disclose = h.agent("legal@desk.example", workflows.DecisionDisclose, "subscriber records produced under order 2026-7002")
+		closePreserved = h.agent("legal@desk.example", workflows.DecisionCloseMatter, "done")
+	})
+	h.at(42*24*time.Hour, func() {
+		release = h.agent("legal@desk.example", workflows.DecisionReleasePreservation, "the production is complete")
+	})
+	h.at(42*24*time.Hour+time.Hour, func() {
+		closed = h.agent("legal@desk.example", workflows.DecisionCloseMatter, "The subscriber records were produced under your order 2026-7002.")
 	})
 	h.runUncertain("acct-standard", abuse.LegalRequest, unsure)
 
 	wantRejected(t, "request info on a legal matter", moreInfo, "does not apply to a case on the legal track")
 	wantAccepted(t, "ask for more", askMore)
+	wantRejected(t, "close before anything was decided", closeEarly, "nothing was decided")
+	wantAccepted(t, "validate", validate)
 	wantAccepted(t, "preserve", preserve)
+	wantAccepted(t, "disclose", disclose)
+	wantRejected(t, "close while preserved", closePreserved, "release the preservation first")
+	wantAccepted(t, "release", release)
+	wantAccepted(t, "close", closed)
 	if reviewing.Status != workflows.StatusLegalReview || reviewing.Legal == nil || reviewing.Legal.RemindersSent != 2 || !reviewing.Legal.Breached {
 		t.Errorf("at 80h: %s %+v; want legal_review, 2 reminders, past due", reviewing.Status, reviewing.Legal)
 	}
+	if l := preserved.Legal; preserved.Status != workflows.StatusLegalReview || l.Stage != workflows.LegalPreserved || l.Preservation == nil ||
+		!l.Preservation.Until.Equal(l.Preservation.Since.Add(90*24*time.Hour)) {
+		t.Errorf("after preserve: %s %+v; want legal_review, preserved for 90 days", preserved.Status, l)
+	}
+	if l := joined.Legal; l.Requests != 2 || l.Answered || l.ReceiptsSent != 2 || l.Due.Sub(l.Since) != 72*time.Hour || len(l.Held) != 2 {
+		t.Errorf("after the order joined: %+v; want 2 requests, unanswered, 2 receipts, due in 72h, both held", l)
+	}
 	res := h.result()
-	if res.Outcome != workflows.OutcomePreserved {
-		t.Errorf("outcome %s, want preserved", res.Outcome)
+	if res.Outcome != workflows.OutcomeDisclosed {
+		t.Errorf("outcome %s, want disclosed", res.Outcome)
 	}
 	tk := h.trackTicket(t, ticket.TagLegal)
-	if tk.Group != 77 || tk.Requester != "victim@example.org" || tk.Public != 0 || tk.Status != workflows.TicketSolved {
-		t.Errorf("legal ticket: group %d, requester %s, %d public comments, %s; want 77, the requester, none, solved", tk.Group, tk.Requester, tk.Public, tk.Status)
+	if tk.Group != 77 || tk.Requester != "victim@example.org" || tk.Status != workflows.TicketSolved {
+		t.Errorf("legal ticket: group %d, requester %s, %s; want 77, the requester, solved", tk.Group, tk.Requester, tk.Status)
+	}
+	var public []string
+	for _, c := range h.tickets.All()[0].Comments {
+		if c.Public {
+			public = append(public, c.Body)
+		}
+	}
+	if len(public) != 3 || !strings.Contains(public[0], "acknowledge receipt") || !strings.Contains(public[1], "accusons réception") ||
+		!strings.Contains(public[2], "produced under your order 2026-7002") {
+		t.Errorf("public comments to the authority %q; want the receipt, the order's receipt in its language (French), the final answer", public)
 	}
 	if len(h.tickets.All()) != 1 {
 		t.Errorf("%d tickets, want only the legal one (no customer ticket, no acknowledgement)", len(h.tickets.All()))
 	}
-	if held := h.evidence.Holds(h.caseID + " " + res.CaseNumber); len(held) != 1 {
-		t.Errorf("evidence held: %v, want the request", held)
+	if held := h.evidence.Holds(h.caseID + " " + res.CaseNumber); len(held) != 2 {
+		t.Errorf("evidence held: %v, want the request and the order", held)
 	}
-	alerts := h.alerts.Texts()
-	if len(alerts) != 4 || !strings.HasPrefix(alerts[0], "#legal: New") || !strings.Contains(alerts[3], "past its due time") {
-		t.Errorf("legal alerts %q, want opened, 2 reminders, past due — all to #legal", alerts)
+	alerts := strings.Join(h.alerts.Texts(), "\n")
+	if !strings.HasPrefix(alerts, "#legal: New") || !strings.Contains(alerts, "past its due time") || !strings.Contains(alerts, "Request 2 joined") {
+		t.Errorf("legal alerts %q, want opened, past due, the order joined — all to #legal", alerts)
 	}
 	v := h.view()
-	if d := v.Legal.Decisions; len(d) != 2 || d[0].Decision != workflows.DecisionAskMore || d[1].DecidedBy != "legal@desk.example" {
-		t.Errorf("legal decisions %+v, want ask_more then preserve by legal@desk.example", d)
+	var steps []string
+	for _, d := range v.Legal.Decisions {
+		steps = append(steps, string(d.Decision)+" by "+d.DecidedBy)
+	}
+	if got := strings.Join(steps, ", "); got != "ask_more by legal@desk.example, validate by legal@desk.example, preserve by legal@desk.example, disclose by legal@desk.example, release_preservation by legal@desk.example, close_matter by legal@desk.example" {
+		t.Errorf("legal decisions: %s", got)
 	}
 	if n := len(h.enf.Actions()); n != 0 {
 		t.Errorf("%d enforcement actions on a legal matter", n)
+	}
+}
+
+// TestLegalPreservationClock: a preservation runs 90 days; the legal team is reminded 14 days
+// before it lapses, and an extension moves both; once it lapses the matter may close, as
+// preserved.
+func TestLegalPreservationClock(t *testing.T) {
+	h := newHarness(t)
+	var extendEarly, extend, closed *updateOutcome
+	var lapsed workflows.CaseView
+	h.at(time.Hour, func() {
+		extendEarly = h.agent("legal@desk.example", workflows.DecisionExtendPreservation, "")
+		h.agent("legal@desk.example", workflows.DecisionPreserve, "kept")
+	})
+	h.at(80*24*time.Hour, func() {
+		extend = h.agent("legal@desk.example", workflows.DecisionExtendPreservation, "the prosecutor asked for 90 more days")
+	})
+	h.at(181*24*time.Hour, func() { lapsed = h.view() })
+	h.at(182*24*time.Hour, func() { closed = h.agent("legal@desk.example", workflows.DecisionCloseMatter, "") })
+	h.runUncertain("acct-standard", abuse.LegalRequest, unsure)
+
+	wantRejected(t, "extend before anything is preserved", extendEarly, "nothing is preserved")
+	wantAccepted(t, "extend", extend)
+	wantAccepted(t, "close after the preservation lapsed", closed)
+	p := lapsed.Legal.Preservation
+	start := p.Since
+	if p.Extensions != 1 || !p.Until.Equal(start.Add(180*24*time.Hour)) || !p.LapsedAt.Equal(p.Until) {
+		t.Errorf("preservation %+v; want extended once to 180 days, lapsed then", p)
+	}
+	var reminders []string
+	for _, a := range h.alerts.Texts() {
+		if strings.Contains(a, "lapses") || strings.Contains(a, "lapsed") {
+			reminders = append(reminders, a)
+		}
+	}
+	if len(reminders) != 3 || !strings.Contains(reminders[0], start.Add(90*24*time.Hour).Format("2006-01-02")) ||
+		!strings.Contains(reminders[1], start.Add(180*24*time.Hour).Format("2006-01-02")) || !strings.Contains(reminders[2], "lapsed") {
+		t.Errorf("preservation alerts %q; want a reminder before day 90, one before day 180 (after the extension), the lapse", reminders)
+	}
+	if res := h.result(); res.Outcome != workflows.OutcomePreserved {
+		t.Errorf("outcome %s, want preserved", res.Outcome)
 	}
 }
 
@@ -96,9 +187,11 @@ func TestLegalDecisionsOnlyByTheLegalTeam(t *testing.T) {
 	h.at(time.Hour, func() {
 		byAgent = h.agent("agent@desk.example", workflows.DecisionDisclose, "disclosing")
 		closeByAgent = h.agent("agent@desk.example", workflows.DecisionResolve, "")
-		forgedID = h.update(workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionDisclose, Agent: "legal@desk.example", AgentID: "424242"})
+		forgedID = h.update(workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionDisclose, Agent: "legal@desk.example", AgentID: "424242", Note: "under order 1"})
 	})
 	h.at(2*time.Hour, func() { byLegal = h.agent("legal@desk.example", workflows.DecisionPreserve, "kept") })
+	h.at(3*time.Hour, func() { h.agent("legal@desk.example", workflows.DecisionReleasePreservation, "") })
+	h.at(4*time.Hour, func() { h.agent("legal@desk.example", workflows.DecisionCloseMatter, "") })
 	h.runUncertain("acct-standard", abuse.LegalRequest, unsure)
 
 	wantRejected(t, "disclose by an agent outside the legal group", byAgent, "agent@desk.example is not on the legal team")

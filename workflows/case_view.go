@@ -188,6 +188,10 @@ func (w *caseWorkflow) noticeData(ctx workflow.Context) NoticeData {
 	}
 	if l := st.Legal; l != nil {
 		d.Deadline = l.Due
+		if l.Lifecycle {
+			d.Legal = l
+			d.Authority, d.AuthorityLocale = w.authorityOf()
+		}
 	}
 	d.Remediation = st.Remediation
 	return d

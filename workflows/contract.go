@@ -3,6 +3,7 @@ package workflows
 import (
 	"crypto/sha256"
 	"encoding/base32"
+	"encoding/hex"
 	"strings"
 	"time"
 
@@ -62,23 +63,36 @@ const (
 	DecisionReclassify Decision = "reclassify"
 	DecisionNotAbuse   Decision = "not_abuse"
 	DecisionRoute      Decision = "route"
-	// The legal track's decisions (legal_review): keep the records, hand them over, refuse the
-	// request, ask the requester for more (the matter stays open).
-	DecisionPreserve Decision = "preserve"
-	DecisionDisclose Decision = "disclose"
-	DecisionReject   Decision = "reject"
-	DecisionAskMore  Decision = "ask_more"
+	// The legal track's decisions (legal_review): the request checked and found valid; keep
+	// the records (a preservation with its clock), extend or release a preservation; hand the
+	// records over under an order; refuse the request; ask the requester for more; close the
+	// matter (the explicit last step: the others leave it open, as a production order often
+	// follows a preservation weeks later).
+	DecisionValidate            Decision = "validate"
+	DecisionPreserve            Decision = "preserve"
+	DecisionExtendPreservation  Decision = "extend_preservation"
+	DecisionReleasePreservation Decision = "release_preservation"
+	DecisionDisclose            Decision = "disclose"
+	DecisionReject              Decision = "reject"
+	DecisionAskMore             Decision = "ask_more"
+	DecisionCloseMatter         Decision = "close_matter"
 )
 
 // AgentDecisions lists the decisions in macro order.
 var AgentDecisions = []Decision{DecisionAcceptRemediation, DecisionRequestInfo, DecisionExtendDeadline,
 	DecisionTreatAsAppeal, DecisionGrantAppeal, DecisionDenyAppeal, DecisionResolve, DecisionWithdraw,
 	DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute,
-	DecisionPreserve, DecisionDisclose, DecisionReject, DecisionAskMore,
+	DecisionValidate, DecisionPreserve, DecisionExtendPreservation, DecisionReleasePreservation,
+	DecisionDisclose, DecisionReject, DecisionAskMore, DecisionCloseMatter,
 	DecisionGrantReinstatement, DecisionDenyReinstatement, DecisionHandOff}
 
 // LegalDecisions are the decisions of the legal track.
-var LegalDecisions = []Decision{DecisionPreserve, DecisionDisclose, DecisionReject, DecisionAskMore}
+var LegalDecisions = []Decision{DecisionValidate, DecisionPreserve, DecisionExtendPreservation, DecisionReleasePreservation,
+	DecisionDisclose, DecisionReject, DecisionAskMore, DecisionCloseMatter}
+
+// legalSteps are the legal decisions a matter opened before the lifecycle (versionLegalLifecycle)
+// takes: each but ask_more closes it.
+var legalSteps = []Decision{DecisionPreserve, DecisionDisclose, DecisionReject, DecisionAskMore}
 
 // TriageDecisions are the decisions of the triage gate.
 var TriageDecisions = []Decision{DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute}
@@ -90,16 +104,29 @@ func CaseWorkflowID(account string, category abuse.Category) string {
 	return "case/" + escapeIDPart(account) + "/" + escapeIDPart(string(category))
 }
 
-// PerRequest reports whether each report of a category is a case of its own rather than
-// joining the account's open case: a legal request (each has its own authority, scope and due
-// time).
+// PerRequest reports whether a category's reports make a matter per requester rather than
+// joining the account's open case: a legal request (each authority's has its own scope, due
+// time and answers; its further requests and orders join it).
 func PerRequest(c abuse.Category) bool { return c == abuse.LegalRequest }
 
+// MatterKey keys the case of a report of a category handled per request: its sender, so that a
+// further request or order from the same sender (a production order after a preservation) joins
+// the matter while it is open; hashed, so the workflow ID does not carry the address. A report
+// with no sender address is a matter of its own (its ID).
+func MatterKey(reporter, reportID string) string {
+	a := strings.ToLower(strings.TrimSpace(reporter))
+	if !strings.Contains(a, "@") {
+		return reportID
+	}
+	sum := sha256.Sum256([]byte("abusedesk matter\x00" + a))
+	return "from-" + hex.EncodeToString(sum[:8])
+}
+
 // CaseIDFor is the workflow ID of the case a report joins: the account's case of the category,
-// or, for a category handled per request, that request's own (keyed by the report ID).
-func CaseIDFor(account string, category abuse.Category, reportID string) string {
-	if PerRequest(category) && reportID != "" {
-		return CaseWorkflowID(account, category) + "/" + escapeIDPart(reportID)
+// or, for a category handled per request, that request's own (keyed by MatterKey).
+func CaseIDFor(account string, category abuse.Category, key string) string {
+	if PerRequest(category) && key != "" {
+		return CaseWorkflowID(account, category) + "/" + escapeIDPart(key)
 	}
 	return CaseWorkflowID(account, category)
 }
@@ -245,6 +272,8 @@ type ReportSummary struct {
 	Confidence    float64  `json:"confidence,omitempty"`
 	OtherAccounts []string `json:"other_accounts,omitempty"`
 	Confirmed     bool     `json:"confirmed,omitempty"`
+	// Language is the language a person wrote the report in (ISO 639-1), when known.
+	Language string `json:"language,omitempty"`
 }
 
 // ReportsSignal is a batch of reports for one case. The newest reports of a batch come whole

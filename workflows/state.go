@@ -113,12 +113,59 @@ type LegalState struct {
 	Held []string `json:"held,omitempty"`
 	// Decisions are the legal team's, in order (ask_more keeps the matter open).
 	Decisions []LegalDecision `json:"decisions,omitempty"`
+	// Lifecycle is set on matters opened with the lifecycle (versionLegalLifecycle): a matter
+	// then stays open through its steps until close_matter; before it, each decision but
+	// ask_more closed it.
+	Lifecycle bool `json:"lifecycle,omitempty"`
+	// Stage is where the matter stands: received, validated, preserved, produced, rejected.
+	Stage LegalStage `json:"stage,omitempty"`
+	// Answered is set once the legal team acted on the latest request (the due time's
+	// reminders stop); a further request clears it.
+	Answered bool `json:"answered,omitempty"`
+	// Requests counts the requests and orders that make up the matter (the first one too);
+	// Disclosures the productions made under them.
+	Requests    int `json:"requests,omitempty"`
+	Disclosures int `json:"disclosures,omitempty"`
+	// Preservation is the preservation's clock; nil until records are preserved.
+	Preservation *Preservation `json:"preservation,omitempty"`
+	// ReceiptsSent counts the acknowledgements of receipt sent to the authority.
+	ReceiptsSent int `json:"receipts_sent,omitempty"`
 	// Team is the legal group's agents (ticketing user IDs) as the desk resolved them;
 	// TeamResolved says it did. Only they decide the matter; TeamError says why the desk could
 	// not tell (then nobody may, until a reminder resolves them again).
 	Team         []string `json:"team,omitempty"`
 	TeamResolved bool     `json:"team_resolved,omitempty"`
 	TeamError    string   `json:"team_error,omitempty"`
+}
+
+// LegalStage is where a legal matter stands.
+type LegalStage string
+
+// The stages of a legal matter: received (nothing decided), validated (the request checked),
+// preserved (the records kept, the clock running), produced (records handed over under an
+// order), rejected (the request refused).
+const (
+	LegalReceived  LegalStage = "received"
+	LegalValidated LegalStage = "validated"
+	LegalPreserved LegalStage = "preserved"
+	LegalProduced  LegalStage = "produced"
+	LegalRejected  LegalStage = "rejected"
+)
+
+// Preservation is the clock of records kept for an authority: since when, until when (each
+// extension moves it), and how it ended (released by the legal team, or lapsed at Until).
+type Preservation struct {
+	Since        time.Time `json:"since"`
+	Until        time.Time `json:"until"`
+	Extensions   int       `json:"extensions,omitempty"`
+	ReminderSent bool      `json:"reminder_sent,omitempty"`
+	ReleasedAt   time.Time `json:"released_at,omitzero"`
+	LapsedAt     time.Time `json:"lapsed_at,omitzero"`
+}
+
+// Active says the records are still kept at now.
+func (p *Preservation) Active(now time.Time) bool {
+	return p != nil && p.ReleasedAt.IsZero() && p.LapsedAt.IsZero() && now.Before(p.Until)
 }
 
 // LegalDecision is one decision on a legal matter: what, who, when, why.

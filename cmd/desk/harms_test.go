@@ -185,7 +185,7 @@ func TestMeasuredHarmsEndSafely(t *testing.T) {
 	t.Run("police preservation request", func(t *testing.T) {
 		// Was: a public notice to the customer quoting the request, then a throttle. Now a
 		// legal matter: a restricted ticket in the legal group, the legal channel alerted.
-		id := workflows.CaseIDFor("acct-shop", "legal-request", "pres-1@police.example")
+		id := workflows.CaseIDFor("acct-shop", "legal-request", workflows.MatterKey("jane.roe@police.example", ""))
 		v := d.waitStatus(id, workflows.StatusLegalReview, 30*time.Second)
 		for i := 0; i < 100 && (v.Legal == nil || len(v.Legal.Held) == 0); i++ {
 			time.Sleep(100 * time.Millisecond) // the ticket and the hold follow the status
@@ -195,9 +195,11 @@ func TestMeasuredHarmsEndSafely(t *testing.T) {
 		if tk.GroupID != zendesksandbox.GroupLegal || !strings.EqualFold(tk.Requester, "jane.roe@police.example") {
 			t.Errorf("legal ticket #%d in group %d from %s, want the legal group, from the requester", tk.ID, tk.GroupID, tk.Requester)
 		}
+		// Its only public comment (an email to its requester, the police) is the
+		// acknowledgement of receipt: nothing of the matter goes anywhere else.
 		for _, c := range tk.Comments {
-			if c.Public {
-				t.Errorf("the legal ticket #%d has a public comment: %q", tk.ID, reportsOneLine(c.Body))
+			if c.Public && !strings.Contains(c.Body, "acknowledge receipt") {
+				t.Errorf("the legal ticket #%d has a public comment besides the receipt: %q", tk.ID, reportsOneLine(c.Body))
 			}
 		}
 		if v.Legal == nil || len(v.Legal.Held) == 0 {

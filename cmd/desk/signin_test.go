@@ -29,7 +29,7 @@ func TestSignInRoles(t *testing.T) {
 	d.mail(plainMail("Det. Jane Roe <jane.roe@police.example>", "Preservation request - reference 2026-7002", "pres-signin@police.example",
 		"Pursuant to 18 U.S.C. 2703(f) we request that you preserve all records associated with the IP address 192.0.2.10\n"+
 			"for the period 1 to 28 February 2026, pending legal process. Please do NOT disclose this request to the subscriber."))
-	legal := d.waitStatus(workflows.CaseIDFor("acct-shop", "legal-request", "pres-signin@police.example"), workflows.StatusLegalReview, 30*time.Second)
+	legal := d.waitStatus(workflows.CaseIDFor("acct-shop", "legal-request", workflows.MatterKey("jane.roe@police.example", "")), workflows.StatusLegalReview, 30*time.Second)
 	bank := d.waitStatus(workflows.CaseWorkflowID("acct-bank", "phishing"), workflows.StatusPendingApproval, 60*time.Second)
 
 	type session struct{ c *http.Client }

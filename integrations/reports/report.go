@@ -89,6 +89,9 @@ type Report struct {
 	Fields map[string][]string `json:"fields,omitempty"`
 	// Original describes the reported message, when the report carries it.
 	Original *Original `json:"original,omitempty"`
+	// Language is the language a person wrote the report in (ISO 639-1; "" for a machine's
+	// report or when it cannot tell): a legal request is acknowledged in it.
+	Language string `json:"language,omitempty"`
 	// Warnings name quirks the parser worked around.
 	Warnings []string `json:"warnings,omitempty"`
 }

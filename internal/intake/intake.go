@@ -378,7 +378,7 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 		}
 		// A range names every customer in it: the report goes to each one's case.
 		for _, account := range accounts {
-			caseID := workflows.CaseIDFor(account, r.Category, r.ID)
+			caseID := workflows.CaseIDFor(account, r.Category, workflows.MatterKey(r.Reporter, r.ID))
 			items = append(items, &queued{Account: account, Category: r.Category, Report: sum})
 			accepted = append(accepted, Accepted{ReportID: r.ID, CaseID: caseID, AccountID: account, Category: r.Category})
 		}
@@ -454,7 +454,7 @@ func summary(r reports.Report, src Source) workflows.ReportSummary {
 	return workflows.ReportSummary{
 		ID: r.ID, Format: r.Format, Category: r.Category, Severity: r.Severity, Reporter: r.Reporter,
 		ReceivedAt: received.UTC(), EventTime: r.EventTime.UTC(), Subjects: subj, Evidence: r.Digest,
-		Summary: reports.OneLine(r.Summary, 160), Confidence: r.Confidence,
+		Summary: reports.OneLine(r.Summary, 160), Confidence: r.Confidence, Language: r.Language,
 	}
 }
 

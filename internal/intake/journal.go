@@ -28,7 +28,9 @@ type queued struct {
 }
 
 // caseID is the case the report goes to (workflows.CaseIDFor).
-func (q *queued) caseID() string { return workflows.CaseIDFor(q.Account, q.Category, q.Report.ID) }
+func (q *queued) caseID() string {
+	return workflows.CaseIDFor(q.Account, q.Category, workflows.MatterKey(q.Report.Reporter, q.Report.ID))
+}
 
 // journalLine is one line of the journal: a report accepted, or reports delivered.
 type journalLine struct {

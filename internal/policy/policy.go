@@ -267,7 +267,42 @@ type Legal struct {
 	// wall-clock time.
 	Calendar string             `yaml:"calendar,omitempty" json:"calendar,omitempty"`
 	Hours    *calendar.Calendar `yaml:"-" json:"hours,omitempty"`
+	// Preservation is how long records are kept once preserved (default 90 days, as 18 U.S.C.
+	// 2703(f) and most preservation orders ask); Extension how much "extend preservation" adds
+	// (default the same again); PreservationReminder how long before the preservation lapses
+	// the legal team is reminded (default 14 days).
+	Preservation         Duration `yaml:"preservation,omitempty" json:"preservation,omitempty"`
+	Extension            Duration `yaml:"extension,omitempty" json:"extension,omitempty"`
+	PreservationReminder Duration `yaml:"preservation_reminder,omitempty" json:"preservation_reminder,omitempty"`
+	// Receipt sends the requesting authority an acknowledgement of receipt on the restricted
+	// ticket, in the request's language, when a request arrives, and the legal team's final
+	// answer when the matter closes (default on; false: the legal team writes them).
+	Receipt *bool `yaml:"receipt,omitempty" json:"receipt,omitempty"`
 }
+
+// Defaults of the legal track's clocks.
+const (
+	DefaultPreservation         = 90 * 24 * time.Hour
+	DefaultPreservationReminder = 14 * 24 * time.Hour
+)
+
+// PreservationPeriod is how long a preservation keeps records.
+func (l Legal) PreservationPeriod() time.Duration {
+	return cmp.Or(l.Preservation.D(), DefaultPreservation)
+}
+
+// ExtensionPeriod is how much an extension adds to a preservation.
+func (l Legal) ExtensionPeriod() time.Duration {
+	return cmp.Or(l.Extension.D(), l.PreservationPeriod())
+}
+
+// PreservationReminderBefore is how long before a preservation lapses the legal team hears of it.
+func (l Legal) PreservationReminderBefore() time.Duration {
+	return cmp.Or(l.PreservationReminder.D(), DefaultPreservationReminder)
+}
+
+// SendsReceipts says whether the authority gets a receipt and the final answer from the desk.
+func (l Legal) SendsReceipts() bool { return l.Receipt == nil || *l.Receipt }
 
 // Team is another team work can be handed to: where its linked ticket goes (a Zendesk group),
 // its Slack channel (the hand-off message with Resolve, Need info and Reassign), how long it
@@ -735,6 +770,12 @@ func Parse(b []byte, source string) (*Policy, error) {
 		v.fail("legal.due", "must be more than 0")
 	}
 	v.offsets("legal.reminders", p.Legal.Reminders, p.Legal.Due, "legal.due")
+	if p.Legal.Preservation < 0 || p.Legal.Extension < 0 || p.Legal.PreservationReminder < 0 {
+		v.fail("legal.preservation", "the preservation, extension and preservation_reminder must not be negative")
+	}
+	if p.Legal.PreservationReminderBefore() >= p.Legal.PreservationPeriod() {
+		v.fail("legal.preservation_reminder", "must be shorter than the preservation (%s), or the reminder comes before anything is preserved", p.Legal.PreservationPeriod())
+	}
 	if p.Advisory.Renotify <= 0 {
 		v.fail("advisory.renotify", "must be more than 0")
 	}
