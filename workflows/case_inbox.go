@@ -247,8 +247,14 @@ func (w *caseWorkflow) onReply(ctx workflow.Context, r CustomerReply) {
 		return
 	}
 	w.st.Replies++
-	w.note(ctx, EventReply, "customer replied: "+excerpt(r.Excerpt, 200), r.From)
-	w.record(ctx, LedgerEvent{At: r.ReceivedAt, Kind: LedgerReplied, Actor: r.From, Text: string(r.Channel)})
+	if w.confidential() && w.st.Legal != nil && w.st.Legal.Lifecycle {
+		// On a legal matter the only one who writes in its thread is the requester (the
+		// authority): not a customer's answer, and not counted as one.
+		w.note(ctx, EventLegal, "the requester wrote: "+excerpt(r.Excerpt, 200), r.From)
+	} else {
+		w.note(ctx, EventReply, "customer replied: "+excerpt(r.Excerpt, 200), r.From)
+		w.record(ctx, LedgerEvent{At: r.ReceivedAt, Kind: LedgerReplied, Actor: r.From, Text: string(r.Channel)})
+	}
 	if r.Channel == ChannelEmail && w.st.Ticket.ID != 0 {
 		data := w.noticeData(ctx)
 		data.Reply, data.ReplyFrom = r.Excerpt, r.From

@@ -61,8 +61,13 @@ func (w *caseWorkflow) publish(ctx workflow.Context) {
 func (w *caseWorkflow) deadline() (time.Time, string) {
 	switch w.st.Status {
 	case StatusLegalReview:
-		if l := w.st.Legal; l != nil {
+		l := w.st.Legal
+		switch {
+		case l == nil:
+		case !l.Lifecycle || !l.Answered:
 			return l.Due, "legal decision"
+		case l.Preservation != nil && l.Preservation.ReleasedAt.IsZero() && l.Preservation.LapsedAt.IsZero():
+			return l.Preservation.Until, "preservation lapses"
 		}
 	case StatusMonitoring:
 		if a := w.st.Advisory; a != nil {

@@ -174,7 +174,7 @@ func readCompose(t *testing.T) composeFile {
 // standIn is a value for a variable the operator must give: the form the desk checks for.
 func standIn(name string) string {
 	switch {
-	case strings.HasSuffix(name, "_URL") || name == "DESK_PUBLIC_URL" || name == "DESK_OIDC_ISSUER":
+	case strings.HasSuffix(name, "_URL") || name == "DESK_PUBLIC_URL":
 		return "https://" + strings.ToLower(strings.TrimSuffix(name, "_URL")) + ".example"
 	case name == "IMAP_ADDR":
 		return "imap.example:993"
@@ -182,10 +182,6 @@ func standIn(name string) string {
 		return "#abuse-leads"
 	case strings.HasSuffix(name, "_EMAIL"):
 		return "bot@desk.example"
-	case name == "DESK_OIDC_ROLES":
-		return "agent=abuse-agents;lead=abuse-leads;legal=legal"
-	case name == "DESK_SESSION_KEY":
-		return strings.Repeat("k", 32)
 	}
 	return "stand-in-" + strings.ToLower(name)
 }

@@ -251,7 +251,7 @@ func TestMeasuredHarmsEndSafely(t *testing.T) {
 		caseID := d.submitReports("acct-shop", "spam", "xarf-77")
 		deliberate = append(deliberate, caseID)
 		first := d.waitStatus(caseID, workflows.StatusAwaitingResponse, 30*time.Second)
-		if _, err := d.cases.Decide(context.Background(), caseID, workflows.AgentDecision{Decision: workflows.DecisionResolve, Agent: "agent@desk.example"}); err != nil {
+		if _, err := d.cases.Decide(context.Background(), caseID, zendeskAgent(t, d.sandbox["zendesk"], "agent@desk.example", workflows.DecisionResolve)); err != nil {
 			t.Fatal(err)
 		}
 		d.waitClosed(caseID)
@@ -275,7 +275,7 @@ func TestMeasuredHarmsEndSafely(t *testing.T) {
 		if v, err := d.cases.StatusRun(context.Background(), s.CaseID, s.RunID); err != nil || v.Outcome != workflows.OutcomeResolved {
 			t.Errorf("the first incident by its number: %+v %v", v, err)
 		}
-		if _, err := d.cases.Decide(context.Background(), caseID, workflows.AgentDecision{Decision: workflows.DecisionResolve, Agent: "agent@desk.example"}); err != nil {
+		if _, err := d.cases.Decide(context.Background(), caseID, zendeskAgent(t, d.sandbox["zendesk"], "agent@desk.example", workflows.DecisionResolve)); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -68,9 +68,15 @@ func startPathsDesk(t *testing.T) *pathsDesk {
 // one agent, 9003: legal@desk.example.
 func legalTickets() *memfake.Tickets {
 	t := memfake.NewTickets()
-	t.Groups = map[int64][]int64{0: {9003}}
+	for id, email := range pathAgents {
+		t.AddAgent(0, id, email)
+	}
 	return t
 }
+
+// pathAgents are the desk's agents (ticketing user IDs), legal@ among them: its legal group is
+// the desk's.
+var pathAgents = map[int64]string{9001: "agent@desk.example", 9002: "reviewer@desk.example", 9003: "legal@desk.example"}
 
 // rules are windows of a second or two, so a whole case runs in seconds.
 func pathRules(category abuse.Category) policy.Snapshot {
@@ -210,7 +216,7 @@ func TestCasePathsOnTheServer(t *testing.T) {
 			t.Fatalf("deny: %v", err)
 		}
 		d.waitStatus(id, workflows.StatusUnderReview)
-		if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionResolve, Agent: "agent@desk.example"}); err != nil {
+		if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionResolve, Agent: "agent@desk.example", AgentID: "9001"}); err != nil {
 			t.Fatalf("resolve: %v", err)
 		}
 		if res := d.result(id); res.Outcome != workflows.OutcomeResolved {
@@ -244,14 +250,14 @@ func TestCasePathsOnTheServer(t *testing.T) {
 		// An uncertain report: the case waits for triage, an agent confirms, the notice goes out.
 		id := d.openWith("acct-standard", abuse.BruteForce, pathRules(abuse.BruteForce), 0.3)
 		held := d.waitStatus(id, workflows.StatusNeedsTriage)
-		if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionConfirm, Agent: "agent@desk.example"}); err != nil {
+		if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionConfirm, Agent: "agent@desk.example", AgentID: "9001"}); err != nil {
 			t.Fatalf("confirm: %v", err)
 		}
 		v := d.waitStatus(id, workflows.StatusAwaitingResponse)
 		if v.Ticket.ID == held.Ticket.ID {
 			t.Fatalf("the notice went to the triage ticket #%d", held.Ticket.ID)
 		}
-		if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionResolve, Agent: "agent@desk.example"}); err != nil {
+		if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionResolve, Agent: "agent@desk.example", AgentID: "9001"}); err != nil {
 			t.Fatalf("resolve: %v", err)
 		}
 		if res := d.result(id); res.Outcome != workflows.OutcomeResolved || res.CaseNumber == workflows.CaseNumber(id) {
@@ -261,7 +267,8 @@ func TestCasePathsOnTheServer(t *testing.T) {
 	})
 
 	t.Run("legal matter", func(t *testing.T) {
-		// A preservation request: legal review, a reminder, past due, then preserved.
+		// A preservation request: legal review, a reminder, past due; then validated,
+		// preserved, released and closed.
 		r := pathRules(abuse.LegalRequest)
 		r.Legal = policy.Legal{Due: policy.Duration(2 * time.Second), Reminders: []policy.Duration{policy.Duration(time.Second)}}
 		id := d.openWith("acct-standard", abuse.LegalRequest, r, 0.4)
@@ -269,8 +276,10 @@ func TestCasePathsOnTheServer(t *testing.T) {
 		if v.Status != workflows.StatusLegalReview || !v.Legal.Breached || v.Legal.RemindersSent != 1 {
 			t.Fatalf("legal matter: %s %+v; want legal_review, one reminder, past due", v.Status, v.Legal)
 		}
-		if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionPreserve, Agent: "legal@desk.example", AgentID: "9003"}); err != nil {
-			t.Fatalf("preserve: %v", err)
+		for _, dec := range []workflows.Decision{workflows.DecisionValidate, workflows.DecisionPreserve, workflows.DecisionReleasePreservation, workflows.DecisionCloseMatter} {
+			if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: dec, Agent: "legal@desk.example", AgentID: "9003"}); err != nil {
+				t.Fatalf("%s: %v", dec, err)
+			}
 		}
 		if res := d.result(id); res.Outcome != workflows.OutcomePreserved {
 			t.Fatalf("outcome %s, want preserved", res.Outcome)
@@ -302,7 +311,7 @@ func TestCasePathsOnTheServer(t *testing.T) {
 		// The child starts with the status; wait until it takes decisions.
 		var err error
 		for range 100 {
-			if err = d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionDenyAppeal, Agent: "reviewer@desk.example", Note: "the scans went on after the notice"}); err == nil {
+			if err = d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionDenyAppeal, Agent: "reviewer@desk.example", AgentID: "9002", Note: "the scans went on after the notice"}); err == nil {
 				break
 			}
 			time.Sleep(50 * time.Millisecond)
@@ -338,7 +347,7 @@ func TestCasePathsOnTheServer(t *testing.T) {
 		if v.Runs < 2 || v.Status != workflows.StatusAwaitingResponse {
 			t.Fatalf("after continue-as-new: runs %d status %s", v.Runs, v.Status)
 		}
-		if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionAcceptRemediation, Agent: "agent@desk.example"}); err != nil {
+		if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionAcceptRemediation, Agent: "agent@desk.example", AgentID: "9001"}); err != nil {
 			t.Fatal(err)
 		}
 		if res := d.result(id); res.Outcome != workflows.OutcomeRemediated || res.ReportCount != v.Reports.Count {

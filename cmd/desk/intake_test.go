@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -264,6 +266,22 @@ func zendeskAPI(t *testing.T, z map[string]any, user, method, path string, in, o
 			t.Fatal(err)
 		}
 	}
+}
+
+// zendeskAgent is the decision an agent of the sandbox Zendesk takes, with the agent's user
+// ID as Zendesk's audits give it (the desk takes decisions from the desk's agents only).
+func zendeskAgent(t *testing.T, z map[string]any, email string, d workflows.Decision) workflows.AgentDecision {
+	t.Helper()
+	var found struct {
+		Users []struct {
+			ID int64 `json:"id"`
+		} `json:"users"`
+	}
+	zendeskAPI(t, z, email, "GET", "/api/v2/users/search.json?query="+url.QueryEscape("email:"+email), nil, &found)
+	if len(found.Users) != 1 {
+		t.Fatalf("no Zendesk user %s", email)
+	}
+	return workflows.AgentDecision{Decision: d, Agent: email, AgentID: strconv.FormatInt(found.Users[0].ID, 10)}
 }
 
 // applyMacro does what an agent's click does: apply the macro (Zendesk computes the result)

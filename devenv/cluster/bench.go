@@ -27,7 +27,7 @@ type benchCluster struct{ *Cluster }
 
 func (b benchCluster) Endpoints() config.Endpoints {
 	return config.Endpoints{HTTP: b.IngressURL, API: &config.APIEndpoint{URL: b.IngressURL + "/api/v1/reports", Token: b.APIToken},
-		Temporal: &config.TemporalAddress{Address: b.Frontend, Namespace: Namespace}}
+		Temporal: &config.TemporalAddress{Address: b.Frontend, Namespace: Namespace}, MetricsToken: b.MetricsToken}
 }
 
 func (b benchCluster) LedgerURL() string { return b.Cluster.LedgerURL }

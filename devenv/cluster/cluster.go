@@ -78,6 +78,8 @@ type Cluster struct {
 	// IngressURL is the desk's HTTP base URL; APIToken its reports API's token;
 	// DashboardPassword guards its dashboard.
 	IngressURL, APIToken, DashboardPassword string
+	// MetricsToken is the bearer token the ingress's /metrics asks for.
+	MetricsToken string
 	// PayloadKeys encrypt what the desk processes write to Temporal (DESK_PAYLOAD_KEYS).
 	PayloadKeys string
 	LedgerURL   string
@@ -398,6 +400,11 @@ func (c *Cluster) startDesk(ctx context.Context) error {
 		c.APIToken = sandbox.Secret()
 	}
 	delete(c.env, "DESK_API_TOKEN") // the ingress's alone
+	// desk run serves no open dashboard and no open /metrics: the cluster's are behind a
+	// password and a token of its own (every process gets them, as docker-compose gives them).
+	c.DashboardPassword = sandbox.Secret()
+	c.MetricsToken = cmp.Or(c.env["DESK_METRICS_TOKEN"], sandbox.Secret())
+	c.env["DESK_DASHBOARD_PASSWORD"], c.env["DESK_METRICS_TOKEN"] = c.DashboardPassword, c.MetricsToken
 	data := filepath.Join(c.o.Dir, "desk-data")
 	// Every desk process encrypts its payloads with the same key, which lives in the cluster's
 	// data dir (payload-keys) like a desk dev's.
@@ -431,10 +438,7 @@ func (c *Cluster) startDesk(ctx context.Context) error {
 		c.workers = append(c.workers, w)
 	}
 	ienv := maps.Clone(c.env)
-	// desk run serves no open dashboard: the cluster's is behind a password of its own.
-	c.DashboardPassword = sandbox.Secret()
-	maps.Copy(ienv, map[string]string{"DESK_HTTP_ADDR": strings.TrimPrefix(c.IngressURL, "http://"), "DESK_API_TOKEN": c.APIToken,
-		"DESK_DASHBOARD_PASSWORD": c.DashboardPassword})
+	maps.Copy(ienv, map[string]string{"DESK_HTTP_ADDR": strings.TrimPrefix(c.IngressURL, "http://"), "DESK_API_TOKEN": c.APIToken})
 	components := "http"
 	if !outside {
 		if c.Mailbox, err = imapsandbox.StartSpooled(filepath.Join(c.o.Dir, "mailbox"), "127.0.0.1:0", "abuse@provider.example", sandbox.Secret()); err != nil {

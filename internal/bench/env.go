@@ -446,7 +446,14 @@ func (d *benchDesk) dbBytes() int64 {
 
 // metric reads one counter from the desk's /metrics.
 func (d *benchDesk) metric(name string) float64 {
-	resp, err := http.Get(d.ep.HTTP + "/metrics")
+	req, err := http.NewRequest(http.MethodGet, d.ep.HTTP+"/metrics", nil)
+	if err != nil {
+		return 0
+	}
+	if d.ep.MetricsToken != "" {
+		req.Header.Set("Authorization", "Bearer "+d.ep.MetricsToken)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0
 	}

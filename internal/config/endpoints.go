@@ -18,6 +18,8 @@ type Endpoints struct {
 	Temporal *TemporalAddress `json:"temporal,omitempty"`
 	UI       string           `json:"ui,omitempty"`
 	Sandbox  map[string]any   `json:"sandbox,omitempty"`
+	// MetricsToken is the bearer token /metrics asks for ("": none).
+	MetricsToken string `json:"metrics_token,omitempty"`
 }
 
 // APIEndpoint is the reports API and its token.

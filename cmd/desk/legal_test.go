@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"abusedesk/workflows"
+)
+
+// TestLegalMatterLifecycle walks a legal matter in desk dev as the legal team does, with the
+// Zendesk macros: a preservation request is acknowledged to the police (in the ticket, to its
+// requester), validated and preserved, and stays open; a production order from the same
+// detective joins the same matter with its own receipt; the records are disclosed, the
+// preservation released, the matter closed with the final answer. The customer hears nothing,
+// and the police force's only mail is the receipts and the answer.
+func TestLegalMatterLifecycle(t *testing.T) {
+	skipShort(t)
+	d := startDevIn(t, t.TempDir(), leadsPolicy(t), nil)
+	z := d.sandbox["zendesk"]
+	const detective = "jane.roe@police.example"
+	id := workflows.CaseIDFor("acct-shop", "legal-request", workflows.MatterKey(detective, ""))
+	d.mail(plainMail("Det. Jane Roe <"+detective+">", "Preservation request - reference 2026-7003", "pres-life-1@police.example",
+		"Pursuant to 18 U.S.C. 2703(f) we request that you preserve all records associated with the IP address 192.0.2.10\n"+
+			"for the period 1 to 28 February 2026, pending legal process. Please confirm receipt of this request."))
+	v := d.waitStatus(id, workflows.StatusLegalReview, 30*time.Second)
+	legalTicket := func(what string, ok func(zendeskTicket) bool) zendeskTicket {
+		t.Helper()
+		return d.waitTicket(func(tk zendeskTicket) bool { return tk.ID == v.Ticket.ID && ok(tk) }, what)
+	}
+	publicOf := func(tk zendeskTicket) []string {
+		var out []string
+		for _, c := range tk.Comments {
+			if c.Public {
+				out = append(out, c.Body)
+			}
+		}
+		return out
+	}
+	legalTicket("the receipt", func(tk zendeskTicket) bool { return len(publicOf(tk)) == 1 })
+
+	why := func(text string) func(string) string {
+		return func(body string) string {
+			before, _, _ := strings.Cut(body, "Why:")
+			return before + "Why: " + text
+		}
+	}
+	waitView := func(what string, ok func(workflows.CaseView) bool) workflows.CaseView {
+		t.Helper()
+		for range 150 {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			v, err := d.cases.Status(ctx, id)
+			cancel()
+			if err == nil && v.Legal != nil && ok(*v) {
+				return *v
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		t.Fatalf("the matter never got to %s", what)
+		return workflows.CaseView{}
+	}
+	applyMacro(t, z, "legal@desk.example", v.Ticket.ID, "abusedesk: Legal: validate the request", why("Det. Roe called back on the force's switchboard; 18 U.S.C. 2703(f); US; subscriber records"))
+	waitView("validated", func(v workflows.CaseView) bool { return v.Legal != nil && v.Legal.Stage == workflows.LegalValidated })
+	applyMacro(t, z, "legal@desk.example", v.Ticket.ID, "abusedesk: Legal: preserve")
+	pv := waitView("preserved", func(v workflows.CaseView) bool { return v.Legal.Stage == workflows.LegalPreserved })
+	if pv.Status != workflows.StatusLegalReview || pv.Legal.Preservation == nil || pv.Legal.Preservation.Until.Sub(pv.Legal.Preservation.Since) != 90*24*time.Hour {
+		t.Fatalf("after preserve: %s %+v; want the matter open, preserved 90 days", pv.Status, pv.Legal.Preservation)
+	}
+
+	// The production order, from the same detective, joins the matter.
+	d.mail(plainMail("Det. Jane Roe <"+detective+">", "Production order - reference 2026-7003", "pres-life-2@police.example",
+		"Further to our preservation request, please find attached the court order for the production of the subscriber records\n"+
+			"associated with the IP address 192.0.2.10. Please confirm receipt."))
+	jv := waitView("the order joined", func(v workflows.CaseView) bool { return v.Legal.Requests == 2 })
+	if jv.CaseNumber != v.CaseNumber || jv.Legal.Answered {
+		t.Errorf("the order: case %s (want %s), answered %v (want a new due time)", jv.CaseNumber, v.CaseNumber, jv.Legal.Answered)
+	}
+	legalTicket("the order's receipt", func(tk zendeskTicket) bool { return len(publicOf(tk)) == 2 })
+	applyMacro(t, z, "legal@desk.example", v.Ticket.ID, "abusedesk: Legal: disclose", why("subscriber records produced under the order of 5 March 2026"))
+	waitView("produced", func(v workflows.CaseView) bool { return v.Legal.Disclosures == 1 })
+	applyMacro(t, z, "legal@desk.example", v.Ticket.ID, "abusedesk: Legal: release preservation")
+	waitView("released", func(v workflows.CaseView) bool { return !v.Legal.Preservation.ReleasedAt.IsZero() })
+	applyMacro(t, z, "legal@desk.example", v.Ticket.ID, "abusedesk: Legal: close matter", why("The subscriber records were produced under your order of 5 March 2026."))
+	closed := d.waitStatus(id, workflows.StatusResolved, 30*time.Second)
+	if closed.Outcome != workflows.OutcomeDisclosed {
+		t.Errorf("outcome %s, want disclosed", closed.Outcome)
+	}
+	tk := legalTicket("the final answer", func(tk zendeskTicket) bool { return len(publicOf(tk)) == 3 })
+	public := publicOf(tk)
+	if !strings.EqualFold(tk.Requester, detective) || !strings.Contains(public[0], "acknowledge receipt") || !strings.Contains(public[1], "request 2 on this matter") ||
+		!strings.Contains(public[2], "produced under your order of 5 March 2026") {
+		t.Errorf("to %s, public comments %q; want the two receipts and the answer, to the detective", tk.Requester, public)
+	}
+	for _, p := range public {
+		if strings.Contains(p, "acct-shop") || strings.Contains(p, "Nothing is sent to the customer") {
+			t.Errorf("a message to the police names the account or the desk's internals: %q", p)
+		}
+	}
+	// Nobody else got a word: the only tickets are the legal one (and no customer ticket).
+	for _, other := range d.tickets() {
+		if other.ID != tk.ID && !strings.Contains(strings.Join(other.Tags, " "), "abusedesk_reporter") {
+			for _, p := range publicOf(other) {
+				t.Errorf("ticket #%d to %s got a public comment: %q", other.ID, other.Requester, reportsOneLine(p))
+			}
+		}
+	}
+}
