@@ -447,7 +447,7 @@ func (a *Activities) Alert(ctx context.Context, in workflows.AlertInput) error {
 	if in.Channel == workflows.AlertChannelLegal {
 		channel = a.LegalChannel
 	}
-	if err := a.Alerts.PostAlertTo(ctx, channel, in.Text); err != nil {
+	if err := a.Alerts.PostAlertTo(ctx, channel, in.Text, in.Page); err != nil {
 		return boundary("alert the leads", err)
 	}
 	return nil

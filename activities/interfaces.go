@@ -58,7 +58,9 @@ type Approvals interface {
 
 // Alerts posts messages to a team's channel (Slack); channel "" is the leads'.
 type Alerts interface {
-	PostAlertTo(ctx context.Context, channel, text string) error
+	// PostAlertTo posts text (escaped: it may quote outsiders) mentioning page (IDs the
+	// policy validated), so Slack notifies them.
+	PostAlertTo(ctx context.Context, channel, text string, page approval.Approvers) error
 }
 
 // Reports hands reports to the case of an account and category the way intake does (durably,

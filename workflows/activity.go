@@ -152,6 +152,8 @@ type AlertInput struct {
 	Step    string `json:"step"`
 	Channel string `json:"channel,omitempty"`
 	Text    string `json:"text"`
+	// Page are the people the alert mentions, so Slack notifies them (the legal on-call).
+	Page approval.Approvers `json:"page,omitzero"`
 }
 
 // AlertChannelLegal names the legal team's channel in AlertInput.

@@ -152,7 +152,8 @@ func (w *caseWorkflow) logDropped(ctx workflow.Context) {
 // the deadline in (surge).
 func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 	dups := 0
-	var evidence []string // of the new whole reports
+	var evidence []string     // of the new whole reports
+	var latest *ReportSummary // the newest of them
 	// The batch's new reports, for the ledger: how many, from whom, naming what.
 	batch := LedgerEvent{Kind: LedgerReports}
 	rs := &w.st.Reports
@@ -206,6 +207,7 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 			if r.Evidence != "" {
 				evidence = append(evidence, r.Evidence)
 			}
+			latest = &r
 			batch.addIndicators(r.Subjects...)
 			rs.Recent = append(rs.Recent, r)
 			if len(rs.Recent) > maxRecentReports {
@@ -228,7 +230,7 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 		w.applySurge(ctx)
 	}
 	if l := w.st.Legal; l != nil && l.Lifecycle && w.st.Status == StatusLegalReview && batch.Count > 0 {
-		w.onLegalRequest(ctx, batch.Count, evidence)
+		w.onLegalRequest(ctx, batch.Count, latest, evidence)
 	}
 }
 

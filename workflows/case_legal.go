@@ -137,12 +137,15 @@ func langNote(locale string) string {
 // onLegalRequest: a further request or order from the authority joined the open matter (a
 // production order after a preservation, say). It gets its own due time and receipt, its
 // evidence is held, and the legal team is told.
-func (w *caseWorkflow) onLegalRequest(ctx workflow.Context, n int, evidence []string) {
+func (w *caseWorkflow) onLegalRequest(ctx workflow.Context, n int, latest *ReportSummary, evidence []string) {
 	l := w.st.Legal
 	now := workflow.Now(ctx)
 	l.Requests += n
 	l.Since, l.Due, l.RemindersSent, l.Breached, l.Answered = now, w.policy.Legal.DueAt(now), 0, false, false
-	w.note(ctx, EventLegal, fmt.Sprintf("request %d joined the matter; due %s", l.Requests, fmtTime(l.Due)), "")
+	if latest != nil {
+		w.readRequest(*latest, now)
+	}
+	w.note(ctx, EventLegal, fmt.Sprintf("request %d%s joined the matter; due %s%s", l.Requests, kindNote(l.Kind), fmtTime(l.Due), statedNote(l)), "")
 	data := w.noticeData(ctx)
 	w.queueNotify(fmt.Sprintf("legal-request-%d", l.Requests), NotifyInput{Note: NoteLegalOrder, Status: TicketOpen, Data: data})
 	key := w.st.CaseID + " " + w.st.CaseNumber
@@ -163,7 +166,64 @@ func (w *caseWorkflow) onLegalRequest(ctx workflow.Context, n int, evidence []st
 	w.effect("alert the legal team", func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(withStep(ctx), ActivityAlert, AlertInput{Step: "legal-" + step, Channel: AlertChannelLegal, Text: text}).Get(ctx, nil)
 	})
+	w.effect("page the legal on-call", func(ctx workflow.Context) error {
+		w.pageOnCall(ctx, step)
+		return nil
+	})
 	w.sendReceipt(ctx)
+}
+
+// readRequest takes what a request says of itself: its kind, and the deadline it states,
+// which becomes the matter's due time when it is earlier than the policy's; an emergency
+// disclosure request is due within the policy's emergency window.
+func (w *caseWorkflow) readRequest(r ReportSummary, now time.Time) {
+	l := w.st.Legal
+	l.Kind, l.StatedDue = r.LegalKind, r.Deadline
+	if !r.Deadline.IsZero() && r.Deadline.Before(l.Due) {
+		l.Due = r.Deadline
+	}
+	if r.LegalKind == legalEmergency {
+		if due := now.Add(w.policy.Legal.EmergencyWindow()); due.Before(l.Due) {
+			l.Due = due
+		}
+	}
+}
+
+// legalEmergency is the kind of an emergency disclosure request (reports.LegalEmergency).
+const legalEmergency = "emergency"
+
+// pageOnCall pages the legal on-call in the legal channel for an emergency disclosure request.
+func (w *caseWorkflow) pageOnCall(ctx workflow.Context, step string) {
+	l := w.st.Legal
+	if l == nil || l.Kind != legalEmergency {
+		return
+	}
+	oncall := w.policy.Legal.OnCall
+	text := fmt.Sprintf("EMERGENCY disclosure request (a threat to life) on legal matter %s, account %s: due %s; restricted ticket #%d.",
+		w.st.CaseNumber, w.st.Account.ID, fmtTime(l.Due), w.st.Ticket.ID)
+	if len(oncall.Users)+len(oncall.Groups) == 0 {
+		text += " No legal on-call is set (policy legal.oncall): whoever reads this, call the legal team."
+	}
+	err := workflow.ExecuteActivity(withStep(ctx), ActivityAlert, AlertInput{Step: "legal-emergency-" + step, Channel: AlertChannelLegal, Text: text, Page: oncall}).Get(ctx, nil)
+	if err != nil {
+		w.stepFailedNoReview(ctx, "page the legal on-call", err)
+		return
+	}
+	w.note(ctx, EventLegal, "emergency disclosure request: the legal on-call was paged", "")
+}
+
+func kindNote(kind string) string {
+	if kind == "" {
+		return ""
+	}
+	return " (" + kind + ")"
+}
+
+func statedNote(l *LegalState) string {
+	if l.StatedDue.IsZero() {
+		return ""
+	}
+	return "; the request states " + fmtTime(l.StatedDue)
 }
 
 // legalClock is one of a matter's clocks: when it runs out and what it is.
@@ -178,7 +238,11 @@ func (w *caseWorkflow) legalClocks() []legalClock {
 	l := w.st.Legal
 	var out []legalClock
 	if !l.Answered {
-		if at, reminder := nextWake(l.Since, w.policy.Legal.Reminders, l.RemindersSent, l.Due, l.Breached); !at.IsZero() {
+		sent := l.RemindersSent
+		for sent < len(w.policy.Legal.Reminders) && !l.Since.Add(w.policy.Legal.Reminders[sent].D()).Before(l.Due) {
+			sent++ // a reminder at or after an earlier due time the request stated: the due alert says it
+		}
+		if at, reminder := nextWake(l.Since, w.policy.Legal.Reminders, sent, l.Due, l.Breached); !at.IsZero() {
 			out = append(out, legalClock{at, map[bool]string{true: "reminder", false: "due"}[reminder]})
 		}
 	}

@@ -98,6 +98,9 @@ func (w *caseWorkflow) openLegal(ctx workflow.Context) {
 	csam := w.st.Category == abuse.CSAM
 	if !csam && workflow.GetVersion(ctx, versionLegalLifecycle, workflow.DefaultVersion, 1) >= 1 {
 		l.Lifecycle, l.Stage, l.Requests = true, LegalReceived, 1
+		if n := len(w.st.Reports.Recent); n > 0 {
+			w.readRequest(w.st.Reports.Recent[n-1], now)
+		}
 	}
 	w.resolveLegalTeam(ctx)
 	if !csam {
@@ -120,8 +123,9 @@ func (w *caseWorkflow) openLegal(ctx workflow.Context) {
 			w.note(ctx, EventLegal, fmt.Sprintf("legal hold on %d piece(s) of evidence", len(held)), "")
 		}
 	}
-	w.alertLegal(ctx, "opened", fmt.Sprintf("New %s for account %s: case %s, restricted ticket #%d, due %s.",
-		w.st.Category.Title(), w.st.Account.ID, w.st.CaseNumber, ref.ID, fmtTime(l.Due)))
+	w.alertLegal(ctx, "opened", fmt.Sprintf("New %s%s for account %s: case %s, restricted ticket #%d, due %s%s.",
+		w.st.Category.Title(), kindNote(l.Kind), w.st.Account.ID, w.st.CaseNumber, ref.ID, fmtTime(l.Due), statedNote(l)))
+	w.pageOnCall(ctx, "opened")
 	w.sendReceipt(ctx)
 	if csam {
 		// The takedown path: a lead approves the policy's action at once; the customer is not

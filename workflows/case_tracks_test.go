@@ -357,3 +357,60 @@ func TestActionOnOneNumber(t *testing.T) {
 		t.Errorf("reports naming an address too: %+v, want an action on the account", v.Enforcement)
 	}
 }
+
+// TestLegalRequestSaysWhatAndWhen: a request's stated deadline, when earlier than the policy's,
+// is the matter's due time (no reminder after it); an emergency disclosure request pages the
+// legal on-call at once and is due within the emergency window.
+func TestLegalRequestSaysWhatAndWhen(t *testing.T) {
+	t.Run("stated deadline", func(t *testing.T) {
+		h := newHarness(t)
+		var v workflows.CaseView
+		h.at(time.Minute, func() { v = h.view() })
+		h.at(31*time.Hour, func() { h.agent("legal@desk.example", workflows.DecisionReject, "out of scope") })
+		h.at(32*time.Hour, func() { h.agent("legal@desk.example", workflows.DecisionCloseMatter, "") })
+		var stated time.Time
+		h.runUncertain("acct-standard", abuse.LegalRequest, func(r *workflows.ReportSummary) {
+			r.Confidence, r.LegalKind = 0.4, "production"
+			r.Deadline = h.env.Now().Add(30 * time.Hour)
+			stated = r.Deadline
+		})
+		if l := v.Legal; l == nil || !l.Due.Equal(stated) || l.Kind != "production" || !l.StatedDue.Equal(stated) {
+			t.Fatalf("legal state %+v; want due at the stated %v, kind production", l, stated)
+		}
+		alerts := h.alerts.Texts()
+		var reminders int
+		for _, a := range alerts {
+			if strings.Contains(a, "Reminder") {
+				reminders++
+			}
+		}
+		if !strings.Contains(alerts[0], "(production)") || !strings.Contains(alerts[0], "the request states") || reminders != 1 || !strings.Contains(strings.Join(alerts, "\n"), "past its due time") {
+			t.Errorf("alerts %q; want the opening naming the kind and the stated deadline, the 24h reminder only (48h is after the due time), the due alert", alerts)
+		}
+		h.result()
+	})
+	t.Run("emergency", func(t *testing.T) {
+		h := newHarness(t)
+		h.pol.Legal.OnCall = approval.Approvers{Users: []string{"ULEGALONCALL"}, Groups: []string{"SLEGAL"}}
+		var v workflows.CaseView
+		h.at(time.Minute, func() { v = h.view() })
+		h.at(30*time.Minute, func() { h.agent("legal@desk.example", workflows.DecisionDisclose, "subscriber identity given by phone under the emergency procedure") })
+		h.at(31*time.Minute, func() { h.agent("legal@desk.example", workflows.DecisionCloseMatter, "") })
+		h.runUncertain("acct-standard", abuse.LegalRequest, func(r *workflows.ReportSummary) { r.Confidence, r.LegalKind = 0.4, "emergency" })
+		if l := v.Legal; l == nil || l.Due.Sub(l.Since) != time.Hour {
+			t.Fatalf("legal state %+v; want due within the hour", l)
+		}
+		var paged []string
+		for _, a := range h.alerts.Texts() {
+			if strings.Contains(a, "EMERGENCY") {
+				paged = append(paged, a)
+			}
+		}
+		if len(paged) != 1 || !strings.HasPrefix(paged[0], "#legal: <@ULEGALONCALL> <!subteam^SLEGAL> EMERGENCY") {
+			t.Errorf("pages %q; want one, mentioning the on-call, in the legal channel", paged)
+		}
+		if res := h.result(); res.Outcome != workflows.OutcomeDisclosed {
+			t.Errorf("outcome %s, want disclosed", res.Outcome)
+		}
+	})
+}

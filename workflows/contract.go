@@ -274,6 +274,10 @@ type ReportSummary struct {
 	Confirmed     bool     `json:"confirmed,omitempty"`
 	// Language is the language a person wrote the report in (ISO 639-1), when known.
 	Language string `json:"language,omitempty"`
+	// LegalKind is what a legal request asks (preservation, production, emergency, takedown)
+	// and Deadline the deadline it states, when it does.
+	LegalKind string    `json:"legal_kind,omitempty"`
+	Deadline  time.Time `json:"deadline,omitzero"`
 }
 
 // ReportsSignal is a batch of reports for one case. The newest reports of a batch come whole

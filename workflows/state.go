@@ -130,6 +130,11 @@ type LegalState struct {
 	Preservation *Preservation `json:"preservation,omitempty"`
 	// ReceiptsSent counts the acknowledgements of receipt sent to the authority.
 	ReceiptsSent int `json:"receipts_sent,omitempty"`
+	// Kind is what the latest request asks (preservation, production, emergency, takedown;
+	// "" when it does not say) and StatedDue the deadline it states (zero: none); the earlier
+	// of that and the policy's due time is the matter's Due.
+	Kind      string    `json:"kind,omitempty"`
+	StatedDue time.Time `json:"stated_due,omitzero"`
 	// Team is the legal group's agents (ticketing user IDs) as the desk resolved them;
 	// TeamResolved says it did. Only they decide the matter; TeamError says why the desk could
 	// not tell (then nobody may, until a reminder resolves them again).

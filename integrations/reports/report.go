@@ -89,6 +89,11 @@ type Report struct {
 	Fields map[string][]string `json:"fields,omitempty"`
 	// Original describes the reported message, when the report carries it.
 	Original *Original `json:"original,omitempty"`
+	// LegalKind is what a legal request asks (LegalPreservation, LegalProduction,
+	// LegalEmergency, LegalTakedown; "" when it does not say), and Deadline the deadline it
+	// states (zero: none).
+	LegalKind string    `json:"legal_kind,omitempty"`
+	Deadline  time.Time `json:"deadline,omitzero"`
 	// Language is the language a person wrote the report in (ISO 639-1; "" for a machine's
 	// report or when it cannot tell): a legal request is acknowledged in it.
 	Language string `json:"language,omitempty"`

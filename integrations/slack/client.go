@@ -105,12 +105,16 @@ func (c *Client) channelID(_ *slack.GetConversationHistoryResponse, m slack.Mess
 // PostAlert posts a message for the leads to their channel (a spike, a reporter whose reports
 // stopped parsing).
 func (c *Client) PostAlert(ctx context.Context, text string) error {
-	return c.PostAlertTo(ctx, "", text)
+	return c.PostAlertTo(ctx, "", text, approval.Approvers{})
 }
 
 // PostAlertTo implements the activities' Alerts: a message to a channel ("": the leads').
-func (c *Client) PostAlertTo(ctx context.Context, channel, text string) error {
-	if _, _, err := c.api.PostMessageContext(ctx, cmp.Or(channel, c.cfg.Channel), slack.MsgOptionText(Escape(text), false)); err != nil {
+func (c *Client) PostAlertTo(ctx context.Context, channel, text string, page approval.Approvers) error {
+	text = Escape(text)
+	if m := page.Mention(); m != "" {
+		text = m + " " + text
+	}
+	if _, _, err := c.api.PostMessageContext(ctx, cmp.Or(channel, c.cfg.Channel), slack.MsgOptionText(text, false)); err != nil {
 		return classify("post an alert to "+cmp.Or(channel, c.cfg.Channel), err)
 	}
 	return nil

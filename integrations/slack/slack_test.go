@@ -513,4 +513,12 @@ func TestTextFromOutsideIsInert(t *testing.T) {
 	if msgs := e.fake.Messages(e.ch); len(msgs) < 2 || !strings.Contains(unJSON.Replace(string(msgs[0].Blocks)), "<http://desk.test/cases/case/acct-1/spam|Open the case>") {
 		t.Errorf("the desk's own link to the case is gone: %+v", msgs)
 	}
+	// A page mentions the people the policy names, as mark-up; the text stays inert.
+	if err := e.client.PostAlertTo(ctx, "", "EMERGENCY on "+evil, approval.Approvers{Users: []string{"UONCALL"}, Groups: []string{"SLEGAL"}}); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.fake.Messages(e.ch)
+	if last := msgs[len(msgs)-1].Text; !strings.HasPrefix(last, "<@UONCALL> <!subteam^SLEGAL> EMERGENCY on &lt;https://evil.example") || strings.Contains(last, "<!channel>") {
+		t.Errorf("a page: %q; want the on-call mentioned, the text inert", last)
+	}
 }

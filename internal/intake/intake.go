@@ -455,6 +455,7 @@ func summary(r reports.Report, src Source) workflows.ReportSummary {
 		ID: r.ID, Format: r.Format, Category: r.Category, Severity: r.Severity, Reporter: r.Reporter,
 		ReceivedAt: received.UTC(), EventTime: r.EventTime.UTC(), Subjects: subj, Evidence: r.Digest,
 		Summary: reports.OneLine(r.Summary, 160), Confidence: r.Confidence, Language: r.Language,
+		LegalKind: r.LegalKind, Deadline: r.Deadline,
 	}
 }
 

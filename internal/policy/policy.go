@@ -278,7 +278,15 @@ type Legal struct {
 	// ticket, in the request's language, when a request arrives, and the legal team's final
 	// answer when the matter closes (default on; false: the legal team writes them).
 	Receipt *bool `yaml:"receipt,omitempty" json:"receipt,omitempty"`
+	// OnCall is who is paged in the legal channel at once when an emergency disclosure
+	// request (a threat to life) arrives: Slack users U… and user groups S…; EmergencyDue is
+	// how long the legal team then has (default 1 hour).
+	OnCall       approval.Approvers `yaml:"oncall,omitempty" json:"oncall,omitzero"`
+	EmergencyDue Duration           `yaml:"emergency_due,omitempty" json:"emergency_due,omitempty"`
 }
+
+// EmergencyWindow is how long the legal team has to answer an emergency disclosure request.
+func (l Legal) EmergencyWindow() time.Duration { return cmp.Or(l.EmergencyDue.D(), time.Hour) }
 
 // Defaults of the legal track's clocks.
 const (
@@ -891,6 +899,7 @@ func Parse(b []byte, source string) (*Policy, error) {
 	}
 	v.slackIDs("approvers", f.Approvers)
 	v.slackIDs("managers", f.Managers)
+	v.slackIDs("legal.oncall", f.Legal.OnCall)
 	if err := v.err(); err != nil {
 		return nil, err
 	}

@@ -112,6 +112,7 @@ func TestBrokenPolicies(t *testing.T) {
 		{"timeout enforces", strings.Replace(base, "on_timeout: hold", "on_timeout: enforce", 1), "defaults.approval.on_timeout", true},
 		{"triage reminder after the SLA", strings.Replace(base, "reminders: [1h, 2h]", "reminders: [1h, 5h]", 1), "triage.reminders[1]", true},
 		{"legal reminder after the due time", strings.Replace(base, "reminders: [24h, 48h]\n  preservation:", "reminders: [24h, 96h]\n  preservation:", 1), "legal.reminders[1]", true},
+		{"bad legal on-call", strings.Replace(base, "oncall:\n    users: []", "oncall:\n    users: [bob]", 1), "legal.oncall.users[0]", true},
 		{"preservation reminder before anything is preserved", strings.Replace(base, "preservation_reminder: 14d", "preservation_reminder: 91d", 1), "legal.preservation_reminder", true},
 		{"bad manager", strings.Replace(base, "managers:\n  users: []", "managers:\n  users: [bob]", 1), "managers.users[0]", true},
 		{"throttle without level", strings.Replace(base, "level: 1\n", "level: 7\n", 1), "categories.port-scan.action.level", true},

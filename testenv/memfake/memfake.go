@@ -593,10 +593,13 @@ type Alerts struct {
 var _ activities.Alerts = (*Alerts)(nil)
 
 // PostAlertTo implements activities.Alerts; an alert to a channel other than the leads' is
-// recorded as "#channel: text".
-func (a *Alerts) PostAlertTo(_ context.Context, channel, text string) error {
+// recorded as "#channel: text", one that pages people with their mention first.
+func (a *Alerts) PostAlertTo(_ context.Context, channel, text string, page approval.Approvers) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if m := page.Mention(); m != "" {
+		text = m + " " + text
+	}
 	if channel != "" {
 		text = "#" + channel + ": " + text
 	}
