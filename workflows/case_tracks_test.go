@@ -394,7 +394,9 @@ func TestLegalRequestSaysWhatAndWhen(t *testing.T) {
 		h.pol.Legal.OnCall = approval.Approvers{Users: []string{"ULEGALONCALL"}, Groups: []string{"SLEGAL"}}
 		var v workflows.CaseView
 		h.at(time.Minute, func() { v = h.view() })
-		h.at(30*time.Minute, func() { h.agent("legal@desk.example", workflows.DecisionDisclose, "subscriber identity given by phone under the emergency procedure") })
+		h.at(30*time.Minute, func() {
+			h.agent("legal@desk.example", workflows.DecisionDisclose, "subscriber identity given by phone under the emergency procedure")
+		})
 		h.at(31*time.Minute, func() { h.agent("legal@desk.example", workflows.DecisionCloseMatter, "") })
 		h.runUncertain("acct-standard", abuse.LegalRequest, func(r *workflows.ReportSummary) { r.Confidence, r.LegalKind = 0.4, "emergency" })
 		if l := v.Legal; l == nil || l.Due.Sub(l.Since) != time.Hour {

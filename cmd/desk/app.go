@@ -212,7 +212,9 @@ func (a *app) watchTrends(ctx context.Context) {
 	link := strings.TrimRight(a.publicURL(), "/") + "/trends"
 	a.every(ctx, time.Minute, func(ctx context.Context) {
 		n, err := a.ledger.AlertSpikes(ctx, time.Now(), a.trendRules(), a.policy.Trends.Quiet.D(), link,
-			func(ctx context.Context, text string) error { return a.svc.alerts.PostAlertTo(ctx, "", text, approval.Approvers{}) })
+			func(ctx context.Context, text string) error {
+				return a.svc.alerts.PostAlertTo(ctx, "", text, approval.Approvers{})
+			})
 		if err != nil && ctx.Err() == nil {
 			a.log.Error("spike alerts", "error", err)
 		} else if n > 0 {

@@ -9,10 +9,10 @@ import (
 
 // Kinds of legal request, which say what the legal team checks and how fast.
 const (
-	LegalPreservation = "preservation"  // keep the records until an order follows
-	LegalProduction   = "production"    // hand records over under an order, subpoena or warrant
-	LegalEmergency    = "emergency"     // emergency disclosure: a threat to life, now
-	LegalTakedown     = "takedown"      // remove content under an order
+	LegalPreservation = "preservation" // keep the records until an order follows
+	LegalProduction   = "production"   // hand records over under an order, subpoena or warrant
+	LegalEmergency    = "emergency"    // emergency disclosure: a threat to life, now
+	LegalTakedown     = "takedown"     // remove content under an order
 )
 
 // legalKinds are tried in order: an emergency first (it pages someone), then an order to
