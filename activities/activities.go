@@ -105,6 +105,7 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 		workflows.ActivityResolveDeciders:     a.ResolveDeciders,
 		workflows.ActivityResolveLegalTeam:    a.ResolveLegalTeam,
 		workflows.ActivityResolveDeskTeam:     a.ResolveDeskTeam,
+		workflows.ActivityRedactTicket:        a.RedactTicket,
 		workflows.ActivityOpenHandOff:         a.OpenHandOff,
 		workflows.ActivityHandOffNote:         a.HandOffNote,
 	} {
@@ -343,7 +344,7 @@ func (a *Activities) uploadEvidence(ctx context.Context, digests []string) ([]st
 			activity.GetLogger(ctx).Warn("evidence not attached", "digest", digest, "error", err)
 			continue
 		}
-		tok, err := a.Tickets.Upload(ctx, "report-"+digest[:min(12, len(digest))]+".eml", "message/rfc822", raw)
+		tok, err := a.Tickets.Upload(ctx, ticket.EvidencePrefix+digest[:min(12, len(digest))]+".eml", "message/rfc822", raw)
 		if err != nil {
 			return nil, boundary("attach evidence", err)
 		}
@@ -435,6 +436,15 @@ func (a *Activities) ForwardReports(ctx context.Context, in workflows.ForwardRep
 		return boundary(fmt.Sprintf("move %d report(s) to the %s case of %s", len(in.Reports), in.Category, in.Account), err)
 	}
 	return nil
+}
+
+// RedactTicket removes texts and the desk's evidence files from a ticket.
+func (a *Activities) RedactTicket(ctx context.Context, in workflows.RedactInput) (*workflows.RedactResult, error) {
+	n, err := a.Tickets.Redact(ctx, in.Ticket.ID, in.Texts)
+	if err != nil {
+		return nil, boundary(fmt.Sprintf("redact ticket #%d", in.Ticket.ID), err)
+	}
+	return &workflows.RedactResult{Removed: n}, nil
 }
 
 // Alert posts a message for the leads. Slack has no idempotency key: a retried post may show

@@ -31,6 +31,9 @@ type Tickets interface {
 	GroupMembers(ctx context.Context, group int64) ([]int64, error)
 	// AgentEmail is the e-mail address of a user (an agent).
 	AgentEmail(ctx context.Context, id int64) (string, error)
+	// Redact removes texts from a ticket's comments, and the desk's evidence files, and says
+	// how many it removed.
+	Redact(ctx context.Context, id int64, texts []string) (int, error)
 }
 
 // Accounts loads customer accounts.

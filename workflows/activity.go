@@ -34,6 +34,7 @@ const (
 	ActivityResolveDeciders     = "ResolveDeciders"
 	ActivityResolveLegalTeam    = "ResolveLegalTeam"
 	ActivityResolveDeskTeam     = "ResolveDeskTeam"
+	ActivityRedactTicket        = "RedactTicket"
 )
 
 // ResolveLegalTeamInput asks who is on the legal team: the agents of the restricted legal
@@ -145,6 +146,17 @@ type ForwardReportsInput struct {
 	Account  string          `json:"account"`
 	Category abuse.Category  `json:"category"`
 	Reports  []ReportSummary `json:"reports"`
+}
+
+// RedactInput removes texts (and the desk's evidence files) from a ticket.
+type RedactInput struct {
+	Ticket TicketRef `json:"ticket"`
+	Texts  []string  `json:"texts"`
+}
+
+// RedactResult says how many strings and files were removed.
+type RedactResult struct {
+	Removed int `json:"removed"`
 }
 
 // AlertInput posts a message to a team's channel: the leads' (""), or AlertChannelLegal.

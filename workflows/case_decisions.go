@@ -34,6 +34,9 @@ func (w *caseWorkflow) agentDecisionFits(ctx workflow.Context, d AgentDecision) 
 	if slices.Contains(TriageDecisions, d.Decision) {
 		return w.validateTriage(d)
 	}
+	if d.Decision == DecisionMoveToLegal {
+		return w.validateMoveToLegal()
+	}
 	if slices.Contains(LegalDecisions, d.Decision) {
 		return w.validateLegal(ctx, d)
 	}
@@ -151,6 +154,8 @@ func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*
 		msg = "Deadline extended to " + fmtTime(w.st.Wait.Deadline) + "."
 	case DecisionHandOff:
 		msg = w.startHandOff(ctx, d)
+	case DecisionMoveToLegal:
+		msg = w.moveToLegal(ctx, d)
 	case DecisionTreatAsAppeal:
 		w.onAppeal(ctx, Appeal{ID: "agent:" + d.Agent + ":" + workflow.Now(ctx).UTC().Format(time.RFC3339), From: d.Agent, ReceivedAt: workflow.Now(ctx), Channel: ChannelZendesk, Excerpt: d.Note})
 		msg = "The customer's message is now an appeal under review."

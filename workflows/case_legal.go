@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -324,4 +325,62 @@ func (w *caseWorkflow) authorityOf() (string, string) {
 		}
 	}
 	return strings.TrimSpace(w.requester()), lang
+}
+
+// validateMoveToLegal checks that a case can move into legal: an open case of another track
+// that keeps reports, with no action in force (lift or keep it first: an appeal needs the case).
+func (w *caseWorkflow) validateMoveToLegal() error {
+	switch st := w.st.Status; {
+	case w.track() == abuse.TrackLegal:
+		return errors.New("the case is a legal matter already")
+	case st.Final():
+		return fmt.Errorf("the case is %s", st)
+	case st == StatusEnforced || st == StatusAppealReview:
+		return fmt.Errorf("an action is in force on this case (%s): it needs the case for its appeal; tell the legal team in their channel, and move the case once the action is decided", st)
+	case len(w.st.Reports.Recent) == 0:
+		return errors.New("the case keeps no report to move")
+	}
+	return nil
+}
+
+// moveToLegal moves the case's reports into a confidential legal matter, in one step: they go
+// to the legal track's case of the account (its own matter per sender), leave this case (it
+// shows them no more) and its ticket (their text and the raw reports are redacted; a neutral
+// note says why), and the case closes without a word to the customer.
+func (w *caseWorkflow) moveToLegal(ctx workflow.Context, d AgentDecision) string {
+	moved := slices.Clone(w.st.Reports.Recent)
+	var texts []string
+	gone := map[string]bool{}
+	for i := range moved {
+		r := &moved[i]
+		r.Category, r.Confirmed, r.OtherAccounts = abuse.LegalRequest, true, nil
+		texts = append(texts, r.Summary, r.Reporter)
+		for _, s := range r.Subjects {
+			if u, ok := strings.CutPrefix(s, "url:"); ok {
+				texts = append(texts, u)
+			}
+		}
+		gone[r.Reporter] = true
+	}
+	w.withdrawApproval(ctx, "the reports moved to a confidential legal matter")
+	w.stopVerification()
+	account := w.st.Account.ID
+	w.effect("move the reports to a legal matter", func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(withStep(ctx), ActivityForwardReports, ForwardReportsInput{
+			Step: "move-to-legal", Account: account, Category: abuse.LegalRequest, Reports: moved}).Get(ctx, nil)
+	})
+	if t := w.st.Ticket; t.ID != 0 {
+		w.effect("remove the reports from the ticket", func(ctx workflow.Context) error {
+			return workflow.ExecuteActivity(withStep(ctx), ActivityRedactTicket, RedactInput{Ticket: t, Texts: slices.Compact(texts)}).Get(ctx, nil)
+		})
+	}
+	// What the case shows of them goes (its counts stay).
+	w.st.Reports.Recent = nil
+	w.st.Reports.Reporters = slices.DeleteFunc(w.st.Reports.Reporters, func(r string) bool { return gone[r] })
+	data := w.noticeData(ctx)
+	data.Decision, data.DecidedBy = string(d.Decision), d.Agent
+	data.Note = "The reports of this case were moved to a confidential matter of the legal team, and removed from this ticket."
+	w.queueNotify("moved-to-legal", NotifyInput{Note: NoteDecision, Data: data})
+	w.closeQuietly(ctx, OutcomeReclassified, true, false)
+	return fmt.Sprintf("Moved to legal: %d report(s) went to a confidential legal matter and were removed from this case and its ticket. Nothing was sent to the customer.", len(moved))
 }

@@ -416,3 +416,50 @@ func TestLegalRequestSaysWhatAndWhen(t *testing.T) {
 		}
 	})
 }
+
+// TestMoveToLegal: an abuse case the parser did not see as a police matter moves into legal in
+// one step: its reports go to a legal matter of the account, leave the case and its ticket
+// (their text and raw reports redacted, a neutral note instead), and the case closes without a
+// word more to the customer. A legal matter cannot move again, nor a case with an action in
+// force.
+func TestMoveToLegal(t *testing.T) {
+	h := newHarness(t)
+	var moved *updateOutcome
+	h.at(time.Hour, func() { moved = h.agent("agent@desk.example", workflows.DecisionMoveToLegal, "the complaint is a police request") })
+	h.run("acct-standard", abuse.Spam, 2)
+
+	wantAccepted(t, "move to legal", moved)
+	after := h.view()
+	if res := h.result(); res.Outcome != workflows.OutcomeReclassified {
+		t.Errorf("outcome %s, want reclassified", res.Outcome)
+	}
+	m := h.fwd.Moves()
+	if len(m) != 1 || m[0].Category != abuse.LegalRequest || m[0].Account != "acct-standard" || len(m[0].Reports) != 2 || !m[0].Reports[0].Confirmed {
+		t.Fatalf("moves %+v; want both reports, confirmed, to the account's legal matter", m)
+	}
+	if len(after.Reports.Recent) != 0 || len(after.Reports.Reporters) != 0 {
+		t.Errorf("the case still shows its reports: %+v", after.Reports)
+	}
+	tk := h.ticket()
+	public, evidence := 0, 0
+	for _, c := range tk.Comments {
+		if strings.Contains(c.Body, "complaint r") || strings.Contains(c.Body, "fbl0@isp.example") {
+			t.Errorf("the ticket still quotes the reports: %q", c.Body)
+		}
+		if c.Public {
+			public++
+		}
+		evidence += len(c.Uploads)
+	}
+	if public != 1 || evidence != 0 || !strings.Contains(tk.Comments[len(tk.Comments)-1].Body, "moved to a confidential matter") {
+		t.Errorf("ticket: %d public comments (want the first notice only), %d raw reports left (want none), last note %q", public, evidence, tk.Comments[len(tk.Comments)-1].Body)
+	}
+
+	legal := newHarness(t)
+	var fromLegal *updateOutcome
+	legal.at(time.Hour, func() { fromLegal = legal.agent("agent@desk.example", workflows.DecisionMoveToLegal, "") })
+	legal.at(2*time.Hour, func() { legal.agent("legal@desk.example", workflows.DecisionReject, "not ours") })
+	legal.at(3*time.Hour, func() { legal.agent("legal@desk.example", workflows.DecisionCloseMatter, "") })
+	legal.runUncertain("acct-standard", abuse.LegalRequest, unsure)
+	wantRejected(t, "move a legal matter", fromLegal, "a legal matter already")
+}

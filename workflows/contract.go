@@ -76,12 +76,15 @@ const (
 	DecisionReject              Decision = "reject"
 	DecisionAskMore             Decision = "ask_more"
 	DecisionCloseMatter         Decision = "close_matter"
+	// DecisionMoveToLegal makes a case the parser did not see as a legal matter one: its
+	// reports move to a confidential legal matter and leave this case and its ticket.
+	DecisionMoveToLegal Decision = "move_to_legal"
 )
 
 // AgentDecisions lists the decisions in macro order.
 var AgentDecisions = []Decision{DecisionAcceptRemediation, DecisionRequestInfo, DecisionExtendDeadline,
 	DecisionTreatAsAppeal, DecisionGrantAppeal, DecisionDenyAppeal, DecisionResolve, DecisionWithdraw,
-	DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute,
+	DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute, DecisionMoveToLegal,
 	DecisionValidate, DecisionPreserve, DecisionExtendPreservation, DecisionReleasePreservation,
 	DecisionDisclose, DecisionReject, DecisionAskMore, DecisionCloseMatter,
 	DecisionGrantReinstatement, DecisionDenyReinstatement, DecisionHandOff}

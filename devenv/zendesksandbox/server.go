@@ -174,6 +174,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /api/v2/tickets/{id}", s.updateTicket)
 	mux.HandleFunc("GET /api/v2/tickets/{id}/comments.json", s.listComments)
 	mux.HandleFunc("GET /api/v2/tickets/{id}/audits.json", s.listAudits)
+	mux.HandleFunc("PUT /api/v2/tickets/{id}/comments/{cid}/redact.json", s.redactComment)
+	mux.HandleFunc("PUT /api/v2/tickets/{id}/comments/{cid}/attachments/{aid}/redact.json", s.redactAttachment)
 	mux.HandleFunc("GET /api/v2/tickets/{id}/macros/{mid}/apply.json", s.applyMacro)
 	mux.HandleFunc("POST /api/v2/uploads.json", s.upload)
 	mux.HandleFunc("GET /api/v2/attachments/{id}", s.getAttachment)

@@ -2,13 +2,16 @@ package zendesksandbox
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"html"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 var statuses = []string{"new", "open", "pending", "hold", "solved", "closed"}
@@ -673,4 +676,75 @@ func (s *Server) UserByEmail(email string) (User, bool) {
 		return User{}, false
 	}
 	return *u, true
+}
+
+// ---- redaction ----------------------------------------------------------------------------------
+
+// commentOf finds a comment of a ticket (the caller holds the lock).
+func (s *Server) commentOf(r *http.Request) (*Comment, bool) {
+	id, ok1 := pathID(r, "id")
+	cid, ok2 := pathID(r, "cid")
+	if !ok1 || !ok2 || s.tickets[id] == nil {
+		return nil, false
+	}
+	for _, c := range s.comments[id] {
+		if c.ID == cid {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+// redactComment answers PUT /api/v2/tickets/{id}/comments/{cid}/redact.json {"text": "…"}:
+// like Zendesk's "Redact String in Comment", every occurrence of the text in the comment is
+// replaced by as many ▇ (422 when the comment does not contain it).
+func (s *Server) redactComment(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Text string `json:"text"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Text == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "InvalidEndpoint", "description": "text is required"})
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.commentOf(r)
+	if !ok {
+		notFound(w)
+		return
+	}
+	if !strings.Contains(c.Body, in.Text) {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "RecordInvalid", "description": "the text to redact is not in the comment"})
+		return
+	}
+	blot := strings.Repeat("▇", utf8.RuneCountInString(in.Text))
+	c.Body = strings.ReplaceAll(c.Body, in.Text, blot)
+	c.PlainBody = strings.ReplaceAll(c.PlainBody, in.Text, blot)
+	c.HTMLBody = strings.ReplaceAll(c.HTMLBody, html.EscapeString(in.Text), blot)
+	writeJSON(w, http.StatusOK, map[string]any{"comment": c})
+}
+
+// redactAttachment answers PUT /api/v2/tickets/{id}/comments/{cid}/attachments/{aid}/redact.json:
+// like Zendesk's "Redact Comment Attachment", the file becomes an empty redacted.txt.
+func (s *Server) redactAttachment(w http.ResponseWriter, r *http.Request) {
+	aid, _ := pathID(r, "aid")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.commentOf(r)
+	if !ok {
+		notFound(w)
+		return
+	}
+	for _, a := range c.Attachments {
+		if a.ID != aid {
+			continue
+		}
+		a.FileName, a.ContentType, a.Size, a.data = "redacted.txt", "text/plain", 0, []byte{}
+		if s.FilesDir != "" {
+			_ = os.Remove(s.file(a.ID))
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"attachment": a})
+		return
+	}
+	notFound(w)
 }

@@ -325,6 +325,43 @@ func (c *Client) Comments(ctx context.Context, id int64) ([]Comment, error) {
 	return out.Comments, nil
 }
 
+// Redact removes every occurrence of texts from a ticket's comments (Zendesk's Redact String in
+// Comment: each becomes ▇s), and the files named report-….eml the desk attached as evidence
+// (Redact Comment Attachment: each becomes an empty redacted.txt), so what moved to a
+// confidential matter no longer shows on the ticket. It looks at the latest 100 comments and
+// returns how many strings and files it removed. Texts shorter than 8 characters are left: too
+// likely to blot out words that say nothing.
+func (c *Client) Redact(ctx context.Context, id int64, texts []string) (int, error) {
+	comments, err := c.Comments(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, cm := range comments {
+		for _, t := range texts {
+			if len([]rune(t)) < 8 || !strings.Contains(cm.Body, t) {
+				continue
+			}
+			path := fmt.Sprintf("/tickets/%d/comments/%d/redact.json", id, cm.ID)
+			if err := c.raw(ctx, fmt.Sprintf("redact comment %d of ticket %d", cm.ID, id), http.MethodPut, path, map[string]string{"text": t}, nil); err != nil {
+				return n, err
+			}
+			n++
+		}
+		for _, a := range cm.Attachments {
+			if !strings.HasPrefix(a.FileName, ticket.EvidencePrefix) {
+				continue
+			}
+			path := fmt.Sprintf("/tickets/%d/comments/%d/attachments/%d/redact.json", id, cm.ID, a.ID)
+			if err := c.raw(ctx, fmt.Sprintf("redact attachment %d of ticket %d", a.ID, id), http.MethodPut, path, map[string]any{}, nil); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
 // Audit is one update of a ticket as Zendesk recorded it: who made it, the comment it added and
 // the tags it added. It is what says who applied a macro (the ticket's latest comment does not).
 type Audit struct {

@@ -577,3 +577,49 @@ func TestSandboxKeepsFilesOnDisk(t *testing.T) {
 		t.Errorf("downloaded %d bytes (%v), want the %d uploaded", len(got), err, len(raw))
 	}
 }
+
+// TestRedact: the texts leave every comment that held them (as ▇s, the rest of the comment
+// kept), the desk's raw reports become empty redacted.txt files while another file stays, and
+// texts too short to say anything are left alone.
+func TestRedact(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	evidence, err := e.client.Upload(ctx, ticket.EvidencePrefix+"0123456789ab.eml", "message/rfc822", []byte("From: det@police.example\r\n\r\npreserve"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := e.client.Upload(ctx, "screenshot.png", "image/png", []byte("png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := e.client.CreateTicket(ctx, ticket.New{Subject: "s", RequesterEmail: "ops@shop.example",
+		Comment: ticket.Comment{Body: "Notice about 192.0.2.10.", Public: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.client.UpdateTicket(ctx, created.ID, ticket.Update{Comment: &ticket.Comment{Body: "Reports: from det@police.example: Preservation request 2026-7003 for 192.0.2.10", Uploads: []string{evidence, other}}}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.client.Redact(ctx, created.ID, []string{"Preservation request 2026-7003", "det@police.example", "192.0"})
+	if err != nil || n != 3 {
+		t.Fatalf("redact: %d removed, %v; want the two texts and the raw report", n, err)
+	}
+	comments, err := e.client.Comments(ctx, created.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := comments[0]
+	if strings.Contains(note.Body, "police") || strings.Contains(note.Body, "2026-7003") || !strings.Contains(note.Body, "▇") || !strings.Contains(note.Body, "192.0.2.10") {
+		t.Errorf("the note after redaction: %q; want the texts blotted out, the short one kept", note.Body)
+	}
+	var names []string
+	for _, a := range note.Attachments {
+		names = append(names, a.FileName)
+	}
+	if strings.Join(names, " ") != "redacted.txt screenshot.png" {
+		t.Errorf("attachments %v; want the raw report redacted, the other file kept", names)
+	}
+	if comments[1].Body != "Notice about 192.0.2.10." {
+		t.Errorf("a comment without the texts changed: %q", comments[1].Body)
+	}
+}

@@ -78,9 +78,23 @@ type Forwarder struct {
 
 // Forward implements the activities' Reports.
 func (f Forwarder) Forward(ctx context.Context, account string, category abuse.Category, reports []workflows.ReportSummary) error {
-	_, err := f.Cases.Submit(ctx, workflows.CaseWorkflowID(account, category),
-		workflows.CaseInput{AccountID: account, Category: category, Policy: f.Policy.Snapshot(category)}, reports)
-	return err
+	// A category handled per request (a legal request) makes a matter per sender, as intake
+	// does: each group of reports goes to its own.
+	var order []string
+	groups := map[string][]workflows.ReportSummary{}
+	for _, r := range reports {
+		id := workflows.CaseIDFor(account, category, workflows.MatterKey(r.Reporter, r.ID))
+		if _, ok := groups[id]; !ok {
+			order = append(order, id)
+		}
+		groups[id] = append(groups[id], r)
+	}
+	for _, id := range order {
+		if _, err := f.Cases.Submit(ctx, id, workflows.CaseInput{AccountID: account, Category: category, Policy: f.Policy.Snapshot(category)}, groups[id]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DecideApproval delivers a lead's decision; it waits until the case applied or refused it.

@@ -38,6 +38,10 @@ const (
 	TagSupport = "abusedesk_support"
 )
 
+// EvidencePrefix begins the names of the raw reports the desk attaches to a case's ticket (the
+// files a redaction removes).
+const EvidencePrefix = "report-"
+
 // Ticket is a ticket as the desk sees it.
 type Ticket struct {
 	ID     int64
