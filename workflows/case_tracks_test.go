@@ -425,7 +425,9 @@ func TestLegalRequestSaysWhatAndWhen(t *testing.T) {
 func TestMoveToLegal(t *testing.T) {
 	h := newHarness(t)
 	var moved *updateOutcome
-	h.at(time.Hour, func() { moved = h.agent("agent@desk.example", workflows.DecisionMoveToLegal, "the complaint is a police request") })
+	h.at(time.Hour, func() {
+		moved = h.agent("agent@desk.example", workflows.DecisionMoveToLegal, "the complaint is a police request")
+	})
 	h.run("acct-standard", abuse.Spam, 2)
 
 	wantAccepted(t, "move to legal", moved)
