@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"abusedesk/internal/ticket"
 	"abusedesk/workflows"
 )
 
@@ -97,12 +98,42 @@ func TestLegalMatterLifecycle(t *testing.T) {
 			t.Errorf("a message to the police names the account or the desk's internals: %q", p)
 		}
 	}
-	// Nobody else got a word: the only tickets are the legal one (and no customer ticket).
+	// A spam case that is really a police matter moves into legal with one macro: its ticket
+	// then quotes none of it, and the customer heard nothing more.
+	spam := d.submitReports("acct-bank", "spam", "police-in-disguise-1")
+	sv := d.waitStatus(spam, workflows.StatusAwaitingResponse, 30*time.Second)
+	applyMacro(t, z, "agent@desk.example", sv.Ticket.ID, "abusedesk: Move to legal (confidential)")
+	if moved := d.waitStatus(spam, workflows.StatusResolved, 30*time.Second); moved.Outcome != workflows.OutcomeReclassified || len(moved.Reports.Recent) != 0 {
+		t.Errorf("the moved case: %s, %d reports shown; want reclassified, none", moved.Outcome, len(moved.Reports.Recent))
+	}
+	matter := d.waitStatus(workflows.CaseIDFor("acct-bank", "legal-request", workflows.MatterKey("fbl@isp.example", "")), workflows.StatusLegalReview, 30*time.Second)
+	if matter.Reports.Count != 1 {
+		t.Errorf("the legal matter holds %d reports, want the moved one", matter.Reports.Count)
+	}
+	spamTicket := d.waitTicket(func(tk zendeskTicket) bool {
+		return tk.ID == sv.Ticket.ID && strings.Contains(tk.Comments[len(tk.Comments)-1].Body, "moved to a confidential matter")
+	}, "the moved case's ticket")
+	for _, c := range spamTicket.Comments {
+		if strings.Contains(c.Body, "police-in-disguise-1") || strings.Contains(c.Body, "fbl@isp.example") {
+			t.Errorf("the moved case's ticket still quotes the report: %q", reportsOneLine(c.Body))
+		}
+	}
+	if p := publicOf(spamTicket); len(p) != 1 {
+		t.Errorf("the customer got %d messages, want the one notice sent before the move", len(p))
+	}
+
+	// Nobody else got a word: a legal matter's ticket (the moved one's too) carries only the
+	// receipts and answers to its requester, and no other ticket a public comment.
 	for _, other := range d.tickets() {
-		if other.ID != tk.ID && !strings.Contains(strings.Join(other.Tags, " "), "abusedesk_reporter") {
-			for _, p := range publicOf(other) {
-				t.Errorf("ticket #%d to %s got a public comment: %q", other.ID, other.Requester, reportsOneLine(p))
+		tags := strings.Join(other.Tags, " ")
+		if other.ID == spamTicket.ID || other.ID == tk.ID || strings.Contains(tags, "abusedesk_reporter") {
+			continue
+		}
+		for _, p := range publicOf(other) {
+			if strings.Contains(tags, ticket.TagLegal) && strings.Contains(p, "acknowledge receipt") {
+				continue
 			}
+			t.Errorf("ticket #%d to %s got a public comment: %q", other.ID, other.Requester, reportsOneLine(p))
 		}
 	}
 }

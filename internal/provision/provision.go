@@ -41,6 +41,7 @@ var macroTitles = map[workflows.Decision]string{
 	workflows.DecisionReclassify:          "Triage: reclassify",
 	workflows.DecisionNotAbuse:            "Triage: not abuse",
 	workflows.DecisionRoute:               "Triage: route to a team",
+	workflows.DecisionMoveToLegal:         "Move to legal (confidential)",
 	workflows.DecisionValidate:            "Legal: validate the request",
 	workflows.DecisionPreserve:            "Legal: preserve",
 	workflows.DecisionExtendPreservation:  "Legal: extend preservation",

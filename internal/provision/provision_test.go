@@ -17,7 +17,12 @@ func TestMacrosNeverSpeakForTheDesk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	titles := map[string]bool{}
 	for _, m := range provision.Macros(r, 48*time.Hour, 48*time.Hour) {
+		if strings.TrimSpace(m.Title) == "" || titles[m.Title] {
+			t.Errorf("decision %s has no macro title of its own (%q)", m.Decision, m.Title)
+		}
+		titles[m.Title] = true
 		if m.Public {
 			t.Errorf("macro %q answers the customer in public", m.Title)
 		}
