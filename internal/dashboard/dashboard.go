@@ -557,7 +557,7 @@ func deadlineOf(s workflows.Status) string {
 	case workflows.StatusNeedsTriage:
 		return "triage SLA"
 	case workflows.StatusLegalReview:
-		return "legal due time"
+		return "legal clock (the answer due, or the preservation ending)"
 	case workflows.StatusMonitoring:
 		return "quiet period"
 	case workflows.StatusAwaitingResponse:
