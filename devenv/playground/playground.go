@@ -149,7 +149,7 @@ func (s *Sandbox) macrosFor(v *workflows.CaseView) []string {
 		reinstate := slices.Contains(workflows.ReinstatementDecisions, d)
 		switch {
 		case v.Status == workflows.StatusNeedsTriage:
-			applies[provision.MacroTitleOf(d)] = triage
+			applies[provision.MacroTitleOf(d)] = triage || d == workflows.DecisionMoveToLegal
 		case v.Status == workflows.StatusLegalReview:
 			applies[provision.MacroTitleOf(d)] = legal
 		case v.Status.Final():
