@@ -54,13 +54,14 @@ func equalJSON(a, b any) bool {
 }
 
 // TestMacrosForTheState: the panel offers the triage gate's macros while a case waits for
-// triage, the legal team's on a legal matter, and the case macros otherwise.
+// triage, the legal team's on a legal matter, and the case macros otherwise; Move to legal on
+// any case that is not one.
 func TestMacrosForTheState(t *testing.T) {
 	s := &Sandbox{Macros: provision.MacroTitles()}
 	for status, want := range map[workflows.Status][]workflows.Decision{
-		workflows.StatusNeedsTriage:      workflows.TriageDecisions,
+		workflows.StatusNeedsTriage:      append(slices.Clone(workflows.TriageDecisions), workflows.DecisionMoveToLegal),
 		workflows.StatusLegalReview:      workflows.LegalDecisions,
-		workflows.StatusAwaitingResponse: workflows.AgentDecisions[:8], // not the hand-off: it has a form of its own
+		workflows.StatusAwaitingResponse: append(slices.Clone(workflows.AgentDecisions[:8]), workflows.DecisionMoveToLegal), // not the hand-off: it has a form of its own
 	} {
 		got := s.macrosFor(&workflows.CaseView{Status: status})
 		var titles []string
