@@ -414,6 +414,9 @@ func TestLegalRequestSaysWhatAndWhen(t *testing.T) {
 		if res := h.result(); res.Outcome != workflows.OutcomeDisclosed {
 			t.Errorf("outcome %s, want disclosed", res.Outcome)
 		}
+		if notes := h.internalNotes(); len(notes) == 0 || !strings.Contains(notes[0], "This is an EMERGENCY disclosure request") {
+			t.Errorf("the legal ticket's first note %q; want the emergency's checklist", notes)
+		}
 	})
 }
 
