@@ -284,7 +284,7 @@ func TestCasePathsOnTheServer(t *testing.T) {
 		if res := d.result(id); res.Outcome != workflows.OutcomePreserved {
 			t.Fatalf("outcome %s, want preserved", res.Outcome)
 		}
-		d.save(id, "", "case-legal-preserved.json")
+		d.save(id, "", "case-legal-lifecycle.json")
 	})
 
 	t.Run("advisory quiet", func(t *testing.T) {
