@@ -17,19 +17,26 @@ import (
 	"abusedesk/workflows"
 )
 
-// TestNotifyNeverPostsPubliclyOnALegalTicket: whatever a workflow asks, a legal matter's ticket
-// gets no public comment (an email to its requester): the post is refused, and an ordinary
-// case ticket still gets its notice.
-func TestNotifyNeverPostsPubliclyOnALegalTicket(t *testing.T) {
+// activityEnv registers acts (with the embedded templates) in a test activity environment.
+func activityEnv(t *testing.T, acts *activities.Activities) *testsuite.TestActivityEnvironment {
+	t.Helper()
 	r, err := templates.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tickets := memfake.NewTickets()
-	acts := &activities.Activities{Tickets: tickets, Templates: r}
+	acts.Templates = r
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
 	acts.Register(env)
+	return env
+}
+
+// TestNotifyNeverPostsPubliclyOnALegalTicket: whatever a workflow asks, a legal matter's ticket
+// gets no public comment (an email to its requester): the post is refused, and an ordinary
+// case ticket still gets its notice.
+func TestNotifyNeverPostsPubliclyOnALegalTicket(t *testing.T) {
+	tickets := memfake.NewTickets()
+	env := activityEnv(t, &activities.Activities{Tickets: tickets})
 	data := workflows.NoticeData{CaseID: "case/acct-1/legal-request", CaseNumber: "TS-7F3K2QXM4B", Category: abuse.LegalRequest,
 		CategoryTitle: abuse.LegalRequest.Title(), Account: abuse.Account{ID: "acct-1", Name: "Shop", ContactEmail: "ops@shop.example"}}
 	for _, tc := range []struct {
@@ -67,15 +74,8 @@ func TestNotifyNeverPostsPubliclyOnALegalTicket(t *testing.T) {
 // contact, not its domain), in the request's language; a customer notice is refused however it
 // is addressed.
 func TestAuthorityNoticesOnlyToTheAuthority(t *testing.T) {
-	r, err := templates.New()
-	if err != nil {
-		t.Fatal(err)
-	}
 	tickets := memfake.NewTickets()
-	acts := &activities.Activities{Tickets: tickets, Templates: r}
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestActivityEnvironment()
-	acts.Register(env)
+	env := activityEnv(t, &activities.Activities{Tickets: tickets})
 	for i, tc := range []struct {
 		kind, authority, locale string
 		ok                      bool
@@ -118,10 +118,7 @@ func TestResolveDeskTeam(t *testing.T) {
 	tickets.AddAgent(0, 2, "lead@desk.example")
 	tickets.AddAgent(77, 2, "lead@desk.example")
 	tickets.AddAgent(77, 3, "legal@desk.example")
-	acts := &activities.Activities{Tickets: tickets, LegalGroupID: 77}
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestActivityEnvironment()
-	acts.Register(env)
+	env := activityEnv(t, &activities.Activities{Tickets: tickets, LegalGroupID: 77})
 	resolve := func(fresh bool) map[string]string {
 		t.Helper()
 		v, err := env.ExecuteActivity(workflows.ActivityResolveDeskTeam, workflows.ResolveDeskTeamInput{Fresh: fresh})
