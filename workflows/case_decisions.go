@@ -120,7 +120,11 @@ func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*
 	if err := w.agentDecisionFits(ctx, d); err != nil {
 		return nil, err
 	}
-	w.note(ctx, EventDecision, string(d.Decision)+" by "+d.Agent+noteSuffix(d.Note), d.Agent)
+	what := string(d.Decision) + " by " + d.Agent + noteSuffix(d.Note)
+	if d.Decision == DecisionMoveToLegal {
+		what = "the reports were moved out of this case (confidential) by " + d.Agent // the timeline names no legal matter
+	}
+	w.note(ctx, EventDecision, what, d.Agent)
 	w.record(ctx, LedgerEvent{Kind: d.Decision.ledgerKind(), Decision: string(d.Decision), Actor: d.Agent, Text: d.Note})
 	var msg string
 	switch d.Decision {

@@ -379,7 +379,8 @@ func (w *caseWorkflow) moveToLegal(ctx workflow.Context, d AgentDecision) string
 	w.st.Reports.Reporters = slices.DeleteFunc(w.st.Reports.Reporters, func(r string) bool { return gone[r] })
 	data := w.noticeData(ctx)
 	data.Decision, data.DecidedBy = string(d.Decision), d.Agent
-	data.Note = "The reports of this case were moved to a confidential matter of the legal team, and removed from this ticket."
+	// Worded so that an agent reading the ticket learns of no legal matter.
+	data.Note = "The reports of this case were moved out of it (confidential) and removed from this ticket."
 	w.queueNotify("moved-to-legal", NotifyInput{Note: NoteDecision, Data: data})
 	w.closeQuietly(ctx, OutcomeReclassified, true, false)
 	return fmt.Sprintf("Moved to legal: %d report(s) went to a confidential legal matter and were removed from this case and its ticket. Nothing was sent to the customer.", len(moved))

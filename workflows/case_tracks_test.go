@@ -456,7 +456,7 @@ func TestMoveToLegal(t *testing.T) {
 		}
 		evidence += len(c.Uploads)
 	}
-	if public != 1 || evidence != 0 || !strings.Contains(tk.Comments[len(tk.Comments)-1].Body, "moved to a confidential matter") {
+	if public != 1 || evidence != 0 || !strings.Contains(tk.Comments[len(tk.Comments)-1].Body, "moved out of it (confidential)") {
 		t.Errorf("ticket: %d public comments (want the first notice only), %d raw reports left (want none), last note %q", public, evidence, tk.Comments[len(tk.Comments)-1].Body)
 	}
 

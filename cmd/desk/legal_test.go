@@ -25,7 +25,22 @@ func TestLegalMatterLifecycle(t *testing.T) {
 	d.mail(plainMail("Det. Jane Roe <"+detective+">", "Preservation request - reference 2026-7003", "pres-life-1@police.example",
 		"Pursuant to 18 U.S.C. 2703(f) we request that you preserve all records associated with the IP address 192.0.2.10\n"+
 			"for the period 1 to 28 February 2026, pending legal process. Please confirm receipt of this request."))
-	v := d.waitStatus(id, workflows.StatusLegalReview, 30*time.Second)
+	d.waitStatus(id, workflows.StatusLegalReview, 30*time.Second)
+	waitView := func(what string, ok func(workflows.CaseView) bool) workflows.CaseView {
+		t.Helper()
+		for range 150 {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			v, err := d.cases.Status(ctx, id)
+			cancel()
+			if err == nil && v.Legal != nil && ok(*v) {
+				return *v
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		t.Fatalf("the matter never got to %s", what)
+		return workflows.CaseView{}
+	}
+	v := waitView("its restricted ticket", func(v workflows.CaseView) bool { return v.Ticket.ID != 0 }) // the ticket follows the status
 	legalTicket := func(what string, ok func(zendeskTicket) bool) zendeskTicket {
 		t.Helper()
 		return d.waitTicket(func(tk zendeskTicket) bool { return tk.ID == v.Ticket.ID && ok(tk) }, what)
@@ -46,20 +61,6 @@ func TestLegalMatterLifecycle(t *testing.T) {
 			before, _, _ := strings.Cut(body, "Why:")
 			return before + "Why: " + text
 		}
-	}
-	waitView := func(what string, ok func(workflows.CaseView) bool) workflows.CaseView {
-		t.Helper()
-		for range 150 {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			v, err := d.cases.Status(ctx, id)
-			cancel()
-			if err == nil && v.Legal != nil && ok(*v) {
-				return *v
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-		t.Fatalf("the matter never got to %s", what)
-		return workflows.CaseView{}
 	}
 	applyMacro(t, z, "legal@desk.example", v.Ticket.ID, "abusedesk: Legal: validate the request", why("Det. Roe called back on the force's switchboard; 18 U.S.C. 2703(f); US; subscriber records"))
 	waitView("validated", func(v workflows.CaseView) bool { return v.Legal != nil && v.Legal.Stage == workflows.LegalValidated })
@@ -111,7 +112,7 @@ func TestLegalMatterLifecycle(t *testing.T) {
 		t.Errorf("the legal matter holds %d reports, want the moved one", matter.Reports.Count)
 	}
 	spamTicket := d.waitTicket(func(tk zendeskTicket) bool {
-		return tk.ID == sv.Ticket.ID && strings.Contains(tk.Comments[len(tk.Comments)-1].Body, "moved to a confidential matter")
+		return tk.ID == sv.Ticket.ID && strings.Contains(tk.Comments[len(tk.Comments)-1].Body, "moved out of it (confidential)")
 	}, "the moved case's ticket")
 	for _, c := range spamTicket.Comments {
 		if strings.Contains(c.Body, "police-in-disguise-1") || strings.Contains(c.Body, "fbl@isp.example") {
