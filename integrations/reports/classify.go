@@ -76,6 +76,14 @@ func (p *Parser) classify(m *msg, res *Result) {
 		}
 	}
 	text := m.textOf(512 << 10)
+	if r == nil {
+		if why := statusReason(res.Subject, text); why != "" {
+			// A reporting platform or another desk telling how a request of ours went: never
+			// a report, never a case.
+			res.Kind, res.Reply = KindAutoReply, p.reply(m, res, why)
+			return
+		}
+	}
 	if r == nil && reCopyright.MatchString(res.Subject+"\n"+text) {
 		r = copyright(m, res)
 	}
@@ -88,11 +96,14 @@ func (p *Parser) classify(m *msg, res *Result) {
 		r = freeform(text, res.Subject, res.From, received)
 	}
 	if r == nil || (len(r.SourceIPs) == 0 && len(r.URLs) == 0 && len(r.Domains) == 0 && len(r.Senders) == 0 && len(r.Ranges) == 0 && len(r.Phones) == 0 && len(r.SenderIDs) == 0) {
+		if why := autoReplyReason(m.header, res.Subject); why != "" {
+			// An out-of-office or another machine's answer that names nothing: an automatic
+			// message, answering none of our cases.
+			res.Kind, res.Reply = KindAutoReply, p.reply(m, res, why)
+			return
+		}
 		res.Kind = KindUnparseable
 		res.Error = "no report format recognised and no address, link or sender found in the text"
-		if why := autoReplyReason(m.header, res.Subject); why != "" {
-			res.Error = "an automatic message (" + why + ") that answers none of our cases and names nothing to act on"
-		}
 		return
 	}
 	if r.ReceivedAt.IsZero() {
@@ -126,8 +137,10 @@ func autoReplyReason(h message.Header, subject string) string {
 	if v := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted"))); v != "" && v != "no" {
 		return "Auto-Submitted: " + v
 	}
+	// Precedence: list is a mailing list's, not the writer's: a customer's answer the desk's
+	// own abuse@ group re-sent is still an answer.
 	switch strings.ToLower(strings.TrimSpace(h.Get("Precedence"))) {
-	case "auto_reply", "bulk", "junk", "list":
+	case "auto_reply", "bulk", "junk":
 		return "Precedence: " + h.Get("Precedence")
 	}
 	for _, k := range []string{"X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"} {
@@ -207,4 +220,21 @@ func excerpt(s string, n int) string {
 		kept = append(kept, t)
 	}
 	return OneLine(strings.Join(kept, " "), n)
+}
+
+// reStatus finds what a reporting platform, a registrar or another abuse desk writes about a
+// request someone made to it ("your takedown request has been approved", "your report was
+// received", "listing removed", "thank you for your report"), in the languages the desk reads.
+var reStatus = regexp.MustCompile(`(?i)(\byour (?:\w+ ){0,3}(?:request|report|complaint|submission|ticket|case|enquiry|inquiry)\b[^\n]{0,200}?\b(?:has been|have been|was|were|is now)\s+(?:approved|accepted|completed|resolved|closed|received|processed|actioned|escalated|forwarded|rejected|declined|removed|taken down)\b|\bthank you for (?:your (?:report|submission|request|complaint)|reporting|contacting (?:us|our abuse))\b|\b(?:listing|entry) (?:has been |was )?(?:removed|delisted|expired)\b|\bwe have received your (?:report|request|complaint|message|e-?mail)\b|\bthis is an automated (?:acknowledg(?:e)?ment|confirmation)\b|votre (?:demande|signalement|plainte)\b[^\n]{0,200}?\ba été (?:approuvée?|acceptée?|traitée?|reçue?|clôturée?)|Ihre (?:Anfrage|Meldung|Beschwerde)\b[^\n]{0,200}?\bwurde (?:angenommen|bearbeitet|genehmigt|erhalten|geschlossen)|su (?:solicitud|denuncia|reporte)\b[^\n]{0,200}?\bha sido (?:aprobada|recibida|procesada|cerrada))`)
+
+// statusReason says why a message is a status message about someone's request rather than a
+// report ("" when it is not): its subject, or the opening of its text, says so.
+func statusReason(subject, text string) string {
+	if len(text) > 1500 {
+		text = text[:1500]
+	}
+	if m := reStatus.FindString(subject + "\n" + text); m != "" {
+		return "a status message about a request (\"" + OneLine(m, 80) + "\"), not a report"
+	}
+	return ""
 }

@@ -115,6 +115,41 @@ func textURLs(s string) []string {
 	return out
 }
 
+// reBareURL is a link written without its scheme ("account-check.example.net/verify"): a host
+// name with a top-level domain of letters, then a path.
+var reBareURL = regexp.MustCompile(`(?i)(?:^|[\s(<"'])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,24})/[^\s<>"')\]]*)`)
+
+// fileSuffixes are the "top-level domains" of file names, which a bare link is not.
+var fileSuffixes = map[string]bool{"html": true, "htm": true, "php": true, "asp": true, "aspx": true, "jsp": true, "txt": true, "pdf": true,
+	"exe": true, "zip": true, "js": true, "css": true, "png": true, "jpg": true, "gif": true, "eml": true, "msg": true, "doc": true, "docx": true}
+
+// bareURLs finds links written without a scheme (defanged ones too), as http:// URLs.
+func bareURLs(s string) []string {
+	if !strings.Contains(s, "/") {
+		return nil
+	}
+	var out []string
+	for _, m := range reBareURL.FindAllStringSubmatch(dotRefanger.Replace(s), 4*maxFound) {
+		if fileSuffixes[strings.ToLower(m[2])] {
+			continue
+		}
+		u := "http://" + strings.TrimRight(m[1], ".,;:!?)>'\"*")
+		if _, err := url.Parse(u); err == nil && validDomain(hostOf(u)) {
+			out = appendUnique(out, u)
+			if len(out) == maxFound {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// refangText undoes defanging in free text, for the addresses it names ("192.0.2[.]1",
+// "example(dot)net").
+func refangText(s string) string {
+	return strings.NewReplacer("[.]", ".", "(.)", ".", "[dot]", ".", "(dot)", ".", "{.}", ".", "{dot}", ".", "[:]", ":").Replace(s)
+}
+
 // textEmails finds email addresses in free text, lower-cased.
 func textEmails(s string) []string {
 	var out []string

@@ -33,15 +33,16 @@ func textRanges(s string) []string {
 		if err != nil {
 			continue
 		}
-		if (p.Addr().Is4() && p.Bits() < 8) || (p.Addr().Is6() && p.Bits() < 16) {
-			continue
+		if (p.Addr().Is4() && p.Bits() < 8) || (p.Addr().Is6() && p.Bits() < 16) || p.IsSingleIP() {
+			continue // too wide to name anyone; or a /32 (/128), which is one address, read as such
 		}
 		out = appendUnique(out, p.Masked().String())
 	}
 	return out
 }
 
-// inRangeNotation reports whether ip stands in text as the start of a range ("192.0.2.0/26").
+// inRangeNotation reports whether ip stands in text as the start of a range ("192.0.2.0/26"),
+// not as one address written as a prefix ("192.0.2.5/32").
 func inRangeNotation(text, ip string) bool {
 	for from := 0; ; {
 		i := strings.Index(text[from:], ip)
@@ -50,10 +51,21 @@ func inRangeNotation(text, ip string) bool {
 		}
 		end := from + i + len(ip)
 		if end < len(text) && text[end] == '/' {
-			return true
+			if p, err := netip.ParsePrefix(ip + "/" + leadingDigits(text[end+1:])); err != nil || !p.IsSingleIP() {
+				return true
+			}
 		}
 		from = end
 	}
+}
+
+// leadingDigits is the run of digits s starts with.
+func leadingDigits(s string) string {
+	n := 0
+	for n < len(s) && n < 3 && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return s[:n]
 }
 
 // E164 normalises a phone number written internationally ("+44 7700 900123", "0044…",

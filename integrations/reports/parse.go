@@ -153,6 +153,10 @@ func (p *Parser) parse(raw []byte) *Result {
 	res.MessageID = strings.Trim(m.header.Get("Message-Id"), "<> ;")
 	res.Subject = decodeHeader(m.header, "Subject")
 	res.From = cleanAddress(decodeHeader(m.header, "From"))
+	if orig := originalSender(m.header, res.From); orig != "" {
+		// A list re-sent it: the report is from whoever wrote it, not from our own group.
+		res.From = orig
+	}
 	p.classify(m, res)
 	for i := range res.Reports {
 		res.Reports[i].Digest = res.Digest

@@ -189,7 +189,7 @@ func freeform(text, subject, from string, received time.Time) *Report {
 	if !known {
 		r.Confidence = 0.25
 	}
-	whole := subject + "\n" + body
+	whole := refangText(subject + "\n" + body)
 	r.Ranges = textRanges(whole)
 	var named []string
 	for _, ip := range textIPs(whole) {
@@ -203,7 +203,7 @@ func freeform(text, subject, from string, received time.Time) *Report {
 	if len(left) > 0 {
 		r.Warnings = append(r.Warnings, "address choice: "+strings.Join(left, ", "))
 	}
-	for _, u := range textURLs(body) {
+	for _, u := range append(textURLs(body), bareURLs(refangText(body))...) {
 		r.URLs = append(r.URLs, u)
 		if h := hostOf(u); h != "" && len(r.Domains) < maxFound {
 			r.Domains = addDomain(r.Domains, h)

@@ -122,7 +122,12 @@ func TestNumbers(t *testing.T) {
 	if p, _ := textPhones("Regards, Jane, +44 20 7946 0000"); len(p) != 0 {
 		t.Errorf("a number outside an SMS or call complaint was taken: %v", p)
 	}
-	if got := textRanges("Listed: 192.0.2.64/26, 2001:db8:1::/48, 10.0.0.0/4 and 198.51.100.7/32"); !slices.Equal(got, []string{"192.0.2.64/26", "2001:db8:1::/48", "198.51.100.7/32"}) {
+	// A /32 (or /128) is one address written as a prefix: an address, not a range.
+	text := "Listed: 192.0.2.64/26, 2001:db8:1::/48, 10.0.0.0/4, 198.51.100.7/32 and 2001:db8::7/128"
+	if got := textRanges(text); !slices.Equal(got, []string{"192.0.2.64/26", "2001:db8:1::/48"}) {
 		t.Errorf("ranges %v", got)
+	}
+	if inRangeNotation(text, "198.51.100.7") || inRangeNotation(text, "2001:db8::7") || !inRangeNotation(text, "192.0.2.64") {
+		t.Error("a /32 or /128 read as a range, or a /26 as an address")
 	}
 }

@@ -21,7 +21,7 @@ func (d *Dashboard) intakePage(w http.ResponseWriter, r *http.Request) {
 	data := struct {
 		Title, Home, Flash, Err string
 		Items                   []ledger.HandOver
-		Triage, NotOurs         int
+		Triage, NotOurs, Noted  int
 	}{Title: "Handed to people", Home: d.home(), Flash: flashOf(r)}
 	items, err := d.opts.Ledger.HandOvers(ctx, time.Now().Add(-intakePeriod), 500)
 	if err != nil {
@@ -34,9 +34,12 @@ func (d *Dashboard) intakePage(w http.ResponseWriter, r *http.Request) {
 	}
 	data.Items = items
 	for _, h := range items {
-		if h.Kind == intake.HandOverTriage {
+		switch h.Kind {
+		case intake.HandOverTriage:
 			data.Triage++
-		} else {
+		case intake.HandOverNoted:
+			data.Noted++
+		default:
 			data.NotOurs++
 		}
 	}

@@ -463,6 +463,15 @@ func summary(r reports.Report, src Source) workflows.ReportSummary {
 // case's ticket; one naming no case we know goes to triage, so nothing is only logged.
 func (in *Intake) reply(ctx context.Context, raw []byte, res *reports.Result, src Source, out *Outcome) error {
 	r := res.Reply
+	if r.CaseNumber == "" && res.Kind == reports.KindAutoReply {
+		// An automatic message (an out-of-office, a platform's status mail) that answers none
+		// of our cases asks nothing of anyone: it is kept (the evidence store has it) and
+		// listed on /intake, without a ticket.
+		in.count("noted", "")
+		in.log.Info("automatic message noted", "reason", r.Why, "from", res.From, "digest", res.Digest)
+		in.handedOver(HandOverNoted, 0, "an automatic message that answers none of our cases: "+cmp.Or(r.Why, "no case number"), res, "")
+		return nil
+	}
 	if r.CaseNumber == "" {
 		t, err := in.triage(ctx, raw, res, string(res.Kind)+" that names none of our cases ("+cmp.Or(r.Why, res.Error, "no case number")+")", "")
 		if err == nil {
@@ -619,7 +628,7 @@ func triageData(res *reports.Result, reason string) templates.TriageData {
 // or answered "not ours" to its reporter.
 type HandOver struct {
 	At       time.Time
-	Kind     string // HandOverTriage, HandOverNotOurs
+	Kind     string // HandOverTriage, HandOverNotOurs, HandOverNoted
 	TicketID int64
 	Reason   string
 	Reporter string
@@ -633,6 +642,8 @@ type HandOver struct {
 const (
 	HandOverTriage  = "triage"
 	HandOverNotOurs = "not_ours"
+	// HandOverNoted: an automatic message kept and listed, asking nothing of anyone.
+	HandOverNoted = "noted"
 )
 
 func (in *Intake) handedOver(kind string, ticketID int64, reason string, res *reports.Result, reporter string) {

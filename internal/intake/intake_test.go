@@ -875,6 +875,30 @@ func TestBounceWithoutACaseGoesToAPerson(t *testing.T) {
 	}
 }
 
+// TestStatusMailIsNoted: a reporting platform's status mail and an out-of-office that answer
+// none of our cases ask nothing of anyone: no case, no triage ticket; each is listed on /intake
+// as noted (its raw message kept).
+func TestStatusMailIsNoted(t *testing.T) {
+	e := setup(t, 0)
+	var noted []HandOver
+	e.in.cfg.OnHandOver = func(h HandOver) { noted = append(noted, h) }
+	for _, mail := range []string{
+		"From: Netcraft <noreply@netcraft.example>\nSubject: Your takedown request has been approved\nMessage-ID: <st-1@netcraft.example>\n\nYour request to take down https://phish.example.org/login (192.0.2.77) was approved.\n",
+		"From: Jane <jane@customer.example>\nSubject: Out of office\nAuto-Submitted: auto-replied\nMessage-ID: <ooo-1@customer.example>\n\nI am away until Monday.\n",
+	} {
+		out, err := e.in.Ingest(context.Background(), []byte(mail), Source{Channel: "imap"})
+		if err != nil || out.Kind != reports.KindAutoReply || len(out.Accepted) != 0 || len(out.Triaged) != 0 {
+			t.Fatalf("outcome %+v %v; want an automatic message, no case, no triage", out, err)
+		}
+	}
+	if len(noted) != 2 || noted[0].Kind != HandOverNoted || noted[0].TicketID != 0 || !strings.Contains(noted[0].Reason, "status message") {
+		t.Errorf("hand-overs %+v; want both noted, without a ticket, saying why", noted)
+	}
+	if e.tickets != nil && len(e.tickets.All()) != 0 {
+		t.Errorf("%d tickets opened", len(e.tickets.All()))
+	}
+}
+
 // TestNotificationFansOutPerAccount: one notification listing many sources becomes one report
 // per source, grouped into one case per account (one delivery, so one notice), and the rows
 // about no customer into one triage ticket and one answer to the reporter — not one per row.
@@ -1142,6 +1166,8 @@ func TestEachLegalRequestIsItsOwnCase(t *testing.T) {
 		"From: court@court.example\nSubject: Court order\nMessage-ID: <lr-b@court.example>\n\nThis court order requires the subscriber records of 192.0.2.77.\n",
 		"From: a@victim.example\nSubject: spam\nMessage-ID: <sp-a@victim.example>\n\nSpam from 192.0.2.77 again.\n",
 		"From: b@victim.example\nSubject: spam\nMessage-ID: <sp-b@victim.example>\n\nMore spam from 192.0.2.77.\n",
+		// The same detective's production order, weeks later: it joins the open matter.
+		"From: Cyber Unit <Cyber@Police.example>\nSubject: Production order\nMessage-ID: <lr-c@police.example>\n\nThe court order for the records of 192.0.2.77 you preserved is attached.\n",
 	} {
 		out, err := e.in.Ingest(context.Background(), []byte(mail), Source{Channel: "imap"})
 		if err != nil || len(out.Accepted) != 1 {
@@ -1155,10 +1181,13 @@ func TestEachLegalRequestIsItsOwnCase(t *testing.T) {
 	if ids[2] != ids[3] || ids[2] != workflows.CaseWorkflowID("acct-shop", abuse.Spam) {
 		t.Errorf("spam went to %s and %s, want the account's one spam case", ids[2], ids[3])
 	}
+	if ids[4] != ids[0] || strings.Contains(ids[0], "police") {
+		t.Errorf("the same sender's order went to %s, the request to %s; want one matter, its ID naming no one", ids[4], ids[0])
+	}
 	e.settle(t)
-	for _, id := range ids[:2] {
-		if _, total, _ := e.cases.reports(id); total != 1 {
-			t.Errorf("%s got %d reports, want 1", id, total)
+	for id, want := range map[string]int{ids[0]: 2, ids[1]: 1} {
+		if _, total, _ := e.cases.reports(id); total != want {
+			t.Errorf("%s got %d reports, want %d", id, total, want)
 		}
 	}
 	if acct, cat, ok := workflows.ParseCaseWorkflowID(ids[0]); !ok || acct != "acct-shop" || cat != abuse.LegalRequest {

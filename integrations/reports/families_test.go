@@ -1,0 +1,73 @@
+package reports
+
+import (
+	"fmt"
+	"testing"
+
+	"abusedesk/internal/abuse"
+)
+
+// mailOf writes a message with extra header lines.
+func mailOf(from, subject, headers, body string) []byte {
+	return fmt.Appendf(nil, "From: %s\r\nTo: abuse@provider.example\r\nSubject: %s\r\nMessage-ID: <%s@sample.example>\r\nDate: Mon, 7 Dec 2026 08:00:00 +0000\r\n%s\r\n%s\r\n",
+		from, subject, subject[:min(8, len(subject))], headers, body)
+}
+
+// TestClassFamilies: classes of mail the desk misread, each as a family written the ways
+// several reporters write it.
+func TestClassFamilies(t *testing.T) {
+	p := parser()
+	for name, tc := range map[string]struct {
+		raw  []byte
+		want expect
+	}{
+		// A list re-sent it (the provider's abuse@ is a group): the report is from its writer.
+		"list: Google Groups": {mailOf(`"'reports@spamhaus.example' via abuse" <abuse@provider.example>`, "Spam received from your network",
+			"Precedence: list\r\nList-Id: <abuse.provider.example>\r\nX-Original-Sender: reports@spamhaus.example\r\n",
+			"We received unsolicited bulk email from 192.0.2.25 at 2026-12-06 22:00 UTC. Please stop it."),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.Spam, ips: []string{"192.0.2.25"}, reporter: "reports@spamhaus.example"}},
+		"list: Mailman with DMARC munging": {mailOf(`"Jane Roe via Abuse" <abuse@provider.example>`, "SSH brute force from your network",
+			"Reply-To: Jane Roe <jane@home.example>\r\nList-Id: Abuse <abuse.lists.provider.example>\r\nPrecedence: list\r\n",
+			"Failed login attempts on my server from 198.51.100.23, hundreds per minute since 07:00 UTC."),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.BruteForce, ips: []string{"198.51.100.23"}, reporter: "jane@home.example"}},
+		"list: display name only": {mailOf(`"noc@isp.example via Abuse Desk" <abuse@provider.example>`, "DDoS",
+			"", "We see a UDP flood from 192.0.2.10 against our customers since 06:00 UTC."),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.DoS, ips: []string{"192.0.2.10"}, reporter: "noc@isp.example"}},
+
+		// Status mail about someone's request: never a report.
+		"status: takedown approved": {mailOf("Netcraft <noreply@netcraft.example>", "Your takedown request has been approved", "",
+			"Good news: your request to take down https://phish.example.org/login (192.0.2.40) was approved and the site has been removed."),
+			expect{kind: KindAutoReply}},
+		"status: another desk's ticket": {mailOf("Abuse Team <abuse@otherhost.example>", "[Ticket #48213] Re: phishing on 203.0.113.8", "",
+			"Thank you for your report. We have received your report about 203.0.113.8 and opened ticket 48213; we will investigate."),
+			expect{kind: KindAutoReply}},
+		"status: registrar": {mailOf("Registrar Abuse <abuse@registrar.example>", "Abuse report 2026-1201 received", "",
+			"Your abuse report regarding shop-login.example has been received and forwarded to the registrant."),
+			expect{kind: KindAutoReply}},
+		"status: French": {mailOf("Signal <ne-pas-repondre@signal.example>", "Suivi de votre signalement", "",
+			"Bonjour, votre signalement concernant https://phish.example.org/ a été traité. Merci."),
+			expect{kind: KindAutoReply}},
+		"status: German": {mailOf("Meldestelle <noreply@melde.example>", "Ihre Meldung", "",
+			"Ihre Meldung zu 192.0.2.40 wurde bearbeitet und an den Betreiber weitergeleitet."),
+			expect{kind: KindAutoReply}},
+
+		// A /32 is one address; the target is the victim.
+		"victim /32": {mailOf("NOC <noc@victim.example>", "DDoS", "",
+			"The targeted IP was 198.51.100.5/32. The attack came from 192.0.2.10 (UDP flood, 3 Gbps) at 2026-12-06 21:00 UTC."),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.DoS, ips: []string{"192.0.2.10"}, warning: "198.51.100.5 left out"}},
+		"victim /32, German": {mailOf("Admin <admin@opfer.example>", "Angriff", "",
+			"Unser Server 198.51.100.5/32 wurde von 192.0.2.10 aus angegriffen (DDoS, seit 21:00 UTC)."),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.DoS, ips: []string{"192.0.2.10"}}},
+
+		// Defanged and scheme-less indicators.
+		"defanged address and bare link": {mailOf("SOC <soc@bank.example>", "Phishing page hosted at your network", "",
+			"A phishing page impersonating our bank is at hxxps://login-secure[.]shop[.]example/verify on 192.0.2[.]40; also account-check.example.net/verify.php."),
+			expect{kind: KindReport, format: FormatTakedown, category: abuse.Phishing, ips: []string{"192.0.2.40"},
+				domains: []string{"login-secure.shop.example", "account-check.example.net"}, urls: []string{"https://login-secure.shop.example/verify", "http://account-check.example.net/verify.php"}}},
+		"defanged with (dot)": {mailOf("Analyst <cti@sec.example>", "Malware C2 in your network", "",
+			"The malware calls home to 203(dot)0(dot)113(dot)9 and to c2-panel(dot)example(dot)org/gate.php; the command and control server is yours."),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.Malware, ips: []string{"203.0.113.9"}, domains: []string{"c2-panel.example.org"}}},
+	} {
+		t.Run(name, func(t *testing.T) { check(t, p.Parse(tc.raw), tc.want) })
+	}
+}
