@@ -67,6 +67,14 @@ func TestClassFamilies(t *testing.T) {
 		"defanged with (dot)": {mailOf("Analyst <cti@sec.example>", "Malware C2 in your network", "",
 			"The malware calls home to 203(dot)0(dot)113(dot)9 and to c2-panel(dot)example(dot)org/gate.php; the command and control server is yours."),
 			expect{kind: KindReport, format: FormatFreeform, category: abuse.Malware, ips: []string{"203.0.113.9"}, domains: []string{"c2-panel.example.org"}}},
+
+		// Phone numbers in any written format, the region from the context.
+		"phones: US carrier, national format": {mailOf("Carrier Compliance <compliance@carrier.example>", "10DLC campaign complaint", "",
+			"Subscribers report unsolicited text messages from +1 (646) 555-0148 and (312) 555-0199 sent through a 10DLC campaign; sender ID SHOPNEWS."),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.Spam, phones: []string{"+16465550148", "+13125550199"}}},
+		"phones: UK reporter, national format": {mailOf("Jane <jane@provider.co.uk>", "Nuisance calls", "",
+			"I keep getting robocalls from 020 7946 0018 claiming to be my bank, several a day since Monday."),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.Other, phones: []string{"+442079460018"}}}, // robocalls get a category of their own with the messaging track (issue 30)
 	} {
 		t.Run(name, func(t *testing.T) { check(t, p.Parse(tc.raw), tc.want) })
 	}

@@ -1,9 +1,12 @@
 package reports
 
 import (
+	"cmp"
 	"net/netip"
 	"regexp"
 	"strings"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // Ranges and phone numbers: the subjects of blocklist listings and of SMS and voice abuse.
@@ -68,53 +71,101 @@ func leadingDigits(s string) string {
 	return s[:n]
 }
 
-// E164 normalises a phone number written internationally ("+44 7700 900123", "0044…",
-// "tel:+1-202-555-0100") to E.164 ("+447700900123"); "" when it is not one (E.164 has at most
-// 15 digits, and a country code does not start with 0).
-func E164(s string) string {
-	s = strings.TrimSpace(strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "tel:"))
-	international := strings.HasPrefix(s, "+") || strings.HasPrefix(s, "00")
-	if !international {
-		return ""
-	}
-	var digits strings.Builder
-	for _, c := range strings.TrimPrefix(strings.TrimPrefix(s, "+"), "00") {
-		switch {
-		case c >= '0' && c <= '9':
-			digits.WriteRune(c)
-		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
-		default:
-			return ""
-		}
-	}
-	d := digits.String()
-	if len(d) < 8 || len(d) > 15 || d[0] == '0' {
-		return ""
-	}
-	return "+" + d
-}
-
 // textPhones finds the phone numbers and sender IDs a complaint about SMS or voice abuse names;
-// nothing when the text is not about SMS or calls.
-func textPhones(s string) (phones, senderIDs []string) {
+// nothing when the text is not about SMS or calls. Numbers are read by libphonenumber in any
+// written format: international ones always, national ones ("(312) 555-0199", "07700 900123")
+// in region, the country the context gives ("" for none).
+func textPhones(s, region string) (phones, senderIDs []string) {
 	if !reSMSContext.MatchString(s) {
 		return nil, nil
 	}
 	for _, m := range reTel.FindAllStringSubmatch(s, maxFound) {
-		phones = appendUnique(phones, E164(m[1]))
+		phones = appendUnique(phones, phoneE164(m[1], region))
 	}
-	for _, m := range rePhone.FindAllString(s, maxFound) {
-		phones = appendUnique(phones, E164(m))
-	}
-	for _, m := range reSenderID.FindAllStringSubmatch(s, maxFound) {
-		v := strings.TrimSpace(m[1])
-		if e := E164(v); e != "" {
-			phones = appendUnique(phones, e)
-			continue
+	for _, loc := range rePhoneish.FindAllStringIndex(s, maxFound) {
+		m := s[loc[0]:loc[1]]
+		if !strings.HasPrefix(m, "+") && !strings.HasPrefix(m, "00") && (reDateish.MatchString(m) || strings.HasPrefix(s[loc[1]:], ":")) {
+			continue // a date, or a time: not a national number
 		}
-		senderIDs = appendUnique(senderIDs, strings.ToUpper(v))
+		phones = appendUnique(phones, phoneE164(m, region))
+	}
+	for _, re := range []*regexp.Regexp{reSenderID, reSenderInline} {
+		for _, m := range re.FindAllStringSubmatch(s, maxFound) {
+			v := strings.TrimSpace(m[1])
+			if e := phoneE164(v, region); e != "" {
+				phones = appendUnique(phones, e)
+				continue
+			}
+			senderIDs = appendUnique(senderIDs, strings.ToUpper(v))
+		}
 	}
 	return phones, senderIDs
+}
+
+var (
+	// reDateish is a date written with separators (2026-12-06, 06/12/2026, 6.12.2026).
+	reDateish = regexp.MustCompile(`\b(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})\b`)
+	// rePhoneish is a run a phone number can be written in: digits with spaces, dots, dashes,
+	// slashes and brackets, maybe after + or 00.
+	rePhoneish = regexp.MustCompile(`(?:\+|\b00|\()?\d[\d \t().\-/]{5,22}\d`)
+	// reSenderInline is a sender ID or short code named in a sentence ("from sender ID
+	// SHOPNEWS", "short code 72345"): capitals and digits, as carriers register them.
+	reSenderInline = regexp.MustCompile(`(?i:\b(?:alphanumeric sender(?: id)?|sender ?id|short ?code|originator))\s*(?:of\s+)?[:=]?\s*["']?([A-Z0-9][A-Z0-9._-]{1,10}[A-Z0-9])\b`)
+)
+
+// phoneE164 reads a written phone number with libphonenumber: E.164 when it is a number (an
+// international one of a possible length, or a valid national one of region), else "".
+func phoneE164(s, region string) string {
+	s = strings.TrimSpace(strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "tel:"))
+	digits := 0
+	for _, c := range s {
+		if c >= '0' && c <= '9' {
+			digits++
+		}
+	}
+	if digits < 5 || digits > 17 {
+		return ""
+	}
+	if strings.HasPrefix(s, "00") {
+		s = "+" + s[2:]
+	}
+	if !strings.HasPrefix(s, "+") && region == "" {
+		return "" // a national number, and no context says which country's
+	}
+	international := strings.HasPrefix(s, "+")
+	n, err := phonenumbers.Parse(s, cmp.Or(region, "ZZ"))
+	// A national number must be a valid one of the region; an international one may be any
+	// number of a possible length for its country (reports quote reserved drama and
+	// documentation ranges, which the numbering plan does not assign).
+	if err != nil || !(phonenumbers.IsValidNumber(n) || international && phonenumbers.IsPossibleNumber(n)) {
+		return ""
+	}
+	return phonenumbers.Format(n, phonenumbers.E164)
+}
+
+// reUSMessaging says a text is about US messaging (10DLC, the CTIA's principles, the TCPA, a
+// US carrier): its national numbers are American.
+var reUSMessaging = regexp.MustCompile(`(?i)\b(10DLC|CTIA|TCPA|FCC|toll[- ]free|T-Mobile|Verizon|AT&T|Sprint|TCR|campaign registry)\b`)
+
+// phoneRegion is the country a complaint's national phone numbers are from: the reporter's
+// country-code domain (jane@provider.co.uk: GB), else the US for a text about US messaging;
+// "" when nothing says.
+func phoneRegion(reporter, text string) string {
+	if _, dom, ok := strings.Cut(strings.ToLower(reporter), "@"); ok {
+		tld := dom[strings.LastIndex(dom, ".")+1:]
+		switch {
+		case tld == "uk":
+			return "GB"
+		case len(tld) == 2 && tld != "eu":
+			if r := strings.ToUpper(tld); phonenumbers.GetCountryCodeForRegion(r) != 0 {
+				return r
+			}
+		}
+	}
+	if reUSMessaging.MatchString(text) {
+		return "US"
+	}
+	return ""
 }
 
 // signatureCut drops a mail signature (from a "-- " line on): the reporter's own numbers and

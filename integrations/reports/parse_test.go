@@ -52,6 +52,7 @@ type expect struct {
 	caseNumber string
 	warning    string // a substring of some warning
 	reports    int    // for multi-report notifications
+	phones     []string
 }
 
 func check(t *testing.T, res *Result, want expect) {
@@ -92,6 +93,9 @@ func check(t *testing.T, res *Result, want expect) {
 		if !slices.Contains(r.Senders, s) {
 			t.Errorf("senders %v lack %s", r.Senders, s)
 		}
+	}
+	if want.phones != nil && !slices.Equal(r.Phones, want.phones) {
+		t.Errorf("phones %v, want %v", r.Phones, want.phones)
 	}
 	if want.reporter != "" && r.Reporter != want.reporter {
 		t.Errorf("reporter %q, want %q", r.Reporter, want.reporter)

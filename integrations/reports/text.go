@@ -199,7 +199,7 @@ func freeform(text, subject, from string, received time.Time) *Report {
 	}
 	var left []string
 	r.SourceIPs, left = complaintIPs(whole, named)
-	r.Phones, r.SenderIDs = textPhones(whole)
+	r.Phones, r.SenderIDs = textPhones(whole, phoneRegion(from, whole))
 	if len(left) > 0 {
 		r.Warnings = append(r.Warnings, "address choice: "+strings.Join(left, ", "))
 	}

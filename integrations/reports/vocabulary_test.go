@@ -107,20 +107,37 @@ func TestComplaintAddresses(t *testing.T) {
 }
 
 func TestNumbers(t *testing.T) {
-	for in, want := range map[string]string{
-		"+44 7700 900123": "+447700900123", "0044 7700 900123": "+447700900123", "tel:+1-202-555-0100": "+12025550100",
-		"+1 (202) 555-0100": "+12025550100", "07700 900123": "", "+0123456789": "", "+1234567": "", "+1234567890123456": "",
+	for _, tc := range []struct{ in, region, want string }{
+		{"+44 7700 900123", "", "+447700900123"}, {"0044 7700 900123", "", "+447700900123"}, {"tel:+1-202-555-0100", "", "+12025550100"},
+		{"+1 (646) 555-0148", "", "+16465550148"}, {"(312) 555-0199", "US", "+13125550199"}, {"020 7946 0018", "GB", "+442079460018"}, {"07700 900123", "GB", ""}, // a reserved drama number: no national one
+		{"07700 900123", "", ""}, // national, and no context says which country's
+		{"+0123456789", "", ""}, {"+1234567", "", ""}, {"+1234567890123456", "", ""},
 	} {
-		if got := E164(in); got != want {
-			t.Errorf("E164(%q) = %q, want %q", in, got, want)
+		if got := phoneE164(tc.in, tc.region); got != tc.want {
+			t.Errorf("phoneE164(%q, %q) = %q, want %q", tc.in, tc.region, got, tc.want)
 		}
 	}
-	phones, ids := textPhones("SMS spam received from +44 7700 900123 and tel:+1-202-555-0100.\nSender ID: ACMEBNK\nShort code: 84433\n")
+	phones, ids := textPhones("SMS spam received from +44 7700 900123 and tel:+1-202-555-0100.\nSender ID: ACMEBNK\nShort code: 84433\n", "")
 	if !slices.Equal(phones, []string{"+12025550100", "+447700900123"}) || !slices.Equal(ids, []string{"ACMEBNK", "84433"}) {
 		t.Errorf("phones %v, sender IDs %v", phones, ids)
 	}
-	if p, _ := textPhones("Regards, Jane, +44 20 7946 0000"); len(p) != 0 {
+	phones, ids = textPhones("Our subscribers report text messages from +1 (646) 555-0148 and (312) 555-0199, from sender ID SHOPNEWS and short code 72345.", "US")
+	if !slices.Equal(phones, []string{"+16465550148", "+13125550199"}) || !slices.Equal(ids, []string{"SHOPNEWS", "72345"}) {
+		t.Errorf("written any way: phones %v, sender IDs %v", phones, ids)
+	}
+	if p, _ := textPhones("SMS spam received on 2026-12-06 21:00 UTC and 12/06/2026 10:15 from 192.0.2.10.", "US"); len(p) != 0 {
+		t.Errorf("dates, times or an address read as phone numbers: %v", p)
+	}
+	if p, _ := textPhones("Regards, Jane, +44 20 7946 0000", "GB"); len(p) != 0 {
 		t.Errorf("a number outside an SMS or call complaint was taken: %v", p)
+	}
+	for _, tc := range []struct{ reporter, text, want string }{
+		{"jane@provider.co.uk", "spam texts", "GB"}, {"noc@telekom.de", "SMS", "DE"}, {"compliance@carrier.example", "a 10DLC campaign", "US"},
+		{"someone@mail.example", "SMS spam", ""},
+	} {
+		if got := phoneRegion(tc.reporter, tc.text); got != tc.want {
+			t.Errorf("phoneRegion(%q, %q) = %q, want %q", tc.reporter, tc.text, got, tc.want)
+		}
 	}
 	// A /32 (or /128) is one address written as a prefix: an address, not a range.
 	text := "Listed: 192.0.2.64/26, 2001:db8:1::/48, 10.0.0.0/4, 198.51.100.7/32 and 2001:db8::7/128"
