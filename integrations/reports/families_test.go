@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"encoding/asn1"
+	"encoding/base64"
 	"fmt"
 	"testing"
 
@@ -78,4 +80,48 @@ func TestClassFamilies(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) { check(t, p.Parse(tc.raw), tc.want) })
 	}
+}
+
+// TestOpaqueSignedSMIME: a CERT's notice signed with S/MIME "opaque" (the message inside the
+// signature, application/pkcs7-mime) is read like the same notice unsigned.
+func TestOpaqueSignedSMIME(t *testing.T) {
+	inner := "Content-Type: text/plain; charset=utf-8\r\n\r\nDear colleagues, the host 192.0.2.10 in your network is infected (Mirai) and contacted our sinkhole at 2026-12-06 23:10 UTC.\r\n"
+	der := signedData(t, []byte(inner))
+	raw := fmt.Appendf(nil, "From: CERT-XX <cert@cert.example>\r\nTo: abuse@provider.example\r\nSubject: [CERT-XX #12345] Infected host\r\n"+
+		"Message-ID: <smime-1@cert.example>\r\nDate: Mon, 7 Dec 2026 08:00:00 +0000\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: application/pkcs7-mime; smime-type=signed-data; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n"+
+		"Content-Disposition: attachment; filename=smime.p7m\r\n\r\n%s\r\n", base64.StdEncoding.EncodeToString(der))
+	check(t, parser().Parse(raw), expect{kind: KindReport, format: FormatFreeform, category: abuse.Infected, ips: []string{"192.0.2.10"}, reporter: "cert@cert.example"})
+}
+
+// signedData builds a CMS SignedData (RFC 5652) around content, with an empty signature: what
+// the parser reads of it is the structure.
+func signedData(t *testing.T, content []byte) []byte {
+	t.Helper()
+	der, err := signedDER(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+func signedDER(content []byte) ([]byte, error) {
+	type encap struct {
+		EContentType asn1.ObjectIdentifier
+		EContent     []byte `asn1:"explicit,tag:0"`
+	}
+	type signed struct {
+		Version          int
+		DigestAlgorithms []asn1.RawValue `asn1:"set"`
+		EncapContentInfo encap
+		SignerInfos      []asn1.RawValue `asn1:"set"`
+	}
+	sd, err := asn1.Marshal(signed{Version: 1, DigestAlgorithms: []asn1.RawValue{}, EncapContentInfo: encap{asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}, content}, SignerInfos: []asn1.RawValue{}})
+	if err != nil {
+		return nil, err
+	}
+	return asn1.Marshal(struct {
+		ContentType asn1.ObjectIdentifier
+		Content     asn1.RawValue // [0] EXPLICIT, written out
+	}{oidSignedData, asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: sd}})
 }

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -103,6 +104,20 @@ func FuzzAttachments(f *testing.F) {
 		}
 		if d := time.Since(start); d > 3*time.Second {
 			t.Fatalf("%d bytes took %v", len(body), d)
+		}
+	})
+}
+
+// FuzzSMIME: whatever an application/pkcs7-mime part holds, reading it never panics, and what
+// it returns as content was inside it.
+func FuzzSMIME(f *testing.F) {
+	if der, err := signedDER([]byte("Content-Type: text/plain\r\n\r\nspam from 192.0.2.1\r\n")); err == nil {
+		f.Add(der)
+	}
+	f.Add([]byte{0x30, 0x03, 0x06, 0x01, 0x00})
+	f.Fuzz(func(t *testing.T, der []byte) {
+		if c, err := smimeContent(der); err == nil && !bytes.Contains(der, c) {
+			t.Errorf("content %q is not in the input", c)
 		}
 	})
 }

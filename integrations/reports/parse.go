@@ -279,6 +279,17 @@ func (p *Parser) walk(e *message.Entity, depth int, count *int, m *msg) error {
 	if name == "" {
 		name = params["name"]
 	}
+	if isOpaqueSigned(mt, params, name) {
+		// An S/MIME notice signed "opaque" (as national CERTs send them): the message is
+		// inside the signature. Read it as the part (the signature is not verified: who sent
+		// the mail is what the desk knows of the sender anyway).
+		if inner, err := smimeContent(body); err == nil {
+			if ie, err := message.Read(bytes.NewReader(inner)); ie != nil {
+				_ = err // a part of the inner message that cannot be decoded is kept raw, as elsewhere
+				return p.walk(ie, depth+1, count, m)
+			}
+		}
+	}
 	m.parts = append(m.parts, part{mediaType: strings.ToLower(mt), params: params, filename: name, header: e.Header, body: body, depth: depth})
 	return nil
 }
