@@ -6,7 +6,7 @@ import (
 )
 
 // stopwords are frequent short words of each language the desk reads complaints in, which
-// tell the language of a few sentences apart; none is in two lists.
+// tell the language of a few sentences apart (a word in two lists counts for both).
 var stopwords = map[string][]string{
 	"en": {"the", "and", "of", "to", "is", "that", "for", "this", "with", "are", "we", "you", "please", "from", "have", "your", "our", "be"},
 	"de": {"der", "die", "das", "und", "ist", "nicht", "mit", "sich", "den", "wir", "sie", "bitte", "eine", "einer", "ihre", "auf", "für", "wurde"},
@@ -17,6 +17,17 @@ var stopwords = map[string][]string{
 	"nl": {"de", "het", "een", "en", "van", "is", "niet", "met", "voor", "dat", "wij", "u", "uw", "ons", "deze", "dit", "op", "zijn"},
 	"pl": {"i", "w", "z", "na", "jest", "nie", "że", "się", "do", "to", "oraz", "dla", "przez", "prosimy", "jak", "od", "tym", "są"},
 }
+
+// stopwordLang maps each stop word to its languages.
+var stopwordLang = func() map[string][]string {
+	m := map[string][]string{}
+	for lang, list := range stopwords {
+		for _, w := range list {
+			m[w] = append(m[w], lang)
+		}
+	}
+	return m
+}()
 
 // Language guesses the language of a text (ISO 639-1: "en", "fr", …) from its frequent words
 // and, for Cyrillic, its letters; "" when it cannot tell. Messages to the writer (a legal
@@ -44,14 +55,9 @@ func Language(text string) string {
 		return "ru"
 	}
 	counts := map[string]int{}
-	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) })
-	for _, w := range words {
-		for lang, list := range stopwords {
-			for _, s := range list {
-				if w == s {
-					counts[lang]++
-				}
-			}
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) }) {
+		for _, lang := range stopwordLang[w] {
+			counts[lang]++
 		}
 	}
 	best, first, second := "", 0, 0

@@ -15,8 +15,10 @@ import (
 func originalSender(h message.Header, from string) string {
 	listed := h.Get("List-Id") != "" || h.Get("Mailing-List") != "" || strings.EqualFold(strings.TrimSpace(h.Get("Precedence")), "list") ||
 		h.Get("X-Original-Sender") != "" || h.Get("X-Original-From") != ""
-	display := decodeHeader(h, "From")
-	via := reVia.FindStringSubmatch(display)
+	var via []string
+	if strings.Contains(strings.ToLower(h.Get("From")), " via ") { // most mail is not a list's: no decoding
+		via = reVia.FindStringSubmatch(decodeHeader(h, "From"))
+	}
 	if !listed && via == nil {
 		return ""
 	}

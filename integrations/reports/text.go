@@ -218,9 +218,9 @@ func freeform(text, subject, from string, received time.Time) *Report {
 		}
 	}
 	r.EventTime = textDate(body)
-	r.Language = Language(whole)
 	if r.Category == abuse.LegalRequest {
-		r.LegalKind, r.Deadline = legalKind(whole), statedDeadline(whole, received)
+		// Only a legal request is answered in its writer's language (its receipt).
+		r.Language, r.LegalKind, r.Deadline = Language(whole), legalKind(whole), statedDeadline(whole, received)
 	}
 	if len(r.SourceIPs) == 0 && len(r.URLs) == 0 && len(r.Senders) == 0 && len(r.Ranges) == 0 && len(r.Phones) == 0 && len(r.SenderIDs) == 0 {
 		return nil
