@@ -70,6 +70,23 @@ func TestClassFamilies(t *testing.T) {
 			"The malware calls home to 203(dot)0(dot)113(dot)9 and to c2-panel(dot)example(dot)org/gate.php; the command and control server is yours."),
 			expect{kind: KindReport, format: FormatFreeform, category: abuse.Malware, ips: []string{"203.0.113.9"}, domains: []string{"c2-panel.example.org"}}},
 
+		// Legal requests in plain words, in several languages: always the legal track.
+		"legal: plain English": {mailOf("Officer <d.smith@sheriff.example>", "Request", "",
+			"Please preserve all records associated with 192.0.2.10 for 90 days. Do not notify the subscriber of this request."),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.LegalRequest, ips: []string{"192.0.2.10"}}},
+		"legal: French": {mailOf("Gendarmerie <cyber@gendarmerie.example>", "Demande", "",
+			"Dans le cadre d'une enquête judiciaire, merci de conserver les données de connexion de l'adresse 192.0.2.10 et de ne pas informer le client."),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.LegalRequest, ips: []string{"192.0.2.10"}}},
+		"legal: German": {mailOf("Polizei <k3@polizei.example>", "Anfrage", "",
+			"Wir bitten Sie, die Verkehrsdaten der IP-Adresse 192.0.2.10 zu sichern. Bitte informieren Sie den Kunden nicht."),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.LegalRequest, ips: []string{"192.0.2.10"}}},
+		"legal: Spanish": {mailOf("Policía <delitos@policia.example>", "Solicitud", "",
+			"En el marco de una investigación policial, le rogamos conservar los registros de la dirección IP 192.0.2.10 y no informe al cliente."),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.LegalRequest, ips: []string{"192.0.2.10"}}},
+		"legal: Italian": {mailOf("Polizia Postale <cnaipic@polizia.example>", "Richiesta", "",
+			"Per un'indagine in corso vi chiediamo di conservare i dati relativi all'indirizzo IP 192.0.2.10 e di non informare il cliente."),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.LegalRequest, ips: []string{"192.0.2.10"}}},
+
 		// Phone numbers in any written format, the region from the context.
 		"phones: US carrier, national format": {mailOf("Carrier Compliance <compliance@carrier.example>", "10DLC campaign complaint", "",
 			"Subscribers report unsolicited text messages from +1 (646) 555-0148 and (312) 555-0199 sent through a 10DLC campaign; sender ID SHOPNEWS."),
