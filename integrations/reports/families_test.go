@@ -70,6 +70,21 @@ func TestClassFamilies(t *testing.T) {
 			"The malware calls home to 203(dot)0(dot)113(dot)9 and to c2-panel(dot)example(dot)org/gate.php; the command and control server is yours."),
 			expect{kind: KindReport, format: FormatFreeform, category: abuse.Malware, ips: []string{"203.0.113.9"}, domains: []string{"c2-panel.example.org"}}},
 
+		// Addresses the reporter did not mean: pasted whois output and traceroute hops, the
+		// reporter's own gateway.
+		"not meant: pasted whois": {mailOf("Admin <admin@victim.example>", "SSH brute force", "",
+			"Your host 192.0.2.77 is brute-forcing our SSH server since 05:00 UTC.\r\n\r\nWhois:\r\ninetnum:        192.0.2.0 - 192.0.2.255\r\nnetname:        PROVIDER-NET\r\nroute:          192.0.2.0/24\r\norigin:         AS64500\r\n"),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.BruteForce, ips: []string{"192.0.2.77"}}},
+		"not meant: ARIN whois": {mailOf("Admin <admin@victim.example>", "Port scan", "",
+			"Port scans from 192.0.2.77 against our network.\r\nNetRange:       192.0.2.0 - 192.0.2.255\r\nCIDR:           192.0.2.0/24\r\nNetName:        PROVIDER\r\nSource: 192.0.2.77\r\n"),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.PortScan, ips: []string{"192.0.2.77"}}},
+		"not meant: traceroute": {mailOf("NOC <noc@isp.example>", "Port scan", "",
+			"We see port scans from 192.0.2.77.\r\nTraceroute:\r\n 1  10.0.0.1  0.5 ms\r\n 2  198.51.100.1  3.1 ms\r\n 3  core.transit.example (203.0.113.5)  8.2 ms\r\n 4  192.0.2.77  12.0 ms\r\n"),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.PortScan, ips: []string{"192.0.2.77"}}},
+		"not meant: our gateway": {mailOf("Jane <jane@victim.example>", "Spam", "",
+			"Spam from 192.0.2.25 hit our users all night.\r\n\r\nJane Doe\r\nSecurity team, Victim Inc.\r\nOur mail gateway: 203.0.113.25\r\n"),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.Spam, ips: []string{"192.0.2.25"}}},
+
 		// Legal requests in plain words, in several languages: always the legal track.
 		"legal: plain English": {mailOf("Officer <d.smith@sheriff.example>", "Request", "",
 			"Please preserve all records associated with 192.0.2.10 for 90 days. Do not notify the subscriber of this request."),

@@ -26,7 +26,8 @@ var (
 	// victimBefore are words written before a victim's address.
 	victimBefore = []string{
 		"my server", "our server", "my host", "our host", "my ip", "our ip", "my site", "our site", "our website", "my website",
-		"our network", "my network", "our mail server", "target", "victim", "destination", "dst", " to ", "against", "towards", "attacking our",
+		"our network", "my network", "our mail server", "our mail gateway", "our gateway", "our firewall", "our mx", "our relay", "our honeypot",
+		"target", "victim", "destination", "dst", " to ", "against", "towards", "attacking our",
 		"unser server", "mein server", "unsere ip", "meine ip", "ziel", "opfer", // de
 		"notre serveur", "mon serveur", "notre ip", "mon ip", "cible", "victime", "vers ", // fr
 		"nuestro servidor", "mi servidor", "nuestra ip", "mi ip", "objetivo", "víctima", "destino", // es

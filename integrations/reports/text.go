@@ -182,7 +182,7 @@ func copyright(m *msg, res *Result) *Report {
 // the first date, and a category from its words. It returns nil when the text names nothing
 // to act on.
 func freeform(text, subject, from string, received time.Time) *Report {
-	body := signatureCut(stripQuotedReplies(text))
+	body := stripPasted(signatureCut(stripQuotedReplies(text)))
 	r := &Report{Format: FormatFreeform, Reporter: from, ReceivedAt: received, Confidence: 0.4}
 	cat, known := categoryOfText(subject + "\n" + body)
 	r.Category = cat
@@ -240,6 +240,35 @@ func takedown(m *msg, res *Result, received time.Time) *Report {
 	}
 	r.Format, r.Category, r.Confidence = FormatTakedown, abuse.Phishing, 0.75
 	return r
+}
+
+var (
+	// reWhoisLine is a line of whois or RIR output pasted into a complaint ("inetnum:", "route:",
+	// "NetRange:", …): it names a network and its holder, never a source.
+	reWhoisLine = regexp.MustCompile(`(?i)^\s*(?:inetnum|inet6num|netrange|cidr|route6?|netname|nethandle|parent|originas|admin-c|tech-c|mnt-by|mnt-lower|mnt-routes|organi[sz]ation|orgname|orgid|abuse-mailbox|abuse-c)\s*:`)
+	// reWhoisBlock says a text holds pasted whois output at all (before any line is dropped).
+	reWhoisBlock = regexp.MustCompile(`(?im)^\s*(?:inetnum|inet6num|netrange|netname|nethandle|mnt-by)\s*:`)
+	// reTraceHop is a traceroute line ("  3  203.0.113.5  8.2 ms", " 4  host (192.0.2.1)  12 ms"):
+	// the path to a host, not sources.
+	reTraceHop = regexp.MustCompile(`(?i)^\s*\d{1,2}\s+(?:\S+\s+)?\(?[0-9a-f.:]+\)?\s+(?:[\d.]+\s*ms|\*)`)
+)
+
+// stripPasted drops what reporters paste from their tools — whois output, traceroute hops —
+// which names networks and paths, not the source of the abuse.
+func stripPasted(s string) string {
+	if !strings.Contains(s, ":") && !strings.Contains(s, "ms") {
+		return s
+	}
+	whois := reWhoisBlock.MatchString(s)
+	var b strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		if whois && reWhoisLine.MatchString(line) || reTraceHop.MatchString(line) {
+			continue
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 // stripQuotedReplies drops "> " quoted lines, so a complaint quoting our own mail does not
