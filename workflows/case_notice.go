@@ -59,6 +59,11 @@ func (w *caseWorkflow) open(ctx workflow.Context) {
 		w.holdForTriage(ctx, reason)
 		return
 	}
+	// So does stale evidence: no notice, deadline or action on reports of long ago alone.
+	if reason := w.staleReason(workflow.Now(ctx)); reason != "" && !advisory && workflow.GetVersion(ctx, versionEvidenceAge, workflow.DefaultVersion, 1) >= 1 {
+		w.holdForTriage(ctx, reason)
+		return
+	}
 	if advisory {
 		w.sendAdvice(ctx)
 		return
@@ -147,6 +152,14 @@ func (w *caseWorkflow) awaitResponse(ctx workflow.Context) {
 	if w.st.Status != StatusAwaitingResponse || w.st.Wait != wait {
 		return
 	}
+	if isReminder && !workflow.Now(ctx).Before(wait.Deadline) && workflow.GetVersion(ctx, versionStaleReminders, workflow.DefaultVersion, 1) >= 1 {
+		// The reminder's time came while the desk was down, and the deadline has passed since:
+		// a reminder of a deadline gone by tells the customer nothing true. What happens at
+		// the deadline is the one message they get.
+		wait.RemindersSent++
+		w.note(ctx, EventReminder, fmt.Sprintf("reminder %d not sent: its deadline %s passed before it could go out", wait.RemindersSent, fmtTime(wait.Deadline)), "")
+		return
+	}
 	if isReminder {
 		wait.RemindersSent++
 		n := wait.RemindersSent
@@ -164,6 +177,9 @@ func (w *caseWorkflow) awaitResponse(ctx workflow.Context) {
 	w.note(ctx, EventEscalation, "no answer by the deadline", "")
 	w.record(ctx, LedgerEvent{Kind: LedgerEscalated, Decision: "no answer"})
 }
+
+// versionStaleReminders skips a customer reminder whose deadline passed before it went out.
+const versionStaleReminders = "stale-reminders"
 
 // applySurge pulls the deadline in once the case has the policy's surge count of reports.
 func (w *caseWorkflow) applySurge(ctx workflow.Context) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -32,6 +33,23 @@ func (w *caseWorkflow) triageReason() string {
 		}
 	}
 	return strings.Join(reasons, "; ")
+}
+
+// versionEvidenceAge holds a case whose evidence is older than the policy's max_age for triage.
+const versionEvidenceAge = "evidence-age"
+
+// staleReason says why the case's evidence is too old to act on alone (the newest report's
+// event is older than the policy's max_age), or "" (no limit, a confirmed report, or fresh
+// evidence).
+func (w *caseWorkflow) staleReason(now time.Time) string {
+	rs, maxAge := w.st.Reports, w.st.Rules.MaxAge.D()
+	if maxAge <= 0 || rs.LastSeen.IsZero() || !rs.LastSeen.Before(now.Add(-maxAge)) {
+		return ""
+	}
+	if slices.ContainsFunc(rs.Recent, func(r ReportSummary) bool { return r.Confirmed }) {
+		return ""
+	}
+	return fmt.Sprintf("the evidence is old: the newest report's event is from %s, more than the policy's max_age (%s) ago", fmtTime(rs.LastSeen), w.st.Rules.MaxAge)
 }
 
 // reportDoubt says why one report is uncertain, or "".

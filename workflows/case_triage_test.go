@@ -266,3 +266,35 @@ func TestAppealSLAOnACalendar(t *testing.T) {
 		t.Errorf("appeal under review: %s, deadline %s (%s), want the appeal decision due %s", v.Status, v.Deadline, v.DeadlineKind, want)
 	}
 }
+
+// TestStaleEvidenceWaitsForAPerson: a report whose event is older than the policy's max_age is
+// kept and shown, but the case sends nothing and starts no deadline: it waits for triage,
+// saying why; a person who confirms it lets it go on.
+func TestStaleEvidenceWaitsForAPerson(t *testing.T) {
+	h := newHarness(t)
+	var held workflows.CaseView
+	var confirmed *updateOutcome
+	publicBefore := -1
+	h.at(time.Minute, func() {
+		held, publicBefore = h.view(), 0
+		for _, tk := range h.tickets.All() {
+			for _, c := range tk.Comments {
+				if c.Public {
+					publicBefore++
+				}
+			}
+		}
+	})
+	h.at(time.Hour, func() { confirmed = h.agent("agent@desk.example", workflows.DecisionConfirm, "still spamming: we checked") })
+	h.at(2*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
+	h.runUncertain("acct-standard", abuse.Spam, func(r *workflows.ReportSummary) {
+		r.Confidence, r.EventTime = 0.9, h.env.Now().Add(-60*24*time.Hour)
+	})
+	if held.Status != workflows.StatusNeedsTriage || held.Triage == nil || !strings.Contains(held.Triage.Reason, "the evidence is old") {
+		t.Fatalf("a 60-day-old report: %s %+v; want triage saying the evidence is old", held.Status, held.Triage)
+	}
+	wantAccepted(t, "confirm", confirmed)
+	if publicBefore != 0 || held.Deadline.IsZero() || held.DeadlineKind != "triage" {
+		t.Errorf("while held: %d public comments, deadline %v (%s); want none, the triage SLA only", publicBefore, held.Deadline, held.DeadlineKind)
+	}
+}

@@ -86,7 +86,7 @@ func TestCluster(t *testing.T) {
 	post := func(i int) error {
 		acct := accounts[i%len(accounts)]
 		msg := fmt.Appendf(nil, "From: fbl@isp.example\r\nTo: abuse@provider.example\r\nSubject: Complaint %d\r\nMessage-ID: <cluster-%d@isp.example>\r\n"+
-			"Date: Mon, 2 Mar 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\r\n\r\n"+
+			"Date: "+mailDate+"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\r\n\r\n"+
 			"--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nSource-IP: %s\r\n\r\n--b--\r\n", i, i, sources[acct])
 		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(250 * time.Millisecond) {
 			req, _ := http.NewRequest(http.MethodPost, c.IngressURL+"/api/v1/reports", bytes.NewReader(msg))

@@ -73,7 +73,7 @@ func TestEndToEndThrottleAppealReinstate(t *testing.T) {
 	p := fastPolicy(t, t.TempDir(), map[string]string{approverPolicy: "  users: []\n  groups: [SLEADS]"})
 	d := startDev(t, p)
 	d.mail([]byte("From: fbl@isp.example\r\nTo: abuse@provider.example\r\nSubject: Complaint\r\nMessage-ID: <e2e-1@isp.example>\r\n" +
-		"Date: Mon, 2 Mar 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\r\n\r\n" +
+		"Date: " + mailDate + "\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\r\n\r\n" +
 		"--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nSource-IP: 198.51.100.7\r\n\r\n--b--\r\n"))
 	caseID := workflows.CaseWorkflowID("acct-bank", "spam")
 	v := d.waitStatus(caseID, workflows.StatusAwaitingResponse, 30*time.Second)

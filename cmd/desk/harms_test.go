@@ -20,7 +20,7 @@ import (
 
 // plainMail is a one-part mail.
 func plainMail(from, subject, id, body string) []byte {
-	return fmt.Appendf(nil, "From: %s\r\nTo: abuse@provider.example\r\nSubject: %s\r\nMessage-ID: <%s>\r\nDate: Mon, 2 Mar 2026 09:00:00 +0000\r\n\r\n%s\r\n",
+	return fmt.Appendf(nil, "From: %s\r\nTo: abuse@provider.example\r\nSubject: %s\r\nMessage-ID: <%s>\r\nDate: "+mailDate+"\r\n\r\n%s\r\n",
 		from, subject, id, strings.ReplaceAll(body, "\n", "\r\n"))
 }
 

@@ -270,6 +270,10 @@ func (d *devDesk) submitReports(account, category string, ids ...string) string 
 	return caseID
 }
 
+// mailDate is the Date of the reports the tests mail: an hour ago, so no report is ever too
+// old to act on (the policy's max_age).
+var mailDate = time.Now().UTC().Add(-time.Hour).Format(time.RFC1123Z)
+
 // skipShort skips a test that runs whole desks (end to end, in the browser) under -short, the
 // fast inner loop; CI runs everything.
 func skipShort(t *testing.T) {

@@ -22,7 +22,7 @@ import (
 // arfMail is an ARF complaint about a message from ip (one report, unique by its Message-ID).
 func arfMail(i int, ip string) []byte {
 	return fmt.Appendf(nil, "From: fbl@isp.example\r\nTo: abuse@provider.example\r\nSubject: complaint %d\r\nMessage-ID: <imap-%d@isp.example>\r\n"+
-		"Date: Mon, 2 Mar 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\r\n\r\n"+
+		"Date: "+mailDate+"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\r\n\r\n"+
 		"--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nSource-IP: %s\r\n\r\n--b--\r\n", i, i, ip)
 }
 

@@ -85,7 +85,7 @@ func TestSplitIngress(t *testing.T) {
 		}
 	}
 	arf := "From: fbl@isp.example\r\nTo: abuse@provider.example\r\nSubject: Complaint\r\nMessage-ID: <split-1@isp.example>\r\n" +
-		"Date: Mon, 2 Mar 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\r\n\r\n" +
+		"Date: " + mailDate + "\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\r\n\r\n" +
 		"--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nSource-IP: 192.0.2.25\r\n\r\n--b--\r\n"
 	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/reports", bytes.NewReader([]byte(arf)))
 	req.Header.Set("Authorization", "Bearer split-token")

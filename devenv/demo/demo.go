@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 //go:embed samples/* policy.yaml
@@ -31,7 +32,24 @@ type Sample struct {
 // JSON reports whether the sample is an X-ARF 4 document (sent to the reports API, not mailed).
 func (s Sample) JSON() bool { return bytes.HasPrefix(bytes.TrimSpace(s.Raw), []byte("{")) }
 
-// Samples returns the embedded samples, in name order.
+// sampleDay is the day the embedded samples were written on. Samples moves them to yesterday,
+// so a demo's reports are never too old to act on (the policy's max_age) however long after
+// that day it runs.
+var sampleDay = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+
+// recent rewrites the sample day's dates, in the ways the samples write them, as yesterday's.
+func recent(raw []byte, now time.Time) []byte {
+	y := now.UTC().AddDate(0, 0, -1)
+	r := strings.NewReplacer(
+		sampleDay.Format("Mon, 2 Jan 2006"), y.Format("Mon, 2 Jan 2006"),
+		sampleDay.Format("2 Jan 2006"), y.Format("2 Jan 2006"),
+		sampleDay.Format("2006-01-02"), y.Format("2006-01-02"),
+		sampleDay.Format("Jan 2"), y.Format("Jan 2"),
+	)
+	return []byte(r.Replace(string(raw)))
+}
+
+// Samples returns the embedded samples, in name order, dated yesterday.
 func Samples() []Sample {
 	entries, err := files.ReadDir("samples")
 	if err != nil {
@@ -43,7 +61,7 @@ func Samples() []Sample {
 		if err != nil {
 			panic(err)
 		}
-		out = append(out, Sample{Name: strings.TrimSuffix(strings.TrimSuffix(e.Name(), ".eml"), ".json"), Raw: b})
+		out = append(out, Sample{Name: strings.TrimSuffix(strings.TrimSuffix(e.Name(), ".eml"), ".json"), Raw: recent(b, time.Now())})
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package demo_test
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"abusedesk/devenv/demo"
 	"abusedesk/devenv/enforcementapi"
@@ -69,5 +70,21 @@ func TestDemoPolicyIsValid(t *testing.T) {
 	}
 	if w := p.Snapshot("spam").Rules.ResponseWindow.D(); w.Minutes() > 5 {
 		t.Errorf("spam window %v: a demo case should escalate within minutes", w)
+	}
+}
+
+// TestSamplesAreRecent: the samples come dated yesterday, whenever the demo runs, so none is too
+// old for the desk to act on (the policy's max_age).
+func TestSamplesAreRecent(t *testing.T) {
+	p := reports.New(reports.Options{})
+	for _, s := range demo.Samples() {
+		res := p.Parse(s.Raw)
+		for _, r := range res.Reports {
+			for what, at := range map[string]time.Time{"event": r.EventTime, "received": r.ReceivedAt} {
+				if !at.IsZero() && time.Since(at) > 3*24*time.Hour {
+					t.Errorf("%s: %s time %v is old", s.Name, what, at)
+				}
+			}
+		}
 	}
 }

@@ -189,6 +189,10 @@ type Rules struct {
 	// category, closed less than this ago) already handled is closed as a duplicate. 0 turns
 	// it off.
 	DedupeWindow Duration `yaml:"dedupe_window,omitempty" json:"dedupe_window,omitempty"`
+	// MaxAge is how old the evidence may be for the desk to act on it alone: when the newest
+	// report's event is older, the case waits for a person (triage) before any notice,
+	// deadline or action. 0 turns the check off.
+	MaxAge Duration `yaml:"max_age,omitempty" json:"max_age,omitempty"`
 	// Remediation is how a fix is verified before the case closes as remediated.
 	Remediation Remediation `yaml:"remediation,omitempty" json:"remediation,omitzero"`
 }
