@@ -285,7 +285,9 @@ func TestStaleEvidenceWaitsForAPerson(t *testing.T) {
 			}
 		}
 	})
-	h.at(time.Hour, func() { confirmed = h.agent("agent@desk.example", workflows.DecisionConfirm, "still spamming: we checked") })
+	h.at(time.Hour, func() {
+		confirmed = h.agent("agent@desk.example", workflows.DecisionConfirm, "still spamming: we checked")
+	})
 	h.at(2*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
 	h.runUncertain("acct-standard", abuse.Spam, func(r *workflows.ReportSummary) {
 		r.Confidence, r.EventTime = 0.9, h.env.Now().Add(-60*24*time.Hour)
