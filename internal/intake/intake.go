@@ -368,6 +368,23 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 			reasons = append(reasons, reason)
 			continue
 		}
+		// A report naming sources of several customers (a CERT's list in prose) is split per
+		// account: each gets its own addresses, and none another's.
+		if len(accounts) == 1 && r.Track != abuse.TrackLegal {
+			parts, err := in.lookup.splitByAccount(ctx, r)
+			if err != nil {
+				return fmt.Errorf("resolve the accounts of report %s: %w", r.ID, err)
+			}
+			if len(parts) > 1 {
+				for _, part := range parts {
+					sum := summary(part.report, src)
+					caseID := workflows.CaseIDFor(part.account, part.report.Category, workflows.MatterKey(part.report.Reporter, part.report.ID))
+					items = append(items, &queued{Account: part.account, Category: part.report.Category, Report: sum})
+					accepted = append(accepted, Accepted{ReportID: part.report.ID, CaseID: caseID, AccountID: part.account, Category: part.report.Category})
+				}
+				continue
+			}
+		}
 		// Legal, advisory and customer matters go to their account's case too: each track
 		// has its own lifecycle there (workflows/case_tracks.go).
 		sum := summary(r, src)

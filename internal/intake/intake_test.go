@@ -1236,3 +1236,36 @@ func TestLegalReporterStaysWithTheLegalTeam(t *testing.T) {
 		t.Errorf("reporter series on /metrics %v, want one message under legal and no police force", series)
 	}
 }
+
+// TestOneCustomerPerReport: a notice naming sources of two customers is split: each customer's
+// case gets a report with its own addresses only, and a summary that names no other
+// customer's address; nothing is held back as "sources of several accounts".
+func TestOneCustomerPerReport(t *testing.T) {
+	e := setup(t, 0)
+	out, err := e.in.Ingest(context.Background(), []byte("From: CERT <cert@cert.example>\nSubject: Compromised hosts in your network\nMessage-ID: <cert-2@cert.example>\n\n"+
+		"The following hosts in your network are compromised and send spam: 192.0.2.25 and 198.51.100.20 (seen 2026-12-06 23:10 UTC).\n"), Source{Channel: "imap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byAcct := map[string]string{}
+	for _, a := range out.Accepted {
+		byAcct[a.AccountID] = a.CaseID
+	}
+	if len(byAcct) != 2 || byAcct["acct-shop"] == "" || byAcct["acct-bank"] == "" {
+		t.Fatalf("accepted %+v; want one report for acct-shop and one for acct-bank", out.Accepted)
+	}
+	e.settle(t)
+	for acct, own := range map[string]string{"acct-shop": "192.0.2.25", "acct-bank": "198.51.100.20"} {
+		e.cases.mu.Lock()
+		batches := e.cases.submits[byAcct[acct]]
+		e.cases.mu.Unlock()
+		if len(batches) != 1 || len(batches[0]) != 1 {
+			t.Fatalf("%s got %v, want one report", acct, batches)
+		}
+		r := batches[0][0]
+		other := map[string]string{"192.0.2.25": "198.51.100.20", "198.51.100.20": "192.0.2.25"}[own]
+		if !slices.Equal(r.Subjects, []string{"ip:" + own}) || strings.Contains(r.Summary, other) || len(r.OtherAccounts) != 0 {
+			t.Errorf("%s's report: subjects %v, summary %q, others %v; want its own address only", acct, r.Subjects, r.Summary, r.OtherAccounts)
+		}
+	}
+}

@@ -202,6 +202,71 @@ func (rs *resolver) otherAccounts(ctx context.Context, r reports.Report, acct st
 	return others, nil
 }
 
+// accountPart is the part of a report about one account.
+type accountPart struct {
+	account string
+	report  reports.Report
+}
+
+// maxSplitIPs bounds the addresses of one report looked up to split it.
+const maxSplitIPs = 20
+
+// splitByAccount splits a report whose source addresses belong to several customers into one
+// report per customer, each with only that customer's addresses (its ID the report's and the
+// account's). What cannot be told apart stays out of every part: links, domains and senders,
+// and the report's text, whose other addresses are blotted out of its summary. One part, or
+// none, when the addresses are one customer's (or no one's but one).
+func (rs *resolver) splitByAccount(ctx context.Context, r reports.Report) ([]accountPart, error) {
+	if len(r.SourceIPs) < 2 {
+		return nil, nil
+	}
+	var order []string
+	byAcct := map[string][]string{}
+	for i, ip := range r.SourceIPs {
+		if i == maxSplitIPs {
+			break
+		}
+		q := enforcement.Query{IP: ip, At: r.EventTime}
+		a, err := rs.cachedLookup(ctx, queryKey(q), func() (string, error) {
+			m, err := rs.api.Lookup(ctx, q)
+			if err != nil {
+				return "", err
+			}
+			return m.AccountID, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if a == "" {
+			continue
+		}
+		if _, ok := byAcct[a]; !ok {
+			order = append(order, a)
+		}
+		byAcct[a] = append(byAcct[a], ip)
+	}
+	if len(order) < 2 {
+		return nil, nil
+	}
+	var out []accountPart
+	for _, a := range order {
+		p := r
+		p.ID = r.ID + "@" + a
+		p.SourceIPs = byAcct[a]
+		p.URLs, p.Domains, p.Senders, p.Ranges = nil, nil, nil, nil
+		summary := r.Summary
+		others := slices.DeleteFunc(slices.Clone(r.SourceIPs), func(ip string) bool { return slices.Contains(p.SourceIPs, ip) })
+		slices.SortFunc(others, func(x, y string) int { return len(y) - len(x) }) // 192.0.2.10 before 192.0.2.1
+		for _, other := range others {
+			summary = strings.ReplaceAll(summary, other, "[another address]")
+		}
+		p.Summary = summary
+		p.Warnings = append(slices.Clone(r.Warnings), fmt.Sprintf("split: the report also names %d address(es) of other customers, which went to their own cases", len(r.SourceIPs)-len(p.SourceIPs)))
+		out = append(out, accountPart{account: a, report: p})
+	}
+	return out, nil
+}
+
 // queryKey names a look-up for the cache; IPs are keyed by the hour they were seen in (an
 // address can move between accounts).
 func queryKey(q enforcement.Query) string {
