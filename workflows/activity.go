@@ -239,9 +239,11 @@ type NoticeData struct {
 	// Legal is a legal matter's state (legal notes, the authority's receipt and answer);
 	// Authority the requester of its restricted ticket and AuthorityLocale the language of its
 	// latest request, which the authority's messages are written in.
-	Legal           *LegalState `json:"legal,omitempty"`
-	Authority       string      `json:"authority,omitempty"`
-	AuthorityLocale string      `json:"authority_locale,omitempty"`
+	Legal *LegalState `json:"legal,omitempty"`
+	// Unverified: the requester is not a known contact of the account (customer track).
+	Unverified      bool   `json:"unverified,omitempty"`
+	Authority       string `json:"authority,omitempty"`
+	AuthorityLocale string `json:"authority_locale,omitempty"`
 }
 
 // ReinstatementNotice is what reinstatement notices show: the request, when it is due, the
@@ -339,10 +341,13 @@ const (
 	// customer): the acknowledgement of receipt and the final answer. NoteLegalOrder is a
 	// further request joining a matter; NoteLegalPreservation the preservation's reminder and
 	// lapse.
-	NoticeLegalReceipt    = "legal_receipt"
-	NoticeLegalAnswer     = "legal_answer"
-	NoteLegalOrder        = "note_legal_order"
-	NoteLegalPreservation = "note_legal_preservation"
+	// NoticeSupportUnverified asks someone who wrote for help as a customer, from an address
+	// the account does not know, to write from the account's own.
+	NoticeSupportUnverified = "support_unverified"
+	NoticeLegalReceipt      = "legal_receipt"
+	NoticeLegalAnswer       = "legal_answer"
+	NoteLegalOrder          = "note_legal_order"
+	NoteLegalPreservation   = "note_legal_preservation"
 )
 
 // AuthorityNotices are the only public messages a legal ticket ever gets: to the authority

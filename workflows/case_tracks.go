@@ -301,11 +301,35 @@ func (w *caseWorkflow) withhold(ctx workflow.Context, in *NotifyInput) bool {
 
 func (w *caseWorkflow) openSupport(ctx workflow.Context) {
 	w.setStatus(StatusUnderReview)
+	// Only the account's own contacts hear about it: a stranger who says they are the
+	// customer is asked to write from a known address, and learns nothing of the account.
+	if !knownContact(w.requester(), w.st.Account.ContactEmail) && workflow.GetVersion(ctx, versionSupportRequester, workflow.DefaultVersion, 1) >= 1 {
+		w.st.Unverified = true
+	}
 	ref, ok := w.openInternal(ctx, TicketSupport)
 	if !ok {
 		return
 	}
+	if w.st.Unverified {
+		w.queueNotify("support-unverified", NotifyInput{Public: NoticeSupportUnverified, Status: TicketPending, Data: w.noticeData(ctx)})
+		w.note(ctx, EventNote, fmt.Sprintf("a request for help from %s, who is not a known contact of the account: support ticket #%d; they were asked to write from the account's address and told nothing of it", w.requester(), ref.ID), "")
+		return
+	}
 	w.note(ctx, EventNote, fmt.Sprintf("the customer asks for help: support ticket #%d; no enforcement, no violation", ref.ID), "")
+}
+
+// versionSupportRequester checks that a request for help comes from a contact of the account.
+const versionSupportRequester = "support-requester"
+
+// knownContact says whether who wrote is the account's contact, or writes from its domain.
+func knownContact(who, contact string) bool {
+	who, contact = strings.ToLower(strings.TrimSpace(who)), strings.ToLower(strings.TrimSpace(contact))
+	if who == "" || contact == "" {
+		return false
+	}
+	_, wd, ok1 := strings.Cut(who, "@")
+	_, cd, ok2 := strings.Cut(contact, "@")
+	return who == contact || ok1 && ok2 && wd == cd
 }
 
 // ---- advisory -------------------------------------------------------------------------------

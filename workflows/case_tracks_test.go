@@ -324,6 +324,33 @@ func TestCustomerTrack(t *testing.T) {
 	}
 }
 
+// TestStrangerAsksForHelp: someone who writes as the customer from an address the account does
+// not know is asked to write from the account's own, and their ticket names nothing of it.
+func TestStrangerAsksForHelp(t *testing.T) {
+	h := newHarness(t)
+	h.at(time.Hour, func() { h.agent("support@desk.example", workflows.DecisionResolve, "") })
+	h.runUncertain("acct-standard", abuse.Deliverability, func(r *workflows.ReportSummary) { r.Reporter = "someone@elsewhere.example" })
+	h.result()
+	for _, tk := range h.tickets.All() {
+		if tk.RequesterEmail != "someone@elsewhere.example" {
+			continue
+		}
+		var public []string
+		for _, c := range tk.Comments {
+			if c.Public {
+				public = append(public, c.Body)
+			}
+		}
+		acct := h.view().Account
+		if strings.Contains(tk.Subject, acct.ID) || len(public) != 1 || !strings.Contains(public[0], "registered for your account") ||
+			strings.Contains(public[0], acct.ID) || strings.Contains(public[0], acct.Name) {
+			t.Errorf("the stranger's ticket %q, public %q; want a subject and an answer naming nothing of the account, asking them to write from its address", tk.Subject, public)
+		}
+		return
+	}
+	t.Fatal("no ticket for the stranger's request")
+}
+
 // SMS spam from one of the account's numbers: the throttle is on that number, not the account,
 // and the notice says so; a case whose reports also name an address acts on the account.
 func TestActionOnOneNumber(t *testing.T) {

@@ -191,6 +191,7 @@ func (w *caseWorkflow) noticeData(ctx workflow.Context) NoticeData {
 	if t := st.Triage; t != nil {
 		d.TriageReason, d.TriageDue = t.Reason, t.Due
 	}
+	d.Unverified = st.Unverified
 	if l := st.Legal; l != nil {
 		d.Deadline = l.Due
 		if l.Lifecycle {

@@ -61,6 +61,9 @@ type CaseState struct {
 	Advisory *AdvisoryState `json:"advisory,omitempty"`
 
 	Approval *ApprovalState `json:"approval,omitempty"`
+	// Unverified says a customer-track request came from someone who is not a known contact
+	// of the account: its ticket and messages name nothing of the account.
+	Unverified bool `json:"unverified,omitempty"`
 	// Team is who may take agent decisions, as last read (see deskAgent); nil until a
 	// decision needed it.
 	Team        *DeskTeam    `json:"team,omitempty"`
