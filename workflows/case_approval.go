@@ -31,12 +31,25 @@ func (w *caseWorkflow) escalate(ctx workflow.Context) {
 	}
 	a := w.st.Approval
 	decided := a != nil && a.Escalation == w.st.Escalations && (a.Decision == approval.Approve || a.Decision == ApprovalTimedOut)
-	if decided || !r.Approval.Required {
+	needsLead, why := r.Approval.Required, ""
+	if !decided && !needsLead {
+		// The desk acts alone only on corroborated reports; otherwise a lead decides, and no
+		// timeout turns the request into enforcement.
+		if basis := r.Corroboration.Corroborated(w.st.Reports.Reporters, w.st.Reports.ReportersLost); basis == "" &&
+			workflow.GetVersion(ctx, versionCorroboration, workflow.DefaultVersion, 1) >= 1 {
+			needsLead, why = true, fmt.Sprintf("uncorroborated: %d reporter(s), none trusted (the policy asks for %d, or a trusted one)",
+				len(w.st.Reports.Reporters)+w.st.Reports.ReportersLost, r.Corroboration.Reporters)
+			w.st.Rules.Approval.OnTimeout = policy.OnTimeoutHold
+		} else if basis != "" && r.Corroboration.Reporters > 1 {
+			w.note(ctx, EventEscalation, "automatic action allowed: "+basis, "")
+		}
+	}
+	if decided || !needsLead {
 		w.enforce(ctx)
 		return
 	}
 	now := workflow.Now(ctx)
-	w.st.Approval = &ApprovalState{Escalation: w.st.Escalations, RequestedAt: now, Deadline: now.Add(r.Approval.Timeout.D())}
+	w.st.Approval = &ApprovalState{Escalation: w.st.Escalations, RequestedAt: now, Deadline: now.Add(r.Approval.Timeout.D()), Why: why}
 	w.setStatus(StatusPendingApproval)
 	w.resolveDeciders(ctx, w.policy.Approvers)
 	var msg approval.Message
@@ -261,6 +274,9 @@ func (w *caseWorkflow) showApproval(ctx workflow.Context) {
 }
 
 func (w *caseWorkflow) approvalReason() string {
+	if a := w.st.Approval; a != nil && a.Why != "" {
+		return a.Why
+	}
 	switch {
 	case w.st.Account.Tier == abuse.TierStrategic:
 		return "strategic account"
@@ -270,6 +286,10 @@ func (w *caseWorkflow) approvalReason() string {
 		return "the policy for " + string(w.st.Category) + " requires it"
 	}
 }
+
+// versionCorroboration sends an uncorroborated case to a lead instead of enforcing at its
+// deadline.
+const versionCorroboration = "corroboration"
 
 // approvalBreached records, once per request, that no lead decided within the approval SLA
 // (every re-ping went unanswered).

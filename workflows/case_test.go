@@ -80,6 +80,12 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets, ledger ...*memfake.L
 		h.ledger = ledger[0]
 	}
 	h.pol.Approvers = approval.Approvers{Users: []string{lead1, lead2}}
+	// The harness's reporters are trusted: a deadline may end in enforcement on one report
+	// (TestUncorroboratedGoesToALead clears this).
+	for c, r := range h.pol.Categories {
+		r.Corroboration.Trusted = []string{"isp.example", "example.org", "operator.example"}
+		h.pol.Categories[c] = r
+	}
 	if h.tickets.Groups == nil {
 		h.tickets.Groups = map[int64][]int64{legalGroup: {agentIDs["legal@desk.example"]}}
 		for email, id := range agentIDs {
@@ -1139,5 +1145,45 @@ func TestResentReportIsNoNewIncident(t *testing.T) {
 	h.run("acct-standard", abuse.Spam, 2) // the previous incident closed a day ago: past the window
 	if res := h.result(); res.Outcome == workflows.OutcomeDuplicate {
 		t.Error("a resent report past the dedupe window was taken as a duplicate")
+	}
+}
+
+// TestUncorroboratedGoesToALead: with no trusted reporter, one reporter's report does not end in
+// an automatic action at the deadline: a lead is asked, saying why, and the request never times
+// out into enforcement; reports from two reporters do (and the timeline says what allowed it).
+func TestUncorroboratedGoesToALead(t *testing.T) {
+	untrusted := func(h *harness) {
+		for c, r := range h.pol.Categories {
+			r.Corroboration = policy.Corroboration{Reporters: 2}
+			h.pol.Categories[c] = r
+		}
+	}
+	h := newHarness(t)
+	untrusted(h)
+	pending := h.statusAt(80 * time.Hour)
+	var v workflows.CaseView
+	h.at(80*time.Hour, func() { v = h.view() })
+	h.at(30*24*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
+	h.run("acct-standard", abuse.Spam, 1)
+	if *pending != workflows.StatusPendingApproval || v.Approval == nil || !strings.Contains(v.Approval.Why, "uncorroborated: 1 reporter") {
+		t.Errorf("one reporter at the deadline: %s %+v; want a lead asked, saying uncorroborated", *pending, v.Approval)
+	}
+	if n := len(h.enf.Actions()); n != 0 {
+		t.Errorf("%d enforcement actions on one uncorroborated report", n)
+	}
+
+	h2 := newHarness(t)
+	untrusted(h2)
+	enforced := h2.statusAt(80 * time.Hour)
+	h2.run("acct-standard", abuse.Spam, 2) // two reports, from fbl0@ and fbl1@
+	if *enforced != workflows.StatusEnforced || len(h2.enf.Actions()) != 1 {
+		t.Errorf("two reporters at the deadline: %s, %d actions; want enforced", *enforced, len(h2.enf.Actions()))
+	}
+	var allowed bool
+	for _, e := range h2.view().Timeline {
+		allowed = allowed || strings.Contains(e.Text, "automatic action allowed: 2 distinct reporters")
+	}
+	if !allowed {
+		t.Error("the timeline does not say what allowed the automatic action")
 	}
 }

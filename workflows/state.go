@@ -244,6 +244,9 @@ type ApprovalState struct {
 	Deadline    time.Time `json:"deadline,omitzero"`
 	Pings       int       `json:"pings"`
 	Holding     bool      `json:"holding,omitempty"`
+	// Why says why a lead decides when the policy did not ask for approval (uncorroborated
+	// reports).
+	Why string `json:"why,omitempty"`
 	// Managers is set once the request went up the chain to the managers.
 	Managers bool `json:"managers,omitempty"`
 	// Deciders are the Slack users the desk resolved (users named by the policy, members of its

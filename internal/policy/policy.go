@@ -189,12 +189,45 @@ type Rules struct {
 	// category, closed less than this ago) already handled is closed as a duplicate. 0 turns
 	// it off.
 	DedupeWindow Duration `yaml:"dedupe_window,omitempty" json:"dedupe_window,omitempty"`
+	// Corroboration is what lets a deadline end in an automatic action: enough distinct
+	// reporters, or a trusted one. Otherwise a lead decides (an approval request that never
+	// times out into enforcement).
+	Corroboration Corroboration `yaml:"corroboration,omitempty" json:"corroboration,omitzero"`
 	// MaxAge is how old the evidence may be for the desk to act on it alone: when the newest
 	// report's event is older, the case waits for a person (triage) before any notice,
 	// deadline or action. 0 turns the check off.
 	MaxAge Duration `yaml:"max_age,omitempty" json:"max_age,omitempty"`
 	// Remediation is how a fix is verified before the case closes as remediated.
 	Remediation Remediation `yaml:"remediation,omitempty" json:"remediation,omitzero"`
+}
+
+// Corroboration is what a case needs before its deadline may end in an automatic action:
+// reports from Reporters distinct reporters, or one from a Trusted reporter (an address, or a
+// domain: every address there). Reporters 0 (or 1) asks for nothing more than the report.
+type Corroboration struct {
+	Reporters int      `yaml:"reporters,omitempty" json:"reporters,omitempty"`
+	Trusted   []string `yaml:"trusted,omitempty" json:"trusted,omitempty"`
+}
+
+// Corroborated says whether reporters corroborate a case: why ("" when they do not).
+func (c Corroboration) Corroborated(reporters []string, more int) string {
+	for _, r := range reporters {
+		r = strings.ToLower(strings.TrimSpace(r))
+		_, dom, _ := strings.Cut(r, "@")
+		for _, t := range c.Trusted {
+			t = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(t), "@"))
+			if t != "" && (r == t || dom == t) {
+				return "a trusted reporter (" + r + ")"
+			}
+		}
+	}
+	if n := len(reporters) + more; n >= max(c.Reporters, 1) {
+		if c.Reporters <= 1 {
+			return "the policy asks for no corroboration"
+		}
+		return fmt.Sprintf("%d distinct reporters (the policy asks for %d)", n, c.Reporters)
+	}
+	return ""
 }
 
 // Remediation checks. CheckHTTP: each reported URL no longer answers with content.
@@ -981,6 +1014,14 @@ func (v *validator) fail(field, format string, args ...any) {
 func (v *validator) err() error { return errors.Join(v.errs...) }
 
 func (v *validator) rules(at string, r Rules) {
+	if r.Corroboration.Reporters < 0 {
+		v.fail(at+".corroboration.reporters", "must not be negative")
+	}
+	for i, t := range r.Corroboration.Trusted {
+		if !strings.Contains(strings.TrimPrefix(strings.TrimSpace(t), "@"), ".") {
+			v.fail(fmt.Sprintf("%s.corroboration.trusted[%d]", at, i), "%q is neither an address nor a domain", t)
+		}
+	}
 	if r.ResponseWindow <= 0 {
 		v.fail(at+".response_window", "must be more than 0")
 	}
