@@ -184,14 +184,7 @@ func (rs *resolver) otherAccounts(ctx context.Context, r reports.Report, acct st
 		if i == 3 {
 			break
 		}
-		q := enforcement.Query{IP: ip, At: r.EventTime}
-		a, err := rs.cachedLookup(ctx, queryKey(q), func() (string, error) {
-			m, err := rs.api.Lookup(ctx, q)
-			if err != nil {
-				return "", err
-			}
-			return m.AccountID, nil
-		})
+		a, err := rs.ipAccount(ctx, ip, r.EventTime)
 		if err != nil {
 			return nil, err
 		}
@@ -200,6 +193,19 @@ func (rs *resolver) otherAccounts(ctx context.Context, r reports.Report, acct st
 		}
 	}
 	return others, nil
+}
+
+// ipAccount is the account that held an address at a time ("" for none), looked up once per
+// address and hour.
+func (rs *resolver) ipAccount(ctx context.Context, ip string, at time.Time) (string, error) {
+	q := enforcement.Query{IP: ip, At: at}
+	return rs.cachedLookup(ctx, queryKey(q), func() (string, error) {
+		m, err := rs.api.Lookup(ctx, q)
+		if err != nil {
+			return "", err
+		}
+		return m.AccountID, nil
+	})
 }
 
 // accountPart is the part of a report about one account.
@@ -226,14 +232,7 @@ func (rs *resolver) splitByAccount(ctx context.Context, r reports.Report) ([]acc
 		if i == maxSplitIPs {
 			break
 		}
-		q := enforcement.Query{IP: ip, At: r.EventTime}
-		a, err := rs.cachedLookup(ctx, queryKey(q), func() (string, error) {
-			m, err := rs.api.Lookup(ctx, q)
-			if err != nil {
-				return "", err
-			}
-			return m.AccountID, nil
-		})
+		a, err := rs.ipAccount(ctx, ip, r.EventTime)
 		if err != nil {
 			return nil, err
 		}
