@@ -131,7 +131,7 @@ func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*
 	case DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute:
 		msg = w.onTriage(ctx, d)
 	case DecisionValidate, DecisionPreserve, DecisionExtendPreservation, DecisionReleasePreservation,
-		DecisionDisclose, DecisionReject, DecisionAskMore, DecisionCloseMatter:
+		DecisionDisclose, DecisionReject, DecisionAskMore, DecisionCloseMatter, DecisionNotLegal:
 		msg = w.onLegal(ctx, d)
 	case DecisionAcceptRemediation, DecisionResolve, DecisionWithdraw:
 		if d.Decision == DecisionAcceptRemediation && w.verifies(ctx) {
@@ -181,7 +181,7 @@ func (d Decision) ledgerKind() string {
 	case DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute:
 		return LedgerTriaged
 	case DecisionValidate, DecisionPreserve, DecisionExtendPreservation, DecisionReleasePreservation,
-		DecisionDisclose, DecisionReject, DecisionAskMore, DecisionCloseMatter:
+		DecisionDisclose, DecisionReject, DecisionAskMore, DecisionCloseMatter, DecisionNotLegal:
 		return LedgerLegalDecided
 	}
 	return LedgerAgentDecision

@@ -64,6 +64,23 @@ func (w *caseWorkflow) onLegalStep(ctx workflow.Context, d AgentDecision) string
 	case DecisionReject:
 		l.Stage, l.Answered = LegalRejected, true
 		msg = "Recorded: the request is rejected; the matter stays open until it is closed."
+	case DecisionNotLegal:
+		// Back to the abuse desk: the reports go to the account's case of their category (as
+		// confirmed reports), and the matter closes without an answer to its sender.
+		moved := slices.Clone(w.st.Reports.Recent)
+		for i := range moved {
+			moved[i].Category, moved[i].Confirmed, moved[i].LegalKind, moved[i].Deadline = d.Category, true, "", time.Time{}
+		}
+		account, cat := w.st.Account.ID, d.Category
+		w.effect("return the reports to the abuse desk", func(ctx workflow.Context) error {
+			return workflow.ExecuteActivity(withStep(ctx), ActivityForwardReports, ForwardReportsInput{
+				Step: "not-legal", Account: account, Category: cat, Reports: moved}).Get(ctx, nil)
+		})
+		data := w.noticeData(ctx)
+		data.Decision, data.DecidedBy, data.Note = string(d.Decision), d.Agent, strings.TrimSpace("Not a legal matter: the reports went to the "+string(cat)+" case of account "+account+". "+d.Note)
+		w.queueNotify(fmt.Sprintf("legal-decision-%d", len(l.Decisions)), NotifyInput{Note: NoteDecision, Data: data})
+		w.closeQuietly(ctx, OutcomeReclassified, true, false)
+		return fmt.Sprintf("Returned to the abuse desk: %d report(s) went to the %s case of account %s; the matter is closed.", len(moved), cat, account)
 	case DecisionCloseMatter:
 		outcome := l.outcome()
 		data := w.noticeData(ctx)

@@ -243,6 +243,13 @@ func (w *caseWorkflow) validateLegal(ctx workflow.Context, d AgentDecision) erro
 		if l.Stage == LegalReceived || l.Stage == "" {
 			return errors.New("nothing was decided on this matter yet: validate, preserve, disclose or reject the request before closing it")
 		}
+	case DecisionNotLegal:
+		if !d.Category.Valid() || d.Category.Track() == abuse.TrackLegal {
+			return fmt.Errorf("not_legal needs the category the reports are (set the ticket's category field to one outside the legal track; it is %q)", d.Category)
+		}
+		if p.Active(now) {
+			return fmt.Errorf("the records are preserved until %s: release the preservation first", fmtTime(p.Until))
+		}
 	case DecisionReject, DecisionDisclose:
 		if strings.TrimSpace(d.Note) == "" {
 			return fmt.Errorf("%s needs the basis in the note (the order, or why the request is refused): it is the record, and the answer to the authority", d.Decision)

@@ -495,3 +495,34 @@ func TestMoveToLegal(t *testing.T) {
 	legal.runUncertain("acct-standard", abuse.LegalRequest, unsure)
 	wantRejected(t, "move a legal matter", fromLegal, "a legal matter already")
 }
+
+// TestNotALegalMatter: only the legal team moves a matter out of legal, and only to a
+// category outside it: the reports go back to the abuse desk's case, confirmed, and the matter
+// closes without a word to its sender or the customer.
+func TestNotALegalMatter(t *testing.T) {
+	h := newHarness(t)
+	var byAgent, noCategory, back *updateOutcome
+	h.at(time.Hour, func() {
+		byAgent = h.decide(workflows.AgentDecision{Decision: workflows.DecisionNotLegal, Agent: "agent@desk.example", Category: abuse.Spam})
+		noCategory = h.decide(workflows.AgentDecision{Decision: workflows.DecisionNotLegal, Agent: "legal@desk.example", Category: abuse.LegalRequest})
+	})
+	h.at(2*time.Hour, func() {
+		back = h.decide(workflows.AgentDecision{Decision: workflows.DecisionNotLegal, Agent: "legal@desk.example", Category: abuse.Spam, Note: "a spam complaint that quoted the law"})
+	})
+	h.runUncertain("acct-standard", abuse.LegalRequest, unsure)
+
+	wantRejected(t, "an agent outside the legal team", byAgent, "is not on the legal team")
+	wantRejected(t, "a legal category", noCategory, "needs the category")
+	wantAccepted(t, "the legal team's decision", back)
+	if res := h.result(); res.Outcome != workflows.OutcomeReclassified {
+		t.Errorf("outcome %s, want reclassified", res.Outcome)
+	}
+	m := h.fwd.Moves()
+	if len(m) != 1 || m[0].Category != abuse.Spam || m[0].Account != "acct-standard" || !m[0].Reports[0].Confirmed {
+		t.Errorf("moves %+v; want the report, confirmed, to the account's spam case", m)
+	}
+	tk := h.trackTicket(t, ticket.TagLegal)
+	if tk.Public != 1 { // the receipt, when the request came
+		t.Errorf("%d public comments on the legal ticket, want the receipt only", tk.Public)
+	}
+}

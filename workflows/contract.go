@@ -76,6 +76,9 @@ const (
 	DecisionReject              Decision = "reject"
 	DecisionAskMore             Decision = "ask_more"
 	DecisionCloseMatter         Decision = "close_matter"
+	// DecisionNotLegal returns a matter that is no legal one to the abuse desk: its reports go
+	// to the account's case of the category the legal team sets, and the matter closes.
+	DecisionNotLegal Decision = "not_legal"
 	// DecisionMoveToLegal makes a case the parser did not see as a legal matter one: its
 	// reports move to a confidential legal matter and leave this case and its ticket.
 	DecisionMoveToLegal Decision = "move_to_legal"
@@ -86,12 +89,12 @@ var AgentDecisions = []Decision{DecisionAcceptRemediation, DecisionRequestInfo, 
 	DecisionTreatAsAppeal, DecisionGrantAppeal, DecisionDenyAppeal, DecisionResolve, DecisionWithdraw,
 	DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute, DecisionMoveToLegal,
 	DecisionValidate, DecisionPreserve, DecisionExtendPreservation, DecisionReleasePreservation,
-	DecisionDisclose, DecisionReject, DecisionAskMore, DecisionCloseMatter,
+	DecisionDisclose, DecisionReject, DecisionAskMore, DecisionCloseMatter, DecisionNotLegal,
 	DecisionGrantReinstatement, DecisionDenyReinstatement, DecisionHandOff}
 
 // LegalDecisions are the decisions of the legal track.
 var LegalDecisions = []Decision{DecisionValidate, DecisionPreserve, DecisionExtendPreservation, DecisionReleasePreservation,
-	DecisionDisclose, DecisionReject, DecisionAskMore, DecisionCloseMatter}
+	DecisionDisclose, DecisionReject, DecisionAskMore, DecisionCloseMatter, DecisionNotLegal}
 
 // legalSteps are the legal decisions a matter opened before the lifecycle (versionLegalLifecycle)
 // takes: each but ask_more closes it.

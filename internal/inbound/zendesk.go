@@ -388,6 +388,9 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 	case workflows.DecisionReclassify:
 		// The agent sets the account and category fields before applying the macro.
 		d.Account, d.Category = t.Fields[ticket.FieldAccount], abuse.Category(t.Fields[ticket.FieldCategory])
+	case workflows.DecisionNotLegal:
+		// The legal team sets the category field to the reports' own first.
+		d.Category = abuse.Category(t.Fields[ticket.FieldCategory])
 	case workflows.DecisionHandOff:
 		// The agent names the team in the hand-off field before applying the macro, and writes
 		// the reason after its "Why:" (the macro's placeholder left as it is is no reason).
