@@ -106,6 +106,9 @@ func TestClassFamilies(t *testing.T) {
 		"phones: US carrier, national format": {mailOf("Carrier Compliance <compliance@carrier.example>", "10DLC campaign complaint", "",
 			"Subscribers report unsolicited text messages from +1 (646) 555-0148 and (312) 555-0199 sent through a 10DLC campaign; sender ID SHOPNEWS."),
 			expect{kind: KindReport, format: FormatFreeform, category: abuse.Spam, phones: []string{"+16465550148", "+13125550199"}}},
+		"phones: carrier compliance notice that never says SMS": {mailOf("Carrier Compliance <compliance@carrier.example>", "Compliance notice - campaign CXYZ123", "",
+			"Campaign CXYZ123 (brand BABC456) sending from +1 (646) 555-0148 violates the CTIA Messaging Principles: messages lack opt-out language. Remediate within 5 business days."),
+			expect{kind: KindReport, format: FormatFreeform, category: abuse.Other, phones: []string{"+16465550148"}}},
 		"phones: UK reporter, national format": {mailOf("Jane <jane@provider.co.uk>", "Nuisance calls", "",
 			"I keep getting robocalls from 020 7946 0018 claiming to be my bank, several a day since Monday."),
 			expect{kind: KindReport, format: FormatFreeform, category: abuse.Other, phones: []string{"+442079460018"}}}, // robocalls get a category of their own with the messaging track (issue 30)

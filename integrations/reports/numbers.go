@@ -20,7 +20,7 @@ var (
 	reTel = regexp.MustCompile(`(?i)\btel:(\+?[\d\-.()]{7,24})`)
 	// reSMSContext says a text is about SMS or voice abuse, where phone numbers are subjects;
 	// elsewhere a number is more likely the reporter's own (a signature).
-	reSMSContext = regexp.MustCompile(`(?i)(\bSMS\b|text message|\bsmishing\b|\bvishing\b|\brobocall|voice ?mail|\bwhatsapp\b|\b7726\b|sender ?id|short ?code|spam call|scam call|unsolicited call|Anruf|appel (?:frauduleux|indésirable)|llamada|chamada|chiamata|oproep|połączenie|звонок|дзвінок)`)
+	reSMSContext = regexp.MustCompile(`(?i)(\bSMS\b|\bMMS\b|\bA2P\b|\b10DLC\b|\bCTIA\b|messaging principles|campaign registry|toll[- ]free verification|opt-out (?:language|keyword|instructions)|\bSTOP keyword|text message|\bsmishing\b|\bvishing\b|\brobocall|voice ?mail|\bwhatsapp\b|\b7726\b|sender ?id|short ?code|spam call|scam call|unsolicited call|Anruf|appel (?:frauduleux|indésirable)|llamada|chamada|chiamata|oproep|połączenie|звонок|дзвінок)`)
 	// reSenderID is a labelled alphanumeric sender ID or short code.
 	reSenderID = regexp.MustCompile(`(?im)^\s*(?:sender ?id|short ?code|sms sender|originator)\s*[:=]\s*([A-Za-z0-9][A-Za-z0-9 ._-]{1,14}[A-Za-z0-9])\s*$`)
 )
