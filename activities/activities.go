@@ -537,12 +537,7 @@ func authorityNotice(in workflows.NotifyInput) bool {
 	if !slices.Contains(workflows.AuthorityNotices, in.Public) || d.Authority == "" || d.Category.Track() != abuse.TrackLegal {
 		return false
 	}
-	domain := func(addr string) string {
-		_, dom, _ := strings.Cut(strings.ToLower(strings.TrimSpace(addr)), "@")
-		return dom
-	}
-	c := d.Account.ContactEmail
-	return c == "" || !strings.EqualFold(strings.TrimSpace(c), strings.TrimSpace(d.Authority)) && domain(c) != domain(d.Authority)
+	return !workflows.KnownContact(d.Authority, d.Account.ContactEmail)
 }
 
 // ResolveDeskTeam lists who may take agent decisions: the agents of the desk's group and of

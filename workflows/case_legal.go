@@ -264,7 +264,7 @@ func (w *caseWorkflow) legalClocks() []legalClock {
 			out = append(out, legalClock{at, map[bool]string{true: "reminder", false: "due"}[reminder]})
 		}
 	}
-	if p := l.Preservation; p != nil && p.ReleasedAt.IsZero() && p.LapsedAt.IsZero() {
+	if p := l.Preservation; p.Running() {
 		if !p.ReminderSent {
 			out = append(out, legalClock{p.Until.Add(-w.policy.Legal.PreservationReminderBefore()), "preservation-reminder"})
 		}

@@ -310,7 +310,7 @@ func (w *caseWorkflow) openSupport(ctx workflow.Context) {
 	w.setStatus(StatusUnderReview)
 	// Only the account's own contacts hear about it: a stranger who says they are the
 	// customer is asked to write from a known address, and learns nothing of the account.
-	if !knownContact(w.requester(), w.st.Account.ContactEmail) && workflow.GetVersion(ctx, versionSupportRequester, workflow.DefaultVersion, 1) >= 1 {
+	if !KnownContact(w.requester(), w.st.Account.ContactEmail) && workflow.GetVersion(ctx, versionSupportRequester, workflow.DefaultVersion, 1) >= 1 {
 		w.st.Unverified = true
 	}
 	ref, ok := w.openInternal(ctx, TicketSupport)
@@ -328,8 +328,10 @@ func (w *caseWorkflow) openSupport(ctx workflow.Context) {
 // versionSupportRequester checks that a request for help comes from a contact of the account.
 const versionSupportRequester = "support-requester"
 
-// knownContact says whether who wrote is the account's contact, or writes from its domain.
-func knownContact(who, contact string) bool {
+// KnownContact says whether who wrote is the account's contact, or writes from its domain (the
+// customer track's check of who asks, and the Notify activity's that an authority is not the
+// customer).
+func KnownContact(who, contact string) bool {
 	who, contact = strings.ToLower(strings.TrimSpace(who)), strings.ToLower(strings.TrimSpace(contact))
 	if who == "" || contact == "" {
 		return false

@@ -66,7 +66,7 @@ func (w *caseWorkflow) deadline() (time.Time, string) {
 		case l == nil:
 		case !l.Lifecycle || !l.Answered:
 			return l.Due, "legal decision"
-		case l.Preservation != nil && l.Preservation.ReleasedAt.IsZero() && l.Preservation.LapsedAt.IsZero():
+		case l.Preservation.Running():
 			return l.Preservation.Until, "preservation lapses"
 		}
 	case StatusMonitoring:

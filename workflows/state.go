@@ -171,10 +171,13 @@ type Preservation struct {
 	LapsedAt     time.Time `json:"lapsed_at,omitzero"`
 }
 
-// Active says the records are still kept at now.
-func (p *Preservation) Active(now time.Time) bool {
-	return p != nil && p.ReleasedAt.IsZero() && p.LapsedAt.IsZero() && now.Before(p.Until)
+// Running says the preservation was neither released nor has lapsed (its clock still runs).
+func (p *Preservation) Running() bool {
+	return p != nil && p.ReleasedAt.IsZero() && p.LapsedAt.IsZero()
 }
+
+// Active says the records are still kept at now.
+func (p *Preservation) Active(now time.Time) bool { return p.Running() && now.Before(p.Until) }
 
 // LegalDecision is one decision on a legal matter: what, who, when, why.
 type LegalDecision struct {
