@@ -82,3 +82,20 @@ func TestReinstatementApproverCannotPoseAsAnother(t *testing.T) {
 	wantRefused(t, "the approver posing as a reviewer", posing, "lee.lead@desk.example approved the action and may not decide")
 	wantAccepted(t, "the reviewer's grant", granted)
 }
+
+// TestAgentWhoLeftIsRefused: the case trusts the team it read for an hour; an agent who left
+// the desk's groups since is refused once it re-reads it.
+func TestAgentWhoLeftIsRefused(t *testing.T) {
+	h := newHarness(t)
+	var first, within, after *updateOutcome
+	h.at(time.Hour, func() { first = h.agent("reviewer@desk.example", workflows.DecisionExtendDeadline, "") })
+	h.at(time.Hour+time.Minute, func() { h.tickets.RemoveAgent(0, 9002) })
+	h.at(time.Hour+30*time.Minute, func() { within = h.agent("reviewer@desk.example", workflows.DecisionExtendDeadline, "") })
+	h.at(3*time.Hour, func() { after = h.agent("reviewer@desk.example", workflows.DecisionResolve, "") })
+	h.at(4*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
+	h.run("acct-standard", abuse.Spam, 1)
+
+	wantAccepted(t, "a decision while on the team", first)
+	wantAccepted(t, "within the hour the case trusts its read", within)
+	wantRefused(t, "after the case re-read its team", after, "not an agent of the desk's groups")
+}

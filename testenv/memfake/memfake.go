@@ -145,6 +145,13 @@ func (t *Tickets) AddAgent(group, id int64, email string) {
 	t.Emails[id] = email
 }
 
+// RemoveAgent takes a user out of a group.
+func (t *Tickets) RemoveAgent(group, id int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.Groups[group] = slices.DeleteFunc(t.Groups[group], func(x int64) bool { return x == id })
+}
+
 // AgentEmail implements activities.Tickets.
 func (t *Tickets) AgentEmail(_ context.Context, id int64) (string, error) {
 	if err := t.check("user"); err != nil {
