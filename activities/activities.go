@@ -550,9 +550,21 @@ func (a *Activities) ResolveDeskTeam(ctx context.Context, in workflows.ResolveDe
 	if c.agents != nil && !in.Fresh && time.Since(c.at) < deskTeamTTL {
 		return &workflows.ResolveDeskTeamResult{Agents: maps.Clone(c.agents)}, nil
 	}
+	agents, err := DeskTeam(ctx, a.Tickets, a.LegalGroupID)
+	if err != nil {
+		return nil, err
+	}
+	c.agents, c.at = agents, time.Now()
+	return &workflows.ResolveDeskTeamResult{Agents: maps.Clone(agents)}, nil
+}
+
+// DeskTeam lists the agents of the desk's group and of the legal group (legalGroup; 0: none),
+// each ticketing user ID with the e-mail address the ticketing system knows. The case's
+// decisions and the dashboard's actions are taken only by them.
+func DeskTeam(ctx context.Context, tickets Tickets, legalGroup int64) (map[string]string, error) {
 	var ids []int64
-	for _, g := range slices.Compact([]int64{0, a.LegalGroupID}) {
-		members, err := a.Tickets.GroupMembers(ctx, g)
+	for _, g := range slices.Compact([]int64{0, legalGroup}) {
+		members, err := tickets.GroupMembers(ctx, g)
 		if err != nil {
 			return nil, boundary("list the desk's agents", err)
 		}
@@ -561,14 +573,13 @@ func (a *Activities) ResolveDeskTeam(ctx context.Context, in workflows.ResolveDe
 	slices.Sort(ids)
 	agents := map[string]string{}
 	for _, id := range slices.Compact(ids) {
-		email, err := a.Tickets.AgentEmail(ctx, id)
+		email, err := tickets.AgentEmail(ctx, id)
 		if err != nil {
 			return nil, boundary(fmt.Sprintf("read agent %d", id), err)
 		}
 		agents[strconv.FormatInt(id, 10)] = email
 	}
-	c.agents, c.at = agents, time.Now()
-	return &workflows.ResolveDeskTeamResult{Agents: maps.Clone(agents)}, nil
+	return agents, nil
 }
 
 // UpdateApproval rewrites the approval message to show who decided, when and what, without

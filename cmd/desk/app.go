@@ -715,6 +715,17 @@ func (a *app) startDashboard(pg dashboard.Playground) error {
 		}}
 	}
 	opts.Loose = a.looseEnds
+	if tickets := a.svc.tickets; tickets != nil {
+		// A signed-in agent acts on a case from its page as its macro would: as the ticketing
+		// system's agent with their address (the case checks the team again).
+		legalGroup := a.integrations.Zendesk.LegalGroupID
+		opts.Act = &dashboard.Act{
+			Team: func(ctx context.Context) (map[string]string, error) {
+				return activities.DeskTeam(ctx, tickets, legalGroup)
+			},
+			Decide: a.cases.Decide,
+		}
+	}
 	if oc := a.cfg.OIDC; oc.Issuer != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

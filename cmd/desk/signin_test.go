@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -231,6 +232,67 @@ func TestSignInRoles(t *testing.T) {
 	}
 	if _, m := do(anon, http.MethodGet, "/metrics", ""); strings.Contains(m, "police.example") {
 		t.Error("/metrics names the police force")
+	}
+
+	// The legal team's own view lists the matter with its clock; to anyone else it is a page
+	// that does not exist.
+	for _, path := range []string{"/legal", "/api/v1/legal"} {
+		if code, body := do(agentSession, http.MethodGet, path, ""); code != http.StatusNotFound || strings.Contains(body, legal.CaseNumber) {
+			t.Errorf("an agent's %s: HTTP %d, want 404", path, code)
+		}
+	}
+	var matters struct {
+		Matters []struct {
+			CaseNumber string    `json:"case_number"`
+			Authority  string    `json:"authority"`
+			AnswerDue  time.Time `json:"answer_due"`
+			Next       time.Time `json:"next"`
+		} `json:"matters"`
+	}
+	if code, body := do(lawyer, http.MethodGet, "/api/v1/legal", ""); code != http.StatusOK || json.Unmarshal([]byte(body), &matters) != nil {
+		t.Errorf("the legal team's /api/v1/legal: HTTP %d %s", code, body)
+	} else if m := matters.Matters; len(m) != 1 || m[0].CaseNumber != legal.CaseNumber || m[0].Authority != "jane.roe@police.example" || m[0].AnswerDue.IsZero() || !m[0].Next.Equal(m[0].AnswerDue) {
+		t.Errorf("the legal team's matters: %+v; want the preservation request, its answer due", m)
+	}
+	if code, page := do(lawyer, http.MethodGet, "/legal", ""); code != http.StatusOK || !strings.Contains(page, legal.CaseNumber) || !strings.Contains(page, "the answer to the authority") {
+		t.Errorf("the legal team's /legal: HTTP %d, lacks the matter and its clock", code)
+	}
+
+	// An agent moves a case into legal from its page, in their own name; someone signed in who
+	// is no agent of the desk in Zendesk is refused, and nothing moves.
+	form := func(s session, path string, v url.Values) string {
+		t.Helper()
+		var tok struct{ Token string }
+		if _, body := do(s, http.MethodGet, ingress.CSRFPath, ""); json.Unmarshal([]byte(body), &tok) != nil {
+			t.Fatalf("no CSRF token: %s", body)
+		}
+		v.Set(ingress.CSRFField, tok.Token)
+		req, _ := http.NewRequest(http.MethodPost, d.ep.HTTP+path, strings.NewReader(v.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := s.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	admin, _, _ := signIn("admin@desk.example")
+	if _, page := do(admin, http.MethodGet, "/cases/"+bank.CaseNumber, ""); !strings.Contains(page, "/act/move-to-legal/"+bank.CaseNumber) {
+		t.Error("the bank's case page offers no 'Move to legal' to a signed-in person")
+	}
+	if page := form(admin, "/act/move-to-legal/"+bank.CaseNumber, url.Values{"note": {"a police matter"}}); !strings.Contains(page, "admin@desk.example is not an agent of the desk") {
+		t.Errorf("someone who is no agent moves a case to legal; the page says:\n%s", page)
+	}
+	if v, err := d.cases.Status(context.Background(), bank.CaseID); err != nil || v.Status.Final() {
+		t.Fatalf("the bank's case after a refused move: %v %v", v, err)
+	}
+	agent, _, _ = signIn("agent@desk.example")
+	if page := form(agent, "/act/move-to-legal/"+bank.CaseNumber, url.Values{"note": {"the reporter is a police force"}}); !strings.Contains(page, "Moved to legal") {
+		t.Errorf("the agent's move to legal: the page says\n%s", page)
+	}
+	if moved := d.waitStatus(bank.CaseID, workflows.StatusResolved, 30*time.Second); moved.Outcome != workflows.OutcomeReclassified || len(moved.Reports.Recent) != 0 {
+		t.Errorf("the moved case: %s, %d reports shown; want reclassified, none", moved.Outcome, len(moved.Reports.Recent))
 	}
 
 	// The codec endpoint decodes what the desk keeps in Temporal for the legal team alone.

@@ -62,7 +62,10 @@ type Options struct {
 	// legal-track cases are then seen by the legal role only (and each look is on record),
 	// quality reviews need the lead role and are by the person signed in.
 	SignIn *signin.SignIn
-	Log    *slog.Logger
+	// Act, when set, lets a signed-in agent of the desk's team act on a case from its page
+	// (with SignIn only: a shared password names nobody).
+	Act *Act
+	Log *slog.Logger
 }
 
 // Playground lets a person act as the other parties from the dashboard. `desk dev` plugs the
@@ -160,7 +163,12 @@ func (d *Dashboard) Routes(handle func(pattern string, h http.Handler)) {
 		handle("GET /intake", d.auth(http.HandlerFunc(d.intakePage)))
 	}
 	handle("GET /api/v1/queue", d.auth(http.HandlerFunc(d.queueJSON)))
+	handle("GET /legal", d.auth(http.HandlerFunc(d.legalPage)))
+	handle("GET /api/v1/legal", d.auth(http.HandlerFunc(d.legalJSON)))
 	handle("GET /cases/{id...}", d.auth(http.HandlerFunc(d.casePage)))
+	if d.opts.Act != nil {
+		handle("POST /act/move-to-legal/{id...}", d.auth(http.HandlerFunc(d.moveToLegal)))
+	}
 	if d.opts.Reporters != nil {
 		handle("GET /reporters", d.auth(http.HandlerFunc(d.reportersPage)))
 	}
@@ -337,8 +345,10 @@ type casePage struct {
 	Accesses []ledger.Access
 	// Reinstatement is the request to lift the action of a closed case, when there is one.
 	Reinstatement *workflows.ReinstatementView
-	Err           string
-	Now           time.Time
+	// MoveToLegal offers the signed-in agent "Move to legal" (Options.Act).
+	MoveToLegal bool
+	Err         string
+	Now         time.Time
 }
 
 // errNoIncident: no incident has the case number asked for.
@@ -406,6 +416,7 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.V, p.Title = v, v.CaseNumber+" · "+v.Account.ID
+	p.MoveToLegal = run == "" && d.canMoveToLegal(r, v)
 	if v.Outcome == workflows.OutcomeEnforced || v.Outcome == workflows.OutcomeUpheld {
 		if p.Reinstatement, err = d.opts.Cases.ReinstatementOf(ctx, v.CaseNumber); err != nil {
 			d.log.Warn("the case's reinstatement not shown", "case", v.CaseNumber, "error", err)

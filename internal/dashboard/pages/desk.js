@@ -19,6 +19,13 @@ if (who) {
   const b = document.createElement("button"); b.textContent = "Sign out";
   f.append(span, b); document.querySelector("header").append(f);
 }
+// The legal team's matters are linked for those who may see them (everyone let in when nobody
+// signs in; the page itself is served to them alone).
+if (!who || /[(, ]legal[,)]/.test(decodeURIComponent(who.slice(9).replace(/\+/g, " ")))) {
+  const nav = document.querySelector("header nav"), a = document.createElement("a");
+  a.href = "/legal"; a.textContent = "Legal matters";
+  if (nav) nav.insertBefore(a, nav.children[2] || null);
+}
 // Tables marked sortable sort by a column when its header is clicked (again: the other way):
 // by a cell's data-sort when it has one, as a number when both are numbers, else as text.
 for (const table of document.querySelectorAll("table.sortable")) {
