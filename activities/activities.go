@@ -47,6 +47,8 @@ type Activities struct {
 	// LegalGroupID and SupportGroupID place legal-track and customer-track tickets (0: the
 	// desk's group).
 	LegalGroupID, SupportGroupID int64
+	// LegalAddress is the support address a legal ticket's mail goes from ("": the default).
+	LegalAddress string
 	// Reports takes reports an agent moved to another case (nil: reclassifying fails, and the
 	// case records that).
 	Reports Reports
@@ -298,10 +300,10 @@ func (a *Activities) OpenTriage(ctx context.Context, in workflows.OpenTriageInpu
 	if err != nil {
 		return nil, err
 	}
-	group := int64(0)
+	group, recipient := int64(0), ""
 	switch in.Kind {
 	case workflows.TicketLegal:
-		group = a.LegalGroupID
+		group, recipient = a.LegalGroupID, a.LegalAddress
 	case workflows.TicketSupport:
 		group = a.SupportGroupID
 	}
@@ -327,6 +329,7 @@ func (a *Activities) OpenTriage(ctx context.Context, in workflows.OpenTriageInpu
 		Tags:           []string{ticket.TagCase, kind.tag, "abusedesk_" + sanitizeTag(string(in.Data.Category))},
 		Fields:         caseFields(in.Data),
 		GroupID:        group,
+		Recipient:      recipient,
 	})
 	if err != nil {
 		return nil, boundary("create the "+cmp.Or(string(in.Kind), "triage")+" ticket", err)

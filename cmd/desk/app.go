@@ -431,6 +431,7 @@ func (a *app) startWorker() error {
 		Approvals: a.svc.approvals, Evidence: a.evidence, Incidents: a.cases, Templates: a.templates,
 		Alerts: a.svc.alerts, Reports: cases.Forwarder{Cases: a.cases, Policy: a.policy},
 		LegalChannel: a.integrations.Slack.LegalChannel, LegalGroupID: a.integrations.Zendesk.LegalGroupID, SupportGroupID: a.integrations.Zendesk.SupportGroupID,
+		LegalAddress: a.integrations.Zendesk.LegalAddress,
 		DashboardURL: a.publicURL(),
 	}
 	if a.ledger != nil {

@@ -30,6 +30,7 @@ type zendeskTicket struct {
 	Subject     string   `json:"subject"`
 	RequesterID int64    `json:"requester_id"`
 	GroupID     int64    `json:"group_id"`
+	Recipient   string   `json:"recipient"`
 	Tags        []string `json:"tags"`
 	Requester   string   `json:"-"`
 	Comments    []struct {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"abusedesk/devenv/sandbox"
 	"abusedesk/internal/ticket"
 	"abusedesk/workflows"
 )
@@ -90,6 +91,9 @@ func TestLegalMatterLifecycle(t *testing.T) {
 	}
 	tk := legalTicket("the final answer", func(tk zendeskTicket) bool { return len(publicOf(tk)) == 3 })
 	public := publicOf(tk)
+	if tk.Recipient != sandbox.LegalAddress {
+		t.Errorf("the legal ticket's mail goes from %q, want the legal team's address %s", tk.Recipient, sandbox.LegalAddress)
+	}
 	if !strings.EqualFold(tk.Requester, detective) || !strings.Contains(public[0], "acknowledge receipt") || !strings.Contains(public[1], "request 2 on this matter") ||
 		!strings.Contains(public[2], "produced under your order of 5 March 2026") {
 		t.Errorf("to %s, public comments %q; want the two receipts and the answer, to the detective", tk.Requester, public)

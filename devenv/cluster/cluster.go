@@ -492,7 +492,7 @@ func (c *Cluster) Processes() []Process {
 // sandbox Zendesk's groups) or to keep a test short; a real deployment leaves them at their
 // defaults.
 var StandInOnly = []string{"SLACK_API_URL", "SLACK_LEGAL_CHANNEL", "SLACK_APPROVERS", "ZENDESK_GROUP_ID", "ZENDESK_INTAKE_GROUP_ID",
-	"ZENDESK_LEGAL_GROUP_ID", "ZENDESK_SUPPORT_GROUP_ID", "DESK_CHECK_PROXY", "DESK_CHECK_DNS", "IMAP_SECURITY", "IMAP_POLL",
+	"ZENDESK_LEGAL_GROUP_ID", "ZENDESK_LEGAL_ADDRESS", "ZENDESK_SUPPORT_GROUP_ID", "DESK_CHECK_PROXY", "DESK_CHECK_DNS", "IMAP_SECURITY", "IMAP_POLL",
 	"DESK_SHUTDOWN_TIMEOUT", "DESK_LOG_LEVEL", "DESK_TEST_AS_DESK"}
 
 // DeskPIDs are the process IDs of the desk processes running now (workers, then the ingress).

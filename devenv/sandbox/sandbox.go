@@ -33,7 +33,9 @@ import (
 // also a Zendesk agent, so a lead trying to review their own escalation's appeal is refused.
 var (
 	BotEmail = "desk-bot@abusedesk.example"
-	Agents   = []Person{
+	// LegalAddress is the legal team's support address in the sandbox's Zendesk.
+	LegalAddress = "legal@abusedesk.example"
+	Agents       = []Person{
 		{Name: "Alex Agent", Email: "agent@desk.example"},
 		{Name: "Rita Reviewer", Email: "reviewer@desk.example"},
 		{Name: "Lee Lead", Email: "lee.lead@desk.example"},
@@ -385,6 +387,7 @@ func (s *Sandbox) Env() map[string]string {
 		env["ZENDESK_GROUP_ID"] = strconv.Itoa(zendesksandbox.GroupAbuse)
 		env["ZENDESK_INTAKE_GROUP_ID"] = strconv.Itoa(zendesksandbox.GroupIntake)
 		env["ZENDESK_LEGAL_GROUP_ID"] = strconv.Itoa(zendesksandbox.GroupLegal)
+		env["ZENDESK_LEGAL_ADDRESS"] = LegalAddress
 		env["ZENDESK_SUPPORT_GROUP_ID"] = strconv.Itoa(zendesksandbox.GroupSupport)
 	}
 	if s.Slack != nil {

@@ -18,7 +18,7 @@ var agentPage = template.Must(template.New("ticket").Parse(`<!doctype html>
 .internal{background:#fff8e1}.meta{color:#666;font-size:12px}pre{white-space:pre-wrap;font:inherit;margin:.4em 0}code{background:#eee;padding:0 .3em}</style></head>
 <body><p class="meta">Sandbox Zendesk · agent view (read-only)</p>
 <h1>#{{.T.ID}} {{.T.Subject}}</h1>
-<p>Status <b>{{.T.Status}}</b> · requester {{.Requester}} · tags {{range .T.Tags}}<code>{{.}}</code> {{end}}</p>
+<p>Status <b>{{.T.Status}}</b> · requester {{.Requester}}{{with .T.Recipient}} · mail goes from {{.}}{{end}} · tags {{range .T.Tags}}<code>{{.}}</code> {{end}}</p>
 {{with .Fields}}<p class="meta">{{range .}}{{.}} · {{end}}</p>{{end}}
 {{range .Comments}}<div class="c{{if not .Public}} internal{{end}}"><div class="meta">{{.Author}} · {{.At}}{{if not .Public}} · internal note{{end}}</div><pre>{{.Body}}</pre>
 {{range .Files}}<div class="meta">📎 {{.}}</div>{{end}}</div>{{end}}

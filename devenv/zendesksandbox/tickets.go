@@ -42,6 +42,7 @@ type ticketIn struct {
 	GroupID        *int64        `json:"group_id"`
 	BrandID        *int64        `json:"brand_id"`
 	AssigneeID     *int64        `json:"assignee_id"`
+	Recipient      *string       `json:"recipient"`
 }
 
 // requesterIn names a (possibly new) requester on ticket creation.
@@ -123,7 +124,7 @@ func (s *Server) newTicket(by *User, in ticketIn, channel string) (*Ticket, *Com
 	t := &Ticket{
 		ID: s.id(), Status: status, RequesterID: requester.ID, SubmitterID: by.ID, Tags: []string{},
 		CustomFields: []CustomField{}, IsPublic: true, CreatedAt: now, UpdatedAt: now,
-		ExternalID: in.ExternalID, Priority: in.Priority, Type: in.Type, GroupID: in.GroupID, BrandID: in.BrandID,
+		ExternalID: in.ExternalID, Priority: in.Priority, Type: in.Type, GroupID: in.GroupID, BrandID: in.BrandID, Recipient: in.Recipient,
 	}
 	t.URL = fmt.Sprintf("%s/api/v2/tickets/%d.json", s.base, t.ID)
 	t.Via.Channel = channel

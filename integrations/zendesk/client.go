@@ -212,6 +212,7 @@ func (c *Client) CreateTicket(ctx context.Context, n ticket.New) (*ticket.Ticket
 		Requester:    &zd.Requester{Name: n.RequesterName, Email: n.RequesterEmail},
 		Comment:      &zd.TicketComment{Body: n.Comment.Body, Public: &public, Uploads: n.Comment.Uploads},
 		BrandID:      c.cfg.BrandID,
+		Recipient:    n.Recipient,
 	}
 	if g := cmp.Or(n.GroupID, c.cfg.GroupID); g != 0 {
 		t.GroupID = json.Number(strconv.FormatInt(g, 10))

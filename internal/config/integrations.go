@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/mail"
 	"strconv"
 	"strings"
 )
@@ -18,6 +19,9 @@ type Zendesk struct {
 	// customers asking for help (customer track). 0: the desk's group.
 	LegalGroupID   int64
 	SupportGroupID int64
+	// LegalAddress is the legal team's support address: a legal ticket's mail (the receipts
+	// and answers to the authority) goes from it ("": the account's default address).
+	LegalAddress string
 }
 
 // Slack says how to reach the leads' Slack workspace.
@@ -78,6 +82,12 @@ func LoadIntegrations(lookup Lookup) (Integrations, error) {
 			IntakeGroupID:  r.id("ZENDESK_INTAKE_GROUP_ID"),
 			LegalGroupID:   r.id("ZENDESK_LEGAL_GROUP_ID"),
 			SupportGroupID: r.id("ZENDESK_SUPPORT_GROUP_ID"),
+			LegalAddress:   r.str("ZENDESK_LEGAL_ADDRESS"),
+		}
+		if a := z.LegalAddress; a != "" {
+			if _, err := mail.ParseAddress(a); err != nil || strings.ContainsAny(a, "<> ") {
+				r.fail("ZENDESK_LEGAL_ADDRESS", "%q is not an e-mail address (the legal team's Zendesk support address, e.g. legal@provider.example)", a)
+			}
 		}
 		r.require(z.Email, "ZENDESK_EMAIL", "the agent email the API token belongs to")
 		r.require(z.Token, "ZENDESK_API_TOKEN", "a Zendesk API token")

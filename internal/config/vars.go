@@ -65,6 +65,7 @@ var Vars = []Var{
 	{Name: "ZENDESK_GROUP_ID", Component: "zendesk", Help: "group of the case tickets (default: the account's default group); its agents and the legal group's are who may take decisions — unset, every decision is refused"},
 	{Name: "ZENDESK_BRAND_ID", Component: "zendesk", Help: "brand of the case tickets (default: the account's default brand)"},
 	{Name: "ZENDESK_INTAKE_GROUP_ID", Component: "zendesk", Help: "tickets created in this group are abuse reports (the intake trigger)"},
+	{Name: "ZENDESK_LEGAL_ADDRESS", Component: "zendesk", Help: "the legal team's Zendesk support address: legal tickets' mail to the authority (receipts, answers) goes from it; default: the account's default address"},
 	{Name: "ZENDESK_LEGAL_GROUP_ID", Component: "zendesk", Help: "restricted group of legal-track tickets (law-enforcement requests, CSAM notices); default: ZENDESK_GROUP_ID — set it, so only the legal team sees them"},
 	{Name: "ZENDESK_SUPPORT_GROUP_ID", Component: "zendesk", Help: "group of customer-track tickets (a customer asking for help, e.g. their mail is blocked); default: ZENDESK_GROUP_ID"},
 

@@ -69,6 +69,8 @@ type New struct {
 	Fields         map[string]string
 	// GroupID places the ticket in a group (0: the client's default, the desk's group).
 	GroupID int64
+	// Recipient is the support address the ticket's mail goes from ("": the default).
+	Recipient string
 }
 
 // Update changes a ticket; empty parts are left alone.
