@@ -40,6 +40,9 @@ func (w *caseWorkflow) escalate(ctx workflow.Context) {
 			needsLead, why = true, fmt.Sprintf("uncorroborated: %d reporter(s), none trusted (the policy asks for %d, or a trusted one)",
 				len(w.st.Reports.Reporters)+w.st.Reports.ReportersLost, r.Corroboration.Reporters)
 			w.st.Rules.Approval.OnTimeout = policy.OnTimeoutHold
+		} else if w.firstEnforcement(ctx) {
+			needsLead, why = true, "first enforcement: the account has no prior violation, and a person decides the first action against it"
+			w.st.Rules.Approval.OnTimeout = policy.OnTimeoutHold
 		} else if basis != "" && r.Corroboration.Reporters > 1 {
 			w.note(ctx, EventEscalation, "automatic action allowed: "+basis, "")
 		}
@@ -285,6 +288,20 @@ func (w *caseWorkflow) approvalReason() string {
 	default:
 		return "the policy for " + string(w.st.Category) + " requires it"
 	}
+}
+
+// versionFirstEnforcement sends the first action against an account never enforced before to a
+// lead (policy approval.first_enforcement).
+const versionFirstEnforcement = "first-enforcement"
+
+// firstEnforcement says a lead must approve because this would be the first action against the
+// account: the policy asks for it, the account has no prior violation and this case enforced
+// nothing yet. (The version marker is written only where it applies.)
+func (w *caseWorkflow) firstEnforcement(ctx workflow.Context) bool {
+	if !w.st.Rules.Approval.FirstEnforcement || w.st.Account.PriorViolations > 0 || w.st.Enforcement != nil {
+		return false
+	}
+	return workflow.GetVersion(ctx, versionFirstEnforcement, workflow.DefaultVersion, 1) >= 1
 }
 
 // versionCorroboration sends an uncorroborated case to a lead instead of enforcing at its

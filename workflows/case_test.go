@@ -84,6 +84,7 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets, ledger ...*memfake.L
 	// (TestUncorroboratedGoesToALead clears this).
 	for c, r := range h.pol.Categories {
 		r.Corroboration.Trusted = []string{"isp.example", "example.org", "operator.example"}
+		r.Approval.FirstEnforcement = false // TestFirstEnforcementGoesToALead sets it
 		h.pol.Categories[c] = r
 	}
 	if h.tickets.Groups == nil {
@@ -1185,5 +1186,38 @@ func TestUncorroboratedGoesToALead(t *testing.T) {
 	}
 	if !allowed {
 		t.Error("the timeline does not say what allowed the automatic action")
+	}
+}
+
+// TestFirstEnforcementGoesToALead: with approval.first_enforcement, the first action against an
+// account with no prior violation waits for a lead (saying why, never timing out into
+// enforcement), however corroborated; an account enforced before is acted on at the deadline.
+func TestFirstEnforcementGoesToALead(t *testing.T) {
+	first := func(h *harness) {
+		for c, r := range h.pol.Categories {
+			r.Approval.FirstEnforcement = true
+			h.pol.Categories[c] = r
+		}
+	}
+	h := newHarness(t)
+	first(h)
+	pending := h.statusAt(80 * time.Hour)
+	var v workflows.CaseView
+	h.at(80*time.Hour, func() { v = h.view() })
+	h.at(30*24*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
+	h.run("acct-standard", abuse.Spam, 2)
+	if *pending != workflows.StatusPendingApproval || v.Approval == nil || !strings.Contains(v.Approval.Why, "first enforcement") {
+		t.Errorf("a first enforcement at the deadline: %s %+v; want a lead asked, saying it is the first", *pending, v.Approval)
+	}
+	if n := len(h.enf.Actions()); n != 0 {
+		t.Errorf("%d enforcement actions on an account never enforced before, with no lead's approval", n)
+	}
+
+	h2 := newHarness(t)
+	first(h2)
+	enforced := h2.statusAt(80 * time.Hour)
+	h2.run("acct-repeat", abuse.Spam, 2) // three prior violations
+	if *enforced != workflows.StatusEnforced || len(h2.enf.Actions()) != 1 {
+		t.Errorf("an account enforced before, at the deadline: %s, %d actions; want enforced", *enforced, len(h2.enf.Actions()))
 	}
 }

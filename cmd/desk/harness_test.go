@@ -55,6 +55,7 @@ func fastPolicy(t *testing.T, dir string, edits map[string]string) string {
 		"verify: [1h, 24h, 7d]": "verify: [1s, 2s]",
 		// The end-to-end paths act on one reporter's report; corroboration has its own tests.
 		"corroboration:\n    reporters: 2": "corroboration:\n    reporters: 1",
+		"first_enforcement: true":          "first_enforcement: false",
 	}
 	for k, v := range edits {
 		repl[k] = v

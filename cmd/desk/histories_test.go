@@ -87,6 +87,7 @@ func pathRules(category abuse.Category) policy.Snapshot {
 	s.Rules.Reminders = []policy.Duration{policy.Duration(500 * time.Millisecond)}
 	s.Rules.Surge.Reports = 0
 	s.Rules.Corroboration = policy.Corroboration{} // one report ends in an action, as these paths need
+	s.Rules.Approval.FirstEnforcement = false
 	s.Rules.Approval.Timeout = policy.Duration(time.Second)
 	s.Rules.Approval.Repings = 1
 	s.Rules.Appeal.Window = policy.Duration(2 * time.Second)

@@ -65,6 +65,7 @@ func newBenchEnv(ctx context.Context, o *Options, dir string, n int, edits map[s
 	// The bench measures the machinery, not the judgment: one reporter's report may end in
 	// an automatic action, as the scenarios expect.
 	p := strings.Replace(string(policy.DefaultYAML()), "corroboration:\n    reporters: 2", "corroboration:\n    reporters: 1", 1)
+	p = strings.Replace(p, "first_enforcement: true", "first_enforcement: false", 1)
 	for from, to := range edits {
 		if !strings.Contains(p, from) {
 			return nil, fmt.Errorf("bench policy: the default policy no longer contains %q", from)

@@ -141,6 +141,9 @@ type Approval struct {
 	// OnTimeout applies.
 	Repings   int    `yaml:"repings" json:"repings"`
 	OnTimeout string `yaml:"on_timeout" json:"on_timeout"`
+	// FirstEnforcement has a lead approve the first action against an account with no prior
+	// violation, whatever else allows the desk to act alone.
+	FirstEnforcement bool `yaml:"first_enforcement,omitempty" json:"first_enforcement,omitempty"`
 }
 
 // Appeal is how long a customer may appeal an enforcement and how fast it is decided.
