@@ -161,6 +161,16 @@ func (a *appealWorkflow) run(ctx workflow.Context) (*AppealResult, error) {
 	}).Get(ctx, &lifted); err != nil {
 		return nil, err
 	}
+	for i, more := range a.in.Enforcement.Also { // the other resources of a takedown
+		if err := workflow.ExecuteActivity(lctx, ActivityLiftAction, LiftInput{
+			Key:        fmt.Sprintf("%s/lift/%d/%d", a.in.ExternalID, a.in.Number, i+1),
+			ActionID:   more.ActionID,
+			Reason:     fmt.Sprintf("%s: appeal granted by %s", a.in.CaseNumber, dec.Reviewer),
+			Overturned: true,
+		}).Get(ctx, nil); err != nil {
+			return nil, err
+		}
+	}
 	res.LiftedAt = lifted.LiftedAt
 	data.Decision = AppealGranted
 	notify(NotifyInput{Step: step("granted"), Public: publicUnless(dec.Notified, NoticeAppealGranted), Note: NoteDecision, Status: TicketPending, Data: data})

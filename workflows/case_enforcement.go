@@ -1,7 +1,10 @@
 package workflows
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.temporal.io/sdk/workflow"
@@ -24,19 +27,48 @@ func (w *caseWorkflow) enforce(ctx workflow.Context) {
 	if scope != nil && workflow.GetVersion(ctx, versionScopedActions, workflow.DefaultVersion, 1) < 1 {
 		scope = nil
 	}
+	scopes := []*abuse.Scope{scope}
+	if r.Action.Type == abuse.ActionTakedown {
+		// A takedown removes each reported resource, one action each, and nothing else.
+		scopes = nil
+		for _, u := range w.reportedURLs() {
+			scopes = append(scopes, &abuse.Scope{Kind: abuse.ScopeResource, Value: u})
+		}
+		if len(scopes) == 0 {
+			w.stepFailed(ctx, "take the reported content down", errors.New("the reports name no URL to take down; a person decides what to remove (nothing was done to the account)"))
+			return
+		}
+		scope = scopes[0]
+	}
+	reason := w.enforceReason()
 	var res ActionResult
-	err := workflow.ExecuteActivity(ectx, ActivityEnforce, EnforceInput{
-		Key: key, CaseID: w.st.CaseID, CaseNumber: w.st.CaseNumber, AccountID: w.st.Account.ID,
-		Type: r.Action.Type, Level: r.Action.Level, For: r.Action.For.D(), Scope: scope,
-		Reason: fmt.Sprintf("%s %s: %d reports of %s, no answer to the notice", w.st.CaseNumber, w.st.Category, w.st.Reports.Count, w.st.Category.Title()),
-	}).Get(ctx, &res)
-	if err != nil {
-		w.stepFailed(ctx, "apply "+string(r.Action.Type), err)
-		return
+	var also []ScopedAction
+	for i, sc := range scopes {
+		k := key
+		if i > 0 {
+			k = fmt.Sprintf("%s/%d", key, i)
+		}
+		var one ActionResult
+		err := workflow.ExecuteActivity(ectx, ActivityEnforce, EnforceInput{
+			Key: k, CaseID: w.st.CaseID, CaseNumber: w.st.CaseNumber, AccountID: w.st.Account.ID,
+			Type: r.Action.Type, Level: r.Action.Level, For: r.Action.For.D(), Scope: sc, Reason: reason,
+		}).Get(ctx, &one)
+		if err != nil {
+			if i > 0 {
+				w.note(ctx, EventEnforcement, fmt.Sprintf("%d of %d takedowns applied before one failed (actions %s …)", i, len(scopes), res.ActionID), "")
+			}
+			w.stepFailed(ctx, "apply "+string(r.Action.Type), err)
+			return
+		}
+		if i == 0 {
+			res = one
+		} else {
+			also = append(also, ScopedAction{ActionID: one.ActionID, Scope: sc})
+		}
 	}
 	now := workflow.Now(ctx)
 	e := &Enforcement{
-		ActionID: res.ActionID, Type: r.Action.Type, Level: r.Action.Level, Scope: scope,
+		ActionID: res.ActionID, Type: r.Action.Type, Level: r.Action.Level, Scope: scope, Also: also,
 		AppliedAt: res.AppliedAt, VerifiedAt: res.VerifiedAt, ExpiresAt: res.ExpiresAt,
 		AppealUntil: now.Add(r.Appeal.Window.D()),
 	}
@@ -45,7 +77,7 @@ func (w *caseWorkflow) enforce(ctx workflow.Context) {
 	}
 	w.st.Enforcement = e
 	w.setStatus(StatusEnforced)
-	w.note(ctx, EventEnforcement, fmt.Sprintf("%s on %s applied and verified (action %s)", r.Action.Type.Describe(r.Action.Level), scope, res.ActionID), "")
+	w.note(ctx, EventEnforcement, fmt.Sprintf("%s on %s applied and verified (action %s)%s", r.Action.Type.Describe(r.Action.Level), scope, res.ActionID, alsoNote(also)), "")
 	w.record(ctx, LedgerEvent{Kind: LedgerEnforced, Decision: string(r.Action.Type), Actor: e.ApprovedByEmail, Count: r.Action.Level})
 	data := w.noticeData(ctx)
 	if w.notify(ctx, NotifyInput{Step: fmt.Sprintf("enforced-%d", w.st.Escalations), Public: NoticeEnforced, Note: NoteEnforcement, Status: TicketPending, Data: data}) {
@@ -87,4 +119,44 @@ func (w *caseWorkflow) actionScope() *abuse.Scope {
 		scope = found
 	}
 	return scope
+}
+
+// enforceReason is the reason the enforcement API records for the case's action: what the case
+// holds and why it escalated — only what is true of it (no "no answer to the notice" where no
+// notice went out) — and the lead who approved.
+func (w *caseWorkflow) enforceReason() string {
+	reason := fmt.Sprintf("%s %s: %d report(s) of %s; %s", w.st.CaseNumber, w.st.Category, w.st.Reports.Count, w.st.Category.Title(),
+		cmp.Or(w.st.EscalatedFor, "escalated to enforcement"))
+	if a := w.st.Approval; a != nil && a.Escalation == w.st.Escalations && a.Decision == approval.Approve {
+		reason += "; approved by " + cmp.Or(a.DecidedByEmail, a.DecidedBy)
+	}
+	return reason
+}
+
+// maxTakedowns bounds the resources one takedown removes; more go to a person.
+const maxTakedowns = 50
+
+// reportedURLs are the distinct URLs the case's reports name, in the order they came.
+func (w *caseWorkflow) reportedURLs() []string {
+	var out []string
+	for _, r := range w.st.Reports.Recent {
+		for _, s := range r.Subjects {
+			if u, ok := strings.CutPrefix(s, "url:"); ok && !slices.Contains(out, u) && len(out) < maxTakedowns {
+				out = append(out, u)
+			}
+		}
+	}
+	return out
+}
+
+// alsoNote names the further actions of a takedown of several resources.
+func alsoNote(also []ScopedAction) string {
+	if len(also) == 0 {
+		return ""
+	}
+	var ids []string
+	for _, a := range also {
+		ids = append(ids, a.ActionID)
+	}
+	return fmt.Sprintf(", and %d more resource(s) (actions %s)", len(also), strings.Join(ids, ", "))
 }

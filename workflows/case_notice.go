@@ -173,6 +173,7 @@ func (w *caseWorkflow) awaitResponse(ctx workflow.Context) {
 	}
 	w.st.Wait = nil
 	w.st.Escalations++
+	w.st.EscalatedFor = "no answer to the notice by its deadline " + fmtTime(wait.Deadline)
 	w.setStatus(StatusEscalated)
 	w.note(ctx, EventEscalation, "no answer by the deadline", "")
 	w.record(ctx, LedgerEvent{Kind: LedgerEscalated, Decision: "no answer"})

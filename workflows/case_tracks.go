@@ -131,6 +131,7 @@ func (w *caseWorkflow) openLegal(ctx workflow.Context) {
 		// The takedown path: a lead approves the policy's action at once; the customer is not
 		// told (the notices are withheld), and the reporting checklist is on the ticket.
 		w.st.Escalations++
+		w.st.EscalatedFor = fmt.Sprintf("a CSAM notice from %s; no notice to the customer (legal track)", cmp.Or(w.requester(), "a hotline"))
 		w.setStatus(StatusEscalated)
 		w.note(ctx, EventEscalation, "CSAM notice: takedown sent to the leads for approval", "")
 		w.record(ctx, LedgerEvent{Kind: LedgerEscalated, Decision: "takedown"})

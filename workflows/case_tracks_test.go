@@ -220,7 +220,9 @@ func TestLegalTeamUnknown(t *testing.T) {
 }
 
 // A CSAM notice: the legal ticket and hold, and the takedown straight to the leads; after a
-// lead's approval the account is suspended, and the customer is still told nothing.
+// lead's approval each reported URL is taken down (one action each, not the account), with a
+// reason that is true of the case, and the customer is still told nothing. A notice that names
+// no URL takes nothing down: a person decides.
 func TestCSAMTakedown(t *testing.T) {
 	h := newHarness(t)
 	var approved *updateOutcome
@@ -228,11 +230,32 @@ func TestCSAMTakedown(t *testing.T) {
 	h.at(time.Minute, func() { approved = h.approve(lead1, approval.Approve, "") })
 	h.at(2*time.Minute, func() { enforced = h.view() })
 	h.at(15*24*time.Hour, func() {})
-	h.runUncertain("acct-standard", abuse.CSAM, func(r *workflows.ReportSummary) { r.Confidence = 0.9 })
+	urls := []string{"https://img.example.com/a/1.jpg", "https://img.example.com/a/2.jpg"}
+	h.runUncertain("acct-standard", abuse.CSAM, func(r *workflows.ReportSummary) {
+		r.Confidence, r.Reporter = 0.9, "report@hotline.example"
+		for _, u := range urls {
+			r.Subjects = append(r.Subjects, "url:"+u)
+		}
+	})
 
 	wantAccepted(t, "the lead's approval", approved)
-	if enforced.Status != workflows.StatusEnforced || enforced.Enforcement == nil || enforced.Enforcement.Type != abuse.ActionSuspendAccount {
-		t.Errorf("after approval: %s %+v, want enforced with the account suspended", enforced.Status, enforced.Enforcement)
+	e := enforced.Enforcement
+	if enforced.Status != workflows.StatusEnforced || e == nil || e.Type != abuse.ActionTakedown || e.Scope == nil ||
+		e.Scope.Kind != abuse.ScopeResource || e.Scope.Value != urls[0] || len(e.Also) != 1 || e.Also[0].Scope.Value != urls[1] {
+		t.Fatalf("after approval: %s %+v, want enforced with each reported URL taken down", enforced.Status, e)
+	}
+	actions := h.enf.Actions()
+	if len(actions) != 2 {
+		t.Fatalf("%d actions, want one takedown per URL", len(actions))
+	}
+	for _, a := range actions {
+		if a.Type != abuse.ActionTakedown || a.Scope == nil || a.Scope.Kind != abuse.ScopeResource {
+			t.Errorf("action %+v, want a takedown of one resource", a)
+		}
+		if reason := a.Reason; strings.Contains(reason, "no answer") || !strings.Contains(reason, "CSAM notice from report@hotline.example") ||
+			!strings.Contains(reason, "no notice to the customer") || !strings.Contains(reason, "approved by") {
+			t.Errorf("the recorded reason %q is not what happened (a CSAM notice, no notice to the customer, a lead's approval)", reason)
+		}
 	}
 	h.noPublicWord(t)
 	if n := len(h.tickets.All()); n != 1 {
@@ -240,6 +263,19 @@ func TestCSAMTakedown(t *testing.T) {
 	}
 	if !strings.Contains(timelineOf(enforced), "withheld: legal track") {
 		t.Errorf("the enforcement notice was not withheld:\n%s", timelineOf(enforced))
+	}
+}
+
+// A CSAM notice that names no URL: nothing is taken down, and a person decides.
+func TestCSAMTakedownWithoutURL(t *testing.T) {
+	h := newHarness(t)
+	var after workflows.CaseView
+	h.at(time.Minute, func() { h.approve(lead1, approval.Approve, "") })
+	h.at(2*time.Minute, func() { after = h.view() })
+	h.at(15*24*time.Hour, func() {})
+	h.runUncertain("acct-standard", abuse.CSAM, func(r *workflows.ReportSummary) { r.Confidence = 0.9 })
+	if n := len(h.enf.Actions()); n != 0 || after.Status != workflows.StatusUnderReview || !strings.Contains(timelineOf(after), "name no URL to take down") {
+		t.Errorf("a CSAM notice naming no URL: %d actions, %s; want none, a person deciding, saying why:\n%s", n, after.Status, timelineOf(after))
 	}
 }
 

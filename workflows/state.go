@@ -76,6 +76,10 @@ type CaseState struct {
 	HandOffs []HandOffState `json:"handoffs,omitempty"`
 	// Escalations counts escalations; it keys approval requests and enforcement calls.
 	Escalations int `json:"escalations"`
+	// EscalatedFor is why the latest escalation happened, in words the enforcement's recorded
+	// reason repeats (only what is true of this case: "no answer to the notice" only when a
+	// notice went out and its deadline passed).
+	EscalatedFor string `json:"escalated_for,omitempty"`
 
 	Outcome  Outcome   `json:"outcome,omitempty"`
 	ClosedAt time.Time `json:"closed_at,omitzero"`
@@ -275,11 +279,13 @@ type Enforcement struct {
 	ActionID string           `json:"action_id"`
 	Type     abuse.ActionType `json:"type"`
 	Level    int              `json:"level,omitempty"`
-	// Scope is the one number or sender ID the action is on (nil: the whole account).
-	Scope      *abuse.Scope `json:"scope,omitempty"`
-	AppliedAt  time.Time    `json:"applied_at"`
-	VerifiedAt time.Time    `json:"verified_at,omitzero"`
-	ExpiresAt  time.Time    `json:"expires_at,omitzero"`
+	// Scope is the one number or sender ID the action is on, or the resource a takedown removed
+	// (nil: the whole account); Also the further actions of a takedown of several resources.
+	Scope      *abuse.Scope   `json:"scope,omitempty"`
+	Also       []ScopedAction `json:"also,omitempty"`
+	AppliedAt  time.Time      `json:"applied_at"`
+	VerifiedAt time.Time      `json:"verified_at,omitzero"`
+	ExpiresAt  time.Time      `json:"expires_at,omitzero"`
 	// ApprovedBy is the Slack user of the lead who approved (empty when policy enforced).
 	ApprovedBy      string    `json:"approved_by,omitempty"`
 	ApprovedByEmail string    `json:"approved_by_email,omitempty"`
@@ -402,4 +408,10 @@ func (s seenSet) remember(st *CaseState, h uint64) {
 	copy(st.Seen[off:], b[:])
 	st.SeenNext = (st.SeenNext + 1) % maxSeenReportIDs
 	s[h] = struct{}{}
+}
+
+// ScopedAction is one more action of an enforcement on several resources.
+type ScopedAction struct {
+	ActionID string       `json:"action_id"`
+	Scope    *abuse.Scope `json:"scope"`
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -140,5 +142,63 @@ func TestLegalMatterLifecycle(t *testing.T) {
 			}
 			t.Errorf("ticket #%d to %s got a public comment: %q", other.ID, other.Requester, reportsOneLine(p))
 		}
+	}
+}
+
+// TestCSAMTakesDownTheResource: a hotline's CSAM notice, mailed in, opens a confidential matter
+// and goes to the leads for the takedown; the lead's approval takes down each reported URL at
+// the enforcement API (one takedown each, on the customer's own host) and not the account; the
+// recorded reason is what happened; the customer hears nothing.
+func TestCSAMTakesDownTheResource(t *testing.T) {
+	skipShort(t)
+	p := fastPolicy(t, t.TempDir(), map[string]string{approverPolicy: "  users: []\n  groups: [SLEADS]"})
+	d := startDev(t, p)
+	urls := []string{"http://www.shop.example/gallery/img-1044.jpg", "http://www.shop.example/gallery/img-1045.jpg"}
+	d.mail(plainMail("Hotline Analyst <analyst@hotline.example>", "Child sexual abuse material hosted on your network", "csam-takedown-1@hotline.example",
+		"Our analysts confirmed child sexual abuse material (CSAM) at the following locations, hosted on your network:\n\n"+
+			urls[0]+"\n"+urls[1]+"\n\nPlease remove it without delay and preserve the evidence. Do not notify the account holder."))
+	var caseID string
+	for range 300 {
+		for _, s := range d.accountCases("acct-shop") {
+			if s.Category == "csam" {
+				caseID = s.CaseID
+			}
+		}
+		if caseID != "" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if caseID == "" {
+		t.Fatal("the CSAM notice opened no csam case for acct-shop")
+	}
+	v := d.waitStatus(caseID, workflows.StatusPendingApproval, 30*time.Second)
+	ch, msg := d.approvalMessage(v.CaseNumber)
+	d.slackSandbox("POST", "click", map[string]string{"channel": ch, "ts": msg.TS, "action_id": "abusedesk_approve", "user": "ULEAD1"}, nil)
+	enforced := d.waitStatus(caseID, workflows.StatusEnforced, 30*time.Second)
+	if e := enforced.Enforcement; e == nil || e.Type != "takedown" || len(e.Also) != 1 {
+		t.Fatalf("enforcement %+v, want a takedown of each of the two URLs; reports %+v", e, enforced.Reports.Recent)
+	}
+	var taken []string
+	for _, a := range d.enforcementActions("acct-shop") {
+		if a["type"] != "takedown" {
+			t.Errorf("an action on acct-shop that is not a takedown: %v", a)
+			continue
+		}
+		sc, _ := a["scope"].(map[string]any)
+		if sc["kind"] != "resource" {
+			t.Errorf("a takedown not scoped to a resource: %v", a)
+		}
+		taken = append(taken, fmt.Sprint(sc["value"]))
+		if r := fmt.Sprint(a["reason"]); strings.Contains(r, "no answer") || !strings.Contains(r, "no notice to the customer") {
+			t.Errorf("the recorded reason %q is not what happened", r)
+		}
+	}
+	slices.Sort(taken)
+	if !slices.Equal(taken, urls) {
+		t.Errorf("taken down %v, want %v", taken, urls)
+	}
+	if p := d.publicTo("ops@shop.example", nil); len(p) != 0 {
+		t.Errorf("the customer got %d messages about a CSAM notice: %q", len(p), p)
 	}
 }

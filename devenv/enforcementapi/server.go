@@ -501,28 +501,46 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 			problem(w, http.StatusBadRequest, "Bad Request", "level: a throttle needs a level of 1 to 3")
 			return
 		}
-	case "suspend_sending", "suspend_account":
+	case "suspend_sending", "suspend_account", "takedown":
 		if req.Level != 0 {
 			problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("level: only a throttle has a level; %s takes none", req.Type))
 			return
 		}
 	default:
-		problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("type: %q is not throttle, suspend_sending or suspend_account", req.Type))
+		problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("type: %q is not takedown, throttle, suspend_sending or suspend_account", req.Type))
 		return
 	}
 	if strings.TrimSpace(req.Reason) == "" {
 		problem(w, http.StatusBadRequest, "Bad Request", "reason: required")
 		return
 	}
+	var resourceHost string
 	if sc := req.Scope; sc != nil {
 		switch {
-		case sc.Kind != "phone" && sc.Kind != "sender_id":
-			problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("scope.kind: %q is not phone or sender_id", sc.Kind))
+		case sc.Kind != "phone" && sc.Kind != "sender_id" && sc.Kind != "resource":
+			problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("scope.kind: %q is not phone, sender_id or resource", sc.Kind))
+			return
+		case sc.Kind == "resource" && req.Type != "takedown":
+			problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("scope: a resource scope goes with takedown; %s acts on sending or the account", req.Type))
+			return
+		case sc.Kind != "resource" && req.Type == "takedown":
+			problem(w, http.StatusBadRequest, "Bad Request", "scope: a takedown removes one resource: its scope must be of kind resource")
 			return
 		case req.Type == "suspend_account":
 			problem(w, http.StatusBadRequest, "Bad Request", "scope: suspend_account acts on the whole account; a scope takes throttle or suspend_sending")
 			return
 		}
+		if sc.Kind == "resource" {
+			u, err := url.Parse(sc.Value)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+				problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("scope.value: %q is not an absolute http(s) URL", sc.Value))
+				return
+			}
+			resourceHost = strings.ToLower(u.Hostname())
+		}
+	} else if req.Type == "takedown" {
+		problem(w, http.StatusBadRequest, "Bad Request", "scope: a takedown needs the resource it removes (scope kind resource)")
+		return
 	}
 	accountID := r.PathValue("id")
 	hash := digest(accountID, canonicalJSON(body))
@@ -533,7 +551,12 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusNotFound, "Not Found", "no account "+accountID)
 		return
 	}
-	if sc := req.Scope; sc != nil {
+	if sc := req.Scope; sc != nil && sc.Kind == "resource" {
+		if !hostsResource(acct, resourceHost, s.Now()) {
+			problem(w, http.StatusUnprocessableEntity, "Unprocessable Entity", fmt.Sprintf("scope: %s is on no host of account %s", sc.Value, accountID))
+			return
+		}
+	} else if sc != nil {
 		owned := acct.Phones
 		if sc.Kind == "sender_id" {
 			owned = acct.SenderIDs
@@ -695,4 +718,22 @@ func canonicalJSON(body []byte) string {
 		return string(body)
 	}
 	return string(b)
+}
+
+// hostsResource says whether a resource on host (a name or an address) is the account's: the
+// host is one of its domains or below one, or an address in a range it holds at now.
+func hostsResource(acct *Account, host string, now time.Time) bool {
+	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		for _, r := range acct.Ranges {
+			p, err := netip.ParsePrefix(r.Prefix)
+			if err == nil && p.Contains(ip.Unmap()) && (r.From.IsZero() || !now.Before(r.From)) && (r.Until.IsZero() || now.Before(r.Until)) {
+				return true
+			}
+		}
+		return false
+	}
+	return slices.ContainsFunc(acct.Domains, func(d string) bool {
+		d = strings.ToLower(d)
+		return host == d || strings.HasSuffix(host, "."+d)
+	})
 }

@@ -3,6 +3,7 @@ package enforcement_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -341,5 +342,36 @@ func TestScopedActions(t *testing.T) {
 	if _, err := c.Apply(ctx, abuse.ActionRequest{AccountID: "acct-shop", Type: abuse.ActionSuspendAccount, Reason: "r",
 		Scope: &abuse.Scope{Kind: abuse.ScopePhone, Value: "+447700900123"}}, "s-3"); !fault.Is(err, fault.Invalid) {
 		t.Errorf("a scope on suspend_account: %v, want refused", err)
+	}
+}
+
+// TestTakedownOfOneResource: a takedown removes the one resource its scope names, on a host or
+// an address of the account; a resource elsewhere, a takedown without its resource and a
+// resource scope on another action are refused.
+func TestTakedownOfOneResource(t *testing.T) {
+	_, c := setup(t)
+	ctx := context.Background()
+	for i, u := range []string{"https://www.shop.example/gallery/x.jpg", "http://192.0.2.10/share/y.png"} {
+		st, err := c.Apply(ctx, abuse.ActionRequest{AccountID: "acct-shop", Type: abuse.ActionTakedown, Reason: "CSAM notice",
+			Scope: &abuse.Scope{Kind: abuse.ScopeResource, Value: u}}, fmt.Sprintf("t-%d", i))
+		if err != nil || st.Type != abuse.ActionTakedown || st.Scope == nil || st.Scope.Value != u {
+			t.Errorf("takedown of %s: %+v %v", u, st, err)
+		}
+	}
+	for _, tc := range []struct {
+		what string
+		req  abuse.ActionRequest
+	}{
+		{"a resource on another customer's host", abuse.ActionRequest{Type: abuse.ActionTakedown, Scope: &abuse.Scope{Kind: abuse.ScopeResource, Value: "https://bank.example/a"}}},
+		{"a resource on another customer's address", abuse.ActionRequest{Type: abuse.ActionTakedown, Scope: &abuse.Scope{Kind: abuse.ScopeResource, Value: "http://198.51.100.7/a"}}},
+		{"a takedown without its resource", abuse.ActionRequest{Type: abuse.ActionTakedown}},
+		{"a takedown of a phone number", abuse.ActionRequest{Type: abuse.ActionTakedown, Scope: &abuse.Scope{Kind: abuse.ScopePhone, Value: "+447700900123"}}},
+		{"a resource scope on a suspension", abuse.ActionRequest{Type: abuse.ActionSuspendSending, Scope: &abuse.Scope{Kind: abuse.ScopeResource, Value: "https://shop.example/a"}}},
+		{"a resource that is no URL", abuse.ActionRequest{Type: abuse.ActionTakedown, Scope: &abuse.Scope{Kind: abuse.ScopeResource, Value: "shop.example/a"}}},
+	} {
+		tc.req.AccountID, tc.req.Reason = "acct-shop", "r"
+		if _, err := c.Apply(ctx, tc.req, "bad-"+tc.what); !fault.Is(err, fault.Invalid) {
+			t.Errorf("%s: %v, want refused", tc.what, err)
+		}
 	}
 }

@@ -123,16 +123,19 @@ func (c Category) Title() string {
 // ActionType is what the enforcement API does to an account.
 type ActionType string
 
-// Enforcement actions. ActionNone escalates to people without touching the account.
+// Enforcement actions. ActionNone escalates to people without touching the account;
+// ActionTakedown removes one reported resource (a URL or hosted object, the action's resource
+// scope) and leaves the rest of the account alone.
 const (
 	ActionNone           ActionType = "none"
+	ActionTakedown       ActionType = "takedown"
 	ActionThrottle       ActionType = "throttle"
 	ActionSuspendSending ActionType = "suspend_sending"
 	ActionSuspendAccount ActionType = "suspend_account"
 )
 
 // ActionTypes lists the actions in increasing severity.
-var ActionTypes = []ActionType{ActionNone, ActionThrottle, ActionSuspendSending, ActionSuspendAccount}
+var ActionTypes = []ActionType{ActionNone, ActionTakedown, ActionThrottle, ActionSuspendSending, ActionSuspendAccount}
 
 // Valid reports whether a is one of ActionTypes.
 func (a ActionType) Valid() bool { return slices.Contains(ActionTypes, a) }
@@ -149,6 +152,8 @@ func (a ActionType) Describe(level int) string {
 		default:
 			return "outbound traffic throttled (level 3: minimal rate)"
 		}
+	case ActionTakedown:
+		return "the reported content taken down (that resource only; the rest of the account is untouched)"
 	case ActionSuspendSending:
 		return "outbound email sending suspended"
 	case ActionSuspendAccount:

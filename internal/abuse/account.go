@@ -31,20 +31,24 @@ type ActionRequest struct {
 	CaseID    string
 	ExpiresAt time.Time
 	// Scope, when set, narrows the action to one of the account's phone numbers or SMS
-	// sender IDs (a throttle or a suspension of sending); nil acts on the whole account.
+	// sender IDs (a throttle or a suspension of sending) or names the resource a takedown
+	// removes; nil acts on the whole account.
 	Scope *Scope
 }
 
-// Scope is one sending identity of an account that an action can be narrowed to.
+// Scope is the part of an account an action is narrowed to: one sending identity (a throttle
+// or a suspension of sending), or one hosted resource (a takedown).
 type Scope struct {
-	Kind  string `json:"kind"` // ScopePhone or ScopeSenderID
+	Kind  string `json:"kind"` // ScopePhone, ScopeSenderID or ScopeResource
 	Value string `json:"value"`
 }
 
-// Scope kinds.
+// Scope kinds. A resource is a URL (or a hosted object's address) on one of the account's
+// hosts.
 const (
 	ScopePhone    = "phone"
 	ScopeSenderID = "sender_id"
+	ScopeResource = "resource"
 )
 
 // String names the scope for people: "the number +447700900123", "the sender ID SHOPNEWS".
@@ -52,8 +56,11 @@ func (s *Scope) String() string {
 	if s == nil {
 		return "the account"
 	}
-	if s.Kind == ScopePhone {
+	switch s.Kind {
+	case ScopePhone:
 		return "the number " + s.Value
+	case ScopeResource:
+		return "the resource " + s.Value
 	}
 	return "the sender ID " + s.Value
 }

@@ -392,6 +392,15 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 			if sum.OtherAccounts, err = in.lookup.otherAccounts(ctx, r, accounts[0]); err != nil {
 				return fmt.Errorf("resolve the accounts of report %s: %w", r.ID, err)
 			}
+			// Every reported URL on the account's own hosts, not only the first: a takedown
+			// removes each one, a check looks at each one.
+			own, err := in.lookup.ownURLs(ctx, r, accounts[0])
+			if err != nil {
+				return fmt.Errorf("resolve the accounts of report %s: %w", r.ID, err)
+			}
+			for _, u := range own {
+				sum.Subjects = append(sum.Subjects, "url:"+u)
+			}
 		}
 		// A range names every customer in it: the report goes to each one's case.
 		for _, account := range accounts {

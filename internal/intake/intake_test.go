@@ -1269,3 +1269,36 @@ func TestOneCustomerPerReport(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryOwnURLIsKept: a report listing several URLs keeps each one on the account's own hosts
+// (names or addresses) for its case — a takedown removes each, a check looks at each — and
+// leaves out those on another customer's host or on nobody's.
+func TestEveryOwnURLIsKept(t *testing.T) {
+	e := setup(t, 0)
+	out, err := e.in.Ingest(context.Background(), []byte("From: Hotline <analyst@hotline.example>\nSubject: Phishing pages on your network\nMessage-ID: <urls-1@hotline.example>\n\n"+
+		"We found phishing pages at these locations:\n"+
+		"http://www.shop.example/a/login.php\nhttp://192.0.2.10/b/login.php\nhttps://bank.example/c/login.php\nhttp://nobody.invalid/d\nhttp://www.shop.example/e/verify\n"), Source{Channel: "imap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Accepted) != 1 || out.Accepted[0].AccountID != "acct-shop" {
+		t.Fatalf("accepted %+v; want one report for acct-shop", out.Accepted)
+	}
+	e.settle(t)
+	e.cases.mu.Lock()
+	batches := e.cases.submits[out.Accepted[0].CaseID]
+	e.cases.mu.Unlock()
+	if len(batches) != 1 || len(batches[0]) != 1 {
+		t.Fatalf("got %v, want one report", batches)
+	}
+	var urls []string
+	for _, s := range batches[0][0].Subjects {
+		if u, ok := strings.CutPrefix(s, "url:"); ok {
+			urls = append(urls, u)
+		}
+	}
+	want := []string{"http://www.shop.example/a/login.php", "http://192.0.2.10/b/login.php", "http://www.shop.example/e/verify"}
+	if !slices.Equal(urls, want) {
+		t.Errorf("the case keeps URLs %v, want the shop's own %v", urls, want)
+	}
+}

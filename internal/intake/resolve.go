@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -193,6 +194,54 @@ func (rs *resolver) otherAccounts(ctx context.Context, r reports.Report, acct st
 		}
 	}
 	return others, nil
+}
+
+// maxOwnURLs bounds the further URLs of one report kept for its case (each a takedown, a
+// check).
+const maxOwnURLs = 20
+
+// maxURLLength bounds a URL a case keeps whole (one that is acted on must not be cut).
+const maxURLLength = 2048
+
+// ownURLs are the report's URLs after its first (which its summary keeps whoever holds it)
+// that are on a host of acct: a name of its domains, or an address it held when the report's
+// event happened. A URL on another customer's host, or on no customer's, is left out, so
+// nothing done or said on acct's case is about another's resource.
+func (rs *resolver) ownURLs(ctx context.Context, r reports.Report, acct string) ([]string, error) {
+	var out []string
+	for i, raw := range r.URLs {
+		if i == 0 {
+			continue
+		}
+		if len(out) == maxOwnURLs {
+			break
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Hostname() == "" || len(raw) > maxURLLength {
+			continue // kept in the evidence; too long to act on by itself
+		}
+		host := strings.ToLower(u.Hostname())
+		var a string
+		if ip, perr := netip.ParseAddr(host); perr == nil {
+			a, err = rs.ipAccount(ctx, ip.Unmap().String(), r.EventTime)
+		} else {
+			q := enforcement.Query{Domain: host}
+			a, err = rs.cachedLookup(ctx, queryKey(q), func() (string, error) {
+				m, err := rs.api.Lookup(ctx, q)
+				if err != nil {
+					return "", err
+				}
+				return m.AccountID, nil
+			})
+		}
+		if err != nil {
+			return nil, err
+		}
+		if a == acct && !slices.Contains(out, raw) && raw != r.URLs[0] {
+			out = append(out, raw)
+		}
+	}
+	return out, nil
 }
 
 // ipAccount is the account that held an address at a time ("" for none), looked up once per

@@ -742,8 +742,9 @@ func Parse(b []byte, source string) (*Policy, error) {
 			// otherwise, no action, a lead decides, and nobody is told the outcome.
 			r.Action = Action{Type: abuse.ActionNone}
 			if c == abuse.CSAM {
-				// The takedown path: a lead approves suspending the account at once.
-				r.Action = Action{Type: abuse.ActionSuspendAccount}
+				// The takedown path: a lead approves taking the reported resources down at once
+				// (each one, not the account: the whole account only when a person chooses).
+				r.Action = Action{Type: abuse.ActionTakedown}
 			}
 			r.Approval.Required, r.Approval.OnTimeout = true, OnTimeoutHold
 			r.AcknowledgeReporters = false
@@ -1042,7 +1043,7 @@ func (v *validator) rules(at string, r Rules) {
 		v.fail(at+".surge.deadline", "must be more than 0 when surge.reports is set")
 	}
 	if !r.Action.Type.Valid() {
-		v.fail(at+".action.type", "%q is not one of none, throttle, suspend_sending, suspend_account", r.Action.Type)
+		v.fail(at+".action.type", "%q is not one of none, takedown, throttle, suspend_sending, suspend_account", r.Action.Type)
 	}
 	if r.Action.Type == abuse.ActionThrottle && (r.Action.Level < 1 || r.Action.Level > 3) {
 		v.fail(at+".action.level", "a throttle needs a level of 1, 2 or 3, got %d", r.Action.Level)

@@ -181,7 +181,7 @@ func TestOtherTracksAreNotViolations(t *testing.T) {
 		}
 		want := abuse.ActionNone
 		if c == abuse.CSAM {
-			want = abuse.ActionSuspendAccount
+			want = abuse.ActionTakedown // each reported resource, not the account
 		}
 		if r.Action.Type != want || !r.Approval.Required || r.Approval.OnTimeout != OnTimeoutHold || r.AcknowledgeReporters {
 			t.Errorf("%s (%s track): %+v", c, c.Track(), r)
