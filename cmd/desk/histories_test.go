@@ -289,6 +289,33 @@ func TestCasePathsOnTheServer(t *testing.T) {
 		d.save(id, "", "case-legal-lifecycle.json")
 	})
 
+	t.Run("csam takedown", func(t *testing.T) {
+		// A hotline's CSAM notice naming two URLs: a legal matter, the takedown to a lead; the
+		// approval takes down each URL (one action each), the account untouched.
+		id := workflows.CaseWorkflowID("acct-standard", abuse.CSAM)
+		batch := []workflows.ReportSummary{{ID: "csam-" + id, Format: "freeform", Category: abuse.CSAM, Reporter: "analyst@hotline.example",
+			ReceivedAt: time.Now().UTC(), Subjects: []string{"url:http://www.shop.example/g/1.jpg", "url:http://www.shop.example/g/2.jpg"},
+			Summary: "CSAM notice", Confidence: 0.9}}
+		_, err := d.c.SignalWithStartWorkflow(context.Background(), id, workflows.SignalReports, workflows.NewReportsSignal(batch),
+			client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
+			workflows.CaseWorkflowType, workflows.CaseInput{AccountID: "acct-standard", Category: abuse.CSAM, Policy: pathRules(abuse.CSAM)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.waitStatus(id, workflows.StatusPendingApproval)
+		if err := d.update(id, workflows.UpdateApproval, approval.Decision{Decision: approval.Approve, UserID: "ULEAD1", UserName: "Lee Lead"}); err != nil {
+			t.Fatalf("approve: %v", err)
+		}
+		v := d.waitStatus(id, workflows.StatusEnforced)
+		if e := v.Enforcement; e == nil || e.Type != abuse.ActionTakedown || len(e.Also) != 1 {
+			t.Fatalf("enforcement %+v, want a takedown of each URL", v.Enforcement)
+		}
+		if res := d.result(id); res.Outcome != workflows.OutcomeEnforced {
+			t.Fatalf("outcome %s, want enforced", res.Outcome)
+		}
+		d.save(id, "", "case-csam-takedown.json")
+	})
+
 	t.Run("advisory quiet", func(t *testing.T) {
 		// Advice, then no further report: closed after the quiet period.
 		r := pathRules(abuse.Vulnerable)
