@@ -321,10 +321,12 @@ const (
 	NoteApprovalDecision = "note_approval"
 	NoteTriage           = "note_triage"
 	NoteTriageReminder   = "note_triage_reminder"
-	NoteLegal            = "note_legal"
-	NoteLegalReminder    = "note_legal_reminder"
-	NoteSupport          = "note_support"
-	NoteRemediation      = "note_remediation"
+	// NoteTriageReports lists, on the triage ticket, the reports that arrived while it waits.
+	NoteTriageReports = "note_triage_reports"
+	NoteLegal         = "note_legal"
+	NoteLegalReminder = "note_legal_reminder"
+	NoteSupport       = "note_support"
+	NoteRemediation   = "note_remediation"
 	// A request for reinstatement after the appeal window: the acknowledgement, the decision
 	// (public), and the internal notes (the request with its due time, reminders, a
 	// re-offence during probation).

@@ -35,15 +35,18 @@ func (w *caseWorkflow) escalate(ctx workflow.Context) {
 	if !decided && !needsLead {
 		// The desk acts alone only on corroborated reports; otherwise a lead decides, and no
 		// timeout turns the request into enforcement.
-		if basis := r.Corroboration.Corroborated(w.st.Reports.Reporters, w.st.Reports.ReportersLost); basis == "" &&
-			workflow.GetVersion(ctx, versionCorroboration, workflow.DefaultVersion, 1) >= 1 {
+		basis := r.Corroboration.Corroborated(w.st.Reports.Reporters, w.st.Reports.ReportersLost)
+		if basis == "" && workflow.GetVersion(ctx, versionCorroboration, workflow.DefaultVersion, 1) >= 1 {
+			basis = w.checkConfirms(ctx)
+		}
+		if basis == "" && workflow.GetVersion(ctx, versionCorroboration, workflow.DefaultVersion, 1) >= 1 {
 			needsLead, why = true, fmt.Sprintf("uncorroborated: %d reporter(s), none trusted (the policy asks for %d, or a trusted one)",
 				len(w.st.Reports.Reporters)+w.st.Reports.ReportersLost, r.Corroboration.Reporters)
 			w.st.Rules.Approval.OnTimeout = policy.OnTimeoutHold
 		} else if w.firstEnforcement(ctx) {
 			needsLead, why = true, "first enforcement: the account has no prior violation, and a person decides the first action against it"
 			w.st.Rules.Approval.OnTimeout = policy.OnTimeoutHold
-		} else if basis != "" && r.Corroboration.Reporters > 1 {
+		} else if basis != "" && (r.Corroboration.Reporters > 1 || strings.HasPrefix(basis, checkConfirmsPrefix)) {
 			w.note(ctx, EventEscalation, "automatic action allowed: "+basis, "")
 		}
 	}
@@ -302,6 +305,33 @@ func (w *caseWorkflow) firstEnforcement(ctx workflow.Context) bool {
 		return false
 	}
 	return workflow.GetVersion(ctx, versionFirstEnforcement, workflow.DefaultVersion, 1) >= 1
+}
+
+// versionCheckCorroborates lets a check that confirms the abuse now corroborate a case: its
+// reported addresses still on the policy's DNS blocklists.
+const versionCheckCorroborates = "check-corroborates"
+
+const checkConfirmsPrefix = "a check confirms it now: "
+
+// checkConfirms is the corroboration a check gives an uncorroborated case ("" none): an address
+// its reports name is on one of the policy's blocklists now. A URL that still answers confirms
+// nothing (it does not say the page is what the report showed).
+func (w *caseWorkflow) checkConfirms(ctx workflow.Context) string {
+	plan := w.verifyPlan()
+	if !slices.Contains(plan.Checks, policy.CheckBlocklist) || len(plan.Addresses) == 0 {
+		return ""
+	}
+	plan.URLs = nil
+	if workflow.GetVersion(ctx, versionCheckCorroborates, workflow.DefaultVersion, 1) < 1 {
+		return ""
+	}
+	results := outsideCheck(ctx, &plan)
+	w.record(ctx, LedgerEvent{Kind: LedgerChecked, Decision: overall(results), Text: excerpt("before an automatic action: "+summarise(results), 500)})
+	if overall(results) != VerdictStill {
+		w.note(ctx, EventEscalation, "the blocklist check does not confirm the reports now ("+summarise(results)+")", "")
+		return ""
+	}
+	return checkConfirmsPrefix + summarise(stillOnly(results))
 }
 
 // versionCorroboration sends an uncorroborated case to a lead instead of enforcing at its

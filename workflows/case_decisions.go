@@ -120,6 +120,13 @@ func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*
 	if err := w.agentDecisionFits(ctx, d); err != nil {
 		return nil, err
 	}
+	if d.Decision == DecisionGrantAppeal {
+		// The checks run first: a grant they refuse is no decision (the timeline says why).
+		if err := w.checkBeforeLifting(ctx, d); err != nil {
+			w.note(ctx, EventDecision, fmt.Sprintf("grant_appeal by %s refused: %v", d.Agent, err), d.Agent)
+			return nil, err
+		}
+	}
 	what := string(d.Decision) + " by " + d.Agent + noteSuffix(d.Note)
 	if d.Decision == DecisionMoveToLegal {
 		what = "the reports were moved out of this case (confidential) by " + d.Agent // the timeline names no legal matter

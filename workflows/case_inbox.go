@@ -119,7 +119,7 @@ func (w *caseWorkflow) drainNewReports(ctx workflow.Context) []ReportsSignal {
 		}
 		fresh := ReportsSignal{Reporters: s.Reporters}
 		for _, r := range s.Reports {
-			if _, dup := w.seen[reportHash(r.ID)]; !dup {
+			if !r.isDuplicate(w.seen) {
 				fresh.Reports = append(fresh.Reports, r)
 			}
 		}
@@ -154,6 +154,7 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 	dups := 0
 	var evidence []string     // of the new whole reports
 	var latest *ReportSummary // the newest of them
+	var added []ReportSummary // the new whole reports, for the triage ticket
 	// The batch's new reports, for the ledger: how many, from whom, naming what.
 	batch := LedgerEvent{Kind: LedgerReports}
 	rs := &w.st.Reports
@@ -203,11 +204,18 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 		if sev == 0 {
 			sev = r.Category.DefaultSeverity()
 		}
-		if count(reportHash(r.ID), r.seen(), sev, r.Reporter) {
+		if r.Content != "" && r.isDuplicate(w.seen) {
+			dups++ // the same evidence under another ID (or counted by its ID before)
+			continue
+		}
+		if count(r.dedupeHash(), r.seen(), sev, r.Reporter) {
 			if r.Evidence != "" {
 				evidence = append(evidence, r.Evidence)
 			}
 			latest = &r
+			if len(added) < maxRecentReports {
+				added = append(added, r)
+			}
 			batch.addIndicators(r.Subjects...)
 			rs.Recent = append(rs.Recent, r)
 			if len(rs.Recent) > maxRecentReports {
@@ -228,6 +236,13 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 	}
 	if w.st.Status == StatusAwaitingResponse {
 		w.applySurge(ctx)
+	}
+	if t := w.st.Triage; w.st.Status == StatusNeedsTriage && t != nil && t.Decision == "" && t.Ticket.ID != 0 && len(added) > 0 &&
+		workflow.GetVersion(ctx, versionTriageUpdates, workflow.DefaultVersion, 1) >= 1 {
+		// The person triaging sees every report the case will act on, not only the first.
+		data := w.noticeData(ctx)
+		data.Reports.Examples = added
+		w.queueNotify(fmt.Sprintf("triage-reports-%d", rs.Count), NotifyInput{Note: NoteTriageReports, Status: TicketOpen, Data: data})
 	}
 	if l := w.st.Legal; l != nil && l.Lifecycle && w.st.Status == StatusLegalReview && batch.Count > 0 {
 		w.onLegalRequest(ctx, batch.Count, latest, evidence)
@@ -273,7 +288,14 @@ func (w *caseWorkflow) onReply(ctx workflow.Context, r CustomerReply) {
 		w.precheckOnReply(ctx)
 	case StatusEnforced:
 		w.onAppeal(ctx, Appeal{ID: r.ID, From: r.From, ReceivedAt: r.ReceivedAt, Channel: r.Channel, Excerpt: r.Excerpt})
+		if w.st.Status == StatusAppealReview && workflow.GetVersion(ctx, versionChecksBeforeLifting, workflow.DefaultVersion, 1) >= 1 {
+			w.precheckOnReply(ctx) // the reviewer reads what the checks find before deciding
+		}
 	}
 }
 
 func (w *caseWorkflow) nudge() { w.wake.SendAsync(true) }
+
+// versionTriageUpdates lists on the triage ticket the reports that arrive while a case waits for
+// triage.
+const versionTriageUpdates = "triage-updates"

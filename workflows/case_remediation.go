@@ -26,9 +26,18 @@ const maxCheckSubjects = 10
 // verifyPlan is what a case's fix can be checked by: the policy's checks that have something
 // to look at in the case's reports.
 func (w *caseWorkflow) verifyPlan() RemediationState {
-	r := w.st.Rules.Remediation
+	return checkPlan(w.st.Rules.Remediation, w.st.Reports.Recent)
+}
+
+// CheckPlan is what a case's fix can be checked by, from its view (a closed case's too): the
+// reinstatement review runs it before a grant.
+func CheckPlan(v *CaseView) RemediationState {
+	return checkPlan(v.PolicyRules.Remediation, v.Reports.Recent)
+}
+
+func checkPlan(r policy.Remediation, recent []ReportSummary) RemediationState {
 	var plan RemediationState
-	for _, rep := range w.st.Reports.Recent {
+	for _, rep := range recent {
 		for _, s := range rep.Subjects {
 			kind, val, ok := strings.Cut(s, ":")
 			if !ok || val == "" {
@@ -132,17 +141,7 @@ func (w *caseWorkflow) awaitVerification(ctx workflow.Context) {
 // checkFix runs the outside checks (and, after an acceptance, the feed check). A failed
 // activity is a check that could not tell, never a verified fix.
 func (w *caseWorkflow) checkFix(ctx workflow.Context, rm *RemediationState, feed bool) []CheckResult {
-	var results []CheckResult
-	if len(rm.URLs)+len(rm.Addresses) > 0 {
-		var res VerifyResult
-		in := VerifyInput{URLs: rm.URLs, Addresses: rm.Addresses, Blocklists: rm.Blocklists}
-		if err := workflow.ExecuteActivity(withCheck(ctx), ActivityVerifyRemediation, in).Get(ctx, &res); err != nil {
-			w.log.Warn("remediation checks failed", "error", err)
-			results = append(results, CheckResult{Check: strings.Join(outsideChecks(rm.Checks), "+"), Subject: "the reported URLs and addresses", Verdict: VerdictUnknown, Detail: "the checks failed: " + rootMessage(err)})
-		} else {
-			results = append(results, res.Results...)
-		}
-	}
+	results := outsideCheck(ctx, rm)
 	if feed && slices.Contains(rm.Checks, policy.CheckFeed) {
 		r := CheckResult{Check: policy.CheckFeed, Subject: "reports seen after the fix was accepted", Verdict: VerdictFixed, Detail: "none since " + fmtTime(rm.AcceptedAt)}
 		if rm.NewReports > 0 {
@@ -151,6 +150,21 @@ func (w *caseWorkflow) checkFix(ctx workflow.Context, rm *RemediationState, feed
 		results = append(results, r)
 	}
 	return results
+}
+
+// outsideCheck runs the plan's checks of the world outside (URLs fetched, addresses looked up
+// on blocklists); a failed activity is a check that could not tell.
+func outsideCheck(ctx workflow.Context, rm *RemediationState) []CheckResult {
+	if len(rm.URLs)+len(rm.Addresses) == 0 {
+		return nil
+	}
+	var res VerifyResult
+	in := VerifyInput{URLs: rm.URLs, Addresses: rm.Addresses, Blocklists: rm.Blocklists}
+	if err := workflow.ExecuteActivity(withCheck(ctx), ActivityVerifyRemediation, in).Get(ctx, &res); err != nil {
+		workflow.GetLogger(ctx).Warn("remediation checks failed", "error", err)
+		return []CheckResult{{Check: strings.Join(outsideChecks(rm.Checks), "+"), Subject: "the reported URLs and addresses", Verdict: VerdictUnknown, Detail: "the checks failed: " + rootMessage(err)}}
+	}
+	return res.Results
 }
 
 func outsideChecks(checks []string) []string {

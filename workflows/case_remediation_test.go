@@ -258,3 +258,42 @@ func TestRemediationOnTrust(t *testing.T) {
 		t.Errorf("%d re-checks, want the one before the withdrawal", n)
 	}
 }
+
+// TestAppealGrantRunsTheChecksFirst: a grant runs the category's checks over the reported URL
+// first; while the page still answers the grant is refused, saying so; an explicit override
+// with its reason grants it, and the timeline and ledger keep what the checks found and who
+// overrode them.
+func TestAppealGrantRunsTheChecksFirst(t *testing.T) {
+	h := newHarness(t)
+	ph := h.pol.Categories[abuse.Phishing]
+	ph.Corroboration = policy.Corroboration{}
+	h.pol.Categories[abuse.Phishing] = ph
+	h.at(25*time.Hour, func() { h.reply(workflows.ReplyKindAnswer, "appeal-1") })
+	var refused, bare, granted *updateOutcome
+	h.at(26*time.Hour, func() {
+		refused = h.agent("reviewer@desk.example", workflows.DecisionGrantAppeal, "the customer says it is fixed")
+	})
+	h.at(26*time.Hour+time.Minute, func() { bare = h.agent("reviewer@desk.example", workflows.DecisionGrantAppeal, "override: yes") })
+	h.at(27*time.Hour, func() {
+		granted = h.agent("reviewer@desk.example", workflows.DecisionGrantAppeal, "override: the page is the bank's own warning page now; confirmed with the bank")
+	})
+	h.runPhishing()
+
+	wantRefused(t, "a grant while the page still answers", refused, "still there")
+	wantRefused(t, "an override without a reason", bare, "still there")
+	wantAccepted(t, "a grant with an override", granted)
+	res := h.result()
+	if res.Outcome != workflows.OutcomeReinstated {
+		t.Fatalf("outcome %s, want reinstated", res.Outcome)
+	}
+	tl := timelineOf(h.view())
+	if !strings.Contains(tl, "checked after the customer's answer: "+phishURL+" still") {
+		t.Errorf("the appeal did not run the checks for the reviewer to read:\n%s", tl)
+	}
+	if !strings.Contains(tl, "checks before the grant: "+phishURL+" still (HTTP 200)") || !strings.Contains(tl, "granted over a failing check by reviewer@desk.example: the page is the bank's own warning") {
+		t.Errorf("the timeline does not keep the checks and the override:\n%s", tl)
+	}
+	if n := len(h.ledgerEvents(workflows.LedgerChecked)); n < 3 {
+		t.Errorf("%d check results in the ledger, want one per attempt", n)
+	}
+}

@@ -1221,3 +1221,64 @@ func TestFirstEnforcementGoesToALead(t *testing.T) {
 		t.Errorf("an account enforced before, at the deadline: %s, %d actions; want enforced", *enforced, len(h2.enf.Actions()))
 	}
 }
+
+// TestSameEvidenceUnderANewIDIsOneReport: a reporter that sends the same evidence again with a
+// new report ID (the content key intake gives it) sends one report, in a batch, as a ref of a big
+// batch, or after; other evidence from the same reporter counts.
+func TestSameEvidenceUnderANewIDIsOneReport(t *testing.T) {
+	h := newHarness(t)
+	rep := func(id, content string) workflows.ReportSummary {
+		return workflows.ReportSummary{ID: id, Format: "arf", Category: abuse.Spam, Reporter: "fbl@isp.example", ReceivedAt: h.env.Now(),
+			Subjects: []string{"ip:192.0.2.10"}, Summary: "spam complaint", Content: content}
+	}
+	h.at(time.Hour, func() {
+		h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{rep("again-1", "c-1"), rep("again-2", "c-1")}))
+	})
+	h.at(2*time.Hour, func() {
+		var big []workflows.ReportSummary
+		for i := range 12 { // more than a batch shows: the first come as refs
+			big = append(big, rep(fmt.Sprintf("big-%d", i), "c-1"))
+		}
+		big = append(big, rep("other-evidence", "c-2"))
+		h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal(big))
+	})
+	var v workflows.CaseView
+	h.at(3*time.Hour, func() { v = h.view() })
+	h.at(4*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
+	h.run("acct-standard", abuse.Spam, 1)
+	// The run's own report (r-0), c-1 once, c-2 once; every other c-1 a duplicate.
+	if v.Reports.Count != 3 || v.Reports.Duplicates != 13 {
+		t.Errorf("count %d, duplicates %d; want 3 reports (the first, c-1, c-2) and 13 duplicates", v.Reports.Count, v.Reports.Duplicates)
+	}
+}
+
+// TestBlocklistCheckCorroborates: one reporter's report, no trusted reporter, is corroborated at
+// the deadline by a check that confirms it now (the reported address on the policy's
+// blocklist), and the timeline says so; not listed, a lead decides.
+func TestBlocklistCheckCorroborates(t *testing.T) {
+	setup := func(listed bool) (*harness, *workflows.Status, *workflows.CaseView) {
+		h := newHarness(t)
+		spam := h.pol.Categories[abuse.Spam]
+		spam.Corroboration = policy.Corroboration{Reporters: 2}
+		spam.Remediation.Checks, spam.Remediation.Blocklists = []string{policy.CheckBlocklist, policy.CheckFeed}, []string{"dnsbl.test"}
+		h.pol.Categories[abuse.Spam] = spam
+		if listed {
+			h.probes.Set("192.0.2.10 dnsbl.test", workflows.VerdictStill, "listed (127.0.0.2)")
+		}
+		st := h.statusAt(80 * time.Hour)
+		var v workflows.CaseView
+		h.at(80*time.Hour, func() { v = h.view() })
+		h.at(30*24*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
+		return h, st, &v
+	}
+	h, st, v := setup(true)
+	h.run("acct-standard", abuse.Spam, 1)
+	if *st != workflows.StatusEnforced || !strings.Contains(timelineOf(*v), "automatic action allowed: a check confirms it now: 192.0.2.10") {
+		t.Errorf("listed: %s; want enforced, the timeline saying the check allowed it:\n%s", *st, timelineOf(*v))
+	}
+	h2, st2, v2 := setup(false)
+	h2.run("acct-standard", abuse.Spam, 1)
+	if *st2 != workflows.StatusPendingApproval || v2.Approval == nil || !strings.Contains(v2.Approval.Why, "uncorroborated") {
+		t.Errorf("not listed: %s %+v; want a lead asked", *st2, v2.Approval)
+	}
+}

@@ -300,3 +300,33 @@ func TestStaleEvidenceWaitsForAPerson(t *testing.T) {
 		t.Errorf("while held: %d public comments, deadline %v (%s); want none, the triage SLA only", publicBefore, held.Deadline, held.DeadlineKind)
 	}
 }
+
+// Reports that arrive while a case waits for triage are listed on the triage ticket (an internal
+// note each batch, naming what they report), so the person deciding sees all the case will act on.
+func TestTriageTicketListsLaterReports(t *testing.T) {
+	h := newHarness(t)
+	h.at(time.Hour, func() {
+		h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{
+			{ID: "later-1", Format: "arf", Category: abuse.Spam, Reporter: "fbl@isp.example", ReceivedAt: h.env.Now(), Subjects: []string{"ip:192.0.2.77"}, Summary: "a later complaint"},
+			{ID: "later-2", Format: "arf", Category: abuse.Spam, Reporter: "fbl@isp.example", ReceivedAt: h.env.Now(), Subjects: []string{"ip:192.0.2.78"}, Summary: "another later complaint"},
+		}))
+	})
+	h.at(2*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionNotAbuse, "misdirected") })
+	h.runUncertain("acct-standard", abuse.Spam, unsure)
+
+	tk, _ := h.tickets.Get(h.triageTicket(t))
+	var listed bool
+	for _, c := range tk.Comments {
+		if !c.Public && strings.Contains(c.Body, "2 more reports arrived while case") && strings.Contains(c.Body, "192.0.2.77") && strings.Contains(c.Body, "192.0.2.78") {
+			listed = true
+		}
+	}
+	if !listed {
+		var bodies []string
+		for _, c := range tk.Comments {
+			bodies = append(bodies, c.Body)
+		}
+		t.Errorf("the triage ticket does not list the later reports:\n%s", strings.Join(bodies, "\n---\n"))
+	}
+	h.noPublicWord(t)
+}

@@ -78,6 +78,8 @@ type ReinstatementInput struct {
 	// applied it.
 	Approver string               `json:"approver,omitempty"`
 	Rules    policy.Reinstatement `json:"rules"`
+	// Checks is what the case's fix can be checked by (CheckPlan): a grant runs them first.
+	Checks RemediationState `json:"checks,omitzero"`
 }
 
 // Reoffence is a new case on an account on probation.
@@ -103,6 +105,10 @@ type ReinstatementView struct {
 	Note        string        `json:"note,omitempty"`
 	DecidedAt   time.Time     `json:"decided_at,omitzero"`
 	LiftedAt    time.Time     `json:"lifted_at,omitzero"`
+	// Checked is what the checks before the latest grant found; Override the reviewer's reason
+	// for granting over a failing one.
+	Checked  string `json:"checked,omitempty"`
+	Override string `json:"override,omitempty"`
 	// ProbationUntil is when the probation ends; Reoffences the cases opened during it.
 	ProbationUntil time.Time   `json:"probation_until,omitzero"`
 	Reoffences     []Reoffence `json:"reoffences,omitempty"`
@@ -186,6 +192,23 @@ func (r *reinstatement) onDecision(ctx workflow.Context, d AgentDecision) (*Deci
 	if err := r.validate(ctx, d); err != nil {
 		return nil, err
 	}
+	if d.Decision == DecisionGrantReinstatement {
+		results, override, ran, refused := liftCheck(ctx, r.in.Checks, d.Note)
+		if ran {
+			r.v.Checked = fmtTime(workflow.Now(ctx)) + ": " + summarise(results)
+			r.record(ctx, LedgerEvent{Kind: LedgerChecked, Decision: overall(results), Actor: d.Agent, Text: excerpt("before the grant: "+summarise(results), 500)})
+			if override != "" {
+				r.v.Override = d.Agent + ": " + override
+				r.record(ctx, LedgerEvent{Kind: LedgerChecked, Decision: "override", Actor: d.Agent, Text: excerpt(override, 500)})
+			}
+		}
+		if refused != nil {
+			return nil, refused
+		}
+		if err := r.validate(ctx, d); err != nil {
+			return nil, err // decided by someone else while the checks ran
+		}
+	}
 	r.decided = &d
 	msg := "Reinstatement denied; the action stands."
 	if d.Decision == DecisionGrantReinstatement {
@@ -267,6 +290,16 @@ func (r *reinstatement) run(ctx workflow.Context) (*ReinstatementResult, error) 
 		// The lift failed for good: people take over, and the request says so.
 		r.alert(ctx, "lift", fmt.Sprintf("Reinstating %s (%s) was granted by %s, but lifting action %s failed: %s. Lift it by hand.", r.in.CaseNumber, r.in.Account.ID, d.Agent, r.in.Enforcement.ActionID, rootMessage(err)))
 		return nil, err
+	}
+	for i, more := range r.in.Enforcement.Also { // the other resources of a takedown
+		if err := workflow.ExecuteActivity(withAction(ctx), ActivityLiftAction, LiftInput{
+			Key:      fmt.Sprintf("%s/lift/%d", r.key, i+1),
+			ActionID: more.ActionID,
+			Reason:   fmt.Sprintf("%s: reinstatement granted by %s", r.in.CaseNumber, d.Agent),
+		}).Get(ctx, nil); err != nil {
+			r.alert(ctx, "lift", fmt.Sprintf("Reinstating %s (%s) was granted by %s, but lifting action %s failed: %s. Lift it by hand.", r.in.CaseNumber, r.in.Account.ID, d.Agent, more.ActionID, rootMessage(err)))
+			return nil, err
+		}
 	}
 	r.v.LiftedAt, res.LiftedAt = lifted.LiftedAt, lifted.LiftedAt
 	r.record(ctx, LedgerEvent{Kind: LedgerReinstatementDecided, Decision: "granted", Actor: d.Agent, Text: d.Note})

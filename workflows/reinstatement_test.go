@@ -206,3 +206,32 @@ func TestProbationPutsANewCaseOnTheStrictTrack(t *testing.T) {
 		t.Errorf("without probation: track %s", std.Track)
 	}
 }
+
+// TestReinstatementGrantRunsTheChecksFirst: a grant runs the case's checks over the reported URL
+// first; while the page still answers it is refused; an override with its reason grants it, and
+// the review keeps what the checks found and who overrode them.
+func TestReinstatementGrantRunsTheChecksFirst(t *testing.T) {
+	h := newHarness(t)
+	in := h.reinstatementInput()
+	in.Checks = workflows.RemediationState{Checks: []string{policy.CheckHTTP}, URLs: []string{phishURL}}
+	var refused, granted *updateOutcome
+	var after workflows.ReinstatementView
+	h.at(2*time.Hour, func() {
+		refused = h.decideAs("reviewer@desk.example", workflows.DecisionGrantReinstatement, "they say it is fixed")
+	})
+	h.at(3*time.Hour, func() {
+		granted = h.decideAs("reviewer@desk.example", workflows.DecisionGrantReinstatement, "override: the page is the bank's own warning page now")
+	})
+	h.at(3*time.Hour+time.Minute, func() { after = h.reinstatementView() })
+	h.at(100*24*time.Hour, func() {})
+	h.runReinstatement(in)
+
+	wantRefused(t, "a grant while the page still answers", refused, "still there")
+	wantAccepted(t, "a grant with an override", granted)
+	if !strings.Contains(after.Checked, phishURL+" still (HTTP 200)") || !strings.HasPrefix(after.Override, "reviewer@desk.example: the page is") {
+		t.Errorf("the review keeps checks %q and override %q", after.Checked, after.Override)
+	}
+	if acts := h.enf.Actions(); len(acts) != 1 || acts[0].State != abuse.StateLifted {
+		t.Errorf("actions %+v, want the one lifted after the override", acts)
+	}
+}

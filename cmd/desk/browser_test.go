@@ -102,10 +102,13 @@ func TestBrowserApprovesAPendingCase(t *testing.T) {
 	if v.Enforcement == nil || v.Enforcement.ApprovedBy != "ULEAD1" {
 		t.Errorf("enforcement %+v, want approved by ULEAD1", v.Enforcement)
 	}
-	// The customer appeals by email and a reviewer grants it with the macro, both by clicks on
-	// the case page; the page says what the desk did each time and ends reinstated.
+	// The customer takes the page down and appeals by email, and a reviewer grants it with the
+	// macro (the desk checks the page first: it is gone), all by clicks on the case page; the
+	// page says what the desk did each time and ends reinstated.
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(d.ep.HTTP+"/cases/"+v.CaseNumber),
+		chromedp.Click(chromedp.Search(`//button[contains(., "Take the reported page down")]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#flash, #refused`)),
 		chromedp.Click(chromedp.Search(`//button[contains(., "as the customer (email)")]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#flash, #refused`)),
 		chromedp.WaitVisible(chromedp.CSS(`.casehead h1 .s-appeal_review`)),

@@ -53,6 +53,7 @@ func (c *Client) Reinstate(ctx context.Context, sum *Summary, msg workflows.Cust
 	in := workflows.ReinstatementInput{
 		CaseID: v.CaseID, CaseNumber: v.CaseNumber, ExternalID: v.CaseID + "@" + v.CaseNumber, OpenedAt: v.OpenedAt,
 		Account: v.Account, Category: v.Category, Ticket: v.Ticket, Enforcement: *e, Approver: e.ApprovedByEmail, Rules: rules,
+		Checks: workflows.CheckPlan(v),
 	}
 	_, err = c.T.SignalWithStartWorkflow(ctx, id, workflows.SignalReinstatementRequest, msg, client.StartWorkflowOptions{
 		ID:        id,
