@@ -31,11 +31,11 @@ func (w *caseWorkflow) escalate(ctx workflow.Context) {
 	}
 	a := w.st.Approval
 	decided := a != nil && a.Escalation == w.st.Escalations && (a.Decision == approval.Approve || a.Decision == ApprovalTimedOut)
-	needsLead, why := r.Approval.Required, ""
+	needsLead, why, basis := r.Approval.Required, "", ""
 	if !decided && !needsLead {
 		// The desk acts alone only on corroborated reports; otherwise a lead decides, and no
 		// timeout turns the request into enforcement.
-		basis := r.Corroboration.Corroborated(w.st.Reports.Reporters, w.st.Reports.ReportersLost)
+		basis = r.Corroboration.Corroborated(w.st.Reports.Reporters, w.st.Reports.ReportersLost)
 		if basis == "" && workflow.GetVersion(ctx, versionCorroboration, workflow.DefaultVersion, 1) >= 1 {
 			basis = w.checkConfirms(ctx)
 		}
@@ -51,6 +51,14 @@ func (w *caseWorkflow) escalate(ctx workflow.Context) {
 		}
 	}
 	if decided || !needsLead {
+		switch {
+		case !decided:
+			w.st.AllowedBy = "the desk alone: " + cmp.Or(basis, "the policy asks for no lead")
+		case a.Decision == ApprovalTimedOut:
+			w.st.AllowedBy = "no lead decided in time, and the policy enforces at the timeout"
+		default:
+			w.st.AllowedBy = ""
+		}
 		w.enforce(ctx)
 		return
 	}

@@ -74,11 +74,13 @@ func (w *caseWorkflow) enforce(ctx workflow.Context) {
 	}
 	if a := w.st.Approval; a != nil && a.Escalation == w.st.Escalations && a.Decision == approval.Approve {
 		e.ApprovedBy, e.ApprovedByEmail = a.DecidedBy, a.DecidedByEmail
+	} else {
+		e.AllowedBy = w.st.AllowedBy
 	}
 	w.st.Enforcement = e
 	w.setStatus(StatusEnforced)
 	w.note(ctx, EventEnforcement, fmt.Sprintf("%s on %s applied and verified (action %s)%s", r.Action.Type.Describe(r.Action.Level), scope, res.ActionID, alsoNote(also)), "")
-	w.record(ctx, LedgerEvent{Kind: LedgerEnforced, Decision: string(r.Action.Type), Actor: e.ApprovedByEmail, Count: r.Action.Level})
+	w.record(ctx, LedgerEvent{Kind: LedgerEnforced, Decision: string(r.Action.Type), Actor: e.ApprovedByEmail, Count: r.Action.Level, Text: e.AllowedBy})
 	data := w.noticeData(ctx)
 	if w.notify(ctx, NotifyInput{Step: fmt.Sprintf("enforced-%d", w.st.Escalations), Public: NoticeEnforced, Note: NoteEnforcement, Status: TicketPending, Data: data}) {
 		w.note(ctx, EventNotice, "enforcement notice with the statement of reasons sent; appeal until "+fmtTime(e.AppealUntil), "")

@@ -1187,6 +1187,16 @@ func TestUncorroboratedGoesToALead(t *testing.T) {
 	if !allowed {
 		t.Error("the timeline does not say what allowed the automatic action")
 	}
+	if e := h2.view().Enforcement; e == nil || !strings.Contains(e.AllowedBy, "the desk alone: 2 distinct reporters") {
+		t.Errorf("the enforcement does not keep what allowed it: %+v", e)
+	}
+	var inLedger bool
+	for _, r := range h2.ledger.Rows() {
+		inLedger = inLedger || (r.Event.Kind == workflows.LedgerEnforced && strings.Contains(r.Event.Text, "2 distinct reporters"))
+	}
+	if !inLedger {
+		t.Error("the ledger's enforcement does not say what allowed it")
+	}
 }
 
 // TestFirstEnforcementGoesToALead: with approval.first_enforcement, the first action against an

@@ -80,6 +80,9 @@ type CaseState struct {
 	// reason repeats (only what is true of this case: "no answer to the notice" only when a
 	// notice went out and its deadline passed).
 	EscalatedFor string `json:"escalated_for,omitempty"`
+	// AllowedBy is what let the desk act alone on the latest escalation (empty: a lead
+	// approved); the enforcement and the ledger keep it.
+	AllowedBy string `json:"allowed_by,omitempty"`
 
 	Outcome  Outcome   `json:"outcome,omitempty"`
 	ClosedAt time.Time `json:"closed_at,omitzero"`
@@ -287,10 +290,12 @@ type Enforcement struct {
 	VerifiedAt time.Time      `json:"verified_at,omitzero"`
 	ExpiresAt  time.Time      `json:"expires_at,omitzero"`
 	// ApprovedBy is the Slack user of the lead who approved (empty when policy enforced).
-	ApprovedBy      string    `json:"approved_by,omitempty"`
-	ApprovedByEmail string    `json:"approved_by_email,omitempty"`
-	AppealUntil     time.Time `json:"appeal_until"`
-	LiftedAt        time.Time `json:"lifted_at,omitzero"`
+	ApprovedBy      string `json:"approved_by,omitempty"`
+	ApprovedByEmail string `json:"approved_by_email,omitempty"`
+	// AllowedBy is the rule that let the desk act without a lead (empty when one approved).
+	AllowedBy   string    `json:"allowed_by,omitempty"`
+	AppealUntil time.Time `json:"appeal_until"`
+	LiftedAt    time.Time `json:"lifted_at,omitzero"`
 }
 
 // AppealState is the customer's appeal and its decision.
