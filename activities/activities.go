@@ -479,6 +479,9 @@ func (a *Activities) RequestApproval(ctx context.Context, in workflows.ApprovalR
 		Action:  in.Data.Action.Description, Reason: in.Data.ApprovalNeeds, Deadline: in.Deadline, Ping: in.Ping, Text: text,
 		Mention: in.Managers.Mention(),
 	}
+	if in.Legal {
+		p.Channel = a.LegalChannel // a legal matter is asked where only the legal team reads
+	}
 	if in.Ping > 0 {
 		if err := a.Approvals.PingApproval(ctx, in.Existing, p); err != nil {
 			return nil, boundary("re-ping the approval request", err)
@@ -487,7 +490,7 @@ func (a *Activities) RequestApproval(ctx context.Context, in workflows.ApprovalR
 		return &m, nil
 	}
 	if activity.GetInfo(ctx).Attempt > 1 {
-		m, err := a.Approvals.FindApproval(ctx, in.Step)
+		m, err := a.Approvals.FindApproval(ctx, p.Channel, in.Step)
 		if err != nil {
 			return nil, boundary("find the approval request", err)
 		}

@@ -50,8 +50,9 @@ type Enforcement interface {
 
 // Approvals posts approval requests to the leads (Slack) and updates them.
 type Approvals interface {
-	// FindApproval returns the request already posted for step, or nil and no error.
-	FindApproval(ctx context.Context, step string) (*approval.Message, error)
+	// FindApproval returns the request already posted for step in channel ("": the leads'),
+	// or nil and no error.
+	FindApproval(ctx context.Context, channel, step string) (*approval.Message, error)
 	PostApproval(ctx context.Context, p approval.Post) (*approval.Message, error)
 	PingApproval(ctx context.Context, m approval.Message, p approval.Post) error
 	ShowDecision(ctx context.Context, m approval.Message, s approval.Show) error

@@ -383,6 +383,9 @@ type ApprovalRequest struct {
 	Managers approval.Approvers `json:"managers,omitzero"`
 	// DashboardURL links the case page.
 	Deadline time.Time `json:"deadline,omitzero"`
+	// Legal asks in the legal channel: a legal matter's action (a CSAM takedown) is approved
+	// by the legal team's approvers, where only they read.
+	Legal bool `json:"legal,omitempty"`
 }
 
 // ApprovalOutcome rewrites an approval message to show the decision, without buttons.

@@ -65,12 +65,13 @@ func (w *caseWorkflow) escalate(ctx workflow.Context) {
 	now := workflow.Now(ctx)
 	w.st.Approval = &ApprovalState{Escalation: w.st.Escalations, RequestedAt: now, Deadline: now.Add(r.Approval.Timeout.D()), Why: why}
 	w.setStatus(StatusPendingApproval)
-	w.resolveDeciders(ctx, w.policy.Approvers)
+	w.resolveDeciders(ctx, w.leads())
 	var msg approval.Message
 	err := workflow.ExecuteActivity(withStep(ctx), ActivityRequestApproval, ApprovalRequest{
 		Step:     fmt.Sprintf("approval-%d", w.st.Escalations),
 		Data:     w.noticeData(ctx),
 		Deadline: w.st.Approval.Deadline,
+		Legal:    w.legalApprovers(),
 	}).Get(ctx, &msg)
 	if err != nil {
 		w.stepFailed(ctx, "ask the leads for approval", err)
@@ -106,7 +107,7 @@ func (w *caseWorkflow) awaitApproval(ctx workflow.Context) {
 		data := w.noticeData(ctx)
 		err := workflow.ExecuteActivity(withStep(ctx), ActivityRequestApproval, ApprovalRequest{
 			Step: fmt.Sprintf("approval-%d-ping-%d", w.st.Escalations, a.Pings), Data: data,
-			Ping: a.Pings, Existing: a.Message, Deadline: a.Deadline,
+			Ping: a.Pings, Existing: a.Message, Deadline: a.Deadline, Legal: w.legalApprovers(),
 		}).Get(ctx, nil)
 		if err != nil {
 			w.stepFailed(ctx, "re-ping the leads", err)
@@ -126,7 +127,7 @@ func (w *caseWorkflow) awaitApproval(ctx workflow.Context) {
 			w.resolveDeciders(ctx, w.askedNow())
 			err := workflow.ExecuteActivity(withStep(ctx), ActivityRequestApproval, ApprovalRequest{
 				Step: fmt.Sprintf("approval-%d-managers", w.st.Escalations), Data: w.noticeData(ctx),
-				Ping: a.Pings, Existing: a.Message, Deadline: a.Deadline, Managers: managers,
+				Ping: a.Pings, Existing: a.Message, Deadline: a.Deadline, Managers: managers, Legal: w.legalApprovers(),
 			}).Get(ctx, nil)
 			if err != nil {
 				w.stepFailed(ctx, "ask the managers", err)
@@ -226,7 +227,23 @@ func (w *caseWorkflow) onApproval(ctx workflow.Context, d approval.Decision) (*D
 // chain.
 func (w *caseWorkflow) askedNow() approval.Approvers {
 	if a := w.st.Approval; a != nil && a.Managers {
-		return w.policy.Approvers.With(w.policy.Managers)
+		return w.leads().With(w.policy.Managers)
+	}
+	return w.leads()
+}
+
+// legalApprovers says a legal matter's action is approved by the legal team's approvers (the
+// policy names them), asked in the legal channel, not by the leads — who cannot open the case.
+func (w *caseWorkflow) legalApprovers() bool {
+	la := w.policy.Legal.Approvers
+	return w.track() == abuse.TrackLegal && len(la.Users)+len(la.Groups) > 0
+}
+
+// leads are who approve this case's actions: the legal team's approvers on a legal matter,
+// else the leads.
+func (w *caseWorkflow) leads() approval.Approvers {
+	if w.legalApprovers() {
+		return w.policy.Legal.Approvers
 	}
 	return w.policy.Approvers
 }
@@ -257,6 +274,9 @@ func (w *caseWorkflow) mayDecide(user string) bool {
 	}
 	if a := w.st.Approval; a != nil && a.Resolved {
 		return slices.Contains(a.Deciders, user)
+	}
+	if w.legalApprovers() {
+		return w.leads().IsApprover(user, nil) || w.policy.Managers.IsApprover(user, nil)
 	}
 	return w.policy.NamedDecider(user)
 }

@@ -266,6 +266,30 @@ func TestCSAMTakedown(t *testing.T) {
 	}
 }
 
+// With legal approvers in the policy, a CSAM takedown is asked of them in the legal channel: a
+// lead (who cannot open the legal case) may not decide it; a legal approver does.
+func TestCSAMTakedownByTheLegalApprovers(t *testing.T) {
+	h := newHarness(t)
+	h.pol.Legal.Approvers = approval.Approvers{Users: []string{"ULEGAL1"}}
+	var byLead, byLegal *updateOutcome
+	var enforced workflows.CaseView
+	h.at(time.Minute, func() { byLead = h.approve(lead1, approval.Approve, "") })
+	h.at(2*time.Minute, func() { byLegal = h.approve("ULEGAL1", approval.Approve, "") })
+	h.at(3*time.Minute, func() { enforced = h.view() })
+	h.at(15*24*time.Hour, func() {})
+	h.runUncertain("acct-standard", abuse.CSAM, func(r *workflows.ReportSummary) {
+		r.Confidence, r.Subjects = 0.9, append(r.Subjects, "url:https://img.example.com/a/1.jpg")
+	})
+	wantRefused(t, "a lead's approval of a legal matter", byLead, "")
+	wantAccepted(t, "the legal approver's approval", byLegal)
+	if enforced.Status != workflows.StatusEnforced || enforced.Enforcement == nil || enforced.Enforcement.Type != abuse.ActionTakedown {
+		t.Errorf("after the legal approver: %s %+v, want the takedown", enforced.Status, enforced.Enforcement)
+	}
+	if posts := h.appr.Posts; len(posts) == 0 || posts[0].Channel != "legal" {
+		t.Errorf("approval requests %+v, want the first in the legal channel", posts)
+	}
+}
+
 // A CSAM notice that names no URL: nothing is taken down, and a person decides.
 func TestCSAMTakedownWithoutURL(t *testing.T) {
 	h := newHarness(t)

@@ -317,7 +317,7 @@ func (a *app) buildServices(ic config.Integrations) error {
 // (with an app token): one handler behind both.
 func (a *app) startSlack(ctx context.Context) error {
 	ic := a.integrations.Slack
-	h := &deskslack.Interactions{API: a.slack.API(), Decider: inbound.Slack{Cases: a.cases}, HandOffs: inbound.Slack{Cases: a.cases}, Approvers: a.policy.Approvers.With(a.policy.Managers), Log: a.log.With("component", "slack")}
+	h := &deskslack.Interactions{API: a.slack.API(), Decider: inbound.Slack{Cases: a.cases}, HandOffs: inbound.Slack{Cases: a.cases}, Approvers: a.policy.Approvers.With(a.policy.Managers).With(a.policy.Legal.Approvers), Log: a.log.With("component", "slack")}
 	q, err := a.startInbox(ctx, "slack", h.Process, h.GiveUp)
 	if err != nil {
 		return err

@@ -76,11 +76,11 @@ func (c *Client) API() *slack.Client { return c.api }
 
 // FindApproval implements the activities' Approvals: it looks through the channel's recent history
 // for the request posted for step (a retried post then finds the first one).
-func (c *Client) FindApproval(ctx context.Context, step string) (*approval.Message, error) {
+func (c *Client) FindApproval(ctx context.Context, channel, step string) (*approval.Message, error) {
 	var h *slack.GetConversationHistoryResponse
 	err := idempotent(ctx, "read the channel history", func() (err error) {
 		h, err = c.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-			ChannelID: c.cfg.Channel, Limit: 200, IncludeAllMetadata: true,
+			ChannelID: cmp.Or(channel, c.cfg.Channel), Limit: 200, IncludeAllMetadata: true,
 		})
 		return err
 	})
@@ -122,7 +122,7 @@ func (c *Client) PostAlertTo(ctx context.Context, channel, text string, page app
 
 // PostApproval implements the activities' Approvals.
 func (c *Client) PostApproval(ctx context.Context, p approval.Post) (*approval.Message, error) {
-	channel, ts, err := c.api.PostMessageContext(ctx, c.cfg.Channel,
+	channel, ts, err := c.api.PostMessageContext(ctx, cmp.Or(p.Channel, c.cfg.Channel),
 		slack.MsgOptionText(Escape(p.Text), false),
 		slack.MsgOptionBlocks(ApprovalBlocks(p)...),
 		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType, EventPayload: map[string]any{"case_id": p.CaseID, "step": p.Step}}),

@@ -129,11 +129,11 @@ func TestApprovalMessageLifecycle(t *testing.T) {
 			t.Errorf("approval blocks lack %q: %s", want, blocks)
 		}
 	}
-	found, err := e.client.FindApproval(ctx, "approval-1")
+	found, err := e.client.FindApproval(ctx, "", "approval-1")
 	if err != nil || found == nil || found.TS != m.TS {
 		t.Errorf("find by step: %+v %v", found, err)
 	}
-	if none, err := e.client.FindApproval(ctx, "approval-2"); err != nil || none != nil {
+	if none, err := e.client.FindApproval(ctx, "", "approval-2"); err != nil || none != nil {
 		t.Errorf("unknown step: %+v %v", none, err)
 	}
 	p := post()
@@ -352,7 +352,7 @@ func TestErrorsAreClassified(t *testing.T) {
 	t.Run("5xx then success", func(t *testing.T) {
 		e := setup(t)
 		e.fake.InjectStatus("conversations.history", 503, 2)
-		if _, err := e.client.FindApproval(ctx, "x"); err != nil {
+		if _, err := e.client.FindApproval(ctx, "", "x"); err != nil {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -364,7 +364,7 @@ func TestErrorsAreClassified(t *testing.T) {
 		for range 3 {
 			e.fake.InjectDelay("conversations.history", time.Second)
 		}
-		_, err := c.FindApproval(ctx, "x")
+		_, err := c.FindApproval(ctx, "", "x")
 		if !fault.Is(err, fault.Transient) {
 			t.Errorf("got %v", err)
 		}
@@ -520,5 +520,28 @@ func TestTextFromOutsideIsInert(t *testing.T) {
 	msgs := e.fake.Messages(e.ch)
 	if last := msgs[len(msgs)-1].Text; !strings.HasPrefix(last, "<@UONCALL> <!subteam^SLEGAL> EMERGENCY on &lt;https://evil.example") || strings.Contains(last, "<!channel>") {
 		t.Errorf("a page: %q; want the on-call mentioned, the text inert", last)
+	}
+}
+
+// TestApprovalInAnotherChannel: a request with its own channel (a legal matter's, in the legal
+// channel) is posted there, found there by its step, and not in the leads' channel.
+func TestApprovalInAnotherChannel(t *testing.T) {
+	e := setup(t)
+	e.fake.AddChannel("abuse-legal", "C0LEGAL")
+	ctx := context.Background()
+	p := post()
+	p.Channel, p.Step = "abuse-legal", "approval-legal-1"
+	m, err := e.client.PostApproval(ctx, p)
+	if err != nil || m.Channel != "C0LEGAL" {
+		t.Fatalf("posted %+v %v, want the legal channel", m, err)
+	}
+	if n := len(e.fake.Messages(e.ch)); n != 0 {
+		t.Errorf("%d messages in the leads' channel, want none", n)
+	}
+	if found, err := e.client.FindApproval(ctx, "abuse-legal", "approval-legal-1"); err != nil || found == nil || found.TS != m.TS {
+		t.Errorf("find in the legal channel: %+v %v", found, err)
+	}
+	if found, err := e.client.FindApproval(ctx, "", "approval-legal-1"); err != nil || found != nil {
+		t.Errorf("found in the leads' channel: %+v %v", found, err)
 	}
 }

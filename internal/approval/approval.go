@@ -66,6 +66,9 @@ type Post struct {
 	// channel's usual mention.
 	Mention string
 	Text    string
+	// Channel is where the request goes ("": the leads' channel); a legal matter's request
+	// goes to the legal channel.
+	Channel string
 }
 
 // Show rewrites a request to show its decision.

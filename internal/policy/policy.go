@@ -323,6 +323,10 @@ type Legal struct {
 	// how long the legal team then has (default 1 hour).
 	OnCall       approval.Approvers `yaml:"oncall,omitempty" json:"oncall,omitzero"`
 	EmergencyDue Duration           `yaml:"emergency_due,omitempty" json:"emergency_due,omitempty"`
+	// Approvers approve a legal matter's action (a CSAM notice's takedown): Slack users U…
+	// and user groups S… of the legal team, asked in the legal channel. Empty: the leads, in
+	// theirs (who cannot open a legal case when people sign in: set it).
+	Approvers approval.Approvers `yaml:"approvers,omitempty" json:"approvers,omitzero"`
 }
 
 // EmergencyWindow is how long the legal team has to answer an emergency disclosure request.
@@ -941,6 +945,7 @@ func Parse(b []byte, source string) (*Policy, error) {
 	v.slackIDs("approvers", f.Approvers)
 	v.slackIDs("managers", f.Managers)
 	v.slackIDs("legal.oncall", f.Legal.OnCall)
+	v.slackIDs("legal.approvers", f.Legal.Approvers)
 	if err := v.err(); err != nil {
 		return nil, err
 	}

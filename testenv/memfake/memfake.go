@@ -474,7 +474,7 @@ func (a *Approvals) GroupMembers(_ context.Context, group string) ([]string, err
 }
 
 // FindApproval implements activities.Approvals.
-func (a *Approvals) FindApproval(_ context.Context, step string) (*approval.Message, error) {
+func (a *Approvals) FindApproval(_ context.Context, _, step string) (*approval.Message, error) {
 	if err := a.check("find"); err != nil {
 		return nil, err
 	}
