@@ -37,6 +37,9 @@ func (w *caseWorkflow) agentDecisionFits(ctx workflow.Context, d AgentDecision) 
 	if d.Decision == DecisionMoveToLegal {
 		return w.validateMoveToLegal()
 	}
+	if d.Decision == DecisionHotlineReported {
+		return w.validateHotline(d)
+	}
 	if slices.Contains(LegalDecisions, d.Decision) {
 		return w.validateLegal(ctx, d)
 	}
@@ -167,6 +170,8 @@ func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*
 		msg = w.startHandOff(ctx, d)
 	case DecisionMoveToLegal:
 		msg = w.moveToLegal(ctx, d)
+	case DecisionHotlineReported:
+		msg = w.onHotline(ctx, d)
 	case DecisionTreatAsAppeal:
 		w.onAppeal(ctx, Appeal{ID: "agent:" + d.Agent + ":" + workflow.Now(ctx).UTC().Format(time.RFC3339), From: d.Agent, ReceivedAt: workflow.Now(ctx), Channel: ChannelZendesk, Excerpt: d.Note})
 		msg = "The customer's message is now an appeal under review."
@@ -188,7 +193,7 @@ func (d Decision) ledgerKind() string {
 	case DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute:
 		return LedgerTriaged
 	case DecisionValidate, DecisionPreserve, DecisionExtendPreservation, DecisionReleasePreservation,
-		DecisionDisclose, DecisionReject, DecisionAskMore, DecisionCloseMatter, DecisionNotLegal:
+		DecisionDisclose, DecisionReject, DecisionAskMore, DecisionCloseMatter, DecisionNotLegal, DecisionHotlineReported:
 		return LedgerLegalDecided
 	}
 	return LedgerAgentDecision

@@ -402,3 +402,34 @@ func (w *caseWorkflow) moveToLegal(ctx workflow.Context, d AgentDecision) string
 	w.closeQuietly(ctx, OutcomeReclassified, true, false)
 	return fmt.Sprintf("Moved to legal: %d report(s) went to a confidential legal matter and were removed from this case and its ticket. Nothing was sent to the customer.", len(moved))
 }
+
+// validateHotline checks the record of a CSAM notice's report to the hotline: on an open CSAM
+// case, once, with the hotline's reference in the note. (Who may record it is the legal team,
+// as for every decision on a confidential case.)
+func (w *caseWorkflow) validateHotline(d AgentDecision) error {
+	l := w.st.Legal
+	switch {
+	case w.st.Category != abuse.CSAM || l == nil || l.Hotline == nil:
+		return errors.New("hotline_reported records the report of a CSAM notice to the hotline; this case is no CSAM notice")
+	case w.st.Status.Final():
+		return fmt.Errorf("the case is %s", w.st.Status)
+	case !l.Hotline.ReportedAt.IsZero():
+		return fmt.Errorf("the report to the hotline was recorded already (%s by %s, %s)", fmtTime(l.Hotline.ReportedAt), l.Hotline.ReportedBy, l.Hotline.Reference)
+	case strings.TrimSpace(d.Note) == "":
+		return errors.New("say in the note which hotline and its report reference (e.g. CyberTipline report 123456)")
+	}
+	return nil
+}
+
+// onHotline records the report to the hotline: who, when, the reference.
+func (w *caseWorkflow) onHotline(ctx workflow.Context, d AgentDecision) string {
+	h := w.st.Legal.Hotline
+	now := workflow.Now(ctx)
+	h.ReportedAt, h.ReportedBy, h.Reference = now, d.Agent, excerpt(strings.TrimSpace(d.Note), 300)
+	late := ""
+	if now.After(h.Due) {
+		late = fmt.Sprintf(" (after its due time %s)", fmtTime(h.Due))
+	}
+	w.note(ctx, EventLegal, fmt.Sprintf("reported to the hotline by %s%s: %s", d.Agent, late, h.Reference), d.Agent)
+	return "Recorded: the report to the hotline" + late + ". Nothing was sent to the customer."
+}

@@ -96,6 +96,9 @@ func (w *caseWorkflow) openLegal(ctx workflow.Context) {
 	}
 	w.st.Legal = l
 	csam := w.st.Category == abuse.CSAM
+	if csam {
+		l.Hotline = &HotlineStep{Due: now.Add(w.policy.Legal.HotlineWindow())}
+	}
 	if !csam && workflow.GetVersion(ctx, versionLegalLifecycle, workflow.DefaultVersion, 1) >= 1 {
 		l.Lifecycle, l.Stage, l.Requests = true, LegalReceived, 1
 		if n := len(w.st.Reports.Recent); n > 0 {

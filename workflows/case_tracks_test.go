@@ -586,3 +586,38 @@ func TestNotALegalMatter(t *testing.T) {
 		t.Errorf("%d public comments on the legal ticket, want the receipt only", tk.Public)
 	}
 }
+
+// A CSAM notice's report to the hotline is a step of its own: due a day after the notice,
+// recorded once by the legal team with the hotline's reference — never by another agent, never
+// without the reference.
+func TestCSAMHotlineReport(t *testing.T) {
+	h := newHarness(t)
+	var opened, after workflows.CaseView
+	var byAgent, noRef, byLegal, again *updateOutcome
+	h.at(time.Minute, func() { opened = h.view() })
+	h.at(2*time.Hour, func() {
+		byAgent = h.agent("agent@desk.example", workflows.DecisionHotlineReported, "CyberTipline report 123456")
+		noRef = h.agent("legal@desk.example", workflows.DecisionHotlineReported, "")
+	})
+	h.at(3*time.Hour, func() {
+		byLegal = h.agent("legal@desk.example", workflows.DecisionHotlineReported, "NCMEC CyberTipline report 123456")
+	})
+	h.at(4*time.Hour, func() {
+		again = h.agent("legal@desk.example", workflows.DecisionHotlineReported, "again")
+		after = h.view()
+	})
+	h.at(15*24*time.Hour, func() {})
+	h.runUncertain("acct-standard", abuse.CSAM, func(r *workflows.ReportSummary) { r.Confidence = 0.9 })
+
+	if hs := opened.Legal.Hotline; hs == nil || hs.Due.Sub(opened.OpenedAt) < 23*time.Hour || hs.Due.Sub(opened.OpenedAt) > 25*time.Hour {
+		t.Fatalf("the hotline step on opening: %+v, want due a day after the notice", hs)
+	}
+	wantRefused(t, "an agent outside the legal team", byAgent, "not on the legal team")
+	wantRefused(t, "no reference", noRef, "report reference")
+	wantAccepted(t, "the legal team's record", byLegal)
+	wantRefused(t, "a second record", again, "recorded already")
+	if hs := after.Legal.Hotline; hs == nil || hs.ReportedBy != "legal@desk.example" || hs.Reference != "NCMEC CyberTipline report 123456" || hs.ReportedAt.IsZero() {
+		t.Errorf("the hotline step after the record: %+v", hs)
+	}
+	h.noPublicWord(t)
+}

@@ -82,6 +82,10 @@ const (
 	// DecisionMoveToLegal makes a case the parser did not see as a legal matter one: its
 	// reports move to a confidential legal matter and leave this case and its ticket.
 	DecisionMoveToLegal Decision = "move_to_legal"
+	// DecisionHotlineReported records that the legal team reported a CSAM notice's content to
+	// the hotline (NCMEC's CyberTipline, the IWF, a national hotline): who, when, and the
+	// hotline's reference in the note.
+	DecisionHotlineReported Decision = "hotline_reported"
 )
 
 // AgentDecisions lists the decisions in macro order.
@@ -89,7 +93,7 @@ var AgentDecisions = []Decision{DecisionAcceptRemediation, DecisionRequestInfo, 
 	DecisionTreatAsAppeal, DecisionGrantAppeal, DecisionDenyAppeal, DecisionResolve, DecisionWithdraw,
 	DecisionConfirm, DecisionReclassify, DecisionNotAbuse, DecisionRoute, DecisionMoveToLegal,
 	DecisionValidate, DecisionPreserve, DecisionExtendPreservation, DecisionReleasePreservation,
-	DecisionDisclose, DecisionReject, DecisionAskMore, DecisionCloseMatter, DecisionNotLegal,
+	DecisionDisclose, DecisionReject, DecisionAskMore, DecisionCloseMatter, DecisionNotLegal, DecisionHotlineReported,
 	DecisionGrantReinstatement, DecisionDenyReinstatement, DecisionHandOff}
 
 // LegalDecisions are the decisions of the legal track.

@@ -151,6 +151,17 @@ type LegalState struct {
 	Team         []string `json:"team,omitempty"`
 	TeamResolved bool     `json:"team_resolved,omitempty"`
 	TeamError    string   `json:"team_error,omitempty"`
+	// Hotline is a CSAM notice's report to the hotline, a step of its own with a due time.
+	Hotline *HotlineStep `json:"hotline,omitempty"`
+}
+
+// HotlineStep is the legal team's report of CSAM to the hotline: due by Due; ReportedAt, By
+// and Reference once made.
+type HotlineStep struct {
+	Due        time.Time `json:"due"`
+	ReportedAt time.Time `json:"reported_at,omitzero"`
+	ReportedBy string    `json:"reported_by,omitempty"`
+	Reference  string    `json:"reference,omitempty"`
 }
 
 // LegalStage is where a legal matter stands.

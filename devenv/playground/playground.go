@@ -148,6 +148,10 @@ func (s *Sandbox) macrosFor(v *workflows.CaseView) []string {
 		triage, legal := slices.Contains(workflows.TriageDecisions, d), slices.Contains(workflows.LegalDecisions, d)
 		reinstate := slices.Contains(workflows.ReinstatementDecisions, d)
 		switch {
+		case d == workflows.DecisionHotlineReported:
+			// A CSAM notice's report to the hotline, once, while its case is open.
+			applies[provision.MacroTitleOf(d)] = v.Category == abuse.CSAM && !v.Status.Final() && v.Legal != nil &&
+				v.Legal.Hotline != nil && v.Legal.Hotline.ReportedAt.IsZero()
 		case v.Status == workflows.StatusNeedsTriage:
 			applies[provision.MacroTitleOf(d)] = triage || d == workflows.DecisionMoveToLegal
 		case v.Status == workflows.StatusLegalReview:

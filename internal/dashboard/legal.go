@@ -40,6 +40,10 @@ type Matter struct {
 	// often it was extended.
 	PreservedUntil time.Time `json:"preserved_until,omitzero"`
 	Extensions     int       `json:"extensions,omitempty"`
+	// HotlineDue is when a CSAM notice's report to the hotline is due (zero: none due, or
+	// made); HotlineReported when it was made.
+	HotlineDue      time.Time `json:"hotline_due,omitzero"`
+	HotlineReported time.Time `json:"hotline_reported,omitzero"`
 	// Next is the sooner of the two clocks and NextWhat which; Overdue and Soon where it stands.
 	Next     time.Time `json:"next,omitzero"`
 	NextWhat string    `json:"next_what,omitempty"`
@@ -108,12 +112,21 @@ func (d *Dashboard) matter(ctx context.Context, s cases.Summary, now time.Time) 
 		if p := l.Preservation; p.Running() {
 			m.PreservedUntil, m.Extensions = p.Until, p.Extensions
 		}
+		if h := l.Hotline; h != nil {
+			if h.ReportedAt.IsZero() {
+				m.HotlineDue = h.Due
+			}
+			m.HotlineReported = h.ReportedAt
+		}
 		m.Next, m.NextWhat = time.Time{}, ""
 		if !m.AnswerDue.IsZero() {
 			m.Next, m.NextWhat = m.AnswerDue, "the answer to the authority"
 		}
 		if !m.PreservedUntil.IsZero() && (m.Next.IsZero() || m.PreservedUntil.Before(m.Next)) {
 			m.Next, m.NextWhat = m.PreservedUntil, "the preservation lapses"
+		}
+		if !m.HotlineDue.IsZero() && (m.Next.IsZero() || m.HotlineDue.Before(m.Next)) {
+			m.Next, m.NextWhat = m.HotlineDue, "the report to the hotline"
 		}
 	}
 	if !m.Next.IsZero() {

@@ -327,7 +327,13 @@ type Legal struct {
 	// and user groups S… of the legal team, asked in the legal channel. Empty: the leads, in
 	// theirs (who cannot open a legal case when people sign in: set it).
 	Approvers approval.Approvers `yaml:"approvers,omitempty" json:"approvers,omitzero"`
+	// HotlineDue is how long the legal team has to report a CSAM notice's content to the
+	// hotline (NCMEC's CyberTipline, the IWF, a national hotline; default 24 hours).
+	HotlineDue Duration `yaml:"hotline_due,omitempty" json:"hotline_due,omitempty"`
 }
+
+// HotlineWindow is how long the legal team has to report CSAM to the hotline.
+func (l Legal) HotlineWindow() time.Duration { return cmp.Or(l.HotlineDue.D(), 24*time.Hour) }
 
 // EmergencyWindow is how long the legal team has to answer an emergency disclosure request.
 func (l Legal) EmergencyWindow() time.Duration { return cmp.Or(l.EmergencyDue.D(), time.Hour) }

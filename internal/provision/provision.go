@@ -51,6 +51,7 @@ var macroTitles = map[workflows.Decision]string{
 	workflows.DecisionAskMore:             "Legal: ask for more",
 	workflows.DecisionCloseMatter:         "Legal: close matter",
 	workflows.DecisionNotLegal:            "Legal: not a legal matter (return to abuse)",
+	workflows.DecisionHotlineReported:     "Legal: reported to the hotline",
 	// On a closed case's ticket, when the customer asked for the action to be lifted.
 	workflows.DecisionGrantReinstatement: "Grant reinstatement",
 	workflows.DecisionDenyReinstatement:  "Deny reinstatement",
