@@ -12,8 +12,6 @@ package intake
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -482,7 +480,7 @@ func summary(r reports.Report, src Source) workflows.ReportSummary {
 	return workflows.ReportSummary{
 		ID: r.ID, Format: r.Format, Category: r.Category, Severity: r.Severity, Reporter: r.Reporter,
 		ReceivedAt: received.UTC(), EventTime: r.EventTime.UTC(), Subjects: subj, Evidence: r.Digest,
-		Summary: reports.OneLine(r.Summary, 160), Confidence: r.Confidence, Language: r.Language, Content: contentKey(r),
+		Summary: reports.OneLine(r.Summary, 160), Confidence: r.Confidence, Language: r.Language,
 		LegalKind: r.LegalKind, Deadline: r.Deadline,
 	}
 }
@@ -869,32 +867,3 @@ func (in *Intake) Close(ctx context.Context) {
 
 // Queued is how many accepted reports are not yet in their cases.
 func (in *Intake) Queued() int { return in.journal.pending() }
-
-// contentKey identifies a report's evidence whatever its ID: who reported it, what kind, every
-// address, link and identity it names, and when it happened (or, with no time, its text). A
-// reporter that sends the same evidence again with a new Message-ID or report ID sends one
-// report.
-func contentKey(r reports.Report) string {
-	var names []string
-	for _, list := range [][]string{r.SourceIPs, r.URLs, r.Domains, r.Senders, r.Ranges, r.Phones, r.SenderIDs, {r.FeedbackID}} {
-		for _, v := range list {
-			if v = strings.ToLower(strings.TrimSpace(v)); v != "" {
-				names = append(names, v)
-			}
-		}
-	}
-	slices.Sort(names)
-	names = slices.Compact(names)
-	when := ""
-	if !r.EventTime.IsZero() {
-		when = r.EventTime.UTC().Format(time.RFC3339)
-	} else {
-		when = strings.Join(strings.Fields(strings.ToLower(r.Summary)), " ")
-	}
-	h := sha256.New()
-	for _, part := range []string{strings.ToLower(strings.TrimSpace(r.Reporter)), string(r.Category), strings.Join(names, "\n"), when} {
-		h.Write([]byte(part))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
-}
