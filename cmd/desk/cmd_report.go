@@ -37,6 +37,7 @@ type parsedLine struct {
 	FeedbackID string    `json:"feedback_id,omitempty"`
 	Account    string    `json:"account_hint,omitempty"`
 	Confidence float64   `json:"confidence,omitempty"`
+	Signals    []string  `json:"signals,omitempty"`
 	CaseNumber string    `json:"case_number,omitempty"`
 	Warnings   []string  `json:"warnings,omitempty"`
 	Error      string    `json:"error,omitempty"`
@@ -48,7 +49,8 @@ parse   reads each file (a raw message, or an X-ARF 4 JSON report) and prints wh
         makes of it, one JSON object per report (or per file for replies and failures): id,
         format, category, track (abuse, advisory, legal, customer), source_ips, ranges (CIDR),
         phones (E.164), sender_ids, domains, urls, senders, reporter, event_time, feedback_id,
-        kind (report, reply, auto-reply, bounce, unparseable) and an error naming what failed. Nothing is submitted. Exit code 1 when a file is unparseable.
+        kind (report, reply, auto-reply, bounce, unparseable), confidence and the signals that
+        gave it, and an error naming what failed. Nothing is submitted. Exit code 1 when a file is unparseable.
 submit  posts each file to the desk's reports API (POST /api/v1/reports) and prints the
         report and case IDs it answered. Needs --url (or DESK_PUBLIC_URL) and DESK_API_TOKEN.
 transparency  the Digital Services Act transparency report of a hosting service (Art. 15(1)(b)
@@ -180,7 +182,7 @@ func linesOf(file string, res *reports.Result) []parsedLine {
 			SourceIPs: orEmpty(r.SourceIPs), Domains: orEmpty(r.Domains), URLs: orEmpty(r.URLs), Senders: orEmpty(r.Senders),
 			Ranges: orEmpty(r.Ranges), Phones: orEmpty(r.Phones), SenderIDs: r.SenderIDs,
 			Reporter: r.Reporter, EventTime: r.EventTime, ReceivedAt: r.ReceivedAt, FeedbackID: r.FeedbackID, Account: r.AccountHint,
-			Confidence: r.Confidence, Warnings: r.Warnings,
+			Confidence: r.Confidence, Signals: r.Signals, Warnings: r.Warnings,
 		})
 	}
 	return out

@@ -45,7 +45,8 @@ func (p *Parser) arf(m *msg, res *Result) *Report {
 		return nil
 	}
 	fields := readFields(fb.body)
-	r := &Report{Format: FormatARF, Fields: fields, Confidence: 0.95}
+	r := &Report{Format: FormatARF, Fields: fields}
+	r.sure(0.95, "0.95 ARF feedback report (RFC 5965)")
 	ft := first(fields, "Feedback-Type")
 	cat, known := arfCategory(ft)
 	r.Category = cat

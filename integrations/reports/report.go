@@ -97,8 +97,23 @@ type Report struct {
 	// Language is the language a person wrote the report in (ISO 639-1; "" for a machine's
 	// report or when it cannot tell): a legal request is acknowledged in it.
 	Language string `json:"language,omitempty"`
+	// Signals say what gave the confidence, in order: the format's own weight, then what
+	// raised or lowered it ("0.95 ARF feedback report (RFC 5965)", "-0.10 no source address").
+	Signals []string `json:"signals,omitempty"`
 	// Warnings name quirks the parser worked around.
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// sure sets the confidence to c, because of why (a constant, so a row costs no formatting).
+func (r *Report) sure(c float64, why string) {
+	r.Confidence = c
+	r.Signals = append(r.Signals, why)
+}
+
+// doubt lowers the confidence by d, because of why.
+func (r *Report) doubt(d float64, why string) {
+	r.Confidence -= d
+	r.Signals = append(r.Signals, why)
 }
 
 // Original is the reported message as far as the report shows it.

@@ -26,7 +26,8 @@ func isSpamCop(m *msg, res *Result) bool {
 // offending message below.
 func spamcop(m *msg, res *Result) *Report {
 	text := m.textOf(512 << 10)
-	r := &Report{Format: FormatSpamCop, Category: abuse.Spam, Confidence: 0.9, Reporter: res.From}
+	r := &Report{Format: FormatSpamCop, Category: abuse.Spam, Reporter: res.From}
+	r.sure(0.9, "0.90 SpamCop report")
 	if mm := reSpamCopFrom.FindStringSubmatch(text); mm != nil {
 		r.SourceIPs = appendUnique(r.SourceIPs, firstIP(mm[1]))
 		if t, _, ok := parseDate(mm[2]); ok {
@@ -48,7 +49,7 @@ func spamcop(m *msg, res *Result) *Report {
 	}
 	if len(r.SourceIPs) == 0 {
 		r.SourceIPs = textIPs(text)
-		r.Confidence = 0.6
+		r.sure(0.6, `0.60 SpamCop report without its "Email from" line`)
 		r.Warnings = append(r.Warnings, `no "Email from" line; addresses taken from the text`)
 	}
 	return r
@@ -75,7 +76,8 @@ func isFail2ban(m *msg, res *Result) bool {
 // fail2ban reads a fail2ban ban notification: brute force from the banned address.
 func fail2ban(m *msg, res *Result) *Report {
 	text := m.textOf(256 << 10)
-	r := &Report{Format: FormatFail2ban, Category: abuse.BruteForce, Confidence: 0.85, Reporter: res.From}
+	r := &Report{Format: FormatFail2ban, Category: abuse.BruteForce, Reporter: res.From}
+	r.sure(0.85, "0.85 fail2ban ban notice")
 	if mm := reFail2ban.FindStringSubmatch(text); mm != nil {
 		r.SourceIPs = appendUnique(r.SourceIPs, firstIP(mm[1]))
 	}
@@ -105,7 +107,8 @@ func isSpamhaus(m *msg, res *Result) bool {
 // spamhaus reads an SBL listing notification: the listed address and the stated problem.
 func spamhaus(m *msg, res *Result) *Report {
 	text := m.textOf(64 << 10)
-	r := &Report{Format: FormatSpamhaus, Confidence: 0.85, Reporter: res.From, Category: abuse.Spam}
+	r := &Report{Format: FormatSpamhaus, Reporter: res.From, Category: abuse.Spam}
+	r.sure(0.85, "0.85 Spamhaus SBL listing notice")
 	if mm := reSBLIP.FindStringSubmatch(text); mm != nil {
 		cidr := mm[1]
 		// A listed range is the range, every address of it; a /32 (or /128) is one address.
@@ -148,7 +151,8 @@ var (
 // copyright reads a copyright (DMCA-style) notice: infringing locations, the IP and time.
 func copyright(m *msg, res *Result) *Report {
 	text := m.textOf(512 << 10)
-	r := &Report{Format: FormatCopyright, Category: abuse.Copyright, Confidence: 0.8, Reporter: res.From}
+	r := &Report{Format: FormatCopyright, Category: abuse.Copyright, Reporter: res.From}
+	r.sure(0.8, "0.80 copyright notice with its infringing locations")
 	for _, mm := range reInfringingURL.FindAllStringSubmatch(text, -1) {
 		u := refang(mm[1])
 		if strings.Contains(u, "://") {
@@ -171,7 +175,7 @@ func copyright(m *msg, res *Result) *Report {
 			r.URLs = appendUnique(r.URLs, u)
 			r.Domains = addDomain(r.Domains, hostOf(u))
 		}
-		r.Confidence = 0.5
+		r.sure(0.5, "0.50 copyright notice without infringing-location lines; addresses from the text")
 	}
 	return r
 }
@@ -183,11 +187,13 @@ func copyright(m *msg, res *Result) *Report {
 // to act on.
 func freeform(text, subject, from string, received time.Time) *Report {
 	body := stripPasted(signatureCut(stripQuotedReplies(text)))
-	r := &Report{Format: FormatFreeform, Reporter: from, ReceivedAt: received, Confidence: 0.4}
+	r := &Report{Format: FormatFreeform, Reporter: from, ReceivedAt: received}
 	cat, known := categoryOfText(subject + "\n" + body)
 	r.Category = cat
-	if !known {
-		r.Confidence = 0.25
+	if known {
+		r.sure(0.4, "0.40 a complaint in a person's words; category from its words")
+	} else {
+		r.sure(0.25, "0.25 a complaint in a person's words; no category in its words")
 	}
 	whole := refangText(subject + "\n" + body)
 	r.Ranges = textRanges(whole)
@@ -226,7 +232,7 @@ func freeform(text, subject, from string, received time.Time) *Report {
 		return nil
 	}
 	if len(r.SourceIPs) == 0 {
-		r.Confidence -= 0.1
+		r.doubt(0.1, "-0.10 no source address")
 	}
 	r.Summary = OneLine(subject+": "+body, 200)
 	return r
@@ -238,7 +244,8 @@ func takedown(m *msg, res *Result, received time.Time) *Report {
 	if r == nil {
 		return nil
 	}
-	r.Format, r.Category, r.Confidence = FormatTakedown, abuse.Phishing, 0.75
+	r.Format, r.Category, r.Signals = FormatTakedown, abuse.Phishing, nil
+	r.sure(0.75, "0.75 a phishing takedown notice (its subject says so)")
 	return r
 }
 

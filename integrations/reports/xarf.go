@@ -52,7 +52,8 @@ func (p *Parser) xarf02(m *msg, res *Result, yml []byte) *Report {
 	} else {
 		fields = readFields(bytes.TrimPrefix(bytes.TrimSpace(yml), []byte("---")))
 	}
-	r := &Report{Format: FormatXARF02, Fields: fields, Confidence: 0.95}
+	r := &Report{Format: FormatXARF02, Fields: fields}
+	r.sure(0.95, "0.95 X-ARF 0.2 report")
 	rtype, cat := first(fields, "Report-Type"), first(fields, "Category")
 	c, ok := categoryOfType(rtype, cat)
 	if !ok {
@@ -232,7 +233,7 @@ func parseXARF4(b []byte) (*Report, error) {
 	if x.Category == "" || x.Type == "" {
 		return nil, fmt.Errorf("X-ARF 4 report without category or type")
 	}
-	r := &Report{Format: FormatXARF4, Confidence: 0.95, Fields: map[string][]string{
+	r := &Report{Format: FormatXARF4, Signals: []string{"0.95 X-ARF 4 report"}, Confidence: 0.95, Fields: map[string][]string{
 		"xarf_version": {x.Version}, "category": {x.Category}, "type": {x.Type},
 	}}
 	c, ok := categoryOfType(x.Type, x.Category)
@@ -282,7 +283,7 @@ func parseXARF4(b []byte) (*Report, error) {
 		}
 	}
 	if x.Confidence != nil && *x.Confidence > 0 && *x.Confidence <= 1 {
-		r.Confidence = *x.Confidence
+		r.sure(*x.Confidence, fmt.Sprintf("%.2f the reporter's own confidence (X-ARF 4)", *x.Confidence))
 	}
 	if r.ID == "" {
 		r.ID = "xarf4:" + Digest(b)[:32]

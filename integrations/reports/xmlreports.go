@@ -11,6 +11,10 @@ import (
 	"abusedesk/internal/abuse"
 )
 
+// dmarcSignals say what gives a DMARC aggregate record its confidence (one slice for every
+// record: its capacity is its length, so an append copies).
+var dmarcSignals = []string{"0.80 DMARC aggregate record (RFC 7489)"}
+
 // XML reports: DMARC aggregate reports (RFC 7489, appendix C), usually gzipped or zipped, and
 // IODEF incident documents (RFC 7970, RFC 5070) from CERTs.
 
@@ -77,7 +81,7 @@ func dmarcAggregate(m *msg, res *Result, b []byte, maxRows int) ([]Report, bool)
 		if ip == "" {
 			continue
 		}
-		r := Report{Format: FormatDMARCAggregate, Category: abuse.AuthFailure, Confidence: 0.8, Reporter: reporter, SourceIPs: []string{ip},
+		r := Report{Format: FormatDMARCAggregate, Category: abuse.AuthFailure, Confidence: 0.8, Signals: dmarcSignals, Reporter: reporter, SourceIPs: []string{ip},
 			Fields: map[string][]string{"domain": {cmp.Or(rec.HeaderFrom, f.Domain)}, "count": {fmt.Sprint(rec.Count)}, "disposition": {rec.Disposition},
 				"dkim": {rec.DKIM}, "spf": {rec.SPF}, "org": {f.Metadata.OrgName}}}
 		r.Domains = addDomain(r.Domains, cmp.Or(rec.HeaderFrom, f.Domain))
@@ -128,7 +132,8 @@ func iodef(res *Result, b []byte) ([]Report, bool) {
 			case "IODEF-Document":
 				isIODEF = true
 			case "Incident":
-				cur = &Report{Format: FormatIODEF, Confidence: 0.85, Reporter: res.From}
+				cur = &Report{Format: FormatIODEF, Reporter: res.From}
+				cur.sure(0.85, "0.85 IODEF incident (RFC 7970)")
 				words = words[:0]
 			case "System":
 				system = append(system, strings.ToLower(attr("category")))
@@ -187,7 +192,7 @@ func iodef(res *Result, b []byte) ([]Report, bool) {
 				}
 				cur.Category = cat
 				if !known {
-					cur.Confidence = 0.5
+					cur.sure(0.5, "0.50 IODEF incident whose impact names no category")
 				}
 				if len(cur.SourceIPs)+len(cur.URLs)+len(cur.Domains) > 0 {
 					if cur.ID == "" {
