@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-message"
+
+	"abusedesk/internal/abuse"
 )
 
 // classify decides what a message is, most certain first: structured reports (ARF, X-ARF),
@@ -95,6 +97,10 @@ func (p *Parser) classify(m *msg, res *Result) {
 		// cases is a reporter's system at work: read it as a report like any other.
 		r = freeform(text, res.Subject, res.From, received)
 	}
+	if r != nil && r.Format == FormatFreeform && (len(r.SourceIPs) == 0 || r.Category == abuse.Other) && isNewsletter(m.header) {
+		res.Kind, res.Reply = KindAutoReply, p.reply(m, res, "a newsletter or bulk mailing (List-Unsubscribe) naming no source: not a report")
+		return
+	}
 	if r == nil || (len(r.SourceIPs) == 0 && len(r.URLs) == 0 && len(r.Domains) == 0 && len(r.Senders) == 0 && len(r.Ranges) == 0 && len(r.Phones) == 0 && len(r.SenderIDs) == 0) {
 		if why := autoReplyReason(m.header, res.Subject); why != "" {
 			// An out-of-office or another machine's answer that names nothing: an automatic
@@ -113,6 +119,14 @@ func (p *Parser) classify(m *msg, res *Result) {
 		r.ID = cmp.Or(res.MessageID, "sha256:"+res.Digest[:32])
 	}
 	res.Kind, res.Reports = KindReport, []Report{*r}
+}
+
+// isNewsletter says whether a message is a newsletter or bulk mailing: it offers to unsubscribe
+// (RFC 2369, RFC 8058) and no mailing list of ours re-sent someone's report (a group that
+// re-sends keeps the writer in X-Original-Sender or X-Original-From).
+func isNewsletter(h message.Header) bool {
+	return h.Get("List-Unsubscribe") != "" && h.Get("X-Original-Sender") == "" && h.Get("X-Original-From") == "" &&
+		!strings.Contains(strings.ToLower(h.Get("From")), " via ")
 }
 
 // caseNumberOf finds our case number in the subject, or in In-Reply-To/References (message IDs
@@ -225,7 +239,7 @@ func excerpt(s string, n int) string {
 // reStatus finds what a reporting platform, a registrar or another abuse desk writes about a
 // request someone made to it ("your takedown request has been approved", "your report was
 // received", "listing removed", "thank you for your report"), in the languages the desk reads.
-var reStatus = regexp.MustCompile(`(?i)(\byour (?:\w+ ){0,3}(?:request|report|complaint|submission|ticket|case|enquiry|inquiry)\b[^\n]{0,200}?\b(?:has been|have been|was|were|is now)\s+(?:approved|accepted|completed|resolved|closed|received|processed|actioned|escalated|forwarded|rejected|declined|removed|taken down)\b|\bthank you for (?:your (?:report|submission|request|complaint)|reporting|contacting (?:us|our abuse))\b|\b(?:listing|entry) (?:has been |was )?(?:removed|delisted|expired)\b|\bwe have received your (?:report|request|complaint|message|e-?mail)\b|\bthis is an automated (?:acknowledg(?:e)?ment|confirmation)\b|votre (?:demande|signalement|plainte)\b[^\n]{0,200}?\ba été (?:approuvée?|acceptée?|traitée?|reçue?|clôturée?)|Ihre (?:Anfrage|Meldung|Beschwerde)\b[^\n]{0,200}?\bwurde (?:angenommen|bearbeitet|genehmigt|erhalten|geschlossen)|su (?:solicitud|denuncia|reporte)\b[^\n]{0,200}?\bha sido (?:aprobada|recibida|procesada|cerrada))`)
+var reStatus = regexp.MustCompile(`(?i)(\byour (?:\w+ ){0,3}(?:request|report|complaint|submission|ticket|case|enquiry|inquiry)\b[^\n]{0,200}?\b(?:has been|have been|was|were|is now)\s+(?:approved|accepted|completed|resolved|closed|received|processed|actioned|escalated|forwarded|rejected|declined|removed|taken down)\b|\bthank you for (?:your (?:report|submission|request|complaint)|reporting|contacting (?:us|our abuse))\b|\b(?:listing|entry)\b[^\n]{0,80}?\b(?:has been|have been|was|is now)\s+(?:removed|delisted|expired)\b|\bdelisting (?:complete|completed|successful|done)\b|\bwe have received your (?:report|request|complaint|message|e-?mail)\b|\bthis is an automated (?:acknowledg(?:e)?ment|confirmation)\b|votre (?:demande|signalement|plainte)\b[^\n]{0,200}?\ba été (?:approuvée?|acceptée?|traitée?|reçue?|clôturée?)|Ihre (?:Anfrage|Meldung|Beschwerde)\b[^\n]{0,200}?\bwurde (?:angenommen|bearbeitet|genehmigt|erhalten|geschlossen)|su (?:solicitud|denuncia|reporte)\b[^\n]{0,200}?\bha sido (?:aprobada|recibida|procesada|cerrada))`)
 
 // statusReason says why a message is a status message about someone's request rather than a
 // report ("" when it is not): its subject, or the opening of its text, says so.

@@ -35,6 +35,19 @@ func usableIP(s string) (netip.Addr, bool) {
 	return a, true
 }
 
+// isPort says whether s is a port number.
+func isPort(s string) bool {
+	if s == "" || len(s) > 5 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // firstIP returns the first usable IP in s ("148.163.85.135 (host)" → 148.163.85.135).
 func firstIP(s string) string {
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' || r == ';' || r == '(' || r == ')' }) {
@@ -64,6 +77,9 @@ func textIPs(s string) []string {
 		tok = strings.Trim(tok, ".:")
 		if len(tok) < 7 || (!strings.Contains(tok, ".") && strings.Count(tok, ":") < 2) {
 			continue
+		}
+		if h, port, ok := strings.Cut(tok, ":"); ok && strings.Count(tok, ":") == 1 && strings.Contains(h, ".") && isPort(port) {
+			tok = h // an IPv4 address with its port ("192.0.2.10:9200")
 		}
 		if a, ok := usableIP(tok); ok && !seen[a.String()] {
 			seen[a.String()] = true

@@ -134,10 +134,12 @@ func phoneE164(s, region string) string {
 	}
 	international := strings.HasPrefix(s, "+")
 	n, err := phonenumbers.Parse(s, cmp.Or(region, "ZZ"))
-	// A national number must be a valid one of the region; an international one may be any
-	// number of a possible length for its country (reports quote reserved drama and
-	// documentation ranges, which the numbering plan does not assign).
-	if err != nil || !(phonenumbers.IsValidNumber(n) || international && phonenumbers.IsPossibleNumber(n)) {
+	// A national number must be a valid one of the region, or written with the region's trunk
+	// prefix ("07700 900123"), nine digits or more, at a possible length; an international one may be any number of a
+	// possible length for its country (reports quote reserved drama and documentation ranges,
+	// which the numbering plan does not assign).
+	trunk := !international && err == nil && digits >= 9 && strings.HasPrefix(strings.TrimLeft(s, " ("), "0") && phonenumbers.GetNddPrefixForRegion(region, true) == "0"
+	if err != nil || !(phonenumbers.IsValidNumber(n) || (international || trunk) && phonenumbers.IsPossibleNumber(n)) {
 		return ""
 	}
 	return phonenumbers.Format(n, phonenumbers.E164)

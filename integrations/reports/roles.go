@@ -12,14 +12,14 @@ import (
 var (
 	// sourceBefore are words written before a source address.
 	sourceBefore = []string{
-		"from", "source", "src", "attacker", "attacking ip", "offending", "originat", "coming from", "sent by", "abusive", "by ip",
+		"from", "source", "src", "attacker", "attacking ip", "offending", "originat", "coming from", "sent by", "abusive", "by ip", " by ", // "attacked by", "scanned by"
 		"von", "quelle", "angreifer", "ausgehend", // de
-		"depuis", "provenant de", "de l'adresse", "attaquant", // fr
+		"depuis", "provenant de", "de l'adresse", "attaquant", " par ", // fr
 		"desde", "origen", "atacante", "procedente de", // es
 		"de origem", "origem", "vindo de", // pt (atacante: as in es)
-		"proveniente da", "sorgente", "attaccante", "dall'indirizzo", // it
-		"vanaf", "afkomstig van", "bron", "aanvaller", // nl
-		"z adresu", "źródło", "atakujący", "pochodzący z", // pl
+		"proveniente da", "sorgente", "attaccante", "dall'indirizzo", "attaccato da", "attaccati da", // it
+		"vanaf", "afkomstig van", "bron", "aanvaller", " door ", // nl
+		"z adresu", "źródło", "atakujący", "pochodzący z", " przez ", // pl
 		"с адреса", "с ip", "источник", "атакующий", "с сервера", // ru
 		"з адреси", "з ip", "джерело", "атакуючий", "з сервера", // uk
 	}

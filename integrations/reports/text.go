@@ -238,11 +238,21 @@ func freeform(text, subject, from string, received time.Time) *Report {
 	return r
 }
 
+// reTakedownAsk is what a takedown notice asks or says of the content: take it down, remove it,
+// it is hosted on your network — in the languages the desk reads.
+var reTakedownAsk = regexp.MustCompile(`(?i)(\btake (?:it |this |them |the \w+ )?down\b|\btakedown (?:request|notice)\b|\bplease (?:remove|suspend|disable|take|deactivate|investigate)\b|\bhosted (?:on|at|by|in)\b|\bon your (?:network|server|servers|infrastructure|platform)\b|\bresolves to\b|\bis (?:live|active|online|still up) (?:at|on)\b|\bhosting (?:ip|provider)\b|entfernen|gehostet|sperren|retirer|supprimer|hébergé|retirar|eliminar|alojad[oa]|rimuovere|ospitat[oa]|verwijderen|gehost|usunięci\w*|usunąć)`)
+
 // takedown reads a phishing takedown notice that is not X-ARF: the attack URLs and addresses.
 func takedown(m *msg, res *Result, received time.Time) *Report {
-	r := freeform(m.textOf(512<<10), res.Subject, res.From, received)
+	text := m.textOf(512 << 10)
+	r := freeform(text, res.Subject, res.From, received)
 	if r == nil {
 		return nil
+	}
+	if len(r.SourceIPs) == 0 && !reTakedownAsk.MatchString(text) {
+		// A subject about phishing or takedowns, and a text that names no host's address and
+		// asks nothing removed: a vendor's offer or a newsletter, read as a person's words.
+		return r
 	}
 	r.Format, r.Category, r.Signals = FormatTakedown, abuse.Phishing, nil
 	r.sure(0.75, "0.75 a phishing takedown notice (its subject says so)")

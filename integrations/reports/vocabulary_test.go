@@ -109,7 +109,8 @@ func TestComplaintAddresses(t *testing.T) {
 func TestNumbers(t *testing.T) {
 	for _, tc := range []struct{ in, region, want string }{
 		{"+44 7700 900123", "", "+447700900123"}, {"0044 7700 900123", "", "+447700900123"}, {"tel:+1-202-555-0100", "", "+12025550100"},
-		{"+1 (646) 555-0148", "", "+16465550148"}, {"(312) 555-0199", "US", "+13125550199"}, {"020 7946 0018", "GB", "+442079460018"}, {"07700 900123", "GB", ""}, // a reserved drama number: no national one
+		{"+1 (646) 555-0148", "", "+16465550148"}, {"(312) 555-0199", "US", "+13125550199"}, {"020 7946 0018", "GB", "+442079460018"}, {"07700 900123", "GB", "+447700900123"}, // a reserved drama number, written with the trunk 0 at a possible length
+		{"7700 900123", "GB", ""}, {"0123", "GB", ""}, {"01 2345", "GB", ""}, // no trunk prefix and not valid; too short
 		{"07700 900123", "", ""}, // national, and no context says which country's
 		{"+0123456789", "", ""}, {"+1234567", "", ""}, {"+1234567890123456", "", ""},
 	} {
