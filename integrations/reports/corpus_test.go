@@ -492,6 +492,34 @@ func corpus() []sample {
 	} {
 		add(fmt.Sprintf("newsletter/b%d", v), mailOf("Security Weekly <weekly@news.example>", "This week in security", "List-Unsubscribe: <mailto:unsub@news.example>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n", fmt.Sprintf(b, v)), label{kind: KindAutoReply})
 	}
+	// A CDN's or proxy's front, when the origin is named; reference links to the reporter's
+	// own details.
+	for v, b := range []struct {
+		subject, body string
+		c             abuse.Category
+		front         bool // only the front is named: it is kept
+	}{
+		{"Phishing site takedown", "Phishing at https://login-verify%[3]d.example/ : the site is behind Cloudflare (%[2]s); the origin server is %[1]s. Please take it down.", abuse.Phishing, false},
+		{"Malware distribution", "Malware download from http://files%[3]d.example/a.exe (Fastly %[2]s, the real IP of the backend is %[1]s).", abuse.Malware, false},
+		{"Phishing takedown request", "Phishing page at https://pay%[3]d.example/ (CloudFront edge %[2]s). Origin: %[1]s. Please remove it.", abuse.Phishing, false},
+		{"Phishing site", "Phishing on https://shop%[3]d.example/login which resolves to %[2]s (Cloudflare); please take it down.", abuse.Phishing, true},
+	} {
+		origin, front := src(240+v), vic(150+v)
+		want := report(b.c, origin)
+		if b.front {
+			want = report(b.c, front)
+		}
+		add(fmt.Sprintf("cdn/%d", v), mailOf("Brand Protection <bp@brand.example>", b.subject, "", fmt.Sprintf(b.body, origin, front, v)), want)
+	}
+	for v, b := range []string{
+		"Spam from %[1]s since %[3]s.\r\nDetails: http://%[2]s/reports/88%[4]d",
+		"Brute force from %[1]s (%[3]s); see the logs at https://%[2]s/abuse?id=4%[4]d",
+		"Port scan from %[1]s at %[3]s. Evidence: http://%[2]s:8080/evidence/99%[4]d.txt",
+	} {
+		c := []abuse.Category{abuse.Spam, abuse.BruteForce, abuse.PortScan}[v]
+		add(fmt.Sprintf("reference-link/%d", v), mailOf(person(v).from, "Abuse from your network", "", fmt.Sprintf(b, src2(240+v), vic(160+v), when(v), v)), report(c, src2(240+v)))
+	}
+
 	// Offers and newsletters about phishing and takedowns: a subject a takedown notice could
 	// have, nothing hosted named, nothing asked.
 	for v, b := range []struct{ subject, body string }{

@@ -12,7 +12,7 @@ import (
 var (
 	// sourceBefore are words written before a source address.
 	sourceBefore = []string{
-		"from", "source", "src", "attacker", "attacking ip", "offending", "originat", "coming from", "sent by", "abusive", "by ip", " by ", // "attacked by", "scanned by"
+		"from", "source", "src", "attacker", "attacking ip", "offending", "originat", "coming from", "sent by", "abusive", "by ip", " by ", "origin", "real ip", "backend", // "attacked by", "scanned by"
 		"von", "quelle", "angreifer", "ausgehend", // de
 		"depuis", "provenant de", "de l'adresse", "attaquant", " par ", // fr
 		"desde", "origen", "atacante", "procedente de", // es
@@ -155,12 +155,55 @@ func internalIP(s string) bool {
 	return a.IsPrivate() || netip.MustParsePrefix("100.64.0.0/10").Contains(a)
 }
 
+// frontWords name a CDN or a reverse proxy in front of a site: its address is not the host's.
+var frontWords = []string{"cloudflare", "cdn", "akamai", "fastly", "cloudfront", "front end", "frontend", "front-end", "reverse proxy", "ddos protection", "anycast", "sucuri", "imperva", "incapsula"}
+
+// frontOf says whether a complaint names ip as a CDN's or proxy's front: a front word stands
+// between it and the address named before it on its line, or right after it before the next.
+func frontOf(text, ip string, ips []string) bool {
+	i := indexAddress(text, ip)
+	if i < 0 {
+		return false
+	}
+	start := i
+	for start > 0 && text[start-1] != '\n' && i-start < cueWindow {
+		start--
+	}
+	end := i + len(ip)
+	stop := end
+	for stop < len(text) && text[stop] != '\n' && stop-end < cueWindow/2 {
+		stop++
+	}
+	before, after := strings.ToLower(text[start:i]), strings.ToLower(text[end:stop])
+	for _, other := range ips {
+		if other == ip {
+			continue
+		}
+		if k := strings.LastIndex(before, other); k >= 0 {
+			before = before[k+len(other):]
+		}
+		if k := strings.Index(after, other); k >= 0 {
+			after = after[:k]
+		}
+	}
+	for _, w := range frontWords {
+		if strings.Contains(before, w) || strings.Contains(after, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // complaintIPs picks the sources from the addresses a complaint names: sources first, then the
 // addresses without a cue; victims, version numbers and (when a public address is named)
 // internal ones left out. It says which were left out and why, for the warnings.
 func complaintIPs(text string, ips []string) (sources []string, left []string) {
-	var neutral, victims []string
+	var neutral, victims, fronts []string
 	for _, ip := range ips {
+		if frontOf(text, ip, ips) {
+			fronts = append(fronts, ip)
+			continue
+		}
 		switch roleOf(text, ip) {
 		case roleSource:
 			sources = append(sources, ip)
@@ -173,6 +216,13 @@ func complaintIPs(text string, ips []string) (sources []string, left []string) {
 		}
 	}
 	all := append(sources, neutral...)
+	if len(all) > 0 {
+		for _, f := range fronts {
+			left = append(left, f+" left out: a CDN's or proxy's front address, and the origin is named")
+		}
+	} else {
+		all = append(all, fronts...) // only the front is named: it is what the reporter has
+	}
 	if len(all) == 0 {
 		// Only victims named: keep them, so a person sees the report, but say so.
 		for _, v := range victims {

@@ -197,11 +197,24 @@ func freeform(text, subject, from string, received time.Time) *Report {
 	}
 	whole := refangText(subject + "\n" + body)
 	r.Ranges = textRanges(whole)
+	urls := append(textURLs(body), bareURLs(refangText(body))...)
+	refs := referenceIPs(body, urls)
 	var named []string
 	for _, ip := range textIPs(whole) {
-		if !inRangeNotation(whole, ip) {
+		if !inRangeNotation(whole, ip) && !slices.Contains(refs, ip) {
 			named = append(named, ip)
 		}
+	}
+	if len(named) == 0 {
+		refs = nil // only the reference names an address: a person reads it
+		for _, ip := range textIPs(whole) {
+			if !inRangeNotation(whole, ip) {
+				named = append(named, ip)
+			}
+		}
+	}
+	for _, ip := range refs {
+		r.Warnings = append(r.Warnings, "address choice: "+ip+" left out: the host of a reference link (details, evidence, a ticket)")
 	}
 	var left []string
 	r.SourceIPs, left = complaintIPs(whole, named)
@@ -209,7 +222,10 @@ func freeform(text, subject, from string, received time.Time) *Report {
 	if len(left) > 0 {
 		r.Warnings = append(r.Warnings, "address choice: "+strings.Join(left, ", "))
 	}
-	for _, u := range append(textURLs(body), bareURLs(refangText(body))...) {
+	for _, u := range urls {
+		if ip := ipOfURL(u); ip != "" && slices.Contains(refs, ip) {
+			continue
+		}
 		r.URLs = append(r.URLs, u)
 		if h := hostOf(u); h != "" && len(r.Domains) < maxFound {
 			r.Domains = addDomain(r.Domains, h)
@@ -241,6 +257,34 @@ func freeform(text, subject, from string, received time.Time) *Report {
 // reTakedownAsk is what a takedown notice asks or says of the content: take it down, remove it,
 // it is hosted on your network — in the languages the desk reads.
 var reTakedownAsk = regexp.MustCompile(`(?i)(\btake (?:it |this |them |the \w+ )?down\b|\btakedown (?:request|notice)\b|\bplease (?:remove|suspend|disable|take|deactivate|investigate)\b|\bhosted (?:on|at|by|in)\b|\bon your (?:network|server|servers|infrastructure|platform)\b|\bresolves to\b|\bis (?:live|active|online|still up) (?:at|on)\b|\bhosting (?:ip|provider)\b|entfernen|gehostet|sperren|retirer|supprimer|hébergé|retirar|eliminar|alojad[oa]|rimuovere|ospitat[oa]|verwijderen|gehost|usunięci\w*|usunąć)`)
+
+// reReferenceCue is the label of a link to the reporter's own details, right before it on its
+// line ("Details:", "evidence at", "see our report", "ticket:").
+var reReferenceCue = regexp.MustCompile(`(?i)(?:details|evidence|more information|more info|full report|our report|the logs|logs|ticket|reference|lookup|portal|dashboard|einzelheiten|détails|detalles|dettagli)\s*(?:at|on|here|under|unter|sur|en|su)?\s*[:=]?\s*[<(\[]?$`)
+
+// referenceIPs are the addresses that are only the hosts of reference links: links on an IP
+// host labelled as the reporter's details, evidence or ticket, which name no source.
+func referenceIPs(text string, urls []string) []string {
+	var out []string
+	for _, u := range urls {
+		ip := ipOfURL(u)
+		if ip == "" {
+			continue
+		}
+		i := strings.Index(text, u)
+		if i < 0 {
+			continue
+		}
+		start := i
+		for start > 0 && text[start-1] != '\n' && i-start < 40 {
+			start--
+		}
+		if reReferenceCue.MatchString(text[start:i]) {
+			out = appendUnique(out, ip)
+		}
+	}
+	return out
+}
 
 // takedown reads a phishing takedown notice that is not X-ARF: the attack URLs and addresses.
 func takedown(m *msg, res *Result, received time.Time) *Report {
