@@ -333,9 +333,11 @@ func corpus() []sample {
 		{"Brand Protection <bp@brand.example>", "Phishing site takedown request", "<html><body><p>We found a phishing page:</p><table><tr><td>URL</td><td>http://%[1]s/secure&#47;login</td></tr><tr><td>IP</td><td>%[1]s</td></tr></table></body></html>"},
 		{"SOC <soc@bank.example>", "Phishing hosted by you", "<html><body><div>Phishing kit at <a href=\"http://%[1]s/kit/\">http://%[1]s/kit/</a> &mdash; please remove.</div></body></html>"},
 		{"Fraud Team <fraud@shop.example>", "Fraudulent website", "<html><body><b>Fraudulent website</b> hosted on <span>%[1]s</span>: http://%[1]s/checkout &amp; more.</body></html>"},
+		{"Brand Team <brand@brand.example>", "Phishing takedown request", "<html><body><p>A phishing page copying our login is live: <a href=\"http://%[1]s/signin/\">click here to see it</a>. Please take it down.</p></body></html>"},
+		{"CSIRT <csirt@bank.example>", "Phishing", "<html><body><p>Phishing kit on&nbsp;your server&nbsp;%[1]s&#44; please remove&#46;</p></body></html>"},
 	} {
 		ip := src(190 + v)
-		add(fmt.Sprintf("html/%d", v), htmlMail(b.from, b.subject, fmt.Sprintf(b.body, ip), v == 2), report(abuse.Phishing, ip))
+		add(fmt.Sprintf("html/%d", v), htmlMail(b.from, b.subject, fmt.Sprintf(b.body, ip), v%2 == 0), report(abuse.Phishing, ip))
 	}
 	for v, b := range []struct{ subject, body string }{
 		{"Spam from %s", "Hello, see the subject. Full headers attached on request."},

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // FuzzParse feeds hostile input to the parser: it must not panic, must not hang, and must
@@ -118,6 +120,24 @@ func FuzzSMIME(f *testing.F) {
 	f.Fuzz(func(t *testing.T, der []byte) {
 		if c, err := smimeContent(der); err == nil && !bytes.Contains(der, c) {
 			t.Errorf("content %q is not in the input", c)
+		}
+	})
+}
+
+// FuzzHTMLText: any HTML gives text without panicking, and every address written plainly in
+// a text node of simple markup is in it.
+func FuzzHTMLText(f *testing.F) {
+	f.Add("<table><tr><td>IP</td><td>192.0.2.1</td></tr></table>", "192.0.2.1")
+	f.Add(`<a href="http://192.0.2.5/x">click here</a>`, "click")
+	f.Add("<script>var x='198.51.100.1'</script><p>203.0.113.9", "203.0.113.9")
+	f.Add("<<<p>&#x31;&amp;</p", "&")
+	f.Fuzz(func(t *testing.T, doc, word string) {
+		htmlText(doc) // any document: no panic, no hang
+		if strings.ContainsAny(word, "<>&;\"'= \t\r\n\f\x00") || word == "" || !utf8.ValidString(word) {
+			return
+		}
+		if plain := "<p>" + word + "</p>"; !strings.Contains(htmlText(plain), word) {
+			t.Errorf("htmlText(%q) = %q, lost %q", plain, htmlText(plain), word)
 		}
 	})
 }

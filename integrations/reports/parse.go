@@ -15,6 +15,7 @@ import (
 
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // decode the charsets real mail uses
+	"golang.org/x/net/html"
 )
 
 // Options bound the parser and tell it what the provider puts on its own mail.
@@ -448,22 +449,60 @@ func (m *msg) textOf(limit int) string {
 	return s
 }
 
-// htmlText strips tags well enough to find addresses in an HTML complaint.
+// htmlText is the text of an HTML complaint as a reader sees it (golang.org/x/net/html's
+// tokenizer: every entity decoded, scripts and styles left out, a line per block and a space
+// per cell), with each link's target after its text when the text does not show it ("click
+// here" → the phishing URL).
 func htmlText(s string) string {
 	var b strings.Builder
-	in := false
-	for _, r := range s {
-		switch {
-		case r == '<':
-			in = true
-			b.WriteByte(' ')
-		case r == '>':
-			in = false
-		case !in:
-			b.WriteRune(r)
+	z := html.NewTokenizer(strings.NewReader(s))
+	skip := 0 // inside <script> or <style>
+	var href string
+	anchorAt := 0
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return b.String()
+		case html.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+			}
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, hasAttr := z.TagName()
+			switch string(name) {
+			case "script", "style":
+				skip++
+			case "a":
+				href, anchorAt = "", b.Len()
+				for hasAttr {
+					var k, v []byte
+					k, v, hasAttr = z.TagAttr()
+					if string(k) == "href" {
+						href = strings.TrimSpace(string(v))
+					}
+				}
+			case "br", "p", "div", "tr", "li", "table", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote":
+				b.WriteByte('\n')
+			case "td", "th":
+				b.WriteByte(' ')
+			}
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "script", "style":
+				skip = max(0, skip-1)
+			case "a":
+				if href != "" && !strings.HasPrefix(strings.ToLower(href), "mailto:") && !strings.Contains(b.String()[anchorAt:], href) {
+					b.WriteString(" (" + href + ")")
+				}
+				href = ""
+			case "p", "div", "tr", "li", "table", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote":
+				b.WriteByte('\n')
+			case "td", "th":
+				b.WriteByte(' ')
+			}
 		}
 	}
-	return strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&quot;", `"`, "&nbsp;", " ").Replace(b.String())
 }
 
 // finish fills what every report needs: a summary, a severity, tidy subject lists.
