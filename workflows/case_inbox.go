@@ -119,7 +119,7 @@ func (w *caseWorkflow) drainNewReports(ctx workflow.Context) []ReportsSignal {
 		}
 		fresh := ReportsSignal{Reporters: s.Reporters}
 		for _, r := range s.Reports {
-			if _, dup := w.seen[reportHash(r.ID)]; !dup {
+			if !r.isDuplicate(w.seen) {
 				fresh.Reports = append(fresh.Reports, r)
 			}
 		}
@@ -204,7 +204,11 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 		if sev == 0 {
 			sev = r.Category.DefaultSeverity()
 		}
-		if count(reportHash(r.ID), r.seen(), sev, r.Reporter) {
+		if r.Content != "" && r.isDuplicate(w.seen) {
+			dups++ // the same evidence under another ID (or counted by its ID before)
+			continue
+		}
+		if count(r.dedupeHash(), r.seen(), sev, r.Reporter) {
 			if r.Evidence != "" {
 				evidence = append(evidence, r.Evidence)
 			}

@@ -1232,6 +1232,36 @@ func TestFirstEnforcementGoesToALead(t *testing.T) {
 	}
 }
 
+// TestSameEvidenceUnderANewIDIsOneReport: a reporter that sends the same evidence again with a
+// new report ID (the content key intake gives it) sends one report, in a batch, as a ref of a big
+// batch, or after; other evidence from the same reporter counts.
+func TestSameEvidenceUnderANewIDIsOneReport(t *testing.T) {
+	h := newHarness(t)
+	rep := func(id, content string) workflows.ReportSummary {
+		return workflows.ReportSummary{ID: id, Format: "arf", Category: abuse.Spam, Reporter: "fbl@isp.example", ReceivedAt: h.env.Now(),
+			Subjects: []string{"ip:192.0.2.10"}, Summary: "spam complaint", Content: content}
+	}
+	h.at(time.Hour, func() {
+		h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{rep("again-1", "c-1"), rep("again-2", "c-1")}))
+	})
+	h.at(2*time.Hour, func() {
+		var big []workflows.ReportSummary
+		for i := range 12 { // more than a batch shows: the first come as refs
+			big = append(big, rep(fmt.Sprintf("big-%d", i), "c-1"))
+		}
+		big = append(big, rep("other-evidence", "c-2"))
+		h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal(big))
+	})
+	var v workflows.CaseView
+	h.at(3*time.Hour, func() { v = h.view() })
+	h.at(4*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
+	h.run("acct-standard", abuse.Spam, 1)
+	// The run's own report (r-0), c-1 once, c-2 once; every other c-1 a duplicate.
+	if v.Reports.Count != 3 || v.Reports.Duplicates != 13 {
+		t.Errorf("count %d, duplicates %d; want 3 reports (the first, c-1, c-2) and 13 duplicates", v.Reports.Count, v.Reports.Duplicates)
+	}
+}
+
 // TestBlocklistCheckCorroborates: one reporter's report, no trusted reporter, is corroborated at
 // the deadline by a check that confirms it now (the reported address on the policy's
 // blocklist), and the timeline says so; not listed, a lead decides.

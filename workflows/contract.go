@@ -288,6 +288,29 @@ type ReportSummary struct {
 	// and Deadline the deadline it states, when it does.
 	LegalKind string    `json:"legal_kind,omitempty"`
 	Deadline  time.Time `json:"deadline,omitzero"`
+	// Content identifies the report's evidence whatever its ID (intake's ContentKey): the same
+	// evidence from the same reporter sent again with a new Message-ID or report ID is one
+	// report. Empty: the ID alone identifies it.
+	Content string `json:"content,omitempty"`
+}
+
+// dedupeHash is what a case counts a report by: its content when intake gave one, else its
+// ID.
+func (r ReportSummary) dedupeHash() uint64 {
+	if r.Content != "" {
+		return reportHash("content:" + r.Content)
+	}
+	return reportHash(r.ID)
+}
+
+// isDuplicate says whether seen holds the report already, by its content or by its ID (a
+// report counted before content keys, delivered again).
+func (r ReportSummary) isDuplicate(seen seenSet) bool {
+	if _, dup := seen[r.dedupeHash()]; dup {
+		return true
+	}
+	_, dup := seen[reportHash(r.ID)]
+	return dup
 }
 
 // ReportsSignal is a batch of reports for one case. The newest reports of a batch come whole
@@ -320,7 +343,7 @@ func NewReportsSignal(batch []ReportSummary) ReportsSignal {
 	s := ReportsSignal{Reports: batch[split:], Refs: make([]ReportRef, split)}
 	index := map[string]int{}
 	for i, r := range batch[:split] {
-		ref := ReportRef{Hash: reportHash(r.ID), Severity: r.Severity}
+		ref := ReportRef{Hash: r.dedupeHash(), Severity: r.Severity}
 		if seen := r.seen(); !seen.IsZero() {
 			ref.Seen = seen.Unix()
 		}

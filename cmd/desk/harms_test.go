@@ -159,6 +159,10 @@ func (d *devDesk) waitSlack(channel, text string) {
 	d.t.Fatalf("no message naming %s in #%s", text, channel)
 }
 
+// resentSpam is a school's complaint, sent twice: the second time forwarded, under a new
+// Message-ID.
+const resentSpam = "Since 06:00 UTC our users receive spam from 203.0.113.9, about 300 messages of the same loan offer.\nPlease stop your customer."
+
 func TestMeasuredHarmsEndSafely(t *testing.T) {
 	p := fastPolicy(t, t.TempDir(), map[string]string{"timeout: 8h": "timeout: 2s"})
 	d := startDev(t, p)
@@ -181,6 +185,8 @@ func TestMeasuredHarmsEndSafely(t *testing.T) {
 				"Can you help us get delisted?"),
 		plainMail("Admin <admin@victim.example>", "DDoS attack", "ddos-1@victim.example",
 			"My server 192.0.2.20 is being flooded since 08:00 UTC with SYN packets from 203.0.113.9. Please stop this attack."),
+		plainMail("Postmaster <postmaster@school.example>", "Spam from your network", "spam-1@school.example", resentSpam),
+		plainMail("Postmaster <postmaster@school.example>", "Fwd: Spam from your network", "spam-1-again@school.example", resentSpam),
 	)
 
 	t.Run("police preservation request", func(t *testing.T) {
@@ -228,6 +234,20 @@ func TestMeasuredHarmsEndSafely(t *testing.T) {
 		v := d.waitStatus(workflows.CaseWorkflowID("acct-again", "dos"), workflows.StatusNeedsTriage, 30*time.Second)
 		if v.Triage == nil || !strings.Contains(v.Triage.Reason, "unsure") {
 			t.Errorf("triage %+v, want the parser's doubt as the reason", v.Triage)
+		}
+	})
+	t.Run("the same complaint under a new Message-ID", func(t *testing.T) {
+		// Was: the same evidence re-sent with a new Message-ID counted as a second report (and,
+		// after a close, opened a new incident). Now it is one report and a duplicate.
+		caseID := workflows.CaseWorkflowID("acct-again", "spam")
+		var v *workflows.CaseView
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if v, _ = d.cases.Status(context.Background(), caseID); v != nil && v.Reports.Count+v.Reports.Duplicates >= 2 {
+				break
+			}
+		}
+		if v == nil || v.Reports.Count != 1 || v.Reports.Duplicates != 1 {
+			t.Fatalf("the complaint and its copy: %+v, want one report and one duplicate", v)
 		}
 	})
 	t.Run("strategic account at approval timeout", func(t *testing.T) {

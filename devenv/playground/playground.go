@@ -460,8 +460,10 @@ func (s *Sandbox) Deliver(ctx context.Context, sample demo.Sample, fresh bool) (
 
 var spamcopID = regexp.MustCompile(`(?m)^Subject: \[SpamCop [^\n]*id:(\d{6,})\]`)
 
-// unique gives a message a fresh Message-ID (an X-ARF 4 document a fresh report_id), so
-// sending it twice makes two reports.
+// unique gives a message a fresh Message-ID (an X-ARF 4 document a fresh report_id and the time
+// of sending as its timestamp: another report of the same kind, not the same evidence again),
+// so sending it twice makes two reports. A mail sample sent again is the same evidence under a
+// new Message-ID, which a case counts once.
 func unique(raw []byte) []byte {
 	n := time.Now().UnixNano()
 	if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
@@ -470,6 +472,7 @@ func unique(raw []byte) []byte {
 			return raw
 		}
 		doc["report_id"] = fmt.Sprintf("sandbox-%d", n)
+		doc["timestamp"] = time.Now().UTC().Format(time.RFC3339Nano)
 		b, err := json.MarshalIndent(doc, "", "  ")
 		if err != nil {
 			return raw

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -76,6 +77,34 @@ type Parser struct{ opts Options }
 // New makes a parser.
 func New(opts Options) *Parser { return &Parser{opts: opts.withDefaults()} }
 
+// reReportIDField is a report's own ID written in its body (X-ARF 4's "report_id", X-ARF 0.2's
+// Report-ID): a re-send gives it a new one.
+var reReportIDField = regexp.MustCompile(`(?i)"report_id"\s*:\s*"[^"]*"|(?m)^report-id:.*$`)
+
+// bodyDigest is the hex SHA-256 of the parts' bodies: text with its whitespace collapsed, a
+// report ID written in it left out.
+func bodyDigest(parts []part) string {
+	h := sha256.New()
+	for _, p := range parts {
+		b := p.body
+		if bytes.Contains(b, []byte("eport")) { // report_id, Report-ID
+			b = reReportIDField.ReplaceAll(b, nil)
+		}
+		h.Write([]byte(p.mediaType))
+		h.Write([]byte{0})
+		if strings.HasPrefix(p.mediaType, "text/") || strings.HasSuffix(p.mediaType, "json") || p.mediaType == "message/feedback-report" {
+			for _, f := range bytes.Fields(b) {
+				h.Write(f)
+				h.Write([]byte{' '})
+			}
+		} else {
+			h.Write(b)
+		}
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // Digest is the hex SHA-256 of raw bytes (the evidence store's key).
 func Digest(raw []byte) string {
 	sum := sha256.Sum256(raw)
@@ -137,7 +166,7 @@ func (p *Parser) parse(raw []byte) *Result {
 			res.Kind, res.Error = KindUnparseable, "not a mail, and not an X-ARF 4 report: "+err.Error()
 			return res
 		}
-		r.Digest = res.Digest
+		r.Digest, r.BodyDigest = res.Digest, bodyDigest([]part{{mediaType: "application/json", body: trimmed}})
 		res.Kind, res.Reports = KindReport, []Report{*r}
 		return res
 	}
@@ -159,8 +188,12 @@ func (p *Parser) parse(raw []byte) *Result {
 		res.From = orig
 	}
 	p.classify(m, res)
+	body := ""
+	if len(res.Reports) > 0 {
+		body = bodyDigest(m.parts)
+	}
 	for i := range res.Reports {
-		res.Reports[i].Digest = res.Digest
+		res.Reports[i].Digest, res.Reports[i].BodyDigest = res.Digest, body
 		if res.Reports[i].Subject == "" {
 			res.Reports[i].Subject = res.Subject
 		}

@@ -82,6 +82,10 @@ type Report struct {
 	Confidence float64 `json:"confidence"`
 	// Digest is the SHA-256 of the raw message (the evidence store key).
 	Digest string `json:"digest"`
+	// BodyDigest is the SHA-256 of what the message says, whatever its envelope: every part's
+	// body (text with its whitespace collapsed), a report ID in the body left out. The same
+	// evidence sent again under a new Message-ID or report ID has the same BodyDigest.
+	BodyDigest string `json:"body_digest,omitempty"`
 	// Subject is the report mail's subject; Summary one line for people.
 	Subject string `json:"subject,omitempty"`
 	Summary string `json:"summary,omitempty"`

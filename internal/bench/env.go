@@ -498,15 +498,17 @@ func (d *benchDesk) profile(path string, dur time.Duration) func() {
 	return func() { <-done }
 }
 
-// benchMail is an ARF complaint about addr, unique by n.
+// benchMail is an ARF complaint about addr, unique by n: each is about its own message (the
+// reported headers' Message-ID), as an FBL's complaints are, so no two are the same evidence.
 func benchMail(n int, addr string, at time.Time, fields ...string) []byte {
 	return fmt.Appendf(nil, "From: fbl@isp.example\r\nTo: abuse@provider.example\r\nSubject: Complaint about %s\r\n"+
 		"Message-ID: <bench-%d@isp.example>\r\nDate: %s\r\nMIME-Version: 1.0\r\n"+
 		"Content-Type: multipart/report; report-type=feedback-report; boundary=b\r\n\r\n"+
 		"--b\r\nContent-Type: text/plain\r\n\r\nA subscriber reported this message as spam.\r\n"+
 		"--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: BenchFBL/1\r\nVersion: 1\r\n"+
-		"Source-IP: %s\r\nArrival-Date: %s\r\n%s\r\n--b--\r\n",
-		addr, n, at.Format(time.RFC1123Z), addr, at.Format(time.RFC1123Z), strings.Join(fields, ""))
+		"Source-IP: %s\r\nArrival-Date: %s\r\n%s\r\n"+
+		"--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <reported-%d@sender.invalid>\r\nSubject: Offer\r\n\r\n--b--\r\n",
+		addr, n, at.Format(time.RFC1123Z), addr, at.Format(time.RFC1123Z), strings.Join(fields, ""), n)
 }
 
 // stormPlan spreads reports over accounts with a Zipf skew (fixed seed: the same plan every run).

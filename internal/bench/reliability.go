@@ -404,10 +404,10 @@ func largeMail(n int, addr string, size int) []byte {
 		"--b\r\nContent-Type: text/plain\r\n\r\nA subscriber reported this message as spam.\r\n"+
 		"--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: BenchFBL/1\r\nVersion: 1\r\n"+
 		"Source-IP: %s\r\nArrival-Date: %s\r\n\r\n"+
-		"--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: sender@customer.example\r\nSubject: offer\r\nMIME-Version: 1.0\r\n"+
+		"--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: sender@customer.example\r\nSubject: offer\r\nMessage-ID: <reported-large-%d@customer.example>\r\nMIME-Version: 1.0\r\n"+
 		"Content-Type: multipart/mixed; boundary=i\r\n\r\n--i\r\nContent-Type: text/plain\r\n\r\nSee the attachment.\r\n"+
 		"--i\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n",
-		addr, n, at, addr, at)
+		addr, n, at, addr, at, n)
 	tail := "--i--\r\n\r\n--b--\r\n"
 	line := strings.Repeat("QUJD", 19) + "\r\n" // 76 characters, as MIME wants
 	lines := max(1, (size-len(head)-len(tail))/len(line))

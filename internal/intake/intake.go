@@ -12,6 +12,8 @@ package intake
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -480,7 +482,7 @@ func summary(r reports.Report, src Source) workflows.ReportSummary {
 	return workflows.ReportSummary{
 		ID: r.ID, Format: r.Format, Category: r.Category, Severity: r.Severity, Reporter: r.Reporter,
 		ReceivedAt: received.UTC(), EventTime: r.EventTime.UTC(), Subjects: subj, Evidence: r.Digest,
-		Summary: reports.OneLine(r.Summary, 160), Confidence: r.Confidence, Language: r.Language,
+		Summary: reports.OneLine(r.Summary, 160), Confidence: r.Confidence, Language: r.Language, Content: contentKey(r),
 		LegalKind: r.LegalKind, Deadline: r.Deadline,
 	}
 }
@@ -867,3 +869,52 @@ func (in *Intake) Close(ctx context.Context) {
 
 // Queued is how many accepted reports are not yet in their cases.
 func (in *Intake) Queued() int { return in.journal.pending() }
+
+// contentKey identifies a report's evidence whatever its ID (issue 28, item 9): who reported
+// it, the subject (without "Re:" or "Fwd:"), when it happened, what the message says (its body
+// digest, a report ID in it left out) and the addresses, links and identities this report of
+// it names (one row of a list is not another). A reporter that sends the same evidence again
+// with a new Message-ID or report ID sends one report; a new complaint about another message,
+// another time or another subject is another report. "" when the parser gave no body digest.
+func contentKey(r reports.Report) string {
+	if r.BodyDigest == "" {
+		return ""
+	}
+	var names []string
+	for _, list := range [][]string{r.SourceIPs, r.URLs, r.Domains, r.Senders, r.Ranges, r.Phones, r.SenderIDs, {r.FeedbackID}} {
+		for _, v := range list {
+			if v = strings.ToLower(strings.TrimSpace(v)); v != "" {
+				names = append(names, v)
+			}
+		}
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	when := ""
+	if !r.EventTime.IsZero() {
+		when = r.EventTime.UTC().Format(time.RFC3339)
+	}
+	h := sha256.New()
+	for _, part := range []string{strings.ToLower(strings.TrimSpace(r.Reporter)), string(r.Category), baseSubject(r.Subject), when, r.BodyDigest, strings.Join(names, "\n")} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// baseSubject is a subject without the prefixes a reply or a forward adds ("Re:", "Fwd:",
+// "AW:", "WG:", "TR:", "RV:"), lower case, its spaces collapsed.
+func baseSubject(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	for {
+		cut := false
+		for _, pre := range []string{"re:", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:", "enc:"} {
+			if rest, ok := strings.CutPrefix(s, pre); ok {
+				s, cut = strings.TrimSpace(rest), true
+			}
+		}
+		if !cut {
+			return strings.Join(strings.Fields(s), " ")
+		}
+	}
+}

@@ -1302,3 +1302,41 @@ func TestEveryOwnURLIsKept(t *testing.T) {
 		t.Errorf("the case keeps URLs %v, want the shop's own %v", urls, want)
 	}
 }
+
+// TestSameEvidenceHasOneContentKey: the same complaint sent again with a new Message-ID and a
+// "Fwd:" subject carries the same content key; another time, another address or another
+// subject does not.
+func TestSameEvidenceHasOneContentKey(t *testing.T) {
+	e := setup(t, 0)
+	key := func(msgID, subject, body string) string {
+		t.Helper()
+		out, err := e.in.Ingest(context.Background(), []byte("From: Abuse Desk <abuse@isp.example>\nSubject: "+subject+"\nMessage-ID: <"+msgID+">\n\n"+body), Source{Channel: "imap"})
+		if err != nil || len(out.Accepted) != 1 {
+			t.Fatalf("%s: %+v %v", msgID, out, err)
+		}
+		e.settle(t)
+		e.cases.mu.Lock()
+		defer e.cases.mu.Unlock()
+		for _, batch := range e.cases.submits[out.Accepted[0].CaseID] {
+			for _, r := range batch {
+				if r.ID == msgID {
+					return r.Content
+				}
+			}
+		}
+		t.Fatalf("%s never reached its case", msgID)
+		return ""
+	}
+	body := "Spam from 192.0.2.25 at 2026-12-06 23:10:00 UTC to our users.\n"
+	first := key("k-1@isp.example", "Spam from your network", body)
+	again := key("k-2@isp.example", "Fwd: Spam from your network", body)
+	later := key("k-3@isp.example", "Spam from your network", "Spam from 192.0.2.25 at 2026-12-06 23:40:00 UTC to our users.\n")
+	other := key("k-4@isp.example", "Spam from your network", "Spam from 192.0.2.26 at 2026-12-06 23:10:00 UTC to our users.\n")
+	retitled := key("k-5@isp.example", "More spam from your network", body)
+	if first == "" || again != first {
+		t.Errorf("the same evidence re-sent: keys %q and %q, want one", first, again)
+	}
+	if later == first || other == first || retitled == first {
+		t.Errorf("other evidence shares the key: later %q, other %q, another subject %q, first %q", later, other, retitled, first)
+	}
+}
