@@ -38,7 +38,9 @@ func TestNotifyNeverPostsPubliclyOnALegalTicket(t *testing.T) {
 	tickets := memfake.NewTickets()
 	env := activityEnv(t, &activities.Activities{Tickets: tickets})
 	data := workflows.NoticeData{CaseID: "case/acct-1/legal-request", CaseNumber: "TS-7F3K2QXM4B", Category: abuse.LegalRequest,
-		CategoryTitle: abuse.LegalRequest.Title(), Account: abuse.Account{ID: "acct-1", Name: "Shop", ContactEmail: "ops@shop.example"}}
+		CategoryTitle: abuse.LegalRequest.Title(), Account: abuse.Account{ID: "acct-1", Name: "Shop", ContactEmail: "ops@shop.example"},
+		Action:  workflows.ActionView{Type: abuse.ActionSuspendAccount, Description: abuse.ActionSuspendAccount.Describe(0), ID: "act-1"},
+		Reasons: workflows.StatementReasons{Ground: "our terms, section 2", OutOfCourt: "the settlement board", Judicial: "the courts", Detected: true}}
 	for _, tc := range []struct {
 		tag    string
 		public bool
@@ -145,5 +147,32 @@ func TestResolveDeskTeam(t *testing.T) {
 	tickets.Fail("members", 1, &fault.Error{Kind: fault.Invalid, Service: "zendesk", Op: "list the members of group 0", Message: "no group is configured"})
 	if _, err := env.ExecuteActivity(workflows.ActivityResolveDeskTeam, workflows.ResolveDeskTeamInput{Fresh: true}); err == nil || !strings.Contains(err.Error(), "no group is configured") {
 		t.Errorf("an unreadable group: %v, want the reason", err)
+	}
+}
+
+// TestNotifyRefusesAStatementOfReasonsWithAPartLeftOut: an enforcement notice whose statement
+// of reasons would leave out a part (here the redress routes) is not posted; the case hears why.
+func TestNotifyRefusesAStatementOfReasonsWithAPartLeftOut(t *testing.T) {
+	tickets := memfake.NewTickets()
+	env := activityEnv(t, &activities.Activities{Tickets: tickets})
+	tk, err := tickets.CreateTicket(context.Background(), ticket.New{ExternalID: "x", Subject: "s", RequesterEmail: "ops@shop.example",
+		Comment: ticket.Comment{Body: "note"}, Tags: []string{ticket.TagCase}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := workflows.NoticeData{CaseID: "case/acct-1/spam", CaseNumber: "TS-7F3K2QXM4B", Category: abuse.Spam, CategoryTitle: abuse.Spam.Title(),
+		Account: abuse.Account{ID: "acct-1", Name: "Shop", ContactEmail: "ops@shop.example", Locale: "de"},
+		Action:  workflows.ActionView{Type: abuse.ActionThrottle, Level: 1, Description: abuse.ActionThrottle.Describe(1), ID: "act-1"},
+		Reasons: workflows.StatementReasons{Ground: "our terms, section 2", Detected: true}}
+	_, err = env.ExecuteActivity(workflows.ActivityNotify, workflows.NotifyInput{
+		Ticket: workflows.TicketRef{ID: tk.ID}, Step: "enforced-1", Public: workflows.NoticeEnforced, Note: workflows.NoteEnforcement, Data: data})
+	got, _ := tickets.Get(tk.ID)
+	for _, c := range got.Comments {
+		if c.Public {
+			t.Errorf("posted %q", c.Body)
+		}
+	}
+	if err == nil || !strings.Contains(err.Error(), "enforced/default.de leaves out the other redress routes") {
+		t.Errorf("error %v, want the German statement refused for its redress routes", err)
 	}
 }

@@ -22,6 +22,8 @@ func sample(c abuse.Category, locale string) workflows.NoticeData {
 		Deadline: t0.Add(72 * time.Hour), Window: 72 * time.Hour, Reminder: 1,
 		Action:      workflows.ActionView{Type: abuse.ActionThrottle, Level: 2, Description: abuse.ActionThrottle.Describe(2), ID: "act-1", AppliedAt: t0},
 		AppealUntil: t0.Add(14 * 24 * time.Hour), AppealSLA: t0.Add(48 * time.Hour),
+		Reasons: workflows.StatementReasons{Ground: "our Acceptable Use Policy, section 3", Detected: true, Decided: true, Notices: 2,
+			OutOfCourt: "the Example Dispute Settlement Board", Judicial: "the courts of Exampleton"},
 		Decision: "denied", DecidedBy: "Lee Lead", Note: "because", Outcome: workflows.OutcomeEnforced, Reply: "fixed", ReplyFrom: "ops@shop.example",
 		TriageReason: "category other: the report's kind is unclear", TriageDue: t0.Add(4 * time.Hour),
 		Reinstatement: &workflows.ReinstatementNotice{RequestedAt: t0, Due: t0.Add(72 * time.Hour), Request: "We closed the relay and added rate limits.",
@@ -210,4 +212,78 @@ func TestCustomerNoticesNameNoReporter(t *testing.T) {
 	if err != nil || !strings.Contains(note, "fbl@isp.example") {
 		t.Errorf("the agents' evidence note lacks the reporter (%v):\n%s", err, note)
 	}
+}
+
+// TestStatementOfReasons: the enforcement notice's statement of reasons is whole in every
+// locale and category (measure, facts, automated means, ground, appeal, other redress, with
+// the policy's ground and redress word for word), and the check refuses one that leaves out
+// any part — per part and per locale — or has nothing to say for one.
+func TestStatementOfReasons(t *testing.T) {
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, loc := range []string{"en", "de"} {
+		for _, c := range abuse.Categories {
+			d := sample(c, loc)
+			want := templates.Statement{Measure: d.Action.Description, Ground: d.Reasons.Ground, OutOfCourt: d.Reasons.OutOfCourt, Judicial: d.Reasons.Judicial}
+			text, err := r.Render(workflows.NoticeEnforced, string(c), loc, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.CheckStatement(workflows.NoticeEnforced, string(c), loc, text, want); err != nil {
+				t.Errorf("%s/%s: %v\n%s", loc, c, err, text)
+			}
+		}
+		d := sample(abuse.Spam, loc)
+		want := templates.Statement{Measure: d.Action.Description, Ground: d.Reasons.Ground, OutOfCourt: d.Reasons.OutOfCourt, Judicial: d.Reasons.Judicial}
+		text, _ := r.Render(workflows.NoticeEnforced, "spam", loc, d)
+		lines := strings.Split(text, "\n")
+		for i, part := range templates.StatementParts {
+			// Leave the part's line out: the check names the part.
+			var kept []string
+			dropped := false
+			for _, l := range lines {
+				if !dropped && strings.HasPrefix(strings.TrimSpace(l), statementLabel(loc, i)) {
+					dropped = true
+					continue
+				}
+				kept = append(kept, l)
+			}
+			if !dropped {
+				t.Fatalf("%s: no line for %s", loc, part)
+			}
+			err := r.CheckStatement(workflows.NoticeEnforced, "spam", loc, strings.Join(kept, "\n"), want)
+			if err == nil || !strings.Contains(err.Error(), part) {
+				t.Errorf("%s without %s: %v", loc, part, err)
+			}
+		}
+		for name, w := range map[string]templates.Statement{
+			"no ground":       {Measure: want.Measure, OutOfCourt: want.OutOfCourt, Judicial: want.Judicial},
+			"no courts":       {Measure: want.Measure, Ground: want.Ground, OutOfCourt: want.OutOfCourt},
+			"another ground":  {Measure: want.Measure, Ground: "section 9", OutOfCourt: want.OutOfCourt, Judicial: want.Judicial},
+			"another measure": {Measure: "account suspended", Ground: want.Ground, OutOfCourt: want.OutOfCourt, Judicial: want.Judicial},
+			"no out-of-court": {Measure: want.Measure, Ground: want.Ground, Judicial: want.Judicial},
+		} {
+			if err := r.CheckStatement(workflows.NoticeEnforced, "spam", loc, text, w); err == nil {
+				t.Errorf("%s, %s: the check let it through", loc, name)
+			}
+		}
+	}
+	// A locale the check has no labels for is refused, not sent unchecked.
+	custom, err := templates.NewFS(fstest.MapFS{"t/enforced/default.fr.tmpl": {Data: []byte("Mesure : {{ .Action.Description }}")}}, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := custom.CheckStatement(workflows.NoticeEnforced, "spam", "fr", "Mesure : x", templates.Statement{Measure: "x"}); err == nil || !strings.Contains(err.Error(), "no statement-of-reasons labels") {
+		t.Errorf("a locale without labels: %v", err)
+	}
+}
+
+// statementLabel is the label of part i in locale loc, as the templates write it.
+func statementLabel(loc string, i int) string {
+	return map[string][]string{
+		"en": {"Measure:", "Facts:", "Automated means:", "Ground (", "How to appeal:", "Other redress:"},
+		"de": {"Maßnahme:", "Sachverhalt:", "Automatisierte Mittel:", "Grundlage (", "Widerspruch:", "Weitere Rechtsbehelfe:"},
+	}[loc][i]
 }

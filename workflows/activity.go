@@ -198,6 +198,26 @@ type ReportDigest struct {
 	Reporters int             `json:"reporters"`
 }
 
+// StatementReasons are the parts of a statement of reasons (DSA Art. 17(3)) that are neither
+// the facts (the reports) nor the measure (the action): the clause or law the action rests on,
+// whether automated means detected and decided it, and every redress route. Templates word
+// them in the customer's language; templates.CheckStatement refuses a notice that leaves one out.
+type StatementReasons struct {
+	// Ground is the clause or the law; Law says it is the law, not the terms.
+	Ground string `json:"ground"`
+	Law    bool   `json:"law,omitempty"`
+	// Detected: the reports were read and matched to the account by automated means (always,
+	// for a report the parser read). Decided: the desk acted alone (a rule allowed it); false
+	// when a person approved.
+	Detected bool `json:"detected,omitempty"`
+	Decided  bool `json:"decided,omitempty"`
+	// Notices is how many third-party notices the facts rest on (0: our own initiative).
+	Notices int `json:"notices"`
+	// OutOfCourt and Judicial are the redress routes besides our own appeal.
+	OutOfCourt string `json:"out_of_court"`
+	Judicial   string `json:"judicial"`
+}
+
 // NoticeData is everything a notice, reminder or note template can show.
 type NoticeData struct {
 	CaseID        string         `json:"case_id"`
@@ -211,6 +231,9 @@ type NoticeData struct {
 	Deadline      time.Time      `json:"deadline,omitzero"`
 	Window        time.Duration  `json:"window,omitempty"`
 	Reminder      int            `json:"reminder,omitempty"`
+	// Reasons is what a statement of reasons says besides the facts and the measure (DSA Art.
+	// 17(3)): the ground, whether automated means decided, and the redress routes.
+	Reasons StatementReasons `json:"reasons,omitzero"`
 	// Action is the enforcement taken or proposed.
 	Action        ActionView `json:"action"`
 	AppealUntil   time.Time  `json:"appeal_until,omitzero"`

@@ -397,7 +397,10 @@ func TestSilentAccountIsEnforcedThenClosed(t *testing.T) {
 		t.Fatalf("no enforcement notice with a statement of reasons in %q", pub)
 	}
 	notice := pub[countContaining(pub, "")-2] // the enforcement notice precedes the closing one
-	for _, want := range []string{"Facts: 3 reports", "Ground:", "Action taken: outbound traffic throttled (level 2", "How to appeal: reply to this email by", acts[0].ID} {
+	for _, want := range []string{"Facts: 3 reports", "notices sent to us by 3 third parties", "Ground (our terms): our Acceptable Use Policy",
+		"Measure: outbound traffic throttled (level 2", "on your whole account acct-standard", "Automated means: the reports were received",
+		"The decision was taken by automated means", "How to appeal: reply to this email by", "Other redress: you may also refer the decision to a certified out-of-court",
+		"the courts competent", acts[0].ID} {
 		if !strings.Contains(notice, want) {
 			t.Errorf("enforcement notice lacks %q:\n%s", want, notice)
 		}

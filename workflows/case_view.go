@@ -9,6 +9,8 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"abusedesk/internal/policy"
 )
 
 // What the case shows: search attributes for lists, the timeline, the data templates render,
@@ -172,6 +174,7 @@ func (w *caseWorkflow) noticeData(ctx workflow.Context) NoticeData {
 	if st.Wait != nil {
 		d.Deadline, d.Window = st.Wait.Deadline, st.Wait.Deadline.Sub(st.Wait.StartedAt)
 	}
+	d.Reasons = w.statementReasons()
 	if e := st.Enforcement; e != nil {
 		d.Action.ID, d.Action.AppliedAt, d.Action.ExpiresAt = e.ActionID, e.AppliedAt, e.ExpiresAt
 		d.AppealUntil = e.AppealUntil
@@ -201,6 +204,20 @@ func (w *caseWorkflow) noticeData(ctx workflow.Context) NoticeData {
 	}
 	d.Remediation = st.Remediation
 	return d
+}
+
+// statementReasons are the ground and redress routes the case's policy names (a case started
+// before the policy named them takes the defaults), and who decided its action.
+func (w *caseWorkflow) statementReasons() StatementReasons {
+	p := w.policy.Reasons
+	if p.Ground == "" || p.OutOfCourt == "" || p.Judicial == "" {
+		p = policy.DefaultReasonsFor(w.st.Category)
+	}
+	r := StatementReasons{Ground: p.Ground, Law: p.Law, OutOfCourt: p.OutOfCourt, Judicial: p.Judicial, Detected: true, Notices: w.st.Reports.Count}
+	if e := w.st.Enforcement; e != nil {
+		r.Decided = e.AllowedBy != "" || e.ApprovedBy == "" && e.ApprovedByEmail == ""
+	}
+	return r
 }
 
 func (w *caseWorkflow) view(ctx workflow.Context) *CaseView {

@@ -436,6 +436,43 @@ type Transparency struct {
 	// LawCategories are the categories whose actions are taken on the basis of the law (the
 	// content is illegal); actions in the others rest on the terms and conditions.
 	LawCategories []abuse.Category `yaml:"law_categories" json:"law_categories,omitempty"`
+	// Clause is the contractual clause (or the law) an action rests on, named in its statement
+	// of reasons (DSA Art. 17(3)(d)); Clauses names it per category.
+	Clause  string                    `yaml:"clause" json:"clause,omitempty"`
+	Clauses map[abuse.Category]string `yaml:"clauses" json:"clauses,omitempty"`
+	// Redress names the routes besides our own appeal that a statement of reasons offers (Art.
+	// 17(3)(f)): out-of-court dispute settlement (Art. 21) and the courts.
+	Redress Redress `yaml:"redress" json:"redress,omitzero"`
+}
+
+// Redress is what a customer can do about a decision besides appealing to us.
+type Redress struct {
+	OutOfCourt string `yaml:"out_of_court" json:"out_of_court,omitempty"`
+	Judicial   string `yaml:"judicial" json:"judicial,omitempty"`
+}
+
+// Reasons is what a case's statement of reasons takes from the policy: the ground of its
+// category's actions and the redress routes.
+type Reasons struct {
+	// Ground is the clause or the law; Law says it is the law (the content is illegal), not the
+	// terms and conditions.
+	Ground     string `json:"ground,omitempty"`
+	Law        bool   `json:"law,omitempty"`
+	OutOfCourt string `json:"out_of_court,omitempty"`
+	Judicial   string `json:"judicial,omitempty"`
+}
+
+// DefaultReasonsFor is what the embedded default names for category c (for a case whose
+// snapshot predates the policy's reasons).
+func DefaultReasonsFor(c abuse.Category) Reasons { return defaultTransparency.ReasonsFor(c) }
+
+// ReasonsFor is the statement-of-reasons part of the policy for category c.
+func (t Transparency) ReasonsFor(c abuse.Category) Reasons {
+	ground := t.Clause
+	if s := strings.TrimSpace(t.Clauses[c]); s != "" {
+		ground = s
+	}
+	return Reasons{Ground: ground, Law: t.Ground(c) == "law", OutOfCourt: t.Redress.OutOfCourt, Judicial: t.Redress.Judicial}
 }
 
 // Trusted says whether a reporter is a trusted flagger.
@@ -494,10 +531,14 @@ var (
 	defaultQA     = QA{SampleRate: 0.05}
 	defaultTrends = Trends{Window: Duration(time.Hour), Baseline: Duration(7 * 24 * time.Hour), Factor: 3, Floor: 20,
 		Quiet: Duration(24 * time.Hour), ClusterMaxAccounts: 20}
-	defaultTransparency = Transparency{LawCategories: []abuse.Category{abuse.CSAM, abuse.Copyright, abuse.Phishing, abuse.Malware, abuse.LegalRequest}}
-	defaultLegal        = Legal{Due: Duration(72 * time.Hour), Reminders: []Duration{Duration(24 * time.Hour), Duration(48 * time.Hour)}}
-	defaultReinstate    = Reinstatement{SLA: Duration(72 * time.Hour), Reminders: []Duration{Duration(48 * time.Hour)}, Probation: Duration(90 * 24 * time.Hour)}
-	defaultAdvisory     = Advisory{Renotify: Duration(24 * time.Hour), Quiet: Duration(7 * 24 * time.Hour)}
+	defaultTransparency = Transparency{LawCategories: []abuse.Category{abuse.CSAM, abuse.Copyright, abuse.Phishing, abuse.Malware, abuse.LegalRequest},
+		Clause: "our Acceptable Use Policy", Redress: Redress{
+			OutOfCourt: "a certified out-of-court dispute settlement body under Article 21 of the Digital Services Act",
+			Judicial:   "the courts competent under your contract with us",
+		}}
+	defaultLegal     = Legal{Due: Duration(72 * time.Hour), Reminders: []Duration{Duration(24 * time.Hour), Duration(48 * time.Hour)}}
+	defaultReinstate = Reinstatement{SLA: Duration(72 * time.Hour), Reminders: []Duration{Duration(48 * time.Hour)}, Probation: Duration(90 * 24 * time.Hour)}
+	defaultAdvisory  = Advisory{Renotify: Duration(24 * time.Hour), Quiet: Duration(7 * 24 * time.Hour)}
 )
 
 // defaultTriage is the gate of a policy file that has no triage section (the embedded default
@@ -546,6 +587,8 @@ type Snapshot struct {
 	Advisory       Advisory           `json:"advisory,omitzero"`
 	// Teams are the teams a case may hand work to.
 	Teams map[string]Team `json:"teams,omitempty"`
+	// Reasons are the ground and the redress routes its statements of reasons name.
+	Reasons Reasons `json:"reasons,omitzero"`
 }
 
 // NamedDecider reports whether the policy names a Slack user, by ID, as a lead (approver) or a
@@ -570,7 +613,7 @@ func (p *Policy) Snapshot(c abuse.Category) Snapshot {
 		r.Category = c
 	}
 	return Snapshot{Version: p.Version, Rules: r, RepeatOffender: p.RepeatOffender, Approvers: p.Approvers, Managers: p.Managers, Triage: p.Triage,
-		Legal: p.Legal, Advisory: p.Advisory, Teams: p.Teams}
+		Legal: p.Legal, Advisory: p.Advisory, Teams: p.Teams, Reasons: p.Transparency.ReasonsFor(c)}
 }
 
 // Effective returns the rules for an account of the given tier and prior violations, and the
@@ -711,7 +754,8 @@ func Parse(b []byte, source string) (*Policy, error) {
 		}
 		return nil, e
 	}
-	f := file{Trends: defaultTrends, QA: defaultQA, Transparency: Transparency{LawCategories: slices.Clone(defaultTransparency.LawCategories)}}
+	f := file{Trends: defaultTrends, QA: defaultQA, Transparency: Transparency{LawCategories: slices.Clone(defaultTransparency.LawCategories),
+		Clause: defaultTransparency.Clause, Redress: defaultTransparency.Redress}}
 	if err := root.Content[0].Decode(&f); err != nil {
 		return nil, &Error{Source: source, Field: "(file)", Reason: err.Error()}
 	}
@@ -857,6 +901,19 @@ func Parse(b []byte, source string) (*Policy, error) {
 		if !c.Valid() {
 			v.fail(fmt.Sprintf("transparency.law_categories[%d]", i), "unknown category %q", c)
 		}
+	}
+	if strings.TrimSpace(p.Transparency.Clause) == "" {
+		v.fail("transparency.clause", "is empty: a statement of reasons must name the clause (or law) an action rests on")
+	}
+	for _, c := range slices.Sorted(maps.Keys(p.Transparency.Clauses)) {
+		if !c.Valid() {
+			v.fail("transparency.clauses."+string(c), "unknown category %q", c)
+		} else if strings.TrimSpace(p.Transparency.Clauses[c]) == "" {
+			v.fail("transparency.clauses."+string(c), "is empty (leave the category out to use transparency.clause)")
+		}
+	}
+	if strings.TrimSpace(p.Transparency.Redress.OutOfCourt) == "" || strings.TrimSpace(p.Transparency.Redress.Judicial) == "" {
+		v.fail("transparency.redress", "needs out_of_court and judicial: a statement of reasons names every redress route (DSA Art. 17(3)(f))")
 	}
 	for i, f := range p.Transparency.TrustedFlaggers {
 		if f = strings.TrimSpace(f); f == "" || !strings.Contains(f, "@") {

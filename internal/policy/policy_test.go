@@ -267,9 +267,37 @@ func TestTrendsAndTransparencySections(t *testing.T) {
 		"trends:\n  floor: 3\ntransparency:\n  law_categories: [x]": "transparency.law_categories[0]",
 	} {
 		text := with(section)
-		text = strings.Replace(text, "\ntransparency:\n  trusted_flaggers: []\n  law_categories: [csam, copyright, phishing, malware, legal-request]\n", "\n", strings.Count(section, "transparency:"))
+		if strings.Contains(section, "transparency:") { // the file's own section goes, the test's stays
+			i := strings.LastIndex(text, "\ntransparency:\n  trusted_flaggers: []")
+			j := strings.Index(text[i:], "\n\n#")
+			text = text[:i] + text[i+j:]
+		}
 		if _, err := Parse([]byte(text), "t.yaml"); err == nil || !strings.Contains(err.Error(), field) {
 			t.Errorf("%q: error %v, want one naming %s", section, err, field)
+		}
+	}
+	// The statement of reasons' ground per category and the redress routes; each must be said.
+	def := Default()
+	if r := def.Transparency.ReasonsFor(abuse.Spam); !strings.Contains(r.Ground, "unsolicited bulk") || r.Law || r.OutOfCourt == "" || r.Judicial == "" {
+		t.Errorf("spam's reasons %+v", r)
+	}
+	if r := def.Transparency.ReasonsFor(abuse.Phishing); !r.Law || !strings.Contains(r.Ground, "fraud") {
+		t.Errorf("phishing's reasons %+v, want the law and its clause", r)
+	}
+	if r := def.Snapshot(abuse.Other).Reasons; r.Ground != "our Acceptable Use Policy" {
+		t.Errorf("a category without a clause: %+v, want transparency.clause", r)
+	}
+	for old, field := range map[string]string{
+		"    judicial: the courts competent under your contract with us\n": "transparency.redress",
+		"    spam: \"our Acceptable":                                       "transparency.clauses.nospam",
+		"  clause: our Acceptable Use Policy\n":                            "transparency.clause",
+	} {
+		repl := map[string]string{"transparency.redress": "    judicial: \"\"\n", "transparency.clauses.nospam": "    nospam: \"our Acceptable", "transparency.clause": "  clause: \"\"\n"}[field]
+		if !strings.Contains(string(base), old) {
+			t.Fatalf("default.yaml lacks %q", old)
+		}
+		if _, err := Parse([]byte(strings.Replace(string(base), old, repl, 1)), "t.yaml"); err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("%q: error %v, want one naming %s", repl, err, field)
 		}
 	}
 	tr := Transparency{TrustedFlaggers: []string{"notices@hotline.example", "@flagger.example"}}
