@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -77,32 +76,78 @@ type Parser struct{ opts Options }
 // New makes a parser.
 func New(opts Options) *Parser { return &Parser{opts: opts.withDefaults()} }
 
-// reReportIDField is a report's own ID written in its body (X-ARF 4's "report_id", X-ARF 0.2's
-// Report-ID): a re-send gives it a new one.
-var reReportIDField = regexp.MustCompile(`(?i)"report_id"\s*:\s*"[^"]*"|(?m)^report-id:.*$`)
-
 // bodyDigest is the hex SHA-256 of the parts' bodies: text with its whitespace collapsed, a
-// report ID written in it left out.
+// report ID written in it (X-ARF 4's "report_id", X-ARF 0.2's Report-ID line: a re-send gives
+// it a new one) left out.
 func bodyDigest(parts []part) string {
 	h := sha256.New()
+	bp := digestBuf.Get().(*[]byte)
+	defer digestBuf.Put(bp)
 	for _, p := range parts {
-		b := p.body
-		if bytes.Contains(b, []byte("eport")) { // report_id, Report-ID
-			b = reReportIDField.ReplaceAll(b, nil)
-		}
 		h.Write([]byte(p.mediaType))
-		h.Write([]byte{0})
-		if strings.HasPrefix(p.mediaType, "text/") || strings.HasSuffix(p.mediaType, "json") || p.mediaType == "message/feedback-report" {
-			for _, f := range bytes.Fields(b) {
-				h.Write(f)
-				h.Write([]byte{' '})
-			}
-		} else {
-			h.Write(b)
+		h.Write(zero)
+		if !(strings.HasPrefix(p.mediaType, "text/") || strings.HasSuffix(p.mediaType, "json") || p.mediaType == "message/feedback-report") {
+			h.Write(p.body)
+			h.Write(zero)
+			continue
 		}
-		h.Write([]byte{0})
+		b, out, space := p.body, (*bp)[:0], false
+		for i := 0; i < len(b); i++ {
+			c := b[i]
+			if c <= ' ' && (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+				space = len(out) > 0
+				continue
+			}
+			if c == '"' || c == 'R' || c == 'r' {
+				if n := reportIDAt(b, i); n > 0 {
+					i += n - 1
+					continue
+				}
+			}
+			if space {
+				out = append(out, ' ')
+				space = false
+			}
+			out = append(out, c)
+		}
+		h.Write(out)
+		h.Write(zero)
+		*bp = out
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+var (
+	zero      = []byte{0}
+	digestBuf = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+)
+
+// reportIDAt is the length of a report ID field that starts at b[i] ("report_id": "…" in
+// JSON, or a Report-ID: line), 0 when none does.
+func reportIDAt(b []byte, i int) int {
+	switch c := b[i]; {
+	case c == '"' && hasFoldPrefix(b[i:], `"report_id"`):
+		j := i + len(`"report_id"`)
+		for j < len(b) && (b[j] == ' ' || b[j] == ':' || b[j] == '\t') {
+			j++
+		}
+		if j < len(b) && b[j] == '"' {
+			if k := bytes.IndexByte(b[j+1:], '"'); k >= 0 {
+				return j + 1 + k + 1 - i
+			}
+		}
+	case (c == 'R' || c == 'r') && (i == 0 || b[i-1] == '\n') && hasFoldPrefix(b[i:], "report-id:"):
+		if k := bytes.IndexByte(b[i:], '\n'); k >= 0 {
+			return k
+		}
+		return len(b) - i
+	}
+	return 0
+}
+
+// hasFoldPrefix says whether b starts with the ASCII prefix p, ignoring case.
+func hasFoldPrefix(b []byte, p string) bool {
+	return len(b) >= len(p) && strings.EqualFold(string(b[:len(p)]), p)
 }
 
 // Digest is the hex SHA-256 of raw bytes (the evidence store's key).
