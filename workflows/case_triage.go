@@ -89,6 +89,9 @@ func (w *caseWorkflow) holdForTriage(ctx workflow.Context, reason string) {
 // SLA; a confirmed case sends its notice.
 func (w *caseWorkflow) awaitTriage(ctx workflow.Context) {
 	t := w.st.Triage
+	if t.Decision == "" {
+		w.goOnWhenCertain(ctx)
+	}
 	if t.Decision == DecisionConfirm {
 		w.st.Ticket = TicketRef{} // the customer's ticket opens with the notice (or advice)
 		if w.track() == abuse.TrackAdvisory {
@@ -125,6 +128,39 @@ func (w *caseWorkflow) awaitTriage(ctx workflow.Context) {
 	}
 	w.note(ctx, EventTriage, "triage SLA passed; the leads were alerted. The case still waits for an agent.", "")
 	w.record(ctx, LedgerEvent{At: t.Due, Kind: LedgerSLABreached, Decision: SLATriage})
+}
+
+// versionTriageCertain lets a case that waits for triage go on once a certain, fresh report
+// arrives: confident reports about an account do not wait behind an uncertain one.
+const versionTriageCertain = "triage-certain"
+
+// goOnWhenCertain confirms the triage itself when the case now has a certain report and fresh
+// evidence (issue 28, item 6): the triage ticket is told and solved, the timeline says which
+// report let it go on, and the notice quotes only the certain reports. (The version marker is
+// written only on the cases it changes.)
+func (w *caseWorkflow) goOnWhenCertain(ctx workflow.Context) {
+	now := workflow.Now(ctx)
+	if w.triageReason() != "" || w.staleReason(now) != "" {
+		return
+	}
+	var certain *ReportSummary
+	for i := len(w.st.Reports.Recent) - 1; i >= 0; i-- {
+		if r := &w.st.Reports.Recent[i]; reportDoubt(*r, w.policy.Triage.Confidence) == "" {
+			certain = r
+			break
+		}
+	}
+	if certain == nil || workflow.GetVersion(ctx, versionTriageCertain, workflow.DefaultVersion, 1) < 1 {
+		return
+	}
+	t := w.st.Triage
+	why := fmt.Sprintf("a certain report arrived (%s, %s from %s, confidence %.2f)", certain.ID, certain.Format, cmp.Or(certain.Reporter, "an unnamed reporter"), certain.Confidence)
+	t.Decision, t.DecidedBy, t.DecidedAt = DecisionConfirm, "the desk", now
+	data := w.noticeData(ctx)
+	data.Decision, data.DecidedBy = string(DecisionConfirm), "the desk"
+	data.Note = "Confirmed by the desk: " + why + ". The uncertain reports stay on the case; the notice quotes the certain ones."
+	w.notify(ctx, NotifyInput{Step: "triage-certain", Note: NoteDecision, Status: TicketSolved, Data: data})
+	w.note(ctx, EventTriage, why+"; the case goes on without waiting for triage", "")
 }
 
 // validateTriage checks a triage decision.

@@ -307,8 +307,8 @@ func TestTriageTicketListsLaterReports(t *testing.T) {
 	h := newHarness(t)
 	h.at(time.Hour, func() {
 		h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{
-			{ID: "later-1", Format: "arf", Category: abuse.Spam, Reporter: "fbl@isp.example", ReceivedAt: h.env.Now(), Subjects: []string{"ip:192.0.2.77"}, Summary: "a later complaint"},
-			{ID: "later-2", Format: "arf", Category: abuse.Spam, Reporter: "fbl@isp.example", ReceivedAt: h.env.Now(), Subjects: []string{"ip:192.0.2.78"}, Summary: "another later complaint"},
+			{ID: "later-1", Format: "freeform", Category: abuse.Spam, Reporter: "a@isp.example", ReceivedAt: h.env.Now(), Subjects: []string{"ip:192.0.2.77"}, Summary: "a later complaint", Confidence: 0.4},
+			{ID: "later-2", Format: "freeform", Category: abuse.Spam, Reporter: "b@isp.example", ReceivedAt: h.env.Now(), Subjects: []string{"ip:192.0.2.78"}, Summary: "another later complaint", Confidence: 0.4},
 		}))
 	})
 	h.at(2*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionNotAbuse, "misdirected") })
@@ -329,4 +329,58 @@ func TestTriageTicketListsLaterReports(t *testing.T) {
 		t.Errorf("the triage ticket does not list the later reports:\n%s", strings.Join(bodies, "\n---\n"))
 	}
 	h.noPublicWord(t)
+}
+
+// TestTriageGoesOnWhenACertainReportArrives: a case waiting for triage on an uncertain report
+// goes on by itself once a certain report about the account arrives — the triage ticket says
+// why and is solved, the notice goes out quoting the certain report only — while uncertain
+// reports alone keep it waiting.
+func TestTriageGoesOnWhenACertainReportArrives(t *testing.T) {
+	h := newHarness(t)
+	var waiting, goneOn workflows.CaseView
+	h.at(time.Hour, func() {
+		h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{
+			{ID: "still-unsure", Format: "freeform", Category: abuse.Spam, Reporter: "b@isp.example", ReceivedAt: h.env.Now(), Subjects: []string{"ip:192.0.2.66"}, Summary: "maybe spam", Confidence: 0.3}}))
+	})
+	h.at(2*time.Hour, func() { waiting = h.view() })
+	h.at(3*time.Hour, func() {
+		h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{
+			{ID: "fbl-sure", Format: "arf", Category: abuse.Spam, Reporter: "fbl@isp.example", ReceivedAt: h.env.Now(), Subjects: []string{"ip:192.0.2.77"}, Summary: "an FBL complaint", Confidence: 0.95}}))
+	})
+	h.at(4*time.Hour, func() { goneOn = h.view() })
+	h.at(5*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
+	h.runUncertain("acct-standard", abuse.Spam, unsure)
+
+	if waiting.Status != workflows.StatusNeedsTriage {
+		t.Fatalf("with uncertain reports only the case is %s, want needs_triage", waiting.Status)
+	}
+	if goneOn.Status != workflows.StatusAwaitingResponse || goneOn.Triage == nil || goneOn.Triage.Decision != workflows.DecisionConfirm || goneOn.Triage.DecidedBy != "the desk" {
+		t.Fatalf("after a certain report: %s, triage %+v; want awaiting_response, confirmed by the desk", goneOn.Status, goneOn.Triage)
+	}
+	said := false
+	for _, e := range goneOn.Timeline {
+		said = said || strings.Contains(e.Text, "a certain report arrived (fbl-sure")
+	}
+	if !said {
+		t.Errorf("the timeline does not say which report let the case go on")
+	}
+	tk, _ := h.tickets.Get(h.triageTicket(t))
+	var told bool
+	for _, c := range tk.Comments {
+		told = told || !c.Public && strings.Contains(c.Body, "Confirmed by the desk: a certain report arrived")
+	}
+	if !told || tk.Status != workflows.TicketSolved {
+		t.Errorf("triage ticket #%d (%s) was not told and solved", tk.ID, tk.Status)
+	}
+	var notice string
+	for _, tk := range h.tickets.All() {
+		for _, c := range tk.Comments {
+			if c.Public && strings.Contains(c.Body, "192.0.2.77") {
+				notice = c.Body
+			}
+		}
+	}
+	if notice == "" || strings.Contains(notice, "192.0.2.66") || strings.Contains(notice, "192.0.2.10") {
+		t.Errorf("the notice quotes %q; want the certain report's address only", notice)
+	}
 }

@@ -159,7 +159,7 @@ func (w *caseWorkflow) evidenceDigests(n int) []string {
 func (w *caseWorkflow) noticeData(ctx workflow.Context) NoticeData {
 	st := w.st
 	rs := st.Reports
-	examples := rs.Recent
+	examples := certainFirst(rs.Recent, w.policy.Triage.Confidence)
 	if len(examples) > 5 {
 		examples = examples[len(examples)-5:]
 	}
@@ -204,6 +204,21 @@ func (w *caseWorkflow) noticeData(ctx workflow.Context) NoticeData {
 	}
 	d.Remediation = st.Remediation
 	return d
+}
+
+// certainFirst are the reports a customer's notice quotes: the certain ones when there are any
+// (an uncertain report that rode along with them is not quoted), else all.
+func certainFirst(recent []ReportSummary, threshold float64) []ReportSummary {
+	var certain []ReportSummary
+	for _, r := range recent {
+		if reportDoubt(r, threshold) == "" {
+			certain = append(certain, r)
+		}
+	}
+	if len(certain) == 0 || len(certain) == len(recent) {
+		return recent
+	}
+	return certain
 }
 
 // statementReasons are the ground and redress routes the case's policy names (a case started
