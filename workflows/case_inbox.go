@@ -216,7 +216,7 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 			if len(added) < maxRecentReports {
 				added = append(added, r)
 			}
-			batch.addIndicators(r.Subjects...)
+			batch.addIndicators(notReporters(r.Reporter, r.Subjects)...)
 			rs.Recent = append(rs.Recent, r)
 			if len(rs.Recent) > maxRecentReports {
 				rs.Recent = slices.Delete(rs.Recent, 0, len(rs.Recent)-maxRecentReports)

@@ -3,8 +3,10 @@ package workflows
 import (
 	"cmp"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -135,6 +137,40 @@ func (e *LedgerEvent) addReports(reporter string, n int) {
 	} else if len(e.Reporters) < maxReporters {
 		e.Reporters, e.PerReporter = append(e.Reporters, reporter), append(e.PerReporter, n)
 	}
+}
+
+// notReporters are the subjects of a report that are not its reporter's own: a host, domain or
+// sender of the reporter's domain (or a domain above or below it) names the reporter, so it
+// links no accounts (issue 28, item 11: clusters were built from reporters' own domains).
+func notReporters(reporter string, subjects []string) []string {
+	_, rd, ok := strings.Cut(strings.ToLower(strings.TrimSpace(reporter)), "@")
+	if !ok || !strings.Contains(rd, ".") {
+		return subjects
+	}
+	same := func(d string) bool {
+		d = strings.TrimSuffix(strings.ToLower(d), ".")
+		return d == rd || strings.HasSuffix(d, "."+rd) || strings.HasSuffix(rd, "."+d) && strings.Contains(d, ".")
+	}
+	out := subjects[:0:0]
+	for _, s := range subjects {
+		kind, v, _ := strings.Cut(s, ":")
+		switch kind {
+		case "url":
+			if u, err := url.Parse(v); err == nil && same(u.Hostname()) {
+				continue
+			}
+		case "domain":
+			if same(v) {
+				continue
+			}
+		case "sender":
+			if _, d, ok := strings.Cut(v, "@"); ok && same(d) {
+				continue
+			}
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // addIndicators adds what a report names, each once, up to maxIndicators.

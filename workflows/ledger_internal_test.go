@@ -36,3 +36,20 @@ func TestReportsEventsFold(t *testing.T) {
 		t.Errorf("merging counted %d of %d", d.Count, c.Count)
 	}
 }
+
+// TestNotReporters: what names the reporter's own organisation links nothing; the rest stays.
+func TestNotReporters(t *testing.T) {
+	subjects := []string{"ip:192.0.2.10", "url:https://abuse.bank.example/case/1", "domain:bank.example", "domain:mail.bank.example",
+		"sender:alerts@bank.example", "url:http://login-bank.example/x", "domain:notbank.example", "sender:x@shop.example", "domain:example"}
+	got := notReporters("soc@bank.example", subjects)
+	want := []string{"ip:192.0.2.10", "url:http://login-bank.example/x", "domain:notbank.example", "sender:x@shop.example", "domain:example"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if got := notReporters("someone", subjects); !slices.Equal(got, subjects) {
+		t.Errorf("a reporter without a domain: %v", got)
+	}
+	if got := notReporters("noc@mail.bank.example", []string{"domain:bank.example"}); len(got) != 0 {
+		t.Errorf("the reporter's parent domain: %v", got)
+	}
+}
