@@ -229,45 +229,84 @@ func (s *Store) forgetAlert(ctx context.Context, sp Spike, window time.Duration)
 	return err
 }
 
-// AlertSpikes looks for spikes at now and sends each new one to post (the leads' channel),
-// with a link to the trends page; what could not be sent is sent at the next look. It returns
-// how many it sent.
+// AlertSpikes looks for spikes at now and sends the new ones to post (the leads' channel) as
+// one message listing them all, with a link to the trends page (one batch that spikes a
+// category, a reporter, an account and a dozen networks is one alert, not fifteen). What could
+// not be sent is sent at the next look. It returns how many spikes it reported.
 func (s *Store) AlertSpikes(ctx context.Context, now time.Time, r TrendRules, quiet time.Duration, link string, post func(ctx context.Context, text string) error) (int, error) {
 	spikes, err := s.Spikes(ctx, now, r)
 	if err != nil {
 		return 0, err
 	}
-	sent := 0
-	var errs []error
+	var fresh []Spike
 	for _, sp := range spikes {
 		ok, err := s.NewAlert(ctx, sp, r.Window, quiet)
 		if err != nil {
-			return sent, err
+			return 0, errors.Join(err, s.forgetAlerts(ctx, fresh, r.Window))
 		}
-		if !ok {
-			continue
+		if ok {
+			fresh = append(fresh, sp)
 		}
-		if err := post(ctx, sp.Text(r.Window, link)); err != nil {
-			errs = append(errs, err)
-			if ferr := s.forgetAlert(ctx, sp, r.Window); ferr != nil {
-				errs = append(errs, ferr)
-			}
-			continue
-		}
-		sent++
 	}
-	return sent, errors.Join(errs...)
+	if len(fresh) == 0 {
+		return 0, nil
+	}
+	if err := post(ctx, SpikesText(fresh, r.Window, link)); err != nil {
+		return 0, errors.Join(err, s.forgetAlerts(ctx, fresh, r.Window))
+	}
+	return len(fresh), nil
 }
 
-// Text is the alert's message.
-func (sp Spike) Text(window time.Duration, link string) string {
+// forgetAlerts drops alerts that could not be sent.
+func (s *Store) forgetAlerts(ctx context.Context, spikes []Spike, window time.Duration) error {
+	var errs []error
+	for _, sp := range spikes {
+		errs = append(errs, s.forgetAlert(ctx, sp, window))
+	}
+	return errors.Join(errs...)
+}
+
+// maxSpikeLines is how many spikes one alert lists; the rest are counted.
+const maxSpikeLines = 10
+
+// SpikesText is one alert about several spikes: one spike is its own line; several are a
+// list, the biggest first, at most maxSpikeLines of them.
+func SpikesText(spikes []Spike, window time.Duration, link string) string {
+	if len(spikes) == 1 {
+		return spikes[0].Text(window, link)
+	}
+	sorted := slices.Clone(spikes)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Count > sorted[j].Count })
+	var b strings.Builder
+	fmt.Fprintf(&b, ":chart_with_upwards_trend: %d spikes in the %s to %s UTC:", len(sorted), Duration(window),
+		sorted[0].WindowStart.Add(window).UTC().Format("2006-01-02 15:04"))
+	for i, sp := range sorted {
+		if i == maxSpikeLines {
+			fmt.Fprintf(&b, "\n• and %d more", len(sorted)-maxSpikeLines)
+			break
+		}
+		fmt.Fprintf(&b, "\n• %d %s, %.0f× the usual %.1f", sp.Count, sp.what(), sp.Factor(), sp.Baseline)
+	}
+	if link != "" {
+		b.WriteString("\nTrends: " + link)
+	}
+	return b.String()
+}
+
+// what says what a spike counts.
+func (sp Spike) what() string {
 	what := map[string]string{"category": "reports of " + sp.Subject, "reporter": "reports from " + sp.Subject,
 		"account": "reports about account " + sp.Subject}[sp.Dimension]
 	if what == "" {
 		what = "addresses named in " + sp.Subject
 	}
+	return what
+}
+
+// Text is the alert's message.
+func (sp Spike) Text(window time.Duration, link string) string {
 	s := fmt.Sprintf(":chart_with_upwards_trend: Spike: %d %s in the %s to %s UTC, %.0f× the usual %.1f.",
-		sp.Count, what, Duration(window), sp.WindowStart.Add(window).UTC().Format("2006-01-02 15:04"), sp.Factor(), sp.Baseline)
+		sp.Count, sp.what(), Duration(window), sp.WindowStart.Add(window).UTC().Format("2006-01-02 15:04"), sp.Factor(), sp.Baseline)
 	if link != "" {
 		s += " Trends: " + link
 	}

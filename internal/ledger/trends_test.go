@@ -127,8 +127,8 @@ func TestClustersLinkAccounts(t *testing.T) {
 	})
 }
 
-// TestAlertSpikesSendsEachOnceEvenAfterAFailure: a spike whose alert could not be posted is
-// posted at the next look, and then not again.
+// TestAlertSpikesSendsEachOnceEvenAfterAFailure: spikes whose alert could not be posted are
+// posted at the next look, together in one message, and then not again.
 func TestAlertSpikesSendsEachOnceEvenAfterAFailure(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
 		now := t0.Add(48 * time.Hour)
@@ -151,14 +151,29 @@ func TestAlertSpikesSendsEachOnceEvenAfterAFailure(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		// category, reporter and account each spiked: three alerts, each once.
-		if len(posted) != 3 {
-			t.Fatalf("posted %d alerts, want 3: %q", len(posted), posted)
+		// category, reporter and account each spiked: one alert listing the three, once.
+		if len(posted) != 1 {
+			t.Fatalf("posted %d alerts, want 1: %q", len(posted), posted)
 		}
-		for _, p := range posted {
-			if !strings.Contains(p, "40 ") || !strings.Contains(p, "http://desk/trends") {
-				t.Errorf("alert %q lacks the count or the link", p)
+		for _, want := range []string{"3 spikes", "40 reports of phishing", "40 reports from feed@phish.example", "40 reports about account acct-x", "http://desk/trends"} {
+			if !strings.Contains(posted[0], want) {
+				t.Errorf("alert %q lacks %q", posted[0], want)
 			}
 		}
 	})
+}
+
+// TestSpikesTextListsAtMostTen: many spikes are one message, the biggest first, the rest counted.
+func TestSpikesTextListsAtMostTen(t *testing.T) {
+	var spikes []ledger.Spike
+	for i := range 15 {
+		spikes = append(spikes, ledger.Spike{Dimension: "network", Subject: fmt.Sprintf("192.0.2.%d/32", i), Count: 20 + i, Baseline: 1, WindowStart: t0})
+	}
+	text := ledger.SpikesText(spikes, time.Hour, "")
+	if !strings.Contains(text, "15 spikes") || !strings.Contains(text, "and 5 more") || strings.Count(text, "\n• ") != 11 {
+		t.Errorf("text:\n%s", text)
+	}
+	if i, j := strings.Index(text, "34 addresses"), strings.Index(text, "33 addresses"); i < 0 || j < i {
+		t.Errorf("not biggest first:\n%s", text)
+	}
 }
