@@ -1267,6 +1267,38 @@ func TestOneCustomerPerReport(t *testing.T) {
 		if !slices.Equal(r.Subjects, []string{"ip:" + own}) || strings.Contains(r.Summary, other) || len(r.OtherAccounts) != 0 {
 			t.Errorf("%s's report: subjects %v, summary %q, others %v; want its own address only", acct, r.Subjects, r.Summary, r.OtherAccounts)
 		}
+		// Every customer-facing text, rendered for the case this report is in, names this
+		// customer's address and never the other's.
+		tmpl, err := templates.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+		d := workflows.NoticeData{CaseID: byAcct[acct], CaseNumber: "TS-7F3K2QXM4B", Account: abuse.Account{ID: acct, Name: acct, ContactEmail: "ops@" + acct + ".example"},
+			Category: r.Category, CategoryTitle: r.Category.Title(), Track: "standard", Deadline: at.Add(72 * time.Hour), Window: 72 * time.Hour,
+			Reports:     workflows.ReportDigest{Count: 1, FirstSeen: at, LastSeen: at, Reporters: 1, Examples: []workflows.ReportSummary{r}},
+			Action:      workflows.ActionView{Type: abuse.ActionThrottle, Level: 1, Description: abuse.ActionThrottle.Describe(1), ID: "act-1", AppliedAt: at},
+			AppealUntil: at.Add(14 * 24 * time.Hour), Reasons: workflows.StatementReasons{Ground: "our terms", OutOfCourt: "a board", Judicial: "the courts", Detected: true, Notices: 1},
+			Reinstatement: &workflows.ReinstatementNotice{RequestedAt: at, Due: at.Add(72 * time.Hour)}}
+		rendered := 0
+		for _, name := range tmpl.Names() {
+			kind, _, _ := strings.Cut(name, "/")
+			if slices.ContainsFunc([]string{"note_", "macro_", "intake_", "partials", "slack_", "legal_", "reporter_ack", "triage_"}, func(p string) bool { return strings.HasPrefix(kind, p) }) {
+				continue // internal, the authority's or the reporter's: not the customer's
+			}
+			out, err := tmpl.Render(kind, string(r.Category), "en", d)
+			if err != nil {
+				continue // a kind this data does not fit (its own tests render it)
+			}
+			rendered++
+			if strings.Contains(out, other) {
+				t.Errorf("%s's %s names the other customer's address %s:\n%s", acct, kind, other, out)
+			}
+		}
+		t.Logf("%s: %d customer-facing templates rendered", acct, rendered)
+		if rendered < 10 {
+			t.Errorf("only %d customer-facing templates rendered", rendered)
+		}
 	}
 }
 
