@@ -377,8 +377,9 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	}
 	a := &Attachment{ID: s.id(), FileName: name, ContentType: ct, Size: len(data), data: data}
 	if s.FilesDir != "" {
-		if err := os.MkdirAll(s.FilesDir, 0o755); err == nil {
-			err = os.WriteFile(s.file(a.ID), data, 0o644)
+		err := os.MkdirAll(s.FilesDir, 0o755)
+		if err == nil {
+			err = os.WriteFile(s.file(a.ID), data, 0o644) // was lost: a failed write still answered 201
 		}
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, "InternalError", "the upload could not be stored: "+err.Error())

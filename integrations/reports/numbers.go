@@ -13,9 +13,6 @@ import (
 
 var (
 	reCIDR = regexp.MustCompile(`(?i)(?:^|[^0-9a-f:.])((?:\d{1,3}\.){3}\d{1,3}/\d{1,2}|[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7}/\d{1,3})\b`)
-	// rePhone is an international number: +, or 00, then 8 to 15 digits with the usual
-	// separators.
-	rePhone = regexp.MustCompile(`(?:\+|\b00)\d(?:[ \-.()]?\d){6,16}\b`)
 	// reTel is a tel: URI.
 	reTel = regexp.MustCompile(`(?i)\btel:(\+?[\d\-.()]{7,24})`)
 	// reSMSContext says a text is about SMS or voice abuse, where phone numbers are subjects;

@@ -422,10 +422,6 @@ type runTimes struct {
 	durations   []time.Duration
 }
 
-func (t runTimes) rate() float64 { return float64(len(t.durations)) / t.last.Sub(t.first).Seconds() }
-func (t runTimes) perCase() time.Duration {
-	return t.last.Sub(t.first) / time.Duration(max(1, len(t.durations)))
-}
 func (t runTimes) p(q float64) time.Duration { return percentile(sortedDurations(t.durations), q) }
 
 // closedTimes waits until n workflows of a query have closed and reads their times.

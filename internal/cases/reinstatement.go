@@ -94,16 +94,18 @@ func (c *Client) OnProbation(ctx context.Context, account string) (*workflows.Pr
 		}
 		return nil, fmt.Errorf("find the probation of %s: %w", account, err)
 	}
-	for _, e := range resp.GetExecutions() {
-		sa := e.GetSearchAttributes()
-		r := &workflows.ProbationResult{On: true, WorkflowID: e.GetExecution().GetWorkflowId(),
-			CaseNumber: decodeString(sa, workflows.SearchCaseNumber.GetName())}
-		if t := decodeString(sa, workflows.SearchDeadline.GetName()); t != "" {
-			r.Until, _ = time.Parse(time.RFC3339Nano, t)
-		}
-		return r, nil
+	execs := resp.GetExecutions()
+	if len(execs) == 0 {
+		return &workflows.ProbationResult{}, nil
 	}
-	return &workflows.ProbationResult{}, nil
+	e := execs[0]
+	sa := e.GetSearchAttributes()
+	r := &workflows.ProbationResult{On: true, WorkflowID: e.GetExecution().GetWorkflowId(),
+		CaseNumber: decodeString(sa, workflows.SearchCaseNumber.GetName())}
+	if t := decodeString(sa, workflows.SearchDeadline.GetName()); t != "" {
+		r.Until, _ = time.Parse(time.RFC3339Nano, t)
+	}
+	return r, nil
 }
 
 // ReinstatementOf returns the latest reinstatement review of a case (by its number), or nil when

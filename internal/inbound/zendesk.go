@@ -78,13 +78,6 @@ type Zendesk struct {
 	Now func() time.Time
 }
 
-func (z *Zendesk) now() time.Time {
-	if z.Now != nil {
-		return z.Now()
-	}
-	return time.Now()
-}
-
 func (z *Zendesk) log() *slog.Logger {
 	if z.Log == nil {
 		return slog.Default().With("component", "zendesk-intake")

@@ -104,6 +104,7 @@ func (b *Backlog) Read(ctx context.Context) {
 	}
 	var age time.Duration
 	var count int64
+	//lint:ignore SA1019 the SDK's typed backlog statistics are only here; VersioningInfo, its replacement, carries none
 	for _, v := range d.VersionsInfo {
 		for _, ti := range v.TypesInfo {
 			if ti.Stats != nil {

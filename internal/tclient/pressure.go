@@ -75,7 +75,7 @@ func (h pressureHandler) Counter(string) client.MetricsCounter {
 func (h pressureHandler) Gauge(string) client.MetricsGauge { return client.MetricsNopHandler.Gauge("") }
 func (h pressureHandler) Timer(name string) client.MetricsTimer {
 	if name == workflowTaskWait {
-		return pressureTimer{h.p}
+		return pressureTimer(h)
 	}
 	return client.MetricsNopHandler.Timer("")
 }
