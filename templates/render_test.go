@@ -287,3 +287,43 @@ func statementLabel(loc string, i int) string {
 		"de": {"Maßnahme:", "Sachverhalt:", "Automatisierte Mittel:", "Grundlage (", "Widerspruch:", "Weitere Rechtsbehelfe:"},
 	}[loc][i]
 }
+
+// TestReporterHearsTheDecision (DSA Art. 16(5), 17): the notifier is told what was done — true
+// to the outcome (an appeal granted is not "the cause fixed") — whether automated means
+// decided, and how to complain, with the other redress routes.
+func TestReporterHearsTheDecision(t *testing.T) {
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		outcome workflows.Outcome
+		decided bool
+		action  bool
+		want    []string
+		not     string
+	}{
+		{workflows.OutcomeEnforced, true, true, []string{"we restricted the customer's account", "applied by automated means"}, "a member of our abuse team decided"},
+		{workflows.OutcomeEnforced, false, true, []string{"a member of our abuse team decided the restriction"}, "applied by automated means"},
+		{workflows.OutcomeReinstated, false, true, []string{"on review of the customer's appeal, the restriction was lifted"}, "cause was fixed"},
+		{workflows.OutcomeResolved, false, false, []string{"without restricting the account", "reviewed the case and decided"}, "restriction was applied"},
+	} {
+		d := sample(abuse.Spam, "en")
+		d.Outcome, d.Reasons.Decided = tc.outcome, tc.decided
+		if !tc.action {
+			d.Action.ID = ""
+		}
+		out, err := r.Render(workflows.NoticeReporterAck, "spam", "en", d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range append(tc.want, "reply to this email", "the Example Dispute Settlement Board", "the courts of Exampleton", "received and matched to our customer by automated means") {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s (decided %v): lacks %q:\n%s", tc.outcome, tc.decided, w, out)
+			}
+		}
+		if strings.Contains(out, tc.not) {
+			t.Errorf("%s (decided %v): says %q:\n%s", tc.outcome, tc.decided, tc.not, out)
+		}
+	}
+}
