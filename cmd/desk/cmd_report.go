@@ -62,7 +62,7 @@ transparency  the Digital Services Act transparency report of a hosting service 
         flaggers and the law categories come from the policy's transparency section.
         docs/transparency.md says how each figure is counted.`)
 	url := fs.String("url", "", "the desk's base URL for submit (default $DESK_PUBLIC_URL, or the HTTP URL in --data-dir's endpoints.json)")
-	dataDir := fs.String("data-dir", "", "read the URL and token of a running `desk dev` from this data dir's endpoints.json (submit), or its ledger (transparency)")
+	dataDir := fs.String("data-dir", "", "read the URL and token of a running 'desk dev' from this data dir's endpoints.json (submit), or its ledger (transparency)")
 	from := fs.String("from", "", "transparency: the first day of the period (2026-01-01)")
 	to := fs.String("to", "", "transparency: the last day of the period, included (2026-06-30)")
 	format := fs.String("format", "csv", "transparency: csv or json")

@@ -28,8 +28,19 @@ Objects are found by name and changed only where they differ: a second run chang
 	webhookURL := fs.String("webhook-url", "", "URL Zendesk sends notifications to (default $DESK_PUBLIC_URL/webhooks/zendesk)")
 	secretFile := fs.String("secret-file", "", "write a newly created webhook's signing secret to this file (mode 0600) instead of needing ZENDESK_WEBHOOK_SECRET")
 	policyPath := fs.String("policy", "", "policy whose extend and more-information windows the macro texts quote (default $DESK_POLICY_FILE)")
+	// The flags may come before or after the subcommand ("desk zendesk provision --dry-run",
+	// as the README writes it, and "desk zendesk --dry-run provision").
+	sub := ""
+	if len(args) > 0 && args[0] == "provision" {
+		sub, args = args[0], args[1:]
+	}
 	if err := parse(e, fs, args); err != nil {
 		return err
+	}
+	if sub != "" {
+		if err := fs.Parse(append([]string{"--", sub}, fs.Args()...)); err != nil {
+			return usageError{err.Error()}
+		}
 	}
 	if fs.NArg() != 1 || fs.Arg(0) != "provision" {
 		fs.Usage()

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -58,6 +59,30 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpAndFlagsAsDocumented: the README's "desk zendesk provision --dry-run" takes its flag
+// after the subcommand as before it (both reach the configuration check), and no flag's help
+// shows a backquoted phrase as its argument name ("-data-dir desk dev").
+func TestHelpAndFlagsAsDocumented(t *testing.T) {
+	for _, args := range [][]string{{"zendesk", "provision", "--dry-run"}, {"zendesk", "--dry-run", "provision"}} {
+		err := run(context.Background(), args, io.Discard, io.Discard, noEnv)
+		if err == nil || !strings.Contains(err.Error(), "ZENDESK_URL: not set") {
+			t.Errorf("desk %s: %v, want the missing ZENDESK_URL named", strings.Join(args, " "), err)
+		}
+	}
+	for _, c := range commands() {
+		var out bytes.Buffer
+		_ = run(context.Background(), []string{c.name, "--help"}, &out, io.Discard, noEnv)
+		for _, m := range flagLine.FindAllStringSubmatch(out.String(), -1) {
+			if strings.Contains(m[1], " ") {
+				t.Errorf("desk %s --help: %q names its argument from a backquoted phrase", c.name, m[0])
+			}
+		}
+	}
+}
+
+// flagLine is a flag in PrintDefaults' listing: "  -name argname" (the usage on the next line).
+var flagLine = regexp.MustCompile(`(?m)^  -[a-z][a-z0-9-]* ([^\t\n]+)$`)
 
 func TestUnknownCommand(t *testing.T) {
 	var stderr bytes.Buffer
