@@ -213,6 +213,13 @@ func TestDashboardTakesACaseFromReportToReinstatement(t *testing.T) {
 	if _, flash := p.submit(act, url.Values{"do": {"takedown"}}); !strings.HasPrefix(flash, "Done on the sandbox's stand-in") {
 		t.Fatalf("takedown: %q", flash)
 	}
+	// An empty box sends nothing in anyone's name: no canned reply, no canned reason.
+	if _, flash := p.submit(act, url.Values{"do": {"reply_email"}}); !strings.Contains(flash, "Type the customer's reply in the box first") {
+		t.Errorf("an empty reply: %q", flash)
+	}
+	if _, flash := p.submit(act, url.Values{"do": {"deny"}, "lead": {"ULEAD1"}}); !strings.Contains(flash, "Type the reason for the deny in the box first") {
+		t.Errorf("a deny without a reason: %q", flash)
+	}
 	if _, flash := p.submit(act, url.Values{"do": {"reply_email"}, "text": {"We removed the page; please lift it."}}); !strings.Contains(flash, "abuse mailbox") {
 		t.Fatalf("appeal: %q", flash)
 	}

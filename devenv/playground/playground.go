@@ -287,7 +287,8 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 	switch r.FormValue("do") {
 	case "reply_email":
 		if text == "" {
-			text = "We found the cause and fixed it. Please check again."
+			dashboard.Refused(w, r, back, "Type the customer's reply in the box first: the desk reads what the customer wrote, and an empty reply says nothing.")
+			return
 		}
 		raw := fmt.Appendf(nil, "From: %s\r\nTo: abuse@provider.example\r\nSubject: Re: [%s] Abuse report\r\nMessage-ID: <sandbox-%d@customer.example>\r\nDate: %s\r\n\r\n%s\r\n",
 			v.Account.ContactEmail, v.CaseNumber, time.Now().UnixNano(), time.Now().UTC().Format(time.RFC1123Z), text)
@@ -295,7 +296,8 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 		msg = "The customer's email is in the abuse mailbox; the watcher takes it from there."
 	case "reply_zendesk":
 		if text == "" {
-			text = "We found the cause and fixed it. Please check again."
+			dashboard.Refused(w, r, back, "Type the customer's reply in the box first: the desk reads what the customer wrote, and an empty reply says nothing.")
+			return
 		}
 		err = sb.zendesk(ctx, v.Account.ContactEmail, http.MethodPut, fmt.Sprintf("/api/v2/requests/%d.json", v.Ticket.ID),
 			map[string]any{"request": map[string]any{"comment": map[string]any{"body": text}}}, nil)
@@ -331,6 +333,10 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 		}
 		msg, answered = fmt.Sprintf("%s applied %q in Zendesk; the desk took it.", agent, title), true
 	case "approve", "deny", "extend":
+		if r.FormValue("do") == "deny" && text == "" {
+			dashboard.Refused(w, r, back, "Type the reason for the deny in the box first: the desk records the lead's own words, never a reason nobody gave.")
+			return
+		}
 		lead := r.FormValue("lead")
 		var refused string
 		if msg, refused, err = sb.clickApproval(ctx, v, r.FormValue("do"), lead, text); err == nil && refused != "" {
@@ -691,9 +697,6 @@ func (s *Sandbox) clickApproval(ctx context.Context, before *workflows.CaseView,
 			}
 		}
 		if viewID != "" {
-			if reason == "" {
-				reason = "The customer deserves a call before we throttle."
-			}
 			var submitted struct {
 				Body string `json:"body"`
 			}
