@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -66,12 +66,7 @@ func labelled(t *testing.T) []sample {
 		all = append(all, sample{name: "samples/" + row["file"], raw: raw, want: label{kind: Kind(row["kind"]), category: abuse.Category(row["category"]),
 			ips: strings.Fields(row["ips"]), phones: strings.Fields(row["phones"])}})
 	}
-	names := make([]string, 0, len(classFamilies))
-	for name := range classFamilies {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(classFamilies)) {
 		f := classFamilies[name]
 		all = append(all, sample{name: "families/" + name, raw: f.raw, want: label{kind: f.want.kind, category: f.want.category, ips: f.want.ips, hosts: f.want.domains, phones: f.want.phones}})
 	}
@@ -192,23 +187,13 @@ func calibrationTable(outs []outcome, th float64) string {
 	fmt.Fprintf(&b, "At the default `triage.confidence` of %.2f:\n\n", th)
 	b.WriteString("| category | track | labelled | read right | pass the gate | of those right | precision | recall |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
 	per := tallies(outs, th, func(c abuse.Category) string { return string(c) })
-	cats := make([]string, 0, len(per))
-	for c := range per {
-		cats = append(cats, c)
-	}
-	sort.Strings(cats)
-	for _, c := range cats {
+	for _, c := range slices.Sorted(maps.Keys(per)) {
 		g := per[c]
 		fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %s | %s |\n", c, abuse.Category(c).Track(), g.labelled, g.right, g.passed, g.passedRight, pct(g.precision(), g.passed), pct(g.recall(), g.labelled))
 	}
 	b.WriteString("\n| track | labelled | pass the gate | precision | recall |\n|---|---:|---:|---:|---:|\n")
 	tr := tallies(outs, th, func(c abuse.Category) string { return string(c.Track()) })
-	tracks := make([]string, 0, len(tr))
-	for k := range tr {
-		tracks = append(tracks, k)
-	}
-	sort.Strings(tracks)
-	for _, k := range tracks {
+	for _, k := range slices.Sorted(maps.Keys(tr)) {
 		g := tr[k]
 		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s |\n", k, g.labelled, g.passed, pct(g.precision(), g.passed), pct(g.recall(), g.labelled))
 	}

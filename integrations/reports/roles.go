@@ -61,11 +61,7 @@ func roleOf(text, ip string) ipRole {
 	if i < 0 {
 		return roleUnknown
 	}
-	line := i
-	for line > 0 && text[line-1] != '\n' && i-line < cueWindow {
-		line--
-	}
-	before := strings.ToLower(text[line:i])
+	before := strings.ToLower(text[lineStart(text, i):i])
 	trimmed := strings.TrimRight(before, " \t:=#(")
 	if strings.HasSuffix(before, "/") || endsWithWord(before, "v") {
 		return roleVersion // "Chrome/1.2.3.4", "v1.2.3.4"
@@ -106,6 +102,16 @@ func roleOf(text, ip string) ipRole {
 		}
 	}
 	return roleUnknown
+}
+
+// lineStart is where the words before text[i] that may cue it begin: the start of its line, at
+// most cueWindow bytes back.
+func lineStart(text string, i int) int {
+	start := i
+	for start > 0 && text[start-1] != '\n' && i-start < cueWindow {
+		start--
+	}
+	return start
 }
 
 // endsWithWord reports whether s ends with the word w (not with the end of a longer word).
@@ -165,10 +171,7 @@ func frontOf(text, ip string, ips []string) bool {
 	if i < 0 {
 		return false
 	}
-	start := i
-	for start > 0 && text[start-1] != '\n' && i-start < cueWindow {
-		start--
-	}
+	start := lineStart(text, i)
 	end := i + len(ip)
 	stop := end
 	for stop < len(text) && text[stop] != '\n' && stop-end < cueWindow/2 {
