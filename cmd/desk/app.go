@@ -191,6 +191,7 @@ func (a *app) openLedger(ctx context.Context) error {
 		}
 	}
 	l.SampleRate = a.policy.QA.Rate
+	l.OwnDomains = a.policy.Trends.OwnDomains
 	a.ledger = l
 	a.onStop(func(context.Context) { _ = l.Close() })
 	a.log.Info("ledger open", "database", l.Where)

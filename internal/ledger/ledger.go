@@ -53,6 +53,9 @@ type Store struct {
 	// SampleRate, when set, is the share (0–1) of a category's decisions entered into the
 	// quality review queue as their events are kept (the policy's qa section).
 	SampleRate func(abuse.Category) float64
+	// OwnDomains are the provider's own domains: a host, domain or sender of one of them (or
+	// below) links no accounts in Clusters (the policy's trends.own_domains).
+	OwnDomains []string
 
 	// stmts are the statements Record runs, prepared once by their SQL.
 	stmts sync.Map // string → *sql.Stmt

@@ -349,6 +349,25 @@ type Link struct {
 	Cases    []string `json:"cases"`
 }
 
+// ownIndicator says whether an indicator names the provider itself: a host, domain or sender
+// domain that is one of OwnDomains or below one.
+func (s *Store) ownIndicator(kind, value string) bool {
+	if kind == "phone" || kind == "sender-id" {
+		return false
+	}
+	if _, d, ok := strings.Cut(value, "@"); ok {
+		value = d
+	}
+	value = strings.ToLower(strings.TrimSuffix(value, "."))
+	for _, own := range s.OwnDomains {
+		own = strings.ToLower(strings.TrimSpace(own))
+		if own != "" && (value == own || strings.HasSuffix(value, "."+own)) {
+			return true
+		}
+	}
+	return false
+}
+
 // Clusters links accounts whose reports since a time name the same host, domain, sender
 // domain, SMS sender ID or phone number (addresses belong to one account, so they link
 // nothing); an indicator named for more than maxAccounts accounts is too common to link.
@@ -376,6 +395,9 @@ func (s *Store) Clusters(ctx context.Context, since time.Time, maxAccounts int, 
 		var kind, value, account, number string
 		if err := rows.Scan(&kind, &value, &account, &number); err != nil {
 			return nil, err
+		}
+		if s.ownIndicator(kind, value) {
+			continue
 		}
 		k := [2]string{kind, value}
 		l := links[k]

@@ -177,3 +177,21 @@ func TestSpikesTextListsAtMostTen(t *testing.T) {
 		t.Errorf("not biggest first:\n%s", text)
 	}
 }
+
+// TestClustersIgnoreTheProvidersOwnDomains: accounts whose reports both name one of the
+// provider's own hosts (its webmail, its customer subdomains) are not linked by it.
+func TestClustersIgnoreTheProvidersOwnDomains(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
+		at := t0.Add(-30 * time.Minute)
+		reportsAt(t, s, "TS-O1", "acct-o1", abuse.Spam, at, 1, "feed@x.example", "url:https://webmail.provider.example/login", "sender:noreply@provider.example")
+		reportsAt(t, s, "TS-O2", "acct-o2", abuse.Spam, at, 1, "feed@x.example", "url:https://webmail.provider.example/login", "sender:noreply@provider.example")
+		linked, err := s.Clusters(context.Background(), t0.Add(-time.Hour), rules.ClusterMaxAccounts)
+		if err != nil || len(linked) != 1 {
+			t.Fatalf("without own domains: %+v %v, want the two accounts linked", linked, err)
+		}
+		s.OwnDomains = []string{"Provider.example"}
+		if apart, err := s.Clusters(context.Background(), t0.Add(-time.Hour), rules.ClusterMaxAccounts); err != nil || len(apart) != 0 {
+			t.Errorf("with provider.example our own: %+v %v, want nothing linked", apart, err)
+		}
+	})
+}

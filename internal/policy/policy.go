@@ -508,6 +508,9 @@ type Trends struct {
 	// ClusterMaxAccounts: an indicator more accounts than this share is too common to link
 	// them (a webmail domain).
 	ClusterMaxAccounts int `yaml:"cluster_max_accounts" json:"cluster_max_accounts"`
+	// OwnDomains are the provider's own domains (its mail, web and customer subdomains): a
+	// host, domain or sender of one of them (or below) links no accounts.
+	OwnDomains []string `yaml:"own_domains" json:"own_domains,omitempty"`
 }
 
 // QA is quality sampling: a share of the decisions made on cases (an enforcement, an appeal's
@@ -893,6 +896,11 @@ func Parse(b []byte, source string) (*Policy, error) {
 	}
 	if p.Trends.Floor < 1 {
 		v.fail("trends.floor", "must be at least 1, got %d", p.Trends.Floor)
+	}
+	for i, d := range p.Trends.OwnDomains {
+		if d = strings.TrimSpace(d); d == "" || strings.ContainsAny(d, "@/: ") || !strings.Contains(d, ".") {
+			v.fail(fmt.Sprintf("trends.own_domains[%d]", i), "%q is not a domain name (like provider.example)", d)
+		}
 	}
 	if p.Trends.ClusterMaxAccounts < 2 {
 		v.fail("trends.cluster_max_accounts", "must be at least 2 (a cluster links two accounts), got %d", p.Trends.ClusterMaxAccounts)
