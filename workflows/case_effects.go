@@ -100,6 +100,30 @@ func (w *caseWorkflow) closeState(ctx workflow.Context, o Outcome, final Status)
 	w.st.ClosedAt = workflow.Now(ctx)
 	w.note(ctx, EventClosed, "closed: "+string(o), "")
 	w.record(ctx, LedgerEvent{At: w.st.ClosedAt, Kind: LedgerClosed, Outcome: o})
+	w.tellOpenHandOffs(ctx, o)
+}
+
+// versionHandOffCaseClosed tells a case's open hand-offs that it closed.
+const versionHandOffCaseClosed = "handoff-case-closed"
+
+// tellOpenHandOffs tells each hand-off still open that the case closed, so that it stops
+// chasing its team and is no longer due on the work queue. (The version marker is written only
+// on cases with an open hand-off.)
+func (w *caseWorkflow) tellOpenHandOffs(ctx workflow.Context, o Outcome) {
+	var open []string
+	for _, h := range w.st.HandOffs {
+		if h.Status != HandOffResolved {
+			open = append(open, h.ChildID)
+		}
+	}
+	if len(open) == 0 || workflow.GetVersion(ctx, versionHandOffCaseClosed, workflow.DefaultVersion, 1) < 1 {
+		return
+	}
+	for _, id := range open {
+		if err := workflow.SignalExternalWorkflow(ctx, id, "", SignalHandOffCaseClosed, string(o)).Get(ctx, nil); err != nil {
+			w.log.Warn("an open hand-off was not told its case closed", "handoff", id, "error", err)
+		}
+	}
 }
 
 // closing says what closing a case does: solve its ticket (notified: with no closing notice of

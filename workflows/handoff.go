@@ -35,6 +35,8 @@ const (
 	SignalHandOff = "handoff"
 	// UpdateHandOffAnswer applies a team's answer (approval.TeamAnswer → DecisionResult).
 	UpdateHandOffAnswer = "handoff-answer"
+	// SignalHandOffCaseClosed tells a hand-off that its case closed (a string: the outcome).
+	SignalHandOffCaseClosed = "handoff-case-closed"
 )
 
 // States of a hand-off.
@@ -170,6 +172,10 @@ type handOff struct {
 	due     time.Time
 	level   int
 	opened  time.Time
+	// closedAs is the case's outcome once it closed while this ran; closedSeen once the
+	// hand-off stopped chasing the team for it.
+	closedAs   string
+	closedSeen bool
 }
 
 // HandOffWorkflow runs one hand-off until the team resolves it.
@@ -182,6 +188,12 @@ func HandOffWorkflow(ctx workflow.Context, in HandOffInput) (*HandOffResult, err
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateHandOffAnswer, h.onAnswer, workflow.UpdateHandlerOptions{Validator: h.validate}); err != nil {
 		return nil, err
 	}
+	closed := workflow.GetSignalChannel(ctx, SignalHandOffCaseClosed)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		var outcome string
+		closed.Receive(ctx, &outcome)
+		h.closedAs = cmpOr(outcome, "closed")
+	})
 	return h.run(ctx)
 }
 
@@ -246,6 +258,10 @@ func (h *handOff) run(ctx workflow.Context) (*HandOffResult, error) {
 			}
 		}
 		fired := h.wait(ctx, next)
+		if h.closedAs != "" && !h.closedSeen {
+			h.caseClosed(ctx)
+			fired = false
+		}
 		for len(h.answers) > 0 {
 			a := h.answers[0]
 			h.answers = h.answers[1:]
@@ -261,12 +277,25 @@ func (h *handOff) run(ctx workflow.Context) (*HandOffResult, error) {
 
 // wait blocks until at (zero: no timer) or an answer; true when the timer fired.
 func (h *handOff) wait(ctx workflow.Context, at time.Time) bool {
+	news := func() bool { return len(h.answers) > 0 || h.closedAs != "" && !h.closedSeen }
 	if at.IsZero() {
-		_ = workflow.Await(ctx, func() bool { return len(h.answers) > 0 })
+		_ = workflow.Await(ctx, news)
 		return false
 	}
-	ok, _ := workflow.AwaitWithTimeout(ctx, max(time.Millisecond, at.Sub(workflow.Now(ctx))), func() bool { return len(h.answers) > 0 })
+	ok, _ := workflow.AwaitWithTimeout(ctx, max(time.Millisecond, at.Sub(workflow.Now(ctx))), news)
 	return !ok
+}
+
+// caseClosed stops chasing the team once the case closed (issue 34, item 7): no more
+// escalations, no due time on the work queue, and the team's message and work item say so. The
+// hand-off stays open for the team to finish or resolve.
+func (h *handOff) caseClosed(ctx workflow.Context) {
+	h.closedSeen = true
+	h.level = len(h.t.Chain) + 1
+	h.due = time.Time{}
+	text := fmt.Sprintf("Case %s closed (%s) while this hand-off was open: it is no longer due; resolve it when your work is done.", h.in.CaseNumber, h.closedAs)
+	h.note(ctx, HandOffNoteInput{Message: h.msg, Text: text, Work: h.work, Comment: text})
+	h.publish(ctx)
 }
 
 // open opens the work item for the current team (a reassignment opens a new message).
@@ -356,9 +385,13 @@ func (h *handOff) tell(ctx workflow.Context, e HandOffEvent) {
 
 // publish keeps the search attributes current for the work queue: the case, the team, due.
 func (h *handOff) publish(ctx workflow.Context) {
+	due := SearchDeadline.ValueSet(h.due.UTC())
+	if h.due.IsZero() {
+		due = SearchDeadline.ValueUnset() // the case closed: nothing is due
+	}
 	err := workflow.UpsertTypedSearchAttributes(ctx,
 		SearchCaseNumber.ValueSet(h.in.CaseNumber), SearchAccount.ValueSet(h.in.Data.Account.ID),
-		SearchCategory.ValueSet(string(h.in.Data.Category)), SearchStatus.ValueSet("handoff:"+h.team), SearchDeadline.ValueSet(h.due.UTC()))
+		SearchCategory.ValueSet(string(h.in.Data.Category)), SearchStatus.ValueSet("handoff:"+h.team), due)
 	if err != nil {
 		h.log.Warn("search attributes not updated", "error", err)
 	}

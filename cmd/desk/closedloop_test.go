@@ -351,3 +351,41 @@ func TestEndToEndHandOffToSecurity(t *testing.T) {
 		t.Error("the resolution is not on the case's ticket")
 	}
 }
+
+// TestHandOffStopsWhenTheCaseCloses (issue 34, item 7): a case closes while its hand-off is
+// open. The hand-off stops chasing the team — its work item says the case closed and it is no
+// longer due — and the work queue no longer shows it overdue; the team may still resolve it.
+func TestHandOffStopsWhenTheCaseCloses(t *testing.T) {
+	teams := "teams:\n  security:\n    title: Security\n    channel: abuse-security\n    sla: 1h\n    chain: [ULEAD1]\n\n# Spikes and linked accounts"
+	p := fastPolicy(t, t.TempDir(), map[string]string{"# Spikes and linked accounts": teams})
+	d := startDev(t, p)
+	caseID := d.submitReports("acct-shop", "phishing", "ho-close-1")
+	d.waitStatus(caseID, workflows.StatusAwaitingResponse, 30*time.Second)
+	z := d.sandbox["zendesk"]
+	handOff := zendeskAgent(t, z, "agent@desk.example", workflows.DecisionHandOff)
+	handOff.Team, handOff.Note = "security", "check the host"
+	if _, err := d.cases.Decide(context.Background(), caseID, handOff); err != nil {
+		t.Fatal(err)
+	}
+	open := waitView(t, d, caseID, 30*time.Second, func(v *workflows.CaseView) bool { return len(v.HandOffs) == 1 && v.HandOffs[0].Work.ID != 0 })
+	work := open.HandOffs[0].Work.ID
+	if _, err := d.cases.Decide(context.Background(), caseID, zendeskAgent(t, z, "agent@desk.example", workflows.DecisionResolve)); err != nil {
+		t.Fatal(err)
+	}
+	d.waitClosed(caseID)
+	deadline := time.Now().Add(30 * time.Second)
+	for !ticketHas(t, z, work, false, "closed (resolved) while this hand-off was open") && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !ticketHas(t, z, work, false, "closed (resolved) while this hand-off was open") {
+		t.Fatalf("the team's work item #%d was not told the case closed", work)
+	}
+	for ; time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		hs, err := d.cases.HandOffs(context.Background())
+		if err == nil && len(hs) == 1 && hs[0].Deadline.IsZero() {
+			return
+		}
+	}
+	hs, err := d.cases.HandOffs(context.Background())
+	t.Errorf("the open hand-off on the work queue: %+v %v, want it without a due time", hs, err)
+}
