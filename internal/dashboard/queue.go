@@ -26,7 +26,7 @@ import (
 var waits = map[workflows.Status]struct{ On, Waiting string }{
 	workflows.StatusNeedsTriage:     {"an agent, to triage the reports", "the reporters; nothing has gone to the customer"},
 	workflows.StatusPendingApproval: {"a lead, to approve or deny the action in Slack", "the escalation"},
-	workflows.StatusUnderReview:     {"an agent: the customer answered, or their fix did not hold", "the customer"},
+	workflows.StatusUnderReview:     {"an agent: the customer answered, their fix did not hold, a lead denied the action or a step failed (the case page says which)", "the customer"},
 	workflows.StatusAppealReview:    {"a reviewer other than the approver, to decide the appeal", "the customer, whose service is limited"},
 	workflows.StatusLegalReview:     {"the legal team, to decide the request", "the requesting authority"},
 }
