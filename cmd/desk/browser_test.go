@@ -109,6 +109,7 @@ func TestBrowserApprovesAPendingCase(t *testing.T) {
 		chromedp.Navigate(d.ep.HTTP+"/cases/"+v.CaseNumber),
 		chromedp.Click(chromedp.Search(`//button[contains(., "Take the reported page down")]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#flash, #refused`)),
+		chromedp.SendKeys(chromedp.Search(`//button[contains(., "as the customer (email)")]/preceding-sibling::textarea`), "We took the page down; please lift the restriction."),
 		chromedp.Click(chromedp.Search(`//button[contains(., "as the customer (email)")]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#flash, #refused`)),
 		chromedp.WaitVisible(chromedp.CSS(`.casehead h1 .s-appeal_review`)),
