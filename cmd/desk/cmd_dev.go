@@ -104,6 +104,9 @@ Port 0 picks any free port.`)
 			return err
 		}
 	}
+	if err := writePolicyInUse(cfg.DataDir, cfg.PolicyFile); err != nil {
+		return err
+	}
 
 	a := &app{cfg: cfg, log: newLogger(cfg, e.stderr), metrics: metrics.New(version)}
 	defer a.shutdown()

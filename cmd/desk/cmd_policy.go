@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -25,13 +27,14 @@ show      prints the embedded default policy (a starting point to copy), or with
           every category resolves to after the defaults are applied.
 simulate  replays the recorded timelines of the cases opened in the last --since (the case
           ledger: DESK_LEDGER_URL, or --data-dir's ledger.db) under the current policy
-          (--current, default $DESK_POLICY_FILE or the embedded policy) and under CANDIDATE,
+          (--current, default $DESK_POLICY_FILE, else the policy the last desk dev on the data
+          dir ran under, else the embedded policy) and under CANDIDATE,
           and prints what would differ: enforcements added or avoided (and how many of those
           were overturned on appeal), approvals requested, actions changed, time to action,
           and each case that differs with why. Deterministic; nothing is changed.
           docs/policy-simulation.md says what the replay models and what it cannot know.`)
 	since := fs.String("since", "90d", "simulate: how far back cases were opened (90d, 2160h)")
-	current := fs.String("current", "", "simulate: the current policy file (default $DESK_POLICY_FILE, or the embedded policy)")
+	current := fs.String("current", "", "simulate: the current policy file (default $DESK_POLICY_FILE, the policy the last desk dev on the data dir ran under, or the embedded policy)")
 	format := fs.String("format", "text", "simulate: text or json")
 	dataDir := fs.String("data-dir", "", "simulate: the data dir whose ledger.db to read (default $DESK_DATA_DIR), unless DESK_LEDGER_URL names one")
 	limit := fs.Int("cases", 20, "simulate: how many differing cases the text lists (json lists all)")
@@ -148,7 +151,7 @@ func policySimulate(ctx context.Context, e env, a simulateArgs) error {
 		return err
 	}
 	defer store.Close()
-	currentFile := cmp.Or(a.current, cfg.PolicyFile)
+	currentFile := cmp.Or(a.current, cfg.PolicyFile, policyInUse(cfg.DataDir))
 	current, err := policy.Load(currentFile)
 	if err != nil {
 		return fmt.Errorf("the current policy: %w", err)
@@ -170,4 +173,37 @@ func policySimulate(ctx context.Context, e env, a simulateArgs) error {
 		return enc.Encode(r)
 	}
 	return simulate.WriteText(e.stdout, r, current.Source, candidate.Source, a.limit)
+}
+
+// policyInUseFile, in a data dir, names the policy file the last desk dev on it ran under
+// ("" for the embedded default), so that desk policy simulate compares against it.
+const policyInUseFile = "policy-in-use"
+
+// writePolicyInUse records the policy file a desk dev runs under in its data dir.
+func writePolicyInUse(dataDir, policyFile string) error {
+	if dataDir == "" {
+		return nil
+	}
+	if policyFile != "" {
+		if abs, err := filepath.Abs(policyFile); err == nil {
+			policyFile = abs
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, policyInUseFile), []byte(policyFile+"\n"), 0o600); err != nil {
+		return fmt.Errorf("record the policy in use: %w", err)
+	}
+	return nil
+}
+
+// policyInUse is the policy file the last desk dev on dataDir ran under ("": the embedded
+// default, or no record).
+func policyInUse(dataDir string) string {
+	if dataDir == "" {
+		return ""
+	}
+	b, err := os.ReadFile(filepath.Join(dataDir, policyInUseFile))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }

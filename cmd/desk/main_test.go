@@ -379,6 +379,18 @@ func TestPolicySimulateCommand(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil || got.Avoided != 1 || len(got.Differ) != 1 || got.Differ[0].Number != "TS-SIM1" {
 		t.Errorf("JSON %s: %+v, %v", out.String(), got, err)
 	}
+	// A desk dev that ran on the data dir under the candidate recorded it: simulate compares
+	// against the policy the desk ran under, not the embedded default, so nothing differs.
+	if err := writePolicyInUse(dir, candidate); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"policy", "simulate", "--data-dir", dir, "--since", "30d", candidate}, &out, io.Discard, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "adds 0 enforcement(s) and avoids 0") || strings.Contains(out.String(), "embedded") {
+		t.Errorf("against the policy in use:\n%s", out.String())
+	}
 	for flag, args := range map[string][]string{
 		"--format":  {"policy", "simulate", "--data-dir", dir, "--format", "xml", candidate},
 		"--since":   {"policy", "simulate", "--data-dir", dir, "--since", "soon", candidate},
