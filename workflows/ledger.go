@@ -148,8 +148,7 @@ func notReporters(reporter string, subjects []string) []string {
 		return subjects
 	}
 	same := func(d string) bool {
-		d = strings.TrimSuffix(strings.ToLower(d), ".")
-		return d == rd || strings.HasSuffix(d, "."+rd) || strings.HasSuffix(rd, "."+d) && strings.Contains(d, ".")
+		return abuse.InDomain(d, rd) || strings.Contains(d, ".") && abuse.InDomain(rd, d)
 	}
 	out := subjects[:0:0]
 	for _, s := range subjects {

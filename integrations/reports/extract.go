@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"abusedesk/internal/abuse"
 )
 
 // ---- addresses --------------------------------------------------------------------------------
@@ -331,7 +333,7 @@ func receivedSource(values []string, reporterDomain string) (ip string, skipped 
 			if firstPrivate == "" {
 				firstPrivate = a
 			}
-		case reporterDomain != "" && (host == reporterDomain || strings.HasSuffix(host, "."+reporterDomain)):
+		case abuse.InDomain(host, reporterDomain):
 			skipped = append(skipped, a+" (the reporter's own "+host+")")
 		case slices.ContainsFunc(providerInternal, func(s string) bool { return strings.HasSuffix(host, s) }):
 			skipped = append(skipped, a+" (a provider's internal relay "+host+")")

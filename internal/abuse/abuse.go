@@ -3,7 +3,10 @@
 // all speak it, so it depends on nothing.
 package abuse
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Category is what a report says the account did.
 type Category string
@@ -210,4 +213,12 @@ func (c Category) DefaultSeverity() Severity {
 	default:
 		return SeverityLow
 	}
+}
+
+// InDomain says whether host is domain or a name below it ("mail.bank.example" is in
+// "bank.example"), ignoring case and a trailing dot. An empty domain holds nothing.
+func InDomain(host, domain string) bool {
+	host = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(host), "."))
+	domain = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(domain), "."))
+	return domain != "" && (host == domain || strings.HasSuffix(host, "."+domain))
 }

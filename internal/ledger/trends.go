@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"abusedesk/internal/abuse"
 	"abusedesk/workflows"
 )
 
@@ -358,14 +359,7 @@ func (s *Store) ownIndicator(kind, value string) bool {
 	if _, d, ok := strings.Cut(value, "@"); ok {
 		value = d
 	}
-	value = strings.ToLower(strings.TrimSuffix(value, "."))
-	for _, own := range s.OwnDomains {
-		own = strings.ToLower(strings.TrimSpace(own))
-		if own != "" && (value == own || strings.HasSuffix(value, "."+own)) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(s.OwnDomains, func(own string) bool { return abuse.InDomain(value, own) })
 }
 
 // Clusters links accounts whose reports since a time name the same host, domain, sender
