@@ -162,11 +162,7 @@ func autoReplyReason(h message.Header, subject string) string {
 			return k + ": " + v
 		}
 	}
-	s := strings.TrimSpace(subject)
-	for _, pre := range []string{"re:", "aw:", "fw:", "fwd:", "wg:"} {
-		s = strings.TrimSpace(strings.TrimPrefix(strings.ToLower(s), pre))
-	}
-	if reAutoSubject.MatchString(s) {
+	if reAutoSubject.MatchString(BaseSubject(subject)) {
 		return "subject " + subject
 	}
 	return ""
@@ -251,4 +247,21 @@ func statusReason(subject, text string) string {
 		return "a status message about a request (\"" + OneLine(m, 80) + "\"), not a report"
 	}
 	return ""
+}
+
+// BaseSubject is a subject without the prefixes a reply or a forward adds ("Re:", "Fwd:",
+// "AW:", "WG:", "TR:", "RV:"), lower case, its spaces collapsed.
+func BaseSubject(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	for {
+		cut := false
+		for _, pre := range []string{"re:", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:", "enc:"} {
+			if rest, ok := strings.CutPrefix(s, pre); ok {
+				s, cut = strings.TrimSpace(rest), true
+			}
+		}
+		if !cut {
+			return strings.Join(strings.Fields(s), " ")
+		}
+	}
 }

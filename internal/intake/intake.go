@@ -895,26 +895,9 @@ func contentKey(r reports.Report) string {
 		when = r.EventTime.UTC().Format(time.RFC3339)
 	}
 	h := sha256.New()
-	for _, part := range []string{strings.ToLower(strings.TrimSpace(r.Reporter)), string(r.Category), baseSubject(r.Subject), when, r.BodyDigest, strings.Join(names, "\n")} {
+	for _, part := range []string{strings.ToLower(strings.TrimSpace(r.Reporter)), string(r.Category), reports.BaseSubject(r.Subject), when, r.BodyDigest, strings.Join(names, "\n")} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
-}
-
-// baseSubject is a subject without the prefixes a reply or a forward adds ("Re:", "Fwd:",
-// "AW:", "WG:", "TR:", "RV:"), lower case, its spaces collapsed.
-func baseSubject(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	for {
-		cut := false
-		for _, pre := range []string{"re:", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:", "enc:"} {
-			if rest, ok := strings.CutPrefix(s, pre); ok {
-				s, cut = strings.TrimSpace(rest), true
-			}
-		}
-		if !cut {
-			return strings.Join(strings.Fields(s), " ")
-		}
-	}
 }
