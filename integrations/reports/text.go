@@ -199,19 +199,17 @@ func freeform(text, subject, from string, received time.Time) *Report {
 	r.Ranges = textRanges(whole)
 	urls := append(textURLs(body), bareURLs(refangText(body))...)
 	refs := referenceIPs(body, urls)
-	var named []string
+	var inText, named []string
 	for _, ip := range textIPs(whole) {
-		if !inRangeNotation(whole, ip) && !slices.Contains(refs, ip) {
-			named = append(named, ip)
-		}
-	}
-	if len(named) == 0 {
-		refs = nil // only the reference names an address: a person reads it
-		for _, ip := range textIPs(whole) {
-			if !inRangeNotation(whole, ip) {
+		if !inRangeNotation(whole, ip) {
+			inText = append(inText, ip)
+			if !slices.Contains(refs, ip) {
 				named = append(named, ip)
 			}
 		}
+	}
+	if len(named) == 0 {
+		named, refs = inText, nil // only the reference names an address: a person reads it
 	}
 	for _, ip := range refs {
 		r.Warnings = append(r.Warnings, "address choice: "+ip+" left out: the host of a reference link (details, evidence, a ticket)")
@@ -275,11 +273,7 @@ func referenceIPs(text string, urls []string) []string {
 		if i < 0 {
 			continue
 		}
-		start := i
-		for start > 0 && text[start-1] != '\n' && i-start < 40 {
-			start--
-		}
-		if reReferenceCue.MatchString(text[start:i]) {
+		if reReferenceCue.MatchString(text[lineStart(text, i):i]) {
 			out = appendUnique(out, ip)
 		}
 	}
