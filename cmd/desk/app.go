@@ -35,6 +35,7 @@ import (
 	"abusedesk/integrations/reports"
 	deskslack "abusedesk/integrations/slack"
 	"abusedesk/integrations/zendesk"
+	"abusedesk/internal/abuse"
 	"abusedesk/internal/approval"
 	"abusedesk/internal/cases"
 	"abusedesk/internal/casesapi"
@@ -662,8 +663,14 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 	}
 	a.apiToken = ic.APIToken
 	if ic.APIToken != "" {
-		a.http.Handle("/api/v1/reports", inbound.ReportsAPI(a.intake, ic.APIToken, 25<<20,
-			inbound.APILimits{Budget: inbound.Budget(a.cfg.MemoryLimit, 25<<20), BodyTimeout: ic.BodyTimeout}, a.log.With("component", "reports-api")))
+		opts := inbound.APIOptions{Budget: inbound.Budget(a.cfg.MemoryLimit, 25<<20), BodyTimeout: ic.BodyTimeout}
+		var records inbound.Records = inbound.NoLedger()
+		if a.ledger != nil {
+			opts.Records, records = a.ledger, a.ledger
+		}
+		a.http.Handle("/api/v1/reports", inbound.ReportsAPI(a.intake, ic.APIToken, 25<<20, opts, a.log.With("component", "reports-api")))
+		tell := func(c abuse.Category) bool { return a.policy.Snapshot(c).Rules.AcknowledgeReporters }
+		a.http.Handle("GET /api/v1/reports/{id}", inbound.ReportStatusAPI(records, ic.APIToken, tell, a.log.With("component", "reports-api")))
 		a.endpoints.API = &config.APIEndpoint{URL: a.endpoints.HTTP + "/api/v1/reports"}
 	} else {
 		a.log.Warn("the reports API is off: DESK_API_TOKEN is not set")

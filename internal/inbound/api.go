@@ -2,8 +2,11 @@ package inbound
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +25,7 @@ import (
 	"abusedesk/integrations/reports"
 	"abusedesk/internal/httpx"
 	"abusedesk/internal/intake"
+	"abusedesk/internal/ledger"
 )
 
 // Ingester is what the channels hand messages to: intake.
@@ -33,18 +38,36 @@ type Admitter interface {
 	Admit() error
 }
 
-// APILimits bound what the reports API holds at once. The bodies being read and parsed reserve
+// APIOptions are the reports API's bounds and records. The bodies being read and parsed reserve
 // Budget bytes between them — each its Content-Length, or the size limit when the length is
 // unknown or the body compressed, and at least MinReservation — and an upload that does not
 // fit is answered 503 at once, before its body is read; so a flood of small or trickling
 // uploads never keeps out the rest, and large ones cannot together pass the memory limit.
 // Each body must arrive within BodyTimeout.
-type APILimits struct {
+//
+// Records, when set, keep the answers to requests made with an Idempotency-Key and where each
+// accepted report went (GET /api/v1/reports/{id}): the ledger, shared by every desk process.
+// Without them the keys are kept in this process's memory for KeyRules.Keep.
+type APIOptions struct {
 	Budget      int64
 	BodyTimeout time.Duration
+	Records     Records
 }
 
-// MinReservation is the least an upload reserves of APILimits.Budget, which bounds how many
+// Records are what the reports API keeps besides the reports (ledger.Store).
+type Records interface {
+	ClaimKey(ctx context.Context, key, digest string, now time.Time, r ledger.KeyRules) (*ledger.Stored, error)
+	CompleteKey(ctx context.Context, key string, status int, response []byte) error
+	ReleaseKey(ctx context.Context, key string) error
+	RecordSubmitted(ctx context.Context, subs []ledger.Submitted) error
+	ReportStatus(ctx context.Context, id string) (*ledger.ReportStatus, error)
+}
+
+// KeyRules keep an Idempotency-Key for a day; a claim whose request has not finished in five
+// minutes (its process died; a body may take a minute, its cases a while) is taken over.
+var KeyRules = ledger.KeyRules{Keep: 24 * time.Hour, Stale: 5 * time.Minute}
+
+// MinReservation is the least an upload reserves of APIOptions.Budget, which bounds how many
 // are read at once (3,072 in the default 192 MiB).
 const MinReservation = 64 << 10
 
@@ -117,7 +140,7 @@ type APIResponse struct {
 // too) or an X-ARF 4 report that lacks a required field or names an unknown category (nothing is
 // taken: the detail names what is wrong, for the client to send it whole), and 503 (retry) when a service was unavailable or intake is full — nothing is
 // lost then, the client sends it again. Errors are problem+json (RFC 9457).
-func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *slog.Logger) http.Handler {
+func ReportsAPI(in Ingester, token string, maxBytes int, limits APIOptions, log *slog.Logger) http.Handler {
 	if maxBytes <= 0 {
 		maxBytes = 25 << 20
 	}
@@ -130,6 +153,10 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 	budget := semaphore.NewWeighted(limits.Budget)
 	clients := &clientShares{held: map[string]int64{}, max: max(int64(maxBytes), limits.Budget/4)}
 	admitter, _ := in.(Admitter)
+	records := limits.Records
+	if records == nil {
+		records = newMemoryKeys()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -215,8 +242,57 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 				return
 			}
 		}
-		out, err := in.Ingest(r.Context(), body, intake.Source{Channel: "api", ReceivedAt: time.Now().UTC(), Admitted: admitter != nil})
+		// An Idempotency-Key: the same request again gets the first one's answer and takes
+		// nothing twice; another body with the key is refused.
+		key, err := idempotencyKey(r)
 		if err != nil {
+			httpx.Problem(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if key != "" {
+			sum := sha256.Sum256(body)
+			stored, err := records.ClaimKey(r.Context(), key, hex.EncodeToString(sum[:]), time.Now(), KeyRules)
+			switch {
+			case errors.Is(err, ledger.ErrKeyReused):
+				httpx.Problem(w, http.StatusUnprocessableEntity, "Idempotency-Key "+strconv.Quote(key)+" was used for another report, nothing was taken: use a new key for a new report")
+				return
+			case errors.Is(err, ledger.ErrKeyInFlight):
+				w.Header().Set("Retry-After", "1")
+				httpx.Problem(w, http.StatusConflict, "a request with Idempotency-Key "+strconv.Quote(key)+" is still under way: send it again in a moment to get its answer")
+				return
+			case err != nil:
+				log.Warn("Idempotency-Key not checked; the client should retry", "error", err)
+				w.Header().Set("Retry-After", "5")
+				httpx.Problem(w, http.StatusServiceUnavailable, "not accepted now, nothing was lost — send it again: the Idempotency-Key could not be checked: "+err.Error())
+				return
+			case stored != nil:
+				replay(w, stored)
+				return
+			}
+			answered := &answerWriter{ResponseWriter: w}
+			defer func() {
+				// Keep what was answered once something was taken; forget the key otherwise
+				// (the client sends it again with the same key).
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
+				defer cancel()
+				var err error
+				if answered.status != 0 && !answered.forgotten {
+					err = records.CompleteKey(ctx, key, answered.status, answered.body.Bytes())
+				} else {
+					err = records.ReleaseKey(ctx, key)
+				}
+				if err != nil {
+					log.Warn("Idempotency-Key answer not kept: the same request again will be answered 409 until the claim is stale", "key", key, "error", err)
+				}
+			}()
+			w = answered
+		}
+		received := time.Now().UTC()
+		out, err := in.Ingest(r.Context(), body, intake.Source{Channel: "api", ReceivedAt: received, Admitted: admitter != nil})
+		if err != nil {
+			if a, ok := w.(*answerWriter); ok {
+				a.forget() // nothing was taken: the key is free for the retry
+			}
 			retry := "5"
 			if errors.Is(err, intake.ErrSlowDown) {
 				retry = "1" // counted in desk_intake_messages_total{kind="held"}, too many to log
@@ -227,6 +303,7 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APILimits, log *
 			httpx.Problem(w, http.StatusServiceUnavailable, "not accepted now, nothing was lost — send it again: "+err.Error())
 			return
 		}
+		recordSubmitted(r.Context(), records, out, received, log)
 		resp := APIResponse{Kind: string(out.Kind), Digest: out.Digest, Reports: out.Accepted, Triaged: out.Triaged,
 			ReplyTo: out.ReplyTo, Note: out.Note, Accepted: true}
 		if resp.Reports == nil {
@@ -282,4 +359,90 @@ func closeUnread(w http.ResponseWriter) { w.Header().Set("Connection", "close") 
 func looksLikeJSON(b []byte) bool {
 	b = bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(b), []byte("\ufeff")))
 	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
+}
+
+// idempotencyKey is the request's Idempotency-Key (draft-ietf-httpapi-idempotency-key-header:
+// a structured-field string, quoted; a bare token is taken too), or "" without one.
+func idempotencyKey(r *http.Request) (string, error) {
+	vals := r.Header.Values("Idempotency-Key")
+	if len(vals) == 0 {
+		return "", nil
+	}
+	if len(vals) > 1 {
+		return "", errors.New("more than one Idempotency-Key header: send one")
+	}
+	k := strings.TrimSpace(vals[0])
+	if len(k) >= 2 && k[0] == '"' && k[len(k)-1] == '"' {
+		k = k[1 : len(k)-1]
+	}
+	if k == "" || len(k) > 255 {
+		return "", errors.New("Idempotency-Key must be 1 to 255 characters (a UUID, say)")
+	}
+	for _, c := range k {
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return "", fmt.Errorf("Idempotency-Key %q has a character other than printable ASCII", k)
+		}
+	}
+	return k, nil
+}
+
+// answerWriter passes an answer on to the client and keeps a copy (status and body) for the
+// request's Idempotency-Key; forget says the answer took nothing and is not to be kept.
+type answerWriter struct {
+	http.ResponseWriter
+	status    int
+	body      bytes.Buffer
+	forgotten bool
+}
+
+func (a *answerWriter) WriteHeader(code int) {
+	if a.status == 0 {
+		a.status = code
+	}
+	a.ResponseWriter.WriteHeader(code)
+}
+
+func (a *answerWriter) Write(p []byte) (int, error) {
+	if a.status == 0 {
+		a.status = http.StatusOK
+	}
+	a.body.Write(p)
+	return a.ResponseWriter.Write(p)
+}
+
+func (a *answerWriter) forget() { a.forgotten = true }
+
+// Unwrap lets http.ResponseController reach the connection.
+func (a *answerWriter) Unwrap() http.ResponseWriter { return a.ResponseWriter }
+
+// replay answers a request whose Idempotency-Key was answered before: that answer again.
+func replay(w http.ResponseWriter, s *ledger.Stored) {
+	ct := "application/json"
+	if s.Status >= 300 {
+		ct = "application/problem+json"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.WriteHeader(s.Status)
+	_, _ = w.Write(s.Response)
+}
+
+// recordSubmitted keeps where a request's reports went, for GET /api/v1/reports/{id}. The
+// reports are taken already: a failure here costs their status only, and is logged.
+func recordSubmitted(ctx context.Context, records Records, out *intake.Outcome, at time.Time, log *slog.Logger) {
+	var subs []ledger.Submitted
+	for _, a := range out.Accepted {
+		subs = append(subs, ledger.Submitted{ReportID: a.ReportID, CaseID: a.CaseID, Category: a.Category, ReceivedAt: at})
+	}
+	for _, t := range out.Triaged {
+		subs = append(subs, ledger.Submitted{ReportID: cmp.Or(t.ReportID, out.Digest), TicketID: t.TicketID, ReceivedAt: at})
+	}
+	if len(subs) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := records.RecordSubmitted(ctx, subs); err != nil {
+		log.Warn("where the reports went is not kept: GET /api/v1/reports/{id} will not find them", "reports", len(subs), "error", err)
+	}
 }

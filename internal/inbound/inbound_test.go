@@ -66,7 +66,7 @@ func TestReportsAPIAnswers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(ReportsAPI(tc.in, "tok", 64, APILimits{}, slog.New(slog.NewTextHandler(io.Discard, nil))))
+			srv := httptest.NewServer(ReportsAPI(tc.in, "tok", 64, APIOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil))))
 			defer srv.Close()
 			req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(tc.body))
 			if tc.auth != "" {
@@ -130,7 +130,7 @@ func TestMailboxDisposition(t *testing.T) {
 // TestReportsAPIProtocol: methods, encodings and what an API client reads back.
 func TestReportsAPIProtocol(t *testing.T) {
 	in := &ingester{out: &intake.Outcome{Kind: reports.KindReport, Accepted: []intake.Accepted{{ReportID: "r1"}}}}
-	srv := httptest.NewServer(ReportsAPI(in, "tok", 1<<20, APILimits{}, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	srv := httptest.NewServer(ReportsAPI(in, "tok", 1<<20, APIOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	defer srv.Close()
 	do := func(method, encoding string, body []byte) *http.Response {
 		t.Helper()
@@ -221,7 +221,7 @@ func TestReportsAPIBounds(t *testing.T) {
 
 	t.Run("admission before the body", func(t *testing.T) {
 		g := &gate{refuse: intake.ErrSlowDown}
-		srv := httptest.NewServer(ReportsAPI(g, "tok", 25<<20, APILimits{}, log))
+		srv := httptest.NewServer(ReportsAPI(g, "tok", 25<<20, APIOptions{}, log))
 		defer srv.Close()
 		body := &countingBody{left: 20 << 20}
 		resp := post(srv.URL, body)
@@ -238,7 +238,7 @@ func TestReportsAPIBounds(t *testing.T) {
 	t.Run("budget", func(t *testing.T) {
 		// Room for one upload's least reservation and not two: the second waits for the first.
 		g := &gate{release: make(chan struct{}), started: make(chan struct{}, 2)}
-		srv := httptest.NewServer(ReportsAPI(g, "tok", 1<<20, APILimits{Budget: MinReservation * 3 / 2}, log))
+		srv := httptest.NewServer(ReportsAPI(g, "tok", 1<<20, APIOptions{Budget: MinReservation * 3 / 2}, log))
 		defer srv.Close()
 		done := make(chan *http.Response)
 		go func() { done <- post(srv.URL, strings.NewReader("From: a@b.example\r\n\r\nspam from 192.0.2.1\r\n")) }()
@@ -273,7 +273,7 @@ func TestReportsAPIBounds(t *testing.T) {
 		// A 1 MiB budget: a large upload in progress (its Content-Length reserved) leaves room
 		// for small ones, not for a second large one.
 		g := &gate{release: make(chan struct{}), started: make(chan struct{}, 3)}
-		srv := httptest.NewServer(ReportsAPI(g, "tok", 1<<20, APILimits{Budget: 1 << 20}, log))
+		srv := httptest.NewServer(ReportsAPI(g, "tok", 1<<20, APIOptions{Budget: 1 << 20}, log))
 		defer srv.Close()
 		large := "From: a@b.example\r\n\r\nspam from 192.0.2.1\r\n" + strings.Repeat("x", 700<<10)
 		done := make(chan *http.Response, 2)
@@ -297,7 +297,7 @@ func TestReportsAPIBounds(t *testing.T) {
 		// trickling uploads beyond that are refused; another client's report goes through.
 		g := &gate{release: make(chan struct{}), started: make(chan struct{}, 8)}
 		close(g.release)
-		srv := httptest.NewServer(ReportsAPI(g, "tok", 1<<20, APILimits{Budget: 4 << 20, BodyTimeout: 5 * time.Second}, log))
+		srv := httptest.NewServer(ReportsAPI(g, "tok", 1<<20, APIOptions{Budget: 4 << 20, BodyTimeout: 5 * time.Second}, log))
 		defer srv.Close()
 		addr := strings.TrimPrefix(srv.URL, "http://")
 		var refused int
@@ -332,7 +332,7 @@ func TestReportsAPIBounds(t *testing.T) {
 	t.Run("slow body", func(t *testing.T) {
 		g := &gate{release: make(chan struct{}), started: make(chan struct{}, 1)}
 		close(g.release)
-		srv := httptest.NewServer(ReportsAPI(g, "tok", 1<<20, APILimits{BodyTimeout: 300 * time.Millisecond}, log))
+		srv := httptest.NewServer(ReportsAPI(g, "tok", 1<<20, APIOptions{BodyTimeout: 300 * time.Millisecond}, log))
 		defer srv.Close()
 		pr, pw := io.Pipe()
 		defer pw.Close()
@@ -540,7 +540,7 @@ func TestReportsAPIRefusesIncompleteXARF(t *testing.T) {
 		"whole":            {whole, ""},
 	} {
 		in := &ingester{out: &intake.Outcome{Kind: reports.KindReport, Accepted: []intake.Accepted{{ReportID: "r-1", CaseID: "case/a/brute-force"}}}}
-		srv := httptest.NewServer(ReportsAPI(in, "tok", 1<<20, APILimits{}, slog.New(slog.NewTextHandler(io.Discard, nil))))
+		srv := httptest.NewServer(ReportsAPI(in, "tok", 1<<20, APIOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil))))
 		b, _ := json.Marshal(tc.doc)
 		req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(b))
 		req.Header.Set("Authorization", "Bearer tok")
