@@ -227,6 +227,73 @@ func TestCasesAPI(t *testing.T) {
 		t.Errorf("the intake page lacks the demo's triage ticket or its not-ours answer (with their Zendesk links):\n%s", intake)
 	}
 
+	// The reports API: a request sent again under its Idempotency-Key takes nothing twice;
+	// GET /api/v1/reports/{id} follows the report to its case, and says nothing of a legal one.
+	post := func(key string, body []byte) (int, string, http.Header) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, d.ep.API.URL, bytes.NewReader(body))
+		token(req)
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.Header
+	}
+	spam := plainMail("Spam Desk <spamdesk@isp.example>", "Spam from 192.0.2.10", "api-spam-1@isp.example",
+		"We received unsolicited bulk mail sent from 192.0.2.10 (acct-shop's server) on 2026-02-03 10:00 UTC.\nPlease stop it.")
+	code1, first, _ := post(`"api-spam-1"`, spam)
+	code2, again, h := post(`"api-spam-1"`, spam)
+	if code1 != http.StatusOK || code2 != code1 || again != first || h.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("the same request twice under its Idempotency-Key: HTTP %d then %d (replayed %q)\n%s\n%s", code1, code2, h.Get("Idempotent-Replayed"), first, again)
+	}
+	var answer struct {
+		Reports []struct {
+			ReportID string `json:"report_id"`
+			CaseID   string `json:"case_id"`
+		} `json:"reports"`
+	}
+	if err := json.Unmarshal([]byte(first), &answer); err != nil || len(answer.Reports) != 1 {
+		t.Fatalf("the answer %s: %v, want one report", first, err)
+	}
+	if code, _, _ := post(`"api-spam-1"`, append(slices.Clip(spam), "\nAnother line."...)); code != http.StatusUnprocessableEntity {
+		t.Errorf("the key with another body: HTTP %d, want 422", code)
+	}
+	type status struct {
+		Status string `json:"status"`
+		Cases  []struct {
+			CaseNumber string `json:"case_number"`
+		} `json:"cases"`
+	}
+	var st status
+	for i := 0; i < 300 && st.Status != "open"; i++ {
+		st = status{}
+		if code := get("/api/v1/reports/"+url.PathEscape(answer.Reports[0].ReportID), token, &st); code != http.StatusOK {
+			t.Fatalf("the report's status: HTTP %d", code)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	spamCase, err := d.cases.Status(ctx, answer.Reports[0].CaseID)
+	cancel()
+	if err != nil || st.Status != "open" || len(st.Cases) != 1 || st.Cases[0].CaseNumber != spamCase.CaseNumber {
+		t.Errorf("the report's status %+v (%v), want open in %s", st, err, spamCase.CaseNumber)
+	}
+	police := plainMail("Det. Jane Roe <jane.roe@police.example>", "Preservation request - reference 2026-7002", "pres-api-2@police.example",
+		"Pursuant to 18 U.S.C. 2703(f) we request that you preserve all records associated with the IP address 192.0.2.10\n"+
+			"for the period 1 to 28 March 2026, pending legal process. Please do NOT disclose this request to the subscriber.")
+	code, body, _ := post(`"api-police-1"`, police)
+	if err := json.Unmarshal([]byte(body), &answer); code != http.StatusOK || err != nil || len(answer.Reports) != 1 {
+		t.Fatalf("the police request through the API: HTTP %d %s", code, body)
+	}
+	time.Sleep(2 * time.Second) // its case opens and reaches the ledger meanwhile
+	st = status{}
+	if code := get("/api/v1/reports/"+url.PathEscape(answer.Reports[0].ReportID), token, &st); code != http.StatusOK || st.Status != "received" || len(st.Cases) != 0 {
+		t.Errorf("the police request's status: HTTP %d %+v, want received and nothing more", code, st)
+	}
+
 	// Temporal's database holds no report text in clear: the payloads are encrypted. (Its
 	// write-ahead log is read too: recent writes are there.)
 	stored := temporalBytes(t, dir)

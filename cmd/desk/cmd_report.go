@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"abusedesk/integrations/reports"
 	"abusedesk/internal/config"
 	"abusedesk/internal/httpx"
+	"abusedesk/internal/ledger"
 	"abusedesk/internal/policy"
 	"abusedesk/workflows"
 )
@@ -44,7 +46,7 @@ type parsedLine struct {
 }
 
 func cmdReport(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "report", "report parse FILE... | report submit [flags] FILE... | report transparency --from DATE --to DATE [--format csv|json]", `
+	fs := newFlagSet(e, "report", "report parse FILE... | report submit [flags] FILE... | report transparency --from DATE --to DATE [--format csv|json] | report sor --since DATE [--until DATE]", `
 parse   reads each file (a raw message, or an X-ARF 4 JSON report) and prints what the desk
         makes of it, one JSON object per report (or per file for replies and failures): id,
         format, category, track (abuse, advisory, legal, customer), source_ips, ranges (CIDR),
@@ -60,12 +62,20 @@ transparency  the Digital Services Act transparency report of a hosting service 
         category, automated actions and the median time to action; complaints (appeals) by
         basis, their decisions, the median decision time and how many were reversed. Trusted
         flaggers and the law categories come from the policy's transparency section.
-        docs/transparency.md says how each figure is counted.`)
+        docs/transparency.md says how each figure is counted.
+sor     the statements of reasons (DSA Art. 17) of every restriction applied from --since to
+        --until (included; default today), throttling included, in the field shape of the EU
+        DSA Transparency Database's API ({"statements": [...]}, as its batch endpoint takes
+        them): the measure and its end once lifted, the facts, the ground with the policy's
+        clause, the source (trusted flagger, notice, own initiative) and automated means.
+        Legal-track cases are left out. docs/transparency.md maps each field.`)
 	url := fs.String("url", "", "the desk's base URL for submit (default $DESK_PUBLIC_URL, or the HTTP URL in --data-dir's endpoints.json)")
 	dataDir := fs.String("data-dir", "", "read the URL and token of a running 'desk dev' from this data dir's endpoints.json (submit), or its ledger (transparency)")
 	from := fs.String("from", "", "transparency: the first day of the period (2026-01-01)")
 	to := fs.String("to", "", "transparency: the last day of the period, included (2026-06-30)")
-	format := fs.String("format", "csv", "transparency: csv or json")
+	format := fs.String("format", "", "transparency: csv (default) or json; sor: json (the only one)")
+	since := fs.String("since", "", "sor: the first day (2026-01-01)")
+	until := fs.String("until", "", "sor: the last day, included (default today)")
 	policyFile := fs.String("policy", "", "transparency: the policy file (default $DESK_POLICY_FILE, or the embedded policy)")
 	sub := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -75,8 +85,14 @@ transparency  the Digital Services Act transparency report of a hosting service 
 		return err
 	}
 	files := fs.Args()
-	if sub == "transparency" {
-		return reportTransparency(ctx, e, *dataDir, *policyFile, *from, *to, *format)
+	switch sub {
+	case "transparency":
+		return reportTransparency(ctx, e, *dataDir, *policyFile, *from, *to, cmp.Or(*format, "csv"))
+	case "sor":
+		if *until == "" {
+			*until = time.Now().UTC().Format(time.DateOnly)
+		}
+		return reportStatements(ctx, e, *dataDir, *policyFile, *since, *until, cmp.Or(*format, "json"))
 	}
 	if sub == "" || len(files) == 0 {
 		fs.Usage()
@@ -88,17 +104,14 @@ transparency  the Digital Services Act transparency report of a hosting service 
 	case "submit":
 		return reportSubmit(ctx, e, *url, *dataDir, files)
 	}
-	return usageError{fmt.Sprintf("unknown report subcommand %q (want parse, submit or transparency)", sub)}
+	return usageError{fmt.Sprintf("unknown report subcommand %q (want parse, submit, transparency or sor)", sub)}
 }
 
-// reportTransparency prints the DSA transparency report of a period from the ledger.
-func reportTransparency(ctx context.Context, e env, dataDir, policyFile, from, to, format string) error {
-	if format != "csv" && format != "json" {
-		return usageError{fmt.Sprintf("--format %q: want csv or json", format)}
-	}
+// period reads a period of whole days, the last included: flags name the two flags.
+func period(sub string, flags [2]string, first, last string) (time.Time, time.Time, error) {
 	day := func(flag, v string) (time.Time, error) {
 		if v == "" {
-			return time.Time{}, usageError{"report transparency needs --" + flag + " (a date like 2026-01-01)"}
+			return time.Time{}, usageError{"report " + sub + " needs --" + flag + " (a date like 2026-01-01)"}
 		}
 		t, err := time.Parse(time.DateOnly, v)
 		if err != nil {
@@ -106,17 +119,60 @@ func reportTransparency(ctx context.Context, e env, dataDir, policyFile, from, t
 		}
 		return t, nil
 	}
-	start, err := day("from", from)
+	start, err := day(flags[0], first)
 	if err != nil {
-		return err
+		return time.Time{}, time.Time{}, err
 	}
-	end, err := day("to", to)
+	end, err := day(flags[1], last)
 	if err != nil {
-		return err
+		return time.Time{}, time.Time{}, err
 	}
-	end = end.Add(24 * time.Hour) // --to is included
+	end = end.Add(24 * time.Hour) // the last day is included
 	if !start.Before(end) {
-		return usageError{fmt.Sprintf("--from %s is after --to %s", from, to)}
+		return time.Time{}, time.Time{}, usageError{fmt.Sprintf("--%s %s is after --%s %s", flags[0], first, flags[1], last)}
+	}
+	return start, end, nil
+}
+
+// reportStatements prints the statements of reasons of a period in the Transparency
+// Database's shape.
+func reportStatements(ctx context.Context, e env, dataDir, policyFile, since, until, format string) error {
+	if format != "json" {
+		return usageError{fmt.Sprintf("--format %q: report sor writes json", format)}
+	}
+	start, end, err := period("sor", [2]string{"since", "until"}, since, until)
+	if err != nil {
+		return err
+	}
+	store, cfg, _, err := openLedgerOf(ctx, e, dataDir)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	p, err := policy.Load(cmp.Or(policyFile, cfg.PolicyFile))
+	if err != nil {
+		return err
+	}
+	sts, err := store.Statements(ctx, start, end, p.Transparency)
+	if err != nil {
+		return err
+	}
+	if sts == nil {
+		sts = []ledger.Statement{}
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{"statements": sts})
+}
+
+// reportTransparency prints the DSA transparency report of a period from the ledger.
+func reportTransparency(ctx context.Context, e env, dataDir, policyFile, from, to, format string) error {
+	if format != "csv" && format != "json" {
+		return usageError{fmt.Sprintf("--format %q: want csv or json", format)}
+	}
+	start, end, err := period("transparency", [2]string{"from", "to"}, from, to)
+	if err != nil {
+		return err
 	}
 	store, cfg, _, err := openLedgerOf(ctx, e, dataDir)
 	if err != nil {

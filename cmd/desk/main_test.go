@@ -319,7 +319,8 @@ func TestLedgerCommandsRefuseNoLedger(t *testing.T) {
 	if err := os.WriteFile(candidate, policy.DefaultYAML(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"ledger", "events", "TS-1"}, {"report", "transparency", "--from", "2026-01-01", "--to", "2026-01-31"}, {"policy", "simulate", candidate}} {
+	for _, args := range [][]string{{"ledger", "events", "TS-1"}, {"report", "transparency", "--from", "2026-01-01", "--to", "2026-01-31"},
+		{"report", "sor", "--since", "2026-01-01"}, {"policy", "simulate", candidate}} {
 		err := run(context.Background(), args, io.Discard, io.Discard, lookup)
 		if err == nil || !strings.Contains(err.Error(), "keeps no ledger") {
 			t.Errorf("%v: %v, want it to say the desk keeps no ledger", args, err)
@@ -327,6 +328,56 @@ func TestLedgerCommandsRefuseNoLedger(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "off")); err == nil {
 		t.Error("a file called off was created")
+	}
+}
+
+// TestReportSorCommand: desk report sor prints the period's statements of reasons in the
+// Transparency Database's shape from the data dir's ledger; bad flags are usage errors.
+func TestReportSorCommand(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, err := ledger.Open(ctx, filepath.Join(dir, "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	c := workflows.LedgerCase{Number: "TS-SOR1", ID: "case/acct-1/spam", Account: "acct-1", Category: abuse.Spam, Track: abuse.TrackAbuse, OpenedAt: opened}
+	if err := store.Record(ctx, workflows.RecordEventsInput{Case: c, Events: []workflows.LedgerEvent{
+		{Key: "1", At: opened, Kind: workflows.LedgerOpened},
+		{Key: "2", At: opened, Kind: workflows.LedgerReports, Count: 2, Reporters: []string{"fbl@isp.example"}, PerReporter: []int{2}},
+		{Key: "3", At: opened.Add(24 * time.Hour), Kind: workflows.LedgerEnforced, Decision: "throttle", Count: 1},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	_ = store.Close()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"report", "sor", "--data-dir", dir, "--since", "2026-03-01", "--until", "2026-03-31"}, &out, io.Discard, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Statements []map[string]any `json:"statements"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || len(got.Statements) != 1 {
+		t.Fatalf("output %s: %v, want one statement", out.String(), err)
+	}
+	st := got.Statements[0]
+	if st["puid"] != "TS-SOR1/3" || st["decision_provision"] != "DECISION_PROVISION_PARTIAL_SUSPENSION" || st["application_date"] != "2026-03-03" ||
+		st["source_type"] != "SOURCE_ARTICLE_16" || st["automated_decision"] != "AUTOMATED_DECISION_FULLY" {
+		t.Errorf("statement %v", st)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"report", "sor", "--data-dir", dir, "--since", "2026-04-01", "--until", "2026-04-30"}, &out, io.Discard, noEnv); err != nil || !strings.Contains(out.String(), `"statements": []`) {
+		t.Errorf("an empty period: %v %s, want an empty list", err, out.String())
+	}
+	for flag, args := range map[string][]string{
+		"--format": {"report", "sor", "--data-dir", dir, "--since", "2026-03-01", "--format", "csv"},
+		"--since":  {"report", "sor", "--data-dir", dir},
+		"--until":  {"report", "sor", "--data-dir", dir, "--since", "2026-03-01", "--until", "March"},
+	} {
+		var u usageError
+		if err := run(ctx, args, io.Discard, io.Discard, noEnv); !errors.As(err, &u) || !strings.Contains(err.Error(), flag) {
+			t.Errorf("%v: %v, want a usage error naming %s", args, err, flag)
+		}
 	}
 }
 

@@ -23,12 +23,12 @@ import (
 
 // gatedIngester holds each message until the test lets it go, and counts them.
 type gatedIngester struct {
-	mu   sync.Mutex
-	n    int
+	mu      sync.Mutex
+	n       int
 	gate    chan struct{}
 	entered chan struct{} // told when a message waits at the gate
 	fail    error
-	out  *intake.Outcome
+	out     *intake.Outcome
 }
 
 func (g *gatedIngester) Ingest(ctx context.Context, _ []byte, _ intake.Source) (*intake.Outcome, error) {

@@ -249,4 +249,3 @@ func (s *Store) ReportStatus(ctx context.Context, id string) (*ReportStatus, err
 	}
 	return st, nil
 }
-

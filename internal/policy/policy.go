@@ -475,6 +475,9 @@ func (t Transparency) ReasonsFor(c abuse.Category) Reasons {
 	return Reasons{Ground: ground, Law: t.Ground(c) == "law", OutOfCourt: t.Redress.OutOfCourt, Judicial: t.Redress.Judicial}
 }
 
+// ClauseFor is the clause (or the law) the actions in category c rest on.
+func (t Transparency) ClauseFor(c abuse.Category) string { return t.ReasonsFor(c).Ground }
+
 // Trusted says whether a reporter is a trusted flagger.
 func (t Transparency) Trusted(reporter string) bool {
 	r := strings.ToLower(strings.TrimSpace(reporter))
