@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"abusedesk/internal/abuse"
+	"abusedesk/internal/policy"
 )
 
 // The triage gate: a case whose every report is uncertain (the parser unsure, category "other",
@@ -74,6 +75,16 @@ func (w *caseWorkflow) holdForTriage(ctx workflow.Context, reason string) {
 	if w.policy.Triage.Hours != nil && workflow.GetVersion(ctx, versionBusinessHours, workflow.DefaultVersion, 1) >= 1 {
 		t.Due = w.policy.Triage.Due(now) // working time on the triage team's calendar
 	}
+	// A trusted flagger's notice is decided with priority (DSA Art. 22): its own, shorter SLA.
+	// (Only snapshots taken since the policy had trusted_sla carry it: older cases replay as
+	// they ran.)
+	if flagger := w.trustedFlagger(); flagger != "" {
+		if d := (policy.Triage{SLA: w.policy.Triage.TrustedSLA, Hours: w.policy.Triage.Hours}).Due(now); d.Before(t.Due) {
+			t.Due = d
+			reason += " — a trusted flagger's notice (" + flagger + "): due sooner"
+			t.Reason = reason
+		}
+	}
 	w.st.Triage = t
 	w.setStatus(StatusNeedsTriage)
 	ref, ok := w.openInternal(ctx, TicketTriage)
@@ -83,6 +94,19 @@ func (w *caseWorkflow) holdForTriage(ctx workflow.Context, reason string) {
 	t.Ticket = ref
 	w.note(ctx, EventTriage, fmt.Sprintf("waiting for triage (ticket #%d): %s; due %s", ref.ID, reason, fmtTime(t.Due)), "")
 	w.record(ctx, LedgerEvent{At: t.Since, Kind: LedgerTriageAsked, Text: reason})
+}
+
+// trustedFlagger is a reporter of the case that the policy names a trusted flagger, or "".
+func (w *caseWorkflow) trustedFlagger() string {
+	if w.policy.Triage.TrustedSLA <= 0 {
+		return ""
+	}
+	for _, r := range w.st.Reports.Reporters {
+		if w.policy.Triage.Trusted(r) {
+			return r
+		}
+	}
+	return ""
 }
 
 // awaitTriage waits for an agent's decision, posting reminders and alerting the leads at the

@@ -384,3 +384,31 @@ func TestTriageGoesOnWhenACertainReportArrives(t *testing.T) {
 		t.Errorf("the notice quotes %q; want the certain report's address only", notice)
 	}
 }
+
+// TestTrustedFlaggerTriageSLA: a case holding a trusted flagger's notice is due for triage at
+// the policy's trusted_sla, not the SLA everyone else gets, and says why; another reporter's
+// case keeps the usual SLA.
+func TestTrustedFlaggerTriageSLA(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		flagger string
+		due     time.Duration
+	}{{"a trusted flagger", "@example.org", time.Hour}, {"another reporter", "@hotline.example", 4 * time.Hour}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.pol.Triage.SLA, h.pol.Triage.TrustedSLA = policy.Duration(4*time.Hour), policy.Duration(time.Hour)
+			h.pol.Transparency.TrustedFlaggers = []string{tc.flagger}
+			start := h.env.Now()
+			var v workflows.CaseView
+			h.at(10*time.Minute, func() { v = h.view() })
+			h.at(5*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionNotAbuse, "done") })
+			h.runUncertain("acct-standard", abuse.Spam, unsure)
+			if v.Triage == nil || !v.Triage.Due.Equal(start.Add(tc.due)) {
+				t.Fatalf("triage %+v, want due %s after the start", v.Triage, tc.due)
+			}
+			if trusted := strings.Contains(v.Triage.Reason, "trusted flagger"); trusted != (tc.due == time.Hour) {
+				t.Errorf("reason %q: says trusted flagger %v", v.Triage.Reason, trusted)
+			}
+		})
+	}
+}

@@ -724,6 +724,7 @@ func (a *app) startDashboard(pg dashboard.Playground) error {
 		}}
 	}
 	opts.Loose = a.looseEnds
+	opts.TrustedFlagger = a.policy.Transparency.Trusted
 	if tickets := a.svc.tickets; tickets != nil {
 		// A signed-in agent acts on a case from its page as its macro would: as the ticketing
 		// system's agent with their address (the case checks the team again).

@@ -26,7 +26,15 @@ import (
 func TestCasesAPI(t *testing.T) {
 	skipShort(t)
 	dir := t.TempDir()
-	d := startDevIn(t, dir, leadsPolicy(t), map[string]string{"DESK_DASHBOARD_PASSWORD": "s3cret"}, "--demo")
+	// The leads' policy, with the spam desk below a trusted flagger.
+	pol := fastPolicy(t, t.TempDir(), map[string]string{
+		approverPolicy:         "  users: []\n  groups: [SLEADS]",
+		"response_window: 24h": "response_window: 3s",
+		"reminders: [12h]":     "reminders: [1s]",
+		"sample_rate: 0.05":    "sample_rate: 1",
+		"trusted_flaggers: []": `trusted_flaggers: ["@isp.example"]`,
+	})
+	d := startDevIn(t, dir, pol, map[string]string{"DESK_DASHBOARD_PASSWORD": "s3cret"}, "--demo")
 	d.mail(plainMail("Det. Jane Roe <jane.roe@police.example>", "Preservation request - reference 2026-7001", "pres-api@police.example",
 		"Pursuant to 18 U.S.C. 2703(f) we request that you preserve all records associated with the IP address 192.0.2.10\n"+
 			"for the period 1 to 28 February 2026, pending legal process. Please do NOT disclose this request to the subscriber."))
@@ -242,8 +250,10 @@ func TestCasesAPI(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b), resp.Header
 	}
-	spam := plainMail("Spam Desk <spamdesk@isp.example>", "Spam from 192.0.2.10", "api-spam-1@isp.example",
-		"We received unsolicited bulk mail sent from 192.0.2.10 (acct-shop's server) on 2026-02-03 10:00 UTC.\nPlease stop it.")
+	// An unclear report (category other: a person triages it) from the spam desk, a trusted
+	// flagger under this policy.
+	spam := plainMail("Spam Desk <spamdesk@isp.example>", "Odd traffic from 192.0.2.10", "api-spam-1@isp.example",
+		"Something odd keeps coming from 192.0.2.10 since this morning. Could you have a look at it?")
 	code1, first, _ := post(`"api-spam-1"`, spam)
 	code2, again, h := post(`"api-spam-1"`, spam)
 	if code1 != http.StatusOK || code2 != code1 || again != first || h.Get("Idempotent-Replayed") != "true" {
@@ -280,6 +290,38 @@ func TestCasesAPI(t *testing.T) {
 	cancel()
 	if err != nil || st.Status != "open" || len(st.Cases) != 1 || st.Cases[0].CaseNumber != spamCase.CaseNumber {
 		t.Errorf("the report's status %+v (%v), want open in %s", st, err, spamCase.CaseNumber)
+	}
+	// The spam desk is a trusted flagger: its case, waiting for triage, is due within the
+	// policy's trusted_sla (1h, not 4h) and leads the work queue after the overdue.
+	if spamCase.Status == workflows.StatusNeedsTriage {
+		if spamCase.Triage == nil || spamCase.Triage.Due.After(time.Now().Add(time.Hour)) || !strings.Contains(spamCase.Triage.Reason, "trusted flagger") {
+			t.Errorf("the trusted flagger's case in triage: %+v, want due within the hour, saying why", spamCase.Triage)
+		}
+		var q struct {
+			Items []struct {
+				CaseNumber     string `json:"case_number"`
+				Overdue        bool   `json:"overdue"`
+				TrustedFlagger bool   `json:"trusted_flagger"`
+			} `json:"items"`
+		}
+		if code := get("/api/v1/queue", basic, &q); code != http.StatusOK {
+			t.Fatalf("queue: HTTP %d", code)
+		}
+		first := -1
+		for i, it := range q.Items {
+			if it.CaseNumber == spamCase.CaseNumber && it.TrustedFlagger {
+				first = i
+			}
+			if first < 0 && !it.Overdue && it.CaseNumber != spamCase.CaseNumber {
+				t.Errorf("the queue has %s (not overdue) before the trusted flagger's case: %+v", it.CaseNumber, q.Items)
+				break
+			}
+		}
+		if first < 0 {
+			t.Errorf("the queue does not mark the trusted flagger's case %s: %+v", spamCase.CaseNumber, q.Items)
+		}
+	} else {
+		t.Errorf("the spam desk's unclear report: case %s (%s), want needs_triage", spamCase.Status, spamCase.Category)
 	}
 	police := plainMail("Det. Jane Roe <jane.roe@police.example>", "Preservation request - reference 2026-7002", "pres-api-2@police.example",
 		"Pursuant to 18 U.S.C. 2703(f) we request that you preserve all records associated with the IP address 192.0.2.10\n"+

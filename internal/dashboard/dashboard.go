@@ -56,6 +56,9 @@ type Options struct {
 	// Loose, when set, lists the desk's own loose ends for the work queue (messages it could
 	// not act on, …).
 	Loose func() []Loose
+	// TrustedFlagger, when set, says whether a reporter is a trusted flagger (the policy's
+	// transparency.trusted_flaggers): their cases lead the work queue.
+	TrustedFlagger func(reporter string) bool
 	// Password, when set, is required (HTTP basic auth, any user name), unless SignIn is set.
 	Password string
 	// SignIn, when set, signs people in through the organisation's identity provider instead:

@@ -53,6 +53,9 @@ type QueueItem struct {
 	// URL is where to act (the case page, the review queue, …); empty for the desk's own loose
 	// ends, which WaitingOn says where to find.
 	URL string `json:"url,omitempty"`
+	// TrustedFlagger: the case holds a trusted flagger's notice (DSA Art. 22): decided with
+	// priority, so it leads the queue after the overdue.
+	TrustedFlagger bool `json:"trusted_flagger,omitempty"`
 }
 
 // Loose is a loose end of the desk itself for the queue: what, how many, and where they are
@@ -93,6 +96,7 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 			break
 		}
 	}
+	d.markTrusted(ctx, items)
 	if reviews, err := d.opts.Cases.Reviews(ctx); err != nil {
 		d.log.Warn("work queue: requests for reinstatement not listed", "error", err)
 	} else {
@@ -158,8 +162,21 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 			}
 		}
 	}
-	// Overdue first, then by due time; items without one after, oldest first.
+	// Overdue first, then trusted flaggers' cases, then by due time; items without one after,
+	// oldest first.
 	slices.SortStableFunc(items, func(a, b QueueItem) int {
+		if a.Overdue != b.Overdue {
+			if a.Overdue {
+				return -1
+			}
+			return 1
+		}
+		if a.TrustedFlagger != b.TrustedFlagger {
+			if a.TrustedFlagger {
+				return -1
+			}
+			return 1
+		}
 		if a.Due.IsZero() != b.Due.IsZero() {
 			if a.Due.IsZero() {
 				return 1
@@ -172,6 +189,25 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 		return cmp.Or(a.Since.Compare(b.Since), strings.Compare(a.CaseNumber, b.CaseNumber))
 	})
 	return items, nil
+}
+
+// markTrusted marks the cases that hold a trusted flagger's notice (from the ledger).
+func (d *Dashboard) markTrusted(ctx context.Context, items []QueueItem) {
+	if d.opts.Ledger == nil || d.opts.TrustedFlagger == nil || len(items) == 0 {
+		return
+	}
+	numbers := make([]string, 0, len(items))
+	for _, it := range items {
+		numbers = append(numbers, it.CaseNumber)
+	}
+	trusted, err := d.opts.Ledger.TrustedCases(ctx, numbers, d.opts.TrustedFlagger)
+	if err != nil {
+		d.log.Warn("work queue: trusted flaggers' cases not marked", "error", err)
+		return
+	}
+	for i := range items {
+		items[i].TrustedFlagger = trusted[items[i].CaseNumber]
+	}
 }
 
 func plural(n int, what string) string {

@@ -219,3 +219,38 @@ func upperFirst(s string) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// TrustedCases are the cases among numbers that hold a notice from a trusted flagger.
+func (s *Store) TrustedCases(ctx context.Context, numbers []string, trusted func(reporter string) bool) (map[string]bool, error) {
+	out := map[string]bool{}
+	for start := 0; start < len(numbers); start += 500 {
+		chunk := numbers[start:min(start+500, len(numbers))]
+		args := []any{workflows.LedgerReports}
+		for _, n := range chunk {
+			args = append(args, n)
+		}
+		rows, err := s.db.QueryContext(ctx, s.Q(`SELECT case_number, reporters FROM case_events WHERE kind = ? AND case_number IN (?`+
+			strings.Repeat(", ?", len(chunk)-1)+`)`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("ledger %s: trusted flaggers' cases: %w", s.Where, err)
+		}
+		for rows.Next() {
+			var number, text string
+			if err := rows.Scan(&number, &text); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("ledger %s: trusted flaggers' cases: %w", s.Where, err)
+			}
+			names, _ := parseReporters(text)
+			for _, r := range names {
+				if r != "" && trusted(r) {
+					out[number] = true
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("ledger %s: trusted flaggers' cases: %w", s.Where, err)
+		}
+	}
+	return out, nil
+}

@@ -87,6 +87,10 @@ func TestStatementsOfReasons(t *testing.T) {
 		if strings.Contains(string(b), "acct-1") || strings.Contains(string(b), "phishtank") {
 			t.Errorf("the statement names the customer or a reporter: %s", b)
 		}
+		tc, err := s.TrustedCases(ctx, []string{"TS-SPAM000001", "TS-PHISH00001", "TS-SCAN000001", "TS-NONE"}, g.Trusted)
+		if err != nil || len(tc) != 1 || !tc["TS-SPAM000001"] {
+			t.Errorf("trusted flaggers' cases %v (%v), want the spam case only", tc, err)
+		}
 		if none, err := s.Statements(ctx, t0.Add(-48*h), t0, g); err != nil || len(none) != 0 {
 			t.Errorf("a period before every action: %v, %v", none, err)
 		}

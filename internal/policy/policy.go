@@ -278,6 +278,11 @@ type Triage struct {
 	// still waits.
 	SLA       Duration   `yaml:"sla" json:"sla"`
 	Reminders []Duration `yaml:"reminders" json:"reminders"`
+	// TrustedSLA is the SLA of a case holding a notice from a trusted flagger
+	// (transparency.trusted_flaggers, DSA Art. 22: processed with priority), when shorter. 0:
+	// the same SLA as everyone's. TrustedFlaggers is that list, copied into each case's snapshot.
+	TrustedSLA      Duration `yaml:"trusted_sla,omitempty" json:"trusted_sla,omitempty"`
+	TrustedFlaggers []string `yaml:"-" json:"trusted_flaggers,omitempty"`
 	// Calendar names the calendar (the calendars section) the SLA runs on: working time only.
 	// Empty: wall-clock time. Reminders stay wall-clock offsets.
 	Calendar string `yaml:"calendar,omitempty" json:"calendar,omitempty"`
@@ -291,6 +296,11 @@ func due(start time.Time, d Duration, hours *calendar.Calendar) time.Time {
 		return start.Add(d.D())
 	}
 	return hours.Add(start, d.D())
+}
+
+// Trusted says whether a reporter is a trusted flagger (as Transparency.Trusted).
+func (t Triage) Trusted(reporter string) bool {
+	return Transparency{TrustedFlaggers: t.TrustedFlaggers}.Trusted(reporter)
 }
 
 // Due is when the triage SLA started at start passes.
@@ -618,7 +628,11 @@ func (p *Policy) Snapshot(c abuse.Category) Snapshot {
 		r = p.Categories[abuse.Other]
 		r.Category = c
 	}
-	return Snapshot{Version: p.Version, Rules: r, RepeatOffender: p.RepeatOffender, Approvers: p.Approvers, Managers: p.Managers, Triage: p.Triage,
+	triage := p.Triage
+	if triage.TrustedSLA > 0 {
+		triage.TrustedFlaggers = p.Transparency.TrustedFlaggers
+	}
+	return Snapshot{Version: p.Version, Rules: r, RepeatOffender: p.RepeatOffender, Approvers: p.Approvers, Managers: p.Managers, Triage: triage,
 		Legal: p.Legal, Advisory: p.Advisory, Teams: p.Teams, Reasons: p.Transparency.ReasonsFor(c)}
 }
 
@@ -875,6 +889,9 @@ func Parse(b []byte, source string) (*Policy, error) {
 		v.fail("triage.sla", "must be more than 0")
 	}
 	v.offsets("triage.reminders", p.Triage.Reminders, p.Triage.SLA, "triage.sla")
+	if t := p.Triage.TrustedSLA; t < 0 || t > p.Triage.SLA {
+		v.fail("triage.trusted_sla", "must be between 0 (off) and triage.sla (%s): a trusted flagger's notice is handled sooner, not later", p.Triage.SLA)
+	}
 	if p.Legal.Due <= 0 {
 		v.fail("legal.due", "must be more than 0")
 	}
