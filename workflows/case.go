@@ -56,6 +56,8 @@ const (
 	// versionLegalTeam: a legal case resolves the legal group's agents from the ticketing
 	// system and accepts a decision only from one of them.
 	versionLegalTeam = "legal-team"
+	// versionReceiptLedger: an acknowledgement of receipt to an authority is a ledger event.
+	versionReceiptLedger = "receipt-ledger"
 )
 
 // Error types of the Case workflow's own failures.

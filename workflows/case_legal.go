@@ -132,6 +132,9 @@ func (w *caseWorkflow) sendReceipt(ctx workflow.Context) {
 	l.ReceiptsSent++
 	w.queueNotify(fmt.Sprintf("legal-receipt-%d", l.ReceiptsSent), NotifyInput{Public: NoticeLegalReceipt, Status: TicketOpen, Data: data})
 	w.note(ctx, EventLegal, "acknowledgement of receipt to "+data.Authority+langNote(data.AuthorityLocale), "")
+	if workflow.GetVersion(ctx, versionReceiptLedger, workflow.DefaultVersion, 1) >= 1 {
+		w.record(ctx, LedgerEvent{Kind: LedgerLegalReceipt}) // the transparency report's time to confirm receipt
+	}
 }
 
 // answerAuthority sends the authority the final answer as the matter closes (the legal

@@ -114,7 +114,7 @@ func (w *caseWorkflow) openLegal(ctx workflow.Context) {
 		return
 	}
 	w.note(ctx, EventLegal, fmt.Sprintf("legal matter in restricted ticket #%d; due %s; nothing goes to the customer", ref.ID, fmtTime(l.Due)), "")
-	w.record(ctx, LedgerEvent{Kind: LedgerLegalOpened})
+	w.record(ctx, LedgerEvent{Kind: LedgerLegalOpened, Decision: l.Kind})
 	if held := w.evidenceDigests(maxRecentReports); len(held) > 0 {
 		err := workflow.ExecuteActivity(withStep(ctx), ActivityHoldEvidence, HoldInput{
 			Key: w.st.CaseID + " " + w.st.CaseNumber, Digests: held, Reason: fmt.Sprintf("%s from %s", w.st.Category, w.requester()),

@@ -86,7 +86,9 @@ const (
 	LedgerAppealDecided   = "appeal_decided"
 	LedgerLegalOpened     = "legal_opened"
 	LedgerLegalDecided    = "legal_decided"
-	LedgerSLABreached     = "sla_breached"
+	// LedgerLegalReceipt: the authority was sent an acknowledgement of receipt.
+	LedgerLegalReceipt = "legal_receipt"
+	LedgerSLABreached  = "sla_breached"
 	// LedgerChecked is a re-check of a fix (Decision: its verdict, fixed, still or unknown;
 	// Count: which re-check; Text: what was seen); LedgerReopened a case a re-check reopened.
 	LedgerChecked  = "remediation_checked"

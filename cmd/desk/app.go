@@ -376,6 +376,19 @@ func (a *app) recordHandOver(h intake.HandOver) {
 	}
 }
 
+// recordNotice keeps a notice for the transparency report. The reports are taken already: a
+// failure here leaves the report's notice count short, and is logged.
+func (a *app) recordNotice(n intake.Notice) {
+	if a.ledger == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.ledger.RecordNotification(ctx, ledger.Notification{Digest: n.Digest, At: n.At, Reporter: n.Reporter, Category: n.Category, Reports: n.Reports}); err != nil {
+		a.log.Error("notice not kept for the transparency report (its reports are in their cases)", "digest", n.Digest, "error", err)
+	}
+}
+
 // looseEnds are the desk's own loose ends for the work queue: inbox entries (Zendesk webhooks,
 // mailbox messages, …) that failed for good, kept under <data-dir>/inbox/<name>/failed/.
 func (a *app) looseEnds() []dashboard.Loose {
@@ -647,7 +660,7 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 		JournalDir: filepath.Join(a.cfg.DataDir, "intake"),
 		Yield:      intake.Yield{Wait: a.behind, At: ic.YieldAt},
 		Parser:     reports.Options{AccountHeaders: ic.AccountHeaders}, Templates: a.templates, Reporters: reporters, Log: a.log, Metrics: a.metrics,
-		OnHandOver:   a.recordHandOver,
+		OnHandOver: a.recordHandOver, OnNotice: a.recordNotice,
 		LegalGroupID: a.integrations.Zendesk.LegalGroupID, SupportGroupID: a.integrations.Zendesk.SupportGroupID,
 	}, a.enforcement, a.intakeCases(), a.zendesk, a.evidence)
 	if err != nil {

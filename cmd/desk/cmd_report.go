@@ -55,13 +55,17 @@ parse   reads each file (a raw message, or an X-ARF 4 JSON report) and prints wh
         gave it, and an error naming what failed. Nothing is submitted. Exit code 1 when a file is unparseable.
 submit  posts each file to the desk's reports API (POST /api/v1/reports) and prints the
         report and case IDs it answered. Needs --url (or DESK_PUBLIC_URL) and DESK_API_TOKEN.
-transparency  the Digital Services Act transparency report of a hosting service (Art. 15(1)(b)
-        notices and (d) complaints) for a period, from the case ledger (DESK_LEDGER_URL, or
-        --data-dir's ledger.db): notices by type of alleged illegal content and from trusted
-        flaggers, notices processed automatically, actions by ground (law or terms), type and
-        category, automated actions and the median time to action; complaints (appeals) by
-        basis, their decisions, the median decision time and how many were reversed. Trusted
-        flaggers and the law categories come from the policy's transparency section.
+transparency  the Digital Services Act transparency report of a hosting service (Art. 15(1)(a)
+        orders, (b) notices, (c) own-initiative actions and (d) complaints) for a period, from
+        the case ledger (DESK_LEDGER_URL, or --data-dir's ledger.db): orders by what they ask
+        with the median times to confirm receipt and to give effect; notices (a message counts
+        once, whatever its rows) by type of alleged illegal content and from trusted flaggers;
+        actions by ground (law or terms), type and category, own-initiative and automated
+        actions, the error rate of automated decisions and the median time to action;
+        complaints (appeals) by basis, their decisions, the median decision time and how many
+        were reversed. --format eu-2024-2835 writes the sections of Implementing Regulation (EU)
+        2024/2835's template as CSV files into --out. Trusted flaggers and the law categories
+        come from the policy's transparency section.
         docs/transparency.md says how each figure is counted.
 sor     the statements of reasons (DSA Art. 17) of every restriction applied from --since to
         --until (included; default today), throttling included, in the field shape of the EU
@@ -73,7 +77,8 @@ sor     the statements of reasons (DSA Art. 17) of every restriction applied fro
 	dataDir := fs.String("data-dir", "", "read the URL and token of a running 'desk dev' from this data dir's endpoints.json (submit), or its ledger (transparency)")
 	from := fs.String("from", "", "transparency: the first day of the period (2026-01-01)")
 	to := fs.String("to", "", "transparency: the last day of the period, included (2026-06-30)")
-	format := fs.String("format", "", "transparency: csv (default) or json; sor: json (the only one)")
+	format := fs.String("format", "", "transparency: csv (default), json, or eu-2024-2835 (one CSV a section of the official template, into --out); sor: json (the only one)")
+	out := fs.String("out", "", "transparency --format eu-2024-2835: the folder the section files go into")
 	since := fs.String("since", "", "sor: the first day (2026-01-01)")
 	until := fs.String("until", "", "sor: the last day, included (default today)")
 	policyFile := fs.String("policy", "", "transparency: the policy file (default $DESK_POLICY_FILE, or the embedded policy)")
@@ -87,7 +92,7 @@ sor     the statements of reasons (DSA Art. 17) of every restriction applied fro
 	files := fs.Args()
 	switch sub {
 	case "transparency":
-		return reportTransparency(ctx, e, *dataDir, *policyFile, *from, *to, cmp.Or(*format, "csv"))
+		return reportTransparency(ctx, e, *dataDir, *policyFile, *from, *to, cmp.Or(*format, "csv"), *out)
 	case "sor":
 		if *until == "" {
 			*until = time.Now().UTC().Format(time.DateOnly)
@@ -166,9 +171,12 @@ func reportStatements(ctx context.Context, e env, dataDir, policyFile, since, un
 }
 
 // reportTransparency prints the DSA transparency report of a period from the ledger.
-func reportTransparency(ctx context.Context, e env, dataDir, policyFile, from, to, format string) error {
-	if format != "csv" && format != "json" {
-		return usageError{fmt.Sprintf("--format %q: want csv or json", format)}
+func reportTransparency(ctx context.Context, e env, dataDir, policyFile, from, to, format, out string) error {
+	switch {
+	case format != "csv" && format != "json" && format != "eu-2024-2835":
+		return usageError{fmt.Sprintf("--format %q: want csv, json or eu-2024-2835", format)}
+	case format == "eu-2024-2835" && out == "":
+		return usageError{"--format eu-2024-2835 writes one CSV a section: name the folder with --out"}
 	}
 	start, end, err := period("transparency", [2]string{"from", "to"}, from, to)
 	if err != nil {
@@ -190,10 +198,17 @@ func reportTransparency(ctx context.Context, e env, dataDir, policyFile, from, t
 	if err != nil {
 		return err
 	}
-	if format == "json" {
+	switch format {
+	case "json":
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
+	case "eu-2024-2835":
+		files, err := r.WriteEU(out)
+		for _, f := range files {
+			fmt.Fprintln(e.stdout, f)
+		}
+		return err
 	}
 	return r.WriteCSV(e.stdout)
 }

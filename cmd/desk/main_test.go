@@ -369,7 +369,18 @@ func TestReportSorCommand(t *testing.T) {
 	if err := run(ctx, []string{"report", "sor", "--data-dir", dir, "--since", "2026-04-01", "--until", "2026-04-30"}, &out, io.Discard, noEnv); err != nil || !strings.Contains(out.String(), `"statements": []`) {
 		t.Errorf("an empty period: %v %s, want an empty list", err, out.String())
 	}
+	// The transparency report in the official template's layout: one file a section.
+	out.Reset()
+	euDir := filepath.Join(dir, "eu")
+	if err := run(ctx, []string{"report", "transparency", "--data-dir", dir, "--from", "2026-03-01", "--to", "2026-03-31", "--format", "eu-2024-2835", "--out", euDir}, &out, io.Discard, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	notices, err := os.ReadFile(filepath.Join(euDir, "eu-2024-2835-notices.csv"))
+	if err != nil || strings.Count(out.String(), "\n") != len(ledger.EUSections) || !strings.Contains(string(notices), "2026-03-01,2026-03-31,spam,0,0,1,0,1,,") {
+		t.Errorf("eu-2024-2835: %v, files %q, notices:\n%s", err, out.String(), notices)
+	}
 	for flag, args := range map[string][]string{
+		"--out":    {"report", "transparency", "--data-dir", dir, "--from", "2026-03-01", "--to", "2026-03-31", "--format", "eu-2024-2835"},
 		"--format": {"report", "sor", "--data-dir", dir, "--since", "2026-03-01", "--format", "csv"},
 		"--since":  {"report", "sor", "--data-dir", dir},
 		"--until":  {"report", "sor", "--data-dir", dir, "--since", "2026-03-01", "--until", "March"},

@@ -104,6 +104,10 @@ type Config struct {
 	// or a note on one) and each "not ours" answer it sent, so the dashboard can list them.
 	// It may hear of one twice (a message offered again).
 	OnHandOver func(HandOver)
+	// OnNotice, when set, hears of each message whose reports went to cases, once it is
+	// accepted: the transparency report counts notices by message, whatever its rows. It may
+	// hear of one twice (a message offered again).
+	OnNotice func(Notice)
 	// LegalGroupID and SupportGroupID place the triage tickets of legal-track and
 	// customer-track messages that name no customer (0: the desk's group).
 	LegalGroupID, SupportGroupID int64
@@ -334,7 +338,20 @@ func (in *Intake) Ingest(ctx context.Context, raw []byte, src Source) (*Outcome,
 		outcome = outcomeTriaged
 	}
 	in.cfg.Reporters.record(ctx, res, outcome, src.ReceivedAt)
+	if len(out.Accepted) > 0 && in.cfg.OnNotice != nil {
+		first := res.Reports[0]
+		in.cfg.OnNotice(Notice{Digest: digest, At: src.ReceivedAt, Reporter: first.Reporter, Category: out.Accepted[0].Category, Reports: len(out.Accepted)})
+	}
 	return out, nil
+}
+
+// Notice is a message whose reports went to cases: one notice, whatever its rows.
+type Notice struct {
+	Digest   string
+	At       time.Time
+	Reporter string
+	Category abuse.Category
+	Reports  int
 }
 
 // reports resolves each report of a message and accepts it for its case (in the journal).

@@ -904,6 +904,8 @@ func TestStatusMailIsNoted(t *testing.T) {
 // about no customer into one triage ticket and one answer to the reporter — not one per row.
 func TestNotificationFansOutPerAccount(t *testing.T) {
 	e := setup(t, 20*time.Millisecond)
+	var notices []Notice
+	e.in.cfg.OnNotice = func(n Notice) { notices = append(notices, n) }
 	csv := "timestamp,src_ip,dst_port,login_attempts\n" +
 		"2026-11-27 03:00:00,192.0.2.21,22,50\n2026-11-27 03:00:01,192.0.2.22,22,60\n2026-11-27 03:00:02,198.51.100.31,22,70\n" +
 		"2026-11-27 03:00:03,1.2.3.4,22,80\n2026-11-27 03:00:04,5.6.7.8,22,90\n2026-11-27 03:00:05,9.9.9.9,22,99\n"
@@ -916,6 +918,10 @@ func TestNotificationFansOutPerAccount(t *testing.T) {
 	}
 	if len(out.Accepted) != 3 || len(out.Triaged) != 1 || !strings.HasPrefix(out.Triaged[0].Reason, "3 of 6 reports") {
 		t.Fatalf("outcome %+v, want 3 accepted and one triage ticket for the 3 unknown rows", out)
+	}
+	// One notice for the transparency report, whatever its rows.
+	if len(notices) != 1 || notices[0].Digest != out.Digest || notices[0].Reports != 3 || notices[0].Reporter != "feed@honeypots.example" || notices[0].Category != abuse.BruteForce {
+		t.Errorf("notices %+v, want one for the message (%s), its 3 accepted reports, from the feed", notices, out.Digest)
 	}
 	e.settle(t)
 	shop, bank := workflows.CaseWorkflowID("acct-shop", abuse.BruteForce), ""
