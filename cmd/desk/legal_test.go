@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +24,8 @@ import (
 // and the police force's only mail is the receipts and the answer.
 func TestLegalMatterLifecycle(t *testing.T) {
 	skipShort(t)
-	d := startDevIn(t, t.TempDir(), leadsPolicy(t), nil)
+	dir := t.TempDir()
+	d := startDevIn(t, dir, leadsPolicy(t), nil)
 	z := d.sandbox["zendesk"]
 	const detective = "jane.roe@police.example"
 	id := workflows.CaseIDFor("acct-shop", "legal-request", workflows.MatterKey(detective, ""))
@@ -142,6 +146,33 @@ func TestLegalMatterLifecycle(t *testing.T) {
 			}
 			t.Errorf("ticket #%d to %s got a public comment: %q", other.ID, other.Requester, reportsOneLine(p))
 		}
+	}
+
+	// The transparency report counts the orders: the preservation request (an Art. 10 order,
+	// acknowledged and given effect) and the moved matter, which says not what it asks.
+	var report struct {
+		Orders struct {
+			ForInformation int    `json:"for_information"`
+			Unclassified   int    `json:"unclassified"`
+			Receipt        string `json:"median_time_to_confirm_receipt"`
+		} `json:"orders"`
+	}
+	today := time.Now().UTC().Format(time.DateOnly)
+	for i := 0; i < 50; i++ {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"report", "transparency", "--data-dir", dir, "--from", today, "--to", today, "--format", "json"}, &out, io.Discard, noEnv); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(out.Bytes(), &report); err != nil {
+			t.Fatal(err)
+		}
+		if report.Orders.ForInformation == 1 && report.Orders.Unclassified == 1 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if report.Orders.ForInformation != 1 || report.Orders.Unclassified != 1 || report.Orders.Receipt == "" {
+		t.Errorf("orders %+v, want the preservation (acknowledged) and the moved matter", report.Orders)
 	}
 }
 
