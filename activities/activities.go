@@ -693,6 +693,13 @@ func (a *Activities) CloseCase(ctx context.Context, in workflows.CloseCaseInput)
 	return &workflows.CloseCaseResult{}, nil
 }
 
+// Reachable says whether a reporter is an address the desk can write to: an e-mail address
+// outside the reserved .invalid domain (an anonymous notice form's notifier is there).
+func Reachable(reporter string) bool {
+	at := strings.LastIndex(reporter, "@")
+	return at > 0 && !strings.HasSuffix(strings.ToLower(strings.TrimSpace(reporter)), ".invalid")
+}
+
 // AcknowledgeReporters tells each reporter the outcome, in a solved ticket of its own (so the
 // email goes out through Zendesk and is on record). A retry skips reporters already told.
 func (a *Activities) AcknowledgeReporters(ctx context.Context, in workflows.AcknowledgeInput) (*workflows.AcknowledgeResult, error) {
@@ -702,7 +709,7 @@ func (a *Activities) AcknowledgeReporters(ctx context.Context, in workflows.Ackn
 	}
 	sent := 0
 	for _, rep := range in.Reporters {
-		if !strings.Contains(rep, "@") {
+		if !Reachable(rep) {
 			continue
 		}
 		ext := in.Data.CaseID + "#" + in.Step + "#" + strings.ToLower(rep)

@@ -176,3 +176,14 @@ func TestNotifyRefusesAStatementOfReasonsWithAPartLeftOut(t *testing.T) {
 		t.Errorf("error %v, want the German statement refused for its redress routes", err)
 	}
 }
+
+// TestReachable: the desk writes to e-mail addresses, never to a name without one or to the
+// reserved .invalid domain (an anonymous notifier of the notice form).
+func TestReachable(t *testing.T) {
+	for rep, want := range map[string]bool{"ana@example.org": true, "Ana@Example.ORG": true, "cert.example": false, "": false,
+		"anonymous@notice-form.invalid": false, "x@host.INVALID ": false, "@example.org": false} {
+		if got := activities.Reachable(rep); got != want {
+			t.Errorf("Reachable(%q) = %v, want %v", rep, got, want)
+		}
+	}
+}

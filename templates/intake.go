@@ -1,5 +1,7 @@
 package templates
 
+import "time"
+
 // The data of the texts intake and the inbound channels write (kinds intake_*): the triage
 // ticket, the "not our network" answer to a reporter, and notes on tickets.
 
@@ -46,4 +48,15 @@ type ReporterDriftData struct {
 	LastError          string
 	// DashboardURL is the reporters page, "" when there is no public URL.
 	DashboardURL string
+}
+
+// NoticeReceiptData is the confirmation of receipt a notifier gets for a notice sent through
+// the notice form (DSA Art. 16(4)): the reference, when, and what it names.
+type NoticeReceiptData struct {
+	Reference  string
+	Name       string
+	ReceivedAt time.Time
+	Kind       string
+	Locations  []string
+	StatusURL  string
 }

@@ -688,6 +688,18 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 	} else {
 		a.log.Warn("the reports API is off: DESK_API_TOKEN is not set")
 	}
+	// The notice form (DSA Art. 16): public, no sign-in; its receipts go out as tickets.
+	var receipts inbound.ReceiptTickets
+	if a.zendesk != nil {
+		receipts = a.zendesk
+	}
+	var noticeRecords inbound.Records = inbound.NoLedger()
+	if a.ledger != nil {
+		noticeRecords = a.ledger
+	}
+	form := &inbound.NoticeForm{Intake: a.intake, Records: noticeRecords, Tickets: receipts, Templates: a.templates, BaseURL: a.publicURL(),
+		TellOutcome: func(c abuse.Category) bool { return a.policy.Snapshot(c).Rules.AcknowledgeReporters }, Log: a.log.With("component", "notice-form")}
+	form.Routes(a.http.Handle, a.http.HandlePublic)
 	zc := a.integrations.Zendesk
 	zi := &inbound.Zendesk{Intake: a.intake, API: a.zendesk, Cases: a.cases, Decider: a.cases, Templates: a.templates, Secret: zc.WebhookSecret,
 		IntakeGroupID: zc.IntakeGroupID, CaseGroupID: zc.GroupID, CursorFile: filepath.Join(a.cfg.DataDir, "zendesk-export-cursor.json"), Log: a.log.With("component", "zendesk-intake")}

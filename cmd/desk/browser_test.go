@@ -230,6 +230,7 @@ func walkPages(ctx context.Context, t *testing.T, base, caseNumber string) {
 	pages := map[string]string{
 		"queue": "/queue", "cases": "/", "closed": "/?state=closed", "case": "/cases/" + caseNumber, "account": "/accounts/acct-bank",
 		"operations": "/operations", "trends": "/trends", "qa": "/qa", "reporters": "/reporters", "sandbox": "/sandbox", "intake": "/intake",
+		"notice": "/notice",
 	}
 	for _, screen := range []struct {
 		name          string
@@ -284,4 +285,86 @@ func walkPages(ctx context.Context, t *testing.T, base, caseNumber string) {
 		}
 	}
 	t.Logf("screenshots of every page in %s", out)
+}
+
+// TestBrowserSendsANotice: a person reports abuse through the public notice form on a phone,
+// without signing in; the form's page answers with the reference, the sandbox mailbox
+// (Zendesk) holds the receipt, and when an agent decides the case — not abuse — the decision
+// with how it was taken and the redress routes; the public status page says it is decided.
+func TestBrowserSendsANotice(t *testing.T) {
+	skipShort(t)
+	browser := findBrowser(t)
+	d := startDevIn(t, t.TempDir(), leadsPolicy(t), map[string]string{"DESK_DASHBOARD_PASSWORD": "s3cret"})
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser), chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true), chromedp.WindowSize(390, 844))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelTimeout()
+
+	const notifier = "ana.notifier@example.org"
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(d.ep.HTTP+"/notice"),
+		chromedp.WaitVisible(chromedp.CSS(`#kind`)),
+		chromedp.SetValue(chromedp.CSS(`#kind`), "spam"),
+		chromedp.SendKeys(chromedp.CSS(`#locations`), "192.0.2.10"),
+		chromedp.SendKeys(chromedp.CSS(`#explanation`), "Every night since Monday this server sends me mail about watches I never asked for."),
+		chromedp.SendKeys(chromedp.CSS(`#name`), "Ana Notifier"),
+		chromedp.SendKeys(chromedp.CSS(`#email`), notifier),
+		chromedp.Click(chromedp.CSS(`#good_faith`)),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.ok`)),
+	); err != nil {
+		t.Fatalf("sending the notice: %v", err)
+	}
+	location, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := strings.TrimPrefix(strings.SplitN(location, "?", 2)[0], d.ep.HTTP+"/notice/")
+	if !strings.HasPrefix(ref, "N-") {
+		t.Fatalf("the form answered at %s, want the notice's status page", location)
+	}
+	if wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`)); err != nil || wide {
+		t.Errorf("the status page is wider than the phone (%v)", err)
+	}
+	isFor := func(tag string) func(zendeskTicket) bool {
+		return func(tk zendeskTicket) bool {
+			return strings.EqualFold(tk.Requester, notifier) && strings.Contains(strings.Join(tk.Tags, " "), tag)
+		}
+	}
+	receipt := d.waitTicket(isFor("abusedesk_reporter_receipt"), "the notifier's receipt")
+	if len(receipt.Comments) != 1 || !receipt.Comments[0].Public || !strings.Contains(receipt.Comments[0].Body, ref) || !strings.Contains(receipt.Comments[0].Body, "192.0.2.10") {
+		t.Errorf("the receipt %+v, want one public comment naming %s and the location", receipt.Comments, ref)
+	}
+
+	// One person's complaint in their own words waits for a person: the agent finds it is not
+	// abuse, and the notifier is told.
+	caseID := workflows.CaseWorkflowID("acct-shop", "spam")
+	v := d.waitStatus(caseID, workflows.StatusNeedsTriage, 30*time.Second)
+	applyMacro(t, d.sandbox["zendesk"], "agent@desk.example", v.Ticket.ID, "abusedesk: Triage: not abuse")
+	decision := d.waitTicket(isFor("abusedesk_reporter_ack"), "the decision to the notifier")
+	body := decision.Comments[0].Body
+	for _, want := range []string{v.CaseNumber, "closed it without restricting the account", "a member of our abuse team reviewed the case and decided", "reply to this email"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the decision lacks %q:\n%s", want, body)
+		}
+	}
+	status := ""
+	for i := 0; i < 50 && !strings.Contains(status, "Decided"); i++ {
+		if err := chromedp.Do(ctx, chromedp.Navigate(d.ep.HTTP+"/notice/"+ref)); err != nil {
+			t.Fatal(err)
+		}
+		if status, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`main`))); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(status, "Decided") || !strings.Contains(status, v.CaseNumber) {
+		t.Errorf("the status page after the decision:\n%s", status)
+	}
 }

@@ -35,7 +35,11 @@ const (
 // without asking (a form's, or text/plain). Requests with neither (webhooks, the reports and
 // cases APIs with their bearer tokens, JSON a page elsewhere cannot send unasked) pass: they
 // are authenticated otherwise.
-type csrf struct{ key []byte }
+type csrf struct {
+	key []byte
+	// public are the paths of public forms (Server.HandlePublic): no token asked.
+	public map[string]bool
+}
 
 func (c csrf) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -54,7 +58,7 @@ func (c csrf) wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !ambient(r) || !simpleBody(r) {
+		if !ambient(r) || !simpleBody(r) || c.public[r.URL.Path] {
 			next.ServeHTTP(w, r)
 			return
 		}

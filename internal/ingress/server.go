@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +42,8 @@ type Server struct {
 	metricsToken string
 	// csrfKey keys the CSRF tokens (csrf.go).
 	csrfKey []byte
+	// public are the exact paths of forms anyone may post without credentials (HandlePublic).
+	public map[string]bool
 
 	srv *http.Server
 	ln  net.Listener
@@ -81,6 +84,24 @@ func (s *Server) Handle(pattern string, h http.Handler) {
 	s.mux.Handle(pattern, h)
 	s.mu.Lock()
 	s.patterns = append(s.patterns, pattern)
+	s.mu.Unlock()
+}
+
+// HandlePublic mounts the handler of a public form at pattern ("POST /notice"): one that acts
+// with no one's credentials (it ignores the session and cookies), so it takes posts without the
+// CSRF token a browser's session would need. The Origin check (guard) still holds; the handler
+// must do nothing a visitor's session allows.
+func (s *Server) HandlePublic(pattern string, h http.Handler) {
+	s.Handle(pattern, h)
+	_, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		path = pattern
+	}
+	s.mu.Lock()
+	if s.public == nil {
+		s.public = map[string]bool{}
+	}
+	s.public[path] = true
 	s.mu.Unlock()
 }
 
@@ -158,7 +179,7 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Serve serves until Shutdown; it returns nil after a clean shutdown.
 func (s *Server) Serve() error {
 	s.srv = &http.Server{
-		Handler:           s.instrument(guard(csrf{key: s.csrfKey}.wrap(apiProblems(s.mux)), s.trusted...)),
+		Handler:           s.instrument(guard(csrf{key: s.csrfKey, public: s.public}.wrap(apiProblems(s.mux)), s.trusted...)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
