@@ -346,6 +346,10 @@ func TestBrowserSendsANotice(t *testing.T) {
 	// abuse, and the notifier is told.
 	caseID := workflows.CaseWorkflowID("acct-shop", "spam")
 	v := d.waitStatus(caseID, workflows.StatusNeedsTriage, 30*time.Second)
+	for i := 0; i < 100 && v.Ticket.ID == 0; i++ { // the triage ticket follows the status
+		time.Sleep(100 * time.Millisecond)
+		v = d.waitStatus(caseID, workflows.StatusNeedsTriage, 10*time.Second)
+	}
 	applyMacro(t, d.sandbox["zendesk"], "agent@desk.example", v.Ticket.ID, "abusedesk: Triage: not abuse")
 	decision := d.waitTicket(isFor("abusedesk_reporter_ack"), "the decision to the notifier")
 	body := decision.Comments[0].Body
