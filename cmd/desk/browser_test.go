@@ -190,6 +190,21 @@ func TestBrowserApprovesAPendingCase(t *testing.T) {
 	if err != nil || !strings.HasPrefix(passed, "overdue by 3") || !strings.HasSuffix(passed, "s [red]") {
 		t.Errorf("a passed deadline reads %q (%v), want overdue by 37s, in red", passed, err)
 	}
+	// The search box finds cases by what their reports name, written any way.
+	for q, want := range map[string]string{"http://LOGIN.consumer.example/verify": "for the domain (and its subdomains) login.consumer.example", "192.0.2.0/24": "for the range 192.0.2.0/24"} {
+		if err := chromedp.Do(ctx,
+			chromedp.Navigate(d.ep.HTTP+"/"),
+			chromedp.SendKeys(chromedp.CSS(`input[name=q]`), q+"\n"),
+			chromedp.WaitVisible(chromedp.CSS(`p.search-read`)),
+		); err != nil {
+			t.Fatalf("search %q: %v", q, err)
+		}
+		read, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`p.search-read`)))
+		rows, err2 := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#cases tbody tr[data-case]").length`))
+		if err != nil || err2 != nil || !strings.Contains(read, want) || rows == 0 {
+			t.Errorf("search %q: %q, %d cases (%v %v); want it read %s, with cases", q, read, rows, err, err2, want)
+		}
+	}
 	walkPages(ctx, t, d.ep.HTTP, v.CaseNumber)
 }
 

@@ -222,6 +222,23 @@ func TestCasesAPI(t *testing.T) {
 		t.Errorf("an unknown account: HTTP %d, want 404", code)
 	}
 
+	// The dashboard's search box is the cases API's search: a domain, a range, a customer's
+	// name; it says how it read the text, marks what matched, and says so when nothing does.
+	// (Who may see legal cases there is the sign-in's roles: signin_test.go.)
+	for q, want := range map[string][]string{
+		"login.consumer.example": {bank.CaseNumber, shop.CaseNumber, "for the domain (and its subdomains) login.consumer.example"},
+		"192.0.2.0/24":           {shop.CaseNumber, "for the range 192.0.2.0/24"},
+		"big bank":               {bank.CaseNumber, "for the account (ID or name) big bank", "<mark><a href=\"/accounts/acct-bank\">"},
+		"nothing-here.example":   {"No open case matches the domain (and its subdomains) nothing-here.example", "search closed cases too"},
+	} {
+		body := page.get("/?" + url.Values{"q": {q}}.Encode())
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("the dashboard's search for %q lacks %q", q, w)
+			}
+		}
+	}
+
 	// The demo's unreadable message went to a person, its report about a stranger's address was
 	// answered "not ours": both are listed.
 	var intake string

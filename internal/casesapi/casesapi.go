@@ -30,9 +30,7 @@ import (
 )
 
 // Searcher finds case numbers by what their reports name or their customer (ledger.Store).
-type Searcher interface {
-	Search(ctx context.Context, q string, limit int) ([]string, ledger.SearchKind, bool, error)
-}
+type Searcher = ledger.Searcher
 
 // API serves the cases API.
 type API struct {
@@ -154,29 +152,19 @@ func (a *API) query(ctx context.Context, v map[string][]string) (string, List, e
 		parts = append(parts, workflows.SearchAccount.GetName()+" = "+cases.Quote(acct))
 	}
 	if q := get("q"); q != "" {
-		if n := workflows.FindCaseNumber(q); n != "" && n == strings.ToUpper(q) {
-			out.Search = "case_number"
-			parts = append(parts, workflows.SearchCaseNumber.GetName()+" = "+cases.Quote(n))
-		} else if a.Search == nil {
-			out.Search = "account"
-			parts = append(parts, workflows.SearchAccount.GetName()+" = "+cases.Quote(q))
-		} else {
-			numbers, kind, more, err := a.Search.Search(ctx, q, searchLimit)
-			if err != nil {
-				return "", out, err
-			}
-			out.Search, out.SearchTruncated = string(kind), more
-			switch byAccount := workflows.SearchAccount.GetName() + " = " + cases.Quote(q); {
-			case kind == ledger.SearchText && len(numbers) == 0:
-				parts = append(parts, byAccount) // the account ID, for cases the ledger lacks
-			case kind == ledger.SearchText:
-				parts = append(parts, "("+byAccount+" OR "+cases.In(workflows.SearchCaseNumber.GetName(), numbers...)+")")
-			case len(numbers) == 0:
-				return "", out, nil // nothing matches
-			default:
-				parts = append(parts, cases.In(workflows.SearchCaseNumber.GetName(), numbers...))
-			}
+		var s ledger.Searcher
+		if a.Search != nil {
+			s = a.Search
 		}
+		m, err := ledger.SearchClause(ctx, s, q, searchLimit)
+		if err != nil {
+			return "", out, err
+		}
+		out.Search, out.SearchTruncated = string(m.Kind), m.Truncated
+		if m.None {
+			return "", out, nil // nothing matches
+		}
+		parts = append(parts, m.Clause)
 	}
 	return strings.Join(parts, " AND "), out, nil
 }

@@ -263,6 +263,17 @@ type listPage struct {
 	More     bool
 	Err      string
 	Now      time.Time
+	// Search says how the search box's text was read ("the IP address 192.0.2.10"), and Found
+	// which column to mark: "account" or "case".
+	Search, Found string
+	Truncated     bool
+}
+
+// searchWords say how a search was read, for the page.
+var searchWords = map[ledger.SearchKind]string{
+	ledger.SearchIP: "the IP address", ledger.SearchRange: "the range", ledger.SearchDomain: "the domain (and its subdomains)",
+	ledger.SearchSender: "the sender", ledger.SearchPhone: "the phone number", ledger.SearchText: "the account (ID or name)",
+	ledger.SearchCaseNumber: "the case number",
 }
 
 type filter struct {
@@ -291,13 +302,6 @@ func (f filter) query() string {
 	if f.Account != "" {
 		parts = append(parts, workflows.SearchAccount.GetName()+" = "+cases.Quote(f.Account))
 	}
-	if q := strings.TrimSpace(f.Q); q != "" {
-		if strings.HasPrefix(strings.ToUpper(q), "TS-") {
-			parts = append(parts, workflows.SearchCaseNumber.GetName()+" = "+cases.Quote(strings.ToUpper(q)))
-		} else {
-			parts = append(parts, workflows.SearchAccount.GetName()+" = "+cases.Quote(q))
-		}
-	}
 	return strings.Join(parts, " AND ")
 }
 
@@ -316,7 +320,31 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 		p.Statuses = slices.DeleteFunc(slices.Clone(p.Statuses), func(s workflows.Status) bool { return s == workflows.StatusLegalReview })
 		p.Cats = d.visibleCategories(r)
 	}
-	list, next, err := d.opts.Cases.List(ctx, query, 200, nil)
+	var list []cases.Summary
+	var next []byte
+	var err error
+	none := false
+	if q := strings.TrimSpace(f.Q); q != "" {
+		// One search, as the cases API's: a case number, an address, range, domain, sender or
+		// phone number the reports name (written any way), or the customer's ID or name.
+		var s ledger.Searcher
+		if d.opts.Ledger != nil {
+			s = d.opts.Ledger
+		}
+		var m ledger.Matches
+		if m, err = ledger.SearchClause(ctx, s, q, 500); err == nil {
+			value := q
+			if m.Kind != ledger.SearchText && m.Kind != ledger.SearchCaseNumber {
+				_, value = ledger.ReadQuery(q)
+			}
+			p.Search, p.Truncated, none = searchWords[m.Kind]+" "+value, m.Truncated, m.None
+			p.Found = map[ledger.SearchKind]string{ledger.SearchText: "account", ledger.SearchCaseNumber: "case"}[m.Kind]
+			query = cases.And(query, m.Clause)
+		}
+	}
+	if err == nil && !none {
+		list, next, err = d.opts.Cases.List(ctx, query, 200, nil)
+	}
 	if err != nil {
 		p.Err = err.Error()
 	}

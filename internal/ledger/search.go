@@ -7,6 +7,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"abusedesk/internal/cases"
+	"abusedesk/workflows"
 )
 
 // Search finds cases by what their reports name and by their customer: an IP address (or every
@@ -26,7 +29,55 @@ const (
 	SearchSender SearchKind = "sender"
 	SearchPhone  SearchKind = "phone"
 	SearchText   SearchKind = "account" // an account ID or part of its name
+	// SearchCaseNumber: q is a case number (SearchClause only).
+	SearchCaseNumber SearchKind = "case_number"
 )
+
+// Searcher finds case numbers by what their reports name or their customer (Store).
+type Searcher interface {
+	Search(ctx context.Context, q string, limit int) ([]string, SearchKind, bool, error)
+}
+
+// Matches is how a search query was read for a list of cases.
+type Matches struct {
+	// Clause is the visibility-query clause that finds the cases; None says nothing matches
+	// (no clause can say so).
+	Clause    string
+	None      bool
+	Kind      SearchKind
+	Truncated bool
+}
+
+// SearchClause reads q the way the cases API and the dashboard's search box do: a case number;
+// else, with a ledger (s not nil), the cases whose reports name the address, range, domain,
+// sender or phone number (written any way), or whose customer's ID or name it is; without one,
+// an account ID. At most limit cases; Truncated says there were more.
+func SearchClause(ctx context.Context, s Searcher, q string, limit int) (Matches, error) {
+	q = strings.TrimSpace(q)
+	if n := workflows.FindCaseNumber(q); n != "" && n == strings.ToUpper(q) {
+		return Matches{Clause: workflows.SearchCaseNumber.GetName() + " = " + cases.Quote(n), Kind: SearchCaseNumber}, nil
+	}
+	byAccount := workflows.SearchAccount.GetName() + " = " + cases.Quote(q)
+	if s == nil {
+		return Matches{Clause: byAccount, Kind: SearchText}, nil
+	}
+	numbers, kind, more, err := s.Search(ctx, q, limit)
+	if err != nil {
+		return Matches{}, err
+	}
+	m := Matches{Kind: kind, Truncated: more}
+	switch {
+	case kind == SearchText && len(numbers) == 0:
+		m.Clause = byAccount // the account ID, for cases the ledger lacks
+	case kind == SearchText:
+		m.Clause = "(" + byAccount + " OR " + cases.In(workflows.SearchCaseNumber.GetName(), numbers...) + ")"
+	case len(numbers) == 0:
+		m.None = true
+	default:
+		m.Clause = cases.In(workflows.SearchCaseNumber.GetName(), numbers...)
+	}
+	return m, nil
+}
 
 // ReadQuery says how Search reads q, and the normalised value it looks for.
 func ReadQuery(q string) (SearchKind, string) {
