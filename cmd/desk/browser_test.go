@@ -110,6 +110,20 @@ func TestBrowserApprovesAPendingCase(t *testing.T) {
 		chromedp.Click(chromedp.Search(`//button[contains(., "Take the reported page down")]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#flash, #refused`)),
 		chromedp.SendKeys(chromedp.Search(`//button[contains(., "as the customer (email)")]/preceding-sibling::textarea`), "We took the page down; please lift the restriction."),
+		// The person looks away from the box (it loses focus) while the page keeps itself current.
+		chromedp.Evaluate[chromedp.Void](`document.activeElement.blur(); window.refreshes = 0`),
+		chromedp.Sleep(7*time.Second),
+	); err != nil {
+		t.Fatalf("typing the customer's answer: %v", err)
+	}
+	typed, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("textarea")].map(t => t.value).join("|") + " after " + window.refreshes + " refreshes"`))
+	if err != nil || !strings.Contains(typed, "We took the page down; please lift the restriction.") || strings.HasSuffix(typed, " 0 refreshes") {
+		t.Errorf("after the page refreshed itself: %q (%v); want the typed text intact, and refreshes", typed, err)
+	}
+	if flash, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#flash, #refused").length`)); err != nil || flash != 1 {
+		t.Errorf("the click's message is gone after the refreshes (%d, %v); it stays until dismissed", flash, err)
+	}
+	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.Search(`//button[contains(., "as the customer (email)")]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#flash, #refused`)),
 		chromedp.WaitVisible(chromedp.CSS(`.casehead h1 .s-appeal_review`)),

@@ -267,6 +267,8 @@ type listPage struct {
 	// which column to mark: "account" or "case".
 	Search, Found string
 	Truncated     bool
+	// Names are the customers' names by account ID (from the ledger).
+	Names map[string]string
 }
 
 // searchWords say how a search was read, for the page.
@@ -349,6 +351,7 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 		p.Err = err.Error()
 	}
 	p.Cases, p.More = list, len(next) > 0
+	p.Names = d.accountNames(ctx, list)
 	for _, s := range p.Statuses {
 		running := "ExecutionStatus = 'Running'"
 		if s.Final() {
@@ -494,6 +497,23 @@ func (d *Dashboard) page(w http.ResponseWriter, r *http.Request, title string, b
 
 // seesLegal says whether the person behind a request may see legal-track cases: without sign-in
 // (the shared password, desk dev) everyone who is let in does.
+// accountNames are the names of the cases' customers, for the pages to show names, not IDs
+// (none without a ledger; a failure is logged and the IDs shown).
+func (d *Dashboard) accountNames(ctx context.Context, list []cases.Summary) map[string]string {
+	if d.opts.Ledger == nil || len(list) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(list))
+	for _, c := range list {
+		ids = append(ids, c.Account)
+	}
+	names, err := d.opts.Ledger.AccountNames(ctx, ids)
+	if err != nil {
+		d.log.Warn("account names not read; the pages show the IDs", "error", err)
+	}
+	return names
+}
+
 func (d *Dashboard) seesLegal(r *http.Request) bool {
 	if d.opts.SignIn == nil {
 		return true

@@ -39,7 +39,9 @@ type QueueItem struct {
 	CaseNumber string           `json:"case_number,omitempty"`
 	Status     workflows.Status `json:"status,omitempty"`
 	Account    string           `json:"account,omitempty"`
-	Category   string           `json:"category,omitempty"`
+	// AccountName is the customer's name (from the ledger), when known.
+	AccountName string `json:"account_name,omitempty"`
+	Category    string `json:"category,omitempty"`
 	// Due is when the wait's deadline or SLA passes (absent: no due time, e.g. a customer's
 	// answer); Overdue and Soon say where it stands.
 	Due     time.Time `json:"due,omitzero"`
@@ -162,6 +164,7 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 			}
 		}
 	}
+	d.nameAccounts(ctx, items)
 	// Overdue first, then trusted flaggers' cases, then by due time; items without one after,
 	// oldest first.
 	slices.SortStableFunc(items, func(a, b QueueItem) int {
@@ -189,6 +192,18 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 		return cmp.Or(a.Since.Compare(b.Since), strings.Compare(a.CaseNumber, b.CaseNumber))
 	})
 	return items, nil
+}
+
+// nameAccounts gives the items their customers' names.
+func (d *Dashboard) nameAccounts(ctx context.Context, items []QueueItem) {
+	list := make([]cases.Summary, 0, len(items))
+	for _, it := range items {
+		list = append(list, cases.Summary{Account: it.Account})
+	}
+	names := d.accountNames(ctx, list)
+	for i := range items {
+		items[i].AccountName = names[items[i].Account]
+	}
 }
 
 // markTrusted marks the cases that hold a trusted flagger's notice (from the ledger).

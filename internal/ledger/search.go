@@ -211,3 +211,37 @@ func (s *Store) caseNumbers(ctx context.Context, query string, args []any, limit
 	}
 	return out, false, rows.Err()
 }
+
+// AccountNames are the customers' names of the accounts given, as their cases last recorded
+// them (an account the ledger has no name for is left out). Names live in the ledger, not in
+// Temporal's search attributes, which the payload codec does not encrypt.
+func (s *Store) AccountNames(ctx context.Context, accounts []string) (map[string]string, error) {
+	out := map[string]string{}
+	ids := slices.Compact(slices.Sorted(slices.Values(accounts)))
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		args := make([]any, len(chunk))
+		for i, a := range chunk {
+			args[i] = a
+		}
+		rows, err := s.db.QueryContext(ctx, s.Q(`SELECT account_id, account_name, opened_ms FROM cases WHERE account_name <> '' AND account_id IN (?`+
+			strings.Repeat(", ?", len(chunk)-1)+`) ORDER BY opened_ms`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("ledger %s: account names: %w", s.Where, err)
+		}
+		for rows.Next() {
+			var id, name string
+			var opened int64
+			if err := rows.Scan(&id, &name, &opened); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("ledger %s: account names: %w", s.Where, err)
+			}
+			out[id] = name // the newest case's name wins
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("ledger %s: account names: %w", s.Where, err)
+		}
+	}
+	return out, nil
+}

@@ -51,6 +51,53 @@ func TestSearch(t *testing.T) {
 		if got, _, more, _ := s.Search(ctx, "192.0.2.0/24", 1); len(got) != 1 || !more {
 			t.Errorf("a limit of 1: %v, more %v", got, more)
 		}
+		// The names the pages show instead of IDs; the newest case's name wins.
+		c := caseOf(5)
+		c.Account, c.AccountName, c.OpenedAt = caseOf(2).Account, "Contoso Shop GmbH", t0.Add(3*time.Hour)
+		if err := s.Record(ctx, workflows.RecordEventsInput{Case: c, Events: []workflows.LedgerEvent{ev("1", 3*time.Hour, workflows.LedgerOpened)}}); err != nil {
+			t.Fatal(err)
+		}
+		names, err := s.AccountNames(ctx, []string{caseOf(1).Account, caseOf(2).Account, caseOf(2).Account, "acct-nobody"})
+		if err != nil || len(names) != 2 || names[caseOf(1).Account] != "Northwind Bank" || names[caseOf(2).Account] != "Contoso Shop GmbH" {
+			t.Errorf("account names %v (%v)", names, err)
+		}
+		if names, err := s.AccountNames(ctx, nil); err != nil || len(names) != 0 {
+			t.Errorf("no accounts: %v %v", names, err)
+		}
+	})
+}
+
+// TestSearchClause: a case number is found by its number whatever its case; with a ledger the
+// reports' indicators find cases, and nothing matching says so; without one, the account ID.
+// What someone typed stays inside its quotes.
+func TestSearchClause(t *testing.T) {
+	ctx := context.Background()
+	for q, want := range map[string]string{
+		"ts-abcd2345":       "case_number AbuseCaseNumber = 'TS-ABCD2345'",
+		" acct-shop ":       "account AbuseAccount = 'acct-shop'",
+		"x' OR AbuseStatus": `account AbuseAccount = 'x\' OR AbuseStatus'`,
+	} {
+		m, err := ledger.SearchClause(ctx, nil, q, 10)
+		if got := string(m.Kind) + " " + m.Clause; err != nil || got != want || m.None {
+			t.Errorf("without a ledger, %q: %q (%v), want %q", q, got, err, want)
+		}
+	}
+	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
+		c := caseOf(1)
+		e := ev("1", 0, workflows.LedgerReports)
+		e.Count, e.Indicators = 1, []string{"ip:192.0.2.10"}
+		if err := s.Record(ctx, workflows.RecordEventsInput{Case: c, Events: []workflows.LedgerEvent{e}}); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := ledger.SearchClause(ctx, s, "192.0.2.10", 10); err != nil || m.Kind != ledger.SearchIP || m.Clause != "AbuseCaseNumber IN ('TS-0001')" {
+			t.Errorf("by IP: %+v %v", m, err)
+		}
+		if m, err := ledger.SearchClause(ctx, s, "203.0.113.9", 10); err != nil || !m.None || m.Clause != "" {
+			t.Errorf("an IP nobody reported: %+v %v, want none", m, err)
+		}
+		if m, err := ledger.SearchClause(ctx, s, "acct-1", 10); err != nil || m.Clause != "(AbuseAccount = 'acct-1' OR AbuseCaseNumber IN ('TS-0001'))" {
+			t.Errorf("by account: %+v %v", m, err)
+		}
 	})
 }
 
