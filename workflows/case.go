@@ -58,6 +58,8 @@ const (
 	versionLegalTeam = "legal-team"
 	// versionReceiptLedger: an acknowledgement of receipt to an authority is a ledger event.
 	versionReceiptLedger = "receipt-ledger"
+	// versionReviewSLA: a case under review has an agent's due time (review_sla).
+	versionReviewSLA = "review-sla"
 )
 
 // Error types of the Case workflow's own failures.
@@ -311,4 +313,19 @@ func (w *caseWorkflow) setStatus(to Status) {
 		panic(fmt.Sprintf("case %s: %s → %s is not an allowed move (workflows.Moves)", w.st.CaseID, from, to))
 	}
 	w.st.Status = to
+	if to != StatusUnderReview {
+		w.st.Review = nil
+	}
+}
+
+// review puts the case under review for an agent, saying why, due within the policy's
+// review_sla (a case whose policy predates it has no due time).
+func (w *caseWorkflow) review(ctx workflow.Context, why string) {
+	w.setStatus(StatusUnderReview)
+	sla := w.policy.Rules.ReviewSLA.D()
+	if sla <= 0 || workflow.GetVersion(ctx, versionReviewSLA, workflow.DefaultVersion, 1) < 1 {
+		return
+	}
+	now := workflow.Now(ctx)
+	w.st.Review = &ReviewState{Since: now, Due: now.Add(sla), Why: why}
 }

@@ -70,7 +70,7 @@ func (w *caseWorkflow) awaitAppealDecision(ctx workflow.Context) {
 	w.appealChild = nil
 	if res == nil {
 		// The appeal could not finish (its lift failed for good): people take over.
-		w.setStatus(StatusUnderReview)
+		w.review(ctx, "the appeal could not finish: lifting the action failed")
 		return
 	}
 	ap.Decision, ap.Reviewer, ap.Note, ap.DecidedAt = res.Decision, res.Reviewer, res.Note, res.DecidedAt

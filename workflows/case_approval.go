@@ -23,7 +23,7 @@ import (
 func (w *caseWorkflow) escalate(ctx workflow.Context) {
 	r := w.st.Rules
 	if r.Action.Type == abuse.ActionNone {
-		w.setStatus(StatusUnderReview)
+		w.review(ctx, "the customer did not answer, and the policy applies no automatic action")
 		w.note(ctx, EventEscalation, "referred to the abuse team: the policy applies no automatic action", "")
 		w.record(ctx, LedgerEvent{Kind: LedgerEscalated, Decision: "review"})
 		w.notify(ctx, NotifyInput{Step: fmt.Sprintf("escalation-%d", w.st.Escalations), Note: NoteEscalation, Status: TicketOpen, Data: w.noticeData(ctx)})
@@ -207,7 +207,7 @@ func (w *caseWorkflow) onApproval(ctx workflow.Context, d approval.Decision) (*D
 		w.note(ctx, EventApproval, "approved by "+who, who)
 		msg = fmt.Sprintf("Approved. %s is being applied to %s.", w.st.Rules.Action.Type.Describe(w.st.Rules.Action.Level), w.st.Account.ID)
 	case approval.Deny:
-		w.setStatus(StatusUnderReview)
+		w.review(ctx, "a lead denied the action")
 		w.note(ctx, EventApproval, "denied by "+who+": "+d.Reason, who)
 		data := w.noticeData(ctx)
 		data.Decision, data.DecidedBy, data.Note = "denied", who, d.Reason

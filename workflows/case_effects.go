@@ -62,7 +62,7 @@ func (w *caseWorkflow) stepFailed(ctx workflow.Context, step string, err error) 
 	if !w.st.Status.Final() && w.st.Status != StatusAppealReview {
 		w.withdrawApproval(ctx, "a step failed")
 		w.st.Wait = nil
-		w.setStatus(StatusUnderReview)
+		w.review(ctx, "a step failed: "+step)
 	}
 }
 

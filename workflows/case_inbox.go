@@ -280,11 +280,11 @@ func (w *caseWorkflow) onReply(ctx workflow.Context, r CustomerReply) {
 	switch w.st.Status {
 	case StatusAwaitingResponse, StatusNoticed, StatusEscalated:
 		w.st.Wait = nil
-		w.setStatus(StatusUnderReview)
+		w.review(ctx, "the customer answered")
 		w.precheckOnReply(ctx)
 	case StatusPendingApproval:
 		w.withdrawApproval(ctx, "the customer replied")
-		w.setStatus(StatusUnderReview)
+		w.review(ctx, "the customer answered")
 		w.precheckOnReply(ctx)
 	case StatusEnforced:
 		w.onAppeal(ctx, Appeal{ID: r.ID, From: r.From, ReceivedAt: r.ReceivedAt, Channel: r.Channel, Excerpt: r.Excerpt})

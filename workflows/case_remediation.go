@@ -215,7 +215,7 @@ func (w *caseWorkflow) reopen(ctx workflow.Context, reason string) {
 		rm.Outcome, rm.Reason = RemediationReopened, reason
 		rm.Reopened++
 	}
-	w.setStatus(StatusUnderReview)
+	w.review(ctx, "the fix did not hold: "+reason)
 	w.note(ctx, EventRemediation, "reopened for an agent: "+reason, "")
 	w.record(ctx, LedgerEvent{Kind: LedgerReopened, Text: excerpt(reason, 500)})
 	data := w.noticeData(ctx)

@@ -1295,3 +1295,40 @@ func TestBlocklistCheckCorroborates(t *testing.T) {
 		t.Errorf("not listed: %s %+v; want a lead asked", *st2, v2.Approval)
 	}
 }
+
+// TestReviewHasADueTime: once a case waits for an agent, the agent's answer is due within the
+// policy's review_sla, and the case says why it waits — the customer answered, a lead denied
+// the action; an agent's decision ends the wait.
+func TestReviewHasADueTime(t *testing.T) {
+	for _, tc := range []struct {
+		name, account string
+		at            time.Duration
+		act           func(h *harness)
+		why           string
+	}{
+		{"the customer answers", "acct-standard", 2 * time.Hour, func(h *harness) { h.reply(workflows.ReplyKindAnswer, "a-1") }, "the customer answered"},
+		{"a lead denies", "acct-strategic", 75 * time.Hour, func(h *harness) { h.approve(lead1, approval.Deny, "they are migrating") }, "a lead denied the action"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			r := h.pol.Categories[abuse.Spam]
+			r.ReviewSLA = policy.Duration(8 * time.Hour)
+			h.pol.Categories[abuse.Spam] = r
+			start := h.env.Now()
+			var v, after workflows.CaseView
+			h.at(tc.at, func() { tc.act(h) })
+			h.at(tc.at+time.Hour, func() { v = h.view() })
+			h.at(tc.at+2*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "settled") })
+			h.at(tc.at+3*time.Hour, func() { after = h.view() })
+			h.run(tc.account, abuse.Spam, 1)
+			want := start.Add(tc.at + 8*time.Hour)
+			if v.Status != workflows.StatusUnderReview || v.Review == nil || v.Review.Why != tc.why || !v.Review.Due.Equal(want) ||
+				!v.Deadline.Equal(want) || v.DeadlineKind != "agent's review" {
+				t.Fatalf("under review: %s %+v, deadline %s (%s); want %q due %s", v.Status, v.Review, v.Deadline, v.DeadlineKind, tc.why, want)
+			}
+			if after.Review != nil {
+				t.Errorf("after the agent's decision the case still waits for review: %+v", after.Review)
+			}
+		})
+	}
+}

@@ -311,7 +311,7 @@ func (w *caseWorkflow) withhold(ctx workflow.Context, in *NotifyInput) bool {
 // ---- customer -------------------------------------------------------------------------------
 
 func (w *caseWorkflow) openSupport(ctx workflow.Context) {
-	w.setStatus(StatusUnderReview)
+	w.review(ctx, "our customer asks for help")
 	// Only the account's own contacts hear about it: a stranger who says they are the
 	// customer is asked to write from a known address, and learns nothing of the account.
 	if !KnownContact(w.requester(), w.st.Account.ContactEmail) && workflow.GetVersion(ctx, versionSupportRequester, workflow.DefaultVersion, 1) >= 1 {

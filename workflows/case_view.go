@@ -98,6 +98,10 @@ func (w *caseWorkflow) deadline() (time.Time, string) {
 		if ap := w.st.Appeal; ap != nil && !ap.SLADeadline.IsZero() {
 			return ap.SLADeadline, "appeal decision"
 		}
+	case StatusUnderReview:
+		if r := w.st.Review; r != nil {
+			return r.Due, "agent's review"
+		}
 	case StatusVerifying:
 		if rm := w.st.Remediation; rm != nil && rm.Done < len(rm.Due) {
 			return rm.Due[rm.Done], "re-check of the fix"
@@ -243,7 +247,7 @@ func (w *caseWorkflow) view(ctx workflow.Context) *CaseView {
 		Category: st.Category, Track: st.Track, Severity: st.Reports.Severity.String(), OpenedAt: st.OpenedAt,
 		Deadline: deadline, DeadlineKind: kind, Reports: st.Reports, Replies: st.Replies, AutoReplies: st.AutoReplies,
 		CategoryTrack: st.Category.Track(), Ticket: st.Ticket, Triage: st.Triage, Legal: st.Legal, Advisory: st.Advisory, Approval: st.Approval, Enforcement: st.Enforcement, Appeal: st.Appeal,
-		Remediation: st.Remediation, HandOffs: st.HandOffs,
+		Remediation: st.Remediation, HandOffs: st.HandOffs, Review: st.Review,
 		Outcome: st.Outcome, ClosedAt: st.ClosedAt, Timeline: st.Timeline, TimelineLost: st.TimelineLost, PolicyRules: st.Rules, Runs: st.Runs,
 	}
 	return v

@@ -527,10 +527,12 @@ type CaseView struct {
 	Appeal        *AppealState      `json:"appeal,omitempty"`
 	Remediation   *RemediationState `json:"remediation,omitempty"`
 	HandOffs      []HandOffState    `json:"handoffs,omitempty"`
-	Outcome       Outcome           `json:"outcome,omitempty"`
-	ClosedAt      time.Time         `json:"closed_at,omitzero"`
-	Timeline      []TimelineEntry   `json:"timeline"`
-	TimelineLost  int               `json:"timeline_lost,omitempty"`
-	PolicyRules   policy.Rules      `json:"policy_rules"`
-	Runs          int               `json:"runs"`
+	// Review is why the case waits for an agent, and by when (under review only).
+	Review       *ReviewState    `json:"review,omitempty"`
+	Outcome      Outcome         `json:"outcome,omitempty"`
+	ClosedAt     time.Time       `json:"closed_at,omitzero"`
+	Timeline     []TimelineEntry `json:"timeline"`
+	TimelineLost int             `json:"timeline_lost,omitempty"`
+	PolicyRules  policy.Rules    `json:"policy_rules"`
+	Runs         int             `json:"runs"`
 }

@@ -72,6 +72,9 @@ type CaseState struct {
 	// Remediation is the verification of the customer's fix (verifying), kept after it ends;
 	// nil when no fix was accepted or checked.
 	Remediation *RemediationState `json:"remediation,omitempty"`
+	// Review is why the case waits under review for an agent, and by when (the policy's
+	// review_sla); nil in any other status.
+	Review *ReviewState `json:"review,omitempty"`
 	// HandOffs are the work handed to other teams, in order.
 	HandOffs []HandOffState `json:"handoffs,omitempty"`
 	// Escalations counts escalations; it keys approval requests and enforcement calls.
@@ -430,4 +433,11 @@ func (s seenSet) remember(st *CaseState, h uint64) {
 type ScopedAction struct {
 	ActionID string       `json:"action_id"`
 	Scope    *abuse.Scope `json:"scope"`
+}
+
+// ReviewState is an agent's turn on a case: since when, why and by when.
+type ReviewState struct {
+	Since time.Time `json:"since"`
+	Due   time.Time `json:"due"`
+	Why   string    `json:"why"`
 }

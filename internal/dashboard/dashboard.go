@@ -630,6 +630,8 @@ func deadlineOf(s workflows.Status) string {
 		return "appeal window"
 	case workflows.StatusAppealReview:
 		return "appeal decision SLA"
+	case workflows.StatusUnderReview:
+		return "agent's review (review_sla)"
 	}
 	return ""
 }

@@ -58,6 +58,7 @@ type QueueItem struct {
 	// TrustedFlagger: the case holds a trusted flagger's notice (DSA Art. 22): decided with
 	// priority, so it leads the queue after the overdue.
 	TrustedFlagger bool `json:"trusted_flagger,omitempty"`
+	caseID         string
 }
 
 // Loose is a loose end of the desk itself for the queue: what, how many, and where they are
@@ -88,7 +89,7 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 		for _, s := range list {
 			w := waits[s.Status]
 			it := QueueItem{CaseNumber: s.CaseNumber, Status: s.Status, Account: s.Account, Category: s.Category, Due: s.Deadline,
-				DueWhat: deadlineOf(s.Status), WaitingOn: w.On, Waiting: w.Waiting, Since: s.StartedAt, URL: "/cases/" + s.CaseNumber}
+				DueWhat: deadlineOf(s.Status), WaitingOn: w.On, Waiting: w.Waiting, Since: s.StartedAt, URL: "/cases/" + s.CaseNumber, caseID: s.CaseID}
 			if !it.Due.IsZero() {
 				it.Overdue, it.Soon = now.After(it.Due), !now.After(it.Due) && it.Due.Sub(now) <= soon
 			}
@@ -99,6 +100,7 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 		}
 	}
 	d.markTrusted(ctx, items)
+	d.sayWhyReview(ctx, items)
 	if reviews, err := d.opts.Cases.Reviews(ctx); err != nil {
 		d.log.Warn("work queue: requests for reinstatement not listed", "error", err)
 	} else {
@@ -192,6 +194,23 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 		return cmp.Or(a.Since.Compare(b.Since), strings.Compare(a.CaseNumber, b.CaseNumber))
 	})
 	return items, nil
+}
+
+// sayWhyReview says, for the cases under review, why the agent has them (the customer answered,
+// a lead denied the action, …): the status alone does not (at most 50 cases are read).
+func (d *Dashboard) sayWhyReview(ctx context.Context, items []QueueItem) {
+	read := 0
+	for i := range items {
+		if items[i].Status != workflows.StatusUnderReview || read >= 50 {
+			continue
+		}
+		read++
+		v, err := d.opts.Cases.Status(ctx, items[i].caseID)
+		if err != nil || v == nil || v.Review == nil {
+			continue
+		}
+		items[i].WaitingOn = "an agent: " + v.Review.Why
+	}
 }
 
 // nameAccounts gives the items their customers' names.

@@ -182,6 +182,10 @@ type Rules struct {
 	Action   Action   `yaml:"action" json:"action"`
 	Approval Approval `yaml:"approval" json:"approval"`
 	Appeal   Appeal   `yaml:"appeal" json:"appeal"`
+	// ReviewSLA is how long an agent has once a case waits under review — the customer
+	// answered, a lead denied the action, the fix did not hold, a step failed — before the
+	// work queue shows it overdue. 0: no due time.
+	ReviewSLA Duration `yaml:"review_sla,omitempty" json:"review_sla,omitempty"`
 	// AcknowledgeReporters sends each reporter (up to a bound) the outcome when a case closes.
 	AcknowledgeReporters bool `yaml:"acknowledge_reporters" json:"acknowledge_reporters"`
 	// DiscloseReporters lets customer notices name the reporters and quote their reports;
@@ -1124,6 +1128,9 @@ func (v *validator) rules(at string, r Rules) {
 	}
 	if r.ResponseWindow <= 0 {
 		v.fail(at+".response_window", "must be more than 0")
+	}
+	if r.ReviewSLA < 0 {
+		v.fail(at+".review_sla", "must not be negative (0: no due time)")
 	}
 	v.offsets(at+".reminders", r.Reminders, r.ResponseWindow, at+".response_window")
 	if r.MoreInfoWindow <= 0 {
