@@ -2,7 +2,7 @@ package templates
 
 import "time"
 
-// The data of the texts intake and the inbound channels write (kinds intake_*): the triage
+// The data of the texts intake and the inbound channels write (kinds intake_*; intake_notice_receipt is the notice form's receipt): the triage
 // ticket, the "not our network" answer to a reporter, and notes on tickets.
 
 // TriageData is what the triage ticket (intake_triage, intake_triage_subject) shows an agent.

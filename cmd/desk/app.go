@@ -82,10 +82,12 @@ var (
 
 // app is one running desk process: its components in start order, stopped in reverse.
 type app struct {
-	log     *slog.Logger
-	cfg     config.Desk
-	metrics *metrics.Metrics
-	policy  *policy.Policy
+	// devPorts are the ports `desk dev --port-base` pins (nil otherwise).
+	devPorts devPorts
+	log      *slog.Logger
+	cfg      config.Desk
+	metrics  *metrics.Metrics
+	policy   *policy.Policy
 	// templates are parsed once at start: a broken template stops the start.
 	templates *templates.Renderer
 	evidence  *evidence.Store

@@ -6,12 +6,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,7 +66,12 @@ Port 0 picks any free port.`)
 	demoMode := fs.Bool("demo", false, "feed the sample reports at start and use the demo policy (windows of minutes) unless --policy is given")
 	signinMode := fs.Bool("signin", false, "sign people into the dashboard through a stand-in OpenID Connect identity provider on loopback (one demo person per role: agent, lead, legal, admin) instead of the dashboard password")
 	demoDir := fs.String("demo-dir", "", "a folder of .eml/.json reports added to the samples (fed with --demo, offered on the Sandbox page)")
+	portBase := fs.Int("port-base", 0, "pin every port the desk listens on to the 20 from this one (docs: HTTP +0, Temporal +1, its UI +2, Temporal's own services +3…+10, the sandbox's enforcement API, Zendesk, Slack, hosting stand-in and blocklist, mailbox and identity provider +11…+16); --http-port, --temporal-port and --ui-port still win when given. 0: those three as their flags say, the rest as last run when free")
 	if err := parse(e, fs, args); err != nil {
+		return err
+	}
+	ports, err := pinPorts(*portBase, fs, httpPort, temporalPort, uiPort, *signinMode)
+	if err != nil {
 		return err
 	}
 	cfg, err := config.LoadDesk(e.lookup)
@@ -108,7 +116,7 @@ Port 0 picks any free port.`)
 		return err
 	}
 
-	a := &app{cfg: cfg, log: newLogger(cfg, e.stderr), metrics: metrics.New(version)}
+	a := &app{cfg: cfg, log: newLogger(cfg, e.stderr), metrics: metrics.New(version), devPorts: ports}
 	defer a.shutdown()
 	a.limitMemory()
 	if err := a.loadShared(cfg.PolicyFile); err != nil {
@@ -124,12 +132,16 @@ Port 0 picks any free port.`)
 		SearchAttributes: workflows.SearchAttributes(),
 		FrontendPort:     *temporalPort,
 		UIPort:           *uiPort,
+		InternalPorts:    ports.temporal(),
 		Logger:           a.log,
 		LogLevel:         serverLevel,
 	})
 	var taken *devserver.PortInUseError
 	if errors.As(err, &taken) {
-		flag := map[string]string{"frontend": "--temporal-port", "ui": "--ui-port"}[taken.Service]
+		flag, ok := map[string]string{"frontend": "--temporal-port", "ui": "--ui-port"}[taken.Service]
+		if !ok {
+			return usageError{fmt.Sprintf("--port-base %d: Temporal's %s port %d is taken; pick another base", *portBase, taken.Service, taken.Port)}
+		}
 		return usageError{fmt.Sprintf("%s %d: the port is taken (is another desk dev running?); pick another, 0 for any free one", flag, taken.Port)}
 	}
 	if err != nil {
@@ -151,6 +163,9 @@ Port 0 picks any free port.`)
 		return usageError{fmt.Sprintf("--http-port %d: %v; pick another, 0 for any free one", *httpPort, errors.Unwrap(err))}
 	}
 	if err := a.startSandbox(ctx, e.lookup, *slackMode == "socket"); err != nil {
+		if ports != nil {
+			return usageError{fmt.Sprintf("--port-base %d: %v; pick another base", *portBase, err)}
+		}
 		return err
 	}
 	ic, imapCfg, err := config.LoadIntake(e.lookup)
@@ -233,7 +248,7 @@ func (a *app) startSandbox(ctx context.Context, lookup config.Lookup, slackSocke
 	}
 	sb, err := sandbox.Start(ctx, sandbox.Options{
 		DeskURL: a.endpoints.HTTP, Zendesk: ic.Zendesk == nil, Slack: ic.Slack == nil, Enforcement: ic.Enforcement == nil,
-		SlackSocketMode: slackSocket, StateFile: filepath.Join(a.cfg.DataDir, "sandbox.json"), Log: a.log,
+		SlackSocketMode: slackSocket, StateFile: filepath.Join(a.cfg.DataDir, "sandbox.json"), Log: a.log, Ports: a.devPorts.sandbox(),
 		// The checks of a fix look at the sandbox's stand-in for the customers' servers and its
 		// blocklist, unless the environment names a proxy or a DNS server of its own.
 		Hosting: a.cfg.Checks.Proxy == "" && a.cfg.Checks.DNS == "", Listed: demo.Listed,
@@ -305,7 +320,11 @@ func (a *app) sandboxSignIn() error {
 	p.RedirectURIs = []string{strings.TrimRight(a.publicURL(), "/") + "/auth/callback"}
 	addrFile := filepath.Join(a.cfg.DataDir, "signin-idp-addr")
 	addr, _ := os.ReadFile(addrFile)
-	if len(addr) == 0 || p.Start(strings.TrimSpace(string(addr))) != nil {
+	if pin := a.devPorts.addr("idp"); pin != "" {
+		if err := p.Start(pin); err != nil {
+			return usageError{fmt.Sprintf("--port-base: the identity provider's port %s: %v; pick another base", pin, err)}
+		}
+	} else if len(addr) == 0 || p.Start(strings.TrimSpace(string(addr))) != nil {
 		if err := p.Start("127.0.0.1:0"); err != nil {
 			return fmt.Errorf("the sandbox identity provider: %w", err)
 		}
@@ -337,7 +356,11 @@ func (a *app) sandboxMailbox() (*config.IMAP, error) {
 	spool := filepath.Join(a.cfg.DataDir, "sandbox-mailbox")
 	var srv *imapsandbox.Server
 	var err error
-	if prefer != "" {
+	if pin := a.devPorts.addr("imap"); pin != "" {
+		if srv, err = imapsandbox.StartSpooled(spool, pin, "abuse@provider.example", pass); err != nil {
+			return nil, usageError{fmt.Sprintf("--port-base: the sandbox mailbox's port %s: %v; pick another base", pin, err)}
+		}
+	} else if prefer != "" {
 		srv, _ = imapsandbox.StartSpooled(spool, prefer, "abuse@provider.example", pass) // taken now: any free port
 	}
 	if srv == nil {
@@ -410,4 +433,76 @@ func keptSecret(path string, mint func() (string, error)) (string, error) {
 		return "", fmt.Errorf("keep %s: %w", path, err)
 	}
 	return strings.TrimSpace(v), nil
+}
+
+// devPorts are the ports `desk dev --port-base` pins, by name (nil: none pinned).
+type devPorts map[string]int
+
+// portOffsets are where each service listens from --port-base.
+var portOffsets = map[string]int{
+	"http": 0, "temporal": 1, "ui": 2,
+	"temporal-frontend-http": 3, "temporal-history": 4, "temporal-matching": 5, "temporal-worker": 6,
+	"temporal-frontend-membership": 7, "temporal-history-membership": 8, "temporal-matching-membership": 9, "temporal-worker-membership": 10,
+	"enforcement": 11, "zendesk": 12, "slack": 13, "hosting": 14, "imap": 15, "idp": 16,
+}
+
+// portRange is how many ports from --port-base the desk may use.
+const portRange = 20
+
+// pinPorts works out the ports of --port-base: the three with flags take base+0…+2 unless
+// their flag is given.
+func pinPorts(base int, fs *flag.FlagSet, httpPort, temporalPort, uiPort *int, signin bool) (devPorts, error) {
+	if base == 0 {
+		return nil, nil
+	}
+	if base < 1024 || base+portRange > 65536 {
+		return nil, usageError{fmt.Sprintf("--port-base %d: want a port from 1024 to %d (the desk takes %d from it)", base, 65536-portRange, portRange)}
+	}
+	p := devPorts{}
+	for name, off := range portOffsets {
+		p[name] = base + off
+	}
+	if !flagGiven(fs, "http-port") {
+		*httpPort = p["http"]
+	}
+	if !flagGiven(fs, "temporal-port") {
+		*temporalPort = p["temporal"]
+	}
+	if !flagGiven(fs, "ui-port") && !signin {
+		*uiPort = p["ui"]
+	}
+	return p, nil
+}
+
+// temporal are the embedded server's own ports, in devserver.Options.InternalPorts' order.
+func (p devPorts) temporal() []int {
+	if p == nil {
+		return nil
+	}
+	var out []int
+	for _, n := range []string{"temporal-frontend-http", "temporal-history", "temporal-matching", "temporal-worker",
+		"temporal-frontend-membership", "temporal-history-membership", "temporal-matching-membership", "temporal-worker-membership"} {
+		out = append(out, p[n])
+	}
+	return out
+}
+
+// sandbox are the stand-ins' addresses, for sandbox.Options.Ports.
+func (p devPorts) sandbox() map[string]string {
+	if p == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, n := range []string{"enforcement", "zendesk", "slack", "hosting"} {
+		out[n] = p.addr(n)
+	}
+	return out
+}
+
+// addr is a pinned service's loopback address, or "".
+func (p devPorts) addr(name string) string {
+	if port, ok := p[name]; ok {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	}
+	return ""
 }

@@ -12,11 +12,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -478,4 +480,125 @@ func TestDevUIOffWithSignIn(t *testing.T) {
 			t.Errorf("given %v, signin %v: port %d (%q); want %d, off %v", tc.given, tc.signin, port, why, tc.want, tc.off)
 		}
 	}
+}
+
+// TestPortBase: `desk dev --port-base` listens only inside its range — the HTTP server,
+// Temporal and its own services, the UI, every stand-in and the mailbox, over TCP and UDP — and
+// a base whose range holds a taken port is refused, naming the flag.
+func TestPortBase(t *testing.T) {
+	skipShort(t)
+	if _, err := os.Stat("/proc/self/net/tcp"); err != nil {
+		t.Skip("needs Linux's /proc to list a process's sockets")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := freeRange(t, portRange)
+	dir := t.TempDir()
+	cmd := exec.Command(self, "dev", "--data-dir", dir, "--port-base", strconv.Itoa(base))
+	cmd.Env = append(os.Environ(), "DESK_TEST_AS_DESK=1", "DESK_LOG_LEVEL=warn")
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	deadline := time.Now().Add(90 * time.Second)
+	for !strings.Contains(out.String(), "Press Ctrl-C to stop") {
+		if time.Now().After(deadline) {
+			t.Fatalf("desk dev --port-base %d did not start:\n%s", base, out.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	ports := listening(t, cmd.Process.Pid)
+	if len(ports) < 10 {
+		t.Fatalf("only %d listening sockets found: %v", len(ports), ports)
+	}
+	for _, p := range ports {
+		if n, _ := strconv.Atoi(p[strings.LastIndex(p, ":")+1:]); n < base || n >= base+portRange {
+			t.Errorf("desk dev --port-base %d listens on %s, outside %d–%d", base, p, base, base+portRange-1)
+		}
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+
+	// A taken port in the range: refused, naming the flag.
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(base+portOffsets["zendesk"])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	err = run(context.Background(), []string{"dev", "--data-dir", t.TempDir(), "--port-base", strconv.Itoa(base)}, io.Discard, io.Discard, noEnv)
+	var u usageError
+	if !errors.As(err, &u) || !strings.Contains(err.Error(), "--port-base") {
+		t.Errorf("a taken port in the range: %v, want a usage error naming --port-base", err)
+	}
+}
+
+// freeRange finds n consecutive free loopback ports.
+func freeRange(t *testing.T, n int) int {
+	t.Helper()
+	for try := 0; try < 50; try++ {
+		base := 20000 + (os.Getpid()*7919+try*1237)%30000
+		ok := true
+		for p := base; p < base+n && ok; p++ {
+			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+			if err != nil {
+				ok = false
+				continue
+			}
+			_ = ln.Close()
+			pc, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+			if err != nil {
+				ok = false
+				continue
+			}
+			_ = pc.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatal("no range of free ports found")
+	return 0
+}
+
+// listening lists the TCP ports a process listens on and the UDP ports it has bound
+// ("tcp:127.0.0.1:8080"), from /proc.
+func listening(t *testing.T, pid int) []string {
+	t.Helper()
+	inodes := map[string]bool{}
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && strings.HasPrefix(l, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
+		}
+	}
+	var out []string
+	for _, proto := range []string{"tcp", "tcp6", "udp", "udp6"} {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, proto))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 10 || !inodes[f[9]] {
+				continue
+			}
+			if strings.HasPrefix(proto, "tcp") && f[3] != "0A" { // LISTEN
+				continue
+			}
+			local := f[1]
+			port, err := strconv.ParseInt(local[strings.LastIndex(local, ":")+1:], 16, 32)
+			if err != nil || port == 0 {
+				continue
+			}
+			out = append(out, fmt.Sprintf("%s:%d", proto, port))
+		}
+	}
+	return out
 }

@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -59,6 +60,10 @@ type Options struct {
 	SearchAttributes map[string]enumspb.IndexedValueType
 	// IP to listen on; default 127.0.0.1.
 	IP string
+	// InternalPorts, when set, pin the server's own ports (else free ones are picked): the
+	// frontend's HTTP port, then the history, matching and worker services' gRPC ports, then
+	// the four services' membership ports (frontend, history, matching, worker) — 8 in all.
+	InternalPorts []int
 	// FrontendPort is the gRPC port; 0 picks a free one.
 	FrontendPort int
 	// UIPort serves the Temporal Web UI; 0 picks a free one, -1 disables the UI.
@@ -132,12 +137,33 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			}
 		}
 	}
-	ports, err := freePorts(opts.IP, 5)
-	if err != nil {
-		return nil, err
-	}
-	if opts.FrontendPort == 0 {
-		opts.FrontendPort = ports[4]
+	var ports []int
+	if len(opts.InternalPorts) > 0 {
+		if len(opts.InternalPorts) != 8 {
+			return nil, fmt.Errorf("devserver: %d internal ports given, want 8", len(opts.InternalPorts))
+		}
+		for i, p := range opts.InternalPorts {
+			if err := portFree(opts.IP, p); err != nil {
+				return nil, &PortInUseError{Service: internalServices[i], Port: p, Err: err}
+			}
+		}
+		ports = slices.Clone(opts.InternalPorts)
+		if opts.FrontendPort == 0 {
+			free, err := freePorts(opts.IP, 1)
+			if err != nil {
+				return nil, err
+			}
+			opts.FrontendPort = free[0]
+		}
+	} else {
+		free, err := freePorts(opts.IP, 5)
+		if err != nil {
+			return nil, err
+		}
+		ports = append(free[:4:4], 0, 0, 0, 0)
+		if opts.FrontendPort == 0 {
+			opts.FrontendPort = free[4]
+		}
 	}
 	s := &Server{
 		hostPort:  net.JoinHostPort(opts.IP, strconv.Itoa(opts.FrontendPort)),
@@ -304,18 +330,19 @@ func buildConfig(opts Options, sqlConf *config.SQL, ports []int) *config.Config 
 		},
 	}
 	conf.DCRedirectionPolicy.Policy = "noop"
-	svc := func(grpcPort, httpPort int) config.Service {
+	svc := func(grpcPort, httpPort, membershipPort int) config.Service {
 		var s config.Service
 		s.RPC.BindOnIP = opts.IP
 		s.RPC.GRPCPort = grpcPort
 		s.RPC.HTTPPort = httpPort
+		s.RPC.MembershipPort = membershipPort
 		return s
 	}
 	conf.Services = map[string]config.Service{
-		"frontend": svc(opts.FrontendPort, frontendHTTP),
-		"history":  svc(ports[1], 0),
-		"matching": svc(ports[2], 0),
-		"worker":   svc(ports[3], 0),
+		"frontend": svc(opts.FrontendPort, frontendHTTP, ports[4]),
+		"history":  svc(ports[1], 0, ports[5]),
+		"matching": svc(ports[2], 0, ports[6]),
+		"worker":   svc(ports[3], 0, ports[7]),
 	}
 	conf.Archival.History.State = "disabled"
 	conf.Archival.Visibility.State = "disabled"
@@ -382,6 +409,9 @@ func (s *Server) startUI(opts Options) error {
 	s.uiURL = "http://" + addr
 	return nil
 }
+
+// internalServices name the InternalPorts, for errors.
+var internalServices = []string{"frontend-http", "history", "matching", "worker", "frontend-membership", "history-membership", "matching-membership", "worker-membership"}
 
 // freePorts returns n distinct loopback ports that were free a moment ago. Each is put in
 // TIME_WAIT by a short self-connection so the kernel does not hand it out again at once.

@@ -86,7 +86,11 @@ type Options struct {
 	// loaded at Start, saved every few seconds and at Close. A sandbox started on the same
 	// data dir again has the same tickets, messages and enforcement actions, so open cases go on.
 	StateFile string
-	Log       *slog.Logger
+	// Ports, when set, pin the services' addresses by name (enforcement, zendesk, slack,
+	// hosting — its blocklist answers on the same port, over UDP): a pinned port that is taken
+	// is an error, where otherwise a service takes last run's port when free, or any.
+	Ports map[string]string
+	Log   *slog.Logger
 }
 
 // Sandbox is the running set of stand-ins.
@@ -112,7 +116,9 @@ type Sandbox struct {
 	// prevAddrs and creds are what the last run used, for services started outside this
 	// package (the mailbox) and for credentials the desk itself needs (the API token), so a
 	// restart keeps the ports and secrets scripts use.
-	prevAddrs  map[string]string
+	prevAddrs map[string]string
+	// pinned are the addresses Options.Ports pins.
+	pinned     map[string]string
 	creds      map[string]string
 	stateFile  string
 	log        *slog.Logger
@@ -135,7 +141,7 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	s := &Sandbox{addrs: map[string]string{}, stateFile: o.StateFile, log: o.Log, creds: map[string]string{}}
+	s := &Sandbox{addrs: map[string]string{}, stateFile: o.StateFile, log: o.Log, creds: map[string]string{}, pinned: o.Ports}
 	prev, err := readState(o.StateFile)
 	if err != nil {
 		return nil, err
@@ -231,7 +237,12 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 			return nil, err
 		}
 		var pc net.PacketConn
-		if p := prev.Addrs["hosting-dns"]; p != "" {
+		if p := s.pinned["hosting"]; p != "" {
+			if pc, err = net.ListenPacket("udp", p); err != nil {
+				s.Close()
+				return nil, fmt.Errorf("sandbox blocklist: the pinned port: %w", err)
+			}
+		} else if p := prev.Addrs["hosting-dns"]; p != "" {
 			pc, _ = net.ListenPacket("udp", p) // taken now: any free port will do
 		}
 		if pc == nil {
@@ -355,7 +366,12 @@ func (s *Sandbox) UseAddr(name, addr string) { s.addrs[name] = addr }
 // serve serves h on loopback, on the port it had last time when that is free.
 func (s *Sandbox) serve(name, prefer string, h http.Handler) (string, error) {
 	var ln net.Listener
-	if prefer != "" {
+	if pin := s.pinned[name]; pin != "" {
+		var err error
+		if ln, err = net.Listen("tcp", pin); err != nil {
+			return "", fmt.Errorf("sandbox %s: the pinned port: %w", name, err)
+		}
+	} else if prefer != "" {
 		ln, _ = net.Listen("tcp", prefer) // taken now: any free port will do
 	}
 	if ln == nil {

@@ -403,7 +403,7 @@ func (f *NoticeForm) take(ctx context.Context, n Notice) (*NoticeAnswer, []field
 // sendReceipt e-mails the notifier the confirmation of receipt (Art. 16(4)), through a solved
 // ticket of its own. A failure is logged; the page shows the reference all the same.
 func (f *NoticeForm) sendReceipt(ctx context.Context, n Notice, ans *NoticeAnswer) bool {
-	body, err := f.Templates.Render("notice_receipt", "", templates.DefaultLocale, templates.NoticeReceiptData{
+	body, err := f.Templates.Render("intake_notice_receipt", "", templates.DefaultLocale, templates.NoticeReceiptData{
 		Reference: ans.Reference, Name: n.Name, ReceivedAt: ans.ReceivedAt, Kind: abuse.Category(n.Kind).Title(), Locations: n.Locations, StatusURL: ans.StatusURL})
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
