@@ -31,14 +31,19 @@ func (d *Dashboard) accountPage(w http.ResponseWriter, r *http.Request) {
 		data.Errors = append(data.Errors, "incidents: "+err.Error())
 	}
 	data.Incidents = d.visible(r, data.Incidents)
-	if len(data.Incidents) > 0 {
-		latest := data.Incidents[0]
-		run := latest.RunID
-		if latest.Running {
+	// Who the customer is, as the newest incident that loaded the account knows it (a case
+	// waiting for triage, or one whose look-up failed, has not: its zero count is no count).
+	for i, inc := range data.Incidents {
+		if i == 5 {
+			break
+		}
+		run := inc.RunID
+		if inc.Running {
 			run = ""
 		}
-		if v, err := d.opts.Cases.StatusRun(ctx, latest.CaseID, run); err == nil {
+		if v, err := d.opts.Cases.StatusRun(ctx, inc.CaseID, run); err == nil && v.Account.ID != "" {
 			data.Account = &v.Account
+			break
 		}
 	}
 	if d.opts.Ledger != nil {

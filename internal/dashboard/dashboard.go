@@ -6,6 +6,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -118,6 +119,16 @@ func New(opts Options) (*Dashboard, error) {
 		// "=" (a plain string there is escaped to %3d and the link filters nothing).
 		"query": func(k, v string) template.URL { return template.URL(url.Values{k: {v}}.Encode()) }, //nolint:gosec // Encode escapes
 		"join":  strings.Join,
+		// action is an action in words ("outbound email sending suspended"), not its code.
+		"action": func(t abuse.ActionType, level int) string { return t.Describe(level) },
+		// decided is what a ledger event decided, in words: an action described, else the
+		// decision or outcome with spaces for underscores.
+		"decided": func(e ledger.Event) string {
+			if e.Kind == workflows.LedgerEnforced && abuse.ActionType(e.Decision).Valid() {
+				return abuse.ActionType(e.Decision).Describe(e.Count)
+			}
+			return strings.ReplaceAll(cmp.Or(e.Outcome, e.Decision), "_", " ")
+		},
 		// label is a status in words; deadlineOf says which deadline a status's countdown is.
 		"label":      StatusLabel,
 		"deadlineOf": deadlineOf,
