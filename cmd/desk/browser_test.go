@@ -34,6 +34,20 @@ func findBrowser(t *testing.T) string {
 	return ""
 }
 
+// headless starts the browser at a window size, for 90 seconds of the test at most; the test's
+// end closes it.
+func headless(t *testing.T, browser string, width, height int) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser), chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true), chromedp.WindowSize(width, height))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	return ctx
+}
+
 // TestBrowserApprovesAPendingCase drives the dashboard in headless Chromium the way a newcomer
 // would after `desk dev --demo`: the demo's reports are already on the list; they open the
 // strategic bank's phishing case once it waits for a lead, click Approve in the sandbox
@@ -42,22 +56,7 @@ func TestBrowserApprovesAPendingCase(t *testing.T) {
 	skipShort(t)
 	browser := findBrowser(t)
 	d := startDev(t, leadsPolicy(t), "--demo")
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
+	ctx := headless(t, browser, 1280, 900)
 
 	caseID := workflows.CaseWorkflowID("acct-bank", "phishing")
 	row := `tr[data-case="` + caseID + `"]`
@@ -324,15 +323,7 @@ func TestBrowserSendsANotice(t *testing.T) {
 	skipShort(t)
 	browser := findBrowser(t)
 	d := startDevIn(t, t.TempDir(), leadsPolicy(t), map[string]string{"DESK_DASHBOARD_PASSWORD": "s3cret"})
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser), chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true), chromedp.WindowSize(390, 844))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
+	ctx := headless(t, browser, 390, 844)
 
 	const notifier = "ana.notifier@example.org"
 	if err := chromedp.Do(ctx,

@@ -8,6 +8,7 @@ import (
 	"abusedesk/devenv/demo"
 	"abusedesk/devenv/enforcementapi"
 	"abusedesk/integrations/reports"
+	"abusedesk/internal/abuse"
 	"abusedesk/internal/policy"
 )
 
@@ -70,6 +71,21 @@ func TestDemoPolicyIsValid(t *testing.T) {
 	}
 	if w := p.Snapshot("spam").Rules.ResponseWindow.D(); w.Minutes() > 5 {
 		t.Errorf("spam window %v: a demo case should escalate within minutes", w)
+	}
+	// The demo shows the desk's real safety rules, only its clocks are faster: every category
+	// asks the default policy's corroboration, a lead for the first action and fresh evidence.
+	def, err := policy.Parse(policy.DefaultYAML(), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range abuse.Categories {
+		got, want := p.Snapshot(c).Rules, def.Snapshot(c).Rules
+		if got.Corroboration.Reporters != want.Corroboration.Reporters || got.Approval.FirstEnforcement != want.Approval.FirstEnforcement ||
+			got.MaxAge != want.MaxAge || got.ReviewSLA == 0 {
+			t.Errorf("%s: the demo's corroboration %d, first enforcement %v, max age %s, review SLA %s; the default's %d, %v, %s",
+				c, got.Corroboration.Reporters, got.Approval.FirstEnforcement, got.MaxAge, got.ReviewSLA,
+				want.Corroboration.Reporters, want.Approval.FirstEnforcement, want.MaxAge)
+		}
 	}
 }
 
