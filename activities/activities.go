@@ -63,6 +63,10 @@ type Activities struct {
 	// HandOffs reach teams' channels (nil: hand-offs fail, and the case records that).
 	HandOffs  HandOffs
 	Templates *templates.Renderer
+	// Spikes posts the current window's report spikes to the leads and says how many it told
+	// of (the TrendWatch schedule's work; nil: there is nothing to watch — no ledger, or no
+	// Slack).
+	Spikes func(ctx context.Context) (int, error)
 	// DashboardURL is the base URL of the dashboard, for links in Slack and notes ("" for none).
 	DashboardURL string
 	// VerifyWait bounds how long Enforce and LiftAction poll for an action to take effect
@@ -110,9 +114,22 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 		workflows.ActivityRedactTicket:        a.RedactTicket,
 		workflows.ActivityOpenHandOff:         a.OpenHandOff,
 		workflows.ActivityHandOffNote:         a.HandOffNote,
+		workflows.ActivityAlertSpikes:         a.AlertSpikes,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
+}
+
+// AlertSpikes is one turn of the spike watch (the TrendWatch schedule's).
+func (a *Activities) AlertSpikes(ctx context.Context) (int, error) {
+	if a.Spikes == nil {
+		return 0, nil
+	}
+	n, err := a.Spikes(ctx)
+	if err != nil {
+		return 0, boundary("post the spike alerts", err)
+	}
+	return n, nil
 }
 
 // PreviousIncident reads the case's last completed incident (a local activity: one read).

@@ -22,8 +22,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
 	"abusedesk/activities"
@@ -207,24 +209,47 @@ func (a *app) trendRules() ledger.TrendRules {
 	return ledger.TrendRules{Window: t.Window.D(), Baseline: t.Baseline.D(), Factor: t.Factor, Floor: t.Floor, ClusterMaxAccounts: t.ClusterMaxAccounts}
 }
 
-// watchTrends looks for report spikes every minute and posts each new one to the leads'
-// channel once (several processes may look; the ledger lets one post). Runs with the worker.
-func (a *app) watchTrends(ctx context.Context) {
+// spikes is one turn of the spike watch: the window's spikes to the leads' channel in one
+// message (the ledger lets one process post a window's alert).
+func (a *app) spikes(ctx context.Context) (int, error) {
+	if a.ledger == nil || a.svc.alerts == nil {
+		return 0, nil
+	}
+	link := strings.TrimRight(a.publicURL(), "/") + "/trends"
+	n, err := a.ledger.AlertSpikes(ctx, time.Now(), a.trendRules(), a.policy.Trends.Quiet.D(), link,
+		func(ctx context.Context, text string) error {
+			return a.svc.alerts.PostAlertTo(ctx, "", text, approval.Approvers{})
+		})
+	if n > 0 {
+		a.log.Info("spike alerts sent", "count", n)
+	}
+	return n, err
+}
+
+// scheduleTrends makes sure the spike watch runs as a Temporal Schedule, every minute, one run
+// at a time whatever the number of workers (each worker tries; the first creates it). A desk
+// without a ledger or Slack watches nothing.
+func (a *app) scheduleTrends(ctx context.Context) {
 	if a.ledger == nil || a.svc.alerts == nil {
 		return
 	}
-	link := strings.TrimRight(a.publicURL(), "/") + "/trends"
-	a.every(ctx, time.Minute, func(ctx context.Context) {
-		n, err := a.ledger.AlertSpikes(ctx, time.Now(), a.trendRules(), a.policy.Trends.Quiet.D(), link,
-			func(ctx context.Context, text string) error {
-				return a.svc.alerts.PostAlertTo(ctx, "", text, approval.Approvers{})
-			})
-		if err != nil && ctx.Err() == nil {
-			a.log.Error("spike alerts", "error", err)
-		} else if n > 0 {
-			a.log.Info("spike alerts sent", "count", n)
-		}
+	_, err := a.temporal.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID:   workflows.TrendWatchScheduleID,
+		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: workflows.TrendWatchEvery}}},
+		Action: &client.ScheduleWorkflowAction{
+			ID: workflows.TrendWatchScheduleID, Workflow: workflows.TrendWatchWorkflowType, TaskQueue: workflows.TaskQueue,
+			WorkflowRunTimeout: 5 * time.Minute,
+		},
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+		Note:    "abusedesk: report spikes to the leads, once a minute (created by the desk at start)",
 	})
+	switch {
+	case err == nil:
+		a.log.Info("the spike watch is scheduled", "schedule", workflows.TrendWatchScheduleID, "every", workflows.TrendWatchEvery)
+	case errors.Is(err, temporal.ErrScheduleAlreadyRunning):
+	default:
+		a.log.Error("the spike watch could not be scheduled: no spike alerts until a desk starts that can", "error", err)
+	}
 }
 
 // openAPI describes the desk's HTTP API (served at /api/v1/openapi.yaml; TestOpenAPIMatchesRoutes
@@ -461,6 +486,7 @@ func (a *app) startWorker() error {
 	acts.Probes = probes{p}
 	acts.Probations = a.cases
 	acts.HandOffs = a.svc.handOffs
+	acts.Spikes = a.spikes
 	acts.Register(w)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"abusedesk/devenv/sandbox"
 	"abusedesk/integrations/probe"
 	"abusedesk/internal/config"
 	"abusedesk/workflows"
@@ -388,4 +392,66 @@ func TestHandOffStopsWhenTheCaseCloses(t *testing.T) {
 	}
 	hs, err := d.cases.HandOffs(context.Background())
 	t.Errorf("the open hand-off on the work queue: %+v %v, want it without a due time", hs, err)
+}
+
+// TestSpikeWatchIsASchedule: the spike watch is a Temporal Schedule the desk creates at start
+// (every minute, overlapping runs skipped), not a ticker in every process. A burst of reports
+// makes one run post one alert to the leads; runs again in the same window post nothing more.
+func TestSpikeWatchIsASchedule(t *testing.T) {
+	p := fastPolicy(t, t.TempDir(), map[string]string{"floor: 20": "floor: 3"})
+	d := startDev(t, p)
+	ctx := context.Background()
+	h := d.tc.ScheduleClient().GetHandle(ctx, workflows.TrendWatchScheduleID)
+	desc, err := h.Describe(ctx)
+	if err != nil {
+		t.Fatalf("the spike watch's schedule: %v", err)
+	}
+	if iv := desc.Schedule.Spec.Intervals; len(iv) != 1 || iv[0].Every != workflows.TrendWatchEvery || desc.Schedule.Policy.Overlap != enumspb.SCHEDULE_OVERLAP_POLICY_SKIP {
+		t.Errorf("schedule spec %+v, overlap %v; want every minute, overlapping runs skipped", iv, desc.Schedule.Policy.Overlap)
+	}
+	d.submitReports("acct-shop", "spam", "burst-1", "burst-2", "burst-3", "burst-4")
+	spikes := func() int {
+		var hist struct {
+			Messages []slackMessage `json:"messages"`
+		}
+		d.slackAPI("conversations.history", map[string]string{"channel": sandbox.LeadsChannel}, &hist)
+		n := 0
+		for _, m := range hist.Messages {
+			if strings.Contains(m.Text, ":chart_with_upwards_trend:") {
+				n++
+			}
+		}
+		return n
+	}
+	// Rather than wait for the minute: trigger the schedule, as its next turn would, until the
+	// burst is in the ledger and the alert is out.
+	deadline := time.Now().Add(30 * time.Second)
+	for spikes() == 0 {
+		if time.Now().After(deadline) {
+			desc, _ := h.Describe(ctx)
+			var runs []string
+			for _, a := range desc.Info.RecentActions {
+				if a.StartWorkflowResult == nil {
+					continue
+				}
+				var n int
+				err := d.tc.GetWorkflow(ctx, a.StartWorkflowResult.WorkflowID, a.StartWorkflowResult.FirstExecutionRunID).Get(ctx, &n)
+				runs = append(runs, fmt.Sprintf("%d %v", n, err))
+			}
+			t.Fatalf("no spike alert in the leads' channel after the schedule ran: runs %v\n%s", runs, d.stderr.String())
+		}
+		if err := h.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+	}
+	for range 2 {
+		if err := h.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+	}
+	if n := spikes(); n != 1 {
+		t.Errorf("%d spike alerts, want one for the window", n)
+	}
 }

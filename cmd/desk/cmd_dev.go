@@ -221,7 +221,7 @@ Port 0 picks any free port.`)
 	if err := a.startWorker(); err != nil {
 		return err
 	}
-	a.watchTrends(ctx)
+	a.scheduleTrends(ctx)
 	if err := a.writeEndpoints(); err != nil {
 		return err
 	}

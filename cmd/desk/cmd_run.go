@@ -122,7 +122,7 @@ DESK_METRICS_TOKEN too.`)
 		if err := a.startWorker(); err != nil {
 			return err
 		}
-		a.watchTrends(ctx)
+		a.scheduleTrends(ctx)
 		if a.ledger != nil && a.ledger.Postgres() {
 			a.reportWorkerWait(ctx)
 		}
