@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -233,5 +234,39 @@ func TestReportStatusAPI(t *testing.T) {
 	mem := reportsServer(t, &gatedIngester{out: out}, nil)
 	if resp, body := call(t, http.MethodGet, mem.URL+"/api/v1/reports/r-spam", "", ""); resp.StatusCode != http.StatusNotImplemented || !strings.Contains(body, "ledger") {
 		t.Errorf("without a ledger: HTTP %d %s, want 501 naming the ledger", resp.StatusCode, body)
+	}
+}
+
+// BenchmarkIdempotencyKey: what an Idempotency-Key costs a report (its claim and its answer
+// kept in a SQLite ledger) against the same request without one, intake stubbed out.
+func BenchmarkIdempotencyKey(b *testing.B) {
+	out := &intake.Outcome{Kind: reports.KindReport, Digest: "d", Accepted: []intake.Accepted{{ReportID: "r", CaseID: "case/acct-a/spam", Category: abuse.Spam}}}
+	for _, withKey := range []bool{false, true} {
+		name := "no key"
+		if withKey {
+			name = "key in the ledger"
+		}
+		b.Run(name, func(b *testing.B) {
+			s, err := ledger.Open(context.Background(), filepath.Join(b.TempDir(), "ledger.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			h := ReportsAPI(&gatedIngester{out: out}, "tok", 1<<20, APIOptions{Records: s}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			body := strings.Repeat("a report line\n", 40)
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				req := httptest.NewRequest(http.MethodPost, "/api/v1/reports", strings.NewReader(body+strconv.Itoa(i)))
+				req.Header.Set("Authorization", "Bearer tok")
+				if withKey {
+					req.Header.Set("Idempotency-Key", "k-"+strconv.Itoa(i))
+				}
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatalf("HTTP %d %s", w.Code, w.Body)
+				}
+			}
+		})
 	}
 }
