@@ -60,4 +60,23 @@ func TestArchiveRendersMrkdwn(t *testing.T) {
 	if strings.Contains(body, "|TS-1&gt;") || strings.Contains(body, "*Approve") {
 		t.Errorf("raw markup shows:\n%s", body)
 	}
+	// The channels can be browsed: a list, and each channel's messages; on a phone too.
+	get := func(path string) (int, string) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, list := get("/sandbox/"); code != 200 || !strings.Contains(list, `<a href="/sandbox/channels/abuse-leads">#abuse-leads</a>`) || !strings.Contains(list, "1 message(s)") {
+		t.Errorf("the channel list: HTTP %d\n%s", code, list)
+	}
+	if code, ch := get("/sandbox/channels/abuse-leads"); code != 200 || !strings.Contains(ch, `<b>Approve TS-1?</b>`) || !strings.Contains(ch, `name="viewport"`) {
+		t.Errorf("the channel page: HTTP %d\n%s", code, ch)
+	}
+	if code, _ := get("/sandbox/channels/nowhere"); code != http.StatusNotFound {
+		t.Errorf("an unknown channel: HTTP %d, want 404", code)
+	}
 }

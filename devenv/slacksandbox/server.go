@@ -756,9 +756,21 @@ func (c *socketConn) deliver(payload []byte) (*Response, error) {
 //	POST /sandbox/submit  {"view_id": "V…", "values": {"block": {"action": "text"}}}
 //	GET  /sandbox/views   the modals opened so far
 //	GET  /sandbox/ephemerals  the messages only one user saw (the desk's answers to a click)
+//	GET  /sandbox/            the channels (a page), and /sandbox/channels/{name} each one's messages
 func (s *Server) sandbox(w http.ResponseWriter, r *http.Request) {
 	var resp *Response
 	var err error
+	switch r.URL.Path {
+	case "/sandbox/", "/sandbox":
+		if r.Method == http.MethodGet {
+			s.channelsPage(w, r)
+			return
+		}
+	}
+	if ch, ok := strings.CutPrefix(r.URL.Path, "/sandbox/channels/"); ok && r.Method == http.MethodGet {
+		s.channelPage(w, r, ch)
+		return
+	}
 	switch r.URL.Path {
 	case "/sandbox/click":
 		var in struct {

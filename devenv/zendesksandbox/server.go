@@ -203,6 +203,10 @@ func (s *Server) Handler() http.Handler {
 			s.attachmentContent(w, r)
 			return
 		}
+		if r.URL.Path == "/agent/tickets" || r.URL.Path == "/agent/tickets/" || r.URL.Path == "/agent" {
+			s.agentTickets(w, r)
+			return
+		}
 		if strings.HasPrefix(r.URL.Path, "/agent/tickets/") {
 			r.SetPathValue("id", strings.TrimPrefix(r.URL.Path, "/agent/tickets/"))
 			s.agentTicket(w, r)

@@ -143,6 +143,21 @@ func TestCaseTicketRoundTrip(t *testing.T) {
 	if !strings.HasSuffix(created.URL, "/agent/tickets/"+itoa(created.ID)) {
 		t.Errorf("agent URL %q", created.URL)
 	}
+	// The sandbox's agent view lists its tickets (readable on a phone) and shows each.
+	for path, want := range map[string]string{
+		"/agent/tickets": `<a href="/agent/tickets/` + itoa(created.ID) + `">#` + itoa(created.ID) + `</a></td><td>[TS-1] Abuse`,
+		"/agent/tickets/" + itoa(created.ID): `<a href="/agent/tickets">All tickets</a>`,
+	} {
+		resp, err := http.Get(strings.TrimSuffix(created.URL, "/agent/tickets/"+itoa(created.ID)) + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) || !strings.Contains(string(b), `name="viewport"`) {
+			t.Errorf("GET %s: HTTP %d, want %s with a viewport:\n%s", path, resp.StatusCode, want, b)
+		}
+	}
 	found, err := e.client.FindTicket(ctx, "case/acct-1/spam@1")
 	if err != nil || found == nil || found.ID != created.ID {
 		t.Fatalf("find by external id: %+v %v", found, err)
