@@ -145,7 +145,7 @@ func TestCaseTicketRoundTrip(t *testing.T) {
 	}
 	// The sandbox's agent view lists its tickets (readable on a phone) and shows each.
 	for path, want := range map[string]string{
-		"/agent/tickets": `<a href="/agent/tickets/` + itoa(created.ID) + `">#` + itoa(created.ID) + `</a></td><td>[TS-1] Abuse`,
+		"/agent/tickets":                     `<a href="/agent/tickets/` + itoa(created.ID) + `">#` + itoa(created.ID) + `</a></td><td>[TS-1] Abuse`,
 		"/agent/tickets/" + itoa(created.ID): `<a href="/agent/tickets">All tickets</a>`,
 	} {
 		resp, err := http.Get(strings.TrimSuffix(created.URL, "/agent/tickets/"+itoa(created.ID)) + path)
