@@ -33,9 +33,9 @@ var ticketList = template.Must(template.New("tickets").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Tickets · sandbox Zendesk</title>` + agentStyle + `</head>
 <body><p class="meta">Sandbox Zendesk · agent view (read-only)</p>
 <h1>Tickets <small class="meta">{{len .}}, newest first</small></h1>
-<div class="scroll"><table><thead><tr><th>#</th><th>Subject</th><th>Requester</th><th>Status</th><th>Comments</th><th>Tags</th></tr></thead><tbody>
-{{range .}}<tr><td><a href="/agent/tickets/{{.ID}}">#{{.ID}}</a></td><td>{{.Subject}}</td><td>{{.Requester}}</td><td>{{.Status}}</td><td>{{.Comments}}</td><td>{{range .Tags}}<code>{{.}}</code> {{end}}</td></tr>
-{{else}}<tr><td colspan="6">No tickets yet.</td></tr>{{end}}
+<div class="scroll"><table><thead><tr><th>#</th><th>Subject</th><th>Requester</th><th>Status</th><th>Comments</th></tr></thead><tbody>
+{{range .}}<tr><td><a href="/agent/tickets/{{.ID}}">#{{.ID}}</a></td><td>{{.Subject}}</td><td>{{.Requester}}</td><td>{{.Status}}</td><td>{{.Comments}}</td></tr>
+{{else}}<tr><td colspan="5">No tickets yet.</td></tr>{{end}}
 </tbody></table></div></body></html>`))
 
 type ticketRow struct {
@@ -49,7 +49,7 @@ func (s *Server) agentTickets(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
 	rows := make([]ticketRow, 0, len(s.tickets))
 	for id, t := range s.tickets {
-		rows = append(rows, ticketRow{ID: id, Subject: t.Subject, Requester: s.nameOf(t.RequesterID), Status: t.Status, Comments: len(s.comments[id]), Tags: t.Tags})
+		rows = append(rows, ticketRow{ID: id, Subject: t.Subject, Requester: s.nameOf(t.RequesterID), Status: t.Status, Comments: len(s.comments[id])})
 	}
 	s.mu.Unlock()
 	slices.SortFunc(rows, func(a, b ticketRow) int { return int(b.ID - a.ID) })
