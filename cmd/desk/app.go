@@ -725,7 +725,7 @@ func (a *app) startIntake(ctx context.Context, ic config.Intake) error {
 	if a.ledger != nil {
 		noticeRecords = a.ledger
 	}
-	form := &inbound.NoticeForm{Intake: a.intake, Records: noticeRecords, Tickets: receipts, Templates: a.templates, BaseURL: a.publicURL(),
+	form := &inbound.NoticeForm{Intake: a.intake, Records: noticeRecords, Tickets: receipts, LegalGroupID: a.integrations.Zendesk.LegalGroupID, Templates: a.templates, BaseURL: a.publicURL(),
 		TellOutcome: func(c abuse.Category) bool { return a.policy.Snapshot(c).Rules.AcknowledgeReporters }, Log: a.log.With("component", "notice-form")}
 	form.Routes(a.http.Handle, a.http.HandlePublic)
 	zc := a.integrations.Zendesk

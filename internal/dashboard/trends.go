@@ -33,7 +33,7 @@ func (d *Dashboard) trendsPage(w http.ResponseWriter, r *http.Request) {
 		Clusters           []ledger.Cluster
 	}{Title: "Trends", Home: d.home(), Flash: flashOf(r), Rules: t.Rules, Window: ledger.Duration(t.Rules.Window), Baseline: ledger.Duration(t.Rules.Baseline)}
 	var err error
-	if data.Spikes, err = t.Store.Spikes(r.Context(), now, t.Rules); err != nil {
+	if data.Spikes, err = t.Store.Spikes(r.Context(), now, t.Rules, d.hiddenCategories(r)...); err != nil {
 		data.Errors = append(data.Errors, "spikes: "+err.Error())
 	}
 	if data.Alerted, err = t.Store.Alerted(r.Context(), now.Add(-alertPeriod)); err != nil {

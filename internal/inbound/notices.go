@@ -63,10 +63,13 @@ type ReceiptTickets interface {
 
 // NoticeForm serves the notice form, its JSON twin and the notices' status pages.
 type NoticeForm struct {
-	Intake    Ingester
-	Records   Records
-	Tickets   ReceiptTickets // nil: no receipt e-mail (the page still shows the reference)
-	Templates *templates.Renderer
+	Intake  Ingester
+	Records Records
+	Tickets ReceiptTickets // nil: no receipt e-mail (the page still shows the reference)
+	// LegalGroupID places the receipt of a legal-track notice (child sexual abuse material) in
+	// the legal team's group, where no other agent sees it (0: the desk's group).
+	LegalGroupID int64
+	Templates    *templates.Renderer
 	// BaseURL is the desk's public URL, for the status link in the receipt.
 	BaseURL string
 	// TellOutcome says whether the policy tells a category's reporters the outcome.
@@ -408,11 +411,16 @@ func (f *NoticeForm) sendReceipt(ctx context.Context, n Notice, ans *NoticeAnswe
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 		defer cancel()
-		_, err = f.Tickets.CreateTicket(ctx, ticket.New{
+		t := ticket.New{
 			ExternalID: "notice-receipt#" + ans.Reference, Subject: "[" + ans.Reference + "] We received your notice",
 			RequesterEmail: n.Email, RequesterName: n.Name, Comment: ticket.Comment{Body: body, Public: true},
 			Status: "solved", Tags: []string{ticket.TagCase, noticeTagReceipt},
-		})
+		}
+		if abuse.Category(n.Kind).Track() == abuse.TrackLegal {
+			// Confidential: the legal team's group, and the legal tag that keeps it there.
+			t.GroupID, t.Tags = f.LegalGroupID, append(t.Tags, ticket.TagLegal)
+		}
+		_, err = f.Tickets.CreateTicket(ctx, t)
 	}
 	if err != nil {
 		f.Log.Error("notice form: the receipt was not sent (the notice is taken)", "reference", ans.Reference, "error", err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -54,7 +55,7 @@ func noticeServer(t *testing.T, in Ingester, tk *receiptTickets, perClient int) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &NoticeForm{Intake: in, Records: openLedger(t), Tickets: tk, Templates: tpl, BaseURL: "https://desk.example", PerClient: perClient,
+	f := &NoticeForm{Intake: in, Records: openLedger(t), Tickets: tk, LegalGroupID: 7, Templates: tpl, BaseURL: "https://desk.example", PerClient: perClient,
 		TellOutcome: func(abuse.Category) bool { return true }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	mux := http.NewServeMux()
 	f.Routes(mux.Handle, mux.Handle)
@@ -94,7 +95,7 @@ func validForm() url.Values {
 func TestNoticeForm(t *testing.T) {
 	in := &echoIngester{cat: abuse.Phishing}
 	tk := &receiptTickets{}
-	srv := noticeServer(t, in, tk, 3)
+	srv := noticeServer(t, in, tk, 4)
 
 	resp, err := http.Get(srv.URL + "/notice")
 	if err != nil {
@@ -151,17 +152,29 @@ func TestNoticeForm(t *testing.T) {
 			t.Errorf("the refused form lacks %s", want)
 		}
 	}
+	// A CSAM notice with an address: its receipt is confidential, in the legal team's group.
+	csam := url.Values{"kind": {"csam"}, "locations": {"https://files.shop.example/a/c.jpg"}, "explanation": {"Images of child sexual abuse are hosted at this address."},
+		"email": {"analyst@hotline.example"}, "good_faith": {"yes"}}
+	if resp, _ := postForm(t, srv, srv.URL, csam); resp.StatusCode != http.StatusSeeOther || len(tk.got) != 2 {
+		t.Fatalf("a CSAM notice with an address: HTTP %d, %d receipts", resp.StatusCode, len(tk.got))
+	}
+	if r := tk.got[1]; r.GroupID != 7 || !slices.Contains(r.Tags, ticket.TagLegal) {
+		t.Errorf("the CSAM notice's receipt: group %d, tags %v; want the legal group (7), tagged legal", r.GroupID, r.Tags)
+	}
+	if tk.got[0].GroupID != 0 || slices.Contains(tk.got[0].Tags, ticket.TagLegal) {
+		t.Errorf("the phishing notice's receipt went to the legal group: %+v", tk.got[0])
+	}
 	// A CSAM notice may be anonymous: taken, no receipt (there is nobody to send it to).
 	anon := url.Values{"kind": {"csam"}, "locations": {"https://files.shop.example/a/b.jpg"}, "explanation": {"Images of child sexual abuse are hosted at this address."}, "good_faith": {"yes"}}
-	if resp, _ := postForm(t, srv, "", anon); resp.StatusCode != http.StatusSeeOther || len(in.raw) != 2 || len(tk.got) != 1 ||
-		!strings.Contains(string(in.raw[1]), anonymousNotifier) {
+	if resp, _ := postForm(t, srv, "", anon); resp.StatusCode != http.StatusSeeOther || len(in.raw) != 3 || len(tk.got) != 2 ||
+		!strings.Contains(string(in.raw[2]), anonymousNotifier) {
 		t.Fatalf("an anonymous CSAM notice: HTTP %d, %d taken, %d receipts", resp.StatusCode, len(in.raw), len(tk.got))
 	}
 	// From another site: refused.
-	if resp, _ := postForm(t, srv, "https://evil.example", validForm()); resp.StatusCode != http.StatusForbidden || len(in.raw) != 2 {
+	if resp, _ := postForm(t, srv, "https://evil.example", validForm()); resp.StatusCode != http.StatusForbidden || len(in.raw) != 3 {
 		t.Errorf("posted from another site: HTTP %d, %d taken", resp.StatusCode, len(in.raw))
 	}
-	// The fourth from one client within the hour (3 allowed, the refused ones count too).
+	// The fifth from one client within the hour (4 allowed, the refused one counts too; a post from another site is refused before it counts).
 	if resp, body := postForm(t, srv, srv.URL, validForm()); resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Too many notices") {
 		t.Errorf("over the limit: HTTP %d", resp.StatusCode)
 	}

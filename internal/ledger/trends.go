@@ -95,7 +95,9 @@ func (s Spike) Factor() float64 { return float64(s.Count) / max(s.Baseline, 1) }
 // Spikes counts the reports of the window ending at now per category, reporter, account and
 // network (the addresses the reports name, by /24 and /16), against the mean of the windows in
 // the baseline before it, and returns the spikes, biggest factor first.
-func (s *Store) Spikes(ctx context.Context, now time.Time, r TrendRules) ([]Spike, error) {
+// Reports of the excluded categories count nowhere (a legal matter is no spike to anyone
+// without the legal role).
+func (s *Store) Spikes(ctx context.Context, now time.Time, r TrendRules, exclude ...string) ([]Spike, error) {
 	if r.Window <= 0 || r.Baseline < r.Window {
 		return nil, invalid(fmt.Sprintf("spike window %s and baseline %s: the baseline must hold at least one window", r.Window, r.Baseline))
 	}
@@ -123,8 +125,14 @@ func (s *Store) Spikes(ctx context.Context, now time.Time, r TrendRules) ([]Spik
 			t.base += n
 		}
 	}
+	not, notArgs := "", []any{}
+	if len(exclude) > 0 {
+		var list string
+		list, notArgs = inList(exclude)
+		not = ` AND category NOT IN ` + list
+	}
 	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT at_ms, n, category, account_id, reporters FROM case_events
-		WHERE kind = ? AND at_ms >= ? AND at_ms < ?`), workflows.LedgerReports, ms(from), ms(now))
+		WHERE kind = ? AND at_ms >= ? AND at_ms < ?`+not), append([]any{workflows.LedgerReports, ms(from), ms(now)}, notArgs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
 	}
@@ -156,7 +164,8 @@ func (s *Store) Spikes(ctx context.Context, now time.Time, r TrendRules) ([]Spik
 		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
 	}
 	// Networks: each address a case's reports named, counted once, when first named.
-	rows, err = s.db.QueryContext(ctx, s.Q(`SELECT value, first_ms FROM indicators WHERE kind = 'ip' AND first_ms >= ? AND first_ms < ?`), ms(from), ms(now))
+	rows, err = s.db.QueryContext(ctx, s.Q(`SELECT value, first_ms FROM indicators WHERE kind = 'ip' AND first_ms >= ? AND first_ms < ?`+not),
+		append([]any{ms(from), ms(now)}, notArgs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
 	}
@@ -230,12 +239,14 @@ func (s *Store) forgetAlert(ctx context.Context, sp Spike, window time.Duration)
 	return err
 }
 
-// AlertSpikes looks for spikes at now and sends the new ones to post (the leads' channel) as
+// AlertSpikes looks for spikes at now (legal-track reports left out) and sends the new ones to
+// post (the leads' channel) as
 // one message listing them all, with a link to the trends page (one batch that spikes a
 // category, a reporter, an account and a dozen networks is one alert, not fifteen). What could
 // not be sent is sent at the next look. It returns how many spikes it reported.
 func (s *Store) AlertSpikes(ctx context.Context, now time.Time, r TrendRules, quiet time.Duration, link string, post func(ctx context.Context, text string) error) (int, error) {
-	spikes, err := s.Spikes(ctx, now, r)
+	// The alert goes to the leads: reports of the legal track are not theirs to see.
+	spikes, err := s.Spikes(ctx, now, r, LegalCategories()...)
 	if err != nil {
 		return 0, err
 	}
@@ -453,4 +464,14 @@ func (s *Store) Clusters(ctx context.Context, since time.Time, maxAccounts int, 
 	}
 	sort.SliceStable(out, func(i, j int) bool { return len(out[i].Accounts) > len(out[j].Accounts) })
 	return out, nil
+}
+
+// LegalCategories are the categories of the legal track, for leaving them out of what people
+// without the legal role see.
+func LegalCategories() []string {
+	var out []string
+	for _, c := range abuse.TrackLegal.Categories() {
+		out = append(out, string(c))
+	}
+	return out
 }

@@ -195,3 +195,25 @@ func TestClustersIgnoreTheProvidersOwnDomains(t *testing.T) {
 		}
 	})
 }
+
+// TestLegalReportsSpikeForNobody: a burst of legal-track reports (CSAM notices, police
+// requests) is no spike in the leads' alert, nor on the trends page of someone without the
+// legal role; the legal team still sees it.
+func TestLegalReportsSpikeForNobody(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
+		ctx := context.Background()
+		now := t0.Add(48 * time.Hour)
+		reportsAt(t, s, "TS-L", "acct-l", abuse.CSAM, now.Add(-5*time.Minute), 40, "hotline@inhope.example", "ip:192.0.2.10")
+		var posted []string
+		post := func(_ context.Context, text string) error { posted = append(posted, text); return nil }
+		if n, err := s.AlertSpikes(ctx, now, rules, 24*time.Hour, "", post); err != nil || n != 0 || len(posted) != 0 {
+			t.Errorf("the leads' alert: %d spikes, %q (%v); want none", n, posted, err)
+		}
+		if sp, err := s.Spikes(ctx, now, rules, ledger.LegalCategories()...); err != nil || len(sp) != 0 {
+			t.Errorf("without the legal role: %+v (%v), want no spike", sp, err)
+		}
+		if sp, err := s.Spikes(ctx, now, rules); err != nil || len(sp) == 0 {
+			t.Errorf("for the legal team: %+v (%v), want the burst", sp, err)
+		}
+	})
+}
