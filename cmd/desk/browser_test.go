@@ -244,8 +244,8 @@ func axeScript(t *testing.T) string {
 // phone: each must render without a serious or critical accessibility violation (axe-core),
 // and on the phone no page may be wider than the screen (tables scroll inside their box). A
 // screenshot of each is saved under $DESK_TEST_ARTIFACTS (else the test's temp dir); with
-// DESK_UPDATE_SCREENSHOTS=1 the queue's and the case page's go to docs/screenshots for the
-// README.
+// DESK_UPDATE_SCREENSHOTS=1 the queue's, the case page's, the list's and the notice form's go
+// to docs/screenshots for the README (desktop and phone).
 func walkPages(ctx context.Context, t *testing.T, base, caseNumber string) {
 	axe := axeScript(t)
 	out := os.Getenv("DESK_TEST_ARTIFACTS")
@@ -302,7 +302,7 @@ func walkPages(ctx context.Context, t *testing.T, base, caseNumber string) {
 		}
 	}
 	if os.Getenv("DESK_UPDATE_SCREENSHOTS") == "1" {
-		for _, name := range []string{"queue-desktop", "case-desktop"} {
+		for _, name := range []string{"queue-desktop", "case-desktop", "queue-phone", "case-phone", "notice-phone", "cases-desktop"} {
 			b, err := os.ReadFile(filepath.Join(out, name+".png"))
 			if err == nil {
 				err = os.WriteFile(filepath.Join("..", "..", "docs", "screenshots", name+".png"), b, 0o644)
