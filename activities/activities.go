@@ -112,6 +112,7 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 		workflows.ActivityResolveLegalTeam:    a.ResolveLegalTeam,
 		workflows.ActivityResolveDeskTeam:     a.ResolveDeskTeam,
 		workflows.ActivityRedactTicket:        a.RedactTicket,
+		workflows.ActivityAssignTicket:        a.AssignTicket,
 		workflows.ActivityOpenHandOff:         a.OpenHandOff,
 		workflows.ActivityHandOffNote:         a.HandOffNote,
 		workflows.ActivityAlertSpikes:         a.AlertSpikes,
@@ -454,6 +455,24 @@ func (a *Activities) ForwardReports(ctx context.Context, in workflows.ForwardRep
 	}
 	if err := a.Reports.Forward(ctx, in.Account, in.Category, in.Reports); err != nil {
 		return boundary(fmt.Sprintf("move %d report(s) to the %s case of %s", len(in.Reports), in.Category, in.Account), err)
+	}
+	return nil
+}
+
+// AssignTicket makes an agent the assignee of a case's ticket (none: nobody).
+func (a *Activities) AssignTicket(ctx context.Context, in workflows.AssignTicketInput) error {
+	var id int64
+	if in.Assignee != "" {
+		var err error
+		if id, err = strconv.ParseInt(in.Assignee, 10, 64); err != nil || id <= 0 {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("assignee %q is no ticketing user ID", in.Assignee), fault.Invalid.String(), nil)
+		}
+	}
+	if in.Ticket.ID == 0 {
+		return temporal.NewNonRetryableApplicationError("assign needs a ticket", fault.Invalid.String(), nil)
+	}
+	if err := a.Tickets.UpdateTicket(ctx, in.Ticket.ID, ticket.Update{Assign: &id}); err != nil {
+		return boundary("set the ticket's assignee", err)
 	}
 	return nil
 }

@@ -35,6 +35,7 @@ const (
 	ActivityResolveLegalTeam    = "ResolveLegalTeam"
 	ActivityResolveDeskTeam     = "ResolveDeskTeam"
 	ActivityRedactTicket        = "RedactTicket"
+	ActivityAssignTicket        = "AssignTicket"
 )
 
 // ResolveLegalTeamInput asks who is on the legal team: the agents of the restricted legal
@@ -389,6 +390,13 @@ type NotifyInput struct {
 	Note   string     `json:"note,omitempty"`
 	Status string     `json:"status,omitempty"`
 	Data   NoticeData `json:"data"`
+}
+
+// AssignTicketInput makes an agent (a ticketing user ID; "": nobody) the assignee of a case's
+// ticket.
+type AssignTicketInput struct {
+	Ticket   TicketRef `json:"ticket"`
+	Assignee string    `json:"assignee,omitempty"`
 }
 
 // NotifyResult says whether anything was posted (false when the step was already done).

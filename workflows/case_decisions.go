@@ -40,6 +40,9 @@ func (w *caseWorkflow) agentDecisionFits(ctx workflow.Context, d AgentDecision) 
 	if d.Decision == DecisionHotlineReported {
 		return w.validateHotline(d)
 	}
+	if d.Decision == DecisionAssign {
+		return w.validateAssign()
+	}
 	if slices.Contains(LegalDecisions, d.Decision) {
 		return w.validateLegal(ctx, d)
 	}
@@ -122,6 +125,9 @@ func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*
 	}
 	if err := w.agentDecisionFits(ctx, d); err != nil {
 		return nil, err
+	}
+	if d.Decision == DecisionAssign {
+		return w.assign(ctx, d)
 	}
 	if d.Decision == DecisionGrantAppeal {
 		// The checks run first: a grant they refuse is no decision (the timeline says why).

@@ -39,6 +39,11 @@ func (w *caseWorkflow) publish(ctx workflow.Context) {
 	if st.Ticket.ID != 0 {
 		vals = append(vals, searchValue{SearchTicketID.GetName(), st.Ticket.ID, SearchTicketID.ValueSet(st.Ticket.ID)})
 	}
+	if a := st.Assignee; a != nil {
+		vals = append(vals, searchValue{SearchAssignee.GetName(), a.ID, SearchAssignee.ValueSet(a.ID)})
+	} else if _, was := w.published[SearchAssignee.GetName()]; was {
+		vals = append(vals, searchValue{SearchAssignee.GetName(), "", SearchAssignee.ValueUnset()})
+	}
 	if deadline, _ := w.deadline(); deadline.IsZero() {
 		vals = append(vals, searchValue{SearchDeadline.GetName(), time.Time{}, SearchDeadline.ValueUnset()})
 	} else {
@@ -247,7 +252,7 @@ func (w *caseWorkflow) view(ctx workflow.Context) *CaseView {
 		Category: st.Category, Track: st.Track, Severity: st.Reports.Severity.String(), OpenedAt: st.OpenedAt,
 		Deadline: deadline, DeadlineKind: kind, Reports: st.Reports, Replies: st.Replies, AutoReplies: st.AutoReplies,
 		CategoryTrack: st.Category.Track(), Ticket: st.Ticket, Triage: st.Triage, Legal: st.Legal, Advisory: st.Advisory, Approval: st.Approval, Enforcement: st.Enforcement, Appeal: st.Appeal,
-		Remediation: st.Remediation, HandOffs: st.HandOffs, Review: st.Review,
+		Remediation: st.Remediation, HandOffs: st.HandOffs, Review: st.Review, Assignee: st.Assignee,
 		Outcome: st.Outcome, ClosedAt: st.ClosedAt, Timeline: st.Timeline, TimelineLost: st.TimelineLost, PolicyRules: st.Rules, Runs: st.Runs,
 	}
 	return v

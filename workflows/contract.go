@@ -86,6 +86,10 @@ const (
 	// the hotline (NCMEC's CyberTipline, the IWF, a national hotline): who, when, and the
 	// hotline's reference in the note.
 	DecisionHotlineReported Decision = "hotline_reported"
+	// DecisionAssign makes an agent of the desk's team the case's owner (AgentDecision.Assignee;
+	// none: nobody). It is no macro: the dashboard assigns, and an assignee set on the ticket
+	// in the ticketing system comes back as one.
+	DecisionAssign Decision = "assign"
 )
 
 // AgentDecisions lists the decisions in macro order.
@@ -430,6 +434,9 @@ type AgentDecision struct {
 	Account  string         `json:"account,omitempty"`
 	Category abuse.Category `json:"category,omitempty"`
 	Team     string         `json:"team,omitempty"`
+	// Assignee is who DecisionAssign makes the case's owner: an agent's ticketing user ID
+	// ("": nobody).
+	Assignee string `json:"assignee,omitempty"`
 }
 
 // DecisionResult tells the caller of an update what the decision did.
@@ -528,7 +535,9 @@ type CaseView struct {
 	Remediation   *RemediationState `json:"remediation,omitempty"`
 	HandOffs      []HandOffState    `json:"handoffs,omitempty"`
 	// Review is why the case waits for an agent, and by when (under review only).
-	Review       *ReviewState    `json:"review,omitempty"`
+	Review *ReviewState `json:"review,omitempty"`
+	// Assignee is the agent who owns the case (nil: nobody).
+	Assignee     *Assignment     `json:"assignee,omitempty"`
 	Outcome      Outcome         `json:"outcome,omitempty"`
 	ClosedAt     time.Time       `json:"closed_at,omitzero"`
 	Timeline     []TimelineEntry `json:"timeline"`

@@ -18,6 +18,10 @@ var (
 	SearchTicketID    = temporal.NewSearchAttributeKeyInt64("AbuseTicketID")
 	// SearchCaseNumber finds a case from the number in a mail subject.
 	SearchCaseNumber = temporal.NewSearchAttributeKeyKeyword("AbuseCaseNumber")
+	// SearchAssignee is the ticketing user ID of the agent who owns the case (unset: nobody):
+	// "my cases" and the queue by assignee. An ID, not an address: visibility is no place for
+	// names.
+	SearchAssignee = temporal.NewSearchAttributeKeyKeyword("AbuseAssignee")
 )
 
 // SearchAttributes lists the custom search attributes a namespace needs for abusedesk, with
@@ -33,5 +37,6 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 		SearchReportCount.GetName(): enumspb.INDEXED_VALUE_TYPE_INT,
 		SearchTicketID.GetName():    enumspb.INDEXED_VALUE_TYPE_INT,
 		SearchCaseNumber.GetName():  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		SearchAssignee.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	}
 }

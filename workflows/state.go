@@ -75,6 +75,8 @@ type CaseState struct {
 	// Review is why the case waits under review for an agent, and by when (the policy's
 	// review_sla); nil in any other status.
 	Review *ReviewState `json:"review,omitempty"`
+	// Assignee is the agent who owns the case (nil: nobody).
+	Assignee *Assignment `json:"assignee,omitempty"`
 	// HandOffs are the work handed to other teams, in order.
 	HandOffs []HandOffState `json:"handoffs,omitempty"`
 	// Escalations counts escalations; it keys approval requests and enforcement calls.
@@ -433,6 +435,16 @@ func (s seenSet) remember(st *CaseState, h uint64) {
 type ScopedAction struct {
 	ActionID string       `json:"action_id"`
 	Scope    *abuse.Scope `json:"scope"`
+}
+
+// Assignment is who owns a case: an agent of the desk's team, since when, and who assigned
+// them.
+type Assignment struct {
+	// ID is the agent's ticketing user ID; Email their address there.
+	ID    string    `json:"id"`
+	Email string    `json:"email"`
+	Since time.Time `json:"since"`
+	By    string    `json:"by"`
 }
 
 // ReviewState is an agent's turn on a case: since when, why and by when.

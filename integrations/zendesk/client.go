@@ -228,7 +228,7 @@ func (c *Client) CreateTicket(ctx context.Context, n ticket.New) (*ticket.Ticket
 // library's CreateTicketComment returns an empty comment), and tags are added with
 // additional_tags so agents' tags are kept.
 func (c *Client) UpdateTicket(ctx context.Context, id int64, u ticket.Update) error {
-	return c.Update(ctx, id, Update{Comment: u.Comment, Status: u.Status, AddTags: u.AddTags, Fields: u.Fields, GroupID: u.GroupID})
+	return c.Update(ctx, id, Update{Comment: u.Comment, Status: u.Status, AddTags: u.AddTags, Fields: u.Fields, GroupID: u.GroupID, Assign: u.Assign})
 }
 
 // Update is a ticket update with everything abusedesk changes.
@@ -241,6 +241,8 @@ type Update struct {
 	Fields     map[string]string
 	// GroupID moves the ticket to another group (0: stays).
 	GroupID int64
+	// Assign, when set, makes this user the ticket's assignee (0: nobody, sent as null).
+	Assign *int64
 }
 
 // Update changes a ticket.
@@ -261,6 +263,12 @@ func (c *Client) Update(ctx context.Context, id int64, u Update) error {
 	}
 	if u.GroupID != 0 {
 		body["group_id"] = u.GroupID
+	}
+	if u.Assign != nil {
+		body["assignee_id"] = nil
+		if *u.Assign != 0 {
+			body["assignee_id"] = *u.Assign
+		}
 	}
 	if len(u.AddTags) > 0 {
 		body["additional_tags"] = u.AddTags

@@ -81,4 +81,6 @@ type Update struct {
 	Fields  map[string]string
 	// GroupID moves the ticket to another group (0: stays).
 	GroupID int64
+	// Assign, when set, makes this user the ticket's assignee (0: nobody).
+	Assign *int64
 }

@@ -76,8 +76,10 @@ type Ticket struct {
 	Subject        string
 	RequesterEmail string
 	GroupID        int64
-	Fields         map[string]string
-	Comments       []ticket.Comment
+	// Assignee is the assigned agent's user ID (0: nobody).
+	Assignee int64
+	Fields   map[string]string
+	Comments []ticket.Comment
 }
 
 // Each fake fits the interface the activities declare.
@@ -259,6 +261,9 @@ func (t *Tickets) UpdateTicket(_ context.Context, id int64, u ticket.Update) err
 	}
 	if u.GroupID != 0 {
 		tk.GroupID = u.GroupID
+	}
+	if u.Assign != nil {
+		tk.Assignee = *u.Assign
 	}
 	for _, tag := range u.AddTags {
 		if !slices.Contains(tk.Tags, tag) {
