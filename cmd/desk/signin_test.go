@@ -287,7 +287,61 @@ func TestSignInRoles(t *testing.T) {
 	if v, err := d.cases.Status(context.Background(), bank.CaseID); err != nil || v.Status.Final() {
 		t.Fatalf("the bank's case after a refused move: %v %v", v, err)
 	}
+	// Assignment and bulk actions (issue 34 item 3): the agent takes a case from its page, finds
+	// it under "my cases", and extends two cases' deadlines in one go, each case answering for
+	// itself; a legal matter's number in the selection reads as a number no open case has.
 	agent, _, _ = signIn("agent@desk.example")
+	type queued struct {
+		CaseNumber string           `json:"case_number"`
+		Status     workflows.Status `json:"status"`
+		Assignee   string           `json:"assignee"`
+	}
+	queueOf := func(s session, query string) []queued {
+		t.Helper()
+		var q struct{ Items []queued }
+		if code, body := do(s, http.MethodGet, "/api/v1/queue"+query, ""); code != http.StatusOK || json.Unmarshal([]byte(body), &q) != nil {
+			t.Fatalf("the queue%s: HTTP %d %s", query, code, body)
+		}
+		return q.Items
+	}
+	var two []string
+	for deadline := time.Now().Add(90 * time.Second); len(two) < 2 && time.Now().Before(deadline); time.Sleep(time.Second) {
+		two = nil
+		for _, it := range queueOf(agent, "") {
+			switch it.Status {
+			case workflows.StatusPendingApproval, workflows.StatusAwaitingResponse, workflows.StatusUnderReview:
+				if len(two) < 2 {
+					two = append(two, it.CaseNumber)
+				}
+			}
+		}
+	}
+	if len(two) < 2 {
+		t.Fatalf("fewer than two cases whose deadline an agent may extend: %+v", queueOf(agent, ""))
+	}
+	if page := form(agent, "/act/assign/"+two[0], url.Values{"assignee": {"me"}}); !strings.Contains(page, "You own this case now.") || !strings.Contains(page, `id="owner"><b>agent@desk.example</b>`) {
+		t.Errorf("the agent takes %s: the page says\n%s", two[0], page)
+	}
+	if mine := queueOf(agent, "?owner=me"); len(mine) != 1 || mine[0].CaseNumber != two[0] || mine[0].Assignee != "agent@desk.example" {
+		t.Errorf("the agent's cases: %+v; want %s alone, theirs", mine, two[0])
+	}
+	if _, page := do(agent, http.MethodGet, "/queue?owner=none", ""); strings.Contains(page, `data-case="`+two[0]+`"`) || !strings.Contains(page, `data-case="`+two[1]+`"`) {
+		t.Errorf("nobody's cases list %s (owned) or lack %s (nobody's)", two[0], two[1])
+	}
+	page := form(agent, "/act/bulk", url.Values{"action": {"extend"}, "case": {two[0], two[1], legal.CaseNumber}})
+	if !strings.Contains(page, "Extend the deadline: 2 of 3 done.") || strings.Count(page, "Deadline extended to") != 2 ||
+		!strings.Contains(page, legal.CaseNumber+": not done — case "+legal.CaseNumber+" is not open") {
+		t.Errorf("the bulk extension: the page says\n%s", page)
+	}
+	for _, leak := range []string{"legal team", "legal matter", "police"} {
+		if strings.Contains(page, leak) {
+			t.Errorf("the bulk answer about a legal matter's number names %q", leak)
+		}
+	}
+	if page := form(agent, "/act/bulk", url.Values{"action": {"resolve"}, "case": {two[0]}}); !strings.Contains(page, "say why the cases close") {
+		t.Errorf("closing without a note: the page says\n%s", page)
+	}
+
 	if page := form(agent, "/act/move-to-legal/"+bank.CaseNumber, url.Values{"note": {"the reporter is a police force"}}); !strings.Contains(page, "Moved to legal") {
 		t.Errorf("the agent's move to legal: the page says\n%s", page)
 	}

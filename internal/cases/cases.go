@@ -214,9 +214,11 @@ type Summary struct {
 	Deadline    time.Time
 	ReportCount int64
 	TicketID    int64
-	StartedAt   time.Time
-	ClosedAt    time.Time
-	Running     bool
+	// Assignee is the ticketing user ID of the agent who owns the case ("": nobody).
+	Assignee  string
+	StartedAt time.Time
+	ClosedAt  time.Time
+	Running   bool
 }
 
 // List lists cases matching a visibility query, newest first.
@@ -260,6 +262,7 @@ func (c *Client) listOf(ctx context.Context, workflowType, query string, pageSiz
 		s.Tier = decodeString(sa, workflows.SearchTier.GetName())
 		s.ReportCount = decodeInt(sa, workflows.SearchReportCount.GetName())
 		s.TicketID = decodeInt(sa, workflows.SearchTicketID.GetName())
+		s.Assignee = decodeString(sa, workflows.SearchAssignee.GetName())
 		if t := decodeString(sa, workflows.SearchDeadline.GetName()); t != "" {
 			s.Deadline, _ = time.Parse(time.RFC3339Nano, t)
 		}

@@ -2,7 +2,6 @@ package dashboard
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"abusedesk/internal/abuse"
-	"abusedesk/internal/cases"
 	"abusedesk/internal/signin"
 	"abusedesk/workflows"
 )
@@ -48,55 +46,30 @@ func (d *Dashboard) canMoveToLegal(r *http.Request, v *workflows.CaseView) bool 
 // legal matter, in the name of the desk's agent who is signed in. The browser goes back to the
 // case page with the case's answer, or a refusal saying why.
 func (d *Dashboard) moveToLegal(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	back := "/cases/" + id
-	who, ok := signin.From(r.Context())
-	if !ok || d.opts.SignIn == nil {
-		Refused(w, r, back, "only a person signed in may act on a case from the dashboard: a shared password names nobody the case could record")
-		return
-	}
+	ref := r.PathValue("id")
+	back := "/cases/" + ref
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	agentID, err := d.agentOf(ctx, who.Email)
+	email, id, err := d.actor(ctx, r)
 	if err != nil {
-		d.log.Warn("move to legal refused", "case", id, "who", who.Email, "error", err)
+		d.log.Warn("move to legal refused", "case", ref, "error", err)
 		Refused(w, r, back, err.Error())
 		return
 	}
-	caseID := id
-	if number := workflows.FindCaseNumber(id); number != "" && number == strings.ToUpper(id) {
-		s, err := d.opts.Cases.FindByNumber(ctx, number)
-		switch {
-		case err != nil:
-			Refused(w, r, back, "the case cannot be read now; try again in a moment")
-			return
-		case s == nil || !s.Running:
-			Refused(w, r, back, fmt.Sprintf("case %s is not open", number))
-			return
-		}
-		caseID = s.CaseID
-	}
-	res, err := d.opts.Act.Decide(ctx, caseID, workflows.AgentDecision{
-		Decision: workflows.DecisionMoveToLegal, Agent: who.Email, AgentID: agentID,
+	msg, ok := d.deliver(ctx, r, ref, workflows.AgentDecision{
+		Decision: workflows.DecisionMoveToLegal, Agent: email, AgentID: id,
 		Note: strings.TrimSpace(r.PostFormValue("note")),
 	})
-	var refused *cases.Refused
-	switch {
-	case errors.As(err, &refused):
-		Refused(w, r, back, refused.Reason)
-		return
-	case err != nil:
-		d.log.Error("move to legal not delivered", "case", id, "who", who.Email, "error", err)
-		Refused(w, r, back, "the case could not be reached; nothing was moved: try again in a moment")
+	if !ok {
+		Refused(w, r, back, msg)
 		return
 	}
-	d.log.Info("case moved to legal from the dashboard", "case", id, "who", who.Email)
-	redirect(w, r, back, res.Message)
+	redirect(w, r, back, msg)
 }
 
 // agentOf is the desk team's ticketing user ID of the person with this sign-in address.
 func (d *Dashboard) agentOf(ctx context.Context, email string) (string, error) {
-	team, err := d.opts.Act.Team(ctx)
+	team, err := d.team(ctx)
 	if err != nil {
 		return "", fmt.Errorf("the desk could not read who is on its team (%v); nothing was done", err)
 	}

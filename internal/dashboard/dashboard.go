@@ -95,11 +95,14 @@ type Dashboard struct {
 	css  []byte
 	js   []byte
 	log  *slog.Logger
+	// teamCache is the desk's team as last read (the owners' addresses).
+	teamCache teamCache
 }
 
 // New parses the page templates (a broken template stops the start).
 func New(opts Options) (*Dashboard, error) {
 	funcs := template.FuncMap{
+		"hasPrefix": strings.HasPrefix,
 		"ts": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
@@ -182,6 +185,8 @@ func (d *Dashboard) Routes(handle func(pattern string, h http.Handler)) {
 	handle("GET /cases/{id...}", d.auth(http.HandlerFunc(d.casePage)))
 	if d.opts.Act != nil {
 		handle("POST /act/move-to-legal/{id...}", d.auth(http.HandlerFunc(d.moveToLegal)))
+		handle("POST /act/assign/{id...}", d.auth(http.HandlerFunc(d.assignCase)))
+		handle("POST /act/bulk", d.auth(http.HandlerFunc(d.bulk)))
 	}
 	if d.opts.Reporters != nil {
 		handle("GET /reporters", d.auth(http.HandlerFunc(d.reportersPage)))
@@ -392,6 +397,10 @@ type casePage struct {
 	Reinstatement *workflows.ReinstatementView
 	// MoveToLegal offers the signed-in agent "Move to legal" (Options.Act).
 	MoveToLegal bool
+	// Me is the signed-in agent's ticketing user ID when they may assign the case (an open
+	// incident), Agents whom to.
+	Me     string
+	Agents []Agent
 	Err         string
 	Now         time.Time
 }
@@ -462,6 +471,11 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 	}
 	p.V, p.Title = v, v.CaseNumber+" · "+v.Account.ID
 	p.MoveToLegal = run == "" && d.canMoveToLegal(r, v)
+	if _, signed := signin.From(r.Context()); signed && run == "" && !v.Status.Final() && d.opts.Act != nil && d.opts.SignIn != nil {
+		if _, me, err := d.actor(ctx, r); err == nil {
+			p.Me, p.Agents = me, d.agents(ctx)
+		}
+	}
 	if v.Outcome == workflows.OutcomeEnforced || v.Outcome == workflows.OutcomeUpheld {
 		if p.Reinstatement, err = d.opts.Cases.ReinstatementOf(ctx, v.CaseNumber); err != nil {
 			d.log.Warn("the case's reinstatement not shown", "case", v.CaseNumber, "error", err)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,5 +97,34 @@ func TestFlashOnlyFromTheDesk(t *testing.T) {
 	q.Set("flash", "Refused: something else")
 	if body := get(d, "/reporters?"+q.Encode()).Body.String(); strings.Contains(body, "something else") {
 		t.Error("a message with another message's signature is shown")
+	}
+}
+
+// TestOwnedBy: the queue's owner filter keeps an agent's cases, or nobody's (with the desk's
+// own loose ends), or everything.
+func TestOwnedBy(t *testing.T) {
+	items := []QueueItem{{CaseNumber: "TS-1", AssigneeID: "7"}, {CaseNumber: "TS-2"}, {CaseNumber: "TS-3", AssigneeID: "8"}, {WaitingOn: "an operator"}}
+	numbers := func(list []QueueItem) (out []string) {
+		for _, it := range list {
+			out = append(out, it.CaseNumber+"|"+it.WaitingOn)
+		}
+		return out
+	}
+	for owner, want := range map[string][]string{"": {"TS-1|", "TS-2|", "TS-3|", "|an operator"}, "7": {"TS-1|"}, "none": {"TS-2|", "|an operator"}, "9": nil} {
+		if got := numbers(ownedBy(items, owner)); !slices.Equal(got, want) {
+			t.Errorf("owner %q: %q, want %q", owner, got, want)
+		}
+	}
+	if len(items) != 4 || items[1].CaseNumber != "TS-2" {
+		t.Errorf("the filter changed the queue it was given: %+v", items)
+	}
+}
+
+// TestSafeBack: a form's way back stays on the dashboard.
+func TestSafeBack(t *testing.T) {
+	for in, want := range map[string]string{"/queue?owner=me": "/queue?owner=me", "//evil.example/": "", "https://evil.example/": "", "/\\evil": "", "queue": "", "/q\r\nX: y": ""} {
+		if got := safeBack(in); got != want {
+			t.Errorf("safeBack(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

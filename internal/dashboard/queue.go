@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"abusedesk/internal/httpx"
 	"abusedesk/internal/intake"
 	"abusedesk/internal/ledger"
+	"abusedesk/internal/signin"
 	"abusedesk/workflows"
 )
 
@@ -58,7 +60,11 @@ type QueueItem struct {
 	// TrustedFlagger: the case holds a trusted flagger's notice (DSA Art. 22): decided with
 	// priority, so it leads the queue after the overdue.
 	TrustedFlagger bool `json:"trusted_flagger,omitempty"`
-	caseID         string
+	// AssigneeID is the ticketing user ID of the agent who owns the case, Assignee their
+	// address ("": nobody).
+	AssigneeID string `json:"assignee_id,omitempty"`
+	Assignee   string `json:"assignee,omitempty"`
+	caseID     string
 }
 
 // Loose is a loose end of the desk itself for the queue: what, how many, and where they are
@@ -89,7 +95,8 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 		for _, s := range list {
 			w := waits[s.Status]
 			it := QueueItem{CaseNumber: s.CaseNumber, Status: s.Status, Account: s.Account, Category: s.Category, Due: s.Deadline,
-				DueWhat: deadlineOf(s.Status), WaitingOn: w.On, Waiting: w.Waiting, Since: s.StartedAt, URL: "/cases/" + s.CaseNumber, caseID: s.CaseID}
+				DueWhat: deadlineOf(s.Status), WaitingOn: w.On, Waiting: w.Waiting, Since: s.StartedAt, URL: "/cases/" + s.CaseNumber, caseID: s.CaseID,
+				AssigneeID: s.Assignee}
 			if !it.Due.IsZero() {
 				it.Overdue, it.Soon = now.After(it.Due), !now.After(it.Due) && it.Due.Sub(now) <= soon
 			}
@@ -167,6 +174,7 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 		}
 	}
 	d.nameAccounts(ctx, items)
+	d.nameOwners(ctx, items)
 	// Overdue first, then trusted flaggers' cases, then by due time; items without one after,
 	// oldest first.
 	slices.SortStableFunc(items, func(a, b QueueItem) int {
@@ -225,6 +233,23 @@ func (d *Dashboard) nameAccounts(ctx context.Context, items []QueueItem) {
 	}
 }
 
+// nameOwners gives the cases' owners their addresses (from the desk's team; an agent who
+// left it keeps their ID).
+func (d *Dashboard) nameOwners(ctx context.Context, items []QueueItem) {
+	if !slices.ContainsFunc(items, func(it QueueItem) bool { return it.AssigneeID != "" }) || d.opts.Act == nil {
+		return
+	}
+	team, err := d.team(ctx)
+	if err != nil {
+		d.log.Warn("work queue: owners not named", "error", err)
+	}
+	for i := range items {
+		if id := items[i].AssigneeID; id != "" {
+			items[i].Assignee = cmp.Or(strings.ToLower(team[id]), "user "+id)
+		}
+	}
+}
+
 // markTrusted marks the cases that hold a trusted flagger's notice (from the ledger).
 func (d *Dashboard) markTrusted(ctx context.Context, items []QueueItem) {
 	if d.opts.Ledger == nil || d.opts.TrustedFlagger == nil || len(items) == 0 {
@@ -261,13 +286,34 @@ func (d *Dashboard) queuePage(w http.ResponseWriter, r *http.Request) {
 		Items                   []QueueItem
 		Overdue, Soon           int
 		Now                     time.Time
-	}{Title: "Work queue", Home: d.home(), Flash: flashOf(r), Items: items, Now: now}
+		// Owner is the queue's filter ("": everyone's, "none", an agent's ID), Me the
+		// signed-in agent's ID; CanAct offers the selection and the bulk actions.
+		Owner, Me, Back string
+		CanAct          bool
+		Agents          []Agent
+	}{Title: "Work queue", Home: d.home(), Flash: flashOf(r), Now: now, Back: "/queue"}
 	if err != nil {
 		data.Err = "the queue could not be read: " + err.Error()
 		d.log.Error("work queue", "error", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
-	for _, it := range items {
+	if _, signed := signin.From(r.Context()); signed && d.opts.Act != nil && d.opts.SignIn != nil {
+		if _, me, err := d.actor(ctx, r); err == nil {
+			data.Me, data.CanAct, data.Agents = me, true, d.agents(ctx)
+		}
+	}
+	switch data.Owner = r.URL.Query().Get("owner"); data.Owner {
+	case "me":
+		data.Owner = cmp.Or(data.Me, "nobody signed in")
+	case "":
+	default:
+		data.Back = "/queue?owner=" + url.QueryEscape(data.Owner)
+	}
+	if data.Owner == data.Me && data.Me != "" {
+		data.Back = "/queue?owner=me"
+	}
+	data.Items = ownedBy(items, data.Owner)
+	for _, it := range data.Items {
 		if it.Overdue {
 			data.Overdue++
 		} else if it.Soon {
@@ -286,7 +332,16 @@ func (d *Dashboard) queueJSON(w http.ResponseWriter, r *http.Request) {
 		httpx.Problem(w, http.StatusServiceUnavailable, "the queue could not be read: "+err.Error())
 		return
 	}
-	if items == nil {
+	owner := r.URL.Query().Get("owner")
+	if owner == "me" {
+		_, me, err := d.actor(ctx, r)
+		if err != nil {
+			httpx.Problem(w, http.StatusBadRequest, "owner=me: "+err.Error())
+			return
+		}
+		owner = me
+	}
+	if items = ownedBy(items, owner); items == nil {
 		items = []QueueItem{}
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"items": items})
