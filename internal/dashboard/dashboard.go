@@ -401,8 +401,8 @@ type casePage struct {
 	// incident), Agents whom to.
 	Me     string
 	Agents []Agent
-	Err         string
-	Now         time.Time
+	Err    string
+	Now    time.Time
 }
 
 // errNoIncident: no incident has the case number asked for.
