@@ -14,6 +14,12 @@ import (
 // ticket comes back as the same decision. The case keeps its owner, shows it, publishes it for
 // "my cases", and sets it on its ticket.
 
+// sameOwner says an assignment names the case's owner already: it changes nothing, whoever
+// sent it (the ticketing system tells the desk of the assignee the desk itself set).
+func (w *caseWorkflow) sameOwner(d AgentDecision) bool {
+	return d.Decision == DecisionAssign && w.st.Assignee != nil && strings.TrimSpace(d.Assignee) == w.st.Assignee.ID
+}
+
 // validateAssign checks an assignment against the case: any case not yet closed.
 func (w *caseWorkflow) validateAssign() error {
 	if w.st.Status.Final() {
@@ -28,12 +34,9 @@ func (w *caseWorkflow) validateAssign() error {
 // the timeline, the assignment stands.
 func (w *caseWorkflow) assign(ctx workflow.Context, d AgentDecision) (*DecisionResult, error) {
 	id := strings.TrimSpace(d.Assignee)
-	cur := w.st.Assignee
 	switch {
-	case id == "" && cur == nil:
+	case id == "" && w.st.Assignee == nil:
 		return &DecisionResult{Status: w.st.Status, Message: "Nobody is assigned this case."}, nil
-	case cur != nil && cur.ID == id:
-		return &DecisionResult{Status: w.st.Status, Message: "The case is assigned to " + cur.Email + " already."}, nil
 	}
 	var next *Assignment
 	if id != "" {
@@ -60,6 +63,7 @@ func (w *caseWorkflow) assign(ctx workflow.Context, d AgentDecision) (*DecisionR
 		what, msg = "assigned to "+next.Email+" by "+d.Agent, "The case is assigned to "+next.Email+"."
 	}
 	w.note(ctx, EventDecision, what, d.Agent)
+	w.publish(ctx) // before the ticket changes: the ticketing system's echo finds it
 	if w.st.Ticket.ID != 0 {
 		err := workflow.ExecuteActivity(withDeciders(ctx), ActivityAssignTicket, AssignTicketInput{Ticket: w.st.Ticket, Assignee: id}).Get(ctx, nil)
 		if err != nil {
@@ -67,6 +71,5 @@ func (w *caseWorkflow) assign(ctx workflow.Context, d AgentDecision) (*DecisionR
 			msg += " The ticket's assignee could not be set; set it there too."
 		}
 	}
-	w.publish(ctx)
 	return &DecisionResult{Status: w.st.Status, Message: msg}, nil
 }

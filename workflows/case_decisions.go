@@ -15,6 +15,9 @@ import (
 // Agent decisions: the macros agents apply in Zendesk, as an Update with a validator.
 
 func (w *caseWorkflow) validateAgentDecision(ctx workflow.Context, d AgentDecision) error {
+	if w.sameOwner(d) {
+		return nil // changes nothing: the ticketing system echoing the desk's own assignment
+	}
 	if err := w.agentDecisionFits(ctx, d); err != nil {
 		return err
 	}
@@ -116,6 +119,9 @@ func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*
 			return nil, err
 		}
 		defer w.decisions.Unlock()
+	}
+	if w.sameOwner(d) {
+		return &DecisionResult{Status: w.st.Status, Message: "The case is assigned to " + w.st.Assignee.Email + " already."}, nil
 	}
 	// Two decisions delivered in the same workflow task both pass their validators before
 	// either handler runs: the first one applied wins, the second is refused here. Who

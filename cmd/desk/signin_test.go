@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -324,6 +325,42 @@ func TestSignInRoles(t *testing.T) {
 	}
 	if mine := queueOf(agent, "?owner=me"); len(mine) != 1 || mine[0].CaseNumber != two[0] || mine[0].Assignee != "agent@desk.example" {
 		t.Errorf("the agent's cases: %+v; want %s alone, theirs", mine, two[0])
+	}
+	// The owner is the ticket's assignee in Zendesk, and the other way round: a colleague who
+	// assigns the ticket to themselves in Zendesk owns the case.
+	z := d.sandbox["zendesk"]
+	owned, err := d.cases.FindByNumber(context.Background(), two[0])
+	if err != nil || owned == nil {
+		t.Fatalf("find %s: %v", two[0], err)
+	}
+	var tk struct {
+		Ticket struct {
+			AssigneeID int64 `json:"assignee_id"`
+		} `json:"ticket"`
+	}
+	var agentUser, reviewer struct {
+		User struct {
+			ID int64 `json:"id"`
+		} `json:"user"`
+	}
+	zendeskAPI(t, z, "agent@desk.example", http.MethodGet, "/api/v2/users/me.json", nil, &agentUser)
+	zendeskAPI(t, z, "reviewer@desk.example", http.MethodGet, "/api/v2/users/me.json", nil, &reviewer)
+	ticketPath := fmt.Sprintf("/api/v2/tickets/%d.json", owned.TicketID)
+	if zendeskAPI(t, z, "agent@desk.example", http.MethodGet, ticketPath, nil, &tk); tk.Ticket.AssigneeID != agentUser.User.ID {
+		t.Errorf("the ticket of %s is assigned to %d, want the agent (%d)", two[0], tk.Ticket.AssigneeID, agentUser.User.ID)
+	}
+	zendeskAPI(t, z, "reviewer@desk.example", http.MethodPut, ticketPath, map[string]any{"ticket": map[string]any{"assignee_id": reviewer.User.ID}}, nil)
+	var now *workflows.CaseView
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if now, err = d.cases.Status(context.Background(), owned.CaseID); err == nil && now.Assignee != nil && now.Assignee.Email == "reviewer@desk.example" {
+			break
+		}
+	}
+	if now == nil || now.Assignee == nil || now.Assignee.Email != "reviewer@desk.example" || now.Assignee.By != "reviewer@desk.example" {
+		t.Errorf("after the reviewer took the ticket in Zendesk, the case's owner is %+v; want reviewer@, by reviewer@", now)
+	}
+	if page := form(agent, "/act/assign/"+two[0], url.Values{"assignee": {"me"}}); !strings.Contains(page, "You own this case now.") {
+		t.Errorf("the agent takes %s back: the page says\n%s", two[0], page)
 	}
 	if _, page := do(agent, http.MethodGet, "/queue?owner=none", ""); strings.Contains(page, `data-case="`+two[0]+`"`) || !strings.Contains(page, `data-case="`+two[1]+`"`) {
 		t.Errorf("nobody's cases list %s (owned) or lack %s (nobody's)", two[0], two[1])

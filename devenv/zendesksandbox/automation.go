@@ -525,6 +525,15 @@ func (s *Server) holds(cond Condition, t *Ticket, c change) bool {
 			return !has
 		}
 		return has
+	case "assignee_id":
+		// Only "changed" and "not_changed" are modelled: what the desk's trigger uses.
+		switch cond.Operator {
+		case "changed":
+			return c.assignee
+		case "not_changed":
+			return !c.assignee
+		}
+		return false
 	case "comment_is_public":
 		public := c.comment != nil && c.comment.Public
 		if val == "not_relevant" {

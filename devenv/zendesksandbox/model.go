@@ -211,4 +211,9 @@ type Audit struct {
 	CommentID    int64     `json:"comment_id,omitempty"`
 	Tags         []string  `json:"tags"`
 	PreviousTags []string  `json:"previous_tags"`
+	// AssigneeChanged says the update changed the assignee, from PreviousAssignee to
+	// Assignee (nil: nobody).
+	AssigneeChanged  bool   `json:"assignee_changed,omitempty"`
+	Assignee         *int64 `json:"assignee,omitempty"`
+	PreviousAssignee *int64 `json:"previous_assignee,omitempty"`
 }

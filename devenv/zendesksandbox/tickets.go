@@ -41,8 +41,9 @@ type ticketIn struct {
 	CustomFields   []CustomField `json:"custom_fields"`
 	GroupID        *int64        `json:"group_id"`
 	BrandID        *int64        `json:"brand_id"`
-	AssigneeID     *int64        `json:"assignee_id"`
-	Recipient      *string       `json:"recipient"`
+	// AssigneeID is the assignee to set: absent leaves it, null unassigns (as Zendesk).
+	AssigneeID json.RawMessage `json:"assignee_id"`
+	Recipient  *string         `json:"recipient"`
 }
 
 // requesterIn names a (possibly new) requester on ticket creation.
@@ -57,6 +58,8 @@ type change struct {
 	created bool
 	user    *User
 	comment *Comment
+	// assignee says the update changed the ticket's assignee.
+	assignee bool
 }
 
 // bump records a change of t: its updated_at, and its place in the incremental export (a
@@ -274,27 +277,50 @@ func (s *Server) updateTicket(w http.ResponseWriter, r *http.Request) {
 		writeInvalid(w, "status", "Status: closed prevents ticket update")
 		return
 	}
+	assignee := t.AssigneeID
 	c, field, msg := s.applyUpdate(t, user, in.Ticket)
 	if field != "" {
 		writeInvalid(w, field, msg)
 		return
 	}
-	s.runTriggers(t, change{user: user, comment: c})
+	s.runTriggers(t, change{user: user, comment: c, assignee: !sameID(assignee, t.AssigneeID)})
 	writeJSON(w, http.StatusOK, map[string]any{"ticket": t, "audit": s.audit(t, user, c)})
 }
 
 func (s *Server) applyUpdate(t *Ticket, user *User, in ticketIn) (*Comment, string, string) {
-	before := slices.Clone(t.Tags)
+	before, assignee := slices.Clone(t.Tags), t.AssigneeID
 	c, f, msg := s.changeTicket(t, user, in)
 	if f == "" {
 		s.record(t, user, c, before)
+		if a := s.audits[t.ID]; !sameID(assignee, t.AssigneeID) && len(a) > 0 {
+			last := a[len(a)-1]
+			last.AssigneeChanged, last.Assignee, last.PreviousAssignee = true, t.AssigneeID, assignee
+		}
 	}
 	return c, f, msg
+}
+
+// sameID says two optional IDs are the same (both unset, or equal).
+func sameID(a, b *int64) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
 
 func (s *Server) changeTicket(t *Ticket, user *User, in ticketIn) (*Comment, string, string) {
 	if in.Status != "" && !slices.Contains(statuses, in.Status) {
 		return nil, "status", "Status: is not one of " + strings.Join(statuses, ", ")
+	}
+	var assignee *int64
+	assign := len(in.AssigneeID) > 0
+	if assign {
+		if err := json.Unmarshal(in.AssigneeID, &assignee); err != nil {
+			return nil, "assignee_id", "Assignee: is not a user ID"
+		}
+		if assignee != nil && (s.users[*assignee] == nil || s.users[*assignee].Role == "end-user") {
+			return nil, "assignee_id", "Assignee: is not an agent"
+		}
 	}
 	if f, msg := s.setFields(t, in.CustomFields); f != "" {
 		return nil, f, msg
@@ -327,8 +353,8 @@ func (s *Server) changeTicket(t *Ticket, user *User, in ticketIn) (*Comment, str
 	if in.GroupID != nil {
 		t.GroupID = in.GroupID
 	}
-	if in.AssigneeID != nil {
-		t.AssigneeID = in.AssigneeID
+	if assign {
+		t.AssigneeID = assignee
 	}
 	if in.ExternalID != nil {
 		t.ExternalID = in.ExternalID
@@ -380,8 +406,19 @@ func (s *Server) auditJSON(a *Audit) map[string]any {
 	case !slices.Equal(a.PreviousTags, a.Tags):
 		events = append(events, map[string]any{"id": a.ID + 1, "type": "Change", "field_name": "tags", "value": a.Tags, "previous_value": a.PreviousTags})
 	}
+	if a.AssigneeChanged {
+		events = append(events, map[string]any{"id": a.ID + 2, "type": "Change", "field_name": "assignee_id", "value": idText(a.Assignee), "previous_value": idText(a.PreviousAssignee)})
+	}
 	return map[string]any{"id": a.ID, "ticket_id": a.TicketID, "created_at": a.CreatedAt, "author_id": a.AuthorID,
 		"via": map[string]any{"channel": "api"}, "events": events}
+}
+
+// idText is an optional ID as Zendesk's audit events write it: a string, or null.
+func idText(id *int64) any {
+	if id == nil {
+		return nil
+	}
+	return strconv.FormatInt(*id, 10)
 }
 
 // listAudits answers GET /api/v2/tickets/{id}/audits.json.

@@ -101,6 +101,7 @@ type wireTicket struct {
 	Status       string   `json:"status"`
 	RequesterID  int64    `json:"requester_id"`
 	GroupID      *int64   `json:"group_id"`
+	AssigneeID   *int64   `json:"assignee_id"`
 	BrandID      *int64   `json:"brand_id"`
 	Tags         []string `json:"tags"`
 	CustomFields []struct {
@@ -164,12 +165,14 @@ type TicketInfo struct {
 	Status      string
 	RequesterID int64
 	GroupID     int64
-	BrandID     int64
-	Tags        []string
-	Fields      map[string]string
-	Channel     string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// AssigneeID is the assigned agent (0: nobody).
+	AssigneeID int64
+	BrandID    int64
+	Tags       []string
+	Fields     map[string]string
+	Channel    string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 func (c *Client) info(ctx context.Context, t wireTicket) (*TicketInfo, error) {
@@ -185,6 +188,9 @@ func (c *Client) info(ctx context.Context, t wireTicket) (*TicketInfo, error) {
 	}
 	if t.BrandID != nil {
 		ti.BrandID = *t.BrandID
+	}
+	if t.AssigneeID != nil {
+		ti.AssigneeID = *t.AssigneeID
 	}
 	for key, id := range ids {
 		for _, cf := range t.CustomFields {
@@ -381,6 +387,25 @@ type Audit struct {
 	Comment *Comment
 	// AddedTags are the tags the update added (at creation: every tag).
 	AddedTags []string
+	// AssigneeChanged says the update changed the assignee, to Assignee (0: nobody).
+	AssigneeChanged bool
+	Assignee        int64
+}
+
+// auditID reads a user ID an audit event gives as a string, a number or null (0).
+func auditID(raw json.RawMessage) int64 {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return 0
+	}
+	switch x := v.(type) {
+	case string:
+		id, _ := strconv.ParseInt(x, 10, 64)
+		return id
+	case float64:
+		return int64(x)
+	}
+	return 0
 }
 
 // Audits lists a ticket's audits, newest first (the latest 100).
@@ -412,6 +437,8 @@ func (c *Client) Audits(ctx context.Context, id int64) ([]Audit, error) {
 			switch {
 			case e.Type == "Comment":
 				a.Comment = &Comment{ID: e.ID, AuthorID: e.AuthorID, Body: e.Body, Public: e.Public, CreatedAt: w.CreatedAt}
+			case e.FieldName == "assignee_id" && e.Type == "Change":
+				a.AssigneeChanged, a.Assignee = true, auditID(e.Value)
 			case e.FieldName == "tags" && (e.Type == "Create" || e.Type == "Change"):
 				before := auditTags(e.PreviousValue)
 				for _, t := range auditTags(e.Value) {

@@ -115,7 +115,9 @@ func TestProvisionIsIdempotent(t *testing.T) {
 		}
 		t.Fatalf("second run changed %d things, want none", second.Changed())
 	}
-	want := len(ticket.CaseFields) + 1 + len(workflows.AgentDecisions) + 1 + len(workflows.AgentDecisions) + 1
+	// fields, the webhook, a macro per decision, and the triggers: the customer's reply, the
+	// assignee, one per decision, the report received
+	want := len(ticket.CaseFields) + 1 + len(workflows.AgentDecisions) + 2 + len(workflows.AgentDecisions) + 1
 	if len(second.Steps) != want {
 		t.Errorf("%d steps, want %d (fields, webhook, macros, triggers)", len(second.Steps), want)
 	}

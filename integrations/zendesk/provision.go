@@ -401,6 +401,17 @@ func (c *Client) provisionTriggers(ctx context.Context, o ProvisionOptions, res 
 		},
 		actions: []zd.TriggerAction{notify(with("abusedesk_event", EventCustomerReply))},
 	})
+	// An agent who assigns a case's ticket assigns the case: the desk's owner follows
+	// Zendesk's (and the desk's own assignment, echoed back, changes nothing).
+	specs = append(specs, spec{
+		title: triggerPrefix + "assignee changed",
+		all: []zd.TriggerCondition{
+			{Field: "update_type", Operator: "is", Value: "Change"},
+			{Field: "assignee_id", Operator: "changed"},
+			{Field: "current_tags", Operator: "includes", Value: ticket.TagCase},
+		},
+		actions: []zd.TriggerAction{notify(with("abusedesk_event", EventAssigned))},
+	})
 	for _, m := range o.Macros {
 		d := m.Decision
 		tag := TagDecisionPrefix + d

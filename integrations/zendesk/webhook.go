@@ -61,7 +61,7 @@ func Verify(secret string, h http.Header, body []byte, now time.Time) error {
 
 // Event is the body of the notifications the provisioned triggers send.
 type Event struct {
-	// Kind is EventReport, EventCustomerReply or EventDecision.
+	// Kind is EventReport, EventCustomerReply, EventDecision or EventAssigned.
 	Kind     string `json:"abusedesk_event"`
 	TicketID string `json:"ticket_id"`
 	Decision string `json:"decision,omitempty"`
@@ -75,6 +75,8 @@ const (
 	EventReport        = "report"
 	EventCustomerReply = "customer_reply"
 	EventDecision      = "agent_decision"
+	// EventAssigned: an agent changed a case ticket's assignee.
+	EventAssigned = "assignee_changed"
 )
 
 // ParseEvent decodes a notification body.
@@ -84,7 +86,7 @@ func ParseEvent(body []byte) (Event, int64, error) {
 		return e, 0, fmt.Errorf("zendesk webhook: body is not JSON: %w", err)
 	}
 	switch e.Kind {
-	case EventReport, EventCustomerReply, EventDecision:
+	case EventReport, EventCustomerReply, EventDecision, EventAssigned:
 	default:
 		return e, 0, fmt.Errorf("zendesk webhook: unknown abusedesk_event %q", e.Kind)
 	}

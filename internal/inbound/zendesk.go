@@ -168,6 +168,8 @@ func (z *Zendesk) Handle(ctx context.Context, ev zendesk.Event, ticketID int64) 
 	case zendesk.EventDecision:
 		actor, _ := strconv.ParseInt(ev.ActorID, 10, 64)
 		return z.decision(ctx, ticketID, workflows.Decision(ev.Decision), actor, ev.Actor)
+	case zendesk.EventAssigned:
+		return z.assigned(ctx, ticketID, ev.Updated)
 	}
 	return fmt.Errorf("unknown event %q", ev.Kind)
 }
@@ -412,6 +414,62 @@ func (z *Zendesk) decision(ctx context.Context, id int64, decision workflows.Dec
 	}
 	z.log().Info("agent decision applied", "case_id", caseID, "decision", decision, "agent", actorEmail, "status", res.Status)
 	return z.doneWith(ctx, t, decision)
+}
+
+// assigned makes the agent a case ticket was assigned to the case's owner (nobody when it was
+// unassigned), in the name of who changed it, as the ticket's audits say: the webhook's actor
+// is taken from no payload. The desk's own assignment, echoed back, is recognised by the owner
+// the case already has and changes nothing; a change the case refuses (an assignee outside the
+// desk's groups) is explained in an internal note.
+func (z *Zendesk) assigned(ctx context.Context, id int64, updated string) error {
+	t, err := z.API.Ticket(ctx, id)
+	if err != nil {
+		return err
+	}
+	caseID, number, open, err := z.incident(ctx, t)
+	if err != nil || caseID == "" || !open {
+		return err
+	}
+	assignee := ""
+	if t.AssigneeID != 0 {
+		assignee = strconv.FormatInt(t.AssigneeID, 10)
+	}
+	if s, err := z.Cases.FindByNumber(ctx, number); err == nil && s != nil && s.Assignee == assignee {
+		return nil // the case has this owner already (the desk set it)
+	}
+	audits, err := z.API.Audits(ctx, id)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(audits, func(a zendesk.Audit) bool { return a.AssigneeChanged })
+	if i < 0 {
+		z.log().Warn("assignee change without an audit saying who made it; not taken", "ticket_id", id, "case", number)
+		return nil
+	}
+	by := audits[i]
+	if by.Assignee != t.AssigneeID {
+		return nil // changed again since: the later change's notification carries it
+	}
+	u, err := z.API.User(ctx, by.AuthorID)
+	if err != nil {
+		return err
+	}
+	d := workflows.AgentDecision{Decision: workflows.DecisionAssign, Agent: strings.ToLower(u.Email), AgentID: strconv.FormatInt(by.AuthorID, 10),
+		Assignee: assignee, RequestID: fmt.Sprintf("zendesk:%d:audit:%d:assign", id, by.ID)}
+	_, err = z.Decider.Decide(ctx, caseID, d)
+	var refused *cases.Refused
+	switch {
+	case errors.As(err, &refused):
+		body, rerr := z.Templates.Render("intake_decision_refused", "", templates.DefaultLocale, templates.RefusedDecisionData{Decision: "assign", Reason: refused.Reason})
+		if rerr != nil {
+			return rerr
+		}
+		return z.API.Update(ctx, id, zendesk.Update{Comment: &ticket.Comment{Body: body}})
+	case err != nil:
+		return err
+	}
+	z.log().Info("case assigned from its ticket", "case", number, "assignee", assignee, "by", u.Email, "updated_at", updated)
+	return nil
 }
 
 // macroNote is what an agent wrote in a decision macro's note: the text after its "Why:" (none
