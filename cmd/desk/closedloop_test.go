@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -321,6 +322,24 @@ func TestEndToEndHandOffToSecurity(t *testing.T) {
 	}
 	if !ticketHas(t, z, v.Ticket.ID, false, "Handed to Security by agent@desk.example") {
 		t.Error("the case's ticket does not say it was handed off")
+	}
+
+	// The sandbox plays the team from the case page (issue 34 item 6): a question needs its
+	// words; asked, it reaches the case through the team's Slack message and its dialog.
+	dash := d.dashboard("")
+	if page := dash.get("/cases/" + v.CaseNumber); !strings.Contains(page, `id="team-answer-1"`) {
+		t.Error("the case page offers no way to answer the hand-off as the team")
+	}
+	ask := url.Values{"do": {"team_answer"}, "n": {"1"}, "answer": {"need_info"}, "person": {"UAGENT1"}}
+	if _, flash := dash.submit("/sandbox/cases/"+caseID, ask); !strings.Contains(flash, "Type the team's words") {
+		t.Errorf("a question without words: %q", flash)
+	}
+	ask.Set("text", "which host runs the plugin?")
+	if _, flash := dash.submit("/sandbox/cases/"+caseID, ask); !strings.Contains(flash, "answered the hand-off in Slack") {
+		t.Errorf("the team's question: %q", flash)
+	}
+	if asked := waitView(t, d, caseID, 30*time.Second, func(v *workflows.CaseView) bool { return v.HandOffs[0].Status == workflows.HandOffNeedInfo }); asked.HandOffs[0].Question != "which host runs the plugin?" {
+		t.Errorf("the team's question on the case: %+v", asked.HandOffs[0])
 	}
 
 	var msg slackMessage

@@ -209,6 +209,10 @@ Port 0 picks any free port.`)
 		return err
 	}
 	sb.Teams = slices.Sorted(maps.Keys(a.policy.Teams))
+	sb.TeamChannels = map[string]string{}
+	for name, t := range a.policy.Teams {
+		sb.TeamChannels[name] = t.Channel
+	}
 	if *signinMode {
 		if err := a.sandboxSignIn(); err != nil {
 			return err

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,8 +76,10 @@ type Sandbox struct {
 	// HostingURL is the stand-in for the customers' servers and the blocklist (its control
 	// API), where the customer takes a page down or gets an address delisted.
 	HostingURL string
-	// Teams are the policy's teams an agent may hand a case to.
-	Teams []string
+	// Teams are the policy's teams an agent may hand a case to; TeamChannels each one's Slack
+	// channel, where the sandbox answers a hand-off as the team.
+	Teams        []string
+	TeamChannels map[string]string
 
 	Samples []demo.Sample
 	Macros  []string
@@ -118,7 +121,8 @@ func (s *Sandbox) Routes(handle func(pattern string, h http.Handler), page dashb
 // CasePanel implements dashboard.Playground.
 func (s *Sandbox) CasePanel(v *workflows.CaseView) (template.HTML, error) {
 	actions, macros := s.actionsFor(v), s.macrosFor(v)
-	if len(actions) == 0 && len(macros) == 0 && len(s.teamsFor(v)) == 0 && v.Status != workflows.StatusPendingApproval {
+	open := s.openHandOffs(v)
+	if len(actions) == 0 && len(macros) == 0 && len(s.teamsFor(v)) == 0 && len(open) == 0 && v.Status != workflows.StatusPendingApproval {
 		return "", nil
 	}
 	return s.render("panel.html", struct {
@@ -129,7 +133,34 @@ func (s *Sandbox) CasePanel(v *workflows.CaseView) (template.HTML, error) {
 		Agents  []string
 		Leads   []Person
 		Macros  []string
-	}{v, s, s.teamsFor(v), actions, s.AgentEmails(), s.Leads, macros})
+		// HandOffs are the case's hand-offs waiting for their team, who the sandbox plays.
+		HandOffs []workflows.HandOffState
+		People   []Person
+	}{v, s, s.teamsFor(v), actions, s.AgentEmails(), s.Leads, macros, open, s.teamPeople()})
+}
+
+// openHandOffs lists the case's hand-offs the sandbox can answer as the team: not resolved,
+// posted in a channel it knows.
+func (s *Sandbox) openHandOffs(v *workflows.CaseView) []workflows.HandOffState {
+	if s.SlackSandboxURL == "" {
+		return nil
+	}
+	var out []workflows.HandOffState
+	for _, h := range v.HandOffs {
+		if h.Status != "resolved" && h.ChildID != "" && s.TeamChannels[h.Team] != "" {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// teamPeople are the Slack users the sandbox answers a hand-off as: anyone in the workspace.
+func (s *Sandbox) teamPeople() []Person {
+	var out []Person
+	if s.Bystander.SlackID != "" {
+		out = append(out, s.Bystander)
+	}
+	return append(out, s.Leads...)
 }
 
 // teamsFor lists the teams a case may be handed to (an open case with a ticket).
@@ -332,6 +363,19 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		msg, answered = fmt.Sprintf("%s applied %q in Zendesk; the desk took it.", agent, title), true
+	case "team_answer":
+		n, _ := strconv.Atoi(r.FormValue("n"))
+		answer, person := r.FormValue("answer"), r.FormValue("person")
+		if text == "" && answer != "resolve" {
+			dashboard.Refused(w, r, back, "Type the team's words in the box first: the question for the agent, or the team to pass it to. The desk records what the team wrote, never words nobody gave.")
+			return
+		}
+		var refused string
+		if msg, refused, err = sb.answerHandOff(ctx, v, n, answer, person, text); err == nil && refused != "" {
+			dashboard.Refused(w, r, back, fmt.Sprintf("%s answered the hand-off in Slack, and the desk refused it: %s", sb.slackName(person), refused))
+			return
+		}
+		answered = true
 	case "approve", "deny", "extend":
 		if r.FormValue("do") == "deny" && text == "" {
 			dashboard.Refused(w, r, back, "Type the reason for the deny in the box first: the desk records the lead's own words, never a reason nobody gave.")
@@ -741,6 +785,131 @@ func (s *Sandbox) clickApproval(ctx context.Context, before *workflows.CaseView,
 	return "", "", fmt.Errorf("%s; the desk has not answered within 15 s", msg)
 }
 
+// answerHandOff answers hand-off n of the case as someone of its team: the button of the
+// team's message in its Slack channel, then the dialog it opens, filled in — signed Slack
+// interactions, as a person's would be. It waits for the desk's answer: the hand-off moving on,
+// or a message only the clicker sees.
+func (s *Sandbox) answerHandOff(ctx context.Context, v *workflows.CaseView, n int, answer, person, text string) (msg, refused string, err error) {
+	i := slices.IndexFunc(v.HandOffs, func(h workflows.HandOffState) bool { return h.N == n })
+	if i < 0 {
+		return "", "", fmt.Errorf("the case has no hand-off %d", n)
+	}
+	h := v.HandOffs[i]
+	action, ok := map[string]string{"resolve": handOffResolve, "need_info": handOffNeedInfo, "reassign": handOffReassign}[answer]
+	if !ok {
+		return "", "", fmt.Errorf("unknown answer %q", answer)
+	}
+	channel := s.TeamChannels[h.Team]
+	ts, err := s.findMessage(ctx, channel, h.ChildID, handOffResolve)
+	if err != nil {
+		return "", "", err
+	}
+	seen, err := s.ephemeralsFor(ctx, person)
+	if err != nil {
+		return "", "", err
+	}
+	var views struct {
+		Views []struct {
+			ID   string `json:"id"`
+			User string `json:"user"`
+		} `json:"views"`
+	}
+	if err := s.slackSandbox(ctx, "views", nil, &views); err != nil {
+		return "", "", err
+	}
+	before := len(views.Views)
+	if err := s.slackSandbox(ctx, "click", map[string]string{"channel": channel, "ts": ts, "action_id": action, "user": person}, nil); err != nil {
+		return "", "", err
+	}
+	// The dialog opens once the desk has the click.
+	viewID := ""
+	for range 50 {
+		if err := s.slackSandbox(ctx, "views", nil, &views); err != nil {
+			return "", "", err
+		}
+		for _, vw := range views.Views[min(before, len(views.Views)):] {
+			if vw.User == person {
+				viewID = vw.ID
+			}
+		}
+		if viewID != "" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if viewID == "" {
+		if now, err := s.ephemeralsFor(ctx, person); err == nil && len(now) > len(seen) {
+			return "", now[len(now)-1], nil
+		}
+		return "", "", errors.New("the desk opened no dialog for the click within 5 s")
+	}
+	var submitted struct {
+		Body string `json:"body"`
+	}
+	if err := s.slackSandbox(ctx, "submit", map[string]any{"view_id": viewID, "values": map[string]map[string]string{"reason": {"reason_input": text}}}, &submitted); err != nil {
+		return "", "", err
+	}
+	if strings.Contains(submitted.Body, `"errors"`) {
+		return "", "Slack's dialog refused it: " + submitted.Body, nil
+	}
+	name := s.slackName(person)
+	for range 150 {
+		now, err := s.ephemeralsFor(ctx, person)
+		if err != nil {
+			return "", "", err
+		}
+		cv, err := s.Cases.Status(ctx, v.CaseID)
+		if err != nil {
+			return "", "", err
+		}
+		if j := slices.IndexFunc(cv.HandOffs, func(x workflows.HandOffState) bool { return x.N == n }); j >= 0 && (cv.HandOffs[j].Status != h.Status || cv.HandOffs[j].Team != h.Team || cv.HandOffs[j].Asked != h.Asked) {
+			return fmt.Sprintf("%s answered the hand-off in Slack as the %s team (%s); the case has it.", name, h.Title, strings.ReplaceAll(answer, "_", " ")), "", nil
+		}
+		if len(now) > len(seen) && !strings.HasPrefix(now[len(now)-1], "Resolved") && !strings.HasPrefix(now[len(now)-1], "Asked") && !strings.HasPrefix(now[len(now)-1], "Reassigned") {
+			return "", now[len(now)-1], nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return "", "", fmt.Errorf("%s answered in Slack; the desk has not answered within 15 s", name)
+}
+
+// findMessage finds the message in a channel whose buttons carry value (a hand-off's
+// workflow ID) with the action ID given.
+func (s *Sandbox) findMessage(ctx context.Context, channel, value, actionID string) (string, error) {
+	body, _ := json.Marshal(map[string]string{"channel": channel, "limit": "200"})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.SlackAPIURL+"conversations.history", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+s.SlackBotToken)
+	resp, err := s.client().Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var hist struct {
+		OK       bool   `json:"ok"`
+		Error    string `json:"error"`
+		Messages []struct {
+			TS     string          `json:"ts"`
+			Blocks json.RawMessage `json:"blocks"`
+		} `json:"messages"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&hist); err != nil {
+		return "", err
+	}
+	if !hist.OK && hist.Error != "" {
+		return "", fmt.Errorf("slack: read #%s: %s", channel, hist.Error)
+	}
+	for _, m := range hist.Messages {
+		if bytes.Contains(m.Blocks, []byte(strconv.Quote(value))) && bytes.Contains(m.Blocks, []byte(actionID)) {
+			return m.TS, nil
+		}
+	}
+	return "", fmt.Errorf("no hand-off message with buttons in #%s", channel)
+}
+
 // ephemeralsFor lists the texts of the messages only user saw in Slack, oldest first.
 func (s *Sandbox) ephemeralsFor(ctx context.Context, user string) ([]string, error) {
 	var out struct {
@@ -773,6 +942,9 @@ func (s *Sandbox) slackName(id string) string {
 
 // Slack action IDs of the approval buttons (integrations/slack).
 const (
+	handOffResolve    = "abusedesk_handoff_resolve"
+	handOffNeedInfo   = "abusedesk_handoff_need_info"
+	handOffReassign   = "abusedesk_handoff_reassign"
 	activitiesApprove = "abusedesk_approve"
 	activitiesDeny    = "abusedesk_deny"
 	activitiesExtend  = "abusedesk_extend"
