@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -218,7 +219,125 @@ func TestBrowserApprovesAPendingCase(t *testing.T) {
 			t.Errorf("search %q: %q, %d cases (%v %v); want it read %s, with cases", q, read, rows, err, err2, want)
 		}
 	}
-	walkPages(ctx, t, d.ep.HTTP, v.CaseNumber)
+	walkPages(ctx, t, d.ep.HTTP, map[string]string{
+		"queue": "/queue", "cases": "/", "closed": "/?state=closed", "case": "/cases/" + v.CaseNumber, "account": "/accounts/acct-bank",
+		"operations": "/operations", "trends": "/trends", "qa": "/qa", "reporters": "/reporters", "sandbox": "/sandbox", "intake": "/intake",
+		"notice": "/notice",
+	}, "queue-desktop", "case-desktop", "queue-phone", "case-phone", "notice-phone", "cases-desktop")
+}
+
+// TestBrowserAgentsDay (issue 34, items 3 and 6): an agent signed in through the identity
+// provider extends two cases' deadlines at once from the work queue, takes a case from its
+// page and finds it under "my cases"; they hand the case to Security, and the sandbox answers
+// as the team in Slack. The signed-in queue and case page pass the accessibility check on a
+// desktop and a phone.
+func TestBrowserAgentsDay(t *testing.T) {
+	skipShort(t)
+	browser := findBrowser(t)
+	teams := "teams:\n  security:\n    title: Security\n    channel: abuse-security\n    sla: 1h\n    chain: [ULEAD1]\n\n# Spikes and linked accounts"
+	p := fastPolicy(t, t.TempDir(), map[string]string{
+		approverPolicy: "  users: []\n  groups: [SLEADS]", "response_window: 24h": "response_window: 3s", "reminders: [12h]": "reminders: [1s]",
+		"# Spikes and linked accounts": teams,
+	})
+	d := startDev(t, p, "--demo", "--signin")
+	ctx := headless(t, browser, 1280, 900)
+	flash := func(step string, click ...chromedp.Action[chromedp.Void]) string {
+		t.Helper()
+		steps := append([]chromedp.Action[chromedp.Void]{chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#flash, #refused").forEach(e => e.remove())`)}, click...)
+		if err := chromedp.Do(ctx, append(steps, chromedp.WaitVisible(chromedp.CSS(`#flash, #refused`)))...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#flash, #refused`)))
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		return text
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(d.ep.HTTP+"/login?"+url.Values{"login_hint": {"agent@desk.example"}, "next": {"/queue"}}.Encode()),
+		chromedp.WaitVisible(chromedp.CSS(`#queue`)),
+	); err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+	// Two cases whose deadline an agent may extend, selected by their boxes.
+	var two []string
+	for deadline := time.Now().Add(60 * time.Second); len(two) < 2 && time.Now().Before(deadline); time.Sleep(time.Second) {
+		var err error
+		if two, err = chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#queue tr[data-case]")]
+			.filter(r => r.querySelector(".s-pending_approval, .s-awaiting_response, .s-under_review") && r.querySelector("input[name=case]"))
+			.map(r => r.dataset.case).slice(0, 2)`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(two) < 2 {
+		t.Fatalf("the queue shows %d cases an agent may extend, want 2", len(two))
+	}
+	if got := flash("take the case",
+		chromedp.Navigate(d.ep.HTTP+"/cases/"+two[0]),
+		chromedp.Click(chromedp.Search(`//button[contains(., "Take it")]`)),
+	); !strings.Contains(got, "You own this case now.") {
+		t.Errorf("taking the case says %q", got)
+	}
+	if owner, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(`owner`))); err != nil || !strings.HasPrefix(owner, "agent@desk.example since") {
+		t.Errorf("the case's owner reads %q (%v)", owner, err)
+	}
+	// The signed-in queue (owners, selection, bulk actions) and case page (its owner) on a
+	// desktop and a phone, while both cases wait on the queue.
+	walkPages(ctx, t, d.ep.HTTP, map[string]string{"queue-agent": "/queue", "case-agent": "/cases/" + two[0]}, "queue-agent-desktop", "queue-agent-phone")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(d.ep.HTTP+"/queue"), chromedp.Click(chromedp.Search(`//nav[@class="owners"]/a[.="My cases"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav.owners a[aria-current][href="/queue?owner=me"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if mine, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#queue tr[data-case]")].map(r => r.dataset.case)`)); err != nil || len(mine) != 1 || mine[0] != two[0] {
+		t.Errorf("my cases: %q (%v), want %s alone", mine, err, two[0])
+	}
+	got := flash("bulk extension",
+		chromedp.Navigate(d.ep.HTTP+"/queue"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=case][value="`+two[1]+`"]`)),
+		chromedp.Click(chromedp.CSS(`input[name=case][value="`+two[0]+`"]`)),
+		chromedp.Click(chromedp.CSS(`input[name=case][value="`+two[1]+`"]`)),
+		chromedp.SetValue(chromedp.ID(`bulk-action`), "extend"),
+		chromedp.Click(chromedp.CSS(`fieldset.bulk button`)),
+	)
+	if !strings.Contains(got, "Extend the deadline: 2 of 2 done.") || strings.Count(got, "Deadline extended to") != 2 {
+		t.Errorf("the bulk extension says %q", got)
+	}
+	// After the extension the case waits for the customer, off the queue; the list of all the
+	// agent's open cases still has it.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.Search(`//nav[@class="owners"]/a[.="All my open cases"]`)), chromedp.WaitVisible(chromedp.ID(`owner-filter`))); err != nil {
+		t.Fatal(err)
+	}
+	if mine, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#cases tr[data-case]")].map(r => r.querySelector("a").innerText)`)); err != nil || len(mine) != 1 || mine[0] != two[0] {
+		t.Errorf("all my open cases: %q (%v), want %s alone", mine, err, two[0])
+	}
+	// A hand-off to Security, and Security's answer, played by the sandbox.
+	if got := flash("hand off",
+		chromedp.Navigate(d.ep.HTTP+"/cases/"+two[0]),
+		chromedp.SetValue(chromedp.CSS(`#handoff-form select[name=team]`), "security"),
+		chromedp.SendKeys(chromedp.CSS(`#handoff-form textarea`), "check the host for the kit"),
+		chromedp.Click(chromedp.CSS(`#handoff-form button`)),
+	); !strings.Contains(got, "handed the case to security") {
+		t.Errorf("the hand-off says %q", got)
+	}
+	if got := flash("answer as the team",
+		chromedp.WaitVisible(chromedp.ID(`team-answer-1`)),
+		chromedp.SendKeys(chromedp.CSS(`#team-answer-1 textarea`), "host patched, kit removed"),
+		chromedp.Click(chromedp.CSS(`#team-answer-1 button`)),
+	); !strings.Contains(got, "answered the hand-off in Slack as the Security team (resolve)") {
+		t.Errorf("the team's answer says %q", got)
+	}
+	owned, err := d.cases.FindByNumber(context.Background(), two[0])
+	if err != nil || owned == nil {
+		t.Fatalf("find %s: %v", two[0], err)
+	}
+	if done := waitView(t, d, owned.CaseID, 30*time.Second, func(v *workflows.CaseView) bool {
+		return len(v.HandOffs) == 1 && v.HandOffs[0].Status == workflows.HandOffResolved
+	}); done.HandOffs[0].Outcome != "host patched, kit removed" || done.Assignee == nil || done.Assignee.Email != "agent@desk.example" {
+		t.Errorf("after the team's answer: hand-off %+v, owner %+v", done.HandOffs[0], done.Assignee)
+	}
 }
 
 // axeScript is axe-core (from the npm registry; .ci/run fetches it and sets DESK_AXE_JS).
@@ -240,13 +359,13 @@ func axeScript(t *testing.T) string {
 	return string(b)
 }
 
-// walkPages opens every page of the dashboard a person uses, on a desktop and on a 390 px
-// phone: each must render without a serious or critical accessibility violation (axe-core),
-// and on the phone no page may be wider than the screen (tables scroll inside their box). A
+// walkPages opens pages of the dashboard (name → path), on a desktop and on a 390 px phone:
+// each must render without a serious or critical accessibility violation (axe-core), and on
+// the phone no page may be wider than the screen (tables scroll inside their box). A
 // screenshot of each is saved under $DESK_TEST_ARTIFACTS (else the test's temp dir); with
-// DESK_UPDATE_SCREENSHOTS=1 the queue's, the case page's, the list's and the notice form's go
-// to docs/screenshots for the README (desktop and phone).
-func walkPages(ctx context.Context, t *testing.T, base, caseNumber string) {
+// DESK_UPDATE_SCREENSHOTS=1 those named in update (name-desktop, name-phone) go to
+// docs/screenshots for the README.
+func walkPages(ctx context.Context, t *testing.T, base string, pages map[string]string, update ...string) {
 	axe := axeScript(t)
 	out := os.Getenv("DESK_TEST_ARTIFACTS")
 	if out == "" {
@@ -254,11 +373,6 @@ func walkPages(ctx context.Context, t *testing.T, base, caseNumber string) {
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
-	}
-	pages := map[string]string{
-		"queue": "/queue", "cases": "/", "closed": "/?state=closed", "case": "/cases/" + caseNumber, "account": "/accounts/acct-bank",
-		"operations": "/operations", "trends": "/trends", "qa": "/qa", "reporters": "/reporters", "sandbox": "/sandbox", "intake": "/intake",
-		"notice": "/notice",
 	}
 	for _, screen := range []struct {
 		name          string
@@ -302,7 +416,7 @@ func walkPages(ctx context.Context, t *testing.T, base, caseNumber string) {
 		}
 	}
 	if os.Getenv("DESK_UPDATE_SCREENSHOTS") == "1" {
-		for _, name := range []string{"queue-desktop", "case-desktop", "queue-phone", "case-phone", "notice-phone", "cases-desktop"} {
+		for _, name := range update {
 			b, err := os.ReadFile(filepath.Join(out, name+".png"))
 			if err == nil {
 				err = os.WriteFile(filepath.Join("..", "..", "docs", "screenshots", name+".png"), b, 0o644)

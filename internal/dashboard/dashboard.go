@@ -267,6 +267,8 @@ type statusCount struct {
 }
 
 type listPage struct {
+	// OwnerName is whose cases are listed (the owner filter), by address.
+	OwnerName string
 	Title    string
 	Home     string
 	Flash    string
@@ -300,6 +302,9 @@ type filter struct {
 	Category string
 	Account  string
 	Q        string
+	// Owner is the ticketing user ID of the agent whose cases are listed ("": anyone's);
+	// "me" is read as the signed-in agent's.
+	Owner string
 }
 
 func (f filter) query() string {
@@ -320,6 +325,9 @@ func (f filter) query() string {
 	if f.Account != "" {
 		parts = append(parts, workflows.SearchAccount.GetName()+" = "+cases.Quote(f.Account))
 	}
+	if f.Owner != "" {
+		parts = append(parts, workflows.SearchAssignee.GetName()+" = "+cases.Quote(f.Owner))
+	}
 	return strings.Join(parts, " AND ")
 }
 
@@ -327,9 +335,21 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
 	q := r.URL.Query()
-	f := filter{State: q.Get("state"), Status: q.Get("status"), Category: q.Get("category"), Account: q.Get("account"), Q: q.Get("q")}
+	f := filter{State: q.Get("state"), Status: q.Get("status"), Category: q.Get("category"), Account: q.Get("account"), Q: q.Get("q"), Owner: q.Get("owner")}
+	if f.Owner == "me" {
+		f.Owner = "none signed in" // matches no case: a shared password names nobody
+		if _, me, err := d.actor(ctx, r); err == nil {
+			f.Owner = me
+		}
+	}
 	p := listPage{Title: "Cases", Home: d.home(), Flash: flashOf(r), Filter: f, Statuses: workflows.Statuses,
 		Cats: abuse.Categories, Open: f.State == "" || f.State == "open", Now: time.Now()}
+	if f.Owner != "" {
+		p.OwnerName = "user " + f.Owner
+		if team, err := d.team(ctx); err == nil && team[f.Owner] != "" {
+			p.OwnerName = strings.ToLower(team[f.Owner])
+		}
+	}
 	query, outside := f.query(), ""
 	if !d.seesLegal(r) {
 		// Legal cases are not listed, not counted and their status is not offered.
