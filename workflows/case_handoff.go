@@ -89,7 +89,7 @@ func (w *caseWorkflow) onHandOff(ctx workflow.Context, e HandOffEvent) {
 		h.Level = e.Level
 		w.note(ctx, EventHandOff, fmt.Sprintf("hand-off to %s past its SLA (due %s): %s pinged", h.Title, fmtTime(h.Due), e.Text), "")
 	case HandOffNeedInfo:
-		h.Status, h.Question = HandOffNeedInfo, e.Text
+		h.Status, h.Question, h.AskedAt = HandOffNeedInfo, e.Text, e.At
 		h.Asked++
 		w.note(ctx, EventHandOff, fmt.Sprintf("%s (%s) needs information: %s", h.Title, e.By, excerpt(e.Text, 300)), e.By)
 		data := w.noticeData(ctx)

@@ -100,6 +100,9 @@ type HandOffState struct {
 	Work     TicketRef `json:"work,omitzero"`
 	ChildID  string    `json:"child_id"`
 	Question string    `json:"question,omitempty"`
+	// AskedAt is when the team asked its latest question (the agent's turn, due within the
+	// policy's review_sla).
+	AskedAt time.Time `json:"asked_at,omitzero"`
 	// Asked counts the team's questions (each one's note is its own step).
 	Asked   int       `json:"asked,omitempty"`
 	Outcome string    `json:"outcome,omitempty"`

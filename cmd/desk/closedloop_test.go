@@ -341,6 +341,30 @@ func TestEndToEndHandOffToSecurity(t *testing.T) {
 	if asked := waitView(t, d, caseID, 30*time.Second, func(v *workflows.CaseView) bool { return v.HandOffs[0].Status == workflows.HandOffNeedInfo }); asked.HandOffs[0].Question != "which host runs the plugin?" {
 		t.Errorf("the team's question on the case: %+v", asked.HandOffs[0])
 	}
+	// The work queue says the agent owes the answer now, due within the review SLA.
+	var queue struct {
+		Items []struct {
+			CaseNumber string    `json:"case_number"`
+			WaitingOn  string    `json:"waiting_on"`
+			Due        time.Time `json:"due"`
+			DueWhat    string    `json:"due_what"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(dash.get("/api/v1/queue")), &queue); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, it := range queue.Items {
+		if it.CaseNumber == v.CaseNumber && strings.HasPrefix(it.DueWhat, "answer to") {
+			found = true
+			if it.WaitingOn != "an agent: Security asks — which host runs the plugin?" || it.Due.IsZero() {
+				t.Errorf("the queue's item for the team's question: %+v", it)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the queue does not show the agent owing Security an answer: %+v", queue.Items)
+	}
 
 	var msg slackMessage
 	for deadline := time.Now().Add(10 * time.Second); msg.TS == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {

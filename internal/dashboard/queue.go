@@ -124,7 +124,7 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 	if hs, err := d.opts.Cases.HandOffs(ctx); err != nil {
 		d.log.Warn("work queue: hand-offs not listed", "error", err)
 	} else {
-		for _, s := range hs {
+		for i, s := range hs {
 			team := strings.TrimPrefix(string(s.Status), "handoff:")
 			if !legal && onLegalTrack(s.Category) {
 				continue
@@ -132,6 +132,9 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 			it := QueueItem{CaseNumber: s.CaseNumber, Status: s.Status, Account: s.Account, Category: s.Category, Due: s.Deadline,
 				DueWhat: "hand-off to " + team, WaitingOn: "the " + team + " team, to answer the hand-off (in their Slack channel)",
 				Waiting: "the agent on the case", Since: s.StartedAt, URL: "/cases/" + s.CaseNumber}
+			if i < 50 { // at most 50 cases are read
+				d.teamAsks(ctx, &it, s.CaseID)
+			}
 			if !it.Due.IsZero() {
 				it.Overdue, it.Soon = now.After(it.Due), !now.After(it.Due) && it.Due.Sub(now) <= soon
 			}
@@ -218,6 +221,30 @@ func (d *Dashboard) sayWhyReview(ctx context.Context, items []QueueItem) {
 			continue
 		}
 		items[i].WaitingOn = "an agent: " + v.Review.Why
+	}
+}
+
+// teamAsks turns a hand-off whose team asked the agent a question around: the agent owes the
+// answer, due within the case's review_sla of the question (the case's view says).
+func (d *Dashboard) teamAsks(ctx context.Context, it *QueueItem, handOffID string) {
+	caseID, nth, ok := strings.Cut(handOffID, "/handoff/")
+	n, err := strconv.Atoi(nth)
+	if !ok || err != nil {
+		return
+	}
+	v, err := d.opts.Cases.Status(ctx, caseID)
+	if err != nil || v == nil {
+		return
+	}
+	for _, h := range v.HandOffs {
+		if h.N != n || h.Status != workflows.HandOffNeedInfo {
+			continue
+		}
+		it.WaitingOn = "an agent: " + h.Title + " asks — " + h.Question
+		it.Waiting, it.DueWhat, it.Due = "the "+h.Title+" team", "answer to "+h.Title, time.Time{}
+		if sla := v.PolicyRules.ReviewSLA.D(); sla > 0 && !h.AskedAt.IsZero() {
+			it.Due = h.AskedAt.Add(sla)
+		}
 	}
 }
 
