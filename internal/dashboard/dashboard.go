@@ -269,18 +269,18 @@ type statusCount struct {
 type listPage struct {
 	// OwnerName is whose cases are listed (the owner filter), by address.
 	OwnerName string
-	Title    string
-	Home     string
-	Flash    string
-	Cases    []cases.Summary
-	Counts   []statusCount
-	Open     bool
-	Filter   filter
-	Statuses []workflows.Status
-	Cats     []abuse.Category
-	More     bool
-	Err      string
-	Now      time.Time
+	Title     string
+	Home      string
+	Flash     string
+	Cases     []cases.Summary
+	Counts    []statusCount
+	Open      bool
+	Filter    filter
+	Statuses  []workflows.Status
+	Cats      []abuse.Category
+	More      bool
+	Err       string
+	Now       time.Time
 	// Search says how the search box's text was read ("the IP address 192.0.2.10"), and Found
 	// which column to mark: "account" or "case".
 	Search, Found string
