@@ -788,6 +788,19 @@ func (a *app) startDashboard(pg dashboard.Playground) error {
 			},
 			Decide: a.cases.Decide,
 		}
+		if z := a.zendesk; z != nil {
+			opts.Act.Name = func(ctx context.Context, id string) (string, error) {
+				n, err := strconv.ParseInt(id, 10, 64)
+				if err != nil {
+					return "", err
+				}
+				u, err := z.User(ctx, n)
+				if err != nil {
+					return "", err
+				}
+				return u.Name, nil
+			}
+		}
 	}
 	if oc := a.cfg.OIDC; oc.Issuer != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -278,7 +278,7 @@ func TestBrowserAgentsDay(t *testing.T) {
 	); !strings.Contains(got, "You own this case now.") {
 		t.Errorf("taking the case says %q", got)
 	}
-	if owner, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(`owner`))); err != nil || !strings.HasPrefix(owner, "agent@desk.example since") {
+	if owner, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(`owner`))); err != nil || !strings.HasPrefix(owner, "Alex Agent <agent@desk.example> since") {
 		t.Errorf("the case's owner reads %q (%v)", owner, err)
 	}
 	// The signed-in queue (owners, selection, bulk actions) and case page (its owner) on a

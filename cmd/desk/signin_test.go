@@ -320,7 +320,7 @@ func TestSignInRoles(t *testing.T) {
 	if len(two) < 2 {
 		t.Fatalf("fewer than two cases whose deadline an agent may extend: %+v", queueOf(agent, ""))
 	}
-	if page := form(agent, "/act/assign/"+two[0], url.Values{"assignee": {"me"}}); !strings.Contains(page, "You own this case now.") || !strings.Contains(page, `id="owner"><b>agent@desk.example</b>`) {
+	if page := form(agent, "/act/assign/"+two[0], url.Values{"assignee": {"me"}}); !strings.Contains(page, "You own this case now.") || !strings.Contains(page, `id="owner"><b>Alex Agent</b> &lt;agent@desk.example&gt;`) {
 		t.Errorf("the agent takes %s: the page says\n%s", two[0], page)
 	}
 	if mine := queueOf(agent, "?owner=me"); len(mine) != 1 || mine[0].CaseNumber != two[0] || mine[0].Assignee != "agent@desk.example" {

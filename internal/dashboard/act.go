@@ -20,6 +20,9 @@ import (
 type Act struct {
 	// Team lists the desk's team: ticketing user ID → e-mail address.
 	Team func(ctx context.Context) (map[string]string, error)
+	// Name, when set, is an agent's name in the ticketing system (its user ID): the pages show
+	// people by name, their address beside it.
+	Name func(ctx context.Context, id string) (string, error)
 	// Decide delivers the decision to the case (its workflow ID) and waits for its answer.
 	Decide func(ctx context.Context, caseID string, d workflows.AgentDecision) (*workflows.DecisionResult, error)
 }

@@ -27,6 +27,8 @@ type teamCache struct {
 	mu     sync.Mutex
 	at     time.Time
 	agents map[string]string
+	// names are the agents' names (ID → name), read with the team.
+	names map[string]string
 }
 
 const teamFresh = time.Minute
@@ -46,12 +48,37 @@ func (d *Dashboard) team(ctx context.Context) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.agents, c.at = agents, time.Now()
+	names := map[string]string{}
+	if d.opts.Act.Name != nil {
+		for id := range agents {
+			if n, err := d.opts.Act.Name(ctx, id); err == nil && strings.TrimSpace(n) != "" {
+				names[id] = strings.TrimSpace(n)
+			} else if err != nil {
+				d.log.Warn("an agent's name not read; shown by address", "user", id, "error", err)
+			}
+		}
+	}
+	c.agents, c.names, c.at = agents, names, time.Now()
 	return agents, nil
 }
 
+// person names an agent for a page: their name and address ("Alex Agent <agent@…>"), their
+// address when the name is not known, their user ID when they are not on the team.
+func (d *Dashboard) person(ctx context.Context, id string) (name, email string) {
+	team, err := d.team(ctx)
+	if err != nil || team[id] == "" {
+		return "", ""
+	}
+	d.teamCache.mu.Lock()
+	defer d.teamCache.mu.Unlock()
+	return d.teamCache.names[id], strings.ToLower(team[id])
+}
+
 // Agent is a member of the desk's team, for the assignment choices.
-type Agent struct{ ID, Email string }
+type Agent struct{ ID, Name, Email string }
+
+// Label is how a page names the agent: their name, else their address.
+func (a Agent) Label() string { return cmp.Or(a.Name, a.Email) }
 
 // agents lists the desk's team by address.
 func (d *Dashboard) agents(ctx context.Context) []Agent {
@@ -61,10 +88,13 @@ func (d *Dashboard) agents(ctx context.Context) []Agent {
 		return nil
 	}
 	out := make([]Agent, 0, len(team))
-	for id, email := range team {
-		out = append(out, Agent{ID: id, Email: strings.ToLower(email)})
+	for id := range team {
+		name, email := d.person(ctx, id)
+		out = append(out, Agent{ID: id, Name: name, Email: email})
 	}
-	slices.SortFunc(out, func(a, b Agent) int { return cmp.Or(strings.Compare(a.Email, b.Email), strings.Compare(a.ID, b.ID)) })
+	slices.SortFunc(out, func(a, b Agent) int {
+		return cmp.Or(strings.Compare(strings.ToLower(a.Label()), strings.ToLower(b.Label())), strings.Compare(a.ID, b.ID))
+	})
 	return out
 }
 

@@ -346,8 +346,8 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 		Cats: abuse.Categories, Open: f.State == "" || f.State == "open", Now: time.Now()}
 	if f.Owner != "" {
 		p.OwnerName = "user " + f.Owner
-		if team, err := d.team(ctx); err == nil && team[f.Owner] != "" {
-			p.OwnerName = strings.ToLower(team[f.Owner])
+		if name, email := d.person(ctx, f.Owner); email != "" {
+			p.OwnerName = cmp.Or(name, email)
 		}
 	}
 	query, outside := f.query(), ""
@@ -418,9 +418,10 @@ type casePage struct {
 	// MoveToLegal offers the signed-in agent "Move to legal" (Options.Act).
 	MoveToLegal bool
 	// Me is the signed-in agent's ticketing user ID when they may assign the case (an open
-	// incident), Agents whom to.
-	Me     string
-	Agents []Agent
+	// incident), Agents whom to; OwnerName the owner's name, when known.
+	Me        string
+	Agents    []Agent
+	OwnerName string
 	Err    string
 	Now    time.Time
 }
@@ -491,6 +492,9 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 	}
 	p.V, p.Title = v, v.CaseNumber+" · "+v.Account.ID
 	p.MoveToLegal = run == "" && d.canMoveToLegal(r, v)
+	if a := v.Assignee; a != nil && d.opts.Act != nil {
+		p.OwnerName, _ = d.person(ctx, a.ID)
+	}
 	if _, signed := signin.From(r.Context()); signed && run == "" && !v.Status.Final() && d.opts.Act != nil && d.opts.SignIn != nil {
 		if _, me, err := d.actor(ctx, r); err == nil {
 			p.Me, p.Agents = me, d.agents(ctx)

@@ -64,6 +64,8 @@ type QueueItem struct {
 	// address ("": nobody).
 	AssigneeID string `json:"assignee_id,omitempty"`
 	Assignee   string `json:"assignee,omitempty"`
+	// AssigneeName is the owner's name in the ticketing system, when known.
+	AssigneeName string `json:"assignee_name,omitempty"`
 	caseID     string
 }
 
@@ -266,13 +268,13 @@ func (d *Dashboard) nameOwners(ctx context.Context, items []QueueItem) {
 	if !slices.ContainsFunc(items, func(it QueueItem) bool { return it.AssigneeID != "" }) || d.opts.Act == nil {
 		return
 	}
-	team, err := d.team(ctx)
-	if err != nil {
+	if _, err := d.team(ctx); err != nil {
 		d.log.Warn("work queue: owners not named", "error", err)
 	}
 	for i := range items {
 		if id := items[i].AssigneeID; id != "" {
-			items[i].Assignee = cmp.Or(strings.ToLower(team[id]), "user "+id)
+			name, email := d.person(ctx, id)
+			items[i].Assignee, items[i].AssigneeName = cmp.Or(email, "user "+id), name
 		}
 	}
 }
