@@ -422,8 +422,8 @@ type casePage struct {
 	Me        string
 	Agents    []Agent
 	OwnerName string
-	Err    string
-	Now    time.Time
+	Err       string
+	Now       time.Time
 }
 
 // errNoIncident: no incident has the case number asked for.

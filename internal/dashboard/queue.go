@@ -66,7 +66,7 @@ type QueueItem struct {
 	Assignee   string `json:"assignee,omitempty"`
 	// AssigneeName is the owner's name in the ticketing system, when known.
 	AssigneeName string `json:"assignee_name,omitempty"`
-	caseID     string
+	caseID       string
 }
 
 // Loose is a loose end of the desk itself for the queue: what, how many, and where they are
