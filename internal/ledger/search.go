@@ -88,7 +88,7 @@ func ReadQuery(q string) (SearchKind, string) {
 	if p, err := netip.ParsePrefix(q); err == nil {
 		return SearchRange, p.Masked().String()
 	}
-	if phone, ok := phoneOf(q); ok {
+	if phone, ok := phoneOf(strings.TrimSpace(strings.TrimPrefix(strings.ToLower(q), "tel:"))); ok {
 		return SearchPhone, phone
 	}
 	if strings.Contains(q, "@") && !strings.ContainsAny(q, " /") {

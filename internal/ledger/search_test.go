@@ -36,6 +36,7 @@ func TestSearch(t *testing.T) {
 			"billing@contoso-mail.example":             "sender TS-0002",
 			"+1 (555) 765-4321":                        "phone TS-0001",
 			"0015557654321":                            "phone TS-0001",
+			"tel:+1-555-765-4321":                      "phone TS-0001",
 			"acct-3":                                   "account TS-0003",
 			"contoso":                                  "account TS-0002",
 			"203.0.113.1":                              "ip",
