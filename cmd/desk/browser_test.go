@@ -142,6 +142,45 @@ func TestBrowserApprovesAPendingCase(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`.casehead h1 .s-reinstated`))); err != nil {
 		t.Fatalf("the case page never showed the case reinstated: %v", err)
 	}
+	// README step 5: a free-form complaint pasted on the Sandbox page about an address of Again
+	// Ltd, which has no spam case yet, waits for triage with nothing sent; an agent's macro
+	// confirms it and the customer is told.
+	again := `tr[data-case="` + workflows.CaseWorkflowID("acct-again", "spam") + `"]`
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(d.ep.HTTP+"/sandbox"),
+		chromedp.Click(chromedp.CSS(`#drop-form summary`)),
+		chromedp.SendKeys(chromedp.CSS(`#drop-form textarea[name=raw]`), "203.0.113.7 keeps sending us spam"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#flash, #refused").forEach(e => e.remove())`),
+		chromedp.Click(chromedp.ID(`drop`)),
+		chromedp.WaitVisible(chromedp.CSS(`#flash, #refused`)),
+	); err != nil {
+		t.Fatalf("README step 5, the pasted complaint: %v", err)
+	}
+	if text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#flash, #refused`))); err != nil || !strings.Contains(text, "the pasted report was") {
+		t.Errorf("pasting the complaint shows %q (%v)", text, err)
+	}
+	if triage := d.waitStatus(workflows.CaseWorkflowID("acct-again", "spam"), workflows.StatusNeedsTriage, 30*time.Second); triage.Ticket.ID == 0 {
+		t.Errorf("the complaint waiting for triage has no triage ticket: %+v", triage)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(d.ep.HTTP+"/"),
+		chromedp.WaitVisible(chromedp.CSS(again+`[data-status="needs_triage"]`)),
+		chromedp.Click(chromedp.CSS(again+` a`)),
+		chromedp.WaitVisible(chromedp.ID(`macro-form`)),
+		chromedp.Focus(chromedp.CSS(`#macro-form select[name=macro]`)),
+		chromedp.SetValue(chromedp.CSS(`#macro-form select[name=macro]`), "abusedesk: Triage: confirm and notify"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#flash, #refused").forEach(e => e.remove())`),
+		chromedp.Click(chromedp.CSS(`#macro-form button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#flash, #refused`)),
+	); err != nil {
+		t.Fatalf("README step 5, the pasted complaint to triage and confirmed: %v", err)
+	}
+	if text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#flash, #refused`))); err != nil || !strings.Contains(text, "the desk took it") {
+		t.Errorf("confirming the triage shows %q (%v)", text, err)
+	}
+	if v := d.waitStatus(workflows.CaseWorkflowID("acct-again", "spam"), workflows.StatusAwaitingResponse, 30*time.Second); v.Ticket.ID == 0 {
+		t.Errorf("the confirmed case has no customer ticket: %+v", v)
+	}
 	// Every decision is sampled for review: the approver may not review the enforcement (the
 	// page says so, as a refusal), another lead may.
 	if v.Enforcement.ApprovedByEmail == "" {

@@ -16,7 +16,9 @@ import (
 	"html/template"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -443,11 +445,31 @@ func (sb *Sandbox) hosting(ctx context.Context, verb, field, value string) error
 	return nil
 }
 
+// asMessage is a pasted report as the mailbox gets it: a message (headers, then the body) or
+// X-ARF JSON as pasted; free text — a complaint typed or copied from a web form — becomes the
+// body of a mail from a sandbox reporter (it used to arrive as one malformed header line and
+// an empty message).
+func asMessage(raw string, now time.Time) []byte {
+	trimmed := strings.TrimSpace(raw)
+	if strings.HasPrefix(trimmed, "{") {
+		return []byte(raw)
+	}
+	if m, err := mail.ReadMessage(strings.NewReader(strings.TrimLeft(raw, "\n"))); err == nil && (m.Header.Get("From") != "" || m.Header.Get("Subject") != "") {
+		return []byte(raw)
+	}
+	subject, _, _ := strings.Cut(trimmed, "\n")
+	if len([]rune(subject)) > 70 {
+		subject = string([]rune(subject)[:70]) + "…"
+	}
+	return fmt.Appendf(nil, "From: Sandbox Reporter <reporter@reporter.example>\r\nTo: abuse@provider.example\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <pasted-%d@reporter.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
+		mime.QEncoding.Encode("utf-8", subject), now.UTC().Format(time.RFC1123Z), now.UnixNano(), strings.ReplaceAll(trimmed, "\n", "\r\n"))
+}
+
 func (sb *Sandbox) dropReport(w http.ResponseWriter, r *http.Request) {
 	name := r.FormValue("sample")
 	var sample demo.Sample
 	if raw := strings.ReplaceAll(r.FormValue("raw"), "\r\n", "\n"); strings.TrimSpace(raw) != "" {
-		sample = demo.Sample{Name: "the pasted report", Raw: []byte(raw)}
+		sample = demo.Sample{Name: "the pasted report", Raw: asMessage(raw, time.Now())}
 	} else {
 		for _, s := range sb.Samples {
 			if s.Name == name {

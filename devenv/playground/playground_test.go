@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
 	"net/url"
 	"slices"
 	"strings"
@@ -117,6 +119,27 @@ func TestTakeThePageDown(t *testing.T) {
 		h.Handler().ServeHTTP(out, proxied)
 		if out.Code != http.StatusNotFound {
 			t.Errorf("%s answers %d after the takedown, want 404", page, out.Code)
+		}
+	}
+}
+
+// TestPastedTextBecomesAMail: free text pasted on the Sandbox page reaches the mailbox as the
+// body of a mail (it used to be one malformed header line and an empty message); a message or
+// X-ARF JSON pasted whole goes as it is.
+func TestPastedTextBecomesAMail(t *testing.T) {
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	text := "203.0.113.7 keeps sending us spam\nsince this morning"
+	m, err := mail.ReadMessage(bytes.NewReader(asMessage(text, now)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(m.Body)
+	if !strings.Contains(string(body), "203.0.113.7 keeps sending us spam\r\nsince this morning") || m.Header.Get("Subject") != "203.0.113.7 keeps sending us spam" || m.Header.Get("From") == "" {
+		t.Errorf("free text as a mail: %q / %q", m.Header, body)
+	}
+	for _, whole := range []string{"From: a@b.example\nSubject: spam\n\nbody", `{"Version": "4.0.1"}`} {
+		if got := string(asMessage(whole, now)); got != whole {
+			t.Errorf("%q pasted whole became %q", whole, got)
 		}
 	}
 }
