@@ -747,30 +747,19 @@ func (s *Sandbox) clickApproval(ctx context.Context, before *workflows.CaseView,
 	name := s.slackName(lead)
 	msg = fmt.Sprintf("%s clicked %s in Slack", name, decision)
 	if decision == "deny" {
-		var views struct {
-			Views []struct {
-				ID   string `json:"id"`
-				User string `json:"user"`
-			} `json:"views"`
-		}
-		if err := s.slackSandbox(ctx, "views", nil, &views); err != nil {
+		views, err := s.views(ctx)
+		if err != nil {
 			return "", "", err
 		}
 		viewID := ""
-		for _, v := range views.Views {
+		for _, v := range views {
 			if v.User == lead {
 				viewID = v.ID
 			}
 		}
 		if viewID != "" {
-			var submitted struct {
-				Body string `json:"body"`
-			}
-			if err := s.slackSandbox(ctx, "submit", map[string]any{"view_id": viewID, "values": map[string]map[string]string{"reason": {"reason_input": reason}}}, &submitted); err != nil {
-				return "", "", err
-			}
-			if strings.Contains(submitted.Body, "errors") {
-				return "", fmt.Sprintf("Slack's dialog refused the denial: %s", submitted.Body), nil
+			if refused, err := s.submitView(ctx, viewID, reason); err != nil || refused != "" {
+				return "", refused, err
 			}
 			msg = fmt.Sprintf("%s denied in Slack (%s)", name, reason)
 		}
@@ -822,42 +811,28 @@ func (s *Sandbox) answerHandOff(ctx context.Context, v *workflows.CaseView, n in
 		return "", "", fmt.Errorf("unknown answer %q", answer)
 	}
 	channel := s.TeamChannels[h.Team]
-	ts, err := s.findMessage(ctx, channel, h.ChildID, handOffResolve)
-	if err != nil {
+	ts, err := s.findMessage(ctx, channel, strconv.Quote(h.ChildID), handOffResolve)
+	switch {
+	case err != nil:
 		return "", "", err
+	case ts == "":
+		return "", "", fmt.Errorf("no hand-off message with buttons for %s in #%s", v.CaseNumber, channel)
 	}
 	seen, err := s.ephemeralsFor(ctx, person)
 	if err != nil {
 		return "", "", err
 	}
-	var views struct {
-		Views []struct {
-			ID   string `json:"id"`
-			User string `json:"user"`
-		} `json:"views"`
-	}
-	if err := s.slackSandbox(ctx, "views", nil, &views); err != nil {
+	views, err := s.views(ctx)
+	if err != nil {
 		return "", "", err
 	}
-	before := len(views.Views)
 	if err := s.slackSandbox(ctx, "click", map[string]string{"channel": channel, "ts": ts, "action_id": action, "user": person}, nil); err != nil {
 		return "", "", err
 	}
 	// The dialog opens once the desk has the click.
-	viewID := ""
-	for range 50 {
-		if err := s.slackSandbox(ctx, "views", nil, &views); err != nil {
-			return "", "", err
-		}
-		for _, vw := range views.Views[min(before, len(views.Views)):] {
-			if vw.User == person {
-				viewID = vw.ID
-			}
-		}
-		if viewID != "" {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	viewID, err := s.openedView(ctx, person, len(views))
+	if err != nil {
+		return "", "", err
 	}
 	if viewID == "" {
 		if now, err := s.ephemeralsFor(ctx, person); err == nil && len(now) > len(seen) {
@@ -865,14 +840,8 @@ func (s *Sandbox) answerHandOff(ctx context.Context, v *workflows.CaseView, n in
 		}
 		return "", "", errors.New("the desk opened no dialog for the click within 5 s")
 	}
-	var submitted struct {
-		Body string `json:"body"`
-	}
-	if err := s.slackSandbox(ctx, "submit", map[string]any{"view_id": viewID, "values": map[string]map[string]string{"reason": {"reason_input": text}}}, &submitted); err != nil {
-		return "", "", err
-	}
-	if strings.Contains(submitted.Body, `"errors"`) {
-		return "", "Slack's dialog refused it: " + submitted.Body, nil
+	if refused, err := s.submitView(ctx, viewID, text); err != nil || refused != "" {
+		return "", refused, err
 	}
 	name := s.slackName(person)
 	for range 150 {
@@ -895,9 +864,9 @@ func (s *Sandbox) answerHandOff(ctx context.Context, v *workflows.CaseView, n in
 	return "", "", fmt.Errorf("%s answered in Slack; the desk has not answered within 15 s", name)
 }
 
-// findMessage finds the message in a channel whose buttons carry value (a hand-off's
-// workflow ID) with the action ID given.
-func (s *Sandbox) findMessage(ctx context.Context, channel, value, actionID string) (string, error) {
+// findMessage finds the newest message in a channel whose blocks hold every one of needles (a
+// case number or a button's value, and a button's action ID); "" when none does.
+func (s *Sandbox) findMessage(ctx context.Context, channel string, needles ...string) (string, error) {
 	body, _ := json.Marshal(map[string]string{"channel": channel, "limit": "200"})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.SlackAPIURL+"conversations.history", bytes.NewReader(body))
 	if err != nil {
@@ -925,11 +894,59 @@ func (s *Sandbox) findMessage(ctx context.Context, channel, value, actionID stri
 		return "", fmt.Errorf("slack: read #%s: %s", channel, hist.Error)
 	}
 	for _, m := range hist.Messages {
-		if bytes.Contains(m.Blocks, []byte(strconv.Quote(value))) && bytes.Contains(m.Blocks, []byte(actionID)) {
+		if !slices.ContainsFunc(needles, func(n string) bool { return !bytes.Contains(m.Blocks, []byte(n)) }) {
 			return m.TS, nil
 		}
 	}
-	return "", fmt.Errorf("no hand-off message with buttons in #%s", channel)
+	return "", nil
+}
+
+// openedView waits for the dialog a click opened for user (views after the first before) and
+// returns its ID ("" when none opened within 5 s).
+func (s *Sandbox) openedView(ctx context.Context, user string, before int) (string, error) {
+	for range 50 {
+		views, err := s.views(ctx)
+		if err != nil {
+			return "", err
+		}
+		for i := len(views) - 1; i >= min(before, len(views)); i-- {
+			if views[i].User == user {
+				return views[i].ID, nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return "", nil
+}
+
+// sandboxView is a dialog the sandbox Slack opened: its ID and for whom.
+type sandboxView struct {
+	ID   string `json:"id"`
+	User string `json:"user"`
+}
+
+// views lists the dialogs the sandbox Slack opened, oldest first.
+func (s *Sandbox) views(ctx context.Context) ([]sandboxView, error) {
+	var out struct {
+		Views []sandboxView `json:"views"`
+	}
+	err := s.slackSandbox(ctx, "views", nil, &out)
+	return out.Views, err
+}
+
+// submitView fills a dialog's one line of text and submits it; refused is the dialog's own
+// complaint (a required line left empty), else "".
+func (s *Sandbox) submitView(ctx context.Context, viewID, text string) (refused string, err error) {
+	var submitted struct {
+		Body string `json:"body"`
+	}
+	if err := s.slackSandbox(ctx, "submit", map[string]any{"view_id": viewID, "values": map[string]map[string]string{"reason": {"reason_input": text}}}, &submitted); err != nil {
+		return "", err
+	}
+	if strings.Contains(submitted.Body, `"errors"`) {
+		return "Slack's dialog refused it: " + submitted.Body, nil
+	}
+	return "", nil
 }
 
 // ephemeralsFor lists the texts of the messages only user saw in Slack, oldest first.
@@ -973,33 +990,11 @@ const (
 )
 
 func (s *Sandbox) findApproval(ctx context.Context, caseNumber string) (string, error) {
-	body, _ := json.Marshal(map[string]string{"channel": s.SlackChannel, "limit": "200"})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.SlackAPIURL+"conversations.history", bytes.NewReader(body))
-	if err != nil {
-		return "", err
+	ts, err := s.findMessage(ctx, s.SlackChannel, caseNumber, activitiesApprove)
+	if err == nil && ts == "" {
+		err = fmt.Errorf("no open approval request for %s in #%s", caseNumber, s.SlackChannel)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+s.SlackBotToken)
-	resp, err := s.client().Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	var h struct {
-		Messages []struct {
-			TS     string          `json:"ts"`
-			Blocks json.RawMessage `json:"blocks"`
-		} `json:"messages"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
-		return "", err
-	}
-	for _, m := range h.Messages {
-		if bytes.Contains(m.Blocks, []byte(caseNumber)) && bytes.Contains(m.Blocks, []byte(activitiesApprove)) {
-			return m.TS, nil
-		}
-	}
-	return "", fmt.Errorf("no open approval request for %s in #%s", caseNumber, s.SlackChannel)
+	return ts, err
 }
 
 func (s *Sandbox) slackSandbox(ctx context.Context, path string, in, out any) error {

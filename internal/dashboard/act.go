@@ -49,20 +49,32 @@ func (d *Dashboard) canMoveToLegal(r *http.Request, v *workflows.CaseView) bool 
 // legal matter, in the name of the desk's agent who is signed in. The browser goes back to the
 // case page with the case's answer, or a refusal saying why.
 func (d *Dashboard) moveToLegal(w http.ResponseWriter, r *http.Request) {
+	d.actOnCase(w, r, func(email, id string) (workflows.AgentDecision, string) {
+		return workflows.AgentDecision{Decision: workflows.DecisionMoveToLegal, Agent: email, AgentID: id,
+			Note: strings.TrimSpace(r.PostFormValue("note"))}, ""
+	})
+}
+
+// actOnCase answers a form on a case's page (its number in the path): the decision the form
+// makes (or why the form is refused), in the name of the signed-in agent, and the case page
+// again with the case's answer or refusal.
+func (d *Dashboard) actOnCase(w http.ResponseWriter, r *http.Request, decide func(email, id string) (workflows.AgentDecision, string)) {
 	ref := r.PathValue("id")
 	back := "/cases/" + ref
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
 	email, id, err := d.actor(ctx, r)
 	if err != nil {
-		d.log.Warn("move to legal refused", "case", ref, "error", err)
+		d.log.Warn("a decision from the dashboard refused", "case", ref, "path", r.URL.Path, "error", err)
 		Refused(w, r, back, err.Error())
 		return
 	}
-	msg, ok := d.deliver(ctx, r, ref, workflows.AgentDecision{
-		Decision: workflows.DecisionMoveToLegal, Agent: email, AgentID: id,
-		Note: strings.TrimSpace(r.PostFormValue("note")),
-	})
+	dec, why := decide(email, id)
+	if why != "" {
+		Refused(w, r, back, why)
+		return
+	}
+	msg, ok := d.deliver(ctx, r, ref, dec)
 	if !ok {
 		Refused(w, r, back, msg)
 		return

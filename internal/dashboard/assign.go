@@ -159,26 +159,13 @@ func assignee(r *http.Request, me string) string {
 // assignCase answers POST /act/assign/{id...}: take the case, give it to a colleague or to
 // nobody.
 func (d *Dashboard) assignCase(w http.ResponseWriter, r *http.Request) {
-	ref := r.PathValue("id")
-	back := "/cases/" + ref
-	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
-	defer cancel()
-	email, id, err := d.actor(ctx, r)
-	if err != nil {
-		Refused(w, r, back, err.Error())
-		return
-	}
-	to := assignee(r, id)
-	if to == "?" {
-		Refused(w, r, back, "choose who the case goes to")
-		return
-	}
-	msg, ok := d.deliver(ctx, r, ref, workflows.AgentDecision{Decision: workflows.DecisionAssign, Agent: email, AgentID: id, Assignee: to})
-	if !ok {
-		Refused(w, r, back, msg)
-		return
-	}
-	redirect(w, r, back, msg)
+	d.actOnCase(w, r, func(email, id string) (workflows.AgentDecision, string) {
+		to := assignee(r, id)
+		if to == "?" {
+			return workflows.AgentDecision{}, "choose who the case goes to"
+		}
+		return workflows.AgentDecision{Decision: workflows.DecisionAssign, Agent: email, AgentID: id, Assignee: to}, ""
+	})
 }
 
 // bulkActions are what the queue applies to the cases selected: the decision each makes, and
