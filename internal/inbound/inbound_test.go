@@ -22,6 +22,7 @@ import (
 	"abusedesk/integrations/mailbox"
 	"abusedesk/integrations/reports"
 	"abusedesk/integrations/zendesk"
+	"abusedesk/internal/cases"
 	"abusedesk/internal/fault"
 	"abusedesk/internal/intake"
 	"abusedesk/internal/ticket"
@@ -558,5 +559,87 @@ func TestReportsAPIRefusesIncompleteXARF(t *testing.T) {
 		case tc.want != "" && (resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(body), tc.want) || len(in.got) != 0):
 			t.Errorf("%s: HTTP %d %s, %d taken; want 422 naming %q, nothing taken", name, resp.StatusCode, body, len(in.got), tc.want)
 		}
+	}
+}
+
+// owners is the cases as the assignee sync reads them: each case number's owner.
+type owners struct {
+	intake.Cases
+	owner map[string]string
+}
+
+func (o owners) FindByNumber(_ context.Context, number string) (*cases.Summary, error) {
+	return &cases.Summary{CaseNumber: number, Running: true, Status: workflows.StatusAwaitingResponse, Assignee: o.owner[number]}, nil
+}
+
+// TestAssigneeFromTheTicket: an agent who assigns a case's ticket in Zendesk assigns the case,
+// credited to who changed it as the ticket's audit says (not the webhook's word); the desk's own
+// assignment echoed back is no decision; the export poll finds a change whose notification was
+// missed.
+func TestAssigneeFromTheTicket(t *testing.T) {
+	fake := zendesksandbox.New("tok", "bot@desk.example", "lead@desk.example", "agent@desk.example")
+	srv := httptest.NewServer(fake.Handler())
+	defer srv.Close()
+	fake.SetBaseURL(srv.URL)
+	as := func(email string) *zendesk.Client {
+		c, err := zendesk.New(zendesk.Config{URL: srv.URL, Email: email, Token: "tok"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	bot, agent := as("bot@desk.example"), as("agent@desk.example")
+	ctx := context.Background()
+	tk, err := bot.CreateTicket(ctx, ticket.New{ExternalID: "case/acct-bank/phishing", Subject: "Case", RequesterEmail: "customer@bank.example", Comment: ticket.Comment{Body: "notice"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leadUser, _ := fake.UserByEmail("lead@desk.example")
+	agentUser, _ := fake.UserByEmail("agent@desk.example")
+	number := workflows.CaseNumber("case/acct-bank/phishing")
+	dec := &decisions{}
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := owners{owner: map[string]string{}}
+	z := &Zendesk{API: bot, Cases: cs, Decider: dec, Templates: r, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+
+	lead := leadUser.ID
+	if err := agent.Update(ctx, tk.ID, zendesk.Update{Assign: &lead}); err != nil {
+		t.Fatal(err)
+	}
+	// A webhook naming someone else: the audit decides.
+	if err := z.Handle(ctx, zendesk.Event{Kind: zendesk.EventAssigned, ActorID: fmt.Sprint(leadUser.ID)}, tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(dec.got) != 1 {
+		t.Fatalf("%d decisions delivered, want 1", len(dec.got))
+	}
+	if d := dec.got[0]; d.Decision != workflows.DecisionAssign || d.Assignee != fmt.Sprint(leadUser.ID) || d.AgentID != fmt.Sprint(agentUser.ID) || d.Agent != "agent@desk.example" || d.RequestID == "" {
+		t.Errorf("the assignment delivered: %+v; want the lead assigned, by the agent", d)
+	}
+	// The case has that owner now: the same notification again, or the poll, delivers nothing.
+	cs.owner[number] = fmt.Sprint(leadUser.ID)
+	if err := z.Handle(ctx, zendesk.Event{Kind: zendesk.EventAssigned}, tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	info := zendesk.TicketInfo{ID: tk.ID, ExternalID: "case/acct-bank/phishing", AssigneeID: leadUser.ID, Fields: map[string]string{ticket.FieldCaseNumber: number}}
+	if err := z.catchUp(ctx, info); err != nil {
+		t.Fatal(err)
+	}
+	if len(dec.got) != 1 {
+		t.Errorf("an assignment the case already has was delivered again: %+v", dec.got[1:])
+	}
+	// Unassigned in Zendesk with the notification lost: the poll finds it.
+	if err := agent.Update(ctx, tk.ID, zendesk.Update{Assign: new(int64)}); err != nil {
+		t.Fatal(err)
+	}
+	info.AssigneeID = 0
+	if err := z.catchUp(ctx, info); err != nil {
+		t.Fatal(err)
+	}
+	if len(dec.got) != 2 || dec.got[1].Assignee != "" || dec.got[1].Agent != "agent@desk.example" {
+		t.Errorf("the missed unassignment: %+v; want nobody, by the agent", dec.got[1:])
 	}
 }

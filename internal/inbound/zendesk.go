@@ -472,6 +472,24 @@ func (z *Zendesk) assigned(ctx context.Context, id int64, updated string) error 
 	return nil
 }
 
+// catchUpAssignee finds an assignee change whose notification was missed: a case ticket whose
+// assignee is not the owner its open case has.
+func (z *Zendesk) catchUpAssignee(ctx context.Context, t zendesk.TicketInfo) error {
+	number := t.Fields[ticket.FieldCaseNumber]
+	if number == "" {
+		return nil
+	}
+	s, err := z.Cases.FindByNumber(ctx, number)
+	if err != nil || s == nil || !s.Running || s.Status.Final() {
+		return err
+	}
+	if assignee := strconv.FormatInt(t.AssigneeID, 10); s.Assignee == assignee || (t.AssigneeID == 0 && s.Assignee == "") {
+		return nil
+	}
+	z.log().Info("the ticket's assignee is not the case's owner: the notification was missed", "ticket_id", t.ID, "case", number)
+	return z.assigned(ctx, t.ID, "")
+}
+
 // macroNote is what an agent wrote in a decision macro's note: the text after its "Why:" (none
 // when the macro's [placeholder] is left as it is), or the whole note when it has no "Why:".
 func macroNote(body string) string {
@@ -561,6 +579,9 @@ func (z *Zendesk) catchUp(ctx context.Context, t zendesk.TicketInfo) error {
 					return err
 				}
 			}
+		}
+		if err := z.catchUpAssignee(ctx, t); err != nil {
+			return err
 		}
 		if t.Status == "open" {
 			return z.reply(ctx, t.ID)
