@@ -29,8 +29,6 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"abusedesk/activities"
-	"abusedesk/devenv/imapsandbox"
-	"abusedesk/devenv/sandbox"
 	"abusedesk/integrations/enforcement"
 	"abusedesk/integrations/mailbox"
 	"abusedesk/integrations/probe"
@@ -84,12 +82,10 @@ var (
 
 // app is one running desk process: its components in start order, stopped in reverse.
 type app struct {
-	// devPorts are the ports `desk dev --port-base` pins (nil otherwise).
-	devPorts devPorts
-	log      *slog.Logger
-	cfg      config.Desk
-	metrics  *metrics.Metrics
-	policy   *policy.Policy
+	log     *slog.Logger
+	cfg     config.Desk
+	metrics *metrics.Metrics
+	policy  *policy.Policy
 	// templates are parsed once at start: a broken template stops the start.
 	templates *templates.Renderer
 	evidence  *evidence.Store
@@ -113,12 +109,12 @@ type app struct {
 	slack        *deskslack.Client
 	enforcement  *enforcement.Client
 	cases        *cases.Client
-	sandbox      *sandbox.Sandbox
 	intake       *intake.Intake
 	reporters    *intake.Reporters
-	mailbox      *imapsandbox.Server
-	http         *ingress.Server
-	worker       worker.Worker
+	// dev are the development environment's parts (desk dev): nothing in a build without it.
+	dev    devParts
+	http   *ingress.Server
+	worker worker.Worker
 
 	workerUp atomic.Bool
 	// stops run in reverse order at shutdown, each with what is left of the shutdown budget.

@@ -1,3 +1,5 @@
+//go:build !nodev
+
 package main
 
 import (
@@ -28,7 +30,6 @@ import (
 	"abusedesk/internal/durable"
 	"abusedesk/internal/metrics"
 	"abusedesk/internal/provision"
-	"abusedesk/internal/tclient"
 	"abusedesk/workflows"
 )
 
@@ -116,7 +117,7 @@ Port 0 picks any free port.`)
 		return err
 	}
 
-	a := &app{cfg: cfg, log: newLogger(cfg, e.stderr), metrics: metrics.New(version), devPorts: ports}
+	a := &app{cfg: cfg, log: newLogger(cfg, e.stderr), metrics: metrics.New(version), dev: devParts{ports: ports}}
 	defer a.shutdown()
 	a.limitMemory()
 	if err := a.loadShared(cfg.PolicyFile); err != nil {
@@ -174,8 +175,8 @@ Port 0 picks any free port.`)
 	}
 	if ic.APIToken == "" {
 		ic.APIToken = sandbox.Secret()
-		if a.sandbox != nil {
-			ic.APIToken = a.sandbox.Credential("api_token") // the same after a restart
+		if a.dev.sandbox != nil {
+			ic.APIToken = a.dev.sandbox.Credential("api_token") // the same after a restart
 		}
 	}
 	if imapCfg == nil {
@@ -187,10 +188,10 @@ Port 0 picks any free port.`)
 		return err
 	}
 	a.endpoints.API.Token = ic.APIToken
-	if a.sandbox != nil {
+	if a.dev.sandbox != nil {
 		// The mailbox's address and password and the API token are kept now, not at the next
 		// periodic save: a kill before it must not change them.
-		if err := a.sandbox.Save(); err != nil {
+		if err := a.dev.sandbox.Save(); err != nil {
 			return err
 		}
 	}
@@ -201,10 +202,10 @@ Port 0 picks any free port.`)
 		return err
 	}
 	var sandboxIMAP *config.IMAP // the playground mails only a sandboxed mailbox
-	if a.mailbox != nil {
+	if a.dev.mailbox != nil {
 		sandboxIMAP = imapCfg
 	}
-	sb, err := playground.New(a.cases, a.sandbox, sandboxIMAP, a.endpoints.API, samples, provision.MacroTitles())
+	sb, err := playground.New(a.cases, a.dev.sandbox, sandboxIMAP, a.endpoints.API, samples, provision.MacroTitles())
 	if err != nil {
 		return err
 	}
@@ -252,7 +253,7 @@ func (a *app) startSandbox(ctx context.Context, lookup config.Lookup, slackSocke
 	}
 	sb, err := sandbox.Start(ctx, sandbox.Options{
 		DeskURL: a.endpoints.HTTP, Zendesk: ic.Zendesk == nil, Slack: ic.Slack == nil, Enforcement: ic.Enforcement == nil,
-		SlackSocketMode: slackSocket, StateFile: filepath.Join(a.cfg.DataDir, "sandbox.json"), Log: a.log, Ports: a.devPorts.sandbox(),
+		SlackSocketMode: slackSocket, StateFile: filepath.Join(a.cfg.DataDir, "sandbox.json"), Log: a.log, Ports: a.dev.ports.sandbox(),
 		// The checks of a fix look at the sandbox's stand-in for the customers' servers and its
 		// blocklist, unless the environment names a proxy or a DNS server of its own.
 		Hosting: a.cfg.Checks.Proxy == "" && a.cfg.Checks.DNS == "", Listed: demo.Listed,
@@ -277,7 +278,7 @@ func (a *app) startSandbox(ctx context.Context, lookup config.Lookup, slackSocke
 	if err := a.buildServices(ic); err != nil {
 		return err
 	}
-	a.sandbox = sb
+	a.dev.sandbox = sb
 	a.endpoints.Sandbox = sb.Endpoints()
 	if sb.Zendesk != nil {
 		if _, err := a.provisionZendesk(ctx, false); err != nil {
@@ -324,7 +325,7 @@ func (a *app) sandboxSignIn() error {
 	p.RedirectURIs = []string{strings.TrimRight(a.publicURL(), "/") + "/auth/callback"}
 	addrFile := filepath.Join(a.cfg.DataDir, "signin-idp-addr")
 	addr, _ := os.ReadFile(addrFile)
-	if pin := a.devPorts.addr("idp"); pin != "" {
+	if pin := a.dev.ports.addr("idp"); pin != "" {
 		if err := p.Start(pin); err != nil {
 			return usageError{fmt.Sprintf("--port-base: the identity provider's port %s: %v; pick another base", pin, err)}
 		}
@@ -353,14 +354,14 @@ func (a *app) sandboxSignIn() error {
 func (a *app) sandboxMailbox() (*config.IMAP, error) {
 	// The same address and password as last run when the port is free, so scripts keep working.
 	pass, prefer := sandbox.Secret(), ""
-	if a.sandbox != nil {
-		pass, prefer = a.sandbox.Credential("imap_password"), a.sandbox.PreviousAddr("imap")
+	if a.dev.sandbox != nil {
+		pass, prefer = a.dev.sandbox.Credential("imap_password"), a.dev.sandbox.PreviousAddr("imap")
 	}
 	// Its INBOX is spooled under the data dir: acknowledged mail survives a kill.
 	spool := filepath.Join(a.cfg.DataDir, "sandbox-mailbox")
 	var srv *imapsandbox.Server
 	var err error
-	if pin := a.devPorts.addr("imap"); pin != "" {
+	if pin := a.dev.ports.addr("imap"); pin != "" {
 		if srv, err = imapsandbox.StartSpooled(spool, pin, "abuse@provider.example", pass); err != nil {
 			return nil, usageError{fmt.Sprintf("--port-base: the sandbox mailbox's port %s: %v; pick another base", pin, err)}
 		}
@@ -372,15 +373,15 @@ func (a *app) sandboxMailbox() (*config.IMAP, error) {
 			return nil, err
 		}
 	}
-	if a.sandbox != nil {
-		a.sandbox.UseAddr("imap", srv.Addr)
+	if a.dev.sandbox != nil {
+		a.dev.sandbox.UseAddr("imap", srv.Addr)
 	}
 	a.onStop(func(context.Context) { srv.Close() })
 	if a.endpoints.Sandbox == nil {
 		a.endpoints.Sandbox = map[string]any{}
 	}
 	a.endpoints.Sandbox["imap"] = map[string]any{"addr": srv.Addr, "username": srv.Username, "password": pass, "security": "none", "mailbox": "INBOX"}
-	a.mailbox = srv
+	a.dev.mailbox = srv
 	return &config.IMAP{Addr: srv.Addr, Security: "none", Username: srv.Username, Password: pass, Poll: 30 * time.Second}, nil
 }
 
@@ -393,7 +394,7 @@ func printBanner(e env, a *app) {
 		}
 	}
 	row("dashboard", a.endpoints.HTTP+"/")
-	if a.sandbox != nil {
+	if a.dev.sandbox != nil {
 		row("sandbox", a.endpoints.HTTP+"/sandbox (act as customer, agent, lead)")
 	}
 	if a.endpoints.API != nil {
@@ -419,15 +420,6 @@ func devUIPort(port int, given, signin bool) (int, string) {
 		return -1, "off: it has no roles and would show legal matters to every agent (--ui-port runs it for you, on loopback)"
 	}
 	return port, ""
-}
-
-// devPayloadKeys are the keys a desk dev encrypts its payloads with: DESK_PAYLOAD_KEYS when
-// set, else the data dir's own (made the first time).
-func devPayloadKeys(lookup config.Lookup, dataDir string) (string, error) {
-	if v, ok := lookup("DESK_PAYLOAD_KEYS"); ok && strings.TrimSpace(v) != "" {
-		return strings.TrimSpace(v), nil
-	}
-	return tclient.DevKeys(dataDir)
 }
 
 // keptSecret reads a secret kept in a file (mode 0600), making it with mint the first time.

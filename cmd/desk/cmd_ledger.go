@@ -149,3 +149,12 @@ func overlay(lookup config.Lookup, set map[string]string) config.Lookup {
 		return lookup(name)
 	}
 }
+
+// devPayloadKeys are the keys a desk dev encrypts its payloads with: DESK_PAYLOAD_KEYS when
+// set, else the data dir's own (made the first time).
+func devPayloadKeys(lookup config.Lookup, dataDir string) (string, error) {
+	if v, ok := lookup("DESK_PAYLOAD_KEYS"); ok && strings.TrimSpace(v) != "" {
+		return strings.TrimSpace(v), nil
+	}
+	return tclient.DevKeys(dataDir)
+}

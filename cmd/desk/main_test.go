@@ -602,3 +602,32 @@ func listening(t *testing.T, pid int) []string {
 	}
 	return out
 }
+
+// TestProductionBuildLeavesOutTheDevenv: `go build -tags nodev` (the compose file's build)
+// links none of the development environment — the embedded Temporal server, the sandbox, the
+// benchmarks, the test stand-ins — and its dev command says what it is instead of running.
+func TestProductionBuildLeavesOutTheDevenv(t *testing.T) {
+	skipShort(t)
+	out, err := exec.Command("go", "list", "-deps", "-tags", "nodev", "abusedesk/cmd/desk").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, dev := range []string{"abusedesk/devenv", "abusedesk/testenv", "abusedesk/internal/bench", "abusedesk/internal/pglocal", "go.temporal.io/server"} {
+			if dep == dev || strings.HasPrefix(dep, dev+"/") {
+				t.Errorf("the production build links %s", dep)
+			}
+		}
+	}
+	bin := filepath.Join(t.TempDir(), "desk")
+	if out, err := exec.Command("go", "build", "-tags", "nodev", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build -tags nodev: %v\n%s", err, out)
+	}
+	out, err = exec.Command(bin, "dev").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "built for production (-tags nodev)") {
+		t.Errorf("desk dev in the production build: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, "run", "--help").CombinedOutput(); err != nil || !strings.Contains(string(out), "Usage") {
+		t.Errorf("desk run --help in the production build: %v\n%s", err, out)
+	}
+}
