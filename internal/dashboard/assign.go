@@ -27,7 +27,7 @@ type teamCache struct {
 	mu     sync.Mutex
 	at     time.Time
 	agents map[string]string
-	// names are the agents' names (ID → name), read with the team.
+	// names are the agents' names (ID → name), each read once, when the team first lists them.
 	names map[string]string
 }
 
@@ -48,17 +48,25 @@ func (d *Dashboard) team(ctx context.Context) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	names := map[string]string{}
+	// Names are read once per agent (a team of a hundred is not a hundred calls a minute);
+	// one read for the first time since this process started.
+	if c.names == nil {
+		c.names = map[string]string{}
+	}
 	if d.opts.Act.Name != nil {
 		for id := range agents {
-			if n, err := d.opts.Act.Name(ctx, id); err == nil && strings.TrimSpace(n) != "" {
-				names[id] = strings.TrimSpace(n)
-			} else if err != nil {
-				d.log.Warn("an agent's name not read; shown by address", "user", id, "error", err)
+			if _, known := c.names[id]; known {
+				continue
 			}
+			n, err := d.opts.Act.Name(ctx, id)
+			if err != nil {
+				d.log.Warn("an agent's name not read; shown by address", "user", id, "error", err)
+				continue
+			}
+			c.names[id] = strings.TrimSpace(n)
 		}
 	}
-	c.agents, c.names, c.at = agents, names, time.Now()
+	c.agents, c.at = agents, time.Now()
 	return agents, nil
 }
 

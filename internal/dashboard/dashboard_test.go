@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"abusedesk/internal/intake"
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -126,5 +127,40 @@ func TestSafeBack(t *testing.T) {
 		if got := safeBack(in); got != want {
 			t.Errorf("safeBack(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestAgentNamesReadOnce: the queue names owners on every refresh; the team is read at most
+// once a minute, and each agent's name once, not on every read of the team.
+func TestAgentNamesReadOnce(t *testing.T) {
+	teamReads, nameReads := 0, 0
+	d, err := New(Options{Act: &Act{
+		Team: func(context.Context) (map[string]string, error) {
+			teamReads++
+			return map[string]string{"7": "Alex@Desk.example", "8": "rita@desk.example"}, nil
+		},
+		Name: func(_ context.Context, id string) (string, error) {
+			nameReads++
+			return map[string]string{"7": "Alex Agent", "8": "Rita Reviewer"}[id], nil
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for range 3 {
+		d.teamCache.at = time.Time{} // the minute passed
+		if name, email := d.person(ctx, "7"); name != "Alex Agent" || email != "alex@desk.example" {
+			t.Errorf("agent 7 is %q <%q>", name, email)
+		}
+	}
+	if name, email := d.person(ctx, "9"); name != "" || email != "" {
+		t.Errorf("someone not on the team is %q <%q>", name, email)
+	}
+	if teamReads != 3 || nameReads != 2 {
+		t.Errorf("%d reads of the team, %d of names; want 3 (one a minute) and 2 (one per agent)", teamReads, nameReads)
+	}
+	if got := d.agents(ctx); len(got) != 2 || got[0].Label() != "Alex Agent" || got[1].Label() != "Rita Reviewer" {
+		t.Errorf("the agents to assign: %+v", got)
 	}
 }
