@@ -419,22 +419,28 @@ func (d *decisions) DecideReinstatement(context.Context, string, workflows.Agent
 	return nil, errors.New("not in this test")
 }
 
-// TestDecisionAuthorFromTheAudit: a decision is credited to whoever made the update that added
-// the macro's tag (the ticket's audits), never to the author of a later comment, whether the
-// export poll recovers it (no actor) or a webhook names someone else; a tag no update added
-// by an agent is refused with a note, not guessed.
-func TestDecisionAuthorFromTheAudit(t *testing.T) {
+// sandboxZendesk is a sandbox Zendesk with a bot, a lead and an agent, and a client as each.
+func sandboxZendesk(t *testing.T) (*zendesksandbox.Server, func(email string) *zendesk.Client) {
+	t.Helper()
 	fake := zendesksandbox.New("tok", "bot@desk.example", "lead@desk.example", "agent@desk.example")
 	srv := httptest.NewServer(fake.Handler())
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	fake.SetBaseURL(srv.URL)
-	as := func(email string) *zendesk.Client {
+	return fake, func(email string) *zendesk.Client {
 		c, err := zendesk.New(zendesk.Config{URL: srv.URL, Email: email, Token: "tok"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
+}
+
+// TestDecisionAuthorFromTheAudit: a decision is credited to whoever made the update that added
+// the macro's tag (the ticket's audits), never to the author of a later comment, whether the
+// export poll recovers it (no actor) or a webhook names someone else; a tag no update added
+// by an agent is refused with a note, not guessed.
+func TestDecisionAuthorFromTheAudit(t *testing.T) {
+	fake, as := sandboxZendesk(t)
 	bot, lead, agent := as("bot@desk.example"), as("lead@desk.example"), as("agent@desk.example")
 	ctx := context.Background()
 	tk, err := bot.CreateTicket(ctx, ticket.New{ExternalID: "case/acct-bank/phishing", Subject: "Case", RequesterEmail: "customer@bank.example", Comment: ticket.Comment{Body: "notice"}})
@@ -577,17 +583,7 @@ func (o owners) FindByNumber(_ context.Context, number string) (*cases.Summary, 
 // assignment echoed back is no decision; the export poll finds a change whose notification was
 // missed.
 func TestAssigneeFromTheTicket(t *testing.T) {
-	fake := zendesksandbox.New("tok", "bot@desk.example", "lead@desk.example", "agent@desk.example")
-	srv := httptest.NewServer(fake.Handler())
-	defer srv.Close()
-	fake.SetBaseURL(srv.URL)
-	as := func(email string) *zendesk.Client {
-		c, err := zendesk.New(zendesk.Config{URL: srv.URL, Email: email, Token: "tok"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	fake, as := sandboxZendesk(t)
 	bot, agent := as("bot@desk.example"), as("agent@desk.example")
 	ctx := context.Background()
 	tk, err := bot.CreateTicket(ctx, ticket.New{ExternalID: "case/acct-bank/phishing", Subject: "Case", RequesterEmail: "customer@bank.example", Comment: ticket.Comment{Body: "notice"}})
