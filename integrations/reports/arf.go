@@ -231,7 +231,7 @@ func hostInParens(s string) string {
 		return ""
 	}
 	h := strings.TrimSpace(s[i+1 : j])
-	if validDomain(h) {
+	if ValidDomain(h) {
 		return strings.ToLower(h)
 	}
 	return ""

@@ -152,7 +152,7 @@ func bareURLs(s string) []string {
 			continue
 		}
 		u := "http://" + strings.TrimRight(m[1], ".,;:!?)>'\"*")
-		if _, err := url.Parse(u); err == nil && validDomain(hostOf(u)) {
+		if _, err := url.Parse(u); err == nil && ValidDomain(hostOf(u)) {
 			out = appendUnique(out, u)
 			if len(out) == maxFound {
 				break
@@ -232,8 +232,8 @@ func cleanAddress(s string) string {
 	return ""
 }
 
-// validDomain accepts host names like example.net (at least one dot, sane labels).
-func validDomain(d string) bool {
+// ValidDomain accepts host names like example.net (at least one dot, sane labels).
+func ValidDomain(d string) bool {
 	d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
 	if len(d) < 3 || len(d) > 253 || !strings.Contains(d, ".") {
 		return false
@@ -321,7 +321,7 @@ func receivedSource(values []string, reporterDomain string) (ip string, skipped 
 		host := ""
 		if m := reReceivedFrom.FindStringSubmatch(strings.Join(strings.Fields(v), " ")); m != nil {
 			for _, f := range strings.FieldsFunc(m[1], func(r rune) bool { return r == ' ' || r == '(' || r == ')' || r == '[' || r == ']' }) {
-				if validDomain(strings.ToLower(f)) {
+				if ValidDomain(strings.ToLower(f)) {
 					host = strings.ToLower(f)
 					break
 				}
@@ -583,7 +583,7 @@ func appendUnique(list []string, vs ...string) []string {
 
 func addDomain(list []string, d string) []string {
 	d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
-	if validDomain(d) {
+	if ValidDomain(d) {
 		return appendUnique(list, d)
 	}
 	return list

@@ -21,8 +21,10 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/time/rate"
 
+	"abusedesk/integrations/reports"
 	"abusedesk/internal/abuse"
 	"abusedesk/internal/httpx"
 	"abusedesk/internal/intake"
@@ -79,9 +81,8 @@ type NoticeForm struct {
 	PerClient int
 	Log       *slog.Logger
 
-	once     sync.Once
 	mu       sync.Mutex
-	limiters map[string]*clientLimit
+	limiters map[string]*clientLimit // made on first use
 }
 
 type clientLimit struct {
@@ -116,7 +117,7 @@ func (e fieldError) Error() string { return e.Field + ": " + e.Message }
 var noticeFiles embed.FS
 
 var noticePage = template.Must(template.New("notice.html").Funcs(template.FuncMap{
-	"title": func(c abuse.Category) string { return abuse.Category(c).Title() },
+	"title": abuse.Category.Title,
 	"ts":    func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 MST") },
 }).ParseFS(noticeFiles, "notice.html"))
 
@@ -286,7 +287,7 @@ func check(n *Notice) []fieldError {
 			continue
 		}
 		if len(l) > 2048 || !isLocation(l) {
-			errs = append(errs, fieldError{"locations", fmt.Sprintf("%q is not a web address (https://…), a host name or an IP address", truncate(l, 80))})
+			errs = append(errs, fieldError{"locations", fmt.Sprintf("%q is not a web address (https://…), a host name or an IP address", reports.OneLine(l, 80))})
 			continue
 		}
 		locs = append(locs, l)
@@ -348,28 +349,9 @@ func isLocation(s string) bool {
 	if _, _, err := net.ParseCIDR(s); err == nil {
 		return true
 	}
-	host := strings.TrimSuffix(strings.ToLower(s), ".")
-	if !strings.Contains(host, ".") || len(host) > 253 {
-		return false
-	}
-	for _, label := range strings.Split(host, ".") {
-		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
-			return false
-		}
-		for _, c := range label {
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c > 127) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
+	// A host name, international ones as their ASCII form.
+	host, err := idna.Lookup.ToASCII(strings.TrimSuffix(s, "."))
+	return err == nil && reports.ValidDomain(host)
 }
 
 // take checks a notice, hands it to intake as a message, keeps where it went and sends the
@@ -477,7 +459,7 @@ func (f *NoticeForm) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(ref) != 2+noticeReferenceSize || !strings.HasPrefix(ref, "N-") {
-		f.render(w, http.StatusNotFound, formData{Problem: "There is no notice " + truncate(ref, 20) + ": check the reference in your receipt."})
+		f.render(w, http.StatusNotFound, formData{Problem: "There is no notice " + reports.OneLine(ref, 20) + ": check the reference in your receipt."})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
@@ -507,7 +489,6 @@ func (f *NoticeForm) status(w http.ResponseWriter, r *http.Request) {
 
 // allow takes one notice (send) or one look-up from the client's allowance.
 func (f *NoticeForm) allow(r *http.Request, send bool) bool {
-	f.once.Do(func() { f.limiters = map[string]*clientLimit{} })
 	per := f.PerClient
 	if per <= 0 {
 		per = 10
@@ -516,6 +497,9 @@ func (f *NoticeForm) allow(r *http.Request, send bool) bool {
 	client := clientOf(r)
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.limiters == nil {
+		f.limiters = map[string]*clientLimit{}
+	}
 	if len(f.limiters) > 10000 {
 		for k, l := range f.limiters {
 			if now.Sub(l.seen) > time.Hour {
