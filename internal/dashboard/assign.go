@@ -209,7 +209,6 @@ func (d *Dashboard) bulk(w http.ResponseWriter, r *http.Request) {
 		Refused(w, r, back, "choose what to do with the cases selected")
 		return
 	}
-	_ = r.ParseForm()
 	var refs []string
 	for _, c := range r.PostForm["case"] {
 		if c = strings.TrimSpace(c); c != "" && !slices.Contains(refs, c) {

@@ -99,9 +99,6 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 			it := QueueItem{CaseNumber: s.CaseNumber, Status: s.Status, Account: s.Account, Category: s.Category, Due: s.Deadline,
 				DueWhat: deadlineOf(s.Status), WaitingOn: w.On, Waiting: w.Waiting, Since: s.StartedAt, URL: "/cases/" + s.CaseNumber, caseID: s.CaseID,
 				AssigneeID: s.Assignee}
-			if !it.Due.IsZero() {
-				it.Overdue, it.Soon = now.After(it.Due), !now.After(it.Due) && it.Due.Sub(now) <= soon
-			}
 			items = append(items, it)
 		}
 		if token = next; len(token) == 0 {
@@ -117,9 +114,6 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 			it := QueueItem{CaseNumber: s.CaseNumber, Status: s.Status, Account: s.Account, Category: s.Category, Due: s.Deadline,
 				DueWhat: "reinstatement decision", WaitingOn: "a reviewer other than the approver, to decide the request for reinstatement (macros on the case's ticket)",
 				Waiting: "the customer, whose action stands", Since: s.StartedAt, URL: "/cases/" + s.CaseNumber}
-			if !it.Due.IsZero() {
-				it.Overdue, it.Soon = now.After(it.Due), !now.After(it.Due) && it.Due.Sub(now) <= soon
-			}
 			items = append(items, it)
 		}
 	}
@@ -136,9 +130,6 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 				Waiting: "the agent on the case", Since: s.StartedAt, URL: "/cases/" + s.CaseNumber}
 			if i < 50 { // at most 50 cases are read
 				d.teamAsks(ctx, &it, s.CaseID)
-			}
-			if !it.Due.IsZero() {
-				it.Overdue, it.Soon = now.After(it.Due), !now.After(it.Due) && it.Due.Sub(now) <= soon
 			}
 			items = append(items, it)
 		}
@@ -180,6 +171,11 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 	}
 	d.nameAccounts(ctx, items)
 	d.nameOwners(ctx, items)
+	for i := range items {
+		if due := items[i].Due; !due.IsZero() {
+			items[i].Overdue, items[i].Soon = now.After(due), !now.After(due) && due.Sub(now) <= soon
+		}
+	}
 	// Overdue first, then trusted flaggers' cases, then by due time; items without one after,
 	// oldest first.
 	slices.SortStableFunc(items, func(a, b QueueItem) int {
