@@ -191,17 +191,31 @@ func caseOf(t *zendesk.TicketInfo) string {
 // must not reach a later incident of the same account and category. A ticket without a number
 // (or one visibility does not list yet) counts as under way.
 func (z *Zendesk) incident(ctx context.Context, t *zendesk.TicketInfo) (caseID, number string, open bool, err error) {
+	caseID, number, s, err := z.incidentOf(ctx, t)
+	// A case whose status is final is closed even while its run finishes its last steps.
+	return caseID, number, caseID != "" && (s == nil || (s.Running && !s.Status.Final())), err
+}
+
+// incidentOf is incident with the case as visibility lists it (nil: the ticket has no number,
+// or visibility does not list it yet).
+func (z *Zendesk) incidentOf(ctx context.Context, t *zendesk.TicketInfo) (caseID, number string, s *cases.Summary, err error) {
 	caseID = caseOf(t)
 	number = t.Fields[ticket.FieldCaseNumber]
 	if caseID == "" || number == "" {
-		return caseID, cmp.Or(number, workflows.CaseNumber(caseID)), caseID != "", nil
+		return caseID, cmp.Or(number, workflows.CaseNumber(caseID)), nil, nil
 	}
-	s, err := z.Cases.FindByNumber(ctx, number)
-	if err != nil {
-		return "", "", false, fmt.Errorf("find case %s: %w", number, err)
+	if s, err = z.Cases.FindByNumber(ctx, number); err != nil {
+		return "", "", nil, fmt.Errorf("find case %s: %w", number, err)
 	}
-	// A case whose status is final is closed even while its run finishes its last steps.
-	return caseID, number, s == nil || (s.Running && !s.Status.Final()), nil
+	return caseID, number, s, nil
+}
+
+// assigneeOf is a ticket's assignee as the case keeps it: a user ID, "" for nobody.
+func assigneeOf(t *zendesk.TicketInfo) string {
+	if t.AssigneeID == 0 {
+		return ""
+	}
+	return strconv.FormatInt(t.AssigneeID, 10)
 }
 
 // report takes a ticket created in the intake group as a report: an attached .eml is the
@@ -426,15 +440,19 @@ func (z *Zendesk) assigned(ctx context.Context, id int64, updated string) error 
 	if err != nil {
 		return err
 	}
-	caseID, number, open, err := z.incident(ctx, t)
-	if err != nil || caseID == "" || !open {
+	caseID, number, s, err := z.incidentOf(ctx, t)
+	switch {
+	case err != nil || caseID == "":
 		return err
+	case s != nil && (!s.Running || s.Status.Final()):
+		return nil // the ticket's incident is over
+	case s == nil: // a ticket without its number field: the case its ID names
+		if s, err = z.Cases.FindByNumber(ctx, number); err != nil {
+			return err
+		}
 	}
-	assignee := ""
-	if t.AssigneeID != 0 {
-		assignee = strconv.FormatInt(t.AssigneeID, 10)
-	}
-	if s, err := z.Cases.FindByNumber(ctx, number); err == nil && s != nil && s.Assignee == assignee {
+	assignee := assigneeOf(t)
+	if s != nil && s.Assignee == assignee {
 		return nil // the case has this owner already (the desk set it)
 	}
 	audits, err := z.API.Audits(ctx, id)
@@ -483,7 +501,7 @@ func (z *Zendesk) catchUpAssignee(ctx context.Context, t zendesk.TicketInfo) err
 	if err != nil || s == nil || !s.Running || s.Status.Final() {
 		return err
 	}
-	if assignee := strconv.FormatInt(t.AssigneeID, 10); s.Assignee == assignee || (t.AssigneeID == 0 && s.Assignee == "") {
+	if s.Assignee == assigneeOf(&t) {
 		return nil
 	}
 	z.log().Info("the ticket's assignee is not the case's owner: the notification was missed", "ticket_id", t.ID, "case", number)
