@@ -277,13 +277,13 @@ func (s *Server) updateTicket(w http.ResponseWriter, r *http.Request) {
 		writeInvalid(w, "status", "Status: closed prevents ticket update")
 		return
 	}
-	assignee := t.AssigneeID
 	c, field, msg := s.applyUpdate(t, user, in.Ticket)
 	if field != "" {
 		writeInvalid(w, field, msg)
 		return
 	}
-	s.runTriggers(t, change{user: user, comment: c, assignee: !sameID(assignee, t.AssigneeID)})
+	audits := s.audits[t.ID] // the update's own is the last
+	s.runTriggers(t, change{user: user, comment: c, assignee: audits[len(audits)-1].AssigneeChanged})
 	writeJSON(w, http.StatusOK, map[string]any{"ticket": t, "audit": s.audit(t, user, c)})
 }
 
