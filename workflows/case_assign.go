@@ -34,8 +34,7 @@ func (w *caseWorkflow) validateAssign() error {
 // the timeline, the assignment stands.
 func (w *caseWorkflow) assign(ctx workflow.Context, d AgentDecision) (*DecisionResult, error) {
 	id := strings.TrimSpace(d.Assignee)
-	switch {
-	case id == "" && w.st.Assignee == nil:
+	if id == "" && w.st.Assignee == nil {
 		return &DecisionResult{Status: w.st.Status, Message: "Nobody is assigned this case."}, nil
 	}
 	var next *Assignment

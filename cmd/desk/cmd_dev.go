@@ -11,11 +11,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -209,7 +207,6 @@ Port 0 picks any free port.`)
 	if err != nil {
 		return err
 	}
-	sb.Teams = slices.Sorted(maps.Keys(a.policy.Teams))
 	sb.TeamChannels = map[string]string{}
 	for name, t := range a.policy.Teams {
 		sb.TeamChannels[name] = t.Channel

@@ -16,6 +16,7 @@ import (
 	"html/template"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"net/mail"
@@ -78,9 +79,8 @@ type Sandbox struct {
 	// HostingURL is the stand-in for the customers' servers and the blocklist (its control
 	// API), where the customer takes a page down or gets an address delisted.
 	HostingURL string
-	// Teams are the policy's teams an agent may hand a case to; TeamChannels each one's Slack
+	// TeamChannels are the policy's teams an agent may hand a case to, each with its Slack
 	// channel, where the sandbox answers a hand-off as the team.
-	Teams        []string
 	TeamChannels map[string]string
 
 	Samples []demo.Sample
@@ -149,7 +149,7 @@ func (s *Sandbox) openHandOffs(v *workflows.CaseView) []workflows.HandOffState {
 	}
 	var out []workflows.HandOffState
 	for _, h := range v.HandOffs {
-		if h.Status != "resolved" && h.ChildID != "" && s.TeamChannels[h.Team] != "" {
+		if h.Status != workflows.HandOffResolved && h.ChildID != "" && s.TeamChannels[h.Team] != "" {
 			out = append(out, h)
 		}
 	}
@@ -170,7 +170,7 @@ func (s *Sandbox) teamsFor(v *workflows.CaseView) []string {
 	if v.Status.Final() || v.Ticket.ID == 0 || s.ZendeskURL == "" {
 		return nil
 	}
-	return s.Teams
+	return slices.Sorted(maps.Keys(s.TeamChannels))
 }
 
 // macrosFor lists the macros that apply in the case's state: the triage gate's while it waits
