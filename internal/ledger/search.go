@@ -88,7 +88,7 @@ func ReadQuery(q string) (SearchKind, string) {
 	if p, err := netip.ParsePrefix(q); err == nil {
 		return SearchRange, p.Masked().String()
 	}
-	if phone, ok := phoneOf(strings.TrimSpace(strings.TrimPrefix(strings.ToLower(q), "tel:"))); ok {
+	if phone, ok := phoneOf(q); ok {
 		return SearchPhone, phone
 	}
 	if strings.Contains(q, "@") && !strings.ContainsAny(q, " /") {
@@ -105,9 +105,10 @@ func ReadQuery(q string) (SearchKind, string) {
 	return SearchText, q
 }
 
-// phoneOf reads a phone number: digits with optional spaces, dots, dashes and brackets, at
+// phoneOf reads a phone number (or a tel: URI): digits with optional spaces, dots, dashes and brackets, at
 // least 7 digits, starting "+" or "00" (international) — written as E.164.
 func phoneOf(q string) (string, bool) {
+	q = strings.TrimSpace(strings.TrimPrefix(strings.ToLower(q), "tel:")) // a tel: URI
 	var digits strings.Builder
 	for i, r := range q {
 		switch {
