@@ -16,17 +16,57 @@ import (
 // The module's path, and what the layers may import (HOUSE-RULES, "Structure").
 const module = "abusedesk/"
 
+// layers names the folders from the bottom up, and what each may import besides itself. A
+// package in no layer is a violation too: a new folder says where it stands.
+var layers = []struct {
+	name, dir string
+	may       []string
+}{
+	// The domain's vocabulary: categories, tickets, approvals, error classes, the calendar, the
+	// policy. It knows nothing of Temporal, HTTP or storage.
+	{"domain", "internal/domain", nil},
+	// Message templates: text the domain fills in.
+	{"templates", "templates", nil},
+	// The platform: configuration, HTTP, durable queues, evidence storage, metrics, Temporal's client.
+	{"platform", "internal/platform", []string{"domain"}},
+	// Adapters to the outside systems: vocabulary and httpx only (see integrationsMay).
+	{"integrations", "integrations", []string{"domain", "platform"}},
+	// The case workflows: deterministic, domain only.
+	{"workflows", "workflows", []string{"domain"}},
+	// What the workflows do outside: domain, workflows' names, templates, the platform.
+	{"activities", "activities", []string{"domain", "templates", "platform", "workflows"}},
+	// The application: intake, inbound channels, cases, ledger, dashboard.
+	{"app", "internal/app", []string{"domain", "templates", "platform", "integrations", "workflows", "activities"}},
+	// What `desk dev` ships, and the commands that wire everything.
+	{"devenv", "devenv", []string{"domain", "templates", "platform", "integrations", "workflows", "activities", "app"}},
+	{"cmd", "cmd", []string{"domain", "templates", "platform", "integrations", "workflows", "activities", "app", "devenv"}},
+	// Test helpers: anything, and only tests import them.
+	{"testenv", "testenv", []string{"domain", "templates", "platform", "integrations", "workflows", "activities", "app", "devenv"}},
+	// The module's root holds only this test.
+	{"root", "", nil},
+}
+
+// layerOf names the layer of a package given relative to the module ("" for the root).
+func layerOf(rel string) (string, []string, bool) {
+	for _, l := range layers {
+		if (l.dir == "" && rel == "") || (l.dir != "" && under(rel, l.dir)) {
+			return l.name, l.may, true
+		}
+	}
+	return "", nil, false
+}
+
 // vocabulary are the leaf packages every layer may share; each imports at most what is listed.
 var vocabulary = map[string][]string{
-	"internal/abuse":    nil,
-	"internal/ticket":   nil,
-	"internal/fault":    nil,
-	"internal/approval": {"internal/abuse"},
+	"internal/domain/abuse":    nil,
+	"internal/domain/ticket":   nil,
+	"internal/domain/fault":    nil,
+	"internal/domain/approval": {"internal/domain/abuse"},
 }
 
 // integrationsMay are the project packages an integration may import besides other
 // vocabulary: the platform's HTTP helpers.
-var integrationsMay = []string{"internal/httpx"}
+var integrationsMay = []string{"internal/platform/httpx"}
 
 // pkg is a package as `go list -json` describes it: its non-test imports.
 type pkg struct {
@@ -38,23 +78,31 @@ type pkg struct {
 func violations(pkgs []pkg) []string {
 	var out []string
 	for _, p := range pkgs {
-		rel := strings.TrimPrefix(p.ImportPath, module)
+		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, strings.TrimSuffix(module, "/")), "/")
+		layer, may, known := layerOf(rel)
+		if !known {
+			out = append(out, rel+" is in no layer: put it under one of the layers' folders")
+			continue
+		}
 		for _, imp := range p.Imports {
 			t, ok := strings.CutPrefix(imp, module)
 			if !ok {
 				continue
 			}
 			bad := func(why string) { out = append(out, rel+" imports "+t+": "+why) }
+			target, _, _ := layerOf(t)
 			switch {
-			case under(t, "testenv"):
+			case target == "testenv" && layer != "testenv":
 				bad("testenv is for tests only")
-			case under(t, "devenv") && !under(rel, "devenv") && rel != "cmd/desk":
-				bad("devenv is what `desk dev` ships; only cmd/desk may import it")
+			case target == "devenv" && layer != "devenv" && layer != "testenv" && rel != "cmd/desk":
+				bad("devenv is what `desk dev` ships; only cmd/desk (and tests) may import it")
+			case target != layer && !slices.Contains(may, target):
+				bad("the " + layer + " layer may not import the " + target + " layer")
 			}
 			if allowed, leaf := vocabulary[rel]; leaf && !slices.Contains(allowed, t) {
 				bad("a vocabulary package is a leaf")
 			}
-			if under(rel, "integrations") {
+			if layer == "integrations" {
 				if _, isVocabulary := vocabulary[t]; !isVocabulary && !slices.Contains(integrationsMay, t) {
 					bad("integrations import only vocabulary (abuse, ticket, approval, fault) and httpx")
 				}
@@ -120,17 +168,28 @@ func TestLayerRules(t *testing.T) {
 		p    pkg
 		bad  bool
 	}{
-		{"production imports testenv", pkg{"abusedesk/internal/intake", []string{"abusedesk/testenv/memfake"}}, true},
-		{"internal imports devenv", pkg{"abusedesk/internal/dashboard", []string{"abusedesk/devenv/demo"}}, true},
+		{"production imports testenv", pkg{"abusedesk/internal/app/intake", []string{"abusedesk/testenv/memfake"}}, true},
+		{"internal imports devenv", pkg{"abusedesk/internal/app/dashboard", []string{"abusedesk/devenv/demo"}}, true},
 		{"cmd/desk imports devenv", pkg{"abusedesk/cmd/desk", []string{"abusedesk/devenv/sandbox"}}, false},
 		{"devenv imports devenv", pkg{"abusedesk/devenv/sandbox", []string{"abusedesk/devenv/faults"}}, false},
 		{"integration imports workflows", pkg{"abusedesk/integrations/slack", []string{"abusedesk/workflows"}}, true},
 		{"integration imports activities", pkg{"abusedesk/integrations/zendesk", []string{"abusedesk/activities"}}, true},
 		{"integration imports templates", pkg{"abusedesk/integrations/zendesk", []string{"abusedesk/templates"}}, true},
-		{"integration imports policy", pkg{"abusedesk/integrations/slack", []string{"abusedesk/internal/policy"}}, true},
-		{"integration imports vocabulary", pkg{"abusedesk/integrations/slack", []string{"abusedesk/internal/approval", "abusedesk/internal/httpx", "github.com/slack-go/slack"}}, false},
-		{"vocabulary imports upward", pkg{"abusedesk/internal/ticket", []string{"abusedesk/workflows"}}, true},
-		{"approval imports abuse", pkg{"abusedesk/internal/approval", []string{"abusedesk/internal/abuse"}}, false},
+		{"integration imports policy", pkg{"abusedesk/integrations/slack", []string{"abusedesk/internal/domain/policy"}}, true},
+		{"integration imports vocabulary", pkg{"abusedesk/integrations/slack", []string{"abusedesk/internal/domain/approval", "abusedesk/internal/platform/httpx", "github.com/slack-go/slack"}}, false},
+		{"vocabulary imports upward", pkg{"abusedesk/internal/domain/ticket", []string{"abusedesk/workflows"}}, true},
+		{"approval imports abuse", pkg{"abusedesk/internal/domain/approval", []string{"abusedesk/internal/domain/abuse"}}, false},
+		{"domain imports the platform", pkg{"abusedesk/internal/domain/policy", []string{"abusedesk/internal/platform/config"}}, true},
+		{"platform imports the application", pkg{"abusedesk/internal/platform/metrics", []string{"abusedesk/internal/app/ledger"}}, true},
+		{"platform imports the domain", pkg{"abusedesk/internal/platform/evidence", []string{"abusedesk/internal/domain/fault"}}, false},
+		{"workflows import activities", pkg{"abusedesk/workflows", []string{"abusedesk/activities"}}, true},
+		{"workflows import the platform", pkg{"abusedesk/workflows", []string{"abusedesk/internal/platform/tclient"}}, true},
+		{"activities import the application", pkg{"abusedesk/activities", []string{"abusedesk/internal/app/cases"}}, true},
+		{"the application imports workflows", pkg{"abusedesk/internal/app/cases", []string{"abusedesk/workflows", "abusedesk/internal/domain/policy"}}, false},
+		{"the application imports cmd", pkg{"abusedesk/internal/app/cases", []string{"abusedesk/cmd/desk"}}, true},
+		{"testenv imports devenv", pkg{"abusedesk/testenv/pgtest", []string{"abusedesk/devenv/pglocal"}}, false},
+		{"a folder in no layer", pkg{"abusedesk/internal/misc", nil}, true},
+		{"the root", pkg{"abusedesk", nil}, false},
 	} {
 		if got := len(violations([]pkg{tc.p})) > 0; got != tc.bad {
 			t.Errorf("%s: violation %v, want %v", tc.name, got, tc.bad)

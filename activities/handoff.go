@@ -8,9 +8,9 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
-	"abusedesk/internal/approval"
-	"abusedesk/internal/fault"
-	"abusedesk/internal/ticket"
+	"abusedesk/internal/domain/approval"
+	"abusedesk/internal/domain/fault"
+	"abusedesk/internal/domain/ticket"
 	"abusedesk/workflows"
 )
 

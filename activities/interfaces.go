@@ -12,9 +12,9 @@ package activities
 import (
 	"context"
 
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/approval"
-	"abusedesk/internal/ticket"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/approval"
+	"abusedesk/internal/domain/ticket"
 	"abusedesk/workflows"
 )
 

@@ -3,7 +3,8 @@
 // formats of Zendesk (zendesksandbox), Slack (slacksandbox), the enforcement API
 // (enforcementapi, also the contract's reference implementation) and the abuse mailbox
 // (imapsandbox), the sandbox that starts them with demo people and accounts (sandbox), the
-// demo's samples and policy (demo), and the dashboard's sandbox page (playground).
+// demo's samples and policy (demo), the dashboard's sandbox page (playground), a local
+// PostgreSQL (pglocal), `desk bench` (bench) and the local cluster (cluster).
 //
 // Only cmd/desk imports it (tests may too); production code never does. The layers test at
 // the module's root keeps it so.

@@ -3,9 +3,9 @@ package workflows
 import (
 	"time"
 
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/approval"
-	"abusedesk/internal/policy"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/approval"
+	"abusedesk/internal/domain/policy"
 )
 
 // The activity contract of the Case and Appeal workflows: the activities' names, and one input

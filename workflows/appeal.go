@@ -8,7 +8,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/internal/policy"
+	"abusedesk/internal/domain/policy"
 )
 
 // Appeal decisions.

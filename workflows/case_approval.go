@@ -10,9 +10,9 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/approval"
-	"abusedesk/internal/policy"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/approval"
+	"abusedesk/internal/domain/policy"
 )
 
 // Escalation and approval: at the deadline a silent account is escalated; where the policy asks,

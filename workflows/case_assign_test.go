@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/abuse"
+	"abusedesk/internal/domain/abuse"
 	"abusedesk/workflows"
 )
 

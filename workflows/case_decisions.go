@@ -1,7 +1,7 @@
 package workflows
 
 import (
-	"abusedesk/internal/abuse"
+	"abusedesk/internal/domain/abuse"
 	"cmp"
 	"errors"
 	"fmt"

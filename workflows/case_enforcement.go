@@ -9,8 +9,8 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/approval"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/approval"
 )
 
 // Enforcement: the action is applied once (idempotency key), verified, and the customer gets

@@ -10,8 +10,8 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/policy"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/policy"
 )
 
 // The tracks besides abuse, each with its own lifecycle in the same Case workflow (one case

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/calendar"
-	"abusedesk/internal/policy"
-	"abusedesk/internal/ticket"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/calendar"
+	"abusedesk/internal/domain/policy"
+	"abusedesk/internal/domain/ticket"
 	"abusedesk/workflows"
 )
 

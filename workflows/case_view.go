@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/internal/policy"
+	"abusedesk/internal/domain/policy"
 )
 
 // What the case shows: search attributes for lists, the timeline, the data templates render,

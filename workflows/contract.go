@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/policy"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/policy"
 )
 
 // TaskQueue is the one task queue abusedesk's workers poll.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"abusedesk/internal/abuse"
+	"abusedesk/internal/domain/abuse"
 )
 
 func TestCaseWorkflowIDRoundTrip(t *testing.T) {

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/fault"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/fault"
 	"abusedesk/workflows"
 )
 

@@ -11,8 +11,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/internal/approval"
-	"abusedesk/internal/policy"
+	"abusedesk/internal/domain/approval"
+	"abusedesk/internal/domain/policy"
 )
 
 // Hand-offs: an agent hands work on a case to another team named in the policy (security, a

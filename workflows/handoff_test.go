@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/approval"
-	"abusedesk/internal/policy"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/approval"
+	"abusedesk/internal/domain/policy"
 	"abusedesk/workflows"
 )
 

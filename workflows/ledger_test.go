@@ -10,7 +10,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/internal/abuse"
+	"abusedesk/internal/domain/abuse"
 	"abusedesk/workflows"
 )
 

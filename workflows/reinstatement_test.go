@@ -8,9 +8,9 @@ import (
 
 	"github.com/stretchr/testify/mock"
 
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/policy"
-	"abusedesk/internal/ticket"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/policy"
+	"abusedesk/internal/domain/ticket"
 	"abusedesk/workflows"
 )
 

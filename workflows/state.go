@@ -6,9 +6,9 @@ import (
 	"slices"
 	"time"
 
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/approval"
-	"abusedesk/internal/policy"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/approval"
+	"abusedesk/internal/domain/policy"
 )
 
 // Bounds on what a case keeps, so its state (and a continue-as-new input) stays small however

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/approval"
+	"abusedesk/internal/domain/approval"
 	"abusedesk/workflows"
 )
 

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/bench"
-	"abusedesk/internal/config"
+	"abusedesk/devenv/bench"
+	"abusedesk/internal/platform/config"
 )
 
 // TestBenchScenariosRun runs every `desk bench` scenario but reliability (TestReliability) in

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"abusedesk/devenv/devserver"
-	"abusedesk/internal/tclient"
+	"abusedesk/internal/platform/tclient"
 	"abusedesk/workflows"
 )
 

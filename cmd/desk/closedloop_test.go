@@ -20,7 +20,7 @@ import (
 
 	"abusedesk/devenv/sandbox"
 	"abusedesk/integrations/probe"
-	"abusedesk/internal/config"
+	"abusedesk/internal/platform/config"
 	"abusedesk/workflows"
 )
 

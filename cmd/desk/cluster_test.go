@@ -19,10 +19,10 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"abusedesk/devenv/cluster"
-	"abusedesk/internal/cases"
-	"abusedesk/internal/config"
-	"abusedesk/internal/pglocal"
-	"abusedesk/internal/tclient"
+	"abusedesk/devenv/pglocal"
+	"abusedesk/internal/app/cases"
+	"abusedesk/internal/platform/config"
+	"abusedesk/internal/platform/tclient"
 	"abusedesk/workflows"
 )
 

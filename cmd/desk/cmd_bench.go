@@ -13,11 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"abusedesk/devenv/bench"
 	"abusedesk/devenv/cluster"
 	"abusedesk/devenv/devserver"
 	"abusedesk/devenv/sandbox"
-	"abusedesk/internal/bench"
-	"abusedesk/internal/config"
+	"abusedesk/internal/platform/config"
 )
 
 func cmdBench(ctx context.Context, e env, args []string) error {

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 
 	"abusedesk/devenv/cluster"
-	"abusedesk/internal/config"
+	"abusedesk/internal/platform/config"
 )
 
 func cmdCluster(ctx context.Context, e env, args []string) error {

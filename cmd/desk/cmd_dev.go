@@ -24,10 +24,10 @@ import (
 	"abusedesk/devenv/imapsandbox"
 	"abusedesk/devenv/playground"
 	"abusedesk/devenv/sandbox"
-	"abusedesk/internal/config"
-	"abusedesk/internal/durable"
-	"abusedesk/internal/metrics"
-	"abusedesk/internal/provision"
+	"abusedesk/internal/app/provision"
+	"abusedesk/internal/platform/config"
+	"abusedesk/internal/platform/durable"
+	"abusedesk/internal/platform/metrics"
 	"abusedesk/workflows"
 )
 

@@ -8,10 +8,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"abusedesk/internal/cases"
-	"abusedesk/internal/config"
-	"abusedesk/internal/ledger"
-	"abusedesk/internal/tclient"
+	"abusedesk/internal/app/cases"
+	"abusedesk/internal/app/ledger"
+	"abusedesk/internal/platform/config"
+	"abusedesk/internal/platform/tclient"
 )
 
 func cmdLedger(ctx context.Context, e env, args []string) error {

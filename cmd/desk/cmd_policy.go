@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/policy"
-	"abusedesk/internal/simulate"
+	"abusedesk/internal/app/simulate"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/policy"
 )
 
 func cmdPolicy(ctx context.Context, e env, args []string) error {

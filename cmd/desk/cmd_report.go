@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"abusedesk/integrations/reports"
-	"abusedesk/internal/config"
-	"abusedesk/internal/httpx"
-	"abusedesk/internal/ledger"
-	"abusedesk/internal/policy"
+	"abusedesk/internal/app/ledger"
+	"abusedesk/internal/domain/policy"
+	"abusedesk/internal/platform/config"
+	"abusedesk/internal/platform/httpx"
 	"abusedesk/workflows"
 )
 

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/internal/config"
-	"abusedesk/internal/metrics"
-	"abusedesk/internal/tclient"
+	"abusedesk/internal/platform/config"
+	"abusedesk/internal/platform/metrics"
+	"abusedesk/internal/platform/tclient"
 	"abusedesk/workflows"
 )
 

@@ -7,10 +7,10 @@ import (
 	"strings"
 
 	"abusedesk/integrations/zendesk"
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/config"
-	"abusedesk/internal/metrics"
-	"abusedesk/internal/provision"
+	"abusedesk/internal/app/provision"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/platform/config"
+	"abusedesk/internal/platform/metrics"
 )
 
 func cmdZendesk(ctx context.Context, e env, args []string) error {

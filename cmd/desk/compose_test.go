@@ -12,7 +12,7 @@ import (
 
 	"abusedesk/devenv/cluster"
 	"abusedesk/devenv/devserver"
-	"abusedesk/internal/config"
+	"abusedesk/internal/platform/config"
 )
 
 // TestComposeIsHonest keeps docker-compose.yml true to the code: its desk services run `desk

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/ingress"
+	"abusedesk/internal/platform/ingress"
 	"abusedesk/workflows"
 )
 

@@ -23,8 +23,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"abusedesk/devenv/imapsandbox"
-	"abusedesk/internal/config"
-	"abusedesk/internal/httpx"
+	"abusedesk/internal/platform/config"
+	"abusedesk/internal/platform/httpx"
 	"abusedesk/workflows"
 )
 

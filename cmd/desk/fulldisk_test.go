@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/config"
+	"abusedesk/internal/platform/config"
 )
 
 // TestDevWaitsForDiskSpace: a desk dev started on a full disk does not exit: it says so, waits,

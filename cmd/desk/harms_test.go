@@ -9,8 +9,8 @@ import (
 
 	"abusedesk/devenv/sandbox"
 	"abusedesk/devenv/zendesksandbox"
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/cases"
+	"abusedesk/internal/app/cases"
+	"abusedesk/internal/domain/abuse"
 	"abusedesk/workflows"
 )
 

@@ -16,11 +16,11 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/cases"
-	"abusedesk/internal/config"
-	"abusedesk/internal/policy"
-	"abusedesk/internal/tclient"
+	"abusedesk/internal/app/cases"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/policy"
+	"abusedesk/internal/platform/config"
+	"abusedesk/internal/platform/tclient"
 	"abusedesk/workflows"
 )
 

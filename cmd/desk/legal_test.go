@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"abusedesk/devenv/sandbox"
-	"abusedesk/internal/ticket"
+	"abusedesk/internal/domain/ticket"
 	"abusedesk/workflows"
 )
 

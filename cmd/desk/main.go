@@ -19,8 +19,8 @@ import (
 	"syscall"
 	"time"
 
-	"abusedesk/internal/config"
-	"abusedesk/internal/durable"
+	"abusedesk/internal/platform/config"
+	"abusedesk/internal/platform/durable"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".

@@ -22,10 +22,10 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/config"
-	"abusedesk/internal/ledger"
-	"abusedesk/internal/policy"
+	"abusedesk/internal/app/ledger"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/policy"
+	"abusedesk/internal/platform/config"
 	"abusedesk/workflows"
 )
 
@@ -613,7 +613,7 @@ func TestProductionBuildLeavesOutTheDevenv(t *testing.T) {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
 	for _, dep := range strings.Fields(string(out)) {
-		for _, dev := range []string{"abusedesk/devenv", "abusedesk/testenv", "abusedesk/internal/bench", "abusedesk/internal/pglocal", "go.temporal.io/server"} {
+		for _, dev := range []string{"abusedesk/devenv", "abusedesk/testenv", "abusedesk/devenv/bench", "abusedesk/devenv/pglocal", "go.temporal.io/server"} {
 			if dep == dev || strings.HasPrefix(dep, dev+"/") {
 				t.Errorf("the production build links %s", dep)
 			}

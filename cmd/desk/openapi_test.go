@@ -12,7 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"abusedesk/internal/ingress"
+	"abusedesk/internal/platform/ingress"
 )
 
 // TestOpenAPIMatchesRoutes: every /api/ route a desk serves is in openapi.yaml with its method,

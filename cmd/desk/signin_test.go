@@ -16,9 +16,9 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"abusedesk/internal/config"
-	"abusedesk/internal/ingress"
-	"abusedesk/internal/tclient"
+	"abusedesk/internal/platform/config"
+	"abusedesk/internal/platform/ingress"
+	"abusedesk/internal/platform/tclient"
 	"abusedesk/workflows"
 )
 

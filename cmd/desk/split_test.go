@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/config"
-	"abusedesk/internal/tclient"
+	"abusedesk/internal/platform/config"
+	"abusedesk/internal/platform/tclient"
 	"abusedesk/workflows"
 )
 

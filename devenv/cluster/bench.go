@@ -5,8 +5,8 @@ import (
 	"database/sql"
 	"log/slog"
 
-	"abusedesk/internal/bench"
-	"abusedesk/internal/config"
+	"abusedesk/devenv/bench"
+	"abusedesk/internal/platform/config"
 )
 
 // ForBench is bench.Options.StartCluster for desks run by the command desk (nil: this

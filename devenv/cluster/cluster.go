@@ -34,10 +34,10 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"abusedesk/devenv/imapsandbox"
+	"abusedesk/devenv/pglocal"
 	"abusedesk/devenv/sandbox"
-	"abusedesk/internal/config"
-	"abusedesk/internal/pglocal"
-	"abusedesk/internal/tclient"
+	"abusedesk/internal/platform/config"
+	"abusedesk/internal/platform/tclient"
 )
 
 // Namespace is the cluster's Temporal namespace.

@@ -8,8 +8,8 @@ import (
 	"abusedesk/devenv/demo"
 	"abusedesk/devenv/enforcementapi"
 	"abusedesk/integrations/reports"
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/policy"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/policy"
 )
 
 // TestSamplesTellTheDemoStory: each sample reads as the demo means it to, and its address

@@ -18,7 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"abusedesk/devenv/devserver"
-	"abusedesk/internal/tclient"
+	"abusedesk/internal/platform/tclient"
 	"abusedesk/workflows"
 )
 

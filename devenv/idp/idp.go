@@ -8,7 +8,7 @@
 package idp
 
 import (
-	"abusedesk/internal/httpx"
+	"abusedesk/internal/platform/httpx"
 	"cmp"
 	"crypto/rand"
 	"crypto/rsa"

@@ -1,7 +1,7 @@
 package imapsandbox
 
 import (
-	"abusedesk/internal/durable"
+	"abusedesk/internal/platform/durable"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"

@@ -33,10 +33,10 @@ import (
 	"abusedesk/devenv/imapsandbox"
 	"abusedesk/devenv/sandbox"
 	"abusedesk/integrations/enforcement"
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/config"
-	"abusedesk/internal/dashboard"
-	"abusedesk/internal/provision"
+	"abusedesk/internal/app/dashboard"
+	"abusedesk/internal/app/provision"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/platform/config"
 	"abusedesk/workflows"
 )
 

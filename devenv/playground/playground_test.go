@@ -17,7 +17,7 @@ import (
 	"abusedesk/devenv/demo"
 	"abusedesk/devenv/hosting"
 	"abusedesk/integrations/reports"
-	"abusedesk/internal/provision"
+	"abusedesk/internal/app/provision"
 	"abusedesk/workflows"
 )
 

@@ -7,11 +7,11 @@ import (
 	"strconv"
 	"time"
 
+	"abusedesk/devenv/bench"
 	"abusedesk/devenv/demo"
 	"abusedesk/devenv/enforcementapi"
 	"abusedesk/devenv/slacksandbox"
 	"abusedesk/devenv/zendesksandbox"
-	"abusedesk/internal/bench"
 )
 
 // benchStandIns serves the sandbox's Zendesk, Slack and enforcement API to the bench desks.

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/fault"
-	"abusedesk/internal/httpx"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/fault"
+	"abusedesk/internal/platform/httpx"
 )
 
 const service = "enforcement"

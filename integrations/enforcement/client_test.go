@@ -13,9 +13,9 @@ import (
 
 	"abusedesk/devenv/enforcementapi"
 	"abusedesk/integrations/enforcement"
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/fault"
-	"abusedesk/internal/httpx"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/fault"
+	"abusedesk/internal/platform/httpx"
 )
 
 func setup(t *testing.T) (*enforcementapi.Server, *enforcement.Client) {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/emersion/go-message"
 
-	"abusedesk/internal/abuse"
+	"abusedesk/internal/domain/abuse"
 )
 
 // classify decides what a message is, most certain first: structured reports (ARF, X-ARF),

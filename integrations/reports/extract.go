@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/internal/abuse"
+	"abusedesk/internal/domain/abuse"
 )
 
 // ---- addresses --------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	"abusedesk/internal/abuse"
+	"abusedesk/internal/domain/abuse"
 )
 
 // mailOf writes a message with extra header lines.

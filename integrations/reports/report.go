@@ -15,7 +15,7 @@ package reports
 import (
 	"time"
 
-	"abusedesk/internal/abuse"
+	"abusedesk/internal/domain/abuse"
 )
 
 // Kind is what a message is.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/internal/abuse"
+	"abusedesk/internal/domain/abuse"
 )
 
 // ---- SpamCop ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"abusedesk/internal/abuse"
+	"abusedesk/internal/domain/abuse"
 )
 
 // TestReportTypesDoc: every example in docs/report-types.md maps to the track and category

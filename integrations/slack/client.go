@@ -15,9 +15,9 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"abusedesk/internal/approval"
-	"abusedesk/internal/fault"
-	"abusedesk/internal/httpx"
+	"abusedesk/internal/domain/approval"
+	"abusedesk/internal/domain/fault"
+	"abusedesk/internal/platform/httpx"
 )
 
 const service = "slack"

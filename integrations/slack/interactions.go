@@ -18,7 +18,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
-	"abusedesk/internal/approval"
+	"abusedesk/internal/domain/approval"
 )
 
 // Decider hands a lead's decision to the case (as an Update, so the answer says at once

@@ -14,10 +14,10 @@ import (
 
 	"abusedesk/devenv/slacksandbox"
 	deskslack "abusedesk/integrations/slack"
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/approval"
-	"abusedesk/internal/fault"
-	"abusedesk/internal/httpx"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/approval"
+	"abusedesk/internal/domain/fault"
+	"abusedesk/internal/platform/httpx"
 )
 
 const (

@@ -33,9 +33,9 @@ import (
 
 	zd "github.com/nukosuke/go-zendesk/zendesk"
 
-	"abusedesk/internal/fault"
-	"abusedesk/internal/httpx"
-	"abusedesk/internal/ticket"
+	"abusedesk/internal/domain/fault"
+	"abusedesk/internal/domain/ticket"
+	"abusedesk/internal/platform/httpx"
 )
 
 const service = "zendesk"

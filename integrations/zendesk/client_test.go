@@ -18,10 +18,10 @@ import (
 
 	"abusedesk/devenv/zendesksandbox"
 	"abusedesk/integrations/zendesk"
-	"abusedesk/internal/fault"
-	"abusedesk/internal/httpx"
-	"abusedesk/internal/provision"
-	"abusedesk/internal/ticket"
+	"abusedesk/internal/app/provision"
+	"abusedesk/internal/domain/fault"
+	"abusedesk/internal/domain/ticket"
+	"abusedesk/internal/platform/httpx"
 	"abusedesk/templates"
 	"abusedesk/workflows"
 )

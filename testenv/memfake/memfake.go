@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"abusedesk/activities"
-	"abusedesk/internal/abuse"
-	"abusedesk/internal/approval"
-	"abusedesk/internal/fault"
-	"abusedesk/internal/ticket"
+	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/domain/approval"
+	"abusedesk/internal/domain/fault"
+	"abusedesk/internal/domain/ticket"
 	"abusedesk/workflows"
 )
 
