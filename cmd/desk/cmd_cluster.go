@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"abusedesk/devenv/cluster"
+	"abusedesk/internal/app/process"
 	"abusedesk/internal/platform/config"
 )
 
@@ -44,7 +45,7 @@ server there). Ctrl-C stops everything; --dir keeps the logs.
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	log := newLogger(cfg, e.stderr)
+	log := process.NewLogger(cfg, e.stderr)
 	c, err := cluster.Start(ctx, cluster.Options{Dir: abs, Workers: *workers, PolicyFile: *policyPath, Log: log})
 	if err != nil {
 		return err

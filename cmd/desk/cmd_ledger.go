@@ -111,7 +111,7 @@ func temporalFor(lookup config.Lookup, dataDir string) (config.Temporal, error) 
 	if ep.Temporal == nil {
 		return config.Temporal{}, fmt.Errorf("%s/endpoints.json has no Temporal address", dataDir)
 	}
-	keys, err := devPayloadKeys(lookup, dataDir)
+	keys, err := tclient.PayloadKeys(lookup, dataDir)
 	if err != nil {
 		return config.Temporal{}, err
 	}
@@ -148,13 +148,4 @@ func overlay(lookup config.Lookup, set map[string]string) config.Lookup {
 		}
 		return lookup(name)
 	}
-}
-
-// devPayloadKeys are the keys a desk dev encrypts its payloads with: DESK_PAYLOAD_KEYS when
-// set, else the data dir's own (made the first time).
-func devPayloadKeys(lookup config.Lookup, dataDir string) (string, error) {
-	if v, ok := lookup("DESK_PAYLOAD_KEYS"); ok && strings.TrimSpace(v) != "" {
-		return strings.TrimSpace(v), nil
-	}
-	return tclient.DevKeys(dataDir)
 }

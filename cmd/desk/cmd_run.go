@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"abusedesk/internal/app/process"
 	"abusedesk/internal/platform/config"
 	"abusedesk/internal/platform/metrics"
 	"abusedesk/internal/platform/tclient"
@@ -56,28 +57,28 @@ DESK_METRICS_TOKEN too.`)
 		return fmt.Errorf("configuration: `desk run` needs every service; not configured: %s (see `desk help env`)", strings.Join(missing, ", "))
 	}
 
-	a := &app{cfg: cfg, log: newLogger(cfg, e.stderr), metrics: metrics.New(version)}
-	defer a.shutdown()
-	a.limitMemory()
-	if err := a.loadShared(cfg.PolicyFile); err != nil {
+	a := process.New(cfg, process.NewLogger(cfg, e.stderr), metrics.New(version))
+	defer a.Shutdown()
+	a.LimitMemory()
+	if err := a.LoadShared(cfg.PolicyFile); err != nil {
 		return err
 	}
-	if err := a.openLedger(ctx); err != nil {
+	if err := a.OpenLedger(ctx); err != nil {
 		return err
 	}
-	if a.ledger != nil && !a.ledger.Postgres() {
-		a.log.Warn("the ledger is a SQLite file of this process; with more than one desk process each keeps its own part of it: set DESK_LEDGER_URL to a PostgreSQL database", "ledger", a.ledger.Where)
+	if a.Ledger != nil && !a.Ledger.Postgres() {
+		a.Log.Warn("the ledger is a SQLite file of this process; with more than one desk process each keeps its own part of it: set DESK_LEDGER_URL to a PostgreSQL database", "ledger", a.Ledger.Where)
 	}
-	a.log.Info("connecting to Temporal", "config", fmt.Sprintf("%+v", tcfg.Redacted()))
-	if err := a.dialTemporal(ctx, tcfg); err != nil {
+	a.Log.Info("connecting to Temporal", "config", fmt.Sprintf("%+v", tcfg.Redacted()))
+	if err := a.DialTemporal(ctx, tcfg); err != nil {
 		return err
 	}
-	if err := tclient.EnsureSearchAttributes(ctx, a.temporal.OperatorService(), tcfg.Namespace, workflows.SearchAttributes()); err != nil {
+	if err := tclient.EnsureSearchAttributes(ctx, a.Temporal.OperatorService(), tcfg.Namespace, workflows.SearchAttributes()); err != nil {
 		return fmt.Errorf("search attributes (register them with `temporal operator search-attribute create` if this identity may not): %w", err)
 	}
 	// Added attributes reach the frontend some seconds later; a case started before would be
 	// refused, so the desk waits for them.
-	if err := tclient.AwaitSearchAttributes(ctx, a.temporal, workflows.SearchAttributes(), 2*time.Minute); err != nil {
+	if err := tclient.AwaitSearchAttributes(ctx, a.Temporal, workflows.SearchAttributes(), 2*time.Minute); err != nil {
 		return err
 	}
 	intakeCfg, imapCfg, err := config.LoadIntake(e.lookup)
@@ -87,49 +88,49 @@ DESK_METRICS_TOKEN too.`)
 	if which.imap && imapCfg == nil {
 		return fmt.Errorf("configuration: IMAP_ADDR: not set, but the imap component was asked for (drop it with --components=worker,http)")
 	}
-	if err := a.buildServices(ic); err != nil {
+	if err := a.BuildServices(ic); err != nil {
 		return err
 	}
 	if which.http {
-		if err := a.listenHTTP(cfg.HTTPAddr); err != nil {
+		if err := a.ListenHTTP(cfg.HTTPAddr); err != nil {
 			return err
 		}
 	}
 	if (which.http || which.imap) && !which.worker {
 		// No worker here: hold intake back on the server's view of the task queue.
-		a.watchBacklog(ctx)
+		a.WatchBacklog(ctx)
 	}
 	if which.http || which.imap {
-		if err := a.startIntake(ctx, intakeCfg); err != nil {
+		if err := a.StartIntake(ctx, intakeCfg); err != nil {
 			return err
 		}
 	}
 	if which.imap {
-		if err := a.startIMAP(ctx, imapCfg); err != nil {
+		if err := a.StartIMAP(ctx, imapCfg); err != nil {
 			return err
 		}
 	}
 	if which.http {
-		if err := a.startSlack(ctx); err != nil {
+		if err := a.StartSlack(ctx); err != nil {
 			return err
 		}
-		if err := a.startDashboard(nil); err != nil {
+		if err := a.StartDashboard(nil); err != nil {
 			return err
 		}
-		a.serveHTTP()
+		a.ServeHTTP()
 	}
 	if which.worker {
-		if err := a.startWorker(); err != nil {
+		if err := a.StartWorker(); err != nil {
 			return err
 		}
-		a.scheduleTrends(ctx)
-		if a.ledger != nil && a.ledger.Postgres() {
-			a.reportWorkerWait(ctx)
+		a.ScheduleTrends(ctx)
+		if a.Ledger != nil && a.Ledger.Postgres() {
+			a.ReportWorkerWait(ctx)
 		}
 	}
-	a.log.Info("desk running", "components", *comps, "http", a.endpoints.HTTP)
+	a.Log.Info("desk running", "components", *comps, "http", a.Endpoints.HTTP)
 	<-ctx.Done()
-	a.log.Info("stopping")
+	a.Log.Info("stopping")
 	return nil
 }
 

@@ -7,8 +7,7 @@ import (
 	"strings"
 
 	"abusedesk/integrations/zendesk"
-	"abusedesk/internal/app/provision"
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/internal/app/process"
 	"abusedesk/internal/platform/config"
 	"abusedesk/internal/platform/metrics"
 )
@@ -66,16 +65,16 @@ Objects are found by name and changed only where they differ: a second run chang
 		}
 		*webhookURL = strings.TrimRight(cfg.PublicURL, "/") + "/webhooks/zendesk"
 	}
-	a := &app{cfg: cfg, log: newLogger(cfg, e.stderr), metrics: metrics.New(version)}
-	if err := a.loadShared(cfg.PolicyFile); err != nil {
+	a := process.New(cfg, process.NewLogger(cfg, e.stderr), metrics.New(version))
+	if err := a.LoadShared(cfg.PolicyFile); err != nil {
 		return err
 	}
 	zc, err := zendesk.New(zendesk.Config{URL: ic.Zendesk.URL, Email: ic.Zendesk.Email, Token: ic.Zendesk.Token, GroupID: ic.Zendesk.GroupID, BrandID: ic.Zendesk.BrandID})
 	if err != nil {
 		return err
 	}
-	a.zendesk, a.integrations = zc, ic
-	res, err := a.provisionZendeskTo(ctx, *webhookURL, *dry)
+	a.Zendesk, a.Integrations = zc, ic
+	res, err := a.ProvisionZendeskTo(ctx, *webhookURL, *dry)
 	if err != nil {
 		return err
 	}
@@ -97,17 +96,4 @@ Objects are found by name and changed only where they differ: a second run chang
 		fmt.Fprintf(e.stdout, "The webhook's signing secret is in %s: set ZENDESK_WEBHOOK_SECRET_FILE=%s for the desk.\n", *secretFile, *secretFile)
 	}
 	return nil
-}
-
-// provisionZendesk provisions the configured account with the desk's own webhook URL.
-func (a *app) provisionZendesk(ctx context.Context, dry bool) (*zendesk.ProvisionResult, error) {
-	return a.provisionZendeskTo(ctx, strings.TrimRight(a.publicURL(), "/")+"/webhooks/zendesk", dry)
-}
-
-func (a *app) provisionZendeskTo(ctx context.Context, webhookURL string, dry bool) (*zendesk.ProvisionResult, error) {
-	rules := a.policy.Categories[abuse.Spam]
-	return a.zendesk.Provision(ctx, zendesk.ProvisionOptions{
-		WebhookURL: webhookURL, WebhookSecret: a.integrations.Zendesk.WebhookSecret, IntakeGroupID: a.integrations.Zendesk.IntakeGroupID,
-		Fields: provision.Fields(), Macros: provision.Macros(a.templates, rules.ExtendBy.D(), rules.MoreInfoWindow.D()), DryRun: dry,
-	})
 }

@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"abusedesk/devenv/devdesk"
 	"abusedesk/internal/app/ledger"
 	"abusedesk/internal/domain/abuse"
 	"abusedesk/internal/domain/policy"
@@ -246,7 +247,7 @@ func TestDevStartsAndStops(t *testing.T) {
 			t.Errorf("/metrics lacks desk_build_info")
 		}
 	}
-	if ep.Temporal == nil || ep.Temporal.Address == "" || ep.Temporal.Namespace != devNamespace {
+	if ep.Temporal == nil || ep.Temporal.Address == "" || ep.Temporal.Namespace != devdesk.Namespace {
 		t.Errorf("endpoints.json temporal = %+v", ep.Temporal)
 	}
 
@@ -494,7 +495,7 @@ func TestPortBase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := freeRange(t, portRange)
+	base := freeRange(t, devdesk.PortRange)
 	dir := t.TempDir()
 	cmd := exec.Command(self, "dev", "--data-dir", dir, "--port-base", strconv.Itoa(base))
 	cmd.Env = append(os.Environ(), "DESK_TEST_AS_DESK=1", "DESK_LOG_LEVEL=warn")
@@ -516,15 +517,15 @@ func TestPortBase(t *testing.T) {
 		t.Fatalf("only %d listening sockets found: %v", len(ports), ports)
 	}
 	for _, p := range ports {
-		if n, _ := strconv.Atoi(p[strings.LastIndex(p, ":")+1:]); n < base || n >= base+portRange {
-			t.Errorf("desk dev --port-base %d listens on %s, outside %d–%d", base, p, base, base+portRange-1)
+		if n, _ := strconv.Atoi(p[strings.LastIndex(p, ":")+1:]); n < base || n >= base+devdesk.PortRange {
+			t.Errorf("desk dev --port-base %d listens on %s, outside %d–%d", base, p, base, base+devdesk.PortRange-1)
 		}
 	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	_ = cmd.Wait()
 
 	// A taken port in the range: refused, naming the flag.
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(base+portOffsets["zendesk"])))
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(base+devdesk.PortOffsets["zendesk"])))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,9 +11,6 @@ import (
 // the embedded Temporal server, the sandbox's stand-ins, the demo, the local cluster and the
 // benchmarks — and with it most of the binary. Its dev, cluster and bench commands say so.
 
-// devParts are what `desk dev` runs beside the desk: none in this build.
-type devParts struct{}
-
 var errNoDevenv = errors.New("this desk was built for production (-tags nodev), without the development environment: run `go run ./cmd/desk` from the source, or a build without the tag")
 
 func cmdDev(context.Context, env, []string) error     { return errNoDevenv }

@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"abusedesk/internal/app/process"
 	"abusedesk/internal/platform/ingress"
 )
 
@@ -21,8 +22,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	skipShort(t)
 	var mu sync.Mutex
 	var servers []*ingress.Server
-	testHookHTTP = func(s *ingress.Server) { mu.Lock(); servers = append(servers, s); mu.Unlock() }
-	t.Cleanup(func() { testHookHTTP = nil })
+	process.HTTPHook = func(s *ingress.Server) { mu.Lock(); servers = append(servers, s); mu.Unlock() }
+	t.Cleanup(func() { process.HTTPHook = nil })
 	d := startDev(t, leadsPolicy(t))
 	mu.Lock()
 	if len(servers) != 1 {
@@ -34,7 +35,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	var doc struct {
 		Paths map[string]map[string]any `yaml:"paths"`
 	}
-	if err := yaml.Unmarshal(openAPI, &doc); err != nil {
+	if err := yaml.Unmarshal(process.OpenAPI, &doc); err != nil {
 		t.Fatal(err)
 	}
 	param := regexp.MustCompile(`\{[^}]*\}`)
@@ -93,7 +94,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !bytes.Equal(b, openAPI) {
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(b, process.OpenAPI) {
 		t.Errorf("GET /api/v1/openapi.yaml: HTTP %d, %d bytes, want the document", resp.StatusCode, len(b))
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"abusedesk/internal/platform/config"
 	"abusedesk/internal/platform/durable"
 )
 
@@ -104,6 +105,15 @@ func NewKey(id string) (string, error) {
 		return "", err
 	}
 	return id + "=" + base64.StdEncoding.EncodeToString(raw), nil
+}
+
+// PayloadKeys are the keys a desk dev encrypts its payloads with, and those the commands that
+// read its cases decrypt with: DESK_PAYLOAD_KEYS when set, else the data dir's own (DevKeys).
+func PayloadKeys(lookup config.Lookup, dataDir string) (string, error) {
+	if v, ok := lookup("DESK_PAYLOAD_KEYS"); ok && strings.TrimSpace(v) != "" {
+		return strings.TrimSpace(v), nil
+	}
+	return DevKeys(dataDir)
 }
 
 // DevKeys reads the payload keys `desk dev` keeps in its data dir, making the file (mode 0600)
