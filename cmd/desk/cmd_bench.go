@@ -6,9 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -110,7 +108,7 @@ docs/benchmarks.md has the latest figures.`)
 		o.Set[name] = value
 		return nil
 	})
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process to the file (with --in-process it covers the desk too)")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of this process to the file (with --in-process it covers the desk too)")
 	fs.StringVar(&o.Corpus, "corpus", "", "parse: folder of .eml/.json reports (default ../shared/corpus, else the parser's fixtures, else the demo samples)")
 	// Scenarios and flags may come in any order.
 	var which []string
@@ -138,31 +136,11 @@ docs/benchmarks.md has the latest figures.`)
 	if err := o.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
-	if o.DataDir == "" {
-		dir, err := os.MkdirTemp("", "desk-bench-")
-		if err != nil {
-			return err
-		}
-		o.DataDir = dir
-		if !keep {
-			defer func() { _ = os.RemoveAll(dir) }()
-		}
-	}
-	abs, err := filepath.Abs(o.DataDir)
+	cleanup, err := o.UseDataDir(keep)
 	if err != nil {
 		return err
 	}
-	o.DataDir = abs
-	o.StartCluster = cluster.ForBench(nil, filepath.Join(abs, "cluster-bin"), slog.New(slog.NewTextHandler(e.stderr, nil)))
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
-	}
+	defer cleanup()
+	o.StartCluster = cluster.ForBench(nil, filepath.Join(o.DataDir, "cluster-bin"), slog.New(slog.NewTextHandler(e.stderr, nil)))
 	return bench.Run(ctx, o, which, e.stdout)
 }

@@ -91,7 +91,7 @@ Port 0 picks any free port.`)
 			return err
 		}
 	}
-	if err := writePolicyInUse(cfg.DataDir, cfg.PolicyFile); err != nil {
+	if err := config.RecordPolicyInUse(cfg.DataDir, cfg.PolicyFile); err != nil {
 		return err
 	}
 

@@ -10,7 +10,6 @@ import (
 
 	"abusedesk/internal/app/cases"
 	"abusedesk/internal/app/ledger"
-	"abusedesk/internal/platform/config"
 	"abusedesk/internal/platform/tclient"
 )
 
@@ -40,7 +39,7 @@ events    prints the events the ledger keeps of one case.`)
 		fs.Usage()
 		return usageError{"ledger needs backfill or events"}
 	}
-	store, cfg, lookup, err := openLedgerOf(ctx, e, *dataDir)
+	store, cfg, lookup, err := ledger.OpenConfigured(ctx, e.lookup, *dataDir)
 	if err != nil {
 		return err
 	}
@@ -65,7 +64,7 @@ events    prints the events the ledger keeps of one case.`)
 		}
 		return tw.Flush()
 	case "backfill":
-		tcfg, err := temporalFor(lookup, cfg.DataDir)
+		tcfg, err := tclient.ConfigFor(lookup, cfg.DataDir)
 		if err != nil {
 			return err
 		}
@@ -92,60 +91,4 @@ events    prints the events the ledger keeps of one case.`)
 		return nil
 	}
 	return usageError{fmt.Sprintf("ledger: unknown subcommand %q (backfill or events)", rest[0])}
-}
-
-// temporalFor is TEMPORAL_ADDRESS's cluster, or else the embedded server of a desk dev running
-// in dataDir.
-func temporalFor(lookup config.Lookup, dataDir string) (config.Temporal, error) {
-	if _, set := lookup("TEMPORAL_ADDRESS"); set {
-		t, err := config.LoadTemporal(lookup)
-		if err != nil {
-			return t, fmt.Errorf("configuration:\n%w", err)
-		}
-		return t, nil
-	}
-	ep, err := config.ReadEndpoints(dataDir)
-	if err != nil {
-		return config.Temporal{}, usageError{fmt.Sprintf("no Temporal to read cases from: set TEMPORAL_ADDRESS, or run `desk dev` on %s (%v)", dataDir, err)}
-	}
-	if ep.Temporal == nil {
-		return config.Temporal{}, fmt.Errorf("%s/endpoints.json has no Temporal address", dataDir)
-	}
-	keys, err := tclient.PayloadKeys(lookup, dataDir)
-	if err != nil {
-		return config.Temporal{}, err
-	}
-	return config.Temporal{Address: ep.Temporal.Address, Namespace: ep.Temporal.Namespace, PayloadKeys: keys}, nil
-}
-
-// openLedgerOf opens the ledger the configuration names (DESK_LEDGER_URL, or the ledger.db of
-// dataDir, default DESK_DATA_DIR), for the commands that read it; it returns the
-// configuration and its lookup with them.
-func openLedgerOf(ctx context.Context, e env, dataDir string) (*ledger.Store, config.Desk, config.Lookup, error) {
-	lookup := e.lookup
-	if dataDir != "" {
-		lookup = overlay(e.lookup, map[string]string{"DESK_DATA_DIR": dataDir})
-	}
-	cfg, err := config.LoadDesk(lookup)
-	if err != nil {
-		return nil, cfg, nil, fmt.Errorf("configuration:\n%w", err)
-	}
-	if cfg.LedgerOff() {
-		return nil, cfg, nil, usageError{"DESK_LEDGER_URL=off: this desk keeps no ledger"}
-	}
-	store, err := ledger.Open(ctx, cfg.Ledger())
-	if err != nil {
-		return nil, cfg, nil, fmt.Errorf("%w (DESK_LEDGER_URL)", err)
-	}
-	return store, cfg, lookup, nil
-}
-
-// overlay is lookup with some variables set.
-func overlay(lookup config.Lookup, set map[string]string) config.Lookup {
-	return func(name string) (string, bool) {
-		if v, ok := set[name]; ok {
-			return v, true
-		}
-		return lookup(name)
-	}
 }

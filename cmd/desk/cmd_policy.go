@@ -4,18 +4,14 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"maps"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 
+	"abusedesk/internal/app/ledger"
 	"abusedesk/internal/app/simulate"
 	"abusedesk/internal/domain/abuse"
 	"abusedesk/internal/domain/policy"
+	"abusedesk/internal/platform/config"
 )
 
 func cmdPolicy(ctx context.Context, e env, args []string) error {
@@ -62,48 +58,8 @@ simulate  replays the recorded timelines of the cases opened in the last --since
 		}
 		broken := 0
 		for _, path := range rest[1:] {
-			p, err := policy.Load(path)
-			if err != nil {
+			if !policy.Check(e.stdout, path) {
 				broken++
-				fmt.Fprintf(e.stdout, "%s: broken\n", path)
-				var joined interface{ Unwrap() []error }
-				if errors.As(err, &joined) {
-					for _, one := range joined.Unwrap() {
-						fmt.Fprintf(e.stdout, "  %v\n", one)
-					}
-				} else {
-					fmt.Fprintf(e.stdout, "  %v\n", err)
-				}
-				continue
-			}
-			fmt.Fprintf(e.stdout, "%s: ok (version %s)\n", path, p.Version)
-			for _, c := range abuse.Categories {
-				r := p.Categories[c]
-				approval := ""
-				if r.Approval.Required {
-					approval = ", lead approval"
-				}
-				fixes := "; fixes taken on trust"
-				if c.Track() != abuse.TrackAbuse {
-					fixes = "" // no violation, no fix to verify
-				} else if rm := r.Remediation; len(rm.Verify) > 0 {
-					fixes = fmt.Sprintf("; fixes checked after %v (%s)", rm.Verify, strings.Join(rm.Checks, ", "))
-				}
-				fmt.Fprintf(e.stdout, "  %-15s answer within %-5s reminders %v, then %s%s; appeal within %s%s\n",
-					c, r.ResponseWindow, r.Reminders, r.Action.Type.Describe(r.Action.Level), approval, r.Appeal.Window, fixes)
-			}
-			ri := p.Reinstatement
-			fmt.Fprintf(e.stdout, "  %-15s decided within %s, reminders %v, then a probation of %s\n", "reinstatement", ri.SLA, ri.Reminders, ri.Probation)
-			if len(p.Teams) == 0 {
-				fmt.Fprintf(e.stdout, "  %-15s none: hand-offs are refused\n", "teams")
-			}
-			for _, name := range slices.Sorted(maps.Keys(p.Teams)) {
-				t := p.Teams[name]
-				pause := ""
-				if t.PauseCase {
-					pause = ", pauses the customer's deadline"
-				}
-				fmt.Fprintf(e.stdout, "  %-15s %s in %s, within %s, then %v%s\n", "team "+name, t.Name(name), t.Channel, t.SLA, t.Chain, pause)
 			}
 		}
 		if broken > 0 {
@@ -146,12 +102,12 @@ func policySimulate(ctx context.Context, e env, a simulateArgs) error {
 	if err != nil {
 		return fmt.Errorf("the candidate policy is broken (desk policy check %s):\n%w", a.candidate, err)
 	}
-	store, cfg, _, err := openLedgerOf(ctx, e, a.dataDir)
+	store, cfg, _, err := ledger.OpenConfigured(ctx, e.lookup, a.dataDir)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	currentFile := cmp.Or(a.current, cfg.PolicyFile, policyInUse(cfg.DataDir))
+	currentFile := cmp.Or(a.current, cfg.PolicyFile, config.PolicyInUse(cfg.DataDir))
 	current, err := policy.Load(currentFile)
 	if err != nil {
 		return fmt.Errorf("the current policy: %w", err)
@@ -173,37 +129,4 @@ func policySimulate(ctx context.Context, e env, a simulateArgs) error {
 		return enc.Encode(r)
 	}
 	return simulate.WriteText(e.stdout, r, current.Source, candidate.Source, a.limit)
-}
-
-// policyInUseFile, in a data dir, names the policy file the last desk dev on it ran under
-// ("" for the embedded default), so that desk policy simulate compares against it.
-const policyInUseFile = "policy-in-use"
-
-// writePolicyInUse records the policy file a desk dev runs under in its data dir.
-func writePolicyInUse(dataDir, policyFile string) error {
-	if dataDir == "" {
-		return nil
-	}
-	if policyFile != "" {
-		if abs, err := filepath.Abs(policyFile); err == nil {
-			policyFile = abs
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dataDir, policyInUseFile), []byte(policyFile+"\n"), 0o600); err != nil {
-		return fmt.Errorf("record the policy in use: %w", err)
-	}
-	return nil
-}
-
-// policyInUse is the policy file the last desk dev on dataDir ran under ("": the embedded
-// default, or no record).
-func policyInUse(dataDir string) string {
-	if dataDir == "" {
-		return ""
-	}
-	b, err := os.ReadFile(filepath.Join(dataDir, policyInUseFile))
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
 }

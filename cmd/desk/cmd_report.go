@@ -5,45 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"time"
 
 	"abusedesk/integrations/reports"
+	"abusedesk/internal/app/inbound"
 	"abusedesk/internal/app/ledger"
 	"abusedesk/internal/domain/policy"
 	"abusedesk/internal/platform/config"
-	"abusedesk/internal/platform/httpx"
 	"abusedesk/workflows"
 )
-
-// parsedLine is one line of `desk report parse`.
-type parsedLine struct {
-	File       string    `json:"file"`
-	Kind       string    `json:"kind"`
-	ID         string    `json:"id,omitempty"`
-	Format     string    `json:"format,omitempty"`
-	Category   string    `json:"category,omitempty"`
-	Track      string    `json:"track,omitempty"`
-	SourceIPs  []string  `json:"source_ips"`
-	Domains    []string  `json:"domains"`
-	URLs       []string  `json:"urls"`
-	Senders    []string  `json:"senders"`
-	Ranges     []string  `json:"ranges"`
-	Phones     []string  `json:"phones"`
-	SenderIDs  []string  `json:"sender_ids,omitempty"`
-	Reporter   string    `json:"reporter,omitempty"`
-	EventTime  time.Time `json:"event_time,omitzero"`
-	ReceivedAt time.Time `json:"received_at,omitzero"`
-	FeedbackID string    `json:"feedback_id,omitempty"`
-	Account    string    `json:"account_hint,omitempty"`
-	Confidence float64   `json:"confidence,omitempty"`
-	Signals    []string  `json:"signals,omitempty"`
-	CaseNumber string    `json:"case_number,omitempty"`
-	Warnings   []string  `json:"warnings,omitempty"`
-	Error      string    `json:"error,omitempty"`
-}
 
 func cmdReport(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "report", "report parse FILE... | report submit [flags] FILE... | report transparency --from DATE --to DATE [--format csv|json] | report sor --since DATE [--until DATE]", `
@@ -149,15 +121,11 @@ func reportStatements(ctx context.Context, e env, dataDir, policyFile, since, un
 	if err != nil {
 		return err
 	}
-	store, cfg, _, err := openLedgerOf(ctx, e, dataDir)
+	store, p, err := ledgerAndPolicy(ctx, e, dataDir, policyFile)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	p, err := policy.Load(cmp.Or(policyFile, cfg.PolicyFile))
-	if err != nil {
-		return err
-	}
 	sts, err := store.Statements(ctx, start, end, p.Transparency)
 	if err != nil {
 		return err
@@ -182,18 +150,11 @@ func reportTransparency(ctx context.Context, e env, dataDir, policyFile, from, t
 	if err != nil {
 		return err
 	}
-	store, cfg, _, err := openLedgerOf(ctx, e, dataDir)
+	store, p, err := ledgerAndPolicy(ctx, e, dataDir, policyFile)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if policyFile == "" {
-		policyFile = cfg.PolicyFile
-	}
-	p, err := policy.Load(policyFile)
-	if err != nil {
-		return err
-	}
 	r, err := store.Transparency(ctx, start, end, p.Transparency)
 	if err != nil {
 		return err
@@ -221,11 +182,11 @@ func reportParse(e env, files []string) error {
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			bad++
-			_ = enc.Encode(parsedLine{File: f, Kind: string(reports.KindUnparseable), Error: err.Error()})
+			_ = enc.Encode(reports.Line{File: f, Kind: string(reports.KindUnparseable), Error: err.Error()})
 			continue
 		}
 		res := p.Parse(raw)
-		for _, line := range linesOf(f, res) {
+		for _, line := range res.Lines(f) {
 			_ = enc.Encode(line)
 		}
 		if res.Kind == reports.KindUnparseable {
@@ -236,34 +197,6 @@ func reportParse(e env, files []string) error {
 		return fmt.Errorf("%d of %d files could not be read as reports", bad, len(files))
 	}
 	return nil
-}
-
-func linesOf(file string, res *reports.Result) []parsedLine {
-	if len(res.Reports) == 0 {
-		l := parsedLine{File: file, Kind: string(res.Kind), Error: res.Error, ID: res.MessageID}
-		if res.Reply != nil {
-			l.CaseNumber, l.Reporter, l.EventTime = res.Reply.CaseNumber, res.Reply.From, res.Reply.Date
-		}
-		return []parsedLine{l}
-	}
-	var out []parsedLine
-	for _, r := range res.Reports {
-		out = append(out, parsedLine{
-			File: file, Kind: string(res.Kind), ID: r.ID, Format: r.Format, Category: string(r.Category), Track: string(r.Track),
-			SourceIPs: orEmpty(r.SourceIPs), Domains: orEmpty(r.Domains), URLs: orEmpty(r.URLs), Senders: orEmpty(r.Senders),
-			Ranges: orEmpty(r.Ranges), Phones: orEmpty(r.Phones), SenderIDs: r.SenderIDs,
-			Reporter: r.Reporter, EventTime: r.EventTime, ReceivedAt: r.ReceivedAt, FeedbackID: r.FeedbackID, Account: r.AccountHint,
-			Confidence: r.Confidence, Signals: r.Signals, Warnings: r.Warnings,
-		})
-	}
-	return out
-}
-
-func orEmpty(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // reportSubmit posts files to a desk's reports API, retrying what the desk asks to retry.
@@ -290,40 +223,39 @@ func reportSubmit(ctx context.Context, e env, base, dataDir string, files []stri
 	if token == "" {
 		return usageError{"report submit needs DESK_API_TOKEN (or --data-dir of a desk dev)"}
 	}
-	url := strings.TrimRight(base, "/") + "/api/v1/reports"
-	client := &http.Client{Timeout: 60 * time.Second}
+	sub := inbound.Submitter{URL: strings.TrimRight(base, "/") + "/api/v1/reports", Token: token}
 	failed := 0
 	for _, f := range files {
-		raw, err := os.ReadFile(f)
+		answer, err := sub.SubmitFile(ctx, f)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if err != nil {
 			failed++
 			fmt.Fprintf(e.stderr, "%s: %v\n", f, err)
 			continue
 		}
-		ct := "message/rfc822"
-		if strings.HasSuffix(strings.ToLower(f), ".json") {
-			ct = "application/json"
-		}
-		status, body, _, err := httpx.PostUntilAccepted(ctx, client, url, token, ct, raw, time.Now().Add(30*time.Second))
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err != nil {
-			body = []byte(err.Error())
-		}
-		if status != http.StatusOK && status != http.StatusAccepted {
-			failed++
-			fmt.Fprintf(e.stderr, "%s: HTTP %d: %s\n", f, status, strings.TrimSpace(string(body)))
-			continue
-		}
-		var out map[string]any
-		_ = json.Unmarshal(body, &out)
-		out["file"] = f
-		line, _ := json.Marshal(out)
+		answer["file"] = f
+		line, _ := json.Marshal(answer)
 		fmt.Fprintln(e.stdout, string(line))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d files were not accepted", failed, len(files))
 	}
 	return nil
+}
+
+// ledgerAndPolicy opens the configured ledger and loads the policy (policyFile, else the
+// configuration's).
+func ledgerAndPolicy(ctx context.Context, e env, dataDir, policyFile string) (*ledger.Store, *policy.Policy, error) {
+	store, cfg, _, err := ledger.OpenConfigured(ctx, e.lookup, dataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := policy.Load(cmp.Or(policyFile, cfg.PolicyFile))
+	if err != nil {
+		_ = store.Close()
+		return nil, nil, err
+	}
+	return store, p, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"abusedesk/devenv/cluster"
 	"abusedesk/devenv/devserver"
+	"abusedesk/internal/app/process"
 	"abusedesk/internal/platform/config"
 )
 
@@ -82,7 +83,7 @@ func TestComposeIsHonest(t *testing.T) {
 		lookup := config.MapLookup(env)
 		if cfg, err := config.LoadDesk(lookup); err != nil {
 			t.Errorf("%s: %v", name, err)
-		} else if err := closedByDefault(which, cfg, false); err != nil {
+		} else if err := process.ClosedByDefault(which, cfg, false); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 		if _, err := config.LoadTemporal(lookup); err != nil {
@@ -96,7 +97,7 @@ func TestComposeIsHonest(t *testing.T) {
 		}
 		if _, imap, err := config.LoadIntake(lookup); err != nil {
 			t.Errorf("%s: %v", name, err)
-		} else if which.imap && imap == nil && env["IMAP_ADDR"] == "" {
+		} else if which.IMAP && imap == nil && env["IMAP_ADDR"] == "" {
 			t.Errorf("%s runs the imap component without IMAP_ADDR", name)
 		}
 		if url := env["DESK_LEDGER_URL"]; !strings.HasPrefix(url, "postgres://") {

@@ -14,7 +14,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -77,22 +76,10 @@ func commands() []command {
 // diskRetry is how often a desk that could not start for want of disk space tries again.
 var diskRetry = 5 * time.Second
 
-// waitForDisk runs a desk again while it stops because the disk is full: started on a full
-// disk, it waits for space and then starts, instead of exiting and staying down.
+// waitForDisk runs a desk again while it stops because the disk is full (durable.WhileDiskFull).
 func waitForDisk(cmd func(ctx context.Context, e env, args []string) error) func(ctx context.Context, e env, args []string) error {
 	return func(ctx context.Context, e env, args []string) error {
-		for {
-			err := cmd(ctx, e, args)
-			if err == nil || !durable.DiskFull(err) || ctx.Err() != nil {
-				return err
-			}
-			fmt.Fprintf(e.stderr, "desk: the disk is full (%v); starting again once there is space (every %s; Ctrl-C stops)\n", err, diskRetry)
-			select {
-			case <-ctx.Done():
-				return err
-			case <-time.After(diskRetry):
-			}
-		}
+		return durable.WhileDiskFull(ctx, diskRetry, e.stderr, func() error { return cmd(ctx, e, args) })
 	}
 }
 
@@ -171,18 +158,7 @@ func cmdVersion(_ context.Context, e env, args []string) error {
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
-	v := version
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		fmt.Fprintf(e.stdout, "abusedesk %s (%s", v, bi.GoVersion)
-		for _, dep := range bi.Deps {
-			if dep.Path == "go.temporal.io/sdk" || dep.Path == "go.temporal.io/server" {
-				fmt.Fprintf(e.stdout, ", %s %s", strings.TrimPrefix(dep.Path, "go.temporal.io/"), dep.Version)
-			}
-		}
-		fmt.Fprintln(e.stdout, ")")
-		return nil
-	}
-	fmt.Fprintf(e.stdout, "abusedesk %s\n", v)
+	fmt.Fprintln(e.stdout, config.VersionLine(version))
 	return nil
 }
 

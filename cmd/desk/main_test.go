@@ -446,7 +446,7 @@ func TestPolicySimulateCommand(t *testing.T) {
 	}
 	// A desk dev that ran on the data dir under the candidate recorded it: simulate compares
 	// against the policy the desk ran under, not the embedded default, so nothing differs.
-	if err := writePolicyInUse(dir, candidate); err != nil {
+	if err := config.RecordPolicyInUse(dir, candidate); err != nil {
 		t.Fatal(err)
 	}
 	out.Reset()

@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -120,8 +121,9 @@ type Options struct {
 	LedgerCases int
 	// Corpus is the parse scenario's folder of reports ("" for the default).
 	Corpus string
-	// Profile, when set, is where a 30 s CPU profile of the storm's desk is saved.
-	Profile string
+	// Profile, when set, is where a 30 s CPU profile of the storm's desk is saved; CPUProfile
+	// the file a CPU profile of this process over the whole run goes to.
+	Profile, CPUProfile string
 	// Set is configuration given to every desk the bench starts.
 	Set map[string]string
 	// Version is the desk's build, written into each report.
@@ -168,6 +170,28 @@ func (o *Options) Validate() error {
 	return nil
 }
 
+// UseDataDir makes DataDir absolute, and a temporary folder when it is empty, which cleanup
+// removes unless keep.
+func (o *Options) UseDataDir(keep bool) (cleanup func(), err error) {
+	cleanup = func() {}
+	if o.DataDir == "" {
+		dir, err := os.MkdirTemp("", "desk-bench-")
+		if err != nil {
+			return cleanup, err
+		}
+		o.DataDir = dir
+		if !keep {
+			cleanup = func() { _ = os.RemoveAll(dir) }
+		}
+	}
+	abs, err := filepath.Abs(o.DataDir)
+	if err != nil {
+		return cleanup, err
+	}
+	o.DataDir = abs
+	return cleanup, nil
+}
+
 // Run runs the scenarios in order, prints each one's table to stdout and writes its JSON to
 // o.Out. It stops at the first scenario that fails (its JSON says why).
 func Run(ctx context.Context, o Options, scenarios []string, stdout io.Writer) error {
@@ -190,6 +214,16 @@ func Run(ctx context.Context, o Options, scenarios []string, stdout io.Writer) e
 	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return err
+	}
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
 	}
 	for _, s := range scenarios {
 		r := newReport(s, o.Version)

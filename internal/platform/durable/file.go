@@ -1,11 +1,15 @@
 package durable
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // WriteFile replaces path with b so that a crash leaves either the old file or the new one,
@@ -87,4 +91,22 @@ func DiskFull(err error) bool {
 	}
 	msg := strings.ToLower(err.Error())
 	return strings.Contains(msg, "no space left on device") || strings.Contains(msg, "database or disk is full") || strings.Contains(msg, "disk quota exceeded")
+}
+
+// WhileDiskFull runs start again while it stops because the disk is full: a desk started on a
+// full disk waits for space and then starts, instead of exiting and staying down. It says so on
+// w at each try, every retry, until ctx ends.
+func WhileDiskFull(ctx context.Context, retry time.Duration, w io.Writer, start func() error) error {
+	for {
+		err := start()
+		if err == nil || !DiskFull(err) || ctx.Err() != nil {
+			return err
+		}
+		fmt.Fprintf(w, "desk: the disk is full (%v); starting again once there is space (every %s; Ctrl-C stops)\n", err, retry)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(retry):
+		}
+	}
 }
