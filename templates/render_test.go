@@ -18,7 +18,7 @@ func sample(c abuse.Category, locale string) workflows.NoticeData {
 		Account:  abuse.Account{ID: "acct-1", Name: "Example Shop", ContactEmail: "ops@shop.example", Locale: locale, Tier: abuse.TierStandard},
 		Category: c, CategoryTitle: c.Title(), Track: "standard",
 		Reports: workflows.ReportDigest{Count: 2, FirstSeen: t0, LastSeen: t0.Add(time.Hour), Severity: "medium", Reporters: 1,
-			Examples: []workflows.ReportSummary{{ID: "r1", Format: "arf", Reporter: "fbl@isp.example", ReceivedAt: t0, Subjects: []string{"ip:192.0.2.1"}, Summary: "spam complaint"}}},
+			Examples: []workflows.ReportSummary{{ID: "r1", Format: "arf", Reporter: "fbl@isp.example", ReceivedAt: t0, Subjects: []abuse.Subject{{Kind: abuse.SubjectIP, Value: "192.0.2.1"}}, Summary: "spam complaint"}}},
 		Deadline: t0.Add(72 * time.Hour), Window: 72 * time.Hour, Reminder: 1,
 		Action:      workflows.ActionView{Type: abuse.ActionThrottle, Level: 2, Description: abuse.ActionThrottle.Describe(2), ID: "act-1", AppliedAt: t0},
 		AppealUntil: t0.Add(14 * 24 * time.Hour), AppealSLA: t0.Add(48 * time.Hour),

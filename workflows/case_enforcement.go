@@ -98,15 +98,14 @@ func (w *caseWorkflow) actionScope() *abuse.Scope {
 	for _, r := range w.st.Reports.Recent {
 		var found *abuse.Scope
 		for _, s := range r.Subjects {
-			kind, v, _ := strings.Cut(s, ":")
 			var sc *abuse.Scope
-			switch kind {
-			case "ip", "sender", "feedback-id", "range":
+			switch s.Kind {
+			case abuse.SubjectIP, abuse.SubjectSender, abuse.SubjectFeedbackID, abuse.SubjectRange:
 				return nil // a source on the network or in mail: the account's matter
-			case "phone":
-				sc = &abuse.Scope{Kind: abuse.ScopePhone, Value: v}
-			case "sender-id":
-				sc = &abuse.Scope{Kind: abuse.ScopeSenderID, Value: strings.ToUpper(v)}
+			case abuse.SubjectPhone:
+				sc = &abuse.Scope{Kind: abuse.ScopePhone, Value: s.Value}
+			case abuse.SubjectSenderID:
+				sc = &abuse.Scope{Kind: abuse.ScopeSenderID, Value: strings.ToUpper(s.Value)}
 			default:
 				continue
 			}
@@ -143,7 +142,7 @@ func (w *caseWorkflow) reportedURLs() []string {
 	var out []string
 	for _, r := range w.st.Reports.Recent {
 		for _, s := range r.Subjects {
-			if u, ok := strings.CutPrefix(s, "url:"); ok && !slices.Contains(out, u) && len(out) < maxTakedowns {
+			if u := s.Value; s.Kind == abuse.SubjectURL && !slices.Contains(out, u) && len(out) < maxTakedowns {
 				out = append(out, u)
 			}
 		}

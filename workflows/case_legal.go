@@ -376,8 +376,8 @@ func (w *caseWorkflow) moveToLegal(ctx workflow.Context, d AgentDecision) string
 		r.Category, r.Confirmed, r.OtherAccounts = abuse.LegalRequest, true, nil
 		texts = append(texts, r.Summary, r.Reporter)
 		for _, s := range r.Subjects {
-			if u, ok := strings.CutPrefix(s, "url:"); ok {
-				texts = append(texts, u)
+			if s.Kind == abuse.SubjectURL {
+				texts = append(texts, s.Value)
 			}
 		}
 		gone[r.Reporter] = true

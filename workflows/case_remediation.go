@@ -39,14 +39,14 @@ func checkPlan(r policy.Remediation, recent []ReportSummary) RemediationState {
 	var plan RemediationState
 	for _, rep := range recent {
 		for _, s := range rep.Subjects {
-			kind, val, ok := strings.Cut(s, ":")
-			if !ok || val == "" {
+			val := s.Value
+			if val == "" {
 				continue
 			}
 			switch {
-			case kind == "url" && len(plan.URLs) < maxCheckSubjects && !slices.Contains(plan.URLs, val):
+			case s.Kind == abuse.SubjectURL && len(plan.URLs) < maxCheckSubjects && !slices.Contains(plan.URLs, val):
 				plan.URLs = append(plan.URLs, val)
-			case kind == "ip" && len(plan.Addresses) < maxCheckSubjects && !slices.Contains(plan.Addresses, val):
+			case s.Kind == abuse.SubjectIP && len(plan.Addresses) < maxCheckSubjects && !slices.Contains(plan.Addresses, val):
 				plan.Addresses = append(plan.Addresses, val)
 			}
 		}

@@ -273,9 +273,9 @@ type ReportSummary struct {
 	Reporter   string         `json:"reporter,omitempty"`
 	ReceivedAt time.Time      `json:"received_at"`
 	EventTime  time.Time      `json:"event_time,omitzero"`
-	// Subjects are the first few things the report names: "ip:192.0.2.1", "domain:…",
-	// "url:…", "sender:…", "feedback-id:…".
-	Subjects []string `json:"subjects,omitempty"`
+	// Subjects are the first few things the report names, each written "kind:value"
+	// ("ip:192.0.2.1", "url:…") in JSON as before they were typed.
+	Subjects []abuse.Subject `json:"subjects,omitempty"`
 	// Evidence is the SHA-256 (hex) of the raw report in the evidence store.
 	Evidence string `json:"evidence,omitempty"`
 	// Summary is one line for people.

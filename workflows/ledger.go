@@ -61,10 +61,10 @@ type LedgerEvent struct {
 	// PerReporter is how many of Count each of Reporters sent (same order; "" is a report
 	// without a known reporter); empty when not known (events rebuilt from a case's state).
 	PerReporter []int `json:"per_reporter,omitempty"`
-	// Indicators are what the reports name ("ip:…", "url:…", "domain:…", "sender:…",
-	// "phone:…"; at most maxIndicators), for spikes and linked accounts.
-	Indicators []string `json:"indicators,omitempty"`
-	Text       string   `json:"text,omitempty"`
+	// Indicators are what the reports name (at most maxIndicators), for spikes and linked
+	// accounts; each is written "kind:value" as before they were typed.
+	Indicators []abuse.Subject `json:"indicators,omitempty"`
+	Text       string          `json:"text,omitempty"`
 }
 
 // Ledger event kinds.
@@ -144,27 +144,26 @@ func (e *LedgerEvent) addReports(reporter string, n int) {
 // notReporters are the subjects of a report that are not its reporter's own: a host, domain or
 // sender of the reporter's domain (or a domain above or below it) names the reporter, so it
 // links no accounts (issue 28, item 11: clusters were built from reporters' own domains).
-func notReporters(reporter string, subjects []string) []string {
+func notReporters(reporter string, subjects []abuse.Subject) []abuse.Subject {
 	_, rd, ok := strings.Cut(strings.ToLower(strings.TrimSpace(reporter)), "@")
-	if !ok || !strings.Contains(rd, ".") {
-		return subjects
-	}
+	reporterDomain := ok && strings.Contains(rd, ".")
 	same := func(d string) bool {
 		return abuse.InDomain(d, rd) || strings.Contains(d, ".") && abuse.InDomain(rd, d)
 	}
-	out := subjects[:0:0]
+	var out []abuse.Subject
 	for _, s := range subjects {
-		kind, v, _ := strings.Cut(s, ":")
-		switch kind {
-		case "url":
+		v := s.Value
+		switch {
+		case !reporterDomain:
+		case s.Kind == abuse.SubjectURL:
 			if u, err := url.Parse(v); err == nil && same(u.Hostname()) {
 				continue
 			}
-		case "domain":
+		case s.Kind == abuse.SubjectDomain:
 			if same(v) {
 				continue
 			}
-		case "sender":
+		case s.Kind == abuse.SubjectSender:
 			if _, d, ok := strings.Cut(v, "@"); ok && same(d) {
 				continue
 			}
@@ -175,7 +174,7 @@ func notReporters(reporter string, subjects []string) []string {
 }
 
 // addIndicators adds what a report names, each once, up to maxIndicators.
-func (e *LedgerEvent) addIndicators(subjects ...string) {
+func (e *LedgerEvent) addIndicators(subjects ...abuse.Subject) {
 	for _, s := range subjects {
 		if !slices.Contains(e.Indicators, s) && len(e.Indicators) < maxIndicators {
 			e.Indicators = append(e.Indicators, s)

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"abusedesk/internal/domain/abuse"
 	"slices"
 	"testing"
 )
@@ -11,10 +12,10 @@ func TestReportsEventsFold(t *testing.T) {
 	var a, b LedgerEvent
 	a.addReports("fbl@isp.example", 2)
 	a.addReports("", 1)
-	a.addIndicators("ip:192.0.2.1", "url:http://x.example/")
+	a.addIndicators(abuse.ParseSubject("ip:192.0.2.1"), abuse.ParseSubject("url:http://x.example/"))
 	b.addReports("fbl@isp.example", 3)
 	b.addReports("feed@phish.example", 1)
-	b.addIndicators("ip:192.0.2.1", "phone:+15555550100")
+	b.addIndicators(abuse.ParseSubject("ip:192.0.2.1"), abuse.ParseSubject("phone:+15555550100"))
 	a.merge(b)
 	if a.Count != 7 || !slices.Equal(a.Reporters, []string{"fbl@isp.example", "", "feed@phish.example"}) || !slices.Equal(a.PerReporter, []int{5, 1, 1}) {
 		t.Errorf("folded: %d reports, %v %v", a.Count, a.Reporters, a.PerReporter)
@@ -39,17 +40,30 @@ func TestReportsEventsFold(t *testing.T) {
 
 // TestNotReporters: what names the reporter's own organisation links nothing; the rest stays.
 func TestNotReporters(t *testing.T) {
-	subjects := []string{"ip:192.0.2.10", "url:https://abuse.bank.example/case/1", "domain:bank.example", "domain:mail.bank.example",
+	texts := []string{"ip:192.0.2.10", "url:https://abuse.bank.example/case/1", "domain:bank.example", "domain:mail.bank.example",
 		"sender:alerts@bank.example", "url:http://login-bank.example/x", "domain:notbank.example", "sender:x@shop.example", "domain:example"}
+	var subjects []abuse.Subject
+	for _, s := range texts {
+		subjects = append(subjects, abuse.ParseSubject(s))
+	}
 	got := notReporters("soc@bank.example", subjects)
 	want := []string{"ip:192.0.2.10", "url:http://login-bank.example/x", "domain:notbank.example", "sender:x@shop.example", "domain:example"}
-	if !slices.Equal(got, want) {
+	if !slices.Equal(written(got), want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
-	if got := notReporters("someone", subjects); !slices.Equal(got, subjects) {
+	if got := notReporters("someone", subjects); !slices.Equal(written(got), texts) {
 		t.Errorf("a reporter without a domain: %v", got)
 	}
-	if got := notReporters("noc@mail.bank.example", []string{"domain:bank.example"}); len(got) != 0 {
+	if got := notReporters("noc@mail.bank.example", []abuse.Subject{{Kind: abuse.SubjectDomain, Value: "bank.example"}}); len(got) != 0 {
 		t.Errorf("the reporter's parent domain: %v", got)
 	}
+}
+
+// written are subjects as "kind:value".
+func written(subjects []abuse.Subject) []string {
+	var out []string
+	for _, s := range subjects {
+		out = append(out, s.String())
+	}
+	return out
 }

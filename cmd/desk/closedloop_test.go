@@ -20,6 +20,7 @@ import (
 
 	"abusedesk/devenv/sandbox"
 	"abusedesk/integrations/probe"
+	"abusedesk/internal/domain/abuse"
 	"abusedesk/internal/platform/config"
 	"abusedesk/workflows"
 )
@@ -66,7 +67,9 @@ func TestEndToEndRemediationReopens(t *testing.T) {
 	}
 	caseID := workflows.CaseWorkflowID("acct-shop", "phishing")
 	v := d.waitStatus(caseID, workflows.StatusAwaitingResponse, 30*time.Second)
-	if !slices.ContainsFunc(v.Reports.Recent, func(r workflows.ReportSummary) bool { return slices.Contains(r.Subjects, "url:"+page) }) {
+	if !slices.ContainsFunc(v.Reports.Recent, func(r workflows.ReportSummary) bool {
+		return slices.Contains(r.Subjects, abuse.Subject{Kind: abuse.SubjectURL, Value: page})
+	}) {
 		t.Fatalf("the case's report does not name the page: %+v", v.Reports.Recent)
 	}
 

@@ -262,7 +262,7 @@ func (d *devDesk) submitReports(account, category string, ids ...string) string 
 	var batch []workflows.ReportSummary
 	for _, id := range ids {
 		batch = append(batch, workflows.ReportSummary{ID: id, Format: "arf", Category: abuse.Category(category), Reporter: "fbl@isp.example",
-			ReceivedAt: time.Now().UTC(), Subjects: []string{"ip:198.51.100.7"}, Summary: "test report " + id})
+			ReceivedAt: time.Now().UTC(), Subjects: []abuse.Subject{{Kind: abuse.SubjectIP, Value: "198.51.100.7"}}, Summary: "test report " + id})
 	}
 	snap := d.policy.Snapshot(abuse.Category(category))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -108,7 +108,7 @@ func (d *pathsDesk) openWith(account string, category abuse.Category, policy pol
 	d.t.Helper()
 	id := workflows.CaseWorkflowID(account, category)
 	batch := []workflows.ReportSummary{{ID: "r-" + id, Format: "arf", Category: category, Reporter: "fbl@isp.example",
-		ReceivedAt: time.Now().UTC(), Subjects: []string{"ip:192.0.2.10"}, Summary: "complaint", Confidence: confidence}}
+		ReceivedAt: time.Now().UTC(), Subjects: []abuse.Subject{{Kind: abuse.SubjectIP, Value: "192.0.2.10"}}, Summary: "complaint", Confidence: confidence}}
 	_, err := d.c.SignalWithStartWorkflow(context.Background(), id, workflows.SignalReports, workflows.NewReportsSignal(batch),
 		client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
 		workflows.CaseWorkflowType, workflows.CaseInput{AccountID: account, Category: category, Policy: policy})
@@ -294,7 +294,7 @@ func TestCasePathsOnTheServer(t *testing.T) {
 		// approval takes down each URL (one action each), the account untouched.
 		id := workflows.CaseWorkflowID("acct-standard", abuse.CSAM)
 		batch := []workflows.ReportSummary{{ID: "csam-" + id, Format: "freeform", Category: abuse.CSAM, Reporter: "analyst@hotline.example",
-			ReceivedAt: time.Now().UTC(), Subjects: []string{"url:http://www.shop.example/g/1.jpg", "url:http://www.shop.example/g/2.jpg"},
+			ReceivedAt: time.Now().UTC(), Subjects: []abuse.Subject{{Kind: abuse.SubjectURL, Value: "http://www.shop.example/g/1.jpg"}, {Kind: abuse.SubjectURL, Value: "http://www.shop.example/g/2.jpg"}},
 			Summary: "CSAM notice", Confidence: 0.9}}
 		_, err := d.c.SignalWithStartWorkflow(context.Background(), id, workflows.SignalReports, workflows.NewReportsSignal(batch),
 			client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},

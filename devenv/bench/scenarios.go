@@ -364,7 +364,7 @@ func lifecycleCases(ctx context.Context, env *benchEnv, d *benchDesk, snap polic
 		acct := benchAccount(from + i)
 		_, err := d.cases.Submit(ctx, workflows.CaseWorkflowID(acct, abuse.Spam), workflows.CaseInput{AccountID: acct, Category: abuse.Spam, Policy: snap},
 			[]workflows.ReportSummary{{ID: fmt.Sprintf("%s-%d", prefix, from+i), Format: "arf", Category: abuse.Spam, Reporter: "fbl@isp.example",
-				ReceivedAt: now, Subjects: []string{"ip:" + benchIP(from+i, 1)}, Summary: "bench report"}})
+				ReceivedAt: now, Subjects: []abuse.Subject{{Kind: abuse.SubjectIP, Value: benchIP(from+i, 1)}}, Summary: "bench report"}})
 		return err
 	})
 	if err != nil {
@@ -604,7 +604,7 @@ func benchPrecision(ctx context.Context, o *Options, r *Report) error {
 		time.Sleep(time.Until(openStart.Add(time.Duration(float64(i) / o.PrecisionRate * float64(time.Second)))))
 		_, err := d.cases.Submit(ctx, workflows.CaseWorkflowID(acct(i), abuse.DoS), workflows.CaseInput{AccountID: acct(i), Category: abuse.DoS, Policy: snap},
 			[]workflows.ReportSummary{{ID: fmt.Sprintf("prec-%d", i), Format: "arf", Category: abuse.DoS, Reporter: "noc@isp.example",
-				ReceivedAt: time.Now().UTC(), Subjects: []string{"ip:" + benchIP(o.Accounts+i, 1)}, Summary: "bench DoS report"}})
+				ReceivedAt: time.Now().UTC(), Subjects: []abuse.Subject{{Kind: abuse.SubjectIP, Value: benchIP(o.Accounts+i, 1)}}, Summary: "bench DoS report"}})
 		return err
 	})
 	if err != nil {

@@ -289,11 +289,11 @@ func standing(v *workflows.CaseView) bool {
 func reported(v *workflows.CaseView) (urls, addrs []string) {
 	for _, r := range v.Reports.Recent {
 		for _, subj := range r.Subjects {
-			kind, val, _ := strings.Cut(subj, ":")
+			val := subj.Value
 			switch {
-			case kind == "url" && !slices.Contains(urls, val):
+			case subj.Kind == abuse.SubjectURL && !slices.Contains(urls, val):
 				urls = append(urls, val)
-			case kind == "ip" && !slices.Contains(addrs, val):
+			case subj.Kind == abuse.SubjectIP && !slices.Contains(addrs, val):
 				addrs = append(addrs, val)
 			}
 		}

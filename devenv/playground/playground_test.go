@@ -18,6 +18,7 @@ import (
 	"abusedesk/devenv/hosting"
 	"abusedesk/integrations/reports"
 	"abusedesk/internal/app/provision"
+	"abusedesk/internal/domain/abuse"
 	"abusedesk/workflows"
 )
 
@@ -96,7 +97,7 @@ func TestTakeThePageDown(t *testing.T) {
 	srv := httptest.NewServer(h.Handler())
 	defer srv.Close()
 	v := &workflows.CaseView{CaseID: "case/acct-shop/phishing", CaseNumber: "TS-1", Status: workflows.StatusVerifying,
-		Reports: workflows.ReportStats{Recent: []workflows.ReportSummary{{Subjects: []string{"url:http://shop.example/a", "ip:192.0.2.25"}}, {Subjects: []string{"url:http://shop.example/b"}}}}}
+		Reports: workflows.ReportStats{Recent: []workflows.ReportSummary{{Subjects: []abuse.Subject{{Kind: abuse.SubjectURL, Value: "http://shop.example/a"}, {Kind: abuse.SubjectIP, Value: "192.0.2.25"}}}, {Subjects: []abuse.Subject{{Kind: abuse.SubjectURL, Value: "http://shop.example/b"}}}}}}
 	sb := &Sandbox{Cases: fakeCases{v}, HostingURL: srv.URL}
 	acts := sb.actionsFor(v)
 	if !slices.ContainsFunc(acts, func(a sandboxAction) bool { return a.Do == "takedown" && a.NoText }) {

@@ -94,7 +94,7 @@ func TestTrendsPage(t *testing.T) {
 		c := workflows.LedgerCase{Number: "TS-T" + acct, ID: "case/" + acct, Account: acct, Category: abuse.Phishing, Track: abuse.TrackAbuse, OpenedAt: now.Add(-10 * time.Minute)}
 		evs := []workflows.LedgerEvent{{Key: "1", At: c.OpenedAt, Kind: workflows.LedgerOpened},
 			{Key: "2", At: c.OpenedAt, Kind: workflows.LedgerReports, Count: 30 * (i + 1), Reporters: []string{"feed@phish.example"}, PerReporter: []int{30 * (i + 1)},
-				Indicators: []string{"url:https://secure-login.example/x" + acct}}}
+				Indicators: []abuse.Subject{{Kind: abuse.SubjectURL, Value: "https://secure-login.example/x" + acct}}}}
 		if err := store.Record(ctx, workflows.RecordEventsInput{Case: c, Events: evs}); err != nil {
 			t.Fatal(err)
 		}

@@ -418,7 +418,7 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 				return fmt.Errorf("resolve the accounts of report %s: %w", r.ID, err)
 			}
 			for _, u := range own {
-				sum.Subjects = append(sum.Subjects, "url:"+u)
+				sum.Subjects = append(sum.Subjects, abuse.Subject{Kind: abuse.SubjectURL, Value: u})
 			}
 		}
 		// A range names every customer in it: the report goes to each one's case.
@@ -470,8 +470,8 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 
 // summary is what a case keeps of a report.
 func summary(r reports.Report, src Source) workflows.ReportSummary {
-	var subj []string
-	add := func(kind string, vs []string, n int) {
+	var subj []abuse.Subject
+	add := func(kind abuse.SubjectKind, vs []string, n int) {
 		for i, v := range vs {
 			if i == n || len(subj) >= 6 {
 				return
@@ -479,18 +479,18 @@ func summary(r reports.Report, src Source) workflows.ReportSummary {
 			if len(v) > 160 {
 				v = reports.OneLine(v, 160)
 			}
-			subj = append(subj, kind+":"+v)
+			subj = append(subj, abuse.Subject{Kind: kind, Value: v})
 		}
 	}
-	add("ip", r.SourceIPs, 2)
-	add("url", r.URLs, 1)
-	add("domain", r.Domains, 2)
-	add("sender", r.Senders, 1)
-	add("range", r.Ranges, 1)
-	add("phone", r.Phones, 1)
-	add("sender-id", r.SenderIDs, 1)
+	add(abuse.SubjectIP, r.SourceIPs, 2)
+	add(abuse.SubjectURL, r.URLs, 1)
+	add(abuse.SubjectDomain, r.Domains, 2)
+	add(abuse.SubjectSender, r.Senders, 1)
+	add(abuse.SubjectRange, r.Ranges, 1)
+	add(abuse.SubjectPhone, r.Phones, 1)
+	add(abuse.SubjectSenderID, r.SenderIDs, 1)
 	if r.FeedbackID != "" {
-		subj = append(subj, "feedback-id:"+r.FeedbackID)
+		subj = append(subj, abuse.Subject{Kind: abuse.SubjectFeedbackID, Value: r.FeedbackID})
 	}
 	received := r.ReceivedAt
 	if received.IsZero() {

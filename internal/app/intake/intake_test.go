@@ -184,7 +184,7 @@ func TestReportReachesItsCase(t *testing.T) {
 		t.Errorf("case input %+v", in)
 	}
 	sum := e.cases.submits[caseID][0][0]
-	if sum.ID != "fbl-0001@mailbox.example" || sum.Evidence != out.Digest || len(sum.Subjects) == 0 || sum.Subjects[0] != "ip:192.0.2.77" {
+	if sum.ID != "fbl-0001@mailbox.example" || sum.Evidence != out.Digest || len(sum.Subjects) == 0 || sum.Subjects[0].String() != "ip:192.0.2.77" {
 		t.Errorf("summary %+v", sum)
 	}
 }
@@ -1270,7 +1270,7 @@ func TestOneCustomerPerReport(t *testing.T) {
 		}
 		r := batches[0][0]
 		other := map[string]string{"192.0.2.25": "198.51.100.20", "198.51.100.20": "192.0.2.25"}[own]
-		if !slices.Equal(r.Subjects, []string{"ip:" + own}) || strings.Contains(r.Summary, other) || len(r.OtherAccounts) != 0 {
+		if !slices.Equal(r.Subjects, []abuse.Subject{{Kind: abuse.SubjectIP, Value: own}}) || strings.Contains(r.Summary, other) || len(r.OtherAccounts) != 0 {
 			t.Errorf("%s's report: subjects %v, summary %q, others %v; want its own address only", acct, r.Subjects, r.Summary, r.OtherAccounts)
 		}
 		// Every customer-facing text, rendered for the case this report is in, names this
@@ -1331,8 +1331,8 @@ func TestEveryOwnURLIsKept(t *testing.T) {
 	}
 	var urls []string
 	for _, s := range batches[0][0].Subjects {
-		if u, ok := strings.CutPrefix(s, "url:"); ok {
-			urls = append(urls, u)
+		if s.Kind == abuse.SubjectURL {
+			urls = append(urls, s.Value)
 		}
 	}
 	want := []string{"http://www.shop.example/a/login.php", "http://192.0.2.10/b/login.php", "http://www.shop.example/e/verify"}

@@ -23,7 +23,7 @@ type indicator struct{ kind, value string }
 // indicatorsOf turns report subjects into indicators: "ip:…" stays an address, "url:…" becomes
 // its host, "domain:…" a domain, "sender:a@b" the sender's domain ("sender:ACME" an SMS sender
 // ID), "phone:…" a number. Others (feedback IDs) are not indicators.
-func indicatorsOf(subjects []string) []indicator {
+func indicatorsOf(subjects []abuse.Subject) []indicator {
 	var out []indicator
 	add := func(kind, value string) {
 		value = strings.TrimSpace(value)
@@ -36,28 +36,25 @@ func indicatorsOf(subjects []string) []indicator {
 		}
 	}
 	for _, s := range subjects {
-		kind, v, ok := strings.Cut(s, ":")
-		if !ok {
-			continue
-		}
-		switch kind {
-		case "ip":
+		v := s.Value
+		switch s.Kind {
+		case abuse.SubjectIP:
 			if a, err := netip.ParseAddr(v); err == nil {
 				add("ip", a.Unmap().String())
 			}
-		case "url":
+		case abuse.SubjectURL:
 			if u, err := url.Parse(v); err == nil && u.Hostname() != "" {
 				add("host", strings.ToLower(strings.TrimSuffix(u.Hostname(), ".")))
 			}
-		case "domain":
+		case abuse.SubjectDomain:
 			add("domain", strings.ToLower(strings.TrimSuffix(v, ".")))
-		case "sender":
+		case abuse.SubjectSender:
 			if _, domain, ok := strings.Cut(v, "@"); ok {
 				add("sender-domain", strings.ToLower(domain))
 			} else {
 				add("sender", v)
 			}
-		case "phone":
+		case abuse.SubjectPhone:
 			add("phone", v)
 		}
 	}
