@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"html"
 	"net/http"
 	"os"
 	"slices"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/net/html"
 )
 
 var statuses = []string{"new", "open", "pending", "hold", "solved", "closed"}
@@ -648,20 +649,37 @@ func removeTags(have, remove []string) []string {
 	return slices.DeleteFunc(have, func(t string) bool { return slices.Contains(rm, t) })
 }
 
+// stripHTML is the plain body Zendesk derives from a comment's html_body: the text, entities
+// decoded (golang.org/x/net/html's tokenizer), a line break for <br> and after each block,
+// scripts and styles left out.
 func stripHTML(s string) string {
 	var b strings.Builder
-	in := false
-	for _, r := range s {
-		switch {
-		case r == '<':
-			in = true
-		case r == '>':
-			in = false
-		case !in:
-			b.WriteRune(r)
+	z := html.NewTokenizer(strings.NewReader(s))
+	skip := 0
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return strings.TrimSpace(b.String())
+		case html.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+			}
+		case html.StartTagToken, html.SelfClosingTagToken:
+			switch name, _ := z.TagName(); string(name) {
+			case "script", "style":
+				skip++
+			case "br":
+				b.WriteString("\n")
+			}
+		case html.EndTagToken:
+			switch name, _ := z.TagName(); string(name) {
+			case "script", "style":
+				skip = max(0, skip-1)
+			case "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "blockquote", "pre":
+				b.WriteString("\n")
+			}
 		}
 	}
-	return html.UnescapeString(b.String())
 }
 
 // Ticket returns a copy of a ticket and its comments.
