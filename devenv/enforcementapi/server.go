@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"abusedesk/devenv/faults"
+	"abusedesk/integrations/enforcement/wire"
 )
 
 // Account is a customer account in the fake.
@@ -208,18 +209,9 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	type match struct {
-		Kind  string `json:"kind"`
-		Value string `json:"value"`
-	}
 	answer := func(acct, kind, value string, from, until time.Time) {
-		out := map[string]any{"account_id": acct, "matched": match{kind, value}}
-		if !from.IsZero() {
-			out["valid_from"] = from
-		}
-		if !until.IsZero() {
-			out["valid_until"] = until
-		}
+		out := wire.LookupResult{AccountId: acct, ValidFrom: optional(from), ValidUntil: optional(until)}
+		out.Matched.Kind, out.Matched.Value = wire.LookupResultMatchedKind(kind), value
 		writeJSON(w, http.StatusOK, out)
 	}
 	switch {
@@ -334,13 +326,7 @@ func (s *Server) lookupRange(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	type held struct {
-		AccountID  string    `json:"account_id"`
-		Prefix     string    `json:"prefix"`
-		ValidFrom  time.Time `json:"valid_from,omitzero"`
-		ValidUntil time.Time `json:"valid_until,omitzero"`
-	}
-	out := []held{}
+	out := wire.RangeLookupResult{Cidr: p.String(), Accounts: []wire.RangeHeld{}}
 	for _, a := range s.sortedAccounts() {
 		for _, rg := range a.Ranges {
 			rp, err := netip.ParsePrefix(rg.Prefix)
@@ -350,10 +336,10 @@ func (s *Server) lookupRange(w http.ResponseWriter, r *http.Request) {
 			if (!rg.From.IsZero() && at.Before(rg.From)) || (!rg.Until.IsZero() && !at.Before(rg.Until)) {
 				continue
 			}
-			out = append(out, held{AccountID: a.ID, Prefix: rp.Masked().String(), ValidFrom: rg.From, ValidUntil: rg.Until})
+			out.Accounts = append(out.Accounts, wire.RangeHeld{AccountId: a.ID, Prefix: rp.Masked().String(), ValidFrom: optional(rg.From), ValidUntil: optional(rg.Until)})
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"cidr": p.String(), "accounts": out})
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) byDomain(d string) (*Account, string) {
@@ -441,7 +427,7 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusNotFound, "Not Found", "no account "+r.PathValue("id"))
 		return
 	}
-	restrictions := []Action{}
+	restrictions := []wire.Action{}
 	prior := a.PriorViolations
 	for _, id := range s.order {
 		act := s.actions[id]
@@ -453,13 +439,11 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 			prior++
 		}
 		if act.State == "active" || act.State == "lifting" {
-			restrictions = append(restrictions, *act)
+			restrictions = append(restrictions, act.wire())
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"id": a.ID, "name": a.Name, "contact_email": a.ContactEmail, "locale": a.Locale, "tier": a.Tier,
-		"prior_violations": prior, "restrictions": restrictions,
-	})
+	writeJSON(w, http.StatusOK, wire.Account{Id: a.ID, Name: a.Name, ContactEmail: a.ContactEmail, Locale: a.Locale, Tier: wire.AccountTier(a.Tier),
+		PriorViolations: prior, Restrictions: restrictions})
 }
 
 // keyAndBody reads what every state-changing call needs: its Idempotency-Key (required, at
@@ -483,17 +467,19 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req struct {
-		Type      string     `json:"type"`
-		Level     int        `json:"level"`
-		Reason    string     `json:"reason"`
-		CaseID    string     `json:"case_id"`
-		ExpiresAt *time.Time `json:"expires_at"`
-		Scope     *Scope     `json:"scope"`
-	}
-	if err := json.Unmarshal(body, &req); err != nil {
+	var in wire.ActionRequest
+	if err := json.Unmarshal(body, &in); err != nil {
 		problem(w, http.StatusBadRequest, "Bad Request", "body: "+err.Error())
 		return
+	}
+	req := struct {
+		Type, Reason, CaseID string
+		Level                int
+		ExpiresAt            *time.Time
+		Scope                *Scope
+	}{Type: string(in.Type), Reason: in.Reason, CaseID: deref(in.CaseId), Level: deref(in.Level), ExpiresAt: in.ExpiresAt}
+	if in.Scope != nil {
+		req.Scope = &Scope{Kind: string(in.Scope.Kind), Value: in.Scope.Value}
 	}
 	switch req.Type {
 	case "throttle":
@@ -574,7 +560,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 		}
 		a := s.actions[prev.actionID]
 		s.advance(a)
-		writeJSON(w, http.StatusOK, a)
+		writeJSON(w, http.StatusOK, a.wire())
 		return
 	}
 	now := s.Now().UTC()
@@ -589,7 +575,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 	s.order = append(s.order, a.ID)
 	s.keys[scoped] = idem{hash: hash, actionID: a.ID}
 	s.advance(a)
-	writeJSON(w, http.StatusCreated, a)
+	writeJSON(w, http.StatusCreated, a.wire())
 }
 
 func (s *Server) listActions(w http.ResponseWriter, r *http.Request) {
@@ -600,12 +586,12 @@ func (s *Server) listActions(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusNotFound, "Not Found", "no account "+id)
 		return
 	}
-	out := []Action{}
+	out := []wire.Action{}
 	for i := len(s.order) - 1; i >= 0; i-- {
 		a := s.actions[s.order[i]]
 		if a.AccountID == id {
 			s.advance(a)
-			out = append(out, *a)
+			out = append(out, a.wire())
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"actions": out})
@@ -620,7 +606,7 @@ func (s *Server) getAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.advance(a)
-	writeJSON(w, http.StatusOK, a)
+	writeJSON(w, http.StatusOK, a.wire())
 }
 
 func (s *Server) lift(w http.ResponseWriter, r *http.Request) {
@@ -628,10 +614,7 @@ func (s *Server) lift(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req struct {
-		Reason     string `json:"reason"`
-		Overturned bool   `json:"overturned"`
-	}
+	var req wire.LiftActionJSONRequestBody
 	if err := json.Unmarshal(body, &req); err != nil || strings.TrimSpace(req.Reason) == "" {
 		problem(w, http.StatusBadRequest, "Bad Request", "reason: required")
 		return
@@ -660,10 +643,10 @@ func (s *Server) lift(w http.ResponseWriter, r *http.Request) {
 		a.liftRequested = s.Now().UTC()
 		s.advance(a)
 	}
-	if req.Overturned {
+	if deref(req.Overturned) {
 		a.Overturned = true
 	}
-	writeJSON(w, http.StatusOK, a)
+	writeJSON(w, http.StatusOK, a.wire())
 }
 
 // advance moves an action along its states as time passes.
@@ -736,4 +719,33 @@ func hostsResource(acct *Account, host string, now time.Time) bool {
 		d = strings.ToLower(d)
 		return host == d || strings.HasSuffix(host, "."+d)
 	})
+}
+
+// wire is the action as the contract writes it.
+func (a *Action) wire() wire.Action {
+	out := wire.Action{Id: a.ID, AccountId: a.AccountID, Type: wire.ActionType(a.Type), State: wire.ActionState(a.State), CreatedAt: a.CreatedAt,
+		Level: optional(a.Level), Reason: optional(a.Reason), CaseId: optional(a.CaseID), Error: optional(a.Error), Overturned: optional(a.Overturned),
+		AppliedAt: a.AppliedAt, ExpiresAt: a.ExpiresAt, LiftedAt: a.LiftedAt}
+	if a.Scope != nil {
+		out.Scope = &wire.Scope{Kind: wire.ScopeKind(a.Scope.Kind), Value: a.Scope.Value}
+	}
+	return out
+}
+
+// optional is a pointer to v, nil for the zero value (a field the answer leaves out).
+func optional[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}
+
+// deref is *p, or the zero value for nil.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

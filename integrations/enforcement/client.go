@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"abusedesk/integrations/enforcement/wire"
 	"abusedesk/internal/domain/abuse"
 	"abusedesk/internal/domain/fault"
 	"abusedesk/internal/platform/httpx"
@@ -86,19 +87,11 @@ func (c *Client) Lookup(ctx context.Context, q Query) (*Match, error) {
 	default:
 		return nil, &fault.Error{Kind: fault.Invalid, Service: service, Op: "lookup", Message: "the query names no address"}
 	}
-	var out struct {
-		AccountID string `json:"account_id"`
-		Matched   struct {
-			Kind  string `json:"kind"`
-			Value string `json:"value"`
-		} `json:"matched"`
-		ValidFrom  time.Time `json:"valid_from"`
-		ValidUntil time.Time `json:"valid_until"`
-	}
+	var out wire.LookupResult
 	if err := c.do(ctx, "lookup", http.MethodGet, "/v1/lookup?"+v.Encode(), "", nil, &out); err != nil {
 		return nil, err
 	}
-	return &Match{AccountID: out.AccountID, Kind: out.Matched.Kind, Value: out.Matched.Value, ValidFrom: out.ValidFrom, ValidUntil: out.ValidUntil}, nil
+	return &Match{AccountID: out.AccountId, Kind: string(out.Matched.Kind), Value: out.Matched.Value, ValidFrom: deref(out.ValidFrom), ValidUntil: deref(out.ValidUntil)}, nil
 }
 
 // LookupRange finds every account that held an address of a range (CIDR) at a time: a
@@ -108,72 +101,54 @@ func (c *Client) LookupRange(ctx context.Context, cidr string, at time.Time) ([]
 	if !at.IsZero() {
 		v.Set("at", at.UTC().Format(time.RFC3339))
 	}
-	var out struct {
-		Accounts []struct {
-			AccountID  string    `json:"account_id"`
-			Prefix     string    `json:"prefix"`
-			ValidFrom  time.Time `json:"valid_from"`
-			ValidUntil time.Time `json:"valid_until"`
-		} `json:"accounts"`
-	}
+	var out wire.RangeLookupResult
 	if err := c.do(ctx, "lookup range", http.MethodGet, "/v1/lookup/range?"+v.Encode(), "", nil, &out); err != nil {
 		return nil, err
 	}
 	ms := make([]Match, 0, len(out.Accounts))
 	for _, a := range out.Accounts {
-		ms = append(ms, Match{AccountID: a.AccountID, Kind: "range", Value: a.Prefix, ValidFrom: a.ValidFrom, ValidUntil: a.ValidUntil})
+		ms = append(ms, Match{AccountID: a.AccountId, Kind: "range", Value: a.Prefix, ValidFrom: deref(a.ValidFrom), ValidUntil: deref(a.ValidUntil)})
 	}
 	return ms, nil
 }
 
-// action is the wire form of an Action.
-type action struct {
-	ID        string           `json:"id"`
-	AccountID string           `json:"account_id"`
-	Type      abuse.ActionType `json:"type"`
-	Level     int              `json:"level,omitempty"`
-	State     string           `json:"state"`
-	Reason    string           `json:"reason,omitempty"`
-	CaseID    string           `json:"case_id,omitempty"`
-	CreatedAt time.Time        `json:"created_at"`
-	AppliedAt *time.Time       `json:"applied_at,omitempty"`
-	ExpiresAt *time.Time       `json:"expires_at,omitempty"`
-	LiftedAt  *time.Time       `json:"lifted_at,omitempty"`
-	Error     string           `json:"error,omitempty"`
-	Scope     *abuse.Scope     `json:"scope,omitempty"`
-}
-
-func (a action) state() *abuse.ActionState {
-	s := &abuse.ActionState{ID: a.ID, AccountID: a.AccountID, Type: a.Type, Level: a.Level, State: a.State, Error: a.Error, Scope: a.Scope}
-	if a.AppliedAt != nil {
-		s.AppliedAt = *a.AppliedAt
-	}
-	if a.ExpiresAt != nil {
-		s.ExpiresAt = *a.ExpiresAt
-	}
-	if a.LiftedAt != nil {
-		s.LiftedAt = *a.LiftedAt
+// stateOf is what the activities keep of an action.
+func stateOf(a wire.Action) *abuse.ActionState {
+	s := &abuse.ActionState{ID: a.Id, AccountID: a.AccountId, Type: abuse.ActionType(a.Type), Level: deref(a.Level), State: string(a.State),
+		Error: deref(a.Error), AppliedAt: deref(a.AppliedAt), ExpiresAt: deref(a.ExpiresAt), LiftedAt: deref(a.LiftedAt)}
+	if a.Scope != nil {
+		s.Scope = &abuse.Scope{Kind: string(a.Scope.Kind), Value: a.Scope.Value}
 	}
 	return s
 }
 
+// deref is *p, or the zero value for nil.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// ptr is a pointer to v, nil for the zero value: an optional field left out.
+func ptr[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}
+
 // GetAccount implements the activities' Accounts.
 func (c *Client) GetAccount(ctx context.Context, id string) (*abuse.Account, error) {
-	var out struct {
-		ID              string   `json:"id"`
-		Name            string   `json:"name"`
-		ContactEmail    string   `json:"contact_email"`
-		Locale          string   `json:"locale"`
-		Tier            string   `json:"tier"`
-		PriorViolations int      `json:"prior_violations"`
-		Restrictions    []action `json:"restrictions"`
-	}
+	var out wire.Account
 	if err := c.do(ctx, "get account "+id, http.MethodGet, "/v1/accounts/"+url.PathEscape(id), "", nil, &out); err != nil {
 		return nil, err
 	}
-	acct := &abuse.Account{ID: out.ID, Name: out.Name, ContactEmail: out.ContactEmail, Locale: out.Locale, Tier: out.Tier, PriorViolations: out.PriorViolations}
+	acct := &abuse.Account{ID: out.Id, Name: out.Name, ContactEmail: out.ContactEmail, Locale: out.Locale, Tier: string(out.Tier), PriorViolations: out.PriorViolations}
 	for _, r := range out.Restrictions {
-		acct.Restrictions = append(acct.Restrictions, r.Type.Describe(r.Level)+" ("+r.ID+")")
+		acct.Restrictions = append(acct.Restrictions, abuse.ActionType(r.Type).Describe(deref(r.Level))+" ("+r.Id+")")
 	}
 	return acct, nil
 }
@@ -183,33 +158,31 @@ func (c *Client) Apply(ctx context.Context, req abuse.ActionRequest, key string)
 	if key == "" {
 		return nil, &fault.Error{Kind: fault.Invalid, Service: service, Op: "apply", Message: "no idempotency key"}
 	}
-	body := map[string]any{"type": req.Type, "reason": req.Reason}
+	body := wire.ActionRequest{Type: wire.ActionRequestType(req.Type), Reason: req.Reason, CaseId: ptr(req.CaseID)}
 	if req.Level > 0 && req.Type == abuse.ActionThrottle {
-		body["level"] = req.Level // only a throttle has a level (the contract refuses one elsewhere)
-	}
-	if req.CaseID != "" {
-		body["case_id"] = req.CaseID
+		body.Level = &req.Level // only a throttle has a level (the contract refuses one elsewhere)
 	}
 	if req.Scope != nil {
-		body["scope"] = req.Scope
+		body.Scope = &wire.Scope{Kind: wire.ScopeKind(req.Scope.Kind), Value: req.Scope.Value}
 	}
 	if !req.ExpiresAt.IsZero() {
-		body["expires_at"] = req.ExpiresAt.UTC().Format(time.RFC3339)
+		at := req.ExpiresAt.UTC().Truncate(time.Second)
+		body.ExpiresAt = &at
 	}
-	var out action
+	var out wire.Action
 	if err := c.do(ctx, "apply "+string(req.Type), http.MethodPost, "/v1/accounts/"+url.PathEscape(req.AccountID)+"/actions", key, body, &out); err != nil {
 		return nil, err
 	}
-	return out.state(), nil
+	return stateOf(out), nil
 }
 
 // GetAction implements the activities' Enforcement.
 func (c *Client) GetAction(ctx context.Context, id string) (*abuse.ActionState, error) {
-	var out action
+	var out wire.Action
 	if err := c.do(ctx, "get action "+id, http.MethodGet, "/v1/actions/"+url.PathEscape(id), "", nil, &out); err != nil {
 		return nil, err
 	}
-	return out.state(), nil
+	return stateOf(out), nil
 }
 
 // Lift implements the activities' Enforcement.
@@ -217,28 +190,25 @@ func (c *Client) Lift(ctx context.Context, req abuse.LiftRequest, key string) (*
 	if key == "" {
 		return nil, &fault.Error{Kind: fault.Invalid, Service: service, Op: "lift", Message: "no idempotency key"}
 	}
-	body := map[string]any{"reason": req.Reason}
-	if req.Overturned {
-		body["overturned"] = true
-	}
-	var out action
+	body := wire.LiftActionJSONRequestBody{Reason: req.Reason, Overturned: ptr(req.Overturned)}
+	var out wire.Action
 	if err := c.do(ctx, "lift action "+req.ActionID, http.MethodPost, "/v1/actions/"+url.PathEscape(req.ActionID)+"/lift", key, body, &out); err != nil {
 		return nil, err
 	}
-	return out.state(), nil
+	return stateOf(out), nil
 }
 
 // Actions lists an account's actions, newest first.
 func (c *Client) Actions(ctx context.Context, accountID string) ([]abuse.ActionState, error) {
 	var out struct {
-		Actions []action `json:"actions"`
+		Actions []wire.Action `json:"actions"`
 	}
 	if err := c.do(ctx, "list actions of "+accountID, http.MethodGet, "/v1/accounts/"+url.PathEscape(accountID)+"/actions", "", nil, &out); err != nil {
 		return nil, err
 	}
 	res := make([]abuse.ActionState, len(out.Actions))
 	for i, a := range out.Actions {
-		res[i] = *a.state()
+		res[i] = *stateOf(a)
 	}
 	return res, nil
 }

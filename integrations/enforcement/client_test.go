@@ -21,8 +21,10 @@ import (
 func setup(t *testing.T) (*enforcementapi.Server, *enforcement.Client) {
 	t.Helper()
 	api := enforcementapi.NewDemo("secret")
-	srv := httptest.NewServer(api.Handler())
-	t.Cleanup(srv.Close)
+	// Every exchange is checked against openapi.yaml, both ways (contract_test.go).
+	c := loadContract(t)
+	srv := httptest.NewServer(c.check(api.Handler()))
+	t.Cleanup(func() { srv.Close(); c.verify(t) })
 	hc := &http.Client{Timeout: 2 * time.Second, Transport: &httpx.Retry{Backoff: 10 * time.Millisecond}}
 	return api, enforcement.New(srv.URL, "secret", enforcement.WithHTTPClient(hc))
 }
