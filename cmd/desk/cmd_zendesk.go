@@ -28,7 +28,7 @@ Objects are found by name and changed only where they differ: a second run chang
 	secretFile := fs.String("secret-file", "", "write a newly created webhook's signing secret to this file (mode 0600) instead of needing ZENDESK_WEBHOOK_SECRET")
 	policyPath := fs.String("policy", "", "policy whose extend and more-information windows the macro texts quote (default $DESK_POLICY_FILE)")
 	// The flags may come before or after the subcommand ("desk zendesk provision --dry-run",
-	// as the README writes it, and "desk zendesk --dry-run provision").
+	// as docs/running.md writes it, and "desk zendesk --dry-run provision").
 	sub := ""
 	if len(args) > 0 && args[0] == "provision" {
 		sub, args = args[0], args[1:]

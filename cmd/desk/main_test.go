@@ -165,7 +165,7 @@ func TestHelpEnvListsEveryVariable(t *testing.T) {
 	if err := run(context.Background(), []string{"help", "env"}, &out, io.Discard, noEnv); err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestHelpEnvListsEveryVariable(t *testing.T) {
 	_, table, _ := strings.Cut(rest, "-->\n")
 	table, _, found := strings.Cut(table, "<!-- END env table -->")
 	if !found || table != config.Table() {
-		t.Errorf("README.md's configuration table is not current: regenerate it with `go run ./cmd/desk help env --markdown`")
+		t.Errorf("docs/configuration.md's table is not current: regenerate it with `go run ./cmd/desk help env --markdown`")
 	}
 }
 

@@ -1,7 +1,7 @@
 // Package config reads abusedesk's configuration from environment variables, one struct per
 // component, and validates it at start with messages naming the variable and what is wrong.
 //
-// Every variable is declared once in Vars (name, default, meaning); the README's table and
+// Every variable is declared once in Vars (name, default, meaning); docs/configuration.md's table and
 // `desk help env` are made from the same list, and a test keeps them in step. A secret variable
 // NAME may instead be given as NAME_FILE, the path of a file holding it, so secrets never need
 // to sit in the environment of a process listing.
@@ -206,7 +206,7 @@ func (r *reader) list(name string) []string {
 	return strings.FieldsFunc(s, func(c rune) bool { return c == ',' || c == ' ' })
 }
 
-// Table renders Vars as a Markdown table (the README's configuration table).
+// Table renders Vars as a Markdown table (docs/configuration.md's table).
 func Table() string {
 	var b strings.Builder
 	b.WriteString("| variable | default | used by | meaning |\n|---|---|---|---|\n")
