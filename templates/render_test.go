@@ -202,7 +202,7 @@ func TestCustomerNoticesNameNoReporter(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if strings.Contains(out, "fbl@isp.example") || strings.Contains(out, "spam complaint") || !strings.Contains(out, "192.0.2.1") {
+			if strings.Contains(out, "fbl@isp.example") || strings.Contains(out, "spam complaint") || !strings.Contains(out, ": ip:192.0.2.1") {
 				t.Errorf("%s/%s names the reporter or quotes the report, or lost the address:\n%s", kind, loc, out)
 			}
 			d.DiscloseReporters = true

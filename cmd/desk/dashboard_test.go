@@ -176,6 +176,10 @@ func TestDashboardTakesACaseFromReportToReinstatement(t *testing.T) {
 	if body := p.get("/cases/" + caseID); !strings.Contains(body, `id="btn-approve"`) || !strings.Contains(body, "approval requested") {
 		t.Fatalf("the case page offers no approval:\n%s", body)
 	}
+	// The latest reports name what they are about, as "kind:value".
+	if body := p.get("/cases/" + caseID); !strings.Contains(body, "<td>url:http") && !strings.Contains(body, "<td>ip:") {
+		t.Errorf("the case page's reports do not name their subjects:\n%s", body)
+	}
 	// Labels a person reads: the status in words, which deadline the countdown is, the category
 	// once.
 	if list := p.get("/"); !strings.Contains(list, ">waiting for a lead</span>") || !strings.Contains(list, "lead&#39;s answer") {

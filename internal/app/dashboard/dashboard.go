@@ -122,6 +122,14 @@ func New(opts Options) (*Dashboard, error) {
 		// "=" (a plain string there is escaped to %3d and the link filters nothing).
 		"query": func(k, v string) template.URL { return template.URL(url.Values{k: {v}}.Encode()) }, //nolint:gosec // Encode escapes
 		"join":  strings.Join,
+		// subjects writes a report's subjects as "kind:value", comma-separated.
+		"subjects": func(ss []abuse.Subject) string {
+			out := make([]string, len(ss))
+			for i, s := range ss {
+				out[i] = s.String()
+			}
+			return strings.Join(out, ", ")
+		},
 		// action is an action in words ("outbound email sending suspended"), not its code.
 		"action": func(t abuse.ActionType, level int) string { return t.Describe(level) },
 		// decided is what a ledger event decided, in words: an action described, else the
