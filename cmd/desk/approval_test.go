@@ -16,6 +16,7 @@ const approverPolicy = "  users: []\n  groups: []"
 // the case enforces, and the message then shows the decision without buttons. A second click
 // is answered, not applied.
 func TestApprovalClickOverHTTPReachesTheCase(t *testing.T) {
+	t.Parallel()
 	p := fastPolicy(t, t.TempDir(), map[string]string{approverPolicy: "  users: []\n  groups: [SLEADS]"})
 	d := startDev(t, p)
 	caseID := d.submitReports("acct-bank", "spam", "r1", "r2")
@@ -49,6 +50,7 @@ func TestApprovalClickOverHTTPReachesTheCase(t *testing.T) {
 // TestApprovalDenyOverSocketMode: the same through Socket Mode (no public endpoint): Deny opens
 // the reason dialog, the submitted reason reaches the case, which goes back to review.
 func TestApprovalDenyOverSocketMode(t *testing.T) {
+	t.Parallel()
 	p := fastPolicy(t, t.TempDir(), map[string]string{approverPolicy: "  users: []\n  groups: [SLEADS]"})
 	d := startDev(t, p, "--sandbox-slack", "socket")
 	if d.sandbox["slack"]["socket_mode"] != true {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 // is not enforced), and each writes its figures. The figures themselves are not judged here —
 // timings belong to the benchmark, not to a test.
 func TestBenchScenariosRun(t *testing.T) {
+	t.Parallel()
 	skipShort(t)
 	out := t.TempDir()
 	args := []string{"bench", "parse", "storm", "lifecycle", "precision", "capacity", "notification", "admission", "metrics", "--in-process", "--out", out, "--data-dir", t.TempDir(),
@@ -82,14 +84,26 @@ func readBenchReport(t *testing.T, out, scenario string) (bench.Report, []byte) 
 // binary, is too close: left at that default, the binary's own alarm is raised to 40 minutes.
 // That does not move the go command's own kill (SIGQUIT at the -timeout it passed plus one
 // minute): CI passes -timeout=30m (GOFLAGS in .ci/run); a plain `go test ./...` has 11 minutes.
+// parallelDesks is how many end-to-end tests run at once by default.
+const parallelDesks = 4
+
 func TestMain(m *testing.M) {
 	if os.Getenv("DESK_TEST_AS_DESK") == "1" {
 		main()
 		os.Exit(0)
 	}
 	flag.Parse()
+	// The desk processes a bench starts are this binary, told to run as desk.
+	benchChildEnv = map[string]string{"DESK_TEST_AS_DESK": "1"}
 	if f := flag.Lookup("test.timeout"); f != nil && f.Value.String() == (10*time.Minute).String() {
 		_ = f.Value.Set((40 * time.Minute).String())
+	}
+	// The end-to-end tests mostly wait — on timers of seconds, on Temporal, on Chromium — so
+	// several run at once (each with its own desk, data dir and ports) unless -parallel is given.
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if f := flag.Lookup("test.parallel"); f != nil && !given {
+		_ = f.Value.Set(strconv.Itoa(parallelDesks))
 	}
 	os.Exit(m.Run())
 }
@@ -99,8 +113,8 @@ func TestMain(m *testing.M) {
 // flood of trickling uploads. Every part must end with no report lost or counted twice, the
 // desk starting again by itself, every slow upload answered and its connection released.
 func TestReliability(t *testing.T) {
+	t.Parallel()
 	skipShort(t)
-	t.Setenv("DESK_TEST_AS_DESK", "1")
 	out := t.TempDir()
 	args := []string{"bench", "reliability", "--out", out, "--data-dir", t.TempDir(),
 		"--reports", "1000", "--accounts", "40", "--clients", "16",

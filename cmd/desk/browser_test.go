@@ -54,6 +54,7 @@ func headless(t *testing.T, browser string, width, height int) context.Context {
 // strategic bank's phishing case once it waits for a lead, click Approve in the sandbox
 // section, and the page shows the case enforced.
 func TestBrowserApprovesAPendingCase(t *testing.T) {
+	t.Parallel()
 	skipShort(t)
 	browser := findBrowser(t)
 	d := startDev(t, leadsPolicy(t), "--demo")
@@ -290,6 +291,7 @@ func TestBrowserApprovesAPendingCase(t *testing.T) {
 // as the team in Slack. The signed-in queue and case page pass the accessibility check on a
 // desktop and a phone.
 func TestBrowserAgentsDay(t *testing.T) {
+	t.Parallel()
 	skipShort(t)
 	browser := findBrowser(t)
 	teams := "teams:\n  security:\n    title: Security\n    channel: abuse-security\n    sla: 1h\n    chain: [ULEAD1]\n\n# Spikes and linked accounts"
@@ -492,6 +494,7 @@ func walkPages(ctx context.Context, t *testing.T, base string, pages map[string]
 // (Zendesk) holds the receipt, and when an agent decides the case — not abuse — the decision
 // with how it was taken and the redress routes; the public status page says it is decided.
 func TestBrowserSendsANotice(t *testing.T) {
+	t.Parallel()
 	skipShort(t)
 	browser := findBrowser(t)
 	d := startDevIn(t, t.TempDir(), leadsPolicy(t), map[string]string{"DESK_DASHBOARD_PASSWORD": "s3cret"})

@@ -24,6 +24,7 @@ import (
 // pages; returns a case's view with durations as text; keeps a legal case out (404, never
 // listed); and names a bad parameter.
 func TestCasesAPI(t *testing.T) {
+	t.Parallel()
 	skipShort(t)
 	dir := t.TempDir()
 	// The leads' policy, with the spam desk below a trusted flagger.

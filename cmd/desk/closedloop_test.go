@@ -27,6 +27,7 @@ import (
 
 // The activities' verdicts are the probe's, passed through by name.
 func TestProbeVerdictsAreTheWorkflowsOwn(t *testing.T) {
+	t.Parallel()
 	for p, w := range map[probe.Verdict]string{probe.Fixed: workflows.VerdictFixed, probe.Still: workflows.VerdictStill, probe.Unknown: workflows.VerdictUnknown} {
 		if string(p) != w {
 			t.Errorf("probe verdict %q is %q in the workflows", p, w)
@@ -44,6 +45,7 @@ func TestProbeVerdictsAreTheWorkflowsOwn(t *testing.T) {
 // agent, the ticket open, nothing done to the account. Then the page is taken down, the agent
 // accepts again, and the case closes remediated after its re-checks.
 func TestEndToEndRemediationReopens(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := fastPolicy(t, dir, map[string]string{"verify: [1h, 24h, 7d]": "verify: [2s, 4s]"})
 	d := startDev(t, p)
@@ -186,6 +188,7 @@ func hostingGet(t *testing.T, host map[string]any, out any) {
 // so it still counts — and the account is on probation; a new spam case on it goes on the strict
 // track with a lead's approval and is recorded as a re-offence on the reinstated case.
 func TestEndToEndReinstatementAndReoffence(t *testing.T) {
+	t.Parallel()
 	p := fastPolicy(t, t.TempDir(), map[string]string{"window: 14d": "window: 3s"})
 	d := startDev(t, p)
 	caseID := d.submitReports("acct-shop", "spam", "rein-1")
@@ -286,6 +289,7 @@ func getText(t *testing.T, url string) string {
 // done; the case shows the resolution, its ticket has it, and the case goes on waiting for the
 // customer as before.
 func TestEndToEndHandOffToSecurity(t *testing.T) {
+	t.Parallel()
 	teams := "teams:\n  security:\n    title: Security\n    channel: abuse-security\n    sla: 1h\n    chain: [ULEAD1]\n\n# Spikes and linked accounts"
 	p := fastPolicy(t, t.TempDir(), map[string]string{"# Spikes and linked accounts": teams})
 	d := startDev(t, p)
@@ -406,6 +410,7 @@ func TestEndToEndHandOffToSecurity(t *testing.T) {
 // open. The hand-off stops chasing the team — its work item says the case closed and it is no
 // longer due — and the work queue no longer shows it overdue; the team may still resolve it.
 func TestHandOffStopsWhenTheCaseCloses(t *testing.T) {
+	t.Parallel()
 	teams := "teams:\n  security:\n    title: Security\n    channel: abuse-security\n    sla: 1h\n    chain: [ULEAD1]\n\n# Spikes and linked accounts"
 	p := fastPolicy(t, t.TempDir(), map[string]string{"# Spikes and linked accounts": teams})
 	d := startDev(t, p)
@@ -444,6 +449,7 @@ func TestHandOffStopsWhenTheCaseCloses(t *testing.T) {
 // (every minute, overlapping runs skipped), not a ticker in every process. A burst of reports
 // makes one run post one alert to the leads; runs again in the same window post nothing more.
 func TestSpikeWatchIsASchedule(t *testing.T) {
+	t.Parallel()
 	p := fastPolicy(t, t.TempDir(), map[string]string{"floor: 20": "floor: 3"})
 	d := startDev(t, p)
 	ctx := context.Background()

@@ -18,6 +18,10 @@ import (
 	"abusedesk/internal/platform/config"
 )
 
+// benchChildEnv is added to the environment of the desk processes the bench starts: nothing
+// for the desk binary; the test binary's switch to run as desk in its tests (TestMain).
+var benchChildEnv map[string]string
+
 func cmdBench(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "bench", "bench [flags] SCENARIO...", `
 Measures abusedesk on the embedded default: each scenario starts `+"`desk dev`"+` (this binary, as
@@ -141,6 +145,7 @@ docs/benchmarks.md has the latest figures.`)
 		return err
 	}
 	defer cleanup()
-	o.StartCluster = cluster.ForBench(nil, filepath.Join(o.DataDir, "cluster-bin"), slog.New(slog.NewTextHandler(e.stderr, nil)))
+	o.ChildEnv = benchChildEnv
+	o.StartCluster = cluster.ForBench(nil, benchChildEnv, filepath.Join(o.DataDir, "cluster-bin"), slog.New(slog.NewTextHandler(e.stderr, nil)))
 	return bench.Run(ctx, o, which, e.stdout)
 }

@@ -21,6 +21,7 @@ import (
 // variables given, their environment passes the desk's own configuration checks for what each
 // runs; and the processes share one PostgreSQL ledger (a SQLite file per process would split it).
 func TestComposeIsHonest(t *testing.T) {
+	t.Parallel()
 	doc := readCompose(t)
 	known := map[string]bool{}
 	for _, v := range config.Vars {

@@ -133,6 +133,7 @@ func (p *page) submit(path string, form url.Values) (location, flash string) {
 // customer appeals by email, an agent grants with the Zendesk macro — and checks the pages
 // show each step: counts, filters, the timeline, the account's enforcement state.
 func TestDashboardTakesACaseFromReportToReinstatement(t *testing.T) {
+	t.Parallel()
 	d := startDevIn(t, t.TempDir(), leadsPolicy(t), map[string]string{"DESK_DASHBOARD_PASSWORD": "open sesame"})
 	if code, _, h := d.dashboard("").do(http.MethodGet, "/", nil); code != http.StatusUnauthorized || !strings.Contains(h.Get("WWW-Authenticate"), "Basic") {
 		t.Fatalf("dashboard without the password: %d %v", code, h)
@@ -286,6 +287,7 @@ func TestDashboardTakesACaseFromReportToReinstatement(t *testing.T) {
 // on the same data dir, the sandbox has the same credentials, ticket and Slack message, and the
 // lead's click then enforces the case.
 func TestSandboxCarriesOnAfterARestart(t *testing.T) {
+	t.Parallel()
 	dir, pol := t.TempDir(), leadsPolicy(t)
 	d := startDevIn(t, dir, pol, nil)
 	caseID := d.submitReports("acct-bank", "spam", "before-restart")

@@ -70,6 +70,7 @@ func (d *devDesk) priorViolations(account string) int {
 // approves in Slack → the throttle is applied and verified → the customer appeals by email →
 // an agent grants it with the Zendesk macro → the action is lifted → the case closes reinstated.
 func TestEndToEndThrottleAppealReinstate(t *testing.T) {
+	t.Parallel()
 	p := fastPolicy(t, t.TempDir(), map[string]string{approverPolicy: "  users: []\n  groups: [SLEADS]"})
 	d := startDev(t, p)
 	d.mail([]byte("From: fbl@isp.example\r\nTo: abuse@provider.example\r\nSubject: Complaint\r\nMessage-ID: <e2e-1@isp.example>\r\n" +
@@ -183,6 +184,7 @@ func TestEndToEndThrottleAppealReinstate(t *testing.T) {
 // TestEndToEndReportStorm: hundreds of reports about one account through the reports API at
 // once become one case with every report counted.
 func TestEndToEndReportStorm(t *testing.T) {
+	t.Parallel()
 	d := startDev(t, fastPolicy(t, t.TempDir(), map[string]string{"response_window: 72h": "response_window: 1h"}))
 	const n = 400
 	var wg sync.WaitGroup

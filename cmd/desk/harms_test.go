@@ -164,6 +164,7 @@ func (d *devDesk) waitSlack(channel, text string) {
 const resentSpam = "Since 06:00 UTC our users receive spam from 203.0.113.9, about 300 messages of the same loan offer.\nPlease stop your customer."
 
 func TestMeasuredHarmsEndSafely(t *testing.T) {
+	t.Parallel()
 	p := fastPolicy(t, t.TempDir(), map[string]string{"timeout: 8h": "timeout: 2s"})
 	d := startDev(t, p)
 	customers := []string{"ops@shop.example", "noc@bank.example", "admin@again.example"}

@@ -186,6 +186,7 @@ func (d *pathsDesk) save(id, runID, file string) {
 // TestCasePathsOnTheServer runs the approval, denial, approval-timeout, appeal and
 // continue-as-new paths of a case on the embedded server and checks where each ends.
 func TestCasePathsOnTheServer(t *testing.T) {
+	t.Parallel()
 	skipShort(t)
 	d := startPathsDesk(t)
 

@@ -30,6 +30,7 @@ func arfMail(i int, ip string) []byte {
 // the embedded server; the desk is stopped while the watcher is mid-way and started again on
 // the same data dir; every report ends up counted in exactly one case, once.
 func TestIMAPReportsLandOnceDespiteAKill(t *testing.T) {
+	t.Parallel()
 	srv, err := imapsandbox.Start("abuse", "pw")
 	if err != nil {
 		t.Fatal(err)
@@ -136,6 +137,7 @@ func TestIMAPReportsLandOnceDespiteAKill(t *testing.T) {
 // TestZendeskWebhookRefusesForgeries: a forged or stale notification gets 401 and changes
 // nothing; a properly signed one for a report ticket in the intake group opens a case.
 func TestZendeskWebhookRefusesForgeries(t *testing.T) {
+	t.Parallel()
 	d := startDev(t, fastPolicy(t, t.TempDir(), nil))
 	z := d.sandbox["zendesk"]
 	secret := z["webhook_secret"].(string)
@@ -196,6 +198,7 @@ func TestZendeskWebhookRefusesForgeries(t *testing.T) {
 // submits the "Accept remediation" macro and the case resolves, without a second message to
 // the customer.
 func TestCustomerReplyAndMacroThroughZendesk(t *testing.T) {
+	t.Parallel()
 	d := startDev(t, fastPolicy(t, t.TempDir(), map[string]string{"response_window: 72h": "response_window: 1h"}))
 	caseID := d.submitReports("acct-shop", "spam", "z1")
 	v := d.waitStatus(caseID, workflows.StatusAwaitingResponse, 20*time.Second)
@@ -328,6 +331,7 @@ func applyMacro(t *testing.T, z map[string]any, agent string, ticket int64, titl
 // ticket, the export poll finds it and the case applies the decision once — then the webhook
 // comes back and the poll runs again, and nothing is applied twice.
 func TestDecisionSurvivesALostWebhook(t *testing.T) {
+	t.Parallel()
 	d := startDevIn(t, t.TempDir(), fastPolicy(t, t.TempDir(), map[string]string{"response_window: 72h": "response_window: 1h"}),
 		map[string]string{"ZENDESK_POLL_INTERVAL": "1s"})
 	caseID := d.submitReports("acct-shop", "spam", "lost-1")

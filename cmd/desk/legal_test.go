@@ -23,6 +23,7 @@ import (
 // preservation released, the matter closed with the final answer. The customer hears nothing,
 // and the police force's only mail is the receipts and the answer.
 func TestLegalMatterLifecycle(t *testing.T) {
+	t.Parallel()
 	skipShort(t)
 	dir := t.TempDir()
 	d := startDevIn(t, dir, leadsPolicy(t), nil)
@@ -181,6 +182,7 @@ func TestLegalMatterLifecycle(t *testing.T) {
 // the enforcement API (one takedown each, on the customer's own host) and not the account; the
 // recorded reason is what happened; the customer hears nothing.
 func TestCSAMTakesDownTheResource(t *testing.T) {
+	t.Parallel()
 	skipShort(t)
 	p := fastPolicy(t, t.TempDir(), map[string]string{approverPolicy: "  users: []\n  groups: [SLEADS]"})
 	d := startDev(t, p)

@@ -51,6 +51,7 @@ func (s *syncBuffer) String() string {
 func noEnv(string) (string, bool) { return "", false }
 
 func TestEveryCommandHasHelp(t *testing.T) {
+	t.Parallel()
 	for _, c := range commands() {
 		var out bytes.Buffer
 		err := run(context.Background(), []string{c.name, "--help"}, &out, io.Discard, noEnv)
@@ -67,6 +68,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 // after the subcommand as before it (both reach the configuration check), and no flag's help
 // shows a backquoted phrase as its argument name ("-data-dir desk dev").
 func TestHelpAndFlagsAsDocumented(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"zendesk", "provision", "--dry-run"}, {"zendesk", "--dry-run", "provision"}} {
 		err := run(context.Background(), args, io.Discard, io.Discard, noEnv)
 		if err == nil || !strings.Contains(err.Error(), "ZENDESK_URL: not set") {
@@ -88,6 +90,7 @@ func TestHelpAndFlagsAsDocumented(t *testing.T) {
 var flagLine = regexp.MustCompile(`(?m)^  -[a-z][a-z0-9-]* ([^\t\n]+)$`)
 
 func TestUnknownCommand(t *testing.T) {
+	t.Parallel()
 	var stderr bytes.Buffer
 	err := run(context.Background(), []string{"frobnicate"}, io.Discard, &stderr, noEnv)
 	var u usageError
@@ -97,6 +100,7 @@ func TestUnknownCommand(t *testing.T) {
 }
 
 func TestRunNeedsTemporalAddress(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	err := run(context.Background(), []string{"run"}, io.Discard, io.Discard, noEnv)
 	if err == nil || !strings.Contains(err.Error(), "TEMPORAL_ADDRESS: not set") {
@@ -118,6 +122,7 @@ func TestRunNeedsTemporalAddress(t *testing.T) {
 // password stops at once, naming what to set; --insecure-open or the worker alone go on (and
 // fail later, here on the unconfigured services).
 func TestRunRefusesAnOpenDashboard(t *testing.T) {
+	t.Parallel()
 	env := config.MapLookup(map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1", "DESK_PAYLOAD_KEYS": "off"})
 	err := run(context.Background(), []string{"run"}, io.Discard, io.Discard, env)
 	if err == nil || !strings.Contains(err.Error(), "open to anyone who reaches 127.0.0.1:8080") || !strings.Contains(err.Error(), "DESK_DASHBOARD_PASSWORD") {
@@ -134,6 +139,7 @@ func TestRunRefusesAnOpenDashboard(t *testing.T) {
 // TestRunRefusesOpenMetrics: desk run listening beyond loopback needs DESK_METRICS_TOKEN
 // (or --insecure-open); on loopback, or with the token, it goes on.
 func TestRunRefusesOpenMetrics(t *testing.T) {
+	t.Parallel()
 	base := map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1", "DESK_PAYLOAD_KEYS": "off", "DESK_DASHBOARD_PASSWORD": "pw"}
 	with := func(kv ...string) config.Lookup {
 		m := maps.Clone(base)
@@ -161,6 +167,7 @@ func TestRunRefusesOpenMetrics(t *testing.T) {
 }
 
 func TestHelpEnvListsEveryVariable(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"help", "env"}, &out, io.Discard, noEnv); err != nil {
 		t.Fatal(err)
@@ -183,6 +190,7 @@ func TestHelpEnvListsEveryVariable(t *testing.T) {
 }
 
 func TestPolicyCheck(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yaml")
 	var def bytes.Buffer
@@ -337,6 +345,7 @@ func TestLedgerCommandsRefuseNoLedger(t *testing.T) {
 // TestReportSorCommand: desk report sor prints the period's statements of reasons in the
 // Transparency Database's shape from the data dir's ledger; bad flags are usage errors.
 func TestReportSorCommand(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	store, err := ledger.Open(ctx, filepath.Join(dir, "ledger.db"))
@@ -398,6 +407,7 @@ func TestReportSorCommand(t *testing.T) {
 // TestPolicySimulateCommand: desk policy simulate reads the data dir's ledger and prints what a
 // candidate changes, as text and as JSON; bad flags are usage errors naming the flag.
 func TestPolicySimulateCommand(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	store, err := ledger.Open(ctx, filepath.Join(dir, "ledger.db"))
@@ -471,6 +481,7 @@ func TestPolicySimulateCommand(t *testing.T) {
 // TestDevUIOffWithSignIn: with people signed in by role, desk dev runs no Temporal Web UI
 // (it has no roles) unless its port is given; without sign-in it runs as asked.
 func TestDevUIOffWithSignIn(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		given, signin bool
 		want          int
@@ -608,6 +619,7 @@ func listening(t *testing.T, pid int) []string {
 // links none of the development environment — the embedded Temporal server, the sandbox, the
 // benchmarks, the test stand-ins — and its dev command says what it is instead of running.
 func TestProductionBuildLeavesOutTheDevenv(t *testing.T) {
+	t.Parallel()
 	skipShort(t)
 	out, err := exec.Command("go", "list", "-deps", "-tags", "nodev", "abusedesk/cmd/desk").CombinedOutput()
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 // shown to the legal team (the look on record); a quality review needs a lead; without a session
 // pages send to sign-in and the API answers 401; someone in no role's group is refused.
 func TestSignInRoles(t *testing.T) {
+	t.Parallel()
 	d := startDevIn(t, t.TempDir(), leadsPolicy(t), nil, "--demo", "--signin")
 	d.mail(plainMail("Det. Jane Roe <jane.roe@police.example>", "Preservation request - reference 2026-7002", "pres-signin@police.example",
 		"Pursuant to 18 U.S.C. 2703(f) we request that you preserve all records associated with the IP address 192.0.2.10\n"+

@@ -23,6 +23,7 @@ import (
 // no worker, reads the task queue's backlog from the server's statistics (its gauge is on
 // /metrics) to hold intake back on.
 func TestSplitIngress(t *testing.T) {
+	t.Parallel()
 	p := fastPolicy(t, t.TempDir(), map[string]string{"response_window: 72h": "response_window: 1h"})
 	d := startDev(t, p)
 	// One data dir, one desk: a second desk dev on it stops at once, naming the first.

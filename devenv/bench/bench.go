@@ -124,8 +124,9 @@ type Options struct {
 	// Profile, when set, is where a 30 s CPU profile of the storm's desk is saved; CPUProfile
 	// the file a CPU profile of this process over the whole run goes to.
 	Profile, CPUProfile string
-	// Set is configuration given to every desk the bench starts.
-	Set map[string]string
+	// Set is configuration given to every desk the bench starts; ChildEnv is more environment
+	// for the desk processes it starts (a test binary's switch to run as desk).
+	Set, ChildEnv map[string]string
 	// Version is the desk's build, written into each report.
 	Version string
 	// Greedy makes the bench's API clients ignore Retry-After: a refused report is sent again

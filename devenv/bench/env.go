@@ -166,7 +166,7 @@ func (b *benchEnv) startDesk(ctx context.Context, dataDir string, extra map[stri
 			return nil, err
 		}
 		cmd := exec.Command(self, args...)
-		cmd.Env = childEnv(vars)
+		cmd.Env = childEnv(vars, b.o.ChildEnv)
 		cmd.Stdout, cmd.Stderr = logFile, logFile
 		if err := cmd.Start(); err != nil {
 			return nil, fmt.Errorf("start desk dev: %w", err)
@@ -248,8 +248,8 @@ func (b *benchEnv) startProfiled(ctx context.Context, dataDir, scenario string) 
 	return d, d.profile(filepath.Join(b.o.Profile, "desk-"+scenario+".pprof"), 30*time.Second), nil
 }
 
-// childEnv is this process's environment without any desk configuration, plus vars.
-func childEnv(vars map[string]string) []string {
+// childEnv is this process's environment without any desk configuration, plus vars and extra.
+func childEnv(vars, extra map[string]string) []string {
 	ours := map[string]bool{}
 	for _, v := range config.Vars {
 		ours[v.Name], ours[v.Name+"_FILE"] = true, true
@@ -260,8 +260,10 @@ func childEnv(vars map[string]string) []string {
 			env = append(env, kv)
 		}
 	}
-	for k, v := range vars {
-		env = append(env, k+"="+v)
+	for _, m := range []map[string]string{vars, extra} {
+		for k, v := range m {
+			env = append(env, k+"="+v)
+		}
 	}
 	return env
 }

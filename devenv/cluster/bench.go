@@ -10,12 +10,12 @@ import (
 )
 
 // ForBench is bench.Options.StartCluster for desks run by the command desk (nil: this
-// executable, as for Start) with the logger log: the production topology with two workers,
-// on the bench's stand-ins instead of the sandbox's, its Temporal server built once into
-// binDir.
-func ForBench(desk []string, binDir string, log *slog.Logger) func(ctx context.Context, dir string, vars map[string]string, policyFile string) (bench.ProductionTopology, error) {
+// executable, as for Start) with deskEnv added to their environment and the logger log: the
+// production topology with two workers, on the bench's stand-ins instead of the sandbox's,
+// its Temporal server built once into binDir.
+func ForBench(desk []string, deskEnv map[string]string, binDir string, log *slog.Logger) func(ctx context.Context, dir string, vars map[string]string, policyFile string) (bench.ProductionTopology, error) {
 	return func(ctx context.Context, dir string, vars map[string]string, policyFile string) (bench.ProductionTopology, error) {
-		c, err := Start(ctx, Options{Dir: dir, BinDir: binDir, Workers: 2, Desk: desk, PolicyFile: policyFile, Outside: vars, Log: log})
+		c, err := Start(ctx, Options{Dir: dir, BinDir: binDir, Workers: 2, Desk: desk, DeskEnv: deskEnv, PolicyFile: policyFile, Outside: vars, Log: log})
 		if err != nil {
 			return nil, err
 		}
