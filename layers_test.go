@@ -24,11 +24,11 @@ var layers = []struct {
 }{
 	// The domain's vocabulary: categories, tickets, approvals, error classes, the calendar, the
 	// policy. It knows nothing of Temporal, HTTP or storage.
-	{"domain", "internal/domain", nil},
+	{"domain", "domain", nil},
 	// Message templates: text the domain fills in.
 	{"templates", "templates", nil},
 	// The platform: configuration, HTTP, durable queues, evidence storage, metrics, Temporal's client.
-	{"platform", "internal/platform", []string{"domain"}},
+	{"platform", "platform", []string{"domain"}},
 	// Adapters to the outside systems: vocabulary and httpx only (see integrationsMay).
 	{"integrations", "integrations", []string{"domain", "platform"}},
 	// The case workflows: deterministic, domain only.
@@ -36,7 +36,7 @@ var layers = []struct {
 	// What the workflows do outside: domain, workflows' names, templates, the platform.
 	{"activities", "activities", []string{"domain", "templates", "platform", "workflows"}},
 	// The application: intake, inbound channels, cases, ledger, dashboard.
-	{"app", "internal/app", []string{"domain", "templates", "platform", "integrations", "workflows", "activities"}},
+	{"app", "app", []string{"domain", "templates", "platform", "integrations", "workflows", "activities"}},
 	// What `desk dev` ships, and the commands that wire everything.
 	{"devenv", "devenv", []string{"domain", "templates", "platform", "integrations", "workflows", "activities", "app"}},
 	{"cmd", "cmd", []string{"domain", "templates", "platform", "integrations", "workflows", "activities", "app", "devenv"}},
@@ -58,15 +58,15 @@ func layerOf(rel string) (string, []string, bool) {
 
 // vocabulary are the leaf packages every layer may share; each imports at most what is listed.
 var vocabulary = map[string][]string{
-	"internal/domain/abuse":    nil,
-	"internal/domain/ticket":   nil,
-	"internal/domain/fault":    nil,
-	"internal/domain/approval": {"internal/domain/abuse"},
+	"domain/abuse":    nil,
+	"domain/ticket":   nil,
+	"domain/fault":    nil,
+	"domain/approval": {"domain/abuse"},
 }
 
 // integrationsMay are the project packages an integration may import besides other
 // vocabulary: the platform's HTTP helpers.
-var integrationsMay = []string{"internal/platform/httpx"}
+var integrationsMay = []string{"platform/httpx"}
 
 // pkg is a package as `go list -json` describes it: its non-test imports.
 type pkg struct {
@@ -175,25 +175,25 @@ func TestLayerRules(t *testing.T) {
 		p    pkg
 		bad  bool
 	}{
-		{"production imports testenv", pkg{"abusedesk/internal/app/intake", []string{"abusedesk/testenv/memfake"}}, true},
-		{"internal imports devenv", pkg{"abusedesk/internal/app/dashboard", []string{"abusedesk/devenv/demo"}}, true},
+		{"production imports testenv", pkg{"abusedesk/app/intake", []string{"abusedesk/testenv/memfake"}}, true},
+		{"the application imports devenv", pkg{"abusedesk/app/dashboard", []string{"abusedesk/devenv/demo"}}, true},
 		{"cmd/desk imports devenv", pkg{"abusedesk/cmd/desk", []string{"abusedesk/devenv/sandbox"}}, false},
 		{"devenv imports devenv", pkg{"abusedesk/devenv/sandbox", []string{"abusedesk/devenv/faults"}}, false},
 		{"integration imports workflows", pkg{"abusedesk/integrations/slack", []string{"abusedesk/workflows"}}, true},
 		{"integration imports activities", pkg{"abusedesk/integrations/zendesk", []string{"abusedesk/activities"}}, true},
 		{"integration imports templates", pkg{"abusedesk/integrations/zendesk", []string{"abusedesk/templates"}}, true},
-		{"integration imports policy", pkg{"abusedesk/integrations/slack", []string{"abusedesk/internal/domain/policy"}}, true},
-		{"integration imports vocabulary", pkg{"abusedesk/integrations/slack", []string{"abusedesk/internal/domain/approval", "abusedesk/internal/platform/httpx", "github.com/slack-go/slack"}}, false},
-		{"vocabulary imports upward", pkg{"abusedesk/internal/domain/ticket", []string{"abusedesk/workflows"}}, true},
-		{"approval imports abuse", pkg{"abusedesk/internal/domain/approval", []string{"abusedesk/internal/domain/abuse"}}, false},
-		{"domain imports the platform", pkg{"abusedesk/internal/domain/policy", []string{"abusedesk/internal/platform/config"}}, true},
-		{"platform imports the application", pkg{"abusedesk/internal/platform/metrics", []string{"abusedesk/internal/app/ledger"}}, true},
-		{"platform imports the domain", pkg{"abusedesk/internal/platform/evidence", []string{"abusedesk/internal/domain/fault"}}, false},
+		{"integration imports policy", pkg{"abusedesk/integrations/slack", []string{"abusedesk/domain/policy"}}, true},
+		{"integration imports vocabulary", pkg{"abusedesk/integrations/slack", []string{"abusedesk/domain/approval", "abusedesk/platform/httpx", "github.com/slack-go/slack"}}, false},
+		{"vocabulary imports upward", pkg{"abusedesk/domain/ticket", []string{"abusedesk/workflows"}}, true},
+		{"approval imports abuse", pkg{"abusedesk/domain/approval", []string{"abusedesk/domain/abuse"}}, false},
+		{"domain imports the platform", pkg{"abusedesk/domain/policy", []string{"abusedesk/platform/config"}}, true},
+		{"platform imports the application", pkg{"abusedesk/platform/metrics", []string{"abusedesk/app/ledger"}}, true},
+		{"platform imports the domain", pkg{"abusedesk/platform/evidence", []string{"abusedesk/domain/fault"}}, false},
 		{"workflows import activities", pkg{"abusedesk/workflows", []string{"abusedesk/activities"}}, true},
-		{"workflows import the platform", pkg{"abusedesk/workflows", []string{"abusedesk/internal/platform/tclient"}}, true},
-		{"activities import the application", pkg{"abusedesk/activities", []string{"abusedesk/internal/app/cases"}}, true},
-		{"the application imports workflows", pkg{"abusedesk/internal/app/cases", []string{"abusedesk/workflows", "abusedesk/internal/domain/policy"}}, false},
-		{"the application imports cmd", pkg{"abusedesk/internal/app/cases", []string{"abusedesk/cmd/desk"}}, true},
+		{"workflows import the platform", pkg{"abusedesk/workflows", []string{"abusedesk/platform/tclient"}}, true},
+		{"activities import the application", pkg{"abusedesk/activities", []string{"abusedesk/app/cases"}}, true},
+		{"the application imports workflows", pkg{"abusedesk/app/cases", []string{"abusedesk/workflows", "abusedesk/domain/policy"}}, false},
+		{"the application imports cmd", pkg{"abusedesk/app/cases", []string{"abusedesk/cmd/desk"}}, true},
 		{"testenv imports devenv", pkg{"abusedesk/testenv/pgtest", []string{"abusedesk/devenv/pglocal"}}, false},
 		{"a folder in no layer", pkg{"abusedesk/internal/misc", nil}, true},
 		{"an integration imports its own subpackage", pkg{"abusedesk/integrations/enforcement", []string{"abusedesk/integrations/enforcement/wire"}}, false},

@@ -16,10 +16,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/approval"
-	"abusedesk/internal/domain/fault"
-	"abusedesk/internal/domain/ticket"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/approval"
+	"abusedesk/domain/fault"
+	"abusedesk/domain/ticket"
 	"abusedesk/templates"
 	"abusedesk/workflows"
 )

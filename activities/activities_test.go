@@ -9,9 +9,9 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"abusedesk/activities"
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/fault"
-	"abusedesk/internal/domain/ticket"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/fault"
+	"abusedesk/domain/ticket"
 	"abusedesk/templates"
 	"abusedesk/testenv/memfake"
 	"abusedesk/workflows"

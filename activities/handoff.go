@@ -8,9 +8,9 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
-	"abusedesk/internal/domain/approval"
-	"abusedesk/internal/domain/fault"
-	"abusedesk/internal/domain/ticket"
+	"abusedesk/domain/approval"
+	"abusedesk/domain/fault"
+	"abusedesk/domain/ticket"
 	"abusedesk/workflows"
 )
 

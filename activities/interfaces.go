@@ -12,9 +12,9 @@ package activities
 import (
 	"context"
 
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/approval"
-	"abusedesk/internal/domain/ticket"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/approval"
+	"abusedesk/domain/ticket"
 	"abusedesk/workflows"
 )
 

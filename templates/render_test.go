@@ -6,7 +6,7 @@ import (
 	"testing/fstest"
 	"time"
 
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 	"abusedesk/templates"
 	"abusedesk/workflows"
 )

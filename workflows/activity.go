@@ -3,9 +3,9 @@ package workflows
 import (
 	"time"
 
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/approval"
-	"abusedesk/internal/domain/policy"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/approval"
+	"abusedesk/domain/policy"
 )
 
 // The activity contract of the Case and Appeal workflows: the activities' names, and one input

@@ -8,7 +8,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/internal/domain/policy"
+	"abusedesk/domain/policy"
 )
 
 // Appeal decisions.

@@ -8,8 +8,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/policy"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/policy"
 )
 
 // Continue-as-new bounds. A case that lost its place in the worker's cache is replayed from

@@ -10,9 +10,9 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/approval"
-	"abusedesk/internal/domain/policy"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/approval"
+	"abusedesk/domain/policy"
 )
 
 // Escalation and approval: at the deadline a silent account is escalated; where the policy asks,

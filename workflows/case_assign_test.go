@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 	"abusedesk/workflows"
 )
 

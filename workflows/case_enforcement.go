@@ -9,8 +9,8 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/approval"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/approval"
 )
 
 // Enforcement: the action is applied once (idempotency key), verified, and the customer gets

@@ -8,8 +8,8 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/policy"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/policy"
 )
 
 // Verified remediation: a fix an agent accepts is checked again at the policy's offsets

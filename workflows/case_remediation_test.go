@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/policy"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/policy"
 	"abusedesk/workflows"
 )
 

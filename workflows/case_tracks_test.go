@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/approval"
-	"abusedesk/internal/domain/fault"
-	"abusedesk/internal/domain/ticket"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/approval"
+	"abusedesk/domain/fault"
+	"abusedesk/domain/ticket"
 	"abusedesk/workflows"
 )
 

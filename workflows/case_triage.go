@@ -9,8 +9,8 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/policy"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/policy"
 )
 
 // The triage gate: a case whose every report is uncertain (the parser unsure, category "other",

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/calendar"
-	"abusedesk/internal/domain/policy"
-	"abusedesk/internal/domain/ticket"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/calendar"
+	"abusedesk/domain/policy"
+	"abusedesk/domain/ticket"
 	"abusedesk/workflows"
 )
 

@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/internal/domain/policy"
+	"abusedesk/domain/policy"
 )
 
 // What the case shows: search attributes for lists, the timeline, the data templates render,

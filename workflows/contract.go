@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/policy"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/policy"
 )
 
 // TaskQueue is the one task queue abusedesk's workers poll.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 )
 
 func TestCaseWorkflowIDRoundTrip(t *testing.T) {

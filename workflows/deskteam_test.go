@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/fault"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/fault"
 	"abusedesk/workflows"
 )
 

@@ -11,8 +11,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/internal/domain/approval"
-	"abusedesk/internal/domain/policy"
+	"abusedesk/domain/approval"
+	"abusedesk/domain/policy"
 )
 
 // Hand-offs: an agent hands work on a case to another team named in the policy (security, a

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/approval"
-	"abusedesk/internal/domain/policy"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/approval"
+	"abusedesk/domain/policy"
 	"abusedesk/workflows"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 )
 
 // The case ledger: every case records what happened to it (opened, noticed, replied, escalated,

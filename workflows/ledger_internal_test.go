@@ -1,7 +1,7 @@
 package workflows
 
 import (
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 	"slices"
 	"testing"
 )

@@ -8,9 +8,9 @@ import (
 
 	"github.com/stretchr/testify/mock"
 
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/policy"
-	"abusedesk/internal/domain/ticket"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/policy"
+	"abusedesk/domain/ticket"
 	"abusedesk/workflows"
 )
 

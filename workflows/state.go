@@ -6,9 +6,9 @@ import (
 	"slices"
 	"time"
 
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/approval"
-	"abusedesk/internal/domain/policy"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/approval"
+	"abusedesk/domain/policy"
 )
 
 // Bounds on what a case keeps, so its state (and a continue-as-new input) stays small however

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/domain/approval"
+	"abusedesk/domain/approval"
 	"abusedesk/workflows"
 )
 

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"abusedesk/devenv/bench"
-	"abusedesk/internal/platform/config"
+	"abusedesk/platform/config"
 )
 
 // TestBenchScenariosRun runs every `desk bench` scenario but reliability (TestReliability) in

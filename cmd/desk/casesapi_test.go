@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"abusedesk/devenv/devserver"
-	"abusedesk/internal/platform/tclient"
+	"abusedesk/platform/tclient"
 	"abusedesk/workflows"
 )
 

@@ -19,9 +19,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"abusedesk/devenv/sandbox"
+	"abusedesk/domain/abuse"
 	"abusedesk/integrations/probe"
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/platform/config"
+	"abusedesk/platform/config"
 	"abusedesk/workflows"
 )
 

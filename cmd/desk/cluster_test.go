@@ -18,11 +18,11 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"go.temporal.io/sdk/client"
 
+	"abusedesk/app/cases"
 	"abusedesk/devenv/cluster"
 	"abusedesk/devenv/pglocal"
-	"abusedesk/internal/app/cases"
-	"abusedesk/internal/platform/config"
-	"abusedesk/internal/platform/tclient"
+	"abusedesk/platform/config"
+	"abusedesk/platform/tclient"
 	"abusedesk/workflows"
 )
 

@@ -15,7 +15,7 @@ import (
 	"abusedesk/devenv/cluster"
 	"abusedesk/devenv/devserver"
 	"abusedesk/devenv/sandbox"
-	"abusedesk/internal/platform/config"
+	"abusedesk/platform/config"
 )
 
 // benchChildEnv is added to the environment of the desk processes the bench starts: nothing

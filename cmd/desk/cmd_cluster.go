@@ -8,9 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"abusedesk/app/process"
 	"abusedesk/devenv/cluster"
-	"abusedesk/internal/app/process"
-	"abusedesk/internal/platform/config"
+	"abusedesk/platform/config"
 )
 
 func cmdCluster(ctx context.Context, e env, args []string) error {

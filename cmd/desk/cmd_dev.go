@@ -5,8 +5,8 @@ package main
 import (
 	"abusedesk/devenv/demo"
 	"abusedesk/devenv/devdesk"
-	"abusedesk/internal/platform/config"
-	"abusedesk/internal/platform/durable"
+	"abusedesk/platform/config"
+	"abusedesk/platform/durable"
 	"context"
 	"errors"
 	"flag"

@@ -8,9 +8,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"abusedesk/internal/app/cases"
-	"abusedesk/internal/app/ledger"
-	"abusedesk/internal/platform/tclient"
+	"abusedesk/app/cases"
+	"abusedesk/app/ledger"
+	"abusedesk/platform/tclient"
 )
 
 func cmdLedger(ctx context.Context, e env, args []string) error {

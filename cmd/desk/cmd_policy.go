@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"time"
 
-	"abusedesk/internal/app/ledger"
-	"abusedesk/internal/app/simulate"
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/policy"
-	"abusedesk/internal/platform/config"
+	"abusedesk/app/ledger"
+	"abusedesk/app/simulate"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/policy"
+	"abusedesk/platform/config"
 )
 
 func cmdPolicy(ctx context.Context, e env, args []string) error {

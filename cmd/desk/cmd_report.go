@@ -9,11 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"abusedesk/app/inbound"
+	"abusedesk/app/ledger"
+	"abusedesk/domain/policy"
 	"abusedesk/integrations/reports"
-	"abusedesk/internal/app/inbound"
-	"abusedesk/internal/app/ledger"
-	"abusedesk/internal/domain/policy"
-	"abusedesk/internal/platform/config"
+	"abusedesk/platform/config"
 	"abusedesk/workflows"
 )
 

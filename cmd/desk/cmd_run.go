@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"abusedesk/internal/app/process"
+	"abusedesk/app/process"
 )
 
 func cmdRun(ctx context.Context, e env, args []string) error {

@@ -6,10 +6,10 @@ import (
 	"os"
 	"strings"
 
+	"abusedesk/app/process"
 	"abusedesk/integrations/zendesk"
-	"abusedesk/internal/app/process"
-	"abusedesk/internal/platform/config"
-	"abusedesk/internal/platform/metrics"
+	"abusedesk/platform/config"
+	"abusedesk/platform/metrics"
 )
 
 func cmdZendesk(ctx context.Context, e env, args []string) error {

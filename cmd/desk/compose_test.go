@@ -10,10 +10,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"abusedesk/app/process"
 	"abusedesk/devenv/cluster"
 	"abusedesk/devenv/devserver"
-	"abusedesk/internal/app/process"
-	"abusedesk/internal/platform/config"
+	"abusedesk/platform/config"
 )
 
 // TestComposeIsHonest keeps docker-compose.yml true to the code: its desk services run `desk

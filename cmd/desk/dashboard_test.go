@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/platform/ingress"
+	"abusedesk/platform/ingress"
 	"abusedesk/workflows"
 )
 

@@ -23,8 +23,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"abusedesk/devenv/imapsandbox"
-	"abusedesk/internal/platform/config"
-	"abusedesk/internal/platform/httpx"
+	"abusedesk/platform/config"
+	"abusedesk/platform/httpx"
 	"abusedesk/workflows"
 )
 

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/platform/config"
+	"abusedesk/platform/config"
 )
 
 // TestDevWaitsForDiskSpace: a desk dev started on a full disk does not exit: it says so, waits,

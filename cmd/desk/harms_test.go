@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"abusedesk/app/cases"
 	"abusedesk/devenv/sandbox"
 	"abusedesk/devenv/zendesksandbox"
-	"abusedesk/internal/app/cases"
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 	"abusedesk/workflows"
 )
 

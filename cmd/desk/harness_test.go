@@ -16,11 +16,11 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"abusedesk/internal/app/cases"
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/policy"
-	"abusedesk/internal/platform/config"
-	"abusedesk/internal/platform/tclient"
+	"abusedesk/app/cases"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/policy"
+	"abusedesk/platform/config"
+	"abusedesk/platform/tclient"
 	"abusedesk/workflows"
 )
 

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"abusedesk/devenv/sandbox"
-	"abusedesk/internal/domain/ticket"
+	"abusedesk/domain/ticket"
 	"abusedesk/workflows"
 )
 

@@ -18,8 +18,8 @@ import (
 	"syscall"
 	"time"
 
-	"abusedesk/internal/platform/config"
-	"abusedesk/internal/platform/durable"
+	"abusedesk/platform/config"
+	"abusedesk/platform/durable"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".

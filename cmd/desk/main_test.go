@@ -22,11 +22,11 @@ import (
 	"testing"
 	"time"
 
+	"abusedesk/app/ledger"
 	"abusedesk/devenv/devdesk"
-	"abusedesk/internal/app/ledger"
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/policy"
-	"abusedesk/internal/platform/config"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/policy"
+	"abusedesk/platform/config"
 	"abusedesk/workflows"
 )
 

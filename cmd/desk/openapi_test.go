@@ -12,8 +12,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"abusedesk/internal/app/process"
-	"abusedesk/internal/platform/ingress"
+	"abusedesk/app/process"
+	"abusedesk/platform/ingress"
 )
 
 // TestOpenAPIMatchesRoutes: every /api/ route a desk serves is in openapi.yaml with its method,

@@ -16,9 +16,9 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"abusedesk/internal/platform/config"
-	"abusedesk/internal/platform/ingress"
-	"abusedesk/internal/platform/tclient"
+	"abusedesk/platform/config"
+	"abusedesk/platform/ingress"
+	"abusedesk/platform/tclient"
 	"abusedesk/workflows"
 )
 

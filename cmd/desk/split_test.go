@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/platform/config"
-	"abusedesk/internal/platform/tclient"
+	"abusedesk/platform/config"
+	"abusedesk/platform/tclient"
 	"abusedesk/workflows"
 )
 

@@ -21,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/internal/platform/config"
+	"abusedesk/platform/config"
 )
 
 // Scenarios are the scenarios, in the order "all" runs them.

@@ -26,11 +26,11 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/proto"
 
-	"abusedesk/internal/app/cases"
-	"abusedesk/internal/domain/policy"
-	"abusedesk/internal/platform/config"
-	"abusedesk/internal/platform/httpx"
-	"abusedesk/internal/platform/tclient"
+	"abusedesk/app/cases"
+	"abusedesk/domain/policy"
+	"abusedesk/platform/config"
+	"abusedesk/platform/httpx"
+	"abusedesk/platform/tclient"
 	"abusedesk/workflows"
 )
 

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"abusedesk/internal/app/dashboard"
-	"abusedesk/internal/app/ledger"
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/app/dashboard"
+	"abusedesk/app/ledger"
+	"abusedesk/domain/abuse"
 	"abusedesk/workflows"
 )
 

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/internal/platform/httpx"
+	"abusedesk/platform/httpx"
 	"abusedesk/workflows"
 )
 

@@ -17,9 +17,9 @@ import (
 	"syscall"
 	"time"
 
-	"abusedesk/internal/app/ledger"
-	"abusedesk/internal/platform/config"
-	"abusedesk/internal/platform/httpx"
+	"abusedesk/app/ledger"
+	"abusedesk/platform/config"
+	"abusedesk/platform/httpx"
 )
 
 // benchReliability is the desk under the faults that once lost reports or took it down, each

@@ -23,9 +23,9 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"abusedesk/internal/app/ledger"
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/policy"
+	"abusedesk/app/ledger"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/policy"
 	"abusedesk/workflows"
 )
 

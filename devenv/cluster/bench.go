@@ -6,7 +6,7 @@ import (
 	"log/slog"
 
 	"abusedesk/devenv/bench"
-	"abusedesk/internal/platform/config"
+	"abusedesk/platform/config"
 )
 
 // ForBench is bench.Options.StartCluster for desks run by the command desk (nil: this

@@ -36,8 +36,8 @@ import (
 	"abusedesk/devenv/imapsandbox"
 	"abusedesk/devenv/pglocal"
 	"abusedesk/devenv/sandbox"
-	"abusedesk/internal/platform/config"
-	"abusedesk/internal/platform/tclient"
+	"abusedesk/platform/config"
+	"abusedesk/platform/tclient"
 )
 
 // Namespace is the cluster's Temporal namespace.

@@ -7,9 +7,9 @@ import (
 
 	"abusedesk/devenv/demo"
 	"abusedesk/devenv/enforcementapi"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/policy"
 	"abusedesk/integrations/reports"
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/policy"
 )
 
 // TestSamplesTellTheDemoStory: each sample reads as the demo means it to, and its address

@@ -35,7 +35,7 @@ import (
 	"go.temporal.io/server/temporal"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"abusedesk/internal/platform/tclient"
+	"abusedesk/platform/tclient"
 )
 
 // DatabaseFile is the name of the SQLite file inside the data directory.

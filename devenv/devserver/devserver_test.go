@@ -18,7 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"abusedesk/devenv/devserver"
-	"abusedesk/internal/platform/tclient"
+	"abusedesk/platform/tclient"
 	"abusedesk/workflows"
 )
 

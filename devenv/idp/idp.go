@@ -8,7 +8,7 @@
 package idp
 
 import (
-	"abusedesk/internal/platform/httpx"
+	"abusedesk/platform/httpx"
 	"cmp"
 	"crypto/rand"
 	"crypto/rsa"

@@ -1,7 +1,7 @@
 package imapsandbox
 
 import (
-	"abusedesk/internal/platform/durable"
+	"abusedesk/platform/durable"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"

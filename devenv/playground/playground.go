@@ -29,14 +29,14 @@ import (
 	"strings"
 	"time"
 
+	"abusedesk/app/dashboard"
+	"abusedesk/app/provision"
 	"abusedesk/devenv/demo"
 	"abusedesk/devenv/imapsandbox"
 	"abusedesk/devenv/sandbox"
+	"abusedesk/domain/abuse"
 	"abusedesk/integrations/enforcement"
-	"abusedesk/internal/app/dashboard"
-	"abusedesk/internal/app/provision"
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/platform/config"
+	"abusedesk/platform/config"
 	"abusedesk/workflows"
 )
 

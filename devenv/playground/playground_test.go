@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"abusedesk/app/provision"
 	"abusedesk/devenv/demo"
 	"abusedesk/devenv/hosting"
+	"abusedesk/domain/abuse"
 	"abusedesk/integrations/reports"
-	"abusedesk/internal/app/provision"
-	"abusedesk/internal/domain/abuse"
 	"abusedesk/workflows"
 )
 

@@ -26,7 +26,7 @@ import (
 	"abusedesk/devenv/hosting"
 	"abusedesk/devenv/slacksandbox"
 	"abusedesk/devenv/zendesksandbox"
-	"abusedesk/internal/platform/durable"
+	"abusedesk/platform/durable"
 )
 
 // People of the sandbox. The leads approve in Slack; the agents work in Zendesk. Lee Lead is

@@ -13,10 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/fault"
 	"abusedesk/integrations/enforcement/wire"
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/fault"
-	"abusedesk/internal/platform/httpx"
+	"abusedesk/platform/httpx"
 )
 
 const service = "enforcement"

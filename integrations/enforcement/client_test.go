@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"abusedesk/devenv/enforcementapi"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/fault"
 	"abusedesk/integrations/enforcement"
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/fault"
-	"abusedesk/internal/platform/httpx"
+	"abusedesk/platform/httpx"
 )
 
 func setup(t *testing.T) (*enforcementapi.Server, *enforcement.Client) {

@@ -9,7 +9,7 @@ import (
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
 
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 )
 
 // arfCategory maps an ARF Feedback-Type to a category (RFC 5965 §7.3, RFC 6591).

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/policy"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/policy"
 )
 
 var updateCalibration = flag.Bool("update-calibration", false, "rewrite the calibration table in docs/report-types.md from the labelled corpus")

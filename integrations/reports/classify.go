@@ -7,7 +7,7 @@ import (
 
 	"github.com/emersion/go-message"
 
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 )
 
 // classify decides what a message is, most certain first: structured reports (ARF, X-ARF),

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 )
 
 // The labelled corpus the calibration is measured on (calibration_test.go): messages written

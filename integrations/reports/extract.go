@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 )
 
 // ---- addresses --------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 )
 
 // mailOf writes a message with extra header lines.

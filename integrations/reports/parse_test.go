@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 )
 
 // findCase recognises case numbers like workflows.FindCaseNumber does, without importing it.

@@ -15,7 +15,7 @@ package reports
 import (
 	"time"
 
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 )
 
 // Kind is what a message is.

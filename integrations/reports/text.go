@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 )
 
 // ---- SpamCop ------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 )
 
 // typeRule maps report-type names that contain any of words (and all of also) to a category.

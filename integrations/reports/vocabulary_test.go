@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 )
 
 // TestReportTypesDoc: every example in docs/report-types.md maps to the track and category

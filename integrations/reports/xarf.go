@@ -11,7 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 )
 
 // findXARF02 returns the YAML report.txt of an X-ARF 0.2 mail, if any.

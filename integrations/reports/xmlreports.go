@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"abusedesk/internal/domain/abuse"
+	"abusedesk/domain/abuse"
 )
 
 // dmarcSignals say what gives a DMARC aggregate record its confidence (one slice for every

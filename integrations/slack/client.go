@@ -15,9 +15,9 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"abusedesk/internal/domain/approval"
-	"abusedesk/internal/domain/fault"
-	"abusedesk/internal/platform/httpx"
+	"abusedesk/domain/approval"
+	"abusedesk/domain/fault"
+	"abusedesk/platform/httpx"
 )
 
 const service = "slack"

@@ -9,7 +9,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"abusedesk/internal/domain/approval"
+	"abusedesk/domain/approval"
 )
 
 // Action IDs of a hand-off's buttons and its answer dialog.

@@ -18,7 +18,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
-	"abusedesk/internal/domain/approval"
+	"abusedesk/domain/approval"
 )
 
 // Decider hands a lead's decision to the case (as an Update, so the answer says at once

@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"abusedesk/devenv/slacksandbox"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/approval"
+	"abusedesk/domain/fault"
 	deskslack "abusedesk/integrations/slack"
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/approval"
-	"abusedesk/internal/domain/fault"
-	"abusedesk/internal/platform/httpx"
+	"abusedesk/platform/httpx"
 )
 
 const (

@@ -33,9 +33,9 @@ import (
 
 	zd "github.com/nukosuke/go-zendesk/zendesk"
 
-	"abusedesk/internal/domain/fault"
-	"abusedesk/internal/domain/ticket"
-	"abusedesk/internal/platform/httpx"
+	"abusedesk/domain/fault"
+	"abusedesk/domain/ticket"
+	"abusedesk/platform/httpx"
 )
 
 const service = "zendesk"

@@ -16,12 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"abusedesk/app/provision"
 	"abusedesk/devenv/zendesksandbox"
+	"abusedesk/domain/fault"
+	"abusedesk/domain/ticket"
 	"abusedesk/integrations/zendesk"
-	"abusedesk/internal/app/provision"
-	"abusedesk/internal/domain/fault"
-	"abusedesk/internal/domain/ticket"
-	"abusedesk/internal/platform/httpx"
+	"abusedesk/platform/httpx"
 	"abusedesk/templates"
 	"abusedesk/workflows"
 )

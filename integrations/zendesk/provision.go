@@ -11,7 +11,7 @@ import (
 
 	zd "github.com/nukosuke/go-zendesk/zendesk"
 
-	"abusedesk/internal/domain/ticket"
+	"abusedesk/domain/ticket"
 )
 
 // Names of what provisioning creates; it finds its own objects again by these.

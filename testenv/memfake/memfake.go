@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"abusedesk/activities"
-	"abusedesk/internal/domain/abuse"
-	"abusedesk/internal/domain/approval"
-	"abusedesk/internal/domain/fault"
-	"abusedesk/internal/domain/ticket"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/approval"
+	"abusedesk/domain/fault"
+	"abusedesk/domain/ticket"
 	"abusedesk/workflows"
 )
 

@@ -1,0 +1,50 @@
+package dashboard
+
+import (
+	"net/http"
+	"time"
+
+	"abusedesk/app/ledger"
+)
+
+// Trends is what the trends page (/trends) reads: spikes now, the alerts sent, and accounts
+// linked by what their reports share.
+type Trends struct {
+	Store *ledger.Store
+	Rules ledger.TrendRules
+}
+
+// clusterPeriod is how far back the page links accounts; alertPeriod how far back it lists
+// the alerts sent.
+const (
+	clusterPeriod = 30 * 24 * time.Hour
+	alertPeriod   = 7 * 24 * time.Hour
+)
+
+func (d *Dashboard) trendsPage(w http.ResponseWriter, r *http.Request) {
+	t := d.opts.Trends
+	now := time.Now()
+	data := struct {
+		Title, Home, Flash string
+		Errors             []string
+		Rules              ledger.TrendRules
+		Window, Baseline   ledger.Duration
+		Spikes, Alerted    []ledger.Spike
+		Clusters           []ledger.Cluster
+	}{Title: "Trends", Home: d.home(), Flash: flashOf(r), Rules: t.Rules, Window: ledger.Duration(t.Rules.Window), Baseline: ledger.Duration(t.Rules.Baseline)}
+	var err error
+	if data.Spikes, err = t.Store.Spikes(r.Context(), now, t.Rules, d.hiddenCategories(r)...); err != nil {
+		data.Errors = append(data.Errors, "spikes: "+err.Error())
+	}
+	if data.Alerted, err = t.Store.Alerted(r.Context(), now.Add(-alertPeriod)); err != nil {
+		data.Errors = append(data.Errors, "alerts: "+err.Error())
+	}
+	if data.Clusters, err = t.Store.Clusters(r.Context(), now.Add(-clusterPeriod), t.Rules.ClusterMaxAccounts, d.hiddenCategories(r)...); err != nil {
+		data.Errors = append(data.Errors, "linked accounts: "+err.Error())
+	}
+	if len(data.Errors) > 0 {
+		d.log.Error("trends", "errors", data.Errors)
+		w.WriteHeader(http.StatusInternalServerError)
+	}
+	d.render(w, "trends.html", data)
+}

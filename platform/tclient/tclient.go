@@ -1,0 +1,88 @@
+// Package tclient dials Temporal for abusedesk: the SDK client with TLS, API key and the
+// process's slog logger, shared by `desk dev`, `desk run` and the tools that talk to cases.
+package tclient
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"abusedesk/platform/config"
+)
+
+// Dial connects to the cluster described by cfg and checks it answers. The SDK's metrics go
+// to metrics when it is not nil.
+func Dial(ctx context.Context, cfg config.Temporal, logger *slog.Logger, metrics client.MetricsHandler) (client.Client, error) {
+	opts, err := Options(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts.Logger, opts.MetricsHandler = SDKLogger(logger), metrics
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s (namespace %s): %w", cfg.Address, cfg.Namespace, err)
+	}
+	return c, nil
+}
+
+// Options are the client options for cfg: address, namespace, TLS, API key and the payload
+// codec (every client of the desk's cases, tools' and tests' too, needs the same keys).
+func Options(cfg config.Temporal) (client.Options, error) {
+	opts := client.Options{HostPort: cfg.Address, Namespace: cfg.Namespace}
+	tlsConf, err := tlsConfig(cfg)
+	if err != nil {
+		return opts, err
+	}
+	if tlsConf != nil {
+		opts.ConnectionOptions.TLS = tlsConf
+	}
+	if cfg.APIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.APIKey)
+	}
+	codec, err := NewCodec(cfg.PayloadKeys)
+	if err != nil {
+		return opts, err
+	}
+	if codec != nil {
+		opts.DataConverter = DataConverter(codec.Keys)
+		opts.FailureConverter = FailureConverter(opts.DataConverter)
+	}
+	return opts, nil
+}
+
+func tlsConfig(cfg config.Temporal) (*tls.Config, error) {
+	if !cfg.TLS && cfg.TLSCert == "" && cfg.TLSCA == "" && cfg.APIKey == "" {
+		return nil, nil
+	}
+	conf := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.TLSServerName}
+	if cfg.TLSCert != "" {
+		pair, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY: load client certificate: %w", err)
+		}
+		conf.Certificates = []tls.Certificate{pair}
+	}
+	if cfg.TLSCA != "" {
+		pem, err := os.ReadFile(cfg.TLSCA)
+		if err != nil {
+			return nil, fmt.Errorf("TEMPORAL_TLS_CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("TEMPORAL_TLS_CA: %s holds no PEM certificate", cfg.TLSCA)
+		}
+		conf.RootCAs = pool
+	}
+	return conf, nil
+}
+
+// SDKLogger bridges slog into the SDK. The SDK logs every poll error at warn; that is kept.
+func SDKLogger(l *slog.Logger) sdklog.Logger {
+	return sdklog.NewStructuredLogger(l.With("component", "temporal-sdk"))
+}
