@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -809,234 +808,19 @@ func Parse(b []byte, source string) (*Policy, error) {
 		QA:             f.QA,
 		Source:         source,
 	}
-	for _, c := range abuse.Categories {
-		r := defaults
-		r.Reminders = slices.Clone(defaults.Reminders)
-		r.Appeal.Reminders = slices.Clone(defaults.Appeal.Reminders)
-		r.Remediation = Remediation{Verify: slices.Clone(defaults.Remediation.Verify), Checks: slices.Clone(defaults.Remediation.Checks),
-			Blocklists: slices.Clone(defaults.Remediation.Blocklists)}
-		if c.Track() != abuse.TrackAbuse {
-			// Advisory, legal and customer matters are not violations: unless the file says
-			// otherwise, no action, a lead decides, and nobody is told the outcome.
-			r.Action = Action{Type: abuse.ActionNone}
-			if c == abuse.CSAM {
-				// The takedown path: a lead approves taking the reported resources down at once
-				// (each one, not the account: the whole account only when a person chooses).
-				r.Action = Action{Type: abuse.ActionTakedown}
-			}
-			r.Approval.Required, r.Approval.OnTimeout = true, OnTimeoutHold
-			r.AcknowledgeReporters = false
-		}
-		if n, ok := f.Categories[string(c)]; ok {
-			if err := n.Decode(&r); err != nil {
-				v.fail("categories."+string(c), "%v", err)
-			}
-		}
-		r.Category = c
-		if r.Action.Type != abuse.ActionThrottle {
-			// Only a throttle has a level; the defaults' level must not follow a category that
-			// suspends into its cases and notices.
-			r.Action.Level = 0
-		}
-		p.Categories[c] = r
-	}
-	names := make([]string, 0, len(f.Categories))
-	for name := range f.Categories {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		if !abuse.Category(name).Valid() {
-			v.fail("categories."+name, "unknown category; known: %s", categoryList())
-		}
-	}
-	v.rules("defaults", defaults)
-	for _, c := range abuse.Categories {
-		if _, ok := f.Categories[string(c)]; ok {
-			v.rules("categories."+string(c), p.Categories[c])
-		}
-	}
-	ro := f.RepeatOffender
-	if ro.MinPriorViolations < 0 {
-		v.fail("repeat_offender.min_prior_violations", "must not be negative")
-	}
-	if ro.MaxResponseWindow < 0 {
-		v.fail("repeat_offender.max_response_window", "must not be negative")
-	}
-	if ro.LevelIncrease < 0 || ro.LevelIncrease > 2 {
-		v.fail("repeat_offender.level_increase", "must be 0, 1 or 2")
-	}
-	// A policy without a triage, legal or advisory section gets the default one.
-	if p.Triage.SLA == 0 && p.Triage.Confidence == 0 && len(p.Triage.Reminders) == 0 {
-		p.Triage = defaultTriage
-	}
-	if p.Legal.Due == 0 && len(p.Legal.Reminders) == 0 {
-		p.Legal = defaultLegal
-	}
-	if p.Advisory == (Advisory{}) {
-		p.Advisory = defaultAdvisory
-	}
-	if r := p.Reinstatement; r.SLA == 0 && r.Probation == 0 && len(r.Reminders) == 0 && r.Calendar == "" {
-		p.Reinstatement = defaultReinstate
-	}
-	if p.Reinstatement.SLA <= 0 {
-		v.fail("reinstatement.sla", "must be more than 0")
-	}
-	v.offsets("reinstatement.reminders", p.Reinstatement.Reminders, p.Reinstatement.SLA, "reinstatement.sla")
-	if p.Reinstatement.Probation < 0 {
-		v.fail("reinstatement.probation", "must not be negative (0: no probation)")
-	}
-	if t := p.Triage; t.Confidence < 0 || t.Confidence > 1 {
-		v.fail("triage.confidence", "must be between 0 and 1, got %g", t.Confidence)
-	}
-	if p.Triage.SLA <= 0 {
-		v.fail("triage.sla", "must be more than 0")
-	}
-	v.offsets("triage.reminders", p.Triage.Reminders, p.Triage.SLA, "triage.sla")
-	if t := p.Triage.TrustedSLA; t < 0 || t > p.Triage.SLA {
-		v.fail("triage.trusted_sla", "must be between 0 (off) and triage.sla (%s): a trusted flagger's notice is handled sooner, not later", p.Triage.SLA)
-	}
-	if p.Legal.Due <= 0 {
-		v.fail("legal.due", "must be more than 0")
-	}
-	v.offsets("legal.reminders", p.Legal.Reminders, p.Legal.Due, "legal.due")
-	if p.Legal.Preservation < 0 || p.Legal.Extension < 0 || p.Legal.PreservationReminder < 0 {
-		v.fail("legal.preservation", "the preservation, extension and preservation_reminder must not be negative")
-	}
-	if p.Legal.PreservationReminderBefore() >= p.Legal.PreservationPeriod() {
-		v.fail("legal.preservation_reminder", "must be shorter than the preservation (%s), or the reminder comes before anything is preserved", p.Legal.PreservationPeriod())
-	}
-	if p.Advisory.Renotify <= 0 {
-		v.fail("advisory.renotify", "must be more than 0")
-	}
-	if p.Advisory.Quiet <= 0 {
-		v.fail("advisory.quiet", "must be more than 0")
-	}
-	if t := p.Trends; t.Window <= 0 || t.Baseline < t.Window {
-		v.fail("trends.baseline", "must hold at least one window (window %s, baseline %s)", t.Window, t.Baseline)
-	}
-	if p.Trends.Factor < 1 {
-		v.fail("trends.factor", "must be at least 1, got %g", p.Trends.Factor)
-	}
-	if p.Trends.Floor < 1 {
-		v.fail("trends.floor", "must be at least 1, got %d", p.Trends.Floor)
-	}
-	for i, d := range p.Trends.OwnDomains {
-		if d = strings.TrimSpace(d); d == "" || strings.ContainsAny(d, "@/: ") || !strings.Contains(d, ".") {
-			v.fail(fmt.Sprintf("trends.own_domains[%d]", i), "%q is not a domain name (like provider.example)", d)
-		}
-	}
-	if p.Trends.ClusterMaxAccounts < 2 {
-		v.fail("trends.cluster_max_accounts", "must be at least 2 (a cluster links two accounts), got %d", p.Trends.ClusterMaxAccounts)
-	}
-	for i, c := range p.Transparency.LawCategories {
-		if !c.Valid() {
-			v.fail(fmt.Sprintf("transparency.law_categories[%d]", i), "unknown category %q", c)
-		}
-	}
-	if strings.TrimSpace(p.Transparency.Clause) == "" {
-		v.fail("transparency.clause", "is empty: a statement of reasons must name the clause (or law) an action rests on")
-	}
-	for _, c := range slices.Sorted(maps.Keys(p.Transparency.Clauses)) {
-		if !c.Valid() {
-			v.fail("transparency.clauses."+string(c), "unknown category %q", c)
-		} else if strings.TrimSpace(p.Transparency.Clauses[c]) == "" {
-			v.fail("transparency.clauses."+string(c), "is empty (leave the category out to use transparency.clause)")
-		}
-	}
-	if strings.TrimSpace(p.Transparency.Redress.OutOfCourt) == "" || strings.TrimSpace(p.Transparency.Redress.Judicial) == "" {
-		v.fail("transparency.redress", "needs out_of_court and judicial: a statement of reasons names every redress route (DSA Art. 17(3)(f))")
-	}
-	for i, f := range p.Transparency.TrustedFlaggers {
-		if f = strings.TrimSpace(f); f == "" || !strings.Contains(f, "@") {
-			v.fail(fmt.Sprintf("transparency.trusted_flaggers[%d]", i), "%q is neither an address nor @domain", f)
-		}
-	}
-	if r := p.QA.SampleRate; r < 0 || r > 1 {
-		v.fail("qa.sample_rate", "must be between 0 and 1 (a share of the decisions), got %g", r)
-	}
-	qaCats := slices.Sorted(maps.Keys(p.QA.Categories))
-	for _, c := range qaCats {
-		if r := p.QA.Categories[c]; !c.Valid() {
-			v.fail("qa.categories."+string(c), "unknown category; known: %s", categoryList())
-		} else if r < 0 || r > 1 {
-			v.fail("qa.categories."+string(c), "must be between 0 and 1 (a share of the decisions), got %g", r)
-		}
-	}
-	cals := map[string]*calendar.Calendar{}
-	for _, name := range slices.Sorted(maps.Keys(f.Calendars)) {
-		spec, at := f.Calendars[name], "calendars."+name
-		c := &calendar.Calendar{Zone: spec.Zone, Holidays: spec.Holidays}
-		if spec.Zone == "" {
-			v.fail(at+".zone", "missing: the time zone the team works in (Europe/Berlin, America/New_York, UTC)")
-		} else if err := c.Resolve(time.Now()); err != nil {
-			v.fail(at+".zone", "%v", err)
-		}
-		if len(spec.Days) == 0 {
-			v.fail(at+".days", "missing: the working weekdays, like [mon, tue, wed, thu, fri]")
-		}
-		for _, d := range spec.Days {
-			if wd, err := calendar.ParseDay(d); err != nil {
-				v.fail(at+".days", "%v", err)
-			} else {
-				c.Days = append(c.Days, wd)
-			}
-		}
-		if open, close, err := calendar.ParseHours(spec.Hours); err != nil {
-			v.fail(at+".hours", "%v", err)
-		} else {
-			c.Open, c.Close = open, close
-		}
-		for _, h := range spec.Holidays {
-			if _, err := time.Parse(time.DateOnly, h); err != nil {
-				v.fail(at+".holidays", "%q is not a date like 2026-12-25", h)
-			}
-		}
-		cals[name] = c
-	}
-	use := func(field, name string) *calendar.Calendar {
-		if name == "" {
-			return nil
-		}
-		c, ok := cals[name]
-		if !ok {
-			v.fail(field, "no calendar %q in the calendars section (%s)", name, strings.Join(slices.Sorted(maps.Keys(cals)), ", "))
-		}
-		return c
-	}
-	p.Triage.Hours = use("triage.calendar", p.Triage.Calendar)
-	for _, c := range abuse.Categories {
-		r := p.Categories[c]
-		r.Appeal.Hours = use("appeal.calendar of "+string(c), r.Appeal.Calendar)
-		p.Categories[c] = r
-	}
-	p.Legal.Hours = use("legal.calendar", p.Legal.Calendar)
-	p.Reinstatement.Hours = use("reinstatement.calendar", p.Reinstatement.Calendar)
-	for _, name := range slices.Sorted(maps.Keys(f.Teams)) {
-		t, at := f.Teams[name], "teams."+name
-		if !teamName.MatchString(name) {
-			v.fail(at, "a team's name is lower-case letters, digits and hyphens (security, tier-2)")
-		}
-		if strings.TrimSpace(t.Channel) == "" {
-			v.fail(at+".channel", "missing: the Slack channel the team is asked in")
-		}
-		if t.SLA <= 0 {
-			v.fail(at+".sla", "must be more than 0")
-		}
-		if t.Step < 0 {
-			v.fail(at+".step", "must not be negative")
-		}
-		if t.Group < 0 {
-			v.fail(at+".group", "must be a Zendesk group ID (0: the desk's group)")
-		}
-		for i, u := range t.Chain {
-			if !strings.HasPrefix(u, "U") && !strings.HasPrefix(u, "W") && !strings.HasPrefix(u, "S") {
-				v.fail(fmt.Sprintf("%s.chain[%d]", at, i), "%q is not a Slack user (U…) or user group (S…)", u)
-			}
-		}
-		t.Hours = use(at+".calendar", t.Calendar)
-		p.Teams[name] = t
-	}
+	v.categories(p, f, defaults)
+	v.repeatOffender(f.RepeatOffender)
+	p.defaultSections()
+	v.reinstatement(p.Reinstatement)
+	v.triage(p.Triage)
+	v.legal(p.Legal)
+	v.advisory(p.Advisory)
+	v.trends(p.Trends)
+	v.transparency(p.Transparency)
+	v.qa(p.QA)
+	cals := v.calendars(f.Calendars)
+	v.useCalendars(p, cals)
+	v.teams(p, f.Teams, cals)
 	v.slackIDs("approvers", f.Approvers)
 	v.slackIDs("managers", f.Managers)
 	v.slackIDs("legal.oncall", f.Legal.OnCall)
