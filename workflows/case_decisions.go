@@ -56,44 +56,47 @@ func (w *caseWorkflow) agentDecisionFits(ctx workflow.Context, d AgentDecision) 
 		return fmt.Errorf("%s decides a request for reinstatement, made after the case closed; this case is %s", d.Decision, w.st.Status)
 	}
 	st := w.st.Status
-	if t := w.track(); t != abuse.TrackAbuse && w.st.Status != StatusEnforced && w.st.Status != StatusAppealReview {
+	if t := w.track(); t != abuse.TrackAbuse && st != StatusEnforced && st != StatusAppealReview {
 		// Outside the abuse track an agent closes a case; asking the customer for an answer
 		// would start a response wait that ends in enforcement.
-		switch d.Decision {
-		case DecisionResolve, DecisionWithdraw, DecisionAcceptRemediation:
-			if st == StatusLegalReview || st == StatusMonitoring {
-				return nil
-			}
-		default:
+		if !slices.Contains(ClosingDecisions, d.Decision) {
 			return fmt.Errorf("%s does not apply to a case on the %s track", d.Decision, t)
 		}
+		if st == StatusLegalReview || st == StatusMonitoring {
+			return nil
+		}
 	}
-	open := st == StatusAwaitingResponse || st == StatusUnderReview || st == StatusPendingApproval || st == StatusNoticed
-	switch d.Decision {
-	case DecisionAcceptRemediation, DecisionResolve, DecisionWithdraw, DecisionRequestInfo, DecisionExtendDeadline:
+	statuses, known := DecisionStatuses[d.Decision]
+	if !known {
+		return fmt.Errorf("unknown decision %q", d.Decision)
+	}
+	if !slices.Contains(statuses, st) {
+		switch d.Decision {
+		case DecisionTreatAsAppeal:
+			return fmt.Errorf("treat_as_appeal needs an enforced case; the case is %s", st)
+		case DecisionGrantAppeal, DecisionDenyAppeal:
+			return fmt.Errorf("%s needs an appeal under review; the case is %s", d.Decision, st)
+		}
 		if st == StatusVerifying {
-			// While a fix is verified an agent may close the case or ask the customer again;
-			// there is no deadline to extend and the fix is already accepted.
-			if d.Decision == DecisionAcceptRemediation || d.Decision == DecisionExtendDeadline {
-				return fmt.Errorf("%s does not apply: the customer's fix is being verified (the case is %s)", d.Decision, st)
-			}
-			break
+			return fmt.Errorf("%s does not apply: the customer's fix is being verified (the case is %s)", d.Decision, st)
 		}
-		if !open {
-			return fmt.Errorf("%s does not apply: the case is %s", d.Decision, st)
-		}
-		if d.Decision == DecisionExtendDeadline && d.ExtendBy < 0 {
+		return fmt.Errorf("%s does not apply: the case is %s", d.Decision, st)
+	}
+	// Each decision's own conditions.
+	switch d.Decision {
+	case DecisionExtendDeadline:
+		if d.ExtendBy < 0 {
 			return errors.New("extend_by must not be negative")
 		}
 	case DecisionTreatAsAppeal:
-		if st != StatusEnforced || w.st.Enforcement == nil {
+		if w.st.Enforcement == nil {
 			return fmt.Errorf("treat_as_appeal needs an enforced case; the case is %s", st)
 		}
 		if now := workflow.Now(ctx); now.After(w.st.Enforcement.AppealUntil) {
 			return fmt.Errorf("the appeal window closed at %s", fmtTime(w.st.Enforcement.AppealUntil))
 		}
 	case DecisionGrantAppeal, DecisionDenyAppeal:
-		if st != StatusAppealReview || w.appealChild == nil || w.appealDone {
+		if w.appealChild == nil || w.appealDone {
 			return fmt.Errorf("%s needs an appeal under review; the case is %s", d.Decision, st)
 		}
 		if w.st.Appeal != nil && w.st.Appeal.Reviewer != "" {
@@ -105,8 +108,6 @@ func (w *caseWorkflow) agentDecisionFits(ctx workflow.Context, d AgentDecision) 
 		if d.Decision == DecisionDenyAppeal && strings.TrimSpace(d.Note) == "" {
 			return errors.New("denying an appeal needs the reasons in the note")
 		}
-	default:
-		return fmt.Errorf("unknown decision %q", d.Decision)
 	}
 	return nil
 }

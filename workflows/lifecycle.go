@@ -107,5 +107,30 @@ var Moves = map[Status][]Status{
 	StatusAppealReview:     {StatusReinstated, StatusUpheld, StatusUnderReview},
 }
 
+// awaitingCustomer are the statuses of a case that waits on its customer (or on the lead who
+// decides what happens when it does not answer).
+var awaitingCustomer = []Status{StatusNoticed, StatusAwaitingResponse, StatusUnderReview, StatusPendingApproval}
+
+// DecisionStatuses are the statuses in which an agent's decision applies to a case on the abuse
+// track, beside Moves: the Case workflow's validator refuses a decision in any other status,
+// then checks the decision's own conditions (an appeal window, who may review an appeal). While
+// a fix is verified an agent may close the case or ask the customer again; there is no deadline
+// to extend and the fix is already accepted.
+var DecisionStatuses = map[Decision][]Status{
+	DecisionAcceptRemediation: awaitingCustomer,
+	DecisionExtendDeadline:    awaitingCustomer,
+	DecisionResolve:           append(slices.Clone(awaitingCustomer), StatusVerifying),
+	DecisionWithdraw:          append(slices.Clone(awaitingCustomer), StatusVerifying),
+	DecisionRequestInfo:       append(slices.Clone(awaitingCustomer), StatusVerifying),
+	DecisionTreatAsAppeal:     {StatusEnforced},
+	DecisionGrantAppeal:       {StatusAppealReview},
+	DecisionDenyAppeal:        {StatusAppealReview},
+}
+
+// ClosingDecisions are the decisions that apply outside the abuse track (before enforcement):
+// an advisory, legal or customer matter is closed by an agent, never answered with a
+// deadline that ends in enforcement. They apply in legal review and monitoring too.
+var ClosingDecisions = []Decision{DecisionResolve, DecisionWithdraw, DecisionAcceptRemediation}
+
 // CanMove reports whether a case may move from one status to another.
 func CanMove(from, to Status) bool { return slices.Contains(Moves[from], to) }
