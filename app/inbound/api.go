@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ import (
 
 	"abusedesk/app/intake"
 	"abusedesk/app/ledger"
+	"abusedesk/domain/abuse"
 	"abusedesk/integrations/reports"
 	"abusedesk/platform/httpx"
 )
@@ -119,21 +121,38 @@ func clientOf(r *http.Request) string {
 	return host
 }
 
-// APIResponse is the answer of POST /api/v1/reports.
+// APIResponse is the answer of POST /api/v1/reports. It names neither the customer nor the
+// case a report went to: whoever holds the API token would otherwise learn which customer
+// holds an address. A report's status (GET status_url) says what the policy tells reporters.
 type APIResponse struct {
-	Kind     string            `json:"kind"`
-	Digest   string            `json:"digest"`
-	Reports  []intake.Accepted `json:"reports"`
-	Triaged  []intake.Triaged  `json:"triaged,omitempty"`
-	ReplyTo  string            `json:"reply_to,omitempty"`
-	Note     string            `json:"note,omitempty"`
-	Accepted bool              `json:"accepted"`
+	Kind     string           `json:"kind"`
+	Digest   string           `json:"digest"`
+	Reports  []APIReport      `json:"reports"`
+	Triaged  []intake.Triaged `json:"triaged,omitempty"`
+	Note     string           `json:"note,omitempty"`
+	Accepted bool             `json:"accepted"`
+}
+
+// APIReport is one report accepted: its ID, what it was read as, and where its status is.
+type APIReport struct {
+	ReportID  string         `json:"report_id"`
+	Category  abuse.Category `json:"category"`
+	StatusURL string         `json:"status_url"`
+}
+
+// apiReports are the accepted reports as the API answers them.
+func apiReports(accepted []intake.Accepted) []APIReport {
+	out := make([]APIReport, 0, len(accepted))
+	for _, a := range accepted {
+		out = append(out, APIReport{ReportID: a.ReportID, Category: a.Category, StatusURL: "/api/v1/reports/" + url.PathEscape(a.ReportID)})
+	}
+	return out
 }
 
 // ReportsAPI serves /api/v1/reports: POST a body of one raw message (message/rfc822 or
 // text/plain) or an X-ARF 4 report (application/json), gzip-compressed or not
 // (Content-Encoding). It answers once the reports are accepted — on disk in the intake journal,
-// on their way to their cases — or in triage: 200 with the report and case IDs, 202 when
+// on their way to their cases — or in triage: 200 with the report IDs and their status URLs (never the customer or the case), 202 when
 // everything went to triage, 400 for an empty or unreadable body, 401 without the bearer token
 // (the scheme in any case, RFC 9110), 405 for another method, 413 over the size limit, 415 for
 // an encoding other than gzip, 422 for a JSON body that is no X-ARF 4 report (kept in triage
@@ -304,10 +323,10 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APIOptions, log 
 			return
 		}
 		recordSubmitted(r.Context(), records, out, received, log)
-		resp := APIResponse{Kind: string(out.Kind), Digest: out.Digest, Reports: out.Accepted, Triaged: out.Triaged,
-			ReplyTo: out.ReplyTo, Note: out.Note, Accepted: true}
-		if resp.Reports == nil {
-			resp.Reports = []intake.Accepted{}
+		resp := APIResponse{Kind: string(out.Kind), Digest: out.Digest, Reports: apiReports(out.Accepted), Triaged: out.Triaged,
+			Note: out.Note, Accepted: true}
+		if out.ReplyTo != "" && resp.Note == "" {
+			resp.Note = "a reply to a case: delivered to it"
 		}
 		status := http.StatusOK
 		if len(out.Accepted) == 0 && len(out.Triaged) > 0 {

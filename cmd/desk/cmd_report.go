@@ -26,7 +26,7 @@ parse   reads each file (a raw message, or an X-ARF 4 JSON report) and prints wh
         kind (report, reply, auto-reply, bounce, unparseable), confidence and the signals that
         gave it, and an error naming what failed. Nothing is submitted. Exit code 1 when a file is unparseable.
 submit  posts each file to the desk's reports API (POST /api/v1/reports) and prints the
-        report and case IDs it answered. Needs --url (or DESK_PUBLIC_URL) and DESK_API_TOKEN.
+        report IDs and status URLs it answered. Needs --url (or DESK_PUBLIC_URL) and DESK_API_TOKEN.
 transparency  the Digital Services Act transparency report of a hosting service (Art. 15(1)(a)
         orders, (b) notices, (c) own-initiative actions and (d) complaints) for a period, from
         the case ledger (DESK_LEDGER_URL, or --data-dir's ledger.db): orders by what they ask

@@ -49,18 +49,15 @@ func benchNotification(ctx context.Context, o *Options, r *Report) error {
 	}
 	var resp struct {
 		Reports []struct {
-			AccountID string `json:"account_id"`
+			ReportID string `json:"report_id"`
 		} `json:"reports"`
 	}
 	if err := json.Unmarshal(answer, &resp); err != nil {
 		return fmt.Errorf("the answer is not the API's JSON: %w", err)
 	}
-	accounts := map[string]int{}
-	for _, a := range resp.Reports {
-		accounts[a.AccountID]++
-	}
-	if len(resp.Reports) != o.Rows || len(accounts) != o.RowAccounts {
-		return fmt.Errorf("%d rows accepted for %d accounts, want %d for %d", len(resp.Reports), len(accounts), o.Rows, o.RowAccounts)
+	// Which accounts the rows reached is counted below, from their cases (the answer names none).
+	if len(resp.Reports) != o.Rows {
+		return fmt.Errorf("%d rows accepted, want %d", len(resp.Reports), o.Rows)
 	}
 	r.atMost("notification accepted (parsed, every row resolved, on disk)", took.Seconds(), "s", 10)
 	r.add("rows accepted per second", float64(o.Rows)/took.Seconds(), "rows/s")
