@@ -236,7 +236,7 @@ func (w *caseWorkflow) askedNow() approval.Approvers {
 // policy names them), asked in the legal channel, not by the leads — who cannot open the case.
 func (w *caseWorkflow) legalApprovers() bool {
 	la := w.policy.Legal.Approvers
-	return w.track() == abuse.TrackLegal && len(la.Users)+len(la.Groups) > 0
+	return w.confidential() && len(la.Users)+len(la.Groups) > 0
 }
 
 // leads are who approve this case's actions: the legal team's approvers on a legal matter,

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"abusedesk/domain/abuse"
 	"cmp"
 	"errors"
 	"fmt"
@@ -56,7 +55,7 @@ func (w *caseWorkflow) agentDecisionFits(ctx workflow.Context, d AgentDecision) 
 		return fmt.Errorf("%s decides a request for reinstatement, made after the case closed; this case is %s", d.Decision, w.st.Status)
 	}
 	st := w.st.Status
-	if t := w.track(); t != abuse.TrackAbuse && st != StatusEnforced && st != StatusAppealReview {
+	if t := w.track(); !t.Violation() && st != StatusEnforced && st != StatusAppealReview {
 		// Outside the abuse track an agent closes a case; asking the customer for an answer
 		// would start a response wait that ends in enforcement.
 		if !slices.Contains(ClosingDecisions, d.Decision) {

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"abusedesk/domain/abuse"
 	"cmp"
 	"fmt"
 	"slices"
@@ -81,7 +80,7 @@ func (w *caseWorkflow) finish(ctx workflow.Context, o Outcome, final Status) {
 func (w *caseWorkflow) finishNotified(ctx workflow.Context, o Outcome, final Status, notified bool) {
 	w.closeState(ctx, o, final)
 	// A legal matter closes without a word to the customer; a support ticket with the agent's.
-	silent := w.confidential() || w.track() == abuse.TrackCustomer
+	silent := w.confidential() || w.track().Rules().Support
 	w.closeEffects(ctx, closing{solve: true, notified: notified || silent, ack: w.st.Rules.AcknowledgeReporters})
 }
 

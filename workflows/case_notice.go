@@ -39,7 +39,7 @@ func (w *caseWorkflow) open(ctx workflow.Context) {
 	if workflow.GetVersion(ctx, versionStrategicHolds, workflow.DefaultVersion, 1) >= 1 && acct.Tier == abuse.TierStrategic {
 		w.st.Rules.Approval.OnTimeout = policy.OnTimeoutHold
 	}
-	if w.track() == abuse.TrackAbuse && workflow.GetVersion(ctx, versionProbation, workflow.DefaultVersion, 1) >= 1 {
+	if w.track().Violation() && workflow.GetVersion(ctx, versionProbation, workflow.DefaultVersion, 1) >= 1 {
 		w.checkProbation(ctx)
 	}
 	if w.st.Track != policy.TrackStandard {
@@ -48,11 +48,11 @@ func (w *caseWorkflow) open(ctx workflow.Context) {
 	// Legal matters and customers asking for help have lifecycles of their own. (Version
 	// markers are written only on the cases they change, so the others replay unchanged.)
 	advisory := false
-	if t := w.track(); t != abuse.TrackAbuse && workflow.GetVersion(ctx, versionTracks, workflow.DefaultVersion, 1) >= 1 {
+	if t := w.track(); !t.Violation() && workflow.GetVersion(ctx, versionTracks, workflow.DefaultVersion, 1) >= 1 {
 		if w.openTrack(ctx) {
 			return
 		}
-		advisory = t == abuse.TrackAdvisory
+		advisory = t.Rules().Advice
 	}
 	// Uncertain reports wait for a person before anything is sent.
 	if reason := w.triageReason(); reason != "" && workflow.GetVersion(ctx, versionTriageGate, workflow.DefaultVersion, 1) >= 1 {

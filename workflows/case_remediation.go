@@ -71,7 +71,7 @@ func checkPlan(r policy.Remediation, recent []ReportSummary) RemediationState {
 // verifies reports whether an accepted fix is verified before the case closes: an abuse-track
 // case whose policy re-checks and has something to check.
 func (w *caseWorkflow) verifies(ctx workflow.Context) bool {
-	if w.track() != abuse.TrackAbuse || len(w.st.Rules.Remediation.Verify) == 0 {
+	if !w.track().Violation() || len(w.st.Rules.Remediation.Verify) == 0 {
 		return false
 	}
 	if len(w.verifyPlan().Checks) == 0 {
@@ -252,7 +252,7 @@ func (w *caseWorkflow) countForFeed(seenAt time.Time) {
 // precheckOnReply runs the outside checks once when the customer answers, so the agent who
 // decides reads whether the URLs still answer and the addresses are still listed.
 func (w *caseWorkflow) precheckOnReply(ctx workflow.Context) {
-	if w.track() != abuse.TrackAbuse || len(w.st.Rules.Remediation.Verify) == 0 {
+	if !w.track().Violation() || len(w.st.Rules.Remediation.Verify) == 0 {
 		return
 	}
 	plan := w.verifyPlan()

@@ -34,7 +34,7 @@ import (
 func (w *caseWorkflow) track() abuse.Track { return w.st.Category.Track() }
 
 // confidential says no customer may hear of the case.
-func (w *caseWorkflow) confidential() bool { return w.track() == abuse.TrackLegal }
+func (w *caseWorkflow) confidential() bool { return w.track().Confidential() }
 
 // openTrack starts the legal or customer lifecycle; false for the other tracks.
 func (w *caseWorkflow) openTrack(ctx workflow.Context) bool {
@@ -248,7 +248,7 @@ func (w *caseWorkflow) validateLegal(ctx workflow.Context, d AgentDecision) erro
 			return errors.New("nothing was decided on this matter yet: validate, preserve, disclose or reject the request before closing it")
 		}
 	case DecisionNotLegal:
-		if !d.Category.Valid() || d.Category.Track() == abuse.TrackLegal {
+		if !d.Category.Valid() || d.Category.Confidential() {
 			return fmt.Errorf("not_legal needs the category the reports are (set the ticket's category field to one outside the legal track; it is %q)", d.Category)
 		}
 		if p.Active(now) {

@@ -118,7 +118,7 @@ func (w *caseWorkflow) awaitTriage(ctx workflow.Context) {
 	}
 	if t.Decision == DecisionConfirm {
 		w.st.Ticket = TicketRef{} // the customer's ticket opens with the notice (or advice)
-		if w.track() == abuse.TrackAdvisory {
+		if w.track().Rules().Advice {
 			w.sendAdvice(ctx)
 		} else {
 			w.sendNotice(ctx)

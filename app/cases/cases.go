@@ -389,9 +389,24 @@ func InTrack(t abuse.Track) string {
 	return In(workflows.SearchCategory.GetName(), trackCategories(t)...)
 }
 
-// OutsideTrack is a visibility clause leaving out the cases of a track's categories.
-func OutsideTrack(t abuse.Track) string {
-	return workflows.SearchCategory.GetName() + " NOT IN (" + quoteAll(trackCategories(t)) + ")"
+// Confidential is a visibility clause selecting the confidential cases (abuse.TrackRules):
+// what only the legal role sees.
+func Confidential() string {
+	return In(workflows.SearchCategory.GetName(), categoryNames(abuse.ConfidentialCategories())...)
+}
+
+// NotConfidential is a visibility clause leaving the confidential cases out.
+func NotConfidential() string {
+	return workflows.SearchCategory.GetName() + " NOT IN (" + quoteAll(categoryNames(abuse.ConfidentialCategories())) + ")"
+}
+
+// categoryNames are the categories as visibility holds them.
+func categoryNames(cs []abuse.Category) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = string(c)
+	}
+	return out
 }
 
 // And joins the clauses that are not empty.

@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"abusedesk/domain/abuse"
 	"abusedesk/domain/policy"
 	"abusedesk/workflows"
 )
@@ -38,7 +37,7 @@ func (c *Client) Reinstate(ctx context.Context, sum *Summary, msg workflows.Cust
 	}
 	e := v.Enforcement
 	switch {
-	case v.CategoryTrack != abuse.TrackAbuse && v.CategoryTrack != "":
+	case v.CategoryTrack != "" && !v.CategoryTrack.Violation():
 		return ErrNotReinstatable
 	case v.Outcome != workflows.OutcomeEnforced && v.Outcome != workflows.OutcomeUpheld:
 		return ErrNotReinstatable

@@ -116,7 +116,7 @@ func (a *API) query(ctx context.Context, v map[string][]string) (string, List, e
 		return strings.TrimSpace(v[k][0])
 	}
 	var out List
-	parts := []string{cases.OutsideTrack(abuse.TrackLegal)}
+	parts := []string{cases.NotConfidential()}
 	switch s := get("state"); s {
 	case "", "open":
 		parts = append(parts, "ExecutionStatus = 'Running'")
@@ -285,7 +285,7 @@ func (a *API) one(w http.ResponseWriter, r *http.Request) {
 		httpx.Problem(w, http.StatusServiceUnavailable, "the case could not be looked up: "+err.Error())
 		return
 	}
-	if s == nil || abuse.Category(s.Category).Track() == abuse.TrackLegal {
+	if s == nil || abuse.Category(s.Category).Confidential() {
 		httpx.Problem(w, http.StatusNotFound, "no case "+number)
 		return
 	}

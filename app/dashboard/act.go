@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"abusedesk/app/signin"
-	"abusedesk/domain/abuse"
 	"abusedesk/workflows"
 )
 
@@ -38,7 +37,7 @@ func (d *Dashboard) canMoveToLegal(r *http.Request, v *workflows.CaseView) bool 
 		return false
 	}
 	switch {
-	case v.Category.Track() == abuse.TrackLegal, v.Status.Final(),
+	case v.Category.Confidential(), v.Status.Final(),
 		v.Status == workflows.StatusEnforced, v.Status == workflows.StatusAppealReview:
 		return false
 	}

@@ -361,7 +361,7 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 	query, outside := f.query(), ""
 	if !d.seesLegal(r) {
 		// Legal cases are not listed, not counted and their status is not offered.
-		outside = cases.OutsideTrack(abuse.TrackLegal)
+		outside = cases.NotConfidential()
 		query = cases.And(query, outside)
 		p.Statuses = slices.DeleteFunc(slices.Clone(p.Statuses), func(s workflows.Status) bool { return s == workflows.StatusLegalReview })
 		p.Cats = d.visibleCategories(r)
@@ -614,7 +614,7 @@ func (d *Dashboard) hiddenCategories(r *http.Request) []string {
 		return nil
 	}
 	var hidden []string
-	for _, c := range abuse.TrackLegal.Categories() {
+	for _, c := range abuse.ConfidentialCategories() {
 		hidden = append(hidden, string(c))
 	}
 	return hidden
@@ -635,7 +635,7 @@ func (d *Dashboard) visible(r *http.Request, list []cases.Summary) []cases.Summa
 }
 
 // onLegalTrack says whether a case of category c is a legal matter.
-func onLegalTrack(c string) bool { return abuse.Category(c).Track() == abuse.TrackLegal }
+func onLegalTrack(c string) bool { return abuse.Category(c).Confidential() }
 
 // statusLabels are the statuses in words (those not listed read as their name without "_").
 var statusLabels = map[workflows.Status]string{

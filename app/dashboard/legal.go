@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"abusedesk/app/cases"
-	"abusedesk/domain/abuse"
 	"abusedesk/platform/httpx"
 	"abusedesk/workflows"
 )
@@ -62,7 +61,7 @@ const soonPreservation = 7 * 24 * time.Hour
 // Matters lists the open legal matters at now, the soonest clock first, matters with no clock
 // after (oldest first).
 func (d *Dashboard) Matters(ctx context.Context, now time.Time) ([]Matter, error) {
-	query := cases.And("ExecutionStatus = 'Running'", cases.InTrack(abuse.TrackLegal))
+	query := cases.And("ExecutionStatus = 'Running'", cases.Confidential())
 	var out []Matter
 	var token []byte
 	for range 10 { // at most 10,000 open matters

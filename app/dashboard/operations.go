@@ -91,7 +91,7 @@ func (d *Dashboard) operationsPage(w http.ResponseWriter, r *http.Request) {
 	q.Hidden = d.hiddenCategories(r)
 	tracks := abuse.Tracks
 	if len(q.Hidden) > 0 {
-		tracks = slices.DeleteFunc(slices.Clone(tracks), func(t abuse.Track) bool { return t == abuse.TrackLegal })
+		tracks = slices.DeleteFunc(slices.Clone(tracks), func(t abuse.Track) bool { return t.Confidential() })
 	}
 	data := struct {
 		Title, Home, Flash string

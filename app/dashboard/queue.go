@@ -14,7 +14,6 @@ import (
 	"abusedesk/app/intake"
 	"abusedesk/app/ledger"
 	"abusedesk/app/signin"
-	"abusedesk/domain/abuse"
 	"abusedesk/platform/httpx"
 	"abusedesk/workflows"
 )
@@ -85,7 +84,7 @@ func (d *Dashboard) Queue(ctx context.Context, now time.Time, legal bool) ([]Que
 	slices.Sort(statuses)
 	query := cases.And("ExecutionStatus = 'Running'", cases.In(workflows.SearchStatus.GetName(), statuses...))
 	if !legal {
-		query = cases.And(query, cases.OutsideTrack(abuse.TrackLegal))
+		query = cases.And(query, cases.NotConfidential())
 	}
 	var items []QueueItem
 	var token []byte

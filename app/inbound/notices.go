@@ -398,7 +398,7 @@ func (f *NoticeForm) sendReceipt(ctx context.Context, n Notice, ans *NoticeAnswe
 			RequesterEmail: n.Email, RequesterName: n.Name, Comment: ticket.Comment{Body: body, Public: true},
 			Status: "solved", Tags: []string{ticket.TagCase, noticeTagReceipt},
 		}
-		if abuse.Category(n.Kind).Track() == abuse.TrackLegal {
+		if abuse.Category(n.Kind).Confidential() {
 			// Confidential: the legal team's group, and the legal tag that keeps it there.
 			t.GroupID, t.Tags = f.LegalGroupID, append(t.Tags, ticket.TagLegal)
 		}

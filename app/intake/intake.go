@@ -377,7 +377,7 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 			return fmt.Errorf("resolve the account of report %s: %w", r.ID, err)
 		}
 		if len(accounts) == 0 {
-			if r.Track != "" && r.Track != abuse.TrackAbuse {
+			if r.Track != "" && !r.Track.Violation() {
 				// A legal, advisory or customer matter about no customer of ours: a person
 				// decides (one ticket per message and track), and nobody is told "not ours".
 				other[r.Track] = append(other[r.Track], r)
@@ -389,7 +389,7 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 		}
 		// A report naming sources of several customers (a CERT's list in prose) is split per
 		// account: each gets its own addresses, and none another's.
-		if len(accounts) == 1 && r.Track != abuse.TrackLegal {
+		if len(accounts) == 1 && !r.Track.Confidential() {
 			parts, err := in.lookup.splitByAccount(ctx, r)
 			if err != nil {
 				return fmt.Errorf("resolve the accounts of report %s: %w", r.ID, err)

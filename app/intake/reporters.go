@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"abusedesk/domain/abuse"
 	"abusedesk/integrations/reports"
 	"abusedesk/platform/durable"
 	"abusedesk/platform/metrics"
@@ -54,7 +53,7 @@ type ReporterHealth struct {
 
 // legalMessage says whether a message reads as a legal matter.
 func legalMessage(res *reports.Result) bool {
-	return slices.ContainsFunc(res.Reports, func(r reports.Report) bool { return r.Category.Track() == abuse.TrackLegal })
+	return slices.ContainsFunc(res.Reports, func(r reports.Report) bool { return r.Category.Confidential() })
 }
 
 // DriftAlert tells the leads that a reporter's format drifted (text from templates/).

@@ -101,7 +101,7 @@ func (s *Store) Statements(ctx context.Context, from, to time.Time, g Grounds) (
 			rows.Close()
 			return nil, fmt.Errorf("ledger %s: statements: %w", s.Where, err)
 		}
-		if track == string(abuse.TrackLegal) || abuse.Category(category).Track() == abuse.TrackLegal {
+		if abuse.Track(track).Confidential() || abuse.Category(category).Confidential() {
 			continue
 		}
 		st := Statement{PUID: key, CaseNumber: number, ActionType: action, appliedAt: time.UnixMilli(at).UTC(), contentTime: time.UnixMilli(opened).UTC()}

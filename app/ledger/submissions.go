@@ -210,7 +210,7 @@ func (s *Store) ReportStatus(ctx context.Context, id string) (*ReportStatus, err
 			st.ReceivedAt = at
 		}
 		st.Category = cmp.Or(st.Category, abuse.Category(category))
-		st.Legal = st.Legal || track == string(abuse.TrackLegal)
+		st.Legal = st.Legal || abuse.Track(track).Confidential()
 		if caseID == "" {
 			st.TicketID = ticket
 			continue

@@ -467,7 +467,7 @@ func (s *Store) Clusters(ctx context.Context, since time.Time, maxAccounts int, 
 // without the legal role see.
 func LegalCategories() []string {
 	var out []string
-	for _, c := range abuse.TrackLegal.Categories() {
+	for _, c := range abuse.ConfidentialCategories() {
 		out = append(out, string(c))
 	}
 	return out

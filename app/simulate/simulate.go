@@ -197,7 +197,7 @@ type facts struct {
 func factsOf(t ledger.Timeline) (facts, bool) {
 	c := abuse.Category(t.Category)
 	f := facts{category: c, tier: t.Tier, opened: t.Opened}
-	if c.Track() != abuse.TrackAbuse || (t.Track != "" && t.Track != string(abuse.TrackAbuse)) {
+	if !c.Track().Violation() || (t.Track != "" && !abuse.Track(t.Track).Violation()) {
 		return f, false
 	}
 	var asked time.Time

@@ -222,3 +222,60 @@ func InDomain(host, domain string) bool {
 	domain = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(domain), "."))
 	return domain != "" && (host == domain || strings.HasSuffix(host, "."+domain))
 }
+
+// TrackRules say what a track's cases are, in one row per track: the desk reads them wherever
+// a track matters, so a new track is a row here (and the lifecycle that opens its cases).
+type TrackRules struct {
+	// Violation: the customer breached the terms — a notice with a deadline, escalation,
+	// enforcement, an appeal, a fix that is verified.
+	Violation bool
+	// Confidential: no customer hears of the case; it stays out of aggregates, the work queue,
+	// statements of reasons and public answers, and only the legal role sees it.
+	Confidential bool
+	// Advice: the customer is advised about a service and it is checked again; never enforced.
+	Advice bool
+	// Support: the customer asked for help and is answered; never enforced, no notice.
+	Support bool
+}
+
+// trackRules are the rows of TrackRules.
+var trackRules = map[Track]TrackRules{
+	TrackAbuse:    {Violation: true},
+	TrackAdvisory: {Advice: true},
+	TrackLegal:    {Confidential: true},
+	TrackCustomer: {Support: true},
+}
+
+// Rules are what the track's cases are (none for an unknown track).
+func (t Track) Rules() TrackRules { return trackRules[t] }
+
+// Violation says the track's cases are breaches of the terms (see TrackRules).
+func (t Track) Violation() bool { return trackRules[t].Violation }
+
+// Confidential says no customer may hear of the track's cases (see TrackRules).
+func (t Track) Confidential() bool { return trackRules[t].Confidential }
+
+// Confidential says no customer may hear of a case of the category.
+func (c Category) Confidential() bool { return c.Track().Confidential() }
+
+// ConfidentialTracks are the tracks whose cases no customer may hear of.
+func ConfidentialTracks() []Track {
+	var out []Track
+	for _, t := range Tracks {
+		if t.Confidential() {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// ConfidentialCategories are the categories of the confidential tracks.
+func ConfidentialCategories() []Category {
+	var out []Category
+	for _, c := range Categories {
+		if c.Confidential() {
+			out = append(out, c)
+		}
+	}
+	return out
+}

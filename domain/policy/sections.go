@@ -21,7 +21,7 @@ func (v *validator) categories(p *Policy, f file, defaults Rules) {
 		r.Appeal.Reminders = slices.Clone(defaults.Appeal.Reminders)
 		r.Remediation = Remediation{Verify: slices.Clone(defaults.Remediation.Verify), Checks: slices.Clone(defaults.Remediation.Checks),
 			Blocklists: slices.Clone(defaults.Remediation.Blocklists)}
-		if c.Track() != abuse.TrackAbuse {
+		if !c.Track().Violation() {
 			// Advisory, legal and customer matters are not violations: unless the file says
 			// otherwise, no action, a lead decides, and nobody is told the outcome.
 			r.Action = Action{Type: abuse.ActionNone}

@@ -24,7 +24,7 @@ func (p *Policy) WriteSummary(w io.Writer, path string) error {
 			approval = ", lead approval"
 		}
 		fixes := "; fixes taken on trust"
-		if c.Track() != abuse.TrackAbuse {
+		if !c.Track().Violation() {
 			fixes = "" // no violation, no fix to verify
 		} else if rm := r.Remediation; len(rm.Verify) > 0 {
 			fixes = fmt.Sprintf("; fixes checked after %v (%s)", rm.Verify, strings.Join(rm.Checks, ", "))
