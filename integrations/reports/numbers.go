@@ -17,7 +17,7 @@ var (
 	reTel = regexp.MustCompile(`(?i)\btel:(\+?[\d\-.()]{7,24})`)
 	// reSMSContext says a text is about SMS or voice abuse, where phone numbers are subjects;
 	// elsewhere a number is more likely the reporter's own (a signature).
-	reSMSContext = regexp.MustCompile(`(?i)(\bSMS\b|\bMMS\b|\bA2P\b|\b10DLC\b|\bCTIA\b|messaging principles|campaign registry|toll[- ]free verification|opt-out (?:language|keyword|instructions)|\bSTOP keyword|text message|\bsmishing\b|\bvishing\b|\brobocall|voice ?mail|\bwhatsapp\b|\b7726\b|sender ?id|short ?code|spam call|scam call|unsolicited call|Anruf|appel (?:frauduleux|indésirable)|llamada|chamada|chiamata|oproep|połączenie|звонок|дзвінок)`)
+	reSMSContext = regexp.MustCompile(`(?i)(\bSMS\b|\bMMS\b|\bA2P\b|\b10DLC\b|\bCTIA\b|messaging principles|campaign registry|toll[- ]free verification|opt-out (?:language|keyword|instructions)|\bSTOP keyword|text message|\btext(?:s|ing|ed)\b|\b(?:replied|reply|replying|responded|texted|sent)\s+["'“]?STOP\b|\bsmishing\b|\bvishing\b|\brobocall|voice ?mail|\bwhatsapp\b|\b7726\b|sender ?id|short ?code|spam call|scam call|unsolicited call|Anruf|appel (?:frauduleux|indésirable)|llamada|chamada|chiamata|oproep|połączenie|звонок|дзвінок)`)
 	// reSenderID is a labelled alphanumeric sender ID or short code.
 	reSenderID = regexp.MustCompile(`(?im)^\s*(?:sender ?id|short ?code|sms sender|originator)\s*[:=]\s*([A-Za-z0-9][A-Za-z0-9 ._-]{1,14}[A-Za-z0-9])\s*$`)
 )
@@ -146,6 +146,10 @@ func phoneE164(s, region string) string {
 // US carrier): its national numbers are American.
 var reUSMessaging = regexp.MustCompile(`(?i)\b(10DLC|CTIA|TCPA|FCC|toll[- ]free|T-Mobile|Verizon|AT&T|Sprint|TCR|campaign registry)\b`)
 
+// reNANP is a number written the North American way, its area code in brackets ("(312)
+// 555-0199"): a national number of the North American Numbering Plan.
+var reNANP = regexp.MustCompile(`\(\s*[2-9]\d{2}\s*\)\s*[2-9]\d{2}[\s.\-]?\d{4}\b`)
+
 // phoneRegion is the country a complaint's national phone numbers are from: the reporter's
 // country-code domain (jane@provider.co.uk: GB), else the US for a text about US messaging;
 // "" when nothing says.
@@ -161,7 +165,7 @@ func phoneRegion(reporter, text string) string {
 			}
 		}
 	}
-	if reUSMessaging.MatchString(text) {
+	if reUSMessaging.MatchString(text) || reNANP.MatchString(text) {
 		return "US"
 	}
 	return ""

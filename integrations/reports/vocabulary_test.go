@@ -129,12 +129,25 @@ func TestNumbers(t *testing.T) {
 	if p, _ := textPhones("SMS spam received on 2026-12-06 21:00 UTC and 12/06/2026 10:15 from 192.0.2.10.", "US"); len(p) != 0 {
 		t.Errorf("dates, times or an address read as phone numbers: %v", p)
 	}
+	// The words of someone who was texted: "texting", "texts", "replied STOP".
+	for _, text := range []string{"I replied STOP three times to (312) 555-0199 and they keep texting me.",
+		"Promo texts from +1 312 555 0199 every day.", "I sent \"STOP\" to +13125550199, no effect."} {
+		if p, _ := textPhones(text, phoneRegion("jane@mail.example", text)); !slices.Equal(p, []string{"+13125550199"}) {
+			t.Errorf("%q: phones %v, want +13125550199", text, p)
+		}
+	}
+	if p, _ := textPhones("The text of the mail quotes +1 312 555 0199 in a signature-like block.", ""); len(p) != 0 {
+		t.Errorf("\"text\" alone is no SMS complaint: %v", p)
+	}
 	if p, _ := textPhones("Regards, Jane, +44 20 7946 0000", "GB"); len(p) != 0 {
 		t.Errorf("a number outside an SMS or call complaint was taken: %v", p)
 	}
 	for _, tc := range []struct{ reporter, text, want string }{
 		{"jane@provider.co.uk", "spam texts", "GB"}, {"noc@telekom.de", "SMS", "DE"}, {"compliance@carrier.example", "a 10DLC campaign", "US"},
 		{"someone@mail.example", "SMS spam", ""},
+		// A number written the North American way, area code in brackets, is one of the plan's.
+		{"someone@mail.example", "texts from (312) 555-0199", "US"}, {"a@b.example", "call (646)555 0148 now", "US"},
+		{"a@b.example", "SMS from 0312 555 0199", ""},
 	} {
 		if got := phoneRegion(tc.reporter, tc.text); got != tc.want {
 			t.Errorf("phoneRegion(%q, %q) = %q, want %q", tc.reporter, tc.text, got, tc.want)
