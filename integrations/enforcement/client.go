@@ -5,11 +5,9 @@
 package enforcement
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -67,28 +65,26 @@ type Match struct {
 // Lookup finds the account behind an address. An address that belongs to no account is a
 // fault.NotFound error.
 func (c *Client) Lookup(ctx context.Context, q Query) (*Match, error) {
-	v := url.Values{}
+	var params wire.LookupParams
 	switch {
 	case q.IP != "":
-		v.Set("ip", q.IP)
-		if !q.At.IsZero() {
-			v.Set("at", q.At.UTC().Format(time.RFC3339))
-		}
+		params.Ip, params.At = &q.IP, second(q.At)
 	case q.Domain != "":
-		v.Set("domain", q.Domain)
+		params.Domain = &q.Domain
 	case q.Sender != "":
-		v.Set("sender", q.Sender)
+		params.Sender = &q.Sender
 	case q.FeedbackID != "":
-		v.Set("feedback_id", q.FeedbackID)
+		params.FeedbackId = &q.FeedbackID
 	case q.Phone != "":
-		v.Set("phone", q.Phone)
+		params.Phone = &q.Phone
 	case q.SenderID != "":
-		v.Set("sender_id", q.SenderID)
+		params.SenderId = &q.SenderID
 	default:
 		return nil, &fault.Error{Kind: fault.Invalid, Service: service, Op: "lookup", Message: "the query names no address"}
 	}
 	var out wire.LookupResult
-	if err := c.do(ctx, "lookup", http.MethodGet, "/v1/lookup?"+v.Encode(), "", nil, &out); err != nil {
+	req, err := wire.NewLookupRequest(c.base, &params)
+	if err := c.send(ctx, "lookup", req, err, "", &out); err != nil {
 		return nil, err
 	}
 	return &Match{AccountID: out.AccountId, Kind: string(out.Matched.Kind), Value: out.Matched.Value, ValidFrom: deref(out.ValidFrom), ValidUntil: deref(out.ValidUntil)}, nil
@@ -97,12 +93,9 @@ func (c *Client) Lookup(ctx context.Context, q Query) (*Match, error) {
 // LookupRange finds every account that held an address of a range (CIDR) at a time: a
 // blocklist listing a /26 is about each customer in it. None is an empty list, not an error.
 func (c *Client) LookupRange(ctx context.Context, cidr string, at time.Time) ([]Match, error) {
-	v := url.Values{"cidr": {cidr}}
-	if !at.IsZero() {
-		v.Set("at", at.UTC().Format(time.RFC3339))
-	}
 	var out wire.RangeLookupResult
-	if err := c.do(ctx, "lookup range", http.MethodGet, "/v1/lookup/range?"+v.Encode(), "", nil, &out); err != nil {
+	req, err := wire.NewLookupRangeRequest(c.base, &wire.LookupRangeParams{Cidr: cidr, At: second(at)})
+	if err := c.send(ctx, "lookup range", req, err, "", &out); err != nil {
 		return nil, err
 	}
 	ms := make([]Match, 0, len(out.Accounts))
@@ -120,6 +113,15 @@ func stateOf(a wire.Action) *abuse.ActionState {
 		s.Scope = &abuse.Scope{Kind: string(a.Scope.Kind), Value: a.Scope.Value}
 	}
 	return s
+}
+
+// second is t in UTC to the second, as the contract writes a time (nil for the zero time).
+func second(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC().Truncate(time.Second)
+	return &t
 }
 
 // deref is *p, or the zero value for nil.
@@ -143,7 +145,8 @@ func ptr[T comparable](v T) *T {
 // GetAccount implements the activities' Accounts.
 func (c *Client) GetAccount(ctx context.Context, id string) (*abuse.Account, error) {
 	var out wire.Account
-	if err := c.do(ctx, "get account "+id, http.MethodGet, "/v1/accounts/"+url.PathEscape(id), "", nil, &out); err != nil {
+	req, err := wire.NewGetAccountRequest(c.base, id)
+	if err := c.send(ctx, "get account "+id, req, err, "", &out); err != nil {
 		return nil, err
 	}
 	acct := &abuse.Account{ID: out.Id, Name: out.Name, ContactEmail: out.ContactEmail, Locale: out.Locale, Tier: string(out.Tier), PriorViolations: out.PriorViolations}
@@ -165,12 +168,10 @@ func (c *Client) Apply(ctx context.Context, req abuse.ActionRequest, key string)
 	if req.Scope != nil {
 		body.Scope = &wire.Scope{Kind: wire.ScopeKind(req.Scope.Kind), Value: req.Scope.Value}
 	}
-	if !req.ExpiresAt.IsZero() {
-		at := req.ExpiresAt.UTC().Truncate(time.Second)
-		body.ExpiresAt = &at
-	}
+	body.ExpiresAt = second(req.ExpiresAt)
 	var out wire.Action
-	if err := c.do(ctx, "apply "+string(req.Type), http.MethodPost, "/v1/accounts/"+url.PathEscape(req.AccountID)+"/actions", key, body, &out); err != nil {
+	hr, err := wire.NewApplyActionRequest(c.base, req.AccountID, &wire.ApplyActionParams{IdempotencyKey: key}, body)
+	if err := c.send(ctx, "apply "+string(req.Type), hr, err, key, &out); err != nil {
 		return nil, err
 	}
 	return stateOf(out), nil
@@ -179,7 +180,8 @@ func (c *Client) Apply(ctx context.Context, req abuse.ActionRequest, key string)
 // GetAction implements the activities' Enforcement.
 func (c *Client) GetAction(ctx context.Context, id string) (*abuse.ActionState, error) {
 	var out wire.Action
-	if err := c.do(ctx, "get action "+id, http.MethodGet, "/v1/actions/"+url.PathEscape(id), "", nil, &out); err != nil {
+	req, err := wire.NewGetActionRequest(c.base, id)
+	if err := c.send(ctx, "get action "+id, req, err, "", &out); err != nil {
 		return nil, err
 	}
 	return stateOf(out), nil
@@ -192,7 +194,8 @@ func (c *Client) Lift(ctx context.Context, req abuse.LiftRequest, key string) (*
 	}
 	body := wire.LiftActionJSONRequestBody{Reason: req.Reason, Overturned: ptr(req.Overturned)}
 	var out wire.Action
-	if err := c.do(ctx, "lift action "+req.ActionID, http.MethodPost, "/v1/actions/"+url.PathEscape(req.ActionID)+"/lift", key, body, &out); err != nil {
+	hr, err := wire.NewLiftActionRequest(c.base, req.ActionID, &wire.LiftActionParams{IdempotencyKey: key}, body)
+	if err := c.send(ctx, "lift action "+req.ActionID, hr, err, key, &out); err != nil {
 		return nil, err
 	}
 	return stateOf(out), nil
@@ -203,7 +206,8 @@ func (c *Client) Actions(ctx context.Context, accountID string) ([]abuse.ActionS
 	var out struct {
 		Actions []wire.Action `json:"actions"`
 	}
-	if err := c.do(ctx, "list actions of "+accountID, http.MethodGet, "/v1/accounts/"+url.PathEscape(accountID)+"/actions", "", nil, &out); err != nil {
+	req, err := wire.NewListActionsRequest(c.base, accountID)
+	if err := c.send(ctx, "list actions of "+accountID, req, err, "", &out); err != nil {
 		return nil, err
 	}
 	res := make([]abuse.ActionState, len(out.Actions))
@@ -213,24 +217,15 @@ func (c *Client) Actions(ctx context.Context, accountID string) ([]abuse.ActionS
 	return res, nil
 }
 
-// do sends one request and decodes the JSON answer into out; any failure is a *fault.Error.
-func (c *Client) do(ctx context.Context, op, method, path, idemKey string, in, out any) error {
-	var body []byte
-	if in != nil {
-		var err error
-		if body, err = json.Marshal(in); err != nil {
-			return &fault.Error{Kind: fault.Invalid, Service: service, Op: op, Message: err.Error()}
-		}
+// send sends one request the contract's generated builder made (built: its error) and decodes
+// the JSON answer into out; any failure is a *fault.Error.
+func (c *Client) send(ctx context.Context, op string, req *http.Request, built error, idemKey string, out any) error {
+	if built != nil {
+		return &fault.Error{Kind: fault.Invalid, Service: service, Op: op, Message: built.Error()}
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
-	if err != nil {
-		return &fault.Error{Kind: fault.Invalid, Service: service, Op: op, Message: err.Error()}
-	}
+	req = req.WithContext(ctx)
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json, application/problem+json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
 	if idemKey != "" {
 		req.Header.Set("Idempotency-Key", idemKey)
 	}
