@@ -325,3 +325,12 @@ func dialDev(dir string, ep config.Endpoints, keys string) (client.Client, error
 	}
 	return client.Dial(opts)
 }
+
+// waitTriage waits for the case to wait for triage with its triage ticket open: the status
+// changes first and the ticket follows, later on a busy machine.
+func (d *devDesk) waitTriage(caseID string, timeout time.Duration) *workflows.CaseView {
+	d.t.Helper()
+	return waitView(d.t, d, caseID, timeout, func(v *workflows.CaseView) bool {
+		return v.Status == workflows.StatusNeedsTriage && v.Ticket.ID != 0
+	})
+}

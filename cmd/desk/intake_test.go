@@ -183,7 +183,7 @@ func TestZendeskWebhookRefusesForgeries(t *testing.T) {
 	caseID := workflows.CaseWorkflowID("acct-shop", "spam")
 	// A free-form complaint from one person is uncertain: the case waits for triage with
 	// nothing sent, until an agent confirms it with the macro.
-	v := d.waitStatus(caseID, workflows.StatusNeedsTriage, 20*time.Second)
+	v := d.waitTriage(caseID, 20*time.Second)
 	if v.Reports.Count != 1 || v.Reports.Recent[0].ID != fmt.Sprintf("zendesk:%d", created.Ticket.ID) {
 		t.Errorf("case from the intake ticket: %+v", v.Reports)
 	}
