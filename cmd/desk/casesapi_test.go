@@ -108,7 +108,7 @@ func TestCasesAPI(t *testing.T) {
 	search := func(q, kind string, want ...string) {
 		t.Helper()
 		var l list
-		for i := 0; i < 100; i++ {
+		for i := 0; i < 600; i++ { // up to a minute: the tests run side by side
 			l = list{}
 			if code := get("/api/v1/cases?state=all&"+url.Values{"q": {q}}.Encode(), token, &l); code != http.StatusOK {
 				t.Fatalf("search %q: HTTP %d", q, code)
@@ -244,7 +244,7 @@ func TestCasesAPI(t *testing.T) {
 	// The demo's unreadable message went to a person, its report about a stranger's address was
 	// answered "not ours": both are listed.
 	var intake string
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 600; i++ { // up to a minute: the demo is fed while other tests run
 		if intake = page.get("/intake"); strings.Contains(intake, `data-kind="triage"`) && strings.Contains(intake, `data-kind="not_ours"`) {
 			break
 		}

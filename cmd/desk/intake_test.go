@@ -371,7 +371,7 @@ func TestDecisionSurvivesALostWebhook(t *testing.T) {
 		var tk struct {
 			Ticket struct{ Tags []string } `json:"ticket"`
 		}
-		for range 50 {
+		for range 300 {
 			zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%d.json", v.Ticket.ID), nil, &tk)
 			if !slices.ContainsFunc(tk.Ticket.Tags, func(s string) bool { return strings.HasPrefix(s, "abusedesk_decision_") }) {
 				break

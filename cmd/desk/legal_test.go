@@ -159,7 +159,7 @@ func TestLegalMatterLifecycle(t *testing.T) {
 		} `json:"orders"`
 	}
 	today := time.Now().UTC().Format(time.DateOnly)
-	for i := 0; i < 50; i++ {
+	for i := 0; i < 300; i++ {
 		var out bytes.Buffer
 		if err := run(context.Background(), []string{"report", "transparency", "--data-dir", dir, "--from", today, "--to", today, "--format", "json"}, &out, io.Discard, noEnv); err != nil {
 			t.Fatal(err)

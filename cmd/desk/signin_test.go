@@ -85,7 +85,7 @@ func TestSignInRoles(t *testing.T) {
 				Decider string `json:"decider"`
 			} `json:"items"`
 		}
-		for i := 0; i < 100; i++ {
+		for i := 0; i < 300; i++ {
 			code, body := do(s, http.MethodGet, "/api/v1/qa", "")
 			if code != http.StatusOK {
 				t.Fatalf("QA queue: HTTP %d %s", code, body)
