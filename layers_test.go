@@ -40,8 +40,8 @@ var layers = []struct {
 	// What `desk dev` ships, and the commands that wire everything.
 	{"devenv", "devenv", []string{"domain", "templates", "platform", "integrations", "workflows", "activities", "app"}},
 	{"cmd", "cmd", []string{"domain", "templates", "platform", "integrations", "workflows", "activities", "app", "devenv"}},
-	// Test helpers: anything, and only tests import them.
-	{"testenv", "testenv", []string{"domain", "templates", "platform", "integrations", "workflows", "activities", "app", "devenv"}},
+	// Test helpers: any layer but devenv (what desk dev ships), and only tests import them.
+	{"testenv", "testenv", []string{"domain", "templates", "platform", "integrations", "workflows", "activities", "app"}},
 	// The module's root holds only this test.
 	{"root", "", nil},
 }
@@ -94,8 +94,8 @@ func violations(pkgs []pkg) []string {
 			switch {
 			case target == "testenv" && layer != "testenv":
 				bad("testenv is for tests only")
-			case target == "devenv" && layer != "devenv" && layer != "testenv" && rel != "cmd/desk":
-				bad("devenv is what `desk dev` ships; only cmd/desk (and tests) may import it")
+			case target == "devenv" && layer != "devenv" && rel != "cmd/desk":
+				bad("devenv is what `desk dev` ships; only cmd/desk may import it")
 			case target != layer && !slices.Contains(may, target):
 				bad("the " + layer + " layer may not import the " + target + " layer")
 			}
@@ -194,7 +194,8 @@ func TestLayerRules(t *testing.T) {
 		{"activities import the application", pkg{"abusedesk/activities", []string{"abusedesk/app/cases"}}, true},
 		{"the application imports workflows", pkg{"abusedesk/app/cases", []string{"abusedesk/workflows", "abusedesk/domain/policy"}}, false},
 		{"the application imports cmd", pkg{"abusedesk/app/cases", []string{"abusedesk/cmd/desk"}}, true},
-		{"testenv imports devenv", pkg{"abusedesk/testenv/pgtest", []string{"abusedesk/devenv/pglocal"}}, false},
+		{"testenv imports devenv", pkg{"abusedesk/testenv/pgtest", []string{"abusedesk/devenv/sandbox"}}, true},
+		{"testenv imports the platform", pkg{"abusedesk/testenv/pgtest", []string{"abusedesk/platform/pglocal"}}, false},
 		{"a folder in no layer", pkg{"abusedesk/internal/misc", nil}, true},
 		{"an integration imports its own subpackage", pkg{"abusedesk/integrations/enforcement", []string{"abusedesk/integrations/enforcement/wire"}}, false},
 		{"an integration imports another", pkg{"abusedesk/integrations/enforcement", []string{"abusedesk/integrations/slack"}}, true},

@@ -4,8 +4,7 @@
 // (enforcementapi, also the contract's reference implementation) and the abuse mailbox
 // (imapsandbox), the sandbox that starts them with demo people and accounts (sandbox), the
 // demo's samples and policy (demo), the dashboard's sandbox page (playground), the desk
-// `desk dev` runs around them (devdesk), a local PostgreSQL (pglocal), `desk bench` (bench)
-// and the local cluster (cluster).
+// `desk dev` runs around them (devdesk), `desk bench` (bench) and the local cluster (cluster).
 //
 // Only cmd/desk imports it (tests may too); production code never does. The layers test at
 // the module's root keeps it so.

@@ -20,8 +20,8 @@ import (
 
 	"abusedesk/app/cases"
 	"abusedesk/devenv/cluster"
-	"abusedesk/devenv/pglocal"
 	"abusedesk/platform/config"
+	"abusedesk/platform/pglocal"
 	"abusedesk/platform/tclient"
 	"abusedesk/workflows"
 )

@@ -626,7 +626,7 @@ func TestProductionBuildLeavesOutTheDevenv(t *testing.T) {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
 	for _, dep := range strings.Fields(string(out)) {
-		for _, dev := range []string{"abusedesk/devenv", "abusedesk/testenv", "abusedesk/devenv/bench", "abusedesk/devenv/pglocal", "go.temporal.io/server"} {
+		for _, dev := range []string{"abusedesk/devenv", "abusedesk/testenv", "abusedesk/devenv/bench", "abusedesk/platform/pglocal", "go.temporal.io/server"} {
 			if dep == dev || strings.HasPrefix(dep, dev+"/") {
 				t.Errorf("the production build links %s", dep)
 			}

@@ -34,9 +34,9 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"abusedesk/devenv/imapsandbox"
-	"abusedesk/devenv/pglocal"
 	"abusedesk/devenv/sandbox"
 	"abusedesk/platform/config"
+	"abusedesk/platform/pglocal"
 	"abusedesk/platform/tclient"
 )
 

@@ -1,6 +1,6 @@
 // Package pgtest gives tests a real PostgreSQL: a throw-away cluster in a temporary directory,
 // started once per test binary from Debian's postgresql package (initdb and pg_ctl), with a
-// fresh database for each caller (the cluster itself is devenv/pglocal's). DESK_TEST_POSTGRES_URL points the tests at an existing
+// fresh database for each caller (the cluster itself is platform/pglocal's). DESK_TEST_POSTGRES_URL points the tests at an existing
 // server instead. Without PostgreSQL the tests skip, unless DESK_REQUIRE_POSTGRES=1 (CI sets
 // it, having installed the package), which makes that a failure.
 package pgtest
@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"abusedesk/devenv/pglocal"
+	"abusedesk/platform/pglocal"
 )
 
 var (

@@ -1,7 +1,8 @@
 // Package pglocal runs a throw-away PostgreSQL cluster in a directory, from Debian's
 // postgresql package (initdb and pg_ctl): for tests (testenv/pgtest) and for the local cluster
 // that tries the production topology (devenv/cluster). Running as root, it runs the server as
-// the postgres user, as PostgreSQL requires.
+// the postgres user, as PostgreSQL requires. Production never imports it (the production
+// build's test checks).
 package pglocal
 
 import (
