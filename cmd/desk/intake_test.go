@@ -332,7 +332,8 @@ func applyMacro(t *testing.T, z map[string]any, agent string, ticket int64, titl
 // comes back and the poll runs again, and nothing is applied twice.
 func TestDecisionSurvivesALostWebhook(t *testing.T) {
 	t.Parallel()
-	d := startDevIn(t, t.TempDir(), fastPolicy(t, t.TempDir(), map[string]string{"response_window: 72h": "response_window: 1h"}),
+	// The customer's windows outlast the test (the poll waits out Zendesk's minute of export lag).
+	d := startDevIn(t, t.TempDir(), fastPolicy(t, t.TempDir(), map[string]string{"response_window: 72h": "response_window: 1h", "more_info_window: 48h": "more_info_window: 1h"}),
 		map[string]string{"ZENDESK_POLL_INTERVAL": "1s"})
 	caseID := d.submitReports("acct-shop", "spam", "lost-1")
 	v := d.waitStatus(caseID, workflows.StatusAwaitingResponse, 20*time.Second)
