@@ -85,7 +85,7 @@ func readBenchReport(t *testing.T, out, scenario string) (bench.Report, []byte) 
 // That does not move the go command's own kill (SIGQUIT at the -timeout it passed plus one
 // minute): CI passes -timeout=30m (GOFLAGS in .ci/run); a plain `go test ./...` has 11 minutes.
 // parallelDesks is how many end-to-end tests run at once by default.
-const parallelDesks = 4
+const parallelDesks = 3
 
 func TestMain(m *testing.M) {
 	if os.Getenv("DESK_TEST_AS_DESK") == "1" {
