@@ -17,7 +17,7 @@ const phishURL = "http://login.shop.example/verify"
 func (h *harness) signalSeen(category abuse.Category, id string, seen time.Time, subjects ...string) {
 	h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{{
 		ID: id, Format: "xarf", Category: category, Reporter: "reports@phishwatch.example", ReceivedAt: h.env.Now(), EventTime: seen,
-		Subjects: subjectsOf(subjects...), Summary: "phishing page",
+		Subjects: abuse.ParseSubjects(subjects...), Summary: "phishing page",
 	}}))
 }
 
@@ -296,13 +296,4 @@ func TestAppealGrantRunsTheChecksFirst(t *testing.T) {
 	if n := len(h.ledgerEvents(workflows.LedgerChecked)); n < 3 {
 		t.Errorf("%d check results in the ledger, want one per attempt", n)
 	}
-}
-
-// subjectsOf reads subjects written "kind:value".
-func subjectsOf(written ...string) []abuse.Subject {
-	var out []abuse.Subject
-	for _, s := range written {
-		out = append(out, abuse.ParseSubject(s))
-	}
-	return out
 }

@@ -135,7 +135,7 @@ func (h *harness) signalReports(category abuse.Category, prefix string, n int) {
 	for i := range n {
 		batch = append(batch, workflows.ReportSummary{
 			ID: fmt.Sprintf("%s-%d", prefix, i), Format: "arf", Category: category, Reporter: fmt.Sprintf("fbl%d@isp.example", i%3),
-			ReceivedAt: now, Subjects: subjectsOf("ip:192.0.2.10"), Evidence: fmt.Sprintf("%064x", i), Summary: "complaint " + prefix,
+			ReceivedAt: now, Subjects: abuse.ParseSubjects("ip:192.0.2.10"), Evidence: fmt.Sprintf("%064x", i), Summary: "complaint " + prefix,
 		})
 		h.evidence.Put(fmt.Sprintf("%064x", i), []byte("raw report"))
 	}
@@ -1242,7 +1242,7 @@ func TestSameEvidenceUnderANewIDIsOneReport(t *testing.T) {
 	h := newHarness(t)
 	rep := func(id, content string) workflows.ReportSummary {
 		return workflows.ReportSummary{ID: id, Format: "arf", Category: abuse.Spam, Reporter: "fbl@isp.example", ReceivedAt: h.env.Now(),
-			Subjects: subjectsOf("ip:192.0.2.10"), Summary: "spam complaint", Content: content}
+			Subjects: abuse.ParseSubjects("ip:192.0.2.10"), Summary: "spam complaint", Content: content}
 	}
 	h.at(time.Hour, func() {
 		h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{rep("again-1", "c-1"), rep("again-2", "c-1")}))

@@ -62,7 +62,7 @@ func TestLegalTrack(t *testing.T) {
 	h.at(40*24*time.Hour, func() {
 		h.evidence.Put(fmt.Sprintf("%064x", 8), []byte("raw order"))
 		h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{{ID: "order-2", Format: "freeform", Category: abuse.LegalRequest,
-			Reporter: "victim@example.org", ReceivedAt: h.env.Now(), Subjects: subjectsOf("ip:192.0.2.10"), Evidence: fmt.Sprintf("%064x", 8), Summary: "production order", Language: "fr"}}))
+			Reporter: "victim@example.org", ReceivedAt: h.env.Now(), Subjects: abuse.ParseSubjects("ip:192.0.2.10"), Evidence: fmt.Sprintf("%064x", 8), Summary: "production order", Language: "fr"}}))
 	})
 	h.at(40*24*time.Hour+time.Hour, func() { joined = h.view() })
 	h.at(41*24*time.Hour, func() {
@@ -318,7 +318,7 @@ func TestAdvisoryTrack(t *testing.T) {
 	more := func(id string) func() {
 		return func() {
 			h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{{ID: id, Format: "table",
-				Category: abuse.Vulnerable, Reporter: "feed@cert.example", ReceivedAt: h.env.Now(), Subjects: subjectsOf("ip:192.0.2.10")}}))
+				Category: abuse.Vulnerable, Reporter: "feed@cert.example", ReceivedAt: h.env.Now(), Subjects: abuse.ParseSubjects("ip:192.0.2.10")}}))
 		}
 	}
 	var monitoring workflows.CaseView
@@ -422,7 +422,7 @@ func TestActionOnOneNumber(t *testing.T) {
 			var batch []workflows.ReportSummary
 			for i, s := range subjects {
 				batch = append(batch, workflows.ReportSummary{ID: "sms-" + string(rune('a'+i)), Format: "freeform", Category: abuse.Spam,
-					Reporter: "7726@operator.example", ReceivedAt: h.env.Now(), Subjects: subjectsOf(s...), Confidence: 0.9})
+					Reporter: "7726@operator.example", ReceivedAt: h.env.Now(), Subjects: abuse.ParseSubjects(s...), Confidence: 0.9})
 			}
 			h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal(batch))
 		})

@@ -19,7 +19,7 @@ func (h *harness) runUncertain(account string, category abuse.Category, doubt fu
 	h.env.SetStartWorkflowOptions(testStartOptions(h.caseID))
 	h.at(0, func() {
 		r := workflows.ReportSummary{ID: "free-1", Format: "freeform", Category: category, Reporter: "victim@example.org",
-			ReceivedAt: h.env.Now(), Subjects: subjectsOf("ip:192.0.2.10"), Evidence: fmt.Sprintf("%064x", 7), Summary: "my server is flooded"}
+			ReceivedAt: h.env.Now(), Subjects: abuse.ParseSubjects("ip:192.0.2.10"), Evidence: fmt.Sprintf("%064x", 7), Summary: "my server is flooded"}
 		doubt(&r)
 		h.evidence.Put(r.Evidence, []byte("raw report"))
 		h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{r}))
@@ -307,8 +307,8 @@ func TestTriageTicketListsLaterReports(t *testing.T) {
 	h := newHarness(t)
 	h.at(time.Hour, func() {
 		h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{
-			{ID: "later-1", Format: "freeform", Category: abuse.Spam, Reporter: "a@isp.example", ReceivedAt: h.env.Now(), Subjects: subjectsOf("ip:192.0.2.77"), Summary: "a later complaint", Confidence: 0.4},
-			{ID: "later-2", Format: "freeform", Category: abuse.Spam, Reporter: "b@isp.example", ReceivedAt: h.env.Now(), Subjects: subjectsOf("ip:192.0.2.78"), Summary: "another later complaint", Confidence: 0.4},
+			{ID: "later-1", Format: "freeform", Category: abuse.Spam, Reporter: "a@isp.example", ReceivedAt: h.env.Now(), Subjects: abuse.ParseSubjects("ip:192.0.2.77"), Summary: "a later complaint", Confidence: 0.4},
+			{ID: "later-2", Format: "freeform", Category: abuse.Spam, Reporter: "b@isp.example", ReceivedAt: h.env.Now(), Subjects: abuse.ParseSubjects("ip:192.0.2.78"), Summary: "another later complaint", Confidence: 0.4},
 		}))
 	})
 	h.at(2*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionNotAbuse, "misdirected") })
@@ -340,12 +340,12 @@ func TestTriageGoesOnWhenACertainReportArrives(t *testing.T) {
 	var waiting, goneOn workflows.CaseView
 	h.at(time.Hour, func() {
 		h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{
-			{ID: "still-unsure", Format: "freeform", Category: abuse.Spam, Reporter: "b@isp.example", ReceivedAt: h.env.Now(), Subjects: subjectsOf("ip:192.0.2.66"), Summary: "maybe spam", Confidence: 0.3}}))
+			{ID: "still-unsure", Format: "freeform", Category: abuse.Spam, Reporter: "b@isp.example", ReceivedAt: h.env.Now(), Subjects: abuse.ParseSubjects("ip:192.0.2.66"), Summary: "maybe spam", Confidence: 0.3}}))
 	})
 	h.at(2*time.Hour, func() { waiting = h.view() })
 	h.at(3*time.Hour, func() {
 		h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{
-			{ID: "fbl-sure", Format: "arf", Category: abuse.Spam, Reporter: "fbl@isp.example", ReceivedAt: h.env.Now(), Subjects: subjectsOf("ip:192.0.2.77"), Summary: "an FBL complaint", Confidence: 0.95}}))
+			{ID: "fbl-sure", Format: "arf", Category: abuse.Spam, Reporter: "fbl@isp.example", ReceivedAt: h.env.Now(), Subjects: abuse.ParseSubjects("ip:192.0.2.77"), Summary: "an FBL complaint", Confidence: 0.95}}))
 	})
 	h.at(4*time.Hour, func() { goneOn = h.view() })
 	h.at(5*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })

@@ -42,10 +42,7 @@ func TestReportsEventsFold(t *testing.T) {
 func TestNotReporters(t *testing.T) {
 	texts := []string{"ip:192.0.2.10", "url:https://abuse.bank.example/case/1", "domain:bank.example", "domain:mail.bank.example",
 		"sender:alerts@bank.example", "url:http://login-bank.example/x", "domain:notbank.example", "sender:x@shop.example", "domain:example"}
-	var subjects []abuse.Subject
-	for _, s := range texts {
-		subjects = append(subjects, abuse.ParseSubject(s))
-	}
+	subjects := abuse.ParseSubjects(texts...)
 	got := notReporters("soc@bank.example", subjects)
 	want := []string{"ip:192.0.2.10", "url:http://login-bank.example/x", "domain:notbank.example", "sender:x@shop.example", "domain:example"}
 	if !slices.Equal(written(got), want) {

@@ -375,18 +375,9 @@ func quoteAll(values []string) string {
 	return strings.Join(q, ", ")
 }
 
-// trackCategories are the categories of a track, as visibility keeps them.
-func trackCategories(t abuse.Track) []string {
-	var out []string
-	for _, c := range t.Categories() {
-		out = append(out, string(c))
-	}
-	return out
-}
-
 // InTrack is a visibility clause selecting the cases of a track's categories.
 func InTrack(t abuse.Track) string {
-	return In(workflows.SearchCategory.GetName(), trackCategories(t)...)
+	return In(workflows.SearchCategory.GetName(), categoryNames(t.Categories())...)
 }
 
 // Confidential is a visibility clause selecting the confidential cases (abuse.TrackRules):

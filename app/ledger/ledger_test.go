@@ -246,7 +246,7 @@ func TestReportsEventGrows(t *testing.T) {
 		send := func(count int, reporters []string, per []int, indicators ...string) {
 			t.Helper()
 			e := ev("5", time.Duration(count)*time.Minute, workflows.LedgerReports)
-			e.Count, e.Reporters, e.PerReporter, e.Indicators = count, reporters, per, subjectsOf(indicators...)
+			e.Count, e.Reporters, e.PerReporter, e.Indicators = count, reporters, per, abuse.ParseSubjects(indicators...)
 			if err := s.Record(ctx, workflows.RecordEventsInput{Case: c, Events: []workflows.LedgerEvent{ev("1", 0, workflows.LedgerOpened), e}}); err != nil {
 				t.Fatal(err)
 			}

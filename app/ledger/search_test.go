@@ -20,7 +20,7 @@ func TestSearch(t *testing.T) {
 			c := caseOf(n)
 			c.AccountName, c.Category, c.OpenedAt = name, abuse.Phishing, t0.Add(at)
 			e := ev("1", at, workflows.LedgerReports)
-			e.Count, e.Indicators = 1, subjectsOf(indicators...)
+			e.Count, e.Indicators = 1, abuse.ParseSubjects(indicators...)
 			if err := s.Record(ctx, workflows.RecordEventsInput{Case: c, Events: []workflows.LedgerEvent{e}}); err != nil {
 				t.Fatal(err)
 			}
@@ -86,7 +86,7 @@ func TestSearchClause(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
 		c := caseOf(1)
 		e := ev("1", 0, workflows.LedgerReports)
-		e.Count, e.Indicators = 1, subjectsOf("ip:192.0.2.10")
+		e.Count, e.Indicators = 1, abuse.ParseSubjects("ip:192.0.2.10")
 		if err := s.Record(ctx, workflows.RecordEventsInput{Case: c, Events: []workflows.LedgerEvent{e}}); err != nil {
 			t.Fatal(err)
 		}

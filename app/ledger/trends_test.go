@@ -19,7 +19,7 @@ func reportsAt(t *testing.T, s *ledger.Store, number, account string, cat abuse.
 	t.Helper()
 	c := workflows.LedgerCase{Number: number, ID: "case/" + account + "/" + string(cat), Account: account, Category: cat, Track: cat.Track(), OpenedAt: at}
 	evs := []workflows.LedgerEvent{{Key: "1", At: at, Kind: workflows.LedgerOpened},
-		{Key: "2", At: at, Kind: workflows.LedgerReports, Count: n, Reporters: []string{reporter}, PerReporter: []int{n}, Indicators: subjectsOf(subjects...)}}
+		{Key: "2", At: at, Kind: workflows.LedgerReports, Count: n, Reporters: []string{reporter}, PerReporter: []int{n}, Indicators: abuse.ParseSubjects(subjects...)}}
 	if err := s.Record(context.Background(), workflows.RecordEventsInput{Case: c, Events: evs}); err != nil {
 		t.Fatal(err)
 	}
@@ -216,13 +216,4 @@ func TestLegalReportsSpikeForNobody(t *testing.T) {
 			t.Errorf("for the legal team: %+v (%v), want the burst", sp, err)
 		}
 	})
-}
-
-// subjectsOf reads subjects written "kind:value".
-func subjectsOf(written ...string) []abuse.Subject {
-	var out []abuse.Subject
-	for _, s := range written {
-		out = append(out, abuse.ParseSubject(s))
-	}
-	return out
 }

@@ -13,7 +13,6 @@ package process
 import (
 	"cmp"
 	"context"
-	_ "embed"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -101,9 +100,10 @@ func NewLogger(cfg config.Desk, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// OnStop adds f to what Shutdown runs, in reverse order of adding.
 func (a *Desk) OnStop(f func(ctx context.Context)) { a.stops = append(a.stops, f) }
 
-// shutdown stops everything in reverse start order within the shutdown budget.
+// Shutdown stops everything in reverse start order within the shutdown budget.
 func (a *Desk) Shutdown() {
 	budget := a.Cfg.ShutdownTimeout
 	if budget <= 0 {
@@ -116,7 +116,7 @@ func (a *Desk) Shutdown() {
 	}
 }
 
-// loadShared parses the templates, loads the policy and opens the evidence store.
+// LoadShared parses the templates, loads the policy and opens the evidence store.
 func (a *Desk) LoadShared(policyPath string) error {
 	r, err := templates.New()
 	if err != nil {
@@ -136,7 +136,7 @@ func (a *Desk) LoadShared(policyPath string) error {
 	return nil
 }
 
-// openLedger opens the case ledger (DESK_LEDGER_URL, or SQLite under the data dir) and brings
+// OpenLedger opens the case ledger (DESK_LEDGER_URL, or SQLite under the data dir) and brings
 // its schema up to date.
 func (a *Desk) OpenLedger(ctx context.Context) error {
 	if a.Cfg.LedgerOff() {
@@ -167,6 +167,7 @@ func (a *Desk) OpenLedger(ctx context.Context) error {
 	return nil
 }
 
+// PublicURL is where people and services reach the desk: DESK_PUBLIC_URL, else its HTTP address.
 func (a *Desk) PublicURL() string {
 	if a.Cfg.PublicURL != "" {
 		return a.Cfg.PublicURL
@@ -174,7 +175,7 @@ func (a *Desk) PublicURL() string {
 	return a.Endpoints.HTTP
 }
 
-// limitMemory sets the soft memory limit (DESK_MEMORY_LIMIT) unless GOMEMLIMIT does, and puts
+// LimitMemory sets the soft memory limit (DESK_MEMORY_LIMIT) unless GOMEMLIMIT does, and puts
 // the previous one back at shutdown. The embedded server and the worker keep caches whose
 // garbage would otherwise let the heap double before a collection.
 func (a *Desk) LimitMemory() {
@@ -185,10 +186,9 @@ func (a *Desk) LimitMemory() {
 	a.OnStop(func(context.Context) { debug.SetMemoryLimit(prev) })
 }
 
-// dialTemporal connects the SDK client and registers its close.
+// DialTemporal connects the SDK client and registers its close.
 func (a *Desk) DialTemporal(ctx context.Context, cfg config.Temporal) error {
 	a.gauge = backpressure.New(a.Log)
-	a.OnStop(func(context.Context) { a.gauge.Stop() })
 	a.Metrics.WatchWorker(func() float64 { return a.gauge.Own.Wait().Seconds() })
 	c, err := tclient.Dial(ctx, cfg, a.Log, a.gauge.Own.MetricsHandler())
 	if err != nil {
@@ -199,10 +199,12 @@ func (a *Desk) DialTemporal(ctx context.Context, cfg config.Temporal) error {
 	}
 	a.Temporal = c
 	a.OnStop(func(context.Context) { c.Close() })
+	// Stopped before the client closes: the gauge's loops read the server through it.
+	a.OnStop(func(context.Context) { a.gauge.Stop() })
 	return nil
 }
 
-// writeEndpoints writes endpoints.json atomically and removes it at shutdown.
+// WriteEndpoints writes endpoints.json atomically and removes it at shutdown.
 func (a *Desk) WriteEndpoints() error {
 	a.Endpoints.PID = os.Getpid()
 	a.Endpoints.Started = time.Now().UTC()

@@ -35,7 +35,7 @@ var OpenAPI []byte
 // HTTPHook, set by a test, hears of each desk's HTTP server as it is made (nil otherwise).
 var HTTPHook func(*ingress.Server)
 
-// listenHTTP binds the HTTP server, so its address is known before anything is served.
+// ListenHTTP binds the HTTP server, so its address is known before anything is served.
 func (a *Desk) ListenHTTP(addr string) error {
 	a.HTTP = ingress.New(a.Log, a.Metrics)
 	a.HTTP.RequireMetricsToken(a.Cfg.MetricsToken)
@@ -71,7 +71,7 @@ func (a *Desk) ListenHTTP(addr string) error {
 	return nil
 }
 
-// serveHTTP serves the routes mounted so far (and later ones: the mux is live).
+// ServeHTTP serves the routes mounted so far (and later ones: the mux is live).
 func (a *Desk) ServeHTTP() {
 	errc := make(chan error, 1)
 	go func() { errc <- a.HTTP.Serve() }()
@@ -106,7 +106,7 @@ func (a *Desk) looseEnds() []dashboard.Loose {
 	return out
 }
 
-// startDashboard mounts the web dashboard; pg, in desk dev, lets it act as the other parties.
+// StartDashboard mounts the web dashboard; pg, in desk dev, lets it act as the other parties.
 func (a *Desk) StartDashboard(pg dashboard.Playground) error {
 	if a.HTTP == nil {
 		return nil

@@ -2,7 +2,6 @@ package process
 
 import (
 	"context"
-	_ "embed"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -87,7 +86,7 @@ func (a *Desk) ReportWorkerWait(ctx context.Context) {
 	}
 }
 
-// startIntake builds the intake pipeline and mounts its routes: the reports API (with a
+// StartIntake builds the intake pipeline and mounts its routes: the reports API (with a
 // token), the Zendesk webhook, and the Zendesk export poll.
 func (a *Desk) StartIntake(ctx context.Context, ic config.Intake) error {
 	reporters, err := intake.OpenReporters(filepath.Join(a.Cfg.DataDir, "intake", "reporters.json"), a.driftAlert, a.Metrics, a.Log.With("component", "reporters"))
@@ -109,12 +108,10 @@ func (a *Desk) StartIntake(ctx context.Context, ic config.Intake) error {
 	}
 	a.intake = in
 	a.OnStop(func(ctx context.Context) { a.intake.Close(ctx) })
-	if a.HTTP != nil {
-		a.HTTP.AddReadyCheck(ingress.DiskCheck(a.Cfg.DataDir, uint64(a.Cfg.MinFreeDisk), in.StorageError))
-	}
 	if a.HTTP == nil {
 		return nil
 	}
+	a.HTTP.AddReadyCheck(ingress.DiskCheck(a.Cfg.DataDir, uint64(a.Cfg.MinFreeDisk), in.StorageError))
 	a.apiToken = ic.APIToken
 	if ic.APIToken != "" {
 		opts := inbound.APIOptions{Budget: inbound.Budget(a.Cfg.MemoryLimit, 25<<20), BodyTimeout: ic.BodyTimeout}
@@ -172,7 +169,7 @@ func (a *Desk) driftAlert(ctx context.Context, h intake.ReporterHealth) error {
 	return a.slack.PostAlert(ctx, text)
 }
 
-// startIMAP runs the mailbox watcher; a message moves to the processed folder once intake
+// StartIMAP runs the mailbox watcher; a message moves to the processed folder once intake
 // accepted it, to the failed folder when it could not be read (it is in triage then).
 func (a *Desk) StartIMAP(ctx context.Context, m *config.IMAP) error {
 	w, err := mailbox.New(mailbox.Config{Addr: m.Addr, Security: m.Security, Username: m.Username, Password: m.Password,

@@ -125,13 +125,8 @@ func Run(ctx context.Context, o RunOptions) error {
 			return err
 		}
 		a.ScheduleTrends(ctx)
-		if a.Ledger != nil && a.Ledger.Postgres() {
-			a.ReportWorkerWait(ctx)
-		}
+		a.ReportWorkerWait(ctx)
 	}
-	a.Log.Info("desk running", "components", o.Names, "http", a.Endpoints.HTTP)
-	<-ctx.Done()
-	a.Log.Info("stopping")
 	a.Log.Info("desk running", "components", o.Names, "http", a.Endpoints.HTTP)
 	<-ctx.Done()
 	a.Log.Info("stopping")

@@ -2,7 +2,6 @@ package process
 
 import (
 	"context"
-	_ "embed"
 	"fmt"
 	"strings"
 
@@ -37,7 +36,7 @@ var (
 	_ activities.Reports     = cases.Forwarder{}
 )
 
-// buildServices makes the integration clients from their configuration and adds the
+// BuildServices makes the integration clients from their configuration and adds the
 // configured Slack approvers to the policy's.
 func (a *Desk) BuildServices(ic config.Integrations) error {
 	if missing := ic.Missing(); len(missing) > 0 {
@@ -68,7 +67,7 @@ func (a *Desk) BuildServices(ic config.Integrations) error {
 	return nil
 }
 
-// startSlack mounts the interactivity endpoint (with a signing secret) and runs Socket Mode
+// StartSlack mounts the interactivity endpoint (with a signing secret) and runs Socket Mode
 // (with an app token): one handler behind both.
 func (a *Desk) StartSlack(ctx context.Context) error {
 	ic := a.Integrations.Slack

@@ -2,7 +2,6 @@ package process
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
 	"strings"
@@ -45,7 +44,7 @@ func (a *Desk) spikes(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// scheduleTrends makes sure the spike watch runs as a Temporal Schedule, every minute, one run
+// ScheduleTrends makes sure the spike watch runs as a Temporal Schedule, every minute, one run
 // at a time whatever the number of workers (each worker tries; the first creates it). A desk
 // without a ledger or Slack watches nothing.
 func (a *Desk) ScheduleTrends(ctx context.Context) {
@@ -71,7 +70,7 @@ func (a *Desk) ScheduleTrends(ctx context.Context) {
 	}
 }
 
-// startWorker registers the workflows and activities and starts polling.
+// StartWorker registers the workflows and activities and starts polling.
 func (a *Desk) StartWorker() error {
 	if a.HTTP != nil {
 		a.HTTP.AddReadyCheck(ingress.ReadyCheck{Name: "worker", Check: func(context.Context) error {

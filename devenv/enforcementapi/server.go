@@ -210,7 +210,7 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	answer := func(acct, kind, value string, from, until time.Time) {
-		out := wire.LookupResult{AccountId: acct, ValidFrom: optional(from), ValidUntil: optional(until)}
+		out := wire.LookupResult{AccountId: acct, ValidFrom: wire.Optional(from), ValidUntil: wire.Optional(until)}
 		out.Matched.Kind, out.Matched.Value = wire.LookupResultMatchedKind(kind), value
 		writeJSON(w, http.StatusOK, out)
 	}
@@ -336,7 +336,7 @@ func (s *Server) lookupRange(w http.ResponseWriter, r *http.Request) {
 			if (!rg.From.IsZero() && at.Before(rg.From)) || (!rg.Until.IsZero() && !at.Before(rg.Until)) {
 				continue
 			}
-			out.Accounts = append(out.Accounts, wire.RangeHeld{AccountId: a.ID, Prefix: rp.Masked().String(), ValidFrom: optional(rg.From), ValidUntil: optional(rg.Until)})
+			out.Accounts = append(out.Accounts, wire.RangeHeld{AccountId: a.ID, Prefix: rp.Masked().String(), ValidFrom: wire.Optional(rg.From), ValidUntil: wire.Optional(rg.Until)})
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -477,7 +477,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 		Level                int
 		ExpiresAt            *time.Time
 		Scope                *Scope
-	}{Type: string(in.Type), Reason: in.Reason, CaseID: deref(in.CaseId), Level: deref(in.Level), ExpiresAt: in.ExpiresAt}
+	}{Type: string(in.Type), Reason: in.Reason, CaseID: wire.Value(in.CaseId), Level: wire.Value(in.Level), ExpiresAt: in.ExpiresAt}
 	if in.Scope != nil {
 		req.Scope = &Scope{Kind: string(in.Scope.Kind), Value: in.Scope.Value}
 	}
@@ -643,7 +643,7 @@ func (s *Server) lift(w http.ResponseWriter, r *http.Request) {
 		a.liftRequested = s.Now().UTC()
 		s.advance(a)
 	}
-	if deref(req.Overturned) {
+	if wire.Value(req.Overturned) {
 		a.Overturned = true
 	}
 	writeJSON(w, http.StatusOK, a.wire())
@@ -724,28 +724,10 @@ func hostsResource(acct *Account, host string, now time.Time) bool {
 // wire is the action as the contract writes it.
 func (a *Action) wire() wire.Action {
 	out := wire.Action{Id: a.ID, AccountId: a.AccountID, Type: wire.ActionType(a.Type), State: wire.ActionState(a.State), CreatedAt: a.CreatedAt,
-		Level: optional(a.Level), Reason: optional(a.Reason), CaseId: optional(a.CaseID), Error: optional(a.Error), Overturned: optional(a.Overturned),
+		Level: wire.Optional(a.Level), Reason: wire.Optional(a.Reason), CaseId: wire.Optional(a.CaseID), Error: wire.Optional(a.Error), Overturned: wire.Optional(a.Overturned),
 		AppliedAt: a.AppliedAt, ExpiresAt: a.ExpiresAt, LiftedAt: a.LiftedAt}
 	if a.Scope != nil {
 		out.Scope = &wire.Scope{Kind: wire.ScopeKind(a.Scope.Kind), Value: a.Scope.Value}
 	}
 	return out
-}
-
-// optional is a pointer to v, nil for the zero value (a field the answer leaves out).
-func optional[T comparable](v T) *T {
-	var zero T
-	if v == zero {
-		return nil
-	}
-	return &v
-}
-
-// deref is *p, or the zero value for nil.
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }

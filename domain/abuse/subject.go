@@ -33,6 +33,15 @@ func ParseSubject(s string) Subject {
 	return Subject{Kind: SubjectKind(kind), Value: value}
 }
 
+// ParseSubjects reads subjects written "kind:value".
+func ParseSubjects(written ...string) []Subject {
+	out := make([]Subject, 0, len(written))
+	for _, s := range written {
+		out = append(out, ParseSubject(s))
+	}
+	return out
+}
+
 // String is "kind:value" (the value alone when it has no kind).
 func (s Subject) String() string {
 	if s.Kind == "" {

@@ -87,7 +87,7 @@ func (c *Client) Lookup(ctx context.Context, q Query) (*Match, error) {
 	if err := c.send(ctx, "lookup", req, err, "", &out); err != nil {
 		return nil, err
 	}
-	return &Match{AccountID: out.AccountId, Kind: string(out.Matched.Kind), Value: out.Matched.Value, ValidFrom: deref(out.ValidFrom), ValidUntil: deref(out.ValidUntil)}, nil
+	return &Match{AccountID: out.AccountId, Kind: string(out.Matched.Kind), Value: out.Matched.Value, ValidFrom: wire.Value(out.ValidFrom), ValidUntil: wire.Value(out.ValidUntil)}, nil
 }
 
 // LookupRange finds every account that held an address of a range (CIDR) at a time: a
@@ -100,15 +100,15 @@ func (c *Client) LookupRange(ctx context.Context, cidr string, at time.Time) ([]
 	}
 	ms := make([]Match, 0, len(out.Accounts))
 	for _, a := range out.Accounts {
-		ms = append(ms, Match{AccountID: a.AccountId, Kind: "range", Value: a.Prefix, ValidFrom: deref(a.ValidFrom), ValidUntil: deref(a.ValidUntil)})
+		ms = append(ms, Match{AccountID: a.AccountId, Kind: "range", Value: a.Prefix, ValidFrom: wire.Value(a.ValidFrom), ValidUntil: wire.Value(a.ValidUntil)})
 	}
 	return ms, nil
 }
 
 // stateOf is what the activities keep of an action.
 func stateOf(a wire.Action) *abuse.ActionState {
-	s := &abuse.ActionState{ID: a.Id, AccountID: a.AccountId, Type: abuse.ActionType(a.Type), Level: deref(a.Level), State: string(a.State),
-		Error: deref(a.Error), AppliedAt: deref(a.AppliedAt), ExpiresAt: deref(a.ExpiresAt), LiftedAt: deref(a.LiftedAt)}
+	s := &abuse.ActionState{ID: a.Id, AccountID: a.AccountId, Type: abuse.ActionType(a.Type), Level: wire.Value(a.Level), State: string(a.State),
+		Error: wire.Value(a.Error), AppliedAt: wire.Value(a.AppliedAt), ExpiresAt: wire.Value(a.ExpiresAt), LiftedAt: wire.Value(a.LiftedAt)}
 	if a.Scope != nil {
 		s.Scope = &abuse.Scope{Kind: string(a.Scope.Kind), Value: a.Scope.Value}
 	}
@@ -124,24 +124,6 @@ func second(t time.Time) *time.Time {
 	return &t
 }
 
-// deref is *p, or the zero value for nil.
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
-
-// ptr is a pointer to v, nil for the zero value: an optional field left out.
-func ptr[T comparable](v T) *T {
-	var zero T
-	if v == zero {
-		return nil
-	}
-	return &v
-}
-
 // GetAccount implements the activities' Accounts.
 func (c *Client) GetAccount(ctx context.Context, id string) (*abuse.Account, error) {
 	var out wire.Account
@@ -151,7 +133,7 @@ func (c *Client) GetAccount(ctx context.Context, id string) (*abuse.Account, err
 	}
 	acct := &abuse.Account{ID: out.Id, Name: out.Name, ContactEmail: out.ContactEmail, Locale: out.Locale, Tier: string(out.Tier), PriorViolations: out.PriorViolations}
 	for _, r := range out.Restrictions {
-		acct.Restrictions = append(acct.Restrictions, abuse.ActionType(r.Type).Describe(deref(r.Level))+" ("+r.Id+")")
+		acct.Restrictions = append(acct.Restrictions, abuse.ActionType(r.Type).Describe(wire.Value(r.Level))+" ("+r.Id+")")
 	}
 	return acct, nil
 }
@@ -161,7 +143,7 @@ func (c *Client) Apply(ctx context.Context, req abuse.ActionRequest, key string)
 	if key == "" {
 		return nil, &fault.Error{Kind: fault.Invalid, Service: service, Op: "apply", Message: "no idempotency key"}
 	}
-	body := wire.ActionRequest{Type: wire.ActionRequestType(req.Type), Reason: req.Reason, CaseId: ptr(req.CaseID)}
+	body := wire.ActionRequest{Type: wire.ActionRequestType(req.Type), Reason: req.Reason, CaseId: wire.Optional(req.CaseID)}
 	if req.Level > 0 && req.Type == abuse.ActionThrottle {
 		body.Level = &req.Level // only a throttle has a level (the contract refuses one elsewhere)
 	}
@@ -192,7 +174,7 @@ func (c *Client) Lift(ctx context.Context, req abuse.LiftRequest, key string) (*
 	if key == "" {
 		return nil, &fault.Error{Kind: fault.Invalid, Service: service, Op: "lift", Message: "no idempotency key"}
 	}
-	body := wire.LiftActionJSONRequestBody{Reason: req.Reason, Overturned: ptr(req.Overturned)}
+	body := wire.LiftActionJSONRequestBody{Reason: req.Reason, Overturned: wire.Optional(req.Overturned)}
 	var out wire.Action
 	hr, err := wire.NewLiftActionRequest(c.base, req.ActionID, &wire.LiftActionParams{IdempotencyKey: key}, body)
 	if err := c.send(ctx, "lift action "+req.ActionID, hr, err, key, &out); err != nil {
