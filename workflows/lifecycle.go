@@ -111,6 +111,9 @@ var Moves = map[Status][]Status{
 // decides what happens when it does not answer).
 var awaitingCustomer = []Status{StatusNoticed, StatusAwaitingResponse, StatusUnderReview, StatusPendingApproval}
 
+// awaitingOrVerifying are those and a fix being verified.
+var awaitingOrVerifying = append(slices.Clone(awaitingCustomer), StatusVerifying)
+
 // DecisionStatuses are the statuses in which an agent's decision applies to a case on the abuse
 // track, beside Moves: the Case workflow's validator refuses a decision in any other status,
 // then checks the decision's own conditions (an appeal window, who may review an appeal). While
@@ -119,9 +122,9 @@ var awaitingCustomer = []Status{StatusNoticed, StatusAwaitingResponse, StatusUnd
 var DecisionStatuses = map[Decision][]Status{
 	DecisionAcceptRemediation: awaitingCustomer,
 	DecisionExtendDeadline:    awaitingCustomer,
-	DecisionResolve:           append(slices.Clone(awaitingCustomer), StatusVerifying),
-	DecisionWithdraw:          append(slices.Clone(awaitingCustomer), StatusVerifying),
-	DecisionRequestInfo:       append(slices.Clone(awaitingCustomer), StatusVerifying),
+	DecisionResolve:           awaitingOrVerifying,
+	DecisionWithdraw:          awaitingOrVerifying,
+	DecisionRequestInfo:       awaitingOrVerifying,
 	DecisionTreatAsAppeal:     {StatusEnforced},
 	DecisionGrantAppeal:       {StatusAppealReview},
 	DecisionDenyAppeal:        {StatusAppealReview},
