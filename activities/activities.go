@@ -210,20 +210,20 @@ func (a *Activities) OpenCase(ctx context.Context, in workflows.OpenCaseInput) (
 		if err != nil {
 			return nil, err
 		}
-		if err := a.Tickets.UpdateTicket(ctx, t.ID, ticket.Update{
+		if err := a.Tickets.UpdateTicket(ctx, t.Ref, ticket.Update{
 			Comment: &ticket.Comment{Body: note, Uploads: uploads},
 			AddTags: []string{stepTag("evidence")},
 		}); err != nil {
 			return nil, boundary("post the evidence note", err)
 		}
 	}
-	return &workflows.OpenCaseResult{Ticket: workflows.TicketRef{ID: t.ID, URL: t.URL}, NoticeSentAt: time.Now().UTC()}, nil
+	return &workflows.OpenCaseResult{Ticket: t.Ref, NoticeSentAt: time.Now().UTC()}, nil
 }
 
 // Notify posts a customer-facing message and/or an internal note on the case ticket, keeps the
 // case fields current, and marks the step with a tag so a retry does not post it twice.
 func (a *Activities) Notify(ctx context.Context, in workflows.NotifyInput) (*workflows.NotifyResult, error) {
-	if in.Ticket.ID == 0 || in.Step == "" {
+	if in.Ticket.IsZero() || in.Step == "" {
 		return nil, temporal.NewNonRetryableApplicationError("notify needs a ticket and a step", fault.Invalid.String(), nil)
 	}
 	var public, note string
@@ -238,7 +238,7 @@ func (a *Activities) Notify(ctx context.Context, in workflows.NotifyInput) (*wor
 			return nil, err
 		}
 	}
-	done, err := a.doneSteps(ctx, in.Ticket.ID)
+	done, err := a.doneSteps(ctx, in.Ticket)
 	if err != nil {
 		return nil, err
 	}
@@ -246,17 +246,17 @@ func (a *Activities) Notify(ctx context.Context, in workflows.NotifyInput) (*wor
 		// The last line of defence of the legal track: whatever the workflow asked, a legal
 		// matter's ticket never gets a public comment (an email to its requester). One read of
 		// the ticket per customer-facing message.
-		t, err := a.Tickets.GetTicket(ctx, in.Ticket.ID)
+		t, err := a.Tickets.GetTicket(ctx, in.Ticket)
 		if err != nil {
 			return nil, boundary("read the ticket", err)
 		}
 		if slices.Contains(t.Tags, ticket.TagLegal) && !authorityNotice(in) {
-			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("refused to post %s on legal ticket #%d: a legal matter never gets a public comment but the authority's receipt and answer", in.Public, in.Ticket.ID), fault.Invalid.String(), nil)
+			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("refused to post %s on legal ticket #%s: a legal matter never gets a public comment but the authority's receipt and answer", in.Public, in.Ticket.ID), fault.Invalid.String(), nil)
 		}
 	}
 	posted := false
 	if public != "" && !done(stepTag(in.Step)) {
-		if err := a.Tickets.UpdateTicket(ctx, in.Ticket.ID, ticket.Update{
+		if err := a.Tickets.UpdateTicket(ctx, in.Ticket, ticket.Update{
 			Comment: &ticket.Comment{Body: public, Public: true},
 			Status:  in.Status,
 			AddTags: []string{stepTag(in.Step)},
@@ -271,7 +271,7 @@ func (a *Activities) Notify(ctx context.Context, in workflows.NotifyInput) (*wor
 		if public == "" {
 			u.Status, u.Fields = in.Status, caseFields(in.Data)
 		}
-		if err := a.Tickets.UpdateTicket(ctx, in.Ticket.ID, u); err != nil {
+		if err := a.Tickets.UpdateTicket(ctx, in.Ticket, u); err != nil {
 			return nil, boundary("post "+in.Note, err)
 		}
 		posted = true
@@ -281,11 +281,11 @@ func (a *Activities) Notify(ctx context.Context, in workflows.NotifyInput) (*wor
 
 // doneSteps returns a check for step tags already on the ticket. The first attempt assumes
 // none (it is the first time), so only retries pay for reading the ticket.
-func (a *Activities) doneSteps(ctx context.Context, id int64) (func(string) bool, error) {
+func (a *Activities) doneSteps(ctx context.Context, ref ticket.Ref) (func(string) bool, error) {
 	if activity.GetInfo(ctx).Attempt <= 1 {
 		return func(string) bool { return false }, nil
 	}
-	t, err := a.Tickets.GetTicket(ctx, id)
+	t, err := a.Tickets.GetTicket(ctx, ref)
 	if err != nil {
 		return nil, boundary("read the ticket", err)
 	}
@@ -328,7 +328,7 @@ func (a *Activities) OpenTriage(ctx context.Context, in workflows.OpenTriageInpu
 	if t, err := a.Tickets.FindTicket(ctx, in.ExternalID); err != nil {
 		return nil, boundary("find the triage ticket", err)
 	} else if t != nil {
-		return &workflows.TicketRef{ID: t.ID, URL: t.URL}, nil
+		return &t.Ref, nil
 	}
 	uploads, err := a.uploadEvidence(ctx, in.Evidence)
 	if err != nil {
@@ -352,7 +352,7 @@ func (a *Activities) OpenTriage(ctx context.Context, in workflows.OpenTriageInpu
 	if err != nil {
 		return nil, boundary("create the "+cmp.Or(string(in.Kind), "triage")+" ticket", err)
 	}
-	return &workflows.TicketRef{ID: t.ID, URL: t.URL}, nil
+	return &t.Ref, nil
 }
 
 // uploadEvidence attaches raw reports from the evidence store to the ticketing system and
@@ -468,10 +468,10 @@ func (a *Activities) AssignTicket(ctx context.Context, in workflows.AssignTicket
 			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("assignee %q is no ticketing user ID", in.Assignee), fault.Invalid.String(), nil)
 		}
 	}
-	if in.Ticket.ID == 0 {
+	if in.Ticket.IsZero() {
 		return temporal.NewNonRetryableApplicationError("assign needs a ticket", fault.Invalid.String(), nil)
 	}
-	if err := a.Tickets.UpdateTicket(ctx, in.Ticket.ID, ticket.Update{Assign: &id}); err != nil {
+	if err := a.Tickets.UpdateTicket(ctx, in.Ticket, ticket.Update{Assign: &id}); err != nil {
 		return boundary("set the ticket's assignee", err)
 	}
 	return nil
@@ -479,9 +479,9 @@ func (a *Activities) AssignTicket(ctx context.Context, in workflows.AssignTicket
 
 // RedactTicket removes texts and the desk's evidence files from a ticket.
 func (a *Activities) RedactTicket(ctx context.Context, in workflows.RedactInput) (*workflows.RedactResult, error) {
-	n, err := a.Tickets.Redact(ctx, in.Ticket.ID, in.Texts)
+	n, err := a.Tickets.Redact(ctx, in.Ticket, in.Texts)
 	if err != nil {
-		return nil, boundary(fmt.Sprintf("redact ticket #%d", in.Ticket.ID), err)
+		return nil, boundary(fmt.Sprintf("redact ticket #%s", in.Ticket.ID), err)
 	}
 	return &workflows.RedactResult{Removed: n}, nil
 }
@@ -717,7 +717,7 @@ func (a *Activities) waitFor(ctx context.Context, st *abuse.ActionState, want st
 func (a *Activities) CloseCase(ctx context.Context, in workflows.CloseCaseInput) (*workflows.CloseCaseResult, error) {
 	if in.Notified {
 		// The agent's macro answered the customer; only solve the ticket and keep the fields.
-		err := a.Tickets.UpdateTicket(ctx, in.Ticket.ID, ticket.Update{Status: workflows.TicketSolved, AddTags: []string{stepTag(in.Step)}, Fields: caseFields(in.Data)})
+		err := a.Tickets.UpdateTicket(ctx, in.Ticket, ticket.Update{Status: workflows.TicketSolved, AddTags: []string{stepTag(in.Step)}, Fields: caseFields(in.Data)})
 		if err != nil {
 			return nil, boundary("solve the ticket", err)
 		}

@@ -51,7 +51,7 @@ func TestNotifyNeverPostsPubliclyOnALegalTicket(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = env.ExecuteActivity(workflows.ActivityNotify, workflows.NotifyInput{
-			Ticket: workflows.TicketRef{ID: tk.ID}, Step: "enforced-1", Public: workflows.NoticeEnforced, Note: workflows.NoteEnforcement, Data: data})
+			Ticket: tk.Ref, Step: "enforced-1", Public: workflows.NoticeEnforced, Note: workflows.NoteEnforcement, Data: data})
 		got, _ := tickets.Get(tk.ID)
 		public := 0
 		for _, c := range got.Comments {
@@ -97,7 +97,7 @@ func TestAuthorityNoticesOnlyToTheAuthority(t *testing.T) {
 		}
 		data := workflows.NoticeData{CaseNumber: "TS-7F3K2QXM4B", Category: abuse.LegalRequest, Account: abuse.Account{ID: "acct-1", ContactEmail: "ops@shop.example", Locale: "de"},
 			Authority: tc.authority, AuthorityLocale: tc.locale, Legal: &workflows.LegalState{Requests: 1}}
-		_, err = env.ExecuteActivity(workflows.ActivityNotify, workflows.NotifyInput{Ticket: workflows.TicketRef{ID: tk.ID}, Step: "x", Public: tc.kind, Data: data})
+		_, err = env.ExecuteActivity(workflows.ActivityNotify, workflows.NotifyInput{Ticket: tk.Ref, Step: "x", Public: tc.kind, Data: data})
 		got, _ := tickets.Get(tk.ID)
 		var public []string
 		for _, c := range got.Comments {
@@ -165,7 +165,7 @@ func TestNotifyRefusesAStatementOfReasonsWithAPartLeftOut(t *testing.T) {
 		Action:  workflows.ActionView{Type: abuse.ActionThrottle, Level: 1, Description: abuse.ActionThrottle.Describe(1), ID: "act-1"},
 		Reasons: workflows.StatementReasons{Ground: "our terms, section 2", Detected: true}}
 	_, err = env.ExecuteActivity(workflows.ActivityNotify, workflows.NotifyInput{
-		Ticket: workflows.TicketRef{ID: tk.ID}, Step: "enforced-1", Public: workflows.NoticeEnforced, Note: workflows.NoteEnforcement, Data: data})
+		Ticket: tk.Ref, Step: "enforced-1", Public: workflows.NoticeEnforced, Note: workflows.NoteEnforcement, Data: data})
 	got, _ := tickets.Get(tk.ID)
 	for _, c := range got.Comments {
 		if c.Public {

@@ -37,7 +37,7 @@ func (a *Activities) OpenHandOff(ctx context.Context, in workflows.OpenHandOffIn
 	d := in.Data
 	d.Note = fmt.Sprintf("Handed to %s by %s: %s", in.Title, in.By, in.Reason)
 	d.Deadline = in.Due
-	if res.Work.ID == 0 {
+	if res.Work.IsZero() {
 		ext := "abusedesk-handoff:" + in.WorkflowID
 		t, err := a.Tickets.FindTicket(ctx, ext)
 		if err != nil {
@@ -61,7 +61,7 @@ func (a *Activities) OpenHandOff(ctx context.Context, in workflows.OpenHandOffIn
 				return nil, boundary("create the hand-off's ticket", err)
 			}
 		}
-		res.Work = workflows.TicketRef{ID: t.ID, URL: t.URL}
+		res.Work = t.Ref
 	}
 	msg, err := a.HandOffs.FindHandOff(ctx, in.Channel, in.Step)
 	if err != nil {
@@ -78,7 +78,7 @@ func (a *Activities) OpenHandOff(ctx context.Context, in workflows.OpenHandOffIn
 		}
 	}
 	res.Message = *msg
-	if in.CaseTicket.ID != 0 {
+	if !in.CaseTicket.IsZero() {
 		_, err := a.Notify(ctx, workflows.NotifyInput{Ticket: in.CaseTicket, Step: in.Step, Note: workflows.NoteHandOff, Data: withWork(d, res)})
 		if err != nil {
 			return nil, err
@@ -90,8 +90,8 @@ func (a *Activities) OpenHandOff(ctx context.Context, in workflows.OpenHandOffIn
 // withWork is the note's data with the work item's links.
 func withWork(d workflows.NoticeData, res *workflows.OpenHandOffResult) workflows.NoticeData {
 	d.HandOffWork, d.HandOffMessage = res.Work.URL, cmp.Or(res.Message.Permalink, res.Message.Channel)
-	if d.HandOffWork == "" && res.Work.ID != 0 {
-		d.HandOffWork = fmt.Sprintf("#%d", res.Work.ID)
+	if d.HandOffWork == "" && !res.Work.IsZero() {
+		d.HandOffWork = "#" + res.Work.ID
 	}
 	return d
 }
@@ -115,7 +115,7 @@ func (a *Activities) HandOffNote(ctx context.Context, in workflows.HandOffNoteIn
 			return boundary("update the hand-off's message", err)
 		}
 	}
-	if in.Work.ID != 0 && (in.Comment != "" || in.Solve || in.Group != 0) {
+	if !in.Work.IsZero() && (in.Comment != "" || in.Solve || in.Group != 0) {
 		u := ticket.Update{}
 		if in.Comment != "" {
 			u.Comment = &ticket.Comment{Body: in.Comment}
@@ -126,7 +126,7 @@ func (a *Activities) HandOffNote(ctx context.Context, in workflows.HandOffNoteIn
 		if in.Group != 0 {
 			u.GroupID = in.Group
 		}
-		if err := a.Tickets.UpdateTicket(ctx, in.Work.ID, u); err != nil {
+		if err := a.Tickets.UpdateTicket(ctx, in.Work, u); err != nil {
 			return boundary("update the hand-off's ticket", err)
 		}
 	}

@@ -18,13 +18,15 @@ import (
 	"abusedesk/workflows"
 )
 
-// Tickets is what cases need of the ticketing system (Zendesk).
+// Tickets is what cases need of the ticketing system: the port for tickets out. A ticket is
+// named by a neutral ticket.Ref; the Zendesk integration implements it, and testenv/memfake
+// keeps tickets in memory for the workflow tests.
 type Tickets interface {
 	// FindTicket returns the ticket with this external ID, or nil and no error.
 	FindTicket(ctx context.Context, externalID string) (*ticket.Ticket, error)
-	GetTicket(ctx context.Context, id int64) (*ticket.Ticket, error)
+	GetTicket(ctx context.Context, ref ticket.Ref) (*ticket.Ticket, error)
 	CreateTicket(ctx context.Context, t ticket.New) (*ticket.Ticket, error)
-	UpdateTicket(ctx context.Context, id int64, u ticket.Update) error
+	UpdateTicket(ctx context.Context, ref ticket.Ref, u ticket.Update) error
 	// Upload stores an attachment and returns the token to put on a comment.
 	Upload(ctx context.Context, filename, contentType string, data []byte) (string, error)
 	// GroupMembers lists the IDs of a group's agents (group 0: the desk's own group).
@@ -33,7 +35,7 @@ type Tickets interface {
 	AgentEmail(ctx context.Context, id int64) (string, error)
 	// Redact removes texts from a ticket's comments, and the desk's evidence files, and says
 	// how many it removed.
-	Redact(ctx context.Context, id int64, texts []string) (int, error)
+	Redact(ctx context.Context, ref ticket.Ref, texts []string) (int, error)
 }
 
 // Accounts loads customer accounts.

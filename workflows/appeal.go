@@ -69,7 +69,7 @@ type appealWorkflow struct {
 }
 
 func (a *appealWorkflow) setup(ctx workflow.Context) error {
-	if a.in.Enforcement.ActionID == "" || a.in.Ticket.ID == 0 {
+	if a.in.Enforcement.ActionID == "" || a.in.Ticket.IsZero() {
 		return temporal.NewNonRetryableApplicationError("appeal input names no action or no ticket", ErrInvalidCaseInput, nil)
 	}
 	if a.in.Rules.SLA <= 0 {

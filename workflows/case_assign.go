@@ -63,7 +63,7 @@ func (w *caseWorkflow) assign(ctx workflow.Context, d AgentDecision) (*DecisionR
 	}
 	w.note(ctx, EventDecision, what, d.Agent)
 	w.publish(ctx) // before the ticket changes: the ticketing system's echo finds it
-	if w.st.Ticket.ID != 0 {
+	if !w.st.Ticket.IsZero() {
 		err := workflow.ExecuteActivity(withDeciders(ctx), ActivityAssignTicket, AssignTicketInput{Ticket: w.st.Ticket, Assignee: id}).Get(ctx, nil)
 		if err != nil {
 			w.note(ctx, EventDecision, "the ticket's assignee could not be set ("+rootMessage(err)+"); the case's owner stands", "")

@@ -26,7 +26,7 @@ func (w *caseWorkflow) runEffects(ctx workflow.Context) {
 }
 
 func (w *caseWorkflow) queueNotify(step string, in NotifyInput) {
-	if w.st.Ticket.ID == 0 {
+	if w.st.Ticket.IsZero() {
 		return
 	}
 	in.Ticket, in.Step = w.st.Ticket, step
@@ -40,7 +40,7 @@ func (w *caseWorkflow) queueNotify(step string, in NotifyInput) {
 
 // notify posts on the ticket now; false when it failed (already recorded).
 func (w *caseWorkflow) notify(ctx workflow.Context, in NotifyInput) bool {
-	if w.st.Ticket.ID == 0 {
+	if w.st.Ticket.IsZero() {
 		return false
 	}
 	if !w.withhold(ctx, &in) {
@@ -131,7 +131,7 @@ type closing struct{ solve, notified, ack bool }
 
 // closeEffects queues the closing effects.
 func (w *caseWorkflow) closeEffects(ctx workflow.Context, c closing) {
-	if w.st.Ticket.ID == 0 {
+	if w.st.Ticket.IsZero() {
 		return
 	}
 	data := w.noticeData(ctx)

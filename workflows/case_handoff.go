@@ -141,8 +141,8 @@ func ticketLink(t TicketRef) string {
 	if t.URL != "" {
 		return t.URL
 	}
-	if t.ID != 0 {
-		return fmt.Sprintf("#%d", t.ID)
+	if !t.IsZero() {
+		return "#" + t.ID
 	}
 	return "the team's ticket"
 }

@@ -237,7 +237,7 @@ func (w *caseWorkflow) recordSignal(ctx workflow.Context, s ReportsSignal) {
 	if w.st.Status == StatusAwaitingResponse {
 		w.applySurge(ctx)
 	}
-	if t := w.st.Triage; w.st.Status == StatusNeedsTriage && t != nil && t.Decision == "" && t.Ticket.ID != 0 && len(added) > 0 &&
+	if t := w.st.Triage; w.st.Status == StatusNeedsTriage && t != nil && t.Decision == "" && !t.Ticket.IsZero() && len(added) > 0 &&
 		workflow.GetVersion(ctx, versionTriageUpdates, workflow.DefaultVersion, 1) >= 1 {
 		// The person triaging sees every report the case will act on, not only the first.
 		data := w.noticeData(ctx)
@@ -272,7 +272,7 @@ func (w *caseWorkflow) onReply(ctx workflow.Context, r CustomerReply) {
 		w.note(ctx, EventReply, "customer replied: "+excerpt(r.Excerpt, 200), r.From)
 		w.record(ctx, LedgerEvent{At: r.ReceivedAt, Kind: LedgerReplied, Actor: r.From, Text: string(r.Channel)})
 	}
-	if r.Channel == ChannelEmail && w.st.Ticket.ID != 0 {
+	if r.Channel == ChannelEmail && !w.st.Ticket.IsZero() {
 		data := w.noticeData(ctx)
 		data.Reply, data.ReplyFrom = r.Excerpt, r.From
 		w.queueNotify(fmt.Sprintf("reply-%d", w.st.Replies), NotifyInput{Note: NoteReply, Status: TicketOpen, Data: data})

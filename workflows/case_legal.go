@@ -170,7 +170,7 @@ func (w *caseWorkflow) onLegalRequest(ctx workflow.Context, n int, latest *Repor
 	data := w.noticeData(ctx)
 	w.queueNotify(fmt.Sprintf("legal-request-%d", l.Requests), NotifyInput{Note: NoteLegalOrder, Status: TicketOpen, Data: data})
 	key := w.st.CaseID + " " + w.st.CaseNumber
-	text := fmt.Sprintf("Request %d joined legal matter %s (account %s); restricted ticket #%d, due %s.", l.Requests, w.st.CaseNumber, w.st.Account.ID, w.st.Ticket.ID, fmtTime(l.Due))
+	text := fmt.Sprintf("Request %d joined legal matter %s (account %s); restricted ticket #%s, due %s.", l.Requests, w.st.CaseNumber, w.st.Account.ID, w.st.Ticket.ID, fmtTime(l.Due))
 	step := fmt.Sprintf("request-%d", l.Requests)
 	w.effect("hold the evidence of a further request", func(ctx workflow.Context) error {
 		if len(evidence) == 0 {
@@ -220,7 +220,7 @@ func (w *caseWorkflow) pageOnCall(ctx workflow.Context, step string) {
 		return
 	}
 	oncall := w.policy.Legal.OnCall
-	text := fmt.Sprintf("EMERGENCY disclosure request (a threat to life) on legal matter %s, account %s: due %s; restricted ticket #%d.",
+	text := fmt.Sprintf("EMERGENCY disclosure request (a threat to life) on legal matter %s, account %s: due %s; restricted ticket #%s.",
 		w.st.CaseNumber, w.st.Account.ID, fmtTime(l.Due), w.st.Ticket.ID)
 	if len(oncall.Users)+len(oncall.Groups) == 0 {
 		text += " No legal on-call is set (policy legal.oncall): whoever reads this, call the legal team."
@@ -308,13 +308,13 @@ func (w *caseWorkflow) legalClockRanOut(ctx workflow.Context, c legalClock) {
 		l.RemindersSent++
 		data.Reminder = l.RemindersSent
 		w.queueNotify(fmt.Sprintf("legal-%d-reminder-%d", l.Requests, l.RemindersSent), NotifyInput{Note: NoteLegalReminder, Status: TicketOpen, Data: data})
-		w.alertLegal(ctx, fmt.Sprintf("%d-reminder-%d", l.Requests, l.RemindersSent), fmt.Sprintf("Reminder %d: legal matter %s (account %s) is due %s; ticket #%d.",
+		w.alertLegal(ctx, fmt.Sprintf("%d-reminder-%d", l.Requests, l.RemindersSent), fmt.Sprintf("Reminder %d: legal matter %s (account %s) is due %s; ticket #%s.",
 			l.RemindersSent, w.st.CaseNumber, w.st.Account.ID, fmtTime(l.Due), w.st.Ticket.ID))
 		w.note(ctx, EventLegal, fmt.Sprintf("legal reminder %d; due %s", l.RemindersSent, fmtTime(l.Due)), "")
 	case "due":
 		l.Breached = true
 		w.queueNotify(fmt.Sprintf("legal-%d-due", l.Requests), NotifyInput{Note: NoteLegalReminder, Status: TicketOpen, Data: data})
-		w.alertLegal(ctx, fmt.Sprintf("%d-due", l.Requests), fmt.Sprintf("Legal matter %s (account %s) is past its due time %s; ticket #%d.",
+		w.alertLegal(ctx, fmt.Sprintf("%d-due", l.Requests), fmt.Sprintf("Legal matter %s (account %s) is past its due time %s; ticket #%s.",
 			w.st.CaseNumber, w.st.Account.ID, fmtTime(l.Due), w.st.Ticket.ID))
 		w.note(ctx, EventLegal, "the request is past its due time; the legal team was alerted", "")
 		w.record(ctx, LedgerEvent{At: l.Due, Kind: LedgerSLABreached, Decision: SLALegal})
@@ -322,14 +322,14 @@ func (w *caseWorkflow) legalClockRanOut(ctx workflow.Context, c legalClock) {
 		p := l.Preservation
 		p.ReminderSent = true
 		w.queueNotify(fmt.Sprintf("legal-preservation-%d-reminder", p.Extensions), NotifyInput{Note: NoteLegalPreservation, Status: TicketOpen, Data: data})
-		w.alertLegal(ctx, fmt.Sprintf("preservation-%d-reminder", p.Extensions), fmt.Sprintf("The preservation of legal matter %s (account %s) lapses %s: extend it or release it; ticket #%d.",
+		w.alertLegal(ctx, fmt.Sprintf("preservation-%d-reminder", p.Extensions), fmt.Sprintf("The preservation of legal matter %s (account %s) lapses %s: extend it or release it; ticket #%s.",
 			w.st.CaseNumber, w.st.Account.ID, fmtTime(p.Until), w.st.Ticket.ID))
 		w.note(ctx, EventLegal, "the preservation lapses "+fmtTime(p.Until)+"; the legal team was reminded", "")
 	case "preservation-end":
 		p := l.Preservation
 		p.LapsedAt = p.Until
 		w.queueNotify(fmt.Sprintf("legal-preservation-%d-lapsed", p.Extensions), NotifyInput{Note: NoteLegalPreservation, Status: TicketOpen, Data: data})
-		w.alertLegal(ctx, fmt.Sprintf("preservation-%d-lapsed", p.Extensions), fmt.Sprintf("The preservation of legal matter %s (account %s) lapsed %s; close the matter, or preserve again under a new request; ticket #%d.",
+		w.alertLegal(ctx, fmt.Sprintf("preservation-%d-lapsed", p.Extensions), fmt.Sprintf("The preservation of legal matter %s (account %s) lapsed %s; close the matter, or preserve again under a new request; ticket #%s.",
 			w.st.CaseNumber, w.st.Account.ID, fmtTime(p.Until), w.st.Ticket.ID))
 		w.note(ctx, EventLegal, "the preservation lapsed "+fmtTime(p.Until), "")
 	}
@@ -389,7 +389,7 @@ func (w *caseWorkflow) moveToLegal(ctx workflow.Context, d AgentDecision) string
 		return workflow.ExecuteActivity(withStep(ctx), ActivityForwardReports, ForwardReportsInput{
 			Step: "move-to-legal", Account: account, Category: abuse.LegalRequest, Reports: moved}).Get(ctx, nil)
 	})
-	if t := w.st.Ticket; t.ID != 0 {
+	if t := w.st.Ticket; !t.IsZero() {
 		w.effect("remove the reports from the ticket", func(ctx workflow.Context) error {
 			return workflow.ExecuteActivity(withStep(ctx), ActivityRedactTicket, RedactInput{Ticket: t, Texts: slices.Compact(texts)}).Get(ctx, nil)
 		})

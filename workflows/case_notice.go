@@ -114,7 +114,7 @@ func (w *caseWorkflow) sendNotice(ctx workflow.Context) {
 		return
 	}
 	w.st.Ticket = res.Ticket
-	w.note(ctx, EventNotice, fmt.Sprintf("violation notice sent to %s (ticket #%d)", acct.ContactEmail, res.Ticket.ID), "")
+	w.note(ctx, EventNotice, fmt.Sprintf("violation notice sent to %s (ticket #%s)", acct.ContactEmail, res.Ticket.ID), "")
 	w.record(ctx, LedgerEvent{Kind: LedgerNoticed, Decision: "violation"})
 	if w.st.Status == StatusOpen || w.st.Status == StatusNeedsTriage {
 		w.setStatus(StatusNoticed)

@@ -994,8 +994,8 @@ func TestContinueAsNewKeepsState(t *testing.T) {
 	if st == nil {
 		t.Fatal("continue-as-new carries no state")
 	}
-	if st.Status != workflows.StatusAwaitingResponse || st.Reports.Count != 7 || st.AutoReplies != 1 || st.Ticket.ID == 0 || st.Wait == nil || st.Wait.RemindersSent != 0 {
-		t.Errorf("carried state: status=%s reports=%d autoreplies=%d ticket=%d wait=%+v", st.Status, st.Reports.Count, st.AutoReplies, st.Ticket.ID, st.Wait)
+	if st.Status != workflows.StatusAwaitingResponse || st.Reports.Count != 7 || st.AutoReplies != 1 || st.Ticket.IsZero() || st.Wait == nil || st.Wait.RemindersSent != 0 {
+		t.Errorf("carried state: status=%s reports=%d autoreplies=%d ticket=%s wait=%+v", st.Status, st.Reports.Count, st.AutoReplies, st.Ticket.ID, st.Wait)
 	}
 	if len(st.Seen) != 7*8 {
 		t.Errorf("dedupe ring has %d bytes, want 7 hashes", len(st.Seen))
@@ -1136,8 +1136,8 @@ func TestResentReportIsNoNewIncident(t *testing.T) {
 	h.at(time.Hour, func() { v = h.view() })
 	h.at(2*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
 	h.run("acct-standard", abuse.Spam, 2) // r-0 again, r-1 new
-	if v.Status != workflows.StatusAwaitingResponse || v.Ticket.ID == 0 || v.Reports.Count != 2 {
-		t.Errorf("with a new report: %s, ticket %d, %d reports; want a noticed case with both reports", v.Status, v.Ticket.ID, v.Reports.Count)
+	if v.Status != workflows.StatusAwaitingResponse || v.Ticket.IsZero() || v.Reports.Count != 2 {
+		t.Errorf("with a new report: %s, ticket %s, %d reports; want a noticed case with both reports", v.Status, v.Ticket.ID, v.Reports.Count)
 	}
 
 	h = newHarness(t)

@@ -113,7 +113,7 @@ func (w *caseWorkflow) openLegal(ctx workflow.Context) {
 	if !ok {
 		return
 	}
-	w.note(ctx, EventLegal, fmt.Sprintf("legal matter in restricted ticket #%d; due %s; nothing goes to the customer", ref.ID, fmtTime(l.Due)), "")
+	w.note(ctx, EventLegal, fmt.Sprintf("legal matter in restricted ticket #%s; due %s; nothing goes to the customer", ref.ID, fmtTime(l.Due)), "")
 	w.record(ctx, LedgerEvent{Kind: LedgerLegalOpened, Decision: l.Kind})
 	if held := w.evidenceDigests(maxRecentReports); len(held) > 0 {
 		err := workflow.ExecuteActivity(withStep(ctx), ActivityHoldEvidence, HoldInput{
@@ -126,7 +126,7 @@ func (w *caseWorkflow) openLegal(ctx workflow.Context) {
 			w.note(ctx, EventLegal, fmt.Sprintf("legal hold on %d piece(s) of evidence", len(held)), "")
 		}
 	}
-	w.alertLegal(ctx, "opened", fmt.Sprintf("New %s%s for account %s: case %s, restricted ticket #%d, due %s%s.",
+	w.alertLegal(ctx, "opened", fmt.Sprintf("New %s%s for account %s: case %s, restricted ticket #%s, due %s%s.",
 		w.st.Category.Title(), kindNote(l.Kind), w.st.Account.ID, w.st.CaseNumber, ref.ID, fmtTime(l.Due), statedNote(l)))
 	w.pageOnCall(ctx, "opened")
 	w.sendReceipt(ctx)
@@ -175,14 +175,14 @@ func (w *caseWorkflow) awaitLegal(ctx workflow.Context) {
 		l.RemindersSent++
 		data.Reminder = l.RemindersSent
 		w.notify(ctx, NotifyInput{Step: fmt.Sprintf("legal-reminder-%d", l.RemindersSent), Note: NoteLegalReminder, Status: TicketOpen, Data: data})
-		w.alertLegal(ctx, fmt.Sprintf("reminder-%d", l.RemindersSent), fmt.Sprintf("Reminder %d: case %s (%s, account %s) is due %s; ticket #%d.",
+		w.alertLegal(ctx, fmt.Sprintf("reminder-%d", l.RemindersSent), fmt.Sprintf("Reminder %d: case %s (%s, account %s) is due %s; ticket #%s.",
 			l.RemindersSent, w.st.CaseNumber, w.st.Category.Title(), w.st.Account.ID, fmtTime(l.Due), w.st.Ticket.ID))
 		w.note(ctx, EventLegal, fmt.Sprintf("legal reminder %d; due %s", l.RemindersSent, fmtTime(l.Due)), "")
 		return
 	}
 	l.Breached = true
 	w.notify(ctx, NotifyInput{Step: "legal-due", Note: NoteLegalReminder, Status: TicketOpen, Data: data})
-	w.alertLegal(ctx, "due", fmt.Sprintf("Case %s (%s, account %s) is past its due time %s; ticket #%d.",
+	w.alertLegal(ctx, "due", fmt.Sprintf("Case %s (%s, account %s) is past its due time %s; ticket #%s.",
 		w.st.CaseNumber, w.st.Category.Title(), w.st.Account.ID, fmtTime(l.Due), w.st.Ticket.ID))
 	w.note(ctx, EventLegal, "the legal matter is past its due time; the legal team was alerted", "")
 	w.record(ctx, LedgerEvent{At: l.Due, Kind: LedgerSLABreached, Decision: SLALegal})
@@ -323,10 +323,10 @@ func (w *caseWorkflow) openSupport(ctx workflow.Context) {
 	}
 	if w.st.Unverified {
 		w.queueNotify("support-unverified", NotifyInput{Public: NoticeSupportUnverified, Status: TicketPending, Data: w.noticeData(ctx)})
-		w.note(ctx, EventNote, fmt.Sprintf("a request for help from %s, who is not a known contact of the account: support ticket #%d; they were asked to write from the account's address and told nothing of it", w.requester(), ref.ID), "")
+		w.note(ctx, EventNote, fmt.Sprintf("a request for help from %s, who is not a known contact of the account: support ticket #%s; they were asked to write from the account's address and told nothing of it", w.requester(), ref.ID), "")
 		return
 	}
-	w.note(ctx, EventNote, fmt.Sprintf("the customer asks for help: support ticket #%d; no enforcement, no violation", ref.ID), "")
+	w.note(ctx, EventNote, fmt.Sprintf("the customer asks for help: support ticket #%s; no enforcement, no violation", ref.ID), "")
 }
 
 // versionSupportRequester checks that a request for help comes from a contact of the account.
@@ -364,7 +364,7 @@ func (w *caseWorkflow) sendAdvice(ctx workflow.Context) {
 	w.st.Ticket = res.Ticket
 	w.st.Advisory = &AdvisoryState{NotifiedAt: now, LastUpdateAt: now, LastListedAt: now, ReportsAtUpdate: w.st.Reports.Count, CountSeen: w.st.Reports.Count}
 	w.setStatus(StatusMonitoring)
-	w.note(ctx, EventNotice, fmt.Sprintf("advisory sent to %s (ticket #%d); closes after %s without a new report", w.st.Account.ContactEmail, res.Ticket.ID, w.policy.Advisory.Quiet), "")
+	w.note(ctx, EventNotice, fmt.Sprintf("advisory sent to %s (ticket #%s); closes after %s without a new report", w.st.Account.ContactEmail, res.Ticket.ID, w.policy.Advisory.Quiet), "")
 	w.record(ctx, LedgerEvent{Kind: LedgerNoticed, Decision: "advisory"})
 }
 

@@ -15,7 +15,7 @@ import (
 
 // trackTicket returns the ticket tagged tag.
 func (h *harness) trackTicket(t *testing.T, tag string) (tk struct {
-	ID        int64
+	ID        string
 	Requester string
 	Group     int64
 	Status    string

@@ -92,7 +92,7 @@ func (w *caseWorkflow) holdForTriage(ctx workflow.Context, reason string) {
 		return
 	}
 	t.Ticket = ref
-	w.note(ctx, EventTriage, fmt.Sprintf("waiting for triage (ticket #%d): %s; due %s", ref.ID, reason, fmtTime(t.Due)), "")
+	w.note(ctx, EventTriage, fmt.Sprintf("waiting for triage (ticket #%s): %s; due %s", ref.ID, reason, fmtTime(t.Due)), "")
 	w.record(ctx, LedgerEvent{At: t.Since, Kind: LedgerTriageAsked, Text: reason})
 }
 
@@ -145,7 +145,7 @@ func (w *caseWorkflow) awaitTriage(ctx workflow.Context) {
 	t.Breached = true
 	w.notify(ctx, NotifyInput{Step: "triage-sla", Note: NoteTriageReminder, Status: TicketOpen, Data: data})
 	err := workflow.ExecuteActivity(withStep(ctx), ActivityAlert, AlertInput{Step: "triage-sla",
-		Text: fmt.Sprintf("Case %s (%s, account %s) has waited for triage since %s, past its SLA (%s): %s. Ticket #%d.",
+		Text: fmt.Sprintf("Case %s (%s, account %s) has waited for triage since %s, past its SLA (%s): %s. ticket #%s.",
 			w.st.CaseNumber, w.st.Category, w.st.Account.ID, fmtTime(t.Since), fmtTime(t.Due), t.Reason, t.Ticket.ID)}).Get(ctx, nil)
 	if err != nil {
 		w.stepFailedNoReview(ctx, "alert the leads to the triage SLA", err)

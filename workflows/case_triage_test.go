@@ -40,13 +40,13 @@ func (h *harness) noPublicWord(t *testing.T) {
 		}
 		for _, c := range tk.Comments {
 			if c.Public {
-				t.Errorf("ticket #%d (%s) has a public comment: %q", tk.ID, tk.RequesterEmail, c.Body)
+				t.Errorf("ticket #%s (%s) has a public comment: %q", tk.ID, tk.RequesterEmail, c.Body)
 			}
 		}
 	}
 }
 
-func (h *harness) triageTicket(t *testing.T) int64 {
+func (h *harness) triageTicket(t *testing.T) string {
 	t.Helper()
 	for _, tk := range h.tickets.All() {
 		if strings.Contains(strings.Join(tk.Tags, " "), ticket.TagNeedsTriage) {
@@ -54,7 +54,7 @@ func (h *harness) triageTicket(t *testing.T) int64 {
 		}
 	}
 	t.Fatal("no triage ticket")
-	return 0
+	return ""
 }
 
 // An uncertain report waits for triage with nothing sent: reminders are internal notes, the SLA
@@ -118,7 +118,7 @@ func TestTriageConfirmSendsTheNotice(t *testing.T) {
 		t.Errorf("before confirm: %s, %+v; want needs_triage for category other", before.Status, before.Triage)
 	}
 	if after.Status != workflows.StatusAwaitingResponse || after.Ticket.ID == before.Ticket.ID {
-		t.Errorf("after confirm: %s in ticket #%d (triage ticket #%d); want awaiting_response in the customer's own ticket",
+		t.Errorf("after confirm: %s in ticket #%s (triage ticket #%s); want awaiting_response in the customer's own ticket",
 			after.Status, after.Ticket.ID, before.Ticket.ID)
 	}
 	notice, _ := h.tickets.Get(after.Ticket.ID)
@@ -370,7 +370,7 @@ func TestTriageGoesOnWhenACertainReportArrives(t *testing.T) {
 		told = told || !c.Public && strings.Contains(c.Body, "Confirmed by the desk: a certain report arrived")
 	}
 	if !told || tk.Status != workflows.TicketSolved {
-		t.Errorf("triage ticket #%d (%s) was not told and solved", tk.ID, tk.Status)
+		t.Errorf("triage ticket #%s (%s) was not told and solved", tk.ID, tk.Status)
 	}
 	var notice string
 	for _, tk := range h.tickets.All() {

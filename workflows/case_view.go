@@ -36,8 +36,11 @@ func (w *caseWorkflow) publish(ctx workflow.Context) {
 	if st.Account.Tier != "" {
 		vals = append(vals, searchValue{SearchTier.GetName(), st.Account.Tier, SearchTier.ValueSet(st.Account.Tier)})
 	}
-	if st.Ticket.ID != 0 {
-		vals = append(vals, searchValue{SearchTicketID.GetName(), st.Ticket.ID, SearchTicketID.ValueSet(st.Ticket.ID)})
+	if !st.Ticket.IsZero() {
+		vals = append(vals, searchValue{SearchTicket.GetName(), st.Ticket.String(), SearchTicket.ValueSet(st.Ticket.String())})
+	}
+	if n, ok := st.Ticket.Number(); ok {
+		vals = append(vals, searchValue{SearchTicketID.GetName(), n, SearchTicketID.ValueSet(n)})
 	}
 	if a := st.Assignee; a != nil {
 		vals = append(vals, searchValue{SearchAssignee.GetName(), a.ID, SearchAssignee.ValueSet(a.ID)})

@@ -71,7 +71,7 @@ func TestHandOffResolved(t *testing.T) {
 	wantAccepted(t, "hand-off", sent)
 	wantAccepted(t, "resolve", resolved)
 	hs := handOffs(open)["security"]
-	if hs.Status != workflows.HandOffOpen || hs.Work.ID == 0 || hs.Due.Sub(hs.At) != 8*time.Hour {
+	if hs.Status != workflows.HandOffOpen || hs.Work.IsZero() || hs.Due.Sub(hs.At) != 8*time.Hour {
 		t.Errorf("open hand-off %+v", hs)
 	}
 	posts, _, shows := h.hand.Snapshot()

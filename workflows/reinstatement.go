@@ -142,7 +142,7 @@ type reinstatement struct {
 
 // ReinstatementWorkflow reviews one request to lift a standing action.
 func ReinstatementWorkflow(ctx workflow.Context, in ReinstatementInput) (*ReinstatementResult, error) {
-	if in.Enforcement.ActionID == "" || in.Ticket.ID == 0 || in.CaseNumber == "" {
+	if in.Enforcement.ActionID == "" || in.Ticket.IsZero() || in.CaseNumber == "" {
 		return nil, temporal.NewNonRetryableApplicationError("reinstatement input names no case, action or ticket", ErrInvalidCaseInput, nil)
 	}
 	if in.Rules.SLA <= 0 {

@@ -29,7 +29,7 @@ func (h *harness) reinstatementInput() workflows.ReinstatementInput {
 	return workflows.ReinstatementInput{
 		CaseID: "case/acct-standard/phishing", CaseNumber: "TS-REIN00001", ExternalID: "case/acct-standard/phishing@1", OpenedAt: h.env.Now().Add(-30 * 24 * time.Hour),
 		Account: abuse.Account{ID: "acct-standard", Name: "Example Shop", Tier: "standard"}, Category: abuse.Phishing,
-		Ticket: workflows.TicketRef{ID: tk.ID}, Enforcement: workflows.Enforcement{ActionID: st.ID, Type: abuse.ActionSuspendSending, ApprovedByEmail: "lee.lead@desk.example"},
+		Ticket: tk.Ref, Enforcement: workflows.Enforcement{ActionID: st.ID, Type: abuse.ActionSuspendSending, ApprovedByEmail: "lee.lead@desk.example"},
 		Approver: "lee.lead@desk.example",
 		Rules:    policy.Reinstatement{SLA: policy.Duration(72 * time.Hour), Reminders: []policy.Duration{policy.Duration(48 * time.Hour)}, Probation: policy.Duration(90 * 24 * time.Hour)},
 	}

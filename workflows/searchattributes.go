@@ -15,7 +15,11 @@ var (
 	SearchTier        = temporal.NewSearchAttributeKeyKeyword("AbuseTier")
 	SearchDeadline    = temporal.NewSearchAttributeKeyTime("AbuseDeadline")
 	SearchReportCount = temporal.NewSearchAttributeKeyInt64("AbuseReportCount")
-	SearchTicketID    = temporal.NewSearchAttributeKeyInt64("AbuseTicketID")
+	// SearchTicketID is the case ticket's ID when it is a number (every Zendesk ID is), for
+	// queries typed in the Temporal UI; SearchTicket names the ticket in any system.
+	SearchTicketID = temporal.NewSearchAttributeKeyInt64("AbuseTicketID")
+	// SearchTicket is the case ticket's neutral reference, "system#id" (ticket.Ref.String).
+	SearchTicket = temporal.NewSearchAttributeKeyKeyword("AbuseTicket")
 	// SearchCaseNumber finds a case from the number in a mail subject.
 	SearchCaseNumber = temporal.NewSearchAttributeKeyKeyword("AbuseCaseNumber")
 	// SearchAssignee is the ticketing user ID of the agent who owns the case (unset: nobody):
@@ -36,6 +40,7 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 		SearchDeadline.GetName():    enumspb.INDEXED_VALUE_TYPE_DATETIME,
 		SearchReportCount.GetName(): enumspb.INDEXED_VALUE_TYPE_INT,
 		SearchTicketID.GetName():    enumspb.INDEXED_VALUE_TYPE_INT,
+		SearchTicket.GetName():      enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		SearchCaseNumber.GetName():  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		SearchAssignee.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	}

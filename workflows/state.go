@@ -9,6 +9,7 @@ import (
 	"abusedesk/domain/abuse"
 	"abusedesk/domain/approval"
 	"abusedesk/domain/policy"
+	"abusedesk/domain/ticket"
 )
 
 // Bounds on what a case keeps, so its state (and a continue-as-new input) stays small however
@@ -248,11 +249,9 @@ type ReportStats struct {
 	ReportersLost int             `json:"reporters_lost,omitempty"`
 }
 
-// TicketRef points at the case's Zendesk ticket.
-type TicketRef struct {
-	ID  int64  `json:"id"`
-	URL string `json:"url,omitempty"`
-}
+// TicketRef points at a case's ticket in the ticketing system (a neutral reference: system,
+// ID, agent's URL). Integer IDs saved before it named a system decode as Zendesk tickets.
+type TicketRef = ticket.Ref
 
 // Outcomes of an approval request besides a lead's decision (approval.Approve, Deny, Extend).
 const (

@@ -24,6 +24,7 @@ import (
 	"abusedesk/domain/abuse"
 	"abusedesk/domain/approval"
 	"abusedesk/domain/policy"
+	"abusedesk/domain/ticket"
 	"abusedesk/workflows"
 )
 
@@ -213,7 +214,8 @@ type Summary struct {
 	Tier        string
 	Deadline    time.Time
 	ReportCount int64
-	TicketID    int64
+	// Ticket is the case's ticket (its reference has no URL: visibility keeps none).
+	Ticket ticket.Ref
 	// Assignee is the ticketing user ID of the agent who owns the case ("": nobody).
 	Assignee  string
 	StartedAt time.Time
@@ -261,7 +263,7 @@ func (c *Client) listOf(ctx context.Context, workflowType, query string, pageSiz
 		s.Category = decodeString(sa, workflows.SearchCategory.GetName())
 		s.Tier = decodeString(sa, workflows.SearchTier.GetName())
 		s.ReportCount = decodeInt(sa, workflows.SearchReportCount.GetName())
-		s.TicketID = decodeInt(sa, workflows.SearchTicketID.GetName())
+		s.Ticket = ticketOf(sa)
 		s.Assignee = decodeString(sa, workflows.SearchAssignee.GetName())
 		if t := decodeString(sa, workflows.SearchDeadline.GetName()); t != "" {
 			s.Deadline, _ = time.Parse(time.RFC3339Nano, t)
@@ -303,9 +305,16 @@ func (c *Client) FindByNumber(ctx context.Context, number string) (*Summary, err
 	return c.findOne(ctx, workflows.SearchCaseNumber.GetName()+" = "+Quote(number)+" AND ExecutionStatus != 'ContinuedAsNew'")
 }
 
-// FindByTicket finds the case whose ticket is id.
-func (c *Client) FindByTicket(ctx context.Context, id int64) (*Summary, error) {
-	return c.findOne(ctx, workflows.SearchTicketID.GetName()+" = "+strconv.FormatInt(id, 10))
+// ticketOf is the case ticket a listing names: its reference, or for a case that published
+// only the integer ID (before references named a system) that Zendesk ticket.
+func ticketOf(sa *commonpb.SearchAttributes) ticket.Ref {
+	if ref, err := ticket.ParseRef(decodeString(sa, workflows.SearchTicket.GetName())); err == nil && !ref.IsZero() {
+		return ref
+	}
+	if n := decodeInt(sa, workflows.SearchTicketID.GetName()); n > 0 {
+		return ticket.Ref{System: ticket.Zendesk, ID: strconv.FormatInt(n, 10)}
+	}
+	return ticket.Ref{}
 }
 
 func (c *Client) findOne(ctx context.Context, query string) (*Summary, error) {

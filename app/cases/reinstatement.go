@@ -45,7 +45,7 @@ func (c *Client) Reinstate(ctx context.Context, sum *Summary, msg workflows.Cust
 		return ErrNotReinstatable
 	case !e.ExpiresAt.IsZero() && e.ExpiresAt.Before(time.Now()):
 		return ErrNotReinstatable
-	case v.Ticket.ID == 0:
+	case v.Ticket.IsZero():
 		return ErrNotReinstatable
 	}
 	id := workflows.ReinstatementWorkflowID(v.CaseNumber)

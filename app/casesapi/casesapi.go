@@ -25,6 +25,7 @@ import (
 	"abusedesk/app/cases"
 	"abusedesk/app/ledger"
 	"abusedesk/domain/abuse"
+	"abusedesk/domain/ticket"
 	"abusedesk/platform/httpx"
 	"abusedesk/workflows"
 )
@@ -82,6 +83,8 @@ type Case struct {
 	// Deadline is when the case's current wait ends (absent when nothing is timed).
 	Deadline time.Time `json:"deadline,omitzero"`
 	Reports  int64     `json:"reports"`
+	// Ticket is the case ticket, "system#id"; TicketID its number when it has one (Zendesk's).
+	Ticket   string    `json:"ticket,omitempty"`
 	TicketID int64     `json:"ticket_id,omitempty"`
 	OpenedAt time.Time `json:"opened_at"`
 	ClosedAt time.Time `json:"closed_at,omitzero"`
@@ -213,7 +216,7 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 		for _, s := range list {
 			out.Cases = append(out.Cases, Case{CaseNumber: s.CaseNumber, CaseID: s.CaseID, Status: string(s.Status), Open: s.Running,
 				Account: s.Account, Category: s.Category, Track: string(abuse.Category(s.Category).Track()), Tier: s.Tier,
-				Deadline: s.Deadline, Reports: s.ReportCount, TicketID: s.TicketID, OpenedAt: s.StartedAt, ClosedAt: s.ClosedAt,
+				Deadline: s.Deadline, Reports: s.ReportCount, Ticket: s.Ticket.String(), TicketID: ticketNumber(s.Ticket), OpenedAt: s.StartedAt, ClosedAt: s.ClosedAt,
 				URL: "/api/v1/cases/" + s.CaseNumber})
 		}
 		if len(next) > 0 {
@@ -300,4 +303,10 @@ func (a *API) one(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, view)
+}
+
+// ticketNumber is a ticket's ID as a number, 0 when it is none.
+func ticketNumber(ref ticket.Ref) int64 {
+	n, _ := ref.Number()
+	return n
 }

@@ -29,6 +29,7 @@ import (
 	"abusedesk/app/ledger"
 	"abusedesk/app/signin"
 	"abusedesk/domain/abuse"
+	"abusedesk/domain/ticket"
 	"abusedesk/platform/httpx"
 	"abusedesk/workflows"
 )
@@ -52,8 +53,9 @@ type Options struct {
 	// Ledger, when set, gives the account page each account's actions and decisions, and the
 	// intake page the messages handed to people.
 	Ledger *ledger.Store
-	// TicketURL, when set, is a ticket's address in Zendesk's agent interface.
-	TicketURL func(id int64) string
+	// TicketURL, when set, is a ticket's address in the ticketing system's agent interface,
+	// for a reference that does not carry it (a listing's).
+	TicketURL func(ref ticket.Ref) string
 	// Loose, when set, lists the desk's own loose ends for the work queue (messages it could
 	// not act on, …).
 	Loose func() []Loose
@@ -145,11 +147,11 @@ func New(opts Options) (*Dashboard, error) {
 		"deadlineOf": deadlineOf,
 		"category":   func(s string) abuse.Category { return abuse.Category(s) },
 		"eventLabel": func(kind string) string { return strings.ReplaceAll(kind, "_", " ") },
-		"ticketURL": func(id int64) string {
-			if opts.TicketURL == nil {
-				return ""
+		"ticketURL": func(ref ticket.Ref) string {
+			if ref.URL != "" || opts.TicketURL == nil {
+				return ref.URL
 			}
-			return opts.TicketURL(id)
+			return opts.TicketURL(ref)
 		},
 		// refusal reads a flash: the refusal's text and true, or the text and false.
 		"refusal": func(flash string) bool { return strings.HasPrefix(flash, refusedPrefix) },

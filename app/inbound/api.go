@@ -125,12 +125,12 @@ func clientOf(r *http.Request) string {
 // case a report went to: whoever holds the API token would otherwise learn which customer
 // holds an address. A report's status (GET status_url) says what the policy tells reporters.
 type APIResponse struct {
-	Kind     string           `json:"kind"`
-	Digest   string           `json:"digest"`
-	Reports  []APIReport      `json:"reports"`
-	Triaged  []intake.Triaged `json:"triaged,omitempty"`
-	Note     string           `json:"note,omitempty"`
-	Accepted bool             `json:"accepted"`
+	Kind     string       `json:"kind"`
+	Digest   string       `json:"digest"`
+	Reports  []APIReport  `json:"reports"`
+	Triaged  []APITriaged `json:"triaged,omitempty"`
+	Note     string       `json:"note,omitempty"`
+	Accepted bool         `json:"accepted"`
 }
 
 // APIReport is one report accepted: its ID, what it was read as, and where its status is.
@@ -141,6 +141,21 @@ type APIReport struct {
 }
 
 // apiReports are the accepted reports as the API answers them.
+// APITriaged is what went to a person instead of a case: why, and which report. The triage
+// ticket is the desk's own, not the reporter's business.
+type APITriaged struct {
+	Reason   string `json:"reason"`
+	ReportID string `json:"report_id,omitempty"`
+}
+
+func apiTriaged(triaged []intake.Triaged) []APITriaged {
+	var out []APITriaged
+	for _, t := range triaged {
+		out = append(out, APITriaged{Reason: t.Reason, ReportID: t.ReportID})
+	}
+	return out
+}
+
 func apiReports(accepted []intake.Accepted) []APIReport {
 	out := make([]APIReport, 0, len(accepted))
 	for _, a := range accepted {
@@ -323,7 +338,7 @@ func ReportsAPI(in Ingester, token string, maxBytes int, limits APIOptions, log 
 			return
 		}
 		recordSubmitted(r.Context(), records, out, received, log)
-		resp := APIResponse{Kind: string(out.Kind), Digest: out.Digest, Reports: apiReports(out.Accepted), Triaged: out.Triaged,
+		resp := APIResponse{Kind: string(out.Kind), Digest: out.Digest, Reports: apiReports(out.Accepted), Triaged: apiTriaged(out.Triaged),
 			Note: out.Note, Accepted: true}
 		if out.ReplyTo != "" && resp.Note == "" {
 			resp.Note = "a reply to a case: delivered to it"
@@ -454,7 +469,7 @@ func recordSubmitted(ctx context.Context, records Records, out *intake.Outcome, 
 		subs = append(subs, ledger.Submitted{ReportID: a.ReportID, CaseID: a.CaseID, Category: a.Category, ReceivedAt: at})
 	}
 	for _, t := range out.Triaged {
-		subs = append(subs, ledger.Submitted{ReportID: cmp.Or(t.ReportID, out.Digest), TicketID: t.TicketID, ReceivedAt: at})
+		subs = append(subs, ledger.Submitted{ReportID: cmp.Or(t.ReportID, out.Digest), Ticket: t.Ticket, ReceivedAt: at})
 	}
 	if len(subs) == 0 {
 		return

@@ -447,11 +447,12 @@ func TestDecisionAuthorFromTheAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tkID, _ := tk.Number()
 	grant := workflows.DecisionGrantAppeal
-	if err := lead.Update(ctx, tk.ID, zendesk.Update{Comment: &ticket.Comment{Body: "Checked: the page is gone."}, AddTags: []string{zendesk.TagDecisionPrefix + string(grant)}}); err != nil {
+	if err := lead.Update(ctx, tkID, zendesk.Update{Comment: &ticket.Comment{Body: "Checked: the page is gone."}, AddTags: []string{zendesk.TagDecisionPrefix + string(grant)}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := agent.Update(ctx, tk.ID, zendesk.Update{Comment: &ticket.Comment{Body: "fyi, customer called"}}); err != nil {
+	if err := agent.Update(ctx, tkID, zendesk.Update{Comment: &ticket.Comment{Body: "fyi, customer called"}}); err != nil {
 		t.Fatal(err)
 	}
 	dec := &decisions{}
@@ -464,11 +465,11 @@ func TestDecisionAuthorFromTheAudit(t *testing.T) {
 	agentUser, _ := fake.UserByEmail("agent@desk.example")
 
 	// The poll: no actor known.
-	if err := z.Handle(ctx, zendesk.Event{Kind: zendesk.EventDecision, Decision: string(grant)}, tk.ID); err != nil {
+	if err := z.Handle(ctx, zendesk.Event{Kind: zendesk.EventDecision, Decision: string(grant)}, tkID); err != nil {
 		t.Fatal(err)
 	}
 	// A webhook naming the later commenter.
-	if err := z.Handle(ctx, zendesk.Event{Kind: zendesk.EventDecision, Decision: string(grant), ActorID: fmt.Sprint(agentUser.ID), Actor: "agent@desk.example"}, tk.ID); err != nil {
+	if err := z.Handle(ctx, zendesk.Event{Kind: zendesk.EventDecision, Decision: string(grant), ActorID: fmt.Sprint(agentUser.ID), Actor: "agent@desk.example"}, tkID); err != nil {
 		t.Fatal(err)
 	}
 	if len(dec.got) != 2 {
@@ -484,13 +485,13 @@ func TestDecisionAuthorFromTheAudit(t *testing.T) {
 	}
 
 	// A decision tag that no update of the ticket added (here: never there at all).
-	if err := z.Handle(ctx, zendesk.Event{Kind: zendesk.EventDecision, Decision: string(workflows.DecisionDenyAppeal)}, tk.ID); err != nil {
+	if err := z.Handle(ctx, zendesk.Event{Kind: zendesk.EventDecision, Decision: string(workflows.DecisionDenyAppeal)}, tkID); err != nil {
 		t.Fatal(err)
 	}
 	if len(dec.got) != 2 {
 		t.Errorf("a decision nobody can be credited with was delivered: %+v", dec.got[2:])
 	}
-	comments, err := bot.Comments(ctx, tk.ID)
+	comments, err := bot.Comments(ctx, tkID)
 	if err != nil || len(comments) == 0 || !strings.Contains(comments[0].Body, "cannot tell who applied the macro") {
 		t.Errorf("no note saying who applied the macro is unknown: %+v %v", comments, err)
 	}
@@ -590,6 +591,7 @@ func TestAssigneeFromTheTicket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tkID, _ := tk.Number()
 	leadUser, _ := fake.UserByEmail("lead@desk.example")
 	agentUser, _ := fake.UserByEmail("agent@desk.example")
 	number := workflows.CaseNumber("case/acct-bank/phishing")
@@ -602,11 +604,11 @@ func TestAssigneeFromTheTicket(t *testing.T) {
 	z := &Zendesk{API: bot, Cases: cs, Decider: dec, Templates: r, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 
 	lead := leadUser.ID
-	if err := agent.Update(ctx, tk.ID, zendesk.Update{Assign: &lead}); err != nil {
+	if err := agent.Update(ctx, tkID, zendesk.Update{Assign: &lead}); err != nil {
 		t.Fatal(err)
 	}
 	// A webhook naming someone else: the audit decides.
-	if err := z.Handle(ctx, zendesk.Event{Kind: zendesk.EventAssigned, ActorID: fmt.Sprint(leadUser.ID)}, tk.ID); err != nil {
+	if err := z.Handle(ctx, zendesk.Event{Kind: zendesk.EventAssigned, ActorID: fmt.Sprint(leadUser.ID)}, tkID); err != nil {
 		t.Fatal(err)
 	}
 	if len(dec.got) != 1 {
@@ -617,10 +619,10 @@ func TestAssigneeFromTheTicket(t *testing.T) {
 	}
 	// The case has that owner now: the same notification again, or the poll, delivers nothing.
 	cs.owner[number] = fmt.Sprint(leadUser.ID)
-	if err := z.Handle(ctx, zendesk.Event{Kind: zendesk.EventAssigned}, tk.ID); err != nil {
+	if err := z.Handle(ctx, zendesk.Event{Kind: zendesk.EventAssigned}, tkID); err != nil {
 		t.Fatal(err)
 	}
-	info := zendesk.TicketInfo{ID: tk.ID, ExternalID: "case/acct-bank/phishing", AssigneeID: leadUser.ID, Fields: map[string]string{ticket.FieldCaseNumber: number}}
+	info := zendesk.TicketInfo{ID: tkID, ExternalID: "case/acct-bank/phishing", AssigneeID: leadUser.ID, Fields: map[string]string{ticket.FieldCaseNumber: number}}
 	if err := z.catchUp(ctx, info); err != nil {
 		t.Fatal(err)
 	}
@@ -628,7 +630,7 @@ func TestAssigneeFromTheTicket(t *testing.T) {
 		t.Errorf("an assignment the case already has was delivered again: %+v", dec.got[1:])
 	}
 	// Unassigned in Zendesk with the notification lost: the poll finds it.
-	if err := agent.Update(ctx, tk.ID, zendesk.Update{Assign: new(int64)}); err != nil {
+	if err := agent.Update(ctx, tkID, zendesk.Update{Assign: new(int64)}); err != nil {
 		t.Fatal(err)
 	}
 	info.AssigneeID = 0

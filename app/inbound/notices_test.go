@@ -3,6 +3,7 @@ package inbound
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -46,7 +47,7 @@ func (r *receiptTickets) CreateTicket(_ context.Context, t ticket.New) (*ticket.
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.got = append(r.got, t)
-	return &ticket.Ticket{ID: int64(len(r.got))}, nil
+	return &ticket.Ticket{Ref: ticket.Ref{System: "memory", ID: fmt.Sprint(len(r.got))}}, nil
 }
 
 func noticeServer(t *testing.T, in Ingester, tk *receiptTickets, perClient int) *httptest.Server {

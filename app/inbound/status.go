@@ -102,7 +102,7 @@ func statusOf(st *ledger.ReportStatus, tellOutcome func(abuse.Category) bool) Re
 		out.Status = StatusClosed
 	case len(out.Cases) > 0:
 		out.Status = StatusOpen // a case it is on its way to is still to open
-	case st.TicketID != 0:
+	case !st.Ticket.IsZero():
 		out.Status = StatusWithAPerson
 	}
 	return out

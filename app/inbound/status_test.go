@@ -18,6 +18,7 @@ import (
 	"abusedesk/app/intake"
 	"abusedesk/app/ledger"
 	"abusedesk/domain/abuse"
+	"abusedesk/domain/ticket"
 	"abusedesk/integrations/reports"
 	"abusedesk/workflows"
 )
@@ -173,7 +174,7 @@ func TestReportStatusAPI(t *testing.T) {
 		{ReportID: "r-spam", CaseID: "case/acct-a/spam", AccountID: "acct-a", Category: abuse.Spam},
 		{ReportID: "r-scan", CaseID: "case/acct-a/port-scan", AccountID: "acct-a", Category: abuse.PortScan},
 		{ReportID: "r-police", CaseID: "case/acct-a/legal-request", AccountID: "acct-a", Category: abuse.LegalRequest},
-	}, Triaged: []intake.Triaged{{TicketID: 7, Reason: "no customer's address"}}}
+	}, Triaged: []intake.Triaged{{Ticket: ticket.Ref{System: ticket.Zendesk, ID: "7"}, Reason: "no customer's address"}}}
 	srv := reportsServer(t, &gatedIngester{out: out}, store)
 	if resp, _ := call(t, http.MethodPost, srv.URL+"/api/v1/reports", "", "reports"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("POST: HTTP %d", resp.StatusCode)

@@ -271,7 +271,7 @@ func (z *Zendesk) report(ctx context.Context, id int64) error {
 		fmt.Fprintf(&note, "- report %s → the %s case of account %s\n", a.ReportID, a.Category, a.AccountID)
 	}
 	for _, tr := range out.Triaged {
-		fmt.Fprintf(&note, "- triaged in ticket #%d: %s\n", tr.TicketID, tr.Reason)
+		fmt.Fprintf(&note, "- triaged in ticket %s: %s\n", tr.Ticket, tr.Reason)
 	}
 	if out.Note != "" {
 		note.WriteString(out.Note + "\n")

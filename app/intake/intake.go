@@ -53,11 +53,11 @@ type Cases interface {
 	Reinstate(ctx context.Context, sum *cases.Summary, msg workflows.CustomerReply) error
 }
 
-// Tickets opens triage tickets and notes (Zendesk).
+// Tickets opens triage tickets and notes (the ticketing port; Zendesk in production).
 type Tickets interface {
 	FindTicket(ctx context.Context, externalID string) (*ticket.Ticket, error)
 	CreateTicket(ctx context.Context, t ticket.New) (*ticket.Ticket, error)
-	UpdateTicket(ctx context.Context, id int64, u ticket.Update) error
+	UpdateTicket(ctx context.Context, ref ticket.Ref, u ticket.Update) error
 	Upload(ctx context.Context, filename, contentType string, data []byte) (string, error)
 }
 
@@ -255,9 +255,9 @@ type Accepted struct {
 
 // Triaged is a message (or report) handed to a person.
 type Triaged struct {
-	TicketID int64  `json:"ticket_id"`
-	Reason   string `json:"reason"`
-	ReportID string `json:"report_id,omitempty"`
+	Ticket   ticket.Ref `json:"ticket"`
+	Reason   string     `json:"reason"`
+	ReportID string     `json:"report_id,omitempty"`
 }
 
 // Outcome is what happened to one message.
@@ -514,7 +514,7 @@ func (in *Intake) reply(ctx context.Context, raw []byte, res *reports.Result, sr
 		// listed on /intake, without a ticket.
 		in.count("noted", "")
 		in.log.Info("automatic message noted", "reason", r.Why, "from", res.From, "digest", res.Digest)
-		in.handedOver(HandOverNoted, 0, "an automatic message that answers none of our cases: "+cmp.Or(r.Why, "no case number"), res, "")
+		in.handedOver(HandOverNoted, ticket.Ref{}, "an automatic message that answers none of our cases: "+cmp.Or(r.Why, "no case number"), res, "")
 		return nil
 	}
 	if r.CaseNumber == "" {
@@ -562,11 +562,11 @@ func (in *Intake) reply(ctx context.Context, raw []byte, res *reports.Result, sr
 		return fmt.Errorf("open the reinstatement review of %s: %w", r.CaseNumber, err)
 	}
 	// Otherwise the agents see the message on its ticket.
-	if sum.TicketID != 0 {
-		if err := in.noteOnTicket(ctx, sum.TicketID, raw, res, templates.LateMessageData{Kind: string(kind), CaseNumber: r.CaseNumber}); err != nil {
+	if !sum.Ticket.IsZero() {
+		if err := in.noteOnTicket(ctx, sum.Ticket, raw, res, templates.LateMessageData{Kind: string(kind), CaseNumber: r.CaseNumber}); err != nil {
 			return err
 		}
-		out.Note = "the case is closed; the message is on ticket #" + fmt.Sprint(sum.TicketID)
+		out.Note = "the case is closed; the message is on ticket " + sum.Ticket.String()
 		return nil
 	}
 	t, err := in.triage(ctx, raw, res, "a reply to closed case "+r.CaseNumber, "")
@@ -578,7 +578,7 @@ func (in *Intake) reply(ctx context.Context, raw []byte, res *reports.Result, sr
 
 // noteOnTicket puts a message about a closed case on its ticket: an internal note saying what
 // arrived, with the raw message attached.
-func (in *Intake) noteOnTicket(ctx context.Context, id int64, raw []byte, res *reports.Result, d templates.LateMessageData) error {
+func (in *Intake) noteOnTicket(ctx context.Context, ref ticket.Ref, raw []byte, res *reports.Result, d templates.LateMessageData) error {
 	d.From, d.Subject = res.From, res.Subject
 	if res.Reply != nil {
 		d.Excerpt = res.Reply.Excerpt
@@ -589,9 +589,9 @@ func (in *Intake) noteOnTicket(ctx context.Context, id int64, raw []byte, res *r
 	}
 	tok, err := in.tickets.Upload(ctx, "message-"+res.Digest[:12]+".eml", "message/rfc822", raw)
 	if err != nil {
-		return fmt.Errorf("attach the message to ticket %d: %w", id, err)
+		return fmt.Errorf("attach the message to ticket %s: %w", ref, err)
 	}
-	return in.tickets.UpdateTicket(ctx, id, ticket.Update{Comment: &ticket.Comment{Body: body, Uploads: []string{tok}}})
+	return in.tickets.UpdateTicket(ctx, ref, ticket.Update{Comment: &ticket.Comment{Body: body, Uploads: []string{tok}}})
 }
 
 // Triage tags.
@@ -621,7 +621,7 @@ func (in *Intake) triageAs(ctx context.Context, raw []byte, res *reports.Result,
 	if t, err := in.tickets.FindTicket(ctx, ext); err != nil {
 		return nil, fmt.Errorf("triage: %w", err)
 	} else if t != nil {
-		return &Triaged{TicketID: t.ID, Reason: reason, ReportID: reportID}, nil
+		return &Triaged{Ticket: t.Ref, Reason: reason, ReportID: reportID}, nil
 	}
 	tok, err := in.tickets.Upload(ctx, "message-"+res.Digest[:12]+".eml", "message/rfc822", raw)
 	if err != nil {
@@ -654,8 +654,8 @@ func (in *Intake) triageAs(ctx context.Context, raw []byte, res *reports.Result,
 	}
 	in.count("triaged", "")
 	in.log.Info("message triaged", "ticket_id", t.ID, "reason", reason, "digest", res.Digest)
-	in.handedOver(HandOverTriage, t.ID, reason, res, "")
-	return &Triaged{TicketID: t.ID, Reason: reason, ReportID: reportID}, nil
+	in.handedOver(HandOverTriage, t.Ref, reason, res, "")
+	return &Triaged{Ticket: t.Ref, Reason: reason, ReportID: reportID}, nil
 }
 
 // triageData is what the triage texts show of a message.
@@ -674,7 +674,7 @@ func triageData(res *reports.Result, reason string) templates.TriageData {
 type HandOver struct {
 	At       time.Time
 	Kind     string // HandOverTriage, HandOverNotOurs, HandOverNoted
-	TicketID int64
+	Ticket   ticket.Ref
 	Reason   string
 	Reporter string
 	Subject  string
@@ -691,11 +691,11 @@ const (
 	HandOverNoted = "noted"
 )
 
-func (in *Intake) handedOver(kind string, ticketID int64, reason string, res *reports.Result, reporter string) {
+func (in *Intake) handedOver(kind string, ref ticket.Ref, reason string, res *reports.Result, reporter string) {
 	if in.cfg.OnHandOver == nil {
 		return
 	}
-	in.cfg.OnHandOver(HandOver{At: time.Now().UTC(), Kind: kind, TicketID: ticketID, Reason: reason,
+	in.cfg.OnHandOver(HandOver{At: time.Now().UTC(), Kind: kind, Ticket: ref, Reason: reason,
 		Reporter: cmp.Or(reporter, res.From), Subject: res.Subject, Digest: res.Digest, Legal: legalMessage(res)})
 }
 
@@ -773,12 +773,12 @@ func (in *Intake) triageGrouped(ctx context.Context, raw []byte, res *reports.Re
 	if err != nil {
 		return nil, err
 	}
-	if err := in.tickets.UpdateTicket(ctx, t.ID, ticket.Update{Comment: &ticket.Comment{Body: note, Uploads: []string{tok}}, Status: "open"}); err != nil {
-		return nil, fmt.Errorf("triage: add to ticket #%d: %w", t.ID, err)
+	if err := in.tickets.UpdateTicket(ctx, t.Ref, ticket.Update{Comment: &ticket.Comment{Body: note, Uploads: []string{tok}}, Status: "open"}); err != nil {
+		return nil, fmt.Errorf("triage: add to ticket %s: %w", t.Ref, err)
 	}
 	in.count("triaged", "")
-	in.handedOver(HandOverTriage, t.ID, reason, res, reporter)
-	return &Triaged{TicketID: t.ID, Reason: reason}, nil
+	in.handedOver(HandOverTriage, t.Ref, reason, res, reporter)
+	return &Triaged{Ticket: t.Ref, Reason: reason}, nil
 }
 
 // notOursLimit allows one "not ours" answer per reporter per hour, and perHour in all.
@@ -860,7 +860,7 @@ func (in *Intake) answerNotOurs(ctx context.Context, res *reports.Result, rs []r
 	if err != nil {
 		return err
 	}
-	in.handedOver(HandOverNotOurs, t.ID, "answered: "+strings.Join(data.Addresses, ", ")+" not ours", res, r.Reporter)
+	in.handedOver(HandOverNotOurs, t.Ref, "answered: "+strings.Join(data.Addresses, ", ")+" not ours", res, r.Reporter)
 	return nil
 }
 

@@ -507,7 +507,7 @@ func TestUnparseableGoesToTriage(t *testing.T) {
 func TestRepliesFindTheirCase(t *testing.T) {
 	e := setup(t, 0)
 	caseID := workflows.CaseWorkflowID("acct-shop", abuse.Spam)
-	e.cases.known[caseID] = &cases.Summary{CaseID: caseID, CaseNumber: "TS-7F3K2QXM", Running: true, TicketID: 101}
+	e.cases.known[caseID] = &cases.Summary{CaseID: caseID, CaseNumber: "TS-7F3K2QXM", Running: true, Ticket: ticket.Ref{System: memfake.System, ID: "mem-1"}}
 	out, err := e.in.Ingest(context.Background(), fixture(t, "reply.eml"), Source{Channel: "imap"})
 	if err != nil || out.ReplyTo != caseID {
 		t.Fatalf("reply: %+v %v", out, err)
@@ -525,7 +525,7 @@ func TestRepliesFindTheirCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.cases.known[caseID].TicketID = tk.ID
+	e.cases.known[caseID].Ticket = tk.Ref
 	out, err = e.in.Ingest(context.Background(), fixture(t, "bounce.eml"), Source{Channel: "imap"})
 	if err != nil || !strings.Contains(out.Note, "closed") {
 		t.Fatalf("after close: %+v %v", out, err)
@@ -771,7 +771,7 @@ func TestRepliesAreNeverHeldBack(t *testing.T) {
 	e := setup(t, 0)
 	e.in.batch.yield = Yield{At: time.Millisecond, Wait: func() time.Duration { return time.Second }}
 	caseID := workflows.CaseWorkflowID("acct-shop", abuse.Spam)
-	e.cases.known[caseID] = &cases.Summary{CaseID: caseID, CaseNumber: "TS-7F3K2QXM", Running: true, TicketID: 101}
+	e.cases.known[caseID] = &cases.Summary{CaseID: caseID, CaseNumber: "TS-7F3K2QXM", Running: true, Ticket: ticket.Ref{System: memfake.System, ID: "mem-1"}}
 
 	if _, err := e.in.Ingest(context.Background(), fixture(t, "arf-quirks.eml"), Source{Channel: "api"}); !errors.Is(err, ErrSlowDown) {
 		t.Fatalf("a report while the worker is behind: %v, want ErrSlowDown", err)
@@ -831,7 +831,7 @@ func TestNonAbuseTracksGoToTheirCase(t *testing.T) {
 			if len(out.Accepted) != 0 || len(out.Triaged) != 1 || !strings.HasPrefix(out.Triaged[0].Reason, tc.track+" track") {
 				t.Fatalf("about no customer: %+v, want one triage ticket for the %s track", out, tc.track)
 			}
-			tk, _ := e.tickets.Get(out.Triaged[0].TicketID)
+			tk, _ := e.tickets.Get(out.Triaged[0].Ticket.ID)
 			wantGroup := map[string]int64{"legal": 77, "customer": 88}[tc.track]
 			if tk.GroupID != wantGroup || len(tk.Comments) != 1 || tk.Comments[0].Public {
 				t.Errorf("triage ticket in group %d with %d comments, want group %d and one private note (no \"not ours\" answer)", tk.GroupID, len(tk.Comments), wantGroup)
@@ -891,7 +891,7 @@ func TestStatusMailIsNoted(t *testing.T) {
 			t.Fatalf("outcome %+v %v; want an automatic message, no case, no triage", out, err)
 		}
 	}
-	if len(noted) != 2 || noted[0].Kind != HandOverNoted || noted[0].TicketID != 0 || !strings.Contains(noted[0].Reason, "status message") {
+	if len(noted) != 2 || noted[0].Kind != HandOverNoted || !noted[0].Ticket.IsZero() || !strings.Contains(noted[0].Reason, "status message") {
 		t.Errorf("hand-overs %+v; want both noted, without a ticket, saying why", noted)
 	}
 	if e.tickets != nil && len(e.tickets.All()) != 0 {

@@ -2,12 +2,14 @@ package ledger_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"abusedesk/app/ledger"
 	"abusedesk/domain/abuse"
+	"abusedesk/domain/ticket"
 	"abusedesk/workflows"
 )
 
@@ -107,17 +109,17 @@ func TestHandOvers(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
 		ctx := context.Background()
 		for i, h := range []ledger.HandOver{
-			{At: t0, Kind: "triage", TicketID: 7, Reason: "category other", Digest: "d1"},
-			{At: t0.Add(time.Minute), Kind: "not_ours", TicketID: 8, Reason: "answered: 203.0.113.9 not ours", Reporter: "cert@example.net", Digest: "d2"},
-			{At: t0.Add(2 * time.Minute), Kind: "triage", TicketID: 7, Reason: "category other", Digest: "d1"},
-			{At: t0.Add(3 * time.Minute), Kind: "triage", TicketID: 9, Reason: "legal track", Reporter: "police.example", Digest: "d3", Legal: true},
+			{At: t0, Kind: "triage", Ticket: zendeskTicket(7), Reason: "category other", Digest: "d1"},
+			{At: t0.Add(time.Minute), Kind: "not_ours", Ticket: zendeskTicket(8), Reason: "answered: 203.0.113.9 not ours", Reporter: "cert@example.net", Digest: "d2"},
+			{At: t0.Add(2 * time.Minute), Kind: "triage", Ticket: zendeskTicket(7), Reason: "category other", Digest: "d1"},
+			{At: t0.Add(3 * time.Minute), Kind: "triage", Ticket: zendeskTicket(9), Reason: "legal track", Reporter: "police.example", Digest: "d3", Legal: true},
 		} {
 			if err := s.RecordHandOver(ctx, h); err != nil {
 				t.Fatalf("%d: %v", i, err)
 			}
 		}
 		got, err := s.HandOvers(ctx, t0.Add(-time.Hour), 10)
-		if err != nil || len(got) != 3 || !got[0].Legal || got[1].Kind != "not_ours" || got[1].Legal || got[2].TicketID != 7 {
+		if err != nil || len(got) != 3 || !got[0].Legal || got[1].Kind != "not_ours" || got[1].Legal || got[2].Ticket != zendeskTicket(7) {
 			t.Errorf("hand-overs %+v, %v; want the legal matter (marked), the answer, then the triage ticket once", got, err)
 		}
 	})
@@ -165,4 +167,9 @@ func TestSessions(t *testing.T) {
 			t.Errorf("a deleted session: %v %v, want none", ok, err)
 		}
 	})
+}
+
+// zendeskTicket is a reference to Zendesk ticket n.
+func zendeskTicket(n int) ticket.Ref {
+	return ticket.Ref{System: ticket.Zendesk, ID: strconv.Itoa(n)}
 }

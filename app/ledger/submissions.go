@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"abusedesk/domain/abuse"
+	"abusedesk/domain/ticket"
 )
 
 // The reports API's records: the answers to requests made with an Idempotency-Key
@@ -120,12 +121,12 @@ func (s *Store) ReleaseKey(ctx context.Context, key string) error {
 }
 
 // Submitted is where one report the reports API accepted went: a case (CaseID), or a person
-// (TicketID, the triage ticket).
+// (Ticket, the triage ticket).
 type Submitted struct {
 	ReportID   string
 	CaseID     string
 	Category   abuse.Category
-	TicketID   int64
+	Ticket     ticket.Ref
 	ReceivedAt time.Time
 }
 
@@ -148,9 +149,10 @@ func (s *Store) RecordSubmitted(ctx context.Context, subs []Submitted) error {
 		if r.ReportID == "" {
 			return invalid("a submitted report without an ID")
 		}
-		if _, err := s.exec(ctx, tx, `INSERT INTO submitted_reports (report_id, case_id, category, track, ticket_id, received_ms)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (report_id, case_id) DO NOTHING`,
-			r.ReportID, r.CaseID, string(r.Category), string(r.Category.Track()), r.TicketID, ms(r.ReceivedAt)); err != nil {
+		number, _ := r.Ticket.Number()
+		if _, err := s.exec(ctx, tx, `INSERT INTO submitted_reports (report_id, case_id, category, track, ticket_id, ticket, received_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report_id, case_id) DO NOTHING`,
+			r.ReportID, r.CaseID, string(r.Category), string(r.Category.Track()), number, r.Ticket.String(), ms(r.ReceivedAt)); err != nil {
 			return fmt.Errorf("ledger %s: submitted report: %w", s.Where, err)
 		}
 	}
@@ -167,8 +169,8 @@ type ReportStatus struct {
 	Category   abuse.Category
 	// Legal is a report of the legal track: nothing more is said of it.
 	Legal bool
-	// TicketID is the ticket of a person who has it (triage), when it went to none of the cases.
-	TicketID int64
+	// Ticket is the ticket of a person who has it (triage), when it went to none of the cases.
+	Ticket ticket.Ref
 	// Incidents are the incidents of its cases that took it (one a customer; none yet while it
 	// is on its way).
 	Incidents []ReportIncident
@@ -191,7 +193,7 @@ var ErrNoSuchReport = errors.New("no such report")
 // ReportStatus returns what became of a report: for each case it went to, the incident that
 // was open when it arrived, or the first opened after (the report opened it).
 func (s *Store) ReportStatus(ctx context.Context, id string) (*ReportStatus, error) {
-	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT case_id, category, track, ticket_id, received_ms FROM submitted_reports
+	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT case_id, category, track, ticket, received_ms FROM submitted_reports
 		WHERE report_id = ? ORDER BY case_id`), id)
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: report status: %w", s.Where, err)
@@ -199,9 +201,9 @@ func (s *Store) ReportStatus(ctx context.Context, id string) (*ReportStatus, err
 	st := &ReportStatus{ReportID: id}
 	var caseIDs []string
 	for rows.Next() {
-		var caseID, category, track string
-		var ticket, received int64
-		if err := rows.Scan(&caseID, &category, &track, &ticket, &received); err != nil {
+		var caseID, category, track, ref string
+		var received int64
+		if err := rows.Scan(&caseID, &category, &track, &ref, &received); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("ledger %s: report status: %w", s.Where, err)
 		}
@@ -212,7 +214,10 @@ func (s *Store) ReportStatus(ctx context.Context, id string) (*ReportStatus, err
 		st.Category = cmp.Or(st.Category, abuse.Category(category))
 		st.Legal = st.Legal || abuse.Track(track).Confidential()
 		if caseID == "" {
-			st.TicketID = ticket
+			if st.Ticket, err = ticket.ParseRef(ref); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("ledger %s: report status: %w", s.Where, err)
+			}
 			continue
 		}
 		caseIDs = append(caseIDs, caseID)

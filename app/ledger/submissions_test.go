@@ -94,7 +94,7 @@ func TestReportStatus(t *testing.T) {
 			{ReportID: "r-range", CaseID: first.c.ID, Category: abuse.Spam, ReceivedAt: t0.Add(2 * h)},
 			{ReportID: "r-range", CaseID: "case/acct-b/spam", Category: abuse.Spam, ReceivedAt: t0.Add(2 * h)},
 			{ReportID: "r-legal", CaseID: legal.c.ID, Category: abuse.LegalRequest, ReceivedAt: t0.Add(h)},
-			{ReportID: "r-triage", TicketID: 42, Category: abuse.Spam, ReceivedAt: t0.Add(h)},
+			{ReportID: "r-triage", Ticket: zendeskTicket(42), Category: abuse.Spam, ReceivedAt: t0.Add(h)},
 		}
 		if err := s.RecordSubmitted(ctx, subs); err != nil {
 			t.Fatal(err)
@@ -123,7 +123,7 @@ func TestReportStatus(t *testing.T) {
 		if st := one("r-legal"); !st.Legal || len(st.Incidents) != 0 {
 			t.Errorf("r-legal: %+v; want legal and nothing more", st)
 		}
-		if st := one("r-triage"); st.TicketID != 42 || len(st.Incidents) != 0 {
+		if st := one("r-triage"); st.Ticket != zendeskTicket(42) || len(st.Incidents) != 0 {
 			t.Errorf("r-triage: %+v; want ticket 42", st)
 		}
 		if _, err := s.ReportStatus(ctx, "r-unknown"); !errors.Is(err, ledger.ErrNoSuchReport) {

@@ -117,7 +117,7 @@ func (a *Desk) StartDashboard(pg dashboard.Playground) error {
 		opts.Trends = &dashboard.Trends{Store: a.Ledger, Rules: a.trendRules()}
 		opts.Ledger = a.Ledger
 		if a.Zendesk != nil {
-			opts.TicketURL = a.Zendesk.AgentURL
+			opts.TicketURL = a.Zendesk.URLOf
 		}
 		opts.QA = &dashboard.QA{Store: a.Ledger, OnReview: func(it ledger.QAItem) {
 			a.Metrics.QAReviews.WithLabelValues(it.Category, it.Subject, it.Decider, it.Verdict).Inc()

@@ -47,9 +47,9 @@ func (a *Desk) recordHandOver(h intake.HandOver) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := a.Ledger.RecordHandOver(ctx, ledger.HandOver{At: h.At, Kind: h.Kind, TicketID: h.TicketID, Reason: h.Reason,
+	if err := a.Ledger.RecordHandOver(ctx, ledger.HandOver{At: h.At, Kind: h.Kind, Ticket: h.Ticket, Reason: h.Reason,
 		Reporter: h.Reporter, Subject: h.Subject, Digest: h.Digest, Legal: h.Legal}); err != nil {
-		a.Log.Error("hand-over not listed on the dashboard (the ticket is in Zendesk)", "ticket_id", h.TicketID, "kind", h.Kind, "error", err)
+		a.Log.Error("hand-over not listed on the dashboard (the ticket is in the ticketing system)", "ticket", h.Ticket.String(), "kind", h.Kind, "error", err)
 	}
 }
 

@@ -178,7 +178,7 @@ func TestBrowserApprovesAPendingCase(t *testing.T) {
 	if text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#flash, #refused`))); err != nil || !strings.Contains(text, "the desk took it") {
 		t.Errorf("confirming the triage shows %q (%v)", text, err)
 	}
-	if v := d.waitStatus(workflows.CaseWorkflowID("acct-again", "spam"), workflows.StatusAwaitingResponse, 30*time.Second); v.Ticket.ID == 0 {
+	if v := d.waitStatus(workflows.CaseWorkflowID("acct-again", "spam"), workflows.StatusAwaitingResponse, 30*time.Second); v.Ticket.IsZero() {
 		t.Errorf("the confirmed case has no customer ticket: %+v", v)
 	}
 	// Every decision is sampled for review: the approver may not review the enforcement (the

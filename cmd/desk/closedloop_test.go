@@ -137,7 +137,7 @@ func waitView(t *testing.T, d *devDesk, caseID string, timeout time.Duration, ok
 }
 
 // ticketHas says whether a ticket has a comment (public or internal) containing sub.
-func ticketHas(t *testing.T, z map[string]any, id int64, public bool, sub string) bool {
+func ticketHas(t *testing.T, z map[string]any, id string, public bool, sub string) bool {
 	t.Helper()
 	var comments struct {
 		Comments []struct {
@@ -146,7 +146,7 @@ func ticketHas(t *testing.T, z map[string]any, id int64, public bool, sub string
 		} `json:"comments"`
 	}
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%d/comments.json", id), nil, &comments)
+		zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%s/comments.json", id), nil, &comments)
 		for _, c := range comments.Comments {
 			if c.Public == public && strings.Contains(c.Body, sub) {
 				return true
@@ -237,7 +237,7 @@ func TestEndToEndReinstatementAndReoffence(t *testing.T) {
 
 	// A new incident within the probation.
 	again := d.submitReports("acct-shop", "spam", "rein-2")
-	v := waitView(t, d, again, 30*time.Second, func(v *workflows.CaseView) bool { return v.CaseNumber != closed.CaseNumber && v.Ticket.ID != 0 })
+	v := waitView(t, d, again, 30*time.Second, func(v *workflows.CaseView) bool { return v.CaseNumber != closed.CaseNumber && v.Ticket.ID != "" })
 	if v.Track != "strict" || !v.PolicyRules.Approval.Required || !strings.Contains(timelineText(v), "a re-offence: the account is on probation") {
 		t.Errorf("the new case: track %s, approval %v\n%s", v.Track, v.PolicyRules.Approval.Required, timelineText(v))
 	}
@@ -312,7 +312,7 @@ func TestEndToEndHandOffToSecurity(t *testing.T) {
 	if field == 0 {
 		t.Fatalf("provisioning made no hand-off field: %+v", fields.Fields)
 	}
-	zendeskAPI(t, z, "agent@desk.example", "PUT", fmt.Sprintf("/api/v2/tickets/%d.json", v.Ticket.ID),
+	zendeskAPI(t, z, "agent@desk.example", "PUT", fmt.Sprintf("/api/v2/tickets/%s.json", v.Ticket.ID),
 		map[string]any{"ticket": map[string]any{"custom_fields": []map[string]any{{"id": field, "value": "security"}}}}, nil)
 	// Left with the macro's placeholder, the hand-off has no reason and is refused, on the ticket.
 	applyMacro(t, z, "agent@desk.example", v.Ticket.ID, "abusedesk: Hand off to a team")
@@ -323,7 +323,7 @@ func TestEndToEndHandOffToSecurity(t *testing.T) {
 		before, _, _ := strings.Cut(body, "Why:")
 		return before + "Why: the kit came in through a vulnerable plugin; please check the host for others."
 	})
-	open := waitView(t, d, caseID, 30*time.Second, func(v *workflows.CaseView) bool { return len(v.HandOffs) == 1 && v.HandOffs[0].Work.ID != 0 })
+	open := waitView(t, d, caseID, 30*time.Second, func(v *workflows.CaseView) bool { return len(v.HandOffs) == 1 && v.HandOffs[0].Work.ID != "" })
 	if h := open.HandOffs[0]; h.Team != "security" || h.By != "agent@desk.example" || h.Status != workflows.HandOffOpen || !strings.HasPrefix(h.Reason, "the kit came in") {
 		t.Errorf("the hand-off: %+v", h)
 	}
@@ -422,7 +422,7 @@ func TestHandOffStopsWhenTheCaseCloses(t *testing.T) {
 	if _, err := d.cases.Decide(context.Background(), caseID, handOff); err != nil {
 		t.Fatal(err)
 	}
-	open := waitView(t, d, caseID, 30*time.Second, func(v *workflows.CaseView) bool { return len(v.HandOffs) == 1 && v.HandOffs[0].Work.ID != 0 })
+	open := waitView(t, d, caseID, 30*time.Second, func(v *workflows.CaseView) bool { return len(v.HandOffs) == 1 && v.HandOffs[0].Work.ID != "" })
 	work := open.HandOffs[0].Work.ID
 	if _, err := d.cases.Decide(context.Background(), caseID, zendeskAgent(t, z, "agent@desk.example", workflows.DecisionResolve)); err != nil {
 		t.Fatal(err)
@@ -433,7 +433,7 @@ func TestHandOffStopsWhenTheCaseCloses(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	if !ticketHas(t, z, work, false, "closed (resolved) while this hand-off was open") {
-		t.Fatalf("the team's work item #%d was not told the case closed", work)
+		t.Fatalf("the team's work item #%s was not told the case closed", work)
 	}
 	for ; time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		hs, err := d.cases.HandOffs(context.Background())

@@ -314,7 +314,7 @@ func TestSandboxCarriesOnAfterARestart(t *testing.T) {
 			Tags    []string `json:"tags"`
 		} `json:"ticket"`
 	}
-	zendeskAPI(t, z, "agent@desk.example", http.MethodGet, fmt.Sprintf("/api/v2/tickets/%d.json", v.Ticket.ID), nil, &ticket)
+	zendeskAPI(t, z, "agent@desk.example", http.MethodGet, fmt.Sprintf("/api/v2/tickets/%s.json", v.Ticket.ID), nil, &ticket)
 	if !strings.Contains(ticket.Ticket.Subject, v.CaseNumber) {
 		t.Fatalf("the case's ticket did not survive: %+v", ticket)
 	}

@@ -78,7 +78,7 @@ func TestEndToEndThrottleAppealReinstate(t *testing.T) {
 		"--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nSource-IP: 198.51.100.7\r\n\r\n--b--\r\n"))
 	caseID := workflows.CaseWorkflowID("acct-bank", "spam")
 	v := d.waitStatus(caseID, workflows.StatusAwaitingResponse, 30*time.Second)
-	if v.Ticket.ID == 0 || v.Reports.Count != 1 {
+	if v.Ticket.ID == "" || v.Reports.Count != 1 {
 		t.Fatalf("case opened without a ticket or its report: %+v", v)
 	}
 	pending := d.waitStatus(caseID, workflows.StatusPendingApproval, 30*time.Second)
@@ -130,7 +130,7 @@ func TestEndToEndThrottleAppealReinstate(t *testing.T) {
 			Public bool   `json:"public"`
 		} `json:"comments"`
 	}
-	zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%d/comments.json", enforced.Ticket.ID), nil, &comments)
+	zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%s/comments.json", enforced.Ticket.ID), nil, &comments)
 	var refusal, statement bool
 	granted := 0
 	for _, c := range comments.Comments {

@@ -331,6 +331,6 @@ func dialDev(dir string, ep config.Endpoints, keys string) (client.Client, error
 func (d *devDesk) waitTriage(caseID string, timeout time.Duration) *workflows.CaseView {
 	d.t.Helper()
 	return waitView(d.t, d, caseID, timeout, func(v *workflows.CaseView) bool {
-		return v.Status == workflows.StatusNeedsTriage && v.Ticket.ID != 0
+		return v.Status == workflows.StatusNeedsTriage && v.Ticket.ID != ""
 	})
 }

@@ -258,7 +258,7 @@ func TestCasePathsOnTheServer(t *testing.T) {
 		}
 		v := d.waitStatus(id, workflows.StatusAwaitingResponse)
 		if v.Ticket.ID == held.Ticket.ID {
-			t.Fatalf("the notice went to the triage ticket #%d", held.Ticket.ID)
+			t.Fatalf("the notice went to the triage ticket #%s", held.Ticket.ID)
 		}
 		if err := d.update(id, workflows.UpdateAgentDecision, workflows.AgentDecision{Decision: workflows.DecisionResolve, Agent: "agent@desk.example", AgentID: "9001"}); err != nil {
 			t.Fatalf("resolve: %v", err)

@@ -189,7 +189,7 @@ func TestZendeskWebhookRefusesForgeries(t *testing.T) {
 	}
 	applyMacro(t, z, "agent@desk.example", v.Ticket.ID, "abusedesk: Triage: confirm and notify")
 	if after := d.waitStatus(caseID, workflows.StatusAwaitingResponse, 20*time.Second); after.Ticket.ID == v.Ticket.ID || after.Triage.DecidedBy != "agent@desk.example" {
-		t.Errorf("after confirm: ticket #%d (triage #%d), decided by %q; want the customer's own ticket, the agent", after.Ticket.ID, v.Ticket.ID, after.Triage.DecidedBy)
+		t.Errorf("after confirm: ticket #%s (triage #%s), decided by %q; want the customer's own ticket, the agent", after.Ticket.ID, v.Ticket.ID, after.Triage.DecidedBy)
 	}
 }
 
@@ -203,7 +203,7 @@ func TestCustomerReplyAndMacroThroughZendesk(t *testing.T) {
 	caseID := d.submitReports("acct-shop", "spam", "z1")
 	v := d.waitStatus(caseID, workflows.StatusAwaitingResponse, 20*time.Second)
 	z := d.sandbox["zendesk"]
-	zendeskAPI(t, z, "ops@shop.example", "PUT", fmt.Sprintf("/api/v2/requests/%d.json", v.Ticket.ID),
+	zendeskAPI(t, z, "ops@shop.example", "PUT", fmt.Sprintf("/api/v2/requests/%s.json", v.Ticket.ID),
 		map[string]any{"request": map[string]any{"comment": map[string]any{"body": "We removed the infected plugin."}}}, nil)
 	review := d.waitStatus(caseID, workflows.StatusUnderReview, 20*time.Second)
 	if review.Replies != 1 {
@@ -227,11 +227,11 @@ func TestCustomerReplyAndMacroThroughZendesk(t *testing.T) {
 	closing := 0
 	for {
 		comments.Comments = nil
-		zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%d/comments.json", v.Ticket.ID), nil, &comments)
+		zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%s/comments.json", v.Ticket.ID), nil, &comments)
 		var status struct {
 			Ticket struct{ Status string } `json:"ticket"`
 		}
-		zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%d.json", v.Ticket.ID), nil, &status)
+		zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%s.json", v.Ticket.ID), nil, &status)
 		closing = 0
 		for _, c := range comments.Comments {
 			if c.Public && strings.Contains(strings.ToLower(c.Body), "no action was taken on your account") {
@@ -293,7 +293,7 @@ func zendeskAgent(t *testing.T, z map[string]any, email string, d workflows.Deci
 
 // applyMacro does what an agent's click does: apply the macro (Zendesk computes the result)
 // and submit the ticket with it.
-func applyMacro(t *testing.T, z map[string]any, agent string, ticket int64, title string, edit ...func(string) string) {
+func applyMacro(t *testing.T, z map[string]any, agent string, ticket string, title string, edit ...func(string) string) {
 	t.Helper()
 	var macros struct {
 		Macros []struct {
@@ -317,7 +317,7 @@ func applyMacro(t *testing.T, z map[string]any, agent string, ticket int64, titl
 			Comment map[string]any `json:"comment"`
 		} `json:"result"`
 	}
-	zendeskAPI(t, z, agent, "GET", fmt.Sprintf("/api/v2/tickets/%d/macros/%d/apply.json", ticket, id), nil, &applied)
+	zendeskAPI(t, z, agent, "GET", fmt.Sprintf("/api/v2/tickets/%s/macros/%d/apply.json", ticket, id), nil, &applied)
 	update := map[string]any{"tags": applied.Result.Ticket["tags"]}
 	if c := applied.Result.Comment; c != nil {
 		// The agent edits the macro's text before submitting it.
@@ -327,7 +327,7 @@ func applyMacro(t *testing.T, z map[string]any, agent string, ticket int64, titl
 		}
 		update["comment"] = c
 	}
-	zendeskAPI(t, z, agent, "PUT", fmt.Sprintf("/api/v2/tickets/%d.json", ticket), map[string]any{"ticket": update}, nil)
+	zendeskAPI(t, z, agent, "PUT", fmt.Sprintf("/api/v2/tickets/%s.json", ticket), map[string]any{"ticket": update}, nil)
 }
 
 // TestDecisionSurvivesALostWebhook: the webhook that would carry an agent's "Request more
@@ -377,7 +377,7 @@ func TestDecisionSurvivesALostWebhook(t *testing.T) {
 			Ticket struct{ Tags []string } `json:"ticket"`
 		}
 		for range 300 {
-			zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%d.json", v.Ticket.ID), nil, &tk)
+			zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%s.json", v.Ticket.ID), nil, &tk)
 			if !slices.ContainsFunc(tk.Ticket.Tags, func(s string) bool { return strings.HasPrefix(s, "abusedesk_decision_") }) {
 				break
 			}
@@ -391,7 +391,7 @@ func TestDecisionSurvivesALostWebhook(t *testing.T) {
 		t.Errorf("decision tags left after the poll applied it: %v", tags)
 	}
 	setHook("active")
-	zendeskAPI(t, z, "agent@desk.example", "PUT", fmt.Sprintf("/api/v2/tickets/%d.json", v.Ticket.ID),
+	zendeskAPI(t, z, "agent@desk.example", "PUT", fmt.Sprintf("/api/v2/tickets/%s.json", v.Ticket.ID),
 		map[string]any{"ticket": map[string]any{"comment": map[string]any{"body": "checked again", "public": false}}}, nil)
 	time.Sleep(2500 * time.Millisecond) // two more polls
 	final, err := d.cases.Status(context.Background(), caseID)

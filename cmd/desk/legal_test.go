@@ -48,10 +48,10 @@ func TestLegalMatterLifecycle(t *testing.T) {
 		t.Fatalf("the matter never got to %s", what)
 		return workflows.CaseView{}
 	}
-	v := waitView("its restricted ticket", func(v workflows.CaseView) bool { return v.Ticket.ID != 0 }) // the ticket follows the status
+	v := waitView("its restricted ticket", func(v workflows.CaseView) bool { return v.Ticket.ID != "" }) // the ticket follows the status
 	legalTicket := func(what string, ok func(zendeskTicket) bool) zendeskTicket {
 		t.Helper()
-		return d.waitTicket(func(tk zendeskTicket) bool { return tk.ID == v.Ticket.ID && ok(tk) }, what)
+		return d.waitTicket(func(tk zendeskTicket) bool { return fmt.Sprint(tk.ID) == v.Ticket.ID && ok(tk) }, what)
 	}
 	publicOf := func(tk zendeskTicket) []string {
 		var out []string
@@ -123,7 +123,7 @@ func TestLegalMatterLifecycle(t *testing.T) {
 		t.Errorf("the legal matter holds %d reports, want the moved one", matter.Reports.Count)
 	}
 	spamTicket := d.waitTicket(func(tk zendeskTicket) bool {
-		return tk.ID == sv.Ticket.ID && strings.Contains(tk.Comments[len(tk.Comments)-1].Body, "moved out of it (confidential)")
+		return fmt.Sprint(tk.ID) == sv.Ticket.ID && strings.Contains(tk.Comments[len(tk.Comments)-1].Body, "moved out of it (confidential)")
 	}, "the moved case's ticket")
 	for _, c := range spamTicket.Comments {
 		if strings.Contains(c.Body, "police-in-disguise-1") || strings.Contains(c.Body, "fbl@isp.example") {

@@ -346,7 +346,7 @@ func TestSignInRoles(t *testing.T) {
 	}
 	zendeskAPI(t, z, "agent@desk.example", http.MethodGet, "/api/v2/users/me.json", nil, &agentUser)
 	zendeskAPI(t, z, "reviewer@desk.example", http.MethodGet, "/api/v2/users/me.json", nil, &reviewer)
-	ticketPath := fmt.Sprintf("/api/v2/tickets/%d.json", owned.TicketID)
+	ticketPath := fmt.Sprintf("/api/v2/tickets/%s.json", owned.Ticket.ID)
 	if zendeskAPI(t, z, "agent@desk.example", http.MethodGet, ticketPath, nil, &tk); tk.Ticket.AssigneeID != agentUser.User.ID {
 		t.Errorf("the ticket of %s is assigned to %d, want the agent (%d)", two[0], tk.Ticket.AssigneeID, agentUser.User.ID)
 	}

@@ -101,7 +101,7 @@ func TestSplitIngress(t *testing.T) {
 		t.Fatalf("the ingress answered %d: %s", resp.StatusCode, body)
 	}
 	v := d.waitStatus(workflows.CaseWorkflowID("acct-shop", "spam"), workflows.StatusAwaitingResponse, 30*time.Second)
-	if v.Ticket.ID == 0 || v.Reports.Count != 1 {
+	if v.Ticket.ID == "" || v.Reports.Count != 1 {
 		t.Errorf("the case the other process runs: %+v", v)
 	}
 	metrics := getText(t, base+"/metrics")

@@ -36,6 +36,7 @@ import (
 	"abusedesk/devenv/sandbox"
 	"abusedesk/domain/abuse"
 	"abusedesk/integrations/enforcement"
+	"abusedesk/integrations/zendesk"
 	"abusedesk/platform/config"
 	"abusedesk/workflows"
 )
@@ -167,7 +168,7 @@ func (s *Sandbox) teamPeople() []Person {
 
 // teamsFor lists the teams a case may be handed to (an open case with a ticket).
 func (s *Sandbox) teamsFor(v *workflows.CaseView) []string {
-	if v.Status.Final() || v.Ticket.ID == 0 || s.ZendeskURL == "" {
+	if v.Status.Final() || v.Ticket.IsZero() || s.ZendeskURL == "" {
 		return nil
 	}
 	return slices.Sorted(maps.Keys(s.TeamChannels))
@@ -255,7 +256,7 @@ func (s *Sandbox) actionsFor(v *workflows.CaseView) []sandboxAction {
 	switch v.Status {
 	case workflows.StatusNoticed, workflows.StatusAwaitingResponse, workflows.StatusUnderReview:
 		email("Reply as the customer (email)", "an email to the abuse mailbox with the case number in the subject")
-		if s.ZendeskURL != "" && v.Ticket.ID != 0 {
+		if s.ZendeskURL != "" && !v.Ticket.IsZero() {
 			out = append(out, sandboxAction{Do: "reply_zendesk", Label: "Reply as the customer (Zendesk)", Hint: "a comment by the requester on the case ticket"})
 		}
 	case workflows.StatusPendingApproval:
@@ -332,7 +333,7 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 			dashboard.Refused(w, r, back, "Type the customer's reply in the box first: the desk reads what the customer wrote, and an empty reply says nothing.")
 			return
 		}
-		err = sb.zendesk(ctx, v.Account.ContactEmail, http.MethodPut, fmt.Sprintf("/api/v2/requests/%d.json", v.Ticket.ID),
+		err = sb.zendesk(ctx, v.Account.ContactEmail, http.MethodPut, fmt.Sprintf("/api/v2/requests/%s.json", v.Ticket.ID),
 			map[string]any{"request": map[string]any{"comment": map[string]any{"body": text}}}, nil)
 		msg = "The customer commented on the ticket; Zendesk's trigger calls the desk."
 	case "takedown", "delist":
@@ -350,8 +351,8 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 	case "handoff":
 		agent, team := r.FormValue("agent"), r.FormValue("team")
 		var refused string
-		if err = sb.setField(ctx, agent, v.Ticket.ID, "Abuse hand-off team", team); err == nil {
-			if refused, err = sb.applyMacro(ctx, agent, v.Ticket.ID, provision.MacroTitleOf(workflows.DecisionHandOff), text); err == nil && refused != "" {
+		if err = sb.setField(ctx, agent, v.Ticket, "Abuse hand-off team", team); err == nil {
+			if refused, err = sb.applyMacro(ctx, agent, v.Ticket, provision.MacroTitleOf(workflows.DecisionHandOff), text); err == nil && refused != "" {
 				dashboard.Refused(w, r, back, fmt.Sprintf("%s handed the case to %s in Zendesk, and the desk refused it: %s", agent, team, refused))
 				return
 			}
@@ -360,7 +361,7 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 	case "macro":
 		agent, title := r.FormValue("agent"), r.FormValue("macro")
 		var refused string
-		if refused, err = sb.applyMacro(ctx, agent, v.Ticket.ID, title, text); err == nil && refused != "" {
+		if refused, err = sb.applyMacro(ctx, agent, v.Ticket, title, text); err == nil && refused != "" {
 			dashboard.Refused(w, r, back, fmt.Sprintf("%s applied %q in Zendesk, and the desk refused it: %s", agent, title, refused))
 			return
 		}
@@ -406,7 +407,11 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 }
 
 // setField sets a ticket field (by its title) as an agent would before a macro.
-func (sb *Sandbox) setField(ctx context.Context, agent string, ticket int64, title, value string) error {
+func (sb *Sandbox) setField(ctx context.Context, agent string, ref workflows.TicketRef, title, value string) error {
+	ticket, err := zendesk.IDOf(ref)
+	if err != nil {
+		return err
+	}
 	var fields struct {
 		Fields []struct {
 			ID    int64  `json:"id"`
@@ -614,7 +619,11 @@ func (s *Sandbox) zendesk(ctx context.Context, user, method, path string, in, ou
 // may add to the text, and submits the ticket. Then it waits for the desk's answer, as the agent
 // would see it on the ticket: the macro's tags taken off (the desk has it), and an internal note
 // when the desk refused it, whose reason it returns.
-func (s *Sandbox) applyMacro(ctx context.Context, agent string, ticket int64, title, extra string) (refused string, err error) {
+func (s *Sandbox) applyMacro(ctx context.Context, agent string, ref workflows.TicketRef, title, extra string) (refused string, err error) {
+	ticket, err := zendesk.IDOf(ref)
+	if err != nil {
+		return "", err
+	}
 	var macros struct {
 		Macros []struct {
 			ID    int64  `json:"id"`

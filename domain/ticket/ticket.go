@@ -1,7 +1,16 @@
-// Package ticket is the vocabulary of the ticketing system (Zendesk) that the activities, the
-// Zendesk integration and provisioning share: tickets, comments, the case fields the bot keeps
-// filled, and the tags it sets. It depends on nothing.
+// Package ticket is the vocabulary of the ticketing system that the workflows, the activities
+// and the ticketing adapter (Zendesk) share: a neutral reference to a ticket, tickets, comments,
+// the case fields the bot keeps filled, the tags it sets, and what the adapter hands the desk
+// (ports.go). It depends on nothing of the desk.
 package ticket
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // Case field keys the bot keeps filled on every case ticket. The Zendesk integration maps them
 // to the account's custom fields (created by `desk zendesk provision`), and the agent macros'
@@ -42,10 +51,97 @@ const (
 // files a redaction removes).
 const EvidencePrefix = "report-"
 
+// Zendesk is the system of the tickets the desk kept before references named one: a reference
+// saved with a bare integer ID is a Zendesk ticket.
+const Zendesk = "zendesk"
+
+// Ref names a ticket wherever it lives: the ticketing system, the ticket's ID there (opaque to
+// the desk), and the page an agent opens it on. It is what workflows keep in their state.
+//
+// It encodes as {"system":"zendesk","id":"123","url":"…"}. The form saved before the port,
+// {"id":123,"url":"…"}, still decodes (as a Zendesk ticket), so histories replay.
+type Ref struct {
+	System string
+	ID     string
+	URL    string
+}
+
+// IsZero reports whether r names no ticket.
+func (r Ref) IsZero() bool { return r.ID == "" }
+
+// String is "system#id", for logs and notes ("" for no ticket).
+func (r Ref) String() string {
+	if r.IsZero() {
+		return ""
+	}
+	return r.System + "#" + r.ID
+}
+
+// ParseRef reads a reference written by String ("zendesk#123"); "" is no ticket.
+func ParseRef(s string) (Ref, error) {
+	if s == "" {
+		return Ref{}, nil
+	}
+	system, id, ok := strings.Cut(s, "#")
+	if !ok || system == "" || id == "" {
+		return Ref{}, fmt.Errorf("ticket reference %q: want system#id, such as zendesk#123", s)
+	}
+	return Ref{System: system, ID: id}, nil
+}
+
+// Number is the ticket's ID as an integer, and whether it is one (every Zendesk ID is).
+func (r Ref) Number() (int64, bool) {
+	n, err := strconv.ParseInt(r.ID, 10, 64)
+	return n, err == nil && n > 0
+}
+
+type refWire struct {
+	System string          `json:"system,omitempty"`
+	ID     json.RawMessage `json:"id"`
+	URL    string          `json:"url,omitempty"`
+}
+
+// MarshalJSON encodes the reference with its ID as a string.
+func (r Ref) MarshalJSON() ([]byte, error) {
+	id, err := json.Marshal(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(refWire{System: r.System, ID: id, URL: r.URL})
+}
+
+// UnmarshalJSON decodes both forms: a string ID with its system, and the integer ID saved
+// before there was a system (a Zendesk ticket; 0 is no ticket).
+func (r *Ref) UnmarshalJSON(b []byte) error {
+	var w refWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return fmt.Errorf("ticket reference: %w", err)
+	}
+	*r = Ref{System: w.System, URL: w.URL}
+	switch raw := bytes.TrimSpace(w.ID); {
+	case len(raw) == 0 || string(raw) == "null":
+	case raw[0] == '"':
+		if err := json.Unmarshal(raw, &r.ID); err != nil {
+			return fmt.Errorf("ticket reference id: %w", err)
+		}
+	default:
+		var n int64
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return fmt.Errorf("ticket reference id %s: neither a string nor an integer", raw)
+		}
+		if n != 0 {
+			r.ID = strconv.FormatInt(n, 10)
+			if r.System == "" {
+				r.System = Zendesk
+			}
+		}
+	}
+	return nil
+}
+
 // Ticket is a ticket as the desk sees it.
 type Ticket struct {
-	ID     int64
-	URL    string
+	Ref
 	Status string
 	Tags   []string
 }

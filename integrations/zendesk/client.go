@@ -87,6 +87,33 @@ func New(cfg Config) (*Client, error) {
 // AgentURL is where an agent opens a ticket.
 func (c *Client) AgentURL(id int64) string { return fmt.Sprintf("%s/agent/tickets/%d", c.cfg.URL, id) }
 
+// Ref is the neutral reference to Zendesk ticket id.
+func (c *Client) Ref(id int64) ticket.Ref {
+	return ticket.Ref{System: ticket.Zendesk, ID: strconv.FormatInt(id, 10), URL: c.AgentURL(id)}
+}
+
+// URLOf is where an agent opens the ticket ref names ("" when it is not a Zendesk ticket).
+func (c *Client) URLOf(ref ticket.Ref) string {
+	id, err := IDOf(ref)
+	if err != nil {
+		return ""
+	}
+	return c.AgentURL(id)
+}
+
+// IDOf is the Zendesk ticket a reference names: a reference to another system's ticket, or
+// with an ID that is not a Zendesk one, is invalid input (fault.Invalid), never retried.
+func IDOf(ref ticket.Ref) (int64, error) {
+	if ref.System != ticket.Zendesk && ref.System != "" {
+		return 0, &fault.Error{Kind: fault.Invalid, Service: service, Op: "name ticket " + ref.String(), Message: "not a Zendesk ticket"}
+	}
+	n, ok := ref.Number()
+	if !ok {
+		return 0, &fault.Error{Kind: fault.Invalid, Service: service, Op: fmt.Sprintf("name ticket %q", ref.ID), Message: "not a Zendesk ticket ID"}
+	}
+	return n, nil
+}
+
 // BaseURL is the account's URL.
 func (c *Client) BaseURL() string { return c.cfg.URL }
 
@@ -116,7 +143,7 @@ type wireTicket struct {
 }
 
 func (c *Client) toTicket(t wireTicket) *ticket.Ticket {
-	return &ticket.Ticket{ID: t.ID, URL: c.AgentURL(t.ID), Status: t.Status, Tags: t.Tags}
+	return &ticket.Ticket{Ref: c.Ref(t.ID), Status: t.Status, Tags: t.Tags}
 }
 
 // FindTicket implements the activities' Tickets: the ticket with this external ID, or nil.
@@ -136,12 +163,16 @@ func (c *Client) FindTicket(ctx context.Context, externalID string) (*ticket.Tic
 }
 
 // GetTicket implements the activities' Tickets.
-func (c *Client) GetTicket(ctx context.Context, id int64) (*ticket.Ticket, error) {
+func (c *Client) GetTicket(ctx context.Context, ref ticket.Ref) (*ticket.Ticket, error) {
+	id, err := IDOf(ref)
+	if err != nil {
+		return nil, err
+	}
 	t, err := c.zd.GetTicket(ctx, id)
 	if err != nil {
 		return nil, classify("get ticket "+strconv.FormatInt(id, 10), err)
 	}
-	return &ticket.Ticket{ID: t.ID, URL: c.AgentURL(t.ID), Status: t.Status, Tags: t.Tags}, nil
+	return &ticket.Ticket{Ref: c.Ref(t.ID), Status: t.Status, Tags: t.Tags}, nil
 }
 
 // Ticket returns the whole ticket as abusedesk reads it (for intake and the dashboard).
@@ -227,13 +258,17 @@ func (c *Client) CreateTicket(ctx context.Context, n ticket.New) (*ticket.Ticket
 	if err != nil {
 		return nil, classify("create ticket", err)
 	}
-	return &ticket.Ticket{ID: created.ID, URL: c.AgentURL(created.ID), Status: created.Status, Tags: created.Tags}, nil
+	return &ticket.Ticket{Ref: c.Ref(created.ID), Status: created.Status, Tags: created.Tags}, nil
 }
 
 // UpdateTicket implements the activities' Tickets. A comment goes through the ticket update (the
 // library's CreateTicketComment returns an empty comment), and tags are added with
 // additional_tags so agents' tags are kept.
-func (c *Client) UpdateTicket(ctx context.Context, id int64, u ticket.Update) error {
+func (c *Client) UpdateTicket(ctx context.Context, ref ticket.Ref, u ticket.Update) error {
+	id, err := IDOf(ref)
+	if err != nil {
+		return err
+	}
 	return c.Update(ctx, id, Update{Comment: u.Comment, Status: u.Status, AddTags: u.AddTags, Fields: u.Fields, GroupID: u.GroupID, Assign: u.Assign})
 }
 
@@ -346,7 +381,11 @@ func (c *Client) Comments(ctx context.Context, id int64) ([]Comment, error) {
 // confidential matter no longer shows on the ticket. It looks at the latest 100 comments and
 // returns how many strings and files it removed. Texts shorter than 8 characters are left: too
 // likely to blot out words that say nothing.
-func (c *Client) Redact(ctx context.Context, id int64, texts []string) (int, error) {
+func (c *Client) Redact(ctx context.Context, ref ticket.Ref, texts []string) (int, error) {
+	id, err := IDOf(ref)
+	if err != nil {
+		return 0, err
+	}
 	comments, err := c.Comments(ctx, id)
 	if err != nil {
 		return 0, err

@@ -142,15 +142,15 @@ func TestCaseTicketRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(created.URL, "/agent/tickets/"+itoa(created.ID)) {
+	if !strings.HasSuffix(created.URL, "/agent/tickets/"+created.ID) {
 		t.Errorf("agent URL %q", created.URL)
 	}
 	// The sandbox's agent view lists its tickets (readable on a phone) and shows each.
 	for path, want := range map[string]string{
-		"/agent/tickets":                     `<a href="/agent/tickets/` + itoa(created.ID) + `">#` + itoa(created.ID) + `</a></td><td>[TS-1] Abuse`,
-		"/agent/tickets/" + itoa(created.ID): `<a href="/agent/tickets">All tickets</a>`,
+		"/agent/tickets":               `<a href="/agent/tickets/` + created.ID + `">#` + created.ID + `</a></td><td>[TS-1] Abuse`,
+		"/agent/tickets/" + created.ID: `<a href="/agent/tickets">All tickets</a>`,
 	} {
-		resp, err := http.Get(strings.TrimSuffix(created.URL, "/agent/tickets/"+itoa(created.ID)) + path)
+		resp, err := http.Get(strings.TrimSuffix(created.URL, "/agent/tickets/"+created.ID) + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,29 +167,29 @@ func TestCaseTicketRoundTrip(t *testing.T) {
 	if none, err := e.client.FindTicket(ctx, "case/other"); err != nil || none != nil {
 		t.Errorf("unknown external id: %+v %v, want nil", none, err)
 	}
-	err = e.client.UpdateTicket(ctx, created.ID, ticket.Update{
+	err = e.client.UpdateTicket(ctx, created.Ref, ticket.Update{
 		Comment: &ticket.Comment{Body: "internal evidence"}, AddTags: []string{"abusedesk_step_evidence"},
 		Status: "open", Fields: map[string]string{ticket.FieldReportCount: "5"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := e.client.GetTicket(ctx, created.ID)
+	got, err := e.client.GetTicket(ctx, created.Ref)
 	if err != nil || got.Status != "open" || !slices.Contains(got.Tags, "abusedesk") || !slices.Contains(got.Tags, "abusedesk_step_evidence") {
 		t.Fatalf("after update: %+v %v", got, err)
 	}
-	info, err := e.client.Ticket(ctx, created.ID)
+	info, err := e.client.Ticket(ctx, num(created.Ref))
 	if err != nil || info.Fields[ticket.FieldReportCount] != "5" || info.Fields[ticket.FieldCaseNumber] != "TS-1" {
 		t.Errorf("case fields read back: %+v %v", info.Fields, err)
 	}
-	tk, comments, _ := e.fake.Ticket(created.ID)
+	tk, comments, _ := e.fake.Ticket(num(created.Ref))
 	if len(comments) != 2 || !comments[0].Public || comments[1].Public || len(comments[0].Attachments) != 1 {
 		t.Errorf("comments %+v, want a public notice with the attachment and a private note", comments)
 	}
 	if tk.GroupID == nil || *tk.GroupID != zendesksandbox.GroupAbuse {
 		t.Errorf("group %v, want the abuse group", tk.GroupID)
 	}
-	cs, err := e.client.Comments(ctx, created.ID)
+	cs, err := e.client.Comments(ctx, num(created.Ref))
 	if err != nil || len(cs) != 2 || cs[0].Body != "internal evidence" || len(cs[1].Attachments) != 1 {
 		t.Fatalf("comments newest first: %+v %v", cs, err)
 	}
@@ -215,7 +215,7 @@ func TestTicketJSONShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest("GET", e.srv.URL+"/api/v2/tickets/"+itoa(created.ID)+".json", nil)
+	req, _ := http.NewRequest("GET", e.srv.URL+"/api/v2/tickets/"+created.ID+".json", nil)
 	req.SetBasicAuth(bot+"/token", token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -242,7 +242,7 @@ func TestTicketJSONShape(t *testing.T) {
 	}
 	// A client that sends a number for a text field is refused, as Zendesk would.
 	body := `{"ticket":{"custom_fields":[{"id":` + firstFieldID(t, tk) + `,"value":7}]}}`
-	put, _ := http.NewRequest("PUT", e.srv.URL+"/api/v2/tickets/"+itoa(created.ID)+".json", strings.NewReader(body))
+	put, _ := http.NewRequest("PUT", e.srv.URL+"/api/v2/tickets/"+created.ID+".json", strings.NewReader(body))
 	put.SetBasicAuth(bot+"/token", token)
 	put.Header.Set("Content-Type", "application/json")
 	r2, err := http.DefaultClient.Do(put)
@@ -275,14 +275,25 @@ func TestErrors(t *testing.T) {
 	})
 	t.Run("unknown ticket is not found", func(t *testing.T) {
 		e := setup(t)
-		if _, err := e.client.GetTicket(ctx, 999999); !fault.Is(err, fault.NotFound) {
+		if _, err := e.client.GetTicket(ctx, e.client.Ref(999999)); !fault.Is(err, fault.NotFound) {
 			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("another system's ticket is invalid input", func(t *testing.T) {
+		e := setup(t)
+		for _, ref := range []ticket.Ref{{System: "memory", ID: "mem-1"}, {System: ticket.Zendesk, ID: "abc"}, {}} {
+			if _, err := e.client.GetTicket(ctx, ref); !fault.Is(err, fault.Invalid) {
+				t.Errorf("GetTicket(%+v): %v, want invalid input", ref, err)
+			}
+			if err := e.client.UpdateTicket(ctx, ref, ticket.Update{Status: "open"}); !fault.Is(err, fault.Invalid) {
+				t.Errorf("UpdateTicket(%+v): %v, want invalid input", ref, err)
+			}
 		}
 	})
 	t.Run("wrong token is unauthorized", func(t *testing.T) {
 		e := setup(t)
 		c, _ := zendesk.New(zendesk.Config{URL: e.srv.URL, Email: bot, Token: "nope"})
-		if _, err := c.GetTicket(ctx, 1); !fault.Is(err, fault.Unauthorized) {
+		if _, err := c.GetTicket(ctx, c.Ref(1)); !fault.Is(err, fault.Unauthorized) {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -300,7 +311,7 @@ func TestErrors(t *testing.T) {
 	t.Run("429 with a long Retry-After is returned with the delay", func(t *testing.T) {
 		e := setup(t)
 		e.fake.Inject("/api/v2/tickets", 429, "60", 1)
-		_, err := e.client.GetTicket(ctx, 1)
+		_, err := e.client.GetTicket(ctx, e.client.Ref(1))
 		if !fault.Is(err, fault.RateLimited) || fault.RetryAfter(err) != time.Minute {
 			t.Errorf("got %v (retry after %v)", err, fault.RetryAfter(err))
 		}
@@ -336,7 +347,7 @@ func TestErrors(t *testing.T) {
 		e := setup(t)
 		c, _ := zendesk.New(zendesk.Config{URL: e.srv.URL, Email: bot, Token: token, HTTP: &http.Client{Timeout: 100 * time.Millisecond}})
 		e.fake.InjectDelay("/api/v2/tickets", time.Second, 1)
-		if _, err := c.GetTicket(ctx, 1); !fault.Is(err, fault.Transient) {
+		if _, err := c.GetTicket(ctx, c.Ref(1)); !fault.Is(err, fault.Transient) {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -354,7 +365,7 @@ func TestTriggersSendSignedWebhooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The customer answers by email (the Requests API, as the end user).
-	doJSON(t, e.srv.URL, "ops@shop.example", "PUT", "/api/v2/requests/"+itoa(tk.ID)+".json", `{"request":{"comment":{"body":"fixed it"}}}`)
+	doJSON(t, e.srv.URL, "ops@shop.example", "PUT", "/api/v2/requests/"+tk.ID+".json", `{"request":{"comment":{"body":"fixed it"}}}`)
 	// An agent applies the "Accept remediation" macro and submits it.
 	var macros struct {
 		Macros []struct {
@@ -375,12 +386,12 @@ func TestTriggersSendSignedWebhooks(t *testing.T) {
 			Comment map[string]any `json:"comment"`
 		} `json:"result"`
 	}
-	doJSONInto(t, e.srv.URL, "agent@desk.example", "GET", "/api/v2/tickets/"+itoa(tk.ID)+"/macros/"+itoa(macroID)+"/apply.json", "", &applied)
+	doJSONInto(t, e.srv.URL, "agent@desk.example", "GET", "/api/v2/tickets/"+tk.ID+"/macros/"+itoa(macroID)+"/apply.json", "", &applied)
 	if body, _ := applied.Result.Comment["body"].(string); !strings.Contains(body, "TS-9") {
 		t.Errorf("the macro's text does not carry the case number from the case field: %q", body)
 	}
 	submit, _ := json.Marshal(map[string]any{"ticket": map[string]any{"comment": applied.Result.Comment, "tags": applied.Result.Ticket["tags"]}})
-	doJSON(t, e.srv.URL, "agent@desk.example", "PUT", "/api/v2/tickets/"+itoa(tk.ID)+".json", string(submit))
+	doJSON(t, e.srv.URL, "agent@desk.example", "PUT", "/api/v2/tickets/"+tk.ID+".json", string(submit))
 	e.fake.Flush()
 
 	got := e.hooks.all()
@@ -393,7 +404,7 @@ func TestTriggersSendSignedWebhooks(t *testing.T) {
 			t.Errorf("signature check failed: %v", err)
 		}
 		ev, id, err := zendesk.ParseEvent(r.body)
-		if err != nil || id != tk.ID {
+		if err != nil || id != num(tk.Ref) {
 			t.Fatalf("event %s: %v", r.body, err)
 		}
 		events[ev.Kind] = ev
@@ -407,12 +418,12 @@ func TestTriggersSendSignedWebhooks(t *testing.T) {
 	// The trigger leaves the decision tag (the desk removes it once the case has the
 	// decision; a lost webhook leaves it for the export poll) and marks it sent, so another
 	// update of the ticket does not call the desk again.
-	after, _, _ := e.fake.Ticket(tk.ID)
+	after, _, _ := e.fake.Ticket(num(tk.Ref))
 	d := string(workflows.DecisionAcceptRemediation)
 	if !slices.Contains(after.Tags, zendesk.TagDecisionPrefix+d) || !slices.Contains(after.Tags, zendesk.TagDecisionSent+d) {
 		t.Errorf("tags after the trigger %v, want the decision tag kept and marked sent", after.Tags)
 	}
-	doJSON(t, e.srv.URL, "agent@desk.example", "PUT", "/api/v2/tickets/"+itoa(tk.ID)+".json", `{"ticket":{"comment":{"body":"an internal remark","public":false}}}`)
+	doJSON(t, e.srv.URL, "agent@desk.example", "PUT", "/api/v2/tickets/"+tk.ID+".json", `{"ticket":{"comment":{"body":"an internal remark","public":false}}}`)
 	e.fake.Flush()
 	if n := len(e.hooks.all()); n != 2 {
 		t.Errorf("%d webhook notifications after another update, want still 2", n)
@@ -491,7 +502,7 @@ func TestExportPages(t *testing.T) {
 	if err != nil || len(p2.Tickets) != 0 {
 		t.Fatalf("nothing changed since: %+v %v", p2, err)
 	}
-	if err := e.client.UpdateTicket(ctx, p.Tickets[0].ID, ticket.Update{Status: "open"}); err != nil {
+	if err := e.client.UpdateTicket(ctx, e.client.Ref(p.Tickets[0].ID), ticket.Update{Status: "open"}); err != nil {
 		t.Fatal(err)
 	}
 	clock = clock.Add(61 * time.Second)
@@ -585,7 +596,7 @@ func TestSandboxKeepsFilesOnDisk(t *testing.T) {
 	if len(state) > len(raw)/2 {
 		t.Errorf("the saved state is %d bytes: it holds the %d-byte attachment", len(state), len(raw))
 	}
-	cs, err := e.client.Comments(ctx, created.ID)
+	cs, err := e.client.Comments(ctx, num(created.Ref))
 	if err != nil || len(cs) == 0 || len(cs[0].Attachments) != 1 {
 		t.Fatalf("comments %+v %v", cs, err)
 	}
@@ -614,14 +625,14 @@ func TestRedact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.client.UpdateTicket(ctx, created.ID, ticket.Update{Comment: &ticket.Comment{Body: "Reports: from det@police.example: Preservation request 2026-7003 for 192.0.2.10", Uploads: []string{evidence, other}}}); err != nil {
+	if err := e.client.UpdateTicket(ctx, created.Ref, ticket.Update{Comment: &ticket.Comment{Body: "Reports: from det@police.example: Preservation request 2026-7003 for 192.0.2.10", Uploads: []string{evidence, other}}}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := e.client.Redact(ctx, created.ID, []string{"Preservation request 2026-7003", "det@police.example", "192.0"})
+	n, err := e.client.Redact(ctx, created.Ref, []string{"Preservation request 2026-7003", "det@police.example", "192.0"})
 	if err != nil || n != 3 {
 		t.Fatalf("redact: %d removed, %v; want the two texts and the raw report", n, err)
 	}
-	comments, err := e.client.Comments(ctx, created.ID)
+	comments, err := e.client.Comments(ctx, num(created.Ref))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -639,4 +650,10 @@ func TestRedact(t *testing.T) {
 	if comments[1].Body != "Notice about 192.0.2.10." {
 		t.Errorf("a comment without the texts changed: %q", comments[1].Body)
 	}
+}
+
+// num is the Zendesk ticket a reference names.
+func num(ref ticket.Ref) int64 {
+	n, _ := ref.Number()
+	return n
 }

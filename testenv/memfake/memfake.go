@@ -4,6 +4,7 @@
 package memfake
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -72,6 +73,7 @@ func (f *Faults) check(op string) error {
 // Ticket is a fake ticket with its whole history.
 type Ticket struct {
 	ticket.Ticket
+	seq            int
 	ExternalID     string
 	Subject        string
 	RequesterEmail string
@@ -91,12 +93,28 @@ var (
 	_ activities.Evidence    = (*Evidence)(nil)
 )
 
+// System is the ticketing system memfake's tickets name: references to them are not Zendesk's
+// (IDs like "mem-3"), so the workflow tests hold the desk to the neutral ticket.Ref.
+const System = "memory"
+
+// lookup is the ticket ref names; the caller holds t.mu.
+func (t *Tickets) lookup(op string, ref ticket.Ref) (*Ticket, error) {
+	if ref.System != System {
+		return nil, &fault.Error{Kind: fault.Invalid, Service: "memfake", Op: op + " ticket " + ref.String(), Message: "not a " + System + " ticket"}
+	}
+	tk, ok := t.tickets[ref.ID]
+	if !ok {
+		return nil, &fault.Error{Kind: fault.NotFound, Service: "memfake", Op: op + " ticket", Message: "no ticket " + ref.ID}
+	}
+	return tk, nil
+}
+
 // Tickets is an in-memory ticketing system.
 type Tickets struct {
 	Faults
 	mu      sync.Mutex
-	next    int64
-	tickets map[int64]*Ticket
+	next    int
+	tickets map[string]*Ticket
 	uploads map[string][]byte
 	// Groups are the agents (user IDs) of each group, as Zendesk would list them.
 	Groups map[int64][]int64
@@ -106,15 +124,15 @@ type Tickets struct {
 
 // Redact implements activities.Tickets: the texts leave every comment (as ▇s), the desk's
 // evidence uploads leave the comments that carried them.
-func (t *Tickets) Redact(_ context.Context, id int64, texts []string) (int, error) {
+func (t *Tickets) Redact(_ context.Context, ref ticket.Ref, texts []string) (int, error) {
 	if err := t.check("redact"); err != nil {
 		return 0, err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	tk := t.tickets[id]
-	if tk == nil {
-		return 0, &fault.Error{Kind: fault.NotFound, Service: "tickets", Op: fmt.Sprintf("redact ticket %d", id), Message: "no such ticket"}
+	tk, err := t.lookup("redact", ref)
+	if err != nil {
+		return 0, err
 	}
 	n := 0
 	for i := range tk.Comments {
@@ -180,7 +198,7 @@ func (t *Tickets) GroupMembers(_ context.Context, group int64) ([]int64, error) 
 
 // NewTickets makes an empty ticketing system.
 func NewTickets() *Tickets {
-	return &Tickets{tickets: map[int64]*Ticket{}, uploads: map[string][]byte{}, next: 100}
+	return &Tickets{tickets: map[string]*Ticket{}, uploads: map[string][]byte{}, next: 100}
 }
 
 // FindTicket implements activities.Tickets.
@@ -201,15 +219,15 @@ func (t *Tickets) FindTicket(_ context.Context, ext string) (*ticket.Ticket, err
 }
 
 // GetTicket implements activities.Tickets.
-func (t *Tickets) GetTicket(_ context.Context, id int64) (*ticket.Ticket, error) {
+func (t *Tickets) GetTicket(_ context.Context, ref ticket.Ref) (*ticket.Ticket, error) {
 	if err := t.check("get"); err != nil {
 		return nil, err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	tk, ok := t.tickets[id]
-	if !ok {
-		return nil, &fault.Error{Kind: fault.NotFound, Service: "memfake", Op: "get ticket", Message: "no ticket " + strconv.FormatInt(id, 10)}
+	tk, err := t.lookup("get", ref)
+	if err != nil {
+		return nil, err
 	}
 	c := tk.Ticket
 	c.Tags = slices.Clone(c.Tags)
@@ -224,8 +242,11 @@ func (t *Tickets) CreateTicket(_ context.Context, n ticket.New) (*ticket.Ticket,
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.next++
+	id := fmt.Sprintf("mem-%d", t.next)
+	ref := ticket.Ref{System: System, ID: id, URL: "https://tickets.memfake.test/" + id}
 	tk := &Ticket{
-		Ticket:         ticket.Ticket{ID: t.next, URL: fmt.Sprintf("https://fake.zendesk.test/agent/tickets/%d", t.next), Status: n.Status, Tags: slices.Clone(n.Tags)},
+		Ticket:         ticket.Ticket{Ref: ref, Status: n.Status, Tags: slices.Clone(n.Tags)},
+		seq:            t.next,
 		ExternalID:     n.ExternalID,
 		Subject:        n.Subject,
 		RequesterEmail: n.RequesterEmail,
@@ -243,15 +264,15 @@ func (t *Tickets) CreateTicket(_ context.Context, n ticket.New) (*ticket.Ticket,
 }
 
 // UpdateTicket implements activities.Tickets.
-func (t *Tickets) UpdateTicket(_ context.Context, id int64, u ticket.Update) error {
+func (t *Tickets) UpdateTicket(_ context.Context, ref ticket.Ref, u ticket.Update) error {
 	if err := t.check("update"); err != nil {
 		return err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	tk, ok := t.tickets[id]
-	if !ok {
-		return &fault.Error{Kind: fault.NotFound, Service: "memfake", Op: "update ticket", Message: "no ticket " + strconv.FormatInt(id, 10)}
+	tk, err := t.lookup("update", ref)
+	if err != nil {
+		return err
 	}
 	if u.Comment != nil {
 		tk.Comments = append(tk.Comments, *u.Comment)
@@ -299,12 +320,12 @@ func (t *Tickets) All() []Ticket {
 		c.Comments = slices.Clone(tk.Comments)
 		out = append(out, c)
 	}
-	slices.SortFunc(out, func(a, b Ticket) int { return int(a.ID - b.ID) })
+	slices.SortFunc(out, func(a, b Ticket) int { return cmp.Compare(a.seq, b.seq) })
 	return out
 }
 
 // Get returns a copy of one ticket.
-func (t *Tickets) Get(id int64) (Ticket, bool) {
+func (t *Tickets) Get(id string) (Ticket, bool) {
 	for _, tk := range t.All() {
 		if tk.ID == id {
 			return tk, true
