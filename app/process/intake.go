@@ -13,6 +13,7 @@ import (
 	"abusedesk/domain/abuse"
 	"abusedesk/integrations/mailbox"
 	"abusedesk/integrations/reports"
+	"abusedesk/integrations/zendesk"
 	"abusedesk/platform/config"
 	"abusedesk/platform/durable"
 	"abusedesk/platform/ingress"
@@ -139,9 +140,18 @@ func (a *Desk) StartIntake(ctx context.Context, ic config.Intake) error {
 		TellOutcome: func(c abuse.Category) bool { return a.Policy.Snapshot(c).Rules.AcknowledgeReporters }, Log: a.Log.With("component", "notice-form")}
 	form.Routes(a.HTTP.Handle, a.HTTP.HandlePublic)
 	zc := a.Integrations.Zendesk
-	zi := &inbound.Zendesk{Intake: a.intake, API: a.Zendesk, Cases: a.Cases, Decider: a.Cases, Templates: a.Templates, Secret: zc.WebhookSecret,
-		IntakeGroupID: zc.IntakeGroupID, CaseGroupID: zc.GroupID, CursorFile: filepath.Join(a.Cfg.DataDir, "zendesk-export-cursor.json"), Log: a.Log.With("component", "zendesk-intake")}
-	q, err := a.startInbox(ctx, "zendesk", zi.Process, nil)
+	// Zendesk's channel verifies and reads what happens on tickets; the ticket desk is the
+	// desk's side of that port (reports to intake, replies and decisions to cases).
+	desk := &inbound.TicketDesk{Intake: a.intake, Cases: a.Cases, Decider: a.Cases, Templates: a.Templates, Log: a.Log.With("component", "ticket-desk")}
+	zi := &zendesk.Channel{API: a.Zendesk, Desk: desk, Secret: zc.WebhookSecret, IntakeGroupID: zc.IntakeGroupID, CaseGroupID: zc.GroupID,
+		Cursor: inbound.FileCursor(filepath.Join(a.Cfg.DataDir, "zendesk-export-cursor.json")), Log: a.Log.With("component", "zendesk-channel")}
+	q, err := a.startInbox(ctx, "zendesk", func(ctx context.Context, body []byte) error {
+		if err := zi.Process(ctx, body); zendesk.Permanent(err) {
+			return durable.Permanent(err) // set aside: asking again cannot mend it
+		} else {
+			return err
+		}
+	}, nil)
 	if err != nil {
 		return err
 	}

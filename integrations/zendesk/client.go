@@ -1,7 +1,14 @@
-// Package zendesk is abusedesk's Zendesk integration: the case tickets the activities keep
-// (built on github.com/nukosuke/go-zendesk v0.18.0, with small raw calls where that library
-// falls short), provisioning of the account (`desk zendesk provision`), the webhook signature
-// check and the incremental-export poll that intake uses.
+// Package zendesk is abusedesk's Zendesk adapter, both directions of the ticketing port:
+//   - tickets out: the case tickets the activities keep (activities.Tickets), named by
+//     neutral ticket.Refs (system "zendesk", the ticket's number as ID);
+//   - decisions in: Channel, the signed webhook and the incremental-export poll, which verify
+//     what happened on a ticket (the signature, the ticket's audits) and hand it to the desk
+//     as a ticket.Report, Reply or Decision (ticket.Desk);
+//   - provisioning of the account (`desk zendesk provision`): fields, macros, triggers, the
+//     webhook.
+//
+// It is built on github.com/nukosuke/go-zendesk v0.18.0, with one raw helper (Client.raw)
+// where that library falls short.
 //
 // go-zendesk v0.18.0 gaps and bugs this package works around:
 //   - CreateTicketComment returns an empty comment: comments are added through a ticket
