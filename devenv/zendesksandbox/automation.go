@@ -63,6 +63,7 @@ func (s *Server) updateField(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")
 	var in struct {
 		TicketField struct {
+			Type        *string `json:"type"`
 			Title       *string `json:"title"`
 			Description *string `json:"description"`
 			Active      *bool   `json:"active"`
@@ -75,6 +76,14 @@ func (s *Server) updateField(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	for _, f := range s.fields {
 		if f.ID == id {
+			if t := in.TicketField.Type; t != nil && *t != f.Type {
+				writeInvalid(w, "type", "Type: cannot be changed")
+				return
+			}
+			if t := in.TicketField.Title; t != nil && *t == "" {
+				writeInvalid(w, "title", "Title: cannot be blank")
+				return
+			}
 			if in.TicketField.Title != nil {
 				f.Title = *in.TicketField.Title
 			}

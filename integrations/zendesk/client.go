@@ -16,7 +16,16 @@
 //   - Ticket has no additional_tags/remove_tags: updates that add or remove tags are raw.
 //   - Macro decoding fails on array values (comment_value is ["channel:all", "…"]) and list
 //     filters are ignored: macros are read and written raw, with tolerant values.
-//   - No macro apply, no tag removal, no incremental export, no listing by external_id: raw.
+//   - No macro apply, no tag removal, no incremental export, no listing by external_id, no
+//     webhook listing: raw.
+//   - GetTicketFields reads the first page only; GetTicketAudits cannot ask newest first;
+//     GetGroupMemberships does not filter by group: these lists are raw.
+//   - RedactCommentAttachment and RedactTicketComment put "/api/v2" in their path twice (and
+//     the latter is Agent Workspace's HTML redaction): redactions are raw.
+//
+// Everything else goes through the library: reading a ticket (GetTicket; the raw listings
+// decode the same zd.Ticket), creating one, uploads, users, field creation and updates,
+// webhooks and triggers.
 //   - No retry on 429: every request goes through httpx.Retry (Retry-After honoured).
 //   - Partial updates of users and organizations send zero values: abusedesk never updates
 //     them; requesters are created through the ticket's "requester" object.
@@ -126,37 +135,17 @@ func (c *Client) BaseURL() string { return c.cfg.URL }
 
 // ---- tickets (activities.Tickets) ------------------------------------------------------------
 
-// wireTicket is the part of Zendesk's ticket JSON abusedesk reads.
-type wireTicket struct {
-	ID           int64    `json:"id"`
-	ExternalID   string   `json:"external_id"`
-	Subject      string   `json:"subject"`
-	Description  string   `json:"description"`
-	Status       string   `json:"status"`
-	RequesterID  int64    `json:"requester_id"`
-	GroupID      *int64   `json:"group_id"`
-	AssigneeID   *int64   `json:"assignee_id"`
-	BrandID      *int64   `json:"brand_id"`
-	Tags         []string `json:"tags"`
-	CustomFields []struct {
-		ID    int64 `json:"id"`
-		Value any   `json:"value"`
-	} `json:"custom_fields"`
-	Via struct {
-		Channel string `json:"channel"`
-	} `json:"via"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
+// A ticket is read one way, as go-zendesk's zd.Ticket: through its GetTicket, and decoded the
+// same way from the listings it has no call for (by external ID, the incremental export).
 
-func (c *Client) toTicket(t wireTicket) *ticket.Ticket {
+func (c *Client) toTicket(t zd.Ticket) *ticket.Ticket {
 	return &ticket.Ticket{Ref: c.Ref(t.ID), Status: t.Status, Tags: t.Tags}
 }
 
 // FindTicket implements the activities' Tickets: the ticket with this external ID, or nil.
 func (c *Client) FindTicket(ctx context.Context, externalID string) (*ticket.Ticket, error) {
 	var out struct {
-		Tickets []wireTicket `json:"tickets"`
+		Tickets []zd.Ticket `json:"tickets"`
 	}
 	if err := c.raw(ctx, "find ticket by external id", http.MethodGet, "/tickets.json?external_id="+url.QueryEscape(externalID), nil, &out); err != nil {
 		return nil, err
@@ -179,18 +168,16 @@ func (c *Client) GetTicket(ctx context.Context, ref ticket.Ref) (*ticket.Ticket,
 	if err != nil {
 		return nil, classify("get ticket "+strconv.FormatInt(id, 10), err)
 	}
-	return &ticket.Ticket{Ref: c.Ref(t.ID), Status: t.Status, Tags: t.Tags}, nil
+	return c.toTicket(t), nil
 }
 
 // Ticket returns the whole ticket as abusedesk reads it (for intake and the dashboard).
 func (c *Client) Ticket(ctx context.Context, id int64) (*TicketInfo, error) {
-	var out struct {
-		Ticket wireTicket `json:"ticket"`
+	t, err := c.zd.GetTicket(ctx, id)
+	if err != nil {
+		return nil, classify("get ticket "+strconv.FormatInt(id, 10), err)
 	}
-	if err := c.raw(ctx, "get ticket "+strconv.FormatInt(id, 10), http.MethodGet, fmt.Sprintf("/tickets/%d.json", id), nil, &out); err != nil {
-		return nil, err
-	}
-	return c.info(ctx, out.Ticket)
+	return c.info(ctx, t)
 }
 
 // TicketInfo is a ticket with its case fields decoded by key.
@@ -213,22 +200,26 @@ type TicketInfo struct {
 	UpdatedAt  time.Time
 }
 
-func (c *Client) info(ctx context.Context, t wireTicket) (*TicketInfo, error) {
+func (c *Client) info(ctx context.Context, t zd.Ticket) (*TicketInfo, error) {
 	ids, err := c.caseFieldIDs(ctx)
 	if err != nil {
 		return nil, err
 	}
 	ti := &TicketInfo{ID: t.ID, URL: c.AgentURL(t.ID), ExternalID: t.ExternalID, Subject: t.Subject, Description: t.Description,
-		Status: t.Status, RequesterID: t.RequesterID, Tags: t.Tags, Fields: map[string]string{}, Channel: t.Via.Channel,
-		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
-	if t.GroupID != nil {
-		ti.GroupID = *t.GroupID
+		Status: t.Status, RequesterID: t.RequesterID, AssigneeID: t.AssigneeID, BrandID: t.BrandID, Tags: t.Tags, Fields: map[string]string{}}
+	if t.GroupID != "" {
+		if ti.GroupID, err = t.GroupID.Int64(); err != nil {
+			return nil, &fault.Error{Kind: fault.Invalid, Service: service, Op: fmt.Sprintf("read ticket %d", t.ID), Message: "group_id " + t.GroupID.String() + " is not a number"}
+		}
 	}
-	if t.BrandID != nil {
-		ti.BrandID = *t.BrandID
+	if t.Via != nil {
+		ti.Channel = t.Via.Channel
 	}
-	if t.AssigneeID != nil {
-		ti.AssigneeID = *t.AssigneeID
+	if t.CreatedAt != nil {
+		ti.CreatedAt = *t.CreatedAt
+	}
+	if t.UpdatedAt != nil {
+		ti.UpdatedAt = *t.UpdatedAt
 	}
 	for key, id := range ids {
 		for _, cf := range t.CustomFields {

@@ -124,6 +124,30 @@ func TestProvisionIsIdempotent(t *testing.T) {
 	if first.Secret != "" {
 		t.Error("provisioning reported a secret although one was given")
 	}
+	// An admin deactivates one of the desk's fields: the next run puts it back, and changes
+	// nothing else.
+	type field struct {
+		ID     int64  `json:"id"`
+		Type   string `json:"type"`
+		Active bool   `json:"active"`
+	}
+	var fields struct {
+		Fields []field `json:"ticket_fields"`
+	}
+	doJSONInto(t, e.srv.URL, "bot@desk.example", "GET", "/api/v2/ticket_fields.json", "", &fields)
+	if len(fields.Fields) == 0 {
+		t.Fatal("no fields after provisioning")
+	}
+	before := fields.Fields[0]
+	doJSON(t, e.srv.URL, "bot@desk.example", "PUT", "/api/v2/ticket_fields/"+itoa(before.ID)+".json", `{"ticket_field":{"active":false}}`)
+	third := e.provision(t, false)
+	if third.Changed() != 1 || !slices.ContainsFunc(third.Steps, func(s zendesk.Step) bool { return s.Action == "update" && s.Kind == "field" }) {
+		t.Errorf("after a field was deactivated: %d changes %v; want the field updated", third.Changed(), third.Steps)
+	}
+	doJSONInto(t, e.srv.URL, "bot@desk.example", "GET", "/api/v2/ticket_fields.json", "", &fields)
+	if f := fields.Fields[0]; f.ID != before.ID || !f.Active || f.Type != before.Type {
+		t.Errorf("the field after the run: %+v; want active, its type kept (%s)", f, before.Type)
+	}
 }
 
 func TestCaseTicketRoundTrip(t *testing.T) {

@@ -164,9 +164,9 @@ func (c *Client) provisionFields(ctx context.Context, o ProvisionOptions, res *P
 			if o.DryRun {
 				continue
 			}
-			if err := c.raw(ctx, "update field "+title, http.MethodPut, fmt.Sprintf("/ticket_fields/%d.json", found.ID),
-				map[string]any{"ticket_field": map[string]any{"title": title, "active": true}}, nil); err != nil {
-				return nil, err
+			// The library's field has no omitempty on its type: send the field's own.
+			if _, err := c.zd.UpdateTicketField(ctx, found.ID, zd.TicketField{Type: found.Type, Title: title, Active: true}); err != nil {
+				return nil, classify("update field "+title, err)
 			}
 		default:
 			res.Steps = append(res.Steps, Step{"unchanged", "field", title, ""})

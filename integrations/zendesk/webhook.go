@@ -1,6 +1,8 @@
 package zendesk
 
 import (
+	zd "github.com/nukosuke/go-zendesk/zendesk"
+
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -119,9 +121,9 @@ func (c *Client) Export(ctx context.Context, cursor string, start time.Time) (*E
 		path += "start_time=" + strconv.FormatInt(start.Unix(), 10)
 	}
 	var out struct {
-		Tickets     []wireTicket `json:"tickets"`
-		AfterCursor string       `json:"after_cursor"`
-		EndOfStream bool         `json:"end_of_stream"`
+		Tickets     []zd.Ticket `json:"tickets"`
+		AfterCursor string      `json:"after_cursor"`
+		EndOfStream bool        `json:"end_of_stream"`
 	}
 	if err := c.raw(ctx, "incremental export", http.MethodGet, path, nil, &out); err != nil {
 		return nil, err
