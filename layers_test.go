@@ -64,6 +64,13 @@ var vocabulary = map[string][]string{
 	"domain/approval": {"domain/abuse"},
 }
 
+// ticketingAdapter is the ticketing system's adapter; wiring are the application packages that
+// may name it (they start it and hand it the ports). The rest of the application knows tickets
+// only by ticket.Ref, ticket.Desk and the activities' Tickets.
+const ticketingAdapter = "integrations/zendesk"
+
+var wiring = []string{"app/process"}
+
 // integrationsMay are the project packages an integration may import besides other
 // vocabulary: the platform's HTTP helpers.
 var integrationsMay = []string{"platform/httpx"}
@@ -96,6 +103,8 @@ func violations(pkgs []pkg) []string {
 				bad("testenv is for tests only")
 			case target == "devenv" && layer != "devenv" && rel != "cmd/desk":
 				bad("devenv is what `desk dev` ships; only cmd/desk may import it")
+			case under(t, ticketingAdapter) && layer == "app" && !slices.Contains(wiring, rel):
+				bad("the ticketing system is reached through its ports (ticket.Desk in, activities.Tickets out); only the wiring names its adapter")
 			case target != layer && !slices.Contains(may, target):
 				bad("the " + layer + " layer may not import the " + target + " layer")
 			}
@@ -197,6 +206,9 @@ func TestLayerRules(t *testing.T) {
 		{"testenv imports devenv", pkg{"abusedesk/testenv/pgtest", []string{"abusedesk/devenv/sandbox"}}, true},
 		{"testenv imports the platform", pkg{"abusedesk/testenv/pgtest", []string{"abusedesk/platform/pglocal"}}, false},
 		{"a folder in no layer", pkg{"abusedesk/internal/misc", nil}, true},
+		{"the application names the ticketing adapter", pkg{"abusedesk/app/inbound", []string{"abusedesk/integrations/zendesk"}}, true},
+		{"the wiring names the ticketing adapter", pkg{"abusedesk/app/process", []string{"abusedesk/integrations/zendesk"}}, false},
+		{"the dev environment names the ticketing adapter", pkg{"abusedesk/devenv/playground", []string{"abusedesk/integrations/zendesk"}}, false},
 		{"an integration imports its own subpackage", pkg{"abusedesk/integrations/enforcement", []string{"abusedesk/integrations/enforcement/wire"}}, false},
 		{"an integration imports another", pkg{"abusedesk/integrations/enforcement", []string{"abusedesk/integrations/slack"}}, true},
 		{"the root", pkg{"abusedesk", nil}, false},

@@ -1,14 +1,14 @@
-// Package provision builds what `desk zendesk provision` (and the sandbox) set up in a Zendesk
-// account from the desk's own contract: the case fields the bot keeps filled and one macro per
-// agent decision of the Case workflow, with its text from templates/. The Zendesk integration
-// only carries the specs out, so it knows nothing of workflows or templates.
+// Package provision is the desk's side of provisioning a ticketing system: the case fields the
+// bot keeps filled and one macro per agent decision of the Case workflow, with its text from
+// templates/, as neutral specs (ticket.FieldSpec, ticket.MacroSpec). The ticketing adapter
+// (`desk zendesk provision`) carries them out in its system with its own placeholders, so it
+// knows nothing of workflows or templates, and this package nothing of Zendesk.
 package provision
 
 import (
 	"time"
 
 	"abusedesk/domain/ticket"
-	"abusedesk/integrations/zendesk"
 	"abusedesk/templates"
 	"abusedesk/workflows"
 )
@@ -60,16 +60,17 @@ var macroTitles = map[workflows.Decision]string{
 }
 
 // Fields are the case fields, in the order provisioning creates them.
-func Fields() []zendesk.FieldSpec {
-	out := make([]zendesk.FieldSpec, 0, len(ticket.CaseFields))
+func Fields() []ticket.FieldSpec {
+	out := make([]ticket.FieldSpec, 0, len(ticket.CaseFields))
 	for _, key := range ticket.CaseFields {
-		out = append(out, zendesk.FieldSpec{Key: key, Title: fieldTitles[key]})
+		out = append(out, ticket.FieldSpec{Key: key, Title: fieldTitles[key]})
 	}
 	return out
 }
 
-// MacroData is what the macro templates see: Zendesk placeholders for the case fields the bot
-// keeps filled, so the text the agent sends is complete.
+// MacroData is what the macro templates see: the ticketing system's placeholders for the case
+// fields the bot keeps filled, the requester and the agent, so the text the agent sends is
+// complete.
 type MacroData struct {
 	Customer    string
 	Agent       string
@@ -86,17 +87,15 @@ type MacroData struct {
 
 // Macros are the decision macros in the order agents see them; r renders their text (nil
 // leaves Text unset, enough for titles), quoting extendBy and moreInfo.
-func Macros(r *templates.Renderer, extendBy, moreInfo time.Duration) []zendesk.MacroSpec {
-	out := make([]zendesk.MacroSpec, 0, len(workflows.AgentDecisions))
+func Macros(r *templates.Renderer, extendBy, moreInfo time.Duration) []ticket.MacroSpec {
+	out := make([]ticket.MacroSpec, 0, len(workflows.AgentDecisions))
 	for _, d := range workflows.AgentDecisions {
-		m := zendesk.MacroSpec{
-			Decision: string(d), Title: macroTitles[d], // an internal note: the desk speaks to the customer
-			Pending: d == workflows.DecisionRequestInfo || d == workflows.DecisionExtendDeadline,
-		}
+		m := Macro(d)
+		m.Pending = d == workflows.DecisionRequestInfo || d == workflows.DecisionExtendDeadline
 		if r != nil {
 			m.Text = func(fields map[string]string) (string, error) {
 				return r.Render("macro_"+string(d), "", templates.DefaultLocale, MacroData{
-					Customer: "{{ticket.requester.name}}", Agent: "{{current_user.name}}",
+					Customer: fields[ticket.PlaceholderRequester], Agent: fields[ticket.PlaceholderAgent],
 					CaseNumber: fields[ticket.FieldCaseNumber], Account: fields[ticket.FieldAccount],
 					Category: fields[ticket.FieldCategory], Deadline: fields[ticket.FieldDeadline],
 					ReportCount: fields[ticket.FieldReportCount], Action: fields[ticket.FieldAction],
@@ -110,16 +109,8 @@ func Macros(r *templates.Renderer, extendBy, moreInfo time.Duration) []zendesk.M
 	return out
 }
 
-// MacroTitleOf is the provisioned title of one decision's macro.
-func MacroTitleOf(d workflows.Decision) string {
-	return zendesk.MacroTitle(zendesk.MacroSpec{Decision: string(d), Title: macroTitles[d]})
-}
-
-// MacroTitles lists the decision macros' titles as provisioned, in the order agents see them.
-func MacroTitles() []string {
-	var out []string
-	for _, m := range Macros(nil, 0, 0) {
-		out = append(out, zendesk.MacroTitle(m))
-	}
-	return out
+// Macro is one decision's macro, without its text: an internal note (the desk speaks to the
+// customer).
+func Macro(d workflows.Decision) ticket.MacroSpec {
+	return ticket.MacroSpec{Decision: string(d), Title: macroTitles[d]}
 }

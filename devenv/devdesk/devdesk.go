@@ -6,7 +6,6 @@ package devdesk
 
 import (
 	"abusedesk/app/process"
-	"abusedesk/app/provision"
 	"abusedesk/devenv/demo"
 	"abusedesk/devenv/devserver"
 	"abusedesk/devenv/idp"
@@ -170,7 +169,7 @@ func Run(ctx context.Context, o Options) error {
 	if a.mailbox != nil {
 		sandboxIMAP = imapCfg
 	}
-	sb, err := playground.New(a.Cases, a.sandbox, sandboxIMAP, a.Endpoints.API, samples, provision.MacroTitles())
+	sb, err := playground.New(a.Cases, a.sandbox, sandboxIMAP, a.Endpoints.API, samples, playground.MacroTitles())
 	if err != nil {
 		return err
 	}

@@ -184,20 +184,20 @@ func (s *Sandbox) macrosFor(v *workflows.CaseView) []string {
 		switch {
 		case d == workflows.DecisionHotlineReported:
 			// A CSAM notice's report to the hotline, once, while its case is open.
-			applies[provision.MacroTitleOf(d)] = v.Category == abuse.CSAM && !v.Status.Final() && v.Legal != nil &&
+			applies[macroTitle(d)] = v.Category == abuse.CSAM && !v.Status.Final() && v.Legal != nil &&
 				v.Legal.Hotline != nil && v.Legal.Hotline.ReportedAt.IsZero()
 		case v.Status == workflows.StatusNeedsTriage:
-			applies[provision.MacroTitleOf(d)] = triage || d == workflows.DecisionMoveToLegal
+			applies[macroTitle(d)] = triage || d == workflows.DecisionMoveToLegal
 		case v.Status == workflows.StatusLegalReview:
-			applies[provision.MacroTitleOf(d)] = legal
+			applies[macroTitle(d)] = legal
 		case v.Status.Final():
 			// A closed case's ticket takes the decisions on a request for reinstatement.
-			applies[provision.MacroTitleOf(d)] = reinstate && standing(v)
+			applies[macroTitle(d)] = reinstate && standing(v)
 		case d == workflows.DecisionHandOff:
 			// Its own form: the team is set in the ticket's field first.
-			applies[provision.MacroTitleOf(d)] = false
+			applies[macroTitle(d)] = false
 		default:
-			applies[provision.MacroTitleOf(d)] = !triage && !legal && !reinstate
+			applies[macroTitle(d)] = !triage && !legal && !reinstate
 		}
 	}
 	var out []string
@@ -352,7 +352,7 @@ func (sb *Sandbox) act(w http.ResponseWriter, r *http.Request) {
 		agent, team := r.FormValue("agent"), r.FormValue("team")
 		var refused string
 		if err = sb.setField(ctx, agent, v.Ticket, "Abuse hand-off team", team); err == nil {
-			if refused, err = sb.applyMacro(ctx, agent, v.Ticket, provision.MacroTitleOf(workflows.DecisionHandOff), text); err == nil && refused != "" {
+			if refused, err = sb.applyMacro(ctx, agent, v.Ticket, macroTitle(workflows.DecisionHandOff), text); err == nil && refused != "" {
 				dashboard.Refused(w, r, back, fmt.Sprintf("%s handed the case to %s in Zendesk, and the desk refused it: %s", agent, team, refused))
 				return
 			}
@@ -1132,4 +1132,16 @@ func (sb *Sandbox) FeedOnce(ctx context.Context, dataDir string, samples []demo.
 	if err := os.WriteFile(marker, fmt.Appendf(nil, "%d samples fed at %s\n", sent, time.Now().UTC().Format(time.RFC3339)), 0o600); err != nil {
 		log.Warn("demo marker", "error", err)
 	}
+}
+
+// macroTitle is the title of one decision's macro as Zendesk shows it.
+func macroTitle(d workflows.Decision) string { return zendesk.MacroTitle(provision.Macro(d)) }
+
+// MacroTitles lists the decision macros' titles as provisioned, in the order agents see them.
+func MacroTitles() []string {
+	var out []string
+	for _, m := range provision.Macros(nil, 0, 0) {
+		out = append(out, zendesk.MacroTitle(m))
+	}
+	return out
 }

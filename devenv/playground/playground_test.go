@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"abusedesk/app/provision"
 	"abusedesk/devenv/demo"
 	"abusedesk/devenv/hosting"
 	"abusedesk/domain/abuse"
@@ -60,7 +59,7 @@ func equalJSON(a, b any) bool {
 // triage, the legal team's on a legal matter, and the case macros otherwise; Move to legal on
 // any case that is not one.
 func TestMacrosForTheState(t *testing.T) {
-	s := &Sandbox{Macros: provision.MacroTitles()}
+	s := &Sandbox{Macros: MacroTitles()}
 	for status, want := range map[workflows.Status][]workflows.Decision{
 		workflows.StatusNeedsTriage:      append(slices.Clone(workflows.TriageDecisions), workflows.DecisionMoveToLegal),
 		workflows.StatusLegalReview:      workflows.LegalDecisions,
@@ -69,14 +68,14 @@ func TestMacrosForTheState(t *testing.T) {
 		got := s.macrosFor(&workflows.CaseView{Status: status})
 		var titles []string
 		for _, d := range want {
-			titles = append(titles, provision.MacroTitleOf(d))
+			titles = append(titles, macroTitle(d))
 		}
 		if !slices.Equal(got, titles) {
 			t.Errorf("%s: %q, want %q", status, got, titles)
 		}
 	}
 	standing := &workflows.CaseView{Status: workflows.StatusClosed, Outcome: workflows.OutcomeEnforced, Enforcement: &workflows.Enforcement{ActionID: "a1"}}
-	if got := s.macrosFor(standing); !slices.Equal(got, []string{provision.MacroTitleOf(workflows.DecisionGrantReinstatement), provision.MacroTitleOf(workflows.DecisionDenyReinstatement)}) {
+	if got := s.macrosFor(standing); !slices.Equal(got, []string{macroTitle(workflows.DecisionGrantReinstatement), macroTitle(workflows.DecisionDenyReinstatement)}) {
 		t.Errorf("closed with the action standing: %q", got)
 	}
 	standing.Enforcement.LiftedAt = time.Now()

@@ -180,3 +180,32 @@ type Update struct {
 	// Assign, when set, makes this user the ticket's assignee (0: nobody).
 	Assign *int64
 }
+
+// FieldSpec is a case field the bot keeps filled on every case ticket: its key (Field…) and
+// the title agents see. The ticketing adapter provisions it in its system.
+type FieldSpec struct {
+	Key   string
+	Title string
+}
+
+// MacroSpec is one agent decision as a macro (a canned action) in the ticketing system:
+// applying it marks the ticket with the decision, which the adapter reports to the desk.
+type MacroSpec struct {
+	Decision string
+	// Title is what agents see (the adapter may prefix it).
+	Title string
+	// Public says the macro's comment answers the customer (else it is an internal note).
+	Public bool
+	// Pending sets the ticket pending (the customer is asked for something).
+	Pending bool
+	// Text renders the macro's comment given the system's placeholders — one per case field
+	// key, PlaceholderRequester and PlaceholderAgent — so the text the agent sends is complete.
+	Text func(placeholders map[string]string) (string, error)
+}
+
+// Placeholder keys a macro's text may use besides the case field keys: the adapter gives each
+// its system's syntax ("{{ticket.requester.name}}" in Zendesk).
+const (
+	PlaceholderRequester = "requester_name"
+	PlaceholderAgent     = "agent_name"
+)

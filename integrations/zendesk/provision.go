@@ -31,30 +31,20 @@ func DecisionTags(decision string) []string {
 	return []string{TagDecisionPrefix + decision, TagDecisionSent + decision}
 }
 
-// FieldSpec is a custom ticket field the bot keeps filled: its key (see package ticket) and the
-// title agents see.
-type FieldSpec struct {
-	Key   string
-	Title string
-}
+// MacroTitle is a decision macro's title as provisioned: "abusedesk: " and the spec's. Applying
+// the macro tags the ticket with TagDecisionPrefix + the decision, which a trigger reports to
+// the desk's webhook.
+func MacroTitle(m ticket.MacroSpec) string { return macroPrefix + m.Title }
 
-// MacroSpec is one agent decision macro. Applying it tags the ticket with TagDecisionPrefix +
-// Decision, which a trigger reports to the desk's webhook.
-type MacroSpec struct {
-	Decision string
-	// Title is what agents see, after the "abusedesk: " prefix.
-	Title string
-	// Public says the macro's comment answers the customer (else it is an internal note).
-	Public bool
-	// Pending sets the ticket pending (the customer is asked for something).
-	Pending bool
-	// Text renders the comment, given the Zendesk placeholder of each field key
-	// ("{{ticket.ticket_field_123}}") so the text the agent sends is complete.
-	Text func(placeholders map[string]string) (string, error)
+// placeholders are Zendesk's placeholders for what a macro's text names: each case field
+// (fields: key → "{{ticket.ticket_field_123}}"), the requester and the agent.
+func placeholders(fields map[string]string) map[string]string {
+	out := map[string]string{ticket.PlaceholderRequester: "{{ticket.requester.name}}", ticket.PlaceholderAgent: "{{current_user.name}}"}
+	for k, v := range fields {
+		out[k] = v
+	}
+	return out
 }
-
-// MacroTitle is the macro's title as provisioned.
-func MacroTitle(m MacroSpec) string { return macroPrefix + m.Title }
 
 // ProvisionOptions configures what `desk zendesk provision` sets up.
 type ProvisionOptions struct {
@@ -65,8 +55,8 @@ type ProvisionOptions struct {
 	// IntakeGroupID: tickets created in this group are reports (0: no intake trigger).
 	IntakeGroupID int64
 	// Fields are the case fields, Macros the decision macros, in the order agents see them.
-	Fields []FieldSpec
-	Macros []MacroSpec
+	Fields []ticket.FieldSpec
+	Macros []ticket.MacroSpec
 	// DryRun plans without changing anything.
 	DryRun bool
 }
@@ -285,7 +275,7 @@ func (c *Client) provisionMacros(ctx context.Context, o ProvisionOptions, fields
 	}
 	for _, m := range o.Macros {
 		title, decision := MacroTitle(m), m.Decision
-		text, err := m.Text(fields)
+		text, err := m.Text(placeholders(fields))
 		if err != nil {
 			return fmt.Errorf("macro %s: %w", title, err)
 		}
