@@ -186,11 +186,15 @@ func (a *Desk) LimitMemory() {
 	a.OnStop(func(context.Context) { debug.SetMemoryLimit(prev) })
 }
 
+// TemporalWait is how long a starting desk asks a cluster that does not answer again before it
+// gives up (the cluster may be starting or restarting beside it).
+const TemporalWait = 2 * time.Minute
+
 // DialTemporal connects the SDK client and registers its close.
 func (a *Desk) DialTemporal(ctx context.Context, cfg config.Temporal) error {
 	a.gauge = backpressure.New(a.Log)
 	a.Metrics.WatchWorker(func() float64 { return a.gauge.Own.Wait().Seconds() })
-	c, err := tclient.Dial(ctx, cfg, a.Log, a.gauge.Own.MetricsHandler())
+	c, err := tclient.DialWaiting(ctx, cfg, a.Log, a.gauge.Own.MetricsHandler(), TemporalWait)
 	if err != nil {
 		return err
 	}

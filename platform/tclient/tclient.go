@@ -6,12 +6,17 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"abusedesk/platform/config"
 )
@@ -29,6 +34,39 @@ func Dial(ctx context.Context, cfg config.Temporal, logger *slog.Logger, metrics
 		return nil, fmt.Errorf("connect to Temporal at %s (namespace %s): %w", cfg.Address, cfg.Namespace, err)
 	}
 	return c, nil
+}
+
+// DialWaiting is Dial for a process that runs for long (`desk run`): a cluster that does not
+// answer yet — starting, restarting, its frontend being replaced — is asked again, with a
+// growing pause, for up to wait, instead of the process exiting on its first refusal. What
+// asking again cannot mend (a bad TLS file, a refused API key) fails at once.
+func DialWaiting(ctx context.Context, cfg config.Temporal, logger *slog.Logger, metrics client.MetricsHandler, wait time.Duration) (client.Client, error) {
+	deadline := time.Now().Add(wait)
+	pause := 500 * time.Millisecond
+	for {
+		c, err := Dial(ctx, cfg, logger, metrics)
+		if err == nil || !unreachable(err) || time.Now().Add(pause).After(deadline) {
+			return c, err
+		}
+		logger.Warn("Temporal does not answer yet; asking again", "address", cfg.Address, "in", pause, "gives_up_at", deadline.Format(time.RFC3339), "error", err)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 5*time.Second)
+	}
+}
+
+// unreachable says the cluster did not answer (refused, timed out, unavailable), as opposed
+// to answering no.
+func unreachable(err error) bool {
+	switch status.Code(errors.Unwrap(err)) {
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "Unavailable") || strings.Contains(msg, "connection reset")
 }
 
 // Options are the client options for cfg: address, namespace, TLS, API key and the payload
