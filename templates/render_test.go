@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"abusedesk/domain/abuse"
+	"abusedesk/domain/policy"
 	"abusedesk/templates"
 	"abusedesk/workflows"
 )
@@ -329,5 +330,28 @@ func TestReporterHearsTheDecision(t *testing.T) {
 		if strings.Contains(out, tc.not) {
 			t.Errorf("%s (decided %v): says %q:\n%s", tc.outcome, tc.decided, tc.not, out)
 		}
+	}
+}
+
+// TestBlocklistAdviceIsAChecklist: a blocklist case's advice says it is no violation, puts
+// fixing the cause before delisting, and lists each monitored list with its delisting page.
+func TestBlocklistAdviceIsAChecklist(t *testing.T) {
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sample(abuse.Blocklist, "en")
+	d.Delisting = []policy.Blocklist{{Zone: "zen.spamhaus.org", Name: "Spamhaus ZEN", Delist: "https://check.spamhaus.org/"}, {Zone: "dnsbl.example"}}
+	out, err := r.Render("advisory", string(abuse.Blocklist), "en", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"not a violation", "Fix the cause first", "Spamhaus ZEN: https://check.spamhaus.org/", "dnsbl.example (dnsbl.example)", d.CaseNumber} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the blocklist advice lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Index(out, "Fix the cause first") > strings.Index(out, "Ask each list for delisting") {
+		t.Errorf("the advice asks for delisting before the fix:\n%s", out)
 	}
 }

@@ -249,6 +249,9 @@ type NoticeData struct {
 	// DiscloseReporters lets customer notices name the reporters and quote their reports
 	// (policy disclose_reporters); otherwise they show when, what and the addresses only.
 	DiscloseReporters bool `json:"disclose_reporters,omitempty"`
+	// Delisting are the monitored blocklists and their delisting pages (a blocklist case's
+	// advice is a checklist of them).
+	Delisting []policy.Blocklist `json:"delisting,omitempty"`
 	// TriageReason and TriageDue describe a wait for triage (internal notes only).
 	TriageReason string    `json:"triage_reason,omitempty"`
 	TriageDue    time.Time `json:"triage_due,omitzero"`

@@ -182,6 +182,7 @@ func (w *caseWorkflow) noticeData(ctx workflow.Context) NoticeData {
 			Severity: rs.Severity.String(), Examples: slices.Clone(examples), Reporters: len(rs.Reporters) + rs.ReportersLost},
 		Action:  ActionView{Type: st.Rules.Action.Type, Level: st.Rules.Action.Level, Description: st.Rules.Action.Type.Describe(st.Rules.Action.Level)},
 		Outcome: st.Outcome, DiscloseReporters: st.Rules.DiscloseReporters,
+		Delisting: slices.Clone(w.policy.Blocklists),
 	}
 	if st.Wait != nil {
 		d.Deadline, d.Window = st.Wait.Deadline, st.Wait.Deadline.Sub(st.Wait.StartedAt)

@@ -29,6 +29,9 @@ const (
 	Vulnerable  Category = "vulnerable"
 	Infected    Category = "infected"
 	Compromised Category = "compromised"
+	// Blocklist: an address of ours is on a reputation blocklist (a DNSBL, a feed's listing):
+	// advise the customer how to find the cause and ask for delisting, re-check until it is off.
+	Blocklist Category = "blocklist"
 	// Legal: a request from law enforcement or a court (preservation, subpoena, data request,
 	// order), and a CSAM hotline notice.
 	LegalRequest Category = "legal-request"
@@ -39,7 +42,7 @@ const (
 
 // Categories lists every category in a fixed order.
 var Categories = []Category{Spam, Phishing, Malware, PortScan, DoS, BruteForce, Copyright, AuthFailure, Other,
-	Vulnerable, Infected, Compromised, LegalRequest, CSAM, Deliverability}
+	Vulnerable, Infected, Compromised, Blocklist, LegalRequest, CSAM, Deliverability}
 
 // Track is what kind of matter a report is, and so which lifecycle handles it.
 type Track string
@@ -62,7 +65,7 @@ var Tracks = []Track{TrackAbuse, TrackAdvisory, TrackLegal, TrackCustomer}
 // Track is the track a category belongs to.
 func (c Category) Track() Track {
 	switch c {
-	case Vulnerable, Infected, Compromised:
+	case Vulnerable, Infected, Compromised, Blocklist:
 		return TrackAdvisory
 	case LegalRequest, CSAM:
 		return TrackLegal
@@ -112,6 +115,8 @@ func (c Category) Title() string {
 		return "an infected system"
 	case Compromised:
 		return "a compromised system or website"
+	case Blocklist:
+		return "an address on a reputation blocklist"
 	case LegalRequest:
 		return "a legal request"
 	case CSAM:

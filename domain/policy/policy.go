@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"regexp"
 	"slices"
@@ -441,6 +442,46 @@ type Advisory struct {
 	Quiet Duration `yaml:"quiet" json:"quiet"`
 }
 
+// Monitoring watches the provider's own networks on reputation blocklists before the complaints
+// arrive: a Temporal Schedule looks a slice of the networks' addresses up on each blocklist
+// every Every, and a listing becomes a report of category blocklist about the address, which
+// opens or joins the advisory case of the account that holds it (an address nobody holds goes to
+// a person). Off while Networks or Blocklists is empty.
+type Monitoring struct {
+	// Networks are the provider's own ranges (CIDR, IPv4 and IPv6).
+	Networks []string `yaml:"networks" json:"networks,omitempty"`
+	// Blocklists are the DNS blocklists (RFC 5782 zones) to look the addresses up on.
+	Blocklists []Blocklist `yaml:"blocklists" json:"blocklists,omitempty"`
+	// Every is how often a slice is checked; PerRun how many addresses a slice holds. IPv4
+	// networks are looked up address by address, IPv6 networks one address per /64 (lists
+	// list IPv6 space by /64); successive slices go round the networks, so every address is
+	// checked every ceil(addresses / PerRun) × Every.
+	Every  Duration `yaml:"every" json:"every"`
+	PerRun int      `yaml:"per_run" json:"per_run"`
+}
+
+// Blocklist is one DNS blocklist: its zone, its name as a customer knows it, and where a listed
+// address asks for delisting.
+type Blocklist struct {
+	Zone   string `yaml:"zone" json:"zone"`
+	Name   string `yaml:"name" json:"name,omitempty"`
+	Delist string `yaml:"delist" json:"delist,omitempty"`
+}
+
+// On says whether there is anything to monitor.
+func (m Monitoring) On() bool { return len(m.Networks) > 0 && len(m.Blocklists) > 0 }
+
+// Prefixes are the networks, parsed (the validator refused any that does not parse).
+func (m Monitoring) Prefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, n := range m.Networks {
+		if p, err := netip.ParsePrefix(strings.TrimSpace(n)); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Transparency says how the DSA transparency report (`desk report transparency`) counts.
 type Transparency struct {
 	// TrustedFlaggers are reporters whose notices count as from trusted flaggers: addresses,
@@ -558,6 +599,7 @@ var (
 	defaultLegal     = Legal{Due: Duration(72 * time.Hour), Reminders: []Duration{Duration(24 * time.Hour), Duration(48 * time.Hour)}}
 	defaultReinstate = Reinstatement{SLA: Duration(72 * time.Hour), Reminders: []Duration{Duration(48 * time.Hour)}, Probation: Duration(90 * 24 * time.Hour)}
 	defaultAdvisory  = Advisory{Renotify: Duration(24 * time.Hour), Quiet: Duration(7 * 24 * time.Hour)}
+	defaultMonitor   = Monitoring{Every: Duration(time.Hour), PerRun: 1024}
 )
 
 // defaultTriage is the gate of a policy file that has no triage section (the embedded default
@@ -589,6 +631,7 @@ type Policy struct {
 	Transparency Transparency
 	Trends       Trends
 	QA           QA
+	Monitoring   Monitoring
 	// Source names where the policy came from (a path, or "embedded default").
 	Source string
 }
@@ -604,6 +647,9 @@ type Snapshot struct {
 	Triage         Triage             `json:"triage,omitzero"`
 	Legal          Legal              `json:"legal,omitzero"`
 	Advisory       Advisory           `json:"advisory,omitzero"`
+	// Blocklists are the monitored blocklists, with their delisting pages (a blocklist case's
+	// advice lists them).
+	Blocklists []Blocklist `json:"blocklists,omitempty"`
 	// Teams are the teams a case may hand work to.
 	Teams map[string]Team `json:"teams,omitempty"`
 	// Reasons are the ground and the redress routes its statements of reasons name.
@@ -635,8 +681,12 @@ func (p *Policy) Snapshot(c abuse.Category) Snapshot {
 	if triage.TrustedSLA > 0 {
 		triage.TrustedFlaggers = p.Transparency.TrustedFlaggers
 	}
-	return Snapshot{Version: p.Version, Rules: r, RepeatOffender: p.RepeatOffender, Approvers: p.Approvers, Managers: p.Managers, Triage: triage,
+	s := Snapshot{Version: p.Version, Rules: r, RepeatOffender: p.RepeatOffender, Approvers: p.Approvers, Managers: p.Managers, Triage: triage,
 		Legal: p.Legal, Advisory: p.Advisory, Teams: p.Teams, Reasons: p.Transparency.ReasonsFor(c)}
+	if c == abuse.Blocklist {
+		s.Blocklists = slices.Clone(p.Monitoring.Blocklists)
+	}
+	return s
 }
 
 // Effective returns the rules for an account of the given tier and prior violations, and the
@@ -711,6 +761,7 @@ type file struct {
 	Transparency Transparency            `yaml:"transparency"`
 	Trends       Trends                  `yaml:"trends"`
 	QA           QA                      `yaml:"qa"`
+	Monitoring   Monitoring              `yaml:"monitoring"`
 	Calendars    map[string]CalendarSpec `yaml:"calendars"`
 }
 
@@ -750,6 +801,7 @@ type strictShape struct {
 	Transparency   *Transparency           `yaml:"transparency"`
 	Trends         *Trends                 `yaml:"trends"`
 	QA             *QA                     `yaml:"qa"`
+	Monitoring     *Monitoring             `yaml:"monitoring"`
 	Calendars      map[string]CalendarSpec `yaml:"calendars"`
 }
 
@@ -777,7 +829,7 @@ func Parse(b []byte, source string) (*Policy, error) {
 		}
 		return nil, e
 	}
-	f := file{Trends: defaultTrends, QA: defaultQA, Transparency: Transparency{LawCategories: slices.Clone(defaultTransparency.LawCategories),
+	f := file{Trends: defaultTrends, QA: defaultQA, Monitoring: defaultMonitor, Transparency: Transparency{LawCategories: slices.Clone(defaultTransparency.LawCategories),
 		Clause: defaultTransparency.Clause, Redress: defaultTransparency.Redress}}
 	if err := root.Content[0].Decode(&f); err != nil {
 		return nil, &Error{Source: source, Field: "(file)", Reason: err.Error()}
@@ -806,6 +858,7 @@ func Parse(b []byte, source string) (*Policy, error) {
 		Transparency:   f.Transparency,
 		Trends:         f.Trends,
 		QA:             f.QA,
+		Monitoring:     f.Monitoring,
 		Source:         source,
 	}
 	v.categories(p, f, defaults)
@@ -818,6 +871,7 @@ func Parse(b []byte, source string) (*Policy, error) {
 	v.trends(p.Trends)
 	v.transparency(p.Transparency)
 	v.qa(p.QA)
+	v.monitoring(p.Monitoring)
 	cals := v.calendars(f.Calendars)
 	v.useCalendars(p, cals)
 	v.teams(p, f.Teams, cals)

@@ -428,3 +428,48 @@ func TestReinstatement(t *testing.T) {
 		}
 	}
 }
+
+// TestMonitoringSection: the monitoring section is off by default, reads networks and
+// blocklists, hands a blocklist case its lists, and refuses what cannot be monitored with the
+// field named.
+func TestMonitoringSection(t *testing.T) {
+	if m := Default().Monitoring; m.On() || m.Every.D() != time.Hour || m.PerRun != 1024 {
+		t.Errorf("default monitoring: %+v; want off, hourly, 1024 a run", m)
+	}
+	base := string(defaultYAML)
+	on := base + `
+monitoring:
+  networks: [192.0.2.0/24, "2001:db8::/48"]
+  blocklists:
+    - {zone: dnsbl.example, name: Example DNSBL, delist: "https://dnsbl.example/remove"}
+  every: 15m
+  per_run: 300
+`
+	p, err := Parse([]byte(on), "on.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := p.Monitoring; !m.On() || len(m.Prefixes()) != 2 || m.Every.D() != 15*time.Minute || m.PerRun != 300 {
+		t.Errorf("monitoring: %+v", m)
+	}
+	if s := p.Snapshot(abuse.Blocklist); len(s.Blocklists) != 1 || s.Blocklists[0].Delist != "https://dnsbl.example/remove" {
+		t.Errorf("a blocklist case's snapshot: %+v", s.Blocklists)
+	}
+	if s := p.Snapshot(abuse.Spam); len(s.Blocklists) != 0 {
+		t.Errorf("a spam case carries the blocklists: %+v", s.Blocklists)
+	}
+	for name, tc := range map[string]struct{ yaml, field string }{
+		"host bits":     {"monitoring:\n  networks: [192.0.2.7/24]\n  blocklists: [{zone: dnsbl.example}]\n", "monitoring.networks[0]"},
+		"not a network": {"monitoring:\n  networks: [our-dc]\n  blocklists: [{zone: dnsbl.example}]\n", "monitoring.networks[0]"},
+		"no lists":      {"monitoring:\n  networks: [192.0.2.0/24]\n", "monitoring.blocklists"},
+		"bad zone":      {"monitoring:\n  networks: [192.0.2.0/24]\n  blocklists: [{zone: \"http://x\"}]\n", "monitoring.blocklists[0].zone"},
+		"bad delist":    {"monitoring:\n  networks: [192.0.2.0/24]\n  blocklists: [{zone: dnsbl.example, delist: \"mailto:x@y\"}]\n", "monitoring.blocklists[0].delist"},
+		"too often":     {"monitoring:\n  every: 10s\n", "monitoring.every"},
+		"no slice":      {"monitoring:\n  per_run: 0\n", "monitoring.per_run"},
+		"unknown field": {"monitoring:\n  zones: [dnsbl.example]\n", "monitoring"},
+	} {
+		if _, err := Parse([]byte(base+"\n"+tc.yaml), name+".yaml"); err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%s: %v; want an error naming %s", name, err, tc.field)
+		}
+	}
+}

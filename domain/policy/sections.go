@@ -5,6 +5,8 @@ import (
 	"abusedesk/domain/calendar"
 	"fmt"
 	"maps"
+	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -140,6 +142,41 @@ func (v *validator) advisory(a Advisory) {
 	}
 	if a.Quiet <= 0 {
 		v.fail("advisory.quiet", "must be more than 0")
+	}
+}
+
+// monitoring checks the monitoring section: networks that parse as CIDR ranges written as
+// their network address, blocklist zones that are DNS names, delisting pages that are web
+// addresses, a period and a slice that make sense.
+func (v *validator) monitoring(m Monitoring) {
+	for i, n := range m.Networks {
+		p, err := netip.ParsePrefix(strings.TrimSpace(n))
+		switch {
+		case err != nil:
+			v.fail(fmt.Sprintf("monitoring.networks[%d]", i), "%q is not a network in CIDR form (like 192.0.2.0/24 or 2001:db8::/48)", n)
+		case p.Masked() != p:
+			v.fail(fmt.Sprintf("monitoring.networks[%d]", i), "%q has host bits set: write the network as %s", n, p.Masked())
+		}
+	}
+	for i, b := range m.Blocklists {
+		z := strings.Trim(strings.TrimSpace(b.Zone), ".")
+		if z == "" || strings.ContainsAny(z, "/:@ ") || !strings.Contains(z, ".") {
+			v.fail(fmt.Sprintf("monitoring.blocklists[%d].zone", i), "%q is not a DNS zone (like zen.spamhaus.org)", b.Zone)
+		}
+		if b.Delist != "" {
+			if u, err := url.Parse(b.Delist); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				v.fail(fmt.Sprintf("monitoring.blocklists[%d].delist", i), "%q is not a web address (like https://check.spamhaus.org/)", b.Delist)
+			}
+		}
+	}
+	if m.Every < Duration(time.Minute) {
+		v.fail("monitoring.every", "must be at least 1m (each window looks up per_run addresses on every list), got %s", m.Every)
+	}
+	if m.PerRun < 1 || m.PerRun > 100000 {
+		v.fail("monitoring.per_run", "must be between 1 and 100000 addresses, got %d", m.PerRun)
+	}
+	if len(m.Networks) > 0 && len(m.Blocklists) == 0 {
+		v.fail("monitoring.blocklists", "missing: the networks are watched on the blocklists listed here")
 	}
 }
 

@@ -32,6 +32,9 @@ var typeRules = []typeRule{
 		"exposed", "ip_spoofer", "spoofable", "amplifier", "misconfigur", "outdated", "unpatched", "open-resolver", "open_"}, category: abuse.Vulnerable},
 	{words: []string{"sinkhole", "drone", "botnet", "ddos_participant", "infected", "infection", "bot_infection", "malware_client", "darknet"}, category: abuse.Infected},
 	{words: []string{"compromised", "defaced", "defacement", "webshell", "backdoor", "hacked"}, category: abuse.Compromised},
+	// An address of ours on someone's blocklist (X-ARF 4 reputation/blocklist, a feed's
+	// blocklist report): advice to find the cause and ask for delisting.
+	{words: []string{"blocklist", "blacklist", "block_list", "black_list", "block-list", "black-list", "denylist", "dnsbl"}, category: abuse.Blocklist},
 	// Law enforcement and hotlines.
 	{words: []string{"csam", "child_abuse", "child-abuse", "child sexual", "cybertip"}, category: abuse.CSAM},
 	{words: []string{"law_enforcement", "subpoena", "preservation", "court_order", "legal_request", "data_request"}, category: abuse.LegalRequest},
