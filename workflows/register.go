@@ -12,4 +12,5 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(ReinstatementWorkflow, workflow.RegisterOptions{Name: ReinstatementWorkflowType})
 	r.RegisterWorkflowWithOptions(HandOffWorkflow, workflow.RegisterOptions{Name: HandOffWorkflowType})
 	r.RegisterWorkflowWithOptions(TrendWatch, workflow.RegisterOptions{Name: TrendWatchWorkflowType})
+	r.RegisterWorkflowWithOptions(BlocklistWatch, workflow.RegisterOptions{Name: BlocklistWatchWorkflowType})
 }

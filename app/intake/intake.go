@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"abusedesk/activities"
 	"abusedesk/app/cases"
 	"abusedesk/domain/abuse"
 	"abusedesk/domain/fault"
@@ -823,7 +824,7 @@ const maxNotOursListed = 50
 // answerNotOurs tells the reporter the address is not the provider's, when the policy says so
 // and the reporter has an address. Once per report (the ticket's external ID).
 func (in *Intake) answerNotOurs(ctx context.Context, res *reports.Result, rs []reports.Report) error {
-	if len(rs) == 0 || in.cfg.Policy == nil || !in.cfg.Policy.NotOurs.Reply || !strings.Contains(rs[0].Reporter, "@") {
+	if len(rs) == 0 || in.cfg.Policy == nil || !in.cfg.Policy.NotOurs.Reply || !activities.Reachable(rs[0].Reporter) {
 		return nil
 	}
 	r := rs[0]

@@ -109,6 +109,9 @@ func (a *Desk) StartIntake(ctx context.Context, ic config.Intake) error {
 	}
 	a.intake = in
 	a.OnStop(func(ctx context.Context) { a.intake.Close(ctx) })
+	if err := a.StartMonitorWorker(); err != nil {
+		return err
+	}
 	if a.HTTP == nil {
 		return nil
 	}

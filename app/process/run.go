@@ -125,6 +125,7 @@ func Run(ctx context.Context, o RunOptions) error {
 			return err
 		}
 		a.ScheduleTrends(ctx)
+		a.ScheduleBlocklists(ctx)
 		a.ReportWorkerWait(ctx)
 	}
 	a.Log.Info("desk running", "components", o.Names, "http", a.Endpoints.HTTP)

@@ -190,6 +190,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	a.ScheduleTrends(ctx)
+	a.ScheduleBlocklists(ctx)
 	if err := a.WriteEndpoints(); err != nil {
 		return err
 	}
