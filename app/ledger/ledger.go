@@ -353,6 +353,7 @@ func summarise(e workflows.LedgerEvent) (string, []any) {
 		addFirst("opened_ms")
 	case workflows.LedgerReports:
 		add("reports = reports + ?", e.Count)
+		add("last_report_ms = CASE WHEN last_report_ms IS NULL OR last_report_ms < ? THEN ? ELSE last_report_ms END", at, at)
 		if len(e.Reporters) > 0 {
 			add("reporter = CASE WHEN reporter = '' THEN ? ELSE reporter END", e.Reporters[0])
 		}

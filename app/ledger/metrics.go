@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"abusedesk/domain/abuse"
 	"abusedesk/workflows"
 
 	"golang.org/x/sync/errgroup"
@@ -84,13 +85,16 @@ type Figures struct {
 	TimeToAction         Quantiles `json:"time_to_action"`
 	TimeToAppealDecision Quantiles `json:"time_to_appeal_decision"`
 	ApprovalWait         Quantiles `json:"approval_wait"`
-	ApprovalsAsked       int       `json:"approvals_asked"`
+	// TimeToDelist is, for the blocklist cases that closed once the listings stopped, the
+	// first listing seen → the last.
+	TimeToDelist   Quantiles `json:"time_to_delist"`
+	ApprovalsAsked int       `json:"approvals_asked"`
 	// ApprovalTimeouts were answered by the policy's timeout, no lead having decided.
 	ApprovalTimeouts int            `json:"approval_timeouts"`
 	Breaches         Breaches       `json:"sla_breaches"`
 	Outcomes         map[string]int `json:"outcomes"`
 
-	times [5][]time.Duration
+	times [6][]time.Duration
 }
 
 // Quantiles are the median and 90th percentile of N durations, written like "36h" or "1h30m".
@@ -145,7 +149,7 @@ type caseFacts struct {
 	opened                                                                     int64
 	reports, notices, approvalsAsked, approvalTimeouts, appeals                int
 	fixesAccepted, fixesReopened                                               int
-	firstNotice, firstReply, approvalAsked, approvalDecided                    sql.NullInt64
+	firstNotice, firstReply, approvalAsked, approvalDecided, lastReport        sql.NullInt64
 	enforced, appealed, appealDecided, closed                                  sql.NullInt64
 	breaches                                                                   Breaches
 }
@@ -195,7 +199,7 @@ func (s *Store) caseFacts(ctx context.Context, from, to int64) ([]caseFacts, err
 	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT account_id, category, track, tier, reporter, decided_by, outcome, appeal_decision,
 			opened_ms, reports, notices, approvals_asked, approval_timeouts, appeals,
 			first_notice_ms, first_reply_ms, approval_asked_ms, approval_decided_ms, enforced_ms, appealed_ms, appeal_decided_ms, closed_ms,
-			triage_breaches, approval_breaches, appeal_breaches, legal_breaches, handoff_breaches, fixes_accepted, fixes_reopened
+			triage_breaches, approval_breaches, appeal_breaches, legal_breaches, handoff_breaches, fixes_accepted, fixes_reopened, last_report_ms
 		FROM cases WHERE opened_ms >= ? AND opened_ms < ?`), from, to)
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
@@ -207,7 +211,7 @@ func (s *Store) caseFacts(ctx context.Context, from, to int64) ([]caseFacts, err
 		if err := rows.Scan(&c.account, &c.category, &c.track, &c.tier, &c.reporter, &c.decider, &c.outcome, &c.appealDecision,
 			&c.opened, &c.reports, &c.notices, &c.approvalsAsked, &c.approvalTimeouts, &c.appeals,
 			&c.firstNotice, &c.firstReply, &c.approvalAsked, &c.approvalDecided, &c.enforced, &c.appealed, &c.appealDecided, &c.closed,
-			&c.breaches.Triage, &c.breaches.Approval, &c.breaches.Appeal, &c.breaches.Legal, &c.breaches.Handoff, &c.fixesAccepted, &c.fixesReopened); err != nil {
+			&c.breaches.Triage, &c.breaches.Approval, &c.breaches.Appeal, &c.breaches.Legal, &c.breaches.Handoff, &c.fixesAccepted, &c.fixesReopened, &c.lastReport); err != nil {
 			return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
 		}
 		all = append(all, c)
@@ -370,6 +374,9 @@ func (f *Figures) add(c *caseFacts, r30, r90 bool) {
 	span(2, c.opened, true, c.enforced)
 	span(3, c.appealed.Int64, c.appealed.Valid, c.appealDecided)
 	span(4, c.approvalAsked.Int64, c.approvalAsked.Valid, c.approvalDecided)
+	if c.category == string(abuse.Blocklist) && c.outcome == string(workflows.OutcomeQuiet) {
+		span(5, c.opened, true, c.lastReport)
+	}
 }
 
 func (f *Figures) finish() {
@@ -382,10 +389,10 @@ func (f *Figures) finish() {
 	f.RestumbleRate = rate(f.Restumble30, f.Fixed)
 	f.Restumble90R = rate(f.Restumble90, f.Fixed)
 	f.FixReopenRate = rate(f.FixesReopened, f.FixesAccepted)
-	for i, q := range []*Quantiles{&f.TimeToNotice, &f.TimeToReply, &f.TimeToAction, &f.TimeToAppealDecision, &f.ApprovalWait} {
+	for i, q := range []*Quantiles{&f.TimeToNotice, &f.TimeToReply, &f.TimeToAction, &f.TimeToAppealDecision, &f.ApprovalWait, &f.TimeToDelist} {
 		*q = QuantilesOf(f.times[i])
 	}
-	f.times = [5][]time.Duration{}
+	f.times = [6][]time.Duration{}
 }
 
 func rate(n, of int) float64 {

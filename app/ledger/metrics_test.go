@@ -210,3 +210,41 @@ func TestFixesThatDidNotHold(t *testing.T) {
 		}
 	})
 }
+
+// TestTimeToDelist: the time to delist is, for the blocklist cases that closed once the
+// listings stopped, the first listing seen → the last; a blocklist case closed otherwise, and
+// any other category's quiet close, do not count.
+func TestTimeToDelist(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
+		h := time.Hour
+		monitor := "blocklist-monitor@abusedesk.invalid"
+		listed := func() workflows.LedgerEvent {
+			return workflows.LedgerEvent{Kind: workflows.LedgerReports, Count: 1, Reporters: []string{monitor}}
+		}
+		for _, st := range []*story{
+			// Listed for 3 h (reports at 0, 1 h, 3 h), closed quiet a week later.
+			newStory("TS-BL1", "acct-1", abuse.Blocklist, t0).reports(1, monitor).at(h, listed()).at(3*h, listed()).
+				at(3*h+7*24*h, workflows.LedgerEvent{Kind: workflows.LedgerClosed, Outcome: workflows.OutcomeQuiet}),
+			// Listed for 9 h.
+			newStory("TS-BL2", "acct-2", abuse.Blocklist, t0.Add(h)).reports(1, monitor).at(9*h, listed()).
+				at(9*h+7*24*h, workflows.LedgerEvent{Kind: workflows.LedgerClosed, Outcome: workflows.OutcomeQuiet}),
+			// Closed by an agent: not delisted as far as the desk knows.
+			newStory("TS-BL3", "acct-3", abuse.Blocklist, t0.Add(2*h)).reports(1, monitor).at(50*h, listed()).
+				at(51*h, workflows.LedgerEvent{Kind: workflows.LedgerClosed, Outcome: workflows.OutcomeNotAbuse}),
+			// Another category's quiet close.
+			newStory("TS-V1", "acct-4", abuse.Vulnerable, t0.Add(3*h)).reports(1, "scans@watch.example").at(20*h, listed()).
+				at(20*h+7*24*h, workflows.LedgerEvent{Kind: workflows.LedgerClosed, Outcome: workflows.OutcomeQuiet}),
+		} {
+			if err := s.Record(context.Background(), workflows.RecordEventsInput{Case: st.c, Events: st.events}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m, err := s.Metrics(context.Background(), ledger.Query{From: t0.Add(-h), To: t0.Add(30 * 24 * h)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := m.Total.TimeToDelist; d.N != 2 || d.P50.String() != "3h" || d.P90.String() != "9h" {
+			t.Errorf("time to delist: %+v; want 2 cases, median 3h, 90th percentile 9h", d)
+		}
+	})
+}
