@@ -7,6 +7,7 @@ import (
 
 	"abusedesk/devenv/demo"
 	"abusedesk/devenv/enforcementapi"
+	"abusedesk/devenv/hosting"
 	"abusedesk/domain/abuse"
 	"abusedesk/domain/policy"
 	"abusedesk/integrations/reports"
@@ -68,6 +69,9 @@ func TestDemoPolicyIsValid(t *testing.T) {
 	}
 	if !slices.Contains(p.Approvers.Groups, "SLEADS") {
 		t.Errorf("the demo's approvers %+v lack the sandbox leads", p.Approvers)
+	}
+	if m := p.Monitoring; !m.On() || !slices.ContainsFunc(m.Blocklists, func(b policy.Blocklist) bool { return b.Zone == hosting.Zone }) {
+		t.Errorf("the demo watches no network on the sandbox's blocklist: %+v", m)
 	}
 	if w := p.Snapshot("spam").Rules.ResponseWindow.D(); w.Minutes() > 5 {
 		t.Errorf("spam window %v: a demo case should escalate within minutes", w)
