@@ -34,7 +34,7 @@ var Vars = []Var{
 	{Name: "DESK_MEMORY_LIMIT", Default: "768MiB", Component: "desk", Help: "soft limit of the process's Go memory: past it the garbage collector works harder and returns memory to the system (GOMEMLIMIT, when set, wins; 0 turns it off)"},
 	{Name: "DESK_LEDGER_URL", Component: "desk", Help: "the case ledger (every case event, for metrics and reports): postgres://user:password@host/db for PostgreSQL, or the path of a SQLite file; default <data-dir>/ledger.db (off keeps none: only to measure what the ledger costs, with desk bench lifecycle)", Secret: true},
 	{Name: "DESK_CHECK_PROXY", Component: "desk", Help: "HTTP proxy the remediation checks fetch reported URLs through (best an egress proxy outside your network); unset, they fetch directly and refuse internal addresses; `desk dev` points it at the sandbox's stand-in for the customers' servers"},
-	{Name: "DESK_CHECK_DNS", Component: "desk", Help: "host:port of the DNS server the remediation checks ask DNS blocklists through; default the system's resolver (many blocklists refuse public resolvers); `desk dev` points it at the sandbox's blocklist"},
+	{Name: "DESK_CHECK_DNS", Component: "desk", Help: "host:port of the DNS server the remediation checks and the blocklist watch ask DNS blocklists through; default the system's resolver (many blocklists refuse public resolvers); `desk dev` points it at the sandbox's blocklist"},
 	{Name: "DESK_CHECK_TIMEOUT", Default: "15s", Component: "desk", Help: "how long one remediation check (a URL fetch, a blocklist query) may take before it counts as could not tell"},
 	{Name: "DESK_WORKFLOW_CACHE", Default: "1000", Component: "desk", Help: "workflows the worker keeps in memory between tasks (sticky cache); bounds the worker's memory"},
 
