@@ -19,6 +19,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -48,6 +49,10 @@ type Options struct {
 	// Trends reads spikes and linked accounts (nil: no trends page).
 	Metrics MetricsFunc
 	Trends  *Trends
+	// Reputation computes the reputation figures of the provider's networks (nil: no
+	// reputation page); Networks are those networks (the policy's monitoring.networks).
+	Reputation func(ctx context.Context, q ledger.ReputationQuery) (*ledger.Reputation, error)
+	Networks   func() []netip.Prefix
 	// QA is the quality review queue (nil: no review pages).
 	QA *QA
 	// Ledger, when set, gives the account page each account's actions and decisions, and the
@@ -207,6 +212,10 @@ func (d *Dashboard) Routes(handle func(pattern string, h http.Handler)) {
 	}
 	if d.opts.Trends != nil {
 		handle("GET /trends", d.auth(http.HandlerFunc(d.trendsPage)))
+	}
+	if d.opts.Reputation != nil {
+		handle("GET /reputation", d.auth(http.HandlerFunc(d.reputationPage)))
+		handle("GET /api/v1/reputation", d.auth(http.HandlerFunc(d.reputationJSON)))
 	}
 	if d.opts.QA != nil {
 		handle("GET /qa", d.auth(http.HandlerFunc(d.qaPage)))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -115,6 +116,8 @@ func (a *Desk) StartDashboard(pg dashboard.Playground) error {
 	if a.Ledger != nil {
 		opts.Metrics = a.Ledger.Metrics
 		opts.Trends = &dashboard.Trends{Store: a.Ledger, Rules: a.trendRules()}
+		opts.Reputation = a.Ledger.Reputation
+		opts.Networks = func() []netip.Prefix { return a.Policy.Monitoring.Prefixes() }
 		opts.Ledger = a.Ledger
 		if a.Zendesk != nil {
 			opts.TicketURL = a.Zendesk.URLOf
