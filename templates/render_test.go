@@ -354,4 +354,11 @@ func TestBlocklistAdviceIsAChecklist(t *testing.T) {
 	if strings.Index(out, "Fix the cause first") > strings.Index(out, "Ask each list for delisting") {
 		t.Errorf("the advice asks for delisting before the fix:\n%s", out)
 	}
+	if strings.Contains(out, "listed before") {
+		t.Errorf("a first listing reads as a relisting:\n%s", out)
+	}
+	d.Relisted = &workflows.Relisting{Previous: "TS-EARLIER01", ClosedAt: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)}
+	if out, err = r.Render("advisory", string(abuse.Blocklist), "en", d); err != nil || !strings.Contains(out, "listed before: case TS-EARLIER01") {
+		t.Errorf("a relisting's advice: %v\n%s", err, out)
+	}
 }

@@ -252,6 +252,8 @@ type NoticeData struct {
 	// Delisting are the monitored blocklists and their delisting pages (a blocklist case's
 	// advice is a checklist of them).
 	Delisting []policy.Blocklist `json:"delisting,omitempty"`
+	// Relisted names the previous blocklist incident when this one is a relisting.
+	Relisted *Relisting `json:"relisted,omitempty"`
 	// TriageReason and TriageDue describe a wait for triage (internal notes only).
 	TriageReason string    `json:"triage_reason,omitempty"`
 	TriageDue    time.Time `json:"triage_due,omitzero"`

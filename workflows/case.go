@@ -60,6 +60,9 @@ const (
 	versionReceiptLedger = "receipt-ledger"
 	// versionReviewSLA: a case under review has an agent's due time (review_sla).
 	versionReviewSLA = "review-sla"
+	// versionRelisting: a blocklist incident looks up the account's previous one and says
+	// when it is a relisting.
+	versionRelisting = "relisting"
 )
 
 // Error types of the Case workflow's own failures.

@@ -350,7 +350,9 @@ func KnownContact(who, contact string) bool {
 // sendAdvice sends the advisory (fix-it guidance for the class) in the customer's ticket and
 // starts watching later reports.
 func (w *caseWorkflow) sendAdvice(ctx workflow.Context) {
+	relisted := w.relisting(ctx)
 	data := w.noticeData(ctx)
+	data.Relisted = relisted
 	data.Window = w.policy.Advisory.Renotify.D() // how often updates may follow
 	var res OpenCaseResult
 	err := workflow.ExecuteActivity(withStep(ctx), ActivityOpenCase, OpenCaseInput{
@@ -362,10 +364,33 @@ func (w *caseWorkflow) sendAdvice(ctx workflow.Context) {
 	}
 	now := workflow.Now(ctx)
 	w.st.Ticket = res.Ticket
-	w.st.Advisory = &AdvisoryState{NotifiedAt: now, LastUpdateAt: now, LastListedAt: now, ReportsAtUpdate: w.st.Reports.Count, CountSeen: w.st.Reports.Count}
+	w.st.Advisory = &AdvisoryState{NotifiedAt: now, LastUpdateAt: now, LastListedAt: now, ReportsAtUpdate: w.st.Reports.Count, CountSeen: w.st.Reports.Count,
+		Relisted: relisted}
 	w.setStatus(StatusMonitoring)
 	w.note(ctx, EventNotice, fmt.Sprintf("advisory sent to %s (ticket #%s); closes after %s without a new report", w.st.Account.ContactEmail, res.Ticket.ID, w.policy.Advisory.Quiet), "")
 	w.record(ctx, LedgerEvent{Kind: LedgerNoticed, Decision: "advisory"})
+}
+
+// relisting says whether a blocklist incident is a relisting: the account's previous blocklist
+// incident closed delisted (quiet) within the policy's monitoring.relisted. It notes it on the
+// case and in the ledger. Nil for every other incident.
+func (w *caseWorkflow) relisting(ctx workflow.Context) *Relisting {
+	window := w.policy.Relisted.D()
+	if w.st.Category != abuse.Blocklist || window <= 0 || workflow.GetVersion(ctx, versionRelisting, workflow.DefaultVersion, 1) < 1 {
+		return nil
+	}
+	var prev PreviousIncidentResult
+	if err := workflow.ExecuteLocalActivity(withHint(ctx), ActivityPreviousIncident, PreviousIncidentInput{CaseID: w.st.CaseID}).Get(ctx, &prev); err != nil {
+		w.log.Warn("previous incident not read; the listing is taken as a first one", "error", err)
+		return nil
+	}
+	if !prev.Found || prev.Result.Outcome != OutcomeQuiet || workflow.Now(ctx).Sub(prev.Result.ClosedAt) > window {
+		return nil
+	}
+	r := &Relisting{Previous: prev.Result.CaseNumber, ClosedAt: prev.Result.ClosedAt}
+	w.note(ctx, EventNote, fmt.Sprintf("a relisting: incident %s closed delisted %s, within %s; the fix did not hold", r.Previous, fmtTime(r.ClosedAt), w.policy.Relisted), "")
+	w.record(ctx, LedgerEvent{Kind: LedgerRelisted, Text: r.Previous})
+	return r
 }
 
 // awaitMonitoring sends one update per renotify period while reports still list the host, and

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"abusedesk/domain/approval"
 	"abusedesk/domain/fault"
 	"abusedesk/domain/ticket"
+	"abusedesk/testenv/memfake"
 	"abusedesk/workflows"
 )
 
@@ -351,6 +353,44 @@ func TestAdvisoryTrack(t *testing.T) {
 	}
 	if n := len(h.enf.Actions()); n != 0 {
 		t.Errorf("%d enforcement actions on an advisory", n)
+	}
+}
+
+// A blocklist listing that comes within monitoring.relisted of the account's previous
+// blocklist incident closing delisted is a relisting: the case and its advice say so, and the
+// ledger counts it. An older one, or one that closed otherwise, is a first listing.
+func TestBlocklistRelisting(t *testing.T) {
+	id := workflows.CaseWorkflowID("acct-standard", abuse.Blocklist)
+	listed := func(closedAgo time.Duration, outcome workflows.Outcome) (workflows.CaseView, []string, *harness) {
+		h := newHarness(t)
+		h.incs.Closed(id, workflows.CaseResult{CaseNumber: "TS-PREVIOUS1", Outcome: outcome, ClosedAt: h.env.Now().Add(-closedAgo)})
+		var v workflows.CaseView
+		h.at(time.Hour, func() { v = h.view() })
+		h.runUncertain("acct-standard", abuse.Blocklist, func(r *workflows.ReportSummary) {
+			r.Confidence, r.Format, r.Reporter, r.Summary = 0.95, "xarf-4", "blocklist-monitor@abusedesk.invalid", "listed on dnsbl.example"
+		})
+		return v, h.publicComments(), h
+	}
+	v, pub, h := listed(10*24*time.Hour, workflows.OutcomeQuiet)
+	if v.Status != workflows.StatusMonitoring || v.Advisory == nil || v.Advisory.Relisted == nil || v.Advisory.Relisted.Previous != "TS-PREVIOUS1" {
+		t.Fatalf("listed 10 days after a delisting: %s %+v; want a relisting of TS-PREVIOUS1", v.Status, v.Advisory)
+	}
+	if len(pub) == 0 || !strings.Contains(pub[0], "This address was listed before: case TS-PREVIOUS1") {
+		t.Errorf("the advice does not say it is a relisting: %q", pub)
+	}
+	if !slices.ContainsFunc(h.ledger.Rows(), func(r memfake.LedgerRow) bool {
+		return r.Event.Kind == workflows.LedgerRelisted && r.Event.Text == "TS-PREVIOUS1"
+	}) {
+		t.Error("the ledger has no relisting")
+	}
+	for _, tc := range []struct {
+		ago     time.Duration
+		outcome workflows.Outcome
+	}{{40 * 24 * time.Hour, workflows.OutcomeQuiet}, {24 * time.Hour, workflows.OutcomeNotAbuse}} {
+		v, pub, _ := listed(tc.ago, tc.outcome)
+		if v.Advisory == nil || v.Advisory.Relisted != nil || (len(pub) > 0 && strings.Contains(pub[0], "listed before")) {
+			t.Errorf("previous incident closed %s ago (%s): %+v; want a first listing", tc.ago, tc.outcome, v.Advisory)
+		}
 	}
 }
 

@@ -93,6 +93,8 @@ const (
 	// Count: which re-check; Text: what was seen); LedgerReopened a case a re-check reopened.
 	LedgerChecked  = "remediation_checked"
 	LedgerReopened = "reopened"
+	// LedgerRelisted: a blocklist incident is a relisting (Text: the previous incident).
+	LedgerRelisted = "relisted"
 	LedgerClosed   = "closed"
 )
 

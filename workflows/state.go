@@ -223,6 +223,15 @@ type AdvisoryState struct {
 	// ReportsAtUpdate is the report count the last advice or update covered.
 	ReportsAtUpdate int `json:"reports_at_update"`
 	Updates         int `json:"updates"`
+	// Relisted is set when a blocklist incident came too soon after the account's previous
+	// one closed delisted (the policy's monitoring.relisted): the fix did not hold.
+	Relisted *Relisting `json:"relisted,omitempty"`
+}
+
+// Relisting names the previous blocklist incident a relisting follows.
+type Relisting struct {
+	Previous string    `json:"previous"`
+	ClosedAt time.Time `json:"closed_at"`
 }
 
 // WaitState is a response wait: the deadline and which reminders went out.

@@ -3,11 +3,14 @@ package dashboard
 import (
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"time"
 
 	"abusedesk/app/ledger"
 	"abusedesk/platform/httpx"
+
+	"github.com/go-analyze/charts"
 )
 
 // The reputation page (/reputation) and its JSON (/api/v1/reputation): how the provider's own
@@ -81,7 +84,7 @@ func (d *Dashboard) reputationPage(w http.ResponseWriter, r *http.Request) {
 		counts = append(counts, float64(day.Count))
 	}
 	if len(counts) > 0 {
-		svg, err := bars(fmt.Sprintf("Addresses newly listed per day, %s to %s", data.From, data.ToDay), labels, []string{"listed"}, [][]float64{counts}, false)
+		svg, err := countBars(fmt.Sprintf("Addresses newly listed per day, %s to %s", data.From, data.ToDay), labels, "listed", counts)
 		if err != nil {
 			d.log.Warn("the reputation chart could not be drawn; the page goes without it", "error", err)
 		} else {
@@ -89,4 +92,26 @@ func (d *Dashboard) reputationPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.render(w, "reputation.html", data)
+}
+
+// countBars draws whole counts per day: the value axis in whole steps (0 to a multiple of 4),
+// and at most seven day labels, so they neither collide nor read as fractions.
+func countBars(title string, labels []string, name string, counts []float64) ([]byte, error) {
+	top := 4.0
+	for _, c := range counts {
+		top = max(top, math.Ceil(c/4)*4)
+	}
+	opt := charts.NewBarChartOptionWithData([][]float64{counts})
+	opt.Title.Text = title
+	opt.CategoryAxis.Labels = labels
+	opt.CategoryAxis.LabelCount = min(7, len(labels))
+	opt.Legend.SeriesNames = []string{name}
+	opt.Legend.Offset = charts.OffsetRight
+	opt.ValueAxis[0].Min, opt.ValueAxis[0].Max, opt.ValueAxis[0].LabelCount = charts.Ptr(0.0), charts.Ptr(top), 5
+	opt.ValueAxis[0].PreferNiceIntervals = charts.Ptr(false)
+	p := painter()
+	if err := p.BarChart(opt); err != nil {
+		return nil, err
+	}
+	return svgOf(p)
 }

@@ -404,6 +404,8 @@ func summarise(e workflows.LedgerEvent) (string, []any) {
 		}
 	case workflows.LedgerReopened:
 		add("fixes_reopened = fixes_reopened + 1")
+	case workflows.LedgerRelisted:
+		add("relisted = 1")
 	case workflows.LedgerSLABreached:
 		add("sla_breaches = sla_breaches + 1")
 		switch e.Decision {

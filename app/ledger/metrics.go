@@ -87,8 +87,11 @@ type Figures struct {
 	ApprovalWait         Quantiles `json:"approval_wait"`
 	// TimeToDelist is, for the blocklist cases that closed once the listings stopped, the
 	// first listing seen → the last.
-	TimeToDelist   Quantiles `json:"time_to_delist"`
-	ApprovalsAsked int       `json:"approvals_asked"`
+	TimeToDelist Quantiles `json:"time_to_delist"`
+	// Relisted are the blocklist cases that came too soon after the account's previous one
+	// closed delisted (the policy's monitoring.relisted): fixes that did not hold.
+	Relisted       int `json:"relisted"`
+	ApprovalsAsked int `json:"approvals_asked"`
 	// ApprovalTimeouts were answered by the policy's timeout, no lead having decided.
 	ApprovalTimeouts int            `json:"approval_timeouts"`
 	Breaches         Breaches       `json:"sla_breaches"`
@@ -148,7 +151,7 @@ type caseFacts struct {
 	account, category, track, tier, reporter, decider, outcome, appealDecision string
 	opened                                                                     int64
 	reports, notices, approvalsAsked, approvalTimeouts, appeals                int
-	fixesAccepted, fixesReopened                                               int
+	fixesAccepted, fixesReopened, relisted                                     int
 	firstNotice, firstReply, approvalAsked, approvalDecided, lastReport        sql.NullInt64
 	enforced, appealed, appealDecided, closed                                  sql.NullInt64
 	breaches                                                                   Breaches
@@ -199,7 +202,7 @@ func (s *Store) caseFacts(ctx context.Context, from, to int64) ([]caseFacts, err
 	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT account_id, category, track, tier, reporter, decided_by, outcome, appeal_decision,
 			opened_ms, reports, notices, approvals_asked, approval_timeouts, appeals,
 			first_notice_ms, first_reply_ms, approval_asked_ms, approval_decided_ms, enforced_ms, appealed_ms, appeal_decided_ms, closed_ms,
-			triage_breaches, approval_breaches, appeal_breaches, legal_breaches, handoff_breaches, fixes_accepted, fixes_reopened, last_report_ms
+			triage_breaches, approval_breaches, appeal_breaches, legal_breaches, handoff_breaches, fixes_accepted, fixes_reopened, last_report_ms, relisted
 		FROM cases WHERE opened_ms >= ? AND opened_ms < ?`), from, to)
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
@@ -211,7 +214,7 @@ func (s *Store) caseFacts(ctx context.Context, from, to int64) ([]caseFacts, err
 		if err := rows.Scan(&c.account, &c.category, &c.track, &c.tier, &c.reporter, &c.decider, &c.outcome, &c.appealDecision,
 			&c.opened, &c.reports, &c.notices, &c.approvalsAsked, &c.approvalTimeouts, &c.appeals,
 			&c.firstNotice, &c.firstReply, &c.approvalAsked, &c.approvalDecided, &c.enforced, &c.appealed, &c.appealDecided, &c.closed,
-			&c.breaches.Triage, &c.breaches.Approval, &c.breaches.Appeal, &c.breaches.Legal, &c.breaches.Handoff, &c.fixesAccepted, &c.fixesReopened, &c.lastReport); err != nil {
+			&c.breaches.Triage, &c.breaches.Approval, &c.breaches.Appeal, &c.breaches.Legal, &c.breaches.Handoff, &c.fixesAccepted, &c.fixesReopened, &c.lastReport, &c.relisted); err != nil {
 			return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
 		}
 		all = append(all, c)
@@ -359,6 +362,7 @@ func (f *Figures) add(c *caseFacts, r30, r90 bool) {
 	f.ApprovalTimeouts += c.approvalTimeouts
 	f.FixesAccepted += c.fixesAccepted
 	f.FixesReopened += c.fixesReopened
+	f.Relisted += c.relisted
 	f.Breaches.Triage += c.breaches.Triage
 	f.Breaches.Approval += c.breaches.Approval
 	f.Breaches.Appeal += c.breaches.Appeal

@@ -211,7 +211,7 @@ func TestFixesThatDidNotHold(t *testing.T) {
 	})
 }
 
-// TestTimeToDelist: the time to delist is, for the blocklist cases that closed once the
+// TestTimeToDelist: relistings are counted, and the time to delist is, for the blocklist cases that closed once the
 // listings stopped, the first listing seen → the last; a blocklist case closed otherwise, and
 // any other category's quiet close, do not count.
 func TestTimeToDelist(t *testing.T) {
@@ -227,6 +227,7 @@ func TestTimeToDelist(t *testing.T) {
 				at(3*h+7*24*h, workflows.LedgerEvent{Kind: workflows.LedgerClosed, Outcome: workflows.OutcomeQuiet}),
 			// Listed for 9 h.
 			newStory("TS-BL2", "acct-2", abuse.Blocklist, t0.Add(h)).reports(1, monitor).at(9*h, listed()).
+				at(0, workflows.LedgerEvent{Kind: workflows.LedgerRelisted, Text: "TS-BL0"}).
 				at(9*h+7*24*h, workflows.LedgerEvent{Kind: workflows.LedgerClosed, Outcome: workflows.OutcomeQuiet}),
 			// Closed by an agent: not delisted as far as the desk knows.
 			newStory("TS-BL3", "acct-3", abuse.Blocklist, t0.Add(2*h)).reports(1, monitor).at(50*h, listed()).
@@ -245,6 +246,9 @@ func TestTimeToDelist(t *testing.T) {
 		}
 		if d := m.Total.TimeToDelist; d.N != 2 || d.P50.String() != "3h" || d.P90.String() != "9h" {
 			t.Errorf("time to delist: %+v; want 2 cases, median 3h, 90th percentile 9h", d)
+		}
+		if m.Total.Relisted != 1 {
+			t.Errorf("relisted %d, want 1", m.Total.Relisted)
 		}
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -99,6 +100,10 @@ func (m *Monitor) Run(ctx context.Context, window time.Time) (workflows.Blocklis
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
+	// In the networks' and the lists' order, whichever look-up answered first.
+	slices.SortFunc(listings, func(a, b listing) int {
+		return cmp.Or(a.addr.Compare(b.addr), strings.Compare(a.list.Zone, b.list.Zone))
+	})
 	for _, l := range listings {
 		raw, id := Report(l.addr, l.list, l.detail, window)
 		out, err := m.Intake.Ingest(ctx, raw, intake.Source{Channel: Channel, ReceivedAt: window})

@@ -458,6 +458,9 @@ type Monitoring struct {
 	// checked every ceil(addresses / PerRun) × Every.
 	Every  Duration `yaml:"every" json:"every"`
 	PerRun int      `yaml:"per_run" json:"per_run"`
+	// Relisted: a listing within this long of the account's previous blocklist incident
+	// closing delisted is a relisting — the fix did not hold — and its case says so.
+	Relisted Duration `yaml:"relisted" json:"relisted"`
 }
 
 // Blocklist is one DNS blocklist: its zone, its name as a customer knows it, and where a listed
@@ -599,7 +602,7 @@ var (
 	defaultLegal     = Legal{Due: Duration(72 * time.Hour), Reminders: []Duration{Duration(24 * time.Hour), Duration(48 * time.Hour)}}
 	defaultReinstate = Reinstatement{SLA: Duration(72 * time.Hour), Reminders: []Duration{Duration(48 * time.Hour)}, Probation: Duration(90 * 24 * time.Hour)}
 	defaultAdvisory  = Advisory{Renotify: Duration(24 * time.Hour), Quiet: Duration(7 * 24 * time.Hour)}
-	defaultMonitor   = Monitoring{Every: Duration(time.Hour), PerRun: 1024}
+	defaultMonitor   = Monitoring{Every: Duration(time.Hour), PerRun: 1024, Relisted: Duration(30 * 24 * time.Hour)}
 )
 
 // defaultTriage is the gate of a policy file that has no triage section (the embedded default
@@ -648,8 +651,9 @@ type Snapshot struct {
 	Legal          Legal              `json:"legal,omitzero"`
 	Advisory       Advisory           `json:"advisory,omitzero"`
 	// Blocklists are the monitored blocklists, with their delisting pages (a blocklist case's
-	// advice lists them).
+	// advice lists them); Relisted is how soon after a delisting a listing is a relisting.
 	Blocklists []Blocklist `json:"blocklists,omitempty"`
+	Relisted   Duration    `json:"relisted,omitempty"`
 	// Teams are the teams a case may hand work to.
 	Teams map[string]Team `json:"teams,omitempty"`
 	// Reasons are the ground and the redress routes its statements of reasons name.
@@ -684,7 +688,7 @@ func (p *Policy) Snapshot(c abuse.Category) Snapshot {
 	s := Snapshot{Version: p.Version, Rules: r, RepeatOffender: p.RepeatOffender, Approvers: p.Approvers, Managers: p.Managers, Triage: triage,
 		Legal: p.Legal, Advisory: p.Advisory, Teams: p.Teams, Reasons: p.Transparency.ReasonsFor(c)}
 	if c == abuse.Blocklist {
-		s.Blocklists = slices.Clone(p.Monitoring.Blocklists)
+		s.Blocklists, s.Relisted = slices.Clone(p.Monitoring.Blocklists), p.Monitoring.Relisted
 	}
 	return s
 }

@@ -172,6 +172,9 @@ func (v *validator) monitoring(m Monitoring) {
 	if m.Every < Duration(time.Minute) {
 		v.fail("monitoring.every", "must be at least 1m (each window looks up per_run addresses on every list), got %s", m.Every)
 	}
+	if m.Relisted < 0 {
+		v.fail("monitoring.relisted", "must not be negative (0: a listing is never a relisting), got %s", m.Relisted)
+	}
 	if m.PerRun < 1 || m.PerRun > 100000 {
 		v.fail("monitoring.per_run", "must be between 1 and 100000 addresses, got %d", m.PerRun)
 	}
