@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -55,16 +54,8 @@ func (a *Desk) ScheduleBlocklists(ctx context.Context) {
 	}
 	every := m.Every.D()
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
-	_, err := a.Temporal.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:   workflows.BlocklistWatchScheduleID,
-		Spec: spec,
-		Action: &client.ScheduleWorkflowAction{
-			ID: workflows.BlocklistWatchScheduleID, Workflow: workflows.BlocklistWatchWorkflowType, TaskQueue: workflows.TaskQueue,
-			WorkflowRunTimeout: 45 * time.Minute,
-		},
-		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
-		Note:    "abusedesk: look the provider's networks up on the blocklists of the policy's monitoring section (created by the desk at start)",
-	})
+	err := a.createSchedule(ctx, workflows.BlocklistWatchScheduleID, workflows.BlocklistWatchWorkflowType, every, 45*time.Minute,
+		"abusedesk: look the provider's networks up on the blocklists of the policy's monitoring section (created by the desk at start)")
 	switch {
 	case err == nil:
 		a.Log.Info("the blocklist watch is scheduled", "schedule", workflows.BlocklistWatchScheduleID, "every", every, "networks", len(m.Networks), "lists", len(m.Blocklists))

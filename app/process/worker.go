@@ -51,16 +51,8 @@ func (a *Desk) ScheduleTrends(ctx context.Context) {
 	if a.Ledger == nil || a.svc.alerts == nil {
 		return
 	}
-	_, err := a.Temporal.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:   workflows.TrendWatchScheduleID,
-		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: workflows.TrendWatchEvery}}},
-		Action: &client.ScheduleWorkflowAction{
-			ID: workflows.TrendWatchScheduleID, Workflow: workflows.TrendWatchWorkflowType, TaskQueue: workflows.TaskQueue,
-			WorkflowRunTimeout: 5 * time.Minute,
-		},
-		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
-		Note:    "abusedesk: report spikes to the leads, once a minute (created by the desk at start)",
-	})
+	err := a.createSchedule(ctx, workflows.TrendWatchScheduleID, workflows.TrendWatchWorkflowType, workflows.TrendWatchEvery, 5*time.Minute,
+		"abusedesk: report spikes to the leads, once a minute (created by the desk at start)")
 	switch {
 	case err == nil:
 		a.Log.Info("the spike watch is scheduled", "schedule", workflows.TrendWatchScheduleID, "every", workflows.TrendWatchEvery)
@@ -68,6 +60,22 @@ func (a *Desk) ScheduleTrends(ctx context.Context) {
 	default:
 		a.Log.Error("the spike watch could not be scheduled: no spike alerts until a desk starts that can", "error", err)
 	}
+}
+
+// createSchedule creates a schedule that starts workflowType on the desk's task queue every
+// every, one run at a time (a run still going when the next is due makes that one skip).
+// temporal.ErrScheduleAlreadyRunning says another process created it first.
+func (a *Desk) createSchedule(ctx context.Context, id, workflowType string, every, runTimeout time.Duration, note string) error {
+	_, err := a.Temporal.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID:   id,
+		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}},
+		Action: &client.ScheduleWorkflowAction{
+			ID: id, Workflow: workflowType, TaskQueue: workflows.TaskQueue, WorkflowRunTimeout: runTimeout,
+		},
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+		Note:    note,
+	})
+	return err
 }
 
 // StartWorker registers the workflows and activities and starts polling.

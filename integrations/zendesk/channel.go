@@ -172,6 +172,15 @@ func caseOf(t *TicketInfo) ticket.CaseLink {
 	return link
 }
 
+// caseTicket reads a ticket and the case it names (CaseID "": it names none).
+func (z *Channel) caseTicket(ctx context.Context, id int64) (*TicketInfo, ticket.CaseLink, error) {
+	t, err := z.API.Ticket(ctx, id)
+	if err != nil {
+		return nil, ticket.CaseLink{}, err
+	}
+	return t, caseOf(t), nil
+}
+
 // assigneeOf is a ticket's assignee as the case keeps it: a user ID, "" for nobody.
 func assigneeOf(t *TicketInfo) string {
 	if t.AssigneeID == 0 {
@@ -231,13 +240,9 @@ func (z *Channel) report(ctx context.Context, id int64) error {
 
 // reply delivers the requester's latest public comment on a case ticket to the case.
 func (z *Channel) reply(ctx context.Context, id int64) error {
-	t, err := z.API.Ticket(ctx, id)
-	if err != nil {
+	t, link, err := z.caseTicket(ctx, id)
+	if err != nil || link.CaseID == "" {
 		return err
-	}
-	link := caseOf(t)
-	if link.CaseID == "" {
-		return nil
 	}
 	comments, err := z.API.Comments(ctx, id)
 	if err != nil {
@@ -276,13 +281,9 @@ func ignore(err error) error {
 // decision delivers an agent's macro to the case, credited to who applied it; a decision the
 // case refuses is explained in an internal note on the ticket.
 func (z *Channel) decision(ctx context.Context, id int64, decision string, actorID int64, actorEmail string) error {
-	t, err := z.API.Ticket(ctx, id)
-	if err != nil {
+	t, link, err := z.caseTicket(ctx, id)
+	if err != nil || link.CaseID == "" {
 		return err
-	}
-	link := caseOf(t)
-	if link.CaseID == "" {
-		return nil
 	}
 	// Who decided is who made the update that added the macro's tag, as the ticket's audits
 	// say: the webhook's actor and the poll (which knows none) find the same person, never the
@@ -346,13 +347,9 @@ func (z *Channel) decision(ctx context.Context, id int64, decision string, actor
 // the case already has and changes nothing; a change the case refuses (an assignee outside the
 // desk's groups) is explained in an internal note.
 func (z *Channel) assigned(ctx context.Context, id int64, updated string) error {
-	t, err := z.API.Ticket(ctx, id)
-	if err != nil {
+	t, link, err := z.caseTicket(ctx, id)
+	if err != nil || link.CaseID == "" {
 		return err
-	}
-	link := caseOf(t)
-	if link.CaseID == "" {
-		return nil
 	}
 	st, err := z.Desk.CaseOf(ctx, link)
 	switch {
