@@ -45,6 +45,16 @@ func (p *Policy) WriteSummary(w io.Writer, path string) error {
 		}
 		fmt.Fprintf(&b, "  %-15s %s in %s, within %s, then %v%s\n", "team "+name, t.Name(name), t.Channel, t.SLA, t.Chain, pause)
 	}
+	if m := p.Monitoring; m.On() {
+		var zones []string
+		for _, bl := range m.Blocklists {
+			zones = append(zones, bl.Zone)
+		}
+		fmt.Fprintf(&b, "  %-15s %d network(s) on %s, %d addresses every %s; a relisting within %s\n", "monitoring",
+			len(m.Networks), strings.Join(zones, ", "), m.PerRun, m.Every, m.Relisted)
+	} else {
+		fmt.Fprintf(&b, "  %-15s off: no networks or blocklists in the policy\n", "monitoring")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
