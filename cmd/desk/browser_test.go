@@ -280,7 +280,7 @@ func TestBrowserApprovesAPendingCase(t *testing.T) {
 	walkPages(ctx, t, d.ep.HTTP, map[string]string{
 		"queue": "/queue", "cases": "/", "closed": "/?state=closed", "case": "/cases/" + v.CaseNumber, "account": "/accounts/acct-bank",
 		"operations": "/operations", "trends": "/trends", "qa": "/qa", "reporters": "/reporters", "sandbox": "/sandbox", "intake": "/intake",
-		"notice": "/notice",
+		"notice": "/notice", "reputation": "/reputation",
 	}, "queue-desktop", "case-desktop", "queue-phone", "case-phone", "notice-phone", "cases-desktop")
 }
 

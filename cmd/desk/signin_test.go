@@ -136,9 +136,9 @@ func TestSignInRoles(t *testing.T) {
 		}
 		// Every page and export the dashboard serves, read as this person: no trace of the
 		// legal matter (its number, its ID, the police force, the request's words).
-		for _, path := range []string{"/", "/?state=closed", "/?state=all", "/queue", "/reporters", "/intake", "/operations", "/trends", "/qa",
+		for _, path := range []string{"/", "/?state=closed", "/?state=all", "/queue", "/reporters", "/intake", "/operations", "/trends", "/qa", "/reputation",
 			"/accounts/acct-shop", "/api/v1/cases?state=all", "/api/v1/cases?q=192.0.2.10&state=all", "/api/v1/cases?q=police.example&state=all",
-			"/api/v1/queue", "/api/v1/metrics", "/api/v1/metrics?track=legal", "/api/v1/qa", "/api/v1/cases/" + legal.CaseNumber} {
+			"/api/v1/queue", "/api/v1/metrics", "/api/v1/metrics?track=legal", "/api/v1/qa", "/api/v1/reputation", "/api/v1/cases/" + legal.CaseNumber} {
 			_, body := do(s, http.MethodGet, path, "")
 			if strings.HasSuffix(path, legal.CaseNumber) { // answered as a number no incident has
 				_, none := do(s, http.MethodGet, "/api/v1/cases/TS-00000000", "")
