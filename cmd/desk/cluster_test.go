@@ -42,6 +42,8 @@ func TestCluster(t *testing.T) {
 	// The customer's window outlasts the storm, the kill and the restart even on a busy machine
 	// (the tests run side by side): every report must land in its case before it is enforced.
 	p := fastPolicy(t, t.TempDir(), map[string]string{"window: 14d": "window: 40s"})
+	// The blocklist watch runs too, on a few addresses of a list that answers nothing.
+	appendFile(t, p, "\nmonitoring:\n  networks: [192.0.2.28/30]\n  blocklists: [{zone: dnsbl.cluster.invalid}]\n  every: 1m\n")
 	ctx := context.Background()
 	dir := t.TempDir()
 	started := time.Now()
@@ -206,6 +208,30 @@ func TestCluster(t *testing.T) {
 	}
 	if workers < c.Workers() || fresh < c.Workers() {
 		t.Errorf("worker_waits: %d workers wrote, %d lately; want each of the %d", workers, fresh, c.Workers())
+	}
+	// The periodic work is Temporal Schedules the workers made: each survived the worker's kill
+	// and the server's restart, and ran once per window whatever the number of workers.
+	for _, id := range []string{workflows.TrendWatchScheduleID, workflows.BlocklistWatchScheduleID} {
+		h := tc.ScheduleClient().GetHandle(ctx, id)
+		var desc *client.ScheduleDescription
+		for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(time.Second) {
+			desc, err = h.Describe(ctx)
+			if (err == nil && len(desc.Info.RecentActions) > 0) || time.Now().After(deadline) {
+				break
+			}
+		}
+		if err != nil || len(desc.Info.RecentActions) == 0 {
+			t.Errorf("schedule %s: %v, no run yet", id, err)
+			continue
+		}
+		windows := map[time.Time]bool{}
+		for _, a := range desc.Info.RecentActions {
+			if windows[a.ScheduleTime] {
+				t.Errorf("schedule %s ran twice for the window %s", id, a.ScheduleTime)
+			}
+			windows[a.ScheduleTime] = true
+		}
+		t.Logf("schedule %s: %d run(s), one per window", id, len(windows))
 	}
 	t.Logf("%d reports through the ingress in %s (a worker killed, the Temporal server restarted: frontend back in %s); every case finished and counted %s after the storm began",
 		total, accepted.Round(time.Millisecond), failover.Round(time.Millisecond), done.Round(time.Millisecond))
