@@ -33,6 +33,7 @@ import (
 	"abusedesk/domain/policy"
 	"abusedesk/integrations/enforcement"
 	"abusedesk/integrations/mailbox"
+	"abusedesk/integrations/probe"
 	deskslack "abusedesk/integrations/slack"
 	"abusedesk/integrations/zendesk"
 	"abusedesk/platform/config"
@@ -82,6 +83,9 @@ type Desk struct {
 	reporters   *intake.Reporters
 	worker      worker.Worker
 	workerUp    atomic.Bool
+	// checks look URLs and addresses up (fix checks, the blocklist watch): one per process,
+	// made by the first component that needs it.
+	checks *probe.Prober
 	// stops run in reverse order at shutdown, each with what is left of the shutdown budget.
 	stops []func(ctx context.Context)
 }

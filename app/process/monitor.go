@@ -13,14 +13,17 @@ import (
 
 	"abusedesk/app/reputation"
 	"abusedesk/domain/policy"
-	"abusedesk/integrations/probe"
 	"abusedesk/workflows"
 )
 
 // StartMonitorWorker polls the intake task queue for the blocklist watch's runs: a process that
 // runs intake looks its slice of the networks up and hands the listings to its own intake.
+// With monitoring off there are no runs (the workers delete the schedule), and no poller.
 func (a *Desk) StartMonitorWorker() error {
-	p, err := probe.New(probe.Options{Proxy: a.Cfg.Checks.Proxy, DNS: a.Cfg.Checks.DNS, Timeout: a.Cfg.Checks.Timeout})
+	if !a.Policy.Monitoring.On() {
+		return nil
+	}
+	p, err := a.prober()
 	if err != nil {
 		return err
 	}

@@ -62,6 +62,18 @@ func (a *Desk) ScheduleTrends(ctx context.Context) {
 	}
 }
 
+// prober is the process's outside checker (DESK_CHECK_PROXY, DESK_CHECK_DNS), made once.
+func (a *Desk) prober() (*probe.Prober, error) {
+	if a.checks == nil {
+		p, err := probe.New(probe.Options{Proxy: a.Cfg.Checks.Proxy, DNS: a.Cfg.Checks.DNS, Timeout: a.Cfg.Checks.Timeout})
+		if err != nil {
+			return nil, err
+		}
+		a.checks = p
+	}
+	return a.checks, nil
+}
+
 // createSchedule creates a schedule that starts workflowType on the desk's task queue every
 // every, one run at a time (a run still going when the next is due makes that one skip).
 // temporal.ErrScheduleAlreadyRunning says another process created it first.
@@ -111,7 +123,7 @@ func (a *Desk) StartWorker() error {
 	if a.Ledger != nil {
 		acts.Ledger = a.Ledger
 	}
-	p, err := probe.New(probe.Options{Proxy: a.Cfg.Checks.Proxy, DNS: a.Cfg.Checks.DNS, Timeout: a.Cfg.Checks.Timeout})
+	p, err := a.prober()
 	if err != nil {
 		return err
 	}
