@@ -10,13 +10,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"abusedesk/platform/config"
 )
@@ -58,15 +56,12 @@ func DialWaiting(ctx context.Context, cfg config.Temporal, logger *slog.Logger, 
 	}
 }
 
-// unreachable says the cluster did not answer (refused, timed out, unavailable), as opposed
-// to answering no.
+// unreachable says the cluster did not answer (refused, timed out), as opposed to answering no:
+// the SDK reports a dial it could not complete as serviceerror.Unavailable.
 func unreachable(err error) bool {
-	switch status.Code(errors.Unwrap(err)) {
-	case codes.Unavailable, codes.DeadlineExceeded:
-		return true
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "Unavailable") || strings.Contains(msg, "connection reset")
+	var unavailable *serviceerror.Unavailable
+	var deadline *serviceerror.DeadlineExceeded
+	return errors.As(err, &unavailable) || errors.As(err, &deadline)
 }
 
 // Options are the client options for cfg: address, namespace, TLS, API key and the payload
