@@ -9,6 +9,7 @@ import (
 
 	"abusedesk/domain/abuse"
 	"abusedesk/domain/policy"
+	"abusedesk/domain/ticket"
 )
 
 // TaskQueue is the one task queue abusedesk's workers poll.
@@ -89,7 +90,7 @@ const (
 	// DecisionAssign makes an agent of the desk's team the case's owner (AgentDecision.Assignee;
 	// none: nobody). It is no macro: the dashboard assigns, and an assignee set on the ticket
 	// in the ticketing system comes back as one.
-	DecisionAssign Decision = "assign"
+	DecisionAssign Decision = ticket.DecisionAssign
 )
 
 // AgentDecisions lists the decisions in macro order.

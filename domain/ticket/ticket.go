@@ -95,6 +95,14 @@ func (r Ref) Number() (int64, bool) {
 	return n, err == nil && n > 0
 }
 
+// refJSON is a reference as it is written; refWire as it is read (the ID a string or, saved
+// before references named a system, an integer).
+type refJSON struct {
+	System string `json:"system,omitempty"`
+	ID     string `json:"id"`
+	URL    string `json:"url,omitempty"`
+}
+
 type refWire struct {
 	System string          `json:"system,omitempty"`
 	ID     json.RawMessage `json:"id"`
@@ -102,13 +110,7 @@ type refWire struct {
 }
 
 // MarshalJSON encodes the reference with its ID as a string.
-func (r Ref) MarshalJSON() ([]byte, error) {
-	id, err := json.Marshal(r.ID)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(refWire{System: r.System, ID: id, URL: r.URL})
-}
+func (r Ref) MarshalJSON() ([]byte, error) { return json.Marshal(refJSON(r)) }
 
 // UnmarshalJSON decodes both forms: a string ID with its system, and the integer ID saved
 // before there was a system (a Zendesk ticket; 0 is no ticket).
