@@ -115,37 +115,17 @@ func (rs *resolver) resolveOne(ctx context.Context, r reports.Report) (string, s
 	if r.FeedbackID != "" {
 		queries = append(queries, enforcement.Query{FeedbackID: r.FeedbackID})
 	}
-	at := r.EventTime
-	for i, ip := range r.SourceIPs {
-		if i == 3 {
-			break
+	// The first few of each kind, most certain first.
+	ask := func(values []string, most int, query func(string) enforcement.Query) {
+		for _, v := range values[:min(len(values), most)] {
+			queries = append(queries, query(v))
 		}
-		queries = append(queries, enforcement.Query{IP: ip, At: at})
 	}
-	for i, s := range r.Senders {
-		if i == 2 {
-			break
-		}
-		queries = append(queries, enforcement.Query{Sender: s})
-	}
-	for i, d := range r.Domains {
-		if i == 3 {
-			break
-		}
-		queries = append(queries, enforcement.Query{Domain: d})
-	}
-	for i, p := range r.Phones {
-		if i == 3 {
-			break
-		}
-		queries = append(queries, enforcement.Query{Phone: p})
-	}
-	for i, id := range r.SenderIDs {
-		if i == 2 {
-			break
-		}
-		queries = append(queries, enforcement.Query{SenderID: id})
-	}
+	ask(r.SourceIPs, 3, func(ip string) enforcement.Query { return enforcement.Query{IP: ip, At: r.EventTime} })
+	ask(r.Senders, 2, func(s string) enforcement.Query { return enforcement.Query{Sender: s} })
+	ask(r.Domains, 3, func(d string) enforcement.Query { return enforcement.Query{Domain: d} })
+	ask(r.Phones, 3, func(p string) enforcement.Query { return enforcement.Query{Phone: p} })
+	ask(r.SenderIDs, 2, func(id string) enforcement.Query { return enforcement.Query{SenderID: id} })
 	if len(queries) == 0 {
 		if len(r.Ranges) > 0 {
 			return "", "", nil // the ranges are looked up next
