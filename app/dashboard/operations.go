@@ -211,7 +211,8 @@ func painter() *charts.Painter {
 	return charts.NewPainter(charts.PainterOptions{OutputFormat: charts.ChartOutputSVG, Width: 880, Height: 300})
 }
 
-func bars(title string, labels, names []string, values [][]float64, stack bool) ([]byte, error) {
+// bars draws a bar chart; tune, when given, adjusts its options before it is drawn.
+func bars(title string, labels, names []string, values [][]float64, stack bool, tune ...func(*charts.BarChartOption)) ([]byte, error) {
 	opt := charts.NewBarChartOptionWithData(values)
 	opt.Title.Text = title
 	opt.CategoryAxis.Labels = labels
@@ -219,6 +220,9 @@ func bars(title string, labels, names []string, values [][]float64, stack bool) 
 	opt.Legend.Offset = charts.OffsetRight
 	if stack {
 		opt.StackSeries = charts.Ptr(true)
+	}
+	for _, f := range tune {
+		f(&opt)
 	}
 	p := painter()
 	if err := p.BarChart(opt); err != nil {

@@ -101,17 +101,9 @@ func countBars(title string, labels []string, name string, counts []float64) ([]
 	for _, c := range counts {
 		top = max(top, math.Ceil(c/4)*4)
 	}
-	opt := charts.NewBarChartOptionWithData([][]float64{counts})
-	opt.Title.Text = title
-	opt.CategoryAxis.Labels = labels
-	opt.CategoryAxis.LabelCount = min(7, len(labels))
-	opt.Legend.SeriesNames = []string{name}
-	opt.Legend.Offset = charts.OffsetRight
-	opt.ValueAxis[0].Min, opt.ValueAxis[0].Max, opt.ValueAxis[0].LabelCount = charts.Ptr(0.0), charts.Ptr(top), 5
-	opt.ValueAxis[0].PreferNiceIntervals = charts.Ptr(false)
-	p := painter()
-	if err := p.BarChart(opt); err != nil {
-		return nil, err
-	}
-	return svgOf(p)
+	return bars(title, labels, []string{name}, [][]float64{counts}, false, func(opt *charts.BarChartOption) {
+		opt.CategoryAxis.LabelCount = min(7, len(labels))
+		opt.ValueAxis[0].Min, opt.ValueAxis[0].Max, opt.ValueAxis[0].LabelCount = charts.Ptr(0.0), charts.Ptr(top), 5
+		opt.ValueAxis[0].PreferNiceIntervals = charts.Ptr(false)
+	})
 }
