@@ -25,8 +25,8 @@ func TestBenchScenariosRun(t *testing.T) {
 	skipShort(t)
 	out := t.TempDir()
 	args := []string{"bench", "parse", "storm", "lifecycle", "precision", "capacity", "notification", "admission", "metrics", "--in-process", "--out", out, "--data-dir", t.TempDir(),
-		"--reports", "600", "--accounts", "30", "--naive", "60", "--clients", "16",
-		"--cases", "12", "--open", "40", "--idle", "1s", "--precision-cases", "8", "--deadline", "8s",
+		"--reports", "400", "--accounts", "30", "--naive", "60", "--clients", "16",
+		"--cases", "8", "--open", "40", "--idle", "1s", "--precision-cases", "6", "--deadline", "4s",
 		"--rows", "300", "--row-accounts", "30", "--ledger-cases", "500"}
 	if err := run(context.Background(), args, io.Discard, io.Discard, config.MapLookup(nil)); err != nil {
 		t.Fatal(err)
@@ -117,8 +117,8 @@ func TestReliability(t *testing.T) {
 	skipShort(t)
 	out := t.TempDir()
 	args := []string{"bench", "reliability", "--out", out, "--data-dir", t.TempDir(),
-		"--reports", "1000", "--accounts", "40", "--clients", "16",
-		"--uploads", "12", "--upload-mb", "8", "--slow-uploads", "300", "--fs-mb", "128"}
+		"--reports", "600", "--accounts", "40", "--clients", "16",
+		"--uploads", "8", "--upload-mb", "8", "--slow-uploads", "300", "--fs-mb", "128"}
 	if err := run(context.Background(), args, io.Discard, io.Discard, config.MapLookup(nil)); err != nil {
 		t.Fatal(err)
 	}

@@ -295,7 +295,7 @@ func TestBenchTopology(t *testing.T) {
 	}
 	out := t.TempDir()
 	args := []string{"bench", "topology", "--in-process", "--out", out, "--data-dir", t.TempDir(),
-		"--reports", "400", "--accounts", "20", "--clients", "16", "--cases", "8", "--precision-cases", "6", "--deadline", "8s"}
+		"--reports", "200", "--accounts", "20", "--clients", "16", "--cases", "4", "--precision-cases", "4", "--deadline", "4s"}
 	stderr.Reset()
 	if err := run(context.Background(), args, io.Discard, &stderr, config.MapLookup(nil)); err != nil {
 		t.Fatalf("%v\n%s", err, tail(stderr.String(), 4000))

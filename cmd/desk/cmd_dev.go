@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"time"
 )
 
 func cmdDev(ctx context.Context, e env, args []string) error {
@@ -45,6 +46,7 @@ Port 0 picks any free port.`)
 	demoMode := fs.Bool("demo", false, "feed the sample reports at start and use the demo policy (windows of minutes) unless --policy is given")
 	signinMode := fs.Bool("signin", false, "sign people into the dashboard through a stand-in OpenID Connect identity provider on loopback (one demo person per role: agent, lead, legal, admin) instead of the dashboard password")
 	demoDir := fs.String("demo-dir", "", "a folder of .eml/.json reports added to the samples (fed with --demo, offered on the Sandbox page)")
+	exportLag := fs.Duration("sandbox-export-lag", time.Minute, "how recent a change the sandbox Zendesk's incremental export leaves out, as Zendesk does (a minute); shorter, the poll that catches a lost webhook sees a change sooner; 0: none")
 	portBase := fs.Int("port-base", 0, "pin every port the desk listens on to the 20 from this one (docs: HTTP +0, Temporal +1, its UI +2, Temporal's own services +3…+10, the sandbox's enforcement API, Zendesk, Slack, hosting stand-in and blocklist, mailbox and identity provider +11…+16); --http-port, --temporal-port and --ui-port still win when given. 0: those three as their flags say, the rest as last run when free")
 	if err := parse(e, fs, args); err != nil {
 		return err
@@ -73,6 +75,12 @@ Port 0 picks any free port.`)
 	if *policyPath != "" {
 		cfg.PolicyFile = *policyPath
 	}
+	if *exportLag < 0 {
+		return usageError{fmt.Sprintf("--sandbox-export-lag: %v is negative", *exportLag)}
+	}
+	if *exportLag == 0 {
+		*exportLag = -1 // none: the sandbox's zero is Zendesk's minute
+	}
 	var uiOff string
 	*uiPort, uiOff = devUIPort(*uiPort, flagGiven(fs, "ui-port"), *signinMode)
 	if *slackMode != "http" && *slackMode != "socket" {
@@ -97,7 +105,8 @@ Port 0 picks any free port.`)
 
 	err = devdesk.Run(ctx, devdesk.Options{Cfg: cfg, Lookup: e.lookup, Stdout: e.stdout, Stderr: e.stderr, Version: version,
 		HTTPPort: *httpPort, TemporalPort: *temporalPort, UIPort: *uiPort, UIOff: uiOff, PortBase: *portBase, Ports: ports,
-		ServerLogLevel: serverLevel, SlackSocket: *slackMode == "socket", SignIn: *signinMode, Demo: *demoMode, Samples: samples})
+		ServerLogLevel: serverLevel, SlackSocket: *slackMode == "socket", SignIn: *signinMode, Demo: *demoMode, Samples: samples,
+		ExportLag: *exportLag})
 	if u := (devdesk.UsageError{}); errors.As(err, &u) {
 		return usageError{u.Msg}
 	}

@@ -206,7 +206,7 @@ func benchLifecycle(ctx context.Context, o *Options, r *Report) error {
 	}
 	defer func() { _, _ = d.stop() }()
 	sides = append(sides, side{d, "life", &onRun})
-	const rounds = 4
+	rounds := lifecycleRounds(o.Cases)
 	server0 := d.serverCPU()
 	db0, _ := d.databaseBytes(ctx)
 	for k := range rounds {
@@ -357,6 +357,13 @@ type lifecycleRun struct{ elapsed, cpu time.Duration }
 
 // lifecycleCases opens n cases on d (accounts from, …), each with one report, and waits until
 // every case on d closed.
+// lifecycleRounds is how many rounds the lifecycle's cases run in: four, alternating the desks
+// so that a machine's drift falls on each, or fewer for a handful of cases (a round waits for
+// its cases' whole lives, seconds however few they are).
+func lifecycleRounds(cases int) int {
+	return min(4, max(1, cases/4))
+}
+
 func lifecycleCases(ctx context.Context, env *benchEnv, d *benchDesk, snap policy.Snapshot, prefix string, from, n int) (lifecycleRun, error) {
 	now := time.Now().UTC()
 	cpu := d.cpu()

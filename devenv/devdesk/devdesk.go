@@ -56,6 +56,9 @@ type Options struct {
 	PortBase                       int
 	Ports                          Ports
 	ServerLogLevel                 slog.Level
+	// ExportLag is how recent a change the sandbox Zendesk's incremental export leaves out
+	// (0: a minute, as Zendesk; negative: none).
+	ExportLag time.Duration
 	// SlackSocket has the sandbox Slack deliver clicks through Socket Mode.
 	SlackSocket bool
 	// SignIn signs people in through a stand-in identity provider.
@@ -127,7 +130,7 @@ func Run(ctx context.Context, o Options) error {
 	if err := a.ListenHTTP(loopback(o.HTTPPort)); err != nil {
 		return UsageError{fmt.Sprintf("--http-port %d: %v; pick another, 0 for any free one", o.HTTPPort, errors.Unwrap(err))}
 	}
-	if err := a.startSandbox(ctx, o.Lookup, o.SlackSocket); err != nil {
+	if err := a.startSandbox(ctx, o.Lookup, o.SlackSocket, o.ExportLag); err != nil {
 		if o.Ports != nil {
 			return UsageError{fmt.Sprintf("--port-base %d: %v; pick another base", o.PortBase, err)}
 		}
@@ -207,7 +210,7 @@ func Run(ctx context.Context, o Options) error {
 // startSandbox starts a stand-in for every service the environment has no credentials for,
 // points the desk's integrations at them, and provisions the sandbox Zendesk like a real
 // account (fields, macros, webhook, triggers).
-func (a *devProcess) startSandbox(ctx context.Context, lookup config.Lookup, slackSocket bool) error {
+func (a *devProcess) startSandbox(ctx context.Context, lookup config.Lookup, slackSocket bool, exportLag time.Duration) error {
 	ic, err := config.LoadIntegrations(lookup)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
@@ -217,7 +220,7 @@ func (a *devProcess) startSandbox(ctx context.Context, lookup config.Lookup, sla
 	}
 	sb, err := sandbox.Start(ctx, sandbox.Options{
 		DeskURL: a.Endpoints.HTTP, Zendesk: ic.Zendesk == nil, Slack: ic.Slack == nil, Enforcement: ic.Enforcement == nil,
-		SlackSocketMode: slackSocket, StateFile: filepath.Join(a.Cfg.DataDir, "sandbox.json"), Log: a.Log, Ports: a.ports.sandbox(),
+		SlackSocketMode: slackSocket, ZendeskExportLag: exportLag, StateFile: filepath.Join(a.Cfg.DataDir, "sandbox.json"), Log: a.Log, Ports: a.ports.sandbox(),
 		// The checks of a fix look at the sandbox's stand-in for the customers' servers and its
 		// blocklist, unless the environment names a proxy or a DNS server of its own.
 		Hosting: a.Cfg.Checks.Proxy == "" && a.Cfg.Checks.DNS == "", Listed: demo.Listed,

@@ -78,6 +78,9 @@ type Options struct {
 	Zendesk, Slack, Enforcement bool
 	// SlackSocketMode delivers clicks over Socket Mode instead of HTTP.
 	SlackSocketMode bool
+	// ZendeskExportLag is how recent a change the Zendesk's incremental export leaves out
+	// (0: a minute, as Zendesk; negative: none).
+	ZendeskExportLag time.Duration
 	// Hosting starts the stand-in for the customers' servers (an HTTP proxy) and a DNS
 	// blocklist, which the remediation checks query; Listed are the addresses it lists.
 	Hosting bool
@@ -159,6 +162,7 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	if o.Zendesk {
 		s.ZendeskToken, s.ZendeskWebhookSecret = cred("zendesk_token", ""), cred("zendesk_webhook_secret", "")
 		z := zendesksandbox.New(s.ZendeskToken, BotEmail)
+		z.ExportLag = o.ZendeskExportLag
 		if o.StateFile != "" {
 			z.FilesDir = filepath.Join(filepath.Dir(o.StateFile), "sandbox-zendesk-files")
 		}
