@@ -362,3 +362,49 @@ func TestBlocklistAdviceIsAChecklist(t *testing.T) {
 		t.Errorf("a relisting's advice: %v\n%s", err, out)
 	}
 }
+
+// TestMessagingNoticesAskForTheEvidence: each messaging category's notice speaks of texts or
+// calls (never e-mail), says what the customer must show, and, with no automatic action, says a
+// person decides about the numbers, senders or campaigns, not that an action follows.
+func TestMessagingNoticesAskForTheEvidence(t *testing.T) {
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	asks := map[abuse.Category][]string{
+		abuse.SMSSpam:       {"text messages", "opt-in evidence", "opts out"},
+		abuse.Smishing:      {"smishing", "stop these messages"},
+		abuse.OptOut:        {"STOP", "10 business days", "opt-out handling"},
+		abuse.Consent:       {"opt-in evidence", "Purchased or shared lists are not consent"},
+		abuse.CarrierNotice: {"CTIA Messaging Principles", "opt-in evidence", "registered use case"},
+		abuse.Robocall:      {"calls", "consent you hold for automated calls"},
+	}
+	for _, c := range abuse.TrackMessaging.Categories() {
+		want, ok := asks[c]
+		if !ok {
+			t.Errorf("%s: no expectation for this messaging category's notice", c)
+			continue
+		}
+		if got, err := r.Pick("notice", string(c), "en"); err != nil || got != "notice/"+string(c)+".en" {
+			t.Errorf("%s: notice %q, %v; want its own", c, got, err)
+		}
+		d := sample(c, "en")
+		d.Action = workflows.ActionView{Type: abuse.ActionNone, Description: abuse.ActionNone.Describe(0)}
+		out, err := r.Render("notice", string(c), "en", d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range append(want, "our abuse team will decide whether to suspend the numbers, sender IDs or campaigns", d.CaseNumber) {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: the notice lacks %q:\n%s", c, w, out)
+			}
+		}
+		if strings.Contains(strings.ToLower(out), "email sent") || strings.Contains(out, "we will apply") {
+			t.Errorf("%s: the notice speaks of e-mail or of an automatic action:\n%s", c, out)
+		}
+		d.Action = workflows.ActionView{Type: abuse.ActionSuspendSending, Description: "outbound sending suspended"}
+		if out, _ := r.Render("notice", string(c), "en", d); !strings.Contains(out, "we will apply: outbound sending suspended") {
+			t.Errorf("%s: with an action, the notice does not name it:\n%s", c, out)
+		}
+	}
+}

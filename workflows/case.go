@@ -222,7 +222,8 @@ func (w *caseWorkflow) run(ctx workflow.Context) (*CaseResult, error) {
 		case StatusMonitoring:
 			w.awaitMonitoring(ctx)
 		case StatusNoticed:
-			w.startWait(ctx, w.st.Rules.ResponseWindow.D())
+			window, _ := w.responseWindow(workflow.Now(ctx))
+			w.startWait(ctx, window)
 		case StatusAwaitingResponse:
 			w.awaitResponse(ctx)
 		case StatusUnderReview:

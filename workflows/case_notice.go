@@ -96,13 +96,34 @@ func (w *caseWorkflow) checkProbation(ctx workflow.Context) {
 	}
 }
 
+// responseWindow is how long the customer has to answer the notice: the policy's window, or
+// less when a report states an earlier deadline of its own (a carrier's "within 5 business
+// days"), and the deadline the report states (zero when the policy's window holds).
+func (w *caseWorkflow) responseWindow(now time.Time) (time.Duration, time.Time) {
+	window := w.st.Rules.ResponseWindow.D()
+	var stated time.Time
+	for _, r := range w.st.Reports.Recent {
+		if r.Deadline.IsZero() || r.Category.Track().Confidential() || !r.Deadline.After(now) {
+			continue
+		}
+		if d := r.Deadline.Sub(now); d < window {
+			window, stated = d, r.Deadline
+		}
+	}
+	return window, stated
+}
+
 // sendNotice opens the customer's ticket with the violation notice.
 func (w *caseWorkflow) sendNotice(ctx workflow.Context) {
 	acct := w.st.Account
-	deadline := workflow.Now(ctx).Add(w.st.Rules.ResponseWindow.D())
+	window, stated := w.responseWindow(workflow.Now(ctx))
+	if !stated.IsZero() {
+		w.note(ctx, EventNote, "the reporter's own deadline comes first: the customer's answer is due by "+fmtTime(stated), "")
+	}
+	deadline := workflow.Now(ctx).Add(window)
 	data := w.noticeData(ctx)
 	data.Deadline = deadline
-	data.Window = w.st.Rules.ResponseWindow.D()
+	data.Window = window
 	var res OpenCaseResult
 	err := workflow.ExecuteActivity(withStep(ctx), ActivityOpenCase, OpenCaseInput{
 		ExternalID: w.st.ExternalID,

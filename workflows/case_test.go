@@ -1332,3 +1332,45 @@ func TestReviewHasADueTime(t *testing.T) {
 		})
 	}
 }
+
+// TestCarrierDeadlineComesFirst: a carrier's notice that states a deadline earlier than the
+// policy's window sets the customer's deadline (the notice says it and the wait ends then); a
+// later one leaves the policy's window.
+func TestCarrierDeadlineComesFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		stated time.Duration
+		want   time.Duration
+	}{{"earlier", 30 * time.Hour, 30 * time.Hour}, {"later", 100 * time.Hour, 48 * time.Hour}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			var v workflows.CaseView
+			h.at(time.Hour, func() { v = h.view() })
+			h.at(200*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
+			h.caseID = workflows.CaseWorkflowID("acct-standard", abuse.CarrierNotice)
+			h.env.SetStartWorkflowOptions(testStartOptions(h.caseID))
+			h.at(0, func() {
+				now := h.env.Now()
+				h.evidence.Put(fmt.Sprintf("%064x", 1), []byte("raw report"))
+				h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{{
+					ID: "carrier-1", Format: "freeform", Category: abuse.CarrierNotice, Reporter: "compliance@carrier.example", ReceivedAt: now,
+					Subjects: abuse.ParseSubjects("phone:+13125550177"), Evidence: fmt.Sprintf("%064x", 1), Summary: "campaign audit",
+					Deadline: now.Add(tc.stated),
+				}}))
+			})
+			h.env.ExecuteWorkflow(workflows.CaseWorkflowType, workflows.CaseInput{AccountID: "acct-standard", Category: abuse.CarrierNotice,
+				Policy: h.pol.Snapshot(abuse.CarrierNotice)})
+
+			if got := v.Deadline.Sub(v.OpenedAt); got != tc.want {
+				t.Errorf("deadline %v after opening, want %v", got, tc.want)
+			}
+			noted := strings.Contains(timelineOf(v), "the reporter's own deadline comes first")
+			if noted != (tc.stated < 48*time.Hour) {
+				t.Errorf("timeline notes the reporter's deadline: %v\n%s", noted, timelineOf(v))
+			}
+			if tc.stated < 48*time.Hour && countContaining(h.publicComments(), "(30 hours from now)") == 0 {
+				t.Errorf("the notice does not give the carrier's window: %v", h.publicComments())
+			}
+		})
+	}
+}

@@ -524,7 +524,7 @@ type CaseView struct {
 	Replies      int         `json:"replies"`
 	AutoReplies  int         `json:"auto_replies"`
 	Ticket       TicketRef   `json:"ticket"`
-	// CategoryTrack is the track of the case's category (abuse, advisory, legal, customer);
+	// CategoryTrack is the track of the case's category (abuse, advisory, legal, customer, messaging);
 	// Track is the account's rules (standard, strict, strategic).
 	CategoryTrack abuse.Track       `json:"category_track,omitempty"`
 	Triage        *TriageState      `json:"triage,omitempty"`

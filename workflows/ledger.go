@@ -34,7 +34,7 @@ type LedgerCase struct {
 	// loaded).
 	AccountName string         `json:"account_name,omitempty"`
 	Category    abuse.Category `json:"category"`
-	// Track is the category's track (abuse, advisory, legal, customer); Rules the account's
+	// Track is the category's track (abuse, advisory, legal, customer, messaging); Rules the account's
 	// (standard, strict, strategic), Tier its tier, both empty until the account is loaded.
 	Track    abuse.Track `json:"track"`
 	Rules    string      `json:"rules,omitempty"`

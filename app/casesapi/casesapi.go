@@ -144,7 +144,7 @@ func (a *API) query(ctx context.Context, v map[string][]string) (string, List, e
 	}
 	if t := get("track"); t != "" {
 		if !slices.Contains(abuse.Tracks, abuse.Track(t)) {
-			return "", out, badRequest{fmt.Sprintf("track %q: want abuse, advisory, legal or customer", t)}
+			return "", out, badRequest{fmt.Sprintf("track %q: want one of %v", t, abuse.Tracks)}
 		}
 		parts = append(parts, cases.InTrack(abuse.Track(t)))
 	}

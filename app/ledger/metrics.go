@@ -21,7 +21,7 @@ import (
 // figure is defined once, here, and docs/metrics.md says the same in words.
 
 // Query selects the cases the figures are about: those opened in [From, To), of one category,
-// track (abuse, advisory, legal, customer) or tier when those are set.
+// track (abuse, advisory, legal, customer, messaging) or tier when those are set.
 type Query struct {
 	From, To time.Time
 	Category string

@@ -38,11 +38,24 @@ const (
 	CSAM         Category = "csam"
 	// Customer: our own customer asks for help because their mail is blocked or listed.
 	Deliverability Category = "deliverability"
+
+	// Messaging: a customer's numbers, sender IDs or campaigns harm people by text or call.
+	// SMSSpam is unsolicited texts (a 7726 forward among them), Smishing texts that phish,
+	// OptOut a STOP (or its synonyms) not honoured, Consent texts sent without the recipient's
+	// consent, CarrierNotice a carrier's compliance notice (the CTIA's principles, 10DLC), and
+	// Robocall unwanted or fraudulent calls (vishing).
+	SMSSpam       Category = "sms-spam"
+	Smishing      Category = "smishing"
+	OptOut        Category = "opt-out"
+	Consent       Category = "consent"
+	CarrierNotice Category = "carrier-notice"
+	Robocall      Category = "robocall"
 )
 
 // Categories lists every category in a fixed order.
 var Categories = []Category{Spam, Phishing, Malware, PortScan, DoS, BruteForce, Copyright, AuthFailure, Other,
-	Vulnerable, Infected, Compromised, Blocklist, LegalRequest, CSAM, Deliverability}
+	Vulnerable, Infected, Compromised, Blocklist, LegalRequest, CSAM, Deliverability,
+	SMSSpam, Smishing, OptOut, Consent, CarrierNotice, Robocall}
 
 // Track is what kind of matter a report is, and so which lifecycle handles it.
 type Track string
@@ -57,10 +70,13 @@ const (
 	TrackLegal Track = "legal"
 	// TrackCustomer: our own customer asks for help; support, no enforcement.
 	TrackCustomer Track = "customer"
+	// TrackMessaging: our customer's texts or calls harm people; notice, wait, escalate,
+	// enforce, as abuse, on numbers, senders and campaigns.
+	TrackMessaging Track = "messaging"
 )
 
 // Tracks lists the tracks.
-var Tracks = []Track{TrackAbuse, TrackAdvisory, TrackLegal, TrackCustomer}
+var Tracks = []Track{TrackAbuse, TrackAdvisory, TrackLegal, TrackCustomer, TrackMessaging}
 
 // Track is the track a category belongs to.
 func (c Category) Track() Track {
@@ -71,6 +87,8 @@ func (c Category) Track() Track {
 		return TrackLegal
 	case Deliverability:
 		return TrackCustomer
+	case SMSSpam, Smishing, OptOut, Consent, CarrierNotice, Robocall:
+		return TrackMessaging
 	default:
 		return TrackAbuse
 	}
@@ -123,6 +141,18 @@ func (c Category) Title() string {
 		return "child sexual abuse material"
 	case Deliverability:
 		return "blocked or listed mail (deliverability)"
+	case SMSSpam:
+		return "unsolicited text messages (SMS spam)"
+	case Smishing:
+		return "fraudulent text messages (smishing)"
+	case OptOut:
+		return "opt-out requests not honoured (STOP)"
+	case Consent:
+		return "text messages sent without consent"
+	case CarrierNotice:
+		return "messaging that breaks a carrier's compliance rules"
+	case Robocall:
+		return "unwanted or fraudulent calls (robocalls, vishing)"
 	default:
 		return "abuse"
 	}
@@ -209,11 +239,11 @@ func (c Category) DefaultSeverity() Severity {
 	switch c {
 	case CSAM:
 		return SeverityCritical
-	case Phishing, Malware, DoS, Infected, Compromised, LegalRequest:
+	case Phishing, Malware, DoS, Infected, Compromised, LegalRequest, Smishing, CarrierNotice:
 		return SeverityHigh
 	case Vulnerable:
 		return SeverityMedium
-	case Spam, BruteForce, PortScan, Copyright:
+	case Spam, BruteForce, PortScan, Copyright, SMSSpam, OptOut, Consent, Robocall:
 		return SeverityMedium
 	default:
 		return SeverityLow
@@ -249,6 +279,9 @@ var trackRules = map[Track]TrackRules{
 	TrackAdvisory: {Advice: true},
 	TrackLegal:    {Confidential: true},
 	TrackCustomer: {Support: true},
+	// Messaging abuse is a violation like the rest of abuse: its own track for its subjects
+	// (numbers, sender IDs, campaigns), its evidence and its reporters (carriers).
+	TrackMessaging: {Violation: true},
 }
 
 // Rules are what the track's cases are (none for an unknown track).

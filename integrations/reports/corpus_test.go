@@ -464,9 +464,9 @@ func corpus() []sample {
 		from, body, phone string
 		c                 abuse.Category
 	}{
-		{"Jane <jane@mail.example.com>", "I keep getting spam text messages (SMS) from +1 (646) 555-01%02d advertising loans.", "+1646555010", abuse.Spam},
-		{"Tom <tom@provider.co.uk>", "Unsolicited SMS from 07700 9001%02d every day; I never signed up.", "+44770090010", abuse.Spam},
-		{"Ana <ana@correo.example.es>", "Recibo SMS de spam desde el +34 612 345 6%02d cada día.", "+3461234560", abuse.Spam},
+		{"Jane <jane@mail.example.com>", "I keep getting spam text messages (SMS) from +1 (646) 555-01%02d advertising loans.", "+1646555010", abuse.SMSSpam},
+		{"Tom <tom@provider.co.uk>", "Unsolicited SMS from 07700 9001%02d every day; I never signed up.", "+44770090010", abuse.Consent},
+		{"Ana <ana@correo.example.es>", "Recibo SMS de spam desde el +34 612 345 6%02d cada día.", "+3461234560", abuse.SMSSpam},
 	} {
 		num := fmt.Sprintf("%s%d", b.phone, v)
 		add(fmt.Sprintf("messaging/%d", v), mailOf(b.from, "Spam texts", "", fmt.Sprintf(b.body, v)), label{kind: KindReport, category: b.c}.phone(num))

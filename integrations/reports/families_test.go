@@ -112,13 +112,84 @@ var classFamilies = map[string]struct {
 	// Phone numbers in any written format, the region from the context.
 	"phones: US carrier, national format": {mailOf("Carrier Compliance <compliance@carrier.example>", "10DLC campaign complaint", "",
 		"Subscribers report unsolicited text messages from +1 (646) 555-0148 and (312) 555-0199 sent through a 10DLC campaign; sender ID SHOPNEWS."),
-		expect{kind: KindReport, format: FormatFreeform, category: abuse.Spam, phones: []string{"+16465550148", "+13125550199"}}},
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.CarrierNotice, phones: []string{"+16465550148", "+13125550199"}}},
 	"phones: carrier compliance notice that never says SMS": {mailOf("Carrier Compliance <compliance@carrier.example>", "Compliance notice - campaign CXYZ123", "",
 		"Campaign CXYZ123 (brand BABC456) sending from +1 (646) 555-0148 violates the CTIA Messaging Principles: messages lack opt-out language. Remediate within 5 business days."),
-		expect{kind: KindReport, format: FormatFreeform, category: abuse.Other, phones: []string{"+16465550148"}}},
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.CarrierNotice, phones: []string{"+16465550148"}}},
 	"phones: UK reporter, national format": {mailOf("Jane <jane@provider.co.uk>", "Nuisance calls", "",
 		"I keep getting robocalls from 020 7946 0018 claiming to be my bank, several a day since Monday."),
-		expect{kind: KindReport, format: FormatFreeform, category: abuse.Other, phones: []string{"+442079460018"}}}, // robocalls get a category of their own with the messaging track (issue 30)
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.Robocall, phones: []string{"+442079460018"}}},
+}
+
+// TestMessagingFamilies: complaints about texts and calls, each category written the ways
+// several kinds of reporter write it (a person, a carrier, a 7726 service, a bank's fraud team),
+// land in the messaging track's categories — never in e-mail spam, never in "other".
+func TestMessagingFamilies(t *testing.T) {
+	p := parser()
+	for name, tc := range messagingFamilies {
+		t.Run(name, func(t *testing.T) { check(t, p.Parse(tc.raw), tc.want) })
+	}
+}
+
+var messagingFamilies = map[string]struct {
+	raw  []byte
+	want expect
+}{
+	// Unsolicited texts.
+	"sms-spam: a person, international number": {mailOf("Ann <ann@home.example>", "Spam texts", "",
+		"I get promotional text messages from +44 7700 900456 every morning. Please look into it."),
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.SMSSpam, phones: []string{"+447700900456"}}},
+	"sms-spam: a 7726 service's forward": {mailOf("Spam Reporting Service <reports@7726.example>", "Spam SMS forwarded to 7726", "",
+		"A mobile subscriber forwarded the following SMS to 7726.\nOriginating number: +44 7700 900789\nMessage: Cheap loans today, reply YES for details"),
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.SMSSpam, phones: []string{"+447700900789"}}},
+	"sms-spam: a short code in German": {mailOf("Max <max@web.example>", "SMS Werbung", "",
+		"Seit Tagen bekomme ich Werbe-SMS vom Absender +49 1512 3456789. Bitte unterbinden Sie das."),
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.SMSSpam, phones: []string{"+4915123456789"}}},
+	// Smishing.
+	"smishing: a bank's fraud team, sender ID inline": {mailOf("Fraud Desk <fraud@bank.example>", "Fraudulent SMS campaign", "",
+		"Our customers receive texts with alphanumeric sender ID SECUREBNK asking them to verify your account at a fake login page."),
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.Smishing}},
+	"smishing: a person, parcel fee": {mailOf("Tom <tom@home.example>", "scam text", "",
+		"Got a text from +1 (415) 555-0133 saying my package is held until I pay a redelivery fee at a link."),
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.Smishing, phones: []string{"+14155550133"}}},
+	"smishing: a CERT names it phishing": {mailOf("CERT <cert@cert.example>", "Phishing via SMS", "",
+		"Phishing SMS messages impersonating a tax authority are sent from +33 6 12 34 56 78; victims are sent to a credential harvesting site."),
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.Smishing, phones: []string{"+33612345678"}}},
+	// Opt-outs not honoured.
+	"opt-out: replied STOP, still texted": {mailOf("Lee <lee@home.example>", "Texts will not stop", "",
+		"I texted STOP to +1 646 555 0100 on Monday and they are still sending me texts."),
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.OptOut, phones: []string{"+16465550100"}}},
+	"opt-out: unsubscribe ignored": {mailOf("Sue <sue@mail.example>", "SMS after unsubscribing", "",
+		"I unsubscribed from the SMS list of +44 7700 900321 two weeks ago and I keep getting messages."),
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.OptOut, phones: []string{"+447700900321"}}},
+	"opt-out: a synonym (CANCEL)": {mailOf("Raj <raj@home.example>", "texts", "",
+		"Replied CANCEL to short code 55123 twice, the texts go on."),
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.OptOut}},
+	// No consent.
+	"consent: never signed up": {mailOf("Kim <kim@home.example>", "Who gave them my number", "",
+		"I never signed up for anything but +1 212 555 0111 texts me offers. How did they get my number?"),
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.Consent, phones: []string{"+12125550111"}}},
+	"consent: without consent, SMS": {mailOf("Ola <ola@post.example>", "SMS without consent", "",
+		"The sender SHOPNOW sends me SMS without my consent."),
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.Consent}},
+	// A carrier's compliance notice.
+	"carrier-notice: campaign audit": {mailOf("Messaging Compliance <compliance@carrier.example>", "Campaign audit result", "",
+		"Our audit of campaign CK3J9QX found the registered use case does not match the traffic from +1 (312) 555-0177. Provide opt-in records within 5 business days."),
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.CarrierNotice, phones: []string{"+13125550177"}}},
+	"carrier-notice: toll-free verification": {mailOf("Toll-Free Ops <tf@carrier.example>", "Toll-free number flagged", "",
+		"Traffic from toll-free number +1 833 555 0199 is not compliant with toll-free verification: messages without opt-out language."),
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.CarrierNotice, phones: []string{"+18335550199"}}},
+	// Calls.
+	"robocall: car warranty": {mailOf("Pat <pat@home.example>", "Calls", "",
+		"Automated calls from +1 202 555 0147 about my car warranty, five a day."),
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.Robocall, phones: []string{"+12025550147"}}},
+	"robocall: vishing in French": {mailOf("Luc <luc@maison.example>", "Appels frauduleux", "",
+		"Je reçois des appels frauduleux du +33 1 23 45 67 89 qui se font passer pour ma banque."),
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.Robocall, phones: []string{"+33123456789"}}},
+	// Not messaging: an e-mail spam complaint with the reporter's phone number stays e-mail spam.
+	"not messaging: mail spam with a phone in the signature": {mailOf("Ann <ann@corp.example>", "Spam from your network", "",
+		"We received spam from 192.0.2.44 at 2026-12-06 10:00 UTC.\n-- \nAnn, Postmaster, +44 20 7946 0000"),
+		expect{kind: KindReport, format: FormatFreeform, category: abuse.Spam, ips: []string{"192.0.2.44"}}},
 }
 
 // TestOpaqueSignedSMIME: a CERT's notice signed with S/MIME "opaque" (the message inside the

@@ -17,7 +17,7 @@ var (
 	reTel = regexp.MustCompile(`(?i)\btel:(\+?[\d\-.()]{7,24})`)
 	// reSMSContext says a text is about SMS or voice abuse, where phone numbers are subjects;
 	// elsewhere a number is more likely the reporter's own (a signature).
-	reSMSContext = regexp.MustCompile(`(?i)(\bSMS\b|\bMMS\b|\bA2P\b|\b10DLC\b|\bCTIA\b|messaging principles|campaign registry|toll[- ]free verification|opt-out (?:language|keyword|instructions)|\bSTOP keyword|text message|\btext(?:s|ing|ed)\b|\b(?:replied|reply|replying|responded|texted|sent)\s+["'“]?STOP\b|\bsmishing\b|\bvishing\b|\brobocall|voice ?mail|\bwhatsapp\b|\b7726\b|sender ?id|short ?code|spam call|scam call|unsolicited call|Anruf|appel (?:frauduleux|indésirable)|llamada|chamada|chiamata|oproep|połączenie|звонок|дзвінок)`)
+	reSMSContext = regexp.MustCompile(`(?i)(\bSMS\b|\bMMS\b|\bA2P\b|\b10DLC\b|\bCTIA\b|messaging principles|campaign registry|toll[- ]free verification|opt-out (?:language|keyword|instructions)|\bSTOP keyword|text message|\btext(?:s|ing|ed)\b|\b(?:a|another|this|that|one|got|received|get|getting) texts? (?:from|saying|claiming|telling|about|asking|with)\b|registered use[- ]case|opt-in (?:records?|evidence|proof)|campaign (?:ID\s*)?[:#]?\s*(?-i:C[A-Z0-9]{6})\b|\b(?:automated|robo|spam|scam|unwanted|nuisance|pre-?recorded|fraudulent|unsolicited|sales|marketing) (?:phone |voice )?calls?\b|\bcalled me\b|\bkeeps? calling\b|\b(?:replied|reply|replying|responded|texted|sent)\s+["'“]?STOP\b|\bsmishing\b|\bvishing\b|\brobocall|voice ?mail|\bwhatsapp\b|\b7726\b|sender ?id|short ?code|spam call|scam call|unsolicited call|Anruf|appels? (?:frauduleux|indésirables?|téléphoniques?|automatisés?)|llamada|chamada|chiamata|oproep|połączenie|звонок|дзвінок)`)
 	// reSenderID is a labelled alphanumeric sender ID or short code.
 	reSenderID = regexp.MustCompile(`(?im)^\s*(?:sender ?id|short ?code|sms sender|originator)\s*[:=]\s*([A-Za-z0-9][A-Za-z0-9 ._-]{1,14}[A-Za-z0-9])\s*$`)
 )
@@ -89,6 +89,9 @@ func textPhones(s, region string) (phones, senderIDs []string) {
 	for _, re := range []*regexp.Regexp{reSenderID, reSenderInline} {
 		for _, m := range re.FindAllStringSubmatch(s, maxFound) {
 			v := strings.TrimSpace(m[1])
+			if notSenderID[v] {
+				continue // a word of the sentence ("the sender ID SMS"), not a sender's name
+			}
 			if e := phoneE164(v, region); e != "" {
 				phones = appendUnique(phones, e)
 				continue
@@ -107,8 +110,12 @@ var (
 	rePhoneish = regexp.MustCompile(`(?:\+|\b00|\()?\d[\d \t().\-/]{5,22}\d`)
 	// reSenderInline is a sender ID or short code named in a sentence ("from sender ID
 	// SHOPNEWS", "short code 72345"): capitals and digits, as carriers register them.
-	reSenderInline = regexp.MustCompile(`(?i:\b(?:alphanumeric sender(?: id)?|sender ?id|short ?code|originator))\s*(?:of\s+)?[:=]?\s*["']?([A-Z0-9][A-Z0-9._-]{1,10}[A-Z0-9])\b`)
+	reSenderInline = regexp.MustCompile(`(?i:\b(?:alphanumeric sender(?: id)?|sender ?id|sender|absender|expéditeur|remitente|short ?code|originator))\s*(?:of\s+)?[:=]?\s*["']?([A-Z0-9][A-Z0-9._-]{1,10}[A-Z0-9])\b`)
 )
+
+// notSenderID are capitals a sentence puts where a sender ID stands that name none.
+var notSenderID = map[string]bool{"SMS": true, "MMS": true, "RCS": true, "STOP": true, "HELP": true, "ID": true, "IS": true, "OF": true,
+	"YES": true, "NO": true, "THE": true, "AND": true, "A2P": true, "P2P": true, "10DLC": true}
 
 // phoneE164 reads a written phone number with libphonenumber: E.164 when it is a number (an
 // international one of a possible length, or a valid national one of region), else "".

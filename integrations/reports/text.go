@@ -217,6 +217,17 @@ func freeform(text, subject, from string, received time.Time) *Report {
 	var left []string
 	r.SourceIPs, left = complaintIPs(whole, named)
 	r.Phones, r.SenderIDs = textPhones(whole, phoneRegion(from, whole))
+	if len(r.Phones) > 0 || len(r.SenderIDs) > 0 {
+		// Texts or calls from numbers or senders: the messaging track's categories.
+		if c := messagingCategory(whole, r.Category); c != r.Category {
+			r.Category = c
+			r.Signals = append(r.Signals, "messaging: texts or calls from the numbers or senders it names ("+string(c)+")")
+		}
+		if r.Category == abuse.CarrierNotice {
+			// A carrier sets its own deadline ("remediate within 5 business days"): the case's.
+			r.Deadline = statedDeadline(whole, received)
+		}
+	}
 	if len(left) > 0 {
 		r.Warnings = append(r.Warnings, "address choice: "+strings.Join(left, ", "))
 	}

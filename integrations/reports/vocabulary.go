@@ -38,6 +38,12 @@ var typeRules = []typeRule{
 	// Law enforcement and hotlines.
 	{words: []string{"csam", "child_abuse", "child-abuse", "child sexual", "cybertip"}, category: abuse.CSAM},
 	{words: []string{"law_enforcement", "subpoena", "preservation", "court_order", "legal_request", "data_request"}, category: abuse.LegalRequest},
+	// Texts and calls (the messaging track), before the e-mail words they share.
+	{words: []string{"10dlc", "ctia", "carrier_compliance", "carrier-compliance", "campaign_violation"}, category: abuse.CarrierNotice},
+	{words: []string{"smishing", "sms_phish", "sms-phish", "sms_fraud"}, category: abuse.Smishing},
+	{words: []string{"robocall", "vishing", "spam_call", "scam_call", "voice_spam"}, category: abuse.Robocall},
+	{words: []string{"opt_out", "opt-out", "optout"}, category: abuse.OptOut},
+	{words: []string{"sms_spam", "sms-spam", "text_spam", "spam_sms", "spam-sms", "7726"}, category: abuse.SMSSpam},
 	// Abuse by our customer.
 	{words: []string{"phish", "fraud"}, category: abuse.Phishing},
 	{words: []string{"malware", "virus", "trojan", "ransomware", "c2", "command_and_control", "command-and-control"}, category: abuse.Malware},

@@ -1,0 +1,49 @@
+package reports
+
+import (
+	"regexp"
+
+	"abusedesk/domain/abuse"
+)
+
+// Messaging abuse: a complaint about texts or calls that names the numbers or sender IDs they
+// came from is sorted into the messaging track's categories, whatever its words would make of
+// an e-mail ("spam" from a number is unsolicited texts, not bulk mail).
+
+// reVoice says a complaint is about calls; reTexts that it is about texts. A complaint about
+// calls and not about texts is a robocall complaint.
+var (
+	reVoice = regexp.MustCompile(`(?i)(robo-?call|\bvishing\b|\b(?:phone |voice )?calls?\b|\bcalled (?:me|us|my)\b|\bcalling\b|voice ?mail|pre-?recorded|\bringing\b|Anruf\w*|\bappels?\b|llamad\w+|chamad\w+|chiamat\w+|oproep\w*|połączen\w*|звон\w*|дзвін\w*)`)
+	reTexts = regexp.MustCompile(`(?i)(\bSMS\b|\bMMS\b|\bRCS\b|\bA2P\b|\b10DLC\b|text messages?|\btext(?:s|ing|ed)?\b|sender ?id|short ?code|\b7726\b|(?-i:\bSTOP\b)|whatsapp|\bsmishing\b)`)
+)
+
+// messagingRules sort a complaint about texts into a category; the first that matches wins.
+// A carrier's compliance notice first (it names opt-outs and consent among its findings), then
+// fraud, then an opt-out not honoured (a STOP or its synonyms), then texts sent without
+// consent; unsolicited texts are the rest.
+var messagingRules = []textRule{
+	{abuse.CarrierNotice, regexp.MustCompile(`(?i)(\b10DLC\b|\bCTIA\b|campaign registry|\bTCR\b|messaging principles|\bcompliance (?:notice|review|violation|audit|team|department)|\bnon-?complian(?:ce|t)\b|\bnot? compl(?:y|iant) with\b|\bcarrier (?:audit|violation|notice|complaint)|toll[- ]free verification|\bshort ?code (?:audit|violation)|\bcampaign (?:ID\s*)?[:#]?\s*(?-i:C[A-Z0-9]{6})\b|registered use[- ]case)`)},
+	{abuse.Smishing, regexp.MustCompile(`(?i)(\bsmishing\b|\bphish\w*|\bcredentials?\b|fake (?:login|bank|delivery|parcel|package|toll|link|website|site)|verify your (?:account|identity|payment|details)|(?:account|card) (?:is |has been |was )?(?:suspended|locked|blocked|on hold)|unpaid (?:toll|parcel|delivery|fee|invoice)|(?:parcel|package|delivery|customs|toll|redelivery) fee|impersonat\w+|pretend\w* to be|\bfraud\w*|\bscam\w*|hameçonnage|Betrug\w*|estafa|fraude|truffa|oplichting|oszust\w*|мошенни\w*|шахра\w*)`)},
+	{abuse.OptOut, regexp.MustCompile(`(?i)(\b(?:replied|reply|replying|responded|respond|texted|sent|send|typed|type)\s+(?:back\s+|with\s+)?["'“”‘’]?(?:STOP|STOP ?ALL|UNSUBSCRIBE|CANCEL|END|QUIT|REVOKE|OPT[ -]?OUT)\b|\bopt(?:ed|ing|s)?[- ]?out\b|\bunsubscrib\w*|\basked (?:them |it |the sender )?(?:to stop|to be removed)|\bSTOP (?:keyword|request|message)s?\b)`)},
+	{abuse.Consent, regexp.MustCompile(`(?i)(\bnever (?:signed up|opted in|subscribed|consented|agreed|gave (?:them |you |it )?(?:my )?(?:number|consent|permission))|\bwithout (?:my |their |our |any |prior )?(?:express )?(?:written )?(?:consent|permission)|\bdid(?:n't| not) (?:consent|opt[ -]?in|sign up|subscribe|agree|give (?:them |you )?(?:my )?(?:number|consent|permission))|\bno (?:prior )?(?:express )?(?:written )?consent\b|\bnot (?:a|their|your) customer\b|\bhow (?:did|do) they (?:get|have) my (?:number|phone)|\bpurchased (?:list|leads?)\b|\bopt-?in (?:evidence|proof|record)s?)`)},
+}
+
+// messagingCategory is the messaging category of a complaint about texts or calls (s its
+// subject and body): robocall for calls, else the first of messagingRules that matches, else
+// unsolicited texts. It keeps a legal request, a hotline notice and a customer's plea for help
+// as they are: those go to their own tracks whatever the medium.
+func messagingCategory(s string, was abuse.Category) abuse.Category {
+	switch was {
+	case abuse.LegalRequest, abuse.CSAM, abuse.Deliverability:
+		return was
+	}
+	if reVoice.MatchString(s) && !reTexts.MatchString(s) {
+		return abuse.Robocall
+	}
+	for _, r := range messagingRules {
+		if r.words.MatchString(s) {
+			return r.category
+		}
+	}
+	return abuse.SMSSpam
+}

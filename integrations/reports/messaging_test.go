@@ -1,0 +1,40 @@
+package reports
+
+import (
+	"testing"
+	"time"
+
+	"abusedesk/domain/abuse"
+)
+
+// TestCarrierDeadline: a carrier's notice that sets its own deadline ("within 5 business days",
+// "by 2026-12-10") carries it, counted from the notice's date in business days when it says so;
+// a person's complaint carries none, nor does a notice that sets none.
+func TestCarrierDeadline(t *testing.T) {
+	// mailOf dates its mail Monday 7 December 2026, 08:00 UTC.
+	for _, tc := range []struct {
+		name, body string
+		want       time.Time
+	}{
+		{"business days", "Campaign CK3J9QX violates the CTIA Messaging Principles (messages from +1 312 555 0177 lack opt-out language). Remediate within 5 business days.",
+			time.Date(2026, 12, 14, 8, 0, 0, 0, time.UTC)},
+		{"a date", "Our 10DLC audit found traffic from +1 312 555 0177 that does not match the registered use case. Provide opt-in records no later than 2026-12-10.",
+			time.Date(2026, 12, 10, 23, 59, 59, 0, time.UTC)},
+		{"none stated", "Traffic from toll-free number +1 833 555 0199 is not compliant with toll-free verification.", time.Time{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := parser().Parse(mailOf("Compliance <compliance@carrier.example>", "Compliance notice", "", tc.body))
+			if len(res.Reports) != 1 {
+				t.Fatalf("kind %s (%s), %d reports", res.Kind, res.Error, len(res.Reports))
+			}
+			r := res.Reports[0]
+			if r.Category != abuse.CarrierNotice || !r.Deadline.Equal(tc.want) {
+				t.Errorf("category %s, deadline %v; want carrier-notice, %v", r.Category, r.Deadline, tc.want)
+			}
+		})
+	}
+	res := parser().Parse(mailOf("Kim <kim@home.example>", "texts", "", "I never signed up but +1 212 555 0111 texts me offers. Stop them within 5 business days please."))
+	if len(res.Reports) != 1 || res.Reports[0].Category != abuse.Consent || !res.Reports[0].Deadline.IsZero() {
+		t.Errorf("a person's complaint: %+v, want consent with no deadline", res.Reports)
+	}
+}
