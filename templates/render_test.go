@@ -402,9 +402,16 @@ func TestMessagingNoticesAskForTheEvidence(t *testing.T) {
 		if strings.Contains(strings.ToLower(out), "email sent") || strings.Contains(out, "we will apply") {
 			t.Errorf("%s: the notice speaks of e-mail or of an automatic action:\n%s", c, out)
 		}
-		d.Action = workflows.ActionView{Type: abuse.ActionSuspendSending, Description: "outbound sending suspended"}
-		if out, _ := r.Render("notice", string(c), "en", d); !strings.Contains(out, "we will apply: outbound sending suspended") {
-			t.Errorf("%s: with an action, the notice does not name it:\n%s", c, out)
+		// An action on the campaign the reports name is named; one with no scope (the whole
+		// account) is a person's choice, and the notice says so.
+		campaign := &abuse.Scope{Kind: abuse.ScopeCampaign, Value: "CX7K2PQ"}
+		d.Action = workflows.ActionView{Type: abuse.ActionSuspendSending, Scope: campaign, Description: abuse.ActionSuspendSending.DescribeOn(0, campaign)}
+		if out, _ := r.Render("notice", string(c), "en", d); !strings.Contains(out, "we will apply: sending suspended on the campaign CX7K2PQ.") {
+			t.Errorf("%s: with an action on a campaign, the notice does not name it:\n%s", c, out)
+		}
+		d.Action = workflows.ActionView{Type: abuse.ActionSuspendSending, Description: abuse.ActionSuspendSending.Describe(0)}
+		if out, _ := r.Render("notice", string(c), "en", d); strings.Contains(out, "we will apply") || !strings.Contains(out, "our abuse team will decide") {
+			t.Errorf("%s: with an action on no one sender, the notice promises it:\n%s", c, out)
 		}
 	}
 }

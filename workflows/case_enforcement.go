@@ -40,6 +40,12 @@ func (w *caseWorkflow) enforce(ctx workflow.Context) {
 		}
 		scope = scopes[0]
 	}
+	if scope == nil && w.track() == abuse.TrackMessaging && !w.leadApproved() {
+		// Texts or calls: the action goes on the one number, sender or campaign the reports
+		// name. When they name none (or several), the whole account is a person's choice.
+		w.stepFailed(ctx, "apply "+string(r.Action.Type), errors.New("the reports name no one number, sender ID, campaign or messaging service to act on, and acting on the whole account is a person's choice: nothing was done to the account"))
+		return
+	}
 	reason := w.enforceReason()
 	var res ActionResult
 	var also []ScopedAction
@@ -79,7 +85,7 @@ func (w *caseWorkflow) enforce(ctx workflow.Context) {
 	}
 	w.st.Enforcement = e
 	w.setStatus(StatusEnforced)
-	w.note(ctx, EventEnforcement, fmt.Sprintf("%s on %s applied and verified (action %s)%s", r.Action.Type.Describe(r.Action.Level), scope, res.ActionID, alsoNote(also)), "")
+	w.note(ctx, EventEnforcement, fmt.Sprintf("%s applied and verified (action %s)%s", r.Action.Type.DescribeOn(r.Action.Level, scope), res.ActionID, alsoNote(also)), "")
 	w.record(ctx, LedgerEvent{Kind: LedgerEnforced, Decision: string(r.Action.Type), Actor: e.ApprovedByEmail, Count: r.Action.Level, Text: e.AllowedBy})
 	data := w.noticeData(ctx)
 	if w.notify(ctx, NotifyInput{Step: fmt.Sprintf("enforced-%d", w.st.Escalations), Public: NoticeEnforced, Note: NoteEnforcement, Status: TicketPending, Data: data}) {
@@ -87,32 +93,51 @@ func (w *caseWorkflow) enforce(ctx workflow.Context) {
 	}
 }
 
-// actionScope is the one phone number or sender ID every report of the case names as its source
-// (SMS or voice abuse), to narrow the action to it; nil when the reports name an address, more
-// than one identity, or none — or when the policy's action is on the account itself.
+// actionScope is the one sending identity every report of the case names as its source (SMS
+// or voice abuse), to narrow the action to it: a campaign first (its numbers and sender IDs
+// send for it), then a messaging service, then a phone number or a sender ID. nil when the
+// reports name an address, more than one identity at that level, or none — or when the
+// policy's action is on the account itself.
 func (w *caseWorkflow) actionScope() *abuse.Scope {
 	if t := w.st.Rules.Action.Type; t != abuse.ActionThrottle && t != abuse.ActionSuspendSending {
 		return nil
 	}
 	var scope *abuse.Scope
 	for _, r := range w.st.Reports.Recent {
-		var found *abuse.Scope
+		// levels[0] campaigns, [1] messaging services, [2] numbers and sender IDs; twice says
+		// a level names two identities.
+		var levels [3]*abuse.Scope
+		var twice [3]bool
 		for _, s := range r.Subjects {
-			var sc *abuse.Scope
+			level, sc := 0, abuse.Scope{}
 			switch s.Kind {
 			case abuse.SubjectIP, abuse.SubjectSender, abuse.SubjectFeedbackID, abuse.SubjectRange:
 				return nil // a source on the network or in mail: the account's matter
+			case abuse.SubjectCampaign:
+				sc = abuse.Scope{Kind: abuse.ScopeCampaign, Value: strings.ToUpper(s.Value)}
+			case abuse.SubjectService:
+				level, sc = 1, abuse.Scope{Kind: abuse.ScopeService, Value: s.Value}
 			case abuse.SubjectPhone:
-				sc = &abuse.Scope{Kind: abuse.ScopePhone, Value: s.Value}
+				level, sc = 2, abuse.Scope{Kind: abuse.ScopePhone, Value: s.Value}
 			case abuse.SubjectSenderID:
-				sc = &abuse.Scope{Kind: abuse.ScopeSenderID, Value: strings.ToUpper(s.Value)}
+				level, sc = 2, abuse.Scope{Kind: abuse.ScopeSenderID, Value: strings.ToUpper(s.Value)}
 			default:
 				continue
 			}
-			if found != nil && *found != *sc {
-				return nil
+			if levels[level] != nil && *levels[level] != sc {
+				twice[level] = true
 			}
-			found = sc
+			levels[level] = &sc
+		}
+		var found *abuse.Scope
+		for i, l := range levels {
+			if l != nil {
+				if twice[i] {
+					return nil // two campaigns, two services or two numbers: a person chooses
+				}
+				found = l
+				break
+			}
 		}
 		if found == nil || (scope != nil && *scope != *found) {
 			return nil
@@ -120,6 +145,12 @@ func (w *caseWorkflow) actionScope() *abuse.Scope {
 		scope = found
 	}
 	return scope
+}
+
+// leadApproved says a lead approved this escalation's action.
+func (w *caseWorkflow) leadApproved() bool {
+	a := w.st.Approval
+	return a != nil && a.Escalation == w.st.Escalations && a.Decision == approval.Approve
 }
 
 // enforceReason is the reason the enforcement API records for the case's action: what the case

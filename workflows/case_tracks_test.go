@@ -661,3 +661,54 @@ func TestCSAMHotlineReport(t *testing.T) {
 	}
 	h.noPublicWord(t)
 }
+
+// TestMessagingActsOnTheCampaign: a carrier's notice about a campaign and its numbers ends, with
+// no answer, in a suspension of the campaign, not of the account or a number, and the notices
+// say so; reports naming two numbers and no campaign leave the account alone and go to a
+// person; with a lead's approval the whole account may be acted on.
+func TestMessagingActsOnTheCampaign(t *testing.T) {
+	run := func(approve bool, subjects ...[]string) (workflows.CaseView, []string, int) {
+		h := newHarness(t)
+		account := "acct-standard"
+		if approve {
+			account = "acct-strategic" // a lead approves every action
+		}
+		h.caseID = workflows.CaseWorkflowID(account, abuse.CarrierNotice)
+		h.env.SetStartWorkflowOptions(testStartOptions(h.caseID))
+		h.at(0, func() {
+			var batch []workflows.ReportSummary
+			for i, s := range subjects {
+				batch = append(batch, workflows.ReportSummary{ID: "carrier-" + string(rune('a'+i)), Format: "freeform", Category: abuse.CarrierNotice,
+					Reporter: fmt.Sprintf("compliance@carrier%d.example", i), ReceivedAt: h.env.Now(), Subjects: abuse.ParseSubjects(s...), Confidence: 0.9})
+			}
+			h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal(batch))
+		})
+		if approve {
+			h.at(49*time.Hour, func() { h.approve(lead1, approval.Approve, "") })
+		}
+		var v workflows.CaseView
+		h.at(60*time.Hour, func() { v = h.view() })
+		h.at(61*time.Hour, func() {})
+		h.env.ExecuteWorkflow(workflows.CaseWorkflowType, workflows.CaseInput{AccountID: account, Category: abuse.CarrierNotice,
+			Policy: h.pol.Snapshot(abuse.CarrierNotice)})
+		return v, h.publicComments(), h.enf.Calls("apply")
+	}
+	v, pub, _ := run(false, []string{"campaign:CX7K2PQ", "phone:+13125550142", "phone:+13125550143", "brand:BQ4RT7Z"}, []string{"campaign:CX7K2PQ"})
+	if e := v.Enforcement; e == nil || e.Scope == nil || e.Scope.Kind != abuse.ScopeCampaign || e.Scope.Value != "CX7K2PQ" {
+		t.Fatalf("enforcement %+v (status %s), want the campaign suspended", v.Enforcement, v.Status)
+	}
+	if len(pub) < 2 || !strings.Contains(pub[0], "sending suspended on the campaign CX7K2PQ") || !strings.Contains(pub[len(pub)-1], "on the campaign CX7K2PQ") {
+		t.Errorf("the notice and the enforcement notice should name the campaign: %q", pub)
+	}
+	v, pub, applied := run(false, []string{"phone:+13125550142", "phone:+13125550143"}, []string{"phone:+13125550142"})
+	if v.Enforcement != nil || applied != 0 || !strings.Contains(timelineOf(v), "acting on the whole account is a person's choice") {
+		t.Errorf("two numbers and no campaign: enforcement %+v, %d applied; want nothing done and a person asked\n%s", v.Enforcement, applied, timelineOf(v))
+	}
+	if len(pub) == 0 || strings.Contains(pub[0], "we will apply") {
+		t.Errorf("the notice promises an action on no one sender: %q", pub)
+	}
+	v, _, _ = run(true, []string{"phone:+13125550142", "phone:+13125550143"}, []string{"phone:+13125550142"})
+	if e := v.Enforcement; e == nil || e.Scope != nil {
+		t.Errorf("a lead approved: enforcement %+v, want the account's", v.Enforcement)
+	}
+}

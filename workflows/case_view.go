@@ -195,9 +195,7 @@ func (w *caseWorkflow) noticeData(ctx workflow.Context) NoticeData {
 	} else {
 		d.Action.Scope = w.actionScope() // what the notice warns of
 	}
-	if d.Action.Scope != nil {
-		d.Action.Description += " on " + d.Action.Scope.String()
-	}
+	d.Action.Description = st.Rules.Action.Type.DescribeOn(st.Rules.Action.Level, d.Action.Scope)
 	if ap := st.Appeal; ap != nil {
 		d.AppealSLA = ap.SLADeadline
 	}

@@ -490,6 +490,9 @@ func summary(r reports.Report, src Source) workflows.ReportSummary {
 	add(abuse.SubjectRange, r.Ranges, 1)
 	add(abuse.SubjectPhone, r.Phones, 1)
 	add(abuse.SubjectSenderID, r.SenderIDs, 1)
+	add(abuse.SubjectCampaign, r.Campaigns, 1)
+	add(abuse.SubjectBrand, r.Brands, 1)
+	add(abuse.SubjectService, r.Services, 1)
 	if r.FeedbackID != "" {
 		subj = append(subj, abuse.Subject{Kind: abuse.SubjectFeedbackID, Value: r.FeedbackID})
 	}
@@ -665,7 +668,7 @@ func triageData(res *reports.Result, reason string) templates.TriageData {
 	if len(res.Reports) > 0 {
 		r := res.Reports[0]
 		data.Parsed = &templates.ParsedReport{Format: r.Format, Category: string(r.Category), IPs: r.SourceIPs, Domains: r.Domains, URLs: r.URLs, Senders: r.Senders,
-			Ranges: r.Ranges, Phones: slices.Concat(r.Phones, r.SenderIDs)}
+			Ranges: r.Ranges, Phones: slices.Concat(r.Phones, r.SenderIDs, r.Campaigns, r.Brands, r.Services)}
 	}
 	return data
 }
@@ -899,7 +902,7 @@ func contentKey(r reports.Report) string {
 		return ""
 	}
 	var names []string
-	for _, list := range [][]string{r.SourceIPs, r.URLs, r.Domains, r.Senders, r.Ranges, r.Phones, r.SenderIDs, {r.FeedbackID}} {
+	for _, list := range [][]string{r.SourceIPs, r.URLs, r.Domains, r.Senders, r.Ranges, r.Phones, r.SenderIDs, r.Campaigns, r.Brands, r.Services, {r.FeedbackID}} {
 		for _, v := range list {
 			if v = strings.ToLower(strings.TrimSpace(v)); v != "" {
 				names = append(names, v)

@@ -124,8 +124,12 @@ func (rs *resolver) resolveOne(ctx context.Context, r reports.Report) (string, s
 	ask(r.SourceIPs, 3, func(ip string) enforcement.Query { return enforcement.Query{IP: ip, At: r.EventTime} })
 	ask(r.Senders, 2, func(s string) enforcement.Query { return enforcement.Query{Sender: s} })
 	ask(r.Domains, 3, func(d string) enforcement.Query { return enforcement.Query{Domain: d} })
+	// A campaign or a messaging service names the sending identity most closely: first.
+	ask(r.Campaigns, 2, func(c string) enforcement.Query { return enforcement.Query{Campaign: c} })
+	ask(r.Services, 2, func(s string) enforcement.Query { return enforcement.Query{Service: s} })
 	ask(r.Phones, 3, func(p string) enforcement.Query { return enforcement.Query{Phone: p} })
 	ask(r.SenderIDs, 2, func(id string) enforcement.Query { return enforcement.Query{SenderID: id} })
+	ask(r.Brands, 1, func(b string) enforcement.Query { return enforcement.Query{Brand: b} })
 	if len(queries) == 0 {
 		if len(r.Ranges) > 0 {
 			return "", "", nil // the ranges are looked up next
@@ -313,6 +317,12 @@ func queryKey(q enforcement.Query) string {
 		return "phone:" + q.Phone
 	case q.SenderID != "":
 		return "sender-id:" + strings.ToUpper(q.SenderID)
+	case q.Campaign != "":
+		return "campaign:" + strings.ToUpper(q.Campaign)
+	case q.Brand != "":
+		return "brand:" + strings.ToUpper(q.Brand)
+	case q.Service != "":
+		return "messaging-service:" + q.Service
 	default:
 		return "domain:" + strings.ToLower(q.Domain)
 	}

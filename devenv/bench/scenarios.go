@@ -843,10 +843,14 @@ func benchCapacity(ctx context.Context, o *Options, r *Report) error {
 	if c, err := d2.cases.Count(ctx, awaiting); err != nil || c != int64(o.Open) {
 		return fmt.Errorf("after the restart %d cases await a response (%v), want %d", c, err, o.Open)
 	}
-	probe := workflows.CaseWorkflowID(benchAccount(o.Open/2), abuse.Spam)
+	probe := o.Open / 2
+	if probe%10 == 0 && probe+1 < o.Open {
+		probe++ // every tenth report is about SMS: its case is another category's
+	}
+	probeID := workflows.CaseWorkflowID(benchAccount(probe), abuse.Spam)
 	qStart := time.Now()
-	if v, err := d2.cases.Status(ctx, probe); err != nil || v.Status != workflows.StatusAwaitingResponse {
-		return fmt.Errorf("case %s after the restart: %v %v", probe, v, err)
+	if v, err := d2.cases.Status(ctx, probeID); err != nil || v.Status != workflows.StatusAwaitingResponse {
+		return fmt.Errorf("case %s after the restart: %v %v", probeID, v, err)
 	}
 	r.add("first status query after the restart", time.Since(qStart).Seconds(), "s")
 	if err := searchCases(ctx, d2, o.Open, r); err != nil {

@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +32,8 @@ func TestSamplesTellTheDemoStory(t *testing.T) {
 		"07-unreadable":          {reports.KindUnparseable, "", "", ""},
 		// The bank's phishing kit, served from the shop as well: the two accounts are linked.
 		"08-shop-phishing-kit-xarf4": {reports.KindReport, "phishing", "192.0.2.40", "acct-shop"},
+		// A carrier's notice about the messaging customer's campaign (no address: its campaign).
+		"09-texts-carrier-notice": {reports.KindReport, "carrier-notice", "campaign:CX7K2PQ", "acct-texts"},
 	}
 	api := enforcementapi.NewDemo("t")
 	p := reports.New(reports.Options{})
@@ -53,6 +56,15 @@ func TestSamplesTellTheDemoStory(t *testing.T) {
 			continue
 		}
 		r := res.Reports[0]
+		if campaign, ok := strings.CutPrefix(w.ip, "campaign:"); ok {
+			if string(r.Category) != w.category || !slices.Contains(r.Campaigns, campaign) {
+				t.Errorf("%s: %s %v, want %s %s", s.Name, r.Category, r.Campaigns, w.category, campaign)
+			}
+			if got := api.HolderOf("campaign", campaign); got != w.account {
+				t.Errorf("%s: campaign %s belongs to %q, want %q", s.Name, campaign, got, w.account)
+			}
+			continue
+		}
 		if string(r.Category) != w.category || !slices.Contains(r.SourceIPs, w.ip) {
 			t.Errorf("%s: %s %v, want %s %s", s.Name, r.Category, r.SourceIPs, w.category, w.ip)
 		}

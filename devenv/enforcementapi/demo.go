@@ -7,7 +7,8 @@ import "time"
 // a standard shop, a strategic bank (a lead must approve), a repeat offender with a German
 // contact, a bulk mailer with one earlier violation, and a hosting customer. 1.2.3.4 and
 // everything else belong to no one ("not ours"). The shop also owns phone numbers and an SMS
-// sender ID.
+// sender ID; Text Blast is a messaging customer: numbers, a sender ID, a 10DLC brand and
+// campaign and a messaging service, no addresses.
 func Demo() []Account {
 	moved := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	return []Account{
@@ -33,6 +34,11 @@ func Demo() []Account {
 			ID: "acct-blaster", Name: "Mail Blaster", ContactEmail: "abuse-contact@blaster.example", Locale: "en", Tier: "standard", PriorViolations: 1,
 			Ranges:  []Range{{Prefix: "10.17.18.0/24"}, {Prefix: "10.67.41.0/24"}},
 			Domains: []string{"blaster.example", "domain3.tld", "domain4.tld", "server.domain5.tld"},
+		},
+		{
+			ID: "acct-texts", Name: "Text Blast Co", ContactEmail: "compliance@textblast.example", Locale: "en", Tier: "standard",
+			Phones: []string{"+13125550142", "+13125550143", "+18335550199"}, SenderIDs: []string{"TXTBLAST", "55123"},
+			Campaigns: []string{"CX7K2PQ"}, Brands: []string{"BQ4RT7Z"}, Services: []string{"MG-TEXTBLAST-PROMO"},
 		},
 		{
 			ID: "acct-hosting", Name: "Tiny Hosting Co", ContactEmail: "support@tinyhost.example", Locale: "en", Tier: "standard",

@@ -39,6 +39,11 @@ type Account struct {
 	// codes.
 	Phones    []string `json:"phones,omitempty"`
 	SenderIDs []string `json:"sender_ids,omitempty"`
+	// Campaigns are its messaging campaigns (10DLC IDs), Brands its registered brands,
+	// Services its messaging services (pools of senders).
+	Campaigns []string `json:"campaigns,omitempty"`
+	Brands    []string `json:"brands,omitempty"`
+	Services  []string `json:"messaging_services,omitempty"`
 }
 
 // Scope is one sending identity of an account.
@@ -194,13 +199,14 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	given := 0
-	for _, k := range []string{"ip", "domain", "sender", "feedback_id", "phone", "sender_id"} {
+	keys := []string{"ip", "domain", "sender", "feedback_id", "phone", "sender_id", "campaign", "brand", "messaging_service"}
+	for _, k := range keys {
 		if q.Get(k) != "" {
 			given++
 		}
 	}
 	if given != 1 {
-		problem(w, http.StatusBadRequest, "Bad Request", "give exactly one of ip, domain, sender, feedback_id, phone, sender_id")
+		problem(w, http.StatusBadRequest, "Bad Request", "give exactly one of "+strings.Join(keys, ", "))
 		return
 	}
 	at, ok := s.atOf(w, q)
@@ -264,12 +270,13 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-	case q.Get("sender_id") != "":
-		id := strings.ToUpper(strings.TrimSpace(q.Get("sender_id")))
-		for _, a := range s.sortedAccounts() {
-			if slices.ContainsFunc(a.SenderIDs, func(v string) bool { return strings.EqualFold(v, id) }) {
-				answer(a.ID, "sender_id", id, time.Time{}, time.Time{})
-				return
+	default:
+		for _, kind := range []string{"sender_id", "campaign", "brand", "messaging_service"} {
+			if id := strings.TrimSpace(q.Get(kind)); id != "" {
+				if a, held := s.holderOf(kind, id); a != nil {
+					answer(a.ID, kind, held, time.Time{}, time.Time{})
+					return
+				}
 			}
 		}
 	}
@@ -357,6 +364,30 @@ func (s *Server) byDomain(d string) (*Account, string) {
 		d = rest
 	}
 	return nil, ""
+}
+
+// holderOf is the account holding a sending identity's ID — a sender ID, campaign, brand or
+// messaging service (the look-up's kinds), matched without regard to case — and the ID as the
+// account holds it; nil when none does. The caller holds s.mu.
+func (s *Server) holderOf(kind, id string) (*Account, string) {
+	for _, a := range s.sortedAccounts() {
+		held := map[string][]string{"sender_id": a.SenderIDs, "campaign": a.Campaigns, "brand": a.Brands, "messaging_service": a.Services}[kind]
+		if i := slices.IndexFunc(held, func(v string) bool { return strings.EqualFold(v, id) }); i >= 0 {
+			return a, held[i]
+		}
+	}
+	return nil, ""
+}
+
+// HolderOf is the ID of the account holding a sending identity (kind sender_id, campaign,
+// brand or messaging_service), "" for none.
+func (s *Server) HolderOf(kind, id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, _ := s.holderOf(kind, id); a != nil {
+		return a.ID
+	}
+	return ""
 }
 
 // OwnerOf returns the account that held ip at the time (longest prefix wins), "" for none.
@@ -503,8 +534,8 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 	var resourceHost string
 	if sc := req.Scope; sc != nil {
 		switch {
-		case sc.Kind != "phone" && sc.Kind != "sender_id" && sc.Kind != "resource":
-			problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("scope.kind: %q is not phone, sender_id or resource", sc.Kind))
+		case !slices.Contains([]string{"phone", "sender_id", "campaign", "messaging_service", "resource"}, sc.Kind):
+			problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("scope.kind: %q is not phone, sender_id, campaign, messaging_service or resource", sc.Kind))
 			return
 		case sc.Kind == "resource" && req.Type != "takedown":
 			problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("scope: a resource scope goes with takedown; %s acts on sending or the account", req.Type))
@@ -543,10 +574,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else if sc != nil {
-		owned := acct.Phones
-		if sc.Kind == "sender_id" {
-			owned = acct.SenderIDs
-		}
+		owned := map[string][]string{"phone": acct.Phones, "sender_id": acct.SenderIDs, "campaign": acct.Campaigns, "messaging_service": acct.Services}[sc.Kind]
 		if !slices.ContainsFunc(owned, func(v string) bool { return strings.EqualFold(v, sc.Value) }) {
 			problem(w, http.StatusUnprocessableEntity, "Unprocessable Entity", fmt.Sprintf("scope: account %s has no %s %s", accountID, sc.Kind, sc.Value))
 			return

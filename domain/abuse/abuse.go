@@ -201,6 +201,18 @@ func (a ActionType) Describe(level int) string {
 	}
 }
 
+// DescribeOn is the action on a scope as a customer reads it ("outbound sending suspended on
+// the campaign CX7K2PQ"); on the account (no scope), Describe.
+func (a ActionType) DescribeOn(level int, s *Scope) string {
+	if s == nil {
+		return a.Describe(level)
+	}
+	if a == ActionSuspendSending && s.Kind != ScopeResource {
+		return "sending suspended on " + s.String() // a number, sender or campaign, not e-mail
+	}
+	return a.Describe(level) + " on " + s.String()
+}
+
 // Tiers of customer accounts. Strategic accounts always need a lead's approval to enforce.
 const (
 	TierStandard  = "standard"

@@ -39,7 +39,7 @@ type ActionRequest struct {
 // Scope is the part of an account an action is narrowed to: one sending identity (a throttle
 // or a suspension of sending), or one hosted resource (a takedown).
 type Scope struct {
-	Kind  string `json:"kind"` // ScopePhone, ScopeSenderID or ScopeResource
+	Kind  string `json:"kind"` // ScopePhone, ScopeSenderID, ScopeCampaign, ScopeService or ScopeResource
 	Value string `json:"value"`
 }
 
@@ -48,6 +48,8 @@ type Scope struct {
 const (
 	ScopePhone    = "phone"
 	ScopeSenderID = "sender_id"
+	ScopeCampaign = "campaign"
+	ScopeService  = "messaging_service"
 	ScopeResource = "resource"
 )
 
@@ -61,6 +63,10 @@ func (s *Scope) String() string {
 		return "the number " + s.Value
 	case ScopeResource:
 		return "the resource " + s.Value
+	case ScopeCampaign:
+		return "the campaign " + s.Value
+	case ScopeService:
+		return "the messaging service " + s.Value
 	}
 	return "the sender ID " + s.Value
 }

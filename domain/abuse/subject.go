@@ -7,14 +7,17 @@ type SubjectKind string
 
 // The kinds of subject a report names.
 const (
-	SubjectIP         SubjectKind = "ip"          // a source address
-	SubjectURL        SubjectKind = "url"         // a reported URL
-	SubjectDomain     SubjectKind = "domain"      // a domain
-	SubjectSender     SubjectKind = "sender"      // a mail sender's address
-	SubjectRange      SubjectKind = "range"       // a CIDR range
-	SubjectPhone      SubjectKind = "phone"       // a phone number (E.164)
-	SubjectSenderID   SubjectKind = "sender-id"   // an alphanumeric SMS sender ID
-	SubjectFeedbackID SubjectKind = "feedback-id" // a mail's Feedback-ID (RFC 6449 loops)
+	SubjectIP         SubjectKind = "ip"                // a source address
+	SubjectURL        SubjectKind = "url"               // a reported URL
+	SubjectDomain     SubjectKind = "domain"            // a domain
+	SubjectSender     SubjectKind = "sender"            // a mail sender's address
+	SubjectRange      SubjectKind = "range"             // a CIDR range
+	SubjectPhone      SubjectKind = "phone"             // a phone number (E.164)
+	SubjectSenderID   SubjectKind = "sender-id"         // an alphanumeric SMS sender ID
+	SubjectFeedbackID SubjectKind = "feedback-id"       // a mail's Feedback-ID (RFC 6449 loops)
+	SubjectCampaign   SubjectKind = "campaign"          // a messaging campaign (10DLC campaign ID)
+	SubjectBrand      SubjectKind = "brand"             // a messaging brand (10DLC brand ID)
+	SubjectService    SubjectKind = "messaging-service" // a messaging service (a pool of senders)
 )
 
 // Subject is one thing a report names: its kind and its value. It is written "kind:value"

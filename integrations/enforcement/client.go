@@ -51,6 +51,11 @@ type Query struct {
 	// Phone is an E.164 number; SenderID an SMS sender ID or short code.
 	Phone    string
 	SenderID string
+	// Campaign is a messaging campaign's ID (10DLC), Brand a messaging brand's, Service a
+	// messaging service's (a pool of senders on the platform).
+	Campaign string
+	Brand    string
+	Service  string
 }
 
 // Match is a lookup's answer.
@@ -79,6 +84,12 @@ func (c *Client) Lookup(ctx context.Context, q Query) (*Match, error) {
 		params.Phone = &q.Phone
 	case q.SenderID != "":
 		params.SenderId = &q.SenderID
+	case q.Campaign != "":
+		params.Campaign = &q.Campaign
+	case q.Brand != "":
+		params.Brand = &q.Brand
+	case q.Service != "":
+		params.MessagingService = &q.Service
 	default:
 		return nil, &fault.Error{Kind: fault.Invalid, Service: service, Op: "lookup", Message: "the query names no address"}
 	}

@@ -101,7 +101,7 @@ func (p *Parser) classify(m *msg, res *Result) {
 		res.Kind, res.Reply = KindAutoReply, p.reply(m, res, "a newsletter or bulk mailing (List-Unsubscribe) naming no source: not a report")
 		return
 	}
-	if r == nil || (len(r.SourceIPs) == 0 && len(r.URLs) == 0 && len(r.Domains) == 0 && len(r.Senders) == 0 && len(r.Ranges) == 0 && len(r.Phones) == 0 && len(r.SenderIDs) == 0) {
+	if r == nil || (len(r.SourceIPs) == 0 && len(r.URLs) == 0 && len(r.Domains) == 0 && len(r.Senders) == 0 && len(r.Ranges) == 0 && !r.namesSenders()) {
 		if why := autoReplyReason(m.header, res.Subject); why != "" {
 			// An out-of-office or another machine's answer that names nothing: an automatic
 			// message, answering none of our cases.

@@ -28,6 +28,33 @@ var messagingRules = []textRule{
 	{abuse.Consent, regexp.MustCompile(`(?i)(\bnever (?:signed up|opted in|subscribed|consented|agreed|gave (?:them |you |it )?(?:my )?(?:number|consent|permission))|\bwithout (?:my |their |our |any |prior )?(?:express )?(?:written )?(?:consent|permission)|\bdid(?:n't| not) (?:consent|opt[ -]?in|sign up|subscribe|agree|give (?:them |you )?(?:my )?(?:number|consent|permission))|\bno (?:prior )?(?:express )?(?:written )?consent\b|\bnot (?:a|their|your) customer\b|\bhow (?:did|do) they (?:get|have) my (?:number|phone)|\bpurchased (?:list|leads?)\b|\bopt-?in (?:evidence|proof|record)s?)`)},
 }
 
+// The IDs of sending identities above a number: a 10DLC campaign (C and six letters or digits,
+// as The Campaign Registry writes them), a 10DLC brand (B and six), a messaging service (the
+// platform's pool of senders), each after its label.
+var (
+	reCampaignID = regexp.MustCompile(`(?i:\bcampaign(?:\s+ID)?\s*[:#=]?\s*)(C[A-Z0-9]{6})\b`)
+	reBrandID    = regexp.MustCompile(`(?i:\bbrand(?:\s+ID)?\s*[:#=]?\s*)(B[A-Z0-9]{6})\b`)
+	reServiceID  = regexp.MustCompile(`(?i:\bmessaging[ -]service(?:\s+(?:ID|SID))?\s*[:#=]?\s*)([A-Za-z0-9][A-Za-z0-9_-]{5,40})\b`)
+)
+
+// textMessagingIDs finds the campaigns, brands and messaging services a complaint about texts
+// names; nothing when the text is not about texts or calls.
+func textMessagingIDs(s string) (campaigns, brands, services []string) {
+	if !reSMSContext.MatchString(s) {
+		return nil, nil, nil
+	}
+	for _, m := range reCampaignID.FindAllStringSubmatch(s, maxFound) {
+		campaigns = appendUnique(campaigns, m[1])
+	}
+	for _, m := range reBrandID.FindAllStringSubmatch(s, maxFound) {
+		brands = appendUnique(brands, m[1])
+	}
+	for _, m := range reServiceID.FindAllStringSubmatch(s, maxFound) {
+		services = appendUnique(services, m[1])
+	}
+	return campaigns, brands, services
+}
+
 // messagingCategory is the messaging category of a complaint about texts or calls (s its
 // subject and body): robocall for calls, else the first of messagingRules that matches, else
 // unsolicited texts. It keeps a legal request, a hotline notice and a customer's plea for help

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -36,5 +37,32 @@ func TestCarrierDeadline(t *testing.T) {
 	res := parser().Parse(mailOf("Kim <kim@home.example>", "texts", "", "I never signed up but +1 212 555 0111 texts me offers. Stop them within 5 business days please."))
 	if len(res.Reports) != 1 || res.Reports[0].Category != abuse.Consent || !res.Reports[0].Deadline.IsZero() {
 		t.Errorf("a person's complaint: %+v, want consent with no deadline", res.Reports)
+	}
+}
+
+// TestMessagingIDs: the campaigns, brands and messaging services a complaint about texts names,
+// after their labels, as carriers and platforms write them — and nothing from words that only
+// look like them, nor outside a complaint about texts.
+func TestMessagingIDs(t *testing.T) {
+	for _, tc := range []struct {
+		text                        string
+		campaigns, brands, services []string
+	}{
+		{"Our monitoring identified SMS traffic on campaign CX7K2PQ (brand BQ4RT7Z) that breaks the CTIA principles.", []string{"CX7K2PQ"}, []string{"BQ4RT7Z"}, nil},
+		{"10DLC Campaign ID: CK3J9QX, Brand ID: BABC456; messaging service MG-TEXTBLAST-PROMO sends the texts.", []string{"CK3J9QX"}, []string{"BABC456"}, []string{"MG-TEXTBLAST-PROMO"}},
+		{"Texts via Messaging Service SID MG0123456789abcdef0123456789abcdef.", nil, nil, []string{"MG0123456789abcdef0123456789abcdef"}},
+		{"The SMS campaign started Monday; the brand Acme texts every day.", nil, nil, nil},
+		{"Spam mail advertising brand BQ4RT7Z, service MG-TEXTBLAST-PROMO.", nil, nil, nil}, // no texts or calls
+	} {
+		c, b, s := textMessagingIDs(tc.text)
+		if !slices.Equal(c, tc.campaigns) || !slices.Equal(b, tc.brands) || !slices.Equal(s, tc.services) {
+			t.Errorf("%q: campaigns %v brands %v services %v; want %v %v %v", tc.text, c, b, s, tc.campaigns, tc.brands, tc.services)
+		}
+	}
+	// A carrier's notice naming a campaign and nothing else is a report about that campaign.
+	res := parser().Parse(mailOf("Compliance <compliance@carrier.example>", "Campaign audit", "",
+		"Our audit of 10DLC campaign CK3J9QX found messages without opt-out language. Remediate within 5 business days."))
+	if len(res.Reports) != 1 || res.Reports[0].Category != abuse.CarrierNotice || !slices.Equal(res.Reports[0].Campaigns, []string{"CK3J9QX"}) {
+		t.Errorf("a notice naming only a campaign: %s %s %+v", res.Kind, res.Error, res.Reports)
 	}
 }

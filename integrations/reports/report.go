@@ -68,6 +68,11 @@ type Report struct {
 	// or voice abuse; SenderIDs are alphanumeric sender IDs and short codes.
 	Phones    []string `json:"phones,omitempty"`
 	SenderIDs []string `json:"sender_ids,omitempty"`
+	// Campaigns, Brands and Services are the messaging campaigns (10DLC campaign IDs),
+	// brands (10DLC brand IDs) and messaging services a complaint about texts names.
+	Campaigns []string `json:"campaigns,omitempty"`
+	Brands    []string `json:"brands,omitempty"`
+	Services  []string `json:"messaging_services,omitempty"`
 	// Reporter is who sent the report (an address, or an organisation for bare X-ARF 4).
 	Reporter string `json:"reporter,omitempty"`
 	// EventTime is when the abuse happened, as the report says; ReceivedAt when the report
@@ -106,6 +111,12 @@ type Report struct {
 	Signals []string `json:"signals,omitempty"`
 	// Warnings name quirks the parser worked around.
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// namesSenders says the report names a sending identity of texts or calls: a number, a sender
+// ID, a campaign, a brand or a messaging service.
+func (r *Report) namesSenders() bool {
+	return len(r.Phones)+len(r.SenderIDs)+len(r.Campaigns)+len(r.Brands)+len(r.Services) > 0
 }
 
 // sure sets the confidence to c, because of why (a constant, so a row costs no formatting).

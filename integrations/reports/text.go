@@ -217,7 +217,8 @@ func freeform(text, subject, from string, received time.Time) *Report {
 	var left []string
 	r.SourceIPs, left = complaintIPs(whole, named)
 	r.Phones, r.SenderIDs = textPhones(whole, phoneRegion(from, whole))
-	if len(r.Phones) > 0 || len(r.SenderIDs) > 0 {
+	r.Campaigns, r.Brands, r.Services = textMessagingIDs(whole)
+	if r.namesSenders() {
 		// Texts or calls from numbers or senders: the messaging track's categories.
 		if c := messagingCategory(whole, r.Category); c != r.Category {
 			r.Category = c
@@ -253,7 +254,7 @@ func freeform(text, subject, from string, received time.Time) *Report {
 		// Only a legal request is answered in its writer's language (its receipt).
 		r.Language, r.LegalKind, r.Deadline = Language(whole), legalKind(whole), statedDeadline(whole, received)
 	}
-	if len(r.SourceIPs) == 0 && len(r.URLs) == 0 && len(r.Senders) == 0 && len(r.Ranges) == 0 && len(r.Phones) == 0 && len(r.SenderIDs) == 0 {
+	if len(r.SourceIPs) == 0 && len(r.URLs) == 0 && len(r.Senders) == 0 && len(r.Ranges) == 0 && !r.namesSenders() {
 		return nil
 	}
 	if len(r.SourceIPs) == 0 {

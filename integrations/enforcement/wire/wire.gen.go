@@ -112,22 +112,31 @@ func (e ActionRequestType) Valid() bool {
 
 // Defines values for LookupResultMatchedKind.
 const (
-	LookupResultMatchedKindDomain     LookupResultMatchedKind = "domain"
-	LookupResultMatchedKindFeedbackId LookupResultMatchedKind = "feedback_id"
-	LookupResultMatchedKindIp         LookupResultMatchedKind = "ip"
-	LookupResultMatchedKindPhone      LookupResultMatchedKind = "phone"
-	LookupResultMatchedKindSender     LookupResultMatchedKind = "sender"
-	LookupResultMatchedKindSenderId   LookupResultMatchedKind = "sender_id"
+	LookupResultMatchedKindBrand            LookupResultMatchedKind = "brand"
+	LookupResultMatchedKindCampaign         LookupResultMatchedKind = "campaign"
+	LookupResultMatchedKindDomain           LookupResultMatchedKind = "domain"
+	LookupResultMatchedKindFeedbackId       LookupResultMatchedKind = "feedback_id"
+	LookupResultMatchedKindIp               LookupResultMatchedKind = "ip"
+	LookupResultMatchedKindMessagingService LookupResultMatchedKind = "messaging_service"
+	LookupResultMatchedKindPhone            LookupResultMatchedKind = "phone"
+	LookupResultMatchedKindSender           LookupResultMatchedKind = "sender"
+	LookupResultMatchedKindSenderId         LookupResultMatchedKind = "sender_id"
 )
 
 // Valid indicates whether the value is a known member of the LookupResultMatchedKind enum.
 func (e LookupResultMatchedKind) Valid() bool {
 	switch e {
+	case LookupResultMatchedKindBrand:
+		return true
+	case LookupResultMatchedKindCampaign:
+		return true
 	case LookupResultMatchedKindDomain:
 		return true
 	case LookupResultMatchedKindFeedbackId:
 		return true
 	case LookupResultMatchedKindIp:
+		return true
+	case LookupResultMatchedKindMessagingService:
 		return true
 	case LookupResultMatchedKindPhone:
 		return true
@@ -142,14 +151,20 @@ func (e LookupResultMatchedKind) Valid() bool {
 
 // Defines values for ScopeKind.
 const (
-	ScopeKindPhone    ScopeKind = "phone"
-	ScopeKindResource ScopeKind = "resource"
-	ScopeKindSenderId ScopeKind = "sender_id"
+	ScopeKindCampaign         ScopeKind = "campaign"
+	ScopeKindMessagingService ScopeKind = "messaging_service"
+	ScopeKindPhone            ScopeKind = "phone"
+	ScopeKindResource         ScopeKind = "resource"
+	ScopeKindSenderId         ScopeKind = "sender_id"
 )
 
 // Valid indicates whether the value is a known member of the ScopeKind enum.
 func (e ScopeKind) Valid() bool {
 	switch e {
+	case ScopeKindCampaign:
+		return true
+	case ScopeKindMessagingService:
+		return true
 	case ScopeKindPhone:
 		return true
 	case ScopeKindResource:
@@ -199,7 +214,7 @@ type Action struct {
 	Overturned *bool   `json:"overturned,omitempty"`
 	Reason     *string `json:"reason,omitempty"`
 
-	// Scope Narrows a throttle or a suspension of sending to one of the account's phone numbers or SMS sender IDs (SMS and voice abuse from one number); without it the action is on the whole account. A number or ID the account does not hold is 422; with suspend_account, 400. A resource scope names what a takedown removes: one URL (or hosted object's address) on a host of the account (another host is 422); it goes with takedown only (400 with any other type, and a takedown without it is 400).
+	// Scope Narrows a throttle or a suspension of sending to one of the account's phone numbers, SMS sender IDs, messaging campaigns or messaging services (SMS and voice abuse from one number, sender or campaign); without it the action is on the whole account. A number or ID the account does not hold is 422; with suspend_account, 400. A resource scope names what a takedown removes: one URL (or hosted object's address) on a host of the account (another host is 422); it goes with takedown only (400 with any other type, and a takedown without it is 400).
 	Scope *Scope `json:"scope,omitempty"`
 
 	// State pending → active (or failed); lifting → lifted
@@ -222,7 +237,7 @@ type ActionRequest struct {
 	Level  *int   `json:"level,omitempty"`
 	Reason string `json:"reason"`
 
-	// Scope Narrows a throttle or a suspension of sending to one of the account's phone numbers or SMS sender IDs (SMS and voice abuse from one number); without it the action is on the whole account. A number or ID the account does not hold is 422; with suspend_account, 400. A resource scope names what a takedown removes: one URL (or hosted object's address) on a host of the account (another host is 422); it goes with takedown only (400 with any other type, and a takedown without it is 400).
+	// Scope Narrows a throttle or a suspension of sending to one of the account's phone numbers, SMS sender IDs, messaging campaigns or messaging services (SMS and voice abuse from one number, sender or campaign); without it the action is on the whole account. A number or ID the account does not hold is 422; with suspend_account, 400. A resource scope names what a takedown removes: one URL (or hosted object's address) on a host of the account (another host is 422); it goes with takedown only (400 with any other type, and a takedown without it is 400).
 	Scope *Scope `json:"scope,omitempty"`
 
 	// Type takedown removes the one resource its scope names (a scope of kind resource is required) and nothing else of the account
@@ -238,7 +253,7 @@ type LookupResult struct {
 	Matched   struct {
 		Kind LookupResultMatchedKind `json:"kind"`
 
-		// Value the range, domain, address, feedback ID, number or sender ID that matched
+		// Value the range, domain, address, feedback ID, number, sender ID, campaign, brand or messaging service that matched
 		Value string `json:"value"`
 	} `json:"matched"`
 	ValidFrom  *time.Time `json:"valid_from,omitempty"`
@@ -275,11 +290,11 @@ type RangeLookupResult struct {
 	Cidr string `json:"cidr"`
 }
 
-// Scope Narrows a throttle or a suspension of sending to one of the account's phone numbers or SMS sender IDs (SMS and voice abuse from one number); without it the action is on the whole account. A number or ID the account does not hold is 422; with suspend_account, 400. A resource scope names what a takedown removes: one URL (or hosted object's address) on a host of the account (another host is 422); it goes with takedown only (400 with any other type, and a takedown without it is 400).
+// Scope Narrows a throttle or a suspension of sending to one of the account's phone numbers, SMS sender IDs, messaging campaigns or messaging services (SMS and voice abuse from one number, sender or campaign); without it the action is on the whole account. A number or ID the account does not hold is 422; with suspend_account, 400. A resource scope names what a takedown removes: one URL (or hosted object's address) on a host of the account (another host is 422); it goes with takedown only (400 with any other type, and a takedown without it is 400).
 type Scope struct {
 	Kind ScopeKind `json:"kind"`
 
-	// Value E.164 for phone; an absolute http(s) URL for resource
+	// Value E.164 for phone; the ID for sender_id, campaign and messaging_service; an absolute http(s) URL for resource
 	Value string `json:"value"`
 }
 
@@ -334,6 +349,15 @@ type LookupParams struct {
 
 	// SenderId an SMS sender ID or short code
 	SenderId *string `form:"sender_id,omitempty" json:"sender_id,omitempty"`
+
+	// Campaign a messaging campaign's ID (a 10DLC campaign registered with The Campaign Registry, e.g. CX7K2PQ)
+	Campaign *string `form:"campaign,omitempty" json:"campaign,omitempty"`
+
+	// Brand a messaging brand's ID (a 10DLC brand, e.g. BQ4RT7Z)
+	Brand *string `form:"brand,omitempty" json:"brand,omitempty"`
+
+	// MessagingService a messaging service's ID on the provider's platform (a pool of senders)
+	MessagingService *string `form:"messaging_service,omitempty" json:"messaging_service,omitempty"`
 }
 
 // LookupRangeParams defines parameters for LookupRange.
@@ -466,7 +490,7 @@ type ClientInterface interface {
 
 	// Lookup Find the account an address belonged to at a time.
 	//
-	// Exactly one of ip, domain, sender, feedback_id, phone or sender_id.
+	// Exactly one of ip, domain, sender, feedback_id, phone, sender_id, campaign, brand or messaging_service.
 	//
 	// Corresponds with GET /v1/lookup (the `Lookup` operationId).
 	Lookup(ctx context.Context, params *LookupParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -590,7 +614,7 @@ func (c *Client) LiftAction(ctx context.Context, actionId string, params *LiftAc
 
 // Lookup Find the account an address belonged to at a time.
 //
-// Exactly one of ip, domain, sender, feedback_id, phone or sender_id.
+// Exactly one of ip, domain, sender, feedback_id, phone, sender_id, campaign, brand or messaging_service.
 //
 // Corresponds with GET /v1/lookup (the `Lookup` operationId).
 func (c *Client) Lookup(ctx context.Context, params *LookupParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -956,6 +980,42 @@ func NewLookupRequest(server string, params *LookupParams) (*http.Request, error
 
 		}
 
+		if params.Campaign != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "campaign", *params.Campaign, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Brand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "brand", *params.Brand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MessagingService != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "messaging_service", *params.MessagingService, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -1123,7 +1183,7 @@ type ClientWithResponsesInterface interface {
 
 	// LookupWithResponse Find the account an address belonged to at a time.
 	//
-	// Exactly one of ip, domain, sender, feedback_id, phone or sender_id.
+	// Exactly one of ip, domain, sender, feedback_id, phone, sender_id, campaign, brand or messaging_service.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1898,7 +1958,7 @@ func (c *ClientWithResponses) LiftActionWithResponse(ctx context.Context, action
 
 // LookupWithResponse Find the account an address belonged to at a time.
 //
-// Exactly one of ip, domain, sender, feedback_id, phone or sender_id.
+// Exactly one of ip, domain, sender, feedback_id, phone, sender_id, campaign, brand or messaging_service.
 //
 // Returns a wrapper object for the known response body format(s).
 //
