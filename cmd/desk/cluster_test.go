@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -21,8 +20,8 @@ import (
 	"abusedesk/app/cases"
 	"abusedesk/devenv/cluster"
 	"abusedesk/platform/config"
-	"abusedesk/platform/pglocal"
 	"abusedesk/platform/tclient"
+	"abusedesk/testenv/pgtest"
 	"abusedesk/workflows"
 )
 
@@ -34,7 +33,7 @@ import (
 func TestCluster(t *testing.T) {
 	t.Parallel()
 	skipShort(t)
-	needPostgres(t)
+	pgtest.NeedServer(t)
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -274,57 +273,6 @@ func composeMatches(t *testing.T, procs []cluster.Process) {
 		if !seen[comps] {
 			t.Errorf("docker-compose.yml runs --components=%s; the cluster does not", comps)
 		}
-	}
-}
-
-// TestBenchTopology runs `desk bench topology` in miniature: the storm, lifecycle and precision
-// scenarios on the embedded default and then on the production topology (PostgreSQL, the
-// Temporal server, two worker processes and an ingress holding intake back on the server's
-// task queue statistics). Each must finish with every report counted in its case, every case
-// enforced and closed (the ledger in PostgreSQL agreeing) and every escalation traced; the
-// figures are written side by side. Their values are the benchmark's, not judged here. It also
-// checks that a scenario the cluster cannot run is refused by name.
-func TestBenchTopology(t *testing.T) {
-	t.Parallel()
-	skipShort(t)
-	needPostgres(t)
-	var stderr bytes.Buffer
-	err := run(context.Background(), []string{"bench", "--topology", "cluster", "capacity", "--out", t.TempDir()}, io.Discard, &stderr, config.MapLookup(nil))
-	if err == nil || !strings.Contains(err.Error(), "capacity runs on the embedded default only") {
-		t.Errorf("bench --topology cluster capacity: %v, want it refused by name", err)
-	}
-	out := t.TempDir()
-	args := []string{"bench", "topology", "--in-process", "--out", out, "--data-dir", t.TempDir(),
-		"--reports", "200", "--accounts", "20", "--clients", "16", "--cases", "4", "--precision-cases", "4", "--deadline", "4s"}
-	stderr.Reset()
-	if err := run(context.Background(), args, io.Discard, &stderr, config.MapLookup(nil)); err != nil {
-		t.Fatalf("%v\n%s", err, tail(stderr.String(), 4000))
-	}
-	r, b := readBenchReport(t, out, "topology")
-	if r.Error != "" {
-		t.Fatal(r.Error)
-	}
-	names := map[string]bool{}
-	for _, f := range r.Figures {
-		names[f.Name] = true
-	}
-	for _, want := range []string{"cluster: precision: escalation lateness p99", "embedded: storm: reports accepted per second",
-		"cluster ÷ embedded: lifecycle: abusedesk: cases per second", "cluster: storm: Temporal server and PostgreSQL CPU during the storm"} {
-		if !names[want] {
-			t.Errorf("no figure %q in %s", want, b)
-		}
-	}
-}
-
-// needPostgres skips the test without Debian's PostgreSQL (fails it under
-// DESK_REQUIRE_POSTGRES=1, as in CI).
-func needPostgres(t *testing.T) {
-	t.Helper()
-	if _, err := pglocal.BinDir(); err != nil {
-		if os.Getenv("DESK_REQUIRE_POSTGRES") == "1" {
-			t.Fatalf("PostgreSQL is required: %v", err)
-		}
-		t.Skipf("no PostgreSQL for the cluster: %v", err)
 	}
 }
 

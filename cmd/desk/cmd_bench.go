@@ -18,10 +18,6 @@ import (
 	"abusedesk/platform/config"
 )
 
-// benchChildEnv is added to the environment of the desk processes the bench starts: nothing
-// for the desk binary; the test binary's switch to run as desk in its tests (TestMain).
-var benchChildEnv map[string]string
-
 func cmdBench(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "bench", "bench [flags] SCENARIO...", `
 Measures abusedesk on the embedded default: each scenario starts `+"`desk dev`"+` (this binary, as
@@ -145,7 +141,6 @@ docs/benchmarks.md has the latest figures.`)
 		return err
 	}
 	defer cleanup()
-	o.ChildEnv = benchChildEnv
-	o.StartCluster = cluster.ForBench(nil, benchChildEnv, filepath.Join(o.DataDir, "cluster-bin"), slog.New(slog.NewTextHandler(e.stderr, nil)))
+	o.StartCluster = cluster.ForBench(nil, nil, filepath.Join(o.DataDir, "cluster-bin"), slog.New(slog.NewTextHandler(e.stderr, nil)))
 	return bench.Run(ctx, o, which, e.stdout)
 }

@@ -50,3 +50,16 @@ func URL(t testing.TB) string {
 	}
 	return cluster.URL(name)
 }
+
+// NeedServer skips the test when Debian's PostgreSQL is not installed (a failure under
+// DESK_REQUIRE_POSTGRES=1, as in CI): for tests that start PostgreSQL servers of their own
+// (a cluster).
+func NeedServer(t testing.TB) {
+	t.Helper()
+	if _, err := pglocal.BinDir(); err != nil {
+		if os.Getenv("DESK_REQUIRE_POSTGRES") == "1" {
+			t.Fatalf("PostgreSQL is required (DESK_REQUIRE_POSTGRES=1): %v", err)
+		}
+		t.Skipf("no PostgreSQL to start (%v); install Debian's postgresql package", err)
+	}
+}
