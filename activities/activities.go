@@ -36,8 +36,11 @@ type Activities struct {
 	Tickets     Tickets
 	Accounts    Accounts
 	Enforcement Enforcement
-	Approvals   Approvals
-	Evidence    Evidence
+	// Messaging reads the messaging records behind a messaging case (nil: the case goes on
+	// without them, noted).
+	Messaging Messaging
+	Approvals Approvals
+	Evidence  Evidence
 	// Incidents reads a case's earlier incidents (nil: none are known).
 	Incidents Incidents
 	// Alerts reaches the leads' channel (nil: alerts fail, and the case records that), and
@@ -92,6 +95,7 @@ const deskTeamTTL = 5 * time.Minute
 func (a *Activities) Register(r worker.ActivityRegistry) {
 	for name, fn := range map[string]any{
 		workflows.ActivityLoadAccount:         a.LoadAccount,
+		workflows.ActivityMessagingRecords:    a.MessagingRecords,
 		workflows.ActivityOpenCase:            a.OpenCase,
 		workflows.ActivityNotify:              a.Notify,
 		workflows.ActivityRequestApproval:     a.RequestApproval,
@@ -162,6 +166,23 @@ func (a *Activities) LoadAccount(ctx context.Context, in workflows.LoadAccountIn
 		acct.Locale = templates.DefaultLocale
 	}
 	return acct, nil
+}
+
+// MessagingRecords reads what the platform recorded of one of an account's sending identities,
+// keeps the records as evidence, and returns them with their last 48 hours.
+func (a *Activities) MessagingRecords(ctx context.Context, in workflows.MessagingRecordsInput) (*abuse.Traffic, error) {
+	if a.Messaging == nil {
+		return nil, temporal.NewNonRetryableApplicationError("no messaging platform to read records from", fault.Invalid.String(), nil)
+	}
+	t, raw, err := a.Messaging.Messaging(ctx, in.AccountID, in.Identity, in.Since, in.Until)
+	if err != nil {
+		return nil, boundary("read the messaging records of "+in.Identity.String(), err)
+	}
+	if t.Evidence, err = a.Evidence.Keep(ctx, raw); err != nil {
+		return nil, boundary("keep the messaging records as evidence", err)
+	}
+	t.LastHours(48)
+	return t, nil
 }
 
 // OpenCase opens the case ticket with the violation notice as its first (public) comment,

@@ -11,6 +11,7 @@ package activities
 
 import (
 	"context"
+	"time"
 
 	"abusedesk/domain/abuse"
 	"abusedesk/domain/approval"
@@ -50,6 +51,14 @@ type Enforcement interface {
 	Lift(ctx context.Context, req abuse.LiftRequest, idempotencyKey string) (*abuse.ActionState, error)
 }
 
+// Messaging reads a messaging platform's records of an account's sending identities (the
+// enforcement API).
+type Messaging interface {
+	// Messaging returns the records of one identity from since until until, and the records
+	// as the platform gave them, to keep as evidence.
+	Messaging(ctx context.Context, account string, id abuse.Scope, since, until time.Time) (*abuse.Traffic, []byte, error)
+}
+
 // Approvals posts approval requests to the leads (Slack) and updates them.
 type Approvals interface {
 	// FindApproval returns the request already posted for step in channel ("": the leads'),
@@ -78,6 +87,9 @@ type Reports interface {
 // Evidence reads raw reports from the content-addressed evidence store.
 type Evidence interface {
 	Get(ctx context.Context, digest string) ([]byte, error)
+	// Keep stores raw evidence the desk itself gathered (a platform's records) and returns its
+	// digest; keeping the same bytes again changes nothing.
+	Keep(ctx context.Context, raw []byte) (string, error)
 	// Hold records a legal hold on stored evidence under key (idempotent).
 	Hold(ctx context.Context, key string, digests []string, reason string) error
 }

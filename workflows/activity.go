@@ -36,7 +36,17 @@ const (
 	ActivityResolveDeskTeam     = "ResolveDeskTeam"
 	ActivityRedactTicket        = "RedactTicket"
 	ActivityAssignTicket        = "AssignTicket"
+	ActivityMessagingRecords    = "MessagingRecords"
 )
+
+// MessagingRecordsInput asks the platform's records of one of an account's sending identities
+// (a number, sender ID, campaign or messaging service) over a period.
+type MessagingRecordsInput struct {
+	AccountID string      `json:"account_id"`
+	Identity  abuse.Scope `json:"identity"`
+	Since     time.Time   `json:"since"`
+	Until     time.Time   `json:"until"`
+}
 
 // ResolveLegalTeamInput asks who is on the legal team: the agents of the restricted legal
 // group, as the ticketing system lists them now.
@@ -252,6 +262,9 @@ type NoticeData struct {
 	// Delisting are the monitored blocklists and their delisting pages (a blocklist case's
 	// advice is a checklist of them).
 	Delisting []policy.Blocklist `json:"delisting,omitempty"`
+	// Traffic is what the platform recorded of the sending identity a messaging case's reports
+	// name (nil: none read).
+	Traffic *abuse.Traffic `json:"traffic,omitempty"`
 	// Relisted names the previous blocklist incident when this one is a relisting.
 	Relisted *Relisting `json:"relisted,omitempty"`
 	// TriageReason and TriageDue describe a wait for triage (internal notes only).

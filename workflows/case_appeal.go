@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"abusedesk/domain/abuse"
 	"fmt"
 	"time"
 
@@ -14,6 +15,12 @@ import (
 // awaitAppealWindow waits for an appeal until the window closes, then closes the case.
 func (w *caseWorkflow) awaitAppealWindow(ctx workflow.Context) {
 	until := w.st.Enforcement.AppealUntil
+	if at := w.stopCheckAt(); !at.IsZero() && at.Before(until) {
+		if w.waitUntil(ctx, at) {
+			w.checkStopped(ctx)
+		}
+		return // back here to wait out the window
+	}
 	if !w.waitUntil(ctx, until) {
 		return
 	}
@@ -123,4 +130,49 @@ func (w *caseWorkflow) onAppeal(ctx workflow.Context, a Appeal) {
 	w.setStatus(StatusAppealReview)
 	w.note(ctx, EventAppeal, "appeal received: "+excerpt(a.Excerpt, 200), a.From)
 	w.record(ctx, LedgerEvent{At: a.ReceivedAt, Kind: LedgerAppealed, Actor: a.From})
+}
+
+// stopCheckAt is when a messaging case's action on a number, sender ID, campaign or messaging
+// service is checked against the platform's records (zero: no check is due).
+func (w *caseWorkflow) stopCheckAt() time.Time {
+	e := w.st.Enforcement
+	if e == nil || e.Scope == nil || !e.StopCheckedAt.IsZero() || !e.LiftedAt.IsZero() {
+		return time.Time{}
+	}
+	return e.StopDue
+}
+
+// checkStopped reads the records of the identity a messaging action is on, from the action
+// until now: a suspension that let messages through, or a throttle that did not slow them, is
+// noted and the leads are told — the action stands, a person looks into it.
+func (w *caseWorkflow) checkStopped(ctx workflow.Context) {
+	e := w.st.Enforcement
+	now := workflow.Now(ctx)
+	e.StopCheckedAt = now
+	since := e.StopDue.Add(-stopCheck) // when the action was in place
+	var t abuse.Traffic
+	err := workflow.ExecuteActivity(withDeciders(ctx), ActivityMessagingRecords, MessagingRecordsInput{
+		AccountID: w.st.Account.ID, Identity: *e.Scope, Since: since, Until: now,
+	}).Get(ctx, &t)
+	if err != nil {
+		w.note(ctx, EventNote, "could not check that the action stopped the traffic of "+e.Scope.String()+": "+rootMessage(err), "")
+		return
+	}
+	e.Stop = &t
+	before := w.st.Traffic
+	stopped := t.Sent == 0
+	if e.Type == abuse.ActionThrottle && before != nil && before.Sent > 0 {
+		// A throttle slows: fewer messages an hour than before it.
+		stopped = float64(t.Sent)/now.Sub(since).Hours() < float64(before.Sent)/before.Until.Sub(before.Since).Hours()
+	}
+	if stopped {
+		w.note(ctx, EventEnforcement, fmt.Sprintf("checked: %s sent %d messages since the action (%s)", e.Scope, t.Sent, e.Type.DescribeOn(e.Level, e.Scope)), "")
+		return
+	}
+	text := fmt.Sprintf("%s %s: %s did not stop the traffic: %d messages sent from %s since %s", w.st.CaseNumber, w.st.Account.ID,
+		e.Type.DescribeOn(e.Level, e.Scope), t.Sent, e.Scope, fmtTime(since))
+	w.note(ctx, EventEnforcement, text+"; the leads were told", "")
+	if err := workflow.ExecuteActivity(withStep(ctx), ActivityAlert, AlertInput{Step: fmt.Sprintf("stop-check-%d", w.st.Escalations), Text: text}).Get(ctx, nil); err != nil {
+		w.note(ctx, EventNote, "the leads could not be told: "+rootMessage(err), "")
+	}
 }

@@ -78,7 +78,11 @@ func (w *caseWorkflow) enforce(ctx workflow.Context) {
 		AppliedAt: res.AppliedAt, VerifiedAt: res.VerifiedAt, ExpiresAt: res.ExpiresAt,
 		AppealUntil: now.Add(r.Appeal.Window.D()),
 	}
-	if a := w.st.Approval; a != nil && a.Escalation == w.st.Escalations && a.Decision == approval.Approve {
+	if w.track() == abuse.TrackMessaging && scope != nil && scope.Kind != abuse.ScopeResource {
+		e.StopDue = now.Add(stopCheck) // the identity's traffic is read again then
+	}
+	if w.leadApproved() {
+		a := w.st.Approval
 		e.ApprovedBy, e.ApprovedByEmail = a.DecidedBy, a.DecidedByEmail
 	} else {
 		e.AllowedBy = w.st.AllowedBy
@@ -102,6 +106,12 @@ func (w *caseWorkflow) actionScope() *abuse.Scope {
 	if t := w.st.Rules.Action.Type; t != abuse.ActionThrottle && t != abuse.ActionSuspendSending {
 		return nil
 	}
+	return w.sendingIdentity()
+}
+
+// sendingIdentity is the one sending identity every report of the case names as its source, as
+// actionScope chooses it; nil for none.
+func (w *caseWorkflow) sendingIdentity() *abuse.Scope {
 	var scope *abuse.Scope
 	for _, r := range w.st.Reports.Recent {
 		// levels[0] campaigns, [1] messaging services, [2] numbers and sender IDs; twice says

@@ -113,8 +113,41 @@ func (w *caseWorkflow) responseWindow(now time.Time) (time.Duration, time.Time) 
 	return window, stated
 }
 
+// readTraffic reads what the platform recorded of the sending identity a messaging case's
+// reports name — from a day before the first report (at most 30 days back) until now — as the
+// case's evidence: kept in the evidence store, shown on the case and in the notice. A read that
+// fails is noted, and the case goes on without it.
+func (w *caseWorkflow) readTraffic(ctx workflow.Context) {
+	id := w.sendingIdentity()
+	if id == nil {
+		return
+	}
+	now := workflow.Now(ctx)
+	since := w.st.Reports.FirstSeen.Add(-24 * time.Hour)
+	if w.st.Reports.FirstSeen.IsZero() || since.After(now.Add(-24*time.Hour)) {
+		since = now.Add(-24 * time.Hour)
+	}
+	if oldest := now.Add(-30 * 24 * time.Hour); since.Before(oldest) {
+		since = oldest
+	}
+	var t abuse.Traffic
+	err := workflow.ExecuteActivity(withDeciders(ctx), ActivityMessagingRecords, MessagingRecordsInput{
+		AccountID: w.st.Account.ID, Identity: *id, Since: since, Until: now,
+	}).Get(ctx, &t)
+	if err != nil {
+		w.note(ctx, EventNote, "the messaging records of "+id.String()+" could not be read; the case goes on without them: "+rootMessage(err), "")
+		return
+	}
+	w.st.Traffic = &t
+	w.note(ctx, EventNote, fmt.Sprintf("messaging records of %s since %s: %d sent, %d filtered by carriers, %d opt-outs, %d complaints (%.1f per 1,000 messages)",
+		id, fmtTime(since), t.Sent, t.Filtered, t.OptOuts, t.Complaints, t.ComplaintsPer1000()), "")
+}
+
 // sendNotice opens the customer's ticket with the violation notice.
 func (w *caseWorkflow) sendNotice(ctx workflow.Context) {
+	if w.track() == abuse.TrackMessaging {
+		w.readTraffic(ctx)
+	}
 	acct := w.st.Account
 	window, stated := w.responseWindow(workflow.Now(ctx))
 	if !stated.IsZero() {

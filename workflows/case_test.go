@@ -40,6 +40,7 @@ type harness struct {
 	tickets  *memfake.Tickets
 	accounts *memfake.Accounts
 	enf      *memfake.Enforcement
+	msg      *memfake.Messaging
 	appr     *memfake.Approvals
 	evidence *memfake.Evidence
 	incs     *memfake.Incidents
@@ -65,6 +66,7 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets, ledger ...*memfake.L
 		tickets:  tickets,
 		accounts: memfake.NewAccounts(memfake.DemoAccounts()...),
 		enf:      &memfake.Enforcement{},
+		msg:      &memfake.Messaging{PerHour: abuse.MessagingCounts{Sent: 100, Delivered: 95, Failed: 2, Filtered: 3, OptOuts: 2, Complaints: 1}},
 		appr:     &memfake.Approvals{},
 		evidence: &memfake.Evidence{},
 		incs:     &memfake.Incidents{},
@@ -109,8 +111,9 @@ func newHarnessWith(t *testing.T, tickets *memfake.Tickets, ledger ...*memfake.L
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.msg.Enforcement = h.enf // a suspension stops the records' traffic
 	acts := &activities.Activities{
-		Tickets: h.tickets, Accounts: h.accounts, Enforcement: h.enf, Approvals: h.appr,
+		Tickets: h.tickets, Accounts: h.accounts, Enforcement: h.enf, Messaging: h.msg, Approvals: h.appr,
 		Evidence: h.evidence, Incidents: h.incs, Alerts: h.alerts, Reports: h.fwd, Ledger: h.ledger, Probes: h.probes, Probations: h.probs, HandOffs: h.hand, Templates: r, VerifyWait: time.Second,
 		LegalChannel: "legal", LegalGroupID: legalGroup, SupportGroupID: 88,
 	}

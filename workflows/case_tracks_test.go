@@ -1,6 +1,8 @@
 package workflows_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -667,8 +669,12 @@ func TestCSAMHotlineReport(t *testing.T) {
 // say so; reports naming two numbers and no campaign leave the account alone and go to a
 // person; with a lead's approval the whole account may be acted on.
 func TestMessagingActsOnTheCampaign(t *testing.T) {
+	var leak bool // the platform goes on sending whatever the action
 	run := func(approve bool, subjects ...[]string) (workflows.CaseView, []string, int) {
 		h := newHarness(t)
+		if leak {
+			h.msg.Enforcement = nil
+		}
 		account := "acct-standard"
 		if approve {
 			account = "acct-strategic" // a lead approves every action
@@ -697,9 +703,20 @@ func TestMessagingActsOnTheCampaign(t *testing.T) {
 	if e := v.Enforcement; e == nil || e.Scope == nil || e.Scope.Kind != abuse.ScopeCampaign || e.Scope.Value != "CX7K2PQ" {
 		t.Fatalf("enforcement %+v (status %s), want the campaign suspended", v.Enforcement, v.Status)
 	}
+	// An hour after the action the desk reads the campaign's traffic again: it stopped.
+	if e := v.Enforcement; e.Stop == nil || e.Stop.Sent != 0 || !e.StopCheckedAt.Equal(e.StopDue) || e.StopDue.IsZero() ||
+		!strings.Contains(timelineOf(v), "checked: the campaign CX7K2PQ sent 0 messages since the action") {
+		t.Errorf("the stop check: %+v at %v\n%s", e.Stop, e.StopCheckedAt, timelineOf(v))
+	}
 	if len(pub) < 2 || !strings.Contains(pub[0], "sending suspended on the campaign CX7K2PQ") || !strings.Contains(pub[len(pub)-1], "on the campaign CX7K2PQ") {
 		t.Errorf("the notice and the enforcement notice should name the campaign: %q", pub)
 	}
+	leak = true
+	v, _, _ = run(false, []string{"campaign:CX7K2PQ"}, []string{"campaign:CX7K2PQ"})
+	if e := v.Enforcement; e == nil || e.Stop == nil || e.Stop.Sent == 0 || !strings.Contains(timelineOf(v), "did not stop the traffic: 100 messages sent from the campaign CX7K2PQ") {
+		t.Errorf("a suspension that let traffic through: %+v\n%s", v.Enforcement, timelineOf(v))
+	}
+	leak = false
 	v, pub, applied := run(false, []string{"phone:+13125550142", "phone:+13125550143"}, []string{"phone:+13125550142"})
 	if v.Enforcement != nil || applied != 0 || !strings.Contains(timelineOf(v), "acting on the whole account is a person's choice") {
 		t.Errorf("two numbers and no campaign: enforcement %+v, %d applied; want nothing done and a person asked\n%s", v.Enforcement, applied, timelineOf(v))
@@ -710,5 +727,48 @@ func TestMessagingActsOnTheCampaign(t *testing.T) {
 	v, _, _ = run(true, []string{"phone:+13125550142", "phone:+13125550143"}, []string{"phone:+13125550142"})
 	if e := v.Enforcement; e == nil || e.Scope != nil {
 		t.Errorf("a lead approved: enforcement %+v, want the account's", v.Enforcement)
+	}
+}
+
+// TestMessagingCaseShowsItsTraffic: a messaging case reads the platform's records of the
+// campaign its reports name before its notice: kept as evidence, on the case, and in the notice
+// with its figures. A case about an address reads none; a read that fails is noted and the
+// notice goes out without them.
+func TestMessagingCaseShowsItsTraffic(t *testing.T) {
+	run := func(category abuse.Category, fail bool, subjects ...string) (*harness, workflows.CaseView) {
+		h := newHarness(t)
+		if fail {
+			h.msg.Fail("messaging", 10, errors.New("platform down"))
+		}
+		h.caseID = workflows.CaseWorkflowID("acct-standard", category)
+		h.env.SetStartWorkflowOptions(testStartOptions(h.caseID))
+		h.at(0, func() {
+			h.env.SignalWorkflow(workflows.SignalReports, workflows.NewReportsSignal([]workflows.ReportSummary{{ID: "c-1", Format: "freeform",
+				Category: category, Reporter: "compliance@carrier.example", ReceivedAt: h.env.Now(), Subjects: abuse.ParseSubjects(subjects...), Confidence: 0.9}}))
+		})
+		var v workflows.CaseView
+		h.at(time.Hour, func() { v = h.view() })
+		h.at(2*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
+		h.env.ExecuteWorkflow(workflows.CaseWorkflowType, workflows.CaseInput{AccountID: "acct-standard", Category: category, Policy: h.pol.Snapshot(category)})
+		return h, v
+	}
+	h, v := run(abuse.CarrierNotice, false, "campaign:CX7K2PQ", "phone:+13125550142")
+	tr := v.Traffic
+	if tr == nil || tr.Identity != (abuse.Scope{Kind: abuse.ScopeCampaign, Value: "CX7K2PQ"}) || tr.Sent != 2400 || len(tr.Hours) != 24 || tr.Evidence == "" {
+		t.Fatalf("traffic %+v, want the campaign's 24 hours (2,400 sent) kept as evidence", tr)
+	}
+	if raw, err := h.evidence.Get(context.Background(), tr.Evidence); err != nil || !strings.Contains(string(raw), "CX7K2PQ") {
+		t.Errorf("the records kept as evidence: %s %v", raw, err)
+	}
+	pub := h.publicComments()
+	if len(pub) == 0 || !strings.Contains(pub[0], "What our records show of the campaign CX7K2PQ") || !strings.Contains(pub[0], "24 complaints (10.0 per 1,000 messages)") {
+		t.Errorf("the notice should carry the campaign's figures: %q", pub)
+	}
+	if h2, v := run(abuse.Spam, false, "ip:192.0.2.10"); v.Traffic != nil || h2.msg.Calls("messaging") != 0 {
+		t.Errorf("a case about an address: traffic %+v, %d reads", v.Traffic, h2.msg.Calls("messaging"))
+	}
+	h, v = run(abuse.SMSSpam, true, "phone:+13125550142")
+	if v.Traffic != nil || !strings.Contains(timelineOf(v), "could not be read") || len(h.publicComments()) == 0 {
+		t.Errorf("a failed read: traffic %+v, notice %q\n%s", v.Traffic, h.publicComments(), timelineOf(v))
 	}
 }

@@ -182,7 +182,7 @@ func (w *caseWorkflow) noticeData(ctx workflow.Context) NoticeData {
 			Severity: rs.Severity.String(), Examples: slices.Clone(examples), Reporters: len(rs.Reporters) + rs.ReportersLost},
 		Action:  ActionView{Type: st.Rules.Action.Type, Level: st.Rules.Action.Level, Description: st.Rules.Action.Type.Describe(st.Rules.Action.Level)},
 		Outcome: st.Outcome, DiscloseReporters: st.Rules.DiscloseReporters,
-		Delisting: slices.Clone(w.policy.Blocklists),
+		Delisting: slices.Clone(w.policy.Blocklists), Traffic: st.Traffic,
 	}
 	if st.Wait != nil {
 		d.Deadline, d.Window = st.Wait.Deadline, st.Wait.Deadline.Sub(st.Wait.StartedAt)
@@ -253,7 +253,7 @@ func (w *caseWorkflow) view(ctx workflow.Context) *CaseView {
 		CaseID: st.CaseID, CaseNumber: st.CaseNumber, Status: st.Status, Account: st.Account,
 		Category: st.Category, Track: st.Track, Severity: st.Reports.Severity.String(), OpenedAt: st.OpenedAt,
 		Deadline: deadline, DeadlineKind: kind, Reports: st.Reports, Replies: st.Replies, AutoReplies: st.AutoReplies,
-		CategoryTrack: st.Category.Track(), Ticket: st.Ticket, Triage: st.Triage, Legal: st.Legal, Advisory: st.Advisory, Approval: st.Approval, Enforcement: st.Enforcement, Appeal: st.Appeal,
+		CategoryTrack: st.Category.Track(), Ticket: st.Ticket, Triage: st.Triage, Legal: st.Legal, Advisory: st.Advisory, Traffic: st.Traffic, Approval: st.Approval, Enforcement: st.Enforcement, Appeal: st.Appeal,
 		Remediation: st.Remediation, HandOffs: st.HandOffs, Review: st.Review, Assignee: st.Assignee,
 		Outcome: st.Outcome, ClosedAt: st.ClosedAt, Timeline: st.Timeline, TimelineLost: st.TimelineLost, PolicyRules: st.Rules, Runs: st.Runs,
 	}

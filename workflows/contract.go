@@ -530,6 +530,7 @@ type CaseView struct {
 	Triage        *TriageState      `json:"triage,omitempty"`
 	Legal         *LegalState       `json:"legal,omitempty"`
 	Advisory      *AdvisoryState    `json:"advisory,omitempty"`
+	Traffic       *abuse.Traffic    `json:"traffic,omitempty"`
 	Approval      *ApprovalState    `json:"approval,omitempty"`
 	Enforcement   *Enforcement      `json:"enforcement,omitempty"`
 	Appeal        *AppealState      `json:"appeal,omitempty"`

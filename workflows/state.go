@@ -60,6 +60,9 @@ type CaseState struct {
 	// Legal is a legal matter's review (legal track); Advisory an advisory case's updates.
 	Legal    *LegalState    `json:"legal,omitempty"`
 	Advisory *AdvisoryState `json:"advisory,omitempty"`
+	// Traffic is what the platform recorded of the sending identity a messaging case's reports
+	// name, read when the notice went out (the last 48 hours of it; the whole in the evidence).
+	Traffic *abuse.Traffic `json:"traffic,omitempty"`
 
 	Approval *ApprovalState `json:"approval,omitempty"`
 	// Unverified says a customer-track request came from someone who is not a known contact
@@ -320,7 +323,16 @@ type Enforcement struct {
 	AllowedBy   string    `json:"allowed_by,omitempty"`
 	AppealUntil time.Time `json:"appeal_until"`
 	LiftedAt    time.Time `json:"lifted_at,omitzero"`
+	// StopDue is when a messaging action's identity is read again (stopCheck after the action;
+	// zero: no check), Stop what the platform recorded of it from the action until then, and
+	// StopCheckedAt when it was read (set also when the read failed).
+	StopDue       time.Time      `json:"stop_due,omitzero"`
+	Stop          *abuse.Traffic `json:"stop,omitempty"`
+	StopCheckedAt time.Time      `json:"stop_checked_at,omitzero"`
 }
+
+// stopCheck is how long after a messaging action the desk reads its identity's traffic again.
+const stopCheck = time.Hour
 
 // AppealState is the customer's appeal and its decision.
 type AppealState struct {

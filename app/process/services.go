@@ -21,6 +21,7 @@ type services struct {
 	tickets     activities.Tickets
 	accounts    activities.Accounts
 	enforcement activities.Enforcement
+	messaging   activities.Messaging
 	approvals   activities.Approvals
 	handOffs    activities.HandOffs
 	alerts      activities.Alerts
@@ -31,6 +32,7 @@ var (
 	_ activities.Tickets     = (*zendesk.Client)(nil)
 	_ activities.Accounts    = (*enforcement.Client)(nil)
 	_ activities.Enforcement = (*enforcement.Client)(nil)
+	_ activities.Messaging   = (*enforcement.Client)(nil)
 	_ activities.Approvals   = (*deskslack.Client)(nil)
 	_ activities.Alerts      = (*deskslack.Client)(nil)
 	_ activities.Reports     = cases.Forwarder{}
@@ -62,7 +64,7 @@ func (a *Desk) BuildServices(ic config.Integrations) error {
 	}
 	ec := enforcement.New(ic.Enforcement.URL, ic.Enforcement.Token)
 	a.Zendesk, a.slack, a.enforcement = zc, sc, ec
-	a.svc = services{tickets: zc, accounts: ec, enforcement: ec, approvals: sc, alerts: sc, handOffs: sc}
+	a.svc = services{tickets: zc, accounts: ec, enforcement: ec, messaging: ec, approvals: sc, alerts: sc, handOffs: sc}
 	a.Cases = &cases.Client{T: a.Temporal, Reinstatement: a.Policy.Reinstatement}
 	return nil
 }

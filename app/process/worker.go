@@ -113,7 +113,7 @@ func (a *Desk) StartWorker() error {
 	})
 	workflows.Register(w)
 	acts := &activities.Activities{
-		Tickets: a.svc.tickets, Accounts: a.svc.accounts, Enforcement: a.svc.enforcement,
+		Tickets: a.svc.tickets, Accounts: a.svc.accounts, Enforcement: a.svc.enforcement, Messaging: a.svc.messaging,
 		Approvals: a.svc.approvals, Evidence: a.Evidence, Incidents: a.Cases, Templates: a.Templates,
 		Alerts: a.svc.alerts, Reports: cases.Forwarder{Cases: a.Cases, Policy: a.Policy},
 		LegalChannel: a.Integrations.Slack.LegalChannel, LegalGroupID: a.Integrations.Zendesk.LegalGroupID, SupportGroupID: a.Integrations.Zendesk.SupportGroupID,

@@ -46,6 +46,24 @@ type Account struct {
 	Services  []string `json:"messaging_services,omitempty"`
 }
 
+// held is the account's IDs of a kind of sending identity: phone, sender_id, campaign, brand or
+// messaging_service (none for another kind).
+func (a *Account) held(kind string) []string {
+	switch kind {
+	case "phone":
+		return a.Phones
+	case "sender_id":
+		return a.SenderIDs
+	case "campaign":
+		return a.Campaigns
+	case "brand":
+		return a.Brands
+	case "messaging_service":
+		return a.Services
+	}
+	return nil
+}
+
 // Scope is one sending identity of an account.
 type Scope struct {
 	Kind  string `json:"kind"`
@@ -171,6 +189,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/accounts/{id}", s.getAccount)
 	mux.HandleFunc("POST /v1/accounts/{id}/actions", s.apply)
 	mux.HandleFunc("GET /v1/accounts/{id}/actions", s.listActions)
+	mux.HandleFunc("GET /v1/accounts/{id}/messaging", s.messaging)
 	mux.HandleFunc("GET /v1/actions/{id}", s.getAction)
 	mux.HandleFunc("POST /v1/actions/{id}/lift", s.lift)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -371,7 +390,7 @@ func (s *Server) byDomain(d string) (*Account, string) {
 // account holds it; nil when none does. The caller holds s.mu.
 func (s *Server) holderOf(kind, id string) (*Account, string) {
 	for _, a := range s.sortedAccounts() {
-		held := map[string][]string{"sender_id": a.SenderIDs, "campaign": a.Campaigns, "brand": a.Brands, "messaging_service": a.Services}[kind]
+		held := a.held(kind)
 		if i := slices.IndexFunc(held, func(v string) bool { return strings.EqualFold(v, id) }); i >= 0 {
 			return a, held[i]
 		}
@@ -574,7 +593,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else if sc != nil {
-		owned := map[string][]string{"phone": acct.Phones, "sender_id": acct.SenderIDs, "campaign": acct.Campaigns, "messaging_service": acct.Services}[sc.Kind]
+		owned := acct.held(sc.Kind)
 		if !slices.ContainsFunc(owned, func(v string) bool { return strings.EqualFold(v, sc.Value) }) {
 			problem(w, http.StatusUnprocessableEntity, "Unprocessable Entity", fmt.Sprintf("scope: account %s has no %s %s", accountID, sc.Kind, sc.Value))
 			return

@@ -267,3 +267,31 @@ func problemDetail(b []byte) string {
 
 // ErrNotOurs reports whether a lookup error means the address is no customer's.
 func ErrNotOurs(err error) bool { return fault.Is(err, fault.NotFound) }
+
+// Messaging implements the activities' Messaging: the records of one of the account's sending
+// identities (a number, sender ID, campaign or messaging service, as a scope names it) from
+// since until until (zero: now), and the records as JSON, to keep as evidence.
+func (c *Client) Messaging(ctx context.Context, account string, id abuse.Scope, since, until time.Time) (*abuse.Traffic, []byte, error) {
+	params := wire.GetMessagingParams{Subject: id.Kind + ":" + id.Value, Since: since.UTC().Truncate(time.Second), Until: second(until)}
+	var out wire.MessagingRecords
+	req, err := wire.NewGetMessagingRequest(c.base, account, &params)
+	if err := c.send(ctx, "messaging records of "+id.String(), req, err, "", &out); err != nil {
+		return nil, nil, err
+	}
+	raw, err := json.Marshal(out)
+	if err != nil {
+		return nil, nil, err
+	}
+	counts := func(c wire.MessagingCounts) abuse.MessagingCounts {
+		return abuse.MessagingCounts{Sent: c.Sent, Delivered: c.Delivered, Failed: c.Failed, Filtered: c.Filtered, OptOuts: c.OptOuts, Complaints: c.Complaints}
+	}
+	t := &abuse.Traffic{Identity: id, Since: out.Since, Until: out.Until, MessagingCounts: counts(out.Totals)}
+	for _, h := range out.Hours {
+		t.Hours = append(t.Hours, abuse.MessagingHour{Start: h.Start, MessagingCounts: abuse.MessagingCounts{Sent: h.Sent, Delivered: h.Delivered,
+			Failed: h.Failed, Filtered: h.Filtered, OptOuts: h.OptOuts, Complaints: h.Complaints}})
+	}
+	for _, s := range out.Samples {
+		t.Samples = append(t.Samples, abuse.MessagingSample{At: s.At, To: s.To, Body: s.Body})
+	}
+	return t, raw, nil
+}

@@ -50,6 +50,10 @@ func TestLookup(t *testing.T) {
 		{"feedback id", enforcement.Query{FeedbackID: "shop-campaign-1"}, "acct-shop", "feedback_id"},
 		{"phone number", enforcement.Query{Phone: "+447700900123"}, "acct-shop", "phone"},
 		{"sender ID", enforcement.Query{SenderID: "shopnews"}, "acct-shop", "sender_id"},
+		{"short code", enforcement.Query{SenderID: "55123"}, "acct-texts", "sender_id"},
+		{"campaign", enforcement.Query{Campaign: "cx7k2pq"}, "acct-texts", "campaign"},
+		{"brand", enforcement.Query{Brand: "BQ4RT7Z"}, "acct-texts", "brand"},
+		{"messaging service", enforcement.Query{Service: "MG-TEXTBLAST-PROMO"}, "acct-texts", "messaging_service"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -374,6 +378,62 @@ func TestTakedownOfOneResource(t *testing.T) {
 		tc.req.AccountID, tc.req.Reason = "acct-shop", "r"
 		if _, err := c.Apply(ctx, tc.req, "bad-"+tc.what); !fault.Is(err, fault.Invalid) {
 			t.Errorf("%s: %v, want refused", tc.what, err)
+		}
+	}
+}
+
+// TestMessagingRecords: the records of a sending identity add up hour by hour, come with a few
+// redacted messages, and show the traffic stopped once a suspension of the campaign took
+// effect; a period too long, a subject of no kind and an identity of another account are refused.
+func TestMessagingRecords(t *testing.T) {
+	api, c := setup(t)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 7, 12, 30, 0, 0, time.UTC)
+	api.Now = func() time.Time { return now }
+	campaign := abuse.Scope{Kind: abuse.ScopeCampaign, Value: "CX7K2PQ"}
+	tr, raw, err := c.Messaging(ctx, "acct-texts", campaign, now.Add(-24*time.Hour), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum abuse.MessagingCounts
+	for _, h := range tr.Hours {
+		sum.Sent, sum.Complaints, sum.OptOuts = sum.Sent+h.Sent, sum.Complaints+h.Complaints, sum.OptOuts+h.OptOuts
+	}
+	if len(tr.Hours) != 25 || tr.Sent == 0 || sum.Sent != tr.Sent || sum.Complaints != tr.Complaints || sum.OptOuts != tr.OptOuts || !tr.Until.Equal(now) {
+		t.Errorf("24 hours from half past: %d hours, totals %+v, the hours add up to %+v, until %v", len(tr.Hours), tr.MessagingCounts, sum, tr.Until)
+	}
+	if len(tr.Samples) == 0 || !strings.Contains(tr.Samples[0].To, "**") || len(raw) == 0 || !strings.Contains(string(raw), `"subject":"campaign:CX7K2PQ"`) {
+		t.Errorf("samples %+v (recipients masked?), raw %s", tr.Samples, raw)
+	}
+	again, _, _ := c.Messaging(ctx, "acct-texts", campaign, now.Add(-24*time.Hour), now)
+	if again.MessagingCounts != tr.MessagingCounts {
+		t.Errorf("the same period read twice: %+v, then %+v", tr.MessagingCounts, again.MessagingCounts)
+	}
+	// The campaign is suspended: nothing is sent after it took effect; the number goes on.
+	if _, err := c.Apply(ctx, abuse.ActionRequest{AccountID: "acct-texts", Type: abuse.ActionSuspendSending, Reason: "carrier notice", Scope: &campaign}, "m-1"); err != nil {
+		t.Fatal(err)
+	}
+	later := now.Add(3 * time.Hour)
+	api.Now = func() time.Time { return later }
+	after, _, err := c.Messaging(ctx, "acct-texts", campaign, now.Add(time.Minute), later)
+	if err != nil || after.Sent != 0 {
+		t.Errorf("after the campaign's suspension: %+v %v, want nothing sent", after, err)
+	}
+	if other, _, err := c.Messaging(ctx, "acct-texts", abuse.Scope{Kind: abuse.ScopePhone, Value: "+18335550199"}, now.Add(time.Minute), later); err != nil || other.Sent == 0 {
+		t.Errorf("another number of the account: %+v %v, want its traffic going on", other, err)
+	}
+	for name, tc := range map[string]struct {
+		account string
+		id      abuse.Scope
+		since   time.Time
+	}{
+		"a period over 31 days":      {"acct-texts", campaign, later.Add(-40 * 24 * time.Hour)},
+		"a kind that sends nothing":  {"acct-texts", abuse.Scope{Kind: abuse.ScopeResource, Value: "https://x.example/"}, now},
+		"another account's campaign": {"acct-shop", campaign, now},
+		"a number the account lacks": {"acct-texts", abuse.Scope{Kind: abuse.ScopePhone, Value: "+15550000000"}, now},
+	} {
+		if _, _, err := c.Messaging(ctx, tc.account, tc.id, tc.since, later); !fault.Is(err, fault.Invalid) {
+			t.Errorf("%s: %v, want refused as invalid", name, err)
 		}
 	}
 }

@@ -69,6 +69,9 @@ func (s *Store) Put(raw []byte) (string, error) {
 	return digest, nil
 }
 
+// Keep stores raw durably and returns its digest (Put, for the activities' Evidence).
+func (s *Store) Keep(_ context.Context, raw []byte) (string, error) { return s.Put(raw) }
+
 // Flush returns once everything written before it is durable (with Sync; a no-op without,
 // or where each Write syncs its own file).
 func (s *Store) Flush() error {

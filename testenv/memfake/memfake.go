@@ -6,6 +6,9 @@ package memfake
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -587,6 +590,14 @@ func (e *Evidence) Holds(key string) []string {
 	return slices.Clone(e.holds[key])
 }
 
+// Keep implements activities.Evidence: it stores raw under its SHA-256 digest.
+func (e *Evidence) Keep(_ context.Context, raw []byte) (string, error) {
+	sum := sha256.Sum256(raw)
+	digest := hex.EncodeToString(sum[:])
+	e.Put(digest, raw)
+	return digest, nil
+}
+
 // Put stores raw evidence under a digest.
 func (e *Evidence) Put(digest string, raw []byte) {
 	e.mu.Lock()
@@ -900,4 +911,34 @@ func (h *HandOffs) Snapshot() ([]approval.HandOffPost, []string, []approval.Hand
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return slices.Clone(h.posts), slices.Clone(h.pings), slices.Clone(h.shows)
+}
+
+// Messaging is a messaging platform's records: PerHour for every whole hour asked about, for any
+// identity — none once Enforcement (when set) holds an active suspension of sending on the
+// identity or the account.
+type Messaging struct {
+	Faults
+	PerHour     abuse.MessagingCounts
+	Enforcement *Enforcement
+}
+
+// Messaging implements activities.Messaging.
+func (m *Messaging) Messaging(_ context.Context, _ string, id abuse.Scope, since, until time.Time) (*abuse.Traffic, []byte, error) {
+	if err := m.check("messaging"); err != nil {
+		return nil, nil, err
+	}
+	t := &abuse.Traffic{Identity: id, Since: since, Until: until}
+	suspended := m.Enforcement != nil && slices.ContainsFunc(m.Enforcement.Actions(), func(a Action) bool {
+		return a.State == abuse.StateActive && a.Type == abuse.ActionSuspendSending && (a.Scope == nil || *a.Scope == id)
+	})
+	for at := since; !at.Add(time.Hour).After(until); at = at.Add(time.Hour) {
+		h := abuse.MessagingHour{Start: at}
+		if !suspended {
+			h.MessagingCounts = m.PerHour
+		}
+		t.Hours = append(t.Hours, h)
+		t.Add(h.MessagingCounts)
+	}
+	raw, err := json.Marshal(t)
+	return t, raw, err
 }

@@ -263,6 +263,75 @@ type LookupResult struct {
 // LookupResultMatchedKind defines model for LookupResult.Matched.Kind.
 type LookupResultMatchedKind string
 
+// MessagingCounts defines model for MessagingCounts.
+type MessagingCounts struct {
+	// Complaints complaints recorded (7726 forwards, carrier reports)
+	Complaints int `json:"complaints"`
+
+	// Delivered messages the carriers confirmed delivered
+	Delivered int `json:"delivered"`
+
+	// Failed messages that failed delivery (unknown or unreachable recipients)
+	Failed int `json:"failed"`
+
+	// Filtered messages a carrier filtered or blocked as spam
+	Filtered int `json:"filtered"`
+
+	// OptOuts recipients who answered STOP or one of its synonyms
+	OptOuts int `json:"opt_outs"`
+
+	// Sent messages the identity sent
+	Sent int `json:"sent"`
+}
+
+// MessagingHour defines model for MessagingHour.
+type MessagingHour struct {
+	// Complaints complaints recorded (7726 forwards, carrier reports)
+	Complaints int `json:"complaints"`
+
+	// Delivered messages the carriers confirmed delivered
+	Delivered int `json:"delivered"`
+
+	// Failed messages that failed delivery (unknown or unreachable recipients)
+	Failed int `json:"failed"`
+
+	// Filtered messages a carrier filtered or blocked as spam
+	Filtered int `json:"filtered"`
+
+	// OptOuts recipients who answered STOP or one of its synonyms
+	OptOuts int `json:"opt_outs"`
+
+	// Sent messages the identity sent
+	Sent int `json:"sent"`
+
+	// Start the hour's start
+	Start time.Time `json:"start"`
+}
+
+// MessagingRecords defines model for MessagingRecords.
+type MessagingRecords struct {
+	AccountId string            `json:"account_id"`
+	Hours     []MessagingHour   `json:"hours"`
+	Samples   []MessagingSample `json:"samples"`
+	Since     time.Time         `json:"since"`
+
+	// Subject kind:value, as asked
+	Subject string          `json:"subject"`
+	Totals  MessagingCounts `json:"totals"`
+	Until   time.Time       `json:"until"`
+}
+
+// MessagingSample defines model for MessagingSample.
+type MessagingSample struct {
+	At time.Time `json:"at"`
+
+	// Body the message, personal data replaced
+	Body string `json:"body"`
+
+	// To the recipient, masked (+1312555****)
+	To string `json:"to"`
+}
+
 // Problem RFC 9457 problem details.
 type Problem struct {
 	Detail   *string `json:"detail,omitempty"`
@@ -313,6 +382,16 @@ type Unavailable = Problem
 // ApplyActionParams defines parameters for ApplyAction.
 type ApplyActionParams struct {
 	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
+// GetMessagingParams defines parameters for GetMessaging.
+type GetMessagingParams struct {
+	// Subject kind:value, kind one of phone, sender_id, campaign, messaging_service (e.g. campaign:CX7K2PQ, phone:+13125550142)
+	Subject string    `form:"subject" json:"subject"`
+	Since   time.Time `form:"since" json:"since"`
+
+	// Until default: now
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
 }
 
 // LiftActionJSONBody defines parameters for LiftAction.
@@ -471,6 +550,13 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/accounts/{account_id}/actions (the `ApplyAction` operationId).
 	ApplyAction(ctx context.Context, accountId string, params *ApplyActionParams, body ApplyActionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetMessaging The messaging records of one of the account's sending identities over a period.
+	//
+	// What the platform recorded of the texts sent from a number, a sender ID, a campaign or a messaging service of the account: volumes, delivery and filtering errors, opt-outs and complaints, hour by hour, and a few of the messages, redacted (the recipient's number masked, personal data in the body replaced). The evidence behind a messaging complaint, and the check that an action stopped the traffic. A period longer than 31 days is 400; an identity the account does not hold is 422.
+	//
+	// Corresponds with GET /v1/accounts/{account_id}/messaging (the `GetMessaging` operationId).
+	GetMessaging(ctx context.Context, accountId string, params *GetMessagingParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAction performs a GET /v1/actions/{action_id} (the `GetAction` operationId) request.
 	GetAction(ctx context.Context, actionId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -555,6 +641,23 @@ func (c *Client) ApplyActionWithBody(ctx context.Context, accountId string, para
 // Corresponds with POST /v1/accounts/{account_id}/actions (the `ApplyAction` operationId).
 func (c *Client) ApplyAction(ctx context.Context, accountId string, params *ApplyActionParams, body ApplyActionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewApplyActionRequest(c.Server, accountId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMessaging The messaging records of one of the account's sending identities over a period.
+//
+// What the platform recorded of the texts sent from a number, a sender ID, a campaign or a messaging service of the account: volumes, delivery and filtering errors, opt-outs and complaints, hour by hour, and a few of the messages, redacted (the recipient's number masked, personal data in the body replaced). The evidence behind a messaging complaint, and the check that an action stopped the traffic. A period longer than 31 days is 400; an identity the account does not hold is 422.
+//
+// Corresponds with GET /v1/accounts/{account_id}/messaging (the `GetMessaging` operationId).
+func (c *Client) GetMessaging(ctx context.Context, accountId string, params *GetMessagingParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMessagingRequest(c.Server, accountId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -769,6 +872,83 @@ func NewApplyActionRequestWithBody(server string, accountId string, params *Appl
 
 		req.Header.Set("Idempotency-Key", headerParam0)
 
+	}
+
+	return req, nil
+}
+
+// NewGetMessagingRequest constructs an http.Request for the GetMessaging method
+func NewGetMessagingRequest(server string, accountId string, params *GetMessagingParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "account_id", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/messaging", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "subject", params.Subject, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -1162,6 +1342,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/accounts/{account_id}/actions (the `ApplyAction` operationId).
 	ApplyActionWithResponse(ctx context.Context, accountId string, params *ApplyActionParams, body ApplyActionJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyActionResponse, error)
 
+	// GetMessagingWithResponse The messaging records of one of the account's sending identities over a period.
+	//
+	// What the platform recorded of the texts sent from a number, a sender ID, a campaign or a messaging service of the account: volumes, delivery and filtering errors, opt-outs and complaints, hour by hour, and a few of the messages, redacted (the recipient's number masked, personal data in the body replaced). The evidence behind a messaging complaint, and the check that an action stopped the traffic. A period longer than 31 days is 400; an identity the account does not hold is 422.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/accounts/{account_id}/messaging (the `GetMessaging` operationId).
+	GetMessagingWithResponse(ctx context.Context, accountId string, params *GetMessagingParams, reqEditors ...RequestEditorFn) (*GetMessagingResponse, error)
+
 	// GetActionWithResponse performs a GET /v1/actions/{action_id} (the `GetAction` operationId) request.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -1489,6 +1678,110 @@ func (r ApplyActionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ApplyActionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetMessagingResponse401Headers the declared response headers of an HTTP 401 response for GetMessaging
+type GetMessagingResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetMessagingResponse429Headers the declared response headers of an HTTP 429 response for GetMessaging
+type GetMessagingResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetMessagingResponse5XXHeaders the declared response headers of an HTTP 5XX response for GetMessaging
+type GetMessagingResponse5XXHeaders struct {
+	RetryAfter *int
+}
+
+type GetMessagingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MessagingRecords
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON5XX the response for an HTTP 5XX `application/problem+json` response
+	ApplicationproblemJSON5XX *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetMessagingResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetMessagingResponse429Headers
+	// Headers5XX the parsed response headers for an HTTP 5XX response
+	Headers5XX *GetMessagingResponse5XXHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMessagingResponse) GetJSON200() *MessagingRecords {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetMessagingResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetMessagingResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetMessagingResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetMessagingResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetMessagingResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON5XX returns the response for an HTTP 5XX `application/problem+json` response
+func (r GetMessagingResponse) GetApplicationproblemJSON5XX() *Unavailable {
+	return r.ApplicationproblemJSON5XX
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMessagingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMessagingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMessagingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMessagingResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -1919,6 +2212,21 @@ func (c *ClientWithResponses) ApplyActionWithResponse(ctx context.Context, accou
 	return ParseApplyActionResponse(rsp)
 }
 
+// GetMessagingWithResponse The messaging records of one of the account's sending identities over a period.
+//
+// What the platform recorded of the texts sent from a number, a sender ID, a campaign or a messaging service of the account: volumes, delivery and filtering errors, opt-outs and complaints, hour by hour, and a few of the messages, redacted (the recipient's number masked, personal data in the body replaced). The evidence behind a messaging complaint, and the check that an action stopped the traffic. A period longer than 31 days is 400; an identity the account does not hold is 422.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/accounts/{account_id}/messaging (the `GetMessaging` operationId).
+func (c *ClientWithResponses) GetMessagingWithResponse(ctx context.Context, accountId string, params *GetMessagingParams, reqEditors ...RequestEditorFn) (*GetMessagingResponse, error) {
+	rsp, err := c.GetMessaging(ctx, accountId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMessagingResponse(rsp)
+}
+
 // GetActionWithResponse performs a GET /v1/actions/{action_id} (the `GetAction` operationId) request.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -2257,6 +2565,107 @@ func ParseApplyActionResponse(rsp *http.Response) (*ApplyActionResponse, error) 
 		response.Headers429 = &headers
 	case rsp.StatusCode/100 == 5:
 		var headers ApplyActionResponse5XXHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers5XX = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetMessagingResponse parses an HTTP response from a GetMessagingWithResponse call
+func ParseGetMessagingResponse(rsp *http.Response) (*GetMessagingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMessagingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MessagingRecords
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode/100 == 5:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON5XX = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetMessagingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetMessagingResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode/100 == 5:
+		var headers GetMessagingResponse5XXHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
