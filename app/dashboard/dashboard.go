@@ -441,8 +441,10 @@ type casePage struct {
 	Me        string
 	Agents    []Agent
 	OwnerName string
-	Err       string
-	Now       time.Time
+	// TrafficCharts draw a messaging case's traffic hour by hour (none: no records).
+	TrafficCharts []template.HTML
+	Err           string
+	Now           time.Time
 }
 
 // errNoIncident: no incident has the case number asked for.
@@ -529,6 +531,7 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 	} else {
 		d.log.Warn("account history not listed", "account", v.Account.ID, "error", err)
 	}
+	p.TrafficCharts = d.trafficCharts(v.Traffic)
 	// The playground acts on the case under way, or on a closed incident (a request for
 	// reinstatement); it offers nothing where nothing applies.
 	if pg := d.opts.Playground; pg != nil && (run == "" || v.Status.Final()) {
@@ -537,6 +540,35 @@ func (d *Dashboard) casePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.render(w, "case.html", p)
+}
+
+// trafficCharts draw a messaging case's traffic hour by hour: the messages sent, and the
+// complaints and opt-outs. A chart that cannot be drawn is left out (the table stays).
+func (d *Dashboard) trafficCharts(t *abuse.Traffic) []template.HTML {
+	if t == nil || len(t.Hours) == 0 {
+		return nil
+	}
+	var labels []string
+	var sent, complaints, optOuts []float64
+	for _, h := range t.Hours {
+		labels = append(labels, h.Start.UTC().Format("15:04"))
+		sent, complaints, optOuts = append(sent, float64(h.Sent)), append(complaints, float64(h.Complaints)), append(optOuts, float64(h.OptOuts))
+	}
+	var out []template.HTML
+	for _, draw := range []func() ([]byte, error){
+		func() ([]byte, error) { return countBars("Messages sent an hour (UTC)", labels, "sent", sent) },
+		func() ([]byte, error) {
+			return lines("Complaints and opt-outs an hour (UTC)", labels, []string{"complaints", "opt-outs"}, [][]float64{complaints, optOuts})
+		},
+	} {
+		svg, err := draw()
+		if err != nil {
+			d.log.Warn("a traffic chart could not be drawn; the case page goes without it", "error", err)
+			continue
+		}
+		out = append(out, template.HTML(svg)) //nolint:gosec // SVG the chart library drew from numbers and hours
+	}
+	return out
 }
 
 // reportersPage shows each reporter's parser health: drifting reporters first.

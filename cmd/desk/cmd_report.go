@@ -21,8 +21,9 @@ func cmdReport(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "report", "report parse FILE... | report submit [flags] FILE... | report transparency --from DATE --to DATE [--format csv|json] | report sor --since DATE [--until DATE]", `
 parse   reads each file (a raw message, or an X-ARF 4 JSON report) and prints what the desk
         makes of it, one JSON object per report (or per file for replies and failures): id,
-        format, category, track (abuse, advisory, legal, customer), source_ips, ranges (CIDR),
-        phones (E.164), sender_ids, domains, urls, senders, reporter, event_time, feedback_id,
+        format, category, track (abuse, advisory, legal, customer, messaging), source_ips, ranges
+        (CIDR), phones (E.164), sender_ids, campaigns, brands, messaging_services, domains, urls,
+        senders, reporter, event_time, feedback_id,
         kind (report, reply, auto-reply, bounce, unparseable), confidence and the signals that
         gave it, and an error naming what failed. Nothing is submitted. Exit code 1 when a file is unparseable.
 submit  posts each file to the desk's reports API (POST /api/v1/reports) and prints the

@@ -18,6 +18,9 @@ type Line struct {
 	Ranges     []string  `json:"ranges"`
 	Phones     []string  `json:"phones"`
 	SenderIDs  []string  `json:"sender_ids,omitempty"`
+	Campaigns  []string  `json:"campaigns,omitempty"`
+	Brands     []string  `json:"brands,omitempty"`
+	Services   []string  `json:"messaging_services,omitempty"`
 	Reporter   string    `json:"reporter,omitempty"`
 	EventTime  time.Time `json:"event_time,omitzero"`
 	ReceivedAt time.Time `json:"received_at,omitzero"`
@@ -45,6 +48,7 @@ func (res *Result) Lines(file string) []Line {
 			File: file, Kind: string(res.Kind), ID: r.ID, Format: r.Format, Category: string(r.Category), Track: string(r.Track),
 			SourceIPs: orEmpty(r.SourceIPs), Domains: orEmpty(r.Domains), URLs: orEmpty(r.URLs), Senders: orEmpty(r.Senders),
 			Ranges: orEmpty(r.Ranges), Phones: orEmpty(r.Phones), SenderIDs: r.SenderIDs,
+			Campaigns: r.Campaigns, Brands: r.Brands, Services: r.Services,
 			Reporter: r.Reporter, EventTime: r.EventTime, ReceivedAt: r.ReceivedAt, FeedbackID: r.FeedbackID, Account: r.AccountHint,
 			Confidence: r.Confidence, Signals: r.Signals, Warnings: r.Warnings,
 		})

@@ -57,20 +57,21 @@ func textMessagingIDs(s string) (campaigns, brands, services []string) {
 
 // messagingCategory is the messaging category of a complaint about texts or calls (s its
 // subject and body): robocall for calls, else the first of messagingRules that matches, else
-// unsolicited texts. It keeps a legal request, a hotline notice and a customer's plea for help
-// as they are: those go to their own tracks whatever the medium.
-func messagingCategory(s string, was abuse.Category) abuse.Category {
+// unsolicited texts — and whether its words said so (false for the rest, unless the e-mail
+// words had found spam). It keeps a legal request, a hotline notice and a customer's plea for
+// help as they are: those go to their own tracks whatever the medium.
+func messagingCategory(s string, was abuse.Category) (abuse.Category, bool) {
 	switch was {
 	case abuse.LegalRequest, abuse.CSAM, abuse.Deliverability:
-		return was
+		return was, true
 	}
 	if reVoice.MatchString(s) && !reTexts.MatchString(s) {
-		return abuse.Robocall
+		return abuse.Robocall, true
 	}
 	for _, r := range messagingRules {
 		if r.words.MatchString(s) {
-			return r.category
+			return r.category, true
 		}
 	}
-	return abuse.SMSSpam
+	return abuse.SMSSpam, was == abuse.Spam
 }

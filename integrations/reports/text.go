@@ -218,11 +218,17 @@ func freeform(text, subject, from string, received time.Time) *Report {
 	r.SourceIPs, left = complaintIPs(whole, named)
 	r.Phones, r.SenderIDs = textPhones(whole, phoneRegion(from, whole))
 	r.Campaigns, r.Brands, r.Services = textMessagingIDs(whole)
+	messaging := false
 	if r.namesSenders() {
-		// Texts or calls from numbers or senders: the messaging track's categories.
-		if c := messagingCategory(whole, r.Category); c != r.Category {
-			r.Category = c
-			r.Signals = append(r.Signals, "messaging: texts or calls from the numbers or senders it names ("+string(c)+")")
+		// Texts or calls from numbers or senders: the messaging track's categories, read
+		// afresh (the confidence is the words' as for any complaint).
+		if c, said := messagingCategory(whole, r.Category); c.Track() == abuse.TrackMessaging {
+			messaging, r.Category, r.Signals = true, c, r.Signals[:0]
+			if said {
+				r.sure(0.4, "0.40 a complaint about texts or calls in a person's words; category from its words")
+			} else {
+				r.sure(0.25, "0.25 a complaint about texts or calls in a person's words; no category in its words")
+			}
 		}
 		if r.Category == abuse.CarrierNotice {
 			// A carrier sets its own deadline ("remediate within 5 business days"): the case's.
@@ -257,8 +263,8 @@ func freeform(text, subject, from string, received time.Time) *Report {
 	if len(r.SourceIPs) == 0 && len(r.URLs) == 0 && len(r.Senders) == 0 && len(r.Ranges) == 0 && !r.namesSenders() {
 		return nil
 	}
-	if len(r.SourceIPs) == 0 {
-		r.doubt(0.1, "-0.10 no source address")
+	if len(r.SourceIPs) == 0 && !messaging {
+		r.doubt(0.1, "-0.10 no source address") // texts come from numbers, not addresses
 	}
 	r.Summary = OneLine(subject+": "+body, 200)
 	return r
