@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,8 +13,9 @@ import (
 	"abusedesk/workflows"
 )
 
-// TestMessagingCampaignEndToEnd (issue 30): a carrier's 10DLC notice about a campaign, mailed to
-// the desk, waits for a person (a notice in someone's words); confirmed, it opens the campaign's
+// TestMessagingCampaignEndToEnd (issue 30): a 7726 forward and a STOP complaint reach the cases
+// of the numbers' accounts (in their categories, waiting for a person: someone's words). A
+// carrier's 10DLC notice about a campaign, mailed to the desk, waits for a person (a notice in someone's words); confirmed, it opens the campaign's
 // case on the messaging customer's account with the campaign's traffic, and the notice asks for
 // the opt-in evidence with the figures. With no answer by the deadline the campaign — not the
 // account, not a number — is suspended, and the platform's records show its traffic stopped.
@@ -24,6 +26,21 @@ func TestMessagingCampaignEndToEnd(t *testing.T) {
 	d.mail(plainMail("Messaging Compliance <compliance@carrier.example>", "10DLC compliance notice - campaign CX7K2PQ", "carrier-e2e-1@carrier.example",
 		"Our monitoring identified SMS traffic on 10DLC campaign CX7K2PQ (brand BQ4RT7Z) that does not comply with the CTIA Messaging Principles: "+
 			"messages from +1 312 555 0142 carry no opt-out language. Provide opt-in evidence and remediate within 5 business days."))
+	// A 7726 forward and a person's STOP complaint, each about a number written its own way.
+	d.mail(plainMail("Spam Reporting Service <reports@7726.example>", "Spam SMS forwarded to 7726", "e2e-7726-1@7726.example",
+		"A mobile subscriber forwarded the following SMS to 7726.\nOriginating number: +44 7700 900123\nMessage: You have won a prize, reply YES"),
+		plainMail("Jane <jane@mail.example>", "Texts will not stop", "e2e-stop-1@mail.example",
+			"I replied STOP three times to (312) 555-0143 and I still get their promo texts every day."))
+	for _, want := range []struct {
+		account  string
+		category abuse.Category
+		phone    string
+	}{{"acct-shop", abuse.SMSSpam, "+447700900123"}, {"acct-texts", abuse.OptOut, "+13125550143"}} {
+		w := d.waitTriage(workflows.CaseWorkflowID(want.account, want.category), 30*time.Second)
+		if len(w.Reports.Recent) == 0 || !slices.Contains(w.Reports.Recent[0].Subjects, abuse.Subject{Kind: abuse.SubjectPhone, Value: want.phone}) {
+			t.Errorf("%s's %s case: reports %+v, want the number %s", want.account, want.category, w.Reports.Recent, want.phone)
+		}
+	}
 	caseID := workflows.CaseWorkflowID("acct-texts", abuse.CarrierNotice)
 	v := d.waitTriage(caseID, 30*time.Second)
 	z := d.sandbox["zendesk"]
