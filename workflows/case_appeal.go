@@ -159,6 +159,7 @@ func (w *caseWorkflow) checkStopped(ctx workflow.Context) {
 		return
 	}
 	e.Stop = &t
+	w.record(ctx, LedgerEvent{Kind: LedgerTraffic, Decision: "stop", Traffic: t.Totals()})
 	before := w.st.Traffic
 	stopped := t.Sent == 0
 	if e.Type == abuse.ActionThrottle && before != nil && before.Sent > 0 {

@@ -139,6 +139,7 @@ func (w *caseWorkflow) readTraffic(ctx workflow.Context) {
 		return
 	}
 	w.st.Traffic = &t
+	w.record(ctx, LedgerEvent{Kind: LedgerTraffic, Traffic: t.Totals()})
 	w.note(ctx, EventNote, fmt.Sprintf("messaging records of %s since %s: %d sent, %d filtered by carriers, %d opt-outs, %d complaints (%.1f per 1,000 messages)",
 		id, fmtTime(since), t.Sent, t.Filtered, t.OptOuts, t.Complaints, t.ComplaintsPer1000()), "")
 }

@@ -65,11 +65,15 @@ type LedgerEvent struct {
 	// accounts; each is written "kind:value" as before they were typed.
 	Indicators []abuse.Subject `json:"indicators,omitempty"`
 	Text       string          `json:"text,omitempty"`
+	// Traffic is what the platform recorded of a messaging case's sending identity
+	// (LedgerTraffic; Decision "stop" for the check after an action).
+	Traffic *abuse.Traffic `json:"traffic,omitempty"`
 }
 
 // Ledger event kinds.
 const (
 	LedgerOpened          = "opened"
+	LedgerTraffic         = "traffic"
 	LedgerReports         = "reports"
 	LedgerTriageAsked     = "triage_asked"
 	LedgerTriaged         = "triaged"

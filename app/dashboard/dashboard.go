@@ -161,6 +161,7 @@ func New(opts Options) (*Dashboard, error) {
 		// refusal reads a flash: the refusal's text and true, or the text and false.
 		"refusal": func(flash string) bool { return strings.HasPrefix(flash, refusedPrefix) },
 		"pct":     func(r float64) string { return fmt.Sprintf("%.0f%%", r*100) },
+		"pct1":    func(r float64) string { return fmt.Sprintf("%.1f %%", r*100) },
 		"date": func(t time.Time) string {
 			if t.IsZero() {
 				return ""

@@ -263,6 +263,9 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 		if err := s.indicators(ctx, tx, c, e); err != nil {
 			return err
 		}
+		if err := s.traffic(ctx, tx, c, e); err != nil {
+			return err
+		}
 		set, args := summarise(e)
 		if set == "" {
 			continue
@@ -329,6 +332,25 @@ func (s *Store) indicators(ctx context.Context, tx *sql.Tx, c workflows.LedgerCa
 			c.Number, c.Account, string(c.Category), in.kind, in.value, ms(e.At)); err != nil {
 			return fmt.Errorf("ledger %s: case %s: indicator: %w", s.Where, c.Number, err)
 		}
+	}
+	return nil
+}
+
+// traffic keeps what a traffic event says the platform recorded of a messaging identity.
+func (s *Store) traffic(ctx context.Context, tx *sql.Tx, c workflows.LedgerCase, e workflows.LedgerEvent) error {
+	t := e.Traffic
+	if e.Kind != workflows.LedgerTraffic || t == nil {
+		return nil
+	}
+	stop := 0
+	if e.Decision == "stop" {
+		stop = 1
+	}
+	if _, err := s.exec(ctx, tx, `INSERT INTO messaging_traffic (event_key, case_number, account_id, category, identity, since_ms, until_ms, stop,
+		sent, delivered, failed, filtered, opt_outs, complaints) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_key) DO NOTHING`,
+		c.Number+"/"+e.Key, c.Number, c.Account, string(c.Category), t.Identity.Kind+":"+t.Identity.Value, ms(t.Since), ms(t.Until), stop,
+		t.Sent, t.Delivered, t.Failed, t.Filtered, t.OptOuts, t.Complaints); err != nil {
+		return fmt.Errorf("ledger %s: case %s: traffic: %w", s.Where, c.Number, err)
 	}
 	return nil
 }

@@ -43,6 +43,9 @@ type Metrics struct {
 	By    map[string][]Figures `json:"by"`
 	// QA are the quality reviews of the decisions made in the period.
 	QA *QAFigures `json:"qa"`
+	// Messaging are the sending identities of the period's messaging cases, the most
+	// complained about first (complaints per 1,000 messages, opt-out rate).
+	Messaging []IdentityFigures `json:"messaging"`
 }
 
 // Figures are the operations figures of a set of cases. Rates are shares (0–1) of the count
@@ -184,16 +187,22 @@ func (s *Store) Metrics(ctx context.Context, q Query) (*Metrics, error) {
 		})
 	}
 	var qa *QAFigures
+	var messaging []IdentityFigures
 	g.Go(func() error {
 		var err error
 		qa, err = s.QA(gctx, q)
+		return err
+	})
+	g.Go(func() error {
+		var err error
+		messaging, err = s.Messaging(gctx, q)
 		return err
 	})
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	m := compute(q, slices.Concat(results...))
-	m.QA = qa
+	m.QA, m.Messaging = qa, messaging
 	return m, nil
 }
 

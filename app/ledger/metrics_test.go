@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -249,6 +250,61 @@ func TestTimeToDelist(t *testing.T) {
 		}
 		if m.Total.Relisted != 1 {
 			t.Errorf("relisted %d, want 1", m.Total.Relisted)
+		}
+	})
+}
+
+// TestMessagingSignals: per sending identity, the traffic the messaging cases read for their
+// notices, summed over the period's cases — complaints per 1,000 messages and the opt-out rate,
+// the most complained about first; the check after an action and records outside the period
+// count nowhere, nor does a category a query hides.
+func TestMessagingSignals(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
+		h := time.Hour
+		traffic := func(id string, sent, optOuts, complaints int, until time.Time) *abuse.Traffic {
+			kind, value, _ := strings.Cut(id, ":")
+			return &abuse.Traffic{Identity: abuse.Scope{Kind: kind, Value: value}, Since: until.Add(-24 * h), Until: until,
+				MessagingCounts: abuse.MessagingCounts{Sent: sent, Delivered: sent - 10, Failed: 5, Filtered: 5, OptOuts: optOuts, Complaints: complaints}}
+		}
+		read := func(tr *abuse.Traffic) workflows.LedgerEvent {
+			return workflows.LedgerEvent{Kind: workflows.LedgerTraffic, Traffic: tr}
+		}
+		for _, st := range []*story{
+			// The campaign: two cases, 12,000 messages, 60 complaints (5 per 1,000), 120 opt-outs.
+			newStory("TS-M1", "acct-t", abuse.CarrierNotice, t0).reports(1, "compliance@carrier.example").
+				at(h, read(traffic("campaign:CX7K2PQ", 10000, 100, 50, t0.Add(h)))).
+				at(50*h, workflows.LedgerEvent{Kind: workflows.LedgerTraffic, Decision: "stop", Traffic: traffic("campaign:CX7K2PQ", 0, 0, 0, t0.Add(50*h))}),
+			newStory("TS-M2", "acct-t", abuse.OptOut, t0.Add(2*h)).reports(1, "jane@mail.example").
+				at(h, read(traffic("campaign:CX7K2PQ", 2000, 20, 10, t0.Add(3*h)))),
+			// A number: 1,000 messages, 1 complaint.
+			newStory("TS-M3", "acct-u", abuse.SMSSpam, t0.Add(3*h)).reports(1, "reports@7726.example").
+				at(h, read(traffic("phone:+13125550142", 1000, 2, 1, t0.Add(4*h)))),
+			// Read after the period.
+			newStory("TS-M4", "acct-v", abuse.SMSSpam, t0.Add(3*h)).reports(1, "reports@7726.example").
+				at(60*24*h, read(traffic("phone:+13125550199", 1000, 500, 500, t0.Add(60*24*h)))),
+		} {
+			if err := s.Record(context.Background(), workflows.RecordEventsInput{Case: st.c, Events: st.events}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m, err := s.Metrics(context.Background(), ledger.Query{From: t0.Add(-h), To: t0.Add(30 * 24 * h)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Messaging) != 2 {
+			t.Fatalf("messaging figures %+v, want the campaign and the number", m.Messaging)
+		}
+		c, n := m.Messaging[0], m.Messaging[1]
+		if c.Identity != "campaign:CX7K2PQ" || c.Account != "acct-t" || c.Cases != 2 || c.Sent != 12000 || c.Complaints != 60 ||
+			c.ComplaintsPer1000 != 5 || c.OptOutRate != 0.01 {
+			t.Errorf("the campaign: %+v; want 2 cases, 12000 sent, 60 complaints, 5 per 1,000, opt-out rate 0.01", c)
+		}
+		if n.Identity != "phone:+13125550142" || n.ComplaintsPer1000 != 1 {
+			t.Errorf("the number: %+v; want 1 complaint per 1,000", n)
+		}
+		hidden, err := s.Metrics(context.Background(), ledger.Query{From: t0.Add(-h), To: t0.Add(30 * 24 * h), Hidden: []string{string(abuse.CarrierNotice), string(abuse.OptOut)}})
+		if err != nil || len(hidden.Messaging) != 1 || hidden.Messaging[0].Identity != "phone:+13125550142" {
+			t.Errorf("with the campaign's categories hidden: %+v %v", hidden.Messaging, err)
 		}
 	})
 }

@@ -22,7 +22,8 @@ type indicator struct{ kind, value string }
 
 // indicatorsOf turns report subjects into indicators: "ip:…" stays an address, "url:…" becomes
 // its host, "domain:…" a domain, "sender:a@b" the sender's domain ("sender:ACME" an SMS sender
-// ID), "phone:…" a number. Others (feedback IDs) are not indicators.
+// ID), "phone:…" a number, "campaign:…" and "messaging-service:…" a sending identity above
+// numbers. Others (feedback IDs, brands) are not indicators.
 func indicatorsOf(subjects []abuse.Subject) []indicator {
 	var out []indicator
 	add := func(kind, value string) {
@@ -56,6 +57,10 @@ func indicatorsOf(subjects []abuse.Subject) []indicator {
 			}
 		case abuse.SubjectPhone:
 			add("phone", v)
+		case abuse.SubjectCampaign:
+			add("campaign", strings.ToUpper(v))
+		case abuse.SubjectService:
+			add("messaging-service", v)
 		}
 	}
 	return out
@@ -185,6 +190,28 @@ func (s *Store) Spikes(ctx context.Context, now time.Time, r TrendRules, exclude
 			p, _ := a.Prefix(bits)
 			count(fmt.Sprintf("network/%d", bits), p.String(), 1, cur)
 		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
+	}
+	// Campaigns and messaging services: the reports of the cases whose reports name one.
+	rows, err = s.db.QueryContext(ctx, s.Q(`SELECT e.at_ms, e.n, i.kind, i.value FROM case_events e
+		JOIN indicators i ON i.case_number = e.case_number AND i.kind IN ('campaign', 'messaging-service')
+		WHERE e.kind = ? AND e.at_ms >= ? AND e.at_ms < ?`+strings.ReplaceAll(not, "category", "e.category")),
+		append([]any{workflows.LedgerReports, ms(from), ms(now)}, notArgs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
+	}
+	for rows.Next() {
+		var at int64
+		var n int
+		var kind, v string
+		if err := rows.Scan(&at, &n, &kind, &v); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
+		}
+		count(kind, v, n, at >= ms(start))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

@@ -217,3 +217,35 @@ func TestLegalReportsSpikeForNobody(t *testing.T) {
 		}
 	})
 }
+
+// TestCampaignSpikes: a campaign whose complaints jump against its baseline spikes by itself,
+// though the account's other campaign and the category's usual traffic hide it in the account
+// and category counts; a campaign at its usual level does not.
+func TestCampaignSpikes(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
+		now := t0.Add(48 * time.Hour)
+		for h := 1; h <= 24; h++ { // the baseline day: both campaigns 1 complaint an hour, the number 40
+			at := now.Add(-time.Hour - time.Duration(h)*time.Hour + time.Minute)
+			reportsAt(t, s, fmt.Sprintf("TS-CA%d", h), "acct-t", abuse.SMSSpam, at, 1, "reports@7726.example", "campaign:CAAAAAA")
+			reportsAt(t, s, fmt.Sprintf("TS-CB%d", h), "acct-t", abuse.SMSSpam, at, 1, "reports@7726.example", "campaign:CBBBBBB")
+			reportsAt(t, s, fmt.Sprintf("TS-N%d", h), "acct-t", abuse.SMSSpam, at, 40, "reports@7726.example", "phone:+13125550100")
+		}
+		reportsAt(t, s, "TS-CANOW", "acct-t", abuse.SMSSpam, now.Add(-10*time.Minute), 25, "reports@7726.example", "campaign:CAAAAAA")
+		reportsAt(t, s, "TS-CBNOW", "acct-t", abuse.SMSSpam, now.Add(-10*time.Minute), 1, "reports@7726.example", "campaign:CBBBBBB")
+		reportsAt(t, s, "TS-NNOW", "acct-t", abuse.SMSSpam, now.Add(-10*time.Minute), 40, "reports@7726.example", "phone:+13125550100")
+		spikes, err := s.Spikes(context.Background(), now, rules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, sp := range spikes {
+			got = append(got, fmt.Sprintf("%s %s %d", sp.Dimension, sp.Subject, sp.Count))
+		}
+		if len(got) != 1 || got[0] != "campaign CAAAAAA 25" {
+			t.Errorf("spikes %v, want the one campaign's (25 complaints against 1 an hour)", got)
+		}
+		if hidden, err := s.Spikes(context.Background(), now, rules, string(abuse.SMSSpam)); err != nil || len(hidden) != 0 {
+			t.Errorf("with its category excluded: %v %v", hidden, err)
+		}
+	})
+}

@@ -62,6 +62,12 @@ type Traffic struct {
 	Evidence string `json:"evidence,omitempty"`
 }
 
+// Totals is t without its hours and messages: its identity, period and counts.
+func (t Traffic) Totals() *Traffic {
+	t.Hours, t.Samples = nil, nil
+	return &t
+}
+
 // LastHours keeps the last n hours of t's hours (the rest stay in the evidence).
 func (t *Traffic) LastHours(n int) {
 	if len(t.Hours) > n {
