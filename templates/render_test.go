@@ -333,6 +333,24 @@ func TestReporterHearsTheDecision(t *testing.T) {
 	}
 }
 
+// TestCarrierHearsTheScope: a carrier told of an action on the campaign it reported hears that
+// the campaign was restricted, not the customer's account.
+func TestCarrierHearsTheScope(t *testing.T) {
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sample(abuse.CarrierNotice, "en")
+	d.Outcome, d.Action.Scope = workflows.OutcomeEnforced, &abuse.Scope{Kind: abuse.ScopeCampaign, Value: "CX7K2PQ"}
+	out, err := r.Render(workflows.NoticeReporterAck, string(abuse.CarrierNotice), "en", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "we restricted the campaign CX7K2PQ of the customer's account (the rest of it untouched)") || !strings.Contains(out, d.CaseNumber) {
+		t.Errorf("the carrier's acknowledgement:\n%s", out)
+	}
+}
+
 // TestBlocklistAdviceIsAChecklist: a blocklist case's advice says it is no violation, puts
 // fixing the cause before delisting, and lists each monitored list with its delisting page.
 func TestBlocklistAdviceIsAChecklist(t *testing.T) {

@@ -168,7 +168,8 @@ func (w *caseWorkflow) onAgentDecision(ctx workflow.Context, d AgentDecision) (*
 	case DecisionRequestInfo:
 		w.stopVerification()
 		w.withdrawApproval(ctx, "an agent asked the customer for more information")
-		w.startWait(ctx, w.st.Rules.MoreInfoWindow.D())
+		window, _ := w.statedWindow(workflow.Now(ctx), w.st.Rules.MoreInfoWindow.D()) // a carrier's deadline still comes first
+		w.startWait(ctx, window)
 		data := w.noticeData(ctx)
 		data.Deadline, data.Note, data.DecidedBy = w.st.Wait.Deadline, d.Note, d.Agent
 		w.queueNotify(fmt.Sprintf("more-info-%d", w.st.Round), NotifyInput{Public: publicUnless(d.Notified, NoticeMoreInfo), Note: noteIf(d.Notified), Status: TicketPending, Data: data})

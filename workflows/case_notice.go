@@ -97,10 +97,15 @@ func (w *caseWorkflow) checkProbation(ctx workflow.Context) {
 }
 
 // responseWindow is how long the customer has to answer the notice: the policy's window, or
-// less when a report states an earlier deadline of its own (a carrier's "within 5 business
-// days"), and the deadline the report states (zero when the policy's window holds).
+// less when a report states an earlier deadline of its own (see statedWindow).
 func (w *caseWorkflow) responseWindow(now time.Time) (time.Duration, time.Time) {
-	window := w.st.Rules.ResponseWindow.D()
+	return w.statedWindow(now, w.st.Rules.ResponseWindow.D())
+}
+
+// statedWindow is window, or less when a report states an earlier deadline of its own (a
+// carrier's "within 5 business days"), and the deadline the report states (zero when window
+// holds).
+func (w *caseWorkflow) statedWindow(now time.Time, window time.Duration) (time.Duration, time.Time) {
 	var stated time.Time
 	for _, r := range w.st.Reports.Recent {
 		if r.Deadline.IsZero() || r.Category.Track().Confidential() || !r.Deadline.After(now) {

@@ -1341,14 +1341,16 @@ func TestReviewHasADueTime(t *testing.T) {
 // later one leaves the policy's window.
 func TestCarrierDeadlineComesFirst(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		stated time.Duration
-		want   time.Duration
-	}{{"earlier", 30 * time.Hour, 30 * time.Hour}, {"later", 100 * time.Hour, 48 * time.Hour}} {
+		name       string
+		stated     time.Duration
+		want, more time.Duration // the notice's deadline; after more information is asked at 2 h
+	}{{"earlier", 30 * time.Hour, 30 * time.Hour, 30 * time.Hour}, {"later", 100 * time.Hour, 48 * time.Hour, 50 * time.Hour}} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
-			var v workflows.CaseView
+			var v, asked workflows.CaseView
 			h.at(time.Hour, func() { v = h.view() })
+			h.at(2*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionRequestInfo, "show the opt-in records") })
+			h.at(3*time.Hour, func() { asked = h.view() })
 			h.at(200*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
 			h.caseID = workflows.CaseWorkflowID("acct-standard", abuse.CarrierNotice)
 			h.env.SetStartWorkflowOptions(testStartOptions(h.caseID))
@@ -1366,6 +1368,9 @@ func TestCarrierDeadlineComesFirst(t *testing.T) {
 
 			if got := v.Deadline.Sub(v.OpenedAt); got != tc.want {
 				t.Errorf("deadline %v after opening, want %v", got, tc.want)
+			}
+			if got := asked.Deadline.Sub(asked.OpenedAt); got != tc.more {
+				t.Errorf("after more information was asked: deadline %v after opening, want %v", got, tc.more)
 			}
 			noted := strings.Contains(timelineOf(v), "the reporter's own deadline comes first")
 			if noted != (tc.stated < 48*time.Hour) {

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"abusedesk/domain/abuse"
 	"abusedesk/domain/policy"
 )
 
@@ -196,6 +197,11 @@ func (w *caseWorkflow) noticeData(ctx workflow.Context) NoticeData {
 		d.Action.Scope = w.actionScope() // what the notice warns of
 	}
 	d.Action.Description = st.Rules.Action.Type.DescribeOn(st.Rules.Action.Level, d.Action.Scope)
+	if st.Category.Track() == abuse.TrackMessaging && d.Action.Scope == nil && st.Enforcement == nil {
+		// Texts with no one number, sender or campaign to act on: no automatic action, a
+		// person decides (never the whole account on its own).
+		d.Action.Type, d.Action.Description = abuse.ActionNone, abuse.ActionNone.Describe(0)
+	}
 	if ap := st.Appeal; ap != nil {
 		d.AppealSLA = ap.SLADeadline
 	}
