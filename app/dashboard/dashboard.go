@@ -313,6 +313,7 @@ type listPage struct {
 var searchWords = map[ledger.SearchKind]string{
 	ledger.SearchIP: "the IP address", ledger.SearchRange: "the range", ledger.SearchDomain: "the domain (and its subdomains)",
 	ledger.SearchSender: "the sender", ledger.SearchPhone: "the phone number", ledger.SearchText: "the account (ID or name)",
+	ledger.SearchIdentity:   "the campaign, messaging service or sender ID",
 	ledger.SearchCaseNumber: "the case number",
 }
 

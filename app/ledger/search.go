@@ -29,6 +29,9 @@ const (
 	SearchSender SearchKind = "sender"
 	SearchPhone  SearchKind = "phone"
 	SearchText   SearchKind = "account" // an account ID or part of its name
+	// SearchIdentity: a campaign, messaging service or SMS sender ID the reports name (a text
+	// query that names one; else it is SearchText).
+	SearchIdentity SearchKind = "identity"
 	// SearchCaseNumber: q is a case number (SearchClause only).
 	SearchCaseNumber SearchKind = "case_number"
 )
@@ -134,6 +137,9 @@ func phoneOf(q string) (string, bool) {
 	return "+" + d, true
 }
 
+// identityKinds are the kinds a query may name a sending identity by ("campaign:CX7K2PQ").
+var identityKinds = []string{"campaign", "messaging-service", "sender-id"}
+
 // Search returns the case numbers q finds (see ReadQuery), newest first, at most limit, and
 // whether there were more.
 func (s *Store) Search(ctx context.Context, q string, limit int) ([]string, SearchKind, bool, error) {
@@ -160,6 +166,18 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]string, Sear
 		query, args = `SELECT DISTINCT c.case_number, c.opened_ms FROM indicators i JOIN cases c ON c.case_number = i.case_number
 			WHERE i.kind = 'phone' AND i.value = ?`, []any{v}
 	default:
+		// A campaign, messaging service or sender ID the reports name ("CX7K2PQ",
+		// "campaign:cx7k2pq"), written in any case; else an account.
+		id := v
+		if k, rest, ok := strings.Cut(v, ":"); ok && slices.Contains(identityKinds, strings.ToLower(k)) {
+			id = rest
+		}
+		numbers, more, err := s.caseNumbers(ctx, `SELECT DISTINCT c.case_number, c.opened_ms FROM indicators i JOIN cases c ON c.case_number = i.case_number
+			WHERE i.kind IN ('campaign', 'messaging-service', 'sender-id') AND UPPER(i.value) = ?`+fmt.Sprintf(" ORDER BY 2 DESC LIMIT %d", limit+1),
+			[]any{strings.ToUpper(strings.TrimSpace(id))}, limit)
+		if err != nil || len(numbers) > 0 {
+			return numbers, SearchIdentity, more, err
+		}
 		query, args = `SELECT case_number, opened_ms FROM cases WHERE account_id = ? OR LOWER(account_name) LIKE ?`,
 			[]any{v, "%" + strings.ToLower(v) + "%"}
 	}

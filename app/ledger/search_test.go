@@ -30,6 +30,7 @@ func TestSearch(t *testing.T) {
 		record(1, "Northwind Bank", 0, "ip:192.0.2.10", "url:https://login.northwind-secure.example/verify", "phone:+15557654321")
 		record(2, "Contoso Shop", time.Hour, "ip:192.0.2.77", "url:http://northwind-secure.example/", "sender:billing@contoso-mail.example")
 		record(3, "Fabrikam", 2*time.Hour, "ip:198.51.100.5", "domain:fabrikam.example")
+		record(4, "Text Blast", 3*time.Hour, "campaign:CX7K2PQ", "sender-id:TXTBLAST", "messaging-service:MG-Promo", "phone:+13125550142")
 		for q, want := range map[string]string{
 			"192.0.2.10":               "ip TS-0001",
 			"192.0.2.0/24":             "range TS-0002 TS-0001",
@@ -42,6 +43,11 @@ func TestSearch(t *testing.T) {
 			"acct-3":                                   "account TS-0003",
 			"contoso":                                  "account TS-0002",
 			"203.0.113.1":                              "ip",
+			"cx7k2pq":                                  "identity TS-0004",
+			"campaign:CX7K2PQ":                         "identity TS-0004",
+			"TxtBlast":                                 "identity TS-0004",
+			"mg-promo":                                 "identity TS-0004",
+			"text blast":                               "account TS-0004",
 		} {
 			got, kind, more, err := s.Search(ctx, q, 10)
 			if err != nil {

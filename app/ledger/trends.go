@@ -22,8 +22,8 @@ type indicator struct{ kind, value string }
 
 // indicatorsOf turns report subjects into indicators: "ip:…" stays an address, "url:…" becomes
 // its host, "domain:…" a domain, "sender:a@b" the sender's domain ("sender:ACME" an SMS sender
-// ID), "phone:…" a number, "campaign:…" and "messaging-service:…" a sending identity above
-// numbers. Others (feedback IDs, brands) are not indicators.
+// ID), "phone:…" a number, "sender-id:…" an SMS sender ID or short code, "campaign:…" and
+// "messaging-service:…" a sending identity above numbers. Others (feedback IDs, brands) are not indicators.
 func indicatorsOf(subjects []abuse.Subject) []indicator {
 	var out []indicator
 	add := func(kind, value string) {
@@ -57,6 +57,8 @@ func indicatorsOf(subjects []abuse.Subject) []indicator {
 			}
 		case abuse.SubjectPhone:
 			add("phone", v)
+		case abuse.SubjectSenderID:
+			add("sender-id", strings.ToUpper(v))
 		case abuse.SubjectCampaign:
 			add("campaign", strings.ToUpper(v))
 		case abuse.SubjectService:
