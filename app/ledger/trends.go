@@ -387,6 +387,37 @@ type Link struct {
 	Cases    []string `json:"cases"`
 }
 
+// reporterDomains are the domains of the reporters of the cases opened since a time: a
+// reporter's own domain (its signature, its reporting site) in several customers' reports says
+// who reported them, not that the customers are linked.
+func (s *Store) reporterDomains(ctx context.Context, since time.Time) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT DISTINCT reporter FROM cases WHERE opened_ms >= ? AND reporter <> ''`), ms(since))
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: reporters: %w", s.Where, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return nil, fmt.Errorf("ledger %s: reporters: %w", s.Where, err)
+		}
+		if _, d, ok := strings.Cut(r, "@"); ok && !slices.Contains(out, strings.ToLower(d)) {
+			out = append(out, strings.ToLower(d))
+		}
+	}
+	return out, rows.Err()
+}
+
+// reporterIndicator says whether a host, domain or sender domain is one of the reporters'
+// domains or below one.
+func reporterIndicator(reporters []string, kind, value string) bool {
+	if kind != "host" && kind != "domain" && kind != "sender-domain" {
+		return false
+	}
+	return slices.ContainsFunc(reporters, func(d string) bool { return abuse.InDomain(value, d) })
+}
+
 // ownIndicator says whether an indicator names the provider itself: a host, domain or sender
 // domain that is one of OwnDomains or below one.
 func (s *Store) ownIndicator(kind, value string) bool {
@@ -420,6 +451,10 @@ func (s *Store) Clusters(ctx context.Context, since time.Time, maxAccounts int, 
 		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
 	}
 	defer rows.Close()
+	reporters, err := s.reporterDomains(ctx, since)
+	if err != nil {
+		return nil, err
+	}
 	links := map[[2]string]*Link{}
 	var order [][2]string
 	for rows.Next() {
@@ -427,7 +462,7 @@ func (s *Store) Clusters(ctx context.Context, since time.Time, maxAccounts int, 
 		if err := rows.Scan(&kind, &value, &account, &number); err != nil {
 			return nil, err
 		}
-		if s.ownIndicator(kind, value) {
+		if s.ownIndicator(kind, value) || reporterIndicator(reporters, kind, value) {
 			continue
 		}
 		k := [2]string{kind, value}

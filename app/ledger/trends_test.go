@@ -196,6 +196,25 @@ func TestClustersIgnoreTheProvidersOwnDomains(t *testing.T) {
 	})
 }
 
+// TestClustersIgnoreTheReportersDomains: two customers whose reports name the reporter's own
+// site (its signature, its reporting portal) are not linked by it; a host the reporter does not
+// own still links them.
+func TestClustersIgnoreTheReportersDomains(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
+		at := t0.Add(-30 * time.Minute)
+		reportsAt(t, s, "TS-R1", "acct-r1", abuse.Phishing, at, 1, "abuse@phishwatch.example", "url:https://portal.phishwatch.example/report/1", "domain:phishwatch.example")
+		reportsAt(t, s, "TS-R2", "acct-r2", abuse.Phishing, at, 1, "abuse@phishwatch.example", "url:https://portal.phishwatch.example/report/2", "domain:phishwatch.example")
+		if linked, err := s.Clusters(context.Background(), t0.Add(-time.Hour), rules.ClusterMaxAccounts); err != nil || len(linked) != 0 {
+			t.Errorf("linked by the reporter's own site: %+v %v", linked, err)
+		}
+		reportsAt(t, s, "TS-R3", "acct-r2", abuse.Phishing, at, 1, "abuse@phishwatch.example", "url:https://kit.badhost.example/a")
+		reportsAt(t, s, "TS-R4", "acct-r1", abuse.Phishing, at, 1, "abuse@phishwatch.example", "url:https://kit.badhost.example/b")
+		if linked, err := s.Clusters(context.Background(), t0.Add(-time.Hour), rules.ClusterMaxAccounts); err != nil || len(linked) != 1 {
+			t.Errorf("a shared host not the reporter's: %+v %v, want the two linked", linked, err)
+		}
+	})
+}
+
 // TestLegalReportsSpikeForNobody: a burst of legal-track reports (CSAM notices, police
 // requests) is no spike in the leads' alert, nor on the trends page of someone without the
 // legal role; the legal team still sees it.
