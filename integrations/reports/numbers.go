@@ -86,7 +86,7 @@ func textPhones(s, region string) (phones, senderIDs []string) {
 		}
 		phones = appendUnique(phones, phoneE164(m, region))
 	}
-	for _, re := range []*regexp.Regexp{reSenderID, reSenderInline} {
+	for _, re := range []*regexp.Regexp{reSenderID, reSenderInline, reShortCodeTo} {
 		for _, m := range re.FindAllStringSubmatch(s, maxFound) {
 			v := strings.TrimSpace(m[1])
 			if notSenderID[v] {
@@ -112,6 +112,10 @@ var (
 	// SHOPNEWS", "short code 72345"): capitals and digits, as carriers register them.
 	reSenderInline = regexp.MustCompile(`(?i:\b(?:alphanumeric sender(?: id)?|sender ?id|sender|absender|expéditeur|remitente|short ?code|originator))\s*(?:of\s+)?[:=]?\s*["']?([A-Z0-9][A-Z0-9._-]{1,10}[A-Z0-9])\b`)
 )
+
+// reShortCodeTo is a short code a texted person names after a verb of texting ("texted STOP to
+// 55123", "texts from 72345"): five or six digits, not the start of a longer number.
+var reShortCodeTo = regexp.MustCompile(`(?i:\b(?:text(?:ed|s|ing)?|sms|messages?|replied|reply|sent|send)\b[^.\n]{0,30}?\b(?:to|from)\s+)([1-9]\d{4,5})(?:$|[^\d\s\-.()/]|\s+[^\d\s(+\-])`)
 
 // notSenderID are capitals a sentence puts where a sender ID stands that name none.
 var notSenderID = map[string]bool{"SMS": true, "MMS": true, "RCS": true, "STOP": true, "HELP": true, "ID": true, "IS": true, "OF": true,
