@@ -33,6 +33,9 @@ func (w *caseWorkflow) open(ctx workflow.Context) {
 		return
 	}
 	w.st.Account = acct
+	if acct.NewAt(w.st.OpenedAt) {
+		w.note(ctx, EventNote, fmt.Sprintf("a new account: opened %s, %s before its first report", fmtTime(acct.CreatedAt), policy.Duration(w.st.OpenedAt.Sub(acct.CreatedAt).Truncate(time.Hour))), "")
+	}
 	w.st.Rules, w.st.Track = w.policy.Effective(acct.Tier, acct.PriorViolations)
 	// A lead always decides for a strategic account: its approval request never times out into
 	// enforcement, it holds. Cases opened before this rule keep what they started with.

@@ -1382,3 +1382,26 @@ func TestCarrierDeadlineComesFirst(t *testing.T) {
 		})
 	}
 }
+
+// TestNewAccountIsNoted: a case of an account opened two days before its first report says so
+// on its timeline, and the ledger learns when the account was opened; an older account's does
+// not.
+func TestNewAccountIsNoted(t *testing.T) {
+	for _, tc := range []struct {
+		account string
+		new     bool
+	}{{"acct-new", true}, {"acct-standard", false}} {
+		h := newHarness(t)
+		var v workflows.CaseView
+		h.at(time.Hour, func() { v = h.view() })
+		h.at(2*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
+		h.run(tc.account, abuse.Spam, 1)
+		noted := strings.Contains(timelineOf(v), "a new account: opened ")
+		if noted != tc.new || v.Account.NewAt(v.OpenedAt) != tc.new {
+			t.Errorf("%s: noted %v, new %v; want %v\n%s", tc.account, noted, v.Account.NewAt(v.OpenedAt), tc.new, timelineOf(v))
+		}
+		if rows := h.ledger.Rows(); tc.new && (len(rows) == 0 || rows[len(rows)-1].Case.AccountCreated.IsZero()) {
+			t.Errorf("%s: the ledger does not know when the account was opened", tc.account)
+		}
+	}
+}

@@ -40,6 +40,8 @@ type LedgerCase struct {
 	Rules    string      `json:"rules,omitempty"`
 	Tier     string      `json:"tier,omitempty"`
 	OpenedAt time.Time   `json:"opened_at"`
+	// AccountCreated is when the account was opened (zero: not known).
+	AccountCreated time.Time `json:"account_created,omitzero"`
 }
 
 // LedgerEvent is one event of a case.
@@ -204,7 +206,7 @@ func (e *LedgerEvent) merge(later LedgerEvent) {
 func ledgerCase(st *CaseState) LedgerCase {
 	return LedgerCase{
 		Number: st.CaseNumber, ID: st.CaseID, Account: st.Account.ID, AccountName: st.Account.Name, Category: st.Category,
-		Track: st.Category.Track(), Rules: st.Track, Tier: st.Account.Tier, OpenedAt: st.OpenedAt,
+		Track: st.Category.Track(), Rules: st.Track, Tier: st.Account.Tier, OpenedAt: st.OpenedAt, AccountCreated: st.Account.CreatedAt,
 	}
 }
 
@@ -212,7 +214,7 @@ func ledgerCase(st *CaseState) LedgerCase {
 func LedgerCaseOf(v *CaseView) LedgerCase {
 	return LedgerCase{
 		Number: v.CaseNumber, ID: v.CaseID, Account: v.Account.ID, AccountName: v.Account.Name, Category: v.Category,
-		Track: v.CategoryTrack, Rules: v.Track, Tier: v.Account.Tier, OpenedAt: v.OpenedAt,
+		Track: v.CategoryTrack, Rules: v.Track, Tier: v.Account.Tier, OpenedAt: v.OpenedAt, AccountCreated: v.Account.CreatedAt,
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"abusedesk/app/ledger"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/policy"
 )
 
 // Trends is what the trends page (/trends) reads: spikes now, the alerts sent, and accounts
@@ -31,7 +33,9 @@ func (d *Dashboard) trendsPage(w http.ResponseWriter, r *http.Request) {
 		Window, Baseline   ledger.Duration
 		Spikes, Alerted    []ledger.Spike
 		Clusters           []ledger.Cluster
-	}{Title: "Trends", Home: d.home(), Flash: flashOf(r), Rules: t.Rules, Window: ledger.Duration(t.Rules.Window), Baseline: ledger.Duration(t.Rules.Baseline)}
+		NewAccounts        []ledger.NewAccount
+		NewAge             policy.Duration
+	}{NewAge: policy.Duration(abuse.NewAccountAge), Title: "Trends", Home: d.home(), Flash: flashOf(r), Rules: t.Rules, Window: ledger.Duration(t.Rules.Window), Baseline: ledger.Duration(t.Rules.Baseline)}
 	var err error
 	if data.Spikes, err = t.Store.Spikes(r.Context(), now, t.Rules, d.hiddenCategories(r)...); err != nil {
 		data.Errors = append(data.Errors, "spikes: "+err.Error())
@@ -41,6 +45,9 @@ func (d *Dashboard) trendsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if data.Clusters, err = t.Store.Clusters(r.Context(), now.Add(-clusterPeriod), t.Rules.ClusterMaxAccounts, d.hiddenCategories(r)...); err != nil {
 		data.Errors = append(data.Errors, "linked accounts: "+err.Error())
+	}
+	if data.NewAccounts, err = t.Store.NewAccounts(r.Context(), now.Add(-clusterPeriod), d.hiddenCategories(r)...); err != nil {
+		data.Errors = append(data.Errors, "new accounts: "+err.Error())
 	}
 	if len(data.Errors) > 0 {
 		d.log.Error("trends", "errors", data.Errors)

@@ -225,14 +225,19 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 		return fmt.Errorf("ledger %s: %w", s.Where, err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if _, err := s.exec(ctx, tx, `INSERT INTO cases (case_number, case_id, account_id, category, track, rules, tier, opened_ms, account_name)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	var created any // NULL when not known
+	if !c.AccountCreated.IsZero() {
+		created = ms(c.AccountCreated)
+	}
+	if _, err := s.exec(ctx, tx, `INSERT INTO cases (case_number, case_id, account_id, category, track, rules, tier, opened_ms, account_name, account_created_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (case_number) DO UPDATE SET
 			track = CASE WHEN excluded.track <> '' THEN excluded.track ELSE cases.track END,
 			rules = CASE WHEN excluded.rules <> '' THEN excluded.rules ELSE cases.rules END,
 			tier  = CASE WHEN excluded.tier  <> '' THEN excluded.tier  ELSE cases.tier  END,
-			account_name = CASE WHEN excluded.account_name <> '' THEN excluded.account_name ELSE cases.account_name END`,
-		c.Number, c.ID, c.Account, string(c.Category), string(c.Track), c.Rules, c.Tier, ms(c.OpenedAt), c.AccountName); err != nil {
+			account_name = CASE WHEN excluded.account_name <> '' THEN excluded.account_name ELSE cases.account_name END,
+			account_created_ms = COALESCE(excluded.account_created_ms, cases.account_created_ms)`,
+		c.Number, c.ID, c.Account, string(c.Category), string(c.Track), c.Rules, c.Tier, ms(c.OpenedAt), c.AccountName, created); err != nil {
 		return fmt.Errorf("ledger %s: case %s: %w", s.Where, c.Number, err)
 	}
 	now := ms(time.Now())

@@ -536,3 +536,46 @@ func LegalCategories() []string {
 	}
 	return out
 }
+
+// NewAccount is an account whose first case opened within abuse.NewAccountAge of the account's
+// own opening: an account opened to abuse.
+type NewAccount struct {
+	Account string    `json:"account"`
+	Name    string    `json:"name,omitempty"`
+	Created time.Time `json:"created"`
+	// FirstCase is when its first case opened; Cases and Reports count its cases since.
+	FirstCase time.Time `json:"first_case"`
+	Cases     int       `json:"cases"`
+	Reports   int       `json:"reports"`
+}
+
+// NewAccounts lists the accounts reported in their first days (abuse.NewAccountAge) whose first
+// case opened since a time, newest first, at most 50; the hidden categories' cases count nowhere.
+func (s *Store) NewAccounts(ctx context.Context, since time.Time, hidden ...string) ([]NewAccount, error) {
+	not, args := "", []any{}
+	if len(hidden) > 0 {
+		var list string
+		list, args = inList(hidden)
+		not = ` AND category NOT IN ` + list
+	}
+	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT account_id, MAX(account_name), MAX(account_created_ms), MIN(opened_ms), COUNT(*), SUM(reports)
+		FROM cases WHERE account_created_ms IS NOT NULL`+not+`
+		GROUP BY account_id
+		HAVING MIN(opened_ms) >= ? AND MIN(opened_ms) - MAX(account_created_ms) BETWEEN 0 AND ?
+		ORDER BY MIN(opened_ms) DESC LIMIT 50`), append(args, ms(since), abuse.NewAccountAge.Milliseconds())...)
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: new accounts: %w", s.Where, err)
+	}
+	defer rows.Close()
+	var out []NewAccount
+	for rows.Next() {
+		var a NewAccount
+		var created, first int64
+		if err := rows.Scan(&a.Account, &a.Name, &created, &first, &a.Cases, &a.Reports); err != nil {
+			return nil, fmt.Errorf("ledger %s: new accounts: %w", s.Where, err)
+		}
+		a.Created, a.FirstCase = time.UnixMilli(created).UTC(), time.UnixMilli(first).UTC()
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

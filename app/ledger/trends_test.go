@@ -268,3 +268,39 @@ func TestCampaignSpikes(t *testing.T) {
 		}
 	})
 }
+
+// TestNewAccounts: an account whose first case opened within a week of the account's own
+// opening is listed; one reported later in its life, one whose age is not known and one whose
+// first case is older than the period are not; a hidden category's cases count nowhere.
+func TestNewAccounts(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, s *ledger.Store) {
+		h := 24 * time.Hour
+		record := func(number, account string, cat abuse.Category, created, opened time.Time) {
+			c := workflows.LedgerCase{Number: number, ID: "case/" + account + "/" + string(cat), Account: account, AccountName: "Name of " + account,
+				Category: cat, Track: cat.Track(), OpenedAt: opened, AccountCreated: created}
+			evs := []workflows.LedgerEvent{{Key: "1", At: opened, Kind: workflows.LedgerOpened}, {Key: "2", At: opened, Kind: workflows.LedgerReports, Count: 2}}
+			if err := s.Record(context.Background(), workflows.RecordEventsInput{Case: c, Events: evs}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		now := t0.Add(40 * h)
+		record("TS-N1", "acct-new", abuse.SMSSpam, now.Add(-5*h), now.Add(-3*h))  // 2 days old at its first case
+		record("TS-N2", "acct-new", abuse.Smishing, now.Add(-5*h), now.Add(-2*h)) // and a second case
+		record("TS-N3", "acct-old", abuse.Spam, now.Add(-400*h), now.Add(-h))     // a year old
+		record("TS-N4", "acct-unknown", abuse.Spam, time.Time{}, now.Add(-h))     // age not known
+		record("TS-N5", "acct-legal", abuse.LegalRequest, now.Add(-3*h), now.Add(-2*h))
+		got, err := s.NewAccounts(context.Background(), now.Add(-30*h), string(abuse.LegalRequest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Account != "acct-new" || got[0].Cases != 2 || got[0].Reports != 4 || !got[0].FirstCase.Equal(now.Add(-3*h)) || got[0].Name != "Name of acct-new" {
+			t.Errorf("new accounts %+v, want acct-new with 2 cases, 4 reports, first case 3 days ago", got)
+		}
+		if all, err := s.NewAccounts(context.Background(), now.Add(-30*h)); err != nil || len(all) != 2 {
+			t.Errorf("with the legal track shown: %+v %v, want acct-new and acct-legal", all, err)
+		}
+		if none, err := s.NewAccounts(context.Background(), now.Add(-36*time.Hour)); err != nil || len(none) != 0 {
+			t.Errorf("since after acct-new's first case: %+v %v", none, err)
+		}
+	})
+}

@@ -8,7 +8,7 @@ import "time"
 // contact, a bulk mailer with one earlier violation, and a hosting customer. 1.2.3.4 and
 // everything else belong to no one ("not ours"). The shop also owns phone numbers and an SMS
 // sender ID; Text Blast is a messaging customer: numbers, a sender ID, a 10DLC brand and
-// campaign and a messaging service, no addresses.
+// campaign and a messaging service, no addresses, opened four days ago.
 func Demo() []Account {
 	moved := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	return []Account{
@@ -37,7 +37,9 @@ func Demo() []Account {
 		},
 		{
 			ID: "acct-texts", Name: "Text Blast Co", ContactEmail: "compliance@textblast.example", Locale: "en", Tier: "standard",
-			Phones: []string{"+13125550142", "+13125550143", "+18335550199"}, SenderIDs: []string{"TXTBLAST", "55123"},
+			// A new account: opened days before the demo's reports about it.
+			CreatedAt: time.Now().UTC().Add(-4 * 24 * time.Hour).Truncate(time.Hour),
+			Phones:    []string{"+13125550142", "+13125550143", "+18335550199"}, SenderIDs: []string{"TXTBLAST", "55123"},
 			Campaigns: []string{"CX7K2PQ"}, Brands: []string{"BQ4RT7Z"}, Services: []string{"MG-TEXTBLAST-PROMO"},
 		},
 		{

@@ -25,16 +25,18 @@ import (
 
 // Account is a customer account in the fake.
 type Account struct {
-	ID              string   `json:"id"`
-	Name            string   `json:"name"`
-	ContactEmail    string   `json:"contact_email"`
-	Locale          string   `json:"locale"`
-	Tier            string   `json:"tier"`
-	PriorViolations int      `json:"prior_violations"`
-	Ranges          []Range  `json:"ranges,omitempty"`
-	Domains         []string `json:"domains,omitempty"`
-	Senders         []string `json:"senders,omitempty"`
-	FeedbackIDs     []string `json:"feedback_ids,omitempty"`
+	ID              string `json:"id"`
+	Name            string `json:"name"`
+	ContactEmail    string `json:"contact_email"`
+	Locale          string `json:"locale"`
+	Tier            string `json:"tier"`
+	PriorViolations int    `json:"prior_violations"`
+	// CreatedAt is when the account was opened (zero: not said).
+	CreatedAt   time.Time `json:"created_at,omitzero"`
+	Ranges      []Range   `json:"ranges,omitempty"`
+	Domains     []string  `json:"domains,omitempty"`
+	Senders     []string  `json:"senders,omitempty"`
+	FeedbackIDs []string  `json:"feedback_ids,omitempty"`
 	// Phones are the account's phone numbers (E.164), SenderIDs its SMS sender IDs and short
 	// codes.
 	Phones    []string `json:"phones,omitempty"`
@@ -493,7 +495,7 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, wire.Account{Id: a.ID, Name: a.Name, ContactEmail: a.ContactEmail, Locale: a.Locale, Tier: wire.AccountTier(a.Tier),
-		PriorViolations: prior, Restrictions: restrictions})
+		PriorViolations: prior, Restrictions: restrictions, CreatedAt: wire.Optional(a.CreatedAt)})
 }
 
 // keyAndBody reads what every state-changing call needs: its Idempotency-Key (required, at

@@ -11,6 +11,17 @@ type Account struct {
 	Tier            string   `json:"tier"`
 	PriorViolations int      `json:"prior_violations"`
 	Restrictions    []string `json:"restrictions,omitempty"`
+	// CreatedAt is when the account was opened (zero: the enforcement API does not say).
+	CreatedAt time.Time `json:"created_at,omitzero"`
+}
+
+// NewAccountAge is how young an account is, at its first report, to be a new account: bad actors
+// open accounts to abuse them at once.
+const NewAccountAge = 7 * 24 * time.Hour
+
+// NewAt says whether the account was new at a time (opened at most NewAccountAge before it).
+func (a Account) NewAt(t time.Time) bool {
+	return !a.CreatedAt.IsZero() && !t.Before(a.CreatedAt) && t.Sub(a.CreatedAt) <= NewAccountAge
 }
 
 // States of an enforcement action, as the enforcement API reports them.

@@ -142,7 +142,8 @@ func (c *Client) GetAccount(ctx context.Context, id string) (*abuse.Account, err
 	if err := c.send(ctx, "get account "+id, req, err, "", &out); err != nil {
 		return nil, err
 	}
-	acct := &abuse.Account{ID: out.Id, Name: out.Name, ContactEmail: out.ContactEmail, Locale: out.Locale, Tier: string(out.Tier), PriorViolations: out.PriorViolations}
+	acct := &abuse.Account{ID: out.Id, Name: out.Name, ContactEmail: out.ContactEmail, Locale: out.Locale, Tier: string(out.Tier), PriorViolations: out.PriorViolations,
+		CreatedAt: wire.Value(out.CreatedAt)}
 	for _, r := range out.Restrictions {
 		acct.Restrictions = append(acct.Restrictions, abuse.ActionType(r.Type).Describe(wire.Value(r.Level))+" ("+r.Id+")")
 	}

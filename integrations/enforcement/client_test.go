@@ -437,3 +437,18 @@ func TestMessagingRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestAccountOpened: an account says when it was opened when the API knows; otherwise the time
+// is zero, not the epoch.
+func TestAccountOpened(t *testing.T) {
+	_, c := setup(t)
+	ctx := context.Background()
+	texts, err := c.GetAccount(ctx, "acct-texts")
+	if err != nil || texts.CreatedAt.IsZero() || !texts.NewAt(time.Now()) {
+		t.Errorf("acct-texts: %+v %v, want opened days ago (a new account)", texts, err)
+	}
+	shop, err := c.GetAccount(ctx, "acct-shop")
+	if err != nil || !shop.CreatedAt.IsZero() || shop.NewAt(time.Now()) {
+		t.Errorf("acct-shop: %+v %v, want no opening time", shop, err)
+	}
+}

@@ -626,6 +626,8 @@ func DemoAccounts() []abuse.Account {
 		{ID: "acct-standard", Name: "Example Shop", ContactEmail: "ops@shop.example", Locale: "en", Tier: abuse.TierStandard},
 		{ID: "acct-strategic", Name: "Big Bank", ContactEmail: "noc@bank.example", Locale: "en", Tier: abuse.TierStrategic},
 		{ID: "acct-repeat", Name: "Again Ltd", ContactEmail: "admin@again.example", Locale: "de", Tier: abuse.TierStandard, PriorViolations: 3},
+		// Opened two days before now: reported in its first days.
+		{ID: "acct-new", Name: "Fresh Start", ContactEmail: "hello@fresh.example", Locale: "en", Tier: abuse.TierStandard, CreatedAt: time.Now().Add(-48 * time.Hour)},
 	}
 }
 

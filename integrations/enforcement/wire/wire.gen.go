@@ -179,7 +179,10 @@ func (e ScopeKind) Valid() bool {
 // Account defines model for Account.
 type Account struct {
 	ContactEmail string `json:"contact_email"`
-	Id           string `json:"id"`
+
+	// CreatedAt when the account was opened (a new account reported in its first days is a signal)
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+	Id        string     `json:"id"`
 
 	// Locale Example: en
 	Locale string `json:"locale"`
