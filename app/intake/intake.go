@@ -407,6 +407,11 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 		}
 		// Legal, advisory and customer matters go to their account's case too: each track
 		// has its own lifecycle there (workflows/case_tracks.go).
+		if len(accounts) == 1 {
+			if err := in.lookup.ownSenders(ctx, &r, accounts[0]); err != nil {
+				return fmt.Errorf("resolve the accounts of report %s: %w", r.ID, err)
+			}
+		}
 		sum := summary(r, src)
 		if len(accounts) == 1 {
 			if sum.OtherAccounts, err = in.lookup.otherAccounts(ctx, r, accounts[0]); err != nil {

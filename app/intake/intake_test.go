@@ -978,6 +978,28 @@ func TestRangesAndNumbersFindTheirAccounts(t *testing.T) {
 	if len(out.Accepted) != 1 || out.Accepted[0].AccountID != "acct-shop" {
 		t.Fatalf("the SMS complaint: %+v, want acct-shop (owner of +447700900123)", out)
 	}
+	// A person names their own number beside the sender's: only the customer's number is a
+	// subject of its case (the complainant's never reaches the customer's notice).
+	out, err = e.in.Ingest(context.Background(), []byte("From: Jane <jane@mail.example>\nSubject: Texts\nMessage-ID: <sms-2@mail.example>\n\n"+
+		"My number is +44 7700 900999 and I keep getting spam texts from +44 7700 900123. Call me back on +44 7700 900999.\n"), Source{Channel: "imap"})
+	if err != nil || len(out.Accepted) != 1 || out.Accepted[0].AccountID != "acct-shop" {
+		t.Fatalf("the complaint naming the complainant's number: %+v %v", out, err)
+	}
+	e.settle(t)
+	e.cases.mu.Lock()
+	batches := e.cases.submits[out.Accepted[0].CaseID]
+	e.cases.mu.Unlock()
+	var subjects []abuse.Subject
+	for _, b := range batches {
+		for _, r := range b {
+			if r.ID == "<sms-2@mail.example>" || strings.Contains(r.ID, "sms-2") {
+				subjects = r.Subjects
+			}
+		}
+	}
+	if !slices.Equal(subjects, []abuse.Subject{{Kind: abuse.SubjectPhone, Value: "+447700900123"}}) {
+		t.Errorf("the case's subjects %v, want the customer's number only", subjects)
+	}
 }
 
 // TestReporterDrift: a reporter whose reports parsed and now fail three times in a row is

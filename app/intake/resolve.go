@@ -187,6 +187,51 @@ const maxOwnURLs = 20
 // maxURLLength bounds a URL a case keeps whole (one that is acted on must not be cut).
 const maxURLLength = 2048
 
+// ownSenders keeps, of the numbers, sender IDs, campaigns, brands and messaging services a
+// report names, those acct holds: a complainant's own number ("call me back on …") or another
+// customer's is no subject of acct's case, and never reaches its notice or its action.
+func (rs *resolver) ownSenders(ctx context.Context, r *reports.Report, acct string) error {
+	keep := func(values []string, query func(string) enforcement.Query) ([]string, error) {
+		var out []string
+		for _, v := range values {
+			q := query(v)
+			a, err := rs.cachedLookup(ctx, queryKey(q), func() (string, error) {
+				m, err := rs.api.Lookup(ctx, q)
+				if err != nil {
+					return "", err
+				}
+				return m.AccountID, nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			if a == acct {
+				out = append(out, v)
+			}
+		}
+		return out, nil
+	}
+	var err error
+	for _, f := range []struct {
+		list  *[]string
+		query func(string) enforcement.Query
+	}{
+		{&r.Phones, func(v string) enforcement.Query { return enforcement.Query{Phone: v} }},
+		{&r.SenderIDs, func(v string) enforcement.Query { return enforcement.Query{SenderID: v} }},
+		{&r.Campaigns, func(v string) enforcement.Query { return enforcement.Query{Campaign: v} }},
+		{&r.Brands, func(v string) enforcement.Query { return enforcement.Query{Brand: v} }},
+		{&r.Services, func(v string) enforcement.Query { return enforcement.Query{Service: v} }},
+	} {
+		if len(*f.list) == 0 {
+			continue
+		}
+		if *f.list, err = keep(*f.list, f.query); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ownURLs are the report's URLs after its first (which its summary keeps whoever holds it)
 // that are on a host of acct: a name of its domains, or an address it held when the report's
 // event happened. A URL on another customer's host, or on no customer's, is left out, so
