@@ -12,6 +12,7 @@ import (
 	"abusedesk/domain/abuse"
 	"abusedesk/domain/approval"
 	"abusedesk/domain/fault"
+	"abusedesk/domain/policy"
 	"abusedesk/domain/ticket"
 	"abusedesk/testenv/memfake"
 	"abusedesk/workflows"
@@ -770,5 +771,40 @@ func TestMessagingCaseShowsItsTraffic(t *testing.T) {
 	h, v = run(abuse.SMSSpam, true, "phone:+13125550142")
 	if v.Traffic != nil || !strings.Contains(timelineOf(v), "could not be read") || len(h.publicComments()) == 0 {
 		t.Errorf("a failed read: traffic %+v, notice %q\n%s", v.Traffic, h.publicComments(), timelineOf(v))
+	}
+}
+
+// TestBlocklistAdviceNamesTheListThatListed: the advice of a case the blocklist watch opened
+// lists the delisting page of the list that listed the address, not every monitored list; a
+// listing reported by someone else (no list named) gets every monitored list's page.
+func TestBlocklistAdviceNamesTheListThatListed(t *testing.T) {
+	for _, tc := range []struct {
+		id            string
+		want, without []string
+	}{
+		{"dnsbl:zen.example:192.0.2.10:20261207T120000Z", []string{"https://zen.example/delist"}, []string{"https://other.example/delist"}},
+		{"feed-report-7", []string{"https://zen.example/delist", "https://other.example/delist"}, nil},
+	} {
+		h := newHarness(t)
+		h.pol.Monitoring.Blocklists = []policy.Blocklist{{Zone: "zen.example", Name: "Zen", Delist: "https://zen.example/delist"},
+			{Zone: "other.example", Name: "Other", Delist: "https://other.example/delist"}}
+		h.at(2*time.Hour, func() { h.agent("agent@desk.example", workflows.DecisionResolve, "") })
+		h.runUncertain("acct-standard", abuse.Blocklist, func(r *workflows.ReportSummary) {
+			r.ID, r.Confidence, r.Format, r.Reporter = tc.id, 0.95, "xarf-4", "blocklist-monitor@abusedesk.invalid"
+		})
+		pub := h.publicComments()
+		if len(pub) == 0 {
+			t.Fatalf("%s: no advice sent", tc.id)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(pub[0], w) {
+				t.Errorf("%s: the advice lacks %s:\n%s", tc.id, w, pub[0])
+			}
+		}
+		for _, n := range tc.without {
+			if strings.Contains(pub[0], n) {
+				t.Errorf("%s: the advice names %s, a list that did not list it:\n%s", tc.id, n, pub[0])
+			}
+		}
 	}
 }

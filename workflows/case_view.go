@@ -183,7 +183,7 @@ func (w *caseWorkflow) noticeData(ctx workflow.Context) NoticeData {
 			Severity: rs.Severity.String(), Examples: slices.Clone(examples), Reporters: len(rs.Reporters) + rs.ReportersLost},
 		Action:  ActionView{Type: st.Rules.Action.Type, Level: st.Rules.Action.Level, Description: st.Rules.Action.Type.Describe(st.Rules.Action.Level)},
 		Outcome: st.Outcome, DiscloseReporters: st.Rules.DiscloseReporters,
-		Delisting: slices.Clone(w.policy.Blocklists), Traffic: st.Traffic,
+		Delisting: w.delistingLists(), Traffic: st.Traffic,
 	}
 	if st.Wait != nil {
 		d.Deadline, d.Window = st.Wait.Deadline, st.Wait.Deadline.Sub(st.Wait.StartedAt)
@@ -308,4 +308,21 @@ func rootMessage(err error) string {
 		}
 		err = next
 	}
+}
+
+// delistingLists are the monitored blocklists the case's reports say listed it (the blocklist
+// watch's report IDs name the list's zone: "dnsbl:ZONE:ADDRESS:TIME"), or every monitored list
+// when no report says (a feed's or a person's report of a listing).
+func (w *caseWorkflow) delistingLists() []policy.Blocklist {
+	var named []policy.Blocklist
+	for _, bl := range w.policy.Blocklists {
+		prefix := "dnsbl:" + strings.Trim(bl.Zone, ".") + ":"
+		if slices.ContainsFunc(w.st.Reports.Recent, func(r ReportSummary) bool { return strings.HasPrefix(r.ID, prefix) }) {
+			named = append(named, bl)
+		}
+	}
+	if len(named) == 0 {
+		return slices.Clone(w.policy.Blocklists)
+	}
+	return named
 }
