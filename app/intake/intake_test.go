@@ -1000,6 +1000,29 @@ func TestRangesAndNumbersFindTheirAccounts(t *testing.T) {
 	if !slices.Equal(subjects, []abuse.Subject{{Kind: abuse.SubjectPhone, Value: "+447700900123"}}) {
 		t.Errorf("the case's subjects %v, want the customer's number only", subjects)
 	}
+	// Texts through a gateway found by its address: the sending number nobody holds stays (the
+	// API does not know it), another customer's number does not.
+	out, err = e.in.Ingest(context.Background(), []byte("From: Jane <jane@mail.example>\nSubject: SMS gateway\nMessage-ID: <sms-3@mail.example>\n\n"+
+		"Spam text messages from +44 7700 900555 and +1 312 555 0142, sent through your SMS gateway at 192.0.2.25.\n"), Source{Channel: "imap"})
+	if err != nil || len(out.Accepted) != 1 || out.Accepted[0].AccountID != "acct-shop" {
+		t.Fatalf("the gateway complaint: %+v %v", out, err)
+	}
+	e.settle(t)
+	e.cases.mu.Lock()
+	batches = e.cases.submits[out.Accepted[0].CaseID]
+	e.cases.mu.Unlock()
+	subjects = nil
+	for _, b := range batches {
+		for _, r := range b {
+			if strings.Contains(r.ID, "sms-3") {
+				subjects = r.Subjects
+			}
+		}
+	}
+	if !slices.Contains(subjects, abuse.Subject{Kind: abuse.SubjectPhone, Value: "+447700900555"}) ||
+		slices.Contains(subjects, abuse.Subject{Kind: abuse.SubjectPhone, Value: "+13125550142"}) {
+		t.Errorf("the gateway case's subjects %v, want the unknown sending number and not Text Blast's", subjects)
+	}
 }
 
 // TestReporterDrift: a reporter whose reports parsed and now fail three times in a row is

@@ -188,13 +188,28 @@ const maxOwnURLs = 20
 const maxURLLength = 2048
 
 // ownSenders keeps, of the numbers, sender IDs, campaigns, brands and messaging services a
-// report names, those acct holds: a complainant's own number ("call me back on …") or another
-// customer's is no subject of acct's case, and never reaches its notice or its action.
+// report names, those acct holds: another customer's never stays on acct's case, nor reaches its
+// notice or its action. One no customer holds stays only when none of them is acct's (a
+// complaint about texts through acct's gateway, found by its address, names the sending number
+// the API does not know); beside acct's own numbers it is the complainant's ("call me back on
+// …") and is left out.
 func (rs *resolver) ownSenders(ctx context.Context, r *reports.Report, acct string) error {
-	keep := func(values []string, query func(string) enforcement.Query) ([]string, error) {
-		var out []string
-		for _, v := range values {
-			q := query(v)
+	type field struct {
+		list    *[]string
+		query   func(string) enforcement.Query
+		holders []string
+	}
+	fields := []*field{
+		{list: &r.Phones, query: func(v string) enforcement.Query { return enforcement.Query{Phone: v} }},
+		{list: &r.SenderIDs, query: func(v string) enforcement.Query { return enforcement.Query{SenderID: v} }},
+		{list: &r.Campaigns, query: func(v string) enforcement.Query { return enforcement.Query{Campaign: v} }},
+		{list: &r.Brands, query: func(v string) enforcement.Query { return enforcement.Query{Brand: v} }},
+		{list: &r.Services, query: func(v string) enforcement.Query { return enforcement.Query{Service: v} }},
+	}
+	anyOwn := false
+	for _, f := range fields {
+		for _, v := range *f.list {
+			q := f.query(v)
 			a, err := rs.cachedLookup(ctx, queryKey(q), func() (string, error) {
 				m, err := rs.api.Lookup(ctx, q)
 				if err != nil {
@@ -203,31 +218,20 @@ func (rs *resolver) ownSenders(ctx context.Context, r *reports.Report, acct stri
 				return m.AccountID, nil
 			})
 			if err != nil {
-				return nil, err
+				return err
 			}
-			if a == acct {
-				out = append(out, v)
-			}
+			f.holders = append(f.holders, a)
+			anyOwn = anyOwn || a == acct
 		}
-		return out, nil
 	}
-	var err error
-	for _, f := range []struct {
-		list  *[]string
-		query func(string) enforcement.Query
-	}{
-		{&r.Phones, func(v string) enforcement.Query { return enforcement.Query{Phone: v} }},
-		{&r.SenderIDs, func(v string) enforcement.Query { return enforcement.Query{SenderID: v} }},
-		{&r.Campaigns, func(v string) enforcement.Query { return enforcement.Query{Campaign: v} }},
-		{&r.Brands, func(v string) enforcement.Query { return enforcement.Query{Brand: v} }},
-		{&r.Services, func(v string) enforcement.Query { return enforcement.Query{Service: v} }},
-	} {
-		if len(*f.list) == 0 {
-			continue
+	for _, f := range fields {
+		var keep []string
+		for i, v := range *f.list {
+			if a := f.holders[i]; a == acct || (a == "" && !anyOwn) {
+				keep = append(keep, v)
+			}
 		}
-		if *f.list, err = keep(*f.list, f.query); err != nil {
-			return err
-		}
+		*f.list = keep
 	}
 	return nil
 }
