@@ -138,21 +138,14 @@ func (rs *resolver) resolveOne(ctx context.Context, r reports.Report) (string, s
 	}
 	var tried []string
 	for _, q := range queries {
-		key := queryKey(q)
-		acct, err := rs.cachedLookup(ctx, key, func() (string, error) {
-			m, err := rs.api.Lookup(ctx, q)
-			if err != nil {
-				return "", err
-			}
-			return m.AccountID, nil
-		})
+		acct, err := rs.accountOf(ctx, q)
 		if err != nil {
 			return "", "", err
 		}
 		if acct != "" {
 			return acct, "", nil
 		}
-		tried = append(tried, strings.SplitN(key, "@", 2)[0])
+		tried = append(tried, strings.SplitN(queryKey(q), "@", 2)[0])
 	}
 	return "", "not ours: no customer account holds " + strings.Join(tried, ", "), nil
 }
@@ -209,14 +202,7 @@ func (rs *resolver) ownSenders(ctx context.Context, r *reports.Report, acct stri
 	anyOwn := false
 	for _, f := range fields {
 		for _, v := range *f.list {
-			q := f.query(v)
-			a, err := rs.cachedLookup(ctx, queryKey(q), func() (string, error) {
-				m, err := rs.api.Lookup(ctx, q)
-				if err != nil {
-					return "", err
-				}
-				return m.AccountID, nil
-			})
+			a, err := rs.accountOf(ctx, f.query(v))
 			if err != nil {
 				return err
 			}
@@ -258,14 +244,7 @@ func (rs *resolver) ownURLs(ctx context.Context, r reports.Report, acct string) 
 		if ip, perr := netip.ParseAddr(host); perr == nil {
 			a, err = rs.ipAccount(ctx, ip.Unmap().String(), r.EventTime)
 		} else {
-			q := enforcement.Query{Domain: host}
-			a, err = rs.cachedLookup(ctx, queryKey(q), func() (string, error) {
-				m, err := rs.api.Lookup(ctx, q)
-				if err != nil {
-					return "", err
-				}
-				return m.AccountID, nil
-			})
+			a, err = rs.accountOf(ctx, enforcement.Query{Domain: host})
 		}
 		if err != nil {
 			return nil, err
@@ -280,7 +259,11 @@ func (rs *resolver) ownURLs(ctx context.Context, r reports.Report, acct string) 
 // ipAccount is the account that held an address at a time ("" for none), looked up once per
 // address and hour.
 func (rs *resolver) ipAccount(ctx context.Context, ip string, at time.Time) (string, error) {
-	q := enforcement.Query{IP: ip, At: at}
+	return rs.accountOf(ctx, enforcement.Query{IP: ip, At: at})
+}
+
+// accountOf is the account a look-up finds ("" for none), through the cache.
+func (rs *resolver) accountOf(ctx context.Context, q enforcement.Query) (string, error) {
 	return rs.cachedLookup(ctx, queryKey(q), func() (string, error) {
 		m, err := rs.api.Lookup(ctx, q)
 		if err != nil {
