@@ -66,3 +66,12 @@ func TestMessagingIDs(t *testing.T) {
 		t.Errorf("a notice naming only a campaign: %s %s %+v", res.Kind, res.Error, res.Reports)
 	}
 }
+
+// textMessagingIDs is what textSenders reads of campaigns, brands and messaging services:
+// nothing when the text is not about texts or calls.
+func textMessagingIDs(s string) (campaigns, brands, services []string) {
+	if !reSMSContext.MatchString(s) {
+		return nil, nil, nil
+	}
+	return messagingIDsIn(s)
+}

@@ -17,7 +17,7 @@ var (
 	reTel = regexp.MustCompile(`(?i)\btel:(\+?[\d\-.()]{7,24})`)
 	// reSMSContext says a text is about SMS or voice abuse, where phone numbers are subjects;
 	// elsewhere a number is more likely the reporter's own (a signature).
-	reSMSContext = regexp.MustCompile(`(?i)(\bSMS\b|\bMMS\b|\bA2P\b|\b10DLC\b|\bCTIA\b|messaging principles|campaign registry|toll[- ]free verification|opt-out (?:language|keyword|instructions)|\bSTOP keyword|text message|\btext(?:s|ing|ed)\b|\b(?:a|another|this|that|one|got|received|get|getting) texts? (?:from|saying|claiming|telling|about|asking|with)\b|registered use[- ]case|opt-in (?:records?|evidence|proof)|campaign (?:ID\s*)?[:#]?\s*(?-i:C[A-Z0-9]{6})\b|\b(?:automated|robo|spam|scam|unwanted|nuisance|pre-?recorded|fraudulent|unsolicited|sales|marketing) (?:phone |voice )?calls?\b|\bcalled me\b|\bkeeps? calling\b|\b(?:replied|reply|replying|responded|texted|sent)\s+["'“]?STOP\b|\bsmishing\b|\bvishing\b|\brobocall|voice ?mail|\bwhatsapp\b|\b7726\b|sender ?id|short ?code|spam call|scam call|unsolicited call|Anruf|appels? (?:frauduleux|indésirables?|téléphoniques?|automatisés?)|llamada|chamada|chiamata|oproep|połączenie|звонок|дзвінок)`)
+	reSMSContext = regexp.MustCompile(`(?i)(\bSMS\b|\bMMS\b|\bA2P\b|\b10DLC\b|\bCTIA\b|messaging principles|campaign registry|toll[- ]free verification|opt-out (?:language|keyword|instructions)|\bSTOP keyword|text message|\btext(?:s|ing|ed)\b|\b(?:a|another|this|that|one|got|received|get|getting) texts? (?:from|saying|claiming|telling|about|asking|with)\b|registered use[- ]case|opt-in (?:records?|evidence|proof)|`+campaignNamed+`\b|\b(?:automated|robo|spam|scam|unwanted|nuisance|pre-?recorded|fraudulent|unsolicited|sales|marketing) (?:phone |voice )?calls?\b|\bcalled me\b|\bkeeps? calling\b|\b(?:replied|reply|replying|responded|texted|sent)\s+["'“]?STOP\b|\bsmishing\b|\bvishing\b|\brobocall|voice ?mail|\bwhatsapp\b|\b7726\b|sender ?id|short ?code|spam call|scam call|unsolicited call|Anruf|appels? (?:frauduleux|indésirables?|téléphoniques?|automatisés?)|llamada|chamada|chiamata|oproep|połączenie|звонок|дзвінок)`)
 	// reSenderID is a labelled alphanumeric sender ID or short code.
 	reSenderID = regexp.MustCompile(`(?im)^\s*(?:sender ?id|short ?code|sms sender|originator)\s*[:=]\s*([A-Za-z0-9][A-Za-z0-9 ._-]{1,14}[A-Za-z0-9])\s*$`)
 )
@@ -68,14 +68,10 @@ func leadingDigits(s string) string {
 	return s[:n]
 }
 
-// textPhones finds the phone numbers and sender IDs a complaint about SMS or voice abuse names;
-// nothing when the text is not about SMS or calls. Numbers are read by libphonenumber in any
-// written format: international ones always, national ones ("(312) 555-0199", "07700 900123")
-// in region, the country the context gives ("" for none).
-func textPhones(s, region string) (phones, senderIDs []string) {
-	if !reSMSContext.MatchString(s) {
-		return nil, nil
-	}
+// phonesIn finds the phone numbers and sender IDs s names, whatever it is about. Numbers are
+// read by libphonenumber in any written format: international ones always, national ones
+// ("(312) 555-0199", "07700 900123") in region, the country the context gives ("" for none).
+func phonesIn(s, region string) (phones, senderIDs []string) {
 	for _, m := range reTel.FindAllStringSubmatch(s, maxFound) {
 		phones = appendUnique(phones, phoneE164(m[1], region))
 	}

@@ -188,14 +188,32 @@ func copyright(m *msg, res *Result) *Report {
 func freeform(text, subject, from string, received time.Time) *Report {
 	body := stripPasted(signatureCut(stripQuotedReplies(text)))
 	r := &Report{Format: FormatFreeform, Reporter: from, ReceivedAt: received}
+	whole := refangText(subject + "\n" + body)
 	cat, known := categoryOfText(subject + "\n" + body)
+	// Texts or calls from numbers or senders it names: the messaging track's categories.
+	messaging := textSenders(r, whole, from)
+	if messaging {
+		if c, said := messagingCategory(whole, cat); c.Track() == abuse.TrackMessaging {
+			cat, known = c, said
+		} else {
+			messaging = false // a legal request or a customer's plea, whatever the medium
+		}
+	}
 	r.Category = cat
-	if known {
+	switch {
+	case messaging && known:
+		r.sure(0.4, "0.40 a complaint about texts or calls in a person's words; category from its words")
+	case messaging:
+		r.sure(0.25, "0.25 a complaint about texts or calls in a person's words; no category in its words")
+	case known:
 		r.sure(0.4, "0.40 a complaint in a person's words; category from its words")
-	} else {
+	default:
 		r.sure(0.25, "0.25 a complaint in a person's words; no category in its words")
 	}
-	whole := refangText(subject + "\n" + body)
+	if r.Category == abuse.CarrierNotice {
+		// A carrier sets its own deadline ("remediate within 5 business days"): the case's.
+		r.Deadline = statedDeadline(whole, received)
+	}
 	r.Ranges = textRanges(whole)
 	urls := append(textURLs(body), bareURLs(refangText(body))...)
 	refs := referenceIPs(body, urls)
@@ -216,25 +234,6 @@ func freeform(text, subject, from string, received time.Time) *Report {
 	}
 	var left []string
 	r.SourceIPs, left = complaintIPs(whole, named)
-	r.Phones, r.SenderIDs = textPhones(whole, phoneRegion(from, whole))
-	r.Campaigns, r.Brands, r.Services = textMessagingIDs(whole)
-	messaging := false
-	if r.namesSenders() {
-		// Texts or calls from numbers or senders: the messaging track's categories, read
-		// afresh (the confidence is the words' as for any complaint).
-		if c, said := messagingCategory(whole, r.Category); c.Track() == abuse.TrackMessaging {
-			messaging, r.Category, r.Signals = true, c, r.Signals[:0]
-			if said {
-				r.sure(0.4, "0.40 a complaint about texts or calls in a person's words; category from its words")
-			} else {
-				r.sure(0.25, "0.25 a complaint about texts or calls in a person's words; no category in its words")
-			}
-		}
-		if r.Category == abuse.CarrierNotice {
-			// A carrier sets its own deadline ("remediate within 5 business days"): the case's.
-			r.Deadline = statedDeadline(whole, received)
-		}
-	}
 	if len(left) > 0 {
 		r.Warnings = append(r.Warnings, "address choice: "+strings.Join(left, ", "))
 	}

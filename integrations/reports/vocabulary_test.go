@@ -162,3 +162,12 @@ func TestNumbers(t *testing.T) {
 		t.Error("a /32 or /128 read as a range, or a /26 as an address")
 	}
 }
+
+// textPhones is what textSenders reads of numbers and sender IDs, with the region given:
+// nothing when the text is not about SMS or calls.
+func textPhones(s, region string) (phones, senderIDs []string) {
+	if !reSMSContext.MatchString(s) {
+		return nil, nil
+	}
+	return phonesIn(s, region)
+}
