@@ -762,7 +762,8 @@ func TestMessagingCaseShowsItsTraffic(t *testing.T) {
 		t.Errorf("the records kept as evidence: %s %v", raw, err)
 	}
 	pub := h.publicComments()
-	if len(pub) == 0 || !strings.Contains(pub[0], "What our records show of the campaign CX7K2PQ") || !strings.Contains(pub[0], "24 complaints (10.0 per 1,000 messages)") {
+	if len(pub) == 0 || !strings.Contains(pub[0], "What our records show of the campaign CX7K2PQ") || !strings.Contains(pub[0], "24 complaints (10.0 per 1,000 messages)") ||
+		!strings.Contains(pub[0], "48 recipients opted out (2.0 %)") || !strings.Contains(pub[0], "72 filtered by carriers as spam (3.0 %)") {
 		t.Errorf("the notice should carry the campaign's figures: %q", pub)
 	}
 	if h2, v := run(abuse.Spam, false, "ip:192.0.2.10"); v.Traffic != nil || h2.msg.Calls("messaging") != 0 {

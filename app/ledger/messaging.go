@@ -63,7 +63,7 @@ func (s *Store) Messaging(ctx context.Context, q Query) ([]IdentityFigures, erro
 		if err := rows.Scan(&f.Identity, &f.Account, &f.Cases, &c.Sent, &c.Delivered, &c.Failed, &c.Filtered, &c.OptOuts, &c.Complaints); err != nil {
 			return nil, fmt.Errorf("ledger %s: messaging figures: %w", s.Where, err)
 		}
-		f.ComplaintsPer1000, f.OptOutRate, f.FilteredRate = c.ComplaintsPer1000(), rate(c.OptOuts, c.Sent), rate(c.Filtered, c.Sent)
+		f.ComplaintsPer1000, f.OptOutRate, f.FilteredRate = c.ComplaintsPer1000(), c.OptOutRate(), c.FilteredRate()
 		out = append(out, f)
 	}
 	if err := rows.Err(); err != nil {

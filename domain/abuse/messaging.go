@@ -21,11 +21,11 @@ func (c *MessagingCounts) Add(o MessagingCounts) {
 // ComplaintsPer1000 is complaints per 1,000 messages sent (0 with none sent).
 func (c MessagingCounts) ComplaintsPer1000() float64 { return per(c.Complaints, c.Sent, 1000) }
 
-// OptOutRate is the share of messages sent answered with an opt-out, in percent.
-func (c MessagingCounts) OptOutRate() float64 { return per(c.OptOuts, c.Sent, 100) }
+// OptOutRate is the share of messages sent answered with an opt-out (0–1).
+func (c MessagingCounts) OptOutRate() float64 { return per(c.OptOuts, c.Sent, 1) }
 
-// FilteredRate is the share of messages sent a carrier filtered as spam, in percent.
-func (c MessagingCounts) FilteredRate() float64 { return per(c.Filtered, c.Sent, 100) }
+// FilteredRate is the share of messages sent a carrier filtered as spam (0–1).
+func (c MessagingCounts) FilteredRate() float64 { return per(c.Filtered, c.Sent, 1) }
 
 func per(n, of int, scale float64) float64 {
 	if of <= 0 {
