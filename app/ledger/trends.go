@@ -129,11 +129,12 @@ func (s *Store) Spikes(ctx context.Context, now time.Time, r TrendRules, exclude
 			t.base += n
 		}
 	}
-	not, notArgs := "", []any{}
+	// not leaves the excluded categories out of a query on case_events (notE: aliased e).
+	not, notE, notArgs := "", "", []any{}
 	if len(exclude) > 0 {
 		var list string
 		list, notArgs = inList(exclude)
-		not = ` AND category NOT IN ` + list
+		not, notE = ` AND category NOT IN `+list, ` AND e.category NOT IN `+list
 	}
 	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT at_ms, n, category, account_id, reporters FROM case_events
 		WHERE kind = ? AND at_ms >= ? AND at_ms < ?`+not), append([]any{workflows.LedgerReports, ms(from), ms(now)}, notArgs...)...)
@@ -200,7 +201,7 @@ func (s *Store) Spikes(ctx context.Context, now time.Time, r TrendRules, exclude
 	// Campaigns and messaging services: the reports of the cases whose reports name one.
 	rows, err = s.db.QueryContext(ctx, s.Q(`SELECT e.at_ms, e.n, i.kind, i.value FROM case_events e
 		JOIN indicators i ON i.case_number = e.case_number AND i.kind IN ('campaign', 'messaging-service')
-		WHERE e.kind = ? AND e.at_ms >= ? AND e.at_ms < ?`+strings.ReplaceAll(not, "category", "e.category")),
+		WHERE e.kind = ? AND e.at_ms >= ? AND e.at_ms < ?`+notE),
 		append([]any{workflows.LedgerReports, ms(from), ms(now)}, notArgs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
