@@ -1,12 +1,13 @@
 package workflows
 
 import (
-	"abusedesk/domain/abuse"
 	"fmt"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/workflow"
+
+	"abusedesk/domain/abuse"
 )
 
 // Appeal: while the window is open a customer's message is an appeal, decided by a reviewer in
@@ -136,10 +137,10 @@ func (w *caseWorkflow) onAppeal(ctx workflow.Context, a Appeal) {
 // service is checked against the platform's records (zero: no check is due).
 func (w *caseWorkflow) stopCheckAt() time.Time {
 	e := w.st.Enforcement
-	if e == nil || e.Scope == nil || !e.StopCheckedAt.IsZero() || !e.LiftedAt.IsZero() {
+	if e == nil || !e.StopCheckedAt.IsZero() || !e.LiftedAt.IsZero() {
 		return time.Time{}
 	}
-	return e.StopDue
+	return e.StopDue // zero for an action no check follows
 }
 
 // checkStopped reads the records of the identity a messaging action is on, from the action

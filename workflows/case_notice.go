@@ -131,9 +131,9 @@ func (w *caseWorkflow) readTraffic(ctx workflow.Context) {
 		return
 	}
 	now := workflow.Now(ctx)
-	since := w.st.Reports.FirstSeen.Add(-24 * time.Hour)
-	if w.st.Reports.FirstSeen.IsZero() || since.After(now.Add(-24*time.Hour)) {
-		since = now.Add(-24 * time.Hour)
+	since := now.Add(-24 * time.Hour)
+	if first := w.st.Reports.FirstSeen.Add(-24 * time.Hour); !w.st.Reports.FirstSeen.IsZero() && first.Before(since) {
+		since = first
 	}
 	if oldest := now.Add(-30 * 24 * time.Hour); since.Before(oldest) {
 		since = oldest

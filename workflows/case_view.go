@@ -181,7 +181,7 @@ func (w *caseWorkflow) noticeData(ctx workflow.Context) NoticeData {
 		CategoryTitle: st.Category.Title(), Track: st.Track,
 		Reports: ReportDigest{Count: rs.Count, FirstSeen: rs.FirstSeen, LastSeen: rs.LastSeen,
 			Severity: rs.Severity.String(), Examples: slices.Clone(examples), Reporters: len(rs.Reporters) + rs.ReportersLost},
-		Action:  ActionView{Type: st.Rules.Action.Type, Level: st.Rules.Action.Level, Description: st.Rules.Action.Type.Describe(st.Rules.Action.Level)},
+		Action:  ActionView{Type: st.Rules.Action.Type, Level: st.Rules.Action.Level},
 		Outcome: st.Outcome, DiscloseReporters: st.Rules.DiscloseReporters,
 		Delisting: w.delistingLists(), Traffic: st.Traffic,
 	}
