@@ -139,21 +139,31 @@ func waitView(t *testing.T, d *devDesk, caseID string, timeout time.Duration, ok
 // ticketHas says whether a ticket has a comment (public or internal) containing sub.
 func ticketHas(t *testing.T, z map[string]any, id string, public bool, sub string) bool {
 	t.Helper()
-	var comments struct {
-		Comments []struct {
-			Body   string `json:"body"`
-			Public bool   `json:"public"`
-		} `json:"comments"`
-	}
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%s/comments.json", id), nil, &comments)
-		for _, c := range comments.Comments {
+		for _, c := range ticketComments(t, z, id) {
 			if c.Public == public && strings.Contains(c.Body, sub) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// ticketComment is a comment of a sandbox ticket: its text, and whether it was mailed to the
+// requester (public) or an internal note.
+type ticketComment struct {
+	Body   string `json:"body"`
+	Public bool   `json:"public"`
+}
+
+// ticketComments reads a sandbox ticket's comments, oldest first.
+func ticketComments(t *testing.T, z map[string]any, id string) []ticketComment {
+	t.Helper()
+	var out struct {
+		Comments []ticketComment `json:"comments"`
+	}
+	zendeskAPI(t, z, "agent@desk.example", "GET", "/api/v2/tickets/"+id+"/comments.json", nil, &out)
+	return out.Comments
 }
 
 func hostingControl(t *testing.T, host map[string]any, verb string, body map[string]string) {

@@ -124,16 +124,9 @@ func TestEndToEndThrottleAppealReinstate(t *testing.T) {
 		t.Errorf("prior violations after the appeal was granted: %d, want 0", n)
 	}
 	// The refusal of the lead's own grant is on the ticket for the agents.
-	var comments struct {
-		Comments []struct {
-			Body   string `json:"body"`
-			Public bool   `json:"public"`
-		} `json:"comments"`
-	}
-	zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%s/comments.json", enforced.Ticket.ID), nil, &comments)
 	var refusal, statement bool
 	granted := 0
-	for _, c := range comments.Comments {
+	for _, c := range ticketComments(t, z, enforced.Ticket.ID) {
 		refusal = refusal || (!c.Public && strings.Contains(c.Body, "may not decide its appeal"))
 		statement = statement || (c.Public && strings.Contains(c.Body, "Statement of reasons"))
 		if c.Public && strings.Contains(c.Body, "granted it") {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,17 +27,14 @@ func plainMail(from, subject, id, body string) []byte {
 
 // zendeskTicket is a sandbox ticket with its requester and comments.
 type zendeskTicket struct {
-	ID          int64    `json:"id"`
-	Subject     string   `json:"subject"`
-	RequesterID int64    `json:"requester_id"`
-	GroupID     int64    `json:"group_id"`
-	Recipient   string   `json:"recipient"`
-	Tags        []string `json:"tags"`
-	Requester   string   `json:"-"`
-	Comments    []struct {
-		Body   string `json:"body"`
-		Public bool   `json:"public"`
-	} `json:"-"`
+	ID          int64           `json:"id"`
+	Subject     string          `json:"subject"`
+	RequesterID int64           `json:"requester_id"`
+	GroupID     int64           `json:"group_id"`
+	Recipient   string          `json:"recipient"`
+	Tags        []string        `json:"tags"`
+	Requester   string          `json:"-"`
+	Comments    []ticketComment `json:"-"`
 }
 
 // tickets lists every sandbox ticket with its requester's address and its comments.
@@ -56,14 +54,7 @@ func (d *devDesk) tickets() []zendeskTicket {
 		}
 		zendeskAPI(d.t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/users/%d", tk.RequesterID), nil, &u)
 		tk.Requester = u.User.Email
-		var cs struct {
-			Comments []struct {
-				Body   string `json:"body"`
-				Public bool   `json:"public"`
-			} `json:"comments"`
-		}
-		zendeskAPI(d.t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%d/comments.json", tk.ID), nil, &cs)
-		tk.Comments = cs.Comments
+		tk.Comments = ticketComments(d.t, z, strconv.FormatInt(tk.ID, 10))
 	}
 	return list.Tickets
 }

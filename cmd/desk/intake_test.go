@@ -215,25 +215,18 @@ func TestCustomerReplyAndMacroThroughZendesk(t *testing.T) {
 		t.Errorf("outcome %s", res.Outcome)
 	}
 	// The customer got the notice and the agent's macro answer — not also the bot's closing text.
-	var comments struct {
-		Comments []struct {
-			Body   string `json:"body"`
-			Public bool   `json:"public"`
-		} `json:"comments"`
-	}
 	// Wait for the ticket to be solved and the macro's answer to be on it (a busy machine runs
 	// the tests side by side), then count the closing messages.
 	deadline := time.Now().Add(30 * time.Second)
 	closing := 0
 	for {
-		comments.Comments = nil
-		zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%s/comments.json", v.Ticket.ID), nil, &comments)
+		comments := ticketComments(t, z, v.Ticket.ID)
 		var status struct {
 			Ticket struct{ Status string } `json:"ticket"`
 		}
 		zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%s.json", v.Ticket.ID), nil, &status)
 		closing = 0
-		for _, c := range comments.Comments {
+		for _, c := range comments {
 			if c.Public && strings.Contains(strings.ToLower(c.Body), "no action was taken on your account") {
 				closing++
 			}

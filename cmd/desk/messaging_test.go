@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -50,17 +49,11 @@ func TestMessagingCampaignEndToEnd(t *testing.T) {
 	if tr := w.Traffic; tr == nil || tr.Identity != campaign || tr.Sent == 0 || tr.Evidence == "" {
 		t.Fatalf("the campaign's case shows traffic %+v, want the campaign's records kept as evidence", w.Traffic)
 	}
-	var comments struct {
-		Comments []struct {
-			Body   string `json:"body"`
-			Public bool   `json:"public"`
-		} `json:"comments"`
-	}
-	zendeskAPI(t, z, "agent@desk.example", "GET", fmt.Sprintf("/api/v2/tickets/%s/comments.json", w.Ticket.ID), nil, &comments)
-	if len(comments.Comments) == 0 || !comments.Comments[0].Public {
+	comments := ticketComments(t, z, w.Ticket.ID)
+	if len(comments) == 0 || !comments[0].Public {
 		t.Fatalf("no notice on the customer's ticket: %+v", comments)
 	}
-	notice := comments.Comments[0].Body
+	notice := comments[0].Body
 	for _, want := range []string{"opt-in evidence", "What our records show of the campaign CX7K2PQ", "per 1,000 messages", "sending suspended on the campaign CX7K2PQ"} {
 		if !strings.Contains(notice, want) {
 			t.Errorf("the notice lacks %q:\n%s", want, notice)

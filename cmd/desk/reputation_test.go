@@ -75,18 +75,12 @@ monitoring:
 	}
 	// The address nobody holds: a person has it; the monitor was written to by nobody.
 	d.waitTicket(func(tk zendeskTicket) bool {
-		return slices.ContainsFunc(tk.Comments, func(c struct {
-			Body   string `json:"body"`
-			Public bool   `json:"public"`
-		}) bool {
+		return slices.ContainsFunc(tk.Comments, func(c ticketComment) bool {
 			return !c.Public && strings.Contains(c.Body, "100.64.0.2")
 		})
 	}, "the listing of an address nobody holds")
 	for _, tk := range d.tickets() {
-		if strings.HasSuffix(tk.Requester, ".invalid") && slices.ContainsFunc(tk.Comments, func(c struct {
-			Body   string `json:"body"`
-			Public bool   `json:"public"`
-		}) bool {
+		if strings.HasSuffix(tk.Requester, ".invalid") && slices.ContainsFunc(tk.Comments, func(c ticketComment) bool {
 			return c.Public
 		}) {
 			t.Errorf("mail went to the monitor %s: %q", tk.Requester, tk.Subject)
