@@ -985,18 +985,7 @@ func TestRangesAndNumbersFindTheirAccounts(t *testing.T) {
 	if err != nil || len(out.Accepted) != 1 || out.Accepted[0].AccountID != "acct-shop" {
 		t.Fatalf("the complaint naming the complainant's number: %+v %v", out, err)
 	}
-	e.settle(t)
-	e.cases.mu.Lock()
-	batches := e.cases.submits[out.Accepted[0].CaseID]
-	e.cases.mu.Unlock()
-	var subjects []abuse.Subject
-	for _, b := range batches {
-		for _, r := range b {
-			if r.ID == "<sms-2@mail.example>" || strings.Contains(r.ID, "sms-2") {
-				subjects = r.Subjects
-			}
-		}
-	}
+	subjects := delivered(t, e, out, "sms-2")
 	if !slices.Equal(subjects, []abuse.Subject{{Kind: abuse.SubjectPhone, Value: "+447700900123"}}) {
 		t.Errorf("the case's subjects %v, want the customer's number only", subjects)
 	}
@@ -1007,22 +996,29 @@ func TestRangesAndNumbersFindTheirAccounts(t *testing.T) {
 	if err != nil || len(out.Accepted) != 1 || out.Accepted[0].AccountID != "acct-shop" {
 		t.Fatalf("the gateway complaint: %+v %v", out, err)
 	}
-	e.settle(t)
-	e.cases.mu.Lock()
-	batches = e.cases.submits[out.Accepted[0].CaseID]
-	e.cases.mu.Unlock()
-	subjects = nil
-	for _, b := range batches {
-		for _, r := range b {
-			if strings.Contains(r.ID, "sms-3") {
-				subjects = r.Subjects
-			}
-		}
-	}
+	subjects = delivered(t, e, out, "sms-3")
 	if !slices.Contains(subjects, abuse.Subject{Kind: abuse.SubjectPhone, Value: "+447700900555"}) ||
 		slices.Contains(subjects, abuse.Subject{Kind: abuse.SubjectPhone, Value: "+13125550142"}) {
 		t.Errorf("the gateway case's subjects %v, want the unknown sending number and not Text Blast's", subjects)
 	}
+}
+
+// delivered is what the case of an ingested message's one report got of it: the subjects of its
+// report whose ID contains id, once intake has delivered it.
+func delivered(t *testing.T, e *env, out *Outcome, id string) []abuse.Subject {
+	t.Helper()
+	e.settle(t)
+	e.cases.mu.Lock()
+	defer e.cases.mu.Unlock()
+	var subjects []abuse.Subject
+	for _, b := range e.cases.submits[out.Accepted[0].CaseID] {
+		for _, r := range b {
+			if strings.Contains(r.ID, id) {
+				subjects = r.Subjects
+			}
+		}
+	}
+	return subjects
 }
 
 // TestReporterDrift: a reporter whose reports parsed and now fail three times in a row is
