@@ -55,7 +55,7 @@ type Enforcement interface {
 // enforcement API).
 type Messaging interface {
 	// Messaging returns the records of one identity from since until until, and the records
-	// as the platform gave them, to keep as evidence.
+	// as JSON in the contract's fields (re-encoded from the answer), to keep as evidence.
 	Messaging(ctx context.Context, account string, id abuse.Scope, since, until time.Time) (*abuse.Traffic, []byte, error)
 }
 

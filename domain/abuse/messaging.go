@@ -58,7 +58,7 @@ type Traffic struct {
 	MessagingCounts
 	Hours   []MessagingHour   `json:"hours,omitempty"`
 	Samples []MessagingSample `json:"samples,omitempty"`
-	// Evidence is the digest of the records as the API answered them, in the evidence store.
+	// Evidence is the digest of the records read from the API (JSON in the contract's fields), in the evidence store.
 	Evidence string `json:"evidence,omitempty"`
 }
 
