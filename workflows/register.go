@@ -13,4 +13,5 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(HandOffWorkflow, workflow.RegisterOptions{Name: HandOffWorkflowType})
 	r.RegisterWorkflowWithOptions(TrendWatch, workflow.RegisterOptions{Name: TrendWatchWorkflowType})
 	r.RegisterWorkflowWithOptions(BlocklistWatch, workflow.RegisterOptions{Name: BlocklistWatchWorkflowType})
+	r.RegisterWorkflowWithOptions(BulkAction, workflow.RegisterOptions{Name: BulkActionWorkflowType})
 }

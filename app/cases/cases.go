@@ -69,6 +69,20 @@ func (c *Client) Submit(ctx context.Context, caseID string, in workflows.CaseInp
 	return run.GetRunID(), nil
 }
 
+// StartBulk starts a reviewed bulk action (its number names it once: a number already used
+// is refused).
+func (c *Client) StartBulk(ctx context.Context, in workflows.BulkInput) error {
+	_, err := c.T.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                    workflows.BulkWorkflowID(in.Number),
+		TaskQueue:             workflows.TaskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.BulkActionWorkflowType, in)
+	if err != nil {
+		return fmt.Errorf("start bulk action %s: %w", in.Number, err)
+	}
+	return nil
+}
+
 // Forwarder delivers reports an agent moved to the case of another account or category (the
 // triage gate's "reclassify"): started with that category's policy, or joined. The receiving
 // case counts each report ID once, so a retried move adds nothing.

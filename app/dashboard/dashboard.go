@@ -76,7 +76,10 @@ type Options struct {
 	// Act, when set, lets a signed-in agent of the desk's team act on a case from its page
 	// (with SignIn only: a shared password names nobody).
 	Act *Act
-	Log *slog.Logger
+	// Bulk, when set (with SignIn and Trends), lets a signed-in lead propose one reviewed
+	// action on the accounts a cluster links.
+	Bulk *Bulk
+	Log  *slog.Logger
 }
 
 // Playground lets a person act as the other parties from the dashboard. `desk dev` plugs the
@@ -213,6 +216,10 @@ func (d *Dashboard) Routes(handle func(pattern string, h http.Handler)) {
 	}
 	if d.opts.Trends != nil {
 		handle("GET /trends", d.auth(http.HandlerFunc(d.trendsPage)))
+		handle("GET /bulk/{number}", d.auth(http.HandlerFunc(d.bulkPage)))
+		if d.opts.Bulk != nil {
+			handle("POST /trends/bulk", d.auth(http.HandlerFunc(d.proposeBulk)))
+		}
 	}
 	if d.opts.Reputation != nil {
 		handle("GET /reputation", d.auth(http.HandlerFunc(d.reputationPage)))

@@ -7,6 +7,7 @@ import (
 	"abusedesk/app/ledger"
 	"abusedesk/domain/abuse"
 	"abusedesk/domain/policy"
+	"abusedesk/workflows"
 )
 
 // Trends is what the trends page (/trends) reads: spikes now, the alerts sent, and accounts
@@ -35,7 +36,12 @@ func (d *Dashboard) trendsPage(w http.ResponseWriter, r *http.Request) {
 		Clusters           []ledger.Cluster
 		NewAccounts        []ledger.NewAccount
 		NewAge             policy.Duration
-	}{NewAge: policy.Duration(abuse.NewAccountAge), Title: "Trends", Home: d.home(), Flash: flashOf(r), Rules: t.Rules, Window: ledger.Duration(t.Rules.Window), Baseline: ledger.Duration(t.Rules.Baseline)}
+		// CanPropose offers the bulk action's form on each cluster (a signed-in lead);
+		// SignInOff says why it is not (the dashboard signs nobody in).
+		CanPropose, SignInOff bool
+		ActionTypes           []bulkActionType
+		BulkActions           []workflows.BulkState
+	}{CanPropose: d.canProposeBulk(r), SignInOff: d.opts.Bulk != nil && d.opts.SignIn == nil, ActionTypes: bulkActionTypes, NewAge: policy.Duration(abuse.NewAccountAge), Title: "Trends", Home: d.home(), Flash: flashOf(r), Rules: t.Rules, Window: ledger.Duration(t.Rules.Window), Baseline: ledger.Duration(t.Rules.Baseline)}
 	var err error
 	if data.Spikes, err = t.Store.Spikes(r.Context(), now, t.Rules, d.hiddenCategories(r)...); err != nil {
 		data.Errors = append(data.Errors, "spikes: "+err.Error())
@@ -48,6 +54,9 @@ func (d *Dashboard) trendsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if data.NewAccounts, err = t.Store.NewAccounts(r.Context(), now.Add(-clusterPeriod), d.hiddenCategories(r)...); err != nil {
 		data.Errors = append(data.Errors, "new accounts: "+err.Error())
+	}
+	if data.BulkActions, err = t.Store.BulkActions(r.Context(), now.Add(-clusterPeriod), ""); err != nil {
+		data.Errors = append(data.Errors, "bulk actions: "+err.Error())
 	}
 	if len(data.Errors) > 0 {
 		d.log.Error("trends", "errors", data.Errors)

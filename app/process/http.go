@@ -24,6 +24,7 @@ import (
 	"abusedesk/app/dashboard"
 	"abusedesk/app/ledger"
 	"abusedesk/app/signin"
+	"abusedesk/domain/approval"
 	"abusedesk/platform/ingress"
 )
 
@@ -151,6 +152,11 @@ func (a *Desk) StartDashboard(pg dashboard.Playground) error {
 				return u.Name, nil
 			}
 		}
+	}
+	if a.Ledger != nil && a.svc.bulk != nil {
+		// A signed-in lead proposes one action on a cluster's accounts; another approves it
+		// in Slack.
+		opts.Bulk = &dashboard.Bulk{Start: a.Cases.StartBulk, Approvers: func() approval.Approvers { return a.Policy.Approvers }}
 	}
 	if oc := a.Cfg.OIDC; oc.Issuer != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

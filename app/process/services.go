@@ -25,6 +25,7 @@ type services struct {
 	approvals   activities.Approvals
 	handOffs    activities.HandOffs
 	alerts      activities.Alerts
+	bulk        activities.BulkBoard
 }
 
 // The integrations' clients are what the activities need of the outside systems.
@@ -35,6 +36,7 @@ var (
 	_ activities.Messaging   = (*enforcement.Client)(nil)
 	_ activities.Approvals   = (*deskslack.Client)(nil)
 	_ activities.Alerts      = (*deskslack.Client)(nil)
+	_ activities.BulkBoard   = (*deskslack.Client)(nil)
 	_ activities.Reports     = cases.Forwarder{}
 )
 
@@ -64,7 +66,7 @@ func (a *Desk) BuildServices(ic config.Integrations) error {
 	}
 	ec := enforcement.New(ic.Enforcement.URL, ic.Enforcement.Token)
 	a.Zendesk, a.slack, a.enforcement = zc, sc, ec
-	a.svc = services{tickets: zc, accounts: ec, enforcement: ec, messaging: ec, approvals: sc, alerts: sc, handOffs: sc}
+	a.svc = services{tickets: zc, accounts: ec, enforcement: ec, messaging: ec, approvals: sc, alerts: sc, handOffs: sc, bulk: sc}
 	a.Cases = &cases.Client{T: a.Temporal, Reinstatement: a.Policy.Reinstatement}
 	return nil
 }

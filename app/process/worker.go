@@ -132,6 +132,11 @@ func (a *Desk) StartWorker() error {
 	acts.HandOffs = a.svc.handOffs
 	acts.Spikes = a.spikes
 	acts.Register(w)
+	bulk := &activities.BulkActivities{Board: a.svc.bulk, DashboardURL: a.PublicURL()}
+	if a.Ledger != nil {
+		bulk.Ledger = a.Ledger
+	}
+	bulk.Register(w)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

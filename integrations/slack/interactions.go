@@ -178,6 +178,8 @@ func (h *Interactions) blockAction(ctx context.Context, cb slack.InteractionCall
 		decision = approval.Extend
 	case ActionDeny:
 		decision = approval.Deny
+	case ActionUndo:
+		decision = approval.Undo // a bulk action's: the action refuses it elsewhere
 	default:
 		if action, ok := handOffActions[a.ActionID]; ok {
 			// Anyone in the team's channel may answer; who did is recorded.

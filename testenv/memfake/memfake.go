@@ -487,9 +487,48 @@ type Approvals struct {
 	Posts []approval.Post
 	Pings []approval.Post
 	Shown []approval.Show
+	// Bulk are the bulk actions' messages as last posted or shown, by step.
+	Bulk map[string]approval.BulkPost
 	// Groups are the user groups' members, as Slack would list them.
 	Groups   map[string][]string
 	messages map[string]approval.Message
+}
+
+// PostBulk implements activities.BulkBoard.
+func (a *Approvals) PostBulk(_ context.Context, p approval.BulkPost) (*approval.Message, error) {
+	if err := a.check("post-bulk"); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.messages == nil {
+		a.messages, a.Bulk = map[string]approval.Message{}, map[string]approval.BulkPost{}
+	}
+	m := approval.Message{Channel: "CLEADS", TS: fmt.Sprintf("1700000001.%06d", len(a.messages)+1)}
+	a.messages[p.Step], a.Bulk[p.Step] = m, p
+	return &m, nil
+}
+
+// ShowBulk implements activities.BulkBoard.
+func (a *Approvals) ShowBulk(_ context.Context, _ approval.Message, p approval.BulkPost) error {
+	if err := a.check("show-bulk"); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.Bulk == nil {
+		a.Bulk = map[string]approval.BulkPost{}
+	}
+	a.Bulk[p.Step] = p
+	return nil
+}
+
+// BulkPost is the bulk action's message (by step) as it stands.
+func (a *Approvals) BulkPost(step string) (approval.BulkPost, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p, ok := a.Bulk[step]
+	return p, ok
 }
 
 // GroupMembers implements activities.Approvals.
@@ -726,6 +765,27 @@ type Ledger struct {
 	events []LedgerRow
 	// Sends counts Record calls; Fail, when set, fails the next that many.
 	Sends, Fail int
+	// Bulks are the bulk actions as last recorded, by number.
+	Bulks map[string]workflows.BulkState
+}
+
+// RecordBulk implements activities.BulkLedger.
+func (l *Ledger) RecordBulk(_ context.Context, st workflows.BulkState) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.Bulks == nil {
+		l.Bulks = map[string]workflows.BulkState{}
+	}
+	l.Bulks[st.Number] = st
+	return nil
+}
+
+// Bulk is a bulk action as last recorded.
+func (l *Ledger) Bulk(number string) (workflows.BulkState, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st, ok := l.Bulks[number]
+	return st, ok
 }
 
 // LedgerRow is one kept event and the case it belongs to.

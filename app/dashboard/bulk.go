@@ -1,0 +1,157 @@
+package dashboard
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"abusedesk/app/ledger"
+	"abusedesk/app/signin"
+	"abusedesk/domain/abuse"
+	"abusedesk/domain/approval"
+	"abusedesk/workflows"
+)
+
+// Bulk lets a signed-in lead propose one reviewed action on the accounts a cluster links; a
+// second lead approves it in Slack, and one click there undoes it all.
+type Bulk struct {
+	// Start starts the bulk action's workflow.
+	Start func(ctx context.Context, in workflows.BulkInput) error
+	// Approvers are the policy's leads, who decide it.
+	Approvers func() approval.Approvers
+}
+
+// bulkActionTypes are the actions a lead may propose on a cluster, with how the form says them.
+var bulkActionTypes = []bulkActionType{
+	{abuse.ActionSuspendSending, "Suspend sending"},
+	{abuse.ActionThrottle, "Throttle"},
+	{abuse.ActionSuspendAccount, "Suspend the accounts"},
+}
+
+type bulkActionType struct {
+	Type  abuse.ActionType
+	Label string
+}
+
+// canProposeBulk says whether the person may propose a bulk action: a signed-in lead (a shared
+// password names nobody, and a proposal needs a proposer another lead is not).
+func (d *Dashboard) canProposeBulk(r *http.Request) bool {
+	if d.opts.Bulk == nil || d.opts.SignIn == nil || d.opts.Trends == nil {
+		return false
+	}
+	p, ok := signin.From(r.Context())
+	return ok && p.Has(signin.Lead)
+}
+
+// proposeBulk answers POST /trends/bulk: the cluster's accounts (as the page showed them) get
+// one proposed action, once the desk found them linked again now — by the reports of the
+// other tracks only, whoever proposes: legal matters never reach the leads' channel. The
+// browser goes to the action's page, or back to the trends with why not.
+func (d *Dashboard) proposeBulk(w http.ResponseWriter, r *http.Request) {
+	const back = "/trends#clusters"
+	if !d.canProposeBulk(r) {
+		Refused(w, r, back, "only a signed-in lead proposes a bulk action")
+		return
+	}
+	p, _ := signin.From(r.Context())
+	_ = r.ParseForm()
+	accounts := slices.Sorted(slices.Values(r.PostForm["account"]))
+	action := abuse.ActionType(r.PostFormValue("action"))
+	if !slices.ContainsFunc(bulkActionTypes, func(t bulkActionType) bool { return t.Type == action }) {
+		Refused(w, r, back, fmt.Sprintf("unknown action %q", action))
+		return
+	}
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	if reason == "" {
+		Refused(w, r, back, "a bulk action needs a reason: each account's action carries it")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	shared, err := d.linkedNow(ctx, accounts)
+	if err != nil {
+		Refused(w, r, back, err.Error())
+		return
+	}
+	in := workflows.BulkInput{Number: bulkNumber(time.Now()), Proposer: strings.ToLower(p.Email), ProposerName: p.Name,
+		Accounts: accounts, Shared: shared, Action: action, Reason: reason, Approvers: d.opts.Bulk.Approvers()}
+	if err := in.Validate(); err != nil {
+		Refused(w, r, back, err.Error())
+		return
+	}
+	if err := d.opts.Bulk.Start(ctx, in); err != nil {
+		d.log.Error("bulk action not started", "number", in.Number, "error", err)
+		Refused(w, r, back, "the bulk action could not be started: "+err.Error())
+		return
+	}
+	d.log.Info("bulk action proposed", "number", in.Number, "proposer", in.Proposer, "accounts", len(in.Accounts), "action", in.Action)
+	// The page reads the ledger, which the action writes as it starts.
+	for i := 0; i < 50; i++ {
+		if _, err := d.opts.Trends.Store.BulkAction(ctx, in.Number); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	redirect(w, r, "/bulk/"+in.Number, fmt.Sprintf("Proposed %s: the leads are asked in Slack. Another lead approves it; nothing is done to any account before.", in.Number))
+}
+
+// linkedNow checks that the accounts are, now, exactly one cluster of the reports of the
+// tracks that are not confidential, and says what links them.
+func (d *Dashboard) linkedNow(ctx context.Context, accounts []string) ([]string, error) {
+	var confidential []string
+	for _, c := range abuse.ConfidentialCategories() {
+		confidential = append(confidential, string(c))
+	}
+	t := d.opts.Trends
+	clusters, err := t.Store.Clusters(ctx, time.Now().Add(-clusterPeriod), t.Rules.ClusterMaxAccounts, confidential...)
+	if err != nil {
+		return nil, fmt.Errorf("the desk could not link the accounts again (%v); nothing was proposed", err)
+	}
+	for _, c := range clusters {
+		if !slices.Equal(slices.Sorted(slices.Values(c.Accounts)), accounts) {
+			continue
+		}
+		var shared []string
+		for _, l := range c.Links {
+			shared = append(shared, fmt.Sprintf("%s %s (%s)", l.Kind, l.Value, strings.Join(l.Accounts, ", ")))
+		}
+		return shared, nil
+	}
+	return nil, errors.New("these accounts are not one cluster now (the reports changed since the page was drawn): look at the trends again; nothing was proposed")
+}
+
+// bulkNumber is a new bulk action's reference: B-, the day, and random hex.
+func bulkNumber(now time.Time) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return "B-" + now.UTC().Format("20060102") + "-" + strings.ToUpper(hex.EncodeToString(b))
+}
+
+// bulkPage answers GET /bulk/{number}: a bulk action as the ledger last recorded it.
+func (d *Dashboard) bulkPage(w http.ResponseWriter, r *http.Request) {
+	number := r.PathValue("number")
+	st, err := d.opts.Trends.Store.BulkAction(r.Context(), number)
+	data := struct {
+		Title, Home, Flash string
+		Errors             []string
+		B                  workflows.BulkState
+		Outcome            string
+	}{Title: "Bulk action " + st.Number, Home: d.home(), Flash: flashOf(r), B: st, Outcome: st.Outcome()}
+	switch {
+	case errors.Is(err, ledger.ErrNoSuchBulkAction):
+		data.Title = "Bulk action " + number
+		data.Errors = append(data.Errors, fmt.Sprintf("no bulk action %s", number))
+		w.WriteHeader(http.StatusNotFound)
+	case err != nil:
+		d.log.Error("bulk action", "number", number, "error", err)
+		data.Errors = append(data.Errors, err.Error())
+		w.WriteHeader(http.StatusInternalServerError)
+	}
+	d.render(w, "bulk.html", data)
+}
