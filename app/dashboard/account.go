@@ -25,6 +25,7 @@ func (d *Dashboard) accountPage(w http.ResponseWriter, r *http.Request) {
 		Account            *abuse.Account
 		Incidents          []cases.Summary
 		Actions            []ledger.Event
+		Bulk               []workflows.BulkState
 	}{Title: "Account " + id, Home: d.home(), Flash: flashOf(r), ID: id}
 	var err error
 	if data.Incidents, err = d.opts.Cases.History(ctx, id); err != nil {
@@ -54,13 +55,16 @@ func (d *Dashboard) accountPage(w http.ResponseWriter, r *http.Request) {
 		if !d.seesLegal(r) {
 			data.Actions = slices.DeleteFunc(data.Actions, func(e ledger.Event) bool { return onLegalTrack(e.Category) })
 		}
+		if data.Bulk, err = d.opts.Ledger.BulkActions(ctx, time.Time{}, id); err != nil {
+			data.Errors = append(data.Errors, "bulk actions: "+err.Error())
+		}
 	}
 	status := http.StatusOK
 	switch {
 	case len(data.Errors) > 0:
 		d.log.Error("account page", "account", id, "errors", data.Errors)
 		status = http.StatusServiceUnavailable
-	case len(data.Incidents) == 0 && len(data.Actions) == 0:
+	case len(data.Incidents) == 0 && len(data.Actions) == 0 && len(data.Bulk) == 0:
 		status = http.StatusNotFound
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

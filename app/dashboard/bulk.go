@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"slices"
 	"strings"
@@ -142,7 +143,14 @@ func (d *Dashboard) bulkPage(w http.ResponseWriter, r *http.Request) {
 		Errors             []string
 		B                  workflows.BulkState
 		Outcome            string
+		Panel              template.HTML
 	}{Title: "Bulk action " + st.Number, Home: d.home(), Flash: flashOf(r), B: st, Outcome: st.Outcome()}
+	if pg := d.opts.Playground; pg != nil && err == nil {
+		var perr error
+		if data.Panel, perr = pg.BulkPanel(st); perr != nil {
+			d.log.Error("bulk action's sandbox panel", "number", number, "error", perr)
+		}
+	}
 	switch {
 	case errors.Is(err, ledger.ErrNoSuchBulkAction):
 		data.Title = "Bulk action " + number

@@ -93,6 +93,9 @@ type Playground interface {
 	// CasePanel is the HTML of a case's "act as the other parties" section ("" when none
 	// applies).
 	CasePanel(v *workflows.CaseView) (template.HTML, error)
+	// BulkPanel is the HTML of a bulk action's "act as the leads" section ("" when none
+	// applies).
+	BulkPanel(st workflows.BulkState) (template.HTML, error)
 }
 
 // PageFunc writes a page of the dashboard with the given title and body.

@@ -56,13 +56,15 @@ func TestClusterBulkActionAndUndo(t *testing.T) {
 	if page := lead.get(loc); !strings.Contains(page, "Proposed "+number) || !strings.Contains(page, "waiting for a second lead") {
 		t.Errorf("the action's page after the proposal:\n%s", page)
 	}
-	ch, msg := d.approvalMessage(number)
-	click := func(action, user string) {
+	// The leads click in (sandbox) Slack from the action's page, as a person does in desk dev.
+	click := func(do, user, want string) {
 		t.Helper()
-		d.slackSandbox("POST", "click", map[string]string{"channel": ch, "ts": msg.TS, "action_id": action, "user": user}, nil)
+		_, _, h := lead.do(http.MethodPost, "/sandbox/bulk/"+number, url.Values{"do": {do}, "lead": {user}})
+		if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, want) {
+			t.Fatalf("%s clicks %s: the page says %q, want %q", user, do, loc, want)
+		}
 	}
-	click("abusedesk_approve", "ULEAD1") // Lee Lead in Slack is who proposed it
-	time.Sleep(2 * time.Second)
+	click("approve", "ULEAD1", "you proposed this bulk action: another lead approves it") // Lee Lead in Slack proposed it
 	for _, acct := range []string{"acct-bank", "acct-shop"} {
 		for _, a := range d.enforcementActions(acct) {
 			if strings.HasPrefix(fmt.Sprint(a["case_id"]), "bulk/") {
@@ -70,7 +72,7 @@ func TestClusterBulkActionAndUndo(t *testing.T) {
 			}
 		}
 	}
-	click("abusedesk_approve", "ULEAD2")
+	click("approve", "ULEAD2", "Approved: applying it to the 2 accounts")
 	page := lead.waitFor("/bulk/"+number, "Applied to 2 of 2 accounts", 60*time.Second)
 	if !strings.Contains(page, "kim.lead@desk.example") || !strings.Contains(page, "one click on the message in Slack") {
 		t.Errorf("the action's page does not say who approved it, or how to undo it:\n%s", page)
@@ -93,12 +95,14 @@ func TestClusterBulkActionAndUndo(t *testing.T) {
 	if page := lead.get("/trends"); !strings.Contains(page, `href="/bulk/`+number+`"`) {
 		t.Error("the trends page does not list the bulk action")
 	}
+	if page := agent.get("/accounts/acct-shop"); !strings.Contains(page, `href="/bulk/`+number+`"`) {
+		t.Error("the shop's account page does not list the bulk action on it")
+	}
 
-	_, msg = d.approvalMessage(number)
-	if !strings.Contains(string(msg.Blocks), "abusedesk_undo") {
+	if _, msg := d.approvalMessage(number); !strings.Contains(string(msg.Blocks), "abusedesk_undo") {
 		t.Fatalf("the applied action's message offers no undo: %s", msg.Blocks)
 	}
-	click("abusedesk_undo", "ULEAD1")
+	click("undo", "ULEAD1", "Undoing bulk action "+number)
 	lead.waitFor("/bulk/"+number, "Undone: 2 of 2 actions lifted", 60*time.Second)
 	for _, acct := range []string{"acct-bank", "acct-shop"} {
 		if active(acct) != 0 {

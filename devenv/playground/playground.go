@@ -35,6 +35,7 @@ import (
 	"abusedesk/devenv/imapsandbox"
 	"abusedesk/devenv/sandbox"
 	"abusedesk/domain/abuse"
+	"abusedesk/domain/approval"
 	"abusedesk/integrations/enforcement"
 	"abusedesk/integrations/zendesk"
 	"abusedesk/platform/config"
@@ -119,6 +120,100 @@ func (s *Sandbox) Routes(handle func(pattern string, h http.Handler), page dashb
 	handle("GET /sandbox", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.sandboxPage(w, r, page) }))
 	handle("POST /sandbox/report", http.HandlerFunc(s.dropReport))
 	handle("POST /sandbox/cases/{id...}", http.HandlerFunc(s.act))
+	handle("POST /sandbox/bulk/{number}", http.HandlerFunc(s.actOnBulk))
+}
+
+// BulkPanel implements dashboard.Playground: a bulk action waiting for a lead, or one that can
+// still be undone, can be clicked as a lead.
+func (s *Sandbox) BulkPanel(st workflows.BulkState) (template.HTML, error) {
+	undoable := st.Status == approval.BulkApplied && !st.UndoUntil.IsZero()
+	if s.SlackSandboxURL == "" || (st.Status != approval.BulkProposed && !undoable) {
+		return "", nil
+	}
+	return s.render("bulk.html", struct {
+		B       workflows.BulkState
+		Sandbox *Sandbox
+		Leads   []Person
+	}{st, s, s.Leads})
+}
+
+// actOnBulk clicks a button of a bulk action's message as a lead (a signed interaction from
+// the sandbox Slack), filling the reason dialog for a denial, and waits for what the desk
+// tells the lead.
+func (sb *Sandbox) actOnBulk(w http.ResponseWriter, r *http.Request) {
+	number := r.PathValue("number")
+	back := "/bulk/" + number
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	do, lead, text := r.FormValue("do"), r.FormValue("lead"), strings.TrimSpace(r.FormValue("text"))
+	action := map[string]string{"approve": activitiesApprove, "deny": activitiesDeny, "undo": activitiesUndo}[do]
+	if action == "" {
+		dashboard.Refused(w, r, back, fmt.Sprintf("unknown action %q", do))
+		return
+	}
+	if do == "deny" && text == "" {
+		dashboard.Refused(w, r, back, "Type the reason for the deny in the box first: the desk records the lead's own words, never a reason nobody gave.")
+		return
+	}
+	answer, refused, err := sb.clickBulk(ctx, number, action, lead, text)
+	switch {
+	case err != nil:
+		dashboard.Refused(w, r, back, "That did not work: "+err.Error())
+	case refused != "":
+		dashboard.Refused(w, r, back, fmt.Sprintf("%s clicked %s in Slack, and the desk refused it: %s", sb.slackName(lead), do, refused))
+	default:
+		dashboard.Redirect(w, r, back, fmt.Sprintf("%s clicked %s in Slack; the desk answered: %s", sb.slackName(lead), do, answer))
+	}
+}
+
+// clickBulk clicks action on the bulk action's message as lead and returns the desk's answer
+// to them (or its refusal).
+func (s *Sandbox) clickBulk(ctx context.Context, number, action, lead, reason string) (answer, refused string, err error) {
+	ts, err := s.findMessage(ctx, s.SlackChannel, number, action)
+	if err != nil {
+		return "", "", err
+	}
+	if ts == "" {
+		return "", "", fmt.Errorf("the message of %s in #%s has no such button now", number, s.SlackChannel)
+	}
+	seen, err := s.ephemeralsFor(ctx, lead)
+	if err != nil {
+		return "", "", err
+	}
+	viewsBefore, err := s.views(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	if err := s.slackSandbox(ctx, "click", map[string]string{"channel": s.SlackChannel, "ts": ts, "action_id": action, "user": lead}, nil); err != nil {
+		return "", "", err
+	}
+	if action == activitiesDeny {
+		viewID, err := s.openedView(ctx, lead, len(viewsBefore))
+		if err != nil {
+			return "", "", err
+		}
+		if refused, err := s.submitView(ctx, viewID, reason); err != nil || refused != "" {
+			return "", refused, err
+		}
+	}
+	for range 150 {
+		now, err := s.ephemeralsFor(ctx, lead)
+		if err != nil {
+			return "", "", err
+		}
+		if len(now) > len(seen) {
+			last := now[len(now)-1]
+			if r, ok := strings.CutPrefix(last, "Not applied: "); ok {
+				return "", r, nil
+			}
+			if strings.HasPrefix(last, "You are not one of the approvers") {
+				return "", last, nil
+			}
+			return last, "", nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return "", "", errors.New("the desk has not answered the click within 15 s")
 }
 
 // CasePanel implements dashboard.Playground.
@@ -996,6 +1091,7 @@ const (
 	activitiesApprove = "abusedesk_approve"
 	activitiesDeny    = "abusedesk_deny"
 	activitiesExtend  = "abusedesk_extend"
+	activitiesUndo    = "abusedesk_undo"
 )
 
 func (s *Sandbox) findApproval(ctx context.Context, caseNumber string) (string, error) {
