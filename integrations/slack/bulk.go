@@ -73,10 +73,11 @@ func BulkBlocks(p approval.BulkPost) []slack.Block {
 	fields := []*slack.TextBlockObject{
 		md("*Bulk action*\n" + ref),
 		md("*Proposed by*\n" + Escape(p.Proposer) + " at " + p.ProposedAt.UTC().Format("2006-01-02 15:04 UTC")),
-		md(map[bool]string{true: "*Will apply*\n", false: "*Action*\n"}[p.State == approval.BulkProposed] + Escape(p.Action)),
+		md("*Action*\n" + Escape(p.Action)),
 		md(fmt.Sprintf("*Accounts (%d)*\n%s", len(p.Accounts), strings.Join(accounts, ", "))),
 	}
 	if p.State == approval.BulkProposed {
+		fields[2] = md("*Will apply*\n" + Escape(p.Action))
 		fields = append(fields, md("*Decide by*\n"+p.Deadline.UTC().Format("2006-01-02 15:04 UTC")))
 	}
 	blocks := []slack.Block{
