@@ -19,9 +19,9 @@ func (d *Dashboard) intakePage(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
 	data := struct {
-		Title, Home, Flash, Err string
-		Items                   []ledger.HandOver
-		Triage, NotOurs, Noted  int
+		Title, Home, Flash, Err            string
+		Items                              []ledger.HandOver
+		Triage, NotOurs, Noted, Operations int
 	}{Title: "Handed to people", Home: d.home(), Flash: flashOf(r)}
 	items, err := d.opts.Ledger.HandOvers(ctx, time.Now().Add(-intakePeriod), 500)
 	if err != nil {
@@ -39,6 +39,8 @@ func (d *Dashboard) intakePage(w http.ResponseWriter, r *http.Request) {
 			data.Triage++
 		case intake.HandOverNoted:
 			data.Noted++
+		case intake.HandOverOperations:
+			data.Operations++
 		default:
 			data.NotOurs++
 		}

@@ -362,6 +362,7 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 	other := map[abuse.Track][]reports.Report{}
 	var unresolved []reports.Report // about no customer's address
 	var reasons []string
+	var ops []operationsItem // the blocklist watch's listings that are no customer's
 	known, err := in.lookup.preresolve(ctx, res.Reports)
 	if err != nil {
 		return err
@@ -373,11 +374,19 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 				r.ID = fmt.Sprintf("%s#%d", src.ReportID, i+1)
 			}
 		}
+		if src.Channel == ChannelMonitor && in.infrastructure(r) {
+			ops = append(ops, operationsItem{r, "a listing of our own infrastructure (the policy's monitoring.infrastructure)"})
+			continue
+		}
 		accounts, reason, err := in.lookup.resolve(ctx, r, known)
 		if err != nil {
 			return fmt.Errorf("resolve the account of report %s: %w", r.ID, err)
 		}
 		if len(accounts) == 0 {
+			if src.Channel == ChannelMonitor {
+				ops = append(ops, operationsItem{r, "a listing of unassigned space: " + strings.TrimPrefix(reason, "not ours: ")})
+				continue
+			}
 			if r.Track != "" && !r.Track.Violation() {
 				// A legal, advisory or customer matter about no customer of ours: a person
 				// decides (one ticket per message and track), and nobody is told "not ours".
@@ -435,6 +444,9 @@ func (in *Intake) reports(ctx context.Context, raw []byte, res *reports.Result, 
 		}
 	}
 	if err := in.unresolved(ctx, raw, res, unresolved, reasons, out); err != nil {
+		return err
+	}
+	if err := in.operations(ctx, raw, res, ops, out); err != nil {
 		return err
 	}
 	for _, track := range abuse.Tracks {
@@ -607,6 +619,9 @@ func (in *Intake) noteOnTicket(ctx context.Context, ref ticket.Ref, raw []byte, 
 const (
 	TagTriage  = "abusedesk_triage"
 	TagNotOurs = "abusedesk_not_ours"
+	// TagOperations marks the operations queue's tickets: listings of the provider's own
+	// infrastructure and of unassigned space.
+	TagOperations = "abusedesk_operations"
 )
 
 // triage opens (or, on a retry, finds) a ticket for a person with the raw mail attached and an
@@ -621,12 +636,13 @@ func (in *Intake) triageIn(ctx context.Context, raw []byte, res *reports.Result,
 	if reportID != "" {
 		ext += ":" + reportID
 	}
-	return in.triageAs(ctx, raw, res, reason, ext, reportID, group)
+	return in.triageAs(ctx, raw, res, reason, ext, reportID, group, HandOverTriage)
 }
 
 // triageAs opens the triage ticket with external ID ext (or finds it: a message offered again
-// opens nothing new).
-func (in *Intake) triageAs(ctx context.Context, raw []byte, res *reports.Result, reason, ext, reportID string, group int64) (*Triaged, error) {
+// opens nothing new); kind is the hand-over it is (HandOverTriage, or HandOverOperations for
+// the operations queue).
+func (in *Intake) triageAs(ctx context.Context, raw []byte, res *reports.Result, reason, ext, reportID string, group int64, kind string) (*Triaged, error) {
 	if t, err := in.tickets.FindTicket(ctx, ext); err != nil {
 		return nil, fmt.Errorf("triage: %w", err)
 	} else if t != nil {
@@ -649,21 +665,25 @@ func (in *Intake) triageAs(ctx context.Context, raw []byte, res *reports.Result,
 	if err != nil {
 		return nil, err
 	}
+	tags := []string{ticket.TagCase, TagTriage}
+	if kind == HandOverOperations {
+		tags = append(tags, TagOperations)
+	}
 	t, err := in.tickets.CreateTicket(ctx, ticket.New{
 		ExternalID: ext, Subject: subject, RequesterEmail: requester,
 		Comment: ticket.Comment{Body: body, Public: false, Uploads: []string{tok}},
-		Status:  "open", Tags: []string{ticket.TagCase, TagTriage}, GroupID: group,
+		Status:  "open", Tags: tags, GroupID: group,
 	})
 	if err != nil {
 		if fault.Is(err, fault.Invalid) && requester != "unknown-sender@abusedesk.invalid" {
 			// A requester Zendesk refuses: keep the ticket, without them.
-			return in.triageAs(ctx, raw, &reports.Result{Digest: res.Digest, Subject: res.Subject, Reports: res.Reports, From: "unknown"}, reason, ext, reportID, group)
+			return in.triageAs(ctx, raw, &reports.Result{Digest: res.Digest, Subject: res.Subject, Reports: res.Reports, From: "unknown"}, reason, ext, reportID, group, kind)
 		}
 		return nil, fmt.Errorf("triage: open the ticket: %w", err)
 	}
 	in.count("triaged", "")
-	in.log.Info("message triaged", "ticket_id", t.ID, "reason", reason, "digest", res.Digest)
-	in.handedOver(HandOverTriage, t.Ref, reason, res, "")
+	in.log.Info("message triaged", "ticket_id", t.ID, "reason", reason, "digest", res.Digest, "queue", kind)
+	in.handedOver(kind, t.Ref, reason, res, "")
 	return &Triaged{Ticket: t.Ref, Reason: reason, ReportID: reportID}, nil
 }
 
@@ -698,6 +718,9 @@ const (
 	HandOverNotOurs = "not_ours"
 	// HandOverNoted: an automatic message kept and listed, asking nothing of anyone.
 	HandOverNoted = "noted"
+	// HandOverOperations: a blocklist listing of the provider's own infrastructure or of an
+	// address no customer holds, in the operations queue.
+	HandOverOperations = "operations"
 )
 
 func (in *Intake) handedOver(kind string, ref ticket.Ref, reason string, res *reports.Result, reporter string) {
@@ -772,7 +795,7 @@ func (in *Intake) triageGrouped(ctx context.Context, raw []byte, res *reports.Re
 		return nil, fmt.Errorf("triage: %w", err)
 	}
 	if t == nil {
-		return in.triageAs(ctx, raw, res, reason, ext, "", 0)
+		return in.triageAs(ctx, raw, res, reason, ext, "", 0, HandOverTriage)
 	}
 	tok, err := in.tickets.Upload(ctx, "message-"+res.Digest[:12]+".eml", "message/rfc822", raw)
 	if err != nil {

@@ -10,7 +10,8 @@ import (
 )
 
 // HandOver is a message intake did not give to a case: handed to a person on a triage ticket
-// (Kind "triage"), or answered "not ours" (Kind "not_ours").
+// (Kind "triage"), put in the operations queue (Kind "operations"), answered "not ours" (Kind
+// "not_ours"), or noted (Kind "noted").
 type HandOver struct {
 	At   time.Time `json:"at"`
 	Kind string    `json:"kind"`

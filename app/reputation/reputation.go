@@ -38,7 +38,7 @@ type Ingester interface {
 }
 
 // Channel is the intake channel listings arrive by.
-const Channel = "monitor"
+const Channel = intake.ChannelMonitor
 
 // Reporter is who the listing reports name as their reporter: the desk's own monitor, at an
 // address that takes no mail (RFC 2606 .invalid), so nothing is ever sent to it.

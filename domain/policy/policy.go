@@ -461,6 +461,13 @@ type Monitoring struct {
 	// Relisted: a listing within this long of the account's previous blocklist incident
 	// closing delisted is a relisting — the fix did not hold — and its case says so.
 	Relisted Duration `yaml:"relisted" json:"relisted"`
+	// Infrastructure are the provider's own addresses in the networks (its mail relays,
+	// resolvers, NAT gateways; CIDR). A listing there, or of an address no customer holds
+	// (unassigned space), goes to the operations queue, not to a customer's case.
+	Infrastructure []string `yaml:"infrastructure" json:"infrastructure,omitempty"`
+	// OperationsGroup is the ticketing group of the operations queue (0: the desk's group; the
+	// tickets carry the tag abusedesk_operations either way).
+	OperationsGroup int64 `yaml:"operations_group" json:"operations_group,omitempty"`
 }
 
 // Blocklist is one DNS blocklist: its zone, its name as a customer knows it, and where a listed
@@ -475,9 +482,24 @@ type Blocklist struct {
 func (m Monitoring) On() bool { return len(m.Networks) > 0 && len(m.Blocklists) > 0 }
 
 // Prefixes are the networks, parsed (the validator refused any that does not parse).
-func (m Monitoring) Prefixes() []netip.Prefix {
+func (m Monitoring) Prefixes() []netip.Prefix { return prefixes(m.Networks) }
+
+// InfrastructurePrefixes are the provider's own addresses, parsed.
+func (m Monitoring) InfrastructurePrefixes() []netip.Prefix { return prefixes(m.Infrastructure) }
+
+// IsInfrastructure says whether an address is the provider's own infrastructure.
+func (m Monitoring) IsInfrastructure(addr netip.Addr) bool {
+	for _, p := range m.InfrastructurePrefixes() {
+		if p.Contains(addr.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+func prefixes(list []string) []netip.Prefix {
 	var out []netip.Prefix
-	for _, n := range m.Networks {
+	for _, n := range list {
 		if p, err := netip.ParsePrefix(strings.TrimSpace(n)); err == nil {
 			out = append(out, p)
 		}

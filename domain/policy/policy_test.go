@@ -467,6 +467,8 @@ monitoring:
 		"too often":     {"monitoring:\n  every: 10s\n", "monitoring.every"},
 		"no slice":      {"monitoring:\n  per_run: 0\n", "monitoring.per_run"},
 		"unknown field": {"monitoring:\n  zones: [dnsbl.example]\n", "monitoring"},
+		"bad relay":     {"monitoring:\n  infrastructure: [relay.example]\n", "monitoring.infrastructure[0]"},
+		"bad group":     {"monitoring:\n  operations_group: -1\n", "monitoring.operations_group"},
 	} {
 		if _, err := Parse([]byte(base+"\n"+tc.yaml), name+".yaml"); err == nil || !strings.Contains(err.Error(), tc.field) {
 			t.Errorf("%s: %v; want an error naming %s", name, err, tc.field)

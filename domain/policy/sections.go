@@ -149,14 +149,10 @@ func (v *validator) advisory(a Advisory) {
 // their network address, blocklist zones that are DNS names, delisting pages that are web
 // addresses, a period and a slice that make sense.
 func (v *validator) monitoring(m Monitoring) {
-	for i, n := range m.Networks {
-		p, err := netip.ParsePrefix(strings.TrimSpace(n))
-		switch {
-		case err != nil:
-			v.fail(fmt.Sprintf("monitoring.networks[%d]", i), "%q is not a network in CIDR form (like 192.0.2.0/24 or 2001:db8::/48)", n)
-		case p.Masked() != p:
-			v.fail(fmt.Sprintf("monitoring.networks[%d]", i), "%q has host bits set: write the network as %s", n, p.Masked())
-		}
+	v.cidrs("monitoring.networks", m.Networks)
+	v.cidrs("monitoring.infrastructure", m.Infrastructure)
+	if m.OperationsGroup < 0 {
+		v.fail("monitoring.operations_group", "must be a ticketing group's ID (or 0: the desk's group), got %d", m.OperationsGroup)
 	}
 	for i, b := range m.Blocklists {
 		z := strings.Trim(strings.TrimSpace(b.Zone), ".")
@@ -180,6 +176,19 @@ func (v *validator) monitoring(m Monitoring) {
 	}
 	if len(m.Networks) > 0 && len(m.Blocklists) == 0 {
 		v.fail("monitoring.blocklists", "missing: the networks are watched on the blocklists listed here")
+	}
+}
+
+// cidrs checks a list of networks: each in CIDR form, written as its network address.
+func (v *validator) cidrs(field string, list []string) {
+	for i, n := range list {
+		p, err := netip.ParsePrefix(strings.TrimSpace(n))
+		switch {
+		case err != nil:
+			v.fail(fmt.Sprintf("%s[%d]", field, i), "%q is not a network in CIDR form (like 192.0.2.0/24 or 2001:db8::/48)", n)
+		case p.Masked() != p:
+			v.fail(fmt.Sprintf("%s[%d]", field, i), "%q has host bits set: write the network as %s", n, p.Masked())
+		}
 	}
 }
 
