@@ -50,8 +50,12 @@ func (p *Policy) WriteSummary(w io.Writer, path string) error {
 		for _, bl := range m.Blocklists {
 			zones = append(zones, bl.Zone)
 		}
-		fmt.Fprintf(&b, "  %-15s %d network(s) on %s, %d addresses every %s; a relisting within %s\n", "monitoring",
-			len(m.Networks), strings.Join(zones, ", "), m.PerRun, m.Every, m.Relisted)
+		queue := "the desk's group"
+		if m.OperationsGroup != 0 {
+			queue = fmt.Sprintf("group %d", m.OperationsGroup)
+		}
+		fmt.Fprintf(&b, "  %-15s %d network(s) on %s, %d addresses every %s; a relisting within %s; %d range(s) of our own infrastructure; the operations queue in %s\n", "monitoring",
+			len(m.Networks), strings.Join(zones, ", "), m.PerRun, m.Every, m.Relisted, len(m.Infrastructure), queue)
 	} else {
 		fmt.Fprintf(&b, "  %-15s off: no networks or blocklists in the policy\n", "monitoring")
 	}
