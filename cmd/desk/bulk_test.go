@@ -56,7 +56,9 @@ func TestClusterBulkActionAndUndo(t *testing.T) {
 	if page := lead.get(loc); !strings.Contains(page, "Proposed "+number) || !strings.Contains(page, "waiting for a second lead") {
 		t.Errorf("the action's page after the proposal:\n%s", page)
 	}
-	// The leads click in (sandbox) Slack from the action's page, as a person does in desk dev.
+	// The leads click in (sandbox) Slack from the action's page, as a person does in desk dev,
+	// once the request is in Slack.
+	lead.waitFor("/bulk/"+number, `id="bulk-form"`, 30*time.Second)
 	click := func(do, user, want string) {
 		t.Helper()
 		_, _, h := lead.do(http.MethodPost, "/sandbox/bulk/"+number, url.Values{"do": {do}, "lead": {user}})

@@ -124,10 +124,10 @@ func (s *Sandbox) Routes(handle func(pattern string, h http.Handler), page dashb
 }
 
 // BulkPanel implements dashboard.Playground: a bulk action waiting for a lead, or one that can
-// still be undone, can be clicked as a lead.
+// still be undone, can be clicked as a lead once its message is in Slack.
 func (s *Sandbox) BulkPanel(st workflows.BulkState) (template.HTML, error) {
 	undoable := st.Status == approval.BulkApplied && !st.UndoUntil.IsZero()
-	if s.SlackSandboxURL == "" || (st.Status != approval.BulkProposed && !undoable) {
+	if s.SlackSandboxURL == "" || st.Message.TS == "" || (st.Status != approval.BulkProposed && !undoable) {
 		return "", nil
 	}
 	return s.render("bulk.html", struct {
@@ -169,7 +169,15 @@ func (sb *Sandbox) actOnBulk(w http.ResponseWriter, r *http.Request) {
 // clickBulk clicks action on the bulk action's message as lead and returns the desk's answer
 // to them (or its refusal).
 func (s *Sandbox) clickBulk(ctx context.Context, number, action, lead, reason string) (answer, refused string, err error) {
-	ts, err := s.findMessage(ctx, s.SlackChannel, number, action)
+	// The button is there once the desk posted (or updated) the message: a moment after the
+	// page showed it, on a busy desk.
+	var ts string
+	for range 100 {
+		if ts, err = s.findMessage(ctx, s.SlackChannel, number, action); err != nil || ts != "" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
 		return "", "", err
 	}
