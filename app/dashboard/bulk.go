@@ -92,8 +92,9 @@ func (d *Dashboard) proposeBulk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.log.Info("bulk action proposed", "number", in.Number, "proposer", in.Proposer, "accounts", len(in.Accounts), "action", in.Action)
-	// The page reads the ledger, which the action writes as it starts.
-	for i := 0; i < 50; i++ {
+	// The page reads the ledger, which the action writes as it starts (a busy desk takes a
+	// moment).
+	for i := 0; i < 150; i++ {
 		if _, err := d.opts.Trends.Store.BulkAction(ctx, in.Number); err == nil {
 			break
 		}
