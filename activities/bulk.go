@@ -3,12 +3,17 @@ package activities
 import (
 	"cmp"
 	"context"
+	"slices"
 	"strings"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
 	"abusedesk/domain/approval"
+	"abusedesk/domain/fault"
+	"abusedesk/domain/ticket"
+	"abusedesk/templates"
 	"abusedesk/workflows"
 )
 
@@ -30,15 +35,81 @@ type BulkLedger interface {
 type BulkActivities struct {
 	Board  BulkBoard
 	Ledger BulkLedger
+	// Tickets, Accounts and Templates tell each customer on a ticket of their own.
+	Tickets   Tickets
+	Accounts  Accounts
+	Templates *templates.Renderer
 	// DashboardURL is the dashboard's base URL, for the link to the action's page.
 	DashboardURL string
 }
+
+// Bulk notices' ticket tags.
+const (
+	TagBulk       = "abusedesk_bulk"
+	TagBulkLifted = "abusedesk_bulk_lifted"
+)
 
 // Register registers the activities under the names the workflow calls them by.
 func (a *BulkActivities) Register(r worker.ActivityRegistry) {
 	r.RegisterActivityWithOptions(a.PostBulk, activity.RegisterOptions{Name: workflows.ActivityPostBulk})
 	r.RegisterActivityWithOptions(a.ShowBulk, activity.RegisterOptions{Name: workflows.ActivityShowBulk})
 	r.RegisterActivityWithOptions(a.RecordBulk, activity.RegisterOptions{Name: workflows.ActivityRecordBulk})
+	r.RegisterActivityWithOptions(a.NotifyBulk, activity.RegisterOptions{Name: workflows.ActivityNotifyBulk})
+}
+
+// NotifyBulk tells one customer what a bulk action did to their account, on a ticket of its
+// own (one per action and account, found again on a retry): the action with its statement of
+// reasons, then, once undone, that it was lifted. It returns the ticket. The notice names this
+// account's facts alone.
+func (a *BulkActivities) NotifyBulk(ctx context.Context, in workflows.BulkNoticeInput) (ticket.Ref, error) {
+	acct, err := a.Accounts.GetAccount(ctx, in.Account)
+	if err != nil {
+		return ticket.Ref{}, boundary("load account "+in.Account, err)
+	}
+	if acct.ContactEmail == "" {
+		return ticket.Ref{}, temporal.NewNonRetryableApplicationError(in.Account+" has no contact address: a person tells the customer", fault.Invalid.String(), nil)
+	}
+	d := templates.BulkNoticeData{Number: in.Number, AccountID: acct.ID, AccountName: acct.Name, Measure: in.Action.Describe(in.Level),
+		ActionID: in.ActionID, AppliedAt: in.AppliedAt, LiftedAt: in.LiftedAt, AppealUntil: in.AppealUntil,
+		Indicators: in.Indicators, Cases: in.Cases, Ground: in.Reasons.Ground, Law: in.Reasons.Law, OutOfCourt: in.Reasons.OutOfCourt, Judicial: in.Reasons.Judicial}
+	kind := "bulk_enforced"
+	if in.Lifted {
+		kind = "bulk_lifted"
+	}
+	body, err := a.Templates.Render(kind, "", acct.Locale, d)
+	if err == nil && !in.Lifted {
+		// A statement of reasons goes out whole or not at all (DSA Art. 17(3)).
+		err = a.Templates.CheckStatement(kind, "", acct.Locale, body, templates.Statement{Measure: d.Measure, Ground: d.Ground, OutOfCourt: d.OutOfCourt, Judicial: d.Judicial})
+	}
+	if err != nil {
+		return ticket.Ref{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTemplate, err)
+	}
+	ext := "abusedesk-bulk:" + in.Number + ":" + in.Account
+	t, err := a.Tickets.FindTicket(ctx, ext)
+	if err != nil {
+		return ticket.Ref{}, boundary("find the bulk notice's ticket", err)
+	}
+	if t == nil {
+		if in.Lifted {
+			return ticket.Ref{}, temporal.NewNonRetryableApplicationError("no notice of the action was sent, so none of its lifting is: a person tells the customer", fault.Invalid.String(), nil)
+		}
+		subject, err := a.Templates.Render("bulk_subject", "", acct.Locale, d)
+		if err != nil {
+			return ticket.Ref{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTemplate, err)
+		}
+		t, err = a.Tickets.CreateTicket(ctx, ticket.New{ExternalID: ext, Subject: strings.TrimSpace(subject), RequesterEmail: acct.ContactEmail,
+			Comment: ticket.Comment{Body: body, Public: true}, Status: "pending", Tags: []string{ticket.TagCase, TagBulk}})
+		if err != nil {
+			return ticket.Ref{}, boundary("send the bulk notice", err)
+		}
+		return t.Ref, nil
+	}
+	if in.Lifted && !slices.Contains(t.Tags, TagBulkLifted) {
+		if err := a.Tickets.UpdateTicket(ctx, t.Ref, ticket.Update{Comment: &ticket.Comment{Body: body, Public: true}, Status: "solved", AddTags: []string{TagBulkLifted}}); err != nil {
+			return ticket.Ref{}, boundary("tell the customer the action is lifted", err)
+		}
+	}
+	return t.Ref, nil
 }
 
 // PostBulk asks the leads to approve or deny a proposed bulk action; a retry finds the message
@@ -85,7 +156,7 @@ func (a *BulkActivities) post(st workflows.BulkState) approval.BulkPost {
 	p := approval.BulkPost{
 		Step: "bulk-" + st.Number, WorkflowID: workflows.BulkWorkflowID(st.Number), Number: st.Number,
 		Proposer: st.Proposer, ProposedAt: st.ProposedAt, Accounts: st.Accounts,
-		Action: st.Action.Describe(st.Level), Reason: st.Reason, Shared: st.Shared, Deadline: st.Deadline,
+		Action: st.Action.Describe(st.Level), Reason: st.Reason, Shared: st.Shared(), Deadline: st.Deadline,
 		State: st.Status, DecidedAt: st.DecidedAt, Outcome: st.Outcome(),
 		Undo: st.Status == approval.BulkApplied && !st.UndoUntil.IsZero(),
 	}

@@ -74,7 +74,9 @@ func TestEveryTemplateRenders(t *testing.T) {
 	}
 	kinds := map[string]bool{}
 	for _, n := range r.Names() {
-		if k, _, _ := strings.Cut(n, "/"); k != "partials" && !strings.HasPrefix(k, "macro_") && !strings.HasPrefix(k, "intake_") {
+		// macro_, intake_ and bulk_ texts have data of their own (TestIntakeTextsRender renders
+		// the intake_ and bulk_ ones).
+		if k, _, _ := strings.Cut(n, "/"); k != "partials" && !strings.HasPrefix(k, "macro_") && !strings.HasPrefix(k, "intake_") && !strings.HasPrefix(k, "bulk_") {
 			kinds[k] = true
 		}
 	}
@@ -162,6 +164,11 @@ func TestIntakeTextsRender(t *testing.T) {
 		{"intake_triage_subject", templates.TriageData{}, []string{"[triage] (no subject)"}},
 		{"intake_not_ours", templates.NotOursData{ReportID: "r-1", Addresses: []string{"198.51.100.7", "bad.example"}}, []string{"report r-1", "(198.51.100.7, bad.example)"}},
 		{"intake_not_ours_subject", templates.NotOursData{}, []string{"not our network"}},
+		{"bulk_subject", templates.BulkNoticeData{Number: "B-1", AccountID: "acct-shop"}, []string{"Action on your account acct-shop (B-1)"}},
+		{"bulk_enforced", templates.BulkNoticeData{Number: "B-1", AccountID: "acct-shop", AccountName: "Example Shop", Measure: "outbound email sending suspended", ActionID: "act_1",
+			Indicators: []string{"domain kit.example", "host login.kit.example"}, Cases: []string{"TS-1"}, Ground: "our Acceptable Use Policy", OutOfCourt: "a certified body", Judicial: "the courts"},
+			[]string{"Hello Example Shop,", "Measure: outbound email sending suspended on your account acct-shop", "(our case TS-1) name domain kit.example, host login.kit.example", "Ground (our terms): our Acceptable Use Policy", "Other redress: you may also refer the decision to a certified body, or take it to the courts."}},
+		{"bulk_lifted", templates.BulkNoticeData{AccountID: "acct-shop", Measure: "throttled", ActionID: "act_1"}, []string{"we have lifted the action on your account acct-shop (throttled, reference act_1)"}},
 		{"intake_notice_receipt", templates.NoticeReceiptData{Reference: "N-7F3K2QXM4B", Name: "Ana", ReceivedAt: time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC),
 			Kind: "phishing", Locations: []string{"https://login.example/x", "192.0.2.10"}, StatusURL: "https://desk.example/notice/N-7F3K2QXM4B"},
 			[]string{"Hello Ana,", "reference is N-7F3K2QXM4B", "What you reported: phishing", "Where: https://login.example/x, 192.0.2.10", "whether it was taken by automated means", "https://desk.example/notice/N-7F3K2QXM4B"}},

@@ -13,6 +13,7 @@ import (
 
 	"abusedesk/domain/abuse"
 	"abusedesk/domain/approval"
+	"abusedesk/domain/policy"
 )
 
 // A reviewed bulk action: a lead proposes one action on the accounts a cluster links (from the
@@ -24,6 +25,7 @@ const (
 	ActivityPostBulk       = "PostBulkAction"
 	ActivityShowBulk       = "ShowBulkAction"
 	ActivityRecordBulk     = "RecordBulkAction"
+	ActivityNotifyBulk     = "NotifyBulkAction"
 	// QueryBulk answers the bulk action's BulkState.
 	QueryBulk = "bulk"
 )
@@ -47,15 +49,56 @@ type BulkInput struct {
 	// Proposer is the signed-in person who proposed it (their address and name).
 	Proposer     string `json:"proposer"`
 	ProposerName string `json:"proposer_name,omitempty"`
-	// Accounts are the linked accounts; Shared what their reports share ("domain evil.example").
+	// Accounts are the linked accounts; Links what their reports share, each with the accounts
+	// whose reports name it and their cases.
 	Accounts []string         `json:"accounts"`
-	Shared   []string         `json:"shared"`
+	Links    []BulkLink       `json:"links"`
 	Action   abuse.ActionType `json:"action"`
 	Level    int              `json:"level,omitempty"`
-	Reason   string           `json:"reason"`
+	// Reason is the proposer's, for the leads and the desk's records: a customer's notice says
+	// only its own account's facts.
+	Reason string `json:"reason"`
 	// Approvers are the policy's leads: the desk resolves who of Slack they are, and only they
 	// decide.
 	Approvers approval.Approvers `json:"approvers"`
+	// Reasons are the ground and the redress routes each customer's statement of reasons names.
+	Reasons policy.Reasons `json:"reasons"`
+}
+
+// BulkLink is one indicator the accounts' reports share.
+type BulkLink struct {
+	Kind     string   `json:"kind"`
+	Value    string   `json:"value"`
+	Accounts []string `json:"accounts"`
+	// Cases are each account's cases that name it.
+	Cases map[string][]string `json:"cases,omitempty"`
+}
+
+// Shared says what links the accounts, one line per indicator with the accounts that share it
+// (for the leads and the desk's pages, never a customer).
+func (in BulkInput) Shared() []string {
+	out := make([]string, len(in.Links))
+	for i, l := range in.Links {
+		out[i] = fmt.Sprintf("%s %s (%s)", l.Kind, l.Value, strings.Join(l.Accounts, ", "))
+	}
+	return out
+}
+
+// FactsOf are the indicators one account's reports name ("domain evil.example") and the cases
+// of that account that name them: what its own notice may say.
+func (in BulkInput) FactsOf(account string) (indicators, cases []string) {
+	for _, l := range in.Links {
+		if !slices.Contains(l.Accounts, account) {
+			continue
+		}
+		indicators = append(indicators, l.Kind+" "+l.Value)
+		for _, c := range l.Cases[account] {
+			if !slices.Contains(cases, c) {
+				cases = append(cases, c)
+			}
+		}
+	}
+	return indicators, cases
 }
 
 // Validate says what is wrong with a proposal.
@@ -84,8 +127,13 @@ func (in BulkInput) Validate() error {
 	if strings.TrimSpace(in.Reason) == "" {
 		errs = append(errs, errors.New("no reason: the reason is the statement each account's action carries"))
 	}
-	if len(in.Shared) == 0 {
+	if len(in.Links) == 0 {
 		errs = append(errs, errors.New("nothing shared: a bulk action is on accounts the desk linked"))
+	}
+	for _, a := range in.Accounts {
+		if ind, _ := in.FactsOf(a); len(ind) == 0 {
+			errs = append(errs, fmt.Errorf("%s: none of the links names it", a))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -99,6 +147,28 @@ type BulkAccount struct {
 	Error     string    `json:"error,omitempty"`
 	LiftedAt  time.Time `json:"lifted_at,omitzero"`
 	LiftError string    `json:"lift_error,omitempty"`
+	// Ticket is where the customer was told (their own notice with its statement of reasons);
+	// NoticeError why they could not be (a person tells them).
+	Ticket      TicketRef `json:"ticket,omitzero"`
+	NoticeError string    `json:"notice_error,omitempty"`
+}
+
+// BulkNoticeInput tells one customer what a bulk action did to their account: the action
+// applied (with its statement of reasons), or, Lifted, that it was undone.
+type BulkNoticeInput struct {
+	Number      string           `json:"number"`
+	Account     string           `json:"account"`
+	ActionID    string           `json:"action_id"`
+	Action      abuse.ActionType `json:"action"`
+	Level       int              `json:"level,omitempty"`
+	AppliedAt   time.Time        `json:"applied_at"`
+	AppealUntil time.Time        `json:"appeal_until"`
+	LiftedAt    time.Time        `json:"lifted_at,omitzero"`
+	Lifted      bool             `json:"lifted,omitempty"`
+	// Indicators and Cases are this account's own facts (BulkInput.FactsOf).
+	Indicators []string       `json:"indicators"`
+	Cases      []string       `json:"cases,omitempty"`
+	Reasons    policy.Reasons `json:"reasons"`
 }
 
 // BulkState is a bulk action as it stands: the ledger keeps it, the page shows it.
@@ -265,13 +335,16 @@ var bulkActionOptions = workflow.ActivityOptions{
 	RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 5},
 }
 
-// apply applies the action to each account, one idempotency key each.
+// apply applies the action to each account, one idempotency key each, and tells each customer
+// what was done to their account alone.
 func (b *bulkAction) apply(ctx workflow.Context) {
 	actx := workflow.WithActivityOptions(ctx, bulkActionOptions)
-	reason := fmt.Sprintf("Reviewed bulk action %s (proposed by %s, approved by %s): %s. The accounts' reports share %s.",
-		b.st.Number, b.st.Proposer, cmp.Or(b.st.DecidedByEmail, b.st.DecidedByName, b.st.DecidedBy), b.st.Reason, strings.Join(b.st.Shared, "; "))
 	for _, acct := range b.st.Accounts {
 		r := BulkAccount{Account: acct}
+		indicators, _ := b.st.FactsOf(acct)
+		// The action's reason is this account's: the platform may show it to the customer.
+		reason := fmt.Sprintf("Reviewed bulk action %s, approved by %s: reports about this account name %s, as reports about other accounts do.",
+			b.st.Number, cmp.Or(b.st.DecidedByEmail, b.st.DecidedByName, b.st.DecidedBy), strings.Join(indicators, ", "))
 		var res ActionResult
 		err := workflow.ExecuteActivity(actx, ActivityEnforce, EnforceInput{
 			Key: "bulk/" + b.st.Number + "/" + acct, CaseID: BulkWorkflowID(b.st.Number), CaseNumber: b.st.Number,
@@ -281,10 +354,31 @@ func (b *bulkAction) apply(ctx workflow.Context) {
 			r.Error = err.Error()
 		} else {
 			r.ActionID, r.AppliedAt = res.ActionID, res.AppliedAt
+			b.notify(ctx, &r, false)
 		}
 		b.st.Results = append(b.st.Results, r)
 		b.record(ctx)
 	}
+}
+
+// bulkAppealFor is how long a customer has to appeal a bulk action's action on their account.
+const bulkAppealFor = bulkUndoFor
+
+// notify tells the customer of one account what the action did to it (lifted: that it was
+// undone), on their own ticket; a notice that cannot be sent is recorded for a person.
+func (b *bulkAction) notify(ctx workflow.Context, r *BulkAccount, lifted bool) {
+	indicators, cases := b.st.FactsOf(r.Account)
+	var ticket TicketRef
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, bulkActionOptions), ActivityNotifyBulk, BulkNoticeInput{
+		Number: b.st.Number, Account: r.Account, ActionID: r.ActionID, Action: b.st.Action, Level: b.st.Level,
+		AppliedAt: r.AppliedAt, AppealUntil: r.AppliedAt.Add(bulkAppealFor), LiftedAt: r.LiftedAt, Lifted: lifted,
+		Indicators: indicators, Cases: cases, Reasons: b.st.Reasons,
+	}).Get(ctx, &ticket)
+	if err != nil {
+		r.NoticeError = err.Error()
+		return
+	}
+	r.Ticket, r.NoticeError = ticket, ""
 }
 
 // lift lifts every action the bulk action applied.
@@ -304,6 +398,7 @@ func (b *bulkAction) lift(ctx workflow.Context) {
 			r.LiftError = err.Error()
 		} else {
 			r.LiftedAt = cmp.Or(res.LiftedAt, workflow.Now(ctx))
+			b.notify(ctx, r, true)
 		}
 		b.record(ctx)
 	}

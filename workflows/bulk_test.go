@@ -9,20 +9,29 @@ import (
 	"abusedesk/domain/abuse"
 	"abusedesk/domain/approval"
 	"abusedesk/domain/fault"
+	"abusedesk/templates"
 	"abusedesk/workflows"
 )
 
 // bulkAccounts are the linked accounts of the tests' bulk actions.
-var bulkAccounts = []string{"acct-a", "acct-b", "acct-c"}
+var bulkAccounts = []string{"acct-repeat", "acct-standard", "acct-strategic"}
 
 // runBulk runs one bulk action, proposed by lead1, in the harness.
 func (h *harness) runBulk(number string) {
-	(&activities.BulkActivities{Board: h.appr, Ledger: h.ledger, DashboardURL: "https://desk.example"}).Register(h.env)
+	r, err := templates.New()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	(&activities.BulkActivities{Board: h.appr, Ledger: h.ledger, Tickets: h.tickets, Accounts: h.accounts, Templates: r, DashboardURL: "https://desk.example"}).Register(h.env)
 	h.env.SetStartWorkflowOptions(testStartOptions(workflows.BulkWorkflowID(number)))
 	h.env.ExecuteWorkflow(workflows.BulkActionWorkflowType, workflows.BulkInput{
 		Number: number, Proposer: strings.ToLower(lead1) + "@desk.example", Accounts: bulkAccounts,
-		Shared: []string{"domain login-bank.example (acct-a, acct-b, acct-c)"}, Action: abuse.ActionSuspendSending,
-		Reason: "one phishing kit behind three new accounts", Approvers: h.pol.Approvers,
+		Links: []workflows.BulkLink{
+			{Kind: "domain", Value: "login-bank.example", Accounts: bulkAccounts, Cases: map[string][]string{"acct-repeat": {"TS-R1"}, "acct-standard": {"TS-S1"}, "acct-strategic": {"TS-B1"}}},
+			{Kind: "host", Value: "kit.login-bank.example", Accounts: []string{"acct-standard", "acct-strategic"}, Cases: map[string][]string{"acct-standard": {"TS-S2"}, "acct-strategic": {"TS-B1"}}},
+		},
+		Action: abuse.ActionSuspendSending, Reason: "one phishing kit behind Example Shop, Big Bank and Again Ltd", Approvers: h.pol.Approvers,
+		Reasons: h.pol.Transparency.ReasonsFor(""),
 	})
 }
 
@@ -70,6 +79,12 @@ func TestBulkActionNeedsASecondLeadAndUndoesAsOne(t *testing.T) {
 				!strings.Contains(act[0].Reason, "approved by ulead2@desk.example") || !strings.Contains(act[0].Reason, "login-bank.example") {
 				t.Errorf("%s: actions in force %+v", acct, act)
 			}
+			// The action's reason is the account's own: the platform may show it to the customer.
+			for _, other := range bulkAccounts {
+				if len(act) == 1 && other != acct && strings.Contains(act[0].Reason, other) {
+					t.Errorf("%s's action names %s: %q", acct, other, act[0].Reason)
+				}
+			}
 		}
 		if p, _ := h.appr.BulkPost("bulk-B-1"); !p.Undo || p.State != approval.BulkApplied {
 			t.Errorf("the message after approval offers no undo: %+v", p)
@@ -115,6 +130,51 @@ func TestBulkActionNeedsASecondLeadAndUndoesAsOne(t *testing.T) {
 	}
 	if st.Status != approval.BulkUndone || st.UndoneBy != "ulead1@desk.example" {
 		t.Errorf("result: %s, undone by %q", st.Status, st.UndoneBy)
+	}
+	// Each customer was told on a ticket of their own, with a whole statement of reasons naming
+	// their own facts alone — no other account, no other customer, not the lead's words — and
+	// told again once it was lifted.
+	names := map[string]string{"acct-repeat": "Again Ltd", "acct-standard": "Example Shop", "acct-strategic": "Big Bank"}
+	for _, r := range st.Results {
+		if r.Ticket.IsZero() || r.NoticeError != "" {
+			t.Errorf("%s: not told (%q)", r.Account, r.NoticeError)
+		}
+	}
+	told := 0
+	for _, tk := range h.tickets.All() {
+		if !strings.HasPrefix(tk.ExternalID, "abusedesk-bulk:B-1:") {
+			continue
+		}
+		told++
+		acct := strings.TrimPrefix(tk.ExternalID, "abusedesk-bulk:B-1:")
+		if len(tk.Comments) != 2 || !tk.Comments[0].Public || !tk.Comments[1].Public || tk.Status != "solved" {
+			t.Errorf("%s's ticket: %d comments, status %s; want the notice and the lifting, solved", acct, len(tk.Comments), tk.Status)
+			continue
+		}
+		notice := tk.Comments[0].Body
+		for _, want := range []string{"Measure: outbound email sending suspended on your account " + acct, "Facts:", "login-bank.example",
+			"Automated means:", "Ground (our terms): our Acceptable Use Policy", "How to appeal:", "Other redress:"} {
+			if !strings.Contains(notice, want) {
+				t.Errorf("%s's notice lacks %q:\n%s", acct, want, notice)
+			}
+		}
+		for other, name := range names {
+			if other != acct && (strings.Contains(notice, other) || strings.Contains(notice, name)) {
+				t.Errorf("%s's notice names another account (%s, %s):\n%s", acct, other, name, notice)
+			}
+		}
+		if strings.Contains(notice, "phishing kit behind") {
+			t.Errorf("%s's notice quotes the lead's own words:\n%s", acct, notice)
+		}
+		if acct == "acct-repeat" && (strings.Contains(notice, "kit.login-bank.example") || !strings.Contains(notice, "TS-R1") || strings.Contains(notice, "TS-S1")) {
+			t.Errorf("acct-repeat's notice names another account's facts:\n%s", notice)
+		}
+		if !strings.Contains(tk.Comments[1].Body, "we have lifted the action") {
+			t.Errorf("%s's lifting: %q", acct, tk.Comments[1].Body)
+		}
+	}
+	if told != 3 {
+		t.Errorf("%d customers told, want 3", told)
 	}
 	if kept, _ := h.ledger.Bulk("B-1"); kept.Status != approval.BulkUndone {
 		t.Errorf("the ledger keeps %s", kept.Status)
@@ -182,8 +242,8 @@ func TestBulkActionRecordsAnAccountItCouldNotReach(t *testing.T) {
 	}
 	lifted := 0
 	for _, a := range h.enf.Actions() {
-		if a.AccountID == "acct-a" {
-			t.Errorf("an action on acct-a, which failed: %+v", a)
+		if a.AccountID == bulkAccounts[0] {
+			t.Errorf("an action on %s, which failed: %+v", a.AccountID, a)
 		}
 		if a.State == abuse.StateLifted {
 			lifted++

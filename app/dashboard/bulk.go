@@ -16,6 +16,7 @@ import (
 	"abusedesk/app/signin"
 	"abusedesk/domain/abuse"
 	"abusedesk/domain/approval"
+	"abusedesk/domain/policy"
 	"abusedesk/workflows"
 )
 
@@ -26,6 +27,9 @@ type Bulk struct {
 	Start func(ctx context.Context, in workflows.BulkInput) error
 	// Approvers are the policy's leads, who decide it.
 	Approvers func() approval.Approvers
+	// Reasons are the ground and the redress routes each customer's statement of reasons
+	// names.
+	Reasons func() policy.Reasons
 }
 
 // bulkActionTypes are the actions a lead may propose on a cluster, with how the form says them.
@@ -75,13 +79,13 @@ func (d *Dashboard) proposeBulk(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	shared, err := d.linkedNow(ctx, accounts)
+	links, err := d.linkedNow(ctx, accounts)
 	if err != nil {
 		Refused(w, r, back, err.Error())
 		return
 	}
 	in := workflows.BulkInput{Number: bulkNumber(time.Now()), Proposer: strings.ToLower(p.Email), ProposerName: p.Name,
-		Accounts: accounts, Shared: shared, Action: action, Reason: reason, Approvers: d.opts.Bulk.Approvers()}
+		Accounts: accounts, Links: links, Action: action, Reason: reason, Approvers: d.opts.Bulk.Approvers(), Reasons: d.opts.Bulk.Reasons()}
 	if err := in.Validate(); err != nil {
 		Refused(w, r, back, err.Error())
 		return
@@ -105,7 +109,7 @@ func (d *Dashboard) proposeBulk(w http.ResponseWriter, r *http.Request) {
 
 // linkedNow checks that the accounts are, now, exactly one cluster of the reports of the
 // tracks that are not confidential, and says what links them.
-func (d *Dashboard) linkedNow(ctx context.Context, accounts []string) ([]string, error) {
+func (d *Dashboard) linkedNow(ctx context.Context, accounts []string) ([]workflows.BulkLink, error) {
 	var confidential []string
 	for _, c := range abuse.ConfidentialCategories() {
 		confidential = append(confidential, string(c))
@@ -119,11 +123,11 @@ func (d *Dashboard) linkedNow(ctx context.Context, accounts []string) ([]string,
 		if !slices.Equal(slices.Sorted(slices.Values(c.Accounts)), accounts) {
 			continue
 		}
-		var shared []string
-		for _, l := range c.Links {
-			shared = append(shared, fmt.Sprintf("%s %s (%s)", l.Kind, l.Value, strings.Join(l.Accounts, ", ")))
+		links := make([]workflows.BulkLink, len(c.Links))
+		for i, l := range c.Links {
+			links[i] = workflows.BulkLink{Kind: l.Kind, Value: l.Value, Accounts: l.Accounts, Cases: l.CasesOf}
 		}
-		return shared, nil
+		return links, nil
 	}
 	return nil, errors.New("these accounts are not one cluster now (the reports changed since the page was drawn): look at the trends again; nothing was proposed")
 }

@@ -19,7 +19,8 @@ func TestBulkActionsAreKeptAsTheyStand(t *testing.T) {
 		ctx := context.Background()
 		t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 		st := workflows.BulkState{BulkInput: workflows.BulkInput{Number: "B-1", Proposer: "lee.lead@desk.example",
-			Accounts: []string{"acct-a", "acct-b"}, Shared: []string{"domain x.example"}, Action: abuse.ActionSuspendSending, Reason: "kit"},
+			Accounts: []string{"acct-a", "acct-b"}, Links: []workflows.BulkLink{{Kind: "domain", Value: "x.example", Accounts: []string{"acct-a", "acct-b"}}},
+			Action: abuse.ActionSuspendSending, Reason: "kit"},
 			Status: approval.BulkProposed, ProposedAt: t0, UpdatedAt: t0}
 		if err := s.RecordBulk(ctx, st); err != nil {
 			t.Fatal(err)

@@ -386,6 +386,8 @@ type Link struct {
 	Value    string   `json:"value"`
 	Accounts []string `json:"accounts"`
 	Cases    []string `json:"cases"`
+	// CasesOf are each account's own cases among Cases.
+	CasesOf map[string][]string `json:"cases_of"`
 }
 
 // reporterDomains are the domains of the reporters of the cases opened since a time: a
@@ -469,9 +471,12 @@ func (s *Store) Clusters(ctx context.Context, since time.Time, maxAccounts int, 
 		k := [2]string{kind, value}
 		l := links[k]
 		if l == nil {
-			l = &Link{Kind: kind, Value: value}
+			l = &Link{Kind: kind, Value: value, CasesOf: map[string][]string{}}
 			links[k] = l
 			order = append(order, k)
+		}
+		if !slices.Contains(l.CasesOf[account], number) {
+			l.CasesOf[account] = append(l.CasesOf[account], number)
 		}
 		if !slices.Contains(l.Accounts, account) {
 			l.Accounts = append(l.Accounts, account)

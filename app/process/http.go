@@ -25,6 +25,7 @@ import (
 	"abusedesk/app/ledger"
 	"abusedesk/app/signin"
 	"abusedesk/domain/approval"
+	"abusedesk/domain/policy"
 	"abusedesk/platform/ingress"
 )
 
@@ -156,7 +157,8 @@ func (a *Desk) StartDashboard(pg dashboard.Playground) error {
 	if a.Ledger != nil && a.svc.bulk != nil {
 		// A signed-in lead proposes one action on a cluster's accounts; another approves it
 		// in Slack.
-		opts.Bulk = &dashboard.Bulk{Start: a.Cases.StartBulk, Approvers: func() approval.Approvers { return a.Policy.Approvers }}
+		opts.Bulk = &dashboard.Bulk{Start: a.Cases.StartBulk, Approvers: func() approval.Approvers { return a.Policy.Approvers },
+			Reasons: func() policy.Reasons { return a.Policy.Transparency.ReasonsFor("") }}
 	}
 	if oc := a.Cfg.OIDC; oc.Issuer != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -132,7 +132,7 @@ func (a *Desk) StartWorker() error {
 	acts.HandOffs = a.svc.handOffs
 	acts.Spikes = a.spikes
 	acts.Register(w)
-	bulk := &activities.BulkActivities{Board: a.svc.bulk, DashboardURL: a.PublicURL()}
+	bulk := &activities.BulkActivities{Board: a.svc.bulk, Tickets: a.svc.tickets, Accounts: a.svc.accounts, Templates: a.Templates, DashboardURL: a.PublicURL()}
 	if a.Ledger != nil {
 		bulk.Ledger = a.Ledger
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,16 @@ func TestClusterBulkActionAndUndo(t *testing.T) {
 	for _, acct := range []string{"acct-bank", "acct-shop"} {
 		if active(acct) != 1 {
 			t.Errorf("%s: %v, want one suspension of its sending", acct, d.enforcementActions(acct))
+		}
+	}
+	// Each customer is told on a ticket of their own, naming nothing of the other account.
+	for acct, other := range map[string]string{"noc@bank.example": "acct-shop", "ops@shop.example": "acct-bank"} {
+		tk := d.waitTicket(func(tk zendeskTicket) bool {
+			return tk.Requester == acct && slices.Contains(tk.Tags, "abusedesk_bulk")
+		}, "the bulk notice to "+acct)
+		if len(tk.Comments) == 0 || !tk.Comments[0].Public || !strings.Contains(tk.Comments[0].Body, "Statement of reasons") ||
+			strings.Contains(tk.Comments[0].Body, other) || strings.Contains(tk.Comments[0].Body, "one phishing kit") {
+			t.Errorf("the notice to %s: %+v", acct, tk.Comments)
 		}
 	}
 	if page := lead.get("/trends"); !strings.Contains(page, `href="/bulk/`+number+`"`) {
