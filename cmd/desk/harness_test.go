@@ -129,6 +129,10 @@ func startDevIn(t *testing.T, dir, policyPath string, env map[string]string, ext
 		case <-time.After(15 * time.Second):
 			t.Error("desk dev did not stop within 15 s")
 		}
+		// The tests' requests share the default client: a kept-alive connection to a stopped
+		// sandbox would answer a desk restarted on the same port with EOF (a POST is not
+		// retried), so none is kept.
+		http.DefaultClient.CloseIdleConnections()
 	}
 	t.Cleanup(func() {
 		d.stop()
