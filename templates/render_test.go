@@ -196,6 +196,37 @@ func TestIntakeTextsRender(t *testing.T) {
 	}
 }
 
+// TestBulkNoticesInGerman: a German-speaking customer's bulk notices are German, the statement
+// of reasons with its German labels.
+func TestBulkNoticesInGerman(t *testing.T) {
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		kind string
+		data any
+		want []string
+	}{
+		{"bulk_lifted", templates.BulkNoticeData{AccountID: "acct-shop", Measure: "throttled", ActionID: "act_1"}, []string{"wir haben die Maßnahme für Ihr Konto acct-shop (throttled, Referenz act_1)"}},
+		{"bulk_subject", templates.BulkNoticeData{Number: "B-1", AccountID: "acct-shop"}, []string{"Maßnahme für Ihr Konto acct-shop (B-1)"}},
+		{"bulk_enforced", templates.BulkNoticeData{Number: "B-1", AccountID: "acct-shop", Measure: "throttled", ActionID: "act_1", Indicators: []string{"domain kit.example"}, Cases: []string{"TS-1", "TS-2"},
+			Ground: "unsere Nutzungsbedingungen", OutOfCourt: "einer Schlichtungsstelle", Judicial: "die Gerichte"},
+			[]string{"Maßnahme: throttled für Ihr Konto acct-shop", "(unsere Fälle TS-1, TS-2) nennen domain kit.example", "Grundlage (unsere Bedingungen): unsere Nutzungsbedingungen", "Widerspruch:", "Weitere Rechtsbehelfe: Sie können die Entscheidung auch einer Schlichtungsstelle vorlegen oder die Gerichte anrufen."}},
+	} {
+		out, err := r.Render(tc.kind, "", "de", tc.data)
+		if err != nil {
+			t.Errorf("%s: %v", tc.kind, err)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s lacks %q:\n%s", tc.kind, w, out)
+			}
+		}
+	}
+}
+
 // TestCustomerNoticesNameNoReporter: what a customer reads names the source, not the person
 // who reported it, unless the policy discloses reporters; the agents' note always does.
 func TestCustomerNoticesNameNoReporter(t *testing.T) {

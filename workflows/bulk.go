@@ -41,7 +41,7 @@ const (
 )
 
 // BulkWorkflowID is the workflow of bulk action number (B-…).
-func BulkWorkflowID(number string) string { return "bulk/" + number }
+func BulkWorkflowID(number string) string { return approval.BulkIDPrefix + number }
 
 // BulkInput is a lead's proposal, as the dashboard made it from a cluster it read itself.
 type BulkInput struct {

@@ -122,4 +122,19 @@ func TestClusterBulkActionAndUndo(t *testing.T) {
 			t.Errorf("%s after the undo: %v", acct, d.enforcementActions(acct))
 		}
 	}
+
+	// Proposed again and denied in Slack's dialog, with the lead's reason: nothing is done.
+	_, _, h = lead.do(http.MethodPost, "/trends/bulk", form)
+	again := strings.TrimPrefix(strings.SplitN(h.Get("Location"), "?", 2)[0], "/bulk/")
+	lead.waitFor("/bulk/"+again, `id="bulk-form"`, 30*time.Second)
+	_, _, h = lead.do(http.MethodPost, "/sandbox/bulk/"+again, url.Values{"do": {"deny"}, "lead": {"ULEAD2"}, "text": {"the shop is a reseller's customer"}})
+	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "Denied. Nothing is done to the accounts.") {
+		t.Fatalf("the denial: the page says %q", loc)
+	}
+	lead.waitFor("/bulk/"+again, "the shop is a reseller&#39;s customer", 30*time.Second)
+	for _, acct := range []string{"acct-bank", "acct-shop"} {
+		if active(acct) != 0 {
+			t.Errorf("%s after a denied proposal: %v", acct, d.enforcementActions(acct))
+		}
+	}
 }

@@ -2,6 +2,10 @@ package approval
 
 import "time"
 
+// BulkIDPrefix starts the workflow ID of every bulk action (the value of its message's
+// buttons), so the chat side can tell one from a case.
+const BulkIDPrefix = "bulk/"
+
 // Undo is a lead's click that lifts a whole reviewed bulk action (a decision only a bulk
 // action takes: a case refuses it).
 const Undo = "undo"

@@ -232,12 +232,16 @@ func (h *Interactions) decide(ctx context.Context, cb slack.InteractionCallback,
 }
 
 func (h *Interactions) openDenyModal(ctx context.Context, cb slack.InteractionCallback, caseID string) {
-	input := slack.NewPlainTextInputBlockElement(slack.NewTextBlockObject(slack.PlainTextType, "Why not? The agents see this.", false, false), actionReasonID)
+	title, hint := "Deny escalation", "Why not? The agents see this."
+	if strings.HasPrefix(caseID, approval.BulkIDPrefix) {
+		title, hint = "Deny bulk action", "Why not? The leads and the record keep this."
+	}
+	input := slack.NewPlainTextInputBlockElement(slack.NewTextBlockObject(slack.PlainTextType, hint, false, false), actionReasonID)
 	input.Multiline = true
 	view := slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      CallbackDeny,
-		Title:           slack.NewTextBlockObject(slack.PlainTextType, "Deny escalation", false, false),
+		Title:           slack.NewTextBlockObject(slack.PlainTextType, title, false, false),
 		Submit:          slack.NewTextBlockObject(slack.PlainTextType, "Deny", false, false),
 		Close:           slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false),
 		PrivateMetadata: strings.Join([]string{caseID, cb.Channel.ID, cb.User.ID}, "\n"),
