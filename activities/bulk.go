@@ -114,8 +114,8 @@ func (a *BulkActivities) NotifyBulk(ctx context.Context, in workflows.BulkNotice
 
 // PostBulk asks the leads to approve or deny a proposed bulk action; a retry finds the message
 // the first attempt posted.
-func (a *BulkActivities) PostBulk(ctx context.Context, in workflows.BulkShowInput) (*approval.Message, error) {
-	p := a.post(in.State)
+func (a *BulkActivities) PostBulk(ctx context.Context, st workflows.BulkState) (*approval.Message, error) {
+	p := a.post(st)
 	if activity.GetInfo(ctx).Attempt > 1 {
 		m, err := a.Board.FindApproval(ctx, "", p.Step)
 		if err != nil {
@@ -133,8 +133,8 @@ func (a *BulkActivities) PostBulk(ctx context.Context, in workflows.BulkShowInpu
 }
 
 // ShowBulk rewrites the bulk action's message to show where it stands.
-func (a *BulkActivities) ShowBulk(ctx context.Context, in workflows.BulkShowInput) error {
-	if err := a.Board.ShowBulk(ctx, in.State.Message, a.post(in.State)); err != nil {
+func (a *BulkActivities) ShowBulk(ctx context.Context, st workflows.BulkState) error {
+	if err := a.Board.ShowBulk(ctx, st.Message, a.post(st)); err != nil {
 		return boundary("update the bulk action's message", err)
 	}
 	return nil

@@ -125,7 +125,7 @@ func (in BulkInput) Validate() error {
 		errs = append(errs, fmt.Errorf("action %q: a bulk action throttles, suspends sending or suspends the account", in.Action))
 	}
 	if strings.TrimSpace(in.Reason) == "" {
-		errs = append(errs, errors.New("no reason: the reason is the statement each account's action carries"))
+		errs = append(errs, errors.New("no reason: the leads decide on it, and the record keeps it"))
 	}
 	if len(in.Links) == 0 {
 		errs = append(errs, errors.New("nothing shared: a bulk action is on accounts the desk linked"))
@@ -247,16 +247,10 @@ func (s BulkState) Outcome() string {
 // What says the action each account gets.
 func (s BulkState) What() string { return s.Action.Describe(s.Level) }
 
-// BulkShowInput updates the bulk action's message in Slack.
-type BulkShowInput struct {
-	State BulkState `json:"state"`
-}
-
-// bulkAction is one run of the BulkAction workflow.
+// bulkAction is one run of the BulkAction workflow: its state says everything (a decision
+// moves Status on from proposed, an undo to undoing).
 type bulkAction struct {
-	st      BulkState
-	undo    *approval.Decision
-	decided bool
+	st BulkState
 }
 
 // BulkAction runs one reviewed bulk action, from the proposal to its undo.
@@ -280,7 +274,7 @@ func BulkAction(ctx workflow.Context, in BulkInput) (*BulkState, error) {
 	}
 	b.st.Deciders = slices.Compact(slices.Sorted(slices.Values(res.Users)))
 	var msg approval.Message
-	if err := workflow.ExecuteActivity(withStep(ctx), ActivityPostBulk, BulkShowInput{State: b.st}).Get(ctx, &msg); err != nil {
+	if err := workflow.ExecuteActivity(withStep(ctx), ActivityPostBulk, b.st).Get(ctx, &msg); err != nil {
 		b.st.Status, b.st.Note = approval.BulkExpired, "the request could not be posted to the leads: "+err.Error()
 		b.record(ctx)
 		return &b.st, nil
@@ -288,7 +282,7 @@ func BulkAction(ctx workflow.Context, in BulkInput) (*BulkState, error) {
 	b.st.Message = msg
 	b.record(ctx)
 
-	ok, err := workflow.AwaitWithTimeout(ctx, b.st.Deadline.Sub(workflow.Now(ctx)), func() bool { return b.decided })
+	ok, err := workflow.AwaitWithTimeout(ctx, b.st.Deadline.Sub(workflow.Now(ctx)), func() bool { return b.st.Status != approval.BulkProposed })
 	if err != nil {
 		return nil, err
 	}
@@ -312,10 +306,11 @@ func BulkAction(ctx workflow.Context, in BulkInput) (*BulkState, error) {
 	if b.st.Applied() == 0 {
 		return &b.st, nil
 	}
-	if _, err := workflow.AwaitWithTimeout(ctx, bulkUndoFor, func() bool { return b.undo != nil }); err != nil {
+	undone, err := workflow.AwaitWithTimeout(ctx, bulkUndoFor, func() bool { return b.st.Status == approval.BulkUndoing })
+	if err != nil {
 		return nil, err
 	}
-	if b.undo == nil {
+	if !undone {
 		b.st.UndoUntil = time.Time{} // the undo button goes: the window is over
 		b.record(ctx)
 		b.show(ctx)
@@ -347,7 +342,7 @@ func (b *bulkAction) apply(ctx workflow.Context) {
 			b.st.Number, cmp.Or(b.st.DecidedByEmail, b.st.DecidedByName, b.st.DecidedBy), strings.Join(indicators, ", "))
 		var res ActionResult
 		err := workflow.ExecuteActivity(actx, ActivityEnforce, EnforceInput{
-			Key: "bulk/" + b.st.Number + "/" + acct, CaseID: BulkWorkflowID(b.st.Number), CaseNumber: b.st.Number,
+			Key: BulkWorkflowID(b.st.Number) + "/" + acct, CaseID: BulkWorkflowID(b.st.Number), CaseNumber: b.st.Number,
 			AccountID: acct, Type: b.st.Action, Level: b.st.Level, Reason: reason,
 		}).Get(ctx, &res)
 		if err != nil {
@@ -391,7 +386,7 @@ func (b *bulkAction) lift(ctx workflow.Context) {
 		}
 		var res ActionResult
 		err := workflow.ExecuteActivity(actx, ActivityLiftAction, LiftInput{
-			Key: "bulk/" + b.st.Number + "/" + r.Account + "/undo", ActionID: r.ActionID,
+			Key: BulkWorkflowID(b.st.Number) + "/" + r.Account + "/undo", ActionID: r.ActionID,
 			Reason: fmt.Sprintf("Bulk action %s undone by %s.", b.st.Number, b.st.UndoneBy), Overturned: true,
 		}).Get(ctx, &res)
 		if err != nil {
@@ -429,14 +424,14 @@ func (b *bulkAction) validate(d approval.Decision) error {
 func (b *bulkAction) fits(d approval.Decision) error {
 	switch d.Decision {
 	case approval.Approve, approval.Deny:
-		if b.st.Status != approval.BulkProposed || b.decided {
+		if b.st.Status != approval.BulkProposed {
 			return fmt.Errorf("bulk action %s is %s: there is nothing to approve or deny", b.st.Number, b.st.Status)
 		}
 		if d.Decision == approval.Deny && strings.TrimSpace(d.Reason) == "" {
 			return errors.New("a denial needs a reason")
 		}
 	case approval.Undo:
-		if b.st.Status != approval.BulkApplied || b.undo != nil || b.st.UndoUntil.IsZero() {
+		if b.st.Status != approval.BulkApplied || b.st.UndoUntil.IsZero() {
 			return fmt.Errorf("bulk action %s is %s: there is nothing to undo", b.st.Number, b.st.Status)
 		}
 	default:
@@ -453,7 +448,6 @@ func (b *bulkAction) onDecision(ctx workflow.Context, d approval.Decision) (*Dec
 	who := cmp.Or(d.UserName, d.UserID)
 	switch d.Decision {
 	case approval.Undo:
-		b.undo = &d
 		b.st.Status, b.st.UndoneBy, b.st.UndoneAt = approval.BulkUndoing, cmp.Or(d.UserEmail, who), now
 		return &DecisionResult{Status: Status(b.st.Status), Message: fmt.Sprintf("Undoing bulk action %s: every account's action is being lifted.", b.st.Number)}, nil
 	case approval.Approve:
@@ -461,7 +455,6 @@ func (b *bulkAction) onDecision(ctx workflow.Context, d approval.Decision) (*Dec
 	default:
 		b.st.Status, b.st.Note = approval.BulkDenied, d.Reason
 	}
-	b.decided = true
 	b.st.DecidedBy, b.st.DecidedByName, b.st.DecidedByEmail, b.st.DecidedAt = d.UserID, d.UserName, d.UserEmail, now
 	if d.Decision == approval.Approve {
 		return &DecisionResult{Status: Status(b.st.Status), Message: fmt.Sprintf("Approved: applying it to the %d accounts (%s).", len(b.st.Accounts), b.st.What())}, nil
@@ -482,7 +475,7 @@ func (b *bulkAction) show(ctx workflow.Context) {
 	if b.st.Message.TS == "" {
 		return
 	}
-	if err := workflow.ExecuteActivity(withStep(ctx), ActivityShowBulk, BulkShowInput{State: b.st}).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(withStep(ctx), ActivityShowBulk, b.st).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Error("bulk action's message not updated", "number", b.st.Number, "error", err)
 	}
 }

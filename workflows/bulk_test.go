@@ -260,3 +260,29 @@ func TestBulkActionRecordsAnAccountItCouldNotReach(t *testing.T) {
 		t.Errorf("%d lifted, %s", lifted, st.Status)
 	}
 }
+
+// TestBulkActionUndoWindowCloses: nobody undoes an applied action: after 90 days the Undo button
+// goes and the actions stay, each to be lifted as any other.
+func TestBulkActionUndoWindowCloses(t *testing.T) {
+	h := newHarness(t)
+	h.at(time.Minute, func() { h.approve(lead2, approval.Approve, "") })
+	h.runBulk("B-5")
+	var st workflows.BulkState
+	if err := h.env.GetWorkflowResult(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Status != approval.BulkApplied || !st.UndoUntil.IsZero() || st.Applied() != 3 {
+		t.Errorf("after the undo window: %s, undo until %v, %d applied", st.Status, st.UndoUntil, st.Applied())
+	}
+	if d := h.env.Now().Sub(st.DecidedAt); d < 90*24*time.Hour {
+		t.Errorf("the action finished %s after its approval, before the undo window closed", d)
+	}
+	if p, _ := h.appr.BulkPost("bulk-B-5"); p.Undo {
+		t.Error("the message still offers Undo after the window")
+	}
+	for _, acct := range bulkAccounts {
+		if len(h.enf.Active(acct)) != 1 {
+			t.Errorf("%s: %d actions in force, want its one", acct, len(h.enf.Active(acct)))
+		}
+	}
+}
