@@ -805,17 +805,18 @@ func (a *Activities) render(kind string, d workflows.NoticeData) (string, error)
 	if slices.Contains(workflows.AuthorityNotices, kind) {
 		locale = d.AuthorityLocale // the authority's language, never the customer's
 	}
-	s, err := a.Templates.Render(kind, string(d.Category), locale, d)
-	if err != nil {
-		return "", temporal.NewNonRetryableApplicationError(err.Error(), ErrTemplate, err)
-	}
+	var s string
+	var err error
 	if kind == workflows.NoticeEnforced {
 		// A statement of reasons goes out whole or not at all (DSA Art. 17(3)): the case notes
 		// the refusal and a person sends it.
 		want := templates.Statement{Measure: d.Action.Description, Ground: d.Reasons.Ground, OutOfCourt: d.Reasons.OutOfCourt, Judicial: d.Reasons.Judicial}
-		if err := a.Templates.CheckStatement(kind, string(d.Category), locale, s, want); err != nil {
-			return "", temporal.NewNonRetryableApplicationError(err.Error(), ErrTemplate, err)
-		}
+		s, err = a.Templates.RenderStatement(kind, string(d.Category), locale, d, want)
+	} else {
+		s, err = a.Templates.Render(kind, string(d.Category), locale, d)
+	}
+	if err != nil {
+		return "", temporal.NewNonRetryableApplicationError(err.Error(), ErrTemplate, err)
 	}
 	return s, nil
 }

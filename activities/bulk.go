@@ -72,14 +72,13 @@ func (a *BulkActivities) NotifyBulk(ctx context.Context, in workflows.BulkNotice
 	d := templates.BulkNoticeData{Number: in.Number, AccountID: acct.ID, AccountName: acct.Name, Measure: in.Action.Describe(in.Level),
 		ActionID: in.ActionID, AppliedAt: in.AppliedAt, LiftedAt: in.LiftedAt, AppealUntil: in.AppealUntil,
 		Indicators: in.Indicators, Cases: in.Cases, Ground: in.Reasons.Ground, Law: in.Reasons.Law, OutOfCourt: in.Reasons.OutOfCourt, Judicial: in.Reasons.Judicial}
-	kind := "bulk_enforced"
+	var body string
 	if in.Lifted {
-		kind = "bulk_lifted"
-	}
-	body, err := a.Templates.Render(kind, "", acct.Locale, d)
-	if err == nil && !in.Lifted {
+		body, err = a.Templates.Render("bulk_lifted", "", acct.Locale, d)
+	} else {
 		// A statement of reasons goes out whole or not at all (DSA Art. 17(3)).
-		err = a.Templates.CheckStatement(kind, "", acct.Locale, body, templates.Statement{Measure: d.Measure, Ground: d.Ground, OutOfCourt: d.OutOfCourt, Judicial: d.Judicial})
+		body, err = a.Templates.RenderStatement("bulk_enforced", "", acct.Locale, d,
+			templates.Statement{Measure: d.Measure, Ground: d.Ground, OutOfCourt: d.OutOfCourt, Judicial: d.Judicial})
 	}
 	if err != nil {
 		return ticket.Ref{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTemplate, err)

@@ -27,6 +27,19 @@ type Statement struct {
 	Measure, Ground, OutOfCourt, Judicial string
 }
 
+// RenderStatement renders a notice that carries a statement of reasons and checks it is
+// whole: the text, or what it leaves out. Every notice of an action goes through it.
+func (r *Renderer) RenderStatement(kind, category, locale string, data any, want Statement) (string, error) {
+	text, err := r.Render(kind, category, locale, data)
+	if err != nil {
+		return "", err
+	}
+	if err := r.CheckStatement(kind, category, locale, text, want); err != nil {
+		return "", err
+	}
+	return text, nil
+}
+
 // CheckStatement says what the rendered statement text of kind (for category and locale)
 // leaves out: a part whose labelled line is missing or empty, or a value that is not on its
 // line. nil when the statement is whole.
