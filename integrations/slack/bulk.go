@@ -2,10 +2,9 @@ package slack
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"strings"
-
-	"context"
 
 	"github.com/slack-go/slack"
 
@@ -18,32 +17,17 @@ const ActionUndo = "abusedesk_undo"
 // PostBulk implements the activities' BulkBoard: the request for a second lead's approval of a
 // bulk action, with Approve and Deny (the Deny dialog asks for the reason, as for a case).
 func (c *Client) PostBulk(ctx context.Context, p approval.BulkPost) (*approval.Message, error) {
-	channel, ts, err := c.api.PostMessageContext(ctx, c.cfg.Channel,
-		slack.MsgOptionText(Escape(bulkTitle(p)+" — "+p.Outcome), false),
-		slack.MsgOptionBlocks(BulkBlocks(p)...),
-		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType, EventPayload: map[string]any{"case_id": p.WorkflowID, "step": p.Step}}),
-	)
-	if err != nil {
-		return nil, classify("post the bulk action's request", err)
-	}
-	msg := &approval.Message{Channel: channel, TS: ts}
-	if link, err := c.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts}); err == nil {
-		msg.Permalink = link
-	}
-	return msg, nil
+	return c.postRequest(ctx, "post the bulk action's request", c.cfg.Channel, bulkText(p), BulkBlocks(p), p.WorkflowID, p.Step)
 }
 
 // ShowBulk implements the activities' BulkBoard: the message rewritten to the action as it
 // stands — decided, applied (with the Undo button while one click undoes it), undone.
 func (c *Client) ShowBulk(ctx context.Context, m approval.Message, p approval.BulkPost) error {
-	return idempotent(ctx, "update the bulk action's message", func() error {
-		_, _, _, err := c.api.UpdateMessageContext(ctx, m.Channel, m.TS,
-			slack.MsgOptionText(Escape(bulkTitle(p)+" — "+p.Outcome), false),
-			slack.MsgOptionBlocks(BulkBlocks(p)...),
-		)
-		return err
-	})
+	return c.rewrite(ctx, "update the bulk action's message", m, bulkText(p), BulkBlocks(p))
 }
+
+// bulkText is the message's text (notifications show it): its title and where it stands.
+func bulkText(p approval.BulkPost) string { return Escape(bulkTitle(p) + " — " + p.Outcome) }
 
 func bulkTitle(p approval.BulkPost) string {
 	if p.State == approval.BulkProposed {

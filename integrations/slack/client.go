@@ -122,13 +122,20 @@ func (c *Client) PostAlertTo(ctx context.Context, channel, text string, page app
 
 // PostApproval implements the activities' Approvals.
 func (c *Client) PostApproval(ctx context.Context, p approval.Post) (*approval.Message, error) {
-	channel, ts, err := c.api.PostMessageContext(ctx, cmp.Or(p.Channel, c.cfg.Channel),
-		slack.MsgOptionText(Escape(p.Text), false),
-		slack.MsgOptionBlocks(ApprovalBlocks(p)...),
-		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType, EventPayload: map[string]any{"case_id": p.CaseID, "step": p.Step}}),
+	return c.postRequest(ctx, "post the approval request", cmp.Or(p.Channel, c.cfg.Channel), Escape(p.Text), ApprovalBlocks(p), p.CaseID, p.Step)
+}
+
+// postRequest posts a request for a decision (a case's approval, a bulk action) to channel,
+// marked with the workflow it is for and its step (FindApproval finds it by that), and links
+// to it.
+func (c *Client) postRequest(ctx context.Context, op, channel, text string, blocks []slack.Block, workflowID, step string) (*approval.Message, error) {
+	channel, ts, err := c.api.PostMessageContext(ctx, channel,
+		slack.MsgOptionText(text, false),
+		slack.MsgOptionBlocks(blocks...),
+		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType, EventPayload: map[string]any{"case_id": workflowID, "step": step}}),
 	)
 	if err != nil {
-		return nil, classify("post the approval request", err)
+		return nil, classify(op, err)
 	}
 	msg := &approval.Message{Channel: channel, TS: ts}
 	if link, err := c.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts}); err == nil {
@@ -172,11 +179,13 @@ func (c *Client) PingApproval(ctx context.Context, m approval.Message, p approva
 // ShowDecision implements the activities' Approvals: the message is rewritten with who decided,
 // when and the outcome, and without buttons.
 func (c *Client) ShowDecision(ctx context.Context, m approval.Message, s approval.Show) error {
-	return idempotent(ctx, "update the approval message", func() error {
-		_, _, _, err := c.api.UpdateMessageContext(ctx, m.Channel, m.TS,
-			slack.MsgOptionText(DecisionText(s), false),
-			slack.MsgOptionBlocks(DecisionBlocks(s)...),
-		)
+	return c.rewrite(ctx, "update the approval message", m, DecisionText(s), DecisionBlocks(s))
+}
+
+// rewrite replaces a request's text and blocks (safe to repeat: the message ends the same).
+func (c *Client) rewrite(ctx context.Context, op string, m approval.Message, text string, blocks []slack.Block) error {
+	return idempotent(ctx, op, func() error {
+		_, _, _, err := c.api.UpdateMessageContext(ctx, m.Channel, m.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 		return err
 	})
 }
