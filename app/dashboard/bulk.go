@@ -65,7 +65,10 @@ func (d *Dashboard) proposeBulk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, _ := signin.From(r.Context())
-	_ = r.ParseForm()
+	if err := r.ParseForm(); err != nil {
+		Refused(w, r, back, "the form could not be read: "+err.Error())
+		return
+	}
 	accounts := slices.Sorted(slices.Values(r.PostForm["account"]))
 	action := abuse.ActionType(r.PostFormValue("action"))
 	if !slices.ContainsFunc(bulkActionTypes, func(t bulkActionType) bool { return t.Type == action }) {
@@ -74,7 +77,7 @@ func (d *Dashboard) proposeBulk(w http.ResponseWriter, r *http.Request) {
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	if reason == "" {
-		Refused(w, r, back, "a bulk action needs a reason: each account's action carries it")
+		Refused(w, r, back, "a bulk action needs a reason: the leads decide on it, and the record keeps it")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
@@ -110,17 +113,13 @@ func (d *Dashboard) proposeBulk(w http.ResponseWriter, r *http.Request) {
 // linkedNow checks that the accounts are, now, exactly one cluster of the reports of the
 // tracks that are not confidential, and says what links them.
 func (d *Dashboard) linkedNow(ctx context.Context, accounts []string) ([]workflows.BulkLink, error) {
-	var confidential []string
-	for _, c := range abuse.ConfidentialCategories() {
-		confidential = append(confidential, string(c))
-	}
 	t := d.opts.Trends
-	clusters, err := t.Store.Clusters(ctx, time.Now().Add(-clusterPeriod), t.Rules.ClusterMaxAccounts, confidential...)
+	clusters, err := t.Store.Clusters(ctx, time.Now().Add(-clusterPeriod), t.Rules.ClusterMaxAccounts, ledger.LegalCategories()...)
 	if err != nil {
 		return nil, fmt.Errorf("the desk could not link the accounts again (%v); nothing was proposed", err)
 	}
 	for _, c := range clusters {
-		if !slices.Equal(slices.Sorted(slices.Values(c.Accounts)), accounts) {
+		if !slices.Equal(c.Accounts, accounts) { // both sorted
 			continue
 		}
 		links := make([]workflows.BulkLink, len(c.Links))

@@ -668,11 +668,7 @@ func (d *Dashboard) hiddenCategories(r *http.Request) []string {
 	if d.seesLegal(r) {
 		return nil
 	}
-	var hidden []string
-	for _, c := range abuse.ConfidentialCategories() {
-		hidden = append(hidden, string(c))
-	}
-	return hidden
+	return ledger.LegalCategories()
 }
 
 // visibleCategories are the categories the person may filter by: all but the hidden ones.
