@@ -648,6 +648,11 @@ func (in *Intake) triageAs(ctx context.Context, raw []byte, res *reports.Result,
 	} else if t != nil {
 		return &Triaged{Ticket: t.Ref, Reason: reason, ReportID: reportID}, nil
 	}
+	return in.openTriage(ctx, raw, res, reason, ext, reportID, group, kind)
+}
+
+// openTriage opens the triage ticket with external ID ext, which the caller found none of.
+func (in *Intake) openTriage(ctx context.Context, raw []byte, res *reports.Result, reason, ext, reportID string, group int64, kind string) (*Triaged, error) {
 	tok, err := in.tickets.Upload(ctx, "message-"+res.Digest[:12]+".eml", "message/rfc822", raw)
 	if err != nil {
 		return nil, fmt.Errorf("triage: attach the raw mail: %w", err)
@@ -677,7 +682,7 @@ func (in *Intake) triageAs(ctx context.Context, raw []byte, res *reports.Result,
 	if err != nil {
 		if fault.Is(err, fault.Invalid) && requester != "unknown-sender@abusedesk.invalid" {
 			// A requester Zendesk refuses: keep the ticket, without them.
-			return in.triageAs(ctx, raw, &reports.Result{Digest: res.Digest, Subject: res.Subject, Reports: res.Reports, From: "unknown"}, reason, ext, reportID, group, kind)
+			return in.openTriage(ctx, raw, &reports.Result{Digest: res.Digest, Subject: res.Subject, Reports: res.Reports, From: "unknown"}, reason, ext, reportID, group, kind)
 		}
 		return nil, fmt.Errorf("triage: open the ticket: %w", err)
 	}
@@ -795,7 +800,7 @@ func (in *Intake) triageGrouped(ctx context.Context, raw []byte, res *reports.Re
 		return nil, fmt.Errorf("triage: %w", err)
 	}
 	if t == nil {
-		return in.triageAs(ctx, raw, res, reason, ext, "", 0, HandOverTriage)
+		return in.openTriage(ctx, raw, res, reason, ext, "", 0, HandOverTriage)
 	}
 	tok, err := in.tickets.Upload(ctx, "message-"+res.Digest[:12]+".eml", "message/rfc822", raw)
 	if err != nil {

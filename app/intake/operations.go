@@ -71,8 +71,8 @@ func (in *Intake) operations(ctx context.Context, raw []byte, res *reports.Resul
 		case t != nil:
 			// In the queue already, open: the operators have it.
 			out.Triaged = append(out.Triaged, Triaged{Ticket: t.Ref, Reason: it.reason + " (in the operations queue already)", ReportID: it.report.ID})
-		default:
-			t, err := in.triageAs(ctx, raw, sub, it.reason, ext, it.report.ID, group, HandOverOperations)
+		default: // none yet (looked up above)
+			t, err := in.openTriage(ctx, raw, sub, it.reason, ext, it.report.ID, group, HandOverOperations)
 			if err != nil {
 				return err
 			}
