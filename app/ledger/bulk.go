@@ -63,11 +63,6 @@ func (s *Store) RecordBulk(ctx context.Context, st workflows.BulkState) error {
 	return nil
 }
 
-// nullMS is a time as milliseconds, or NULL for none.
-func nullMS(t time.Time) sql.NullInt64 {
-	return sql.NullInt64{Int64: ms(t), Valid: !t.IsZero()}
-}
-
 // BulkAction is the bulk action with that number as last recorded.
 func (s *Store) BulkAction(ctx context.Context, number string) (workflows.BulkState, error) {
 	var state string

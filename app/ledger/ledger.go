@@ -225,10 +225,6 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 		return fmt.Errorf("ledger %s: %w", s.Where, err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	var created any // NULL when not known
-	if !c.AccountCreated.IsZero() {
-		created = ms(c.AccountCreated)
-	}
 	if _, err := s.exec(ctx, tx, `INSERT INTO cases (case_number, case_id, account_id, category, track, rules, tier, opened_ms, account_name, account_created_ms)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (case_number) DO UPDATE SET
@@ -237,7 +233,7 @@ func (s *Store) Record(ctx context.Context, in workflows.RecordEventsInput) erro
 			tier  = CASE WHEN excluded.tier  <> '' THEN excluded.tier  ELSE cases.tier  END,
 			account_name = CASE WHEN excluded.account_name <> '' THEN excluded.account_name ELSE cases.account_name END,
 			account_created_ms = COALESCE(excluded.account_created_ms, cases.account_created_ms)`,
-		c.Number, c.ID, c.Account, string(c.Category), string(c.Track), c.Rules, c.Tier, ms(c.OpenedAt), c.AccountName, created); err != nil {
+		c.Number, c.ID, c.Account, string(c.Category), string(c.Track), c.Rules, c.Tier, ms(c.OpenedAt), c.AccountName, nullMS(c.AccountCreated)); err != nil {
 		return fmt.Errorf("ledger %s: case %s: %w", s.Where, c.Number, err)
 	}
 	now := ms(time.Now())
@@ -522,6 +518,11 @@ func (s *Store) Counts(ctx context.Context) (events, cases int, err error) {
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// nullMS is a time as milliseconds, or NULL for none (a zero time).
+func nullMS(t time.Time) sql.NullInt64 {
+	return sql.NullInt64{Int64: ms(t), Valid: !t.IsZero()}
+}
 
 // reportersText is how case_events.reporters keeps a reports event's reporters: a line each,
 // "reporter<TAB>count" when the counts are known, the reporter alone when not.

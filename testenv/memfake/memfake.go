@@ -502,10 +502,11 @@ func (a *Approvals) PostBulk(_ context.Context, p approval.BulkPost) (*approval.
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.messages == nil {
-		a.messages, a.Bulk = map[string]approval.Message{}, map[string]approval.BulkPost{}
+		a.messages = map[string]approval.Message{}
 	}
 	m := approval.Message{Channel: "CLEADS", TS: fmt.Sprintf("1700000001.%06d", len(a.messages)+1)}
-	a.messages[p.Step], a.Bulk[p.Step] = m, p
+	a.messages[p.Step] = m
+	a.keepBulk(p)
 	return &m, nil
 }
 
@@ -516,11 +517,16 @@ func (a *Approvals) ShowBulk(_ context.Context, _ approval.Message, p approval.B
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.keepBulk(p)
+	return nil
+}
+
+// keepBulk keeps a bulk action's message as it stands (a.mu held).
+func (a *Approvals) keepBulk(p approval.BulkPost) {
 	if a.Bulk == nil {
 		a.Bulk = map[string]approval.BulkPost{}
 	}
 	a.Bulk[p.Step] = p
-	return nil
 }
 
 // BulkPost is the bulk action's message (by step) as it stands.
