@@ -18,7 +18,8 @@ import (
 // monitoring section, an address the sandbox's DNS blocklist lists opens the advisory case of
 // the account that holds it — the listing as its report, the advice a delisting checklist, no
 // action — while a listed address nobody holds (unassigned space) and a listed address of our
-// own infrastructure go to the operations queue, one ticket each however many runs find them,
+// own infrastructure go to the operations queue, one ticket each (a run again in the same hourly
+// window adds none; later windows are the intake test's, TestListingsOfOursGoToTheOperationsQueue),
 // and no mail goes to the monitor; once the address is delisted the case closes by itself; the
 // watch is a Temporal Schedule the desk made.
 func TestBlocklistWatchOpensTheHoldersCase(t *testing.T) {
@@ -120,7 +121,7 @@ monitoring:
 	}
 
 	// Delisted: the next look-up finds nothing, and the quiet period closes the case. The
-	// listings still there add no ticket to the operations queue.
+	// listings still there, looked up again in the same window, add no ticket.
 	hostingControl(t, host, "delist", map[string]string{"ip": "198.51.100.7"})
 	trigger()
 	final := waitView(t, d, caseID, 60*time.Second, func(v *workflows.CaseView) bool { return v.Status.Final() })
