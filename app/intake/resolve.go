@@ -125,11 +125,11 @@ func (rs *resolver) resolveOne(ctx context.Context, r reports.Report) (string, s
 	ask(r.Senders, 2, func(s string) enforcement.Query { return enforcement.Query{Sender: s} })
 	ask(r.Domains, 3, func(d string) enforcement.Query { return enforcement.Query{Domain: d} })
 	// A campaign or a messaging service names the sending identity most closely: first.
-	ask(r.Campaigns, 2, func(c string) enforcement.Query { return enforcement.Query{Campaign: c} })
-	ask(r.Services, 2, func(s string) enforcement.Query { return enforcement.Query{Service: s} })
-	ask(r.Phones, 3, func(p string) enforcement.Query { return enforcement.Query{Phone: p} })
-	ask(r.SenderIDs, 2, func(id string) enforcement.Query { return enforcement.Query{SenderID: id} })
-	ask(r.Brands, 1, func(b string) enforcement.Query { return enforcement.Query{Brand: b} })
+	ask(r.Campaigns, 2, byCampaign)
+	ask(r.Services, 2, byService)
+	ask(r.Phones, 3, byPhone)
+	ask(r.SenderIDs, 2, bySenderID)
+	ask(r.Brands, 1, byBrand)
 	if len(queries) == 0 {
 		if len(r.Ranges) > 0 {
 			return "", "", nil // the ranges are looked up next
@@ -180,6 +180,14 @@ const maxOwnURLs = 20
 // maxURLLength bounds a URL a case keeps whole (one that is acted on must not be cut).
 const maxURLLength = 2048
 
+// The look-ups of a sending identity, by kind (resolveOne asks them in order; ownSenders asks
+// who holds each one a report names).
+func byPhone(v string) enforcement.Query    { return enforcement.Query{Phone: v} }
+func bySenderID(v string) enforcement.Query { return enforcement.Query{SenderID: v} }
+func byCampaign(v string) enforcement.Query { return enforcement.Query{Campaign: v} }
+func byBrand(v string) enforcement.Query    { return enforcement.Query{Brand: v} }
+func byService(v string) enforcement.Query  { return enforcement.Query{Service: v} }
+
 // ownSenders keeps, of the numbers, sender IDs, campaigns, brands and messaging services a
 // report names, those acct holds: another customer's never stays on acct's case, nor reaches its
 // notice or its action. One no customer holds stays only when none of them is acct's (a
@@ -193,11 +201,11 @@ func (rs *resolver) ownSenders(ctx context.Context, r *reports.Report, acct stri
 		holders []string
 	}
 	fields := []*field{
-		{list: &r.Phones, query: func(v string) enforcement.Query { return enforcement.Query{Phone: v} }},
-		{list: &r.SenderIDs, query: func(v string) enforcement.Query { return enforcement.Query{SenderID: v} }},
-		{list: &r.Campaigns, query: func(v string) enforcement.Query { return enforcement.Query{Campaign: v} }},
-		{list: &r.Brands, query: func(v string) enforcement.Query { return enforcement.Query{Brand: v} }},
-		{list: &r.Services, query: func(v string) enforcement.Query { return enforcement.Query{Service: v} }},
+		{list: &r.Phones, query: byPhone},
+		{list: &r.SenderIDs, query: bySenderID},
+		{list: &r.Campaigns, query: byCampaign},
+		{list: &r.Brands, query: byBrand},
+		{list: &r.Services, query: byService},
 	}
 	anyOwn := false
 	for _, f := range fields {
