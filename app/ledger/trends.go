@@ -444,6 +444,11 @@ func (s *Store) Clusters(ctx context.Context, since time.Time, maxAccounts int, 
 		list, args = inList(excludeCategories)
 		not = ` AND category NOT IN ` + list
 	}
+	// The reporters' domains first: one query at a time holds a connection.
+	reporters, err := s.reporterDomains(ctx, since)
+	if err != nil {
+		return nil, err
+	}
 	all := append(append(append(append([]any{ms(since)}, args...), ms(since)), args...), maxAccounts)
 	rows, err := s.db.QueryContext(ctx, s.Q(`SELECT kind, value, account_id, case_number FROM indicators
 		WHERE kind <> 'ip' AND first_ms >= ?`+not+` AND (kind, value) IN (
@@ -454,10 +459,6 @@ func (s *Store) Clusters(ctx context.Context, since time.Time, maxAccounts int, 
 		return nil, fmt.Errorf("ledger %s: %w", s.Where, err)
 	}
 	defer rows.Close()
-	reporters, err := s.reporterDomains(ctx, since)
-	if err != nil {
-		return nil, err
-	}
 	links := map[[2]string]*Link{}
 	var order [][2]string
 	for rows.Next() {
