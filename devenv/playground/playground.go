@@ -184,25 +184,9 @@ func (s *Sandbox) clickBulk(ctx context.Context, number, action, lead, reason st
 	if ts == "" {
 		return "", "", fmt.Errorf("the message of %s in #%s has no such button now", number, s.SlackChannel)
 	}
-	seen, err := s.ephemeralsFor(ctx, lead)
-	if err != nil {
-		return "", "", err
-	}
-	viewsBefore, err := s.views(ctx)
-	if err != nil {
-		return "", "", err
-	}
-	if err := s.slackSandbox(ctx, "click", map[string]string{"channel": s.SlackChannel, "ts": ts, "action_id": action, "user": lead}, nil); err != nil {
-		return "", "", err
-	}
-	if action == activitiesDeny {
-		viewID, err := s.openedView(ctx, lead, len(viewsBefore))
-		if err != nil {
-			return "", "", err
-		}
-		if refused, err := s.submitView(ctx, viewID, reason); err != nil || refused != "" {
-			return "", refused, err
-		}
+	seen, refused, err := s.press(ctx, s.SlackChannel, ts, action, lead, reason, action == activitiesDeny)
+	if err != nil || refused != "" {
+		return "", refused, err
 	}
 	for range 150 {
 		now, err := s.ephemeralsFor(ctx, lead)
@@ -844,37 +828,15 @@ func (s *Sandbox) clickApproval(ctx context.Context, before *workflows.CaseView,
 	if err != nil {
 		return "", "", err
 	}
-	seen, err := s.ephemeralsFor(ctx, lead)
-	if err != nil {
-		return "", "", err
-	}
 	action := map[string]string{"approve": activitiesApprove, "deny": activitiesDeny, "extend": activitiesExtend}[decision]
-	var clicked struct {
-		OK    bool   `json:"ok"`
-		Error string `json:"error"`
-	}
-	if err := s.slackSandbox(ctx, "click", map[string]string{"channel": s.SlackChannel, "ts": ts, "action_id": action, "user": lead}, &clicked); err != nil {
-		return "", "", err
+	seen, refused, err := s.press(ctx, s.SlackChannel, ts, action, lead, reason, decision == "deny")
+	if err != nil || refused != "" {
+		return "", refused, err
 	}
 	name := s.slackName(lead)
 	msg = fmt.Sprintf("%s clicked %s in Slack", name, decision)
 	if decision == "deny" {
-		views, err := s.views(ctx)
-		if err != nil {
-			return "", "", err
-		}
-		viewID := ""
-		for _, v := range views {
-			if v.User == lead {
-				viewID = v.ID
-			}
-		}
-		if viewID != "" {
-			if refused, err := s.submitView(ctx, viewID, reason); err != nil || refused != "" {
-				return "", refused, err
-			}
-			msg = fmt.Sprintf("%s denied in Slack (%s)", name, reason)
-		}
+		msg = fmt.Sprintf("%s denied in Slack (%s)", name, reason)
 	}
 	// The desk's answer: the case moving on (the decision taken), or a message only the
 	// clicker sees while the case stays where it was (a refusal; the desk also confirms a
@@ -930,29 +892,8 @@ func (s *Sandbox) answerHandOff(ctx context.Context, v *workflows.CaseView, n in
 	case ts == "":
 		return "", "", fmt.Errorf("no hand-off message with buttons for %s in #%s", v.CaseNumber, channel)
 	}
-	seen, err := s.ephemeralsFor(ctx, person)
-	if err != nil {
-		return "", "", err
-	}
-	views, err := s.views(ctx)
-	if err != nil {
-		return "", "", err
-	}
-	if err := s.slackSandbox(ctx, "click", map[string]string{"channel": channel, "ts": ts, "action_id": action, "user": person}, nil); err != nil {
-		return "", "", err
-	}
-	// The dialog opens once the desk has the click.
-	viewID, err := s.openedView(ctx, person, len(views))
-	if err != nil {
-		return "", "", err
-	}
-	if viewID == "" {
-		if now, err := s.ephemeralsFor(ctx, person); err == nil && len(now) > len(seen) {
-			return "", now[len(now)-1], nil
-		}
-		return "", "", errors.New("the desk opened no dialog for the click within 5 s")
-	}
-	if refused, err := s.submitView(ctx, viewID, text); err != nil || refused != "" {
+	seen, refused, err := s.press(ctx, channel, ts, action, person, text, true)
+	if err != nil || refused != "" {
 		return "", refused, err
 	}
 	name := s.slackName(person)
@@ -1011,6 +952,39 @@ func (s *Sandbox) findMessage(ctx context.Context, channel string, needles ...st
 		}
 	}
 	return "", nil
+}
+
+// press clicks button action of message ts in channel as user (a signed interaction from the
+// sandbox Slack); with dialog, the click opens one (Deny, a hand-off's answer) and text is
+// submitted in it. It returns the messages only user saw before the click (the desk's answer is
+// the next), and refused when the desk answered the click, or the dialog, with a refusal.
+func (s *Sandbox) press(ctx context.Context, channel, ts, action, user, text string, dialog bool) (seen []string, refused string, err error) {
+	if seen, err = s.ephemeralsFor(ctx, user); err != nil {
+		return nil, "", err
+	}
+	views, err := s.views(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.slackSandbox(ctx, "click", map[string]string{"channel": channel, "ts": ts, "action_id": action, "user": user}, nil); err != nil {
+		return nil, "", err
+	}
+	if !dialog {
+		return seen, "", nil
+	}
+	// The dialog opens once the desk has the click; a refused click gets a message instead.
+	viewID, err := s.openedView(ctx, user, len(views))
+	if err != nil {
+		return nil, "", err
+	}
+	if viewID == "" {
+		if now, err := s.ephemeralsFor(ctx, user); err == nil && len(now) > len(seen) {
+			return seen, now[len(now)-1], nil
+		}
+		return nil, "", errors.New("the desk opened no dialog for the click within 5 s")
+	}
+	refused, err = s.submitView(ctx, viewID, text)
+	return seen, refused, err
 }
 
 // openedView waits for the dialog a click opened for user (views after the first before) and
